@@ -1,0 +1,60 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: run test install install-dev lint typecheck pytest bench browser-check constraints clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "raceday needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: simulate today's 200-race NAR day and run the daily flow (SQLite under var/)
+run: install
+	$(BIN)/raceday run
+
+## make test: ruff, mypy and pytest
+test: lint typecheck pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev
+	$(BIN)/pytest
+
+bench: install-dev
+	$(BIN)/python benchmarks/bench_daily.py
+
+## make browser-check: the Prefect UI and the HTML report in headless Chromium (docs/MONITORING.md).
+## Installs Chromium and a Japanese font with apt-get when missing (Debian, as root).
+browser-check: install-dev
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=ja | grep -q .; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver fonts-ipafont-gothic; \
+	fi
+	RACEDAY_TEST_REQUIRE_BROWSER=1 $(BIN)/pytest tests/e2e/test_browser.py
+
+constraints: install-dev
+	{ grep '^#' constraints.txt; $(PIP) freeze --exclude-editable | grep -v '^raceday'; } > constraints.new
+	mv constraints.new constraints.txt
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

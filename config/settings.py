@@ -1,0 +1,308 @@
+"""One Settings object (env prefix ``RACEDAY_``, nested with ``__``), built once and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.reference import RolloutStage, WinPools, load_rollout_stages, load_win_pools
+
+StageName = Literal["pilot", "ramp", "full"]
+
+
+class KellySettings(BaseModel):
+    """Staking policy: fractional multi-outcome Kelly with limits (fractions of bankroll).
+
+    The reasons for each default are in docs/STAKING.md.
+    """
+
+    policy_name: str = Field(
+        "kelly",
+        min_length=1,
+        max_length=24,
+        description="the ledger's name for this policy: a new name starts a new paper bankroll",
+    )
+    fraction: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="share of full Kelly staked: an overestimated edge makes full Kelly's growth "
+        "negative (Benter staked 1/2-1/3); 1/4 keeps ~44% of the growth at 1/16 of the variance",
+    )
+    min_edge: float = Field(
+        1.05, ge=1, description="bet only where p * odds >= this: thin edges are mostly model error"
+    )
+    max_bet_fraction: float = Field(0.02, gt=0, le=1, description="cap per bet, of bankroll")
+    max_race_fraction: float = Field(0.05, gt=0, le=1, description="cap per race, of bankroll")
+    max_day_fraction: float = Field(
+        0.25, gt=0, le=1, description="cap per day, of bankroll: a day's races are correlated"
+    )
+    drawdown_soft: float = Field(
+        0.15, ge=0, le=1, description="stakes start shrinking beyond this drawdown from the peak"
+    )
+    drawdown_brake: float = Field(
+        0.30, gt=0, le=1, description="no stakes beyond this drawdown from the peak"
+    )
+    max_pool_share: float = Field(
+        0.02,
+        gt=0,
+        le=1,
+        description="a stake is at most this share of the money expected on its horse in the win "
+        "pool: a bet s into a horse pool P_i lowers its odds by about s / P_i",
+    )
+    takeout: float = Field(
+        0.20, ge=0, lt=1, description="the win pool's deduction (NAR: 20%), to read pools from odds"
+    )
+    win_pools_file: Path | None = Field(
+        None, description="expected win pools per venue and class (default: the bundled table)"
+    )
+
+    @model_validator(mode="after")
+    def _soft_before_brake(self) -> KellySettings:
+        if self.drawdown_soft > self.drawdown_brake:
+            raise ValueError("drawdown_soft must not exceed drawdown_brake")
+        return self
+
+    def win_pools(self) -> WinPools:
+        """The expected win-pool table: the configured file, else the bundled one."""
+        return load_win_pools(self.win_pools_file) if self.win_pools_file else load_win_pools()
+
+
+class RetrySettings(BaseModel):
+    """Retry and timeout policy for every IO task."""
+
+    retries: int = Field(3, ge=0)
+    delays_s: list[float] = Field(default_factory=lambda: [2.0, 10.0, 30.0])
+    jitter_factor: float = Field(0.5, ge=0)
+    task_timeout_s: float = Field(1800.0, gt=0)
+
+
+class AlertSettings(BaseModel):
+    """Where alerts go and how hard to try; nothing is sent when no destination is set.
+
+    Every alert is stored (table ``alerts``) whether or not it could be delivered.
+    """
+
+    webhook_url: str | None = Field(
+        None, description="POST each alert as JSON (rule, severity, message, date, ...) here"
+    )
+    apprise_urls: list[str] = Field(
+        default_factory=list,
+        description="Apprise URLs (slack://..., mailtos://..., json://...): Slack, e-mail, ...",
+    )
+    prefect_block: str | None = Field(
+        None, description="name of a saved Prefect notification block (needs the Prefect API)"
+    )
+    timeout_s: float = Field(5.0, gt=0, description="per attempt: a hung receiver cannot stall")
+    attempts: int = Field(3, ge=1, description="tries per destination: rides out a blip")
+    retry_delays_s: list[float] = Field(
+        default_factory=lambda: [2.0, 10.0],
+        description="waits between tries; a down receiver costs ~12 s, never the run",
+    )
+    renotify_hours: float = Field(
+        24.0,
+        gt=0,
+        description="an ongoing condition (drawdown, rolling log loss) re-pages once a day, "
+        "not at every evaluation",
+    )
+    quiet_after_days: int = Field(
+        2,
+        ge=0,
+        description="monitor alerts about race days older than this are stored, not sent: "
+        "a backfill of last year must not page tonight",
+    )
+
+
+class MonitorSettings(BaseModel):
+    """Monitor rules' thresholds; the reason for each default is in docs/MONITORING.md."""
+
+    rolling_window: Literal["7d", "30d", "500r"] = Field(
+        "500r", description="window the rolling rules judge (500 races: ~3 days at 200/day)"
+    )
+    min_scored_races: int = Field(
+        200, ge=1, description="rolling rules stay silent below this many settled races (noise)"
+    )
+    log_loss_margin: float = Field(
+        0.02,
+        ge=0,
+        description="alert when rolling log loss is worse than the market's by more than this "
+        "(nats per race; ~3 standard errors over 500 races)",
+    )
+    hit_rate_floor: float = Field(
+        0.30,
+        ge=0,
+        le=1,
+        description="alert below this rolling top-pick hit rate; favourites win 37-58% of NAR "
+        "races by venue, so the operating plan's 0.90 would fire every day",
+    )
+    drawdown_warning: float = Field(
+        0.20, gt=0, le=1, description="warn at this drawdown; the Kelly brake is the critical one"
+    )
+    quarantine_rate_limit: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="alert when more than this share of a day's races is set aside",
+    )
+    run_budgets_s: dict[str, float] = Field(
+        default_factory=lambda: {
+            "predict-day": 300.0,
+            "settle-day": 600.0,
+            "daily-run": 900.0,
+        },
+        description="seconds of stage time per flow and day before a run counts as slow",
+    )
+    model_max_age_days: int = Field(
+        14, ge=1, description="weekly training: two missed retrains make the model stale"
+    )
+    untrained_models: list[str] = Field(
+        default_factory=lambda: ["market-v1"],
+        description="model versions that are not trained (the market itself) never go stale",
+    )
+    anomaly_window_days: int = Field(28, ge=5, description="trailing days the anomaly check uses")
+    anomaly_min_days: int = Field(10, ge=3, description="no anomaly verdict on less history")
+    anomaly_z: float = Field(
+        4.0, gt=0, description="robust z-score (median/MAD) beyond which a daily metric is odd"
+    )
+    anomaly_metrics: list[str] = Field(
+        default_factory=lambda: [
+            "races",
+            "runners",
+            "quarantine_rate",
+            "log_loss",
+            "market_log_loss",
+            "hit_rate",
+            "staked_yen",
+            "run_seconds",
+        ],
+        description="daily performance columns checked for anomalies",
+    )
+    racing_calendar: Path | None = Field(
+        None,
+        description="CSV of scheduled race days (race_date[, keibajo_code]); unset: every day "
+        "is a race day (NAR races nearly every day of the year)",
+    )
+
+
+class SimulatorSettings(BaseModel):
+    """The built-in NAR-like simulator (the embedded default source)."""
+
+    seed: int = 20261121
+    races_per_day: int = Field(200, ge=1, le=400)
+
+
+class HistorySettings(BaseModel):
+    """How much history the pipeline needs and learns from."""
+
+    warmup_days: int = Field(60, ge=0, description="prior days ingested into an empty store")
+    reference_window_days: int = Field(365, ge=7, description="history used for standard times")
+
+
+class First3FSettings(BaseModel):
+    """How the first-3F layers are fitted on history (``raceday.first3f_model``)."""
+
+    holdout_fraction: float = Field(
+        0.2, gt=0, lt=1, description="last share of history days a fitted layer must win on"
+    )
+    min_rows: int = Field(200, ge=10, description="rows a fit needs; fewer leaves the layer out")
+    ml_enabled: bool = Field(True, description="fit the <= 1200 m ML layer at all")
+    ml_max_rows: int = Field(
+        100_000, ge=1000, description="most recent rows the ML layer trains on (fit time)"
+    )
+    ml_max_iter: int = Field(
+        100, ge=10, description="boosting iterations (200 measured no better on held-out days)"
+    )
+    ml_threads: int = Field(
+        1,
+        ge=1,
+        description="OpenMP threads for the ML fit: 1 because oversubscribing 2 shared"
+        " cores made a 10 s fit take 116 s here",
+    )
+
+
+class FeatureSettings(BaseModel):
+    """Point-in-time features (raceday.features)."""
+
+    people_window_days: int = Field(
+        180,
+        ge=7,
+        le=730,
+        description="trailing days of jockey / trainer win rates: recent form, 100+ rides",
+    )
+
+
+class ValidationSettings(BaseModel):
+    """Validation outputs (the suites themselves are code in ``data_checks/``)."""
+
+    data_docs: bool = Field(
+        True,
+        description="build Great Expectations Data Docs under var_dir/data_docs; costs ~0.5 s "
+        "per validating stage, worth switching off for long backfills",
+    )
+    data_docs_index_limit: int = Field(
+        500,
+        ge=1,
+        description="validations listed on the Data Docs index: GX reloads every listed result "
+        "each time the index is rebuilt, so an unbounded index slows every run",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a raceday run."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RACEDAY_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    var_dir: Path = Path("var")
+    db_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under var_dir")
+    source: str = Field("sim", description="sim | files:DIR | pckeiba")
+    pckeiba_url: str | None = Field(None, description="PC-KEIBA PostgreSQL URL")
+    stage: StageName = "full"
+    races: int | None = Field(None, ge=1, description="races predicted per day; default: stage")
+    bankroll_yen: int = Field(1_000_000, gt=0)
+    kelly: KellySettings = Field(default_factory=KellySettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
+    first3f: First3FSettings = Field(default_factory=First3FSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value in {"sim", "pckeiba"} or (value.startswith("files:") and len(value) > 6):
+            return value
+        raise ValueError(f"unknown source {value!r}: use sim, files:DIR or pckeiba")
+
+    @property
+    def database_url(self) -> str:
+        """The store's URL (SQLite file under ``var_dir`` unless ``db_url`` is set)."""
+        return self.db_url or f"sqlite:///{(self.var_dir / 'raceday.db').resolve()}"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where daily reports and bet slips are written."""
+        return self.var_dir / "reports"
+
+    @property
+    def rollout(self) -> RolloutStage:
+        """The rollout stage's parameters (races per day, stake scale)."""
+        return load_rollout_stages()[self.stage]
+
+    @property
+    def races_per_day(self) -> int:
+        """Races predicted and staked per day: the override, else the stage's cap."""
+        return self.races if self.races is not None else self.rollout.races_per_day
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with explicit overrides (``None`` means "not given")."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)

@@ -1,0 +1,1 @@
+"""Great Expectations suites in code, and the validator that splits valid from quarantined."""

@@ -1,0 +1,264 @@
+"""Suites for the frames the pipeline derives: first-3F estimates, predictions and stakes.
+
+A derived row that breaks its contract is not stored: it goes to quarantine with the check that
+failed, and the stage goes on with the rest (a prediction or a stake that breaks a rule takes
+its whole race with it, since a race is priced and staked as a whole).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from data_checks.gx_runner import Check, SuiteOutcome, run_suite
+from raceday.first3f import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
+from raceday.kelly import UNIT_YEN, StakingPolicy
+
+FIRST3F_METHODS: Final = list(METHOD_PRIORITY)
+NO_VALUE_METHODS: Final = ["unavailable", "not_started"]  # said explicitly, with NaN
+UNAVAILABLE: Final = "unavailable"
+SEGMENT_PACE_S_PER_KM: Final = (50.0, 90.0)  # any measured stretch of a NAR race
+ACTUAL_S: Final = (30.0, 48.0)  # a measured 600 m from the gates: 50-80 s/km
+PROBABILITY_SUM_TOLERANCE: Final = 1e-9
+
+
+@dataclass(frozen=True)
+class CheckedFrame:
+    """A derived frame split into what may be stored and what is quarantined, with the outcome."""
+
+    valid: pd.DataFrame
+    quarantine: pd.DataFrame
+    outcome: SuiteOutcome
+
+
+def _split(
+    frame: pd.DataFrame, checked: pd.DataFrame, outcome: SuiteOutcome, table_name: str
+) -> CheckedFrame:
+    failures = outcome.failures
+    failing = checked.set_index("row_id").loc[failures["row_id"]]
+    race_scoped = set(failing.loc[(failures["scope"] == "race").to_numpy(), "race_id"])
+    dropped = checked["row_id"].isin(failures["row_id"]) | checked["race_id"].isin(race_scoped)
+    quarantine = pd.DataFrame(
+        {
+            "race_date": failing["race_date"].to_numpy(),
+            "table_name": table_name,
+            "race_id": failing["race_id"].to_numpy(),
+            "umaban": failing["umaban"].to_numpy(),
+            "check_name": failures["check_name"].to_numpy(),
+            "detail": failures["detail"].to_numpy(),
+        }
+    )
+    return CheckedFrame(frame[~dropped.to_numpy()].reset_index(drop=True), quarantine, outcome)
+
+
+def first3f_bounds(method: pd.Series, segment_m: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Lowest and highest plausible first-3F value for each row's method (NaN: no value allowed).
+
+    ``baseline``/``base`` up to 1200 m time the first (distance - 600) m; ``ratio`` is half a
+    finish time; the >= 1201 m rules are clipped to 30-45 s. At 600 m a ``base`` value may be
+    either a 1200 m first segment or a clipped long-race base: the looser bound applies.
+    """
+    segment = segment_m.astype("float64")
+    segment_lo = segment * SEGMENT_PACE_S_PER_KM[0] / 1000
+    segment_hi = segment * SEGMENT_PACE_S_PER_KM[1] / 1000
+    distance = segment + LAST_SEGMENT_M
+    conditions = [
+        method.eq("actual"),
+        method.isin(["baseline", "ml"]) | (method.eq("base") & segment.le(LAST_SEGMENT_M)),
+        method.eq("ratio"),
+        method.isin(["adjusted", "distance_ratio", "base", "leader", "pace"]),
+    ]
+    lower = np.select(
+        conditions,
+        [ACTUAL_S[0], segment_lo, 0.5 * distance * 0.05, CLIP_S[0]],
+        default=np.nan,
+    )
+    upper = np.select(
+        conditions,
+        [ACTUAL_S[1], segment_hi, 0.5 * distance * 0.09, CLIP_S[1]],
+        default=np.nan,
+    )
+    return (
+        pd.Series(lower, index=method.index, dtype="float64"),
+        pd.Series(upper, index=method.index, dtype="float64"),
+    )
+
+
+def first3f_checks() -> list[Check]:
+    """The first-3F estimates of a day (``raceday.first3f``)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        # One estimate per runner: a duplicate would double its index.
+        Check(
+            "first3f_key_unique",
+            lambda: gxe.ExpectCompoundColumnsToBeUnique(column_list=["race_id", "umaban"]),
+            "one estimate per runner",
+            scope="row",
+        ),
+        # Every value says how it was made: an unknown method cannot be weighed or audited.
+        Check(
+            "first3f_method_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="method", value_set=[*FIRST3F_METHODS, *NO_VALUE_METHODS]
+            ),
+            "auditability of each estimate",
+            scope="row",
+        ),
+        # "unavailable" means no value, and a value means a method that made it.
+        Check(
+            "first3f_value_matches_method",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="value_matches_method", value_set=[True]
+            ),
+            "ten indexes computed from real estimates only",
+            scope="row",
+            shows=("method", "first3f_s"),
+        ),
+        # Within its method's bounds (see first3f_bounds): outside, the rule or its inputs broke.
+        Check(
+            "first3f_within_method_bounds",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="outside_bounds_s", max_value=0.0),
+            "ten indexes and the pace features built on them",
+            scope="row",
+            shows=("method", "first3f_s", "first_segment_m"),
+        ),
+    ]
+
+
+def check_first3f(estimates: pd.DataFrame) -> CheckedFrame:
+    """Validate first-3F estimates; estimates that break their method's bounds are set aside."""
+    method = estimates["method"].astype("string")
+    lower, upper = first3f_bounds(method, estimates["first_segment_m"])
+    value = estimates["first3f_s"].astype("float64")
+    outside = np.fmax(np.fmax(lower - value, value - upper), 0.0)
+    checked = estimates.assign(
+        row_id=np.arange(len(estimates)),
+        value_matches_method=method.isin(NO_VALUE_METHODS).to_numpy() == value.isna().to_numpy(),
+        outside_bounds_s=outside.where(value.notna() & lower.notna()),
+    )
+    outcome = run_suite("first3f", checked, first3f_checks())
+    return _split(estimates, checked, outcome, "first3f")
+
+
+def prediction_checks() -> list[Check]:
+    """The day's win probabilities (``raceday.model``)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        # One probability per runner and model version.
+        Check(
+            "prediction_key_unique",
+            lambda: gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["model_version", "race_id", "umaban"]
+            ),
+            "one probability per runner",
+        ),
+        # A probability must exist for every predicted runner.
+        Check(
+            "p_final_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="p_final"),
+            "Kelly stakes",
+        ),
+        # Strictly between 0 and 1: 0 or 1 would make Kelly bet nothing or everything.
+        Check(
+            "p_final_in_open_unit_interval",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="p_final", min_value=0.0, max_value=1.0, strict_min=True, strict_max=True
+            ),
+            "Kelly stakes and log loss",
+        ),
+        Check(
+            "p_market_in_open_unit_interval",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="p_market", min_value=0.0, max_value=1.0, strict_min=True, strict_max=True
+            ),
+            "the market baseline every model is judged against",
+        ),
+        # Each race's probabilities sum to 1: the runners are its only outcomes.
+        Check(
+            "p_final_sums_to_1_per_race",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="race_sum_error", max_value=PROBABILITY_SUM_TOLERANCE
+            ),
+            "Kelly's reserve rate and every probability metric",
+            shows=("race_id",),
+        ),
+    ]
+
+
+def check_predictions(predictions: pd.DataFrame) -> CheckedFrame:
+    """Validate predictions; a race whose probabilities break a rule is not predicted."""
+    sums = predictions.groupby(["model_version", "race_id"])["p_final"].transform("sum")
+    checked = predictions.assign(
+        row_id=np.arange(len(predictions)), race_sum_error=(sums - 1.0).abs()
+    )
+    outcome = run_suite("predictions", checked, prediction_checks())
+    return _split(predictions, checked, outcome, "predictions")
+
+
+def stake_checks(policy: StakingPolicy, bankroll_yen: int) -> list[Check]:
+    """The day's bets (``raceday.kelly``) against the staking policy's limits."""
+    import great_expectations.expectations as gxe
+
+    per_bet = policy.max_bet_fraction * bankroll_yen
+    per_race = policy.max_race_fraction * bankroll_yen
+    per_day = policy.max_day_fraction * bankroll_yen
+    return [
+        # A stake is a whole number of 100-yen tickets and never negative.
+        Check(
+            "stake_non_negative",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="stake_yen", min_value=0),
+            "the ledger: a negative stake would be money from nowhere",
+        ),
+        Check(
+            "stake_in_whole_units",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="stake_units_whole", value_set=[True]),
+            "tickets that can be bought",
+        ),
+        # The caps of the staking policy (fractions of the bankroll at bet time).
+        Check(
+            "stake_within_bet_cap",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="stake_yen", max_value=per_bet),
+            f"the per-bet cap ({policy.max_bet_fraction:.0%} of bankroll)",
+        ),
+        Check(
+            "race_stakes_within_race_cap",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="race_total_yen", max_value=per_race),
+            f"the per-race cap ({policy.max_race_fraction:.0%} of bankroll)",
+        ),
+        Check(
+            "day_stakes_within_day_cap",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="day_total_yen", max_value=per_day),
+            f"the per-day cap ({policy.max_day_fraction:.0%} of bankroll)",
+        ),
+        # A bet is placed only on offered odds with the policy's minimum edge.
+        Check(
+            "odds_at_bet_at_least_1",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="odds_at_bet", min_value=1.0),
+            "stakes sized on real odds",
+        ),
+        Check(
+            "edge_at_least_min_edge",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="edge", min_value=policy.min_edge - 1e-12
+            ),
+            f"the minimum edge p * odds >= {policy.min_edge}",
+        ),
+    ]
+
+
+def check_stakes(bets: pd.DataFrame, policy: StakingPolicy, bankroll_yen: int) -> CheckedFrame:
+    """Validate the day's bets against the policy; a race with a rule broken is not staked."""
+    stakes = bets["stake_yen"].astype("float64")
+    checked = bets.assign(
+        row_id=np.arange(len(bets)),
+        stake_units_whole=(stakes % UNIT_YEN == 0).to_numpy(),
+        race_total_yen=stakes.groupby(bets["race_id"]).transform("sum"),
+        day_total_yen=stakes.groupby(bets["race_date"]).transform("sum"),
+    )
+    outcome = run_suite("stakes", checked, stake_checks(policy, bankroll_yen))
+    return _split(bets, checked, outcome, "bets")

@@ -1,0 +1,134 @@
+"""Great Expectations Data Docs: every validation's HTML page and an index, under ``var_dir``.
+
+Validation itself runs in an in-memory context (fast, no files); publishing copies the results
+into a file-backed GX project (``var_dir/gx``) and renders only the new pages plus the index
+into ``var_dir/data_docs`` (open ``index.html``). The index lists the latest validations only
+(``limit``): GX loads every listed result to draw it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from data_checks.gx_runner import SuiteOutcome
+
+logger = logging.getLogger(__name__)
+
+SITE_NAME: Final = "raceday"
+DATA_DOCS_DIR: Final = "data_docs"
+
+
+def data_docs_dir(var_dir: Path) -> Path:
+    """Where the Data Docs site is built."""
+    return var_dir / DATA_DOCS_DIR
+
+
+def data_docs_index(var_dir: Path) -> Path:
+    """The Data Docs site's entry page (what the daily report links to)."""
+    return data_docs_dir(var_dir) / "index.html"
+
+
+def _site_config(var_dir: Path, limit: int) -> dict[str, Any]:
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(data_docs_dir(var_dir).resolve()),
+        },
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": limit,
+            "show_cta_footer": False,
+        },
+    }
+
+
+@cache
+def _docs_context(var_dir: Path, limit: int) -> Any:
+    import great_expectations as gx
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(var_dir))
+    wanted: Any = _site_config(var_dir, limit)  # GX's TypedDict of a site, as a plain dict
+    sites = context.list_data_docs_sites()
+    for name in [name for name in sites if name != SITE_NAME]:
+        context.delete_data_docs_site(name)  # GX's default local_site would be a second copy
+    if SITE_NAME not in sites:
+        context.add_data_docs_site(SITE_NAME, wanted)
+    elif sites[SITE_NAME] != wanted:
+        context.update_data_docs_site(SITE_NAME, wanted)
+    return context
+
+
+_saved_suites: set[tuple[Path, str, int]] = set()
+
+
+def _save_suite(context: Any, var_dir: Path, suite: Any) -> Any:
+    """Copy a suite into the docs project (once per process and suite version); its identifier."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    key = (var_dir, suite.name, id(suite))
+    if key not in _saved_suites:
+        configurations = [expectation.configuration for expectation in suite.expectations]
+        context.suites.add_or_update(
+            gx.ExpectationSuite(name=suite.name, expectations=configurations)
+        )
+        _saved_suites.add(key)
+        return ExpectationSuiteIdentifier(name=suite.name)
+    return None
+
+
+def publish(
+    outcomes: Iterable[SuiteOutcome], var_dir: Path, run_name: str, batch: str, limit: int = 500
+) -> Path | None:
+    """Store the outcomes' GX results and render their pages and the index; the index's path.
+
+    ``run_name`` groups a stage's validations (e.g. ``validate_card 2026-11-20``) and ``batch``
+    names the run (the Prefect flow run id).
+    """
+    results = [outcome for outcome in outcomes if outcome.gx_result is not None]
+    if not results:
+        return None
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    context = _docs_context(var_dir.resolve(), limit)
+    run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC))
+    keys: list[Any] = []
+    for outcome in results:
+        suite_id = ExpectationSuiteIdentifier(name=outcome.suite)
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=batch
+        )
+        outcome.gx_result.meta["run_id"] = run_id  # shown on the page ("__none__" otherwise)
+        context.validation_results_store.set(key, outcome.gx_result)
+        keys.append(key)
+        if outcome.gx_suite is not None:
+            suite_key = _save_suite(context, var_dir.resolve(), outcome.gx_suite)
+            if suite_key is not None:
+                keys.append(suite_key)
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
+    return data_docs_index(var_dir)
+
+
+def publish_quietly(
+    outcomes: Iterable[SuiteOutcome], var_dir: Path, run_name: str, batch: str, limit: int = 500
+) -> Path | None:
+    """:func:`publish`, logging instead of failing: Data Docs report on data, they are not data."""
+    try:
+        return publish(outcomes, var_dir, run_name, batch, limit)
+    except Exception:  # a docs failure must not fail the day's stored data
+        logger.warning("Data Docs for %s could not be built", run_name, exc_info=True)
+        return None

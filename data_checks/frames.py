@@ -1,0 +1,210 @@
+"""The frames the suites check: decoded columns plus derived ones, computed over whole frames.
+
+A consistency rule that spans rows or tables (a race's runners, finishing order, repeated rows)
+becomes a plain column here, so that every rule is one Great Expectations expectation over a
+column and its failures name their rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import String, Table
+
+from raceday.codec import digits_are_malformed
+from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED
+from raceday.store.catalog import RACES, RUNNERS
+
+# Raw numeric fields and their widths: text there ("1O5", "12.5", "-38") is a corrupt record.
+RACE_DIGIT_FIELDS: Final = {
+    "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "kyori": 4,
+    "toroku_tosu": 2, "shusso_tosu": 2, "tenko_code": 1, "babajotai_code_dirt": 1,
+    "hasso_jikoku": 4, "zenhan_3f": 3, "kohan_3f": 3,
+}  # fmt: skip
+RUNNER_DIGIT_FIELDS: Final = {
+    "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "wakuban": 1,
+    "umaban": 2, "seibetsu_code": 1, "barei": 2, "futan_juryo": 3, "bataiju": 3, "zogen_sa": 3,
+    "ijo_kubun_code": 1, "kakutei_chakujun": 2, "corner_1": 2, "corner_2": 2, "corner_3": 2,
+    "corner_4": 2, "tansho_odds": 4, "tansho_ninkijun": 2, "kohan_3f": 3,
+}  # fmt: skip
+CORNERS: Final = ["corner_1", "corner_2", "corner_3", "corner_4"]
+SCRATCHED: Final = 1  # 出走取消: never starts, no odds
+# 出走取消, 発走除外, 競走除外 did not start; whether a source counts 除外 horses in shusso_tosu
+# varies, so the field size is only bounded: at least the certain starters, at most the unscratched.
+NOT_STARTERS: Final = (1, 2, 3)
+# The race leader's first 600 m: no faster than 50 s/km, no slower than a pace that eases with
+# distance (72 s/km at 800 m, +5 s/km per further 1000 m): 30.0 s, and 43.2 s at 800 m up to
+# 49.2 s at 2800 m.
+LEADER_PACE_MIN_S_PER_KM: Final = 50.0
+LEADER_PACE_MAX_S_PER_KM: Final = (72.0, 5.0)
+FIRST_600M_KM: Final = 0.6
+
+
+def names_where(masks: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """Per row, the comma-joined names whose mask is True ('' when none): one column for many."""
+    names = pd.Series("", index=index, dtype="string")
+    if not masks:
+        return names
+    flags = pd.DataFrame(
+        {name: mask.fillna(False).astype(bool).to_numpy() for name, mask in masks.items()},
+        index=index,
+    )
+    flagged = flags[flags.any(axis=1)]
+    if not flagged.empty:  # rare: join names only where something is wrong
+        joined = flagged.dot(pd.Index(flags.columns) + ",").str.rstrip(",")
+        names.loc[flagged.index] = joined.astype("string")
+    return names
+
+
+def missing_fields(raw: pd.DataFrame, required: tuple[str, ...]) -> pd.Series:
+    """Required raw fields that are absent (a short, truncated line; a null in Parquet)."""
+    present = [column for column in required if column in raw.columns]
+    return names_where({column: raw[column].isna() for column in present}, raw.index)
+
+
+def unparsable_fields(raw: pd.DataFrame, widths: dict[str, int]) -> pd.Series:
+    """Numeric raw fields that hold something other than their digits."""
+    masks = {
+        column: digits_are_malformed(raw[column], width)
+        for column, width in widths.items()
+        if column in raw.columns
+    }
+    return names_where(masks, raw.index)
+
+
+def overlong_fields(decoded: pd.DataFrame, table: Table) -> pd.Series:
+    """Decoded text longer than its store column (a shifted record): PostgreSQL would refuse it."""
+    masks = {
+        column.name: decoded[column.name].astype("string").str.len().gt(column.type.length)
+        for column in table.columns
+        if isinstance(column.type, String)
+        and column.type.length is not None
+        and column.name in decoded.columns
+    }
+    return names_where(masks, decoded.index)
+
+
+def repeated_rows(raw: pd.DataFrame) -> pd.Series:
+    """True for every exact copy of an earlier row (a re-import): the first stays."""
+    return pd.Series(raw.duplicated(keep="first").to_numpy(), index=raw.index)
+
+
+def leader_first3f_upper_s(distance_m: pd.Series) -> pd.Series:
+    """The slowest plausible leader's first 3F for the distance (see the module's constants)."""
+    start, per_km = LEADER_PACE_MAX_S_PER_KM
+    pace = start + per_km * (distance_m.astype("float64") - 800.0) / 1000.0
+    return (pace * FIRST_600M_KM).astype("float64")
+
+
+def finish_order(races: pd.DataFrame, runners: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per race: do its finishers' positions run 1..n (dead heats share: 1, 1, 3)? And, where
+    not, the positions as recorded. ``runners`` holds one row per horse."""
+    finishers = runners[runners["finish_pos"].notna()]
+    position = finishers["finish_pos"].astype("float64")
+    by_race = position.groupby(finishers["race_id"])
+    broken = (position != by_race.rank(method="min")).groupby(finishers["race_id"]).any()
+    broken_races = broken[broken].index
+    recorded = (
+        position[finishers["race_id"].isin(broken_races)]
+        .astype("int64")
+        .astype(str)
+        .groupby(finishers["race_id"])
+        .agg(lambda values: ",".join(sorted(values, key=int)))
+    )
+    in_order = ~races["race_id"].map(broken).fillna(False).astype(bool)
+    return in_order, races["race_id"].map(recorded).astype("string")
+
+
+def race_check_frame(
+    races: pd.DataFrame,
+    raw_ra: pd.DataFrame,
+    runners: pd.DataFrame,
+    *,
+    as_of: date | None,
+) -> pd.DataFrame:
+    """Decoded races plus what their checks need (runner counts, copies, malformed fields)."""
+    frame = races.copy()
+    frame["row_id"] = np.arange(len(frame))
+    repeated = repeated_rows(raw_ra)
+    frame["repeated_row"] = repeated
+    frame["race_id_if_first_copy"] = frame["race_id"].where(~repeated)
+    frame["race_key_valid"] = (
+        frame["race_id"].str.fullmatch(r"\d{12}").fillna(False).astype(bool)
+        & frame["race_bango"].notna()
+    )
+    frame["missing_fields"] = missing_fields(raw_ra, NVD_RA_REQUIRED)
+    frame["unparsable_fields"] = unparsable_fields(raw_ra, RACE_DIGIT_FIELDS)
+    frame["overlong_fields"] = overlong_fields(races, RACES)
+    distinct_runners = runners.drop_duplicates(["race_id", "umaban"])
+    counts = distinct_runners.groupby("race_id").size()
+    starters = (
+        distinct_runners[~distinct_runners["abnormal_code"].isin(NOT_STARTERS)]
+        .groupby("race_id")
+        .size()
+    )
+    runner_count = frame["race_id"].map(counts).fillna(0).astype("int64")
+    frame["runner_count"] = runner_count
+    frame["starters"] = (
+        frame["race_id"].map(starters).fillna(0).astype("Int64").where(runner_count > 0)
+    )
+    unscratched = (
+        distinct_runners[distinct_runners["abnormal_code"] != SCRATCHED].groupby("race_id").size()
+    )
+    frame["unscratched"] = (
+        frame["race_id"].map(unscratched).fillna(0).astype("Int64").where(runner_count > 0)
+    )
+    frame["finish_order_ok"], frame["finish_positions"] = finish_order(frame, distinct_runners)
+    frame["leader_first3f_upper_s"] = leader_first3f_upper_s(frame["distance_m"])
+    if as_of is not None:
+        days_after = (frame["race_date"] - pd.Timestamp(as_of)).dt.days
+        frame["days_after_today"] = days_after.astype("Int64")
+    return frame
+
+
+def runner_check_frame(
+    runners: pd.DataFrame,
+    raw_se: pd.DataFrame,
+    races: pd.DataFrame,
+    snapshot_odds: pd.DataFrame,
+) -> pd.DataFrame:
+    """Decoded runners plus what their checks need (their race's sizes, order, odds coverage)."""
+    first_copy = races.drop_duplicates("race_id").set_index("race_id")
+    frame = runners.copy()
+    frame["row_id"] = np.arange(len(frame))
+    repeated = repeated_rows(raw_se)
+    frame["repeated_row"] = repeated
+    frame["race_id_if_first_copy"] = frame["race_id"].where(~repeated)
+    frame["umaban_if_first_copy"] = frame["umaban"].where(~repeated)
+    frame["race_known"] = frame["race_id"].isin(first_copy.index)
+    frame["missing_fields"] = missing_fields(raw_se, NVD_SE_REQUIRED)
+    frame["unparsable_fields"] = unparsable_fields(raw_se, RUNNER_DIGIT_FIELDS)
+    frame["overlong_fields"] = overlong_fields(runners, RUNNERS)
+    frame["soha_time_raw"] = raw_se["soha_time"].astype("string").str.strip().fillna("")
+
+    entries = frame["race_id"].map(first_copy["entries"].fillna(first_copy["field_size"]))
+    frame["entries"] = pd.to_numeric(entries, errors="coerce").astype("Float64")
+    frame["field_size"] = pd.to_numeric(
+        frame["race_id"].map(first_copy["field_size"]), errors="coerce"
+    ).astype("Float64")
+    distance = pd.to_numeric(frame["race_id"].map(first_copy["distance_m"]), errors="coerce")
+    frame["distance_m"] = distance.astype("Float64")
+    frame["corner_max"] = frame[CORNERS].astype("Float64").max(axis=1)
+    frame["pace_s_per_km"] = frame["finish_time_s"] / distance.astype("float64") * 1000.0
+
+    finished = frame["finish_pos"].notna()
+    frame["finisher"] = finished
+    frame["finisher_without_time"] = finished & frame["finish_time_s"].isna()
+    frame["finisher_without_odds"] = finished & frame["win_odds"].isna()
+    frame["non_finisher_unflagged"] = ~finished & frame["abnormal_code"].eq(0)
+
+    priced = snapshot_odds[["race_id", "umaban"]].drop_duplicates()
+    has_snapshot = frame["race_id"].isin(priced["race_id"])
+    key = pd.MultiIndex.from_frame(frame[["race_id", "umaban"]].astype(object))
+    has_odds = key.isin(pd.MultiIndex.from_frame(priced.astype(object)))
+    frame["missing_snapshot_odds"] = (
+        has_snapshot & ~has_odds & frame["abnormal_code"].ne(SCRATCHED)
+    ).astype(bool)
+    return frame

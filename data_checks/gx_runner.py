@@ -1,0 +1,220 @@
+"""Runs a list of checks as one Great Expectations suite over a whole frame.
+
+Great Expectations costs ~4 s to import, so it is imported on first use only. Every check names
+the rows it rejects through a ``row_id`` column, which is how failures become quarantine rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+Scope = Literal["row", "race", "input"]
+FAILURE_COLUMNS = ["row_id", "check_name", "scope", "detail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: its name, how to build it, what failing costs, and what it protects.
+
+    ``scope`` says what a failure sets aside: ``row`` the failing row only, ``race`` the whole
+    race of the failing row (it cannot be priced without it), ``input`` the whole input.
+    ``shows`` names columns whose values go into the quarantine detail next to the tested ones.
+    """
+
+    name: str
+    build: Callable[[], Any]
+    protects: str
+    scope: Scope = "race"
+    shows: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    """What a suite found: failing rows (row_id, check_name, scope, detail) and counts.
+
+    ``row_dates`` (race date by row_id) lets results be recorded per day; ``gx_result`` and
+    ``gx_suite`` are Great Expectations' own objects, kept for Data Docs.
+    """
+
+    suite: str
+    rows_evaluated: int
+    failures: pd.DataFrame
+    expectations: int
+    expectations_failed: int
+    failed_checks: tuple[str, ...] = field(default=())
+    row_dates: pd.Series | None = field(default=None, repr=False)
+    gx_result: Any = field(default=None, repr=False)
+    gx_suite: Any = field(default=None, repr=False)
+
+    @property
+    def success(self) -> bool:
+        """True when every expectation held."""
+        return self.expectations_failed == 0
+
+
+@cache
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@cache
+def _batch_definition(asset_name: str) -> Any:
+    context = _context()
+    try:
+        source = context.data_sources.get("raceday")
+    except (KeyError, ValueError):
+        source = context.data_sources.add_pandas("raceday")
+    asset = source.add_dataframe_asset(asset_name)
+    return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def gx_context() -> Any:
+    """The process's ephemeral Great Expectations context (created lazily)."""
+    return _context()
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or (not isinstance(value, str | bytes) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def build_suite(suite_name: str, checks: list[Check]) -> Any:
+    """The checks as a Great Expectations suite; each expectation's meta names its check."""
+    import great_expectations as gx
+
+    expectations = []
+    for check in checks:
+        expectation = check.build()
+        expectation.meta = {"check": check.name, "protects": check.protects, "scope": check.scope}
+        expectation.notes = (
+            f"{check.name} (sets aside the {check.scope}): protects {check.protects}"
+        )
+        expectations.append(expectation)
+    return gx.ExpectationSuite(name=suite_name, expectations=expectations)
+
+
+_registered: dict[str, tuple[str, Any]] = {}
+
+
+def _registered_suite(suite_name: str, checks: list[Check]) -> Any:
+    """The suite registered in the context, rebuilt only when its checks change (it is slow)."""
+    built = [check.build() for check in checks]
+    signature = repr(
+        [(check.name, check.scope, repr(e)) for check, e in zip(checks, built, strict=True)]
+    )
+    cached = _registered.get(suite_name)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    context = _context()
+    with contextlib.suppress(Exception):  # first use: there is nothing to delete
+        context.suites.delete(suite_name)
+    suite = context.suites.add(build_suite(suite_name, checks))
+    _registered[suite_name] = (signature, suite)
+    return suite
+
+
+def _failure_rows(
+    result: Any, by_name: dict[str, Check], shown: pd.DataFrame | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    rows: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for expectation_result in result.results:
+        name = expectation_result.expectation_config.meta["check"]
+        check = by_name[name]
+        if expectation_result.success:
+            continue
+        failed.append(name)
+        info = expectation_result.exception_info or {}
+        if info.get("raised_exception"):
+            logger.warning("check %s could not run: %s", name, info.get("exception_message"))
+        for unexpected in expectation_result.result.get("unexpected_index_list") or []:
+            row_id = int(unexpected["row_id"])
+            values = {k: _json_value(v) for k, v in unexpected.items() if k != "row_id"}
+            if check.shows and shown is not None:
+                for column in check.shows:
+                    values.setdefault(column, _json_value(shown.at[row_id, column]))
+            rows.append(
+                {
+                    "row_id": row_id,
+                    "check_name": name,
+                    "scope": check.scope,
+                    "detail": json.dumps(values, ensure_ascii=False, default=str),
+                }
+            )
+    return rows, failed
+
+
+def _columns_used(suite: Any) -> list[str]:
+    """The columns a suite's expectations read (GX copies what it is given: give it only these)."""
+    names: list[str] = ["row_id"]
+    for expectation in suite.expectations:
+        for attribute in ("column", "column_A", "column_B"):
+            value = getattr(expectation, attribute, None)
+            if isinstance(value, str):
+                names.append(value)
+        names.extend(getattr(expectation, "column_list", None) or [])
+    return list(dict.fromkeys(names))
+
+
+def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> SuiteOutcome:
+    """Validate ``frame`` (which has a ``row_id`` column) against ``checks`` in one GX run.
+
+    The suite runs once with GX's ``BASIC`` result (counts and examples, what Data Docs shows);
+    only when expectations fail are those run again for the ``COMPLETE`` list of failing rows.
+    Clean days, the usual case, pay for one cheap pass.
+    """
+    row_dates = frame.set_index("row_id")["race_date"] if "race_date" in frame.columns else None
+    if frame.empty:
+        empty = pd.DataFrame(columns=FAILURE_COLUMNS)
+        return SuiteOutcome(suite_name, 0, empty, len(checks), 0, row_dates=row_dates)
+    suite = _registered_suite(suite_name, checks)
+    batch = _batch_definition(f"{suite_name}_frame").get_batch(
+        batch_parameters={"dataframe": frame[_columns_used(suite)]}
+    )
+    result = batch.validate(suite, result_format={"result_format": "BASIC"})
+    failed = [item.expectation_config.meta["check"] for item in result.results if not item.success]
+    rows: list[dict[str, Any]] = []
+    if failed:
+        failing_checks = [check for check in checks if check.name in failed]
+        detail = batch.validate(
+            _registered_suite(f"{suite_name}_failed", failing_checks),
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": ["row_id"],
+            },
+        )
+        shown_columns = sorted({column for check in failing_checks for column in check.shows})
+        shown = frame.set_index("row_id")[shown_columns] if shown_columns else None
+        rows, _failed = _failure_rows(detail, {check.name: check for check in checks}, shown)
+    return SuiteOutcome(
+        suite=suite_name,
+        rows_evaluated=len(frame),
+        failures=pd.DataFrame(rows, columns=FAILURE_COLUMNS),
+        expectations=len(checks),
+        expectations_failed=len(failed),
+        failed_checks=tuple(failed),
+        row_dates=row_dates,
+        gx_result=result,
+        gx_suite=suite,
+    )

@@ -1,0 +1,413 @@
+"""The expectation suites, one per input table, with what each expectation protects.
+
+Suites run on decoded frames plus derived columns (``data_checks.frames``), so each expectation
+is a plain Great Expectations expectation over whole columns. Map expectations skip missing
+values: "when present" rules need nothing more, and "must be present" rules say so explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+from data_checks.gx_runner import Check
+
+SOHA_TIME_PATTERN: Final = r"^(?:\d[0-5]\d\d)?$"  # MSSs; blank = not recorded
+# Finish times: 50-90 s per 1000 m brackets every real NAR pace (winners run 56-75 s/km; the
+# slowest finishers of a heavy track stay under 85).
+PACE_S_PER_KM: Final = (50.0, 90.0)
+# A last 3F (600 m) between 50 and 90 s/km.
+LAST3F_S: Final = (30.0, 54.0)
+GOING_CODES: Final = [1, 2, 3, 4]  # 良, 稍重, 重, 不良
+WEATHER_CODES: Final = [1, 2, 3, 4, 5, 6]  # 晴, 曇, 雨, 小雨, 雪, 小雪
+JRA_VENUE_CODES: Final = frozenset(f"{code:02d}" for code in range(1, 11))
+
+
+def venue_codes_for(table: str, nar_codes: Collection[str]) -> frozenset[str]:
+    """The venues a table may hold: JRA 01-10 for ``jvd_*`` tables, the NAR set for ``nvd_*``."""
+    if table.startswith("jvd_"):
+        return JRA_VENUE_CODES
+    return frozenset(nar_codes)
+
+
+def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False) -> list[Check]:
+    """The race table (nvd_ra as ingested); ``dated`` adds the not-in-the-future rule."""
+    import great_expectations.expectations as gxe
+
+    venues = sorted(venue_codes)
+    checks = [
+        # A second identical copy of a row (a re-import) would double the race: set the copy aside.
+        Check(
+            "row_not_repeated",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="repeated_row", value_set=[False]),
+            "one row per race after a re-import",
+            scope="row",
+            shows=("race_id",),
+        ),
+        # A race key that is incomplete cannot join its runners or be stored idempotently.
+        Check(
+            "race_key_complete",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_key_valid", value_set=[True]),
+            "joins and natural keys",
+            shows=("race_id",),
+        ),
+        # The same race twice with different values: no way to know which one is right.
+        Check(
+            "race_id_unique",
+            lambda: gxe.ExpectColumnValuesToBeUnique(column="race_id_if_first_copy"),
+            "one row per race; bets keyed by race",
+        ),
+        # A short (truncated) line or a null leaves fields the pipeline reads undefined.
+        Check(
+            "required_fields_present",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="missing_fields", value_set=[""]),
+            "every decoded field comes from a real value",
+        ),
+        # Text in a numeric field ("1O5", "12.5") would decode to "missing" and hide corruption.
+        Check(
+            "fields_parse",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="unparsable_fields", value_set=[""]),
+            "decoding: a corrupt field is not a missing one",
+        ),
+        # Text longer than its column (a shifted record): the store would refuse the whole day.
+        Check(
+            "fields_fit_the_store",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
+            "one transaction per stage: a value too long for its column fails the whole write",
+        ),
+        # kaisai_nen/kaisai_tsukihi that do not form a date (e.g. 0231) cannot be placed in time.
+        Check(
+            "race_date_parses",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="race_date"),
+            "point-in-time ordering",
+            shows=("race_id",),
+        ),
+        # Another venue code (JRA, ban-ei 83, a typo) belongs to another model and other pools.
+        Check(
+            "venue_in_scope",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="keibajo_code", value_set=venues),
+            "venue-specific standards and reports",
+        ),
+        # Without a distance nothing about the race's times can be judged or standardised.
+        Check(
+            "distance_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="distance_m"),
+            "standard times and first-3F rules keyed by distance",
+        ),
+        # NAR flat races run 800-3000 m; anything else is a decoding error or another sport.
+        Check(
+            "distance_in_range",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="distance_m", min_value=800, max_value=3000
+            ),
+            "standard times and first-3F rules keyed by distance",
+        ),
+        # A race without a field size cannot be normalised or checked against its runners.
+        Check(
+            "field_size_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="field_size"),
+            "per-race normalisation of probabilities",
+        ),
+        # A field of 0 or more than 18 starters cannot be priced.
+        Check(
+            "field_size_between_1_and_18",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="field_size", min_value=1, max_value=18
+            ),
+            "per-race normalisation of probabilities",
+        ),
+        # Going 1-4 (良/稍重/重/不良): another code silently breaks going features.
+        Check(
+            "going_code_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="going_code", value_set=GOING_CODES),
+            "going features and track variants",
+        ),
+        # Weather 1-6 (晴/曇/雨/小雨/雪/小雪): another code is a shifted or corrupt record.
+        Check(
+            "weather_code_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="weather_code", value_set=WEATHER_CODES),
+            "weather features; a sign of a shifted record",
+        ),
+        # A race with no runner rows cannot be predicted or settled.
+        Check(
+            "race_has_runners",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="runner_count", min_value=1),
+            "prediction and settlement of the race",
+        ),
+        # Every runner scratched: nothing to price, every bet refunded.
+        Check(
+            "race_has_starters",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="starters", min_value=1),
+            "prediction of a race that is run",
+            shows=("field_size",),
+        ),
+        # The leader's first 600 m (when present): 30 s up to a pace that eases with distance.
+        Check(
+            "leader_first3f_not_too_fast",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="leader_first3f_s", min_value=30.0),
+            "the first-3F leader anchor (a 4F or seconds-for-tenths mix-up)",
+            shows=("distance_m",),
+        ),
+        Check(
+            "leader_first3f_not_too_slow",
+            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="leader_first3f_upper_s",
+                column_B="leader_first3f_s",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            "the first-3F leader anchor (a 4F or seconds-for-tenths mix-up)",
+            shows=("distance_m",),
+        ),
+    ]
+    if phase == "results":
+        # The field size counts the runners that started: no fewer than the certain starters...
+        checks.append(
+            Check(
+                "field_size_not_below_starters",
+                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="field_size",
+                    column_B="starters",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "per-race normalisation and corner/finish position bounds",
+            )
+        )
+        # ...and no more than the runners not scratched (all scratched: the race was not run).
+        checks.append(
+            Check(
+                "field_size_not_above_unscratched",
+                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="unscratched",
+                    column_B="field_size",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "per-race normalisation and corner/finish position bounds",
+            )
+        )
+    if phase == "results":
+        # Finishers' positions run 1..n (dead heats share a place: 1, 1, 3): no gap, no clash.
+        checks.append(
+            Check(
+                "finish_positions_in_order",
+                lambda: gxe.ExpectColumnValuesToBeInSet(column="finish_order_ok", value_set=[True]),
+                "settlement: exactly one winner (or a dead heat) per race",
+                shows=("finish_positions",),
+            )
+        )
+    if phase == "results" and dated:
+        # Results of a day that has not happened are a mis-dated record, not a result.
+        checks.append(
+            Check(
+                "results_not_in_future",
+                lambda: gxe.ExpectColumnValuesToBeBetween(column="days_after_today", max_value=0),
+                "point-in-time correctness",
+                shows=("race_date",),
+            )
+        )
+    return checks
+
+
+def runner_checks(phase: str) -> list[Check]:
+    """The runner table (nvd_se as ingested); ``results`` adds the checks on results."""
+    import great_expectations.expectations as gxe
+
+    checks = [
+        # A second identical copy of a row (a re-import) would double the runner: set it aside.
+        Check(
+            "row_not_repeated",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="repeated_row", value_set=[False]),
+            "one row per runner after a re-import",
+            scope="row",
+        ),
+        # A runner whose race is not in the race table cannot be priced or stored.
+        Check(
+            "runner_has_race",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_known", value_set=[True]),
+            "joins between runners and races",
+            scope="row",
+        ),
+        # Two different rows for one horse number: a corrupted file, no way to pick one.
+        Check(
+            "runner_key_unique",
+            lambda: gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["race_id_if_first_copy", "umaban_if_first_copy"],
+                ignore_row_if="any_value_is_missing",
+            ),
+            "one row per runner; bets keyed by race and horse",
+        ),
+        # A short (truncated) line or a null leaves fields the pipeline reads undefined.
+        Check(
+            "required_fields_present",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="missing_fields", value_set=[""]),
+            "every decoded field comes from a real value",
+        ),
+        # Text in a numeric field ("1O5", "12.5", "-38") would decode to "missing".
+        Check(
+            "fields_parse",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="unparsable_fields", value_set=[""]),
+            "decoding: a corrupt field is not a missing one",
+        ),
+        # Text longer than its column (a shifted record): the store would refuse the whole day.
+        Check(
+            "fields_fit_the_store",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
+            "one transaction per stage: a value too long for its column fails the whole write",
+        ),
+        # Without a horse number a runner cannot be bet on or joined to its odds.
+        Check(
+            "umaban_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="umaban"),
+            "bets keyed by race and horse",
+        ),
+        # Without a horse id a runner has no history and cannot be followed.
+        Check(
+            "horse_id_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="horse_id"),
+            "past-performance features",
+        ),
+        # A horse number above the number of entries means the row belongs to another race.
+        Check(
+            "umaban_within_entries",
+            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="entries",
+                column_B="umaban",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            "bets placed on horses that exist",
+        ),
+        # Odds below 1.0 do not exist in a pari-mutuel pool (minimum payout 100 yen per 100).
+        Check(
+            "win_odds_at_least_1",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", min_value=1.0),
+            "market probabilities and stakes",
+        ),
+        # A corner position beyond the starters is a shifted or corrupted field (00 = none).
+        Check(
+            "corner_within_field",
+            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="field_size",
+                column_B="corner_max",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            "the pace/corner layer of the first-3F estimate",
+            shows=("corner_1", "corner_2", "corner_3", "corner_4"),
+        ),
+    ]
+    if phase == "card":
+        checks += [
+            # A starter missing from its race's odds snapshot would inflate the others' shares.
+            Check(
+                "runner_has_snapshot_odds",
+                lambda: gxe.ExpectColumnValuesToBeInSet(
+                    column="missing_snapshot_odds", value_set=[False]
+                ),
+                "market probabilities normalised over the whole field",
+            ),
+        ]
+    if phase == "results":
+        checks += [
+            # MSSs with seconds >= 60 (or text) is not a time: decoding would invent one.
+            Check(
+                "soha_time_decodes",
+                lambda: gxe.ExpectColumnValuesToMatchRegex(
+                    column="soha_time_raw", regex=SOHA_TIME_PATTERN
+                ),
+                "finish times (a common bug divides MSSs by ten)",
+            ),
+            # 50-90 s per 1000 m brackets every real NAR pace; outside it the time is wrong.
+            Check(
+                "finish_time_plausible",
+                lambda: gxe.ExpectColumnValuesToBeBetween(
+                    column="pace_s_per_km", min_value=PACE_S_PER_KM[0], max_value=PACE_S_PER_KM[1]
+                ),
+                "speed indexes and standard times",
+                shows=("finish_time_s", "distance_m"),
+            ),
+            # A last 3F is a 600 m time: 30-54 s; outside, the field is shifted or mis-scaled.
+            Check(
+                "last3f_plausible",
+                lambda: gxe.ExpectColumnValuesToBeBetween(
+                    column="last3f_s", min_value=LAST3F_S[0], max_value=LAST3F_S[1]
+                ),
+                "agari indexes and the short-race first 3F",
+            ),
+            # The last 3F is part of the finish time: it must be the smaller.
+            Check(
+                "last3f_within_finish_time",
+                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="finish_time_s",
+                    column_B="last3f_s",
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "first-3F = finish - last 3F on short races",
+            ),
+            # A finisher without a time cannot be indexed; non-finishers are flagged, not dropped.
+            Check(
+                "finisher_has_time",
+                lambda: gxe.ExpectColumnValuesToBeInSet(
+                    column="finisher_without_time", value_set=[False]
+                ),
+                "indexes and standards",
+            ),
+            # A finisher without final odds: a winning bet on it would be paid nothing.
+            Check(
+                "finisher_has_final_odds",
+                lambda: gxe.ExpectColumnValuesToBeInSet(
+                    column="finisher_without_odds", value_set=[False]
+                ),
+                "settlement of win bets and the market's log loss",
+            ),
+            # No position without a reason: a non-finisher must carry its ijo_kubun_code.
+            Check(
+                "non_finisher_flagged",
+                lambda: gxe.ExpectColumnValuesToBeInSet(
+                    column="non_finisher_unflagged", value_set=[False]
+                ),
+                "refunds (取消/除外) and the finishing order",
+                shows=("finish_pos", "abnormal_code"),
+            ),
+            # Positions beyond the starters are corrupt.
+            Check(
+                "finish_pos_within_field",
+                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="field_size",
+                    column_B="finish_pos",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "settlement of win bets",
+            ),
+        ]
+    return checks
+
+
+def odds_checks() -> list[Check]:
+    """The odds snapshot (nvd_o1) used for staking."""
+    import great_expectations.expectations as gxe
+
+    return [
+        # Odds below 1.0 cannot be offered; staking on them would be nonsense.
+        Check(
+            "snapshot_odds_at_least_1",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", min_value=1.0),
+            "stakes sized on bet-time odds",
+        ),
+        # Text longer than its column (a shifted record): the store would refuse the whole day.
+        Check(
+            "fields_fit_the_store",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
+            "one transaction per stage: a value too long for its column fails the whole write",
+        ),
+        # A snapshot row for a horse that is not in the race card.
+        Check(
+            "snapshot_runner_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="runner_known", value_set=[True]),
+            "stakes placed on horses that exist",
+            scope="row",
+        ),
+    ]

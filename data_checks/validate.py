@@ -1,0 +1,246 @@
+"""Decode a raw day, validate it, and split it into what is valid and what is quarantined.
+
+A failing row sets its whole race aside when the race cannot be priced without it (checks of
+scope ``race``); a failing race takes its runners with it (one quarantine row stands for the
+race). Checks of scope ``row`` set aside the row alone (a repeated copy, a runner without a
+race); a check of scope ``input`` refuses the whole input. Parts of the input the source could
+not read are quarantined as ``input`` rows. The rest goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from data_checks.frames import overlong_fields, race_check_frame, runner_check_frame
+from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
+from data_checks.suites import odds_checks, race_checks, runner_checks
+from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
+from raceday.errors import InputError
+from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
+from raceday.sources.base import RawDay, RejectedInput
+from raceday.store.catalog import ODDS
+
+Phase = Literal["card", "results"]
+QUARANTINE_COLUMNS = ["race_date", "table_name", "race_id", "umaban", "check_name", "detail"]
+INVALID_RUNNER_CHECK = "race_has_invalid_runner"
+INPUT_CHECK = "input_readable"
+RACE_ID_WIDTH = 16  # quarantine.race_id
+MAX_UMABAN = 99  # two digits in PC-KEIBA
+
+
+@dataclass(frozen=True)
+class ValidatedDay:
+    """Valid decoded frames, the quarantined rows, and each suite's outcome."""
+
+    races: pd.DataFrame
+    runners: pd.DataFrame
+    odds: pd.DataFrame
+    quarantine: pd.DataFrame
+    outcomes: tuple[SuiteOutcome, ...]
+
+
+def require_columns(raw: RawDay) -> None:
+    """Refuse an input whose tables lack columns the pipeline needs (one clear line)."""
+    tables = [("nvd_ra", raw.nvd_ra, NVD_RA_REQUIRED), ("nvd_se", raw.nvd_se, NVD_SE_REQUIRED)]
+    if not raw.nvd_o1.empty:
+        tables.append(("nvd_o1", raw.nvd_o1, NVD_O1_REQUIRED))
+    for table, frame, required in tables:
+        missing = [column for column in required if column not in frame.columns]
+        if missing:
+            raise InputError(f"{table} lacks required column(s): {', '.join(missing)}")
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+
+
+def storable(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine rows as the table can hold them: a garbage key cannot break the write.
+
+    A corrupt record may decode to a race id longer than the column or a horse number beyond
+    any integer column; the detail keeps the values, the key columns keep what fits.
+    """
+    umaban = pd.to_numeric(quarantine["umaban"], errors="coerce")
+    return quarantine.assign(
+        race_id=quarantine["race_id"].astype("string").str.slice(0, RACE_ID_WIDTH),
+        umaban=umaban.where(umaban.between(0, MAX_UMABAN)).astype("Int64"),
+    )
+
+
+def _no_failures() -> pd.DataFrame:
+    return pd.DataFrame(columns=FAILURE_COLUMNS)
+
+
+def _quarantine_rows(frame: pd.DataFrame, failures: pd.DataFrame, table_name: str) -> pd.DataFrame:
+    if failures.empty:
+        return _empty_quarantine()
+    failing = frame.set_index("row_id").loc[failures["row_id"]]
+    return pd.DataFrame(
+        {
+            "race_date": failing["race_date"].to_numpy(),
+            "table_name": table_name,
+            "race_id": failing["race_id"].to_numpy(),
+            "umaban": failing["umaban"].to_numpy() if "umaban" in failing else pd.NA,
+            "check_name": failures["check_name"].to_numpy(),
+            "detail": failures["detail"].to_numpy(),
+        }
+    )
+
+
+def _rejected_rows(rejected: tuple[RejectedInput, ...]) -> pd.DataFrame:
+    if not rejected:
+        return _empty_quarantine()
+    return pd.DataFrame(
+        {
+            "race_date": pd.NaT,
+            "table_name": "input",
+            "race_id": pd.NA,
+            "umaban": pd.NA,
+            "check_name": INPUT_CHECK,
+            "detail": [
+                json.dumps({"location": item.location, "reason": item.reason}, ensure_ascii=False)
+                for item in rejected
+            ],
+        }
+    )
+
+
+def refuse_on_input_scope(outcomes: tuple[SuiteOutcome, ...]) -> None:
+    """Raise InputError when a check of scope ``input`` failed: the whole input is refused."""
+    for outcome in outcomes:
+        refused = outcome.failures[outcome.failures["scope"] == "input"]
+        if not refused.empty:
+            name = refused["check_name"].iloc[0]
+            raise InputError(
+                f"input refused by check {name} ({len(refused)} rows of {outcome.suite})"
+            )
+
+
+def _set_aside_by_rows(
+    races: pd.DataFrame, reasons: pd.DataFrame, already: set[str]
+) -> pd.DataFrame:
+    """One row per race set aside because of its rows elsewhere (runners, odds), with the checks."""
+    reasons = reasons[~reasons["race_id"].isin(already)]
+    if reasons.empty:
+        return _empty_quarantine()
+    checks = reasons.groupby("race_id")["check_name"].agg(lambda names: sorted(set(names)))
+    dates = races.drop_duplicates("race_id").set_index("race_id")["race_date"]
+    return pd.DataFrame(
+        {
+            "race_date": checks.index.map(dates).to_numpy(),
+            "table_name": "races",
+            "race_id": checks.index.to_numpy(),
+            "umaban": pd.NA,
+            "check_name": INVALID_RUNNER_CHECK,
+            "detail": [json.dumps({"failed_checks": names}) for names in checks],
+        }
+    )
+
+
+def _race_scoped(frame: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
+    """race_id and check of each failure whose scope sets aside the whole race."""
+    scoped = failures[failures["scope"] == "race"]
+    return pd.DataFrame(
+        {
+            "race_id": frame.loc[scoped["row_id"], "race_id"].to_numpy(dtype=object),
+            "check_name": scoped["check_name"].to_numpy(dtype=object),
+        }
+    )
+
+
+def _odds_frame(snapshot: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
+    card = runners[["race_id", "umaban", "race_date"]].drop_duplicates(["race_id", "umaban"])
+    known = snapshot[["race_id", "umaban"]].merge(
+        card.assign(runner_known=True), on=["race_id", "umaban"], how="left"
+    )
+    return snapshot.assign(
+        row_id=np.arange(len(snapshot)),
+        runner_known=known["runner_known"].notna().to_numpy(),
+        race_date=pd.to_datetime(known["race_date"]).to_numpy(),
+        overlong_fields=overlong_fields(snapshot, ODDS),
+    )
+
+
+def _kept(frame: pd.DataFrame, failures: pd.DataFrame, race_ids: pd.Series) -> np.ndarray:
+    """Rows that failed nothing and whose race is kept."""
+    passed = ~frame["row_id"].isin(set(failures["row_id"]))
+    mask: np.ndarray = (passed & frame["race_id"].isin(race_ids)).to_numpy(dtype=bool)
+    return mask
+
+
+def _decoded_snapshot(raw: RawDay, phase: Phase) -> pd.DataFrame:
+    """The morning odds snapshot; results do not need it (the card stored it)."""
+    odds = raw.nvd_o1.reset_index(drop=True)
+    return decode_odds_snapshot(odds if phase == "card" else odds.iloc[0:0])
+
+
+def validate_day(
+    raw: RawDay,
+    *,
+    phase: Phase,
+    venue_codes: Collection[str],
+    as_of: date | None = None,
+) -> ValidatedDay:
+    """Validate one or more days of raw tables; invalid rows and races go to quarantine.
+
+    ``as_of`` (today) makes results dated after it fail (results of a day not yet run).
+    """
+    require_columns(raw)
+    raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
+    races, runners = decode_races(raw_ra), decode_runners(raw_se)
+    snapshot = _decoded_snapshot(raw, phase)
+    dated = phase == "results" and as_of is not None
+
+    race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)
+    runner_frame = runner_check_frame(runners, raw_se, races, snapshot)
+    odds_frame = _odds_frame(snapshot, runners)
+    outcomes = [
+        run_suite(f"races_{phase}", race_frame, race_checks(venue_codes, phase, dated=dated)),
+        run_suite(f"runners_{phase}", runner_frame, runner_checks(phase)),
+    ]
+    if phase == "card":
+        outcomes.append(run_suite("odds_card", odds_frame, odds_checks()))
+    refuse_on_input_scope(tuple(outcomes))
+    race_failures, runner_failures = outcomes[0].failures, outcomes[1].failures
+    odds_failures = outcomes[2].failures if phase == "card" else _no_failures()
+
+    # A race is set aside by its own failures, or by a race-scoped failure of its rows elsewhere.
+    own = race_failures.loc[race_failures["scope"] != "row", "row_id"]
+    races_failing = set(race_frame.loc[own, "race_id"].dropna())
+    reasons = pd.concat(
+        [_race_scoped(runner_frame, runner_failures), _race_scoped(odds_frame, odds_failures)],
+        ignore_index=True,
+    )
+    reasons = reasons[reasons["race_id"].isin(race_frame["race_id"].dropna())]
+    set_aside = races_failing | set(reasons["race_id"])
+    keep_race = (
+        ~race_frame["row_id"].isin(set(race_failures["row_id"]))
+        & race_frame["race_id"].notna()
+        & ~race_frame["race_id"].isin(set_aside)
+    )
+    valid_races = races[keep_race.to_numpy()].reset_index(drop=True)
+
+    quarantined = [
+        _rejected_rows(raw.rejected),
+        _quarantine_rows(race_frame, race_failures, "races"),
+        _set_aside_by_rows(races, reasons, races_failing),
+        _quarantine_rows(runner_frame, runner_failures, "runners"),
+        _quarantine_rows(odds_frame, odds_failures, "odds"),
+    ]
+    non_empty = [frame for frame in quarantined if not frame.empty]
+    quarantine = pd.concat(non_empty, ignore_index=True) if non_empty else _empty_quarantine()
+    kept_ids = valid_races["race_id"]
+    return ValidatedDay(
+        races=valid_races,
+        runners=runners[_kept(runner_frame, runner_failures, kept_ids)].reset_index(drop=True),
+        odds=snapshot[_kept(odds_frame, odds_failures, kept_ids)].reset_index(drop=True),
+        quarantine=storable(quarantine[QUARANTINE_COLUMNS]),
+        outcomes=tuple(outcomes),
+    )

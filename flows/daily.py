@@ -1,0 +1,111 @@
+"""The race day: ``predict_day`` in the morning, ``settle_day`` at night, ``daily_run`` both.
+
+predict: ingest → validate card → features → predict → stake (bet slip)
+settle:  ingest → validate results → reference times → first 3F → indexes → settle → record
+         → monitor (alerts) → report
+A failed run alerts at once through its ``on_failure`` hook.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow
+
+from config import Settings, load_settings
+from data_checks.validate import ValidatedDay
+from raceday.pipeline import runner_view
+from raceday.sources.base import RawDay
+from tasks.alerts import alert_on_flow_failure
+from tasks.common import io_task_options
+from tasks.derive import first3f, indexes, reference_times
+from tasks.features import day_features
+from tasks.ingest import ingest
+from tasks.monitor import monitor_day
+from tasks.predict import predict
+from tasks.record import record_day, report_day, settle
+from tasks.stake import stake
+from tasks.store import history_gap, prepare_store
+from tasks.validate import validate_and_store
+
+
+def _ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
+    result: RawDay = ingest.with_options(**io_task_options(settings))(
+        settings, start, end, flow_name
+    )
+    return result
+
+
+def _settle_stages(
+    settings: Settings, raw: RawDay, start: date, end: date, flow_name: str
+) -> ValidatedDay:
+    valid = validate_and_store(settings, raw, start, end, "results", flow_name)
+    plan, references = reference_times(settings, start, end, flow_name)
+    view = runner_view(valid.races, valid.runners)
+    estimates = first3f(settings, view, end, references, plan, flow_name)
+    _indexes = indexes(settings, view, end, references, plan, estimates, flow_name)
+    return valid
+
+
+def _prepare(settings: Settings, race_date: date, flow_name: str) -> None:
+    prepare_store(settings)
+    gap = history_gap(settings, race_date)
+    if gap is not None:
+        start, end = gap
+        _history = _settle_stages(
+            settings, _ingest(settings, start, end, flow_name), start, end, flow_name
+        )
+
+
+def _record(settings: Settings, race_date: date, offered: int, flow_name: str) -> dict[str, Any]:
+    summary = record_day(settings, race_date, offered, flow_name)
+    _alerts = monitor_day(settings, race_date, flow_name)
+    return report_day(settings, race_date, summary, flow_name).to_dict()
+
+
+def _predict_stages(settings: Settings, raw: RawDay, race_date: date, flow_name: str) -> int:
+    card = validate_and_store(settings, raw, race_date, race_date, "card", flow_name)
+    _features = day_features(settings, card, race_date, flow_name)
+    predictions = predict(settings, card, race_date, flow_name)
+    _bets = stake(settings, predictions, card, race_date, flow_name)
+    return len(card.races)
+
+
+@flow(name="predict-day", log_prints=False, on_failure=[alert_on_flow_failure])
+def predict_day(
+    race_date: date, races: int | None = None, source: str | None = None, db_url: str | None = None
+) -> dict[str, Any]:
+    """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
+    settings = load_settings(races=races, source=source, db_url=db_url)
+    _prepare(settings, race_date, "predict-day")
+    raw = _ingest(settings, race_date, race_date, "predict-day")
+    offered = _predict_stages(settings, raw, race_date, "predict-day")
+    return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
+
+
+@flow(name="settle-day", log_prints=False, on_failure=[alert_on_flow_failure])
+def settle_day(
+    race_date: date, races: int | None = None, source: str | None = None, db_url: str | None = None
+) -> dict[str, Any]:
+    """Night: results → first 3F, indexes, settlement, performance and the daily report."""
+    settings = load_settings(races=races, source=source, db_url=db_url)
+    _prepare(settings, race_date, "settle-day")
+    raw = _ingest(settings, race_date, race_date, "settle-day")
+    valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
+    _settled = settle(settings, race_date, "settle-day")
+    return _record(settings, race_date, len(valid.races), "settle-day")
+
+
+@flow(name="daily-run", log_prints=False, on_failure=[alert_on_flow_failure])
+def daily_run(
+    race_date: date, races: int | None = None, source: str | None = None, db_url: str | None = None
+) -> dict[str, Any]:
+    """A whole race day in one run: predict and stake on the card, then settle and record."""
+    settings = load_settings(races=races, source=source, db_url=db_url)
+    _prepare(settings, race_date, "daily-run")
+    raw = _ingest(settings, race_date, race_date, "daily-run")
+    offered = _predict_stages(settings, raw, race_date, "daily-run")
+    _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
+    _settled = settle(settings, race_date, "daily-run")
+    return _record(settings, race_date, offered, "daily-run")

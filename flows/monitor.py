@@ -1,0 +1,30 @@
+"""The monitor on its own: evaluate the rules for a day and rewrite its report.
+
+Scheduled late in the evening (after ``settle-day``), it also catches the day nothing ran: no
+races stored on a scheduled race day raises ``no_races``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow
+
+from config import load_settings
+from tasks.alerts import alert_on_flow_failure
+from tasks.monitor import monitor_day
+from tasks.store import prepare_store
+
+
+@flow(name="monitor-day", log_prints=False, on_failure=[alert_on_flow_failure])
+def monitor_day_flow(race_date: date, db_url: str | None = None) -> dict[str, Any]:
+    """Evaluate every monitor rule for the day and deliver the alerts (de-duplicated)."""
+    settings = load_settings(db_url=db_url)
+    prepare_store(settings)
+    alerts = monitor_day(settings, race_date, "monitor-day")
+    return {
+        "date": race_date.isoformat(),
+        "alerts": [alert.payload() for alert in alerts],
+        "status": "completed",
+    }

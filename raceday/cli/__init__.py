@@ -1,0 +1,114 @@
+"""The ``raceday`` command. Each command group lives in a module of this package and registers
+itself on ``app`` (or a sub-app such as ``eval_app``); shared option types and the error guard
+live here.
+
+Errors a user can cause print one line and exit non-zero; ``--debug`` shows the traceback.
+Orchestration (Prefect) is imported only by the commands that run flows.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from config import Settings, load_settings
+from raceday.errors import InputError, RacedayError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="raceday: the NAR race-day pipeline (ingest → validate → first 3F → indexes → predict "
+    "→ stake → record).",
+)
+db_app = typer.Typer(help="The store: schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+eval_app = typer.Typer(
+    help="Measured quality of a stage against known outcomes.", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
+
+out = Console()
+err = Console(stderr=True)
+JST = timezone(timedelta(hours=9))
+T = TypeVar("T")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default: var/raceday.db)")
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def parse_date(text: str) -> date:
+    """A date given as YYYY-MM-DD; InputError otherwise."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise InputError(f"not a date: {text!r} (use YYYY-MM-DD, e.g. 2026-11-20)") from None
+
+
+def today_in_japan() -> date:
+    """Today's date in Asia/Tokyo, where NAR races."""
+    return datetime.now(JST).date()
+
+
+def settings_from(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except Exception as error:  # pydantic ValidationError: one readable line
+        errors = getattr(error, "errors", None)
+        if callable(errors):
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            raise InputError(f"invalid setting {where}: {first.get('msg')}") from error
+        raise
+
+
+def guard(debug: bool, action: Callable[[], T]) -> T:
+    """Run ``action``; user errors become one line and a non-zero exit."""
+    try:
+        return action()
+    except RacedayError as error:
+        if debug:
+            raise
+        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as error:
+        if debug:
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        err.print(
+            f"[red]error:[/red] {type(error).__name__}: {message} (rerun with --debug for details)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """Print one JSON object on standard output (for ``--json``)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# Command modules register themselves on the apps above when imported (keep these last).
+from raceday.cli import day  # noqa: E402, F401
+from raceday.cli import features as feature_commands  # noqa: E402, F401
+from raceday.cli import first3f as first3f_commands  # noqa: E402, F401
+from raceday.cli import report as _report  # noqa: E402, F401
+from raceday.cli import staking as staking_commands  # noqa: E402, F401

@@ -1,0 +1,5 @@
+"""``python -m raceday.cli``."""
+
+from raceday.cli import main
+
+main()

@@ -1,0 +1,205 @@
+"""Day-to-day commands: run a race day, simulate history, export tables, upgrade the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from config import Settings
+from raceday.cli import (
+    DbOption,
+    DebugOption,
+    JsonOption,
+    app,
+    db_app,
+    emit_json,
+    err,
+    guard,
+    out,
+    parse_date,
+    settings_from,
+    today_in_japan,
+)
+from raceday.errors import InputError
+
+
+def _preflight(settings: Settings) -> None:
+    """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
+    from raceday.sources.factory import open_source
+    from raceday.sources.simulator import SimulatorConfig
+    from raceday.store.engine import check_connection, make_engine
+
+    open_source(settings.source, simulator=SimulatorConfig(), pckeiba_url=settings.pckeiba_url)
+    check_connection(make_engine(settings.database_url))
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"raceday {summary['date']} — {summary['status']}", show_header=False)
+    for key in (
+        "races", "races_offered", "runners", "quarantined", "bets", "staked_yen",
+        "returned_yen", "bankroll_yen", "hit_rate", "log_loss", "market_log_loss",
+        "model_version", "odds_source",
+    ):  # fmt: skip
+        value = summary.get(key)
+        table.add_row(
+            key,
+            "–"
+            if value is None
+            else f"{value:,}"
+            if isinstance(value, int)
+            else f"{value:.4f}"
+            if isinstance(value, float)
+            else str(value),
+        )
+    out.print(table)
+    out.print(f"report:   {summary.get('report')}")
+    out.print(f"database: {summary.get('database')}")
+
+
+@app.command()
+def run(
+    race_date: Annotated[
+        str | None, typer.Option("--date", help="race day YYYY-MM-DD (default: today, JST)")
+    ] = None,
+    races: Annotated[
+        int | None, typer.Option("--races", min=1, help="races to predict (default: stage cap)")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="sim | files:DIR | pckeiba")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
+
+    def action() -> dict[str, Any]:
+        day = parse_date(race_date) if race_date else today_in_japan()
+        settings = settings_from(races=races, source=source, db_url=db)
+        _preflight(settings)
+        from flows.daily import daily_run
+
+        if not debug:
+            from flows.console import hide_console_tracebacks
+
+            hide_console_tracebacks()
+        result: dict[str, Any] = daily_run(
+            race_date=day, races=races, source=settings.source, db_url=settings.database_url
+        )
+        return result
+
+    summary = guard(debug, action)
+    if as_json:
+        emit_json(summary)
+    else:
+        _print_summary(summary)
+
+
+@app.command()
+def simulate(
+    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    out_dir: Annotated[Path, typer.Option("--out", help="directory to write nvd_* files to")],
+    races_per_day: Annotated[int | None, typer.Option("--races-per-day", min=1)] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="also write the truth table here (evaluation)")
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Simulate NAR race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1)."""
+
+    def action() -> str:
+        from raceday.sources.files import write_tables
+        from raceday.sources.simulator import SimulatorConfig, simulate_days
+
+        first, last = parse_date(start), parse_date(end)
+        if last < first:
+            raise InputError(f"--end {last} is before --start {first}")
+        if file_format not in {"csv", "parquet"}:
+            raise InputError(f"--format must be csv or parquet, not {file_format!r}")
+        settings = settings_from()
+        config = SimulatorConfig(
+            seed=seed if seed is not None else settings.simulator.seed,
+            races_per_day=races_per_day or settings.simulator.races_per_day,
+        )
+        simulated = simulate_days(first, last, config)
+        write_tables(simulated.raw, out_dir, file_format)
+        if truth is not None:
+            truth.parent.mkdir(parents=True, exist_ok=True)
+            simulated.truth.to_csv(truth, index=False)
+        return (
+            f"wrote {len(simulated.raw.nvd_ra)} races, {len(simulated.raw.nvd_se)} runners "
+            f"({first}..{last}) to {out_dir}"
+        )
+
+    out.print(guard(debug, action))
+
+
+EXPORT_HELP = "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine"
+
+
+@app.command()
+def export(
+    table: Annotated[str, typer.Argument(help=EXPORT_HELP)],
+    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="CSV file (default: standard output)")
+    ] = None,
+    db: DbOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Export a table's rows for a date range as CSV."""
+
+    def action() -> None:
+        from raceday.store.engine import check_connection, has_schema, make_engine
+        from raceday.store.models import TABLES_BY_EXPORT_NAME
+        from raceday.store.repository import read_rows
+
+        if table not in TABLES_BY_EXPORT_NAME:
+            raise InputError(f"unknown table {table!r}: one of {', '.join(TABLES_BY_EXPORT_NAME)}")
+        first, last = parse_date(start), parse_date(end)
+        settings = settings_from(db_url=db)
+        engine = make_engine(settings.database_url)
+        check_connection(engine)
+        if not has_schema(engine):
+            raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+        sql_table = TABLES_BY_EXPORT_NAME[table]
+        date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
+        with engine.connect() as connection:
+            frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)
+        if table == "bets":  # `odds`: the odds each stake was sized on (= odds_at_bet)
+            frame.insert(
+                int(frame.columns.get_loc("odds_at_bet")) + 1, "odds", frame["odds_at_bet"]
+            )
+        for column in frame.columns:
+            if str(frame[column].dtype).startswith("datetime64"):
+                frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+        if out_file is None:
+            frame.to_csv(sys.stdout, index=False)
+        else:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(out_file, index=False)
+            err.print(f"wrote {len(frame)} rows to {out_file}")
+
+    guard(debug, action)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None, debug: DebugOption = False) -> None:
+    """Create or migrate the store's schema to the latest revision."""
+
+    def action() -> str:
+        from raceday.store.engine import make_engine, upgrade_schema
+
+        settings = settings_from(db_url=db)
+        upgrade_schema(make_engine(settings.database_url))
+        return f"store at {settings.database_url} is at the latest schema"
+
+    out.print(guard(debug, action))

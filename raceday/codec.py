@@ -1,0 +1,281 @@
+"""PC-KEIBA fixed-width text fields: decoding and encoding, in one place, vectorised.
+
+Every decoder takes a Series of raw text (as stored by PC-KEIBA) and returns numbers, with
+"missing" (``0000``, ``00``, blanks) as NaN/NA. Malformed values also decode to NaN; the matching
+``*_is_malformed`` function tells them apart from "missing" so validation can quarantine them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from raceday.schema import RACE_KEY_COLUMNS
+
+_SOHA_PATTERN = r"\d[0-5]\d\d"  # M SS s: the seconds part must be < 60
+
+
+def _stripped(raw: pd.Series) -> pd.Series:
+    return raw.astype("string").str.strip()
+
+
+def _all_zero_or_blank(text: pd.Series) -> pd.Series:
+    return (text.fillna("").str.strip("0 ") == "").astype(bool)
+
+
+def soha_time_is_malformed(raw: pd.Series) -> pd.Series:
+    """True where a ``soha_time`` is present but not a valid ``MSSs`` value (e.g. seconds >= 60)."""
+    text = _stripped(raw)
+    valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool)
+    return ~valid & ~_all_zero_or_blank(text)
+
+
+def decode_soha_time(raw: pd.Series) -> pd.Series:
+    """``MSSs`` finish time to seconds: ``1123`` -> 72.3; ``0000``, blanks or malformed -> NaN."""
+    text = _stripped(raw)
+    valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool) & ~_all_zero_or_blank(text)
+    digits = text.where(valid)
+    minutes = pd.to_numeric(digits.str[0], errors="coerce")
+    seconds = pd.to_numeric(digits.str[1:3], errors="coerce")
+    tenths = pd.to_numeric(digits.str[3], errors="coerce")
+    return (60 * minutes + seconds + tenths / 10).astype("float64").rename(raw.name)
+
+
+def encode_soha_time(seconds: pd.Series) -> pd.Series:
+    """Seconds to ``MSSs`` (NaN -> ``0000``); the inverse of :func:`decode_soha_time`."""
+    tenths_total = np.rint(seconds.to_numpy(dtype="float64", na_value=np.nan) * 10)
+    if np.nanmax(tenths_total, initial=0) >= 6000:
+        raise ValueError("soha_time cannot encode 10 minutes or more")
+    missing = ~np.isfinite(tenths_total)
+    whole = np.where(missing, 0, tenths_total).astype(np.int64)
+    minutes, rest = np.divmod(whole, 600)
+    secs, tenths = np.divmod(rest, 10)
+    encoded = [f"{m}{s:02d}{t}" for m, s, t in zip(minutes, secs, tenths, strict=True)]
+    return pd.Series(np.where(missing, "0000", encoded), index=seconds.index, dtype="string")
+
+
+def digits_are_malformed(raw: pd.Series, width: int) -> pd.Series:
+    """True where a numeric field is present but not ``width`` digits (text, signs, decimals)."""
+    text = _stripped(raw)
+    valid = text.str.fullmatch(rf"\d{{1,{width}}}").fillna(False).astype(bool)
+    return ~valid & ~_all_zero_or_blank(text)
+
+
+def decode_tenths(raw: pd.Series) -> pd.Series:
+    """Tenths to units: ``387`` -> 38.7 (3F times, odds, weight carried); zeros/blank -> NaN."""
+    numbers = pd.to_numeric(_stripped(raw).where(lambda t: t.str.fullmatch(r"\d+")), "coerce")
+    return (numbers.where(numbers > 0) / 10).astype("float64").rename(raw.name)
+
+
+def encode_tenths(values: pd.Series, width: int) -> pd.Series:
+    """Units to zero-padded tenths (NaN -> zeros); the inverse of :func:`decode_tenths`."""
+    tenths = np.rint(values.to_numpy(dtype="float64", na_value=np.nan) * 10)
+    missing = ~np.isfinite(tenths)
+    whole = np.where(missing, 0, tenths).astype(np.int64)
+    if (whole >= 10**width).any():
+        raise ValueError(f"value too large for {width} digits of tenths")
+    return pd.Series([f"{v:0{width}d}" for v in whole], index=values.index, dtype="string")
+
+
+def decode_count(raw: pd.Series) -> pd.Series:
+    """Positions, ranks and codes where ``00`` means none: ``05`` -> 5, ``00`` -> <NA>."""
+    numbers = pd.to_numeric(_stripped(raw).where(lambda t: t.str.fullmatch(r"\d+")), "coerce")
+    return numbers.where(numbers > 0).astype("Int64").rename(raw.name)
+
+
+def decode_code(raw: pd.Series) -> pd.Series:
+    """Numeric codes where ``0`` is a real value (``ijo_kubun_code``); blank -> <NA>."""
+    numbers = pd.to_numeric(_stripped(raw).where(lambda t: t.str.fullmatch(r"\d+")), "coerce")
+    return numbers.astype("Int64").rename(raw.name)
+
+
+def encode_count(values: pd.Series, width: int) -> pd.Series:
+    """Integers to zero-padded text (NA -> zeros); the inverse of :func:`decode_count`."""
+    whole = values.astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    return pd.Series([f"{v:0{width}d}" for v in whole], index=values.index, dtype="string")
+
+
+def decode_time_behind(raw: pd.Series) -> pd.Series:
+    """``time_sa`` (sign + three digits of tenths) to seconds behind the winner; blank -> NaN."""
+    text = _stripped(raw)
+    valid = text.str.fullmatch(r"[+\- ]?\d{3}").fillna(False).astype(bool)
+    sign = np.where(text.str.startswith("-").fillna(False).astype(bool), -1.0, 1.0)
+    magnitude = pd.to_numeric(text.where(valid).str[-3:], errors="coerce") / 10
+    return (magnitude * sign).astype("float64").rename(raw.name)
+
+
+def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
+    """``zogen_fugo`` (+/-/space) and ``zogen_sa`` (3 digits) to a signed change in kg."""
+    magnitude = pd.to_numeric(
+        _stripped(amount).where(lambda t: t.str.fullmatch(r"\d{1,3}")), errors="coerce"
+    )
+    factor = np.where(_stripped(sign).fillna("").eq("-"), -1, 1)
+    return (magnitude * factor).astype("Int64")
+
+
+def normalise_class(condition_name: pd.Series) -> pd.Series:
+    """NAR class from a condition name (``Ｃ３－１`` -> ``C3``); anything else -> <NA>."""
+    text = condition_name.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
+    found = text.str.upper().str.extract(r"(?<![A-Z])([ABC][1-4])(?!\d)", expand=False)
+    return found.astype("string")
+
+
+def race_ids(frame: pd.DataFrame) -> pd.Series:
+    """12-digit race id = kaisai_nen + kaisai_tsukihi + keibajo_code + race_bango."""
+    parts = [_stripped(frame[column]) for column in RACE_KEY_COLUMNS]
+    widths = (4, 4, 2, 2)
+    padded = [part.str.zfill(width) for part, width in zip(parts, widths, strict=True)]
+    return (padded[0] + padded[1] + padded[2] + padded[3]).rename("race_id")
+
+
+def race_dates(frame: pd.DataFrame) -> pd.Series:
+    """``kaisai_nen`` + ``kaisai_tsukihi`` to dates; impossible dates (``0231``) -> NaT."""
+    text = _stripped(frame["kaisai_nen"]) + _stripped(frame["kaisai_tsukihi"]).str.zfill(4)
+    return pd.to_datetime(text, format="%Y%m%d", errors="coerce").dt.normalize().rename("race_date")
+
+
+def race_key_parts(race_date: date, keibajo_code: str, race_bango: int) -> dict[str, str]:
+    """The four raw key fields of a race."""
+    return {
+        "kaisai_nen": f"{race_date:%Y}",
+        "kaisai_tsukihi": f"{race_date:%m%d}",
+        "keibajo_code": keibajo_code,
+        "race_bango": f"{race_bango:02d}",
+    }
+
+
+def decode_odds_string(packed: pd.Series) -> pd.DataFrame:
+    """``odds_tansho`` of ``nvd_o1`` (umaban 2 + odds 4 tenths + rank 2, repeated) to long rows.
+
+    Returns ``source_index, umaban, win_odds, popularity`` with one row per listed horse; slots
+    whose umaban is ``00`` or whose odds are ``0000`` (scratched, not on sale) are left out.
+    """
+    text = packed.fillna("").astype(str)
+    slots = text.str.findall(r"\d{8}")
+    long = slots.explode().dropna()
+    if long.empty:
+        return pd.DataFrame(
+            {
+                "source_index": pd.Series(dtype="int64"),
+                "umaban": pd.Series(dtype="Int64"),
+                "win_odds": pd.Series(dtype="float64"),
+                "popularity": pd.Series(dtype="Int64"),
+            }
+        )
+    slot = long.astype(str)
+    out = pd.DataFrame(
+        {
+            "source_index": long.index.to_numpy(),
+            "umaban": decode_count(slot.str[0:2]).array,
+            "win_odds": decode_tenths(slot.str[2:6]).array,
+            "popularity": decode_count(slot.str[6:8]).array,
+        }
+    )
+    return out[out["umaban"].notna() & out["win_odds"].notna()].reset_index(drop=True)
+
+
+def encode_odds_string(umaban: pd.Series, win_odds: pd.Series, popularity: pd.Series) -> str:
+    """One race's runners to a packed ``odds_tansho`` string (inverse of the decoder)."""
+    parts = (
+        encode_count(umaban, 2) + encode_tenths(win_odds, 4) + encode_count(popularity, 2)
+    ).tolist()
+    return "".join(parts)
+
+
+# --- whole tables ------------------------------------------------------------------------------
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column in frame.columns:
+        return _stripped(frame[column])
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
+    """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
+    grade = _text(nvd_ra, "grade_code")
+    return pd.DataFrame(
+        {
+            "race_id": race_ids(nvd_ra),
+            "race_date": race_dates(nvd_ra),
+            "keibajo_code": _text(nvd_ra, "keibajo_code").str.zfill(2),
+            "race_bango": decode_count(nvd_ra["race_bango"]),
+            "race_name": _text(nvd_ra, "kyosomei_hondai"),
+            "class_code": normalise_class(_text(nvd_ra, "kyoso_joken_meisho")),
+            "grade_code": grade.where(grade.fillna("") != ""),
+            "distance_m": decode_count(nvd_ra["kyori"]),
+            "track_code": _text(nvd_ra, "track_code"),
+            "going_code": decode_count(_text(nvd_ra, "babajotai_code_dirt")),
+            "weather_code": decode_count(_text(nvd_ra, "tenko_code")),
+            "entries": decode_count(_text(nvd_ra, "toroku_tosu")),
+            "field_size": decode_count(nvd_ra["shusso_tosu"]),
+            "post_time": _text(nvd_ra, "hasso_jikoku"),
+            "leader_first3f_s": decode_tenths(_text(nvd_ra, "zenhan_3f")),
+            "race_last3f_s": decode_tenths(_text(nvd_ra, "kohan_3f")),
+        },
+        index=nvd_ra.index,
+    )
+
+
+def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
+    """``nvd_se`` rows (raw text) to the runner frame of :data:`raceday.schema.RUNNER_COLUMNS`."""
+    body_weight = decode_count(_text(nvd_se, "bataiju"))
+    return pd.DataFrame(
+        {
+            "race_id": race_ids(nvd_se),
+            "umaban": decode_count(nvd_se["umaban"]),
+            "race_date": race_dates(nvd_se),
+            "keibajo_code": _text(nvd_se, "keibajo_code").str.zfill(2),
+            "wakuban": decode_count(_text(nvd_se, "wakuban")),
+            "horse_id": _text(nvd_se, "ketto_toroku_bango"),
+            "horse_name": _text(nvd_se, "bamei"),
+            "sex_code": decode_count(_text(nvd_se, "seibetsu_code")),
+            "age": decode_count(_text(nvd_se, "barei")),
+            "jockey_id": _text(nvd_se, "kishu_code"),
+            "trainer_id": _text(nvd_se, "chokyoshi_code"),
+            "weight_carried_kg": decode_tenths(_text(nvd_se, "futan_juryo")),
+            "body_weight_kg": body_weight,
+            "body_weight_diff_kg": decode_body_weight_change(
+                _text(nvd_se, "zogen_fugo"), _text(nvd_se, "zogen_sa")
+            ).where(body_weight.notna()),
+            "abnormal_code": decode_code(_text(nvd_se, "ijo_kubun_code")).fillna(0),
+            "finish_pos": decode_count(_text(nvd_se, "kakutei_chakujun")),
+            "finish_time_s": decode_soha_time(_text(nvd_se, "soha_time")),
+            "last3f_s": decode_tenths(_text(nvd_se, "kohan_3f")),
+            "corner_1": decode_count(_text(nvd_se, "corner_1")),
+            "corner_2": decode_count(_text(nvd_se, "corner_2")),
+            "corner_3": decode_count(_text(nvd_se, "corner_3")),
+            "corner_4": decode_count(_text(nvd_se, "corner_4")),
+            "win_odds": decode_tenths(_text(nvd_se, "tansho_odds")),
+            "popularity": decode_count(_text(nvd_se, "tansho_ninkijun")),
+            "time_behind_s": decode_time_behind(_text(nvd_se, "time_sa")),
+        },
+        index=nvd_se.index,
+    )
+
+
+def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
+    """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot."""
+    if nvd_o1.empty:
+        return pd.DataFrame(
+            {
+                "race_id": pd.Series(dtype="string"),
+                "umaban": pd.Series(dtype="Int64"),
+                "snapshot_at": pd.Series(dtype="string"),
+                "win_odds": pd.Series(dtype="float64"),
+                "popularity": pd.Series(dtype="Int64"),
+            }
+        )
+    header = pd.DataFrame(
+        {"race_id": race_ids(nvd_o1), "snapshot_at": _text(nvd_o1, "happyo_tsukihi_jifun")},
+        index=nvd_o1.index,
+    )
+    latest = header.sort_values("snapshot_at").groupby("race_id").tail(1)
+    slots = decode_odds_string(nvd_o1.loc[latest.index, "odds_tansho"])
+    merged = slots.merge(latest, left_on="source_index", right_index=True)
+    return merged[["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]].reset_index(
+        drop=True
+    )

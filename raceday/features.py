@@ -1,0 +1,422 @@
+"""Point-in-time past-performance features: what a model may know about a runner before the race.
+
+For each runner of a race on day D, features come from the race card of D (distance, draw,
+weight carried, jockey, field, going, body weight) and from runs strictly before D (their indexes,
+positions, margins, corners, jockeys and trainers). One function, :func:`build_features`, serves
+the morning run (one day's card, history read from the store) and backfills (every card of a date
+range at once): it is a grouped as-of computation over the whole history, never a loop over days,
+so a day's features are the same whichever way they are built.
+
+Missing history is explicit: counts are 0 and ``no_history`` is true; a statistic of nothing
+(a mean of no runs, a win rate of no rides) is NaN, never a zero that looks like data.
+:data:`FEATURES` lists every column with its dtype and meaning (``docs/INDEXES.md`` too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+FEATURE_SET_VERSION: Final = "pp-v1"
+PEOPLE_WINDOW_DAYS: Final = 180  # jockey / trainer form: recent enough to move, ~100+ rides
+KEY_COLUMNS: Final = ["race_id", "umaban", "race_date", "keibajo_code", "horse_id"]
+INDEX_FAMILIES: Final = ("speed", "ten", "agari", "composite")
+LAST_K: Final = 5
+RUN_WITHOUT_FINISH_CODES: Final = (4, 5)  # 競走中止, 失格: they ran, without a position
+CLASS_LETTER_BASE: Final = {"A": 0, "B": 4, "C": 8}  # A1 = 1 ... C4 = 12 (lower = better)
+DRY_GOING: Final = 1  # 良; 稍重 / 重 / 不良 are "wet"
+PEOPLE_ROLES: Final = ("jockey_id", "trainer_id")
+PEOPLE_COUNT_COLUMNS: Final = ["role", "person_id", "race_date", "runs", "wins"]
+
+# What build_features reads: past runs (runner view + indexes) and the cards to build for.
+HISTORY_COLUMNS: Final = [
+    "race_id", "umaban", "race_date", "horse_id", "keibajo_code", "distance_m", "class_code",
+    "going_code", "field_size", "jockey_id", "trainer_id", "weight_carried_kg", "abnormal_code",
+    "finish_pos", "time_behind_s", "corner_1", "corner_2", "corner_3", "corner_4",
+    "speed_index", "ten_index", "agari_index", "composite_index",
+]  # fmt: skip
+CARD_COLUMNS: Final = [
+    "race_id", "umaban", "race_date", "horse_id", "keibajo_code", "distance_m", "class_code",
+    "going_code", "field_size", "entries", "wakuban", "jockey_id", "trainer_id",
+    "weight_carried_kg", "body_weight_kg", "body_weight_diff_kg", "age", "sex_code",
+]  # fmt: skip
+
+Dtype = Literal["float64", "int64", "bool"]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature column: its name, dtype and what it means."""
+
+    name: str
+    dtype: Dtype
+    description: str
+
+
+def _index_family_specs() -> tuple[FeatureSpec, ...]:
+    specs: list[FeatureSpec] = []
+    for family in INDEX_FAMILIES:
+        specs += [
+            FeatureSpec(f"{family}_last1", "float64", f"{family} index of the last run"),
+            FeatureSpec(f"{family}_mean3", "float64", f"mean {family} index of the last 3 runs"),
+            FeatureSpec(f"{family}_mean5", "float64", f"mean {family} index of the last 5 runs"),
+            FeatureSpec(f"{family}_best5", "float64", f"best {family} index of the last 5 runs"),
+            FeatureSpec(f"{family}_n5", "int64", f"last 5 runs with a {family} index"),
+        ]
+    return tuple(specs)
+
+
+FEATURES: Final[tuple[FeatureSpec, ...]] = (
+    # The race card of the day.
+    FeatureSpec("distance_m", "float64", "race distance"),
+    FeatureSpec("field_size", "float64", "starters on the card"),
+    FeatureSpec("umaban_draw", "float64", "horse number (the draw)"),
+    FeatureSpec("wakuban", "float64", "gate (bracket) number"),
+    FeatureSpec("draw_ratio", "float64", "(umaban - 1) / (entries - 1): 0 inside, 1 outside"),
+    FeatureSpec("weight_carried_kg", "float64", "weight carried"),
+    FeatureSpec("age", "float64", "age in years"),
+    FeatureSpec("sex_code", "float64", "sex (1 colt, 2 filly, 3 gelding)"),
+    FeatureSpec("body_weight_kg", "float64", "body weight on the card"),
+    FeatureSpec("body_weight_diff_kg", "float64", "body-weight change on the card"),
+    FeatureSpec("going_code", "float64", "going (1 良, 2 稍重, 3 重, 4 不良)"),
+    FeatureSpec("class_rank", "float64", "class ladder A1 = 1 ... C4 = 12 (NaN: unclassed)"),
+    # History counts and changes since the last run.
+    FeatureSpec("n_past_runs", "int64", "runs before the day"),
+    FeatureSpec("no_history", "bool", "no run before the day (every history feature NaN)"),
+    FeatureSpec("days_since_last_run", "float64", "days since the last run"),
+    FeatureSpec("distance_change_m", "float64", "distance minus the last run's distance"),
+    FeatureSpec("class_change", "float64", "class rank minus the last run's (+ = dropping)"),
+    FeatureSpec("weight_carried_change_kg", "float64", "weight carried minus the last run's"),
+    # Indexes of past runs.
+    *_index_family_specs(),
+    # Finishing positions and margins.
+    FeatureSpec("finish_pos_last1", "float64", "finishing position of the last run"),
+    FeatureSpec("finish_pos_mean5", "float64", "mean finishing position, last 5 runs"),
+    FeatureSpec("finish_ratio_mean5", "float64", "mean (pos - 1) / (field - 1), last 5 runs"),
+    FeatureSpec("margin_last1_s", "float64", "seconds behind the winner, last run (- = won by)"),
+    FeatureSpec("margin_mean5_s", "float64", "mean seconds behind the winner, last 5 runs"),
+    FeatureSpec("early_pos_ratio_mean5", "float64", "mean first-corner (pos-1)/(field-1), last 5"),
+    FeatureSpec("win_rate_career", "float64", "wins / runs before the day"),
+    FeatureSpec("top3_rate_career", "float64", "top-3 finishes / runs before the day"),
+    # Jockey and trainer over the trailing window.
+    FeatureSpec("jockey_rides_window", "int64", "the jockey's rides in the trailing window"),
+    FeatureSpec("jockey_win_rate_window", "float64", "the jockey's win rate, trailing window"),
+    FeatureSpec("trainer_runs_window", "int64", "the trainer's runners in the trailing window"),
+    FeatureSpec("trainer_win_rate_window", "float64", "the trainer's win rate, trailing window"),
+    # Venue and going preference.
+    FeatureSpec("n_runs_at_venue", "int64", "runs at today's venue"),
+    FeatureSpec("speed_vs_career_at_venue", "float64", "mean speed at this venue - career mean"),
+    FeatureSpec("n_runs_on_going", "int64", "runs on today's going group (dry / wet)"),
+    FeatureSpec("speed_vs_career_on_going", "float64", "mean speed on this going - career mean"),
+)
+FEATURE_COLUMNS: Final = [spec.name for spec in FEATURES]
+FEATURE_DTYPES: Final = {spec.name: spec.dtype for spec in FEATURES}
+
+
+def feature_set_name(people_window_days: int = PEOPLE_WINDOW_DAYS) -> str:
+    """The stored feature-set id: the version, plus the people window when not the default."""
+    if people_window_days == PEOPLE_WINDOW_DAYS:
+        return FEATURE_SET_VERSION
+    return f"{FEATURE_SET_VERSION}-w{people_window_days}"
+
+
+def class_rank(class_code: pd.Series) -> pd.Series:
+    """NAR class ``A1``..``C4`` to 1..12 (lower is better); anything else NaN."""
+    codes, classes = pd.factorize(class_code.astype("string"))  # a dozen distinct values
+    text = pd.Series(classes, dtype="string")
+    letter = text.str[0].map(CLASS_LETTER_BASE).astype("float64")
+    number = pd.to_numeric(text.str[1:], errors="coerce").astype("float64")
+    ranks = np.append((letter + number).to_numpy(dtype="float64"), np.nan)
+    return pd.Series(ranks[codes], index=class_code.index, name="class_rank")
+
+
+def going_group(going_code: pd.Series) -> pd.Series:
+    """``dry`` (良), ``wet`` (稍重, 重, 不良) or ``unknown``."""
+    code = pd.to_numeric(going_code, errors="coerce")
+    group = np.where(code.isna(), "unknown", np.where(code == DRY_GOING, "dry", "wet"))
+    return pd.Series(group, index=going_code.index, dtype="string")
+
+
+def past_runs(history: pd.DataFrame) -> pd.DataFrame:
+    """History rows that are runs (a position, or a start without one), in horse-date order."""
+    finished = history["finish_pos"].notna()
+    ran_unplaced = pd.to_numeric(history["abnormal_code"]).isin(RUN_WITHOUT_FINISH_CODES)
+    runs = history.loc[finished | ran_unplaced, HISTORY_COLUMNS].copy()
+    runs["race_date"] = pd.to_datetime(runs["race_date"]).astype("datetime64[ns]")
+    runs["horse_id"] = runs["horse_id"].astype("string").fillna("")
+    runs["keibajo_code"] = runs["keibajo_code"].astype("string")
+    return runs.sort_values(["horse_id", "race_date", "race_id"], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def _ratio(position: pd.Series, field_size: pd.Series) -> pd.Series:
+    """(position - 1) / (field - 1): 0 in front, 1 last; NaN for fields of one."""
+    field = field_size.astype("float64")
+    return ((position.astype("float64") - 1) / (field - 1)).where(field > 1)
+
+
+def _lags(values: pd.Series, position_in_horse: np.ndarray) -> np.ndarray:
+    """(runs, LAST_K) matrix: column j is the value j runs back (j = 0 the run itself)."""
+    array = values.astype("float64").to_numpy()
+    out = np.full((array.size, LAST_K), np.nan)
+    for lag in range(min(LAST_K, array.size)):
+        out[lag:, lag] = array[: array.size - lag]
+        out[position_in_horse < lag, lag] = np.nan  # the row ``lag`` back is another horse's
+    return out
+
+
+def _mean_of(lags: np.ndarray, columns: int) -> np.ndarray:
+    window = lags[:, :columns]
+    count = np.sum(~np.isnan(window), axis=1)
+    total = np.nansum(window, axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _best_of(lags: np.ndarray) -> np.ndarray:
+    return np.asarray(np.fmax.reduce(lags, axis=1), dtype=np.float64)
+
+
+def run_statistics(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run: the horse's statistics over that run and every earlier one (as-of rows)."""
+    horse = runs["horse_id"]
+    position = runs.groupby(horse, sort=False).cumcount().to_numpy()
+    stats = pd.DataFrame({"horse_id": horse, "race_date": runs["race_date"]})
+    for family in INDEX_FAMILIES:
+        lags = _lags(runs[f"{family}_index"], position)
+        stats[f"{family}_last1"] = lags[:, 0]
+        stats[f"{family}_mean3"] = _mean_of(lags, 3)
+        stats[f"{family}_mean5"] = _mean_of(lags, LAST_K)
+        stats[f"{family}_best5"] = _best_of(lags)
+        stats[f"{family}_n5"] = np.sum(~np.isnan(lags), axis=1)
+    finish = runs["finish_pos"].astype("float64")
+    position_lags = _lags(finish, position)
+    stats["finish_pos_last1"] = position_lags[:, 0]
+    stats["finish_pos_mean5"] = _mean_of(position_lags, LAST_K)
+    stats["finish_ratio_mean5"] = _mean_of(
+        _lags(_ratio(finish, runs["field_size"]), position), LAST_K
+    )
+    margin_lags = _lags(runs["time_behind_s"], position)
+    stats["margin_last1_s"] = margin_lags[:, 0]
+    stats["margin_mean5_s"] = _mean_of(margin_lags, LAST_K)
+    corners = runs[["corner_1", "corner_2", "corner_3", "corner_4"]].astype("float64")
+    first_corner = corners.bfill(axis=1).iloc[:, 0]
+    stats["early_pos_ratio_mean5"] = _mean_of(
+        _lags(_ratio(first_corner, runs["field_size"]), position), LAST_K
+    )
+    grouped = pd.DataFrame(
+        {
+            "runs": 1,
+            "wins": (finish == 1).astype("int64"),
+            "top3": (finish <= 3).astype("int64"),
+            "speed_sum": runs["speed_index"].astype("float64").fillna(0.0),
+            "speed_n": runs["speed_index"].notna().astype("int64"),
+        }
+    ).groupby(horse.to_numpy(), sort=False)
+    cumulative = grouped.cumsum()
+    stats["n_past_runs"] = cumulative["runs"].to_numpy()
+    stats["win_rate_career"] = (cumulative["wins"] / cumulative["runs"]).to_numpy()
+    stats["top3_rate_career"] = (cumulative["top3"] / cumulative["runs"]).to_numpy()
+    stats["speed_career_mean"] = (
+        cumulative["speed_sum"] / cumulative["speed_n"].where(cumulative["speed_n"] > 0)
+    ).to_numpy()
+    stats["last_distance_m"] = runs["distance_m"].astype("float64").to_numpy()
+    stats["last_class_rank"] = class_rank(runs["class_code"]).to_numpy()
+    stats["last_weight_kg"] = runs["weight_carried_kg"].astype("float64").to_numpy()
+    stats["last_race_date"] = runs["race_date"].to_numpy()
+    return stats
+
+
+def _group_speed_statistics(runs: pd.DataFrame, key: str, values: pd.Series) -> pd.DataFrame:
+    """Per run: the horse's run count and mean speed so far within ``key`` (venue, going)."""
+    frame = pd.DataFrame(
+        {
+            "horse_id": runs["horse_id"],
+            key: values,
+            "race_date": runs["race_date"],
+            "runs": 1,
+            "speed_sum": runs["speed_index"].astype("float64").fillna(0.0),
+            "speed_n": runs["speed_index"].notna().astype("int64"),
+        }
+    )
+    cumulative = frame.groupby(["horse_id", key], sort=False)[["runs", "speed_sum", "speed_n"]]
+    totals = cumulative.cumsum()
+    return pd.DataFrame(
+        {
+            "horse_id": frame["horse_id"],
+            key: frame[key],
+            "race_date": frame["race_date"],
+            f"n_runs_{key}": totals["runs"],
+            f"speed_mean_{key}": totals["speed_sum"]
+            / totals["speed_n"].where(totals["speed_n"] > 0),
+        }
+    )
+
+
+def _as_of(targets: pd.DataFrame, table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Each target row joined with the latest ``table`` row of its ``by`` keys strictly before
+    its ``race_date`` (targets must be sorted by race_date)."""
+    table = table.sort_values("race_date", kind="mergesort")
+    joined = pd.merge_asof(
+        targets[[*by, "race_date"]],
+        table,
+        on="race_date",
+        by=by,
+        allow_exact_matches=False,
+        direction="backward",
+    )
+    joined.index = targets.index
+    return joined.drop(columns=[*by, "race_date"])
+
+
+def people_daily_counts(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs and wins per jockey and per trainer and day (:data:`PEOPLE_COUNT_COLUMNS`)."""
+    frames = []
+    for role in PEOPLE_ROLES:
+        ids = runs[role].astype("string").str.strip()
+        valid = runs[ids.notna() & (ids != "")]  # blank ids are unknown people, not one person
+        frames.append(
+            pd.DataFrame(
+                {
+                    "role": role,
+                    "person_id": valid[role].astype("string"),
+                    "race_date": pd.to_datetime(valid["race_date"]).astype("datetime64[ns]"),
+                    "runs": 1,
+                    "wins": (valid["finish_pos"].astype("float64") == 1).astype("int64"),
+                }
+            )
+            .groupby(["role", "person_id", "race_date"], sort=True)[["runs", "wins"]]
+            .sum()
+            .reset_index()
+        )
+    return pd.concat(frames, ignore_index=True)[PEOPLE_COUNT_COLUMNS]
+
+
+def trailing_counts(
+    daily: pd.DataFrame, person_id: pd.Series, race_date: pd.Series, window_days: int
+) -> pd.DataFrame:
+    """Runs and wins of each (person, day D) over the days [D - window, D) of ``daily``."""
+    daily = daily.sort_values(["person_id", "race_date"], kind="mergesort")
+    cumulative = daily.groupby("person_id", sort=False)[["runs", "wins"]].cumsum()
+    table = pd.DataFrame(
+        {"person_id": daily["person_id"].astype("string"), "race_date": daily["race_date"],
+         "runs": cumulative["runs"], "wins": cumulative["wins"]}
+    )  # fmt: skip
+    query = pd.DataFrame(
+        {"person_id": person_id.astype("string").fillna(""), "race_date": race_date}
+    )
+    before_day = _as_of(query, table, ["person_id"]).fillna(0)
+    window_start = query.assign(race_date=query["race_date"] - pd.Timedelta(days=window_days))
+    before_window = _as_of(window_start, table, ["person_id"]).fillna(0)
+    return (before_day - before_window).astype("int64")
+
+
+def _cards(cards: pd.DataFrame) -> pd.DataFrame:
+    """Only the card columns (results on the target rows can never leak), sorted by date."""
+    frame = cards[CARD_COLUMNS].copy()
+    frame["race_id"] = frame["race_id"].astype("string")
+    frame["umaban"] = frame["umaban"].astype("int64")
+    frame["race_date"] = pd.to_datetime(frame["race_date"]).astype("datetime64[ns]")
+    frame["horse_id"] = frame["horse_id"].astype("string").fillna("")
+    frame["keibajo_code"] = frame["keibajo_code"].astype("string")
+    frame["going_group"] = going_group(frame["going_code"])
+    return frame.reset_index(drop=True).sort_values("race_date", kind="mergesort")
+
+
+def _people(daily: pd.DataFrame, targets: pd.DataFrame, window_days: int) -> dict[str, pd.Series]:
+    counts = {
+        role: trailing_counts(
+            daily[daily["role"] == role], targets[role], targets["race_date"], window_days
+        )
+        for role in PEOPLE_ROLES
+    }
+    jockey, trainer = counts["jockey_id"], counts["trainer_id"]
+    return {
+        "jockey_rides_window": jockey["runs"],
+        "jockey_win_rate_window": (jockey["wins"] / jockey["runs"].where(jockey["runs"] > 0)),
+        "trainer_runs_window": trainer["runs"],
+        "trainer_win_rate_window": (trainer["wins"] / trainer["runs"].where(trainer["runs"] > 0)),
+    }
+
+
+HORSE_STATISTICS: Final = [
+    *(spec.name for spec in _index_family_specs()),
+    "finish_pos_last1", "finish_pos_mean5", "finish_ratio_mean5", "margin_last1_s",
+    "margin_mean5_s", "early_pos_ratio_mean5", "win_rate_career", "top3_rate_career",
+]  # fmt: skip
+
+
+def build_features(
+    history: pd.DataFrame,
+    cards: pd.DataFrame,
+    people_window_days: int = PEOPLE_WINDOW_DAYS,
+    people: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Features of every card row from runs strictly before its day (keys + FEATURE_COLUMNS).
+
+    ``history`` holds past runs with their indexes (:data:`HISTORY_COLUMNS`; rows on or after a
+    card's day are ignored for it) and must hold every earlier run of the card's horses.
+    ``people`` holds the jockeys' and trainers' daily runs and wins
+    (:func:`people_daily_counts`; by default counted from ``history``, which must then hold
+    every run of the window before each card's day). ``cards`` holds :data:`CARD_COLUMNS`; any
+    result columns it has are never read.
+    """
+    targets = _cards(cards)
+    runs = past_runs(history)
+    daily = people_daily_counts(runs) if people is None else people
+    # A horse's statistics depend on its own runs only: skip horses not on the cards.
+    on_cards = pd.Index(targets["horse_id"].unique()).get_indexer(runs["horse_id"]) >= 0
+    own = runs[on_cards].reset_index(drop=True)  # (Series.isin on arrow strings is slow)
+    horse = _as_of(targets, run_statistics(own), ["horse_id"])
+    venue = _as_of(
+        targets, _group_speed_statistics(own, "keibajo_code", own["keibajo_code"]),
+        ["horse_id", "keibajo_code"],
+    )  # fmt: skip
+    going = _as_of(
+        targets, _group_speed_statistics(own, "going_group", going_group(own["going_code"])),
+        ["horse_id", "going_group"],
+    )  # fmt: skip
+    n_runs = horse["n_past_runs"].fillna(0).astype("int64")
+    rank = class_rank(targets["class_code"])
+    entries = targets["entries"].astype("float64").fillna(targets["field_size"].astype("float64"))
+    days_since = (targets["race_date"] - horse["last_race_date"]).dt.days.astype("float64")
+    columns: dict[str, pd.Series] = {
+        "distance_m": targets["distance_m"],
+        "field_size": targets["field_size"],
+        "umaban_draw": targets["umaban"],
+        "wakuban": targets["wakuban"],
+        "draw_ratio": _ratio(targets["umaban"], entries),
+        "weight_carried_kg": targets["weight_carried_kg"],
+        "age": targets["age"],
+        "sex_code": targets["sex_code"],
+        "body_weight_kg": targets["body_weight_kg"],
+        "body_weight_diff_kg": targets["body_weight_diff_kg"],
+        "going_code": targets["going_code"],
+        "class_rank": rank,
+        "n_past_runs": n_runs,
+        "no_history": n_runs == 0,
+        "days_since_last_run": days_since,
+        "distance_change_m": targets["distance_m"].astype("float64") - horse["last_distance_m"],
+        "class_change": rank - horse["last_class_rank"],
+        "weight_carried_change_kg": targets["weight_carried_kg"].astype("float64")
+        - horse["last_weight_kg"],
+        **{name: horse[name] for name in HORSE_STATISTICS},
+        **_people(daily, targets, people_window_days),
+        "n_runs_at_venue": venue["n_runs_keibajo_code"],
+        "speed_vs_career_at_venue": venue["speed_mean_keibajo_code"] - horse["speed_career_mean"],
+        "n_runs_on_going": going["n_runs_going_group"],
+        "speed_vs_career_on_going": going["speed_mean_going_group"] - horse["speed_career_mean"],
+    }
+    out = targets[KEY_COLUMNS].copy()
+    for name, spec in FEATURE_DTYPES.items():
+        values = columns[name]
+        if spec == "int64":
+            out[name] = pd.to_numeric(values).fillna(0).astype("int64")
+        elif spec == "bool":
+            out[name] = values.astype("bool")
+        else:
+            out[name] = pd.to_numeric(values).astype("float64")
+    return out.sort_index().reset_index(drop=True)

@@ -1,0 +1,192 @@
+"""The paper ledger: settlement of win bets to the yen, and the bankroll derived from it.
+
+A winning 100-yen ticket pays ``odds * 100`` yen (odds are quoted in tenths, so this is already
+a multiple of 10 yen, the pari-mutuel's rounding); a dead heat for first splits the losing money
+between the winners (競馬法施行規則 付録第6: ``(W + D/P) * R``), rounded down to 10 yen per
+100-yen ticket, never below 100 yen; a scratched horse (取消, 除外) is refunded.
+
+The bankroll is cash: a stake leaves it when the bet is placed, a payout or refund comes back
+when the bet is settled. So for any range of days, in integer yen,
+``bankroll_end = bankroll_start + payouts + refunds - stakes``, and a day staked but not yet
+settled counts as money out until it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from raceday.kelly import UNIT_YEN
+
+REFUNDED_ABNORMAL_CODES: Final = (1, 2, 3)  # 出走取消, 発走除外, 競走除外
+SETTLEMENT_COLUMNS: Final = ("final_odds", "payout_yen", "refund_yen", "pnl_yen", "settled")
+_PAYOUT_STEP_YEN: Final = 10  # payouts per 100-yen ticket are rounded down to 10 yen
+
+
+def payout_per_unit_yen(final_odds: pd.Series) -> pd.Series:
+    """Yen paid per 100-yen ticket: odds in tenths times ten, rounded down to 10 yen."""
+    tenths = np.floor(final_odds.astype("float64").to_numpy() * 10 + 1e-6)
+    return pd.Series(tenths * 10, index=final_odds.index).astype("Int64")
+
+
+def win_payout_per_unit_yen(
+    race_id: pd.Series, won: pd.Series, final_odds: pd.Series, takeout: float
+) -> pd.Series:
+    """Yen per 100-yen ticket on each winner (NA elsewhere), dead heats included.
+
+    With k winners, winner i pays ``R + d_i (1 - R * sum_w 1/d_w) / k`` per yen (R = 1 -
+    takeout), which is ``d_i`` when k = 1: the law's ``(W + D/P) * R`` written with final odds.
+    Rounded down to 10 yen per ticket, at least 100 yen (元返し).
+    """
+    odds = final_odds.astype("float64")
+    winning = won.astype(bool)
+    keep = 1.0 - takeout
+    inverse = (1.0 / odds).where(winning, 0.0)
+    by_race = pd.factorize(race_id)[0]
+    winners = winning.astype("int64").groupby(by_race).transform("sum")
+    inverse_sum = inverse.groupby(by_race).transform("sum")
+    dead_heat = keep + odds * (1.0 - keep * inverse_sum) / winners.where(winners > 0)
+    steps = np.floor(dead_heat.to_numpy() * UNIT_YEN / _PAYOUT_STEP_YEN + 1e-6)
+    split = pd.Series(np.maximum(steps * _PAYOUT_STEP_YEN, UNIT_YEN), index=odds.index)
+    single = payout_per_unit_yen(odds).astype("float64")
+    per_unit = single.where(winners == 1, split)
+    return per_unit.where(winning & odds.notna()).astype("Int64")
+
+
+def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20) -> pd.DataFrame:
+    """Fill final_odds, payout_yen, refund_yen, pnl_yen and settled for bets with a result.
+
+    A bet is settled when its race has results and its runner's row is there (a winner without
+    final odds stays unsettled: its payout is unknown). Unsettled bets keep NA payouts.
+    """
+    results = runners[["race_id", "umaban", "finish_pos", "abnormal_code", "win_odds"]]
+    finish = results["finish_pos"].astype("Float64")
+    won_in_race = finish.eq(1).fillna(False).astype(bool) & ~results["abnormal_code"].isin(
+        REFUNDED_ABNORMAL_CODES
+    )
+    per_unit = win_payout_per_unit_yen(
+        results["race_id"], won_in_race, results["win_odds"], takeout
+    )
+    race_has_run = finish.notna().groupby(pd.factorize(results["race_id"])[0]).transform("any")
+    results = results.assign(won=won_in_race, per_unit_yen=per_unit, race_run=race_has_run)
+    merged = bets.drop(columns=[c for c in SETTLEMENT_COLUMNS if c in bets]).merge(
+        results, on=["race_id", "umaban"], how="left", indicator=True
+    )
+    refunded = merged["abnormal_code"].isin(REFUNDED_ABNORMAL_CODES)
+    won = merged["won"].astype("boolean").fillna(False).astype(bool)
+    unknown_payout = won & merged["per_unit_yen"].isna()
+    race_run = merged["race_run"].astype("boolean").fillna(False).astype(bool)
+    settled = (race_run & merged["_merge"].eq("both") & ~unknown_payout).astype(bool)
+    units = (merged["stake_yen"].astype("int64") // UNIT_YEN).astype("int64")
+    payout = (units * merged["per_unit_yen"].fillna(0).astype("int64")).where(won, 0)
+    refund = merged["stake_yen"].astype("int64").where(refunded, 0)
+    merged["final_odds"] = merged["win_odds"].astype("float64")
+    merged["payout_yen"] = payout.astype("Int64").where(settled)
+    merged["refund_yen"] = refund.astype("Int64").where(settled)
+    merged["pnl_yen"] = (
+        (payout + refund - merged["stake_yen"].astype("int64")).astype("Int64").where(settled)
+    )
+    merged["settled"] = settled
+    extra = ["finish_pos", "abnormal_code", "win_odds", "won", "per_unit_yen", "race_run", "_merge"]
+    return merged.drop(columns=extra)
+
+
+def cash_flows_yen(bets: pd.DataFrame) -> pd.Series:
+    """Each bet's effect on the bankroll: payout + refund - stake (an unsettled bet: -stake)."""
+    return (
+        bets["payout_yen"].fillna(0).astype("int64")
+        + bets["refund_yen"].fillna(0).astype("int64")
+        - bets["stake_yen"].astype("int64")
+    )
+
+
+def daily_pnl_yen(bets: pd.DataFrame) -> pd.Series:
+    """Cash flow per race date, in date order."""
+    if bets.empty:
+        return pd.Series(dtype="int64")
+    dates = pd.to_datetime(bets["race_date"]).dt.normalize()
+    return cash_flows_yen(bets).groupby(dates.to_numpy()).sum().sort_index().astype("int64")
+
+
+def bankroll_yen(initial_yen: int, bets: pd.DataFrame) -> int:
+    """Bankroll after the given bets: initial + payouts + refunds - stakes, in yen."""
+    if bets.empty:
+        return int(initial_yen)
+    return int(initial_yen + int(cash_flows_yen(bets).sum()))
+
+
+def bankroll_curve_yen(initial_yen: int, daily_pnl: pd.Series) -> pd.Series:
+    """End-of-day bankroll for each day of ``daily_pnl``."""
+    return (initial_yen + daily_pnl.astype("int64").cumsum()).astype("int64")
+
+
+def drawdown_from_peak(initial_yen: int, daily_pnl: pd.Series) -> float:
+    """Current drawdown from the bankroll's peak as a fraction (0 at a new high)."""
+    curve = bankroll_curve_yen(initial_yen, daily_pnl)
+    peak = max(initial_yen, int(curve.max())) if not curve.empty else initial_yen
+    current = int(curve.iloc[-1]) if not curve.empty else initial_yen
+    return 0.0 if peak <= 0 else max(0.0, (peak - current) / peak)
+
+
+def max_drawdown(initial_yen: int, daily_pnl: pd.Series) -> float:
+    """The largest fall from a running peak of the end-of-day bankroll, as a fraction."""
+    curve = bankroll_curve_yen(initial_yen, daily_pnl).to_numpy(dtype="float64")
+    values = np.concatenate([[float(initial_yen)], curve])
+    peaks = np.maximum.accumulate(values)
+    falls = np.where(peaks > 0, (peaks - values) / np.where(peaks > 0, peaks, 1.0), 0.0)
+    return float(falls.max())
+
+
+def daily_pnl_from_ledger_days(ledger_days: pd.DataFrame) -> pd.Series:
+    """Cash flow per race date from the ledger's per-day sums (``catalog.ledger_days``)."""
+    flow = ledger_days["paid_yen"] + ledger_days["refunded_yen"] - ledger_days["staked_yen"]
+    return pd.Series(
+        flow.astype("int64").to_numpy(), index=pd.to_datetime(ledger_days["race_date"])
+    )
+
+
+@dataclass(frozen=True)
+class LedgerStatement:
+    """The ledger over a range of days, in integer yen; the identity holds by construction."""
+
+    start: date
+    end: date
+    bets: int
+    unsettled: int
+    bankroll_start_yen: int
+    staked_yen: int
+    paid_yen: int
+    refunded_yen: int
+    bankroll_end_yen: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return {**asdict(self), "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def ledger_statement(
+    initial_yen: int, bets: pd.DataFrame, start: date, end: date
+) -> LedgerStatement:
+    """Bankroll at the start of ``start`` and at the end of ``end``, and what moved it."""
+    dates = pd.to_datetime(bets["race_date"]).dt.date
+    before = bets[dates < start]
+    within = bets[(dates >= start) & (dates <= end)]
+    bankroll_start = bankroll_yen(initial_yen, before)
+    staked = int(within["stake_yen"].astype("int64").sum())
+    paid = int(within["payout_yen"].fillna(0).astype("int64").sum())
+    refunded = int(within["refund_yen"].fillna(0).astype("int64").sum())
+    return LedgerStatement(
+        start=start,
+        end=end,
+        bets=len(within),
+        unsettled=int((~within["settled"].fillna(False).astype(bool)).sum()),
+        bankroll_start_yen=bankroll_start,
+        staked_yen=staked,
+        paid_yen=paid,
+        refunded_yen=refunded,
+        bankroll_end_yen=bankroll_yen(initial_yen, bets[dates <= end]),
+    )

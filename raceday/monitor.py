@@ -1,0 +1,458 @@
+"""Monitors: rules over the performance record that raise alerts, and when to notify again.
+
+Each rule is a small pure function of ``MonitorInputs`` and ``Thresholds`` returning alerts.
+``plan_notifications`` decides, from the alerts already stored, which alerts are sent now,
+which repeat a condition already notified (stored, not sent) and which concern a replayed past
+day (stored, never sent). The reasons for every default are in docs/MONITORING.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+Severity = Literal["info", "warning", "critical"]
+Action = Literal["send", "retry", "repeat", "quiet"]
+SEVERITY_ORDER: Final = {"info": 0, "warning": 1, "critical": 2}
+DELIVERED: Final = frozenset({"sent", "partial", "quiet"})
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A condition worth telling the operator about.
+
+    ``key`` makes the fingerprint specific (a day, a flow, a metric); ``recurring`` conditions
+    (a drawdown, a rolling metric) are notified again after the re-notify period while they
+    last, one-off conditions (a day's quarantine rate) only once.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    race_date: date | None
+    scope: str = "all"
+    value: float | None = None
+    threshold: float | None = None
+    key: str = ""
+    recurring: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes two alerts "the same condition" for de-duplication."""
+        return f"{self.rule}|{self.scope}|{self.key}"
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON a webhook receives."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "date": self.race_date.isoformat() if self.race_date else None,
+            "scope": self.scope,
+            "value": _finite_or_none(self.value),
+            "threshold": _finite_or_none(self.threshold),
+            "fingerprint": self.fingerprint,
+            "source": "raceday",
+        }
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The monitor rules' limits (built from ``MonitorSettings`` and the staking policy)."""
+
+    rolling_span: str = "500r"
+    min_scored_races: int = 200
+    log_loss_margin: float = 0.02
+    hit_rate_floor: float = 0.30
+    drawdown_warning: float = 0.20
+    drawdown_brake: float = 0.30
+    quarantine_rate_limit: float = 0.05
+    run_budgets_s: dict[str, float] = field(default_factory=dict)
+    model_max_age_days: int = 14
+    untrained_models: tuple[str, ...] = ("market-v1",)
+    anomaly_window_days: int = 28
+    anomaly_min_days: int = 10
+    anomaly_z: float = 4.0
+    anomaly_metrics: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, monitor: Mapping[str, Any], drawdown_brake: float) -> Thresholds:
+        """From ``settings.monitor.model_dump()`` and the staking policy's drawdown brake."""
+        return cls(
+            rolling_span=str(monitor["rolling_window"]),
+            min_scored_races=int(monitor["min_scored_races"]),
+            log_loss_margin=float(monitor["log_loss_margin"]),
+            hit_rate_floor=float(monitor["hit_rate_floor"]),
+            drawdown_warning=float(monitor["drawdown_warning"]),
+            drawdown_brake=drawdown_brake,
+            quarantine_rate_limit=float(monitor["quarantine_rate_limit"]),
+            run_budgets_s={str(k): float(v) for k, v in monitor["run_budgets_s"].items()},
+            model_max_age_days=int(monitor["model_max_age_days"]),
+            untrained_models=tuple(monitor["untrained_models"]),
+            anomaly_window_days=int(monitor["anomaly_window_days"]),
+            anomaly_min_days=int(monitor["anomaly_min_days"]),
+            anomaly_z=float(monitor["anomaly_z"]),
+            anomaly_metrics=tuple(monitor["anomaly_metrics"]),
+        )
+
+
+@dataclass(frozen=True)
+class MonitorInputs:
+    """Everything the rules look at for one race day (read from the store by the caller)."""
+
+    race_date: date
+    daily: pd.DataFrame  # scope-all performance rows up to and including the day
+    rolling: pd.DataFrame  # rolling_performance rows of the day (one per span)
+    runs: pd.DataFrame  # pipeline_runs rows of the day
+    races_by_venue: dict[str, int]  # stored races of the day per keibajo_code
+    racing_expected: bool  # the calendar says the day has racing
+    expected_venues: frozenset[str] = frozenset()  # venues the calendar lists (empty: any)
+    model_version: str | None = None
+    model_in_service_since: date | None = None
+
+
+def _today_row(inputs: MonitorInputs) -> pd.Series | None:
+    dates = pd.to_datetime(inputs.daily["perf_date"]) if not inputs.daily.empty else None
+    if dates is None:
+        return None
+    today = inputs.daily[dates == pd.Timestamp(inputs.race_date)]
+    return None if today.empty else today.iloc[0]
+
+
+def _rolling_row(inputs: MonitorInputs, span: str) -> pd.Series | None:
+    if inputs.rolling.empty:
+        return None
+    rows = inputs.rolling[inputs.rolling["span"] == span]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _number(row: pd.Series | None, column: str) -> float | None:
+    if row is None or column not in row.index or pd.isna(row[column]):
+        return None
+    return float(row[column])
+
+
+def calendar_expectation(
+    calendar: pd.DataFrame | None, race_date: date
+) -> tuple[bool, frozenset[str]]:
+    """Whether the calendar has racing on the day, and which venues it lists (empty: any).
+
+    ``calendar`` has ``race_date`` and optionally ``keibajo_code``; without a calendar every
+    day is a race day (NAR races on nearly every day of the year).
+    """
+    if calendar is None:
+        return True, frozenset()
+    days = pd.to_datetime(calendar["race_date"]).dt.date
+    on_day = calendar[days == race_date]
+    if on_day.empty:
+        return False, frozenset()
+    if "keibajo_code" not in on_day.columns:
+        return True, frozenset()
+    codes = on_day["keibajo_code"].dropna().astype(str).str.strip().str.zfill(2)
+    return True, frozenset(code for code in codes if code and code != "00")
+
+
+def log_loss_vs_market(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """Rolling log loss of p_final worse than the market's by more than the margin."""
+    row = _rolling_row(inputs, limits.rolling_span)
+    ours, market = _number(row, "log_loss"), _number(row, "market_log_loss")
+    scored = _number(row, "scored_races") or 0
+    if ours is None or market is None or scored < limits.min_scored_races:
+        return []
+    gap = ours - market
+    if gap <= limits.log_loss_margin:
+        return []
+    return [
+        Alert(
+            rule="log_loss_vs_market",
+            severity="warning",
+            message=f"log loss over the last {limits.rolling_span} ({int(scored)} races) is "
+            f"{ours:.4f}, worse than the market's {market:.4f} by {gap:.4f} "
+            f"(margin {limits.log_loss_margin}): the model is hurting the blend",
+            race_date=inputs.race_date,
+            value=gap,
+            threshold=limits.log_loss_margin,
+            recurring=True,
+        )
+    ]
+
+
+def hit_rate_floor(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """Rolling top-pick hit rate below the floor."""
+    row = _rolling_row(inputs, limits.rolling_span)
+    hit = _number(row, "hit_rate")
+    scored = _number(row, "scored_races") or 0
+    if hit is None or scored < limits.min_scored_races or hit >= limits.hit_rate_floor:
+        return []
+    return [
+        Alert(
+            rule="hit_rate_floor",
+            severity="warning",
+            message=f"top-pick hit rate over the last {limits.rolling_span} ({int(scored)} "
+            f"races) is {hit:.1%}, below the floor {limits.hit_rate_floor:.1%}",
+            race_date=inputs.race_date,
+            value=hit,
+            threshold=limits.hit_rate_floor,
+            recurring=True,
+        )
+    ]
+
+
+def drawdown(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """Drawdown from the bankroll's peak: a warning, then critical at the staking brake."""
+    current = _number(_today_row(inputs), "drawdown")
+    if current is None or current < limits.drawdown_warning:
+        return []
+    braked = current >= limits.drawdown_brake
+    message = (
+        f"drawdown {current:.1%} from the bankroll's peak is beyond the brake "
+        f"{limits.drawdown_brake:.0%}: staking has stopped until the bankroll recovers"
+        if braked
+        else f"drawdown {current:.1%} from the bankroll's peak is beyond "
+        f"{limits.drawdown_warning:.0%} (the staking brake engages at "
+        f"{limits.drawdown_brake:.0%})"
+    )
+    return [
+        Alert(
+            rule="drawdown",
+            severity="critical" if braked else "warning",
+            message=message,
+            race_date=inputs.race_date,
+            value=current,
+            threshold=limits.drawdown_brake if braked else limits.drawdown_warning,
+            key="brake" if braked else "warning",
+            recurring=True,
+        )
+    ]
+
+
+def quarantine_rate(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """The share of the day's races set aside by validation above the limit."""
+    row = _today_row(inputs)
+    rate = _number(row, "quarantine_rate")
+    if rate is None or rate <= limits.quarantine_rate_limit:
+        return []
+    aside, offered = _number(row, "races_quarantined"), _number(row, "races_offered")
+    return [
+        Alert(
+            rule="quarantine_rate",
+            severity="warning",
+            message=f"{rate:.1%} of the day's races were set aside by validation "
+            f"({int(aside or 0)} of {int(offered or 0)}; limit "
+            f"{limits.quarantine_rate_limit:.0%}): check the feed and the Data Docs",
+            race_date=inputs.race_date,
+            value=rate,
+            threshold=limits.quarantine_rate_limit,
+            key=inputs.race_date.isoformat(),
+        )
+    ]
+
+
+def no_races(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """No races stored on a day the calendar says has racing (or a scheduled venue missing)."""
+    if not inputs.racing_expected:
+        return []
+    day = inputs.race_date.isoformat()
+    total = sum(inputs.races_by_venue.values())
+    if total == 0:
+        return [
+            Alert(
+                rule="no_races",
+                severity="critical",
+                message=f"no races ingested for {day}, a scheduled race day: the source is "
+                "empty or the day's runs did not happen",
+                race_date=inputs.race_date,
+                value=0.0,
+                key=day,
+            )
+        ]
+    missing = sorted(inputs.expected_venues - {v for v, n in inputs.races_by_venue.items() if n})
+    return [
+        Alert(
+            rule="venue_missing",
+            severity="warning",
+            message=f"no races ingested from venue {venue} on {day}, a scheduled race day there",
+            race_date=inputs.race_date,
+            scope=venue,
+            value=0.0,
+            key=day,
+        )
+        for venue in missing
+    ]
+
+
+def run_budget(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """A flow whose stages took longer in all than its budget."""
+    if inputs.runs.empty:
+        return []
+    totals = inputs.runs.groupby("flow_name")["duration_s"].sum()
+    alerts = []
+    for flow_name, seconds in totals.items():
+        budget = limits.run_budgets_s.get(str(flow_name))
+        if budget is None or float(seconds) <= budget:
+            continue
+        alerts.append(
+            Alert(
+                rule="run_budget",
+                severity="warning",
+                message=f"{flow_name} for {inputs.race_date} took {float(seconds):.0f} s of "
+                f"stage time, over its budget of {budget:.0f} s",
+                race_date=inputs.race_date,
+                scope=str(flow_name),
+                value=float(seconds),
+                threshold=budget,
+                key=inputs.race_date.isoformat(),
+            )
+        )
+    return alerts
+
+
+def model_age(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """The model in service has been in service longer than the maximum age (not retrained)."""
+    version, since = inputs.model_version, inputs.model_in_service_since
+    if version is None or since is None or version in limits.untrained_models:
+        return []
+    age = (inputs.race_date - since).days
+    if age <= limits.model_max_age_days:
+        return []
+    return [
+        Alert(
+            rule="model_stale",
+            severity="warning",
+            message=f"model {version} has predicted since {since} ({age} days, limit "
+            f"{limits.model_max_age_days}): the weekly training has not replaced it",
+            race_date=inputs.race_date,
+            value=float(age),
+            threshold=float(limits.model_max_age_days),
+            key=version,
+            recurring=True,
+        )
+    ]
+
+
+def robust_z(trailing: pd.Series, value: float) -> float:
+    """How unusual ``value`` is against ``trailing``: (value - median) / (1.4826 * MAD).
+
+    With a zero MAD (a metric that never moved) any change is infinitely unusual and no change
+    is not unusual at all.
+    """
+    history = trailing.astype("float64").dropna().to_numpy()
+    if history.size == 0 or not math.isfinite(value):
+        return float("nan")
+    median = float(np.median(history))
+    scale = 1.4826 * float(np.median(np.abs(history - median)))
+    if scale == 0:
+        return 0.0 if value == median else math.copysign(math.inf, value - median)
+    return (value - median) / scale
+
+
+def anomalies(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """Daily metrics far from their trailing window (robust z-score beyond the limit)."""
+    today = _today_row(inputs)
+    if today is None:
+        return []
+    dates = pd.to_datetime(inputs.daily["perf_date"])
+    start = pd.Timestamp(inputs.race_date - timedelta(days=limits.anomaly_window_days))
+    trailing = inputs.daily[(dates >= start) & (dates < pd.Timestamp(inputs.race_date))]
+    if len(trailing) < limits.anomaly_min_days:
+        return []
+    alerts = []
+    for metric in limits.anomaly_metrics:
+        value = _number(today, metric)
+        if value is None or metric not in trailing.columns:
+            continue
+        history = trailing[metric].astype("float64").dropna()
+        if len(history) < limits.anomaly_min_days:
+            continue
+        z = robust_z(history, value)
+        if not abs(z) > limits.anomaly_z:
+            continue
+        alerts.append(
+            Alert(
+                rule="anomaly",
+                severity="warning",
+                message=f"{metric} = {value:.4g} on {inputs.race_date} is unusual: the last "
+                f"{len(history)} days' median is {float(history.median()):.4g} "
+                f"(robust z {z:+.1f}, limit ±{limits.anomaly_z})",
+                race_date=inputs.race_date,
+                scope=metric,
+                value=value,
+                threshold=limits.anomaly_z,
+                key=inputs.race_date.isoformat(),
+            )
+        )
+    return alerts
+
+
+RULES: Final = (
+    log_loss_vs_market,
+    hit_rate_floor,
+    drawdown,
+    quarantine_rate,
+    no_races,
+    run_budget,
+    model_age,
+    anomalies,
+)
+
+
+def evaluate(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
+    """Every rule's alerts for the day, most severe first."""
+    alerts = [alert for rule in RULES for alert in rule(inputs, limits)]
+    return sorted(alerts, key=lambda alert: -SEVERITY_ORDER[alert.severity])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with an alert: send it, retry an undelivered one, count a repeat, or keep it
+    quiet (a replayed past day); ``row_id`` is the stored alert it updates, if any."""
+
+    alert: Alert
+    action: Action
+    row_id: int | None = None
+
+
+def plan_notifications(
+    alerts: list[Alert],
+    previous: pd.DataFrame,
+    now: datetime,
+    renotify_after: timedelta,
+    quiet_before: date | None = None,
+) -> list[Decision]:
+    """De-duplicate against the latest stored alert of each fingerprint.
+
+    ``previous`` has one row per fingerprint (``id``, ``fingerprint``, ``delivery``,
+    ``raised_at``). An undelivered alert is retried; a delivered one-off alert is never sent
+    again; a delivered recurring alert is sent again once ``renotify_after`` has passed.
+    Alerts about days before ``quiet_before`` are stored but not sent.
+    """
+    latest = {row.fingerprint: row for row in previous.itertuples(index=False)}
+    decisions = []
+    for alert in alerts:
+        before = latest.get(alert.fingerprint)
+        replayed = (
+            quiet_before is not None
+            and alert.race_date is not None
+            and alert.race_date < quiet_before
+        )
+        if before is None:
+            decisions.append(Decision(alert, "quiet" if replayed else "send"))
+        elif replayed:
+            decisions.append(Decision(alert, "repeat", int(before.id)))
+        elif before.delivery not in DELIVERED:
+            decisions.append(Decision(alert, "retry", int(before.id)))
+        elif alert.recurring and now - pd.Timestamp(before.raised_at) >= renotify_after:
+            decisions.append(Decision(alert, "send"))
+        else:
+            decisions.append(Decision(alert, "repeat", int(before.id)))
+    return decisions

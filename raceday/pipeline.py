@@ -1,0 +1,116 @@
+"""Pure glue between stages: which odds a bet uses, what a day's summary says."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from raceday.metrics import pseudo_r2, top_pick_rates, winner_log_loss
+
+FINAL_ODDS_SNAPSHOT = "final"  # snapshot_at of odds taken from final results (replays)
+
+
+def betting_odds(snapshot: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
+    """Odds a bet is sized on: the race's bet-time snapshot, else its final odds (replays).
+
+    Final odds are only used for races without any snapshot and are marked
+    ``snapshot_at == "final"``: backtests on final odds are optimistic.
+    """
+    columns = ["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]
+    with_snapshot = set(snapshot["race_id"])
+    fallback = final[~final["race_id"].isin(with_snapshot) & final["win_odds"].notna()]
+    fallback = fallback.assign(snapshot_at=FINAL_ODDS_SNAPSHOT)[columns]
+    odds = pd.concat([snapshot[columns], fallback], ignore_index=True)
+    return odds[odds["win_odds"] >= 1.0].reset_index(drop=True)
+
+
+def runner_view(races: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
+    """Runner rows with the race columns every stage needs."""
+    race_columns = [
+        "race_id", "class_code", "distance_m", "going_code", "field_size", "entries",
+        "leader_first3f_s", "race_last3f_s", "post_time", "race_bango", "track_code",
+    ]  # fmt: skip
+    return runners.merge(races[race_columns], on="race_id", how="inner")
+
+
+@dataclass(frozen=True)
+class ReferencePlan:
+    """Which history a stage's reference times are learned from."""
+
+    version: str
+    history_start: date
+    history_end: date
+    bootstrap: bool
+
+
+def reference_plan(
+    start: date, end: date, last_history_day: date | None, window_days: int
+) -> ReferencePlan:
+    """Learn from the window before ``start``; with no history at all, from the chunk itself.
+
+    The bootstrap case (an empty store's warm-up) is the only one where a day's reference times
+    include that day; it is flagged so reports can say so.
+    """
+    from raceday.standards import reference_version
+
+    if last_history_day is None:
+        return ReferencePlan(reference_version(end), start, end, bootstrap=True)
+    history_end = start - timedelta(days=1)
+    history_start = history_end - timedelta(days=window_days - 1)
+    return ReferencePlan(reference_version(history_end), history_start, history_end, False)
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """What a day's run reports (``--json`` prints it)."""
+
+    date: str
+    status: str
+    races: int
+    races_offered: int
+    runners: int
+    quarantined: int
+    bets: int
+    staked_yen: int
+    returned_yen: int
+    bankroll_yen: int
+    hit_rate: float | None
+    top3_rate: float | None
+    log_loss: float | None
+    market_log_loss: float | None
+    pseudo_r2: float | None
+    market_pseudo_r2: float | None
+    model_version: str
+    odds_source: str
+    report: str | None = None
+    database: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 6)
+
+
+def prediction_quality(predictions: pd.DataFrame, runners: pd.DataFrame) -> dict[str, float | None]:
+    """Hit/top-3 rate, log loss and pseudo-R² of p_final and of the market on settled races."""
+    scored = predictions.merge(
+        runners[["race_id", "umaban", "finish_pos"]], on=["race_id", "umaban"], how="inner"
+    )
+    hit, top3 = top_pick_rates(scored, "p_final") if not scored.empty else (np.nan, np.nan)
+    return {
+        "hit_rate": _finite(hit),
+        "top3_rate": _finite(top3),
+        "log_loss": _finite(winner_log_loss(scored, "p_final")) if not scored.empty else None,
+        "market_log_loss": _finite(winner_log_loss(scored, "p_market"))
+        if not scored.empty
+        else None,
+        "pseudo_r2": _finite(pseudo_r2(scored, "p_final")) if not scored.empty else None,
+        "market_pseudo_r2": _finite(pseudo_r2(scored, "p_market")) if not scored.empty else None,
+    }

@@ -1,0 +1,651 @@
+"""The daily report: one self-contained HTML page (inline SVG figures) and its Markdown twin.
+
+Both are rendered from ``ReportInputs`` (read from the store by the caller), so the report a
+settle run writes and the one ``raceday report --date D`` writes later are the same page.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+
+from raceday.calibration import calibration_table
+from raceday.monitor import Thresholds
+from raceday.performance import ALL_SCOPE
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT
+
+NA: Final = "–"
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the daily report shows, already read from the store."""
+
+    race_date: date
+    performance: pd.DataFrame  # performance rows of the day (scope all + one per venue)
+    daily_history: pd.DataFrame  # scope-all performance rows up to the day (bankroll curve)
+    rolling: pd.DataFrame  # rolling rows of the day, one per span
+    rolling_history: pd.DataFrame  # rolling rows of the previous weeks (the trend figure)
+    calibration: pd.DataFrame  # calibration counts (source, bins) over the calibration window
+    calibration_label: str
+    races: pd.DataFrame  # one row per predicted race (see ``race_table``)
+    bets: pd.DataFrame  # the day's bets with venue, race and horse
+    validation: pd.DataFrame  # validation_results of the day
+    quarantine: pd.DataFrame  # quarantine rows of the day
+    runs: pd.DataFrame  # pipeline_runs rows of the day
+    alerts: pd.DataFrame  # alerts about the day
+    thresholds: Thresholds
+    venue_names: dict[str, str]
+    initial_bankroll_yen: int
+    data_docs: Path
+    data_docs_exists: bool
+    odds_source: str = "snapshot"
+    top_runners: pd.DataFrame = field(default_factory=pd.DataFrame)  # see top_runners_by_composite
+    generated_at: datetime = field(default_factory=datetime.now)
+
+
+# --- pure tables -----------------------------------------------------------------------------
+
+
+def race_table(
+    scores: pd.DataFrame,
+    races: pd.DataFrame,
+    runners: pd.DataFrame,
+    venue_names: dict[str, str],
+) -> pd.DataFrame:
+    """Per predicted race: the top pick and how it ran, the winner, the stakes and returns."""
+    names = runners.set_index(["race_id", "umaban"])["horse_name"]
+    odds = runners.set_index(["race_id", "umaban"])["win_odds"]
+    race_info = races.set_index("race_id")
+    frame = scores.set_index("race_id")
+
+    def horse(column: str) -> pd.Series:
+        keys = pd.MultiIndex.from_arrays([frame.index, frame[column].astype("Int64")])
+        return pd.Series(names.reindex(keys).to_numpy(), index=frame.index)
+
+    winner_keys = pd.MultiIndex.from_arrays([frame.index, frame["winner_umaban"].astype("Int64")])
+    table = pd.DataFrame(
+        {
+            "post": race_info["post_time"].reindex(frame.index),
+            "venue": frame["keibajo_code"].map(venue_names).fillna(frame["keibajo_code"]),
+            "race": race_info["race_bango"].reindex(frame.index).astype("Int64"),
+            "runners": frame["priced_runners"].astype("Int64"),
+            "top_pick": frame["top_pick_umaban"].astype("Int64"),
+            "top_pick_horse": horse("top_pick_umaban"),
+            "top_pick_p": frame["top_pick_p"].astype("float64"),
+            "top_pick_finish": frame["top_pick_finish"].astype("Int64"),
+            "winner": frame["winner_umaban"].astype("Int64"),
+            "winner_horse": horse("winner_umaban"),
+            "winner_odds": pd.Series(odds.reindex(winner_keys).to_numpy(), index=frame.index),
+            "p_winner": frame["p_final_winner"].astype("float64"),
+            "p_market_winner": frame["p_market_winner"].astype("float64"),
+            "bets": frame["bets"].astype("Int64"),
+            "staked_yen": frame["staked_yen"].astype("Int64"),
+            "returned_yen": frame["returned_yen"].astype("Int64"),
+        }
+    )
+    return table.sort_values(["post", "venue", "race"]).reset_index()
+
+
+def _value(row: pd.Series | None, column: str) -> float | None:
+    if row is None or column not in row.index or pd.isna(row[column]):
+        return None
+    return float(row[column])
+
+
+def _pct(value: float | None) -> str:
+    return NA if value is None or not math.isfinite(value) else f"{value:.1%}"
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return NA if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _signed_pct(value: float | None) -> str:
+    return NA if value is None or not math.isfinite(value) else f"{value:+.1%}"
+
+
+def _gap(row: pd.Series | None) -> float | None:
+    ours, market = _value(row, "log_loss"), _value(row, "market_log_loss")
+    return None if ours is None or market is None else ours - market
+
+
+_ROLLING_METRICS: Final[tuple[tuple[str, Callable[[pd.Series | None], str]], ...]] = (
+    ("settled races", lambda row: _num(_value(row, "scored_races"), 0)),
+    ("log loss (p_final)", lambda row: _num(_value(row, "log_loss"))),
+    ("log loss (market)", lambda row: _num(_value(row, "market_log_loss"))),
+    ("log loss − market", lambda row: _num(_gap(row))),
+    ("pseudo-R² (p_final)", lambda row: _num(_value(row, "pseudo_r2"))),
+    ("pseudo-R² (market)", lambda row: _num(_value(row, "market_pseudo_r2"))),
+    ("top-pick hit rate", lambda row: _pct(_value(row, "hit_rate"))),
+    ("top-pick top-3 rate", lambda row: _pct(_value(row, "top3_rate"))),
+    ("ROI", lambda row: _signed_pct(_value(row, "roi"))),
+    ("max drawdown", lambda row: _pct(_value(row, "max_drawdown"))),
+    ("races set aside", lambda row: _pct(_value(row, "quarantine_rate"))),
+)
+
+
+def _limit_and_verdict(
+    metric: str, judged: pd.Series | None, limits: Thresholds
+) -> tuple[str, bool | None]:
+    """The limit shown beside a rolling metric and whether the judged span is within it."""
+    if metric == "log loss − market":
+        gap = _gap(judged)
+        within = None if gap is None else gap <= limits.log_loss_margin
+        return f"≤ {limits.log_loss_margin}", within
+    if metric == "top-pick hit rate":
+        hit = _value(judged, "hit_rate")
+        verdict = None if hit is None else hit >= limits.hit_rate_floor
+        return f"≥ {limits.hit_rate_floor:.0%}", verdict
+    if metric == "max drawdown":
+        return f"warn {limits.drawdown_warning:.0%}, brake {limits.drawdown_brake:.0%}", None
+    if metric == "races set aside":
+        return f"≤ {limits.quarantine_rate_limit:.0%} a day", None
+    return NA, None
+
+
+def rolling_status(rolling: pd.DataFrame, limits: Thresholds) -> pd.DataFrame:
+    """Rolling metrics per span beside their limits, judged on the monitored span.
+
+    Drawdown and the races set aside are judged day by day (see the alerts), not here.
+    """
+    spans = list(rolling["span"]) if not rolling.empty else []
+    by_span = {span: rolling[rolling["span"] == span].iloc[0] for span in spans}
+    judged = by_span.get(limits.rolling_span)
+    enough = (_value(judged, "scored_races") or 0) >= limits.min_scored_races
+    rows = []
+    for metric, render in _ROLLING_METRICS:
+        limit, verdict = _limit_and_verdict(metric, judged, limits)
+        if verdict is None:
+            status = ""
+        elif not enough:
+            status = f"too few races (< {limits.min_scored_races})"
+        else:
+            status = "ok" if verdict else "ALERT"
+        rows.append(
+            {
+                "metric": metric,
+                **{span: render(by_span[span]) for span in spans},
+                "limit": limit,
+                "status": status,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_figures(inputs: ReportInputs) -> list[tuple[str, str]]:
+    """The day's headline figures as (label, value) pairs."""
+    day = _overall(inputs.performance)
+    staked = _value(day, "staked_yen") or 0
+    returned = _value(day, "returned_yen") or 0
+    race_count = int(_value(day, "races") or 0)
+    offered = int(_value(day, "races_offered") or 0)
+    return [
+        ("races predicted", f"{race_count} of {offered} offered"),
+        ("runners priced", f"{int(_value(day, 'runners') or 0):,}"),
+        (
+            "races set aside by validation",
+            f"{int(_value(day, 'races_quarantined') or 0)} "
+            f"({_pct(_value(day, 'quarantine_rate'))}); "
+            f"{int(_value(day, 'quarantined') or 0)} rows quarantined",
+        ),
+        ("bets", f"{int(_value(day, 'bets') or 0)}"),
+        ("turnover (staked)", f"{int(staked):,} yen"),
+        ("returned", f"{int(returned):,} yen"),
+        ("ROI", _signed_pct(_value(day, "roi"))),
+        ("bankroll", f"{int(_value(day, 'bankroll_yen') or 0):,} yen"),
+        ("drawdown from peak", _pct(_value(day, "drawdown"))),
+        (
+            "top-pick hit rate / top-3 rate",
+            f"{_pct(_value(day, 'hit_rate'))} / {_pct(_value(day, 'top3_rate'))}",
+        ),
+        (
+            "log loss (p_final / market)",
+            f"{_num(_value(day, 'log_loss'))} / {_num(_value(day, 'market_log_loss'))}",
+        ),
+        (
+            "pseudo-R² (p_final / market)",
+            f"{_num(_value(day, 'pseudo_r2'))} / {_num(_value(day, 'market_pseudo_r2'))}",
+        ),
+        ("calibration error (p_final, the day)", _num(_value(day, "calibration_error"))),
+        ("model", str(day["model_version"]) if day is not None else NA),
+        ("stage time", f"{_num(_value(day, 'run_seconds'), 1)} s"),
+    ]
+
+
+def _overall(performance: pd.DataFrame) -> pd.Series | None:
+    rows = performance[performance["scope"] == ALL_SCOPE] if not performance.empty else None
+    return None if rows is None or rows.empty else rows.iloc[0]
+
+
+def venue_table(performance: pd.DataFrame, venue_names: dict[str, str]) -> pd.DataFrame:
+    """Per-venue performance rows with the venue's Japanese name."""
+    venues = performance[performance["scope"] != ALL_SCOPE]
+    return pd.DataFrame(
+        {
+            "venue": venues["scope"].map(venue_names).fillna(venues["scope"]),
+            "code": venues["scope"],
+            "races": venues["races"].astype("Int64"),
+            "set_aside": venues["races_quarantined"].astype("Int64"),
+            "bets": venues["bets"].astype("Int64"),
+            "staked_yen": venues["staked_yen"].astype("Int64"),
+            "returned_yen": venues["returned_yen"].astype("Int64"),
+            "roi": venues["roi"].astype("float64"),
+            "hit_rate": venues["hit_rate"].astype("float64"),
+            "top3_rate": venues["top3_rate"].astype("float64"),
+            "log_loss": venues["log_loss"].astype("float64"),
+            "market_log_loss": venues["market_log_loss"].astype("float64"),
+        }
+    ).reset_index(drop=True)
+
+
+def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows per stage, table and failed check."""
+    if quarantine.empty:
+        return pd.DataFrame(columns=["stage", "table_name", "check_name", "rows", "races"])
+    return (
+        quarantine.groupby(["stage", "table_name", "check_name"])
+        .agg(rows=("check_name", "size"), races=("race_id", "nunique"))
+        .reset_index()
+    )
+
+
+def run_timings(runs: pd.DataFrame, budgets: dict[str, float]) -> pd.DataFrame:
+    """Each stage's latest run of the day, then each flow's total against its budget."""
+    if runs.empty:
+        return pd.DataFrame(columns=["flow", "stage", "status", "seconds", "rows_out", "attempts"])
+    ordered = runs.sort_values("started_at")
+    stages = pd.DataFrame(
+        {
+            "flow": ordered["flow_name"],
+            "stage": ordered["stage"],
+            "status": ordered["status"],
+            "seconds": ordered["duration_s"].astype("float64").round(2),
+            "rows_out": ordered["rows_out"].astype("Int64"),
+            "attempts": ordered["attempts"].astype("Int64"),
+        }
+    )
+    totals = ordered.groupby("flow_name", sort=False)["duration_s"].sum()
+    total_rows = pd.DataFrame(
+        {
+            "flow": totals.index,
+            "stage": [
+                f"total (budget {budgets[name]:.0f} s)" if name in budgets else "total"
+                for name in totals.index
+            ],
+            "status": [
+                "over budget" if name in budgets and seconds > budgets[name] else "ok"
+                for name, seconds in totals.items()
+            ],
+            "seconds": totals.round(2).to_numpy(),
+            "rows_out": pd.array([pd.NA] * len(totals), dtype="Int64"),
+            "attempts": pd.array([pd.NA] * len(totals), dtype="Int64"),
+        }
+    )
+    return pd.concat([stages, total_rows], ignore_index=True)
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return NA
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of ``frame`` (missing values as an en dash)."""
+    header = "| " + " | ".join(str(column) for column in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = [
+        "| " + " | ".join(_cell(value) for value in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body])
+
+
+TOP_RUNNER_COLUMNS = [
+    "race_id", "keibajo_code", "race_bango", "rank", "umaban", "horse_name", "composite_index",
+    "speed_index", "ten_index", "agari_index", "finish_pos",
+]  # fmt: skip
+
+
+def top_runners_by_composite(
+    indexes: pd.DataFrame, runners: pd.DataFrame, races: pd.DataFrame, per_race: int = 3
+) -> pd.DataFrame:
+    """Each race's ``per_race`` runners with the highest composite index (rank 1 = highest)."""
+    frame = indexes[indexes["composite_index"].notna()].merge(
+        runners[["race_id", "umaban", "horse_name", "finish_pos"]],
+        on=["race_id", "umaban"],
+        how="left",
+    )
+    frame = frame.merge(races[["race_id", "keibajo_code", "race_bango"]], on="race_id")
+    frame = frame.sort_values(
+        ["race_id", "composite_index", "umaban"], ascending=[True, False, True], kind="mergesort"
+    )
+    frame["rank"] = frame.groupby("race_id").cumcount() + 1
+    top = frame[frame["rank"] <= per_race]
+    return top.sort_values(["keibajo_code", "race_bango", "rank"])[TOP_RUNNER_COLUMNS].reset_index(
+        drop=True
+    )
+
+
+def _top_runners_view(top: pd.DataFrame, venue_names: dict[str, str]) -> pd.DataFrame:
+    if top.empty:
+        return top
+    view = top.drop(columns=["race_id"]).round(
+        {"composite_index": 1, "speed_index": 1, "ten_index": 1, "agari_index": 1}
+    )
+    view.insert(0, "venue", view.pop("keibajo_code").map(venue_names).fillna("?"))
+    return view
+
+
+def top_runners_markdown(top: pd.DataFrame, venue_names: dict[str, str]) -> str:
+    """One line per race: its top runners as ``umaban horse composite (finish)``."""
+    cell = (
+        top["umaban"].astype("string")
+        + " "
+        + top["horse_name"].astype("string").fillna("")
+        + " "
+        + top["composite_index"].map("{:.1f}".format)
+        + " ("
+        + top["finish_pos"].astype("Int64").astype("string").fillna("–")
+        + ")"
+    )
+    wide = (
+        top.assign(cell=cell)
+        .pivot_table(
+            index=["keibajo_code", "race_bango"], columns="rank", values="cell", aggfunc="first"
+        )
+        .reset_index()
+    )
+    wide.insert(0, "venue", wide.pop("keibajo_code").map(venue_names).fillna("?"))
+    wide.columns = ["venue", "race", *(f"#{rank}" for rank in wide.columns[2:])]
+    return markdown_table(wide)
+
+
+def _alert_rows(alerts: pd.DataFrame) -> pd.DataFrame:
+    if alerts.empty:
+        return pd.DataFrame(columns=["severity", "rule", "scope", "message", "delivery"])
+    return alerts[["severity", "rule", "scope", "message", "delivery"]].reset_index(drop=True)
+
+
+def render_markdown(inputs: ReportInputs) -> str:
+    """The report's summary as Markdown (the Prefect artifact and the ``.md`` file)."""
+    lines = [f"# raceday — {inputs.race_date}", "", "| figure | value |", "|---|---|"]
+    lines += [f"| {label} | {value} |" for label, value in summary_figures(inputs)]
+    lines.append("")
+    if inputs.odds_source == FINAL_ODDS_SNAPSHOT:
+        lines += [
+            "> Bets were sized on **final** odds (no bet-time snapshot in the source): "
+            "a backtest on final odds is optimistic.",
+            "",
+        ]
+    alerts = _alert_rows(inputs.alerts)
+    lines += ["## Alerts", "", markdown_table(alerts) if not alerts.empty else "None.", ""]
+    rolling = rolling_status(inputs.rolling, inputs.thresholds)
+    lines += ["## Rolling metrics", "", markdown_table(rolling), ""]
+    venues = venue_table(inputs.performance, inputs.venue_names)
+    if not venues.empty:
+        lines += ["## Venues", "", markdown_table(venues), ""]
+    if not inputs.top_runners.empty:
+        lines += [
+            "## Top runners by composite index",
+            "",
+            "Each race's highest composite indexes (docs/INDEXES.md): horse number, name, "
+            "index (finishing position).",
+            "",
+            top_runners_markdown(inputs.top_runners, inputs.venue_names),
+            "",
+        ]
+    quarantine = quarantine_summary(inputs.quarantine)
+    if not quarantine.empty:
+        lines += ["## Quarantine", "", markdown_table(quarantine), ""]
+    return "\n".join(lines)
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Yu Gothic",
+  Meiryo, "Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAPGothic", "IPAGothic", sans-serif;
+  margin: 1.5rem auto; max-width: 1100px; color: #1d1d1f; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem;
+  border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+.meta { color: #555; font-size: 0.9rem; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
+th, td { border-bottom: 1px solid #e5e5e5; padding: 0.2rem 0.6rem; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f4f5f7; }
+.alert-critical { color: #8b0000; font-weight: 600; } .alert-warning { color: #8a5a00; }
+.ALERT { color: #b22222; font-weight: 600; } .ok { color: #1b7f3b; }
+figure { margin: 0.8rem 0; } figure svg { max-width: 100%; height: auto; }
+.scroll { max-height: 32rem; overflow: auto; }
+.note { background: #fff8e1; padding: 0.5rem 0.8rem; border-left: 3px solid #e0a800; }
+"""
+
+
+def _escape(value: object) -> str:
+    return html.escape(_cell(value))
+
+
+def _html_table(
+    frame: pd.DataFrame,
+    *,
+    ja_columns: tuple[str, ...] = (),
+    percent: tuple[str, ...] = (),
+    yen: tuple[str, ...] = (),
+    odds: tuple[str, ...] = (),
+    css_class: str = "",
+) -> str:
+    if frame.empty:
+        return "<p>None.</p>"
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            missing = value is None or (not isinstance(value, str) and pd.isna(value))
+            if column in percent and not missing:
+                text, numeric = f"{float(value):.1%}", True
+            elif column in yen and not missing:
+                text, numeric = f"{int(value):,}", True
+            elif column in odds and not missing:
+                text, numeric = f"{float(value):.1f}", True
+            else:
+                text = _cell(value)
+                numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            attributes = ' lang="ja"' if column in ja_columns else ""
+            if numeric:
+                attributes += ' class="n"'
+            elif column == "status" and text in {"ok", "ALERT"}:
+                attributes += f' class="{text}"'
+            elif column == "severity":
+                attributes += f' class="alert-{html.escape(text)}"'
+            cells.append(f"<td{attributes}>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<div class="{css_class}">{table}</div>' if css_class else table
+
+
+def _figure(svg: str, caption: str, *, japanese: bool = False) -> str:
+    lang = ' lang="ja"' if japanese else ""
+    return f"<figure{lang}>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def _calibration_tables(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    tables = []
+    for source in ("final", "market"):
+        rows = counts[counts["source"] == source] if not counts.empty else counts
+        tables.append(calibration_table(rows))
+    return tables[0], tables[1]
+
+
+def _data_quality(inputs: ReportInputs) -> str:
+    validation = (
+        inputs.validation[
+            [
+                "suite",
+                "success",
+                "rows_evaluated",
+                "rows_failed",
+                "expectations",
+                "expectations_failed",
+            ]
+        ]
+        if not inputs.validation.empty
+        else inputs.validation
+    )
+    docs = inputs.data_docs.resolve()
+    link = (
+        f'<p>Great Expectations Data Docs: <a href="{html.escape(docs.as_uri())}">'
+        f"{html.escape(str(docs))}</a></p>"
+        if inputs.data_docs_exists
+        else f"<p>Great Expectations Data Docs: not built yet (expected at "
+        f"<code>{html.escape(str(docs))}</code>).</p>"
+    )
+    return (
+        "<h2>Data quality</h2>"
+        + link
+        + "<h3>Validation suites</h3>"
+        + _html_table(validation)
+        + "<h3>Quarantine by check</h3>"
+        + _html_table(quarantine_summary(inputs.quarantine))
+    )
+
+
+def render_html(inputs: ReportInputs) -> str:
+    """The whole daily report as one self-contained HTML page."""
+    # matplotlib loads only when a page is drawn, not wherever reports are merely imported.
+    from raceday.plots import bankroll_svg, calibration_svg, rolling_svg, venues_svg
+
+    day = inputs.race_date
+    limits = inputs.thresholds
+    summary = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
+        for label, value in summary_figures(inputs)
+    )
+    final_odds_note = (
+        '<p class="note">Bets were sized on <b>final</b> odds (no bet-time snapshot in the '
+        "source): a backtest on final odds is optimistic.</p>"
+        if inputs.odds_source == FINAL_ODDS_SNAPSHOT
+        else ""
+    )
+    venues = venue_table(inputs.performance, inputs.venue_names)
+    final_table, market_table = _calibration_tables(inputs.calibration)
+    calibration_rows = pd.concat(
+        [final_table.assign(source="p_final"), market_table.assign(source="market")],
+        ignore_index=True,
+    )
+    calibration_view = (
+        calibration_rows[
+            ["source", "bin_lower", "bin_upper", "runners", "mean_p", "win_rate", "wins"]
+        ]
+        if not calibration_rows.empty
+        else calibration_rows
+    )
+    sections = [
+        f"<h1>raceday daily report — {day}</h1>",
+        f'<p class="meta">generated {inputs.generated_at:%Y-%m-%d %H:%M:%S} · NAR 地方競馬 · '
+        f"paper ledger</p>",
+        final_odds_note,
+        "<h2>Summary</h2>",
+        f'<table class="summary">{summary}</table>',
+        "<h2>Alerts</h2>",
+        _html_table(_alert_rows(inputs.alerts)),
+        "<h2>Bankroll</h2>",
+        _figure(
+            bankroll_svg(
+                inputs.daily_history[["perf_date", "bankroll_yen"]]
+                if not inputs.daily_history.empty
+                else pd.DataFrame(columns=["perf_date", "bankroll_yen"]),
+                inputs.initial_bankroll_yen,
+                day,
+            ),
+            "Bankroll at the end of each settled day; shaded: drawdown from the peak.",
+        ),
+        "<h2>Rolling metrics against their limits</h2>",
+        _html_table(rolling_status(inputs.rolling, limits)),
+        _figure(
+            rolling_svg(
+                inputs.rolling_history,
+                limits.rolling_span,
+                limits.log_loss_margin,
+                limits.hit_rate_floor,
+            ),
+            f"Judged over the last {limits.rolling_span}: alerts fire when the gap is above "
+            f"the dashed line or the hit rate below it (with at least {limits.min_scored_races} "
+            "settled races).",
+        ),
+        "<h2>Calibration</h2>",
+        _figure(
+            calibration_svg(final_table, market_table, inputs.calibration_label),
+            "Observed win rate against the mean predicted probability per bin, ±2 standard "
+            "errors; on the dashed line is perfectly calibrated.",
+        ),
+        _html_table(calibration_view, percent=("mean_p", "win_rate")),
+        "<h2>Venues</h2>",
+        _figure(
+            venues_svg(venues), "Races predicted and top-pick hit rate per venue.", japanese=True
+        ),
+        _html_table(
+            venues,
+            ja_columns=("venue",),
+            percent=("roi", "hit_rate", "top3_rate"),
+            yen=("staked_yen", "returned_yen"),
+        ),
+        "<h2>Races and results</h2>",
+        _html_table(
+            inputs.races.drop(columns=["race_id"], errors="ignore"),
+            ja_columns=("venue", "top_pick_horse", "winner_horse"),
+            percent=("top_pick_p", "p_winner", "p_market_winner"),
+            yen=("staked_yen", "returned_yen"),
+            odds=("winner_odds",),
+            css_class="scroll",
+        ),
+        "<h2>Top runners by composite index</h2>",
+        _html_table(
+            _top_runners_view(inputs.top_runners, inputs.venue_names),
+            ja_columns=("venue", "horse_name"),
+            css_class="scroll",
+        ),
+        "<h2>Bets</h2>",
+        _html_table(
+            inputs.bets,
+            ja_columns=("venue", "horse"),
+            percent=("p_final",),
+            yen=("stake_yen", "payout_yen", "refund_yen"),
+            odds=("odds_at_bet", "final_odds"),
+            css_class="scroll",
+        ),
+        _data_quality(inputs),
+        "<h2>Run timings</h2>",
+        _html_table(run_timings(inputs.runs, limits.run_budgets_s)),
+    ]
+    body = "\n".join(section for section in sections if section)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>raceday {day}</title>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def write_report_files(inputs: ReportInputs, reports_dir: Path) -> tuple[Path, Path]:
+    """Write ``raceday-YYYY-MM-DD.html`` and ``.md`` into ``reports_dir``; returns both paths."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stem = reports_dir / f"raceday-{inputs.race_date:%Y-%m-%d}"
+    html_path, markdown_path = stem.with_suffix(".html"), stem.with_suffix(".md")
+    html_path.write_text(render_html(inputs), encoding="utf-8")
+    markdown_path.write_text(render_markdown(inputs), encoding="utf-8")
+    return html_path, markdown_path

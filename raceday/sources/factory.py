@@ -1,0 +1,29 @@
+"""Chooses the race source from its spec: ``sim``, ``files:DIR`` or ``pckeiba``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raceday.errors import InputError
+from raceday.sources.base import RaceSource
+from raceday.sources.files import FilesSource
+from raceday.sources.pckeiba import PcKeibaSource
+from raceday.sources.simulator import SimulatorConfig, SimulatorSource
+
+
+def open_source(
+    spec: str, *, simulator: SimulatorConfig, pckeiba_url: str | None = None
+) -> RaceSource:
+    """The source named by ``spec``."""
+    if spec == "sim":
+        return SimulatorSource(simulator)
+    if spec.startswith("files:"):
+        directory = Path(spec.removeprefix("files:")).expanduser()
+        if not directory.is_dir():
+            raise InputError(f"source directory {directory} does not exist")
+        return FilesSource(directory)
+    if spec == "pckeiba":
+        if not pckeiba_url:
+            raise InputError("source pckeiba needs RACEDAY_PCKEIBA_URL (a PostgreSQL URL)")
+        return PcKeibaSource(pckeiba_url)
+    raise InputError(f"unknown source {spec!r}: use sim, files:DIR or pckeiba")

@@ -1,0 +1,119 @@
+"""The stake stage's pure parts: which runners are candidates, and the bet rows it records.
+
+The stage is agnostic of the model: it stakes on ``p_final`` of whatever single model version
+the predict stage used, at the odds known at bet time (the snapshot; final odds only for replays
+of sources without one, flagged ``odds_source = "final"``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pandas as pd
+
+from raceday.errors import InputError
+from raceday.kelly import StakingPolicy, odds_after_stake, size_stakes
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
+
+SNAPSHOT_ODDS: Final = "snapshot"
+BET_COLUMNS: Final = [
+    "race_id", "umaban", "race_date", "model_version", "p_final", "odds_at_bet", "odds_source",
+    "edge", "kelly_fraction", "stake_yen", "bankroll_at_bet_yen", "expected_win_pool_yen",
+    "policy_params",
+]  # fmt: skip
+
+
+def single_model_version(predictions: pd.DataFrame) -> str | None:
+    """The one model version the predictions come from (None when there are none)."""
+    versions = sorted(set(predictions["model_version"].dropna()))
+    if len(versions) > 1:
+        raise InputError(
+            f"the stake stage got predictions of {len(versions)} model versions "
+            f"({', '.join(versions)}): pass only the version the day is staked with"
+        )
+    return versions[0] if versions else None
+
+
+def staking_candidates(
+    predictions: pd.DataFrame, odds: pd.DataFrame, race_pools: pd.DataFrame
+) -> pd.DataFrame:
+    """Every predicted runner with bet-time odds and its race's expected win pool.
+
+    ``odds`` has ``race_id, umaban, win_odds, snapshot_at``; ``race_pools`` ``race_id,
+    win_pool_yen``. Runners without odds cannot be bet on and are left out.
+    """
+    priced = odds[odds["win_odds"].notna() & (odds["win_odds"] >= 1.0)]
+    frame = predictions[["race_id", "umaban", "race_date", "model_version", "p_final"]].merge(
+        priced[["race_id", "umaban", "win_odds", "snapshot_at"]], on=["race_id", "umaban"]
+    )
+    frame = frame.merge(race_pools[["race_id", "win_pool_yen"]], on="race_id", how="left")
+    source = frame["snapshot_at"].astype("string").eq(FINAL_ODDS).fillna(False)
+    return frame.assign(
+        odds=frame["win_odds"].astype("float64"),
+        odds_source=source.map({True: FINAL_ODDS, False: SNAPSHOT_ODDS}).astype("string"),
+    ).drop(columns=["win_odds", "snapshot_at"])
+
+
+def day_bets(
+    candidates: pd.DataFrame,
+    bankroll_yen: int,
+    policy: StakingPolicy,
+    *,
+    stake_scale: float,
+    drawdown: float,
+) -> pd.DataFrame:
+    """The day's bet rows as the ledger stores them (``BET_COLUMNS``)."""
+    sized = size_stakes(
+        candidates, bankroll_yen, policy, stake_scale=stake_scale, drawdown=drawdown
+    )
+    return (
+        sized.rename(columns={"odds": "odds_at_bet"})
+        .assign(
+            bankroll_at_bet_yen=int(bankroll_yen),
+            expected_win_pool_yen=sized["win_pool_yen"].round().astype("Int64"),
+            policy_params=policy.to_json(),
+        )[BET_COLUMNS]
+        .reset_index(drop=True)
+    )
+
+
+def bet_slip(
+    bets: pd.DataFrame,
+    races: pd.DataFrame,
+    runners: pd.DataFrame,
+    venue_names: dict[str, str],
+    takeout: float,
+) -> pd.DataFrame:
+    """What a person would act on: venue, race, post time, horse, stake, odds used, edge.
+
+    ``odds_after_bet`` estimates the odds once the stake is in the pool (from the expected pool):
+    the price actually obtained is lower than the one the bet was sized on.
+    """
+    slip = bets.merge(races[["race_id", "keibajo_code", "race_bango", "post_time"]], on="race_id")
+    slip = slip.merge(
+        runners[["race_id", "umaban", "horse_name"]], on=["race_id", "umaban"], how="left"
+    )
+    after = odds_after_stake(
+        slip["odds_at_bet"], slip["expected_win_pool_yen"], slip["stake_yen"], takeout
+    )
+    return (
+        pd.DataFrame(
+            {
+                "venue": slip["keibajo_code"].map(venue_names).fillna(slip["keibajo_code"]),
+                "race": slip["race_bango"].astype("Int64"),
+                "post_time": slip["post_time"],
+                "umaban": slip["umaban"].astype("Int64"),
+                "horse": slip["horse_name"],
+                "stake_yen": slip["stake_yen"].astype("int64"),
+                "odds": slip["odds_at_bet"].astype("float64").round(1),
+                "odds_source": slip["odds_source"],
+                "odds_after_bet": after.round(1),
+                "p": slip["p_final"].astype("float64").round(4),
+                "edge": slip["edge"].astype("float64").round(3),
+                "model_version": slip["model_version"],
+                "race_id": slip["race_id"],
+            }
+        )
+        .sort_values(["post_time", "venue", "race", "umaban"])
+        .reset_index(drop=True)
+    )

@@ -1,0 +1,190 @@
+"""How a staking policy did over a range of days, next to simple baselines and the oracle.
+
+* ``policy`` — the ledger as staked (or the Kelly policy replayed on another model's
+  predictions);
+* ``flat`` — the same selection (runners in the Kelly set of the model) at a flat stake each:
+  what the sizing adds;
+* ``favourite`` — a flat stake on every race's favourite at bet time: the market's own best
+  guess, which returns ~80% on real NAR data;
+* ``oracle`` — (simulated data only) the Kelly policy with the simulator's true probabilities:
+  the best any model could do with this policy, so the gap to it is visible.
+
+Replays run day by day (each day is sized on the bankroll the replay has reached), settle
+through the same ledger functions as the pipeline, and never touch the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from raceday.kelly import UNIT_YEN, StakingPolicy, kelly_fractions, size_stakes
+from raceday.ledger import bankroll_curve_yen, cash_flows_yen, max_drawdown, settle_bets
+
+# A sizer: (one day's candidates, bankroll, drawdown) -> that day's bets with ``stake_yen``.
+Sizer = Callable[[pd.DataFrame, int, float], pd.DataFrame]
+CANDIDATE_COLUMNS: Final = (
+    "race_id", "umaban", "race_date", "post_time", "p_final", "odds", "win_pool_yen",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """A policy's figures over the range, in integer yen where money."""
+
+    bets: int
+    unsettled: int
+    turnover_yen: int
+    return_yen: int
+    profit_yen: int
+    roi: float | None
+    hit_rate: float | None
+    max_drawdown: float
+    longest_losing_streak: int
+    bankroll_start_yen: int
+    final_bankroll_yen: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (ratios rounded to 6 places)."""
+        values = asdict(self)
+        for key in ("roi", "hit_rate", "max_drawdown"):
+            if values[key] is not None:
+                values[key] = round(float(values[key]), 6)
+        return values
+
+
+def longest_losing_streak(bets: pd.DataFrame) -> int:
+    """Most consecutive races bet on (in post-time order) in which no bet won.
+
+    Races whose bets were all refunded are neither won nor lost and are skipped.
+    """
+    settled = bets[bets["settled"].fillna(False).astype(bool)]
+    if settled.empty:
+        return 0
+    per_race = settled.assign(
+        won=settled["payout_yen"].fillna(0).astype("int64") > 0,
+        refunded=settled["refund_yen"].fillna(0).astype("int64") >= settled["stake_yen"],
+        post_time=settled.get("post_time", pd.Series("", index=settled.index)).fillna(""),
+    ).groupby(["race_date", "post_time", "race_id"], sort=True)
+    races = pd.DataFrame({"won": per_race["won"].any(), "void": per_race["refunded"].all()})
+    lost = (~races["won"])[~races["void"]].to_numpy()
+    if not lost.any():
+        return 0
+    run_id = np.cumsum(~lost)
+    return int(pd.Series(lost.astype("int64")).groupby(run_id).sum().max())
+
+
+def summarise(bets: pd.DataFrame, bankroll_start_yen: int, days: list[date]) -> PolicyResult:
+    """The figures of settled bets (``race_date, race_id, stake_yen, payout_yen, refund_yen,
+    settled``) starting from ``bankroll_start_yen``; unsettled stakes count as money out."""
+    settled_mask = bets["settled"].fillna(False).astype(bool)
+    settled = bets[settled_mask]
+    turnover = int(settled["stake_yen"].astype("int64").sum())
+    returned = int(
+        settled["payout_yen"].fillna(0).astype("int64").sum()
+        + settled["refund_yen"].fillna(0).astype("int64").sum()
+    )
+    decided = settled[settled["refund_yen"].fillna(0).astype("int64") < settled["stake_yen"]]
+    wins = int((decided["payout_yen"].fillna(0).astype("int64") > 0).sum())
+    flows = cash_flows_yen(bets) if not bets.empty else pd.Series(dtype="int64")
+    by_day = (
+        flows.groupby(pd.to_datetime(bets["race_date"]).dt.date.to_numpy()).sum()
+        if not bets.empty
+        else pd.Series(dtype="int64")
+    )
+    daily = pd.Series(0, index=sorted(days), dtype="int64").add(by_day, fill_value=0)
+    final = int(bankroll_curve_yen(bankroll_start_yen, daily).iloc[-1]) if len(daily) else 0
+    return PolicyResult(
+        bets=len(bets),
+        unsettled=int((~settled_mask).sum()),
+        turnover_yen=turnover,
+        return_yen=returned,
+        profit_yen=returned - turnover,
+        roi=(returned - turnover) / turnover if turnover else None,
+        hit_rate=wins / len(decided) if len(decided) else None,
+        max_drawdown=max_drawdown(bankroll_start_yen, daily.astype("int64")),
+        longest_losing_streak=longest_losing_streak(bets),
+        bankroll_start_yen=int(bankroll_start_yen),
+        final_bankroll_yen=final if len(daily) else int(bankroll_start_yen),
+    )
+
+
+def replay(
+    candidates: pd.DataFrame,
+    results: pd.DataFrame,
+    sizer: Sizer,
+    bankroll_start_yen: int,
+    takeout: float,
+) -> pd.DataFrame:
+    """Stake and settle day by day; returns every bet with its settlement."""
+    bankroll = int(bankroll_start_yen)
+    peak = bankroll
+    settled_days = []
+    by_day = candidates.groupby(pd.to_datetime(candidates["race_date"]).dt.date, sort=True)
+    for _day, day_candidates in by_day:
+        drawdown = 0.0 if peak <= 0 else max(0.0, (peak - bankroll) / peak)
+        stakes = sizer(day_candidates, bankroll, drawdown)
+        if stakes.empty:
+            continue
+        day_results = results[results["race_id"].isin(stakes["race_id"])]
+        settled = settle_bets(stakes, day_results, takeout)
+        settled_days.append(settled)
+        bankroll += int(cash_flows_yen(settled).sum())
+        peak = max(peak, bankroll)
+    if not settled_days:
+        return pd.DataFrame(
+            columns=[*CANDIDATE_COLUMNS, "stake_yen", "payout_yen", "refund_yen", "settled"]
+        )
+    return pd.concat(settled_days, ignore_index=True)
+
+
+def kelly_sizer(policy: StakingPolicy, stake_scale: float, p_column: str = "p_final") -> Sizer:
+    """The staking policy itself, on the probabilities in ``p_column``."""
+
+    def size(day: pd.DataFrame, bankroll: int, drawdown: float) -> pd.DataFrame:
+        return size_stakes(
+            day.assign(p_final=day[p_column]),
+            bankroll,
+            policy,
+            stake_scale=stake_scale,
+            drawdown=drawdown,
+        )
+
+    return size
+
+
+def _flat(chosen: pd.DataFrame, bankroll: int, stake_yen: int) -> pd.DataFrame:
+    """A flat stake on each chosen runner in post-time order while the bankroll lasts."""
+    affordable = max(0, bankroll // stake_yen) if stake_yen > 0 else 0
+    ordered = chosen.sort_values(["post_time", "race_id", "umaban"]).head(affordable)
+    return ordered.assign(stake_yen=int(stake_yen)).reset_index(drop=True)
+
+
+def flat_sizer(policy: StakingPolicy, stake_yen: int) -> Sizer:
+    """A flat stake on every runner the model puts in its Kelly set (edge >= min edge)."""
+
+    def size(day: pd.DataFrame, bankroll: int, _drawdown: float) -> pd.DataFrame:
+        fraction = kelly_fractions(day["race_id"], day["p_final"], day["odds"], policy.min_edge)
+        return _flat(day[fraction > 0], bankroll, stake_yen)
+
+    return size
+
+
+def favourite_sizer(stake_yen: int) -> Sizer:
+    """A flat stake on each race's favourite at bet time (lowest odds, then lowest umaban)."""
+
+    def size(day: pd.DataFrame, bankroll: int, _drawdown: float) -> pd.DataFrame:
+        favourites = day.sort_values(["race_id", "odds", "umaban"]).drop_duplicates("race_id")
+        return _flat(favourites, bankroll, stake_yen)
+
+    return size
+
+
+def flat_stake_yen(bankroll_yen: int, share: float = 0.01) -> int:
+    """The baselines' flat stake: ``share`` of the bankroll in whole 100-yen units (>= 100)."""
+    return max(UNIT_YEN, int(bankroll_yen * share) // UNIT_YEN * UNIT_YEN)

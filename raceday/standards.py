@@ -1,0 +1,277 @@
+"""Reference (standard and base) times learned from history, never typed into code.
+
+For each venue x distance x class cell, the median over the top-3 finishers of each race (the
+usual basis of Japanese speed figures), shrunk toward the venue x distance median when the cell
+is thin. Rows with ``class_code == ""`` are the venue x distance cells themselves.
+
+Kinds:
+- ``total``: finish time; ``last3f``: last 600 m; ``first_segment``: finish - last 3F (the
+  time to the start of the last 600 m);
+- ``leader_first3f``: the race leader's measured first 600 m (``nvd_ra.zenhan_3f``), one per race.
+
+Class-neutral pars (``par_total``, ``par_last3f``, ``par_ten``; venue x distance cells only):
+the class cells above are what a class is expected to run (the track variant compares a day with
+them); an index must instead compare classes on one scale. A par is the time a top-3 finisher of
+the venue's typical class runs at that distance, from a two-way fit of pace (s per 1000 m) =
+distance effect + class effect per venue (median polish), so a venue x distance cell that only
+hosts high classes does not get a fast par. ``par_ten`` is the par of the top-3 finishers'
+first-3F estimates (seed 003's layers and the leader's share, no fitted layer) over the segment
+they measure: up to 1200 m that is ``T_total - T_last`` itself, above it each runner's first
+600 m, so the ten index means the same on both sides of 1200 m.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+ALL_CLASSES: Final = ""
+REFERENCE_COLUMNS: Final = [
+    "kind", "keibajo_code", "distance_m", "class_code", "value_s", "n_samples",
+]  # fmt: skip
+SHRINK_SAMPLES: Final = 30  # a class cell with 30 samples is weighted equally with its parent
+CELL: Final = ["keibajo_code", "distance_m"]
+PAR_KIND: Final = {"total": "par_total", "last3f": "par_last3f", "ten": "par_ten"}
+LAST_SEGMENT_M: Final = 600
+SHORT_RACE_MAX_M: Final = 1200
+# First-3F methods that are fixed fractions of the finish time, or no time at all: they say
+# nothing about early pace, so neither the ten par nor the ten index uses them.
+NO_TEN_METHODS: Final = frozenset({"ratio", "distance_ratio", "base", "unavailable", "not_started"})
+POLISH_ROUNDS: Final = 4  # median polish converges to ~0.01 s/km within a few rounds
+
+
+def reference_version(history_end: date) -> str:
+    """The version id of reference times learned from history up to ``history_end``."""
+    return f"ref-{history_end:%Y%m%d}"
+
+
+def _samples(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per (kind, cell, sample) from top-3 finishers and race leaders."""
+    history = history.reset_index(drop=True)
+    classes = history["class_code"].astype("string").fillna(ALL_CLASSES)
+    top3 = history[(history["finish_pos"] <= 3) & history["finish_time_s"].notna()]
+    top3_classes = classes.loc[top3.index]
+    frames = []
+    for kind, values in (
+        ("total", top3["finish_time_s"]),
+        ("last3f", top3["last3f_s"]),
+        ("first_segment", top3["finish_time_s"] - top3["last3f_s"]),
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kind": kind,
+                    "keibajo_code": top3["keibajo_code"],
+                    "distance_m": top3["distance_m"],
+                    "class_code": top3_classes,
+                    "value_s": values,
+                }
+            )
+        )
+    leaders = history.drop_duplicates("race_id")
+    frames.append(
+        pd.DataFrame(
+            {
+                "kind": "leader_first3f",
+                "keibajo_code": leaders["keibajo_code"],
+                "distance_m": leaders["distance_m"],
+                "class_code": classes.loc[leaders.index],
+                "value_s": leaders["leader_first3f_s"],
+            }
+        )
+    )
+    samples = pd.concat(frames, ignore_index=True)
+    return samples[samples["value_s"].notna()]
+
+
+def segment_length_m(kind: pd.Series, distance_m: pd.Series) -> pd.Series:
+    """Metres a reference kind measures: the distance, 600 m, or distance - 600 m."""
+    distance = distance_m.astype("float64")
+    first_part = kind.eq("first_segment") | (kind.eq("ten") & (distance <= SHORT_RACE_MAX_M))
+    return pd.Series(
+        np.select(
+            [kind.eq("total").to_numpy(), first_part.to_numpy()],
+            [distance.to_numpy(), (distance - LAST_SEGMENT_M).to_numpy()],
+            default=float(LAST_SEGMENT_M),
+        ),
+        index=kind.index,
+    )
+
+
+def ten_samples(history: pd.DataFrame, references: pd.DataFrame) -> pd.DataFrame:
+    """``ten`` samples: the top-3 finishers' first-3F estimates (no fitted layers)."""
+    from raceday.first3f import estimate_first3f  # first3f builds on this module's lookups
+
+    history = history.reset_index(drop=True)
+    # umaban / race_date only label the estimates: frames of bare times need not carry them.
+    labels = {name: pd.NA for name in ("umaban", "race_date") if name not in history.columns}
+    estimates = estimate_first3f(history.assign(**labels), references)
+    top3 = (
+        (history["finish_pos"] <= 3).fillna(False).to_numpy()
+        & estimates["first3f_s"].notna().to_numpy()
+        & ~estimates["method"].isin(NO_TEN_METHODS).to_numpy()
+    )
+    return pd.DataFrame(
+        {
+            "kind": "ten",
+            "keibajo_code": history.loc[top3, "keibajo_code"],
+            "distance_m": history.loc[top3, "distance_m"],
+            "class_code": history.loc[top3, "class_code"].astype("string").fillna(ALL_CLASSES),
+            "value_s": estimates.loc[top3, "first3f_s"].to_numpy(),
+        }
+    )
+
+
+def class_neutral_pars(samples: pd.DataFrame, shrink_samples: int = SHRINK_SAMPLES) -> pd.DataFrame:
+    """``par_*`` rows per venue x distance: pace = distance effect + class effect, class-free.
+
+    Median polish on pace (s per 1000 m): alternately the median residual per venue x distance
+    and per venue x class; class effects are shrunk by n / (n + 30) like class cells, then
+    centred on the venue's median sample so the par is that of the venue's typical class.
+    """
+    frame = samples[samples["kind"].isin(PAR_KIND)].reset_index(drop=True)
+    if frame.empty:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    segment = segment_length_m(frame["kind"], frame["distance_m"])
+    pace = (frame["value_s"] * 1000 / segment).to_numpy()
+    cell_keys = ["kind", *CELL]
+    class_keys = ["kind", "keibajo_code", "class_code"]
+    class_effect = np.zeros(len(frame))
+    for _ in range(POLISH_ROUNDS):
+        cell_effect = (
+            pd.Series(pace - class_effect)
+            .groupby([frame[key] for key in cell_keys], observed=True)
+            .transform("median")
+        )
+        residual = pd.Series(pace - cell_effect.to_numpy())
+        grouped = residual.groupby([frame[key] for key in class_keys], observed=True)
+        n = grouped.transform("size").to_numpy()
+        class_effect = grouped.transform("median").to_numpy() * n / (n + shrink_samples)
+    venue_centre = (
+        pd.Series(class_effect)
+        .groupby([frame["kind"], frame["keibajo_code"]], observed=True)
+        .transform("median")
+        .to_numpy()
+    )
+    neutral_pace = pd.Series(pace - class_effect + venue_centre)
+    pars = (
+        neutral_pace.groupby([frame[key] for key in cell_keys], observed=True)
+        .agg(["median", "size"])
+        .reset_index()
+    )
+    par_segment = segment_length_m(pars["kind"], pars["distance_m"])
+    return pd.DataFrame(
+        {
+            "kind": pars["kind"].map(PAR_KIND),
+            "keibajo_code": pars["keibajo_code"],
+            "distance_m": pars["distance_m"],
+            "class_code": ALL_CLASSES,
+            "value_s": pars["median"] * par_segment / 1000,
+            "n_samples": pars["size"],
+        }
+    )
+
+
+def learn_reference_times(history: pd.DataFrame) -> pd.DataFrame:
+    """Reference times per kind x venue x distance (x class) from runner rows with race columns.
+
+    ``history`` needs race_id, keibajo_code, distance_m, class_code, finish_pos, finish_time_s,
+    last3f_s and leader_first3f_s.
+    """
+    samples = _samples(history)
+    if samples.empty:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    parent = (
+        samples.groupby(["kind", *CELL], observed=True)["value_s"]
+        .agg(value_s="median", n_samples="size")
+        .reset_index()
+        .assign(class_code=ALL_CLASSES)
+    )
+    classed = samples[samples["class_code"] != ALL_CLASSES]
+    cells = (
+        classed.groupby(["kind", *CELL, "class_code"], observed=True)["value_s"]
+        .agg(cell_median="median", n_samples="size")
+        .reset_index()
+        .merge(parent[["kind", *CELL, "value_s"]], on=["kind", *CELL])
+    )
+    weight = cells["n_samples"] / (cells["n_samples"] + SHRINK_SAMPLES)
+    cells["value_s"] = weight * cells["cell_median"] + (1 - weight) * cells["value_s"]
+    measured = pd.concat([parent, cells.drop(columns="cell_median")], ignore_index=True)
+    measured = measured.astype({"distance_m": "int64"})
+    pars = class_neutral_pars(pd.concat([samples, ten_samples(history, measured)]))
+    out = pd.concat([measured, pars], ignore_index=True)
+    out["distance_m"] = out["distance_m"].astype("int64")
+    out["n_samples"] = out["n_samples"].astype("int64")
+    return out[REFERENCE_COLUMNS].sort_values(REFERENCE_COLUMNS[:4]).reset_index(drop=True)
+
+
+def lookup_reference(frame: pd.DataFrame, references: pd.DataFrame, kind: str) -> pd.Series:
+    """Each row's reference time of ``kind``: its class cell, else its venue x distance cell."""
+    table = references[references["kind"] == kind]
+    keys = frame[CELL].astype({"keibajo_code": "string", "distance_m": "int64"})
+    classes = frame["class_code"].astype("string").fillna(ALL_CLASSES)
+    by_class = table.set_index([*CELL, "class_code"])["value_s"]
+    by_cell = table[table["class_code"] == ALL_CLASSES].set_index(CELL)["value_s"]
+    class_index = pd.MultiIndex.from_arrays([keys["keibajo_code"], keys["distance_m"], classes])
+    cell_index = pd.MultiIndex.from_arrays([keys["keibajo_code"], keys["distance_m"]])
+    exact = by_class.reindex(class_index).to_numpy()
+    fallback = by_cell.reindex(cell_index).to_numpy()
+    values = pd.Series(exact, index=frame.index, dtype="float64")
+    return values.fillna(pd.Series(fallback, index=frame.index, dtype="float64")).rename(kind)
+
+
+def lookup_references(
+    frame: pd.DataFrame, references: pd.DataFrame, kinds: list[str]
+) -> pd.DataFrame:
+    """Several kinds of :func:`lookup_reference` at once, looked up once per distinct cell.
+
+    Same values as calling :func:`lookup_reference` per kind; on a million rows with a few
+    hundred distinct venue x distance x class cells it is an order of magnitude faster.
+    """
+    codes, cells = _cell_codes(frame)
+    table = references[references["kind"].isin(kinds)]
+    wide = table.pivot_table(
+        index=[*CELL, "class_code"], columns="kind", values="value_s", aggfunc="first"
+    ).reindex(columns=kinds)
+    by_cell = wide.xs(ALL_CLASSES, level="class_code") if len(wide) else wide.droplevel(-1)
+    class_index = pd.MultiIndex.from_frame(cells)
+    exact = wide.reindex(class_index).to_numpy(dtype="float64")
+    fallback = by_cell.reindex(class_index.droplevel(-1)).to_numpy(dtype="float64")
+    per_cell = np.where(np.isnan(exact), fallback, exact)
+    return pd.DataFrame(per_cell[codes], index=frame.index, columns=kinds)
+
+
+def _cell_codes(frame: pd.DataFrame) -> tuple[NDArray[np.int64], pd.DataFrame]:
+    """Row -> cell codes over the grid of distinct venues x distances x classes, and that grid.
+
+    The grid is small (tens of venues and distances, a dozen classes), so every row's cell is
+    plain arithmetic on three factorisations. A missing class is the venue x distance cell
+    (``""``); rows without venue or distance point at an extra cell that has no reference.
+    """
+    venue_codes, venues = pd.factorize(frame["keibajo_code"])
+    distance_codes, distances = pd.factorize(frame["distance_m"])
+    class_codes, classes = pd.factorize(frame["class_code"])
+    class_names = [str(name) for name in classes]
+    if ALL_CLASSES not in class_names:
+        class_names.append(ALL_CLASSES)
+    class_codes = np.where(class_codes < 0, class_names.index(ALL_CLASSES), class_codes)
+    n_distances, n_classes = len(distances), len(class_names)
+    grid = np.arange(len(venues) * n_distances * n_classes)
+    cells = pd.DataFrame(
+        {
+            "keibajo_code": pd.array([str(venue) for venue in venues], dtype="string")[
+                grid // (n_distances * n_classes)
+            ],
+            "distance_m": np.asarray(distances, dtype="int64")[(grid // n_classes) % n_distances],
+            "class_code": pd.array(class_names, dtype="string")[grid % n_classes],
+        }
+    )
+    missing_cell = len(cells)
+    cells.loc[missing_cell] = ["", -1, ALL_CLASSES]
+    codes = (venue_codes.astype(np.int64) * n_distances + distance_codes) * n_classes + class_codes
+    complete = (venue_codes >= 0) & (distance_codes >= 0)
+    return np.where(complete, codes, missing_cell).astype(np.int64), cells

@@ -1,0 +1,94 @@
+"""Parameters learned from history and kept by version: reference times and first-3F models.
+
+A version is named after the last day of history it was learned from (``ref-YYYYMMDD``,
+``f3f-YYYYMMDD``): estimating day D uses the versions learned up to the day before, so a day
+can be recomputed exactly, and a refresh replaces one version without touching others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from raceday.first3f import First3FModel
+from raceday.first3f_model import (
+    FitOptions,
+    first3f_model_version,
+    fit_first3f_model,
+    model_from_record,
+    model_to_record,
+)
+from raceday.standards import learn_reference_times, reference_version
+from raceday.store import catalog
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LearnedVersion:
+    """What a refresh learned: versions, history and sizes."""
+
+    reference_version: str
+    model_version: str
+    history_start: date
+    history_end: date
+    races: int
+    reference_cells: int
+    model: First3FModel
+
+
+def first3f_model_for(
+    connection: Connection,
+    references: pd.DataFrame,
+    history_start: date,
+    history_end: date,
+    options: FitOptions,
+) -> First3FModel:
+    """The stored first-3F model learned up to ``history_end``; fitted and stored when missing.
+
+    A stored model whose ML layer was pickled by another scikit-learn version is refitted.
+    """
+    version = first3f_model_version(history_end)
+    stored = catalog.read_first3f_model(connection, version)
+    model = model_from_record(stored) if stored is not None else None
+    if model is not None:
+        return model
+    history = catalog.reference_history(connection, history_start, history_end)
+    model = fit_first3f_model(history, references, version, options)
+    catalog.write_first3f_model(
+        connection,
+        model_to_record(model, reference_version(history_end), history_start, history_end),
+    )
+    logger.info("fitted first-3F model %s on %d runners", version, len(history))
+    return model
+
+
+def refresh_learned(
+    connection: Connection, history_start: date, history_end: date, options: FitOptions
+) -> LearnedVersion:
+    """Learn reference times and the first-3F model from ``history_start..history_end`` again,
+    replacing the versions of ``history_end`` (one transaction: the caller's)."""
+    history = catalog.reference_history(connection, history_start, history_end)
+    references = learn_reference_times(history)
+    ref_version = reference_version(history_end)
+    races = int(history["race_id"].nunique()) if not history.empty else 0
+    catalog.write_reference_times(
+        connection, ref_version, references, history_start, history_end, races
+    )
+    model = fit_first3f_model(history, references, first3f_model_version(history_end), options)
+    catalog.write_first3f_model(
+        connection, model_to_record(model, ref_version, history_start, history_end)
+    )
+    return LearnedVersion(
+        reference_version=ref_version,
+        model_version=model.version,
+        history_start=history_start,
+        history_end=history_end,
+        races=races,
+        reference_cells=len(references),
+        model=model,
+    )

@@ -1,0 +1,164 @@
+"""Idempotent frame IO on the store: whole DataFrames in and out, one transaction per write.
+
+Writes replace rows by natural key (delete the keys being written, insert them again) inside the
+caller's transaction, so re-running a stage never duplicates anything and a failed stage leaves
+the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Table,
+    and_,
+    delete,
+    insert,
+    select,
+    tuple_,
+)
+
+_KEY_CHUNK = 500  # keys per DELETE ... IN (...): below every backend's parameter limit
+
+
+def _column_dtype(sql_type: Any) -> str:
+    if isinstance(sql_type, Boolean):
+        return "boolean"
+    if isinstance(sql_type, Integer):
+        return "Int64"
+    if isinstance(sql_type, Float):
+        return "float64"
+    if isinstance(sql_type, Date | DateTime):
+        return "datetime64[ns]"
+    return "string"
+
+
+def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """The frame with exactly the table's columns (missing ones as NA) in the table's dtypes."""
+    out = pd.DataFrame(index=frame.index)
+    for column in table.columns:
+        values = (
+            frame[column.name]
+            if column.name in frame.columns
+            else pd.Series(np.nan, index=frame.index)
+        )
+        dtype = _column_dtype(column.type)
+        if dtype == "datetime64[ns]":
+            out[column.name] = pd.to_datetime(values).astype("datetime64[ns]")
+        elif dtype == "Int64":
+            out[column.name] = pd.to_numeric(values).round().astype("Int64")
+        elif dtype == "float64":
+            out[column.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[column.name] = values.astype(dtype)
+    return out
+
+
+def to_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
+    """Row dicts with plain Python values (None for missing, ``date`` for dates)."""
+    conformed = conform(frame, table)
+    columns: dict[str, list[Any]] = {}
+    for column in table.columns:
+        if column.autoincrement is True and column.name not in frame.columns:
+            continue  # the database assigns it
+        series = conformed[column.name]
+        if isinstance(column.type, Date) and not isinstance(column.type, DateTime):
+            values = [None if pd.isna(v) else v.date() for v in series]
+        elif isinstance(column.type, DateTime):
+            values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
+        else:
+            values = series.astype(object).where(series.notna(), None).tolist()
+        columns[column.name] = values
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def replace_rows(
+    connection: Connection, table: Table, frame: pd.DataFrame, key_columns: Sequence[str]
+) -> int:
+    """Delete the rows whose key is in ``frame`` and insert ``frame``; returns rows written."""
+    if frame.empty:
+        return 0
+    keys = frame[list(key_columns)].drop_duplicates()
+    key_tuples = [tuple(row) for row in keys.astype(object).itertuples(index=False)]
+    key_exprs = [table.c[name] for name in key_columns]
+    for chunk in _chunks(key_tuples, _KEY_CHUNK):
+        if len(key_columns) == 1:
+            condition = key_exprs[0].in_([key[0] for key in chunk])
+        else:
+            condition = tuple_(*key_exprs).in_(list(chunk))
+        connection.execute(delete(table).where(condition))
+    records = to_records(frame, table)
+    connection.execute(insert(table), records)
+    return len(records)
+
+
+def delete_in(connection: Connection, table: Table, column: str, values: Sequence[Any]) -> int:
+    """Delete rows whose ``column`` is one of ``values``; returns rows deleted."""
+    deleted = 0
+    for chunk in _chunks(list(dict.fromkeys(values)), _KEY_CHUNK):
+        result = connection.execute(delete(table).where(table.c[column].in_(list(chunk))))
+        deleted += int(result.rowcount or 0)
+    return deleted
+
+
+def delete_rows(connection: Connection, table: Table, **equals: Any) -> int:
+    """Delete rows matching every ``column=value`` given; returns rows deleted."""
+    condition = and_(*(table.c[name] == value for name, value in equals.items()))
+    return int(connection.execute(delete(table).where(condition)).rowcount or 0)
+
+
+def insert_rows(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
+    """Insert every row of ``frame`` (the caller makes the write idempotent)."""
+    if frame.empty:
+        return 0
+    records = to_records(frame, table)
+    connection.execute(insert(table), records)
+    return len(records)
+
+
+def read_rows(
+    connection: Connection,
+    table: Table,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    date_column: str = "race_date",
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Rows of ``table`` (optionally dated ``start``..``end`` inclusive) in pipeline dtypes."""
+    query = select(table)
+    if start is not None:
+        query = query.where(table.c[date_column] >= start)
+    if end is not None:
+        query = query.where(table.c[date_column] <= end)
+    for name, value in (where or {}).items():
+        query = query.where(table.c[name] == value)
+    result = connection.execute(query)
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return conform(frame, table).reset_index(drop=True)
+
+
+def table_checksums(connection: Connection, tables: Iterable[Table]) -> dict[str, str]:
+    """A content hash per table (row order independent): 'nothing changed' checks in tests/ops."""
+    sums: dict[str, str] = {}
+    for table in tables:
+        frame = read_rows(connection, table)
+        hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        sums[table.name] = f"{len(frame)}:{int(np.sort(hashed.to_numpy()).sum()) & (2**64 - 1):x}"
+    return sums

@@ -1,0 +1,280 @@
+"""Alert delivery: a JSON webhook, Apprise URLs (Slack, e-mail, ...) and Prefect notification
+blocks, each retried; every alert stored with its outcome; the flows' ``on_failure`` hook.
+
+Delivery never raises: a receiver that is down is retried, recorded as undelivered, retried at
+the next evaluation, and the pipeline goes on. Channel records name the kind of destination
+only (``webhook``, ``apprise:slack``), never its URL, which often carries a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pandas as pd
+
+from config import Settings, load_settings
+from config.settings import AlertSettings
+from raceday.monitor import Alert, Decision, plan_notifications
+from raceday.store.monitoring import bump_repeat, insert_alert, latest_alerts, update_alert
+from tasks.common import engine_for
+
+LOG = logging.getLogger(__name__)
+JAPAN = ZoneInfo("Asia/Tokyo")
+
+
+def today_in_japan() -> date:
+    """Today's date where NAR races (quiet replays are judged against it)."""
+    return datetime.now(JAPAN).date()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one alert's delivery went, over every configured destination."""
+
+    status: str  # sent | partial | failed | none (no destination configured)
+    attempts: int = 0
+    channels: dict[str, str] = field(default_factory=dict)  # channel -> "ok" or the error
+    delivered_at: datetime | None = None
+
+    @property
+    def error(self) -> str | None:
+        """The failed channels' errors, one line."""
+        failed = [
+            f"{name}: {outcome}" for name, outcome in self.channels.items() if outcome != "ok"
+        ]
+        return "; ".join(failed)[:2000] or None
+
+
+def with_retries(
+    send: Callable[[], None], attempts: int, delays_s: list[float]
+) -> tuple[bool, int, str | None]:
+    """Call ``send`` until it succeeds or ``attempts`` run out: (ok, attempts made, last error)."""
+    error: str | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            send()
+            return True, attempt, None
+        except Exception as failure:  # noqa: BLE001 - any failure is retried, then recorded
+            error = f"{type(failure).__name__}: {failure}"[:500]
+        if attempt < attempts and delays_s:
+            time.sleep(delays_s[min(attempt - 1, len(delays_s) - 1)])
+    return False, attempts, error
+
+
+def post_webhook(url: str, payload: dict[str, Any], timeout_s: float) -> None:
+    """POST the alert as JSON; any non-2xx answer is a failure."""
+    response = httpx.post(url, json=payload, timeout=timeout_s)
+    response.raise_for_status()
+
+
+def notify_apprise(url: str, title: str, body: str) -> None:
+    """Send through one Apprise URL (slack://, mailtos://, json://, ...)."""
+    import apprise
+
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        raise ValueError("not a valid Apprise URL")
+    if not notifier.notify(title=title, body=body):
+        raise RuntimeError("Apprise could not deliver")
+
+
+def notify_prefect_block(name: str, title: str, body: str) -> None:
+    """Send through a saved Prefect notification block (Slack, e-mail, Teams, ...)."""
+    from prefect.blocks.core import Block
+
+    block: Any = Block.load(name)
+    block.notify(body=body, subject=title)
+
+
+def _apprise_channel(url: str, index: int) -> str:
+    return f"apprise:{url.split('://', 1)[0]}#{index}"
+
+
+def deliver(alert: Alert, policy: AlertSettings) -> Delivery:
+    """Send one alert to every configured destination, each with retries."""
+    title = f"[raceday {alert.severity}] {alert.rule} {alert.payload()['date'] or ''}".strip()
+    senders: dict[str, Callable[[], None]] = {}
+    if policy.webhook_url:
+        url = policy.webhook_url
+        senders["webhook"] = lambda: post_webhook(url, alert.payload(), policy.timeout_s)
+    for index, apprise_url in enumerate(policy.apprise_urls):
+        senders[_apprise_channel(apprise_url, index)] = partial(
+            notify_apprise, apprise_url, title, alert.message
+        )
+    if policy.prefect_block:
+        block = policy.prefect_block
+        senders[f"prefect:{block}"] = lambda: notify_prefect_block(block, title, alert.message)
+    if not senders:
+        return Delivery("none")
+    channels: dict[str, str] = {}
+    attempts = 0
+    for name, send in senders.items():
+        ok, tries, error = with_retries(send, policy.attempts, policy.retry_delays_s)
+        attempts += tries
+        channels[name] = "ok" if ok else (error or "failed")
+        if not ok:
+            LOG.warning("alert %s not delivered to %s: %s", alert.rule, name, error)
+    delivered = sum(outcome == "ok" for outcome in channels.values())
+    status = "sent" if delivered == len(channels) else "partial" if delivered else "failed"
+    return Delivery(status, attempts, channels, datetime.now() if delivered else None)
+
+
+def _new_row(alert: Alert, now: datetime, delivery: Delivery) -> dict[str, Any]:
+    return {
+        "fingerprint": alert.fingerprint[:200],
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "scope": alert.scope[:40],
+        "race_date": alert.race_date,
+        "message": alert.message,
+        "value": alert.payload()["value"],
+        "threshold": alert.payload()["threshold"],
+        "raised_at": now,
+        "last_seen_at": now,
+        "repeats": 0,
+        "delivery": delivery.status,
+        "attempts": delivery.attempts,
+        "delivered_at": delivery.delivered_at,
+        "channels": json.dumps(delivery.channels) if delivery.channels else None,
+        "error": delivery.error,
+    }
+
+
+def _previous(settings: Settings, alerts: list[Alert]) -> pd.DataFrame | None:
+    try:
+        with engine_for(settings).connect() as connection:
+            return latest_alerts(connection, sorted({alert.fingerprint for alert in alerts}))
+    except Exception:
+        LOG.exception("could not read earlier alerts: notifying without de-duplication")
+        return None
+
+
+def raise_alerts(
+    settings: Settings,
+    alerts: list[Alert],
+    *,
+    now: datetime,
+    quiet_before: date | None,
+) -> list[tuple[Decision, Delivery | None]]:
+    """De-duplicate, deliver and store alerts; returns each decision with its delivery."""
+    if not alerts:
+        return []
+    previous = _previous(settings, alerts)
+    decisions = plan_notifications(
+        alerts,
+        previous if previous is not None else pd.DataFrame(columns=["fingerprint"]),
+        now,
+        timedelta(hours=settings.alerts.renotify_hours),
+        quiet_before,
+    )
+    outcomes: list[tuple[Decision, Delivery | None]] = [
+        (decision, deliver(decision.alert, settings.alerts))
+        if decision.action in {"send", "retry"}
+        else (decision, None)
+        for decision in decisions
+    ]
+    try:
+        _store(settings, outcomes, previous, now)
+    except Exception:
+        if previous is not None:
+            raise
+        LOG.exception("could not store %d alert(s)", len(outcomes))
+    return outcomes
+
+
+def _store(
+    settings: Settings,
+    outcomes: list[tuple[Decision, Delivery | None]],
+    previous: pd.DataFrame | None,
+    now: datetime,
+) -> None:
+    attempts_before = (
+        dict(zip(previous["id"], previous["attempts"], strict=True))
+        if previous is not None and "attempts" in previous
+        else {}
+    )
+    with engine_for(settings).begin() as connection:
+        for decision, delivery in outcomes:
+            if decision.action == "repeat" and decision.row_id is not None:
+                bump_repeat(connection, decision.row_id, now)
+            elif decision.action == "retry" and decision.row_id is not None and delivery:
+                update_alert(
+                    connection,
+                    decision.row_id,
+                    {
+                        "delivery": delivery.status,
+                        "attempts": int(attempts_before.get(decision.row_id, 0) or 0)
+                        + delivery.attempts,
+                        "delivered_at": delivery.delivered_at,
+                        "channels": json.dumps(delivery.channels) if delivery.channels else None,
+                        "error": delivery.error,
+                        "message": decision.alert.message,
+                        "last_seen_at": now,
+                    },
+                )
+            else:
+                outcome = delivery if delivery is not None else Delivery("quiet")
+                insert_alert(connection, _new_row(decision.alert, now, outcome))
+
+
+# --- the flows' failure hook ------------------------------------------------------------------
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def flow_failure_alert(
+    flow_name: str, run_name: str, race_date: date | None, reason: str, link: str | None
+) -> Alert:
+    """The alert for a failed flow run: critical, one per flow and race day per re-notify."""
+    day = race_date.isoformat() if race_date else "?"
+    message = f"{flow_name} for {day} failed (flow run {run_name}): {reason}"
+    return Alert(
+        rule="flow_failed",
+        severity="critical",
+        message=message + (f" — {link}" if link else ""),
+        race_date=race_date,
+        scope=flow_name,
+        key=day,
+        recurring=True,
+    )
+
+
+def alert_on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """``on_failure`` hook: alert at once, without needing a Prefect server.
+
+    A process that is killed cannot run this hook: the Prefect automation in
+    ``deploy/automations.yaml`` covers crashes.
+    """
+    try:
+        from prefect.utilities.urls import url_for
+
+        parameters = dict(flow_run.parameters or {})
+        settings = load_settings(db_url=parameters.get("db_url"))
+        alert = flow_failure_alert(
+            flow_name=str(flow.name),
+            run_name=str(flow_run.name),
+            race_date=_as_date(parameters.get("race_date")),
+            reason=str(state.message or state.name),
+            link=url_for(flow_run),
+        )
+        raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)
+    except Exception:
+        LOG.exception("could not raise the flow-failure alert")

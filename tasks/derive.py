@@ -1,0 +1,113 @@
+"""Derived frames of settled races: reference times, first-3F estimates and indexes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NONE
+
+from config import Settings
+from data_checks.derived import check_first3f
+from raceday.first3f import estimate_first3f
+from raceday.first3f_model import FitOptions
+from raceday.indexes import compute_indexes, track_variants
+from raceday.pipeline import ReferencePlan, reference_plan
+from raceday.standards import learn_reference_times
+from raceday.store import catalog
+from raceday.store.learned import first3f_model_for
+from tasks.common import engine_for, logger, stage_run
+from tasks.validate import record_checked
+
+
+@task(name="reference-times", cache_policy=NONE)
+def reference_times(
+    settings: Settings, start: date, end: date, flow_name: str
+) -> tuple[ReferencePlan, pd.DataFrame]:
+    """Reference times for races dated ``start``..``end``: learned once per version, reused."""
+    with stage_run(settings, flow_name, "reference_times", end) as record:
+        with engine_for(settings).begin() as connection:
+            _first, last = catalog.history_bounds(connection, before=start)
+            plan = reference_plan(start, end, last, settings.history.reference_window_days)
+            references = catalog.read_reference_times(connection, plan.version)
+            if references.empty:
+                history = catalog.reference_history(
+                    connection, plan.history_start, plan.history_end
+                )
+                references = learn_reference_times(history)
+                catalog.write_reference_times(
+                    connection,
+                    plan.version,
+                    references,
+                    plan.history_start,
+                    plan.history_end,
+                    int(history["race_id"].nunique()) if not history.empty else 0,
+                )
+        record.rows_out = len(references)
+        record.message = plan.version + (" (bootstrap)" if plan.bootstrap else "")
+    logger().info("reference times %s: %d cells", plan.version, len(references))
+    return plan, references
+
+
+@task(name="first3f", cache_policy=NONE)
+def first3f(
+    settings: Settings,
+    runners: pd.DataFrame,
+    end: date,
+    references: pd.DataFrame,
+    plan: ReferencePlan,
+    flow_name: str,
+) -> pd.DataFrame:
+    """First-3F estimates for settled runners (runner rows with race columns), every layer.
+
+    The fitted layers come from the same history as the reference times (before the day),
+    fitted once per version and stored.
+    """
+    with stage_run(settings, flow_name, "first3f", end) as record:
+        with engine_for(settings).begin() as connection:
+            model = first3f_model_for(
+                connection,
+                references,
+                plan.history_start,
+                plan.history_end,
+                FitOptions(**settings.first3f.model_dump()),
+            )
+            estimates = estimate_first3f(runners, references, model).assign(
+                reference_version=plan.version, model_version=model.version
+            )
+            checked = check_first3f(estimates)
+            estimates = record_checked(settings, connection, checked, "first3f", end)
+            catalog.write_by_runner(connection, "first3f", estimates)
+        record.rows_in, record.rows_out = len(runners), len(estimates)
+        methods = estimates["method"].value_counts()
+        record.message = f"{model.version}: " + ", ".join(
+            f"{method} {count}" for method, count in methods.items()
+        )
+    logger().info("first 3F with %s: %s", model.version, record.message)
+    return estimates
+
+
+@task(name="indexes", cache_policy=NONE)
+def indexes(
+    settings: Settings,
+    runners: pd.DataFrame,
+    end: date,
+    references: pd.DataFrame,
+    plan: ReferencePlan,
+    estimates: pd.DataFrame,
+    flow_name: str,
+) -> pd.DataFrame:
+    """Track variants of the days, then speed / ten / agari / composite indexes for settled
+    runners (with race columns)."""
+    with stage_run(settings, flow_name, "indexes", end) as record:
+        with engine_for(settings).begin() as connection:
+            variants = track_variants(runners, references).assign(reference_version=plan.version)
+            catalog.write_track_variants(connection, variants)
+            computed = compute_indexes(runners, estimates, references, variants).assign(
+                reference_version=plan.version
+            )
+            catalog.write_by_runner(connection, "indexes", computed)
+        record.rows_in, record.rows_out = len(runners), len(computed)
+        record.message = f"{len(variants)} track variants"
+    return computed

@@ -1,0 +1,62 @@
+"""Monitor: evaluate the rules on a day's performance record and raise the alerts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NONE
+
+from config import Settings
+from raceday.errors import InputError
+from raceday.monitor import Alert, Thresholds, calendar_expectation, evaluate
+from raceday.store.monitoring import load_monitor_inputs
+from tasks.alerts import raise_alerts, today_in_japan
+from tasks.common import engine_for, logger, stage_run
+
+
+def monitor_thresholds(settings: Settings) -> Thresholds:
+    """The rules' limits from settings (the critical drawdown is the staking brake)."""
+    return Thresholds.from_settings(settings.monitor.model_dump(), settings.kelly.drawdown_brake)
+
+
+def read_racing_calendar(path: Path | None) -> pd.DataFrame | None:
+    """The racing calendar CSV (``race_date[, keibajo_code]``), or None when not configured."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(
+            f"racing calendar {path} does not exist (RACEDAY_MONITOR__RACING_CALENDAR)"
+        )
+    calendar = pd.read_csv(path, dtype={"keibajo_code": "string"})
+    if "race_date" not in calendar.columns:
+        raise InputError(f"racing calendar {path} has no race_date column")
+    return calendar
+
+
+@task(name="monitor", cache_policy=NONE)
+def monitor_day(settings: Settings, race_date: date, flow_name: str) -> list[Alert]:
+    """Evaluate every monitor rule for the day; deliver and store the alerts (de-duplicated)."""
+    limits = monitor_thresholds(settings)
+    expected, venues = calendar_expectation(
+        read_racing_calendar(settings.monitor.racing_calendar), race_date
+    )
+    with stage_run(settings, flow_name, "monitor", race_date) as record:
+        with engine_for(settings).connect() as connection:
+            inputs = load_monitor_inputs(
+                connection, race_date, limits, racing_expected=expected, expected_venues=venues
+            )
+        alerts = evaluate(inputs, limits)
+        quiet_before = today_in_japan() - timedelta(days=settings.alerts.quiet_after_days)
+        outcomes = raise_alerts(settings, alerts, now=datetime.now(), quiet_before=quiet_before)
+        record.rows_out = len(alerts)
+        actions = [decision.action for decision, _delivery in outcomes]
+        record.message = (
+            f"{len(alerts)} alert(s): {actions.count('send') + actions.count('retry')} sent, "
+            f"{actions.count('repeat')} repeats, {actions.count('quiet')} quiet"
+        )
+    for alert in alerts:
+        logger().warning("alert %s (%s): %s", alert.rule, alert.severity, alert.message)
+    return alerts

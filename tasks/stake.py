@@ -1,0 +1,122 @@
+"""Stake: size the day's win bets with fractional multi-outcome Kelly; write the bet slip."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+
+from config import Settings
+from config.reference import venue_names
+from data_checks.derived import check_stakes
+from data_checks.validate import ValidatedDay
+from raceday.kelly import StakingPolicy, policy_from_settings
+from raceday.ledger import daily_pnl_from_ledger_days, drawdown_from_peak
+from raceday.pools import race_pools
+from raceday.staking import (
+    BET_COLUMNS,
+    bet_slip,
+    day_bets,
+    single_model_version,
+    staking_candidates,
+)
+from raceday.store import catalog
+from tasks.common import engine_for, in_flow_run, logger, stage_run
+from tasks.validate import record_checked
+
+
+def staking_policy(settings: Settings) -> StakingPolicy:
+    """The staking policy from settings."""
+    return policy_from_settings(settings.kelly.policy_name, settings.kelly.model_dump())
+
+
+@task(name="stake", cache_policy=NONE)
+def stake(
+    settings: Settings,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    race_date: date,
+    flow_name: str,
+) -> pd.DataFrame:
+    """Bets for the day, sized on the bankroll derived from every earlier bet.
+
+    Idempotent: a re-run replaces the day's bets; once any of them is settled the day is closed
+    and its bets stay as placed.
+    """
+    policy = staking_policy(settings)
+    log = logger()
+    with stage_run(settings, flow_name, "stake", race_date) as record:
+        model_version = single_model_version(predictions)
+        with engine_for(settings).begin() as connection:
+            history = catalog.ledger_days(connection, policy.name, before=race_date)
+            stored = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
+            pnl = daily_pnl_from_ledger_days(history)
+            bankroll = int(settings.bankroll_yen + pnl.sum())
+            drawdown = drawdown_from_peak(settings.bankroll_yen, pnl)
+            candidates = staking_candidates(
+                predictions, card.odds, race_pools(card.races, settings.kelly.win_pools())
+            )
+            if stored["settled"].fillna(False).astype(bool).any():
+                bets = stored[BET_COLUMNS]
+                record.message = "day already settled: bets kept as placed"
+            else:
+                bets = day_bets(
+                    candidates,
+                    bankroll,
+                    policy,
+                    stake_scale=settings.rollout.stake_scale,
+                    drawdown=drawdown,
+                )
+                checked = check_stakes(bets, policy, bankroll)
+                bets = record_checked(settings, connection, checked, "stake", race_date)
+                catalog.write_bets(connection, bets, policy.name, race_date)
+                record.message = (
+                    f"model {model_version}, bankroll {bankroll} yen, drawdown {drawdown:.1%}"
+                )
+        record.rows_in, record.rows_out = len(candidates), len(bets)
+    outstanding = history[history["open_bets"] > 0]
+    if not outstanding.empty:
+        days = outstanding["race_date"].dt.date
+        log.warning(
+            "%d earlier bets (%s..%s) are not settled: their stakes count as spent until "
+            "settle-day runs for those dates",
+            int(outstanding["open_bets"].sum()),
+            days.min(),
+            days.max(),
+        )
+    if drawdown >= policy.drawdown_brake:
+        log.warning(
+            "drawdown %.1f%% from the peak is past the brake (%.0f%%): nothing staked",
+            drawdown * 100,
+            policy.drawdown_brake * 100,
+        )
+    _write_slip(settings, bets, card, race_date)
+    log.info(
+        "staked %d bets, %d yen (bankroll %d yen)", len(bets), bets["stake_yen"].sum(), bankroll
+    )
+    return bets
+
+
+def _write_slip(
+    settings: Settings, bets: pd.DataFrame, card: ValidatedDay, race_date: date
+) -> None:
+    """The bet slip as CSV and, inside a flow run, as a table artifact."""
+    slip = bet_slip(bets, card.races, card.runners, venue_names(), settings.kelly.takeout)
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    slip.to_csv(settings.reports_dir / f"bet-slip-{race_date:%Y-%m-%d}.csv", index=False)
+    if in_flow_run():
+        final = int((bets["odds_source"] == "final").sum()) if not bets.empty else 0
+        note = f"; {final} sized on FINAL odds (optimistic)" if final else ""
+        create_table_artifact(
+            key=f"bet-slip-{race_date:%Y-%m-%d}",
+            table=[
+                {str(key): value for key, value in row.items()}
+                for row in slip.astype(object).where(slip.notna(), None).to_dict("records")
+            ],
+            description=(
+                f"Bets for {race_date}: {len(slip)} bets, {int(bets['stake_yen'].sum())} yen{note}"
+            ),
+        )

@@ -1,0 +1,148 @@
+"""Validate: Great Expectations suites split the input into stored rows and quarantine.
+
+Every validation leaves a record: the quarantined rows with the check that failed (table
+``quarantine``), the outcome per day and suite (``validation_results``) and Data Docs pages
+(``var/data_docs/index.html``). Stages that derive frames (first 3F, predictions, stakes) check
+them with :func:`record_checked`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NONE
+from sqlalchemy import Connection
+
+from config import Settings
+from config.reference import nar_venue_codes
+from data_checks.derived import CheckedFrame
+from data_checks.docs import publish_quietly
+from data_checks.gx_runner import SuiteOutcome
+from data_checks.records import quarantine_summary, validation_rows
+from data_checks.suites import venue_codes_for
+from data_checks.validate import Phase, ValidatedDay, validate_day
+from raceday.codec import decode_runners
+from raceday.errors import NothingValid
+from raceday.pipeline import betting_odds
+from raceday.sources.base import RawDay, card_only
+from raceday.store import catalog
+from tasks.common import current_run_id, engine_for, logger, stage_run
+
+JST = timezone(timedelta(hours=9))
+
+
+def today_in_japan() -> date:
+    """Today's date where NAR races: results dated later cannot exist yet."""
+    return datetime.now(JST).date()
+
+
+def _period(start: date, end: date) -> str:
+    return f"{start}" if start == end else f"{start}..{end}"
+
+
+def publish_docs(
+    settings: Settings, outcomes: tuple[SuiteOutcome, ...], stage: str, start: date, end: date
+) -> None:
+    """Data Docs pages for a stage's validations (when enabled in settings)."""
+    if settings.validation.data_docs:
+        publish_quietly(
+            outcomes,
+            settings.var_dir,
+            run_name=f"{stage}-{_period(start, end)}",
+            batch=current_run_id(),
+            limit=settings.validation.data_docs_index_limit,
+        )
+
+
+SOURCE_WIDTH = 40  # races.source is VARCHAR(40); PostgreSQL refuses longer values
+
+
+def source_label(spec: str) -> str:
+    """The source spec as stored on each race: a long files path keeps its end (``files:…/day``)."""
+    if len(spec) <= SOURCE_WIDTH:
+        return spec
+    kind = spec.split(":", 1)[0]
+    return f"{kind}:…{spec[-(SOURCE_WIDTH - len(kind) - 2) :]}"
+
+
+def _store_valid(
+    connection: Connection, settings: Settings, raw: RawDay, valid: ValidatedDay, phase: Phase
+) -> ValidatedDay:
+    catalog.write_races_and_runners(
+        connection,
+        valid.races,
+        valid.runners,
+        has_results=phase == "results",
+        source=source_label(settings.source),
+    )
+    if phase != "card":
+        return valid
+    final = decode_runners(raw.nvd_se)
+    odds = betting_odds(valid.odds, final[final["race_id"].isin(valid.races["race_id"])])
+    catalog.write_odds(connection, odds, valid.runners)
+    return ValidatedDay(valid.races, valid.runners, odds, valid.quarantine, valid.outcomes)
+
+
+@task(name="validate", cache_policy=NONE)
+def validate_and_store(
+    settings: Settings, raw: RawDay, start: date, end: date, phase: Phase, flow_name: str
+) -> ValidatedDay:
+    """Validate a card (morning) or results (night) and store what is valid, in one transaction.
+
+    The card phase stores the bet-time odds: the snapshot, else final odds for replays. When
+    nothing valid is left of a non-empty input, only the quarantine and the validation results
+    are written and the stage fails with :class:`NothingValid` saying why in one line.
+    """
+    stage = f"validate_{phase}"
+    with stage_run(settings, flow_name, stage, end) as record:
+        view = card_only(raw) if phase == "card" else raw
+        valid = validate_day(
+            view,
+            phase=phase,
+            venue_codes=venue_codes_for("nvd_ra", nar_venue_codes()),
+            as_of=today_in_japan(),
+        )
+        record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
+        nothing_valid = valid.races.empty and not raw.is_empty
+        run_id = current_run_id()
+        with engine_for(settings).begin() as connection:
+            if not nothing_valid:
+                valid = _store_valid(connection, settings, raw, valid, phase)
+            catalog.write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
+            catalog.write_validation_results(
+                connection, validation_rows(valid.outcomes, run_id, end)
+            )
+        publish_docs(settings, valid.outcomes, stage, start, end)
+        summary = quarantine_summary(valid.quarantine)
+        if nothing_valid:
+            raise NothingValid(f"nothing valid left for {_period(start, end)}: {summary}")
+        record.message = summary
+    logger().info("%s: %d races valid; %s", stage, len(valid.races), summary)
+    return valid
+
+
+def record_checked(
+    settings: Settings,
+    connection: Connection,
+    checked: CheckedFrame,
+    stage: str,
+    end: date,
+    start: date | None = None,
+) -> pd.DataFrame:
+    """Store a derived frame's quarantine and validation results; the rows that may be stored.
+
+    For stage tasks that derive frames (``first3f``, ``predict``, ``stake``): run inside their
+    transaction, so the quarantine of a stage is replaced together with its rows.
+    """
+    if start is None:
+        dates = pd.to_datetime(checked.valid["race_date"]).dropna()
+        start = min(dates.min().date(), end) if not dates.empty else end
+    run_id = current_run_id()
+    catalog.write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
+    catalog.write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
+    publish_docs(settings, (checked.outcome,), stage, start, end)
+    if not checked.quarantine.empty:
+        logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))
+    return checked.valid

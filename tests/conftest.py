@@ -1,0 +1,116 @@
+"""Shared fixtures: isolated Prefect home, store URLs (SQLite always, PostgreSQL when present)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check invariants, not speed: on a loaded 2-core machine hypothesis's default
+# 200 ms deadline fails examples that are merely slow.
+hypothesis_settings.register_profile("raceday", deadline=None)
+hypothesis_settings.load_profile("raceday")
+
+# Prefect reads these when first imported: keep tests off the user's ~/.prefect and offline.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="raceday-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for _name in [name for name in os.environ if name.startswith("RACEDAY_")]:
+    if _name not in {"RACEDAY_TEST_REQUIRE_POSTGRES", "RACEDAY_TEST_PG_URL"}:
+        del os.environ[_name]
+
+PG_ADMIN_URL = os.environ.get(
+    "RACEDAY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("RACEDAY_TEST_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own var/ (reports, default SQLite store)."""
+    var_dir = tmp_path / "var"
+    monkeypatch.setenv("RACEDAY_VAR_DIR", str(var_dir))
+    return var_dir
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite store file."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+def _postgres_available() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not available here"
+        return str(error).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The admin URL of a reachable PostgreSQL server, or a skip (a failure when required)."""
+    problem = _postgres_available()
+    if problem is not None:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (required: RACEDAY_TEST_REQUIRE_POSTGRES=1)")
+        pytest.skip(message + " (set RACEDAY_TEST_REQUIRE_POSTGRES=1 to make this a failure)")
+    yield PG_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"raceday_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        from raceday.store.engine import make_engine
+
+        make_engine.cache_clear()  # close nothing by hand: drop the cached engines' pools
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Each store backend in turn: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's test harness (a temporary server, ~13 s once per session)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,122 @@
+"""Bad input through `raceday run --source files:DIR`, as an operator meets it: one venue's corrupt
+file set aside while the other venues are predicted and staked; a refused input and a day with
+nothing valid end in one line and a non-zero exit, with every data table unchanged."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from raceday.cli import app
+from raceday.sources.files import write_tables
+from raceday.store import catalog
+from raceday.store.engine import make_engine
+from raceday.store.models import Base
+from raceday.store.repository import read_rows, table_checksums
+from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, make_corpus, simulated
+
+runner = CliRunner()
+RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs"}
+
+
+@pytest.fixture
+def no_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files hold single days: no warm-up history to read."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
+
+
+def run_day(directory: Path, day: str, db: str) -> tuple[int, str, str]:
+    """`raceday run --json` on a files directory, its stderr as a process of its own has it.
+
+    Prefect binds its console log handler to the stderr of the first run in a process; under
+    CliRunner that stream is closed afterwards, so later runs would print logging errors.
+    Binding it outside the runner, as a fresh process would, keeps Prefect's own log lines
+    out of the command's stderr, which is what these tests judge.
+    """
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging(incremental=False)
+    result = runner.invoke(
+        app, ["run", "--date", day, "--source", f"files:{directory}", "--db", db, "--json"]
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def export(table: str, db: str) -> pd.DataFrame:
+    """`raceday export TABLE` for the corpus day."""
+    result = runner.invoke(
+        app, ["export", table, "--start", str(DAY), "--end", str(DAY), "--db", db]
+    )
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(io.StringIO(result.stdout), dtype={"race_id": str})
+
+
+def data_checksums(db: str) -> dict[str, str]:
+    """Checksums of every data table (the records of attempts excluded)."""
+    tables = [t for name, t in Base.metadata.tables.items() if name not in RECORD_TABLES]
+    with make_engine(db).connect() as connection:
+        return table_checksums(connection, tables)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_one_venues_corrupt_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    """The corrupt venue is quarantined as unreadable; the other venues are predicted, go
+    through staking and are settled, and the summary counts the quarantined input."""
+    case = make_corpus(tmp_path / "corpus", ["venue_part_corrupt"])["venue_part_corrupt"]
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    code, stdout, stderr = run_day(case.directory, str(DAY), db)
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    other_venues = case.expected.all_races
+    assert summary["status"] == "completed" and summary["quarantined"] >= 1
+    assert summary["races"] == len(other_venues)
+
+    predictions = export("predictions", db)
+    assert set(predictions["race_id"]) == set(other_venues)
+    quarantine = export("quarantine", db)
+    unreadable = quarantine[quarantine["check_name"] == "input_readable"]
+    assert len(unreadable) == 2  # the morning and the night validation both report it
+    assert "venue_part_corrupt" in unreadable["detail"].iloc[0]
+    assert set(export("races", db)["race_id"]) == set(other_venues)
+    with make_engine(db).connect() as connection:
+        runs = read_rows(connection, catalog.RUNS).set_index("stage")
+        results = read_rows(connection, catalog.RUNNERS, start=DAY, end=DAY)
+    # market-v1 has no edge over the market, so staking weighs every runner and bets nothing.
+    assert runs.loc["stake", "status"] == "completed"
+    assert runs.loc["stake", "rows_in"] == len(predictions)
+    assert results["finish_pos"].notna().any()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_refused_and_empty_days_leave_the_store_as_it_was(tmp_path: Path) -> None:
+    """After a good day, a file without soha_time exits 2 and a day with no valid race exits 4,
+    each with one line on stderr and every data table's checksum unchanged."""
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    previous = tmp_path / "previous"
+    write_tables(simulated(PREVIOUS_DAY), previous)
+    assert run_day(previous, str(PREVIOUS_DAY), db)[0] == 0
+    before = data_checksums(db)
+
+    corpus = make_corpus(tmp_path / "corpus", ["missing_column"])
+    code, stdout, stderr = run_day(corpus["missing_column"].directory, str(DAY), db)
+    assert code == 2
+    assert "lacks required column(s): soha_time" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
+    assert data_checksums(db) == before
+
+    nowhere = tmp_path / "nowhere"
+    raw = simulated(DAY)
+    write_tables(replace(raw, nvd_ra=raw.nvd_ra.assign(kyori="5000")), nowhere)
+    code, stdout, stderr = run_day(nowhere, str(DAY), db)
+    assert code == 4
+    assert "nothing valid left for 2026-11-20" in stderr and "distance_in_range" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
+    assert data_checksums(db) == before

@@ -1,0 +1,108 @@
+"""First-3F models in the store (SQLite and PostgreSQL): fitted once per version and reused,
+refreshed in place, and the first3f stage writing estimates with both versions, idempotently."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, func, select
+
+from config import load_settings
+from raceday.codec import decode_races, decode_runners
+from raceday.first3f_model import FitOptions
+from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.standards import learn_reference_times
+from raceday.store import catalog, learned
+from raceday.store.engine import make_engine, upgrade_schema
+from raceday.store.repository import read_rows
+
+FIRST, LAST = date(2026, 6, 1), date(2026, 6, 14)
+DAY = LAST + timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def simulated() -> tuple[pd.DataFrame, pd.DataFrame]:
+    days = simulate_days(FIRST, DAY, SimulatorConfig(races_per_day=30))
+    return decode_races(days.raw.nvd_ra), decode_runners(days.raw.nvd_se)
+
+
+@pytest.fixture
+def engine(store_url: str, simulated: tuple[pd.DataFrame, pd.DataFrame]) -> Engine:
+    """A migrated store holding the settled history (validation is not under test here)."""
+    engine = make_engine(store_url)
+    upgrade_schema(engine)
+    races, runners = simulated
+    with engine.begin() as connection:
+        catalog.write_races_and_runners(connection, races, runners, has_results=True, source="sim")
+    return engine
+
+
+def model_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).select_from(catalog.FIRST3F_MODELS)
+            ).scalar_one()
+        )
+
+
+def test_model_is_fitted_once_per_version_and_then_read(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first call fits and stores f3f-LAST; the next reads it back instead of refitting."""
+    with engine.begin() as connection:
+        history = catalog.reference_history(connection, FIRST, LAST)
+        references = learn_reference_times(history)
+        fitted = learned.first3f_model_for(connection, references, FIRST, LAST, FitOptions())
+    assert fitted.version == "f3f-20260614" and model_rows(engine) == 1
+
+    def no_refit(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("a stored model must not be refitted")
+
+    monkeypatch.setattr(learned, "fit_first3f_model", no_refit)
+    with engine.begin() as connection:
+        again = learned.first3f_model_for(connection, references, FIRST, LAST, FitOptions())
+    assert again.pace == fitted.pace and again.details == fitted.details
+    assert (again.short_ml is None) == (fitted.short_ml is None)
+
+
+def test_refresh_replaces_one_version_in_place(engine: Engine) -> None:
+    """Refreshing twice leaves one reference version and one model version, same content."""
+    with engine.begin() as connection:
+        first = learned.refresh_learned(connection, FIRST, LAST, FitOptions())
+    with engine.begin() as connection:
+        second = learned.refresh_learned(connection, FIRST, LAST, FitOptions())
+        references = catalog.read_reference_times(connection, "ref-20260614")
+        versions = catalog.read_reference_versions(connection)
+    assert (first.reference_version, first.model_version) == ("ref-20260614", "f3f-20260614")
+    assert first.races == second.races > 0 and len(references) == first.reference_cells
+    assert versions["version"].tolist() == ["ref-20260614"] and model_rows(engine) == 1
+    assert second.model.details == first.model.details
+
+
+def test_first3f_stage_stores_estimates_with_both_versions(engine: Engine, store_url: str) -> None:
+    """The stage fits from history before the day, writes every runner once; a rerun is equal."""
+    from tasks.derive import first3f, reference_times
+
+    settings = load_settings(db_url=store_url)
+    with engine.connect() as connection:
+        view = catalog.read_runner_view(connection, DAY, DAY)
+    plan, references = reference_times.fn(settings, DAY, DAY, "test")
+    assert plan.history_end == LAST and not plan.bootstrap
+    estimates = first3f.fn(settings, view, DAY, references, plan, "test")
+    assert len(estimates) == len(view)
+    assert (estimates["model_version"] == "f3f-20260614").all()
+    assert not estimates["method"].isin(["unavailable"]).any()
+    first3f.fn(settings, view, DAY, references, plan, "test")
+    with engine.connect() as connection:
+        stored = read_rows(connection, catalog.FIRST3F, start=DAY, end=DAY)
+    assert len(stored) == len(view) and model_rows(engine) == 1
+    assert set(stored["reference_version"]) == {"ref-20260614"}
+    assert set(stored["model_version"]) == {"f3f-20260614"}
+    long = stored.merge(view[["race_id", "umaban", "distance_m"]], on=["race_id", "umaban"])
+    assert (
+        long.loc[long["distance_m"] > 1200, "method"].isin(["leader", "base", "not_started"]).all()
+    )

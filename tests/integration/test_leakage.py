@@ -1,0 +1,192 @@
+"""The leakage guard, through the store and the real stage bodies (``task.fn``):
+
+- every result on and after day D is perturbed (finish times, positions, last 3F, corners,
+  margins, final odds, the race's sectional times) and re-settled: D's features, and the
+  predictions of a model trained on features before D, do not change by a single bit;
+- the range build of a simulated month equals the day-by-day morning builds.
+Both run on SQLite (minutes of settling per store); the feature store IO is tested on both
+backends in test_store.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from config import Settings, load_settings
+from data_checks.validate import ValidatedDay
+from raceday import codec
+from raceday.features import FEATURE_COLUMNS
+from raceday.model import normalise_per_race
+from raceday.pipeline import runner_view
+from raceday.schema import RUNNER_RESULT_COLUMNS
+from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.store import catalog
+from raceday.store.engine import make_engine, upgrade_schema
+from tasks.derive import first3f, indexes, reference_times
+from tasks.features import day_features, range_features
+
+START, D, END = date(2026, 5, 11), date(2026, 6, 1), date(2026, 6, 28)
+CHUNK_DAYS = 7  # settled a week at a time, like a backfill; D starts a chunk
+RACE_RESULT_COLUMNS = ["leader_first3f_s", "race_last3f_s"]
+
+
+@pytest.fixture(scope="module")
+def decoded() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seven simulated weeks, 30 races a day, decoded."""
+    sim = simulate_days(START, END, SimulatorConfig(races_per_day=30))
+    return codec.decode_races(sim.raw.nvd_ra), codec.decode_runners(sim.raw.nvd_se)
+
+
+def perturb_results(
+    races: pd.DataFrame, runners: pd.DataFrame, from_day: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every result field of races on or after ``from_day`` changed; cards and snapshots kept."""
+    rng = np.random.default_rng(7)
+    races, runners = races.copy(), runners.copy()
+    late = runners["race_date"] >= pd.Timestamp(from_day)
+    n = int(late.sum())
+    finished = late & runners["finish_pos"].notna()
+    shuffled = (
+        runners.loc[finished]
+        .groupby("race_id")["finish_pos"]
+        .transform(lambda positions: rng.permutation(positions.to_numpy()))
+    )
+    runners.loc[finished, "finish_pos"] = shuffled.astype("Int64")
+    runners.loc[late, "finish_time_s"] += rng.normal(0.0, 2.0, n)
+    runners.loc[late, "last3f_s"] += rng.normal(0.0, 1.0, n)
+    runners.loc[late, "time_behind_s"] = rng.uniform(0.0, 5.0, n)
+    runners.loc[late, "win_odds"] = np.round(rng.uniform(1.1, 80.0, n), 1)
+    for corner in ("corner_1", "corner_2", "corner_3", "corner_4"):
+        runners.loc[late, corner] = (
+            runners.loc[late, corner].sample(frac=1.0, random_state=1).to_numpy()
+        )
+    late_races = races["race_date"] >= pd.Timestamp(from_day)
+    for column in RACE_RESULT_COLUMNS:
+        races.loc[late_races, column] += rng.normal(0.0, 1.0, int(late_races.sum()))
+    return races, runners
+
+
+def settle_history(settings: Settings, races: pd.DataFrame, runners: pd.DataFrame) -> None:
+    """Store and settle START..END a week at a time: references, first 3F, variants, indexes."""
+    upgrade_schema(make_engine(settings.database_url))
+    chunk_start = START
+    while chunk_start <= END:
+        chunk_end = min(chunk_start + timedelta(days=CHUNK_DAYS - 1), END)
+        dated = races["race_date"].between(pd.Timestamp(chunk_start), pd.Timestamp(chunk_end))
+        chunk_races = races[dated]
+        chunk_runners = runners[runners["race_id"].isin(chunk_races["race_id"])]
+        with make_engine(settings.database_url).begin() as connection:
+            catalog.write_races_and_runners(
+                connection, chunk_races, chunk_runners, has_results=True, source="sim"
+            )
+        plan, references = reference_times.fn(settings, chunk_start, chunk_end, "test")
+        view = runner_view(chunk_races, chunk_runners)
+        estimates = first3f.fn(settings, view, chunk_end, references, plan, "test")
+        indexes.fn(settings, view, chunk_end, references, plan, estimates, "test")
+        chunk_start = chunk_end + timedelta(days=1)
+
+
+def morning_card(races: pd.DataFrame, runners: pd.DataFrame, day: date) -> ValidatedDay:
+    """The day's card as the morning run sees it: every result field blank."""
+    day_races = races[races["race_date"] == pd.Timestamp(day)].copy()
+    day_runners = runners[runners["race_id"].isin(day_races["race_id"])].copy()
+    day_races[RACE_RESULT_COLUMNS] = np.nan
+    for column in RUNNER_RESULT_COLUMNS:
+        day_runners[column] = pd.NA if column != "abnormal_code" else 0
+    empty = pd.DataFrame()
+    return ValidatedDay(day_races, day_runners, empty, empty, ())
+
+
+def train_and_predict(settings: Settings) -> pd.DataFrame:
+    """A logistic win model trained on the features of the days before D, used on D."""
+    train = range_features.fn(settings, START + timedelta(days=7), D - timedelta(days=1), "test")
+    with make_engine(settings.database_url).connect() as connection:
+        results = catalog.read_runners(connection, START, D - timedelta(days=1))
+    train = train.merge(results[["race_id", "umaban", "finish_pos"]], on=["race_id", "umaban"])
+    model = make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=500)
+    )
+    model.fit(
+        train[FEATURE_COLUMNS].astype("float64"),
+        train["finish_pos"].eq(1).fillna(False).astype(int),
+    )
+    today = day_features.fn(
+        settings, morning_card(*_stored_day(settings, D), D), D, "test"
+    ).sort_values(["race_id", "umaban"], ignore_index=True)
+    score = pd.Series(model.predict_proba(today[FEATURE_COLUMNS].astype("float64"))[:, 1])
+    return today.assign(p_model=normalise_per_race(today["race_id"], score))
+
+
+def _stored_day(settings: Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with make_engine(settings.database_url).connect() as connection:
+        return catalog.read_races(connection, day, day), catalog.read_runners(connection, day, day)
+
+
+@pytest.fixture(scope="module")
+def stores(
+    decoded: tuple[pd.DataFrame, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, Settings]:
+    """Two SQLite stores settled START..END: the results as simulated, and the same with every
+    result from D on scrambled."""
+    races, runners = decoded
+    folder = tmp_path_factory.mktemp("leakage")
+    original = load_settings(db_url=f"sqlite:///{folder / 'original.db'}")
+    perturbed = load_settings(db_url=f"sqlite:///{folder / 'perturbed.db'}")
+    settle_history(original, races, runners)
+    settle_history(perturbed, *perturb_results(races, runners, D))
+    return original, perturbed
+
+
+def test_results_on_and_after_d_never_reach_d(stores: tuple[Settings, Settings]) -> None:
+    """Same history before D, scrambled results from D on: D's features and a trained model's
+    predictions for D are identical; later days' features do change (the guard has teeth)."""
+    original, perturbed = stores
+    predicted = {name: train_and_predict(s) for name, s in (("a", original), ("b", perturbed))}
+    assert len(predicted["a"]) > 200
+    assert predicted["a"]["p_model"].notna().all()
+    assert predicted["a"]["p_model"].nunique() > 100, "a model that actually discriminates"
+    assert_frame_equal(predicted["a"], predicted["b"], check_exact=True)
+
+    after = D + timedelta(days=1)
+    after_a = range_features.fn(original, after, END, "test").sort_values(["race_id", "umaban"])
+    after_b = range_features.fn(perturbed, after, END, "test").sort_values(["race_id", "umaban"])
+    changed = (after_a[FEATURE_COLUMNS] != after_b[FEATURE_COLUMNS]) & ~(
+        after_a[FEATURE_COLUMNS].isna() & after_b[FEATURE_COLUMNS].isna()
+    )
+    assert changed.any(axis=1).mean() > 0.5, "perturbed results must move later features"
+
+
+def test_range_build_equals_the_daily_builds_for_a_month(
+    decoded: tuple[pd.DataFrame, pd.DataFrame], stores: tuple[Settings, Settings]
+) -> None:
+    """`features-range` over four weeks equals 28 morning `features` runs, row for row."""
+    races, runners = decoded
+    settings = stores[0]
+    first = END - timedelta(days=27)
+    ranged = range_features.fn(settings, first, END, "test")
+    daily = pd.concat(
+        [
+            day_features.fn(settings, morning_card(races, runners, day), day, "test")
+            for day in (first + timedelta(days=k) for k in range((END - first).days + 1))
+        ],
+        ignore_index=True,
+    )
+    key = ["race_id", "umaban"]
+    assert len(ranged) == len(daily) > 1000
+    assert_frame_equal(
+        ranged.sort_values(key, ignore_index=True),
+        daily.sort_values(key, ignore_index=True),
+        check_exact=True,
+    )
+    with make_engine(settings.database_url).connect() as connection:
+        stored = catalog.read_features(connection, first, END)
+    assert len(stored) == len(ranged), "the daily runs replaced the range's rows, not added"

@@ -1,0 +1,228 @@
+"""Validation through Great Expectations on simulated days: bad rows set aside, the rest kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from config import Settings, load_settings
+from config.reference import nar_venue_codes
+from data_checks.docs import data_docs_index
+from data_checks.gx_runner import Check, run_suite
+from data_checks.records import distinct_quarantine, quarantine_summary, validation_rows
+from data_checks.suites import venue_codes_for
+from data_checks.validate import refuse_on_input_scope, validate_day
+from raceday.codec import decode_runners
+from raceday.errors import InputError, NothingValid
+from raceday.sources.base import RawDay, card_only
+from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.store import catalog
+from raceday.store.engine import make_engine, upgrade_schema
+from raceday.store.repository import read_rows
+from tasks.validate import source_label, validate_and_store
+
+DAY = date(2026, 11, 20)
+
+
+@cache
+def simulated() -> RawDay:
+    return simulate_days(DAY, DAY, SimulatorConfig(races_per_day=40)).raw
+
+
+def validate(raw: RawDay, phase: str = "results"):  # type: ignore[no-untyped-def]
+    return validate_day(raw, phase=phase, venue_codes=nar_venue_codes())  # type: ignore[arg-type]
+
+
+def test_a_clean_simulated_day_passes_every_suite() -> None:
+    """Nothing is quarantined from the simulator's output, card or results."""
+    raw = simulated()
+    for phase, view in (("card", card_only(raw)), ("results", raw)):
+        valid = validate(view, phase)
+        assert valid.quarantine.empty, valid.quarantine.head()
+        assert len(valid.races) == len(raw.nvd_ra)
+        assert len(valid.runners) == len(raw.nvd_se)
+        assert all(outcome.success for outcome in valid.outcomes)
+
+
+def test_a_bad_time_sets_aside_its_race_only() -> None:
+    """soha_time with seconds >= 60 quarantines the row and its race; other races go on."""
+    raw = simulated()
+    se = raw.nvd_se.copy()
+    bad_race = se.loc[0, ["kaisai_nen", "kaisai_tsukihi", "keibajo_code", "race_bango"]]
+    se.loc[0, "soha_time"] = "1960"
+    valid = validate(replace(raw, nvd_se=se))
+    checks = set(valid.quarantine["check_name"])
+    assert {"soha_time_decodes", "race_has_invalid_runner"} <= checks
+    race_id = "".join(bad_race.astype(str))
+    assert race_id not in set(valid.races["race_id"])
+    assert len(valid.races) == len(raw.nvd_ra) - 1
+    assert (valid.runners["race_id"] != race_id).all()
+
+
+def test_orphan_runners_and_empty_races_are_quarantined() -> None:
+    """A runner without its race and a race without runners are both set aside."""
+    raw = simulated()
+    first_race = raw.nvd_ra.iloc[0]
+    key = ["kaisai_nen", "kaisai_tsukihi", "keibajo_code", "race_bango"]
+    of_first = (raw.nvd_se[key] == first_race[key].to_numpy()).all(axis=1)
+    second = raw.nvd_ra.iloc[1]
+    of_second = (raw.nvd_se[key] == second[key].to_numpy()).all(axis=1)
+    cut = replace(
+        raw, nvd_se=raw.nvd_se[~of_first], nvd_ra=raw.nvd_ra.drop(index=raw.nvd_ra.index[1])
+    )
+    valid = validate(cut)
+    assert "race_has_runners" in set(valid.quarantine["check_name"])
+    assert "runner_has_race" in set(valid.quarantine["check_name"])
+    assert valid.quarantine["check_name"].eq("runner_has_race").sum() == of_second.sum()
+
+
+def test_a_table_without_required_columns_is_refused() -> None:
+    """Missing columns refuse the whole input with one clear message."""
+    raw = simulated()
+    with pytest.raises(InputError, match="soha_time"):
+        validate(replace(raw, nvd_se=raw.nvd_se.drop(columns=["soha_time"])))
+
+
+def test_a_dead_heat_is_a_finishing_order_but_a_gap_is_not() -> None:
+    """Positions 1, 1, 3 are a dead heat and kept; 1, 2, 4, 4 set the race aside."""
+    raw = simulated()
+    runners = decode_runners(raw.nvd_se)
+    first_race = runners["race_id"].iloc[0]
+    of_race = runners[runners["race_id"] == first_race]
+    second = of_race.index[of_race["finish_pos"] == 2][0]
+    third = of_race.index[of_race["finish_pos"] == 3][0]
+    heat = raw.nvd_se.copy()
+    heat.loc[second, "kakutei_chakujun"] = "01"
+    assert validate(replace(raw, nvd_se=heat)).quarantine.empty
+    gap = raw.nvd_se.copy()
+    gap.loc[third, "kakutei_chakujun"] = "04"
+    valid = validate(replace(raw, nvd_se=gap))
+    assert valid.quarantine["check_name"].tolist() == ["finish_positions_in_order"]
+    assert first_race not in set(valid.races["race_id"])
+
+
+def test_non_finishers_are_kept_and_flagged() -> None:
+    """Scratched, excluded and pulled-up runners stay in the valid runners with their code."""
+    raw = simulated()
+    valid = validate(raw)
+    non_finishers = valid.runners[valid.runners["finish_pos"].isna()]
+    assert len(non_finishers) > 0
+    assert (non_finishers["abnormal_code"] != 0).all()
+    assert len(valid.runners) == len(raw.nvd_se)
+
+
+def test_jra_tables_take_jra_venues() -> None:
+    """jvd_* tables hold JRA venues 01-10; nvd_* the NAR set."""
+    assert venue_codes_for("jvd_ra", nar_venue_codes()) == {f"{c:02d}" for c in range(1, 11)}
+    assert venue_codes_for("nvd_ra", nar_venue_codes()) == nar_venue_codes()
+
+
+def test_validation_results_are_recorded_per_day() -> None:
+    """A two-day validation records each day's rows and failures on that day."""
+    raw = simulate_days(DAY - timedelta(days=1), DAY, SimulatorConfig(races_per_day=24)).raw
+    se = raw.nvd_se.copy()
+    last = len(se) - 1  # a runner of the second day
+    se.loc[last, "soha_time"] = "1960"
+    valid = validate(replace(raw, nvd_se=se))
+    rows = validation_rows(valid.outcomes, "run-1", DAY).set_index(["race_date", "suite"])
+    day_before, day = DAY - timedelta(days=1), DAY
+    assert rows.loc[(day_before, "runners_results"), "success"]
+    assert not rows.loc[(day, "runners_results"), "success"]
+    assert rows.loc[(day, "runners_results"), "rows_failed"] == 1
+    evaluated = rows.xs("runners_results", level="suite")["rows_evaluated"].sum()
+    assert evaluated == len(raw.nvd_se)
+
+
+def test_the_same_row_set_aside_morning_and_night_counts_once() -> None:
+    """distinct_quarantine keeps one stage's rows per key; repeated copies still count each."""
+    row = {"table_name": "runners", "race_id": "202611204401", "umaban": 3, "detail": "{}"}
+    quarantine = pd.DataFrame(
+        [
+            {**row, "check_name": "fields_parse", "stage": "card"},
+            {**row, "check_name": "fields_parse", "stage": "results"},
+            {**row, "check_name": "row_not_repeated", "stage": "card"},
+            {**row, "check_name": "row_not_repeated", "stage": "card"},
+            {**row, "check_name": "row_not_repeated", "stage": "results"},
+            {**row, "check_name": "row_not_repeated", "stage": "results"},
+        ]
+    )
+    distinct = distinct_quarantine(quarantine)
+    assert distinct["check_name"].value_counts().to_dict() == {
+        "row_not_repeated": 2,
+        "fields_parse": 1,
+    }
+    line = quarantine_summary(distinct)
+    assert "\n" not in line and "3 rows quarantined" in line
+
+
+def settings_for(tmp_path: Path, url: str | None = None, data_docs: bool = False) -> Settings:
+    """A store (SQLite under tmp_path unless ``url``), schema upgraded."""
+    settings = load_settings(
+        db_url=url or f"sqlite:///{tmp_path / 'store.db'}",
+        var_dir=tmp_path / "var",
+        validation={"data_docs": data_docs},
+    )
+    upgrade_schema(make_engine(settings.database_url))
+    return settings
+
+
+def test_nothing_valid_fails_in_one_line_and_stores_only_the_record(
+    tmp_path: Path, store_url: str
+) -> None:
+    """Every race 5000 m long: NothingValid says why; no race stored, the quarantine kept."""
+    raw = simulated()
+    settings = settings_for(tmp_path, store_url)
+    bad = replace(raw, nvd_ra=raw.nvd_ra.assign(kyori="5000"))
+    with pytest.raises(NothingValid) as error:
+        validate_and_store.fn(settings, bad, DAY, DAY, "card", "t")
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith("nothing valid left for 2026-11-20: 40 races set aside")
+    assert "distance_in_range 40" in message
+    with make_engine(settings.database_url).connect() as connection:
+        assert catalog.read_races(connection, DAY, DAY).empty
+        assert len(catalog.read_quarantine(connection, DAY, DAY)) == 40
+        results = read_rows(connection, catalog.VALIDATION)
+    assert not results.set_index("suite").loc["races_card", "success"]
+
+
+def test_data_docs_show_every_suite_of_a_validation(tmp_path: Path) -> None:
+    """With Data Docs on, the index and a page per suite are built under var/data_docs."""
+    settings = settings_for(tmp_path, data_docs=True)
+    validate_and_store.fn(settings, card_only(simulated()), DAY, DAY, "card", "t")
+    index = data_docs_index(settings.var_dir)
+    assert index.is_file()
+    pages = {page.parts[-4] for page in (index.parent / "validations").rglob("*.html")}
+    assert pages == {"races_card", "runners_card", "odds_card"}
+    assert "races_card" in index.read_text(encoding="utf-8")
+
+
+def test_a_failing_input_scoped_check_refuses_the_input() -> None:
+    """A check of scope `input` turns any failing row into a refusal of the whole input."""
+    import great_expectations.expectations as gxe
+
+    check = Check(
+        "rows_dated_in_range",
+        lambda: gxe.ExpectColumnValuesToBeBetween(column="day", max_value=20),
+        "a source that returned another period",
+        scope="input",
+    )
+    frame = pd.DataFrame({"row_id": [0, 1, 2], "day": [19, 20, 21]})
+    outcome = run_suite("input_scope_example", frame, [check])
+    assert outcome.failures["row_id"].tolist() == [2]
+    with pytest.raises(InputError, match="refused by check rows_dated_in_range"):
+        refuse_on_input_scope((outcome,))
+    refuse_on_input_scope((run_suite("input_scope_example", frame.iloc[:2], [check]),))
+
+
+def test_a_long_files_source_is_stored_by_its_end() -> None:
+    """races.source holds 40 characters: a long path keeps its kind and its last folders."""
+    spec = "files:/home/analyst/pc-keiba/exports/2026/november/week-47"
+    label = source_label(spec)
+    assert len(label) == 40 and label.startswith("files:…") and label.endswith("week-47")
+    assert source_label("files:/data/day") == "files:/data/day"

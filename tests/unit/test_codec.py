@@ -1,0 +1,109 @@
+"""PC-KEIBA field decoding: the documented encodings, their edge cases and round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raceday import codec
+
+
+def s(*values: object) -> pd.Series:
+    return pd.Series(list(values), dtype="string")
+
+
+def test_soha_time_is_minutes_seconds_tenths() -> None:
+    """1123 is 1:12.3 = 72.3 s (not 112.3 s: dividing by ten is a known bug)."""
+    decoded = codec.decode_soha_time(s("1123", "1149", "0599", "2050"))
+    assert decoded.tolist() == pytest.approx([72.3, 74.9, 59.9, 125.0])
+
+
+def test_soha_time_missing_and_malformed_are_nan_and_told_apart() -> None:
+    """0000 and blanks are missing; seconds >= 60 and text are malformed."""
+    raw = s("0000", "", None, "1960", "12a4", "123")
+    assert codec.decode_soha_time(raw).isna().all()
+    assert codec.soha_time_is_malformed(raw).tolist() == [False, False, False, True, True, True]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=5999), min_size=1, max_size=50))
+def test_soha_time_round_trips(tenths: list[int]) -> None:
+    """decode(encode(t)) == t for every time below ten minutes, to the tenth."""
+    seconds = pd.Series(np.array(tenths) / 10)
+    decoded = codec.decode_soha_time(codec.encode_soha_time(seconds))
+    assert np.allclose(decoded.to_numpy(), seconds.to_numpy())
+
+
+def test_encode_soha_time_refuses_ten_minutes() -> None:
+    """MSSs has one digit of minutes."""
+    with pytest.raises(ValueError, match="10 minutes"):
+        codec.encode_soha_time(pd.Series([600.0]))
+
+
+def test_tenths_fields() -> None:
+    """kohan_3f 387 = 38.7 s; tansho_odds 0216 = 21.6; futan_juryo 570 = 57.0 kg; zeros = none."""
+    assert codec.decode_tenths(s("387", "0216", "570")).tolist() == [38.7, 21.6, 57.0]
+    assert codec.decode_tenths(s("000", "0000", "", "abc")).isna().all()
+
+
+@given(st.lists(st.integers(min_value=1, max_value=9999), min_size=1, max_size=30))
+def test_tenths_round_trip(tenths: list[int]) -> None:
+    """decode(encode(x)) == x for four-digit tenths."""
+    values = pd.Series(np.array(tenths) / 10)
+    decoded = codec.decode_tenths(codec.encode_tenths(values, 4))
+    assert np.allclose(decoded.to_numpy(), values.to_numpy())
+
+
+def test_positions_00_are_missing() -> None:
+    """Corners and finishing positions of 00 mean not passed / did not finish."""
+    decoded = codec.decode_count(s("05", "00", "12", ""))
+    assert decoded.tolist()[0] == 5 and decoded.tolist()[2] == 12
+    assert decoded.isna().tolist() == [False, True, False, True]
+
+
+def test_abnormal_code_zero_is_a_value() -> None:
+    """ijo_kubun_code 0 means a normal run, not missing."""
+    assert codec.decode_code(s("0", "1", "4")).tolist() == [0, 1, 4]
+
+
+def test_time_behind_and_body_weight_change() -> None:
+    """time_sa is signed tenths; zogen_fugo/zogen_sa is a signed change in kg."""
+    assert codec.decode_time_behind(s("+005", "-003", " 012")).tolist() == [0.5, -0.3, 1.2]
+    change = codec.decode_body_weight_change(s("+", "-", " "), s("004", "010", "000"))
+    assert change.tolist() == [4, -10, 0]
+
+
+def test_class_from_condition_name() -> None:
+    """Full-width condition names give the NAR class; others are unknown."""
+    classes = codec.normalise_class(s("Ｃ３－１", "Ａ１", "B2", "２歳", "オープン", None))
+    assert classes.tolist()[:3] == ["C3", "A1", "B2"]
+    assert classes.isna().tolist()[3:] == [True, True, True]
+
+
+def test_race_id_and_date() -> None:
+    """race_id = kaisai_nen + kaisai_tsukihi + keibajo_code + race_bango; 0231 is no date."""
+    frame = pd.DataFrame(
+        {
+            "kaisai_nen": ["2026", "2026"],
+            "kaisai_tsukihi": ["0711", "0231"],
+            "keibajo_code": ["54", "44"],
+            "race_bango": ["01", "12"],
+        }
+    )
+    assert codec.race_ids(frame).tolist() == ["202607115401", "202602314412"]
+    dates = codec.race_dates(frame)
+    assert dates.iloc[0] == pd.Timestamp("2026-07-11") and pd.isna(dates.iloc[1])
+
+
+def test_odds_string_round_trip_skips_scratched() -> None:
+    """odds_tansho packs umaban(2) + odds(4 tenths) + rank(2); 0000 odds are not on sale."""
+    packed = codec.encode_odds_string(
+        pd.Series([1, 2, 3]), pd.Series([3.5, np.nan, 12.0]), pd.Series([1, pd.NA, 2])
+    )
+    assert packed == "010035010200000003012002"
+    decoded = codec.decode_odds_string(pd.Series([packed]))
+    assert decoded["umaban"].tolist() == [1, 3]
+    assert decoded["win_odds"].tolist() == [3.5, 12.0]
+    assert decoded["popularity"].tolist() == [1, 2]

@@ -1,0 +1,231 @@
+"""Point-in-time features on small hand-checkable histories: last-k indexes, days since, changes,
+people windows, preferences, explicit missing history, and range build = day-by-day build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from raceday.features import (
+    CARD_COLUMNS,
+    FEATURE_COLUMNS,
+    FEATURE_DTYPES,
+    FEATURE_SET_VERSION,
+    HISTORY_COLUMNS,
+    KEY_COLUMNS,
+    build_features,
+    class_rank,
+    feature_set_name,
+)
+
+D = pd.Timestamp("2026-06-01")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "INDEXES.md"
+
+
+def run(horse: str, days_before: int, **values: object) -> dict[str, object]:
+    """One past run ``days_before`` D (race id unique per horse and day)."""
+    row: dict[str, object] = {
+        "race_id": f"{horse}-{days_before}", "umaban": 1,
+        "race_date": D - pd.Timedelta(days=days_before), "horse_id": horse,
+        "keibajo_code": "44", "distance_m": 1200, "class_code": "C3", "going_code": 1,
+        "field_size": 11, "jockey_id": "J1", "trainer_id": "T1", "weight_carried_kg": 55.0,
+        "abnormal_code": 0, "finish_pos": 5, "time_behind_s": 1.0, "corner_1": pd.NA,
+        "corner_2": pd.NA, "corner_3": 6, "corner_4": 5, "speed_index": 70.0,
+        "ten_index": 70.0, "agari_index": 70.0, "composite_index": 70.0,
+    }  # fmt: skip
+    row.update(values)
+    return row
+
+
+def history(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    for column in ("finish_pos", "corner_1", "corner_2", "corner_3", "corner_4", "going_code"):
+        frame[column] = frame[column].astype("Int64")
+    frame["class_code"] = frame["class_code"].astype("string")
+    return frame
+
+
+def card(horse: str, day: pd.Timestamp = D, **values: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "race_id": f"card-{horse}-{day:%m%d}", "umaban": 3, "race_date": day,
+        "horse_id": horse, "keibajo_code": "44", "distance_m": 1400, "class_code": "C2",
+        "going_code": 2, "field_size": 10, "entries": 11, "wakuban": 3, "jockey_id": "J1",
+        "trainer_id": "T1", "weight_carried_kg": 56.0, "body_weight_kg": 470,
+        "body_weight_diff_kg": -4, "age": 4, "sex_code": 1,
+    }  # fmt: skip
+    row.update(values)
+    return row
+
+
+def cards(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=CARD_COLUMNS)
+    frame["class_code"] = frame["class_code"].astype("string")
+    return frame
+
+
+def one(features: pd.DataFrame, horse: str) -> pd.Series:
+    return features.set_index("horse_id").loc[horse]
+
+
+def test_last_k_indexes_days_since_and_changes_by_hand() -> None:
+    """Runs 40, 25 and 10 days before D with speed 70, 75, 80 (the last one unplaced, 1 kg
+    lighter, at 1200 m in C3): last1 80, mean3 75, best5 80, n5 3; 10 days since; +200 m;
+    class C2 vs C3 = -1 (moving up); +1 kg."""
+    past = history(
+        [
+            run("H", 40, speed_index=70.0, finish_pos=1, time_behind_s=-0.3),
+            run("H", 25, speed_index=75.0, finish_pos=2, time_behind_s=0.2),
+            run("H", 10, speed_index=80.0, finish_pos=pd.NA, abnormal_code=4,
+                time_behind_s=np.nan, ten_index=np.nan),
+        ]
+    )  # fmt: skip
+    row = one(build_features(past, cards([card("H")])), "H")
+    assert (row["speed_last1"], row["speed_mean3"], row["speed_best5"]) == (80.0, 75.0, 80.0)
+    assert row["speed_n5"] == 3 and row["ten_n5"] == 2 and np.isnan(row["ten_last1"])
+    assert row["n_past_runs"] == 3 and not row["no_history"]
+    assert row["days_since_last_run"] == 10.0
+    assert row["distance_change_m"] == 200.0
+    assert row["class_change"] == -1.0
+    assert row["weight_carried_change_kg"] == 1.0
+    assert np.isnan(row["finish_pos_last1"]), "a run without a position (中止)"
+    assert row["finish_pos_mean5"] == 1.5
+    assert row["finish_ratio_mean5"] == pytest.approx((0.0 + 0.1) / 2)
+    assert row["margin_mean5_s"] == pytest.approx(-0.05)
+    assert row["early_pos_ratio_mean5"] == pytest.approx(0.5)
+    assert row["win_rate_career"] == pytest.approx(1 / 3)
+    assert row["top3_rate_career"] == pytest.approx(2 / 3)
+
+
+def test_only_the_last_five_runs_count() -> None:
+    """Seven runs with speed 60..66: last-5 mean is 64 and best 66, the career has 7 runs."""
+    past = history([run("H", 100 - 10 * i, speed_index=60.0 + i) for i in range(7)])
+    row = one(build_features(past, cards([card("H")])), "H")
+    assert row["speed_mean5"] == pytest.approx(64.0) and row["speed_best5"] == 66.0
+    assert row["speed_mean3"] == pytest.approx(65.0) and row["n_past_runs"] == 7
+
+
+def test_no_history_is_explicit() -> None:
+    """A first-time starter: counts 0, no_history true, every statistic NaN (not 0)."""
+    row = one(build_features(history([run("OTHER", 5)]), cards([card("NEW")])), "NEW")
+    assert row["no_history"] and row["n_past_runs"] == 0 and row["speed_n5"] == 0
+    assert row["n_runs_at_venue"] == 0 and row["n_runs_on_going"] == 0
+    for name in ("speed_last1", "days_since_last_run", "win_rate_career", "class_change",
+                 "speed_vs_career_at_venue", "margin_last1_s"):  # fmt: skip
+        assert np.isnan(row[name]), name
+
+
+def test_runs_on_or_after_the_day_are_never_seen() -> None:
+    """The horse's own run on D and a later one exist in history: neither is used."""
+    past = history(
+        [
+            run("H", 20, speed_index=70.0),
+            run("H", 0, speed_index=99.0, finish_pos=1),
+            run("H", -7, speed_index=120.0, finish_pos=1),
+        ]
+    )
+    row = one(build_features(past, cards([card("H")])), "H")
+    assert row["speed_last1"] == 70.0 and row["n_past_runs"] == 1
+    assert row["jockey_rides_window"] == 1 and row["jockey_win_rate_window"] == 0.0
+
+
+def test_jockey_and_trainer_windows() -> None:
+    """J1 won 200 and 100 days before, lost 10 days before and won on D: in a 180-day window,
+    2 rides and a 50% win rate; a jockey without rides has a NaN rate and 0 rides."""
+    past = history(
+        [
+            run("A", 200, finish_pos=1),
+            run("B", 100, finish_pos=1, trainer_id="T2"),
+            run("C", 10, finish_pos=4),
+            run("D", 0, finish_pos=1),
+        ]
+    )
+    features = build_features(past, cards([card("X"), card("Y", jockey_id="J9")]), 180)
+    x, y = one(features, "X"), one(features, "Y")
+    assert x["jockey_rides_window"] == 2 and x["jockey_win_rate_window"] == 0.5
+    assert x["trainer_runs_window"] == 1 and x["trainer_win_rate_window"] == 0.0
+    assert y["jockey_rides_window"] == 0 and np.isnan(y["jockey_win_rate_window"])
+    wide = build_features(past, cards([card("X")]), 365)
+    assert one(wide, "X")["jockey_rides_window"] == 3
+
+
+def test_venue_and_going_preference() -> None:
+    """Speed 90 at 44 on wet going, 70 elsewhere on dry: career mean 80, so at 44 +10 and on
+    wet (today's going 2) +10; counts 1."""
+    past = history(
+        [
+            run("H", 30, speed_index=90.0, going_code=3),
+            run("H", 15, speed_index=70.0, keibajo_code="45"),
+        ]
+    )
+    row = one(build_features(past, cards([card("H")])), "H")
+    assert row["n_runs_at_venue"] == 1 and row["speed_vs_career_at_venue"] == 10.0
+    assert row["n_runs_on_going"] == 1 and row["speed_vs_career_on_going"] == 10.0
+
+
+def test_card_features_and_dtypes() -> None:
+    """Card values pass through; draw ratio uses entries; columns and dtypes follow FEATURES."""
+    features = build_features(history([]), cards([card("H")]))
+    assert list(features.columns) == [*KEY_COLUMNS, *FEATURE_COLUMNS]
+    assert {name: str(features[name].dtype) for name in FEATURE_COLUMNS} == FEATURE_DTYPES
+    row = one(features, "H")
+    assert row["draw_ratio"] == pytest.approx(0.2) and row["class_rank"] == 10.0
+    assert row["body_weight_diff_kg"] == -4.0 and row["umaban_draw"] == 3.0
+
+
+def test_result_columns_on_the_card_are_ignored() -> None:
+    """A card frame that still carries results (a range build over settled days) gives the same
+    features as the bare card."""
+    bare = cards([card("H")])
+    with_results = bare.assign(finish_pos=1, finish_time_s=70.0, speed_index=150.0)
+    past = history([run("H", 10)])
+    assert_frame_equal(build_features(past, bare), build_features(past, with_results))
+
+
+def test_range_build_equals_day_by_day() -> None:
+    """Cards on three days, horses running on several of them: one range build equals three
+    single-day builds that only see runs before their day."""
+    days = [D + pd.Timedelta(days=offset) for offset in (0, 14, 28)]
+    past_rows = [run(horse, 60 - 5 * i, speed_index=60.0 + i, finish_pos=1 + i % 4)
+                 for i, horse in enumerate(["H", "G", "H", "K", "G", "H"])]  # fmt: skip
+    pairs = (("H", "J1"), ("G", "J2"), ("N", "J1"))
+    card_rows = [card(horse, day, jockey_id=jockey) for day in days for horse, jockey in pairs]
+    # What each card day ran, as results: later days' history.
+    results = [
+        run(row["horse_id"], (D - row["race_date"]).days, race_id=row["race_id"],
+            jockey_id=row["jockey_id"], speed_index=75.0 + k, finish_pos=1 + k % 3)
+        for k, row in enumerate(card_rows)
+    ]  # fmt: skip
+    full_history = history(past_rows + results)
+    all_cards = cards(card_rows)
+    ranged = build_features(full_history, all_cards)
+    daily = pd.concat(
+        [
+            build_features(
+                full_history[full_history["race_date"] < day],
+                all_cards[all_cards["race_date"] == day],
+            )
+            for day in days
+        ],
+        ignore_index=True,
+    )
+    assert_frame_equal(ranged, daily)
+    assert one(ranged[ranged["race_date"] == days[2]], "N")["n_past_runs"] == 2
+
+
+def test_class_rank_and_feature_set_names() -> None:
+    """A1 = 1, B2 = 6, C4 = 12, anything else NaN; the default window keeps the plain id."""
+    ranks = class_rank(pd.Series(["A1", "B2", "C4", None, "2YO"], dtype="string"))
+    assert ranks.tolist()[:3] == [1.0, 6.0, 12.0] and ranks.iloc[3:].isna().all()
+    assert feature_set_name() == FEATURE_SET_VERSION
+    assert feature_set_name(90) == f"{FEATURE_SET_VERSION}-w90"
+
+
+def test_every_feature_is_documented() -> None:
+    """docs/INDEXES.md names every feature column (the model's contract)."""
+    text = DOCS.read_text(encoding="utf-8")
+    missing = [name for name in FEATURE_COLUMNS if f"`{name}`" not in text]
+    assert not missing, missing

@@ -1,0 +1,132 @@
+"""Settlement to the yen (dead heats, scratches, missing results) and the cash ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from raceday.ledger import (
+    bankroll_yen,
+    daily_pnl_yen,
+    ledger_statement,
+    max_drawdown,
+    settle_bets,
+    win_payout_per_unit_yen,
+)
+
+
+def runners(
+    finish: list[int | None], abnormal: list[int], odds: list[float], race: str = "r"
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "race_id": race,
+            "umaban": range(1, len(finish) + 1),
+            "finish_pos": pd.array(finish, dtype="Int64"),
+            "abnormal_code": abnormal,
+            "win_odds": odds,
+        }
+    )
+
+
+def bets(umaban: list[int], stakes: list[int], race: str = "r") -> pd.DataFrame:
+    return pd.DataFrame({"race_id": race, "umaban": umaban, "stake_yen": stakes})
+
+
+def test_dead_heat_splits_the_losing_money_between_the_winners() -> None:
+    """Two winners at 2.0 and 10.0 (R = 0.8): 0.8 + d (1 - 0.8 * 0.6) / 2 per yen, i.e. 130
+    and 340 yen per 100-yen ticket after rounding down to 10 yen."""
+    field = runners([1, 1, 3, 4], [0, 0, 0, 0], [2.0, 10.0, 4.0, 6.0])
+    won = field["finish_pos"].eq(1).fillna(False)
+    per_unit = win_payout_per_unit_yen(field["race_id"], won, field["win_odds"], 0.20)
+    assert per_unit.tolist()[:2] == [130, 340]
+    assert per_unit.isna().tolist()[2:] == [True, True]
+    settled = settle_bets(bets([1, 2, 3], [300, 200, 100]), field)
+    assert settled["payout_yen"].tolist() == [390, 680, 0]
+    assert settled["pnl_yen"].tolist() == [90, 480, -100]
+
+
+def test_a_single_winner_pays_its_odds_and_never_less_than_the_stake() -> None:
+    """Odds 1.0 (元返し) pay 100 yen per ticket; 12.7 pays 1,270."""
+    field = runners([2, 1], [0, 0], [1.0, 12.7])
+    settled = settle_bets(bets([2], [500]), field)
+    assert settled["payout_yen"].tolist() == [6350]
+    favourite = runners([1, 2], [0, 0], [1.0, 12.7])
+    assert settle_bets(bets([1], [500]), favourite)["payout_yen"].tolist() == [500]
+
+
+def test_scratched_and_excluded_are_refunded_a_non_finisher_loses() -> None:
+    """取消 (1) and 除外 (2, 3) get the stake back; 中止 (4) and 失格 (5) lose it."""
+    field = runners(
+        [1, None, None, None, None, None], [0, 1, 2, 3, 4, 5], [3.0, np.nan, 5, 6, 7, 8]
+    )
+    settled = settle_bets(bets([2, 3, 4, 5, 6], [100, 200, 300, 400, 500]), field)
+    assert settled["refund_yen"].tolist() == [100, 200, 300, 0, 0]
+    assert settled["pnl_yen"].tolist() == [0, 0, 0, -400, -500]
+    assert settled["payout_yen"].tolist() == [0, 0, 0, 0, 0]
+    assert settled["settled"].all()
+
+
+def test_a_bet_without_its_result_stays_open() -> None:
+    """A race without results, a runner row missing, or a winner without odds: not settled."""
+    unrun = runners([None, None], [0, 0], [np.nan, np.nan], race="u")
+    missing = runners([1, 2], [0, 0], [2.0, 3.0], race="m")
+    no_odds = runners([1, 2], [0, 0], [np.nan, 3.0], race="n")
+    open_bets = pd.concat([bets([1], [100], "u"), bets([7], [100], "m"), bets([1], [100], "n")])
+    settled = settle_bets(open_bets, pd.concat([unrun, missing, no_odds]))
+    assert not settled["settled"].any()
+    assert settled[["payout_yen", "refund_yen", "pnl_yen"]].isna().all().all()
+
+
+def test_settling_again_changes_nothing() -> None:
+    """Settlement is a function of the bets and the results: re-settling is a no-op."""
+    field = runners([1, 2, None], [0, 0, 1], [3.7, 5.1, np.nan])
+    once = settle_bets(bets([1, 2, 3], [300, 500, 200]), field)
+    twice = settle_bets(once, field)
+    pd.testing.assert_frame_equal(once, twice)
+
+
+def ledger(rows: list[tuple[str, int, int | None, int | None, bool]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "race_date": pd.to_datetime([row[0] for row in rows]),
+            "stake_yen": [row[1] for row in rows],
+            "payout_yen": pd.array([row[2] for row in rows], dtype="Int64"),
+            "refund_yen": pd.array([row[3] for row in rows], dtype="Int64"),
+            "settled": [row[4] for row in rows],
+        }
+    )
+
+
+def test_unsettled_stakes_are_out_of_the_bankroll_until_settled() -> None:
+    """Cash accounting: a placed, unsettled bet has cost its stake and returned nothing yet."""
+    book = ledger([("2026-01-01", 1000, 3000, 0, True), ("2026-01-02", 500, None, None, False)])
+    assert bankroll_yen(10_000, book) == 10_000 + 3000 - 1000 - 500
+    assert daily_pnl_yen(book).tolist() == [2000, -500]
+
+
+def test_ledger_statement_over_a_range() -> None:
+    """Start = initial + everything before; end = start + paid + refunded - staked."""
+    book = ledger(
+        [
+            ("2026-01-01", 1000, 0, 0, True),
+            ("2026-01-02", 2000, 5000, 0, True),
+            ("2026-01-02", 300, 0, 300, True),
+            ("2026-01-03", 700, None, None, False),
+        ]
+    )
+    statement = ledger_statement(100_000, book, date(2026, 1, 2), date(2026, 1, 3))
+    assert statement.bankroll_start_yen == 99_000
+    assert (statement.staked_yen, statement.paid_yen, statement.refunded_yen) == (3000, 5000, 300)
+    assert statement.bankroll_end_yen == 99_000 + 5000 + 300 - 3000 == 101_300
+    assert statement.bets == 3 and statement.unsettled == 1
+
+
+def test_max_drawdown_is_the_deepest_fall_from_a_running_peak() -> None:
+    """1,000 → 1,200 → 900 → 1,300 → 1,040: the deepest fall is 25% (1,200 → 900)."""
+    pnl = pd.Series([200, -300, 400, -260])
+    assert max_drawdown(1000, pnl) == pytest.approx(0.25)
+    assert max_drawdown(1000, pd.Series(dtype="int64")) == 0.0

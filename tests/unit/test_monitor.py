@@ -1,0 +1,234 @@
+"""Monitor rules: each fires on its condition and stays silent otherwise; de-duplication."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from raceday.monitor import (
+    Alert,
+    MonitorInputs,
+    Thresholds,
+    calendar_expectation,
+    evaluate,
+    plan_notifications,
+    robust_z,
+)
+
+DAY = date(2026, 11, 20)
+LIMITS = Thresholds(
+    run_budgets_s={"settle-day": 600.0},
+    anomaly_metrics=("races", "market_log_loss", "quarantine_rate"),
+)
+
+
+def daily(days: int = 20, **today: float) -> pd.DataFrame:
+    """Scope-all rows for the ``days`` days up to DAY: steady figures, today's overridden."""
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "perf_date": pd.Timestamp(DAY - timedelta(days=offset)),
+            "races": 200,
+            "market_log_loss": 1.56 + rng.normal(0, 0.05),
+            "quarantine_rate": 0.01 + rng.normal(0, 0.003),
+            "drawdown": 0.0,
+            "races_offered": 200,
+            "races_quarantined": 2,
+            "model_version": "market-v1",
+        }
+        for offset in range(days - 1, -1, -1)
+    ]
+    rows[-1].update(today)
+    return pd.DataFrame(rows)
+
+
+def rolling(span: str = "500r", **figures: float) -> pd.DataFrame:
+    row = {"span": span, "scored_races": 500, "log_loss": 1.56, "market_log_loss": 1.56,
+           "hit_rate": 0.42}  # fmt: skip
+    row.update(figures)
+    return pd.DataFrame([row])
+
+
+def inputs(**changes: object) -> MonitorInputs:
+    base = MonitorInputs(
+        race_date=DAY,
+        daily=daily(),
+        rolling=rolling(),
+        runs=pd.DataFrame({"flow_name": ["settle-day"] * 2, "duration_s": [3.0, 4.0]}),
+        races_by_venue={"44": 100, "45": 100},
+        racing_expected=True,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def rules_of(alerts: list[Alert]) -> list[str]:
+    return [alert.rule for alert in alerts]
+
+
+def test_a_normal_day_raises_nothing() -> None:
+    """Steady figures inside every limit: no alert."""
+    assert evaluate(inputs(), LIMITS) == []
+
+
+def test_log_loss_worse_than_the_market_beyond_the_margin_alerts() -> None:
+    """Gap above the margin alerts (recurring); within it, or on too few races, it does not."""
+    alerts = evaluate(inputs(rolling=rolling(log_loss=1.60)), LIMITS)
+    assert rules_of(alerts) == ["log_loss_vs_market"]
+    assert alerts[0].value == pytest.approx(0.04) and alerts[0].recurring
+    assert evaluate(inputs(rolling=rolling(log_loss=1.575)), LIMITS) == []
+    assert evaluate(inputs(rolling=rolling(log_loss=1.70, scored_races=150)), LIMITS) == []
+
+
+def test_hit_rate_below_the_floor_alerts_and_the_plans_090_would_always_fire() -> None:
+    """The default floor fits what favourites do; the operating plan's 0.90 fires on a good day."""
+    assert rules_of(evaluate(inputs(rolling=rolling(hit_rate=0.25)), LIMITS)) == ["hit_rate_floor"]
+    assert evaluate(inputs(rolling=rolling(hit_rate=0.42)), LIMITS) == []
+    plan = replace(LIMITS, hit_rate_floor=0.90)
+    assert rules_of(evaluate(inputs(rolling=rolling(hit_rate=0.45)), plan)) == ["hit_rate_floor"]
+
+
+def test_drawdown_warns_then_is_critical_at_the_staking_brake() -> None:
+    """20% warns; at the 30% brake the alert is critical and says staking stopped."""
+    warning = evaluate(inputs(daily=daily(drawdown=0.22)), LIMITS)
+    assert [(a.rule, a.severity) for a in warning] == [("drawdown", "warning")]
+    braked = evaluate(inputs(daily=daily(drawdown=0.31)), LIMITS)
+    assert [(a.rule, a.severity) for a in braked] == [("drawdown", "critical")]
+    assert "staking has stopped" in braked[0].message
+    assert braked[0].fingerprint != warning[0].fingerprint
+
+
+def test_quarantine_rate_above_the_limit_alerts_once_per_day() -> None:
+    """More than 5% of a day's races set aside alerts, keyed by the day."""
+    alerts = evaluate(
+        inputs(daily=daily(quarantine_rate=0.12, races_quarantined=24)),
+        replace(LIMITS, anomaly_metrics=()),
+    )
+    assert rules_of(alerts) == ["quarantine_rate"]
+    assert alerts[0].key == DAY.isoformat() and not alerts[0].recurring
+    assert "24 of 200" in alerts[0].message
+
+
+def test_no_races_on_a_scheduled_day_is_critical_and_a_missing_venue_warns() -> None:
+    """An empty day the calendar schedules alerts; a day without racing does not."""
+    empty = evaluate(inputs(races_by_venue={}), LIMITS)
+    assert [(a.rule, a.severity) for a in empty] == [("no_races", "critical")]
+    assert evaluate(inputs(races_by_venue={}, racing_expected=False), LIMITS) == []
+    missing = evaluate(inputs(expected_venues=frozenset({"44", "45", "50"})), LIMITS)
+    assert [(a.rule, a.scope) for a in missing] == [("venue_missing", "50")]
+
+
+def test_calendar_file_decides_which_days_and_venues_race() -> None:
+    """Listed days race (at the listed venues); unlisted days do not; no calendar: every day."""
+    calendar = pd.DataFrame(
+        {"race_date": ["2026-11-20", "2026-11-20"], "keibajo_code": ["44", "5"]}
+    )
+    assert calendar_expectation(calendar, DAY) == (True, frozenset({"44", "05"}))
+    assert calendar_expectation(calendar, DAY + timedelta(days=1)) == (False, frozenset())
+    assert calendar_expectation(None, DAY) == (True, frozenset())
+
+
+def test_a_run_over_its_budget_alerts() -> None:
+    """Stage time summed per flow beyond its budget alerts; flows without a budget never do."""
+    runs = pd.DataFrame(
+        {"flow_name": ["settle-day", "settle-day", "other"], "duration_s": [400.0, 300.0, 9e9]}
+    )
+    alerts = evaluate(inputs(runs=runs), LIMITS)
+    assert [(a.rule, a.scope, a.value) for a in alerts] == [("run_budget", "settle-day", 700.0)]
+
+
+def test_a_model_in_service_too_long_is_stale_but_the_market_never_is() -> None:
+    """Past the maximum age a trained model alerts; market-v1 is exempt."""
+    old = DAY - timedelta(days=20)
+    stale = evaluate(inputs(model_version="win-v3", model_in_service_since=old), LIMITS)
+    assert rules_of(stale) == ["model_stale"]
+    assert evaluate(inputs(model_version="market-v1", model_in_service_since=old), LIMITS) == []
+    fresh = DAY - timedelta(days=3)
+    assert evaluate(inputs(model_version="win-v3", model_in_service_since=fresh), LIMITS) == []
+
+
+def test_robust_z_uses_median_and_mad() -> None:
+    """z = (x - median) / (1.4826 MAD); a metric that never moved makes any change infinite."""
+    history = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert robust_z(history, 3.0) == 0.0
+    assert robust_z(history, 3.0 + 1.4826) == pytest.approx(1.0)
+    assert robust_z(pd.Series([200.0] * 10), 150.0) == -math.inf
+    assert robust_z(pd.Series([200.0] * 10), 200.0) == 0.0
+    assert math.isnan(robust_z(pd.Series([], dtype="float64"), 1.0))
+
+
+def test_an_odd_day_is_an_anomaly_and_a_usual_one_is_not() -> None:
+    """A market log loss far outside its trailing spread, or fewer races than ever, alerts."""
+    odd = evaluate(inputs(daily=daily(market_log_loss=2.4, races=150)), LIMITS)
+    assert sorted(a.scope for a in odd if a.rule == "anomaly") == ["market_log_loss", "races"]
+    assert evaluate(inputs(daily=daily(market_log_loss=1.58)), LIMITS) == []
+
+
+def test_no_anomaly_verdict_on_too_little_history() -> None:
+    """Below the minimum number of trailing days the check stays silent."""
+    assert evaluate(inputs(daily=daily(days=5, market_log_loss=3.0)), LIMITS) == []
+
+
+def alert(rule: str = "quarantine_rate", *, recurring: bool = False, day: date = DAY) -> Alert:
+    return Alert(rule, "warning", "m", day, key="" if recurring else day.isoformat(),
+                 recurring=recurring)  # fmt: skip
+
+
+def stored(a: Alert, delivery: str, raised_at: datetime) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"id": 7, "fingerprint": a.fingerprint, "delivery": delivery, "raised_at": raised_at}]
+    )
+
+
+NOW = datetime(2026, 11, 20, 22, 0)
+DAYLY = timedelta(hours=24)
+
+
+def test_a_new_alert_is_sent_and_a_delivered_one_only_repeats() -> None:
+    """First sighting: send. Same one-off condition again: a repeat, never a second page."""
+    a = alert()
+    empty = pd.DataFrame(columns=["id", "fingerprint", "delivery", "raised_at"])
+    assert plan_notifications([a], empty, NOW, DAYLY)[0].action == "send"
+    later = NOW + timedelta(days=3)
+    decision = plan_notifications([a], stored(a, "sent", NOW), later, DAYLY)[0]
+    assert (decision.action, decision.row_id) == ("repeat", 7)
+
+
+def test_an_undelivered_alert_is_retried() -> None:
+    """A failed delivery is tried again at the next evaluation, on the same stored row."""
+    a = alert()
+    decision = plan_notifications([a], stored(a, "failed", NOW), NOW, DAYLY)[0]
+    assert (decision.action, decision.row_id) == ("retry", 7)
+
+
+def test_an_ongoing_condition_pages_again_after_the_renotify_period() -> None:
+    """A recurring alert repeats quietly for a day, then is sent again."""
+    a = alert("drawdown", recurring=True)
+    soon = plan_notifications([a], stored(a, "sent", NOW), NOW + timedelta(hours=1), DAYLY)
+    assert soon[0].action == "repeat"
+    later = plan_notifications([a], stored(a, "sent", NOW), NOW + timedelta(hours=25), DAYLY)
+    assert later[0].action == "send"
+
+
+def test_alerts_about_replayed_days_are_stored_quietly() -> None:
+    """A backfill of an old day stores its alerts without paging, even for ongoing conditions."""
+    old = alert("drawdown", recurring=True, day=DAY - timedelta(days=300))
+    empty = pd.DataFrame(columns=["id", "fingerprint", "delivery", "raised_at"])
+    quiet_before = DAY - timedelta(days=2)
+    assert plan_notifications([old], empty, NOW, DAYLY, quiet_before)[0].action == "quiet"
+    again = plan_notifications(
+        [old], stored(old, "sent", NOW - timedelta(days=5)), NOW, DAYLY, quiet_before
+    )
+    assert again[0].action == "repeat"
+
+
+def test_the_webhook_payload_carries_rule_severity_message_and_date() -> None:
+    """The JSON a webhook receives has at least rule, severity, message and date."""
+    payload = Alert("drawdown", "critical", "deep", DAY, value=float("inf")).payload()
+    assert payload["rule"] == "drawdown" and payload["severity"] == "critical"
+    assert payload["message"] == "deep" and payload["date"] == "2026-11-20"
+    assert payload["value"] is None, "non-finite numbers are not valid JSON"

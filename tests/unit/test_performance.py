@@ -1,0 +1,223 @@
+"""The performance record: race scores add up to the metrics, per day, per venue and rolling."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raceday.metrics import pseudo_r2, top_pick_rates, winner_log_loss
+from raceday.performance import (
+    ALL_SCOPE,
+    bankroll_curve,
+    daily_performance,
+    race_scores,
+    rolling_performance,
+    summarise_scores,
+)
+
+DAY = date(2026, 11, 20)
+
+
+def race_id(day: date, venue: str, race: int) -> str:
+    return f"{day:%Y%m%d}{venue}{race:02d}"
+
+
+def make_day(
+    day: date, venues: dict[str, int], p_shift: float = 0.0, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predictions and results for ``venues`` (code -> races), 6 runners a race."""
+    rng = np.random.default_rng(seed)
+    predictions, runners = [], []
+    for venue, n_races in venues.items():
+        for race in range(1, n_races + 1):
+            rid = race_id(day, venue, race)
+            market = rng.dirichlet(np.ones(6))
+            final = np.clip(market + p_shift * rng.normal(size=6), 0.01, None)
+            final = final / final.sum()
+            order = rng.permutation(6) + 1
+            for umaban in range(1, 7):
+                predictions.append(
+                    {
+                        "model_version": "m",
+                        "race_id": rid,
+                        "umaban": umaban,
+                        "race_date": pd.Timestamp(day),
+                        "p_market": market[umaban - 1],
+                        "p_final": final[umaban - 1],
+                    }
+                )
+                runners.append({"race_id": rid, "umaban": umaban, "finish_pos": order[umaban - 1]})
+    return pd.DataFrame(predictions), pd.DataFrame(runners).astype({"finish_pos": "Int64"})
+
+
+NO_BETS = pd.DataFrame(columns=["race_id", "stake_yen", "payout_yen", "refund_yen"])
+
+
+def joined(predictions: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
+    return predictions.merge(runners, on=["race_id", "umaban"])
+
+
+def test_race_scores_add_up_to_the_metrics() -> None:
+    """Summed race scores give metrics.py's log loss, pseudo-R² and top-pick rates."""
+    predictions, runners = make_day(DAY, {"44": 8, "45": 5}, p_shift=0.05)
+    summary = summarise_scores(race_scores(predictions, runners, NO_BETS))
+    frame = joined(predictions, runners)
+    assert summary["log_loss"] == pytest.approx(winner_log_loss(frame, "p_final"))
+    assert summary["market_log_loss"] == pytest.approx(winner_log_loss(frame, "p_market"))
+    assert summary["pseudo_r2"] == pytest.approx(pseudo_r2(frame, "p_final"))
+    hit, top3 = top_pick_rates(frame, "p_final")
+    assert summary["hit_rate"] == pytest.approx(hit)
+    assert summary["top3_rate"] == pytest.approx(top3)
+    assert summary["races"] == summary["scored_races"] == 13
+
+
+def test_dead_heat_counts_each_winner_and_a_void_race_is_not_scored() -> None:
+    """Two winners both count in the log loss; a race without a winner is left out."""
+    predictions, runners = make_day(DAY, {"44": 3})
+    runners.loc[
+        (runners["race_id"] == race_id(DAY, "44", 1)) & runners["finish_pos"].eq(2), "finish_pos"
+    ] = 1
+    runners.loc[runners["race_id"] == race_id(DAY, "44", 3), "finish_pos"] = pd.NA
+    scores = race_scores(predictions, runners, NO_BETS).set_index("race_id")
+    assert scores.loc[race_id(DAY, "44", 1), "winners"] == 2
+    assert scores.loc[race_id(DAY, "44", 3), "winners"] == 0
+    summary = summarise_scores(scores.reset_index())
+    assert summary["scored_races"] == 2
+    assert summary["log_loss"] == pytest.approx(
+        winner_log_loss(joined(predictions, runners), "p_final")
+    )
+
+
+def test_a_top_pick_that_did_not_finish_is_a_miss() -> None:
+    """The most probable runner scratched late (no finish position) counts as not winning."""
+    predictions, runners = make_day(DAY, {"44": 1})
+    top = predictions.sort_values("p_final").iloc[-1]["umaban"]
+    runners.loc[runners["umaban"] == top, "finish_pos"] = pd.NA
+    if not runners["finish_pos"].eq(1).any():
+        runners.loc[runners["umaban"] == (top % 6) + 1, "finish_pos"] = 1
+    summary = summarise_scores(race_scores(predictions, runners, NO_BETS))
+    assert summary["hit_rate"] == 0.0 and summary["top3_rate"] == 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), races=st.integers(1, 12), shift=st.floats(0, 0.2))
+def test_log_loss_of_any_day_matches_metrics(seed: int, races: int, shift: float) -> None:
+    """For any day, race scores reproduce metrics.winner_log_loss of p_final and the market."""
+    predictions, runners = make_day(DAY, {"44": races}, p_shift=shift, seed=seed)
+    summary = summarise_scores(race_scores(predictions, runners, NO_BETS))
+    frame = joined(predictions, runners)
+    assert summary["log_loss"] == pytest.approx(winner_log_loss(frame, "p_final"))
+    assert summary["market_log_loss"] == pytest.approx(winner_log_loss(frame, "p_market"))
+
+
+def bets_for(predictions: pd.DataFrame, race: str, stake: int, payout: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "race_id": race,
+                "umaban": 1,
+                "stake_yen": stake,
+                "payout_yen": payout,
+                "refund_yen": 0,
+            }
+        ]
+    )
+
+
+def test_daily_performance_has_an_all_row_and_venue_rows_that_add_up() -> None:
+    """Venue rows sum to the day's row; a set-aside race counts in the quarantine rate."""
+    predictions, runners = make_day(DAY, {"44": 4, "45": 2})
+    bets = pd.concat(
+        [
+            bets_for(predictions, race_id(DAY, "44", 1), 1000, 3500),
+            bets_for(predictions, race_id(DAY, "45", 2), 500, 0),
+        ]
+    )
+    scores = race_scores(predictions, runners, bets)
+    races = pd.DataFrame({"race_id": scores["race_id"]})
+    set_aside = race_id(DAY, "45", 3)
+    quarantine = pd.DataFrame(
+        {
+            "race_id": [set_aside, set_aside, race_id(DAY, "44", 2)],
+            "table_name": ["races", "runners", "runners"],
+        }
+    )
+    frame = daily_performance(
+        DAY, scores, races, quarantine, bankroll_yen=1_002_000, drawdown=0.0,
+        model_version="m", run_seconds=12.5,
+    ).set_index("scope")  # fmt: skip
+    assert list(frame.index) == [ALL_SCOPE, "44", "45"]
+    day = frame.loc[ALL_SCOPE]
+    assert day["races"] == 6 and day["bets"] == 2
+    assert day["staked_yen"] == 1500 and day["returned_yen"] == 3500
+    assert day["roi"] == pytest.approx(3500 / 1500 - 1)
+    assert day["races_offered"] == 7 and day["races_quarantined"] == 1
+    assert day["quarantine_rate"] == pytest.approx(1 / 7)
+    assert frame.loc["45", "quarantine_rate"] == pytest.approx(1 / 3)
+    assert frame.loc["44", "races_quarantined"] == 0, "a race that lost one runner still runs"
+    assert frame.loc["44", "quarantined"] == 1 and frame.loc["45", "quarantined"] == 2
+    for column in ("races", "runners", "bets", "staked_yen", "returned_yen"):
+        assert frame.loc[["44", "45"], column].sum() == day[column]
+    assert day["run_seconds"] == 12.5 and pd.isna(frame.loc["44", "run_seconds"])
+    assert frame.loc["45", "roi"] == -1.0
+
+
+def test_bankroll_curve_tracks_the_peak_and_the_drawdown() -> None:
+    """Drawdown is measured from the running peak, never above the initial bankroll's."""
+    pnl = pd.Series(
+        [100_000, -220_000, 50_000],
+        index=pd.to_datetime(["2026-11-01", "2026-11-02", "2026-11-03"]),
+    )
+    curve = bankroll_curve(1_000_000, pnl)
+    assert curve["peak_yen"].tolist() == [1_100_000, 1_100_000, 1_100_000]
+    assert curve["drawdown"].tolist() == pytest.approx([0.0, 0.2, 170_000 / 1_100_000])
+
+
+def daily_rows(scores: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for day, group in scores.groupby("race_date"):
+        frame = daily_performance(
+            pd.Timestamp(day).date(), group, pd.DataFrame({"race_id": group["race_id"]}),
+            pd.DataFrame(columns=["race_id"]), bankroll_yen=1_000_000, drawdown=0.0,
+            model_version="m",
+        )  # fmt: skip
+        rows.append(frame[frame["scope"] == ALL_SCOPE])
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_rolling_windows_are_exact_sums_of_their_races() -> None:
+    """7d covers the last seven days, 500r exactly the last 500 races, each summed exactly."""
+    frames = []
+    for offset in range(40):
+        day = date.fromordinal(DAY.toordinal() - offset)
+        predictions, runners = make_day(day, {"44": 20}, p_shift=0.03, seed=offset)
+        frames.append(race_scores(predictions, runners, NO_BETS))
+    scores = pd.concat(frames, ignore_index=True)
+    rolling = rolling_performance(
+        DAY, scores, daily_rows(scores), bankroll_curve(1_000_000, pd.Series(dtype="int64")),
+        1_000_000,
+    ).set_index("span")  # fmt: skip
+    assert rolling.loc["7d", "races"] == 140 and rolling.loc["7d", "days"] == 7
+    assert rolling.loc["30d", "races"] == 600
+    assert rolling.loc["500r", "races"] == 500
+    last_500 = scores.sort_values(["race_date", "race_id"]).tail(500)
+    assert rolling.loc["500r", "log_loss"] == pytest.approx(summarise_scores(last_500)["log_loss"])
+    assert rolling.loc["500r", "first_date"] == pd.Timestamp(last_500["race_date"].min())
+    week = scores[pd.to_datetime(scores["race_date"]) > pd.Timestamp("2026-11-13")]
+    assert rolling.loc["7d", "hit_rate"] == pytest.approx(summarise_scores(week)["hit_rate"])
+
+
+def test_rolling_max_drawdown_includes_the_drawdown_carried_into_the_window() -> None:
+    """A drawdown that began before a window and has not recovered is still in it."""
+    predictions, runners = make_day(DAY, {"44": 2})
+    scores = race_scores(predictions, runners, NO_BETS)
+    pnl = pd.Series([-300_000], index=pd.to_datetime(["2026-10-01"]))
+    rolling = rolling_performance(
+        DAY, scores, daily_rows(scores), bankroll_curve(1_000_000, pnl), 700_000
+    ).set_index("span")
+    assert rolling.loc["7d", "max_drawdown"] == pytest.approx(0.3)
