@@ -37,8 +37,11 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+## the suite runs on every core (pytest-xdist), a test file per worker so module fixtures are
+## built once; PYTEST_WORKERS=0 runs it in one process
+PYTEST_WORKERS ?= auto
 pytest: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_daily.py

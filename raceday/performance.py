@@ -18,6 +18,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from raceday.ledger import bankroll_curve_yen
 from raceday.metrics import EPSILON
 
 ALL_SCOPE: Final = "all"
@@ -217,8 +218,7 @@ def daily_performance(
 
 def bankroll_curve(initial_yen: int, daily_pnl_yen: pd.Series) -> pd.DataFrame:
     """Bankroll, running peak and drawdown from the peak after each day with settled bets."""
-    pnl = daily_pnl_yen.astype("int64").sort_index()
-    bankroll = initial_yen + pnl.cumsum()
+    bankroll = bankroll_curve_yen(initial_yen, daily_pnl_yen.sort_index())
     peak = np.maximum(bankroll.cummax(), initial_yen)
     drawdown = ((peak - bankroll) / peak).where(peak > 0, 0.0)
     return pd.DataFrame(

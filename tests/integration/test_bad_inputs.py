@@ -35,7 +35,12 @@ from tests.data.make_bad_inputs import (
     simulated,
 )
 
-RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs"}  # records of each attempt
+RECORD_TABLES = {
+    "quarantine",
+    "validation_results",
+    "pipeline_runs",
+    "alerts",
+}  # records of each attempt
 DATA_TABLES = [table for name, table in Base.metadata.tables.items() if name not in RECORD_TABLES]
 EARLIER_TABLES = [catalog.RACES, catalog.RUNNERS, catalog.ODDS]
 

@@ -22,7 +22,7 @@ from raceday.store.repository import read_rows, table_checksums
 from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, make_corpus, simulated
 
 runner = CliRunner()
-RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs"}
+RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs", "alerts"}
 
 
 @pytest.fixture
@@ -55,6 +55,14 @@ def export(table: str, db: str) -> pd.DataFrame:
     )
     assert result.exit_code == 0, result.stderr
     return pd.read_csv(io.StringIO(result.stdout), dtype={"race_id": str})
+
+
+def failure_alerts(db: str) -> list[str]:
+    """The days of the ``flow_failed`` alerts recorded so far."""
+    with make_engine(db).connect() as connection:
+        alerts = pd.read_sql_table("alerts", connection)
+    failed = alerts.loc[alerts["rule"] == "flow_failed", "race_date"]
+    return [str(pd.Timestamp(day).date()) for day in failed]
 
 
 def data_checksums(db: str) -> dict[str, str]:
@@ -111,6 +119,7 @@ def test_refused_and_empty_days_leave_the_store_as_it_was(tmp_path: Path) -> Non
     assert "lacks required column(s): soha_time" in stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
     assert data_checksums(db) == before
+    assert failure_alerts(db) == [str(DAY)]  # the refused run alerts once, with its day
 
     nowhere = tmp_path / "nowhere"
     raw = simulated(DAY)
