@@ -104,8 +104,11 @@ def main() -> None:
     )  # fmt: skip
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
-        "simulated": {"start": args.start.isoformat(), "end": end.isoformat(),
-                      "races_per_day": args.races},  # fmt: skip
+        "simulated": {
+            "start": args.start.isoformat(),
+            "end": end.isoformat(),
+            "races_per_day": args.races,
+        },  # fmt: skip
         "build_seconds": build_seconds,
         "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(eval_seconds, 1),

@@ -48,6 +48,10 @@ CATEGORICAL_FEATURES: Final = ["keibajo_code"]
 Part = Literal["train", "blend", "eval"]
 
 
+class NotEnoughData(ValueError):
+    """A training window too small to fit on."""
+
+
 def normalise_per_race(race_id: pd.Series, weights: pd.Series) -> pd.Series:
     """``weights / sum(weights)`` within each race (a per-race softmax when weights = exp(s))."""
     totals = weights.groupby(race_id.to_numpy()).transform("sum")
@@ -126,6 +130,18 @@ class ModelInputs:
         for name in self.categorical:
             out[name] = runners[name].astype("string").fillna("").astype(str)
         return out[self.columns]
+
+    def with_values_in(self, runners: pd.DataFrame) -> ModelInputs:
+        """These inputs without the numeric columns that are empty in ``runners`` (a store
+        without indexes has no index features; the booster cannot bin an empty column)."""
+        present = self.frame(runners).notna().any()
+        return ModelInputs(
+            features=tuple(name for name in self.features if present[name]),
+            field_relative=tuple(
+                name for name in self.field_relative if present[f"{name}_vs_field"]
+            ),
+            categorical=self.categorical,
+        )
 
 
 def rated_runners(runners: pd.DataFrame) -> pd.Series:
@@ -297,7 +313,7 @@ def fit_win_model(
     window; predict its eval window.
 
     ``runners``: priced runners (:func:`priced_runners`) with ``finish_pos`` and the feature
-    columns. Raises ValueError when a window has fewer than ``MIN_RATED_WINNERS`` rated winners.
+    columns. Raises NotEnoughData when a window has fewer than ``MIN_RATED_WINNERS`` rated winners.
     """
     from threadpoolctl import threadpool_limits
 
@@ -306,12 +322,12 @@ def fit_win_model(
     for part in ("train", "blend"):
         if counts[part]["rated_winners"] < MIN_RATED_WINNERS:
             window = f"{getattr(split, part + '_start')}..{getattr(split, part + '_end')}"
-            raise ValueError(
+            raise NotEnoughData(
                 f"the {part} window {window} has {counts[part]['rated_winners']} winners with a "
                 f"past run; at least {MIN_RATED_WINNERS} are needed: store more history"
             )
-    inputs = ModelInputs()
     train = frame[frame["part"] == "train"]
+    inputs = ModelInputs().with_values_in(train)
     scorer = scorer_pipeline(inputs, options)
     with threadpool_limits(limits=options.threads):
         scorer.fit(inputs.frame(train), train["won"].astype(int).to_numpy())

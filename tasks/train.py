@@ -25,6 +25,7 @@ from raceday.metrics import winner_log_loss
 from raceday.model import (
     FitResult,
     ModelInputs,
+    NotEnoughData,
     ScorerOptions,
     TimeSplit,
     WinModel,
@@ -95,10 +96,27 @@ def preflight(runners: pd.DataFrame, split: TimeSplit, min_races: int) -> None:
         races = runners.loc[parts == part, "race_id"].nunique()
         if races < min_races:
             start, end = getattr(split, f"{part}_start"), getattr(split, f"{part}_end")
-            raise InputError(
-                f"the {part} window {start}..{end} has {races} settled races, {min_races} needed: "
-                "store more history (raceday run / backfill) or use an earlier --until"
-            )
+            raise InputError(_short_window(part, start, end, races, min_races))
+
+
+def check_history(settings: Settings, until: date) -> None:
+    """Preflight (a few counts, no Prefect): every window of the split ending on ``until``
+    holds ``min_races`` settled races, else one clear error."""
+    train = settings.train
+    split = time_split(until, train.train_days, train.blend_days, train.evaluate_days)
+    with engine_for(settings).connect() as connection:
+        for part in ("train", "blend", "eval"):
+            start, end = getattr(split, f"{part}_start"), getattr(split, f"{part}_end")
+            races = catalog.settled_race_count(connection, start, end)
+            if races < train.min_races:
+                raise InputError(_short_window(part, start, end, races, train.min_races))
+
+
+def _short_window(part: str, start: date, end: date, races: int, needed: int) -> str:
+    return (
+        f"the {part} window {start}..{end} has {races} settled races, {needed} needed: "
+        "store more history (raceday run / backfill) or use a later --until"
+    )
 
 
 def load_training_set(settings: Settings, until: date) -> tuple[TimeSplit, pd.DataFrame]:
@@ -119,7 +137,7 @@ def fit_and_evaluate(
         fitted = fit_win_model(
             runners, split, registry.version_name(until), scorer_options(settings)
         )
-    except ValueError as error:
+    except NotEnoughData as error:
         raise InputError(str(error)) from None
     return fitted, evaluate_predictions(fitted.held_out)
 

@@ -108,6 +108,9 @@ def train(
     def action() -> dict[str, Any]:
         day = parse_date(until)
         settings = _open_store(db)
+        from tasks.train import check_history
+
+        check_history(settings, day)
         from flows.train import train_model
 
         if not debug:

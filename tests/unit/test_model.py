@@ -32,7 +32,9 @@ from raceday.model import (
 from raceday.model_eval import evaluate_predictions
 
 
-def sampled_winners(probability: np.ndarray, race: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def sampled_winners(
+    probability: np.ndarray, race: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """One winner per race drawn from ``probability``."""
     cumulative = pd.Series(probability).groupby(race).cumsum().to_numpy()
     draw = rng.random(race.max() + 1)[race]
