@@ -108,7 +108,7 @@ def main() -> None:
             "start": args.start.isoformat(),
             "end": end.isoformat(),
             "races_per_day": args.races,
-        },  # fmt: skip
+        },
         "build_seconds": build_seconds,
         "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(eval_seconds, 1),

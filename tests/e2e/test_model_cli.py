@@ -105,7 +105,7 @@ def test_train_eval_and_a_day_predicted_by_the_promoted_version(sqlite_url: str)
 def test_train_on_a_short_history_is_one_line(sqlite_url: str) -> None:
     """Too little history: exit 2, one line naming the window, nothing registered."""
     store_history(sqlite_url, START + timedelta(days=13))
-    code, stdout, stderr = invoke("train", "--until", "2026-02-10", "--db", sqlite_url)
+    code, _stdout, stderr = invoke("train", "--until", "2026-02-10", "--db", sqlite_url)
     assert code == 2
     assert "window" in stderr and "settled races" in stderr and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1

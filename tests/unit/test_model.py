@@ -23,6 +23,7 @@ from raceday.condlogit import (
 from raceday.features import FEATURE_COLUMNS
 from raceday.model import (
     PREDICTION_COLUMNS,
+    NotEnoughData,
     ScorerOptions,
     fit_win_model,
     implied_probabilities,
@@ -175,7 +176,7 @@ def test_too_few_winners_is_a_clear_error() -> None:
     """Thirty races cannot train a model: ValueError naming the window."""
     start = date(2026, 1, 1)
     runners = synthetic_runners(60, 2, start)
-    with pytest.raises(ValueError, match="the train window .* needs|at least 50"):
+    with pytest.raises(NotEnoughData, match=r"the train window .* at least 50 are needed"):
         fit_win_model(runners, time_split(start + timedelta(days=5), 2, 2, 2), "gbm-x", FAST)
 
 
