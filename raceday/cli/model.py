@@ -176,3 +176,51 @@ def eval_model(
     print_evaluation(
         result, f"{result['version']} on {period['start']}..{period['end']} ({sample})"
     )
+
+
+models_app = typer.Typer(help="The win-model registry.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(
+    db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
+    """Registered model versions, newest training data first, with their held-out log loss,
+    promotion and the reason for it."""
+
+    def action() -> list[dict[str, Any]]:
+        from raceday.store import registry
+        from raceday.store.engine import make_engine
+
+        settings = _open_store(db)
+        with make_engine(settings.database_url).connect() as connection:
+            versions = registry.list_versions(connection)
+            reasons = {
+                name: (registry.model_meta(connection, name) or {}).get("promotion", {})
+                for name in versions["name"]
+            }
+        return [
+            {
+                "name": row["name"],
+                "trained_until": str(row["trained_until"])[:10],
+                "eval_log_loss": row["eval_log_loss"],
+                "promoted": bool(row["promoted"]),
+                "reason": reasons[row["name"]].get("reason"),
+            }
+            for row in versions.to_dict("records")
+        ]
+
+    rows = guard(debug, action)
+    if as_json:
+        emit_json({"versions": rows})
+        return
+    table = Table(title="model versions")
+    for column in ("name", "trained until", "held-out log loss", "promoted", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"], row["trained_until"], _figure(row["eval_log_loss"]),
+            "yes" if row["promoted"] else "no", row["reason"] or "–",
+        )  # fmt: skip
+    out.print(table)

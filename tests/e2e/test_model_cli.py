@@ -86,6 +86,12 @@ def test_train_eval_and_a_day_predicted_by_the_promoted_version(sqlite_url: str)
     assert sum(v["races"] for v in result["by_venue"].values()) == result["races"]
     assert sum(row["runners"] for row in result["calibration"]) == result["runners"]
 
+    code, stdout, stderr = invoke("models", "list", "--db", sqlite_url, "--json")
+    assert code == 0, stderr
+    listed = json.loads(stdout)["versions"]
+    assert [(v["name"], v["promoted"]) for v in listed] == [("gbm-20260331", trained["promoted"])]
+    assert listed[0]["reason"] == trained["reason"]
+
     if not trained["promoted"]:
         pytest.fail(f"a model on this history should beat the market: {trained['reason']}")
     day = (UNTIL + timedelta(days=1)).isoformat()
