@@ -234,6 +234,39 @@ class FeatureSettings(BaseModel):
     )
 
 
+class TrainSettings(BaseModel):
+    """The win model's training (``raceday train``, the weekly ``train-model`` flow).
+
+    Windows end on the training day: the scorer learns on ``train_days``, the softmax scale
+    and the market blend are fitted on the next ``blend_days``, the version is judged on the
+    last ``evaluate_days`` (docs/MODEL.md).
+    """
+
+    train_days: int = Field(180, ge=14, description="days the fundamental scorer trains on")
+    blend_days: int = Field(
+        45, ge=7, description="days after those to fit the temperature and the market blend on"
+    )
+    evaluate_days: int = Field(
+        45, ge=7, description="the newest days, held out to judge and promote the version"
+    )
+    min_races: int = Field(
+        500,
+        ge=1,
+        description="races each window needs (the blend's two parameters want hundreds of "
+        "winners; 45 days of NAR racing hold ~2,000 races)",
+    )
+    max_iter: int = Field(300, ge=10, description="boosting iterations of the scorer")
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_leaf_nodes: int = Field(31, ge=2)
+    min_samples_leaf: int = Field(
+        200, ge=1, description="runners per leaf: winners are 1 in 10, so leaves need many rows"
+    )
+    l2_regularization: float = Field(1.0, ge=0)
+    threads: int = Field(
+        1, ge=1, description="OpenMP threads for the fit (2 shared cores: oversubscribing hurts)"
+    )
+
+
 class ValidationSettings(BaseModel):
     """Validation outputs (the suites themselves are code in ``data_checks/``)."""
 
@@ -272,6 +305,7 @@ class Settings(BaseSettings):
     history: HistorySettings = Field(default_factory=HistorySettings)
     first3f: First3FSettings = Field(default_factory=First3FSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
 
     @field_validator("source")

@@ -67,7 +67,7 @@ def _record(settings: Settings, race_date: date, offered: int, flow_name: str) -
 def _predict_stages(settings: Settings, raw: RawDay, race_date: date, flow_name: str) -> int:
     card = validate_and_store(settings, raw, race_date, race_date, "card", flow_name)
     _features = day_features(settings, card, race_date, flow_name)
-    predictions = predict(settings, card, race_date, flow_name)
+    predictions = predict(settings, card, race_date, flow_name, _features)
     _bets = stake(settings, predictions, card, race_date, flow_name)
     return len(card.races)
 

@@ -1,4 +1,9 @@
-"""Predict: win probabilities for the day's selected races (rollout stage cap)."""
+"""Predict: win probabilities for the day's selected races (rollout stage cap).
+
+The model is the latest promoted version trained strictly before the day
+(:func:`raceday.store.registry.version_for_day`); with none yet, or without the day's features,
+the market itself (``market-v1``) with a logged warning.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +12,66 @@ from datetime import date
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NONE
+from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.derived import check_predictions
 from data_checks.validate import ValidatedDay
-from raceday.model import market_predictions
+from raceday.model import MARKET_MODEL_VERSION, WinModel, market_predictions, predict_card
 from raceday.rollout import select_races
-from raceday.store import catalog
+from raceday.store import catalog, registry
 from tasks.common import engine_for, logger, stage_run
 from tasks.validate import record_checked
 
 
+def model_for_day(connection: Connection, race_date: date) -> tuple[WinModel | None, str]:
+    """The promoted model for ``race_date`` (or None) and why, in one line."""
+    version = registry.version_for_day(connection, race_date)
+    if version is None:
+        return None, f"no model promoted before {race_date}"
+    try:
+        return registry.load_model(connection, version), version
+    except (KeyError, ValueError, TypeError) as error:
+        return None, f"model {version} cannot be loaded ({error})"
+
+
+def day_predictions(
+    connection: Connection,
+    runners: pd.DataFrame,
+    odds: pd.DataFrame,
+    features: pd.DataFrame | None,
+    race_date: date,
+) -> pd.DataFrame:
+    """The promoted model's predictions for the runners; the market's when it cannot be used."""
+    model, why = model_for_day(connection, race_date)
+    if model is not None and features is None:
+        model, why = None, f"no features for {race_date}"
+    if model is None:
+        logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, why)
+        return market_predictions(runners, odds)
+    return predict_card(model, runners, odds, features if features is not None else pd.DataFrame())
+
+
 @task(name="predict", cache_policy=NONE)
 def predict(
-    settings: Settings, card: ValidatedDay, race_date: date, flow_name: str
+    settings: Settings,
+    card: ValidatedDay,
+    race_date: date,
+    flow_name: str,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Predictions for the races the rollout stage takes (market-v1 until a model is promoted)."""
+    """Predictions for the races the rollout stage takes, by the model promoted for the day."""
     with stage_run(settings, flow_name, "predict", race_date) as record:
         selected = select_races(card.races, settings.races_per_day)
         runners = card.runners[card.runners["race_id"].isin(selected["race_id"])]
-        predictions = market_predictions(runners, card.odds)
         with engine_for(settings).begin() as connection:
+            predictions = day_predictions(connection, runners, card.odds, features, race_date)
             checked = check_predictions(predictions)
             predictions = record_checked(settings, connection, checked, "predict", race_date)
             catalog.write_predictions(connection, predictions)
         record.rows_in, record.rows_out = len(runners), len(predictions)
-        record.message = f"{selected['race_id'].nunique()} of {len(card.races)} races"
+        version = predictions["model_version"].iloc[0] if len(predictions) else "-"
+        record.message = f"{selected['race_id'].nunique()} of {len(card.races)} races, {version}"
     logger().info(
         "predicted %d races (%d offered, stage %s)",
         predictions["race_id"].nunique(),

@@ -92,8 +92,9 @@ def record_day(
             curve = bankroll_curve(settings.bankroll_yen, daily_pnl)
             bankroll_end = int(settings.bankroll_yen + daily_pnl.sum())
             drawdown = float(curve["drawdown"].iloc[-1]) if not curve.empty else 0.0
-            versions = sorted(set(predictions["model_version"])) or [MARKET_MODEL_VERSION]
-            model_version = versions[-1]
+            # A trained version's predictions over the market's when a day has both.
+            versions = sorted(set(predictions["model_version"]) - {MARKET_MODEL_VERSION})
+            model_version = versions[-1] if versions else MARKET_MODEL_VERSION
             predictions = predictions[predictions["model_version"] == model_version]
             scores = race_scores(predictions, runners, settled_today)
             calibration = _day_calibration(predictions, runners)

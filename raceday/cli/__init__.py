@@ -110,5 +110,6 @@ def main() -> None:
 from raceday.cli import day  # noqa: E402, F401
 from raceday.cli import features as feature_commands  # noqa: E402, F401
 from raceday.cli import first3f as first3f_commands  # noqa: E402, F401
+from raceday.cli import model as model_commands  # noqa: E402, F401
 from raceday.cli import report as _report  # noqa: E402, F401
 from raceday.cli import staking as staking_commands  # noqa: E402, F401

@@ -173,6 +173,14 @@ def history_bounds(connection: Connection, before: date) -> tuple[date | None, d
     return first, last
 
 
+def settled_race_count(connection: Connection, start: date, end: date) -> int:
+    """Settled races stored dated ``start``..``end``."""
+    query = select(func.count()).where(
+        and_(RACES.c.race_date >= start, RACES.c.race_date <= end, RACES.c.has_results.is_(True))
+    )
+    return int(connection.execute(query).scalar_one())
+
+
 # --- derived frames ---------------------------------------------------------------------------
 
 

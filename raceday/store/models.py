@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -230,6 +231,28 @@ class Prediction(Base):
     p_market: Mapped[float] = mapped_column(Float)
     p_model: Mapped[float | None] = mapped_column(Float)
     p_final: Mapped[float] = mapped_column(Float)
+
+
+class ModelVersion(Base):
+    """A trained win-model version: its artifact and what it was trained and judged on.
+
+    The artifact (a pickled :class:`raceday.model.WinModel`) lives in the row, so the registry
+    works the same on SQLite and PostgreSQL. ``meta`` is JSON: data windows, features,
+    parameters, metrics, code version. ``trained_until`` is the last day of data it saw: a race
+    day may only use a version trained strictly before it.
+    """
+
+    __tablename__ = "model_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    trained_until: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    artifact: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[str] = mapped_column(Text)
+    library: Mapped[str] = mapped_column(String(40))
+    eval_log_loss: Mapped[float | None] = mapped_column(Float)
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Bet(Base):

@@ -3,7 +3,9 @@
 - every result on and after day D is perturbed (finish times, positions, last 3F, corners,
   margins, final odds, the race's sectional times) and re-settled: D's features, and the
   predictions of a model trained on features before D, do not change by a single bit;
-- the range build of a simulated month equals the day-by-day morning builds.
+- the range build of a simulated month equals the day-by-day morning builds;
+- the real predict stage on D uses the registry's version trained before D (never a later
+  promoted one) and predicts D identically from both stores.
 Both run on SQLite (minutes of settling per store); the feature store IO is tested on both
 backends in test_store.py.
 """
@@ -190,3 +192,50 @@ def test_range_build_equals_the_daily_builds_for_a_month(
     with make_engine(settings.database_url).connect() as connection:
         stored = catalog.read_features(connection, first, END)
     assert len(stored) == len(ranged), "the daily runs replaced the range's rows, not added"
+
+
+def test_predict_stage_uses_only_a_model_trained_before_the_day(
+    stores: tuple[Settings, Settings],
+) -> None:
+    """The real predict stage on D with a registry holding a version trained up to D-1 and a
+    later, promoted one trained on the store up to END (results after D included): D is
+    predicted by the D-1 version in both stores, bit for bit the same, never by the later one."""
+    from raceday.model import ScorerOptions, fit_win_model, time_split
+    from raceday.store import registry
+    from tasks.predict import predict
+    from tasks.train import train_until
+    from tests.unit.test_model import synthetic_runners
+
+    before = D - timedelta(days=1)
+    raw = simulate_days(D, D, SimulatorConfig(races_per_day=30)).raw
+    morning_odds = codec.decode_odds_snapshot(raw.nvd_o1)
+    # Three weeks of history leave too few horses with a past run to train on before D: the
+    # D-1 version is fitted on synthetic runners (it reads the same feature columns).
+    split = time_split(before, 20, 20, 20)
+    early = fit_win_model(
+        synthetic_runners(600, 9, split.train_start), split, registry.version_name(before),
+        ScorerOptions(max_iter=20),
+    ).model  # fmt: skip
+    predicted = {}
+    for name, settings in zip("ab", stores, strict=True):
+        windows = {"train_days": 14, "blend_days": 7, "evaluate_days": 7, "min_races": 100}
+        small = settings.model_copy(
+            update={"train": settings.train.model_copy(update={**windows, "max_iter": 20})}
+        )
+        later = train_until(small, END, "test")["version"]
+        with make_engine(settings.database_url).begin() as connection:
+            registry.register_model(connection, early, before, {"split": split.to_dict()}, None)
+            registry.promote(connection, early.version)
+            registry.promote(connection, later)
+            assert registry.version_for_day(connection, END + timedelta(days=1)) == later
+        stored = morning_card(*_stored_day(settings, D), D)
+        card = ValidatedDay(stored.races, stored.runners, morning_odds, stored.quarantine, ())
+        features = day_features.fn(settings, card, D, "test")
+        predicted[name] = predict.fn(settings, card, D, "test", features).sort_values(
+            ["race_id", "umaban"], ignore_index=True
+        )
+    a = predicted["a"]
+    assert set(a["model_version"]) == {"gbm-20260531"}
+    assert a["p_model"].notna().all() and a["p_model"].nunique() > 100
+    assert np.allclose(a.groupby("race_id")["p_final"].sum(), 1.0)
+    assert_frame_equal(a, predicted["b"], check_exact=True)

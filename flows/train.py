@@ -1,0 +1,26 @@
+"""Weekly: train the win model on stored history, judge it on the newest days, register it
+and promote it when it beats the market and the version in use (docs/MODEL.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow
+
+from config import load_settings
+from tasks.alerts import alert_on_flow_failure
+from tasks.store import prepare_store
+from tasks.train import fit_task, load_training_task, register_task, training_summary
+
+
+@flow(name="train-model", log_prints=False, on_failure=[alert_on_flow_failure])
+def train_model(until: date, db_url: str | None = None) -> dict[str, Any]:
+    """Train the version of ``until`` (data up to and including that day) and decide its
+    promotion; returns what ``raceday train --json`` prints."""
+    settings = load_settings(db_url=db_url)
+    prepare_store(settings)
+    split, runners = load_training_task(settings, until)
+    fitted, evaluation = fit_task(settings, split, runners, until)
+    registered = register_task(settings, until, split, fitted, evaluation)
+    return training_summary(until, split, fitted, evaluation, registered)

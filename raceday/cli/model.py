@@ -1,0 +1,226 @@
+"""The win model: ``raceday train --until D`` and ``raceday eval model --start D1 --end D2``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from raceday.cli import (
+    DbOption,
+    DebugOption,
+    JsonOption,
+    app,
+    emit_json,
+    err,
+    eval_app,
+    guard,
+    out,
+    parse_date,
+    settings_from,
+)
+from raceday.errors import InputError
+
+SOURCES = ("market", "model", "blend", "truth")
+
+
+def _open_store(db: str | None) -> Any:
+    from raceday.store.engine import check_connection, has_schema, make_engine
+
+    settings = settings_from(db_url=db)
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    if not has_schema(engine):
+        raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+    return settings
+
+
+def _figure(value: Any, digits: int = 4) -> str:
+    return (
+        "–" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    )
+
+
+def _scores_table(title: str, result: dict[str, Any]) -> Table:
+    table = Table(title=title)
+    for column in ("", "log loss", "pseudo-R²", "top-1", "top-3"):
+        table.add_column(column, justify="left" if not column else "right")
+    for source in SOURCES:
+        scores = result.get(source)
+        if scores:
+            table.add_row(
+                source,
+                *(
+                    _figure(scores[key])
+                    for key in ("log_loss", "pseudo_r2", "top1_hit", "top3_hit")
+                ),
+            )
+    return table
+
+
+def _venues_table(by_venue: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title="by venue (pseudo-R²)")
+    for column in ("venue", "races", "market", "model", "blend", "ΔR²", "truth"):
+        table.add_column(column, justify="left" if column == "venue" else "right")
+    for venue, result in by_venue.items():
+        table.add_row(
+            venue,
+            f"{result['races']:,}",
+            *(_figure((result.get(source) or {}).get("pseudo_r2")) for source in SOURCES[:3]),
+            _figure(result["delta_r2"]),
+            _figure((result.get("truth") or {}).get("pseudo_r2")),
+        )
+    return table
+
+
+def _calibration_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="calibration of the blend")
+    for column in ("p bin", "runners", "mean p", "win rate"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            row["bin"], f"{row['runners']:,}", _figure(row["p_mean"]), _figure(row["win_rate"])
+        )
+    return table
+
+
+def print_evaluation(result: dict[str, Any], title: str) -> None:
+    """The evaluation as tables (what ``--json`` prints as one object)."""
+    out.print(
+        _scores_table(f"{title}: {result['races']:,} races, ΔR² {_figure(result['delta_r2'])}",
+                      result)
+    )  # fmt: skip
+    out.print(_calibration_table(result["calibration"]))
+    out.print(_venues_table(result["by_venue"]))
+
+
+@app.command()
+def train(
+    until: Annotated[str, typer.Option("--until", help="last day of training data, YYYY-MM-DD")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Train the win model on stored history up to --until, judge it on the newest days held out,
+    register it and promote it if it beats the market and the version in use (docs/MODEL.md)."""
+
+    def action() -> dict[str, Any]:
+        day = parse_date(until)
+        settings = _open_store(db)
+        from tasks.train import check_history
+
+        check_history(settings, day)
+        from flows.train import train_model
+
+        if not debug:
+            from flows.console import hide_console_tracebacks
+
+            hide_console_tracebacks()
+        if not as_json:
+            err.print(f"training on {settings.database_url} up to {day} …")
+        summary: dict[str, Any] = train_model(until=day, db_url=settings.database_url)
+        return summary
+
+    summary = guard(debug, action)
+    if as_json:
+        emit_json(summary)
+        return
+    split = summary["split"]
+    out.print(
+        f"{summary['version']}: scorer {split['train_start']}..{split['train_end']}, blend "
+        f"{split['blend_start']}..{split['blend_end']} (kappa {summary['kappa']:.3f}, alpha "
+        f"{summary['alpha']:.3f}, beta {summary['beta']:.3f}), held out "
+        f"{split['eval_start']}..{split['eval_end']}"
+    )
+    print_evaluation(summary["evaluation"], "held out")
+    verdict = "promoted" if summary["promoted"] else "not promoted"
+    out.print(f"{summary['version']} {verdict}: {summary['reason']}")
+
+
+@eval_app.command("model")
+def eval_model(
+    start: Annotated[str, typer.Option("--start", help="first day scored, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day scored, YYYY-MM-DD")],
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="model version (default: the one promoted before --start)"),
+    ] = None,
+    races_per_day: Annotated[
+        int | None,
+        typer.Option("--races-per-day", min=1, help="simulator: races per day the store holds"),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Judge a model version on the stored settled races from --start to --end: log loss,
+    pseudo-R², top-1/top-3 of the market, the model and the blend (and, on simulated data, the
+    simulator's true probabilities), calibration and every venue."""
+
+    def action() -> dict[str, Any]:
+        from tasks.train import evaluate_model
+
+        first, last = parse_date(start), parse_date(end)
+        if last < first:
+            raise InputError(f"--end {last} is before --start {first}")
+        settings = _open_store(db)
+        return evaluate_model(settings, first, last, version, races_per_day)
+
+    result = guard(debug, action)
+    if as_json:
+        emit_json(result)
+        return
+    period = result["period"]
+    sample = "out of sample" if result["out_of_sample"] else "IN SAMPLE: fitted on these days"
+    print_evaluation(
+        result, f"{result['version']} on {period['start']}..{period['end']} ({sample})"
+    )
+
+
+models_app = typer.Typer(help="The win-model registry.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(
+    db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False
+) -> None:
+    """Registered model versions, newest training data first, with their held-out log loss,
+    promotion and the reason for it."""
+
+    def action() -> list[dict[str, Any]]:
+        from raceday.store import registry
+        from raceday.store.engine import make_engine
+
+        settings = _open_store(db)
+        with make_engine(settings.database_url).connect() as connection:
+            versions = registry.list_versions(connection)
+            reasons = {
+                name: (registry.model_meta(connection, name) or {}).get("promotion", {})
+                for name in versions["name"]
+            }
+        return [
+            {
+                "name": row["name"],
+                "trained_until": str(row["trained_until"])[:10],
+                "eval_log_loss": row["eval_log_loss"],
+                "promoted": bool(row["promoted"]),
+                "reason": reasons[row["name"]].get("reason"),
+            }
+            for row in versions.to_dict("records")
+        ]
+
+    rows = guard(debug, action)
+    if as_json:
+        emit_json({"versions": rows})
+        return
+    table = Table(title="model versions")
+    for column in ("name", "trained until", "held-out log loss", "promoted", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"], row["trained_until"], _figure(row["eval_log_loss"]),
+            "yes" if row["promoted"] else "no", row["reason"] or "–",
+        )  # fmt: skip
+    out.print(table)

@@ -1,0 +1,204 @@
+"""The win model's pieces: per-race softmax, temperature and blend fits, the unrated-runner rule,
+time-ordered splits, the scorer on a planted signal, and the evaluation's figures."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raceday.condlogit import (
+    BlendParameters,
+    RaceGroups,
+    apply_blend,
+    fit_blend,
+    fit_temperature,
+    log_softmax,
+    softmax,
+)
+from raceday.features import FEATURE_COLUMNS
+from raceday.model import (
+    PREDICTION_COLUMNS,
+    NotEnoughData,
+    ScorerOptions,
+    fit_win_model,
+    implied_probabilities,
+    model_predictions,
+    time_split,
+)
+from raceday.model_eval import evaluate_predictions
+
+
+def sampled_winners(
+    probability: np.ndarray, race: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One winner per race drawn from ``probability``."""
+    cumulative = pd.Series(probability).groupby(race).cumsum().to_numpy()
+    draw = rng.random(race.max() + 1)[race]
+    first = pd.Series(cumulative >= draw).groupby(race).idxmax().to_numpy()
+    won = np.zeros(race.size, dtype=bool)
+    won[first] = True
+    return won
+
+
+def planted_races(races: int, field: int, seed: int) -> tuple[np.ndarray, RaceGroups]:
+    race = np.repeat(np.arange(races), field)
+    return race, RaceGroups.of(pd.Series(race).astype(str))
+
+
+def test_softmax_is_per_race_and_sums_to_one() -> None:
+    """Each race's probabilities sum to 1 and equal the textbook softmax of its own scores,
+    whatever the row order and however large the scores."""
+    race_id = pd.Series(["b", "a", "b", "a", "a", "c"])
+    utility = np.array([1.0, 0.0, 3.0, 1000.0, 1001.0, -5.0])
+    p = softmax(utility, RaceGroups.of(race_id))
+    assert p[[0, 2]] == pytest.approx(np.exp([1.0, 3.0]) / np.exp([1.0, 3.0]).sum())
+    a = np.exp([0.0 - 1001, 1000.0 - 1001, 1001.0 - 1001])
+    assert p[[1, 3, 4]] == pytest.approx(a / a.sum())
+    assert p[5] == 1.0
+    assert np.isfinite(log_softmax(utility, RaceGroups.of(race_id))).all()
+
+
+def test_blend_fit_recovers_planted_alpha_and_beta() -> None:
+    """Winners drawn from exp(1.3 ln f + 0.7 ln pi): the MLE finds alpha and beta within 0.15."""
+    rng = np.random.default_rng(3)
+    race, groups = planted_races(4000, 10, 3)
+    strength = rng.normal(0.0, 1.0, race.size)
+    p_model = softmax(strength + rng.normal(0.0, 0.8, race.size), groups)
+    p_market = softmax(strength + rng.normal(0.0, 0.8, race.size), groups)
+    truth = softmax(1.3 * np.log(p_model) + 0.7 * np.log(p_market), groups)
+    won = sampled_winners(truth, race, rng)
+    fitted = fit_blend(p_model, p_market, groups, won, np.ones(race.size, dtype=bool))
+    assert fitted.alpha == pytest.approx(1.3, abs=0.15)
+    assert fitted.beta == pytest.approx(0.7, abs=0.15)
+    assert fitted.races == 4000
+
+
+def test_temperature_fit_recovers_a_planted_scale() -> None:
+    """Winners drawn from softmax(0.6 * score): the fitted kappa is 0.6 within 0.08."""
+    rng = np.random.default_rng(5)
+    race, groups = planted_races(4000, 10, 5)
+    score = rng.normal(0.0, 2.0, race.size)
+    won = sampled_winners(softmax(0.6 * score, groups), race, rng)
+    assert fit_temperature(score, groups, won) == pytest.approx(0.6, abs=0.08)
+
+
+def test_unrated_runners_keep_the_market_and_the_rest_share_what_is_left() -> None:
+    """Debutants keep pi; the rated runners' blend fills 1 - their share; a race of debutants
+    is the market."""
+    race_id = pd.Series(["r1", "r1", "r1", "r2", "r2"])
+    groups = RaceGroups.of(race_id)
+    p_market = np.array([0.5, 0.3, 0.2, 0.6, 0.4])
+    p_model = np.array([0.2, 0.2, 0.6, 0.5, 0.5])
+    rated = np.array([True, True, False, False, False])
+    blended = apply_blend(p_model, p_market, groups, rated, BlendParameters(1.0, 0.0, 0))
+    assert blended[2] == 0.2 and blended[3:] == pytest.approx([0.6, 0.4])
+    assert blended[:2] == pytest.approx([0.4, 0.4])  # model 1:1 over the 0.8 left
+    assert groups.sum(blended) == pytest.approx([1.0, 1.0])
+
+
+@given(
+    until=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 1, 1)),
+    train_days=st.integers(1, 400),
+    blend_days=st.integers(1, 90),
+    eval_days=st.integers(1, 90),
+    offsets=st.lists(st.integers(0, 700), min_size=1, max_size=60),
+)
+def test_time_split_never_puts_a_training_day_after_a_held_out_day(
+    until: date, train_days: int, blend_days: int, eval_days: int, offsets: list[int]
+) -> None:
+    """Whatever the windows and dates: every train date < every blend date < every eval date,
+    the eval window ends on ``until`` and nothing after it is used."""
+    split = time_split(until, train_days, blend_days, eval_days)
+    dates = pd.Series(pd.to_datetime([until - timedelta(days=o - 20) for o in offsets]))
+    part = split.part(dates)
+    for earlier, later in (("train", "blend"), ("blend", "eval"), ("train", "eval")):
+        if (part == earlier).any() and (part == later).any():
+            assert dates[part == earlier].max() < dates[part == later].min()
+    assert (part[dates > pd.Timestamp(until)] == "").all()
+    assert split.eval_end == until
+    assert (split.eval_end - split.eval_start).days + 1 == eval_days
+    assert (split.train_end - split.train_start).days + 1 == train_days
+
+
+def synthetic_runners(races: int, seed: int, start: date) -> pd.DataFrame:
+    """Races of 10 with features, a market and winners drawn from a strength the market sees
+    with noise and one feature (``speed_mean3``) sees with other noise; 10 races a day."""
+    rng = np.random.default_rng(seed)
+    race = np.repeat(np.arange(races), 10)
+    groups = RaceGroups.of(pd.Series(race).astype(str))
+    strength = rng.normal(0.0, 1.0, race.size)
+    frame = pd.DataFrame(
+        rng.normal(0.0, 1.0, (race.size, len(FEATURE_COLUMNS))), columns=FEATURE_COLUMNS
+    )
+    frame["speed_mean3"] = strength + rng.normal(0.0, 0.7, race.size)
+    frame["n_past_runs"] = 5
+    frame["race_id"] = pd.Series(race).map(lambda r: f"{r:012d}")
+    frame["umaban"] = np.tile(np.arange(1, 11), races)
+    frame["race_date"] = pd.to_datetime([start + timedelta(days=int(r) // 10) for r in race])
+    frame["keibajo_code"] = np.where(race % 2 == 0, "44", "45")
+    public = softmax(0.8 * (strength + rng.normal(0.0, 0.8, race.size)), groups)
+    frame["win_odds"] = np.round(0.8 / public, 1).clip(1.0, 999.9)
+    frame["p_market"] = implied_probabilities(frame["race_id"], frame["win_odds"])
+    won = sampled_winners(softmax(strength, groups), race, rng)
+    frame["finish_pos"] = pd.array(np.where(won, 1, 2), dtype="Int64")
+    return frame
+
+
+FAST = ScorerOptions(max_iter=60, min_samples_leaf=50)
+
+
+def test_two_stage_model_beats_the_market_on_later_races_and_sums_to_one() -> None:
+    """A feature with information the market lacks: the scorer trained on the oldest days, the
+    blend fitted on the next, the held-out days' blend beats the market's log loss."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(3000, 11, start)
+    split = time_split(start + timedelta(days=299), 150, 75, 75)
+    fitted = fit_win_model(runners, split, "gbm-test", FAST)
+    held = fitted.held_out
+    assert held["race_date"].min() >= pd.Timestamp(split.eval_start)
+    assert fitted.model.blend.alpha > 0.2 and fitted.model.blend.beta > 0.2
+    result = evaluate_predictions(held)
+    assert result["races"] == 750
+    assert result["delta_r2"] > 0.0
+    assert result["blend"]["log_loss"] < result["market"]["log_loss"]
+    predictions = model_predictions(fitted.model, held)
+    assert list(predictions.columns) == PREDICTION_COLUMNS
+    sums = predictions.groupby("race_id")[["p_model", "p_final"]].sum()
+    assert np.allclose(sums, 1.0)
+
+
+def test_too_few_winners_is_a_clear_error() -> None:
+    """Thirty races cannot train a model: ValueError naming the window."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(60, 2, start)
+    with pytest.raises(NotEnoughData, match=r"the train window .* at least 50 are needed"):
+        fit_win_model(runners, time_split(start + timedelta(days=5), 2, 2, 2), "gbm-x", FAST)
+
+
+def test_evaluation_reports_market_blend_and_venues() -> None:
+    """Log loss, pseudo-R² against the uniform baseline, top picks, calibration, venues."""
+    frame = pd.DataFrame(
+        {
+            "race_id": ["a", "a", "b", "b"],
+            "umaban": [1, 2, 1, 2],
+            "keibajo_code": ["44", "44", "45", "45"],
+            "finish_pos": [1, 2, 2, 1],
+            "p_market": [0.5, 0.5, 0.5, 0.5],
+            "p_final": [0.8, 0.2, 0.6, 0.4],
+        }
+    )
+    result = evaluate_predictions(frame)
+    assert result["races"] == 2
+    assert result["market"]["pseudo_r2"] == pytest.approx(0.0)
+    expected = (-np.log(0.8) - np.log(0.4)) / 2
+    assert result["blend"]["log_loss"] == pytest.approx(expected, abs=1e-6)
+    assert result["delta_r2"] == pytest.approx(1 - expected / np.log(2), abs=1e-5)
+    assert result["blend"]["top1_hit"] == 0.5 and result["blend"]["top3_hit"] == 1.0
+    assert set(result["by_venue"]) == {"44", "45"}
+    assert sum(row["runners"] for row in result["calibration"]) == 4
+    assert "model" not in result and "truth" not in result
