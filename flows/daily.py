@@ -48,7 +48,8 @@ def _settle_stages(
     return valid
 
 
-def _prepare(settings: Settings, race_date: date, flow_name: str) -> None:
+def prepare_history(settings: Settings, race_date: date, flow_name: str) -> None:
+    """Upgrade the schema; warm an empty store up with the days before ``race_date``."""
     prepare_store(settings)
     gap = history_gap(settings, race_date)
     if gap is not None:
@@ -78,7 +79,7 @@ def predict_day(
 ) -> dict[str, Any]:
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
     settings = load_settings(races=races, source=source, db_url=db_url)
-    _prepare(settings, race_date, "predict-day")
+    prepare_history(settings, race_date, "predict-day")
     raw = _ingest(settings, race_date, race_date, "predict-day")
     offered = _predict_stages(settings, raw, race_date, "predict-day")
     return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
@@ -90,7 +91,7 @@ def settle_day(
 ) -> dict[str, Any]:
     """Night: results → first 3F, indexes, settlement, performance and the daily report."""
     settings = load_settings(races=races, source=source, db_url=db_url)
-    _prepare(settings, race_date, "settle-day")
+    prepare_history(settings, race_date, "settle-day")
     raw = _ingest(settings, race_date, race_date, "settle-day")
     valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
     _settled = settle(settings, race_date, "settle-day")
@@ -103,7 +104,7 @@ def daily_run(
 ) -> dict[str, Any]:
     """A whole race day in one run: predict and stake on the card, then settle and record."""
     settings = load_settings(races=races, source=source, db_url=db_url)
-    _prepare(settings, race_date, "daily-run")
+    prepare_history(settings, race_date, "daily-run")
     raw = _ingest(settings, race_date, race_date, "daily-run")
     offered = _predict_stages(settings, raw, race_date, "daily-run")
     _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")

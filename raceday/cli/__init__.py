@@ -112,3 +112,4 @@ from raceday.cli import features as feature_commands  # noqa: E402, F401
 from raceday.cli import first3f as first3f_commands  # noqa: E402, F401
 from raceday.cli import report as _report  # noqa: E402, F401
 from raceday.cli import staking as staking_commands  # noqa: E402, F401
+from raceday.cli import backfill as backfill_commands  # noqa: E402, F401

@@ -20,12 +20,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    String,
     Table,
     and_,
     delete,
     insert,
     select,
     tuple_,
+    type_coerce,
 )
 
 _KEY_CHUNK = 500  # keys per DELETE ... IN (...): below every backend's parameter limit
@@ -103,9 +105,7 @@ def replace_rows(
         else:
             condition = tuple_(*key_exprs).in_(list(chunk))
         connection.execute(delete(table).where(condition))
-    records = to_records(frame, table)
-    connection.execute(insert(table), records)
-    return len(records)
+    return _insert_frame(connection, table, frame)
 
 
 def delete_in(connection: Connection, table: Table, column: str, values: Sequence[Any]) -> int:
@@ -127,9 +127,46 @@ def insert_rows(connection: Connection, table: Table, frame: pd.DataFrame) -> in
     """Insert every row of ``frame`` (the caller makes the write idempotent)."""
     if frame.empty:
         return 0
-    records = to_records(frame, table)
-    connection.execute(insert(table), records)
-    return len(records)
+    return _insert_frame(connection, table, frame)
+
+
+def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
+    """One executemany INSERT of the frame: on SQLite straight through the driver with values
+    formatted column-wise as SQLAlchemy stores them (its per-value processing dominated large
+    writes), elsewhere through SQLAlchemy."""
+    if connection.dialect.name != "sqlite":
+        records = to_records(frame, table)
+        connection.execute(insert(table), records)
+        return len(records)
+    columns = _sqlite_columns(frame, table)
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    rows = list(zip(*columns.values(), strict=True))
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
+    return len(rows)
+
+
+_SQLITE_DATE = "%Y-%m-%d"
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format
+
+
+def _sqlite_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
+    """Column lists of driver values for SQLite: dates as SQLAlchemy's ISO text, booleans 0/1."""
+    conformed = conform(frame, table)
+    columns: dict[str, list[Any]] = {}
+    for column in table.columns:
+        if column.autoincrement is True and column.name not in frame.columns:
+            continue  # the database assigns it
+        series = conformed[column.name]
+        if isinstance(column.type, DateTime):
+            series = series.dt.strftime(_SQLITE_DATETIME)
+        elif isinstance(column.type, Date):
+            series = series.dt.strftime(_SQLITE_DATE)
+        elif isinstance(column.type, Boolean):
+            series = series.astype("Int64")
+        columns[column.name] = series.astype(object).where(series.notna(), None).tolist()
+    return columns
 
 
 def read_rows(
@@ -142,16 +179,34 @@ def read_rows(
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Rows of ``table`` (optionally dated ``start``..``end`` inclusive) in pipeline dtypes."""
-    query = select(table)
+    query = select(*_raw_columns(table))
     if start is not None:
         query = query.where(table.c[date_column] >= start)
     if end is not None:
         query = query.where(table.c[date_column] <= end)
     for name, value in (where or {}).items():
         query = query.where(table.c[name] == value)
+    return conform(fetch_frame(connection, query), table).reset_index(drop=True)
+
+
+def _raw_columns(table: Table) -> list[Any]:
+    """The table's columns, dates read as the driver returns them (``conform`` parses them
+    column-wise: SQLAlchemy's per-value date parsing on SQLite dominated large reads)."""
+    return [
+        type_coerce(column, String).label(column.name)
+        if isinstance(column.type, Date | DateTime)
+        else column
+        for column in table.columns
+    ]
+
+
+def fetch_frame(connection: Connection, query: Any) -> pd.DataFrame:
+    """A query's rows as a frame, fetched from the driver's cursor in one go."""
     result = connection.execute(query)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return conform(frame, table).reset_index(drop=True)
+    names = list(result.keys())
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
 
 
 def table_checksums(connection: Connection, tables: Iterable[Table]) -> dict[str, str]:
