@@ -37,9 +37,13 @@ def main() -> None:
     db_url = args.db or f"sqlite:///{work / 'raceday.db'}"
     start = date.fromisoformat(args.start)
     end = start + timedelta(days=args.days - 1)
-    print(f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load {os.getloadavg()[0]:.1f}; {args.days} days x {args.races} races, "
-          f"chunks of {args.chunk_days} days, store {db_url.split(':')[0]}", flush=True)  # fmt: skip
+    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    store = db_url.split(":")[0]
+    print(
+        f"{machine}, load {os.getloadavg()[0]:.1f}; {args.days} days x {args.races} races, "
+        f"chunks of {args.chunk_days} days, store {store}",
+        flush=True,
+    )
     clock = time.perf_counter()
     if args.direct or args.profile:
         profiler = cProfile.Profile() if args.profile else None

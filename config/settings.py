@@ -250,6 +250,13 @@ class ValidationSettings(BaseModel):
     )
 
 
+class BackupSettings(BaseModel):
+    """Store backups (``raceday backup``, the daily ``backup`` deployment)."""
+
+    folder: Path | None = Field(None, description="where backups go (default: var_dir/backups)")
+    keep: int = Field(14, ge=1, description="newest backups kept; older ones are deleted")
+
+
 class Settings(BaseSettings):
     """Everything configurable about a raceday run."""
 
@@ -273,6 +280,7 @@ class Settings(BaseSettings):
     first3f: First3FSettings = Field(default_factory=First3FSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @field_validator("source")
     @classmethod
@@ -290,6 +298,11 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         """Where daily reports and bet slips are written."""
         return self.var_dir / "reports"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where store backups are written."""
+        return self.backup.folder or self.var_dir / "backups"
 
     @property
     def rollout(self) -> RolloutStage:

@@ -131,9 +131,7 @@ def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
         day_card = _day_card(card, day)
         if day_card.races.empty:
             continue
-        placed = stake.fn(
-            settings, predictions[prediction_days == day], day_card, day, FLOW_NAME
-        )
+        placed = stake.fn(settings, predictions[prediction_days == day], day_card, day, FLOW_NAME)
         settle.fn(settings, day, FLOW_NAME)
         record_day.fn(settings, day, len(day_card.races), FLOW_NAME)
         bets += len(placed)
@@ -219,7 +217,9 @@ def backfill(
         chunks_run=len(todo),
         chunks_skipped=len(chunks) - len(todo),
         seconds=round(time.perf_counter() - clock, 1),
+        races=totals["races"],
+        runners=totals["runners"],
+        bets=totals["bets"],
         database=settings.database_url,
-        **totals,
     )
     return asdict(summary)

@@ -1,7 +1,8 @@
-"""``raceday backfill``: replay past race days in chunks, with a progress bar read from the store."""
+"""``raceday backfill``: replay past days in chunks, with a progress bar read from the store."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -44,10 +45,8 @@ def _watch_progress(
         bar = progress.add_task("days", total=total)
         while True:
             stopping = stop.wait(POLL_SECONDS)
-            try:
+            with contextlib.suppress(Exception):  # no store yet: the bar just waits
                 progress.update(bar, completed=count_done())
-            except Exception:  # noqa: BLE001 - the store may not exist yet; the bar just waits
-                pass
             if stopping:
                 return
 

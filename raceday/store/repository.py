@@ -7,7 +7,7 @@ the store as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -209,11 +209,19 @@ def fetch_frame(connection: Connection, query: Any) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
 
 
-def table_checksums(connection: Connection, tables: Iterable[Table]) -> dict[str, str]:
-    """A content hash per table (row order independent): 'nothing changed' checks in tests/ops."""
+def table_checksums(
+    connection: Connection,
+    tables: Iterable[Table],
+    ignore_columns: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, str]:
+    """A content hash per table (row order independent): 'nothing changed' checks in tests/ops.
+
+    ``ignore_columns`` leaves out columns per table (e.g. measured run times)."""
     sums: dict[str, str] = {}
     for table in tables:
-        frame = read_rows(connection, table)
+        frame = read_rows(connection, table).drop(
+            columns=list((ignore_columns or {}).get(table.name, ()))
+        )
         hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False)
         sums[table.name] = f"{len(frame)}:{int(np.sort(hashed.to_numpy()).sum()) & (2**64 - 1):x}"
     return sums
