@@ -100,12 +100,20 @@ def replace_rows(
     key_tuples = [tuple(row) for row in keys.astype(object).itertuples(index=False)]
     key_exprs = [table.c[name] for name in key_columns]
     for chunk in _chunks(key_tuples, _KEY_CHUNK):
-        if len(key_columns) == 1:
-            condition = key_exprs[0].in_([key[0] for key in chunk])
-        else:
-            condition = tuple_(*key_exprs).in_(list(chunk))
-        connection.execute(delete(table).where(condition))
+        connection.execute(delete(table).where(_key_condition(key_exprs, chunk)))
     return _insert_frame(connection, table, frame)
+
+
+def _key_condition(key_exprs: Sequence[Any], keys: Sequence[tuple[Any, ...]]) -> Any:
+    """Rows whose key is one of ``keys``. Multi-column keys also get an IN per column, which lets
+    SQLite search the key's index (a row-value IN alone scanned the whole table per chunk)."""
+    if len(key_exprs) == 1:
+        return key_exprs[0].in_([key[0] for key in keys])
+    per_column = [
+        expr.in_(list(dict.fromkeys(key[position] for key in keys)))
+        for position, expr in enumerate(key_exprs)
+    ]
+    return and_(*per_column, tuple_(*key_exprs).in_(list(keys)))
 
 
 def delete_in(connection: Connection, table: Table, column: str, values: Sequence[Any]) -> int:
