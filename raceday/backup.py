@@ -1,8 +1,8 @@
 """Backups of the store: SQLite's online backup API, ``pg_dump`` on PostgreSQL; with retention.
 
-A backup is one file in the backup folder named ``raceday-YYYYMMDDTHHMMSS.{db,dump}`` (UTC), so
-the newest sort last. ``prune`` keeps the newest ``keep`` of them; ``restore`` writes a backup
-back over the store (the store's own schema and rows are replaced).
+A backup is one file in the backup folder named ``raceday-YYYYMMDDTHHMMSS-ffffff.{db,dump}``
+(UTC), so the newest sort last. ``to_prune`` picks all but the newest ``keep``; ``restore_store``
+writes a backup back over the store (its schema and rows are replaced).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def backend(url: str) -> str:
 
 def backup_name(url: str, now: datetime) -> str:
     """The file name of a backup of ``url`` taken at ``now``."""
-    return f"{PREFIX}{now.astimezone(UTC):%Y%m%dT%H%M%S}{SUFFIXES[backend(url)]}"
+    return f"{PREFIX}{now.astimezone(UTC):%Y%m%dT%H%M%S-%f}{SUFFIXES[backend(url)]}"
 
 
 def backups_in(folder: Path) -> list[Path]:
