@@ -78,6 +78,12 @@ class RetrySettings(BaseModel):
     delays_s: list[float] = Field(default_factory=lambda: [2.0, 10.0, 30.0])
     jitter_factor: float = Field(0.5, ge=0)
     task_timeout_s: float = Field(1800.0, gt=0)
+    lock_stale_after_s: float = Field(
+        6 * 3600.0,
+        gt=0,
+        description="a day's run lock older than this is taken over (its holder died without "
+        "releasing it on another machine; on the same machine a dead holder is seen at once)",
+    )
 
 
 class AlertSettings(BaseModel):

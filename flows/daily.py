@@ -4,7 +4,7 @@ predict: ingest → validate card → features → predict → stake (bet slip)
 settle:  ingest → validate results → reference times → first 3F → indexes → settle → record
          → monitor (alerts) → report
 A failed run alerts at once through its ``on_failure`` hook. Without a date (a scheduled run),
-the day is today in Asia/Tokyo.
+the day is today in Asia/Tokyo. A day is run by one run at a time (a run lock in the store).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from data_checks.validate import ValidatedDay
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay
 from tasks.alerts import alert_on_flow_failure
-from tasks.common import io_task_options
+from tasks.common import day_lock, io_task_options
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features
 from tasks.ingest import ingest
@@ -84,10 +84,11 @@ def predict_day(
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
     settings = load_settings(races=races, source=source, db_url=db_url)
     race_date = race_date or today_in_japan()
-    prepare_history(settings, race_date, "predict-day")
-    raw = _ingest(settings, race_date, race_date, "predict-day")
-    offered = _predict_stages(settings, raw, race_date, "predict-day")
-    return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
+    with day_lock(settings, race_date, "predict-day"):
+        prepare_history(settings, race_date, "predict-day")
+        raw = _ingest(settings, race_date, race_date, "predict-day")
+        offered = _predict_stages(settings, raw, race_date, "predict-day")
+        return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
 
 
 @flow(name="settle-day", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -100,11 +101,12 @@ def settle_day(
     """Night: results → first 3F, indexes, settlement, performance and the daily report."""
     settings = load_settings(races=races, source=source, db_url=db_url)
     race_date = race_date or today_in_japan()
-    prepare_history(settings, race_date, "settle-day")
-    raw = _ingest(settings, race_date, race_date, "settle-day")
-    valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
-    _settled = settle(settings, race_date, "settle-day")
-    return _record(settings, race_date, len(valid.races), "settle-day")
+    with day_lock(settings, race_date, "settle-day"):
+        prepare_history(settings, race_date, "settle-day")
+        raw = _ingest(settings, race_date, race_date, "settle-day")
+        valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
+        _settled = settle(settings, race_date, "settle-day")
+        return _record(settings, race_date, len(valid.races), "settle-day")
 
 
 @flow(name="daily-run", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -117,9 +119,10 @@ def daily_run(
     """A whole race day in one run: predict and stake on the card, then settle and record."""
     settings = load_settings(races=races, source=source, db_url=db_url)
     race_date = race_date or today_in_japan()
-    prepare_history(settings, race_date, "daily-run")
-    raw = _ingest(settings, race_date, race_date, "daily-run")
-    offered = _predict_stages(settings, raw, race_date, "daily-run")
-    _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
-    _settled = settle(settings, race_date, "daily-run")
-    return _record(settings, race_date, offered, "daily-run")
+    with day_lock(settings, race_date, "daily-run"):
+        prepare_history(settings, race_date, "daily-run")
+        raw = _ingest(settings, race_date, race_date, "daily-run")
+        offered = _predict_stages(settings, raw, race_date, "daily-run")
+        _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
+        _settled = settle(settings, race_date, "daily-run")
+        return _record(settings, race_date, offered, "daily-run")

@@ -616,3 +616,51 @@ def mark_backfill_days(
         }
     )
     insert_rows(connection, RUNS, rows)
+
+
+# --- run lock ---------------------------------------------------------------------------------
+
+LOCK_FLOW = "lock"  # pipeline_runs rows (flow_name "lock", stage "day") hold a day's run lock
+LOCK_STAGE = "day"
+
+
+def lock_day(connection: Connection, race_date: date, holder: str, run_id: str) -> None:
+    """Take the day's run lock. The unique key of ``pipeline_runs`` is the arbiter: of two runs
+    inserting at once exactly one succeeds, the other gets an ``IntegrityError`` (its own
+    transaction must be the only thing it rolls back)."""
+    row = {
+        "flow_name": LOCK_FLOW,
+        "stage": LOCK_STAGE,
+        "race_date": race_date,
+        "run_id": run_id,
+        "status": "running",
+        "rows_in": 0,
+        "rows_out": 0,
+        "started_at": datetime.now(),
+        "duration_s": 0.0,
+        "attempts": 1,
+        "message": holder,
+    }
+    connection.execute(insert(RUNS).values(**row))
+
+
+def day_lock_holder(connection: Connection, race_date: date) -> dict[str, Any] | None:
+    """Who holds the day's run lock (run id, holder, since), or None."""
+    found = connection.execute(
+        select(RUNS.c.run_id, RUNS.c.message, RUNS.c.started_at).where(
+            RUNS.c.flow_name == LOCK_FLOW, RUNS.c.stage == LOCK_STAGE, RUNS.c.race_date == race_date
+        )
+    ).first()
+    if found is None:
+        return None
+    return {"run_id": found[0], "holder": found[1], "since": found[2]}
+
+
+def unlock_day(connection: Connection, race_date: date, run_id: str | None = None) -> None:
+    """Release the day's run lock (only ``run_id``'s when given)."""
+    condition = and_(
+        RUNS.c.flow_name == LOCK_FLOW, RUNS.c.stage == LOCK_STAGE, RUNS.c.race_date == race_date
+    )
+    if run_id is not None:
+        condition = and_(condition, RUNS.c.run_id == run_id)
+    connection.execute(delete(RUNS).where(condition))
