@@ -4,6 +4,8 @@ run and one clear refusal."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import date
 from typing import Any
@@ -117,3 +119,34 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(sqlite_ur
     once = data_checksums(sqlite_url)
     assert daily_run(race_date=DAY, db_url=sqlite_url)["status"] == "completed"  # lock released
     assert data_checksums(sqlite_url) == once
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url: str) -> None:
+    """``kill -9`` leaves the lock row behind: a dead holder on this machine is taken over."""
+    import socket
+
+    from config import load_settings
+    from tasks.common import day_lock
+
+    settings = load_settings(db_url=sqlite_url)
+    upgrade_schema(make_engine(sqlite_url))
+    host = socket.gethostname()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with make_engine(sqlite_url).begin() as connection:
+        catalog.lock_day(
+            connection, DAY, f"daily-run {host} pid {dead.stdout.strip()}", "killed-run"
+        )
+    with day_lock(settings, DAY, "daily-run"):
+        with make_engine(sqlite_url).connect() as connection:
+            holder = catalog.day_lock_holder(connection, DAY)
+        assert holder is not None and holder["run_id"] != "killed-run"
+        # this process is alive: its lock holds
+        with pytest.raises(RunLocked, match="already being run"), day_lock(settings, DAY, "x"):
+            pass
+    with make_engine(sqlite_url).connect() as connection:
+        assert catalog.day_lock_holder(connection, DAY) is None
