@@ -6,8 +6,9 @@ from raceday.store.engine import make_engine
 from raceday.store.models import Base
 from raceday.store.repository import table_checksums
 
-# Records of attempts (how often a stage ran, what was quarantined when): not the data itself.
-RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs"}
+# Records of attempts (how often a stage ran, what was quarantined when, the alert a failed run
+# raised): not the data itself.
+RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs", "alerts"}
 # Measured, not derived: how long the day's stages took, when a version was learned.
 TIMING_COLUMNS = {
     "performance": ["run_seconds"],
