@@ -118,7 +118,7 @@ def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
     if raw.is_empty:
         return {"races": 0, "runners": 0, "bets": 0}
     card = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "card", FLOW_NAME)
-    range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)
+    _features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)  # the model's input
     predictions = predict.fn(settings, card, chunk.end, FLOW_NAME)
     valid = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "results", FLOW_NAME)
     plan, references = reference_times.fn(settings, chunk.start, chunk.end, FLOW_NAME)
