@@ -78,6 +78,12 @@ class RetrySettings(BaseModel):
     delays_s: list[float] = Field(default_factory=lambda: [2.0, 10.0, 30.0])
     jitter_factor: float = Field(0.5, ge=0)
     task_timeout_s: float = Field(1800.0, gt=0)
+    lock_stale_after_s: float = Field(
+        6 * 3600.0,
+        gt=0,
+        description="a day's run lock older than this is taken over (its holder died without "
+        "releasing it on another machine; on the same machine a dead holder is seen at once)",
+    )
 
 
 class AlertSettings(BaseModel):
@@ -283,6 +289,13 @@ class ValidationSettings(BaseModel):
     )
 
 
+class BackupSettings(BaseModel):
+    """Store backups (``raceday backup``, the daily ``backup`` deployment)."""
+
+    folder: Path | None = Field(None, description="where backups go (default: var_dir/backups)")
+    keep: int = Field(14, ge=1, description="newest backups kept; older ones are deleted")
+
+
 class Settings(BaseSettings):
     """Everything configurable about a raceday run."""
 
@@ -307,6 +320,7 @@ class Settings(BaseSettings):
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @field_validator("source")
     @classmethod
@@ -324,6 +338,11 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         """Where daily reports and bet slips are written."""
         return self.var_dir / "reports"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where store backups are written."""
+        return self.backup.folder or self.var_dir / "backups"
 
     @property
     def rollout(self) -> RolloutStage:

@@ -3,7 +3,8 @@
 predict: ingest → validate card → features → predict → stake (bet slip)
 settle:  ingest → validate results → reference times → first 3F → indexes → settle → record
          → monitor (alerts) → report
-A failed run alerts at once through its ``on_failure`` hook.
+A failed run alerts at once through its ``on_failure`` hook. Without a date (a scheduled run),
+the day is today in Asia/Tokyo. A day is run by one run at a time (a run lock in the store).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from data_checks.validate import ValidatedDay
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay
 from tasks.alerts import alert_on_flow_failure
-from tasks.common import io_task_options
+from tasks.common import day_lock, io_task_options
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features
 from tasks.ingest import ingest
@@ -27,7 +28,7 @@ from tasks.predict import predict
 from tasks.record import record_day, report_day, settle
 from tasks.stake import stake
 from tasks.store import history_gap, prepare_store
-from tasks.validate import validate_and_store
+from tasks.validate import today_in_japan, validate_and_store
 
 
 def _ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
@@ -48,7 +49,8 @@ def _settle_stages(
     return valid
 
 
-def _prepare(settings: Settings, race_date: date, flow_name: str) -> None:
+def prepare_history(settings: Settings, race_date: date, flow_name: str) -> None:
+    """Upgrade the schema; warm an empty store up with the days before ``race_date``."""
     prepare_store(settings)
     gap = history_gap(settings, race_date)
     if gap is not None:
@@ -74,38 +76,53 @@ def _predict_stages(settings: Settings, raw: RawDay, race_date: date, flow_name:
 
 @flow(name="predict-day", log_prints=False, on_failure=[alert_on_flow_failure])
 def predict_day(
-    race_date: date, races: int | None = None, source: str | None = None, db_url: str | None = None
+    race_date: date | None = None,
+    races: int | None = None,
+    source: str | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
     settings = load_settings(races=races, source=source, db_url=db_url)
-    _prepare(settings, race_date, "predict-day")
-    raw = _ingest(settings, race_date, race_date, "predict-day")
-    offered = _predict_stages(settings, raw, race_date, "predict-day")
-    return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
+    race_date = race_date or today_in_japan()
+    with day_lock(settings, race_date, "predict-day"):
+        prepare_history(settings, race_date, "predict-day")
+        raw = _ingest(settings, race_date, race_date, "predict-day")
+        offered = _predict_stages(settings, raw, race_date, "predict-day")
+        return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
 
 
 @flow(name="settle-day", log_prints=False, on_failure=[alert_on_flow_failure])
 def settle_day(
-    race_date: date, races: int | None = None, source: str | None = None, db_url: str | None = None
+    race_date: date | None = None,
+    races: int | None = None,
+    source: str | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
     """Night: results → first 3F, indexes, settlement, performance and the daily report."""
     settings = load_settings(races=races, source=source, db_url=db_url)
-    _prepare(settings, race_date, "settle-day")
-    raw = _ingest(settings, race_date, race_date, "settle-day")
-    valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
-    _settled = settle(settings, race_date, "settle-day")
-    return _record(settings, race_date, len(valid.races), "settle-day")
+    race_date = race_date or today_in_japan()
+    with day_lock(settings, race_date, "settle-day"):
+        prepare_history(settings, race_date, "settle-day")
+        raw = _ingest(settings, race_date, race_date, "settle-day")
+        valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
+        _settled = settle(settings, race_date, "settle-day")
+        return _record(settings, race_date, len(valid.races), "settle-day")
 
 
 @flow(name="daily-run", log_prints=False, on_failure=[alert_on_flow_failure])
 def daily_run(
-    race_date: date, races: int | None = None, source: str | None = None, db_url: str | None = None
+    race_date: date | None = None,
+    races: int | None = None,
+    source: str | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
     """A whole race day in one run: predict and stake on the card, then settle and record."""
     settings = load_settings(races=races, source=source, db_url=db_url)
-    _prepare(settings, race_date, "daily-run")
-    raw = _ingest(settings, race_date, race_date, "daily-run")
-    offered = _predict_stages(settings, raw, race_date, "daily-run")
-    _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
-    _settled = settle(settings, race_date, "daily-run")
-    return _record(settings, race_date, offered, "daily-run")
+    race_date = race_date or today_in_japan()
+    with day_lock(settings, race_date, "daily-run"):
+        prepare_history(settings, race_date, "daily-run")
+        raw = _ingest(settings, race_date, race_date, "daily-run")
+        offered = _predict_stages(settings, raw, race_date, "daily-run")
+        _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
+        _settled = settle(settings, race_date, "daily-run")
+        return _record(settings, race_date, offered, "daily-run")

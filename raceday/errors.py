@@ -29,3 +29,9 @@ class NothingValid(RacedayError):
     """Validation left nothing usable for the day."""
 
     exit_code = 4
+
+
+class RunLocked(RacedayError):
+    """Another run of the same day holds the day's run lock: this run did nothing."""
+
+    exit_code = 5

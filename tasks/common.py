@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,9 +20,10 @@ from prefect.runtime import flow_run
 from sqlalchemy import Engine
 
 from config import Settings
-from raceday.errors import InputError, NothingValid
+from raceday.errors import InputError, NothingValid, RunLocked
+from raceday.store import catalog
 from raceday.store.catalog import record_stage_run
-from raceday.store.engine import make_engine
+from raceday.store.engine import has_schema, make_engine, upgrade_schema
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -113,3 +116,63 @@ def stage_run(
             if status == "completed":
                 raise
             logging.getLogger(__name__).exception("could not record the failed stage %s", stage)
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """True when the holder ran on this machine and its process is gone (``kill -9``)."""
+    host, _, pid = holder.rpartition(" pid ")
+    if host.split(" ", 1)[-1] != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
+    since = found["since"]
+    age = (datetime.now() - since).total_seconds() if since is not None else float("inf")
+    return _holder_is_dead(str(found["holder"] or "")) or age > settings.retry.lock_stale_after_s
+
+
+@contextmanager
+def day_lock(settings: Settings, race_date: date, flow_name: str) -> Iterator[None]:
+    """Run the body holding the day's run lock in the store; another run of the same day at
+    the same time fails at once with :class:`RunLocked` and changes nothing. A lock left by a
+    killed run is taken over (dead process on this machine, or older than the stale limit)."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine = engine_for(settings)
+    if not has_schema(engine):
+        upgrade_schema(engine)
+    run_id, holder = current_run_id(), f"{flow_name} {_holder()}"
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as connection:
+                catalog.lock_day(connection, race_date, holder, run_id)
+            break
+        except IntegrityError:
+            with engine.begin() as connection:
+                found = catalog.day_lock_holder(connection, race_date)
+                if found is not None and attempt == 1 and _is_stale(settings, found):
+                    logger().warning("taking over the stale run lock of %s", found["holder"])
+                    catalog.unlock_day(connection, race_date, found["run_id"])
+                    continue
+            who = (
+                f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
+                if found
+                else "another run"
+            )
+            raise RunLocked(f"{race_date} is already being run by {who}: nothing done") from None
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            catalog.unlock_day(connection, race_date, run_id)

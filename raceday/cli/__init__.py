@@ -107,9 +107,11 @@ def main() -> None:
 
 
 # Command modules register themselves on the apps above when imported (keep these last).
+from raceday.cli import backfill as backfill_commands  # noqa: E402, F401
 from raceday.cli import day  # noqa: E402, F401
 from raceday.cli import features as feature_commands  # noqa: E402, F401
 from raceday.cli import first3f as first3f_commands  # noqa: E402, F401
 from raceday.cli import model as model_commands  # noqa: E402, F401
+from raceday.cli import ops as ops_commands  # noqa: E402, F401
 from raceday.cli import report as _report  # noqa: E402, F401
 from raceday.cli import staking as staking_commands  # noqa: E402, F401

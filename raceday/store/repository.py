@@ -7,7 +7,7 @@ the store as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -20,12 +20,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    String,
     Table,
     and_,
     delete,
     insert,
     select,
     tuple_,
+    type_coerce,
 )
 
 _KEY_CHUNK = 500  # keys per DELETE ... IN (...): below every backend's parameter limit
@@ -98,14 +100,20 @@ def replace_rows(
     key_tuples = [tuple(row) for row in keys.astype(object).itertuples(index=False)]
     key_exprs = [table.c[name] for name in key_columns]
     for chunk in _chunks(key_tuples, _KEY_CHUNK):
-        if len(key_columns) == 1:
-            condition = key_exprs[0].in_([key[0] for key in chunk])
-        else:
-            condition = tuple_(*key_exprs).in_(list(chunk))
-        connection.execute(delete(table).where(condition))
-    records = to_records(frame, table)
-    connection.execute(insert(table), records)
-    return len(records)
+        connection.execute(delete(table).where(_key_condition(key_exprs, chunk)))
+    return _insert_frame(connection, table, frame)
+
+
+def _key_condition(key_exprs: Sequence[Any], keys: Sequence[tuple[Any, ...]]) -> Any:
+    """Rows whose key is one of ``keys``. Multi-column keys also get an IN per column, which lets
+    SQLite search the key's index (a row-value IN alone scanned the whole table per chunk)."""
+    if len(key_exprs) == 1:
+        return key_exprs[0].in_([key[0] for key in keys])
+    per_column = [
+        expr.in_(list(dict.fromkeys(key[position] for key in keys)))
+        for position, expr in enumerate(key_exprs)
+    ]
+    return and_(*per_column, tuple_(*key_exprs).in_(list(keys)))
 
 
 def delete_in(connection: Connection, table: Table, column: str, values: Sequence[Any]) -> int:
@@ -127,9 +135,46 @@ def insert_rows(connection: Connection, table: Table, frame: pd.DataFrame) -> in
     """Insert every row of ``frame`` (the caller makes the write idempotent)."""
     if frame.empty:
         return 0
-    records = to_records(frame, table)
-    connection.execute(insert(table), records)
-    return len(records)
+    return _insert_frame(connection, table, frame)
+
+
+def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
+    """One executemany INSERT of the frame: on SQLite straight through the driver with values
+    formatted column-wise as SQLAlchemy stores them (its per-value processing dominated large
+    writes), elsewhere through SQLAlchemy."""
+    if connection.dialect.name != "sqlite":
+        records = to_records(frame, table)
+        connection.execute(insert(table), records)
+        return len(records)
+    columns = _sqlite_columns(frame, table)
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    rows = list(zip(*columns.values(), strict=True))
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
+    return len(rows)
+
+
+_SQLITE_DATE = "%Y-%m-%d"
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format
+
+
+def _sqlite_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
+    """Column lists of driver values for SQLite: dates as SQLAlchemy's ISO text, booleans 0/1."""
+    conformed = conform(frame, table)
+    columns: dict[str, list[Any]] = {}
+    for column in table.columns:
+        if column.autoincrement is True and column.name not in frame.columns:
+            continue  # the database assigns it
+        series = conformed[column.name]
+        if isinstance(column.type, DateTime):
+            series = series.dt.strftime(_SQLITE_DATETIME)
+        elif isinstance(column.type, Date):
+            series = series.dt.strftime(_SQLITE_DATE)
+        elif isinstance(column.type, Boolean):
+            series = series.astype("Int64")
+        columns[column.name] = series.astype(object).where(series.notna(), None).tolist()
+    return columns
 
 
 def read_rows(
@@ -142,23 +187,49 @@ def read_rows(
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Rows of ``table`` (optionally dated ``start``..``end`` inclusive) in pipeline dtypes."""
-    query = select(table)
+    query = select(*_raw_columns(table))
     if start is not None:
         query = query.where(table.c[date_column] >= start)
     if end is not None:
         query = query.where(table.c[date_column] <= end)
     for name, value in (where or {}).items():
         query = query.where(table.c[name] == value)
+    return conform(fetch_frame(connection, query), table).reset_index(drop=True)
+
+
+def _raw_columns(table: Table) -> list[Any]:
+    """The table's columns, dates read as the driver returns them (``conform`` parses them
+    column-wise: SQLAlchemy's per-value date parsing on SQLite dominated large reads)."""
+    return [
+        type_coerce(column, String).label(column.name)
+        if isinstance(column.type, Date | DateTime)
+        else column
+        for column in table.columns
+    ]
+
+
+def fetch_frame(connection: Connection, query: Any) -> pd.DataFrame:
+    """A query's rows as a frame, fetched from the driver's cursor in one go."""
     result = connection.execute(query)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return conform(frame, table).reset_index(drop=True)
+    names = list(result.keys())
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
 
 
-def table_checksums(connection: Connection, tables: Iterable[Table]) -> dict[str, str]:
-    """A content hash per table (row order independent): 'nothing changed' checks in tests/ops."""
+def table_checksums(
+    connection: Connection,
+    tables: Iterable[Table],
+    ignore_columns: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, str]:
+    """A content hash per table (row order independent): 'nothing changed' checks in tests/ops.
+
+    ``ignore_columns`` leaves out columns per table (e.g. measured run times)."""
     sums: dict[str, str] = {}
     for table in tables:
-        frame = read_rows(connection, table)
+        frame = read_rows(connection, table).drop(
+            columns=list((ignore_columns or {}).get(table.name, ()))
+        )
         hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False)
         sums[table.name] = f"{len(frame)}:{int(np.sort(hashed.to_numpy()).sum()) & (2**64 - 1):x}"
     return sums

@@ -137,6 +137,10 @@ def test_replay_from_simulated_files_gives_the_same_races(tmp_path: Path) -> Non
         (["run", "--db", "not a url"], 3, "not a database URL"),
         (["export", "bogus", "--start", DAY, "--end", DAY], 2, "unknown table"),
         (["simulate", "--start", DAY, "--end", "2026-11-01", "--out", "x"], 2, "before"),
+        (["backfill", "--start", DAY, "--end", "2026-11-01"], 2, "before"),
+        (["backfill", "--start", "2026-11-1x", "--end", DAY], 2, "not a date"),
+        (["backfill", "--start", DAY, "--end", DAY, "--source", "pckeiba"], 2, "PCKEIBA_URL"),
+        (["restore", "/no/such/backup.db", "--yes"], 2, "no backup file"),
     ],
 )
 def test_bad_input_is_one_clear_line(args: list[str], exit_code: int, needle: str) -> None:

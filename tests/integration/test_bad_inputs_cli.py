@@ -17,12 +17,11 @@ from raceday.cli import app
 from raceday.sources.files import write_tables
 from raceday.store import catalog
 from raceday.store.engine import make_engine
-from raceday.store.models import Base
-from raceday.store.repository import read_rows, table_checksums
+from raceday.store.repository import read_rows
 from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, make_corpus, simulated
+from tests.store_support import data_checksums
 
 runner = CliRunner()
-RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs", "alerts"}
 
 
 @pytest.fixture
@@ -63,13 +62,6 @@ def failure_alerts(db: str) -> list[str]:
         alerts = pd.read_sql_table("alerts", connection)
     failed = alerts.loc[alerts["rule"] == "flow_failed", "race_date"]
     return [str(pd.Timestamp(day).date()) for day in failed]
-
-
-def data_checksums(db: str) -> dict[str, str]:
-    """Checksums of every data table (the records of attempts excluded)."""
-    tables = [t for name, t in Base.metadata.tables.items() if name not in RECORD_TABLES]
-    with make_engine(db).connect() as connection:
-        return table_checksums(connection, tables)
 
 
 @pytest.mark.slow

@@ -1,0 +1,93 @@
+"""The scheduled deployments, in one place: ``raceday serve`` builds them from here and
+``deploy/prefect.yaml`` declares the same ones for work pools (a test keeps the two equal).
+
+Schedules are in Asia/Tokyo, where NAR races: predict at 09:00 (cards and the morning odds),
+settle at 23:30 (after the last race), train weekly (Monday 06:00), back up daily (04:00);
+backfill runs only when started with its dates.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+TIMEZONE = "Asia/Tokyo"
+WORK_POOL = "raceday"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: its name, the flow it runs (``path/to/file.py:function``) and schedule."""
+
+    name: str
+    entrypoint: str
+    cron: str | None
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module_and_function(self) -> tuple[str, str]:
+        path, function = self.entrypoint.split(":")
+        return path.removesuffix(".py").replace("/", "."), function
+
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        "predict", "flows/daily.py:predict_day", "0 9 * * *",
+        "Morning: race cards and the odds snapshot → predictions, bets and the bet slip.",
+    ),
+    DeploymentSpec(
+        "settle", "flows/daily.py:settle_day", "30 23 * * *",
+        "Night: results → settlement, performance record and the daily report.",
+    ),
+    DeploymentSpec(
+        "train", "flows/train.py:train_model", "0 6 * * 1",
+        "Weekly: retrain the win model on everything settled; promote it if it beats the market.",
+    ),
+    DeploymentSpec(
+        "backfill", "flows/backfill.py:backfill", None,
+        "Manual: replay past days (parameters start, end), chunked and resumable.",
+    ),
+    DeploymentSpec(
+        "backup", "flows/backup.py:backup", "0 4 * * *",
+        "Daily: back up the store and keep the newest backup.keep copies.",
+    ),
+)  # fmt: skip
+
+
+def load_flow(spec: DeploymentSpec) -> Any | None:
+    """The spec's flow object, or None when its module is not there (not merged yet)."""
+    module_name, function = spec.module_and_function
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            return None
+        raise
+    return getattr(module, function, None)
+
+
+def runner_deployments(
+    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS,
+) -> tuple[list[Any], list[str]]:
+    """Prefect runner deployments for ``prefect.serve``, and the names of specs left out."""
+    from prefect.schedules import Cron
+
+    built, missing = [], []
+    for spec in specs:
+        flow = load_flow(spec)
+        if flow is None:
+            missing.append(spec.name)
+            continue
+        schedules = [Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None
+        built.append(
+            flow.to_deployment(
+                name=spec.name,
+                schedules=schedules,
+                parameters=spec.parameters or None,
+                description=spec.description,
+                tags=["raceday"],
+            )
+        )
+    return built, missing

@@ -1,0 +1,128 @@
+"""``raceday backfill``: replay past days in chunks, with a progress bar read from the store."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from raceday.cli import (
+    DbOption,
+    DebugOption,
+    JsonOption,
+    app,
+    emit_json,
+    err,
+    guard,
+    out,
+    parse_date,
+    settings_from,
+)
+from raceday.errors import InputError
+
+POLL_SECONDS = 1.0
+
+
+def _watch_progress(
+    count_done: Callable[[], int], total: int, stop: threading.Event, show: bool
+) -> None:
+    """Redraw the bar from the store's completed days until ``stop`` is set."""
+    with Progress(
+        TextColumn("backfill"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+    ) as progress:
+        bar = progress.add_task("days", total=total)
+        while True:
+            stopping = stop.wait(POLL_SECONDS)
+            with contextlib.suppress(Exception):  # no store yet: the bar just waits
+                progress.update(bar, completed=count_done())
+            if stopping:
+                return
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"backfill {summary['start']}..{summary['end']}", show_header=False)
+    for key in ("days", "chunks", "chunks_run", "chunks_skipped", "races", "runners", "bets"):
+        table.add_row(key, f"{summary[key]:,}")
+    table.add_row("seconds", f"{summary['seconds']:.1f}")
+    out.print(table)
+    out.print(f"database: {summary.get('database')}")
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    races: Annotated[
+        int | None, typer.Option("--races", min=1, help="races a day (default: stage cap)")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="sim | files:DIR | pckeiba")
+    ] = None,
+    chunk_days: Annotated[
+        int | None, typer.Option("--chunk-days", min=1, help="days per task (default 28)")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="redo days an earlier backfill completed")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Replay past days (point in time, chunked, resumable) through the backfill flow."""
+
+    def action() -> dict[str, Any]:
+        from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
+        from raceday.cli.day import _preflight
+
+        first, last = parse_date(start), parse_date(end)
+        chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)
+        settings = settings_from(races=races, source=source, db_url=db)
+        _preflight(settings)
+        if first > date.today():
+            raise InputError(f"--start {first} is in the future: nothing to backfill")
+        from flows.backfill import backfill as backfill_flow
+
+        if not debug:
+            from flows.console import hide_console_tracebacks
+
+            hide_console_tracebacks()
+        total = sum(len(chunk.days) for chunk in chunks)
+        stop = threading.Event()
+        watcher = threading.Thread(
+            target=_watch_progress,
+            args=(lambda: len(completed_days(settings, first, last)), total, stop, not as_json),
+            daemon=True,
+        )
+        watcher.start()
+        try:
+            result: dict[str, Any] = backfill_flow(
+                start=first,
+                end=last,
+                races=races,
+                source=settings.source,
+                chunk_days=chunk_days or DEFAULT_CHUNK_DAYS,
+                force=force,
+                db_url=settings.database_url,
+            )
+        finally:
+            stop.set()
+            watcher.join()
+        return result
+
+    summary = guard(debug, action)
+    if as_json:
+        emit_json(summary)
+    else:
+        _print_summary(summary)

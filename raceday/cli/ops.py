@@ -1,0 +1,97 @@
+"""Operations: ``raceday serve`` (scheduled deployments), ``raceday backup`` and ``restore``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from raceday.cli import (
+    DbOption,
+    DebugOption,
+    JsonOption,
+    app,
+    emit_json,
+    err,
+    guard,
+    out,
+    settings_from,
+)
+from raceday.errors import InputError
+
+
+@app.command()
+def serve(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="flow runs at once (default: no limit)")
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Serve the scheduled deployments (predict, settle, train, backfill, backup) from this
+    machine against a running Prefect server (`prefect server start`; PREFECT_API_URL)."""
+
+    def action() -> None:
+        from flows.deployments import DEPLOYMENTS, TIMEZONE, runner_deployments
+
+        if not os.environ.get("PREFECT_API_URL"):
+            err.print(
+                "[yellow]PREFECT_API_URL is not set:[/yellow] schedules live only as long as this "
+                "process (start `prefect server start` and export "
+                "PREFECT_API_URL=http://127.0.0.1:4200/api to see them in the UI)"
+            )
+        deployments, missing = runner_deployments()
+        for spec in DEPLOYMENTS:
+            if spec.name in missing:
+                err.print(f"{spec.name}: {spec.entrypoint} is not in this checkout (left out)")
+            else:
+                when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
+                out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
+        from prefect import serve as prefect_serve
+
+        prefect_serve(*deployments, limit=limit)
+
+    guard(debug, action)
+
+
+@app.command()
+def backup(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False) -> None:
+    """Back up the store now (SQLite backup API / pg_dump) and prune old backups."""
+
+    def action() -> dict[str, Any]:
+        from flows.backup import backup_task
+
+        settings = settings_from(db_url=db)
+        result: dict[str, Any] = backup_task.fn(settings)
+        return result
+
+    result = guard(debug, action)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print(f"backup:  {result['backup']} ({result['bytes']:,} bytes)")
+        out.print(f"kept {result['kept']}, pruned {len(result['pruned'])}")
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="a file written by `raceday backup`")],
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="replace the store without asking")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Replace the store's contents with a backup."""
+
+    def action() -> str:
+        from raceday.backup import restore_store
+
+        settings = settings_from(db_url=db)
+        if not backup_file.is_file():
+            raise InputError(f"no backup file {backup_file}")
+        if not yes and not typer.confirm(f"replace the store at {settings.database_url}?"):
+            raise InputError("not restored")
+        restore_store(settings.database_url, backup_file)
+        return f"restored {backup_file} into {settings.database_url}"
+
+    out.print(guard(debug, action))

@@ -1,0 +1,152 @@
+"""Injected faults through the daily flow: a flaky source is retried, a source that is down
+fails the run cleanly (alert, nothing partial stored), two runs of one day at once give one
+run and one clear refusal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from flows.daily import daily_run
+from raceday.errors import RunLocked, SourceUnavailable
+from raceday.sources.base import RawDay
+from raceday.sources.simulator import SimulatorSource
+from raceday.store import catalog
+from raceday.store.engine import make_engine, upgrade_schema
+from raceday.store.monitoring import ALERTS
+from tests.store_support import data_checksums
+
+DAY = date(2025, 7, 1)
+RACES = 8
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small simulated days, no warm-up, retries 0.1 s apart (the policy, not its delays)."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
+    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
+    monkeypatch.setenv("RACEDAY_RETRY__DELAYS_S", "[0.1, 0.1, 0.1]")
+    monkeypatch.setenv("RACEDAY_RETRY__JITTER_FACTOR", "0")
+    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+
+
+def failing_reads(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
+    """Make the simulator fail its first ``failures`` reads; returns the call counter."""
+    calls: list[int] = []
+    original = SimulatorSource.read_days
+
+    def read_days(self: SimulatorSource, start: date, end: date) -> RawDay:
+        calls.append(1)
+        if len(calls) <= failures:
+            raise SourceUnavailable(f"source down (injected failure {len(calls)})")
+        return original(self, start, end)
+
+    monkeypatch.setattr(SimulatorSource, "read_days", read_days)
+    return calls
+
+
+def ingest_record(db: str) -> tuple[str, int]:
+    with make_engine(db).connect() as connection:
+        row = connection.execute(
+            select(catalog.RUNS.c.status, catalog.RUNS.c.attempts).where(
+                catalog.RUNS.c.flow_name == "daily-run", catalog.RUNS.c.stage == "ingest"
+            )
+        ).one()
+    return str(row[0]), int(row[1])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+def test_a_source_failing_twice_then_answering_completes_with_the_retries_visible(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = failing_reads(monkeypatch, failures=2)
+    summary = daily_run(race_date=DAY, db_url=sqlite_url)
+    assert summary["status"] == "completed" and summary["races"] == RACES
+    assert len(calls) == 3
+    assert ingest_record(sqlite_url) == ("completed", 3)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+def test_a_source_that_stays_down_fails_cleanly_alerts_and_stores_nothing(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade_schema(make_engine(sqlite_url))
+    before = data_checksums(sqlite_url)
+    calls = failing_reads(monkeypatch, failures=100)
+    with pytest.raises(SourceUnavailable, match="source down"):
+        daily_run(race_date=DAY, db_url=sqlite_url)
+    assert len(calls) == 4  # the first try and three retries
+    assert data_checksums(sqlite_url) == before
+    assert ingest_record(sqlite_url) == ("failed", 4)
+    with make_engine(sqlite_url).connect() as connection:
+        alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
+    assert len(alerts) == 1 and "source down" in alerts[0][1]
+    with make_engine(sqlite_url).connect() as connection:
+        assert catalog.day_lock_holder(connection, DAY) is None  # released on failure
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(sqlite_url: str) -> None:
+    upgrade_schema(make_engine(sqlite_url))
+    outcomes: list[Any] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        try:
+            outcomes.append(daily_run(race_date=DAY, db_url=sqlite_url))
+        except Exception as error:  # noqa: BLE001 - every outcome is asserted on below
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    completed = [o for o in outcomes if isinstance(o, dict)]
+    refused = [o for o in outcomes if isinstance(o, RunLocked)]
+    assert len(completed) == 1 and len(refused) == 1, outcomes
+    assert "already being run" in str(refused[0])
+    once = data_checksums(sqlite_url)
+    assert daily_run(race_date=DAY, db_url=sqlite_url)["status"] == "completed"  # lock released
+    assert data_checksums(sqlite_url) == once
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url: str) -> None:
+    """``kill -9`` leaves the lock row behind: a dead holder on this machine is taken over."""
+    import socket
+
+    from config import load_settings
+    from tasks.common import day_lock
+
+    settings = load_settings(db_url=sqlite_url)
+    upgrade_schema(make_engine(sqlite_url))
+    host = socket.gethostname()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with make_engine(sqlite_url).begin() as connection:
+        catalog.lock_day(
+            connection, DAY, f"daily-run {host} pid {dead.stdout.strip()}", "killed-run"
+        )
+    with day_lock(settings, DAY, "daily-run"):
+        with make_engine(sqlite_url).connect() as connection:
+            holder = catalog.day_lock_holder(connection, DAY)
+        assert holder is not None and holder["run_id"] != "killed-run"
+        # this process is alive: its lock holds
+        with pytest.raises(RunLocked, match="already being run"), day_lock(settings, DAY, "x"):
+            pass
+    with make_engine(sqlite_url).connect() as connection:
+        assert catalog.day_lock_holder(connection, DAY) is None

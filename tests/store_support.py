@@ -1,0 +1,29 @@
+"""Store helpers shared by tests: content checksums of the data tables."""
+
+from __future__ import annotations
+
+from raceday.store.engine import make_engine
+from raceday.store.models import Base
+from raceday.store.repository import table_checksums
+
+# Records of attempts (how often a stage ran, what was quarantined when, the alert a failed run
+# raised): not the data itself.
+RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs", "alerts"}
+# Measured, not derived: how long the day's stages took, when a version was learned.
+TIMING_COLUMNS = {
+    "performance": ["run_seconds"],
+    "reference_versions": ["created_at"],
+    "first3f_models": ["created_at"],
+}
+
+
+def data_checksums(
+    db: str,
+    *,
+    exclude: set[str] = RECORD_TABLES,
+    ignore_columns: dict[str, list[str]] = TIMING_COLUMNS,
+) -> dict[str, str]:
+    """Checksums of every data table (the records of attempts and measured times excluded)."""
+    tables = [table for name, table in Base.metadata.tables.items() if name not in exclude]
+    with make_engine(db).connect() as connection:
+        return table_checksums(connection, tables, ignore_columns)

@@ -1,0 +1,41 @@
+"""The backfill's plan: the chunk grid and which chunks a re-run still has to do."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from flows.backfill import Chunk, chunk_grid, pending_chunks
+from raceday.errors import InputError
+
+START = date(2025, 1, 1)
+
+
+def test_chunk_grid_covers_every_day_once_from_the_start() -> None:
+    chunks = chunk_grid(START, date(2025, 1, 10), 4)
+    assert [(c.start, c.end) for c in chunks] == [
+        (date(2025, 1, 1), date(2025, 1, 4)),
+        (date(2025, 1, 5), date(2025, 1, 8)),
+        (date(2025, 1, 9), date(2025, 1, 10)),
+    ]
+    days = [day for chunk in chunks for day in chunk.days]
+    assert days == [START + timedelta(days=n) for n in range(10)]
+
+
+def test_a_single_day_is_one_chunk() -> None:
+    assert chunk_grid(START, START, 28) == [Chunk(START, START)]
+
+
+@pytest.mark.parametrize(("end", "chunk_days"), [(date(2024, 12, 31), 7), (START, 0)])
+def test_impossible_ranges_are_input_errors(end: date, chunk_days: int) -> None:
+    with pytest.raises(InputError):
+        chunk_grid(START, end, chunk_days)
+
+
+def test_pending_chunks_skip_fully_completed_chunks_and_redo_partial_ones() -> None:
+    chunks = chunk_grid(START, date(2025, 1, 9), 3)
+    completed = set(chunks[0].days) | {chunks[1].start}  # chunk 2 was interrupted
+    assert pending_chunks(chunks, completed, force=False) == chunks[1:]
+    assert pending_chunks(chunks, set().union(*map(set, (c.days for c in chunks))), False) == []
+    assert pending_chunks(chunks, set(chunks[0].days), force=True) == chunks
