@@ -70,7 +70,7 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import chunk_grid, run_chunk, without_data_docs
+    from flows.backfill import after_chunk, chunk_grid, run_chunk, without_data_docs
     from raceday.pipeline import runner_view
     from tasks.derive import first3f, indexes, reference_times
     from tasks.ingest import ingest
@@ -99,6 +99,11 @@ def _warm_and_direct(
               f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip
         for key in totals:
             totals[key] += counts[key]
+        clock = time.perf_counter()
+        trained = after_chunk(settings, chunk.end)
+        if trained is not None:
+            print(f"  trained {trained['version']} ({trained['reason']}): "
+                  f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip
     return totals
 
 

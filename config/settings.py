@@ -261,6 +261,12 @@ class TrainSettings(BaseModel):
         description="races each window needs (the blend's two parameters want hundreds of "
         "winners; 45 days of NAR racing hold ~2,000 races)",
     )
+    backfill_retrain_days: int = Field(
+        28,
+        ge=0,
+        description="a backfill trains a new version after a chunk once the newest is this many "
+        "days old (0: never); the weekly deployment retrains the live pipeline",
+    )
     max_iter: int = Field(300, ge=10, description="boosting iterations of the scorer")
     learning_rate: float = Field(0.05, gt=0, le=1)
     max_leaf_nodes: int = Field(31, ge=2)

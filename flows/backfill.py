@@ -33,7 +33,7 @@ from data_checks.validate import ValidatedDay
 from flows.daily import prepare_history
 from raceday.errors import InputError
 from raceday.pipeline import runner_view
-from raceday.store import catalog
+from raceday.store import catalog, registry
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import current_run_id, engine_for, io_task_options, logger
 from tasks.derive import first3f, indexes, reference_times
@@ -42,6 +42,7 @@ from tasks.ingest import ingest
 from tasks.predict import predict
 from tasks.record import record_day, settle
 from tasks.stake import stake
+from tasks.train import check_history, train_until
 from tasks.validate import validate_and_store
 
 FLOW_NAME = catalog.BACKFILL_FLOW
@@ -118,8 +119,8 @@ def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
     if raw.is_empty:
         return {"races": 0, "runners": 0, "bets": 0}
     card = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "card", FLOW_NAME)
-    _features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)  # the model's input
-    predictions = predict.fn(settings, card, chunk.end, FLOW_NAME)
+    features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)
+    predictions = predict.fn(settings, card, chunk.end, FLOW_NAME, features, model_day=chunk.start)
     valid = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "results", FLOW_NAME)
     plan, references = reference_times.fn(settings, chunk.start, chunk.end, FLOW_NAME)
     view = runner_view(valid.races, valid.runners)
@@ -158,13 +159,39 @@ def backfill_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
     return counts
 
 
-def after_chunk(settings: Settings, last_day: date) -> None:
-    """Called after each chunk with the chunk's last day: the seam for periodic retraining.
+def retrain_due(settings: Settings, last_day: date) -> bool:
+    """Whether the backfill trains a version of ``last_day``: retraining is on, the newest
+    version is ``backfill_retrain_days`` old or more, and every window has enough races."""
+    every = settings.train.backfill_retrain_days
+    if every == 0:
+        return False
+    with engine_for(settings).connect() as connection:
+        newest = registry.latest_trained_until(connection, last_day)
+    if newest is not None and (last_day - newest).days < every:
+        return False
+    try:
+        check_history(settings, last_day)
+    except InputError as short:
+        logger().info("no retraining after %s: %s", last_day, short)
+        return False
+    return True
 
-    Retraining on everything settled up to ``last_day`` belongs here (a model promoted then is
-    used by the next chunk's predictions, which is still point in time). Nothing is trained yet.
+
+def after_chunk(settings: Settings, last_day: date) -> dict[str, Any] | None:
+    """After each chunk: train (and maybe promote) the version of ``last_day`` when due.
+
+    The version learns from days up to ``last_day`` only; the next chunk predicts with the
+    version promoted before its first day, so this stays point in time.
     """
-    logger().debug("after chunk ending %s: no retraining configured", last_day)
+    if not retrain_due(settings, last_day):
+        return None
+    try:
+        summary = train_until(settings, last_day, FLOW_NAME)
+    except InputError as short:  # e.g. too few rated winners: the backfill goes on without it
+        logger().warning("no version trained after %s: %s", last_day, short)
+        return None
+    logger().info("trained %s: %s", summary["version"], summary["reason"])
+    return summary
 
 
 @dataclass(frozen=True)
@@ -183,6 +210,7 @@ class BackfillSummary:
     seconds: float
     status: str = "completed"
     database: str | None = None
+    trained: tuple[str, ...] = ()
 
 
 @flow(name="backfill", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -204,11 +232,16 @@ def backfill(
         prepare_history(settings, todo[0].start, FLOW_NAME)
     options = io_task_options(settings)
     totals = {"races": 0, "runners": 0, "bets": 0}
+    versions: list[str] = []
     for chunk in todo:
         counts = backfill_chunk.with_options(**options)(settings, chunk)
         for key in totals:
             totals[key] += counts[key]
-        after_chunk(settings, chunk.end)
+        trained = after_chunk(settings, chunk.end)
+        if trained is not None:
+            versions.append(
+                f"{trained['version']} ({'promoted' if trained['promoted'] else 'kept'})"
+            )
     summary = BackfillSummary(
         start=start.isoformat(),
         end=end.isoformat(),
@@ -221,5 +254,6 @@ def backfill(
         runners=totals["runners"],
         bets=totals["bets"],
         database=settings.database_url,
+        trained=tuple(versions),
     )
     return asdict(summary)

@@ -40,12 +40,13 @@ def day_predictions(
     runners: pd.DataFrame,
     odds: pd.DataFrame,
     features: pd.DataFrame | None,
-    race_date: date,
+    model_day: date,
 ) -> pd.DataFrame:
-    """The promoted model's predictions for the runners; the market's when it cannot be used."""
-    model, why = model_for_day(connection, race_date)
+    """The model promoted for ``model_day``'s predictions of the runners; the market's when it
+    cannot be used."""
+    model, why = model_for_day(connection, model_day)
     if model is not None and features is None:
-        model, why = None, f"no features for {race_date}"
+        model, why = None, f"no features for {model_day}"
     if model is None:
         logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, why)
         return market_predictions(runners, odds)
@@ -59,13 +60,20 @@ def predict(
     race_date: date,
     flow_name: str,
     features: pd.DataFrame | None = None,
+    model_day: date | None = None,
 ) -> pd.DataFrame:
-    """Predictions for the races the rollout stage takes, by the model promoted for the day."""
+    """Predictions for the races the rollout stage takes, by the model promoted for the day.
+
+    ``model_day`` (default ``race_date``) picks the model: a backfill chunk predicts all its days
+    with the model promoted before its first day, so no day sees a model trained on its results.
+    """
     with stage_run(settings, flow_name, "predict", race_date) as record:
         selected = select_races(card.races, settings.races_per_day)
         runners = card.runners[card.runners["race_id"].isin(selected["race_id"])]
         with engine_for(settings).begin() as connection:
-            predictions = day_predictions(connection, runners, card.odds, features, race_date)
+            predictions = day_predictions(
+                connection, runners, card.odds, features, model_day or race_date
+            )
             checked = check_predictions(predictions)
             predictions = record_checked(settings, connection, checked, "predict", race_date)
             catalog.write_predictions(connection, predictions)

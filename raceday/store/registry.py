@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from raceday.model import WinModel
 from raceday.store.models import ModelVersion, table_of
@@ -115,6 +115,15 @@ def model_meta(connection: Connection, name: str) -> dict[str, Any] | None:
         select(MODEL_VERSIONS.c.meta).where(MODEL_VERSIONS.c.name == name)
     ).scalar_one_or_none()
     return None if text is None else dict(json.loads(text))
+
+
+def latest_trained_until(connection: Connection, upto: date) -> date | None:
+    """The newest ``trained_until`` of any version (promoted or not) on or before ``upto``."""
+    query = select(func.max(MODEL_VERSIONS.c.trained_until)).where(
+        MODEL_VERSIONS.c.trained_until <= upto
+    )
+    value = connection.execute(query).scalar_one_or_none()
+    return None if value is None else pd.Timestamp(value).date()
 
 
 def list_versions(connection: Connection) -> pd.DataFrame:

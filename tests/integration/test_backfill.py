@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlalchemy import delete
 
 from flows.backfill import backfill, chunk_grid
+from raceday.model import MARKET_MODEL_VERSION
 from raceday.standards import reference_version
-from raceday.store import catalog
+from raceday.store import catalog, registry
 from raceday.store.engine import make_engine
+from raceday.store.registry import version_name
 from raceday.store.repository import read_rows
 from tests.store_support import data_checksums
 
@@ -75,3 +78,47 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     forced = _run(sqlite_url, force=True)
     assert forced["chunks_run"] == 2
     assert data_checksums(sqlite_url) == once
+
+
+@pytest.fixture
+def small_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six weeks of warm-up and 4-week model windows, so the backfill can train after a chunk."""
+    for name, value in {
+        "RACEDAY_HISTORY__WARMUP_DAYS": "45",
+        "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
+        "RACEDAY_TRAIN__TRAIN_DAYS": "14",
+        "RACEDAY_TRAIN__BLEND_DAYS": "7",
+        "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
+        "RACEDAY_TRAIN__MIN_RACES": "50",
+        "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "2",
+        "RACEDAY_TRAIN__MAX_ITER": "30",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "small_training")
+def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url: str) -> None:
+    """After each chunk a version of the chunk's last day is trained; every chunk predicts with
+    the version promoted before its first day (market-v1 before any), never a later one."""
+    summary = backfill(start=START, end=END, races=20, chunk_days=CHUNK_DAYS, db_url=sqlite_url)
+    chunks = chunk_grid(START, END, CHUNK_DAYS)
+    assert [name.split(" ")[0] for name in summary["trained"]] == [  # type: ignore[union-attr]
+        version_name(chunk.end) for chunk in chunks
+    ]
+    with make_engine(sqlite_url).connect() as connection:
+        versions = registry.list_versions(connection).set_index("name")
+        predictions = read_rows(connection, catalog.PREDICTIONS, start=START, end=END)
+        expected = {
+            chunk.start: registry.version_for_day(connection, chunk.start) for chunk in chunks
+        }
+    assert expected[chunks[0].start] is None  # nothing was trained before the backfill
+    for chunk in chunks:
+        days = predictions["race_date"].dt.date.between(chunk.start, chunk.end)
+        assert set(predictions.loc[days, "model_version"]) == {
+            expected[chunk.start] or MARKET_MODEL_VERSION
+        }
+    trained_until = versions["trained_until"].map(lambda value: pd.Timestamp(value).date())
+    for version, rows in predictions.groupby("model_version"):
+        if version != MARKET_MODEL_VERSION:
+            assert trained_until[version] < rows["race_date"].dt.date.min()
