@@ -3,7 +3,7 @@ and promote it when it beats the market and the version in use (docs/MODEL.md)."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from prefect import flow
@@ -12,13 +12,16 @@ from config import load_settings
 from tasks.alerts import alert_on_flow_failure
 from tasks.store import prepare_store
 from tasks.train import fit_task, load_training_task, register_task, training_summary
+from tasks.validate import today_in_japan
 
 
 @flow(name="train-model", log_prints=False, on_failure=[alert_on_flow_failure])
-def train_model(until: date, db_url: str | None = None) -> dict[str, Any]:
-    """Train the version of ``until`` (data up to and including that day) and decide its
-    promotion; returns what ``raceday train --json`` prints."""
+def train_model(until: date | None = None, db_url: str | None = None) -> dict[str, Any]:
+    """Train the version of ``until`` (data up to and including that day; the weekly schedule
+    leaves it out: yesterday in Japan, the last settled day) and decide its promotion; returns
+    what ``raceday train --json`` prints."""
     settings = load_settings(db_url=db_url)
+    until = until or today_in_japan() - timedelta(days=1)
     prepare_store(settings)
     split, runners = load_training_task(settings, until)
     fitted, evaluation = fit_task(settings, split, runners, until)

@@ -28,7 +28,6 @@ def test_prefect_yaml_matches_the_deployment_specs() -> None:
     assert as_yaml == as_specs
 
 
-def test_every_deployment_but_train_has_its_flow_here() -> None:
-    """train's flow comes with the model work (flows/train.py); the others must load now."""
+def test_every_deployment_has_its_flow_here() -> None:
     missing = {spec.name for spec in DEPLOYMENTS if load_flow(spec) is None}
-    assert missing <= {"train"}
+    assert missing == set()
