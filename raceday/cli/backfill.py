@@ -84,12 +84,12 @@ def backfill(
 
     def action() -> dict[str, Any]:
         from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
-        from raceday.cli.day import _preflight
+        from raceday.cli.day import preflight
 
         first, last = parse_date(start), parse_date(end)
         chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)
         settings = settings_from(races=races, source=source, db_url=db)
-        _preflight(settings)
+        preflight(settings)
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
         from flows.backfill import backfill as backfill_flow

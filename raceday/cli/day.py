@@ -27,7 +27,7 @@ from raceday.cli import (
 from raceday.errors import InputError
 
 
-def _preflight(settings: Settings) -> None:
+def preflight(settings: Settings) -> None:
     """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
     from raceday.sources.factory import open_source
     from raceday.sources.simulator import SimulatorConfig
@@ -80,7 +80,7 @@ def run(
     def action() -> dict[str, Any]:
         day = parse_date(race_date) if race_date else today_in_japan()
         settings = settings_from(races=races, source=source, db_url=db)
-        _preflight(settings)
+        preflight(settings)
         from flows.daily import daily_run
 
         if not debug:

@@ -4,11 +4,6 @@ the same task bodies as the flow (no Prefect server to start per process)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -24,10 +19,10 @@ from tasks.derive import first3f, indexes, reference_times
 from tasks.ingest import ingest
 from tasks.store import history_gap, prepare_store
 from tasks.validate import validate_and_store
+from tests.kill_support import kill_once
 from tests.store_support import data_checksums
 
 START, END, CHUNK_DAYS, RACES = date(2025, 4, 1), date(2025, 4, 4), 2, 6
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def warm_up(settings: Settings, start: date) -> None:
@@ -70,22 +65,10 @@ def stages_done(db: str) -> set[tuple[str, date]]:
     return {(str(stage), day) for stage, day in rows}
 
 
-def kill_when(db: str, stage: str, day: date, env: dict[str, str]) -> None:
+def kill_when(db: str, stage: str, day: date) -> None:
     """Start a backfill in a child process and SIGKILL it once ``stage`` of ``day`` is done."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", f"from {__name__} import run_backfill; run_backfill({db!r})"],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 300
-    try:
-        while (stage, day) not in stages_done(db):
-            if child.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the backfill ended before {stage} of {day} (exit {child.returncode})")
-            time.sleep(0.05)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+    code = f"from {__name__} import run_backfill; run_backfill({db!r})"
+    kill_once(code, lambda: (stage, day) in stages_done(db), f"{stage} of {day}")
 
 
 @pytest.mark.slow
@@ -99,10 +82,9 @@ def test_a_backfill_killed_twice_then_rerun_equals_an_uninterrupted_one(
     run_backfill(reference)
 
     killed = f"sqlite:///{tmp_path / 'killed.db'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first, second = chunk_grid(START, END, CHUNK_DAYS)
-    kill_when(killed, "first3f", first.end, env)  # inside the first chunk, mid-way
-    kill_when(killed, "stake", second.start, env)  # the first chunk done, the second half-way
+    kill_when(killed, "first3f", first.end)  # inside the first chunk, mid-way
+    kill_when(killed, "stake", second.start)  # the first chunk done, the second half-way
     assert completed_days(load_settings(db_url=killed), START, END) == set(first.days)
     run_backfill(killed)
     assert completed_days(load_settings(db_url=killed), START, END) == {*first.days, *second.days}

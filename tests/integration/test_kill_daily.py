@@ -5,11 +5,6 @@ through the same stage bodies as ``flows/daily.py:daily_run``, in its order, in 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -31,10 +26,10 @@ from tasks.record import record_day, report_day, settle
 from tasks.stake import stake
 from tasks.store import history_gap, prepare_store
 from tasks.validate import validate_and_store
+from tests.kill_support import kill_once
 from tests.store_support import data_checksums
 
 DAY, RACES, FLOW = date(2025, 6, 7), 8, "daily-run"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_daily(db: str) -> None:
@@ -83,22 +78,10 @@ def stages_done(db: str) -> set[str]:
     return {str(stage) for (stage,) in rows}
 
 
-def kill_after(db: str, stage: str, env: dict[str, str]) -> None:
+def kill_after(db: str, stage: str) -> None:
     """Start the day in a child process and SIGKILL it once ``stage`` of the day is done."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", f"from {__name__} import run_daily; run_daily({db!r})"],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 300
-    try:
-        while stage not in stages_done(db):
-            if child.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the run ended before {stage} (exit {child.returncode})")
-            time.sleep(0.05)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+    code = f"from {__name__} import run_daily; run_daily({db!r})"
+    kill_once(code, lambda: stage in stages_done(db), stage)
 
 
 @pytest.mark.slow
@@ -112,9 +95,8 @@ def test_a_daily_run_killed_at_three_points_then_rerun_equals_an_uninterrupted_o
     run_daily(reference)
 
     killed = f"sqlite:///{tmp_path / 'killed.db'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for stage in ("predict", "first3f", "settle"):  # the morning half, mid-night, before record
-        kill_after(killed, stage, env)
+        kill_after(killed, stage)
         assert "record" not in stages_done(killed)
     run_daily(killed)  # takes over the dead run's lock
     assert "record" in stages_done(killed)
