@@ -266,23 +266,20 @@ def training_summary(
 
 
 def train_until(settings: Settings, until: date, flow_name: str = FLOW) -> dict[str, Any]:
-    """Train, evaluate and register the version of ``until`` (no Prefect needed)."""
-    with stage_run(settings, flow_name, "train_load", until) as record:
-        split, runners = load_training_set(settings, until)
-        record.rows_out = len(runners)
-    with stage_run(settings, flow_name, "train_fit", until) as record:
-        fitted, evaluation = fit_and_evaluate(settings, split, runners, until)
-        record.rows_in, record.rows_out = len(runners), len(fitted.held_out)
-    with stage_run(settings, flow_name, "train_register", until) as record:
-        registered = register_version(settings, until, split, fitted, evaluation)
-        record.message = f"{registered.version}: {registered.reason}"[:2000]
+    """Train, evaluate and register the version of ``until`` (the three stage bodies, no
+    Prefect needed)."""
+    split, runners = load_training_task.fn(settings, until, flow_name)
+    fitted, evaluation = fit_task.fn(settings, split, runners, until, flow_name)
+    registered = register_task.fn(settings, until, split, fitted, evaluation, flow_name)
     return training_summary(until, split, fitted, evaluation, registered)
 
 
 @task(name="train-load", cache_policy=NONE)
-def load_training_task(settings: Settings, until: date) -> tuple[TimeSplit, pd.DataFrame]:
+def load_training_task(
+    settings: Settings, until: date, flow_name: str = FLOW
+) -> tuple[TimeSplit, pd.DataFrame]:
     """Load the training set of the split ending on ``until``."""
-    with stage_run(settings, FLOW, "train_load", until) as record:
+    with stage_run(settings, flow_name, "train_load", until) as record:
         split, runners = load_training_set(settings, until)
         record.rows_out = len(runners)
     logger().info("training set %s..%s: %d runners", split.train_start, until, len(runners))
@@ -291,10 +288,10 @@ def load_training_task(settings: Settings, until: date) -> tuple[TimeSplit, pd.D
 
 @task(name="train-fit", cache_policy=NONE)
 def fit_task(
-    settings: Settings, split: TimeSplit, runners: pd.DataFrame, until: date
+    settings: Settings, split: TimeSplit, runners: pd.DataFrame, until: date, flow_name: str = FLOW
 ) -> tuple[FitResult, dict[str, Any]]:
     """Fit the scorer, temperature and blend; evaluate the held-out window."""
-    with stage_run(settings, FLOW, "train_fit", until) as record:
+    with stage_run(settings, flow_name, "train_fit", until) as record:
         fitted, evaluation = fit_and_evaluate(settings, split, runners, until)
         record.rows_in, record.rows_out = len(runners), len(fitted.held_out)
     logger().info(
@@ -305,10 +302,15 @@ def fit_task(
 
 @task(name="train-register", cache_policy=NONE)
 def register_task(
-    settings: Settings, until: date, split: TimeSplit, fitted: FitResult, evaluation: dict[str, Any]
+    settings: Settings,
+    until: date,
+    split: TimeSplit,
+    fitted: FitResult,
+    evaluation: dict[str, Any],
+    flow_name: str = FLOW,
 ) -> Registered:
     """Register the version and decide its promotion."""
-    with stage_run(settings, FLOW, "train_register", until) as record:
+    with stage_run(settings, flow_name, "train_register", until) as record:
         registered = register_version(settings, until, split, fitted, evaluation)
         record.message = f"{registered.version}: {registered.reason}"[:2000]
     verdict = "promoted" if registered.promoted else "not promoted"
