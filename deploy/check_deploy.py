@@ -6,9 +6,8 @@ it starts a server, a worker and `raceday serve`, ~1-2 minutes on 2 cores).
 1. `prefect server start` on a free port with a throw-away PREFECT_HOME;
 2. `raceday serve` must register every deployment with its schedule (Asia/Tokyo);
 3. `prefect work-pool create raceday --type process`;
-4. `prefect deploy --prefect-file deploy/prefect.yaml` (every deployment by name, leaving out
-   those whose flow file is not in this checkout yet, e.g. flows/train.py before the model work;
-   with it present this is `--all`), schedules as in flows/deployments.py;
+4. `prefect deploy --all --prefect-file deploy/prefect.yaml`, schedules as in
+   flows/deployments.py;
 5. `prefect deployment run backup/backup` on a fresh SQLite store, then
    `prefect worker start --pool raceday --run-once`: the run must complete and leave a backup.
 Prints each step and exits non-zero on the first failure.
@@ -97,7 +96,7 @@ def main() -> None:
     }
     os.environ.update(env)  # before Prefect is imported: its settings are read once
     sys.path.insert(0, str(ROOT))
-    from flows.deployments import DEPLOYMENTS, TIMEZONE, WORK_POOL, load_flow
+    from flows.deployments import DEPLOYMENTS, TIMEZONE, WORK_POOL
 
     server = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -110,7 +109,6 @@ def main() -> None:
         clock = time.monotonic()
         wait_for(f"http://127.0.0.1:{port}/api/health", 180)
         print(f"--> server up in {time.monotonic() - clock:.0f} s: http://127.0.0.1:{port}")
-        present = [spec.name for spec in DEPLOYMENTS if load_flow(spec) is not None]
         expected = {
             spec.name: [f"{spec.cron} {TIMEZONE}"] if spec.cron else [] for spec in DEPLOYMENTS
         }
@@ -122,29 +120,25 @@ def main() -> None:
         served: dict[str, list[str]] = {}
         while time.monotonic() < deadline:
             served = asyncio.run(deployments(pool=False))
-            if set(served) >= set(present) and all(
-                served[name] == expected[name] for name in present
+            if set(served) >= set(expected) and all(
+                served[name] == expected[name] for name in expected
             ):
                 break
             time.sleep(2)
         print(f"    served with schedules: {served}")
-        if any(served.get(name) != expected[name] for name in present):
+        if any(served.get(name) != expected[name] for name in expected):
             raise SystemExit("FAILED: raceday serve did not register every schedule")
         serving.terminate()
         serving.wait(30)
         serving = None
         step("work pool", ["prefect", "work-pool", "create", WORK_POOL, "--type", "process"], env)
-        missing = [spec.name for spec in DEPLOYMENTS if spec.name not in present]
-        names = [arg for name in present for arg in ("--name", name)]
-        if missing:
-            print(f"    not in this checkout (left out): {', '.join(missing)}")
         step(
             "deploy",
-            ["prefect", "--no-prompt", "deploy", "--prefect-file", "deploy/prefect.yaml", *names],
+            ["prefect", "--no-prompt", "deploy", "--prefect-file", "deploy/prefect.yaml", "--all"],
             env,
         )
         registered = asyncio.run(deployments())
-        if any(registered.get(name) != expected[name] for name in present):
+        if any(registered.get(name) != expected[name] for name in expected):
             raise SystemExit(f"FAILED: deployed schedules differ: {registered}")
         print(f"    registered: {registered}")
 

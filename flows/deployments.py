@@ -56,38 +56,37 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
 )  # fmt: skip
 
 
-def load_flow(spec: DeploymentSpec) -> Any | None:
-    """The spec's flow object, or None when its module is not there (not merged yet)."""
+def load_flow(spec: DeploymentSpec) -> Any:
+    """The spec's flow object."""
     module_name, function = spec.module_and_function
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name == module_name:
-            return None
-        raise
-    return getattr(module, function, None)
+    return getattr(importlib.import_module(module_name), function)
 
 
-def runner_deployments(
-    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS,
-) -> tuple[list[Any], list[str]]:
-    """Prefect runner deployments for ``prefect.serve``, and the names of specs left out."""
+def runner_deployments(specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS) -> list[Any]:
+    """Prefect runner deployments for ``prefect.serve``."""
     from prefect.schedules import Cron
 
-    built, missing = [], []
-    for spec in specs:
-        flow = load_flow(spec)
-        if flow is None:
-            missing.append(spec.name)
-            continue
-        schedules = [Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None
-        built.append(
-            flow.to_deployment(
-                name=spec.name,
-                schedules=schedules,
-                parameters=spec.parameters or None,
-                description=spec.description,
-                tags=["raceday"],
-            )
+    return [
+        load_flow(spec).to_deployment(
+            name=spec.name,
+            schedules=[Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None,
+            parameters=spec.parameters or None,
+            description=spec.description,
+            tags=["raceday"],
         )
-    return built, missing
+        for spec in specs
+    ]
+
+
+def api_url_configured() -> bool:
+    """Whether Prefect talks to a running server (PREFECT_API_URL), not a temporary one."""
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
+def serve_deployments(limit: int | None = None) -> None:
+    """Serve every deployment with its schedule from this process until it is stopped."""
+    from prefect import serve
+
+    serve(*runner_deployments(), limit=limit)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,24 +32,18 @@ def serve(
     machine against a running Prefect server (`prefect server start`; PREFECT_API_URL)."""
 
     def action() -> None:
-        from flows.deployments import DEPLOYMENTS, TIMEZONE, runner_deployments
+        from flows.deployments import DEPLOYMENTS, TIMEZONE, api_url_configured, serve_deployments
 
-        if not os.environ.get("PREFECT_API_URL"):
+        if not api_url_configured():
             err.print(
                 "[yellow]PREFECT_API_URL is not set:[/yellow] schedules live only as long as this "
                 "process (start `prefect server start` and export "
                 "PREFECT_API_URL=http://127.0.0.1:4200/api to see them in the UI)"
             )
-        deployments, missing = runner_deployments()
         for spec in DEPLOYMENTS:
-            if spec.name in missing:
-                err.print(f"{spec.name}: {spec.entrypoint} is not in this checkout (left out)")
-            else:
-                when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
-                out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
-        from prefect import serve as prefect_serve
-
-        prefect_serve(*deployments, limit=limit)
+            when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
+            out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
+        serve_deployments(limit)
 
     guard(debug, action)
 

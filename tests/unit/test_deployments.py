@@ -29,5 +29,5 @@ def test_prefect_yaml_matches_the_deployment_specs() -> None:
 
 
 def test_every_deployment_has_its_flow_here() -> None:
-    missing = {spec.name for spec in DEPLOYMENTS if load_flow(spec) is None}
-    assert missing == set()
+    for spec in DEPLOYMENTS:
+        assert load_flow(spec).name  # a Prefect flow: its module imports and the name resolves
