@@ -70,25 +70,11 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import after_chunk, chunk_grid, run_chunk, without_data_docs
-    from raceday.pipeline import runner_view
-    from tasks.derive import first3f, indexes, reference_times
-    from tasks.ingest import ingest
-    from tasks.store import history_gap, prepare_store
-    from tasks.validate import validate_and_store
+    from flows.backfill import after_chunk, chunk_grid, run_chunk, warm_up, without_data_docs
 
     settings = without_data_docs(load_settings(races=races, db_url=db_url))
-    prepare_store.fn(settings)
-    gap = history_gap.fn(settings, start)
     clock = time.perf_counter()
-    if gap is not None:
-        first, last = gap
-        raw = ingest.fn(settings, first, last, "backfill")
-        valid = validate_and_store.fn(settings, raw, first, last, "results", "backfill")
-        plan, references = reference_times.fn(settings, first, last, "backfill")
-        view = runner_view(valid.races, valid.runners)
-        estimates = first3f.fn(settings, view, last, references, plan, "backfill")
-        indexes.fn(settings, view, last, references, plan, estimates, "backfill")
+    warm_up(settings, start)
     print(f"warm-up {time.perf_counter() - clock:.1f} s", flush=True)
     totals = {"races": 0, "runners": 0, "bets": 0}
     chunks = chunk_grid(start, end, chunk_days)

@@ -33,6 +33,7 @@ from data_checks.validate import ValidatedDay
 from flows.daily import prepare_history
 from raceday.errors import InputError
 from raceday.pipeline import runner_view
+from raceday.sources.base import RawDay
 from raceday.store import catalog, registry
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import current_run_id, engine_for, io_task_options, logger
@@ -42,6 +43,7 @@ from tasks.ingest import ingest
 from tasks.predict import predict
 from tasks.record import record_day, settle
 from tasks.stake import stake
+from tasks.store import history_gap, prepare_store
 from tasks.train import check_history, train_until
 from tasks.validate import validate_and_store
 
@@ -113,6 +115,31 @@ def _day_card(card: ValidatedDay, day: date) -> ValidatedDay:
     )
 
 
+def settled_stages(
+    settings: Settings, raw: RawDay, start: date, end: date, flow_name: str = FLOW_NAME
+) -> ValidatedDay:
+    """The night's derivations over ``start``..``end`` through the task bodies: validate the
+    results, reference times, first 3F, indexes; returns the valid results."""
+    valid = validate_and_store.fn(settings, raw, start, end, "results", flow_name)
+    plan, references = reference_times.fn(settings, start, end, flow_name)
+    view = runner_view(valid.races, valid.runners)
+    estimates = first3f.fn(settings, view, end, references, plan, flow_name)
+    indexes.fn(settings, view, end, references, plan, estimates, flow_name)
+    return valid
+
+
+def warm_up(settings: Settings, start: date, flow_name: str = FLOW_NAME) -> None:
+    """``prepare_history`` without Prefect (benchmarks, child processes in tests): upgrade the
+    schema, then settle the warm-up days before ``start`` into an empty store."""
+    prepare_store.fn(settings)
+    gap = history_gap.fn(settings, start)
+    if gap is not None:
+        first, last = gap
+        settled_stages(
+            settings, ingest.fn(settings, first, last, flow_name), first, last, flow_name
+        )
+
+
 def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
     """The daily stages over one chunk (stage functions called directly); returns counts."""
     raw = ingest.fn(settings, chunk.start, chunk.end, FLOW_NAME)
@@ -121,11 +148,7 @@ def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
     card = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "card", FLOW_NAME)
     features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)
     predictions = predict.fn(settings, card, chunk.end, FLOW_NAME, features, model_day=chunk.start)
-    valid = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "results", FLOW_NAME)
-    plan, references = reference_times.fn(settings, chunk.start, chunk.end, FLOW_NAME)
-    view = runner_view(valid.races, valid.runners)
-    estimates = first3f.fn(settings, view, chunk.end, references, plan, FLOW_NAME)
-    indexes.fn(settings, view, chunk.end, references, plan, estimates, FLOW_NAME)
+    valid = settled_stages(settings, raw, chunk.start, chunk.end)
     prediction_days = pd.to_datetime(predictions["race_date"]).dt.date
     bets = 0
     for day in chunk.days:

@@ -10,34 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from config import Settings, load_settings
-from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_chunks
-from raceday.pipeline import runner_view
+from config import load_settings
+from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_chunks, warm_up
 from raceday.store import catalog
 from raceday.store.engine import make_engine
-from tasks.derive import first3f, indexes, reference_times
-from tasks.ingest import ingest
-from tasks.store import history_gap, prepare_store
-from tasks.validate import validate_and_store
 from tests.kill_support import kill_once
 from tests.store_support import data_checksums
 
 START, END, CHUNK_DAYS, RACES = date(2025, 4, 1), date(2025, 4, 4), 2, 6
-
-
-def warm_up(settings: Settings, start: date) -> None:
-    """``prepare_history``'s stages through their task bodies."""
-    prepare_store.fn(settings)
-    gap = history_gap.fn(settings, start)
-    if gap is None:
-        return
-    first, last = gap
-    raw = ingest.fn(settings, first, last, "backfill")
-    valid = validate_and_store.fn(settings, raw, first, last, "results", "backfill")
-    plan, references = reference_times.fn(settings, first, last, "backfill")
-    view = runner_view(valid.races, valid.runners)
-    estimates = first3f.fn(settings, view, last, references, plan, "backfill")
-    indexes.fn(settings, view, last, references, plan, estimates, "backfill")
 
 
 def run_backfill(db: str) -> None:

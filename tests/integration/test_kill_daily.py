@@ -11,20 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from config import Settings, load_settings
-from raceday.pipeline import runner_view
-from raceday.sources.base import RawDay
+from config import load_settings
+from flows.backfill import settled_stages, warm_up
 from raceday.store import catalog
 from raceday.store.engine import make_engine
 from tasks.common import day_lock
-from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features
 from tasks.ingest import ingest
 from tasks.monitor import monitor_day
 from tasks.predict import predict
 from tasks.record import record_day, report_day, settle
 from tasks.stake import stake
-from tasks.store import history_gap, prepare_store
 from tasks.validate import validate_and_store
 from tests.kill_support import kill_once
 from tests.store_support import data_checksums
@@ -36,30 +33,17 @@ def run_daily(db: str) -> None:
     """``daily_run``'s body with the task bodies called directly (same stages, same order)."""
     settings = load_settings(races=RACES, db_url=db)
     with day_lock(settings, DAY, FLOW):
-        prepare_store.fn(settings)
-        gap = history_gap.fn(settings, DAY)
-        if gap is not None:
-            first, last = gap
-            history = ingest.fn(settings, first, last, FLOW)
-            _settle_stages(settings, history, first, last)
+        warm_up(settings, DAY, FLOW)
         raw = ingest.fn(settings, DAY, DAY, FLOW)
         card = validate_and_store.fn(settings, raw, DAY, DAY, "card", FLOW)
         features = day_features.fn(settings, card, DAY, FLOW)
         predictions = predict.fn(settings, card, DAY, FLOW, features)
         stake.fn(settings, predictions, card, DAY, FLOW)
-        _settle_stages(settings, raw, DAY, DAY)
+        settled_stages(settings, raw, DAY, DAY, FLOW)
         settle.fn(settings, DAY, FLOW)
         summary = record_day.fn(settings, DAY, len(card.races), FLOW)
         monitor_day.fn(settings, DAY, FLOW)
         report_day.fn(settings, DAY, summary, FLOW)
-
-
-def _settle_stages(settings: Settings, raw: RawDay, start: date, end: date) -> None:
-    valid = validate_and_store.fn(settings, raw, start, end, "results", FLOW)
-    plan, references = reference_times.fn(settings, start, end, FLOW)
-    view = runner_view(valid.races, valid.runners)
-    estimates = first3f.fn(settings, view, end, references, plan, FLOW)
-    indexes.fn(settings, view, end, references, plan, estimates, FLOW)
 
 
 def stages_done(db: str) -> set[str]:
