@@ -3,8 +3,8 @@
 Each chunk (``chunk_days`` consecutive days on a grid that starts at ``start``) is one task that
 reads the chunk from the source once and runs the same stage functions as the daily flow over
 the whole chunk — validate the cards, point-in-time features, predictions, validate the results,
-reference times, first 3F, indexes — then stakes, settles and records each day in date order,
-so a day's bankroll is the one its earlier days left.
+reference times, first 3F, indexes — then stakes, settles and records each day in date order
+in one pass, so a day's bankroll is the one its earlier days left.
 
 Point in time: features are as-of each runner's day (runs strictly before it); reference times
 and the first-3F model are learned from the window that ends the day before the chunk starts, so
@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
@@ -41,8 +40,7 @@ from tasks.derive import first3f, indexes, reference_times
 from tasks.features import range_features
 from tasks.ingest import ingest
 from tasks.predict import predict
-from tasks.record import record_day, settle
-from tasks.stake import stake
+from tasks.replay import replay_days
 from tasks.store import history_gap, prepare_store
 from tasks.train import check_history, train_until
 from tasks.validate import validate_and_store
@@ -103,18 +101,6 @@ def without_data_docs(settings: Settings) -> Settings:
     return settings.model_copy(update={"validation": validation})
 
 
-def _day_card(card: ValidatedDay, day: date) -> ValidatedDay:
-    races = card.races[pd.to_datetime(card.races["race_date"]).dt.date == day]
-    race_ids = races["race_id"]
-    return ValidatedDay(
-        races,
-        card.runners[card.runners["race_id"].isin(race_ids)],
-        card.odds[card.odds["race_id"].isin(race_ids)],
-        card.quarantine,
-        card.outcomes,
-    )
-
-
 def settled_stages(
     settings: Settings, raw: RawDay, start: date, end: date, flow_name: str = FLOW_NAME
 ) -> ValidatedDay:
@@ -141,24 +127,21 @@ def warm_up(settings: Settings, start: date, flow_name: str = FLOW_NAME) -> None
 
 
 def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
-    """The daily stages over one chunk (stage functions called directly); returns counts."""
+    """The daily stages over one chunk (stage functions called directly); returns counts.
+
+    The chunk's results are settled first, so each day's features see every run before it (the
+    chunk's earlier days included) — what a daily run of the day would see; the predictions use
+    the version promoted before the chunk and the card's bet-time odds. Then the days are
+    staked, settled and recorded in date order in one pass (:func:`tasks.replay.replay_days`).
+    """
     raw = ingest.fn(settings, chunk.start, chunk.end, FLOW_NAME)
     if raw.is_empty:
         return {"races": 0, "runners": 0, "bets": 0}
     card = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "card", FLOW_NAME)
+    valid = settled_stages(settings, raw, chunk.start, chunk.end)
     features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)
     predictions = predict.fn(settings, card, chunk.end, FLOW_NAME, features, model_day=chunk.start)
-    valid = settled_stages(settings, raw, chunk.start, chunk.end)
-    prediction_days = pd.to_datetime(predictions["race_date"]).dt.date
-    bets = 0
-    for day in chunk.days:
-        day_card = _day_card(card, day)
-        if day_card.races.empty:
-            continue
-        placed = stake.fn(settings, predictions[prediction_days == day], day_card, day, FLOW_NAME)
-        settle.fn(settings, day, FLOW_NAME)
-        record_day.fn(settings, day, len(day_card.races), FLOW_NAME)
-        bets += len(placed)
+    bets = replay_days(settings, predictions, card, chunk.days, FLOW_NAME)
     return {"races": len(valid.races), "runners": len(valid.runners), "bets": bets}
 
 

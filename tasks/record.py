@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -70,6 +71,68 @@ def _day_calibration(predictions: pd.DataFrame, runners: pd.DataFrame) -> pd.Dat
     return pd.concat(frames, ignore_index=True).assign(model_version=model)
 
 
+@dataclass(frozen=True)
+class DayRecord:
+    """A day's performance record as computed from its stored rows (written by the caller)."""
+
+    performance: pd.DataFrame  # one row for scope "all", one per venue
+    scores: pd.DataFrame  # one row per race
+    calibration: pd.DataFrame
+    curve: pd.DataFrame  # the bankroll curve up to the day
+    bankroll_yen: int
+    model_version: str
+
+
+def day_record(
+    settings: Settings,
+    race_date: date,
+    *,
+    predictions: pd.DataFrame,
+    runners: pd.DataFrame,
+    races: pd.DataFrame,
+    bets: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    daily_pnl: pd.Series,
+    run_seconds: float,
+) -> DayRecord:
+    """Race scores, per-day/venue performance and calibration of one day from its stored
+    predictions, runners, races, bets and (distinct) quarantine; ``daily_pnl`` is the ledger's
+    cash flow per day up to the day."""
+    settled_today = bets[bets["settled"].fillna(False).astype(bool)]
+    # Cash: every stake placed up to today is out, every settlement back in.
+    curve = bankroll_curve(settings.bankroll_yen, daily_pnl)
+    bankroll_end = int(settings.bankroll_yen + daily_pnl.sum())
+    drawdown = float(curve["drawdown"].iloc[-1]) if not curve.empty else 0.0
+    # A trained version's predictions over the market's when a day has both.
+    versions = sorted(set(predictions["model_version"]) - {MARKET_MODEL_VERSION})
+    model_version = versions[-1] if versions else MARKET_MODEL_VERSION
+    predictions = predictions[predictions["model_version"] == model_version]
+    scores = race_scores(predictions, runners, settled_today)
+    calibration = _day_calibration(predictions, runners)
+    performance = daily_performance(
+        race_date,
+        scores,
+        races,
+        quarantine,
+        bankroll_yen=bankroll_end,
+        drawdown=drawdown,
+        model_version=model_version,
+        run_seconds=run_seconds,
+        calibration_error=calibration_error(calibration[calibration["source"] == "final"]),
+    )
+    return DayRecord(performance, scores, calibration, curve, bankroll_end, model_version)
+
+
+def rolling_window_start(
+    race_date: date, nth_last_race: date | None, first_race: date | None
+) -> date:
+    """The first day the rolling windows ending on ``race_date`` may reach: ``ROLLING_DAYS`` back
+    or the day of the 500th-last scored race, whichever is earlier."""
+    return min(
+        race_date - timedelta(days=ROLLING_DAYS - 1), nth_last_race or first_race or race_date
+    )
+
+
 @task(name="record", cache_policy=NONE)
 def record_day(
     settings: Settings, race_date: date, races_offered: int, flow_name: str
@@ -78,52 +141,41 @@ def record_day(
     policy = staking_policy(settings)
     with stage_run(settings, flow_name, "record", race_date) as record:
         with engine_for(settings).begin() as connection:
-            predictions = catalog.read_predictions(connection, race_date, race_date)
-            runners = catalog.read_runners(connection, race_date, race_date)
-            races = catalog.read_races(connection, race_date, race_date)
             bets = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
             quarantine = distinct_quarantine(
                 catalog.read_quarantine(connection, race_date, race_date)
             )
             ledger = catalog.ledger_days(connection, policy.name, end=race_date)
-            settled_today = bets[bets["settled"].fillna(False).astype(bool)]
-            # Cash: every stake placed up to today is out, every settlement back in.
-            daily_pnl = daily_pnl_from_ledger_days(ledger)
-            curve = bankroll_curve(settings.bankroll_yen, daily_pnl)
-            bankroll_end = int(settings.bankroll_yen + daily_pnl.sum())
-            drawdown = float(curve["drawdown"].iloc[-1]) if not curve.empty else 0.0
-            # A trained version's predictions over the market's when a day has both.
-            versions = sorted(set(predictions["model_version"]) - {MARKET_MODEL_VERSION})
-            model_version = versions[-1] if versions else MARKET_MODEL_VERSION
-            predictions = predictions[predictions["model_version"] == model_version]
-            scores = race_scores(predictions, runners, settled_today)
-            calibration = _day_calibration(predictions, runners)
-            performance = daily_performance(
+            computed = day_record(
+                settings,
                 race_date,
-                scores,
-                races,
-                quarantine,
-                bankroll_yen=bankroll_end,
-                drawdown=drawdown,
-                model_version=model_version,
+                predictions=catalog.read_predictions(connection, race_date, race_date),
+                runners=catalog.read_runners(connection, race_date, race_date),
+                races=catalog.read_races(connection, race_date, race_date),
+                bets=bets,
+                quarantine=quarantine,
+                daily_pnl=daily_pnl_from_ledger_days(ledger),
                 run_seconds=records.flow_stage_seconds(connection, flow_name, race_date),
-                calibration_error=calibration_error(calibration[calibration["source"] == "final"]),
             )
-            records.write_day_record(connection, race_date, performance, scores, calibration)
-            since = records.nth_last_race_date(connection, race_date, 500)
-            start = min(
-                race_date - timedelta(days=ROLLING_DAYS - 1),
-                since or records.first_race_score_date(connection) or race_date,
+            performance, scores = computed.performance, computed.scores
+            records.write_day_record(
+                connection, race_date, performance, scores, computed.calibration
+            )
+            start = rolling_window_start(
+                race_date,
+                records.nth_last_race_date(connection, race_date, 500),
+                records.first_race_score_date(connection),
             )
             rolling = rolling_performance(
                 race_date,
                 records.read_race_scores(connection, start, race_date),
                 records.read_daily(connection, start, race_date),
-                curve,
-                bankroll_end,
+                computed.curve,
+                computed.bankroll_yen,
             )
             records.write_rolling(connection, rolling)
         record.rows_out = len(performance) + len(scores) + len(rolling)
+        bankroll_end, model_version = computed.bankroll_yen, computed.model_version
     overall = performance[performance["scope"] == ALL_SCOPE].iloc[0]
 
     def figure(column: str) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -11,7 +12,7 @@ from prefect.cache_policies import NONE
 
 from config import Settings
 from config.reference import venue_names
-from data_checks.derived import check_stakes
+from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
 from raceday.kelly import StakingPolicy, policy_from_settings
 from raceday.ledger import daily_pnl_from_ledger_days, drawdown_from_peak
@@ -31,6 +32,40 @@ from tasks.validate import record_checked
 def staking_policy(settings: Settings) -> StakingPolicy:
     """The staking policy from settings."""
     return policy_from_settings(settings.kelly.policy_name, settings.kelly.model_dump())
+
+
+@dataclass(frozen=True)
+class SizedDay:
+    """A day's bets sized on the bankroll its earlier days left, checked against the policy."""
+
+    checked: CheckedFrame
+    candidates: int
+    bankroll_yen: int
+    drawdown: float
+
+
+def size_day(
+    settings: Settings,
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    daily_pnl: pd.Series,
+) -> SizedDay:
+    """The day's bets from its predictions and bet-time odds; ``daily_pnl`` is the cash flow of
+    every earlier day with bets (:func:`raceday.ledger.daily_pnl_from_ledger_days`)."""
+    bankroll = int(settings.bankroll_yen + daily_pnl.sum())
+    drawdown = drawdown_from_peak(settings.bankroll_yen, daily_pnl)
+    candidates = staking_candidates(
+        predictions, card.odds, race_pools(card.races, settings.kelly.win_pools())
+    )
+    bets = day_bets(
+        candidates,
+        bankroll,
+        policy,
+        stake_scale=settings.rollout.stake_scale,
+        drawdown=drawdown,
+    )
+    return SizedDay(check_stakes(bets, policy, bankroll), len(candidates), bankroll, drawdown)
 
 
 @task(name="stake", cache_policy=NONE)
@@ -53,30 +88,20 @@ def stake(
         with engine_for(settings).begin() as connection:
             history = catalog.ledger_days(connection, policy.name, before=race_date)
             stored = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
-            pnl = daily_pnl_from_ledger_days(history)
-            bankroll = int(settings.bankroll_yen + pnl.sum())
-            drawdown = drawdown_from_peak(settings.bankroll_yen, pnl)
-            candidates = staking_candidates(
-                predictions, card.odds, race_pools(card.races, settings.kelly.win_pools())
+            sized = size_day(
+                settings, policy, predictions, card, daily_pnl_from_ledger_days(history)
             )
+            bankroll, drawdown = sized.bankroll_yen, sized.drawdown
             if stored["settled"].fillna(False).astype(bool).any():
                 bets = stored[BET_COLUMNS]
                 record.message = "day already settled: bets kept as placed"
             else:
-                bets = day_bets(
-                    candidates,
-                    bankroll,
-                    policy,
-                    stake_scale=settings.rollout.stake_scale,
-                    drawdown=drawdown,
-                )
-                checked = check_stakes(bets, policy, bankroll)
-                bets = record_checked(settings, connection, checked, "stake", race_date)
+                bets = record_checked(settings, connection, sized.checked, "stake", race_date)
                 catalog.write_bets(connection, bets, policy.name, race_date)
                 record.message = (
                     f"model {model_version}, bankroll {bankroll} yen, drawdown {drawdown:.1%}"
                 )
-        record.rows_in, record.rows_out = len(candidates), len(bets)
+        record.rows_in, record.rows_out = sized.candidates, len(bets)
     outstanding = history[history["open_bets"] > 0]
     if not outstanding.empty:
         days = outstanding["race_date"].dt.date
@@ -93,16 +118,14 @@ def stake(
             drawdown * 100,
             policy.drawdown_brake * 100,
         )
-    _write_slip(settings, bets, card, race_date)
+    write_slip(settings, bets, card, race_date)
     log.info(
         "staked %d bets, %d yen (bankroll %d yen)", len(bets), bets["stake_yen"].sum(), bankroll
     )
     return bets
 
 
-def _write_slip(
-    settings: Settings, bets: pd.DataFrame, card: ValidatedDay, race_date: date
-) -> None:
+def write_slip(settings: Settings, bets: pd.DataFrame, card: ValidatedDay, race_date: date) -> None:
     """The bet slip as CSV and, inside a flow run, as a table artifact."""
     slip = bet_slip(bets, card.races, card.runners, venue_names(), settings.kelly.takeout)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)

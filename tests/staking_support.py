@@ -1,4 +1,5 @@
-"""Test-only probabilities with an edge: the simulator's truth, blurred, as a stand-in model.
+"""Test-only probabilities with an edge: the simulator's truth, blurred, as a stand-in model;
+and simulated days decoded and stored for the stake, settle and record stages.
 
 The pipeline never reads the truth; tests inject these predictions where a promoted model's
 would come from, so that the stake, settle and record stages have bets to work on.
@@ -6,10 +7,21 @@ would come from, so that the stake, settle and record stages have bets to work o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
+from config import Settings
+from data_checks.validate import QUARANTINE_COLUMNS, ValidatedDay
+from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
 from raceday.model import PREDICTION_COLUMNS, implied_probabilities, normalise_per_race
+from raceday.pipeline import betting_odds
+from raceday.sources.base import card_only
+from raceday.sources.simulator import SimulatedDays
+from raceday.store import catalog
+from raceday.store.engine import make_engine
 
 NOISY_ORACLE_VERSION = "noisy-oracle-test"
 
@@ -54,3 +66,49 @@ def noisy_truth_predictions(
             "p_final": p_model,
         }
     )[PREDICTION_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Days:
+    """The 90 days decoded once: each morning's card (results blanked) and the results."""
+
+    cards: dict[date, ValidatedDay]
+    races: pd.DataFrame
+    runners: pd.DataFrame
+    odds: pd.DataFrame
+    predictions: pd.DataFrame
+
+
+def decode_days(simulated: SimulatedDays) -> Days:
+    raw = simulated.raw
+    card = card_only(raw)
+    card_races, card_runners = decode_races(card.nvd_ra), decode_runners(card.nvd_se)
+    runners = decode_runners(raw.nvd_se)
+    odds = betting_odds(decode_odds_snapshot(card.nvd_o1), runners)
+    predictions = noisy_truth_predictions(card_runners, odds, simulated.truth)
+    empty = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    cards = {}
+    for day, races in card_races.groupby(card_races["race_date"].dt.date):
+        ids = races["race_id"]
+        cards[day] = ValidatedDay(
+            races.reset_index(drop=True),
+            card_runners[card_runners["race_id"].isin(ids)].reset_index(drop=True),
+            odds[odds["race_id"].isin(ids)].reset_index(drop=True),
+            empty,
+            (),
+        )
+    return Days(cards, decode_races(raw.nvd_ra), runners, odds, predictions)
+
+
+def store_days(settings: Settings, days: Days) -> None:
+    """Results, bet-time odds and predictions of every day, stored in one go.
+
+    Storing results up front changes nothing for staking (the stake stage reads only the card
+    it is given and the ledger); it makes every day settleable whenever settle runs.
+    """
+    with make_engine(settings.database_url).begin() as connection:
+        catalog.write_races_and_runners(
+            connection, days.races, days.runners, has_results=True, source="t"
+        )
+        catalog.write_odds(connection, days.odds, days.runners)
+        catalog.write_predictions(connection, days.predictions)

@@ -29,7 +29,7 @@ from raceday.store.models import (
     ValidationResult,
     table_of,
 )
-from raceday.store.repository import insert_rows, read_rows, replace_rows
+from raceday.store.repository import conform, insert_rows, read_rows, replace_rows
 
 ALERTS = table_of(Alert)
 CALIBRATION = table_of(CalibrationBin)
@@ -52,13 +52,42 @@ def write_day_record(
     calibration: pd.DataFrame,
 ) -> int:
     """Replace a day's performance rows, race scores and calibration counts."""
-    connection.execute(delete(PERFORMANCE).where(PERFORMANCE.c.perf_date == race_date))
-    connection.execute(delete(RACE_SCORES).where(RACE_SCORES.c.race_date == race_date))
-    connection.execute(delete(CALIBRATION).where(CALIBRATION.c.perf_date == race_date))
+    return write_day_records(
+        connection,
+        [race_date],
+        performance,
+        scores,
+        calibration.assign(perf_date=pd.Timestamp(race_date)),
+    )
+
+
+def write_day_records(
+    connection: Connection,
+    days: list[date],
+    performance: pd.DataFrame,
+    scores: pd.DataFrame,
+    calibration: pd.DataFrame,
+) -> int:
+    """Replace the performance rows, race scores and calibration counts (``perf_date`` set) of
+    ``days`` in one pass: a day without rows here ends without any."""
+    connection.execute(delete(PERFORMANCE).where(PERFORMANCE.c.perf_date.in_(days)))
+    connection.execute(delete(RACE_SCORES).where(RACE_SCORES.c.race_date.in_(days)))
+    connection.execute(delete(CALIBRATION).where(CALIBRATION.c.perf_date.in_(days)))
     written = insert_rows(connection, PERFORMANCE, performance)
     insert_rows(connection, RACE_SCORES, scores)
-    insert_rows(connection, CALIBRATION, calibration.assign(perf_date=pd.Timestamp(race_date)))
+    insert_rows(connection, CALIBRATION, calibration)
     return written
+
+
+def as_read_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Race scores as :func:`read_race_scores` returns them once written."""
+    return conform(scores, RACE_SCORES)[SCORE_COLUMNS].reset_index(drop=True)
+
+
+def as_read_daily(performance: pd.DataFrame) -> pd.DataFrame:
+    """The scope-``all`` rows of ``performance`` as :func:`read_daily` returns them once written."""
+    rows = conform(performance[performance["scope"] == ALL_SCOPE], PERFORMANCE)
+    return rows.sort_values("perf_date").reset_index(drop=True)
 
 
 def write_rolling(connection: Connection, rolling: pd.DataFrame) -> int:

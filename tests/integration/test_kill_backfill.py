@@ -64,7 +64,8 @@ def test_a_backfill_killed_twice_then_rerun_equals_an_uninterrupted_one(
     killed = f"sqlite:///{tmp_path / 'killed.db'}"
     first, second = chunk_grid(START, END, CHUNK_DAYS)
     kill_when(killed, "first3f", first.end)  # inside the first chunk, mid-way
-    kill_when(killed, "stake", second.start)  # the first chunk done, the second half-way
+    # The first chunk done; the second's results settled and its features built, not staked.
+    kill_when(killed, "features_range", second.end)
     assert completed_days(load_settings(db_url=killed), START, END) == set(first.days)
     run_backfill(killed)
     assert completed_days(load_settings(db_url=killed), START, END) == {*first.days, *second.days}

@@ -16,12 +16,9 @@ import pandas as pd
 import pytest
 
 from config import Settings, load_settings
-from data_checks.validate import QUARANTINE_COLUMNS, ValidatedDay
-from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
 from raceday.kelly import UNIT_YEN
 from raceday.ledger import ledger_statement
-from raceday.pipeline import DaySummary, betting_odds
-from raceday.sources.base import card_only
+from raceday.pipeline import DaySummary
 from raceday.sources.simulator import SimulatedDays, SimulatorConfig, simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
@@ -30,7 +27,7 @@ from raceday.store.models import table_of
 from raceday.store.repository import read_rows, table_checksums
 from tasks.record import record_day, settle
 from tasks.stake import stake
-from tests.staking_support import NOISY_ORACLE_VERSION, noisy_truth_predictions
+from tests.staking_support import NOISY_ORACLE_VERSION, decode_days, store_days
 
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 90
@@ -60,52 +57,6 @@ def simulated() -> SimulatedDays:
         FIRST_DAY + timedelta(days=DAYS - 1),
         SimulatorConfig(races_per_day=12, exclusion_rate=0.03),
     )
-
-
-@dataclass(frozen=True)
-class Days:
-    """The 90 days decoded once: each morning's card (results blanked) and the results."""
-
-    cards: dict[date, ValidatedDay]
-    races: pd.DataFrame
-    runners: pd.DataFrame
-    odds: pd.DataFrame
-    predictions: pd.DataFrame
-
-
-def decode_days(simulated: SimulatedDays) -> Days:
-    raw = simulated.raw
-    card = card_only(raw)
-    card_races, card_runners = decode_races(card.nvd_ra), decode_runners(card.nvd_se)
-    runners = decode_runners(raw.nvd_se)
-    odds = betting_odds(decode_odds_snapshot(card.nvd_o1), runners)
-    predictions = noisy_truth_predictions(card_runners, odds, simulated.truth)
-    empty = pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    cards = {}
-    for day, races in card_races.groupby(card_races["race_date"].dt.date):
-        ids = races["race_id"]
-        cards[day] = ValidatedDay(
-            races.reset_index(drop=True),
-            card_runners[card_runners["race_id"].isin(ids)].reset_index(drop=True),
-            odds[odds["race_id"].isin(ids)].reset_index(drop=True),
-            empty,
-            (),
-        )
-    return Days(cards, decode_races(raw.nvd_ra), runners, odds, predictions)
-
-
-def store_days(settings: Settings, days: Days) -> None:
-    """Results, bet-time odds and predictions of every day, stored in one go.
-
-    Storing results up front changes nothing for staking (the stake stage reads only the card
-    it is given and the ledger); it makes every day settleable whenever settle runs.
-    """
-    with make_engine(settings.database_url).begin() as connection:
-        catalog.write_races_and_runners(
-            connection, days.races, days.runners, has_results=True, source="t"
-        )
-        catalog.write_odds(connection, days.odds, days.runners)
-        catalog.write_predictions(connection, days.predictions)
 
 
 @dataclass

@@ -1,0 +1,200 @@
+"""Replay: stake, settle and record a run of past days in one pass (the backfill's ledger).
+
+The daily stages do this a day at a time, each reading and writing the store (stake → settle →
+record: some 25 round trips a day, ≈ 1 s of small-frame overhead). A backfill knows all of a
+chunk's days before it starts, so the replay reads what they need once, runs the daily stages'
+own day-level functions (:func:`tasks.stake.size_day`, :func:`raceday.ledger.settle_bets`,
+:func:`tasks.record.day_record`, :func:`raceday.performance.rolling_performance`) in date
+order in memory — each day is staked on the bankroll its earlier days left, and its rolling
+windows see the days before it — and writes the records once. The store ends as the daily
+stages run day by day would leave it (tests/integration/test_replay.py compares the two).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from config import Settings
+from data_checks.records import distinct_quarantine
+from data_checks.validate import ValidatedDay
+from raceday.kelly import StakingPolicy
+from raceday.ledger import daily_pnl_from_ledger_days, settle_bets
+from raceday.performance import rolling_performance
+from raceday.staking import BET_COLUMNS
+from raceday.store import catalog
+from raceday.store import monitoring as records
+from tasks.common import engine_for, logger, stage_run
+from tasks.record import DayRecord, day_record, rolling_window_start
+from tasks.stake import size_day, staking_policy, write_slip
+from tasks.validate import record_checked
+
+
+def day_card(card: ValidatedDay, day: date) -> ValidatedDay:
+    """One day's part of a validated card that spans several days."""
+    races = card.races[pd.to_datetime(card.races["race_date"]).dt.date == day]
+    race_ids = races["race_id"]
+    return ValidatedDay(
+        races,
+        card.runners[card.runners["race_id"].isin(race_ids)],
+        card.odds[card.odds["race_id"].isin(race_ids)],
+        card.quarantine,
+        card.outcomes,
+    )
+
+
+def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:
+    return pd.to_datetime(frame[column]).dt.date
+
+
+def _day_flow(settled: pd.DataFrame) -> int:
+    """The day's cash flow as ``catalog.ledger_days`` sums it: paid + refunded - staked."""
+    paid = settled["payout_yen"].fillna(0).astype("int64").sum()
+    refunded = settled["refund_yen"].fillna(0).astype("int64").sum()
+    return int(paid + refunded - settled["stake_yen"].astype("int64").sum())
+
+
+def stake_and_settle(
+    settings: Settings,
+    connection: Connection,
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    days: list[date],
+) -> list[date]:
+    """Stake each day of ``card`` on the bankroll the earlier days left and settle it against
+    the stored results; returns the days that had races. A day with a settled bet stored is
+    closed: its bets stay as placed (as the stake stage does)."""
+    history = catalog.ledger_days(connection, policy.name, before=days[0])
+    pnl = daily_pnl_from_ledger_days(history)
+    stored = catalog.read_bets(connection, days[0], days[-1], policy=policy.name)
+    stored_days, prediction_days = _dates(stored), _dates(predictions)
+    results = catalog.read_win_results(connection, days[0], days[-1])
+    raced, settled_days = [], []
+    for day in days:
+        todays_card = day_card(card, day)
+        if todays_card.races.empty:
+            continue
+        raced.append(day)
+        sized = size_day(settings, policy, predictions[prediction_days == day], todays_card, pnl)
+        kept = stored[stored_days == day]
+        if kept["settled"].fillna(False).astype(bool).any():
+            bets = kept[BET_COLUMNS]
+        else:
+            bets = record_checked(settings, connection, sized.checked, "stake", day)
+            catalog.write_bets(connection, bets, policy.name, day)
+        write_slip(settings, bets, todays_card, day)
+        if bets.empty:
+            continue
+        settled = settle_bets(
+            bets, results[results["race_id"].isin(bets["race_id"])], takeout=policy.takeout
+        ).assign(policy=policy.name)
+        settled_days.append(settled)
+        pnl = pd.concat([pnl, pd.Series([_day_flow(settled)], index=[pd.Timestamp(day)])])
+    if settled_days:
+        catalog.write_settlement(connection, pd.concat(settled_days, ignore_index=True))
+    return raced
+
+
+@dataclass(frozen=True)
+class _Records:
+    days: list[date]
+    performance: list[pd.DataFrame]
+    scores: list[pd.DataFrame]
+    calibration: list[pd.DataFrame]
+    rolling: list[pd.DataFrame]
+
+    def add(self, day: date, computed: DayRecord, rolling: pd.DataFrame) -> None:
+        self.days.append(day)
+        self.performance.append(computed.performance)
+        self.scores.append(computed.scores)
+        self.calibration.append(computed.calibration.assign(perf_date=pd.Timestamp(day)))
+        self.rolling.append(rolling)
+
+
+def record_days(
+    settings: Settings,
+    connection: Connection,
+    policy: StakingPolicy,
+    days: list[date],
+    run_seconds: float,
+) -> int:
+    """The performance record and rolling windows of ``days`` (staked and settled), computed
+    day by day from one read of their stored rows; written in one pass. Returns rows written."""
+    first, last = days[0], days[-1]
+    bets = catalog.read_bets(connection, first, last, policy=policy.name)
+    predictions = catalog.read_predictions(connection, first, last)
+    runners = catalog.read_runners(connection, first, last)
+    races = catalog.read_races(connection, first, last)
+    quarantine = catalog.read_quarantine(connection, first, last)
+    pnl = daily_pnl_from_ledger_days(catalog.ledger_days(connection, policy.name, end=last))
+    before = first - timedelta(days=1)
+    start = rolling_window_start(
+        first,
+        records.nth_last_race_date(connection, before, 500),
+        records.first_race_score_date(connection),
+    )
+    scores = records.read_race_scores(connection, start, before)
+    daily = records.read_daily(connection, start, before)
+    dates = {
+        name: _dates(frame)
+        for name, frame in (
+            ("bets", bets), ("predictions", predictions), ("runners", runners),
+            ("races", races), ("quarantine", quarantine),
+        )
+    }  # fmt: skip
+    out = _Records([], [], [], [], [])
+    for day in days:
+        computed = day_record(
+            settings,
+            day,
+            predictions=predictions[dates["predictions"] == day],
+            runners=runners[dates["runners"] == day],
+            races=races[dates["races"] == day],
+            bets=bets[dates["bets"] == day],
+            quarantine=distinct_quarantine(quarantine[dates["quarantine"] == day]),
+            daily_pnl=pnl[pnl.index <= pd.Timestamp(day)],
+            run_seconds=run_seconds,
+        )
+        scores = pd.concat([scores, records.as_read_scores(computed.scores)], ignore_index=True)
+        daily = pd.concat([daily, records.as_read_daily(computed.performance)], ignore_index=True)
+        rolling = rolling_performance(day, scores, daily, computed.curve, computed.bankroll_yen)
+        out.add(day, computed, rolling)
+    if not out.days:
+        return 0
+    written = records.write_day_records(
+        connection,
+        out.days,
+        pd.concat(out.performance, ignore_index=True),
+        pd.concat(out.scores, ignore_index=True),
+        pd.concat(out.calibration, ignore_index=True),
+    )
+    return written + records.write_rolling(connection, pd.concat(out.rolling, ignore_index=True))
+
+
+def replay_days(
+    settings: Settings,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    days: list[date],
+    flow_name: str,
+) -> int:
+    """Stake, settle and record ``days`` (settled, predicted, in date order) in one
+    transaction; returns the bets placed."""
+    policy = staking_policy(settings)
+    clock = time.perf_counter()
+    with stage_run(settings, flow_name, "replay", days[-1]) as record:
+        with engine_for(settings).begin() as connection:
+            raced = stake_and_settle(settings, connection, policy, predictions, card, days)
+            placed = len(catalog.read_bets(connection, days[0], days[-1], policy=policy.name))
+            # A replayed day has no run time of its own: its share of the replay's.
+            seconds = (time.perf_counter() - clock) / max(len(raced), 1)
+            written = record_days(settings, connection, policy, raced, seconds) if raced else 0
+        record.rows_in, record.rows_out = len(predictions), written
+        record.message = f"{len(raced)} days, {placed} bets"
+    logger().info("replayed %d days: %d bets", len(raced), placed)
+    return placed

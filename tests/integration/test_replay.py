@@ -1,0 +1,95 @@
+"""The backfill's one-pass replay of stake, settle and record leaves the store exactly as the
+daily stages run day by day do (the ledger, the performance record, the rolling windows)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from config import Settings, load_settings
+from data_checks.validate import ValidatedDay
+from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.store import catalog
+from raceday.store.engine import make_engine, upgrade_schema
+from raceday.store.repository import read_rows
+from tasks.record import record_day, settle
+from tasks.replay import replay_days
+from tasks.stake import stake
+from tests.staking_support import Days, decode_days, store_days
+from tests.store_support import data_checksums
+
+FIRST_DAY = date(2026, 1, 1)
+DAYS = 24
+SPLIT = date(2026, 1, 9)  # days before it run day by day in both stores
+FLOW = "test-replay"
+
+
+@pytest.fixture(scope="module")
+def days() -> Days:
+    """24 small simulated days with exclusions (refunds) ten times as often as in reality."""
+    simulated = simulate_days(
+        FIRST_DAY,
+        FIRST_DAY + timedelta(days=DAYS - 1),
+        SimulatorConfig(races_per_day=12, exclusion_rate=0.03),
+    )
+    return decode_days(simulated)
+
+
+def _store(root: Path, name: str, days: Days) -> Settings:
+    settings = load_settings(db_url=f"sqlite:///{root / name}.db", var_dir=root / name)
+    upgrade_schema(make_engine(settings.database_url))
+    store_days(settings, days)
+    return settings
+
+
+def _day_by_day(settings: Settings, days: Days, run: list[date]) -> None:
+    """What the daily stages do: stake, settle, record each day in turn."""
+    for day in run:
+        card = days.cards[day]
+        predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
+        stake.fn(settings, predictions, card, day, FLOW)
+        settle.fn(settings, day, FLOW)
+        record_day.fn(settings, day, len(card.races), FLOW)
+
+
+def _card_of(days: Days, run: list[date]) -> ValidatedDay:
+    cards = [days.cards[day] for day in run]
+    return ValidatedDay(
+        pd.concat([card.races for card in cards], ignore_index=True),
+        pd.concat([card.runners for card in cards], ignore_index=True),
+        pd.concat([card.odds for card in cards], ignore_index=True),
+        cards[0].quarantine,
+        (),
+    )
+
+
+@pytest.mark.slow
+def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -> None:
+    every_day = sorted(days.cards)
+    before = [day for day in every_day if day < SPLIT]
+    after = [day for day in every_day if day >= SPLIT]
+    daily, replayed = _store(tmp_path, "daily", days), _store(tmp_path, "replay", days)
+    for settings in (daily, replayed):
+        _day_by_day(settings, days, before)  # history: an earlier ledger and rolling windows
+
+    _day_by_day(daily, days, after)
+    card = _card_of(days, after)
+    predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
+    placed = replay_days(replayed, predictions, card, after, FLOW)
+
+    expected = data_checksums(daily.database_url)
+    assert data_checksums(replayed.database_url) == expected
+    with make_engine(replayed.database_url).connect() as connection:
+        bets = read_rows(connection, catalog.BETS)
+    in_range = bets[bets["race_date"].dt.date >= SPLIT]
+    assert placed == len(in_range) > 50  # the test stakes real money, and refunds happen
+    assert in_range["settled"].all()
+    assert (in_range["refund_yen"] > 0).any()
+    assert (in_range["payout_yen"] > 0).any()
+
+    # Re-running the replay over settled days keeps their bets as placed: nothing changes.
+    replay_days(replayed, predictions, card, after, FLOW)
+    assert data_checksums(replayed.database_url) == expected
