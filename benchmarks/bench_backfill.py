@@ -71,6 +71,7 @@ def _warm_and_direct(
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
     from flows.backfill import after_chunk, chunk_grid, run_chunk, warm_up, without_data_docs
+    from tasks.features import SettledRuns
 
     settings = without_data_docs(load_settings(races=races, db_url=db_url))
     clock = time.perf_counter()
@@ -78,15 +79,16 @@ def _warm_and_direct(
     print(f"warm-up {time.perf_counter() - clock:.1f} s", flush=True)
     totals = {"races": 0, "runners": 0, "bets": 0}
     chunks = chunk_grid(start, end, chunk_days)
+    settled = SettledRuns()
     for number, chunk in enumerate(chunks, 1):
         clock = time.perf_counter()
-        counts = run_chunk(settings, chunk)
+        counts = run_chunk(settings, chunk, settled)
         print(f"chunk {number}/{len(chunks)} {chunk.start}..{chunk.end}: "
               f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip
         for key in totals:
             totals[key] += counts[key]
         clock = time.perf_counter()
-        trained = after_chunk(settings, chunk.end)
+        trained = after_chunk(settings, chunk.end, settled)
         if trained is not None:
             print(f"  trained {trained['version']} ({trained['reason']}): "
                   f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip

@@ -37,7 +37,7 @@ from raceday.store import catalog, registry
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import current_run_id, engine_for, io_task_options, logger
 from tasks.derive import first3f, indexes, reference_times
-from tasks.features import range_features
+from tasks.features import SettledRuns, range_features
 from tasks.ingest import ingest
 from tasks.predict import predict
 from tasks.replay import replay_days
@@ -126,30 +126,35 @@ def warm_up(settings: Settings, start: date, flow_name: str = FLOW_NAME) -> None
         )
 
 
-def run_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
+def run_chunk(
+    settings: Settings, chunk: Chunk, settled: SettledRuns | None = None
+) -> dict[str, int]:
     """The daily stages over one chunk (stage functions called directly); returns counts.
 
     The chunk's results are settled first, so each day's features see every run before it (the
     chunk's earlier days included) — what a daily run of the day would see; the predictions use
     the version promoted before the chunk and the card's bet-time odds. Then the days are
     staked, settled and recorded in date order in one pass (:func:`tasks.replay.replay_days`).
+    ``settled``: the settled runs the backfill holds (extended with the chunk's, not re-read).
     """
     raw = ingest.fn(settings, chunk.start, chunk.end, FLOW_NAME)
     if raw.is_empty:
         return {"races": 0, "runners": 0, "bets": 0}
     card = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "card", FLOW_NAME)
     valid = settled_stages(settings, raw, chunk.start, chunk.end)
-    features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME)
+    features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME, settled)
     predictions = predict.fn(settings, card, chunk.end, FLOW_NAME, features, model_day=chunk.start)
     bets = replay_days(settings, predictions, card, chunk.days, FLOW_NAME)
     return {"races": len(valid.races), "runners": len(valid.runners), "bets": bets}
 
 
 @task(name="backfill-chunk", cache_policy=NONE)
-def backfill_chunk(settings: Settings, chunk: Chunk) -> dict[str, int]:
+def backfill_chunk(
+    settings: Settings, chunk: Chunk, settled: SettledRuns | None = None
+) -> dict[str, int]:
     """One chunk of days, then its days marked completed (one transaction)."""
     started, clock = datetime.now(), time.perf_counter()
-    counts = run_chunk(settings, chunk)
+    counts = run_chunk(settings, chunk, settled)
     with engine_for(settings).begin() as connection:
         catalog.mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
@@ -183,7 +188,9 @@ def retrain_due(settings: Settings, last_day: date) -> bool:
     return True
 
 
-def after_chunk(settings: Settings, last_day: date) -> dict[str, Any] | None:
+def after_chunk(
+    settings: Settings, last_day: date, settled: SettledRuns | None = None
+) -> dict[str, Any] | None:
     """After each chunk: train (and maybe promote) the version of ``last_day`` when due.
 
     The version learns from days up to ``last_day`` only; the next chunk predicts with the
@@ -192,7 +199,7 @@ def after_chunk(settings: Settings, last_day: date) -> dict[str, Any] | None:
     if not retrain_due(settings, last_day):
         return None
     try:
-        summary = train_until(settings, last_day, FLOW_NAME)
+        summary = train_until(settings, last_day, FLOW_NAME, settled)
     except InputError as short:  # e.g. too few rated winners: the backfill goes on without it
         logger().warning("no version trained after %s: %s", last_day, short)
         return None
@@ -239,11 +246,12 @@ def backfill(
     options = io_task_options(settings)
     totals = {"races": 0, "runners": 0, "bets": 0}
     versions: list[str] = []
+    settled = SettledRuns()  # read once, extended chunk by chunk (features and training)
     for chunk in todo:
-        counts = backfill_chunk.with_options(**options)(settings, chunk)
+        counts = backfill_chunk.with_options(**options)(settings, chunk, settled)
         for key in totals:
             totals[key] += counts[key]
-        trained = after_chunk(settings, chunk.end)
+        trained = after_chunk(settings, chunk.end, settled)
         if trained is not None:
             versions.append(
                 f"{trained['version']} ({'promoted' if trained['promoted'] else 'kept'})"

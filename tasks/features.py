@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NONE
+from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.validate import ValidatedDay
@@ -43,14 +45,52 @@ def day_features(
     return features
 
 
+@dataclass
+class SettledRuns:
+    """The settled runs (with their indexes) read so far, for a process that settles days in
+    date order and reads the history after each step (a backfill: every chunk's features and
+    every training). Each read fetches only the days settled since the last one, so it is valid
+    only while no day it holds is rewritten — one backfill run, which writes each chunk's days
+    before it reads them and never an earlier day."""
+
+    frame: pd.DataFrame | None = None
+    through: date | None = None
+
+    def up_to(self, connection: Connection, end: date) -> pd.DataFrame:
+        """Every settled run dated up to ``end`` (reading the days after ``through``)."""
+        if self.frame is None or self.through is None or end > self.through:
+            new = catalog.read_settled_runs(connection, end, after=self.through)
+            self.frame = new if self.frame is None else pd.concat([self.frame, new])
+            self.frame = self.frame.reset_index(drop=True)
+            self.through = end
+        if end == self.through:
+            return self.frame
+        return self.frame[self.frame["race_date"] <= pd.Timestamp(end)].reset_index(drop=True)
+
+
+def runs_and_cards(
+    connection: Connection, start: date, end: date, settled: SettledRuns | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The settled runs up to ``end`` and the stored runners ``start``..``end``
+    (:func:`catalog.read_runs_and_cards`), the runs from ``settled`` when given."""
+    history = settled.up_to(connection, end) if settled is not None else None
+    return catalog.read_runs_and_cards(connection, start, end, history)
+
+
 @task(name="features-range", cache_policy=NONE)
-def range_features(settings: Settings, start: date, end: date, flow_name: str) -> pd.DataFrame:
+def range_features(
+    settings: Settings,
+    start: date,
+    end: date,
+    flow_name: str,
+    settled: SettledRuns | None = None,
+) -> pd.DataFrame:
     """Features of every stored runner dated ``start``..``end`` in one as-of pass; stored."""
     window = settings.features.people_window_days
     feature_set = feature_set_name(window)
     with stage_run(settings, flow_name, "features_range", end) as record:
         with engine_for(settings).begin() as connection:
-            history, cards = catalog.read_runs_and_cards(connection, start, end)
+            history, cards = runs_and_cards(connection, start, end, settled)
             features = build_features(history, cards, window)
             catalog.write_features(connection, features, feature_set, start, end)
         record.rows_in, record.rows_out = len(history), len(features)

@@ -38,6 +38,7 @@ from raceday.model_eval import evaluate_predictions
 from raceday.pipeline import betting_odds
 from raceday.store import catalog, registry
 from tasks.common import engine_for, logger, stage_run
+from tasks.features import SettledRuns, runs_and_cards
 
 FLOW = "train-model"
 
@@ -72,11 +73,16 @@ def scorer_options(settings: Settings) -> ScorerOptions:
 
 
 def settled_runners(
-    connection: Connection, settings: Settings, start: date, end: date
+    connection: Connection,
+    settings: Settings,
+    start: date,
+    end: date,
+    settled_runs: SettledRuns | None = None,
 ) -> pd.DataFrame:
     """Every priced runner of the settled races dated ``start``..``end`` with its result,
-    bet-time market probability and point-in-time features (one as-of pass over the store)."""
-    history, cards = catalog.read_runs_and_cards(connection, start, end)
+    bet-time market probability and point-in-time features (one as-of pass over the store;
+    the settled runs from ``settled_runs`` when given)."""
+    history, cards = runs_and_cards(connection, start, end, settled_runs)
     features = build_features(history, cards, settings.features.people_window_days)
     races = catalog.read_races(connection, start, end)
     settled = set(races.loc[races["has_results"].fillna(False).astype(bool), "race_id"])
@@ -119,12 +125,14 @@ def _short_window(part: str, start: date, end: date, races: int, needed: int) ->
     )
 
 
-def load_training_set(settings: Settings, until: date) -> tuple[TimeSplit, pd.DataFrame]:
+def load_training_set(
+    settings: Settings, until: date, settled_runs: SettledRuns | None = None
+) -> tuple[TimeSplit, pd.DataFrame]:
     """The split ending on ``until`` and its runners, checked to be enough."""
     train = settings.train
     split = time_split(until, train.train_days, train.blend_days, train.evaluate_days)
     with engine_for(settings).connect() as connection:
-        runners = settled_runners(connection, settings, split.train_start, until)
+        runners = settled_runners(connection, settings, split.train_start, until, settled_runs)
     preflight(runners, split, train.min_races)
     return split, runners
 
@@ -265,10 +273,15 @@ def training_summary(
     }
 
 
-def train_until(settings: Settings, until: date, flow_name: str = FLOW) -> dict[str, Any]:
+def train_until(
+    settings: Settings,
+    until: date,
+    flow_name: str = FLOW,
+    settled_runs: SettledRuns | None = None,
+) -> dict[str, Any]:
     """Train, evaluate and register the version of ``until`` (the three stage bodies, no
-    Prefect needed)."""
-    split, runners = load_training_task.fn(settings, until, flow_name)
+    Prefect needed); a backfill passes the settled runs it holds."""
+    split, runners = load_training_task.fn(settings, until, flow_name, settled_runs)
     fitted, evaluation = fit_task.fn(settings, split, runners, until, flow_name)
     registered = register_task.fn(settings, until, split, fitted, evaluation, flow_name)
     return training_summary(until, split, fitted, evaluation, registered)
@@ -276,11 +289,14 @@ def train_until(settings: Settings, until: date, flow_name: str = FLOW) -> dict[
 
 @task(name="train-load", cache_policy=NONE)
 def load_training_task(
-    settings: Settings, until: date, flow_name: str = FLOW
+    settings: Settings,
+    until: date,
+    flow_name: str = FLOW,
+    settled_runs: SettledRuns | None = None,
 ) -> tuple[TimeSplit, pd.DataFrame]:
     """Load the training set of the split ending on ``until``."""
     with stage_run(settings, flow_name, "train_load", until) as record:
-        split, runners = load_training_set(settings, until)
+        split, runners = load_training_set(settings, until, settled_runs)
         record.rows_out = len(runners)
     logger().info("training set %s..%s: %d runners", split.train_start, until, len(runners))
     return split, runners

@@ -389,14 +389,23 @@ def read_people_window(connection: Connection, start: date, before: date) -> pd.
     )[["role", "person_id", "race_date", "runs", "wins"]]
 
 
+def read_settled_runs(connection: Connection, end: date, after: date | None = None) -> pd.DataFrame:
+    """Every settled run dated up to ``end`` (and after ``after``), with its indexes."""
+    settled = and_(RACES.c.has_results.is_(True), RUNNERS.c.race_date <= end)
+    if after is not None:
+        settled = and_(settled, RUNNERS.c.race_date > after)
+    return _frame(connection, _runs_query().where(settled))
+
+
 def read_runs_and_cards(
-    connection: Connection, start: date, end: date
+    connection: Connection, start: date, end: date, history: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every settled run up to ``end`` (history) and every stored runner ``start``..``end``."""
-    history = _frame(
-        connection,
-        _runs_query().where(RACES.c.has_results.is_(True), RUNNERS.c.race_date <= end),
-    )
+    """Every settled run up to ``end`` (history) and every stored runner ``start``..``end``.
+
+    ``history``: the settled runs up to ``end`` when the caller holds them already (not read).
+    """
+    if history is None:
+        history = read_settled_runs(connection, end)
     in_range = history["race_date"].between(pd.Timestamp(start), pd.Timestamp(end))
     unsettled = _frame(
         connection,

@@ -14,6 +14,7 @@ from config import load_settings
 from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_chunks, warm_up
 from raceday.store import catalog
 from raceday.store.engine import make_engine
+from tasks.features import SettledRuns
 from tests.kill_support import kill_once
 from tests.store_support import data_checksums
 
@@ -28,8 +29,9 @@ def run_backfill(db: str) -> None:
     )
     if todo:
         warm_up(settings, todo[0].start)
+    settled = SettledRuns()
     for chunk in todo:
-        backfill_chunk.fn(settings, chunk)
+        backfill_chunk.fn(settings, chunk, settled)
 
 
 def stages_done(db: str) -> set[tuple[str, date]]:
