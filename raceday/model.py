@@ -336,8 +336,9 @@ def fit_win_model(
     blend_rows = frame[frame["part"] == "blend"].reset_index(drop=True)
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
-    model.kappa = fit_temperature(model.scores(blend_rows), groups, winners)
-    p_model = softmax(model.kappa * model.scores(blend_rows), groups)
+    blend_scores = model.scores(blend_rows)
+    model.kappa = fit_temperature(blend_scores, groups, winners)
+    p_model = softmax(model.kappa * blend_scores, groups)
     model.blend = fit_blend(
         p_model, blend_rows["p_market"].to_numpy(float), groups, winners,
         blend_rows["rated"].to_numpy(),

@@ -148,10 +148,7 @@ def read_win_results(connection: Connection, start: date, end: date) -> pd.DataF
         RUNNERS.c.abnormal_code,
         RUNNERS.c.win_odds,
     ).where(and_(RUNNERS.c.race_date >= start, RUNNERS.c.race_date <= end))
-    rows = connection.execute(query).all()
-    frame = pd.DataFrame(
-        rows, columns=["race_id", "umaban", "finish_pos", "abnormal_code", "win_odds"]
-    )
+    frame = fetch_frame(connection, query)  # from the driver's cursor: no Row objects
     return frame.astype(
         {
             "race_id": "string",
