@@ -13,9 +13,10 @@ read starts again (a run never mixes two versions of the input). Rows whose date
 (``0231``) belong to no day: they are returned with every read so that validation reports them.
 
 Venues (lanes): ``venues`` lists the keibajo codes of every row a read of the range returns, in
-any table, so reading those venues one by one returns every row of the whole read. All lanes of
-a day share the snapshot (read once, under a lock, while no file changes); parts set aside are
-reported by every lane's read.
+any table, so reading those venues one by one returns every row of the whole read. Venue reads
+use the snapshot the venues were listed from (one snapshot per run, read once under a lock, even
+when a file changes between two venues' reads); parts set aside are reported by every venue's
+read.
 """
 
 from __future__ import annotations
@@ -276,8 +277,7 @@ class FilesSource:
             "attempts); rerun when the writer has finished"
         )
 
-    def _rows_dated(self, start: date, end: date) -> RawDay:
-        snapshot = self.snapshot()
+    def _rows_dated(self, start: date, end: date, snapshot: Snapshot) -> RawDay:
         lo, hi = f"{start:%Y%m%d}", f"{end:%Y%m%d}"
         tables = {
             table: frame[_in_range_or_undated(frame, lo, hi)].reset_index(drop=True)
@@ -292,12 +292,15 @@ class FilesSource:
 
     def venues(self, start: date, end: date) -> list[str]:
         """The keibajo codes of every row a read of ``start``..``end`` returns, any table."""
-        return venues_in(self._rows_dated(start, end))
+        return venues_in(self._rows_dated(start, end, self.snapshot()))
 
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
         """Rows dated ``start``..``end`` of every table (plus rows whose date does not exist);
-        with ``venues``, those venues' rows only."""
-        return rows_of_venues(self._rows_dated(start, end), venues)
+        with ``venues``, those venues' rows only, from the snapshot the venues were listed from
+        (so a day's venue reads never mix two versions of the input)."""
+        pinned = self._snapshot if venues is not None else None
+        snapshot = pinned if pinned is not None else self.snapshot()
+        return rows_of_venues(self._rows_dated(start, end, snapshot), venues)
 
 
 def write_tables(raw: RawDay, directory: Path, file_format: str = "csv") -> list[Path]:

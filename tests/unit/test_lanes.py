@@ -164,3 +164,17 @@ def test_lanes_that_all_answer_complete_and_report_rejections_once() -> None:
 def test_venue_location_names_unknown_venues_plainly() -> None:
     assert venue_location("44", "大井") == "venue 44 (大井)"
     assert venue_location("", None) == "venue ? (unknown venue)"
+
+
+def test_files_venue_reads_use_the_snapshot_the_venues_were_listed_from(tmp_path: Path) -> None:
+    """A file rewritten between two venues' reads: the run's lanes still see one version."""
+    raw = whole_day()
+    write_tables(raw, tmp_path)
+    before = FilesSource(tmp_path).read_days(DAY, DAY)
+    source = FilesSource(tmp_path)
+    venues = source.venues(DAY, DAY)
+    first = source.read_days(DAY, DAY, venues[:1])
+    write_tables(RawDay(raw.nvd_ra.iloc[:1], raw.nvd_se, raw.nvd_o1), tmp_path)
+    rest = join_lanes([source.read_days(DAY, DAY, [venue]) for venue in venues[1:]])
+    assert_same_rows(join_lanes([first, rest]), before)
+    assert len(FilesSource(tmp_path).read_days(DAY, DAY).nvd_ra) == 1  # a new run sees the change
