@@ -129,9 +129,13 @@ def ingest_by_venue(settings: Settings, start: date, end: date, flow_name: str) 
     names = venue_names()
     with stage_run(settings, flow_name, "ingest", end) as record:
         source = configured_source(settings)
-        lanes: list[str | None] = [*list_venues.with_options(**options)(source, start, end)] or [
-            None  # no venue has rows: one read of the whole range says so (and what it set aside)
-        ]
+        try:
+            venues = list_venues.with_options(**options)(source, start, end)
+        except Exception as error:
+            record.attempts = attempts_until_failed(settings, error)
+            raise
+        # no venue has rows: one read of the whole range says so (and what it set aside)
+        lanes: list[str | None] = [*venues] or [None]
         futures = [
             ingest_venue.with_options(**options, task_run_name=lane_task_run_name(venue)).submit(
                 source, start, end, venue

@@ -174,3 +174,22 @@ def test_a_venue_that_stays_down_is_quarantined_and_alerted_while_the_others_fin
     clean = f"sqlite:///{tmp_path / 'clean.db'}"
     run_day(clean)
     assert data_checksums(sqlite_url) == data_checksums(clean)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+def test_a_source_that_cannot_list_its_venues_fails_the_run_with_its_retries_recorded(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed: list[int] = []
+
+    def venues(self: SimulatorSource, start: date, end: date) -> list[str]:
+        listed.append(1)
+        raise SourceUnavailable("source down while listing venues")
+
+    monkeypatch.setattr(SimulatorSource, "venues", venues)
+    with pytest.raises(SourceUnavailable, match="listing venues"):
+        daily_run(race_date=DAY, db_url=sqlite_url)
+    assert len(listed) == 4  # the first try and three retries
+    status, attempts, message = ingest_record(sqlite_url)
+    assert (status, attempts) == ("failed", 4) and "listing venues" in message
