@@ -3,6 +3,9 @@
 predict: ingest → validate card → features → predict → stake (bet slip)
 settle:  ingest → validate results → reference times → first 3F → indexes → settle → record
          → monitor (alerts) → report
+The day is ingested venue by venue (lanes: one ``ingest-venue-<code>`` task run each, read at
+once, retried on its own); a venue still down is quarantined and alerted, the others go on and
+the run ends ``completed-with-warnings``. Everything after ingest is joint across venues.
 A failed run alerts at once through its ``on_failure`` hook. Without a date (a scheduled run),
 the day is today in Asia/Tokyo. A day is run by one run at a time (a run lock in the store).
 """
@@ -16,13 +19,14 @@ from prefect import flow
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
+from raceday.lanes import day_status
 from raceday.pipeline import runner_view
-from raceday.sources.base import RawDay
+from raceday.sources.base import RawDay, venues_down
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import day_lock, io_task_options
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features
-from tasks.ingest import ingest
+from tasks.ingest import ingest, ingest_by_venue
 from tasks.monitor import monitor_day
 from tasks.predict import predict
 from tasks.record import record_day, report_day, settle
@@ -66,6 +70,11 @@ def _record(settings: Settings, race_date: date, offered: int, flow_name: str) -
     return report_day(settings, race_date, summary, flow_name).to_dict()
 
 
+def _outcome(raw: RawDay) -> dict[str, Any]:
+    """The run's status and the venues left out (``completed-with-warnings`` when any)."""
+    return {"status": day_status(raw), "venues_down": venues_down(raw)}
+
+
 def _predict_stages(settings: Settings, raw: RawDay, race_date: date, flow_name: str) -> int:
     card = validate_and_store(settings, raw, race_date, race_date, "card", flow_name)
     _features = day_features(settings, card, race_date, flow_name)
@@ -86,9 +95,9 @@ def predict_day(
     race_date = race_date or today_in_japan()
     with day_lock(settings, race_date, "predict-day"):
         prepare_history(settings, race_date, "predict-day")
-        raw = _ingest(settings, race_date, race_date, "predict-day")
+        raw = ingest_by_venue(settings, race_date, race_date, "predict-day")
         offered = _predict_stages(settings, raw, race_date, "predict-day")
-        return {"date": race_date.isoformat(), "races_offered": offered, "status": "completed"}
+        return {"date": race_date.isoformat(), "races_offered": offered, **_outcome(raw)}
 
 
 @flow(name="settle-day", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -103,10 +112,10 @@ def settle_day(
     race_date = race_date or today_in_japan()
     with day_lock(settings, race_date, "settle-day"):
         prepare_history(settings, race_date, "settle-day")
-        raw = _ingest(settings, race_date, race_date, "settle-day")
+        raw = ingest_by_venue(settings, race_date, race_date, "settle-day")
         valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
         _settled = settle(settings, race_date, "settle-day")
-        return _record(settings, race_date, len(valid.races), "settle-day")
+        return {**_record(settings, race_date, len(valid.races), "settle-day"), **_outcome(raw)}
 
 
 @flow(name="daily-run", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -121,8 +130,8 @@ def daily_run(
     race_date = race_date or today_in_japan()
     with day_lock(settings, race_date, "daily-run"):
         prepare_history(settings, race_date, "daily-run")
-        raw = _ingest(settings, race_date, race_date, "daily-run")
+        raw = ingest_by_venue(settings, race_date, race_date, "daily-run")
         offered = _predict_stages(settings, raw, race_date, "daily-run")
         _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
         _settled = settle(settings, race_date, "daily-run")
-        return _record(settings, race_date, offered, "daily-run")
+        return {**_record(settings, race_date, offered, "daily-run"), **_outcome(raw)}

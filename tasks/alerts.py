@@ -257,6 +257,21 @@ def flow_failure_alert(
     )
 
 
+def venue_down_alert(flow_name: str, race_date: date, location: str, reason: str) -> Alert:
+    """The alert for a venue whose input could not be read while the day's run went on."""
+    day = race_date.isoformat()
+    return Alert(
+        rule="venue_down",
+        severity="critical",
+        message=f"{flow_name} for {day}: {location} could not be read and is left out of the "
+        f"day (its races are neither bet nor settled; re-run the day when it answers): {reason}",
+        race_date=race_date,
+        scope=flow_name,
+        key=f"{day}|{location}",
+        recurring=True,
+    )
+
+
 def alert_on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """``on_failure`` hook: alert at once, without needing a Prefect server.
 

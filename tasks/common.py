@@ -50,15 +50,23 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return logging.getLogger("raceday")
 
 
+def is_user_error(error: BaseException) -> bool:
+    """Bad input: it will be as bad on the next attempt, so it is not retried."""
+    return isinstance(error, InputError | NothingValid)
+
+
 def retry_unless_user_error(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
     """Retry transient failures only: bad input will be as bad on the next attempt."""
     try:
         state.result(raise_on_failure=True)
-    except (InputError, NothingValid):
-        return False
-    except Exception:  # noqa: BLE001 - anything else may be transient
-        return True
+    except Exception as error:  # noqa: BLE001 - anything but bad input may be transient
+        return not is_user_error(error)
     return False
+
+
+def attempts_until_failed(settings: Settings, error: BaseException) -> int:
+    """How many attempts an IO task with :func:`io_task_options` made before failing."""
+    return 1 if is_user_error(error) else settings.retry.retries + 1
 
 
 def io_task_options(settings: Settings) -> dict[str, Any]:
@@ -79,6 +87,7 @@ class StageRecord:
     rows_in: int = 0
     rows_out: int = 0
     message: str | None = None
+    attempts: int = 1  # a stage whose work was retried inside it (venue lanes) sets how often
 
 
 @contextmanager
@@ -108,6 +117,7 @@ def stage_run(
             "started_at": started,
             "duration_s": time.perf_counter() - clock,
             "message": record.message,
+            "attempts": record.attempts,
         }
         try:
             with engine_for(settings).begin() as connection:

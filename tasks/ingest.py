@@ -1,17 +1,38 @@
-"""Ingest: read raw PC-KEIBA tables for a date range from the configured source."""
+"""Ingest: read raw PC-KEIBA tables for a date range from the configured source.
+
+``ingest`` reads a range in one read (the warm-up history; backfills read chunks their own
+way). ``ingest_by_venue`` reads a race day venue by venue: one ``ingest-venue-<code>`` task
+run per venue, submitted together so their IO overlaps, each retried on its own; a venue still
+failing is quarantined as a rejected input and alerted while the other venues go on. The lanes
+write nothing to the store: the joint ``ingest`` stage row (every venue, its attempts, rows or
+error) is written once from the flow's thread.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from prefect import task
 from prefect.cache_policies import NONE
+from prefect.futures import PrefectFuture
+from prefect.runtime import task_run
 
 from config import Settings
-from raceday.sources.base import RawDay
+from config.reference import venue_names
+from raceday.lanes import (
+    LaneOutcome,
+    join_outcomes,
+    lanes_summary,
+    most_attempts,
+    rejected_lanes,
+)
+from raceday.sources.base import RaceSource, RawDay, RejectedInput
 from raceday.sources.factory import open_source
 from raceday.sources.simulator import SimulatorConfig
-from tasks.common import logger, stage_run
+from tasks.alerts import raise_alerts, venue_down_alert
+from tasks.common import attempts_until_failed, io_task_options, logger, stage_run
 
 
 def simulator_config(settings: Settings) -> SimulatorConfig:
@@ -21,14 +42,19 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
     )
 
 
-@task(name="ingest", cache_policy=NONE)
-def ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
-    """Raw races, runners and odds snapshots dated ``start``..``end`` from the source."""
-    source = open_source(
+def configured_source(settings: Settings) -> RaceSource:
+    """The race source named in settings."""
+    return open_source(
         settings.source,
         simulator=simulator_config(settings),
         pckeiba_url=settings.pckeiba_url,
     )
+
+
+@task(name="ingest", cache_policy=NONE)
+def ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
+    """Raw races, runners and odds snapshots dated ``start``..``end`` from the source."""
+    source = configured_source(settings)
     with stage_run(settings, flow_name, "ingest", end) as record:
         raw = source.read_days(start, end)
         record.rows_out = len(raw.nvd_se)
@@ -39,5 +65,102 @@ def ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay
         settings.source,
         start,
         end,
+    )
+    return raw
+
+
+@task(name="venues", cache_policy=NONE)
+def list_venues(source: RaceSource, start: date, end: date) -> list[str]:
+    """The venues with rows dated ``start``..``end`` (the day's lanes)."""
+    return source.venues(start, end)
+
+
+@dataclass(frozen=True)
+class LaneRead:
+    """A venue's rows and the attempt that read them."""
+
+    raw: RawDay
+    attempts: int
+
+
+@task(name="ingest-venue", cache_policy=NONE)
+def ingest_venue(source: RaceSource, start: date, end: date, venue: str | None) -> LaneRead:
+    """One venue's rows dated ``start``..``end`` (every venue's when ``venue`` is None)."""
+    raw = source.read_days(start, end, venues=None if venue is None else [venue])
+    return LaneRead(raw, attempts=max(int(task_run.run_count or 1), 1))
+
+
+def lane_task_run_name(venue: str | None) -> str:
+    """``ingest-venue-44``: what the operator sees in the UI for a lane (``ingest-day`` for the
+    one read of a day without venues)."""
+    if venue is None:
+        return "ingest-day"
+    return f"ingest-venue-{venue or 'blank'}"
+
+
+def lane_outcome(settings: Settings, venue: str, future: PrefectFuture[LaneRead]) -> LaneOutcome:
+    """Wait for a lane; its rows, or the error it still failed with after its retries."""
+    state = future.wait() or future.state
+    if state.is_completed():
+        read = future.result()
+        return LaneOutcome(venue, read.attempts, raw=read.raw)
+    found = future.result(raise_on_failure=False)
+    error = found if isinstance(found, BaseException) else RuntimeError(str(state.message))
+    return LaneOutcome(venue, attempts_until_failed(settings, error), error=error)
+
+
+def alert_venues_down(
+    settings: Settings, race_date: date, flow_name: str, rejected: Sequence[RejectedInput]
+) -> None:
+    """Warn in the run's log and raise an alert for each venue that could not be read."""
+    for item in rejected:
+        logger().warning("%s not read, the other venues go on: %s", item.location, item.reason)
+    alerts = [
+        venue_down_alert(flow_name, race_date, item.location, item.reason) for item in rejected
+    ]
+    raise_alerts(settings, alerts, now=datetime.now(), quiet_before=None)
+
+
+def ingest_by_venue(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
+    """The day read venue by venue (call it from a flow): one retried task run per venue,
+    all submitted together; a venue still failing is a rejected input, alerted; every venue
+    failing fails the stage with the first venue's error."""
+    options = io_task_options(settings)
+    names = venue_names()
+    with stage_run(settings, flow_name, "ingest", end) as record:
+        source = configured_source(settings)
+        try:
+            venues = list_venues.with_options(**options)(source, start, end)
+        except Exception as error:
+            record.attempts = attempts_until_failed(settings, error)
+            raise
+        # no venue has rows: one read of the whole range says so (and what it set aside)
+        lanes: list[str | None] = [*venues] or [None]
+        futures = [
+            ingest_venue.with_options(**options, task_run_name=lane_task_run_name(venue)).submit(
+                source, start, end, venue
+            )
+            for venue in lanes
+        ]
+        outcomes = [
+            lane_outcome(settings, venue or "", future)
+            for venue, future in zip(lanes, futures, strict=True)
+        ]
+        record.attempts = most_attempts(outcomes)
+        record.message = lanes_summary(outcomes, names)
+        raw = join_outcomes(outcomes, names)
+        record.rows_out = len(raw.nvd_se)
+    down = rejected_lanes(outcomes, names)
+    if down:
+        alert_venues_down(settings, end, flow_name, down)
+    logger().info(
+        "ingested %d races, %d runners from %s for %s..%s in %d venue lane(s), %d down",
+        len(raw.nvd_ra),
+        len(raw.nvd_se),
+        settings.source,
+        start,
+        end,
+        len(outcomes),
+        len(down),
     )
     return raw

@@ -56,6 +56,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
             else str(value),
         )
     out.print(table)
+    if summary.get("venues_down"):
+        out.print(f"venues down (quarantined, alerted): {', '.join(summary['venues_down'])}")
     out.print(f"report:   {summary.get('report')}")
     out.print(f"database: {summary.get('database')}")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Protocol
+from typing import Final, Protocol
 
 import pandas as pd
 
@@ -83,10 +84,93 @@ def card_only(raw: RawDay) -> RawDay:
 
 
 class RaceSource(Protocol):
-    """Where races come from: the simulator, CSV/Parquet files or a PC-KEIBA database."""
+    """Where races come from: the simulator, CSV/Parquet files or a PC-KEIBA database.
+
+    A source reads by venue (a *lane*): ``venues`` lists the keibajo codes with rows in a
+    range (cheap), and ``read_days`` with ``venues`` returns only those venues' rows, so that
+    the day's flow reads each venue on its own and one venue failing stops no other.
+    """
 
     name: str
 
-    def read_days(self, start: date, end: date) -> RawDay:
-        """Every race from ``start`` to ``end`` inclusive (an empty RawDay when none)."""
+    def venues(self, start: date, end: date) -> list[str]:
+        """The keibajo codes with rows dated ``start``..``end``, sorted (empty when none)."""
         ...
+
+    def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
+        """Every race from ``start`` to ``end`` inclusive (an empty RawDay when none); with
+        ``venues``, only the rows of those keibajo codes."""
+        ...
+
+
+# --- venue lanes --------------------------------------------------------------------------------
+
+VENUE_LOCATION_PREFIX: Final = "venue "
+_TABLES: Final = ("nvd_ra", "nvd_se", "nvd_o1")
+
+
+def venue_codes(frame: pd.DataFrame) -> pd.Series:
+    """Each row's keibajo code as a lane knows it: stripped text, missing as ``""``."""
+    return frame["keibajo_code"].astype("string").str.strip().fillna("")
+
+
+def venues_in(raw: RawDay) -> list[str]:
+    """The keibajo codes of every row of every table, sorted (so no row is left out of a lane)."""
+    codes: set[str] = set()
+    for table in _TABLES:
+        frame: pd.DataFrame = getattr(raw, table)
+        if "keibajo_code" in frame.columns:
+            codes |= set(venue_codes(frame))
+    return sorted(codes)
+
+
+def rows_of_venues(raw: RawDay, venues: Collection[str] | None) -> RawDay:
+    """The rows of ``venues`` in every table (all rows when ``venues`` is None)."""
+    if venues is None:
+        return raw
+    wanted = set(venues)
+
+    def kept(frame: pd.DataFrame) -> pd.DataFrame:
+        if "keibajo_code" not in frame.columns:
+            return frame.iloc[:0]
+        return frame[venue_codes(frame).isin(wanted).to_numpy()].reset_index(drop=True)
+
+    return replace(raw, nvd_ra=kept(raw.nvd_ra), nvd_se=kept(raw.nvd_se), nvd_o1=kept(raw.nvd_o1))
+
+
+def venue_location(code: str, name: str | None) -> str:
+    """How a venue is named where its input is reported: ``venue 44 (大井)``."""
+    return f"{VENUE_LOCATION_PREFIX}{code or '?'} ({name or 'unknown venue'})"
+
+
+def join_lanes(lanes: Sequence[RawDay], rejected: Sequence[RejectedInput] = ()) -> RawDay:
+    """One RawDay from the venues' reads, in lane order, plus the lanes that could not be read.
+
+    Parts a source set aside are reported by every lane that saw them: each is kept once.
+    """
+    if not lanes:
+        return replace(empty_raw_day(), rejected=tuple(dict.fromkeys(rejected)))
+
+    def joined(table: str) -> pd.DataFrame:
+        frames: list[pd.DataFrame] = [getattr(lane, table) for lane in lanes]
+        non_empty = [frame for frame in frames if not frame.empty]
+        if not non_empty:
+            return frames[0]
+        return pd.concat(non_empty, ignore_index=True)
+
+    seen = [item for lane in lanes for item in lane.rejected]
+    return RawDay(
+        nvd_ra=joined("nvd_ra"),
+        nvd_se=joined("nvd_se"),
+        nvd_o1=joined("nvd_o1"),
+        rejected=tuple(dict.fromkeys([*seen, *rejected])),
+    )
+
+
+def venues_down(raw: RawDay) -> list[str]:
+    """The venues whose lane could not be read (as ``join_lanes`` reported them)."""
+    return [
+        item.location.removeprefix(VENUE_LOCATION_PREFIX)
+        for item in raw.rejected
+        if item.location.startswith(VENUE_LOCATION_PREFIX)
+    ]

@@ -11,6 +11,12 @@ Every read takes one consistent snapshot: files are read whole, and their size, 
 time and inode are compared before and after; when a writer changes a file during the read, the
 read starts again (a run never mixes two versions of the input). Rows whose date does not exist
 (``0231``) belong to no day: they are returned with every read so that validation reports them.
+
+Venues (lanes): ``venues`` lists the keibajo codes of every row a read of the range returns, in
+any table, so reading those venues one by one returns every row of the whole read. Venue reads
+use the snapshot the venues were listed from (one snapshot per run, read once under a lock, even
+when a file changes between two venues' reads); parts set aside are reported by every venue's
+read.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,7 +43,7 @@ from raceday.schema import (
     NVD_SE_COLUMNS,
     NVD_SE_REQUIRED,
 )
-from raceday.sources.base import RawDay, RejectedInput
+from raceday.sources.base import RawDay, RejectedInput, rows_of_venues, venues_in
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +214,7 @@ class FilesSource:
     directory: Path
     name: str = "files"
     _snapshot: Snapshot | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def parts(self) -> list[Path]:
         """The directory itself when it holds tables, and each subdirectory that does."""
@@ -249,6 +258,10 @@ class FilesSource:
 
     def snapshot(self) -> Snapshot:
         """The input as one consistent snapshot, read again only when a file has changed."""
+        with self._lock:  # the venues of a day read at once: one of them reads the files
+            return self._consistent_snapshot()
+
+    def _consistent_snapshot(self) -> Snapshot:
         for _attempt in range(READ_ATTEMPTS):
             parts = self.parts()
             before = self._states(parts)
@@ -264,9 +277,7 @@ class FilesSource:
             "attempts); rerun when the writer has finished"
         )
 
-    def read_days(self, start: date, end: date) -> RawDay:
-        """Rows dated ``start``..``end`` of every table (plus rows whose date does not exist)."""
-        snapshot = self.snapshot()
+    def _rows_dated(self, start: date, end: date, snapshot: Snapshot) -> RawDay:
         lo, hi = f"{start:%Y%m%d}", f"{end:%Y%m%d}"
         tables = {
             table: frame[_in_range_or_undated(frame, lo, hi)].reset_index(drop=True)
@@ -278,6 +289,18 @@ class FilesSource:
             nvd_o1=tables["nvd_o1"],
             rejected=snapshot.rejected,
         )
+
+    def venues(self, start: date, end: date) -> list[str]:
+        """The keibajo codes of every row a read of ``start``..``end`` returns, any table."""
+        return venues_in(self._rows_dated(start, end, self.snapshot()))
+
+    def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
+        """Rows dated ``start``..``end`` of every table (plus rows whose date does not exist);
+        with ``venues``, those venues' rows only, from the snapshot the venues were listed from
+        (so a day's venue reads never mix two versions of the input)."""
+        pinned = self._snapshot if venues is not None else None
+        snapshot = pinned if pinned is not None else self.snapshot()
+        return rows_of_venues(self._rows_dated(start, end, snapshot), venues)
 
 
 def write_tables(raw: RawDay, directory: Path, file_format: str = "csv") -> list[Path]:

@@ -45,6 +45,8 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
@@ -61,7 +63,7 @@ from raceday.codec import (
     race_key_parts,
 )
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.sources.base import RawDay
+from raceday.sources.base import RawDay, join_lanes, rows_of_venues
 
 logger = logging.getLogger(__name__)
 
@@ -171,9 +173,40 @@ class SimulatorSource:
         """A source simulating with ``config``."""
         self.config = config
 
-    def read_days(self, start: date, end: date) -> RawDay:
-        """Every simulated race from ``start`` to ``end`` inclusive."""
-        return simulate_days(start, end, self.config).raw
+    def venues(self, start: date, end: date) -> list[str]:
+        """The venues the calendar races from ``start`` to ``end`` (nothing is simulated)."""
+        days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+        racing = {v for day in days for v, _n in _schedule(self.config, day.toordinal())}
+        return sorted(_VENUES[v].code for v in racing)
+
+    def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
+        """Every simulated race from ``start`` to ``end`` inclusive (of ``venues`` only, if given).
+
+        Reading venue by venue simulates each day once (kept for the next venues' reads):
+        a venue's rows are exactly its rows of the whole day.
+        """
+        if venues is None:
+            return simulate_days(start, end, self.config).raw
+        days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+        return join_lanes(
+            [rows_of_venues(_simulated_day(self.config, day), venues) for day in days]
+        )
+
+
+_SIMULATED_DAYS_LOCK: Final = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_day(config: SimulatorConfig, day: date) -> RawDay:
+    tables = _simulate_day(config, day)
+    return RawDay(nvd_ra=tables.ra, nvd_se=tables.se, nvd_o1=tables.o1)
+
+
+def _simulated_day(config: SimulatorConfig, day: date) -> RawDay:
+    """One simulated day's tables, simulated once per (config, day) however many venues read it
+    at the same time (callers filter it; nobody changes it in place)."""
+    with _SIMULATED_DAYS_LOCK:
+        return _cached_day(config, day)
 
 
 # --- venues, tracks and classes -----------------------------------------------------------------

@@ -569,7 +569,8 @@ def read_performance(connection: Connection, start: date, end: date) -> pd.DataF
 
 
 def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
-    """Upsert the latest run of a stage for a day, counting attempts."""
+    """Upsert the latest run of a stage for a day, counting attempts (``run["attempts"]``: how
+    many this run made, 1 when absent)."""
     key = and_(
         RUNS.c.flow_name == run["flow_name"],
         RUNS.c.stage == run["stage"],
@@ -577,7 +578,9 @@ def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
     )
     previous = connection.execute(select(RUNS.c.attempts).where(key)).scalar()
     connection.execute(delete(RUNS).where(key))
-    insert_rows(connection, RUNS, pd.DataFrame([{**run, "attempts": (previous or 0) + 1}]))
+    made = run.get("attempts", 1)
+    made = made if isinstance(made, int) else 1
+    insert_rows(connection, RUNS, pd.DataFrame([{**run, "attempts": (previous or 0) + made}]))
 
 
 # --- backfill progress ------------------------------------------------------------------------

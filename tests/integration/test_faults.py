@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -41,11 +42,13 @@ def failing_reads(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
     calls: list[int] = []
     original = SimulatorSource.read_days
 
-    def read_days(self: SimulatorSource, start: date, end: date) -> RawDay:
+    def read_days(
+        self: SimulatorSource, start: date, end: date, venues: Collection[str] | None = None
+    ) -> RawDay:
         calls.append(1)
         if len(calls) <= failures:
             raise SourceUnavailable(f"source down (injected failure {len(calls)})")
-        return original(self, start, end)
+        return original(self, start, end, venues)
 
     monkeypatch.setattr(SimulatorSource, "read_days", read_days)
     return calls

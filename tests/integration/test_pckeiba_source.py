@@ -3,14 +3,17 @@ stores them) ends in the same store as the same day read from files."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Text, create_engine
 
 from flows.daily import daily_run
+from raceday.sources.base import join_lanes, rows_of_venues, venues_in
 from raceday.sources.files import write_tables
+from raceday.sources.pckeiba import PcKeibaSource
 from raceday.sources.simulator import SimulatorConfig, simulate_days
 from tests.store_support import TIMING_COLUMNS, data_checksums
 
@@ -53,3 +56,36 @@ def test_a_day_from_pckeiba_equals_the_day_from_files(
 
     assert summary["status"] == "completed" and summary["races"] == 24
     assert checksums(from_pckeiba) == checksums(from_files)
+
+
+def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns), ignore_index=True)
+
+
+@pytest.mark.postgres
+def test_pckeiba_reads_a_day_venue_by_venue_with_a_parameterised_filter(
+    postgres_url: str,
+) -> None:
+    """``venues`` lists the day's keibajo codes; each venue's read holds exactly its rows, and
+    the venues' reads together are the whole day's read."""
+    config = SimulatorConfig(races_per_day=40)
+    load_pckeiba_tables(postgres_url, DAY, races=40)
+    whole = simulate_days(DAY, DAY, config).raw
+    source = PcKeibaSource(postgres_url)
+    venues = source.venues(DAY, DAY)
+    assert len(venues) >= 2 and venues == venues_in(whole)
+    assert source.venues(DAY + timedelta(days=1), DAY + timedelta(days=1)) == []
+    lanes = [source.read_days(DAY, DAY, [venue]) for venue in venues]
+    for venue, lane in zip(venues, lanes, strict=True):
+        expected = rows_of_venues(whole, [venue])
+        for table in ("nvd_ra", "nvd_se", "nvd_o1"):
+            pd.testing.assert_frame_equal(
+                sorted_rows(getattr(lane, table)), sorted_rows(getattr(expected, table))
+            )
+    joined, read_whole = join_lanes(lanes), source.read_days(DAY, DAY)
+    for table in ("nvd_ra", "nvd_se", "nvd_o1"):
+        pd.testing.assert_frame_equal(
+            sorted_rows(getattr(joined, table)), sorted_rows(getattr(read_whole, table))
+        )
+    assert set(source.read_days(DAY, DAY, venues[:2]).nvd_ra["keibajo_code"]) == set(venues[:2])
+    assert source.read_days(DAY, DAY, ["83"]).is_empty  # a venue not racing: nothing, no error
