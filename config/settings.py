@@ -275,7 +275,10 @@ class TrainSettings(BaseModel):
     )
     l2_regularization: float = Field(1.0, ge=0)
     threads: int = Field(
-        1, ge=1, description="OpenMP threads for the fit (2 shared cores: oversubscribing hurts)"
+        1,
+        ge=1,
+        description="OpenMP threads for the fit and the scoring of its windows (1: 2 shared cores,"
+        " oversubscribing hurts; 2 on a machine the backfill has to itself)",
     )
 
 

@@ -229,11 +229,11 @@ class WinModel:
     inputs: ModelInputs = field(default_factory=ModelInputs)
     feature_set: str = FEATURE_SET_VERSION
 
-    def scores(self, runners: pd.DataFrame) -> np.ndarray:
-        """The scorer's log-odds of winning for each runner."""
+    def scores(self, runners: pd.DataFrame, threads: int = 1) -> np.ndarray:
+        """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads)."""
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=threads):
             return np.asarray(self.scorer.decision_function(self.inputs.frame(runners)), float)
 
     def to_bytes(self) -> bytes:
@@ -336,7 +336,7 @@ def fit_win_model(
     blend_rows = frame[frame["part"] == "blend"].reset_index(drop=True)
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
-    blend_scores = model.scores(blend_rows)
+    blend_scores = model.scores(blend_rows, options.threads)
     model.kappa = fit_temperature(blend_scores, groups, winners)
     p_model = softmax(model.kappa * blend_scores, groups)
     model.blend = fit_blend(
@@ -344,7 +344,7 @@ def fit_win_model(
         blend_rows["rated"].to_numpy(),
     )  # fmt: skip
     held_out = frame[frame["part"] == "eval"].reset_index(drop=True)
-    predicted = model_predictions(model, held_out) if not held_out.empty else None
+    predicted = model_predictions(model, held_out, options.threads) if not held_out.empty else None
     if predicted is not None:
         held_out = held_out.assign(
             p_model=predicted["p_model"].to_numpy(), p_final=predicted["p_final"].to_numpy()
@@ -352,13 +352,13 @@ def fit_win_model(
     return FitResult(model, held_out, counts)
 
 
-def model_predictions(model: WinModel, runners: pd.DataFrame) -> pd.DataFrame:
+def model_predictions(model: WinModel, runners: pd.DataFrame, threads: int = 1) -> pd.DataFrame:
     """:data:`PREDICTION_COLUMNS` for priced runners with features (``p_market`` given):
     ``p_model`` the fundamental softmax, ``p_final`` the blend; both sum to 1 per race."""
     frame = runners.reset_index(drop=True)
     groups = RaceGroups.of(frame["race_id"])
     p_market = frame["p_market"].to_numpy(float)
-    p_model = softmax(model.kappa * model.scores(frame), groups)
+    p_model = softmax(model.kappa * model.scores(frame, threads), groups)
     p_final = apply_blend(p_model, p_market, groups, rated_runners(frame).to_numpy(), model.blend)
     return pd.DataFrame(
         {

@@ -162,7 +162,7 @@ class Registered:
 
 
 def _incumbent_log_loss(
-    connection: Connection, incumbent: str, held_out: pd.DataFrame
+    connection: Connection, incumbent: str, held_out: pd.DataFrame, threads: int = 1
 ) -> tuple[float, float, float, int] | None:
     """(candidate, incumbent, market) log loss and races on the held-out days the incumbent did
     not fit on; None when there are none."""
@@ -172,7 +172,7 @@ def _incumbent_log_loss(
     if rows.empty:
         return None
     model = registry.load_model(connection, incumbent)
-    theirs = model_predictions(model, rows)
+    theirs = model_predictions(model, rows, threads)
     compared = rows.assign(p_incumbent=theirs["p_final"].to_numpy())
     races = int(compared.loc[compared["won"], "race_id"].nunique())
     return (
@@ -202,7 +202,9 @@ def register_version(
         compared = int(evaluation["races"])
         if incumbent is not None:
             try:
-                head_to_head = _incumbent_log_loss(connection, incumbent, fitted.held_out)
+                head_to_head = _incumbent_log_loss(
+                    connection, incumbent, fitted.held_out, settings.train.threads
+                )
             except ValueError as error:  # stored by another scikit-learn: cannot be scored
                 logger().warning("incumbent %s not comparable: %s", incumbent, error)
                 head_to_head = None
