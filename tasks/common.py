@@ -56,7 +56,12 @@ def is_user_error(error: BaseException) -> bool:
 
 
 def retry_unless_user_error(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
-    """Retry transient failures only: bad input will be as bad on the next attempt."""
+    """Retry transient failures only: bad input will be as bad on the next attempt.
+
+    The engine hands over the failure as ``state.data`` (read directly: ``state.result()`` is
+    not usable from an async task's engine, whose event loop is running)."""
+    if isinstance(state.data, BaseException):
+        return not is_user_error(state.data)
     try:
         state.result(raise_on_failure=True)
     except Exception as error:  # noqa: BLE001 - anything but bad input may be transient

@@ -13,7 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
+from typing import cast
 
+import anyio
+import anyio.to_thread
 from prefect import task
 from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture
@@ -84,9 +88,14 @@ class LaneRead:
 
 
 @task(name="ingest-venue", cache_policy=NONE)
-def ingest_venue(source: RaceSource, start: date, end: date, venue: str | None) -> LaneRead:
-    """One venue's rows dated ``start``..``end`` (every venue's when ``venue`` is None)."""
-    raw = source.read_days(start, end, venues=None if venue is None else [venue])
+async def ingest_venue(source: RaceSource, start: date, end: date, venue: str | None) -> LaneRead:
+    """One venue's rows dated ``start``..``end`` (every venue's when ``venue`` is None).
+
+    Async so that the task's timeout is real: the blocking read runs in a worker thread and the
+    task stops waiting for it when the timeout passes (a sync task in a worker thread can only
+    notice its timeout after the read returns, and Prefect warns so on every run)."""
+    read = partial(source.read_days, start, end, venues=None if venue is None else [venue])
+    raw = await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
     return LaneRead(raw, attempts=max(int(task_run.run_count or 1), 1))
 
 
@@ -136,9 +145,13 @@ def ingest_by_venue(settings: Settings, start: date, end: date, flow_name: str) 
             raise
         # no venue has rows: one read of the whole range says so (and what it set aside)
         lanes: list[str | None] = [*venues] or [None]
+        lane = ingest_venue.with_options(**options)
         futures = [
-            ingest_venue.with_options(**options, task_run_name=lane_task_run_name(venue)).submit(
-                source, start, end, venue
+            cast(
+                "PrefectFuture[LaneRead]",  # an async task's future resolves to its value
+                lane.with_options(task_run_name=lane_task_run_name(venue)).submit(
+                    source, start, end, venue
+                ),
             )
             for venue in lanes
         ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Collection
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ from raceday.sources.simulator import SimulatorSource
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.monitoring import ALERTS
+from tests.retry_support import use_quick_retries
 from tests.store_support import data_checksums
 
 DAY = date(2025, 7, 1)
@@ -30,11 +32,7 @@ RACES = 8
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small simulated days, no warm-up, retries 0.1 s apart (the policy, not its delays)."""
-    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
-    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
-    monkeypatch.setenv("RACEDAY_RETRY__DELAYS_S", "[0.1, 0.1, 0.1]")
-    monkeypatch.setenv("RACEDAY_RETRY__JITTER_FACTOR", "0")
-    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+    use_quick_retries(monkeypatch, RACES)
 
 
 def failing_reads(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
@@ -98,8 +96,19 @@ def test_a_source_that_stays_down_fails_cleanly_alerts_and_stores_nothing(
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "quick_retries")
-def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(sqlite_url: str) -> None:
+def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     upgrade_schema(make_engine(sqlite_url))
+    original = SimulatorSource.read_days
+
+    def slow_read(
+        self: SimulatorSource, start: date, end: date, venues: Collection[str] | None = None
+    ) -> RawDay:
+        time.sleep(2.0)  # the run holding the lock is still reading when the other one starts
+        return original(self, start, end, venues)
+
+    monkeypatch.setattr(SimulatorSource, "read_days", slow_read)
     outcomes: list[Any] = []
     start = threading.Barrier(2)
 

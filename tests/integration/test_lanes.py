@@ -25,6 +25,7 @@ from raceday.store import catalog
 from raceday.store.engine import make_engine
 from raceday.store.monitoring import ALERTS
 from tasks.ingest import simulator_config
+from tests.retry_support import use_quick_retries
 from tests.store_support import data_checksums
 
 DAY = date(2025, 7, 1)
@@ -34,11 +35,7 @@ RACES = 24  # two venues race on DAY
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small simulated days, no warm-up, retries 0.1 s apart (the policy, not its delays)."""
-    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
-    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
-    monkeypatch.setenv("RACEDAY_RETRY__DELAYS_S", "[0.1, 0.1, 0.1]")
-    monkeypatch.setenv("RACEDAY_RETRY__JITTER_FACTOR", "0")
-    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+    use_quick_retries(monkeypatch, RACES)
 
 
 def day_venues() -> list[str]:
@@ -193,3 +190,29 @@ def test_a_source_that_cannot_list_its_venues_fails_the_run_with_its_retries_rec
     assert len(listed) == 4  # the first try and three retries
     status, attempts, message = ingest_record(sqlite_url)
     assert (status, attempts) == ("failed", 4) and "listing venues" in message
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+def test_a_venue_that_hangs_times_out_and_is_retried_while_the_others_finish(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RACEDAY_RETRY__TASK_TIMEOUT_S", "0.5")
+    hung, answering = day_venues()[0], SimulatorSource.read_days
+    reads: list[str] = []
+
+    def read_days(
+        self: SimulatorSource, start: date, end: date, venues: Collection[str] | None = None
+    ) -> RawDay:
+        reads.append(",".join(venues or ["all"]))
+        if venues is not None and list(venues) == [hung] and reads.count(hung) == 1:
+            time.sleep(20)  # a read that hangs: only its first attempt
+        return answering(self, start, end, venues)
+
+    monkeypatch.setattr(SimulatorSource, "read_days", read_days)
+    clock = time.monotonic()
+    summary, flow_run_id = run_day(sqlite_url)
+    assert time.monotonic() - clock < 15  # the lane stopped waiting for the hung read
+    assert summary["status"] == "completed" and summary["races"] == RACES
+    assert reads.count(hung) == 2
+    assert lane_task_runs(flow_run_id, lanes=2)[f"ingest-venue-{hung}"] == ("Completed", 2)
