@@ -317,7 +317,10 @@ def fit_win_model(
     """
     from threadpoolctl import threadpool_limits
 
-    frame = labelled_runners(runners, split)
+    # In a fixed order: the booster bins a sample of rows, so the order the store returned them
+    # in (SQLite and PostgreSQL differ) would otherwise change the model.
+    ordered = runners.sort_values(["race_date", "race_id", "umaban"], kind="stable")
+    frame = labelled_runners(ordered.reset_index(drop=True), split)
     counts = _part_counts(frame)
     for part in ("train", "blend"):
         if counts[part]["rated_winners"] < MIN_RATED_WINNERS:

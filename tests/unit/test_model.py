@@ -172,6 +172,18 @@ def test_two_stage_model_beats_the_market_on_later_races_and_sums_to_one() -> No
     assert np.allclose(sums, 1.0)
 
 
+def test_the_fit_does_not_depend_on_the_order_the_store_returns_rows_in() -> None:
+    """21,000 races (210,000 rows): more than the booster's binning sample (200,000 rows)."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(21_000, 5, start)
+    split = time_split(start + timedelta(days=2099), 1400, 350, 350)
+    shuffled = runners.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    options = ScorerOptions(max_iter=10, min_samples_leaf=50)
+    one, other = (fit_win_model(frame, split, "gbm-x", options) for frame in (runners, shuffled))
+    assert one.model.kappa == other.model.kappa
+    assert np.array_equal(one.held_out["p_final"], other.held_out["p_final"])
+
+
 def test_too_few_winners_is_a_clear_error() -> None:
     """Thirty races cannot train a model: ValueError naming the window."""
     start = date(2026, 1, 1)
