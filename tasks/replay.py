@@ -23,7 +23,7 @@ from config import Settings
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
 from raceday.kelly import StakingPolicy
-from raceday.ledger import daily_pnl_from_ledger_days, settle_bets
+from raceday.ledger import daily_pnl_from_ledger_days, daily_pnl_yen, settle_bets
 from raceday.performance import rolling_performance
 from raceday.staking import BET_COLUMNS
 from raceday.store import catalog
@@ -51,13 +51,6 @@ def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:
     return pd.to_datetime(frame[column]).dt.date
 
 
-def _day_flow(settled: pd.DataFrame) -> int:
-    """The day's cash flow as ``catalog.ledger_days`` sums it: paid + refunded - staked."""
-    paid = settled["payout_yen"].fillna(0).astype("int64").sum()
-    refunded = settled["refund_yen"].fillna(0).astype("int64").sum()
-    return int(paid + refunded - settled["stake_yen"].astype("int64").sum())
-
-
 def stake_and_settle(
     settings: Settings,
     connection: Connection,
@@ -65,16 +58,16 @@ def stake_and_settle(
     predictions: pd.DataFrame,
     card: ValidatedDay,
     days: list[date],
-) -> list[date]:
+) -> tuple[list[date], int]:
     """Stake each day of ``card`` on the bankroll the earlier days left and settle it against
-    the stored results; returns the days that had races. A day with a settled bet stored is
-    closed: its bets stay as placed (as the stake stage does)."""
+    the stored results; returns the days that had races and the bets they hold. A day with a
+    settled bet stored is closed: its bets stay as placed (as the stake stage does)."""
     history = catalog.ledger_days(connection, policy.name, before=days[0])
     pnl = daily_pnl_from_ledger_days(history)
     stored = catalog.read_bets(connection, days[0], days[-1], policy=policy.name)
     stored_days, prediction_days = _dates(stored), _dates(predictions)
     results = catalog.read_win_results(connection, days[0], days[-1])
-    raced, settled_days = [], []
+    raced, settled_days, placed = [], [], 0
     for day in days:
         todays_card = day_card(card, day)
         if todays_card.races.empty:
@@ -88,16 +81,17 @@ def stake_and_settle(
             bets = record_checked(settings, connection, sized.checked, "stake", day)
             catalog.write_bets(connection, bets, policy.name, day)
         write_slip(settings, bets, todays_card, day)
+        placed += len(bets)
         if bets.empty:
             continue
         settled = settle_bets(
             bets, results[results["race_id"].isin(bets["race_id"])], takeout=policy.takeout
         ).assign(policy=policy.name)
         settled_days.append(settled)
-        pnl = pd.concat([pnl, pd.Series([_day_flow(settled)], index=[pd.Timestamp(day)])])
+        pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalog.ledger_days sums the day
     if settled_days:
         catalog.write_settlement(connection, pd.concat(settled_days, ignore_index=True))
-    return raced
+    return raced, placed
 
 
 @dataclass(frozen=True)
@@ -189,8 +183,7 @@ def replay_days(
     clock = time.perf_counter()
     with stage_run(settings, flow_name, "replay", days[-1]) as record:
         with engine_for(settings).begin() as connection:
-            raced = stake_and_settle(settings, connection, policy, predictions, card, days)
-            placed = len(catalog.read_bets(connection, days[0], days[-1], policy=policy.name))
+            raced, placed = stake_and_settle(settings, connection, policy, predictions, card, days)
             # A replayed day has no run time of its own: its share of the replay's.
             seconds = (time.perf_counter() - clock) / max(len(raced), 1)
             written = record_days(settings, connection, policy, raced, seconds) if raced else 0
