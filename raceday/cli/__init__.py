@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from config import Settings, load_settings
+from config.settings import apply_prefect_defaults
 from raceday.errors import (
     DEFECT_EXIT_CODE,
     UNAVAILABLE_EXIT_CODE,
@@ -91,6 +92,7 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
     """Run ``action``; a failure becomes one line and the exit code of its kind
     (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 6 day locked), an
     unavailable source or store 3, a defect in our code 5. ``--debug`` shows the traceback."""
+    apply_prefect_defaults()
     try:
         return action()
     except KeyboardInterrupt:
