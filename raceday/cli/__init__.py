@@ -78,7 +78,9 @@ def settings_from(**overrides: Any) -> Settings:
             first = errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
             raise InputError(f"invalid setting {where}: {first.get('msg')}") from error
-        raise
+        # pydantic-settings' SettingsError (a value that is not JSON where JSON is expected)
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"invalid settings: {message}") from error
 
 
 def _one_line(line: str, code: int) -> typer.Exit:

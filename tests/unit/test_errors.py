@@ -210,3 +210,17 @@ def test_debug_lets_the_traceback_through() -> None:
 
     with pytest.raises(StageDefect):
         guard(True, action)
+
+
+def test_a_setting_that_cannot_be_parsed_is_bad_input_not_a_defect(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from raceday.cli import settings_from
+
+    monkeypatch.setenv("RACEDAY_RETRY__DELAYS_S", "[0.1,")  # not JSON: pydantic-settings' error
+    with pytest.raises(typer.Exit) as ended:
+        guard(False, settings_from)
+    assert ended.value.exit_code == 2
+    assert capsys.readouterr().err.startswith(
+        'error: invalid settings: error parsing value for field "retry"'
+    )
