@@ -4,8 +4,8 @@
   :class:`RunLocked`): one clear line, never retried (the next attempt reads the same input);
 - ``unavailable``: a source or the store cannot be reached (:class:`SourceUnavailable`,
   :class:`StoreUnavailable`, and the operating system's, network's and databases' operational
-  errors: refused connections, timeouts, SQLite's "database is locked"): retried with backoff,
-  exit 3;
+  errors: refused connections, timeouts, SQLite's "database is locked"; the Prefect API not
+  answering): retried with backoff, exit 3;
 - ``defect``: anything else a stage raises (``KeyError``, ``ValueError``, ``TypeError`` ...) is
   a bug in our code: retrying cannot fix it, so it is not retried; it is alerted and reported as
   a defect naming the stage (and the race, where known), exit 5.
@@ -105,6 +105,19 @@ def _dbapi_unavailable(error: BaseException) -> bool:
     )
 
 
+def _orchestrator_unavailable(error: BaseException) -> bool:
+    """The Prefect API could not be reached: its HTTP client's transport errors (httpx, named
+    here rather than imported) or the temporary server not starting in time."""
+    if any(
+        cls.__name__ == "TransportError" and cls.__module__.split(".")[0] == "httpx"
+        for cls in type(error).__mro__
+    ):
+        return True
+    return type(error) is RuntimeError and str(error).startswith(
+        "Timed out while attempting to connect to ephemeral Prefect API server"
+    )
+
+
 def failure_kind(error: BaseException) -> FailureKind:
     """Which of the three kinds ``error`` is (see the module docstring)."""
     if isinstance(error, StageDefect):
@@ -124,7 +137,7 @@ def failure_kind(error: BaseException) -> FailureKind:
         return "defect"
     if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # pool exhausted
         return "unavailable"
-    if _dbapi_unavailable(error):
+    if _dbapi_unavailable(error) or _orchestrator_unavailable(error):
         return "unavailable"
     return "defect"
 

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer
 from prefect.states import Failed
@@ -84,6 +85,8 @@ def test_bad_input_is_input(error: Exception) -> None:
         FileNotFoundError("mount gone"),
         FakePsycopgOperationalError("server closed the connection unexpectedly"),
         OperationalError("SELECT 1", {}, FakePsycopgOperationalError("connection refused")),
+        httpx.ConnectError("All connection attempts failed"),  # the Prefect API is down
+        RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server."),
     ],
 )
 def test_unreachable_sources_and_stores_are_unavailable(error: Exception) -> None:
@@ -104,6 +107,7 @@ def test_sqlite_database_is_locked_is_unavailable(tmp_path: Path) -> None:
         KeyError("time_sa"),
         TypeError("unsupported operand"),
         ZeroDivisionError("division by zero"),
+        RuntimeError("dictionary changed size during iteration"),
         ProgrammingError("SELECT", {}, Exception("syntax error")),
     ],
 )
