@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -305,6 +306,35 @@ class BackupSettings(BaseModel):
     keep: int = Field(14, ge=1, description="newest backups kept; older ones are deleted")
 
 
+class PrefectSettings(BaseModel):
+    """Prefect settings raceday chooses for its own commands (a ``PREFECT_*`` variable set in
+    the environment wins); they matter for the temporary server Prefect starts when
+    ``PREFECT_API_URL`` is not set."""
+
+    ephemeral_startup_timeout_s: int = Field(
+        90,
+        gt=0,
+        description="how long to wait for the temporary Prefect server to answer (Prefect's "
+        "default, 20 s, is too short on a loaded machine: 'Timed out while attempting to "
+        "connect to ephemeral Prefect API server')",
+    )
+    server_analytics: bool = Field(
+        False,
+        description="Prefect's anonymous telemetry heartbeat from the temporary server (off: it "
+        "writes to Prefect's SQLite file while the run does and prints 'database is locked' "
+        "tracebacks)",
+    )
+
+    def environment(self) -> dict[str, str]:
+        """The ``PREFECT_*`` variables that carry these settings."""
+        return {
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(
+                self.ephemeral_startup_timeout_s
+            ),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "true" if self.server_analytics else "false",
+        }
+
+
 class Settings(BaseSettings):
     """Everything configurable about a raceday run."""
 
@@ -330,6 +360,7 @@ class Settings(BaseSettings):
     train: TrainSettings = Field(default_factory=TrainSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    prefect: PrefectSettings = Field(default_factory=PrefectSettings)
 
     @field_validator("source")
     @classmethod
@@ -368,3 +399,18 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides (``None`` means "not given")."""
     given = {key: value for key, value in overrides.items() if value is not None}
     return Settings(**given)
+
+
+def apply_prefect_defaults() -> dict[str, str]:
+    """Put the Prefect settings raceday chooses (``RACEDAY_PREFECT__*``) into the environment,
+    before Prefect is imported (it reads its settings then); a ``PREFECT_*`` variable the user
+    set is left as it is. Returns the variables set."""
+    try:
+        chosen = Settings().prefect
+    except ValueError:  # an invalid setting: the command's own load reports it in one line
+        chosen = PrefectSettings()
+    applied = {
+        name: value for name, value in chosen.environment().items() if name not in os.environ
+    }
+    os.environ.update(applied)
+    return applied

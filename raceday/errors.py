@@ -1,6 +1,27 @@
-"""Errors a user can cause: the CLI prints their message as one line and exits non-zero."""
+"""What can go wrong, in three kinds that are handled differently (:func:`failure_kind`):
+
+- ``input``: bad input a user can fix (:class:`InputError`, :class:`NothingValid`,
+  :class:`RunLocked`): one clear line, never retried (the next attempt reads the same input);
+- ``unavailable``: a source or the store cannot be reached (:class:`SourceUnavailable`,
+  :class:`StoreUnavailable`, and the operating system's, network's and databases' operational
+  errors: refused connections, timeouts, SQLite's "database is locked"; the Prefect API not
+  answering): retried with backoff, exit 3;
+- ``defect``: anything else a stage raises (``KeyError``, ``ValueError``, ``TypeError`` ...) is
+  a bug in our code: retrying cannot fix it, so it is not retried; it is alerted and reported as
+  a defect naming the stage (and the race, where known), exit 5.
+"""
 
 from __future__ import annotations
+
+import sqlite3
+from typing import Literal
+
+from sqlalchemy import exc as sa_exc
+
+FailureKind = Literal["input", "unavailable", "defect"]
+
+DEFECT_EXIT_CODE = 5
+UNAVAILABLE_EXIT_CODE = 3
 
 
 class RacedayError(Exception):
@@ -16,13 +37,13 @@ class InputError(RacedayError):
 class SourceUnavailable(RacedayError):
     """A source that cannot be reached (database down, directory gone)."""
 
-    exit_code = 3
+    exit_code = UNAVAILABLE_EXIT_CODE
 
 
 class StoreUnavailable(RacedayError):
     """The store cannot be reached or migrated."""
 
-    exit_code = 3
+    exit_code = UNAVAILABLE_EXIT_CODE
 
 
 class NothingValid(RacedayError):
@@ -34,4 +55,109 @@ class NothingValid(RacedayError):
 class RunLocked(RacedayError):
     """Another run of the same day holds the day's run lock: this run did nothing."""
 
-    exit_code = 5
+    exit_code = 6
+
+
+class StageDefect(Exception):
+    """A defect in our code while a stage ran, raised from the original exception (its
+    ``__cause__``) with the stage and, where known, the race it was working on."""
+
+    exit_code = DEFECT_EXIT_CODE
+
+    def __init__(self, stage: str, error: BaseException, race_id: str | None = None) -> None:
+        self.stage = stage
+        self.race_id = race_id
+        self.error = error
+        super().__init__(describe_defect(error, stage, race_id))
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable (Prefect stores failed states)
+        return (type(self), (self.stage, self.error, self.race_id))
+
+
+def first_line(error: BaseException) -> str:
+    """``Type: first line of the message`` (``Type`` alone for an empty message)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def describe_defect(error: BaseException, stage: str | None, race_id: str | None = None) -> str:
+    """``defect in stage first3f (race 202611204401): KeyError: 'x'`` — one line."""
+    where = f" in stage {stage}" if stage else ""
+    race = f" (race {race_id})" if race_id else ""
+    return f"defect{where}{race}: {first_line(error)}"
+
+
+# Messages of SQLite's OperationalError that another attempt can outlive (a writer holding the
+# file, a disk or mount that is back); the others ("no such table", "syntax error") are defects.
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "disk is full")
+
+
+def _dbapi_unavailable(error: BaseException) -> bool:
+    """A database driver's operational error: the server or file could not serve the request."""
+    if isinstance(error, sqlite3.OperationalError):
+        message = str(error).lower()
+        return any(part in message for part in _SQLITE_TRANSIENT)
+    # psycopg / psycopg2 (imported only where used): connection lost, server shutting down,
+    # deadlock or serialisation failure, lock not available — all OperationalError subclasses
+    return any(
+        cls.__name__ == "OperationalError" and cls.__module__.split(".")[0].startswith("psycopg")
+        for cls in type(error).__mro__
+    )
+
+
+def _orchestrator_unavailable(error: BaseException) -> bool:
+    """The Prefect API could not be reached: its HTTP client's transport errors (httpx, named
+    here rather than imported) or the temporary server not starting in time."""
+    if any(
+        cls.__name__ == "TransportError" and cls.__module__.split(".")[0] == "httpx"
+        for cls in type(error).__mro__
+    ):
+        return True
+    return type(error) is RuntimeError and str(error).startswith(
+        "Timed out while attempting to connect to ephemeral Prefect API server"
+    )
+
+
+def failure_kind(error: BaseException) -> FailureKind:
+    """Which of the three kinds ``error`` is (see the module docstring)."""
+    if isinstance(error, StageDefect):
+        return "defect"
+    if isinstance(error, SourceUnavailable | StoreUnavailable):
+        return "unavailable"
+    if isinstance(error, RacedayError):
+        return "input"
+    if isinstance(error, OSError):  # refused connections, timeouts (TimeoutError), lost files
+        return "unavailable"
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+            return "unavailable"
+        if isinstance(error, sa_exc.OperationalError):
+            orig = error.orig
+            return "unavailable" if orig is None or _dbapi_unavailable(orig) else "defect"
+        return "defect"
+    if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # pool exhausted
+        return "unavailable"
+    if _dbapi_unavailable(error) or _orchestrator_unavailable(error):
+        return "unavailable"
+    return "defect"
+
+
+def as_stage_failure(error: BaseException, stage: str, race_id: str | None = None) -> BaseException:
+    """``error`` as a stage lets it out: a defect becomes a :class:`StageDefect` naming the stage
+    (raise it ``from error``); input and unavailability errors stay as they are."""
+    if isinstance(error, StageDefect) or not isinstance(error, Exception):
+        return error  # already named by an inner stage; KeyboardInterrupt, SystemExit as is
+    if failure_kind(error) != "defect":
+        return error
+    return StageDefect(stage, error, race_id)
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line saying what kind of failure ``error`` is and what it was (alerts, logs)."""
+    kind = failure_kind(error)
+    if kind == "defect":
+        defect = str(error) if isinstance(error, StageDefect) else describe_defect(error, None)
+        return f"{defect} — please report"
+    if kind == "unavailable" and not isinstance(error, RacedayError):
+        return f"source or store unavailable: {first_line(error)}"
+    return first_line(error)

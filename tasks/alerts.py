@@ -23,6 +23,7 @@ import pandas as pd
 
 from config import Settings, load_settings
 from config.settings import AlertSettings
+from raceday.errors import describe_failure
 from raceday.monitor import Alert, Decision, plan_notifications
 from raceday.store.monitoring import bump_repeat, insert_alert, latest_alerts, update_alert
 from tasks.common import engine_for
@@ -272,8 +273,27 @@ def venue_down_alert(flow_name: str, race_date: date, location: str, reason: str
     )
 
 
+def failure_of(state: Any) -> BaseException | None:
+    """The exception a failed Prefect state holds, if it can be read back."""
+    if isinstance(state.data, BaseException):
+        return state.data
+    try:
+        found = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - a result that cannot be read: the state's message says it
+        return None
+    return found if isinstance(found, BaseException) else None
+
+
+def failure_reason(state: Any) -> str:
+    """Why a run failed, saying its kind: ``defect in stage first3f: KeyError: 'x' — please
+    report``, ``source or store unavailable: ...``, or the bad input's message."""
+    error = failure_of(state)
+    return describe_failure(error) if error is not None else str(state.message or state.name)
+
+
 def alert_on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
-    """``on_failure`` hook: alert at once, without needing a Prefect server.
+    """``on_failure`` hook: alert at once, without needing a Prefect server; the alert says the
+    kind of failure (a defect names its stage and, where known, its race).
 
     A process that is killed cannot run this hook: the Prefect automation in
     ``deploy/automations.yaml`` covers crashes.
@@ -287,7 +307,7 @@ def alert_on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
             flow_name=str(flow.name),
             run_name=str(flow_run.name),
             race_date=_as_date(parameters.get("race_date")),
-            reason=str(state.message or state.name),
+            reason=failure_reason(state),
             link=url_for(flow_run),
         )
         raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pandas as pd
 from prefect import Task, get_run_logger
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.exceptions import MissingContextError
@@ -20,7 +21,7 @@ from prefect.runtime import flow_run
 from sqlalchemy import Engine
 
 from config import Settings
-from raceday.errors import InputError, NothingValid, RunLocked
+from raceday.errors import RunLocked, as_stage_failure, failure_kind
 from raceday.store import catalog
 from raceday.store.catalog import record_stage_run
 from raceday.store.engine import has_schema, make_engine, upgrade_schema
@@ -50,28 +51,29 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return logging.getLogger("raceday")
 
 
-def is_user_error(error: BaseException) -> bool:
-    """Bad input: it will be as bad on the next attempt, so it is not retried."""
-    return isinstance(error, InputError | NothingValid)
+def is_retryable(error: BaseException) -> bool:
+    """Only a source or store that is unavailable is retried: bad input is as bad on the next
+    attempt, and a defect in our code fails the same way again (:func:`failure_kind`)."""
+    return failure_kind(error) == "unavailable"
 
 
 def retry_unless_user_error(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
-    """Retry transient failures only: bad input will be as bad on the next attempt.
+    """Retry condition of the IO tasks: retry an unavailable source or store only.
 
     The engine hands over the failure as ``state.data`` (read directly: ``state.result()`` is
     not usable from an async task's engine, whose event loop is running)."""
     if isinstance(state.data, BaseException):
-        return not is_user_error(state.data)
+        return is_retryable(state.data)
     try:
         state.result(raise_on_failure=True)
-    except Exception as error:  # noqa: BLE001 - anything but bad input may be transient
-        return not is_user_error(error)
+    except Exception as error:  # noqa: BLE001 - classified, not handled
+        return is_retryable(error)
     return False
 
 
 def attempts_until_failed(settings: Settings, error: BaseException) -> int:
     """How many attempts an IO task with :func:`io_task_options` made before failing."""
-    return 1 if is_user_error(error) else settings.retry.retries + 1
+    return settings.retry.retries + 1 if is_retryable(error) else 1
 
 
 def io_task_options(settings: Settings) -> dict[str, Any]:
@@ -93,13 +95,24 @@ class StageRecord:
     rows_out: int = 0
     message: str | None = None
     attempts: int = 1  # a stage whose work was retried inside it (venue lanes) sets how often
+    race_id: str | None = None  # the race being worked on, named by a defect (see about_races)
+
+    def about_races(self, frame: pd.DataFrame) -> None:
+        """Note the race when ``frame`` (with a ``race_id`` column) holds exactly one."""
+        if "race_id" in frame.columns:
+            races = frame["race_id"].dropna().unique()
+            self.race_id = str(races[0]) if len(races) == 1 else None
 
 
 @contextmanager
 def stage_run(
     settings: Settings, flow_name: str, stage: str, race_date: date
 ) -> Iterator[StageRecord]:
-    """Time a stage and record it (also when it fails) in ``pipeline_runs``."""
+    """Time a stage and record it (also when it fails) in ``pipeline_runs``.
+
+    A defect in the stage's code (any error that is neither bad input nor an unavailable source
+    or store) leaves as :class:`raceday.errors.StageDefect` naming the stage and, when the body
+    set ``record.race_id``, the race; it is not retried."""
     record = StageRecord()
     started = datetime.now()
     clock = time.perf_counter()
@@ -108,8 +121,12 @@ def stage_run(
         yield record
     except BaseException as error:
         status = "failed"
-        record.message = f"{type(error).__name__}: {error}"[:2000]
-        raise
+        failure = as_stage_failure(error, stage, record.race_id)
+        kind = "defect: " if failure is not error else ""
+        record.message = f"{kind}{type(error).__name__}: {error}"[:2000]
+        if failure is error:
+            raise
+        raise failure from error
     finally:
         row = {
             "flow_name": flow_name,

@@ -65,6 +65,7 @@ def first3f(
     fitted once per version and stored.
     """
     with stage_run(settings, flow_name, "first3f", end) as record:
+        record.about_races(runners)
         with engine_for(settings).begin() as connection:
             model = first3f_model_for(
                 connection,
@@ -101,6 +102,7 @@ def indexes(
     """Track variants of the days, then speed / ten / agari / composite indexes for settled
     runners (with race columns)."""
     with stage_run(settings, flow_name, "indexes", end) as record:
+        record.about_races(runners)
         with engine_for(settings).begin() as connection:
             variants = track_variants(runners, references).assign(reference_version=plan.version)
             catalog.write_track_variants(connection, variants)

@@ -70,6 +70,7 @@ def predict(
     with stage_run(settings, flow_name, "predict", race_date) as record:
         selected = select_races(card.races, settings.races_per_day)
         runners = card.runners[card.runners["race_id"].isin(selected["race_id"])]
+        record.about_races(runners)
         with engine_for(settings).begin() as connection:
             predictions = day_predictions(
                 connection, runners, card.odds, features, model_day or race_date

@@ -16,9 +16,20 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from config import Settings, load_settings
-from raceday.errors import InputError, RacedayError
+from config.settings import apply_prefect_defaults
+from raceday.errors import (
+    DEFECT_EXIT_CODE,
+    UNAVAILABLE_EXIT_CODE,
+    InputError,
+    RacedayError,
+    StageDefect,
+    describe_defect,
+    failure_kind,
+    first_line,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -67,18 +78,25 @@ def settings_from(**overrides: Any) -> Settings:
             first = errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
             raise InputError(f"invalid setting {where}: {first.get('msg')}") from error
-        raise
+        # pydantic-settings' SettingsError (a value that is not JSON where JSON is expected)
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"invalid settings: {message}") from error
+
+
+def _one_line(line: str, code: int) -> typer.Exit:
+    """Print ``line`` on standard error with its first word in red; the exit to raise."""
+    label, _, rest = line.partition(" ")
+    err.print(f"[red]{escape(label)}[/red] {escape(rest)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
 
 
 def guard(debug: bool, action: Callable[[], T]) -> T:
-    """Run ``action``; user errors become one line and a non-zero exit."""
+    """Run ``action``; a failure becomes one line and the exit code of its kind
+    (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 6 day locked), an
+    unavailable source or store 3, a defect in our code 5. ``--debug`` shows the traceback."""
+    apply_prefect_defaults()
     try:
         return action()
-    except RacedayError as error:
-        if debug:
-            raise
-        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
@@ -87,13 +105,14 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
     except Exception as error:
         if debug:
             raise
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        err.print(
-            f"[red]error:[/red] {type(error).__name__}: {message} (rerun with --debug for details)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
+        if isinstance(error, RacedayError):
+            raise _one_line(f"error: {error}", error.exit_code) from None
+        if failure_kind(error) == "unavailable":
+            line = f"error: source or store unavailable: {first_line(error)}"
+            raise _one_line(line, UNAVAILABLE_EXIT_CODE) from None
+        defect = str(error) if isinstance(error, StageDefect) else describe_defect(error, None)
+        line = f"{defect} — please report; --debug for the traceback"
+        raise _one_line(line, DEFECT_EXIT_CODE) from None
 
 
 def emit_json(payload: dict[str, Any]) -> None:

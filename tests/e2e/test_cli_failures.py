@@ -1,0 +1,116 @@
+"""`raceday run` as a user sees its failures: a defect in a stage ends in one line naming the
+stage and exit 5; a normal run on Prefect's temporary server prints no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from raceday.cli import app
+from raceday.errors import StageDefect
+
+REPO = Path(__file__).resolve().parents[2]
+DAY = "2026-11-20"
+
+
+@pytest.fixture
+def small_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small simulated day without warm-up history keeps the run quick."""
+    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", "12")
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
+    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+
+
+def broken_first3f(monkeypatch: pytest.MonkeyPatch) -> None:
+    def estimate_first3f(*_args: Any, **_kwargs: Any) -> pd.DataFrame:
+        raise KeyError("time_sa")
+
+    monkeypatch.setattr("tasks.derive.estimate_first3f", estimate_first3f)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "small_day")
+def test_a_defect_in_a_stage_ends_in_one_line_naming_the_stage_and_exit_5(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken_first3f(monkeypatch)
+    result = CliRunner().invoke(app, ["run", "--date", DAY, "--db", sqlite_url])
+    assert result.exit_code == 5, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "defect in stage first3f: KeyError: 'time_sa' — please report; --debug for the traceback"
+    )
+    assert len(lines) == 1, result.stderr
+
+    debug = CliRunner().invoke(app, ["run", "--date", DAY, "--db", sqlite_url, "--debug"])
+    assert isinstance(debug.exception, StageDefect)  # --debug lets the traceback through
+    assert isinstance(debug.exception.__cause__, KeyError)
+
+
+def user_environment(tmp_path: Path) -> dict[str, str]:
+    """The environment of a user without a Prefect server: no PREFECT_API_URL, a fresh Prefect
+    home, none of the test session's Prefect settings."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PREFECT_", "RACEDAY_"))
+    }
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        RACEDAY_VAR_DIR=str(tmp_path / "var"),
+        RACEDAY_SIMULATOR__RACES_PER_DAY="20",
+        RACEDAY_HISTORY__WARMUP_DAYS="3",
+        RACEDAY_VALIDATION__DATA_DOCS="false",
+    )
+    return env
+
+
+@pytest.mark.slow
+def test_a_run_on_prefects_temporary_server_prints_no_traceback(tmp_path: Path) -> None:
+    """Prefect's telemetry heartbeat wrote to its SQLite file while the run did and printed a
+    'database is locked' traceback on every run without PREFECT_API_URL."""
+    done = subprocess.run(
+        [sys.executable, "-m", "raceday.cli", "run", "--date", DAY],
+        env=user_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Starting temporary server" in done.stderr  # the path this test is about
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr[-3000:]
+    assert "completed" in done.stdout
+
+
+def test_prefect_in_a_raceday_command_gets_the_longer_wait_and_no_telemetry(
+    tmp_path: Path,
+) -> None:
+    """What the command's Prefect sees once its guard has run (the end-to-end test above cannot
+    tell a quiet run from a lucky one: the telemetry's 'database is locked' is a race)."""
+    script = (
+        "from raceday.cli import guard\n"
+        "guard(False, lambda: None)\n"
+        "from prefect.settings import get_current_settings\n"
+        "server = get_current_settings().server\n"
+        "print(server.analytics_enabled, server.ephemeral.startup_timeout_seconds)\n"
+    )
+    env = user_environment(tmp_path)
+    shown = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert shown.stdout.split() == ["False", "90"], shown.stderr[-2000:]
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "45"  # the user's own value wins
+    shown = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert shown.stdout.split() == ["False", "45"], shown.stderr[-2000:]

@@ -1,0 +1,230 @@
+"""The three kinds of failure: bad input (not retried, exit 2/4/6), an unavailable source or
+store (retried, exit 3), a defect in our code (not retried, named by stage, exit 5)."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import typer
+from prefect.states import Failed
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from raceday.cli import guard
+from raceday.errors import (
+    InputError,
+    NothingValid,
+    RunLocked,
+    SourceUnavailable,
+    StageDefect,
+    StoreUnavailable,
+    as_stage_failure,
+    describe_failure,
+    failure_kind,
+)
+from tasks.common import retry_unless_user_error
+
+
+def locked_sqlite_error(tmp_path: Path) -> OperationalError:
+    """A real "database is locked": another connection holds the file's write lock."""
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    engine = create_engine(url, connect_args={"timeout": 0})
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+    except OperationalError as error:
+        return error
+    finally:
+        holder.close()
+        engine.dispose()
+    raise AssertionError("the write was not refused")
+
+
+def missing_table_error() -> OperationalError:
+    """SQLite's OperationalError for a table that does not exist: a defect, not an outage."""
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT * FROM no_such_table"))
+    except OperationalError as error:
+        return error
+    raise AssertionError("the query did not fail")
+
+
+class FakePsycopgOperationalError(Exception):
+    """Stands for ``psycopg.OperationalError`` (connection lost) without a server."""
+
+
+FakePsycopgOperationalError.__name__ = "OperationalError"
+FakePsycopgOperationalError.__module__ = "psycopg"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [InputError("bad date"), NothingValid("nothing valid"), RunLocked("already being run")],
+)
+def test_bad_input_is_input(error: Exception) -> None:
+    assert failure_kind(error) == "input"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        SourceUnavailable("down"),
+        StoreUnavailable("down"),
+        ConnectionRefusedError("refused"),
+        TimeoutError("read timed out"),  # Prefect's task timeout is a TimeoutError
+        FileNotFoundError("mount gone"),
+        FakePsycopgOperationalError("server closed the connection unexpectedly"),
+        OperationalError("SELECT 1", {}, FakePsycopgOperationalError("connection refused")),
+        httpx.ConnectError("All connection attempts failed"),  # the Prefect API is down
+        RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server."),
+    ],
+)
+def test_unreachable_sources_and_stores_are_unavailable(error: Exception) -> None:
+    assert failure_kind(error) == "unavailable"
+
+
+def test_sqlite_database_is_locked_is_unavailable(tmp_path: Path) -> None:
+    error = locked_sqlite_error(tmp_path)
+    assert "database is locked" in str(error)
+    assert failure_kind(error) == "unavailable"
+    assert failure_kind(error.orig) == "unavailable"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("cannot convert"),
+        KeyError("time_sa"),
+        TypeError("unsupported operand"),
+        ZeroDivisionError("division by zero"),
+        RuntimeError("dictionary changed size during iteration"),
+        ProgrammingError("SELECT", {}, Exception("syntax error")),
+    ],
+)
+def test_anything_else_is_a_defect(error: Exception) -> None:
+    assert failure_kind(error) == "defect"
+
+
+def test_a_missing_table_is_a_defect_not_an_outage() -> None:
+    assert failure_kind(missing_table_error()) == "defect"
+
+
+def test_a_stage_names_its_defect_and_leaves_other_kinds_alone() -> None:
+    cause = KeyError("time_sa")
+    defect = as_stage_failure(cause, "first3f", "202611204401")
+    assert isinstance(defect, StageDefect) and defect.error is cause
+    assert str(defect) == "defect in stage first3f (race 202611204401): KeyError: 'time_sa'"
+    assert as_stage_failure(defect, "outer") is defect  # the innermost stage names it
+    down = SourceUnavailable("down")
+    assert as_stage_failure(down, "ingest") is down
+    copy = pickle.loads(pickle.dumps(defect))
+    assert (copy.stage, copy.race_id, str(copy)) == ("first3f", "202611204401", str(defect))
+
+
+def test_a_failure_is_described_by_its_kind(tmp_path: Path) -> None:
+    assert describe_failure(StageDefect("indexes", ValueError("bad\nsecond line"))) == (
+        "defect in stage indexes: ValueError: bad — please report"
+    )
+    assert describe_failure(ValueError("x")) == "defect: ValueError: x — please report"
+    assert describe_failure(locked_sqlite_error(tmp_path)).startswith(
+        "source or store unavailable: OperationalError: (sqlite3.OperationalError) database is"
+    )
+    assert describe_failure(SourceUnavailable("pckeiba down")) == "SourceUnavailable: pckeiba down"
+
+
+def failed_with(error: BaseException) -> Any:
+    return Failed(data=error, message=str(error))
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (SourceUnavailable("down"), True),
+        (TimeoutError("timed out"), True),
+        (InputError("bad file"), False),
+        (NothingValid("nothing valid"), False),
+        (ValueError("a bug"), False),
+        (KeyError("a bug"), False),
+        (StageDefect("ingest", ValueError("a bug")), False),
+    ],
+)
+def test_the_retry_condition_retries_only_unavailability(
+    error: BaseException, retried: bool
+) -> None:
+    assert retry_unless_user_error(None, None, failed_with(error)) is retried  # type: ignore[arg-type]
+
+
+def test_the_retry_condition_retries_a_locked_sqlite_store(tmp_path: Path) -> None:
+    state = failed_with(locked_sqlite_error(tmp_path))
+    assert retry_unless_user_error(None, None, state) is True  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "line"),
+    [
+        (InputError("not a date: 'x'"), 2, "error: not a date: 'x'"),
+        (SourceUnavailable("cannot reach pckeiba"), 3, "error: cannot reach pckeiba"),
+        (
+            ConnectionResetError("reset by peer"),
+            3,
+            "error: source or store unavailable: ConnectionResetError: reset by peer",
+        ),
+        (NothingValid("nothing valid for 2026-11-20"), 4, "error: nothing valid for 2026-11-20"),
+        (
+            StageDefect("first3f", KeyError("time_sa"), "202611204401"),
+            5,
+            "defect in stage first3f (race 202611204401): KeyError: 'time_sa' — please report; "
+            "--debug for the traceback",
+        ),
+        (
+            ValueError("bad [value]\nmore"),
+            5,
+            "defect: ValueError: bad [value] — please report; --debug for the traceback",
+        ),
+        (RunLocked("2026-11-20 is already being run"), 6, "error: 2026-11-20 is already being"),
+    ],
+)
+def test_the_cli_ends_each_kind_with_its_exit_code_and_one_line(
+    error: Exception, code: int, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def action() -> None:
+        raise error
+
+    with pytest.raises(typer.Exit) as ended:
+        guard(False, action)
+    assert ended.value.exit_code == code
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert len(printed.err.strip().splitlines()) == 1 and printed.err.startswith(line)
+
+
+def test_debug_lets_the_traceback_through() -> None:
+    def action() -> None:
+        raise StageDefect("first3f", KeyError("time_sa"))
+
+    with pytest.raises(StageDefect):
+        guard(True, action)
+
+
+def test_a_setting_that_cannot_be_parsed_is_bad_input_not_a_defect(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from raceday.cli import settings_from
+
+    monkeypatch.setenv("RACEDAY_RETRY__DELAYS_S", "[0.1,")  # not JSON: pydantic-settings' error
+    with pytest.raises(typer.Exit) as ended:
+        guard(False, settings_from)
+    assert ended.value.exit_code == 2
+    assert capsys.readouterr().err.startswith(
+        'error: invalid settings: error parsing value for field "retry"'
+    )
