@@ -153,15 +153,13 @@ def main() -> None:
                 "deployment",
                 "run",
                 "backup/backup",
-                "--param",
-                f"db_url=sqlite:///{store}",
             ],
             env,
         )
-        step(
+        step(  # the worker's environment names the store: a flow takes no URL parameter
             "worker --run-once",
             ["prefect", "worker", "start", "--pool", WORK_POOL, "--run-once"],
-            env,
+            {**env, "RACEDAY_DB_URL": f"sqlite:///{store}"},
         )
         states = asyncio.run(flow_run_states())
         backups = list((work / "var" / "backups").glob("raceday-*.db"))

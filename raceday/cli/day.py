@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from config import Settings
+from config import Settings, mask_url, use_store
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -89,9 +89,8 @@ def run(
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        result: dict[str, Any] = daily_run(
-            race_date=day, races=races, source=settings.source, db_url=settings.database_url
-        )
+        with use_store(settings.database_url):
+            result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 
     summary = guard(debug, action)
@@ -171,7 +170,9 @@ def export(
         engine = make_engine(settings.database_url)
         check_connection(engine)
         if not has_schema(engine):
-            raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+            raise InputError(
+                f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+            )
         sql_table = TABLES_BY_EXPORT_NAME[table]
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
@@ -202,6 +203,6 @@ def db_upgrade(db: DbOption = None, debug: DebugOption = False) -> None:
 
         settings = settings_from(db_url=db)
         upgrade_schema(make_engine(settings.database_url))
-        return f"store at {settings.database_url} is at the latest schema"
+        return f"store at {mask_url(settings.database_url)} is at the latest schema"
 
     out.print(guard(debug, action))
