@@ -107,8 +107,10 @@ def backfill(
             daemon=True,
         )
         watcher.start()
+        from raceday.cli.prefect_server import prefect_api
+
         try:
-            with use_store(settings.database_url):
+            with use_store(settings.database_url), prefect_api():
                 result: dict[str, Any] = backfill_flow(
                     start=first,
                     end=last,

@@ -89,7 +89,9 @@ def run(
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        with use_store(settings.database_url):
+        from raceday.cli.prefect_server import prefect_api
+
+        with use_store(settings.database_url), prefect_api():
             result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 

@@ -60,7 +60,9 @@ def build(
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        with use_store(settings.database_url):
+        from raceday.cli.prefect_server import prefect_api
+
+        with use_store(settings.database_url), prefect_api():
             summary: dict[str, Any] = features_range(start=first, end=last)
         return summary
 

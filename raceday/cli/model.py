@@ -122,7 +122,9 @@ def train(
             hide_console_tracebacks()
         if not as_json:
             err.print(f"training on {mask_url(settings.database_url)} up to {day} …")
-        with use_store(settings.database_url):
+        from raceday.cli.prefect_server import prefect_api
+
+        with use_store(settings.database_url), prefect_api():
             summary: dict[str, Any] = train_model(until=day)
         return summary
 
