@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -144,6 +146,22 @@ def simulate(
     out.print(guard(debug, action))
 
 
+def write_to_stdout(write: Callable[[TextIO], object]) -> None:
+    """Write to standard output; a reader that stops early (``| head``) ends the command quietly
+    with exit code 0, as with ``sed`` or ``cat``: nothing went wrong, the reader had enough.
+
+    Standard output is pointed at /dev/null first, so the interpreter's final flush of what is
+    still buffered does not fail again (Python's documented way, "Note on SIGPIPE").
+    """
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
+
+
 EXPORT_HELP = "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine"
 
 
@@ -187,7 +205,7 @@ def export(
             if str(frame[column].dtype).startswith("datetime64"):
                 frame[column] = frame[column].dt.strftime("%Y-%m-%d")
         if out_file is None:
-            frame.to_csv(sys.stdout, index=False)
+            write_to_stdout(lambda stream: frame.to_csv(stream, index=False))
         else:
             out_file.parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(out_file, index=False)
