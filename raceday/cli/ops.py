@@ -44,7 +44,10 @@ def serve(
         for spec in DEPLOYMENTS:
             when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
             out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
-        serve_deployments(limit)
+        from raceday.cli.prefect_server import prefect_api
+
+        with prefect_api():  # without PREFECT_API_URL: a temporary server that dies with serve
+            serve_deployments(limit)
 
     guard(debug, action)
 
