@@ -10,7 +10,8 @@ uvicorn): the kernel kills the server when the CLI ends, however it ends. ``PREF
 points at it (``temporary_settings``) for the command's flows, so Prefect starts none of its own.
 
 With ``PREFECT_API_URL`` set (production: a long-lived ``prefect server start``) nothing is
-started. On a system without ``prctl`` the server is started without the guard (as Prefect does).
+started. Linux sends the signal when the *thread* that started the child ends: enter
+``prefect_api`` from the command's main thread. On a system without ``prctl`` the server is started without the guard (as Prefect does).
 """
 
 from __future__ import annotations
