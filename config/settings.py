@@ -376,7 +376,9 @@ _store_url_in_force: str | None = None
 @contextmanager
 def use_store(url: str | None) -> Iterator[None]:
     """While in force, ``load_settings`` in this process (any thread) uses the store ``url``
-    unless a call names its own ``db_url``; ``None`` leaves the environment's store."""
+    unless a call names its own ``db_url``; ``None`` leaves the environment's store. One store
+    per process at a time: enter it once (the command's main thread), not from several threads
+    at once (their exits would restore each other's store)."""
     global _store_url_in_force
     previous, _store_url_in_force = _store_url_in_force, url
     try:

@@ -11,7 +11,8 @@ points at it (``temporary_settings``) for the command's flows, so Prefect starts
 
 With ``PREFECT_API_URL`` set (production: a long-lived ``prefect server start``) nothing is
 started. Linux sends the signal when the *thread* that started the child ends: enter
-``prefect_api`` from the command's main thread. On a system without ``prctl`` the server is started without the guard (as Prefect does).
+``prefect_api`` from the command's main thread. On a system without ``prctl`` the server is
+started without the guard (as Prefect does).
 """
 
 from __future__ import annotations

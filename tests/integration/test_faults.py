@@ -117,16 +117,16 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
     def run() -> None:
         start.wait()
         try:
-            with use_store(sqlite_url):
-                outcomes.append(daily_run(race_date=DAY))
+            outcomes.append(daily_run(race_date=DAY))
         except Exception as error:  # noqa: BLE001 - every outcome is asserted on below
             outcomes.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with use_store(sqlite_url):  # once for the process: both threads' runs read it
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     completed = [o for o in outcomes if isinstance(o, dict)]
     refused = [o for o in outcomes if isinstance(o, RunLocked)]
     assert len(completed) == 1 and len(refused) == 1, outcomes
