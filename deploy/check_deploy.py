@@ -146,16 +146,7 @@ def main() -> None:
 
         store = work / "store.db"
         upgrade_schema(make_engine(f"sqlite:///{store}"))
-        step(
-            "run backup",
-            [
-                "prefect",
-                "deployment",
-                "run",
-                "backup/backup",
-            ],
-            env,
-        )
+        step("run backup", ["prefect", "deployment", "run", "backup/backup"], env)
         step(  # the worker's environment names the store: a flow takes no URL parameter
             "worker --run-once",
             ["prefect", "worker", "start", "--pool", WORK_POOL, "--run-once"],
