@@ -55,11 +55,11 @@ def main() -> None:
             profiler.dump_stats(args.profile)
         result: dict[str, object] = dict(totals)
     else:
+        from config import use_store
         from flows.backfill import backfill
 
-        result = backfill(
-            start=start, end=end, races=args.races, chunk_days=args.chunk_days, db_url=db_url
-        )
+        with use_store(db_url):
+            result = backfill(start=start, end=end, races=args.races, chunk_days=args.chunk_days)
     seconds = time.perf_counter() - clock
     print(result)
     print(f"total {seconds:.1f} s = {seconds / 60:.2f} min; load now {os.getloadavg()[0]:.1f}")

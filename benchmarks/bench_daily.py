@@ -77,10 +77,12 @@ def run_direct(db_url: str, day: date, races: int) -> float:
 
 def run_flow(db_url: str, day: date, races: int) -> float:
     """The same day through ``flows.daily.daily_run`` (a Prefect flow with stage tasks)."""
+    from config import use_store
     from flows.daily import daily_run
 
     clock = time.perf_counter()
-    daily_run(race_date=day, races=races, db_url=db_url)
+    with use_store(db_url):
+        daily_run(race_date=day, races=races)
     return time.perf_counter() - clock
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -395,9 +398,32 @@ class Settings(BaseSettings):
         return self.races if self.races is not None else self.rollout.races_per_day
 
 
+# The store URL a command put in force for the flows it runs in this process (``use_store``):
+# a flow reads its store from the settings, never from a parameter, so the URL (and its
+# password) never becomes a flow-run parameter in Prefect's database.
+_store_url_in_force: str | None = None
+
+
+@contextmanager
+def use_store(url: str | None) -> Iterator[None]:
+    """While in force, ``load_settings`` in this process (any thread) uses the store ``url``
+    unless a call names its own ``db_url``; ``None`` leaves the environment's store. One store
+    per process at a time: enter it once (the command's main thread), not from several threads
+    at once (their exits would restore each other's store)."""
+    global _store_url_in_force
+    previous, _store_url_in_force = _store_url_in_force, url
+    try:
+        yield
+    finally:
+        _store_url_in_force = previous
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with explicit overrides (``None`` means "not given")."""
+    """Settings from the environment, with explicit overrides (``None`` means "not given");
+    the store put in force by ``use_store`` comes before the environment's."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    if "db_url" not in given and _store_url_in_force is not None:
+        given["db_url"] = _store_url_in_force
     return Settings(**given)
 
 
@@ -414,3 +440,24 @@ def apply_prefect_defaults() -> dict[str, str]:
     }
     os.environ.update(applied)
     return applied
+_CREDENTIALS_IN_TEXT = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
+
+
+def mask_url(url: str | None) -> str | None:
+    """``url`` fit to show: its password as ``***``
+    (``postgresql+psycopg://user:***@host/db``); a URL without a password is unchanged."""
+    if url is None:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a SQLAlchemy URL: mask whatever looks like credentials in it
+        return mask_credentials(url)
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` in it shown as ``***``
+    (error messages and alerts that may quote a URL)."""
+    return _CREDENTIALS_IN_TEXT.sub(r"\g<head>:***@", text)

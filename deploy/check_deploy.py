@@ -146,22 +146,11 @@ def main() -> None:
 
         store = work / "store.db"
         upgrade_schema(make_engine(f"sqlite:///{store}"))
-        step(
-            "run backup",
-            [
-                "prefect",
-                "deployment",
-                "run",
-                "backup/backup",
-                "--param",
-                f"db_url=sqlite:///{store}",
-            ],
-            env,
-        )
-        step(
+        step("run backup", ["prefect", "deployment", "run", "backup/backup"], env)
+        step(  # the worker's environment names the store: a flow takes no URL parameter
             "worker --run-once",
             ["prefect", "worker", "start", "--pool", WORK_POOL, "--run-once"],
-            env,
+            {**env, "RACEDAY_DB_URL": f"sqlite:///{store}"},
         )
         states = asyncio.run(flow_run_states())
         backups = list((work / "var" / "backups").glob("raceday-*.db"))

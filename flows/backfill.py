@@ -27,7 +27,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from config import Settings, load_settings
+from config import Settings, load_settings, mask_url
 from data_checks.validate import ValidatedDay
 from flows.daily import prepare_history
 from raceday.errors import InputError
@@ -234,11 +234,11 @@ def backfill(
     source: str | None = None,
     chunk_days: int = DEFAULT_CHUNK_DAYS,
     force: bool = False,
-    db_url: str | None = None,
 ) -> dict[str, Any]:
-    """Replay ``start``..``end`` through the daily stages, ``chunk_days`` days per task."""
+    """Replay ``start``..``end`` through the daily stages, ``chunk_days`` days per task (the
+    store is the settings', never a parameter: see ``flows/daily.py``)."""
     clock = time.perf_counter()
-    settings = without_data_docs(load_settings(races=races, source=source, db_url=db_url))
+    settings = without_data_docs(load_settings(races=races, source=source))
     chunks = chunk_grid(start, end, chunk_days)
     todo = pending_chunks(chunks, completed_days(settings, start, end), force)
     if todo:
@@ -267,7 +267,7 @@ def backfill(
         races=totals["races"],
         runners=totals["runners"],
         bets=totals["bets"],
-        database=settings.database_url,
+        database=mask_url(settings.database_url),
         trained=tuple(versions),
     )
     return asdict(summary)

@@ -33,8 +33,9 @@ def backup_task(settings: Settings) -> dict[str, Any]:
 
 
 @flow(name="backup", log_prints=False, on_failure=[alert_on_flow_failure])
-def backup(db_url: str | None = None) -> dict[str, Any]:
-    """Back up the store (SQLite backup API / pg_dump) and keep the newest ``backup.keep``."""
-    settings = load_settings(db_url=db_url)
+def backup() -> dict[str, Any]:
+    """Back up the store (SQLite backup API / pg_dump) and keep the newest ``backup.keep``;
+    the store is the settings' (``RACEDAY_DB_URL``), never a parameter."""
+    settings = load_settings()
     result: dict[str, Any] = backup_task.with_options(**io_task_options(settings))(settings)
     return result

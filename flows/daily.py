@@ -8,6 +8,9 @@ once, retried on its own); a venue still down is quarantined and alerted, the ot
 the run ends ``completed-with-warnings``. Everything after ingest is joint across venues.
 A failed run alerts at once through its ``on_failure`` hook. Without a date (a scheduled run),
 the day is today in Asia/Tokyo. A day is run by one run at a time (a run lock in the store).
+The store is the settings' (``RACEDAY_DB_URL`` on a worker, ``config.use_store`` for the CLI's
+``--db``), never a parameter: flow-run parameters are stored in Prefect's database and shown
+in its UI, and a store URL may hold a password.
 """
 
 from __future__ import annotations
@@ -88,10 +91,9 @@ def predict_day(
     race_date: date | None = None,
     races: int | None = None,
     source: str | None = None,
-    db_url: str | None = None,
 ) -> dict[str, Any]:
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
-    settings = load_settings(races=races, source=source, db_url=db_url)
+    settings = load_settings(races=races, source=source)
     race_date = race_date or today_in_japan()
     with day_lock(settings, race_date, "predict-day"):
         prepare_history(settings, race_date, "predict-day")
@@ -105,10 +107,9 @@ def settle_day(
     race_date: date | None = None,
     races: int | None = None,
     source: str | None = None,
-    db_url: str | None = None,
 ) -> dict[str, Any]:
     """Night: results → first 3F, indexes, settlement, performance and the daily report."""
-    settings = load_settings(races=races, source=source, db_url=db_url)
+    settings = load_settings(races=races, source=source)
     race_date = race_date or today_in_japan()
     with day_lock(settings, race_date, "settle-day"):
         prepare_history(settings, race_date, "settle-day")
@@ -123,10 +124,9 @@ def daily_run(
     race_date: date | None = None,
     races: int | None = None,
     source: str | None = None,
-    db_url: str | None = None,
 ) -> dict[str, Any]:
     """A whole race day in one run: predict and stake on the card, then settle and record."""
-    settings = load_settings(races=races, source=source, db_url=db_url)
+    settings = load_settings(races=races, source=source)
     race_date = race_date or today_in_japan()
     with day_lock(settings, race_date, "daily-run"):
         prepare_history(settings, race_date, "daily-run")

@@ -3,7 +3,8 @@
 
 Schedules are in Asia/Tokyo, where NAR races: predict at 09:00 (cards and the morning odds),
 settle at 23:30 (after the last race), train weekly (Monday 06:00), back up daily (04:00);
-backfill runs only when started with its dates.
+backfill runs only when started with its dates. No parameter names the store (it may hold a
+password, and parameters are shown in the UI): each process reads ``RACEDAY_DB_URL``.
 """
 
 from __future__ import annotations

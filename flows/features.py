@@ -8,16 +8,17 @@ from typing import Any
 import pandas as pd
 from prefect import flow
 
-from config import load_settings
+from config import load_settings, mask_url
 from raceday.features import feature_set_name
 from tasks.features import range_features
 from tasks.store import prepare_store
 
 
 @flow(name="features-range", log_prints=False)
-def features_range(start: date, end: date, db_url: str | None = None) -> dict[str, Any]:
-    """Build and store the features of every stored runner dated ``start``..``end``."""
-    settings = load_settings(db_url=db_url)
+def features_range(start: date, end: date) -> dict[str, Any]:
+    """Build and store the features of every stored runner dated ``start``..``end`` (in the
+    settings' store)."""
+    settings = load_settings()
     prepare_store(settings)
     features: pd.DataFrame = range_features(settings, start, end, "features-range")
     return {
@@ -27,5 +28,5 @@ def features_range(start: date, end: date, db_url: str | None = None) -> dict[st
         "races": int(features["race_id"].nunique()),
         "runners": len(features),
         "runners_with_history": int((~features["no_history"]).sum()),
-        "database": settings.database_url,
+        "database": mask_url(settings.database_url),
     }

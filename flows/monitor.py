@@ -18,9 +18,9 @@ from tasks.store import prepare_store
 
 
 @flow(name="monitor-day", log_prints=False, on_failure=[alert_on_flow_failure])
-def monitor_day_flow(race_date: date, db_url: str | None = None) -> dict[str, Any]:
+def monitor_day_flow(race_date: date) -> dict[str, Any]:
     """Evaluate every monitor rule for the day and deliver the alerts (de-duplicated)."""
-    settings = load_settings(db_url=db_url)
+    settings = load_settings()
     prepare_store(settings)
     alerts = monitor_day(settings, race_date, "monitor-day")
     return {

@@ -16,11 +16,11 @@ from tasks.validate import today_in_japan
 
 
 @flow(name="train-model", log_prints=False, on_failure=[alert_on_flow_failure])
-def train_model(until: date | None = None, db_url: str | None = None) -> dict[str, Any]:
+def train_model(until: date | None = None) -> dict[str, Any]:
     """Train the version of ``until`` (data up to and including that day; the weekly schedule
     leaves it out: yesterday in Japan, the last settled day) and decide its promotion; returns
-    what ``raceday train --json`` prints."""
-    settings = load_settings(db_url=db_url)
+    what ``raceday train --json`` prints. The store is the settings'."""
+    settings = load_settings()
     until = until or today_in_japan() - timedelta(days=1)
     prepare_store(settings)
     split, runners = load_training_task(settings, until)

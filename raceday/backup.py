@@ -3,12 +3,20 @@
 A backup is one file in the backup folder named ``raceday-YYYYMMDDTHHMMSS-ffffff.{db,dump}``
 (UTC), so the newest sort last. ``to_prune`` picks all but the newest ``keep``; ``restore_store``
 writes a backup back over the store (its schema and rows are replaced).
+
+A PostgreSQL password never goes on ``pg_dump``'s or ``pg_restore``'s command line (which every
+local user can read in ``ps``): the URL they get has none, and names a password file
+(libpq's ``passfile`` parameter; readable by this user only, deleted afterwards) instead.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,9 +63,30 @@ def _sqlite_path(url: URL) -> Path:
     return Path(str(url.database))
 
 
-def _libpq_url(url: URL) -> str:
-    """The URL without SQLAlchemy's driver suffix, as ``pg_dump`` / ``pg_restore`` take it."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _passfile_line(password: str) -> str:
+    """A ``.pgpass`` line matching any server, database and user with ``password``."""
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    return f"*:*:*:*:{escaped}\n"
+
+
+@contextmanager
+def _libpq_url(url: URL) -> Iterator[str]:
+    """The URL as ``pg_dump`` / ``pg_restore`` take it (no SQLAlchemy driver suffix), without
+    its password: that goes into a password file of this user's only (0600), named by the URL's
+    ``passfile`` parameter and deleted when the block ends."""
+    plain = URL.create(  # URL.set cannot unset a password
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+    )
+    if url.password is None:
+        yield plain.render_as_string(hide_password=False)
+        return
+    with tempfile.TemporaryDirectory(prefix="raceday-pgpass-") as folder:
+        passfile = Path(folder) / "pgpass"
+        descriptor = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(_passfile_line(str(url.password)))
+        with_file = plain.update_query_dict({"passfile": str(passfile)})
+        yield with_file.render_as_string(hide_password=False)
 
 
 def _sqlite_copy(source_path: Path, target_path: Path) -> None:
@@ -91,10 +120,11 @@ def backup_store(url: str, target: Path) -> Path:
             raise InputError(f"no store at {source_path} to back up")
         _sqlite_copy(source_path, partial)
     else:
-        _run(
-            ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}", _libpq_url(parsed)],
-            "back up the store",
-        )
+        with _libpq_url(parsed) as libpq_url:
+            _run(
+                ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}", libpq_url],
+                "back up the store",
+            )
     partial.replace(target)  # a backup file is complete or absent
     return target
 
@@ -111,15 +141,16 @@ def restore_store(url: str, backup: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         _sqlite_copy(backup, target)
         return
-    _run(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            f"--dbname={_libpq_url(parsed)}",
-            str(backup),
-        ],
-        "restore the store",
-    )
+    with _libpq_url(parsed) as libpq_url:
+        _run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={libpq_url}",
+                str(backup),
+            ],
+            "restore the store",
+        )

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pandas as pd
 
-from config import Settings, load_settings
+from config import Settings, load_settings, mask_credentials
 from config.settings import AlertSettings
 from raceday.errors import describe_failure
 from raceday.monitor import Alert, Decision, plan_notifications
@@ -302,12 +302,12 @@ def alert_on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
         from prefect.utilities.urls import url_for
 
         parameters = dict(flow_run.parameters or {})
-        settings = load_settings(db_url=parameters.get("db_url"))
+        settings = load_settings()  # the store in force in this process (no URL parameter)
         alert = flow_failure_alert(
             flow_name=str(flow.name),
             run_name=str(flow_run.name),
             race_date=_as_date(parameters.get("race_date")),
-            reason=failure_reason(state),
+            reason=mask_credentials(failure_reason(state)),
             link=url_for(flow_run),
         )
         raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)

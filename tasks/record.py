@@ -12,7 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
-from config import Settings
+from config import Settings, mask_url
 from config.reference import venue_names
 from data_checks.docs import data_docs_index
 from data_checks.records import distinct_quarantine
@@ -201,7 +201,7 @@ def record_day(
         market_pseudo_r2=figure("market_pseudo_r2"),
         model_version=model_version,
         odds_source="snapshot",
-        database=settings.database_url,
+        database=mask_url(settings.database_url),
     )
 
 

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from config import use_store
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -106,16 +107,18 @@ def backfill(
             daemon=True,
         )
         watcher.start()
+        from raceday.cli.prefect_server import prefect_api
+
         try:
-            result: dict[str, Any] = backfill_flow(
-                start=first,
-                end=last,
-                races=races,
-                source=settings.source,
-                chunk_days=chunk_days or DEFAULT_CHUNK_DAYS,
-                force=force,
-                db_url=settings.database_url,
-            )
+            with use_store(settings.database_url), prefect_api():
+                result: dict[str, Any] = backfill_flow(
+                    start=first,
+                    end=last,
+                    races=races,
+                    source=settings.source,
+                    chunk_days=chunk_days or DEFAULT_CHUNK_DAYS,
+                    force=force,
+                )
         finally:
             stop.set()
             watcher.join()

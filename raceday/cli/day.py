@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
 
-from config import Settings
+from config import Settings, mask_url, use_store
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -89,9 +91,10 @@ def run(
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        result: dict[str, Any] = daily_run(
-            race_date=day, races=races, source=settings.source, db_url=settings.database_url
-        )
+        from raceday.cli.prefect_server import prefect_api
+
+        with use_store(settings.database_url), prefect_api():
+            result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 
     summary = guard(debug, action)
@@ -143,6 +146,22 @@ def simulate(
     out.print(guard(debug, action))
 
 
+def write_to_stdout(write: Callable[[TextIO], object]) -> None:
+    """Write to standard output; a reader that stops early (``| head``) ends the command quietly
+    with exit code 0, as with ``sed`` or ``cat``: nothing went wrong, the reader had enough.
+
+    Standard output is pointed at /dev/null first, so the interpreter's final flush of what is
+    still buffered does not fail again (Python's documented way, "Note on SIGPIPE").
+    """
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
+
+
 EXPORT_HELP = "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine"
 
 
@@ -171,7 +190,9 @@ def export(
         engine = make_engine(settings.database_url)
         check_connection(engine)
         if not has_schema(engine):
-            raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+            raise InputError(
+                f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+            )
         sql_table = TABLES_BY_EXPORT_NAME[table]
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
@@ -184,7 +205,7 @@ def export(
             if str(frame[column].dtype).startswith("datetime64"):
                 frame[column] = frame[column].dt.strftime("%Y-%m-%d")
         if out_file is None:
-            frame.to_csv(sys.stdout, index=False)
+            write_to_stdout(lambda stream: frame.to_csv(stream, index=False))
         else:
             out_file.parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(out_file, index=False)
@@ -202,6 +223,6 @@ def db_upgrade(db: DbOption = None, debug: DebugOption = False) -> None:
 
         settings = settings_from(db_url=db)
         upgrade_schema(make_engine(settings.database_url))
-        return f"store at {settings.database_url} is at the latest schema"
+        return f"store at {mask_url(settings.database_url)} is at the latest schema"
 
     out.print(guard(debug, action))

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from config import mask_url, use_store
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -50,16 +51,19 @@ def build(
         engine = make_engine(settings.database_url)
         check_connection(engine)
         if not has_schema(engine):
-            raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+            raise InputError(
+                f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+            )
         from flows.features import features_range
 
         if not debug:
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        summary: dict[str, Any] = features_range(
-            start=first, end=last, db_url=settings.database_url
-        )
+        from raceday.cli.prefect_server import prefect_api
+
+        with use_store(settings.database_url), prefect_api():
+            summary: dict[str, Any] = features_range(start=first, end=last)
         return summary
 
     summary = guard(debug, action)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from config import mask_url
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -164,7 +165,9 @@ def _open_store(db: str | None) -> Any:
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if not has_schema(engine):
-        raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+        )
     return settings, engine
 
 

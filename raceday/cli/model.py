@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from config import mask_url, use_store
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -32,7 +33,9 @@ def _open_store(db: str | None) -> Any:
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if not has_schema(engine):
-        raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+        )
     return settings
 
 
@@ -118,8 +121,11 @@ def train(
 
             hide_console_tracebacks()
         if not as_json:
-            err.print(f"training on {settings.database_url} up to {day} …")
-        summary: dict[str, Any] = train_model(until=day, db_url=settings.database_url)
+            err.print(f"training on {mask_url(settings.database_url)} up to {day} …")
+        from raceday.cli.prefect_server import prefect_api
+
+        with use_store(settings.database_url), prefect_api():
+            summary: dict[str, Any] = train_model(until=day)
         return summary
 
     summary = guard(debug, action)

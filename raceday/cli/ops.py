@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from config import mask_url
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -43,7 +44,10 @@ def serve(
         for spec in DEPLOYMENTS:
             when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
             out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
-        serve_deployments(limit)
+        from raceday.cli.prefect_server import prefect_api
+
+        with prefect_api():  # without PREFECT_API_URL: a temporary server that dies with serve
+            serve_deployments(limit)
 
     guard(debug, action)
 
@@ -82,9 +86,10 @@ def restore(
         settings = settings_from(db_url=db)
         if not backup_file.is_file():
             raise InputError(f"no backup file {backup_file}")
-        if not yes and not typer.confirm(f"replace the store at {settings.database_url}?"):
+        shown = mask_url(settings.database_url)
+        if not yes and not typer.confirm(f"replace the store at {shown}?"):
             raise InputError("not restored")
         restore_store(settings.database_url, backup_file)
-        return f"restored {backup_file} into {settings.database_url}"
+        return f"restored {backup_file} into {shown}"
 
     out.print(guard(debug, action))

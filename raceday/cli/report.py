@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from config import Settings
+from config import Settings, mask_url
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -49,7 +49,9 @@ def _ready_store(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if not has_schema(engine):
-        raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+        )
     upgrade_schema(engine)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from config import Settings
+from config import Settings, mask_url
 from raceday.cli import (
     DbOption,
     DebugOption,
@@ -108,7 +108,9 @@ def evaluate(
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if not has_schema(engine):
-        raise InputError(f"the store at {settings.database_url} is empty: run `raceday run`")
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+        )
     policy = policy_from_settings(settings.kelly.policy_name, settings.kelly.model_dump())
     with engine.connect() as connection:
         earlier = catalog.ledger_days(connection, policy.name, before=start)

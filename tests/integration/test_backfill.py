@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete
 
+from config import use_store
 from flows.backfill import backfill, chunk_grid
 from raceday.model import MARKET_MODEL_VERSION
 from raceday.standards import reference_version
@@ -31,9 +32,10 @@ def small_history(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _run(db: str, force: bool = False) -> dict[str, object]:
-    result: dict[str, object] = backfill(
-        start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS, force=force, db_url=db
-    )
+    with use_store(db):
+        result: dict[str, object] = backfill(
+            start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS, force=force
+        )
     return result
 
 
@@ -101,7 +103,8 @@ def small_training(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url: str) -> None:
     """After each chunk a version of the chunk's last day is trained; every chunk predicts with
     the version promoted before its first day (market-v1 before any), never a later one."""
-    summary = backfill(start=START, end=END, races=20, chunk_days=CHUNK_DAYS, db_url=sqlite_url)
+    with use_store(sqlite_url):
+        summary = backfill(start=START, end=END, races=20, chunk_days=CHUNK_DAYS)
     chunks = chunk_grid(START, END, CHUNK_DAYS)
     assert [name.split(" ")[0] for name in summary["trained"]] == [  # type: ignore[union-attr]
         version_name(chunk.end) for chunk in chunks

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from config import use_store
 from flows.daily import daily_run
 from raceday.errors import RunLocked, SourceUnavailable
 from raceday.sources.base import RawDay
@@ -68,7 +69,8 @@ def test_a_source_failing_twice_then_answering_completes_with_the_retries_visibl
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = failing_reads(monkeypatch, failures=2)
-    summary = daily_run(race_date=DAY, db_url=sqlite_url)
+    with use_store(sqlite_url):
+        summary = daily_run(race_date=DAY)
     assert summary["status"] == "completed" and summary["races"] == RACES
     assert len(calls) == 3
     assert ingest_record(sqlite_url) == ("completed", 3)
@@ -82,8 +84,8 @@ def test_a_source_that_stays_down_fails_cleanly_alerts_and_stores_nothing(
     upgrade_schema(make_engine(sqlite_url))
     before = data_checksums(sqlite_url)
     calls = failing_reads(monkeypatch, failures=100)
-    with pytest.raises(SourceUnavailable, match="source down"):
-        daily_run(race_date=DAY, db_url=sqlite_url)
+    with pytest.raises(SourceUnavailable, match="source down"), use_store(sqlite_url):
+        daily_run(race_date=DAY)
     assert len(calls) == 4  # the first try and three retries
     assert data_checksums(sqlite_url) == before
     assert ingest_record(sqlite_url) == ("failed", 4)
@@ -115,21 +117,23 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
     def run() -> None:
         start.wait()
         try:
-            outcomes.append(daily_run(race_date=DAY, db_url=sqlite_url))
+            outcomes.append(daily_run(race_date=DAY))
         except Exception as error:  # noqa: BLE001 - every outcome is asserted on below
             outcomes.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with use_store(sqlite_url):  # once for the process: both threads' runs read it
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     completed = [o for o in outcomes if isinstance(o, dict)]
     refused = [o for o in outcomes if isinstance(o, RunLocked)]
     assert len(completed) == 1 and len(refused) == 1, outcomes
     assert "already being run" in str(refused[0])
     once = data_checksums(sqlite_url)
-    assert daily_run(race_date=DAY, db_url=sqlite_url)["status"] == "completed"  # lock released
+    with use_store(sqlite_url):
+        assert daily_run(race_date=DAY)["status"] == "completed"  # lock released
     assert data_checksums(sqlite_url) == once
 
 

@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from config import load_settings
+from config import load_settings, use_store
 from config.reference import venue_names
 from flows.daily import daily_run
 from raceday.errors import SourceUnavailable
@@ -61,7 +61,8 @@ def failing_venue(monkeypatch: pytest.MonkeyPatch, venue: str, failures: int) ->
 
 
 def run_day(db: str) -> tuple[dict[str, Any], UUID]:
-    state = daily_run(race_date=DAY, db_url=db, return_state=True)
+    with use_store(db):
+        state = daily_run(race_date=DAY, return_state=True)
     summary: dict[str, Any] = state.result()
     flow_run_id = state.state_details.flow_run_id
     assert flow_run_id is not None
@@ -186,8 +187,8 @@ def test_a_source_that_cannot_list_its_venues_fails_the_run_with_its_retries_rec
         raise SourceUnavailable("source down while listing venues")
 
     monkeypatch.setattr(SimulatorSource, "venues", venues)
-    with pytest.raises(SourceUnavailable, match="listing venues"):
-        daily_run(race_date=DAY, db_url=sqlite_url)
+    with pytest.raises(SourceUnavailable, match="listing venues"), use_store(sqlite_url):
+        daily_run(race_date=DAY)
     assert len(listed) == 4  # the first try and three retries
     status, attempts, message = ingest_record(sqlite_url)
     assert (status, attempts) == ("failed", 4) and "listing venues" in message

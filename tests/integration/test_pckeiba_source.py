@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Text, create_engine
 
+from config import use_store
 from flows.daily import daily_run
 from raceday.sources.base import join_lanes, rows_of_venues, venues_in
 from raceday.sources.files import write_tables
@@ -50,9 +51,11 @@ def test_a_day_from_pckeiba_equals_the_day_from_files(
 
     from_pckeiba = f"sqlite:///{tmp_path / 'pckeiba.db'}"
     monkeypatch.setenv("RACEDAY_PCKEIBA_URL", postgres_url)
-    summary = daily_run(race_date=DAY, source="pckeiba", db_url=from_pckeiba)
+    with use_store(from_pckeiba):
+        summary = daily_run(race_date=DAY, source="pckeiba")
     from_files = f"sqlite:///{tmp_path / 'files.db'}"
-    daily_run(race_date=DAY, source=f"files:{files}", db_url=from_files)
+    with use_store(from_files):
+        daily_run(race_date=DAY, source=f"files:{files}")
 
     assert summary["status"] == "completed" and summary["races"] == 24
     assert checksums(from_pckeiba) == checksums(from_files)

@@ -25,12 +25,11 @@ def test_daily_run_and_backfill_on_postgresql(
     monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
     monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
     monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
-    summary = daily_run(race_date=date(2025, 8, 1), db_url=postgres_url)
+    monkeypatch.setenv("RACEDAY_DB_URL", postgres_url)  # as on a worker
+    summary = daily_run(race_date=date(2025, 8, 1))
     assert summary["status"] == "completed" and summary["races"] == RACES
 
-    result = backfill(
-        start=date(2025, 8, 2), end=date(2025, 8, 3), races=RACES, chunk_days=2, db_url=postgres_url
-    )
+    result = backfill(start=date(2025, 8, 2), end=date(2025, 8, 3), races=RACES, chunk_days=2)
     assert (result["chunks_run"], result["races"]) == (1, 2 * RACES)
     with make_engine(postgres_url).connect() as connection:
         performance = read_rows(connection, catalog.PERFORMANCE, date_column="perf_date")
@@ -39,7 +38,5 @@ def test_daily_run_and_backfill_on_postgresql(
     assert done == {date(2025, 8, 2), date(2025, 8, 3)}
 
     once = data_checksums(postgres_url)
-    again = backfill(
-        start=date(2025, 8, 2), end=date(2025, 8, 3), races=RACES, chunk_days=2, db_url=postgres_url
-    )
+    again = backfill(start=date(2025, 8, 2), end=date(2025, 8, 3), races=RACES, chunk_days=2)
     assert again["chunks_skipped"] == 1 and data_checksums(postgres_url) == once
