@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.reference import RolloutStage, WinPools, load_rollout_stages, load_win_pools
 
@@ -338,6 +338,23 @@ class PrefectSettings(BaseModel):
         }
 
 
+class PcKeibaSettings(BaseModel):
+    """The PC-KEIBA source (its URL stays ``RACEDAY_PCKEIBA_URL``)."""
+
+    circuits: Annotated[tuple[Literal["nar", "jra"], ...], NoDecode] = Field(
+        ("nar",),
+        min_length=1,
+        description="circuits read: nar (nvd_* tables), jra (jvd_*) or nar,jra",
+    )
+
+    @field_validator("circuits", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+
 class Settings(BaseSettings):
     """Everything configurable about a raceday run."""
 
@@ -349,6 +366,7 @@ class Settings(BaseSettings):
     db_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under var_dir")
     source: str = Field("sim", description="sim | files:DIR | pckeiba")
     pckeiba_url: str | None = Field(None, description="PC-KEIBA PostgreSQL URL")
+    pckeiba: PcKeibaSettings = Field(default_factory=PcKeibaSettings)
     stage: StageName = "full"
     races: int | None = Field(None, ge=1, description="races predicted per day; default: stage")
     bankroll_yen: int = Field(1_000_000, gt=0)

@@ -21,7 +21,12 @@ import pandas as pd
 from data_checks.frames import overlong_fields, race_check_frame, runner_check_frame
 from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
 from data_checks.suites import odds_checks, race_checks, runner_checks
-from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
+from raceday.codec import (
+    decode_odds_snapshot,
+    decode_races,
+    decode_runners,
+    entries_or_fallback,
+)
 from raceday.errors import InputError
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
 from raceday.sources.base import RawDay, RejectedInput
@@ -195,6 +200,7 @@ def validate_day(
     require_columns(raw)
     raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
     races, runners = decode_races(raw_ra), decode_runners(raw_se)
+    races["entries"] = entries_or_fallback(races, runners)  # toroku_tosu absent or blank
     snapshot = _decoded_snapshot(raw, phase)
     dated = phase == "results" and as_of is not None
 

@@ -220,6 +220,22 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def entries_or_fallback(races: pd.DataFrame, runners: pd.DataFrame) -> pd.Series:
+    """Each race's entries (``toroku_tosu``); when missing or blank, the larger of its starters
+    and its highest horse number: a scratched high-numbered horse (umaban above the starters)
+    is still one of the entries."""
+    highest = runners.groupby("race_id")["umaban"].max()
+    candidates = pd.DataFrame(
+        {
+            "field_size": races["field_size"].astype("Float64"),
+            "highest_umaban": races["race_id"].map(highest).astype("Float64"),
+        },
+        index=races.index,
+    )
+    fallback = candidates.max(axis=1, skipna=True).round().astype("Int64")
+    return races["entries"].astype("Int64").fillna(fallback).rename("entries")
+
+
 def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
     """``nvd_se`` rows (raw text) to the runner frame of :data:`raceday.schema.RUNNER_COLUMNS`."""
     body_weight = decode_count(_text(nvd_se, "bataiju"))

@@ -54,19 +54,25 @@ NVD_O1_COLUMNS: Final = (
     "toroku_tosu", "shusso_tosu", "hatsubai_flag_tansho", "odds_tansho",
 )  # fmt: skip
 
-# What ingest needs from each raw table; other columns may be absent (files) and are ignored.
+# A stage needs these (decoders, validation, features, staking): an export without one is refused.
 NVD_RA_REQUIRED: Final = (
-    *RACE_KEY_COLUMNS, "kyosomei_hondai", "grade_code", "kyoso_joken_meisho", "kyori",
-    "track_code", "hasso_jikoku", "shusso_tosu", "tenko_code", "babajotai_code_dirt",
-    "zenhan_3f", "kohan_3f",
+    *RACE_KEY_COLUMNS, "kyoso_joken_meisho", "kyori", "track_code", "hasso_jikoku",
+    "shusso_tosu", "babajotai_code_dirt", "zenhan_3f", "kohan_3f",
 )  # fmt: skip
 NVD_SE_REQUIRED: Final = (
-    *RACE_KEY_COLUMNS, "wakuban", "umaban", "ketto_toroku_bango", "bamei", "seibetsu_code",
+    *RACE_KEY_COLUMNS, "wakuban", "umaban", "ketto_toroku_bango", "seibetsu_code",
     "barei", "chokyoshi_code", "futan_juryo", "kishu_code", "bataiju", "zogen_fugo", "zogen_sa",
     "ijo_kubun_code", "kakutei_chakujun", "soha_time", "corner_1", "corner_2", "corner_3",
     "corner_4", "tansho_odds", "tansho_ninkijun", "kohan_3f", "time_sa",
 )  # fmt: skip
 NVD_O1_REQUIRED: Final = (*RACE_KEY_COLUMNS, "happyo_tsukihi_jifun", "odds_tansho")
+
+# Used by the report (and stored) only, or with a fallback when blank: an export without them is
+# accepted and they read as blank. ``toroku_tosu`` (entries) falls back to the starters and the
+# race's highest horse number (``raceday.codec.entries_or_fallback``).
+NVD_RA_OPTIONAL: Final = ("kyosomei_hondai", "grade_code", "tenko_code", "toroku_tosu")
+NVD_SE_OPTIONAL: Final = ("bamei",)
+NVD_O1_OPTIONAL: Final = ()
 
 # Decoded frames.
 RACE_COLUMNS: Final = (

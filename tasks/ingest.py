@@ -52,6 +52,7 @@ def configured_source(settings: Settings) -> RaceSource:
         settings.source,
         simulator=simulator_config(settings),
         pckeiba_url=settings.pckeiba_url,
+        pckeiba_circuits=settings.pckeiba.circuits,
     )
 
 

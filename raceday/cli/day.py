@@ -35,7 +35,12 @@ def preflight(settings: Settings) -> None:
     from raceday.sources.simulator import SimulatorConfig
     from raceday.store.engine import check_connection, make_engine
 
-    open_source(settings.source, simulator=SimulatorConfig(), pckeiba_url=settings.pckeiba_url)
+    open_source(
+        settings.source,
+        simulator=SimulatorConfig(),
+        pckeiba_url=settings.pckeiba_url,
+        pckeiba_circuits=settings.pckeiba.circuits,
+    )
     check_connection(make_engine(settings.database_url))
 
 

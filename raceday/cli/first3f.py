@@ -154,7 +154,12 @@ def _read(settings: Any, start: date, end: date, races_per_day: int | None) -> t
     if settings.source == "sim":
         simulated = simulate_days(start, end, config)
         return simulated.raw, simulated.truth
-    source = open_source(settings.source, simulator=config, pckeiba_url=settings.pckeiba_url)
+    source = open_source(
+        settings.source,
+        simulator=config,
+        pckeiba_url=settings.pckeiba_url,
+        pckeiba_circuits=settings.pckeiba.circuits,
+    )
     return source.read_days(start, end), None
 
 

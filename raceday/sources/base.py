@@ -55,6 +55,36 @@ class RawDay:
         return self.nvd_ra.empty and self.nvd_se.empty
 
 
+def with_optional_columns(frame: pd.DataFrame, optional: Collection[str]) -> pd.DataFrame:
+    """``frame`` with each absent column of ``optional`` added as blank text."""
+    absent = [column for column in optional if column not in frame.columns]
+    if not absent:
+        return frame
+    blank = {column: pd.Series("", index=frame.index, dtype="string") for column in absent}
+    return frame.assign(**blank)
+
+
+def remove_nul(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` without NUL characters in its text (PostgreSQL text cannot hold them), and how
+    many rows held one."""
+    masks = {
+        column: frame[column].astype("string").str.contains("\x00", regex=False).fillna(False)
+        for column in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[column])
+    }
+    if not masks:
+        return frame, 0
+    held = pd.DataFrame(masks, index=frame.index).any(axis=1)
+    if not held.any():
+        return frame, 0
+    cleaned = {
+        column: frame[column].astype("string").str.replace("\x00", "", regex=False)
+        for column, mask in masks.items()
+        if mask.any()
+    }
+    return frame.assign(**cleaned), int(held.sum())
+
+
 def empty_raw_day() -> RawDay:
     """A day without races."""
     return RawDay(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from raceday.errors import InputError
@@ -12,9 +13,13 @@ from raceday.sources.simulator import SimulatorConfig, SimulatorSource
 
 
 def open_source(
-    spec: str, *, simulator: SimulatorConfig, pckeiba_url: str | None = None
+    spec: str,
+    *,
+    simulator: SimulatorConfig,
+    pckeiba_url: str | None = None,
+    pckeiba_circuits: Sequence[str] = ("nar",),
 ) -> RaceSource:
-    """The source named by ``spec``."""
+    """The source named by ``spec`` (``pckeiba_circuits``: which circuits PC-KEIBA reads)."""
     if spec == "sim":
         return SimulatorSource(simulator)
     if spec.startswith("files:"):
@@ -25,5 +30,5 @@ def open_source(
     if spec == "pckeiba":
         if not pckeiba_url:
             raise InputError("source pckeiba needs RACEDAY_PCKEIBA_URL (a PostgreSQL URL)")
-        return PcKeibaSource(pckeiba_url)
+        return PcKeibaSource(pckeiba_url, circuits=tuple(pckeiba_circuits))
     raise InputError(f"unknown source {spec!r}: use sim, files:DIR or pckeiba")

@@ -1,15 +1,29 @@
 """The files source: a directory holding ``nvd_ra`` / ``nvd_se`` (and optionally ``nvd_o1``)
-as CSV (UTF-8, header of PC-KEIBA column names, raw text values) or Parquet files.
+of NAR, or ``jvd_ra`` / ``jvd_se`` (``jvd_o1``) of JRA, as CSV (header of PC-KEIBA column names,
+raw text values) or Parquet files. Both circuits share the layout and read into the same RawDay;
+one directory holds one circuit (``nvd_*`` next to ``jvd_*`` is refused).
 
-The tables may also come in parts: every immediate subdirectory holding ``nvd_*`` files is a
-part (e.g. one per venue, as some exporters write them), next to the top-level files if any. A
-part that cannot be read (corrupt, empty, a required column missing) is set aside and reported
-in ``RawDay.rejected`` while the other parts go on; when no part can be read, or the input is a
-single unreadable part, the input is refused with one line.
+CSV text is UTF-8 (with or without a byte-order mark) or CP932 (Shift-JIS, as Japanese Windows
+tools write it), detected per file and logged; CRLF line ends work. The header is checked first
+(the first line, at most 64 KiB): a file whose first line is not a PC-KEIBA header holding the
+required columns is refused before its body is read. The body is then parsed in blocks of about
+4 MiB of text, so memory follows the rows kept, not the size of a file's garbage; a "record"
+longer than 64 KiB, or more than 100 records shorter than the header, refuse the file. NUL bytes
+in fields are removed (PostgreSQL text cannot hold them) with a warning naming the file and the
+number of rows. Columns only the report uses (``raceday.schema.NVD_RA_OPTIONAL`` ...) read as
+blank when absent.
 
-Every read takes one consistent snapshot: files are read whole, and their size, modification
-time and inode are compared before and after; when a writer changes a file during the read, the
-read starts again (a run never mixes two versions of the input). Rows whose date does not exist
+The tables may also come in parts: every immediate subdirectory holding table files is a part
+(e.g. one per venue, as some exporters write them), next to the top-level files if any. Parts are
+told apart by their real path: a symlink back to a part already read (``self -> .``) is skipped
+and logged, as is a subdirectory symlink that loops. A part that cannot be read (corrupt, empty,
+a required column missing) is set aside and reported in ``RawDay.rejected`` while the other parts
+go on; when no part can be read, or the input is a single unreadable part, the input is refused
+with one line.
+
+Every read takes one consistent snapshot: the size, modification time and inode of every file
+are compared before and after the read; when a writer changes a file during the read, the read
+starts again (a run never mixes two versions of the input). Rows whose date does not exist
 (``0231``) belong to no day: they are returned with every read so that validation reports them.
 
 Venues (lanes): ``venues`` lists the keibajo codes of every row a read of the range returns, in
@@ -21,11 +35,15 @@ read.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import errno
 import io
 import logging
+import os
+import re
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,29 +51,44 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from raceday.errors import InputError, SourceUnavailable
 from raceday.schema import (
     NVD_O1_COLUMNS,
+    NVD_O1_OPTIONAL,
     NVD_O1_REQUIRED,
     NVD_RA_COLUMNS,
+    NVD_RA_OPTIONAL,
     NVD_RA_REQUIRED,
     NVD_SE_COLUMNS,
+    NVD_SE_OPTIONAL,
     NVD_SE_REQUIRED,
 )
-from raceday.sources.base import RawDay, RejectedInput, rows_of_venues, venues_in
+from raceday.sources.base import (
+    RawDay,
+    RejectedInput,
+    remove_nul,
+    rows_of_venues,
+    venues_in,
+    with_optional_columns,
+)
 
 logger = logging.getLogger(__name__)
 
-TABLES: Final = {"nvd_ra": NVD_RA_COLUMNS, "nvd_se": NVD_SE_COLUMNS, "nvd_o1": NVD_O1_COLUMNS}
-REQUIRED_TABLES: Final = ("nvd_ra", "nvd_se")
-REQUIRED_COLUMNS: Final = {
-    "nvd_ra": NVD_RA_REQUIRED,
-    "nvd_se": NVD_SE_REQUIRED,
-    "nvd_o1": NVD_O1_REQUIRED,
-}
+# File-name prefix of each circuit's tables: NAR (地方競馬DATA) and JRA (JRA-VAN).
+CIRCUIT_PREFIXES: Final = {"nvd": "NAR", "jvd": "JRA"}
+TABLES: Final = {"ra": NVD_RA_COLUMNS, "se": NVD_SE_COLUMNS, "o1": NVD_O1_COLUMNS}
+REQUIRED_TABLES: Final = ("ra", "se")
+REQUIRED_COLUMNS: Final = {"ra": NVD_RA_REQUIRED, "se": NVD_SE_REQUIRED, "o1": NVD_O1_REQUIRED}
+OPTIONAL_COLUMNS: Final = {"ra": NVD_RA_OPTIONAL, "se": NVD_SE_OPTIONAL, "o1": NVD_O1_OPTIONAL}
 SUFFIXES: Final = (".csv", ".parquet")
 READ_ATTEMPTS: Final = 3  # a file still changing after this many reads is refused
+HEAD_BYTES: Final = 64 * 1024  # the header line must end within this
+BLOCK_CHARS: Final = 4 * 1024 * 1024  # CSV text parsed at a time
+DETECT_BYTES: Final = 1024 * 1024  # bytes decoded at a time to tell the encoding
+MAX_RECORD_CHARS: Final = 64 * 1024  # a PC-KEIBA record is under 1 KB
+MAX_SHORT_RECORDS: Final = 100  # records with fewer fields than the header (a truncated line: 1)
 # Zero-padded widths restored when a Parquet writer stored a field as a number (``0476`` -> 476).
 _FIXED_WIDTHS: Final = {
     "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "umaban": 2,
@@ -63,31 +96,163 @@ _FIXED_WIDTHS: Final = {
 }  # fmt: skip
 _OTHER_DELIMITERS: Final = {"\t": "tabs", ";": "semicolons", "|": "vertical bars"}
 _BOM: Final = b"\xef\xbb\xbf"
+# CP932 decodes almost any byte: its private-use mappings of single bytes (0xa0, 0xfd-0xff) and
+# control characters other than tab / line ends mean the bytes are not CP932 text after all.
+_NOT_CP932_TEXT: Final = re.compile("[\uf8f0-\uf8f3\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_IN_ERROR: Final = re.compile(r"\bline (\d+)")
 
 FileState = tuple[int, int, int] | None  # size, mtime in ns, inode; None when it is gone
+Part = tuple[Path, str]  # a directory of tables and the prefix of its circuit (nvd / jvd)
 
 
-def _table_path(directory: Path, table: str) -> Path | None:
-    found = [directory / f"{table}{suffix}" for suffix in SUFFIXES]
-    found = [path for path in found if path.is_file()]
+def _present(path: Path) -> bool:
+    """A file, or a symlink even when broken or looping (reading it then says what is wrong)."""
+    return path.is_file() or path.is_symlink()
+
+
+def _checked_link(path: Path) -> None:
+    """InputError when ``path`` is a symlink that loops or leads nowhere."""
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(f"{path} is a symlink loop") from None
+        if path.is_symlink():
+            raise InputError(f"{path} is a symlink to {os.readlink(path)}, which is gone") from None
+        raise InputError(f"{path}: cannot be read: {error.strerror or error}") from None
+
+
+def _table_path(directory: Path, prefix: str, table: str) -> Path | None:
+    found = [directory / f"{prefix}_{table}{suffix}" for suffix in SUFFIXES]
+    found = [path for path in found if _present(path)]
     if len(found) > 1:
         raise InputError(f"{directory} holds both {found[0].name} and {found[1].name}: keep one")
-    return found[0] if found else None
+    if not found:
+        return None
+    _checked_link(found[0])
+    return found[0]
 
 
-def _decode_text(data: bytes, path: Path) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        hint = ""
-        try:
-            data.decode("cp932")
-            hint = "; it reads as Shift-JIS: convert it with `iconv -f CP932 -t UTF-8`"
-        except UnicodeDecodeError:
-            pass
+def circuit_prefix(folder: Path) -> str | None:
+    """``nvd`` or ``jvd`` for a folder holding that circuit's tables, None when it holds none."""
+    held = {
+        prefix
+        for prefix in CIRCUIT_PREFIXES
+        for table in TABLES
+        for suffix in SUFFIXES
+        if _present(folder / f"{prefix}_{table}{suffix}")
+    }
+    if len(held) > 1:
         raise InputError(
-            f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}){hint}"
+            f"{folder} holds both nvd_* (NAR) and jvd_* (JRA) tables: "
+            "keep one circuit per directory"
+        )
+    return held.pop() if held else None
+
+
+# --- text: encoding, header, records -----------------------------------------------------------
+
+
+def _undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(offset, byte) of the first byte that is not ``encoding`` text, None when all of it is.
+
+    Reads the file in bounded blocks through an incremental decoder (memory does not grow with
+    the file); for CP932, the bytes it maps to private use or control characters count as not
+    text (the offset is then the block's).
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(DETECT_BYTES)
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as error:
+                return offset - pending + error.start, error.object[error.start]
+            if encoding == "cp932" and _NOT_CP932_TEXT.search(text):
+                return offset, block[0]
+            if not block:
+                return None
+            offset += len(block)
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """The Python codec of a CSV file's text: ``utf-8-sig``, ``utf-8`` or ``cp932``.
+
+    InputError naming the file and the offset of the first byte that is not UTF-8 when the text
+    is neither UTF-8 nor CP932.
+    """
+    not_utf8 = _undecodable(path, "utf-8")
+    if not_utf8 is None:
+        return "utf-8-sig" if head.startswith(_BOM) else "utf-8"
+    if not head.startswith(_BOM) and _undecodable(path, "cp932") is None:
+        return "cp932"
+    offset, byte = not_utf8
+    raise InputError(
+        f"{path}: not UTF-8 or Shift-JIS (CP932) text (byte 0x{byte:02x} at offset {offset})"
+    )
+
+
+_ENCODING_NAMES: Final = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with a byte-order mark",
+    "cp932": "CP932 (Shift-JIS)",
+}
+
+
+def _header_line(path: Path, head: bytes, size: int) -> str:
+    """The first non-blank line of a CSV file, decoded; InputError when there is none."""
+    body = head.removeprefix(_BOM)
+    start = len(head) - len(body.lstrip(b"\r\n"))
+    end = head.find(b"\n", start)
+    if end < 0:
+        if size > len(head):
+            raise InputError(
+                f"{path}: its first line is longer than {HEAD_BYTES // 1024} KiB: "
+                "not a PC-KEIBA table (a header line of column names, then one line per record)"
+            )
+        end = len(head)
+    line = head[start:end]
+    for encoding in ("utf-8", "cp932"):
+        try:
+            text = line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8" or not _NOT_CP932_TEXT.search(text):
+            return text.rstrip("\r")
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: not UTF-8 or Shift-JIS (CP932) text "
+            f"(byte 0x{line[error.start]:02x} at offset {start + error.start})"
         ) from None
+    raise InputError(f"{path}: its first line is not text")  # pragma: no cover - decoded above
+
+
+def _checked_header(path: Path, header: str, table: str) -> list[str]:
+    """The header's column names; InputError when it is not a PC-KEIBA header of ``table``."""
+    if "," not in header:
+        for delimiter, name in _OTHER_DELIMITERS.items():
+            if delimiter in header:
+                raise InputError(
+                    f"{path}: not comma-separated (its header is split by {name}); "
+                    "write it as CSV with commas"
+                )
+    columns = [name.strip() for name in next(csv.reader([header]), [])]
+    if not set(columns) & set(TABLES[table]):
+        raise InputError(
+            f"{path}: its first line is not a PC-KEIBA header (no column name of {path.stem})"
+        )
+    _require_columns(path, columns, table)
+    return columns
+
+
+def _require_columns(path: Path, columns: Collection[str], table: str) -> None:
+    missing = [column for column in REQUIRED_COLUMNS[table] if column not in columns]
+    if missing:
+        raise InputError(f"{path}: lacks required column(s): {', '.join(missing)}")
 
 
 def _fields_per_record(text: str) -> np.ndarray:
@@ -100,25 +265,118 @@ def _fields_per_record(text: str) -> np.ndarray:
     return (lines.str.count(",") + 1).to_numpy(dtype=np.int64)[1:]
 
 
-def _csv_frame(data: bytes, path: Path) -> pd.DataFrame:
-    text = _decode_text(data, path)
-    header = text.split("\n", 1)[0]
-    if "," not in header:
-        for delimiter, name in _OTHER_DELIMITERS.items():
-            if delimiter in header:
+def _last_record_end(text: str) -> int:
+    """Index of the last newline that ends a record (outside quotes); -1 when none does."""
+    cut = text.rfind("\n")
+    if '"' not in text or cut < 0:
+        return cut
+    odd = text.count('"', 0, cut) % 2
+    while cut >= 0 and odd:  # inside a quoted field: step back line by line
+        previous = text.rfind("\n", 0, cut)
+        odd ^= text.count('"', previous + 1, cut) % 2
+        cut = previous
+    return cut
+
+
+def _record_blocks(path: Path, encoding: str) -> Iterator[str]:
+    """The file's text after its header line, in blocks of whole records of ~BLOCK_CHARS."""
+    carry = ""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        header_seen = False
+        while True:
+            block = handle.read(BLOCK_CHARS)
+            text = carry + block
+            if not header_seen:
+                stripped = text.lstrip("\r\n")
+                end = stripped.find("\n")
+                if end < 0 and block:
+                    carry = text
+                    continue
+                text = stripped[end + 1 :] if end >= 0 else ""
+                header_seen = True
+            if not block:
+                if text:
+                    yield text
+                return
+            cut = _last_record_end(text)
+            carry = text[cut + 1 :]
+            if len(carry) > MAX_RECORD_CHARS:
                 raise InputError(
-                    f"{path}: not comma-separated (its header is split by {name}); "
-                    "write it as CSV with commas"
+                    f"{path}: holds a record longer than {MAX_RECORD_CHARS // 1024} KiB "
+                    "(a line without its end, or a quote never closed): not a PC-KEIBA table"
                 )
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    widths = _fields_per_record(text)
-    if len(widths) == len(frame):
-        # A short record (a truncated last line) has its absent fields missing, not blank.
-        for row in np.flatnonzero(widths < frame.shape[1]):
-            frame.iloc[row, int(widths[row]) :] = pd.NA
-    else:
-        logger.warning("%s: could not count the fields of its records", path)
-    return frame
+            if cut >= 0:
+                yield text[: cut + 1]
+
+
+def _parse_block(header: str, block: str, lines_before: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """One block of records as text columns, and how many fields each record held."""
+    text = header + "\n" + block
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as error:
+        # pandas counts lines from the block's header: say where they are in the file.
+        message = _LINE_IN_ERROR.sub(
+            lambda found: f"line {int(found.group(1)) + lines_before}", str(error)
+        )
+        raise pd.errors.ParserError(message) from error
+    return frame, _fields_per_record(text)
+
+
+def _csv_frame(path: Path, table: str) -> pd.DataFrame:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if not head.removeprefix(_BOM).strip() and size <= len(head):
+        raise InputError(f"{path}: is empty")
+    header = _header_line(path, head, size)
+    columns = _checked_header(path, header, table)
+    encoding = detect_encoding(path, head)
+    logger.info("%s: read as %s", path, _ENCODING_NAMES[encoding])
+    known = [column for column in TABLES[table] if column in columns]
+    frames: list[pd.DataFrame] = []
+    short_records = nul_rows = lines_before = records_before = 0
+    try:
+        for block in _record_blocks(path, encoding):
+            clean, nul_count = _remove_nul_text(block)
+            nul_rows += nul_count
+            frame, widths = _parse_block(header, clean, lines_before)
+            lines_before += clean.count("\n")
+            frame.columns = [str(column).strip() for column in frame.columns]
+            if len(widths) == len(frame):
+                # A short record (a truncated last line) has its absent fields missing, not blank.
+                short = np.flatnonzero(widths < frame.shape[1])
+                short_records += len(short)
+                if short_records > MAX_SHORT_RECORDS:
+                    raise InputError(
+                        f"{path}: more than {MAX_SHORT_RECORDS} records hold fewer fields than "
+                        f"its header (first: record {records_before + int(short[0]) + 1}): "
+                        "not a PC-KEIBA table of one record per line"
+                    )
+                for row in short:
+                    frame.iloc[row, int(widths[row]) :] = pd.NA
+            else:
+                logger.warning("%s: could not count the fields of its records", path)
+            records_before += len(frame)
+            frames.append(frame[known])
+    except UnicodeDecodeError as error:  # the file changed after its encoding was told
+        raise InputError(f"{path}: not {_ENCODING_NAMES[encoding]} text: {error.reason}") from None
+    if nul_rows:
+        logger.warning("%s: removed NUL bytes from %d row(s)", path, nul_rows)
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype="string") for column in known})
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _remove_nul_text(text: str) -> tuple[str, int]:
+    """``text`` without NUL characters, and how many of its lines held one."""
+    if "\x00" not in text:
+        return text, 0
+    lines = pd.Series(text.split("\n"), dtype="string")
+    return text.replace("\x00", ""), int(lines.str.contains("\x00", regex=False).sum())
+
+
+# --- Parquet -------------------------------------------------------------------------------------
 
 
 def _as_text(values: pd.Series, width: int | None) -> pd.Series:
@@ -133,29 +391,42 @@ def _as_text(values: pd.Series, width: int | None) -> pd.Series:
     return whole.where(integral, values.astype("string"))
 
 
-def _parquet_frame(data: bytes) -> pd.DataFrame:
-    frame = pd.read_parquet(io.BytesIO(data))
-    return pd.DataFrame(
-        {column: _as_text(frame[column], _FIXED_WIDTHS.get(column)) for column in frame.columns},
+def _parquet_frame(path: Path, table: str) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: is empty")
+    names = {str(name).strip(): str(name) for name in pq.read_schema(path).names}
+    _require_columns(path, names, table)  # from the footer, before any row is read
+    known = [column for column in TABLES[table] if column in names]
+    frame = pd.read_parquet(path, columns=[names[column] for column in known])
+    frame.columns = known
+    text = pd.DataFrame(
+        {column: _as_text(frame[column], _FIXED_WIDTHS.get(column)) for column in known},
         index=frame.index,
     )
+    text, nul_rows = remove_nul(text)
+    if nul_rows:
+        logger.warning("%s: removed NUL bytes from %d row(s)", path, nul_rows)
+    return text
 
 
-def read_table_file(path: Path, known_columns: tuple[str, ...]) -> pd.DataFrame:
-    """One table file as raw text columns (unknown columns dropped); InputError when unreadable."""
+def read_table_file(path: Path, table: str) -> pd.DataFrame:
+    """One table file (``ra``, ``se`` or ``o1``) as raw text columns, unknown columns dropped and
+    absent optional columns blank; InputError when unreadable or a required column is missing."""
     try:
-        data = path.read_bytes()
+        if path.suffix == ".parquet":
+            frame = _parquet_frame(path, table)
+        else:
+            frame = _csv_frame(path, table)
     except OSError as error:
         raise InputError(f"{path}: cannot be read: {error.strerror or error}") from error
-    if not data.removeprefix(_BOM).strip():
-        raise InputError(f"{path}: is empty")
-    try:
-        frame = _parquet_frame(data) if path.suffix == ".parquet" else _csv_frame(data, path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as error:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"{path}: cannot be read: {reason}") from error
-    frame.columns = [str(column).strip() for column in frame.columns]
-    return frame[[column for column in known_columns if column in frame.columns]]
+    frame = with_optional_columns(frame, OPTIONAL_COLUMNS[table])
+    return frame[[column for column in TABLES[table] if column in frame.columns]]
+
+
+# --- parts and snapshots -------------------------------------------------------------------------
 
 
 def _dates_of(frame: pd.DataFrame) -> pd.Series:
@@ -178,20 +449,18 @@ def _file_state(path: Path) -> FileState:
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
-def read_part(part: Path) -> dict[str, pd.DataFrame]:
-    """Every table of one part directory; InputError when a table cannot be used at all."""
+def read_part(part: Path, prefix: str = "nvd") -> dict[str, pd.DataFrame]:
+    """Every table of one part directory (keyed ``ra`` / ``se`` / ``o1``); InputError when a
+    table cannot be used at all."""
     tables: dict[str, pd.DataFrame] = {}
     for table, known in TABLES.items():
-        path = _table_path(part, table)
+        path = _table_path(part, prefix, table)
         if path is None:
             if table in REQUIRED_TABLES:
-                raise InputError(f"{part} has no {table}.csv or {table}.parquet")
+                raise InputError(f"{part} has no {prefix}_{table}.csv or {prefix}_{table}.parquet")
             tables[table] = pd.DataFrame(columns=list(known), dtype="string")
             continue
-        frame = read_table_file(path, known)
-        missing = [column for column in REQUIRED_COLUMNS[table] if column not in frame.columns]
-        if missing:
-            raise InputError(f"{path}: lacks required column(s): {', '.join(missing)}")
+        frame = read_table_file(path, table)
         if frame.empty and table in REQUIRED_TABLES:
             raise InputError(f"{path}: has a header but no rows")
         tables[table] = frame
@@ -207,6 +476,23 @@ class Snapshot:
     rejected: tuple[RejectedInput, ...]
 
 
+def _is_table_name(name: str) -> bool:
+    return any(
+        name == f"{prefix}_{table}{suffix}"
+        for prefix in CIRCUIT_PREFIXES
+        for table in TABLES
+        for suffix in SUFFIXES
+    )
+
+
+def _is_symlink_loop(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
+
+
 @dataclass
 class FilesSource:
     """Reads PC-KEIBA tables from files in ``directory`` (one snapshot, cached until it changes)."""
@@ -215,36 +501,60 @@ class FilesSource:
     name: str = "files"
     _snapshot: Snapshot | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _logged: set[str] = field(default_factory=set, repr=False, compare=False)
 
-    def parts(self) -> list[Path]:
-        """The directory itself when it holds tables, and each subdirectory that does."""
+    def _log_once(self, message: str) -> None:
+        """A warning about the directory's layout, once per source (parts are listed often)."""
+        if message not in self._logged:
+            self._logged.add(message)
+            logger.warning(message)
+
+    def parts(self) -> list[Part]:
+        """The directory itself when it holds tables, and each subdirectory that does, with the
+        prefix of its circuit; a folder reached again through a symlink is skipped."""
         if not self.directory.is_dir():
             raise SourceUnavailable(f"source directory {self.directory} does not exist")
-
-        def holds_tables(folder: Path) -> bool:
-            return any((folder / f"{t}{s}").is_file() for t in TABLES for s in SUFFIXES)
-
-        subdirectories = sorted(p for p in self.directory.iterdir() if p.is_dir())
-        parts = [folder for folder in [self.directory, *subdirectories] if holds_tables(folder)]
+        entries = sorted(self.directory.iterdir())
+        for entry in entries:
+            if entry.is_symlink() and _is_symlink_loop(entry) and not _is_table_name(entry.name):
+                self._log_once(f"{entry} is a symlink loop: skipped")
+        seen: dict[str, Path] = {}
+        parts: list[Part] = []
+        for folder in [self.directory, *(entry for entry in entries if entry.is_dir())]:
+            real = os.path.realpath(folder)
+            if real in seen:
+                self._log_once(f"{folder} is {seen[real]} again (a symlink): skipped")
+                continue
+            seen[real] = folder
+            prefix = circuit_prefix(folder)
+            if prefix is not None:
+                parts.append((folder, prefix))
         if not parts:
-            raise InputError(f"{self.directory} has no nvd_ra.csv or nvd_ra.parquet")
+            raise InputError(
+                f"{self.directory} has no nvd_ra (NAR) or jvd_ra (JRA) table (.csv or .parquet)"
+            )
         return parts
 
-    def _states(self, parts: list[Path]) -> dict[Path, FileState]:
-        paths = [part / f"{t}{s}" for part in parts for t in TABLES for s in SUFFIXES]
+    def _states(self, parts: list[Part]) -> dict[Path, FileState]:
+        paths = [
+            folder / f"{prefix}_{table}{suffix}"
+            for folder, prefix in parts
+            for table in TABLES
+            for suffix in SUFFIXES
+        ]
         return {path: _file_state(path) for path in paths}
 
-    def _read(self, parts: list[Path], states: dict[Path, FileState]) -> Snapshot:
+    def _read(self, parts: list[Part], states: dict[Path, FileState]) -> Snapshot:
         if len(parts) == 1:
-            return Snapshot(states, read_part(parts[0]), ())
+            return Snapshot(states, read_part(*parts[0]), ())
         read: list[dict[str, pd.DataFrame]] = []
         rejected: list[RejectedInput] = []
-        for part in parts:
+        for folder, prefix in parts:
             try:
-                read.append(read_part(part))
+                read.append(read_part(folder, prefix))
             except InputError as error:
-                logger.warning("part %s set aside: %s", part, error)
-                rejected.append(RejectedInput(location=str(part), reason=str(error)))
+                logger.warning("part %s set aside: %s", folder, error)
+                rejected.append(RejectedInput(location=str(folder), reason=str(error)))
         if not read:
             raise InputError(
                 f"{self.directory}: none of its {len(parts)} parts can be read; "
@@ -284,9 +594,9 @@ class FilesSource:
             for table, frame in snapshot.tables.items()
         }
         return RawDay(
-            nvd_ra=tables["nvd_ra"],
-            nvd_se=tables["nvd_se"],
-            nvd_o1=tables["nvd_o1"],
+            nvd_ra=tables["ra"],
+            nvd_se=tables["se"],
+            nvd_o1=tables["o1"],
             rejected=snapshot.rejected,
         )
 
@@ -303,12 +613,15 @@ class FilesSource:
         return rows_of_venues(self._rows_dated(start, end, snapshot), venues)
 
 
-def write_tables(raw: RawDay, directory: Path, file_format: str = "csv") -> list[Path]:
-    """Write a RawDay as ``nvd_ra`` / ``nvd_se`` / ``nvd_o1`` files; returns the paths."""
+def write_tables(
+    raw: RawDay, directory: Path, file_format: str = "csv", prefix: str = "nvd"
+) -> list[Path]:
+    """Write a RawDay as ``nvd_ra`` / ``nvd_se`` / ``nvd_o1`` files (``jvd_*`` with ``prefix``
+    ``jvd``); returns the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for table, frame in (("nvd_ra", raw.nvd_ra), ("nvd_se", raw.nvd_se), ("nvd_o1", raw.nvd_o1)):
-        path = directory / f"{table}.{file_format}"
+    for table, frame in (("ra", raw.nvd_ra), ("se", raw.nvd_se), ("o1", raw.nvd_o1)):
+        path = directory / f"{prefix}_{table}.{file_format}"
         if file_format == "parquet":
             frame.astype("string").to_parquet(path, index=False)
         else:

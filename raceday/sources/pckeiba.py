@@ -1,30 +1,55 @@
-"""The production source: a PC-KEIBA PostgreSQL database (地方競馬DATA via UmaConn).
+"""The production source: a PC-KEIBA PostgreSQL database (地方競馬DATA via UmaConn, JRA-VAN).
 
-Reads ``nvd_ra`` / ``nvd_se`` / ``nvd_o1`` (or the JRA ``jvd_*`` tables) for a date range with
-parameterised SQL; values come back as the fixed-width text PC-KEIBA stores. ``venues`` lists
-the keibajo codes with rows in a range; ``read_days(..., venues=...)`` reads those venues only
-(an expanding ``IN`` parameter), so the day's flow reads each venue on its own connection.
+Reads ``nvd_ra`` / ``nvd_se`` / ``nvd_o1`` (NAR) and/or the JRA ``jvd_*`` tables of the same
+layout, as ``circuits`` says, for a date range with parameterised SQL; values come back as the
+fixed-width text PC-KEIBA stores. Rows of both circuits are concatenated into one RawDay (JRA
+keibajo codes 01-10 never collide with NAR's 30-55). ``venues`` lists the keibajo codes with rows
+in a range; ``read_days(..., venues=...)`` reads those venues only (an expanding ``IN``
+parameter), so the day's flow reads each venue on its own connection.
+
+A table lacking columns the pipeline knows is said once per table (one WARNING naming them);
+a lacking *required* column refuses the read with one line, and absent optional columns (used by
+the report only) read as blank.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import logging
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 from sqlalchemy import Connection, bindparam, create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from raceday.errors import SourceUnavailable
-from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.sources.base import RawDay
+from raceday.errors import InputError, SourceUnavailable
+from raceday.schema import (
+    NVD_O1_COLUMNS,
+    NVD_O1_OPTIONAL,
+    NVD_O1_REQUIRED,
+    NVD_RA_COLUMNS,
+    NVD_RA_OPTIONAL,
+    NVD_RA_REQUIRED,
+    NVD_SE_COLUMNS,
+    NVD_SE_OPTIONAL,
+    NVD_SE_REQUIRED,
+)
+from raceday.sources.base import RawDay, with_optional_columns
+
+logger = logging.getLogger(__name__)
 
 _DATE_FILTER = "(kaisai_nen || kaisai_tsukihi) BETWEEN :lo AND :hi"
 _VENUE_FILTER = "keibajo_code IN :venues"
-_TABLES = (("ra", NVD_RA_COLUMNS), ("se", NVD_SE_COLUMNS), ("o1", NVD_O1_COLUMNS))
+# suffix -> (known columns, required, optional)
+_TABLES: Final = {
+    "ra": (NVD_RA_COLUMNS, NVD_RA_REQUIRED, NVD_RA_OPTIONAL),
+    "se": (NVD_SE_COLUMNS, NVD_SE_REQUIRED, NVD_SE_OPTIONAL),
+    "o1": (NVD_O1_COLUMNS, NVD_O1_REQUIRED, NVD_O1_OPTIONAL),
+}
+CIRCUIT_PREFIXES: Final = {"nar": "nvd", "jra": "jvd"}  # circuit -> PC-KEIBA table prefix
 
 
 def _date_params(start: date, end: date) -> dict[str, Any]:
@@ -38,11 +63,24 @@ def _unreachable(error: SQLAlchemyError) -> SourceUnavailable:
 
 @dataclass
 class PcKeibaSource:
-    """Reads one PC-KEIBA database; ``prefix`` is ``nvd`` (NAR) or ``jvd`` (JRA)."""
+    """Reads one PC-KEIBA database; ``circuits`` is ``("nar",)``, ``("jra",)`` or both."""
 
     url: str
-    prefix: str = "nvd"
+    circuits: Sequence[str] = ("nar",)
     name: str = "pckeiba"
+    _warned: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unknown = [circuit for circuit in self.circuits if circuit not in CIRCUIT_PREFIXES]
+        if unknown or not self.circuits:
+            raise InputError(
+                f"PC-KEIBA circuits {','.join(self.circuits) or '(none)'}: use nar, jra or nar,jra"
+            )
+
+    @property
+    def prefixes(self) -> list[str]:
+        """The table prefixes read: ``nvd`` (NAR) and/or ``jvd`` (JRA)."""
+        return [CIRCUIT_PREFIXES[circuit] for circuit in dict.fromkeys(self.circuits)]
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -62,42 +100,76 @@ class PcKeibaSource:
         """The keibajo codes with rows dated ``start``..``end`` in any of the tables read."""
         with self._connection() as connection:
             available = set(inspect(connection).get_table_names())
-            if f"{self.prefix}_ra" not in available:
-                raise SourceUnavailable(f"PC-KEIBA database has no table {self.prefix}_ra")
-            tables = [f"{self.prefix}_{suffix}" for suffix, _columns in _TABLES]
-            selects = [
-                f"SELECT DISTINCT keibajo_code FROM {table} WHERE {_DATE_FILTER}"
-                for table in tables
-                if table in available
-            ]
+            selects = []
+            for prefix in self.prefixes:
+                if f"{prefix}_ra" not in available:
+                    raise SourceUnavailable(f"PC-KEIBA database has no table {prefix}_ra")
+                selects += [
+                    f"SELECT DISTINCT keibajo_code FROM {prefix}_{suffix} WHERE {_DATE_FILTER}"
+                    for suffix in _TABLES
+                    if f"{prefix}_{suffix}" in available
+                ]
             query = text(" UNION ".join(selects))
             codes = connection.execute(query, _date_params(start, end)).scalars()
             return sorted({str(code) for code in codes if code is not None})
 
+    def _selected_columns(self, connection: Connection, table: str, suffix: str) -> list[str]:
+        """The known columns ``table`` has; says once which it lacks, refuses a required one."""
+        known, required, _optional = _TABLES[suffix]
+        present = {column["name"] for column in inspect(connection).get_columns(table)}
+        missing = [column for column in known if column not in present]
+        lacking = [column for column in required if column not in present]
+        if lacking:
+            raise InputError(
+                f"PC-KEIBA table {table} lacks required column(s): {', '.join(lacking)}"
+            )
+        if missing and table not in self._warned:
+            self._warned.add(table)
+            logger.warning(
+                "PC-KEIBA table %s lacks %d column(s), read as absent: %s",
+                table,
+                len(missing),
+                ", ".join(missing),
+            )
+        return [column for column in known if column in present]
+
+    def _read_table(
+        self, connection: Connection, table: str, suffix: str, where: str, params: dict[str, Any]
+    ) -> pd.DataFrame:
+        known, _required, optional = _TABLES[suffix]
+        selected = ", ".join(self._selected_columns(connection, table, suffix))
+        query = text(f"SELECT {selected} FROM {table} WHERE {where}")
+        if "venues" in params:
+            query = query.bindparams(bindparam("venues", expanding=True))
+        frame = pd.read_sql_query(query, connection, params=params).astype("string")
+        frame = with_optional_columns(frame, optional)
+        return frame[[column for column in known if column in frame.columns]]
+
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
-        """Rows dated ``start``..``end`` of the race, runner and odds tables (of ``venues``
-        only, if given)."""
+        """Rows dated ``start``..``end`` of the race, runner and odds tables of every circuit
+        read (of ``venues`` only, if given)."""
         params = _date_params(start, end)
         where = _DATE_FILTER
         if venues is not None:
             params["venues"] = sorted(venues)
             where = f"{_DATE_FILTER} AND {_VENUE_FILTER}"
+        frames: dict[str, list[pd.DataFrame]] = {suffix: [] for suffix in _TABLES}
         with self._connection() as connection:
             available = set(inspect(connection).get_table_names())
-            frames = {}
-            for suffix, columns in _TABLES:
-                table = f"{self.prefix}_{suffix}"
-                if table not in available:
-                    if suffix == "o1":
-                        frames[suffix] = pd.DataFrame(columns=list(columns), dtype="string")
-                        continue
-                    raise SourceUnavailable(f"PC-KEIBA database has no table {table}")
-                present = {c["name"] for c in inspect(connection).get_columns(table)}
-                selected = ", ".join(c for c in columns if c in present)
-                query = text(f"SELECT {selected} FROM {table} WHERE {where}")
-                if venues is not None:
-                    query = query.bindparams(bindparam("venues", expanding=True))
-                frames[suffix] = pd.read_sql_query(query, connection, params=params).astype(
-                    "string"
-                )
-        return RawDay(nvd_ra=frames["ra"], nvd_se=frames["se"], nvd_o1=frames["o1"])
+            for prefix in self.prefixes:
+                for suffix in _TABLES:
+                    table = f"{prefix}_{suffix}"
+                    if table in available:
+                        frames[suffix].append(
+                            self._read_table(connection, table, suffix, where, params)
+                        )
+                    elif suffix != "o1":
+                        raise SourceUnavailable(f"PC-KEIBA database has no table {table}")
+
+        def joined(suffix: str) -> pd.DataFrame:
+            parts = frames[suffix]
+            if not parts:
+                return pd.DataFrame(columns=list(_TABLES[suffix][0]), dtype="string")
+            return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+        return RawDay(nvd_ra=joined("ra"), nvd_se=joined("se"), nvd_o1=joined("o1"))

@@ -13,6 +13,7 @@ the test session (``tests/integration/test_bad_inputs.py``) generates it afresh.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from raceday.codec import decode_odds_snapshot, decode_runners, race_ids
+from raceday.codec import decode_odds_snapshot, decode_races, decode_runners, race_ids
 from raceday.sources.base import RawDay
 from raceday.sources.files import write_tables
 from raceday.sources.simulator import SimulatorConfig, simulate_days
@@ -205,6 +206,47 @@ def _bom(base: Base, out: Path) -> Expected:
     return _kept(base)
 
 
+@case("shift_jis", "nvd_ra and nvd_se in CP932 (Shift-JIS) with CRLF, as Windows tools write")
+def _shift_jis(base: Base, out: Path) -> Expected:
+    _write(base.raw, out)
+    for table, frame in (("nvd_ra", base.raw.nvd_ra), ("nvd_se", base.raw.nvd_se)):
+        text: str = frame.to_csv(index=False, lineterminator="\r\n")
+        (out / f"{table}.csv").write_bytes(text.encode("cp932"))
+    return _kept(base)
+
+
+@case("optional_columns_absent", "no race name, grade, weather or horse name (report-only)")
+def _optional_absent(base: Base, out: Path) -> Expected:
+    ra = base.raw.nvd_ra.drop(columns=["kyosomei_hondai", "grade_code", "tenko_code"])
+    _write(replace(base.raw, nvd_ra=ra, nvd_se=base.raw.nvd_se.drop(columns=["bamei"])), out)
+    return _kept(base)
+
+
+@case("entries_absent", "no toroku_tosu: races with a scratched high number keep their runners")
+def _entries_absent(base: Base, out: Path) -> Expected:
+    races, runners = decode_races(base.raw.nvd_ra), decode_runners(base.raw.nvd_se)
+    highest = races["race_id"].map(runners.groupby("race_id")["umaban"].max())
+    # Entries fell back to the starters: these races failed umaban_within_entries.
+    assert (highest > races["field_size"]).sum() >= 3, "the day needs scratched high numbers"
+    _write(replace(base.raw, nvd_ra=base.raw.nvd_ra.drop(columns=["toroku_tosu"])), out)
+    return _kept(base)
+
+
+@case("self_symlink", "the directory holds a symlink to itself (self -> .)")
+def _self_symlink(base: Base, out: Path) -> Expected:
+    _write(base.raw, out)
+    (out / "self").symlink_to(".")
+    return _kept(base)
+
+
+@case("nul_in_names", "NUL bytes inside horse names (PostgreSQL text cannot hold them)")
+def _nul_in_names(base: Base, out: Path) -> Expected:
+    se = base.raw.nvd_se.copy()
+    se.loc[[0, 5], "bamei"] = se.loc[[0, 5], "bamei"].str.slice_replace(1, 1, "\x00")
+    _write(replace(base.raw, nvd_se=se), out)
+    return _kept(base)
+
+
 @case("header_only_odds", "nvd_o1 holds a header but no snapshot (bets use final odds)")
 def _header_only_odds(base: Base, out: Path) -> Expected:
     _write(replace(base.raw, nvd_o1=base.raw.nvd_o1.iloc[0:0]), out)
@@ -253,11 +295,33 @@ def _tabs(base: Base, out: Path) -> Expected:
     return _refused(base, "not comma-separated (its header is split by tabs)")
 
 
-@case("shift_jis", "nvd_se encoded in Shift-JIS (cp932), as Japanese Windows tools write it")
-def _shift_jis(base: Base, out: Path) -> Expected:
+@case("not_text", "nvd_se holds bytes that are neither UTF-8 nor CP932 text (UTF-16)")
+def _not_text(base: Base, out: Path) -> Expected:
     _write(base.raw, out)
-    (out / "nvd_se.csv").write_bytes(base.raw.nvd_se.to_csv(index=False).encode("cp932"))
-    return _refused(base, "it reads as Shift-JIS")
+    (out / "nvd_se.csv").write_bytes(base.raw.nvd_se.to_csv(index=False).encode("utf-16"))
+    return _refused(base, "not UTF-8 or Shift-JIS (CP932) text (byte 0xff at offset 0)")
+
+
+@case("garbage_header", "nvd_se.csv holds base64 text, not a PC-KEIBA table")
+def _garbage_header(base: Base, out: Path) -> Expected:
+    _write(base.raw, out)
+    (out / "nvd_se.csv").write_bytes(base64.encodebytes(b"\x00\xff garbage " * 5000))
+    return _refused(base, "nvd_se.csv: its first line is not a PC-KEIBA header")
+
+
+@case("nvd_and_jvd", "one directory holds NAR (nvd_*) and JRA (jvd_*) tables")
+def _nvd_and_jvd(base: Base, out: Path) -> Expected:
+    _write(base.raw, out)
+    write_tables(base.raw, out, prefix="jvd")
+    return _refused(base, "holds both nvd_* (NAR) and jvd_* (JRA) tables")
+
+
+@case("table_symlink_loop", "nvd_ra.csv is a symlink to itself")
+def _table_symlink_loop(base: Base, out: Path) -> Expected:
+    _write(base.raw, out)
+    (out / "nvd_ra.csv").unlink()
+    (out / "nvd_ra.csv").symlink_to("nvd_ra.csv")
+    return _refused(base, "nvd_ra.csv is a symlink loop")
 
 
 @case("all_parts_corrupt", "every venue's part is unreadable")

@@ -171,7 +171,14 @@ def test_bad_input_is_quarantined_or_refused(
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "name",
-    ["missing_column", "duplicated_keys", "venue_part_corrupt", "overlong_fields", "overlong_text"],
+    [
+        "missing_column",
+        "duplicated_keys",
+        "venue_part_corrupt",
+        "overlong_fields",
+        "overlong_text",
+        "nul_in_names",
+    ],
 )
 def test_bad_input_on_postgresql(name: str, corpus: dict[str, Case], postgres_url: str) -> None:
     """The same promises on PostgreSQL, whose columns hold no more than their width."""

@@ -3,6 +3,7 @@ stores them) ends in the same store as the same day read from files."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import Text, create_engine
 
-from config import use_store
+from config import load_settings, use_store
 from flows.daily import daily_run
-from raceday.sources.base import join_lanes, rows_of_venues, venues_in
+from raceday.errors import InputError
+from raceday.sources.base import RaceSource, RawDay, join_lanes, rows_of_venues, venues_in
+from raceday.sources.factory import open_source
 from raceday.sources.files import write_tables
 from raceday.sources.pckeiba import PcKeibaSource
 from raceday.sources.simulator import SimulatorConfig, simulate_days
@@ -92,3 +95,90 @@ def test_pckeiba_reads_a_day_venue_by_venue_with_a_parameterised_filter(
         )
     assert set(source.read_days(DAY, DAY, venues[:2]).nvd_ra["keibajo_code"]) == set(venues[:2])
     assert source.read_days(DAY, DAY, ["83"]).is_empty  # a venue not racing: nothing, no error
+
+
+def load_tables(
+    url: str, raw: RawDay, prefix: str, drop: dict[str, list[str]] | None = None
+) -> None:
+    """``raw`` as ``{prefix}_ra`` / ``_se`` / ``_o1`` text tables, less the ``drop`` columns."""
+    engine = create_engine(url)
+    for suffix, frame in (("ra", raw.nvd_ra), ("se", raw.nvd_se), ("o1", raw.nvd_o1)):
+        frame = frame.drop(columns=(drop or {}).get(suffix, []))
+        frame.astype("string").to_sql(
+            f"{prefix}_{suffix}", engine, index=False, dtype=dict.fromkeys(frame.columns, Text())
+        )
+    engine.dispose()
+
+
+def as_jra(raw: RawDay) -> RawDay:
+    """The same day at a JRA venue (keibajo 05, 東京)."""
+    tables = (raw.nvd_ra, raw.nvd_se, raw.nvd_o1)
+    return RawDay(*(frame.assign(keibajo_code="05") for frame in tables))
+
+
+@pytest.mark.postgres
+def test_pckeiba_reads_the_circuits_it_is_set_to(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``nar`` reads nvd_*, ``jra`` jvd_*, ``nar,jra`` both into one RawDay; the circuits come
+    from RACEDAY_PCKEIBA__CIRCUITS next to RACEDAY_PCKEIBA_URL."""
+    nar = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=8)).raw
+    jra = as_jra(nar)
+    load_tables(postgres_url, nar, "nvd")
+    load_tables(postgres_url, jra, "jvd")
+
+    def source_for(circuits: str | None) -> RaceSource:
+        if circuits is None:
+            monkeypatch.delenv("RACEDAY_PCKEIBA__CIRCUITS", raising=False)
+        else:
+            monkeypatch.setenv("RACEDAY_PCKEIBA__CIRCUITS", circuits)
+        monkeypatch.setenv("RACEDAY_PCKEIBA_URL", postgres_url)
+        settings = load_settings(source="pckeiba")
+        return open_source(
+            "pckeiba",
+            simulator=SimulatorConfig(),
+            pckeiba_url=settings.pckeiba_url,
+            pckeiba_circuits=settings.pckeiba.circuits,
+        )
+
+    nar_codes = sorted(set(nar.nvd_ra["keibajo_code"]))
+    assert source_for(None).venues(DAY, DAY) == nar_codes  # the default: NAR only
+    assert source_for("jra").venues(DAY, DAY) == ["05"]
+    both = source_for("nar, JRA")
+    assert both.venues(DAY, DAY) == ["05", *nar_codes]
+    read = both.read_days(DAY, DAY)
+    for table in ("nvd_ra", "nvd_se", "nvd_o1"):
+        expected = pd.concat([getattr(nar, table), getattr(jra, table)], ignore_index=True)
+        pd.testing.assert_frame_equal(
+            sorted_rows(getattr(read, table)), sorted_rows(expected.astype("string"))
+        )
+    assert len(both.read_days(DAY, DAY, ["05"]).nvd_se) == len(jra.nvd_se)
+
+
+@pytest.mark.postgres
+def test_pckeiba_says_which_columns_a_table_lacks_once(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A table without some columns: one WARNING per table naming them (not one per read);
+    an optional column absent reads blank."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=4)).raw
+    load_tables(postgres_url, raw, "nvd", drop={"se": ["bamei", "yobi_1"], "ra": ["toroku_tosu"]})
+    source = PcKeibaSource(postgres_url)
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.pckeiba"):
+        first = source.read_days(DAY, DAY)
+        source.read_days(DAY, DAY, source.venues(DAY, DAY)[:1])
+    said = [record.getMessage() for record in caplog.records]
+    assert said == [
+        "PC-KEIBA table nvd_ra lacks 1 column(s), read as absent: toroku_tosu",
+        "PC-KEIBA table nvd_se lacks 2 column(s), read as absent: bamei, yobi_1",
+    ]
+    assert (first.nvd_se["bamei"] == "").all() and (first.nvd_ra["toroku_tosu"] == "").all()
+
+
+@pytest.mark.postgres
+def test_pckeiba_refuses_a_table_lacking_a_required_column(postgres_url: str) -> None:
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=4)).raw
+    load_tables(postgres_url, raw, "nvd", drop={"se": ["umaban", "soha_time"]})
+    with pytest.raises(InputError) as error:
+        PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    assert str(error.value) == ("PC-KEIBA table nvd_se lacks required column(s): umaban, soha_time")

@@ -102,7 +102,7 @@ def test_an_unreadable_part_is_set_aside_and_the_others_read(tmp_path: Path) -> 
     (tmp_path / venues[0] / "nvd_ra.csv").write_bytes(b"\x00\x01garbage\xff")
     read = FilesSource(tmp_path).read_days(DAY, DAY)
     assert [Path(item.location).name for item in read.rejected] == [venues[0]]
-    assert "not UTF-8" in read.rejected[0].reason
+    assert "not UTF-8 or Shift-JIS" in read.rejected[0].reason
     assert set(read.nvd_ra["keibajo_code"]) == set(venues[1:])
     assert len(read.nvd_se) == (raw.nvd_se["keibajo_code"] != venues[0]).sum()
 
@@ -157,7 +157,8 @@ def test_a_truncated_last_line_leaves_its_fields_missing_not_blank(tmp_path: Pat
 @pytest.mark.parametrize(
     ("data", "needle"),
     [
-        ("ｶﾅ,ﾃｽﾄ\n".encode("cp932"), "reads as Shift-JIS"),
+        ("ｶﾅ,ﾃｽﾄ\n".encode("cp932"), "its first line is not a PC-KEIBA header"),
+        ("kaisai_nen".encode("utf-16"), r"not UTF-8 or Shift-JIS \(CP932\) text \(byte 0xff at "),
         (b"kaisai_nen;kaisai_tsukihi\n2026;1120\n", "split by semicolons"),
         (b"\xef\xbb\xbf", "is empty"),
     ],

@@ -107,3 +107,23 @@ def test_odds_string_round_trip_skips_scratched() -> None:
     assert decoded["umaban"].tolist() == [1, 3]
     assert decoded["win_odds"].tolist() == [3.5, 12.0]
     assert decoded["popularity"].tolist() == [1, 2]
+
+
+def test_entries_fall_back_to_starters_or_the_highest_horse_number() -> None:
+    """A blank toroku_tosu: the larger of the starters and the race's highest umaban (a scratched
+    number 12 in a field of 11 starters is one of 12 entries); a stated count is kept."""
+    races = pd.DataFrame(
+        {
+            "race_id": ["A", "B", "C", "D"],
+            "entries": pd.array([14, None, None, None], dtype="Int64"),
+            "field_size": pd.array([13, 11, 9, None], dtype="Int64"),
+        }
+    )
+    runners = pd.DataFrame(
+        {
+            "race_id": ["A", "A", "B", "B", "C", "D"],
+            "umaban": pd.array([1, 14, 3, 12, 5, None], dtype="Int64"),
+        }
+    )
+    expected = pd.Series(pd.array([14, 12, 9, None], dtype="Int64"), name="entries")
+    pd.testing.assert_series_equal(codec.entries_or_fallback(races, runners), expected)

@@ -1,0 +1,327 @@
+"""The files source on inputs as users have them: CP932 and CRLF, optional columns absent, JRA
+tables, symlinks back to the directory, garbage refused at its header, bounded blocks, NULs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import replace
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import raceday.sources.files as files
+from raceday.errors import InputError
+from raceday.schema import NVD_RA_OPTIONAL, NVD_SE_OPTIONAL
+from raceday.sources.base import RawDay
+from raceday.sources.files import FilesSource, write_tables
+from raceday.sources.simulator import SimulatorConfig, simulate_days
+
+DAY = date(2026, 11, 20)
+
+
+@cache
+def _day() -> RawDay:
+    return simulate_days(DAY, DAY, SimulatorConfig(races_per_day=4)).raw
+
+
+def day() -> RawDay:
+    """A small simulated day (four races); a copy, so a test may change it."""
+    raw = _day()
+    return RawDay(raw.nvd_ra.copy(), raw.nvd_se.copy(), raw.nvd_o1.copy())
+
+
+def read(directory: Path) -> RawDay:
+    return FilesSource(directory).read_days(DAY, DAY)
+
+
+def assert_same_tables(left: RawDay, right: RawDay) -> None:
+    for table in ("nvd_ra", "nvd_se", "nvd_o1"):
+        pd.testing.assert_frame_equal(
+            getattr(left, table).astype("string"), getattr(right, table).astype("string")
+        )
+
+
+def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8", eol: str = "\n") -> None:
+    path.write_bytes(frame.to_csv(index=False, lineterminator=eol).encode(encoding))
+
+
+# --- 1. encodings --------------------------------------------------------------------------------
+
+
+def test_cp932_and_crlf_files_read_as_their_utf8_twins(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Japanese names in CP932 with CRLF line ends read exactly as the UTF-8 file; the encoding
+    of each file is said in one INFO line."""
+    raw = day()
+    raw.nvd_se.loc[0, "bamei"] = "ハッピー①"  # ① exists in CP932, not in plain Shift-JIS
+    write_tables(raw, tmp_path / "utf8")
+    windows = tmp_path / "windows"
+    windows.mkdir()
+    write_csv(raw.nvd_ra, windows / "nvd_ra.csv", "cp932", "\r\n")
+    write_csv(raw.nvd_se, windows / "nvd_se.csv", "cp932", "\r\n")
+    (windows / "nvd_o1.csv").write_bytes(b"\xef\xbb\xbf" + raw.nvd_o1.to_csv(index=False).encode())
+    with caplog.at_level(logging.INFO, logger="raceday.sources.files"):
+        from_windows = read(windows)
+    assert_same_tables(from_windows, read(tmp_path / "utf8"))
+    assert from_windows.nvd_se.loc[0, "bamei"] == "ハッピー①"
+    said = [record.getMessage() for record in caplog.records]
+    assert sum("nvd_se.csv: read as CP932 (Shift-JIS)" in line for line in said) == 1
+    assert sum("nvd_ra.csv: read as CP932 (Shift-JIS)" in line for line in said) == 1
+    assert sum("nvd_o1.csv: read as UTF-8 with a byte-order mark" in line for line in said) == 1
+
+
+def test_text_neither_utf8_nor_cp932_is_refused_naming_file_and_offset(tmp_path: Path) -> None:
+    """A body byte that is no text in either encoding: one line with the file and its offset."""
+    raw = day()
+    write_tables(raw, tmp_path)
+    path = tmp_path / "nvd_se.csv"
+    data = path.read_bytes()
+    offset = len(data) - 10
+    path.write_bytes(data[:offset] + b"\xff\xfe" + data[offset + 2 :])
+    with pytest.raises(InputError) as error:
+        read(tmp_path)
+    message = str(error.value)
+    assert message == (
+        f"{path}: not UTF-8 or Shift-JIS (CP932) text (byte 0xff at offset {offset})"
+    )
+
+
+# --- 2. optional columns -------------------------------------------------------------------------
+
+
+def test_an_export_without_the_optional_columns_is_read_with_them_blank(tmp_path: Path) -> None:
+    """Race name, grade, weather, entries and horse name may be absent: they read as blank."""
+    raw = day()
+    write_tables(
+        replace(
+            raw,
+            nvd_ra=raw.nvd_ra.drop(columns=list(NVD_RA_OPTIONAL)),
+            nvd_se=raw.nvd_se.drop(columns=list(NVD_SE_OPTIONAL)),
+        ),
+        tmp_path,
+    )
+    got = read(tmp_path)
+    for column in NVD_RA_OPTIONAL:
+        assert (got.nvd_ra[column] == "").all()
+    assert (got.nvd_se["bamei"] == "").all()
+    assert list(got.nvd_ra.columns) == list(raw.nvd_ra.columns)
+
+
+def test_a_required_column_missing_is_still_refused(tmp_path: Path) -> None:
+    raw = day()
+    write_tables(replace(raw, nvd_ra=raw.nvd_ra.drop(columns=["kyori"])), tmp_path)
+    with pytest.raises(InputError, match=r"nvd_ra\.csv: lacks required column\(s\): kyori$"):
+        read(tmp_path)
+
+
+# --- 3. JRA tables -------------------------------------------------------------------------------
+
+
+def test_jvd_tables_read_into_the_same_raw_day(tmp_path: Path) -> None:
+    """A directory of jvd_ra / jvd_se / jvd_o1 (CSV or Parquet) reads like nvd_*."""
+    raw = day()
+    write_tables(raw, tmp_path / "nar")
+    write_tables(raw, tmp_path / "jra_csv", prefix="jvd")
+    write_tables(raw, tmp_path / "jra_parquet", "parquet", prefix="jvd")
+    assert_same_tables(read(tmp_path / "jra_csv"), read(tmp_path / "nar"))
+    assert_same_tables(read(tmp_path / "jra_parquet"), read(tmp_path / "nar"))
+
+
+def test_nvd_and_jvd_in_one_directory_are_refused(tmp_path: Path) -> None:
+    raw = day()
+    write_tables(raw, tmp_path)
+    write_tables(raw, tmp_path, prefix="jvd")
+    with pytest.raises(InputError) as error:
+        read(tmp_path)
+    assert str(error.value) == (
+        f"{tmp_path} holds both nvd_* (NAR) and jvd_* (JRA) tables: keep one circuit per directory"
+    )
+
+
+def test_parts_of_both_circuits_are_read_together(tmp_path: Path) -> None:
+    """One part per circuit: JRA venue codes (01-10) and NAR's never collide."""
+    raw = day()
+    jra = RawDay(
+        *(frame.assign(keibajo_code="05") for frame in (raw.nvd_ra, raw.nvd_se, raw.nvd_o1))
+    )
+    write_tables(raw, tmp_path / "nar")
+    write_tables(jra, tmp_path / "jra", prefix="jvd")
+    got = read(tmp_path)
+    assert len(got.nvd_se) == 2 * len(raw.nvd_se) and not got.rejected
+    assert set(got.nvd_ra["keibajo_code"]) == {"05", *raw.nvd_ra["keibajo_code"]}
+
+
+# --- 5a/b. symlinks ------------------------------------------------------------------------------
+
+
+def test_a_symlink_back_to_the_directory_is_not_read_twice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``self -> .`` and ``again -> part``: each directory is read once; the skips are logged."""
+    raw = day()
+    write_tables(raw, tmp_path)
+    (tmp_path / "self").symlink_to(".")
+    (tmp_path / "loop").symlink_to("loop")
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.files"):
+        got = read(tmp_path)
+    assert_same_tables(got, read_plain(raw, tmp_path.parent / "plain"))
+    said = " | ".join(record.getMessage() for record in caplog.records)
+    assert f"{tmp_path / 'self'} is {tmp_path} again (a symlink): skipped" in said
+    assert f"{tmp_path / 'loop'} is a symlink loop: skipped" in said
+
+
+def read_plain(raw: RawDay, directory: Path) -> RawDay:
+    write_tables(raw, directory)
+    return read(directory)
+
+
+def test_a_part_linked_twice_is_read_once(tmp_path: Path) -> None:
+    raw = day()
+    write_tables(raw, tmp_path / "44")
+    (tmp_path / "also44").symlink_to("44")
+    got = read(tmp_path)
+    assert len(got.nvd_se) == len(raw.nvd_se)
+
+
+def test_a_table_that_is_a_symlink_to_itself_is_named_as_a_loop(tmp_path: Path) -> None:
+    write_tables(day(), tmp_path)
+    (tmp_path / "nvd_ra.csv").unlink()
+    (tmp_path / "nvd_ra.csv").symlink_to("nvd_ra.csv")
+    with pytest.raises(InputError) as error:
+        read(tmp_path)
+    assert str(error.value) == f"{tmp_path / 'nvd_ra.csv'} is a symlink loop"
+
+
+# --- 5c. garbage refused at its header; bounded blocks -------------------------------------------
+
+
+def test_garbage_is_refused_by_its_header_before_the_body_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """base64 text, then invalid bytes: refused as not a header (the body's bytes, which would
+    fail decoding, are never looked at)."""
+    write_tables(day(), tmp_path)
+    path = tmp_path / "nvd_se.csv"
+    path.write_bytes(b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n" + b"\xff\xfe\x00" * 1000)
+    detected: list[Path] = []
+    real_detect = files.detect_encoding
+    monkeypatch.setattr(
+        files, "detect_encoding", lambda p, head: detected.append(p) or real_detect(p, head)
+    )
+    with pytest.raises(InputError) as error:
+        read(tmp_path)
+    assert str(error.value) == (
+        f"{path}: its first line is not a PC-KEIBA header (no column name of nvd_se)"
+    )
+    assert path not in detected
+
+
+def test_a_header_lacking_required_columns_is_refused_before_the_body(tmp_path: Path) -> None:
+    write_tables(day(), tmp_path)
+    path = tmp_path / "nvd_se.csv"
+    path.write_bytes(b"kaisai_nen,bamei\n" + b"\x81\x00\xff" * 1000)
+    with pytest.raises(InputError, match=r"nvd_se\.csv: lacks required column\(s\): kaisai_tsu"):
+        read(tmp_path)
+
+
+def test_a_first_line_without_end_is_refused_after_64_kib(tmp_path: Path) -> None:
+    write_tables(day(), tmp_path)
+    (tmp_path / "nvd_se.csv").write_bytes(b"A" * (files.HEAD_BYTES + 10))
+    with pytest.raises(InputError, match="its first line is longer than 64 KiB"):
+        read(tmp_path)
+
+
+def test_a_body_of_garbage_after_a_valid_header_is_refused_early(tmp_path: Path) -> None:
+    """Lines without commas (base64) are short records: past 100 the file is no table; one line
+    without end past 64 KiB is no record."""
+    raw = day()
+    write_tables(raw, tmp_path)
+    path = tmp_path / "nvd_se.csv"
+    header = path.read_bytes().split(b"\n", 1)[0]
+    path.write_bytes(header + b"\n" + b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n" * 500)
+    with pytest.raises(InputError, match="more than 100 records hold fewer fields than its head"):
+        read(tmp_path)
+    path.write_bytes(header + b"\n" + b"Q" * (files.MAX_RECORD_CHARS + 1))
+    with pytest.raises(InputError, match="holds a record longer than 64 KiB"):
+        read(tmp_path)
+
+
+def test_a_file_read_in_small_blocks_equals_the_file_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks end between records only: quoted fields holding commas and line ends, CRLF and a
+    truncated last line read the same with 300-character blocks as whole."""
+    raw = day()
+    se = raw.nvd_se.copy()
+    se.loc[1, "bamei"] = "A,B\nC"  # quoted, with a comma and a line end
+    se.loc[5, "banushimei"] = 'say "hi"'
+    write_tables(replace(raw, nvd_se=se), tmp_path)
+    path = tmp_path / "nvd_se.csv"
+    text = se.to_csv(index=False, lineterminator="\r\n")
+    path.write_text(text[:-100], encoding="utf-8", newline="")  # the last record cut short
+    whole = read(tmp_path)
+    monkeypatch.setattr(files, "BLOCK_CHARS", 300)
+    in_blocks = read(tmp_path)
+    assert_same_tables(in_blocks, whole)
+    assert in_blocks.nvd_se.loc[1, "bamei"] == "A,B\nC"
+    assert (
+        in_blocks.nvd_se.iloc[-1].isna().any() and not in_blocks.nvd_se.iloc[:-1].isna().any().any()
+    )
+    assert len(in_blocks.nvd_se) == len(se)
+
+
+def test_a_parse_error_names_its_line_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = day()
+    write_tables(raw, tmp_path)
+    path = tmp_path / "nvd_se.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[30] += ",extra"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(files, "BLOCK_CHARS", 2000)
+    with pytest.raises(InputError, match=r"in line 31, saw"):
+        read(tmp_path)
+
+
+# --- 5d. NUL bytes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_nul_bytes_are_removed_with_a_warning_naming_file_and_rows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, file_format: str
+) -> None:
+    raw = day()
+    se = raw.nvd_se.copy()
+    se.loc[2, "bamei"] = "ab\x00c"
+    se.loc[3, "bamei"] = "\x00x\x00"
+    write_tables(replace(raw, nvd_se=se), tmp_path, file_format)
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.files"):
+        got = read(tmp_path).nvd_se
+    assert got.loc[2, "bamei"] == "abc" and got.loc[3, "bamei"] == "x"
+    assert not got.astype("string").apply(lambda c: c.str.contains("\x00").any()).any()
+    path = tmp_path / f"nvd_se.{file_format}"
+    said = [record.getMessage() for record in caplog.records]
+    assert said == [f"{path}: removed NUL bytes from 2 row(s)"]
+
+
+def test_a_parquet_file_lacking_a_required_column_is_refused_from_its_footer(
+    tmp_path: Path,
+) -> None:
+    raw = day()
+    write_tables(replace(raw, nvd_se=raw.nvd_se.drop(columns=["umaban"])), tmp_path, "parquet")
+    with pytest.raises(InputError, match=r"nvd_se\.parquet: lacks required column\(s\): umaban$"):
+        read(tmp_path)
+
+
+def test_garbage_named_parquet_is_refused_in_one_line(tmp_path: Path) -> None:
+    write_tables(day(), tmp_path, "parquet")
+    (tmp_path / "nvd_se.parquet").write_bytes(os.urandom(5000))
+    with pytest.raises(InputError, match=r"nvd_se\.parquet: cannot be read: ") as error:
+        read(tmp_path)
+    assert "\n" not in str(error.value)
