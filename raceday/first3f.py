@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from pandas.api.types import is_numeric_dtype
 from threadpoolctl import threadpool_limits
 
+from raceday.codec import GOING_CODES
 from raceday.standards import lookup_references
 
 FloatArray = NDArray[np.float64]
@@ -60,7 +61,8 @@ METHOD_PRIORITY: Final = (
 )  # fmt: skip
 REFERENCE_KINDS: Final = ["leader_first3f", "total", "first_segment"]
 CLASS_RANKS: Final = {  # A1 = 1 .. C4 = 12: the higher the number, the lower the class
-    f"{grade}{n}": 4 * i + n for i, grade in enumerate("ABC") for n in range(1, 5)
+    **{f"{grade}{n}": 4 * i + n for i, grade in enumerate("ABC") for n in range(1, 5)},
+    **{"OP": 1, "3W": 2, "2W": 3, "1W": 4, "MDN": 5, "NEW": 6},  # JRA's ladder (per venue)
 }
 SHORT_ML_FEATURES: Final = [
     "distance_m", "venue", "class_rank", "finish_time_s", "field_size", "going_code",
@@ -250,7 +252,7 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
             "class_rank": class_rank(runners["class_code"]),
             "finish_time_s": total,
             "field_size": field_size,
-            "going_code": _float(runners, "going_code"),
+            "going_code": _known_going(runners),
             "corner_3_position": relative_position(_float(runners, "corner_3"), field_size),
             "corner_4_position": relative_position(_float(runners, "corner_4"), field_size),
             "leader_first3f_s": _float(runners, "leader_first3f_s"),
@@ -260,6 +262,12 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
         },
         index=runners.index,
     )[SHORT_ML_FEATURES]
+
+
+def _known_going(runners: pd.DataFrame) -> pd.Series:
+    """Going 1-4 as a number; unknown (0, NA, another code) NaN."""
+    going = _float(runners, "going_code")
+    return going.where(going.isin(GOING_CODES))
 
 
 def _only(mask: BoolArray, values: FloatArray) -> FloatArray:

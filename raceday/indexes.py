@@ -31,6 +31,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from raceday.codec import surface_of as surface_of  # the variant is kept per surface
 from raceday.first3f import LAST_SEGMENT_M
 from raceday.standards import NO_TEN_METHODS, PAR_KIND, lookup_reference, lookup_references
 
@@ -51,17 +52,6 @@ INDEX_COLUMNS: Final = [
     "race_id", "umaban", "race_date", "speed_index", "ten_index", "agari_index",
     "composite_index", "first3f_method", "track_variant_s_per_km", "index_version",
 ]  # fmt: skip
-
-
-def surface_of(track_code: pd.Series) -> pd.Series:
-    """JV-Data track code to ``turf`` (10-22), ``dirt`` (23-29), ``jump`` (51-59) or ``other``."""
-    code = pd.to_numeric(track_code, errors="coerce").astype("float64")
-    surface = np.select(
-        [code.between(10, 22), code.between(23, 29), code.between(51, 59)],
-        ["turf", "dirt", "jump"],
-        default="other",
-    )
-    return pd.Series(surface, index=track_code.index, dtype="string")
 
 
 def index_points(
