@@ -28,6 +28,7 @@ Reference times come from :mod:`raceday.standards` and the fitted parameters fro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -40,6 +41,8 @@ from threadpoolctl import threadpool_limits
 
 from raceday.codec import GOING_CODES
 from raceday.standards import lookup_references
+
+logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -382,6 +385,14 @@ def estimate_first3f(
     value = np.where(not_started, np.nan, value)
     chosen = np.where(not_started, len(METHOD_PRIORITY) + 1, chosen)
     names = pd.array([*METHOD_PRIORITY, "unavailable", "not_started"], dtype="string")
+    unavailable = int((chosen == len(METHOD_PRIORITY)).sum())
+    if unavailable:
+        logger.warning(
+            "first 3F unavailable for %d of %d runners (no finish time and no reference cell for "
+            "their venue x distance: history too thin)",
+            unavailable,
+            len(runners),
+        )
     return pd.DataFrame(
         {
             "race_id": runners["race_id"],
