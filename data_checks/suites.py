@@ -20,8 +20,10 @@ SOHA_TIME_PATTERN: Final = r"^(?:\d[0-5]\d\d)?$"  # MSSs; blank = not recorded
 PACE_S_PER_KM: Final = (50.0, 90.0)
 # A last 3F (600 m) between 50 and 90 s/km.
 LAST3F_S: Final = (30.0, 54.0)
-# 0 is "not recorded" (a blank field, or a turf race's empty dirt going): a category of its own
-# downstream (raceday.codec.UNKNOWN_CODE), not a reason to set the race aside.
+# 0 is "unknown": not recorded (a blank field, a turf race's empty dirt going) or another
+# circuit's code (Hong Kong's going); raceday.codec decodes every such code to it and every stage
+# treats it as a category of its own, so it is no reason to set the race aside. The checks guard
+# the decoded values (a decoder that let another value through would break going features).
 GOING_CODES: Final = [UNKNOWN_CODE, *codec.GOING_CODES]  # unknown, 良, 稍重, 重, 不良
 WEATHER_CODES: Final = [UNKNOWN_CODE, *codec.WEATHER_CODES]  # unknown, 晴, 曇, 雨, 小雨, 雪, 小雪
 JRA_VENUE_CODES: Final = frozenset(f"{code:02d}" for code in range(1, 11))
@@ -122,17 +124,17 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             ),
             "per-race normalisation of probabilities",
         ),
-        # Going 0-4 (unknown/良/稍重/重/不良): another code is a shifted or corrupt record.
+        # Going 0-4 (unknown/良/稍重/重/不良) after decoding: another value is a decoder bug.
         Check(
             "going_code_known",
             lambda: gxe.ExpectColumnValuesToBeInSet(column="going_code", value_set=GOING_CODES),
             "going features and track variants",
         ),
-        # Weather 0-6 (unknown/晴/曇/雨/小雨/雪/小雪): another code is a shifted or corrupt record.
+        # Weather 0-6 (unknown/晴/曇/雨/小雨/雪/小雪) after decoding: another value is a bug.
         Check(
             "weather_code_known",
             lambda: gxe.ExpectColumnValuesToBeInSet(column="weather_code", value_set=WEATHER_CODES),
-            "weather features; a sign of a shifted record",
+            "weather features",
         ),
         # A race with no runner rows cannot be predicted or settled.
         Check(

@@ -4,12 +4,13 @@ Every decoder takes a Series of raw text (as stored by PC-KEIBA) and returns num
 "missing" (``0000``, ``00``, blanks) as NaN/NA. Malformed values also decode to NaN; the matching
 ``*_is_malformed`` function tells them apart from "missing" so validation can quarantine them.
 
-Categorical codes are never NA in the decoded frames: a blank or zero code decodes to an explicit
-"unknown" value that every stage treats as a category of its own: :data:`UNKNOWN_CODE` (0, JV-Data's
-own 未設定) for the integer codes (going, weather, sex), :data:`UNKNOWN_TRACK` for the track code,
-:data:`UNKNOWN_CLASS` for a condition name that names no NAR or JRA class, ``""`` (ungraded) for a
-blank grade. Going is read from the field of the race's surface (``babajotai_code_shiba`` on turf,
-``babajotai_code_dirt`` on dirt; :func:`surface_of`).
+Categorical codes are never NA in the decoded frames: a blank or zero code, or a code outside the
+known set (Hong Kong's going), decodes to an explicit "unknown" value that every stage treats as
+a category of its own: :data:`UNKNOWN_CODE` (0, JV-Data's own 未設定) for the integer codes
+(going, weather, sex), :data:`UNKNOWN_TRACK` for the track code, :data:`UNKNOWN_CLASS` for a
+condition name that names no NAR or JRA class, ``""`` (ungraded) for a blank grade. Going is read
+from the field of the race's surface (``babajotai_code_shiba`` on turf, ``babajotai_code_dirt``
+on dirt; :func:`surface_of`).
 """
 
 from __future__ import annotations
@@ -158,17 +159,24 @@ def surface_of(track_code: pd.Series) -> pd.Series:
     return pd.Series(surface, index=track_code.index, dtype="string")
 
 
-def decode_category(raw: pd.Series) -> pd.Series:
-    """An integer code where blank / ``0`` mean "not recorded": the number, else UNKNOWN_CODE."""
-    return decode_count(raw).fillna(UNKNOWN_CODE).astype("Int64")
+def _known(raw: pd.Series, known: tuple[int, ...]) -> pd.Series:
+    """A raw code as Int64 when it is one of ``known``, else <NA>."""
+    code = decode_count(raw)
+    return code.where(code.isin(known).fillna(False).astype(bool))
+
+
+def decode_category(raw: pd.Series, known: tuple[int, ...]) -> pd.Series:
+    """An integer code of the ``known`` set; blank, ``0`` (not recorded) or a code outside the set
+    (another circuit's, e.g. Hong Kong's going) -> UNKNOWN_CODE."""
+    return _known(raw, known).fillna(UNKNOWN_CODE).astype("Int64").rename(raw.name)
 
 
 def decode_going(track_code: pd.Series, turf: pd.Series, dirt: pd.Series) -> pd.Series:
     """The going of the race's own surface: ``babajotai_code_shiba`` on turf (and jumps, run
     mostly on turf), ``babajotai_code_dirt`` on dirt; the other field when that one is blank
-    (an unknown track code, a jump race crossing dirt); neither -> UNKNOWN_CODE."""
+    (an unknown track code, a jump race crossing dirt); neither a known code -> UNKNOWN_CODE."""
     on_turf = surface_of(track_code).isin(["turf", "jump"]).to_numpy()
-    turf_going, dirt_going = decode_count(turf), decode_count(dirt)
+    turf_going, dirt_going = _known(turf, GOING_CODES), _known(dirt, GOING_CODES)
     first = turf_going.where(on_turf, dirt_going)
     second = dirt_going.where(on_turf, turf_going)
     return first.fillna(second).fillna(UNKNOWN_CODE).astype("Int64").rename("going_code")
@@ -271,7 +279,7 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
             "going_code": decode_going(
                 track, _text(nvd_ra, "babajotai_code_shiba"), _text(nvd_ra, "babajotai_code_dirt")
             ),
-            "weather_code": decode_category(_text(nvd_ra, "tenko_code")),
+            "weather_code": decode_category(_text(nvd_ra, "tenko_code"), WEATHER_CODES),
             "entries": decode_count(_text(nvd_ra, "toroku_tosu")),
             "field_size": decode_count(nvd_ra["shusso_tosu"]),
             "post_time": _text(nvd_ra, "hasso_jikoku"),
@@ -294,7 +302,7 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "wakuban": decode_count(_text(nvd_se, "wakuban")),
             "horse_id": _text(nvd_se, "ketto_toroku_bango"),
             "horse_name": _text(nvd_se, "bamei"),
-            "sex_code": decode_category(_text(nvd_se, "seibetsu_code")),
+            "sex_code": decode_category(_text(nvd_se, "seibetsu_code"), SEX_CODES),
             "age": decode_count(_text(nvd_se, "barei")),
             "jockey_id": _text(nvd_se, "kishu_code"),
             "trainer_id": _text(nvd_se, "chokyoshi_code"),

@@ -91,16 +91,17 @@ def test_jra_class_names() -> None:
 def test_going_is_read_from_the_races_surface() -> None:
     """Turf (10-22) and jump (51-59) races read babajotai_code_shiba, dirt (23-29) races
     babajotai_code_dirt; a blank field falls back to the other one; neither is 0 (unknown)."""
-    track = s("24", "11", "17", "23", "", "53", "00")
-    turf = s("0", "1", "3", "0", "0", "2", " ")
-    dirt = s("2", "0", "1", "", "4", "0", "")
+    track = s("24", "11", "17", "23", "", "53", "00", "11", "24")
+    turf = s("0", "1", "3", "0", "0", "2", " ", "7", "0")
+    dirt = s("2", "0", "1", "", "4", "0", "", "2", "9")
     going = codec.decode_going(track, turf, dirt)
-    assert going.tolist() == [2, 1, 3, 0, 4, 2, 0]
+    assert going.tolist() == [2, 1, 3, 0, 4, 2, 0, 2, 0]
     assert str(going.dtype) == "Int64"
 
 
-def test_blank_codes_decode_to_unknown_not_na() -> None:
-    """Blank going, weather, sex, track and grade are explicit values, never NA."""
+def test_blank_or_foreign_codes_decode_to_unknown_not_na() -> None:
+    """Blank going, weather, sex, track and grade are explicit values, never NA; so are codes
+    outside the known sets (Hong Kong's going)."""
     raw = pd.DataFrame(
         {
             "kaisai_nen": ["2026"], "kaisai_tsukihi": ["0711"], "keibajo_code": ["05"],
@@ -117,6 +118,10 @@ def test_blank_codes_decode_to_unknown_not_na() -> None:
     assert str(races["weather_code"].dtype) == "Int64"
     runners = codec.decode_runners(raw.assign(umaban=["01"], seibetsu_code=[" "]))
     assert runners.loc[0, "sex_code"] == 0
+    foreign = codec.decode_races(raw.assign(tenko_code="9", babajotai_code_dirt="6"))
+    assert foreign.loc[0, ["going_code", "weather_code"]].tolist() == [0, 0]
+    sexes = codec.decode_runners(raw.assign(umaban=["01"], seibetsu_code=["5"]))["sex_code"]
+    assert sexes.tolist() == [0]
 
 
 def test_known_or_unknown() -> None:
