@@ -274,7 +274,7 @@ def run_every_stage(races: pd.DataFrame, runners: pd.DataFrame) -> None:
         ).all()
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(worlds())
 def test_every_stage_runs_on_any_valid_frames(world: World) -> None:
     """Any shape of valid decoded frames runs through every stage without an exception."""
