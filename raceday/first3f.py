@@ -255,7 +255,7 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
             "class_rank": class_rank(runners["class_code"]),
             "finish_time_s": total,
             "field_size": field_size,
-            "going_code": _known_going(runners),
+            "going_code": known_going(runners),
             "corner_3_position": relative_position(_float(runners, "corner_3"), field_size),
             "corner_4_position": relative_position(_float(runners, "corner_4"), field_size),
             "leader_first3f_s": _float(runners, "leader_first3f_s"),
@@ -267,7 +267,7 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
     )[SHORT_ML_FEATURES]
 
 
-def _known_going(runners: pd.DataFrame) -> pd.Series:
+def known_going(runners: pd.DataFrame) -> pd.Series:
     """Going 1-4 as a number; unknown (0, NA, another code) NaN."""
     going = _float(runners, "going_code")
     return going.where(going.isin(GOING_CODES))

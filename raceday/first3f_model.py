@@ -181,6 +181,13 @@ def ml_trainable(features: pd.DataFrame, target: pd.Series, min_rows: int) -> st
     return None
 
 
+def without_empty_columns(features: pd.DataFrame) -> pd.DataFrame:
+    """The features with every all-missing column set to 0.0: the booster cannot bin a column
+    without a value, and never splits on a constant one (so predictions ignore it)."""
+    empty = features.columns[features.isna().all()]
+    return features.assign(**{name: 0.0 for name in empty}) if len(empty) else features
+
+
 def fit_short_ml(
     rows: pd.DataFrame, references: pd.DataFrame, options: FitOptions
 ) -> Regressor | None:
@@ -201,8 +208,7 @@ def fit_short_ml(
     if reason is not None:
         logger.warning("first-3F ML layer skipped: %s", reason)
         return None
-    empty = features.columns[features.isna().all()]
-    features[empty] = 0.0
+    features = without_empty_columns(features)
     model = HistGradientBoostingRegressor(
         max_iter=options.ml_max_iter,
         categorical_features=[SHORT_ML_FEATURES.index(name) for name in SHORT_ML_CATEGORICAL],

@@ -25,6 +25,7 @@ from raceday.first3f_model import (
     model_from_record,
     model_to_record,
     short_rows,
+    without_empty_columns,
 )
 from raceday.pipeline import runner_view
 from raceday.sources.simulator import SimulatorConfig, simulate_days
@@ -195,3 +196,12 @@ def test_ml_layer_is_skipped_with_a_warning_on_degenerate_rows(
     assert "first-3F ML layer skipped: a target of one value" in caplog.text
     assert ml_trainable(pd.DataFrame({"x": [1.0] * 60}), pd.Series(range(60)), 50) is not None
     assert ml_trainable(pd.DataFrame({"x": [1.0, 2.0]}), pd.Series([1, 2]), 50) is not None
+
+
+def test_empty_feature_columns_become_constants() -> None:
+    """All-missing columns (and only those) are set to 0.0; partly missing ones stay as they are."""
+    features = pd.DataFrame({"empty": [np.nan, np.nan], "partly": [1.0, np.nan], "full": [1, 2]})
+    out = without_empty_columns(features)
+    assert out["empty"].tolist() == [0.0, 0.0]
+    assert out["partly"].isna().tolist() == [False, True]
+    assert out["full"].tolist() == [1, 2]
