@@ -24,18 +24,36 @@ class RolloutStage:
 
 @cache
 def load_venues() -> pd.DataFrame:
-    """NAR venues: keibajo_code (2 digits), name_ja, name_en, region."""
+    """Known venues: keibajo_code (2 digits), name_ja, name_en, region, circuit (nar / jra)."""
     return pd.read_csv(REFERENCE_DIR / "venues.csv", dtype={"keibajo_code": "string"})
 
 
 def venue_names() -> dict[str, str]:
-    """keibajo_code -> Japanese venue name."""
+    """keibajo_code -> Japanese venue name (NAR and JRA)."""
     venues = load_venues()
     return dict(zip(venues["keibajo_code"], venues["name_ja"], strict=True))
 
 
+def venue_circuits() -> dict[str, str]:
+    """keibajo_code -> circuit (``nar`` or ``jra``)."""
+    venues = load_venues()
+    return dict(zip(venues["keibajo_code"], venues["circuit"], strict=True))
+
+
 def nar_venue_codes() -> frozenset[str]:
     """The flat NAR keibajo_codes in scope (ban-ei 83 is not)."""
+    venues = load_venues()
+    return frozenset(venues.loc[venues["circuit"] == "nar", "keibajo_code"])
+
+
+def jra_venue_codes() -> frozenset[str]:
+    """The JRA keibajo_codes 01-10."""
+    venues = load_venues()
+    return frozenset(venues.loc[venues["circuit"] == "jra", "keibajo_code"])
+
+
+def known_venue_codes() -> frozenset[str]:
+    """Every venue the pipeline knows: NAR and JRA."""
     return frozenset(load_venues()["keibajo_code"])
 
 

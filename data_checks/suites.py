@@ -11,6 +11,8 @@ from collections.abc import Collection
 from typing import Final
 
 from data_checks.gx_runner import Check
+from raceday import codec
+from raceday.codec import UNKNOWN_CODE
 
 SOHA_TIME_PATTERN: Final = r"^(?:\d[0-5]\d\d)?$"  # MSSs; blank = not recorded
 # Finish times: 50-90 s per 1000 m brackets every real NAR pace (winners run 56-75 s/km; the
@@ -18,16 +20,21 @@ SOHA_TIME_PATTERN: Final = r"^(?:\d[0-5]\d\d)?$"  # MSSs; blank = not recorded
 PACE_S_PER_KM: Final = (50.0, 90.0)
 # A last 3F (600 m) between 50 and 90 s/km.
 LAST3F_S: Final = (30.0, 54.0)
-GOING_CODES: Final = [1, 2, 3, 4]  # 良, 稍重, 重, 不良
-WEATHER_CODES: Final = [1, 2, 3, 4, 5, 6]  # 晴, 曇, 雨, 小雨, 雪, 小雪
+# 0 is "unknown": not recorded (a blank field, a turf race's empty dirt going) or another
+# circuit's code (Hong Kong's going); raceday.codec decodes every such code to it and every stage
+# treats it as a category of its own, so it is no reason to set the race aside. The checks guard
+# the decoded values (a decoder that let another value through would break going features).
+GOING_CODES: Final = [UNKNOWN_CODE, *codec.GOING_CODES]  # unknown, 良, 稍重, 重, 不良
+WEATHER_CODES: Final = [UNKNOWN_CODE, *codec.WEATHER_CODES]  # unknown, 晴, 曇, 雨, 小雨, 雪, 小雪
 JRA_VENUE_CODES: Final = frozenset(f"{code:02d}" for code in range(1, 11))
 
 
 def venue_codes_for(table: str, nar_codes: Collection[str]) -> frozenset[str]:
-    """The venues a table may hold: JRA 01-10 for ``jvd_*`` tables, the NAR set for ``nvd_*``."""
-    if table.startswith("jvd_"):
-        return JRA_VENUE_CODES
-    return frozenset(nar_codes)
+    """The venues a table may hold: the NAR set and JRA 01-10, whichever table (JRA races flow
+    through every stage, learned per venue). Any other code (ban-ei 83, Hong Kong, a typo) is
+    quarantined: its times fit no venue's standards and its pools are unknown."""
+    del table  # nvd_* and jvd_* races are accepted alike
+    return frozenset(nar_codes) | JRA_VENUE_CODES
 
 
 def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False) -> list[Check]:
@@ -82,7 +89,8 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             "point-in-time ordering",
             shows=("race_id",),
         ),
-        # Another venue code (JRA, ban-ei 83, a typo) belongs to another model and other pools.
+        # A venue in neither NAR nor JRA (ban-ei 83, overseas, a typo) is another sport or a corrupt
+        # record: its first races would teach a venue of one race standards and pools.
         Check(
             "venue_in_scope",
             lambda: gxe.ExpectColumnValuesToBeInSet(column="keibajo_code", value_set=venues),
@@ -116,17 +124,17 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             ),
             "per-race normalisation of probabilities",
         ),
-        # Going 1-4 (良/稍重/重/不良): another code silently breaks going features.
+        # Going 0-4 (unknown/良/稍重/重/不良) after decoding: another value is a decoder bug.
         Check(
             "going_code_known",
             lambda: gxe.ExpectColumnValuesToBeInSet(column="going_code", value_set=GOING_CODES),
             "going features and track variants",
         ),
-        # Weather 1-6 (晴/曇/雨/小雨/雪/小雪): another code is a shifted or corrupt record.
+        # Weather 0-6 (unknown/晴/曇/雨/小雨/雪/小雪) after decoding: another value is a bug.
         Check(
             "weather_code_known",
             lambda: gxe.ExpectColumnValuesToBeInSet(column="weather_code", value_set=WEATHER_CODES),
-            "weather features; a sign of a shifted record",
+            "weather features",
         ),
         # A race with no runner rows cannot be predicted or settled.
         Check(

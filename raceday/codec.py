@@ -3,12 +3,21 @@
 Every decoder takes a Series of raw text (as stored by PC-KEIBA) and returns numbers, with
 "missing" (``0000``, ``00``, blanks) as NaN/NA. Malformed values also decode to NaN; the matching
 ``*_is_malformed`` function tells them apart from "missing" so validation can quarantine them.
+
+Categorical codes are never NA in the decoded frames: a blank or zero code, or a code outside the
+known set (Hong Kong's going), decodes to an explicit "unknown" value that every stage treats as
+a category of its own: :data:`UNKNOWN_CODE` (0, JV-Data's own 未設定) for the integer codes
+(going, weather, sex), :data:`UNKNOWN_TRACK` for the track code, :data:`UNKNOWN_CLASS` for a
+condition name that names no NAR or JRA class, ``""`` (ungraded) for a blank grade. Going is read
+from the field of the race's surface (``babajotai_code_shiba`` on turf, ``babajotai_code_dirt``
+on dirt; :func:`surface_of`).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -16,6 +25,18 @@ import pandas as pd
 from raceday.schema import RACE_KEY_COLUMNS
 
 _SOHA_PATTERN = r"\d[0-5]\d\d"  # M SS s: the seconds part must be < 60
+UNKNOWN_CODE: Final = 0  # going / weather / sex not recorded (JV-Data 0 = 未設定)
+UNKNOWN_TRACK: Final = "00"
+UNKNOWN_CLASS: Final = "unknown"
+NO_GRADE: Final = ""
+GOING_CODES: Final = (1, 2, 3, 4)  # 良, 稍重, 重, 不良
+WEATHER_CODES: Final = (1, 2, 3, 4, 5, 6)  # 晴, 曇, 雨, 小雨, 雪, 小雪
+SEX_CODES: Final = (1, 2, 3)  # 牡, 牝, セ
+# JRA condition names to short class codes (none starts with A/B/C: those are NAR's classes).
+JRA_CLASSES: Final = (
+    ("NEW", r"新馬"), ("MDN", r"未勝利|未出走"), ("1W", r"1勝|500万"), ("2W", r"2勝|1000万"),
+    ("3W", r"3勝|1600万"), ("OP", r"オープン|(?<![A-Z])OP(?![A-Z])|重賞|\((?:L|G[123])\)"),
+)  # fmt: skip
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -117,10 +138,56 @@ def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
 
 
 def normalise_class(condition_name: pd.Series) -> pd.Series:
-    """NAR class from a condition name (``Ｃ３－１`` -> ``C3``); anything else -> <NA>."""
+    """Class from a condition name: NAR ``Ｃ３－１`` -> ``C3``, JRA ``３歳未勝利`` -> ``MDN``
+    (:data:`JRA_CLASSES`); a name that names no class -> :data:`UNKNOWN_CLASS`."""
     text = condition_name.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
-    found = text.str.upper().str.extract(r"(?<![A-Z])([ABC][1-4])(?!\d)", expand=False)
-    return found.astype("string")
+    upper = text.str.upper()
+    found = upper.str.extract(r"(?<![A-Z])([ABC][1-4])(?!\d)", expand=False).astype("string")
+    for code, pattern in reversed(JRA_CLASSES):  # the first listed wins: 新馬 before OP
+        found = found.mask(found.isna() & upper.str.contains(pattern).to_numpy(), code)
+    return found.fillna(UNKNOWN_CLASS).astype("string")
+
+
+def surface_of(track_code: pd.Series) -> pd.Series:
+    """JV-Data track code to ``turf`` (10-22), ``dirt`` (23-29), ``jump`` (51-59) or ``other``."""
+    code = pd.to_numeric(track_code, errors="coerce").astype("float64")
+    surface = np.select(
+        [code.between(10, 22), code.between(23, 29), code.between(51, 59)],
+        ["turf", "dirt", "jump"],
+        default="other",
+    )
+    return pd.Series(surface, index=track_code.index, dtype="string")
+
+
+def _known(raw: pd.Series, known: tuple[int, ...]) -> pd.Series:
+    """A raw code as Int64 when it is one of ``known``, else <NA>."""
+    code = decode_count(raw)
+    return code.where(code.isin(known).fillna(False).astype(bool))
+
+
+def decode_category(raw: pd.Series, known: tuple[int, ...]) -> pd.Series:
+    """An integer code of the ``known`` set; blank, ``0`` (not recorded) or a code outside the set
+    (another circuit's, e.g. Hong Kong's going) -> UNKNOWN_CODE."""
+    return _known(raw, known).fillna(UNKNOWN_CODE).astype("Int64").rename(raw.name)
+
+
+def decode_going(track_code: pd.Series, turf: pd.Series, dirt: pd.Series) -> pd.Series:
+    """The going of the race's own surface: ``babajotai_code_shiba`` on turf (and jumps, run
+    mostly on turf), ``babajotai_code_dirt`` on dirt; the other field when that one is blank
+    (an unknown track code, a jump race crossing dirt); neither a known code -> UNKNOWN_CODE."""
+    on_turf = surface_of(track_code).isin(["turf", "jump"]).to_numpy()
+    turf_going, dirt_going = _known(turf, GOING_CODES), _known(dirt, GOING_CODES)
+    first = turf_going.where(on_turf, dirt_going)
+    second = dirt_going.where(on_turf, turf_going)
+    return first.fillna(second).fillna(UNKNOWN_CODE).astype("Int64").rename("going_code")
+
+
+def known_or_unknown(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
+    """Codes of the ``known`` set as they are, anything else (NA, out of the set) UNKNOWN_CODE."""
+    numbers = pd.to_numeric(code, errors="coerce").astype("Float64")
+    inside = numbers.isin(known).fillna(False).to_numpy(dtype=bool)
+    values = np.where(inside, numbers.fillna(UNKNOWN_CODE).to_numpy(dtype="float64"), UNKNOWN_CODE)
+    return pd.Series(values.astype("int64"), index=code.index, name=code.name)
 
 
 def race_ids(frame: pd.DataFrame) -> pd.Series:
@@ -197,6 +264,7 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
 def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
     grade = _text(nvd_ra, "grade_code")
+    track = _text(nvd_ra, "track_code")
     return pd.DataFrame(
         {
             "race_id": race_ids(nvd_ra),
@@ -205,11 +273,13 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
             "race_bango": decode_count(nvd_ra["race_bango"]),
             "race_name": _text(nvd_ra, "kyosomei_hondai"),
             "class_code": normalise_class(_text(nvd_ra, "kyoso_joken_meisho")),
-            "grade_code": grade.where(grade.fillna("") != ""),
+            "grade_code": grade.fillna(NO_GRADE),
             "distance_m": decode_count(nvd_ra["kyori"]),
-            "track_code": _text(nvd_ra, "track_code"),
-            "going_code": decode_count(_text(nvd_ra, "babajotai_code_dirt")),
-            "weather_code": decode_count(_text(nvd_ra, "tenko_code")),
+            "track_code": track.mask(track.fillna("").str.strip("0") == "", UNKNOWN_TRACK),
+            "going_code": decode_going(
+                track, _text(nvd_ra, "babajotai_code_shiba"), _text(nvd_ra, "babajotai_code_dirt")
+            ),
+            "weather_code": decode_category(_text(nvd_ra, "tenko_code"), WEATHER_CODES),
             "entries": decode_count(_text(nvd_ra, "toroku_tosu")),
             "field_size": decode_count(nvd_ra["shusso_tosu"]),
             "post_time": _text(nvd_ra, "hasso_jikoku"),
@@ -248,7 +318,7 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "wakuban": decode_count(_text(nvd_se, "wakuban")),
             "horse_id": _text(nvd_se, "ketto_toroku_bango"),
             "horse_name": _text(nvd_se, "bamei"),
-            "sex_code": decode_count(_text(nvd_se, "seibetsu_code")),
+            "sex_code": decode_category(_text(nvd_se, "seibetsu_code"), SEX_CODES),
             "age": decode_count(_text(nvd_se, "barei")),
             "jockey_id": _text(nvd_se, "kishu_code"),
             "trainer_id": _text(nvd_se, "chokyoshi_code"),

@@ -20,6 +20,8 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
+from raceday.codec import GOING_CODES, SEX_CODES, UNKNOWN_CODE, known_or_unknown
+
 FEATURE_SET_VERSION: Final = "pp-v1"
 PEOPLE_WINDOW_DAYS: Final = 180  # jockey / trainer form: recent enough to move, ~100+ rides
 KEY_COLUMNS: Final = ["race_id", "umaban", "race_date", "keibajo_code", "horse_id"]
@@ -27,6 +29,9 @@ INDEX_FAMILIES: Final = ("speed", "ten", "agari", "composite")
 LAST_K: Final = 5
 RUN_WITHOUT_FINISH_CODES: Final = (4, 5)  # 競走中止, 失格: they ran, without a position
 CLASS_LETTER_BASE: Final = {"A": 0, "B": 4, "C": 8}  # A1 = 1 ... C4 = 12 (lower = better)
+# JRA's ladder on the same "lower is better" scale (a horse rarely changes circuit; the model
+# knows the venue, so the two ladders are never compared within a venue).
+JRA_CLASS_RANKS: Final = {"OP": 1, "3W": 2, "2W": 3, "1W": 4, "MDN": 5, "NEW": 6}
 DRY_GOING: Final = 1  # 良; 稍重 / 重 / 不良 are "wet"
 PEOPLE_ROLES: Final = ("jockey_id", "trainer_id")
 PEOPLE_COUNT_COLUMNS: Final = ["role", "person_id", "race_date", "runs", "wins"]
@@ -78,11 +83,11 @@ FEATURES: Final[tuple[FeatureSpec, ...]] = (
     FeatureSpec("draw_ratio", "float64", "(umaban - 1) / (entries - 1): 0 inside, 1 outside"),
     FeatureSpec("weight_carried_kg", "float64", "weight carried"),
     FeatureSpec("age", "float64", "age in years"),
-    FeatureSpec("sex_code", "float64", "sex (1 colt, 2 filly, 3 gelding)"),
+    FeatureSpec("sex_code", "float64", "sex (1 colt, 2 filly, 3 gelding; NaN unknown)"),
     FeatureSpec("body_weight_kg", "float64", "body weight on the card"),
     FeatureSpec("body_weight_diff_kg", "float64", "body-weight change on the card"),
-    FeatureSpec("going_code", "float64", "going (1 良, 2 稍重, 3 重, 4 不良)"),
-    FeatureSpec("class_rank", "float64", "class ladder A1 = 1 ... C4 = 12 (NaN: unclassed)"),
+    FeatureSpec("going_code", "float64", "going (1 良, 2 稍重, 3 重, 4 不良; NaN unknown)"),
+    FeatureSpec("class_rank", "float64", "class ladder A1 = 1 .. C4 = 12, JRA OP = 1 .. NEW = 6"),
     # History counts and changes since the last run.
     FeatureSpec("n_past_runs", "int64", "runs before the day"),
     FeatureSpec("no_history", "bool", "no run before the day (every history feature NaN)"),
@@ -124,20 +129,29 @@ def feature_set_name(people_window_days: int = PEOPLE_WINDOW_DAYS) -> str:
 
 
 def class_rank(class_code: pd.Series) -> pd.Series:
-    """NAR class ``A1``..``C4`` to 1..12 (lower is better); anything else NaN."""
+    """NAR class ``A1``..``C4`` to 1..12, JRA ``OP``..``NEW`` to 1..6 (lower is better);
+    anything else (``unknown``) NaN."""
     codes, classes = pd.factorize(class_code.astype("string"))  # a dozen distinct values
     text = pd.Series(classes, dtype="string")
     letter = text.str[0].map(CLASS_LETTER_BASE).astype("float64")
     number = pd.to_numeric(text.str[1:], errors="coerce").astype("float64")
-    ranks = np.append((letter + number).to_numpy(dtype="float64"), np.nan)
+    jra = text.map(JRA_CLASS_RANKS).astype("float64")
+    ranks = np.append((letter + number).fillna(jra).to_numpy(dtype="float64"), np.nan)
     return pd.Series(ranks[codes], index=class_code.index, name="class_rank")
 
 
 def going_group(going_code: pd.Series) -> pd.Series:
-    """``dry`` (良), ``wet`` (稍重, 重, 不良) or ``unknown``."""
-    code = pd.to_numeric(going_code, errors="coerce")
-    group = np.where(code.isna(), "unknown", np.where(code == DRY_GOING, "dry", "wet"))
+    """``dry`` (良), ``wet`` (稍重, 重, 不良) or ``unknown`` (not recorded, NA, another code)."""
+    code = known_or_unknown(going_code, GOING_CODES).to_numpy()
+    group = np.where(code == UNKNOWN_CODE, "unknown", np.where(code == DRY_GOING, "dry", "wet"))
     return pd.Series(group, index=going_code.index, dtype="string")
+
+
+def known_code_or_nan(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
+    """A code of the ``known`` set as a number; unknown (0, NA, another code) NaN, so no model
+    reads "not recorded" as a value below the first code."""
+    values = known_or_unknown(code, known).astype("float64")
+    return values.where(values != UNKNOWN_CODE)
 
 
 def past_runs(history: pd.DataFrame) -> pd.DataFrame:
@@ -391,10 +405,10 @@ def build_features(
         "draw_ratio": _ratio(targets["umaban"], entries),
         "weight_carried_kg": targets["weight_carried_kg"],
         "age": targets["age"],
-        "sex_code": targets["sex_code"],
+        "sex_code": known_code_or_nan(targets["sex_code"], SEX_CODES),
         "body_weight_kg": targets["body_weight_kg"],
         "body_weight_diff_kg": targets["body_weight_diff_kg"],
-        "going_code": targets["going_code"],
+        "going_code": known_code_or_nan(targets["going_code"], GOING_CODES),
         "class_rank": rank,
         "n_past_runs": n_runs,
         "no_history": n_runs == 0,

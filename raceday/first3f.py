@@ -28,6 +28,7 @@ Reference times come from :mod:`raceday.standards` and the fitted parameters fro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -38,7 +39,10 @@ from numpy.typing import NDArray
 from pandas.api.types import is_numeric_dtype
 from threadpoolctl import threadpool_limits
 
+from raceday.codec import GOING_CODES
 from raceday.standards import lookup_references
+
+logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -60,7 +64,8 @@ METHOD_PRIORITY: Final = (
 )  # fmt: skip
 REFERENCE_KINDS: Final = ["leader_first3f", "total", "first_segment"]
 CLASS_RANKS: Final = {  # A1 = 1 .. C4 = 12: the higher the number, the lower the class
-    f"{grade}{n}": 4 * i + n for i, grade in enumerate("ABC") for n in range(1, 5)
+    **{f"{grade}{n}": 4 * i + n for i, grade in enumerate("ABC") for n in range(1, 5)},
+    **{"OP": 1, "3W": 2, "2W": 3, "1W": 4, "MDN": 5, "NEW": 6},  # JRA's ladder (per venue)
 }
 SHORT_ML_FEATURES: Final = [
     "distance_m", "venue", "class_rank", "finish_time_s", "field_size", "going_code",
@@ -250,7 +255,7 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
             "class_rank": class_rank(runners["class_code"]),
             "finish_time_s": total,
             "field_size": field_size,
-            "going_code": _float(runners, "going_code"),
+            "going_code": known_going(runners),
             "corner_3_position": relative_position(_float(runners, "corner_3"), field_size),
             "corner_4_position": relative_position(_float(runners, "corner_4"), field_size),
             "leader_first3f_s": _float(runners, "leader_first3f_s"),
@@ -260,6 +265,12 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
         },
         index=runners.index,
     )[SHORT_ML_FEATURES]
+
+
+def known_going(runners: pd.DataFrame) -> pd.Series:
+    """Going 1-4 as a number; unknown (0, NA, another code) NaN."""
+    going = _float(runners, "going_code")
+    return going.where(going.isin(GOING_CODES))
 
 
 def _only(mask: BoolArray, values: FloatArray) -> FloatArray:
@@ -374,6 +385,14 @@ def estimate_first3f(
     value = np.where(not_started, np.nan, value)
     chosen = np.where(not_started, len(METHOD_PRIORITY) + 1, chosen)
     names = pd.array([*METHOD_PRIORITY, "unavailable", "not_started"], dtype="string")
+    unavailable = int((chosen == len(METHOD_PRIORITY)).sum())
+    if unavailable:
+        logger.warning(
+            "first 3F unavailable for %d of %d runners (no finish time and no reference cell for "
+            "their venue x distance: history too thin)",
+            unavailable,
+            len(runners),
+        )
     return pd.DataFrame(
         {
             "race_id": runners["race_id"],

@@ -30,6 +30,7 @@ from raceday.first3f import (
     estimate_first3f,
     first3f_layers,
     first_segment_s,
+    known_going,
     race_front_segment,
     relative_position,
 )
@@ -39,6 +40,7 @@ from raceday.first3f_model import (
     fit_first3f_model,
     known_rows,
     leader_rows,
+    without_empty_columns,
 )
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay
@@ -164,13 +166,13 @@ def _truth_features(frame: pd.DataFrame, leader_values: pd.Series) -> pd.DataFra
     field_size = pd.to_numeric(frame["field_size"]).astype("float64")
     columns: dict[str, pd.Series] = {
         "distance_m": pd.to_numeric(frame["distance_m"]).astype("float64"),
-        "venue": pd.to_numeric(frame["keibajo_code"]).astype("float64"),
+        "venue": pd.to_numeric(frame["keibajo_code"], errors="coerce").astype("float64"),
         "class_rank": class_rank(frame["class_code"]),
         "finish_time_s": pd.to_numeric(frame["finish_time_s"]).astype("float64"),
         "last3f_s": pd.to_numeric(frame["last3f_s"]).astype("float64"),
         "segment_behind_s": segment - front,
         "field_size": field_size,
-        "going_code": pd.to_numeric(frame["going_code"]).astype("float64"),
+        "going_code": known_going(frame),
         "early_position": early_position(frame),
         "leader_first3f_s": pd.to_numeric(frame["leader_first3f_s"]).astype("float64"),
         "leader_layer_s": leader_values,
@@ -202,7 +204,7 @@ def _truth_trained_layer(
     regressor = HistGradientBoostingRegressor(max_iter=200, random_state=0)
     wanted = period_leader.notna()
     with threadpool_limits(limits=1):
-        regressor.fit(features, residual)
+        regressor.fit(without_empty_columns(features), residual)
         predicted = regressor.predict(_truth_features(data.period, period_leader)[wanted])
     out = pd.Series(np.nan, index=data.period.index, dtype="float64")
     out[wanted] = period_leader[wanted] + predicted
@@ -216,12 +218,12 @@ def _long_features(frame: pd.DataFrame, refs: pd.DataFrame) -> pd.DataFrame:
     total = pd.to_numeric(frame["finish_time_s"]).astype("float64")
     columns: dict[str, pd.Series] = {
         "distance_m": pd.to_numeric(frame["distance_m"]).astype("float64"),
-        "venue": pd.to_numeric(frame["keibajo_code"]).astype("float64"),
+        "venue": pd.to_numeric(frame["keibajo_code"], errors="coerce").astype("float64"),
         "class_rank": class_rank(frame["class_code"]),
         "finish_time_s": total,
         "last3f_s": pd.to_numeric(frame["last3f_s"]).astype("float64"),
         "field_size": field_size,
-        "going_code": pd.to_numeric(frame["going_code"]).astype("float64"),
+        "going_code": known_going(frame),
         "early_position": early_position(frame),
         "base_s": values["leader_first3f"],
         "speed_index_s": values["total"] - total,
@@ -251,7 +253,8 @@ def _leader_trained_layer(data: EvalData, refs: pd.DataFrame, period: pd.DataFra
     ).notna()
     regressor = HistGradientBoostingRegressor(max_iter=100, random_state=0)
     with threadpool_limits(limits=1):
-        regressor.fit(_long_features(finishers.loc[leaders.index], refs), leaders["target_s"])
+        training = without_empty_columns(_long_features(finishers.loc[leaders.index], refs))
+        regressor.fit(training, leaders["target_s"])
         if wanted.any():
             out[wanted] = regressor.predict(_long_features(period[wanted], refs))
     return out.clip(*CLIP_S)

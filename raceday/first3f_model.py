@@ -169,23 +169,53 @@ def short_rows(history: pd.DataFrame) -> pd.DataFrame:
     return history[keep].assign(target_s=segment[keep]).reset_index(drop=True)
 
 
+def ml_trainable(features: pd.DataFrame, target: pd.Series, min_rows: int) -> str | None:
+    """Why the booster cannot learn from these rows (None when it can): too few rows, a target
+    of one value, or no feature that varies."""
+    if len(features) < min_rows:
+        return f"{len(features)} rows (< {min_rows})"
+    if target.nunique() < 2:
+        return "a target of one value"
+    if not (features.nunique() >= 2).any():
+        return "no feature with two distinct values"
+    return None
+
+
+def without_empty_columns(features: pd.DataFrame) -> pd.DataFrame:
+    """The features with every all-missing column set to 0.0: the booster cannot bin a column
+    without a value, and never splits on a constant one (so predictions ignore it)."""
+    empty = features.columns[features.isna().all()]
+    return features.assign(**{name: 0.0 for name in empty}) if len(empty) else features
+
+
 def fit_short_ml(
     rows: pd.DataFrame, references: pd.DataFrame, options: FitOptions
 ) -> Regressor | None:
-    """A gradient-boosted regressor of the first segment from everything but the last 3F."""
+    """A gradient-boosted regressor of the first segment from everything but the last 3F.
+
+    None (with a warning) when the rows cannot train it. A feature column without any value
+    (no leader times at all: every ``zenhan_3f`` is ``000``) is trained as a constant, which the
+    booster never splits on; it cannot bin an all-missing column.
+    """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     if len(rows) < options.min_rows:
         return None
     recent = rows.sort_values("race_date").tail(options.ml_max_rows)
-    features = short_ml_features(recent, references)
+    features = short_ml_features(recent, references).astype("float64")
+    target = recent["target_s"].astype("float64")
+    reason = ml_trainable(features, target, options.min_rows)
+    if reason is not None:
+        logger.warning("first-3F ML layer skipped: %s", reason)
+        return None
+    features = without_empty_columns(features)
     model = HistGradientBoostingRegressor(
         max_iter=options.ml_max_iter,
         categorical_features=[SHORT_ML_FEATURES.index(name) for name in SHORT_ML_CATEGORICAL],
         random_state=options.random_state,
     )
     with threadpool_limits(limits=options.ml_threads):
-        model.fit(features.astype("float64"), recent["target_s"].to_numpy(dtype="float64"))
+        model.fit(features, target.to_numpy(dtype="float64"))
     regressor: Regressor = model
     return regressor
 

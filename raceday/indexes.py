@@ -26,13 +26,17 @@ and days are on one scale within a venue.
 
 from __future__ import annotations
 
+import logging
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from raceday.codec import surface_of as surface_of  # the variant is kept per surface
 from raceday.first3f import LAST_SEGMENT_M
 from raceday.standards import NO_TEN_METHODS, PAR_KIND, lookup_reference, lookup_references
+
+logger = logging.getLogger(__name__)
 
 INDEX_VERSION: Final = "idx-v2"
 INDEX_BASE: Final = 80.0
@@ -51,17 +55,6 @@ INDEX_COLUMNS: Final = [
     "race_id", "umaban", "race_date", "speed_index", "ten_index", "agari_index",
     "composite_index", "first3f_method", "track_variant_s_per_km", "index_version",
 ]  # fmt: skip
-
-
-def surface_of(track_code: pd.Series) -> pd.Series:
-    """JV-Data track code to ``turf`` (10-22), ``dirt`` (23-29), ``jump`` (51-59) or ``other``."""
-    code = pd.to_numeric(track_code, errors="coerce").astype("float64")
-    surface = np.select(
-        [code.between(10, 22), code.between(23, 29), code.between(51, 59)],
-        ["turf", "dirt", "jump"],
-        default="other",
-    )
-    return pd.Series(surface, index=track_code.index, dtype="string")
 
 
 def index_points(
@@ -179,6 +172,17 @@ def compute_indexes(
     variant_points = variant.fillna(0.0) * POINTS_PER_SECOND_PER_KM
     pars = lookup_references(frame, references, list(PAR_KIND.values()))
     par_total = pars[PAR_KIND["total"]]
+    no_par = par_total.isna() & frame["finish_time_s"].notna()
+    if no_par.any():
+        cells = frame.loc[no_par, ["keibajo_code", "distance_m"]].drop_duplicates()
+        logger.warning(
+            "no index for %d runs: no par for %d venue x distance cell(s) in the history yet "
+            "(e.g. %s %s m)",
+            int(no_par.sum()),
+            len(cells),
+            cells.iloc[0]["keibajo_code"],
+            cells.iloc[0]["distance_m"],
+        )
     speed = (
         index_points(par_total, frame["finish_time_s"], distance)
         + variant_points

@@ -340,12 +340,15 @@ def fit_win_model(
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
     blend_scores = model.scores(blend_rows, options.threads)
-    model.kappa = fit_temperature(blend_scores, groups, winners)
-    p_model = softmax(model.kappa * blend_scores, groups)
-    model.blend = fit_blend(
-        p_model, blend_rows["p_market"].to_numpy(float), groups, winners,
-        blend_rows["rated"].to_numpy(),
-    )  # fmt: skip
+    try:
+        model.kappa = fit_temperature(blend_scores, groups, winners)
+        p_model = softmax(model.kappa * blend_scores, groups)
+        model.blend = fit_blend(
+            p_model, blend_rows["p_market"].to_numpy(float), groups, winners,
+            blend_rows["rated"].to_numpy(),
+        )  # fmt: skip
+    except ValueError as error:  # e.g. every race a dead heat: nothing to fit the blend on
+        raise NotEnoughData(f"the blend window cannot be fitted: {error}") from None
     held_out = frame[frame["part"] == "eval"].reset_index(drop=True)
     predicted = model_predictions(model, held_out, options.threads) if not held_out.empty else None
     if predicted is not None:

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from config import Settings, load_settings
-from config.reference import nar_venue_codes
+from config.reference import jra_venue_codes, known_venue_codes, nar_venue_codes
 from data_checks.docs import data_docs_index
 from data_checks.gx_runner import Check, run_suite
 from data_checks.records import distinct_quarantine, quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import refuse_on_input_scope, validate_day
-from raceday.codec import decode_runners
+from raceday.codec import decode_runners, race_ids
 from raceday.errors import InputError, NothingValid
 from raceday.sources.base import RawDay, card_only
 from raceday.sources.simulator import SimulatorConfig, simulate_days
@@ -116,10 +116,35 @@ def test_non_finishers_are_kept_and_flagged() -> None:
     assert len(valid.runners) == len(raw.nvd_se)
 
 
-def test_jra_tables_take_jra_venues() -> None:
-    """jvd_* tables hold JRA venues 01-10; nvd_* the NAR set."""
-    assert venue_codes_for("jvd_ra", nar_venue_codes()) == {f"{c:02d}" for c in range(1, 11)}
-    assert venue_codes_for("nvd_ra", nar_venue_codes()) == nar_venue_codes()
+def test_jra_and_nar_venues_are_in_scope_for_every_table() -> None:
+    """NAR and JRA 01-10 venues are accepted whichever table they come from (JRA flows
+    through); ban-ei 83 and codes in neither list are not."""
+    jra = {f"{c:02d}" for c in range(1, 11)}
+    assert jra_venue_codes() == jra
+    for table in ("jvd_ra", "nvd_ra"):
+        assert venue_codes_for(table, nar_venue_codes()) == nar_venue_codes() | jra
+        assert venue_codes_for(table, nar_venue_codes()) == known_venue_codes()
+    assert "83" not in known_venue_codes()
+
+
+def test_jra_turf_race_with_blank_going_is_kept() -> None:
+    """A turf race (track 11, as 盛岡 and JRA run) with its going in babajotai_code_shiba and a
+    blank dirt going is valid, with the turf going decoded; a blank going or weather is 0
+    (unknown), kept too."""
+    raw = simulated()
+    ra = raw.nvd_ra.copy()
+    ra["babajotai_code_shiba"] = "0"
+    first = ra.index[0]
+    ra.loc[first, ["track_code", "babajotai_code_shiba", "babajotai_code_dirt"]] = ["11", "3", "0"]
+    second = ra.index[1]
+    ra.loc[second, ["babajotai_code_dirt", "tenko_code"]] = [" ", " "]
+    moved = replace(raw, nvd_ra=ra)
+    valid = validate(moved)
+    assert valid.quarantine.empty
+    going = valid.races.set_index("race_id")["going_code"]
+    ids = race_ids(ra)
+    assert going[ids[first]] == 3
+    assert going[ids[second]] == 0
 
 
 def test_validation_results_are_recorded_per_day() -> None:

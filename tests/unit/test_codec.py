@@ -76,10 +76,58 @@ def test_time_behind_and_body_weight_change() -> None:
 
 
 def test_class_from_condition_name() -> None:
-    """Full-width condition names give the NAR class; others are unknown."""
+    """Full-width condition names give the NAR class, JRA names JRA's; others are "unknown"."""
     classes = codec.normalise_class(s("Ｃ３－１", "Ａ１", "B2", "２歳", "オープン", None))
-    assert classes.tolist()[:3] == ["C3", "A1", "B2"]
-    assert classes.isna().tolist()[3:] == [True, True, True]
+    assert classes.tolist() == ["C3", "A1", "B2", "unknown", "OP", "unknown"]
+    assert classes.notna().all()
+
+
+def test_jra_class_names() -> None:
+    """JRA's condition names (old and new prize classes, graded races) map to its ladder."""
+    names = s("３歳未勝利", "２歳新馬", "１勝クラス", "2勝クラス", "1600万下", "天皇賞(G1)", "ＯＰ")
+    assert codec.normalise_class(names).tolist() == ["MDN", "NEW", "1W", "2W", "3W", "OP", "OP"]
+
+
+def test_going_is_read_from_the_races_surface() -> None:
+    """Turf (10-22) and jump (51-59) races read babajotai_code_shiba, dirt (23-29) races
+    babajotai_code_dirt; a blank field falls back to the other one; neither is 0 (unknown)."""
+    track = s("24", "11", "17", "23", "", "53", "00", "11", "24")
+    turf = s("0", "1", "3", "0", "0", "2", " ", "7", "0")
+    dirt = s("2", "0", "1", "", "4", "0", "", "2", "9")
+    going = codec.decode_going(track, turf, dirt)
+    assert going.tolist() == [2, 1, 3, 0, 4, 2, 0, 2, 0]
+    assert str(going.dtype) == "Int64"
+
+
+def test_blank_or_foreign_codes_decode_to_unknown_not_na() -> None:
+    """Blank going, weather, sex, track and grade are explicit values, never NA; so are codes
+    outside the known sets (Hong Kong's going)."""
+    raw = pd.DataFrame(
+        {
+            "kaisai_nen": ["2026"], "kaisai_tsukihi": ["0711"], "keibajo_code": ["05"],
+            "race_bango": ["01"], "kyori": ["1600"], "shusso_tosu": ["10"], "track_code": [" "],
+            "tenko_code": [" "], "babajotai_code_dirt": ["0"], "grade_code": [" "],
+            "kyoso_joken_meisho": ["？"],
+        }
+    )  # fmt: skip
+    races = codec.decode_races(raw)
+    assert races.loc[0, ["going_code", "weather_code"]].tolist() == [0, 0]
+    codes = races.loc[0, ["track_code", "grade_code", "class_code"]]
+    assert codes.tolist() == ["00", "", "unknown"]
+    assert str(races["going_code"].dtype) == "Int64"
+    assert str(races["weather_code"].dtype) == "Int64"
+    runners = codec.decode_runners(raw.assign(umaban=["01"], seibetsu_code=[" "]))
+    assert runners.loc[0, "sex_code"] == 0
+    foreign = codec.decode_races(raw.assign(tenko_code="9", babajotai_code_dirt="6"))
+    assert foreign.loc[0, ["going_code", "weather_code"]].tolist() == [0, 0]
+    sexes = codec.decode_runners(raw.assign(umaban=["01"], seibetsu_code=["5"]))["sex_code"]
+    assert sexes.tolist() == [0]
+
+
+def test_known_or_unknown() -> None:
+    """Codes outside the known set, and NA, are the unknown code."""
+    codes = pd.Series([1, 7, pd.NA, 0, 4], dtype="Int64")
+    assert codec.known_or_unknown(codes, codec.GOING_CODES).tolist() == [1, 0, 0, 0, 4]
 
 
 def test_race_id_and_date() -> None:

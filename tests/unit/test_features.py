@@ -20,6 +20,7 @@ from raceday.features import (
     build_features,
     class_rank,
     feature_set_name,
+    going_group,
 )
 
 D = pd.Timestamp("2026-06-01")
@@ -229,3 +230,10 @@ def test_every_feature_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
     missing = [name for name in FEATURE_COLUMNS if f"`{name}`" not in text]
     assert not missing, missing
+
+
+def test_going_group_of_unknown_codes_is_unknown() -> None:
+    """Blank (NA) going, 0 (not recorded) and codes outside 1-4 are "unknown": never NA in a
+    boolean context (a Hong Kong export crashed here), never "wet"."""
+    codes = pd.Series([1, 2, 4, pd.NA, 0, 7], dtype="Int64")
+    assert going_group(codes).tolist() == ["dry", "wet", "wet", "unknown", "unknown", "unknown"]

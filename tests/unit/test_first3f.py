@@ -149,6 +149,14 @@ def test_fallbacks_in_the_seeds_order() -> None:
     assert np.isnan(out["first3f_s"].iloc[2])
 
 
+def test_unavailable_estimates_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A runner no layer can serve (no time, no reference cell) is said in a warning too."""
+    frame = runners([{"distance_m": 1800, "finish_time_s": np.nan}])
+    out = estimate_first3f(frame, references([]))
+    assert out["method"].tolist() == ["unavailable"]
+    assert "first 3F unavailable for 1 of 1 runners" in caplog.text
+
+
 def test_short_race_without_finish_time_takes_the_first_segment_base() -> None:
     """<= 1200 m without a finish time: the learned first-segment time of the cell (base)."""
     refs = references([("first_segment", "30", 1000, ALL_CLASSES, 24.2)])

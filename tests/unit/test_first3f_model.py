@@ -19,9 +19,13 @@ from raceday.first3f_model import (
     fit_first3f_model,
     fit_leader_deficit,
     fit_pace,
+    fit_short_ml,
     leader_rows,
+    ml_trainable,
     model_from_record,
     model_to_record,
+    short_rows,
+    without_empty_columns,
 )
 from raceday.pipeline import runner_view
 from raceday.sources.simulator import SimulatorConfig, simulate_days
@@ -164,3 +168,40 @@ def test_model_pickled_by_another_library_version_is_not_trusted(fitted: tuple) 
 def test_versions_are_named_after_the_last_day_of_history() -> None:
     """f3f-YYYYMMDD: the model for day D is the one fitted up to D - 1."""
     assert first3f_model_version(date(2026, 11, 19)) == "f3f-20261119"
+
+
+def test_ml_layer_trains_without_any_leader_time(history: pd.DataFrame) -> None:
+    """Real NAR exports with every zenhan_3f '000': the booster cannot bin an all-missing
+    column; the fit trains it as a constant instead of crashing, and still estimates."""
+    blank = history.assign(leader_first3f_s=np.nan)
+    references = learn_reference_times(blank)
+    options = FitOptions(min_rows=50, ml_max_iter=5)
+    model = fit_first3f_model(blank, references, "f3f-blank", options)
+    short = short_rows(blank)
+    regressor = fit_short_ml(short, references, options)
+    assert regressor is not None
+    estimates = estimate_first3f(blank.assign(last3f_s=np.nan), references, model)
+    assert estimates["method"].notna().all()
+
+
+def test_ml_layer_is_skipped_with_a_warning_on_degenerate_rows(
+    history: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Too few rows, or a target of one value: no ML layer (the ratio layer serves), a warning."""
+    references = learn_reference_times(history)
+    short = short_rows(history)
+    options = FitOptions(min_rows=50, ml_max_iter=5)
+    flat = short.head(80).assign(target_s=36.0)
+    assert fit_short_ml(flat, references, options) is None
+    assert "first-3F ML layer skipped: a target of one value" in caplog.text
+    assert ml_trainable(pd.DataFrame({"x": [1.0] * 60}), pd.Series(range(60)), 50) is not None
+    assert ml_trainable(pd.DataFrame({"x": [1.0, 2.0]}), pd.Series([1, 2]), 50) is not None
+
+
+def test_empty_feature_columns_become_constants() -> None:
+    """All-missing columns (and only those) are set to 0.0; partly missing ones stay as they are."""
+    features = pd.DataFrame({"empty": [np.nan, np.nan], "partly": [1.0, np.nan], "full": [1, 2]})
+    out = without_empty_columns(features)
+    assert out["empty"].tolist() == [0.0, 0.0]
+    assert out["partly"].isna().tolist() == [False, True]
+    assert out["full"].tolist() == [1, 2]

@@ -180,6 +180,14 @@ def test_indexes_by_hand() -> None:
     assert row["track_variant_s_per_km"] == 0.5 and row["index_version"] == INDEX_VERSION
 
 
+def test_a_run_without_a_par_gets_no_index_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """A venue x distance the history never ran (a new venue, a first day): NaN, a warning."""
+    out = compute_indexes(one_runner(keibajo_code="05", distance_m=2400), first3f_of(36.0),
+                          PARS_1200, variant_of(0.5).iloc[0:0])  # fmt: skip
+    assert out[["speed_index", "ten_index", "agari_index", "composite_index"]].isna().all(None)
+    assert "no index for 1 runs: no par for 1 venue x distance cell(s)" in caplog.text
+
+
 def test_without_a_variant_the_index_uses_zero_and_says_so() -> None:
     """No variant for the day: scored with 0, provenance NaN."""
     out = compute_indexes(one_runner(weight_carried_kg=55.0), first3f_of(35.7), PARS_1200,

@@ -192,6 +192,19 @@ def test_too_few_winners_is_a_clear_error() -> None:
         fit_win_model(runners, time_split(start + timedelta(days=5), 2, 2, 2), "gbm-x", FAST)
 
 
+def test_a_blend_window_without_a_single_winner_race_is_not_enough_data() -> None:
+    """Every blend-window race a dead heat: no race to fit the temperature or the blend on, so
+    NotEnoughData (the train task's one-line error), not a bare ValueError from the optimiser."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(300, 4, start)
+    split = time_split(start + timedelta(days=29), 10, 10, 10)
+    in_blend = split.part(runners["race_date"]).eq("blend").to_numpy()
+    tied = in_blend & (runners["umaban"] <= 2).to_numpy()
+    runners["finish_pos"] = runners["finish_pos"].mask(tied, 1)
+    with pytest.raises(NotEnoughData, match="the blend window cannot be fitted"):
+        fit_win_model(runners, split, "gbm-x", FAST)
+
+
 def test_evaluation_reports_market_blend_and_venues() -> None:
     """Log loss, pseudo-R² against the uniform baseline, top picks, calibration, venues."""
     frame = pd.DataFrame(

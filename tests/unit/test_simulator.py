@@ -212,9 +212,11 @@ def test_tables_decode_cleanly(sim: SimulatedDays, races: pd.DataFrame) -> None:
     }  # fmt: skip
     assert races["distance_m"].between(800, 2600).all()
     two_year_olds = races["race_name"].str.contains("２歳")
-    assert races.loc[~two_year_olds, "class_code"].notna().all()
-    assert set(races["class_code"].dropna()) <= {"A1", "A2", "B1", "B2", "B3", "C1", "C2", "C3"}
-    assert races["grade_code"].isna().all()
+    assert (races.loc[~two_year_olds, "class_code"] != codec.UNKNOWN_CLASS).all()
+    assert set(races["class_code"]) <= {
+        "A1", "A2", "B1", "B2", "B3", "C1", "C2", "C3", codec.UNKNOWN_CLASS
+    }  # fmt: skip
+    assert (races["grade_code"] == codec.NO_GRADE).all()
     assert races["post_time"].between("1030", "2050").all()
     snapshot = codec.decode_odds_snapshot(sim.raw.nvd_o1)
     assert snapshot["snapshot_at"].str.endswith("0900").all()
