@@ -112,23 +112,30 @@ def simulate(
     truth: Annotated[
         Path | None, typer.Option("--truth", help="also write the truth table here (evaluation)")
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option("--profile", help="clean, or messy: what real exports hold (blanks, ...)"),
+    ] = "clean",
     debug: DebugOption = False,
 ) -> None:
     """Simulate NAR race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1)."""
 
     def action() -> str:
         from raceday.sources.files import write_tables
-        from raceday.sources.simulator import SimulatorConfig, simulate_days
+        from raceday.sources.simulator import PROFILES, SimulatorConfig, simulate_days
 
         first, last = parse_date(start), parse_date(end)
         if last < first:
             raise InputError(f"--end {last} is before --start {first}")
         if file_format not in {"csv", "parquet"}:
             raise InputError(f"--format must be csv or parquet, not {file_format!r}")
+        if profile not in PROFILES:
+            raise InputError(f"--profile must be {' or '.join(PROFILES)}, not {profile!r}")
         settings = settings_from()
         config = SimulatorConfig(
             seed=seed if seed is not None else settings.simulator.seed,
             races_per_day=races_per_day or settings.simulator.races_per_day,
+            profile=profile,
         )
         simulated = simulate_days(first, last, config)
         write_tables(simulated.raw, out_dir, file_format)

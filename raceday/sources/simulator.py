@@ -47,7 +47,7 @@ import logging
 import math
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
@@ -64,6 +64,7 @@ from raceday.codec import (
 )
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 from raceday.sources.base import RawDay, join_lanes, rows_of_venues
+from raceday.sources.messy import DayFrames, messy_day, no_racing_day
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ TRUTH_COLUMNS: Final = (
     "started", "finished", "true_strength", "true_win_prob", "true_first3f_s",
     "true_first_segment_s", "true_last3f_s", "true_finish_time_s", "track_shift_s_per_km",
 )  # fmt: skip
+
+PROFILES: Final = ("clean", "messy")
 
 _TRACKS_CSV: Final = Path(__file__).with_name("simulator_tracks.csv")
 _FULL_SPACE: Final = "\u3000"
@@ -124,8 +127,11 @@ class SimulatorConfig:
     disqualification_rate: float = 0.0002  # 失格
     missing_last3f_rate: float = 0.003
     missing_body_weight_rate: float = 0.002
+    profile: str = "clean"  # or "messy": what real exports hold (raceday.sources.messy)
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         if not 0 <= self.races_per_day <= 14 * 40:
             raise ValueError(f"races_per_day must be 0..560, not {self.races_per_day}")
         if self.races_per_venue <= 0 or self.max_races_per_venue < 1:
@@ -176,6 +182,8 @@ class SimulatorSource:
     def venues(self, start: date, end: date) -> list[str]:
         """The venues the calendar races from ``start`` to ``end`` (nothing is simulated)."""
         days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+        if self.config.profile == "messy":
+            days = (day for day in days if not no_racing_day(self.config.seed, day))
         racing = {v for day in days for v, _n in _schedule(self.config, day.toordinal())}
         return sorted(_VENUES[v].code for v in racing)
 
@@ -707,8 +715,14 @@ def _venue_races(
     v: int,
     n_races: int,
     day: date,
+    messy: bool = False,
+    one_distance: bool = False,
 ) -> list[_PlannedRace]:
-    """One venue's card: 2-year-old races apart, the others cut by class rating, card order."""
+    """One venue's card: 2-year-old races apart, the others cut by class rating, card order.
+
+    ``messy``: a venue whose gates take 16 fills its largest field to 16; ``one_distance``: the
+    venue cards its main distance only (the same draws, so nothing else moves).
+    """
     tracks = _tracks()
     age = day.year - horses.birth_year[pool]
     young, older = pool[age == 2], pool[age > 2]
@@ -716,6 +730,11 @@ def _venue_races(
     max_field = _VENUES[v].max_field
     young_sizes = _field_sizes(rng, n_young, young.size, max_field)
     older_sizes = _field_sizes(rng, n_races - young_sizes.size, older.size, max_field)
+    if messy and max_field >= 16 and older_sizes.size:
+        largest = int(np.argmax(older_sizes))
+        if int(older_sizes.sum()) - int(older_sizes[largest]) + max_field <= older.size:
+            older_sizes = older_sizes.copy()
+            older_sizes[largest] = max_field
     if young_sizes.size + older_sizes.size < n_races:
         logger.debug(
             "venue %s on %s: %d of %d races filled",
@@ -742,6 +761,9 @@ def _venue_races(
         )
         rows = tracks.rows_by_venue[v]
         share = tracks.share[rows] * ((tracks.distance[rows] <= 1600) if is_young else 1.0)
+        if one_distance:
+            main = tracks.distance[rows] == tracks.distance[rows][np.argmax(tracks.share[rows])]
+            share = share * main if (share * main).sum() > 0 else main.astype(np.float64)
         track_rows = rng.choice(rows, sizes.size, p=share / share.sum())
         # Card order: lower classes first, better races later, 2-year-olds early.
         order_key = 0.3 + 0.1 * np.arange(sizes.size) if is_young else 1.0 - centre
@@ -753,7 +775,14 @@ def _venue_races(
     return sorted(planned, key=lambda race: race.order_key)
 
 
-def _plan_day(config: SimulatorConfig, day: date, rng: np.random.Generator) -> _Card | None:
+def _one_distance_venue(seed: int) -> int:
+    """The venue that races one distance only in the messy profile."""
+    return int(np.random.default_rng([seed, 0, 71]).integers(0, _N_VENUES))
+
+
+def _plan_day(
+    config: SimulatorConfig, day: date, rng: np.random.Generator, messy: bool = False
+) -> _Card | None:
     """Which horses run where: venues, races, classes, distances, entries and umaban."""
     horses = _population(config, day.year)
     due = _due_horses(config, horses, day.toordinal())
@@ -763,7 +792,8 @@ def _plan_day(config: SimulatorConfig, day: date, rng: np.random.Generator) -> _
     races: list[_PlannedRace] = []
     for v, n_races in _schedule(config, day.toordinal()):
         lo, hi = np.searchsorted(venue_of_due, [v, v + 1])
-        races.extend(_venue_races(rng, horses, due[lo:hi], v, n_races, day))
+        one_distance = messy and v == _one_distance_venue(config.seed)
+        races.extend(_venue_races(rng, horses, due[lo:hi], v, n_races, day, messy, one_distance))
     if not races:
         return None
     race_venue = np.array([r.venue for r in races], np.int64)
@@ -1203,8 +1233,21 @@ def _simulate_day_empty() -> _DayTables:
 
 def _simulate_day(config: SimulatorConfig, day: date) -> _DayTables:
     """One day's tables; a function of (config, day) only."""
+    if config.profile == "messy":
+        # The clean engine (its caches keyed by the clean config) with the messy card, then the
+        # rest of the mess written over the tables.
+        tables = _simulate_clean_day(replace(config, profile="clean"), day, messy=True)
+        venue_codes = [venue.code for venue in _VENUES]
+        frames = DayFrames(ra=tables.ra, se=tables.se, o1=tables.o1, truth=tables.truth)
+        mess = messy_day(frames, config.seed, day, venue_codes)
+        return _DayTables(ra=mess.ra, se=mess.se, o1=mess.o1, truth=mess.truth)
+    return _simulate_clean_day(config, day)
+
+
+def _simulate_clean_day(config: SimulatorConfig, day: date, messy: bool = False) -> _DayTables:
+    """One day's tables from the engine (``messy``: with the messy profile's card)."""
     rng = np.random.default_rng([config.seed, day.toordinal()])
-    card = _plan_day(config, day, rng)
+    card = _plan_day(config, day, rng, messy)
     if card is None:
         return _simulate_day_empty()
     result = _run_races(config, day, card, rng)
