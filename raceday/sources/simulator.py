@@ -27,6 +27,18 @@ The model, in short:
 Figures are calibrated to ``NAR_REFERENCE.md`` (winners' times by venue and distance in
 ``simulator_tracks.csv``; favourite wins, overround, paybacks and the market's pseudo-R²).
 
+Two options leave that default output byte for byte as it was:
+
+* ``profile="messy"`` writes what real exports hold and clean days never do (blank leader times,
+  missing odds snapshots, unknown codes, turf races, dead heats, ...): the card gets a 16-runner
+  field and a one-distance venue here, the rest is written over the tables by
+  ``raceday.sources.messy``.
+* ``circuit="jra"`` simulates JRA-like days with the same engine: venues 01-10, turf (track
+  codes 10-22, going in ``babajotai_code_shiba``) and dirt tracks of 1000-3600 m with rough par
+  times (``simulator_tracks_jra.csv``), fields up to 18, JRA classes (新馬, 未勝利, 1-3勝クラス,
+  オープン, each card's open race graded G1-G3 by chance), closer fields (favourites win about a
+  third of the races) and the same 20% takeout. Every day races (no weekend calendar).
+
 Encoding notes: scratched (取消, ``ijo_kubun_code`` 1) runners have ``tansho_odds`` ``0000`` and
 odds ``0000`` in the snapshot; excluded (除外, 2) runners keep the odds they were sold at but no
 popularity (``00``); did-not-finish (中止, 4) and disqualified (失格, 5) runners have odds but
