@@ -293,7 +293,7 @@ _JRA_CONDITION_CODE: Final = ("999", "999", "999", "999", "016", "010", "005", "
 # Only each card's best race is open; whether it is graded is drawn (_Circuit.top_race_grades).
 _JRA_CLASS_TOP_SHARE: Final = np.array([0.0, 0.0, 0.0, 0.05, 0.12, 0.22, 0.42])
 _JRA_CLASS_PRIZE: Final = (
-    np.array([20000, 6000, 4000, 2200, 1440, 1060, 770, 560, 720]) * 1000  # 100 yen units
+    np.array([20000, 6000, 4000, 2200, 1440, 1060, 770, 560, 720]) * 100  # 100 yen units
 )
 _TURF_GOING_SHIFT: Final = np.array([0.0, 0.35, 0.8, 1.4])  # s per 1000 m: wet turf is slower
 
