@@ -109,6 +109,20 @@ def run(
         _print_summary(summary)
 
 
+JRA_RACES_PER_DAY = 36  # three venues of twelve races: a JRA Saturday or Sunday
+
+
+def _write_jvd_tables(raw: Any, directory: Path, file_format: str) -> None:
+    """The simulated JRA tables as ``jvd_ra`` / ``jvd_se`` / ``jvd_o1`` files (JRA's names)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for table, frame in (("jvd_ra", raw.nvd_ra), ("jvd_se", raw.nvd_se), ("jvd_o1", raw.nvd_o1)):
+        path = directory / f"{table}.{file_format}"
+        if file_format == "parquet":
+            frame.astype("string").to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False, encoding="utf-8")
+
+
 @app.command()
 def simulate(
     start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
@@ -120,26 +134,44 @@ def simulate(
     truth: Annotated[
         Path | None, typer.Option("--truth", help="also write the truth table here (evaluation)")
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option("--profile", help="clean, or messy: what real exports hold (blanks, ...)"),
+    ] = "clean",
+    circuit: Annotated[
+        str,
+        typer.Option("--circuit", help="nar (nvd_* files), or jra (jvd_* files, 36 races a day)"),
+    ] = "nar",
     debug: DebugOption = False,
 ) -> None:
-    """Simulate NAR race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1)."""
+    """Simulate race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1; jvd_*)."""
 
     def action() -> str:
         from raceday.sources.files import write_tables
-        from raceday.sources.simulator import SimulatorConfig, simulate_days
+        from raceday.sources.simulator import CIRCUITS, PROFILES, SimulatorConfig, simulate_days
 
         first, last = parse_date(start), parse_date(end)
         if last < first:
             raise InputError(f"--end {last} is before --start {first}")
         if file_format not in {"csv", "parquet"}:
             raise InputError(f"--format must be csv or parquet, not {file_format!r}")
+        if profile not in PROFILES:
+            raise InputError(f"--profile must be {' or '.join(PROFILES)}, not {profile!r}")
+        if circuit not in CIRCUITS:
+            raise InputError(f"--circuit must be {' or '.join(CIRCUITS)}, not {circuit!r}")
         settings = settings_from()
         config = SimulatorConfig(
             seed=seed if seed is not None else settings.simulator.seed,
-            races_per_day=races_per_day or settings.simulator.races_per_day,
+            races_per_day=races_per_day
+            or (JRA_RACES_PER_DAY if circuit == "jra" else settings.simulator.races_per_day),
+            profile=profile,
+            circuit=circuit,
         )
         simulated = simulate_days(first, last, config)
-        write_tables(simulated.raw, out_dir, file_format)
+        if circuit == "jra":
+            _write_jvd_tables(simulated.raw, out_dir, file_format)
+        else:
+            write_tables(simulated.raw, out_dir, file_format)
         if truth is not None:
             truth.parent.mkdir(parents=True, exist_ok=True)
             simulated.truth.to_csv(truth, index=False)

@@ -27,6 +27,18 @@ The model, in short:
 Figures are calibrated to ``NAR_REFERENCE.md`` (winners' times by venue and distance in
 ``simulator_tracks.csv``; favourite wins, overround, paybacks and the market's pseudo-R²).
 
+Two options leave that default output byte for byte as it was:
+
+* ``profile="messy"`` writes what real exports hold and clean days never do (blank leader times,
+  missing odds snapshots, unknown codes, turf races, dead heats, ...): the card gets a 16-runner
+  field and a one-distance venue here, the rest is written over the tables by
+  ``raceday.sources.messy``.
+* ``circuit="jra"`` simulates JRA-like days with the same engine: venues 01-10, turf (track
+  codes 10-22, going in ``babajotai_code_shiba``) and dirt tracks of 1000-3600 m with rough par
+  times (``simulator_tracks_jra.csv``), fields up to 18, JRA classes (新馬, 未勝利, 1-3勝クラス,
+  オープン, each card's open race graded G1-G3 by chance), closer fields (favourites win about a
+  third of the races) and the same 20% takeout. Every day races (no weekend calendar).
+
 Encoding notes: scratched (取消, ``ijo_kubun_code`` 1) runners have ``tansho_odds`` ``0000`` and
 odds ``0000`` in the snapshot; excluded (除外, 2) runners keep the odds they were sold at but no
 popularity (``00``); did-not-finish (中止, 4) and disqualified (失格, 5) runners have odds but
@@ -47,7 +59,7 @@ import logging
 import math
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
@@ -64,6 +76,7 @@ from raceday.codec import (
 )
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 from raceday.sources.base import RawDay, join_lanes, rows_of_venues
+from raceday.sources.messy import DayFrames, messy_day, no_racing_day
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +94,11 @@ TRUTH_COLUMNS: Final = (
     "true_first_segment_s", "true_last3f_s", "true_finish_time_s", "track_shift_s_per_km",
 )  # fmt: skip
 
+PROFILES: Final = ("clean", "messy")
+CIRCUITS: Final = ("nar", "jra")
+
 _TRACKS_CSV: Final = Path(__file__).with_name("simulator_tracks.csv")
+_JRA_TRACKS_CSV: Final = Path(__file__).with_name("simulator_tracks_jra.csv")
 _FULL_SPACE: Final = "\u3000"
 _MAX_JOCKEYS: Final = 35
 
@@ -101,6 +118,7 @@ _POOL_OVERSHOOT: Final = 1.3  # due horses per available place, on average
 _MEAN_FIELD: Final = 10.1
 _CAREER_GAMMA: Final = (2.0, 420.0)  # career length after 150 days: gamma(shape, scale) days
 _INTERVALS: Final = (14, 35)  # days between a horse's runs, per horse, inclusive
+_LAP_SLOTS: Final = 25  # lap_time: 25 furlong laps of 3 digits (3600 m at most used)
 
 
 @dataclass(frozen=True)
@@ -124,8 +142,14 @@ class SimulatorConfig:
     disqualification_rate: float = 0.0002  # 失格
     missing_last3f_rate: float = 0.003
     missing_body_weight_rate: float = 0.002
+    profile: str = "clean"  # or "messy": what real exports hold (raceday.sources.messy)
+    circuit: str = "nar"  # or "jra": JRA venues, turf and dirt, JRA classes (jvd_* tables)
 
     def __post_init__(self) -> None:
+        if self.circuit not in CIRCUITS:
+            raise ValueError(f"circuit must be one of {', '.join(CIRCUITS)}, not {self.circuit!r}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         if not 0 <= self.races_per_day <= 14 * 40:
             raise ValueError(f"races_per_day must be 0..560, not {self.races_per_day}")
         if self.races_per_venue <= 0 or self.max_races_per_venue < 1:
@@ -176,8 +200,10 @@ class SimulatorSource:
     def venues(self, start: date, end: date) -> list[str]:
         """The venues the calendar races from ``start`` to ``end`` (nothing is simulated)."""
         days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+        if self.config.profile == "messy":
+            days = (day for day in days if not no_racing_day(self.config.seed, day))
         racing = {v for day in days for v, _n in _schedule(self.config, day.toordinal())}
-        return sorted(_VENUES[v].code for v in racing)
+        return sorted(_circuit(self.config).venues[v].code for v in racing)
 
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
         """Every simulated race from ``start`` to ``end`` inclusive (of ``venues`` only, if given).
@@ -216,10 +242,10 @@ def _simulated_day(config: SimulatorConfig, day: date) -> RawDay:
 class _Venue:
     code: str
     name: str
-    track_code: str  # 23 dirt left-handed, 24 dirt right-handed
+    track_code: str  # 23 dirt left-handed, 24 dirt right-handed (JRA: per track row)
     night: bool
     max_field: int
-    weight: float  # share of NAR's races
+    weight: float  # share of the circuit's races
     prize_factor: float
 
 
@@ -239,13 +265,81 @@ _VENUES: Final = (
     _Venue("54", "高知", "24", True, 12, 0.090, 0.6),
     _Venue("55", "佐賀", "24", False, 12, 0.075, 0.7),
 )
-_N_VENUES: Final = len(_VENUES)
-_VENUE_WEIGHTS: Final = np.array([v.weight for v in _VENUES])
+_JRA_VENUES: Final = (
+    _Venue("01", "札幌", "17", False, 16, 0.06, 1.0),
+    _Venue("02", "函館", "17", False, 16, 0.06, 1.0),
+    _Venue("03", "福島", "17", False, 16, 0.07, 1.0),
+    _Venue("04", "新潟", "11", False, 18, 0.10, 1.0),
+    _Venue("05", "東京", "11", False, 18, 0.15, 1.1),
+    _Venue("06", "中山", "17", False, 16, 0.15, 1.1),
+    _Venue("07", "中京", "11", False, 18, 0.10, 1.0),
+    _Venue("08", "京都", "17", False, 18, 0.12, 1.1),
+    _Venue("09", "阪神", "17", False, 18, 0.12, 1.1),
+    _Venue("10", "小倉", "17", False, 18, 0.07, 1.0),
+)
 
 _CLASS_CODES: Final = ("A1", "A2", "B1", "B2", "B3", "C1", "C2", "C3", "2YO")
-_TWO_YEAR_OLD: Final = 8  # class index of 2歳 races (class unknown)
+_TWO_YEAR_OLD: Final = 8  # class index of 2歳 races (class unknown); the same in both circuits
 _CLASS_TOP_SHARE: Final = np.array([0.04, 0.10, 0.18, 0.28, 0.40, 0.58, 0.78])
 _CLASS_PRIZE: Final = np.array([200, 120, 80, 60, 50, 40, 35, 30, 50]) * 100  # 100 yen units
+# JRA: eight classes of older horses by rating, best first, and 新馬 for 2-year-olds.
+_JRA_CLASS_CODES: Final = ("G1", "G2", "G3", "OP", "3WIN", "2WIN", "1WIN", "MAIDEN", "NEWCOMER")
+_JRA_CLASS_TEXT: Final = (
+    "オープン", "オープン", "オープン", "オープン", "３勝クラス", "２勝クラス", "１勝クラス",
+    "未勝利", "新馬",
+)  # fmt: skip
+_JRA_GRADE: Final = ("A", "B", "C", " ", " ", " ", " ", " ", " ")  # JV-Data grade_code
+_JRA_CONDITION_CODE: Final = ("999", "999", "999", "999", "016", "010", "005", "703", "701")
+# Only each card's best race is open; whether it is graded is drawn (_Circuit.top_race_grades).
+_JRA_CLASS_TOP_SHARE: Final = np.array([0.0, 0.0, 0.0, 0.05, 0.12, 0.22, 0.42])
+_JRA_CLASS_PRIZE: Final = (
+    np.array([20000, 6000, 4000, 2200, 1440, 1060, 770, 560, 720]) * 100  # 100 yen units
+)
+_TURF_GOING_SHIFT: Final = np.array([0.0, 0.35, 0.8, 1.4])  # s per 1000 m: wet turf is slower
+
+
+@dataclass(frozen=True)
+class _Circuit:
+    """What differs between the NAR and JRA simulations (the engine is the same)."""
+
+    name: str
+    venues: tuple[_Venue, ...]
+    tracks_csv: Path
+    distances: tuple[int, int]  # the table's distance bounds, metres
+    class_codes: tuple[str, ...]
+    class_top_share: FloatArray
+    class_prize: IntArray
+    field_mean: tuple[float, float]  # mean entries where the gate takes <= 12, and more
+    pool_field: float  # mean field the horse population is sized for
+    top_race_grades: FloatArray  # JRA: chances that a card's open race is G1, G2, G3 or OP
+    ability_scale: float  # < 1: closer fields (JRA's favourites win less often than NAR's)
+
+    @property
+    def n_venues(self) -> int:
+        return len(self.venues)
+
+    @property
+    def weights(self) -> FloatArray:
+        return np.array([v.weight for v in self.venues])
+
+
+_CIRCUITS: Final = {
+    "nar": _Circuit(
+        "nar", _VENUES, _TRACKS_CSV, (800, 2600), _CLASS_CODES, _CLASS_TOP_SHARE, _CLASS_PRIZE,
+        (10.2, 10.8), _MEAN_FIELD, np.zeros(0), 1.0,
+    ),
+    "jra": _Circuit(
+        "jra", _JRA_VENUES, _JRA_TRACKS_CSV, (1000, 3600), _JRA_CLASS_CODES,
+        _JRA_CLASS_TOP_SHARE, _JRA_CLASS_PRIZE, (13.0, 14.8), 14.0,
+        np.array([0.08, 0.12, 0.30, 0.50]), 0.8,
+    ),
+}  # fmt: skip
+
+
+def _circuit(config: SimulatorConfig) -> _Circuit:
+    return _CIRCUITS[config.circuit]
+
+
 _PLACE_PRIZE_SHARE: Final = np.array([1.0, 0.35, 0.2, 0.12, 0.08])
 _GOING_P: Final = np.array([0.71, 0.15, 0.07, 0.07])  # 良 稍重 重 不良
 _GOING_SHIFT: Final = np.array([0.0, -0.25, -0.45, -0.6])  # s per 1000 m: wet dirt is faster
@@ -289,16 +383,25 @@ class _Tracks:
     first_part: FloatArray
     spread: FloatArray
     rows_by_venue: tuple[IntArray, ...]
+    track_code: TextArray  # JV-Data track code: 10-22 turf, 23-29 dirt
+    turf: BoolArray
 
 
-@functools.lru_cache(maxsize=1)
-def _tracks() -> _Tracks:
-    table = pd.read_csv(_TRACKS_CSV, dtype={"keibajo_code": str})
-    codes = [venue.code for venue in _VENUES]
+@functools.lru_cache(maxsize=2)
+def _tracks(circuit: str = "nar") -> _Tracks:
+    spec = _CIRCUITS[circuit]
+    path = spec.tracks_csv
+    table = pd.read_csv(path, dtype={"keibajo_code": str, "track_code": str})
+    codes = [venue.code for venue in spec.venues]
     unknown = set(table["keibajo_code"]) - set(codes)
-    if unknown or not table["kyori"].between(800, 2600).all():
-        raise ValueError(f"{_TRACKS_CSV.name}: unknown venues {unknown} or distances off 800-2600")
+    low, high = spec.distances
+    if unknown or not table["kyori"].between(low, high).all():
+        raise ValueError(f"{path.name}: unknown venues {unknown} or distances off {low}-{high}")
     venue = table["keibajo_code"].map({code: i for i, code in enumerate(codes)}).to_numpy(np.int64)
+    if "track_code" in table.columns:
+        track_code = table["track_code"].to_numpy(dtype=object)
+    else:
+        track_code = np.array([v.track_code for v in spec.venues], dtype=object)[venue]
     return _Tracks(
         venue=venue,
         distance=table["kyori"].to_numpy(np.int64),
@@ -306,7 +409,9 @@ def _tracks() -> _Tracks:
         win_time=table["win_time_s"].to_numpy(np.float64),
         first_part=table["first_part_s"].to_numpy(np.float64),
         spread=table["spread_s"].to_numpy(np.float64),
-        rows_by_venue=tuple(np.flatnonzero(venue == v) for v in range(_N_VENUES)),
+        rows_by_venue=tuple(np.flatnonzero(venue == v) for v in range(spec.n_venues)),
+        track_code=track_code,
+        turf=np.array([int(code) <= 22 for code in track_code.tolist()], dtype=bool),
     )
 
 
@@ -331,12 +436,13 @@ class _Calendar:
 def _calendar(config: SimulatorConfig) -> _Calendar:
     """A fixed fortnightly calendar: the same number of venues every day, each in meetings."""
     rng = np.random.default_rng([config.seed, 0, 11])
-    racing = np.zeros((_N_VENUES, _PERIOD), bool)
-    race_days = np.zeros(_N_VENUES, np.int64)
+    n_venues, weights = _circuit(config).n_venues, _circuit(config).weights
+    racing = np.zeros((n_venues, _PERIOD), bool)
+    race_days = np.zeros(n_venues, np.int64)
     if config.races_per_day > 0:
-        per_day = int(np.clip(round(config.races_per_day / config.races_per_venue), 1, _N_VENUES))
+        per_day = int(np.clip(round(config.races_per_day / config.races_per_venue), 1, n_venues))
         total = per_day * _PERIOD
-        wanted = total * _VENUE_WEIGHTS / _VENUE_WEIGHTS.sum()
+        wanted = total * weights / weights.sum()
         race_days = np.clip(np.floor(wanted).astype(np.int64), 1, _PERIOD)
         while race_days.sum() != total:
             if race_days.sum() < total:
@@ -348,12 +454,12 @@ def _calendar(config: SimulatorConfig) -> _Calendar:
         # Venues' meetings laid end to end on ``per_day`` lanes of a fortnight each: every day
         # has ``per_day`` venues and a venue's race days are consecutive (modulo the fortnight).
         slot = 0
-        for v in rng.permutation(_N_VENUES).tolist():
+        for v in rng.permutation(n_venues).tolist():
             for _ in range(int(race_days[v])):
                 racing[v, slot % _PERIOD] = True
                 slot += 1
     through = np.cumsum(racing, axis=1).astype(np.int64)
-    meeting_day = np.zeros((_N_VENUES, _PERIOD), np.int64)
+    meeting_day = np.zeros((n_venues, _PERIOD), np.int64)
     for day in range(2 * _PERIOD):  # twice round, so meetings that wrap are counted right
         d = day % _PERIOD
         meeting_day[:, d] = np.where(racing[:, d], meeting_day[:, d - 1] + 1, 0)
@@ -377,7 +483,7 @@ def _schedule(config: SimulatorConfig, ordinal: int) -> tuple[tuple[int, int], .
     target = config.races_per_day
     cap = max(config.max_races_per_venue, math.ceil(target / venues.size))
     # Big venues card a few more races, but every venue cards a full-looking day.
-    weights = np.sqrt(_VENUE_WEIGHTS[venues]) * np.exp(rng.normal(0.0, 0.1, venues.size))
+    weights = np.sqrt(_circuit(config).weights[venues]) * np.exp(rng.normal(0.0, 0.1, venues.size))
     wanted = target * weights / weights.sum()
     counts = np.minimum(np.floor(wanted).astype(np.int64), cap)
     while counts.sum() < target:
@@ -403,7 +509,8 @@ def _runs_between(config: SimulatorConfig, interval_days: IntArray, venue: IntAr
 def _cohort_sizes(config: SimulatorConfig) -> IntArray:
     """Horses born per year per venue, so that enough horses are due on each race day."""
     calendar = _calendar(config)
-    races = np.zeros(_N_VENUES)
+    n_venues = _circuit(config).n_venues
+    races = np.zeros(n_venues)
     for ordinal in range(8 * _PERIOD):
         for v, n in _schedule(config, ordinal):
             races[v] += n
@@ -413,10 +520,10 @@ def _cohort_sizes(config: SimulatorConfig) -> IntArray:
     runs_per_race_day = np.array(
         [
             np.mean(1.0 / _runs_between(config, intervals, np.full(intervals.size, v)))
-            for v in range(_N_VENUES)
+            for v in range(n_venues)
         ]
     ) * (1 - _SKIP_RATE)
-    pool = races_per_race_day * _MEAN_FIELD * _POOL_OVERSHOOT / runs_per_race_day
+    pool = races_per_race_day * _circuit(config).pool_field * _POOL_OVERSHOOT / runs_per_race_day
     career_years = (150 + _CAREER_GAMMA[0] * _CAREER_GAMMA[1]) / 365.25
     return np.ceil(pool / career_years).astype(np.int64)
 
@@ -448,21 +555,23 @@ def _person_names(rng: np.random.Generator, n: int) -> TextArray:
 @functools.lru_cache(maxsize=16)
 def _staff(config: SimulatorConfig) -> _Staff:
     rng = np.random.default_rng([config.seed, 0, 23])
-    n_jockeys = rng.integers(25, _MAX_JOCKEYS + 1, _N_VENUES)
-    n_trainers = rng.integers(30, 51, _N_VENUES)
+    venues = _circuit(config).venues
+    n_venues = len(venues)
+    n_jockeys = rng.integers(25, _MAX_JOCKEYS + 1, n_venues)
+    n_trainers = rng.integers(30, 51, n_venues)
     total_j = int(n_jockeys.sum())
-    jockey_venue = np.repeat(np.arange(_N_VENUES), n_jockeys)
+    jockey_venue = np.repeat(np.arange(n_venues), n_jockeys)
     jockey_slot = np.concatenate([np.arange(n) for n in n_jockeys])
     skill = rng.normal(0.0, 0.25, total_j)
     log_weight = 3.0 * skill + rng.normal(0.0, 0.6, total_j)  # leading riders ride more
     apprentice = np.where(rng.random(total_j) < 0.15, rng.integers(1, 4, total_j), 0)
-    table = np.full((_N_VENUES, _MAX_JOCKEYS), -1, np.int64)
+    table = np.full((n_venues, _MAX_JOCKEYS), -1, np.int64)
     table[jockey_venue, jockey_slot] = np.arange(total_j)
-    table_weight = np.full((_N_VENUES, _MAX_JOCKEYS), -np.inf)
+    table_weight = np.full((n_venues, _MAX_JOCKEYS), -np.inf)
     table_weight[jockey_venue, jockey_slot] = log_weight
-    codes = np.array([v.code for v in _VENUES], dtype=object)
+    codes = np.array([v.code for v in venues], dtype=object)
     total_t = int(n_trainers.sum())
-    trainer_venue = np.repeat(np.arange(_N_VENUES), n_trainers)
+    trainer_venue = np.repeat(np.arange(n_venues), n_trainers)
     trainer_slot = np.concatenate([np.arange(n) for n in n_trainers])
     return _Staff(
         jockey_code=codes[jockey_venue] + _zfill(jockey_slot + 1, 3),
@@ -561,7 +670,7 @@ def _cohort(config: SimulatorConfig, birth_year: int) -> _Horses:
     if n > 899_999:
         raise ValueError("races_per_day too large: horse ids would overflow")
     rng = np.random.default_rng([config.seed, birth_year, 31])
-    venue = np.repeat(np.arange(_N_VENUES), sizes)
+    venue = np.repeat(np.arange(_circuit(config).n_venues), sizes)
     birth = date(birth_year, 1, 1).toordinal() + rng.integers(31, 151, n)
     transfer = rng.random(n) < 0.4  # first seen at 3-5 (from JRA or another circuit)
     may_first = date(birth_year + 2, 5, 1).toordinal()
@@ -686,12 +795,18 @@ def _due_horses(config: SimulatorConfig, horses: _Horses, ordinal: int) -> IntAr
     return np.flatnonzero(racing & active & ((number - horses.phase) % horses.cycle == 0))
 
 
-def _field_sizes(rng: np.random.Generator, n_races: int, n_horses: int, max_field: int) -> IntArray:
+def _field_sizes(
+    rng: np.random.Generator,
+    n_races: int,
+    n_horses: int,
+    max_field: int,
+    field_mean: tuple[float, float] = (10.2, 10.8),
+) -> IntArray:
     """Entries per race, shrunk to the horses available (at least 5 a race)."""
     n_races = min(n_races, n_horses // 5)
     if n_races <= 0:
         return np.zeros(0, np.int64)
-    mean = 10.2 if max_field <= 12 else 10.8
+    mean = field_mean[0] if max_field <= 12 else field_mean[1]
     sizes = np.clip(np.rint(rng.normal(mean, 2.3, n_races)), 5, max_field).astype(np.int64)
     if sizes.sum() > n_horses:
         sizes = np.maximum(5, np.floor(sizes * n_horses / sizes.sum())).astype(np.int64)
@@ -707,19 +822,33 @@ def _venue_races(
     v: int,
     n_races: int,
     day: date,
+    circuit: _Circuit,
+    messy: bool = False,
+    one_distance: bool = False,
 ) -> list[_PlannedRace]:
-    """One venue's card: 2-year-old races apart, the others cut by class rating, card order."""
-    tracks = _tracks()
+    """One venue's card: 2-year-old races apart, the others cut by class rating, card order.
+
+    ``messy``: a venue whose gates take 16 fills its largest field to 16; ``one_distance``: the
+    venue cards its main distance only (the same draws, so nothing else moves).
+    """
+    tracks = _tracks(circuit.name)
     age = day.year - horses.birth_year[pool]
     young, older = pool[age == 2], pool[age > 2]
     n_young = min(round(young.size / 14), n_races // 6) if young.size >= 6 else 0
-    max_field = _VENUES[v].max_field
-    young_sizes = _field_sizes(rng, n_young, young.size, max_field)
-    older_sizes = _field_sizes(rng, n_races - young_sizes.size, older.size, max_field)
+    max_field = circuit.venues[v].max_field
+    young_sizes = _field_sizes(rng, n_young, young.size, max_field, circuit.field_mean)
+    older_sizes = _field_sizes(
+        rng, n_races - young_sizes.size, older.size, max_field, circuit.field_mean
+    )
+    if messy and max_field >= 16 and older_sizes.size:
+        largest = int(np.argmax(older_sizes))
+        if int(older_sizes.sum()) - int(older_sizes[largest]) + max_field <= older.size:
+            older_sizes = older_sizes.copy()
+            older_sizes[largest] = max_field
     if young_sizes.size + older_sizes.size < n_races:
         logger.debug(
             "venue %s on %s: %d of %d races filled",
-            _VENUES[v].code, day, young_sizes.size + older_sizes.size, n_races,
+            circuit.venues[v].code, day, young_sizes.size + older_sizes.size, n_races,
         )  # fmt: skip
     planned: list[_PlannedRace] = []
     for group, sizes, is_young in ((older, older_sizes, False), (young, young_sizes, True)):
@@ -738,10 +867,16 @@ def _venue_races(
         classes = (
             np.full(sizes.size, _TWO_YEAR_OLD)
             if is_young
-            else np.searchsorted(_CLASS_TOP_SHARE, centre)
+            else np.searchsorted(circuit.class_top_share, centre)
         )
+        if circuit.top_race_grades.size and not is_young and classes[0] == 3:
+            grades = circuit.top_race_grades
+            classes[0] = int(rng.choice(grades.size, p=grades / grades.sum()))
         rows = tracks.rows_by_venue[v]
         share = tracks.share[rows] * ((tracks.distance[rows] <= 1600) if is_young else 1.0)
+        if one_distance:
+            main = tracks.distance[rows] == tracks.distance[rows][np.argmax(tracks.share[rows])]
+            share = share * main if (share * main).sum() > 0 else main.astype(np.float64)
         track_rows = rng.choice(rows, sizes.size, p=share / share.sum())
         # Card order: lower classes first, better races later, 2-year-olds early.
         order_key = 0.3 + 0.1 * np.arange(sizes.size) if is_young else 1.0 - centre
@@ -753,7 +888,14 @@ def _venue_races(
     return sorted(planned, key=lambda race: race.order_key)
 
 
-def _plan_day(config: SimulatorConfig, day: date, rng: np.random.Generator) -> _Card | None:
+def _one_distance_venue(seed: int, n_venues: int) -> int:
+    """The venue that races one distance only in the messy profile."""
+    return int(np.random.default_rng([seed, 0, 71]).integers(0, n_venues))
+
+
+def _plan_day(
+    config: SimulatorConfig, day: date, rng: np.random.Generator, messy: bool = False
+) -> _Card | None:
     """Which horses run where: venues, races, classes, distances, entries and umaban."""
     horses = _population(config, day.year)
     due = _due_horses(config, horses, day.toordinal())
@@ -763,7 +905,11 @@ def _plan_day(config: SimulatorConfig, day: date, rng: np.random.Generator) -> _
     races: list[_PlannedRace] = []
     for v, n_races in _schedule(config, day.toordinal()):
         lo, hi = np.searchsorted(venue_of_due, [v, v + 1])
-        races.extend(_venue_races(rng, horses, due[lo:hi], v, n_races, day))
+        circuit = _circuit(config)
+        one_distance = messy and v == _one_distance_venue(config.seed, circuit.n_venues)
+        races.extend(
+            _venue_races(rng, horses, due[lo:hi], v, n_races, day, circuit, messy, one_distance)
+        )
     if not races:
         return None
     race_venue = np.array([r.venue for r in races], np.int64)
@@ -908,7 +1054,8 @@ def _run_races(
     config: SimulatorConfig, day: date, card: _Card, rng: np.random.Generator
 ) -> _Result:
     """Strengths, scratches, the Gumbel-max result, sectional times, corners and the market."""
-    horses, staff, tracks = _population(config, day.year), _staff(config), _tracks()
+    horses, staff, tracks = _population(config, day.year), _staff(config), _tracks(config.circuit)
+    n_venues = _circuit(config).n_venues
     ordinal = day.toordinal()
     race, starts, h = card.race, card.starts, card.horse
     n, n_races = h.size, card.race_venue.size
@@ -919,15 +1066,17 @@ def _run_races(
     race_class = card.race_class[race]
 
     # Venue-day conditions: the same number of draws every day, whichever venues race.
-    going_v = rng.choice(4, _N_VENUES, p=_GOING_P)
-    weather_v = (rng.random(_N_VENUES)[:, None] > np.cumsum(_WEATHER_P[going_v], axis=1)).sum(1)
-    shift_v = _GOING_SHIFT[going_v] + rng.normal(0.0, 0.4, _N_VENUES)
-    shift = shift_v[venue]
+    going_v = rng.choice(4, n_venues, p=_GOING_P)
+    weather_v = (rng.random(n_venues)[:, None] > np.cumsum(_WEATHER_P[going_v], axis=1)).sum(1)
+    noise_v = rng.normal(0.0, 0.4, n_venues)
+    shift_v = _GOING_SHIFT[going_v] + noise_v
+    turf_shift_v = _TURF_GOING_SHIFT[going_v] + 0.5 * noise_v  # turf: wet is slower
+    shift = np.where(tracks.turf[track_row], turf_shift_v[venue], shift_v[venue])
 
     # Horses and people.
     age = (day.year - horses.birth_year[h]).astype(np.int64)
     sex = horses.sex[h]
-    ability = _ability(horses, h, float(ordinal))
+    ability = _ability(horses, h, float(ordinal)) * _circuit(config).ability_scale
     # Good horses get the leading riders, loosely: ranked by trainer's view vs rider's standing.
     seat = _rank_within(race, -(ability + rng.normal(0.0, 0.7, n))) - 1
     jockey_keys = staff.jockey_log_weight[card.race_venue] + 0.6 * rng.gumbel(
@@ -1012,7 +1161,7 @@ def _run_races(
 
     # Leading times at each 200 m lap boundary (the first lap is the odd remainder).
     n_laps = np.ceil(_race_distance(card, tracks) / 200.0).astype(np.int64)
-    lap_index = np.arange(13)
+    lap_index = np.arange(_LAP_SLOTS)
     boundaries = _race_distance(card, tracks)[:, None] - 200.0 * (n_laps[:, None] - 1 - lap_index)
     boundaries = np.where(lap_index < n_laps[:, None], boundaries, np.nan)
     at_lap = _interp_rows(knot_x, knot_t, np.nan_to_num(boundaries[race], nan=0.0))
@@ -1203,16 +1352,31 @@ def _simulate_day_empty() -> _DayTables:
 
 def _simulate_day(config: SimulatorConfig, day: date) -> _DayTables:
     """One day's tables; a function of (config, day) only."""
+    if config.profile == "messy":
+        # The clean engine (its caches keyed by the clean config) with the messy card, then the
+        # rest of the mess written over the tables.
+        tables = _simulate_clean_day(replace(config, profile="clean"), day, messy=True)
+        venue_codes = [venue.code for venue in _circuit(config).venues]
+        frames = DayFrames(ra=tables.ra, se=tables.se, o1=tables.o1, truth=tables.truth)
+        mess = messy_day(frames, config.seed, day, venue_codes)
+        return _DayTables(ra=mess.ra, se=mess.se, o1=mess.o1, truth=mess.truth)
+    return _simulate_clean_day(config, day)
+
+
+def _simulate_clean_day(config: SimulatorConfig, day: date, messy: bool = False) -> _DayTables:
+    """One day's tables from the engine (``messy``: with the messy profile's card)."""
     rng = np.random.default_rng([config.seed, day.toordinal()])
-    card = _plan_day(config, day, rng)
+    card = _plan_day(config, day, rng, messy)
     if card is None:
         return _simulate_day_empty()
     result = _run_races(config, day, card, rng)
-    post_times = _post_times(card, rng)
-    names = _race_names(card, rng)
+    circuit = _circuit(config)
+    post_times = _post_times(card, rng, circuit)
+    names = _race_names(card, rng, circuit)
     keys = _race_keys(config, day, card)
+    ra = _ra_columns(day, card, result, keys, post_times, names, circuit)
     return _DayTables(
-        ra=_text_frame(_ra_columns(day, card, result, keys, post_times, names), NVD_RA_COLUMNS),
+        ra=_text_frame(ra, NVD_RA_COLUMNS),
         se=_text_frame(_se_columns(config, day, card, result, keys), NVD_SE_COLUMNS),
         o1=_text_frame(_o1_columns(day, card, result, keys), NVD_O1_COLUMNS),
         truth=_truth_frame(_truth_columns(config, day, card, result, keys)),
@@ -1226,7 +1390,7 @@ def _race_keys(config: SimulatorConfig, day: date, card: _Card) -> dict[str, Tex
     """Key and meeting fields per race."""
     n_races = card.race_venue.size
     parts = [
-        race_key_parts(day, _VENUES[v].code, int(b))
+        race_key_parts(day, _circuit(config).venues[v].code, int(b))
         for v, b in zip(card.race_venue.tolist(), card.race_bango.tolist(), strict=True)
     ]
     keys = {
@@ -1241,14 +1405,14 @@ def _race_keys(config: SimulatorConfig, day: date, card: _Card) -> dict[str, Tex
     return keys
 
 
-def _post_times(card: _Card, rng: np.random.Generator) -> TextArray:
+def _post_times(card: _Card, rng: np.random.Generator, circuit: _Circuit) -> TextArray:
     """HHMM post times: day venues from 10:30-11:15, night venues ending at 20:50."""
-    first_offset = rng.integers(0, 4, _N_VENUES) * 15
+    first_offset = rng.integers(0, 4, circuit.n_venues) * 15
     minutes = np.zeros(card.race_venue.size, np.int64)
     for v in np.unique(card.race_venue).tolist():
         rows = np.flatnonzero(card.race_venue == v)
         steps = max(rows.size - 1, 1)
-        if _VENUES[v].night:
+        if circuit.venues[v].night:
             interval = min(30, 5 * ((20 * 60 + 50 - (10 * 60 + 30)) // steps // 5))
             first = 20 * 60 + 50 - (rows.size - 1) * interval
         else:
@@ -1260,11 +1424,13 @@ def _post_times(card: _Card, rng: np.random.Generator) -> TextArray:
                     dtype=object)  # fmt: skip
 
 
-def _race_names(card: _Card, rng: np.random.Generator) -> dict[str, TextArray]:
+def _race_names(card: _Card, rng: np.random.Generator, circuit: _Circuit) -> dict[str, TextArray]:
     """kyosomei_hondai and the short forms; the class text of kyoso_joken_meisho."""
     words = np.array(_SPECIAL_WORDS, dtype=object)[
         rng.integers(0, len(_SPECIAL_WORDS), card.race_venue.size)
     ]
+    if circuit.name == "jra":
+        return _jra_race_names(card, words)
     young = card.race_class == _TWO_YEAR_OLD
     name = np.where(card.race_special, words + "特別", np.where(young, "サラ系２歳", "サラ系一般"))
     short = np.where(card.race_special, words + "特別", "")
@@ -1286,6 +1452,25 @@ def _race_names(card: _Card, rng: np.random.Generator) -> dict[str, TextArray]:
     }
 
 
+def _jra_race_names(card: _Card, words: TextArray) -> dict[str, TextArray]:
+    """JRA: open and graded races are ○○ステークス, the card's best other race ○○特別, the
+    rest carry their class (``１勝クラス``, ``未勝利``, ``２歳新馬``)."""
+    open_class = card.race_class <= 3
+    special = card.race_special | open_class
+    class_text = np.array(_JRA_CLASS_TEXT, dtype=object)[card.race_class]
+    named = np.where(open_class, words + "ステークス", words + "特別")
+    plain = np.where(card.race_class == _TWO_YEAR_OLD, "２歳" + class_text, class_text)
+    name = np.where(special, named, plain).astype(object)
+    short = np.where(special, named, "").astype(object)
+    return {
+        "hondai": _pad(name, 30, _FULL_SPACE),
+        "short_10": _pad(_clip_text(short, 10), 10, _FULL_SPACE),
+        "short_6": _pad(_clip_text(short, 6), 6, _FULL_SPACE),
+        "short_3": _pad(_clip_text(short, 3), 3, _FULL_SPACE),
+        "condition": _pad(class_text, 30, _FULL_SPACE),
+    }
+
+
 def _ra_columns(
     day: date,
     card: _Card,
@@ -1293,14 +1478,16 @@ def _ra_columns(
     keys: dict[str, TextArray],
     post_times: TextArray,
     names: dict[str, TextArray],
+    circuit: _Circuit,
 ) -> dict[str, Column]:
     n_races = card.race_venue.size
-    tracks = _tracks()
+    tracks = _tracks(circuit.name)
     distance = tracks.distance[card.race_track_row]
     starters = _group_count(result.started, card.starts)
     finishers = _group_count(result.finished, card.starts)
     prize = np.rint(
-        _CLASS_PRIZE[card.race_class] * np.array([v.prize_factor for v in _VENUES])[card.race_venue]
+        circuit.class_prize[card.race_class]
+        * np.array([v.prize_factor for v in circuit.venues])[card.race_venue]
     ).astype(np.int64)
     place_prize = np.rint(prize[:, None] * _PLACE_PRIZE_SHARE[None, :]).astype(np.int64)
     honshokin = _join_rows(
@@ -1309,12 +1496,12 @@ def _ra_columns(
     lead_tenths = np.rint(np.nan_to_num(result.leader_times, nan=0.0) * 10).astype(np.int64)
     n_laps = np.isfinite(result.leader_times).sum(axis=1)
     laps = np.diff(np.concatenate([np.zeros((n_races, 1), np.int64), lead_tenths], axis=1), axis=1)
-    laps = np.where(np.arange(13)[None, :] < n_laps[:, None], laps, 0)
-    laps = np.concatenate([laps, np.zeros((n_races, 12), np.int64)], axis=1)
+    laps = np.where(np.arange(_LAP_SLOTS)[None, :] < n_laps[:, None], laps, 0)
     rows = np.arange(n_races)
     last3f_race = (lead_tenths[rows, n_laps - 1] - lead_tenths[rows, n_laps - 4]) / 10.0
     going = result.going
-    venue_track = np.array([v.track_code for v in _VENUES], dtype=object)[card.race_venue]
+    turf = tracks.turf[card.race_track_row]
+    jra = circuit.name == "jra"
     blank_corner = " " * 70
     corner_text = [
         np.array(
@@ -1347,7 +1534,7 @@ def _ra_columns(
         "kyosomei_ryakusho_3": names["short_3"],
         "kyosomei_kubun": "0",
         "jusho_kaiji": "000",
-        "grade_code": " ",
+        "grade_code": np.array(_JRA_GRADE, dtype=object)[card.race_class] if jra else " ",
         "grade_code_henkomae": " ",
         "kyoso_shubetsu_code": np.where(card.race_class == _TWO_YEAR_OLD, "11", "13").astype(
             object
@@ -1358,11 +1545,13 @@ def _ra_columns(
         "kyoso_joken_code_3sai": "000",
         "kyoso_joken_code_4sai": "000",
         "kyoso_joken_code_5sai_ijo": "000",
-        "kyoso_joken_code": "000",
+        "kyoso_joken_code": (
+            np.array(_JRA_CONDITION_CODE, dtype=object)[card.race_class] if jra else "000"
+        ),
         "kyoso_joken_meisho": names["condition"],
         "kyori": _encode_int(distance, 4),
         "kyori_henkomae": "0000",
-        "track_code": venue_track,
+        "track_code": tracks.track_code[card.race_track_row],
         "track_code_henkomae": "00",
         "course_kubun": "  ",
         "course_kubun_henkomae": "  ",
@@ -1376,8 +1565,8 @@ def _ra_columns(
         "shusso_tosu": _encode_int(starters, 2),
         "nyusen_tosu": _encode_int(finishers, 2),
         "tenko_code": _encode_int(result.weather, 1),
-        "babajotai_code_shiba": "0",
-        "babajotai_code_dirt": _encode_int(going, 1),
+        "babajotai_code_shiba": _encode_int(np.where(turf, going, 0), 1),
+        "babajotai_code_dirt": _encode_int(np.where(turf, 0, going), 1),
         "lap_time": _join_rows(laps, 3),
         "shogai_mile_time": "0000",
         "zenhan_3f": _encode_float_tenths(result.leader_first3f, 3),
@@ -1397,6 +1586,7 @@ def _se_columns(
     config: SimulatorConfig, day: date, card: _Card, result: _Result, keys: dict[str, TextArray]
 ) -> dict[str, Column]:
     horses, staff = _population(config, day.year), _staff(config)
+    circuit = _circuit(config)
     race, h = card.race, card.horse
     n = h.size
     tenths = np.rint(np.nan_to_num(result.finish_time, nan=0.0) * 10).astype(np.int64)
@@ -1424,9 +1614,10 @@ def _se_columns(
         "   ",
     ).astype(object)
     prize = np.rint(
-        _CLASS_PRIZE[card.race_class] * np.array([v.prize_factor for v in _VENUES])[card.race_venue]
+        circuit.class_prize[card.race_class]
+        * np.array([v.prize_factor for v in circuit.venues])[card.race_venue]
     )[race]
-    place_share = np.concatenate([[0.0], _PLACE_PRIZE_SHARE, np.zeros(12)])
+    place_share = np.concatenate([[0.0], _PLACE_PRIZE_SHARE, np.zeros(13)])  # up to 18 places
     earned = np.rint(prize * place_share[result.finish_pos]).astype(np.int64)
     ijo = np.select(
         [result.cancelled, result.excluded, result.dnf, result.disqualified], [1, 2, 4, 5], 0
@@ -1457,7 +1648,12 @@ def _se_columns(
         "hinshu_code": "1",
         "moshoku_code": _encode_int(horses.coat[h], 2),
         "barei": _encode_int(result.age, 2),
-        "tozai_shozoku_code": "3",
+        # JRA: 1 美浦 (eastern venues' trainers), 2 栗東; NAR's code is 3.
+        "tozai_shozoku_code": (
+            np.where(card.race_venue[race] < 6, "1", "2").astype(object)
+            if circuit.name == "jra"
+            else "3"
+        ),
         "chokyoshi_code": staff.trainer_code[horses.trainer[h]],
         "chokyoshimei_ryakusho": staff.trainer_name[horses.trainer[h]],
         "banushi_code": _encode_int(horses.owner[h], 6),
@@ -1552,8 +1748,8 @@ def _truth_columns(
         "race_date": np.full(race.size, np.datetime64(day, "ns")),
         "keibajo_code": keys["keibajo_code"][race],
         "horse_id": _population(config, day.year).number[card.horse].astype(str),
-        "distance_m": _tracks().distance[card.race_track_row][race],
-        "class_code": np.array(_CLASS_CODES, dtype=object)[card.race_class][race],
+        "distance_m": _tracks(config.circuit).distance[card.race_track_row][race],
+        "class_code": np.array(_circuit(config).class_codes, dtype=object)[card.race_class][race],
         "started": result.started,
         "finished": finished,
         "true_strength": result.strength,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import date
 
@@ -105,6 +106,20 @@ def test_a_day_is_the_same_alone_or_inside_a_range() -> None:
     pd.testing.assert_frame_equal(truth, alone.truth)
 
 
+# sha256 of one fixed day's tables and truth as CSV, computed before the messy profile existed.
+CLEAN_DAY_SHA256 = "1ebc252fa01e5d28503bfcd341bb62b741fe7fe0ac075ff41af6d1b7c11f146d"
+
+
+def test_the_clean_profile_is_unchanged() -> None:
+    """The default (clean) profile writes a fixed day byte for byte as it always has."""
+    day = simulate_days(date(2026, 11, 20), date(2026, 11, 20), SMALL)
+    assert SMALL.profile == "clean"
+    digest = hashlib.sha256()
+    for frame in (day.raw.nvd_ra, day.raw.nvd_se, day.raw.nvd_o1, day.truth):
+        digest.update(frame.to_csv(index=False).encode())
+    assert digest.hexdigest() == CLEAN_DAY_SHA256
+
+
 def test_a_different_seed_gives_different_races() -> None:
     """The seed matters: another seed, other horses and results."""
     day = date(2026, 5, 3)
@@ -138,6 +153,8 @@ def test_config_refuses_impossible_values() -> None:
         SimulatorConfig(takeout=1.5)
     with pytest.raises(ValueError, match="rates"):
         SimulatorConfig(cancel_rate=0.5)
+    with pytest.raises(ValueError, match="profile"):
+        SimulatorConfig(profile="tidy")
 
 
 def test_source_returns_the_raw_tables_only() -> None:
