@@ -103,6 +103,7 @@ def validate_and_store(
             phase=phase,
             venue_codes=venue_codes_for("nvd_ra", nar_venue_codes()),
             as_of=today_in_japan(),
+            final_se=raw.nvd_se if phase == "card" else None,
         )
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = valid.races.empty and not raw.is_empty
