@@ -158,6 +158,7 @@ def race_check_frame(
     )
     frame["finish_order_ok"], frame["finish_positions"] = finish_order(frame, distinct_runners)
     frame["leader_first3f_upper_s"] = leader_first3f_upper_s(frame["distance_m"])
+    frame["race_year"] = frame["race_date"].dt.year.astype("Int64")
     if as_of is not None:
         days_after = (frame["race_date"] - pd.Timestamp(as_of)).dt.days
         frame["days_after_today"] = days_after.astype("Int64")

@@ -24,6 +24,11 @@ JRA_VENUE_CODES: Final = frozenset(f"{code:02d}" for code in range(1, 11))
 # Win odds (docs/VALIDATION.md, "Odds bounds"): the JV/NV-Data field is 4 digits of tenths, so
 # 999.9 is its ceiling, and also the display cap real NAR pools show for long shots.
 MAX_WIN_ODDS: Final = 999.9
+# Race dates (docs/VALIDATION.md, "Dates"): no NAR source we read holds races before 1990, so an
+# earlier year is a corrupt kaisai_nen; a card is fixed a few days before its race day, so one
+# dated more than a week after today (Japan) cannot exist yet.
+FIRST_RACE_YEAR: Final = 1990
+CARD_DAYS_AHEAD: Final = 7
 # Σ 1/odds of a race's field: 1/(1 - takeout) = 1.25-1.33 for a 20-25% takeout, plus rounding
 # down to tenths (real NAR: 1.27 on average, NAR_REFERENCE.md). Only a favourite held at the
 # 1.0 minimum payout (元返し) lowers it, never below 1.0; 1.5 leaves room for rounding.
@@ -38,7 +43,8 @@ def venue_codes_for(table: str, nar_codes: Collection[str]) -> frozenset[str]:
 
 
 def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False) -> list[Check]:
-    """The race table (nvd_ra as ingested); ``dated`` adds the not-in-the-future rule."""
+    """The race table (nvd_ra as ingested); ``dated`` (today is known) adds the upper date
+    bound: results not after today, cards not more than a week ahead."""
     import great_expectations.expectations as gxe
 
     venues = sorted(venue_codes)
@@ -88,6 +94,15 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="race_date"),
             "point-in-time ordering",
             shows=("race_id",),
+        ),
+        # A year before any NAR record we read (1899 from a zeroed or shifted field).
+        Check(
+            "race_date_not_before_1990",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="race_year", min_value=FIRST_RACE_YEAR
+            ),
+            "point-in-time ordering and history windows",
+            shows=("race_date",),
         ),
         # Another venue code (JRA, ban-ei 83, a typo) belongs to another model and other pools.
         Check(
@@ -202,6 +217,19 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
                 lambda: gxe.ExpectColumnValuesToBeInSet(column="finish_order_ok", value_set=[True]),
                 "settlement: exactly one winner (or a dead heat) per race",
                 shows=("finish_positions",),
+            )
+        )
+    if phase == "card" and dated:
+        # A card weeks ahead (2027 typed for 2026) would be predicted and staked on a day that
+        # cannot be settled for weeks.
+        checks.append(
+            Check(
+                "card_not_too_far_ahead",
+                lambda: gxe.ExpectColumnValuesToBeBetween(
+                    column="days_after_today", max_value=CARD_DAYS_AHEAD
+                ),
+                "stakes only on cards that can exist",
+                shows=("race_date",),
             )
         )
     if phase == "results" and dated:

@@ -232,7 +232,8 @@ def validate_day(
 ) -> ValidatedDay:
     """Validate one or more days of raw tables; invalid rows and races go to quarantine.
 
-    ``as_of`` (today) makes results dated after it fail (results of a day not yet run).
+    ``as_of`` (today, in Japan) makes results dated after it fail (results of a day not yet
+    run), and cards dated more than a week after it.
     ``final_se`` (the card phase of a source with results, e.g. a replay) is ``nvd_se`` with its
     final odds: races without a snapshot are sized on them, so they are checked like one.
     """
@@ -241,7 +242,7 @@ def validate_day(
     races, runners = decode_races(raw_ra), decode_runners(raw_se)
     snapshot = _decoded_snapshot(raw, phase)
     bet_odds = betting_snapshot(snapshot, final_se if phase == "card" else None)
-    dated = phase == "results" and as_of is not None
+    dated = as_of is not None
 
     race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)
     runner_frame = runner_check_frame(runners, raw_se, races, snapshot)

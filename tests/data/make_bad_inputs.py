@@ -609,7 +609,11 @@ def _future(base: Base, out: Path) -> Expected:
     results = PhaseOutcome(
         ids, frozenset(("races", rid, None) for rid in ids), frozenset({"results_not_in_future"})
     )
-    return Expected(all_races=frozenset(base.race_ids) | ids, results=results, end=FAR_FUTURE_END)
+    # Cards more than a week ahead cannot exist yet either (issue 19).
+    card = replace(results, checks=frozenset({"card_not_too_far_ahead"}))
+    return Expected(
+        all_races=frozenset(base.race_ids) | ids, card=card, results=results, end=FAR_FUTURE_END
+    )
 
 
 @case("impossible_date", "a race dated 0231 (February 31st) in every table")
@@ -827,6 +831,24 @@ def _overround(base: Base, out: Path) -> Expected:
         frozenset({"overround_plausible"}),
     )
     return Expected(all_races=frozenset(base.race_ids), card=card)
+
+
+# --- dates no race can have (issue 19) ------------------------------------------------------
+
+EARLIEST = date(1899, 1, 1)
+
+
+@case("dated_1899", "one race dated 1899-01-01 in every table (read over a range from 1899)")
+def _dated_1899(base: Base, out: Path) -> Expected:
+    race_id = base.race(2, 0)
+    old = {"kaisai_nen": "1899", "kaisai_tsukihi": "0101"}
+    _write(_moved(base.raw, race_id, old), out)
+    new_id = _new_id(base.raw, race_id, old)
+    outcome = PhaseOutcome(
+        frozenset({new_id}), race_failure(new_id), frozenset({"race_date_not_before_1990"})
+    )
+    everything = (frozenset(base.race_ids) - {race_id}) | {new_id}
+    return Expected(all_races=everything, start=EARLIEST, **both(outcome))
 
 
 # --- one part of the input unreadable: the other venues go on ------------------------------
