@@ -17,11 +17,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from prefect import flow
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
-from raceday.lanes import day_status
+from raceday.lanes import COMPLETED_WITH_WARNINGS, day_status
+from raceday.ledger import void_summary
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay, venues_down
 from tasks.alerts import alert_on_flow_failure
@@ -77,9 +79,19 @@ def _record(settings: Settings, race_date: date, offered: int, flow_name: str) -
     return report_day(settings, race_date, summary, flow_name).to_dict()
 
 
-def _outcome(raw: RawDay) -> dict[str, Any]:
-    """The run's status and the venues left out (``completed-with-warnings`` when any)."""
-    return {"status": day_status(raw), "venues_down": venues_down(raw)}
+def _outcome(raw: RawDay, settled: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The run's status, the venues left out and the bets voided at night
+    (``completed-with-warnings`` when any, with a line each in ``warnings``)."""
+    down = venues_down(raw)
+    voided = void_summary(settled)
+    warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
+    if voided["voided_bets"]:
+        warnings.append(
+            f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "
+            "races set aside at night"
+        )
+    status = COMPLETED_WITH_WARNINGS if warnings else day_status(raw)
+    return {"status": status, "venues_down": down, **voided, "warnings": warnings}
 
 
 def _predict_stages(
@@ -127,8 +139,11 @@ def settle_day(
         prepare_history(settings, race_date, "settle-day")
         raw = ingest_by_venue(settings, race_date, race_date, "settle-day")
         valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
-        _settled = settle(settings, race_date, "settle-day")
-        return {**_record(settings, race_date, len(valid.races), "settle-day"), **_outcome(raw)}
+        settled = settle(settings, race_date, "settle-day")
+        return {
+            **_record(settings, race_date, len(valid.races), "settle-day"),
+            **_outcome(raw, settled),
+        }
 
 
 @flow(name="daily-run", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -148,5 +163,5 @@ def daily_run(
         day = screen_day(settings, raw, race_date, race_date, ("card", "results"), "daily-run")
         offered = _predict_stages(settings, raw, race_date, "daily-run", day["card"])
         _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run", day["results"])
-        _settled = settle(settings, race_date, "daily-run")
-        return {**_record(settings, race_date, offered, "daily-run"), **_outcome(raw)}
+        settled = settle(settings, race_date, "daily-run")
+        return {**_record(settings, race_date, offered, "daily-run"), **_outcome(raw, settled)}

@@ -49,7 +49,8 @@ def refused_write(table: Table, error: BaseException) -> StoreWriteError:
     """A :class:`StoreWriteError` for ``table`` from a driver error (its first line only)."""
     cause = getattr(error, "orig", None) or error
     lines = str(cause).strip().splitlines() or [type(cause).__name__]
-    message = f"writing {table.name} failed: {type(cause).__name__}: {lines[0]}"
+    # SQLAlchemy's class (IntegrityError, DataError, ...) names the kind on every backend.
+    message = f"writing {table.name} failed: {type(error).__name__}: {lines[0]}"
     return StoreWriteError(message[:ERROR_LINE_CHARS])
 
 
