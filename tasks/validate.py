@@ -171,6 +171,8 @@ def screen_day(
             with engine_for(settings).begin() as connection:
                 for phase in refused:
                     _write_records(connection, validated[phase], start, end, phase)
+            for phase in refused:
+                publish_docs(settings, validated[phase].outcomes, f"validate_{phase}", start, end)
             phase = refused[0]
             summary = quarantine_summary(validated[phase].quarantine)
             raise NothingValid(f"nothing valid left for {_period(start, end)} ({phase}): {summary}")
