@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from data_checks.gx_runner import Check, SuiteOutcome, run_suite
+from data_checks.suites import MAX_WIN_ODDS
 from raceday.first3f import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
 from raceday.kelly import UNIT_YEN, StakingPolicy
 
@@ -240,6 +241,12 @@ def stake_checks(policy: StakingPolicy, bankroll_yen: int) -> list[Check]:
             "odds_at_bet_at_least_1",
             lambda: gxe.ExpectColumnValuesToBeBetween(column="odds_at_bet", min_value=1.0),
             "stakes sized on real odds",
+        ),
+        # The card's odds checks already set such a race aside; this is the last line.
+        Check(
+            "odds_at_bet_at_most_999_9",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="odds_at_bet", max_value=MAX_WIN_ODDS),
+            "stakes sized on odds a real pool shows",
         ),
         Check(
             "edge_at_least_min_edge",

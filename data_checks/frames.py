@@ -158,6 +158,7 @@ def race_check_frame(
     )
     frame["finish_order_ok"], frame["finish_positions"] = finish_order(frame, distinct_runners)
     frame["leader_first3f_upper_s"] = leader_first3f_upper_s(frame["distance_m"])
+    frame["race_year"] = frame["race_date"].dt.year.astype("Int64")
     if as_of is not None:
         days_after = (frame["race_date"] - pd.Timestamp(as_of)).dt.days
         frame["days_after_today"] = days_after.astype("Int64")
@@ -199,6 +200,10 @@ def runner_check_frame(
     frame["finisher_without_time"] = finished & frame["finish_time_s"].isna()
     frame["finisher_without_odds"] = finished & frame["win_odds"].isna()
     frame["non_finisher_unflagged"] = ~finished & frame["abnormal_code"].eq(0)
+    first_copy_rows = frame[~repeated.to_numpy(dtype=bool)]
+    frame["odds_above_a_less_popular"] = (
+        odds_above_a_less_popular(first_copy_rows).reindex(frame.index, fill_value=False)
+    ).astype(bool)
 
     priced = snapshot_odds[["race_id", "umaban"]].drop_duplicates()
     has_snapshot = frame["race_id"].isin(priced["race_id"])
@@ -208,3 +213,54 @@ def runner_check_frame(
         has_snapshot & ~has_odds & frame["abnormal_code"].ne(SCRATCHED)
     ).astype(bool)
     return frame
+
+
+def priced_by_rank(odds: pd.DataFrame) -> pd.Series:
+    """Rows that take part in a race's market checks: priced and ranked (a race without any
+    rank: every priced row). Unranked rows of a ranked race (a horse excluded after betting
+    opened, whose money is refunded) are outside the pool."""
+    priced = odds["win_odds"].notna()
+    ranked = odds["popularity"].notna()
+    race_ranked = ranked.groupby(odds["race_id"]).transform("any").astype(bool)
+    return (priced & (ranked | ~race_ranked)).astype(bool)
+
+
+def odds_above_a_less_popular(odds: pd.DataFrame) -> pd.Series:
+    """True where a horse's odds exceed those of a horse ranked less popular in its race.
+
+    Popularity ranks the horses by the money on them and win odds are the pool over that
+    money, so a more popular horse never pays more: a favourite at 999.9 is a corrupt field.
+    Equal odds with different ranks are fine (odds are rounded down to tenths)."""
+    ranked = odds[odds["win_odds"].notna() & odds["popularity"].notna()]
+    if ranked.empty:
+        return pd.Series(False, index=odds.index)
+    # One row per (race, rank): a tie in rank shares a place, so compare with later ranks only.
+    ranks = (
+        ranked.groupby(["race_id", "popularity"])["win_odds"]
+        .min()
+        .reset_index()
+        .sort_values(["race_id", "popularity"], ascending=[True, False])
+    )
+    # Least popular first: the running minimum before a rank is the cheapest horse below it.
+    ranks["cheapest_below"] = (
+        ranks.groupby("race_id")["win_odds"].cummin().groupby(ranks["race_id"]).shift(1)
+    )
+    below = ranked[["race_id", "popularity"]].merge(
+        ranks[["race_id", "popularity", "cheapest_below"]], on=["race_id", "popularity"], how="left"
+    )["cheapest_below"]
+    flagged = pd.Series(
+        (ranked["win_odds"].to_numpy() > below.to_numpy(dtype="float64", na_value=np.inf)),
+        index=ranked.index,
+    )
+    return flagged.reindex(odds.index, fill_value=False).astype(bool)
+
+
+def race_overround(odds: pd.DataFrame) -> pd.Series:
+    """Σ 1/odds of each race's priced field, on the race's most popular row (NaN elsewhere):
+    one value a race, so a failure quarantines one row and sets the race aside."""
+    counted = odds[priced_by_rank(odds)]
+    total = (1.0 / counted["win_odds"].astype("float64")).groupby(counted["race_id"]).sum()
+    first = counted.sort_values(["race_id", "popularity", "win_odds"]).drop_duplicates("race_id")
+    out = pd.Series(np.nan, index=odds.index, dtype="float64")
+    out.loc[first.index] = first["race_id"].map(total).to_numpy(dtype="float64")
+    return out

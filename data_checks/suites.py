@@ -27,6 +27,18 @@ LAST3F_S: Final = (30.0, 54.0)
 GOING_CODES: Final = [UNKNOWN_CODE, *codec.GOING_CODES]  # unknown, 良, 稍重, 重, 不良
 WEATHER_CODES: Final = [UNKNOWN_CODE, *codec.WEATHER_CODES]  # unknown, 晴, 曇, 雨, 小雨, 雪, 小雪
 JRA_VENUE_CODES: Final = frozenset(f"{code:02d}" for code in range(1, 11))
+# Win odds (docs/VALIDATION.md, "Odds bounds"): the JV/NV-Data field is 4 digits of tenths, so
+# 999.9 is its ceiling, and also the display cap real NAR pools show for long shots.
+MAX_WIN_ODDS: Final = 999.9
+# Race dates (docs/VALIDATION.md, "Dates"): no NAR source we read holds races before 1990, so an
+# earlier year is a corrupt kaisai_nen; a card is fixed a few days before its race day, so one
+# dated more than a week after today (Japan) cannot exist yet.
+FIRST_RACE_YEAR: Final = 1990
+CARD_DAYS_AHEAD: Final = 7
+# Σ 1/odds of a race's field: 1/(1 - takeout) = 1.25-1.33 for a 20-25% takeout, plus rounding
+# down to tenths (real NAR: 1.27 on average, NAR_REFERENCE.md). Only a favourite held at the
+# 1.0 minimum payout (元返し) lowers it, never below 1.0; 1.5 leaves room for rounding.
+OVERROUND: Final = (1.0, 1.5)
 
 
 def venue_codes_for(table: str, nar_codes: Collection[str]) -> frozenset[str]:
@@ -38,7 +50,8 @@ def venue_codes_for(table: str, nar_codes: Collection[str]) -> frozenset[str]:
 
 
 def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False) -> list[Check]:
-    """The race table (nvd_ra as ingested); ``dated`` adds the not-in-the-future rule."""
+    """The race table (nvd_ra as ingested); ``dated`` (today is known) adds the upper date
+    bound: results not after today, cards not more than a week ahead."""
     import great_expectations.expectations as gxe
 
     venues = sorted(venue_codes)
@@ -88,6 +101,15 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="race_date"),
             "point-in-time ordering",
             shows=("race_id",),
+        ),
+        # A year before any NAR record we read (1899 from a zeroed or shifted field).
+        Check(
+            "race_date_not_before_1990",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="race_year", min_value=FIRST_RACE_YEAR
+            ),
+            "point-in-time ordering and history windows",
+            shows=("race_date",),
         ),
         # A venue in neither NAR nor JRA (ban-ei 83, overseas, a typo) is another sport or a corrupt
         # record: its first races would teach a venue of one race standards and pools.
@@ -203,6 +225,19 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
                 lambda: gxe.ExpectColumnValuesToBeInSet(column="finish_order_ok", value_set=[True]),
                 "settlement: exactly one winner (or a dead heat) per race",
                 shows=("finish_positions",),
+            )
+        )
+    if phase == "card" and dated:
+        # A card weeks ahead (2027 typed for 2026) would be predicted and staked on a day that
+        # cannot be settled for weeks.
+        checks.append(
+            Check(
+                "card_not_too_far_ahead",
+                lambda: gxe.ExpectColumnValuesToBeBetween(
+                    column="days_after_today", max_value=CARD_DAYS_AHEAD
+                ),
+                "stakes only on cards that can exist",
+                shows=("race_date",),
             )
         )
     if phase == "results" and dated:
@@ -379,6 +414,15 @@ def runner_checks(phase: str) -> list[Check]:
                 "refunds (取消/除外) and the finishing order",
                 shows=("finish_pos", "abnormal_code"),
             ),
+            # A more popular horse never pays more: a favourite at 999.9 would settle absurdly.
+            Check(
+                "final_odds_follow_popularity",
+                lambda: gxe.ExpectColumnValuesToBeInSet(
+                    column="odds_above_a_less_popular", value_set=[False]
+                ),
+                "settlement at odds a real pool can show",
+                shows=("win_odds", "popularity"),
+            ),
             # Positions beyond the starters are corrupt.
             Check(
                 "finish_pos_within_field",
@@ -395,7 +439,7 @@ def runner_checks(phase: str) -> list[Check]:
 
 
 def odds_checks() -> list[Check]:
-    """The odds snapshot (nvd_o1) used for staking."""
+    """The bet-time odds: the snapshot (nvd_o1), else a replay's final odds (nvd_se)."""
     import great_expectations.expectations as gxe
 
     return [
@@ -404,6 +448,36 @@ def odds_checks() -> list[Check]:
             "snapshot_odds_at_least_1",
             lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", min_value=1.0),
             "stakes sized on bet-time odds",
+        ),
+        # More than 4 digits of tenths (99999): no such field; it would decode as 9999.9.
+        Check(
+            "odds_field_is_4_digits",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="odds_malformed", value_set=[False]),
+            "stakes sized on odds the source can hold",
+            shows=("odds_raw",),
+        ),
+        # 999.9 is the field's ceiling and the pools' display cap: above it is corruption.
+        Check(
+            "odds_at_most_999_9",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", max_value=MAX_WIN_ODDS),
+            "stakes sized on odds a real pool shows",
+        ),
+        # A more popular horse never pays more than a less popular one (a favourite at 999.9).
+        Check(
+            "odds_follow_popularity",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="odds_above_a_less_popular", value_set=[False]
+            ),
+            "market probabilities and stakes from a consistent market",
+            shows=("popularity",),
+        ),
+        # Σ 1/odds of a pool with 20-25% takeout: a wrong price moves it out of range.
+        Check(
+            "overround_plausible",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="race_overround", min_value=OVERROUND[0], max_value=OVERROUND[1]
+            ),
+            "market probabilities normalised over a real pool",
         ),
         # Text longer than its column (a shifted record): the store would refuse the whole day.
         Check(

@@ -18,16 +18,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from data_checks.frames import overlong_fields, race_check_frame, runner_check_frame
+from data_checks.frames import (
+    odds_above_a_less_popular,
+    overlong_fields,
+    race_check_frame,
+    race_overround,
+    runner_check_frame,
+)
 from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
 from data_checks.suites import odds_checks, race_checks, runner_checks
 from raceday.codec import (
     decode_odds_snapshot,
     decode_races,
     decode_runners,
+    digits_are_malformed,
     entries_or_fallback,
 )
 from raceday.errors import InputError
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
 from raceday.sources.base import RawDay, RejectedInput
 from raceday.store.catalog import ODDS
@@ -160,16 +168,45 @@ def _race_scoped(frame: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _odds_frame(snapshot: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
+ODDS_COLUMNS = ["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]
+ODDS_WIDTH = 4  # tansho_odds: 4 digits of tenths
+
+
+def betting_snapshot(snapshot: pd.DataFrame, final_se: pd.DataFrame | None) -> pd.DataFrame:
+    """The odds stakes are sized on: each race's snapshot, else (a replay) its final odds from
+    ``nvd_se``, marked ``snapshot_at == "final"``; ``odds_raw`` / ``odds_malformed`` keep the
+    final odds field as written (a 5-digit ``99999`` decodes, but is no field)."""
+    checked = snapshot[ODDS_COLUMNS].assign(odds_raw=pd.NA, odds_malformed=False)
+    if final_se is None or final_se.empty:
+        return checked.astype({"odds_raw": "string"})
+    raw_se = final_se.reset_index(drop=True)
+    final = decode_runners(raw_se)
+    raw_odds = raw_se["tansho_odds"].astype("string").str.strip()
+    fallback = ~final["race_id"].isin(set(snapshot["race_id"])) & final["win_odds"].notna()
+    replay = final.loc[fallback, ["race_id", "umaban", "win_odds", "popularity"]].assign(
+        snapshot_at=FINAL_ODDS_SNAPSHOT,
+        odds_raw=raw_odds[fallback],
+        odds_malformed=digits_are_malformed(raw_odds[fallback], ODDS_WIDTH),
+    )
+    frames = [frame for frame in (checked, replay[checked.columns]) if not frame.empty]
+    if not frames:
+        return checked.astype({"odds_raw": "string"})
+    both = pd.concat(frames, ignore_index=True)
+    return both.astype({"odds_raw": "string", "odds_malformed": bool})
+
+
+def _odds_frame(odds: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
     card = runners[["race_id", "umaban", "race_date"]].drop_duplicates(["race_id", "umaban"])
-    known = snapshot[["race_id", "umaban"]].merge(
+    known = odds[["race_id", "umaban"]].merge(
         card.assign(runner_known=True), on=["race_id", "umaban"], how="left"
     )
-    return snapshot.assign(
-        row_id=np.arange(len(snapshot)),
+    return odds.assign(
+        row_id=np.arange(len(odds)),
         runner_known=known["runner_known"].notna().to_numpy(),
         race_date=pd.to_datetime(known["race_date"]).to_numpy(),
-        overlong_fields=overlong_fields(snapshot, ODDS),
+        overlong_fields=overlong_fields(odds, ODDS),
+        odds_above_a_less_popular=odds_above_a_less_popular(odds).to_numpy(),
+        race_overround=race_overround(odds).to_numpy(),
     )
 
 
@@ -192,21 +229,26 @@ def validate_day(
     phase: Phase,
     venue_codes: Collection[str],
     as_of: date | None = None,
+    final_se: pd.DataFrame | None = None,
 ) -> ValidatedDay:
     """Validate one or more days of raw tables; invalid rows and races go to quarantine.
 
-    ``as_of`` (today) makes results dated after it fail (results of a day not yet run).
+    ``as_of`` (today, in Japan) makes results dated after it fail (results of a day not yet
+    run), and cards dated more than a week after it.
+    ``final_se`` (the card phase of a source with results, e.g. a replay) is ``nvd_se`` with its
+    final odds: races without a snapshot are sized on them, so they are checked like one.
     """
     require_columns(raw)
     raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
     races, runners = decode_races(raw_ra), decode_runners(raw_se)
     races["entries"] = entries_or_fallback(races, runners)  # toroku_tosu absent or blank
     snapshot = _decoded_snapshot(raw, phase)
-    dated = phase == "results" and as_of is not None
+    bet_odds = betting_snapshot(snapshot, final_se if phase == "card" else None)
+    dated = as_of is not None
 
     race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)
     runner_frame = runner_check_frame(runners, raw_se, races, snapshot)
-    odds_frame = _odds_frame(snapshot, runners)
+    odds_frame = _odds_frame(bet_odds, runners)
     outcomes = [
         run_suite(f"races_{phase}", race_frame, race_checks(venue_codes, phase, dated=dated)),
         run_suite(f"runners_{phase}", runner_frame, runner_checks(phase)),
@@ -246,7 +288,9 @@ def validate_day(
     return ValidatedDay(
         races=valid_races,
         runners=runners[_kept(runner_frame, runner_failures, kept_ids)].reset_index(drop=True),
-        odds=snapshot[_kept(odds_frame, odds_failures, kept_ids)].reset_index(drop=True),
+        odds=bet_odds.loc[_kept(odds_frame, odds_failures, kept_ids), ODDS_COLUMNS].reset_index(
+            drop=True
+        ),
         quarantine=storable(quarantine[QUARANTINE_COLUMNS]),
         outcomes=tuple(outcomes),
     )

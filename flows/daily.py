@@ -3,6 +3,8 @@
 predict: ingest → validate card → features → predict → stake (bet slip)
 settle:  ingest → validate results → reference times → first 3F → indexes → settle → record
          → monitor (alerts) → report
+daily:   ingest → screen (card and results validated before any write: a day with nothing
+         valid in either is refused with nothing stored) → predict's stages → settle's stages
 The day is ingested venue by venue (lanes: one ``ingest-venue-<code>`` task run each, read at
 once, retried on its own); a venue still down is quarantined and alerted, the others go on and
 the run ends ``completed-with-warnings``. Everything after ingest is joint across venues.
@@ -18,11 +20,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from prefect import flow
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
-from raceday.lanes import day_status
+from raceday.lanes import COMPLETED_WITH_WARNINGS, day_status
+from raceday.ledger import void_summary
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay, venues_down
 from tasks.alerts import alert_on_flow_failure
@@ -35,7 +39,7 @@ from tasks.predict import predict
 from tasks.record import record_day, report_day, settle
 from tasks.stake import stake
 from tasks.store import history_gap, prepare_store
-from tasks.validate import today_in_japan, validate_and_store
+from tasks.validate import screen_day, today_in_japan, validate_and_store
 
 
 def _ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
@@ -46,9 +50,14 @@ def _ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDa
 
 
 def _settle_stages(
-    settings: Settings, raw: RawDay, start: date, end: date, flow_name: str
+    settings: Settings,
+    raw: RawDay,
+    start: date,
+    end: date,
+    flow_name: str,
+    screened: ValidatedDay | None = None,
 ) -> ValidatedDay:
-    valid = validate_and_store(settings, raw, start, end, "results", flow_name)
+    valid = validate_and_store(settings, raw, start, end, "results", flow_name, screened)
     plan, references = reference_times(settings, start, end, flow_name)
     view = runner_view(valid.races, valid.runners)
     estimates = first3f(settings, view, end, references, plan, flow_name)
@@ -73,13 +82,29 @@ def _record(settings: Settings, race_date: date, offered: int, flow_name: str) -
     return report_day(settings, race_date, summary, flow_name).to_dict()
 
 
-def _outcome(raw: RawDay) -> dict[str, Any]:
-    """The run's status and the venues left out (``completed-with-warnings`` when any)."""
-    return {"status": day_status(raw), "venues_down": venues_down(raw)}
+def _outcome(raw: RawDay, settled: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The run's status, the venues left out and the bets voided at night
+    (``completed-with-warnings`` when any, with a line each in ``warnings``)."""
+    down = venues_down(raw)
+    voided = void_summary(settled)
+    warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
+    if voided["voided_bets"]:
+        warnings.append(
+            f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "
+            "races set aside at night"
+        )
+    status = COMPLETED_WITH_WARNINGS if warnings else day_status(raw)
+    return {"status": status, "venues_down": down, **voided, "warnings": warnings}
 
 
-def _predict_stages(settings: Settings, raw: RawDay, race_date: date, flow_name: str) -> int:
-    card = validate_and_store(settings, raw, race_date, race_date, "card", flow_name)
+def _predict_stages(
+    settings: Settings,
+    raw: RawDay,
+    race_date: date,
+    flow_name: str,
+    screened: ValidatedDay | None = None,
+) -> int:
+    card = validate_and_store(settings, raw, race_date, race_date, "card", flow_name, screened)
     _features = day_features(settings, card, race_date, flow_name)
     predictions = predict(settings, card, race_date, flow_name, _features)
     _bets = stake(settings, predictions, card, race_date, flow_name)
@@ -115,8 +140,11 @@ def settle_day(
         prepare_history(settings, race_date, "settle-day")
         raw = ingest_by_venue(settings, race_date, race_date, "settle-day")
         valid = _settle_stages(settings, raw, race_date, race_date, "settle-day")
-        _settled = settle(settings, race_date, "settle-day")
-        return {**_record(settings, race_date, len(valid.races), "settle-day"), **_outcome(raw)}
+        settled = settle(settings, race_date, "settle-day")
+        return {
+            **_record(settings, race_date, len(valid.races), "settle-day"),
+            **_outcome(raw, settled),
+        }
 
 
 @flow(name="daily-run", log_prints=False, on_failure=[alert_on_flow_failure])
@@ -131,7 +159,9 @@ def daily_run(
     with day_lock(settings, race_date, "daily-run"):
         prepare_history(settings, race_date, "daily-run")
         raw = ingest_by_venue(settings, race_date, race_date, "daily-run")
-        offered = _predict_stages(settings, raw, race_date, "daily-run")
-        _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run")
-        _settled = settle(settings, race_date, "daily-run")
-        return {**_record(settings, race_date, offered, "daily-run"), **_outcome(raw)}
+        # The day's decision before any write: a day refused at night stores no bet.
+        day = screen_day(settings, raw, race_date, race_date, ("card", "results"), "daily-run")
+        offered = _predict_stages(settings, raw, race_date, "daily-run", day["card"])
+        _valid = _settle_stages(settings, raw, race_date, race_date, "daily-run", day["results"])
+        settled = settle(settings, race_date, "daily-run")
+        return {**_record(settings, race_date, offered, "daily-run"), **_outcome(raw, settled)}

@@ -23,7 +23,11 @@ import pandas as pd
 from raceday.kelly import UNIT_YEN
 
 REFUNDED_ABNORMAL_CODES: Final = (1, 2, 3)  # 出走取消, 発走除外, 競走除外
-SETTLEMENT_COLUMNS: Final = ("final_odds", "payout_yen", "refund_yen", "pnl_yen", "settled")
+SETTLEMENT_COLUMNS: Final = (
+    "final_odds", "payout_yen", "refund_yen", "pnl_yen", "settled", "void_reason",
+)  # fmt: skip
+VOID_REASON_WIDTH: Final = 200  # bets.void_reason
+SET_ASIDE_AT_NIGHT: Final = "race set aside at night"
 _PAYOUT_STEP_YEN: Final = 10  # payouts per 100-yen ticket are rounded down to 10 yen
 
 
@@ -93,6 +97,47 @@ def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20
     merged["settled"] = settled
     extra = ["finish_pos", "abnormal_code", "win_odds", "won", "per_unit_yen", "race_run", "_merge"]
     return merged.drop(columns=extra)
+
+
+def night_set_aside_reasons(quarantine: pd.DataFrame) -> pd.Series:
+    """Per race set aside by the night's validation, why (indexed by race_id): the checks its
+    rows failed. ``quarantine`` holds the stored quarantine rows of the day (every stage)."""
+    night = quarantine[quarantine["stage"] == "results"]
+    races = night.loc[(night["table_name"] == "races") & night["race_id"].notna(), "race_id"]
+    rows = night[night["race_id"].isin(set(races))]
+    checks = rows.loc[rows["check_name"] != "race_has_invalid_runner"]
+    if rows.empty:
+        return pd.Series(dtype="string")
+    named = (checks if not checks.empty else rows).groupby("race_id")["check_name"]
+    reasons = named.agg(lambda names: ", ".join(sorted(set(names))))
+    reasons = reasons.reindex(sorted(set(races)), fill_value="race_has_invalid_runner")
+    text = (SET_ASIDE_AT_NIGHT + ": " + reasons.astype(str)).str.slice(0, VOID_REASON_WIDTH)
+    return text.astype("string")
+
+
+def void_bets(settled: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    """Open bets whose race was set aside at night, voided: settled with the stake refunded
+    (0 P&L) and the reason in ``void_reason``. Its results will never be valid as they are, so
+    leaving them open would hold their stakes out of the bankroll forever. Settled bets and
+    bets of other races are returned unchanged (``void_reason`` empty)."""
+    reason = settled["race_id"].map(reasons)
+    void = (~settled["settled"].fillna(False).astype(bool) & reason.notna()).to_numpy(dtype=bool)
+    stake = settled["stake_yen"].astype("int64")
+    out = settled.assign(void_reason=reason.where(void).astype("string"))
+    out["payout_yen"] = out["payout_yen"].astype("Int64").mask(void, 0)
+    out["refund_yen"] = out["refund_yen"].astype("Int64").mask(void, stake.astype("Int64"))
+    out["pnl_yen"] = out["pnl_yen"].astype("Int64").mask(void, 0)
+    out["final_odds"] = out["final_odds"].astype("float64").mask(void, np.nan)
+    out["settled"] = out["settled"].fillna(False).astype(bool) | void
+    return out
+
+
+def void_summary(settled: pd.DataFrame | None) -> dict[str, int]:
+    """How many bets (and races) a settlement voided, for the run's summary."""
+    if settled is None or settled.empty or "void_reason" not in settled:
+        return {"voided_bets": 0, "voided_races": 0}
+    voided = settled[settled["void_reason"].notna()]
+    return {"voided_bets": len(voided), "voided_races": int(voided["race_id"].nunique())}
 
 
 def cash_flows_yen(bets: pd.DataFrame) -> pd.Series:

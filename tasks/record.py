@@ -17,7 +17,12 @@ from config.reference import venue_names
 from data_checks.docs import data_docs_index
 from data_checks.records import distinct_quarantine
 from raceday.calibration import calibration_counts, calibration_error
-from raceday.ledger import daily_pnl_from_ledger_days, settle_bets
+from raceday.ledger import (
+    daily_pnl_from_ledger_days,
+    night_set_aside_reasons,
+    settle_bets,
+    void_bets,
+)
 from raceday.model import MARKET_MODEL_VERSION
 from raceday.performance import (
     ALL_SCOPE,
@@ -43,20 +48,43 @@ def settle(settings: Settings, race_date: date, flow_name: str) -> pd.DataFrame:
     """Settle the day's bets against the stored results (idempotent: re-settling is a no-op).
 
     Bets whose result is not stored yet stay open and are settled by a later run of the day.
+    Bets on a race the night's validation set aside are voided (refunded, 0 P&L, with the
+    reason in ``void_reason``); a later run whose results are valid settles them for real.
     """
     policy = staking_policy(settings)
     with stage_run(settings, flow_name, "settle", race_date) as record:
         with engine_for(settings).begin() as connection:
             bets = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
             results = catalog.read_win_results(connection, race_date, race_date)
-            settled = settle_bets(bets, results, takeout=policy.takeout)
+            quarantine = catalog.read_quarantine(connection, race_date, race_date)
+            settled = void_bets(
+                settle_bets(bets, results, takeout=policy.takeout),
+                night_set_aside_reasons(quarantine),
+            )
             catalog.write_settlement(connection, settled)
+        voided = settled[settled["void_reason"].notna()] if not settled.empty else settled
         record.rows_in = len(bets)
         record.rows_out = int(settled["settled"].sum()) if not settled.empty else 0
         open_bets = record.rows_in - record.rows_out
-        record.message = f"{open_bets} bets still open" if open_bets else None
+        notes = [f"{open_bets} bets still open"] if open_bets else []
+        if not voided.empty:
+            notes.append(f"{len(voided)} bets voided on {voided['race_id'].nunique()} races")
+        record.message = "; ".join(notes) or None
     if open_bets:
         logger().warning("%d of %d bets have no stored result yet", open_bets, len(bets))
+    if not voided.empty:
+        logger().warning(
+            "voided %d bets (%d yen refunded) on %d races set aside at night: %s",
+            len(voided),
+            int(voided["stake_yen"].sum()),
+            voided["race_id"].nunique(),
+            "; ".join(
+                f"{race_id} ({reason})"
+                for race_id, reason in voided.drop_duplicates("race_id")[
+                    ["race_id", "void_reason"]
+                ].itertuples(index=False)
+            )[:1000],
+        )
     return settled
 
 

@@ -85,35 +85,55 @@ def _store_valid(
     return ValidatedDay(valid.races, valid.runners, odds, valid.quarantine, valid.outcomes)
 
 
+def validate_phase(raw: RawDay, phase: Phase) -> ValidatedDay:
+    """Validate a card (the morning view of ``raw``) or results; nothing is written."""
+    return validate_day(
+        card_only(raw) if phase == "card" else raw,
+        phase=phase,
+        venue_codes=venue_codes_for("nvd_ra", nar_venue_codes()),
+        as_of=today_in_japan(),
+        final_se=raw.nvd_se if phase == "card" else None,
+    )
+
+
+def _nothing_valid(raw: RawDay, valid: ValidatedDay) -> bool:
+    return valid.races.empty and not raw.is_empty
+
+
+def _write_records(
+    connection: Connection, valid: ValidatedDay, start: date, end: date, phase: Phase
+) -> None:
+    run_id = current_run_id()
+    catalog.write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
+    catalog.write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
+
+
 @task(name="validate", cache_policy=NONE)
 def validate_and_store(
-    settings: Settings, raw: RawDay, start: date, end: date, phase: Phase, flow_name: str
+    settings: Settings,
+    raw: RawDay,
+    start: date,
+    end: date,
+    phase: Phase,
+    flow_name: str,
+    screened: ValidatedDay | None = None,
 ) -> ValidatedDay:
     """Validate a card (morning) or results (night) and store what is valid, in one transaction.
 
     The card phase stores the bet-time odds: the snapshot, else final odds for replays. When
     nothing valid is left of a non-empty input, only the quarantine and the validation results
     are written and the stage fails with :class:`NothingValid` saying why in one line.
+    ``screened`` is this phase's validation by :func:`screen_day` (not repeated).
     """
     stage = f"validate_{phase}"
     with stage_run(settings, flow_name, stage, end) as record:
-        view = card_only(raw) if phase == "card" else raw
-        valid = validate_day(
-            view,
-            phase=phase,
-            venue_codes=venue_codes_for("nvd_ra", nar_venue_codes()),
-            as_of=today_in_japan(),
-        )
+        valid = screened if screened is not None else validate_phase(raw, phase)
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
-        nothing_valid = valid.races.empty and not raw.is_empty
-        run_id = current_run_id()
+        nothing_valid = _nothing_valid(raw, valid)
         with engine_for(settings).begin() as connection:
             if not nothing_valid:
                 valid = _store_valid(connection, settings, raw, valid, phase)
-            catalog.write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
-            catalog.write_validation_results(
-                connection, validation_rows(valid.outcomes, run_id, end)
-            )
+            _write_records(connection, valid, start, end, phase)
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)
         if nothing_valid:
@@ -121,6 +141,42 @@ def validate_and_store(
         record.message = summary
     logger().info("%s: %d races valid; %s", stage, len(valid.races), summary)
     return valid
+
+
+@task(name="screen", cache_policy=NONE)
+def screen_day(
+    settings: Settings,
+    raw: RawDay,
+    start: date,
+    end: date,
+    phases: tuple[Phase, ...],
+    flow_name: str,
+) -> dict[Phase, ValidatedDay]:
+    """Validate every phase a run will store before it stores anything: the day's decision.
+
+    A run that predicts, stakes and settles in one go (``daily_run``) would otherwise write
+    predictions and bets in the morning stages and only then find at night that nothing is
+    valid. When a phase leaves nothing valid, only its quarantine and validation results are
+    written and :class:`NothingValid` is raised: no race, prediction or bet of the day is
+    stored. Otherwise the validations are returned for :func:`validate_and_store` to store.
+    """
+    with stage_run(settings, flow_name, "screen", end) as record:
+        validated: dict[Phase, ValidatedDay] = {
+            phase: validate_phase(raw, phase) for phase in phases
+        }
+        refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid)]
+        record.rows_in = len(raw.nvd_se)
+        record.rows_out = min((len(valid.runners) for valid in validated.values()), default=0)
+        if refused:
+            with engine_for(settings).begin() as connection:
+                for phase in refused:
+                    _write_records(connection, validated[phase], start, end, phase)
+            for phase in refused:
+                publish_docs(settings, validated[phase].outcomes, f"validate_{phase}", start, end)
+            phase = refused[0]
+            summary = quarantine_summary(validated[phase].quarantine)
+            raise NothingValid(f"nothing valid left for {_period(start, end)} ({phase}): {summary}")
+    return validated
 
 
 def record_checked(

@@ -280,6 +280,8 @@ class Bet(Base):
     kelly_fraction: Mapped[float | None] = mapped_column(Float)  # full Kelly, before limits
     bankroll_at_bet_yen: Mapped[int | None] = mapped_column(Integer)
     expected_win_pool_yen: Mapped[int | None] = mapped_column(Integer)
+    # Set when the bet was voided (refunded at 0 P&L): its race was set aside at night (1900).
+    void_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Performance(Base):

@@ -2,7 +2,9 @@
 
 Writes replace rows by natural key (delete the keys being written, insert them again) inside the
 caller's transaction, so re-running a stage never duplicates anything and a failed stage leaves
-the store as it was.
+the store as it was. Every write goes through :func:`_insert_frame`: text loses NUL bytes there
+(PostgreSQL refuses them in text columns, whatever the source), and a write the database
+refuses is raised as :class:`StoreWriteError` with one short line, never the rows it carried.
 """
 
 from __future__ import annotations
@@ -31,6 +33,25 @@ from sqlalchemy import (
 )
 
 _KEY_CHUNK = 500  # keys per DELETE ... IN (...): below every backend's parameter limit
+_NUL = "\x00"
+ERROR_LINE_CHARS = 300  # what a refused write may say: the driver's first line, never the rows
+
+
+class StoreWriteError(RuntimeError):
+    """The database refused a write: the table and the driver's first line, at most 300 chars.
+
+    SQLAlchemy's own message carries the statement and up to ten rows of parameters (≈100 KB
+    for a day's runners); logged, it floods the log with race data.
+    """
+
+
+def refused_write(table: Table, error: BaseException) -> StoreWriteError:
+    """A :class:`StoreWriteError` for ``table`` from a driver error (its first line only)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    # SQLAlchemy's class (IntegrityError, DataError, ...) names the kind on every backend.
+    message = f"writing {table.name} failed: {type(error).__name__}: {lines[0]}"
+    return StoreWriteError(message[:ERROR_LINE_CHARS])
 
 
 def _column_dtype(sql_type: Any) -> str:
@@ -66,9 +87,21 @@ def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     return out
 
 
-def to_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
-    """Row dicts with plain Python values (None for missing, ``date`` for dates)."""
+def storable(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """:func:`conform`, and text without NUL bytes: PostgreSQL text columns cannot hold them
+    (one in a horse's name would refuse the whole day's write); SQLite gets the same values."""
     conformed = conform(frame, table)
+    for column in table.columns:
+        if _column_dtype(column.type) == "string":
+            text = conformed[column.name]
+            if text.str.contains(_NUL, regex=False).any():
+                conformed[column.name] = text.str.replace(_NUL, "", regex=False)
+    return conformed
+
+
+def to_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
+    """Row dicts with plain Python values (None for missing, ``date`` for dates), as stored."""
+    conformed = storable(frame, table)
     columns: dict[str, list[Any]] = {}
     for column in table.columns:
         if column.autoincrement is True and column.name not in frame.columns:
@@ -141,18 +174,26 @@ def insert_rows(connection: Connection, table: Table, frame: pd.DataFrame) -> in
 def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
     """One executemany INSERT of the frame: on SQLite straight through the driver with values
     formatted column-wise as SQLAlchemy stores them (its per-value processing dominated large
-    writes), elsewhere through SQLAlchemy."""
-    if connection.dialect.name != "sqlite":
-        records = to_records(frame, table)
-        connection.execute(insert(table), records)
-        return len(records)
-    columns = _sqlite_columns(frame, table)
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    rows = list(zip(*columns.values(), strict=True))
-    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
-    return len(rows)
+    writes), elsewhere through SQLAlchemy. A refused write raises :class:`StoreWriteError`."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        if connection.dialect.name != "sqlite":
+            records = to_records(frame, table)
+            connection.execute(insert(table), records)
+            return len(records)
+        columns = _sqlite_columns(frame, table)
+        quote = connection.dialect.identifier_preparer.quote
+        names = ", ".join(quote(name) for name in columns)
+        marks = ", ".join("?" for _ in columns)
+        rows = list(zip(*columns.values(), strict=True))
+        connection.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows
+        )
+        return len(rows)
+    except DBAPIError as error:
+        # ``from None``: the chained error's text is the statement with rows of data.
+        raise refused_write(table, error) from None
 
 
 _SQLITE_DATE = "%Y-%m-%d"
@@ -161,7 +202,7 @@ _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storag
 
 def _sqlite_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
     """Column lists of driver values for SQLite: dates as SQLAlchemy's ISO text, booleans 0/1."""
-    conformed = conform(frame, table)
+    conformed = storable(frame, table)
     columns: dict[str, list[Any]] = {}
     for column in table.columns:
         if column.autoincrement is True and column.name not in frame.columns:

@@ -673,7 +673,11 @@ def _future(base: Base, out: Path) -> Expected:
     results = PhaseOutcome(
         ids, frozenset(("races", rid, None) for rid in ids), frozenset({"results_not_in_future"})
     )
-    return Expected(all_races=frozenset(base.race_ids) | ids, results=results, end=FAR_FUTURE_END)
+    # Cards more than a week ahead cannot exist yet either (issue 19).
+    card = replace(results, checks=frozenset({"card_not_too_far_ahead"}))
+    return Expected(
+        all_races=frozenset(base.race_ids) | ids, card=card, results=results, end=FAR_FUTURE_END
+    )
 
 
 @case("impossible_date", "a race dated 0231 (February 31st) in every table")
@@ -813,6 +817,94 @@ def _codes(base: Base, out: Path) -> Expected:
     _set(ra, _rows_of(ra, weather), "tenko_code", "9")
     _write(replace(base.raw, nvd_ra=ra), out)
     return _kept(base)
+
+
+# --- odds no real pool shows (issue 19): set aside before prediction ------------------------
+
+
+def _snapshot_favourite(base: Base, race_id: str) -> int:
+    """The horse number of the race's snapshot favourite (popularity 1)."""
+    snapshot = decode_odds_snapshot(base.raw.nvd_o1)
+    of_race = snapshot[(snapshot["race_id"] == race_id) & (snapshot["popularity"] == 1)]
+    return int(of_race["umaban"].iloc[0])
+
+
+@case("favourite_at_999_9", "the favourite's snapshot and final odds '9999' (999.9)")
+def _favourite_at_cap(base: Base, out: Path) -> Expected:
+    se, o1 = base.raw.nvd_se.copy(), base.raw.nvd_o1.copy()
+    race_id = base.race(0, 12)
+    favourite = _snapshot_favourite(base, race_id)
+    _set_snapshot_odds(o1, race_id, favourite, "9999")
+    row = se.index[_rows_of(se, race_id) & (se["umaban"].astype(int) == favourite)]
+    _set(se, row, "tansho_odds", "9999")
+    _write(replace(base.raw, nvd_se=se, nvd_o1=o1), out)
+    card = PhaseOutcome(
+        frozenset({race_id}),
+        frozenset({("odds", race_id, favourite), ("races", race_id, None)}),
+        frozenset({"odds_follow_popularity", "overround_plausible"}),
+    )
+    results = PhaseOutcome(
+        frozenset({race_id}),
+        runner_failure(race_id, favourite),
+        frozenset({"final_odds_follow_popularity"}),
+    )
+    return Expected(all_races=frozenset(base.race_ids), card=card, results=results)
+
+
+@case("odds_five_digits_replay", "a race without snapshot (sized on final odds), one '99999'")
+def _five_digit_odds(base: Base, out: Path) -> Expected:
+    se = base.raw.nvd_se.copy()
+    race_id = base.race(1, 0)
+    index = base.runner_index(race_id, position=2)
+    _set(se, index, "tansho_odds", "99999")
+    o1 = base.raw.nvd_o1[~_rows_of(base.raw.nvd_o1, race_id)]
+    _write(replace(base.raw, nvd_se=se, nvd_o1=o1), out)
+    umaban = base.umaban(index)
+    card = PhaseOutcome(
+        frozenset({race_id}),
+        frozenset({("odds", race_id, umaban), ("races", race_id, None)}),
+        frozenset({"odds_field_is_4_digits", "odds_at_most_999_9"}),
+    )
+    results = PhaseOutcome(
+        frozenset({race_id}), runner_failure(race_id, umaban), frozenset({"fields_parse"})
+    )
+    return Expected(all_races=frozenset(base.race_ids), card=card, results=results)
+
+
+@case("overround_implausible", "a race's snapshot odds written ten times too long (Σ 1/odds 0.13)")
+def _overround(base: Base, out: Path) -> Expected:
+    o1 = base.raw.nvd_o1.copy()
+    race_id = base.race(2, 1)
+    snapshot = decode_odds_snapshot(base.raw.nvd_o1)
+    of_race = snapshot[snapshot["race_id"] == race_id]
+    for umaban, odds in zip(of_race["umaban"], of_race["win_odds"], strict=True):
+        _set_snapshot_odds(o1, race_id, int(umaban), f"{min(round(odds * 100), 9999):04d}")
+    _write(replace(base.raw, nvd_o1=o1), out)
+    favourite = _snapshot_favourite(base, race_id)
+    card = PhaseOutcome(
+        frozenset({race_id}),
+        frozenset({("odds", race_id, favourite), ("races", race_id, None)}),
+        frozenset({"overround_plausible"}),
+    )
+    return Expected(all_races=frozenset(base.race_ids), card=card)
+
+
+# --- dates no race can have (issue 19) ------------------------------------------------------
+
+EARLIEST = date(1899, 1, 1)
+
+
+@case("dated_1899", "one race dated 1899-01-01 in every table (read over a range from 1899)")
+def _dated_1899(base: Base, out: Path) -> Expected:
+    race_id = base.race(2, 0)
+    old = {"kaisai_nen": "1899", "kaisai_tsukihi": "0101"}
+    _write(_moved(base.raw, race_id, old), out)
+    new_id = _new_id(base.raw, race_id, old)
+    outcome = PhaseOutcome(
+        frozenset({new_id}), race_failure(new_id), frozenset({"race_date_not_before_1990"})
+    )
+    everything = (frozenset(base.race_ids) - {race_id}) | {new_id}
+    return Expected(all_races=everything, start=EARLIEST, **both(outcome))
 
 
 # --- one part of the input unreadable: the other venues go on ------------------------------

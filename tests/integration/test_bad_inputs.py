@@ -147,7 +147,7 @@ def run_case(case: Case, url: str) -> None:
 
     with make_engine(url).connect() as connection:
         stored = catalog.read_races(connection, DAY, expected.end)
-        quarantine = catalog.read_quarantine(connection, DAY, expected.end)
+        quarantine = catalog.read_quarantine(connection, expected.start, expected.end)
     card_ids = set(validated["card"].races["race_id"])
     result_ids = set(validated["results"].races["race_id"])
     assert set(stored["race_id"]) == card_ids | result_ids

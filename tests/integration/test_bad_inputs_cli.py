@@ -121,3 +121,25 @@ def test_refused_and_empty_days_leave_the_store_as_it_was(tmp_path: Path) -> Non
     assert "nothing valid left for 2026-11-20" in stderr and "distance_in_range" in stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
     assert data_checksums(db) == before
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
+    """A day whose card is valid but whose results are not (every finish time with 62 seconds)
+    exits 4 in one line from `raceday run` before any race, prediction or bet is stored: every
+    data table's checksum is what the earlier good day left (SQLite and PostgreSQL)."""
+    previous = tmp_path / "previous"
+    write_tables(simulated(PREVIOUS_DAY), previous)
+    assert run_day(previous, str(PREVIOUS_DAY), store_url)[0] == 0
+    before = data_checksums(store_url)
+
+    broken = tmp_path / "broken"
+    raw = simulated(DAY)
+    write_tables(replace(raw, nvd_se=raw.nvd_se.assign(soha_time="1623")), broken)
+    code, stdout, stderr = run_day(broken, str(DAY), store_url)
+    assert code == 4, stderr
+    assert "nothing valid left for 2026-11-20 (results)" in stderr
+    assert "soha_time_decodes" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
+    assert data_checksums(store_url) == before

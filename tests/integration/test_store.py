@@ -7,12 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
 
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Base
-from raceday.store.repository import insert_rows, read_rows, table_checksums
+from raceday.store.repository import StoreWriteError, insert_rows, read_rows, table_checksums
 
 DAY = date(2026, 11, 20)
 
@@ -101,7 +100,8 @@ def test_natural_key_is_enforced_by_the_database(engine) -> None:  # type: ignor
     race_frame = races(1)
     with engine.begin() as connection:
         insert_rows(connection, catalog.RUNNERS, runners(race_frame))
-    with pytest.raises(IntegrityError), engine.begin() as connection:
+    # The store reports the refusal in one short line (StoreWriteError), naming its kind.
+    with pytest.raises(StoreWriteError, match="IntegrityError"), engine.begin() as connection:
         insert_rows(connection, catalog.RUNNERS, runners(race_frame).iloc[:1])
 
 

@@ -251,3 +251,34 @@ def test_a_long_files_source_is_stored_by_its_end() -> None:
     label = source_label(spec)
     assert len(label) == 40 and label.startswith("files:…") and label.endswith("week-47")
     assert source_label("files:/data/day") == "files:/data/day"
+
+
+def test_a_card_may_be_a_week_ahead_but_not_more() -> None:
+    """Cards dated up to 7 days after today (Japan) are kept; 8 days ahead sets every race aside
+    with ``card_not_too_far_ahead``, before anything could be predicted or staked."""
+    view = card_only(simulated())
+    codes = nar_venue_codes()
+    week_ahead = validate_day(view, phase="card", venue_codes=codes, as_of=DAY - timedelta(days=7))
+    assert week_ahead.quarantine.empty
+    too_far = validate_day(view, phase="card", venue_codes=codes, as_of=DAY - timedelta(days=8))
+    assert too_far.races.empty
+    assert set(too_far.quarantine["check_name"]) == {"card_not_too_far_ahead"}
+
+
+def test_a_race_dated_before_1990_is_set_aside_in_both_phases() -> None:
+    """1899-01-01 (a zeroed or shifted kaisai_nen) is no NAR race: its race is quarantined."""
+    raw = simulated()
+    first = raw.nvd_ra.iloc[0]
+    key = ["kaisai_nen", "kaisai_tsukihi", "keibajo_code", "race_bango"]
+    frames = {}
+    for name in ("nvd_ra", "nvd_se", "nvd_o1"):
+        frame = getattr(raw, name).copy()
+        rows = (frame[key] == first[key].to_numpy()).all(axis=1)
+        frame.loc[rows, ["kaisai_nen", "kaisai_tsukihi"]] = ["1899", "0101"]
+        frames[name] = frame
+    moved = RawDay(**frames)
+    for phase, view in (("card", card_only(moved)), ("results", moved)):
+        valid = validate_day(view, phase=phase, venue_codes=nar_venue_codes(), as_of=DAY)  # type: ignore[arg-type]
+        set_aside = valid.quarantine[valid.quarantine["check_name"] == "race_date_not_before_1990"]
+        assert len(set_aside) == 1 and set_aside["race_id"].iloc[0].startswith("1899")
+        assert len(valid.races) == len(raw.nvd_ra) - 1

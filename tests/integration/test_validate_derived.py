@@ -159,3 +159,14 @@ def test_a_day_over_its_cap_stakes_nothing() -> None:
     checked = check_stakes(frame, StakingPolicy(max_race_fraction=0.05), 1_000_000)
     assert checked.valid.empty
     assert "day_stakes_within_day_cap" in set(checked.quarantine["check_name"])
+
+
+def test_a_bet_sized_on_odds_above_999_9_takes_its_race_out() -> None:
+    """Odds no real pool shows (9999.9, a 5-digit field) never carry a stake (issue 19)."""
+    frame = pd.concat(
+        [bets([1_000], "202611204401"), bets([1_000], "202611204402")], ignore_index=True
+    )
+    frame.loc[1, "odds_at_bet"] = 9999.9
+    checked = check_stakes(frame, StakingPolicy(), 1_000_000)
+    assert set(checked.valid["race_id"]) == {"202611204401"}
+    assert set(checked.quarantine["check_name"]) == {"odds_at_bet_at_most_999_9"}

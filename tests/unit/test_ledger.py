@@ -130,3 +130,52 @@ def test_max_drawdown_is_the_deepest_fall_from_a_running_peak() -> None:
     pnl = pd.Series([200, -300, 400, -260])
     assert max_drawdown(1000, pnl) == pytest.approx(0.25)
     assert max_drawdown(1000, pd.Series(dtype="int64")) == 0.0
+
+
+def test_night_set_aside_reasons_name_the_failed_checks() -> None:
+    """A race set aside at night gets the checks its rows failed; morning rows do not count."""
+    from raceday.ledger import night_set_aside_reasons
+
+    quarantine = pd.DataFrame(
+        {
+            "stage": ["results", "results", "results", "card"],
+            "table_name": ["races", "runners", "races", "races"],
+            "race_id": ["r1", "r1", "r2", "r3"],
+            "check_name": [
+                "race_has_invalid_runner",
+                "fields_parse",
+                "results_not_in_future",
+                "fields_parse",
+            ],
+        }
+    )
+    reasons = night_set_aside_reasons(quarantine)
+    assert reasons.to_dict() == {
+        "r1": "race set aside at night: fields_parse",
+        "r2": "race set aside at night: results_not_in_future",
+    }
+
+
+def test_void_bets_refund_open_bets_of_set_aside_races_only() -> None:
+    """Open bets on a set-aside race: settled, stake refunded, 0 P&L, with the reason; a bet
+    already settled and a bet on another race are untouched."""
+    from raceday.ledger import void_bets
+
+    bets = pd.DataFrame(
+        {
+            "race_id": ["r1", "r1", "r2"],
+            "umaban": [1, 2, 3],
+            "stake_yen": [500, 300, 200],
+            "final_odds": [np.nan, 4.0, np.nan],
+            "payout_yen": pd.array([None, 0, None], dtype="Int64"),
+            "refund_yen": pd.array([None, 0, None], dtype="Int64"),
+            "pnl_yen": pd.array([None, -300, None], dtype="Int64"),
+            "settled": [False, True, False],
+        }
+    )
+    out = void_bets(bets, pd.Series({"r1": "race set aside at night: fields_parse"}))
+    assert out["settled"].tolist() == [True, True, False]
+    assert out["refund_yen"].tolist()[:2] == [500, 0] and out["pnl_yen"].tolist()[:2] == [0, -300]
+    assert out["payout_yen"].iloc[0] == 0 and pd.isna(out["payout_yen"].iloc[2])
+    assert out["void_reason"].iloc[0] == "race set aside at night: fields_parse"
+    assert out["void_reason"].iloc[1:].isna().all()

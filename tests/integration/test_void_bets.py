@@ -1,0 +1,76 @@
+"""Bets on a race set aside at night are voided, not left open forever (issue 19)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from config import load_settings
+from flows.daily import _outcome
+from raceday.codec import race_ids
+from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.store import catalog
+from raceday.store.engine import make_engine, upgrade_schema
+from tasks.record import settle
+from tasks.stake import stake
+from tasks.validate import validate_and_store
+from tests.staking_support import noisy_truth_predictions
+
+DAY = date(2026, 5, 1)
+FLOW = "void-test"
+
+
+def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: Path) -> None:
+    """Morning bets on a race whose results fail validation at night (a 5-digit final odds
+    field) are settled as void: stake refunded, 0 P&L, the reason stored; the other races'
+    bets settle normally, nothing stays open, and the run reports completed-with-warnings.
+    Valid results later settle the voided bets for real (SQLite and PostgreSQL)."""
+    simulated = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12))
+    raw = simulated.raw
+    settings = load_settings(
+        db_url=store_url, var_dir=tmp_path / "var", validation={"data_docs": False}
+    )
+    upgrade_schema(make_engine(store_url))
+    card = validate_and_store.fn(settings, raw, DAY, DAY, "card", FLOW)
+    predictions = noisy_truth_predictions(card.runners, card.odds, simulated.truth)
+    bets = stake.fn(settings, predictions, card, DAY, FLOW)
+    assert bets["race_id"].nunique() >= 2
+    broken_race = str(bets["race_id"].iloc[0])
+
+    se = raw.nvd_se.copy()
+    finisher = se.index[(race_ids(se) == broken_race) & (se["kakutei_chakujun"] == "01")][0]
+    se.loc[finisher, "tansho_odds"] = "99999"
+    night = validate_and_store.fn(settings, replace(raw, nvd_se=se), DAY, DAY, "results", FLOW)
+    assert broken_race not in set(night.races["race_id"])
+    settled = settle.fn(settings, DAY, FLOW)
+
+    stored = _bets(store_url).set_index(["race_id", "umaban"])
+    assert stored["settled"].all()  # nothing left open
+    void = stored[stored.index.get_level_values("race_id") == broken_race]
+    others = stored[stored.index.get_level_values("race_id") != broken_race]
+    assert not void.empty and not others.empty
+    assert (void["refund_yen"] == void["stake_yen"]).all()
+    assert (void["payout_yen"] == 0).all() and (void["pnl_yen"] == 0).all()
+    assert void["void_reason"].str.startswith("race set aside at night: ").all()
+    assert void["void_reason"].str.contains("fields_parse").all()
+    assert others["void_reason"].isna().all()
+
+    outcome = _outcome(raw, settled)
+    assert outcome["status"] == "completed-with-warnings"
+    assert outcome["voided_bets"] == len(void) and outcome["voided_races"] == 1
+    assert any("voided" in warning for warning in outcome["warnings"])
+
+    # The results arrive valid: the race is settled from them, no longer void.
+    validate_and_store.fn(settings, raw, DAY, DAY, "results", FLOW)
+    settle.fn(settings, DAY, FLOW)
+    again = _bets(store_url)
+    assert again["settled"].all() and again["void_reason"].isna().all()
+    assert _outcome(raw, again)["status"] == "completed"
+
+
+def _bets(url: str) -> pd.DataFrame:
+    with make_engine(url).connect() as connection:
+        return catalog.read_bets(connection, DAY, DAY)
