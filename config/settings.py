@@ -458,6 +458,8 @@ def apply_prefect_defaults() -> dict[str, str]:
     }
     os.environ.update(applied)
     return applied
+
+
 _CREDENTIALS_IN_TEXT = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
 
 

@@ -124,11 +124,12 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="distance_m"),
             "standard times and first-3F rules keyed by distance",
         ),
-        # NAR flat races run 800-3000 m; anything else is a decoding error or another sport.
+        # NAR flat races run 800-3000 m, JRA's 1000-3600 m and its jump races up to 4250 m (the
+        # Nakayama Grand Jump); anything else is a decoding error or another sport.
         Check(
             "distance_in_range",
             lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="distance_m", min_value=800, max_value=3000
+                column="distance_m", min_value=800, max_value=4250
             ),
             "standard times and first-3F rules keyed by distance",
         ),

@@ -17,7 +17,6 @@ FIRST, LAST = "2026-10-05", "2026-10-14"  # ten days: two without racing, 盛岡
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
-@pytest.mark.xfail(strict=True, reason="stage crashes on messy data: fixed on branch robust")
 def test_backfill_over_messy_files_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
