@@ -10,6 +10,7 @@ not read are quarantined as ``input`` rows. The rest goes on.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +47,8 @@ INVALID_RUNNER_CHECK = "race_has_invalid_runner"
 INPUT_CHECK = "input_readable"
 RACE_ID_WIDTH = 16  # quarantine.race_id
 MAX_UMABAN = 99  # two digits in PC-KEIBA
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,18 @@ def _decoded_snapshot(raw: RawDay, phase: Phase) -> pd.DataFrame:
     return decode_odds_snapshot(odds if phase == "card" else odds.iloc[0:0])
 
 
+def _warn_about_new_venues(races: pd.DataFrame, venue_codes: Collection[str]) -> None:
+    """Venues outside NAR and JRA are kept (learned like any new venue): say so once a read."""
+    codes = races["keibajo_code"].dropna().astype(str)
+    new = sorted(set(codes) - set(venue_codes))
+    if new:
+        logger.warning(
+            "venue code(s) %s are neither NAR nor JRA: kept as venues of their own (standards, "
+            "pools and the model learn them from their own history)",
+            ", ".join(new[:20]),
+        )
+
+
 def validate_day(
     raw: RawDay,
     *,
@@ -242,6 +257,7 @@ def validate_day(
     raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
     races, runners = decode_races(raw_ra), decode_runners(raw_se)
     races["entries"] = entries_or_fallback(races, runners)  # toroku_tosu absent or blank
+    _warn_about_new_venues(races, venue_codes)
     snapshot = _decoded_snapshot(raw, phase)
     bet_odds = betting_snapshot(snapshot, final_se if phase == "card" else None)
     dated = as_of is not None

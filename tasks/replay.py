@@ -23,7 +23,13 @@ from config import Settings
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
 from raceday.kelly import StakingPolicy
-from raceday.ledger import daily_pnl_from_ledger_days, daily_pnl_yen, settle_bets
+from raceday.ledger import (
+    daily_pnl_from_ledger_days,
+    daily_pnl_yen,
+    night_set_aside_reasons,
+    settle_bets,
+    void_bets,
+)
 from raceday.performance import rolling_performance
 from raceday.staking import BET_COLUMNS
 from raceday.store import catalog
@@ -67,6 +73,8 @@ def stake_and_settle(
     stored = catalog.read_bets(connection, days[0], days[-1], policy=policy.name)
     stored_days, prediction_days = _dates(stored), _dates(predictions)
     results = catalog.read_win_results(connection, days[0], days[-1])
+    # as the settle stage: bets on a race the night's validation set aside are voided
+    set_aside = night_set_aside_reasons(catalog.read_quarantine(connection, days[0], days[-1]))
     raced, settled_days, placed = [], [], 0
     for day in days:
         todays_card = day_card(card, day)
@@ -84,8 +92,11 @@ def stake_and_settle(
         placed += len(bets)
         if bets.empty:
             continue
-        settled = settle_bets(
-            bets, results[results["race_id"].isin(bets["race_id"])], takeout=policy.takeout
+        settled = void_bets(
+            settle_bets(
+                bets, results[results["race_id"].isin(bets["race_id"])], takeout=policy.takeout
+            ),
+            set_aside,
         ).assign(policy=policy.name)
         settled_days.append(settled)
         pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalog.ledger_days sums the day

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from config import load_settings
+from config import load_settings, use_store
 from flows.backfill import backfill
 from flows.daily import daily_run
 from raceday.errors import SourceUnavailable, StageDefect
@@ -65,8 +65,8 @@ def test_a_retried_io_task_whose_body_has_a_defect_runs_once_and_the_run_fails_a
         raise ValueError("invalid literal for int() with base 10: 'ab'")
 
     monkeypatch.setattr(SimulatorSource, "venues", venues)
-    with pytest.raises(StageDefect) as raised:
-        daily_run(race_date=DAY, db_url=sqlite_url)
+    with pytest.raises(StageDefect) as raised, use_store(sqlite_url):
+        daily_run(race_date=DAY)
     assert len(calls) == 1  # retrying cannot fix a bug: no retries
     assert raised.value.stage == "ingest" and isinstance(raised.value.error, ValueError)
     status, attempts, message = stage_record(sqlite_url, "daily-run", "ingest")
@@ -93,8 +93,11 @@ def test_a_defect_in_a_backfill_stage_is_not_retried_and_names_the_stage(
         raise KeyError("time_sa")
 
     monkeypatch.setattr("tasks.derive.estimate_first3f", estimate_first3f)
-    with pytest.raises(StageDefect, match=r"defect in stage first3f: KeyError: 'time_sa'"):
-        backfill(start=DAY, end=DAY, races=RACES, chunk_days=1, db_url=sqlite_url)
+    with (
+        pytest.raises(StageDefect, match=r"defect in stage first3f: KeyError: 'time_sa'"),
+        use_store(sqlite_url),
+    ):
+        backfill(start=DAY, end=DAY, races=RACES, chunk_days=1)
     assert len(calls) == 1
     status, attempts, message = stage_record(sqlite_url, "backfill", "first3f")
     assert (status, attempts) == ("failed", 1) and message == "defect: KeyError: 'time_sa'"
@@ -119,7 +122,8 @@ def test_an_unavailable_source_in_a_backfill_chunk_is_still_retried(
         return original(self, start, end, venues)
 
     monkeypatch.setattr(SimulatorSource, "read_days", read_days)
-    summary = backfill(start=DAY, end=DAY, races=RACES, chunk_days=1, db_url=sqlite_url)
+    with use_store(sqlite_url):
+        summary = backfill(start=DAY, end=DAY, races=RACES, chunk_days=1)
     assert summary["races"] == RACES
     assert len(reads) == 3
 

@@ -282,3 +282,26 @@ def test_a_race_dated_before_1990_is_set_aside_in_both_phases() -> None:
         set_aside = valid.quarantine[valid.quarantine["check_name"] == "race_date_not_before_1990"]
         assert len(set_aside) == 1 and set_aside["race_id"].iloc[0].startswith("1899")
         assert len(valid.races) == len(raw.nvd_ra) - 1
+
+
+def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A user's own export may hold an overseas venue: its races are kept (learned as a venue of
+    its own) with a warning naming it; ban-ei (83) is another sport and set aside."""
+    raw = simulated()
+    venues = sorted(raw.nvd_ra["keibajo_code"].unique())
+    renamed = {venues[0]: "99", venues[1]: "83"}
+    recoded = RawDay(
+        nvd_ra=raw.nvd_ra.assign(keibajo_code=raw.nvd_ra["keibajo_code"].replace(renamed)),
+        nvd_se=raw.nvd_se.assign(keibajo_code=raw.nvd_se["keibajo_code"].replace(renamed)),
+        nvd_o1=raw.nvd_o1.assign(keibajo_code=raw.nvd_o1["keibajo_code"].replace(renamed)),
+    )
+    with caplog.at_level("WARNING"):
+        valid = validate(recoded)
+    kept = set(valid.races["keibajo_code"])
+    assert "99" in kept and "83" not in kept
+    assert (recoded.nvd_ra["keibajo_code"] == "99").sum() == (
+        valid.races["keibajo_code"] == "99"
+    ).sum()
+    assert any("83, 99" in record.getMessage() for record in caplog.records)
