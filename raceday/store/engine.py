@@ -32,7 +32,11 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as error:
-        raise StoreUnavailable(f"not a database URL: {url!r}") from error
+        # the text is not shown whole: a mistyped URL may still hold a password
+        shown = url.split("@")[-1] if "@" in url else url
+        raise StoreUnavailable(
+            f"not a database URL: {shown[:80]!r} (expected dialect+driver://user@host/database)"
+        ) from error
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:

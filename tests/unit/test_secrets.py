@@ -146,3 +146,13 @@ def test_a_url_without_password_gets_no_password_file(
         "postgresql+psycopg://raceday@db/raceday", tmp_path / "raceday-20260101T000000-1.dump"
     )
     assert calls[0]["argv"][-1] == "postgresql://raceday@db/raceday"
+
+
+def test_a_url_that_cannot_be_parsed_is_refused_without_its_password() -> None:
+    """A mistyped URL (here the ':' after the scheme is missing) still holds the password."""
+    from raceday.errors import StoreUnavailable
+    from raceday.store.engine import make_engine
+
+    with pytest.raises(StoreUnavailable, match="not a database URL") as refused:
+        make_engine("postgresql+psycopg//raceday:s3cret-pw@db.example/raceday")
+    assert "s3cret-pw" not in str(refused.value)
