@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Collection
 from datetime import date
 from typing import Any
@@ -107,12 +106,16 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
     def slow_read(
         self: SimulatorSource, start: date, end: date, venues: Collection[str] | None = None
     ) -> RawDay:
-        time.sleep(2.0)  # the run holding the lock is still reading when the other one starts
+        # The run holding the lock keeps reading until the other run has ended (refused), however
+        # slowly the machine starts it; a second run that took the lock too would wait here
+        # (bounded) and complete, and the assertion below would fail.
+        one_ended.wait(120)
         return original(self, start, end, venues)
 
     monkeypatch.setattr(SimulatorSource, "read_days", slow_read)
     outcomes: list[Any] = []
     start = threading.Barrier(2)
+    one_ended = threading.Event()
 
     def run() -> None:
         start.wait()
@@ -120,6 +123,7 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
             outcomes.append(daily_run(race_date=DAY))
         except Exception as error:  # noqa: BLE001 - every outcome is asserted on below
             outcomes.append(error)
+        one_ended.set()
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     with use_store(sqlite_url):  # once for the process: both threads' runs read it
