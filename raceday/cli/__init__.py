@@ -64,6 +64,14 @@ def parse_date(text: str) -> date:
         raise InputError(f"not a date: {text!r} (use YYYY-MM-DD, e.g. 2026-11-20)") from None
 
 
+def parse_date_range(start: str, end: str) -> tuple[date, date]:
+    """``--start`` and ``--end`` as dates, the end not before the start; InputError otherwise."""
+    first, last = parse_date(start), parse_date(end)
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    return first, last
+
+
 def today_in_japan() -> date:
     """Today's date in Asia/Tokyo, where NAR races."""
     return datetime.now(JST).date()
@@ -77,7 +85,8 @@ def settings_from(**overrides: Any) -> Settings:
         if callable(errors):
             first = errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
-            raise InputError(f"invalid setting {where}: {first.get('msg')}") from error
+            message = str(first.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix
+            raise InputError(f"invalid setting {where}: {message}") from error
         # pydantic-settings' SettingsError (a value that is not JSON where JSON is expected)
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"invalid settings: {message}") from error

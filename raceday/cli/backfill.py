@@ -22,7 +22,7 @@ from raceday.cli import (
     err,
     guard,
     out,
-    parse_date,
+    parse_date_range,
     settings_from,
 )
 from raceday.errors import InputError
@@ -87,7 +87,7 @@ def backfill(
         from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
         from raceday.cli.day import preflight
 
-        first, last = parse_date(start), parse_date(end)
+        first, last = parse_date_range(start, end)
         chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)

@@ -23,6 +23,7 @@ from raceday.cli import (
     guard,
     out,
     parse_date,
+    parse_date_range,
     settings_from,
     today_in_japan,
 )
@@ -150,9 +151,7 @@ def simulate(
         from raceday.sources.files import write_tables
         from raceday.sources.simulator import CIRCUITS, PROFILES, SimulatorConfig, simulate_days
 
-        first, last = parse_date(start), parse_date(end)
-        if last < first:
-            raise InputError(f"--end {last} is before --start {first}")
+        first, last = parse_date_range(start, end)
         if file_format not in {"csv", "parquet"}:
             raise InputError(f"--format must be csv or parquet, not {file_format!r}")
         if profile not in PROFILES:
@@ -222,7 +221,7 @@ def export(
 
         if table not in TABLES_BY_EXPORT_NAME:
             raise InputError(f"unknown table {table!r}: one of {', '.join(TABLES_BY_EXPORT_NAME)}")
-        first, last = parse_date(start), parse_date(end)
+        first, last = parse_date_range(start, end)
         settings = settings_from(db_url=db)
         engine = make_engine(settings.database_url)
         check_connection(engine)

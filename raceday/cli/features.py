@@ -20,7 +20,7 @@ from raceday.cli import (
     emit_json,
     guard,
     out,
-    parse_date,
+    parse_date_range,
     settings_from,
 )
 from raceday.errors import InputError
@@ -44,9 +44,7 @@ def build(
     def action() -> dict[str, Any]:
         from raceday.store.engine import check_connection, has_schema, make_engine
 
-        first, last = parse_date(start), parse_date(end)
-        if last < first:
-            raise InputError(f"--end {last} is before --start {first}")
+        first, last = parse_date_range(start, end)
         settings = settings_from(db_url=db)
         engine = make_engine(settings.database_url)
         check_connection(engine)

@@ -20,6 +20,7 @@ from raceday.cli import (
     guard,
     out,
     parse_date,
+    parse_date_range,
     settings_from,
 )
 from raceday.errors import InputError
@@ -107,9 +108,7 @@ def eval_first3f(
         from raceday.first3f_eval import eval_data_from_raw, evaluate_first3f
         from raceday.first3f_model import FitOptions
 
-        first, last = parse_date(start), parse_date(end)
-        if last < first:
-            raise InputError(f"--end {last} is before --start {first}")
+        first, last = parse_date_range(start, end)
         settings = settings_from(source=source)
         history_start = first - timedelta(days=history_days)
         if not as_json:

@@ -19,6 +19,7 @@ from raceday.cli import (
     guard,
     out,
     parse_date,
+    parse_date_range,
     settings_from,
 )
 from raceday.errors import InputError
@@ -167,9 +168,7 @@ def eval_model(
     def action() -> dict[str, Any]:
         from tasks.train import evaluate_model
 
-        first, last = parse_date(start), parse_date(end)
-        if last < first:
-            raise InputError(f"--end {last} is before --start {first}")
+        first, last = parse_date_range(start, end)
         settings = _open_store(db)
         return evaluate_model(settings, first, last, version, races_per_day)
 

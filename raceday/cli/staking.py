@@ -19,7 +19,7 @@ from raceday.cli import (
     eval_app,
     guard,
     out,
-    parse_date,
+    parse_date_range,
     settings_from,
 )
 from raceday.errors import InputError
@@ -258,9 +258,7 @@ def eval_staking(
     a flat stake, the favourite and (simulated data) the oracle."""
 
     def action() -> dict[str, Any]:
-        first, last = parse_date(start), parse_date(end)
-        if last < first:
-            raise InputError(f"--end {last} is before --start {first}")
+        first, last = parse_date_range(start, end)
         if flat_stake is not None and flat_stake % 100:
             raise InputError(f"--flat-stake must be whole 100-yen units, not {flat_stake}")
         settings = settings_from(db_url=db)
