@@ -57,7 +57,7 @@ def is_retryable(error: BaseException) -> bool:
     return failure_kind(error) == "unavailable"
 
 
-def retry_unless_user_error(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
+def retry_if_unavailable(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
     """Retry condition of the IO tasks: retry an unavailable source or store only.
 
     The engine hands over the failure as ``state.data`` (read directly: ``state.result()`` is
@@ -83,7 +83,7 @@ def io_task_options(settings: Settings) -> dict[str, Any]:
         "retry_delay_seconds": settings.retry.delays_s,
         "retry_jitter_factor": settings.retry.jitter_factor,
         "timeout_seconds": settings.retry.task_timeout_s,
-        "retry_condition_fn": retry_unless_user_error,
+        "retry_condition_fn": retry_if_unavailable,
     }
 
 

@@ -27,7 +27,7 @@ from raceday.errors import (
     describe_failure,
     failure_kind,
 )
-from tasks.common import retry_unless_user_error
+from tasks.common import retry_if_unavailable
 
 
 def locked_sqlite_error(tmp_path: Path) -> OperationalError:
@@ -161,12 +161,12 @@ def failed_with(error: BaseException) -> Any:
 def test_the_retry_condition_retries_only_unavailability(
     error: BaseException, retried: bool
 ) -> None:
-    assert retry_unless_user_error(None, None, failed_with(error)) is retried  # type: ignore[arg-type]
+    assert retry_if_unavailable(None, None, failed_with(error)) is retried  # type: ignore[arg-type]
 
 
 def test_the_retry_condition_retries_a_locked_sqlite_store(tmp_path: Path) -> None:
     state = failed_with(locked_sqlite_error(tmp_path))
-    assert retry_unless_user_error(None, None, state) is True  # type: ignore[arg-type]
+    assert retry_if_unavailable(None, None, state) is True  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
