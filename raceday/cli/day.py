@@ -113,17 +113,6 @@ def run(
 JRA_RACES_PER_DAY = 36  # three venues of twelve races: a JRA Saturday or Sunday
 
 
-def _write_jvd_tables(raw: Any, directory: Path, file_format: str) -> None:
-    """The simulated JRA tables as ``jvd_ra`` / ``jvd_se`` / ``jvd_o1`` files (JRA's names)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for table, frame in (("jvd_ra", raw.nvd_ra), ("jvd_se", raw.nvd_se), ("jvd_o1", raw.nvd_o1)):
-        path = directory / f"{table}.{file_format}"
-        if file_format == "parquet":
-            frame.astype("string").to_parquet(path, index=False)
-        else:
-            frame.to_csv(path, index=False, encoding="utf-8")
-
-
 @app.command()
 def simulate(
     start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
@@ -167,10 +156,8 @@ def simulate(
             circuit=circuit,
         )
         simulated = simulate_days(first, last, config)
-        if circuit == "jra":
-            _write_jvd_tables(simulated.raw, out_dir, file_format)
-        else:
-            write_tables(simulated.raw, out_dir, file_format)
+        prefix = "jvd" if circuit == "jra" else "nvd"  # JRA's tables are jvd_*
+        write_tables(simulated.raw, out_dir, file_format, prefix=prefix)
         if truth is not None:
             truth.parent.mkdir(parents=True, exist_ok=True)
             simulated.truth.to_csv(truth, index=False)
