@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_backfill.py [--days 365] [--races 200] [--chunk-days 28]
         [--db URL] [--direct] [--profile out.prof]
 
-``--direct`` runs the chunks through the stage functions without Prefect (``run_chunk``), which
-is what ``--profile`` (cProfile) needs. ``--db`` takes a PostgreSQL URL of an empty database.
+``--direct`` runs the chunks through the stage chain in-process, without Prefect
+(``flows.chain.chunk_chain``), which is what ``--profile`` (cProfile) needs. ``--db`` takes
+a PostgreSQL URL of an empty database.
 Not a test: figures go to docs/PERFORMANCE.md and docs/OPERATIONS.md with the machine.
 """
 
@@ -70,7 +71,9 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import after_chunk, chunk_grid, run_chunk, warm_up, without_data_docs
+    from flows.backfill import after_chunk, chunk_grid, warm_up, without_data_docs
+    from flows.chain import chunk_chain
+    from tasks.common import in_process
     from tasks.features import SettledRuns
 
     settings = without_data_docs(load_settings(races=races, db_url=db_url))
@@ -82,7 +85,7 @@ def _warm_and_direct(
     settled = SettledRuns()
     for number, chunk in enumerate(chunks, 1):
         clock = time.perf_counter()
-        counts = run_chunk(settings, chunk, settled)
+        counts = chunk_chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
         print(f"chunk {number}/{len(chunks)} {chunk.start}..{chunk.end}: "
               f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip
         for key in totals:

@@ -33,7 +33,7 @@ def _warm(db_url: str, day: date, races: int) -> None:
     settings = _settings(db_url, races)
     upgrade_schema(engine_for(settings))
     start, end = day - timedelta(days=settings.history.warmup_days), day - timedelta(days=1)
-    raw = ingest.fn(settings, start, end, "bench")
+    raw = ingest(settings, start, end)
     _settle_stages_direct(settings, raw, start, end)
 
 
@@ -42,11 +42,11 @@ def _settle_stages_direct(settings, raw, start, end):  # type: ignore[no-untyped
     from tasks.derive import first3f, indexes, reference_times
     from tasks.validate import validate_and_store
 
-    valid = validate_and_store.fn(settings, raw, start, end, "results", "bench")
-    plan, references = reference_times.fn(settings, start, end, "bench")
+    valid = validate_and_store(settings, raw, start, end, "results")
+    plan, references = reference_times(settings, start, end)
     view = runner_view(valid.races, valid.runners)
-    estimates = first3f.fn(settings, view, end, references, plan, "bench")
-    indexes.fn(settings, view, end, references, plan, estimates, "bench")
+    estimates = first3f(settings, view, end, references, plan)
+    indexes(settings, view, end, references, plan, estimates)
     return valid
 
 
@@ -62,16 +62,16 @@ def run_direct(db_url: str, day: date, races: int) -> float:
 
     settings = _settings(db_url, races)
     clock = time.perf_counter()
-    raw = ingest.fn(settings, day, day, "bench")
-    card = validate_and_store.fn(settings, raw, day, day, "card", "bench")
-    day_features.fn(settings, card, day, "bench")
-    predictions = predict.fn(settings, card, day, "bench")
-    stake.fn(settings, predictions, card, day, "bench")
+    raw = ingest(settings, day, day)
+    card = validate_and_store(settings, raw, day, day, "card")
+    day_features(settings, card, day)
+    predictions = predict(settings, card, day)
+    stake(settings, predictions, card, day)
     _settle_stages_direct(settings, raw, day, day)
-    settle.fn(settings, day, "bench")
-    summary = record_day.fn(settings, day, len(card.races), "bench")
-    monitor_day.fn(settings, day, "bench")
-    report_day.fn(settings, day, summary, "bench")
+    settle(settings, day)
+    summary = record_day(settings, day, len(card.races))
+    monitor_day(settings, day)
+    report_day(settings, day, summary)
     return time.perf_counter() - clock
 
 

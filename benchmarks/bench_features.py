@@ -94,7 +94,7 @@ def time_morning_stage(db_url: str, history: pd.DataFrame, day: pd.Timestamp) ->
     empty = pd.DataFrame()
     validated = ValidatedDay(races, card.drop(columns=RACE_FRAME_COLUMNS[4:]), empty, empty, ())
     clock = time.perf_counter()
-    day_features.fn(settings, validated, day.date(), "bench")
+    day_features(settings, validated, day.date())
     return time.perf_counter() - clock
 
 

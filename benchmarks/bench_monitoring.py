@@ -55,7 +55,7 @@ def main() -> None:
         from raceday.report import render_html
         from raceday.store.engine import make_engine
         from raceday.store.monitoring import load_report_inputs
-        from tasks.monitor import monitor_day, monitor_thresholds
+        from tasks.monitor import monitor_day
         from tasks.record import build_report, record_day
 
         print(f"setup: warm-up and {args.days} settled days of {args.races} races (not timed)")
@@ -64,14 +64,14 @@ def main() -> None:
             run_direct(db_url, first + timedelta(days=offset), args.races)
         settings = _settings(db_url, args.races)
 
-        record_s = _timed(lambda: record_day.fn(settings, last, args.races, "bench"), args.repeat)
-        monitor_s = _timed(lambda: monitor_day.fn(settings, last, "bench"), args.repeat)
+        record_s = _timed(lambda: record_day(settings, last, args.races), args.repeat)
+        monitor_s = _timed(lambda: monitor_day(settings, last), args.repeat)
         report_s = _timed(lambda: build_report(settings, last), args.repeat)
         from config.reference import venue_names
 
         with make_engine(settings.database_url).connect() as connection:
             inputs = load_report_inputs(
-                connection, last, limits=monitor_thresholds(settings), venue_names=venue_names(),
+                connection, last, limits=settings.monitor_thresholds(), venue_names=venue_names(),
                 initial_bankroll_yen=settings.bankroll_yen, policy="kelly",
                 data_docs=settings.var_dir / "data_docs" / "index.html",
             )  # fmt: skip

@@ -54,10 +54,10 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
                 connection, races_frame, runners, has_results=True, source="sim"
             )
             catalog.write_odds(connection, snapshot, runners)
-        plan, references = reference_times.fn(settings, chunk_start, chunk_end, "model-year")
+        plan, references = reference_times(settings, chunk_start, chunk_end)
         view = runner_view(races_frame, runners)
-        estimates = first3f.fn(settings, view, chunk_end, references, plan, "model-year")
-        indexes.fn(settings, view, chunk_end, references, plan, estimates, "model-year")
+        estimates = first3f(settings, view, chunk_end, references, plan)
+        indexes(settings, view, chunk_end, references, plan, estimates)
         print(
             f"settled {chunk_start}..{chunk_end}: {len(races_frame)} races "
             f"({time.perf_counter() - clock:.1f} s)",

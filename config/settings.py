@@ -13,6 +13,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.reference import RolloutStage, WinPools, load_rollout_stages, load_win_pools
+from raceday.kelly import StakingPolicy, policy_from_settings
+from raceday.model import ScorerOptions
+from raceday.monitor import Thresholds
 
 StageName = Literal["pilot", "ramp", "full"]
 
@@ -69,6 +72,10 @@ class KellySettings(BaseModel):
         if self.drawdown_soft > self.drawdown_brake:
             raise ValueError("drawdown_soft must not exceed drawdown_brake")
         return self
+
+    def policy(self) -> StakingPolicy:
+        """The staking policy these settings describe."""
+        return policy_from_settings(self.policy_name, self.model_dump())
 
     def win_pools(self) -> WinPools:
         """The expected win-pool table: the configured file, else the bundled one."""
@@ -285,6 +292,17 @@ class TrainSettings(BaseModel):
         " oversubscribing hurts; 2 on a machine the backfill has to itself)",
     )
 
+    def scorer_options(self) -> ScorerOptions:
+        """The scorer's options."""
+        return ScorerOptions(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            threads=self.threads,
+        )
+
 
 class ValidationSettings(BaseModel):
     """Validation outputs (the suites themselves are code in ``data_checks/``)."""
@@ -389,6 +407,10 @@ class Settings(BaseSettings):
         if value in {"sim", "pckeiba"} or (value.startswith("files:") and len(value) > 6):
             return value
         raise ValueError(f"unknown source {value!r}: use sim, files:DIR or pckeiba")
+
+    def monitor_thresholds(self) -> Thresholds:
+        """The monitor rules' limits (the critical drawdown is the staking brake)."""
+        return Thresholds.from_settings(self.monitor.model_dump(), self.kelly.drawdown_brake)
 
     @property
     def database_url(self) -> str:

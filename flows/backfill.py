@@ -26,26 +26,17 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
+from prefect.runtime import flow_run
 
 from config import Settings, load_settings, mask_url
-from data_checks.validate import ValidatedDay
-from flows.daily import prepare_history
+from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
-from raceday.pipeline import runner_view
-from raceday.sources.base import RawDay
 from raceday.store import catalog, registry
 from tasks.alerts import alert_on_flow_failure
-from tasks.common import current_run_id, engine_for, io_task_options, logger
-from tasks.derive import first3f, indexes, reference_times
-from tasks.features import SettledRuns, range_features
-from tasks.ingest import ingest
-from tasks.predict import predict
-from tasks.replay import replay_days
-from tasks.store import history_gap, prepare_store
-from tasks.train import check_history, train_until
-from tasks.validate import validate_and_store
+from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
+from tasks.features import SettledRuns
+from tasks.train import check_history
 
-FLOW_NAME = catalog.BACKFILL_FLOW
 DEFAULT_CHUNK_DAYS = 28
 
 
@@ -101,51 +92,9 @@ def without_data_docs(settings: Settings) -> Settings:
     return settings.model_copy(update={"validation": validation})
 
 
-def settled_stages(
-    settings: Settings, raw: RawDay, start: date, end: date, flow_name: str = FLOW_NAME
-) -> ValidatedDay:
-    """The night's derivations over ``start``..``end`` through the task bodies: validate the
-    results, reference times, first 3F, indexes; returns the valid results."""
-    valid = validate_and_store.fn(settings, raw, start, end, "results", flow_name)
-    plan, references = reference_times.fn(settings, start, end, flow_name)
-    view = runner_view(valid.races, valid.runners)
-    estimates = first3f.fn(settings, view, end, references, plan, flow_name)
-    indexes.fn(settings, view, end, references, plan, estimates, flow_name)
-    return valid
-
-
-def warm_up(settings: Settings, start: date, flow_name: str = FLOW_NAME) -> None:
-    """``prepare_history`` without Prefect (benchmarks, child processes in tests): upgrade the
-    schema, then settle the warm-up days before ``start`` into an empty store."""
-    prepare_store.fn(settings)
-    gap = history_gap.fn(settings, start)
-    if gap is not None:
-        first, last = gap
-        settled_stages(
-            settings, ingest.fn(settings, first, last, flow_name), first, last, flow_name
-        )
-
-
-def run_chunk(
-    settings: Settings, chunk: Chunk, settled: SettledRuns | None = None
-) -> dict[str, int]:
-    """The daily stages over one chunk (stage functions called directly); returns counts.
-
-    The chunk's results are settled first, so each day's features see every run before it (the
-    chunk's earlier days included) — what a daily run of the day would see; the predictions use
-    the version promoted before the chunk and the card's bet-time odds. Then the days are
-    staked, settled and recorded in date order in one pass (:func:`tasks.replay.replay_days`).
-    ``settled``: the settled runs the backfill holds (extended with the chunk's, not re-read).
-    """
-    raw = ingest.fn(settings, chunk.start, chunk.end, FLOW_NAME)
-    if raw.is_empty:
-        return {"races": 0, "runners": 0, "bets": 0}
-    card = validate_and_store.fn(settings, raw, chunk.start, chunk.end, "card", FLOW_NAME)
-    valid = settled_stages(settings, raw, chunk.start, chunk.end)
-    features = range_features.fn(settings, chunk.start, chunk.end, FLOW_NAME, settled)
-    predictions = predict.fn(settings, card, chunk.end, FLOW_NAME, features, model_day=chunk.start)
-    bets = replay_days(settings, predictions, card, chunk.days, FLOW_NAME)
-    return {"races": len(valid.races), "runners": len(valid.runners), "bets": bets}
+def warm_up(settings: Settings, start: date) -> None:
+    """The warm-up of ``prepare_history`` in-process (benchmarks, child processes in tests)."""
+    prepare_history(in_process, settings, start)
 
 
 @task(name="backfill-chunk", cache_policy=NONE)
@@ -154,7 +103,7 @@ def backfill_chunk(
 ) -> dict[str, int]:
     """One chunk of days, then its days marked completed (one transaction)."""
     started, clock = datetime.now(), time.perf_counter()
-    counts = run_chunk(settings, chunk, settled)
+    counts = chunk_chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
     with engine_for(settings).begin() as connection:
         catalog.mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
@@ -199,7 +148,7 @@ def after_chunk(
     if not retrain_due(settings, last_day):
         return None
     try:
-        summary = train_until(settings, last_day, FLOW_NAME, settled)
+        summary = train_chain(in_process, settings, last_day, settled)
     except InputError as short:  # e.g. too few rated winners: the backfill goes on without it
         logger().warning("no version trained after %s: %s", last_day, short)
         return None
@@ -226,7 +175,18 @@ class BackfillSummary:
     trained: tuple[str, ...] = ()
 
 
-@flow(name="backfill", log_prints=False, on_failure=[alert_on_flow_failure])
+def backfill_run_name() -> str:
+    """``backfill-2025-01-01..2025-12-31``: the run named after its range."""
+    parameters = flow_run.get_parameters()
+    return f"backfill-{parameters.get('start')}..{parameters.get('end')}"
+
+
+@flow(
+    name="backfill",
+    flow_run_name=backfill_run_name,
+    log_prints=False,
+    on_failure=[alert_on_flow_failure],
+)
 def backfill(
     start: date,
     end: date,
@@ -242,7 +202,7 @@ def backfill(
     chunks = chunk_grid(start, end, chunk_days)
     todo = pending_chunks(chunks, completed_days(settings, start, end), force)
     if todo:
-        prepare_history(settings, todo[0].start, FLOW_NAME)
+        prepare_history(AsTasks(settings), settings, todo[0].start)
     options = io_task_options(settings)
     totals = {"races": 0, "runners": 0, "bets": 0}
     versions: list[str] = []

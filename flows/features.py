@@ -10,6 +10,7 @@ from prefect import flow
 
 from config import load_settings, mask_url
 from raceday.features import feature_set_name
+from tasks.common import AsTasks
 from tasks.features import range_features
 from tasks.store import prepare_store
 
@@ -19,8 +20,9 @@ def features_range(start: date, end: date) -> dict[str, Any]:
     """Build and store the features of every stored runner dated ``start``..``end`` (in the
     settings' store)."""
     settings = load_settings()
-    prepare_store(settings)
-    features: pd.DataFrame = range_features(settings, start, end, "features-range")
+    run = AsTasks(settings)
+    run(prepare_store, settings)
+    features: pd.DataFrame = run(range_features, settings, start, end)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),

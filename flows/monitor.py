@@ -13,6 +13,7 @@ from prefect import flow
 
 from config import load_settings
 from tasks.alerts import alert_on_flow_failure
+from tasks.common import AsTasks
 from tasks.monitor import monitor_day
 from tasks.store import prepare_store
 
@@ -21,8 +22,9 @@ from tasks.store import prepare_store
 def monitor_day_flow(race_date: date) -> dict[str, Any]:
     """Evaluate every monitor rule for the day and deliver the alerts (de-duplicated)."""
     settings = load_settings()
-    prepare_store(settings)
-    alerts = monitor_day(settings, race_date, "monitor-day")
+    run = AsTasks(settings)
+    run(prepare_store, settings)
+    alerts = run(monitor_day, settings, race_date)
     return {
         "date": race_date.isoformat(),
         "alerts": [alert.payload() for alert in alerts],

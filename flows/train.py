@@ -9,9 +9,10 @@ from typing import Any
 from prefect import flow
 
 from config import load_settings
+from flows.chain import train_chain
 from tasks.alerts import alert_on_flow_failure
+from tasks.common import AsTasks
 from tasks.store import prepare_store
-from tasks.train import fit_task, load_training_task, register_task, training_summary
 from tasks.validate import today_in_japan
 
 
@@ -22,8 +23,6 @@ def train_model(until: date | None = None) -> dict[str, Any]:
     what ``raceday train --json`` prints. The store is the settings'."""
     settings = load_settings()
     until = until or today_in_japan() - timedelta(days=1)
-    prepare_store(settings)
-    split, runners = load_training_task(settings, until)
-    fitted, evaluation = fit_task(settings, split, runners, until)
-    registered = register_task(settings, until, split, fitted, evaluation)
-    return training_summary(until, split, fitted, evaluation, registered)
+    run = AsTasks(settings)
+    run(prepare_store, settings)
+    return train_chain(run, settings, until)

@@ -402,3 +402,22 @@ def predict_card(
     if runners.empty:
         return pd.DataFrame(columns=PREDICTION_COLUMNS)
     return model_predictions(model, runners)[PREDICTION_COLUMNS]
+
+
+def predictions_or_market(
+    model: WinModel | None,
+    why: str,
+    runners: pd.DataFrame,
+    odds: pd.DataFrame,
+    features: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, str | None]:
+    """The model's predictions of the runners, or the market's (``market-v1``) when there is no
+    model (``why`` says why) or no features; returns the predictions and the reason for the
+    market's, None when the model predicted."""
+    if model is None:
+        return market_predictions(runners, odds), why
+    if features is None:
+        return market_predictions(runners, odds), "no features for the day"
+    return predict_card(
+        model, runners, odds, features if features is not None else pd.DataFrame()
+    ), None

@@ -12,14 +12,17 @@ finish (scratched late, fell) counts as a miss.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from raceday.calibration import calibration_counts, calibration_error
 from raceday.ledger import bankroll_curve_yen
 from raceday.metrics import EPSILON
+from raceday.model import MARKET_MODEL_VERSION
 
 ALL_SCOPE: Final = "all"
 ROLLING_SPANS: Final = ("7d", "30d", "500r")
@@ -287,3 +290,79 @@ def rolling_performance(
             }
         )
     return pd.DataFrame(rows)
+
+
+ROLLING_DAYS: Final = 30  # the longest day window; the 500-race window may reach further back
+
+
+def _day_calibration(predictions: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
+    judged = judged_runners(predictions, runners)
+    with_winner = judged[judged.groupby("race_id")["won"].transform("any")]
+    frames = [
+        calibration_counts(with_winner[column], with_winner["won"]).assign(source=source)
+        for column, source in (("p_final", "final"), ("p_market", "market"))
+    ]
+    model = str(predictions["model_version"].iloc[0]) if not predictions.empty else None
+    return pd.concat(frames, ignore_index=True).assign(model_version=model)
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """A day's performance record as computed from its stored rows (written by the caller)."""
+
+    performance: pd.DataFrame  # one row for scope "all", one per venue
+    scores: pd.DataFrame  # one row per race
+    calibration: pd.DataFrame
+    curve: pd.DataFrame  # the bankroll curve up to the day
+    bankroll_yen: int
+    model_version: str
+
+
+def day_record(
+    race_date: date,
+    *,
+    initial_bankroll_yen: int,
+    predictions: pd.DataFrame,
+    runners: pd.DataFrame,
+    races: pd.DataFrame,
+    bets: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    daily_pnl: pd.Series,
+    run_seconds: float,
+) -> DayRecord:
+    """Race scores, per-day/venue performance and calibration of one day from its stored
+    predictions, runners, races, bets and (distinct) quarantine; ``daily_pnl`` is the ledger's
+    cash flow per day up to the day (from ``initial_bankroll_yen``)."""
+    settled_today = bets[bets["settled"].fillna(False).astype(bool)]
+    # Cash: every stake placed up to today is out, every settlement back in.
+    curve = bankroll_curve(initial_bankroll_yen, daily_pnl)
+    bankroll_end = int(initial_bankroll_yen + daily_pnl.sum())
+    drawdown = float(curve["drawdown"].iloc[-1]) if not curve.empty else 0.0
+    # A trained version's predictions over the market's when a day has both.
+    versions = sorted(set(predictions["model_version"]) - {MARKET_MODEL_VERSION})
+    model_version = versions[-1] if versions else MARKET_MODEL_VERSION
+    predictions = predictions[predictions["model_version"] == model_version]
+    scores = race_scores(predictions, runners, settled_today)
+    calibration = _day_calibration(predictions, runners)
+    performance = daily_performance(
+        race_date,
+        scores,
+        races,
+        quarantine,
+        bankroll_yen=bankroll_end,
+        drawdown=drawdown,
+        model_version=model_version,
+        run_seconds=run_seconds,
+        calibration_error=calibration_error(calibration[calibration["source"] == "final"]),
+    )
+    return DayRecord(performance, scores, calibration, curve, bankroll_end, model_version)
+
+
+def rolling_window_start(
+    race_date: date, nth_last_race: date | None, first_race: date | None
+) -> date:
+    """The first day the rolling windows ending on ``race_date`` may reach: ``ROLLING_DAYS`` back
+    or the day of the 500th-last scored race, whichever is earlier."""
+    return min(
+        race_date - timedelta(days=ROLLING_DAYS - 1), nth_last_race or first_race or race_date
+    )

@@ -7,12 +7,14 @@ of sources without one, flagged ``odds_source = "final"``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
 
 from raceday.errors import InputError
 from raceday.kelly import StakingPolicy, odds_after_stake, size_stakes
+from raceday.ledger import drawdown_from_peak
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
 
 SNAPSHOT_ODDS: Final = "snapshot"
@@ -117,3 +119,33 @@ def bet_slip(
         .sort_values(["post_time", "venue", "race", "umaban"])
         .reset_index(drop=True)
     )
+
+
+@dataclass(frozen=True)
+class SizedDay:
+    """A day's bets sized on the bankroll its earlier days left."""
+
+    bets: pd.DataFrame
+    candidates: int
+    bankroll_yen: int
+    drawdown: float
+
+
+def size_day(
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    odds: pd.DataFrame,
+    pools: pd.DataFrame,
+    daily_pnl: pd.Series,
+    *,
+    initial_bankroll_yen: int,
+    stake_scale: float,
+) -> SizedDay:
+    """The day's bets from its predictions, bet-time odds and expected win pools; the bankroll
+    and the drawdown brake come from ``daily_pnl``, the cash flow of every earlier day with bets
+    (:func:`raceday.ledger.daily_pnl_from_ledger_days`)."""
+    bankroll = int(initial_bankroll_yen + daily_pnl.sum())
+    drawdown = drawdown_from_peak(initial_bankroll_yen, daily_pnl)
+    candidates = staking_candidates(predictions, odds, pools)
+    bets = day_bets(candidates, bankroll, policy, stake_scale=stake_scale, drawdown=drawdown)
+    return SizedDay(bets, len(candidates), bankroll, drawdown)

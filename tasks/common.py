@@ -1,4 +1,11 @@
-"""What every task shares: the store engine, the run id, retry options and the stage record."""
+"""What every task shares: the stage wrapper, the store engine, the run id, retry options and the
+stage record.
+
+A stage is defined once, as a plain function (its IO through the store's catalogs, its logic in
+the domain) wrapped by :func:`stage`: calling the :class:`Stage` runs the body in-process (a
+backfill's chunk, tests, benchmarks); ``stage.task`` is the Prefect task that runs it as a task run
+of a flow (a day's run). ``flows/chain.py`` writes the order once and runs it either way.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,16 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 import pandas as pd
-from prefect import Task, get_run_logger
+from prefect import Task, get_run_logger, task
+from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
@@ -26,6 +35,62 @@ from raceday.store import catalog
 from raceday.store.catalog import record_stage_run
 from raceday.store.engine import has_schema, make_engine, upgrade_schema
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LOCAL_FLOW = "local"  # the flow name recorded for a stage run outside any flow run
+
+
+class Stage(Generic[P, R]):
+    """A stage of the chain: its body, and the Prefect task (``stage.task``) that runs it."""
+
+    def __init__(self, name: str, body: Callable[P, R], *, io: bool = False) -> None:
+        self.name = name
+        self.body = body
+        self.io = io  # reads a source: retried with backoff when it is unavailable
+        self.task: Task[P, R] = task(name=name, cache_policy=NONE)(body)
+        self.__doc__ = body.__doc__
+        self.__name__ = body.__name__
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the body in-process (no task run)."""
+        return self.body(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Stage({self.name!r})"
+
+
+def stage(name: str, *, io: bool = False) -> Callable[[Callable[P, R]], Stage[P, R]]:
+    """Define a stage of the chain from its body (see the module's docstring)."""
+
+    def define(body: Callable[P, R]) -> Stage[P, R]:
+        return Stage(name, body, io=io)
+
+    return define
+
+
+class StageRunner(Protocol):
+    """How a chain runs its stages: in-process, or as task runs of the flow."""
+
+    def __call__(self, stage: Stage[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+
+def in_process(stage: Stage[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a stage's body here (a backfill's chunk: one task run for the whole chunk)."""
+    return stage(*args, **kwargs)
+
+
+class AsTasks:
+    """Run each stage as a task run of the current flow (a day's run); the stages that read a
+    source retry it when it is unavailable (:func:`io_task_options`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.options = io_task_options(settings)
+
+    def __call__(self, stage: Stage[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        runnable = stage.task.with_options(**self.options) if stage.io else stage.task
+        return runnable(*args, **kwargs)
+
 
 def engine_for(settings: Settings) -> Engine:
     """The store's engine (one per URL per process)."""
@@ -36,6 +101,18 @@ def current_run_id() -> str:
     """The Prefect flow run id, or a fresh id when running outside a flow."""
     run_id = flow_run.get_id()
     return str(run_id) if run_id else f"local-{uuid.uuid4().hex[:24]}"  # fits run_id (40)
+
+
+@cache
+def _flow_name_of(run_id: str) -> str:
+    return flow_run.get_flow_name() or LOCAL_FLOW
+
+
+def current_flow_name() -> str:
+    """The name of the flow whose run this is (``local`` outside a flow run): what the stage
+    records say ran them, read from Prefect's runtime context rather than handed down."""
+    run_id = flow_run.get_id()
+    return _flow_name_of(str(run_id)) if run_id else LOCAL_FLOW
 
 
 def in_flow_run() -> bool:
@@ -105,9 +182,7 @@ class StageRecord:
 
 
 @contextmanager
-def stage_run(
-    settings: Settings, flow_name: str, stage: str, race_date: date
-) -> Iterator[StageRecord]:
+def stage_run(settings: Settings, stage: str, race_date: date) -> Iterator[StageRecord]:
     """Time a stage and record it (also when it fails) in ``pipeline_runs``.
 
     A defect in the stage's code (any error that is neither bad input nor an unavailable source
@@ -129,7 +204,7 @@ def stage_run(
         raise failure from error
     finally:
         row = {
-            "flow_name": flow_name,
+            "flow_name": current_flow_name(),
             "stage": stage,
             "race_date": race_date,
             "run_id": current_run_id(),
@@ -175,7 +250,7 @@ def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
 
 
 @contextmanager
-def day_lock(settings: Settings, race_date: date, flow_name: str) -> Iterator[None]:
+def day_lock(settings: Settings, race_date: date) -> Iterator[None]:
     """Run the body holding the day's run lock in the store; another run of the same day at
     the same time fails at once with :class:`RunLocked` and changes nothing. A lock left by a
     killed run is taken over (dead process on this machine, or older than the stale limit)."""
@@ -184,7 +259,7 @@ def day_lock(settings: Settings, race_date: date, flow_name: str) -> Iterator[No
     engine = engine_for(settings)
     if not has_schema(engine):
         upgrade_schema(engine)
-    run_id, holder = current_run_id(), f"{flow_name} {_holder()}"
+    run_id, holder = current_run_id(), f"{current_flow_name()} {_holder()}"
     for attempt in (1, 2):
         try:
             with engine.begin() as connection:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NONE
 
 from config import Settings
 from data_checks.derived import check_first3f
@@ -17,16 +15,16 @@ from raceday.pipeline import ReferencePlan, reference_plan
 from raceday.standards import learn_reference_times
 from raceday.store import catalog
 from raceday.store.learned import first3f_model_for
-from tasks.common import engine_for, logger, stage_run
+from tasks.common import engine_for, logger, stage, stage_run
 from tasks.validate import record_checked
 
 
-@task(name="reference-times", cache_policy=NONE)
+@stage("reference-times")
 def reference_times(
-    settings: Settings, start: date, end: date, flow_name: str
+    settings: Settings, start: date, end: date
 ) -> tuple[ReferencePlan, pd.DataFrame]:
     """Reference times for races dated ``start``..``end``: learned once per version, reused."""
-    with stage_run(settings, flow_name, "reference_times", end) as record:
+    with stage_run(settings, "reference_times", end) as record:
         with engine_for(settings).begin() as connection:
             _first, last = catalog.history_bounds(connection, before=start)
             plan = reference_plan(start, end, last, settings.history.reference_window_days)
@@ -50,21 +48,20 @@ def reference_times(
     return plan, references
 
 
-@task(name="first3f", cache_policy=NONE)
+@stage("first3f")
 def first3f(
     settings: Settings,
     runners: pd.DataFrame,
     end: date,
     references: pd.DataFrame,
     plan: ReferencePlan,
-    flow_name: str,
 ) -> pd.DataFrame:
     """First-3F estimates for settled runners (runner rows with race columns), every layer.
 
     The fitted layers come from the same history as the reference times (before the day),
     fitted once per version and stored.
     """
-    with stage_run(settings, flow_name, "first3f", end) as record:
+    with stage_run(settings, "first3f", end) as record:
         record.about_races(runners)
         with engine_for(settings).begin() as connection:
             model = first3f_model_for(
@@ -89,7 +86,7 @@ def first3f(
     return estimates
 
 
-@task(name="indexes", cache_policy=NONE)
+@stage("indexes")
 def indexes(
     settings: Settings,
     runners: pd.DataFrame,
@@ -97,11 +94,10 @@ def indexes(
     references: pd.DataFrame,
     plan: ReferencePlan,
     estimates: pd.DataFrame,
-    flow_name: str,
 ) -> pd.DataFrame:
     """Track variants of the days, then speed / ten / agari / composite indexes for settled
     runners (with race columns)."""
-    with stage_run(settings, flow_name, "indexes", end) as record:
+    with stage_run(settings, "indexes", end) as record:
         record.about_races(runners)
         with engine_for(settings).begin() as connection:
             variants = track_variants(runners, references).assign(reference_version=plan.version)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NONE
 from sqlalchemy import Connection
 
 from config import Settings
@@ -15,18 +13,16 @@ from data_checks.validate import ValidatedDay
 from raceday.features import build_features, feature_set_name
 from raceday.pipeline import runner_view
 from raceday.store import catalog
-from tasks.common import engine_for, logger, stage_run
+from tasks.common import engine_for, logger, stage, stage_run
 
 
-@task(name="features", cache_policy=NONE)
-def day_features(
-    settings: Settings, card: ValidatedDay, race_date: date, flow_name: str
-) -> pd.DataFrame:
+@stage("features")
+def day_features(settings: Settings, card: ValidatedDay, race_date: date) -> pd.DataFrame:
     """Features of the day's card from stored runs strictly before the day (the card's horses'
     runs and the people window's daily counts); stored as the model sees them."""
     window = settings.features.people_window_days
     feature_set = feature_set_name(window)
-    with stage_run(settings, flow_name, "features", race_date) as record:
+    with stage_run(settings, "features", race_date) as record:
         cards = runner_view(card.races, card.runners)
         with engine_for(settings).begin() as connection:
             history = catalog.read_feature_history(
@@ -77,18 +73,17 @@ def runs_and_cards(
     return catalog.read_runs_and_cards(connection, start, end, history)
 
 
-@task(name="features-range", cache_policy=NONE)
+@stage("features-range")
 def range_features(
     settings: Settings,
     start: date,
     end: date,
-    flow_name: str,
     settled: SettledRuns | None = None,
 ) -> pd.DataFrame:
     """Features of every stored runner dated ``start``..``end`` in one as-of pass; stored."""
     window = settings.features.people_window_days
     feature_set = feature_set_name(window)
-    with stage_run(settings, flow_name, "features_range", end) as record:
+    with stage_run(settings, "features_range", end) as record:
         with engine_for(settings).begin() as connection:
             history, cards = runs_and_cards(connection, start, end, settled)
             features = build_features(history, cards, window)

@@ -36,7 +36,14 @@ from raceday.sources.base import RaceSource, RawDay, RejectedInput
 from raceday.sources.factory import open_source
 from raceday.sources.simulator import SimulatorConfig
 from tasks.alerts import raise_alerts, venue_down_alert
-from tasks.common import attempts_until_failed, io_task_options, logger, stage_run
+from tasks.common import (
+    attempts_until_failed,
+    current_flow_name,
+    io_task_options,
+    logger,
+    stage,
+    stage_run,
+)
 
 
 def simulator_config(settings: Settings) -> SimulatorConfig:
@@ -56,11 +63,11 @@ def configured_source(settings: Settings) -> RaceSource:
     )
 
 
-@task(name="ingest", cache_policy=NONE)
-def ingest(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
+@stage("ingest", io=True)
+def ingest(settings: Settings, start: date, end: date) -> RawDay:
     """Raw races, runners and odds snapshots dated ``start``..``end`` from the source."""
     source = configured_source(settings)
-    with stage_run(settings, flow_name, "ingest", end) as record:
+    with stage_run(settings, "ingest", end) as record:
         raw = source.read_days(start, end)
         record.rows_out = len(raw.nvd_se)
     logger().info(
@@ -120,24 +127,25 @@ def lane_outcome(settings: Settings, venue: str, future: PrefectFuture[LaneRead]
 
 
 def alert_venues_down(
-    settings: Settings, race_date: date, flow_name: str, rejected: Sequence[RejectedInput]
+    settings: Settings, race_date: date, rejected: Sequence[RejectedInput]
 ) -> None:
     """Warn in the run's log and raise an alert for each venue that could not be read."""
     for item in rejected:
         logger().warning("%s not read, the other venues go on: %s", item.location, item.reason)
     alerts = [
-        venue_down_alert(flow_name, race_date, item.location, item.reason) for item in rejected
+        venue_down_alert(current_flow_name(), race_date, item.location, item.reason)
+        for item in rejected
     ]
     raise_alerts(settings, alerts, now=datetime.now(), quiet_before=None)
 
 
-def ingest_by_venue(settings: Settings, start: date, end: date, flow_name: str) -> RawDay:
+def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
     """The day read venue by venue (call it from a flow): one retried task run per venue,
     all submitted together; a venue still failing is a rejected input, alerted; every venue
     failing fails the stage with the first venue's error."""
     options = io_task_options(settings)
     names = venue_names()
-    with stage_run(settings, flow_name, "ingest", end) as record:
+    with stage_run(settings, "ingest", end) as record:
         source = configured_source(settings)
         try:
             venues = list_venues.with_options(**options)(source, start, end)
@@ -166,7 +174,7 @@ def ingest_by_venue(settings: Settings, start: date, end: date, flow_name: str) 
         record.rows_out = len(raw.nvd_se)
     down = rejected_lanes(outcomes, names)
     if down:
-        alert_venues_down(settings, end, flow_name, down)
+        alert_venues_down(settings, end, down)
     logger().info(
         "ingested %d races, %d runners from %s for %s..%s in %d venue lane(s), %d down",
         len(raw.nvd_ra),

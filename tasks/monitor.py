@@ -6,20 +6,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NONE
 
 from config import Settings
 from raceday.errors import InputError
-from raceday.monitor import Alert, Thresholds, calendar_expectation, evaluate
+from raceday.monitor import Alert, calendar_expectation, evaluate
 from raceday.store.monitoring import load_monitor_inputs
 from tasks.alerts import raise_alerts, today_in_japan
-from tasks.common import engine_for, logger, stage_run
-
-
-def monitor_thresholds(settings: Settings) -> Thresholds:
-    """The rules' limits from settings (the critical drawdown is the staking brake)."""
-    return Thresholds.from_settings(settings.monitor.model_dump(), settings.kelly.drawdown_brake)
+from tasks.common import engine_for, logger, stage, stage_run
 
 
 def read_racing_calendar(path: Path | None) -> pd.DataFrame | None:
@@ -36,14 +29,14 @@ def read_racing_calendar(path: Path | None) -> pd.DataFrame | None:
     return calendar
 
 
-@task(name="monitor", cache_policy=NONE)
-def monitor_day(settings: Settings, race_date: date, flow_name: str) -> list[Alert]:
+@stage("monitor")
+def monitor_day(settings: Settings, race_date: date) -> list[Alert]:
     """Evaluate every monitor rule for the day; deliver and store the alerts (de-duplicated)."""
-    limits = monitor_thresholds(settings)
+    limits = settings.monitor_thresholds()
     expected, venues = calendar_expectation(
         read_racing_calendar(settings.monitor.racing_calendar), race_date
     )
-    with stage_run(settings, flow_name, "monitor", race_date) as record:
+    with stage_run(settings, "monitor", race_date) as record:
         with engine_for(settings).connect() as connection:
             inputs = load_monitor_inputs(
                 connection, race_date, limits, racing_expected=expected, expected_venues=venues

@@ -10,55 +10,22 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NONE
-from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.derived import check_predictions
 from data_checks.validate import ValidatedDay
-from raceday.model import MARKET_MODEL_VERSION, WinModel, market_predictions, predict_card
+from raceday.model import MARKET_MODEL_VERSION, predictions_or_market
 from raceday.rollout import select_races
 from raceday.store import catalog, registry
-from tasks.common import engine_for, logger, stage_run
+from tasks.common import engine_for, logger, stage, stage_run
 from tasks.validate import record_checked
 
 
-def model_for_day(connection: Connection, race_date: date) -> tuple[WinModel | None, str]:
-    """The promoted model for ``race_date`` (or None) and why, in one line."""
-    version = registry.version_for_day(connection, race_date)
-    if version is None:
-        return None, f"no model promoted before {race_date}"
-    try:
-        return registry.load_model(connection, version), version
-    except (KeyError, ValueError, TypeError) as error:
-        return None, f"model {version} cannot be loaded ({error})"
-
-
-def day_predictions(
-    connection: Connection,
-    runners: pd.DataFrame,
-    odds: pd.DataFrame,
-    features: pd.DataFrame | None,
-    model_day: date,
-) -> pd.DataFrame:
-    """The model promoted for ``model_day``'s predictions of the runners; the market's when it
-    cannot be used."""
-    model, why = model_for_day(connection, model_day)
-    if model is not None and features is None:
-        model, why = None, f"no features for {model_day}"
-    if model is None:
-        logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, why)
-        return market_predictions(runners, odds)
-    return predict_card(model, runners, odds, features if features is not None else pd.DataFrame())
-
-
-@task(name="predict", cache_policy=NONE)
+@stage("predict")
 def predict(
     settings: Settings,
     card: ValidatedDay,
     race_date: date,
-    flow_name: str,
     features: pd.DataFrame | None = None,
     model_day: date | None = None,
 ) -> pd.DataFrame:
@@ -67,14 +34,15 @@ def predict(
     ``model_day`` (default ``race_date``) picks the model: a backfill chunk predicts all its days
     with the model promoted before its first day, so no day sees a model trained on its results.
     """
-    with stage_run(settings, flow_name, "predict", race_date) as record:
+    with stage_run(settings, "predict", race_date) as record:
         selected = select_races(card.races, settings.races_per_day)
         runners = card.runners[card.runners["race_id"].isin(selected["race_id"])]
         record.about_races(runners)
         with engine_for(settings).begin() as connection:
-            predictions = day_predictions(
-                connection, runners, card.odds, features, model_day or race_date
-            )
+            model, why = registry.model_for_day(connection, model_day or race_date)
+            predictions, fallback = predictions_or_market(model, why, runners, card.odds, features)
+            if fallback is not None:
+                logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, fallback)
             checked = check_predictions(predictions)
             predictions = record_checked(settings, connection, checked, "predict", race_date)
             catalog.write_predictions(connection, predictions)

@@ -30,13 +30,12 @@ from raceday.ledger import (
     settle_bets,
     void_bets,
 )
-from raceday.performance import rolling_performance
+from raceday.performance import DayRecord, day_record, rolling_performance, rolling_window_start
 from raceday.staking import BET_COLUMNS
 from raceday.store import catalog
 from raceday.store import monitoring as records
-from tasks.common import engine_for, logger, stage_run
-from tasks.record import DayRecord, day_record, rolling_window_start
-from tasks.stake import size_day, staking_policy, write_slip
+from tasks.common import engine_for, logger, stage, stage_run
+from tasks.stake import size_checked_day, write_slip
 from tasks.validate import record_checked
 
 
@@ -81,12 +80,14 @@ def stake_and_settle(
         if todays_card.races.empty:
             continue
         raced.append(day)
-        sized = size_day(settings, policy, predictions[prediction_days == day], todays_card, pnl)
+        _sized, checked = size_checked_day(
+            settings, policy, predictions[prediction_days == day], todays_card, pnl
+        )
         kept = stored[stored_days == day]
         if kept["settled"].fillna(False).astype(bool).any():
             bets = kept[BET_COLUMNS]
         else:
-            bets = record_checked(settings, connection, sized.checked, "stake", day)
+            bets = record_checked(settings, connection, checked, "stake", day)
             catalog.write_bets(connection, bets, policy.name, day)
         write_slip(settings, bets, todays_card, day)
         placed += len(bets)
@@ -155,8 +156,8 @@ def record_days(
     out = _Records([], [], [], [], [])
     for day in days:
         computed = day_record(
-            settings,
             day,
+            initial_bankroll_yen=settings.bankroll_yen,
             predictions=predictions[dates["predictions"] == day],
             runners=runners[dates["runners"] == day],
             races=races[dates["races"] == day],
@@ -181,18 +182,18 @@ def record_days(
     return written + records.write_rolling(connection, pd.concat(out.rolling, ignore_index=True))
 
 
+@stage("replay")
 def replay_days(
     settings: Settings,
     predictions: pd.DataFrame,
     card: ValidatedDay,
     days: list[date],
-    flow_name: str,
 ) -> int:
     """Stake, settle and record ``days`` (settled, predicted, in date order) in one
     transaction; returns the bets placed."""
-    policy = staking_policy(settings)
+    policy = settings.kelly.policy()
     clock = time.perf_counter()
-    with stage_run(settings, flow_name, "replay", days[-1]) as record:
+    with stage_run(settings, "replay", days[-1]) as record:
         with engine_for(settings).begin() as connection:
             raced, placed = stake_and_settle(settings, connection, policy, predictions, card, days)
             # A replayed day has no run time of its own: its share of the replay's.

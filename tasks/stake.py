@@ -2,93 +2,71 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from prefect import task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NONE
 
 from config import Settings
 from config.reference import venue_names
 from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
-from raceday.kelly import StakingPolicy, policy_from_settings
-from raceday.ledger import daily_pnl_from_ledger_days, drawdown_from_peak
+from raceday.kelly import StakingPolicy
+from raceday.ledger import daily_pnl_from_ledger_days
 from raceday.pools import race_pools
 from raceday.staking import (
     BET_COLUMNS,
+    SizedDay,
     bet_slip,
-    day_bets,
     single_model_version,
-    staking_candidates,
+    size_day,
 )
 from raceday.store import catalog
-from tasks.common import engine_for, in_flow_run, logger, stage_run
+from tasks.common import engine_for, in_flow_run, logger, stage, stage_run
 from tasks.validate import record_checked
 
 
-def staking_policy(settings: Settings) -> StakingPolicy:
-    """The staking policy from settings."""
-    return policy_from_settings(settings.kelly.policy_name, settings.kelly.model_dump())
-
-
-@dataclass(frozen=True)
-class SizedDay:
-    """A day's bets sized on the bankroll its earlier days left, checked against the policy."""
-
-    checked: CheckedFrame
-    candidates: int
-    bankroll_yen: int
-    drawdown: float
-
-
-def size_day(
+def size_checked_day(
     settings: Settings,
     policy: StakingPolicy,
     predictions: pd.DataFrame,
     card: ValidatedDay,
     daily_pnl: pd.Series,
-) -> SizedDay:
-    """The day's bets from its predictions and bet-time odds; ``daily_pnl`` is the cash flow of
-    every earlier day with bets (:func:`raceday.ledger.daily_pnl_from_ledger_days`)."""
-    bankroll = int(settings.bankroll_yen + daily_pnl.sum())
-    drawdown = drawdown_from_peak(settings.bankroll_yen, daily_pnl)
-    candidates = staking_candidates(
-        predictions, card.odds, race_pools(card.races, settings.kelly.win_pools())
-    )
-    bets = day_bets(
-        candidates,
-        bankroll,
+) -> tuple[SizedDay, CheckedFrame]:
+    """The day's bets sized on its predictions and bet-time odds (:func:`size_day`), checked
+    against the policy; ``daily_pnl`` is the cash flow of every earlier day with bets."""
+    sized = size_day(
         policy,
+        predictions,
+        card.odds,
+        race_pools(card.races, settings.kelly.win_pools()),
+        daily_pnl,
+        initial_bankroll_yen=settings.bankroll_yen,
         stake_scale=settings.rollout.stake_scale,
-        drawdown=drawdown,
     )
-    return SizedDay(check_stakes(bets, policy, bankroll), len(candidates), bankroll, drawdown)
+    return sized, check_stakes(sized.bets, policy, sized.bankroll_yen)
 
 
-@task(name="stake", cache_policy=NONE)
+@stage("stake")
 def stake(
     settings: Settings,
     predictions: pd.DataFrame,
     card: ValidatedDay,
     race_date: date,
-    flow_name: str,
 ) -> pd.DataFrame:
     """Bets for the day, sized on the bankroll derived from every earlier bet.
 
     Idempotent: a re-run replaces the day's bets; once any of them is settled the day is closed
     and its bets stay as placed.
     """
-    policy = staking_policy(settings)
+    policy = settings.kelly.policy()
     log = logger()
-    with stage_run(settings, flow_name, "stake", race_date) as record:
+    with stage_run(settings, "stake", race_date) as record:
         model_version = single_model_version(predictions)
         with engine_for(settings).begin() as connection:
             history = catalog.ledger_days(connection, policy.name, before=race_date)
             stored = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
-            sized = size_day(
+            sized, checked = size_checked_day(
                 settings, policy, predictions, card, daily_pnl_from_ledger_days(history)
             )
             bankroll, drawdown = sized.bankroll_yen, sized.drawdown
@@ -96,7 +74,7 @@ def stake(
                 bets = stored[BET_COLUMNS]
                 record.message = "day already settled: bets kept as placed"
             else:
-                bets = record_checked(settings, connection, sized.checked, "stake", race_date)
+                bets = record_checked(settings, connection, checked, "stake", race_date)
                 catalog.write_bets(connection, bets, policy.name, race_date)
                 record.message = (
                     f"model {model_version}, bankroll {bankroll} yen, drawdown {drawdown:.1%}"

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from prefect import task
-from prefect.cache_policies import NONE
-
 from config import Settings
 from raceday.store import catalog
 from raceday.store.engine import upgrade_schema
-from tasks.common import engine_for, logger
+from tasks.common import engine_for, logger, stage
 
 
-@task(name="prepare-store", cache_policy=NONE)
+@stage("prepare-store")
 def prepare_store(settings: Settings) -> None:
     """Bring the store's schema to the latest migration (a no-op when it is current)."""
     upgrade_schema(engine_for(settings))
 
 
-@task(name="history-gap", cache_policy=NONE)
+@stage("history-gap")
 def history_gap(settings: Settings, race_date: date) -> tuple[date, date] | None:
     """The prior days to ingest first when the store has no settled history before the date."""
     days = settings.history.warmup_days

@@ -1,75 +1,41 @@
 """Train: the win model from stored history — load, fit, evaluate, register, promote.
 
-Each stage is a plain function (``train_until`` chains them for backfills and the CLI) and a
-task of the same body (the ``train-model`` flow orders them).
+The three stages (load, fit, register) are ordered by ``flows/chain.py: train_chain``.
 """
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NONE
 from sqlalchemy import Connection
 
 from config import Settings
-from raceday import __version__
 from raceday.errors import InputError
-from raceday.features import FEATURE_COLUMNS, build_features, feature_set_name
+from raceday.features import build_features, feature_set_name
 from raceday.metrics import winner_log_loss
 from raceday.model import (
     FitResult,
-    ModelInputs,
     NotEnoughData,
-    ScorerOptions,
     TimeSplit,
-    WinModel,
     fit_win_model,
     model_predictions,
     runners_with_features,
     time_split,
 )
 from raceday.model_eval import evaluate_predictions
+from raceday.model_registry import (
+    Registered,
+    check_windows,
+    short_window,
+    version_meta,
+)
 from raceday.pipeline import betting_odds
 from raceday.store import catalog, registry
-from tasks.common import engine_for, logger, stage_run
+from tasks.common import engine_for, logger, stage, stage_run
 from tasks.features import SettledRuns, runs_and_cards
-
-FLOW = "train-model"
-
-
-def code_version() -> str:
-    """``git describe`` of the checkout when there is one, else the package version."""
-    try:
-        described = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        described = ""
-    return f"raceday {__version__}" + (f" ({described})" if described else "")
-
-
-def scorer_options(settings: Settings) -> ScorerOptions:
-    """The scorer's options from settings."""
-    train = settings.train
-    return ScorerOptions(
-        max_iter=train.max_iter,
-        learning_rate=train.learning_rate,
-        max_leaf_nodes=train.max_leaf_nodes,
-        min_samples_leaf=train.min_samples_leaf,
-        l2_regularization=train.l2_regularization,
-        threads=train.threads,
-    )
 
 
 def settled_runners(
@@ -95,16 +61,6 @@ def settled_runners(
     return runners_with_features(card, odds, features)
 
 
-def preflight(runners: pd.DataFrame, split: TimeSplit, min_races: int) -> None:
-    """One clear error when a window holds fewer than ``min_races`` settled races."""
-    parts = split.part(runners["race_date"])
-    for part in ("train", "blend", "eval"):
-        races = runners.loc[parts == part, "race_id"].nunique()
-        if races < min_races:
-            start, end = getattr(split, f"{part}_start"), getattr(split, f"{part}_end")
-            raise InputError(_short_window(part, start, end, races, min_races))
-
-
 def check_history(settings: Settings, until: date) -> None:
     """Preflight (a few counts, no Prefect): every window of the split ending on ``until``
     holds ``min_races`` settled races, else one clear error."""
@@ -115,14 +71,7 @@ def check_history(settings: Settings, until: date) -> None:
             start, end = getattr(split, f"{part}_start"), getattr(split, f"{part}_end")
             races = catalog.settled_race_count(connection, start, end)
             if races < train.min_races:
-                raise InputError(_short_window(part, start, end, races, train.min_races))
-
-
-def _short_window(part: str, start: date, end: date, races: int, needed: int) -> str:
-    return (
-        f"the {part} window {start}..{end} has {races} settled races, {needed} needed: "
-        "store more history (raceday run / backfill) or use a later --until"
-    )
+                raise InputError(short_window(part, start, end, races, train.min_races))
 
 
 def load_training_set(
@@ -133,7 +82,7 @@ def load_training_set(
     split = time_split(until, train.train_days, train.blend_days, train.evaluate_days)
     with engine_for(settings).connect() as connection:
         runners = settled_runners(connection, settings, split.train_start, until, settled_runs)
-    preflight(runners, split, train.min_races)
+    check_windows(runners, split, train.min_races)
     return split, runners
 
 
@@ -143,22 +92,11 @@ def fit_and_evaluate(
     """Fit the two stages and evaluate the held-out window."""
     try:
         fitted = fit_win_model(
-            runners, split, registry.version_name(until), scorer_options(settings)
+            runners, split, registry.version_name(until), settings.train.scorer_options()
         )
     except NotEnoughData as error:
         raise InputError(str(error)) from None
     return fitted, evaluate_predictions(fitted.held_out)
-
-
-@dataclass(frozen=True)
-class Registered:
-    """What the registry did with a new version."""
-
-    version: str
-    promoted: bool
-    reason: str
-    incumbent: str | None
-    compared_races: int
 
 
 def _incumbent_log_loss(
@@ -193,7 +131,16 @@ def register_version(
     """Store the version with its metadata; promote it when it beats the market and the
     promoted version trained before it on the same held-out races."""
     model = fitted.model
-    meta = version_meta(settings, until, split, fitted, evaluation)
+    meta = version_meta(
+        until,
+        split,
+        fitted,
+        evaluation,
+        feature_set=feature_set_name(settings.features.people_window_days),
+        scorer=settings.train.scorer_options(),
+        code_version=registry.code_version(),
+        source=settings.source,
+    )
     with engine_for(settings).begin() as connection:
         incumbent = registry.version_for_day(connection, until)  # trained strictly before
         candidate_ll = float(evaluation["blend"]["log_loss"])
@@ -218,98 +165,26 @@ def register_version(
     return Registered(model.version, decision.promote, decision.reason, incumbent, compared)
 
 
-def version_meta(
-    settings: Settings,
-    until: date,
-    split: TimeSplit,
-    fitted: FitResult,
-    evaluation: dict[str, Any],
-) -> dict[str, Any]:
-    """The registry's metadata of a version: data, features, parameters, metrics, code."""
-    model: WinModel = fitted.model
-    inputs: ModelInputs = model.inputs
-    return {
-        "trained_until": until.isoformat(),
-        "split": split.to_dict(),
-        "counts": fitted.counts,
-        "feature_set": feature_set_name(settings.features.people_window_days),
-        "features": {
-            "point_in_time": list(FEATURE_COLUMNS),
-            "field_relative": list(inputs.field_relative),
-            "categorical": list(inputs.categorical),
-        },
-        "params": {
-            "scorer": asdict(scorer_options(settings)),
-            "kappa": model.kappa,
-            "alpha": model.blend.alpha,
-            "beta": model.blend.beta,
-            "blend_races": model.blend.races,
-        },
-        "metrics": {key: value for key, value in evaluation.items() if key != "calibration"},
-        "code_version": code_version(),
-        "source": settings.source,
-    }
-
-
-def training_summary(
-    until: date,
-    split: TimeSplit,
-    fitted: FitResult,
-    evaluation: dict[str, Any],
-    registered: Registered,
-) -> dict[str, Any]:
-    """What ``raceday train`` prints (``--json``)."""
-    model = fitted.model
-    return {
-        "version": model.version,
-        "until": until.isoformat(),
-        "split": split.to_dict(),
-        "counts": fitted.counts,
-        "kappa": round(model.kappa, 6),
-        "alpha": round(model.blend.alpha, 6),
-        "beta": round(model.blend.beta, 6),
-        "evaluation": evaluation,
-        "promoted": registered.promoted,
-        "reason": registered.reason,
-        "incumbent": registered.incumbent,
-    }
-
-
-def train_until(
-    settings: Settings,
-    until: date,
-    flow_name: str = FLOW,
-    settled_runs: SettledRuns | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate and register the version of ``until`` (the three stage bodies, no
-    Prefect needed); a backfill passes the settled runs it holds."""
-    split, runners = load_training_task.fn(settings, until, flow_name, settled_runs)
-    fitted, evaluation = fit_task.fn(settings, split, runners, until, flow_name)
-    registered = register_task.fn(settings, until, split, fitted, evaluation, flow_name)
-    return training_summary(until, split, fitted, evaluation, registered)
-
-
-@task(name="train-load", cache_policy=NONE)
+@stage("train-load")
 def load_training_task(
     settings: Settings,
     until: date,
-    flow_name: str = FLOW,
     settled_runs: SettledRuns | None = None,
 ) -> tuple[TimeSplit, pd.DataFrame]:
     """Load the training set of the split ending on ``until``."""
-    with stage_run(settings, flow_name, "train_load", until) as record:
+    with stage_run(settings, "train_load", until) as record:
         split, runners = load_training_set(settings, until, settled_runs)
         record.rows_out = len(runners)
     logger().info("training set %s..%s: %d runners", split.train_start, until, len(runners))
     return split, runners
 
 
-@task(name="train-fit", cache_policy=NONE)
+@stage("train-fit")
 def fit_task(
-    settings: Settings, split: TimeSplit, runners: pd.DataFrame, until: date, flow_name: str = FLOW
+    settings: Settings, split: TimeSplit, runners: pd.DataFrame, until: date
 ) -> tuple[FitResult, dict[str, Any]]:
     """Fit the scorer, temperature and blend; evaluate the held-out window."""
-    with stage_run(settings, flow_name, "train_fit", until) as record:
+    with stage_run(settings, "train_fit", until) as record:
         fitted, evaluation = fit_and_evaluate(settings, split, runners, until)
         record.rows_in, record.rows_out = len(runners), len(fitted.held_out)
     logger().info(
@@ -318,17 +193,16 @@ def fit_task(
     return fitted, evaluation
 
 
-@task(name="train-register", cache_policy=NONE)
+@stage("train-register")
 def register_task(
     settings: Settings,
     until: date,
     split: TimeSplit,
     fitted: FitResult,
     evaluation: dict[str, Any],
-    flow_name: str = FLOW,
 ) -> Registered:
     """Register the version and decide its promotion."""
-    with stage_run(settings, flow_name, "train_register", until) as record:
+    with stage_run(settings, "train_register", until) as record:
         registered = register_version(settings, until, split, fitted, evaluation)
         record.message = f"{registered.version}: {registered.reason}"[:2000]
     verdict = "promoted" if registered.promoted else "not promoted"

@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
-from prefect import task
-from prefect.cache_policies import NONE
 from sqlalchemy import Connection
 
 from config import Settings
@@ -28,7 +26,7 @@ from raceday.errors import NothingValid
 from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only
 from raceday.store import catalog
-from tasks.common import current_run_id, engine_for, logger, stage_run
+from tasks.common import current_run_id, engine_for, logger, stage, stage_run
 
 JST = timezone(timedelta(hours=9))
 
@@ -108,14 +106,13 @@ def _write_records(
     catalog.write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
 
 
-@task(name="validate", cache_policy=NONE)
+@stage("validate")
 def validate_and_store(
     settings: Settings,
     raw: RawDay,
     start: date,
     end: date,
     phase: Phase,
-    flow_name: str,
     screened: ValidatedDay | None = None,
 ) -> ValidatedDay:
     """Validate a card (morning) or results (night) and store what is valid, in one transaction.
@@ -126,7 +123,7 @@ def validate_and_store(
     ``screened`` is this phase's validation by :func:`screen_day` (not repeated).
     """
     stage = f"validate_{phase}"
-    with stage_run(settings, flow_name, stage, end) as record:
+    with stage_run(settings, stage, end) as record:
         valid = screened if screened is not None else validate_phase(raw, phase)
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = _nothing_valid(raw, valid)
@@ -143,14 +140,13 @@ def validate_and_store(
     return valid
 
 
-@task(name="screen", cache_policy=NONE)
+@stage("screen")
 def screen_day(
     settings: Settings,
     raw: RawDay,
     start: date,
     end: date,
     phases: tuple[Phase, ...],
-    flow_name: str,
 ) -> dict[Phase, ValidatedDay]:
     """Validate every phase a run will store before it stores anything: the day's decision.
 
@@ -160,7 +156,7 @@ def screen_day(
     written and :class:`NothingValid` is raised: no race, prediction or bet of the day is
     stored. Otherwise the validations are returned for :func:`validate_and_store` to store.
     """
-    with stage_run(settings, flow_name, "screen", end) as record:
+    with stage_run(settings, "screen", end) as record:
         validated: dict[Phase, ValidatedDay] = {
             phase: validate_phase(raw, phase) for phase in phases
         }

@@ -57,10 +57,10 @@ def backup(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption 
     """Back up the store now (SQLite backup API / pg_dump) and prune old backups."""
 
     def action() -> dict[str, Any]:
-        from flows.backup import backup_task
+        from tasks.backup import backup_task
 
         settings = settings_from(db_url=db)
-        result: dict[str, Any] = backup_task.fn(settings)
+        result: dict[str, Any] = backup_task(settings)
         return result
 
     result = guard(debug, action)

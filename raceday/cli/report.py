@@ -115,7 +115,7 @@ def monitor(
         _ready_store(settings)
         from tasks.monitor import monitor_day
 
-        return [alert.payload() for alert in monitor_day.fn(settings, day, "monitor-day")]
+        return [alert.payload() for alert in monitor_day(settings, day)]
 
     alerts = guard(debug, action)
     if as_json:

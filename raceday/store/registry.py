@@ -13,13 +13,16 @@ version's on the same races.
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from raceday import __version__
 from raceday.model import WinModel
 from raceday.store.models import ModelVersion, table_of
 
@@ -169,3 +172,30 @@ def promotion_decision(
         False, f"does not beat {incumbent} ({candidate_log_loss:.5f} >= "
         f"{incumbent_log_loss:.5f})",
     )  # fmt: skip
+
+
+def model_for_day(connection: Connection, race_date: date) -> tuple[WinModel | None, str]:
+    """The model promoted for ``race_date`` (or None) and why, in one line."""
+    version = version_for_day(connection, race_date)
+    if version is None:
+        return None, f"no model promoted before {race_date}"
+    try:
+        return load_model(connection, version), version
+    except (KeyError, ValueError, TypeError) as error:
+        return None, f"model {version} cannot be loaded ({error})"
+
+
+def code_version() -> str:
+    """``git describe`` of the checkout when there is one, else the package version."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        described = ""
+    return f"raceday {__version__}" + (f" ({described})" if described else "")

@@ -20,7 +20,7 @@ def test_export_into_a_pipe_closed_early_ends_quietly(sqlite_url: str, tmp_path:
     upgrade_schema(make_engine(sqlite_url))
     raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=150)).raw
     settings = load_settings(db_url=sqlite_url, validation={"data_docs": False})
-    validate_and_store.fn(settings, raw, DAY, DAY, "results", "test")
+    validate_and_store(settings, raw, DAY, DAY, "results")
     export = [*COMMAND, "export", "runners", "--start", str(DAY), "--end", str(DAY)]
     export += ["--db", sqlite_url]
     environment = cli_environment(tmp_path)

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import delete
 
 from config import load_settings
-from flows.backup import backup_task
 from raceday.backup import backups_in, restore_store
 from raceday.errors import InputError
 from raceday.sources.simulator import SimulatorConfig, simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
+from tasks.backup import backup_task
 from tasks.validate import validate_and_store
 from tests.store_support import data_checksums
 
@@ -26,7 +26,7 @@ def _stored_day(db: str) -> None:
     settings = load_settings(db_url=db)
     upgrade_schema(make_engine(db))
     raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=6)).raw
-    validate_and_store.fn(settings, raw, DAY, DAY, "results", "test")
+    validate_and_store(settings, raw, DAY, DAY, "results")
 
 
 @pytest.mark.slow
@@ -37,7 +37,7 @@ def test_restore_brings_back_the_backed_up_store(
     monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
     _stored_day(store_url)
     before = data_checksums(store_url)
-    result = backup_task.fn(load_settings(db_url=store_url))
+    result = backup_task(load_settings(db_url=store_url))
     backup = Path(result["backup"])
     assert backup.is_file() and result["kept"] == 1
 
@@ -54,7 +54,7 @@ def test_retention_keeps_the_newest_backups(sqlite_url: str, tmp_path: Path) -> 
     settings = load_settings(db_url=sqlite_url).model_copy(
         update={"backup": load_settings().backup.model_copy(update={"keep": 2})}
     )
-    names = [Path(backup_task.fn(settings)["backup"]).name for _ in range(3)]
+    names = [Path(backup_task(settings)["backup"]).name for _ in range(3)]
     kept = [path.name for path in backups_in(settings.backups_dir)]
     assert kept == names[1:]
 

@@ -68,7 +68,7 @@ def earlier_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade_schema(make_engine(settings.database_url))
     raw = simulated(PREVIOUS_DAY)
     for phase in ("card", "results"):
-        validate_and_store.fn(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase, "corpus")
+        validate_and_store(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase)
     make_engine(settings.database_url).dispose()  # the last connection folds the WAL in
     return path
 
@@ -132,8 +132,8 @@ def run_case(case: Case, url: str) -> None:
     try:
         raw = FilesSource(case.directory).read_days(expected.start, expected.end)
         for phase in ("card", "results"):
-            validated[phase] = validate_and_store.fn(
-                settings, raw, expected.start, expected.end, phase, "corpus"
+            validated[phase] = validate_and_store(
+                settings, raw, expected.start, expected.end, phase
             )
     except RacedayError as error:
         assert expected.refused is not None, f"{case.name} refused: {error}"
@@ -186,7 +186,7 @@ def test_bad_input_on_postgresql(name: str, corpus: dict[str, Case], postgres_ur
     upgrade_schema(make_engine(postgres_url))
     raw = simulated(PREVIOUS_DAY)
     for phase in ("card", "results"):
-        validate_and_store.fn(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase, "corpus")
+        validate_and_store(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase)
     run_case(corpus[name], postgres_url)
 
 

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from config import load_settings
-from flows.backfill import settled_stages
+from flows.chain import settle_chain
 from raceday.model import MARKET_MODEL_VERSION
 from raceday.standards import reference_version
 from raceday.store import catalog
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
+from tasks.common import in_process
 from tasks.features import day_features
 from tasks.ingest import ingest
 from tasks.predict import predict
@@ -38,17 +39,17 @@ def test_three_days_on_an_empty_store_without_warm_up(
     monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
     settings = load_settings(races=RACES, source=None, db_url=sqlite_url)
     assert settings.history.warmup_days == 0
-    prepare_store.fn(settings)
+    prepare_store(settings)
     features_seen = []
     for day in DAYS:
-        raw = ingest.fn(settings, day, day, FLOW)
-        card = validate_and_store.fn(settings, raw, day, day, "card", FLOW)
-        features = day_features.fn(settings, card, day, FLOW)
-        predictions = predict.fn(settings, card, day, FLOW, features)
-        stake.fn(settings, predictions, card, day, FLOW)
-        settled_stages(settings, raw, day, day, FLOW)
-        settle.fn(settings, day, FLOW)
-        summary = record_day.fn(settings, day, len(card.races), FLOW)
+        raw = ingest(settings, day, day)
+        card = validate_and_store(settings, raw, day, day, "card")
+        features = day_features(settings, card, day)
+        predictions = predict(settings, card, day, features)
+        stake(settings, predictions, card, day)
+        settle_chain(in_process, settings, raw, day, day)
+        settle(settings, day)
+        summary = record_day(settings, day, len(card.races))
         assert summary.races == RACES
         assert summary.model_version == MARKET_MODEL_VERSION
         sums = predictions.groupby("race_id")["p_final"].sum().to_numpy(dtype="float64")

@@ -161,12 +161,12 @@ def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url:
         catalog.lock_day(
             connection, DAY, f"daily-run {host} pid {dead.stdout.strip()}", "killed-run"
         )
-    with day_lock(settings, DAY, "daily-run"):
+    with day_lock(settings, DAY):
         with make_engine(sqlite_url).connect() as connection:
             holder = catalog.day_lock_holder(connection, DAY)
         assert holder is not None and holder["run_id"] != "killed-run"
         # this process is alive: its lock holds
-        with pytest.raises(RunLocked, match="already being run"), day_lock(settings, DAY, "x"):
+        with pytest.raises(RunLocked, match="already being run"), day_lock(settings, DAY):
             pass
     with make_engine(sqlite_url).connect() as connection:
         assert catalog.day_lock_holder(connection, DAY) is None

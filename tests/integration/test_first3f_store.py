@@ -90,13 +90,13 @@ def test_first3f_stage_stores_estimates_with_both_versions(engine: Engine, store
     settings = load_settings(db_url=store_url)
     with engine.connect() as connection:
         view = catalog.read_runner_view(connection, DAY, DAY)
-    plan, references = reference_times.fn(settings, DAY, DAY, "test")
+    plan, references = reference_times(settings, DAY, DAY)
     assert plan.history_end == LAST and not plan.bootstrap
-    estimates = first3f.fn(settings, view, DAY, references, plan, "test")
+    estimates = first3f(settings, view, DAY, references, plan)
     assert len(estimates) == len(view)
     assert (estimates["model_version"] == "f3f-20260614").all()
     assert not estimates["method"].isin(["unavailable"]).any()
-    first3f.fn(settings, view, DAY, references, plan, "test")
+    first3f(settings, view, DAY, references, plan)
     with engine.connect() as connection:
         stored = read_rows(connection, catalog.FIRST3F, start=DAY, end=DAY)
     assert len(stored) == len(view) and model_rows(engine) == 1

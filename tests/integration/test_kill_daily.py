@@ -1,7 +1,7 @@
 """`kill -9` of a daily run at several points, then a re-run: the store ends identical to an
 uninterrupted run's (table checksums), and the dead run's lock is taken over. The run goes
-through the same stage bodies as ``flows/daily.py:daily_run``, in its order, in a child process
-(no Prefect server to start per process)."""
+through ``daily_run``'s own chain (``flows/chain.py: daily_chain``) in-process, in a child
+process (no Prefect server to start per process)."""
 
 from __future__ import annotations
 
@@ -12,38 +12,23 @@ import pytest
 from sqlalchemy import select
 
 from config import load_settings
-from flows.backfill import settled_stages, warm_up
+from flows.chain import daily_chain, prepare_history
 from raceday.store import catalog
 from raceday.store.engine import make_engine
-from tasks.common import day_lock
-from tasks.features import day_features
+from tasks.common import LOCAL_FLOW, day_lock, in_process
 from tasks.ingest import ingest
-from tasks.monitor import monitor_day
-from tasks.predict import predict
-from tasks.record import record_day, report_day, settle
-from tasks.stake import stake
-from tasks.validate import validate_and_store
 from tests.kill_support import kill_once
 from tests.store_support import data_checksums
 
-DAY, RACES, FLOW = date(2025, 6, 7), 8, "daily-run"
+DAY, RACES, FLOW = date(2025, 6, 7), 8, LOCAL_FLOW
 
 
 def run_daily(db: str) -> None:
-    """``daily_run``'s body with the task bodies called directly (same stages, same order)."""
+    """``daily_run``'s chain with the stages run in-process (same stages, same order)."""
     settings = load_settings(races=RACES, db_url=db)
-    with day_lock(settings, DAY, FLOW):
-        warm_up(settings, DAY, FLOW)
-        raw = ingest.fn(settings, DAY, DAY, FLOW)
-        card = validate_and_store.fn(settings, raw, DAY, DAY, "card", FLOW)
-        features = day_features.fn(settings, card, DAY, FLOW)
-        predictions = predict.fn(settings, card, DAY, FLOW, features)
-        stake.fn(settings, predictions, card, DAY, FLOW)
-        settled_stages(settings, raw, DAY, DAY, FLOW)
-        settle.fn(settings, DAY, FLOW)
-        summary = record_day.fn(settings, DAY, len(card.races), FLOW)
-        monitor_day.fn(settings, DAY, FLOW)
-        report_day.fn(settings, DAY, summary, FLOW)
+    with day_lock(settings, DAY):
+        prepare_history(in_process, settings, DAY)
+        daily_chain(in_process, settings, ingest(settings, DAY, DAY), DAY)
 
 
 def stages_done(db: str) -> set[str]:

@@ -90,10 +90,10 @@ def settle_history(settings: Settings, races: pd.DataFrame, runners: pd.DataFram
             catalog.write_races_and_runners(
                 connection, chunk_races, chunk_runners, has_results=True, source="sim"
             )
-        plan, references = reference_times.fn(settings, chunk_start, chunk_end, "test")
+        plan, references = reference_times(settings, chunk_start, chunk_end)
         view = runner_view(chunk_races, chunk_runners)
-        estimates = first3f.fn(settings, view, chunk_end, references, plan, "test")
-        indexes.fn(settings, view, chunk_end, references, plan, estimates, "test")
+        estimates = first3f(settings, view, chunk_end, references, plan)
+        indexes(settings, view, chunk_end, references, plan, estimates)
         chunk_start = chunk_end + timedelta(days=1)
 
 
@@ -110,7 +110,7 @@ def morning_card(races: pd.DataFrame, runners: pd.DataFrame, day: date) -> Valid
 
 def train_and_predict(settings: Settings) -> pd.DataFrame:
     """A logistic win model trained on the features of the days before D, used on D."""
-    train = range_features.fn(settings, START + timedelta(days=7), D - timedelta(days=1), "test")
+    train = range_features(settings, START + timedelta(days=7), D - timedelta(days=1))
     with make_engine(settings.database_url).connect() as connection:
         results = catalog.read_runners(connection, START, D - timedelta(days=1))
     train = train.merge(results[["race_id", "umaban", "finish_pos"]], on=["race_id", "umaban"])
@@ -121,9 +121,9 @@ def train_and_predict(settings: Settings) -> pd.DataFrame:
         train[FEATURE_COLUMNS].astype("float64"),
         train["finish_pos"].eq(1).fillna(False).astype(int),
     )
-    today = day_features.fn(
-        settings, morning_card(*_stored_day(settings, D), D), D, "test"
-    ).sort_values(["race_id", "umaban"], ignore_index=True)
+    today = day_features(settings, morning_card(*_stored_day(settings, D), D), D).sort_values(
+        ["race_id", "umaban"], ignore_index=True
+    )
     score = pd.Series(model.predict_proba(today[FEATURE_COLUMNS].astype("float64"))[:, 1])
     return today.assign(p_model=normalise_per_race(today["race_id"], score))
 
@@ -159,8 +159,8 @@ def test_results_on_and_after_d_never_reach_d(stores: tuple[Settings, Settings])
     assert_frame_equal(predicted["a"], predicted["b"], check_exact=True)
 
     after = D + timedelta(days=1)
-    after_a = range_features.fn(original, after, END, "test").sort_values(["race_id", "umaban"])
-    after_b = range_features.fn(perturbed, after, END, "test").sort_values(["race_id", "umaban"])
+    after_a = range_features(original, after, END).sort_values(["race_id", "umaban"])
+    after_b = range_features(perturbed, after, END).sort_values(["race_id", "umaban"])
     changed = (after_a[FEATURE_COLUMNS] != after_b[FEATURE_COLUMNS]) & ~(
         after_a[FEATURE_COLUMNS].isna() & after_b[FEATURE_COLUMNS].isna()
     )
@@ -174,10 +174,10 @@ def test_range_build_equals_the_daily_builds_for_a_month(
     races, runners = decoded
     settings = stores[0]
     first = END - timedelta(days=27)
-    ranged = range_features.fn(settings, first, END, "test")
+    ranged = range_features(settings, first, END)
     daily = pd.concat(
         [
-            day_features.fn(settings, morning_card(races, runners, day), day, "test")
+            day_features(settings, morning_card(races, runners, day), day)
             for day in (first + timedelta(days=k) for k in range((END - first).days + 1))
         ],
         ignore_index=True,
@@ -200,10 +200,11 @@ def test_predict_stage_uses_only_a_model_trained_before_the_day(
     """The real predict stage on D with a registry holding a version trained up to D-1 and a
     later, promoted one trained on the store up to END (results after D included): D is
     predicted by the D-1 version in both stores, bit for bit the same, never by the later one."""
+    from flows.chain import train_chain
     from raceday.model import ScorerOptions, fit_win_model, time_split
     from raceday.store import registry
+    from tasks.common import in_process
     from tasks.predict import predict
-    from tasks.train import train_until
     from tests.unit.test_model import synthetic_runners
 
     before = D - timedelta(days=1)
@@ -222,7 +223,7 @@ def test_predict_stage_uses_only_a_model_trained_before_the_day(
         small = settings.model_copy(
             update={"train": settings.train.model_copy(update={**windows, "max_iter": 20})}
         )
-        later = train_until(small, END, "test")["version"]
+        later = train_chain(in_process, small, END)["version"]
         with make_engine(settings.database_url).begin() as connection:
             registry.register_model(connection, early, before, {"split": split.to_dict()}, None)
             registry.promote(connection, early.version)
@@ -230,8 +231,8 @@ def test_predict_stage_uses_only_a_model_trained_before_the_day(
             assert registry.version_for_day(connection, END + timedelta(days=1)) == later
         stored = morning_card(*_stored_day(settings, D), D)
         card = ValidatedDay(stored.races, stored.runners, morning_odds, stored.quarantine, ())
-        features = day_features.fn(settings, card, D, "test")
-        predicted[name] = predict.fn(settings, card, D, "test", features).sort_values(
+        features = day_features(settings, card, D)
+        predicted[name] = predict(settings, card, D, features).sort_values(
             ["race_id", "umaban"], ignore_index=True
         )
     a = predicted["a"]

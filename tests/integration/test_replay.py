@@ -50,9 +50,9 @@ def _day_by_day(settings: Settings, days: Days, run: list[date]) -> None:
     for day in run:
         card = days.cards[day]
         predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
-        stake.fn(settings, predictions, card, day, FLOW)
-        settle.fn(settings, day, FLOW)
-        record_day.fn(settings, day, len(card.races), FLOW)
+        stake(settings, predictions, card, day)
+        settle(settings, day)
+        record_day(settings, day, len(card.races))
 
 
 def _card_of(days: Days, run: list[date]) -> ValidatedDay:
@@ -78,7 +78,7 @@ def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -
     _day_by_day(daily, days, after)
     card = _card_of(days, after)
     predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
-    placed = replay_days(replayed, predictions, card, after, FLOW)
+    placed = replay_days(replayed, predictions, card, after)
 
     expected = data_checksums(daily.database_url)
     assert data_checksums(replayed.database_url) == expected
@@ -91,5 +91,5 @@ def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -
     assert (in_range["payout_yen"] > 0).any()
 
     # Re-running the replay over settled days keeps their bets as placed: nothing changes.
-    replay_days(replayed, predictions, card, after, FLOW)
+    replay_days(replayed, predictions, card, after)
     assert data_checksums(replayed.database_url) == expected

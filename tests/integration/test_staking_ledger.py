@@ -97,28 +97,28 @@ def backfill(simulated: SimulatedDays, tmp_path_factory: pytest.TempPathFactory)
         predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
         if not pending:
             run.clean_stakes.add(day)
-        stake.fn(settings, predictions, card, day, FLOW)
+        stake(settings, predictions, card, day)
         if day in RERUN:
             before = checksum(settings)
-            stake.fn(settings, predictions, card, day, FLOW)
+            stake(settings, predictions, card, day)
             run.rerun_checks.append(checksum(settings) == before)
         if day in CRASHED:
             pending[day] = day + timedelta(days=7)
         else:
-            settle.fn(settings, day, FLOW)
+            settle(settings, day)
             if day in RECORDED:
                 if not pending:
                     run.clean_records.add(day)
-                run.summaries[day] = record_day.fn(settings, day, len(card.races), FLOW)
+                run.summaries[day] = record_day(settings, day, len(card.races))
         if day in RERUN:
             before = checksum(settings)
-            settle.fn(settings, day, FLOW)
-            stake.fn(settings, predictions, card, day, FLOW)  # a settled day stays as placed
+            settle(settings, day)
+            stake(settings, predictions, card, day)  # a settled day stays as placed
             run.rerun_checks.append(checksum(settings) == before)
         for crashed, due in sorted(pending.items()):
             if due == day:
-                settle.fn(settings, crashed, FLOW)
-                run.summaries[crashed] = record_day.fn(settings, crashed, 0, FLOW)
+                settle(settings, crashed)
+                run.summaries[crashed] = record_day(settings, crashed, 0)
                 run.clean_records.add(crashed)
                 del pending[crashed]
     assert not pending
@@ -217,16 +217,16 @@ def test_the_ledger_reconciles_on_both_backends(store_url: str, tmp_path: Path) 
         day = first + timedelta(days=offset)
         card = days.cards[day]
         predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
-        stake.fn(settings, predictions, card, day, FLOW)
+        stake(settings, predictions, card, day)
         if day != crashed:
-            settle.fn(settings, day, FLOW)
+            settle(settings, day)
     with make_engine(settings.database_url).connect() as connection:
         assert catalog.ledger_days(connection, "kelly")["open_bets"].sum() == len(
             bets_table(settings).query("race_date == @crashed")
         )
-    settle.fn(settings, crashed, FLOW)
+    settle(settings, crashed)
     last = first + timedelta(days=days_n - 1)
-    summary = record_day.fn(settings, last, 0, FLOW)
+    summary = record_day(settings, last, 0)
     bets = bets_table(settings)
     assert len(bets) > 10 and bets["settled"].all()
     with make_engine(settings.database_url).connect() as connection:

@@ -33,7 +33,7 @@ def test_a_nul_byte_in_a_horse_name_does_not_lose_the_day(store_url: str) -> Non
     se.loc[3, "bamei"] = name[:1] + "\x00" + name[1:]
     settings = load_settings(db_url=store_url, validation={"data_docs": False})
     upgrade_schema(make_engine(store_url))
-    valid = validate_and_store.fn(settings, replace(raw, nvd_se=se), DAY, DAY, "card", "nul-test")
+    valid = validate_and_store(settings, replace(raw, nvd_se=se), DAY, DAY, "card")
     with make_engine(store_url).connect() as connection:
         stored = catalog.read_runners(connection, DAY, DAY)
     assert len(stored) == len(valid.runners) > 0

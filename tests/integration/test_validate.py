@@ -204,7 +204,7 @@ def test_nothing_valid_fails_in_one_line_and_stores_only_the_record(
     settings = settings_for(tmp_path, store_url)
     bad = replace(raw, nvd_ra=raw.nvd_ra.assign(kyori="5000"))
     with pytest.raises(NothingValid) as error:
-        validate_and_store.fn(settings, bad, DAY, DAY, "card", "t")
+        validate_and_store(settings, bad, DAY, DAY, "card")
     message = str(error.value)
     assert "\n" not in message
     assert message.startswith("nothing valid left for 2026-11-20: 40 races set aside")
@@ -219,7 +219,7 @@ def test_nothing_valid_fails_in_one_line_and_stores_only_the_record(
 def test_data_docs_show_every_suite_of_a_validation(tmp_path: Path) -> None:
     """With Data Docs on, the index and a page per suite are built under var/data_docs."""
     settings = settings_for(tmp_path, data_docs=True)
-    validate_and_store.fn(settings, card_only(simulated()), DAY, DAY, "card", "t")
+    validate_and_store(settings, card_only(simulated()), DAY, DAY, "card")
     index = data_docs_index(settings.var_dir)
     assert index.is_file()
     pages = {page.parts[-4] for page in (index.parent / "validations").rglob("*.html")}

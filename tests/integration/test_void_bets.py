@@ -34,18 +34,18 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
         db_url=store_url, var_dir=tmp_path / "var", validation={"data_docs": False}
     )
     upgrade_schema(make_engine(store_url))
-    card = validate_and_store.fn(settings, raw, DAY, DAY, "card", FLOW)
+    card = validate_and_store(settings, raw, DAY, DAY, "card")
     predictions = noisy_truth_predictions(card.runners, card.odds, simulated.truth)
-    bets = stake.fn(settings, predictions, card, DAY, FLOW)
+    bets = stake(settings, predictions, card, DAY)
     assert bets["race_id"].nunique() >= 2
     broken_race = str(bets["race_id"].iloc[0])
 
     se = raw.nvd_se.copy()
     finisher = se.index[(race_ids(se) == broken_race) & (se["kakutei_chakujun"] == "01")][0]
     se.loc[finisher, "tansho_odds"] = "99999"
-    night = validate_and_store.fn(settings, replace(raw, nvd_se=se), DAY, DAY, "results", FLOW)
+    night = validate_and_store(settings, replace(raw, nvd_se=se), DAY, DAY, "results")
     assert broken_race not in set(night.races["race_id"])
-    settled = settle.fn(settings, DAY, FLOW)
+    settled = settle(settings, DAY)
 
     stored = _bets(store_url).set_index(["race_id", "umaban"])
     assert stored["settled"].all()  # nothing left open
@@ -64,8 +64,8 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
     assert any("voided" in warning for warning in outcome["warnings"])
 
     # The results arrive valid: the race is settled from them, no longer void.
-    validate_and_store.fn(settings, raw, DAY, DAY, "results", FLOW)
-    settle.fn(settings, DAY, FLOW)
+    validate_and_store(settings, raw, DAY, DAY, "results")
+    settle(settings, DAY)
     again = _bets(store_url)
     assert again["settled"].all() and again["void_reason"].isna().all()
     assert _outcome(raw, again)["status"] == "completed"

@@ -1,0 +1,152 @@
+"""The stage chain, written once: the order of the stages and what each hands to the next.
+
+Every flow runs its stages through these functions, with a runner that says how: a day's run
+(``flows/daily.py``) runs each stage as a task run of its flow (:class:`tasks.common.AsTasks`);
+a backfill runs the same functions in-process inside one task run per chunk
+(:func:`tasks.common.in_process`); benchmarks and tests call them in-process too.
+
+    warm-up:  prepare store → history gap → ingest → settle chain
+    day:      screen (card and results) → morning → night → record   (daily chain)
+    morning:  validate card → features → predict → stake                       (predict chain)
+    night:    validate results → reference times → first 3F → indexes          (settle chain)
+              → settle → record → monitor → report                             (record chain)
+    chunk:    ingest → validate card → settle chain → features (range) → predict → replay
+    training: load → fit → register                                            (train chain)
+
+Each stage's return feeds the next; what a stage stores, it writes itself, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from config import Settings
+from data_checks.validate import ValidatedDay
+from raceday.model_registry import training_summary
+from raceday.pipeline import DaySummary, runner_view
+from raceday.sources.base import RawDay
+from tasks.common import StageRunner
+from tasks.derive import first3f, indexes, reference_times
+from tasks.features import SettledRuns, day_features, range_features
+from tasks.ingest import ingest
+from tasks.monitor import monitor_day
+from tasks.predict import predict
+from tasks.record import record_day, report_day, settle
+from tasks.replay import replay_days
+from tasks.stake import stake
+from tasks.store import history_gap, prepare_store
+from tasks.train import fit_task, load_training_task, register_task
+from tasks.validate import screen_day, validate_and_store
+
+
+def settle_chain(
+    run: StageRunner,
+    settings: Settings,
+    raw: RawDay,
+    start: date,
+    end: date,
+    screened: ValidatedDay | None = None,
+) -> ValidatedDay:
+    """The night's derivations over ``start``..``end``: validate and store the results,
+    reference times, first 3F, indexes; returns the valid results. ``screened``: the results'
+    validation done before any write (:func:`tasks.validate.screen_day`)."""
+    valid = run(validate_and_store, settings, raw, start, end, "results", screened)
+    plan, references = run(reference_times, settings, start, end)
+    view = runner_view(valid.races, valid.runners)
+    estimates = run(first3f, settings, view, end, references, plan)
+    run(indexes, settings, view, end, references, plan, estimates)
+    return valid
+
+
+def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> None:
+    """Upgrade the schema; warm an empty store up with the days before ``race_date``."""
+    run(prepare_store, settings)
+    gap = run(history_gap, settings, race_date)
+    if gap is not None:
+        start, end = gap
+        settle_chain(run, settings, run(ingest, settings, start, end), start, end)
+
+
+@dataclass(frozen=True)
+class Morning:
+    """What the morning stages leave: the validated card and the day's bets."""
+
+    card: ValidatedDay
+    bets: pd.DataFrame
+
+
+def predict_chain(
+    run: StageRunner,
+    settings: Settings,
+    raw: RawDay,
+    race_date: date,
+    screened: ValidatedDay | None = None,
+) -> Morning:
+    """The morning: validate and store the card, features, predictions, bets and bet slip."""
+    card = run(validate_and_store, settings, raw, race_date, race_date, "card", screened)
+    features = run(day_features, settings, card, race_date)
+    predictions = run(predict, settings, card, race_date, features)
+    bets = run(stake, settings, predictions, card, race_date)
+    return Morning(card, bets)
+
+
+def record_chain(
+    run: StageRunner, settings: Settings, race_date: date, races_offered: int
+) -> tuple[DaySummary, pd.DataFrame]:
+    """After the results: settle the day's bets, its performance record, the alerts and the
+    report; returns the day's summary and its settled bets."""
+    settled = run(settle, settings, race_date)
+    summary = run(record_day, settings, race_date, races_offered)
+    run(monitor_day, settings, race_date)
+    return run(report_day, settings, race_date, summary), settled
+
+
+def daily_chain(
+    run: StageRunner, settings: Settings, raw: RawDay, race_date: date
+) -> tuple[DaySummary, pd.DataFrame]:
+    """A whole day in one go: the day's decision before any write (card and results screened:
+    a day refused at night stores no bet), the morning, the night and the record."""
+    screened = run(screen_day, settings, raw, race_date, race_date, ("card", "results"))
+    morning = predict_chain(run, settings, raw, race_date, screened["card"])
+    settle_chain(run, settings, raw, race_date, race_date, screened["results"])
+    return record_chain(run, settings, race_date, len(morning.card.races))
+
+
+def chunk_chain(
+    run: StageRunner,
+    settings: Settings,
+    start: date,
+    end: date,
+    days: list[date],
+    settled: SettledRuns | None = None,
+) -> dict[str, int]:
+    """A backfill's chunk of days ``start``..``end``: the results are settled first, so each
+    day's features see every run before it (the chunk's earlier days included) — what a daily
+    run of the day would see; the predictions use the version promoted before the chunk and
+    the card's bet-time odds; then the days are staked, settled and recorded in date order in
+    one pass (:func:`tasks.replay.replay_days`). ``settled``: the settled runs the backfill
+    holds (extended with the chunk's, not re-read). Returns counts."""
+    raw = run(ingest, settings, start, end)
+    if raw.is_empty:
+        return {"races": 0, "runners": 0, "bets": 0}
+    card = run(validate_and_store, settings, raw, start, end, "card")
+    valid = settle_chain(run, settings, raw, start, end)
+    features = run(range_features, settings, start, end, settled)
+    predictions = run(predict, settings, card, end, features, model_day=start)
+    bets = run(replay_days, settings, predictions, card, days)
+    return {"races": len(valid.races), "runners": len(valid.runners), "bets": bets}
+
+
+def train_chain(
+    run: StageRunner, settings: Settings, until: date, settled: SettledRuns | None = None
+) -> dict[str, Any]:
+    """Train, evaluate and register the version of ``until``; a backfill passes the settled
+    runs it holds. Returns what ``raceday train --json`` prints."""
+    split, runners = run(load_training_task, settings, until, settled)
+    fitted, evaluation = run(fit_task, settings, split, runners, until)
+    registered = run(register_task, settings, until, split, fitted, evaluation)
+    return training_summary(until, split, fitted, evaluation, registered)
