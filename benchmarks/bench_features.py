@@ -32,7 +32,8 @@ def simulated_view(first: date, last: date, races: int, cache: Path | None) -> p
         return pd.read_parquet(cached)
     from raceday import codec
     from raceday.pipeline import runner_view
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
 
     raw = simulate_days(first, last, SimulatorConfig(races_per_day=races)).raw
     view = runner_view(codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se))

@@ -31,7 +31,7 @@ PERIOD_DAYS = 30
 def simulated_view(start: date, end: date) -> pd.DataFrame:
     from raceday.codec import decode_races, decode_runners
     from raceday.pipeline import runner_view
-    from raceday.sources.simulator import simulate_days
+    from raceday.simulate.days import simulate_days
 
     raw = simulate_days(start, end).raw
     return runner_view(decode_races(raw.nvd_ra), decode_runners(raw.nvd_se))

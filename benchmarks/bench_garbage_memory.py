@@ -86,8 +86,9 @@ def main() -> None:
     parser.add_argument("--valid-mb", type=int, default=50, help="size of the valid file (0: none)")
     args = parser.parse_args()
 
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
     from raceday.sources.files import write_tables
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
 
     raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12)).raw
     header = raw.nvd_se.iloc[:0].to_csv(index=False).encode()

@@ -59,8 +59,9 @@ def main() -> None:
     from raceday.first3f import estimate_first3f
     from raceday.model import market_predictions
     from raceday.pipeline import runner_view
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
     from raceday.sources.base import card_only
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
     from raceday.standards import learn_reference_times
 
     config = SimulatorConfig(races_per_day=args.races)

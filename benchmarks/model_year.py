@@ -32,7 +32,8 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
     from config import load_settings
     from raceday import codec
     from raceday.pipeline import runner_view
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
     from raceday.store import catalog
     from raceday.store.engine import make_engine, upgrade_schema
     from tasks.derive import first3f, indexes, reference_times

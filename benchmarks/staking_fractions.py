@@ -27,8 +27,9 @@ from raceday.kelly import StakingPolicy
 from raceday.model import normalise_per_race
 from raceday.pipeline import betting_odds
 from raceday.pools import race_pools
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.sources.base import card_only
-from raceday.sources.simulator import SimulatorConfig, simulate_days
 from raceday.staking_eval import (
     PolicyResult,
     favourite_sizer,

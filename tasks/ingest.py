@@ -32,9 +32,9 @@ from raceday.lanes import (
     most_attempts,
     rejected_lanes,
 )
+from raceday.simulate.config import SimulatorConfig
 from raceday.sources.base import RaceSource, RawDay, RejectedInput
 from raceday.sources.factory import open_source
-from raceday.sources.simulator import SimulatorConfig
 from tasks.alerts import raise_alerts, venue_down_alert
 from tasks.common import (
     attempts_until_failed,

@@ -218,7 +218,8 @@ def simulator_truth(
     if settings.source != "sim":
         return None
     from raceday.model_eval import truth_probabilities
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
 
     config = SimulatorConfig(
         seed=settings.simulator.seed,

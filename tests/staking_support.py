@@ -18,8 +18,8 @@ from data_checks.validate import QUARANTINE_COLUMNS, ValidatedDay
 from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
 from raceday.model import PREDICTION_COLUMNS, implied_probabilities, normalise_per_race
 from raceday.pipeline import betting_odds
+from raceday.simulate.days import SimulatedDays
 from raceday.sources.base import card_only
-from raceday.sources.simulator import SimulatedDays
 from raceday.store import catalog
 from raceday.store.engine import make_engine
 

@@ -32,8 +32,8 @@ from raceday.errors import InputError
 
 def preflight(settings: Settings) -> None:
     """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
+    from raceday.simulate.config import SimulatorConfig
     from raceday.sources.factory import open_source
-    from raceday.sources.simulator import SimulatorConfig
     from raceday.store.engine import check_connection, make_engine
 
     open_source(
@@ -137,8 +137,9 @@ def simulate(
     """Simulate race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1; jvd_*)."""
 
     def action() -> str:
+        from raceday.simulate.config import CIRCUITS, PROFILES, SimulatorConfig
+        from raceday.simulate.days import simulate_days
         from raceday.sources.files import write_tables
-        from raceday.sources.simulator import CIRCUITS, PROFILES, SimulatorConfig, simulate_days
 
         first, last = parse_date_range(start, end)
         if file_format not in {"csv", "parquet"}:

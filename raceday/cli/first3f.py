@@ -143,8 +143,9 @@ def eval_first3f(
 
 def _read(settings: Any, start: date, end: date, races_per_day: int | None) -> tuple[Any, Any]:
     """Raw tables for ``start..end`` and, from the simulator only, its truth table."""
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
     from raceday.sources.factory import open_source
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
 
     config = SimulatorConfig(
         seed=settings.simulator.seed,

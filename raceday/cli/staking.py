@@ -55,7 +55,8 @@ def _model_version(
 
 def _simulated_truth(settings: Settings, runners: pd.DataFrame, days: list[date]) -> pd.DataFrame:
     """The simulator's truth for the stored races, when they are the simulator's (else empty)."""
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
 
     config = SimulatorConfig(
         seed=settings.simulator.seed, races_per_day=settings.simulator.races_per_day

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from raceday.errors import InputError
+from raceday.simulate.config import SimulatorConfig
 from raceday.sources.base import RaceSource
 from raceday.sources.files import FilesSource
 from raceday.sources.pckeiba import PcKeibaSource
-from raceday.sources.simulator import SimulatorConfig, SimulatorSource
+from raceday.sources.simulator import SimulatorSource
 
 
 def open_source(

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from raceday.codec import decode_odds_snapshot, decode_races, decode_runners, race_ids
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay
 from raceday.sources.files import write_tables
-from raceday.sources.simulator import SimulatorConfig, simulate_days
 
 DAY = date(2026, 11, 20)
 PREVIOUS_DAY = DAY - timedelta(days=1)

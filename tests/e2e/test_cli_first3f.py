@@ -44,8 +44,9 @@ def test_eval_prints_tables_for_people() -> None:
 
 def test_eval_on_files_scores_real_datas_measured_rows(tmp_path: Path) -> None:
     """A files source has no truth table: leader rows and <= 1200 m rows are scored, hidden."""
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
     from raceday.sources.files import write_tables
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
 
     simulated = simulate_days(
         date(2026, 5, 8), date(2026, 5, 23), SimulatorConfig(races_per_day=30)
@@ -77,7 +78,8 @@ def test_eval_bad_input_is_one_line_and_non_zero(args: list[str], message: str) 
 def stored_history(db: str) -> None:
     """Settled simulated days written straight into a migrated store."""
     from raceday.codec import decode_races, decode_runners
-    from raceday.sources.simulator import SimulatorConfig, simulate_days
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
     from raceday.store import catalog
     from raceday.store.engine import make_engine, upgrade_schema
 

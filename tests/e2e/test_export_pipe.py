@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from config import load_settings
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.validate import validate_and_store
 from tests.e2e.cli_process import COMMAND, ROOT, cli_environment

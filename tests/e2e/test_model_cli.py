@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from raceday import codec
 from raceday.cli import app
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 

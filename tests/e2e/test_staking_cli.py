@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from raceday.cli import app
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from tests.staking_support import NOISY_ORACLE_VERSION, noisy_truth_predictions
 
 DAYS = ("2026-11-19", "2026-11-20")

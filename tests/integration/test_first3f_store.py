@@ -13,7 +13,8 @@ from sqlalchemy import Engine, func, select
 from config import load_settings
 from raceday.codec import decode_races, decode_runners
 from raceday.first3f_model import FitOptions
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.standards import learn_reference_times
 from raceday.store import catalog, learned
 from raceday.store.engine import make_engine, upgrade_schema

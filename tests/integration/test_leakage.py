@@ -30,7 +30,8 @@ from raceday.features import FEATURE_COLUMNS
 from raceday.model import normalise_per_race
 from raceday.pipeline import runner_view
 from raceday.schema import RUNNER_RESULT_COLUMNS
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.derive import first3f, indexes, reference_times

@@ -14,11 +14,12 @@ from sqlalchemy import Text, create_engine
 from config import load_settings, use_store
 from flows.daily import daily_run
 from raceday.errors import InputError
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.sources.base import RaceSource, RawDay, join_lanes, rows_of_venues, venues_in
 from raceday.sources.factory import open_source
 from raceday.sources.files import write_tables
 from raceday.sources.pckeiba import PcKeibaSource
-from raceday.sources.simulator import SimulatorConfig, simulate_days
 from tests.store_support import TIMING_COLUMNS, data_checksums
 
 DAY = date(2025, 6, 3)

@@ -11,7 +11,8 @@ import pytest
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows

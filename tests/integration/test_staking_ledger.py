@@ -19,7 +19,8 @@ from config import Settings, load_settings
 from raceday.kelly import UNIT_YEN
 from raceday.ledger import ledger_statement
 from raceday.pipeline import DaySummary
-from raceday.sources.simulator import SimulatedDays, SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import SimulatedDays, simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Bet as BetModel

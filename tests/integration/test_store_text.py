@@ -10,7 +10,8 @@ import pytest
 
 from config import load_settings
 from raceday.codec import decode_races, decode_runners
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import ERROR_LINE_CHARS, StoreWriteError

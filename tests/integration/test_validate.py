@@ -19,8 +19,9 @@ from data_checks.suites import venue_codes_for
 from data_checks.validate import refuse_on_input_scope, validate_day
 from raceday.codec import decode_runners, race_ids
 from raceday.errors import InputError, NothingValid
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay, card_only
-from raceday.sources.simulator import SimulatorConfig, simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows

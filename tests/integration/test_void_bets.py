@@ -11,7 +11,8 @@ import pandas as pd
 from config import load_settings
 from flows.daily import _outcome
 from raceday.codec import race_ids
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.store import catalog
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.record import settle

@@ -16,9 +16,10 @@ import pytest
 import raceday.sources.files as files
 from raceday.errors import InputError
 from raceday.schema import NVD_RA_OPTIONAL, NVD_SE_OPTIONAL
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay
 from raceday.sources.files import FilesSource, write_tables
-from raceday.sources.simulator import SimulatorConfig, simulate_days
 
 DAY = date(2026, 11, 20)
 

@@ -19,7 +19,8 @@ from raceday.first3f_eval import (
     real_truth,
     simulator_truth,
 )
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 
 START, END = date(2026, 5, 22), date(2026, 5, 24)
 

@@ -28,7 +28,8 @@ from raceday.first3f_model import (
     without_empty_columns,
 )
 from raceday.pipeline import runner_view
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.standards import learn_reference_times
 
 

@@ -21,7 +21,8 @@ from raceday.indexes import (
     weight_points,
 )
 from raceday.pipeline import runner_view
-from raceday.sources.simulator import SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from raceday.standards import ALL_CLASSES, REFERENCE_COLUMNS, class_neutral_pars
 
 DAY = pd.Timestamp("2026-11-20")

@@ -20,6 +20,9 @@ from raceday.lanes import (
     lanes_summary,
     most_attempts,
 )
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
+from raceday.simulate.encode import DayTables
 from raceday.sources.base import (
     RawDay,
     RejectedInput,
@@ -30,7 +33,7 @@ from raceday.sources.base import (
     venues_in,
 )
 from raceday.sources.files import FilesSource, write_tables
-from raceday.sources.simulator import SimulatorConfig, SimulatorSource, simulate_days
+from raceday.sources.simulator import SimulatorSource
 
 DAY = date(2025, 7, 1)
 CONFIG = SimulatorConfig(races_per_day=40)  # three venues on DAY
@@ -66,14 +69,14 @@ def test_reading_the_simulators_venues_simulates_the_day_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     simulated: list[date] = []
-    real = simulator._simulate_day
+    real = simulator.simulate_day
 
-    def counted(config: SimulatorConfig, day: date) -> simulator._DayTables:
+    def counted(config: SimulatorConfig, day: date) -> DayTables:
         simulated.append(day)
         return real(config, day)
 
     simulator._cached_day.cache_clear()
-    monkeypatch.setattr(simulator, "_simulate_day", counted)
+    monkeypatch.setattr(simulator, "simulate_day", counted)
     source = SimulatorSource(replace_seed(CONFIG))
     for venue in source.venues(DAY, DAY):
         source.read_days(DAY, DAY, [venue])

@@ -11,8 +11,10 @@ import pytest
 
 from raceday import codec
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.sources.messy import no_odds_day, no_racing_day
-from raceday.sources.simulator import SimulatedDays, SimulatorConfig, SimulatorSource, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import SimulatedDays, simulate_days
+from raceday.simulate.messy import no_odds_day, no_racing_day
+from raceday.sources.simulator import SimulatorSource
 
 MESSY = SimulatorConfig(profile="messy")
 FIRST, LAST = date(2026, 11, 16), date(2026, 11, 22)  # one week, 200 races offered a day

@@ -23,7 +23,7 @@ data is messy, not corrupt. What it plants:
   short forms all full-width blanks) in 5%.
 
 The simulator itself adds, in this profile, a full 16-runner field at the venues that allow one
-and a venue that races one distance only (see ``raceday.sources.simulator``). The truth table
+and a venue that races one distance only (see ``raceday.simulate.card``). The truth table
 follows the scratches; a dead heat keeps each runner's true (different) finishing time.
 """
 

@@ -14,15 +14,11 @@ from hypothesis import strategies as st
 
 from raceday import codec
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS, RACE_KEY_COLUMNS
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import SimulatedDays, simulate_days
+from raceday.simulate.encode import TRUTH_COLUMNS, wakuban
 from raceday.sources.base import RaceSource, RawDay
-from raceday.sources.simulator import (
-    TRUTH_COLUMNS,
-    SimulatedDays,
-    SimulatorConfig,
-    SimulatorSource,
-    _wakuban,
-    simulate_days,
-)
+from raceday.sources.simulator import SimulatorSource
 
 SMALL = SimulatorConfig(races_per_day=40)
 FIRST, LAST = date(2026, 11, 16), date(2026, 11, 21)  # 6 days x 200 races
@@ -266,7 +262,7 @@ def test_entries_umaban_and_brackets_are_consistent(
 def test_wakuban_follows_the_japanese_allocation(entries: int) -> None:
     """Up to 8 runners one per bracket; beyond, the outer brackets take a second runner first."""
     umaban = np.arange(1, entries + 1)
-    brackets = _wakuban(umaban, np.full(entries, entries))
+    brackets = wakuban(umaban, np.full(entries, entries))
     counts = np.bincount(brackets, minlength=9)[1:]
     assert brackets[0] == 1 and brackets[-1] == min(entries, 8)
     assert (np.diff(brackets) >= 0).all()

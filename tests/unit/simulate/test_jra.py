@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from raceday import codec
 from raceday.cli import app
 from raceday.schema import NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.sources.simulator import SimulatedDays, SimulatorConfig, simulate_days
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import SimulatedDays, simulate_days
 
 JRA = SimulatorConfig(circuit="jra", races_per_day=36)
 JRA_CLASSES = {"新馬", "未勝利", "１勝クラス", "２勝クラス", "３勝クラス", "オープン"}
