@@ -12,7 +12,7 @@ from raceday.simulate.card import plan_day
 from raceday.simulate.circuits import circuit_of
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.encode import DayTables, empty_day_tables, encode_day
-from raceday.simulate.messy import DayFrames, messy_day
+from raceday.simulate.messy import messy_day
 from raceday.simulate.race import run_races
 from raceday.sources.base import RawDay
 
@@ -29,8 +29,9 @@ def simulate_days(
     start: date, end: date, config: SimulatorConfig = SimulatorConfig()
 ) -> SimulatedDays:
     """Every simulated race from ``start`` to ``end`` inclusive, with its truth table."""
-    days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
-    tables = [simulate_day(config, day) for day in days] or [empty_day_tables()]
+    tables = [simulate_day(config, day) for day in dates_between(start, end)] or [
+        empty_day_tables()
+    ]
     return SimulatedDays(
         raw=RawDay(
             nvd_ra=_concat([t.ra for t in tables]),
@@ -41,6 +42,11 @@ def simulate_days(
     )
 
 
+def dates_between(start: date, end: date) -> list[date]:
+    """Every date from ``start`` to ``end`` inclusive (none when ``end`` is before ``start``)."""
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
 def simulate_day(config: SimulatorConfig, day: date) -> DayTables:
     """One day's tables; a function of (config, day) only."""
     if config.profile == "messy":
@@ -48,9 +54,7 @@ def simulate_day(config: SimulatorConfig, day: date) -> DayTables:
         # rest of the mess written over the tables.
         tables = _simulate_clean_day(replace(config, profile="clean"), day, messy=True)
         venue_codes = [venue.code for venue in circuit_of(config).venues]
-        frames = DayFrames(ra=tables.ra, se=tables.se, o1=tables.o1, truth=tables.truth)
-        mess = messy_day(frames, config.seed, day, venue_codes)
-        return DayTables(ra=mess.ra, se=mess.se, o1=mess.o1, truth=mess.truth)
+        return messy_day(tables, config.seed, day, venue_codes)
     return _simulate_clean_day(config, day)
 
 

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from raceday.codec import race_key_parts
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.simulate.arrays import Column, IntArray, TextArray, group_count, group_min
+from raceday.simulate.arrays import Column, FloatArray, IntArray, TextArray, group_count, group_min
 from raceday.simulate.calendar import PERIOD, fortnight, fortnight_calendar
 from raceday.simulate.card import Card
 from raceday.simulate.circuits import (
@@ -55,6 +55,8 @@ _YOBI_CODE: Final = ("4", "5", "6", "7", "8", "1", "2")  # Monday..Sunday (JV-Da
 
 @dataclass(frozen=True)
 class DayTables:
+    """One day's raw tables (text) and its truth table."""
+
     ra: pd.DataFrame
     se: pd.DataFrame
     o1: pd.DataFrame
@@ -147,13 +149,7 @@ def _race_names(card: Card, rng: np.random.Generator, circuit: Circuit) -> dict[
         "",
     )
     condition = np.where(young, class_text, class_text + division)
-    return {
-        "hondai": pad(name.astype(object), 30, FULL_SPACE),
-        "short_10": pad(clip_text(short, 10), 10, FULL_SPACE),
-        "short_6": pad(clip_text(short, 6), 6, FULL_SPACE),
-        "short_3": pad(clip_text(short, 3), 3, FULL_SPACE),
-        "condition": pad(condition.astype(object), 30, FULL_SPACE),
-    }
+    return _name_columns(name.astype(object), short, condition.astype(object))
 
 
 def _jra_race_names(card: Card, words: TextArray) -> dict[str, TextArray]:
@@ -166,13 +162,26 @@ def _jra_race_names(card: Card, words: TextArray) -> dict[str, TextArray]:
     plain = np.where(card.race_class == TWO_YEAR_OLD, "２歳" + class_text, class_text)
     name = np.where(special, named, plain).astype(object)
     short = np.where(special, named, "").astype(object)
+    return _name_columns(name, short, class_text)
+
+
+def _name_columns(name: TextArray, short: TextArray, condition: TextArray) -> dict[str, TextArray]:
+    """The race name and its short forms (10, 6, 3 characters) and the condition text, padded."""
     return {
         "hondai": pad(name, 30, FULL_SPACE),
         "short_10": pad(clip_text(short, 10), 10, FULL_SPACE),
         "short_6": pad(clip_text(short, 6), 6, FULL_SPACE),
         "short_3": pad(clip_text(short, 3), 3, FULL_SPACE),
-        "condition": pad(class_text, 30, FULL_SPACE),
+        "condition": pad(condition, 30, FULL_SPACE),
     }
+
+
+def _race_prize(card: Card, circuit: Circuit) -> FloatArray:
+    """Each race's first prize (100 yen units): its class's prize times its venue's factor."""
+    return np.rint(
+        circuit.class_prize[card.race_class]
+        * np.array([v.prize_factor for v in circuit.venues])[card.race_venue]
+    )
 
 
 def _ra_columns(
@@ -189,10 +198,7 @@ def _ra_columns(
     distance = tracks.distance[card.race_track_row]
     starters = group_count(result.started, card.starts)
     finishers = group_count(result.finished, card.starts)
-    prize = np.rint(
-        circuit.class_prize[card.race_class]
-        * np.array([v.prize_factor for v in circuit.venues])[card.race_venue]
-    ).astype(np.int64)
+    prize = _race_prize(card, circuit).astype(np.int64)
     place_prize = np.rint(prize[:, None] * PLACE_PRIZE_SHARE[None, :]).astype(np.int64)
     honshokin = join_rows(
         np.concatenate([place_prize, np.zeros((n_races, 2), np.int64)], axis=1), 8
@@ -315,10 +321,7 @@ def _se_columns(
         encode_int(np.abs(np.nan_to_num(change)).astype(np.int64), 3).astype(str),
         "   ",
     ).astype(object)
-    prize = np.rint(
-        circuit.class_prize[card.race_class]
-        * np.array([v.prize_factor for v in circuit.venues])[card.race_venue]
-    )[race]
+    prize = _race_prize(card, circuit)[race]
     place_share = np.concatenate([[0.0], PLACE_PRIZE_SHARE, np.zeros(13)])  # up to 18 places
     earned = np.rint(prize * place_share[result.finish_pos]).astype(np.int64)
     ijo = np.select(
@@ -387,8 +390,8 @@ def _se_columns(
         "chakusa_code_2": "   ",
         "chakusa_code_3": "   ",
         **{f"corner_{c + 1}": encode_int(result.corners[:, c], 2) for c in range(4)},
-        "tansho_odds": encode_float_tenths(result.win_odds, 4),
-        "tansho_ninkijun": encode_int(result.popularity, 2),
+        "tansho_odds": encode_float_tenths(result.odds.win_odds, 4),
+        "tansho_ninkijun": encode_int(result.odds.popularity, 2),
         "kakutoku_honshokin": encode_int(earned, 8),
         "kakutoku_fukashokin": "00000000",
         "yobi_3": "   ",
@@ -416,8 +419,8 @@ def _o1_columns(
     # The same composition as codec.encode_odds_string, done for all races at once.
     slots = (
         encode_int(card.umaban, 2).astype(str)
-        + encode_float_tenths(result.snapshot_odds, 4).astype(str)
-        + encode_int(result.snapshot_popularity, 2).astype(str)
+        + encode_float_tenths(result.odds.snapshot_odds, 4).astype(str)
+        + encode_int(result.odds.snapshot_popularity, 2).astype(str)
     )
     packed = [text.ljust(28 * 8) for text in join_groups(slots.astype(object), card.starts)]
     on_sale = group_count(~result.cancelled, card.starts)

@@ -30,7 +30,6 @@ follows the scratches; a dead heat keeps each runner's true (different) finishin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -39,8 +38,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from raceday.codec import decode_soha_time
+from raceday.simulate.encode import DayTables
+from raceday.simulate.text import FULL_SPACE, pad
 
-FULL_SPACE: Final = "\u3000"
 TURF_VENUE: Final = "35"  # 盛岡: the one NAR venue with a turf course
 TURF_TRACK_CODE: Final = "11"  # JV-Data 芝・左 (盛岡 is left-handed)
 TURF_SHARE: Final = 0.4
@@ -61,16 +61,6 @@ UNKNOWN_SEX: Final = ("0", "4", " ")
 _KEY: Final = ("kaisai_nen", "kaisai_tsukihi", "keibajo_code", "race_bango")
 
 
-@dataclass(frozen=True)
-class DayFrames:
-    """One day's raw tables (text) and its truth table."""
-
-    ra: pd.DataFrame
-    se: pd.DataFrame
-    o1: pd.DataFrame
-    truth: pd.DataFrame
-
-
 def no_racing_day(seed: int, day: date) -> bool:
     """True on the one day in seven that the messy profile races nowhere."""
     return (day.toordinal() + seed) % 7 == 0
@@ -88,10 +78,10 @@ def blank_leader_venues(seed: int, venue_codes: Sequence[str]) -> tuple[str, ...
     return tuple(venue_codes[int(i)] for i in chosen)
 
 
-def messy_day(tables: DayFrames, seed: int, day: date, venue_codes: Sequence[str]) -> DayFrames:
+def messy_day(tables: DayTables, seed: int, day: date, venue_codes: Sequence[str]) -> DayTables:
     """One clean day made messy (see the module docstring); a function of its arguments only."""
     if no_racing_day(seed, day):
-        return DayFrames(
+        return DayTables(
             ra=tables.ra.iloc[:0], se=tables.se.iloc[:0], o1=tables.o1.iloc[:0],
             truth=tables.truth.iloc[:0],
         )  # fmt: skip
@@ -137,9 +127,9 @@ def messy_day(tables: DayFrames, seed: int, day: date, venue_codes: Sequence[str
     bad_weather = u_race[:, 5] < UNKNOWN_CODE_RATE
     ra.loc[bad_weather, "tenko_code"] = _pick(UNKNOWN_WEATHER, u_race[:, 6])[bad_weather]
     bad_class = u_race[:, 7] < UNKNOWN_CODE_RATE
-    ra.loc[bad_class, "kyoso_joken_meisho"] = _pad(_pick(UNKNOWN_CLASS, u_race[:, 8]), 30)[
-        bad_class
-    ]
+    ra.loc[bad_class, "kyoso_joken_meisho"] = pad(
+        _pick(UNKNOWN_CLASS, u_race[:, 8]), 30, FULL_SPACE
+    )[bad_class]
     bad_grade = u_race[:, 9] < UNKNOWN_CODE_RATE
     ra.loc[bad_grade, "grade_code"] = _pick(UNKNOWN_GRADE, u_race[:, 8])[bad_grade]
     bad_sex = u_runner[:, 0] < UNKNOWN_SEX_RATE
@@ -161,7 +151,7 @@ def messy_day(tables: DayFrames, seed: int, day: date, venue_codes: Sequence[str
             code for code, u in zip(venue_codes, u_venue, strict=True) if u < NO_ODDS_VENUE_DAY
         ]
         o1 = o1[~_strip(o1["keibajo_code"]).isin(silent).to_numpy()].reset_index(drop=True)
-    return DayFrames(ra=ra, se=se, o1=o1, truth=truth)
+    return DayTables(ra=ra, se=se, o1=o1, truth=truth)
 
 
 # --- the one-runner race and dead heats ---------------------------------------------------------
@@ -279,7 +269,3 @@ def _race_ids(frame: pd.DataFrame) -> pd.Series:
 def _pick(choices: Sequence[str], u: NDArray[np.float64]) -> NDArray[np.object_]:
     index = np.minimum((u * len(choices)).astype(np.int64), len(choices) - 1)
     return np.array(choices, dtype=object)[index]
-
-
-def _pad(values: NDArray[np.object_], width: int) -> NDArray[np.object_]:
-    return pd.Series(values, dtype=object).str.ljust(width, FULL_SPACE).to_numpy(dtype=object)

@@ -22,7 +22,7 @@ from raceday.simulate.arrays import (
 from raceday.simulate.card import Card
 from raceday.simulate.circuits import Tracks, circuit_of, tracks_of
 from raceday.simulate.config import SimulatorConfig
-from raceday.simulate.odds import market
+from raceday.simulate.odds import Market, market
 from raceday.simulate.population import (
     MAX_JOCKEYS,
     ability_on,
@@ -79,10 +79,7 @@ class Result:
     first_part: FloatArray
     last3f: FloatArray
     corners: IntArray  # (runner, corner 1..4) positions, 0 where not run or not passed
-    win_odds: FloatArray  # NaN when not on sale
-    popularity: IntArray  # 0 when not a starter
-    snapshot_odds: FloatArray
-    snapshot_popularity: IntArray
+    odds: Market  # final odds and popularity, and the morning snapshot's
     body_weight: IntArray
     body_weight_change: FloatArray  # NaN: first run
     track_shift: FloatArray  # s per 1000 m, per runner's venue
@@ -260,9 +257,7 @@ def run_races(config: SimulatorConfig, day: date, card: Card, rng: np.random.Gen
         win_prob=win_prob, cancelled=cancelled, excluded=excluded, started=started, dnf=dnf,
         disqualified=disqualified, finished=finished, finish_pos=finish_pos.astype(np.int64),
         finish_time=np.where(finished, finish, np.nan), first3f=first3f, first_part=first_part,
-        last3f=last3f, corners=corners, win_odds=odds.win_odds, popularity=odds.popularity,
-        snapshot_odds=odds.snapshot_odds, snapshot_popularity=odds.snapshot_popularity,
-        body_weight=body_weight,
+        last3f=last3f, corners=corners, odds=odds, body_weight=body_weight,
         body_weight_change=body_weight_change.astype(np.float64), track_shift=shift,
         going=going_v[card.race_venue] + 1, weather=weather_v[card.race_venue] + 1,
         leader_times=leader_times, leader_first3f=leader_first3f,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date
 from typing import Final
 
 from raceday.simulate.calendar import schedule
 from raceday.simulate.circuits import circuit_of
 from raceday.simulate.config import SimulatorConfig
-from raceday.simulate.days import simulate_day, simulate_days
+from raceday.simulate.days import dates_between, simulate_day, simulate_days
 from raceday.simulate.messy import no_racing_day
 from raceday.sources.base import RawDay, join_lanes, rows_of_venues
 
@@ -27,9 +27,9 @@ class SimulatorSource:
 
     def venues(self, start: date, end: date) -> list[str]:
         """The venues the calendar races from ``start`` to ``end`` (nothing is simulated)."""
-        days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+        days = dates_between(start, end)
         if self.config.profile == "messy":
-            days = (day for day in days if not no_racing_day(self.config.seed, day))
+            days = [day for day in days if not no_racing_day(self.config.seed, day)]
         racing = {v for day in days for v, _n in schedule(self.config, day.toordinal())}
         return sorted(circuit_of(self.config).venues[v].code for v in racing)
 
@@ -41,9 +41,11 @@ class SimulatorSource:
         """
         if venues is None:
             return simulate_days(start, end, self.config).raw
-        days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
         return join_lanes(
-            [rows_of_venues(_simulated_day(self.config, day), venues) for day in days]
+            [
+                rows_of_venues(_simulated_day(self.config, day), venues)
+                for day in dates_between(start, end)
+            ]
         )
 
 
