@@ -7,7 +7,7 @@ key, so re-running any stage leaves the store exactly as one run would.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -481,12 +481,6 @@ def write_settlement(connection: Connection, settled: pd.DataFrame) -> int:
     return replace_rows(connection, BETS, settled, ["policy", *RUNNER_KEY])
 
 
-def settled_before(connection: Connection, policy: str, before: date) -> pd.DataFrame:
-    """Every settled bet of ``policy`` dated before ``before``: what the bankroll derives from."""
-    frame = read_rows(connection, BETS, end=before - timedelta(days=1), where={"policy": policy})
-    return frame[frame["settled"].fillna(False).astype(bool)]
-
-
 LEDGER_DAY_COLUMNS = ["race_date", "bets", "open_bets", "staked_yen", "paid_yen", "refunded_yen"]
 
 
@@ -556,16 +550,6 @@ def read_quarantine(connection: Connection, start: date, end: date) -> pd.DataFr
 def write_validation_results(connection: Connection, results: pd.DataFrame) -> int:
     """Store the latest validation outcome per (race_date, suite)."""
     return replace_rows(connection, VALIDATION, results, ["race_date", "suite"])
-
-
-def write_performance(connection: Connection, performance: pd.DataFrame) -> int:
-    """Store a day's performance rows by (perf_date, scope)."""
-    return replace_rows(connection, PERFORMANCE, performance, ["perf_date", "scope"])
-
-
-def read_performance(connection: Connection, start: date, end: date) -> pd.DataFrame:
-    """Performance rows dated ``start``..``end``."""
-    return read_rows(connection, PERFORMANCE, start=start, end=end, date_column="perf_date")
 
 
 def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
