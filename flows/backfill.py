@@ -33,7 +33,12 @@ from flows.daily import prepare_history
 from raceday.errors import InputError
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay
-from raceday.store import catalog, registry
+from raceday.store import registry
+from raceday.store.catalogs.runs import (
+    BACKFILL_FLOW,
+    completed_backfill_days,
+    mark_backfill_days,
+)
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import current_run_id, engine_for, io_task_options, logger
 from tasks.derive import first3f, indexes, reference_times
@@ -45,7 +50,7 @@ from tasks.store import history_gap, prepare_store
 from tasks.train import check_history, train_until
 from tasks.validate import validate_and_store
 
-FLOW_NAME = catalog.BACKFILL_FLOW
+FLOW_NAME = BACKFILL_FLOW
 DEFAULT_CHUNK_DAYS = 28
 
 
@@ -91,7 +96,7 @@ def completed_days(settings: Settings, start: date, end: date) -> set[date]:
     if not has_schema(engine):
         return set()
     with engine.connect() as connection:
-        return catalog.completed_backfill_days(connection, start, end)
+        return completed_backfill_days(connection, start, end)
 
 
 def without_data_docs(settings: Settings) -> Settings:
@@ -156,7 +161,7 @@ def backfill_chunk(
     started, clock = datetime.now(), time.perf_counter()
     counts = run_chunk(settings, chunk, settled)
     with engine_for(settings).begin() as connection:
-        catalog.mark_backfill_days(
+        mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
         )
     logger().info(

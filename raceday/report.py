@@ -36,7 +36,7 @@ class ReportInputs:
     calibration: pd.DataFrame  # calibration counts (source, bins) over the calibration window
     calibration_label: str
     races: pd.DataFrame  # one row per predicted race (see ``race_table``)
-    bets: pd.DataFrame  # the day's bets with venue, race and horse
+    bets: pd.DataFrame  # the day's bets with venue, race and horse (see ``bet_table``)
     validation: pd.DataFrame  # validation_results of the day
     quarantine: pd.DataFrame  # quarantine rows of the day
     runs: pd.DataFrame  # pipeline_runs rows of the day
@@ -92,6 +92,31 @@ def race_table(
         }
     )
     return table.sort_values(["post", "venue", "race"]).reset_index()
+
+
+def bet_table(
+    bets: pd.DataFrame, races: pd.DataFrame, runners: pd.DataFrame, venue_names: dict[str, str]
+) -> pd.DataFrame:
+    """The day's bets with their venue, race and horse, in venue, race and horse number order."""
+    columns = [
+        "venue", "race", "umaban", "horse", "p_final", "odds_at_bet", "edge", "stake_yen",
+        "final_odds", "payout_yen", "refund_yen",
+    ]  # fmt: skip
+    if bets.empty:
+        return pd.DataFrame(columns=columns)
+    view = bets.merge(races[["race_id", "keibajo_code", "race_bango"]], on="race_id", how="left")
+    view = view.merge(
+        runners[["race_id", "umaban", "horse_name"]], on=["race_id", "umaban"], how="left"
+    )
+    return (
+        view.assign(
+            venue=view["keibajo_code"].map(venue_names).fillna(view["keibajo_code"]),
+            race=view["race_bango"],
+            horse=view["horse_name"],
+        )
+        .sort_values(["venue", "race", "umaban"])[columns]
+        .reset_index(drop=True)
+    )
 
 
 def _value(row: pd.Series | None, column: str) -> float | None:

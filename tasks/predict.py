@@ -19,7 +19,8 @@ from data_checks.derived import check_predictions
 from data_checks.validate import ValidatedDay
 from raceday.model import MARKET_MODEL_VERSION, WinModel, market_predictions, predict_card
 from raceday.rollout import select_races
-from raceday.store import catalog, registry
+from raceday.store import registry
+from raceday.store.catalogs.predictions import write_predictions
 from tasks.common import engine_for, logger, stage_run
 from tasks.validate import record_checked
 
@@ -77,7 +78,7 @@ def predict(
             )
             checked = check_predictions(predictions)
             predictions = record_checked(settings, connection, checked, "predict", race_date)
-            catalog.write_predictions(connection, predictions)
+            write_predictions(connection, predictions)
         record.rows_in, record.rows_out = len(runners), len(predictions)
         version = predictions["model_version"].iloc[0] if len(predictions) else "-"
         record.message = f"{selected['race_id'].nunique()} of {len(card.races)} races, {version}"

@@ -32,10 +32,30 @@ from raceday.performance import (
     race_scores,
     rolling_performance,
 )
-from raceday.pipeline import DaySummary
-from raceday.report import ReportInputs, rolling_status, venue_table, write_report_files
-from raceday.store import catalog
-from raceday.store import monitoring as records
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT, DaySummary
+from raceday.report import (
+    ReportInputs,
+    bet_table,
+    race_table,
+    rolling_status,
+    top_runners_by_composite,
+    venue_table,
+    write_report_files,
+)
+from raceday.store.catalogs.bets import ledger_days, read_bets, write_settlement
+from raceday.store.catalogs.monitoring import ReportDay, read_report_day
+from raceday.store.catalogs.performance import (
+    first_race_score_date,
+    nth_last_race_date,
+    read_daily,
+    read_race_scores,
+    write_day_record,
+    write_rolling,
+)
+from raceday.store.catalogs.predictions import read_predictions
+from raceday.store.catalogs.quality import read_quarantine
+from raceday.store.catalogs.races import read_races, read_runners, read_win_results
+from raceday.store.catalogs.runs import flow_stage_seconds
 from tasks.common import engine_for, in_flow_run, logger, stage_run
 from tasks.monitor import monitor_thresholds
 from tasks.stake import staking_policy
@@ -54,14 +74,14 @@ def settle(settings: Settings, race_date: date, flow_name: str) -> pd.DataFrame:
     policy = staking_policy(settings)
     with stage_run(settings, flow_name, "settle", race_date) as record:
         with engine_for(settings).begin() as connection:
-            bets = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
-            results = catalog.read_win_results(connection, race_date, race_date)
-            quarantine = catalog.read_quarantine(connection, race_date, race_date)
+            bets = read_bets(connection, race_date, race_date, policy=policy.name)
+            results = read_win_results(connection, race_date, race_date)
+            quarantine = read_quarantine(connection, race_date, race_date)
             settled = void_bets(
                 settle_bets(bets, results, takeout=policy.takeout),
                 night_set_aside_reasons(quarantine),
             )
-            catalog.write_settlement(connection, settled)
+            write_settlement(connection, settled)
         voided = settled[settled["void_reason"].notna()] if not settled.empty else settled
         record.rows_in = len(bets)
         record.rows_out = int(settled["settled"].sum()) if not settled.empty else 0
@@ -169,39 +189,35 @@ def record_day(
     policy = staking_policy(settings)
     with stage_run(settings, flow_name, "record", race_date) as record:
         with engine_for(settings).begin() as connection:
-            bets = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
-            quarantine = distinct_quarantine(
-                catalog.read_quarantine(connection, race_date, race_date)
-            )
-            ledger = catalog.ledger_days(connection, policy.name, end=race_date)
+            bets = read_bets(connection, race_date, race_date, policy=policy.name)
+            quarantine = distinct_quarantine(read_quarantine(connection, race_date, race_date))
+            ledger = ledger_days(connection, policy.name, end=race_date)
             computed = day_record(
                 settings,
                 race_date,
-                predictions=catalog.read_predictions(connection, race_date, race_date),
-                runners=catalog.read_runners(connection, race_date, race_date),
-                races=catalog.read_races(connection, race_date, race_date),
+                predictions=read_predictions(connection, race_date, race_date),
+                runners=read_runners(connection, race_date, race_date),
+                races=read_races(connection, race_date, race_date),
                 bets=bets,
                 quarantine=quarantine,
                 daily_pnl=daily_pnl_from_ledger_days(ledger),
-                run_seconds=records.flow_stage_seconds(connection, flow_name, race_date),
+                run_seconds=flow_stage_seconds(connection, flow_name, race_date),
             )
             performance, scores = computed.performance, computed.scores
-            records.write_day_record(
-                connection, race_date, performance, scores, computed.calibration
-            )
+            write_day_record(connection, race_date, performance, scores, computed.calibration)
             start = rolling_window_start(
                 race_date,
-                records.nth_last_race_date(connection, race_date, 500),
-                records.first_race_score_date(connection),
+                nth_last_race_date(connection, race_date, 500),
+                first_race_score_date(connection),
             )
             rolling = rolling_performance(
                 race_date,
-                records.read_race_scores(connection, start, race_date),
-                records.read_daily(connection, start, race_date),
+                read_race_scores(connection, start, race_date),
+                read_daily(connection, start, race_date),
                 computed.curve,
                 computed.bankroll_yen,
             )
-            records.write_rolling(connection, rolling)
+            write_rolling(connection, rolling)
         record.rows_out = len(performance) + len(scores) + len(rolling)
         bankroll_end, model_version = computed.bankroll_yen, computed.model_version
     overall = performance[performance["scope"] == ALL_SCOPE].iloc[0]
@@ -233,18 +249,40 @@ def record_day(
     )
 
 
+def report_inputs(settings: Settings, race_date: date, day: ReportDay) -> ReportInputs:
+    """What the daily report shows: the day as stored, shaped by the report's tables."""
+    names = venue_names()
+    data_docs = data_docs_index(settings.var_dir)
+    final_only = not day.odds.empty and bool((day.odds["snapshot_at"] == FINAL_ODDS_SNAPSHOT).all())
+    return ReportInputs(
+        race_date=race_date,
+        performance=day.performance,
+        daily_history=day.daily_history,
+        rolling=day.rolling,
+        rolling_history=day.rolling_history,
+        calibration=day.calibration,
+        calibration_label=f"{day.calibration_start} to {race_date}",
+        races=race_table(day.scores, day.races, day.runners, names),
+        bets=bet_table(day.bets, day.races, day.runners, names),
+        validation=day.validation,
+        quarantine=day.quarantine,
+        runs=day.runs,
+        alerts=day.alerts,
+        thresholds=monitor_thresholds(settings),
+        venue_names=names,
+        initial_bankroll_yen=settings.bankroll_yen,
+        data_docs=data_docs,
+        data_docs_exists=data_docs.is_file(),
+        odds_source=FINAL_ODDS_SNAPSHOT if final_only else "snapshot",
+        top_runners=top_runners_by_composite(day.indexes, day.runners, day.races),
+    )
+
+
 def build_report(settings: Settings, race_date: date) -> tuple[Path, Path, ReportInputs]:
     """Read the day from the store and write the HTML and Markdown reports."""
     with engine_for(settings).connect() as connection:
-        inputs = records.load_report_inputs(
-            connection,
-            race_date,
-            limits=monitor_thresholds(settings),
-            venue_names=venue_names(),
-            initial_bankroll_yen=settings.bankroll_yen,
-            policy=staking_policy(settings).name,
-            data_docs=data_docs_index(settings.var_dir),
-        )
+        day = read_report_day(connection, race_date, policy=staking_policy(settings).name)
+    inputs = report_inputs(settings, race_date, day)
     html_path, markdown_path = write_report_files(inputs, settings.reports_dir)
     return html_path, markdown_path, inputs
 

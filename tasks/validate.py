@@ -27,7 +27,8 @@ from raceday.codec import decode_runners
 from raceday.errors import NothingValid
 from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only
-from raceday.store import catalog
+from raceday.store.catalogs.quality import write_quarantine, write_validation_results
+from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from tasks.common import current_run_id, engine_for, logger, stage_run
 
 JST = timezone(timedelta(hours=9))
@@ -70,7 +71,7 @@ def source_label(spec: str) -> str:
 def _store_valid(
     connection: Connection, settings: Settings, raw: RawDay, valid: ValidatedDay, phase: Phase
 ) -> ValidatedDay:
-    catalog.write_races_and_runners(
+    write_races_and_runners(
         connection,
         valid.races,
         valid.runners,
@@ -81,7 +82,7 @@ def _store_valid(
         return valid
     final = decode_runners(raw.nvd_se)
     odds = betting_odds(valid.odds, final[final["race_id"].isin(valid.races["race_id"])])
-    catalog.write_odds(connection, odds, valid.runners)
+    write_odds(connection, odds, valid.runners)
     return ValidatedDay(valid.races, valid.runners, odds, valid.quarantine, valid.outcomes)
 
 
@@ -104,8 +105,8 @@ def _write_records(
     connection: Connection, valid: ValidatedDay, start: date, end: date, phase: Phase
 ) -> None:
     run_id = current_run_id()
-    catalog.write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
-    catalog.write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
+    write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
+    write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
 
 
 @task(name="validate", cache_policy=NONE)
@@ -196,8 +197,8 @@ def record_checked(
         dates = pd.to_datetime(checked.valid["race_date"]).dropna()
         start = min(dates.min().date(), end) if not dates.empty else end
     run_id = current_run_id()
-    catalog.write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
-    catalog.write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
+    write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
+    write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
     publish_docs(settings, (checked.outcome,), stage, start, end)
     if not checked.quarantine.empty:
         logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))

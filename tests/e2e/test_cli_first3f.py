@@ -78,7 +78,7 @@ def stored_history(db: str) -> None:
     """Settled simulated days written straight into a migrated store."""
     from raceday.codec import decode_races, decode_runners
     from raceday.sources.simulator import SimulatorConfig, simulate_days
-    from raceday.store import catalog
+    from raceday.store.catalogs.races import write_races_and_runners
     from raceday.store.engine import make_engine, upgrade_schema
 
     simulated = simulate_days(
@@ -87,7 +87,7 @@ def stored_history(db: str) -> None:
     engine = make_engine(db)
     upgrade_schema(engine)
     with engine.begin() as connection:
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection,
             decode_races(simulated.raw.nvd_ra),
             decode_runners(simulated.raw.nvd_se),
