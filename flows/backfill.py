@@ -11,9 +11,9 @@ and the first-3F model are learned from the window that ends the day before the 
 every day of the chunk only uses what was known before that day (with chunks, up to
 ``chunk_days - 1`` days staler than a daily run's). Predictions and stakes use the bet-time odds.
 
-Resumable and idempotent: a chunk marks its days completed (``pipeline_runs``, stage ``day``)
-when it ends; a re-run skips chunks whose days are all completed (unless ``force``) and redoes a
-chunk that was interrupted from its start (every write replaces by natural key). Between chunks
+Resumable and idempotent: a chunk marks its days completed (``backfill_days``) when it ends; a
+re-run skips chunks whose days are all completed (unless ``force``) and redoes a chunk that was
+interrupted from its start (every write replaces by natural key). Between chunks
 :func:`after_chunk` is called: the place where periodic model retraining plugs in.
 """
 
@@ -34,11 +34,7 @@ from raceday.errors import InputError
 from raceday.pipeline import runner_view
 from raceday.sources.base import RawDay
 from raceday.store import registry
-from raceday.store.catalogs.runs import (
-    BACKFILL_FLOW,
-    completed_backfill_days,
-    mark_backfill_days,
-)
+from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import current_run_id, engine_for, io_task_options, logger
 from tasks.derive import first3f, indexes, reference_times
@@ -50,7 +46,7 @@ from tasks.store import history_gap, prepare_store
 from tasks.train import check_history, train_until
 from tasks.validate import validate_and_store
 
-FLOW_NAME = BACKFILL_FLOW
+FLOW_NAME = "backfill"
 DEFAULT_CHUNK_DAYS = 28
 
 

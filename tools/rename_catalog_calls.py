@@ -72,7 +72,6 @@ _NEW_HOMES: dict[str, list[str]] = {
     f"{NEW}.runs": [
         "RUNS", "record_stage_run", "read_runs", "flow_stage_seconds", "lock_day",
         "day_lock_holder", "unlock_day", "completed_backfill_days", "mark_backfill_days",
-        "BACKFILL_FLOW", "BACKFILL_DAY_STAGE", "LOCK_FLOW", "LOCK_STAGE",
     ],
     f"{NEW}.monitoring": ["load_monitor_inputs"],
     "raceday.store.models": ["FEATURES_TABLE"],
@@ -82,6 +81,10 @@ NO_NEW_HOME: dict[str, str] = {
     "settled_before": "deleted (never called)",
     "write_performance": "deleted (never called); write_day_record writes the performance rows",
     "read_performance": "deleted (never called); read_daily / read_day_performance read them",
+    "BACKFILL_FLOW": 'gone: backfill marks have their own table; the flow name is "backfill"',
+    "BACKFILL_DAY_STAGE": "gone: backfill marks are rows of runs.BACKFILL_DAYS",
+    "LOCK_FLOW": "gone: the run lock is a row of runs.RUN_LOCKS",
+    "LOCK_STAGE": "gone: the run lock is a row of runs.RUN_LOCKS",
     "load_report_inputs": "monitoring.read_report_day reads the frames; the caller builds "
     "ReportInputs with raceday.report's race_table, bet_table, top_runners_by_composite",
     "_bets_view": "raceday.report.bet_table",

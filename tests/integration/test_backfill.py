@@ -16,7 +16,7 @@ from raceday.store import registry
 from raceday.store.catalogs.performance import PERFORMANCE
 from raceday.store.catalogs.predictions import PREDICTIONS
 from raceday.store.catalogs.ratings import FIRST3F
-from raceday.store.catalogs.runs import BACKFILL_DAY_STAGE, RUNS
+from raceday.store.catalogs.runs import BACKFILL_DAYS
 from raceday.store.engine import make_engine
 from raceday.store.registry import version_name
 from raceday.store.repository import read_rows
@@ -72,10 +72,7 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     # As if killed before the second chunk finished: its days are not marked, so only it reruns.
     with make_engine(sqlite_url).begin() as connection:
         connection.execute(
-            delete(RUNS).where(
-                RUNS.c.stage == BACKFILL_DAY_STAGE,
-                RUNS.c.race_date >= date(2025, 3, 4),
-            )
+            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 4))
         )
     resumed = _run(sqlite_url)
     assert (resumed["chunks_run"], resumed["chunks_skipped"]) == (1, 1)

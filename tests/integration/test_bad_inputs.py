@@ -41,6 +41,8 @@ RECORD_TABLES = {
     "validation_results",
     "pipeline_runs",
     "alerts",
+    "run_locks",
+    "backfill_days",
 }  # records of each attempt
 DATA_TABLES = [table for name, table in Base.metadata.tables.items() if name not in RECORD_TABLES]
 EARLIER_TABLES = [RACES, RUNNERS, ODDS]
