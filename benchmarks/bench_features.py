@@ -65,7 +65,8 @@ RACE_FRAME_COLUMNS = [
 
 def load_store(db_url: str, history: pd.DataFrame) -> None:
     """The year's races, runners and indexes in a fresh store (bulk inserts, not timed)."""
-    from raceday.store import catalog
+    from raceday.store.catalogs.races import RACES, RUNNERS
+    from raceday.store.catalogs.ratings import INDEXES
     from raceday.store.engine import make_engine, upgrade_schema
     from raceday.store.repository import insert_rows
 
@@ -73,9 +74,9 @@ def load_store(db_url: str, history: pd.DataFrame) -> None:
     upgrade_schema(engine)
     races = history.drop_duplicates("race_id")[RACE_FRAME_COLUMNS]
     tables = [
-        (catalog.RACES, races.assign(has_results=True, source="sim")),
-        (catalog.RUNNERS, history),
-        (catalog.INDEXES, history[history["speed_index"].notna()]),
+        (RACES, races.assign(has_results=True, source="sim")),
+        (RUNNERS, history),
+        (INDEXES, history[history["speed_index"].notna()]),
     ]
     with engine.begin() as connection:
         for table, frame in tables:

@@ -53,8 +53,6 @@ def main() -> None:
         from bench_daily import _settings, _warm, run_direct
 
         from raceday.report import render_html
-        from raceday.store.engine import make_engine
-        from raceday.store.monitoring import load_report_inputs
         from tasks.monitor import monitor_day
         from tasks.record import build_report, record_day
 
@@ -67,14 +65,7 @@ def main() -> None:
         record_s = _timed(lambda: record_day(settings, last, args.races), args.repeat)
         monitor_s = _timed(lambda: monitor_day(settings, last), args.repeat)
         report_s = _timed(lambda: build_report(settings, last), args.repeat)
-        from config.reference import venue_names
-
-        with make_engine(settings.database_url).connect() as connection:
-            inputs = load_report_inputs(
-                connection, last, limits=settings.monitor_thresholds(), venue_names=venue_names(),
-                initial_bankroll_yen=settings.bankroll_yen, policy="kelly",
-                data_docs=settings.var_dir / "data_docs" / "index.html",
-            )  # fmt: skip
+        inputs = build_report(settings, last)[2]
         render_s = _timed(lambda: render_html(inputs), args.repeat)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores"

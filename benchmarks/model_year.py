@@ -34,7 +34,7 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
     from raceday.pipeline import runner_view
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
-    from raceday.store import catalog
+    from raceday.store.catalogs.races import write_odds, write_races_and_runners
     from raceday.store.engine import make_engine, upgrade_schema
     from tasks.derive import first3f, indexes, reference_times
 
@@ -51,10 +51,10 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
         snapshot = codec.decode_odds_snapshot(raw.nvd_o1)
         snapshot = snapshot[snapshot["win_odds"] >= 1.0]
         with engine.begin() as connection:
-            catalog.write_races_and_runners(
+            write_races_and_runners(
                 connection, races_frame, runners, has_results=True, source="sim"
             )
-            catalog.write_odds(connection, snapshot, runners)
+            write_odds(connection, snapshot, runners)
         plan, references = reference_times(settings, chunk_start, chunk_end)
         view = runner_view(races_frame, runners)
         estimates = first3f(settings, view, chunk_end, references, plan)

@@ -16,7 +16,7 @@ from sqlalchemy import String, Table
 
 from raceday.codec import digits_are_malformed
 from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED
-from raceday.store.catalog import RACES, RUNNERS
+from raceday.store.catalogs.races import RACES, RUNNERS
 
 # Raw numeric fields and their widths: text there ("1O5", "12.5", "-38") is a corrupt record.
 RACE_DIGIT_FIELDS: Final = {

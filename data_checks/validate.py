@@ -39,7 +39,7 @@ from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
 from raceday.sources.base import RawDay, RejectedInput
-from raceday.store.catalog import ODDS
+from raceday.store.catalogs.races import ODDS
 
 Phase = Literal["card", "results"]
 QUARANTINE_COLUMNS = ["race_date", "table_name", "race_id", "umaban", "check_name", "detail"]

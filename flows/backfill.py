@@ -11,9 +11,9 @@ and the first-3F model are learned from the window that ends the day before the 
 every day of the chunk only uses what was known before that day (with chunks, up to
 ``chunk_days - 1`` days staler than a daily run's). Predictions and stakes use the bet-time odds.
 
-Resumable and idempotent: a chunk marks its days completed (``pipeline_runs``, stage ``day``)
-when it ends; a re-run skips chunks whose days are all completed (unless ``force``) and redoes a
-chunk that was interrupted from its start (every write replaces by natural key). Between chunks
+Resumable and idempotent: a chunk marks its days completed (``backfill_days``) when it ends; a
+re-run skips chunks whose days are all completed (unless ``force``) and redoes a chunk that was
+interrupted from its start (every write replaces by natural key). Between chunks
 :func:`after_chunk` is called: the place where periodic model retraining plugs in.
 """
 
@@ -31,7 +31,8 @@ from prefect.runtime import flow_run
 from config import Settings, load_settings, mask_url
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
-from raceday.store import catalog, registry
+from raceday.store import registry
+from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
 from tasks.features import SettledRuns
@@ -82,7 +83,7 @@ def completed_days(settings: Settings, start: date, end: date) -> set[date]:
     if not has_schema(engine):
         return set()
     with engine.connect() as connection:
-        return catalog.completed_backfill_days(connection, start, end)
+        return completed_backfill_days(connection, start, end)
 
 
 def without_data_docs(settings: Settings) -> Settings:
@@ -105,7 +106,7 @@ def backfill_chunk(
     started, clock = datetime.now(), time.perf_counter()
     counts = chunk_chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
     with engine_for(settings).begin() as connection:
-        catalog.mark_backfill_days(
+        mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
         )
     logger().info(

@@ -187,7 +187,7 @@ def max_drawdown(initial_yen: int, daily_pnl: pd.Series) -> float:
 
 
 def daily_pnl_from_ledger_days(ledger_days: pd.DataFrame) -> pd.Series:
-    """Cash flow per race date from the ledger's per-day sums (``catalog.ledger_days``)."""
+    """Cash flow per race date from the ledger's per-day sums (``catalogs.bets.ledger_days``)."""
     flow = ledger_days["paid_yen"] + ledger_days["refunded_yen"] - ledger_days["staked_yen"]
     return pd.Series(
         flow.astype("int64").to_numpy(), index=pd.to_datetime(ledger_days["race_date"])

@@ -20,6 +20,7 @@ from raceday.calibration import calibration_table
 from raceday.monitor import Thresholds
 from raceday.performance import ALL_SCOPE
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
+from raceday.store.catalogs.monitoring import ReportDay
 
 NA: Final = "–"
 
@@ -36,7 +37,7 @@ class ReportInputs:
     calibration: pd.DataFrame  # calibration counts (source, bins) over the calibration window
     calibration_label: str
     races: pd.DataFrame  # one row per predicted race (see ``race_table``)
-    bets: pd.DataFrame  # the day's bets with venue, race and horse
+    bets: pd.DataFrame  # the day's bets with venue, race and horse (see ``bet_table``)
     validation: pd.DataFrame  # validation_results of the day
     quarantine: pd.DataFrame  # quarantine rows of the day
     runs: pd.DataFrame  # pipeline_runs rows of the day
@@ -92,6 +93,31 @@ def race_table(
         }
     )
     return table.sort_values(["post", "venue", "race"]).reset_index()
+
+
+def bet_table(
+    bets: pd.DataFrame, races: pd.DataFrame, runners: pd.DataFrame, venue_names: dict[str, str]
+) -> pd.DataFrame:
+    """The day's bets with their venue, race and horse, in venue, race and horse number order."""
+    columns = [
+        "venue", "race", "umaban", "horse", "p_final", "odds_at_bet", "edge", "stake_yen",
+        "final_odds", "payout_yen", "refund_yen",
+    ]  # fmt: skip
+    if bets.empty:
+        return pd.DataFrame(columns=columns)
+    view = bets.merge(races[["race_id", "keibajo_code", "race_bango"]], on="race_id", how="left")
+    view = view.merge(
+        runners[["race_id", "umaban", "horse_name"]], on=["race_id", "umaban"], how="left"
+    )
+    return (
+        view.assign(
+            venue=view["keibajo_code"].map(venue_names).fillna(view["keibajo_code"]),
+            race=view["race_bango"],
+            horse=view["horse_name"],
+        )
+        .sort_values(["venue", "race", "umaban"])[columns]
+        .reset_index(drop=True)
+    )
 
 
 def _value(row: pd.Series | None, column: str) -> float | None:
@@ -649,3 +675,40 @@ def write_report_files(inputs: ReportInputs, reports_dir: Path) -> tuple[Path, P
     html_path.write_text(render_html(inputs), encoding="utf-8")
     markdown_path.write_text(render_markdown(inputs), encoding="utf-8")
     return html_path, markdown_path
+
+
+def report_inputs(
+    race_date: date,
+    day: ReportDay,
+    *,
+    thresholds: Thresholds,
+    venue_names: dict[str, str],
+    initial_bankroll_yen: int,
+    data_docs: Path,
+) -> ReportInputs:
+    """What the daily report shows: the day as stored (:func:`read_report_day`), shaped by the
+    report's tables."""
+    odds = day.odds
+    final_only = not odds.empty and bool((odds["snapshot_at"] == FINAL_ODDS_SNAPSHOT).all())
+    return ReportInputs(
+        race_date=race_date,
+        performance=day.performance,
+        daily_history=day.daily_history,
+        rolling=day.rolling,
+        rolling_history=day.rolling_history,
+        calibration=day.calibration,
+        calibration_label=f"{day.calibration_start} to {race_date}",
+        races=race_table(day.scores, day.races, day.runners, venue_names),
+        bets=bet_table(day.bets, day.races, day.runners, venue_names),
+        validation=day.validation,
+        quarantine=day.quarantine,
+        runs=day.runs,
+        alerts=day.alerts,
+        thresholds=thresholds,
+        venue_names=venue_names,
+        initial_bankroll_yen=initial_bankroll_yen,
+        data_docs=data_docs,
+        data_docs_exists=data_docs.is_file(),
+        odds_source=FINAL_ODDS_SNAPSHOT if final_only else "snapshot",
+        top_runners=top_runners_by_composite(day.indexes, day.runners, day.races),
+    )

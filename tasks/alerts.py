@@ -25,7 +25,7 @@ from config import Settings, load_settings, mask_credentials
 from config.settings import AlertSettings
 from raceday.errors import describe_failure
 from raceday.monitor import Alert, Decision, plan_notifications
-from raceday.store.monitoring import bump_repeat, insert_alert, latest_alerts, update_alert
+from raceday.store.catalogs.alerts import bump_repeat, insert_alert, latest_alerts, update_alert
 from tasks.common import engine_for
 
 LOG = logging.getLogger(__name__)

@@ -31,8 +31,7 @@ from sqlalchemy import Engine
 
 from config import Settings
 from raceday.errors import RunLocked, as_stage_failure, failure_kind
-from raceday.store import catalog
-from raceday.store.catalog import record_stage_run
+from raceday.store.catalogs.runs import day_lock_holder, lock_day, record_stage_run, unlock_day
 from raceday.store.engine import has_schema, make_engine, upgrade_schema
 
 P = ParamSpec("P")
@@ -263,14 +262,14 @@ def day_lock(settings: Settings, race_date: date) -> Iterator[None]:
     for attempt in (1, 2):
         try:
             with engine.begin() as connection:
-                catalog.lock_day(connection, race_date, holder, run_id)
+                lock_day(connection, race_date, holder, run_id)
             break
         except IntegrityError:
             with engine.begin() as connection:
-                found = catalog.day_lock_holder(connection, race_date)
+                found = day_lock_holder(connection, race_date)
                 if found is not None and attempt == 1 and _is_stale(settings, found):
                     logger().warning("taking over the stale run lock of %s", found["holder"])
-                    catalog.unlock_day(connection, race_date, found["run_id"])
+                    unlock_day(connection, race_date, found["run_id"])
                     continue
             who = (
                 f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
@@ -282,4 +281,4 @@ def day_lock(settings: Settings, race_date: date) -> Iterator[None]:
         yield
     finally:
         with engine.begin() as connection:
-            catalog.unlock_day(connection, race_date, run_id)
+            unlock_day(connection, race_date, run_id)

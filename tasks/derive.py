@@ -13,7 +13,13 @@ from raceday.first3f_model import FitOptions
 from raceday.indexes import compute_indexes, track_variants
 from raceday.pipeline import ReferencePlan, reference_plan
 from raceday.standards import learn_reference_times
-from raceday.store import catalog
+from raceday.store.catalogs.learned_versions import (
+    read_reference_times,
+    reference_history,
+    write_reference_times,
+)
+from raceday.store.catalogs.races import history_bounds
+from raceday.store.catalogs.ratings import write_by_runner, write_track_variants
 from raceday.store.learned import first3f_model_for
 from tasks.common import engine_for, logger, stage, stage_run
 from tasks.validate import record_checked
@@ -26,15 +32,13 @@ def reference_times(
     """Reference times for races dated ``start``..``end``: learned once per version, reused."""
     with stage_run(settings, "reference_times", end) as record:
         with engine_for(settings).begin() as connection:
-            _first, last = catalog.history_bounds(connection, before=start)
+            _first, last = history_bounds(connection, before=start)
             plan = reference_plan(start, end, last, settings.history.reference_window_days)
-            references = catalog.read_reference_times(connection, plan.version)
+            references = read_reference_times(connection, plan.version)
             if references.empty:
-                history = catalog.reference_history(
-                    connection, plan.history_start, plan.history_end
-                )
+                history = reference_history(connection, plan.history_start, plan.history_end)
                 references = learn_reference_times(history)
-                catalog.write_reference_times(
+                write_reference_times(
                     connection,
                     plan.version,
                     references,
@@ -76,7 +80,7 @@ def first3f(
             )
             checked = check_first3f(estimates)
             estimates = record_checked(settings, connection, checked, "first3f", end)
-            catalog.write_by_runner(connection, "first3f", estimates)
+            write_by_runner(connection, "first3f", estimates)
         record.rows_in, record.rows_out = len(runners), len(estimates)
         methods = estimates["method"].value_counts()
         record.message = f"{model.version}: " + ", ".join(
@@ -101,11 +105,11 @@ def indexes(
         record.about_races(runners)
         with engine_for(settings).begin() as connection:
             variants = track_variants(runners, references).assign(reference_version=plan.version)
-            catalog.write_track_variants(connection, variants)
+            write_track_variants(connection, variants)
             computed = compute_indexes(runners, estimates, references, variants).assign(
                 reference_version=plan.version
             )
-            catalog.write_by_runner(connection, "indexes", computed)
+            write_by_runner(connection, "indexes", computed)
         record.rows_in, record.rows_out = len(runners), len(computed)
         record.message = f"{len(variants)} track variants"
     return computed

@@ -12,7 +12,13 @@ from config import Settings
 from data_checks.validate import ValidatedDay
 from raceday.features import build_features, feature_set_name
 from raceday.pipeline import runner_view
-from raceday.store import catalog
+from raceday.store.catalogs.ratings import (
+    read_feature_history,
+    read_people_window,
+    read_runs_and_cards,
+    read_settled_runs,
+    write_features,
+)
 from tasks.common import engine_for, logger, stage, stage_run
 
 
@@ -25,14 +31,12 @@ def day_features(settings: Settings, card: ValidatedDay, race_date: date) -> pd.
     with stage_run(settings, "features", race_date) as record:
         cards = runner_view(card.races, card.runners)
         with engine_for(settings).begin() as connection:
-            history = catalog.read_feature_history(
+            history = read_feature_history(
                 connection, before=race_date, horse_ids=cards["horse_id"].dropna().astype(str)
             )
-            people = catalog.read_people_window(
-                connection, race_date - timedelta(days=window), race_date
-            )
+            people = read_people_window(connection, race_date - timedelta(days=window), race_date)
             features = build_features(history, cards, window, people)
-            catalog.write_features(connection, features, feature_set, race_date, race_date)
+            write_features(connection, features, feature_set, race_date, race_date)
         record.rows_in, record.rows_out = len(history), len(features)
         record.message = feature_set
     logger().info(
@@ -55,7 +59,7 @@ class SettledRuns:
     def up_to(self, connection: Connection, end: date) -> pd.DataFrame:
         """Every settled run dated up to ``end`` (reading the days after ``through``)."""
         if self.frame is None or self.through is None or end > self.through:
-            new = catalog.read_settled_runs(connection, end, after=self.through)
+            new = read_settled_runs(connection, end, after=self.through)
             self.frame = new if self.frame is None else pd.concat([self.frame, new])
             self.frame = self.frame.reset_index(drop=True)
             self.through = end
@@ -68,9 +72,10 @@ def runs_and_cards(
     connection: Connection, start: date, end: date, settled: SettledRuns | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The settled runs up to ``end`` and the stored runners ``start``..``end``
-    (:func:`catalog.read_runs_and_cards`), the runs from ``settled`` when given."""
+    (:func:`raceday.store.catalogs.ratings.read_runs_and_cards`), the runs from ``settled``
+    when given."""
     history = settled.up_to(connection, end) if settled is not None else None
-    return catalog.read_runs_and_cards(connection, start, end, history)
+    return read_runs_and_cards(connection, start, end, history)
 
 
 @stage("features-range")
@@ -87,7 +92,7 @@ def range_features(
         with engine_for(settings).begin() as connection:
             history, cards = runs_and_cards(connection, start, end, settled)
             features = build_features(history, cards, window)
-            catalog.write_features(connection, features, feature_set, start, end)
+            write_features(connection, features, feature_set, start, end)
         record.rows_in, record.rows_out = len(history), len(features)
         record.message = f"{feature_set} {start}..{end}"
     logger().info("features %s %s..%s: %d runners", feature_set, start, end, len(features))

@@ -16,7 +16,8 @@ from data_checks.derived import check_predictions
 from data_checks.validate import ValidatedDay
 from raceday.model import MARKET_MODEL_VERSION, predictions_or_market
 from raceday.rollout import select_races
-from raceday.store import catalog, registry
+from raceday.store import registry
+from raceday.store.catalogs.predictions import write_predictions
 from tasks.common import engine_for, logger, stage, stage_run
 from tasks.validate import record_checked
 
@@ -45,7 +46,7 @@ def predict(
                 logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, fallback)
             checked = check_predictions(predictions)
             predictions = record_checked(settings, connection, checked, "predict", race_date)
-            catalog.write_predictions(connection, predictions)
+            write_predictions(connection, predictions)
         record.rows_in, record.rows_out = len(runners), len(predictions)
         version = predictions["model_version"].iloc[0] if len(predictions) else "-"
         record.message = f"{selected['race_id'].nunique()} of {len(card.races)} races, {version}"

@@ -21,9 +21,27 @@ from raceday.ledger import (
 )
 from raceday.performance import ALL_SCOPE, day_record, rolling_performance, rolling_window_start
 from raceday.pipeline import DaySummary
-from raceday.report import ReportInputs, rolling_status, venue_table, write_report_files
-from raceday.store import catalog
-from raceday.store import monitoring as records
+from raceday.report import (
+    ReportInputs,
+    report_inputs,
+    rolling_status,
+    venue_table,
+    write_report_files,
+)
+from raceday.store.catalogs.bets import ledger_days, read_bets, write_settlement
+from raceday.store.catalogs.monitoring import read_report_day
+from raceday.store.catalogs.performance import (
+    first_race_score_date,
+    nth_last_race_date,
+    read_daily,
+    read_race_scores,
+    write_day_record,
+    write_rolling,
+)
+from raceday.store.catalogs.predictions import read_predictions
+from raceday.store.catalogs.quality import read_quarantine
+from raceday.store.catalogs.races import read_races, read_runners, read_win_results
+from raceday.store.catalogs.runs import flow_stage_seconds
 from tasks.common import current_flow_name, engine_for, in_flow_run, logger, stage, stage_run
 
 
@@ -38,14 +56,14 @@ def settle(settings: Settings, race_date: date) -> pd.DataFrame:
     policy = settings.kelly.policy()
     with stage_run(settings, "settle", race_date) as record:
         with engine_for(settings).begin() as connection:
-            bets = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
-            results = catalog.read_win_results(connection, race_date, race_date)
-            quarantine = catalog.read_quarantine(connection, race_date, race_date)
+            bets = read_bets(connection, race_date, race_date, policy=policy.name)
+            results = read_win_results(connection, race_date, race_date)
+            quarantine = read_quarantine(connection, race_date, race_date)
             settled = void_bets(
                 settle_bets(bets, results, takeout=policy.takeout),
                 night_set_aside_reasons(quarantine),
             )
-            catalog.write_settlement(connection, settled)
+            write_settlement(connection, settled)
         voided = settled[settled["void_reason"].notna()] if not settled.empty else settled
         record.rows_in = len(bets)
         record.rows_out = int(settled["settled"].sum()) if not settled.empty else 0
@@ -78,39 +96,35 @@ def record_day(settings: Settings, race_date: date, races_offered: int) -> DaySu
     policy = settings.kelly.policy()
     with stage_run(settings, "record", race_date) as record:
         with engine_for(settings).begin() as connection:
-            bets = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
-            quarantine = distinct_quarantine(
-                catalog.read_quarantine(connection, race_date, race_date)
-            )
-            ledger = catalog.ledger_days(connection, policy.name, end=race_date)
+            bets = read_bets(connection, race_date, race_date, policy=policy.name)
+            quarantine = distinct_quarantine(read_quarantine(connection, race_date, race_date))
+            ledger = ledger_days(connection, policy.name, end=race_date)
             computed = day_record(
                 race_date,
                 initial_bankroll_yen=settings.bankroll_yen,
-                predictions=catalog.read_predictions(connection, race_date, race_date),
-                runners=catalog.read_runners(connection, race_date, race_date),
-                races=catalog.read_races(connection, race_date, race_date),
+                predictions=read_predictions(connection, race_date, race_date),
+                runners=read_runners(connection, race_date, race_date),
+                races=read_races(connection, race_date, race_date),
                 bets=bets,
                 quarantine=quarantine,
                 daily_pnl=daily_pnl_from_ledger_days(ledger),
-                run_seconds=records.flow_stage_seconds(connection, current_flow_name(), race_date),
+                run_seconds=flow_stage_seconds(connection, current_flow_name(), race_date),
             )
             performance, scores = computed.performance, computed.scores
-            records.write_day_record(
-                connection, race_date, performance, scores, computed.calibration
-            )
+            write_day_record(connection, race_date, performance, scores, computed.calibration)
             start = rolling_window_start(
                 race_date,
-                records.nth_last_race_date(connection, race_date, 500),
-                records.first_race_score_date(connection),
+                nth_last_race_date(connection, race_date, 500),
+                first_race_score_date(connection),
             )
             rolling = rolling_performance(
                 race_date,
-                records.read_race_scores(connection, start, race_date),
-                records.read_daily(connection, start, race_date),
+                read_race_scores(connection, start, race_date),
+                read_daily(connection, start, race_date),
                 computed.curve,
                 computed.bankroll_yen,
             )
-            records.write_rolling(connection, rolling)
+            write_rolling(connection, rolling)
         record.rows_out = len(performance) + len(scores) + len(rolling)
         bankroll_end, model_version = computed.bankroll_yen, computed.model_version
     overall = performance[performance["scope"] == ALL_SCOPE].iloc[0]
@@ -145,15 +159,15 @@ def record_day(settings: Settings, race_date: date, races_offered: int) -> DaySu
 def build_report(settings: Settings, race_date: date) -> tuple[Path, Path, ReportInputs]:
     """Read the day from the store and write the HTML and Markdown reports."""
     with engine_for(settings).connect() as connection:
-        inputs = records.load_report_inputs(
-            connection,
-            race_date,
-            limits=settings.monitor_thresholds(),
-            venue_names=venue_names(),
-            initial_bankroll_yen=settings.bankroll_yen,
-            policy=settings.kelly.policy().name,
-            data_docs=data_docs_index(settings.var_dir),
-        )
+        day = read_report_day(connection, race_date, policy=settings.kelly.policy().name)
+    inputs = report_inputs(
+        race_date,
+        day,
+        thresholds=settings.monitor_thresholds(),
+        venue_names=venue_names(),
+        initial_bankroll_yen=settings.bankroll_yen,
+        data_docs=data_docs_index(settings.var_dir),
+    )
     html_path, markdown_path = write_report_files(inputs, settings.reports_dir)
     return html_path, markdown_path, inputs
 

@@ -32,8 +32,20 @@ from raceday.ledger import (
 )
 from raceday.performance import DayRecord, day_record, rolling_performance, rolling_window_start
 from raceday.staking import BET_COLUMNS
-from raceday.store import catalog
-from raceday.store import monitoring as records
+from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets, write_settlement
+from raceday.store.catalogs.performance import (
+    as_read_daily,
+    as_read_scores,
+    first_race_score_date,
+    nth_last_race_date,
+    read_daily,
+    read_race_scores,
+    write_day_records,
+    write_rolling,
+)
+from raceday.store.catalogs.predictions import read_predictions
+from raceday.store.catalogs.quality import read_quarantine
+from raceday.store.catalogs.races import read_races, read_runners, read_win_results
 from tasks.common import engine_for, logger, stage, stage_run
 from tasks.stake import size_checked_day, write_slip
 from tasks.validate import record_checked
@@ -67,13 +79,13 @@ def stake_and_settle(
     """Stake each day of ``card`` on the bankroll the earlier days left and settle it against
     the stored results; returns the days that had races and the bets they hold. A day with a
     settled bet stored is closed: its bets stay as placed (as the stake stage does)."""
-    history = catalog.ledger_days(connection, policy.name, before=days[0])
+    history = ledger_days(connection, policy.name, before=days[0])
     pnl = daily_pnl_from_ledger_days(history)
-    stored = catalog.read_bets(connection, days[0], days[-1], policy=policy.name)
+    stored = read_bets(connection, days[0], days[-1], policy=policy.name)
     stored_days, prediction_days = _dates(stored), _dates(predictions)
-    results = catalog.read_win_results(connection, days[0], days[-1])
+    results = read_win_results(connection, days[0], days[-1])
     # as the settle stage: bets on a race the night's validation set aside are voided
-    set_aside = night_set_aside_reasons(catalog.read_quarantine(connection, days[0], days[-1]))
+    set_aside = night_set_aside_reasons(read_quarantine(connection, days[0], days[-1]))
     raced, settled_days, placed = [], [], 0
     for day in days:
         todays_card = day_card(card, day)
@@ -88,7 +100,7 @@ def stake_and_settle(
             bets = kept[BET_COLUMNS]
         else:
             bets = record_checked(settings, connection, checked, "stake", day)
-            catalog.write_bets(connection, bets, policy.name, day)
+            write_bets(connection, bets, policy.name, day)
         write_slip(settings, bets, todays_card, day)
         placed += len(bets)
         if bets.empty:
@@ -100,9 +112,9 @@ def stake_and_settle(
             set_aside,
         ).assign(policy=policy.name)
         settled_days.append(settled)
-        pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalog.ledger_days sums the day
+        pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
     if settled_days:
-        catalog.write_settlement(connection, pd.concat(settled_days, ignore_index=True))
+        write_settlement(connection, pd.concat(settled_days, ignore_index=True))
     return raced, placed
 
 
@@ -132,20 +144,20 @@ def record_days(
     """The performance record and rolling windows of ``days`` (staked and settled), computed
     day by day from one read of their stored rows; written in one pass. Returns rows written."""
     first, last = days[0], days[-1]
-    bets = catalog.read_bets(connection, first, last, policy=policy.name)
-    predictions = catalog.read_predictions(connection, first, last)
-    runners = catalog.read_runners(connection, first, last)
-    races = catalog.read_races(connection, first, last)
-    quarantine = catalog.read_quarantine(connection, first, last)
-    pnl = daily_pnl_from_ledger_days(catalog.ledger_days(connection, policy.name, end=last))
+    bets = read_bets(connection, first, last, policy=policy.name)
+    predictions = read_predictions(connection, first, last)
+    runners = read_runners(connection, first, last)
+    races = read_races(connection, first, last)
+    quarantine = read_quarantine(connection, first, last)
+    pnl = daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last))
     before = first - timedelta(days=1)
     start = rolling_window_start(
         first,
-        records.nth_last_race_date(connection, before, 500),
-        records.first_race_score_date(connection),
+        nth_last_race_date(connection, before, 500),
+        first_race_score_date(connection),
     )
-    scores = records.read_race_scores(connection, start, before)
-    daily = records.read_daily(connection, start, before)
+    scores = read_race_scores(connection, start, before)
+    daily = read_daily(connection, start, before)
     dates = {
         name: _dates(frame)
         for name, frame in (
@@ -166,20 +178,20 @@ def record_days(
             daily_pnl=pnl[pnl.index <= pd.Timestamp(day)],
             run_seconds=run_seconds,
         )
-        scores = pd.concat([scores, records.as_read_scores(computed.scores)], ignore_index=True)
-        daily = pd.concat([daily, records.as_read_daily(computed.performance)], ignore_index=True)
+        scores = pd.concat([scores, as_read_scores(computed.scores)], ignore_index=True)
+        daily = pd.concat([daily, as_read_daily(computed.performance)], ignore_index=True)
         rolling = rolling_performance(day, scores, daily, computed.curve, computed.bankroll_yen)
         out.add(day, computed, rolling)
     if not out.days:
         return 0
-    written = records.write_day_records(
+    written = write_day_records(
         connection,
         out.days,
         pd.concat(out.performance, ignore_index=True),
         pd.concat(out.scores, ignore_index=True),
         pd.concat(out.calibration, ignore_index=True),
     )
-    return written + records.write_rolling(connection, pd.concat(out.rolling, ignore_index=True))
+    return written + write_rolling(connection, pd.concat(out.rolling, ignore_index=True))
 
 
 @stage("replay")

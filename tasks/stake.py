@@ -21,7 +21,7 @@ from raceday.staking import (
     single_model_version,
     size_day,
 )
-from raceday.store import catalog
+from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
 from tasks.common import engine_for, in_flow_run, logger, stage, stage_run
 from tasks.validate import record_checked
 
@@ -64,8 +64,8 @@ def stake(
     with stage_run(settings, "stake", race_date) as record:
         model_version = single_model_version(predictions)
         with engine_for(settings).begin() as connection:
-            history = catalog.ledger_days(connection, policy.name, before=race_date)
-            stored = catalog.read_bets(connection, race_date, race_date, policy=policy.name)
+            history = ledger_days(connection, policy.name, before=race_date)
+            stored = read_bets(connection, race_date, race_date, policy=policy.name)
             sized, checked = size_checked_day(
                 settings, policy, predictions, card, daily_pnl_from_ledger_days(history)
             )
@@ -75,7 +75,7 @@ def stake(
                 record.message = "day already settled: bets kept as placed"
             else:
                 bets = record_checked(settings, connection, checked, "stake", race_date)
-                catalog.write_bets(connection, bets, policy.name, race_date)
+                write_bets(connection, bets, policy.name, race_date)
                 record.message = (
                     f"model {model_version}, bankroll {bankroll} yen, drawdown {drawdown:.1%}"
                 )

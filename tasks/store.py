@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from config import Settings
-from raceday.store import catalog
+from raceday.store.catalogs.races import history_bounds
 from raceday.store.engine import upgrade_schema
 from tasks.common import engine_for, logger, stage
 
@@ -23,7 +23,7 @@ def history_gap(settings: Settings, race_date: date) -> tuple[date, date] | None
     if days == 0:
         return None
     with engine_for(settings).connect() as connection:
-        _first, last = catalog.history_bounds(connection, before=race_date)
+        _first, last = history_bounds(connection, before=race_date)
     if last is not None:
         return None
     start, end = race_date - timedelta(days=days), race_date - timedelta(days=1)

@@ -33,7 +33,8 @@ from raceday.model_registry import (
     version_meta,
 )
 from raceday.pipeline import betting_odds
-from raceday.store import catalog, registry
+from raceday.store import registry
+from raceday.store.catalogs.races import read_odds, read_races, read_win_results, settled_race_count
 from tasks.common import engine_for, logger, stage, stage_run
 from tasks.features import SettledRuns, runs_and_cards
 
@@ -50,13 +51,13 @@ def settled_runners(
     the settled runs from ``settled_runs`` when given)."""
     history, cards = runs_and_cards(connection, start, end, settled_runs)
     features = build_features(history, cards, settings.features.people_window_days)
-    races = catalog.read_races(connection, start, end)
+    races = read_races(connection, start, end)
     settled = set(races.loc[races["has_results"].fillna(False).astype(bool), "race_id"])
-    results = catalog.read_win_results(connection, start, end)
+    results = read_win_results(connection, start, end)
     results = results[results["race_id"].isin(settled)]
     dates = races[["race_id", "race_date"]]
     final = results.assign(snapshot_at="final", popularity=pd.NA)
-    odds = betting_odds(catalog.read_odds(connection, start, end), final)
+    odds = betting_odds(read_odds(connection, start, end), final)
     card = results[["race_id", "umaban", "finish_pos"]].merge(dates, on="race_id")
     return runners_with_features(card, odds, features)
 
@@ -69,7 +70,7 @@ def check_history(settings: Settings, until: date) -> None:
     with engine_for(settings).connect() as connection:
         for part in ("train", "blend", "eval"):
             start, end = getattr(split, f"{part}_start"), getattr(split, f"{part}_end")
-            races = catalog.settled_race_count(connection, start, end)
+            races = settled_race_count(connection, start, end)
             if races < train.min_races:
                 raise InputError(short_window(part, start, end, races, train.min_races))
 

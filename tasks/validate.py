@@ -25,7 +25,8 @@ from raceday.codec import decode_runners
 from raceday.errors import NothingValid
 from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only
-from raceday.store import catalog
+from raceday.store.catalogs.quality import write_quarantine, write_validation_results
+from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from tasks.common import current_run_id, engine_for, logger, stage, stage_run
 
 JST = timezone(timedelta(hours=9))
@@ -68,7 +69,7 @@ def source_label(spec: str) -> str:
 def _store_valid(
     connection: Connection, settings: Settings, raw: RawDay, valid: ValidatedDay, phase: Phase
 ) -> ValidatedDay:
-    catalog.write_races_and_runners(
+    write_races_and_runners(
         connection,
         valid.races,
         valid.runners,
@@ -79,7 +80,7 @@ def _store_valid(
         return valid
     final = decode_runners(raw.nvd_se)
     odds = betting_odds(valid.odds, final[final["race_id"].isin(valid.races["race_id"])])
-    catalog.write_odds(connection, odds, valid.runners)
+    write_odds(connection, odds, valid.runners)
     return ValidatedDay(valid.races, valid.runners, odds, valid.quarantine, valid.outcomes)
 
 
@@ -102,8 +103,8 @@ def _write_records(
     connection: Connection, valid: ValidatedDay, start: date, end: date, phase: Phase
 ) -> None:
     run_id = current_run_id()
-    catalog.write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
-    catalog.write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
+    write_quarantine(connection, valid.quarantine, start, end, phase, run_id)
+    write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
 
 
 @stage("validate")
@@ -192,8 +193,8 @@ def record_checked(
         dates = pd.to_datetime(checked.valid["race_date"]).dropna()
         start = min(dates.min().date(), end) if not dates.empty else end
     run_id = current_run_id()
-    catalog.write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
-    catalog.write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
+    write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
+    write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
     publish_docs(settings, (checked.outcome,), stage, start, end)
     if not checked.quarantine.empty:
         logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))

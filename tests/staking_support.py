@@ -20,7 +20,8 @@ from raceday.model import PREDICTION_COLUMNS, implied_probabilities, normalise_p
 from raceday.pipeline import betting_odds
 from raceday.simulate.days import SimulatedDays
 from raceday.sources.base import card_only
-from raceday.store import catalog
+from raceday.store.catalogs.predictions import write_predictions
+from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from raceday.store.engine import make_engine
 
 NOISY_ORACLE_VERSION = "noisy-oracle-test"
@@ -107,8 +108,6 @@ def store_days(settings: Settings, days: Days) -> None:
     it is given and the ledger); it makes every day settleable whenever settle runs.
     """
     with make_engine(settings.database_url).begin() as connection:
-        catalog.write_races_and_runners(
-            connection, days.races, days.runners, has_results=True, source="t"
-        )
-        catalog.write_odds(connection, days.odds, days.runners)
-        catalog.write_predictions(connection, days.predictions)
+        write_races_and_runners(connection, days.races, days.runners, has_results=True, source="t")
+        write_odds(connection, days.odds, days.runners)
+        write_predictions(connection, days.predictions)

@@ -7,8 +7,15 @@ from raceday.store.models import Base
 from raceday.store.repository import table_checksums
 
 # Records of attempts (how often a stage ran, what was quarantined when, the alert a failed run
-# raised): not the data itself.
-RECORD_TABLES = {"quarantine", "validation_results", "pipeline_runs", "alerts"}
+# raised, who held a day's lock, which run completed a backfill day): not the data itself.
+RECORD_TABLES = {
+    "quarantine",
+    "validation_results",
+    "pipeline_runs",
+    "alerts",
+    "run_locks",
+    "backfill_days",
+}
 # Measured, not derived: how long the day's stages took, when a version was learned.
 TIMING_COLUMNS = {
     "performance": ["run_seconds"],

@@ -195,7 +195,7 @@ def references_refresh(
 
     def action() -> dict[str, Any]:
         from raceday.first3f_model import FitOptions
-        from raceday.store import catalog
+        from raceday.store.catalogs.races import history_bounds
         from raceday.store.learned import refresh_learned
 
         history_end = parse_date(until)
@@ -203,7 +203,7 @@ def references_refresh(
         window = window_days or settings.history.reference_window_days
         history_start = history_end - timedelta(days=window - 1)
         with engine.begin() as connection:
-            _first, last = catalog.history_bounds(connection, before=history_end + timedelta(1))
+            _first, last = history_bounds(connection, before=history_end + timedelta(1))
             if last is None or last < history_start:
                 raise InputError(
                     f"no settled races stored in {history_start}..{history_end}: "
@@ -245,12 +245,15 @@ def references_list(
     def action() -> list[dict[str, Any]]:
         import json
 
-        from raceday.store import catalog
+        from raceday.store.catalogs.learned_versions import (
+            read_first3f_model_summaries,
+            read_reference_versions,
+        )
 
         _settings, engine = _open_store(db)
         with engine.connect() as connection:
-            references = catalog.read_reference_versions(connection)
-            models = catalog.read_first3f_model_summaries(connection)
+            references = read_reference_versions(connection)
+            models = read_first3f_model_summaries(connection)
         rows = []
         by_reference = {row["reference_version"]: row for row in models.to_dict("records")}
         for row in references.to_dict("records"):

@@ -68,8 +68,8 @@ def report(
         day = _day(race_date)
         settings = settings_from(db_url=db)
         _ready_store(settings)
+        from raceday.store.catalogs.performance import read_day_performance
         from raceday.store.engine import make_engine
-        from raceday.store.monitoring import read_day_performance
         from tasks.record import build_report
 
         with make_engine(settings.database_url).connect() as connection:

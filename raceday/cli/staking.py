@@ -103,7 +103,9 @@ def evaluate(
         replay,
         summarise,
     )
-    from raceday.store import catalog
+    from raceday.store.catalogs.bets import ledger_days, read_bets
+    from raceday.store.catalogs.predictions import read_predictions
+    from raceday.store.catalogs.races import read_odds, read_races, read_runners, read_win_results
     from raceday.store.engine import check_connection, has_schema, make_engine
 
     engine = make_engine(settings.database_url)
@@ -114,13 +116,13 @@ def evaluate(
         )
     policy = policy_from_settings(settings.kelly.policy_name, settings.kelly.model_dump())
     with engine.connect() as connection:
-        earlier = catalog.ledger_days(connection, policy.name, before=start)
-        within = catalog.read_bets(connection, start, end, policy=policy.name)
-        predictions = catalog.read_predictions(connection, start, end)
-        races = catalog.read_races(connection, start, end)
-        odds = catalog.read_odds(connection, start, end)
-        results = catalog.read_win_results(connection, start, end)
-        runners = catalog.read_runners(connection, start, end) if truth_file is None else None
+        earlier = ledger_days(connection, policy.name, before=start)
+        within = read_bets(connection, start, end, policy=policy.name)
+        predictions = read_predictions(connection, start, end)
+        races = read_races(connection, start, end)
+        odds = read_odds(connection, start, end)
+        results = read_win_results(connection, start, end)
+        runners = read_runners(connection, start, end) if truth_file is None else None
     bankroll_start = int(settings.bankroll_yen + daily_pnl_from_ledger_days(earlier).sum())
     version = _model_version(predictions, within, model)
     settled_races = races[races["has_results"].fillna(False).astype(bool)]

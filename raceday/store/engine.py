@@ -1,9 +1,7 @@
-"""Engines, sessions and schema upgrades for the store (SQLite by default, PostgreSQL in prod)."""
+"""Engines and schema upgrades for the store (SQLite by default, PostgreSQL in prod)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,7 +9,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from raceday.errors import StoreUnavailable
 
@@ -76,17 +73,3 @@ def upgrade_schema(engine: Engine) -> None:
 def has_schema(engine: Engine) -> bool:
     """True when the store has been migrated at least once."""
     return inspect(engine).has_table("alembic_version")
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -23,7 +23,12 @@ from raceday.first3f_model import (
     model_to_record,
 )
 from raceday.standards import learn_reference_times, reference_version
-from raceday.store import catalog
+from raceday.store.catalogs.learned_versions import (
+    read_first3f_model,
+    reference_history,
+    write_first3f_model,
+    write_reference_times,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +58,13 @@ def first3f_model_for(
     A stored model whose ML layer was pickled by another scikit-learn version is refitted.
     """
     version = first3f_model_version(history_end)
-    stored = catalog.read_first3f_model(connection, version)
+    stored = read_first3f_model(connection, version)
     model = model_from_record(stored) if stored is not None else None
     if model is not None:
         return model
-    history = catalog.reference_history(connection, history_start, history_end)
+    history = reference_history(connection, history_start, history_end)
     model = fit_first3f_model(history, references, version, options)
-    catalog.write_first3f_model(
+    write_first3f_model(
         connection,
         model_to_record(model, reference_version(history_end), history_start, history_end),
     )
@@ -72,17 +77,13 @@ def refresh_learned(
 ) -> LearnedVersion:
     """Learn reference times and the first-3F model from ``history_start..history_end`` again,
     replacing the versions of ``history_end`` (one transaction: the caller's)."""
-    history = catalog.reference_history(connection, history_start, history_end)
+    history = reference_history(connection, history_start, history_end)
     references = learn_reference_times(history)
     ref_version = reference_version(history_end)
     races = int(history["race_id"].nunique()) if not history.empty else 0
-    catalog.write_reference_times(
-        connection, ref_version, references, history_start, history_end, races
-    )
+    write_reference_times(connection, ref_version, references, history_start, history_end, races)
     model = fit_first3f_model(history, references, first3f_model_version(history_end), options)
-    catalog.write_first3f_model(
-        connection, model_to_record(model, ref_version, history_start, history_end)
-    )
+    write_first3f_model(connection, model_to_record(model, ref_version, history_start, history_end))
     return LearnedVersion(
         reference_version=ref_version,
         model_version=model.version,

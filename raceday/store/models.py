@@ -471,6 +471,33 @@ class PipelineRun(Base):
     message: Mapped[str | None] = mapped_column(Text)
 
 
+class RunLock(Base):
+    """The run lock of a race day: the run that holds it and since when. Natural key: race_date.
+
+    The primary key is the arbiter: of two runs taking a day's lock at once exactly one insert
+    succeeds; the row is deleted when its run ends (a killed run's row is taken over)."""
+
+    __tablename__ = "run_locks"
+
+    race_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)  # "<flow> <host> pid <pid>"
+    run_id: Mapped[str] = mapped_column(String(40))
+    since: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BackfillDay(Base):
+    """A race day a backfill has completed (a resumed backfill skips it). Natural key: race_date.
+
+    ``duration_s`` is the day's share of its chunk's time."""
+
+    __tablename__ = "backfill_days"
+
+    race_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    completed_at: Mapped[datetime] = mapped_column(DateTime)
+    duration_s: Mapped[float] = mapped_column(Float)
+
+
 def table_of(model: type[Base]) -> Table:
     """The Core table of a model (for frame IO with SQLAlchemy Core)."""
     table = model.__table__

@@ -158,12 +158,6 @@ def delete_in(connection: Connection, table: Table, column: str, values: Sequenc
     return deleted
 
 
-def delete_rows(connection: Connection, table: Table, **equals: Any) -> int:
-    """Delete rows matching every ``column=value`` given; returns rows deleted."""
-    condition = and_(*(table.c[name] == value for name, value in equals.items()))
-    return int(connection.execute(delete(table).where(condition)).rowcount or 0)
-
-
 def insert_rows(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
     """Insert every row of ``frame`` (the caller makes the write idempotent)."""
     if frame.empty:

@@ -80,7 +80,7 @@ def stored_history(db: str) -> None:
     from raceday.codec import decode_races, decode_runners
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
-    from raceday.store import catalog
+    from raceday.store.catalogs.races import write_races_and_runners
     from raceday.store.engine import make_engine, upgrade_schema
 
     simulated = simulate_days(
@@ -89,7 +89,7 @@ def stored_history(db: str) -> None:
     engine = make_engine(db)
     upgrade_schema(engine)
     with engine.begin() as connection:
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection,
             decode_races(simulated.raw.nvd_ra),
             decode_runners(simulated.raw.nvd_se),

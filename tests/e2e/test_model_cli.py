@@ -14,7 +14,8 @@ from raceday import codec
 from raceday.cli import app
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.predictions import read_predictions
+from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from raceday.store.engine import make_engine, upgrade_schema
 
 START, UNTIL = date(2026, 1, 1), date(2026, 3, 31)  # 90 days
@@ -36,8 +37,8 @@ def store_history(db_url: str, end: date = UNTIL) -> None:
     engine = make_engine(db_url)
     upgrade_schema(engine)
     with engine.begin() as connection:
-        catalog.write_races_and_runners(connection, races, runners, has_results=True, source="sim")
-        catalog.write_odds(connection, snapshot[snapshot["win_odds"] >= 1.0], runners)
+        write_races_and_runners(connection, races, runners, has_results=True, source="sim")
+        write_odds(connection, snapshot[snapshot["win_odds"] >= 1.0], runners)
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_train_eval_and_a_day_predicted_by_the_promoted_version(sqlite_url: str)
     assert code == 0, stderr
     assert json.loads(stdout)["model_version"] == "gbm-20260331"
     with make_engine(sqlite_url).connect() as connection:
-        predictions = catalog.read_predictions(connection, UNTIL + timedelta(days=1), UNTIL
+        predictions = read_predictions(connection, UNTIL + timedelta(days=1), UNTIL
                                                + timedelta(days=1))  # fmt: skip
     assert set(predictions["model_version"]) == {"gbm-20260331"}
     assert predictions["p_model"].notna().all()

@@ -9,8 +9,8 @@ import pytest
 
 from config import Settings, load_settings
 from raceday.monitor import Alert
+from raceday.store.catalogs.alerts import read_alerts
 from raceday.store.engine import make_engine, upgrade_schema
-from raceday.store.monitoring import read_alerts
 from tasks.alerts import deliver, raise_alerts
 from tests.webhook_receiver import WebhookReceiver, closed_port_url
 

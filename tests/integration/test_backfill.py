@@ -12,7 +12,11 @@ from config import use_store
 from flows.backfill import backfill, chunk_grid
 from raceday.model import MARKET_MODEL_VERSION
 from raceday.standards import reference_version
-from raceday.store import catalog, registry
+from raceday.store import registry
+from raceday.store.catalogs.performance import PERFORMANCE
+from raceday.store.catalogs.predictions import PREDICTIONS
+from raceday.store.catalogs.ratings import FIRST3F
+from raceday.store.catalogs.runs import BACKFILL_DAYS
 from raceday.store.engine import make_engine
 from raceday.store.registry import version_name
 from raceday.store.repository import read_rows
@@ -48,10 +52,10 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     once = data_checksums(sqlite_url)
 
     with make_engine(sqlite_url).connect() as connection:
-        first3f = read_rows(connection, catalog.FIRST3F, start=START, end=END)
-        predictions = read_rows(connection, catalog.PREDICTIONS, start=START, end=END)
+        first3f = read_rows(connection, FIRST3F, start=START, end=END)
+        predictions = read_rows(connection, PREDICTIONS, start=START, end=END)
         performance = read_rows(
-            connection, catalog.PERFORMANCE, start=START, end=END, date_column="perf_date"
+            connection, PERFORMANCE, start=START, end=END, date_column="perf_date"
         )
     assert predictions["race_id"].nunique() == RACES * DAYS
     assert set(performance["perf_date"].dt.date) == set(chunk_grid(START, END, DAYS)[0].days)
@@ -68,10 +72,7 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     # As if killed before the second chunk finished: its days are not marked, so only it reruns.
     with make_engine(sqlite_url).begin() as connection:
         connection.execute(
-            delete(catalog.RUNS).where(
-                catalog.RUNS.c.stage == catalog.BACKFILL_DAY_STAGE,
-                catalog.RUNS.c.race_date >= date(2025, 3, 4),
-            )
+            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 4))
         )
     resumed = _run(sqlite_url)
     assert (resumed["chunks_run"], resumed["chunks_skipped"]) == (1, 1)
@@ -111,7 +112,7 @@ def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url:
     ]
     with make_engine(sqlite_url).connect() as connection:
         versions = registry.list_versions(connection).set_index("name")
-        predictions = read_rows(connection, catalog.PREDICTIONS, start=START, end=END)
+        predictions = read_rows(connection, PREDICTIONS, start=START, end=END)
         expected = {
             chunk.start: registry.version_for_day(connection, chunk.start) for chunk in chunks
         }

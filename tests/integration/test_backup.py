@@ -14,7 +14,7 @@ from raceday.backup import backups_in, restore_store
 from raceday.errors import InputError
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.races import RUNNERS
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.backup import backup_task
 from tasks.validate import validate_and_store
@@ -43,7 +43,7 @@ def test_restore_brings_back_the_backed_up_store(
     assert backup.is_file() and result["kept"] == 1
 
     with make_engine(store_url).begin() as connection:
-        connection.execute(delete(catalog.RUNNERS))
+        connection.execute(delete(RUNNERS))
     assert data_checksums(store_url) != before
 
     restore_store(store_url, backup)

@@ -19,7 +19,8 @@ from raceday.codec import race_ids
 from raceday.errors import RacedayError
 from raceday.sources.base import RawDay
 from raceday.sources.files import FilesSource
-from raceday.store import catalog
+from raceday.store.catalogs.quality import read_quarantine
+from raceday.store.catalogs.races import ODDS, RACES, RUNNERS, read_races
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Base
 from raceday.store.repository import read_rows, table_checksums
@@ -40,9 +41,11 @@ RECORD_TABLES = {
     "validation_results",
     "pipeline_runs",
     "alerts",
+    "run_locks",
+    "backfill_days",
 }  # records of each attempt
 DATA_TABLES = [table for name, table in Base.metadata.tables.items() if name not in RECORD_TABLES]
-EARLIER_TABLES = [catalog.RACES, catalog.RUNNERS, catalog.ODDS]
+EARLIER_TABLES = [RACES, RUNNERS, ODDS]
 
 
 @pytest.fixture(scope="session")
@@ -146,8 +149,8 @@ def run_case(case: Case, url: str) -> None:
     assert_phase(validated["results"], raw, case, expected.results)
 
     with make_engine(url).connect() as connection:
-        stored = catalog.read_races(connection, DAY, expected.end)
-        quarantine = catalog.read_quarantine(connection, expected.start, expected.end)
+        stored = read_races(connection, DAY, expected.end)
+        quarantine = read_quarantine(connection, expected.start, expected.end)
     card_ids = set(validated["card"].races["race_id"])
     result_ids = set(validated["results"].races["race_id"])
     assert set(stored["race_id"]) == card_ids | result_ids

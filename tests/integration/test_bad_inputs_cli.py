@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from raceday.cli import app
 from raceday.sources.files import write_tables
-from raceday.store import catalog
+from raceday.store.catalogs.races import RUNNERS
+from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
 from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, make_corpus, simulated
@@ -86,8 +87,8 @@ def test_one_venues_corrupt_file_does_not_stop_the_others(tmp_path: Path) -> Non
     assert "venue_part_corrupt" in unreadable["detail"].iloc[0]
     assert set(export("races", db)["race_id"]) == set(other_venues)
     with make_engine(db).connect() as connection:
-        runs = read_rows(connection, catalog.RUNS).set_index("stage")
-        results = read_rows(connection, catalog.RUNNERS, start=DAY, end=DAY)
+        runs = read_rows(connection, RUNS).set_index("stage")
+        results = read_rows(connection, RUNNERS, start=DAY, end=DAY)
     # market-v1 has no edge over the market, so staking weighs every runner and bets nothing.
     assert runs.loc["stake", "status"] == "completed"
     assert runs.loc["stake", "rows_in"] == len(predictions)

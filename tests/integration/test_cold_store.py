@@ -14,7 +14,9 @@ from config import load_settings
 from flows.chain import settle_chain
 from raceday.model import MARKET_MODEL_VERSION
 from raceday.standards import reference_version
-from raceday.store import catalog
+from raceday.store.catalogs.bets import BETS
+from raceday.store.catalogs.performance import PERFORMANCE
+from raceday.store.catalogs.ratings import FIRST3F, INDEXES
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
 from tasks.common import in_process
@@ -58,11 +60,11 @@ def test_three_days_on_an_empty_store_without_warm_up(
         features_seen.append(features)
 
     with make_engine(sqlite_url).connect() as connection:
-        bets = read_rows(connection, catalog.BETS, start=DAYS[0], end=DAYS[-1])
-        first3f = read_rows(connection, catalog.FIRST3F, start=DAYS[0], end=DAYS[-1])
-        indexes = read_rows(connection, catalog.INDEXES, start=DAYS[0], end=DAYS[-1])
+        bets = read_rows(connection, BETS, start=DAYS[0], end=DAYS[-1])
+        first3f = read_rows(connection, FIRST3F, start=DAYS[0], end=DAYS[-1])
+        indexes = read_rows(connection, INDEXES, start=DAYS[0], end=DAYS[-1])
         performance = read_rows(
-            connection, catalog.PERFORMANCE, start=DAYS[0], end=DAYS[-1], date_column="perf_date"
+            connection, PERFORMANCE, start=DAYS[0], end=DAYS[-1], date_column="perf_date"
         )
     # Market probabilities have no edge over the market: nothing is staked.
     assert bets.empty

@@ -18,9 +18,9 @@ from flows.daily import daily_run
 from raceday.errors import SourceUnavailable, StageDefect
 from raceday.sources.base import RawDay
 from raceday.sources.simulator import SimulatorSource
-from raceday.store import catalog
+from raceday.store.catalogs.alerts import ALERTS
+from raceday.store.catalogs.runs import RUNS, day_lock_holder
 from raceday.store.engine import make_engine, upgrade_schema
-from raceday.store.monitoring import ALERTS
 from tasks.common import stage_run
 from tests.retry_support import use_quick_retries
 
@@ -37,8 +37,8 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def stage_record(db: str, flow_name: str, stage: str) -> tuple[str, int, str]:
     with make_engine(db).connect() as connection:
         row = connection.execute(
-            select(catalog.RUNS.c.status, catalog.RUNS.c.attempts, catalog.RUNS.c.message).where(
-                catalog.RUNS.c.flow_name == flow_name, catalog.RUNS.c.stage == stage
+            select(RUNS.c.status, RUNS.c.attempts, RUNS.c.message).where(
+                RUNS.c.flow_name == flow_name, RUNS.c.stage == stage
             )
         ).one()
     return str(row[0]), int(row[1]), str(row[2])
@@ -76,7 +76,7 @@ def test_a_retried_io_task_whose_body_has_a_defect_runs_once_and_the_run_fails_a
     assert "defect in stage ingest: ValueError: invalid literal" in alert
     assert "please report" in alert
     with make_engine(sqlite_url).connect() as connection:
-        assert catalog.day_lock_holder(connection, DAY) is None  # released on failure
+        assert day_lock_holder(connection, DAY) is None  # released on failure
 
 
 @pytest.mark.slow

@@ -19,9 +19,9 @@ from flows.daily import daily_run
 from raceday.errors import RunLocked, SourceUnavailable
 from raceday.sources.base import RawDay
 from raceday.sources.simulator import SimulatorSource
-from raceday.store import catalog
+from raceday.store.catalogs.alerts import ALERTS
+from raceday.store.catalogs.runs import RUNS, day_lock_holder, lock_day
 from raceday.store.engine import make_engine, upgrade_schema
-from raceday.store.monitoring import ALERTS
 from tests.retry_support import use_quick_retries
 from tests.store_support import data_checksums
 
@@ -55,8 +55,8 @@ def failing_reads(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
 def ingest_record(db: str) -> tuple[str, int]:
     with make_engine(db).connect() as connection:
         row = connection.execute(
-            select(catalog.RUNS.c.status, catalog.RUNS.c.attempts).where(
-                catalog.RUNS.c.flow_name == "daily-run", catalog.RUNS.c.stage == "ingest"
+            select(RUNS.c.status, RUNS.c.attempts).where(
+                RUNS.c.flow_name == "daily-run", RUNS.c.stage == "ingest"
             )
         ).one()
     return str(row[0]), int(row[1])
@@ -92,7 +92,7 @@ def test_a_source_that_stays_down_fails_cleanly_alerts_and_stores_nothing(
         alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
     assert len(alerts) == 1 and "source down" in alerts[0][1]
     with make_engine(sqlite_url).connect() as connection:
-        assert catalog.day_lock_holder(connection, DAY) is None  # released on failure
+        assert day_lock_holder(connection, DAY) is None  # released on failure
 
 
 @pytest.mark.slow
@@ -158,15 +158,13 @@ def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url:
         check=True,
     )
     with make_engine(sqlite_url).begin() as connection:
-        catalog.lock_day(
-            connection, DAY, f"daily-run {host} pid {dead.stdout.strip()}", "killed-run"
-        )
+        lock_day(connection, DAY, f"daily-run {host} pid {dead.stdout.strip()}", "killed-run")
     with day_lock(settings, DAY):
         with make_engine(sqlite_url).connect() as connection:
-            holder = catalog.day_lock_holder(connection, DAY)
+            holder = day_lock_holder(connection, DAY)
         assert holder is not None and holder["run_id"] != "killed-run"
         # this process is alive: its lock holds
         with pytest.raises(RunLocked, match="already being run"), day_lock(settings, DAY):
             pass
     with make_engine(sqlite_url).connect() as connection:
-        assert catalog.day_lock_holder(connection, DAY) is None
+        assert day_lock_holder(connection, DAY) is None

@@ -9,7 +9,16 @@ import pandas as pd
 import pytest
 
 from raceday.features import CARD_COLUMNS, FEATURE_COLUMNS, build_features
-from raceday.store import catalog
+from raceday.store.catalogs.races import write_races_and_runners
+from raceday.store.catalogs.ratings import (
+    TRACK_VARIANTS,
+    read_feature_history,
+    read_features,
+    read_people_window,
+    write_by_runner,
+    write_features,
+    write_track_variants,
+)
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
 
@@ -44,7 +53,7 @@ def store_day(engine, races: list[dict[str, object]], runners: list[dict[str, ob
               settled: bool = True) -> None:  # fmt: skip
     race_frame = pd.DataFrame(races).astype({"class_code": "string"})
     with engine.begin() as connection:
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection, race_frame, pd.DataFrame(runners), has_results=settled, source="test"
         )
 
@@ -63,13 +72,13 @@ def test_feature_history_reads_the_horses_settled_runs_before_the_day(engine) ->
     store_day(engine, [race("202611204401", "2026-11-20")],
               [runner("202611204401", "2026-11-20", 1, "H", "J1")])  # fmt: skip
     with engine.begin() as connection:
-        catalog.write_by_runner(
+        write_by_runner(
             connection, "indexes",
             pd.DataFrame({"race_id": ["202501014401"], "umaban": [1],
                           "race_date": [pd.Timestamp("2025-01-01")], "speed_index": [77.0]}),
         )  # fmt: skip
-        history = catalog.read_feature_history(connection, before=DAY, horse_ids=["H"])
-        people = catalog.read_people_window(connection, date(2026, 5, 24), DAY)
+        history = read_feature_history(connection, before=DAY, horse_ids=["H"])
+        people = read_people_window(connection, date(2026, 5, 24), DAY)
     assert sorted(history["race_id"]) == ["202501014401", "202611014401"]
     assert set(history["horse_id"]) == {"H"}
     by_race = history.set_index("race_id")["speed_index"]
@@ -103,11 +112,11 @@ def test_features_and_variants_are_replaced_not_duplicated(engine) -> None:  # t
     )  # fmt: skip
     for _ in range(2):
         with engine.begin() as connection:
-            catalog.write_features(connection, features, "pp-v1", DAY, DAY)
-            catalog.write_track_variants(connection, variants)
+            write_features(connection, features, "pp-v1", DAY, DAY)
+            write_track_variants(connection, variants)
     with engine.connect() as connection:
-        stored = catalog.read_features(connection, DAY, DAY, "pp-v1")
-        stored_variants = read_rows(connection, catalog.TRACK_VARIANTS)
+        stored = read_features(connection, DAY, DAY, "pp-v1")
+        stored_variants = read_rows(connection, TRACK_VARIANTS)
     assert len(stored) == 2 and len(stored_variants) == 1
     stored = stored.sort_values("umaban", ignore_index=True)
     assert stored["no_history"].tolist() == [True, False]

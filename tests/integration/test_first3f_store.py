@@ -16,7 +16,15 @@ from raceday.first3f_model import FitOptions
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.standards import learn_reference_times
-from raceday.store import catalog, learned
+from raceday.store import learned
+from raceday.store.catalogs.learned_versions import (
+    FIRST3F_MODELS,
+    read_reference_times,
+    read_reference_versions,
+    reference_history,
+)
+from raceday.store.catalogs.races import read_runner_view, write_races_and_runners
+from raceday.store.catalogs.ratings import FIRST3F
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
 
@@ -37,16 +45,14 @@ def engine(store_url: str, simulated: tuple[pd.DataFrame, pd.DataFrame]) -> Engi
     upgrade_schema(engine)
     races, runners = simulated
     with engine.begin() as connection:
-        catalog.write_races_and_runners(connection, races, runners, has_results=True, source="sim")
+        write_races_and_runners(connection, races, runners, has_results=True, source="sim")
     return engine
 
 
 def model_rows(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(
-            connection.execute(
-                select(func.count()).select_from(catalog.FIRST3F_MODELS)
-            ).scalar_one()
+            connection.execute(select(func.count()).select_from(FIRST3F_MODELS)).scalar_one()
         )
 
 
@@ -55,7 +61,7 @@ def test_model_is_fitted_once_per_version_and_then_read(
 ) -> None:
     """The first call fits and stores f3f-LAST; the next reads it back instead of refitting."""
     with engine.begin() as connection:
-        history = catalog.reference_history(connection, FIRST, LAST)
+        history = reference_history(connection, FIRST, LAST)
         references = learn_reference_times(history)
         fitted = learned.first3f_model_for(connection, references, FIRST, LAST, FitOptions())
     assert fitted.version == "f3f-20260614" and model_rows(engine) == 1
@@ -76,8 +82,8 @@ def test_refresh_replaces_one_version_in_place(engine: Engine) -> None:
         first = learned.refresh_learned(connection, FIRST, LAST, FitOptions())
     with engine.begin() as connection:
         second = learned.refresh_learned(connection, FIRST, LAST, FitOptions())
-        references = catalog.read_reference_times(connection, "ref-20260614")
-        versions = catalog.read_reference_versions(connection)
+        references = read_reference_times(connection, "ref-20260614")
+        versions = read_reference_versions(connection)
     assert (first.reference_version, first.model_version) == ("ref-20260614", "f3f-20260614")
     assert first.races == second.races > 0 and len(references) == first.reference_cells
     assert versions["version"].tolist() == ["ref-20260614"] and model_rows(engine) == 1
@@ -90,7 +96,7 @@ def test_first3f_stage_stores_estimates_with_both_versions(engine: Engine, store
 
     settings = load_settings(db_url=store_url)
     with engine.connect() as connection:
-        view = catalog.read_runner_view(connection, DAY, DAY)
+        view = read_runner_view(connection, DAY, DAY)
     plan, references = reference_times(settings, DAY, DAY)
     assert plan.history_end == LAST and not plan.bootstrap
     estimates = first3f(settings, view, DAY, references, plan)
@@ -99,7 +105,7 @@ def test_first3f_stage_stores_estimates_with_both_versions(engine: Engine, store
     assert not estimates["method"].isin(["unavailable"]).any()
     first3f(settings, view, DAY, references, plan)
     with engine.connect() as connection:
-        stored = read_rows(connection, catalog.FIRST3F, start=DAY, end=DAY)
+        stored = read_rows(connection, FIRST3F, start=DAY, end=DAY)
     assert len(stored) == len(view) and model_rows(engine) == 1
     assert set(stored["reference_version"]) == {"ref-20260614"}
     assert set(stored["model_version"]) == {"f3f-20260614"}

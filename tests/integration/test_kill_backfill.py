@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from config import load_settings
 from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_chunks, warm_up
-from raceday.store import catalog
+from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.features import SettledRuns
 from tests.kill_support import kill_once
@@ -38,8 +38,8 @@ def stages_done(db: str) -> set[tuple[str, date]]:
     try:
         with make_engine(db).connect() as connection:
             rows = connection.execute(
-                select(catalog.RUNS.c.stage, catalog.RUNS.c.race_date).where(
-                    catalog.RUNS.c.flow_name == "backfill", catalog.RUNS.c.status == "completed"
+                select(RUNS.c.stage, RUNS.c.race_date).where(
+                    RUNS.c.flow_name == "backfill", RUNS.c.status == "completed"
                 )
             ).all()
     except Exception:  # noqa: BLE001 - no schema yet

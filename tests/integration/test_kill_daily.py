@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from config import load_settings
 from flows.chain import daily_chain, prepare_history
-from raceday.store import catalog
+from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import LOCAL_FLOW, day_lock, in_process
 from tasks.ingest import ingest
@@ -36,10 +36,10 @@ def stages_done(db: str) -> set[str]:
     try:
         with make_engine(db).connect() as connection:
             rows = connection.execute(
-                select(catalog.RUNS.c.stage).where(
-                    catalog.RUNS.c.flow_name == FLOW,
-                    catalog.RUNS.c.race_date == DAY,
-                    catalog.RUNS.c.status == "completed",
+                select(RUNS.c.stage).where(
+                    RUNS.c.flow_name == FLOW,
+                    RUNS.c.race_date == DAY,
+                    RUNS.c.status == "completed",
                 )
             ).all()
     except Exception:  # noqa: BLE001 - no schema yet

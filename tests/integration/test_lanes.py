@@ -22,9 +22,12 @@ from flows.daily import daily_run
 from raceday.errors import SourceUnavailable
 from raceday.sources.base import RawDay
 from raceday.sources.simulator import SimulatorSource
-from raceday.store import catalog
+from raceday.store.catalogs.alerts import ALERTS
+from raceday.store.catalogs.predictions import PREDICTIONS
+from raceday.store.catalogs.quality import read_quarantine
+from raceday.store.catalogs.races import read_races
+from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
-from raceday.store.monitoring import ALERTS
 from tasks.ingest import simulator_config
 from tests.retry_support import use_quick_retries
 from tests.store_support import data_checksums
@@ -72,10 +75,10 @@ def run_day(db: str) -> tuple[dict[str, Any], UUID]:
 def ingest_record(db: str) -> tuple[str, int, str]:
     with make_engine(db).connect() as connection:
         row = connection.execute(
-            select(catalog.RUNS.c.status, catalog.RUNS.c.attempts, catalog.RUNS.c.message).where(
-                catalog.RUNS.c.flow_name == "daily-run",
-                catalog.RUNS.c.stage == "ingest",
-                catalog.RUNS.c.race_date == DAY,
+            select(RUNS.c.status, RUNS.c.attempts, RUNS.c.message).where(
+                RUNS.c.flow_name == "daily-run",
+                RUNS.c.stage == "ingest",
+                RUNS.c.race_date == DAY,
             )
         ).one()
     return str(row[0]), int(row[1]), str(row[2])
@@ -144,9 +147,9 @@ def test_a_venue_that_stays_down_is_quarantined_and_alerted_while_the_others_fin
     assert len(summary["venues_down"]) == 1 and summary["venues_down"][0].startswith(f"{down} (")
     assert reads.count(down) == 4  # the first try and three retries
     with make_engine(sqlite_url).connect() as connection:
-        races = catalog.read_races(connection, DAY, DAY)
-        predicted = set(connection.execute(select(catalog.PREDICTIONS.c.race_id)).scalars())
-        quarantine = catalog.read_quarantine(connection, DAY, DAY)
+        races = read_races(connection, DAY, DAY)
+        predicted = set(connection.execute(select(PREDICTIONS.c.race_id)).scalars())
+        quarantine = read_quarantine(connection, DAY, DAY)
         alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
     # the other venue: predicted, settled and stored
     assert set(races["keibajo_code"]) == {up} and races["has_results"].astype(bool).all()

@@ -32,7 +32,8 @@ from raceday.pipeline import runner_view
 from raceday.schema import RUNNER_RESULT_COLUMNS
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.races import read_races, read_runners, write_races_and_runners
+from raceday.store.catalogs.ratings import read_features
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features, range_features
@@ -88,7 +89,7 @@ def settle_history(settings: Settings, races: pd.DataFrame, runners: pd.DataFram
         chunk_races = races[dated]
         chunk_runners = runners[runners["race_id"].isin(chunk_races["race_id"])]
         with make_engine(settings.database_url).begin() as connection:
-            catalog.write_races_and_runners(
+            write_races_and_runners(
                 connection, chunk_races, chunk_runners, has_results=True, source="sim"
             )
         plan, references = reference_times(settings, chunk_start, chunk_end)
@@ -113,7 +114,7 @@ def train_and_predict(settings: Settings) -> pd.DataFrame:
     """A logistic win model trained on the features of the days before D, used on D."""
     train = range_features(settings, START + timedelta(days=7), D - timedelta(days=1))
     with make_engine(settings.database_url).connect() as connection:
-        results = catalog.read_runners(connection, START, D - timedelta(days=1))
+        results = read_runners(connection, START, D - timedelta(days=1))
     train = train.merge(results[["race_id", "umaban", "finish_pos"]], on=["race_id", "umaban"])
     model = make_pipeline(
         SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=500)
@@ -131,7 +132,7 @@ def train_and_predict(settings: Settings) -> pd.DataFrame:
 
 def _stored_day(settings: Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     with make_engine(settings.database_url).connect() as connection:
-        return catalog.read_races(connection, day, day), catalog.read_runners(connection, day, day)
+        return read_races(connection, day, day), read_runners(connection, day, day)
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,7 @@ def test_range_build_equals_the_daily_builds_for_a_month(
         check_exact=True,
     )
     with make_engine(settings.database_url).connect() as connection:
-        stored = catalog.read_features(connection, first, END)
+        stored = read_features(connection, first, END)
     assert len(stored) == len(ranged), "the daily runs replaced the range's rows, not added"
 
 

@@ -11,8 +11,7 @@ from sqlalchemy import Connection
 
 from raceday.calibration import calibration_counts
 from raceday.performance import bankroll_curve, daily_performance, race_scores, rolling_performance
-from raceday.store.engine import make_engine, upgrade_schema
-from raceday.store.monitoring import (
+from raceday.store.catalogs.performance import (
     nth_last_race_date,
     read_calibration,
     read_daily,
@@ -22,6 +21,7 @@ from raceday.store.monitoring import (
     write_day_record,
     write_rolling,
 )
+from raceday.store.engine import make_engine, upgrade_schema
 from tests.unit.test_performance import NO_BETS, make_day
 
 FIRST = date(2026, 11, 1)

@@ -8,7 +8,8 @@ import pytest
 
 from flows.backfill import backfill
 from flows.daily import daily_run
-from raceday.store import catalog
+from raceday.store.catalogs.performance import PERFORMANCE
+from raceday.store.catalogs.runs import completed_backfill_days
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
 from tests.store_support import data_checksums
@@ -32,8 +33,8 @@ def test_daily_run_and_backfill_on_postgresql(
     result = backfill(start=date(2025, 8, 2), end=date(2025, 8, 3), races=RACES, chunk_days=2)
     assert (result["chunks_run"], result["races"]) == (1, 2 * RACES)
     with make_engine(postgres_url).connect() as connection:
-        performance = read_rows(connection, catalog.PERFORMANCE, date_column="perf_date")
-        done = catalog.completed_backfill_days(connection, date(2025, 8, 1), date(2025, 8, 3))
+        performance = read_rows(connection, PERFORMANCE, date_column="perf_date")
+        done = completed_backfill_days(connection, date(2025, 8, 1), date(2025, 8, 3))
     assert set(performance["perf_date"].dt.date) == {date(2025, 8, d) for d in (1, 2, 3)}
     assert done == {date(2025, 8, 2), date(2025, 8, 3)}
 

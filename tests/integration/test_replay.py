@@ -13,7 +13,7 @@ from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.bets import BETS
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
 from tasks.record import record_day, settle
@@ -84,7 +84,7 @@ def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -
     expected = data_checksums(daily.database_url)
     assert data_checksums(replayed.database_url) == expected
     with make_engine(replayed.database_url).connect() as connection:
-        bets = read_rows(connection, catalog.BETS)
+        bets = read_rows(connection, BETS)
     in_range = bets[bets["race_date"].dt.date >= SPLIT]
     assert placed == len(in_range) > 50  # the test stakes real money, and refunds happen
     assert in_range["settled"].all()

@@ -21,7 +21,7 @@ from raceday.ledger import ledger_statement
 from raceday.pipeline import DaySummary
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.bets import ledger_days
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Bet as BetModel
 from raceday.store.models import table_of
@@ -222,7 +222,7 @@ def test_the_ledger_reconciles_on_both_backends(store_url: str, tmp_path: Path) 
         if day != crashed:
             settle(settings, day)
     with make_engine(settings.database_url).connect() as connection:
-        assert catalog.ledger_days(connection, "kelly")["open_bets"].sum() == len(
+        assert ledger_days(connection, "kelly")["open_bets"].sum() == len(
             bets_table(settings).query("race_date == @crashed")
         )
     settle(settings, crashed)
@@ -231,7 +231,7 @@ def test_the_ledger_reconciles_on_both_backends(store_url: str, tmp_path: Path) 
     bets = bets_table(settings)
     assert len(bets) > 10 and bets["settled"].all()
     with make_engine(settings.database_url).connect() as connection:
-        per_day = catalog.ledger_days(connection, "kelly").set_index("race_date")
+        per_day = ledger_days(connection, "kelly").set_index("race_date")
     sums = bets.groupby("race_date").agg(
         staked_yen=("stake_yen", "sum"), paid_yen=("payout_yen", "sum")
     )

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import inspect, select
 
-from raceday.store import catalog
+from raceday.store.catalogs.races import RACES, RUNNERS, write_races_and_runners
+from raceday.store.catalogs.runs import RUNS, record_stage_run
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Base
 from raceday.store.repository import StoreWriteError, insert_rows, read_rows, table_checksums
@@ -65,33 +66,33 @@ def test_rewriting_a_day_never_duplicates(engine) -> None:  # type: ignore[no-un
     race_frame = races()
     for _ in range(2):
         with engine.begin() as connection:
-            catalog.write_races_and_runners(
+            write_races_and_runners(
                 connection, race_frame, runners(race_frame), has_results=True, source="test"
             )
     with engine.connect() as connection:
-        assert len(read_rows(connection, catalog.RACES)) == 2
-        assert len(read_rows(connection, catalog.RUNNERS)) == 4
-        checksum = table_checksums(connection, [catalog.RACES, catalog.RUNNERS])
+        assert len(read_rows(connection, RACES)) == 2
+        assert len(read_rows(connection, RUNNERS)) == 4
+        checksum = table_checksums(connection, [RACES, RUNNERS])
     with engine.begin() as connection:
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection, race_frame, runners(race_frame), has_results=True, source="test"
         )
     with engine.connect() as connection:
-        assert table_checksums(connection, [catalog.RACES, catalog.RUNNERS]) == checksum
+        assert table_checksums(connection, [RACES, RUNNERS]) == checksum
 
 
 def test_a_card_never_overwrites_settled_results(engine) -> None:  # type: ignore[no-untyped-def]
     """Re-running the morning stage after the night one keeps the results."""
     race_frame = races()
     with engine.begin() as connection:
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection, race_frame, runners(race_frame), has_results=True, source="test"
         )
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection, race_frame, runners(race_frame, None), has_results=False, source="test"
         )
     with engine.connect() as connection:
-        stored = read_rows(connection, catalog.RUNNERS)
+        stored = read_rows(connection, RUNNERS)
     assert stored["finish_time_s"].notna().all()
 
 
@@ -99,22 +100,22 @@ def test_natural_key_is_enforced_by_the_database(engine) -> None:  # type: ignor
     """A second row with the same (race_id, umaban) is refused by the schema itself."""
     race_frame = races(1)
     with engine.begin() as connection:
-        insert_rows(connection, catalog.RUNNERS, runners(race_frame))
+        insert_rows(connection, RUNNERS, runners(race_frame))
     # The store reports the refusal in one short line (StoreWriteError), naming its kind.
     with pytest.raises(StoreWriteError, match="IntegrityError"), engine.begin() as connection:
-        insert_rows(connection, catalog.RUNNERS, runners(race_frame).iloc[:1])
+        insert_rows(connection, RUNNERS, runners(race_frame).iloc[:1])
 
 
 def test_failed_stage_writes_nothing(engine) -> None:  # type: ignore[no-untyped-def]
     """An error inside a stage's transaction rolls back everything it wrote."""
     race_frame = races()
     with pytest.raises(RuntimeError), engine.begin() as connection:
-        catalog.write_races_and_runners(
+        write_races_and_runners(
             connection, race_frame, runners(race_frame), has_results=True, source="test"
         )
         raise RuntimeError("crash between writes")
     with engine.connect() as connection:
-        assert connection.execute(select(catalog.RACES.c.race_id)).first() is None
+        assert connection.execute(select(RACES.c.race_id)).first() is None
 
 
 def test_stage_runs_are_upserted_with_attempts(engine) -> None:  # type: ignore[no-untyped-def]
@@ -128,7 +129,7 @@ def test_stage_runs_are_upserted_with_attempts(engine) -> None:  # type: ignore[
     }  # fmt: skip
     for _ in range(3):
         with engine.begin() as connection:
-            catalog.record_stage_run(connection, run)
+            record_stage_run(connection, run)
     with engine.connect() as connection:
-        stored = read_rows(connection, catalog.RUNS)
+        stored = read_rows(connection, RUNS)
     assert len(stored) == 1 and stored["attempts"].iloc[0] == 3

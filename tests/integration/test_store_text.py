@@ -12,7 +12,7 @@ from config import load_settings
 from raceday.codec import decode_races, decode_runners
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.races import read_races, read_runners, write_races_and_runners
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import ERROR_LINE_CHARS, StoreWriteError
 from tasks.validate import validate_and_store
@@ -36,7 +36,7 @@ def test_a_nul_byte_in_a_horse_name_does_not_lose_the_day(store_url: str) -> Non
     upgrade_schema(make_engine(store_url))
     valid = validate_and_store(settings, replace(raw, nvd_se=se), DAY, DAY, "card")
     with make_engine(store_url).connect() as connection:
-        stored = catalog.read_runners(connection, DAY, DAY)
+        stored = read_runners(connection, DAY, DAY)
     assert len(stored) == len(valid.runners) > 0
     assert stored["horse_id"].eq(str(se.loc[3, "ketto_toroku_bango"]).strip()).any()
     assert not stored["horse_name"].str.contains("\x00", regex=False).any()
@@ -52,9 +52,7 @@ def test_a_refused_write_says_one_short_line_without_rows(postgres_url: str) -> 
     runners.loc[0, "horse_id"] = "9" * 200
     upgrade_schema(make_engine(postgres_url))
     with pytest.raises(StoreWriteError) as raised, make_engine(postgres_url).begin() as connection:
-        catalog.write_races_and_runners(
-            connection, races, runners, has_results=False, source="test"
-        )
+        write_races_and_runners(connection, races, runners, has_results=False, source="test")
     message = str(raised.value)
     assert message.startswith("writing runners failed:")
     assert "\n" not in message and len(message) <= ERROR_LINE_CHARS
@@ -62,4 +60,4 @@ def test_a_refused_write_says_one_short_line_without_rows(postgres_url: str) -> 
     for horse in runners["horse_name"].head(10):
         assert str(horse) not in message
     with make_engine(postgres_url).connect() as connection:
-        assert catalog.read_races(connection, DAY, DAY).empty  # the transaction rolled back
+        assert read_races(connection, DAY, DAY).empty  # the transaction rolled back

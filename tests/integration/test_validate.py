@@ -22,7 +22,8 @@ from raceday.errors import InputError, NothingValid
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay, card_only
-from raceday.store import catalog
+from raceday.store.catalogs.quality import VALIDATION, read_quarantine
+from raceday.store.catalogs.races import read_races
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
 from tasks.validate import source_label, validate_and_store
@@ -211,9 +212,9 @@ def test_nothing_valid_fails_in_one_line_and_stores_only_the_record(
     assert message.startswith("nothing valid left for 2026-11-20: 40 races set aside")
     assert "distance_in_range 40" in message
     with make_engine(settings.database_url).connect() as connection:
-        assert catalog.read_races(connection, DAY, DAY).empty
-        assert len(catalog.read_quarantine(connection, DAY, DAY)) == 40
-        results = read_rows(connection, catalog.VALIDATION)
+        assert read_races(connection, DAY, DAY).empty
+        assert len(read_quarantine(connection, DAY, DAY)) == 40
+        results = read_rows(connection, VALIDATION)
     assert not results.set_index("suite").loc["races_card", "success"]
 
 

@@ -13,7 +13,7 @@ from flows.daily import _outcome
 from raceday.codec import race_ids
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.store import catalog
+from raceday.store.catalogs.bets import read_bets
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.record import settle
 from tasks.stake import stake
@@ -74,4 +74,4 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
 
 def _bets(url: str) -> pd.DataFrame:
     with make_engine(url).connect() as connection:
-        return catalog.read_bets(connection, DAY, DAY)
+        return read_bets(connection, DAY, DAY)

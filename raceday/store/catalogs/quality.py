@@ -1,0 +1,55 @@
+"""Catalog of data quality records: rows set aside by validation, and each suite's outcome."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, and_, delete
+
+from raceday.store.models import Quarantine, ValidationResult, table_of
+from raceday.store.repository import insert_rows, read_rows, replace_rows
+
+QUARANTINE = table_of(Quarantine)
+VALIDATION = table_of(ValidationResult)
+
+
+def write_quarantine(
+    connection: Connection,
+    quarantine: pd.DataFrame,
+    start: date,
+    end: date,
+    stage: str,
+    run_id: str,
+) -> int:
+    """Replace the quarantine rows of a stage for ``start``..``end``."""
+    connection.execute(
+        delete(QUARANTINE).where(
+            and_(
+                QUARANTINE.c.race_date >= start,
+                QUARANTINE.c.race_date <= end,
+                QUARANTINE.c.stage == stage,
+            )
+        )
+    )
+    rows = quarantine.assign(
+        race_date=pd.to_datetime(quarantine["race_date"]).fillna(pd.Timestamp(start)),
+        stage=stage,
+        run_id=run_id,
+    )
+    return insert_rows(connection, QUARANTINE, rows)
+
+
+def read_quarantine(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Quarantined rows dated ``start``..``end``."""
+    return read_rows(connection, QUARANTINE, start=start, end=end)
+
+
+def write_validation_results(connection: Connection, results: pd.DataFrame) -> int:
+    """Store the latest validation outcome per (race_date, suite)."""
+    return replace_rows(connection, VALIDATION, results, ["race_date", "suite"])
+
+
+def read_validation_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """The latest validation outcome of each suite, dated ``start``..``end``."""
+    return read_rows(connection, VALIDATION, start=start, end=end)

@@ -1,0 +1,122 @@
+"""Catalog of races, runners, bet-time odds and results (what the sources deliver, validated)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, select
+
+from raceday.pipeline import runner_view
+from raceday.store.models import OddsSnapshot, Race, Runner, table_of
+from raceday.store.repository import delete_in, fetch_frame, read_rows, replace_rows
+
+RACES = table_of(Race)
+RUNNERS = table_of(Runner)
+ODDS = table_of(OddsSnapshot)
+
+RACE_KEY = ["race_id"]
+RUNNER_KEY = ["race_id", "umaban"]
+
+
+def races_with_results(connection: Connection, race_ids: Iterable[str]) -> set[str]:
+    """Which of ``race_ids`` are stored with their results."""
+    ids = list(race_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(RACES.c.race_id).where(
+            and_(RACES.c.race_id.in_(chunk), RACES.c.has_results.is_(True))
+        )
+        found |= set(connection.execute(query).scalars())
+    return found
+
+
+def write_races_and_runners(
+    connection: Connection,
+    races: pd.DataFrame,
+    runners: pd.DataFrame,
+    *,
+    has_results: bool,
+    source: str,
+) -> int:
+    """Store decoded races and runners; a card never overwrites a race already settled."""
+    if not has_results:
+        settled = races_with_results(connection, races["race_id"])
+        races = races[~races["race_id"].isin(settled)]
+        runners = runners[~runners["race_id"].isin(settled)]
+    replace_rows(connection, RACES, races.assign(has_results=has_results, source=source), RACE_KEY)
+    # A race's runner set is replaced whole: a runner gone from the source leaves with it.
+    delete_in(connection, RUNNERS, "race_id", races["race_id"].tolist())
+    return replace_rows(connection, RUNNERS, runners, RUNNER_KEY)
+
+
+def write_odds(connection: Connection, odds: pd.DataFrame, runners: pd.DataFrame) -> int:
+    """Store the bet-time odds snapshot (race_date taken from the runners)."""
+    dated = odds.merge(runners[["race_id", "umaban", "race_date"]], on=RUNNER_KEY, how="inner")
+    return replace_rows(connection, ODDS, dated, RUNNER_KEY)
+
+
+def read_odds(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored bet-time odds dated ``start``..``end``."""
+    return read_rows(connection, ODDS, start=start, end=end)
+
+
+def read_races(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored races dated ``start``..``end``."""
+    return read_rows(connection, RACES, start=start, end=end)
+
+
+def read_runners(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored runners dated ``start``..``end``."""
+    return read_rows(connection, RUNNERS, start=start, end=end)
+
+
+def read_win_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """What settling win bets needs of the runners dated ``start``..``end`` (five columns)."""
+    query = select(
+        RUNNERS.c.race_id,
+        RUNNERS.c.umaban,
+        RUNNERS.c.finish_pos,
+        RUNNERS.c.abnormal_code,
+        RUNNERS.c.win_odds,
+    ).where(and_(RUNNERS.c.race_date >= start, RUNNERS.c.race_date <= end))
+    frame = fetch_frame(connection, query)  # from the driver's cursor: no Row objects
+    return frame.astype(
+        {
+            "race_id": "string",
+            "umaban": "Int64",
+            "finish_pos": "Int64",
+            "abnormal_code": "Int64",
+            "win_odds": "float64",
+        }
+    )
+
+
+def read_runner_view(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Runners dated ``start``..``end`` joined with their race's columns."""
+    return runner_view(read_races(connection, start, end), read_runners(connection, start, end))
+
+
+def history_bounds(connection: Connection, before: date) -> tuple[date | None, date | None]:
+    """First and last stored race dates strictly before ``before`` (None when none)."""
+    query = select(func.min(RACES.c.race_date), func.max(RACES.c.race_date)).where(
+        and_(RACES.c.race_date < before, RACES.c.has_results.is_(True))
+    )
+    first, last = connection.execute(query).one()
+    return first, last
+
+
+def settled_race_count(connection: Connection, start: date, end: date) -> int:
+    """Settled races stored dated ``start``..``end``."""
+    query = select(func.count()).where(
+        and_(RACES.c.race_date >= start, RACES.c.race_date <= end, RACES.c.has_results.is_(True))
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def races_by_venue(connection: Connection, race_date: date) -> dict[str, int]:
+    """Stored races of a day per keibajo_code."""
+    races = read_races(connection, race_date, race_date)
+    return {str(k): int(v) for k, v in races.groupby("keibajo_code").size().items()}

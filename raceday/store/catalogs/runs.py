@@ -1,0 +1,116 @@
+"""Catalog of run control: each stage's latest run of a day, the day's run lock, and the days a
+backfill has completed (``pipeline_runs``, ``run_locks``, ``backfill_days``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, and_, delete, func, insert, select
+
+from raceday.store.models import BackfillDay, PipelineRun, RunLock, table_of
+from raceday.store.repository import insert_rows, read_rows
+
+RUNS = table_of(PipelineRun)
+RUN_LOCKS = table_of(RunLock)
+BACKFILL_DAYS = table_of(BackfillDay)
+
+
+# --- stage runs -------------------------------------------------------------------------------
+
+
+def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
+    """Upsert the latest run of a stage for a day, counting attempts (``run["attempts"]``: how
+    many this run made, 1 when absent)."""
+    key = and_(
+        RUNS.c.flow_name == run["flow_name"],
+        RUNS.c.stage == run["stage"],
+        RUNS.c.race_date == run["race_date"],
+    )
+    previous = connection.execute(select(RUNS.c.attempts).where(key)).scalar()
+    connection.execute(delete(RUNS).where(key))
+    made = run.get("attempts", 1)
+    made = made if isinstance(made, int) else 1
+    insert_rows(connection, RUNS, pd.DataFrame([{**run, "attempts": (previous or 0) + made}]))
+
+
+def read_runs(connection: Connection, race_date: date) -> pd.DataFrame:
+    """The stage runs of a day (``pipeline_runs`` rows)."""
+    return read_rows(connection, RUNS, start=race_date, end=race_date)
+
+
+def flow_stage_seconds(connection: Connection, flow_name: str, race_date: date) -> float:
+    """Stage time recorded so far by a flow for a day."""
+    query = select(func.coalesce(func.sum(RUNS.c.duration_s), 0.0)).where(
+        and_(RUNS.c.flow_name == flow_name, RUNS.c.race_date == race_date)
+    )
+    return float(connection.execute(query).scalar() or 0.0)
+
+
+# --- the day's run lock -----------------------------------------------------------------------
+
+
+def lock_day(connection: Connection, race_date: date, holder: str, run_id: str) -> None:
+    """Take the day's run lock. The primary key of ``run_locks`` is the arbiter: of two runs
+    inserting at once exactly one succeeds, the other gets an ``IntegrityError`` (its own
+    transaction must be the only thing it rolls back)."""
+    connection.execute(
+        insert(RUN_LOCKS).values(
+            race_date=race_date, holder=holder, run_id=run_id, since=datetime.now()
+        )
+    )
+
+
+def day_lock_holder(connection: Connection, race_date: date) -> dict[str, Any] | None:
+    """Who holds the day's run lock (run id, holder, since), or None."""
+    found = connection.execute(
+        select(RUN_LOCKS.c.run_id, RUN_LOCKS.c.holder, RUN_LOCKS.c.since).where(
+            RUN_LOCKS.c.race_date == race_date
+        )
+    ).first()
+    if found is None:
+        return None
+    return {"run_id": found[0], "holder": found[1], "since": found[2]}
+
+
+def unlock_day(connection: Connection, race_date: date, run_id: str | None = None) -> None:
+    """Release the day's run lock (only ``run_id``'s when given)."""
+    condition = RUN_LOCKS.c.race_date == race_date
+    if run_id is not None:
+        condition = and_(condition, RUN_LOCKS.c.run_id == run_id)
+    connection.execute(delete(RUN_LOCKS).where(condition))
+
+
+# --- backfill progress ------------------------------------------------------------------------
+
+
+def completed_backfill_days(connection: Connection, start: date, end: date) -> set[date]:
+    """Days ``start``..``end`` a backfill has completed."""
+    query = select(BACKFILL_DAYS.c.race_date).where(
+        BACKFILL_DAYS.c.race_date >= start, BACKFILL_DAYS.c.race_date <= end
+    )
+    return {_as_date(value) for (value,) in connection.execute(query).all()}
+
+
+def _as_date(value: Any) -> date:
+    return value if not isinstance(value, datetime) else value.date()
+
+
+def mark_backfill_days(
+    connection: Connection, days: list[date], run_id: str, started_at: datetime, seconds: float
+) -> None:
+    """Record ``days`` as completed by a backfill chunk that started at ``started_at`` and took
+    ``seconds`` (replacing earlier marks; each day gets an equal share of the time)."""
+    if not days:
+        return
+    connection.execute(delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date.in_(days)))
+    rows = pd.DataFrame(
+        {
+            "race_date": pd.to_datetime(pd.Series(days)),
+            "run_id": run_id,
+            "completed_at": started_at + timedelta(seconds=seconds),
+            "duration_s": seconds / len(days),
+        }
+    )
+    insert_rows(connection, BACKFILL_DAYS, rows)
