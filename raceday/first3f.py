@@ -56,9 +56,6 @@ HALF_RATIO: Final = 0.5
 NOT_STARTED_CODES: Final = (1, 2)  # ijo_kubun_code 取消 (scratched), 除外 (excluded at the gate)
 # The first corner run near the 600 m point: corner 2, else 1; races <= 1300 m run only 3 and 4.
 EARLY_CORNERS: Final = ("corner_2", "corner_1", "corner_3")
-FIRST3F_COLUMNS: Final = [
-    "race_id", "umaban", "race_date", "first3f_s", "first_segment_m", "method",
-]  # fmt: skip
 METHOD_PRIORITY: Final = (
     "actual", "baseline", "leader", "ml", "pace", "adjusted", "ratio", "base", "distance_ratio",
 )  # fmt: skip

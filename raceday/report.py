@@ -435,10 +435,6 @@ figure { margin: 0.8rem 0; } figure svg { max-width: 100%; height: auto; }
 """
 
 
-def _escape(value: object) -> str:
-    return html.escape(_cell(value))
-
-
 def _html_table(
     frame: pd.DataFrame,
     *,
