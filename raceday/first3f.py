@@ -22,8 +22,9 @@ Layers, in order of preference (every value carries its ``method``; nothing is s
    never started (取消, 除外) is ``not_started`` (NaN).
 
 Estimates above 1200 m are clipped to [30, 45] s and never faster than the race leader.
-Reference times come from :mod:`raceday.standards` and the fitted parameters from
-:mod:`raceday.first3f_model`, both learned from history before the day.
+Reference times are learned by :mod:`raceday.standards` (and looked up through
+:mod:`raceday.reference_times`), the fitted parameters by :mod:`raceday.first3f_model`, both
+from history before the day.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pandas.api.types import is_numeric_dtype
 from threadpoolctl import threadpool_limits
 
 from raceday.codec import GOING_CODES
-from raceday.standards import lookup_references
+from raceday.reference_times import lookup_references
 
 logger = logging.getLogger(__name__)
 
