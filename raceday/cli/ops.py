@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from config import mask_url
-from raceday.cli import (
+from raceday.cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
