@@ -63,10 +63,10 @@ def reference_plan(
 
 @dataclass(frozen=True)
 class DaySummary:
-    """What a day's run reports (``--json`` prints it)."""
+    """What a day's record and report say (a run's ``--json`` prints it with the run's status,
+    which the flow adds); ``odds_source`` and ``report`` are set by the report."""
 
     date: str
-    status: str
     races: int
     races_offered: int
     runners: int
@@ -82,7 +82,7 @@ class DaySummary:
     pseudo_r2: float | None
     market_pseudo_r2: float | None
     model_version: str
-    odds_source: str
+    odds_source: str | None = None
     report: str | None = None
     database: str | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -212,7 +212,6 @@ def record_day(
 
     return DaySummary(
         date=race_date.isoformat(),
-        status="completed",
         races=int(overall["races"]),
         races_offered=races_offered,
         runners=int(overall["runners"]),
@@ -228,7 +227,6 @@ def record_day(
         pseudo_r2=figure("pseudo_r2"),
         market_pseudo_r2=figure("market_pseudo_r2"),
         model_version=model_version,
-        odds_source="snapshot",
         database=mask_url(settings.database_url),
     )
 
@@ -291,10 +289,4 @@ def report_day(
     if in_flow_run():
         _publish_artifacts(race_date, markdown_path.read_text(encoding="utf-8"), inputs)
     logger().info("report written to %s", html_path)
-    return DaySummary(
-        **{
-            **summary.to_dict(),
-            "odds_source": inputs.odds_source,
-            "report": str(html_path.resolve()),
-        }
-    )
+    return replace(summary, odds_source=inputs.odds_source, report=str(html_path.resolve()))
