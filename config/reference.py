@@ -34,12 +34,6 @@ def venue_names() -> dict[str, str]:
     return dict(zip(venues["keibajo_code"], venues["name_ja"], strict=True))
 
 
-def venue_circuits() -> dict[str, str]:
-    """keibajo_code -> circuit (``nar`` or ``jra``)."""
-    venues = load_venues()
-    return dict(zip(venues["keibajo_code"], venues["circuit"], strict=True))
-
-
 def nar_venue_codes() -> frozenset[str]:
     """The flat NAR keibajo_codes in scope (ban-ei 83 is not)."""
     venues = load_venues()

@@ -20,7 +20,6 @@ from raceday.kelly import UNIT_YEN, StakingPolicy
 
 FIRST3F_METHODS: Final = list(METHOD_PRIORITY)
 NO_VALUE_METHODS: Final = ["unavailable", "not_started"]  # said explicitly, with NaN
-UNAVAILABLE: Final = "unavailable"
 SEGMENT_PACE_S_PER_KM: Final = (50.0, 90.0)  # any measured stretch of a NAR race
 ACTUAL_S: Final = (30.0, 48.0)  # a measured 600 m from the gates: 50-80 s/km
 PROBABILITY_SUM_TOLERANCE: Final = 1e-9

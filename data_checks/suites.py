@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
+from data_checks.frames import FIRST_600M_KM, LEADER_PACE_MIN_S_PER_KM
 from data_checks.gx_runner import Check
 from raceday import codec
 from raceday.codec import UNKNOWN_CODE
@@ -190,7 +191,9 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
         # The leader's first 600 m (when present): 30 s up to a pace that eases with distance.
         Check(
             "leader_first3f_not_too_fast",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="leader_first3f_s", min_value=30.0),
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="leader_first3f_s", min_value=LEADER_PACE_MIN_S_PER_KM * FIRST_600M_KM
+            ),
             "the first-3F leader anchor (a 4F or seconds-for-tenths mix-up)",
             shows=("distance_m",),
         ),

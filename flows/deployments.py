@@ -2,8 +2,9 @@
 ``deploy/prefect.yaml`` declares the same ones for work pools (a test keeps the two equal).
 
 Schedules are in Asia/Tokyo, where NAR races: predict at 09:00 (cards and the morning odds),
-settle at 23:30 (after the last race), train weekly (Monday 06:00), back up daily (04:00);
-backfill runs only when started with its dates. No parameter names the store (it may hold a
+settle at 23:30 (after the last race), monitor at 23:55 (after settle: the day's rules again, and
+``no_races`` when nothing ran), train weekly (Monday 06:00), back up daily (04:00); backfill runs
+only when started with its dates. No parameter names the store (it may hold a
 password, and parameters are shown in the UI): each process reads ``RACEDAY_DB_URL``.
 """
 
@@ -41,6 +42,10 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         "settle", "flows/daily.py:settle_day", "30 23 * * *",
         "Night: results → settlement, performance record and the daily report.",
+    ),
+    DeploymentSpec(
+        "monitor", "flows/monitor.py:monitor_day_flow", "55 23 * * *",
+        "Late evening, after settle: the monitor rules for the day; no_races when nothing ran.",
     ),
     DeploymentSpec(
         "train", "flows/train.py:train_model", "0 6 * * 1",

@@ -114,12 +114,6 @@ def fit_conditional_logit(
     return np.asarray(result.x / scale, dtype=np.float64)
 
 
-def winners_log_likelihood(probability: FloatArray, groups: RaceGroups, won: BoolArray) -> float:
-    """Sum over races with one winner of ``ln p(winner)``."""
-    keep = races_with_one_winner(groups, won) & won
-    return float(np.log(np.clip(probability[keep], PROBABILITY_FLOOR, 1.0)).sum())
-
-
 def fit_temperature(score: FloatArray, groups: RaceGroups, won: BoolArray) -> float:
     """The scale ``kappa`` (1 / temperature) maximising the winners' likelihood of
     ``softmax(kappa * score)``: a one-dimensional concave problem, solved on a bounded interval."""

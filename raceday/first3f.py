@@ -22,8 +22,9 @@ Layers, in order of preference (every value carries its ``method``; nothing is s
    never started (取消, 除外) is ``not_started`` (NaN).
 
 Estimates above 1200 m are clipped to [30, 45] s and never faster than the race leader.
-Reference times come from :mod:`raceday.standards` and the fitted parameters from
-:mod:`raceday.first3f_model`, both learned from history before the day.
+Reference times are learned by :mod:`raceday.standards` (and looked up through
+:mod:`raceday.reference_times`), the fitted parameters by :mod:`raceday.first3f_model`, both
+from history before the day.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pandas.api.types import is_numeric_dtype
 from threadpoolctl import threadpool_limits
 
 from raceday.codec import GOING_CODES
-from raceday.standards import lookup_references
+from raceday.reference_times import lookup_references
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +57,6 @@ HALF_RATIO: Final = 0.5
 NOT_STARTED_CODES: Final = (1, 2)  # ijo_kubun_code 取消 (scratched), 除外 (excluded at the gate)
 # The first corner run near the 600 m point: corner 2, else 1; races <= 1300 m run only 3 and 4.
 EARLY_CORNERS: Final = ("corner_2", "corner_1", "corner_3")
-FIRST3F_COLUMNS: Final = [
-    "race_id", "umaban", "race_date", "first3f_s", "first_segment_m", "method",
-]  # fmt: skip
 METHOD_PRIORITY: Final = (
     "actual", "baseline", "leader", "ml", "pace", "adjusted", "ratio", "base", "distance_ratio",
 )  # fmt: skip

@@ -43,8 +43,9 @@ from raceday.first3f_model import (
     without_empty_columns,
 )
 from raceday.pipeline import runner_view
+from raceday.reference_times import lookup_references
 from raceday.sources.base import RawDay
-from raceday.standards import learn_reference_times, lookup_references
+from raceday.standards import learn_reference_times
 
 TruthKind = Literal["simulator", "real"]
 RUNNER_KEY: Final = ["race_id", "umaban"]

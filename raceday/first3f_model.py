@@ -45,7 +45,7 @@ from raceday.first3f import (
     race_front_segment,
     short_ml_features,
 )
-from raceday.standards import lookup_references
+from raceday.reference_times import lookup_references
 
 logger = logging.getLogger(__name__)
 

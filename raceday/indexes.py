@@ -34,7 +34,8 @@ import pandas as pd
 
 from raceday.codec import surface_of as surface_of  # the variant is kept per surface
 from raceday.first3f import LAST_SEGMENT_M
-from raceday.standards import NO_TEN_METHODS, PAR_KIND, lookup_reference, lookup_references
+from raceday.reference_times import lookup_reference, lookup_references
+from raceday.standards import NO_TEN_METHODS, PAR_KIND
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 UNIT_YEN: Final = 100  # Japanese betting unit: stakes are whole 100-yen tickets
-STAKE_COLUMNS: Final = ["kelly_fraction", "edge", "stake_yen", "odds_after_bet"]
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
-
-from raceday.metrics import pseudo_r2, top_pick_rates, winner_log_loss
 
 FINAL_ODDS_SNAPSHOT = "final"  # snapshot_at of odds taken from final results (replays)
 
@@ -66,10 +63,10 @@ def reference_plan(
 
 @dataclass(frozen=True)
 class DaySummary:
-    """What a day's run reports (``--json`` prints it)."""
+    """What a day's record and report say (a run's ``--json`` prints it with the run's status,
+    which the flow adds); ``odds_source`` and ``report`` are set by the report."""
 
     date: str
-    status: str
     races: int
     races_offered: int
     runners: int
@@ -85,32 +82,10 @@ class DaySummary:
     pseudo_r2: float | None
     market_pseudo_r2: float | None
     model_version: str
-    odds_source: str
+    odds_source: str | None = None
     report: str | None = None
     database: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         return asdict(self)
-
-
-def _finite(value: float) -> float | None:
-    return None if value is None or not np.isfinite(value) else round(float(value), 6)
-
-
-def prediction_quality(predictions: pd.DataFrame, runners: pd.DataFrame) -> dict[str, float | None]:
-    """Hit/top-3 rate, log loss and pseudo-R² of p_final and of the market on settled races."""
-    scored = predictions.merge(
-        runners[["race_id", "umaban", "finish_pos"]], on=["race_id", "umaban"], how="inner"
-    )
-    hit, top3 = top_pick_rates(scored, "p_final") if not scored.empty else (np.nan, np.nan)
-    return {
-        "hit_rate": _finite(hit),
-        "top3_rate": _finite(top3),
-        "log_loss": _finite(winner_log_loss(scored, "p_final")) if not scored.empty else None,
-        "market_log_loss": _finite(winner_log_loss(scored, "p_market"))
-        if not scored.empty
-        else None,
-        "pseudo_r2": _finite(pseudo_r2(scored, "p_final")) if not scored.empty else None,
-        "market_pseudo_r2": _finite(pseudo_r2(scored, "p_market")) if not scored.empty else None,
-    }

@@ -27,17 +27,15 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
-ALL_CLASSES: Final = ""
+from raceday.first3f import LAST_SEGMENT_M, SHORT_RACE_MAX_M, estimate_first3f
+from raceday.reference_times import ALL_CLASSES, CELL
+
 REFERENCE_COLUMNS: Final = [
     "kind", "keibajo_code", "distance_m", "class_code", "value_s", "n_samples",
 ]  # fmt: skip
 SHRINK_SAMPLES: Final = 30  # a class cell with 30 samples is weighted equally with its parent
-CELL: Final = ["keibajo_code", "distance_m"]
 PAR_KIND: Final = {"total": "par_total", "last3f": "par_last3f", "ten": "par_ten"}
-LAST_SEGMENT_M: Final = 600
-SHORT_RACE_MAX_M: Final = 1200
 # First-3F methods that are fixed fractions of the finish time, or no time at all: they say
 # nothing about early pace, so neither the ten par nor the ten index uses them.
 NO_TEN_METHODS: Final = frozenset({"ratio", "distance_ratio", "base", "unavailable", "not_started"})
@@ -104,8 +102,6 @@ def segment_length_m(kind: pd.Series, distance_m: pd.Series) -> pd.Series:
 
 def ten_samples(history: pd.DataFrame, references: pd.DataFrame) -> pd.DataFrame:
     """``ten`` samples: the top-3 finishers' first-3F estimates (no fitted layers)."""
-    from raceday.first3f import estimate_first3f  # first3f builds on this module's lookups
-
     history = history.reset_index(drop=True)
     # umaban / race_date only label the estimates: frames of bare times need not carry them.
     labels = {name: pd.NA for name in ("umaban", "race_date") if name not in history.columns}
@@ -207,71 +203,3 @@ def learn_reference_times(history: pd.DataFrame) -> pd.DataFrame:
     out["distance_m"] = out["distance_m"].astype("int64")
     out["n_samples"] = out["n_samples"].astype("int64")
     return out[REFERENCE_COLUMNS].sort_values(REFERENCE_COLUMNS[:4]).reset_index(drop=True)
-
-
-def lookup_reference(frame: pd.DataFrame, references: pd.DataFrame, kind: str) -> pd.Series:
-    """Each row's reference time of ``kind``: its class cell, else its venue x distance cell."""
-    table = references[references["kind"] == kind]
-    keys = frame[CELL].astype({"keibajo_code": "string", "distance_m": "int64"})
-    classes = frame["class_code"].astype("string").fillna(ALL_CLASSES)
-    by_class = table.set_index([*CELL, "class_code"])["value_s"]
-    by_cell = table[table["class_code"] == ALL_CLASSES].set_index(CELL)["value_s"]
-    class_index = pd.MultiIndex.from_arrays([keys["keibajo_code"], keys["distance_m"], classes])
-    cell_index = pd.MultiIndex.from_arrays([keys["keibajo_code"], keys["distance_m"]])
-    exact = by_class.reindex(class_index).to_numpy()
-    fallback = by_cell.reindex(cell_index).to_numpy()
-    values = pd.Series(exact, index=frame.index, dtype="float64")
-    return values.fillna(pd.Series(fallback, index=frame.index, dtype="float64")).rename(kind)
-
-
-def lookup_references(
-    frame: pd.DataFrame, references: pd.DataFrame, kinds: list[str]
-) -> pd.DataFrame:
-    """Several kinds of :func:`lookup_reference` at once, looked up once per distinct cell.
-
-    Same values as calling :func:`lookup_reference` per kind; on a million rows with a few
-    hundred distinct venue x distance x class cells it is an order of magnitude faster.
-    """
-    codes, cells = _cell_codes(frame)
-    table = references[references["kind"].isin(kinds)]
-    wide = table.pivot_table(
-        index=[*CELL, "class_code"], columns="kind", values="value_s", aggfunc="first"
-    ).reindex(columns=kinds)
-    by_cell = wide.xs(ALL_CLASSES, level="class_code") if len(wide) else wide.droplevel(-1)
-    class_index = pd.MultiIndex.from_frame(cells)
-    exact = wide.reindex(class_index).to_numpy(dtype="float64")
-    fallback = by_cell.reindex(class_index.droplevel(-1)).to_numpy(dtype="float64")
-    per_cell = np.where(np.isnan(exact), fallback, exact)
-    return pd.DataFrame(per_cell[codes], index=frame.index, columns=kinds)
-
-
-def _cell_codes(frame: pd.DataFrame) -> tuple[NDArray[np.int64], pd.DataFrame]:
-    """Row -> cell codes over the grid of distinct venues x distances x classes, and that grid.
-
-    The grid is small (tens of venues and distances, a dozen classes), so every row's cell is
-    plain arithmetic on three factorisations. A missing class is the venue x distance cell
-    (``""``); rows without venue or distance point at an extra cell that has no reference.
-    """
-    venue_codes, venues = pd.factorize(frame["keibajo_code"])
-    distance_codes, distances = pd.factorize(frame["distance_m"])
-    class_codes, classes = pd.factorize(frame["class_code"])
-    class_names = [str(name) for name in classes]
-    if ALL_CLASSES not in class_names:
-        class_names.append(ALL_CLASSES)
-    class_codes = np.where(class_codes < 0, class_names.index(ALL_CLASSES), class_codes)
-    n_distances, n_classes = len(distances), len(class_names)
-    grid = np.arange(len(venues) * n_distances * n_classes)
-    cells = pd.DataFrame(
-        {
-            "keibajo_code": pd.array([str(venue) for venue in venues], dtype="string")[
-                grid // (n_distances * n_classes)
-            ],
-            "distance_m": np.asarray(distances, dtype="int64")[(grid // n_classes) % n_distances],
-            "class_code": pd.array(class_names, dtype="string")[grid % n_classes],
-        }
-    )
-    missing_cell = len(cells)
-    cells.loc[missing_cell] = ["", -1, ALL_CLASSES]
-    codes = (venue_codes.astype(np.int64) * n_distances + distance_codes) * n_classes + class_codes
-    complete = (venue_codes >= 0) & (distance_codes >= 0)
-    return np.where(complete, codes, missing_cell).astype(np.int64), cells

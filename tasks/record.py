@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -26,8 +27,8 @@ from raceday.report import (
     report_inputs,
     rolling_status,
     venue_table,
-    write_report_files,
 )
+from raceday.report_html import write_report_files
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_settlement
 from raceday.store.catalogs.monitoring import read_report_day
 from raceday.store.catalogs.performance import (
@@ -135,7 +136,6 @@ def record_day(settings: Settings, race_date: date, races_offered: int) -> DaySu
 
     return DaySummary(
         date=race_date.isoformat(),
-        status="completed",
         races=int(overall["races"]),
         races_offered=races_offered,
         runners=int(overall["runners"]),
@@ -151,7 +151,6 @@ def record_day(settings: Settings, race_date: date, races_offered: int) -> DaySu
         pseudo_r2=figure("pseudo_r2"),
         market_pseudo_r2=figure("market_pseudo_r2"),
         model_version=model_version,
-        odds_source="snapshot",
         database=mask_url(settings.database_url),
     )
 
@@ -212,10 +211,4 @@ def report_day(settings: Settings, race_date: date, summary: DaySummary) -> DayS
     if in_flow_run():
         _publish_artifacts(race_date, markdown_path.read_text(encoding="utf-8"), inputs)
     logger().info("report written to %s", html_path)
-    return DaySummary(
-        **{
-            **summary.to_dict(),
-            "odds_source": inputs.odds_source,
-            "report": str(html_path.resolve()),
-        }
-    )
+    return replace(summary, odds_source=inputs.odds_source, report=str(html_path.resolve()))

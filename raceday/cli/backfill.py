@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config import use_store
-from raceday.cli import (
+from raceday.cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from config import mask_url
-from raceday.cli import (
+from raceday.cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from config import mask_url, use_store
-from raceday.cli import (
+from raceday.cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,

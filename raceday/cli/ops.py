@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from config import mask_url
-from raceday.cli import (
+from raceday.cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -29,8 +29,8 @@ def serve(
     ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Serve the scheduled deployments (predict, settle, train, backfill, backup) from this
-    machine against a running Prefect server (`prefect server start`; PREFECT_API_URL)."""
+    """Serve the scheduled deployments (predict, settle, monitor, train, backfill, backup) from
+    this machine against a running Prefect server (`prefect server start`; PREFECT_API_URL)."""
 
     def action() -> None:
         from flows.deployments import DEPLOYMENTS, TIMEZONE, api_url_configured, serve_deployments

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from config import Settings, mask_url
-from raceday.cli import (
+from raceday.cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import yaml
@@ -31,3 +32,34 @@ def test_prefect_yaml_matches_the_deployment_specs() -> None:
 def test_every_deployment_has_its_flow_here() -> None:
     for spec in DEPLOYMENTS:
         assert load_flow(spec).name  # a Prefect flow: its module imports and the name resolves
+
+
+def _daily_time(cron: str | None) -> tuple[int, int]:
+    """(hour, minute) of a once-a-day cron ``M H * * *``."""
+    assert cron is not None
+    minute, hour, *every_day = cron.split()
+    assert every_day == ["*", "*", "*"], cron
+    return int(hour), int(minute)
+
+
+def test_the_monitor_runs_every_day_after_settle() -> None:
+    """The monitor flow is scheduled, after settle on the same day, so ``no_races`` can fire on
+    a day nothing ran."""
+    specs = {spec.name: spec for spec in DEPLOYMENTS}
+    monitor = specs["monitor"]
+    assert monitor.entrypoint == "flows/monitor.py:monitor_day_flow"
+    assert _daily_time(specs["settle"].cron) < _daily_time(monitor.cron)
+
+
+def test_every_scheduled_flow_runs_without_parameters() -> None:
+    """A scheduled run passes only the spec's parameters: every other one has a default."""
+    for spec in DEPLOYMENTS:
+        if spec.cron is None:
+            continue
+        signature = inspect.signature(load_flow(spec).fn)
+        required = {
+            name
+            for name, parameter in signature.parameters.items()
+            if parameter.default is inspect.Parameter.empty
+        }
+        assert required <= set(spec.parameters), (spec.name, required)

@@ -21,7 +21,8 @@ from raceday.first3f import (
     first_segment_m,
     seed_adjusted,
 )
-from raceday.standards import ALL_CLASSES, REFERENCE_COLUMNS
+from raceday.reference_times import ALL_CLASSES
+from raceday.standards import REFERENCE_COLUMNS
 
 
 def references(rows: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:

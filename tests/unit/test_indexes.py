@@ -21,9 +21,10 @@ from raceday.indexes import (
     weight_points,
 )
 from raceday.pipeline import runner_view
+from raceday.reference_times import ALL_CLASSES
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.standards import ALL_CLASSES, REFERENCE_COLUMNS, class_neutral_pars
+from raceday.standards import REFERENCE_COLUMNS, class_neutral_pars
 
 DAY = pd.Timestamp("2026-11-20")
 

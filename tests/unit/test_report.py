@@ -17,12 +17,11 @@ from raceday.plots import venues_svg
 from raceday.report import (
     ReportInputs,
     race_table,
-    render_html,
     render_markdown,
     rolling_status,
     run_timings,
-    write_report_files,
 )
+from raceday.report_html import render_html, write_report_files
 from tests.unit.test_performance import DAY, NO_BETS, make_day
 
 VENUES = {"44": "大井", "45": "川崎"}

@@ -8,8 +8,9 @@ import pytest
 
 from raceday.ledger import bankroll_yen, drawdown_from_peak, payout_per_unit_yen, settle_bets
 from raceday.metrics import pseudo_r2, top_pick_rates, winner_log_loss
+from raceday.reference_times import ALL_CLASSES, lookup_reference
 from raceday.rollout import select_races
-from raceday.standards import ALL_CLASSES, learn_reference_times, lookup_reference
+from raceday.standards import learn_reference_times
 
 
 def history(n_races: int, venue: str = "44", cls: str = "C3", base: float = 74.0) -> pd.DataFrame:

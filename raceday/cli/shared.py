@@ -1,0 +1,128 @@
+"""What every command module of the ``raceday`` command shares: the apps they register on
+(``app`` and its sub-apps such as ``eval_app``), the option types, date parsing and the error guard.
+
+Errors a user can cause print one line and exit non-zero; ``--debug`` shows the traceback.
+Orchestration (Prefect) is imported only by the commands that run flows.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from config import Settings, load_settings
+from config.settings import apply_prefect_defaults
+from raceday.errors import (
+    DEFECT_EXIT_CODE,
+    UNAVAILABLE_EXIT_CODE,
+    InputError,
+    RacedayError,
+    StageDefect,
+    describe_defect,
+    failure_kind,
+    first_line,
+)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="raceday: the NAR race-day pipeline (ingest → validate → first 3F → indexes → predict "
+    "→ stake → record).",
+)
+db_app = typer.Typer(help="The store: schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+eval_app = typer.Typer(
+    help="Measured quality of a stage against known outcomes.", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
+
+out = Console()
+err = Console(stderr=True)
+JST = timezone(timedelta(hours=9))
+T = TypeVar("T")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default: var/raceday.db)")
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def parse_date(text: str) -> date:
+    """A date given as YYYY-MM-DD; InputError otherwise."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise InputError(f"not a date: {text!r} (use YYYY-MM-DD, e.g. 2026-11-20)") from None
+
+
+def parse_date_range(start: str, end: str) -> tuple[date, date]:
+    """``--start`` and ``--end`` as dates, the end not before the start; InputError otherwise."""
+    first, last = parse_date(start), parse_date(end)
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    return first, last
+
+
+def today_in_japan() -> date:
+    """Today's date in Asia/Tokyo, where NAR races."""
+    return datetime.now(JST).date()
+
+
+def settings_from(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except Exception as error:  # pydantic ValidationError: one readable line
+        errors = getattr(error, "errors", None)
+        if callable(errors):
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            message = str(first.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix
+            raise InputError(f"invalid setting {where}: {message}") from error
+        # pydantic-settings' SettingsError (a value that is not JSON where JSON is expected)
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"invalid settings: {message}") from error
+
+
+def _one_line(line: str, code: int) -> typer.Exit:
+    """Print ``line`` on standard error with its first word in red; the exit to raise."""
+    label, _, rest = line.partition(" ")
+    err.print(f"[red]{escape(label)}[/red] {escape(rest)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def guard(debug: bool, action: Callable[[], T]) -> T:
+    """Run ``action``; a failure becomes one line and the exit code of its kind
+    (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 6 day locked), an
+    unavailable source or store 3, a defect in our code 5. ``--debug`` shows the traceback."""
+    apply_prefect_defaults()
+    try:
+        return action()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as error:
+        if debug:
+            raise
+        if isinstance(error, RacedayError):
+            raise _one_line(f"error: {error}", error.exit_code) from None
+        if failure_kind(error) == "unavailable":
+            line = f"error: source or store unavailable: {first_line(error)}"
+            raise _one_line(line, UNAVAILABLE_EXIT_CODE) from None
+        defect = str(error) if isinstance(error, StageDefect) else describe_defect(error, None)
+        line = f"{defect} — please report; --debug for the traceback"
+        raise _one_line(line, DEFECT_EXIT_CODE) from None
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """Print one JSON object on standard output (for ``--json``)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
