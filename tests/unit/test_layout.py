@@ -158,11 +158,7 @@ def long_modules(root: Path = REPO) -> dict[str, int]:
         for package in LAYOUT_PACKAGES
         for path in python_files(package, root)
     }
-    return {
-        name: lines
-        for name, lines in lengths.items()
-        if lines > MAX_MODULE_LINES
-    }
+    return {name: lines for name, lines in lengths.items() if lines > MAX_MODULE_LINES}
 
 
 def task_body_calls(root: Path = REPO) -> list[str]:
