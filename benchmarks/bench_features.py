@@ -45,9 +45,9 @@ def simulated_view(first: date, last: date, races: int, cache: Path | None) -> p
 
 def with_indexes(view: pd.DataFrame) -> pd.DataFrame:
     """The view with its indexes (references learned once from the whole year: timing only)."""
-    from raceday.first3f import estimate_first3f
-    from raceday.indexes import compute_indexes, track_variants
-    from raceday.standards import learn_reference_times
+    from raceday.first3f.layers import estimate_first3f
+    from raceday.ratings.indexes import compute_indexes, track_variants
+    from raceday.ratings.standards import learn_reference_times
 
     references = learn_reference_times(view)
     estimates = estimate_first3f(view, references)
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--store", action="store_true", help="also time the stored morning run")
     args = parser.parse_args()
-    from raceday.features import build_features
+    from raceday.ratings.features import build_features
 
     first = args.last - timedelta(days=args.days - 1)
     clock = time.perf_counter()

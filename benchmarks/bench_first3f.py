@@ -137,9 +137,9 @@ def main() -> None:
     parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 3, 1))
     args = parser.parse_args()
 
-    from raceday.first3f import estimate_first3f
-    from raceday.first3f_model import fit_first3f_model
-    from raceday.standards import learn_reference_times
+    from raceday.first3f.layers import estimate_first3f
+    from raceday.first3f.model import fit_first3f_model
+    from raceday.ratings.standards import learn_reference_times
 
     history_start = args.start - timedelta(days=HISTORY_DAYS)
     history = simulated_view(history_start, args.start - timedelta(days=1))

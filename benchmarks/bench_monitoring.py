@@ -52,7 +52,7 @@ def main() -> None:
 
         from bench_daily import _settings, _warm, run_direct
 
-        from raceday.report_html import render_html
+        from raceday.monitoring.report_html import render_html
         from tasks.monitor import monitor_day
         from tasks.record import build_report, record_day
 

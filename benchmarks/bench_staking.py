@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from raceday.kelly import StakingPolicy, kelly_fractions, size_stakes
-from raceday.ledger import settle_bets
+from raceday.staking.kelly import StakingPolicy, kelly_fractions, size_stakes
+from raceday.staking.ledger import settle_bets
 
 
 def runners(races: int, field: int = 10, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:

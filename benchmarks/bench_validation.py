@@ -56,13 +56,13 @@ def main() -> None:
     from data_checks.suites import runner_checks
     from data_checks.validate import validate_day
     from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
-    from raceday.first3f import estimate_first3f
-    from raceday.model import market_predictions
+    from raceday.first3f.layers import estimate_first3f
+    from raceday.model.win import market_predictions
     from raceday.pipeline import runner_view
+    from raceday.ratings.standards import learn_reference_times
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
     from raceday.sources.base import card_only
-    from raceday.standards import learn_reference_times
 
     config = SimulatorConfig(races_per_day=args.races)
     raw = simulate_days(DAY, DAY, config).raw

@@ -3,7 +3,7 @@
 The stand-in "models" know part of the simulator's truth beyond the market, with noise: noise
 makes the edges a model bets on larger than they are, which is what makes full Kelly dangerous
 (Benter staked 1/2 to 1/3 Kelly for that reason). Each cell replays the same days from the same
-bankroll through the pipeline's own sizing and settlement (raceday.staking_eval.replay), once
+bankroll through the pipeline's own sizing and settlement (raceday.staking.evaluate.replay), once
 with Kelly alone (no caps) and once with the policy's default limits.
 
     .venv/bin/python benchmarks/staking_fractions.py --days 60 --races 100
@@ -23,14 +23,12 @@ import pandas as pd
 
 from config.reference import load_win_pools
 from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
-from raceday.kelly import StakingPolicy
-from raceday.model import normalise_per_race
+from raceday.model.win import normalise_per_race
 from raceday.pipeline import betting_odds
-from raceday.pools import race_pools
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import card_only
-from raceday.staking_eval import (
+from raceday.staking.evaluate import (
     PolicyResult,
     favourite_sizer,
     flat_sizer,
@@ -39,6 +37,8 @@ from raceday.staking_eval import (
     replay,
     summarise,
 )
+from raceday.staking.kelly import StakingPolicy
+from raceday.staking.pools import race_pools
 
 BANKROLL_YEN = 1_000_000
 

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.reference import RolloutStage, WinPools, load_rollout_stages, load_win_pools
-from raceday.kelly import StakingPolicy, policy_from_settings
-from raceday.model import ScorerOptions
-from raceday.monitor import Thresholds
+from raceday.model.win import ScorerOptions
+from raceday.monitoring.rules import Thresholds
+from raceday.staking.kelly import StakingPolicy, policy_from_settings
 
 StageName = Literal["pilot", "ramp", "full"]
 
@@ -219,7 +219,7 @@ class HistorySettings(BaseModel):
 
 
 class First3FSettings(BaseModel):
-    """How the first-3F layers are fitted on history (``raceday.first3f_model``)."""
+    """How the first-3F layers are fitted on history (``raceday.first3f.model``)."""
 
     holdout_fraction: float = Field(
         0.2, gt=0, lt=1, description="last share of history days a fitted layer must win on"
@@ -241,7 +241,7 @@ class First3FSettings(BaseModel):
 
 
 class FeatureSettings(BaseModel):
-    """Point-in-time features (raceday.features)."""
+    """Point-in-time features (raceday.ratings.features)."""
 
     people_window_days: int = Field(
         180,

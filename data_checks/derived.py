@@ -15,8 +15,8 @@ import pandas as pd
 
 from data_checks.gx_runner import Check, SuiteOutcome, run_suite
 from data_checks.suites import MAX_WIN_ODDS
-from raceday.first3f import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
-from raceday.kelly import UNIT_YEN, StakingPolicy
+from raceday.first3f.layers import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
+from raceday.staking.kelly import UNIT_YEN, StakingPolicy
 
 FIRST3F_METHODS: Final = list(METHOD_PRIORITY)
 NO_VALUE_METHODS: Final = ["unavailable", "not_started"]  # said explicitly, with NaN
@@ -88,7 +88,7 @@ def first3f_bounds(method: pd.Series, segment_m: pd.Series) -> tuple[pd.Series, 
 
 
 def first3f_checks() -> list[Check]:
-    """The first-3F estimates of a day (``raceday.first3f``)."""
+    """The first-3F estimates of a day (``raceday.first3f.layers``)."""
     import great_expectations.expectations as gxe
 
     return [
@@ -145,7 +145,7 @@ def check_first3f(estimates: pd.DataFrame) -> CheckedFrame:
 
 
 def prediction_checks() -> list[Check]:
-    """The day's win probabilities (``raceday.model``)."""
+    """The day's win probabilities (``raceday.model.win``)."""
     import great_expectations.expectations as gxe
 
     return [
@@ -201,7 +201,7 @@ def check_predictions(predictions: pd.DataFrame) -> CheckedFrame:
 
 
 def stake_checks(policy: StakingPolicy, bankroll_yen: int) -> list[Check]:
-    """The day's bets (``raceday.kelly``) against the staking policy's limits."""
+    """The day's bets (``raceday.staking.kelly``) against the staking policy's limits."""
     import great_expectations.expectations as gxe
 
     per_bet = policy.max_bet_fraction * bankroll_yen

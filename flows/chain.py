@@ -26,7 +26,7 @@ import pandas as pd
 
 from config import Settings
 from data_checks.validate import ValidatedDay
-from raceday.model_registry import training_summary
+from raceday.model.registry import training_summary
 from raceday.pipeline import DaySummary, runner_view
 from raceday.sources.base import RawDay
 from tasks.common import StageRunner

@@ -9,7 +9,7 @@ import pandas as pd
 from prefect import flow
 
 from config import load_settings, mask_url
-from raceday.features import feature_set_name
+from raceday.ratings.features import feature_set_name
 from tasks.common import AsTasks
 from tasks.features import range_features
 from tasks.store import prepare_store

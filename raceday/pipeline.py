@@ -52,7 +52,7 @@ def reference_plan(
     The bootstrap case (an empty store's warm-up) is the only one where a day's reference times
     include that day; it is flagged so reports can say so.
     """
-    from raceday.standards import reference_version
+    from raceday.ratings.standards import reference_version
 
     if last_history_day is None:
         return ReferencePlan(reference_version(end), start, end, bootstrap=True)

@@ -24,7 +24,7 @@ import pandas as pd
 from config import Settings, load_settings, mask_credentials
 from config.settings import AlertSettings
 from raceday.errors import describe_failure
-from raceday.monitor import Alert, Decision, plan_notifications
+from raceday.monitoring.rules import Alert, Decision, plan_notifications
 from raceday.store.catalogs.alerts import bump_repeat, insert_alert, latest_alerts, update_alert
 from tasks.common import engine_for
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from config import Settings
-from raceday.backup import backup_name, backup_store, backups_in, to_prune
+from raceday.store.backup import backup_name, backup_store, backups_in, to_prune
 from tasks.common import logger, stage
 
 

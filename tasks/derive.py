@@ -8,11 +8,11 @@ import pandas as pd
 
 from config import Settings
 from data_checks.derived import check_first3f
-from raceday.first3f import estimate_first3f
-from raceday.first3f_model import FitOptions
-from raceday.indexes import compute_indexes, track_variants
+from raceday.first3f.layers import estimate_first3f
+from raceday.first3f.model import FitOptions
 from raceday.pipeline import ReferencePlan, reference_plan
-from raceday.standards import learn_reference_times
+from raceday.ratings.indexes import compute_indexes, track_variants
+from raceday.ratings.standards import learn_reference_times
 from raceday.store.catalogs.learned_versions import (
     read_reference_times,
     reference_history,

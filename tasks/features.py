@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.validate import ValidatedDay
-from raceday.features import build_features, feature_set_name
 from raceday.pipeline import runner_view
+from raceday.ratings.features import build_features, feature_set_name
 from raceday.store.catalogs.ratings import (
     read_feature_history,
     read_people_window,

@@ -25,16 +25,16 @@ from prefect.runtime import task_run
 
 from config import Settings
 from config.reference import venue_names
-from raceday.lanes import (
+from raceday.simulate.config import SimulatorConfig
+from raceday.sources.base import RaceSource, RawDay, RejectedInput
+from raceday.sources.factory import open_source
+from raceday.sources.lanes import (
     LaneOutcome,
     join_outcomes,
     lanes_summary,
     most_attempts,
     rejected_lanes,
 )
-from raceday.simulate.config import SimulatorConfig
-from raceday.sources.base import RaceSource, RawDay, RejectedInput
-from raceday.sources.factory import open_source
 from tasks.alerts import raise_alerts, venue_down_alert
 from tasks.common import (
     attempts_until_failed,

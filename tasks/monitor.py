@@ -9,7 +9,7 @@ import pandas as pd
 
 from config import Settings
 from raceday.errors import InputError
-from raceday.monitor import Alert, calendar_expectation, evaluate
+from raceday.monitoring.rules import Alert, calendar_expectation, evaluate
 from raceday.store.catalogs.monitoring import load_monitor_inputs
 from tasks.alerts import raise_alerts, today_in_japan
 from tasks.common import engine_for, logger, stage, stage_run

@@ -14,8 +14,8 @@ import pandas as pd
 from config import Settings
 from data_checks.derived import check_predictions
 from data_checks.validate import ValidatedDay
-from raceday.model import MARKET_MODEL_VERSION, predictions_or_market
-from raceday.rollout import select_races
+from raceday.model.rollout import select_races
+from raceday.model.win import MARKET_MODEL_VERSION, predictions_or_market
 from raceday.store import registry
 from raceday.store.catalogs.predictions import write_predictions
 from tasks.common import engine_for, logger, stage, stage_run

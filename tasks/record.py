@@ -14,21 +14,26 @@ from config import Settings, mask_url
 from config.reference import venue_names
 from data_checks.docs import data_docs_index
 from data_checks.records import distinct_quarantine
-from raceday.ledger import (
-    daily_pnl_from_ledger_days,
-    night_set_aside_reasons,
-    settle_bets,
-    void_bets,
+from raceday.monitoring.performance import (
+    ALL_SCOPE,
+    day_record,
+    rolling_performance,
+    rolling_window_start,
 )
-from raceday.performance import ALL_SCOPE, day_record, rolling_performance, rolling_window_start
-from raceday.pipeline import DaySummary
-from raceday.report import (
+from raceday.monitoring.report import (
     ReportInputs,
     report_inputs,
     rolling_status,
     venue_table,
 )
-from raceday.report_html import write_report_files
+from raceday.monitoring.report_html import write_report_files
+from raceday.pipeline import DaySummary
+from raceday.staking.ledger import (
+    daily_pnl_from_ledger_days,
+    night_set_aside_reasons,
+    settle_bets,
+    void_bets,
+)
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_settlement
 from raceday.store.catalogs.monitoring import read_report_day
 from raceday.store.catalogs.performance import (

@@ -3,8 +3,8 @@
 The daily stages do this a day at a time, each reading and writing the store (stake → settle →
 record: some 25 round trips a day, ≈ 1 s of small-frame overhead). A backfill knows all of a
 chunk's days before it starts, so the replay reads what they need once, runs the daily stages'
-own day-level functions (:func:`tasks.stake.size_day`, :func:`raceday.ledger.settle_bets`,
-:func:`tasks.record.day_record`, :func:`raceday.performance.rolling_performance`) in date
+own day-level functions (:func:`tasks.stake.size_day`, :func:`raceday.staking.ledger.settle_bets`,
+:func:`tasks.record.day_record`, :func:`raceday.monitoring.performance.rolling_performance`) in date
 order in memory — each day is staked on the bankroll its earlier days left, and its rolling
 windows see the days before it — and writes the records once. The store ends as the daily
 stages run day by day would leave it (tests/integration/test_replay.py compares the two).
@@ -22,16 +22,21 @@ from sqlalchemy import Connection
 from config import Settings
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
-from raceday.kelly import StakingPolicy
-from raceday.ledger import (
+from raceday.monitoring.performance import (
+    DayRecord,
+    day_record,
+    rolling_performance,
+    rolling_window_start,
+)
+from raceday.staking.bets import BET_COLUMNS
+from raceday.staking.kelly import StakingPolicy
+from raceday.staking.ledger import (
     daily_pnl_from_ledger_days,
     daily_pnl_yen,
     night_set_aside_reasons,
     settle_bets,
     void_bets,
 )
-from raceday.performance import DayRecord, day_record, rolling_performance, rolling_window_start
-from raceday.staking import BET_COLUMNS
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets, write_settlement
 from raceday.store.catalogs.performance import (
     as_read_daily,

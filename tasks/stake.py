@@ -11,16 +11,16 @@ from config import Settings
 from config.reference import venue_names
 from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
-from raceday.kelly import StakingPolicy
-from raceday.ledger import daily_pnl_from_ledger_days
-from raceday.pools import race_pools
-from raceday.staking import (
+from raceday.staking.bets import (
     BET_COLUMNS,
     SizedDay,
     bet_slip,
     single_model_version,
     size_day,
 )
+from raceday.staking.kelly import StakingPolicy
+from raceday.staking.ledger import daily_pnl_from_ledger_days
+from raceday.staking.pools import race_pools
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
 from tasks.common import engine_for, in_flow_run, logger, stage, stage_run
 from tasks.validate import record_checked

@@ -14,9 +14,15 @@ from sqlalchemy import Connection
 
 from config import Settings
 from raceday.errors import InputError
-from raceday.features import build_features, feature_set_name
-from raceday.metrics import winner_log_loss
-from raceday.model import (
+from raceday.model.evaluate import evaluate_predictions
+from raceday.model.metrics import winner_log_loss
+from raceday.model.registry import (
+    Registered,
+    check_windows,
+    short_window,
+    version_meta,
+)
+from raceday.model.win import (
     FitResult,
     NotEnoughData,
     TimeSplit,
@@ -25,14 +31,8 @@ from raceday.model import (
     runners_with_features,
     time_split,
 )
-from raceday.model_eval import evaluate_predictions
-from raceday.model_registry import (
-    Registered,
-    check_windows,
-    short_window,
-    version_meta,
-)
 from raceday.pipeline import betting_odds
+from raceday.ratings.features import build_features, feature_set_name
 from raceday.store import registry
 from raceday.store.catalogs.races import read_odds, read_races, read_win_results, settled_race_count
 from tasks.common import engine_for, logger, stage, stage_run
@@ -218,7 +218,7 @@ def simulator_truth(
     None unless the source is the simulator and its races are the stored ones."""
     if settings.source != "sim":
         return None
-    from raceday.model_eval import truth_probabilities
+    from raceday.model.evaluate import truth_probabilities
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
 

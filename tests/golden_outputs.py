@@ -57,8 +57,9 @@ VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
     "validation_results": frozenset({"run_id"}),
     "quarantine": frozenset({"run_id"}),
     "performance": frozenset({"run_seconds"}),  # the day's measured stage time
-    # The pickled WinModel names its classes' modules (raceday.model, raceday.condlogit): a
-    # move of a class is not a change of output; the predictions it makes are compared.
+    # The pickled WinModel names its classes' modules (raceday.model.win,
+    # raceday.model.condlogit): a move of a class is not a change of output; the predictions it
+    # makes are compared.
     "model_versions": frozenset({"artifact"}),
 }
 # Keys left out of JSON text columns wherever they occur (nested included).

@@ -1,6 +1,6 @@
 """Track variants, index provenance (variant applied, index version) and stored features.
 
-The ``features`` columns are those of feature set ``pp-v1`` (raceday.features.FEATURES): a
+The ``features`` columns are those of feature set ``pp-v1`` (raceday.ratings.features.FEATURES): a
 feature set that changes them brings its own migration.
 
 Revision ID: 0500

@@ -14,15 +14,15 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection
 
-from raceday.first3f import First3FModel
-from raceday.first3f_model import (
+from raceday.first3f.layers import First3FModel
+from raceday.first3f.model import (
     FitOptions,
     first3f_model_version,
     fit_first3f_model,
     model_from_record,
     model_to_record,
 )
-from raceday.standards import learn_reference_times, reference_version
+from raceday.ratings.standards import learn_reference_times, reference_version
 from raceday.store.catalogs.learned_versions import (
     read_first3f_model,
     reference_history,

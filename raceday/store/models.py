@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from raceday.features import FEATURES
+from raceday.ratings.features import FEATURES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -205,7 +205,7 @@ class TrackVariant(Base):
 _FEATURE_SQL_TYPES = {"float64": Float, "int64": Integer, "bool": Boolean}
 
 # What a model saw: one row per feature set, race and horse; the columns follow
-# raceday.features.FEATURES (a new feature set that changes them needs a migration).
+# raceday.ratings.features.FEATURES (a new feature set that changes them needs a migration).
 FEATURES_TABLE = Table(
     "features",
     Base.metadata,
@@ -236,7 +236,7 @@ class Prediction(Base):
 class ModelVersion(Base):
     """A trained win-model version: its artifact and what it was trained and judged on.
 
-    The artifact (a pickled :class:`raceday.model.WinModel`) lives in the row, so the registry
+    The artifact (a pickled :class:`raceday.model.win.WinModel`) lives in the row, so the registry
     works the same on SQLite and PostgreSQL. ``meta`` is JSON: data windows, features,
     parameters, metrics, code version. ``trained_until`` is the last day of data it saw: a race
     day may only use a version trained strictly before it.

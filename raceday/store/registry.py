@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from raceday import __version__
-from raceday.model import WinModel
+from raceday.model.win import WinModel
 from raceday.store.models import ModelVersion, table_of
 
 MODEL_VERSIONS = table_of(ModelVersion)

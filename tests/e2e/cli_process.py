@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", "raceday.cli"]
+COMMAND = [sys.executable, "-m", "cli"]
 
 
 def cli_environment(tmp_path: Path, **extra: str) -> dict[str, str]:

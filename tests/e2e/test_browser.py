@@ -159,7 +159,7 @@ def _client_env(base: str, work: Path, receiver: WebhookReceiver) -> dict[str, s
 
 def _raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "raceday.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env=env, capture_output=True, text=True, timeout=600, cwd=REPO,
     )  # fmt: skip
 
@@ -277,7 +277,7 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     posts_before = len(receiver.posts)
     crash_date = day.race_date + timedelta(days=1)
     process = subprocess.Popen(
-        [sys.executable, "-m", "raceday.cli", "run", "--date", crash_date.isoformat()],
+        [sys.executable, "-m", "cli", "run", "--date", crash_date.isoformat()],
         env=day.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 180

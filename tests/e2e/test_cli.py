@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 
 DAY = "2026-11-20"
 runner = CliRunner()

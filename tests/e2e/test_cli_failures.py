@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 from raceday.errors import StageDefect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_a_run_on_prefects_temporary_server_prints_no_traceback(tmp_path: Path) 
     """Prefect's telemetry heartbeat wrote to its SQLite file while the run did and printed a
     'database is locked' traceback on every run without PREFECT_API_URL."""
     done = subprocess.run(
-        [sys.executable, "-m", "raceday.cli", "run", "--date", DAY],
+        [sys.executable, "-m", "cli", "run", "--date", DAY],
         env=user_environment(tmp_path),
         capture_output=True,
         text=True,
@@ -97,7 +97,7 @@ def test_prefect_in_a_raceday_command_gets_the_longer_wait_and_no_telemetry(
     """What the command's Prefect sees once its guard has run (the end-to-end test above cannot
     tell a quiet run from a lucky one: the telemetry's 'database is locked' is a race)."""
     script = (
-        "from raceday.cli import guard\n"
+        "from cli import guard\n"
         "guard(False, lambda: None)\n"
         "from prefect.settings import get_current_settings\n"
         "server = get_current_settings().server\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 
 runner = CliRunner()
 EVAL = ["eval", "first3f", "--start", "2026-05-22", "--end", "2026-05-23", "--history-days", "14"]

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
-from raceday.features import FEATURE_COLUMNS, FEATURE_SET_VERSION
+from cli import app
+from raceday.ratings.features import FEATURE_COLUMNS, FEATURE_SET_VERSION
 
 DAY = "2026-11-20"
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 from tests.retry_support import use_quick_retries
 
 runner = CliRunner()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from raceday import codec
-from raceday.cli import app
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store.catalogs.predictions import read_predictions

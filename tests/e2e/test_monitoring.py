@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app, today_in_japan
+from cli import app, today_in_japan
 from tests.webhook_receiver import WebhookReceiver
 
 RACES_PER_DAY = 30

@@ -1,5 +1,5 @@
 """A `kill -9` of `raceday run` leaves nothing behind: the temporary Prefect server it started
-(uvicorn, ~250 MB, a port on 127.0.0.1) dies with it (raceday/cli/prefect_server.py)."""
+(uvicorn, ~250 MB, a port on 127.0.0.1) dies with it (cli/prefect_server.py)."""
 
 from __future__ import annotations
 

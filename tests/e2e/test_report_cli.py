@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 from raceday.store.engine import make_engine, upgrade_schema
 
 runner = CliRunner()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from raceday.cli import today_in_japan
+from cli import today_in_japan
 from raceday.store.engine import make_engine
 from raceday.store.models import Base
 from tests.e2e.cli_process import COMMAND, ROOT, cli_environment

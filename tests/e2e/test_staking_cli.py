@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from tests.staking_support import NOISY_ORACLE_VERSION, noisy_truth_predictions

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from config import Settings, load_settings
-from raceday.monitor import Alert
+from raceday.monitoring.rules import Alert
 from raceday.store.catalogs.alerts import read_alerts
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.alerts import deliver, raise_alerts

@@ -10,8 +10,8 @@ from sqlalchemy import delete
 
 from config import use_store
 from flows.backfill import backfill, chunk_grid
-from raceday.model import MARKET_MODEL_VERSION
-from raceday.standards import reference_version
+from raceday.model.win import MARKET_MODEL_VERSION
+from raceday.ratings.standards import reference_version
 from raceday.store import registry
 from raceday.store.catalogs.performance import PERFORMANCE
 from raceday.store.catalogs.predictions import PREDICTIONS

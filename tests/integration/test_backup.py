@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import delete
 
 from config import load_settings
-from raceday.backup import backups_in, restore_store
 from raceday.errors import InputError
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
+from raceday.store.backup import backups_in, restore_store
 from raceday.store.catalogs.races import RUNNERS
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.backup import backup_task

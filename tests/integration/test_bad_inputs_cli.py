@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from raceday.cli import app
+from cli import app
 from raceday.sources.files import write_tables
 from raceday.store.catalogs.races import RUNNERS
 from raceday.store.catalogs.runs import RUNS

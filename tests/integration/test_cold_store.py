@@ -12,8 +12,8 @@ import pytest
 
 from config import load_settings
 from flows.chain import settle_chain
-from raceday.model import MARKET_MODEL_VERSION
-from raceday.standards import reference_version
+from raceday.model.win import MARKET_MODEL_VERSION
+from raceday.ratings.standards import reference_version
 from raceday.store.catalogs.bets import BETS
 from raceday.store.catalogs.performance import PERFORMANCE
 from raceday.store.catalogs.ratings import FIRST3F, INDEXES

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday.features import CARD_COLUMNS, FEATURE_COLUMNS, build_features
+from raceday.ratings.features import CARD_COLUMNS, FEATURE_COLUMNS, build_features
 from raceday.store.catalogs.races import write_races_and_runners
 from raceday.store.catalogs.ratings import (
     TRACK_VARIANTS,

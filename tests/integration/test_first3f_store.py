@@ -12,10 +12,10 @@ from sqlalchemy import Engine, func, select
 
 from config import load_settings
 from raceday.codec import decode_races, decode_runners
-from raceday.first3f_model import FitOptions
+from raceday.first3f.model import FitOptions
+from raceday.ratings.standards import learn_reference_times
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.standards import learn_reference_times
 from raceday.store import learned
 from raceday.store.catalogs.learned_versions import (
     FIRST3F_MODELS,

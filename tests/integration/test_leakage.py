@@ -26,9 +26,9 @@ from sklearn.preprocessing import StandardScaler
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
 from raceday import codec
-from raceday.features import FEATURE_COLUMNS
-from raceday.model import normalise_per_race
+from raceday.model.win import normalise_per_race
 from raceday.pipeline import runner_view
+from raceday.ratings.features import FEATURE_COLUMNS
 from raceday.schema import RUNNER_RESULT_COLUMNS
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
@@ -203,7 +203,7 @@ def test_predict_stage_uses_only_a_model_trained_before_the_day(
     later, promoted one trained on the store up to END (results after D included): D is
     predicted by the D-1 version in both stores, bit for bit the same, never by the later one."""
     from flows.chain import train_chain
-    from raceday.model import ScorerOptions, fit_win_model, time_split
+    from raceday.model.win import ScorerOptions, fit_win_model, time_split
     from raceday.store import registry
     from tasks.common import in_process
     from tasks.predict import predict

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from raceday.model import ScorerOptions, WinModel, fit_win_model, model_predictions, time_split
+from raceday.model.win import ScorerOptions, WinModel, fit_win_model, model_predictions, time_split
 from raceday.store import registry
 from raceday.store.engine import make_engine, upgrade_schema
 from tests.unit.test_model import synthetic_runners

@@ -9,8 +9,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection
 
-from raceday.calibration import calibration_counts
-from raceday.performance import bankroll_curve, daily_performance, race_scores, rolling_performance
+from raceday.model.calibration import calibration_counts
+from raceday.monitoring.performance import (
+    bankroll_curve,
+    daily_performance,
+    race_scores,
+    rolling_performance,
+)
 from raceday.store.catalogs.performance import (
     nth_last_race_date,
     read_calibration,

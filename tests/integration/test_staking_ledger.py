@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from config import Settings, load_settings
-from raceday.kelly import UNIT_YEN
-from raceday.ledger import ledger_statement
 from raceday.pipeline import DaySummary
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days
+from raceday.staking.kelly import UNIT_YEN
+from raceday.staking.ledger import ledger_statement
 from raceday.store.catalogs.bets import ledger_days
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Bet as BetModel

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data_checks.derived import check_first3f, check_predictions, check_stakes, first3f_bounds
-from raceday.kelly import StakingPolicy
-from raceday.model import market_predictions
+from raceday.model.win import market_predictions
+from raceday.staking.kelly import StakingPolicy
 
 DAY = pd.Timestamp("2026-11-20")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday.calibration import calibration_counts, calibration_error, calibration_table
+from raceday.model.calibration import calibration_counts, calibration_error, calibration_table
 
 
 def test_bins_are_closed_below_and_the_last_bin_holds_one() -> None:

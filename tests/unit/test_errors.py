@@ -15,7 +15,7 @@ from prefect.states import Failed
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from raceday.cli import guard
+from cli import guard
 from raceday.errors import (
     InputError,
     NothingValid,
@@ -219,7 +219,7 @@ def test_debug_lets_the_traceback_through() -> None:
 def test_a_setting_that_cannot_be_parsed_is_bad_input_not_a_defect(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from raceday.cli import settings_from
+    from cli import settings_from
 
     monkeypatch.setenv("RACEDAY_RETRY__DELAYS_S", "[0.1,")  # not JSON: pydantic-settings' error
     with pytest.raises(typer.Exit) as ended:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from raceday.features import (
+from raceday.ratings.features import (
     CARD_COLUMNS,
     FEATURE_COLUMNS,
     FEATURE_DTYPES,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday.first3f import (
+from raceday.first3f.layers import (
     First3FModel,
     LeaderDeficit,
     PaceCoefficients,
@@ -21,8 +21,8 @@ from raceday.first3f import (
     first_segment_m,
     seed_adjusted,
 )
-from raceday.reference_times import ALL_CLASSES
-from raceday.standards import REFERENCE_COLUMNS
+from raceday.ratings.reference_times import ALL_CLASSES
+from raceday.ratings.standards import REFERENCE_COLUMNS
 
 
 def references(rows: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday.first3f_eval import (
+from raceday.first3f.evaluate import (
     distance_band,
     error_stats,
     eval_data_from_raw,

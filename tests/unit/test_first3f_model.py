@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from raceday.codec import decode_races, decode_runners
-from raceday.first3f import estimate_first3f
-from raceday.first3f_model import (
+from raceday.first3f.layers import estimate_first3f
+from raceday.first3f.model import (
     FitOptions,
     exact_600m_rows,
     first3f_model_version,
@@ -28,9 +28,9 @@ from raceday.first3f_model import (
     without_empty_columns,
 )
 from raceday.pipeline import runner_view
+from raceday.ratings.standards import learn_reference_times
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.standards import learn_reference_times
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from raceday import codec
-from raceday.first3f import estimate_first3f
-from raceday.indexes import (
+from raceday.first3f.layers import estimate_first3f
+from raceday.pipeline import runner_view
+from raceday.ratings.indexes import (
     INDEX_COLUMNS,
     INDEX_VERSION,
     composite,
@@ -20,11 +21,10 @@ from raceday.indexes import (
     track_variants,
     weight_points,
 )
-from raceday.pipeline import runner_view
-from raceday.reference_times import ALL_CLASSES
+from raceday.ratings.reference_times import ALL_CLASSES
+from raceday.ratings.standards import REFERENCE_COLUMNS, class_neutral_pars
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.standards import REFERENCE_COLUMNS, class_neutral_pars
 
 DAY = pd.Timestamp("2026-11-20")
 
@@ -289,7 +289,7 @@ def test_a_day_made_one_second_per_km_slower_comes_out_within_a_fifth(
 
 
 def _learn(history: pd.DataFrame) -> pd.DataFrame:
-    from raceday.standards import learn_reference_times
+    from raceday.ratings.standards import learn_reference_times
 
     return learn_reference_times(history)
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from raceday.kelly import (
+from raceday.model.win import implied_probabilities
+from raceday.staking.kelly import (
     UNIT_YEN,
     StakingPolicy,
     drawdown_scale,
@@ -19,7 +20,6 @@ from raceday.kelly import (
     odds_after_stake,
     size_stakes,
 )
-from raceday.model import implied_probabilities
 
 DEEP_POOL_YEN = 1e12  # a pool so deep that the pool cap never binds
 

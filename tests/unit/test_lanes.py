@@ -11,15 +11,6 @@ import pytest
 
 import raceday.sources.simulator as simulator
 from raceday.errors import InputError, SourceUnavailable
-from raceday.lanes import (
-    COMPLETED,
-    COMPLETED_WITH_WARNINGS,
-    LaneOutcome,
-    day_status,
-    join_outcomes,
-    lanes_summary,
-    most_attempts,
-)
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.simulate.encode import DayTables
@@ -33,6 +24,15 @@ from raceday.sources.base import (
     venues_in,
 )
 from raceday.sources.files import FilesSource, write_tables
+from raceday.sources.lanes import (
+    COMPLETED,
+    COMPLETED_WITH_WARNINGS,
+    LaneOutcome,
+    day_status,
+    join_outcomes,
+    lanes_summary,
+    most_attempts,
+)
 from raceday.sources.simulator import SimulatorSource
 
 DAY = date(2025, 7, 1)

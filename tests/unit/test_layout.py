@@ -15,9 +15,7 @@ from typing import Final
 REPO: Final = Path(__file__).resolve().parents[2]
 DOMAIN: Final = "raceday"
 # Top-level packages the domain must not import: orchestration, its wiring, and the CLI.
-FORBIDDEN_IN_DOMAIN: Final = frozenset({"prefect", "flows", "tasks", "typer", "cli", "raceday.cli"})
-# Until the lead moves the CLI out of the domain package (issue 15), it may import the roof.
-CLI_STILL_INSIDE_DOMAIN: Final = "raceday.cli"
+FORBIDDEN_IN_DOMAIN: Final = frozenset({"prefect", "flows", "tasks", "typer", "cli"})
 # The repository's own (non-test) packages; ``cli`` once the CLI has moved out of the domain.
 LAYOUT_PACKAGES: Final = ("raceday", "flows", "tasks", "data_checks", "config", "cli")
 MAX_MODULE_LINES: Final = 700
@@ -136,11 +134,9 @@ def _circle_within(group: set[str], edges: Mapping[str, set[str]]) -> list[str]:
 
 
 def forbidden_imports(imports: Mapping[str, set[str]]) -> dict[str, list[str]]:
-    """Domain modules (bar the CLI still inside) -> the orchestration or CLI names they import."""
+    """Domain modules -> the orchestration or CLI names they import."""
     found: dict[str, list[str]] = {}
     for module, names in imports.items():
-        if module == CLI_STILL_INSIDE_DOMAIN or module.startswith(f"{CLI_STILL_INSIDE_DOMAIN}."):
-            continue
         bad = sorted(name for name in names if _under_any(name, FORBIDDEN_IN_DOMAIN))
         if bad:
             found[module] = bad

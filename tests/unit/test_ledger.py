@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday.ledger import (
+from raceday.staking.ledger import (
     bankroll_yen,
     daily_pnl_yen,
     ledger_statement,
@@ -134,7 +134,7 @@ def test_max_drawdown_is_the_deepest_fall_from_a_running_peak() -> None:
 
 def test_night_set_aside_reasons_name_the_failed_checks() -> None:
     """A race set aside at night gets the checks its rows failed; morning rows do not count."""
-    from raceday.ledger import night_set_aside_reasons
+    from raceday.staking.ledger import night_set_aside_reasons
 
     quarantine = pd.DataFrame(
         {
@@ -159,7 +159,7 @@ def test_night_set_aside_reasons_name_the_failed_checks() -> None:
 def test_void_bets_refund_open_bets_of_set_aside_races_only() -> None:
     """Open bets on a set-aside race: settled, stake refunded, 0 P&L, with the reason; a bet
     already settled and a bet on another race are untouched."""
-    from raceday.ledger import void_bets
+    from raceday.staking.ledger import void_bets
 
     bets = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raceday.condlogit import (
+from raceday.model.condlogit import (
     BlendParameters,
     RaceGroups,
     apply_blend,
@@ -20,8 +20,8 @@ from raceday.condlogit import (
     log_softmax,
     softmax,
 )
-from raceday.features import FEATURE_COLUMNS
-from raceday.model import (
+from raceday.model.evaluate import evaluate_predictions
+from raceday.model.win import (
     PREDICTION_COLUMNS,
     NotEnoughData,
     ScorerOptions,
@@ -30,7 +30,7 @@ from raceday.model import (
     model_predictions,
     time_split,
 )
-from raceday.model_eval import evaluate_predictions
+from raceday.ratings.features import FEATURE_COLUMNS
 
 
 def sampled_winners(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday.monitor import (
+from raceday.monitoring.rules import (
     Alert,
     MonitorInputs,
     Thresholds,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday.metrics import pseudo_r2, top_pick_rates, winner_log_loss
-from raceday.performance import (
+from raceday.model.metrics import pseudo_r2, top_pick_rates, winner_log_loss
+from raceday.monitoring.performance import (
     ALL_SCOPE,
     bankroll_curve,
     daily_performance,

@@ -10,18 +10,23 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from raceday.calibration import calibration_counts
-from raceday.monitor import Thresholds
-from raceday.performance import bankroll_curve, daily_performance, race_scores, rolling_performance
-from raceday.plots import venues_svg
-from raceday.report import (
+from raceday.model.calibration import calibration_counts
+from raceday.monitoring.performance import (
+    bankroll_curve,
+    daily_performance,
+    race_scores,
+    rolling_performance,
+)
+from raceday.monitoring.plots import venues_svg
+from raceday.monitoring.report import (
     ReportInputs,
     race_table,
     render_markdown,
     rolling_status,
     run_timings,
 )
-from raceday.report_html import render_html, write_report_files
+from raceday.monitoring.report_html import render_html, write_report_files
+from raceday.monitoring.rules import Thresholds
 from tests.unit.test_performance import DAY, NO_BETS, make_day
 
 VENUES = {"44": "大井", "45": "川崎"}

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from raceday.report import TOP_RUNNER_COLUMNS, top_runners_by_composite, top_runners_markdown
+from raceday.monitoring.report import (
+    TOP_RUNNER_COLUMNS,
+    top_runners_by_composite,
+    top_runners_markdown,
+)
 
 
 def test_top_runners_per_race_by_composite() -> None:

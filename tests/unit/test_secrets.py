@@ -117,7 +117,7 @@ def _fake_run(calls: list[dict[str, Any]]) -> Any:
 def test_pg_dump_and_pg_restore_get_no_password_on_their_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import raceday.backup as backup
+    import raceday.store.backup as backup
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(backup.subprocess, "run", _fake_run(calls))
@@ -138,7 +138,7 @@ def test_pg_dump_and_pg_restore_get_no_password_on_their_command_line(
 def test_a_url_without_password_gets_no_password_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import raceday.backup as backup
+    import raceday.store.backup as backup
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(backup.subprocess, "run", _fake_run(calls))

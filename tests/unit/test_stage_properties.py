@@ -21,19 +21,10 @@ from hypothesis import strategies as st
 
 from config import Settings
 from raceday.codec import UNKNOWN_CLASS, UNKNOWN_CODE, UNKNOWN_TRACK
-from raceday.condlogit import BlendParameters
-from raceday.features import (
-    FEATURE_COLUMNS,
-    FEATURE_DTYPES,
-    HISTORY_COLUMNS,
-    build_features,
-)
-from raceday.first3f import METHOD_PRIORITY, estimate_first3f
-from raceday.first3f_model import FitOptions, fit_first3f_model
-from raceday.indexes import compute_indexes
-from raceday.kelly import UNIT_YEN, policy_from_settings
-from raceday.ledger import settle_bets
-from raceday.model import (
+from raceday.first3f.layers import METHOD_PRIORITY, estimate_first3f
+from raceday.first3f.model import FitOptions, fit_first3f_model
+from raceday.model.condlogit import BlendParameters
+from raceday.model.win import (
     ModelInputs,
     ScorerOptions,
     WinModel,
@@ -42,10 +33,19 @@ from raceday.model import (
     scorer_pipeline,
 )
 from raceday.pipeline import runner_view
-from raceday.pools import race_pools
+from raceday.ratings.features import (
+    FEATURE_COLUMNS,
+    FEATURE_DTYPES,
+    HISTORY_COLUMNS,
+    build_features,
+)
+from raceday.ratings.indexes import compute_indexes
+from raceday.ratings.standards import learn_reference_times
 from raceday.schema import RACE_COLUMNS, RUNNER_COLUMNS
-from raceday.staking import day_bets, staking_candidates
-from raceday.standards import learn_reference_times
+from raceday.staking.bets import day_bets, staking_candidates
+from raceday.staking.kelly import UNIT_YEN, policy_from_settings
+from raceday.staking.ledger import settle_bets
+from raceday.staking.pools import race_pools
 
 NAR_VENUES = ("44", "30", "35")
 JRA_VENUES = ("05", "09")

@@ -10,16 +10,14 @@ import pytest
 
 from config.reference import load_win_pools
 from raceday.errors import InputError
-from raceday.kelly import StakingPolicy
-from raceday.pools import expected_win_pool_yen
-from raceday.staking import (
+from raceday.staking.bets import (
     BET_COLUMNS,
     bet_slip,
     day_bets,
     single_model_version,
     staking_candidates,
 )
-from raceday.staking_eval import (
+from raceday.staking.evaluate import (
     favourite_sizer,
     flat_sizer,
     flat_stake_yen,
@@ -28,6 +26,8 @@ from raceday.staking_eval import (
     replay,
     summarise,
 )
+from raceday.staking.kelly import StakingPolicy
+from raceday.staking.pools import expected_win_pool_yen
 
 
 def predictions(version: str = "m1") -> pd.DataFrame:

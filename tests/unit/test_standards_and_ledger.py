@@ -6,11 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday.ledger import bankroll_yen, drawdown_from_peak, payout_per_unit_yen, settle_bets
-from raceday.metrics import pseudo_r2, top_pick_rates, winner_log_loss
-from raceday.reference_times import ALL_CLASSES, lookup_reference
-from raceday.rollout import select_races
-from raceday.standards import learn_reference_times
+from raceday.model.metrics import pseudo_r2, top_pick_rates, winner_log_loss
+from raceday.model.rollout import select_races
+from raceday.ratings.reference_times import ALL_CLASSES, lookup_reference
+from raceday.ratings.standards import learn_reference_times
+from raceday.staking.ledger import (
+    bankroll_yen,
+    drawdown_from_peak,
+    payout_per_unit_yen,
+    settle_bets,
+)
 
 
 def history(n_races: int, venue: str = "44", cls: str = "C3", base: float = 74.0) -> pd.DataFrame:

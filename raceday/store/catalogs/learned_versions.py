@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
-from raceday.standards import REFERENCE_COLUMNS
+from raceday.ratings.standards import REFERENCE_COLUMNS
 from raceday.store.catalogs.races import read_runner_view
 from raceday.store.models import First3FModelVersion, ReferenceTime, ReferenceVersion, table_of
 from raceday.store.repository import insert_rows, read_rows

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection
 
-from raceday.monitor import MonitorInputs, Thresholds
+from raceday.monitoring.rules import MonitorInputs, Thresholds
 from raceday.store.catalogs.alerts import read_alerts
 from raceday.store.catalogs.bets import read_bets
 from raceday.store.catalogs.performance import (

@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
-from raceday.performance import ALL_SCOPE, ROLLING_SPANS, SCORE_COLUMNS
+from raceday.monitoring.performance import ALL_SCOPE, ROLLING_SPANS, SCORE_COLUMNS
 from raceday.store.models import (
     CalibrationBin,
     Performance,

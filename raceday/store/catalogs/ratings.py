@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 
-from raceday.features import (
+from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
     PEOPLE_ROLES,
@@ -121,7 +121,8 @@ def read_feature_history(
 def read_people_window(connection: Connection, start: date, before: date) -> pd.DataFrame:
     """Runs and wins per jockey and per trainer over the settled days ``start`` up to
     ``before``, as one row per person dated ``start`` (the shape of
-    :func:`raceday.features.people_daily_counts`, summed: exact for cards dated ``before``)."""
+    :func:`raceday.ratings.features.people_daily_counts`, summed: exact for cards dated
+    ``before``)."""
     is_run = or_(
         RUNNERS.c.finish_pos.is_not(None), RUNNERS.c.abnormal_code.in_(RUN_WITHOUT_FINISH_CODES)
     )

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from raceday import codec
-from raceday.cli import app
 from raceday.schema import NVD_RA_COLUMNS, NVD_SE_COLUMNS
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from config import mask_url, use_store
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -23,6 +22,7 @@ from raceday.cli.shared import (
     parse_date_range,
     settings_from,
 )
+from config import mask_url, use_store
 from raceday.errors import InputError
 
 features_app = typer.Typer(
@@ -58,7 +58,7 @@ def build(
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        from raceday.cli.prefect_server import prefect_api
+        from cli.prefect_server import prefect_api
 
         with use_store(settings.database_url), prefect_api():
             summary: dict[str, Any] = features_range(start=first, end=last)

@@ -1,5 +1,5 @@
 """The daily report as one self-contained HTML page (inline SVG figures), and both report
-files written; the tables and the Markdown twin come from :mod:`raceday.report`."""
+files written; the tables and the Markdown twin come from :mod:`raceday.monitoring.report`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from raceday.calibration import calibration_table
-from raceday.pipeline import FINAL_ODDS_SNAPSHOT
-from raceday.report import (
+from raceday.model.calibration import calibration_table
+from raceday.monitoring.report import (
     ReportInputs,
     alert_rows,
     cell,
@@ -22,6 +21,7 @@ from raceday.report import (
     top_runners_view,
     venue_table,
 )
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Yu Gothic",
@@ -130,7 +130,7 @@ def _data_quality(inputs: ReportInputs) -> str:
 def render_html(inputs: ReportInputs) -> str:
     """The whole daily report as one self-contained HTML page."""
     # matplotlib loads only when a page is drawn, not wherever reports are merely imported.
-    from raceday.plots import bankroll_svg, calibration_svg, rolling_svg, venues_svg
+    from raceday.monitoring.plots import bankroll_svg, calibration_svg, rolling_svg, venues_svg
 
     day = inputs.race_date
     limits = inputs.thresholds

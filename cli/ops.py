@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from config import mask_url
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -19,6 +18,7 @@ from raceday.cli.shared import (
     out,
     settings_from,
 )
+from config import mask_url
 from raceday.errors import InputError
 
 
@@ -44,7 +44,7 @@ def serve(
         for spec in DEPLOYMENTS:
             when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
             out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
-        from raceday.cli.prefect_server import prefect_api
+        from cli.prefect_server import prefect_api
 
         with prefect_api():  # without PREFECT_API_URL: a temporary server that dies with serve
             serve_deployments(limit)
@@ -81,7 +81,7 @@ def restore(
     """Replace the store's contents with a backup."""
 
     def action() -> str:
-        from raceday.backup import restore_store
+        from raceday.store.backup import restore_store
 
         settings = settings_from(db_url=db)
         if not backup_file.is_file():

@@ -13,8 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from config import Settings, mask_url
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -26,6 +25,7 @@ from raceday.cli.shared import (
     settings_from,
     today_in_japan,
 )
+from config import Settings, mask_url
 from raceday.errors import InputError, SourceUnavailable
 
 alerts_app = typer.Typer(help="Alert destinations: test them, install the Prefect automations.")
@@ -34,7 +34,7 @@ app.add_typer(alerts_app, name="alerts")
 DateOption = Annotated[
     str | None, typer.Option("--date", help="race day YYYY-MM-DD (default: today, JST)")
 ]
-AUTOMATIONS_FILE = Path(__file__).resolve().parents[2] / "deploy" / "automations.yaml"
+AUTOMATIONS_FILE = Path(__file__).resolve().parents[1] / "deploy" / "automations.yaml"
 WEBHOOK_BLOCK = "raceday-alerts"
 
 
@@ -131,7 +131,7 @@ def alerts_test(as_json: JsonOption = False, debug: DebugOption = False) -> None
     """Send one test alert to every configured destination and say how each went."""
 
     def action() -> dict[str, Any]:
-        from raceday.monitor import Alert
+        from raceday.monitoring.rules import Alert
         from tasks.alerts import deliver
 
         settings = settings_from()

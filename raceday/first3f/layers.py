@@ -22,8 +22,8 @@ Layers, in order of preference (every value carries its ``method``; nothing is s
    never started (取消, 除外) is ``not_started`` (NaN).
 
 Estimates above 1200 m are clipped to [30, 45] s and never faster than the race leader.
-Reference times are learned by :mod:`raceday.standards` (and looked up through
-:mod:`raceday.reference_times`), the fitted parameters by :mod:`raceday.first3f_model`, both
+Reference times are learned by :mod:`raceday.ratings.standards` (and looked up through
+:mod:`raceday.ratings.reference_times`), the fitted parameters by :mod:`raceday.first3f.model`, both
 from history before the day.
 """
 
@@ -41,7 +41,7 @@ from pandas.api.types import is_numeric_dtype
 from threadpoolctl import threadpool_limits
 
 from raceday.codec import GOING_CODES
-from raceday.reference_times import lookup_references
+from raceday.ratings.reference_times import lookup_references
 
 logger = logging.getLogger(__name__)
 

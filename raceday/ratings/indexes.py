@@ -20,7 +20,7 @@ Everything is on one points scale: 10 points per second per 1000 m, 80 at the pa
 - **agari** = ``(par_last3f - last3f) * 10 * 1000 / 600 + 10 * v + 80``.
 - **composite** = ``0.6 * speed + 0.2 * ten + 0.2 * agari`` (weights renormalised over the
   components a run has; NaN without any).
-Pars are class-neutral (:func:`raceday.standards.class_neutral_pars`), so classes, distances
+Pars are class-neutral (:func:`raceday.ratings.standards.class_neutral_pars`), so classes, distances
 and days are on one scale within a venue.
 """
 
@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from raceday.codec import surface_of as surface_of  # the variant is kept per surface
-from raceday.first3f import LAST_SEGMENT_M
-from raceday.reference_times import lookup_reference, lookup_references
-from raceday.standards import NO_TEN_METHODS, PAR_KIND
+from raceday.first3f.layers import LAST_SEGMENT_M
+from raceday.ratings.reference_times import lookup_reference, lookup_references
+from raceday.ratings.standards import NO_TEN_METHODS, PAR_KIND
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from raceday.kelly import UNIT_YEN
+from raceday.staking.kelly import UNIT_YEN
 
 REFUNDED_ABNORMAL_CODES: Final = (1, 2, 3)  # 出走取消, 発走除外, 競走除外
 SETTLEMENT_COLUMNS: Final = (

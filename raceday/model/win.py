@@ -13,6 +13,7 @@ temperature and the blend are fitted on the next one, and the model is judged on
 
 from __future__ import annotations
 
+import io
 import pickle
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,7 +22,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from raceday.condlogit import (
+from raceday.model.condlogit import (
     BlendParameters,
     RaceGroups,
     apply_blend,
@@ -29,7 +30,7 @@ from raceday.condlogit import (
     fit_temperature,
     softmax,
 )
-from raceday.features import FEATURE_COLUMNS, FEATURE_SET_VERSION
+from raceday.ratings.features import FEATURE_COLUMNS, FEATURE_SET_VERSION
 
 MARKET_MODEL_VERSION: Final = "market-v1"
 PREDICTION_COLUMNS: Final = [
@@ -243,10 +244,22 @@ class WinModel:
     @staticmethod
     def from_bytes(blob: bytes) -> WinModel:
         """A model from its stored artifact (only ever our own registry's rows)."""
-        model = pickle.loads(blob)
+        model = _ArtifactUnpickler(io.BytesIO(blob)).load()
         if not isinstance(model, WinModel):
             raise TypeError(f"not a WinModel artifact: {type(model).__name__}")
         return model
+
+
+# Where the classes of artifacts pickled before the domain moved into subpackages live now
+# (issue 15), so that a version registered by an earlier release still loads.
+MOVED_MODULES: Final = {"raceday.model": __name__, "raceday.condlogit": "raceday.model.condlogit"}
+
+
+class _ArtifactUnpickler(pickle.Unpickler):
+    """Unpickles a stored artifact, finding the classes of modules that have moved."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED_MODULES.get(module, module), name)
 
 
 def scorer_pipeline(inputs: ModelInputs, options: ScorerOptions) -> Any:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from raceday.codec import decode_races, decode_runners
-from raceday.first3f import (
+from raceday.first3f.layers import (
     CLIP_S,
     SHORT_RACE_MAX_M,
     First3FModel,
@@ -34,7 +34,7 @@ from raceday.first3f import (
     race_front_segment,
     relative_position,
 )
-from raceday.first3f_model import (
+from raceday.first3f.model import (
     FitOptions,
     first3f_model_version,
     fit_first3f_model,
@@ -43,9 +43,9 @@ from raceday.first3f_model import (
     without_empty_columns,
 )
 from raceday.pipeline import runner_view
-from raceday.reference_times import lookup_references
+from raceday.ratings.reference_times import lookup_references
+from raceday.ratings.standards import learn_reference_times
 from raceday.sources.base import RawDay
-from raceday.standards import learn_reference_times
 
 TruthKind = Literal["simulator", "real"]
 RUNNER_KEY: Final = ["race_id", "umaban"]

@@ -15,8 +15,8 @@ from typing import Final
 
 import pandas as pd
 
-from raceday.monitor import Thresholds
-from raceday.performance import ALL_SCOPE
+from raceday.monitoring.performance import ALL_SCOPE
+from raceday.monitoring.rules import Thresholds
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.store.catalogs.monitoring import ReportDay
 

@@ -11,8 +11,7 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.table import Table
 
-from config import Settings, mask_url, use_store
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -27,6 +26,7 @@ from raceday.cli.shared import (
     settings_from,
     today_in_japan,
 )
+from config import Settings, mask_url, use_store
 from raceday.errors import InputError
 
 
@@ -97,7 +97,7 @@ def run(
             from flows.console import hide_console_tracebacks
 
             hide_console_tracebacks()
-        from raceday.cli.prefect_server import prefect_api
+        from cli.prefect_server import prefect_api
 
         with use_store(settings.database_url), prefect_api():
             result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)

@@ -13,9 +13,9 @@ from typing import Final
 import pandas as pd
 
 from raceday.errors import InputError
-from raceday.kelly import StakingPolicy, odds_after_stake, size_stakes
-from raceday.ledger import drawdown_from_peak
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
+from raceday.staking.kelly import StakingPolicy, odds_after_stake, size_stakes
+from raceday.staking.ledger import drawdown_from_peak
 
 SNAPSHOT_ODDS: Final = "snapshot"
 BET_COLUMNS: Final = [
@@ -143,7 +143,7 @@ def size_day(
 ) -> SizedDay:
     """The day's bets from its predictions, bet-time odds and expected win pools; the bankroll
     and the drawdown brake come from ``daily_pnl``, the cash flow of every earlier day with bets
-    (:func:`raceday.ledger.daily_pnl_from_ledger_days`)."""
+    (:func:`raceday.staking.ledger.daily_pnl_from_ledger_days`)."""
     bankroll = int(initial_bankroll_yen + daily_pnl.sum())
     drawdown = drawdown_from_peak(initial_bankroll_yen, daily_pnl)
     candidates = staking_candidates(predictions, odds, pools)

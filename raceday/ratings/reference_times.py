@@ -1,8 +1,8 @@
 """The reference-times table as the stages read it: its cells and the lookups into it.
 
-:mod:`raceday.standards` learns the table (from first-3F estimates among others); the first-3F
-layers, the indexes and the evaluations look a runner's reference times up here, so reading the
-table does not depend on how it is learned.
+:mod:`raceday.ratings.standards` learns the table (from first-3F estimates among others); the
+first-3F layers, the indexes and the evaluations look a runner's reference times up here, so
+reading the table does not depend on how it is learned.
 """
 
 from __future__ import annotations

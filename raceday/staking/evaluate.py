@@ -23,8 +23,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from raceday.kelly import UNIT_YEN, StakingPolicy, kelly_fractions, size_stakes
-from raceday.ledger import bankroll_curve_yen, cash_flows_yen, max_drawdown, settle_bets
+from raceday.staking.kelly import UNIT_YEN, StakingPolicy, kelly_fractions, size_stakes
+from raceday.staking.ledger import bankroll_curve_yen, cash_flows_yen, max_drawdown, settle_bets
 
 # A sizer: (one day's candidates, bankroll, drawdown) -> that day's bets with ``stake_yen``.
 Sizer = Callable[[pd.DataFrame, int, float], pd.DataFrame]

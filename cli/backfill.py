@@ -12,8 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config import use_store
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -25,6 +24,7 @@ from raceday.cli.shared import (
     parse_date_range,
     settings_from,
 )
+from config import use_store
 from raceday.errors import InputError
 
 POLL_SECONDS = 1.0
@@ -84,8 +84,8 @@ def backfill(
     """Replay past days (point in time, chunked, resumable) through the backfill flow."""
 
     def action() -> dict[str, Any]:
+        from cli.day import preflight
         from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
-        from raceday.cli.day import preflight
 
         first, last = parse_date_range(start, end)
         chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)
@@ -107,7 +107,7 @@ def backfill(
             daemon=True,
         )
         watcher.start()
-        from raceday.cli.prefect_server import prefect_api
+        from cli.prefect_server import prefect_api
 
         try:
             with use_store(settings.database_url), prefect_api():

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from config import mask_url
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -23,6 +22,7 @@ from raceday.cli.shared import (
     parse_date_range,
     settings_from,
 )
+from config import mask_url
 from raceday.errors import InputError
 
 references_app = typer.Typer(
@@ -105,8 +105,8 @@ def eval_first3f(
     """
 
     def action() -> dict[str, Any]:
-        from raceday.first3f_eval import eval_data_from_raw, evaluate_first3f
-        from raceday.first3f_model import FitOptions
+        from raceday.first3f.evaluate import eval_data_from_raw, evaluate_first3f
+        from raceday.first3f.model import FitOptions
 
         first, last = parse_date_range(start, end)
         settings = settings_from(source=source)
@@ -194,7 +194,7 @@ def references_refresh(
     """
 
     def action() -> dict[str, Any]:
-        from raceday.first3f_model import FitOptions
+        from raceday.first3f.model import FitOptions
         from raceday.store.catalogs.races import history_bounds
         from raceday.store.learned import refresh_learned
 

@@ -28,8 +28,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from raceday.first3f import LAST_SEGMENT_M, SHORT_RACE_MAX_M, estimate_first3f
-from raceday.reference_times import ALL_CLASSES, CELL
+from raceday.first3f.layers import LAST_SEGMENT_M, SHORT_RACE_MAX_M, estimate_first3f
+from raceday.ratings.reference_times import ALL_CLASSES, CELL
 
 REFERENCE_COLUMNS: Final = [
     "kind", "keibajo_code", "distance_m", "class_code", "value_s", "n_samples",

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 
 from raceday.errors import InputError
-from raceday.features import FEATURE_COLUMNS
-from raceday.model import FitResult, ModelInputs, ScorerOptions, TimeSplit, WinModel
+from raceday.model.win import FitResult, ModelInputs, ScorerOptions, TimeSplit, WinModel
+from raceday.ratings.features import FEATURE_COLUMNS
 
 
 @dataclass(frozen=True)

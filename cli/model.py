@@ -7,8 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from config import mask_url, use_store
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -22,6 +21,7 @@ from raceday.cli.shared import (
     parse_date_range,
     settings_from,
 )
+from config import mask_url, use_store
 from raceday.errors import InputError
 
 SOURCES = ("market", "model", "blend", "truth")
@@ -123,7 +123,7 @@ def train(
             hide_console_tracebacks()
         if not as_json:
             err.print(f"training on {mask_url(settings.database_url)} up to {day} …")
-        from raceday.cli.prefect_server import prefect_api
+        from cli.prefect_server import prefect_api
 
         with use_store(settings.database_url), prefect_api():
             summary: dict[str, Any] = train_model(until=day)

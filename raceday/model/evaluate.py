@@ -2,8 +2,9 @@
 
 For each probability column (market, model, blend and, on simulated data, the truth): log loss
 per race (mean of ``-ln p(winner)``), Benter's pseudo-R² (``1 - L / L_uniform``), the top pick's
-win and top-3 rates; ``delta_r2`` = blend − market; a calibration table of the blend; and all of
-it per venue. Only races with a winner among the priced runners count (:mod:`raceday.metrics`).
+win and top-3 rates; ``delta_r2`` = blend − market; a calibration table of the blend; and all
+of it per venue. Only races with a winner among the priced runners count
+(:mod:`raceday.model.metrics`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from raceday.calibration import calibration_counts
-from raceday.metrics import pseudo_r2, top_pick_rates, uniform_log_loss, winner_log_loss
+from raceday.model.calibration import calibration_counts
+from raceday.model.metrics import pseudo_r2, top_pick_rates, uniform_log_loss, winner_log_loss
 
 PROBABILITY_COLUMNS: Final = {
     "market": "p_market",

@@ -5,7 +5,7 @@ log-loss terms, the top pick's finish, stakes and returns), so a day, a venue, t
 days and the last 500 races are all exact sums of the same rows — never means of means.
 
 Log loss is ``-ln p(winner)`` per winner (a dead heat counts each winner), as in
-``raceday.metrics``; pseudo-R² is ``1 - L / L_uniform`` over the same races. The hit rate is
+``raceday.model.metrics``; pseudo-R² is ``1 - L / L_uniform`` over the same races. The hit rate is
 the share of races with a winner whose most probable runner won; a top pick that did not
 finish (scratched late, fell) counts as a miss.
 """
@@ -19,10 +19,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from raceday.calibration import calibration_counts, calibration_error
-from raceday.ledger import bankroll_curve_yen
-from raceday.metrics import EPSILON
-from raceday.model import MARKET_MODEL_VERSION
+from raceday.model.calibration import calibration_counts, calibration_error
+from raceday.model.metrics import EPSILON
+from raceday.model.win import MARKET_MODEL_VERSION
+from raceday.staking.ledger import bankroll_curve_yen
 
 ALL_SCOPE: Final = "all"
 ROLLING_SPANS: Final = ("7d", "30d", "500r")

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from raceday.first3f import (
+from raceday.first3f.layers import (
     CLIP_S,
     HALF_RATIO,
     SEED_SPEED_COEFFICIENT,
@@ -45,7 +45,7 @@ from raceday.first3f import (
     race_front_segment,
     short_ml_features,
 )
-from raceday.reference_times import lookup_references
+from raceday.ratings.reference_times import lookup_references
 
 logger = logging.getLogger(__name__)
 

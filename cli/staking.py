@@ -10,8 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from config import Settings, mask_url
-from raceday.cli.shared import (
+from cli.shared import (
     DbOption,
     DebugOption,
     JsonOption,
@@ -22,6 +21,7 @@ from raceday.cli.shared import (
     parse_date_range,
     settings_from,
 )
+from config import Settings, mask_url
 from raceday.errors import InputError
 
 POLICIES = ("policy", "flat", "favourite", "oracle")
@@ -43,9 +43,9 @@ def _model_version(
     on_bets = sorted(set(ledger_bets["model_version"].dropna()))
     stored = sorted(set(predictions["model_version"].dropna()))
     if len(on_bets) == 1:
-        return on_bets[0]
+        return str(on_bets[0])
     if len(stored) == 1:
-        return stored[0]
+        return str(stored[0])
     if not stored:
         return None
     raise InputError(
@@ -91,11 +91,8 @@ def evaluate(
     flat_stake: int | None = None,
 ) -> dict[str, Any]:
     """The policy's figures over ``start``..``end`` with flat, favourite (and oracle) baselines."""
-    from raceday.kelly import policy_from_settings
-    from raceday.ledger import daily_pnl_from_ledger_days
-    from raceday.pools import race_pools
-    from raceday.staking import staking_candidates
-    from raceday.staking_eval import (
+    from raceday.staking.bets import staking_candidates
+    from raceday.staking.evaluate import (
         favourite_sizer,
         flat_sizer,
         flat_stake_yen,
@@ -103,6 +100,9 @@ def evaluate(
         replay,
         summarise,
     )
+    from raceday.staking.kelly import policy_from_settings
+    from raceday.staking.ledger import daily_pnl_from_ledger_days
+    from raceday.staking.pools import race_pools
     from raceday.store.catalogs.bets import ledger_days, read_bets
     from raceday.store.catalogs.predictions import read_predictions
     from raceday.store.catalogs.races import read_odds, read_races, read_runners, read_win_results

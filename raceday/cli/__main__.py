@@ -1,5 +1,0 @@
-"""``python -m raceday.cli``."""
-
-from raceday.cli import main
-
-main()

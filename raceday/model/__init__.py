@@ -1,0 +1,1 @@
+"""The win model: conditional logit, market blend, registry logic and evaluation."""

@@ -1,0 +1,1 @@
+"""Monitoring: the performance record, the alert rules, the report and its plots."""

@@ -1,0 +1,1 @@
+"""Staking: multi-outcome Kelly, limits, the ledger and settlement, evaluation."""
