@@ -3,6 +3,7 @@ time-ordered splits, the scorer on a planted signal, and the evaluation's figure
 
 from __future__ import annotations
 
+import pickle
 from datetime import date, timedelta
 
 import numpy as np
@@ -25,6 +26,7 @@ from raceday.model.win import (
     PREDICTION_COLUMNS,
     NotEnoughData,
     ScorerOptions,
+    WinModel,
     fit_win_model,
     implied_probabilities,
     model_predictions,
@@ -227,3 +229,29 @@ def test_evaluation_reports_market_blend_and_venues() -> None:
     assert set(result["by_venue"]) == {"44", "45"}
     assert sum(row["runners"] for row in result["calibration"]) == 4
     assert "model" not in result and "truth" not in result
+
+
+def _as_pickled_before_the_move(model: WinModel) -> bytes:
+    """The model pickled with its classes in ``raceday.model`` and ``raceday.condlogit``, as
+    the release before issue 15 stored it (protocol 2 names a class's module as a line of text,
+    so the old names can be written in place of the new)."""
+    blob = pickle.dumps(model, protocol=2)
+    moved = {"raceday.model.win": "raceday.model", "raceday.model.condlogit": "raceday.condlogit"}
+    for new, old in moved.items():
+        blob = blob.replace(f"c{new}\n".encode(), f"c{old}\n".encode())
+    return blob
+
+
+def test_a_model_registered_before_the_domain_moved_still_loads() -> None:
+    """A version stored by an earlier release (classes in the old flat modules) unpickles to the
+    same model and predicts the same probabilities."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(600, 5, start)
+    split = time_split(start + timedelta(days=59), 30, 15, 15)
+    fitted = fit_win_model(runners, split, "gbm-old", FAST)
+    old_blob = _as_pickled_before_the_move(fitted.model)
+    assert b"craceday.condlogit\n" in old_blob and b"raceday.model.win" not in old_blob
+    loaded = WinModel.from_bytes(old_blob)
+    pd.testing.assert_frame_equal(
+        model_predictions(loaded, fitted.held_out), model_predictions(fitted.model, fitted.held_out)
+    )
