@@ -73,8 +73,8 @@ def _warm_and_direct(
     from config import load_settings
     from flows.backfill import after_chunk, chunk_grid, warm_up, without_data_docs
     from flows.chain import chunk_chain
+    from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process
-    from tasks.features import SettledRuns
 
     settings = without_data_docs(load_settings(races=races, db_url=db_url))
     clock = time.perf_counter()

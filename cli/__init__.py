@@ -14,7 +14,8 @@ from cli import model as model_commands  # noqa: F401
 from cli import ops as ops_commands  # noqa: F401
 from cli import report as _report  # noqa: F401
 from cli import staking as staking_commands  # noqa: F401
-from cli.shared import app, guard, settings_from, today_in_japan
+from cli.shared import app, guard, settings_from
+from raceday.pipeline import today_in_japan
 
 __all__ = ["app", "guard", "main", "settings_from", "today_in_japan"]
 

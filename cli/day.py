@@ -24,10 +24,10 @@ from cli.shared import (
     parse_date,
     parse_date_range,
     settings_from,
-    today_in_japan,
 )
 from config import Settings, mask_url, use_store
 from raceday.errors import InputError
+from raceday.pipeline import today_in_japan
 
 
 def preflight(settings: Settings) -> None:

@@ -23,10 +23,10 @@ from cli.shared import (
     out,
     parse_date,
     settings_from,
-    today_in_japan,
 )
 from config import Settings, mask_url
 from raceday.errors import InputError, SourceUnavailable
+from raceday.pipeline import today_in_japan
 
 alerts_app = typer.Typer(help="Alert destinations: test them, install the Prefect automations.")
 app.add_typer(alerts_app, name="alerts")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -45,7 +45,6 @@ app.add_typer(eval_app, name="eval")
 
 out = Console()
 err = Console(stderr=True)
-JST = timezone(timedelta(hours=9))
 T = TypeVar("T")
 
 DbOption = Annotated[
@@ -69,11 +68,6 @@ def parse_date_range(start: str, end: str) -> tuple[date, date]:
     if last < first:
         raise InputError(f"--end {last} is before --start {first}")
     return first, last
-
-
-def today_in_japan() -> date:
-    """Today's date in Asia/Tokyo, where NAR races."""
-    return datetime.now(JST).date()
 
 
 def settings_from(**overrides: Any) -> Settings:

@@ -32,10 +32,10 @@ from config import Settings, load_settings, mask_url
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
 from raceday.store import registry
+from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
-from tasks.features import SettledRuns
 from tasks.train import check_history
 
 DEFAULT_CHUNK_DAYS = 28

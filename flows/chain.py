@@ -29,9 +29,10 @@ from data_checks.validate import ValidatedDay
 from raceday.model.registry import training_summary
 from raceday.pipeline import DaySummary, runner_view
 from raceday.sources.base import RawDay
+from raceday.store.catalogs.ratings import SettledRuns
 from tasks.common import StageRunner
 from tasks.derive import first3f, indexes, reference_times
-from tasks.features import SettledRuns, day_features, range_features
+from tasks.features import day_features, range_features
 from tasks.ingest import ingest
 from tasks.monitor import monitor_day
 from tasks.predict import predict

@@ -30,13 +30,13 @@ from prefect.runtime import flow_run
 
 from config import Settings, load_settings
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
+from raceday.pipeline import today_in_japan
 from raceday.sources.base import RawDay, venues_down
 from raceday.sources.lanes import COMPLETED_WITH_WARNINGS, day_status
 from raceday.staking.ledger import void_summary
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks, day_lock
 from tasks.ingest import ingest_by_venue
-from tasks.validate import today_in_japan
 
 
 def day_run_name() -> str:

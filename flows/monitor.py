@@ -12,11 +12,11 @@ from typing import Any
 from prefect import flow
 
 from config import load_settings
+from raceday.pipeline import today_in_japan
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks
 from tasks.monitor import monitor_day
 from tasks.store import prepare_store
-from tasks.validate import today_in_japan
 
 
 @flow(name="monitor-day", log_prints=False, on_failure=[alert_on_flow_failure])

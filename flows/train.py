@@ -10,10 +10,10 @@ from prefect import flow
 
 from config import load_settings
 from flows.chain import train_chain
+from raceday.pipeline import today_in_japan
 from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks
 from tasks.store import prepare_store
-from tasks.validate import today_in_japan
 
 
 @flow(name="train-model", log_prints=False, on_failure=[alert_on_flow_failure])

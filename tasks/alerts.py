@@ -32,11 +32,6 @@ LOG = logging.getLogger(__name__)
 JAPAN = ZoneInfo("Asia/Tokyo")
 
 
-def today_in_japan() -> date:
-    """Today's date where NAR races (quiet replays are judged against it)."""
-    return datetime.now(JAPAN).date()
-
-
 @dataclass(frozen=True)
 class Delivery:
     """How one alert's delivery went, over every configured destination."""

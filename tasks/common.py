@@ -27,10 +27,15 @@ from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from config import Settings
+from data_checks.derived import CheckedFrame
+from data_checks.docs import publish_quietly
+from data_checks.gx_runner import SuiteOutcome
+from data_checks.records import quarantine_summary, validation_rows
 from raceday.errors import RunLocked, as_stage_failure, failure_kind
+from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.runs import day_lock_holder, lock_day, record_stage_run, unlock_day
 from raceday.store.engine import has_schema, make_engine, upgrade_schema
 
@@ -282,3 +287,49 @@ def day_lock(settings: Settings, race_date: date) -> Iterator[None]:
     finally:
         with engine.begin() as connection:
             unlock_day(connection, race_date, run_id)
+
+
+# --- what the stages that check their outputs share ------------------------------------------
+
+
+def period_label(start: date, end: date) -> str:
+    return f"{start}" if start == end else f"{start}..{end}"
+
+
+def publish_docs(
+    settings: Settings, outcomes: tuple[SuiteOutcome, ...], stage: str, start: date, end: date
+) -> None:
+    """Data Docs pages for a stage's validations (when enabled in settings)."""
+    if settings.validation.data_docs:
+        publish_quietly(
+            outcomes,
+            settings.var_dir,
+            run_name=f"{stage}-{period_label(start, end)}",
+            batch=current_run_id(),
+            limit=settings.validation.data_docs_index_limit,
+        )
+
+
+def record_checked(
+    settings: Settings,
+    connection: Connection,
+    checked: CheckedFrame,
+    stage: str,
+    end: date,
+    start: date | None = None,
+) -> pd.DataFrame:
+    """Store a derived frame's quarantine and validation results; the rows that may be stored.
+
+    For stage tasks that derive frames (``first3f``, ``predict``, ``stake``): run inside their
+    transaction, so the quarantine of a stage is replaced together with its rows.
+    """
+    if start is None:
+        dates = pd.to_datetime(checked.valid["race_date"]).dropna()
+        start = min(dates.min().date(), end) if not dates.empty else end
+    run_id = current_run_id()
+    write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
+    write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
+    publish_docs(settings, (checked.outcome,), stage, start, end)
+    if not checked.quarantine.empty:
+        logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))
+    return checked.valid

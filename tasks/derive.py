@@ -21,8 +21,7 @@ from raceday.store.catalogs.learned_versions import (
 from raceday.store.catalogs.races import history_bounds
 from raceday.store.catalogs.ratings import write_by_runner, write_track_variants
 from raceday.store.learned import first3f_model_for
-from tasks.common import engine_for, logger, stage, stage_run
-from tasks.validate import record_checked
+from tasks.common import engine_for, logger, record_checked, stage, stage_run
 
 
 @stage("reference-times")

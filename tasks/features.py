@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.validate import ValidatedDay
 from raceday.pipeline import runner_view
 from raceday.ratings.features import build_features, feature_set_name
 from raceday.store.catalogs.ratings import (
+    SettledRuns,
     read_feature_history,
     read_people_window,
-    read_runs_and_cards,
-    read_settled_runs,
+    runs_and_cards,
     write_features,
 )
 from tasks.common import engine_for, logger, stage, stage_run
@@ -43,39 +41,6 @@ def day_features(settings: Settings, card: ValidatedDay, race_date: date) -> pd.
         "features %s: %d runners from %d past runs", feature_set, len(features), len(history)
     )
     return features
-
-
-@dataclass
-class SettledRuns:
-    """The settled runs (with their indexes) read so far, for a process that settles days in
-    date order and reads the history after each step (a backfill: every chunk's features and
-    every training). Each read fetches only the days settled since the last one, so it is valid
-    only while no day it holds is rewritten — one backfill run, which writes each chunk's days
-    before it reads them and never an earlier day."""
-
-    frame: pd.DataFrame | None = None
-    through: date | None = None
-
-    def up_to(self, connection: Connection, end: date) -> pd.DataFrame:
-        """Every settled run dated up to ``end`` (reading the days after ``through``)."""
-        if self.frame is None or self.through is None or end > self.through:
-            new = read_settled_runs(connection, end, after=self.through)
-            self.frame = new if self.frame is None else pd.concat([self.frame, new])
-            self.frame = self.frame.reset_index(drop=True)
-            self.through = end
-        if end == self.through:
-            return self.frame
-        return self.frame[self.frame["race_date"] <= pd.Timestamp(end)].reset_index(drop=True)
-
-
-def runs_and_cards(
-    connection: Connection, start: date, end: date, settled: SettledRuns | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The settled runs up to ``end`` and the stored runners ``start``..``end``
-    (:func:`raceday.store.catalogs.ratings.read_runs_and_cards`), the runs from ``settled``
-    when given."""
-    history = settled.up_to(connection, end) if settled is not None else None
-    return read_runs_and_cards(connection, start, end, history)
 
 
 @stage("features-range")

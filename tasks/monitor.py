@@ -10,8 +10,9 @@ import pandas as pd
 from config import Settings
 from raceday.errors import InputError
 from raceday.monitoring.rules import Alert, calendar_expectation, evaluate
+from raceday.pipeline import today_in_japan
 from raceday.store.catalogs.monitoring import load_monitor_inputs
-from tasks.alerts import raise_alerts, today_in_japan
+from tasks.alerts import raise_alerts
 from tasks.common import engine_for, logger, stage, stage_run
 
 

@@ -18,8 +18,7 @@ from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, predictions_or_market
 from raceday.store import registry
 from raceday.store.catalogs.predictions import write_predictions
-from tasks.common import engine_for, logger, stage, stage_run
-from tasks.validate import record_checked
+from tasks.common import engine_for, logger, record_checked, stage, stage_run
 
 
 @stage("predict")

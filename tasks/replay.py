@@ -51,9 +51,8 @@ from raceday.store.catalogs.performance import (
 from raceday.store.catalogs.predictions import read_predictions
 from raceday.store.catalogs.quality import read_quarantine
 from raceday.store.catalogs.races import read_races, read_runners, read_win_results
-from tasks.common import engine_for, logger, stage, stage_run
+from tasks.common import engine_for, logger, record_checked, stage, stage_run
 from tasks.stake import size_checked_day, write_slip
-from tasks.validate import record_checked
 
 
 def day_card(card: ValidatedDay, day: date) -> ValidatedDay:

@@ -22,8 +22,7 @@ from raceday.staking.kelly import StakingPolicy
 from raceday.staking.ledger import daily_pnl_from_ledger_days
 from raceday.staking.pools import race_pools
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
-from tasks.common import engine_for, in_flow_run, logger, stage, stage_run
-from tasks.validate import record_checked
+from tasks.common import engine_for, in_flow_run, logger, record_checked, stage, stage_run
 
 
 def size_checked_day(

@@ -35,8 +35,8 @@ from raceday.pipeline import betting_odds
 from raceday.ratings.features import build_features, feature_set_name
 from raceday.store import registry
 from raceday.store.catalogs.races import read_odds, read_races, read_win_results, settled_race_count
+from raceday.store.catalogs.ratings import SettledRuns, runs_and_cards
 from tasks.common import engine_for, logger, stage, stage_run
-from tasks.features import SettledRuns, runs_and_cards
 
 
 def settled_runners(

@@ -8,52 +8,30 @@ them with :func:`record_checked`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
-import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings
 from config.reference import nar_venue_codes
-from data_checks.derived import CheckedFrame
-from data_checks.docs import publish_quietly
-from data_checks.gx_runner import SuiteOutcome
 from data_checks.records import quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
 from raceday.codec import decode_runners
 from raceday.errors import NothingValid
-from raceday.pipeline import betting_odds
+from raceday.pipeline import betting_odds, today_in_japan
 from raceday.sources.base import RawDay, card_only
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import write_odds, write_races_and_runners
-from tasks.common import current_run_id, engine_for, logger, stage, stage_run
-
-JST = timezone(timedelta(hours=9))
-
-
-def today_in_japan() -> date:
-    """Today's date where NAR races: results dated later cannot exist yet."""
-    return datetime.now(JST).date()
-
-
-def _period(start: date, end: date) -> str:
-    return f"{start}" if start == end else f"{start}..{end}"
-
-
-def publish_docs(
-    settings: Settings, outcomes: tuple[SuiteOutcome, ...], stage: str, start: date, end: date
-) -> None:
-    """Data Docs pages for a stage's validations (when enabled in settings)."""
-    if settings.validation.data_docs:
-        publish_quietly(
-            outcomes,
-            settings.var_dir,
-            run_name=f"{stage}-{_period(start, end)}",
-            batch=current_run_id(),
-            limit=settings.validation.data_docs_index_limit,
-        )
-
+from tasks.common import (
+    current_run_id,
+    engine_for,
+    logger,
+    period_label,
+    publish_docs,
+    stage,
+    stage_run,
+)
 
 SOURCE_WIDTH = 40  # races.source is VARCHAR(40); PostgreSQL refuses longer values
 
@@ -135,7 +113,7 @@ def validate_and_store(
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)
         if nothing_valid:
-            raise NothingValid(f"nothing valid left for {_period(start, end)}: {summary}")
+            raise NothingValid(f"nothing valid left for {period_label(start, end)}: {summary}")
         record.message = summary
     logger().info("%s: %d races valid; %s", stage, len(valid.races), summary)
     return valid
@@ -172,30 +150,7 @@ def screen_day(
                 publish_docs(settings, validated[phase].outcomes, f"validate_{phase}", start, end)
             phase = refused[0]
             summary = quarantine_summary(validated[phase].quarantine)
-            raise NothingValid(f"nothing valid left for {_period(start, end)} ({phase}): {summary}")
+            raise NothingValid(
+                f"nothing valid left for {period_label(start, end)} ({phase}): {summary}"
+            )
     return validated
-
-
-def record_checked(
-    settings: Settings,
-    connection: Connection,
-    checked: CheckedFrame,
-    stage: str,
-    end: date,
-    start: date | None = None,
-) -> pd.DataFrame:
-    """Store a derived frame's quarantine and validation results; the rows that may be stored.
-
-    For stage tasks that derive frames (``first3f``, ``predict``, ``stake``): run inside their
-    transaction, so the quarantine of a stage is replaced together with its rows.
-    """
-    if start is None:
-        dates = pd.to_datetime(checked.valid["race_date"]).dropna()
-        start = min(dates.min().date(), end) if not dates.empty else end
-    run_id = current_run_id()
-    write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
-    write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
-    publish_docs(settings, (checked.outcome,), stage, start, end)
-    if not checked.quarantine.empty:
-        logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))
-    return checked.valid

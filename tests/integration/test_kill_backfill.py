@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from config import load_settings
 from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_chunks, warm_up
+from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
-from tasks.features import SettledRuns
 from tests.kill_support import kill_once
 from tests.store_support import data_checksums
 
