@@ -101,7 +101,7 @@ def record_chain(
     """After the results: settle the day's bets, its performance record, the alerts and the
     report; returns the day's summary and its settled bets."""
     settled = run(settle, settings, race_date)
-    summary = run(record_day, settings, race_date, races_offered)
+    summary = run(record_day, settings, race_date, races_offered, settled)
     run(monitor_day, settings, race_date)
     return run(report_day, settings, race_date, summary), settled
 

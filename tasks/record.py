@@ -97,12 +97,22 @@ def settle(settings: Settings, race_date: date) -> pd.DataFrame:
 
 
 @stage("record")
-def record_day(settings: Settings, race_date: date, races_offered: int) -> DaySummary:
-    """The day's performance record: race scores, per-day/venue rows, calibration, rolling."""
+def record_day(
+    settings: Settings,
+    race_date: date,
+    races_offered: int,
+    settled: pd.DataFrame | None = None,
+) -> DaySummary:
+    """The day's performance record: race scores, per-day/venue rows, calibration, rolling.
+    ``settled``: the day's bets as the settle stage just stored them (read when not given)."""
     policy = settings.kelly.policy()
     with stage_run(settings, "record", race_date) as record:
         with engine_for(settings).begin() as connection:
-            bets = read_bets(connection, race_date, race_date, policy=policy.name)
+            bets = (
+                settled
+                if settled is not None
+                else read_bets(connection, race_date, race_date, policy=policy.name)
+            )
             quarantine = distinct_quarantine(read_quarantine(connection, race_date, race_date))
             ledger = ledger_days(connection, policy.name, end=race_date)
             computed = day_record(
