@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings
-from config.reference import nar_venue_codes
+from config.reference import circuits
 from data_checks.derived import CheckedFrame
 from data_checks.docs import publish_quietly
 from data_checks.gx_runner import SuiteOutcome
@@ -33,7 +33,7 @@ JST = timezone(timedelta(hours=9))
 
 
 def today_in_japan() -> date:
-    """Today's date where NAR races: results dated later cannot exist yet."""
+    """Today's date in Japan, where every circuit races: results dated later cannot exist yet."""
     return datetime.now(JST).date()
 
 
@@ -89,7 +89,7 @@ def validate_phase(raw: RawDay, phase: Phase) -> ValidatedDay:
     return validate_day(
         card_only(raw) if phase == "card" else raw,
         phase=phase,
-        venue_codes=venue_codes_for("nvd_ra", nar_venue_codes()),
+        venue_codes=venue_codes_for(circuits()),
         as_of=today_in_japan(),
         final_se=raw.nvd_se if phase == "card" else None,
     )
