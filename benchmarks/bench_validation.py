@@ -48,7 +48,7 @@ def main() -> None:
 
     import numpy as np
 
-    from config.reference import nar_venue_codes
+    from config.reference import circuit_venue_codes
     from data_checks.derived import check_first3f, check_predictions
     from data_checks.docs import publish
     from data_checks.frames import runner_check_frame
@@ -66,7 +66,7 @@ def main() -> None:
 
     config = SimulatorConfig(races_per_day=args.races)
     raw = simulate_days(DAY, DAY, config).raw
-    venues = nar_venue_codes()
+    venues = circuit_venue_codes("nar")
     rows: list[tuple[str, float]] = [("import great_expectations (once per process)", import_s)]
 
     def day(phase: str) -> Callable[[], object]:

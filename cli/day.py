@@ -140,6 +140,7 @@ def simulate(
         from raceday.simulate.config import CIRCUITS, PROFILES, SimulatorConfig
         from raceday.simulate.days import simulate_days
         from raceday.sources.files import write_tables
+        from raceday.sport import circuit_named
 
         first, last = parse_date_range(start, end)
         if file_format not in {"csv", "parquet"}:
@@ -157,7 +158,7 @@ def simulate(
             circuit=circuit,
         )
         simulated = simulate_days(first, last, config)
-        prefix = "jvd" if circuit == "jra" else "nvd"  # JRA's tables are jvd_*
+        prefix = circuit_named(circuit).table_prefix  # JRA's tables are jvd_*
         write_tables(simulated.raw, out_dir, file_format, prefix=prefix)
         if truth is not None:
             truth.parent.mkdir(parents=True, exist_ok=True)

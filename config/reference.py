@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from raceday.sport import CIRCUITS, Circuit, Venue, circuit_named, venue_codes, with_venues
+
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
 
@@ -24,31 +26,46 @@ class RolloutStage:
 
 @cache
 def load_venues() -> pd.DataFrame:
-    """Known venues: keibajo_code (2 digits), name_ja, name_en, region, circuit (nar / jra)."""
+    """Known venues: keibajo_code (2 digits), name_ja, name_en, region, circuit (its
+    :mod:`raceday.sport` name: nar / jra)."""
     return pd.read_csv(REFERENCE_DIR / "venues.csv", dtype={"keibajo_code": "string"})
 
 
 def venue_names() -> dict[str, str]:
-    """keibajo_code -> Japanese venue name (NAR and JRA)."""
+    """keibajo_code -> Japanese venue name (every circuit's)."""
     venues = load_venues()
     return dict(zip(venues["keibajo_code"], venues["name_ja"], strict=True))
 
 
-def nar_venue_codes() -> frozenset[str]:
-    """The flat NAR keibajo_codes in scope (ban-ei 83 is not)."""
+@cache
+def circuits() -> tuple[Circuit, ...]:
+    """Every circuit of :mod:`raceday.sport` with its venues from venues.csv (its ``circuit``
+    column names the circuit); ValueError for a venue of a circuit the pipeline does not know."""
     venues = load_venues()
-    return frozenset(venues.loc[venues["circuit"] == "nar", "keibajo_code"])
+    unknown = sorted(set(venues["circuit"]) - {circuit.name for circuit in CIRCUITS})
+    if unknown:
+        raise ValueError(f"venues.csv names unknown circuit(s) {', '.join(unknown)}")
+    return tuple(
+        with_venues(
+            circuit,
+            (
+                Venue(row.keibajo_code, row.name_ja, row.name_en, row.region)
+                for row in venues[venues["circuit"] == circuit.name].itertuples()
+            ),
+        )
+        for circuit in CIRCUITS
+    )
 
 
-def jra_venue_codes() -> frozenset[str]:
-    """The JRA keibajo_codes 01-10."""
-    venues = load_venues()
-    return frozenset(venues.loc[venues["circuit"] == "jra", "keibajo_code"])
+def circuit_venue_codes(name: str) -> frozenset[str]:
+    """The keibajo_codes of the circuit called ``name`` (``nar``: the flat venues, ban-ei 83 is
+    not one; ``jra``: 01-10)."""
+    return circuit_named(name, circuits()).venue_codes
 
 
 def known_venue_codes() -> frozenset[str]:
-    """Every venue the pipeline knows: NAR and JRA."""
-    return frozenset(load_venues()["keibajo_code"])
+    """Every venue the pipeline knows, of every circuit."""
+    return venue_codes(circuits())
 
 
 @cache

@@ -7,13 +7,14 @@ values: "when present" rules need nothing more, and "must be present" rules say 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Final
 
 from data_checks.frames import FIRST_600M_KM, LEADER_PACE_MIN_S_PER_KM
 from data_checks.gx_runner import Check
 from raceday import codec
 from raceday.codec import UNKNOWN_CODE
+from raceday.sport import Circuit, distance_bounds, other_sport_venues, venue_codes
 
 SOHA_TIME_PATTERN: Final = r"^(?:\d[0-5]\d\d)?$"  # MSSs; blank = not recorded
 # Finish times: 50-90 s per 1000 m brackets every real NAR pace (winners run 56-75 s/km; the
@@ -27,7 +28,6 @@ LAST3F_S: Final = (30.0, 54.0)
 # the decoded values (a decoder that let another value through would break going features).
 GOING_CODES: Final = [UNKNOWN_CODE, *codec.GOING_CODES]  # unknown, 良, 稍重, 重, 不良
 WEATHER_CODES: Final = [UNKNOWN_CODE, *codec.WEATHER_CODES]  # unknown, 晴, 曇, 雨, 小雨, 雪, 小雪
-JRA_VENUE_CODES: Final = frozenset(f"{code:02d}" for code in range(1, 11))
 # Win odds (docs/VALIDATION.md, "Odds bounds"): the JV/NV-Data field is 4 digits of tenths, so
 # 999.9 is its ceiling, and also the display cap real NAR pools show for long shots.
 MAX_WIN_ODDS: Final = 999.9
@@ -42,22 +42,25 @@ CARD_DAYS_AHEAD: Final = 7
 OVERROUND: Final = (1.0, 1.5)
 
 
-def venue_codes_for(table: str, nar_codes: Collection[str]) -> frozenset[str]:
-    """The venues a table may hold: the NAR set and JRA 01-10, whichever table (JRA races flow
-    through every stage, learned per venue). Any other code (ban-ei 83, Hong Kong, a typo) is
-    quarantined: its times fit no venue's standards and its pools are unknown."""
-    del table  # nvd_* and jvd_* races are accepted alike
-    return frozenset(nar_codes) | JRA_VENUE_CODES
+def venue_codes_for(circuits: Sequence[Circuit]) -> frozenset[str]:
+    """The venues a race table may hold: every venue of ``circuits`` (with their venues), from
+    whichever circuit's tables (each flows through every stage, learned per venue). A code of
+    none of them is kept as a venue of its own (:func:`venue_in_scope_pattern`)."""
+    return venue_codes(circuits)
 
 
-BANEI_VENUE_CODES: Final = frozenset({"83"})
+# Codes in the circuits' tables that are another sport (ban-ei 83, sleds over 200 m).
+OTHER_SPORT_VENUE_CODES: Final = other_sport_venues()
+# Distances any circuit runs (NAR flat 800-3000 m, JRA up to 4250 m over jumps).
+DISTANCE_M: Final = distance_bounds()
 
 
 def venue_in_scope_pattern(known: Collection[str]) -> str:
-    """A regex the in-scope venue codes match: the ``known`` ones (NAR, JRA) and any other two
-    digits but ban-ei's (a key field is digits: ``fields_parse`` sets anything else aside)."""
+    """A regex the in-scope venue codes match: the ``known`` ones (every circuit's) and any other
+    two digits but another sport's (a key field is digits: ``fields_parse`` sets anything else
+    aside)."""
     listed = "|".join(sorted(known))
-    banned = "|".join(sorted(BANEI_VENUE_CODES))
+    banned = "|".join(sorted(OTHER_SPORT_VENUE_CODES))
     return rf"^(?:{listed}|(?!(?:{banned})$)[0-9]{{2}})$"
 
 
@@ -140,12 +143,13 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="distance_m"),
             "standard times and first-3F rules keyed by distance",
         ),
-        # NAR flat races run 800-3000 m, JRA's 1000-3600 m and its jump races up to 4250 m (the
-        # Nakayama Grand Jump); anything else is a decoding error or another sport.
+        # Each circuit's distances (raceday.sport): NAR flat races run 800-3000 m, JRA's
+        # 1000-3600 m and its jump races up to 4250 m (the Nakayama Grand Jump); anything else
+        # is a decoding error or another sport.
         Check(
             "distance_in_range",
             lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="distance_m", min_value=800, max_value=4250
+                column="distance_m", min_value=DISTANCE_M[0], max_value=DISTANCE_M[1]
             ),
             "standard times and first-3F rules keyed by distance",
         ),

@@ -8,14 +8,15 @@ Categorical codes are never NA in the decoded frames: a blank or zero code, or a
 known set (Hong Kong's going), decodes to an explicit "unknown" value that every stage treats as
 a category of its own: :data:`UNKNOWN_CODE` (0, JV-Data's own 未設定) for the integer codes
 (going, weather, sex), :data:`UNKNOWN_TRACK` for the track code, :data:`UNKNOWN_CLASS` for a
-condition name that names no NAR or JRA class, ``""`` (ungraded) for a blank grade. Going is read
-from the field of the race's surface (``babajotai_code_shiba`` on turf, ``babajotai_code_dirt``
-on dirt; :func:`surface_of`).
+condition name that names no class of a known circuit (:mod:`raceday.sport`), ``""``
+(ungraded) for a blank grade. Going is read from the field of the race's surface
+(``babajotai_code_shiba`` on turf, ``babajotai_code_dirt`` on dirt; :func:`surface_of`).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from raceday.schema import RACE_KEY_COLUMNS
+from raceday.sport import CIRCUITS, Circuit, decode_classes
 
 _SOHA_PATTERN = r"\d[0-5]\d\d"  # M SS s: the seconds part must be < 60
 UNKNOWN_CODE: Final = 0  # going / weather / sex not recorded (JV-Data 0 = 未設定)
@@ -32,11 +34,6 @@ NO_GRADE: Final = ""
 GOING_CODES: Final = (1, 2, 3, 4)  # 良, 稍重, 重, 不良
 WEATHER_CODES: Final = (1, 2, 3, 4, 5, 6)  # 晴, 曇, 雨, 小雨, 雪, 小雪
 SEX_CODES: Final = (1, 2, 3)  # 牡, 牝, セ
-# JRA condition names to short class codes (none starts with A/B/C: those are NAR's classes).
-JRA_CLASSES: Final = (
-    ("NEW", r"新馬"), ("MDN", r"未勝利|未出走"), ("1W", r"1勝|500万"), ("2W", r"2勝|1000万"),
-    ("3W", r"3勝|1600万"), ("OP", r"オープン|(?<![A-Z])OP(?![A-Z])|重賞|\((?:L|G[123])\)"),
-)  # fmt: skip
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -137,14 +134,12 @@ def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
     return (magnitude * factor).astype("Int64")
 
 
-def normalise_class(condition_name: pd.Series) -> pd.Series:
-    """Class from a condition name: NAR ``Ｃ３－１`` -> ``C3``, JRA ``３歳未勝利`` -> ``MDN``
-    (:data:`JRA_CLASSES`); a name that names no class -> :data:`UNKNOWN_CLASS`."""
+def normalise_class(condition_name: pd.Series, circuits: Sequence[Circuit] = CIRCUITS) -> pd.Series:
+    """Class from a condition name, as the first of ``circuits`` that names it decodes it
+    (:mod:`raceday.sport`: NAR ``Ｃ３－１`` -> ``C3``, JRA ``３歳未勝利`` -> ``MDN``); a name
+    that names no class -> :data:`UNKNOWN_CLASS`."""
     text = condition_name.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
-    upper = text.str.upper()
-    found = upper.str.extract(r"(?<![A-Z])([ABC][1-4])(?!\d)", expand=False).astype("string")
-    for code, pattern in reversed(JRA_CLASSES):  # the first listed wins: 新馬 before OP
-        found = found.mask(found.isna() & upper.str.contains(pattern).to_numpy(), code)
+    found = decode_classes(text.str.upper(), circuits)
     return found.fillna(UNKNOWN_CLASS).astype("string")
 
 

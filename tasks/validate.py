@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from config import Settings
-from config.reference import nar_venue_codes
+from config.reference import circuits
 from data_checks.records import quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
@@ -67,7 +67,7 @@ def validate_phase(raw: RawDay, phase: Phase) -> ValidatedDay:
     return validate_day(
         card_only(raw) if phase == "card" else raw,
         phase=phase,
-        venue_codes=venue_codes_for("nvd_ra", nar_venue_codes()),
+        venue_codes=venue_codes_for(circuits()),
         as_of=today_in_japan(),
         final_se=raw.nvd_se if phase == "card" else None,
     )

@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 
 from raceday.codec import GOING_CODES
 from raceday.ratings.reference_times import lookup_references
+from raceday.sport import class_ranks
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +62,8 @@ METHOD_PRIORITY: Final = (
     "actual", "baseline", "leader", "ml", "pace", "adjusted", "ratio", "base", "distance_ratio",
 )  # fmt: skip
 REFERENCE_KINDS: Final = ["leader_first3f", "total", "first_segment"]
-CLASS_RANKS: Final = {  # A1 = 1 .. C4 = 12: the higher the number, the lower the class
-    **{f"{grade}{n}": 4 * i + n for i, grade in enumerate("ABC") for n in range(1, 5)},
-    **{"OP": 1, "3W": 2, "2W": 3, "1W": 4, "MDN": 5, "NEW": 6},  # JRA's ladder (per venue)
-}
+# Each circuit's class ladder (raceday.sport): the higher the number, the lower the class.
+CLASS_RANKS: Final = class_ranks()
 SHORT_ML_FEATURES: Final = [
     "distance_m", "venue", "class_rank", "finish_time_s", "field_size", "going_code",
     "corner_3_position", "corner_4_position", "leader_first3f_s", "ref_first_segment_s",
@@ -196,7 +195,8 @@ def race_front_segment(race_id: pd.Series, segment_s: pd.Series) -> pd.Series:
 
 
 def class_rank(class_code: pd.Series) -> pd.Series:
-    """NAR class as a number (A1 = 1 .. C4 = 12); unknown classes are NaN."""
+    """A class as its rank on its circuit's ladder (NAR A1 = 1 .. C4 = 12, JRA OP = 1 .. NEW = 6);
+    unknown classes are NaN."""
     return class_code.astype("string").map(CLASS_RANKS).astype("float64")
 
 

@@ -1,7 +1,7 @@
 """Which races a day's run takes when the day offers more than the rollout stage's cap.
 
 Priority (documented in docs/OPERATIONS.md): every venue first gets its share, round robin
-across venues, and within a venue later races first (NAR cards build toward their main races,
+across venues, and within a venue later races first (a card builds toward its main races,
 whose pools are deepest, so stakes there move the odds least). Deterministic for a given card.
 """
 

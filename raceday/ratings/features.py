@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from raceday.codec import GOING_CODES, SEX_CODES, UNKNOWN_CODE, known_or_unknown
+from raceday.sport import class_ranks
 
 FEATURE_SET_VERSION: Final = "pp-v1"
 PEOPLE_WINDOW_DAYS: Final = 180  # jockey / trainer form: recent enough to move, ~100+ rides
@@ -28,10 +29,9 @@ KEY_COLUMNS: Final = ["race_id", "umaban", "race_date", "keibajo_code", "horse_i
 INDEX_FAMILIES: Final = ("speed", "ten", "agari", "composite")
 LAST_K: Final = 5
 RUN_WITHOUT_FINISH_CODES: Final = (4, 5)  # 競走中止, 失格: they ran, without a position
-CLASS_LETTER_BASE: Final = {"A": 0, "B": 4, "C": 8}  # A1 = 1 ... C4 = 12 (lower = better)
-# JRA's ladder on the same "lower is better" scale (a horse rarely changes circuit; the model
-# knows the venue, so the two ladders are never compared within a venue).
-JRA_CLASS_RANKS: Final = {"OP": 1, "3W": 2, "2W": 3, "1W": 4, "MDN": 5, "NEW": 6}
+# Each circuit's class ladder on one "lower is better" scale (raceday.sport; a horse rarely
+# changes circuit, and the model knows the venue, so two ladders are never compared in a venue).
+CLASS_RANKS: Final = class_ranks()
 DRY_GOING: Final = 1  # 良; 稍重 / 重 / 不良 are "wet"
 PEOPLE_ROLES: Final = ("jockey_id", "trainer_id")
 PEOPLE_COUNT_COLUMNS: Final = ["role", "person_id", "race_date", "runs", "wins"]
@@ -129,14 +129,11 @@ def feature_set_name(people_window_days: int = PEOPLE_WINDOW_DAYS) -> str:
 
 
 def class_rank(class_code: pd.Series) -> pd.Series:
-    """NAR class ``A1``..``C4`` to 1..12, JRA ``OP``..``NEW`` to 1..6 (lower is better);
-    anything else (``unknown``) NaN."""
+    """A class as its rank on its circuit's ladder (:mod:`raceday.sport`: NAR ``A1``..``C4``
+    to 1..12, JRA ``OP``..``NEW`` to 1..6; lower is better); anything else (``unknown``) NaN."""
     codes, classes = pd.factorize(class_code.astype("string"))  # a dozen distinct values
     text = pd.Series(classes, dtype="string")
-    letter = text.str[0].map(CLASS_LETTER_BASE).astype("float64")
-    number = pd.to_numeric(text.str[1:], errors="coerce").astype("float64")
-    jra = text.map(JRA_CLASS_RANKS).astype("float64")
-    ranks = np.append((letter + number).fillna(jra).to_numpy(dtype="float64"), np.nan)
+    ranks = np.append(text.map(CLASS_RANKS).to_numpy(dtype="float64", na_value=np.nan), np.nan)
     return pd.Series(ranks[codes], index=class_code.index, name="class_rank")
 
 

@@ -73,11 +73,13 @@ from raceday.sources.base import (
     venues_in,
     with_optional_columns,
 )
+from raceday.sport import CIRCUITS
 
 logger = logging.getLogger(__name__)
 
-# File-name prefix of each circuit's tables: NAR (地方競馬DATA) and JRA (JRA-VAN).
-CIRCUIT_PREFIXES: Final = {"nvd": "NAR", "jvd": "JRA"}
+# File-name prefix of each circuit's tables (raceday.sport): nvd (NAR, 地方競馬DATA), jvd (JRA,
+# JRA-VAN).
+CIRCUIT_PREFIXES: Final = {circuit.table_prefix: circuit.label for circuit in CIRCUITS}
 TABLES: Final = {"ra": NVD_RA_COLUMNS, "se": NVD_SE_COLUMNS, "o1": NVD_O1_COLUMNS}
 REQUIRED_TABLES: Final = ("ra", "se")
 REQUIRED_COLUMNS: Final = {"ra": NVD_RA_REQUIRED, "se": NVD_SE_REQUIRED, "o1": NVD_O1_REQUIRED}
@@ -143,10 +145,8 @@ def circuit_prefix(folder: Path) -> str | None:
         if _present(folder / f"{prefix}_{table}{suffix}")
     }
     if len(held) > 1:
-        raise InputError(
-            f"{folder} holds both nvd_* (NAR) and jvd_* (JRA) tables: "
-            "keep one circuit per directory"
-        )
+        both = " and ".join(f"{p}_* ({CIRCUIT_PREFIXES[p]})" for p in CIRCUIT_PREFIXES if p in held)
+        raise InputError(f"{folder} holds both {both} tables: keep one circuit per directory")
     return held.pop() if held else None
 
 
@@ -530,9 +530,8 @@ class FilesSource:
             if prefix is not None:
                 parts.append((folder, prefix))
         if not parts:
-            raise InputError(
-                f"{self.directory} has no nvd_ra (NAR) or jvd_ra (JRA) table (.csv or .parquet)"
-            )
+            tables = " or ".join(f"{p}_ra ({label})" for p, label in CIRCUIT_PREFIXES.items())
+            raise InputError(f"{self.directory} has no {tables} table (.csv or .parquet)")
         return parts
 
     def _states(self, parts: list[Part]) -> dict[Path, FileState]:

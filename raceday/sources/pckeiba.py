@@ -38,6 +38,7 @@ from raceday.schema import (
     NVD_SE_REQUIRED,
 )
 from raceday.sources.base import RawDay, with_optional_columns
+from raceday.sport import CIRCUITS
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ _TABLES: Final = {
     "se": (NVD_SE_COLUMNS, NVD_SE_REQUIRED, NVD_SE_OPTIONAL),
     "o1": (NVD_O1_COLUMNS, NVD_O1_REQUIRED, NVD_O1_OPTIONAL),
 }
-CIRCUIT_PREFIXES: Final = {"nar": "nvd", "jra": "jvd"}  # circuit -> PC-KEIBA table prefix
+# circuit -> PC-KEIBA table prefix (raceday.sport): nar -> nvd, jra -> jvd
+CIRCUIT_PREFIXES: Final = {circuit.name: circuit.table_prefix for circuit in CIRCUITS}
 
 
 def _date_params(start: date, end: date) -> dict[str, Any]:
@@ -73,8 +75,10 @@ class PcKeibaSource:
     def __post_init__(self) -> None:
         unknown = [circuit for circuit in self.circuits if circuit not in CIRCUIT_PREFIXES]
         if unknown or not self.circuits:
+            names = [circuit.name for circuit in CIRCUITS]
             raise InputError(
-                f"PC-KEIBA circuits {','.join(self.circuits) or '(none)'}: use nar, jra or nar,jra"
+                f"PC-KEIBA circuits {','.join(self.circuits) or '(none)'}: "
+                f"use {', '.join(names)} or {','.join(names)}"
             )
 
     @property

@@ -5,7 +5,7 @@
 * ``flat`` — the same selection (runners in the Kelly set of the model) at a flat stake each:
   what the sizing adds;
 * ``favourite`` — a flat stake on every race's favourite at bet time: the market's own best
-  guess, which returns ~80% on real NAR data;
+  guess, which returns about the payout rate (~80%) on real data;
 * ``oracle`` — (simulated data only) the Kelly policy with the simulator's true probabilities:
   the best any model could do with this policy, so the gap to it is visible.
 

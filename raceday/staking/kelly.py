@@ -14,7 +14,7 @@ rate starts at 1 and only falls, every runner with ``p d > 1`` is in the set.)
 
 On top of the full-Kelly fractions: a fraction of Kelly, a minimum edge, caps per bet / race /
 day (fractions of the bankroll), a cap as a share of the money expected on the horse in the win
-pool (NAR pools are thin: a large bet moves its own odds), a drawdown brake, and whole 100-yen
+pool (local pools are thin: a large bet moves its own odds), a drawdown brake, and whole 100-yen
 tickets rounded down. Every function is vectorised over all races of a day.
 """
 

@@ -1,4 +1,4 @@
-"""Expected win-pool sizes per race, for the pool cap (no NAR source here reports real pools)."""
+"""Expected win-pool sizes per race, for the pool cap (no source here reports real pools)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from config import Settings, load_settings
-from config.reference import jra_venue_codes, known_venue_codes, nar_venue_codes
+from config.reference import circuit_venue_codes, circuits, known_venue_codes
 from data_checks.docs import data_docs_index
 from data_checks.gx_runner import Check, run_suite
 from data_checks.records import distinct_quarantine, quarantine_summary, validation_rows
@@ -37,7 +37,7 @@ def simulated() -> RawDay:
 
 
 def validate(raw: RawDay, phase: str = "results"):  # type: ignore[no-untyped-def]
-    return validate_day(raw, phase=phase, venue_codes=nar_venue_codes())  # type: ignore[arg-type]
+    return validate_day(raw, phase=phase, venue_codes=circuit_venue_codes("nar"))  # type: ignore[arg-type]
 
 
 def test_a_clean_simulated_day_passes_every_suite() -> None:
@@ -122,10 +122,9 @@ def test_jra_and_nar_venues_are_in_scope_for_every_table() -> None:
     """NAR and JRA 01-10 venues are accepted whichever table they come from (JRA flows
     through); ban-ei 83 and codes in neither list are not."""
     jra = {f"{c:02d}" for c in range(1, 11)}
-    assert jra_venue_codes() == jra
-    for table in ("jvd_ra", "nvd_ra"):
-        assert venue_codes_for(table, nar_venue_codes()) == nar_venue_codes() | jra
-        assert venue_codes_for(table, nar_venue_codes()) == known_venue_codes()
+    assert circuit_venue_codes("jra") == jra
+    assert venue_codes_for(circuits()) == circuit_venue_codes("nar") | jra
+    assert venue_codes_for(circuits()) == known_venue_codes()
     assert "83" not in known_venue_codes()
 
 
@@ -259,7 +258,7 @@ def test_a_card_may_be_a_week_ahead_but_not_more() -> None:
     """Cards dated up to 7 days after today (Japan) are kept; 8 days ahead sets every race aside
     with ``card_not_too_far_ahead``, before anything could be predicted or staked."""
     view = card_only(simulated())
-    codes = nar_venue_codes()
+    codes = circuit_venue_codes("nar")
     week_ahead = validate_day(view, phase="card", venue_codes=codes, as_of=DAY - timedelta(days=7))
     assert week_ahead.quarantine.empty
     too_far = validate_day(view, phase="card", venue_codes=codes, as_of=DAY - timedelta(days=8))
@@ -280,7 +279,7 @@ def test_a_race_dated_before_1990_is_set_aside_in_both_phases() -> None:
         frames[name] = frame
     moved = RawDay(**frames)
     for phase, view in (("card", card_only(moved)), ("results", moved)):
-        valid = validate_day(view, phase=phase, venue_codes=nar_venue_codes(), as_of=DAY)  # type: ignore[arg-type]
+        valid = validate_day(view, phase=phase, venue_codes=circuit_venue_codes("nar"), as_of=DAY)  # type: ignore[arg-type]
         set_aside = valid.quarantine[valid.quarantine["check_name"] == "race_date_not_before_1990"]
         assert len(set_aside) == 1 and set_aside["race_id"].iloc[0].startswith("1899")
         assert len(valid.races) == len(raw.nvd_ra) - 1
