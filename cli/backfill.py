@@ -12,19 +12,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
-    emit_json,
     err,
-    guard,
     out,
     parse_date_range,
+    running_flows,
     settings_from,
 )
-from config import use_store
 from raceday.errors import InputError
 
 POLL_SECONDS = 1.0
@@ -63,8 +60,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @app.command()
 def backfill(
-    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    start: StartOption,
+    end: EndOption,
     races: Annotated[
         int | None, typer.Option("--races", min=1, help="races a day (default: stage cap)")
     ] = None,
@@ -95,10 +92,6 @@ def backfill(
             raise InputError(f"--start {first} is in the future: nothing to backfill")
         from flows.backfill import backfill as backfill_flow
 
-        if not debug:
-            from flows.console import hide_console_tracebacks
-
-            hide_console_tracebacks()
         total = sum(len(chunk.days) for chunk in chunks)
         stop = threading.Event()
         watcher = threading.Thread(
@@ -107,10 +100,8 @@ def backfill(
             daemon=True,
         )
         watcher.start()
-        from cli.prefect_server import prefect_api
-
         try:
-            with use_store(settings.database_url), prefect_api():
+            with running_flows(settings.database_url, debug):
                 result: dict[str, Any] = backfill_flow(
                     start=first,
                     end=last,
@@ -124,8 +115,4 @@ def backfill(
             watcher.join()
         return result
 
-    summary = guard(debug, action)
-    if as_json:
-        emit_json(summary)
-    else:
-        _print_summary(summary)
+    answer(debug, as_json, action, _print_summary)

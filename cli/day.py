@@ -11,21 +11,21 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
     db_app,
-    emit_json,
     err,
     guard,
+    open_store,
     out,
     parse_date,
     parse_date_range,
+    running_flows,
     settings_from,
 )
-from config import Settings, mask_url, use_store
+from config import Settings, mask_url
 from raceday.errors import InputError
 from raceday.pipeline import today_in_japan
 
@@ -93,21 +93,11 @@ def run(
         preflight(settings)
         from flows.daily import daily_run
 
-        if not debug:
-            from flows.console import hide_console_tracebacks
-
-            hide_console_tracebacks()
-        from cli.prefect_server import prefect_api
-
-        with use_store(settings.database_url), prefect_api():
+        with running_flows(settings.database_url, debug):
             result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 
-    summary = guard(debug, action)
-    if as_json:
-        emit_json(summary)
-    else:
-        _print_summary(summary)
+    answer(debug, as_json, action, _print_summary)
 
 
 JRA_RACES_PER_DAY = 36  # three venues of twelve races: a JRA Saturday or Sunday
@@ -115,8 +105,8 @@ JRA_RACES_PER_DAY = 36  # three venues of twelve races: a JRA Saturday or Sunday
 
 @app.command()
 def simulate(
-    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    start: StartOption,
+    end: EndOption,
     out_dir: Annotated[Path, typer.Option("--out", help="directory to write nvd_* files to")],
     races_per_day: Annotated[int | None, typer.Option("--races-per-day", min=1)] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
@@ -193,8 +183,8 @@ EXPORT_HELP = "races, runners, odds, first3f, indexes, predictions, bets, perfor
 @app.command()
 def export(
     table: Annotated[str, typer.Argument(help=EXPORT_HELP)],
-    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    start: StartOption,
+    end: EndOption,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="CSV file (default: standard output)")
     ] = None,
@@ -204,20 +194,13 @@ def export(
     """Export a table's rows for a date range as CSV."""
 
     def action() -> None:
-        from raceday.store.engine import check_connection, has_schema, make_engine
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
 
         if table not in TABLES_BY_EXPORT_NAME:
             raise InputError(f"unknown table {table!r}: one of {', '.join(TABLES_BY_EXPORT_NAME)}")
         first, last = parse_date_range(start, end)
-        settings = settings_from(db_url=db)
-        engine = make_engine(settings.database_url)
-        check_connection(engine)
-        if not has_schema(engine):
-            raise InputError(
-                f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
-            )
+        _settings, engine = open_store(db)
         sql_table = TABLES_BY_EXPORT_NAME[table]
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:

@@ -6,24 +6,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
-    emit_json,
-    guard,
+    open_store,
     out,
     parse_date_range,
-    settings_from,
+    running_flows,
 )
-from config import mask_url, use_store
-from raceday.errors import InputError
 
 features_app = typer.Typer(
     help="Point-in-time past-performance features (what a model sees).", no_args_is_help=True
@@ -33,8 +29,8 @@ app.add_typer(features_app, name="features")
 
 @features_app.command("build")
 def build(
-    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    start: StartOption,
+    end: EndOption,
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
@@ -42,32 +38,19 @@ def build(
     """Build and store the features of every stored runner from --start to --end (one pass)."""
 
     def action() -> dict[str, Any]:
-        from raceday.store.engine import check_connection, has_schema, make_engine
-
         first, last = parse_date_range(start, end)
-        settings = settings_from(db_url=db)
-        engine = make_engine(settings.database_url)
-        check_connection(engine)
-        if not has_schema(engine):
-            raise InputError(
-                f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
-            )
+        settings, _engine = open_store(db)
         from flows.features import features_range
 
-        if not debug:
-            from flows.console import hide_console_tracebacks
-
-            hide_console_tracebacks()
-        from cli.prefect_server import prefect_api
-
-        with use_store(settings.database_url), prefect_api():
+        with running_flows(settings.database_url, debug):
             summary: dict[str, Any] = features_range(start=first, end=last)
         return summary
 
-    summary = guard(debug, action)
-    if as_json:
-        emit_json(summary)
-        return
+    answer(debug, as_json, action, _print_summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """The build's counts as a two-column table."""
     table = Table(title=f"features {summary['start']}..{summary['end']}", show_header=False)
     for key, value in summary.items():
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))

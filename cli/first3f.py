@@ -8,21 +8,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, JsonOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
-    emit_json,
     err,
     eval_app,
-    guard,
+    open_store,
     out,
     parse_date,
     parse_date_range,
     settings_from,
 )
-from config import mask_url
 from raceday.errors import InputError
 
 references_app = typer.Typer(
@@ -134,11 +131,7 @@ def eval_first3f(
             **result,
         }
 
-    result = guard(debug, action)
-    if as_json:
-        emit_json(result)
-    else:
-        _print_evaluation(result)
+    answer(debug, as_json, action, _print_evaluation)
 
 
 def _read(settings: Any, start: date, end: date, races_per_day: int | None) -> tuple[Any, Any]:
@@ -161,19 +154,6 @@ def _read(settings: Any, start: date, end: date, races_per_day: int | None) -> t
         pckeiba_circuits=settings.pckeiba.circuits,
     )
     return source.read_days(start, end), None
-
-
-def _open_store(db: str | None) -> Any:
-    from raceday.store.engine import check_connection, has_schema, make_engine
-
-    settings = settings_from(db_url=db)
-    engine = make_engine(settings.database_url)
-    check_connection(engine)
-    if not has_schema(engine):
-        raise InputError(
-            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
-        )
-    return settings, engine
 
 
 @references_app.command("refresh")
@@ -199,7 +179,7 @@ def references_refresh(
         from raceday.store.learned import refresh_learned
 
         history_end = parse_date(until)
-        settings, engine = _open_store(db)
+        settings, engine = open_store(db)
         window = window_days or settings.history.reference_window_days
         history_start = history_end - timedelta(days=window - 1)
         with engine.begin() as connection:
@@ -225,10 +205,11 @@ def references_refresh(
             **dict(model.details),
         }
 
-    result = guard(debug, action)
-    if as_json:
-        emit_json(result)
-        return
+    answer(debug, as_json, action, _print_refreshed)
+
+
+def _print_refreshed(result: dict[str, Any]) -> None:
+    """The refreshed versions' figures as a two-column table."""
     table = Table(title=f"refreshed {result['reference_version']} / {result['model_version']}",
                   show_header=False)  # fmt: skip
     for key, value in result.items():
@@ -242,7 +223,7 @@ def references_list(
 ) -> None:
     """Stored versions of reference times and first-3F models, with their history."""
 
-    def action() -> list[dict[str, Any]]:
+    def action() -> dict[str, Any]:
         import json
 
         from raceday.store.catalogs.learned_versions import (
@@ -250,7 +231,7 @@ def references_list(
             read_reference_versions,
         )
 
-        _settings, engine = _open_store(db)
+        _settings, engine = open_store(db)
         with engine.connect() as connection:
             references = read_reference_versions(connection)
             models = read_first3f_model_summaries(connection)
@@ -271,12 +252,14 @@ def references_list(
                     "fitted_seed_coefficient": details.get("fitted_seed_coefficient"),
                 }
             )
-        return rows
+        return {"versions": rows}
 
-    rows = guard(debug, action)
-    if as_json:
-        emit_json({"versions": rows})
-        return
+    answer(debug, as_json, action, _print_versions)
+
+
+def _print_versions(listing: dict[str, Any]) -> None:
+    """The learned versions as a table, one column per field."""
+    rows = listing["versions"]
     table = Table(title="learned versions")
     columns = list(rows[0]) if rows else ["reference_version"]
     for column in columns:

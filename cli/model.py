@@ -7,37 +7,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, JsonOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
-    emit_json,
     err,
     eval_app,
-    guard,
+    open_store,
     out,
     parse_date,
     parse_date_range,
-    settings_from,
+    running_flows,
 )
-from config import mask_url, use_store
-from raceday.errors import InputError
+from config import mask_url
 
 SOURCES = ("market", "model", "blend", "truth")
-
-
-def _open_store(db: str | None) -> Any:
-    from raceday.store.engine import check_connection, has_schema, make_engine
-
-    settings = settings_from(db_url=db)
-    engine = make_engine(settings.database_url)
-    check_connection(engine)
-    if not has_schema(engine):
-        raise InputError(
-            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
-        )
-    return settings
 
 
 def _figure(value: Any, digits: int = 4) -> str:
@@ -111,28 +95,23 @@ def train(
 
     def action() -> dict[str, Any]:
         day = parse_date(until)
-        settings = _open_store(db)
+        settings, _engine = open_store(db)
         from tasks.train import check_history
 
         check_history(settings, day)
         from flows.train import train_model
 
-        if not debug:
-            from flows.console import hide_console_tracebacks
-
-            hide_console_tracebacks()
         if not as_json:
             err.print(f"training on {mask_url(settings.database_url)} up to {day} …")
-        from cli.prefect_server import prefect_api
-
-        with use_store(settings.database_url), prefect_api():
+        with running_flows(settings.database_url, debug):
             summary: dict[str, Any] = train_model(until=day)
         return summary
 
-    summary = guard(debug, action)
-    if as_json:
-        emit_json(summary)
-        return
+    answer(debug, as_json, action, _print_training)
+
+
+def _print_training(summary: dict[str, Any]) -> None:
+    """The trained version's split, its held-out scores and the promotion verdict."""
     split = summary["split"]
     out.print(
         f"{summary['version']}: scorer {split['train_start']}..{split['train_end']}, blend "
@@ -169,13 +148,14 @@ def eval_model(
         from tasks.train import evaluate_model
 
         first, last = parse_date_range(start, end)
-        settings = _open_store(db)
+        settings, _engine = open_store(db)
         return evaluate_model(settings, first, last, version, races_per_day)
 
-    result = guard(debug, action)
-    if as_json:
-        emit_json(result)
-        return
+    answer(debug, as_json, action, _print_model_evaluation)
+
+
+def _print_model_evaluation(result: dict[str, Any]) -> None:
+    """The evaluation's tables under a title naming the version, the period and the sample."""
     period = result["period"]
     sample = "out of sample" if result["out_of_sample"] else "IN SAMPLE: fitted on these days"
     print_evaluation(
@@ -194,36 +174,38 @@ def models_list(
     """Registered model versions, newest training data first, with their held-out log loss,
     promotion and the reason for it."""
 
-    def action() -> list[dict[str, Any]]:
+    def action() -> dict[str, Any]:
         from raceday.store import registry
-        from raceday.store.engine import make_engine
 
-        settings = _open_store(db)
-        with make_engine(settings.database_url).connect() as connection:
+        _settings, engine = open_store(db)
+        with engine.connect() as connection:
             versions = registry.list_versions(connection)
             reasons = {
                 name: (registry.model_meta(connection, name) or {}).get("promotion", {})
                 for name in versions["name"]
             }
-        return [
-            {
-                "name": row["name"],
-                "trained_until": str(row["trained_until"])[:10],
-                "eval_log_loss": row["eval_log_loss"],
-                "promoted": bool(row["promoted"]),
-                "reason": reasons[row["name"]].get("reason"),
-            }
-            for row in versions.to_dict("records")
-        ]
+        return {
+            "versions": [
+                {
+                    "name": row["name"],
+                    "trained_until": str(row["trained_until"])[:10],
+                    "eval_log_loss": row["eval_log_loss"],
+                    "promoted": bool(row["promoted"]),
+                    "reason": reasons[row["name"]].get("reason"),
+                }
+                for row in versions.to_dict("records")
+            ]
+        }
 
-    rows = guard(debug, action)
-    if as_json:
-        emit_json({"versions": rows})
-        return
+    answer(debug, as_json, action, _print_versions)
+
+
+def _print_versions(listing: dict[str, Any]) -> None:
+    """The registered versions as a table."""
     table = Table(title="model versions")
     for column in ("name", "trained until", "held-out log loss", "promoted", "reason"):
         table.add_column(column)
-    for row in rows:
+    for row in listing["versions"]:
         table.add_row(
             row["name"], row["trained_until"], _figure(row["eval_log_loss"]),
             "yes" if row["promoted"] else "no", row["reason"] or "–",

@@ -7,12 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.options import DbOption, DebugOption, JsonOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
-    emit_json,
     err,
     guard,
     out,
@@ -63,12 +61,13 @@ def backup(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption 
         result: dict[str, Any] = backup_task(settings)
         return result
 
-    result = guard(debug, action)
-    if as_json:
-        emit_json(result)
-    else:
-        out.print(f"backup:  {result['backup']} ({result['bytes']:,} bytes)")
-        out.print(f"kept {result['kept']}, pruned {len(result['pruned'])}")
+    answer(debug, as_json, action, _print_backup)
+
+
+def _print_backup(result: dict[str, Any]) -> None:
+    """Where the backup went, its size, and what the rotation kept and pruned."""
+    out.print(f"backup:  {result['backup']} ({result['bytes']:,} bytes)")
+    out.print(f"kept {result['kept']}, pruned {len(result['pruned'])}")
 
 
 @app.command()

@@ -13,18 +13,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, JsonOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
+    answer,
     app,
     emit_json,
     guard,
     out,
     parse_date,
+    ready_engine,
     settings_from,
 )
-from config import Settings, mask_url
+from config import Settings
 from raceday.errors import InputError, SourceUnavailable
 from raceday.pipeline import today_in_japan
 
@@ -44,15 +44,9 @@ def _day(race_date: str | None) -> date:
 
 def _ready_store(settings: Settings) -> None:
     """The store must be reachable and migrated (report and monitor only read it)."""
-    from raceday.store.engine import check_connection, has_schema, make_engine, upgrade_schema
+    from raceday.store.engine import upgrade_schema
 
-    engine = make_engine(settings.database_url)
-    check_connection(engine)
-    if not has_schema(engine):
-        raise InputError(
-            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
-        )
-    upgrade_schema(engine)
+    upgrade_schema(ready_engine(settings))
 
 
 @app.command()
@@ -81,12 +75,13 @@ def report(
         html_path, markdown_path, _inputs = build_report(settings, day)
         return {"date": day.isoformat(), "html": str(html_path), "markdown": str(markdown_path)}
 
-    written = guard(debug, action)
-    if as_json:
-        emit_json(written)
-    else:
-        out.print(f"report:   {written['html']}")
-        out.print(f"markdown: {written['markdown']}")
+    answer(debug, as_json, action, _print_written)
+
+
+def _print_written(written: dict[str, Any]) -> None:
+    """Where the report's HTML and Markdown were written."""
+    out.print(f"report:   {written['html']}")
+    out.print(f"markdown: {written['markdown']}")
 
 
 def _alerts_table(title: str, rows: list[dict[str, Any]]) -> Table:
@@ -152,12 +147,13 @@ def alerts_test(as_json: JsonOption = False, debug: DebugOption = False) -> None
             raise SourceUnavailable(f"the test alert was not delivered: {delivery.error}")
         return result
 
-    result = guard(debug, action)
-    if as_json:
-        emit_json(result)
-    else:
-        for key, value in result.items():
-            out.print(f"{key}: {value}")
+    answer(debug, as_json, action, _print_delivery)
+
+
+def _print_delivery(result: dict[str, Any]) -> None:
+    """How the test alert went, one line per figure and destination."""
+    for key, value in result.items():
+        out.print(f"{key}: {value}")
 
 
 def _webhook_block_document(settings: Settings) -> str:

@@ -1,5 +1,7 @@
 """What every command module of the ``raceday`` command shares: the apps they register on
-(``app`` and its sub-apps such as ``eval_app``), the option types, date parsing and the error guard.
+(``app`` and its sub-apps such as ``eval_app``), date parsing, the error guard and the prologues
+of the commands (open the store, run flows, print the answer); the option types are in
+:mod:`cli.options`.
 
 Errors a user can cause print one line and exit non-zero; ``--debug`` shows the traceback.
 Orchestration (Prefect) is imported only by the commands that run flows.
@@ -9,15 +11,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from config import Settings, load_settings
+from config import Settings, load_settings, mask_url, use_store
 from config.settings import apply_prefect_defaults
 from raceday.errors import (
     DEFECT_EXIT_CODE,
@@ -29,6 +32,9 @@ from raceday.errors import (
     failure_kind,
     first_line,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(
     add_completion=False,
@@ -46,12 +52,6 @@ app.add_typer(eval_app, name="eval")
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default: var/raceday.db)")
-]
-DebugOption = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
 
 def parse_date(text: str) -> date:
@@ -120,3 +120,50 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
 def emit_json(payload: dict[str, Any]) -> None:
     """Print one JSON object on standard output (for ``--json``)."""
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+def answer(
+    debug: bool,
+    as_json: bool,
+    action: Callable[[], dict[str, Any]],
+    show: Callable[[dict[str, Any]], None],
+) -> None:
+    """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``."""
+    result = guard(debug, action)
+    if as_json:
+        emit_json(result)
+    else:
+        show(result)
+
+
+def ready_engine(settings: Settings) -> Engine:
+    """The engine of a reachable store that has a schema; InputError on an empty store."""
+    from raceday.store.engine import check_connection, has_schema, make_engine
+
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    if not has_schema(engine):
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
+        )
+    return engine
+
+
+def open_store(db: str | None) -> tuple[Settings, Engine]:
+    """The settings with ``--db`` and the engine of their store, which must have a schema."""
+    settings = settings_from(db_url=db)
+    return settings, ready_engine(settings)
+
+
+@contextmanager
+def running_flows(database_url: str, debug: bool) -> Iterator[None]:
+    """Inside: the stages use this store and flows report to the CLI's own Prefect server
+    (Prefect's console tracebacks hidden unless ``--debug``)."""
+    if not debug:
+        from flows.console import hide_console_tracebacks
+
+        hide_console_tracebacks()
+    from cli.prefect_server import prefect_api
+
+    with use_store(database_url), prefect_api():
+        yield

@@ -10,18 +10,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
 from cli.shared import (
-    DbOption,
-    DebugOption,
-    JsonOption,
-    emit_json,
+    answer,
     eval_app,
-    guard,
     out,
     parse_date_range,
+    ready_engine,
     settings_from,
 )
-from config import Settings, mask_url
+from config import Settings
 from raceday.errors import InputError
 
 POLICIES = ("policy", "flat", "favourite", "oracle")
@@ -106,14 +104,8 @@ def evaluate(
     from raceday.store.catalogs.bets import ledger_days, read_bets
     from raceday.store.catalogs.predictions import read_predictions
     from raceday.store.catalogs.races import read_odds, read_races, read_runners, read_win_results
-    from raceday.store.engine import check_connection, has_schema, make_engine
 
-    engine = make_engine(settings.database_url)
-    check_connection(engine)
-    if not has_schema(engine):
-        raise InputError(
-            f"the store at {mask_url(settings.database_url)} is empty: run `raceday run`"
-        )
+    engine = ready_engine(settings)
     policy = policy_from_settings(settings.kelly.policy_name, settings.kelly.model_dump())
     with engine.connect() as connection:
         earlier = ledger_days(connection, policy.name, before=start)
@@ -239,8 +231,8 @@ def _print_report(report: dict[str, Any]) -> None:
 
 @eval_app.command("staking")
 def eval_staking(
-    start: Annotated[str, typer.Option("--start", help="first day YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="last day YYYY-MM-DD")],
+    start: StartOption,
+    end: EndOption,
     model: Annotated[
         str | None,
         typer.Option("--model", help="replay the policy on this model's predictions"),
@@ -267,8 +259,4 @@ def eval_staking(
         settings = settings_from(db_url=db)
         return evaluate(settings, first, last, model=model, truth_file=truth, flat_stake=flat_stake)
 
-    report = guard(debug, action)
-    if as_json:
-        emit_json(report)
-    else:
-        _print_report(report)
+    answer(debug, as_json, action, _print_report)

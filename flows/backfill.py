@@ -24,17 +24,17 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
 from config import Settings, load_settings, mask_url
+from flows.alerting import alerting_flow
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
 from raceday.store import registry
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
-from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
 from tasks.train import check_history
 
@@ -182,12 +182,7 @@ def backfill_run_name() -> str:
     return f"backfill-{parameters.get('start')}..{parameters.get('end')}"
 
 
-@flow(
-    name="backfill",
-    flow_run_name=backfill_run_name,
-    log_prints=False,
-    on_failure=[alert_on_flow_failure],
-)
+@alerting_flow("backfill", backfill_run_name)
 def backfill(
     start: date,
     end: date,

@@ -25,16 +25,15 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from prefect import flow
 from prefect.runtime import flow_run
 
 from config import Settings, load_settings
+from flows.alerting import alerting_flow
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.pipeline import today_in_japan
 from raceday.sources.base import RawDay, venues_down
 from raceday.sources.lanes import COMPLETED_WITH_WARNINGS, day_status
 from raceday.staking.ledger import void_summary
-from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks, day_lock
 from tasks.ingest import ingest_by_venue
 
@@ -49,15 +48,15 @@ def day_run_name() -> str:
 @contextmanager
 def day_run(
     race_date: date | None, races: int | None, source: str | None
-) -> Iterator[tuple[Settings, date, AsTasks]]:
+) -> Iterator[tuple[Settings, date, AsTasks, RawDay]]:
     """Every day's run begins alike: its settings, its day (today in Japan when scheduled),
-    the day's run lock, and the store's schema and history made ready."""
+    the day's run lock, the store's schema and history made ready, and the day ingested."""
     settings = load_settings(races=races, source=source)
     race_date = race_date or today_in_japan()
     run = AsTasks(settings)
     with day_lock(settings, race_date):
         prepare_history(run, settings, race_date)
-        yield settings, race_date, run
+        yield settings, race_date, run, ingest_by_venue(settings, race_date, race_date)
 
 
 def _outcome(raw: RawDay, settled: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -75,56 +74,38 @@ def _outcome(raw: RawDay, settled: pd.DataFrame | None = None) -> dict[str, Any]
     return {"status": status, "venues_down": down, **voided, "warnings": warnings}
 
 
-@flow(
-    name="predict-day",
-    flow_run_name=day_run_name,
-    log_prints=False,
-    on_failure=[alert_on_flow_failure],
-)
+@alerting_flow("predict-day", day_run_name)
 def predict_day(
     race_date: date | None = None,
     races: int | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
-    with day_run(race_date, races, source) as (settings, day, run):
-        raw = ingest_by_venue(settings, day, day)
+    with day_run(race_date, races, source) as (settings, day, run, raw):
         morning = predict_chain(run, settings, raw, day)
         return {"date": day.isoformat(), "races_offered": len(morning.card.races), **_outcome(raw)}
 
 
-@flow(
-    name="settle-day",
-    flow_run_name=day_run_name,
-    log_prints=False,
-    on_failure=[alert_on_flow_failure],
-)
+@alerting_flow("settle-day", day_run_name)
 def settle_day(
     race_date: date | None = None,
     races: int | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
     """Night: results → first 3F, indexes, settlement, performance and the daily report."""
-    with day_run(race_date, races, source) as (settings, day, run):
-        raw = ingest_by_venue(settings, day, day)
+    with day_run(race_date, races, source) as (settings, day, run, raw):
         valid = settle_chain(run, settings, raw, day, day)
         summary, settled = record_chain(run, settings, day, len(valid.races))
         return {**summary.to_dict(), **_outcome(raw, settled)}
 
 
-@flow(
-    name="daily-run",
-    flow_run_name=day_run_name,
-    log_prints=False,
-    on_failure=[alert_on_flow_failure],
-)
+@alerting_flow("daily-run", day_run_name)
 def daily_run(
     race_date: date | None = None,
     races: int | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
     """A whole race day in one run: predict and stake on the card, then settle and record."""
-    with day_run(race_date, races, source) as (settings, day, run):
-        raw = ingest_by_venue(settings, day, day)
+    with day_run(race_date, races, source) as (settings, day, run, raw):
         summary, settled = daily_chain(run, settings, raw, day)
         return {**summary.to_dict(), **_outcome(raw, settled)}

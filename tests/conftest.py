@@ -45,6 +45,14 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
+@pytest.fixture
+def sqlite_schema(sqlite_url: str) -> None:
+    """The test's SQLite store (``sqlite_url``) migrated to the latest schema."""
+    from raceday.store.engine import make_engine, upgrade_schema
+
+    upgrade_schema(make_engine(sqlite_url))
+
+
 def _postgres_available() -> str | None:
     from sqlalchemy import create_engine, text
 

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,12 +153,10 @@ SMALL_MONTH = Scenario(
 
 # The benchmark's month: the default 200 races a day, booster and Data Docs; the short windows
 # and warm-up above.
-FULL_MONTH = Scenario(
+FULL_MONTH = replace(
+    SMALL_MONTH,
     name="full-month",
-    start=date(2025, 6, 1),
-    end=date(2025, 6, 28),
     races=200,
-    chunk_days=14,
     settings={**SHORT_TRAINING, "RACEDAY_SIMULATOR__RACES_PER_DAY": "200"},
 )
 
@@ -168,11 +166,9 @@ def raceday_command() -> Path:
     return Path(sys.executable).with_name("raceday")
 
 
-def scenario_environment(
-    scenario: Scenario, work_dir: Path, extra: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The environment of the commands: no ``RACEDAY_*`` or Prefect server from outside, a
-    Prefect home and a ``var/`` of their own under ``work_dir``, this checkout's code first."""
+def command_environment(work_dir: Path) -> dict[str, str]:
+    """The environment of a ``raceday`` command: no ``RACEDAY_*`` or Prefect server from outside,
+    a Prefect home and a ``var/`` of its own under ``work_dir``, this checkout's code first."""
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -185,6 +181,14 @@ def scenario_environment(
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="600",  # a busy machine is no fault
         RACEDAY_VAR_DIR=str(work_dir / "var"),
     )
+    return environment
+
+
+def scenario_environment(
+    scenario: Scenario, work_dir: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The commands' own environment (:func:`command_environment`) with the scenario's settings."""
+    environment = command_environment(work_dir)
     environment.update(scenario.settings)
     environment.update(extra or {})
     return environment

@@ -29,3 +29,16 @@ def kill_once(code: str, reached: Callable[[], bool], what: str, timeout_s: floa
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
+
+
+def run_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, races: int, run: Callable[[str], None]
+) -> tuple[str, str]:
+    """A short simulated run of ``races`` a day: ``run`` uninterrupted into a reference SQLite
+    store; that store's URL and the URL of a second, empty one for the run to be killed."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
+    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(races))
+    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    run(reference)
+    return reference, f"sqlite:///{tmp_path / 'killed.db'}"

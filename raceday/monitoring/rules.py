@@ -162,6 +162,24 @@ def calendar_expectation(
     return True, frozenset(code for code in codes if code and code != "00")
 
 
+def _recurring_warning(
+    inputs: MonitorInputs, rule: str, message: str, value: float, threshold: float, key: str = ""
+) -> list[Alert]:
+    """One warning of the day, notified again while its condition lasts."""
+    return [
+        Alert(
+            rule=rule,
+            severity="warning",
+            message=message,
+            race_date=inputs.race_date,
+            value=value,
+            threshold=threshold,
+            key=key,
+            recurring=True,
+        )
+    ]
+
+
 def log_loss_vs_market(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     """Rolling log loss of p_final worse than the market's by more than the margin."""
     row = _rolling_row(inputs, limits.rolling_span)
@@ -172,19 +190,12 @@ def log_loss_vs_market(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]
     gap = ours - market
     if gap <= limits.log_loss_margin:
         return []
-    return [
-        Alert(
-            rule="log_loss_vs_market",
-            severity="warning",
-            message=f"log loss over the last {limits.rolling_span} ({int(scored)} races) is "
-            f"{ours:.4f}, worse than the market's {market:.4f} by {gap:.4f} "
-            f"(margin {limits.log_loss_margin}): the model is hurting the blend",
-            race_date=inputs.race_date,
-            value=gap,
-            threshold=limits.log_loss_margin,
-            recurring=True,
-        )
-    ]
+    message = (
+        f"log loss over the last {limits.rolling_span} ({int(scored)} races) is {ours:.4f}, "
+        f"worse than the market's {market:.4f} by {gap:.4f} (margin {limits.log_loss_margin}): "
+        "the model is hurting the blend"
+    )
+    return _recurring_warning(inputs, "log_loss_vs_market", message, gap, limits.log_loss_margin)
 
 
 def hit_rate_floor(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
@@ -194,18 +205,11 @@ def hit_rate_floor(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     scored = _number(row, "scored_races") or 0
     if hit is None or scored < limits.min_scored_races or hit >= limits.hit_rate_floor:
         return []
-    return [
-        Alert(
-            rule="hit_rate_floor",
-            severity="warning",
-            message=f"top-pick hit rate over the last {limits.rolling_span} ({int(scored)} "
-            f"races) is {hit:.1%}, below the floor {limits.hit_rate_floor:.1%}",
-            race_date=inputs.race_date,
-            value=hit,
-            threshold=limits.hit_rate_floor,
-            recurring=True,
-        )
-    ]
+    message = (
+        f"top-pick hit rate over the last {limits.rolling_span} ({int(scored)} races) is "
+        f"{hit:.1%}, below the floor {limits.hit_rate_floor:.1%}"
+    )
+    return _recurring_warning(inputs, "hit_rate_floor", message, hit, limits.hit_rate_floor)
 
 
 def drawdown(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
@@ -325,19 +329,12 @@ def model_age(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     age = (inputs.race_date - since).days
     if age <= limits.model_max_age_days:
         return []
-    return [
-        Alert(
-            rule="model_stale",
-            severity="warning",
-            message=f"model {version} has predicted since {since} ({age} days, limit "
-            f"{limits.model_max_age_days}): the weekly training has not replaced it",
-            race_date=inputs.race_date,
-            value=float(age),
-            threshold=float(limits.model_max_age_days),
-            key=version,
-            recurring=True,
-        )
-    ]
+    message = (
+        f"model {version} has predicted since {since} ({age} days, limit "
+        f"{limits.model_max_age_days}): the weekly training has not replaced it"
+    )
+    limit = float(limits.model_max_age_days)
+    return _recurring_warning(inputs, "model_stale", message, float(age), limit, key=version)
 
 
 def robust_z(trailing: pd.Series, value: float) -> float:

@@ -9,7 +9,7 @@ refuses is raised as :class:`StoreWriteError` with one short line, never the row
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean,
+    Column,
     Connection,
     Date,
     DateTime,
@@ -99,14 +100,19 @@ def storable(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     return conformed
 
 
-def to_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
-    """Row dicts with plain Python values (None for missing, ``date`` for dates), as stored."""
+def _stored_columns(frame: pd.DataFrame, table: Table) -> Iterator[tuple[Column[Any], pd.Series]]:
+    """Each column the store is given a value for, with ``frame``'s conformed values of it."""
     conformed = storable(frame, table)
-    columns: dict[str, list[Any]] = {}
     for column in table.columns:
         if column.autoincrement is True and column.name not in frame.columns:
             continue  # the database assigns it
-        series = conformed[column.name]
+        yield column, conformed[column.name]
+
+
+def to_records(frame: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
+    """Row dicts with plain Python values (None for missing, ``date`` for dates), as stored."""
+    columns: dict[str, list[Any]] = {}
+    for column, series in _stored_columns(frame, table):
         if isinstance(column.type, Date) and not isinstance(column.type, DateTime):
             values = [None if pd.isna(v) else v.date() for v in series]
         elif isinstance(column.type, DateTime):
@@ -196,12 +202,8 @@ _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storag
 
 def _sqlite_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
     """Column lists of driver values for SQLite: dates as SQLAlchemy's ISO text, booleans 0/1."""
-    conformed = storable(frame, table)
     columns: dict[str, list[Any]] = {}
-    for column in table.columns:
-        if column.autoincrement is True and column.name not in frame.columns:
-            continue  # the database assigns it
-        series = conformed[column.name]
+    for column, series in _stored_columns(frame, table):
         if isinstance(column.type, DateTime):
             series = series.dt.strftime(_SQLITE_DATETIME)
         elif isinstance(column.type, Date):

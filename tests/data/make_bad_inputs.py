@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +181,16 @@ def _kept(base: Base) -> Expected:
 
 def _refused(base: Base, message: str, exit_code: int = 2) -> Expected:
     return Expected(refused=message, exit_code=exit_code, all_races=frozenset(base.race_ids))
+
+
+def _set_aside(
+    base: Base, race_id: str, keys: frozenset[Key], check: str, *, both_phases: bool = False
+) -> Expected:
+    """``race_id`` set aside for failing ``check``, quarantining ``keys``, by the results phase
+    (and the card phase with ``both_phases``); every other race kept."""
+    outcome = PhaseOutcome(frozenset({race_id}), keys, frozenset({check}))
+    phases = both(outcome) if both_phases else {"results": outcome}
+    return Expected(all_races=frozenset(base.race_ids), **phases)
 
 
 # --- accepted as is ------------------------------------------------------------------------
@@ -346,8 +356,7 @@ def _truncated(base: Base, out: Path) -> Expected:
     last = len(base.raw.nvd_se) - 1
     race_id = base.runner_ids().iloc[last]
     keys = runner_failure(race_id, base.umaban(last))
-    outcome = PhaseOutcome(frozenset({race_id}), keys, frozenset({"required_fields_present"}))
-    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
+    return _set_aside(base, race_id, keys, "required_fields_present", both_phases=True)
 
 
 @case("duplicated_rows", "three runner rows and one race row appear twice (a re-import)")
@@ -435,33 +444,22 @@ def _result_field_case(
     _set(se, index, column, value(original) if callable(value) else value)
     _write(replace(base.raw, nvd_se=se), out)
     keys = runner_failure(race_id, base.umaban(index))
-    results = PhaseOutcome(frozenset({race_id}), keys, frozenset({check}))
-    return Expected(all_races=frozenset(base.race_ids), results=results)
+    return _set_aside(base, race_id, keys, check)
 
 
-@case("negative_time", "soha_time '-723'")
-def _negative_time(base: Base, out: Path) -> Expected:
-    return _result_field_case(base, out, "soha_time", "-723", "soha_time_decodes")
-
-
-@case("absurd_time", "soha_time '9599' (9:59.9 for a sprint)")
-def _absurd_time(base: Base, out: Path) -> Expected:
-    return _result_field_case(base, out, "soha_time", "9599", "finish_time_plausible")
-
-
-@case("seconds_over_59", "soha_time '1623': 62 seconds in the seconds field")
-def _seconds_over_59(base: Base, out: Path) -> Expected:
-    return _result_field_case(base, out, "soha_time", "1623", "soha_time_decodes")
-
-
-@case("corners_over_field", "corner_2 beyond the number of starters")
-def _corners(base: Base, out: Path) -> Expected:
-    return _result_field_case(base, out, "corner_2", "19", "corner_within_field")
-
-
-@case("odds_below_1", "tansho_odds '0005' (0.5)")
-def _odds_below_1(base: Base, out: Path) -> Expected:
-    return _result_field_case(base, out, "tansho_odds", "0005", "win_odds_at_least_1")
+# One result field of one finisher broken: case, problem, column, value, the failing check.
+RESULT_FIELD_CASES = (
+    ("negative_time", "soha_time '-723'", "soha_time", "-723", "soha_time_decodes"),
+    ("absurd_time", "soha_time '9599' (9:59.9 for a sprint)", "soha_time", "9599",
+     "finish_time_plausible"),
+    ("seconds_over_59", "soha_time '1623': 62 seconds in the seconds field", "soha_time", "1623",
+     "soha_time_decodes"),
+    ("corners_over_field", "corner_2 beyond the number of starters", "corner_2", "19",
+     "corner_within_field"),
+    ("odds_below_1", "tansho_odds '0005' (0.5)", "tansho_odds", "0005", "win_odds_at_least_1"),
+)  # fmt: skip
+for name, problem, column, value, check in RESULT_FIELD_CASES:
+    case(name, problem)(partial(_result_field_case, column=column, value=value, check=check))
 
 
 @case("leader_first3f_implausible", "nvd_ra zenhan_3f '999' (99.9 s for 600 m)")
@@ -470,10 +468,7 @@ def _leader(base: Base, out: Path) -> Expected:
     race_id = base.race(1, 3)
     _set(ra, _rows_of(ra, race_id), "zenhan_3f", "999")
     _write(replace(base.raw, nvd_ra=ra), out)
-    results = PhaseOutcome(
-        frozenset({race_id}), race_failure(race_id), frozenset({"leader_first3f_not_too_slow"})
-    )
-    return Expected(all_races=frozenset(base.race_ids), results=results)
+    return _set_aside(base, race_id, race_failure(race_id), "leader_first3f_not_too_slow")
 
 
 @case("finish_positions_clash", "the 3rd is recorded 4th: two horses 4th and none 3rd")
@@ -482,10 +477,7 @@ def _positions(base: Base, out: Path) -> Expected:
     race_id = base.race(0, 4)
     _set(se, base.runner_index(race_id, 3), "kakutei_chakujun", "04")
     _write(replace(base.raw, nvd_se=se), out)
-    results = PhaseOutcome(
-        frozenset({race_id}), race_failure(race_id), frozenset({"finish_positions_in_order"})
-    )
-    return Expected(all_races=frozenset(base.race_ids), results=results)
+    return _set_aside(base, race_id, race_failure(race_id), "finish_positions_in_order")
 
 
 @case("non_finisher_unflagged", "a finisher loses its position and time but not its status")
@@ -499,8 +491,7 @@ def _unflagged(base: Base, out: Path) -> Expected:
     _set(se, last, "soha_time", "0000")
     _write(replace(base.raw, nvd_se=se), out)
     keys = runner_failure(race_id, base.umaban(last))
-    results = PhaseOutcome(frozenset({race_id}), keys, frozenset({"non_finisher_flagged"}))
-    return Expected(all_races=frozenset(base.race_ids), results=results)
+    return _set_aside(base, race_id, keys, "non_finisher_flagged")
 
 
 @case("last3f_not_below_finish", "a last 3F one second longer than the finish time")
@@ -512,8 +503,7 @@ def _last3f(base: Base, out: Path) -> Expected:
     _set(se, index, "kohan_3f", f"{round(runners.loc[index, 'finish_time_s'] * 10) + 10:03d}")
     _write(replace(base.raw, nvd_se=se), out)
     keys = runner_failure(race_id, base.umaban(index))
-    results = PhaseOutcome(frozenset({race_id}), keys, frozenset({"last3f_within_finish_time"}))
-    return Expected(all_races=frozenset(base.race_ids), results=results)
+    return _set_aside(base, race_id, keys, "last3f_within_finish_time")
 
 
 @case("times_as_tenths", "one venue's soha_time written as tenths of a second (723 for 1:12.3)")
@@ -545,10 +535,7 @@ def _field_size_zero(base: Base, out: Path) -> Expected:
     race_id = base.race(2, 3)
     _set(ra, _rows_of(ra, race_id), "shusso_tosu", "00")
     _write(replace(base.raw, nvd_ra=ra), out)
-    outcome = PhaseOutcome(
-        frozenset({race_id}), race_failure(race_id), frozenset({"field_size_present"})
-    )
-    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
+    return _set_aside(base, race_id, race_failure(race_id), "field_size_present", both_phases=True)
 
 
 def _set_snapshot_odds(o1: pd.DataFrame, race_id: str, umaban: int, odds: str) -> None:
@@ -597,10 +584,7 @@ def _all_scratched(base: Base, out: Path) -> Expected:
     for umaban in se.loc[rows, "umaban"]:
         _set_snapshot_odds(o1, race_id, int(umaban), "0000")
     _write(replace(base.raw, nvd_se=se, nvd_o1=o1), out)
-    outcome = PhaseOutcome(
-        frozenset({race_id}), race_failure(race_id), frozenset({"race_has_starters"})
-    )
-    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
+    return _set_aside(base, race_id, race_failure(race_id), "race_has_starters", both_phases=True)
 
 
 @case("race_without_runners", "a race row whose runners are missing")
@@ -615,10 +599,7 @@ def _race_without_runners(base: Base, out: Path) -> Expected:
         ),
         out,
     )
-    outcome = PhaseOutcome(
-        frozenset({race_id}), race_failure(race_id), frozenset({"race_has_runners"})
-    )
-    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
+    return _set_aside(base, race_id, race_failure(race_id), "race_has_runners", both_phases=True)
 
 
 @case("runner_without_race", "runners whose race row is missing")
@@ -626,10 +607,9 @@ def _runner_without_race(base: Base, out: Path) -> Expected:
     race_id = base.race(1, 6)
     raw = base.raw
     _write(replace(raw, nvd_ra=raw.nvd_ra[~_rows_of(raw.nvd_ra, race_id)]), out)
-    outcome = PhaseOutcome(
-        frozenset({race_id}), _runner_keys(raw, race_id), frozenset({"runner_has_race"})
+    return _set_aside(
+        base, race_id, _runner_keys(raw, race_id), "runner_has_race", both_phases=True
     )
-    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
 
 
 def _moved(raw: RawDay, race_id: str, columns: dict[str, str]) -> RawDay:
@@ -802,12 +782,13 @@ def _overlong_text(base: Base, out: Path) -> Expected:
     index = base.runner_index(race_id)
     _set(se, index, "bamei", "ア" * 60)
     _write(replace(base.raw, nvd_se=se), out)
-    outcome = PhaseOutcome(
-        frozenset({race_id}),
+    return _set_aside(
+        base,
+        race_id,
         runner_failure(race_id, base.umaban(index)),
-        frozenset({"fields_fit_the_store"}),
+        "fields_fit_the_store",
+        both_phases=True,
     )
-    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
 
 
 @case("unknown_going_weather", "going code '7' and weather code '9': kept, decoded as unknown (0)")

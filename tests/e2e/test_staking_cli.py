@@ -42,7 +42,7 @@ def model_with_an_edge(monkeypatch: pytest.MonkeyPatch) -> None:
     def predictions(card: pd.DataFrame, odds: pd.DataFrame) -> pd.DataFrame:
         return noisy_truth_predictions(card, odds, truth)
 
-    monkeypatch.setattr("tasks.predict.market_predictions", predictions)
+    monkeypatch.setattr("raceday.model.win.market_predictions", predictions)
 
 
 def export_bets(db: str) -> pd.DataFrame:

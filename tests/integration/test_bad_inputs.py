@@ -35,15 +35,8 @@ from tests.data.make_bad_inputs import (
     make_corpus,
     simulated,
 )
+from tests.store_support import RECORD_TABLES
 
-RECORD_TABLES = {
-    "quarantine",
-    "validation_results",
-    "pipeline_runs",
-    "alerts",
-    "run_locks",
-    "backfill_days",
-}  # records of each attempt
 DATA_TABLES = [table for name, table in Base.metadata.tables.items() if name not in RECORD_TABLES]
 EARLIER_TABLES = [RACES, RUNNERS, ODDS]
 

@@ -21,7 +21,7 @@ from raceday.sources.simulator import SimulatorSource
 from raceday.store.catalogs.alerts import ALERTS
 from raceday.store.catalogs.runs import RUNS, day_lock_holder
 from raceday.store.engine import make_engine, upgrade_schema
-from tasks.common import stage_run
+from tasks.common import LOCAL_FLOW, stage_run
 from tests.retry_support import use_quick_retries
 
 DAY = date(2025, 7, 1)
@@ -134,20 +134,20 @@ def test_a_defect_names_the_race_when_the_stage_works_on_one(sqlite_url: str) ->
     one_race = pd.DataFrame({"race_id": ["202507014401"] * 3, "umaban": [1, 2, 3]})
     with (
         pytest.raises(StageDefect) as raised,
-        stage_run(settings, "race-time", "predict", DAY) as record,
+        stage_run(settings, "predict", DAY) as record,
     ):
         record.about_races(one_race)
         raise TypeError("unsupported operand type(s) for -: 'str' and 'float'")
     assert raised.value.race_id == "202507014401"
     assert isinstance(raised.value.__cause__, TypeError)
     assert str(raised.value).startswith("defect in stage predict (race 202507014401): TypeError")
-    status, _attempts, message = stage_record(sqlite_url, "race-time", "predict")
+    status, _attempts, message = stage_record(sqlite_url, LOCAL_FLOW, "predict")
     assert status == "failed" and message.startswith("defect: TypeError")
 
     two_races = pd.DataFrame({"race_id": ["202507014401", "202507014402"]})
     with (
         pytest.raises(StageDefect) as raised,
-        stage_run(settings, "race-time", "predict", DAY) as record,
+        stage_run(settings, "predict", DAY) as record,
     ):
         record.about_races(two_races)
         raise TypeError("boom")
@@ -157,7 +157,7 @@ def test_a_defect_names_the_race_when_the_stage_works_on_one(sqlite_url: str) ->
 def test_bad_input_and_unavailability_leave_a_stage_as_they_are(sqlite_url: str) -> None:
     settings = load_settings(db_url=sqlite_url)
     upgrade_schema(make_engine(sqlite_url))
-    with pytest.raises(SourceUnavailable), stage_run(settings, "daily-run", "ingest", DAY):
+    with pytest.raises(SourceUnavailable), stage_run(settings, "ingest", DAY):
         raise SourceUnavailable("down")
-    status, _attempts, message = stage_record(sqlite_url, "daily-run", "ingest")
+    status, _attempts, message = stage_record(sqlite_url, LOCAL_FLOW, "ingest")
     assert status == "failed" and message == "SourceUnavailable: down"

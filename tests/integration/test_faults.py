@@ -76,11 +76,10 @@ def test_a_source_failing_twice_then_answering_completes_with_the_retries_visibl
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+@pytest.mark.usefixtures("prefect_harness", "quick_retries", "sqlite_schema")
 def test_a_source_that_stays_down_fails_cleanly_alerts_and_stores_nothing(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    upgrade_schema(make_engine(sqlite_url))
     before = data_checksums(sqlite_url)
     calls = failing_reads(monkeypatch, failures=100)
     with pytest.raises(SourceUnavailable, match="source down"), use_store(sqlite_url):
@@ -96,11 +95,10 @@ def test_a_source_that_stays_down_fails_cleanly_alerts_and_stores_nothing(
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("prefect_harness", "quick_retries")
+@pytest.mark.usefixtures("prefect_harness", "quick_retries", "sqlite_schema")
 def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    upgrade_schema(make_engine(sqlite_url))
     original = SimulatorSource.read_days
 
     def slow_read(

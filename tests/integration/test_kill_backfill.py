@@ -15,7 +15,8 @@ from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_c
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
-from tests.kill_support import kill_once
+from tasks.common import LOCAL_FLOW
+from tests.kill_support import kill_once, run_reference
 from tests.store_support import data_checksums
 
 START, END, CHUNK_DAYS, RACES = date(2025, 4, 1), date(2025, 4, 4), 2, 6
@@ -39,7 +40,7 @@ def stages_done(db: str) -> set[tuple[str, date]]:
         with make_engine(db).connect() as connection:
             rows = connection.execute(
                 select(RUNS.c.stage, RUNS.c.race_date).where(
-                    RUNS.c.flow_name == "backfill", RUNS.c.status == "completed"
+                    RUNS.c.flow_name == LOCAL_FLOW, RUNS.c.status == "completed"
                 )
             ).all()
     except Exception:  # noqa: BLE001 - no schema yet
@@ -57,13 +58,7 @@ def kill_when(db: str, stage: str, day: date) -> None:
 def test_a_backfill_killed_twice_then_rerun_equals_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
-    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
-    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
-    reference = f"sqlite:///{tmp_path / 'reference.db'}"
-    run_backfill(reference)
-
-    killed = f"sqlite:///{tmp_path / 'killed.db'}"
+    reference, killed = run_reference(tmp_path, monkeypatch, RACES, run_backfill)
     first, second = chunk_grid(START, END, CHUNK_DAYS)
     kill_when(killed, "first3f", first.end)  # inside the first chunk, mid-way
     # The first chunk done; the second's results settled and its features built, not staked.

@@ -17,7 +17,7 @@ from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import LOCAL_FLOW, day_lock, in_process
 from tasks.ingest import ingest
-from tests.kill_support import kill_once
+from tests.kill_support import kill_once, run_reference
 from tests.store_support import data_checksums
 
 DAY, RACES, FLOW = date(2025, 6, 7), 8, LOCAL_FLOW
@@ -57,13 +57,7 @@ def kill_after(db: str, stage: str) -> None:
 def test_a_daily_run_killed_at_three_points_then_rerun_equals_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
-    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
-    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
-    reference = f"sqlite:///{tmp_path / 'reference.db'}"
-    run_daily(reference)
-
-    killed = f"sqlite:///{tmp_path / 'killed.db'}"
+    reference, killed = run_reference(tmp_path, monkeypatch, RACES, run_daily)
     for stage in ("predict", "first3f", "settle"):  # the morning half, mid-night, before record
         kill_after(killed, stage)
         assert "record" not in stages_done(killed)

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from raceday import codec
 from raceday.schema import NVD_RA_COLUMNS, NVD_SE_COLUMNS
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days
@@ -21,24 +20,14 @@ JRA_CLASSES = {"新馬", "未勝利", "１勝クラス", "２勝クラス", "３
 
 
 @pytest.fixture(scope="module")
-def season() -> SimulatedDays:
+def simulated() -> SimulatedDays:
     """Two months of JRA-like days, 36 races a day (~2,200 races)."""
     return simulate_days(date(2026, 9, 1), date(2026, 10, 31), JRA)
 
 
-@pytest.fixture(scope="module")
-def races(season: SimulatedDays) -> pd.DataFrame:
-    return codec.decode_races(season.raw.nvd_ra)
-
-
-@pytest.fixture(scope="module")
-def runners(season: SimulatedDays) -> pd.DataFrame:
-    return codec.decode_runners(season.raw.nvd_se)
-
-
-def test_jra_venues_tracks_and_distances(season: SimulatedDays, races: pd.DataFrame) -> None:
+def test_jra_venues_tracks_and_distances(simulated: SimulatedDays, races: pd.DataFrame) -> None:
     """Venues 01-10 only, mostly turf (10-22) with dirt (23-29), 1000-3600 m, going by surface."""
-    ra = season.raw.nvd_ra
+    ra = simulated.raw.nvd_ra
     assert set(races["keibajo_code"]) == {f"{code:02d}" for code in range(1, 11)}
     track = ra["track_code"].astype(int)
     turf, dirt = track.between(10, 22), track.between(23, 29)
@@ -51,9 +40,9 @@ def test_jra_venues_tracks_and_distances(season: SimulatedDays, races: pd.DataFr
     assert (ra.loc[dirt, "babajotai_code_shiba"] == "0").all()
 
 
-def test_jra_classes_grades_and_fields(season: SimulatedDays, races: pd.DataFrame) -> None:
+def test_jra_classes_grades_and_fields(simulated: SimulatedDays, races: pd.DataFrame) -> None:
     """JRA class names, G1-G3 grade codes on some open races, fields up to 18."""
-    ra = season.raw.nvd_ra
+    ra = simulated.raw.nvd_ra
     classes = ra["kyoso_joken_meisho"].str.rstrip("\u3000")
     assert set(classes) == JRA_CLASSES
     assert {"A", "B", "C"} <= set(ra["grade_code"]) <= {"A", "B", "C", " "}
@@ -74,16 +63,16 @@ def test_jra_market_and_times(races: pd.DataFrame, runners: pd.DataFrame) -> Non
     assert 68.0 < at_1200[True] < 71.0 < at_1200[False] < 74.0
 
 
-def test_jra_tables_are_the_fixed_width_layout(season: SimulatedDays) -> None:
+def test_jra_tables_are_the_fixed_width_layout(simulated: SimulatedDays) -> None:
     """The jvd tables have the nvd layout (DESIGN: they share it), text of one width a column."""
     for frame, columns in (
-        (season.raw.nvd_ra, NVD_RA_COLUMNS),
-        (season.raw.nvd_se, NVD_SE_COLUMNS),
+        (simulated.raw.nvd_ra, NVD_RA_COLUMNS),
+        (simulated.raw.nvd_se, NVD_SE_COLUMNS),
     ):
         assert tuple(frame.columns) == columns
         assert not frame.isna().any().any()
         assert (frame.apply(lambda column: column.str.len()).nunique() == 1).all()
-    assert season.raw.nvd_ra["lap_time"].str.len().eq(75).all()
+    assert simulated.raw.nvd_ra["lap_time"].str.len().eq(75).all()
 
 
 def test_simulate_command_writes_jvd_files(tmp_path: Path) -> None:

@@ -32,13 +32,9 @@ def clean() -> SimulatedDays:
 
 
 @pytest.fixture(scope="module")
-def races(messy: SimulatedDays) -> pd.DataFrame:
-    return codec.decode_races(messy.raw.nvd_ra)
-
-
-@pytest.fixture(scope="module")
-def runners(messy: SimulatedDays) -> pd.DataFrame:
-    return codec.decode_runners(messy.raw.nvd_se)
+def simulated(messy: SimulatedDays) -> SimulatedDays:
+    """The days whose ``races`` and ``runners`` the tests read (conftest): the messy ones."""
+    return messy
 
 
 def test_messy_days_are_a_function_of_the_seed() -> None:

@@ -43,7 +43,7 @@ WIDTHS_O1 = {"happyo_tsukihi_jifun": 8, "toroku_tosu": 2, "shusso_tosu": 2, "odd
 
 
 @pytest.fixture(scope="module")
-def sim() -> SimulatedDays:
+def simulated() -> SimulatedDays:
     return simulate_days(FIRST, LAST)
 
 
@@ -54,16 +54,11 @@ def six_weeks() -> SimulatedDays:
 
 
 @pytest.fixture(scope="module")
-def races(sim: SimulatedDays) -> pd.DataFrame:
-    return codec.decode_races(sim.raw.nvd_ra)
-
-
-@pytest.fixture(scope="module")
-def runners(sim: SimulatedDays) -> pd.DataFrame:
+def runners(simulated: SimulatedDays) -> pd.DataFrame:
     """Decoded runners with their truth and race fields."""
-    decoded = codec.decode_runners(sim.raw.nvd_se)
-    truth = sim.truth.drop(columns=["race_date", "keibajo_code", "distance_m", "class_code"])
-    race_fields = codec.decode_races(sim.raw.nvd_ra)[["race_id", "distance_m", "class_code"]]
+    decoded = codec.decode_runners(simulated.raw.nvd_se)
+    truth = simulated.truth.drop(columns=["race_date", "keibajo_code", "distance_m", "class_code"])
+    race_fields = codec.decode_races(simulated.raw.nvd_ra)[["race_id", "distance_m", "class_code"]]
     return decoded.merge(truth, on=["race_id", "umaban"]).merge(race_fields, on="race_id")
 
 
@@ -184,21 +179,21 @@ def test_horses_come_back_every_few_weeks_and_newcomers_keep_coming(
 # --- the PC-KEIBA layout ------------------------------------------------------------------------
 
 
-def test_columns_are_pckeiba_columns_in_record_order(sim: SimulatedDays) -> None:
+def test_columns_are_pckeiba_columns_in_record_order(simulated: SimulatedDays) -> None:
     """nvd_ra, nvd_se and nvd_o1 have exactly the schema's columns, in order."""
-    assert tuple(sim.raw.nvd_ra.columns) == NVD_RA_COLUMNS
-    assert tuple(sim.raw.nvd_se.columns) == NVD_SE_COLUMNS
-    assert tuple(sim.raw.nvd_o1.columns) == NVD_O1_COLUMNS
+    assert tuple(simulated.raw.nvd_ra.columns) == NVD_RA_COLUMNS
+    assert tuple(simulated.raw.nvd_se.columns) == NVD_SE_COLUMNS
+    assert tuple(simulated.raw.nvd_o1.columns) == NVD_O1_COLUMNS
 
 
 @pytest.mark.parametrize(
     ("table", "widths"), [("nvd_ra", WIDTHS_RA), ("nvd_se", WIDTHS_SE), ("nvd_o1", WIDTHS_O1)]
 )
 def test_every_value_is_fixed_width_text(
-    sim: SimulatedDays, table: str, widths: dict[str, int]
+    simulated: SimulatedDays, table: str, widths: dict[str, int]
 ) -> None:
     """All values are text (never NA), each column one width; key fields the PC-KEIBA width."""
-    frame = getattr(sim.raw, table)
+    frame = getattr(simulated.raw, table)
     assert all(isinstance(dtype, pd.StringDtype) for dtype in frame.dtypes)
     assert not frame.isna().any().any()
     lengths = frame.apply(lambda column: column.str.len())
@@ -207,20 +202,20 @@ def test_every_value_is_fixed_width_text(
         assert lengths[column].iloc[0] == width, column
 
 
-def test_keys_are_unique(sim: SimulatedDays) -> None:
+def test_keys_are_unique(simulated: SimulatedDays) -> None:
     """One nvd_ra and one nvd_o1 row per race; (race key, umaban) unique in nvd_se."""
     keys = list(RACE_KEY_COLUMNS)
-    assert not sim.raw.nvd_ra.duplicated(keys).any()
-    assert not sim.raw.nvd_o1.duplicated(keys).any()
-    assert not sim.raw.nvd_se.duplicated([*keys, "umaban"]).any()
-    assert set(codec.race_ids(sim.raw.nvd_o1)) == set(codec.race_ids(sim.raw.nvd_ra))
-    assert set(codec.race_ids(sim.raw.nvd_se)) == set(codec.race_ids(sim.raw.nvd_ra))
+    assert not simulated.raw.nvd_ra.duplicated(keys).any()
+    assert not simulated.raw.nvd_o1.duplicated(keys).any()
+    assert not simulated.raw.nvd_se.duplicated([*keys, "umaban"]).any()
+    assert set(codec.race_ids(simulated.raw.nvd_o1)) == set(codec.race_ids(simulated.raw.nvd_ra))
+    assert set(codec.race_ids(simulated.raw.nvd_se)) == set(codec.race_ids(simulated.raw.nvd_ra))
 
 
-def test_tables_decode_cleanly(sim: SimulatedDays, races: pd.DataFrame) -> None:
+def test_tables_decode_cleanly(simulated: SimulatedDays, races: pd.DataFrame) -> None:
     """The codec reads every table; no malformed finish time; classes and dates decode."""
-    runners = codec.decode_runners(sim.raw.nvd_se)
-    assert not codec.soha_time_is_malformed(sim.raw.nvd_se["soha_time"]).any()
+    runners = codec.decode_runners(simulated.raw.nvd_se)
+    assert not codec.soha_time_is_malformed(simulated.raw.nvd_se["soha_time"]).any()
     assert races["race_date"].notna().all() and runners["race_date"].notna().all()
     assert set(races["keibajo_code"]) <= {
         "30", "35", "36", "42", "43", "44", "45", "46", "47", "48", "50", "51", "54", "55"
@@ -233,7 +228,7 @@ def test_tables_decode_cleanly(sim: SimulatedDays, races: pd.DataFrame) -> None:
     }  # fmt: skip
     assert (races["grade_code"] == codec.NO_GRADE).all()
     assert races["post_time"].between("1030", "2050").all()
-    snapshot = codec.decode_odds_snapshot(sim.raw.nvd_o1)
+    snapshot = codec.decode_odds_snapshot(simulated.raw.nvd_o1)
     assert snapshot["snapshot_at"].str.endswith("0900").all()
     # The morning odds: the same takeout, a noisier view than the final odds.
     morning = snapshot.groupby("race_id")["win_odds"].agg(lambda odds: (1 / odds).sum())
@@ -243,10 +238,10 @@ def test_tables_decode_cleanly(sim: SimulatedDays, races: pd.DataFrame) -> None:
 
 
 def test_entries_umaban_and_brackets_are_consistent(
-    sim: SimulatedDays, races: pd.DataFrame
+    simulated: SimulatedDays, races: pd.DataFrame
 ) -> None:
     """toroku_tosu = entries = max umaban (1..n), shusso_tosu = starters, wakuban 1..8 ascending."""
-    runners = codec.decode_runners(sim.raw.nvd_se)
+    runners = codec.decode_runners(simulated.raw.nvd_se)
     by_race = runners.groupby("race_id")
     entries = races.set_index("race_id")["entries"]
     assert (by_race["umaban"].max() == entries.loc[by_race.size().index]).all()
@@ -270,9 +265,9 @@ def test_wakuban_follows_the_japanese_allocation(entries: int) -> None:
         assert counts.max() - counts.min() <= 1 and (np.diff(counts) >= 0).all()
 
 
-def test_odds_snapshot_is_the_codec_packing(sim: SimulatedDays) -> None:
+def test_odds_snapshot_is_the_codec_packing(simulated: SimulatedDays) -> None:
     """odds_tansho equals codec.encode_odds_string per race (scratched: 0000 odds, 00 rank)."""
-    o1 = sim.raw.nvd_o1.head(30)
+    o1 = simulated.raw.nvd_o1.head(30)
     for _, row in o1.iterrows():
         packed = row["odds_tansho"].rstrip()
         slots = [packed[i : i + 8] for i in range(0, len(packed), 8)]
@@ -283,11 +278,11 @@ def test_odds_snapshot_is_the_codec_packing(sim: SimulatedDays) -> None:
         assert umaban.tolist() == list(range(1, int(row["toroku_tosu"]) + 1))
 
 
-def test_scratches_and_non_finishers_are_encoded_as_documented(sim: SimulatedDays) -> None:
+def test_scratches_and_non_finishers_are_encoded_as_documented(simulated: SimulatedDays) -> None:
     """取消: no odds anywhere; 除外: odds, no rank; 中止/失格: odds, 00 position, 0000 time."""
-    se = sim.raw.nvd_se
+    se = simulated.raw.nvd_se
     runners = codec.decode_runners(se)
-    snapshot = codec.decode_odds_snapshot(sim.raw.nvd_o1)
+    snapshot = codec.decode_odds_snapshot(simulated.raw.nvd_o1)
     on_sale = set(zip(snapshot["race_id"], snapshot["umaban"], strict=True))
     cancelled = runners[runners["abnormal_code"] == 1]
     assert len(cancelled) > 0
@@ -303,9 +298,9 @@ def test_scratches_and_non_finishers_are_encoded_as_documented(sim: SimulatedDay
     assert finished["finish_pos"].notna().all() and finished["finish_time_s"].notna().all()
 
 
-def test_results_are_internally_consistent(sim: SimulatedDays, runners: pd.DataFrame) -> None:
+def test_results_are_internally_consistent(simulated: SimulatedDays, runners: pd.DataFrame) -> None:
     """Corners <= starters, last 3F < time, short races run only corners 3-4, laps add up."""
-    ra = sim.raw.nvd_ra
+    ra = simulated.raw.nvd_ra
     races = codec.decode_races(ra).set_index("race_id")
     field = races.loc[runners["race_id"], "field_size"].to_numpy()
     for corner in ("corner_1", "corner_2", "corner_3", "corner_4"):
@@ -412,9 +407,9 @@ def test_short_races_first_segment_is_the_seeds_first_half(runners: pd.DataFrame
 # --- the truth ----------------------------------------------------------------------------------
 
 
-def test_true_win_probabilities_sum_to_one_over_starters(sim: SimulatedDays) -> None:
+def test_true_win_probabilities_sum_to_one_over_starters(simulated: SimulatedDays) -> None:
     """true_win_prob sums to 1 per race over starters and is 0 for non-starters."""
-    truth = sim.truth
+    truth = simulated.truth
     assert tuple(truth.columns) == TRUTH_COLUMNS
     sums = truth[truth["started"]].groupby("race_id")["true_win_prob"].sum()
     assert np.allclose(sums, 1.0)
