@@ -33,7 +33,7 @@ def hide_console_tracebacks() -> None:
         if type(handler).__name__ != "PrefectConsoleHandler":
             continue
         if isinstance(handler, logging.StreamHandler) and handler.stream is not sys.stderr:
-            handler.setStream(sys.stderr)
+            handler.stream = sys.stderr  # not setStream: it flushes the old, maybe closed, stream
             console = getattr(handler, "console", None)
             if console is not None:
                 console.file = sys.stderr
