@@ -6,7 +6,6 @@ Tracebacks still reach the Prefect API (the UI's flow-run logs); only the termin
 from __future__ import annotations
 
 import logging
-import sys
 
 from prefect.logging.configuration import setup_logging
 
@@ -24,18 +23,10 @@ class _NoTracebacks(logging.Filter):
 
 
 def hide_console_tracebacks() -> None:
-    """Configure Prefect's logging now, keep tracebacks off its console handler, and point the
-    handler at this command's stderr (it keeps the stream it was created with: in a process that
-    runs several commands, such as the test suite's CLI runner, that stream may be closed, and
-    every log line then prints a "--- Logging error ---" traceback)."""
+    """Configure Prefect's logging now and keep tracebacks off its console handler."""
     setup_logging()
     for handler in logging.getLogger().handlers:
-        if type(handler).__name__ != "PrefectConsoleHandler":
-            continue
-        if isinstance(handler, logging.StreamHandler) and handler.stream is not sys.stderr:
-            handler.stream = sys.stderr  # not setStream: it flushes the old, maybe closed, stream
-            console = getattr(handler, "console", None)
-            if console is not None:
-                console.file = sys.stderr
-        if not any(isinstance(existing, _NoTracebacks) for existing in handler.filters):
+        if type(handler).__name__ == "PrefectConsoleHandler" and not any(
+            isinstance(existing, _NoTracebacks) for existing in handler.filters
+        ):
             handler.addFilter(_NoTracebacks())

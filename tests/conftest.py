@@ -32,6 +32,22 @@ REQUIRE_POSTGRES = os.environ.get("RACEDAY_TEST_REQUIRE_POSTGRES") == "1"
 
 
 @pytest.fixture(autouse=True)
+def _console_logs_on_a_live_stream() -> None:
+    """Prefect's console log handler keeps the stream it was created with. Created inside an
+    earlier test's CLI runner, that stream is closed by now and every log line would print a
+    "--- Logging error ---" traceback into this test's output (a real command runs in a process
+    of its own): point it back at the stream pytest captures."""
+    import logging
+    import sys
+
+    for handler in logging.getLogger().handlers:
+        stream = getattr(handler, "stream", None)
+        if type(handler).__name__ == "PrefectConsoleHandler" and getattr(stream, "closed", False):
+            handler.stream = sys.stderr  # type: ignore[attr-defined]
+            handler.console.file = sys.stderr  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own var/ (reports, default SQLite store)."""
     var_dir = tmp_path / "var"

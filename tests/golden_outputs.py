@@ -54,6 +54,8 @@ FLOAT_DECIMALS = 6
 # Columns that say how, when or where a run happened, not what it derived (table -> columns).
 VOLATILE_COLUMNS: dict[str, frozenset[str]] = {
     "pipeline_runs": frozenset({"run_id", "duration_s"}),
+    "backfill_days": frozenset({"run_id", "duration_s"}),
+    "run_locks": frozenset({"holder", "run_id"}),  # who held a day's lock (host, pid)
     "validation_results": frozenset({"run_id"}),
     "quarantine": frozenset({"run_id"}),
     "performance": frozenset({"run_seconds"}),  # the day's measured stage time
@@ -76,7 +78,9 @@ VOLATILE_SUMMARY_KEYS = frozenset({"seconds", "database", "report"})
 SKIPPED_TABLES = frozenset({"alembic_version"})
 # Records of attempts (how often a stage ran, what it noted, what it set aside, the alerts it
 # raised): compared like the outputs, reported apart from them.
-RECORD_TABLES = frozenset({"pipeline_runs", "validation_results", "quarantine", "alerts"})
+RECORD_TABLES = frozenset(
+    {"pipeline_runs", "backfill_days", "run_locks", "validation_results", "quarantine", "alerts"}
+)
 
 
 @dataclass(frozen=True)
