@@ -7,15 +7,18 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.reference import RolloutStage, WinPools, load_rollout_stages, load_win_pools
-from raceday.model.win import ScorerOptions
-from raceday.monitoring.rules import Thresholds
-from raceday.staking.kelly import StakingPolicy, policy_from_settings
+
+if TYPE_CHECKING:  # the slices' domain types, imported where they are built: importing the win
+    # model's module (scipy's optimiser) with the settings cost every command ~0.4 s at start-up
+    from raceday.model.win import ScorerOptions
+    from raceday.monitoring.rules import Thresholds
+    from raceday.staking.kelly import StakingPolicy
 
 StageName = Literal["pilot", "ramp", "full"]
 
@@ -75,6 +78,8 @@ class KellySettings(BaseModel):
 
     def policy(self) -> StakingPolicy:
         """The staking policy these settings describe."""
+        from raceday.staking.kelly import policy_from_settings
+
         return policy_from_settings(self.policy_name, self.model_dump())
 
     def win_pools(self) -> WinPools:
@@ -294,6 +299,8 @@ class TrainSettings(BaseModel):
 
     def scorer_options(self) -> ScorerOptions:
         """The scorer's options."""
+        from raceday.model.win import ScorerOptions
+
         return ScorerOptions(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
@@ -410,6 +417,8 @@ class Settings(BaseSettings):
 
     def monitor_thresholds(self) -> Thresholds:
         """The monitor rules' limits (the critical drawdown is the staking brake)."""
+        from raceday.monitoring.rules import Thresholds
+
         return Thresholds.from_settings(self.monitor.model_dump(), self.kelly.drawdown_brake)
 
     @property
