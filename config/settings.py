@@ -216,6 +216,27 @@ class SimulatorSettings(BaseModel):
     races_per_day: int = Field(200, ge=1, le=400)
 
 
+class LiveSettings(BaseModel):
+    """Race-time operation (``raceday live``): each race decided minutes before its close."""
+
+    lead_minutes: int = Field(
+        5, ge=1, le=180, description="a race is predicted and staked this long before its post time"
+    )
+    close_minutes: int = Field(
+        2, ge=0, le=30, description="sales close this long before the post time (NAR, JRA: 2)"
+    )
+    morning_odds_at: str = Field(
+        "09:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="the daily run's decision moment (JST): it bets on the odds published by then",
+    )
+    result_delay_minutes: int = Field(
+        10, ge=0, le=240, description="a replayed race's result is published this long after post"
+    )
+    odds_poll_s: float = Field(20.0, gt=0, description="wait between reads of unpublished odds")
+    results_poll_s: float = Field(60.0, gt=0, description="wait between reads of results")
+
+
 class HistorySettings(BaseModel):
     """How much history the pipeline needs and learns from."""
 
@@ -401,6 +422,7 @@ class Settings(BaseSettings):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     first3f: First3FSettings = Field(default_factory=First3FSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)

@@ -1,0 +1,84 @@
+"""The odds timeline: when each ``nvd_o1`` snapshot was published, and point-in-time reads.
+
+PC-KEIBA stamps each odds snapshot with ``happyo_tsukihi_jifun`` (MMDDhhmm, Japan time, no
+year). A source returns every snapshot it holds; what a decision may see is the latest snapshot
+published at or before its moment, per race: the daily run decides at the morning time
+(``live.morning_odds_at``), race-time operation a few minutes before each race's close.
+Times are naive ``datetime64`` in Japan time (JST has no daylight saving).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+
+from raceday.codec import race_dates, race_ids
+from raceday.sources.base import RawDay
+
+_HALF_YEAR = pd.Timedelta(days=183)
+
+
+def _stamp(year: pd.Series, mmddhhmm: pd.Series) -> pd.Series:
+    text = year.astype("string") + mmddhhmm.astype("string").str.strip().str.zfill(8)
+    return pd.to_datetime(text, format="%Y%m%d%H%M", errors="coerce")
+
+
+def published_at(nvd_o1: pd.DataFrame, race_day: pd.Series | None = None) -> pd.Series:
+    """When each snapshot was published; NaT when its stamp cannot be read.
+
+    The stamp has no year: it is the race's year, or the year before for a snapshot stamped more
+    than half a year after its race (a January race's odds published in December)."""
+    if nvd_o1.empty or "happyo_tsukihi_jifun" not in nvd_o1.columns:
+        return pd.Series(pd.NaT, index=nvd_o1.index, dtype="datetime64[ns]")
+    day = race_dates(nvd_o1) if race_day is None else race_day
+    stamp = _stamp(day.dt.year.astype("Int64"), nvd_o1["happyo_tsukihi_jifun"])
+    earlier = _stamp((day.dt.year - 1).astype("Int64"), nvd_o1["happyo_tsukihi_jifun"])
+    stamp = stamp.where(~(stamp - day > _HALF_YEAR), earlier)
+    return stamp.astype("datetime64[ns]").rename("published_at")
+
+
+def post_moments(races: pd.DataFrame) -> pd.Series:
+    """Each race's post time as a moment (``race_date`` + ``post_time`` HHMM), by ``race_id``;
+    NaT when the post time is blank or impossible."""
+    hhmm = races["post_time"].astype("string").str.strip().str.zfill(4)
+    day = pd.to_datetime(races["race_date"]).dt.strftime("%Y%m%d").astype("string")
+    moment = pd.to_datetime(day + hhmm, format="%Y%m%d%H%M", errors="coerce")
+    return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="post_at")
+
+
+def morning_deadlines(nvd_ra: pd.DataFrame, at: time) -> pd.Series:
+    """Every race's decision moment in the daily run: its day at ``at``, by ``race_id``."""
+    offset = pd.Timedelta(hours=at.hour, minutes=at.minute)
+    moment = race_dates(nvd_ra) + offset
+    return pd.Series(moment.to_numpy(), index=race_ids(nvd_ra).to_numpy(), name="deadline")
+
+
+def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
+    """``raw`` with only the snapshots published at or before their race's deadline
+    (``deadlines``: moment by ``race_id``). A race without a deadline, or a snapshot whose
+    stamp cannot be read, keeps no snapshot: what cannot be dated is never seen early."""
+    odds = raw.nvd_o1
+    if odds.empty:
+        return raw
+    deadline = race_ids(odds).map(deadlines[~deadlines.index.duplicated()])
+    published = published_at(odds)
+    known = (published.notna() & deadline.notna() & (published <= deadline)).to_numpy(bool)
+    return replace(raw, nvd_o1=odds[known].reset_index(drop=True))
+
+
+def at_time(text: str) -> time:
+    """``"09:00"`` as a time."""
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def moment_on(day: date, at: time) -> datetime:
+    """``day`` at ``at`` (naive, Japan time)."""
+    return datetime.combine(day, at)
+
+
+def minutes_before(moment: datetime, minutes: int) -> datetime:
+    """``moment`` less ``minutes``."""
+    return moment - timedelta(minutes=minutes)
