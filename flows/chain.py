@@ -170,8 +170,8 @@ def race_day_chain(
     raw: RawDay | None = None,
 ) -> list[dict[str, Any]]:
     """The day at race time: each race not decided yet, in post-time order, by ``race`` at its
-    moment (a race runner: :func:`race_chain` in-process, or a race flow run); before each, the
-    races whose results are out are settled. After the last race, the remaining results are
+    moment (a race runner: :func:`race_chain` in-process, or a race flow run); at each moment
+    the races whose results are out are settled first. After the last race, its result is
     waited for until ``live.result_delay_minutes`` after its post time (a real day polls every
     ``live.results_poll_s`` up to an hour more; the night's settle-day settles the rest).
     Returns the decisions made by this run, in order."""
@@ -185,8 +185,8 @@ def race_day_chain(
 
     decisions = []
     for slot in pending(table.slots, races_decided(settings, race_date)):
-        settle_due()
         clock.wait_until(slot.decide_at)
+        settle_due()
         decision = race(slot)
         decisions.append(decision)
         if isinstance(decision.get("decided_at"), (pd.Timestamp, date)):

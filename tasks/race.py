@@ -182,7 +182,7 @@ def decide_race(
                 daily_pnl_from_ledger_days(
                     ledger_days(connection, policy.name, before=slot.race_date)
                 ),
-                int(cash_flows_yen(today).sum()) if not today.empty else 0,
+                realized_pnl_yen(today),
                 int(today["stake_yen"].sum()) if not today.empty else 0,
             )
             sized = size_race(
@@ -235,6 +235,14 @@ def decide_race(
         decided_at,
     )
     return row
+
+
+def realized_pnl_yen(bets: pd.DataFrame) -> int:
+    """What the day's settled bets have won or lost so far (open bets are not losses yet)."""
+    if bets.empty:
+        return 0
+    settled = bets[bets["settled"].fillna(False).astype(bool)]
+    return int(cash_flows_yen(settled).sum())
 
 
 def odds_published(odds: pd.DataFrame, slot: RaceSlot) -> pd.Timestamp | None:

@@ -49,8 +49,10 @@ def published_at(nvd_o1: pd.DataFrame) -> pd.Series:
 
 def post_moments(races: pd.DataFrame) -> pd.Series:
     """Each race's post time as a moment (``race_date`` + ``post_time`` HHMM), by ``race_id``;
-    NaT when the post time is blank or impossible."""
-    hhmm = races["post_time"].astype("string").str.strip().str.zfill(4)
+    NaT when the post time is blank, zero-filled (``0000``: not announced) or impossible."""
+    text = races["post_time"].astype("string").str.strip()
+    hhmm = text.where(text.str.fullmatch(r"\d{3,4}").fillna(False) & (text.str.strip("0") != ""))
+    hhmm = hhmm.str.zfill(4)
     day = pd.to_datetime(races["race_date"]).dt.strftime("%Y%m%d").astype("string")
     moment = pd.to_datetime(day + hhmm, format="%Y%m%d%H%M", errors="coerce")
     return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="post_at")

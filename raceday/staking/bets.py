@@ -177,7 +177,7 @@ def size_day(
 class DayLimits:
     """What a race decided during the day may take: the day's bankroll (as the daily run sizes
     on: the cash its earlier days left), the stakes already placed today, and the drawdown from
-    the peak counting today's cash flow so far (stakes out, payouts of races already settled)."""
+    the peak counting what today's settled races won or lost (open bets are not losses yet)."""
 
     bankroll_yen: int
     staked_today_yen: int
@@ -189,12 +189,12 @@ class DayLimits:
 
 
 def day_limits(
-    initial_bankroll_yen: int, daily_pnl: pd.Series, today_cash_yen: int, staked_today_yen: int
+    initial_bankroll_yen: int, daily_pnl: pd.Series, today_pnl_yen: int, staked_today_yen: int
 ) -> DayLimits:
     """The limits of a day in progress: ``daily_pnl`` the cash flow of every earlier day,
-    ``today_cash_yen`` today's so far (payouts and refunds less stakes)."""
+    ``today_pnl_yen`` what today's settled bets won or lost so far."""
     bankroll = int(initial_bankroll_yen + daily_pnl.sum())
-    with_today = pd.concat([daily_pnl, pd.Series([float(today_cash_yen)])], ignore_index=True)
+    with_today = pd.concat([daily_pnl, pd.Series([float(today_pnl_yen)])], ignore_index=True)
     drawdown = drawdown_from_peak(initial_bankroll_yen, with_today)
     return DayLimits(bankroll, int(staked_today_yen), drawdown)
 
