@@ -91,11 +91,10 @@ def _frames(
         race = simulated.race
         program_rows.append({k: race[k] for k in B_RACE_COLUMNS})
         result_race_rows.append({k: race.get(k) for k in K_RACE_COLUMNS})
-        card = simulated.card.assign(
-            race_id=race["race_id"],
-            racer_name=simulated.card["surname"] + simulated.card["given_name"],
-        )
-        entry_rows += card[list(B_ENTRY_COLUMNS)].to_dict("records")
+        for entry in simulated.card:
+            named = {**entry, "race_id": race["race_id"],
+                     "racer_name": entry["surname"] + entry["given_name"]}  # fmt: skip
+            entry_rows.append({column: named[column] for column in B_ENTRY_COLUMNS})
         result_rows += [{"race_id": race["race_id"], **row} for row in simulated.results]
         payout_rows += [{"race_id": race["race_id"], **row} for row in simulated.payouts]
         truth_rows += [

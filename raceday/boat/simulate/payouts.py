@@ -22,36 +22,54 @@ FINISHERS_NEEDED: Final = {
 }  # fmt: skip  # the simulator's rule: fewer finishers, the bet type is not established (不成立)
 
 
-def harville(q: dict[int, float], order: Sequence[int]) -> float:
-    """The chance of ``order`` being the first places, each next chosen in proportion to ``q``."""
-    chance, left = 1.0, 1.0
-    for boat in order:
-        chance *= q[boat] / left if left > 0 else 0.0
-        left -= q[boat]
-    return chance
+def harville_orders(q: dict[int, float]) -> tuple[list[int], np.ndarray]:
+    """The boats, and the chance of each ordered first three ``[i, j, k]`` (Harville: each next
+    place goes in proportion to ``q`` among the boats left); zero where a boat repeats."""
+    boats = sorted(q)
+    p = np.array([q[b] for b in boats])
+    first = p[:, None, None]
+    second = p[None, :, None] / np.clip(1 - p[:, None, None], 1e-12, None)
+    third = p[None, None, :] / np.clip(1 - p[:, None, None] - p[None, :, None], 1e-12, None)
+    n = len(boats)
+    distinct = (
+        (np.arange(n)[:, None, None] != np.arange(n)[None, :, None])
+        & (np.arange(n)[:, None, None] != np.arange(n)[None, None, :])
+        & (np.arange(n)[None, :, None] != np.arange(n)[None, None, :])
+    )
+    return boats, np.where(distinct, first * second * third, 0.0)
 
 
 def stake_shares(q: dict[int, float], bet_type: str) -> dict[str, float]:
     """The share of a bet type's pool on each combination (they sum to 1)."""
-    boats = sorted(q)
-    if bet_type in ORDERED:
-        return {
-            "-".join(map(str, o)): harville(q, o) for o in permutations(boats, ORDERED[bet_type])
-        }
-    if bet_type in UNORDERED:
-        size = UNORDERED[bet_type]
-        return {
-            "-".join(map(str, c)): sum(harville(q, o) for o in permutations(c))
-            for c in combinations(boats, size)
-        }
-    size, top = TOP_SETS[bet_type]
-    shares: dict[str, float] = {}
-    for order in permutations(boats, top):
-        chance = harville(q, order)
-        for combo in combinations(sorted(order), size):
-            key = "-".join(map(str, combo))
-            shares[key] = shares.get(key, 0.0) + chance / math.comb(top, size)
-    return shares
+    boats, trifecta = harville_orders(q)
+    if len(boats) < 3:  # too few boats for a third place: the first two decide
+        exacta = np.array([[q[a] * q[b] / max(1e-12, 1 - q[a]) if a != b else 0.0
+                            for b in boats] for a in boats])  # fmt: skip
+    else:
+        exacta = trifecta.sum(axis=2)
+    names = [str(b) for b in boats]
+    index = range(len(boats))
+    if bet_type == "win":
+        return {names[i]: q[boats[i]] for i in index}
+    if bet_type == "exacta":
+        return {f"{names[i]}-{names[j]}": exacta[i, j] for i, j in permutations(index, 2)}
+    if bet_type == "quinella":
+        return {f"{names[i]}-{names[j]}": exacta[i, j] + exacta[j, i]
+                for i, j in combinations(index, 2)}  # fmt: skip
+    if bet_type == "place":
+        return {names[i]: (exacta[i, :].sum() + exacta[:, i].sum()) / 2 for i in index}
+    if bet_type == "trifecta":
+        return {f"{names[i]}-{names[j]}-{names[k]}": trifecta[i, j, k]
+                for i, j, k in permutations(index, 3)}  # fmt: skip
+    trio = {c: sum(trifecta[o] for o in permutations(c)) for c in combinations(index, 3)}
+    if bet_type == "trio":
+        return {"-".join(names[i] for i in c): chance for c, chance in trio.items()}
+    wide: dict[str, float] = {}  # a pair wins when both are in the first three
+    for c, chance in trio.items():
+        for i, j in combinations(c, 2):
+            key = f"{names[i]}-{names[j]}"
+            wide[key] = wide.get(key, 0.0) + chance / 3
+    return wide
 
 
 def winning_combinations(tiers: Sequence[Sequence[int]], bet_type: str) -> set[str]:

@@ -71,16 +71,16 @@ def _program_race(simulated: SimulatedRace) -> list[str]:
         f"{full_width(race['deadline_at'].strftime('%H:%M'))}"
     )
     lines = [header, SEPARATOR, *B_COLUMN_HEADER, SEPARATOR]
-    for entry in simulated.card.itertuples(index=False):
+    for e in simulated.card:
         lines.append(
             layout.b_racer_line(
-                int(entry.boat), str(entry.racer_id),
-                layout.b_name(str(entry.surname), str(entry.given_name)), int(entry.age),
-                str(entry.branch), int(entry.weight_kg), str(entry.racer_class),
-                (float(entry.national_win_rate), float(entry.national_top2_pct)),
-                (float(entry.local_win_rate), float(entry.local_top2_pct)),
-                (int(entry.motor_no), float(entry.motor_top2_pct)),
-                (int(entry.boat_no), float(entry.boat_top2_pct)),
+                int(e["boat"]), str(e["racer_id"]),
+                layout.b_name(str(e["surname"]), str(e["given_name"])), int(e["age"]),
+                str(e["branch"]), int(e["weight_kg"]), str(e["racer_class"]),
+                (float(e["national_win_rate"]), float(e["national_top2_pct"])),
+                (float(e["local_win_rate"]), float(e["local_top2_pct"])),
+                (int(e["motor_no"]), float(e["motor_top2_pct"])),
+                (int(e["boat_no"]), float(e["boat_top2_pct"])),
             )
         )  # fmt: skip
     return lines
@@ -120,8 +120,8 @@ def _result_race(simulated: SimulatedRace) -> list[str]:
     if race["status"] == "cancelled":
         return [header, "          ＊＊＊　レース中止　＊＊＊"]
     names = {
-        int(e.boat): layout.k_name(str(e.surname), str(e.given_name))
-        for e in simulated.card.itertuples(index=False)
+        int(e["boat"]): layout.k_name(str(e["surname"]), str(e["given_name"]))
+        for e in simulated.card
     }
     lines = [header, K_COLUMN_HEADER + (race["kimarite"] or ""), SEPARATOR]
     for row in simulated.results:
