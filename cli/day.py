@@ -84,10 +84,24 @@ def run(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: Annotated[
+        str, typer.Option("--sport", help="nar or jra (the daily flow), or boat: B/K day files")
+    ] = "nar",
 ) -> None:
     """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
+    if sport == "boat":
+        from cli.boat import print_boat_summary, run_boat_day
+
+        def boat() -> dict[str, Any]:
+            day = parse_date(race_date) if race_date else today_in_japan()
+            return run_boat_day(day, source, db, debug)
+
+        answer(debug, as_json, boat, print_boat_summary)
+        return
 
     def action() -> dict[str, Any]:
+        if sport not in {"nar", "jra"}:
+            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
         day = parse_date(race_date) if race_date else today_in_japan()
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import raceday.store.boat_models  # noqa: F401 - the boat tables, on the same Base
 from raceday.store.models import Base
 
 target_metadata = Base.metadata

@@ -1,0 +1,380 @@
+"""Great Expectations suites for boat racing's frames (``raceday.boat``): the program's entries,
+the results, the payouts and the odds timeline, each expectation with what it protects.
+
+A failing row takes its whole race with it (scope ``race``): a race is priced, staked and
+settled as a whole, so a race with one unreadable boat is left out, never half-used. Suites run
+on the parsed frames plus derived columns, as the horse suites do (``data_checks.suites``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from data_checks.derived import CheckedFrame, _split
+from data_checks.gx_runner import Check, run_suite
+from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, VENUE_CODES
+
+LANES: Final = (1, 6)
+# 勝率 is points per race (1着 10 … 6着 1, bonus points in graded races): the best racers stay
+# under 9; 11 leaves room for a short season's bonus points and nothing else.
+WIN_RATE: Final = (0.0, 11.0)
+PERCENT: Final = (0.0, 100.0)
+# ST (start timing): 0-1 s after the start signal; a flying start is before it (F, negative);
+# a late start (L) is more than 1 s after it or not timed.
+START_TIMING_S: Final = (-1.0, 1.0)
+# 展示タイム: the 150 m exhibition lap, 6.4-7.2 s in practice; 6.0-7.8 brackets every venue.
+EXHIBITION_S: Final = (6.0, 7.8)
+# 1800 m (three laps): 1.45-2.05 (105-125 s); 95-150 s leaves room for rough water.
+RACE_TIME_S: Final = (95.0, 150.0)
+MAX_WIN_ODDS: Final = 9999.9  # the official display's ceiling
+PAYOUT_KINDS: Final = ("paid", "special", "void")
+
+
+def _lane_checks(table: str) -> list[Check]:
+    import great_expectations.expectations as gxe
+
+    return [
+        # A lane outside 1-6 is a shifted line: its rates belong to nobody.
+        Check(
+            f"{table}_lane_in_1_6",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="boat", min_value=LANES[0], max_value=LANES[1]
+            ),
+            "the lane prior and the lane-keyed model",
+        ),
+        Check(
+            f"{table}_lane_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="boat"),
+            "natural keys (race_id, boat)",
+        ),
+        # Two rows for one lane: which boat is in it cannot be known.
+        Check(
+            f"{table}_one_boat_per_lane",
+            lambda: gxe.ExpectColumnValuesToBeUnique(column="lane_key"),
+            "one probability and one settlement per boat",
+        ),
+    ]
+
+
+def entry_checks() -> list[Check]:
+    """The program's boats (B file)."""
+    import great_expectations.expectations as gxe
+
+    def rate(column: str, bounds: tuple[float, float]) -> Check:
+        return Check(
+            f"{column}_in_range",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column=column, min_value=bounds[0], max_value=bounds[1]
+            ),
+            "the model's rate features (a shifted field reads as an absurd rate)",
+        )
+
+    return [
+        *_lane_checks("entries"),
+        Check(
+            "venue_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="venue_code", value_set=sorted(VENUE_CODES)
+            ),
+            "the venue's lane prior",
+        ),
+        # A class the model has no level for would be read as the baseline (B1).
+        Check(
+            "class_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="racer_class", value_set=list(CLASSES)),
+            "the class levels of the model",
+        ),
+        Check(
+            "racer_class_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="racer_class"),
+            "the class levels of the model",
+        ),
+        Check(
+            "racer_id_is_4_digits",
+            lambda: gxe.ExpectColumnValuesToMatchRegex(column="racer_id", regex=r"^\d{4}$"),
+            "the racer's start and exhibition history",
+        ),
+        Check(
+            "racer_id_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="racer_id"),
+            "the racer's start and exhibition history",
+        ),
+        Check(
+            "national_win_rate_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="national_win_rate"),
+            "the model's strongest feature",
+        ),
+        rate("national_win_rate", WIN_RATE),
+        rate("local_win_rate", WIN_RATE),
+        rate("national_top2_pct", PERCENT),
+        rate("local_top2_pct", PERCENT),
+        rate("motor_top2_pct", PERCENT),
+        rate("boat_top2_pct", PERCENT),
+    ]
+
+
+def result_checks() -> list[Check]:
+    """Each boat's result (K file)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        *_lane_checks("results"),
+        # An unknown 着 cannot say whether the boat's tickets are refunded, won or lost.
+        Check(
+            "finish_code_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="finish_code", value_set=sorted(FINISH_CODES)
+            ),
+            "settlement: refunds (F, L, K) against losses (S, 転, …)",
+        ),
+        # ST in range, negative exactly when the boat is flagged F: a flying start the code
+        # does not show (or an F with a clean ST) would refund the wrong tickets.
+        Check(
+            "finish_code_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="finish_code"),
+            "settlement",
+        ),
+        Check(
+            "start_timing_consistent",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="st_consistent", value_set=[True]),
+            "the ST index and refunds",
+            shows=("finish_code", "start_timing_s"),
+        ),
+        Check(
+            "exhibition_time_plausible",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="exhibition_s", min_value=EXHIBITION_S[0], max_value=EXHIBITION_S[1]
+            ),
+            "the exhibition index",
+        ),
+        Check(
+            "race_time_plausible",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="race_time_s", min_value=RACE_TIME_S[0], max_value=RACE_TIME_S[1]
+            ),
+            "a shifted result line read as a time",
+        ),
+        Check(
+            "course_in_1_6",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="course", min_value=1, max_value=6),
+            "the course entered",
+        ),
+    ]
+
+
+def payout_checks() -> list[Check]:
+    """The payout lines (K file)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        Check(
+            "bet_type_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="bet_type", value_set=list(BET_NAMES)),
+            "settlement by bet type",
+        ),
+        Check(
+            "payout_kind_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="kind"),
+            "settlement: paid, 特払い or 不成立",
+        ),
+        Check(
+            "payout_kind_known",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=list(PAYOUT_KINDS)),
+            "settlement: paid, 特払い or 不成立",
+        ),
+        # A payout is at least the 100-yen ticket back (元返し), 特払い 70 yen; 0 or less is a
+        # misread number.
+        Check(
+            "payout_positive",
+            lambda: gxe.ExpectColumnValuesToBeBetween(column="payout_yen", min_value=10),
+            "the yen paid on every winning ticket",
+        ),
+    ]
+
+
+def odds_checks() -> list[Check]:
+    """The odds timeline (boat_odds.csv)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        *_lane_checks("odds"),
+        Check(
+            "win_odds_in_range",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="win_odds", min_value=1.0, max_value=MAX_WIN_ODDS
+            ),
+            "the market's probabilities and Kelly's prices",
+        ),
+        Check(
+            "win_odds_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="win_odds"),
+            "the market's probabilities",
+        ),
+        # Without its publication time a snapshot cannot be placed before or after a decision.
+        Check(
+            "published_at_present",
+            lambda: gxe.ExpectColumnValuesToNotBeNull(column="published_at"),
+            "point-in-time odds",
+        ),
+    ]
+
+
+def _prepared(frame: pd.DataFrame, race_date: pd.Timestamp, keyed: tuple[str, ...]) -> pd.DataFrame:
+    """The frame with row ids, its race date, ``umaban`` (the quarantine's runner column) and a
+    key that is missing when the lane is (GE's uniqueness skips missing values)."""
+    key = frame["race_id"].astype("string")
+    for column in keyed:
+        key = key + "|" + frame[column].astype("string")
+    return frame.assign(
+        row_id=np.arange(len(frame)),
+        race_date=race_date,
+        umaban=pd.to_numeric(frame["boat"], errors="coerce").astype("Int64"),
+        lane_key=key,
+    )
+
+
+def _checked(
+    suite: str, frame: pd.DataFrame, checks: list[Check], race_date: pd.Timestamp,
+    keyed: tuple[str, ...] = ("boat",),
+) -> CheckedFrame:  # fmt: skip
+    prepared = _prepared(frame.reset_index(drop=True), race_date, keyed)
+    outcome = run_suite(suite, prepared, checks)
+    checked = _split(frame.reset_index(drop=True), prepared, outcome, suite)
+    return CheckedFrame(checked.valid, checked.quarantine, outcome)
+
+
+def check_entries(entries: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
+    """The program's boats; a race with a broken boat is left out."""
+    with_venue = entries.assign(venue_code=entries["race_id"].astype("string").str[8:10])
+    return _checked("boat_entries", with_venue, entry_checks(), race_date)
+
+
+def start_timing_consistent(finish_code: pd.Series, start_timing_s: pd.Series) -> pd.Series:
+    """ST present and in range only as the code allows: negative only for F, any (or none) for
+    L, K and a blank start; otherwise 0-1 s or missing."""
+    code = finish_code.astype("string").fillna("")
+    st = pd.to_numeric(start_timing_s, errors="coerce").astype("float64")
+    missing = np.isnan(st)
+    in_range = (st >= START_TIMING_S[0]) & (st <= START_TIMING_S[1])
+    flying = code.eq("F").to_numpy()
+    late_or_out = code.str.match(r"^[LK欠]").fillna(False).to_numpy(dtype=bool)
+    ok = missing | late_or_out | (in_range & np.where(flying, st < 0, st >= 0))
+    return pd.Series(ok, index=finish_code.index)
+
+
+def check_results(results: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
+    """Each boat's result; a race with a broken result is left out (its bets refunded)."""
+    with_flags = results.assign(
+        st_consistent=start_timing_consistent(results["finish_code"], results["start_timing_s"])
+    )
+    checked = _checked("boat_results", with_flags, result_checks(), race_date)
+    return CheckedFrame(
+        checked.valid.drop(columns=["st_consistent"]), checked.quarantine, checked.outcome
+    )
+
+
+def check_payouts(payouts: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
+    """The payout lines; a race with a broken line is left out."""
+    frame = payouts.assign(boat=pd.Series(pd.NA, index=payouts.index, dtype="Int64"))
+    checked = _checked(
+        "boat_payouts", frame, payout_checks(), race_date, ("bet_type", "combination")
+    )
+    return CheckedFrame(checked.valid.drop(columns=["boat"]), checked.quarantine, checked.outcome)
+
+
+def check_odds(odds: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
+    """The odds snapshots; a race with a broken snapshot loses its odds (the lane prior prices
+    it), not its place on the card."""
+    return _checked("boat_odds", odds, odds_checks(), race_date, ("boat", "snapshot"))
+
+
+@dataclass(frozen=True)
+class ValidCard:
+    """The program and odds that passed: races with every boat valid, their boats, the odds of
+    races whose odds all passed; the suites' outcomes for the record."""
+
+    races: pd.DataFrame
+    entries: pd.DataFrame
+    odds: pd.DataFrame
+    checked: tuple[CheckedFrame, ...]
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        """Every row set aside."""
+        return _quarantine_of(self.checked)
+
+
+@dataclass(frozen=True)
+class ValidResults:
+    """The results that passed: the K races (status), boats' results and payouts of races
+    whose every line passed; ``set_aside``: races with a broken line (their bets refunded)."""
+
+    races: pd.DataFrame
+    results: pd.DataFrame
+    payouts: pd.DataFrame
+    set_aside: frozenset[str]
+    checked: tuple[CheckedFrame, ...]
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        """Every row set aside."""
+        return _quarantine_of(self.checked)
+
+
+def _quarantine_of(checked: tuple[CheckedFrame, ...]) -> pd.DataFrame:
+    frames = [item.quarantine for item in checked if not item.quarantine.empty]
+    return pd.concat(frames, ignore_index=True) if frames else checked[0].quarantine
+
+
+def _races_of(frame: pd.DataFrame) -> set[str]:
+    return set(frame["race_id"].dropna().astype(str))
+
+
+def validate_card(
+    races: pd.DataFrame, entries: pd.DataFrame, odds: pd.DataFrame, race_date: pd.Timestamp
+) -> ValidCard:
+    """The program's boats and the odds timeline validated; a race with a broken boat is left
+    out of the day, a race with a broken snapshot loses its odds."""
+    checked_entries = check_entries(entries, race_date)
+    checked_odds = check_odds(odds, race_date)
+    left_out = _races_of(checked_entries.quarantine) | (
+        _races_of(races) - _races_of(checked_entries.valid)
+    )
+    kept_races = races[~races["race_id"].astype(str).isin(left_out)].reset_index(drop=True)
+    kept = _races_of(kept_races)
+    valid_entries = checked_entries.valid
+    valid_odds = checked_odds.valid
+    return ValidCard(
+        kept_races,
+        valid_entries[valid_entries["race_id"].astype(str).isin(kept)].reset_index(drop=True),
+        valid_odds[valid_odds["race_id"].astype(str).isin(kept)].reset_index(drop=True),
+        (checked_entries, checked_odds),
+    )
+
+
+def validate_results(
+    races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp
+) -> ValidResults:
+    """The results and payouts validated; a race with a broken line is set aside whole."""
+    checked_results = check_results(results, race_date)
+    checked_payouts = check_payouts(payouts, race_date)
+    set_aside = _races_of(checked_results.quarantine) | _races_of(checked_payouts.quarantine)
+    keep_results = ~checked_results.valid["race_id"].astype(str).isin(set_aside)
+    keep_payouts = ~checked_payouts.valid["race_id"].astype(str).isin(set_aside)
+    valid = checked_results.valid[keep_results.to_numpy()].reset_index(drop=True)
+    known = valid["finish_code"].astype("string").map(FINISH_CODES)
+    valid = valid.assign(
+        started=known.map(lambda code: code.started).astype("boolean"),
+        refunded=known.map(lambda code: code.refunded).astype("boolean"),
+    )
+    return ValidResults(
+        races[~races["race_id"].astype(str).isin(set_aside)].reset_index(drop=True),
+        valid,
+        checked_payouts.valid[keep_payouts.to_numpy()].reset_index(drop=True),
+        frozenset(set_aside),
+        (checked_results, checked_payouts),
+    )

@@ -1,0 +1,44 @@
+"""How boat win probabilities are judged: log loss of the winner and pseudo-R² against the
+uniform six-boat baseline (``raceday.model.metrics``), for the prior, the market, the model and
+the blend, on the same races: races with one winner among the predicted boats."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from raceday.model.metrics import pseudo_r2, uniform_log_loss, winner_log_loss
+
+PROBABILITIES: Final = {"log_loss": "p_final", "model_log_loss": "p_model",
+                        "market_log_loss": "p_market", "prior_log_loss": "p_prior"}  # fmt: skip
+
+
+def scored_boats(predictions: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """Predicted boats with ``finish_pos`` (1 for a winner) of races with exactly one winner,
+    keyed as the metrics want (``umaban`` = boat)."""
+    finish = results[["race_id", "boat", "position"]].astype({"race_id": "string"})
+    frame = predictions.astype({"race_id": "string"}).merge(
+        finish, on=["race_id", "boat"], how="inner"
+    )
+    won = frame["position"].astype("Float64").eq(1).fillna(False).astype(bool)
+    winners = won.groupby(frame["race_id"].to_numpy()).transform("sum")
+    frame = frame[(winners == 1).to_numpy()]
+    return frame.rename(columns={"boat": "umaban", "position": "finish_pos"}).reset_index(drop=True)
+
+
+def log_losses(scored: pd.DataFrame) -> dict[str, Any]:
+    """Each probability's winner log loss over the scored races where it exists for every boat,
+    the uniform baseline's, the blend's pseudo-R² and the count of races."""
+    out: dict[str, Any] = {"scored_races": int(scored["race_id"].nunique())}
+    for name, column in PROBABILITIES.items():
+        present = scored[column].notna().groupby(scored["race_id"].to_numpy()).transform("all")
+        subset = scored[present.to_numpy(dtype=bool)]
+        value = winner_log_loss(subset, column) if not subset.empty else float("nan")
+        out[name] = None if np.isnan(value) else value
+    uniform = uniform_log_loss(scored) if not scored.empty else float("nan")
+    out["uniform_log_loss"] = None if np.isnan(uniform) else uniform
+    r2 = pseudo_r2(scored, "p_final") if not scored.empty else float("nan")
+    out["pseudo_r2"] = None if np.isnan(r2) else r2
+    return out

@@ -1,0 +1,134 @@
+"""Point-in-time features of a boat on the program: what is known at the morning decision.
+
+From the program itself (published the day before): lane (艇番), class, national and local win
+rates, motor and boat 2連率. From earlier days only (the K files before the race day): the
+racer's mean start timing (ST) and exhibition time, and the venue's win share by lane (the lane
+prior). A day's own results never reach its features: every history aggregate is taken over
+days strictly before the row's race day (:func:`earlier_days_mean`), so the same function
+builds the training rows of past days and the prediction rows of today.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from raceday.boat.simulate.config import NATIONAL_COURSE_WIN_SHARES
+
+LANE_NUMBERS: Final = (1, 2, 3, 4, 5, 6)
+# The official yearly win shares by course (issue 18): where a venue's own history is short,
+# its lane prior leans on these.
+NATIONAL_LANE_WIN_SHARES: Final = dict(zip(LANE_NUMBERS, NATIONAL_COURSE_WIN_SHARES, strict=True))
+PRIOR_STRENGTH_RACES: Final = 200.0  # the national shares count as this many races of a venue
+CLASS_LEVELS: Final = ("A1", "A2", "B2")  # indicators; B1, the most common class, is the base
+DESIGN_COLUMNS: Final = (
+    "log_prior", "national_win_rate", "local_win_rate", "class_A1", "class_A2", "class_B2",
+    "motor_top2_pct", "boat_top2_pct", "st_mean", "exhibition_mean", "lane_x_win_rate",
+)  # fmt: skip
+HISTORY_COLUMNS: Final = ("race_id", "race_date", "venue_code", "racer_id", "boat", "won")
+
+
+def _race_day(frame: pd.DataFrame) -> pd.Series:
+    day = pd.to_datetime(frame["race_date"], errors="coerce").dt.normalize()
+    return day.astype("datetime64[ns]")  # one resolution both sides of an as-of merge
+
+
+def earlier_days_totals(
+    history: pd.DataFrame, keys: list[str], value: str, rows: pd.DataFrame
+) -> pd.DataFrame:
+    """For each row of ``rows`` (``keys`` + ``race_date``): the sum and count (``total``, ``n``)
+    of ``value`` over the ``history`` rows with the same keys dated strictly before the row's
+    day. One pass: per-day sums, cumulated per key, matched as of the day before."""
+    out = pd.DataFrame({"total": 0.0, "n": 0.0}, index=rows.index)
+    dated = history.assign(day=_race_day(history), v=pd.to_numeric(history[value], "coerce"))
+    dated = dated[dated["v"].notna() & dated["day"].notna()].dropna(subset=keys)
+    wanted = rows[keys].assign(day=_race_day(rows), _order=np.arange(len(rows)))
+    wanted = wanted.dropna(subset=["day", *keys])
+    if dated.empty or wanted.empty:
+        return out
+    for key in keys:  # merge_asof wants one dtype each side
+        dated[key] = dated[key].astype("string")
+        wanted[key] = wanted[key].astype("string")
+    per_day = dated.groupby([*keys, "day"], observed=True)["v"].agg(["sum", "count"])
+    per_day = per_day.reset_index().sort_values([*keys, "day"])
+    cumulated = per_day.groupby(keys, observed=True)[["sum", "count"]].cumsum()
+    # What was known by the end of each day is usable from the next day on.
+    known = per_day[[*keys, "day"]].assign(
+        total=cumulated["sum"], n=cumulated["count"], day=per_day["day"] + pd.Timedelta(days=1)
+    )
+    matched = pd.merge_asof(
+        wanted.sort_values("day"), known.sort_values("day"), on="day", by=keys,
+        direction="backward",
+    )  # fmt: skip
+    order = matched["_order"].to_numpy(dtype="int64")
+    out.iloc[order, 0] = matched["total"].fillna(0.0).to_numpy(dtype="float64")
+    out.iloc[order, 1] = matched["n"].fillna(0.0).to_numpy(dtype="float64")
+    return out
+
+
+def earlier_days_mean(
+    history: pd.DataFrame, keys: list[str], value: str, rows: pd.DataFrame
+) -> pd.Series:
+    """For each row, the mean of ``value`` over earlier days with its keys (NaN: none)."""
+    totals = earlier_days_totals(history, keys, value, rows)
+    return (totals["total"] / totals["n"].where(totals["n"] > 0)).astype("float64")
+
+
+def lane_prior(history: pd.DataFrame, card: pd.DataFrame) -> pd.Series:
+    """Each boat's prior win probability from its venue's win share by lane on earlier days,
+    shrunk toward the national shares, normalised over the boats of its race (sums to 1)."""
+    won = history.assign(won=pd.to_numeric(history["won"], errors="coerce"))
+    totals = earlier_days_totals(won, ["venue_code", "boat"], "won", card)
+    lanes = pd.to_numeric(card["boat"], errors="coerce").astype("Int64")
+    national = lanes.map(NATIONAL_LANE_WIN_SHARES).astype("float64")
+    national = national.fillna(min(NATIONAL_LANE_WIN_SHARES.values()))
+    shrunk = (totals["total"] + national * PRIOR_STRENGTH_RACES) / (
+        totals["n"] + PRIOR_STRENGTH_RACES
+    )
+    total = shrunk.groupby(card["race_id"].astype("string").to_numpy()).transform("sum")
+    return (shrunk / total).astype("float64").rename("p_prior")
+
+
+def _filled_by_race(race_id: pd.Series, values: pd.Series, default: float) -> pd.Series:
+    """Missing values as their race's mean (so they tell the race nothing), else ``default``."""
+    numeric = pd.to_numeric(values, errors="coerce").astype("float64")
+    race_mean = numeric.groupby(race_id.to_numpy()).transform("mean")
+    return numeric.fillna(race_mean).fillna(default)
+
+
+def card_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """The design columns (``DESIGN_COLUMNS``) and ``p_prior`` of each boat of ``card``
+    (program entries with ``race_id, race_date, venue_code, boat, racer_id`` and the rates),
+    from ``history``: earlier results (``HISTORY_COLUMNS`` + ``start_timing_s``,
+    ``exhibition_s``). Rows of any day; each sees only days before its own."""
+    race_id = card["race_id"].astype("string")
+    prior = lane_prior(history, card)
+    national = _filled_by_race(race_id, card["national_win_rate"], 5.0)
+    local_raw = pd.to_numeric(card["local_win_rate"], errors="coerce").astype("float64")
+    local = local_raw.where(local_raw > 0, national)  # 0.00: never raced here; national stands
+    racer_class = card["racer_class"].astype("string")
+    # A flying start's negative ST counts as it is: a racer who flies is a fast starter.
+    st = earlier_days_mean(history, ["racer_id"], "start_timing_s", card)
+    exhibition = earlier_days_mean(history, ["racer_id"], "exhibition_s", card)
+    lane = pd.to_numeric(card["boat"], errors="coerce").astype("float64").fillna(3.5)
+    features = pd.DataFrame(
+        {
+            "log_prior": np.log(prior.clip(lower=1e-6)),
+            "national_win_rate": national,
+            "local_win_rate": _filled_by_race(race_id, local, 5.0),
+            **{
+                f"class_{level}": racer_class.eq(level).fillna(False).astype("float64")
+                for level in CLASS_LEVELS
+            },
+            "motor_top2_pct": _filled_by_race(race_id, card["motor_top2_pct"], 33.0),
+            "boat_top2_pct": _filled_by_race(race_id, card["boat_top2_pct"], 33.0),
+            "st_mean": _filled_by_race(race_id, st, 0.16),
+            "exhibition_mean": _filled_by_race(race_id, exhibition, 6.75),
+            # The inner lanes turn a racer's skill into wins more readily than the outer ones.
+            "lane_x_win_rate": (3.5 - lane) * national,
+        },
+        index=card.index,
+    )
+    return features.assign(p_prior=prior)

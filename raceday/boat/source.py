@@ -1,0 +1,156 @@
+"""Where boat days come from: a directory of the official day files (``Byymmdd.TXT`` /
+``Kyymmdd.TXT``, or their ``.lzh``) and ``boat_odds.csv``, as ``raceday simulate --sport boat``
+writes them and as the official downloads are kept. ``--source files:DIR``.
+
+Pure reads: a missing program is bad input (one line); a missing result file or odds file is a
+day without results or without odds (the day still runs: bets stay open, the lane prior prices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+
+from raceday.boat.files import (
+    K_RACE_COLUMNS,
+    K_RESULT_COLUMNS,
+    PAYOUT_COLUMNS,
+    REJECTED_COLUMNS,
+    ProgramDay,
+    ResultDay,
+    date_from_file_name,
+    read_program_file,
+    read_result_file,
+)
+from raceday.errors import InputError
+
+FILES_PREFIX: Final = "files:"
+ODDS_FILE: Final = "boat_odds.csv"
+ODDS_COLUMNS: Final = {
+    "race_id": "string", "boat": "Int64", "snapshot": "string",
+    "published_at": "datetime64[ns]", "win_odds": "Float64",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BoatDay:
+    """A day as read: the program, the results (empty frames when not published) and every
+    odds snapshot of the day's races."""
+
+    race_date: date
+    program: ProgramDay
+    results: ResultDay
+    odds: pd.DataFrame
+
+    @property
+    def has_results(self) -> bool:
+        """True when the day's K file was there."""
+        return not self.results.races.empty
+
+
+def boat_directory(source: str | None) -> Path:
+    """The directory of ``files:DIR``; InputError for any other source or a missing directory."""
+    if not source or not source.startswith(FILES_PREFIX):
+        raise InputError(
+            f"--sport boat reads day files: use --source files:DIR (not {source or 'the default'})"
+        )
+    directory = Path(source.removeprefix(FILES_PREFIX)).expanduser()
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such directory (--source files:DIR)")
+    return directory
+
+
+def _day_file(directory: Path, kind: str, day: date) -> Path | None:
+    for suffix in (".TXT", ".txt", ".lzh", ".LZH"):
+        for letter in (kind.upper(), kind.lower()):
+            path = directory / f"{letter}{day:%y%m%d}{suffix}"
+            if path.is_file():
+                return path
+    return None
+
+
+def program_days(directory: Path) -> list[date]:
+    """The days a program file is there for, in order."""
+    days = {date_from_file_name(path.name) for path in directory.iterdir()}
+    found = {day for day in days if day is not None and _day_file(directory, "B", day) is not None}
+    return sorted(found)
+
+
+def empty_results() -> ResultDay:
+    """A day without its K file."""
+
+    def empty(columns: dict[str, str]) -> pd.DataFrame:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+
+    rejected = {name: "string" for name in REJECTED_COLUMNS}
+    return ResultDay(
+        empty(K_RACE_COLUMNS), empty(K_RESULT_COLUMNS), empty(PAYOUT_COLUMNS), empty(rejected)
+    )
+
+
+def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
+    """The odds snapshots of races on ``days`` (race ids begin with the day); none without the
+    file. A value that does not parse becomes missing (validation sets its race's odds aside)."""
+    path = directory / ODDS_FILE
+    empty = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in ODDS_COLUMNS.items()})
+    if not path.is_file():
+        return empty
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise InputError(f"{path}: not a readable odds file ({error})") from None
+    except pd.errors.EmptyDataError:
+        return empty
+    missing = [name for name in ODDS_COLUMNS if name not in raw.columns]
+    if missing:
+        raise InputError(f"{path}: missing columns {', '.join(missing)}")
+    prefixes = {f"{day:%Y%m%d}" for day in days}
+    raw = raw[raw["race_id"].str.strip().str[:8].isin(prefixes)]
+    return (
+        pd.DataFrame(
+            {
+                "race_id": raw["race_id"].str.strip().astype("string"),
+                "boat": pd.to_numeric(raw["boat"], errors="coerce").astype("Float64").round(),
+                "snapshot": raw["snapshot"].str.strip().astype("string"),
+                "published_at": pd.to_datetime(raw["published_at"], errors="coerce"),
+                "win_odds": pd.to_numeric(raw["win_odds"], errors="coerce").astype("Float64"),
+            }
+        )
+        .astype(ODDS_COLUMNS)
+        .reset_index(drop=True)
+    )
+
+
+def read_boat_days(directory: Path, days: list[date]) -> list[BoatDay]:
+    """The given days read from ``directory`` (the odds file read once for all of them)."""
+    odds = read_odds_file(directory, days)
+    read = []
+    for day in days:
+        program_path = _day_file(directory, "B", day)
+        if program_path is None:
+            raise InputError(f"{directory}: no program file B{day:%y%m%d}.TXT for {day}")
+        result_path = _day_file(directory, "K", day)
+        results = read_result_file(result_path) if result_path else empty_results()
+        day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
+        read.append(BoatDay(day, read_program_file(program_path), results, day_odds))
+    return read
+
+
+def decision_moment(race_date: date, at: time) -> datetime:
+    """The day's decision moment (Japan time, naive): the morning odds time on the race day."""
+    return datetime.combine(race_date, at)
+
+
+def odds_known_by(odds: pd.DataFrame, moments: pd.Series) -> pd.DataFrame:
+    """Per race and boat, the latest snapshot published at or before its race's moment
+    (``moments``: indexed by race_id). Never a later one: a decision sees what it could see."""
+    moment = odds["race_id"].map(moments)
+    seen = odds[odds["published_at"].notna() & (odds["published_at"] <= moment)]
+    latest = seen.sort_values("published_at", kind="stable").drop_duplicates(
+        ["race_id", "boat"], keep="last"
+    )
+    return latest.sort_values(["race_id", "boat"]).reset_index(drop=True)

@@ -1,0 +1,160 @@
+"""Catalog of boat racing: every read and write the boat stages make (``boat_*`` tables).
+
+Writes replace by natural key inside the caller's transaction, so re-running a day changes
+nothing; a day's unsettled bets are replaced, settled ones are kept as placed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, delete, func, select
+
+from raceday.store.boat_models import (
+    BoatBet,
+    BoatEntry,
+    BoatOdds,
+    BoatPayout,
+    BoatPerformance,
+    BoatPrediction,
+    BoatRace,
+    BoatResult,
+)
+from raceday.store.models import table_of
+from raceday.store.repository import insert_rows, read_rows, replace_rows
+
+RACES = table_of(BoatRace)
+ENTRIES = table_of(BoatEntry)
+RESULTS = table_of(BoatResult)
+PAYOUTS = table_of(BoatPayout)
+ODDS = table_of(BoatOdds)
+PREDICTIONS = table_of(BoatPrediction)
+BETS = table_of(BoatBet)
+PERFORMANCE = table_of(BoatPerformance)
+BOAT_KEY = ["race_id", "boat"]
+RESULT_RACE_COLUMNS = ["status", "weather", "wind_direction", "wind_speed_m", "wave_cm", "kimarite"]
+LEDGER_DAY_COLUMNS = ["race_date", "bets", "open_bets", "staked_yen", "paid_yen", "refunded_yen"]
+
+
+def write_card(
+    connection: Connection, races: pd.DataFrame, entries: pd.DataFrame, odds: pd.DataFrame
+) -> int:
+    """Store the program's races and boats and the odds timeline (the results' columns of a
+    race already settled are kept)."""
+    known = _stored_result_columns(connection, races["race_id"].astype(str).tolist())
+    merged = races.drop(columns=[c for c in RESULT_RACE_COLUMNS if c in races]).merge(
+        known, on="race_id", how="left"
+    )
+    written = replace_rows(connection, RACES, merged, ["race_id"])
+    written += replace_rows(connection, ENTRIES, entries, BOAT_KEY)
+    return written + replace_rows(connection, ODDS, odds, [*BOAT_KEY, "snapshot"])
+
+
+def _stored_result_columns(connection: Connection, race_ids: list[str]) -> pd.DataFrame:
+    columns = [RACES.c.race_id, *(RACES.c[name] for name in RESULT_RACE_COLUMNS)]
+    rows = connection.execute(select(*columns).where(RACES.c.race_id.in_(race_ids))).all()
+    frame = pd.DataFrame(rows, columns=["race_id", *RESULT_RACE_COLUMNS])
+    return frame.astype({"race_id": "string"})
+
+
+def write_results(
+    connection: Connection, races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame
+) -> int:
+    """Store the results: each race's status and conditions (onto its program row), each
+    boat's result and the payout lines (combination '' for 特払い and 不成立)."""
+    ids = races["race_id"].astype(str).tolist()
+    days = pd.to_datetime(races["race_date"]).dropna()
+    if days.empty:
+        return 0
+    stored = read_rows(connection, RACES, start=days.min().date(), end=days.max().date())
+    stored = stored.astype({"race_id": "string"})
+    stored = stored[stored["race_id"].isin(ids)].drop(columns=RESULT_RACE_COLUMNS)
+    updated = stored.merge(
+        races[["race_id", *RESULT_RACE_COLUMNS]].astype({"race_id": "string"}), on="race_id"
+    )
+    written = replace_rows(connection, RACES, updated, ["race_id"])
+    written += replace_rows(connection, RESULTS, results, BOAT_KEY)
+    lines = payouts.assign(combination=payouts["combination"].astype("string").fillna(""))
+    lines = lines.drop_duplicates(["race_id", "bet_type", "combination"])
+    return written + replace_rows(
+        connection, PAYOUTS, lines, ["race_id", "bet_type", "combination"]
+    )
+
+
+def days_with_results(connection: Connection, start: date, end: date) -> set[date]:
+    """The days ``start``..``end`` whose results are stored."""
+    query = (
+        select(RESULTS.c.race_date)
+        .where(and_(RESULTS.c.race_date >= start, RESULTS.c.race_date <= end))
+        .distinct()
+    )
+    return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+
+
+def read_history(
+    connection: Connection, start: date, before: date
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Entries, results and odds snapshots of the days ``start`` .. the day before ``before``
+    (never the day itself: what a decision on ``before`` may learn from)."""
+    end = pd.Timestamp(before) - pd.Timedelta(days=1)
+    entries = read_rows(connection, ENTRIES, start=start, end=end.date())
+    results = read_rows(connection, RESULTS, start=start, end=end.date())
+    odds = read_rows(connection, ODDS, start=start, end=end.date())
+    return entries, results, odds
+
+
+def write_predictions(connection: Connection, predictions: pd.DataFrame, day: date) -> int:
+    """Replace the day's predictions (of every version: a day is predicted by one)."""
+    connection.execute(delete(PREDICTIONS).where(PREDICTIONS.c.race_date == day))
+    return insert_rows(connection, PREDICTIONS, predictions)
+
+
+def read_predictions(connection: Connection, day: date) -> pd.DataFrame:
+    """The day's stored predictions."""
+    return read_rows(connection, PREDICTIONS, start=day, end=day)
+
+
+def write_bets(connection: Connection, bets: pd.DataFrame, policy: str, day: date) -> int:
+    """Replace the day's unsettled bets of ``policy``; settled bets are never rewritten here."""
+    of_day = and_(BETS.c.policy == policy, BETS.c.race_date == day)
+    if connection.execute(select(func.count()).where(of_day, BETS.c.settled.is_(True))).scalar():
+        return 0
+    connection.execute(delete(BETS).where(of_day))
+    return insert_rows(connection, BETS, bets.assign(policy=policy, settled=False))
+
+
+def read_bets(connection: Connection, day: date, policy: str) -> pd.DataFrame:
+    """The day's bets of ``policy``."""
+    return read_rows(connection, BETS, start=day, end=day, where={"policy": policy})
+
+
+def write_settlement(connection: Connection, settled: pd.DataFrame) -> int:
+    """Store settled bets (replacing them by natural key)."""
+    return replace_rows(connection, BETS, settled, ["policy", *BOAT_KEY])
+
+
+def ledger_days(connection: Connection, policy: str, *, before: date) -> pd.DataFrame:
+    """The boat ledger summed per race date before ``before``: what the bankroll and its
+    drawdown derive from (``raceday.staking.ledger.daily_pnl_from_ledger_days``)."""
+    query = (
+        select(
+            BETS.c.race_date,
+            func.count(),
+            func.sum(case((BETS.c.settled.is_(True), 0), else_=1)),
+            func.sum(BETS.c.stake_yen),
+            func.sum(func.coalesce(BETS.c.payout_yen, 0)),
+            func.sum(func.coalesce(BETS.c.refund_yen, 0)),
+        )
+        .where(BETS.c.policy == policy, BETS.c.race_date < before)
+        .group_by(BETS.c.race_date)
+        .order_by(BETS.c.race_date)
+    )
+    frame = pd.DataFrame(connection.execute(query).all(), columns=LEDGER_DAY_COLUMNS)
+    frame["race_date"] = pd.to_datetime(frame["race_date"])
+    return frame.astype({name: "int64" for name in LEDGER_DAY_COLUMNS[1:]})
+
+
+def write_performance(connection: Connection, record: pd.DataFrame) -> int:
+    """Store the day's performance row."""
+    return replace_rows(connection, PERFORMANCE, record, ["perf_date"])

@@ -1,0 +1,314 @@
+"""The boat racing stages: history, ingest, card, predict, stake, results, settle, record.
+
+Each is a small body (catalog reads → domain → checks → catalog writes) recorded in
+``pipeline_runs`` under its ``boat-`` name; ``flows/boat.py`` orders them once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from config import Settings, mask_url
+from data_checks.boat import ValidCard, ValidResults, validate_card, validate_results
+from data_checks.derived import CheckedFrame, check_predictions, check_stakes
+from data_checks.records import validation_rows
+from raceday.boat.evaluate import log_losses, scored_boats
+from raceday.boat.history import (
+    HISTORY_DAYS,
+    day_boats,
+    history_window,
+    results_history,
+    training_rows,
+)
+from raceday.boat.model import fit_boat_model, predict_boats
+from raceday.boat.settle import settle_boat_bets
+from raceday.boat.source import BoatDay, program_days, read_boat_days
+from raceday.boat.stake import boat_policy, size_boat_day
+from raceday.sources.timeline import at_time
+from raceday.staking.bets import BET_COLUMNS
+from raceday.staking.ledger import bankroll_yen, daily_pnl_from_ledger_days
+from raceday.store.catalogs import boat as catalog
+from raceday.store.catalogs.quality import write_quarantine, write_validation_results
+from tasks.common import current_run_id, engine_for, logger, publish_docs, stage, stage_run
+from tasks.stake import morning_decision
+
+BET_KEY_COLUMNS = [column if column != "umaban" else "boat" for column in BET_COLUMNS]
+
+
+@dataclass(frozen=True)
+class BoatNight:
+    """What the results stage leaves: the valid results and the races set aside."""
+
+    results: ValidResults
+
+
+def _record_checks(
+    settings: Settings,
+    connection: Connection,
+    checked: tuple[CheckedFrame, ...],
+    stage_name: str,
+    start: date,
+    end: date,
+) -> int:
+    """Store a stage's quarantine (every suite's, replacing the stage's rows for the days)
+    and its suites' outcomes; returns the rows quarantined."""
+    frames = [item.quarantine for item in checked if not item.quarantine.empty]
+    quarantine = pd.concat(frames, ignore_index=True) if frames else checked[0].quarantine
+    run_id = current_run_id()
+    write_quarantine(connection, quarantine, start, end, stage_name, run_id)
+    outcomes = tuple(item.outcome for item in checked)
+    write_validation_results(connection, validation_rows(outcomes, run_id, end))
+    if not quarantine.empty:
+        logger().warning("%s: %d rows set aside", stage_name, len(quarantine))
+    return len(quarantine)
+
+
+def _day_frames(days: list[BoatDay]) -> dict[str, pd.DataFrame]:
+    """The days' frames, one concatenation each (entries dated by their race id)."""
+
+    def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(frames, ignore_index=True)
+
+    entries = joined([day.program.entries for day in days])
+    results = joined([day.results.results for day in days])
+    return {
+        "races": joined([day.program.races for day in days]),
+        "entries": entries.assign(race_date=_id_dates(entries)),
+        "odds": joined([day.odds for day in days]),
+        "result_races": joined([day.results.races for day in days]),
+        "results": results.assign(race_date=_id_dates(results)),
+        "payouts": joined([day.results.payouts for day in days]),
+    }
+
+
+def _id_dates(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(
+        frame["race_id"].astype("string").str[:8], format="%Y%m%d", errors="coerce"
+    )
+
+
+def _store_card(connection: Connection, card: ValidCard) -> None:
+    races = card.races.assign(venue_code=card.races["race_id"].astype("string").str[8:10])
+    entries = card.entries.assign(
+        race_date=_id_dates(card.entries), venue_code=card.entries["race_id"].str[8:10]
+    )
+    catalog.write_card(connection, races, entries, card.odds.assign(race_date=_id_dates(card.odds)))
+
+
+def _store_results(connection: Connection, valid: ValidResults) -> None:
+    catalog.write_results(
+        connection,
+        valid.races,
+        valid.results.assign(race_date=_id_dates(valid.results)),
+        valid.payouts.assign(race_date=_id_dates(valid.payouts)),
+    )
+
+
+@stage("boat-history", io=True)
+def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
+    """Warm the store up: the source's days before ``race_date`` (up to ``history.warmup_days``)
+    whose results it lacks, validated and stored (card and results; no bets). Returns days."""
+    start = race_date - timedelta(days=settings.history.warmup_days)
+    with stage_run(settings, "boat-history", race_date) as record:
+        with engine_for(settings).connect() as connection:
+            have = catalog.days_with_results(connection, start, race_date - timedelta(days=1))
+        wanted = [d for d in program_days(directory) if start <= d < race_date and d not in have]
+        if wanted:
+            frames = _day_frames(read_boat_days(directory, wanted))
+            first = pd.Timestamp(wanted[0])
+            card = validate_card(frames["races"], frames["entries"], frames["odds"], first)
+            night = validate_results(
+                frames["result_races"], frames["results"], frames["payouts"], first
+            )
+            with engine_for(settings).begin() as connection:
+                _store_card(connection, card)
+                _store_results(connection, night)
+                record.rows_in = len(frames["entries"])
+                quarantined = _record_checks(
+                    settings, connection, (*card.checked, *night.checked), "boat-history",
+                    wanted[0], wanted[-1],
+                )  # fmt: skip
+            record.rows_out = len(card.entries)
+            record.message = f"{len(wanted)} days, {quarantined} rows set aside"
+    return len(wanted)
+
+
+@stage("boat-ingest", io=True)
+def boat_ingest(settings: Settings, directory: Path, race_date: date) -> BoatDay:
+    """Read the day's program, results (when published) and odds timeline."""
+    with stage_run(settings, "boat-ingest", race_date) as record:
+        (day,) = read_boat_days(directory, [race_date])
+        record.rows_out = len(day.program.entries)
+        record.message = f"{len(day.program.races)} races, results: {day.has_results}"
+    return day
+
+
+@stage("boat-card")
+def boat_card(settings: Settings, day: BoatDay) -> ValidCard:
+    """Validate and store the day's program and odds; a race with a broken boat is left out."""
+    with stage_run(settings, "boat-card", day.race_date) as record:
+        frames = _day_frames([day])
+        card = validate_card(
+            frames["races"], frames["entries"], frames["odds"], pd.Timestamp(day.race_date)
+        )
+        with engine_for(settings).begin() as connection:
+            _store_card(connection, card)
+            _record_checks(
+                settings, connection, card.checked, "boat-card", day.race_date, day.race_date
+            )
+        publish_docs(settings, tuple(c.outcome for c in card.checked), "boat-card",
+                     day.race_date, day.race_date)  # fmt: skip
+        record.rows_in, record.rows_out = len(frames["entries"]), len(card.entries)
+    return card
+
+
+@stage("boat-predict")
+def boat_predict(settings: Settings, card: ValidCard, race_date: date) -> pd.DataFrame:
+    """Six probabilities per race from the model fitted on the days before (point in time:
+    history read strictly before the day), with the odds known at the morning decision."""
+    at = at_time(settings.live.morning_odds_at)
+    with stage_run(settings, "boat-predict", race_date) as record:
+        start = history_window(race_date, HISTORY_DAYS)
+        with engine_for(settings).connect() as connection:
+            entries, results, odds = catalog.read_history(connection, start, race_date)
+        trained_until = race_date - timedelta(days=1)
+        model = fit_boat_model(training_rows(entries, results, odds, at), trained_until)
+        boats = day_boats(card.entries, card.odds, results_history(entries, results), at)
+        predicted = predict_boats(model, boats)
+        checked = check_predictions(predicted.rename(columns={"boat": "umaban"}))
+        valid = checked.valid.rename(columns={"umaban": "boat"})
+        with engine_for(settings).begin() as connection:
+            _record_checks(settings, connection, (checked,), "boat-predict", race_date, race_date)
+            catalog.write_predictions(connection, valid, race_date)
+        record.rows_in, record.rows_out = len(boats), len(valid)
+        record.message = f"{valid['race_id'].nunique()} races, {model.version}"
+    logger().info("boat model %s (scorer on %d races)", model.version, model.scorer_races)
+    return valid
+
+
+@stage("boat-stake")
+def boat_stake(settings: Settings, predictions: pd.DataFrame, race_date: date) -> pd.DataFrame:
+    """Win bets sized with the horses' Kelly policy and limits at the 25% takeout, on the boat
+    ledger's own bankroll; a day already settled keeps its bets as placed."""
+    policy = boat_policy(settings.kelly.policy())
+    with stage_run(settings, "boat-stake", race_date) as record:
+        with engine_for(settings).begin() as connection:
+            history = catalog.ledger_days(connection, policy.name, before=race_date)
+            sized = size_boat_day(
+                policy,
+                predictions,
+                daily_pnl_from_ledger_days(history),
+                initial_bankroll_yen=settings.bankroll_yen,
+                stake_scale=settings.rollout.stake_scale,
+                decided_at=morning_decision(settings, race_date),
+            )
+            keyed = sized.bets.rename(columns={"boat": "umaban"})
+            checked = check_stakes(keyed, policy, sized.bankroll_yen)
+            bets = checked.valid.rename(columns={"umaban": "boat"})
+            _record_checks(settings, connection, (checked,), "boat-stake", race_date, race_date)
+            if catalog.write_bets(connection, bets, policy.name, race_date) == 0 and len(bets):
+                record.message = "day already settled: bets kept as placed"
+                bets = catalog.read_bets(connection, race_date, policy.name)[BET_KEY_COLUMNS]
+        record.rows_in, record.rows_out = sized.candidates, len(bets)
+    return bets
+
+
+@stage("boat-results")
+def boat_results(settings: Settings, day: BoatDay) -> BoatNight:
+    """Validate and store the day's results and payouts; a race with a broken line is set
+    aside (its bets refunded)."""
+    with stage_run(settings, "boat-results", day.race_date) as record:
+        frames = _day_frames([day])
+        valid = validate_results(
+            frames["result_races"], frames["results"], frames["payouts"],
+            pd.Timestamp(day.race_date),
+        )  # fmt: skip
+        with engine_for(settings).begin() as connection:
+            _store_results(connection, valid)
+            _record_checks(settings, connection, valid.checked, "boat-results",
+                           day.race_date, day.race_date)  # fmt: skip
+        record.rows_in, record.rows_out = len(frames["results"]), len(valid.results)
+    return BoatNight(valid)
+
+
+@stage("boat-settle")
+def boat_settle(settings: Settings, night: BoatNight, race_date: date) -> pd.DataFrame:
+    """Settle the day's bets from the K payouts (refunds, dead heats, 特払い, cancelled)."""
+    policy = settings.kelly.policy()
+    with stage_run(settings, "boat-settle", race_date) as record:
+        with engine_for(settings).begin() as connection:
+            bets = catalog.read_bets(connection, race_date, policy.name)
+            valid = night.results
+            settled = settle_boat_bets(
+                bets, valid.races, valid.results, valid.payouts, valid.set_aside
+            )
+            catalog.write_settlement(connection, settled)
+        record.rows_in, record.rows_out = len(bets), int(settled["settled"].sum())
+    return settled
+
+
+@stage("boat-record")
+def boat_record(
+    settings: Settings,
+    card: ValidCard,
+    predictions: pd.DataFrame,
+    night: BoatNight,
+    settled: pd.DataFrame,
+    race_date: date,
+) -> dict[str, Any]:
+    """The day's performance row (counts, money, log loss of blend / model / market / prior)
+    stored, and the run's summary returned."""
+    policy = settings.kelly.policy()
+    with stage_run(settings, "boat-record", race_date) as record:
+        scores = log_losses(scored_boats(predictions, night.results.results))
+        with engine_for(settings).begin() as connection:
+            ledger = catalog.ledger_days(connection, policy.name, before=race_date)
+            earlier = daily_pnl_from_ledger_days(ledger)
+            bankroll = bankroll_yen(settings.bankroll_yen, settled) + int(earlier.sum())
+            quarantined = len(card.quarantine) + len(night.results.quarantine)
+            versions = sorted(set(predictions["model_version"]))
+            row = {
+                "perf_date": race_date,
+                "races": int(predictions["race_id"].nunique()),
+                "boats": len(predictions),
+                "quarantined": quarantined,
+                "races_left_out": len(night.results.set_aside) + _left_out(card),
+                "bets": len(settled),
+                "staked_yen": int(settled["stake_yen"].sum()),
+                "returned_yen": int(
+                    settled["payout_yen"].fillna(0).sum() + settled["refund_yen"].fillna(0).sum()
+                ),
+                "bankroll_yen": bankroll,
+                **scores,
+                "model_version": versions[0] if versions else None,
+            }
+            catalog.write_performance(connection, pd.DataFrame([row]))
+        record.rows_out = 1
+    open_bets = int((~settled["settled"].astype(bool)).sum()) if len(settled) else 0
+    status = "completed" if open_bets == 0 else "completed-with-warnings"
+    return {
+        "date": race_date.isoformat(),
+        "sport": "boat",
+        "status": status,
+        **{
+            key: (value.isoformat() if isinstance(value, date) else value)
+            for key, value in row.items()
+            if key != "perf_date"
+        },
+        "open_bets": open_bets,
+        "outcomes": settled["outcome"].value_counts().to_dict() if len(settled) else {},
+        "database": mask_url(settings.database_url),
+    }
+
+
+def _left_out(card: ValidCard) -> int:
+    """Races of the program the card validation left out."""
+    quarantine = card.quarantine
+    entries = quarantine[quarantine["table_name"] == "boat_entries"]
+    return int(entries["race_id"].nunique())
