@@ -18,11 +18,11 @@ SUMMARY_KEYS = (
 
 def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> dict[str, Any]:
     """Check the source and the store before Prefect starts, then run the boat day's flow."""
-    from raceday.boat.source import boat_directory
+    from raceday.boat.source import boat_directory, require_program
     from raceday.store.engine import check_connection, make_engine
 
     settings = settings_from(source=source, db_url=db)
-    boat_directory(settings.source)  # bad input in one line, before the flow
+    require_program(boat_directory(settings.source), day)  # bad input: one line, before Prefect
     check_connection(make_engine(settings.database_url))
     from flows.boat import boat_day_run
 

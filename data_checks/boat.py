@@ -223,34 +223,88 @@ def odds_checks() -> list[Check]:
     ]
 
 
+ENTRY_NUMBERS: Final = (
+    "national_win_rate", "national_top2_pct", "local_win_rate", "local_top2_pct",
+    "motor_top2_pct", "boat_top2_pct",
+)  # fmt: skip
+RESULT_NUMBERS: Final = ("exhibition_s", "start_timing_s", "race_time_s", "course", "position")
+
+
+def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series]:
+    """``columns`` as floats, and per row whether every value present parsed (text in a
+    number field is corruption, not a missing value)."""
+    parsed = frame.copy()
+    parses = pd.Series(True, index=frame.index)
+    for column in columns:
+        if column not in frame:
+            continue
+        number = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        number = number.where(np.isfinite(number))
+        parses &= number.notna() | frame[column].isna()
+        parsed[column] = number
+    return parsed, parses
+
+
+def _lane(boat: pd.Series) -> pd.Series:
+    """The lane as a whole number (a fraction or text: 0, which no lane check lets through)."""
+    number = pd.to_numeric(boat, errors="coerce").astype("float64")
+    whole = number.where(number.isna() | (number == np.round(number)), 0.0)
+    return whole.where(np.isfinite(whole) | whole.isna(), 0.0).astype("Float64")
+
+
 def _prepared(frame: pd.DataFrame, race_date: pd.Timestamp, keyed: tuple[str, ...]) -> pd.DataFrame:
-    """The frame with row ids, its race date, ``umaban`` (the quarantine's runner column) and a
-    key that is missing when the lane is (GE's uniqueness skips missing values)."""
-    key = frame["race_id"].astype("string")
+    """The frame with row ids, its race date (from the race id, else ``race_date``),
+    ``umaban`` (the quarantine's runner column), the lane as a number and a key that is
+    missing when the lane is (GE's uniqueness skips missing values)."""
+    race_id = frame["race_id"].astype("string")
+    lane = _lane(frame["boat"])
+    key = race_id
     for column in keyed:
-        key = key + "|" + frame[column].astype("string")
+        part = lane.astype("Int64").astype("string") if column == "boat" else frame[column]
+        key = key + "|" + part.astype("string").fillna("")
+    if "boat" in keyed:
+        key = key.where(lane.notna())
+    dated = pd.to_datetime(race_id.str[:8], format="%Y%m%d", errors="coerce")
     return frame.assign(
         row_id=np.arange(len(frame)),
-        race_date=race_date,
-        umaban=pd.to_numeric(frame["boat"], errors="coerce").astype("Int64"),
+        race_id=race_id,
+        race_date=dated.fillna(race_date).astype("datetime64[ns]"),
+        boat=lane,
+        umaban=lane.astype("Int64"),
         lane_key=key,
+    )
+
+
+def _fields_parse_check() -> Check:
+    import great_expectations.expectations as gxe
+
+    return Check(
+        "fields_parse",
+        lambda: gxe.ExpectColumnValuesToBeInSet(column="fields_parse", value_set=[True]),
+        "decoding: a corrupt number is not a missing one",
     )
 
 
 def _checked(
     suite: str, frame: pd.DataFrame, checks: list[Check], race_date: pd.Timestamp,
-    keyed: tuple[str, ...] = ("boat",),
+    keyed: tuple[str, ...] = ("boat",), numbers: tuple[str, ...] = (),
 ) -> CheckedFrame:  # fmt: skip
-    prepared = _prepared(frame.reset_index(drop=True), race_date, keyed)
-    outcome = run_suite(suite, prepared, checks)
-    checked = _split(frame.reset_index(drop=True), prepared, outcome, suite)
+    parsed, parses = _numbers(frame.reset_index(drop=True), numbers)
+    prepared = _prepared(parsed.assign(fields_parse=parses.to_numpy()), race_date, keyed)
+    outcome = run_suite(suite, prepared, [*checks, _fields_parse_check()])
+    valid = parsed.assign(boat=prepared["umaban"], race_id=prepared["race_id"])
+    checked = _split(valid, prepared, outcome, suite)
     return CheckedFrame(checked.valid, checked.quarantine, outcome)
 
 
 def check_entries(entries: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
     """The program's boats; a race with a broken boat is left out."""
-    with_venue = entries.assign(venue_code=entries["race_id"].astype("string").str[8:10])
-    return _checked("boat_entries", with_venue, entry_checks(), race_date)
+    with_venue = entries.assign(
+        venue_code=entries["race_id"].astype("string").str[8:10],
+        racer_id=entries["racer_id"].astype("string"),
+        racer_class=entries["racer_class"].astype("string"),
+    )
+    return _checked("boat_entries", with_venue, entry_checks(), race_date, numbers=ENTRY_NUMBERS)
 
 
 def start_timing_consistent(finish_code: pd.Series, start_timing_s: pd.Series) -> pd.Series:
@@ -271,7 +325,9 @@ def check_results(results: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFram
     with_flags = results.assign(
         st_consistent=start_timing_consistent(results["finish_code"], results["start_timing_s"])
     )
-    checked = _checked("boat_results", with_flags, result_checks(), race_date)
+    checked = _checked(
+        "boat_results", with_flags, result_checks(), race_date, numbers=RESULT_NUMBERS
+    )
     return CheckedFrame(
         checked.valid.drop(columns=["st_consistent"]), checked.quarantine, checked.outcome
     )
@@ -281,7 +337,12 @@ def check_payouts(payouts: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFram
     """The payout lines; a race with a broken line is left out."""
     frame = payouts.assign(boat=pd.Series(pd.NA, index=payouts.index, dtype="Int64"))
     checked = _checked(
-        "boat_payouts", frame, payout_checks(), race_date, ("bet_type", "combination")
+        "boat_payouts",
+        frame,
+        payout_checks(),
+        race_date,
+        ("bet_type", "combination"),
+        numbers=("payout_yen", "popularity"),
     )
     return CheckedFrame(checked.valid.drop(columns=["boat"]), checked.quarantine, checked.outcome)
 
@@ -289,7 +350,10 @@ def check_payouts(payouts: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFram
 def check_odds(odds: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
     """The odds snapshots; a race with a broken snapshot loses its odds (the lane prior prices
     it), not its place on the card."""
-    return _checked("boat_odds", odds, odds_checks(), race_date, ("boat", "snapshot"))
+    timed = odds.assign(published_at=pd.to_datetime(odds["published_at"], errors="coerce"))
+    return _checked(
+        "boat_odds", timed, odds_checks(), race_date, ("boat", "snapshot"), numbers=("win_odds",)
+    )
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,14 @@ def _day_file(directory: Path, kind: str, day: date) -> Path | None:
     return None
 
 
+def require_program(directory: Path, day: date) -> Path:
+    """The day's program file; InputError when the directory has none."""
+    path = _day_file(directory, "B", day)
+    if path is None:
+        raise InputError(f"{directory}: no program file B{day:%y%m%d}.TXT for {day}")
+    return path
+
+
 def program_days(directory: Path) -> list[date]:
     """The days a program file is there for, in order."""
     days = {date_from_file_name(path.name) for path in directory.iterdir()}
@@ -130,9 +138,7 @@ def read_boat_days(directory: Path, days: list[date]) -> list[BoatDay]:
     odds = read_odds_file(directory, days)
     read = []
     for day in days:
-        program_path = _day_file(directory, "B", day)
-        if program_path is None:
-            raise InputError(f"{directory}: no program file B{day:%y%m%d}.TXT for {day}")
+        program_path = require_program(directory, day)
         result_path = _day_file(directory, "K", day)
         results = read_result_file(result_path) if result_path else empty_results()
         day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
@@ -148,8 +154,11 @@ def decision_moment(race_date: date, at: time) -> datetime:
 def odds_known_by(odds: pd.DataFrame, moments: pd.Series) -> pd.DataFrame:
     """Per race and boat, the latest snapshot published at or before its race's moment
     (``moments``: indexed by race_id). Never a later one: a decision sees what it could see."""
-    moment = odds["race_id"].map(moments)
-    seen = odds[odds["published_at"].notna() & (odds["published_at"] <= moment)]
+    if odds.empty or moments.empty:  # (mapping through an empty series casts to float)
+        return odds.iloc[0:0].reset_index(drop=True)
+    moment = pd.to_datetime(odds["race_id"].map(moments), errors="coerce")
+    published = pd.to_datetime(odds["published_at"], errors="coerce")
+    seen = odds[(published.notna() & moment.notna() & (published <= moment)).to_numpy(bool)]
     latest = seen.sort_values("published_at", kind="stable").drop_duplicates(
         ["race_id", "boat"], keep="last"
     )

@@ -1,0 +1,88 @@
+"""`raceday run --sport boat` as a user runs it: simulated day files in, a day end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+runner = CliRunner()
+START, DAY = "2026-04-01", "2026-04-12"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 days of 3 venues x 12 races."""
+    out = tmp_path_factory.mktemp("boat")
+    code, _stdout, stderr = invoke(
+        "simulate", "--sport", "boat", "--start", START, "--end", DAY,
+        "--races-per-day", "36", "--seed", "11", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, stderr
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_boat_day_end_to_end_and_again(boat_files: Path, sqlite_url: str) -> None:
+    """Exit 0; six probabilities per race (five where a boat was withdrawn before the odds)
+    summing to 1; every bet settled and the money adds up; a rerun changes nothing."""
+    args = ("run", "--sport", "boat", "--date", DAY, "--source", f"files:{boat_files}",
+            "--db", sqlite_url, "--json")  # fmt: skip
+    code, stdout, stderr = invoke(*args)
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["races"] == 36 and summary["model_version"].startswith("boat-clogit-")
+    assert summary["open_bets"] == 0 and summary["bets"] > 0
+    for key in ("log_loss", "market_log_loss", "prior_log_loss", "model_log_loss"):
+        assert 0 < summary[key] < summary["uniform_log_loss"]
+
+    from raceday.store.boat_models import BOAT_TABLES
+    from raceday.store.engine import make_engine
+    from raceday.store.repository import read_rows
+
+    with make_engine(sqlite_url).connect() as connection:
+        predictions = read_rows(connection, BOAT_TABLES["boat_predictions"])
+        bets = read_rows(connection, BOAT_TABLES["boat_bets"])
+        counts = {name: len(read_rows(connection, table)) for name, table in BOAT_TABLES.items()}
+    day = predictions[predictions["race_date"] == DAY]
+    per_race = day.groupby("race_id")["p_final"].agg(["sum", "size"])
+    np.testing.assert_allclose(per_race["sum"], 1.0, atol=1e-9)
+    assert per_race["size"].between(5, 6).all() and (per_race["size"] == 6).mean() > 0.9
+    assert (day["odds_at"] <= f"{DAY} 09:00").all()  # the morning's odds, never later ones
+    assert bets["settled"].all()
+    assert (bets["payout_yen"] + bets["refund_yen"] - bets["stake_yen"]).tolist() == (
+        bets["pnl_yen"].tolist()
+    )
+    assert summary["staked_yen"] == bets["stake_yen"].sum()
+    assert summary["returned_yen"] == (bets["payout_yen"] + bets["refund_yen"]).sum()
+    assert summary["bankroll_yen"] == 1_000_000 + bets["pnl_yen"].sum()
+
+    code, stdout, stderr = invoke(*args)
+    assert code == 0, stderr
+    with make_engine(sqlite_url).connect() as connection:
+        again = {name: len(read_rows(connection, table)) for name, table in BOAT_TABLES.items()}
+    assert again == counts
+    assert json.loads(stdout)["bankroll_yen"] == summary["bankroll_yen"]
+
+
+def test_bad_boat_input_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    """No directory, the wrong source, a day without its program: exit 2, one line."""
+    for source, day in ((f"files:{tmp_path / 'missing'}", DAY), ("sim", DAY),
+                        (f"files:{tmp_path}", DAY)):  # fmt: skip
+        code, _stdout, stderr = invoke("run", "--sport", "boat", "--date", day,
+                                       "--source", source, "--db", sqlite_url)  # fmt: skip
+        assert code == 2, stderr
+        assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+    code, _stdout, stderr = invoke("run", "--sport", "horse", "--date", DAY, "--db", sqlite_url)
+    assert code == 2 and "--sport" in stderr

@@ -1,0 +1,113 @@
+"""The boat suites quarantine a hand-broken frame race by race, and garbage boat frames never
+crash validation or the feature stage (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data_checks.boat import start_timing_consistent, validate_card, validate_results
+from raceday.boat.features import card_features
+from raceday.boat.simulate.config import BoatSimulatorConfig
+from raceday.boat.simulate.days import simulate_boat_days
+
+DAY = pd.Timestamp("2026-04-01")
+
+
+@pytest.fixture(scope="module")
+def day() -> dict[str, pd.DataFrame]:
+    simulated = simulate_boat_days(date(2026, 4, 1), date(2026, 4, 1),
+                                   BoatSimulatorConfig(venues_per_day=1, seed=3))  # fmt: skip
+    return {"races": simulated.program_races, "entries": simulated.entries,
+            "odds": simulated.odds, "result_races": simulated.result_races,
+            "results": simulated.results, "payouts": simulated.payouts}  # fmt: skip
+
+
+def test_a_clean_day_passes_whole(day) -> None:  # type: ignore[no-untyped-def]
+    card = validate_card(day["races"], day["entries"], day["odds"], DAY)
+    night = validate_results(day["result_races"], day["results"], day["payouts"], DAY)
+    assert card.quarantine.empty and night.quarantine.empty and not night.set_aside
+    assert len(card.races) == 12 and len(card.entries) == len(day["entries"])
+
+
+def test_a_broken_boat_takes_its_race_out_and_only_its_race(day) -> None:  # type: ignore[no-untyped-def]
+    """Lane 7, a duplicated lane, an unknown class, a rate of 55: each race with one is left
+    out; a broken result line sets its race aside; a broken odds row drops its race's odds."""
+    entries = day["entries"].copy()
+    ids = sorted(entries["race_id"].unique())
+    entries.loc[entries.index[0], "boat"] = 7  # race 1
+    entries.loc[entries.index[7], "boat"] = 1  # race 2: lane 1 twice
+    entries.loc[entries.index[12], "racer_class"] = "C9"  # race 3
+    entries.loc[entries.index[18], "national_win_rate"] = 55.0  # race 4
+    odds = day["odds"].copy()
+    odds.loc[odds["race_id"] == ids[5], "win_odds"] = 0.3
+    card = validate_card(day["races"], entries, odds, DAY)
+    assert set(card.quarantine["race_id"]) == set(ids[:4]) | {ids[5]}
+    assert set(card.races["race_id"]) == set(ids[4:])
+    assert ids[5] not in set(card.odds["race_id"]) and ids[5] in set(card.entries["race_id"])
+    results = day["results"].copy()
+    flying_without_flag = results.index[results["race_id"] == ids[6]][0]
+    results.loc[flying_without_flag, "start_timing_s"] = -0.05
+    results.loc[results.index[results["race_id"] == ids[7]][0], "exhibition_s"] = 12.0
+    night = validate_results(day["result_races"], results, day["payouts"], DAY)
+    assert night.set_aside == frozenset({ids[6], ids[7]})
+    assert not night.results["race_id"].isin(night.set_aside).any()
+    assert night.results["started"].notna().all() and night.results["refunded"].notna().all()
+
+
+def test_start_timing_flags() -> None:
+    codes = pd.Series(["01", "F", "F", "02", "L0", "K1"])
+    st_s = pd.Series([0.12, -0.02, 0.10, -0.01, np.nan, np.nan])
+    assert start_timing_consistent(codes, st_s).tolist() == [True, True, False, False, True, True]
+
+
+garbage_text = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["A1", "B2", "01", "F"]))
+garbage_number = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                           st.integers(-10, 200), st.text(max_size=4))  # fmt: skip
+
+
+@st.composite
+def garbage_entries(draw: st.DrawFn) -> pd.DataFrame:
+    rows = draw(st.integers(0, 14))
+    column = lambda values: [draw(values) for _ in range(rows)]  # noqa: E731
+    return pd.DataFrame(
+        {
+            "race_id": column(st.sampled_from(["202604010101", "202604010102", "x", ""])),
+            "boat": column(garbage_number),
+            "racer_id": column(st.one_of(garbage_text, st.sampled_from(["4012", "5011"]))),
+            "racer_class": column(garbage_text),
+            "national_win_rate": column(garbage_number),
+            "national_top2_pct": column(garbage_number),
+            "local_win_rate": column(garbage_number),
+            "local_top2_pct": column(garbage_number),
+            "motor_top2_pct": column(garbage_number),
+            "boat_top2_pct": column(garbage_number),
+        }
+    )
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=garbage_entries())
+def test_garbage_entries_never_crash_validation_or_features(entries: pd.DataFrame) -> None:
+    """Whatever a frame holds, validation splits it and the features of what passes compute."""
+    races = pd.DataFrame({"race_id": entries["race_id"].drop_duplicates()})
+    card = validate_card(races, entries, entries.iloc[0:0].assign(
+        snapshot=[], published_at=[], win_odds=[]), DAY)  # fmt: skip
+    valid = card.entries.assign(
+        race_date=DAY, venue_code=card.entries["race_id"].astype("string").str[8:10]
+    )
+    history = pd.DataFrame(
+        {"race_id": ["202603310101"], "race_date": [pd.Timestamp("2026-03-31")],
+         "venue_code": ["01"], "racer_id": ["4012"], "boat": [1], "won": [1.0],
+         "start_timing_s": [0.1], "exhibition_s": [6.7]}
+    )  # fmt: skip
+    features = card_features(valid, history)
+    assert len(features) == len(valid)
+    if len(valid):
+        sums = features["p_prior"].groupby(valid["race_id"].to_numpy()).sum()
+        np.testing.assert_allclose(sums, 1.0)
