@@ -1,5 +1,4 @@
-"""Boat racing (競艇): the official B/K day files, their codes, and a simulator that writes them.
-
-The data layer only: nothing of the pipeline (store, validation, model, staking) reads these yet
-(docs/BOAT.md, "next").
+"""Boat racing (競艇): the official B/K day files, their codes, a simulator that writes them, and
+the domain of a boat day (source, point-in-time features, the win model, staking, settlement,
+evaluation); docs/BOAT.md.
 """
