@@ -9,6 +9,7 @@ on the parsed frames plus derived columns, as the horse suites do (``data_checks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 import numpy as np
@@ -34,10 +35,20 @@ MAX_WIN_ODDS: Final = 9999.9  # the official display's ceiling
 PAYOUT_KINDS: Final = ("paid", "special", "void")
 
 
-def _lane_checks(table: str) -> list[Check]:
+def _lane_checks(table: str, *, whole_field: bool = True) -> list[Check]:
+    """Lanes 1-6, one boat each; ``whole_field``: all six listed (programs and results list
+    a withdrawn boat too; the odds do not)."""
     import great_expectations.expectations as gxe
 
+    # A race short of a boat lost a line: the boat missing may be the winner or a refund.
+    six_boats = Check(
+        f"{table}_six_boats_per_race",
+        lambda: gxe.ExpectColumnValuesToBeInSet(column="boats_in_race", value_set=[6]),
+        "probabilities over the whole field, refunds of every boat",
+        shows=("race_id",),
+    )
     return [
+        *([six_boats] if whole_field else []),
         # A lane outside 1-6 is a shifted line: its rates belong to nobody.
         Check(
             f"{table}_lane_in_1_6",
@@ -201,7 +212,7 @@ def odds_checks() -> list[Check]:
     import great_expectations.expectations as gxe
 
     return [
-        *_lane_checks("odds"),
+        *_lane_checks("odds", whole_field=False),
         Check(
             "win_odds_in_range",
             lambda: gxe.ExpectColumnValuesToBeBetween(
@@ -272,6 +283,7 @@ def _prepared(frame: pd.DataFrame, race_date: pd.Timestamp, keyed: tuple[str, ..
         boat=lane,
         umaban=lane.astype("Int64"),
         lane_key=key,
+        boats_in_race=race_id.groupby(race_id.fillna("").to_numpy()).transform("size"),
     )
 
 
@@ -441,4 +453,24 @@ def validate_results(
         checked_payouts.valid[keep_payouts.to_numpy()].reset_index(drop=True),
         frozenset(set_aside),
         (checked_results, checked_payouts),
+    )
+
+
+def rejected_lines(rejected: pd.DataFrame, table_name: str, race_date: date) -> pd.DataFrame:
+    """The lines a parser could not read (``raceday.boat.files``: truncated, unknown code, bad
+    number, garbage), as quarantine rows: the reason is the check, the line the detail."""
+    return pd.DataFrame(
+        {
+            "race_date": pd.Timestamp(race_date),
+            "table_name": table_name,
+            "race_id": pd.Series(pd.NA, index=rejected.index, dtype="string"),
+            "umaban": pd.Series(pd.NA, index=rejected.index, dtype="Int64"),
+            "check_name": ("unreadable_line: " + rejected["reason"].astype("string")).str[:120],
+            "detail": (
+                "line "
+                + rejected["line_number"].astype("string")
+                + ": "
+                + rejected["line"].astype("string")
+            ).str[:2000],
+        }
     )

@@ -15,7 +15,13 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings, mask_url
-from data_checks.boat import ValidCard, ValidResults, validate_card, validate_results
+from data_checks.boat import (
+    ValidCard,
+    ValidResults,
+    rejected_lines,
+    validate_card,
+    validate_results,
+)
 from data_checks.derived import CheckedFrame, check_predictions, check_stakes
 from data_checks.records import validation_rows
 from raceday.boat.evaluate import log_losses, scored_boats
@@ -34,10 +40,15 @@ from raceday.sources.timeline import at_time
 from raceday.staking.bets import BET_COLUMNS
 from raceday.staking.ledger import bankroll_yen, daily_pnl_from_ledger_days
 from raceday.store.catalogs import boat as catalog
-from raceday.store.catalogs.quality import write_quarantine, write_validation_results
+from raceday.store.catalogs.quality import (
+    read_quarantine,
+    write_quarantine,
+    write_validation_results,
+)
 from tasks.common import current_run_id, engine_for, logger, publish_docs, stage, stage_run
 from tasks.stake import morning_decision
 
+DAY_STAGES = ("boat-card", "boat-predict", "boat-stake", "boat-results")  # what a day sets aside
 BET_KEY_COLUMNS = [column if column != "umaban" else "boat" for column in BET_COLUMNS]
 
 
@@ -55,10 +66,13 @@ def _record_checks(
     stage_name: str,
     start: date,
     end: date,
+    unreadable: pd.DataFrame | None = None,
 ) -> int:
-    """Store a stage's quarantine (every suite's, replacing the stage's rows for the days)
-    and its suites' outcomes; returns the rows quarantined."""
+    """Store a stage's quarantine (every suite's and the lines the parser could not read,
+    replacing the stage's rows for the days) and its suites' outcomes; returns the rows."""
     frames = [item.quarantine for item in checked if not item.quarantine.empty]
+    if unreadable is not None and not unreadable.empty:
+        frames.append(unreadable)
     quarantine = pd.concat(frames, ignore_index=True) if frames else checked[0].quarantine
     run_id = current_run_id()
     write_quarantine(connection, quarantine, start, end, stage_name, run_id)
@@ -84,6 +98,12 @@ def _day_frames(days: list[BoatDay]) -> dict[str, pd.DataFrame]:
         "result_races": joined([day.results.races for day in days]),
         "results": results.assign(race_date=_id_dates(results)),
         "payouts": joined([day.results.payouts for day in days]),
+        "program_rejected": joined(
+            [rejected_lines(day.program.rejected, "boat_program", day.race_date) for day in days]
+        ),
+        "results_rejected": joined(
+            [rejected_lines(day.results.rejected, "boat_results", day.race_date) for day in days]
+        ),
     }
 
 
@@ -130,9 +150,10 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
                 _store_card(connection, card)
                 _store_results(connection, night)
                 record.rows_in = len(frames["entries"])
+                unreadable = pd.concat([frames["program_rejected"], frames["results_rejected"]])
                 quarantined = _record_checks(
                     settings, connection, (*card.checked, *night.checked), "boat-history",
-                    wanted[0], wanted[-1],
+                    wanted[0], wanted[-1], unreadable,
                 )  # fmt: skip
             record.rows_out = len(card.entries)
             record.message = f"{len(wanted)} days, {quarantined} rows set aside"
@@ -159,9 +180,16 @@ def boat_card(settings: Settings, day: BoatDay) -> ValidCard:
         )
         with engine_for(settings).begin() as connection:
             _store_card(connection, card)
-            _record_checks(
-                settings, connection, card.checked, "boat-card", day.race_date, day.race_date
+            quarantined = _record_checks(
+                settings,
+                connection,
+                card.checked,
+                "boat-card",
+                day.race_date,
+                day.race_date,
+                frames["program_rejected"],
             )
+        record.message = f"{quarantined} rows set aside"
         publish_docs(settings, tuple(c.outcome for c in card.checked), "boat-card",
                      day.race_date, day.race_date)  # fmt: skip
         record.rows_in, record.rows_out = len(frames["entries"]), len(card.entries)
@@ -232,7 +260,7 @@ def boat_results(settings: Settings, day: BoatDay) -> BoatNight:
         with engine_for(settings).begin() as connection:
             _store_results(connection, valid)
             _record_checks(settings, connection, valid.checked, "boat-results",
-                           day.race_date, day.race_date)  # fmt: skip
+                           day.race_date, day.race_date, frames["results_rejected"])  # fmt: skip
         record.rows_in, record.rows_out = len(frames["results"]), len(valid.results)
     return BoatNight(valid)
 
@@ -271,7 +299,8 @@ def boat_record(
             ledger = catalog.ledger_days(connection, policy.name, before=race_date)
             earlier = daily_pnl_from_ledger_days(ledger)
             bankroll = bankroll_yen(settings.bankroll_yen, settled) + int(earlier.sum())
-            quarantined = len(card.quarantine) + len(night.results.quarantine)
+            stored = read_quarantine(connection, race_date, race_date)
+            quarantined = int(stored["stage"].isin(DAY_STAGES).sum())
             versions = sorted(set(predictions["model_version"]))
             row = {
                 "perf_date": race_date,

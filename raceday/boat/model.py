@@ -71,14 +71,13 @@ def design_matrix(features: pd.DataFrame) -> FloatArray:
 def _blend_or_none(
     p_model: FloatArray, p_other: FloatArray, groups: RaceGroups, won: FloatArray
 ) -> BlendParameters | None:
-    usable = np.isfinite(p_other)
-    race_ok = groups.sum((~usable).astype(np.float64))[groups.codes] == 0
-    keep = usable & race_ok
+    """Benter's blend of the model with ``p_other`` over the races it prices whole (None:
+    fewer than ``MIN_BLEND_RACES`` single-winner races to fit on)."""
+    unpriced = groups.sum((~np.isfinite(p_other)).astype(np.float64))[groups.codes] > 0
+    keep = ~unpriced
     if not keep.any():
         return None
     kept, kept_won = groups.subset(keep), won[keep].astype(bool)
-    if int(races_with_one_winner(kept, kept_won).sum()) < MIN_BLEND_RACES:
-        return None
     single = races_with_one_winner(kept, kept_won)
     if np.unique(kept.codes[single]).size < MIN_BLEND_RACES:
         return None

@@ -86,3 +86,37 @@ def test_bad_boat_input_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
         assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
     code, _stdout, stderr = invoke("run", "--sport", "horse", "--date", DAY, "--db", sqlite_url)
     assert code == 2 and "--sport" in stderr
+
+
+def _corrupt(path: Path, pattern: str, replacement: str) -> None:
+    """Rewrite the first line matching ``pattern`` (CP932 text, CRLF)."""
+    import re
+
+    text = path.read_bytes().decode("cp932")
+    lines = text.split("\r\n")
+    index = next(i for i, line in enumerate(lines) if re.search(pattern, line))
+    lines[index] = re.sub(pattern, replacement, lines[index], count=1)
+    path.write_bytes("\r\n".join(lines).encode("cp932"))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_broken_day_quarantines_and_never_crashes(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    """A program line with an unknown class and a result line with an unknown 着 code: both
+    lines quarantined, the program's race left out, the result's race set aside (its bets
+    refunded), the day completed."""
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(boat_files, broken)
+    stamp = DAY.replace("-", "")[2:]
+    _corrupt(broken / f"B{stamp}.TXT", r"(\d\d)(A1|A2|B1|B2) ", r"\1C9 ")
+    _corrupt(broken / f"K{stamp}.TXT", r"^  0[1-6]  ", "  X9  ")
+    code, stdout, stderr = invoke("run", "--sport", "boat", "--date", DAY, "--source",
+                                  f"files:{broken}", "--db", sqlite_url, "--json")  # fmt: skip
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["races"] == 35 and summary["races_left_out"] >= 2
+    assert summary["quarantined"] >= 2 and summary["open_bets"] == 0
