@@ -18,12 +18,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from raceday.boat.evaluate import scored_boats
+from raceday.boat.evaluate import comparison, scored_boats
 from raceday.boat.history import HISTORY_DAYS, day_boats, results_history, training_rows
 from raceday.boat.model import fit_boat_model, predict_boats
 from raceday.boat.simulate.config import BoatSimulatorConfig
 from raceday.boat.simulate.days import simulate_boat_days
-from raceday.model.metrics import pseudo_r2, uniform_log_loss, winner_log_loss
+from raceday.model.metrics import winner_log_loss
 
 MORNING = pd.Timestamp("09:00").time()
 
@@ -64,27 +64,14 @@ def main() -> None:
         predictions = predict_boats(model, boats)
         scored.append(scored_boats(predictions, results[results["race_date"] == cut]))
     frame = pd.concat(scored, ignore_index=True)
-    complete = (
-        frame.groupby("race_id")[["p_market", "p_model"]]
-        .transform(lambda column: column.notna().all())
-        .all(axis=1)
-    )
-    frame = frame[complete.to_numpy()]
     # The simulator's true probabilities (never seen by the model), over the same boats.
     truth = days.truth.astype({"race_id": "string"}).rename(columns={"boat": "umaban"})
     frame = frame.merge(truth, on=["race_id", "umaban"], how="left")
     frame["p_true"] = frame["p_win"] / frame.groupby("race_id")["p_win"].transform("sum")
     figures = {
         "seed": args.seed, "history_days": args.history, "held_out_days": args.days,
-        "venues": args.venues, "races": int(frame["race_id"].nunique()),
-        "uniform_log_loss": uniform_log_loss(frame),
-        **{f"{name}_log_loss": winner_log_loss(frame, column)
-           for name, column in (("prior", "p_prior"), ("market", "p_market"),
-                                ("model", "p_model"), ("blend", "p_final"),
-                                ("truth", "p_true"))},
-        **{f"{name}_pseudo_r2": pseudo_r2(frame, column)
-           for name, column in (("prior", "p_prior"), ("market", "p_market"),
-                                ("model", "p_model"), ("blend", "p_final"))},
+        "venues": args.venues, **comparison(frame),
+        "truth_log_loss": winner_log_loss(frame, "p_true"),
         "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
     print(json.dumps(figures, indent=1))

@@ -45,3 +45,42 @@ def print_boat_summary(summary: dict[str, Any]) -> None:
         table.add_row(key, shown)
     out.print(table)
     out.print(f"database: {summary.get('database')}")
+
+
+def evaluate_boat_days(first: date, last: date, db: str | None) -> dict[str, Any]:
+    """The stored boat predictions of ``first``..``last`` judged against their results: prior,
+    market, model and blend on the same races (``raceday eval model --sport boat``)."""
+    from cli.shared import open_store
+    from raceday.boat.evaluate import comparison, scored_boats
+    from raceday.store.catalogs.boat import read_predictions, read_results
+
+    _settings, engine = open_store(db)
+    with engine.connect() as connection:
+        predictions = read_predictions(connection, first, last)
+        results = read_results(connection, first, last)
+    versions = sorted(set(predictions["model_version"].dropna()))
+    return {
+        "sport": "boat",
+        "period": {"start": first.isoformat(), "end": last.isoformat()},
+        "days": int(predictions["race_date"].nunique()),
+        "versions": versions,
+        **comparison(scored_boats(predictions, results)),
+    }
+
+
+def print_boat_evaluation(result: dict[str, Any]) -> None:
+    """Log loss and pseudo-R² of each source as a table."""
+    period = result["period"]
+    table = Table(title=f"boat {period['start']}..{period['end']}: {result['races']} races, "
+                  f"{result['days']} days")  # fmt: skip
+    for column in ("probabilities", "log loss", "pseudo-R²"):
+        table.add_column(column)
+    table.add_row("uniform", _figure(result.get("uniform_log_loss")), "0")
+    for name in ("prior", "market", "model", "blend"):
+        table.add_row(name, _figure(result.get(f"{name}_log_loss")),
+                      _figure(result.get(f"{name}_pseudo_r2")))  # fmt: skip
+    out.print(table)
+
+
+def _figure(value: Any) -> str:
+    return "–" if value is None else f"{value:.4f}"

@@ -139,14 +139,31 @@ def eval_model(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: Annotated[
+        str, typer.Option("--sport", help="nar or jra (the horse model), or boat")
+    ] = "nar",
 ) -> None:
     """Judge a model version on the stored settled races from --start to --end: log loss,
     pseudo-R², top-1/top-3 of the market, the model and the blend (and, on simulated data, the
     simulator's true probabilities), calibration and every venue."""
 
+    if sport == "boat":
+        from cli.boat import evaluate_boat_days, print_boat_evaluation
+
+        def boat() -> dict[str, Any]:
+            first, last = parse_date_range(start, end)
+            return evaluate_boat_days(first, last, db)
+
+        answer(debug, as_json, boat, print_boat_evaluation)
+        return
+
     def action() -> dict[str, Any]:
         from tasks.train import evaluate_model
 
+        if sport not in {"nar", "jra"}:
+            from raceday.errors import InputError
+
+            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
         first, last = parse_date_range(start, end)
         settings, _engine = open_store(db)
         return evaluate_model(settings, first, last, version, races_per_day)

@@ -42,3 +42,23 @@ def log_losses(scored: pd.DataFrame) -> dict[str, Any]:
     r2 = pseudo_r2(scored, "p_final") if not scored.empty else float("nan")
     out["pseudo_r2"] = None if np.isnan(r2) else r2
     return out
+
+
+SOURCES: Final = {"prior": "p_prior", "market": "p_market", "model": "p_model",
+                  "blend": "p_final"}  # fmt: skip
+
+
+def comparison(scored: pd.DataFrame) -> dict[str, Any]:
+    """Prior, market, model and blend judged on the same races: those where each of them
+    prices every boat. Log loss and pseudo-R² of each, the uniform baseline, race count."""
+    present = scored[list(SOURCES.values())].notna().groupby(scored["race_id"].to_numpy())
+    whole = present.transform("all").all(axis=1).to_numpy(dtype=bool)
+    common = scored[whole]
+    out: dict[str, Any] = {"races": int(common["race_id"].nunique())}
+    if common.empty:
+        return out
+    out["uniform_log_loss"] = uniform_log_loss(common)
+    for name, column in SOURCES.items():
+        out[f"{name}_log_loss"] = winner_log_loss(common, column)
+        out[f"{name}_pseudo_r2"] = pseudo_r2(common, column)
+    return out

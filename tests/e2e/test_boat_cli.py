@@ -75,6 +75,14 @@ def test_a_boat_day_end_to_end_and_again(boat_files: Path, sqlite_url: str) -> N
     assert again == counts
     assert json.loads(stdout)["bankroll_yen"] == summary["bankroll_yen"]
 
+    code, stdout, stderr = invoke("eval", "model", "--sport", "boat", "--start", DAY, "--end",
+                                  DAY, "--db", sqlite_url, "--json")  # fmt: skip
+    assert code == 0, stderr
+    evaluation = json.loads(stdout)
+    assert evaluation["races"] == summary["scored_races"]
+    assert evaluation["blend_log_loss"] == pytest.approx(summary["log_loss"])
+    assert 0 < evaluation["model_pseudo_r2"] < 1
+
 
 def test_bad_boat_input_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
     """No directory, the wrong source, a day without its program: exit 2, one line."""

@@ -110,9 +110,14 @@ def write_predictions(connection: Connection, predictions: pd.DataFrame, day: da
     return insert_rows(connection, PREDICTIONS, predictions)
 
 
-def read_predictions(connection: Connection, day: date) -> pd.DataFrame:
-    """The day's stored predictions."""
-    return read_rows(connection, PREDICTIONS, start=day, end=day)
+def read_predictions(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored predictions dated ``start``..``end``."""
+    return read_rows(connection, PREDICTIONS, start=start, end=end)
+
+
+def read_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored boat results dated ``start``..``end``."""
+    return read_rows(connection, RESULTS, start=start, end=end)
 
 
 def write_bets(connection: Connection, bets: pd.DataFrame, policy: str, day: date) -> int:
