@@ -362,7 +362,9 @@ def check_payouts(payouts: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFram
 def check_odds(odds: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
     """The odds snapshots; a race with a broken snapshot loses its odds (the lane prior prices
     it), not its place on the card."""
-    timed = odds.assign(published_at=pd.to_datetime(odds["published_at"], errors="coerce"))
+    timed = odds.assign(
+        published_at=pd.to_datetime(odds["published_at"], errors="coerce", format="ISO8601")
+    )
     return _checked(
         "boat_odds", timed, odds_checks(), race_date, ("boat", "snapshot"), numbers=("win_odds",)
     )

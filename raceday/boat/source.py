@@ -124,7 +124,9 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
                 "race_id": raw["race_id"].str.strip().astype("string"),
                 "boat": pd.to_numeric(raw["boat"], errors="coerce").astype("Float64").round(),
                 "snapshot": raw["snapshot"].str.strip().astype("string"),
-                "published_at": pd.to_datetime(raw["published_at"], errors="coerce"),
+                "published_at": pd.to_datetime(
+                    raw["published_at"], errors="coerce", format="ISO8601"
+                ),
                 "win_odds": pd.to_numeric(raw["win_odds"], errors="coerce").astype("Float64"),
             }
         )

@@ -111,3 +111,65 @@ def test_garbage_entries_never_crash_validation_or_features(entries: pd.DataFram
     if len(valid):
         sums = features["p_prior"].groupby(valid["race_id"].to_numpy()).sum()
         np.testing.assert_allclose(sums, 1.0)
+
+
+@st.composite
+def garbage_results(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rows = draw(st.integers(0, 12))
+    column = lambda values: [draw(values) for _ in range(rows)]  # noqa: E731
+    race_ids = st.sampled_from(["202604010101", "202604010102", "junk", ""])
+    results = pd.DataFrame(
+        {
+            "race_id": column(race_ids),
+            "boat": column(garbage_number),
+            "finish_code": column(st.one_of(garbage_text, st.sampled_from(["01", "F", "K0"]))),
+            "position": column(garbage_number),
+            "exhibition_s": column(garbage_number),
+            "course": column(garbage_number),
+            "start_timing_s": column(garbage_number),
+            "race_time_s": column(garbage_number),
+        }
+    )
+    payouts = pd.DataFrame(
+        {
+            "race_id": column(race_ids),
+            "bet_type": column(st.one_of(garbage_text, st.just("win"))),
+            "combination": column(garbage_text),
+            "payout_yen": column(garbage_number),
+            "popularity": column(garbage_number),
+            "kind": column(st.one_of(garbage_text, st.sampled_from(["paid", "special"]))),
+        }
+    )
+    odds = pd.DataFrame(
+        {
+            "race_id": column(race_ids),
+            "boat": column(garbage_number),
+            "snapshot": column(garbage_text),
+            "published_at": column(
+                st.one_of(st.none(), st.text(max_size=5), st.just("2026-04-01T08:00:00"))
+            ),
+            "win_odds": column(garbage_number),
+        }
+    )
+    return results, payouts, odds
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=garbage_results())
+def test_garbage_results_payouts_and_odds_never_crash(
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    """Results, payouts and odds of any shape validate (and settle what passes) without an
+    exception; what passes has whole lanes 1-6 and known codes."""
+    from raceday.boat.settle import settle_boat_bets
+
+    results, payouts, odds = frames
+    races = pd.DataFrame({"race_id": results["race_id"].drop_duplicates(), "status": "run"})
+    night = validate_results(races, results, payouts, DAY)
+    assert night.results["boat"].dropna().isin(range(1, 7)).all()
+    validate_card(races.assign(), results.iloc[0:0].assign(
+        racer_id=[], racer_class=[], national_win_rate=[]), odds, DAY)  # fmt: skip
+    bets = pd.DataFrame({"race_id": ["202604010101"], "boat": pd.array([1], dtype="Int64"),
+                         "stake_yen": [100]})  # fmt: skip
+    settled = settle_boat_bets(bets, night.races, night.results, night.payouts, night.set_aside)
+    assert len(settled) == 1

@@ -222,3 +222,18 @@ def test_special_payout_void_bet_type_and_cancelled_race() -> None:
     assert (ledger["payout_yen"] + ledger["refund_yen"] - ledger["stake_yen"]).tolist() == (
         ledger["pnl_yen"].tolist()
     )
+
+
+def test_the_decision_sees_the_latest_odds_published_by_its_moment_never_later() -> None:
+    from raceday.boat.history import morning_moments
+    from raceday.boat.source import odds_known_by
+
+    snapshots = pd.DataFrame(
+        {"race_id": "202604030101", "boat": 1, "snapshot": ["morning", "T-60", "T-30"],
+         "published_at": pd.to_datetime(["2026-04-03 08:00", "2026-04-03 08:59",
+                                         "2026-04-03 09:01"]),
+         "win_odds": [3.0, 2.5, 1.9]}
+    )  # fmt: skip
+    moments = morning_moments(snapshots["race_id"], MORNING)
+    known = odds_known_by(snapshots, moments)
+    assert known["snapshot"].tolist() == ["T-60"] and known["win_odds"].tolist() == [2.5]
