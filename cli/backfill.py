@@ -77,11 +77,26 @@ def backfill(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: Annotated[
+        str, typer.Option("--sport", help="nar or jra (the backfill flow), or boat: B/K files")
+    ] = "nar",
 ) -> None:
     """Replay past days (point in time, chunked, resumable) through the backfill flow."""
+    if sport == "boat":
+        from cli.boat import backfill_boat_days, print_boat_backfill
+
+        def boat() -> dict[str, Any]:
+            first, last = parse_date_range(start, end)
+            return backfill_boat_days(first, last, source, db, force, debug)
+
+        answer(debug, as_json, boat, print_boat_backfill)
+        return
 
     def action() -> dict[str, Any]:
         from cli.day import preflight
+
+        if sport not in {"nar", "jra"}:
+            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
         from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
 
         first, last = parse_date_range(start, end)

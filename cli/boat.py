@@ -84,3 +84,33 @@ def print_boat_evaluation(result: dict[str, Any]) -> None:
 
 def _figure(value: Any) -> str:
     return "–" if value is None else f"{value:.4f}"
+
+
+def backfill_boat_days(
+    first: date, last: date, source: str | None, db: str | None, force: bool, debug: bool
+) -> dict[str, Any]:
+    """``raceday backfill --sport boat``: check the source and the store, then run the flow."""
+    from raceday.boat.source import boat_directory
+    from raceday.store.engine import check_connection, make_engine
+
+    settings = settings_from(source=source, db_url=db)
+    boat_directory(settings.source)
+    check_connection(make_engine(settings.database_url))
+    from flows.boat import boat_backfill_run
+
+    with running_flows(settings.database_url, debug):
+        result: dict[str, Any] = boat_backfill_run(
+            start=first, end=last, source=settings.source, force=force
+        )
+    return result
+
+
+def print_boat_backfill(summary: dict[str, Any]) -> None:
+    """The backfill's summary as a table."""
+    table = Table(title=f"boat backfill {summary['start']}..{summary['end']}", show_header=False)
+    for key in ("days", "days_run", "days_skipped", "races", "bets", "staked_yen",
+                "returned_yen", "bankroll_yen", "seconds"):  # fmt: skip
+        value = summary.get(key)
+        table.add_row(key, "–" if value is None else f"{value:,}")
+    out.print(table)
+    out.print(f"database: {summary.get('database')}")

@@ -3,6 +3,8 @@
     warm-up:  prepare store → boat history (earlier days of the source the store lacks)
     day:      ingest → card (validate, store) → predict → stake
               → results (validate, store) → settle → record                (boat day chain)
+    backfill: the day chain for each day of the source in a range, in date order (days
+              already recorded skipped unless forced)                     (boat-backfill)
 
 The chain is written once here (:func:`boat_day_chain`) and run as task runs of the
 ``boat-day`` flow (:class:`tasks.common.AsTasks`). The store comes from the settings, never a
@@ -12,14 +14,17 @@ morning decision time and a model fitted on earlier days.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from config import Settings, load_settings
+from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow
 from flows.daily import day_run_name
-from raceday.boat.source import boat_directory
+from raceday.boat.source import boat_directory, program_days
+from raceday.store.catalogs.boat import days_recorded
+from raceday.store.engine import has_schema
 from tasks.boat import (
     boat_card,
     boat_history,
@@ -30,7 +35,7 @@ from tasks.boat import (
     boat_settle,
     boat_stake,
 )
-from tasks.common import AsTasks, StageRunner
+from tasks.common import AsTasks, StageRunner, engine_for
 from tasks.store import prepare_store
 
 
@@ -55,3 +60,42 @@ def boat_day_run(race_date: date, source: str) -> dict[str, Any]:
     """A whole boat racing day from the day files of ``source`` (``files:DIR``)."""
     settings = load_settings(source=source)
     return boat_day_chain(AsTasks(settings), settings, boat_directory(source), race_date)
+
+
+def backfill_run_name() -> str:
+    """``boat-backfill-2026-04-01..2026-04-30``."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.get_parameters()
+    return f"boat-backfill-{parameters.get('start')}..{parameters.get('end')}"
+
+
+@alerting_flow("boat-backfill", backfill_run_name)
+def boat_backfill_run(start: date, end: date, source: str, force: bool = False) -> dict[str, Any]:
+    """Every day of the source from ``start`` to ``end`` through the boat day chain, in date
+    order, each point in time (its model fitted on the days before it)."""
+    settings = load_settings(source=source)
+    directory = boat_directory(source)
+    started = time.perf_counter()
+    days = [day for day in program_days(directory) if start <= day <= end]
+    engine = engine_for(settings)
+    done: set[date] = set()
+    if not force and has_schema(engine):
+        with engine.connect() as connection:
+            done = days_recorded(connection, start, end)
+    run = AsTasks(settings)
+    summaries = [boat_day_chain(run, settings, directory, day) for day in days if day not in done]
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "days": len(days),
+        "days_run": len(summaries),
+        "days_skipped": len(days) - len(summaries),
+        "races": sum(summary["races"] for summary in summaries),
+        "bets": sum(summary["bets"] for summary in summaries),
+        "staked_yen": sum(summary["staked_yen"] for summary in summaries),
+        "returned_yen": sum(summary["returned_yen"] for summary in summaries),
+        "bankroll_yen": summaries[-1]["bankroll_yen"] if summaries else None,
+        "seconds": round(time.perf_counter() - started, 1),
+        "database": mask_url(settings.database_url),
+    }

@@ -128,3 +128,18 @@ def test_a_broken_day_quarantines_and_never_crashes(
     summary = json.loads(stdout)
     assert summary["races"] == 35 and summary["races_left_out"] >= 2
     assert summary["quarantined"] >= 2 and summary["open_bets"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_boat_backfill_runs_each_day_once(boat_files: Path, sqlite_url: str) -> None:
+    """Three days in date order, then the same range again: every day skipped."""
+    args = ("backfill", "--sport", "boat", "--start", "2026-04-10", "--end", DAY,
+            "--source", f"files:{boat_files}", "--db", sqlite_url, "--json")  # fmt: skip
+    code, stdout, stderr = invoke(*args)
+    assert code == 0, stderr
+    first = json.loads(stdout)
+    assert first["days_run"] == 3 and first["races"] == 3 * 36
+    code, stdout, stderr = invoke(*args)
+    assert code == 0, stderr
+    assert json.loads(stdout)["days_skipped"] == 3

@@ -160,6 +160,14 @@ def ledger_days(connection: Connection, policy: str, *, before: date) -> pd.Data
     return frame.astype({name: "int64" for name in LEDGER_DAY_COLUMNS[1:]})
 
 
+def days_recorded(connection: Connection, start: date, end: date) -> set[date]:
+    """The days ``start``..``end`` with a performance row (a resumed backfill skips them)."""
+    query = select(PERFORMANCE.c.perf_date).where(
+        and_(PERFORMANCE.c.perf_date >= start, PERFORMANCE.c.perf_date <= end)
+    )
+    return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+
+
 def write_performance(connection: Connection, record: pd.DataFrame) -> int:
     """Store the day's performance row."""
     return replace_rows(connection, PERFORMANCE, record, ["perf_date"])
