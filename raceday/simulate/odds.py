@@ -118,18 +118,19 @@ def market(
     )
     normals = timeline_rng.standard_normal((clock.size, n))
     views = public + bridge_noise(morning_noise, clock, config.snapshot_noise_sd, normals)
-    timeline_odds = np.stack(
-        [_win_odds(config.market_gamma * v, on_sale, not_refunded, card, config.takeout)
-         for v in views]
-    ) if clock.size else np.zeros((0, n))  # fmt: skip
+    timeline_odds = np.array(
+        [_win_odds(config.market_gamma * view, on_sale, not_refunded, card, config.takeout)
+         for view in views]
+    ).reshape(clock.size, n)  # fmt: skip
+    timeline_popularity = np.array(
+        [_popularity(odds, on_sale, card) for odds in timeline_odds], np.int64
+    ).reshape(clock.size, n)
     return Market(
         win_odds=win_odds,
         popularity=_popularity(win_odds, started, card),
         snapshot_odds=snapshot_odds,
         snapshot_popularity=_popularity(snapshot_odds, on_sale, card),
         timeline_odds=timeline_odds,
-        timeline_popularity=np.stack([_popularity(o, on_sale, card) for o in timeline_odds])
-        if clock.size
-        else np.zeros((0, n), np.int64),
+        timeline_popularity=timeline_popularity,
         final_popularity=_popularity(win_odds, on_sale, card),
     )

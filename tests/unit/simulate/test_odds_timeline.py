@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,7 @@ def test_later_snapshots_are_closer_to_the_final_odds(simulated: SimulatedDays) 
         for s in snapshots[:-1]
     ]
     assert stamps[order == 0].str.endswith("0900").all()
-    assert all(a > b for a, b in zip(gaps[:-1], gaps[1:], strict=True)), gaps
+    assert all(a > b for a, b in pairwise(gaps)), gaps
     assert gaps[-1] > 0
 
 
