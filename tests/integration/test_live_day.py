@@ -151,3 +151,35 @@ def test_a_day_killed_mid_way_and_restarted_bets_no_race_twice_and_misses_none(
         restarted_bets.sort_values(key).reset_index(drop=True),
         reference_bets.sort_values(key).reset_index(drop=True),
     )
+
+
+def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
+    tmp_path: Path, files: Path
+) -> None:
+    from dataclasses import replace as replace_tables
+
+    from flows.chain import race_chain
+    from flows.live import card_stages
+    from raceday.racetime import MISSED_CLOSE, NO_ODDS, ReplayClock, timetable
+    from raceday.store.catalogs.alerts import ALERTS
+    from tasks.common import in_process
+
+    settings = settings_for(tmp_path / "c.db", files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    first, second = timetable(day.card.races, 5, 2).slots[:2]
+
+    late = ReplayClock(first.close_at + timedelta(minutes=1))
+    missed = race_chain(in_process, settings, first, day, late, raw)
+    no_odds_raw = replace_tables(raw, nvd_o1=raw.nvd_o1.iloc[0:0])
+    waiting = ReplayClock(second.decide_at)
+    unpriced = race_chain(in_process, settings, second, day, waiting, no_odds_raw)
+
+    assert missed["outcome"] == MISSED_CLOSE and unpriced["outcome"] == NO_ODDS
+    assert waiting.now() >= second.close_at - timedelta(seconds=settings.live.odds_poll_s)
+    decisions, bets = stored(tmp_path / "c.db")
+    assert set(decisions["outcome"]) == {MISSED_CLOSE, NO_ODDS} and bets.empty
+    with make_engine(f"sqlite:///{tmp_path / 'c.db'}").connect() as connection:
+        rules = {rule for (rule,) in connection.execute(select(ALERTS.c.rule)).all()}
+    assert {"missed_close", "odds_missing"} <= rules
+    again = race_chain(in_process, settings, first, day, ReplayClock(first.decide_at), raw)
+    assert again["outcome"] == "already_decided"  # decided once, even when now in time
