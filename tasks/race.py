@@ -287,6 +287,47 @@ def skip_race(
     return row
 
 
+@stage("skip-closed")
+def skip_closed_races(
+    settings: Settings, slots: list[RaceSlot], now: datetime
+) -> list[dict[str, Any]]:
+    """Races whose close had passed when the day's race time began (a late start, a restart
+    after hours down): recorded ``missed_close`` together, with one alert naming them (not one
+    per race: a day started at 18:00 would page the operator 25 times)."""
+    if not slots:
+        return []
+    policy = settings.kelly.policy()
+    race_date = slots[0].race_date
+    reason = f"race time began at {now:%H:%M:%S}, after its close"
+    with stage_run(settings, "skip-closed", race_date) as record:
+        with engine_for(settings).begin() as connection:
+            decided = decided_races(connection, policy.name, race_date)
+            rows = [
+                _decision_row(settings, slot, MISSED_CLOSE, now, message=reason)
+                for slot in slots
+                if slot.race_id not in decided
+            ]
+            for row in rows:
+                record_decision(connection, row)
+        record.rows_out = len(rows)
+        record.message = f"{len(rows)} races closed before race time began"
+    if rows:
+        names = [slot.run_name for slot in slots if slot.race_id in {r["race_id"] for r in rows}]
+        alert = Alert(
+            rule="missed_close",
+            severity="warning",
+            message=f"race time for {race_date} began at {now:%H:%M}: {len(rows)} races had "
+            f"closed already and are not bet ({names[0]} .. {names[-1]})",
+            race_date=race_date,
+            scope="race-time",
+            key=f"{race_date}|began-late",
+        )
+        raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)
+        logger().warning("%s", alert.message)
+        publish_day_status(settings, race_date)
+    return rows
+
+
 @stage("settle-races", io=True)
 def settle_races(
     settings: Settings, race_date: date, race_ids: list[str], raw: RawDay | None = None

@@ -183,3 +183,31 @@ def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
     assert {"missed_close", "odds_missing"} <= rules
     again = race_chain(in_process, settings, first, day, ReplayClock(first.decide_at), raw)
     assert again["outcome"] == "already_decided"  # decided once, even when now in time
+
+
+def test_a_day_begun_late_records_the_closed_races_with_one_alert(
+    tmp_path: Path, files: Path
+) -> None:
+    from flows.chain import race_chain, race_day_chain
+    from flows.live import card_stages
+    from raceday.racetime import MISSED_CLOSE, RaceSlot, ReplayClock, timetable
+    from raceday.store.catalogs.alerts import ALERTS
+    from tasks.common import in_process
+
+    settings = settings_for(tmp_path / "d.db", files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    slots = timetable(day.card.races, 5, 2).slots
+    clock = ReplayClock(slots[2].close_at)  # the first three races have closed
+
+    def one_race(slot: RaceSlot) -> dict[str, object]:
+        return race_chain(in_process, settings, slot, day, clock, raw)
+
+    race_day_chain(in_process, settings, DAY, day, clock, one_race, raw)
+    decisions, _bets = stored(tmp_path / "d.db")
+    missed = decisions[decisions["outcome"] == MISSED_CLOSE]
+    assert set(missed["race_id"]) == {slot.race_id for slot in slots[:3]}
+    assert len(decisions) == RACES
+    with make_engine(f"sqlite:///{tmp_path / 'd.db'}").connect() as connection:
+        alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
+    missed_alerts = [message for rule, message in alerts if rule == "missed_close"]
+    assert len(missed_alerts) == 1 and "3 races had closed already" in missed_alerts[0]
