@@ -10,6 +10,7 @@ from cli import backfill as backfill_commands  # noqa: F401
 from cli import day  # noqa: F401
 from cli import features as feature_commands  # noqa: F401
 from cli import first3f as first3f_commands  # noqa: F401
+from cli import live as live_commands  # noqa: F401
 from cli import model as model_commands  # noqa: F401
 from cli import ops as ops_commands  # noqa: F401
 from cli import report as _report  # noqa: F401

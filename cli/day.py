@@ -122,9 +122,20 @@ def simulate(
         str,
         typer.Option("--circuit", help="nar (nvd_* files), or jra (jvd_* files, 36 races a day)"),
     ] = "nar",
+    sport: Annotated[
+        str | None,
+        typer.Option("--sport", help="nar or jra (as --circuit), or boat: B/K day files"),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Simulate race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1; jvd_*)."""
+    """Simulate race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1; jvd_*), or
+    boat racing days as the official B/K files and boat_odds.csv (``--sport boat``)."""
+    if sport is not None and sport not in {"nar", "jra", "boat"}:
+        out.print(guard(debug, lambda: _refuse(f"--sport must be nar, jra or boat, not {sport!r}")))
+    if sport == "boat":
+        out.print(guard(debug, lambda: _simulate_boat(start, end, out_dir, races_per_day, seed)))
+        return
+    circuit = sport or circuit
 
     def action() -> str:
         from raceday.simulate.config import CIRCUITS, PROFILES, SimulatorConfig
@@ -159,6 +170,32 @@ def simulate(
         )
 
     out.print(guard(debug, action))
+
+
+def _refuse(message: str) -> str:
+    raise InputError(message)
+
+
+def _simulate_boat(
+    start: str, end: str, out_dir: Path, races_per_day: int | None, seed: int | None
+) -> str:
+    from raceday.boat.simulate.config import BoatSimulatorConfig, venues_for_races
+    from raceday.boat.simulate.days import simulate_boat_days, write_boat_days
+
+    first, last = parse_date_range(start, end)
+    defaults = BoatSimulatorConfig()
+    config = BoatSimulatorConfig(
+        seed=defaults.seed if seed is None else seed,
+        venues_per_day=defaults.venues_per_day
+        if races_per_day is None
+        else venues_for_races(races_per_day),
+    )
+    simulated = simulate_boat_days(first, last, config)
+    write_boat_days(simulated, out_dir)
+    return (
+        f"wrote {len(simulated.program_races)} boat races, {len(simulated.entries)} entries "
+        f"({first}..{last}) to {out_dir}: B*.TXT, K*.TXT (CP932), boat_odds.csv"
+    )
 
 
 def write_to_stdout(write: Callable[[TextIO], object]) -> None:

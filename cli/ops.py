@@ -25,10 +25,19 @@ def serve(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="flow runs at once (default: no limit)")
     ] = None,
+    race_time: Annotated[
+        bool,
+        typer.Option(
+            "--race-time",
+            help="bet each race before its close (race-card, race, settle-races) instead of "
+            "the 09:00 predict",
+        ),
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Serve the scheduled deployments (predict, settle, monitor, train, backfill, backup) from
-    this machine against a running Prefect server (`prefect server start`; PREFECT_API_URL)."""
+    """Serve the scheduled deployments (predict or race time, settle, monitor, train, backfill,
+    backup) from this machine against a running Prefect server (`prefect server start`;
+    PREFECT_API_URL)."""
 
     def action() -> None:
         from flows.deployments import DEPLOYMENTS, TIMEZONE, api_url_configured, serve_deployments
@@ -41,11 +50,12 @@ def serve(
             )
         for spec in DEPLOYMENTS:
             when = f"cron {spec.cron} {TIMEZONE}" if spec.cron else "manual"
-            out.print(f"{spec.name:<9} {when:<30} {spec.entrypoint}")
+            paused = "" if spec.active(race_time) else " (paused)"
+            out.print(f"{spec.name:<12} {when + paused:<40} {spec.entrypoint}")
         from cli.prefect_server import prefect_api
 
         with prefect_api():  # without PREFECT_API_URL: a temporary server that dies with serve
-            serve_deployments(limit)
+            serve_deployments(limit, race_time)
 
     guard(debug, action)
 

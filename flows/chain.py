@@ -8,6 +8,12 @@ a backfill runs the same functions in-process inside one task run per chunk
     warm-up:  prepare store → history gap → ingest → settle chain
     day:      screen (card and results) → morning → night → record   (daily chain)
     morning:  validate card → features → predict → stake                       (predict chain)
+    card:     validate card → features                      (card chain, race time's morning)
+    race:     odds at the moment (read again until published or closed) → decide race
+              (predict, stake on what is left of the day, bets and decision written at once)
+              or skip it (missed close, no odds: alerted)                     (race chain)
+    race day: for each race in post-time order: settle the races whose results are out, wait
+              for its moment, race chain; then settle the rest as results come out
     night:    validate results → reference times → first 3F → indexes          (settle chain)
               → settle → record → monitor → report                             (record chain)
     chunk:    ingest → validate card → settle chain → features (range) → predict → replay
@@ -18,8 +24,10 @@ Each stage's return feeds the next; what a stage stores, it writes itself, once.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -28,6 +36,15 @@ from config import Settings
 from data_checks.validate import ValidatedDay
 from raceday.model.registry import training_summary
 from raceday.pipeline import DaySummary, runner_view
+from raceday.racetime import (
+    MISSED_CLOSE,
+    NO_ODDS,
+    Clock,
+    RaceSlot,
+    pending,
+    results_due,
+    timetable,
+)
 from raceday.sources.base import RawDay
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.common import StageRunner
@@ -36,6 +53,16 @@ from tasks.features import day_features, range_features
 from tasks.ingest import ingest
 from tasks.monitor import monitor_day
 from tasks.predict import predict
+from tasks.race import (
+    RaceCard,
+    decide_race,
+    races_decided,
+    races_with_open_bets,
+    read_race_odds,
+    settle_races,
+    skip_closed_races,
+    skip_race,
+)
 from tasks.record import record_day, report_day, settle
 from tasks.replay import replay_days
 from tasks.stake import stake
@@ -80,6 +107,18 @@ class Morning:
     bets: pd.DataFrame
 
 
+def card_chain(
+    run: StageRunner,
+    settings: Settings,
+    raw: RawDay,
+    race_date: date,
+    screened: ValidatedDay | None = None,
+) -> RaceCard:
+    """The card: validate and store it (its morning odds), and its runners' features."""
+    card = run(validate_and_store, settings, raw, race_date, race_date, "card", screened)
+    return RaceCard(card, run(day_features, settings, card, race_date))
+
+
 def predict_chain(
     run: StageRunner,
     settings: Settings,
@@ -88,11 +127,86 @@ def predict_chain(
     screened: ValidatedDay | None = None,
 ) -> Morning:
     """The morning: validate and store the card, features, predictions, bets and bet slip."""
-    card = run(validate_and_store, settings, raw, race_date, race_date, "card", screened)
-    features = run(day_features, settings, card, race_date)
-    predictions = run(predict, settings, card, race_date, features)
-    bets = run(stake, settings, predictions, card, race_date)
-    return Morning(card, bets)
+    day = card_chain(run, settings, raw, race_date, screened)
+    predictions = run(predict, settings, day.card, race_date, day.features)
+    bets = run(stake, settings, predictions, day.card, race_date)
+    return Morning(day.card, bets)
+
+
+def race_chain(
+    run: StageRunner,
+    settings: Settings,
+    slot: RaceSlot,
+    day: RaceCard,
+    clock: Clock,
+    raw: RawDay | None = None,
+) -> dict[str, Any]:
+    """One race at its moment: its odds as published by now (read again every
+    ``live.odds_poll_s`` until they are, while its sales are open), then decided; a race
+    reached after its close, or without odds by then, is skipped and alerted. ``raw``: a
+    replayed day's tables. Returns the race's decision."""
+    while True:
+        moment = clock.now()
+        if slot.missed(moment):
+            reason = f"reached at {moment:%H:%M:%S}, after its close at {slot.close_at:%H:%M}"
+            return run(skip_race, settings, slot, MISSED_CLOSE, moment, reason)
+        started = time.perf_counter()
+        odds = run(read_race_odds, settings, slot, moment, raw)
+        if not odds.empty:
+            return run(decide_race, settings, slot, day, odds, clock.now(), started)
+        retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)
+        if retry_at >= slot.close_at:
+            reason = f"no odds published by {moment:%H:%M:%S} (close {slot.close_at:%H:%M})"
+            return run(skip_race, settings, slot, NO_ODDS, moment, reason)
+        clock.wait_until(retry_at)
+
+
+def race_day_chain(
+    run: StageRunner,
+    settings: Settings,
+    race_date: date,
+    day: RaceCard,
+    clock: Clock,
+    race: Callable[[RaceSlot], dict[str, Any]],
+    raw: RawDay | None = None,
+) -> list[dict[str, Any]]:
+    """The day at race time: each race not decided yet, in post-time order, by ``race`` at its
+    moment (a race runner: :func:`race_chain` in-process, or a race flow run); at each moment
+    the races whose results are out are settled first. Races already closed when the run
+    begins (a late start) are recorded missed together, with one alert. After the last race,
+    its result is waited for until ``live.result_delay_minutes`` after its post time (a real
+    day polls every ``live.results_poll_s`` up to an hour more; the night's settle-day settles
+    the rest).
+    Returns the decisions made by this run, in order."""
+    live = settings.live
+    table = timetable(day.card.races, live.lead_minutes, live.close_minutes)
+
+    def settle_due() -> None:
+        due = results_due(table.slots, set(), clock.now(), live.result_delay_minutes)
+        open_races = races_with_open_bets(settings, race_date)
+        run(settle_races, settings, race_date, sorted(open_races & set(due)), raw)
+
+    todo = pending(table.slots, races_decided(settings, race_date))
+    began = clock.now()
+    closed = [slot for slot in todo if slot.missed(began)]
+    decisions = run(skip_closed_races, settings, closed, began)
+    for slot in [slot for slot in todo if slot not in closed]:
+        clock.wait_until(slot.decide_at)
+        settle_due()
+        decision = race(slot)
+        decisions.append(decision)
+        if isinstance(decision.get("decided_at"), (pd.Timestamp, date)):
+            clock.wait_until(pd.Timestamp(decision["decided_at"]).to_pydatetime())
+    if table.slots:
+        last_result = table.slots[-1].post_at + timedelta(minutes=live.result_delay_minutes)
+        deadline = last_result + timedelta(hours=1)
+        clock.wait_until(last_result)
+        settle_due()
+        replayed = raw is not None  # a replayed day's results are all there is
+        while not replayed and races_with_open_bets(settings, race_date) and clock.now() < deadline:
+            clock.wait_until(clock.now() + timedelta(seconds=live.results_poll_s))
+            settle_due()
+    return decisions
 
 
 def record_chain(

@@ -4,7 +4,11 @@
 Schedules are in Asia/Tokyo, where NAR races: predict at 09:00 (cards and the morning odds),
 settle at 23:30 (after the last race), monitor at 23:55 (after settle: the day's rules again, and
 ``no_races`` when nothing ran), train weekly (Monday 06:00), back up daily (04:00); backfill runs
-only when started with its dates. No parameter names the store (it may hold a
+only when started with its dates. Race time (``raceday serve --race-time``; docs/OPERATIONS.md
+"Race time") swaps the morning's predict for ``race-card`` at 08:30 (the card, then one ``race``
+run scheduled per race at its post time less the lead) and ``settle-races`` every ten minutes
+from 10:00 to 23:50 (results settled as they come out); the other mode's schedules are served
+paused, so an operator switches in the UI. No parameter names the store (it may hold a
 password, and parameters are shown in the UI): each process reads ``RACEDAY_DB_URL``.
 """
 
@@ -27,6 +31,11 @@ class DeploymentSpec:
     cron: str | None
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    mode: str = "both"  # "daily", "race-time" (its schedule active only in that mode) or both
+
+    def active(self, race_time: bool) -> bool:
+        """Whether its schedule runs when the day is operated at race time or not."""
+        return self.mode == "both" or (self.mode == "race-time") == race_time
 
     @property
     def module_and_function(self) -> tuple[str, str]:
@@ -38,6 +47,21 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         "predict", "flows/daily.py:predict_day", "0 9 * * *",
         "Morning: race cards and the odds snapshot → predictions, bets and the bet slip.",
+        mode="daily",
+    ),
+    DeploymentSpec(
+        "race-card", "flows/live.py:race_card", "30 8 * * *",
+        "Race time, morning: the card, then one race run scheduled per race before its close.",
+        mode="race-time",
+    ),
+    DeploymentSpec(
+        "race", "flows/live.py:race", None,
+        "Race time: one race on the odds of its moment (scheduled by race-card).",
+    ),
+    DeploymentSpec(
+        "settle-races", "flows/live.py:settle_races_flow", "*/10 10-23 * * *",
+        "Race time, every ten minutes: settle the races whose results are out.",
+        mode="race-time",
     ),
     DeploymentSpec(
         "settle", "flows/daily.py:settle_day", "30 23 * * *",
@@ -68,14 +92,19 @@ def load_flow(spec: DeploymentSpec) -> Any:
     return getattr(importlib.import_module(module_name), function)
 
 
-def runner_deployments(specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS) -> list[Any]:
-    """Prefect runner deployments for ``prefect.serve``."""
+def runner_deployments(
+    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS, race_time: bool = False
+) -> list[Any]:
+    """Prefect runner deployments for ``prefect.serve`` (``race_time``: which mode's schedules
+    are active; the other's are served paused)."""
     from prefect.schedules import Cron
 
     return [
         load_flow(spec).to_deployment(
             name=spec.name,
-            schedules=[Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None,
+            schedules=[Cron(spec.cron, timezone=TIMEZONE, active=spec.active(race_time))]
+            if spec.cron
+            else None,
             parameters=spec.parameters or None,
             description=spec.description,
             tags=["raceday"],
@@ -91,8 +120,8 @@ def api_url_configured() -> bool:
     return bool(PREFECT_API_URL.value())
 
 
-def serve_deployments(limit: int | None = None) -> None:
+def serve_deployments(limit: int | None = None, race_time: bool = False) -> None:
     """Serve every deployment with its schedule from this process until it is stopped."""
     from prefect import serve
 
-    serve(*runner_deployments(), limit=limit)
+    serve(*runner_deployments(race_time=race_time), limit=limit)

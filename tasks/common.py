@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -317,17 +317,19 @@ def record_checked(
     stage: str,
     end: date,
     start: date | None = None,
+    race_ids: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Store a derived frame's quarantine and validation results; the rows that may be stored.
 
     For stage tasks that derive frames (``first3f``, ``predict``, ``stake``): run inside their
-    transaction, so the quarantine of a stage is replaced together with its rows.
+    transaction, so the quarantine of a stage is replaced together with its rows (only that of
+    ``race_ids`` when given: a race decided at race time).
     """
     if start is None:
         dates = pd.to_datetime(checked.valid["race_date"]).dropna()
         start = min(dates.min().date(), end) if not dates.empty else end
     run_id = current_run_id()
-    write_quarantine(connection, checked.quarantine, start, end, stage, run_id)
+    write_quarantine(connection, checked.quarantine, start, end, stage, run_id, race_ids)
     write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
     publish_docs(settings, (checked.outcome,), stage, start, end)
     if not checked.quarantine.empty:

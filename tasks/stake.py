@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from prefect.artifacts import create_table_artifact
@@ -11,6 +11,8 @@ from config import Settings
 from config.reference import venue_names
 from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
+from raceday.pipeline import JAPAN_TIME
+from raceday.sources.timeline import at_time, moment_on
 from raceday.staking.bets import (
     BET_COLUMNS,
     SizedDay,
@@ -22,7 +24,16 @@ from raceday.staking.kelly import StakingPolicy
 from raceday.staking.ledger import daily_pnl_from_ledger_days
 from raceday.staking.pools import race_pools
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
+from raceday.store.catalogs.decisions import decided_races
 from tasks.common import engine_for, in_flow_run, logger, record_checked, stage, stage_run
+
+
+def morning_decision(settings: Settings, race_date: date) -> datetime:
+    """When the daily run's tickets are emitted: now (Japan time) for today's run, the morning
+    decision time (``live.morning_odds_at``, whose odds it bets on) for a past day's replay."""
+    now = datetime.now(JAPAN_TIME).replace(tzinfo=None)
+    morning = moment_on(race_date, at_time(settings.live.morning_odds_at))
+    return now if race_date >= now.date() else morning
 
 
 def size_checked_day(
@@ -42,8 +53,15 @@ def size_checked_day(
         daily_pnl,
         initial_bankroll_yen=settings.bankroll_yen,
         stake_scale=settings.rollout.stake_scale,
+        decided_at=morning_decision(settings, card_day(card)),
     )
     return sized, check_stakes(sized.bets, policy, sized.bankroll_yen)
+
+
+def card_day(card: ValidatedDay) -> date:
+    """The day of a one-day card (today for an empty one)."""
+    days = pd.to_datetime(card.races["race_date"]).dropna()
+    return days.min().date() if not days.empty else datetime.now(JAPAN_TIME).date()
 
 
 @stage("stake")
@@ -72,6 +90,9 @@ def stake(
             if stored["settled"].fillna(False).astype(bool).any():
                 bets = stored[BET_COLUMNS]
                 record.message = "day already settled: bets kept as placed"
+            elif decided_races(connection, policy.name, race_date):
+                bets = stored[BET_COLUMNS]
+                record.message = "day decided at race time (raceday live): bets kept as placed"
             else:
                 bets = record_checked(settings, connection, checked, "stake", race_date)
                 write_bets(connection, bets, policy.name, race_date)

@@ -15,7 +15,7 @@ from typing import Final, Literal
 
 import pandas as pd
 
-from raceday.codec import race_dates, race_ids
+from raceday.codec import decode_odds_snapshot, race_dates, race_ids
 from raceday.sources.base import RawDay
 
 _HALF_YEAR = pd.Timedelta(days=183)
@@ -40,25 +40,34 @@ def _stamp(year: pd.Series, mmddhhmm: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="%Y%m%d%H%M", errors="coerce")
 
 
-def published_at(nvd_o1: pd.DataFrame, race_day: pd.Series | None = None) -> pd.Series:
-    """When each snapshot was published; NaT when its stamp cannot be read.
+def stamp_moments(stamp: pd.Series, race_day: pd.Series) -> pd.Series:
+    """MMDDhhmm stamps of races on ``race_day`` as moments; NaT when a stamp cannot be read
+    (``final`` included: the final odds of a replay have no publication time).
 
     The stamp has no year: it is the race's year, or the year before for a snapshot stamped more
     than half a year after its race (a January race's odds published in December)."""
+    day = pd.to_datetime(race_day, errors="coerce")
+    text = stamp.astype("string")
+    same_year = _stamp(day.dt.year.astype("Int64"), text)
+    earlier = _stamp((day.dt.year - 1).astype("Int64"), text)
+    moment = same_year.where(~(same_year - day > _HALF_YEAR), earlier)
+    return moment.astype("datetime64[ns]")
+
+
+def published_at(nvd_o1: pd.DataFrame) -> pd.Series:
+    """When each snapshot was published (:func:`stamp_moments`); NaT when unreadable."""
     if nvd_o1.empty or "happyo_tsukihi_jifun" not in nvd_o1.columns:
         return pd.Series(pd.NaT, index=nvd_o1.index, dtype="datetime64[ns]")
-    day = race_dates(nvd_o1) if race_day is None else race_day
-    stamp = _stamp(day.dt.year.astype("Int64"), nvd_o1["happyo_tsukihi_jifun"])
-    earlier = _stamp((day.dt.year - 1).astype("Int64"), nvd_o1["happyo_tsukihi_jifun"])
-    stamp = stamp.where(~(stamp - day > _HALF_YEAR), earlier)
-    return stamp.astype("datetime64[ns]").rename("published_at")
+    moment = stamp_moments(nvd_o1["happyo_tsukihi_jifun"], race_dates(nvd_o1))
+    return moment.rename("published_at")
 
 
 def post_moments(races: pd.DataFrame) -> pd.Series:
     """Each race's post time as a moment (``race_date`` + ``post_time`` HHMM), by ``race_id``;
-    NaT when the post time is blank, ``0000`` (none) or impossible."""
-    hhmm = races["post_time"].astype("string").str.strip().str.zfill(4)
-    hhmm = hhmm.mask(hhmm == "0000")
+    NaT when the post time is blank, zero-filled (``0000``: not announced) or impossible."""
+    text = races["post_time"].astype("string").str.strip()
+    hhmm = text.where(text.str.fullmatch(r"\d{3,4}").fillna(False) & (text.str.strip("0") != ""))
+    hhmm = hhmm.str.zfill(4)
     day = pd.to_datetime(races["race_date"]).dt.strftime("%Y%m%d").astype("string")
     moment = pd.to_datetime(day + hhmm, format="%Y%m%d%H%M", errors="coerce")
     return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="post_at")
@@ -122,3 +131,15 @@ def moment_on(day: date, at: time) -> datetime:
 def minutes_before(moment: datetime, minutes: int) -> datetime:
     """``moment`` less ``minutes``."""
     return moment - timedelta(minutes=minutes)
+
+
+def race_odds_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> pd.DataFrame:
+    """One race's odds as known at ``moment``: its latest snapshot published by then, decoded
+    (``race_id, umaban, snapshot_at, win_odds, popularity``), priced runners only; empty when
+    no snapshot was published by then."""
+    rows = nvd_o1[race_ids(nvd_o1).to_numpy() == race_id] if not nvd_o1.empty else nvd_o1
+    published = published_at(rows)
+    known = rows[(published.notna() & (published <= pd.Timestamp(moment))).to_numpy(bool)]
+    odds = decode_odds_snapshot(known.reset_index(drop=True))
+    priced = odds["win_odds"].notna() & (odds["win_odds"] >= 1.0)
+    return odds[priced.to_numpy(bool)].reset_index(drop=True)

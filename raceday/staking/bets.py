@@ -7,21 +7,23 @@ of sources without one, flagged ``odds_source = "final"``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Final
 
 import pandas as pd
 
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
-from raceday.staking.kelly import StakingPolicy, odds_after_stake, size_stakes
+from raceday.sources.timeline import stamp_moments
+from raceday.staking.kelly import UNIT_YEN, StakingPolicy, odds_after_stake, size_stakes
 from raceday.staking.ledger import drawdown_from_peak
 
 SNAPSHOT_ODDS: Final = "snapshot"
 BET_COLUMNS: Final = [
     "race_id", "umaban", "race_date", "model_version", "p_final", "odds_at_bet", "odds_source",
     "edge", "kelly_fraction", "stake_yen", "bankroll_at_bet_yen", "expected_win_pool_yen",
-    "policy_params",
+    "policy_params", "odds_at", "decided_at",
 ]  # fmt: skip
 
 
@@ -42,7 +44,8 @@ def staking_candidates(
     """Every predicted runner with bet-time odds and its race's expected win pool.
 
     ``odds`` has ``race_id, umaban, win_odds, snapshot_at``; ``race_pools`` ``race_id,
-    win_pool_yen``. Runners without odds cannot be bet on and are left out.
+    win_pool_yen``. Runners without odds cannot be bet on and are left out. ``odds_at``: when
+    the snapshot was published (NaT for final odds).
     """
     priced = odds[odds["win_odds"].notna() & (odds["win_odds"] >= 1.0)]
     frame = predictions[["race_id", "umaban", "race_date", "model_version", "p_final"]].merge(
@@ -53,6 +56,7 @@ def staking_candidates(
     return frame.assign(
         odds=frame["win_odds"].astype("float64"),
         odds_source=source.map({True: FINAL_ODDS, False: SNAPSHOT_ODDS}).astype("string"),
+        odds_at=stamp_moments(frame["snapshot_at"], frame["race_date"]),
     ).drop(columns=["win_odds", "snapshot_at"])
 
 
@@ -63,8 +67,14 @@ def day_bets(
     *,
     stake_scale: float,
     drawdown: float,
+    decided_at: datetime | None = None,
+    recorded_policy: StakingPolicy | None = None,
 ) -> pd.DataFrame:
-    """The day's bet rows as the ledger stores them (``BET_COLUMNS``)."""
+    """The day's bet rows as the ledger stores them (``BET_COLUMNS``); ``decided_at``: when
+    the tickets were emitted; ``recorded_policy``: the policy recorded on each bet when
+    ``policy`` is its narrowing to what is left of a day (:func:`size_race`)."""
+    if "odds_at" not in candidates.columns:
+        candidates = candidates.assign(odds_at=pd.NaT)
     sized = size_stakes(
         candidates, bankroll_yen, policy, stake_scale=stake_scale, drawdown=drawdown
     )
@@ -73,7 +83,11 @@ def day_bets(
         .assign(
             bankroll_at_bet_yen=int(bankroll_yen),
             expected_win_pool_yen=sized["win_pool_yen"].round().astype("Int64"),
-            policy_params=policy.to_json(),
+            policy_params=(recorded_policy or policy).to_json(),
+            odds_at=pd.to_datetime(sized["odds_at"]).astype("datetime64[ns]"),
+            decided_at=pd.Series(
+                pd.Timestamp(decided_at) if decided_at else pd.NaT, index=sized.index
+            ).astype("datetime64[ns]"),
         )[BET_COLUMNS]
         .reset_index(drop=True)
     )
@@ -140,6 +154,7 @@ def size_day(
     *,
     initial_bankroll_yen: int,
     stake_scale: float,
+    decided_at: datetime | None = None,
 ) -> SizedDay:
     """The day's bets from its predictions, bet-time odds and expected win pools; the bankroll
     and the drawdown brake come from ``daily_pnl``, the cash flow of every earlier day with bets
@@ -147,5 +162,72 @@ def size_day(
     bankroll = int(initial_bankroll_yen + daily_pnl.sum())
     drawdown = drawdown_from_peak(initial_bankroll_yen, daily_pnl)
     candidates = staking_candidates(predictions, odds, pools)
-    bets = day_bets(candidates, bankroll, policy, stake_scale=stake_scale, drawdown=drawdown)
+    bets = day_bets(
+        candidates,
+        bankroll,
+        policy,
+        stake_scale=stake_scale,
+        drawdown=drawdown,
+        decided_at=decided_at,
+    )
     return SizedDay(bets, len(candidates), bankroll, drawdown)
+
+
+@dataclass(frozen=True)
+class DayLimits:
+    """What a race decided during the day may take: the day's bankroll (as the daily run sizes
+    on: the cash its earlier days left), the stakes already placed today, and the drawdown from
+    the peak counting what today's settled races won or lost (open bets are not losses yet)."""
+
+    bankroll_yen: int
+    staked_today_yen: int
+    drawdown: float
+
+    def remaining_day_yen(self, policy: StakingPolicy) -> float:
+        """What is left of the per-day cap."""
+        return policy.max_day_fraction * self.bankroll_yen - self.staked_today_yen
+
+
+def day_limits(
+    initial_bankroll_yen: int, daily_pnl: pd.Series, today_pnl_yen: int, staked_today_yen: int
+) -> DayLimits:
+    """The limits of a day in progress: ``daily_pnl`` the cash flow of every earlier day,
+    ``today_pnl_yen`` what today's settled bets won or lost so far."""
+    bankroll = int(initial_bankroll_yen + daily_pnl.sum())
+    with_today = pd.concat([daily_pnl, pd.Series([float(today_pnl_yen)])], ignore_index=True)
+    drawdown = drawdown_from_peak(initial_bankroll_yen, with_today)
+    return DayLimits(bankroll, int(staked_today_yen), drawdown)
+
+
+def size_race(
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    odds: pd.DataFrame,
+    pools: pd.DataFrame,
+    limits: DayLimits,
+    *,
+    stake_scale: float,
+    decided_at: datetime,
+) -> SizedDay:
+    """One race's bets, decided during the day: the same Kelly fractions and per-bet, per-race
+    and pool caps as the daily run, on the day's bankroll, with the per-day cap narrowed to
+    what earlier races left (first come, first served: the daily run, which sees every race at
+    once, shrinks them all in proportion instead) and the drawdown brake on today's cash too."""
+    candidates = staking_candidates(predictions, odds, pools)
+    remaining = limits.remaining_day_yen(policy)
+    spent = remaining < UNIT_YEN or limits.bankroll_yen <= 0
+    narrowed = (
+        policy
+        if spent
+        else replace(policy, max_day_fraction=min(1.0, remaining / limits.bankroll_yen))
+    )
+    bets = day_bets(
+        candidates.iloc[0:0] if spent else candidates,
+        limits.bankroll_yen,
+        narrowed,
+        stake_scale=stake_scale,
+        drawdown=limits.drawdown,
+        decided_at=decided_at,
+        recorded_policy=policy,
+    )
+    return SizedDay(bets, len(candidates), limits.bankroll_yen, limits.drawdown)

@@ -282,6 +282,35 @@ class Bet(Base):
     expected_win_pool_yen: Mapped[int | None] = mapped_column(Integer)
     # Set when the bet was voided (refunded at 0 P&L): its race was set aside at night (1900).
     void_reason: Mapped[str | None] = mapped_column(String(200))
+    # When the odds it was sized on were published, and when the ticket was emitted (2100;
+    # Japan time; odds_at is empty for final odds).
+    odds_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RaceDecision(Base):
+    """A race decided at race time (``raceday live``): once written, the race is never decided
+    again. Written in the same transaction as the race's bets. Natural key: (policy, race_id).
+
+    ``outcome``: ``bet`` (tickets emitted), ``no_bet`` (decided, nothing worth a stake),
+    ``missed_close`` (its close passed before it was decided), ``no_odds`` (no odds published
+    by its deadline), ``not_offered`` (outside the rollout stage's races)."""
+
+    __tablename__ = "race_decisions"
+
+    policy: Mapped[str] = mapped_column(String(24), primary_key=True)
+    race_id: Mapped[str] = mapped_column(RACE_ID, primary_key=True)
+    race_date: Mapped[date] = mapped_column(Date, index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    post_at: Mapped[datetime | None] = mapped_column(DateTime)
+    odds_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    bets: Mapped[int] = mapped_column(Integer)
+    staked_yen: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[str] = mapped_column(String(40))
+    latency_s: Mapped[float | None] = mapped_column(Float)  # odds read to ticket written
+    message: Mapped[str | None] = mapped_column(Text)
 
 
 class Performance(Base):

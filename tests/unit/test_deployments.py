@@ -17,13 +17,20 @@ def test_prefect_yaml_matches_the_deployment_specs() -> None:
     as_yaml = {
         item["name"]: (
             item["entrypoint"],
-            [(s["cron"], s["timezone"]) for s in item.get("schedules") or []],
+            [
+                (s["cron"], s["timezone"], s.get("active", True))
+                for s in item.get("schedules") or []
+            ],
             item["work_pool"]["name"],
         )
         for item in declared
     }
     as_specs = {
-        spec.name: (spec.entrypoint, [(spec.cron, TIMEZONE)] if spec.cron else [], WORK_POOL)
+        spec.name: (
+            spec.entrypoint,
+            [(spec.cron, TIMEZONE, spec.active(race_time=False))] if spec.cron else [],
+            WORK_POOL,
+        )
         for spec in DEPLOYMENTS
     }
     assert as_yaml == as_specs
@@ -63,3 +70,15 @@ def test_every_scheduled_flow_runs_without_parameters() -> None:
             if parameter.default is inspect.Parameter.empty
         }
         assert required <= set(spec.parameters), (spec.name, required)
+
+
+def test_race_time_swaps_the_morning_predict_for_the_race_card() -> None:
+    """Served for race time, predict's schedule is paused and race-card's and settle-races'
+    run; served for the daily run, the other way round (never both: both would stake)."""
+    specs = {spec.name: spec for spec in DEPLOYMENTS}
+    for race_time in (False, True):
+        assert specs["predict"].active(race_time) is not race_time
+        assert specs["race-card"].active(race_time) is race_time
+        assert specs["settle-races"].active(race_time) is race_time
+        assert specs["settle"].active(race_time)
+    assert specs["race"].cron is None  # started by race-card at each race's moment

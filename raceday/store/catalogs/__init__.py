@@ -10,6 +10,7 @@
 - :mod:`~raceday.store.catalogs.performance`: the performance record, race scores, rolling
   windows and calibration
 - :mod:`~raceday.store.catalogs.alerts`: alerts raised and their delivery
+- :mod:`~raceday.store.catalogs.decisions`: races decided at race time, each once
 - :mod:`~raceday.store.catalogs.runs`: run control: stage runs, the day's run lock, backfill marks
 - :mod:`~raceday.store.catalogs.monitoring`: what the monitors and the daily report read
 

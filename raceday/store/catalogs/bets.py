@@ -26,6 +26,13 @@ def write_bets(connection: Connection, bets: pd.DataFrame, policy: str, race_dat
     return insert_rows(connection, BETS, fresh.assign(policy=policy, settled=False))
 
 
+def write_race_bets(connection: Connection, bets: pd.DataFrame, policy: str, race_id: str) -> int:
+    """Replace one race's unsettled bets of ``policy`` (a race decided at race time)."""
+    of_race = and_(BETS.c.policy == policy, BETS.c.race_id == race_id)
+    connection.execute(delete(BETS).where(and_(of_race, BETS.c.settled.is_(False))))
+    return insert_rows(connection, BETS, bets.assign(policy=policy, settled=False))
+
+
 def read_bets(
     connection: Connection,
     start: date | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import pandas as pd
@@ -21,17 +22,18 @@ def write_quarantine(
     end: date,
     stage: str,
     run_id: str,
+    race_ids: Collection[str] | None = None,
 ) -> int:
-    """Replace the quarantine rows of a stage for ``start``..``end``."""
-    connection.execute(
-        delete(QUARANTINE).where(
-            and_(
-                QUARANTINE.c.race_date >= start,
-                QUARANTINE.c.race_date <= end,
-                QUARANTINE.c.stage == stage,
-            )
-        )
+    """Replace the quarantine rows of a stage for ``start``..``end`` (only of ``race_ids``
+    when given: a race decided at race time replaces its own rows, not its day's)."""
+    scope = and_(
+        QUARANTINE.c.race_date >= start,
+        QUARANTINE.c.race_date <= end,
+        QUARANTINE.c.stage == stage,
     )
+    if race_ids is not None:
+        scope = and_(scope, QUARANTINE.c.race_id.in_(list(race_ids)))
+    connection.execute(delete(QUARANTINE).where(scope))
     rows = quarantine.assign(
         race_date=pd.to_datetime(quarantine["race_date"]).fillna(pd.Timestamp(start)),
         stage=stage,

@@ -1,0 +1,267 @@
+"""Race time: each race predicted and staked minutes before its close, on the odds of that moment.
+
+``live-day`` (``raceday live``): the day's card (ingest, validate, features) under the day's
+run lock, then every race in post-time order, each one ``race`` flow run
+(``race-44-2026-12-03-R07``) started at its post time less the lead; between races, the races
+whose results are out are settled (``settle-races``), so the bankroll, the drawdown brake and
+the alert rules are current during the day. With ``replay`` the day runs on a simulated clock
+without waiting (the backtest of this mode); without it, on the wall clock (Japan time).
+
+Served (``raceday serve --race-time``), the same pieces run as deployments: ``race-card`` in the
+morning validates the card and schedules one ``race`` run per race at its moment;
+``settle-races`` polls the results every ten minutes during race hours. The night's
+``settle-day`` validates the results and settles the day again, as without race time.
+
+A race is decided once: its bets and its ``race_decisions`` row are written in one
+transaction, and every run skips the races already decided, so a day killed and restarted
+bets no race twice and misses none whose close has not passed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from prefect.runtime import flow_run
+
+from config import Settings, load_settings
+from flows.alerting import alerting_flow
+from flows.chain import card_chain, prepare_history, race_chain, race_day_chain
+from flows.daily import day_run_name
+from raceday.errors import InputError
+from raceday.pipeline import JAPAN_TIME, today_in_japan
+from raceday.racetime import (
+    BET,
+    Clock,
+    RaceSlot,
+    ReplayClock,
+    WallClock,
+    pending,
+    results_due,
+    timetable,
+)
+from raceday.sources.base import RawDay
+from raceday.sources.lanes import COMPLETED_WITH_WARNINGS
+from raceday.sources.timeline import at_time, moment_on
+from tasks.common import AsTasks, StageRunner, day_lock, in_process
+from tasks.ingest import ingest, ingest_by_venue
+from tasks.race import (
+    RaceCard,
+    races_decided,
+    races_with_open_bets,
+    settle_races,
+    stored_race_card,
+)
+
+RACE_DEPLOYMENT = "race/race"
+
+# The day's card and (replays) tables, handed by a day's run to its race runs in the same
+# process; a race run elsewhere (a deployment) reads the card from the store.
+_CARDS: dict[tuple[str, date], RaceCard] = {}
+_REPLAYS: dict[tuple[str, date], RawDay] = {}
+
+
+def live_settings(
+    races: int | None, source: str | None, lead_minutes: int | None = None
+) -> Settings:
+    """The run's settings, with ``lead_minutes`` (when given) as the lead."""
+    settings = load_settings(races=races, source=source)
+    if lead_minutes is None:
+        return settings
+    live = settings.live.model_copy(update={"lead_minutes": lead_minutes})
+    return settings.model_copy(update={"live": live})
+
+
+def race_run_name() -> str:
+    """A race's flow run is named after the race: ``race-44-2026-12-03-R07``."""
+    parameters = flow_run.get_parameters()
+    race_id = str(parameters.get("race_id", ""))
+    return f"race-{race_id[8:10]}-{parameters.get('race_date')}-R{race_id[10:12]}"
+
+
+def _key(settings: Settings, race_date: date) -> tuple[str, date]:
+    return settings.database_url, race_date
+
+
+def card_stages(
+    run: StageRunner, settings: Settings, race_date: date, by_venue: bool
+) -> tuple[RaceCard, RawDay]:
+    """The day's card under its run lock: the store made ready, the day ingested (venue by
+    venue in a flow run), the card validated and stored, its features."""
+    with day_lock(settings, race_date):
+        prepare_history(run, settings, race_date)
+        raw = (
+            ingest_by_venue(settings, race_date, race_date)
+            if by_venue
+            else run(ingest, settings, race_date, race_date)
+        )
+        day = card_chain(run, settings, raw, race_date)
+    _CARDS[_key(settings, race_date)] = day
+    return day, raw
+
+
+def slot_of(day: RaceCard, settings: Settings, race_id: str) -> RaceSlot:
+    """The race's slot in the day's timetable; InputError when it has none."""
+    table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
+    for slot in table.slots:
+        if slot.race_id == race_id:
+            return slot
+    raise InputError(f"race {race_id} is not on the day's card with a post time")
+
+
+@alerting_flow("race", race_run_name)
+def race(
+    race_id: str,
+    race_date: date,
+    replay_at: datetime | None = None,
+    lead_minutes: int | None = None,
+    races: int | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """One race at its moment (started at its post time less the lead): its odds as published,
+    predicted and staked, or skipped and alerted when its close has passed or no odds come.
+    ``replay_at``: the simulated moment of a replayed day."""
+    settings = live_settings(races, source, lead_minutes)
+    day = _CARDS.get(_key(settings, race_date)) or stored_race_card(settings, race_date)
+    slot = slot_of(day, settings, race_id)
+    clock: Clock = WallClock() if replay_at is None else ReplayClock(replay_at)
+    raw = None if replay_at is None else _REPLAYS.get(_key(settings, race_date))
+    return race_chain(AsTasks(settings), settings, slot, day, clock, raw)
+
+
+def replay_start(settings: Settings, race_date: date) -> datetime:
+    """A replayed day's clock starts at the morning decision time."""
+    return moment_on(race_date, at_time(settings.live.morning_odds_at))
+
+
+def day_summary(
+    settings: Settings,
+    race_date: date,
+    day: RaceCard,
+    decisions: list[dict[str, Any]],
+    replay: bool,
+) -> dict[str, Any]:
+    """What ``raceday live`` prints: the day's races and what became of each."""
+    table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
+    outcomes: dict[str, int] = {}
+    for decision in decisions:
+        outcome = str(decision.get("outcome"))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    skipped = [
+        f"{d['race_id']} {d['outcome']}"
+        for d in decisions
+        if d.get("outcome") in {"missed_close", "no_odds"}
+    ]
+    warnings = [f"{len(skipped)} races not bet: {', '.join(skipped[:10])}"] if skipped else []
+    if table.untimed:
+        warnings.append(f"{len(table.untimed)} races without a readable post time: not bet")
+    bets = [d for d in decisions if d.get("outcome") == BET]
+    return {
+        "date": race_date.isoformat(),
+        "mode": "replay" if replay else "real time",
+        "lead_minutes": settings.live.lead_minutes,
+        "races": len(table.slots) + len(table.untimed),
+        "decided": len(decisions),
+        "already_decided": len(races_decided(settings, race_date)) - len(decisions),
+        "outcomes": outcomes,
+        "bets": int(sum(int(d.get("bets", 0)) for d in bets)),
+        "staked_yen": int(sum(int(d.get("staked_yen", 0)) for d in bets)),
+        "open_bets_races": len(races_with_open_bets(settings, race_date)),
+        "status": COMPLETED_WITH_WARNINGS if warnings else "completed",
+        "warnings": warnings,
+    }
+
+
+def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> dict[str, Any]:
+    """The race-time day without Prefect: the same chain, every stage called in-process (tests,
+    benchmarks and ``raceday live --direct``)."""
+    day, raw = card_stages(in_process, settings, race_date, by_venue=False)
+    clock: Clock = ReplayClock(replay_start(settings, race_date)) if replay else WallClock()
+    table_raw = raw if replay else None
+
+    def one_race(slot: RaceSlot) -> dict[str, Any]:
+        return race_chain(in_process, settings, slot, day, clock, table_raw)
+
+    decisions = race_day_chain(in_process, settings, race_date, day, clock, one_race, table_raw)
+    return day_summary(settings, race_date, day, decisions, replay)
+
+
+@alerting_flow("live-day", day_run_name)
+def live_day(
+    race_date: date | None = None,
+    lead_minutes: int | None = None,
+    replay: bool = False,
+    races: int | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """A race day at race time: the card, then each race a ``race`` flow run at its moment."""
+    settings = live_settings(races, source, lead_minutes)
+    race_date = race_date or today_in_japan()
+    run = AsTasks(settings)
+    day, raw = card_stages(run, settings, race_date, by_venue=True)
+    if replay:
+        _REPLAYS[_key(settings, race_date)] = raw
+    clock: Clock = ReplayClock(replay_start(settings, race_date)) if replay else WallClock()
+
+    def one_race(slot: RaceSlot) -> dict[str, Any]:
+        return race(
+            slot.race_id,
+            race_date,
+            replay_at=clock.now() if replay else None,
+            lead_minutes=lead_minutes,
+            races=races,
+            source=source,
+        )
+
+    decisions = race_day_chain(
+        run, settings, race_date, day, clock, one_race, raw if replay else None
+    )
+    return day_summary(settings, race_date, day, decisions, replay)
+
+
+@alerting_flow("race-card", day_run_name)
+def race_card(race_date: date | None = None) -> dict[str, Any]:
+    """Morning of a race-time day (deployment): the card, then one ``race`` deployment run
+    scheduled per race not decided yet, at its post time less the lead."""
+    from prefect.deployments import run_deployment
+
+    settings = load_settings()
+    race_date = race_date or today_in_japan()
+    day, _raw = card_stages(AsTasks(settings), settings, race_date, by_venue=True)
+    table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
+    requests = race_run_requests(pending(table.slots, races_decided(settings, race_date)))
+    for request in requests:
+        run_deployment(RACE_DEPLOYMENT, timeout=0, as_subflow=False, **request)
+    return {
+        "date": race_date.isoformat(),
+        "scheduled": [request["flow_run_name"] for request in requests],
+        "untimed": list(table.untimed),
+    }
+
+
+def race_run_requests(slots: list[RaceSlot]) -> list[dict[str, Any]]:
+    """One ``race`` deployment run per race: at its moment (UTC), named after the race, with
+    an idempotency key so that a second ``race-card`` run schedules nothing twice."""
+    return [
+        {
+            "parameters": {"race_id": slot.race_id, "race_date": slot.race_date.isoformat()},
+            "scheduled_time": slot.decide_at.replace(tzinfo=JAPAN_TIME).astimezone(UTC),
+            "flow_run_name": slot.run_name,
+            "idempotency_key": f"{RACE_DEPLOYMENT}|{slot.race_id}",
+        }
+        for slot in slots
+    ]
+
+
+@alerting_flow("settle-races", day_run_name)
+def settle_races_flow(race_date: date | None = None) -> dict[str, Any]:
+    """During race hours (deployment): settle the day's races whose results are out."""
+    settings = load_settings()
+    race_date = race_date or today_in_japan()
+    day = stored_race_card(settings, race_date)
+    table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
+    now = WallClock().now()
+    due = set(results_due(table.slots, set(), now, settings.live.result_delay_minutes))
+    races = sorted(due & races_with_open_bets(settings, race_date))
+    settled = AsTasks(settings)(settle_races, settings, race_date, races)
+    return {"date": race_date.isoformat(), "due": len(races), "settled_races": settled}

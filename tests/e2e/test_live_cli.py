@@ -1,0 +1,69 @@
+"""`raceday live` as a user runs it: a simulated day from files replayed race by race through
+Prefect (each race its own flow run), re-run safely, and one clear line for a past day without
+``--replay``."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from cli import app
+from raceday.store.catalogs.decisions import DECISIONS
+from raceday.store.engine import make_engine
+from tests.live_support import write_simulated_files
+
+DAY = date(2025, 6, 7)
+RACES = 8
+runner = CliRunner()
+
+
+@pytest.fixture
+def day_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "3")
+    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+    return write_simulated_files(tmp_path / "files", DAY - timedelta(days=3), DAY, RACES)
+
+
+def live(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["live", "--date", DAY.isoformat(), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_replayed_day_runs_each_race_as_its_own_flow_run(day_files: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'live.db'}"
+    source = f"files:{day_files}"
+    code, stdout, stderr = live("--replay", "--source", source, "--db", db, "--json")
+    assert code == 0, stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["decided"] == RACES and summary["mode"] == "replay"
+
+    with make_engine(db).connect() as connection:
+        decisions = pd.DataFrame(connection.execute(select(DECISIONS)).mappings().all())
+    assert len(decisions) == RACES
+    assert decisions["run_id"].nunique() == RACES  # one flow run per race
+    assert not decisions["run_id"].str.startswith("local-").any()
+
+    again, stdout, stderr = live("--replay", "--source", source, "--db", db, "--json")
+    assert again == 0, stderr
+    rerun = json.loads(stdout.strip().splitlines()[-1])
+    assert rerun["decided"] == 0 and rerun["already_decided"] == RACES
+
+    exported = runner.invoke(
+        app, ["export", "bets", "--start", DAY.isoformat(), "--end", DAY.isoformat(), "--db", db]
+    )
+    assert exported.exit_code == 0, exported.stderr
+    header = pd.read_csv(io.StringIO(exported.stdout)).columns
+    assert {"odds_at", "decided_at", "odds_at_bet"} <= set(header)
+
+
+def test_a_past_day_without_replay_is_refused_in_one_line(day_files: Path, tmp_path: Path) -> None:
+    code, _stdout, stderr = live("--source", f"files:{day_files}")
+    assert code == 2
+    assert "--replay" in stderr and "Traceback" not in stderr

@@ -1,0 +1,213 @@
+"""Race time on simulated files: ``raceday live --replay``'s chain, in-process.
+
+Every race is decided once, in post-time order, at its post time less the lead, on odds
+published by then; the per-day cap and the drawdown brake hold across the day's races, with
+the races already settled counted; and a day killed in the middle and restarted bets no race
+twice and misses none (the store ends as an uninterrupted run's)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+import tasks.race
+from config import Settings, load_settings
+from flows.live import live_day_in_process
+from raceday.racetime import BET, NO_BET
+from raceday.staking.ledger import drawdown_from_peak
+from raceday.store.catalogs.bets import BETS
+from raceday.store.catalogs.decisions import DECISIONS
+from raceday.store.engine import make_engine
+from tests.kill_support import kill_once
+from tests.live_support import LONGSHOT_MODEL, longshot_predictions, write_simulated_files
+
+DAY = date(2025, 6, 7)
+RACES = 16
+LEAD = timedelta(minutes=5)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("live-files")
+    return write_simulated_files(directory, DAY - timedelta(days=5), DAY, RACES)
+
+
+@pytest.fixture(autouse=True)
+def race_time_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
+    monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
+    monkeypatch.setattr(tasks.race, "predictions_or_market", longshot_predictions)
+
+
+def settings_for(db: Path, files: Path) -> Settings:
+    return load_settings(db_url=f"sqlite:///{db}", source=f"files:{files}")
+
+
+def stored(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The day's race decisions (in decision order) and bets."""
+    with make_engine(f"sqlite:///{db}").connect() as connection:
+        decisions = pd.DataFrame(connection.execute(select(DECISIONS)).mappings().all())
+        bets = pd.DataFrame(connection.execute(select(BETS)).mappings().all())
+    return decisions.sort_values(["decided_at", "race_id"]).reset_index(drop=True), bets
+
+
+def test_every_race_is_decided_once_in_post_time_order_before_its_close(
+    tmp_path: Path, files: Path
+) -> None:
+    summary = live_day_in_process(settings_for(tmp_path / "a.db", files), DAY, replay=True)
+    decisions, bets = stored(tmp_path / "a.db")
+
+    assert summary["races"] == RACES and summary["decided"] == RACES
+    assert decisions["race_id"].is_unique and len(decisions) == RACES
+    assert set(decisions["outcome"]) <= {BET, NO_BET}
+    assert (decisions["decided_at"] == decisions["post_at"] - LEAD).all()
+    assert decisions["post_at"].is_monotonic_increasing
+    assert not bets.empty and set(bets["model_version"]) == {LONGSHOT_MODEL}
+    posts = bets.merge(decisions[["race_id", "post_at"]], on="race_id")
+    assert (posts["odds_at"] <= posts["post_at"] - LEAD).all()
+    assert (posts["decided_at"] < posts["post_at"]).all()
+    per_race = bets.groupby("race_id")["stake_yen"].agg(["count", "sum"])
+    by_decision = decisions.set_index("race_id").loc[per_race.index]
+    assert (by_decision["bets"] == per_race["count"]).all()
+    assert (by_decision["staked_yen"] == per_race["sum"]).all()
+    assert summary["bets"] == len(bets)
+
+
+def test_the_day_cap_and_the_drawdown_brake_hold_across_races(
+    tmp_path: Path, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tight day cap and a brake at 0.3 %: the day's stakes stay under the cap, and no race
+    decided after the settled races' losses pass the brake gets a stake."""
+    monkeypatch.setenv("RACEDAY_KELLY__MAX_DAY_FRACTION", "0.03")
+    monkeypatch.setenv("RACEDAY_KELLY__DRAWDOWN_SOFT", "0.0")
+    monkeypatch.setenv("RACEDAY_KELLY__DRAWDOWN_BRAKE", "0.003")
+    settings = settings_for(tmp_path / "b.db", files)
+    live_day_in_process(settings, DAY, replay=True)
+    decisions, bets = stored(tmp_path / "b.db")
+
+    bankroll = settings.bankroll_yen  # the warm-up days place no bets
+    assert bets["stake_yen"].sum() <= settings.kelly.max_day_fraction * bankroll
+    delay = timedelta(minutes=settings.live.result_delay_minutes)
+    posts = decisions.set_index("race_id")["post_at"]
+    settled_at = bets["race_id"].map(posts) + delay
+    braked = 0
+    for decision in decisions.itertuples():
+        known = bets[settled_at <= decision.decided_at]
+        realized = float(known["pnl_yen"].sum())
+        drawdown = drawdown_from_peak(bankroll, pd.Series([realized]))
+        if drawdown >= settings.kelly.drawdown_brake:
+            braked += 1
+            assert decision.bets == 0, (decision.race_id, drawdown)
+    assert bets["settled"].all()  # every race's result came out during the replayed day
+    assert braked > 0  # the scenario reaches the brake (else the test proves nothing)
+
+
+CHILD = """
+import tasks.race
+from datetime import date
+from config import load_settings
+from flows.live import live_day_in_process
+from tests.live_support import longshot_predictions
+tasks.race.predictions_or_market = longshot_predictions
+settings = load_settings(db_url={db!r}, source={source!r})
+live_day_in_process(settings, date.fromisoformat({day!r}), replay=True)
+"""
+
+
+def decided_count(db: Path) -> int:
+    try:
+        with make_engine(f"sqlite:///{db}").connect() as connection:
+            return len(connection.execute(select(DECISIONS.c.race_id)).all())
+    except Exception:  # noqa: BLE001 - no schema yet
+        return 0
+
+
+def test_a_day_killed_mid_way_and_restarted_bets_no_race_twice_and_misses_none(
+    tmp_path: Path, files: Path
+) -> None:
+    reference_db, killed_db = tmp_path / "reference.db", tmp_path / "killed.db"
+    live_day_in_process(settings_for(reference_db, files), DAY, replay=True)
+    code = CHILD.format(db=f"sqlite:///{killed_db}", source=f"files:{files}", day=DAY.isoformat())
+    kill_once(code, lambda: decided_count(killed_db) >= RACES // 3, "a third of the races")
+    halfway = decided_count(killed_db)
+    assert 0 < halfway < RACES
+
+    summary = live_day_in_process(settings_for(killed_db, files), DAY, replay=True)
+
+    assert summary["decided"] == RACES - halfway
+    assert summary["already_decided"] == halfway
+    volatile = ["run_id", "latency_s"]
+    reference, reference_bets = stored(reference_db)
+    restarted, restarted_bets = stored(killed_db)
+    pd.testing.assert_frame_equal(
+        restarted.drop(columns=volatile), reference.drop(columns=volatile)
+    )
+    key = ["race_id", "umaban"]
+    pd.testing.assert_frame_equal(
+        restarted_bets.sort_values(key).reset_index(drop=True),
+        reference_bets.sort_values(key).reset_index(drop=True),
+    )
+
+
+def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
+    tmp_path: Path, files: Path
+) -> None:
+    from dataclasses import replace as replace_tables
+
+    from flows.chain import race_chain
+    from flows.live import card_stages
+    from raceday.racetime import MISSED_CLOSE, NO_ODDS, ReplayClock, timetable
+    from raceday.store.catalogs.alerts import ALERTS
+    from tasks.common import in_process
+
+    settings = settings_for(tmp_path / "c.db", files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    first, second = timetable(day.card.races, 5, 2).slots[:2]
+
+    late = ReplayClock(first.close_at + timedelta(minutes=1))
+    missed = race_chain(in_process, settings, first, day, late, raw)
+    no_odds_raw = replace_tables(raw, nvd_o1=raw.nvd_o1.iloc[0:0])
+    waiting = ReplayClock(second.decide_at)
+    unpriced = race_chain(in_process, settings, second, day, waiting, no_odds_raw)
+
+    assert missed["outcome"] == MISSED_CLOSE and unpriced["outcome"] == NO_ODDS
+    assert waiting.now() >= second.close_at - timedelta(seconds=settings.live.odds_poll_s)
+    decisions, bets = stored(tmp_path / "c.db")
+    assert set(decisions["outcome"]) == {MISSED_CLOSE, NO_ODDS} and bets.empty
+    with make_engine(f"sqlite:///{tmp_path / 'c.db'}").connect() as connection:
+        rules = {rule for (rule,) in connection.execute(select(ALERTS.c.rule)).all()}
+    assert {"missed_close", "odds_missing"} <= rules
+    again = race_chain(in_process, settings, first, day, ReplayClock(first.decide_at), raw)
+    assert again["outcome"] == "already_decided"  # decided once, even when now in time
+
+
+def test_a_day_begun_late_records_the_closed_races_with_one_alert(
+    tmp_path: Path, files: Path
+) -> None:
+    from flows.chain import race_chain, race_day_chain
+    from flows.live import card_stages
+    from raceday.racetime import MISSED_CLOSE, RaceSlot, ReplayClock, timetable
+    from raceday.store.catalogs.alerts import ALERTS
+    from tasks.common import in_process
+
+    settings = settings_for(tmp_path / "d.db", files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    slots = timetable(day.card.races, 5, 2).slots
+    clock = ReplayClock(slots[2].close_at)  # the first three races have closed
+
+    def one_race(slot: RaceSlot) -> dict[str, object]:
+        return race_chain(in_process, settings, slot, day, clock, raw)
+
+    race_day_chain(in_process, settings, DAY, day, clock, one_race, raw)
+    decisions, _bets = stored(tmp_path / "d.db")
+    missed = decisions[decisions["outcome"] == MISSED_CLOSE]
+    assert set(missed["race_id"]) == {slot.race_id for slot in slots[:3]}
+    assert len(decisions) == RACES
+    with make_engine(f"sqlite:///{tmp_path / 'd.db'}").connect() as connection:
+        alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
+    missed_alerts = [message for rule, message in alerts if rule == "missed_close"]
+    assert len(missed_alerts) == 1 and "3 races had closed already" in missed_alerts[0]

@@ -1,0 +1,190 @@
+"""Race time's pure parts: the timetable, the odds known at a moment, and a race's stakes
+sized on what is left of the day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raceday.codec import encode_odds_string
+from raceday.racetime import ReplayClock, pending, results_due, timetable
+from raceday.sources.base import RawDay, empty_raw_day
+from raceday.sources.timeline import odds_known_by, published_at, race_odds_at, stamp_moments
+from raceday.staking.bets import day_limits, size_race
+from raceday.staking.kelly import StakingPolicy
+
+DAY = date(2026, 12, 3)
+
+
+def o1_rows(day: date, hhmm: list[str], odds: list[float]) -> pd.DataFrame:
+    """Snapshots of race 7 at 大井 (one runner, then a second at 9.9) published at ``hhmm``."""
+    return pd.DataFrame(
+        {
+            "kaisai_nen": f"{day:%Y}",
+            "kaisai_tsukihi": f"{day:%m%d}",
+            "keibajo_code": "44",
+            "race_bango": "07",
+            "happyo_tsukihi_jifun": [f"{day:%m%d}{time}" for time in hhmm],
+            "odds_tansho": [
+                encode_odds_string(pd.Series([1, 2]), pd.Series([value, 9.9]), pd.Series([1, 2]))
+                for value in odds
+            ],
+        },
+        dtype="string",
+    )
+
+
+def raw_with_odds(nvd_o1: pd.DataFrame) -> RawDay:
+    empty = empty_raw_day()
+    return RawDay(empty.nvd_ra, empty.nvd_se, nvd_o1)
+
+
+def races(posts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "race_id": [f"20261203{44 + i % 2:02d}{i + 1:02d}" for i in range(len(posts))],
+            "race_date": pd.Timestamp(DAY),
+            "keibajo_code": [f"{44 + i % 2}" for i in range(len(posts))],
+            "race_bango": [i + 1 for i in range(len(posts))],
+            "post_time": posts,
+        }
+    )
+
+
+def test_the_timetable_is_in_post_time_order_and_leaves_untimed_races_out() -> None:
+    table = timetable(races(["2050", "1045", "", "2599", "1045"]), 5, 2)
+    assert [slot.post_at.strftime("%H%M") for slot in table.slots] == ["1045", "1045", "2050"]
+    assert len(table.untimed) == 2  # blank and 25:99
+    first = table.slots[0]
+    assert first.decide_at == datetime(2026, 12, 3, 10, 40)
+    assert first.close_at == datetime(2026, 12, 3, 10, 43)
+    assert first.run_name == "race-44-2026-12-03-R05"  # 大井 before 川崎 at 10:45
+    assert first.missed(datetime(2026, 12, 3, 10, 43)) and not first.missed(first.decide_at)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=6), max_size=12))
+def test_any_post_times_give_a_timetable(posts: list[str]) -> None:
+    table = timetable(races(posts), 5, 2)
+    assert len(table.slots) + len(table.untimed) == len(posts)
+    times = [slot.post_at for slot in table.slots]
+    assert times == sorted(times)
+
+
+def test_pending_and_results_due() -> None:
+    slots = timetable(races(["1030", "1100", "1130"]), 5, 2).slots
+    assert [s.race_id for s in pending(slots, {slots[0].race_id})] == [
+        slots[1].race_id,
+        slots[2].race_id,
+    ]
+    due = results_due(slots, {slots[0].race_id}, datetime(2026, 12, 3, 11, 10), 10)
+    assert due == [slots[1].race_id]
+
+
+def test_a_replay_clock_only_moves_forward() -> None:
+    clock = ReplayClock(datetime(2026, 12, 3, 9, 0))
+    clock.wait_until(datetime(2026, 12, 3, 10, 0))
+    clock.wait_until(datetime(2026, 12, 3, 9, 30))
+    assert clock.now() == datetime(2026, 12, 3, 10, 0)
+
+
+def test_a_stamp_is_dated_in_its_race_year_or_the_year_before() -> None:
+    moments = stamp_moments(
+        pd.Series(["01030900", "12301200", "final", "99999999"], dtype="string"),
+        pd.Series(pd.to_datetime(["2027-01-03"] * 4)),
+    )
+    assert moments.iloc[0] == pd.Timestamp("2027-01-03 09:00")
+    assert moments.iloc[1] == pd.Timestamp("2026-12-30 12:00")
+    assert moments.iloc[2:].isna().all()
+
+
+def test_the_odds_of_a_moment_are_the_latest_snapshot_published_by_then() -> None:
+    nvd_o1 = o1_rows(DAY, ["0900", "1420", "1435", "1440"], odds=[5.0, 4.0, 3.0, 2.0])
+    race_id = "202612034407"
+    at = race_odds_at(nvd_o1, race_id, datetime(2026, 12, 3, 14, 35))
+    assert list(at["snapshot_at"].unique()) == ["12031435"]
+    assert at["win_odds"].iloc[0] == 3.0
+    assert race_odds_at(nvd_o1, race_id, datetime(2026, 12, 3, 8, 59)).empty
+    known = odds_known_by(
+        raw_with_odds(nvd_o1), pd.Series({race_id: pd.Timestamp("2026-12-03 14:20")})
+    )
+    assert set(published_at(known.nvd_o1)) == {
+        pd.Timestamp("2026-12-03 09:00"),
+        pd.Timestamp("2026-12-03 14:20"),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stamps=st.lists(st.text(max_size=10), min_size=1, max_size=6),
+    minute=st.integers(0, 24 * 60 - 1),
+)
+def test_no_snapshot_is_ever_seen_before_it_is_published(stamps: list[str], minute: int) -> None:
+    nvd_o1 = o1_rows(DAY, ["0900"] * len(stamps), odds=[3.0] * len(stamps))
+    nvd_o1["happyo_tsukihi_jifun"] = stamps
+    moment = datetime.combine(DAY, datetime.min.time()) + timedelta(minutes=minute)
+    at = race_odds_at(nvd_o1, "202612034407", moment)
+    seen = stamp_moments(at["snapshot_at"], pd.Series(pd.Timestamp(DAY), index=at.index))
+    assert (seen.notna() & (seen <= pd.Timestamp(moment))).all()
+
+
+def _candidates(n_races: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rows = []
+    for race in range(n_races):
+        for umaban, (p, odds) in enumerate([(0.5, 3.0), (0.3, 4.0), (0.2, 6.0)], start=1):
+            rows.append((f"2026120344{race + 1:02d}", umaban, p, odds))
+    frame = pd.DataFrame(rows, columns=["race_id", "umaban", "p_final", "win_odds"])
+    predictions = frame.assign(race_date=pd.Timestamp(DAY), model_version="m")
+    odds = frame[["race_id", "umaban", "win_odds"]].assign(snapshot_at="12031025")
+    pools = pd.DataFrame({"race_id": frame["race_id"].unique(), "win_pool_yen": 1e9})
+    return predictions, odds, pools
+
+
+def test_a_race_takes_no_more_than_is_left_of_the_day() -> None:
+    policy = StakingPolicy(max_bet_fraction=0.05, max_race_fraction=0.05, max_day_fraction=0.08)
+    predictions, odds, pools = _candidates(1)
+    fresh = day_limits(1_000_000, pd.Series(dtype="float64"), 0, 0)
+    first = size_race(
+        policy, predictions, odds, pools, fresh, stake_scale=1.0, decided_at=datetime(2026, 12, 3)
+    )
+    assert 49_000 <= first.bets["stake_yen"].sum() <= 50_000  # the race cap, whole tickets
+    late = day_limits(1_000_000, pd.Series(dtype="float64"), 0, 50_000)
+    second = size_race(
+        policy, predictions, odds, pools, late, stake_scale=1.0, decided_at=datetime(2026, 12, 3)
+    )
+    assert 0 < second.bets["stake_yen"].sum() <= 30_000  # what the day cap leaves
+    spent = day_limits(1_000_000, pd.Series(dtype="float64"), 0, 80_000)
+    none = size_race(
+        policy, predictions, odds, pools, spent, stake_scale=1.0, decided_at=datetime(2026, 12, 3)
+    )
+    assert none.bets.empty
+    assert set(first.bets["policy_params"]) == {policy.to_json()}  # the day's policy, recorded
+    assert (first.bets["odds_at"] == pd.Timestamp("2026-12-03 10:25")).all()
+
+
+def test_settled_losses_today_brake_the_day() -> None:
+    policy = StakingPolicy(drawdown_soft=0.01, drawdown_brake=0.02)
+    predictions, odds, pools = _candidates(1)
+    lost = day_limits(1_000_000, pd.Series(dtype="float64"), -20_000, 20_000)
+    assert np.isclose(lost.drawdown, 0.02)
+    braked = size_race(
+        policy, predictions, odds, pools, lost, stake_scale=1.0, decided_at=datetime(2026, 12, 3)
+    )
+    assert braked.bets.empty
+    open_only = day_limits(1_000_000, pd.Series(dtype="float64"), 0, 20_000)
+    assert open_only.drawdown == 0.0  # open stakes are not losses yet
+
+
+def test_the_race_card_schedules_each_race_at_its_moment_once() -> None:
+    from flows.live import RACE_DEPLOYMENT, race_run_requests
+
+    slots = timetable(races(["1030", "2050"]), 5, 2).slots
+    requests = race_run_requests(list(slots))
+    assert [r["flow_run_name"] for r in requests] == [s.run_name for s in slots]
+    assert requests[0]["scheduled_time"] == datetime(2026, 12, 3, 1, 25, tzinfo=UTC)  # 10:25 JST
+    assert requests[1]["parameters"] == {"race_id": slots[1].race_id, "race_date": "2026-12-03"}
+    assert requests[1]["idempotency_key"] == f"{RACE_DEPLOYMENT}|{slots[1].race_id}"
