@@ -152,6 +152,9 @@ def race_chain(
             return run(skip_race, settings, slot, MISSED_CLOSE, moment, reason)
         started = time.perf_counter()
         odds = run(read_race_odds, settings, slot, moment, raw)
+        if not odds.empty and slot.missed(clock.now()):  # the read (retried) took too long
+            reason = f"its odds came at {clock.now():%H:%M:%S}, after its close"
+            return run(skip_race, settings, slot, MISSED_CLOSE, clock.now(), reason)
         if not odds.empty:
             return run(decide_race, settings, slot, day, odds, clock.now(), started)
         retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)

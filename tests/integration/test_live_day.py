@@ -7,7 +7,7 @@ twice and misses none (the store ends as an uninterrupted run's)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -174,7 +174,18 @@ def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
     waiting = ReplayClock(second.decide_at)
     unpriced = race_chain(in_process, settings, second, day, waiting, no_odds_raw)
 
+    class SlowRead(ReplayClock):
+        """A clock whose every reading is later than the last: the odds read took minutes."""
+
+        def now(self) -> datetime:
+            self.wait_until(super().now() + timedelta(minutes=2))
+            return super().now()
+
+    third = timetable(day.card.races, 5, 2).slots[2]
+    late_odds = race_chain(in_process, settings, third, day, SlowRead(third.decide_at), raw)
+
     assert missed["outcome"] == MISSED_CLOSE and unpriced["outcome"] == NO_ODDS
+    assert late_odds["outcome"] == MISSED_CLOSE  # never bet after the close
     assert waiting.now() >= second.close_at - timedelta(seconds=settings.live.odds_poll_s)
     decisions, bets = stored(tmp_path / "c.db")
     assert set(decisions["outcome"]) == {MISSED_CLOSE, NO_ODDS} and bets.empty
