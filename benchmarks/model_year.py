@@ -34,6 +34,7 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
     from raceday.pipeline import runner_view
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
+    from raceday.sources.timeline import CardTiming, card_odds
     from raceday.store.catalogs.races import write_odds, write_races_and_runners
     from raceday.store.engine import make_engine, upgrade_schema
     from tasks.derive import first3f, indexes, reference_times
@@ -48,7 +49,7 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
         clock = time.perf_counter()
         raw = simulate_days(chunk_start, chunk_end, config).raw
         races_frame, runners = codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se)
-        snapshot = codec.decode_odds_snapshot(raw.nvd_o1)
+        snapshot = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
         snapshot = snapshot[snapshot["win_odds"] >= 1.0]
         with engine.begin() as connection:
             write_races_and_runners(

@@ -28,6 +28,7 @@ from raceday.pipeline import betting_odds
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import card_only
+from raceday.sources.timeline import CardTiming, card_odds
 from raceday.staking.evaluate import (
     PolicyResult,
     favourite_sizer,
@@ -51,7 +52,7 @@ def world(start: date, days: int, races: int, seed: int) -> tuple[pd.DataFrame, 
     card = card_only(simulated.raw)
     race_frame = decode_races(simulated.raw.nvd_ra)
     results = decode_runners(simulated.raw.nvd_se)
-    odds = betting_odds(decode_odds_snapshot(card.nvd_o1), results)
+    odds = betting_odds(decode_odds_snapshot(card_odds(card, CardTiming()).nvd_o1), results)
     truth = simulated.truth.astype({"race_id": "string"})[["race_id", "umaban", "true_win_prob"]]
     candidates = (
         odds[["race_id", "umaban", "win_odds"]]

@@ -53,6 +53,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table = Table(title=f"backfill {summary['start']}..{summary['end']}", show_header=False)
     for key in ("days", "chunks", "chunks_run", "chunks_skipped", "races", "runners", "bets"):
         table.add_row(key, f"{summary[key]:,}")
+    table.add_row("odds at", str(summary.get("odds_at", "morning")))
     table.add_row("seconds", f"{summary['seconds']:.1f}")
     out.print(table)
     out.print(f"database: {summary.get('database')}")
@@ -74,6 +75,15 @@ def backfill(
     force: Annotated[
         bool, typer.Option("--force", help="redo days an earlier backfill completed")
     ] = False,
+    odds_at: Annotated[
+        str | None,
+        typer.Option(
+            "--odds-at",
+            help="morning: bet on the odds published by live.morning_odds_at (as the daily run); "
+            "lead: on each race's odds live.lead_minutes before its post time "
+            "(default: live.odds_at, morning)",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
@@ -97,11 +107,11 @@ def backfill(
 
         if sport not in {"nar", "jra"}:
             raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
-        from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
+        from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days, with_odds_at
 
         first, last = parse_date_range(start, end)
         chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)
-        settings = settings_from(races=races, source=source, db_url=db)
+        settings = with_odds_at(settings_from(races=races, source=source, db_url=db), odds_at)
         preflight(settings)
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
@@ -124,6 +134,7 @@ def backfill(
                     source=settings.source,
                     chunk_days=chunk_days or DEFAULT_CHUNK_DAYS,
                     force=force,
+                    odds_at=settings.live.odds_at,
                 )
         finally:
             stop.set()

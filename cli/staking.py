@@ -95,6 +95,7 @@ def evaluate(
         flat_sizer,
         flat_stake_yen,
         kelly_sizer,
+        market_log_loss_at_bet_time,
         replay,
         summarise,
     )
@@ -153,6 +154,9 @@ def evaluate(
         "odds_source": candidates.drop_duplicates("race_id")["odds_source"]
         .value_counts()
         .to_dict(),
+        "market_at_bet_time": market_log_loss_at_bet_time(
+            odds[odds["race_id"].isin(settled_races["race_id"])], results
+        ),
         "policy": policy_figures,
         "flat": run(flat_sizer(policy, stake)),
         "favourite": run(favourite_sizer(stake)),
@@ -225,6 +229,12 @@ def _print_report(report: dict[str, Any]) -> None:
     out.print(table)
     source = report["policy"]["source"]
     out.print(f"flat stake: {report['flat_stake_yen']:,} yen; policy from the {source}")
+    market = report["market_at_bet_time"]
+    if market["market_log_loss"] is not None:
+        out.print(
+            f"market log loss at bet time: {market['market_log_loss']:.4f} "
+            f"({market['scored_races']:,} races; odds as stored when the bets were sized)"
+        )
     for note in report["notes"]:
         out.print(f"note: {note}")
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the slices' domain types, imported where they are built: im
     # model's module (scipy's optimiser) with the settings cost every command ~0.4 s at start-up
     from raceday.model.win import ScorerOptions
     from raceday.monitoring.rules import Thresholds
+    from raceday.sources.timeline import CardTiming
     from raceday.staking.kelly import StakingPolicy
 
 StageName = Literal["pilot", "ramp", "full"]
@@ -230,11 +231,23 @@ class LiveSettings(BaseModel):
         pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
         description="the daily run's decision moment (JST): it bets on the odds published by then",
     )
+    odds_at: Literal["morning", "lead"] = Field(
+        "morning",
+        description="which odds a card is validated, predicted and staked on: morning = the "
+        "latest snapshot published by morning_odds_at (the daily run); lead = each race's "
+        "latest by its post time less lead_minutes (race-time betting, backfill --odds-at lead)",
+    )
     result_delay_minutes: int = Field(
         10, ge=0, le=240, description="a replayed race's result is published this long after post"
     )
     odds_poll_s: float = Field(20.0, gt=0, description="wait between reads of unpublished odds")
     results_poll_s: float = Field(60.0, gt=0, description="wait between reads of results")
+
+    def card_timing(self) -> CardTiming:
+        """When a card's odds are read (``raceday.sources.timeline``)."""
+        from raceday.sources.timeline import CardTiming, at_time
+
+        return CardTiming(self.odds_at, at_time(self.morning_odds_at), self.lead_minutes)
 
 
 class HistorySettings(BaseModel):

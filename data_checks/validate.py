@@ -221,7 +221,9 @@ def _kept(frame: pd.DataFrame, failures: pd.DataFrame, race_ids: pd.Series) -> n
 
 
 def _decoded_snapshot(raw: RawDay, phase: Phase) -> pd.DataFrame:
-    """The morning odds snapshot; results do not need it (the card stored it)."""
+    """Each race's latest snapshot of those given: the card's view holds only the snapshots
+    published by its deadlines (``tasks.validate.card_view``); results do not need it (the card
+    stored it)."""
     odds = raw.nvd_o1.reset_index(drop=True)
     return decode_odds_snapshot(odds if phase == "card" else odds.iloc[0:0])
 

@@ -32,6 +32,7 @@ from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
+from raceday.sources.timeline import ODDS_AT, OddsAt
 from raceday.store import registry
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
@@ -91,6 +92,16 @@ def without_data_docs(settings: Settings) -> Settings:
     rebuild the Data Docs site (0.5-2 s per validation, most of a small chunk's time)."""
     validation = settings.validation.model_copy(update={"data_docs": False})
     return settings.model_copy(update={"validation": validation})
+
+
+def with_odds_at(settings: Settings, odds_at: str | None) -> Settings:
+    """``settings`` whose cards are read at ``odds_at`` (unchanged when None)."""
+    if odds_at is None:
+        return settings
+    if odds_at not in ODDS_AT:
+        raise InputError(f"--odds-at must be one of {', '.join(ODDS_AT)}, not {odds_at!r}")
+    live = settings.live.model_copy(update={"odds_at": odds_at})
+    return settings.model_copy(update={"live": live})
 
 
 def warm_up(settings: Settings, start: date) -> None:
@@ -174,6 +185,7 @@ class BackfillSummary:
     status: str = "completed"
     database: str | None = None
     trained: tuple[str, ...] = ()
+    odds_at: str = "morning"
 
 
 def backfill_run_name() -> str:
@@ -190,11 +202,14 @@ def backfill(
     source: str | None = None,
     chunk_days: int = DEFAULT_CHUNK_DAYS,
     force: bool = False,
+    odds_at: OddsAt | None = None,
 ) -> dict[str, Any]:
     """Replay ``start``..``end`` through the daily stages, ``chunk_days`` days per task (the
-    store is the settings', never a parameter: see ``flows/daily.py``)."""
+    store is the settings', never a parameter: see ``flows/daily.py``). ``odds_at``: bet on
+    the morning odds (the daily run's) or each race's odds ``live.lead_minutes`` before its
+    post time (race-time betting's backtest); default ``settings.live.odds_at``."""
     clock = time.perf_counter()
-    settings = without_data_docs(load_settings(races=races, source=source))
+    settings = with_odds_at(without_data_docs(load_settings(races=races, source=source)), odds_at)
     chunks = chunk_grid(start, end, chunk_days)
     todo = pending_chunks(chunks, completed_days(settings, start, end), force)
     if todo:
@@ -225,5 +240,6 @@ def backfill(
         bets=totals["bets"],
         database=mask_url(settings.database_url),
         trained=tuple(versions),
+        odds_at=settings.live.odds_at,
     )
     return asdict(summary)

@@ -60,6 +60,7 @@ from tasks.race import (
     races_with_open_bets,
     read_race_odds,
     settle_races,
+    skip_closed_races,
     skip_race,
 )
 from tasks.record import record_day, report_day, settle
@@ -151,6 +152,9 @@ def race_chain(
             return run(skip_race, settings, slot, MISSED_CLOSE, moment, reason)
         started = time.perf_counter()
         odds = run(read_race_odds, settings, slot, moment, raw)
+        if not odds.empty and slot.missed(clock.now()):  # the read (retried) took too long
+            reason = f"its odds came at {clock.now():%H:%M:%S}, after its close"
+            return run(skip_race, settings, slot, MISSED_CLOSE, clock.now(), reason)
         if not odds.empty:
             return run(decide_race, settings, slot, day, odds, clock.now(), started)
         retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)
@@ -171,9 +175,11 @@ def race_day_chain(
 ) -> list[dict[str, Any]]:
     """The day at race time: each race not decided yet, in post-time order, by ``race`` at its
     moment (a race runner: :func:`race_chain` in-process, or a race flow run); at each moment
-    the races whose results are out are settled first. After the last race, its result is
-    waited for until ``live.result_delay_minutes`` after its post time (a real day polls every
-    ``live.results_poll_s`` up to an hour more; the night's settle-day settles the rest).
+    the races whose results are out are settled first. Races already closed when the run
+    begins (a late start) are recorded missed together, with one alert. After the last race,
+    its result is waited for until ``live.result_delay_minutes`` after its post time (a real
+    day polls every ``live.results_poll_s`` up to an hour more; the night's settle-day settles
+    the rest).
     Returns the decisions made by this run, in order."""
     live = settings.live
     table = timetable(day.card.races, live.lead_minutes, live.close_minutes)
@@ -183,8 +189,11 @@ def race_day_chain(
         open_races = races_with_open_bets(settings, race_date)
         run(settle_races, settings, race_date, sorted(open_races & set(due)), raw)
 
-    decisions = []
-    for slot in pending(table.slots, races_decided(settings, race_date)):
+    todo = pending(table.slots, races_decided(settings, race_date))
+    began = clock.now()
+    closed = [slot for slot in todo if slot.missed(began)]
+    decisions = run(skip_closed_races, settings, closed, began)
+    for slot in [slot for slot in todo if slot not in closed]:
         clock.wait_until(slot.decide_at)
         settle_due()
         decision = race(slot)

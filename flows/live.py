@@ -229,19 +229,28 @@ def race_card(race_date: date | None = None) -> dict[str, Any]:
     race_date = race_date or today_in_japan()
     day, _raw = card_stages(AsTasks(settings), settings, race_date, by_venue=True)
     table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
-    scheduled = []
-    for slot in pending(table.slots, races_decided(settings, race_date)):
-        run_deployment(
-            RACE_DEPLOYMENT,
-            parameters={"race_id": slot.race_id, "race_date": race_date.isoformat()},
-            scheduled_time=slot.decide_at.replace(tzinfo=JAPAN_TIME).astimezone(UTC),
-            flow_run_name=slot.run_name,
-            idempotency_key=f"{RACE_DEPLOYMENT}|{slot.race_id}",
-            timeout=0,
-            as_subflow=False,
-        )
-        scheduled.append(slot.run_name)
-    return {"date": race_date.isoformat(), "scheduled": scheduled, "untimed": list(table.untimed)}
+    requests = race_run_requests(pending(table.slots, races_decided(settings, race_date)))
+    for request in requests:
+        run_deployment(RACE_DEPLOYMENT, timeout=0, as_subflow=False, **request)
+    return {
+        "date": race_date.isoformat(),
+        "scheduled": [request["flow_run_name"] for request in requests],
+        "untimed": list(table.untimed),
+    }
+
+
+def race_run_requests(slots: list[RaceSlot]) -> list[dict[str, Any]]:
+    """One ``race`` deployment run per race: at its moment (UTC), named after the race, with
+    an idempotency key so that a second ``race-card`` run schedules nothing twice."""
+    return [
+        {
+            "parameters": {"race_id": slot.race_id, "race_date": slot.race_date.isoformat()},
+            "scheduled_time": slot.decide_at.replace(tzinfo=JAPAN_TIME).astimezone(UTC),
+            "flow_run_name": slot.run_name,
+            "idempotency_key": f"{RACE_DEPLOYMENT}|{slot.race_id}",
+        }
+        for slot in slots
+    ]
 
 
 @alerting_flow("settle-races", day_run_name)

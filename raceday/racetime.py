@@ -133,3 +133,24 @@ class ReplayClock:
 
     def wait_until(self, moment: datetime) -> None:
         self._now = max(self._now, moment)
+
+
+def race_day_status(decisions: pd.DataFrame, bets: pd.DataFrame) -> pd.DataFrame:
+    """The day's races decided so far, in post-time order: outcome, odds time, bets, stakes,
+    and what the settled ones returned (the race-time status an operator watches)."""
+    columns = ["post", "race_id", "outcome", "odds_at", "bets", "staked_yen", "settled", "pnl_yen"]
+    if decisions.empty:
+        return pd.DataFrame(columns=columns)
+    if bets.empty:
+        returns = pd.DataFrame(columns=["race_id", "settled", "pnl_yen"])
+    else:
+        settled = bets["settled"].fillna(False).astype(bool)
+        returns = (
+            bets.assign(settled=settled, pnl=bets["pnl_yen"].where(settled))
+            .groupby("race_id", as_index=False)
+            .agg(settled=("settled", "all"), pnl_yen=("pnl", "sum"))
+        )
+    frame = decisions.merge(returns, on="race_id", how="left")
+    frame["post"] = pd.to_datetime(frame["post_at"]).dt.strftime("%H:%M")
+    frame["odds_at"] = pd.to_datetime(frame["odds_at"]).dt.strftime("%H:%M")
+    return frame.sort_values(["post_at", "race_id"])[columns].reset_index(drop=True)

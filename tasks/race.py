@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
+from prefect.artifacts import create_table_artifact
 from sqlalchemy import Connection
 
 from config import Settings
@@ -25,11 +26,19 @@ from raceday.codec import decode_runners
 from raceday.errors import InputError
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, WinModel, predictions_or_market
-from raceday.monitoring.rules import Alert
-from raceday.racetime import BET, MISSED_CLOSE, NO_BET, NO_ODDS, NOT_OFFERED, RaceSlot
+from raceday.monitoring.rules import Alert, drawdown_alerts
+from raceday.racetime import (
+    BET,
+    MISSED_CLOSE,
+    NO_BET,
+    NO_ODDS,
+    NOT_OFFERED,
+    RaceSlot,
+    race_day_status,
+)
 from raceday.sources.base import RawDay
 from raceday.sources.timeline import race_odds_at, stamp_moments
-from raceday.staking.bets import BET_COLUMNS, day_limits, size_race
+from raceday.staking.bets import BET_COLUMNS, DayLimits, day_limits, size_race
 from raceday.staking.ledger import cash_flows_yen, daily_pnl_from_ledger_days, settle_bets
 from raceday.staking.pools import race_pools
 from raceday.store import registry
@@ -39,13 +48,14 @@ from raceday.store.catalogs.bets import (
     write_race_bets,
     write_settlement,
 )
-from raceday.store.catalogs.decisions import decided_races, record_decision
+from raceday.store.catalogs.decisions import decided_races, read_decisions, record_decision
 from raceday.store.catalogs.predictions import write_predictions
 from raceday.store.catalogs.races import write_odds
 from tasks.alerts import raise_alerts
 from tasks.common import (
     current_run_id,
     engine_for,
+    in_flow_run,
     logger,
     record_checked,
     stage,
@@ -176,15 +186,7 @@ def decide_race(
                 race_ids=[slot.race_id],
             )
             write_predictions(connection, predictions)
-            today = read_bets(connection, slot.race_date, slot.race_date, policy=policy.name)
-            limits = day_limits(
-                settings.bankroll_yen,
-                daily_pnl_from_ledger_days(
-                    ledger_days(connection, policy.name, before=slot.race_date)
-                ),
-                realized_pnl_yen(today),
-                int(today["stake_yen"].sum()) if not today.empty else 0,
-            )
+            limits = current_limits(settings, connection, slot.race_date)
             sized = size_race(
                 policy,
                 predictions,
@@ -226,6 +228,7 @@ def decide_race(
         record.rows_in, record.rows_out = len(runners), len(bets)
         record.message = f"{slot.run_name}: {row['outcome']}, {row['staked_yen']} yen"
     write_slip(settings, day_bets[BET_COLUMNS], day.card, slot.race_date)
+    publish_day_status(settings, slot.race_date)
     logger().info(
         "%s: %d bets, %d yen on odds of %s (decided %s)",
         slot.run_name,
@@ -280,7 +283,49 @@ def skip_race(
     )
     raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)
     logger().warning("%s not bet: %s", slot.run_name, reason)
+    publish_day_status(settings, slot.race_date)
     return row
+
+
+@stage("skip-closed")
+def skip_closed_races(
+    settings: Settings, slots: list[RaceSlot], now: datetime
+) -> list[dict[str, Any]]:
+    """Races whose close had passed when the day's race time began (a late start, a restart
+    after hours down): recorded ``missed_close`` together, with one alert naming them (not one
+    per race: a day started at 18:00 would page the operator 25 times)."""
+    if not slots:
+        return []
+    policy = settings.kelly.policy()
+    race_date = slots[0].race_date
+    reason = f"race time began at {now:%H:%M:%S}, after its close"
+    with stage_run(settings, "skip-closed", race_date) as record:
+        with engine_for(settings).begin() as connection:
+            decided = decided_races(connection, policy.name, race_date)
+            rows = [
+                _decision_row(settings, slot, MISSED_CLOSE, now, message=reason)
+                for slot in slots
+                if slot.race_id not in decided
+            ]
+            for row in rows:
+                record_decision(connection, row)
+        record.rows_out = len(rows)
+        record.message = f"{len(rows)} races closed before race time began"
+    if rows:
+        names = [slot.run_name for slot in slots if slot.race_id in {r["race_id"] for r in rows}]
+        alert = Alert(
+            rule="missed_close",
+            severity="warning",
+            message=f"race time for {race_date} began at {now:%H:%M}: {len(rows)} races had "
+            f"closed already and are not bet ({names[0]} .. {names[-1]})",
+            race_date=race_date,
+            scope="race-time",
+            key=f"{race_date}|began-late",
+        )
+        raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)
+        logger().warning("%s", alert.message)
+        publish_day_status(settings, race_date)
+    return rows
 
 
 @stage("settle-races", io=True)
@@ -307,10 +352,48 @@ def settle_races(
             settled = settle_bets(open_bets, results, takeout=policy.takeout)
             settled = settled[settled["settled"].fillna(False).astype(bool)]
             write_settlement(connection, settled)
+            limits = current_limits(settings, connection, race_date)
         record.rows_in, record.rows_out = len(open_bets), len(settled)
         done = int(settled["race_id"].nunique()) if not settled.empty else 0
-        record.message = f"{done} races settled"
+        record.message = f"{done} races settled, drawdown {limits.drawdown:.1%}"
+    alerts = drawdown_alerts(race_date, limits.drawdown, settings.monitor_thresholds())
+    if alerts:
+        raise_alerts(settings, alerts, now=datetime.now(), quiet_before=None)
+    publish_day_status(settings, race_date)
     return done
+
+
+def current_limits(settings: Settings, connection: Connection, race_date: date) -> DayLimits:
+    """The day's limits now: its bankroll, what it has staked and the drawdown counting the
+    races settled so far."""
+    policy = settings.kelly.policy()
+    today = read_bets(connection, race_date, race_date, policy=policy.name)
+    return day_limits(
+        settings.bankroll_yen,
+        daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=race_date)),
+        realized_pnl_yen(today),
+        int(today["stake_yen"].sum()) if not today.empty else 0,
+    )
+
+
+def publish_day_status(settings: Settings, race_date: date) -> None:
+    """Inside a flow run, the day's races so far as a table artifact (``race-time-<date>``,
+    a new version after every race and settlement): what the operator watches in the UI."""
+    if not in_flow_run():
+        return
+    policy = settings.kelly.policy()
+    with engine_for(settings).connect() as connection:
+        decisions = read_decisions(connection, race_date, policy.name)
+        bets = read_bets(connection, race_date, race_date, policy=policy.name)
+    status = race_day_status(decisions, bets)
+    create_table_artifact(
+        key=f"race-time-{race_date:%Y-%m-%d}",
+        table=[
+            {str(key): value for key, value in row.items()}
+            for row in status.astype(object).where(status.notna(), None).to_dict("records")
+        ],
+        description=f"Race time {race_date}: {len(status)} races decided",
+    )
 
 
 def races_with_open_bets(settings: Settings, race_date: date) -> set[str]:

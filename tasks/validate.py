@@ -21,6 +21,7 @@ from raceday.codec import decode_runners
 from raceday.errors import NothingValid
 from raceday.pipeline import betting_odds, today_in_japan
 from raceday.sources.base import RawDay, card_only
+from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from tasks.common import (
@@ -62,15 +63,22 @@ def _store_valid(
     return ValidatedDay(valid.races, valid.runners, odds, valid.quarantine, valid.outcomes)
 
 
-def validate_phase(raw: RawDay, phase: Phase) -> ValidatedDay:
-    """Validate a card (the morning view of ``raw``) or results; nothing is written."""
+def validate_phase(raw: RawDay, phase: Phase, timing: CardTiming) -> ValidatedDay:
+    """Validate a card (the view of ``raw`` at its decision moments: result fields blanked, only
+    the odds published by then, :func:`card_view`) or results; nothing is written."""
     return validate_day(
-        card_only(raw) if phase == "card" else raw,
+        card_view(raw, timing) if phase == "card" else raw,
         phase=phase,
         venue_codes=venue_codes_for(circuits()),
         as_of=today_in_japan(),
         final_se=raw.nvd_se if phase == "card" else None,
     )
+
+
+def card_view(raw: RawDay, timing: CardTiming) -> RawDay:
+    """The card as known when it is decided: every card validation goes through here, so no
+    stage sees odds published after its race's deadline (``settings.live.odds_at``)."""
+    return card_only(card_odds(raw, timing))
 
 
 def _nothing_valid(raw: RawDay, valid: ValidatedDay) -> bool:
@@ -96,14 +104,19 @@ def validate_and_store(
 ) -> ValidatedDay:
     """Validate a card (morning) or results (night) and store what is valid, in one transaction.
 
-    The card phase stores the bet-time odds: the snapshot, else final odds for replays. When
+    The card phase stores the bet-time odds: the latest snapshot published by each race's
+    deadline (``settings.live.odds_at``), else final odds for replays. When
     nothing valid is left of a non-empty input, only the quarantine and the validation results
     are written and the stage fails with :class:`NothingValid` saying why in one line.
     ``screened`` is this phase's validation by :func:`screen_day` (not repeated).
     """
     stage = f"validate_{phase}"
     with stage_run(settings, stage, end) as record:
-        valid = screened if screened is not None else validate_phase(raw, phase)
+        valid = (
+            screened
+            if screened is not None
+            else validate_phase(raw, phase, settings.live.card_timing())
+        )
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = _nothing_valid(raw, valid)
         with engine_for(settings).begin() as connection:
@@ -137,7 +150,7 @@ def screen_day(
     """
     with stage_run(settings, "screen", end) as record:
         validated: dict[Phase, ValidatedDay] = {
-            phase: validate_phase(raw, phase) for phase in phases
+            phase: validate_phase(raw, phase, settings.live.card_timing()) for phase in phases
         }
         refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid)]
         record.rows_in = len(raw.nvd_se)

@@ -20,6 +20,7 @@ from raceday.model.win import PREDICTION_COLUMNS, implied_probabilities, normali
 from raceday.pipeline import betting_odds
 from raceday.simulate.days import SimulatedDays
 from raceday.sources.base import card_only
+from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.predictions import write_predictions
 from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from raceday.store.engine import make_engine
@@ -85,7 +86,7 @@ def decode_days(simulated: SimulatedDays) -> Days:
     card = card_only(raw)
     card_races, card_runners = decode_races(card.nvd_ra), decode_runners(card.nvd_se)
     runners = decode_runners(raw.nvd_se)
-    odds = betting_odds(decode_odds_snapshot(card.nvd_o1), runners)
+    odds = betting_odds(decode_odds_snapshot(card_odds(card, CardTiming()).nvd_o1), runners)
     predictions = noisy_truth_predictions(card_runners, odds, simulated.truth)
     empty = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     cards = {}

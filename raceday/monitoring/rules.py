@@ -214,7 +214,12 @@ def hit_rate_floor(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
 
 def drawdown(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     """Drawdown from the bankroll's peak: a warning, then critical at the staking brake."""
-    current = _number(_today_row(inputs), "drawdown")
+    return drawdown_alerts(inputs.race_date, _number(_today_row(inputs), "drawdown"), limits)
+
+
+def drawdown_alerts(race_date: date, current: float | None, limits: Thresholds) -> list[Alert]:
+    """The drawdown rule on a drawdown figure (the night's record, or race time's as the day's
+    races settle: the same alert, de-duplicated by its fingerprint)."""
     if current is None or current < limits.drawdown_warning:
         return []
     braked = current >= limits.drawdown_brake
@@ -231,7 +236,7 @@ def drawdown(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
             rule="drawdown",
             severity="critical" if braked else "warning",
             message=message,
-            race_date=inputs.race_date,
+            race_date=race_date,
             value=current,
             threshold=limits.drawdown_brake if braked else limits.drawdown_warning,
             key="brake" if braked else "warning",

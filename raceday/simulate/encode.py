@@ -84,7 +84,7 @@ def encode_day(
     return DayTables(
         ra=_text_frame(ra, NVD_RA_COLUMNS),
         se=_text_frame(_se_columns(config, day, card, result, keys), NVD_SE_COLUMNS),
-        o1=_text_frame(_o1_columns(day, card, result, keys), NVD_O1_COLUMNS),
+        o1=_text_frame(_o1_columns(config, day, card, result, keys, post_times), NVD_O1_COLUMNS),
         truth=_truth_frame(_truth_columns(config, day, card, result, keys)),
     )
 
@@ -413,30 +413,70 @@ def _se_columns(
 
 
 def _o1_columns(
-    day: date, card: Card, result: Result, keys: dict[str, TextArray]
+    config: SimulatorConfig,
+    day: date,
+    card: Card,
+    result: Result,
+    keys: dict[str, TextArray],
+    post_times: TextArray,
 ) -> dict[str, Column]:
-    """The morning odds snapshot (09:00), one row per race; scratched horses have odds 0000."""
-    # The same composition as codec.encode_odds_string, done for all races at once.
-    slots = (
-        encode_int(card.umaban, 2).astype(str)
-        + encode_float_tenths(result.odds.snapshot_odds, 4).astype(str)
-        + encode_int(result.odds.snapshot_popularity, 2).astype(str)
+    """The odds timeline, per race in time order: the morning snapshot (09:00), a snapshot
+    ``config.snapshot_minutes`` before the post time each (data_kubun 1, 中間) and the final odds
+    stamped at the post time (data_kubun 4, 確定); scratched horses have odds 0000."""
+    market = result.odds
+    snapshots = [
+        (market.snapshot_odds, market.snapshot_popularity),
+        *zip(market.timeline_odds, market.timeline_popularity, strict=True),
+        (market.win_odds, market.final_popularity),
+    ]
+    packed = np.stack([_packed_odds(card, odds, rank) for odds, rank in snapshots])
+    post = np.array([int(t[:2]) * 60 + int(t[2:]) for t in post_times.tolist()], np.int64)
+    stamps = np.stack(
+        [np.full(post.size, f"{day:%m%d}0900", dtype=object)]
+        + [_stamp(day, post - minutes) for minutes in config.snapshot_minutes]
+        + [_stamp(day, post)]
     )
-    packed = [text.ljust(28 * 8) for text in join_groups(slots.astype(object), card.starts)]
-    on_sale = group_count(~result.cancelled, card.starts)
+    kinds = np.array(["1"] * (len(snapshots) - 1) + ["4"], dtype=object)[:, None]
+    n_snapshots, n_races = packed.shape
 
+    def per_row(values: TextArray) -> TextArray:  # race by race, each in time order
+        return np.broadcast_to(values, (n_snapshots, n_races)).T.reshape(-1)
+
+    on_sale = group_count(~result.cancelled, card.starts)
     return {
         "record_id": "O1",
-        "data_kubun": "1",
+        "data_kubun": per_row(kinds),
         "data_sakusei_nengappi": f"{day:%Y%m%d}",
-        **{k: keys[k] for k in ("kaisai_nen", "kaisai_tsukihi", "keibajo_code", "kaisai_kai",
-                                "kaisai_nichime", "race_bango")},
-        "happyo_tsukihi_jifun": f"{day:%m%d}0900",
-        "toroku_tosu": encode_int(card.race_entries, 2),
-        "shusso_tosu": encode_int(on_sale, 2),
+        **{k: per_row(keys[k]) for k in ("kaisai_nen", "kaisai_tsukihi", "keibajo_code",
+                                         "kaisai_kai", "kaisai_nichime", "race_bango")},
+        "happyo_tsukihi_jifun": per_row(stamps),
+        "toroku_tosu": per_row(encode_int(card.race_entries, 2)),
+        "shusso_tosu": per_row(encode_int(on_sale, 2)),
         "hatsubai_flag_tansho": "7",
-        "odds_tansho": np.array(packed, dtype=object),
+        "odds_tansho": per_row(packed),
     }  # fmt: skip
+
+
+def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray:
+    """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string)."""
+    slots = (
+        encode_int(card.umaban, 2).astype(str)
+        + encode_float_tenths(odds, 4).astype(str)
+        + encode_int(popularity, 2).astype(str)
+    )
+    return np.array(
+        [text.ljust(28 * 8) for text in join_groups(slots.astype(object), card.starts)],
+        dtype=object,
+    )
+
+
+def _stamp(day: date, minutes: IntArray) -> TextArray:
+    """``MMDDhhmm`` of ``day`` at ``minutes`` after midnight."""
+    hours, mins = np.divmod(minutes, 60)
+    return np.array(
+        [f"{day:%m%d}{h:02d}{m:02d}" for h, m in zip(hours.tolist(), mins.tolist(), strict=True)],
+        dtype=object,
+    )
 
 
 def _truth_columns(

@@ -117,6 +117,9 @@ def _corner_points(distance: FloatArray) -> FloatArray:
     return np.stack([c1, c2, c3, c4], axis=1)
 
 
+TIMELINE_STREAM: Final = 61  # the odds timeline's rng stream: seed, day, 61
+
+
 def run_races(config: SimulatorConfig, day: date, card: Card, rng: np.random.Generator) -> Result:
     """Strengths, scratches, the Gumbel-max result, sectional times, corners and the market."""
     horses, staff, tracks = (
@@ -246,7 +249,9 @@ def run_races(config: SimulatorConfig, day: date, card: Card, rng: np.random.Gen
     corner_order, corner_number = _corner_texts(card, corners, points)
 
     # The market: a noisy public view of strength with a favourite-longshot bias.
-    odds = market(config, card, strength, cancelled, excluded, started, rng)
+    # Its later snapshots draw from a stream of their own: every draw above and below is unmoved.
+    timeline_rng = np.random.default_rng([config.seed, ordinal, TIMELINE_STREAM])
+    odds = market(config, card, strength, cancelled, excluded, started, rng, timeline_rng)
 
     body_weight = body_weight_on(horses, h, np.full(n, ordinal, np.int64))
     previous = ordinal - horses.interval[h]

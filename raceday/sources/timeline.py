@@ -9,8 +9,9 @@ Times are naive ``datetime64`` in Japan time (JST has no daylight saving).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import Final, Literal
 
 import pandas as pd
 
@@ -18,6 +19,20 @@ from raceday.codec import decode_odds_snapshot, race_dates, race_ids
 from raceday.sources.base import RawDay
 
 _HALF_YEAR = pd.Timedelta(days=183)
+
+OddsAt = Literal["morning", "lead"]
+ODDS_AT: Final[tuple[OddsAt, ...]] = ("morning", "lead")
+
+
+@dataclass(frozen=True)
+class CardTiming:
+    """When a card's odds are read: ``morning`` — every race at its day's ``morning_at`` (the
+    daily run); ``lead`` — each race ``lead_minutes`` before its post time (race-time betting
+    and its backtest)."""
+
+    odds_at: OddsAt = "morning"
+    morning_at: time = time(9, 0)
+    lead_minutes: int = 5
 
 
 def _stamp(year: pd.Series, mmddhhmm: pd.Series) -> pd.Series:
@@ -65,6 +80,29 @@ def morning_deadlines(nvd_ra: pd.DataFrame, at: time) -> pd.Series:
     return pd.Series(moment.to_numpy(), index=race_ids(nvd_ra).to_numpy(), name="deadline")
 
 
+def card_deadlines(nvd_ra: pd.DataFrame, timing: CardTiming) -> pd.Series:
+    """Every race's decision moment under ``timing``, by ``race_id``; NaT for a race whose day
+    (or, at ``lead``, post time) cannot be read: it sees no snapshot."""
+    if timing.odds_at == "lead":
+        lead = pd.Timedelta(minutes=timing.lead_minutes)
+        return (post_moments(_post_times(nvd_ra)) - lead).rename("deadline")
+    return morning_deadlines(nvd_ra, timing.morning_at)
+
+
+def _post_times(nvd_ra: pd.DataFrame) -> pd.DataFrame:
+    """``race_id``, ``race_date`` and ``post_time`` (``hasso_jikoku``, blank when absent)."""
+    post = nvd_ra["hasso_jikoku"] if "hasso_jikoku" in nvd_ra.columns else pd.NA
+    return pd.DataFrame(
+        {"race_id": race_ids(nvd_ra), "race_date": race_dates(nvd_ra), "post_time": post},
+        index=nvd_ra.index,
+    )
+
+
+def card_odds(raw: RawDay, timing: CardTiming) -> RawDay:
+    """``raw`` with only the snapshots its races' decisions may see (:func:`card_deadlines`)."""
+    return odds_known_by(raw, card_deadlines(raw.nvd_ra, timing))
+
+
 def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
     """``raw`` with only the snapshots published at or before their race's deadline
     (``deadlines``: moment by ``race_id``). A race without a deadline, or a snapshot whose
@@ -72,7 +110,8 @@ def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
     odds = raw.nvd_o1
     if odds.empty:
         return raw
-    deadline = race_ids(odds).map(deadlines[~deadlines.index.duplicated()])
+    unique = deadlines[~deadlines.index.duplicated()]
+    deadline = pd.to_datetime(race_ids(odds).map(unique), errors="coerce")
     published = published_at(odds)
     known = (published.notna() & deadline.notna() & (published <= deadline)).to_numpy(bool)
     return replace(raw, nvd_o1=odds[known].reset_index(drop=True))

@@ -188,3 +188,23 @@ def favourite_sizer(stake_yen: int) -> Sizer:
 def flat_stake_yen(bankroll_yen: int, share: float = 0.01) -> int:
     """The baselines' flat stake: ``share`` of the bankroll in whole 100-yen units (>= 100)."""
     return max(UNIT_YEN, int(bankroll_yen * share) // UNIT_YEN * UNIT_YEN)
+
+
+def market_log_loss_at_bet_time(odds: pd.DataFrame, results: pd.DataFrame) -> dict[str, Any]:
+    """The market's log loss at bet time: each race's stored bet-time odds as probabilities
+    (1 / odds, normalised over the runners priced), scored on its winners (``finish_pos`` 1;
+    a dead heat scores each winner). Races whose winner was not priced are left out.
+
+    Returns ``market_log_loss`` (mean over winners; None without any) and ``scored_races``."""
+    priced = odds[odds["win_odds"].astype("float64") >= 1.0][["race_id", "umaban", "win_odds"]]
+    implied = 1.0 / priced["win_odds"].astype("float64")
+    p_market = implied / implied.groupby(priced["race_id"]).transform("sum")
+    winners = results.loc[results["finish_pos"].astype("Float64").eq(1).fillna(False).to_numpy()]
+    scored = priced.assign(p_market=p_market.to_numpy()).merge(
+        winners[["race_id", "umaban"]], on=["race_id", "umaban"]
+    )
+    losses = -np.log(scored["p_market"].clip(lower=1e-12).to_numpy(np.float64))
+    return {
+        "market_log_loss": round(float(losses.mean()), 6) if losses.size else None,
+        "scored_races": int(scored["race_id"].nunique()),
+    }

@@ -30,6 +30,7 @@ from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay
 from raceday.sources.files import write_tables
+from raceday.sources.timeline import CardTiming, card_odds
 
 DAY = date(2026, 11, 20)
 PREVIOUS_DAY = DAY - timedelta(days=1)
@@ -765,7 +766,7 @@ def _overlong(base: Base, out: Path) -> Expected:
     results = PhaseOutcome(frozenset({number_race, garbage_id}), keys, checks)
     # In the morning the snapshot still prices the horse under its real number, and the other
     # race's snapshot rows carry its corrupt key.
-    snapshot = decode_odds_snapshot(base.raw.nvd_o1)
+    snapshot = decode_odds_snapshot(card_odds(base.raw, CardTiming()).nvd_o1)
     priced = snapshot.loc[snapshot["race_id"] == venue_race, "umaban"]
     odds_keys = {("odds", number_race, original)} | {
         ("odds", garbage_id[:16], int(u)) for u in priced
@@ -806,7 +807,7 @@ def _codes(base: Base, out: Path) -> Expected:
 
 def _snapshot_favourite(base: Base, race_id: str) -> int:
     """The horse number of the race's snapshot favourite (popularity 1)."""
-    snapshot = decode_odds_snapshot(base.raw.nvd_o1)
+    snapshot = decode_odds_snapshot(card_odds(base.raw, CardTiming()).nvd_o1)
     of_race = snapshot[(snapshot["race_id"] == race_id) & (snapshot["popularity"] == 1)]
     return int(of_race["umaban"].iloc[0])
 
@@ -857,7 +858,7 @@ def _five_digit_odds(base: Base, out: Path) -> Expected:
 def _overround(base: Base, out: Path) -> Expected:
     o1 = base.raw.nvd_o1.copy()
     race_id = base.race(2, 1)
-    snapshot = decode_odds_snapshot(base.raw.nvd_o1)
+    snapshot = decode_odds_snapshot(card_odds(base.raw, CardTiming()).nvd_o1)
     of_race = snapshot[snapshot["race_id"] == race_id]
     for umaban, odds in zip(of_race["umaban"], of_race["win_odds"], strict=True):
         _set_snapshot_odds(o1, race_id, int(umaban), f"{min(round(odds * 100), 9999):04d}")

@@ -14,6 +14,7 @@ from cli import app
 from raceday import codec
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
+from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.predictions import read_predictions
 from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from raceday.store.engine import make_engine, upgrade_schema
@@ -33,7 +34,7 @@ def store_history(db_url: str, end: date = UNTIL) -> None:
     back on positions, margins and people; seconds instead of minutes of settling)."""
     raw = simulate_days(START, end, SimulatorConfig(races_per_day=RACES_PER_DAY)).raw
     races, runners = codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se)
-    snapshot = codec.decode_odds_snapshot(raw.nvd_o1)
+    snapshot = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
     engine = make_engine(db_url)
     upgrade_schema(engine)
     with engine.begin() as connection:

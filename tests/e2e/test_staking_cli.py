@@ -95,6 +95,8 @@ def test_daily_run_stakes_settles_and_agrees_with_the_export(sqlite_url: str) ->
     assert code == 0, stderr
     report = json.loads(stdout)
     assert report["policy"]["bets"] == len(bets)
+    assert 0 < report["market_at_bet_time"]["market_log_loss"] < 3
+    assert report["market_at_bet_time"]["scored_races"] > 0
     assert report["policy"]["turnover_yen"] == int(bets["stake_yen"].sum())
     assert report["policy"]["final_bankroll_yen"] == summaries[DAYS[-1]]["bankroll_yen"]
     for name in ("flat", "favourite", "oracle"):

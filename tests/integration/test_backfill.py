@@ -126,3 +126,32 @@ def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url:
     for version, rows in predictions.groupby("model_version"):
         if version != MARKET_MODEL_VERSION:
             assert trained_until[version] < rows["race_date"].dt.date.min()
+
+
+@pytest.mark.usefixtures("prefect_harness", "small_history")
+def test_backfill_bets_on_the_odds_its_timing_allows(
+    sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same days backfilled at ``morning`` store the 09:00 snapshots; at ``lead`` each race's
+    latest snapshot by its post time less live.lead_minutes — never a later one, never final."""
+    from raceday.codec import decode_races
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
+    from raceday.store.catalogs.races import read_odds
+
+    stamps = {}
+    lead_db = f"sqlite:///{tmp_path_factory.mktemp('lead') / 'lead.db'}"
+    for odds_at, db in (("morning", sqlite_url), ("lead", lead_db)):
+        with use_store(db):
+            summary = backfill(start=START, end=START, races=RACES, odds_at=odds_at)
+        assert summary["odds_at"] == odds_at
+        with make_engine(db).connect() as connection:
+            stamps[odds_at] = read_odds(connection, START, START).drop_duplicates("race_id")
+    assert stamps["morning"]["snapshot_at"].str.endswith("0900").all()
+    races = decode_races(
+        simulate_days(START, START, SimulatorConfig(races_per_day=RACES)).raw.nvd_ra
+    )
+    post = races.set_index("race_id")["post_time"].astype(int)
+    lead = stamps["lead"].set_index("race_id")["snapshot_at"].str[4:].astype(int)
+    minutes = (post // 100 * 60 + post % 100).loc[lead.index] - (lead // 100 * 60 + lead % 100)
+    assert len(lead) == RACES and (minutes == 5).all()  # the −5 snapshot: published at the deadline

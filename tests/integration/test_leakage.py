@@ -32,6 +32,7 @@ from raceday.ratings.features import FEATURE_COLUMNS
 from raceday.schema import RUNNER_RESULT_COLUMNS
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
+from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.races import read_races, read_runners, write_races_and_runners
 from raceday.store.catalogs.ratings import read_features
 from raceday.store.engine import make_engine, upgrade_schema
@@ -211,7 +212,7 @@ def test_predict_stage_uses_only_a_model_trained_before_the_day(
 
     before = D - timedelta(days=1)
     raw = simulate_days(D, D, SimulatorConfig(races_per_day=30)).raw
-    morning_odds = codec.decode_odds_snapshot(raw.nvd_o1)
+    morning_odds = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
     # Three weeks of history leave too few horses with a past run to train on before D: the
     # D-1 version is fitted on synthetic runners (it reads the same feature columns).
     split = time_split(before, 20, 20, 20)

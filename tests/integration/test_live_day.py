@@ -7,7 +7,7 @@ twice and misses none (the store ends as an uninterrupted run's)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -151,3 +151,74 @@ def test_a_day_killed_mid_way_and_restarted_bets_no_race_twice_and_misses_none(
         restarted_bets.sort_values(key).reset_index(drop=True),
         reference_bets.sort_values(key).reset_index(drop=True),
     )
+
+
+def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
+    tmp_path: Path, files: Path
+) -> None:
+    from dataclasses import replace as replace_tables
+
+    from flows.chain import race_chain
+    from flows.live import card_stages
+    from raceday.racetime import MISSED_CLOSE, NO_ODDS, ReplayClock, timetable
+    from raceday.store.catalogs.alerts import ALERTS
+    from tasks.common import in_process
+
+    settings = settings_for(tmp_path / "c.db", files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    first, second = timetable(day.card.races, 5, 2).slots[:2]
+
+    late = ReplayClock(first.close_at + timedelta(minutes=1))
+    missed = race_chain(in_process, settings, first, day, late, raw)
+    no_odds_raw = replace_tables(raw, nvd_o1=raw.nvd_o1.iloc[0:0])
+    waiting = ReplayClock(second.decide_at)
+    unpriced = race_chain(in_process, settings, second, day, waiting, no_odds_raw)
+
+    class SlowRead(ReplayClock):
+        """A clock whose every reading is later than the last: the odds read took minutes."""
+
+        def now(self) -> datetime:
+            self.wait_until(super().now() + timedelta(minutes=2))
+            return super().now()
+
+    third = timetable(day.card.races, 5, 2).slots[2]
+    late_odds = race_chain(in_process, settings, third, day, SlowRead(third.decide_at), raw)
+
+    assert missed["outcome"] == MISSED_CLOSE and unpriced["outcome"] == NO_ODDS
+    assert late_odds["outcome"] == MISSED_CLOSE  # never bet after the close
+    assert waiting.now() >= second.close_at - timedelta(seconds=settings.live.odds_poll_s)
+    decisions, bets = stored(tmp_path / "c.db")
+    assert set(decisions["outcome"]) == {MISSED_CLOSE, NO_ODDS} and bets.empty
+    with make_engine(f"sqlite:///{tmp_path / 'c.db'}").connect() as connection:
+        rules = {rule for (rule,) in connection.execute(select(ALERTS.c.rule)).all()}
+    assert {"missed_close", "odds_missing"} <= rules
+    again = race_chain(in_process, settings, first, day, ReplayClock(first.decide_at), raw)
+    assert again["outcome"] == "already_decided"  # decided once, even when now in time
+
+
+def test_a_day_begun_late_records_the_closed_races_with_one_alert(
+    tmp_path: Path, files: Path
+) -> None:
+    from flows.chain import race_chain, race_day_chain
+    from flows.live import card_stages
+    from raceday.racetime import MISSED_CLOSE, RaceSlot, ReplayClock, timetable
+    from raceday.store.catalogs.alerts import ALERTS
+    from tasks.common import in_process
+
+    settings = settings_for(tmp_path / "d.db", files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    slots = timetable(day.card.races, 5, 2).slots
+    clock = ReplayClock(slots[2].close_at)  # the first three races have closed
+
+    def one_race(slot: RaceSlot) -> dict[str, object]:
+        return race_chain(in_process, settings, slot, day, clock, raw)
+
+    race_day_chain(in_process, settings, DAY, day, clock, one_race, raw)
+    decisions, _bets = stored(tmp_path / "d.db")
+    missed = decisions[decisions["outcome"] == MISSED_CLOSE]
+    assert set(missed["race_id"]) == {slot.race_id for slot in slots[:3]}
+    assert len(decisions) == RACES
+    with make_engine(f"sqlite:///{tmp_path / 'd.db'}").connect() as connection:
+        alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
+    missed_alerts = [message for rule, message in alerts if rule == "missed_close"]
+    assert len(missed_alerts) == 1 and "3 races had closed already" in missed_alerts[0]

@@ -326,3 +326,12 @@ def test_garbage_named_parquet_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nvd_se\.parquet: cannot be read: ") as error:
         read(tmp_path)
     assert "\n" not in str(error.value)
+
+
+def test_every_snapshot_of_the_odds_timeline_is_read(tmp_path: Path) -> None:
+    """The files source returns all of a race's nvd_o1 rows (09:00, before the close, final):
+    which of them a decision may see is the card's business (raceday.sources.timeline)."""
+    raw = day()
+    assert raw.nvd_o1["happyo_tsukihi_jifun"].nunique() > raw.nvd_ra.shape[0]
+    write_tables(raw, tmp_path)
+    assert_same_tables(read(tmp_path), raw)

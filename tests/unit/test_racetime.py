@@ -3,7 +3,7 @@ sized on what is left of the day."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -177,3 +177,14 @@ def test_settled_losses_today_brake_the_day() -> None:
     assert braked.bets.empty
     open_only = day_limits(1_000_000, pd.Series(dtype="float64"), 0, 20_000)
     assert open_only.drawdown == 0.0  # open stakes are not losses yet
+
+
+def test_the_race_card_schedules_each_race_at_its_moment_once() -> None:
+    from flows.live import RACE_DEPLOYMENT, race_run_requests
+
+    slots = timetable(races(["1030", "2050"]), 5, 2).slots
+    requests = race_run_requests(list(slots))
+    assert [r["flow_run_name"] for r in requests] == [s.run_name for s in slots]
+    assert requests[0]["scheduled_time"] == datetime(2026, 12, 3, 1, 25, tzinfo=UTC)  # 10:25 JST
+    assert requests[1]["parameters"] == {"race_id": slots[1].race_id, "race_date": "2026-12-03"}
+    assert requests[1]["idempotency_key"] == f"{RACE_DEPLOYMENT}|{slots[1].race_id}"

@@ -19,6 +19,7 @@ from raceday.simulate.days import SimulatedDays, simulate_days
 from raceday.simulate.encode import TRUTH_COLUMNS, wakuban
 from raceday.sources.base import RaceSource, RawDay
 from raceday.sources.simulator import SimulatorSource
+from raceday.sources.timeline import CardTiming, card_odds
 
 SMALL = SimulatorConfig(races_per_day=40)
 FIRST, LAST = date(2026, 11, 16), date(2026, 11, 21)  # 6 days x 200 races
@@ -100,7 +101,16 @@ def test_a_day_is_the_same_alone_or_inside_a_range() -> None:
 # sha256 of one fixed day's tables and truth as CSV, floats to 9 significant digits: NumPy's
 # vectorised exp/log differ in the last bit between CPUs (AVX-512 vs AVX2 dispatch), so a hash
 # of full-precision floats recorded on one machine fails on another (seen: Intel → AMD EPYC).
-CLEAN_DAY_SHA256 = "69fb0c53d46457bc574e9709c47fcef09fcc64bc925d2f123c1346bb11ba94cb"
+# Re-recorded when nvd_o1 became a timeline (issue 14): every table but nvd_o1's new rows is
+# unchanged, which the next test proves.
+CLEAN_DAY_SHA256 = "14046a1898ee7112ca3f7e92698a20df686bd21b3809e049387f2f771bbdb965"
+# The same hash over nvd_ra, nvd_se, the 09:00 rows of nvd_o1 and the truth of 2026-11-17..20,
+# recorded on main before the timeline (adeb699), when the 09:00 rows were all of nvd_o1.
+MORNING_SHA256 = {
+    ("clean", "nar"): "8c61428e8f29c57012fdf8fc8a1fc7aa9d0ce85dd1f400906cea247bcf78a8f9",
+    ("messy", "nar"): "7998916ce4e86c442e2bc76214884c7a263dc079c26544e7bbd3349ec54386f7",
+    ("clean", "jra"): "3ea65db8601428ea39329c91039c4d387e2e26cff588979d4e3e936a97dbea38",
+}
 
 
 def test_the_clean_profile_is_unchanged() -> None:
@@ -111,6 +121,20 @@ def test_the_clean_profile_is_unchanged() -> None:
     for frame in (day.raw.nvd_ra, day.raw.nvd_se, day.raw.nvd_o1, day.truth):
         digest.update(frame.to_csv(index=False, float_format="%.9g").encode())
     assert digest.hexdigest() == CLEAN_DAY_SHA256
+
+
+@pytest.mark.parametrize(("profile", "circuit"), sorted(MORNING_SHA256))
+def test_the_timeline_leaves_every_earlier_row_as_it_was(profile: str, circuit: str) -> None:
+    """The timeline draws from a stream of its own: races, runners, results, truth and the
+    morning snapshot are byte for byte what they were before it (clean, messy, JRA)."""
+    config = replace(SMALL, profile=profile, circuit=circuit)
+    day = simulate_days(date(2026, 11, 17), date(2026, 11, 20), config)
+    o1 = day.raw.nvd_o1
+    morning = o1[o1["happyo_tsukihi_jifun"].str.endswith("0900")].reset_index(drop=True)
+    digest = hashlib.sha256()
+    for frame in (day.raw.nvd_ra, day.raw.nvd_se, morning, day.truth):
+        digest.update(frame.to_csv(index=False, float_format="%.9g").encode())
+    assert digest.hexdigest() == MORNING_SHA256[(profile, circuit)]
 
 
 def test_a_different_seed_gives_different_races() -> None:
@@ -203,10 +227,11 @@ def test_every_value_is_fixed_width_text(
 
 
 def test_keys_are_unique(simulated: SimulatedDays) -> None:
-    """One nvd_ra and one nvd_o1 row per race; (race key, umaban) unique in nvd_se."""
+    """One nvd_ra row per race, one nvd_o1 row per race and publication time; (race key,
+    umaban) unique in nvd_se."""
     keys = list(RACE_KEY_COLUMNS)
     assert not simulated.raw.nvd_ra.duplicated(keys).any()
-    assert not simulated.raw.nvd_o1.duplicated(keys).any()
+    assert not simulated.raw.nvd_o1.duplicated([*keys, "happyo_tsukihi_jifun"]).any()
     assert not simulated.raw.nvd_se.duplicated([*keys, "umaban"]).any()
     assert set(codec.race_ids(simulated.raw.nvd_o1)) == set(codec.race_ids(simulated.raw.nvd_ra))
     assert set(codec.race_ids(simulated.raw.nvd_se)) == set(codec.race_ids(simulated.raw.nvd_ra))
@@ -228,7 +253,7 @@ def test_tables_decode_cleanly(simulated: SimulatedDays, races: pd.DataFrame) ->
     }  # fmt: skip
     assert (races["grade_code"] == codec.NO_GRADE).all()
     assert races["post_time"].between("1030", "2050").all()
-    snapshot = codec.decode_odds_snapshot(simulated.raw.nvd_o1)
+    snapshot = codec.decode_odds_snapshot(card_odds(simulated.raw, CardTiming()).nvd_o1)
     assert snapshot["snapshot_at"].str.endswith("0900").all()
     # The morning odds: the same takeout, a noisier view than the final odds.
     morning = snapshot.groupby("race_id")["win_odds"].agg(lambda odds: (1 / odds).sum())
@@ -282,7 +307,7 @@ def test_scratches_and_non_finishers_are_encoded_as_documented(simulated: Simula
     """取消: no odds anywhere; 除外: odds, no rank; 中止/失格: odds, 00 position, 0000 time."""
     se = simulated.raw.nvd_se
     runners = codec.decode_runners(se)
-    snapshot = codec.decode_odds_snapshot(simulated.raw.nvd_o1)
+    snapshot = codec.decode_odds_snapshot(card_odds(simulated.raw, CardTiming()).nvd_o1)
     on_sale = set(zip(snapshot["race_id"], snapshot["umaban"], strict=True))
     cancelled = runners[runners["abnormal_code"] == 1]
     assert len(cancelled) > 0

@@ -1,0 +1,129 @@
+"""The odds timeline's point-in-time reads: a decision sees only the snapshots published by its
+deadline, whatever the stamps hold; the card's deadlines at the morning time or before the post."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raceday.codec import race_ids
+from raceday.schema import NVD_O1_COLUMNS
+from raceday.sources.base import RawDay, empty_raw_day
+from raceday.sources.timeline import (
+    CardTiming,
+    card_deadlines,
+    card_odds,
+    odds_known_by,
+    published_at,
+)
+
+RACE = {"kaisai_nen": "2026", "kaisai_tsukihi": "0115", "keibajo_code": "44", "race_bango": "01"}
+
+
+def _o1(stamps: list[str], **key: str) -> pd.DataFrame:
+    rows = [{**RACE, **key, "happyo_tsukihi_jifun": stamp, "odds_tansho": "01002001"}
+            for stamp in stamps]  # fmt: skip
+    return pd.DataFrame(rows).reindex(columns=list(NVD_O1_COLUMNS)).astype("string")
+
+
+def _ra(post_time: str, **key: str) -> pd.DataFrame:
+    return pd.DataFrame([{**RACE, **key, "hasso_jikoku": post_time}]).astype("string")
+
+
+def _raw(nvd_ra: pd.DataFrame, nvd_o1: pd.DataFrame) -> RawDay:
+    return RawDay(nvd_ra=nvd_ra, nvd_se=empty_raw_day().nvd_se, nvd_o1=nvd_o1)
+
+
+def test_published_at_reads_the_stamp_and_the_year_before_for_december_odds() -> None:
+    """MMDDhhmm in the race's year; a stamp half a year after its race is the year before's."""
+    o1 = pd.concat([_o1(["01150900", "12311800", "0231x900"])], ignore_index=True)
+    assert published_at(o1).tolist() == [
+        pd.Timestamp("2026-01-15 09:00"), pd.Timestamp("2025-12-31 18:00"), pd.NaT,
+    ]  # fmt: skip
+
+
+def test_morning_keeps_the_snapshots_published_by_nine() -> None:
+    """The daily run's card: the 09:00 snapshot, not the ones before the close or the final."""
+    raw = _raw(_ra("1420"), _o1(["01150900", "01151415", "01151420"]))
+    known = card_odds(raw, CardTiming("morning", time(9, 0), 5))
+    assert known.nvd_o1["happyo_tsukihi_jifun"].tolist() == ["01150900"]
+
+
+def test_lead_keeps_the_snapshots_published_by_post_less_lead() -> None:
+    """Race-time betting's card: everything up to post time - lead (14:15 for a 14:20 race)."""
+    raw = _raw(_ra("1420"), _o1(["01150900", "01151410", "01151415", "01151418", "01151420"]))
+    known = card_odds(raw, CardTiming("lead", time(9, 0), 5))
+    assert known.nvd_o1["happyo_tsukihi_jifun"].tolist() == ["01150900", "01151410", "01151415"]
+
+
+def test_a_race_without_a_readable_post_time_sees_no_snapshot_at_lead() -> None:
+    """A blank or impossible post time gives no deadline: nothing is seen (final odds later)."""
+    for post in ("    ", "2570", ""):
+        raw = _raw(_ra(post), _o1(["01150900"]))
+        assert card_deadlines(raw.nvd_ra, CardTiming("lead")).isna().all()
+        assert card_odds(raw, CardTiming("lead")).nvd_o1.empty
+
+
+def test_deadlines_are_by_race_id() -> None:
+    deadlines = card_deadlines(_ra("1420"), CardTiming("morning", time(8, 30)))
+    assert deadlines.to_dict() == {"202601154401": pd.Timestamp("2026-01-15 08:30")}
+
+
+# --- garbage stamps: never a crash, never a snapshot after its deadline ---------------------
+
+TEXT = st.text(alphabet="0123456789 :-x\u3000", max_size=10)
+READABLE = r"\A(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([01][0-9]|2[0-3])[0-5][0-9]\Z"  # MMDDhhmm
+STAMP = st.one_of(TEXT, st.from_regex(READABLE))
+YEAR = st.sampled_from(["2026", "2025", "", "20x6", "0000"])
+DAY = st.sampled_from(["0115", "1231", "0229", "0231", "", "9999"])
+
+
+@st.composite
+def timelines(draw: st.DrawFn) -> tuple[RawDay, pd.Series]:
+    n_races = draw(st.integers(1, 3))
+    races = [
+        {"kaisai_nen": draw(YEAR), "kaisai_tsukihi": draw(DAY), "keibajo_code": "44",
+         "race_bango": f"{number:02d}"}
+        for number in range(1, n_races + 1)
+    ]  # fmt: skip
+    rows = [
+        {**races[draw(st.integers(0, n_races - 1))], "happyo_tsukihi_jifun": draw(STAMP),
+         "odds_tansho": "01002001"}
+        for _ in range(draw(st.integers(0, 8)))
+    ]  # fmt: skip
+    o1 = pd.DataFrame(rows).reindex(columns=list(NVD_O1_COLUMNS)).astype("string")
+    ra = pd.DataFrame(races).assign(hasso_jikoku=draw(TEXT)).astype("string")
+    deadline_at = draw(
+        st.one_of(
+            st.none(), st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)).map(pd.Timestamp)
+        )
+    )
+    ids = race_ids(ra)
+    deadlines = pd.Series([deadline_at] * len(ids), index=ids.to_numpy(), dtype="datetime64[ns]")
+    return _raw(ra, o1), deadlines
+
+
+@given(timelines())
+@settings(max_examples=150, deadline=None)
+def test_odds_known_by_never_crashes_nor_shows_a_later_snapshot(
+    case: tuple[RawDay, pd.Series],
+) -> None:
+    raw, deadlines = case
+    known = odds_known_by(raw, deadlines).nvd_o1
+    published = published_at(known)
+    limit = race_ids(known).map(deadlines[~deadlines.index.duplicated()])
+    assert published.notna().all() and (published.to_numpy() <= limit.to_numpy()).all()
+    assert len(known) <= len(raw.nvd_o1)
+
+
+@given(timelines(), st.sampled_from(["morning", "lead"]))
+@settings(max_examples=100, deadline=None)
+def test_card_odds_never_crashes_on_garbage(case: tuple[RawDay, pd.Series], odds_at: str) -> None:
+    raw, _ = case
+    timing = CardTiming("lead" if odds_at == "lead" else "morning", time(9, 0), 5)
+    known = card_odds(raw, timing).nvd_o1
+    deadline = race_ids(known).map(card_deadlines(raw.nvd_ra, timing).groupby(level=0).first())
+    assert (published_at(known).to_numpy() <= deadline.to_numpy()).all()
