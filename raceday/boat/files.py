@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -265,18 +265,30 @@ def _deadline(race_date: date, hour: str, minute: str) -> datetime:
         raise Rejected(f"deadline {hour}:{minute} is not a time") from None
 
 
-def parse_b_text(text: str, race_date: date | None = None) -> ProgramDay:
-    """Read a B file's text (番組表): races and entries; ``race_date`` when the text has none."""
+def _read_blocks(
+    text: str,
+    kind: str,
+    race_date: date | None,
+    read_line: Callable[[int, str, _Block, _Reader], None],
+) -> _Reader:
+    """Every line of every venue block of a B or K text through ``read_line``; a line it
+    rejects is kept with the reason (``race_date``: the day when the text has none)."""
     reader = _Reader()
-    for number, line, block, event in _venue_lines(text, "B", reader):
+    for number, line, block, event in _venue_lines(text, kind, reader):
         if block is None or event != "line":
             if block is not None and event == "BGN":
                 block.race_date = race_date
             continue
         try:
-            _read_b_line(number, line, block, reader)
+            read_line(number, line, block, reader)
         except Rejected as reason:
             reader.reject(number, line, str(reason))
+    return reader
+
+
+def parse_b_text(text: str, race_date: date | None = None) -> ProgramDay:
+    """Read a B file's text (番組表): races and entries; ``race_date`` when the text has none."""
+    reader = _read_blocks(text, "B", race_date, _read_b_line)
     return ProgramDay(
         reader.frame("races", B_RACE_COLUMNS),
         reader.frame("entries", B_ENTRY_COLUMNS),
@@ -383,16 +395,7 @@ def parse_k_racer_line(line: str) -> dict[str, Any]:
 
 def parse_k_text(text: str, race_date: date | None = None) -> ResultDay:
     """Read a K file's text (競走成績): races, results, payouts; ``race_date`` when it has none."""
-    reader = _Reader()
-    for number, line, block, event in _venue_lines(text, "K", reader):
-        if block is None or event != "line":
-            if block is not None and event == "BGN":
-                block.race_date = race_date
-            continue
-        try:
-            _read_k_line(number, line, block, reader)
-        except Rejected as reason:
-            reader.reject(number, line, str(reason))
+    reader = _read_blocks(text, "K", race_date, _read_k_line)
     races = reader.frame("races", K_RACE_COLUMNS)
     return ResultDay(
         races,

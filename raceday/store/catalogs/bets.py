@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, delete, func, select
+from sqlalchemy import Connection, Table, and_, case, delete, func, select
 
 from raceday.store.catalogs.races import RUNNER_KEY
 from raceday.store.models import Bet, table_of
@@ -54,23 +54,35 @@ def ledger_days(
 ) -> pd.DataFrame:
     """The ledger summed per race date (one row a day, not a row a bet): what the bankroll and
     its drawdown derive from. Dated before ``before`` and/or up to ``end`` inclusive."""
+    return ledger_days_of(BETS, connection, policy, before=before, end=end)
+
+
+def ledger_days_of(
+    bets: Table,
+    connection: Connection,
+    policy: str,
+    *,
+    before: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """:func:`ledger_days` of a bets table with the same columns (a sport's own ledger)."""
     query = (
         select(
-            BETS.c.race_date,
+            bets.c.race_date,
             func.count(),
-            func.sum(case((BETS.c.settled.is_(True), 0), else_=1)),
-            func.sum(BETS.c.stake_yen),
-            func.sum(func.coalesce(BETS.c.payout_yen, 0)),
-            func.sum(func.coalesce(BETS.c.refund_yen, 0)),
+            func.sum(case((bets.c.settled.is_(True), 0), else_=1)),
+            func.sum(bets.c.stake_yen),
+            func.sum(func.coalesce(bets.c.payout_yen, 0)),
+            func.sum(func.coalesce(bets.c.refund_yen, 0)),
         )
-        .where(BETS.c.policy == policy)
-        .group_by(BETS.c.race_date)
-        .order_by(BETS.c.race_date)
+        .where(bets.c.policy == policy)
+        .group_by(bets.c.race_date)
+        .order_by(bets.c.race_date)
     )
     if before is not None:
-        query = query.where(BETS.c.race_date < before)
+        query = query.where(bets.c.race_date < before)
     if end is not None:
-        query = query.where(BETS.c.race_date <= end)
+        query = query.where(bets.c.race_date <= end)
     frame = pd.DataFrame(connection.execute(query).all(), columns=LEDGER_DAY_COLUMNS)
     frame["race_date"] = pd.to_datetime(frame["race_date"])
     return frame.astype({name: "int64" for name in LEDGER_DAY_COLUMNS[1:]})

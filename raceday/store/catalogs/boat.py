@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, delete, func, select
+from sqlalchemy import Connection, and_, delete, func, select
 
 from raceday.store.boat_models import (
     BoatBet,
@@ -21,6 +21,7 @@ from raceday.store.boat_models import (
     BoatRace,
     BoatResult,
 )
+from raceday.store.catalogs.bets import ledger_days_of
 from raceday.store.models import table_of
 from raceday.store.repository import insert_rows, read_rows, replace_rows
 
@@ -34,7 +35,6 @@ BETS = table_of(BoatBet)
 PERFORMANCE = table_of(BoatPerformance)
 BOAT_KEY = ["race_id", "boat"]
 RESULT_RACE_COLUMNS = ["status", "weather", "wind_direction", "wind_speed_m", "wave_cm", "kimarite"]
-LEDGER_DAY_COLUMNS = ["race_date", "bets", "open_bets", "staked_yen", "paid_yen", "refunded_yen"]
 
 
 def write_card(
@@ -142,22 +142,7 @@ def write_settlement(connection: Connection, settled: pd.DataFrame) -> int:
 def ledger_days(connection: Connection, policy: str, *, before: date) -> pd.DataFrame:
     """The boat ledger summed per race date before ``before``: what the bankroll and its
     drawdown derive from (``raceday.staking.ledger.daily_pnl_from_ledger_days``)."""
-    query = (
-        select(
-            BETS.c.race_date,
-            func.count(),
-            func.sum(case((BETS.c.settled.is_(True), 0), else_=1)),
-            func.sum(BETS.c.stake_yen),
-            func.sum(func.coalesce(BETS.c.payout_yen, 0)),
-            func.sum(func.coalesce(BETS.c.refund_yen, 0)),
-        )
-        .where(BETS.c.policy == policy, BETS.c.race_date < before)
-        .group_by(BETS.c.race_date)
-        .order_by(BETS.c.race_date)
-    )
-    frame = pd.DataFrame(connection.execute(query).all(), columns=LEDGER_DAY_COLUMNS)
-    frame["race_date"] = pd.to_datetime(frame["race_date"])
-    return frame.astype({name: "int64" for name in LEDGER_DAY_COLUMNS[1:]})
+    return ledger_days_of(BETS, connection, policy, before=before)
 
 
 def days_recorded(connection: Connection, start: date, end: date) -> set[date]:
