@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
-
 from config import load_settings
-from tasks.alerts import alert_on_flow_failure
+from flows.alerting import alerting_flow, today_run_name
 from tasks.backup import backup_task
 from tasks.common import AsTasks
 
 
-@flow(name="backup", log_prints=False, on_failure=[alert_on_flow_failure])
+@alerting_flow("backup", today_run_name)
 def backup() -> dict[str, Any]:
     """Back up the store (SQLite backup API / pg_dump) and keep the newest ``backup.keep``;
     the store is the settings' (``RACEDAY_DB_URL``), never a parameter."""

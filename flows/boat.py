@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings, load_settings, mask_url
-from flows.alerting import alerting_flow
-from flows.daily import day_run_name
+from flows.alerting import alerting_flow, day_run_name
 from raceday.boat.source import boat_directory, program_days
 from raceday.store.catalogs.boat import days_recorded
 from raceday.store.engine import has_schema

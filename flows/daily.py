@@ -25,10 +25,9 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from prefect.runtime import flow_run
 
 from config import Settings, load_settings
-from flows.alerting import alerting_flow
+from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.pipeline import today_in_japan
 from raceday.sources.base import RawDay, venues_down
@@ -36,13 +35,6 @@ from raceday.sources.lanes import COMPLETED_WITH_WARNINGS, day_status
 from raceday.staking.ledger import void_summary
 from tasks.common import AsTasks, day_lock
 from tasks.ingest import ingest_by_venue
-
-
-def day_run_name() -> str:
-    """A day's flow run is named after its flow and day (``daily-run-2026-12-03``), so the
-    UI's list of runs reads as a calendar; a scheduled run without a date is today's."""
-    day = flow_run.get_parameters().get("race_date") or today_in_japan()
-    return f"{flow_run.get_flow_name()}-{day}"
 
 
 @contextmanager

@@ -25,9 +25,8 @@ from typing import Any
 from prefect.runtime import flow_run
 
 from config import Settings, load_settings
-from flows.alerting import alerting_flow
+from flows.alerting import alerting_flow, day_run_name
 from flows.chain import card_chain, prepare_history, race_chain, race_day_chain
-from flows.daily import day_run_name
 from raceday.errors import InputError
 from raceday.pipeline import JAPAN_TIME, today_in_japan
 from raceday.racetime import (

@@ -9,17 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import flow
-
 from config import load_settings
+from flows.alerting import alerting_flow, day_run_name
 from raceday.pipeline import today_in_japan
-from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks
 from tasks.monitor import monitor_day
 from tasks.store import prepare_store
 
 
-@flow(name="monitor-day", log_prints=False, on_failure=[alert_on_flow_failure])
+@alerting_flow("monitor-day", day_run_name)
 def monitor_day_flow(race_date: date | None = None) -> dict[str, Any]:
     """Evaluate every monitor rule for the day (default today, JST) and deliver the alerts
     (de-duplicated)."""

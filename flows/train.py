@@ -6,17 +6,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from prefect import flow
-
 from config import load_settings
+from flows.alerting import alerting_flow, training_run_name
 from flows.chain import train_chain
 from raceday.pipeline import today_in_japan
-from tasks.alerts import alert_on_flow_failure
 from tasks.common import AsTasks
 from tasks.store import prepare_store
 
 
-@flow(name="train-model", log_prints=False, on_failure=[alert_on_flow_failure])
+@alerting_flow("train-model", training_run_name)
 def train_model(until: date | None = None) -> dict[str, Any]:
     """Train the version of ``until`` (data up to and including that day; the weekly schedule
     leaves it out: yesterday in Japan, the last settled day) and decide its promotion; returns
