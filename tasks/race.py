@@ -273,13 +273,15 @@ def skip_race(
             record_decision(connection, row)
         record.message = f"{slot.run_name}: {outcome}"
     rule = {MISSED_CLOSE: "missed_close", NO_ODDS: "odds_missing"}.get(outcome, outcome)
-    alert = Alert(
+    alert = Alert(  # one notification a day per rule: later races repeat it (race_decisions
+        # and the race-time artifact list them all); a day without odds would page per race
         rule=rule,
         severity="warning",
-        message=f"{slot.run_name} (post {slot.post_at:%H:%M}) not bet: {reason}",
+        message=f"{slot.run_name} (post {slot.post_at:%H:%M}) not bet: {reason} (later races "
+        f"of the day with the same fault repeat this alert: see race-time-{slot.race_date})",
         race_date=slot.race_date,
         scope="race-time",
-        key=slot.race_id,
+        key=slot.race_date.isoformat(),
     )
     raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)
     logger().warning("%s not bet: %s", slot.run_name, reason)
