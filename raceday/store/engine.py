@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from raceday.errors import StoreUnavailable
+from raceday.errors import InputError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -23,9 +23,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _make_store_folder(folder: Path) -> None:
+    """Create a SQLite store's folder (``var/`` on first use), one level only: a path whose
+    parent does not exist either is a mistyped ``--db``, refused rather than created."""
+    if folder.exists():
+        return
+    if not folder.parent.exists():
+        raise InputError(
+            f"the store's folder {folder} does not exist, nor does {folder.parent}: "
+            "check --db / RACEDAY_DB_URL"
+        )
+    folder.mkdir(exist_ok=True)
+
+
 @cache
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and WAL mode."""
+    """An engine for ``url``; SQLite files get their folder created (one level) and WAL mode."""
     try:
         parsed = make_url(url)
     except ArgumentError as error:
@@ -35,7 +48,7 @@ def make_engine(url: str) -> Engine:
             f"not a database URL: {shown[:80]!r} (expected dialect+driver://user@host/database)"
         ) from error
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _make_store_folder(Path(parsed.database).parent)
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as error:

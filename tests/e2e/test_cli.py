@@ -135,6 +135,8 @@ def test_replay_from_simulated_files_gives_the_same_races(tmp_path: Path) -> Non
         (["run", "--source", "carrier-pigeon"], 2, "invalid setting source: unknown source"),
         (["run", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], 3, "cannot reach"),
         (["run", "--db", "not a url"], 3, "not a database URL"),
+        (["run", "--db", "sqlite:////no/such/dir/x.db"], 2, "does not exist, nor does /no/such"),
+        (["live", "--date", "2025-01-01"], 2, "add --replay"),
         (["export", "bogus", "--start", DAY, "--end", DAY], 2, "unknown table"),
         (["export", "races", "--start", DAY, "--end", "2026-11-01"], 2, "is before --start"),
         (["simulate", "--start", DAY, "--end", "2026-11-01", "--out", "x"], 2, "before"),
