@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -248,6 +249,12 @@ class LiveSettings(BaseModel):
         from raceday.sources.timeline import CardTiming, at_time
 
         return CardTiming(self.odds_at, at_time(self.morning_odds_at), self.lead_minutes)
+
+    def morning_moment(self, day: date) -> datetime:
+        """The daily run's decision moment on ``day`` (naive, Japan time)."""
+        from raceday.sources.timeline import at_time
+
+        return datetime.combine(day, at_time(self.morning_odds_at))
 
 
 class HistorySettings(BaseModel):

@@ -41,7 +41,6 @@ from raceday.racetime import (
 )
 from raceday.sources.base import RawDay
 from raceday.sources.lanes import COMPLETED_WITH_WARNINGS
-from raceday.sources.timeline import at_time, moment_on
 from tasks.common import AsTasks, StageRunner, day_lock, in_process
 from tasks.ingest import ingest, ingest_by_venue
 from tasks.race import (
@@ -128,9 +127,10 @@ def race(
     return race_chain(AsTasks(settings), settings, slot, day, clock, raw)
 
 
-def replay_start(settings: Settings, race_date: date) -> datetime:
-    """A replayed day's clock starts at the morning decision time."""
-    return moment_on(race_date, at_time(settings.live.morning_odds_at))
+def day_clock(settings: Settings, race_date: date, replay: bool) -> Clock:
+    """The day's clock: the wall clock, or a replayed day's starting at its morning decision
+    time."""
+    return ReplayClock(settings.live.morning_moment(race_date)) if replay else WallClock()
 
 
 def day_summary(
@@ -175,7 +175,7 @@ def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> di
     """The race-time day without Prefect: the same chain, every stage called in-process (tests,
     benchmarks and ``raceday live --direct``)."""
     day, raw = card_stages(in_process, settings, race_date, by_venue=False)
-    clock: Clock = ReplayClock(replay_start(settings, race_date)) if replay else WallClock()
+    clock = day_clock(settings, race_date, replay)
     table_raw = raw if replay else None
 
     def one_race(slot: RaceSlot) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def live_day(
     day, raw = card_stages(run, settings, race_date, by_venue=True)
     if replay:
         _REPLAYS[_key(settings, race_date)] = raw
-    clock: Clock = ReplayClock(replay_start(settings, race_date)) if replay else WallClock()
+    clock = day_clock(settings, race_date, replay)
 
     def one_race(slot: RaceSlot) -> dict[str, Any]:
         return race(

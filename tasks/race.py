@@ -206,16 +206,13 @@ def decide_race(
             )[BET_COLUMNS]
             write_race_bets(connection, bets, policy.name, slot.race_id)
             write_odds(connection, odds, runners)
-            odds_at = pd.to_datetime(bets["odds_at"]).max() if not bets.empty else None
-            if odds_at is None and not odds.empty:
-                odds_at = odds_published(odds, slot)
             versions = predictions["model_version"].dropna().unique()
             row = _decision_row(
                 settings,
                 slot,
                 BET if not bets.empty else NO_BET,
                 decided_at,
-                odds_at=odds_at,
+                odds_at=odds_published(odds, slot),
                 bets=len(bets),
                 staked_yen=int(bets["stake_yen"].sum()) if not bets.empty else 0,
                 model_version=str(versions[0]) if len(versions) else None,

@@ -12,7 +12,6 @@ from config.reference import venue_names
 from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
 from raceday.pipeline import JAPAN_TIME
-from raceday.sources.timeline import at_time, moment_on
 from raceday.staking.bets import (
     BET_COLUMNS,
     SizedDay,
@@ -32,8 +31,7 @@ def morning_decision(settings: Settings, race_date: date) -> datetime:
     """When the daily run's tickets are emitted: now (Japan time) for today's run, the morning
     decision time (``live.morning_odds_at``, whose odds it bets on) for a past day's replay."""
     now = datetime.now(JAPAN_TIME).replace(tzinfo=None)
-    morning = moment_on(race_date, at_time(settings.live.morning_odds_at))
-    return now if race_date >= now.date() else morning
+    return now if race_date >= now.date() else settings.live.morning_moment(race_date)
 
 
 def size_checked_day(

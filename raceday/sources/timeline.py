@@ -10,9 +10,11 @@ Times are naive ``datetime64`` in Japan time (JST has no daylight saving).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from typing import Final, Literal
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from raceday.codec import decode_odds_snapshot, race_dates, race_ids
@@ -112,9 +114,14 @@ def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
         return raw
     unique = deadlines[~deadlines.index.duplicated()]
     deadline = pd.to_datetime(race_ids(odds).map(unique), errors="coerce")
-    published = published_at(odds)
-    known = (published.notna() & deadline.notna() & (published <= deadline)).to_numpy(bool)
-    return replace(raw, nvd_o1=odds[known].reset_index(drop=True))
+    return replace(raw, nvd_o1=odds[_published_by(odds, deadline)].reset_index(drop=True))
+
+
+def _published_by(nvd_o1: pd.DataFrame, deadline: pd.Series) -> npt.NDArray[np.bool_]:
+    """Which snapshots were published at or before their row's ``deadline``; one whose stamp
+    or deadline cannot be read never was."""
+    published = published_at(nvd_o1)
+    return (published.notna() & deadline.notna() & (published <= deadline)).to_numpy(bool)
 
 
 def at_time(text: str) -> time:
@@ -123,23 +130,12 @@ def at_time(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def moment_on(day: date, at: time) -> datetime:
-    """``day`` at ``at`` (naive, Japan time)."""
-    return datetime.combine(day, at)
-
-
-def minutes_before(moment: datetime, minutes: int) -> datetime:
-    """``moment`` less ``minutes``."""
-    return moment - timedelta(minutes=minutes)
-
-
 def race_odds_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> pd.DataFrame:
     """One race's odds as known at ``moment``: its latest snapshot published by then, decoded
     (``race_id, umaban, snapshot_at, win_odds, popularity``), priced runners only; empty when
     no snapshot was published by then."""
     rows = nvd_o1[race_ids(nvd_o1).to_numpy() == race_id] if not nvd_o1.empty else nvd_o1
-    published = published_at(rows)
-    known = rows[(published.notna() & (published <= pd.Timestamp(moment))).to_numpy(bool)]
+    known = rows[_published_by(rows, pd.Series(pd.Timestamp(moment), index=rows.index))]
     odds = decode_odds_snapshot(known.reset_index(drop=True))
     priced = odds["win_odds"].notna() & (odds["win_odds"] >= 1.0)
     return odds[priced.to_numpy(bool)].reset_index(drop=True)
