@@ -35,7 +35,7 @@ DateOption = Annotated[
     str | None, typer.Option("--date", help="race day YYYY-MM-DD (default: today, JST)")
 ]
 AUTOMATIONS_FILE = Path(__file__).resolve().parents[1] / "deploy" / "automations.yaml"
-WEBHOOK_BLOCK = "raceday-alerts"
+WEBHOOK_BLOCK = "raceday-alert"
 
 
 def _day(race_date: str | None) -> date:
@@ -156,39 +156,54 @@ def _print_delivery(result: dict[str, Any]) -> None:
         out.print(f"{key}: {value}")
 
 
-def _webhook_block_document(settings: Settings) -> str:
-    """Create or update the Custom Webhook block the automations notify through; its id."""
+def _webhook_block_document(settings: Settings, rule: str, severity: str) -> str:
+    """Create or update the Custom Webhook block an automation of ``rule`` notifies through
+    (one per rule: the payload names the rule and its severity); its id."""
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
     assert settings.alerts.webhook_url is not None
+    name = f"{WEBHOOK_BLOCK}-{rule.replace('_', '-')}"
     block = CustomWebhookNotificationBlock(
-        name=WEBHOOK_BLOCK,
+        name=name,
         url=settings.alerts.webhook_url,
         # The automation's subject carries the race date; the body the message.
         json_data={
-            "rule": "flow_run_crashed",
-            "severity": "critical",
+            "rule": rule,
+            "severity": severity,
             "message": "{{body}}",
             "date": "{{subject}}",
             "source": "prefect-automation",
         },
         timeout=settings.alerts.timeout_s,
     )
-    block_id = block.save(WEBHOOK_BLOCK, overwrite=True)
-    return str(block_id)
+    return str(block.save(name, overwrite=True))
 
 
-def apply_automations(path: Path, block_document_id: str) -> list[str]:
-    """Create the automations in ``path`` (replacing ones of the same name); their names."""
-    import asyncio
-
+def automation_specs(path: Path) -> list[tuple[dict[str, Any], dict[str, str] | None]]:
+    """The automations of ``path``, each with its ``raceday_alert`` (rule and severity; ``None``
+    for one that only changes a run's state), taken out of the Prefect spec."""
     import yaml
+
+    specs = yaml.safe_load(path.read_text(encoding="utf-8"))["automations"]
+    return [(spec, spec.pop("raceday_alert", None)) for spec in specs]
+
+
+def apply_automations(path: Path, settings: Settings) -> list[str]:
+    """Create the automations in ``path`` (replacing ones of the same name), each alerting one
+    notifying through its rule's webhook block; their names."""
+    import asyncio
+    import json
+
     from prefect.client.orchestration import get_client
     from prefect.events.schemas.automations import AutomationCore
 
-    text = path.read_text(encoding="utf-8").replace("${RACEDAY_ALERTS_BLOCK_ID}", block_document_id)
-    specs = yaml.safe_load(text)["automations"]
-    automations = [AutomationCore.model_validate(spec) for spec in specs]
+    automations = []
+    for spec, alert in automation_specs(path):
+        text = json.dumps(spec)
+        if alert is not None:
+            block = _webhook_block_document(settings, alert["rule"], alert["severity"])
+            text = text.replace("${RACEDAY_ALERT_BLOCK}", block)
+        automations.append(AutomationCore.model_validate(json.loads(text)))
 
     async def apply() -> list[str]:
         async with get_client() as client:
@@ -222,7 +237,7 @@ def alerts_automations(
             )
         if not file.is_file():
             raise InputError(f"automation spec {file} does not exist")
-        return apply_automations(file, _webhook_block_document(settings))
+        return apply_automations(file, settings)
 
     for name in guard(debug, action):
         out.print(f"automation installed: {name}")

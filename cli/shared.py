@@ -158,12 +158,16 @@ def open_store(db: str | None) -> tuple[Settings, Engine]:
 @contextmanager
 def running_flows(database_url: str, debug: bool) -> Iterator[None]:
     """Inside: the stages use this store and flows report to the CLI's own Prefect server
-    (Prefect's console tracebacks hidden unless ``--debug``)."""
+    (Prefect's console tracebacks hidden unless ``--debug``), tagged ``raceday`` as the
+    deployments' runs are (the automations follow the tag)."""
     if not debug:
         from flows.console import hide_console_tracebacks
 
         hide_console_tracebacks()
-    from cli.prefect_server import prefect_api
+    from prefect import tags
 
-    with use_store(database_url), prefect_api():
+    from cli.prefect_server import prefect_api
+    from flows.deployments import PROJECT_TAG
+
+    with use_store(database_url), prefect_api(), tags(PROJECT_TAG):
         yield

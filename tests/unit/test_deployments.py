@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import inspect
+import uuid
 from pathlib import Path
 
 import yaml
 
-from flows.deployments import DEPLOYMENTS, TIMEZONE, WORK_POOL, load_flow
+from flows.deployments import (
+    DEPLOYMENTS,
+    PROJECT_TAG,
+    TIMEZONE,
+    WORK_POOL,
+    Deployed,
+    load_flow,
+    taken_over,
+)
 
 PREFECT_YAML = Path(__file__).resolve().parents[2] / "deploy" / "prefect.yaml"
 
@@ -82,3 +91,38 @@ def test_race_time_swaps_the_morning_predict_for_the_race_card() -> None:
         assert specs["settle-races"].active(race_time) is race_time
         assert specs["settle"].active(race_time)
     assert specs["race"].cron is None  # started by race-card at each race's moment
+
+
+def test_serve_and_deploy_see_each_others_deployments_as_taken() -> None:
+    ours = {"predict-day/predict", "backup/backup"}
+    deployed = [
+        Deployed("predict-day/predict", None),  # served
+        Deployed("backup/backup", WORK_POOL),  # in the pool
+        Deployed("someone-else/flow", None),
+    ]
+    assert taken_over(deployed, ours, to_pool=True) == ["predict-day/predict"]
+    assert taken_over(deployed, ours, to_pool=False) == ["backup/backup"]
+    assert taken_over([], ours, to_pool=True) == []
+
+
+def test_every_automation_is_valid_and_follows_the_project_tag() -> None:
+    from prefect.events.schemas.automations import AutomationCore
+
+    from cli.report import AUTOMATIONS_FILE, automation_specs
+
+    specs = automation_specs(AUTOMATIONS_FILE)
+    rules = {alert["rule"] for _spec, alert in specs if alert is not None}
+    assert rules == {"flow_run_crashed", "flow_run_late", "work_pool_not_ready"}
+    for spec, alert in specs:
+        text = yaml.safe_dump(spec).replace("${RACEDAY_ALERT_BLOCK}", str(uuid.uuid4()))
+        automation = AutomationCore.model_validate(yaml.safe_load(text))
+        notifies = any(action.type == "send-notification" for action in automation.actions)
+        assert notifies == (alert is not None), automation.name
+        assert alert is None or alert["severity"] in {"warning", "critical"}
+        trigger = spec["trigger"]
+        about_runs = str(trigger["match"]["prefect.resource.id"]).startswith("prefect.flow-run")
+        if about_runs:  # the project's runs by tag, never a list of flow names
+            assert trigger["match_related"] == {
+                "prefect.resource.role": "tag",
+                "prefect.resource.id": f"prefect.tag.{PROJECT_TAG}",
+            }
