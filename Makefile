@@ -23,9 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: simulate today's 200-race NAR day and run the daily flow (SQLite under var/)
+## make run: simulate today's 200-race NAR day and run the daily flow (SQLite under var/); on
+## an empty store first the day before and a first model on short demo windows (cli/demo.py)
 run: install
-	$(BIN)/raceday run
+	$(BIN)/raceday run --demo
 
 ## make test: ruff, mypy and pytest
 test: lint typecheck pytest

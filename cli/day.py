@@ -46,6 +46,10 @@ def preflight(settings: Settings) -> None:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    from cli.demo import demo_lines
+
+    for line in demo_lines(summary.get("demo") or {}):
+        out.print(line)
     table = Table(title=f"raceday {summary['date']} — {summary['status']}", show_header=False)
     for key in (
         "races", "races_offered", "runners", "quarantined", "bets", "staked_yen",
@@ -87,8 +91,25 @@ def run(
     sport: Annotated[
         str, typer.Option("--sport", help="nar or jra (the daily flow), or boat: B/K day files")
     ] = "nar",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="simulator only: on a store without a model, run the day before, train a "
+            "first model on short demo windows, then the day (what `make run` runs)",
+        ),
+    ] = False,
 ) -> None:
     """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
+    if demo:
+        from cli.demo import run_demo
+
+        def first_run() -> dict[str, Any]:
+            day = parse_date(race_date) if race_date else today_in_japan()
+            return run_demo(day, races, db, debug)
+
+        answer(debug, as_json, first_run, _print_summary)
+        return
     if sport == "boat":
         from cli.boat import print_boat_summary, run_boat_day
 
