@@ -228,6 +228,29 @@ def test_data_docs_show_every_suite_of_a_validation(tmp_path: Path) -> None:
     assert "races_card" in index.read_text(encoding="utf-8")
 
 
+def test_data_docs_work_offline_and_name_the_failing_races(tmp_path: Path) -> None:
+    """The index is static (no script, nothing fetched from another host: GX's own index is
+    blank offline) and lists a failed validation with its check; the failing suite's page
+    names the failing races by race_id, not only "6 unexpected values"."""
+    settings = settings_for(tmp_path, data_docs=True)
+    raw = simulated()
+    too_long = raw.nvd_ra.index % 7 == 0
+    bad = replace(raw, nvd_ra=raw.nvd_ra.assign(kyori=raw.nvd_ra["kyori"].where(~too_long, "5000")))
+    validate_and_store(settings, card_only(bad), DAY, DAY, "card")
+    index = data_docs_index(settings.var_dir)
+    text = index.read_text(encoding="utf-8")
+    assert "<script" not in text and "https://" not in text
+    assert "failed" in text and "distance_in_range" in text
+    pages = sorted((index.parent / "validations" / "races_card").rglob("*.html"))
+    assert len(pages) == 1 and pages[0].relative_to(index.parent).as_posix() in text
+    page = pages[0].read_text(encoding="utf-8")
+    failing_ids = raw.nvd_ra.loc[too_long]
+    with make_engine(settings.database_url).connect() as connection:
+        quarantined = set(read_quarantine(connection, DAY, DAY)["race_id"])
+    assert quarantined and all(race_id in page for race_id in quarantined)
+    assert len(quarantined) == len(failing_ids)
+
+
 def test_a_failing_input_scoped_check_refuses_the_input() -> None:
     """A check of scope `input` turns any failing row into a refusal of the whole input."""
     import great_expectations.expectations as gxe
