@@ -34,7 +34,7 @@ from raceday.boat.features import (
     earlier_days_totals,
 )
 
-INNER_TAKE_PRIOR_STARTS: Final = 20.0  # a racer's 前付け rate counts the field's as this many starts
+INNER_TAKE_PRIOR_STARTS: Final = 20.0  # a racer's 前付け rate: the field's counts as 20 starts
 INDEX_PRIOR_STARTS: Final = 5.0  # the ST / exhibition index leans on 0 as this many starts
 DEFAULT_INNER_TAKE_RATE: Final = 0.01  # the field's rate before any history
 DEFAULT_SHIFT: Final = 2.0  # courses a boat moving in gains, before any history
@@ -45,6 +45,7 @@ COURSE_COLUMNS: Final = [
     "inner_take_starts", "p_course", "st_index", "expected_st", "st_starts",
     "exhibition_index", "expected_exhibition", "exhibition_starts",
 ]  # fmt: skip
+HISTORY_NUMBERS: Final = ("boat", "course", "won", "start_timing_s", "exhibition_s")
 FIELD: Final = "_field"  # a key shared by every row: the field's (all racers') figures
 
 
@@ -67,6 +68,12 @@ def lane_positions(card: pd.DataFrame) -> pd.Series:
     return positions.astype("float64")
 
 
+def _lane_numbers(frame: pd.DataFrame, column: str = "boat") -> pd.Series:
+    """Lanes or courses as integers (not one of 1-6: NA)."""
+    lane = _numeric(frame, column)
+    return lane.where(lane.isin(LANE_NUMBERS)).astype("Int64")
+
+
 def _field(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{FIELD: "all"})
 
@@ -81,18 +88,17 @@ def inner_take(history: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
     )
     own = earlier_days_totals(started, ["racer_id"], "took_inner", card)
     field = earlier_days_totals(_field(started), [FIELD], "took_inner", _field(card))
-    field_rate = (field["total"] / field["n"].where(field["n"] > 0)).fillna(
-        DEFAULT_INNER_TAKE_RATE
-    )
+    field_rate = (field["total"] / field["n"].where(field["n"] > 0)).fillna(DEFAULT_INNER_TAKE_RATE)
     movers = started[started["took_inner"] > 0]
     shift = earlier_days_mean(_field(movers), [FIELD], "gained", _field(card))
     rate = (own["total"] + field_rate * INNER_TAKE_PRIOR_STARTS) / (
         own["n"] + INNER_TAKE_PRIOR_STARTS
     )
     return pd.DataFrame(
-        {"inner_take_rate": rate, "inner_take_starts": own["n"], "shift": shift.fillna(DEFAULT_SHIFT)},
+        {"inner_take_rate": rate, "inner_take_starts": own["n"],
+         "shift": shift.fillna(DEFAULT_SHIFT)},
         index=card.index,
-    )
+    )  # fmt: skip
 
 
 def expected_courses(card: pd.DataFrame, rate: pd.Series, shift: pd.Series) -> pd.Series:
@@ -119,12 +125,12 @@ def course_prior(history: pd.DataFrame, card: pd.DataFrame, expected: pd.Series)
     """The venue's win share by course on earlier days (shrunk toward the national shares)
     at each boat's expected course, log-linear between courses, normalised per race."""
     won = history.assign(
-        won=_numeric(history, "won"), course=_numeric(history, "course").round().astype("Int64")
+        won=_numeric(history, "won"), course=_lane_numbers(history, "course")
     )
     log_shares = np.empty((len(card), len(LANE_NUMBERS)))
     for column, course in enumerate(LANE_NUMBERS):
-        totals = earlier_days_totals(won, ["venue_code", "course"], "won",
-                                     card.assign(course=pd.array([course] * len(card), "Int64")))  # fmt: skip
+        at_course = card.assign(course=pd.array([course] * len(card), dtype="Int64"))
+        totals = earlier_days_totals(won, ["venue_code", "course"], "won", at_course)
         national = NATIONAL_LANE_WIN_SHARES[course]
         shrunk = (totals["total"] + national * PRIOR_STRENGTH_RACES) / (
             totals["n"] + PRIOR_STRENGTH_RACES
@@ -168,6 +174,12 @@ def course_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """``COURSE_COLUMNS`` for each boat of ``card`` (``race_id, race_date, venue_code, boat,
     racer_id``) from ``history`` (earlier results: ``race_date, venue_code, racer_id, boat,
     course, won, start_timing_s, exhibition_s``): each row sees only days before its own."""
+    history = history.reset_index(drop=True)  # any index in, rows matched by position
+    history = history.assign(
+        **{column: _numeric(history, column) for column in HISTORY_NUMBERS},
+        **{column: history.get(column) for column in ("race_date", "venue_code", "racer_id")},
+    )
+    labels, card = card.index, card.reset_index(drop=True)
     taking = inner_take(history, card)
     expected = expected_courses(card, taking["inner_take_rate"], taking["shift"])
     start = venue_index(history, card, "start_timing_s", DEFAULT_ST_S)
@@ -175,7 +187,7 @@ def course_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "race_id": card["race_id"].astype("string"),
-            "boat": pd.to_numeric(card["boat"], errors="coerce").astype("Int64"),
+            "boat": _lane_numbers(card),
             "race_date": pd.to_datetime(card["race_date"], errors="coerce"),
             "racer_id": card["racer_id"].astype("string"),
             "expected_course": expected,
@@ -189,5 +201,4 @@ def course_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             "expected_exhibition": exhibition["expected"],
             "exhibition_starts": exhibition["starts"].astype("int64"),
         },
-        index=card.index,
-    )[COURSE_COLUMNS]
+    )[COURSE_COLUMNS].set_axis(labels)

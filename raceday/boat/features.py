@@ -4,9 +4,10 @@ From the program itself (published the day before): lane (艇番), class, nation
 rates, motor and boat 2連率. From earlier days only (the K files before the race day): the
 venue's win share by lane (the lane prior) and, from the start-and-course stage
 (``raceday.boat.course``), the racer's start-timing (ST) and exhibition-time indexes and what
-the expected course (進入) adds to the lane prior. A day's own results never reach its features: every history aggregate is taken over
-days strictly before the row's race day (:func:`earlier_days_mean`), so the same function
-builds the training rows of past days and the prediction rows of today.
+the expected course (進入) adds to the lane prior. A day's own results never reach its
+features: every history aggregate is taken over days strictly before the row's race day
+(:func:`earlier_days_mean`), so the same function builds the training rows of past days and
+the prediction rows of today.
 """
 
 from __future__ import annotations
@@ -111,9 +112,7 @@ def _course_of(card: pd.DataFrame, course: pd.DataFrame) -> pd.DataFrame:
     return aligned.set_axis(card.index)[list(COURSE_FEATURES)].astype("float64")
 
 
-def card_features(
-    card: pd.DataFrame, history: pd.DataFrame, course: pd.DataFrame
-) -> pd.DataFrame:
+def card_features(card: pd.DataFrame, history: pd.DataFrame, course: pd.DataFrame) -> pd.DataFrame:
     """The design columns (``DESIGN_COLUMNS``) and ``p_prior`` of each boat of ``card``
     (program entries with ``race_id, race_date, venue_code, boat, racer_id`` and the rates),
     from ``history``: earlier results (``HISTORY_COLUMNS`` + ``start_timing_s``,

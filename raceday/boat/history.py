@@ -20,7 +20,8 @@ HISTORY_DAYS: Final = 180  # the days a boat day learns from (model, ST and exhi
 
 def results_history(entries: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     """Each boat that took part in an earlier race: venue, racer, lane, won (1/0), ST,
-    exhibition time and course (進入); refunded boats (F, L, K) count for ST and exhibition, not for lane wins."""
+    exhibition time and course (進入); refunded boats (F, L, K) count for ST and exhibition,
+    not for lane wins."""
     frame = results.astype({"race_id": "string"}).merge(
         entries[["race_id", "boat", "racer_id"]].astype({"race_id": "string"}),
         on=["race_id", "boat"],
