@@ -1,4 +1,5 @@
-"""The boat tables: revision 2200 creates exactly what the models say, and goes down cleanly."""
+"""The boat tables: revisions 2200 and 2300 create exactly what the models say, and go down
+cleanly."""
 
 from __future__ import annotations
 
@@ -34,3 +35,21 @@ def test_migration_2200_goes_down_to_2100(sqlite_url: str) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "2100")
     assert not set(BOAT_TABLES) & set(inspect(engine).get_table_names())
+
+
+def test_migration_2300_goes_down_to_2200(sqlite_url: str) -> None:
+    """Down to 2200: boat_course and boat_exotics gone, the 2200 tables kept."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(sqlite_url)
+    upgrade_schema(engine)
+    assert {"boat_course", "boat_exotics"} <= set(inspect(engine).get_table_names())
+    config = Config("alembic.ini")
+    config.cmd_opts = None
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "2200")
+    tables = set(inspect(engine).get_table_names())
+    assert not {"boat_course", "boat_exotics"} & tables
+    assert set(BOAT_TABLES) - {"boat_course", "boat_exotics"} <= tables
