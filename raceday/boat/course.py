@@ -124,9 +124,7 @@ def expected_courses(card: pd.DataFrame, rate: pd.Series, shift: pd.Series) -> p
 def course_prior(history: pd.DataFrame, card: pd.DataFrame, expected: pd.Series) -> pd.Series:
     """The venue's win share by course on earlier days (shrunk toward the national shares)
     at each boat's expected course, log-linear between courses, normalised per race."""
-    won = history.assign(
-        won=_numeric(history, "won"), course=_lane_numbers(history, "course")
-    )
+    won = history.assign(won=_numeric(history, "won"), course=_lane_numbers(history, "course"))
     log_shares = np.empty((len(card), len(LANE_NUMBERS)))
     for column, course in enumerate(LANE_NUMBERS):
         at_course = card.assign(course=pd.array([course] * len(card), dtype="Int64"))
