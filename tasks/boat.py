@@ -221,11 +221,11 @@ def boat_course(settings: Settings, card: ValidCard, race_date: date) -> pd.Data
 
 @stage("boat-predict")
 def boat_predict(
-    settings: Settings, card: ValidCard, race_date: date, course: pd.DataFrame | None = None
+    settings: Settings, card: ValidCard, race_date: date, course: pd.DataFrame
 ) -> pd.DataFrame:
     """Six probabilities per race from the model fitted on the days before (point in time:
     history read strictly before the day), with the odds known at the morning decision and
-    the boat-course stage's rows (None: computed here)."""
+    the boat-course stage's rows of the day."""
     at = at_time(settings.live.morning_odds_at)
     with stage_run(settings, "boat-predict", race_date) as record:
         start = history_window(race_date, HISTORY_DAYS)
