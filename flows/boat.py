@@ -1,7 +1,7 @@
 """A boat racing day end to end: ``raceday run --sport boat --date D --source files:DIR``.
 
     warm-up:  prepare store → boat history (earlier days of the source the store lacks)
-    day:      ingest → card (validate, store) → predict → stake
+    day:      ingest → card (validate, store) → course → predict → exotics → stake
               → results (validate, store) → settle → record                (boat day chain)
     backfill: the day chain for each day of the source in a range, in date order (days
               already recorded skipped unless forced)                     (boat-backfill)
@@ -26,6 +26,8 @@ from raceday.store.catalogs.boat import days_recorded
 from raceday.store.engine import has_schema
 from tasks.boat import (
     boat_card,
+    boat_course,
+    boat_exotics,
     boat_history,
     boat_ingest,
     boat_predict,
@@ -41,13 +43,15 @@ from tasks.store import prepare_store
 def boat_day_chain(
     run: StageRunner, settings: Settings, directory: Path, race_date: date
 ) -> dict[str, Any]:
-    """The boat day: history made ready, the morning (card → predict → stake), the night
-    (results → settle) and the record; returns the day's summary."""
+    """The boat day: history made ready, the morning (card → course → predict → exotics →
+    stake), the night (results → settle) and the record; returns the day's summary."""
     run(prepare_store, settings)
     run(boat_history, settings, directory, race_date)
     day = run(boat_ingest, settings, directory, race_date)
     card = run(boat_card, settings, day)
-    predictions = run(boat_predict, settings, card, race_date)
+    course = run(boat_course, settings, card, race_date)
+    predictions = run(boat_predict, settings, card, race_date, course)
+    run(boat_exotics, settings, predictions, race_date)
     run(boat_stake, settings, predictions, race_date)
     night = run(boat_results, settings, day)
     settled = run(boat_settle, settings, night, race_date)
