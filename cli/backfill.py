@@ -19,6 +19,7 @@ from cli.shared import (
     err,
     out,
     parse_date_range,
+    print_outcome,
     running_flows,
     settings_from,
 )
@@ -56,6 +57,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("odds at", str(summary.get("odds_at", "morning")))
     table.add_row("seconds", f"{summary['seconds']:.1f}")
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.shared import out, running_flows, settings_from
+from cli.shared import out, print_outcome, running_flows, settings_from
 
 SUMMARY_KEYS = (
     "races", "boats", "quarantined", "races_left_out", "bets", "staked_yen", "returned_yen",
@@ -44,6 +44,7 @@ def print_boat_summary(summary: dict[str, Any]) -> None:
         )  # fmt: skip
         table.add_row(key, shown)
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")
 
 

@@ -22,6 +22,7 @@ from cli.shared import (
     out,
     parse_date,
     parse_date_range,
+    print_outcome,
     running_flows,
     settings_from,
 )
@@ -64,8 +65,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             else str(value),
         )
     out.print(table)
-    if summary.get("venues_down"):
-        out.print(f"venues down (quarantined, alerted): {', '.join(summary['venues_down'])}")
+    print_outcome(summary)
     out.print(f"report:   {summary.get('report')}")
     out.print(f"database: {summary.get('database')}")
 

@@ -9,7 +9,15 @@ from rich.table import Table
 
 from cli.day import preflight
 from cli.options import DbOption, DebugOption, JsonOption
-from cli.shared import answer, app, out, parse_date, running_flows, settings_from
+from cli.shared import (
+    answer,
+    app,
+    out,
+    parse_date,
+    print_outcome,
+    running_flows,
+    settings_from,
+)
 from config import use_store
 from raceday.errors import InputError
 from raceday.pipeline import today_in_japan
@@ -26,8 +34,7 @@ def _print_live(summary: dict[str, Any]) -> None:
     for outcome, count in sorted(summary.get("outcomes", {}).items()):
         table.add_row(f"races {outcome}", f"{count:,}")
     out.print(table)
-    for warning in summary.get("warnings", []):
-        out.print(f"warning: {warning}")
+    print_outcome(summary)
 
 
 @app.command()

@@ -32,6 +32,7 @@ from raceday.errors import (
     failure_kind,
     first_line,
 )
+from raceday.run_status import exit_code
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -71,18 +72,8 @@ def parse_date_range(start: str, end: str) -> tuple[date, date]:
 
 
 def settings_from(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except Exception as error:  # pydantic ValidationError: one readable line
-        errors = getattr(error, "errors", None)
-        if callable(errors):
-            first = errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            message = str(first.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix
-            raise InputError(f"invalid setting {where}: {message}") from error
-        # pydantic-settings' SettingsError (a value that is not JSON where JSON is expected)
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"invalid settings: {message}") from error
+    """The command's settings (``load_settings``: a mistake in them is one line each, exit 2)."""
+    return load_settings(**overrides)
 
 
 def _one_line(line: str, code: int) -> typer.Exit:
@@ -128,12 +119,35 @@ def answer(
     action: Callable[[], dict[str, Any]],
     show: Callable[[dict[str, Any]], None],
 ) -> None:
-    """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``."""
+    """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``;
+    exit with the code of the result's ``status`` (:func:`raceday.run_status.exit_code`: 6 for
+    ``completed-with-alerts``)."""
     result = guard(debug, action)
     if as_json:
         emit_json(result)
     else:
         show(result)
+    code = exit_code(str(result.get("status", "")))
+    if code:
+        raise typer.Exit(code)
+
+
+def print_outcome(summary: dict[str, Any]) -> None:
+    """The run's ``alerts`` line (critical ones listed) and its warnings, one line each."""
+    alerts = summary.get("alerts") or []
+    severities = [str(alert.get("severity")) for alert in alerts]
+    counts = ", ".join(
+        f"{severities.count(level)} {level}"
+        for level in ("critical", "warning", "info")
+        if level in severities
+    )
+    out.print(f"alerts:   {counts or 'none'}", highlight=False)
+    for alert in alerts:
+        if alert.get("severity") == "critical":
+            line = f"  critical {alert.get('rule')}: {alert.get('message')}"
+            out.print(f"[red]{escape(line)}[/red]", highlight=False, soft_wrap=True)
+    for warning in summary.get("warnings") or []:
+        out.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", highlight=False)
 
 
 def ready_engine(settings: Settings) -> Engine:

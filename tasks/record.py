@@ -100,11 +100,12 @@ def settle(settings: Settings, race_date: date) -> pd.DataFrame:
 def record_day(
     settings: Settings,
     race_date: date,
-    races_offered: int,
     settled: pd.DataFrame | None = None,
 ) -> DaySummary:
     """The day's performance record: race scores, per-day/venue rows, calibration, rolling.
-    ``settled``: the day's bets as the settle stage just stored them (read when not given)."""
+    ``settled``: the day's bets as the settle stage just stored them (read when not given).
+    Its ``races_offered`` are the day's races stored or set aside by validation, as the
+    quarantine-rate alert counts them."""
     policy = settings.kelly.policy()
     with stage_run(settings, "record", race_date) as record:
         with engine_for(settings).begin() as connection:
@@ -152,7 +153,7 @@ def record_day(
     return DaySummary(
         date=race_date.isoformat(),
         races=int(overall["races"]),
-        races_offered=races_offered,
+        races_offered=int(overall["races_offered"]),
         runners=int(overall["runners"]),
         quarantined=len(quarantine),
         bets=len(bets),
@@ -167,6 +168,7 @@ def record_day(
         market_pseudo_r2=figure("market_pseudo_r2"),
         model_version=model_version,
         database=mask_url(settings.database_url),
+        races_quarantined=int(overall["races_quarantined"]),
     )
 
 

@@ -1,6 +1,6 @@
 """Venue lanes through the daily flow: a venue failing twice is retried on its own and the day
 completes whole; a venue that stays down is quarantined and alerted while the other venues are
-predicted, settled and stored, and the run ends ``completed-with-warnings``; re-running the day
+predicted, settled and stored, and the run ends ``completed-with-alerts``; re-running the day
 once the venue answers gives the store an uninterrupted run gives."""
 
 from __future__ import annotations
@@ -143,7 +143,8 @@ def test_a_venue_that_stays_down_is_quarantined_and_alerted_while_the_others_fin
     reads = failing_venue(monkeypatch, down, failures=100)
     summary, flow_run_id = run_day(sqlite_url)
 
-    assert summary["status"] == "completed-with-warnings"
+    assert summary["status"] == "completed-with-alerts"  # venue_down is critical: exit 6
+    assert [alert["rule"] for alert in summary["alerts"]] == ["venue_down"]
     assert len(summary["venues_down"]) == 1 and summary["venues_down"][0].startswith(f"{down} (")
     assert reads.count(down) == 4  # the first try and three retries
     with make_engine(sqlite_url).connect() as connection:
