@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from raceday.monitoring.rules import ALERT_FIELDS
 from tests.e2e.browser import Browser, find_chromium, japanese_fonts
 from tests.webhook_receiver import WebhookReceiver
 
@@ -300,4 +301,5 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     assert len(new) == 1, new
     assert new[0]["rule"] == "flow_run_crashed" and new[0]["severity"] == "critical"
     assert new[0]["date"] == crash_date.isoformat()
-    assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["message"]
+    assert tuple(new[0]) == ALERT_FIELDS  # the one payload of every alert
+    assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["url"]
