@@ -118,6 +118,7 @@ def backfill(
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
         from flows.backfill import backfill as backfill_flow
+        from tasks.labels import run_tags
 
         total = sum(len(chunk.days) for chunk in chunks)
         stop = threading.Event()
@@ -128,7 +129,8 @@ def backfill(
         )
         watcher.start()
         try:
-            with running_flows(settings.database_url, debug):
+            tags = run_tags(sport, settings.stage, "backfill")
+            with running_flows(settings.database_url, debug, tags):
                 result: dict[str, Any] = backfill_flow(
                     start=first,
                     end=last,

@@ -106,8 +106,10 @@ def run(
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)
         from flows.daily import daily_run
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        tags = run_tags(sport, settings.stage, "cli")
+        with running_flows(settings.database_url, debug, tags):
             result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 

@@ -83,8 +83,9 @@ def live(
                 chosen = live_settings(races, settings.source, lead_minutes)
                 return live_day_in_process(chosen, day, replay)
         from flows.live import live_day
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        with running_flows(settings.database_url, debug, run_tags("nar", settings.stage, "cli")):
             result: dict[str, Any] = live_day(
                 race_date=day,
                 lead_minutes=lead_minutes,

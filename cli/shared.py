@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -170,14 +170,17 @@ def open_store(db: str | None) -> tuple[Settings, Engine]:
 
 
 @contextmanager
-def running_flows(database_url: str, debug: bool) -> Iterator[None]:
+def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> Iterator[None]:
     """Inside: the stages use this store and flows report to the CLI's own Prefect server
-    (Prefect's console tracebacks hidden unless ``--debug``)."""
+    (Prefect's console tracebacks hidden unless ``--debug``), their runs tagged ``tags``
+    (:func:`tasks.labels.run_tags`)."""
     if not debug:
         from flows.console import hide_console_tracebacks
 
         hide_console_tracebacks()
+    from prefect import tags as prefect_tags
+
     from cli.prefect_server import prefect_api
 
-    with use_store(database_url), prefect_api():
+    with use_store(database_url), prefect_api(), prefect_tags(*tags):
         yield

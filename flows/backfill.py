@@ -38,6 +38,7 @@ from raceday.store import registry
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
+from tasks.publish import publish_backfill_summary
 from tasks.train import check_history
 
 DEFAULT_CHUNK_DAYS = 28
@@ -245,4 +246,6 @@ def backfill(
         odds_at=settings.live.odds_at,
     )
     warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
-    return asdict(replace(summary, status=run_status((), warnings), warnings=tuple(warnings)))
+    result = asdict(replace(summary, status=run_status((), warnings), warnings=tuple(warnings)))
+    publish_backfill_summary(result)
+    return result

@@ -5,7 +5,7 @@ settle:  ingest → validate results → reference times → first 3F → indexe
          → monitor (alerts) → report
 daily:   ingest → screen (card and results validated before any write: a day with nothing
          valid in either is refused with nothing stored) → predict's stages → settle's stages
-The day is ingested venue by venue (lanes: one ``ingest-venue-<code>`` task run each, read at
+The day is ingested venue by venue (lanes: one ``ingest-<venue name>`` task run each, read at
 once, retried on its own); a venue still down is quarantined and alerted (critical), the others
 go on and the run ends ``completed-with-alerts`` (:mod:`raceday.run_status`). Everything after
 ingest is joint across venues.
