@@ -8,8 +8,11 @@ into ``var_dir/data_docs`` (open ``index.html``). The index lists the latest val
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import html
 import logging
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -120,7 +123,62 @@ def publish(
             if suite_key is not None:
                 keys.append(suite_key)
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
-    return data_docs_index(var_dir)
+    index = data_docs_index(var_dir)
+    validations = index_rows(index.read_text(encoding="utf-8"), "validation_success")
+    if validations:  # else GX changed its page: keep it rather than a blank one
+        index.write_text(static_index_page(validations), encoding="utf-8")
+    return index
+
+
+# GX 1.x draws its index's tables in the browser (bootstrap-table and jQuery from CDNs) from
+# rows it writes into the page as Python literals: offline the page is blank. The rows are read
+# back and the index rewritten as plain HTML (no scripts, nothing fetched).
+_GX_TABLE_ROWS = re.compile(r"^\s*data: (\[\{.*\}\]),?$", re.MULTILINE)
+
+
+def index_rows(gx_index: str, first_field: str) -> list[dict[str, Any]]:
+    """The rows of the GX index's table whose rows start with ``first_field``
+    (``validation_success``: the validations)."""
+    for found in _GX_TABLE_ROWS.finditer(gx_index):
+        try:
+            rows = ast.literal_eval(found.group(1))
+        except (ValueError, SyntaxError):
+            continue
+        if rows and isinstance(rows[0], dict) and first_field in rows[0]:
+            return [dict(row) for row in rows]
+    return []
+
+
+def static_index_page(validations: list[dict[str, Any]]) -> str:
+    """The Data Docs index as one self-contained HTML page: the validations, newest first, each
+    with its outcome, time, run, suite and a link to its page."""
+    rows = "\n".join(
+        "<tr class='{cls}'><td>{outcome}</td><td>{time}</td><td>{run}</td>"
+        "<td><a href='{link}'>{suite}</a></td></tr>".format(
+            cls="failed" if row.get("_validation_success_text") != "Success" else "ok",
+            outcome=html.escape(str(row.get("_validation_success_text", "?"))),
+            time=html.escape(str(row.get("run_time", ""))),
+            run=html.escape(str(row.get("run_name", ""))),
+            link=html.escape(str(row.get("_table_row_link_path", "")), quote=True),
+            suite=html.escape(str(row.get("_expectation_suite_name_sort", ""))),
+        )
+        for row in sorted(validations, key=lambda row: -float(row.get("_run_time_sort", 0)))
+    )
+    failed = sum(row.get("_validation_success_text") != "Success" for row in validations)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>raceday Data Docs</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
+tr.failed td:first-child{{color:#b00;font-weight:bold}}</style></head>
+<body><h1>raceday Data Docs</h1>
+<p>{len(validations)} validations, {failed} failed (newest first). Each page lists every
+expectation with what it observed; a failed one names the races it set aside
+(<code>race_id</code>).</p>
+<table><thead><tr><th>outcome</th><th>run time</th><th>run</th><th>suite</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></body></html>
+"""
 
 
 def publish_quietly(

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pandas as pd
 
@@ -148,9 +148,13 @@ def _failure_rows(
         info = expectation_result.exception_info or {}
         if info.get("raised_exception"):
             logger.warning("check %s could not run: %s", name, info.get("exception_message"))
+        kwargs = expectation_result.expectation_config.kwargs
+        checked = {str(value) for value in kwargs.values() if isinstance(value, str)}
+        checked |= {str(value) for value in kwargs.get("column_list") or []}
+        index_only = {"row_id", *RACE_KEYS} - checked  # names the row, not what failed
         for unexpected in expectation_result.result.get("unexpected_index_list") or []:
             row_id = int(unexpected["row_id"])
-            values = {k: _json_value(v) for k, v in unexpected.items() if k != "row_id"}
+            values = {k: _json_value(v) for k, v in unexpected.items() if k not in index_only}
             if check.shows and shown is not None:
                 for column in check.shows:
                     values.setdefault(column, _json_value(shown.at[row_id, column]))
@@ -163,6 +167,21 @@ def _failure_rows(
                 }
             )
     return rows, failed
+
+
+RACE_KEYS: Final = ("race_id",)  # what a failing row is named by on its Data Docs page
+
+
+def with_failures_listed(result: Any, detail: Any) -> Any:
+    """``result`` (the suite's ``BASIC`` pass, what Data Docs show) with each failed
+    expectation's result replaced by its ``COMPLETE`` one from ``detail``: the page then lists
+    the failing rows by race id instead of saying only "4 unexpected values"."""
+    listed = {item.expectation_config.meta["check"]: item for item in detail.results}
+    result.results = [
+        item if item.success else listed.get(item.expectation_config.meta["check"], item)
+        for item in result.results
+    ]
+    return result
 
 
 def _columns_used(suite: Any) -> list[str]:
@@ -189,8 +208,10 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> Suit
         empty = pd.DataFrame(columns=FAILURE_COLUMNS)
         return SuiteOutcome(suite_name, 0, empty, len(checks), 0, row_dates=row_dates)
     suite = _registered_suite(suite_name, checks)
+    named_by = [column for column in RACE_KEYS if column in frame.columns]
+    used = list(dict.fromkeys([*_columns_used(suite), *named_by]))
     batch = _batch_definition(f"{suite_name}_frame").get_batch(
-        batch_parameters={"dataframe": frame[_columns_used(suite)]}
+        batch_parameters={"dataframe": frame[used]}
     )
     result = batch.validate(suite, result_format={"result_format": "BASIC"})
     failed = [item.expectation_config.meta["check"] for item in result.results if not item.success]
@@ -201,9 +222,10 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> Suit
             _registered_suite(f"{suite_name}_failed", failing_checks),
             result_format={
                 "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["row_id"],
+                "unexpected_index_column_names": ["row_id", *named_by],
             },
         )
+        result = with_failures_listed(result, detail)
         shown_columns = sorted({column for check in failing_checks for column in check.shows})
         shown = frame.set_index("row_id")[shown_columns] if shown_columns else None
         rows, _failed = _failure_rows(detail, {check.name: check for check in checks}, shown)
