@@ -133,7 +133,8 @@ def answer(
 
 
 def print_outcome(summary: dict[str, Any]) -> None:
-    """The run's ``alerts`` line (critical ones listed) and its warnings, one line each."""
+    """The run's ``alerts`` line, then each alert (critical in red) and each warning, one line
+    each."""
     alerts = summary.get("alerts") or []
     severities = [str(alert.get("severity")) for alert in alerts]
     counts = ", ".join(
@@ -143,9 +144,10 @@ def print_outcome(summary: dict[str, Any]) -> None:
     )
     out.print(f"alerts:   {counts or 'none'}", highlight=False)
     for alert in alerts:
-        if alert.get("severity") == "critical":
-            line = f"  critical {alert.get('rule')}: {alert.get('message')}"
-            out.print(f"[red]{escape(line)}[/red]", highlight=False, soft_wrap=True)
+        severity = str(alert.get("severity"))
+        colour = "red" if severity == "critical" else "yellow"
+        line = f"  {severity} {alert.get('rule')}: {alert.get('message')}"
+        out.print(f"[{colour}]{escape(line)}[/{colour}]", highlight=False, soft_wrap=True)
     for warning in summary.get("warnings") or []:
         out.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", highlight=False)
 

@@ -2,7 +2,8 @@
 
 - ``completed``: nothing to say (exit 0);
 - ``completed-with-warnings``: the run went through but left something to look at (a venue's
-  races left out, races quarantined, a day without races, bets voided), listed (exit 0);
+  races left out, races quarantined, a day without races, bets voided), listed (exit 0); its
+  alerts of severity warning or info are listed too, without changing the status;
 - ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6).
 
 A run that fails ends with its failure's exit code instead (:mod:`raceday.errors`).
@@ -31,11 +32,12 @@ def critical(alerts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def run_status(alerts: Iterable[Mapping[str, Any]], warnings: Sequence[str]) -> str:
     """``completed-with-alerts`` when any alert is critical, else ``completed-with-warnings``
-    when there is a warning or a (non-critical) alert, else ``completed``."""
-    alerts = list(alerts)
+    when there is a warning, else ``completed``. Alerts of lesser severity are listed with the
+    run but do not change its status: some measure the machine (``run_budget``, an anomaly of
+    ``run_seconds``), and a run's status must not depend on how loaded it was."""
     if critical(alerts):
         return COMPLETED_WITH_ALERTS
-    return COMPLETED_WITH_WARNINGS if warnings or alerts else COMPLETED
+    return COMPLETED_WITH_WARNINGS if warnings else COMPLETED
 
 
 def exit_code(status: str) -> int:
