@@ -19,6 +19,7 @@ from cli.shared import (
     err,
     out,
     parse_date_range,
+    print_outcome,
     running_flows,
     settings_from,
 )
@@ -56,6 +57,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("odds at", str(summary.get("odds_at", "morning")))
     table.add_row("seconds", f"{summary['seconds']:.1f}")
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")
 
 
@@ -116,6 +118,7 @@ def backfill(
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
         from flows.backfill import backfill as backfill_flow
+        from tasks.labels import run_tags
 
         total = sum(len(chunk.days) for chunk in chunks)
         stop = threading.Event()
@@ -126,7 +129,8 @@ def backfill(
         )
         watcher.start()
         try:
-            with running_flows(settings.database_url, debug):
+            tags = run_tags(sport, settings.stage, "backfill")
+            with running_flows(settings.database_url, debug, tags):
                 result: dict[str, Any] = backfill_flow(
                     start=first,
                     end=last,

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.shared import out, running_flows, settings_from
+from cli.shared import out, print_outcome, running_flows, settings_from
 
 SUMMARY_KEYS = (
     "races", "boats", "quarantined", "races_left_out", "bets", "staked_yen", "returned_yen",
@@ -25,8 +25,9 @@ def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> 
     require_program(boat_directory(settings.source), day)  # bad input: one line, before Prefect
     check_connection(make_engine(settings.database_url))
     from flows.boat import boat_day_run
+    from tasks.labels import run_tags
 
-    with running_flows(settings.database_url, debug):
+    with running_flows(settings.database_url, debug, run_tags("boat", settings.stage, "cli")):
         result: dict[str, Any] = boat_day_run(race_date=day, source=settings.source)
     return result
 
@@ -44,6 +45,7 @@ def print_boat_summary(summary: dict[str, Any]) -> None:
         )  # fmt: skip
         table.add_row(key, shown)
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")
 
 
@@ -97,8 +99,10 @@ def backfill_boat_days(
     boat_directory(settings.source)
     check_connection(make_engine(settings.database_url))
     from flows.boat import boat_backfill_run
+    from tasks.labels import run_tags
 
-    with running_flows(settings.database_url, debug):
+    tags = run_tags("boat", settings.stage, "backfill")
+    with running_flows(settings.database_url, debug, tags):
         result: dict[str, Any] = boat_backfill_run(
             start=first, end=last, source=settings.source, force=force
         )

@@ -22,6 +22,7 @@ from cli.shared import (
     out,
     parse_date,
     parse_date_range,
+    print_outcome,
     running_flows,
     settings_from,
 )
@@ -68,8 +69,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             else str(value),
         )
     out.print(table)
-    if summary.get("venues_down"):
-        out.print(f"venues down (quarantined, alerted): {', '.join(summary['venues_down'])}")
+    print_outcome(summary)
     out.print(f"report:   {summary.get('report')}")
     out.print(f"database: {summary.get('database')}")
 
@@ -127,8 +127,10 @@ def run(
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)
         from flows.daily import daily_run
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        tags = run_tags(sport, settings.stage, "cli")
+        with running_flows(settings.database_url, debug, tags):
             result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 

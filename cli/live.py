@@ -9,7 +9,15 @@ from rich.table import Table
 
 from cli.day import preflight
 from cli.options import DbOption, DebugOption, JsonOption
-from cli.shared import answer, app, out, parse_date, running_flows, settings_from
+from cli.shared import (
+    answer,
+    app,
+    out,
+    parse_date,
+    print_outcome,
+    running_flows,
+    settings_from,
+)
 from config import use_store
 from raceday.errors import InputError
 from raceday.pipeline import today_in_japan
@@ -26,8 +34,7 @@ def _print_live(summary: dict[str, Any]) -> None:
     for outcome, count in sorted(summary.get("outcomes", {}).items()):
         table.add_row(f"races {outcome}", f"{count:,}")
     out.print(table)
-    for warning in summary.get("warnings", []):
-        out.print(f"warning: {warning}")
+    print_outcome(summary)
 
 
 @app.command()
@@ -76,8 +83,9 @@ def live(
                 chosen = live_settings(races, settings.source, lead_minutes)
                 return live_day_in_process(chosen, day, replay)
         from flows.live import live_day
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        with running_flows(settings.database_url, debug, run_tags("nar", settings.stage, "cli")):
             result: dict[str, Any] = live_day(
                 race_date=day,
                 lead_minutes=lead_minutes,

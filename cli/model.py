@@ -103,7 +103,10 @@ def train(
 
         if not as_json:
             err.print(f"training on {mask_url(settings.database_url)} up to {day} …")
-        with running_flows(settings.database_url, debug):
+        from tasks.labels import run_tags
+
+        tags = run_tags("nar", settings.stage, "cli")
+        with running_flows(settings.database_url, debug, tags):
             summary: dict[str, Any] = train_model(until=day)
         return summary
 

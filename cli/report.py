@@ -17,7 +17,6 @@ from cli.options import DbOption, DebugOption, JsonOption
 from cli.shared import (
     answer,
     app,
-    emit_json,
     guard,
     out,
     parse_date,
@@ -27,6 +26,7 @@ from cli.shared import (
 from config import Settings
 from raceday.errors import InputError, SourceUnavailable
 from raceday.pipeline import today_in_japan
+from raceday.run_status import outcome
 
 alerts_app = typer.Typer(help="Alert destinations: test them, install the Prefect automations.")
 app.add_typer(alerts_app, name="alerts")
@@ -35,7 +35,7 @@ DateOption = Annotated[
     str | None, typer.Option("--date", help="race day YYYY-MM-DD (default: today, JST)")
 ]
 AUTOMATIONS_FILE = Path(__file__).resolve().parents[1] / "deploy" / "automations.yaml"
-WEBHOOK_BLOCK = "raceday-alert"
+WEBHOOK_BLOCK = "raceday-alerts"
 
 
 def _day(race_date: str | None) -> date:
@@ -102,23 +102,30 @@ def monitor(
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Evaluate the monitor rules for a day and send the alerts (de-duplicated), no Prefect."""
+    """Evaluate the monitor rules for a day and send the alerts (de-duplicated), no Prefect.
+    Exit 6 when an alert is critical; 2 (nothing stored) for a day before the store's first
+    race."""
 
-    def action() -> list[dict[str, Any]]:
+    def action() -> dict[str, Any]:
         day = _day(race_date)
         settings = settings_from(db_url=db)
         _ready_store(settings)
-        from tasks.monitor import monitor_day
+        from tasks.monitor import monitor_day, unmonitorable
 
-        return [alert.payload() for alert in monitor_day(settings, day)]
+        reason = unmonitorable(settings, day)
+        if reason is not None:
+            raise InputError(reason)
+        alerts = [alert.payload() for alert in monitor_day(settings, day)]
+        return {"date": day.isoformat(), **outcome(alerts, [])}
 
-    alerts = guard(debug, action)
-    if as_json:
-        emit_json({"alerts": alerts})
-    elif alerts:
-        out.print(_alerts_table("alerts", alerts))
-    else:
-        out.print("no alerts")
+    answer(debug, as_json, action, _print_alerts)
+
+
+def _print_alerts(result: dict[str, Any]) -> None:
+    """The day's alerts as a table (or ``no alerts``) and the status."""
+    alerts = result["alerts"]
+    out.print(_alerts_table(f"alerts {result['date']}", alerts) if alerts else "no alerts")
+    out.print(f"status: {result['status']}")
 
 
 @alerts_app.command("test")
@@ -156,54 +163,35 @@ def _print_delivery(result: dict[str, Any]) -> None:
         out.print(f"{key}: {value}")
 
 
-def _webhook_block_document(settings: Settings, rule: str, severity: str) -> str:
-    """Create or update the Custom Webhook block an automation of ``rule`` notifies through
-    (one per rule: the payload names the rule and its severity); its id."""
+def _webhook_block_document(settings: Settings) -> str:
+    """Create or update the Custom Webhook block the automations notify through; its id."""
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
     assert settings.alerts.webhook_url is not None
-    name = f"{WEBHOOK_BLOCK}-{rule.replace('_', '-')}"
     block = CustomWebhookNotificationBlock(
-        name=name,
+        name=WEBHOOK_BLOCK,
         url=settings.alerts.webhook_url,
-        # The automation's subject carries the race date; the body the message.
-        json_data={
-            "rule": rule,
-            "severity": severity,
-            "message": "{{body}}",
-            "date": "{{subject}}",
-            "source": "prefect-automation",
-        },
+        # The automation's body is the alert payload as JSON (deploy/automations.yaml): posted
+        # as it is, so the webhook gets the same fields from a crash as from any other alert.
+        form_data="{{body}}",
+        headers={"Content-Type": "application/json"},
         timeout=settings.alerts.timeout_s,
     )
-    return str(block.save(name, overwrite=True))
+    block_id = block.save(WEBHOOK_BLOCK, overwrite=True)
+    return str(block_id)
 
 
-def automation_specs(path: Path) -> list[tuple[dict[str, Any], dict[str, str] | None]]:
-    """The automations of ``path``, each with its ``raceday_alert`` (rule and severity; ``None``
-    for one that only changes a run's state), taken out of the Prefect spec."""
-    import yaml
-
-    specs = yaml.safe_load(path.read_text(encoding="utf-8"))["automations"]
-    return [(spec, spec.pop("raceday_alert", None)) for spec in specs]
-
-
-def apply_automations(path: Path, settings: Settings) -> list[str]:
-    """Create the automations in ``path`` (replacing ones of the same name), each alerting one
-    notifying through its rule's webhook block; their names."""
+def apply_automations(path: Path, block_document_id: str) -> list[str]:
+    """Create the automations in ``path`` (replacing ones of the same name); their names."""
     import asyncio
-    import json
 
+    import yaml
     from prefect.client.orchestration import get_client
     from prefect.events.schemas.automations import AutomationCore
 
-    automations = []
-    for spec, alert in automation_specs(path):
-        text = json.dumps(spec)
-        if alert is not None:
-            block = _webhook_block_document(settings, alert["rule"], alert["severity"])
-            text = text.replace("${RACEDAY_ALERT_BLOCK}", block)
-        automations.append(AutomationCore.model_validate(json.loads(text)))
+    text = path.read_text(encoding="utf-8").replace("${RACEDAY_ALERTS_BLOCK_ID}", block_document_id)
+    specs = yaml.safe_load(text)["automations"]
+    automations = [AutomationCore.model_validate(spec) for spec in specs]
 
     async def apply() -> list[str]:
         async with get_client() as client:
@@ -237,7 +225,7 @@ def alerts_automations(
             )
         if not file.is_file():
             raise InputError(f"automation spec {file} does not exist")
-        return apply_automations(file, settings)
+        return apply_automations(file, _webhook_block_document(settings))
 
     for name in guard(debug, action):
         out.print(f"automation installed: {name}")

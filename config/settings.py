@@ -139,6 +139,26 @@ class AlertSettings(BaseModel):
         "a backfill of last year must not page tonight",
     )
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # checked before any run, so a typo is not found by the first alert; never echoed
+        # (a webhook URL often holds its secret)
+        if value is None or re.fullmatch(r"https?://[^/\s]+(/\S*)?", value):
+            return value
+        raise ValueError("not an http(s) URL (e.g. https://hooks.example.com/raceday)")
+
+    @field_validator("apprise_urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        for index, url in enumerate(value):
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+", url):
+                raise ValueError(
+                    f"URL #{index + 1} is not an Apprise URL (scheme://..., e.g. slack://..., "
+                    "mailtos://...)"
+                )
+        return value
+
 
 class MonitorSettings(BaseModel):
     """Monitor rules' thresholds; the reason for each default is in docs/MONITORING.md."""
@@ -450,6 +470,22 @@ class Settings(BaseSettings):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)
 
+    @field_validator("pckeiba_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if value is None:
+            return value
+        try:
+            make_url(value)
+        except ArgumentError:  # never echoed: a database URL may hold a password
+            raise ValueError(
+                "not a database URL (expected postgresql+psycopg://user@host/pckeiba)"
+            ) from None
+        return value
+
     @field_validator("source")
     @classmethod
     def _known_source(cls, value: str) -> str:
@@ -511,11 +547,34 @@ def use_store(url: str | None) -> Iterator[None]:
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides (``None`` means "not given");
-    the store put in force by ``use_store`` comes before the environment's."""
+    the store put in force by ``use_store`` comes before the environment's. A setting that is
+    not valid raises :class:`raceday.errors.InvalidSettings` (bad input, one line a mistake),
+    in a command and in a flow alike."""
+    from raceday.errors import InvalidSettings
+
     given = {key: value for key, value in overrides.items() if value is not None}
     if "db_url" not in given and _store_url_in_force is not None:
         given["db_url"] = _store_url_in_force
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValueError as error:  # pydantic's ValidationError, pydantic-settings' SettingsError
+        raise InvalidSettings("\n".join(settings_error_lines(error))) from error
+
+
+def settings_error_lines(error: Exception) -> list[str]:
+    """One plain line per settings mistake: ``invalid setting kelly.fraction: Input should be
+    a valid number`` (pydantic's "Value error, " prefix and its URLs left out), or the first
+    line of pydantic-settings' own error (a value that is not JSON where JSON is expected)."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        lines = str(error).strip().splitlines()
+        return [f"invalid settings: {lines[0] if lines else type(error).__name__}"]
+    found: list[dict[str, Any]] = errors(include_url=False)
+    return [
+        f"invalid setting {'.'.join(str(part) for part in item.get('loc', ())) or '?'}: "
+        f"{str(item.get('msg', '')).removeprefix('Value error, ')}"
+        for item in found
+    ]
 
 
 def apply_prefect_defaults() -> dict[str, str]:

@@ -20,7 +20,7 @@ interrupted from its start (every write replaces by natural key). Between chunks
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,11 +32,13 @@ from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
+from raceday.run_status import COMPLETED, no_races_warning, run_status
 from raceday.sources.timeline import ODDS_AT, OddsAt
 from raceday.store import registry
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
+from tasks.publish import publish_backfill_summary
 from tasks.train import check_history
 
 DEFAULT_CHUNK_DAYS = 28
@@ -182,10 +184,11 @@ class BackfillSummary:
     runners: int
     bets: int
     seconds: float
-    status: str = "completed"
+    status: str = COMPLETED
     database: str | None = None
     trained: tuple[str, ...] = ()
     odds_at: str = "morning"
+    warnings: tuple[str, ...] = ()
 
 
 def backfill_run_name() -> str:
@@ -242,4 +245,7 @@ def backfill(
         trained=tuple(versions),
         odds_at=settings.live.odds_at,
     )
-    return asdict(summary)
+    warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
+    result = asdict(replace(summary, status=run_status((), warnings), warnings=tuple(warnings)))
+    publish_backfill_summary(result)
+    return result

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from config import Settings
 
 TIMEZONE = "Asia/Tokyo"
 WORK_POOL = "raceday"
@@ -94,10 +97,12 @@ def load_flow(spec: DeploymentSpec) -> Any:
 
 
 def runner_deployments(
-    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS, race_time: bool = False
+    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS,
+    race_time: bool = False,
+    tags: list[str] | None = None,
 ) -> list[Any]:
     """Prefect runner deployments for ``prefect.serve`` (``race_time``: which mode's schedules
-    are active; the other's are served paused)."""
+    are active; the other's are served paused; ``tags``: their runs', default ``raceday``)."""
     from prefect.schedules import Cron
 
     return [
@@ -108,7 +113,7 @@ def runner_deployments(
             else None,
             parameters=spec.parameters or None,
             description=spec.description,
-            tags=[PROJECT_TAG],
+            tags=tags or [PROJECT_TAG],
         )
         for spec in specs
     ]
@@ -125,7 +130,18 @@ def serve_deployments(limit: int | None = None, race_time: bool = False) -> None
     """Serve every deployment with its schedule from this process until it is stopped."""
     from prefect import serve
 
-    serve(*runner_deployments(race_time=race_time), limit=limit)
+    from config import load_settings
+    from tasks.labels import run_tags
+
+    settings = load_settings()
+    tags = run_tags(settings_circuit(settings), settings.stage, "schedule")
+    serve(*runner_deployments(race_time=race_time, tags=tags), limit=limit)
+
+
+def settings_circuit(settings: Settings) -> str:
+    """The circuit a scheduled run reads: PC-KEIBA's (``nar+jra`` when both), else ``nar``
+    (the simulator and files sources default to NAR)."""
+    return "+".join(settings.pckeiba.circuits) if settings.source == "pckeiba" else "nar"
 
 
 @dataclass(frozen=True)

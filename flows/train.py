@@ -11,6 +11,7 @@ from flows.alerting import alerting_flow, training_run_name
 from flows.chain import train_chain
 from raceday.pipeline import today_in_japan
 from tasks.common import AsTasks
+from tasks.publish import publish_model_card
 from tasks.store import prepare_store
 
 
@@ -23,4 +24,6 @@ def train_model(until: date | None = None) -> dict[str, Any]:
     until = until or today_in_japan() - timedelta(days=1)
     run = AsTasks(settings)
     run(prepare_store, settings)
-    return train_chain(run, settings, until)
+    summary = train_chain(run, settings, until)
+    publish_model_card(summary)
+    return summary

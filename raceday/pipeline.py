@@ -87,6 +87,7 @@ class DaySummary:
     odds_source: str | None = None
     report: str | None = None
     database: str | None = None
+    races_quarantined: int = 0  # of races_offered, set aside by validation
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

@@ -38,6 +38,7 @@ from raceday.errors import RunLocked, as_stage_failure, failure_kind
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.runs import day_lock_holder, lock_day, record_stage_run, unlock_day
 from raceday.store.engine import has_schema, make_engine, upgrade_schema
+from tasks.labels import publishes_artifacts
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,11 +49,16 @@ LOCAL_FLOW = "local"  # the flow name recorded for a stage run outside any flow 
 class Stage(Generic[P, R]):
     """A stage of the chain: its body, and the Prefect task (``stage.task``) that runs it."""
 
-    def __init__(self, name: str, body: Callable[P, R], *, io: bool = False) -> None:
+    def __init__(
+        self, name: str, body: Callable[P, R], *, io: bool = False, run_name: str | None = None
+    ) -> None:
         self.name = name
         self.body = body
         self.io = io  # reads a source: retried with backoff when it is unavailable
-        self.task: Task[P, R] = task(name=name, cache_policy=NONE)(body)
+        # a task run reads as what it does (``validate-card``), not Prefect's random suffix
+        self.task: Task[P, R] = task(name=name, cache_policy=NONE, task_run_name=run_name or name)(
+            body
+        )
         self.__doc__ = body.__doc__
         self.__name__ = body.__name__
 
@@ -64,11 +70,14 @@ class Stage(Generic[P, R]):
         return f"Stage({self.name!r})"
 
 
-def stage(name: str, *, io: bool = False) -> Callable[[Callable[P, R]], Stage[P, R]]:
-    """Define a stage of the chain from its body (see the module's docstring)."""
+def stage(
+    name: str, *, io: bool = False, run_name: str | None = None
+) -> Callable[[Callable[P, R]], Stage[P, R]]:
+    """Define a stage of the chain from its body (see the module's docstring); ``run_name``:
+    its task runs' name, a template of its parameters (``validate-{phase}``; default ``name``)."""
 
     def define(body: Callable[P, R]) -> Stage[P, R]:
-        return Stage(name, body, io=io)
+        return Stage(name, body, io=io, run_name=run_name)
 
     return define
 
@@ -119,9 +128,10 @@ def current_flow_name() -> str:
     return _flow_name_of(str(run_id)) if run_id else LOCAL_FLOW
 
 
-def in_flow_run() -> bool:
-    """True inside a Prefect flow run (artifacts need one; ``task.fn`` calls have none)."""
-    return flow_run.get_id() is not None
+def publishes_day_artifacts() -> bool:
+    """True inside a Prefect flow run (artifacts need one; ``task.fn`` calls have none) that is
+    not a backfill: a replayed day publishes no report or bet slip (:mod:`tasks.labels`)."""
+    return flow_run.get_id() is not None and publishes_artifacts(current_flow_name())
 
 
 def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from raceday.monitoring.rules import ALERT_FIELDS
 from tests.e2e.browser import Browser, find_chromium, japanese_fonts
 from tests.prefect_server_support import api as _api
 from tests.prefect_server_support import running_prefect_server
@@ -135,9 +136,9 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     by_run = {"artifacts": {"flow_run_id": {"any_": [run_id]}}}
     artifacts = _api(prefect_server, "/artifacts/filter", by_run)
     keys = {artifact["key"] for artifact in artifacts}
-    expected = {f"{name}-{day.race_date}" for name in ARTIFACTS}
+    expected = set(ARTIFACTS)  # stable keys: each has a history across days
     assert expected <= keys, keys
-    report_artifact = next(a for a in artifacts if a["key"] == f"daily-report-{day.race_date}")
+    report_artifact = next(a for a in artifacts if a["key"] == "daily-report")
     assert "## Rolling metrics" in report_artifact["data"]
 
     browser.open(f"{prefect_server}/runs/flow-run/{run_id}")
@@ -162,7 +163,7 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     browser.wait_for(shown, timeout_s=60)
     browser.evaluate(  # bring the artifact cards into the screenshot
         "Array.from(document.querySelectorAll('*')).filter(e => e.childElementCount === 0 && "
-        f"e.textContent.trim() === {json.dumps(f'daily-report-{day.race_date}')})[0]"
+        f"e.textContent.trim() === {json.dumps('daily-report')})[0]"
         ".scrollIntoView({block: 'center'})"
     )
     time.sleep(1)
@@ -238,4 +239,5 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     assert len(new) == 1, new
     assert new[0]["rule"] == "flow_run_crashed" and new[0]["severity"] == "critical"
     assert new[0]["date"] == crash_date.isoformat()
-    assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["message"]
+    assert tuple(new[0]) == ALERT_FIELDS  # the one payload of every alert
+    assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["url"]

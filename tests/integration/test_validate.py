@@ -12,7 +12,7 @@ import pytest
 
 from config import Settings, load_settings
 from config.reference import circuit_venue_codes, circuits, known_venue_codes
-from data_checks.docs import data_docs_index
+from data_checks.docs import data_docs_index, publish
 from data_checks.gx_runner import Check, run_suite
 from data_checks.records import distinct_quarantine, quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
@@ -329,3 +329,35 @@ def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
         valid.races["keibajo_code"] == "99"
     ).sum()
     assert any("83, 99" in record.getMessage() for record in caplog.records)
+
+
+def test_a_failing_page_names_only_the_failing_races_and_keeps_the_detail(tmp_path: Path) -> None:
+    """The index is plain HTML (GX's draws its list with scripts from CDNs: blank offline) that
+    links every validation page, and a failed expectation's page lists the races it set aside
+    by race id (not only "2 unexpected values"); the quarantine's detail is unchanged."""
+    import great_expectations.expectations as gxe
+
+    check = Check(
+        "distance_in_range",
+        lambda: gxe.ExpectColumnValuesToBeBetween(column="kyori", min_value=800, max_value=3600),
+        "a distance no race is run over",
+    )
+    frame = pd.DataFrame(
+        {
+            "row_id": [0, 1, 2, 3],
+            "race_id": ["202611204401", "202611204402", "202611204403", "202611204404"],
+            "kyori": [1200, 500, 1400, 400],
+        }
+    )
+    outcome = run_suite("offline_docs_example", frame, [check])
+    assert outcome.failures["detail"].tolist() == ['{"kyori": 500}', '{"kyori": 400}']
+    index = publish([outcome], tmp_path / "var", "validate_card-2026-11-20", "batch")
+    assert index is not None
+    text = index.read_text(encoding="utf-8")
+    assert "<script" not in text and "https://" not in text
+    (page,) = (index.parent / "validations" / "offline_docs_example").rglob("*.html")
+    assert f'href="{page.relative_to(index.parent).as_posix()}"' in text
+    assert "failed" in text
+    shown = page.read_text(encoding="utf-8")
+    assert "202611204402" in shown and "202611204404" in shown
+    assert "202611204401" not in shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import uuid
 from pathlib import Path
 
@@ -105,24 +106,40 @@ def test_serve_and_deploy_see_each_others_deployments_as_taken() -> None:
     assert taken_over([], ours, to_pool=True) == []
 
 
-def test_every_automation_is_valid_and_follows_the_project_tag() -> None:
+def test_every_automation_is_valid_follows_the_project_tag_and_posts_the_payload() -> None:
+    """Each automation validates as Prefect's; those about runs match the `raceday` tag (not a
+    list of flow names); each notifying one renders, with Prefect's own template engine, the
+    one alert payload with its rule."""
     from prefect.events.schemas.automations import AutomationCore
+    from prefect.server.events.jinja_filters import all_filters
+    from prefect.server.utilities.user_templates import (
+        register_user_template_filters,
+        render_user_template_sync,
+    )
 
-    from cli.report import AUTOMATIONS_FILE, automation_specs
+    from cli.report import AUTOMATIONS_FILE
+    from raceday.monitoring.rules import ALERT_FIELDS
 
-    specs = automation_specs(AUTOMATIONS_FILE)
-    rules = {alert["rule"] for _spec, alert in specs if alert is not None}
-    assert rules == {"flow_run_crashed", "flow_run_late", "work_pool_not_ready"}
-    for spec, alert in specs:
-        text = yaml.safe_dump(spec).replace("${RACEDAY_ALERT_BLOCK}", str(uuid.uuid4()))
-        automation = AutomationCore.model_validate(yaml.safe_load(text))
-        notifies = any(action.type == "send-notification" for action in automation.actions)
-        assert notifies == (alert is not None), automation.name
-        assert alert is None or alert["severity"] in {"warning", "critical"}
+    register_user_template_filters(all_filters)
+    text = AUTOMATIONS_FILE.read_text(encoding="utf-8")
+    specs = yaml.safe_load(text.replace("${RACEDAY_ALERTS_BLOCK_ID}", str(uuid.uuid4())))
+    context = {
+        "flow": {"name": "predict-day"},
+        "flow_run": {"name": "predict-day-2026-11-20", "parameters": {}, "state": {}},
+        "event": {"resource": {"prefect.resource.name": WORK_POOL}},
+    }
+    rules = []
+    for spec in specs["automations"]:
+        automation = AutomationCore.model_validate(spec)
         trigger = spec["trigger"]
-        about_runs = str(trigger["match"]["prefect.resource.id"]).startswith("prefect.flow-run")
-        if about_runs:  # the project's runs by tag, never a list of flow names
+        if str(trigger["match"]["prefect.resource.id"]).startswith("prefect.flow-run"):
             assert trigger["match_related"] == {
                 "prefect.resource.role": "tag",
                 "prefect.resource.id": f"prefect.tag.{PROJECT_TAG}",
             }
+        for action in spec["actions"]:
+            if action["type"] == "send-notification":
+                payload = json.loads(render_user_template_sync(action["body"], context))
+                assert tuple(payload) == ALERT_FIELDS, automation.name
+                rules.append(payload["rule"])
+    assert rules == ["flow_run_crashed", "flow_run_late", "work_pool_not_ready"]
