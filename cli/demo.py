@@ -78,7 +78,9 @@ def run_demo(day: date, races: int | None, db: str | None, debug: bool) -> dict[
     from flows.daily import daily_run
 
     steps: dict[str, Any] = {}
-    with running_flows(settings.database_url, debug):
+    from tasks.labels import run_tags
+
+    with running_flows(settings.database_url, debug, run_tags("nar", settings.stage, "cli")):
         if not has_model_for(settings, day):
             eve = day - timedelta(days=1)
             steps["eve"] = daily_run(race_date=eve, races=races, source=settings.source)
