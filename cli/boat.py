@@ -12,7 +12,7 @@ from cli.shared import out, print_outcome, running_flows, settings_from
 SUMMARY_KEYS = (
     "races", "boats", "quarantined", "races_left_out", "bets", "staked_yen", "returned_yen",
     "bankroll_yen", "open_bets", "log_loss", "model_log_loss", "market_log_loss",
-    "prior_log_loss", "uniform_log_loss", "pseudo_r2", "model_version",
+    "prior_log_loss", "uniform_log_loss", "pseudo_r2", "model_version", "model_source",
 )  # fmt: skip
 
 
@@ -89,7 +89,13 @@ def _figure(value: Any) -> str:
 
 
 def backfill_boat_days(
-    first: date, last: date, source: str | None, db: str | None, force: bool, debug: bool
+    first: date,
+    last: date,
+    source: str | None,
+    db: str | None,
+    force: bool,
+    debug: bool,
+    chunk_days: int,
 ) -> dict[str, Any]:
     """``raceday backfill --sport boat``: check the source and the store, then run the flow."""
     from raceday.boat.source import boat_directory
@@ -104,7 +110,7 @@ def backfill_boat_days(
     tags = run_tags("boat", settings.stage, "backfill")
     with running_flows(settings.database_url, debug, tags):
         result: dict[str, Any] = boat_backfill_run(
-            start=first, end=last, source=settings.source, force=force
+            start=first, end=last, source=settings.source, force=force, chunk_days=chunk_days
         )
     return result
 
@@ -116,5 +122,6 @@ def print_boat_backfill(summary: dict[str, Any]) -> None:
                 "returned_yen", "bankroll_yen", "seconds"):  # fmt: skip
         value = summary.get(key)
         table.add_row(key, "–" if value is None else f"{value:,}")
+    table.add_row("trained", ", ".join(summary.get("trained", ())) or "–")
     out.print(table)
     out.print(f"database: {summary.get('database')}")

@@ -11,7 +11,15 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.table import Table
 
-from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
+from cli.options import (
+    DbOption,
+    DebugOption,
+    EndOption,
+    JsonOption,
+    SportOption,
+    StartOption,
+    known_sport,
+)
 from cli.shared import (
     answer,
     app,
@@ -88,9 +96,7 @@ def run(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
-    sport: Annotated[
-        str, typer.Option("--sport", help="nar or jra (the daily flow), or boat: B/K day files")
-    ] = "nar",
+    sport: SportOption = "nar",
     demo: Annotated[
         bool,
         typer.Option(
@@ -101,6 +107,7 @@ def run(
     ] = False,
 ) -> None:
     """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
+    sport = guard(debug, lambda: known_sport(sport))
     if demo:
         from cli.demo import run_demo
 
@@ -121,8 +128,6 @@ def run(
         return
 
     def action() -> dict[str, Any]:
-        if sport not in {"nar", "jra"}:
-            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
         day = parse_date(race_date) if race_date else today_in_japan()
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)
@@ -167,9 +172,7 @@ def simulate(
 ) -> None:
     """Simulate race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1; jvd_*), or
     boat racing days as the official B/K files and boat_odds.csv (``--sport boat``)."""
-    if sport is not None and sport not in {"nar", "jra", "boat"}:
-        out.print(guard(debug, lambda: _refuse(f"--sport must be nar, jra or boat, not {sport!r}")))
-    if sport == "boat":
+    if sport is not None and guard(debug, lambda: known_sport(sport)) == "boat":
         out.print(guard(debug, lambda: _simulate_boat(start, end, out_dir, races_per_day, seed)))
         return
     circuit = sport or circuit
@@ -207,10 +210,6 @@ def simulate(
         )
 
     out.print(guard(debug, action))
-
-
-def _refuse(message: str) -> str:
-    raise InputError(message)
 
 
 def _simulate_boat(
@@ -251,7 +250,10 @@ def write_to_stdout(write: Callable[[TextIO], object]) -> None:
         raise typer.Exit(0) from None
 
 
-EXPORT_HELP = "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine"
+EXPORT_HELP = (
+    "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine; with "
+    "--sport boat: races, entries, results, payouts, odds, predictions, bets, performance"
+)
 
 
 @app.command()
@@ -264,18 +266,23 @@ def export(
     ] = None,
     db: DbOption = None,
     debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
-    """Export a table's rows for a date range as CSV."""
+    """Export a table's rows for a date range as CSV (``--sport boat``: the boat tables)."""
 
     def action() -> None:
+        from raceday.store.boat_models import BOAT_TABLES_BY_EXPORT_NAME
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
 
-        if table not in TABLES_BY_EXPORT_NAME:
-            raise InputError(f"unknown table {table!r}: one of {', '.join(TABLES_BY_EXPORT_NAME)}")
+        boat = known_sport(sport) == "boat"
+        tables = BOAT_TABLES_BY_EXPORT_NAME if boat else TABLES_BY_EXPORT_NAME
+        if table not in tables:
+            kind = "boat table" if boat else "table"
+            raise InputError(f"unknown {kind} {table!r}: one of {', '.join(tables)}")
         first, last = parse_date_range(start, end)
         _settings, engine = open_store(db)
-        sql_table = TABLES_BY_EXPORT_NAME[table]
+        sql_table = tables[table]
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
             frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)

@@ -372,6 +372,27 @@ class TrainSettings(BaseModel):
         )
 
 
+class BoatSettings(BaseModel):
+    """Boat racing's model training (``raceday train --sport boat``; the boat backfill retrains
+    on the horses' cadence, ``train.backfill_retrain_days``). docs/BOAT.md, "Training"."""
+
+    train_days: int = Field(
+        180,
+        ge=14,
+        description="days a boat version is fitted on (its scorer on the older two thirds, the "
+        "blends on the newer third)",
+    )
+    evaluate_days: int = Field(
+        14, ge=2, description="the newest days, held out to judge and promote the version"
+    )
+    min_races: int = Field(
+        300,
+        ge=1,
+        description="settled races each window needs (the scorer wants 200 single-winner races "
+        "in the fit window's older two thirds; 13 venues x 12 races make 156 a day)",
+    )
+
+
 class ValidationSettings(BaseModel):
     """Validation outputs (the suites themselves are code in ``data_checks/``)."""
 
@@ -466,6 +487,7 @@ class Settings(BaseSettings):
     first3f: First3FSettings = Field(default_factory=First3FSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
+    boat: BoatSettings = Field(default_factory=BoatSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)

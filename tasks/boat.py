@@ -28,15 +28,8 @@ from data_checks.records import validation_rows
 from raceday.boat.course import course_features
 from raceday.boat.evaluate import log_losses, scored_boats
 from raceday.boat.exotics import day_exotics
-from raceday.boat.history import (
-    HISTORY_DAYS,
-    day_boats,
-    day_card,
-    history_window,
-    results_history,
-    training_rows,
-)
-from raceday.boat.model import fit_boat_model, predict_boats
+from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
+from raceday.boat.model import model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
 from raceday.boat.source import BoatDay, program_days, read_boat_days
 from raceday.boat.stake import boat_policy, size_boat_day
@@ -49,6 +42,7 @@ from raceday.store.catalogs.quality import (
     write_quarantine,
     write_validation_results,
 )
+from tasks.boat_train import model_of_day
 from tasks.common import current_run_id, engine_for, logger, publish_docs, stage, stage_run
 from tasks.stake import morning_decision
 
@@ -223,16 +217,15 @@ def boat_course(settings: Settings, card: ValidCard, race_date: date) -> pd.Data
 def boat_predict(
     settings: Settings, card: ValidCard, race_date: date, course: pd.DataFrame
 ) -> pd.DataFrame:
-    """Six probabilities per race from the model fitted on the days before (point in time:
-    history read strictly before the day), with the odds known at the morning decision and
-    the boat-course stage's rows of the day."""
+    """Six probabilities per race from the boat version promoted before the day, else a model
+    fitted on the days before (point in time: history read strictly before the day), with the
+    odds known at the morning decision and the boat-course stage's rows of the day."""
     at = at_time(settings.live.morning_odds_at)
     with stage_run(settings, "boat-predict", race_date) as record:
         start = history_window(race_date, HISTORY_DAYS)
         with engine_for(settings).connect() as connection:
             entries, results, odds = catalog.read_history(connection, start, race_date)
-        trained_until = race_date - timedelta(days=1)
-        model = fit_boat_model(training_rows(entries, results, odds, at), trained_until)
+            model, why = model_of_day(connection, race_date, (entries, results, odds), at)
         history = results_history(entries, results)
         boats = day_boats(card.entries, card.odds, history, at, course)
         predicted = predict_boats(model, boats)
@@ -242,8 +235,8 @@ def boat_predict(
             _record_checks(settings, connection, (checked,), "boat-predict", race_date, race_date)
             catalog.write_predictions(connection, valid, race_date)
         record.rows_in, record.rows_out = len(boats), len(valid)
-        record.message = f"{valid['race_id'].nunique()} races, {model.version}"
-    logger().info("boat model %s (scorer on %d races)", model.version, model.scorer_races)
+        record.message = f"{valid['race_id'].nunique()} races, {model.version} ({why})"
+    logger().info("boat model %s: %s", model.version, why)
     return valid
 
 
@@ -369,6 +362,7 @@ def boat_record(
             for key, value in row.items()
             if key != "perf_date"
         },
+        "model_source": model_source(row["model_version"]),
         "open_bets": open_bets,
         "outcomes": settled["outcome"].value_counts().to_dict() if len(settled) else {},
         "database": mask_url(settings.database_url),

@@ -223,3 +223,7 @@ BOAT_TABLES: dict[str, Table] = {
         BoatPerformance, BoatCourse, BoatExotic,
     )
 }  # fmt: skip
+# ``raceday export TABLE --sport boat``: each boat table by its name without the prefix.
+BOAT_TABLES_BY_EXPORT_NAME: dict[str, Table] = {
+    name.removeprefix("boat_"): table for name, table in BOAT_TABLES.items()
+}

@@ -96,6 +96,14 @@ def days_with_results(connection: Connection, start: date, end: date) -> set[dat
     return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
 
 
+def settled_race_count(connection: Connection, start: date, end: date) -> int:
+    """Races dated ``start``..``end`` with stored results (what a training window holds)."""
+    query = select(func.count(func.distinct(RESULTS.c.race_id))).where(
+        and_(RESULTS.c.race_date >= start, RESULTS.c.race_date <= end)
+    )
+    return int(connection.execute(query).scalar() or 0)
+
+
 def read_history(
     connection: Connection, start: date, before: date
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
