@@ -29,6 +29,7 @@ from flows.train import boat_train_chain
 from raceday.boat.source import boat_directory, program_days
 from raceday.errors import InputError
 from raceday.store.catalogs.boat import days_recorded
+from raceday.store.catalogs.runs import BOAT_LOCK
 from raceday.store.engine import has_schema
 from tasks.boat import (
     boat_card,
@@ -43,7 +44,7 @@ from tasks.boat import (
     boat_stake,
 )
 from tasks.boat_train import retrain_due
-from tasks.common import AsTasks, StageRunner, engine_for
+from tasks.common import AsTasks, StageRunner, day_lock, engine_for
 from tasks.store import prepare_store
 
 
@@ -69,7 +70,16 @@ def boat_day_chain(
 def boat_day_run(race_date: date, source: str) -> dict[str, Any]:
     """A whole boat racing day from the day files of ``source`` (``files:DIR``)."""
     settings = load_settings(source=source)
-    return boat_day_chain(AsTasks(settings), settings, boat_directory(source), race_date)
+    return locked_boat_day(AsTasks(settings), settings, boat_directory(source), race_date)
+
+
+def locked_boat_day(
+    run: StageRunner, settings: Settings, directory: Path, race_date: date
+) -> dict[str, Any]:
+    """The boat day chain under the day's boat run lock (a horse day of the same date holds
+    its own): a second run of the day at the same time is refused in one line."""
+    with day_lock(settings, race_date, BOAT_LOCK):
+        return boat_day_chain(run, settings, directory, race_date)
 
 
 def backfill_run_name() -> str:
@@ -130,7 +140,7 @@ def boat_backfill_run(
             continue
         version = retrain_before(run, settings, directory, todo[0])
         trained += [version] if version else []
-        summaries += [boat_day_chain(run, settings, directory, day) for day in todo]
+        summaries += [locked_boat_day(run, settings, directory, day) for day in todo]
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
