@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from cli.day import preflight
-from cli.options import DbOption, DebugOption, JsonOption
+from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sport
 from cli.shared import (
     answer,
     app,
@@ -64,11 +64,17 @@ def live(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
     """Predict and stake each race minutes before its close on the odds of that moment; settle
-    races as their results come out (the night's settle-day still runs)."""
+    races as their results come out (the night's settle-day still runs). Horse racing only."""
 
     def action() -> dict[str, Any]:
+        if known_sport(sport) == "boat":
+            raise InputError(
+                "raceday live --sport boat is not built: a boat day decides on the morning's "
+                "odds (raceday run --sport boat; docs/BOAT.md)"
+            )
         day = parse_date(race_date) if race_date else today_in_japan()
         if day < today_in_japan() and not replay:
             raise InputError(

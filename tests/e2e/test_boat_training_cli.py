@@ -168,6 +168,7 @@ def test_a_boat_day_run_twice_at_once_is_refused_and_a_horse_day_does_not_block_
     "command",
     [
         ("run", "--date", "2026-04-25"),
+        ("live", "--date", "2026-04-25", "--replay"),
         ("backfill", "--start", "2026-04-01", "--end", "2026-04-02"),
         ("eval", "model", "--start", "2026-04-01", "--end", "2026-04-02"),
         ("train", "--until", "2026-04-24"),
@@ -180,3 +181,9 @@ def test_an_unknown_sport_is_one_line_and_exit_2(command: tuple[str, ...]) -> No
     code, _stdout, stderr = invoke(*command, "--sport", "horse")
     assert code == 2
     assert stderr.strip() == "error: --sport must be nar, jra or boat, not 'horse'"
+
+
+def test_live_boat_is_refused_in_one_line() -> None:
+    code, _stdout, stderr = invoke("live", "--sport", "boat", "--date", "2026-04-25", "--replay")
+    assert code == 2 and "raceday live --sport boat is not built" in stderr
+    assert len(stderr.strip().splitlines()) == 1
