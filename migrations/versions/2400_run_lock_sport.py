@@ -1,7 +1,7 @@
 """run locks by sport: a boat day and a horse day of the same date each take their own lock
 
 Revision ID: 2400
-Revises: 2200
+Revises: 2300
 Create Date: 2026-12-03 12:00:00
 
 ``run_locks.sport`` (``horse``: the daily, settle and live flows of NAR/JRA, which share the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2400"
-down_revision = "2200"
+down_revision = "2300"
 branch_labels = None
 depends_on = None
 

@@ -46,13 +46,15 @@ PREDICTION_COLUMNS: Final = [
 @dataclass(frozen=True)
 class BoatModel:
     """A fitted boat model: the scorer's coefficients (None: not enough history) on
-    ``DESIGN_COLUMNS`` and the two blends (None: not enough races to fit it)."""
+    ``columns`` (the ``DESIGN_COLUMNS`` it was fitted with) and the two blends (None: not enough
+    races to fit it)."""
 
     version: str
     coefficients: tuple[float, ...] | None
     market_blend: BlendParameters | None
     prior_blend: BlendParameters | None
     scorer_races: int
+    columns: tuple[str, ...] = DESIGN_COLUMNS
 
     def to_bytes(self) -> bytes:
         """The artifact stored in the registry."""
@@ -60,10 +62,16 @@ class BoatModel:
 
     @staticmethod
     def from_bytes(blob: bytes) -> BoatModel:
-        """A model from its stored artifact (only ever our own registry's rows)."""
+        """A model from its stored artifact (only ever our own registry's rows); ValueError when
+        it was fitted on other design columns than this code builds (retrain it)."""
         model = pickle.loads(blob)
         if not isinstance(model, BoatModel):
             raise TypeError(f"not a BoatModel artifact: {type(model).__name__}")
+        if tuple(model.columns) != DESIGN_COLUMNS:
+            raise ValueError(
+                f"model {model.version} was fitted on other features ({', '.join(model.columns)})"
+                ": retrain it"
+            )
         return model
 
 

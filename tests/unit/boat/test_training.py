@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from cli.options import known_sport
+from raceday.boat.features import DESIGN_COLUMNS
 from raceday.boat.history import training_rows
 from raceday.boat.model import (
     FALLBACK_VERSION,
@@ -104,24 +105,28 @@ def test_the_held_out_judgement_and_the_promotion_rule(rows: pd.DataFrame) -> No
     candidate, incumbent, baseline, races = same
     assert candidate == pytest.approx(incumbent) and races == evaluation["races"]
     assert not promotion_decision(candidate, baseline, "boat-clogit-20260401", incumbent).promote
-    # An incumbent that knows only the lane prior loses to the candidate.
-    prior_only = replace(fitted.model, version="boat-clogit-20260401",
-                         coefficients=tuple(1.0 if i == 0 else 0.0 for i in
-                                            range(len(fitted.model.coefficients or ()))),
-                         market_blend=None, prior_blend=None)  # fmt: skip
-    head = head_to_head(fitted, prior_only, date(2026, 4, 1))
+    # An incumbent that bets against the lane prior (inner lanes least likely) loses to it.
+    backwards = replace(fitted.model, version="boat-clogit-20260401",
+                        coefficients=tuple(-1.0 if name == "log_prior" else 0.0
+                                           for name in DESIGN_COLUMNS),
+                        market_blend=None, prior_blend=None)  # fmt: skip
+    head = head_to_head(fitted, backwards, date(2026, 4, 1))
     assert head is not None and head[0] < head[1]
     assert promotion_decision(head[0], head[2], "boat-clogit-20260401", head[1]).promote
     # Only the held-out days the incumbent was not fitted on are compared.
-    assert head_to_head(fitted, prior_only, UNTIL) is None
+    assert head_to_head(fitted, backwards, UNTIL) is None
     meta = version_meta(fitted, evaluation, code_version="raceday test", source="files:x")
     assert meta["split"]["fit_end"] == "2026-04-11" and meta["sport"] == "boat"
 
 
 def test_a_boat_artifact_round_trips_and_names_say_where_a_model_came_from() -> None:
-    model = BoatModel("boat-clogit-20260410", (0.5, -1.0), BlendParameters(0.9, 0.3, 150),
+    coefficients = tuple(0.1 * n for n in range(len(DESIGN_COLUMNS)))
+    model = BoatModel("boat-clogit-20260410", coefficients, BlendParameters(0.9, 0.3, 150),
                       None, 250)  # fmt: skip
     assert BoatModel.from_bytes(model.to_bytes()) == model
+    older = replace(model, columns=("log_prior", "st_mean"))  # fitted by another design
+    with pytest.raises(ValueError, match=r"fitted on other features.*retrain it"):
+        BoatModel.from_bytes(older.to_bytes())
     with pytest.raises(TypeError):
         BoatModel.from_bytes(__import__("pickle").dumps({"not": "a model"}))
     fresh = as_fresh(model)
