@@ -133,7 +133,7 @@ def test_backfill_train_and_a_day_on_the_promoted_version(
 def test_a_boat_day_run_twice_at_once_is_refused_and_a_horse_day_does_not_block_it(
     boat_files: Path, sqlite_url: str
 ) -> None:
-    """The day's boat lock held by another run: one line, exit 6, nothing stored. The same
+    """The day's boat lock held by another run: one line, exit 7, nothing stored. The same
     date's horse lock held: the boat day runs."""
     from raceday.store.boat_models import BOAT_TABLES
     from raceday.store.catalogs.runs import BOAT_LOCK, day_lock_holder, lock_day, unlock_day
@@ -149,7 +149,7 @@ def test_a_boat_day_run_twice_at_once_is_refused_and_a_horse_day_does_not_block_
     args = ("run", "--sport", "boat", "--date", DAY.isoformat(), "--source",
             f"files:{boat_files}", "--db", sqlite_url)  # fmt: skip
     code, _stdout, stderr = invoke(*args)
-    assert code == 6, stderr
+    assert code == 7, stderr
     assert "boat day 2026-04-25 is already being run" in stderr
     assert len(stderr.strip().splitlines()) == 1
     with engine.connect() as connection:
