@@ -116,7 +116,7 @@ def backfill(
         return
 
     def action() -> dict[str, Any]:
-        from cli.day import preflight
+        from cli.shared import preflight
         from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days, with_odds_at
 
         first, last = parse_date_range(start, end)

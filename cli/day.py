@@ -30,28 +30,14 @@ from cli.shared import (
     out,
     parse_date,
     parse_date_range,
+    preflight,
     print_outcome,
     running_flows,
     settings_from,
 )
-from config import Settings, mask_url
+from config import mask_url
 from raceday.errors import InputError
 from raceday.pipeline import today_in_japan
-
-
-def preflight(settings: Settings) -> None:
-    """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
-    from raceday.simulate.config import SimulatorConfig
-    from raceday.sources.factory import open_source
-    from raceday.store.engine import check_connection, make_engine
-
-    open_source(
-        settings.source,
-        simulator=SimulatorConfig(),
-        pckeiba_url=settings.pckeiba_url,
-        pckeiba_circuits=settings.pckeiba.circuits,
-    )
-    check_connection(make_engine(settings.database_url))
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -63,8 +63,7 @@ def first_model(settings: Settings, until: date) -> dict[str, Any]:
 
 def run_demo(day: date, races: int | None, db: str | None, debug: bool) -> dict[str, Any]:
     """The demo's day, after the eve and the first model when the store has no model yet."""
-    from cli.day import preflight
-    from cli.shared import running_flows, settings_from
+    from cli.shared import preflight, running_flows, settings_from
     from config import load_settings
 
     os.environ.update(demo_overrides(dict(os.environ)))  # the flows read their settings

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.day import preflight
 from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sport
 from cli.shared import (
     answer,
     app,
     out,
     parse_date,
+    preflight,
     print_outcome,
     running_flows,
     settings_from,

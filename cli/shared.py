@@ -188,3 +188,18 @@ def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> I
 
     with use_store(database_url), prefect_api(), prefect_tags(PROJECT_TAG, *tags):
         yield
+
+
+def preflight(settings: Settings) -> None:
+    """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.sources.factory import open_source
+    from raceday.store.engine import check_connection, make_engine
+
+    open_source(
+        settings.source,
+        simulator=SimulatorConfig(),
+        pckeiba_url=settings.pckeiba_url,
+        pckeiba_circuits=settings.pckeiba.circuits,
+    )
+    check_connection(make_engine(settings.database_url))
