@@ -339,10 +339,12 @@ class TrainSettings(BaseModel):
         "winners; 45 days of NAR racing hold ~2,000 races)",
     )
     backfill_retrain_days: int = Field(
-        28,
+        91,
         ge=0,
         description="a backfill trains a new version after a chunk once the newest is this many "
-        "days old (0: never); the weekly deployment retrains the live pipeline",
+        "days old (0: never): quarterly, 3 versions in a year's replay instead of 12 at 28 days "
+        "(each a fit on up to 180 days, most of a backfill's time); the weekly deployment "
+        "retrains the live pipeline",
     )
     max_iter: int = Field(300, ge=10, description="boosting iterations of the scorer")
     learning_rate: float = Field(0.05, gt=0, le=1)
