@@ -34,12 +34,11 @@ from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
 from raceday.run_status import COMPLETED, no_races_warning, run_status
 from raceday.sources.timeline import ODDS_AT, OddsAt
-from raceday.store import registry
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
 from tasks.publish import publish_backfill_summary
-from tasks.train import check_history
+from tasks.train import retrain_due
 
 DEFAULT_CHUNK_DAYS = 28
 
@@ -131,24 +130,6 @@ def backfill_chunk(
         time.perf_counter() - clock,
     )
     return counts
-
-
-def retrain_due(settings: Settings, last_day: date) -> bool:
-    """Whether the backfill trains a version of ``last_day``: retraining is on, the newest
-    version is ``backfill_retrain_days`` old or more, and every window has enough races."""
-    every = settings.train.backfill_retrain_days
-    if every == 0:
-        return False
-    with engine_for(settings).connect() as connection:
-        newest = registry.latest_trained_until(connection, last_day)
-    if newest is not None and (last_day - newest).days < every:
-        return False
-    try:
-        check_history(settings, last_day)
-    except InputError as short:
-        logger().info("no retraining after %s: %s", last_day, short)
-        return False
-    return True
 
 
 def after_chunk(

@@ -28,12 +28,12 @@ from raceday.boat.training import (
     held_out_evaluation,
     version_meta,
 )
-from raceday.errors import InputError
 from raceday.model.registry import Registered
 from raceday.sources.timeline import at_time
 from raceday.store import registry
 from raceday.store.catalogs import boat as catalog
 from tasks.common import engine_for, logger, stage, stage_run
+from tasks.train import retrain_due as retrain_due_of
 
 
 def split_of(settings: Settings, until: date) -> BoatSplit:
@@ -55,22 +55,9 @@ def check_boat_history(settings: Settings, until: date) -> None:
 
 
 def retrain_due(settings: Settings, last_day: date) -> bool:
-    """Whether a boat backfill trains the version of ``last_day``: retraining is on (the
-    horses' ``train.backfill_retrain_days``), the newest boat version is that old or more, and
-    both windows hold enough races."""
-    every = settings.train.backfill_retrain_days
-    if every == 0:
-        return False
-    with engine_for(settings).connect() as connection:
-        newest = registry.latest_trained_until(connection, last_day, registry.BOAT_FAMILY)
-    if newest is not None and (last_day - newest).days < every:
-        return False
-    try:
-        check_boat_history(settings, last_day)
-    except InputError as short:
-        logger().info("no boat retraining after %s: %s", last_day, short)
-        return False
-    return True
+    """Whether a boat backfill trains the version of ``last_day`` (the horses' cadence,
+    ``train.backfill_retrain_days``, on the boat family and its windows)."""
+    return retrain_due_of(settings, last_day, registry.BOAT_FAMILY, check_boat_history)
 
 
 def model_of_day(
