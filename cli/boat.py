@@ -24,6 +24,10 @@ def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> 
     settings = settings_from(source=source, db_url=db)
     require_program(boat_directory(settings.source), day)  # bad input: one line, before Prefect
     check_connection(make_engine(settings.database_url))
+    from raceday.store.catalogs.runs import BOAT_LOCK
+    from tasks.common import refuse_locked_day
+
+    refuse_locked_day(settings, day, BOAT_LOCK)  # a day being run: one line, before Prefect
     from flows.boat import boat_day_run
     from tasks.labels import run_tags
 
@@ -46,6 +50,7 @@ def print_boat_summary(summary: dict[str, Any]) -> None:
         table.add_row(key, shown)
     out.print(table)
     print_outcome(summary)
+    out.print(f"report:   {summary.get('report')}")
     out.print(f"database: {summary.get('database')}")
 
 

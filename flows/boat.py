@@ -39,6 +39,7 @@ from tasks.boat import (
     boat_ingest,
     boat_predict,
     boat_record,
+    boat_report,
     boat_results,
     boat_settle,
     boat_stake,
@@ -52,7 +53,8 @@ def boat_day_chain(
     run: StageRunner, settings: Settings, directory: Path, race_date: date
 ) -> dict[str, Any]:
     """The boat day: history made ready, the morning (card → course → predict → exotics →
-    stake), the night (results → settle) and the record; returns the day's summary."""
+    stake), the night (results → settle), the record and the report; returns the day's
+    summary."""
     run(prepare_store, settings)
     run(boat_history, settings, directory, race_date)
     day = run(boat_ingest, settings, directory, race_date)
@@ -63,7 +65,8 @@ def boat_day_chain(
     run(boat_stake, settings, predictions, race_date)
     night = run(boat_results, settings, day)
     settled = run(boat_settle, settings, night, race_date)
-    return run(boat_record, settings, card, predictions, night, settled, race_date)
+    summary = run(boat_record, settings, card, predictions, night, settled, race_date)
+    return run(boat_report, settings, summary, predictions, settled, race_date)
 
 
 @alerting_flow("boat-day", day_run_name)

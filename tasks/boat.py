@@ -43,7 +43,15 @@ from raceday.store.catalogs.quality import (
     write_validation_results,
 )
 from tasks.boat_train import model_of_day
-from tasks.common import current_run_id, engine_for, logger, publish_docs, stage, stage_run
+from tasks.common import (
+    current_run_id,
+    engine_for,
+    logger,
+    publish_docs,
+    publishes_day_artifacts,
+    stage,
+    stage_run,
+)
 from tasks.stake import morning_decision
 
 DAY_STAGES = ("boat-card", "boat-predict", "boat-stake", "boat-results")  # what a day sets aside
@@ -374,3 +382,39 @@ def _left_out(card: ValidCard) -> int:
     quarantine = card.quarantine
     entries = quarantine[quarantine["table_name"] == "boat_entries"]
     return int(entries["race_id"].nunique())
+
+
+BOAT_DAILY_REPORT = "boat-daily-report"  # a stable artifact key: its history is the days'
+
+
+@stage("boat-report", io=True)
+def boat_report(
+    settings: Settings, summary: dict[str, Any], predictions: pd.DataFrame,
+    settled: pd.DataFrame, race_date: date,
+) -> dict[str, Any]:  # fmt: skip
+    """The day's report (``var/reports/boat-YYYY-MM-DD.md`` and ``.html``, and the
+    ``boat-daily-report`` artifact outside backfills); the summary with its path."""
+    from raceday.boat import report
+
+    with stage_run(settings, "boat-report", race_date) as record:
+        with engine_for(settings).connect() as connection:
+            exotics = catalog.read_exotics(connection, race_date, race_date)
+        frames = (
+            report.venue_table(predictions, settled),
+            report.bet_table(settled),
+            report.exotics_table(exotics),
+        )
+        markdown = report.report_markdown(race_date, summary, *frames)
+        settings.reports_dir.mkdir(parents=True, exist_ok=True)
+        stem = settings.reports_dir / f"boat-{race_date:%Y-%m-%d}"
+        stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+        html_path = stem.with_suffix(".html")
+        html_path.write_text(report.report_html(race_date, summary, *frames), encoding="utf-8")
+        if publishes_day_artifacts():
+            from prefect.artifacts import create_markdown_artifact
+
+            create_markdown_artifact(
+                key=BOAT_DAILY_REPORT, markdown=markdown, description=f"boat day {race_date}"
+            )
+        record.rows_out = 2
+    return {**summary, "report": str(html_path)}

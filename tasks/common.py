@@ -28,6 +28,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings
 from data_checks.derived import CheckedFrame
@@ -269,6 +270,37 @@ def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
     return _holder_is_dead(str(found["holder"] or "")) or age > settings.retry.lock_stale_after_s
 
 
+def _lock_label(race_date: date, sport: str) -> str:
+    return f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
+
+
+def _locked(day: str, found: dict[str, Any] | None) -> RunLocked:
+    who = (
+        f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
+        if found
+        else "another run"
+    )
+    return RunLocked(f"{day} is already being run by {who}: nothing done")
+
+
+def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
+    """Before Prefect starts (a command's preflight): :class:`RunLocked` when another live run
+    holds the day's lock, so the refusal is one line; a stale lock is left for
+    :func:`day_lock` to take over. Nothing is written."""
+    from sqlalchemy import inspect
+
+    engine = engine_for(settings)
+    if not inspect(engine).has_table("run_locks"):
+        return
+    with engine.connect() as connection:
+        try:
+            found = day_lock_holder(connection, race_date, sport)
+        except SQLAlchemyError:  # a store older than the lock's sport column: day_lock migrates
+            return
+    if found is not None and not _is_stale(settings, found):
+        raise _locked(_lock_label(race_date, sport), found)
+
+
 @contextmanager
 def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> Iterator[None]:
     """Run the body holding the day's run lock of ``sport`` in the store (a horse day and a
@@ -280,7 +312,7 @@ def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> It
     engine = engine_for(settings)
     upgrade_schema(engine)  # a no-op when current; the lock's key may be newer than the store
     run_id, holder = current_run_id(), f"{current_flow_name()} {_holder()}"
-    day = f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
+    day = _lock_label(race_date, sport)
     for attempt in (1, 2):
         try:
             with engine.begin() as connection:
@@ -293,12 +325,7 @@ def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> It
                     logger().warning("taking over the stale run lock of %s", found["holder"])
                     unlock_day(connection, race_date, found["run_id"], sport)
                     continue
-            who = (
-                f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
-                if found
-                else "another run"
-            )
-            raise RunLocked(f"{day} is already being run by {who}: nothing done") from None
+            raise _locked(day, found) from None
     try:
         yield
     finally:

@@ -69,6 +69,11 @@ def test_a_boat_day_end_to_end_and_again(boat_files: Path, sqlite_url: str) -> N
     assert summary["staked_yen"] == bets["stake_yen"].sum()
     assert summary["returned_yen"] == (bets["payout_yen"] + bets["refund_yen"]).sum()
     assert summary["bankroll_yen"] == 1_000_000 + bets["pnl_yen"].sum()
+    report = Path(summary["report"])
+    assert report.name == f"boat-{DAY}.html" and report.with_suffix(".md").is_file()
+    page = report.read_text(encoding="utf-8")
+    assert "<script" not in page and f"{summary['staked_yen']:,}" in page
+    assert all(race_id in page for race_id in bets["race_id"])  # every bet listed
 
     code, stdout, stderr = invoke(*args)
     assert code == 0, stderr
