@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browser import Browser, find_chromium, japanese_fonts
+from tests.e2e.browser import HANG_LIMIT_S, Browser, find_chromium, japanese_fonts
 from tests.webhook_receiver import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def _api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=HANG_LIMIT_S) as response:
         return json.load(response)
 
 
@@ -106,7 +106,7 @@ def prefect_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> I
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + HANG_LIMIT_S
         while True:
             try:
                 if _api(base, "/health") is True:
@@ -206,10 +206,9 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     browser.wait_for(
         f"document.body.innerText.includes({json.dumps(run_name)}) && "
         "document.body.innerText.includes('Completed')",
-        timeout_s=120,
     )
     # The logs pane loads after the page: the run's INFO logs reached the server.
-    browser.wait_for("document.body.innerText.includes('Beginning flow run')", timeout_s=60)
+    browser.wait_for("document.body.innerText.includes('Beginning flow run')")
     time.sleep(2)  # the run graph draws on a canvas after the data arrives
     shot = browser.screenshot(SCREENSHOTS / "prefect-flow-run.png", full_page=False)
     assert shot.stat().st_size > 20_000
@@ -221,7 +220,7 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     shown = " && ".join(
         f"document.body.innerText.includes({json.dumps(key)})" for key in sorted(expected)
     )
-    browser.wait_for(shown, timeout_s=60)
+    browser.wait_for(shown)
     browser.evaluate(  # bring the artifact cards into the screenshot
         "Array.from(document.querySelectorAll('*')).filter(e => e.childElementCount === 0 && "
         f"e.textContent.trim() === {json.dumps(f'daily-report-{day.race_date}')})[0]"
@@ -280,7 +279,7 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
         [sys.executable, "-m", "cli", "run", "--date", crash_date.isoformat()],
         env=day.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + HANG_LIMIT_S
     running: list[dict[str, Any]] = []
     while not running and time.monotonic() < deadline and process.poll() is None:
         running = _api(
@@ -290,9 +289,9 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
         time.sleep(0.5)
     assert running, "the run never reached Running"
     process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=120)
+    process.communicate(timeout=HANG_LIMIT_S)
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG_LIMIT_S
     while len(receiver.posts) == posts_before and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(3)  # a second notification would arrive within this
