@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: run test install install-dev lint typecheck pytest bench browser-check constraints clean
+.PHONY: run test install install-dev lint typecheck pytest bench browser-deps browser-check constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "raceday needs Python 3.11+"'
@@ -23,9 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: simulate today's 200-race NAR day and run the daily flow (SQLite under var/)
+## make run: simulate today's 200-race NAR day and run the daily flow (SQLite under var/); on
+## an empty store first the day before and a first model on short demo windows (cli/demo.py)
 run: install
-	$(BIN)/raceday run
+	$(BIN)/raceday run --demo
 
 ## make test: ruff, mypy and pytest
 test: lint typecheck pytest
@@ -47,12 +48,15 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_daily.py
 
 ## make browser-check: the Prefect UI and the HTML report in headless Chromium (docs/MONITORING.md).
-## Installs Chromium and a Japanese font with apt-get when missing (Debian, as root).
-browser-check: install-dev
+## browser-deps installs Chromium and a Japanese font with apt-get when missing (Debian, as
+## root); .ci/run does it too, so the browser checks run on every landing.
+browser-deps:
 	@if ! command -v chromium >/dev/null || ! fc-list :lang=ja | grep -q .; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium chromium-driver fonts-ipafont-gothic; \
 	fi
+
+browser-check: install-dev browser-deps
 	RACEDAY_TEST_REQUIRE_BROWSER=1 $(BIN)/pytest tests/e2e/test_browser.py
 
 constraints: install-dev

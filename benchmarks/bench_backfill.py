@@ -1,11 +1,19 @@
 """Times a backfill of simulated days on a fresh store (the empty store's 60-day warm-up included).
 
-    .venv/bin/python benchmarks/bench_backfill.py [--days 365] [--races 200] [--chunk-days 28]
-        [--db URL] [--direct] [--profile out.prof]
+    .venv/bin/python benchmarks/bench_backfill.py [--days 365] [--races 200] [--chunk-days K]
+        [--db URL] [--direct] [--profile out.prof] [--out run.json] [--previous run.json]
 
-``--direct`` runs the chunks through the stage chain in-process, without Prefect
-(``flows.chain.chunk_chain``), which is what ``--profile`` (cProfile) needs. ``--db`` takes
-a PostgreSQL URL of an empty database.
+Without ``--chunk-days`` the chunks are the command's default (``raceday backfill``'s), and so
+is everything else: retraining cadence, the fit's threads (``RACEDAY_*`` settings of the
+environment apply, as for the command). ``--direct`` runs the chunks through the stage chain
+in-process, without Prefect (``flows.chain.chunk_chain``), which is what ``--profile``
+(cProfile) needs; without it the ``backfill`` flow runs, as the command does. ``--db`` takes a
+PostgreSQL URL of an empty database.
+
+After the run it prints the wall clock, the peak RSS, and the stage time per stage as recorded
+in the store (``pipeline_runs``: every chunk's and training's stages summed). ``--out`` writes
+these figures as JSON; ``--previous`` reads such a file (an earlier run, e.g. of the commit
+before a change, back to back on the same machine) and prints each figure's ratio to it.
 Not a test: figures go to docs/PERFORMANCE.md and docs/OPERATIONS.md with the machine.
 """
 
@@ -13,25 +21,33 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import platform
+import resource
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--races", type=int, default=200)
-    parser.add_argument("--chunk-days", type=int, default=28)
+    parser.add_argument("--chunk-days", type=int, default=None, help="default: the command's")
     parser.add_argument("--start", default="2025-01-01")
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
     parser.add_argument("--direct", action="store_true", help="no Prefect: stage functions only")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile output (direct)")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument("--previous", type=Path, default=None, help="figures to compare with")
     args = parser.parse_args()
 
+    from flows.backfill import DEFAULT_CHUNK_DAYS
+
+    chunk_days = args.chunk_days or DEFAULT_CHUNK_DAYS
     work = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
     os.environ.setdefault("RACEDAY_VAR_DIR", str(work))
     os.environ["RACEDAY_SIMULATOR__RACES_PER_DAY"] = str(args.races)
@@ -40,9 +56,10 @@ def main() -> None:
     end = start + timedelta(days=args.days - 1)
     machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     store = db_url.split(":")[0]
+    load_before = os.getloadavg()[0]
     print(
-        f"{machine}, load {os.getloadavg()[0]:.1f}; {args.days} days x {args.races} races, "
-        f"chunks of {args.chunk_days} days, store {store}",
+        f"{machine}, load {load_before:.1f}; {args.days} days x {args.races} races, "
+        f"chunks of {chunk_days} days, store {store}, {'direct' if args.direct else 'flow'}",
         flush=True,
     )
     clock = time.perf_counter()
@@ -50,7 +67,7 @@ def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        totals = _warm_and_direct(start, end, args.races, args.chunk_days, db_url)
+        totals = _warm_and_direct(start, end, args.races, chunk_days, db_url)
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
@@ -60,10 +77,58 @@ def main() -> None:
         from flows.backfill import backfill
 
         with use_store(db_url):
-            result = backfill(start=start, end=end, races=args.races, chunk_days=args.chunk_days)
+            result = backfill(start=start, end=end, races=args.races, chunk_days=chunk_days)
     seconds = time.perf_counter() - clock
     print(result)
-    print(f"total {seconds:.1f} s = {seconds / 60:.2f} min; load now {os.getloadavg()[0]:.1f}")
+    figures = {
+        "command": f"--days {args.days} --races {args.races} --chunk-days {chunk_days}"
+        + (" --direct" if args.direct else ""),
+        "store": store,
+        "machine": machine,
+        "load": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "total_s": round(seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "stages_s": _stage_seconds(db_url),
+        "result": {key: value for key, value in result.items() if isinstance(value, int)},
+    }
+    previous = json.loads(args.previous.read_text()) if args.previous else None
+    _print_figures(figures, previous)
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=1))
+
+
+def _stage_seconds(db_url: str) -> dict[str, float]:
+    """Stage time per stage as the store recorded it (every day, chunk and training summed)."""
+    from sqlalchemy import func, select
+
+    from raceday.store.catalogs.runs import RUNS
+    from raceday.store.engine import make_engine
+
+    query = (
+        select(RUNS.c.stage, func.sum(RUNS.c.duration_s))
+        .group_by(RUNS.c.stage)
+        .order_by(func.sum(RUNS.c.duration_s).desc())
+    )
+    with make_engine(db_url).connect() as connection:
+        return {str(stage): round(float(total), 1) for stage, total in connection.execute(query)}
+
+
+def _ratio(now: float, before: Any) -> str:
+    return f" ({now / before:.2f}x the previous {before})" if before else ""
+
+
+def _print_figures(figures: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    before = previous or {}
+    total = figures["total_s"]
+    print(
+        f"total {total:.1f} s = {total / 60:.2f} min{_ratio(total, before.get('total_s'))}; "
+        f"load now {figures['load'][1]}; peak RSS {figures['peak_rss_mb']} MB"
+        f"{_ratio(figures['peak_rss_mb'], before.get('peak_rss_mb'))}"
+    )
+    print("stage time recorded in pipeline_runs (s):")
+    earlier = before.get("stages_s", {})
+    for stage, stage_seconds in figures["stages_s"].items():
+        print(f"  {stage:<22} {stage_seconds:8.1f}{_ratio(stage_seconds, earlier.get(stage))}")
 
 
 def _warm_and_direct(

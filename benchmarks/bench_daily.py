@@ -69,7 +69,7 @@ def run_direct(db_url: str, day: date, races: int) -> float:
     stake(settings, predictions, card, day)
     _settle_stages_direct(settings, raw, day, day)
     settle(settings, day)
-    summary = record_day(settings, day, len(card.races))
+    summary = record_day(settings, day)
     monitor_day(settings, day)
     report_day(settings, day, summary)
     return time.perf_counter() - clock

@@ -62,7 +62,7 @@ def main() -> None:
             run_direct(db_url, first + timedelta(days=offset), args.races)
         settings = _settings(db_url, args.races)
 
-        record_s = _timed(lambda: record_day(settings, last, args.races), args.repeat)
+        record_s = _timed(lambda: record_day(settings, last), args.repeat)
         monitor_s = _timed(lambda: monitor_day(settings, last), args.repeat)
         report_s = _timed(lambda: build_report(settings, last), args.repeat)
         inputs = build_report(settings, last)[2]

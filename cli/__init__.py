@@ -13,6 +13,7 @@ from cli import first3f as first3f_commands  # noqa: F401
 from cli import live as live_commands  # noqa: F401
 from cli import model as model_commands  # noqa: F401
 from cli import ops as ops_commands  # noqa: F401
+from cli import pool as pool_commands  # noqa: F401
 from cli import report as _report  # noqa: F401
 from cli import staking as staking_commands  # noqa: F401
 from cli.shared import app, guard, settings_from

@@ -12,13 +12,23 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
+from cli.options import (
+    DbOption,
+    DebugOption,
+    EndOption,
+    JsonOption,
+    SportOption,
+    StartOption,
+    known_sport,
+)
 from cli.shared import (
     answer,
     app,
     err,
+    guard,
     out,
     parse_date_range,
+    print_outcome,
     running_flows,
     settings_from,
 )
@@ -56,6 +66,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row("odds at", str(summary.get("odds_at", "morning")))
     table.add_row("seconds", f"{summary['seconds']:.1f}")
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")
 
 
@@ -87,26 +98,25 @@ def backfill(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
-    sport: Annotated[
-        str, typer.Option("--sport", help="nar or jra (the backfill flow), or boat: B/K files")
-    ] = "nar",
+    sport: SportOption = "nar",
 ) -> None:
     """Replay past days (point in time, chunked, resumable) through the backfill flow."""
-    if sport == "boat":
+    if guard(debug, lambda: known_sport(sport)) == "boat":
         from cli.boat import backfill_boat_days, print_boat_backfill
 
         def boat() -> dict[str, Any]:
+            from flows.backfill import DEFAULT_CHUNK_DAYS
+
             first, last = parse_date_range(start, end)
-            return backfill_boat_days(first, last, source, db, force, debug)
+            return backfill_boat_days(
+                first, last, source, db, force, debug, chunk_days or DEFAULT_CHUNK_DAYS
+            )
 
         answer(debug, as_json, boat, print_boat_backfill)
         return
 
     def action() -> dict[str, Any]:
-        from cli.day import preflight
-
-        if sport not in {"nar", "jra"}:
-            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
+        from cli.shared import preflight
         from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days, with_odds_at
 
         first, last = parse_date_range(start, end)
@@ -116,6 +126,7 @@ def backfill(
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
         from flows.backfill import backfill as backfill_flow
+        from tasks.labels import run_tags
 
         total = sum(len(chunk.days) for chunk in chunks)
         stop = threading.Event()
@@ -126,7 +137,8 @@ def backfill(
         )
         watcher.start()
         try:
-            with running_flows(settings.database_url, debug):
+            tags = run_tags(sport, settings.stage, "backfill")
+            with running_flows(settings.database_url, debug, tags):
                 result: dict[str, Any] = backfill_flow(
                     start=first,
                     end=last,

@@ -7,12 +7,12 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.shared import out, running_flows, settings_from
+from cli.shared import out, print_outcome, running_flows, settings_from
 
 SUMMARY_KEYS = (
     "races", "boats", "quarantined", "races_left_out", "bets", "staked_yen", "returned_yen",
     "bankroll_yen", "open_bets", "log_loss", "model_log_loss", "market_log_loss",
-    "prior_log_loss", "uniform_log_loss", "pseudo_r2", "model_version",
+    "prior_log_loss", "uniform_log_loss", "pseudo_r2", "model_version", "model_source",
 )  # fmt: skip
 
 
@@ -25,8 +25,9 @@ def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> 
     require_program(boat_directory(settings.source), day)  # bad input: one line, before Prefect
     check_connection(make_engine(settings.database_url))
     from flows.boat import boat_day_run
+    from tasks.labels import run_tags
 
-    with running_flows(settings.database_url, debug):
+    with running_flows(settings.database_url, debug, run_tags("boat", settings.stage, "cli")):
         result: dict[str, Any] = boat_day_run(race_date=day, source=settings.source)
     return result
 
@@ -44,6 +45,7 @@ def print_boat_summary(summary: dict[str, Any]) -> None:
         )  # fmt: skip
         table.add_row(key, shown)
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")
 
 
@@ -87,7 +89,13 @@ def _figure(value: Any) -> str:
 
 
 def backfill_boat_days(
-    first: date, last: date, source: str | None, db: str | None, force: bool, debug: bool
+    first: date,
+    last: date,
+    source: str | None,
+    db: str | None,
+    force: bool,
+    debug: bool,
+    chunk_days: int,
 ) -> dict[str, Any]:
     """``raceday backfill --sport boat``: check the source and the store, then run the flow."""
     from raceday.boat.source import boat_directory
@@ -97,10 +105,12 @@ def backfill_boat_days(
     boat_directory(settings.source)
     check_connection(make_engine(settings.database_url))
     from flows.boat import boat_backfill_run
+    from tasks.labels import run_tags
 
-    with running_flows(settings.database_url, debug):
+    tags = run_tags("boat", settings.stage, "backfill")
+    with running_flows(settings.database_url, debug, tags):
         result: dict[str, Any] = boat_backfill_run(
-            start=first, end=last, source=settings.source, force=force
+            start=first, end=last, source=settings.source, force=force, chunk_days=chunk_days
         )
     return result
 
@@ -112,5 +122,6 @@ def print_boat_backfill(summary: dict[str, Any]) -> None:
                 "returned_yen", "bankroll_yen", "seconds"):  # fmt: skip
         value = summary.get(key)
         table.add_row(key, "–" if value is None else f"{value:,}")
+    table.add_row("trained", ", ".join(summary.get("trained", ())) or "–")
     out.print(table)
     out.print(f"database: {summary.get('database')}")

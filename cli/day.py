@@ -11,7 +11,15 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.table import Table
 
-from cli.options import DbOption, DebugOption, EndOption, JsonOption, StartOption
+from cli.options import (
+    DbOption,
+    DebugOption,
+    EndOption,
+    JsonOption,
+    SportOption,
+    StartOption,
+    known_sport,
+)
 from cli.shared import (
     answer,
     app,
@@ -22,30 +30,21 @@ from cli.shared import (
     out,
     parse_date,
     parse_date_range,
+    preflight,
+    print_outcome,
     running_flows,
     settings_from,
 )
-from config import Settings, mask_url
+from config import mask_url
 from raceday.errors import InputError
 from raceday.pipeline import today_in_japan
 
 
-def preflight(settings: Settings) -> None:
-    """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
-    from raceday.simulate.config import SimulatorConfig
-    from raceday.sources.factory import open_source
-    from raceday.store.engine import check_connection, make_engine
-
-    open_source(
-        settings.source,
-        simulator=SimulatorConfig(),
-        pckeiba_url=settings.pckeiba_url,
-        pckeiba_circuits=settings.pckeiba.circuits,
-    )
-    check_connection(make_engine(settings.database_url))
-
-
 def _print_summary(summary: dict[str, Any]) -> None:
+    from cli.demo import demo_lines
+
+    for line in demo_lines(summary.get("demo") or {}):
+        out.print(line)
     table = Table(title=f"raceday {summary['date']} — {summary['status']}", show_header=False)
     for key in (
         "races", "races_offered", "runners", "quarantined", "bets", "staked_yen",
@@ -64,8 +63,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             else str(value),
         )
     out.print(table)
-    if summary.get("venues_down"):
-        out.print(f"venues down (quarantined, alerted): {', '.join(summary['venues_down'])}")
+    print_outcome(summary)
     out.print(f"report:   {summary.get('report')}")
     out.print(f"database: {summary.get('database')}")
 
@@ -84,11 +82,27 @@ def run(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
-    sport: Annotated[
-        str, typer.Option("--sport", help="nar or jra (the daily flow), or boat: B/K day files")
-    ] = "nar",
+    sport: SportOption = "nar",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="simulator only: on a store without a model, run the day before, train a "
+            "first model on short demo windows, then the day (what `make run` runs)",
+        ),
+    ] = False,
 ) -> None:
     """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
+    sport = guard(debug, lambda: known_sport(sport))
+    if demo:
+        from cli.demo import run_demo
+
+        def first_run() -> dict[str, Any]:
+            day = parse_date(race_date) if race_date else today_in_japan()
+            return run_demo(day, races, db, debug)
+
+        answer(debug, as_json, first_run, _print_summary)
+        return
     if sport == "boat":
         from cli.boat import print_boat_summary, run_boat_day
 
@@ -100,14 +114,14 @@ def run(
         return
 
     def action() -> dict[str, Any]:
-        if sport not in {"nar", "jra"}:
-            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
         day = parse_date(race_date) if race_date else today_in_japan()
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)
         from flows.daily import daily_run
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        tags = run_tags(sport, settings.stage, "cli")
+        with running_flows(settings.database_url, debug, tags):
             result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
         return result
 
@@ -144,9 +158,7 @@ def simulate(
 ) -> None:
     """Simulate race days and write them as PC-KEIBA tables (nvd_ra, nvd_se, nvd_o1; jvd_*), or
     boat racing days as the official B/K files and boat_odds.csv (``--sport boat``)."""
-    if sport is not None and sport not in {"nar", "jra", "boat"}:
-        out.print(guard(debug, lambda: _refuse(f"--sport must be nar, jra or boat, not {sport!r}")))
-    if sport == "boat":
+    if sport is not None and guard(debug, lambda: known_sport(sport)) == "boat":
         out.print(guard(debug, lambda: _simulate_boat(start, end, out_dir, races_per_day, seed)))
         return
     circuit = sport or circuit
@@ -184,10 +196,6 @@ def simulate(
         )
 
     out.print(guard(debug, action))
-
-
-def _refuse(message: str) -> str:
-    raise InputError(message)
 
 
 def _simulate_boat(
@@ -228,7 +236,10 @@ def write_to_stdout(write: Callable[[TextIO], object]) -> None:
         raise typer.Exit(0) from None
 
 
-EXPORT_HELP = "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine"
+EXPORT_HELP = (
+    "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine; with "
+    "--sport boat: races, entries, results, payouts, odds, predictions, bets, performance"
+)
 
 
 @app.command()
@@ -241,18 +252,23 @@ def export(
     ] = None,
     db: DbOption = None,
     debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
-    """Export a table's rows for a date range as CSV."""
+    """Export a table's rows for a date range as CSV (``--sport boat``: the boat tables)."""
 
     def action() -> None:
+        from raceday.store.boat_models import BOAT_TABLES_BY_EXPORT_NAME
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
 
-        if table not in TABLES_BY_EXPORT_NAME:
-            raise InputError(f"unknown table {table!r}: one of {', '.join(TABLES_BY_EXPORT_NAME)}")
+        boat = known_sport(sport) == "boat"
+        tables = BOAT_TABLES_BY_EXPORT_NAME if boat else TABLES_BY_EXPORT_NAME
+        if table not in tables:
+            kind = "boat table" if boat else "table"
+            raise InputError(f"unknown {kind} {table!r}: one of {', '.join(tables)}")
         first, last = parse_date_range(start, end)
         _settings, engine = open_store(db)
-        sql_table = TABLES_BY_EXPORT_NAME[table]
+        sql_table = tables[table]
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
             frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)

@@ -41,8 +41,10 @@ def build(
         first, last = parse_date_range(start, end)
         settings, _engine = open_store(db)
         from flows.features import features_range
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        tags = run_tags("nar", settings.stage, "cli")
+        with running_flows(settings.database_url, debug, tags):
             summary: dict[str, Any] = features_range(start=first, end=last)
         return summary
 

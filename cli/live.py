@@ -7,9 +7,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.day import preflight
-from cli.options import DbOption, DebugOption, JsonOption
-from cli.shared import answer, app, out, parse_date, running_flows, settings_from
+from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sport
+from cli.shared import (
+    answer,
+    app,
+    out,
+    parse_date,
+    preflight,
+    print_outcome,
+    running_flows,
+    settings_from,
+)
 from config import use_store
 from raceday.errors import InputError
 from raceday.pipeline import today_in_japan
@@ -26,8 +34,7 @@ def _print_live(summary: dict[str, Any]) -> None:
     for outcome, count in sorted(summary.get("outcomes", {}).items()):
         table.add_row(f"races {outcome}", f"{count:,}")
     out.print(table)
-    for warning in summary.get("warnings", []):
-        out.print(f"warning: {warning}")
+    print_outcome(summary)
 
 
 @app.command()
@@ -57,11 +64,17 @@ def live(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
     """Predict and stake each race minutes before its close on the odds of that moment; settle
-    races as their results come out (the night's settle-day still runs)."""
+    races as their results come out (the night's settle-day still runs). Horse racing only."""
 
     def action() -> dict[str, Any]:
+        if known_sport(sport) == "boat":
+            raise InputError(
+                "raceday live --sport boat is not built: a boat day decides on the morning's "
+                "odds (raceday run --sport boat; docs/BOAT.md)"
+            )
         day = parse_date(race_date) if race_date else today_in_japan()
         if day < today_in_japan() and not replay:
             raise InputError(
@@ -76,8 +89,9 @@ def live(
                 chosen = live_settings(races, settings.source, lead_minutes)
                 return live_day_in_process(chosen, day, replay)
         from flows.live import live_day
+        from tasks.labels import run_tags
 
-        with running_flows(settings.database_url, debug):
+        with running_flows(settings.database_url, debug, run_tags("nar", settings.stage, "cli")):
             result: dict[str, Any] = live_day(
                 race_date=day,
                 lead_minutes=lead_minutes,

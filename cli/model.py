@@ -7,12 +7,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.options import DbOption, DebugOption, JsonOption
+from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sport
 from cli.shared import (
     answer,
     app,
     err,
     eval_app,
+    guard,
     open_store,
     out,
     parse_date,
@@ -89,9 +90,14 @@ def train(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
     """Train the win model on stored history up to --until, judge it on the newest days held out,
-    register it and promote it if it beats the market and the version in use (docs/MODEL.md)."""
+    register it and promote it if it beats the market and the version in use (docs/MODEL.md;
+    --sport boat: the boat model, docs/BOAT.md)."""
+    if guard(debug, lambda: known_sport(sport)) == "boat":
+        answer(debug, as_json, lambda: _train_boat(until, db, as_json, debug), _print_boat_training)
+        return
 
     def action() -> dict[str, Any]:
         day = parse_date(until)
@@ -103,11 +109,51 @@ def train(
 
         if not as_json:
             err.print(f"training on {mask_url(settings.database_url)} up to {day} …")
-        with running_flows(settings.database_url, debug):
+        from tasks.labels import run_tags
+
+        tags = run_tags("nar", settings.stage, "cli")
+        with running_flows(settings.database_url, debug, tags):
             summary: dict[str, Any] = train_model(until=day)
         return summary
 
     answer(debug, as_json, action, _print_training)
+
+
+def _train_boat(until: str, db: str | None, as_json: bool, debug: bool) -> dict[str, Any]:
+    """Check the boat history's windows (one line, before Prefect), then train."""
+    day = parse_date(until)
+    settings, _engine = open_store(db)
+    from tasks.boat_train import check_boat_history
+
+    check_boat_history(settings, day)
+    from flows.train import train_boat_model
+
+    if not as_json:
+        err.print(f"training the boat model on {mask_url(settings.database_url)} up to {day} …")
+    with running_flows(settings.database_url, debug):
+        summary: dict[str, Any] = train_boat_model(until=day)
+    return summary
+
+
+def _print_boat_training(summary: dict[str, Any]) -> None:
+    """The boat version's windows, held-out scores and the promotion verdict."""
+    split, scores = summary["split"], summary["evaluation"]
+    out.print(
+        f"{summary['version']}: fitted {split['fit_start']}..{split['fit_end']} "
+        f"({summary['counts']['fit_races']:,} races), held out "
+        f"{split['eval_start']}..{split['eval_end']} ({scores['races']:,} races)"
+    )
+    table = Table(title="held out")
+    for column in ("probabilities", "log loss", "pseudo-R²"):
+        table.add_column(column)
+    table.add_row("uniform", _figure(scores.get("uniform_log_loss")), "0")
+    for name in ("baseline", "blend"):
+        table.add_row(
+            name, _figure(scores.get(f"{name}_log_loss")), _figure(scores.get(f"{name}_pseudo_r2"))
+        )
+    out.print(table)
+    verdict = "promoted" if summary["promoted"] else "not promoted"
+    out.print(f"{summary['version']} {verdict}: {summary['reason']}")
 
 
 def _print_training(summary: dict[str, Any]) -> None:
@@ -139,15 +185,13 @@ def eval_model(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
-    sport: Annotated[
-        str, typer.Option("--sport", help="nar or jra (the horse model), or boat")
-    ] = "nar",
+    sport: SportOption = "nar",
 ) -> None:
     """Judge a model version on the stored settled races from --start to --end: log loss,
     pseudo-R², top-1/top-3 of the market, the model and the blend (and, on simulated data, the
     simulator's true probabilities), calibration and every venue."""
 
-    if sport == "boat":
+    if guard(debug, lambda: known_sport(sport)) == "boat":
         from cli.boat import evaluate_boat_days, print_boat_evaluation
 
         def boat() -> dict[str, Any]:
@@ -160,10 +204,6 @@ def eval_model(
     def action() -> dict[str, Any]:
         from tasks.train import evaluate_model
 
-        if sport not in {"nar", "jra"}:
-            from raceday.errors import InputError
-
-            raise InputError(f"--sport must be nar, jra or boat, not {sport!r}")
         first, last = parse_date_range(start, end)
         settings, _engine = open_store(db)
         return evaluate_model(settings, first, last, version, races_per_day)
@@ -186,17 +226,21 @@ app.add_typer(models_app, name="models")
 
 @models_app.command("list")
 def models_list(
-    db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
-    """Registered model versions, newest training data first, with their held-out log loss,
-    promotion and the reason for it."""
+    """Registered model versions of the sport (the horses' for nar and jra, or the boats'),
+    newest training data first, with their held-out log loss, promotion and the reason for it."""
 
     def action() -> dict[str, Any]:
         from raceday.store import registry
 
+        family = registry.BOAT_FAMILY if known_sport(sport) == "boat" else registry.HORSE_FAMILY
         _settings, engine = open_store(db)
         with engine.connect() as connection:
-            versions = registry.list_versions(connection)
+            versions = registry.list_versions(connection, family)
             reasons = {
                 name: (registry.model_meta(connection, name) or {}).get("promotion", {})
                 for name in versions["name"]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.options import DbOption, DebugOption, JsonOption
+from cli.pool import TakeOverOption, refuse_taking_over
 from cli.shared import (
     answer,
     app,
@@ -33,6 +34,7 @@ def serve(
             "the 09:00 predict",
         ),
     ] = False,
+    take_over: TakeOverOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Serve the scheduled deployments (predict or race time, settle, monitor, train, backfill,
@@ -42,6 +44,8 @@ def serve(
     def action() -> None:
         from flows.deployments import DEPLOYMENTS, TIMEZONE, api_url_configured, serve_deployments
 
+        if api_url_configured() and not take_over:
+            refuse_taking_over(to_pool=False)  # workers run them: serving would take them over
         if not api_url_configured():
             err.print(
                 "[yellow]PREFECT_API_URL is not set:[/yellow] schedules live only as long as this "

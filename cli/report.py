@@ -17,7 +17,6 @@ from cli.options import DbOption, DebugOption, JsonOption
 from cli.shared import (
     answer,
     app,
-    emit_json,
     guard,
     out,
     parse_date,
@@ -27,6 +26,7 @@ from cli.shared import (
 from config import Settings
 from raceday.errors import InputError, SourceUnavailable
 from raceday.pipeline import today_in_japan
+from raceday.run_status import outcome
 
 alerts_app = typer.Typer(help="Alert destinations: test them, install the Prefect automations.")
 app.add_typer(alerts_app, name="alerts")
@@ -102,23 +102,30 @@ def monitor(
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Evaluate the monitor rules for a day and send the alerts (de-duplicated), no Prefect."""
+    """Evaluate the monitor rules for a day and send the alerts (de-duplicated), no Prefect.
+    Exit 6 when an alert is critical; 2 (nothing stored) for a day before the store's first
+    race."""
 
-    def action() -> list[dict[str, Any]]:
+    def action() -> dict[str, Any]:
         day = _day(race_date)
         settings = settings_from(db_url=db)
         _ready_store(settings)
-        from tasks.monitor import monitor_day
+        from tasks.monitor import monitor_day, unmonitorable
 
-        return [alert.payload() for alert in monitor_day(settings, day)]
+        reason = unmonitorable(settings, day)
+        if reason is not None:
+            raise InputError(reason)
+        alerts = [alert.payload() for alert in monitor_day(settings, day)]
+        return {"date": day.isoformat(), **outcome(alerts, [])}
 
-    alerts = guard(debug, action)
-    if as_json:
-        emit_json({"alerts": alerts})
-    elif alerts:
-        out.print(_alerts_table("alerts", alerts))
-    else:
-        out.print("no alerts")
+    answer(debug, as_json, action, _print_alerts)
+
+
+def _print_alerts(result: dict[str, Any]) -> None:
+    """The day's alerts as a table (or ``no alerts``) and the status."""
+    alerts = result["alerts"]
+    out.print(_alerts_table(f"alerts {result['date']}", alerts) if alerts else "no alerts")
+    out.print(f"status: {result['status']}")
 
 
 @alerts_app.command("test")
@@ -164,14 +171,10 @@ def _webhook_block_document(settings: Settings) -> str:
     block = CustomWebhookNotificationBlock(
         name=WEBHOOK_BLOCK,
         url=settings.alerts.webhook_url,
-        # The automation's subject carries the race date; the body the message.
-        json_data={
-            "rule": "flow_run_crashed",
-            "severity": "critical",
-            "message": "{{body}}",
-            "date": "{{subject}}",
-            "source": "prefect-automation",
-        },
+        # The automation's body is the alert payload as JSON (deploy/automations.yaml): posted
+        # as it is, so the webhook gets the same fields from a crash as from any other alert.
+        form_data="{{body}}",
+        headers={"Content-Type": "application/json"},
         timeout=settings.alerts.timeout_s,
     )
     block_id = block.save(WEBHOOK_BLOCK, overwrite=True)

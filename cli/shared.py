@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +32,7 @@ from raceday.errors import (
     failure_kind,
     first_line,
 )
+from raceday.run_status import exit_code
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -71,18 +72,8 @@ def parse_date_range(start: str, end: str) -> tuple[date, date]:
 
 
 def settings_from(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except Exception as error:  # pydantic ValidationError: one readable line
-        errors = getattr(error, "errors", None)
-        if callable(errors):
-            first = errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            message = str(first.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix
-            raise InputError(f"invalid setting {where}: {message}") from error
-        # pydantic-settings' SettingsError (a value that is not JSON where JSON is expected)
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"invalid settings: {message}") from error
+    """The command's settings (``load_settings``: a mistake in them is one line each, exit 2)."""
+    return load_settings(**overrides)
 
 
 def _one_line(line: str, code: int) -> typer.Exit:
@@ -128,12 +119,37 @@ def answer(
     action: Callable[[], dict[str, Any]],
     show: Callable[[dict[str, Any]], None],
 ) -> None:
-    """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``."""
+    """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``;
+    exit with the code of the result's ``status`` (:func:`raceday.run_status.exit_code`: 6 for
+    ``completed-with-alerts``)."""
     result = guard(debug, action)
     if as_json:
         emit_json(result)
     else:
         show(result)
+    code = exit_code(str(result.get("status", "")))
+    if code:
+        raise typer.Exit(code)
+
+
+def print_outcome(summary: dict[str, Any]) -> None:
+    """The run's ``alerts`` line, then each alert (critical in red) and each warning, one line
+    each."""
+    alerts = summary.get("alerts") or []
+    severities = [str(alert.get("severity")) for alert in alerts]
+    counts = ", ".join(
+        f"{severities.count(level)} {level}"
+        for level in ("critical", "warning", "info")
+        if level in severities
+    )
+    out.print(f"alerts:   {counts or 'none'}", highlight=False)
+    for alert in alerts:
+        severity = str(alert.get("severity"))
+        colour = "red" if severity == "critical" else "yellow"
+        line = f"  {severity} {alert.get('rule')}: {alert.get('message')}"
+        out.print(f"[{colour}]{escape(line)}[/{colour}]", highlight=False, soft_wrap=True)
+    for warning in summary.get("warnings") or []:
+        out.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", highlight=False)
 
 
 def ready_engine(settings: Settings) -> Engine:
@@ -156,14 +172,34 @@ def open_store(db: str | None) -> tuple[Settings, Engine]:
 
 
 @contextmanager
-def running_flows(database_url: str, debug: bool) -> Iterator[None]:
+def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> Iterator[None]:
     """Inside: the stages use this store and flows report to the CLI's own Prefect server
-    (Prefect's console tracebacks hidden unless ``--debug``)."""
+    (Prefect's console tracebacks hidden unless ``--debug``), their runs tagged ``raceday``
+    (the automations follow it, as on the deployments' runs) and ``tags``
+    (:func:`tasks.labels.run_tags`)."""
     if not debug:
         from flows.console import hide_console_tracebacks
 
         hide_console_tracebacks()
-    from cli.prefect_server import prefect_api
+    from prefect import tags as prefect_tags
 
-    with use_store(database_url), prefect_api():
+    from cli.prefect_server import prefect_api
+    from flows.deployments import PROJECT_TAG
+
+    with use_store(database_url), prefect_api(), prefect_tags(PROJECT_TAG, *tags):
         yield
+
+
+def preflight(settings: Settings) -> None:
+    """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.sources.factory import open_source
+    from raceday.store.engine import check_connection, make_engine
+
+    open_source(
+        settings.source,
+        simulator=SimulatorConfig(),
+        pckeiba_url=settings.pckeiba_url,
+        pckeiba_circuits=settings.pckeiba.circuits,
+    )
+    check_connection(make_engine(settings.database_url))

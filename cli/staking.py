@@ -29,26 +29,18 @@ FIGURES = (
 )  # fmt: skip
 
 
-def _model_version(
+def _predictions_judged(
     predictions: pd.DataFrame, ledger_bets: pd.DataFrame, requested: str | None
-) -> str | None:
-    """The model whose predictions the baselines use: asked for, else the ledger's, else the
-    only one stored."""
-    if requested is not None:
-        if requested not in set(predictions["model_version"]):
-            raise InputError(f"no predictions of model {requested!r} in the range")
-        return requested
-    on_bets = sorted(set(ledger_bets["model_version"].dropna()))
-    stored = sorted(set(predictions["model_version"].dropna()))
-    if len(on_bets) == 1:
-        return str(on_bets[0])
-    if len(stored) == 1:
-        return str(stored[0])
-    if not stored:
-        return None
-    raise InputError(
-        f"predictions of several models in the range ({', '.join(stored)}): choose one with --model"
-    )
+) -> tuple[pd.DataFrame, list[str]]:
+    """The predictions the baselines use and their versions: the model asked for, else the
+    ledger as placed (each day's own version, however many a backfill trained)."""
+    from raceday.staking.evaluate import predictions_as_placed
+
+    if requested is None:
+        return predictions_as_placed(predictions, ledger_bets)
+    if requested not in set(predictions["model_version"]):
+        raise InputError(f"no predictions of model {requested!r} in the range")
+    return predictions[predictions["model_version"] == requested], [requested]
 
 
 def _simulated_truth(settings: Settings, runners: pd.DataFrame, days: list[date]) -> pd.DataFrame:
@@ -117,10 +109,11 @@ def evaluate(
         results = read_win_results(connection, start, end)
         runners = read_runners(connection, start, end) if truth_file is None else None
     bankroll_start = int(settings.bankroll_yen + daily_pnl_from_ledger_days(earlier).sum())
-    version = _model_version(predictions, within, model)
+    judged, versions = _predictions_judged(predictions, within, model)
+    version = ", ".join(versions) if versions else None
     settled_races = races[races["has_results"].fillna(False).astype(bool)]
     candidates = staking_candidates(
-        predictions[predictions["model_version"] == version],
+        judged,
         odds,
         race_pools(settled_races, settings.kelly.win_pools()),
     )
@@ -148,6 +141,7 @@ def evaluate(
         "end": end.isoformat(),
         "policy_name": policy.name,
         "model_version": version,
+        "model_versions": versions,
         "races": int(candidates["race_id"].nunique()),
         "days": len(days),
         "flat_stake_yen": stake,

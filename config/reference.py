@@ -37,6 +37,12 @@ def venue_names() -> dict[str, str]:
     return dict(zip(venues["keibajo_code"], venues["name_ja"], strict=True))
 
 
+def venue_romanised_names() -> dict[str, str]:
+    """keibajo_code -> romanised venue name (``Urawa``), where the reference has one."""
+    venues = load_venues().dropna(subset=["name_en"])
+    return dict(zip(venues["keibajo_code"], venues["name_en"], strict=True))
+
+
 @cache
 def circuits() -> tuple[Circuit, ...]:
     """Every circuit of :mod:`raceday.sport` with its venues from venues.csv (its ``circuit``

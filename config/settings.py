@@ -139,6 +139,26 @@ class AlertSettings(BaseModel):
         "a backfill of last year must not page tonight",
     )
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # checked before any run, so a typo is not found by the first alert; never echoed
+        # (a webhook URL often holds its secret)
+        if value is None or re.fullmatch(r"https?://[^/\s]+(/\S*)?", value):
+            return value
+        raise ValueError("not an http(s) URL (e.g. https://hooks.example.com/raceday)")
+
+    @field_validator("apprise_urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        for index, url in enumerate(value):
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+", url):
+                raise ValueError(
+                    f"URL #{index + 1} is not an Apprise URL (scheme://..., e.g. slack://..., "
+                    "mailtos://...)"
+                )
+        return value
+
 
 class MonitorSettings(BaseModel):
     """Monitor rules' thresholds; the reason for each default is in docs/MONITORING.md."""
@@ -319,10 +339,12 @@ class TrainSettings(BaseModel):
         "winners; 45 days of NAR racing hold ~2,000 races)",
     )
     backfill_retrain_days: int = Field(
-        28,
+        91,
         ge=0,
         description="a backfill trains a new version after a chunk once the newest is this many "
-        "days old (0: never); the weekly deployment retrains the live pipeline",
+        "days old (0: never): quarterly, 3 versions in a year's replay instead of 12 at 28 days "
+        "(each a fit on up to 180 days, most of a backfill's time); the weekly deployment "
+        "retrains the live pipeline",
     )
     max_iter: int = Field(300, ge=10, description="boosting iterations of the scorer")
     learning_rate: float = Field(0.05, gt=0, le=1)
@@ -350,6 +372,27 @@ class TrainSettings(BaseModel):
             l2_regularization=self.l2_regularization,
             threads=self.threads,
         )
+
+
+class BoatSettings(BaseModel):
+    """Boat racing's model training (``raceday train --sport boat``; the boat backfill retrains
+    on the horses' cadence, ``train.backfill_retrain_days``). docs/BOAT.md, "Training"."""
+
+    train_days: int = Field(
+        180,
+        ge=14,
+        description="days a boat version is fitted on (its scorer on the older two thirds, the "
+        "blends on the newer third)",
+    )
+    evaluate_days: int = Field(
+        14, ge=2, description="the newest days, held out to judge and promote the version"
+    )
+    min_races: int = Field(
+        300,
+        ge=1,
+        description="settled races each window needs (the scorer wants 200 single-winner races "
+        "in the fit window's older two thirds; 13 venues x 12 races make 156 a day)",
+    )
 
 
 class ValidationSettings(BaseModel):
@@ -446,9 +489,26 @@ class Settings(BaseSettings):
     first3f: First3FSettings = Field(default_factory=First3FSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
+    boat: BoatSettings = Field(default_factory=BoatSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)
+
+    @field_validator("pckeiba_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if value is None:
+            return value
+        try:
+            make_url(value)
+        except ArgumentError:  # never echoed: a database URL may hold a password
+            raise ValueError(
+                "not a database URL (expected postgresql+psycopg://user@host/pckeiba)"
+            ) from None
+        return value
 
     @field_validator("source")
     @classmethod
@@ -511,11 +571,34 @@ def use_store(url: str | None) -> Iterator[None]:
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides (``None`` means "not given");
-    the store put in force by ``use_store`` comes before the environment's."""
+    the store put in force by ``use_store`` comes before the environment's. A setting that is
+    not valid raises :class:`raceday.errors.InvalidSettings` (bad input, one line a mistake),
+    in a command and in a flow alike."""
+    from raceday.errors import InvalidSettings
+
     given = {key: value for key, value in overrides.items() if value is not None}
     if "db_url" not in given and _store_url_in_force is not None:
         given["db_url"] = _store_url_in_force
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValueError as error:  # pydantic's ValidationError, pydantic-settings' SettingsError
+        raise InvalidSettings("\n".join(settings_error_lines(error))) from error
+
+
+def settings_error_lines(error: Exception) -> list[str]:
+    """One plain line per settings mistake: ``invalid setting kelly.fraction: Input should be
+    a valid number`` (pydantic's "Value error, " prefix and its URLs left out), or the first
+    line of pydantic-settings' own error (a value that is not JSON where JSON is expected)."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        lines = str(error).strip().splitlines()
+        return [f"invalid settings: {lines[0] if lines else type(error).__name__}"]
+    found: list[dict[str, Any]] = errors(include_url=False)
+    return [
+        f"invalid setting {'.'.join(str(part) for part in item.get('loc', ())) or '?'}: "
+        f"{str(item.get('msg', '')).removeprefix('Value error, ')}"
+        for item in found
+    ]
 
 
 def apply_prefect_defaults() -> dict[str, str]:

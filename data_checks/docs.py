@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
+from data_checks.docs_index import IndexEntry, entry_fields, write_index
 from data_checks.gx_runner import SuiteOutcome
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def publish(
     context = _docs_context(var_dir.resolve(), limit)
     run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC))
     keys: list[Any] = []
+    published: list[tuple[SuiteOutcome, Any]] = []
     for outcome in results:
         suite_id = ExpectationSuiteIdentifier(name=outcome.suite)
         key = ValidationResultIdentifier(
@@ -115,12 +117,33 @@ def publish(
         outcome.gx_result.meta["run_id"] = run_id  # shown on the page ("__none__" otherwise)
         context.validation_results_store.set(key, outcome.gx_result)
         keys.append(key)
+        published.append((outcome, key))
         if outcome.gx_suite is not None:
             suite_key = _save_suite(context, var_dir.resolve(), outcome.gx_suite)
             if suite_key is not None:
                 keys.append(suite_key)
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
-    return data_docs_index(var_dir)
+    folder = data_docs_dir(var_dir)
+    entries = [
+        IndexEntry(
+            run_time=run_id.run_time.strftime("%Y-%m-%d %H:%M:%S"),
+            run_name=run_name,
+            page=_page_of(folder, key),
+            **entry_fields(outcome),
+        )
+        for outcome, key in published
+    ]
+    return write_index(folder, entries, limit)  # over GX's index, which needs CDN scripts
+
+
+def _page_of(folder: Path, key: Any) -> str:
+    """The validation page GX rendered for ``key``, relative to the site."""
+    suite, run_name, run_time, batch = key.to_tuple()
+    expected = Path("validations", suite, run_name, run_time, f"{batch}.html")
+    if (folder / expected).is_file():
+        return expected.as_posix()
+    found = sorted(folder.glob(f"validations/{suite}/*/{run_time}/{batch}.html"))
+    return found[0].relative_to(folder).as_posix() if found else expected.as_posix()
 
 
 def publish_quietly(

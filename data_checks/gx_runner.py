@@ -148,9 +148,14 @@ def _failure_rows(
         info = expectation_result.exception_info or {}
         if info.get("raised_exception"):
             logger.warning("check %s could not run: %s", name, info.get("exception_message"))
+        tested = _tested_columns(expectation_result.expectation_config.kwargs)
         for unexpected in expectation_result.result.get("unexpected_index_list") or []:
             row_id = int(unexpected["row_id"])
-            values = {k: _json_value(v) for k, v in unexpected.items() if k != "row_id"}
+            values = {
+                k: _json_value(v)
+                for k, v in unexpected.items()
+                if k != "row_id" and (k not in NAMING_COLUMNS or k in tested)
+            }
             if check.shows and shown is not None:
                 for column in check.shows:
                     values.setdefault(column, _json_value(shown.at[row_id, column]))
@@ -165,9 +170,25 @@ def _failure_rows(
     return rows, failed
 
 
-def _columns_used(suite: Any) -> list[str]:
-    """The columns a suite's expectations read (GX copies what it is given: give it only these)."""
-    names: list[str] = ["row_id"]
+NAMING_COLUMNS = ("race_id", "umaban")  # name a failing row on its Data Docs page
+DOCS_UNEXPECTED_ROWS = 50  # failing rows a Data Docs page lists per expectation
+
+
+def _naming_columns(frame: pd.DataFrame) -> list[str]:
+    """``row_id`` and the columns of ``frame`` that name a race and a runner."""
+    return ["row_id", *[column for column in NAMING_COLUMNS if column in frame.columns]]
+
+
+def _tested_columns(kwargs: dict[str, Any]) -> set[str]:
+    """The columns an expectation tests (its ``column``, ``column_A/B`` or ``column_list``)."""
+    names = {kwargs.get(key) for key in ("column", "column_A", "column_B")}
+    return {str(name) for name in names if name} | set(kwargs.get("column_list") or [])
+
+
+def _columns_used(suite: Any, frame: pd.DataFrame) -> list[str]:
+    """The columns a suite's expectations read, and those naming a row (GX copies what it is
+    given: give it only these)."""
+    names: list[str] = _naming_columns(frame)
     for expectation in suite.expectations:
         for attribute in ("column", "column_A", "column_B"):
             value = getattr(expectation, attribute, None)
@@ -175,6 +196,24 @@ def _columns_used(suite: Any) -> list[str]:
                 names.append(value)
         names.extend(getattr(expectation, "column_list", None) or [])
     return list(dict.fromkeys(names))
+
+
+def _name_failing_rows(result: Any, detail: Any) -> None:
+    """Put the failing rows, named by race and runner, into the result Data Docs shows (its
+    ``BASIC`` results only count them: "4 unexpected values"), at most
+    ``DOCS_UNEXPECTED_ROWS`` per expectation."""
+    by_check = {item.expectation_config.meta["check"]: item for item in detail.results}
+    for item in result.results:
+        failing = by_check.get(item.expectation_config.meta["check"])
+        if item.success or failing is None:
+            continue
+        detail_result = failing.result
+        for key in ("unexpected_index_list", "unexpected_list"):
+            item.result[key] = (detail_result.get(key) or [])[:DOCS_UNEXPECTED_ROWS]
+        item.result["partial_unexpected_counts"] = detail_result.get("partial_unexpected_counts")
+        item.result["unexpected_index_column_names"] = detail_result.get(
+            "unexpected_index_column_names"
+        )
 
 
 def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> SuiteOutcome:
@@ -190,7 +229,7 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> Suit
         return SuiteOutcome(suite_name, 0, empty, len(checks), 0, row_dates=row_dates)
     suite = _registered_suite(suite_name, checks)
     batch = _batch_definition(f"{suite_name}_frame").get_batch(
-        batch_parameters={"dataframe": frame[_columns_used(suite)]}
+        batch_parameters={"dataframe": frame[_columns_used(suite, frame)]}
     )
     result = batch.validate(suite, result_format={"result_format": "BASIC"})
     failed = [item.expectation_config.meta["check"] for item in result.results if not item.success]
@@ -201,9 +240,10 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> Suit
             _registered_suite(f"{suite_name}_failed", failing_checks),
             result_format={
                 "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["row_id"],
+                "unexpected_index_column_names": _naming_columns(frame),
             },
         )
+        _name_failing_rows(result, detail)
         shown_columns = sorted({column for check in failing_checks for column in check.shows})
         shown = frame.set_index("row_id")[shown_columns] if shown_columns else None
         rows, _failed = _failure_rows(detail, {check.name: check for check in checks}, shown)

@@ -20,7 +20,7 @@ interrupted from its start (every write replaces by natural key). Between chunks
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,12 +32,13 @@ from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
+from raceday.run_status import COMPLETED, no_races_warning, run_status
 from raceday.sources.timeline import ODDS_AT, OddsAt
-from raceday.store import registry
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
-from tasks.train import check_history
+from tasks.publish import publish_backfill_summary
+from tasks.train import retrain_due
 
 DEFAULT_CHUNK_DAYS = 28
 
@@ -131,24 +132,6 @@ def backfill_chunk(
     return counts
 
 
-def retrain_due(settings: Settings, last_day: date) -> bool:
-    """Whether the backfill trains a version of ``last_day``: retraining is on, the newest
-    version is ``backfill_retrain_days`` old or more, and every window has enough races."""
-    every = settings.train.backfill_retrain_days
-    if every == 0:
-        return False
-    with engine_for(settings).connect() as connection:
-        newest = registry.latest_trained_until(connection, last_day)
-    if newest is not None and (last_day - newest).days < every:
-        return False
-    try:
-        check_history(settings, last_day)
-    except InputError as short:
-        logger().info("no retraining after %s: %s", last_day, short)
-        return False
-    return True
-
-
 def after_chunk(
     settings: Settings, last_day: date, settled: SettledRuns | None = None
 ) -> dict[str, Any] | None:
@@ -182,10 +165,11 @@ class BackfillSummary:
     runners: int
     bets: int
     seconds: float
-    status: str = "completed"
+    status: str = COMPLETED
     database: str | None = None
     trained: tuple[str, ...] = ()
     odds_at: str = "morning"
+    warnings: tuple[str, ...] = ()
 
 
 def backfill_run_name() -> str:
@@ -242,4 +226,7 @@ def backfill(
         trained=tuple(versions),
         odds_at=settings.live.odds_at,
     )
-    return asdict(summary)
+    warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
+    result = asdict(replace(summary, status=run_status((), warnings), warnings=tuple(warnings)))
+    publish_backfill_summary(result)
+    return result

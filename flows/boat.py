@@ -1,10 +1,11 @@
 """A boat racing day end to end: ``raceday run --sport boat --date D --source files:DIR``.
 
     warm-up:  prepare store → boat history (earlier days of the source the store lacks)
-    day:      ingest → card (validate, store) → predict → stake
+    day:      ingest → card (validate, store) → course → predict → exotics → stake
               → results (validate, store) → settle → record                (boat day chain)
     backfill: the day chain for each day of the source in a range, in date order (days
-              already recorded skipped unless forced)                     (boat-backfill)
+              already recorded skipped unless forced); before each chunk of days, the boat
+              version of the day before it trained when due                (boat-backfill)
 
 The chain is written once here (:func:`boat_day_chain`) and run as task runs of the
 ``boat-day`` flow (:class:`tasks.common.AsTasks`). The store comes from the settings, never a
@@ -15,17 +16,25 @@ morning decision time and a model fitted on earlier days.
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from prefect import get_run_logger
+
 from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow, day_run_name
+from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid
+from flows.train import boat_train_chain
 from raceday.boat.source import boat_directory, program_days
+from raceday.errors import InputError
 from raceday.store.catalogs.boat import days_recorded
+from raceday.store.catalogs.runs import BOAT_LOCK
 from raceday.store.engine import has_schema
 from tasks.boat import (
     boat_card,
+    boat_course,
+    boat_exotics,
     boat_history,
     boat_ingest,
     boat_predict,
@@ -34,20 +43,23 @@ from tasks.boat import (
     boat_settle,
     boat_stake,
 )
-from tasks.common import AsTasks, StageRunner, engine_for
+from tasks.boat_train import retrain_due
+from tasks.common import AsTasks, StageRunner, day_lock, engine_for
 from tasks.store import prepare_store
 
 
 def boat_day_chain(
     run: StageRunner, settings: Settings, directory: Path, race_date: date
 ) -> dict[str, Any]:
-    """The boat day: history made ready, the morning (card → predict → stake), the night
-    (results → settle) and the record; returns the day's summary."""
+    """The boat day: history made ready, the morning (card → course → predict → exotics →
+    stake), the night (results → settle) and the record; returns the day's summary."""
     run(prepare_store, settings)
     run(boat_history, settings, directory, race_date)
     day = run(boat_ingest, settings, directory, race_date)
     card = run(boat_card, settings, day)
-    predictions = run(boat_predict, settings, card, race_date)
+    course = run(boat_course, settings, card, race_date)
+    predictions = run(boat_predict, settings, card, race_date, course)
+    run(boat_exotics, settings, predictions, race_date)
     run(boat_stake, settings, predictions, race_date)
     night = run(boat_results, settings, day)
     settled = run(boat_settle, settings, night, race_date)
@@ -58,7 +70,16 @@ def boat_day_chain(
 def boat_day_run(race_date: date, source: str) -> dict[str, Any]:
     """A whole boat racing day from the day files of ``source`` (``files:DIR``)."""
     settings = load_settings(source=source)
-    return boat_day_chain(AsTasks(settings), settings, boat_directory(source), race_date)
+    return locked_boat_day(AsTasks(settings), settings, boat_directory(source), race_date)
+
+
+def locked_boat_day(
+    run: StageRunner, settings: Settings, directory: Path, race_date: date
+) -> dict[str, Any]:
+    """The boat day chain under the day's boat run lock (a horse day of the same date holds
+    its own): a second run of the day at the same time is refused in one line."""
+    with day_lock(settings, race_date, BOAT_LOCK):
+        return boat_day_chain(run, settings, directory, race_date)
 
 
 def backfill_run_name() -> str:
@@ -69,10 +90,38 @@ def backfill_run_name() -> str:
     return f"boat-backfill-{parameters.get('start')}..{parameters.get('end')}"
 
 
+def retrain_before(
+    run: StageRunner, settings: Settings, directory: Path, first_day: date
+) -> str | None:
+    """Before a backfill's chunk: the store warmed up to ``first_day``, then the boat version
+    of the day before it trained and registered when due (:func:`tasks.boat_train.
+    retrain_due`); the chunk's days predict with the version promoted before each of them.
+    Returns ``version (promoted|kept)``, or None when nothing was trained."""
+    run(prepare_store, settings)
+    run(boat_history, settings, directory, first_day)
+    last_day = first_day - timedelta(days=1)
+    if not retrain_due(settings, last_day):
+        return None
+    try:
+        summary = boat_train_chain(run, settings, last_day)
+    except InputError as short:  # e.g. too few single-winner races: the days fit their own
+        get_run_logger().warning("no boat version trained after %s: %s", last_day, short)
+        return None
+    return f"{summary['version']} ({'promoted' if summary['promoted'] else 'kept'})"
+
+
 @alerting_flow("boat-backfill", backfill_run_name)
-def boat_backfill_run(start: date, end: date, source: str, force: bool = False) -> dict[str, Any]:
+def boat_backfill_run(
+    start: date,
+    end: date,
+    source: str,
+    force: bool = False,
+    chunk_days: int = DEFAULT_CHUNK_DAYS,
+) -> dict[str, Any]:
     """Every day of the source from ``start`` to ``end`` through the boat day chain, in date
-    order, each point in time (its model fitted on the days before it)."""
+    order, ``chunk_days`` at a time with a retraining before each chunk when due; each day
+    point in time (a version trained strictly before it, else a model fitted on the days
+    before it)."""
     settings = load_settings(source=source)
     directory = boat_directory(source)
     started = time.perf_counter()
@@ -83,7 +132,15 @@ def boat_backfill_run(start: date, end: date, source: str, force: bool = False) 
         with engine.connect() as connection:
             done = days_recorded(connection, start, end)
     run = AsTasks(settings)
-    summaries = [boat_day_chain(run, settings, directory, day) for day in days if day not in done]
+    summaries: list[dict[str, Any]] = []
+    trained: list[str] = []
+    for chunk in chunk_grid(start, end, chunk_days):
+        todo = [day for day in days if chunk.start <= day <= chunk.end and day not in done]
+        if not todo:
+            continue
+        version = retrain_before(run, settings, directory, todo[0])
+        trained += [version] if version else []
+        summaries += [locked_boat_day(run, settings, directory, day) for day in todo]
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -95,6 +152,7 @@ def boat_backfill_run(start: date, end: date, source: str, force: bool = False) 
         "staked_yen": sum(summary["staked_yen"] for summary in summaries),
         "returned_yen": sum(summary["returned_yen"] for summary in summaries),
         "bankroll_yen": summaries[-1]["bankroll_yen"] if summaries else None,
+        "trained": trained,
         "seconds": round(time.perf_counter() - started, 1),
         "database": mask_url(settings.database_url),
     }

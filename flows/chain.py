@@ -213,12 +213,12 @@ def race_day_chain(
 
 
 def record_chain(
-    run: StageRunner, settings: Settings, race_date: date, races_offered: int
+    run: StageRunner, settings: Settings, race_date: date
 ) -> tuple[DaySummary, pd.DataFrame]:
     """After the results: settle the day's bets, its performance record, the alerts and the
     report; returns the day's summary and its settled bets."""
     settled = run(settle, settings, race_date)
-    summary = run(record_day, settings, race_date, races_offered, settled)
+    summary = run(record_day, settings, race_date, settled)
     run(monitor_day, settings, race_date)
     return run(report_day, settings, race_date, summary), settled
 
@@ -229,9 +229,9 @@ def daily_chain(
     """A whole day in one go: the day's decision before any write (card and results screened:
     a day refused at night stores no bet), the morning, the night and the record."""
     screened = run(screen_day, settings, raw, race_date, race_date, ("card", "results"))
-    morning = predict_chain(run, settings, raw, race_date, screened["card"])
+    predict_chain(run, settings, raw, race_date, screened["card"])
     settle_chain(run, settings, raw, race_date, race_date, screened["results"])
-    return record_chain(run, settings, race_date, len(morning.card.races))
+    return record_chain(run, settings, race_date)
 
 
 def chunk_chain(

@@ -5,9 +5,10 @@ settle:  ingest → validate results → reference times → first 3F → indexe
          → monitor (alerts) → report
 daily:   ingest → screen (card and results validated before any write: a day with nothing
          valid in either is refused with nothing stored) → predict's stages → settle's stages
-The day is ingested venue by venue (lanes: one ``ingest-venue-<code>`` task run each, read at
-once, retried on its own); a venue still down is quarantined and alerted, the others go on and
-the run ends ``completed-with-warnings``. Everything after ingest is joint across venues.
+The day is ingested venue by venue (lanes: one ``ingest-<venue name>`` task run each, read at
+once, retried on its own); a venue still down is quarantined and alerted (critical), the others
+go on and the run ends ``completed-with-alerts`` (:mod:`raceday.run_status`). Everything after
+ingest is joint across venues.
 A failed run alerts at once through its ``on_failure`` hook. Without a date (a scheduled run),
 the day is today in Asia/Tokyo. A day is run by one run at a time (a run lock in the store).
 Each stage runs as a task run (``flows/chain.py`` orders them); a flow run is named after
@@ -19,9 +20,10 @@ a password.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -29,41 +31,77 @@ import pandas as pd
 from config import Settings, load_settings
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
-from raceday.pipeline import today_in_japan
+from raceday.monitoring.performance import races_set_aside
+from raceday.pipeline import DaySummary, today_in_japan
+from raceday.run_status import no_races_warning, outcome, quarantine_warning
 from raceday.sources.base import RawDay, venues_down
-from raceday.sources.lanes import COMPLETED_WITH_WARNINGS, day_status
 from raceday.staking.ledger import void_summary
+from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, day_lock
 from tasks.ingest import ingest_by_venue
 
 
+@dataclass(frozen=True)
+class DayRun:
+    """A day's run under way: its settings, day, stage runner, ingested day and start."""
+
+    settings: Settings
+    day: date
+    run: AsTasks
+    raw: RawDay
+    started: datetime
+
+
 @contextmanager
-def day_run(
-    race_date: date | None, races: int | None, source: str | None
-) -> Iterator[tuple[Settings, date, AsTasks, RawDay]]:
+def day_run(race_date: date | None, races: int | None, source: str | None) -> Iterator[DayRun]:
     """Every day's run begins alike: its settings, its day (today in Japan when scheduled),
     the day's run lock, the store's schema and history made ready, and the day ingested."""
+    started = datetime.now()  # the alerts raised from here on are this run's
     settings = load_settings(races=races, source=source)
     race_date = race_date or today_in_japan()
     run = AsTasks(settings)
     with day_lock(settings, race_date):
         prepare_history(run, settings, race_date)
-        yield settings, race_date, run, ingest_by_venue(settings, race_date, race_date)
+        raw = ingest_by_venue(settings, race_date, race_date)
+        yield DayRun(settings, race_date, run, raw, started)
 
 
-def _outcome(raw: RawDay, settled: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The run's status, the venues left out and the bets voided at night
-    (``completed-with-warnings`` when any, with a line each in ``warnings``)."""
+def day_outcome(
+    raw: RawDay,
+    counts: Mapping[str, int],
+    settled: pd.DataFrame | None,
+    alerts: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
+    its warnings: venues left out, no races, races quarantined, bets voided at night."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
+    warnings += no_races_warning(counts["races_offered"])
+    warnings += quarantine_warning(
+        counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
+    )
     if voided["voided_bets"]:
         warnings.append(
             f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "
             "races set aside at night"
         )
-    status = COMPLETED_WITH_WARNINGS if warnings else day_status(raw)
-    return {"status": status, "venues_down": down, **voided, "warnings": warnings}
+    return {"venues_down": down, **voided, **outcome(alerts, warnings)}
+
+
+def _outcome(
+    this: DayRun, counts: Mapping[str, int], settled: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    alerts = alerts_raised_since(this.settings, this.day, this.started)
+    return day_outcome(this.raw, counts, settled, alerts)
+
+
+def _counts(summary: DaySummary) -> dict[str, int]:
+    return {
+        "races_offered": summary.races_offered,
+        "races_quarantined": summary.races_quarantined,
+        "quarantined": summary.quarantined,
+    }
 
 
 @alerting_flow("predict-day", day_run_name)
@@ -73,9 +111,15 @@ def predict_day(
     source: str | None = None,
 ) -> dict[str, Any]:
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
-    with day_run(race_date, races, source) as (settings, day, run, raw):
-        morning = predict_chain(run, settings, raw, day)
-        return {"date": day.isoformat(), "races_offered": len(morning.card.races), **_outcome(raw)}
+    with day_run(race_date, races, source) as this:
+        card = predict_chain(this.run, this.settings, this.raw, this.day).card
+        aside = len(races_set_aside(card.races, card.quarantine))
+        counts = {
+            "races_offered": len(card.races) + aside,
+            "races_quarantined": aside,
+            "quarantined": len(card.quarantine),
+        }
+        return {"date": this.day.isoformat(), **counts, **_outcome(this, counts)}
 
 
 @alerting_flow("settle-day", day_run_name)
@@ -85,10 +129,10 @@ def settle_day(
     source: str | None = None,
 ) -> dict[str, Any]:
     """Night: results → first 3F, indexes, settlement, performance and the daily report."""
-    with day_run(race_date, races, source) as (settings, day, run, raw):
-        valid = settle_chain(run, settings, raw, day, day)
-        summary, settled = record_chain(run, settings, day, len(valid.races))
-        return {**summary.to_dict(), **_outcome(raw, settled)}
+    with day_run(race_date, races, source) as this:
+        settle_chain(this.run, this.settings, this.raw, this.day, this.day)
+        summary, settled = record_chain(this.run, this.settings, this.day)
+        return {**summary.to_dict(), **_outcome(this, _counts(summary), settled)}
 
 
 @alerting_flow("daily-run", day_run_name)
@@ -98,6 +142,6 @@ def daily_run(
     source: str | None = None,
 ) -> dict[str, Any]:
     """A whole race day in one run: predict and stake on the card, then settle and record."""
-    with day_run(race_date, races, source) as (settings, day, run, raw):
-        summary, settled = daily_chain(run, settings, raw, day)
-        return {**summary.to_dict(), **_outcome(raw, settled)}
+    with day_run(race_date, races, source) as this:
+        summary, settled = daily_chain(this.run, this.settings, this.raw, this.day)
+        return {**summary.to_dict(), **_outcome(this, _counts(summary), settled)}

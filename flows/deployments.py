@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from config import Settings
 
 TIMEZONE = "Asia/Tokyo"
 WORK_POOL = "raceday"
+PROJECT_TAG = "raceday"  # on every raceday flow run (deployments, commands): automations match it
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,12 @@ def load_flow(spec: DeploymentSpec) -> Any:
 
 
 def runner_deployments(
-    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS, race_time: bool = False
+    specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS,
+    race_time: bool = False,
+    tags: list[str] | None = None,
 ) -> list[Any]:
     """Prefect runner deployments for ``prefect.serve`` (``race_time``: which mode's schedules
-    are active; the other's are served paused)."""
+    are active; the other's are served paused; ``tags``: their runs', default ``raceday``)."""
     from prefect.schedules import Cron
 
     return [
@@ -107,7 +113,7 @@ def runner_deployments(
             else None,
             parameters=spec.parameters or None,
             description=spec.description,
-            tags=["raceday"],
+            tags=tags or [PROJECT_TAG],
         )
         for spec in specs
     ]
@@ -124,4 +130,67 @@ def serve_deployments(limit: int | None = None, race_time: bool = False) -> None
     """Serve every deployment with its schedule from this process until it is stopped."""
     from prefect import serve
 
-    serve(*runner_deployments(race_time=race_time), limit=limit)
+    from config import load_settings
+    from tasks.labels import run_tags
+
+    settings = load_settings()
+    tags = run_tags(settings_circuit(settings), settings.stage, "schedule")
+    serve(*runner_deployments(race_time=race_time, tags=tags), limit=limit)
+
+
+def settings_circuit(settings: Settings) -> str:
+    """The circuit a scheduled run reads: PC-KEIBA's (``nar+jra`` when both), else ``nar``
+    (the simulator and files sources default to NAR)."""
+    return "+".join(settings.pckeiba.circuits) if settings.source == "pckeiba" else "nar"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployment as the Prefect server has it: ``flow/name`` and its work pool (``None``:
+    served by a process, ``raceday serve``)."""
+
+    full_name: str
+    work_pool: str | None
+
+
+def full_names(specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS) -> set[str]:
+    """``flow-name/deployment-name`` of every spec, as the server names them."""
+    return {f"{load_flow(spec).name}/{spec.name}" for spec in specs}
+
+
+def taken_over(deployed: list[Deployed], ours: set[str], to_pool: bool) -> list[str]:
+    """Our deployments the server already has the other way: served ones when deploying to the
+    work pool (``to_pool``), pool ones when serving. Deploying or serving them again would
+    quietly take them over (one name, one deployment), so the command refuses unless told."""
+    return sorted(
+        item.full_name
+        for item in deployed
+        if item.full_name in ours and (item.work_pool is None) == to_pool
+    )
+
+
+async def read_deployed() -> list[Deployed]:
+    """Every deployment on the server (``PREFECT_API_URL``) with its flow's name and pool."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        flows = {flow.id: flow.name for flow in await client.read_flows()}
+        return [
+            Deployed(f"{flows.get(item.flow_id, '?')}/{item.name}", item.work_pool_name)
+            for item in await client.read_deployments()
+        ]
+
+
+async def ensure_work_pool(name: str = WORK_POOL) -> bool:
+    """Create the process work pool ``name`` unless it exists; whether it was created."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    async with get_client() as client:
+        try:
+            await client.read_work_pool(name)
+            return False
+        except ObjectNotFound:
+            await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+            return True

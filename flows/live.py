@@ -39,8 +39,9 @@ from raceday.racetime import (
     results_due,
     timetable,
 )
+from raceday.run_status import outcome
 from raceday.sources.base import RawDay
-from raceday.sources.lanes import COMPLETED_WITH_WARNINGS
+from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, StageRunner, day_lock, in_process
 from tasks.ingest import ingest, ingest_by_venue
 from tasks.race import (
@@ -139,13 +140,15 @@ def day_summary(
     day: RaceCard,
     decisions: list[dict[str, Any]],
     replay: bool,
+    started: datetime,
 ) -> dict[str, Any]:
-    """What ``raceday live`` prints: the day's races and what became of each."""
+    """What ``raceday live`` prints: the day's races, what became of each, and the run's
+    status from its warnings and the alerts raised since it ``started``."""
     table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
     outcomes: dict[str, int] = {}
     for decision in decisions:
-        outcome = str(decision.get("outcome"))
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        what = str(decision.get("outcome"))
+        outcomes[what] = outcomes.get(what, 0) + 1
     skipped = [
         f"{d['race_id']} {d['outcome']}"
         for d in decisions
@@ -166,14 +169,14 @@ def day_summary(
         "bets": int(sum(int(d.get("bets", 0)) for d in bets)),
         "staked_yen": int(sum(int(d.get("staked_yen", 0)) for d in bets)),
         "open_bets_races": len(races_with_open_bets(settings, race_date)),
-        "status": COMPLETED_WITH_WARNINGS if warnings else "completed",
-        "warnings": warnings,
+        **outcome(alerts_raised_since(settings, race_date, started), warnings),
     }
 
 
 def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> dict[str, Any]:
     """The race-time day without Prefect: the same chain, every stage called in-process (tests,
     benchmarks and ``raceday live --direct``)."""
+    started = datetime.now()
     day, raw = card_stages(in_process, settings, race_date, by_venue=False)
     clock = day_clock(settings, race_date, replay)
     table_raw = raw if replay else None
@@ -182,7 +185,7 @@ def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> di
         return race_chain(in_process, settings, slot, day, clock, table_raw)
 
     decisions = race_day_chain(in_process, settings, race_date, day, clock, one_race, table_raw)
-    return day_summary(settings, race_date, day, decisions, replay)
+    return day_summary(settings, race_date, day, decisions, replay, started)
 
 
 @alerting_flow("live-day", day_run_name)
@@ -194,6 +197,7 @@ def live_day(
     source: str | None = None,
 ) -> dict[str, Any]:
     """A race day at race time: the card, then each race a ``race`` flow run at its moment."""
+    started = datetime.now()
     settings = live_settings(races, source, lead_minutes)
     race_date = race_date or today_in_japan()
     run = AsTasks(settings)
@@ -215,7 +219,7 @@ def live_day(
     decisions = race_day_chain(
         run, settings, race_date, day, clock, one_race, raw if replay else None
     )
-    return day_summary(settings, race_date, day, decisions, replay)
+    return day_summary(settings, race_date, day, decisions, replay, started)
 
 
 @alerting_flow("race-card", day_run_name)

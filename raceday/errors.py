@@ -34,6 +34,11 @@ class InputError(RacedayError):
     """Input that cannot be used as given (bad date, missing directory, unreadable file)."""
 
 
+class InvalidSettings(InputError):
+    """A setting (environment variable or option) that is not valid: one plain line per
+    mistake (``invalid setting kelly.fraction: Input should be a valid number``)."""
+
+
 class SourceUnavailable(RacedayError):
     """A source that cannot be reached (database down, directory gone)."""
 
@@ -53,9 +58,10 @@ class NothingValid(RacedayError):
 
 
 class RunLocked(RacedayError):
-    """Another run of the same day holds the day's run lock: this run did nothing."""
+    """Another run of the same day holds the day's run lock: this run did nothing (exit 7;
+    6 is a run that completed with critical alerts, :mod:`raceday.run_status`)."""
 
-    exit_code = 6
+    exit_code = 7
 
 
 class StageDefect(Exception):

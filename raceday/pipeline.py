@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -44,6 +44,9 @@ class ReferencePlan:
     history_start: date
     history_end: date
     bootstrap: bool
+    # The window's runner rows when the reference-times stage read them to learn a new version:
+    # the first-3F model of the same window learns from them without reading them again.
+    window: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 def reference_plan(
@@ -87,6 +90,7 @@ class DaySummary:
     odds_source: str | None = None
     report: str | None = None
     database: str | None = None
+    races_quarantined: int = 0  # of races_offered, set aside by validation
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

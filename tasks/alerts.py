@@ -1,5 +1,7 @@
 """Alert delivery: a JSON webhook, Apprise URLs (Slack, e-mail, ...) and Prefect notification
-blocks, each retried; every alert stored with its outcome; the flows' ``on_failure`` hook.
+blocks, each retried, and a Prefect event (the Event Feed; automations can route it); every
+alert stored with its outcome; the flows' ``on_failure`` hook. Every destination gets the one
+payload of :func:`raceday.monitoring.rules.alert_payload`.
 
 Delivery never raises: a receiver that is down is retried, recorded as undelivered, retried at
 the next evaluation, and the pipeline goes on. Channel records name the kind of destination
@@ -24,8 +26,14 @@ import pandas as pd
 from config import Settings, load_settings, mask_credentials
 from config.settings import AlertSettings
 from raceday.errors import describe_failure
-from raceday.monitoring.rules import Alert, Decision, plan_notifications
-from raceday.store.catalogs.alerts import bump_repeat, insert_alert, latest_alerts, update_alert
+from raceday.monitoring.rules import Alert, Decision, plan_notifications, stored_alert_payload
+from raceday.store.catalogs.alerts import (
+    alerts_seen_since,
+    bump_repeat,
+    insert_alert,
+    latest_alerts,
+    update_alert,
+)
 from tasks.common import engine_for
 
 LOG = logging.getLogger(__name__)
@@ -98,17 +106,18 @@ def _apprise_channel(url: str, index: int) -> str:
 def deliver(alert: Alert, policy: AlertSettings) -> Delivery:
     """Send one alert to every configured destination, each with retries."""
     title = f"[raceday {alert.severity}] {alert.rule} {alert.payload()['date'] or ''}".strip()
+    body = alert.message + (f" — {alert.url}" if alert.url else "")  # people read no JSON
     senders: dict[str, Callable[[], None]] = {}
     if policy.webhook_url:
         url = policy.webhook_url
         senders["webhook"] = lambda: post_webhook(url, alert.payload(), policy.timeout_s)
     for index, apprise_url in enumerate(policy.apprise_urls):
         senders[_apprise_channel(apprise_url, index)] = partial(
-            notify_apprise, apprise_url, title, alert.message
+            notify_apprise, apprise_url, title, body
         )
     if policy.prefect_block:
         block = policy.prefect_block
-        senders[f"prefect:{block}"] = lambda: notify_prefect_block(block, title, alert.message)
+        senders[f"prefect:{block}"] = lambda: notify_prefect_block(block, title, body)
     if not senders:
         return Delivery("none")
     channels: dict[str, str] = {}
@@ -154,6 +163,40 @@ def _previous(settings: Settings, alerts: list[Alert]) -> pd.DataFrame | None:
         return None
 
 
+def alert_event(alert: Alert) -> dict[str, Any]:
+    """The Prefect event of an alert (``emit_event``'s arguments): named after its severity
+    (``raceday.alert.critical``), about the resource ``raceday.alert.<rule>`` (labelled with
+    its severity, scope, date and fingerprint, so automations can match them), with the alert's
+    payload. Prefect relates it to the flow run that raised it."""
+    payload = alert.payload()
+    return {
+        "event": f"raceday.alert.{alert.severity}",
+        "resource": {
+            "prefect.resource.id": f"raceday.alert.{alert.rule}",
+            "prefect.resource.name": alert.rule,
+            "raceday.severity": alert.severity,
+            "raceday.scope": alert.scope,
+            "raceday.date": payload["date"] or "",
+            "raceday.fingerprint": alert.fingerprint,
+        },
+        "payload": payload,
+    }
+
+
+def emit_alert_event(alert: Alert) -> None:
+    """Emit the alert to the Event Feed of the Prefect API in use; without one (``raceday
+    monitor``, a test) nothing: Prefect would start a server of its own just to receive it.
+    An event that cannot be sent never stops the run."""
+    try:
+        from prefect.events import emit_event
+        from prefect.settings import PREFECT_API_URL
+
+        if PREFECT_API_URL.value():
+            emit_event(**alert_event(alert))
+    except Exception:
+        LOG.exception("could not emit the Prefect event of alert %s", alert.rule)
+
+
 def raise_alerts(
     settings: Settings,
     alerts: list[Alert],
@@ -178,6 +221,9 @@ def raise_alerts(
         else (decision, None)
         for decision in decisions
     ]
+    for decision in decisions:  # the Event Feed shows what was notified, as the channels got it
+        if decision.action in {"send", "retry"}:
+            emit_alert_event(decision.alert)
     try:
         _store(settings, outcomes, previous, now)
     except Exception:
@@ -185,6 +231,16 @@ def raise_alerts(
             raise
         LOG.exception("could not store %d alert(s)", len(outcomes))
     return outcomes
+
+
+def alerts_raised_since(
+    settings: Settings, race_date: date, since: datetime
+) -> list[dict[str, Any]]:
+    """The payloads of the alerts about ``race_date`` that a run begun at ``since`` raised
+    (sent, repeated or quiet: a re-run of the day reports the same alerts), critical first."""
+    with engine_for(settings).connect() as connection:
+        rows = alerts_seen_since(connection, race_date, since)
+    return [stored_alert_payload(row) for row in rows.to_dict("records")]
 
 
 def _store(
@@ -239,17 +295,18 @@ def _as_date(value: object) -> date | None:
 def flow_failure_alert(
     flow_name: str, run_name: str, race_date: date | None, reason: str, link: str | None
 ) -> Alert:
-    """The alert for a failed flow run: critical, one per flow and race day per re-notify."""
+    """The alert for a failed flow run: critical, one per flow and race day per re-notify;
+    ``url`` the run's page in the Prefect UI."""
     day = race_date.isoformat() if race_date else "?"
-    message = f"{flow_name} for {day} failed (flow run {run_name}): {reason}"
     return Alert(
         rule="flow_failed",
         severity="critical",
-        message=message + (f" — {link}" if link else ""),
+        message=f"{flow_name} for {day} failed (flow run {run_name}): {reason}",
         race_date=race_date,
         scope=flow_name,
         key=day,
         recurring=True,
+        url=link,
     )
 
 

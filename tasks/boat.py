@@ -1,4 +1,5 @@
-"""The boat racing stages: history, ingest, card, predict, stake, results, settle, record.
+"""The boat racing stages: history, ingest, card, course, predict, exotics, stake, results,
+settle, record.
 
 Each is a small body (catalog reads → domain → checks → catalog writes) recorded in
 ``pipeline_runs`` under its ``boat-`` name; ``flows/boat.py`` orders them once.
@@ -24,15 +25,11 @@ from data_checks.boat import (
 )
 from data_checks.derived import CheckedFrame, check_predictions, check_stakes
 from data_checks.records import validation_rows
+from raceday.boat.course import course_features
 from raceday.boat.evaluate import log_losses, scored_boats
-from raceday.boat.history import (
-    HISTORY_DAYS,
-    day_boats,
-    history_window,
-    results_history,
-    training_rows,
-)
-from raceday.boat.model import fit_boat_model, predict_boats
+from raceday.boat.exotics import day_exotics
+from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
+from raceday.boat.model import model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
 from raceday.boat.source import BoatDay, program_days, read_boat_days
 from raceday.boat.stake import boat_policy, size_boat_day
@@ -45,6 +42,7 @@ from raceday.store.catalogs.quality import (
     write_quarantine,
     write_validation_results,
 )
+from tasks.boat_train import model_of_day
 from tasks.common import current_run_id, engine_for, logger, publish_docs, stage, stage_run
 from tasks.stake import morning_decision
 
@@ -196,18 +194,40 @@ def boat_card(settings: Settings, day: BoatDay) -> ValidCard:
     return card
 
 
+@stage("boat-course")
+def boat_course(settings: Settings, card: ValidCard, race_date: date) -> pd.DataFrame:
+    """Each boat's start and course from the days before (point in time): expected course
+    (進入), 前付け rate, course prior, ST and exhibition indexes; stored in boat_course."""
+    at = at_time(settings.live.morning_odds_at)
+    with stage_run(settings, "boat-course", race_date) as record:
+        start = history_window(race_date, HISTORY_DAYS)
+        with engine_for(settings).connect() as connection:
+            entries, results, _odds = catalog.read_history(connection, start, race_date)
+        boats = day_card(card.entries, card.odds, at)
+        course = course_features(boats, results_history(entries, results))
+        with engine_for(settings).begin() as connection:
+            catalog.write_course(connection, course, race_date)
+        record.rows_in, record.rows_out = len(boats), len(course)
+        moving = int((course["expected_course"] < course["boat"] - 0.05).sum())
+        record.message = f"{course['race_id'].nunique()} races, {moving} boats expected inside"
+    return course
+
+
 @stage("boat-predict")
-def boat_predict(settings: Settings, card: ValidCard, race_date: date) -> pd.DataFrame:
-    """Six probabilities per race from the model fitted on the days before (point in time:
-    history read strictly before the day), with the odds known at the morning decision."""
+def boat_predict(
+    settings: Settings, card: ValidCard, race_date: date, course: pd.DataFrame
+) -> pd.DataFrame:
+    """Six probabilities per race from the boat version promoted before the day, else a model
+    fitted on the days before (point in time: history read strictly before the day), with the
+    odds known at the morning decision and the boat-course stage's rows of the day."""
     at = at_time(settings.live.morning_odds_at)
     with stage_run(settings, "boat-predict", race_date) as record:
         start = history_window(race_date, HISTORY_DAYS)
         with engine_for(settings).connect() as connection:
             entries, results, odds = catalog.read_history(connection, start, race_date)
-        trained_until = race_date - timedelta(days=1)
-        model = fit_boat_model(training_rows(entries, results, odds, at), trained_until)
-        boats = day_boats(card.entries, card.odds, results_history(entries, results), at)
+            model, why = model_of_day(connection, race_date, (entries, results, odds), at)
+        history = results_history(entries, results)
+        boats = day_boats(card.entries, card.odds, history, at, course)
         predicted = predict_boats(model, boats)
         checked = check_predictions(predicted.rename(columns={"boat": "umaban"}))
         valid = checked.valid.rename(columns={"umaban": "boat"})
@@ -215,9 +235,21 @@ def boat_predict(settings: Settings, card: ValidCard, race_date: date) -> pd.Dat
             _record_checks(settings, connection, (checked,), "boat-predict", race_date, race_date)
             catalog.write_predictions(connection, valid, race_date)
         record.rows_in, record.rows_out = len(boats), len(valid)
-        record.message = f"{valid['race_id'].nunique()} races, {model.version}"
-    logger().info("boat model %s (scorer on %d races)", model.version, model.scorer_races)
+        record.message = f"{valid['race_id'].nunique()} races, {model.version} ({why})"
+    logger().info("boat model %s: %s", model.version, why)
     return valid
+
+
+@stage("boat-exotics")
+def boat_exotics(settings: Settings, predictions: pd.DataFrame, race_date: date) -> pd.DataFrame:
+    """Each race's most likely exacta and trifecta (Harville on ``p_final``), stored in
+    boat_exotics for the report; nothing is staked on them."""
+    with stage_run(settings, "boat-exotics", race_date) as record:
+        exotics = day_exotics(predictions)
+        with engine_for(settings).begin() as connection:
+            catalog.write_exotics(connection, exotics, race_date)
+        record.rows_in, record.rows_out = len(predictions), len(exotics)
+    return exotics
 
 
 @stage("boat-stake")
@@ -330,6 +362,7 @@ def boat_record(
             for key, value in row.items()
             if key != "perf_date"
         },
+        "model_source": model_source(row["model_version"]),
         "open_bets": open_bets,
         "outcomes": settled["outcome"].value_counts().to_dict() if len(settled) else {},
         "database": mask_url(settings.database_url),

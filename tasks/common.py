@@ -36,8 +36,15 @@ from data_checks.gx_runner import SuiteOutcome
 from data_checks.records import quarantine_summary, validation_rows
 from raceday.errors import RunLocked, as_stage_failure, failure_kind
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
-from raceday.store.catalogs.runs import day_lock_holder, lock_day, record_stage_run, unlock_day
-from raceday.store.engine import has_schema, make_engine, upgrade_schema
+from raceday.store.catalogs.runs import (
+    HORSE_LOCK,
+    day_lock_holder,
+    lock_day,
+    record_stage_run,
+    unlock_day,
+)
+from raceday.store.engine import make_engine, upgrade_schema
+from tasks.labels import publishes_artifacts
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,11 +55,16 @@ LOCAL_FLOW = "local"  # the flow name recorded for a stage run outside any flow 
 class Stage(Generic[P, R]):
     """A stage of the chain: its body, and the Prefect task (``stage.task``) that runs it."""
 
-    def __init__(self, name: str, body: Callable[P, R], *, io: bool = False) -> None:
+    def __init__(
+        self, name: str, body: Callable[P, R], *, io: bool = False, run_name: str | None = None
+    ) -> None:
         self.name = name
         self.body = body
         self.io = io  # reads a source: retried with backoff when it is unavailable
-        self.task: Task[P, R] = task(name=name, cache_policy=NONE)(body)
+        # a task run reads as what it does (``validate-card``), not Prefect's random suffix
+        self.task: Task[P, R] = task(name=name, cache_policy=NONE, task_run_name=run_name or name)(
+            body
+        )
         self.__doc__ = body.__doc__
         self.__name__ = body.__name__
 
@@ -64,11 +76,14 @@ class Stage(Generic[P, R]):
         return f"Stage({self.name!r})"
 
 
-def stage(name: str, *, io: bool = False) -> Callable[[Callable[P, R]], Stage[P, R]]:
-    """Define a stage of the chain from its body (see the module's docstring)."""
+def stage(
+    name: str, *, io: bool = False, run_name: str | None = None
+) -> Callable[[Callable[P, R]], Stage[P, R]]:
+    """Define a stage of the chain from its body (see the module's docstring); ``run_name``:
+    its task runs' name, a template of its parameters (``validate-{phase}``; default ``name``)."""
 
     def define(body: Callable[P, R]) -> Stage[P, R]:
-        return Stage(name, body, io=io)
+        return Stage(name, body, io=io, run_name=run_name)
 
     return define
 
@@ -119,9 +134,10 @@ def current_flow_name() -> str:
     return _flow_name_of(str(run_id)) if run_id else LOCAL_FLOW
 
 
-def in_flow_run() -> bool:
-    """True inside a Prefect flow run (artifacts need one; ``task.fn`` calls have none)."""
-    return flow_run.get_id() is not None
+def publishes_day_artifacts() -> bool:
+    """True inside a Prefect flow run (artifacts need one; ``task.fn`` calls have none) that is
+    not a backfill: a replayed day publishes no report or bet slip (:mod:`tasks.labels`)."""
+    return flow_run.get_id() is not None and publishes_artifacts(current_flow_name())
 
 
 def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -254,39 +270,40 @@ def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
 
 
 @contextmanager
-def day_lock(settings: Settings, race_date: date) -> Iterator[None]:
-    """Run the body holding the day's run lock in the store; another run of the same day at
-    the same time fails at once with :class:`RunLocked` and changes nothing. A lock left by a
-    killed run is taken over (dead process on this machine, or older than the stale limit)."""
+def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> Iterator[None]:
+    """Run the body holding the day's run lock of ``sport`` in the store (a horse day and a
+    boat day of one date hold their own); another run of the same day at the same time fails
+    at once with :class:`RunLocked` and changes nothing. A lock left by a killed run is taken
+    over (dead process on this machine, or older than the stale limit)."""
     from sqlalchemy.exc import IntegrityError
 
     engine = engine_for(settings)
-    if not has_schema(engine):
-        upgrade_schema(engine)
+    upgrade_schema(engine)  # a no-op when current; the lock's key may be newer than the store
     run_id, holder = current_run_id(), f"{current_flow_name()} {_holder()}"
+    day = f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
     for attempt in (1, 2):
         try:
             with engine.begin() as connection:
-                lock_day(connection, race_date, holder, run_id)
+                lock_day(connection, race_date, holder, run_id, sport)
             break
         except IntegrityError:
             with engine.begin() as connection:
-                found = day_lock_holder(connection, race_date)
+                found = day_lock_holder(connection, race_date, sport)
                 if found is not None and attempt == 1 and _is_stale(settings, found):
                     logger().warning("taking over the stale run lock of %s", found["holder"])
-                    unlock_day(connection, race_date, found["run_id"])
+                    unlock_day(connection, race_date, found["run_id"], sport)
                     continue
             who = (
                 f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
                 if found
                 else "another run"
             )
-            raise RunLocked(f"{race_date} is already being run by {who}: nothing done") from None
+            raise RunLocked(f"{day} is already being run by {who}: nothing done") from None
     try:
         yield
     finally:
         with engine.begin() as connection:
-            unlock_day(connection, race_date, run_id)
+            unlock_day(connection, race_date, run_id, sport)
 
 
 # --- what the stages that check their outputs share ------------------------------------------

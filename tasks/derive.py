@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -37,6 +38,7 @@ def reference_times(
             if references.empty:
                 history = reference_history(connection, plan.history_start, plan.history_end)
                 references = learn_reference_times(history)
+                plan = replace(plan, window=history)  # the first-3F model learns from it too
                 write_reference_times(
                     connection,
                     plan.version,
@@ -73,6 +75,7 @@ def first3f(
                 plan.history_start,
                 plan.history_end,
                 FitOptions(**settings.first3f.model_dump()),
+                history=plan.window,
             )
             estimates = estimate_first3f(runners, references, model).assign(
                 reference_version=plan.version, model_version=model.version

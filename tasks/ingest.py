@@ -1,7 +1,7 @@
 """Ingest: read raw PC-KEIBA tables for a date range from the configured source.
 
 ``ingest`` reads a range in one read (the warm-up history; backfills read chunks their own
-way). ``ingest_by_venue`` reads a race day venue by venue: one ``ingest-venue-<code>`` task
+way). ``ingest_by_venue`` reads a race day venue by venue: one ``ingest-<venue name>`` task
 run per venue, submitted together so their IO overlaps, each retried on its own; a venue still
 failing is quarantined as a rejected input and alerted while the other venues go on. The lanes
 write nothing to the store: the joint ``ingest`` stage row (every venue, its attempts, rows or
@@ -24,7 +24,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 
 from config import Settings
-from config.reference import venue_names
+from config.reference import venue_names, venue_romanised_names
 from raceday.simulate.config import SimulatorConfig
 from raceday.sources.base import RaceSource, RawDay, RejectedInput
 from raceday.sources.factory import open_source
@@ -44,6 +44,7 @@ from tasks.common import (
     stage,
     stage_run,
 )
+from tasks.labels import lane_task_run_name
 
 
 def simulator_config(settings: Settings) -> SimulatorConfig:
@@ -81,7 +82,7 @@ def ingest(settings: Settings, start: date, end: date) -> RawDay:
     return raw
 
 
-@task(name="venues", cache_policy=NONE)
+@task(name="venues", cache_policy=NONE, task_run_name="venues")
 def list_venues(source: RaceSource, start: date, end: date) -> list[str]:
     """The venues with rows dated ``start``..``end`` (the day's lanes)."""
     return source.venues(start, end)
@@ -105,14 +106,6 @@ async def ingest_venue(source: RaceSource, start: date, end: date, venue: str | 
     read = partial(source.read_days, start, end, venues=None if venue is None else [venue])
     raw = await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
     return LaneRead(raw, attempts=max(int(task_run.run_count or 1), 1))
-
-
-def lane_task_run_name(venue: str | None) -> str:
-    """``ingest-venue-44``: what the operator sees in the UI for a lane (``ingest-day`` for the
-    one read of a day without venues)."""
-    if venue is None:
-        return "ingest-day"
-    return f"ingest-venue-{venue or 'blank'}"
 
 
 def lane_outcome(settings: Settings, venue: str, future: PrefectFuture[LaneRead]) -> LaneOutcome:
@@ -144,7 +137,7 @@ def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
     all submitted together; a venue still failing is a rejected input, alerted; every venue
     failing fails the stage with the first venue's error."""
     options = io_task_options(settings)
-    names = venue_names()
+    names, romanised = venue_names(), venue_romanised_names()
     with stage_run(settings, "ingest", end) as record:
         source = configured_source(settings)
         try:
@@ -158,7 +151,7 @@ def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
         futures = [
             cast(
                 "PrefectFuture[LaneRead]",  # an async task's future resolves to its value
-                lane.with_options(task_run_name=lane_task_run_name(venue)).submit(
+                lane.with_options(task_run_name=lane_task_run_name(venue, romanised, names)).submit(
                     source, start, end, venue
                 ),
             )

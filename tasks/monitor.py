@@ -9,9 +9,10 @@ import pandas as pd
 
 from config import Settings
 from raceday.errors import InputError
-from raceday.monitoring.rules import Alert, calendar_expectation, evaluate
+from raceday.monitoring.rules import Alert, calendar_expectation, evaluate, nothing_to_monitor
 from raceday.pipeline import today_in_japan
 from raceday.store.catalogs.monitoring import load_monitor_inputs
+from raceday.store.catalogs.races import history_bounds
 from tasks.alerts import raise_alerts
 from tasks.common import engine_for, logger, stage, stage_run
 
@@ -28,6 +29,14 @@ def read_racing_calendar(path: Path | None) -> pd.DataFrame | None:
     if "race_date" not in calendar.columns:
         raise InputError(f"racing calendar {path} has no race_date column")
     return calendar
+
+
+def unmonitorable(settings: Settings, race_date: date) -> str | None:
+    """Why the day cannot be monitored (no race stored on or before it), or None: a monitor
+    of such a day would only raise a false ``no_races``."""
+    with engine_for(settings).connect() as connection:
+        first, _last = history_bounds(connection, race_date + timedelta(days=1))
+    return nothing_to_monitor(race_date, first)
 
 
 @stage("monitor")

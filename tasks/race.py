@@ -55,13 +55,14 @@ from tasks.alerts import raise_alerts
 from tasks.common import (
     current_run_id,
     engine_for,
-    in_flow_run,
     logger,
+    publishes_day_artifacts,
     record_checked,
     stage,
     stage_run,
 )
 from tasks.ingest import configured_source
+from tasks.labels import RACE_TIME
 from tasks.stake import write_slip
 
 
@@ -275,7 +276,7 @@ def skip_race(
         rule=rule,
         severity="warning",
         message=f"{slot.run_name} (post {slot.post_at:%H:%M}) not bet: {reason} (later races "
-        f"of the day with the same fault repeat this alert: see race-time-{slot.race_date})",
+        f"of the day with the same fault repeat this alert: see the race-time artifact)",
         race_date=slot.race_date,
         scope="race-time",
         key=slot.race_date.isoformat(),
@@ -376,9 +377,9 @@ def current_limits(settings: Settings, connection: Connection, race_date: date) 
 
 
 def publish_day_status(settings: Settings, race_date: date) -> None:
-    """Inside a flow run, the day's races so far as a table artifact (``race-time-<date>``,
-    a new version after every race and settlement): what the operator watches in the UI."""
-    if not in_flow_run():
+    """Inside a flow run, the day's races so far as a table artifact (``race-time``, a new
+    version after every race and settlement): what the operator watches in the UI."""
+    if not publishes_day_artifacts():
         return
     policy = settings.kelly.policy()
     with engine_for(settings).connect() as connection:
@@ -386,7 +387,7 @@ def publish_day_status(settings: Settings, race_date: date) -> None:
         bets = read_bets(connection, race_date, race_date, policy=policy.name)
     status = race_day_status(decisions, bets)
     create_table_artifact(
-        key=f"race-time-{race_date:%Y-%m-%d}",
+        key=RACE_TIME,
         table=[
             {str(key): value for key, value in row.items()}
             for row in status.astype(object).where(status.notna(), None).to_dict("records")

@@ -48,7 +48,15 @@ from raceday.store.catalogs.predictions import read_predictions
 from raceday.store.catalogs.quality import read_quarantine
 from raceday.store.catalogs.races import read_races, read_runners, read_win_results
 from raceday.store.catalogs.runs import flow_stage_seconds
-from tasks.common import current_flow_name, engine_for, in_flow_run, logger, stage, stage_run
+from tasks.common import (
+    current_flow_name,
+    engine_for,
+    logger,
+    publishes_day_artifacts,
+    stage,
+    stage_run,
+)
+from tasks.labels import ALERTS, DAILY_REPORT, ROLLING_METRICS, VENUES
 
 
 @stage("settle")
@@ -100,11 +108,12 @@ def settle(settings: Settings, race_date: date) -> pd.DataFrame:
 def record_day(
     settings: Settings,
     race_date: date,
-    races_offered: int,
     settled: pd.DataFrame | None = None,
 ) -> DaySummary:
     """The day's performance record: race scores, per-day/venue rows, calibration, rolling.
-    ``settled``: the day's bets as the settle stage just stored them (read when not given)."""
+    ``settled``: the day's bets as the settle stage just stored them (read when not given).
+    Its ``races_offered`` are the day's races stored or set aside by validation, as the
+    quarantine-rate alert counts them."""
     policy = settings.kelly.policy()
     with stage_run(settings, "record", race_date) as record:
         with engine_for(settings).begin() as connection:
@@ -152,7 +161,7 @@ def record_day(
     return DaySummary(
         date=race_date.isoformat(),
         races=int(overall["races"]),
-        races_offered=races_offered,
+        races_offered=int(overall["races_offered"]),
         runners=int(overall["runners"]),
         quarantined=len(quarantine),
         bets=len(bets),
@@ -167,6 +176,7 @@ def record_day(
         market_pseudo_r2=figure("market_pseudo_r2"),
         model_version=model_version,
         database=mask_url(settings.database_url),
+        races_quarantined=int(overall["races_quarantined"]),
     )
 
 
@@ -195,22 +205,22 @@ def _table(frame: pd.DataFrame) -> list[dict[str, object]]:
 def _publish_artifacts(race_date: date, markdown: str, inputs: ReportInputs) -> None:
     day = f"{race_date:%Y-%m-%d}"
     create_markdown_artifact(
-        key=f"daily-report-{day}", markdown=markdown, description=f"raceday daily report {day}"
+        key=DAILY_REPORT, markdown=markdown, description=f"raceday daily report {day}"
     )
     create_table_artifact(
-        key=f"rolling-metrics-{day}",
+        key=ROLLING_METRICS,
         table=_table(rolling_status(inputs.rolling, inputs.thresholds)),
         description=f"Rolling metrics against their limits, {day}",
     )
     create_table_artifact(
-        key=f"venues-{day}",
+        key=VENUES,
         table=_table(venue_table(inputs.performance, inputs.venue_names)),
         description=f"Performance per venue, {day}",
     )
     alerts = inputs.alerts
     columns = ["severity", "rule", "scope", "message", "delivery", "raised_at"]
     create_table_artifact(
-        key=f"alerts-{day}",
+        key=ALERTS,
         table=_table(alerts[columns] if not alerts.empty else pd.DataFrame(columns=columns)),
         description=f"Alerts about {day}: {len(alerts)}",
     )
@@ -223,7 +233,7 @@ def report_day(settings: Settings, race_date: date, summary: DaySummary) -> DayS
         html_path, markdown_path, inputs = build_report(settings, race_date)
         record.rows_out = 1
         record.message = str(html_path)
-    if in_flow_run():
+    if publishes_day_artifacts():
         _publish_artifacts(race_date, markdown_path.read_text(encoding="utf-8"), inputs)
     logger().info("report written to %s", html_path)
     return replace(summary, odds_source=inputs.odds_source, report=str(html_path.resolve()))

@@ -24,7 +24,15 @@ from raceday.staking.ledger import daily_pnl_from_ledger_days
 from raceday.staking.pools import race_pools
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
 from raceday.store.catalogs.decisions import decided_races
-from tasks.common import engine_for, in_flow_run, logger, record_checked, stage, stage_run
+from tasks.common import (
+    engine_for,
+    logger,
+    publishes_day_artifacts,
+    record_checked,
+    stage,
+    stage_run,
+)
+from tasks.labels import BET_SLIP
 
 
 def morning_decision(settings: Settings, race_date: date) -> datetime:
@@ -126,11 +134,11 @@ def write_slip(settings: Settings, bets: pd.DataFrame, card: ValidatedDay, race_
     slip = bet_slip(bets, card.races, card.runners, venue_names(), settings.kelly.takeout)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     slip.to_csv(settings.reports_dir / f"bet-slip-{race_date:%Y-%m-%d}.csv", index=False)
-    if in_flow_run():
+    if publishes_day_artifacts():
         final = int((bets["odds_source"] == "final").sum()) if not bets.empty else 0
         note = f"; {final} sized on FINAL odds (optimistic)" if final else ""
         create_table_artifact(
-            key=f"bet-slip-{race_date:%Y-%m-%d}",
+            key=BET_SLIP,
             table=[
                 {str(key): value for key, value in row.items()}
                 for row in slip.astype(object).where(slip.notna(), None).to_dict("records")

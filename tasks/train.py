@@ -5,6 +5,7 @@ The three stages (load, fit, register) are ordered by ``flows/chain.py: train_ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -282,3 +283,28 @@ def evaluate_model(
         "source": settings.source,
         **evaluate_predictions(frame),
     }
+
+
+def retrain_due(
+    settings: Settings,
+    last_day: date,
+    family: str = registry.HORSE_FAMILY,
+    check: Callable[[Settings, date], None] | None = None,
+) -> bool:
+    """Whether a backfill trains the ``family``'s version of ``last_day``: retraining is on
+    (``train.backfill_retrain_days``), the family's newest version is that many days old or
+    more, and ``check`` (the family's history check, the horses' by default) finds enough races
+    in every window."""
+    every = settings.train.backfill_retrain_days
+    if every == 0:
+        return False
+    with engine_for(settings).connect() as connection:
+        newest = registry.latest_trained_until(connection, last_day, family)
+    if newest is not None and (last_day - newest).days < every:
+        return False
+    try:
+        (check or check_history)(settings, last_day)
+    except InputError as short:
+        logger().info("no %s retraining after %s: %s", family, last_day, short)
+        return False
+    return True

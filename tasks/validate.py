@@ -93,7 +93,7 @@ def _write_records(
     write_validation_results(connection, validation_rows(valid.outcomes, run_id, end))
 
 
-@stage("validate")
+@stage("validate", run_name="validate-{phase}")
 def validate_and_store(
     settings: Settings,
     raw: RawDay,

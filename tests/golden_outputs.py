@@ -72,8 +72,9 @@ TIMING_ALERT_RULES = frozenset({"run_budget"})
 TIMING_ALERT_SCOPES = frozenset({"run_seconds"})
 MASKED = "<measured>"
 WORK_DIR_MARK = "<work>"  # a run's own directory inside text (the report's path)
-# Keys of the commands' --json summaries that are measured or name the run's paths.
-VOLATILE_SUMMARY_KEYS = frozenset({"seconds", "database", "report"})
+# Keys of the commands' --json summaries that are measured or name the run's paths (``alerts``:
+# a run_seconds anomaly or a run over its budget measures the machine).
+VOLATILE_SUMMARY_KEYS = frozenset({"seconds", "database", "report", "alerts"})
 # Schema bookkeeping, not an output: a redesign that adds a table adds a migration.
 SKIPPED_TABLES = frozenset({"alembic_version"})
 # Records of attempts (how often a stage ran, what it noted, what it set aside, the alerts it

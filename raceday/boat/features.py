@@ -2,10 +2,12 @@
 
 From the program itself (published the day before): lane (艇番), class, national and local win
 rates, motor and boat 2連率. From earlier days only (the K files before the race day): the
-racer's mean start timing (ST) and exhibition time, and the venue's win share by lane (the lane
-prior). A day's own results never reach its features: every history aggregate is taken over
-days strictly before the row's race day (:func:`earlier_days_mean`), so the same function
-builds the training rows of past days and the prediction rows of today.
+venue's win share by lane (the lane prior) and, from the start-and-course stage
+(``raceday.boat.course``), the racer's start-timing (ST) and exhibition-time indexes and what
+the expected course (進入) adds to the lane prior. A day's own results never reach its
+features: every history aggregate is taken over days strictly before the row's race day
+(:func:`earlier_days_mean`), so the same function builds the training rows of past days and
+the prediction rows of today.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ PRIOR_STRENGTH_RACES: Final = 200.0  # the national shares count as this many ra
 CLASS_LEVELS: Final = ("A1", "A2", "B2")  # indicators; B1, the most common class, is the base
 DESIGN_COLUMNS: Final = (
     "log_prior", "national_win_rate", "local_win_rate", "class_A1", "class_A2", "class_B2",
-    "motor_top2_pct", "boat_top2_pct", "st_mean", "exhibition_mean", "lane_x_win_rate",
+    "motor_top2_pct", "boat_top2_pct", "st_index", "exhibition_index", "lane_x_win_rate",
+    "course_gain",
 )  # fmt: skip
+COURSE_FEATURES: Final = ("p_course", "st_index", "exhibition_index")  # from raceday.boat.course
 HISTORY_COLUMNS: Final = ("race_id", "race_date", "venue_code", "racer_id", "boat", "won")
 
 
@@ -98,20 +102,30 @@ def _filled_by_race(race_id: pd.Series, values: pd.Series, default: float) -> pd
     return numeric.fillna(race_mean).fillna(default)
 
 
-def card_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+def _course_of(card: pd.DataFrame, course: pd.DataFrame) -> pd.DataFrame:
+    """``COURSE_FEATURES`` of the start-and-course stage, row for row with ``card``."""
+    keys = ["race_id", "boat"]
+    stage = course[[*keys, *COURSE_FEATURES]].astype({"race_id": "string", "boat": "Int64"})
+    wanted = card[keys].astype({"race_id": "string"})
+    wanted = wanted.assign(boat=pd.to_numeric(wanted["boat"], errors="coerce").astype("Int64"))
+    aligned = wanted.merge(stage.drop_duplicates(keys), on=keys, how="left")
+    return aligned.set_axis(card.index)[list(COURSE_FEATURES)].astype("float64")
+
+
+def card_features(card: pd.DataFrame, history: pd.DataFrame, course: pd.DataFrame) -> pd.DataFrame:
     """The design columns (``DESIGN_COLUMNS``) and ``p_prior`` of each boat of ``card``
     (program entries with ``race_id, race_date, venue_code, boat, racer_id`` and the rates),
     from ``history``: earlier results (``HISTORY_COLUMNS`` + ``start_timing_s``,
-    ``exhibition_s``). Rows of any day; each sees only days before its own."""
+    ``exhibition_s``) and ``course``: the start-and-course stage's rows of the same boats
+    (:func:`raceday.boat.course.course_features`). Rows of any day; each sees only days before
+    its own."""
     race_id = card["race_id"].astype("string")
     prior = lane_prior(history, card)
+    start = _course_of(card, course)
     national = _filled_by_race(race_id, card["national_win_rate"], 5.0)
     local_raw = pd.to_numeric(card["local_win_rate"], errors="coerce").astype("float64")
     local = local_raw.where(local_raw > 0, national)  # 0.00: never raced here; national stands
     racer_class = card["racer_class"].astype("string")
-    # A flying start's negative ST counts as it is: a racer who flies is a fast starter.
-    st = earlier_days_mean(history, ["racer_id"], "start_timing_s", card)
-    exhibition = earlier_days_mean(history, ["racer_id"], "exhibition_s", card)
     lane = pd.to_numeric(card["boat"], errors="coerce").astype("float64").fillna(3.5)
     features = pd.DataFrame(
         {
@@ -124,10 +138,14 @@ def card_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             },
             "motor_top2_pct": _filled_by_race(race_id, card["motor_top2_pct"], 33.0),
             "boat_top2_pct": _filled_by_race(race_id, card["boat_top2_pct"], 33.0),
-            "st_mean": _filled_by_race(race_id, st, 0.16),
-            "exhibition_mean": _filled_by_race(race_id, exhibition, 6.75),
+            # Quicker than the venue's standard: negative (a flying start counts as it is).
+            "st_index": start["st_index"].fillna(0.0),
+            "exhibition_index": start["exhibition_index"].fillna(0.0),
             # The inner lanes turn a racer's skill into wins more readily than the outer ones.
             "lane_x_win_rate": (3.5 - lane) * national,
+            # What the expected course (進入) adds to the lane's prior: 0 where nobody moves.
+            "course_gain": np.log(_filled_by_race(race_id, start["p_course"], 1 / 6).clip(1e-6))
+            - np.log(prior.clip(lower=1e-6)),
         },
         index=card.index,
     )

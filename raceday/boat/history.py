@@ -9,6 +9,7 @@ from typing import Final
 
 import pandas as pd
 
+from raceday.boat.course import course_features
 from raceday.boat.features import card_features
 from raceday.boat.model import market_probabilities, priced_boats
 from raceday.boat.settle import boat_refunded
@@ -18,8 +19,9 @@ HISTORY_DAYS: Final = 180  # the days a boat day learns from (model, ST and exhi
 
 
 def results_history(entries: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """Each boat that took part in an earlier race: venue, racer, lane, won (1/0), ST and
-    exhibition time; refunded boats (F, L, K) count for ST and exhibition, not for lane wins."""
+    """Each boat that took part in an earlier race: venue, racer, lane, won (1/0), ST,
+    exhibition time and course (進入); refunded boats (F, L, K) count for ST and exhibition,
+    not for lane wins."""
     frame = results.astype({"race_id": "string"}).merge(
         entries[["race_id", "boat", "racer_id"]].astype({"race_id": "string"}),
         on=["race_id", "boat"],
@@ -39,6 +41,7 @@ def results_history(entries: pd.DataFrame, results: pd.DataFrame) -> pd.DataFram
             "won": won.where(~refunded),
             "start_timing_s": pd.to_numeric(frame["start_timing_s"], errors="coerce"),
             "exhibition_s": pd.to_numeric(frame["exhibition_s"], errors="coerce"),
+            "course": pd.to_numeric(frame["course"], errors="coerce").astype("Int64"),
         }
     )
 
@@ -51,19 +54,31 @@ def morning_moments(race_id: pd.Series, at: time) -> pd.Series:
     return pd.Series((days + offset).to_numpy(), index=ids.to_numpy())
 
 
-def day_boats(
-    entries: pd.DataFrame, odds: pd.DataFrame, history: pd.DataFrame, at: time
-) -> pd.DataFrame:
-    """The day's boats to predict: the program's, with the odds known at ``at`` (a withdrawn
-    boat without odds left out), their features and lane prior."""
+def day_card(entries: pd.DataFrame, odds: pd.DataFrame, at: time) -> pd.DataFrame:
+    """The boats that run for the bettor: the program's, with the odds known at ``at`` (a
+    withdrawn boat without odds left out), dated and placed (``race_date``, ``venue_code``)."""
     card = entries.assign(
         race_id=entries["race_id"].astype("string"),
         venue_code=entries["race_id"].astype("string").str[8:10],
         race_date=pd.to_datetime(entries["race_id"].astype("string").str[:8], format="%Y%m%d"),
     )
     known = odds_known_by(odds.astype({"race_id": "string"}), morning_moments(card["race_id"], at))
-    boats = priced_boats(card, known)
-    features = card_features(boats, history)  # the rates, filled: they replace the raw ones
+    return priced_boats(card, known)
+
+
+def day_boats(
+    entries: pd.DataFrame,
+    odds: pd.DataFrame,
+    history: pd.DataFrame,
+    at: time,
+    course: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The day's boats to predict (:func:`day_card`) with their features and lane prior;
+    ``course``: the start-and-course stage's rows of these boats (None: computed here, as for
+    earlier days' training rows)."""
+    boats = day_card(entries, odds, at)
+    course = course_features(boats, history) if course is None else course
+    features = card_features(boats, history, course)  # the rates, filled: replace the raw ones
     return pd.concat(
         [boats.drop(columns=list(features.columns), errors="ignore"), features], axis=1
     )

@@ -11,7 +11,8 @@ withdrawn before the odds: it has none), summing to 1 in every race.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import pickle
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
 
@@ -34,6 +35,8 @@ MIN_SCORER_RACES: Final = 200  # single-winner races the conditional logit is fi
 MIN_BLEND_RACES: Final = 100  # and the blends
 SCORER_SHARE: Final = 2 / 3  # the older share of the history's days the scorer learns from
 FALLBACK_VERSION: Final = "boat-market-prior"
+MODEL_FAMILY: Final = "boat-clogit"  # a version's name: the family and its last day of data
+FRESH_SUFFIX: Final = "-fresh"  # a model fitted the morning of its day, never registered
 PREDICTION_COLUMNS: Final = [
     "model_version", "race_id", "boat", "race_date", "p_prior", "p_market", "p_model",
     "p_final", "odds_at",
@@ -43,13 +46,56 @@ PREDICTION_COLUMNS: Final = [
 @dataclass(frozen=True)
 class BoatModel:
     """A fitted boat model: the scorer's coefficients (None: not enough history) on
-    ``DESIGN_COLUMNS`` and the two blends (None: not enough races to fit it)."""
+    ``columns`` (the ``DESIGN_COLUMNS`` it was fitted with) and the two blends (None: not enough
+    races to fit it)."""
 
     version: str
     coefficients: tuple[float, ...] | None
     market_blend: BlendParameters | None
     prior_blend: BlendParameters | None
     scorer_races: int
+    columns: tuple[str, ...] = DESIGN_COLUMNS
+
+    def to_bytes(self) -> bytes:
+        """The artifact stored in the registry."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def from_bytes(blob: bytes) -> BoatModel:
+        """A model from its stored artifact (only ever our own registry's rows); ValueError when
+        it was fitted on other design columns than this code builds (retrain it)."""
+        model = pickle.loads(blob)
+        if not isinstance(model, BoatModel):
+            raise TypeError(f"not a BoatModel artifact: {type(model).__name__}")
+        if tuple(model.columns) != DESIGN_COLUMNS:
+            raise ValueError(
+                f"model {model.version} was fitted on other features ({', '.join(model.columns)})"
+                ": retrain it"
+            )
+        return model
+
+
+def version_name(until: date) -> str:
+    """``boat-clogit-YYYYMMDD``: the family and the last day of data the version saw."""
+    return f"{MODEL_FAMILY}-{until:%Y%m%d}"
+
+
+def model_source(version: str | None) -> str | None:
+    """What predicted a day, from its version's name: ``registered`` (a promoted version),
+    ``fresh`` (fitted that morning) or ``market-prior`` (too little history for either)."""
+    if version is None:
+        return None
+    if version == FALLBACK_VERSION:
+        return "market-prior"
+    return "fresh" if version.endswith(FRESH_SUFFIX) else "registered"
+
+
+def as_fresh(model: BoatModel) -> BoatModel:
+    """``model`` named as fitted the morning of its day (``boat-clogit-YYYYMMDD-fresh``), so a
+    stored prediction tells a registered version from a fresh fit; the fallback keeps its name."""
+    if model.coefficients is None:
+        return model
+    return replace(model, version=f"{model.version}{FRESH_SUFFIX}")
 
 
 def market_probabilities(race_id: pd.Series, win_odds: pd.Series) -> pd.Series:
@@ -89,7 +135,7 @@ def fit_boat_model(training: pd.DataFrame, until: date) -> BoatModel:
     bettor (not refunded) with their features, ``p_prior``, ``p_market`` (morning odds; NaN
     when none), ``won`` and ``race_date``."""
     days = np.sort(pd.to_datetime(training["race_date"]).dt.normalize().unique())
-    version = f"boat-clogit-{until:%Y%m%d}"
+    version = version_name(until)
     if len(days) < 3:
         return BoatModel(FALLBACK_VERSION, None, None, None, 0)
     cut = days[int(len(days) * SCORER_SHARE)]

@@ -41,6 +41,7 @@ class Alert:
     threshold: float | None = None
     key: str = ""
     recurring: bool = False
+    url: str | None = None  # the flow run's page, when the alert is about a run
 
     @property
     def fingerprint(self) -> str:
@@ -48,18 +49,72 @@ class Alert:
         return f"{self.rule}|{self.scope}|{self.key}"
 
     def payload(self) -> dict[str, Any]:
-        """The JSON a webhook receives."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity,
-            "message": self.message,
-            "date": self.race_date.isoformat() if self.race_date else None,
-            "scope": self.scope,
-            "value": _finite_or_none(self.value),
-            "threshold": _finite_or_none(self.threshold),
-            "fingerprint": self.fingerprint,
-            "source": "raceday",
-        }
+        """The alert as every destination receives it (:func:`alert_payload`)."""
+        return alert_payload(
+            rule=self.rule,
+            severity=self.severity,
+            message=self.message,
+            race_date=self.race_date,
+            scope=self.scope,
+            fingerprint=self.fingerprint,
+            value=self.value,
+            threshold=self.threshold,
+            url=self.url,
+        )
+
+
+ALERT_FIELDS: Final = (
+    "rule", "severity", "message", "date", "scope", "fingerprint", "value", "threshold", "url",
+    "source",
+)  # fmt: skip
+
+
+def alert_payload(
+    *,
+    rule: str,
+    severity: str,
+    message: str,
+    race_date: date | None,
+    scope: str,
+    fingerprint: str,
+    value: float | None = None,
+    threshold: float | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """The one alert payload (``ALERT_FIELDS``, in that order) of every destination: the
+    webhook, Apprise, the Prefect event, the automations' webhook and a run's summary;
+    ``value``/``threshold`` None when not finite, ``url`` the flow run's page when known."""
+    return {
+        "rule": rule,
+        "severity": severity,
+        "message": message,
+        "date": race_date.isoformat() if race_date else None,
+        "scope": scope,
+        "fingerprint": fingerprint,
+        "value": _finite_or_none(value),
+        "threshold": _finite_or_none(threshold),
+        "url": url,
+        "source": "raceday",
+    }
+
+
+def stored_alert_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload of an alert as the store holds it (a row of ``alerts``)."""
+    day = row.get("race_date")
+    return alert_payload(
+        rule=str(row["rule"]),
+        severity=str(row["severity"]),
+        message=str(row["message"]),
+        race_date=pd.Timestamp(day).date() if day is not None and not pd.isna(day) else None,
+        scope=str(row["scope"]),
+        fingerprint=str(row["fingerprint"]),
+        value=_float_or_none(row.get("value")),
+        threshold=_float_or_none(row.get("threshold")),
+    )
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -140,6 +195,19 @@ def _number(row: pd.Series | None, column: str) -> float | None:
     if row is None or column not in row.index or pd.isna(row[column]):
         return None
     return float(row[column])
+
+
+def nothing_to_monitor(race_date: date, first_race_day: date | None) -> str | None:
+    """Why a day cannot be monitored — the store holds no settled race on or before it
+    (``first_race_day``: the earliest stored settled race day up to the day, or None) — or
+    None."""
+    if first_race_day is not None and first_race_day <= race_date:
+        return None
+    return (
+        f"nothing to monitor for {race_date}: the store holds no settled race on or before "
+        "that day "
+        "(run or backfill the day first)"
+    )
 
 
 def calendar_expectation(

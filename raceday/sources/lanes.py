@@ -10,12 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
-from raceday.sources.base import RawDay, RejectedInput, join_lanes, venue_location, venues_down
-
-COMPLETED: Final = "completed"
-COMPLETED_WITH_WARNINGS: Final = "completed-with-warnings"
+from raceday.sources.base import RawDay, RejectedInput, join_lanes, venue_location
 
 
 @dataclass(frozen=True)
@@ -81,8 +77,3 @@ def lanes_summary(outcomes: Sequence[LaneOutcome], venue_names: Mapping[str, str
             parts.append(f"{label} DOWN: {failure_reason(outcome)}")
     down = sum(outcome.failed for outcome in outcomes)
     return f"{len(outcomes)} venue lane(s), {down} down; " + "; ".join(parts)
-
-
-def day_status(raw: RawDay) -> str:
-    """``completed``, or ``completed-with-warnings`` when a venue's lane could not be read."""
-    return COMPLETED_WITH_WARNINGS if venues_down(raw) else COMPLETED

@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from raceday.errors import InputError
 from raceday.staking.kelly import UNIT_YEN, StakingPolicy, kelly_fractions, size_stakes
 from raceday.staking.ledger import bankroll_curve_yen, cash_flows_yen, max_drawdown, settle_bets
 
@@ -208,3 +209,40 @@ def market_log_loss_at_bet_time(odds: pd.DataFrame, results: pd.DataFrame) -> di
         "market_log_loss": round(float(losses.mean()), 6) if losses.size else None,
         "scored_races": int(scored["race_id"].nunique()),
     }
+
+
+def predictions_as_placed(
+    predictions: pd.DataFrame, ledger_bets: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """Each day's predictions by the model the day was staked with, and those versions in order.
+
+    A backfill retrains as it goes, so a range holds several versions, each the one its days
+    used: that is the ledger as placed, the natural thing to judge. A day predicted by one
+    version takes it; a day with several (a model evaluated besides) takes the version its bets
+    were placed with; a day with several and no bet to tell them apart is ambiguous: one clear
+    error naming it (``--model`` chooses)."""
+    if predictions.empty:
+        return predictions, []
+    per_day = predictions.dropna(subset=["model_version"]).groupby("race_date")["model_version"]
+    chosen: dict[Any, str] = {}
+    ambiguous: list[str] = []
+    placed = ledger_bets.dropna(subset=["model_version"]).groupby("race_date")["model_version"]
+    placed_versions = {day: set(versions) for day, versions in placed}
+    for day, versions in per_day:
+        stored = set(versions)
+        if len(stored) == 1:
+            chosen[day] = next(iter(stored))
+            continue
+        on_bets = placed_versions.get(day, set()) & stored
+        if len(on_bets) == 1:
+            chosen[day] = next(iter(on_bets))
+        else:
+            ambiguous.append(f"{day} ({', '.join(sorted(stored))})")
+    if ambiguous:
+        raise InputError(
+            f"{len(ambiguous)} days hold predictions of several models and no bet tells which "
+            f"was placed: {'; '.join(ambiguous[:3])}: choose one with --model"
+        )
+    keep = predictions["race_date"].map(chosen).eq(predictions["model_version"]).fillna(False)
+    in_use = list(dict.fromkeys(chosen[day] for day in sorted(chosen)))  # by first day used
+    return predictions[keep.astype(bool)], in_use

@@ -177,10 +177,53 @@ class BoatPerformance(Base):
     model_version: Mapped[str | None] = mapped_column(String(40))
 
 
+class BoatCourse(Base):
+    """A boat's start and course before the race (the boat-course stage, from earlier days
+    only): expected course (進入), the racer's 前付け rate, the course prior, the start-timing
+    and exhibition indexes against the venue's standard. Key: (race_id, boat)."""
+
+    __tablename__ = "boat_course"
+
+    race_id: Mapped[str] = mapped_column(RACE_ID, primary_key=True)
+    boat: Mapped[int] = mapped_column(Integer, primary_key=True)
+    race_date: Mapped[date] = mapped_column(Date, index=True)
+    racer_id: Mapped[str | None] = mapped_column(String(4))
+    expected_course: Mapped[float] = mapped_column(Float)
+    inner_take_rate: Mapped[float] = mapped_column(Float)
+    inner_take_starts: Mapped[int] = mapped_column(Integer)
+    p_course: Mapped[float] = mapped_column(Float)
+    st_index: Mapped[float] = mapped_column(Float)  # s against the venue; negative: quicker
+    expected_st: Mapped[float] = mapped_column(Float)
+    st_starts: Mapped[int] = mapped_column(Integer)
+    exhibition_index: Mapped[float] = mapped_column(Float)
+    expected_exhibition: Mapped[float] = mapped_column(Float)
+    exhibition_starts: Mapped[int] = mapped_column(Integer)
+
+
+class BoatExotic(Base):
+    """One of a race's most likely exacta (2連単) or trifecta (3連単) combinations from the
+    day's win probabilities (``raceday.boat.exotics``). Key: (race_id, bet_type, combination)."""
+
+    __tablename__ = "boat_exotics"
+
+    race_id: Mapped[str] = mapped_column(RACE_ID, primary_key=True)
+    bet_type: Mapped[str] = mapped_column(String(10), primary_key=True)  # exacta | trifecta
+    combination: Mapped[str] = mapped_column(String(8), primary_key=True)  # 1-2, 1-2-3
+    race_date: Mapped[date] = mapped_column(Date, index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    probability: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(24))  # harville | discounted(0.85)
+    model_version: Mapped[str] = mapped_column(String(40))
+
+
 BOAT_TABLES: dict[str, Table] = {
     table_of(model).name: table_of(model)
     for model in (
         BoatRace, BoatEntry, BoatResult, BoatPayout, BoatOdds, BoatPrediction, BoatBet,
-        BoatPerformance,
+        BoatPerformance, BoatCourse, BoatExotic,
     )
 }  # fmt: skip
+# ``raceday export TABLE --sport boat``: each boat table by its name without the prefix.
+BOAT_TABLES_BY_EXPORT_NAME: dict[str, Table] = {
+    name.removeprefix("boat_"): table for name, table in BOAT_TABLES.items()
+}

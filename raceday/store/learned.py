@@ -52,8 +52,10 @@ def first3f_model_for(
     history_start: date,
     history_end: date,
     options: FitOptions,
+    history: pd.DataFrame | None = None,
 ) -> First3FModel:
-    """The stored first-3F model learned up to ``history_end``; fitted and stored when missing.
+    """The stored first-3F model learned up to ``history_end``; fitted and stored when missing
+    (from ``history``, the window's runner rows, when the caller holds them; else read).
 
     A stored model whose ML layer was pickled by another scikit-learn version is refitted.
     """
@@ -62,7 +64,8 @@ def first3f_model_for(
     model = model_from_record(stored) if stored is not None else None
     if model is not None:
         return model
-    history = reference_history(connection, history_start, history_end)
+    if history is None:
+        history = reference_history(connection, history_start, history_end)
     model = fit_first3f_model(history, references, version, options)
     write_first3f_model(
         connection,

@@ -501,7 +501,8 @@ class PipelineRun(Base):
 
 
 class RunLock(Base):
-    """The run lock of a race day: the run that holds it and since when. Natural key: race_date.
+    """The run lock of a race day of a sport (``horse``: NAR/JRA, ``boat``): the run that holds
+    it and since when. Natural key: (race_date, sport).
 
     The primary key is the arbiter: of two runs taking a day's lock at once exactly one insert
     succeeds; the row is deleted when its run ends (a killed run's row is taken over)."""
@@ -509,6 +510,7 @@ class RunLock(Base):
     __tablename__ = "run_locks"
 
     race_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    sport: Mapped[str] = mapped_column(String(8), primary_key=True, server_default="horse")
     holder: Mapped[str] = mapped_column(Text)  # "<flow> <host> pid <pid>"
     run_id: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime] = mapped_column(DateTime)

@@ -1,9 +1,12 @@
 """The win-model registry: versions stored with their artifact, promoted by a written rule.
 
-A version is named after the last day of data it was trained on (``gbm-YYYYMMDD``). Several
+A version is named after its family and the last day of data it was trained on
+(``gbm-YYYYMMDD``: the horses' win model; ``boat-clogit-YYYYMMDD``: boat racing's). Several
 versions may have been promoted over time; the one a race day uses is the latest promoted
-version trained strictly before that day (:func:`version_for_day`), so a backfill of last
-spring uses the model that existed then, never one trained on the days it predicts.
+version of its family trained strictly before that day (:func:`version_for_day`), so a backfill
+of last spring uses the model that existed then, never one trained on the days it predicts.
+Every lookup is by family (the name's prefix): a horse day never gets a boat version, nor a boat
+day a horse one.
 
 Promotion (:func:`promotion_decision`): a candidate is promoted only when its blend's log loss
 on the latest held-out window beats the market's and, when a version is already promoted, that
@@ -20,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
 
 from raceday import __version__
+from raceday.boat.model import MODEL_FAMILY, BoatModel
 from raceday.model.win import WinModel
 from raceday.store.models import ModelVersion, table_of
 
@@ -30,15 +34,33 @@ MODEL_VERSIONS = table_of(ModelVersion)
 SUMMARY_COLUMNS = [
     "name", "trained_until", "created_at", "library", "eval_log_loss", "promoted", "promoted_at",
 ]  # fmt: skip
+HORSE_FAMILY = "gbm"  # the horses' win model (NAR and JRA): raceday.model.win.WinModel
+BOAT_FAMILY = MODEL_FAMILY  # boat racing's: raceday.boat.model.BoatModel
+FAMILIES = (HORSE_FAMILY, BOAT_FAMILY)
 
 
-def version_name(until: date, family: str = "gbm") -> str:
+def version_name(until: date, family: str = HORSE_FAMILY) -> str:
     """``gbm-YYYYMMDD``: the family and the last day of training data."""
     return f"{family}-{until:%Y%m%d}"
 
 
-def library_version() -> str:
-    """The library that pickled an artifact (another one cannot be trusted to unpickle it)."""
+def family_of(name: str) -> str | None:
+    """The family a version's name belongs to (None: no known family)."""
+    return next((family for family in FAMILIES if name.startswith(f"{family}-")), None)
+
+
+def _in_family(family: str) -> ColumnElement[bool]:
+    return MODEL_VERSIONS.c.name.startswith(f"{family}-", autoescape=True)
+
+
+def library_version(family: str = HORSE_FAMILY) -> str:
+    """The library an artifact's numbers come from, recorded with it (another one cannot be
+    trusted to unpickle it, or to score alike): scikit-learn for the horses' boosted trees,
+    numpy for the boat model's coefficients."""
+    if family == BOAT_FAMILY:
+        import numpy
+
+        return f"numpy {numpy.__version__}"
     import sklearn
 
     return f"scikit-learn {sklearn.__version__}"
@@ -46,12 +68,15 @@ def library_version() -> str:
 
 def register_model(
     connection: Connection,
-    model: WinModel,
+    model: WinModel | BoatModel,
     trained_until: date,
     meta: dict[str, Any],
     eval_log_loss: float | None,
 ) -> None:
     """Store (or replace) the version ``model.version``, not promoted."""
+    family = family_of(model.version)
+    if family is None or (family == BOAT_FAMILY) != isinstance(model, BoatModel):
+        raise ValueError(f"{model.version!r} is not a {type(model).__name__} version name")
     connection.execute(delete(MODEL_VERSIONS).where(MODEL_VERSIONS.c.name == model.version))
     connection.execute(
         insert(MODEL_VERSIONS).values(
@@ -60,7 +85,7 @@ def register_model(
             created_at=datetime.now(),
             artifact=model.to_bytes(),
             meta=json.dumps(meta, default=str, sort_keys=True),
-            library=library_version(),
+            library=library_version(family),
             eval_log_loss=eval_log_loss,
             promoted=False,
             promoted_at=None,
@@ -79,25 +104,34 @@ def promote(connection: Connection, name: str) -> None:
         raise KeyError(f"no model version {name!r} in the registry")
 
 
-def version_for_day(connection: Connection, day: date) -> str | None:
-    """The latest promoted version trained strictly before ``day`` (None: none yet)."""
+def version_for_day(connection: Connection, day: date, family: str = HORSE_FAMILY) -> str | None:
+    """The latest promoted version of ``family`` trained strictly before ``day`` (None: none
+    yet)."""
     query = (
         select(MODEL_VERSIONS.c.name)
-        .where(and_(MODEL_VERSIONS.c.promoted.is_(True), MODEL_VERSIONS.c.trained_until < day))
+        .where(
+            and_(
+                _in_family(family),
+                MODEL_VERSIONS.c.promoted.is_(True),
+                MODEL_VERSIONS.c.trained_until < day,
+            )
+        )
         .order_by(MODEL_VERSIONS.c.trained_until.desc(), MODEL_VERSIONS.c.promoted_at.desc())
         .limit(1)
     )
     return connection.execute(query).scalar_one_or_none()
 
 
-def promoted_version(connection: Connection) -> str | None:
-    """The version today's runs use: the latest promoted one."""
-    return version_for_day(connection, date.max)
+def promoted_version(connection: Connection, family: str = HORSE_FAMILY) -> str | None:
+    """The version of ``family`` today's runs use: the latest promoted one."""
+    return version_for_day(connection, date.max, family)
 
 
-def load_model(connection: Connection, name: str) -> WinModel:
-    """The stored model ``name``; KeyError when absent, ValueError when pickled by another
-    scikit-learn (retrain it)."""
+def _artifact(connection: Connection, name: str, family: str) -> bytes:
+    """The stored artifact of ``name``, a version of ``family``; KeyError when absent or of
+    another family, ValueError when stored by another library version (retrain it)."""
+    if family_of(name) != family:
+        raise KeyError(f"{name!r} is not a {family} model version")
     row = connection.execute(
         select(MODEL_VERSIONS.c.artifact, MODEL_VERSIONS.c.library).where(
             MODEL_VERSIONS.c.name == name
@@ -105,11 +139,24 @@ def load_model(connection: Connection, name: str) -> WinModel:
     ).one_or_none()
     if row is None:
         raise KeyError(f"no model version {name!r} in the registry")
-    if row.library != library_version():
+    if row.library != library_version(family):
         raise ValueError(
-            f"model {name} was stored by {row.library}, this is {library_version()}: retrain it"
+            f"model {name} was stored by {row.library}, this is {library_version(family)}: "
+            "retrain it"
         )
-    return WinModel.from_bytes(bytes(row.artifact))
+    return bytes(row.artifact)
+
+
+def load_model(connection: Connection, name: str) -> WinModel:
+    """The stored horse model ``name``; KeyError when absent (or a boat version), ValueError
+    when pickled by another scikit-learn (retrain it)."""
+    return WinModel.from_bytes(_artifact(connection, name, HORSE_FAMILY))
+
+
+def load_boat_model(connection: Connection, name: str) -> BoatModel:
+    """The stored boat model ``name``; KeyError when absent (or a horse version), ValueError
+    when stored by another numpy (retrain it)."""
+    return BoatModel.from_bytes(_artifact(connection, name, BOAT_FAMILY))
 
 
 def model_meta(connection: Connection, name: str) -> dict[str, Any] | None:
@@ -120,19 +167,24 @@ def model_meta(connection: Connection, name: str) -> dict[str, Any] | None:
     return None if text is None else dict(json.loads(text))
 
 
-def latest_trained_until(connection: Connection, upto: date) -> date | None:
-    """The newest ``trained_until`` of any version (promoted or not) on or before ``upto``."""
+def latest_trained_until(
+    connection: Connection, upto: date, family: str = HORSE_FAMILY
+) -> date | None:
+    """The newest ``trained_until`` of any version of ``family`` (promoted or not) on or before
+    ``upto``."""
     query = select(func.max(MODEL_VERSIONS.c.trained_until)).where(
-        MODEL_VERSIONS.c.trained_until <= upto
+        _in_family(family), MODEL_VERSIONS.c.trained_until <= upto
     )
     value = connection.execute(query).scalar_one_or_none()
     return None if value is None else pd.Timestamp(value).date()
 
 
-def list_versions(connection: Connection) -> pd.DataFrame:
-    """Every version (without artifacts), newest training data first."""
-    query = select(*(MODEL_VERSIONS.c[column] for column in SUMMARY_COLUMNS)).order_by(
-        MODEL_VERSIONS.c.trained_until.desc()
+def list_versions(connection: Connection, family: str = HORSE_FAMILY) -> pd.DataFrame:
+    """Every version of ``family`` (without artifacts), newest training data first."""
+    query = (
+        select(*(MODEL_VERSIONS.c[column] for column in SUMMARY_COLUMNS))
+        .where(_in_family(family))
+        .order_by(MODEL_VERSIONS.c.trained_until.desc())
     )
     return pd.DataFrame(connection.execute(query).all(), columns=SUMMARY_COLUMNS)
 
@@ -150,23 +202,25 @@ def promotion_decision(
     market_log_loss: float,
     incumbent: str | None = None,
     incumbent_log_loss: float | None = None,
+    market: str = "the market",
 ) -> PromotionDecision:
     """Promote a candidate whose blend beats the market and the current version (lower log loss
-    on the same held-out races); the first version only needs to beat the market."""
+    on the same held-out races); the first version only needs to beat the market. ``market``
+    names the baseline in the reason (the boats': the market, the lane prior where no odds)."""
     if not candidate_log_loss < market_log_loss:
         return PromotionDecision(
-            False, f"blend log loss {candidate_log_loss:.5f} does not beat the market's "
+            False, f"blend log loss {candidate_log_loss:.5f} does not beat {market}'s "
             f"{market_log_loss:.5f}",
         )  # fmt: skip
     if incumbent is None or incumbent_log_loss is None:
         return PromotionDecision(
-            True, f"beats the market ({candidate_log_loss:.5f} < {market_log_loss:.5f}); "
+            True, f"beats {market} ({candidate_log_loss:.5f} < {market_log_loss:.5f}); "
             "no version promoted before",
         )  # fmt: skip
     if candidate_log_loss < incumbent_log_loss:
         return PromotionDecision(
             True, f"beats {incumbent} ({candidate_log_loss:.5f} < {incumbent_log_loss:.5f}) "
-            f"and the market ({market_log_loss:.5f})",
+            f"and {market} ({market_log_loss:.5f})",
         )  # fmt: skip
     return PromotionDecision(
         False, f"does not beat {incumbent} ({candidate_log_loss:.5f} >= "
@@ -183,6 +237,17 @@ def model_for_day(connection: Connection, race_date: date) -> tuple[WinModel | N
         return load_model(connection, version), version
     except (KeyError, ValueError, TypeError) as error:
         return None, f"model {version} cannot be loaded ({error})"
+
+
+def boat_model_for_day(connection: Connection, race_date: date) -> tuple[BoatModel | None, str]:
+    """The boat version promoted before ``race_date`` (or None) and why, in one line."""
+    version = version_for_day(connection, race_date, BOAT_FAMILY)
+    if version is None:
+        return None, f"no boat version promoted before {race_date}"
+    try:
+        return load_boat_model(connection, version), version
+    except (KeyError, ValueError, TypeError) as error:
+        return None, f"boat version {version} cannot be loaded ({error})"
 
 
 def code_version() -> str:

@@ -135,12 +135,38 @@ def replace_rows(
     """Delete the rows whose key is in ``frame`` and insert ``frame``; returns rows written."""
     if frame.empty:
         return 0
-    keys = frame[list(key_columns)].drop_duplicates()
-    key_tuples = [tuple(row) for row in keys.astype(object).itertuples(index=False)]
-    key_exprs = [table.c[name] for name in key_columns]
-    for chunk in _chunks(key_tuples, _KEY_CHUNK):
-        connection.execute(delete(table).where(_key_condition(key_exprs, chunk)))
+    if connection.dialect.name == "sqlite" and _is_indexed(table, key_columns):
+        _delete_keys_sqlite(connection, table, frame, key_columns)
+    else:
+        keys = frame[list(key_columns)].drop_duplicates()
+        key_tuples = [tuple(row) for row in keys.astype(object).itertuples(index=False)]
+        key_exprs = [table.c[name] for name in key_columns]
+        for chunk in _chunks(key_tuples, _KEY_CHUNK):
+            connection.execute(delete(table).where(_key_condition(key_exprs, chunk)))
     return _insert_frame(connection, table, frame)
+
+
+def _is_indexed(table: Table, columns: Sequence[str]) -> bool:
+    """Whether ``columns`` lead the primary key or an index of ``table``: a delete by one
+    value of them is an index search, never a scan of the table."""
+    leading = [[column.name for column in table.primary_key.columns]]
+    leading += [[column.name for column in index.columns] for index in table.indexes]
+    return any(set(names[: len(columns)]) == set(columns) for names in leading)
+
+
+def _delete_keys_sqlite(
+    connection: Connection, table: Table, frame: pd.DataFrame, key_columns: Sequence[str]
+) -> int:
+    """Delete the rows of ``frame``'s keys on SQLite: one ``DELETE ... WHERE k = ?`` run by the
+    driver's executemany over the distinct keys (each an index search). SQLAlchemy's
+    expanding ``IN`` lists cost more to compile than the deletes themselves (≈ 7 s of a
+    three-month backfill's writes). Returns the rows deleted."""
+    columns = _sqlite_columns(frame, table, only=key_columns)
+    keys = list(dict.fromkeys(zip(*(columns[name] for name in key_columns), strict=True)))
+    quote = connection.dialect.identifier_preparer.quote
+    where = " AND ".join(f"{quote(name)} = ?" for name in key_columns)
+    result = connection.exec_driver_sql(f"DELETE FROM {quote(table.name)} WHERE {where}", keys)
+    return int(result.rowcount or 0)  # the driver sums an executemany's rows
 
 
 def _key_condition(key_exprs: Sequence[Any], keys: Sequence[tuple[Any, ...]]) -> Any:
@@ -157,8 +183,12 @@ def _key_condition(key_exprs: Sequence[Any], keys: Sequence[tuple[Any, ...]]) ->
 
 def delete_in(connection: Connection, table: Table, column: str, values: Sequence[Any]) -> int:
     """Delete rows whose ``column`` is one of ``values``; returns rows deleted."""
+    distinct = list(dict.fromkeys(values))
+    if connection.dialect.name == "sqlite" and distinct and _is_indexed(table, [column]):
+        keys = pd.DataFrame({column: distinct})
+        return _delete_keys_sqlite(connection, table, keys, [column])
     deleted = 0
-    for chunk in _chunks(list(dict.fromkeys(values)), _KEY_CHUNK):
+    for chunk in _chunks(distinct, _KEY_CHUNK):
         result = connection.execute(delete(table).where(table.c[column].in_(list(chunk))))
         deleted += int(result.rowcount or 0)
     return deleted
@@ -200,10 +230,18 @@ _SQLITE_DATE = "%Y-%m-%d"
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format
 
 
-def _sqlite_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
-    """Column lists of driver values for SQLite: dates as SQLAlchemy's ISO text, booleans 0/1."""
+def _sqlite_columns(
+    frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None
+) -> dict[str, list[Any]]:
+    """Column lists of driver values for SQLite: dates as SQLAlchemy's ISO text, booleans 0/1
+    (of the columns named in ``only`` when given)."""
     columns: dict[str, list[Any]] = {}
-    for column, series in _stored_columns(frame, table):
+    if only is None:
+        stored = list(_stored_columns(frame, table))
+    else:
+        conformed = storable(frame[list(only)], table)
+        stored = [(table.c[name], conformed[name]) for name in only]
+    for column, series in stored:
         if isinstance(column.type, DateTime):
             series = series.dt.strftime(_SQLITE_DATETIME)
         elif isinstance(column.type, Date):

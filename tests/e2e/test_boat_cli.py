@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -60,6 +61,7 @@ def test_a_boat_day_end_to_end_and_again(boat_files: Path, sqlite_url: str) -> N
     np.testing.assert_allclose(per_race["sum"], 1.0, atol=1e-9)
     assert per_race["size"].between(5, 6).all() and (per_race["size"] == 6).mean() > 0.9
     assert (day["odds_at"] <= f"{DAY} 09:00").all()  # the morning's odds, never later ones
+    _check_course_and_exotics(sqlite_url, day)
     assert bets["settled"].all()
     assert (bets["payout_yen"] + bets["refund_yen"] - bets["stake_yen"]).tolist() == (
         bets["pnl_yen"].tolist()
@@ -82,6 +84,30 @@ def test_a_boat_day_end_to_end_and_again(boat_files: Path, sqlite_url: str) -> N
     assert evaluation["races"] == summary["scored_races"]
     assert evaluation["blend_log_loss"] == pytest.approx(summary["log_loss"])
     assert 0 < evaluation["model_pseudo_r2"] < 1
+
+
+def _check_course_and_exotics(sqlite_url: str, predictions: pd.DataFrame) -> None:
+    """The day's boat_course rows: one per predicted boat, finite, courses 1-6, a race's
+    expected courses summing as its lanes; boat_exotics: 10 exacta and 10 trifecta per race,
+    ranked by probability."""
+    from raceday.store.catalogs import boat as catalog
+    from raceday.store.engine import make_engine
+
+    day = pd.Timestamp(DAY).date()
+    with make_engine(sqlite_url).connect() as connection:
+        course = catalog.read_course(connection, day, day)
+        exotics = catalog.read_exotics(connection, day, day)
+    assert len(course) == len(predictions)
+    numbers = course.drop(columns=["race_id", "boat", "race_date", "racer_id"])
+    assert np.isfinite(numbers.to_numpy(dtype="float64")).all()
+    assert course["expected_course"].between(1, 6).all()
+    sums = course.groupby("race_id")["expected_course"].sum()
+    runners = course.groupby("race_id").size()
+    np.testing.assert_allclose(sums, runners * (runners + 1) / 2, atol=1e-6)
+    per_race = exotics.groupby(["race_id", "bet_type"]).size()
+    assert (per_race == 10).all() and len(per_race) == 2 * predictions["race_id"].nunique()
+    top = exotics[exotics["rank"] == 1].set_index(["race_id", "bet_type"])["probability"]
+    assert (top >= exotics.groupby(["race_id", "bet_type"])["probability"].max() - 1e-12).all()
 
 
 def test_bad_boat_input_is_one_line(tmp_path: Path, sqlite_url: str) -> None:

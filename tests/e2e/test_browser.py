@@ -13,11 +13,9 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,7 +24,10 @@ from typing import Any
 
 import pytest
 
+from raceday.monitoring.rules import ALERT_FIELDS
 from tests.e2e.browser import HANG_LIMIT_S, Browser, find_chromium, japanese_fonts
+from tests.prefect_server_support import api as _api
+from tests.prefect_server_support import running_prefect_server
 from tests.webhook_receiver import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,73 +58,11 @@ def chromium() -> str:
     return executable
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{base}/api{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=HANG_LIMIT_S) as response:
-        return json.load(response)
-
-
 @pytest.fixture(scope="module")
 def prefect_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`prefect server start` on a free 127.0.0.1 port (its own PREFECT_HOME); its base URL."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    home = tmp_path_factory.mktemp("prefect-server")
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_API_URL": f"{base}/api",  # the UI's browser code calls this
-        "PREFECT_UI_URL": base,  # links in notifications
-    }
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + HANG_LIMIT_S
-        while True:
-            try:
-                if _api(base, "/health") is True:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"prefect server did not start: {(home / 'server.log').read_text()}")
-            time.sleep(1)
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-server")) as base:
         yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
 @dataclass(frozen=True)
@@ -197,9 +136,9 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     by_run = {"artifacts": {"flow_run_id": {"any_": [run_id]}}}
     artifacts = _api(prefect_server, "/artifacts/filter", by_run)
     keys = {artifact["key"] for artifact in artifacts}
-    expected = {f"{name}-{day.race_date}" for name in ARTIFACTS}
+    expected = set(ARTIFACTS)  # stable keys: each has a history across days
     assert expected <= keys, keys
-    report_artifact = next(a for a in artifacts if a["key"] == f"daily-report-{day.race_date}")
+    report_artifact = next(a for a in artifacts if a["key"] == "daily-report")
     assert "## Rolling metrics" in report_artifact["data"]
 
     browser.open(f"{prefect_server}/runs/flow-run/{run_id}")
@@ -223,7 +162,7 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     browser.wait_for(shown)
     browser.evaluate(  # bring the artifact cards into the screenshot
         "Array.from(document.querySelectorAll('*')).filter(e => e.childElementCount === 0 && "
-        f"e.textContent.trim() === {json.dumps(f'daily-report-{day.race_date}')})[0]"
+        f"e.textContent.trim() === {json.dumps('daily-report')})[0]"
         ".scrollIntoView({block: 'center'})"
     )
     time.sleep(1)
@@ -299,4 +238,5 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     assert len(new) == 1, new
     assert new[0]["rule"] == "flow_run_crashed" and new[0]["severity"] == "critical"
     assert new[0]["date"] == crash_date.isoformat()
-    assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["message"]
+    assert tuple(new[0]) == ALERT_FIELDS  # the one payload of every alert
+    assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["url"]

@@ -122,3 +122,76 @@ def test_prefect_in_a_raceday_command_gets_the_longer_wait_and_no_telemetry(
         timeout=HANG_LIMIT_S,
     )
     assert shown.stdout.split() == ["False", "45"], shown.stderr[-2000:]
+
+
+def test_every_settings_mistake_is_one_plain_line_and_no_secret_is_echoed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three mistakes, three lines (not pydantic's "Value error, …" and its links), exit 2
+    before anything runs; the URLs in the mistakes, which may hold secrets, are not shown."""
+    monkeypatch.setenv("RACEDAY_KELLY__FRACTION", "half")
+    monkeypatch.setenv("RACEDAY_ALERTS__WEBHOOK_URL", "hooks.example.com/T0/secret-token")
+    monkeypatch.setenv("RACEDAY_PCKEIBA_URL", "pg:/user:hunter2@db")
+    result = CliRunner().invoke(
+        app, ["run", "--date", DAY, "--source", "nosuch", "--db", sqlite_url]
+    )
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: invalid setting ")
+    assert sorted(line.removeprefix("error: ").split(":")[0] for line in lines) == [
+        "invalid setting alerts.webhook_url",
+        "invalid setting kelly.fraction",
+        "invalid setting pckeiba_url",
+        "invalid setting source",
+    ]
+    for noise in ("Value error", "errors.pydantic.dev", "secret-token", "hunter2", "Traceback"):
+        assert noise not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_setting_mistake_in_a_flow_is_bad_input_not_a_defect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker's environment goes through the same formatter: the flow fails as bad input
+    (not retried, not reported as our defect), in the same plain words."""
+    from config import load_settings
+    from raceday.errors import InvalidSettings, failure_kind
+
+    monkeypatch.setenv("RACEDAY_ALERTS__APPRISE_URLS", '["slack-no-scheme"]')
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings()
+    assert failure_kind(refused.value) == "input"
+    assert str(refused.value) == (
+        "invalid setting alerts.apprise_urls: URL #1 is not an Apprise URL (scheme://..., "
+        "e.g. slack://..., mailtos://...)"
+    )
+
+
+@pytest.mark.usefixtures("sqlite_schema")
+def test_monitoring_a_day_before_any_data_says_so_and_stores_nothing(sqlite_url: str) -> None:
+    """No settled race on or before the day: "nothing to monitor", exit 2, no alert stored
+    (it used to store a critical ``no_races``)."""
+    result = CliRunner().invoke(app, ["monitor", "--date", DAY, "--db", sqlite_url])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: nothing to monitor for {DAY}: the store holds no settled race on or before "
+        "that day (run or backfill the day first)"
+    )
+    exported = CliRunner().invoke(
+        app, ["export", "alerts", "--start", "2000-01-01", "--end", DAY, "--db", sqlite_url]
+    )
+    assert exported.exit_code == 0, exported.stderr
+    assert len(exported.stdout.strip().splitlines()) == 1  # the header alone
+
+
+def test_a_range_ending_before_it_starts_is_refused_before_anything_is_written(
+    sqlite_url: str,
+) -> None:
+    """`export` used to print the CSV header and exit 0."""
+    for command in (["export", "races"], ["features", "build"], ["eval", "model"]):
+        result = CliRunner().invoke(
+            app, [*command, "--start", DAY, "--end", "2026-11-01", "--db", sqlite_url]
+        )
+        assert result.exit_code == 2, (command, result.stderr)
+        assert result.stderr.strip() == f"error: --end 2026-11-01 is before --start {DAY}"
+        assert result.stdout == ""

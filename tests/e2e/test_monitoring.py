@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app, today_in_japan
+from raceday.monitoring.rules import ALERT_FIELDS
 from tests.webhook_receiver import WebhookReceiver
 
 RACES_PER_DAY = 30
@@ -107,12 +108,20 @@ def test_a_metric_breach_delivers_exactly_one_alert(
     day_files: Path, receiver: WebhookReceiver, race_day: date, sqlite_url: str
 ) -> None:
     """A fifth of the day's races set aside breaches the 5% quarantine limit: one alert, in the
-    report too; re-running the day sends nothing more."""
+    report too, and in the run's summary with the warning that counts the same "6 of 30";
+    re-running the day sends nothing more and reports the same. Monitoring the next day, on
+    which nothing ran, raises a critical ``no_races``: exit 6."""
     break_distances(day_files, race_day, races=6)
     code, out, err = run_day(day_files, sqlite_url, race_day)
     assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "completed-with-warnings"
+    assert summary["races_offered"] == RACES_PER_DAY and summary["races_quarantined"] == 6
+    assert [alert["rule"] for alert in summary["alerts"]] == ["quarantine_rate"]
+    assert any(warning.startswith("6 of 30 races") for warning in summary["warnings"])
     assert len(receiver.posts) == 1, receiver.posts
     alert = receiver.posts[0]
+    assert tuple(alert) == ALERT_FIELDS and alert == summary["alerts"][0]
     assert alert["rule"] == "quarantine_rate" and alert["severity"] == "warning"
     assert alert["date"] == race_day.isoformat()
     assert alert["value"] == pytest.approx(6 / RACES_PER_DAY)
@@ -120,8 +129,10 @@ def test_a_metric_breach_delivers_exactly_one_alert(
     report = Path(json.loads(out)["report"]).read_text(encoding="utf-8")
     assert "quarantine_rate" in report and 'data-figure="calibration"' in report
 
-    assert run_day(day_files, sqlite_url, race_day)[0] == 0
+    code, again, err = run_day(day_files, sqlite_url, race_day)
+    assert code == 0, err
     assert len(receiver.posts) == 1, "a re-run does not page again"
+    assert json.loads(again)["alerts"] == summary["alerts"], "a re-run reports the same alerts"
     performance = pd.read_csv(
         io.StringIO(
             invoke(
@@ -147,6 +158,13 @@ def test_a_metric_breach_delivers_exactly_one_alert(
     assert code == 0, err
     assert Path(json.loads(out)["html"]).read_text(encoding="utf-8").count("<figure") == 4
 
+    next_day = f"{race_day + timedelta(days=1)}"
+    code, out, err = invoke("monitor", "--date", next_day, "--db", sqlite_url, "--json")
+    assert code == 6, err
+    monitored = json.loads(out)
+    assert monitored["status"] == "completed-with-alerts"
+    assert [alert["rule"] for alert in monitored["alerts"]] == ["no_races"]
+
 
 def test_a_webhook_that_is_down_is_retried_and_the_run_still_finishes(
     day_files: Path, race_day: date, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
@@ -157,7 +175,7 @@ def test_a_webhook_that_is_down_is_retried_and_the_run_still_finishes(
         monkeypatch.setenv("RACEDAY_ALERTS__WEBHOOK_URL", down.url)
         code, out, err = run_day(day_files, sqlite_url, race_day)
     assert code == 0, err
-    assert json.loads(out)["status"] == "completed"
+    assert json.loads(out)["status"] == "completed-with-warnings"  # 6 races quarantined
     assert len(down.posts) == 3, "three attempts"
     stored = stored_alerts(sqlite_url, race_day)
     assert stored[["rule", "delivery", "attempts"]].values.tolist() == [

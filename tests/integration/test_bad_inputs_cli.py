@@ -69,14 +69,16 @@ def failure_alerts(db: str) -> list[str]:
 @pytest.mark.usefixtures("prefect_harness", "no_warmup")
 def test_one_venues_corrupt_file_does_not_stop_the_others(tmp_path: Path) -> None:
     """The corrupt venue is quarantined as unreadable; the other venues are predicted, go
-    through staking and are settled, and the summary counts the quarantined input."""
+    through staking and are settled, and the summary counts the quarantined input and warns
+    of it (exit 0)."""
     case = make_corpus(tmp_path / "corpus", ["venue_part_corrupt"])["venue_part_corrupt"]
     db = f"sqlite:///{tmp_path / 'store.db'}"
     code, stdout, stderr = run_day(case.directory, str(DAY), db)
     assert code == 0, stderr
     summary = json.loads(stdout)
     other_venues = case.expected.all_races
-    assert summary["status"] == "completed" and summary["quarantined"] >= 1
+    assert summary["status"] == "completed-with-warnings" and summary["quarantined"] >= 1
+    assert any("quarantined" in warning for warning in summary["warnings"])
     assert summary["races"] == len(other_venues)
 
     predictions = export("predictions", db)

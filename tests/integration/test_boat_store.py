@@ -1,4 +1,5 @@
-"""The boat tables: revision 2200 creates exactly what the models say, and goes down cleanly."""
+"""The boat tables: revisions 2200 and 2300 create exactly what the models say, and go down
+cleanly."""
 
 from __future__ import annotations
 
@@ -34,3 +35,64 @@ def test_migration_2200_goes_down_to_2100(sqlite_url: str) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "2100")
     assert not set(BOAT_TABLES) & set(inspect(engine).get_table_names())
+
+
+def test_migration_2300_goes_down_to_2200(sqlite_url: str) -> None:
+    """Down to 2200: boat_course and boat_exotics gone, the 2200 tables kept."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(sqlite_url)
+    upgrade_schema(engine)
+    assert {"boat_course", "boat_exotics"} <= set(inspect(engine).get_table_names())
+    config = Config("alembic.ini")
+    config.cmd_opts = None
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "2200")
+    tables = set(inspect(engine).get_table_names())
+    assert not {"boat_course", "boat_exotics"} & tables
+    assert set(BOAT_TABLES) - {"boat_course", "boat_exotics"} <= tables
+
+
+def test_course_and_exotics_round_trip_and_rewrite(store_url: str) -> None:
+    """The stage's rows of a simulated day are stored and read back as computed; writing the
+    day again replaces them (no duplicates)."""
+    from datetime import date
+
+    import numpy as np
+    import pandas as pd
+
+    from raceday.boat.course import COURSE_COLUMNS, course_features
+    from raceday.boat.exotics import day_exotics
+    from raceday.boat.history import results_history
+    from raceday.boat.simulate.config import BoatSimulatorConfig
+    from raceday.boat.simulate.days import simulate_boat_days
+    from raceday.store.catalogs import boat as catalog
+
+    config = BoatSimulatorConfig(seed=1, venues_per_day=1)
+    days = simulate_boat_days(date(2026, 4, 1), date(2026, 4, 3), config)
+    dated = pd.to_datetime(days.entries["race_id"].str[:8])
+    entries = days.entries.assign(race_date=dated, venue_code=days.entries["race_id"].str[8:10])
+    results = days.results.assign(race_date=pd.to_datetime(days.results["race_id"].str[:8]))
+    today = entries[dated == pd.Timestamp("2026-04-03")].reset_index(drop=True)
+    history = results_history(entries[dated < "2026-04-03"], results)
+    course = course_features(today, history[history["race_date"] < "2026-04-03"])
+    predictions = course[["race_id", "boat", "race_date"]].assign(
+        p_final=course["p_course"], model_version="boat-test"
+    )
+    exotics = day_exotics(predictions)
+    day = date(2026, 4, 3)
+    engine = make_engine(store_url)
+    upgrade_schema(engine)
+    for _ in range(2):
+        with engine.begin() as connection:
+            catalog.write_course(connection, course, day)
+            catalog.write_exotics(connection, exotics, day)
+    with engine.connect() as connection:
+        stored = catalog.read_course(connection, day, day)
+        stored_exotics = catalog.read_exotics(connection, day, day)
+    assert len(stored) == len(course) and len(stored_exotics) == len(exotics) == 12 * 20
+    stored = stored.sort_values(["race_id", "boat"]).reset_index(drop=True)[COURSE_COLUMNS]
+    np.testing.assert_allclose(stored["expected_course"], course["expected_course"])
+    np.testing.assert_allclose(stored["st_index"], course["st_index"])

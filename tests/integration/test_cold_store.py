@@ -53,7 +53,7 @@ def test_three_days_on_an_empty_store_without_warm_up(
         stake(settings, predictions, card, day)
         settle_chain(in_process, settings, raw, day, day)
         settle(settings, day)
-        summary = record_day(settings, day, len(card.races))
+        summary = record_day(settings, day)
         assert summary.races == RACES
         assert summary.model_version == MARKET_MODEL_VERSION
         sums = predictions.groupby("race_id")["p_final"].sum().to_numpy(dtype="float64")

@@ -113,3 +113,35 @@ def test_first3f_stage_stores_estimates_with_both_versions(engine: Engine, store
     assert (
         long.loc[long["distance_m"] > 1200, "method"].isin(["leader", "base", "not_started"]).all()
     )
+
+
+def test_the_reference_window_is_read_once_for_both_learned_versions(
+    engine: Engine, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new version's reference times and first-3F model learn from one read of the window:
+    the first-3F stage fits on the rows the reference-times stage read (the same model as
+    from a read of its own), and reads the window no second time."""
+    from tasks import derive
+
+    settings = load_settings(db_url=store_url)
+    with engine.connect() as connection:
+        view = read_runner_view(connection, DAY, DAY)
+        window = reference_history(connection, FIRST, LAST)
+        references = learn_reference_times(window)
+    alone = learned.fit_first3f_model(window, references, "f3f-20260614", FitOptions())
+    reads: list[tuple[date, date]] = []
+    read = learned.reference_history
+
+    def counted(connection: Any, start: date, end: date) -> pd.DataFrame:
+        reads.append((start, end))
+        return read(connection, start, end)
+
+    monkeypatch.setattr(derive, "reference_history", counted)
+    monkeypatch.setattr(learned, "reference_history", counted)
+    plan, stage_references = derive.reference_times(settings, DAY, DAY)
+    estimates = derive.first3f(settings, view, DAY, stage_references, plan)
+    assert reads == [(plan.history_start, plan.history_end)]
+    assert (estimates["model_version"] == "f3f-20260614").all()
+    with engine.connect() as connection:
+        stored = learned.model_from_record(learned.read_first3f_model(connection, "f3f-20260614"))
+    assert stored is not None and stored.details == alone.details and stored.pace == alone.pace

@@ -1,6 +1,6 @@
 """Venue lanes through the daily flow: a venue failing twice is retried on its own and the day
 completes whole; a venue that stays down is quarantined and alerted while the other venues are
-predicted, settled and stored, and the run ends ``completed-with-warnings``; re-running the day
+predicted, settled and stored, and the run ends ``completed-with-alerts``; re-running the day
 once the venue answers gives the store an uninterrupted run gives."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from config import Settings, load_settings, use_store
-from config.reference import venue_names
+from config.reference import venue_names, venue_romanised_names
 from flows.daily import daily_run
 from raceday.errors import SourceUnavailable
 from raceday.sources.base import RawDay
@@ -30,6 +30,7 @@ from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import io_task_options
 from tasks.ingest import simulator_config
+from tasks.labels import lane_task_run_name
 from tests.retry_support import use_quick_retries
 from tests.store_support import data_checksums
 
@@ -87,8 +88,14 @@ def ingest_record(db: str) -> tuple[str, int, str]:
     return str(row[0]), int(row[1]), str(row[2])
 
 
+def lane_name(venue: str) -> str:
+    """A venue lane's task run name (``ingest-Oi``)."""
+    return lane_task_run_name(venue, venue_romanised_names(), venue_names())
+
+
 def lane_task_runs(flow_run_id: UUID, lanes: int) -> dict[str, tuple[str, int]]:
-    """The flow run's ingest-venue task runs: name -> (final state, run count)."""
+    """The flow run's venue lanes' task runs (``ingest-<venue>``): name -> (final state, run
+    count)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
@@ -104,7 +111,7 @@ def lane_task_runs(flow_run_id: UUID, lanes: int) -> dict[str, tuple[str, int]]:
         found = {
             run.name: (run.state.name if run.state else "?", run.run_count)
             for run in runs
-            if run.name.startswith("ingest-venue-")
+            if run.name.startswith("ingest-")
         }
         if len(found) == lanes and all(
             state in {"Completed", "Failed"} for state, _ in found.values()
@@ -131,8 +138,8 @@ def test_a_venue_failing_twice_is_retried_alone_and_the_day_completes_whole(
     assert (status, attempts) == ("completed", 3)
     assert f"{flaky} " in message and "3 att." in message and "0 down" in message
     assert lane_task_runs(flow_run_id, lanes=2) == {
-        f"ingest-venue-{flaky}": ("Completed", 3),
-        f"ingest-venue-{venues[1]}": ("Completed", 1),
+        lane_name(flaky): ("Completed", 3),
+        lane_name(venues[1]): ("Completed", 1),
     }
 
 
@@ -149,7 +156,8 @@ def test_a_venue_that_stays_down_is_quarantined_and_alerted_while_the_others_fin
     reads = failing_venue(monkeypatch, down, failures=100)
     summary, flow_run_id = run_day(sqlite_url)
 
-    assert summary["status"] == "completed-with-warnings"
+    assert summary["status"] == "completed-with-alerts"  # venue_down is critical: exit 6
+    assert [alert["rule"] for alert in summary["alerts"]] == ["venue_down"]
     assert len(summary["venues_down"]) == 1 and summary["venues_down"][0].startswith(f"{down} (")
     assert reads.count(down) == 4  # the first try and three retries
     with make_engine(sqlite_url).connect() as connection:
@@ -171,8 +179,8 @@ def test_a_venue_that_stays_down_is_quarantined_and_alerted_while_the_others_fin
     status, attempts, message = ingest_record(sqlite_url)
     assert (status, attempts) == ("completed", 4) and f"{down} " in message
     assert lane_task_runs(flow_run_id, lanes=2) == {
-        f"ingest-venue-{down}": ("Failed", 4),
-        f"ingest-venue-{up}": ("Completed", 1),
+        lane_name(down): ("Failed", 4),
+        lane_name(up): ("Completed", 1),
     }
 
     # The venue answers again: re-running the day gives what an uninterrupted run gives.
@@ -246,7 +254,7 @@ def test_a_venue_that_hangs_times_out_and_is_retried_while_the_others_finish(
     finally:
         released.set()  # lets the abandoned read's thread end
     assert summary["status"] == "completed" and summary["races"] == RACES
-    state, runs = lane_task_runs(flow_run_id, lanes=2)[f"ingest-venue-{hung}"]
+    state, runs = lane_task_runs(flow_run_id, lanes=2)[lane_name(hung)]
     assert state == "Completed" and runs >= 2  # timed out, then retried (more only when loaded)
     assert reads.count(hung) == runs  # one read per attempt: the hung one and the retries
     status, attempts, message = ingest_record(sqlite_url)

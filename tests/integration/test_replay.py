@@ -53,7 +53,7 @@ def _day_by_day(settings: Settings, days: Days, run: list[date]) -> None:
         predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
         stake(settings, predictions, card, day)
         settle(settings, day)
-        record_day(settings, day, len(card.races))
+        record_day(settings, day)
 
 
 def _card_of(days: Days, run: list[date]) -> ValidatedDay:

@@ -112,7 +112,7 @@ def backfill(simulated: SimulatedDays, tmp_path_factory: pytest.TempPathFactory)
             if day in RECORDED:
                 if not pending:
                     run.clean_records.add(day)
-                run.summaries[day] = record_day(settings, day, len(card.races))
+                run.summaries[day] = record_day(settings, day)
         if day in RERUN:
             before = checksum(settings)
             settle(settings, day)
@@ -121,7 +121,7 @@ def backfill(simulated: SimulatedDays, tmp_path_factory: pytest.TempPathFactory)
         for crashed, due in sorted(pending.items()):
             if due == day:
                 settle(settings, crashed)
-                run.summaries[crashed] = record_day(settings, crashed, 0)
+                run.summaries[crashed] = record_day(settings, crashed)
                 run.clean_records.add(crashed)
                 del pending[crashed]
     assert not pending
@@ -229,7 +229,7 @@ def test_the_ledger_reconciles_on_both_backends(store_url: str, tmp_path: Path) 
         )
     settle(settings, crashed)
     last = first + timedelta(days=days_n - 1)
-    summary = record_day(settings, last, 0)
+    summary = record_day(settings, last)
     bets = bets_table(settings)
     assert len(bets) > 10 and bets["settled"].all()
     with make_engine(settings.database_url).connect() as connection:

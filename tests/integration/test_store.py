@@ -133,3 +133,45 @@ def test_stage_runs_are_upserted_with_attempts(engine) -> None:  # type: ignore[
     with engine.connect() as connection:
         stored = read_rows(connection, RUNS)
     assert len(stored) == 1 and stored["attempts"].iloc[0] == 3
+
+
+def test_replacing_by_key_deletes_exactly_the_keys_written(engine) -> None:  # type: ignore[no-untyped-def]
+    """Keys of every kind (text, integer, date) replace their rows and no other: a second
+    write of some keys leaves one row per key, the values of the second write."""
+    from raceday.store.catalogs.ratings import TRACK_VARIANTS
+    from raceday.store.repository import delete_in, replace_rows
+
+    variants = pd.DataFrame(
+        {
+            "race_date": [pd.Timestamp(DAY), pd.Timestamp(DAY), pd.Timestamp(date(2026, 11, 21))],
+            "keibajo_code": ["44", "44", "44"],
+            "surface": ["dirt", "turf", "dirt"],
+            "variant_s_per_km": [0.1, 0.2, 0.3],
+            "n_races": [3, 4, 5],
+            "n_runners": [30, 40, 50],
+        }
+    )
+    with engine.begin() as connection:
+        replace_rows(connection, TRACK_VARIANTS, variants, ["race_date", "keibajo_code", "surface"])
+        again = variants.iloc[[0, 2]].assign(variant_s_per_km=[-1.0, -3.0])
+        replace_rows(connection, TRACK_VARIANTS, again, ["race_date", "keibajo_code", "surface"])
+        stored = read_rows(connection, TRACK_VARIANTS).sort_values(["race_date", "surface"])
+    assert stored["variant_s_per_km"].tolist() == [-1.0, 0.2, -3.0]
+    with engine.begin() as connection:
+        write_races_and_runners(connection, races(), runners(races()), has_results=True, source="t")
+        deleted = delete_in(connection, RUNNERS, "race_id", ["202611204401", "202611204401", "x"])
+        left = read_rows(connection, RUNNERS)
+    assert deleted == 2 and set(left["race_id"]) == {"202611204402"}
+
+
+def test_a_key_delete_searches_an_index_or_falls_back_to_in_lists() -> None:
+    """Deletes by one key at a time are used only where the key leads an index (in any column
+    order); other keys are deleted by IN lists (a per-key delete would scan the table)."""
+    from raceday.store.catalogs.ratings import TRACK_VARIANTS
+    from raceday.store.repository import _is_indexed
+
+    assert _is_indexed(RUNNERS, ["race_id", "umaban"])
+    assert _is_indexed(RUNNERS, ["umaban", "race_id"])
+    assert _is_indexed(RUNNERS, ["race_id"]) and _is_indexed(RUNNERS, ["race_date"])
+    assert _is_indexed(TRACK_VARIANTS, ["surface", "race_date", "keibajo_code"])
+    assert not _is_indexed(RUNNERS, ["umaban"]) and not _is_indexed(RUNNERS, ["jockey_id"])

@@ -12,7 +12,7 @@ import pytest
 
 from config import Settings, load_settings
 from config.reference import circuit_venue_codes, circuits, known_venue_codes
-from data_checks.docs import data_docs_index
+from data_checks.docs import data_docs_index, publish
 from data_checks.gx_runner import Check, run_suite
 from data_checks.records import distinct_quarantine, quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
@@ -228,6 +228,29 @@ def test_data_docs_show_every_suite_of_a_validation(tmp_path: Path) -> None:
     assert "races_card" in index.read_text(encoding="utf-8")
 
 
+def test_data_docs_work_offline_and_name_the_failing_races(tmp_path: Path) -> None:
+    """The index is static (no script, nothing fetched from another host: GX's own index is
+    blank offline) and lists a failed validation with its check; the failing suite's page
+    names the failing races by race_id, not only "6 unexpected values"."""
+    settings = settings_for(tmp_path, data_docs=True)
+    raw = simulated()
+    too_long = raw.nvd_ra.index % 7 == 0
+    bad = replace(raw, nvd_ra=raw.nvd_ra.assign(kyori=raw.nvd_ra["kyori"].where(~too_long, "5000")))
+    validate_and_store(settings, card_only(bad), DAY, DAY, "card")
+    index = data_docs_index(settings.var_dir)
+    text = index.read_text(encoding="utf-8")
+    assert "<script" not in text and "https://" not in text
+    assert "failed" in text and "distance_in_range" in text
+    pages = sorted((index.parent / "validations" / "races_card").rglob("*.html"))
+    assert len(pages) == 1 and pages[0].relative_to(index.parent).as_posix() in text
+    page = pages[0].read_text(encoding="utf-8")
+    failing_ids = raw.nvd_ra.loc[too_long]
+    with make_engine(settings.database_url).connect() as connection:
+        quarantined = set(read_quarantine(connection, DAY, DAY)["race_id"])
+    assert quarantined and all(race_id in page for race_id in quarantined)
+    assert len(quarantined) == len(failing_ids)
+
+
 def test_a_failing_input_scoped_check_refuses_the_input() -> None:
     """A check of scope `input` turns any failing row into a refusal of the whole input."""
     import great_expectations.expectations as gxe
@@ -306,3 +329,35 @@ def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
         valid.races["keibajo_code"] == "99"
     ).sum()
     assert any("83, 99" in record.getMessage() for record in caplog.records)
+
+
+def test_a_failing_page_names_only_the_failing_races_and_keeps_the_detail(tmp_path: Path) -> None:
+    """The index is plain HTML (GX's draws its list with scripts from CDNs: blank offline) that
+    links every validation page, and a failed expectation's page lists the races it set aside
+    by race id (not only "2 unexpected values"); the quarantine's detail is unchanged."""
+    import great_expectations.expectations as gxe
+
+    check = Check(
+        "distance_in_range",
+        lambda: gxe.ExpectColumnValuesToBeBetween(column="kyori", min_value=800, max_value=3600),
+        "a distance no race is run over",
+    )
+    frame = pd.DataFrame(
+        {
+            "row_id": [0, 1, 2, 3],
+            "race_id": ["202611204401", "202611204402", "202611204403", "202611204404"],
+            "kyori": [1200, 500, 1400, 400],
+        }
+    )
+    outcome = run_suite("offline_docs_example", frame, [check])
+    assert outcome.failures["detail"].tolist() == ['{"kyori": 500}', '{"kyori": 400}']
+    index = publish([outcome], tmp_path / "var", "validate_card-2026-11-20", "batch")
+    assert index is not None
+    text = index.read_text(encoding="utf-8")
+    assert "<script" not in text and "https://" not in text
+    (page,) = (index.parent / "validations" / "offline_docs_example").rglob("*.html")
+    assert f'href="{page.relative_to(index.parent).as_posix()}"' in text
+    assert "failed" in text
+    shown = page.read_text(encoding="utf-8")
+    assert "202611204402" in shown and "202611204404" in shown
+    assert "202611204401" not in shown

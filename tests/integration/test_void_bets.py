@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from config import load_settings
-from flows.daily import _outcome
+from flows.daily import day_outcome
 from raceday.codec import race_ids
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
@@ -59,7 +59,8 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
     assert void["void_reason"].str.contains("fields_parse").all()
     assert others["void_reason"].isna().all()
 
-    outcome = _outcome(raw, settled)
+    counts = {"races_offered": 12, "races_quarantined": 0, "quarantined": 0}
+    outcome = day_outcome(raw, counts, settled, alerts=[])
     assert outcome["status"] == "completed-with-warnings"
     assert outcome["voided_bets"] == len(void) and outcome["voided_races"] == 1
     assert any("voided" in warning for warning in outcome["warnings"])
@@ -69,7 +70,7 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
     settle(settings, DAY)
     again = _bets(store_url)
     assert again["settled"].all() and again["void_reason"].isna().all()
-    assert _outcome(raw, again)["status"] == "completed"
+    assert day_outcome(raw, counts, again, alerts=[])["status"] == "completed"
 
 
 def _bets(url: str) -> pd.DataFrame:

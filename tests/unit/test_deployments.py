@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import inspect
+import json
+import uuid
 from pathlib import Path
 
 import yaml
 
-from flows.deployments import DEPLOYMENTS, TIMEZONE, WORK_POOL, load_flow
+from flows.deployments import (
+    DEPLOYMENTS,
+    PROJECT_TAG,
+    TIMEZONE,
+    WORK_POOL,
+    Deployed,
+    load_flow,
+    taken_over,
+)
 
 PREFECT_YAML = Path(__file__).resolve().parents[2] / "deploy" / "prefect.yaml"
 
@@ -82,3 +92,54 @@ def test_race_time_swaps_the_morning_predict_for_the_race_card() -> None:
         assert specs["settle-races"].active(race_time) is race_time
         assert specs["settle"].active(race_time)
     assert specs["race"].cron is None  # started by race-card at each race's moment
+
+
+def test_serve_and_deploy_see_each_others_deployments_as_taken() -> None:
+    ours = {"predict-day/predict", "backup/backup"}
+    deployed = [
+        Deployed("predict-day/predict", None),  # served
+        Deployed("backup/backup", WORK_POOL),  # in the pool
+        Deployed("someone-else/flow", None),
+    ]
+    assert taken_over(deployed, ours, to_pool=True) == ["predict-day/predict"]
+    assert taken_over(deployed, ours, to_pool=False) == ["backup/backup"]
+    assert taken_over([], ours, to_pool=True) == []
+
+
+def test_every_automation_is_valid_follows_the_project_tag_and_posts_the_payload() -> None:
+    """Each automation validates as Prefect's; those about runs match the `raceday` tag (not a
+    list of flow names); each notifying one renders, with Prefect's own template engine, the
+    one alert payload with its rule."""
+    from prefect.events.schemas.automations import AutomationCore
+    from prefect.server.events.jinja_filters import all_filters
+    from prefect.server.utilities.user_templates import (
+        register_user_template_filters,
+        render_user_template_sync,
+    )
+
+    from cli.report import AUTOMATIONS_FILE
+    from raceday.monitoring.rules import ALERT_FIELDS
+
+    register_user_template_filters(all_filters)
+    text = AUTOMATIONS_FILE.read_text(encoding="utf-8")
+    specs = yaml.safe_load(text.replace("${RACEDAY_ALERTS_BLOCK_ID}", str(uuid.uuid4())))
+    context = {
+        "flow": {"name": "predict-day"},
+        "flow_run": {"name": "predict-day-2026-11-20", "parameters": {}, "state": {}},
+        "event": {"resource": {"prefect.resource.name": WORK_POOL}},
+    }
+    rules = []
+    for spec in specs["automations"]:
+        automation = AutomationCore.model_validate(spec)
+        trigger = spec["trigger"]
+        if str(trigger["match"]["prefect.resource.id"]).startswith("prefect.flow-run"):
+            assert trigger["match_related"] == {
+                "prefect.resource.role": "tag",
+                "prefect.resource.id": f"prefect.tag.{PROJECT_TAG}",
+            }
+        for action in spec["actions"]:
+            if action["type"] == "send-notification":
+                payload = json.loads(render_user_template_sync(action["body"], context))
+                assert tuple(payload) == ALERT_FIELDS, automation.name
+                rules.append(payload["rule"])
+    assert rules == ["flow_run_crashed", "flow_run_late", "work_pool_not_ready"]

@@ -191,7 +191,7 @@ def test_the_retry_condition_retries_a_locked_sqlite_store(tmp_path: Path) -> No
             5,
             "defect: ValueError: bad [value] — please report; --debug for the traceback",
         ),
-        (RunLocked("2026-11-20 is already being run"), 6, "error: 2026-11-20 is already being"),
+        (RunLocked("2026-11-20 is already being run"), 7, "error: 2026-11-20 is already being"),
     ],
 )
 def test_the_cli_ends_each_kind_with_its_exit_code_and_one_line(

@@ -51,6 +51,13 @@ class BoatSimulatorConfig:
     disqualification_rate: float = 0.012  # races with a boat disqualified in the race (S0-S2)
     dead_heat_rate: float = 0.002  # races whose first place is a dead heat (同着)
     front_taking_rate: float = 0.04  # races where an outside boat takes an inner course (前付け)
+    # Racers' own tendencies, drawn from their own random streams (population: [seed, 3]; a
+    # race: [seed, 3, race_id]) so every other draw stays as it was; all 0: the simulator of
+    # before, byte for byte.
+    front_taker_share: float = 0.08  # racers who take an inner course (前付け) when outside
+    front_taker_rate: float = 0.5  # how often such a racer, drawn in lane 3-6, moves in
+    start_skill_sd: float = 0.02  # spread of the racers' mean start timing (s) about the field's
+    start_weight: float = 10.0  # logit per second of mean ST faster than the race's
 
     def __post_init__(self) -> None:
         if not 1 <= self.venues_per_day <= 24:

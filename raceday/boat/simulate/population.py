@@ -28,7 +28,8 @@ CLASS_QUANTILES: Final = ((0.8, "A1"), (0.6, "A2"), (0.1, "B1"), (0.0, "B2"))
 
 
 def racers(config: BoatSimulatorConfig) -> pd.DataFrame:
-    """The registered racers: id, name, age, branch, weight, class, skill and national rates."""
+    """The registered racers: id, name, age, branch, weight, class, skill, national rates and
+    tendencies (:func:`tendencies`)."""
     rng = np.random.default_rng([config.seed, 1])
     count = config.racers
     skill = rng.normal(0.0, 1.0, count)
@@ -38,7 +39,7 @@ def racers(config: BoatSimulatorConfig) -> pd.DataFrame:
     )
     win_rate = np.clip(5.2 + 1.3 * skill + rng.normal(0, 0.25, count), 1.0, 9.5)
     top2 = np.clip(9.0 * win_rate - 18 + rng.normal(0, 3, count), 0.0, 80.0)
-    return pd.DataFrame(
+    drawn = pd.DataFrame(
         {
             "racer_id": [f"{number}" for number in rng.choice(np.arange(3000, 5400), count, False)],
             "surname": rng.choice(SURNAMES, count),
@@ -50,6 +51,19 @@ def racers(config: BoatSimulatorConfig) -> pd.DataFrame:
             "skill": skill,
             "national_win_rate": win_rate.round(2),
             "national_top2_pct": top2.round(2),
+        }
+    )
+    return pd.concat([drawn, tendencies(config, count)], axis=1)
+
+
+def tendencies(config: BoatSimulatorConfig, count: int) -> pd.DataFrame:
+    """Each racer's 前付け habit and mean start-timing offset (s), from a stream of their own
+    so that the racers' other draws stay as they were."""
+    rng = np.random.default_rng([config.seed, 3])
+    return pd.DataFrame(
+        {
+            "front_taker": rng.random(count) < config.front_taker_share,
+            "start_offset": rng.normal(0.0, 1.0, count) * config.start_skill_sd,
         }
     )
 

@@ -52,15 +52,20 @@ def course_win_shares(venue_code: str) -> np.ndarray:
 
 
 @cache
-def course_log_weights(venue_code: str, skill_weight: float, motor_weight: float) -> np.ndarray:
+def course_log_weights(
+    venue_code: str, skill_weight: float, motor_weight: float, start_spread: float = 0.0
+) -> np.ndarray:
     """Course bases whose win shares, over races of racers and motors drawn as the population's,
     come out at the venue's: the racers' spread alone would pull course 1 below its share, so
-    the bases are solved for (fixed-point on 4,000 fixed draws)."""
+    the bases are solved for (fixed-point on 4,000 fixed draws). ``start_spread``: the logit sd
+    of the racers' start skill (its draws a stream of their own; 0 adds nothing)."""
     target = course_win_shares(venue_code)
     rng = np.random.default_rng(0)
     spread = skill_weight * rng.normal(0, 1.35, (4000, 6)) + motor_weight * rng.normal(
         0, 8, (4000, 6)
     )
+    if start_spread > 0:
+        spread = spread + start_spread * np.random.default_rng(3).normal(0, 1, (4000, 6))
     spread -= spread.mean(axis=1, keepdims=True)
     weights = np.log(target)
     for _ in range(50):
@@ -118,6 +123,27 @@ def courses_taken(rng: np.random.Generator, config: BoatSimulatorConfig) -> np.n
     return courses
 
 
+def racer_front_taking(
+    courses: np.ndarray, front_takers: np.ndarray, rng: np.random.Generator, rate: float
+) -> np.ndarray:
+    """The courses once the racers' own 前付け is drawn (``rng``: the race's tendency stream):
+    where nobody moved in already, the innermost front taker drawn in lane 3-6 who moves (each
+    with ``rate``) takes a course from 2 to its lane - 1; the boats between move out by one."""
+    if not np.array_equal(courses, np.arange(1, 7)):
+        return courses
+    moves = rng.random(6) < rate
+    movers = [lane for lane in range(3, 7) if front_takers[lane - 1] and moves[lane - 1]]
+    if not movers:
+        return courses
+    mover = movers[0]
+    target = int(rng.integers(2, mover))
+    moved = courses.copy()
+    between = (courses >= target) & (courses < mover)
+    moved[between] += 1
+    moved[mover - 1] = target
+    return moved
+
+
 def _incidents(rng: np.random.Generator, config: BoatSimulatorConfig) -> dict[int, str]:
     """Boat -> non-finish code for the race's incidents (none in most races)."""
     codes: dict[int, str] = {}
@@ -138,14 +164,22 @@ def simulate_race(
 ) -> SimulatedRace:  # fmt: skip
     """Draw a race's start, finish, times and payouts from its card."""
     courses = courses_taken(rng, config)
+    if config.front_taker_share > 0:
+        tendency_rng = np.random.default_rng([config.seed, 3, int(race["race_id"])])
+        front_takers = np.array([bool(entry.get("front_taker", False)) for entry in card])
+        courses = racer_front_taking(courses, front_takers, tendency_rng, config.front_taker_rate)
     win_rate = np.array([entry["national_win_rate"] for entry in card])
     motor = np.array([entry["motor_top2_pct"] for entry in card])
-    bases = course_log_weights(race["venue_code"], config.skill_weight, config.motor_weight)
+    start = np.array([float(entry.get("start_offset", 0.0)) for entry in card])
+    bases = course_log_weights(race["venue_code"], config.skill_weight, config.motor_weight,
+                               config.start_weight * config.start_skill_sd)  # fmt: skip
     strength = (
         bases[courses - 1]
         + config.skill_weight * (win_rate - win_rate.mean())
         + config.motor_weight * (motor - motor.mean())
     )
+    if config.start_skill_sd > 0:  # an earlier starter than the race's mean is stronger
+        strength = strength - config.start_weight * (start - start.mean())
     p_true = softmax(strength)
     incidents = _incidents(rng, config)
     withdrawn = {boat for boat, code in incidents.items() if code.startswith("K")}
@@ -200,7 +234,7 @@ def _result_row(
     entry = card[boat - 1]
     withdrawn = code.startswith("K")
     exhibition = 6.75 - 0.004 * (entry["motor_top2_pct"] - 33) + float(rng.normal(0, 0.05))
-    timing = float(np.clip(rng.normal(0.15, 0.05), 0.01, 0.40))
+    timing = float(np.clip(rng.normal(0.15, 0.05) + entry.get("start_offset", 0.0), 0.01, 0.40))
     if code == "F":
         timing = -float(rng.integers(1, 6)) / 100
     return {

@@ -59,3 +59,22 @@ def read_alerts(connection: Connection, start: date, end: date) -> pd.DataFrame:
     """Alerts about race days ``start``..``end``, newest first."""
     frame = read_rows(connection, ALERTS, start=start, end=end)
     return frame.sort_values("raised_at", ascending=False).reset_index(drop=True)
+
+
+def alerts_seen_since(connection: Connection, race_date: date, since: datetime) -> pd.DataFrame:
+    """The alerts about ``race_date`` raised, repeated or retried at ``since`` or later (those a
+    run that began at ``since`` raised), most severe first, one row per fingerprint."""
+    rows = connection.execute(
+        select(ALERTS)
+        .where(ALERTS.c.race_date == race_date, ALERTS.c.last_seen_at >= since)
+        .order_by(ALERTS.c.last_seen_at.desc(), ALERTS.c.id.desc())
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=list(ALERTS.c.keys()))
+    rank = frame["severity"].map({"critical": 0, "warning": 1}).fillna(2)
+    return (
+        frame.assign(_rank=rank)
+        .drop_duplicates("fingerprint")
+        .sort_values(["_rank", "rule", "scope"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )

@@ -13,7 +13,9 @@ from sqlalchemy import Connection, and_, delete, func, select
 
 from raceday.store.boat_models import (
     BoatBet,
+    BoatCourse,
     BoatEntry,
+    BoatExotic,
     BoatOdds,
     BoatPayout,
     BoatPerformance,
@@ -33,6 +35,8 @@ ODDS = table_of(BoatOdds)
 PREDICTIONS = table_of(BoatPrediction)
 BETS = table_of(BoatBet)
 PERFORMANCE = table_of(BoatPerformance)
+COURSE = table_of(BoatCourse)
+EXOTICS = table_of(BoatExotic)
 BOAT_KEY = ["race_id", "boat"]
 RESULT_RACE_COLUMNS = ["status", "weather", "wind_direction", "wind_speed_m", "wave_cm", "kimarite"]
 
@@ -90,6 +94,14 @@ def days_with_results(connection: Connection, start: date, end: date) -> set[dat
         .distinct()
     )
     return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+
+
+def settled_race_count(connection: Connection, start: date, end: date) -> int:
+    """Races dated ``start``..``end`` with stored results (what a training window holds)."""
+    query = select(func.count(func.distinct(RESULTS.c.race_id))).where(
+        and_(RESULTS.c.race_date >= start, RESULTS.c.race_date <= end)
+    )
+    return int(connection.execute(query).scalar() or 0)
 
 
 def read_history(
@@ -156,3 +168,25 @@ def days_recorded(connection: Connection, start: date, end: date) -> set[date]:
 def write_performance(connection: Connection, record: pd.DataFrame) -> int:
     """Store the day's performance row."""
     return replace_rows(connection, PERFORMANCE, record, ["perf_date"])
+
+
+def write_course(connection: Connection, course: pd.DataFrame, day: date) -> int:
+    """Replace the day's start-and-course rows."""
+    connection.execute(delete(COURSE).where(COURSE.c.race_date == day))
+    return insert_rows(connection, COURSE, course)
+
+
+def read_course(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored start-and-course rows dated ``start``..``end``."""
+    return read_rows(connection, COURSE, start=start, end=end)
+
+
+def write_exotics(connection: Connection, exotics: pd.DataFrame, day: date) -> int:
+    """Replace the day's most likely exacta and trifecta combinations."""
+    connection.execute(delete(EXOTICS).where(EXOTICS.c.race_date == day))
+    return insert_rows(connection, EXOTICS, exotics)
+
+
+def read_exotics(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored exacta and trifecta combinations dated ``start``..``end``."""
+    return read_rows(connection, EXOTICS, start=start, end=end)

@@ -15,6 +15,8 @@ from raceday.store.repository import insert_rows, read_rows
 RUNS = table_of(PipelineRun)
 RUN_LOCKS = table_of(RunLock)
 BACKFILL_DAYS = table_of(BackfillDay)
+HORSE_LOCK = "horse"  # the lock of a horse day (NAR and JRA share the horse tables)
+BOAT_LOCK = "boat"  # the lock of a boat day
 
 
 # --- stage runs -------------------------------------------------------------------------------
@@ -51,22 +53,26 @@ def flow_stage_seconds(connection: Connection, flow_name: str, race_date: date) 
 # --- the day's run lock -----------------------------------------------------------------------
 
 
-def lock_day(connection: Connection, race_date: date, holder: str, run_id: str) -> None:
-    """Take the day's run lock. The primary key of ``run_locks`` is the arbiter: of two runs
-    inserting at once exactly one succeeds, the other gets an ``IntegrityError`` (its own
-    transaction must be the only thing it rolls back)."""
+def lock_day(
+    connection: Connection, race_date: date, holder: str, run_id: str, sport: str = HORSE_LOCK
+) -> None:
+    """Take the day's run lock of ``sport``. The primary key of ``run_locks`` (date, sport) is
+    the arbiter: of two runs inserting at once exactly one succeeds, the other gets an
+    ``IntegrityError`` (its own transaction must be the only thing it rolls back)."""
     connection.execute(
         insert(RUN_LOCKS).values(
-            race_date=race_date, holder=holder, run_id=run_id, since=datetime.now()
+            race_date=race_date, sport=sport, holder=holder, run_id=run_id, since=datetime.now()
         )
     )
 
 
-def day_lock_holder(connection: Connection, race_date: date) -> dict[str, Any] | None:
-    """Who holds the day's run lock (run id, holder, since), or None."""
+def day_lock_holder(
+    connection: Connection, race_date: date, sport: str = HORSE_LOCK
+) -> dict[str, Any] | None:
+    """Who holds the day's run lock of ``sport`` (run id, holder, since), or None."""
     found = connection.execute(
         select(RUN_LOCKS.c.run_id, RUN_LOCKS.c.holder, RUN_LOCKS.c.since).where(
-            RUN_LOCKS.c.race_date == race_date
+            RUN_LOCKS.c.race_date == race_date, RUN_LOCKS.c.sport == sport
         )
     ).first()
     if found is None:
@@ -74,9 +80,11 @@ def day_lock_holder(connection: Connection, race_date: date) -> dict[str, Any] |
     return {"run_id": found[0], "holder": found[1], "since": found[2]}
 
 
-def unlock_day(connection: Connection, race_date: date, run_id: str | None = None) -> None:
-    """Release the day's run lock (only ``run_id``'s when given)."""
-    condition = RUN_LOCKS.c.race_date == race_date
+def unlock_day(
+    connection: Connection, race_date: date, run_id: str | None = None, sport: str = HORSE_LOCK
+) -> None:
+    """Release the day's run lock of ``sport`` (only ``run_id``'s when given)."""
+    condition = and_(RUN_LOCKS.c.race_date == race_date, RUN_LOCKS.c.sport == sport)
     if run_id is not None:
         condition = and_(condition, RUN_LOCKS.c.run_id == run_id)
     connection.execute(delete(RUN_LOCKS).where(condition))

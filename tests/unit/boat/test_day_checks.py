@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data_checks.boat import start_timing_consistent, validate_card, validate_results
+from raceday.boat.course import course_features
 from raceday.boat.features import card_features
 from raceday.boat.simulate.config import BoatSimulatorConfig
 from raceday.boat.simulate.days import simulate_boat_days
@@ -106,7 +107,7 @@ def test_garbage_entries_never_crash_validation_or_features(entries: pd.DataFram
          "venue_code": ["01"], "racer_id": ["4012"], "boat": [1], "won": [1.0],
          "start_timing_s": [0.1], "exhibition_s": [6.7]}
     )  # fmt: skip
-    features = card_features(valid, history)
+    features = card_features(valid, history, course_features(valid, history))
     assert len(features) == len(valid)
     if len(valid):
         sums = features["p_prior"].groupby(valid["race_id"].to_numpy()).sum()

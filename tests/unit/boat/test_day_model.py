@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from raceday.boat.course import course_features
 from raceday.boat.features import NATIONAL_LANE_WIN_SHARES, card_features, lane_prior
 from raceday.boat.history import day_boats, results_history, training_rows
 from raceday.boat.model import (
@@ -50,19 +51,24 @@ def history_row(day: str, racer: str, st: float, boat: int = 1, won: float = 1.0
 
 
 def test_a_days_features_use_only_earlier_days() -> None:
-    """The ST mean of a racer on a day averages the days before it; that day's own start and
-    later days change nothing."""
+    """The ST index of a racer on a day rests on the days before it: that day's own start and
+    later days change nothing; with no earlier day every boat is neutral (0)."""
     history = pd.DataFrame(
         [history_row("2026-04-01", "1001", 0.10), history_row("2026-04-02", "1001", 0.20),
          history_row("2026-04-03", "1001", 0.90), history_row("2026-04-05", "1001", 0.90)]
     )  # fmt: skip
     racers = ("1001", "2002", "2002", "2002", "2002", "2002")
-    today = card("2026-04-03", racers=racers)
-    features = card_features(today, history)
-    assert features.loc[0, "st_mean"] == pytest.approx(0.15)  # 04-01 and 04-02, not 04-03
-    first_day = card_features(card("2026-04-01", racers=racers), history)
-    # No earlier day: the racer is given the race's mean (which tells the race nothing).
-    assert first_day["st_mean"].nunique() == 1
+
+    def features_on(day: str, known: pd.DataFrame) -> pd.DataFrame:
+        today = card(day, racers=racers)
+        return card_features(today, known, course_features(today, known))
+
+    features = features_on("2026-04-03", history)
+    earlier = history[history["race_date"] < pd.Timestamp("2026-04-03")]
+    pd.testing.assert_frame_equal(features, features_on("2026-04-03", earlier))
+    # 04-02's start, 0.10 s behind the venue's standard of 04-01, shrunk over 1 + 5 starts.
+    assert features.loc[0, "st_index"] == pytest.approx(0.10 / 6)
+    assert (features_on("2026-04-01", history)["st_index"] == 0).all()
 
 
 def test_lane_prior_learns_the_venue_and_sums_to_1() -> None:

@@ -133,3 +133,40 @@ def test_course_one_wins_about_55_percent_over_a_month() -> None:
     venue = winners["race_id"].str[8:10]
     by_venue = (winners["course"] == 1).groupby(venue).mean()
     assert by_venue["02"] < 0.47 and by_venue["24"] > 0.6 and by_venue["18"] > 0.6
+
+
+# sha256 of the files of 2026-04-01..02, 3 venues, written by the simulator before its racers
+# had tendencies (commit a055e85); the tendencies' own streams must leave them as they were.
+BEFORE_TENDENCIES = "68b81491808e730ad3c0f5feac56243bf85ad0cbcd6f689efee4c2a862eb26b9"
+
+
+def _files_digest(simulated: SimulatedBoatDays) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text in (*simulated.program_texts.values(), *simulated.result_texts.values()):
+        digest.update(text.encode("cp932"))
+    digest.update(simulated.odds.to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def test_without_tendencies_the_files_are_those_of_before() -> None:
+    """Tendencies off: byte for byte the files of before; on: some races differ (moves, ST)."""
+    plain = BoatSimulatorConfig(venues_per_day=3, front_taker_share=0.0, start_skill_sd=0.0)
+    assert _files_digest(simulate_boat_days(FIRST, LAST, plain)) == BEFORE_TENDENCIES
+    tended = simulate_boat_days(FIRST, LAST, BoatSimulatorConfig(venues_per_day=3))
+    assert _files_digest(tended) != BEFORE_TENDENCIES
+
+
+def test_front_takers_take_inner_courses_more_often() -> None:
+    """Over two simulated weeks the racers drawn as 前付け takers start inside their lane far
+    more often than the others."""
+    config = BoatSimulatorConfig(venues_per_day=6)
+    simulated = simulate_boat_days(FIRST, date(2026, 4, 14), config)
+    from raceday.boat.simulate.population import racers
+
+    takers = set(racers(config).query("front_taker")["racer_id"])
+    run = simulated.results.dropna(subset=["course"])
+    inside = run["course"].astype(int) < run["boat"].astype(int)
+    is_taker = run["racer_id"].isin(takers)
+    assert inside[is_taker].mean() > 5 * inside[~is_taker].mean()

@@ -1,0 +1,69 @@
+"""A run's status and exit code, decided in one place from what the run raised.
+
+- ``completed``: nothing to say (exit 0);
+- ``completed-with-warnings``: the run went through but left something to look at (a venue's
+  races left out, races quarantined, a day without races, bets voided), listed (exit 0); its
+  alerts of severity warning or info are listed too, without changing the status;
+- ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6).
+
+A run that fails ends with its failure's exit code instead (:mod:`raceday.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+COMPLETED: Final = "completed"
+COMPLETED_WITH_WARNINGS: Final = "completed-with-warnings"
+COMPLETED_WITH_ALERTS: Final = "completed-with-alerts"
+ALERTS_EXIT_CODE: Final = 6
+EXIT_CODES: Final = {
+    COMPLETED: 0,
+    COMPLETED_WITH_WARNINGS: 0,
+    COMPLETED_WITH_ALERTS: ALERTS_EXIT_CODE,
+}
+
+
+def critical(alerts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The critical ones among alert payloads."""
+    return [alert for alert in alerts if alert.get("severity") == "critical"]
+
+
+def run_status(alerts: Iterable[Mapping[str, Any]], warnings: Sequence[str]) -> str:
+    """``completed-with-alerts`` when any alert is critical, else ``completed-with-warnings``
+    when there is a warning, else ``completed``. Alerts of lesser severity are listed with the
+    run but do not change its status: some measure the machine (``run_budget``, an anomaly of
+    ``run_seconds``), and a run's status must not depend on how loaded it was."""
+    if critical(alerts):
+        return COMPLETED_WITH_ALERTS
+    return COMPLETED_WITH_WARNINGS if warnings else COMPLETED
+
+
+def exit_code(status: str) -> int:
+    """The exit code of a run that ended with ``status`` (0 for a status it does not know:
+    a run that reports anything at all did complete)."""
+    return EXIT_CODES.get(status, 0)
+
+
+def outcome(alerts: Iterable[Mapping[str, Any]], warnings: Sequence[str]) -> dict[str, Any]:
+    """The summary's ``status``, ``alerts`` and ``warnings`` entries."""
+    alerts = list(alerts)
+    return {"status": run_status(alerts, warnings), "alerts": alerts, "warnings": list(warnings)}
+
+
+def quarantine_warning(races_quarantined: int, races_offered: int, rows: int) -> list[str]:
+    """A warning when validation set races (or rows) aside: ``4 of 30 races quarantined``."""
+    if races_quarantined:
+        return [
+            f"{races_quarantined} of {races_offered} races quarantined (set aside by validation: "
+            "see the report's quarantine and the Data Docs)"
+        ]
+    if rows:
+        return [f"{rows} rows quarantined by validation (no race set aside)"]
+    return []
+
+
+def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:
+    """A warning when there was nothing to run: ``no races for the day``."""
+    return [] if races_offered else [f"no races for {what}: nothing was predicted or settled"]

@@ -1,0 +1,127 @@
+"""The work-pool path exactly as docs/OPERATIONS.md writes it, against a real `prefect server
+start`: `raceday deploy` puts the deployments into the `raceday` process pool; a run of the
+`backup` deployment is executed by `raceday worker --run-once`, and another by the plain
+`prefect worker start --pool raceday --run-once` with RACEDAY_HOME exported — both started
+from a directory that is not the checkout. `serve` and `deploy` refuse to take each other's
+deployments over. Slow (a server, two workers): ~1–2 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.prefect_server_support import api, running_prefect_server
+
+pytestmark = [pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_prefect_server(tmp_path_factory.mktemp("pool-server")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory that is not the checkout: the workers start here, var/ and the store too."""
+    return tmp_path_factory.mktemp("elsewhere")
+
+
+def operator_env(server: str, work: Path) -> dict[str, str]:
+    """An operator's shell: the server, the store, no RACEDAY_HOME."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("RACEDAY_")}
+    env.update(
+        PREFECT_API_URL=f"{server}/api",
+        PREFECT_HOME=str(work / "prefect-client"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        RACEDAY_VAR_DIR=str(work / "var"),
+        RACEDAY_DB_URL=f"sqlite:///{work / 'store.db'}",
+        PYTHONPATH=str(REPO),  # the checkout under test, whatever the install points at
+    )
+    return env
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def raceday(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "cli", *args], env, cwd)
+
+
+def backup_runs(server: str) -> list[dict[str, object]]:
+    found = api(server, "/flow_runs/filter", {"flows": {"name": {"any_": ["backup"]}}})
+    return sorted(found, key=lambda item: str(item["created"]))
+
+
+@pytest.fixture(scope="module")
+def deployed(server: str, work: Path) -> dict[str, str]:
+    env = operator_env(server, work)
+    done = raceday(env, REPO, "db", "upgrade")
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = raceday(env, REPO, "deploy")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "work pool raceday (created)" in done.stdout
+    return env
+
+
+def test_deploy_puts_every_deployment_in_the_pool_tagged_raceday(
+    server: str, deployed: dict[str, str]
+) -> None:
+    from flows.deployments import DEPLOYMENTS
+
+    found = api(server, "/deployments/filter", {})
+    names = {item["name"]: item for item in found}
+    assert set(names) == {spec.name for spec in DEPLOYMENTS}
+    assert all(item["work_pool_name"] == "raceday" for item in found)
+    assert all("raceday" in item["tags"] for item in found)
+
+
+def test_raceday_worker_runs_a_deployment_from_another_directory(
+    server: str, work: Path, deployed: dict[str, str]
+) -> None:
+    """No RACEDAY_HOME in the shell: `raceday worker` sets it to its checkout."""
+    done = run([PREFECT, "deployment", "run", "backup/backup"], deployed, work)
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = raceday(deployed, work, "worker", "--run-once")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    states = [run_["state_name"] for run_ in backup_runs(server)]
+    assert states == ["Completed"], states
+    assert len(list((work / "var" / "backups").glob("raceday-*.db"))) == 1
+
+
+def test_the_plain_prefect_worker_runs_it_with_raceday_home_exported(
+    server: str, work: Path, deployed: dict[str, str]
+) -> None:
+    """The documented raw path: `export RACEDAY_HOME=<checkout>`, `prefect worker start`."""
+    env = {**deployed, "RACEDAY_HOME": str(REPO)}
+    done = run([PREFECT, "deployment", "run", "backup/backup"], env, work)
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = run([PREFECT, "worker", "start", "--pool", "raceday", "--run-once"], env, work)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    states = [run_["state_name"] for run_ in backup_runs(server)]
+    assert states[-1] == "Completed", states
+
+
+def test_serve_refuses_to_take_over_the_pool_deployments(
+    deployed: dict[str, str], work: Path
+) -> None:
+    done = raceday(deployed, work, "serve")
+    assert done.returncode == 2
+    assert "belong to the work pool" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_deploy_again_is_safe(deployed: dict[str, str]) -> None:
+    done = raceday(deployed, REPO, "deploy")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "(created)" not in done.stdout

@@ -1,0 +1,133 @@
+"""A run's status and exit code come from its alerts and warnings, decided in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raceday.run_status import (
+    ALERTS_EXIT_CODE,
+    COMPLETED,
+    COMPLETED_WITH_ALERTS,
+    COMPLETED_WITH_WARNINGS,
+    exit_code,
+    no_races_warning,
+    outcome,
+    quarantine_warning,
+    run_status,
+)
+
+
+def alert(severity: str) -> dict[str, Any]:
+    return {"rule": "r", "severity": severity, "message": "m"}
+
+
+def test_a_run_with_nothing_to_say_is_completed_and_exits_0() -> None:
+    assert run_status([], []) == COMPLETED
+    assert exit_code(COMPLETED) == 0
+
+
+def test_warnings_complete_with_warnings_and_exit_0() -> None:
+    assert run_status([], ["3 of 30 races quarantined"]) == COMPLETED_WITH_WARNINGS
+    assert exit_code(COMPLETED_WITH_WARNINGS) == 0
+
+
+def test_alerts_below_critical_are_listed_but_do_not_change_the_status() -> None:
+    """A slow run's anomaly alert must not make the same day's status depend on the machine."""
+    assert run_status([alert("warning"), alert("info")], []) == COMPLETED
+
+
+def test_a_critical_alert_completes_with_alerts_and_exits_6_whatever_the_warnings() -> None:
+    assert run_status([alert("warning"), alert("critical")], ["w"]) == COMPLETED_WITH_ALERTS
+    assert exit_code(COMPLETED_WITH_ALERTS) == ALERTS_EXIT_CODE == 6
+
+
+@given(
+    st.lists(st.sampled_from(["info", "warning", "critical"])),
+    st.lists(st.text(min_size=1), max_size=3),
+)
+def test_the_status_is_the_worst_of_the_critical_alerts_and_the_warnings(
+    severities: list[str], warnings: list[str]
+) -> None:
+    status = run_status([alert(s) for s in severities], warnings)
+    if "critical" in severities:
+        assert status == COMPLETED_WITH_ALERTS
+    elif warnings:
+        assert status == COMPLETED_WITH_WARNINGS
+    else:
+        assert status == COMPLETED
+
+
+def test_the_outcome_lists_the_alerts_and_warnings_it_was_decided_from() -> None:
+    decided = outcome([alert("critical")], ["no races for 2026-11-20"])
+    assert decided == {
+        "status": COMPLETED_WITH_ALERTS,
+        "alerts": [alert("critical")],
+        "warnings": ["no races for 2026-11-20"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("aside", "offered", "rows", "expected"),
+    [
+        (0, 30, 0, []),
+        (4, 30, 9, ["4 of 30 races quarantined"]),
+        (0, 30, 2, ["2 rows quarantined by validation (no race set aside)"]),
+    ],
+)
+def test_quarantined_races_are_a_warning_counted_as_the_alert_counts_them(
+    aside: int, offered: int, rows: int, expected: list[str]
+) -> None:
+    warnings = quarantine_warning(aside, offered, rows)
+    assert len(warnings) == len(expected)
+    for warning, start in zip(warnings, expected, strict=True):
+        assert warning.startswith(start)
+
+
+def test_a_day_without_races_is_a_warning() -> None:
+    assert no_races_warning(0) == ["no races for the day: nothing was predicted or settled"]
+    assert no_races_warning(12) == []
+
+
+def test_the_cli_exits_with_the_code_of_the_status_after_printing_the_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`run`, `backfill`, `live`, `monitor` and the boat run answer through one function."""
+    import json
+
+    import typer
+
+    from cli.shared import answer
+
+    critical = {"status": COMPLETED_WITH_ALERTS, "alerts": [alert("critical")], "warnings": []}
+    with pytest.raises(typer.Exit) as ended:
+        answer(False, True, lambda: critical, print)
+    assert ended.value.exit_code == 6
+    assert json.loads(capsys.readouterr().out) == critical
+    answer(False, True, lambda: {"status": COMPLETED_WITH_WARNINGS, "warnings": ["w"]}, print)
+
+
+def test_the_summary_lists_the_alerts_and_the_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cli.shared import print_outcome
+
+    print_outcome(
+        {
+            "alerts": [
+                {"rule": "venue_down", "severity": "critical", "message": "venue 44 down"},
+                {"rule": "quarantine_rate", "severity": "warning", "message": "6 of 30"},
+            ],
+            "warnings": ["6 of 30 races quarantined"],
+        }
+    )
+    printed = capsys.readouterr().out
+    assert "alerts:   1 critical, 1 warning" in printed
+    assert "critical venue_down: venue 44 down" in printed
+    assert "warning quarantine_rate: 6 of 30" in printed
+    assert "warning: 6 of 30 races quarantined" in printed
+    print_outcome({})
+    assert "alerts:   none" in capsys.readouterr().out
