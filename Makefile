@@ -39,7 +39,7 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 ## the suite runs on every core (pytest-xdist), a test file per worker so module fixtures are
-## built once; PYTEST_WORKERS=0 runs it in one process
+## built once, the slow files first (pyproject's addopts); PYTEST_WORKERS=0 runs it in one process
 PYTEST_WORKERS ?= auto
 pytest: install-dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile

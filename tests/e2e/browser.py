@@ -14,6 +14,10 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+# How long a page, the browser or a server may take before a test calls it a hang: far beyond
+# what a loaded machine needs (a slow machine makes a test slower, never red).
+HANG_LIMIT_S = 600.0
+
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -74,7 +78,7 @@ class Browser:
         self.send("DOM.enable")
         self.send("CSS.enable")
 
-    def _devtools_port(self, port_file: Path, timeout_s: float = 60.0) -> int:
+    def _devtools_port(self, port_file: Path, timeout_s: float = HANG_LIMIT_S) -> int:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -109,7 +113,7 @@ class Browser:
         self.send("Page.navigate", url=url)
         self.wait_for("document.readyState === 'complete'")
 
-    def wait_for(self, expression: str, timeout_s: float = 60.0) -> Any:
+    def wait_for(self, expression: str, timeout_s: float = HANG_LIMIT_S) -> Any:
         """Poll a JavaScript expression until it is truthy; its value."""
         deadline = time.monotonic() + timeout_s
         while True:

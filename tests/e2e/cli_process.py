@@ -9,6 +9,9 @@ from tests.golden_outputs import command_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = [sys.executable, "-m", "cli"]
+# How long a command may run before the test calls it a hang: far beyond what a loaded machine
+# needs (a slow machine makes a test slower, never red).
+HANG_LIMIT_S = 1800
 
 
 def cli_environment(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from raceday.monitoring.rules import ALERT_FIELDS
-from tests.e2e.browser import Browser, find_chromium, japanese_fonts
+from tests.e2e.browser import HANG_LIMIT_S, Browser, find_chromium, japanese_fonts
 from tests.prefect_server_support import api as _api
 from tests.prefect_server_support import running_prefect_server
 from tests.webhook_receiver import WebhookReceiver
@@ -145,10 +145,9 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     browser.wait_for(
         f"document.body.innerText.includes({json.dumps(run_name)}) && "
         "document.body.innerText.includes('Completed')",
-        timeout_s=120,
     )
     # The logs pane loads after the page: the run's INFO logs reached the server.
-    browser.wait_for("document.body.innerText.includes('Beginning flow run')", timeout_s=60)
+    browser.wait_for("document.body.innerText.includes('Beginning flow run')")
     time.sleep(2)  # the run graph draws on a canvas after the data arrives
     shot = browser.screenshot(SCREENSHOTS / "prefect-flow-run.png", full_page=False)
     assert shot.stat().st_size > 20_000
@@ -160,7 +159,7 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     shown = " && ".join(
         f"document.body.innerText.includes({json.dumps(key)})" for key in sorted(expected)
     )
-    browser.wait_for(shown, timeout_s=60)
+    browser.wait_for(shown)
     browser.evaluate(  # bring the artifact cards into the screenshot
         "Array.from(document.querySelectorAll('*')).filter(e => e.childElementCount === 0 && "
         f"e.textContent.trim() === {json.dumps('daily-report')})[0]"
@@ -219,7 +218,7 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
         [sys.executable, "-m", "cli", "run", "--date", crash_date.isoformat()],
         env=day.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + HANG_LIMIT_S
     running: list[dict[str, Any]] = []
     while not running and time.monotonic() < deadline and process.poll() is None:
         running = _api(
@@ -229,9 +228,9 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
         time.sleep(0.5)
     assert running, "the run never reached Running"
     process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=120)
+    process.communicate(timeout=HANG_LIMIT_S)
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG_LIMIT_S
     while len(receiver.posts) == posts_before and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(3)  # a second notification would arrive within this

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from raceday.errors import StageDefect
+from tests.e2e.cli_process import HANG_LIMIT_S
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = "2026-11-20"
@@ -83,7 +84,7 @@ def test_a_run_on_prefects_temporary_server_prints_no_traceback(tmp_path: Path) 
         env=user_environment(tmp_path),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_LIMIT_S,
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -105,12 +106,20 @@ def test_prefect_in_a_raceday_command_gets_the_longer_wait_and_no_telemetry(
     )
     env = user_environment(tmp_path)
     shown = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_LIMIT_S,
     )
     assert shown.stdout.split() == ["False", "90"], shown.stderr[-2000:]
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "45"  # the user's own value wins
     shown = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_LIMIT_S,
     )
     assert shown.stdout.split() == ["False", "45"], shown.stderr[-2000:]
 

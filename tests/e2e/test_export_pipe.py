@@ -12,7 +12,7 @@ from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.validate import validate_and_store
-from tests.e2e.cli_process import COMMAND, ROOT, cli_environment
+from tests.e2e.cli_process import COMMAND, HANG_LIMIT_S, ROOT, cli_environment
 
 DAY = date(2025, 5, 10)
 
@@ -34,7 +34,8 @@ def test_export_into_a_pipe_closed_early_ends_quietly(sqlite_url: str, tmp_path:
 
     piped = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {shlex.join(export)} | head -1"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
+        timeout=HANG_LIMIT_S,
     )  # fmt: skip
     assert piped.stdout == whole.read_text().splitlines(keepends=True)[0]
     assert piped.stderr == ""

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from cli import today_in_japan
 from raceday.store.engine import make_engine
 from raceday.store.models import Base
-from tests.e2e.cli_process import COMMAND, ROOT, cli_environment
+from tests.e2e.cli_process import COMMAND, HANG_LIMIT_S, ROOT, cli_environment
 from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -76,14 +76,15 @@ def test_the_store_password_shows_up_nowhere(secret_store: tuple[str, str], tmp_
         runs = [
             subprocess.run(
                 [*COMMAND, "run", "--date", day, "--races", "8", "--db", url, *extra],
-                cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900,
+                cwd=ROOT, env=environment, capture_output=True, text=True, timeout=HANG_LIMIT_S,
                 check=False,
             )
             for extra in ([], ["--json"])
         ]  # fmt: skip
         backup = subprocess.run(
             [*COMMAND, "backup", "--db", url, "--json"],
-            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False,
+            cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
+            timeout=HANG_LIMIT_S,
         )  # fmt: skip
         posts = json.dumps(receiver.posts)
     for done in [*runs, backup]:

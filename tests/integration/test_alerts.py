@@ -15,7 +15,8 @@ from tasks.alerts import deliver, raise_alerts
 from tests.webhook_receiver import WebhookReceiver, closed_port_url
 
 DAY = date(2026, 11, 20)
-FAST_RETRIES = {"attempts": 3, "retry_delays_s": [0.05, 0.05], "timeout_s": 2.0}
+# the receivers answer (or refuse) at once: the timeout only bounds a hang, never a slow machine
+FAST_RETRIES = {"attempts": 3, "retry_delays_s": [0.05, 0.05], "timeout_s": 60.0}
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ from tasks.stake import stake
 from tasks.store import prepare_store
 from tasks.validate import validate_and_store
 
+pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
+
 FIRST_DAY = date(2026, 5, 1)
 DAYS = [FIRST_DAY + timedelta(days=n) for n in range(3)]
 RACES = 20  # two venues a day: jockeys ride again on the third day

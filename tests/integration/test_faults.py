@@ -106,8 +106,9 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
     ) -> RawDay:
         # The run holding the lock keeps reading until the other run has ended (refused), however
         # slowly the machine starts it; a second run that took the lock too would wait here
-        # (bounded) and complete, and the assertion below would fail.
-        one_ended.wait(120)
+        # (bounded: minutes, far beyond a loaded machine's start) and complete, and the
+        # assertion below would fail.
+        one_ended.wait(600)
         return original(self, start, end, venues)
 
     monkeypatch.setattr(SimulatorSource, "read_days", slow_read)

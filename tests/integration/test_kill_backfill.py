@@ -16,7 +16,7 @@ from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import LOCAL_FLOW
-from tests.kill_support import kill_once, run_reference
+from tests.kill_support import kill_once, run_reference, stage_stop_code
 from tests.store_support import data_checksums
 
 START, END, CHUNK_DAYS, RACES = date(2025, 4, 1), date(2025, 4, 4), 2, 6
@@ -50,7 +50,8 @@ def stages_done(db: str) -> set[tuple[str, date]]:
 
 def kill_when(db: str, stage: str, day: date) -> None:
     """Start a backfill in a child process and SIGKILL it once ``stage`` of ``day`` is done."""
-    code = f"from {__name__} import run_backfill; run_backfill({db!r})"
+    run = f"from {__name__} import run_backfill; run_backfill({db!r})"
+    code = stage_stop_code(stage, day) + run
     kill_once(code, lambda: (stage, day) in stages_done(db), f"{stage} of {day}")
 
 

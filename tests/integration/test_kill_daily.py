@@ -17,7 +17,7 @@ from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import LOCAL_FLOW, day_lock, in_process
 from tasks.ingest import ingest
-from tests.kill_support import kill_once, run_reference
+from tests.kill_support import kill_once, run_reference, stage_stop_code
 from tests.store_support import data_checksums
 
 DAY, RACES, FLOW = date(2025, 6, 7), 8, LOCAL_FLOW
@@ -49,7 +49,7 @@ def stages_done(db: str) -> set[str]:
 
 def kill_after(db: str, stage: str) -> None:
     """Start the day in a child process and SIGKILL it once ``stage`` of the day is done."""
-    code = f"from {__name__} import run_daily; run_daily({db!r})"
+    code = stage_stop_code(stage, DAY) + f"from {__name__} import run_daily; run_daily({db!r})"
     kill_once(code, lambda: stage in stages_done(db), stage)
 
 

@@ -39,6 +39,8 @@ from raceday.store.engine import make_engine, upgrade_schema
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features, range_features
 
+pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
+
 START, D, END = date(2026, 5, 11), date(2026, 6, 1), date(2026, 6, 28)
 CHUNK_DAYS = 7  # settled a week at a time, like a backfill; D starts a chunk
 RACE_RESULT_COLUMNS = ["leader_first3f_s", "race_last3f_s"]

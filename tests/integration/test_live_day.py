@@ -25,6 +25,8 @@ from raceday.store.engine import make_engine
 from tests.kill_support import kill_once
 from tests.live_support import LONGSHOT_MODEL, longshot_predictions, write_simulated_files
 
+pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
+
 DAY = date(2025, 6, 7)
 RACES = 16
 LEAD = timedelta(minutes=5)
@@ -106,13 +108,18 @@ def test_the_day_cap_and_the_drawdown_brake_hold_across_races(
     assert braked > 0  # the scenario reaches the brake (else the test proves nothing)
 
 
+KILLED_AFTER = RACES // 3  # decisions the killed run has stored
 CHILD = """
+import itertools
 import tasks.race
 from datetime import date
 from config import load_settings
 from flows.live import live_day_in_process
 from tests.live_support import longshot_predictions
+from tests.kill_support import stop_after
 tasks.race.predictions_or_market = longshot_predictions
+decided = itertools.count(1)
+stop_after("tasks.race", "record_decision", lambda row: next(decided) == {killed_after})
 settings = load_settings(db_url={db!r}, source={source!r})
 live_day_in_process(settings, date.fromisoformat({day!r}), replay=True)
 """
@@ -131,10 +138,15 @@ def test_a_day_killed_mid_way_and_restarted_bets_no_race_twice_and_misses_none(
 ) -> None:
     reference_db, killed_db = tmp_path / "reference.db", tmp_path / "killed.db"
     live_day_in_process(settings_for(reference_db, files), DAY, replay=True)
-    code = CHILD.format(db=f"sqlite:///{killed_db}", source=f"files:{files}", day=DAY.isoformat())
-    kill_once(code, lambda: decided_count(killed_db) >= RACES // 3, "a third of the races")
+    code = CHILD.format(
+        db=f"sqlite:///{killed_db}",
+        source=f"files:{files}",
+        day=DAY.isoformat(),
+        killed_after=KILLED_AFTER,
+    )
+    kill_once(code, lambda: decided_count(killed_db) >= KILLED_AFTER, "a third of the races")
     halfway = decided_count(killed_db)
-    assert 0 < halfway < RACES
+    assert halfway == KILLED_AFTER and 0 < halfway < RACES
 
     summary = live_day_in_process(settings_for(killed_db, files), DAY, replay=True)
 

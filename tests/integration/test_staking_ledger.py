@@ -30,6 +30,8 @@ from tasks.record import record_day, settle
 from tasks.stake import stake
 from tests.staking_support import NOISY_ORACLE_VERSION, decode_days, store_days
 
+pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
+
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 90
 CRASHED = {date(2026, 1, 20), date(2026, 2, 14), date(2026, 3, 3)}  # staked, settled days later
