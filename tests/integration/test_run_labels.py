@@ -25,12 +25,17 @@ def small_days(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def flow_run_named(name: str) -> Any:
+    """The newest flow run of that name (the session's Prefect harness is shared by the test
+    files of an xdist worker: another file may have run the same day)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as client:
         (found,) = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name]))
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=1,
         )
     return found
 
