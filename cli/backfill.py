@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from cli.options import (
@@ -37,32 +45,106 @@ from raceday.errors import InputError
 POLL_SECONDS = 1.0
 
 
+def _phase() -> str:
+    """``chunk 3/13: validate (2025-03-04)``: the backfill's phase and its running stage."""
+    from flows.backfill import PHASE
+    from tasks.common import running_stage
+
+    stage, day = running_stage()
+    where = f": {stage}" + (f" ({day})" if day is not None else "") if stage else ""
+    return f"{PHASE['now']}{where}"
+
+
+def _logs_above(progress: Progress) -> Callable[[], None]:
+    """Print Prefect's console log lines through the progress display (above the bar, not glued
+    onto it); returns how to put them back."""
+    import logging
+
+    handlers = [
+        handler for handler in logging.getLogger().handlers
+        if type(handler).__name__ == "PrefectConsoleHandler"
+    ]  # fmt: skip
+    before = [getattr(handler, "console", None) for handler in handlers]
+    for handler in handlers:
+        handler.console = progress.console  # type: ignore[attr-defined]
+
+    def restore() -> None:
+        for handler, console in zip(handlers, before, strict=True):
+            handler.console = console  # type: ignore[attr-defined]
+
+    return restore
+
+
 def _watch_progress(
-    count_done: Callable[[], int], total: int, stop: threading.Event, show: bool
-) -> None:
-    """Redraw the bar from the store's completed days until ``stop`` is set."""
+    count_done: Callable[[], int], total: int, stop: threading.Event, show: bool,
+) -> None:  # fmt: skip
+    """Redraw the bar from the store's completed days (with the chunk and stage under way and
+    the time left) until ``stop`` is set."""
     with Progress(
         TextColumn("backfill"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("days"),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[phase]}"),
         console=err,
         disable=not show,
     ) as progress:
-        bar = progress.add_task("days", total=total)
-        while True:
-            stopping = stop.wait(POLL_SECONDS)
-            with contextlib.suppress(Exception):  # no store yet: the bar just waits
-                progress.update(bar, completed=count_done())
-            if stopping:
-                return
+        restore = _logs_above(progress) if show else (lambda: None)
+        resumed = count_done_safely(count_done)
+        bar = progress.add_task("days", total=total, completed=resumed, phase="starting")
+        try:
+            while True:
+                stopping = stop.wait(POLL_SECONDS)
+                done = count_done_safely(count_done, resumed)
+                progress.update(bar, completed=done, phase=_phase())
+                if stopping:
+                    return
+        finally:
+            restore()
+
+
+def count_done_safely(count_done: Callable[[], int], fallback: int = 0) -> int:
+    """The days done so far, or ``fallback`` while the store cannot say (not created yet)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return count_done()
+    except SQLAlchemyError:  # no store yet: the bar just waits
+        return fallback
+
+
+@contextmanager
+def stop_at_safe_point_on_ctrl_c() -> Iterator[None]:
+    """Inside: the first Ctrl-C asks the backfill to stop after the chunk under way (all it
+    ran stays stored; the same command resumes), the second stops at once."""
+    from flows.backfill import STOP_AT_SAFE_POINT
+
+    def first_interrupt(_signum: int, _frame: object) -> None:
+        STOP_AT_SAFE_POINT.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        err.print(
+            "stopping after the chunk under way (everything run so far stays stored; run the "
+            "same command to resume) — Ctrl-C again to stop at once",
+            soft_wrap=True,
+        )
+
+    STOP_AT_SAFE_POINT.clear()
+    previous = signal.signal(signal.SIGINT, first_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        STOP_AT_SAFE_POINT.clear()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
     table = Table(title=f"backfill {summary['start']}..{summary['end']}", show_header=False)
-    for key in ("days", "chunks", "chunks_run", "chunks_skipped", "races", "runners", "bets"):
-        table.add_row(key, f"{summary[key]:,}")
+    for key in ("days", "days_skipped", "chunks", "chunks_run", "chunks_skipped", "races",
+                "races_predicted", "runners", "bets"):  # fmt: skip
+        table.add_row(key, f"{summary.get(key, 0):,}")
     table.add_row("odds at", str(summary.get("odds_at", "morning")))
     table.add_row("seconds", f"{summary['seconds']:.1f}")
     out.print(table)
@@ -129,16 +211,23 @@ def backfill(
         from tasks.labels import run_tags
 
         total = sum(len(chunk.days) for chunk in chunks)
+        done_before = 0 if force else len(completed_days(settings, first, last))
+        if done_before:
+            err.print(
+                f"resuming: {done_before:,} of {total:,} days were done by an earlier backfill "
+                "and are skipped (--force redoes them)",
+                soft_wrap=True,
+            )
         stop = threading.Event()
-        watcher = threading.Thread(
-            target=_watch_progress,
-            args=(lambda: len(completed_days(settings, first, last)), total, stop, not as_json),
-            daemon=True,
-        )
-        watcher.start()
-        try:
-            tags = run_tags(sport, settings.stage, "backfill")
-            with running_flows(settings.database_url, debug, tags):
+        tags = run_tags(sport, settings.stage, "backfill")
+        with running_flows(settings.database_url, debug, tags), stop_at_safe_point_on_ctrl_c():
+            watcher = threading.Thread(
+                target=_watch_progress,
+                args=(lambda: len(completed_days(settings, first, last)), total, stop, not as_json),
+                daemon=True,
+            )
+            watcher.start()
+            try:
                 result: dict[str, Any] = backfill_flow(
                     start=first,
                     end=last,
@@ -148,9 +237,9 @@ def backfill(
                     force=force,
                     odds_at=settings.live.odds_at,
                 )
-        finally:
-            stop.set()
-            watcher.join()
+            finally:
+                stop.set()
+                watcher.join()
         return result
 
     answer(debug, as_json, action, _print_summary)

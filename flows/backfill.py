@@ -19,6 +19,7 @@ interrupted from its start (every write replaces by natural key). Between chunks
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
@@ -32,7 +33,7 @@ from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow
 from flows.chain import chunk_chain, prepare_history, train_chain
 from raceday.errors import InputError
-from raceday.run_status import COMPLETED, no_races_warning, run_status
+from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
 from raceday.sources.timeline import ODDS_AT, OddsAt
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
@@ -165,11 +166,26 @@ class BackfillSummary:
     runners: int
     bets: int
     seconds: float
+    races_predicted: int = 0
+    days_skipped: int = 0
+    stopped: bool = False
     status: str = COMPLETED
     database: str | None = None
     trained: tuple[str, ...] = ()
     odds_at: str = "morning"
     warnings: tuple[str, ...] = ()
+
+
+STOP_AT_SAFE_POINT = threading.Event()  # set by the command's first Ctrl-C: stop between chunks
+PHASE = {"now": "starting"}  # what this process's backfill is doing (the command's display)
+
+
+def stopped_warning(run_chunks: int, todo: int) -> str:
+    """What a backfill stopped on request says: where it stopped and how to go on."""
+    return (
+        f"stopped at your request after {run_chunks} of {todo} chunks (every chunk run is "
+        "stored): run the same command again to resume; the days done are skipped"
+    )
 
 
 def backfill_run_name() -> str:
@@ -197,15 +213,22 @@ def backfill(
     chunks = chunk_grid(start, end, chunk_days)
     todo = pending_chunks(chunks, completed_days(settings, start, end), force)
     if todo:
+        PHASE["now"] = "warm-up"
         prepare_history(AsTasks(settings), settings, todo[0].start)
     options = io_task_options(settings)
-    totals = {"races": 0, "runners": 0, "bets": 0}
+    totals = {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     versions: list[str] = []
     settled = SettledRuns()  # read once, extended chunk by chunk (features and training)
+    run_chunks = 0
     for chunk in todo:
+        if STOP_AT_SAFE_POINT.is_set():  # asked to stop (Ctrl-C): between chunks, all stored
+            break
+        run_chunks += 1
+        PHASE["now"] = f"chunk {run_chunks}/{len(todo)}"
         counts = backfill_chunk.with_options(**options)(settings, chunk, settled)
         for key in totals:
             totals[key] += counts[key]
+        PHASE["now"] = f"after chunk {run_chunks}/{len(todo)}"
         trained = after_chunk(settings, chunk.end, settled)
         if trained is not None:
             versions.append(
@@ -216,17 +239,24 @@ def backfill(
         end=end.isoformat(),
         days=(end - start).days + 1,
         chunks=len(chunks),
-        chunks_run=len(todo),
+        chunks_run=run_chunks,
         chunks_skipped=len(chunks) - len(todo),
         seconds=round(time.perf_counter() - clock, 1),
         races=totals["races"],
         runners=totals["runners"],
         bets=totals["bets"],
+        races_predicted=totals["predicted"],
+        days_skipped=sum(len(chunk.days) for chunk in chunks) - sum(len(c.days) for c in todo),
+        stopped=run_chunks < len(todo),
         database=mask_url(settings.database_url),
         trained=tuple(versions),
         odds_at=settings.live.odds_at,
     )
     warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
-    result = asdict(replace(summary, status=run_status((), warnings), warnings=tuple(warnings)))
+    status = run_status((), warnings)
+    if summary.stopped:
+        warnings.append(stopped_warning(run_chunks, len(todo)))
+        status = STOPPED
+    result = asdict(replace(summary, status=status, warnings=tuple(warnings)))
     publish_backfill_summary(result)
     return result

@@ -250,13 +250,18 @@ def chunk_chain(
     holds (extended with the chunk's, not re-read). Returns counts."""
     raw = run(ingest, settings, start, end)
     if raw.is_empty:
-        return {"races": 0, "runners": 0, "bets": 0}
+        return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(validate_and_store, settings, raw, start, end, "card")
     valid = settle_chain(run, settings, raw, start, end)
     features = run(range_features, settings, start, end, settled)
     predictions = run(predict, settings, card, end, features, model_day=start)
     bets = run(replay_days, settings, predictions, card, days)
-    return {"races": len(valid.races), "runners": len(valid.runners), "bets": bets}
+    return {
+        "races": len(valid.races),
+        "runners": len(valid.runners),
+        "predicted": int(predictions["race_id"].nunique()) if len(predictions) else 0,
+        "bets": bets,
+    }
 
 
 def train_chain(

@@ -4,7 +4,8 @@
 - ``completed-with-warnings``: the run went through but left something to look at (a venue's
   races left out, races quarantined, a day without races, bets voided), listed (exit 0); its
   alerts of severity warning or info are listed too, without changing the status;
-- ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6).
+- ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6);
+- ``stopped``: a backfill stopped at a safe point when asked (Ctrl-C), resumable (exit 130).
 
 A run that fails ends with its failure's exit code instead (:mod:`raceday.errors`).
 """
@@ -17,11 +18,14 @@ from typing import Any, Final
 COMPLETED: Final = "completed"
 COMPLETED_WITH_WARNINGS: Final = "completed-with-warnings"
 COMPLETED_WITH_ALERTS: Final = "completed-with-alerts"
+STOPPED: Final = "stopped"  # a backfill stopped at a safe point on request (Ctrl-C): resumable
 ALERTS_EXIT_CODE: Final = 6
+STOPPED_EXIT_CODE: Final = 130  # as an interrupted command
 EXIT_CODES: Final = {
     COMPLETED: 0,
     COMPLETED_WITH_WARNINGS: 0,
     COMPLETED_WITH_ALERTS: ALERTS_EXIT_CODE,
+    STOPPED: STOPPED_EXIT_CODE,
 }
 
 

@@ -202,6 +202,14 @@ class StageRecord:
             self.race_id = str(races[0]) if len(races) == 1 else None
 
 
+_running: dict[str, Any] = {"stage": None, "day": None}  # this process's stage now
+
+
+def running_stage() -> tuple[str | None, date | None]:
+    """The stage this process is in now and its day (a backfill's progress display)."""
+    return _running["stage"], _running["day"]
+
+
 @contextmanager
 def stage_run(settings: Settings, stage: str, race_date: date) -> Iterator[StageRecord]:
     """Time a stage and record it (also when it fails) in ``pipeline_runs``.
@@ -209,6 +217,7 @@ def stage_run(settings: Settings, stage: str, race_date: date) -> Iterator[Stage
     A defect in the stage's code (any error that is neither bad input nor an unavailable source
     or store) leaves as :class:`raceday.errors.StageDefect` naming the stage and, when the body
     set ``record.race_id``, the race; it is not retried."""
+    _running.update(stage=stage, day=race_date)
     record = StageRecord()
     started = datetime.now()
     clock = time.perf_counter()

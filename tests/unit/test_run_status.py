@@ -131,3 +131,9 @@ def test_the_summary_lists_the_alerts_and_the_warnings(
     assert "warning: 6 of 30 races quarantined" in printed
     print_outcome({})
     assert "alerts:   none" in capsys.readouterr().out
+
+
+def test_a_backfill_stopped_on_request_exits_as_an_interrupted_command() -> None:
+    from raceday.run_status import STOPPED
+
+    assert exit_code(STOPPED) == 130
