@@ -345,6 +345,9 @@ def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> It
 # --- what the stages that check their outputs share ------------------------------------------
 
 
+DATA_DOCS_ARTIFACT = "data-docs"
+
+
 def period_label(start: date, end: date) -> str:
     return f"{start}" if start == end else f"{start}..{end}"
 
@@ -352,15 +355,25 @@ def period_label(start: date, end: date) -> str:
 def publish_docs(
     settings: Settings, outcomes: tuple[SuiteOutcome, ...], stage: str, start: date, end: date
 ) -> None:
-    """Data Docs pages for a stage's validations (when enabled in settings)."""
+    """Data Docs pages for a stage's validations (when enabled in settings), linked from the
+    flow run (a ``data-docs`` link artifact; not from backfilled days)."""
     if settings.validation.data_docs:
-        publish_quietly(
+        index = publish_quietly(
             outcomes,
             settings.var_dir,
             run_name=f"{stage}-{period_label(start, end)}",
             batch=current_run_id(),
             limit=settings.validation.data_docs_index_limit,
         )
+        if index is not None and publishes_day_artifacts():
+            from prefect.artifacts import create_link_artifact
+
+            create_link_artifact(
+                key=DATA_DOCS_ARTIFACT,
+                link=index.resolve().as_uri(),
+                link_text="Data Docs (validations, failing races)",
+                description=f"{stage} {period_label(start, end)}",
+            )
 
 
 def record_checked(

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("RACEDAY_E2E_SCREENSHOTS", REPO / "var" / "e2e-browser"))
 REQUIRE = os.environ.get("RACEDAY_TEST_REQUIRE_BROWSER") == "1"
 JAPANESE_FONT = re.compile(r"IPA|Noto Sans (CJK )?JP|Hiragino|Yu Gothic|Meiryo|Takao|VL ", re.I)
-ARTIFACTS = ("daily-report", "rolling-metrics", "venues", "alerts", "bet-slip")
+ARTIFACTS = ("daily-report", "rolling-metrics", "venues", "alerts", "bet-slip", "data-docs")
 FIGURES = ("bankroll", "rolling", "calibration", "venues")
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -140,6 +140,8 @@ def test_the_flow_run_page_shows_the_completed_run_and_its_artifacts(
     assert expected <= keys, keys
     report_artifact = next(a for a in artifacts if a["key"] == "daily-report")
     assert "## Rolling metrics" in report_artifact["data"]
+    docs_link = next(a for a in artifacts if a["key"] == "data-docs")
+    assert "data_docs/index.html" in docs_link["data"]  # a link artifact (stored as markdown)
 
     browser.open(f"{prefect_server}/runs/flow-run/{run_id}")
     browser.wait_for(
