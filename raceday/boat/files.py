@@ -129,6 +129,11 @@ def race_id(race_date: date, venue_code: str, race_number: int) -> str:
     return f"{race_date:%Y%m%d}{venue_code}{race_number:02d}"
 
 
+def venue_codes_of(race_ids: pd.Series) -> pd.Series:
+    """The 場コード inside each race id (:func:`race_id`'s characters 8–9)."""
+    return race_ids.astype(str).str[8:10]
+
+
 def date_from_file_name(name: str) -> date | None:
     """``B260401.TXT`` -> 2026-04-01; None for another name."""
     match = FILE_DATE.match(Path(name).name)

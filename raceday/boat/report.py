@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from raceday.boat.codes import VENUE_NAMES
+from raceday.boat.files import venue_codes_of
 
 SUMMARY_ROWS = (
     ("races", "races"), ("boats", "boats"), ("quarantined", "rows quarantined"),
@@ -47,12 +48,12 @@ def venue_table(predictions: pd.DataFrame, settled: pd.DataFrame) -> pd.DataFram
     """Per venue: races, bets, staked, returned and profit (yen); venues by code."""
     if predictions.empty:
         return pd.DataFrame(columns=["venue", "races", "bets", "staked", "returned", "profit"])
-    venue_of = predictions["race_id"].astype(str).str[8:10]
-    races = predictions.assign(code=venue_of).groupby("code")["race_id"].nunique()
+    by_venue = predictions.assign(code=venue_codes_of(predictions["race_id"]))
+    races = by_venue.groupby("code")["race_id"].nunique()
     money = pd.DataFrame(index=races.index, data={"bets": 0, "staked": 0, "returned": 0})
     if len(settled):
         bets = settled.assign(
-            code=settled["race_id"].astype(str).str[8:10],
+            code=venue_codes_of(settled["race_id"]),
             back=settled["payout_yen"].fillna(0) + settled["refund_yen"].fillna(0),
         ).groupby("code")
         money["bets"] = bets.size().reindex(races.index, fill_value=0)
