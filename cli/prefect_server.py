@@ -62,7 +62,8 @@ def _die_with_parent_hook() -> Callable[[], None] | None:
     return die_with_parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -142,7 +143,7 @@ def prefect_api() -> Iterator[str | None]:
     # busy machine: wait at least MIN_STARTUP_S.
     timeout_s = max(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()), MIN_STARTUP_S)
     for _attempt in range(5):
-        port = _free_port()
+        port = free_port()
         server = _start_uvicorn(port)
         try:
             started = _wait_healthy(server, port, timeout_s)

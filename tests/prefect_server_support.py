@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cli.prefect_server import free_port
+
 STARTUP_S = 600.0  # a hang limit: a loaded 2-core machine takes longer, never fails sooner
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:

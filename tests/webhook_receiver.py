@@ -52,9 +52,6 @@ class WebhookReceiver:
 
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens (connection refused)."""
-    import socket
+    from cli.prefect_server import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hooks/raceday"
+    return f"http://127.0.0.1:{free_port()}/hooks/raceday"
