@@ -8,29 +8,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
+from tests.e2e.boat_cli_support import invoke, simulated_boat_files
 
-runner = CliRunner()
 START, DAY = "2026-04-01", "2026-04-12"
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")
 def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 days of 3 venues x 12 races."""
-    out = tmp_path_factory.mktemp("boat")
-    code, _stdout, stderr = invoke(
-        "simulate", "--sport", "boat", "--start", START, "--end", DAY,
-        "--races-per-day", "36", "--seed", "11", "--out", str(out),
-    )  # fmt: skip
-    assert code == 0, stderr
-    return out
+    return simulated_boat_files(tmp_path_factory.mktemp("boat"), START, DAY)
 
 
 @pytest.mark.slow

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
+from tests.e2e.boat_cli_support import invoke, simulated_boat_files
 
-runner = CliRunner()
 FIRST, LAST = "2026-03-25", "2026-04-26"
 DAY = date(2026, 4, 25)
 SHORT_WINDOWS = {  # 36 races a day: four held-out days, a version every seven days
@@ -27,21 +25,10 @@ SHORT_WINDOWS = {  # 36 races a day: four held-out days, a version every seven d
 }
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture(scope="module")
 def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """33 days of 3 venues x 12 races."""
-    out = tmp_path_factory.mktemp("boat")
-    code, _stdout, stderr = invoke(
-        "simulate", "--sport", "boat", "--start", FIRST, "--end", LAST,
-        "--races-per-day", "36", "--seed", "11", "--out", str(out),
-    )  # fmt: skip
-    assert code == 0, stderr
-    return out
+    return simulated_boat_files(tmp_path_factory.mktemp("boat"), FIRST, LAST)
 
 
 @pytest.fixture
