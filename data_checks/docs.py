@@ -1,9 +1,11 @@
 """Great Expectations Data Docs: every validation's HTML page and an index, under ``var_dir``.
 
 Validation itself runs in an in-memory context (fast, no files); publishing copies the results
-into a file-backed GX project (``var_dir/gx``) and renders only the new pages plus the index
-into ``var_dir/data_docs`` (open ``index.html``). The index lists the latest validations only
-(``limit``): GX loads every listed result to draw it.
+into a file-backed GX project (``var_dir/gx``) and renders only the new pages into
+``var_dir/data_docs``; the entry page (open ``index.html``) is ours (:mod:`data_checks.docs_index`,
+the latest ``limit`` validations). GX's own index is not built: ours replaces it, and GX's
+reloads every listed result to draw it. One site builder serves a process: its page templates
+are compiled once, not at every stage.
 """
 
 from __future__ import annotations
@@ -67,6 +69,32 @@ def _docs_context(var_dir: Path, limit: int) -> Any:
     return context
 
 
+@cache
+def _site_builder(var_dir: Path, limit: int) -> Any:
+    """The site's builder, kept for the process: GX makes one per ``build_data_docs`` call,
+    and each compiles the page templates again (most of a stage's Data Docs time)."""
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    config = _site_config(var_dir, limit)
+    del config["class_name"]
+    return SiteBuilder(
+        data_context=_docs_context(var_dir, limit),
+        site_name=SITE_NAME,
+        runtime_environment={"root_directory": str(var_dir)},
+        **config,
+    )
+
+
+def _build_pages(builder: Any, folder: Path, keys: list[Any]) -> None:
+    """Render the pages of ``keys``; the site's static assets (GX's CSS, fonts, images) are
+    copied only when the site has none yet (they come with GX: a copy per stage is waste)."""
+    if not (folder / "static").is_dir():
+        builder.build(resource_identifiers=keys, build_index=False)
+        return
+    for section in builder.site_section_builders.values():
+        section.build(resource_identifiers=keys)
+
+
 _saved_suites: set[tuple[Path, str, int]] = set()
 
 
@@ -122,8 +150,8 @@ def publish(
             suite_key = _save_suite(context, var_dir.resolve(), outcome.gx_suite)
             if suite_key is not None:
                 keys.append(suite_key)
-    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
     folder = data_docs_dir(var_dir)
+    _build_pages(_site_builder(var_dir.resolve(), limit), folder, keys)
     entries = [
         IndexEntry(
             run_time=run_id.run_time.strftime("%Y-%m-%d %H:%M:%S"),
