@@ -10,9 +10,11 @@ are compiled once, not at every stage.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -85,14 +87,45 @@ def _site_builder(var_dir: Path, limit: int) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """A section's source store as its builder sees it: listing only the pages asked for.
+
+    GX's section builder lists every stored result (and sorts them) before picking those it
+    was asked to render, a cost that grows with every day validated."""
+
+    store: Any
+    keys: tuple[Any, ...]
+
+    def list_keys(self) -> list[Any]:
+        return list(self.keys)
+
+    def get(self, key: Any) -> Any:
+        return self.store.get(key)
+
+
+def _section_keys(name: str, keys: list[Any]) -> list[Any]:
+    """The keys a site section renders: suite pages, or validation pages."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    kind = ExpectationSuiteIdentifier if name == "expectations" else ValidationResultIdentifier
+    return [key for key in keys if isinstance(key, kind)]
+
+
 def _build_pages(builder: Any, folder: Path, keys: list[Any]) -> None:
-    """Render the pages of ``keys``; the site's static assets (GX's CSS, fonts, images) are
-    copied only when the site has none yet (they come with GX: a copy per stage is waste)."""
+    """Render the pages of ``keys`` (no index: ours replaces GX's); the site's static assets
+    (GX's CSS, fonts, images) are copied only when the site has none yet."""
     if not (folder / "static").is_dir():
-        builder.build(resource_identifiers=keys, build_index=False)
-        return
-    for section in builder.site_section_builders.values():
-        section.build(resource_identifiers=keys)
+        builder.target_store.copy_static_assets()
+    for name, section in builder.site_section_builders.items():
+        wanted = _section_keys(name, keys)
+        if wanted:
+            listed = copy.copy(section)  # the builder's own section (and its templates) unchanged
+            listed.source_store = _Listing(section.source_store, tuple(wanted))
+            listed.build(resource_identifiers=wanted)
 
 
 _saved_suites: set[tuple[Path, str, int]] = set()
