@@ -1,17 +1,18 @@
 """Times one simulated 200-race day through the Prefect daily flow and the same stage chain
 called directly (no Prefect), and prints both, their ratio and the stage time per stage.
 
-    .venv/bin/python benchmarks/bench_daily.py [--races 200] [--date 2026-11-20]
-        [--profile direct.prof] [--out run.json] [--previous run.json]
+    .venv/bin/python benchmarks/bench_daily.py [--races 200] [--date 2026-11-20] [--repeat 1]
+        [--profile direct.prof] [--out run.json] [--previous run.json] [--no-flow]
 
 Each variant runs on a fresh SQLite store that is already warmed up with history, so the figure
 is the day itself. The direct variant is ``flows.chain.daily_chain`` in-process (the stages the
 flow runs as task runs, in the same order, with the same screening); the flow variant is
-``flows.daily.daily_run``. Each runs the day twice and the second run is reported: the first
-pays one-off costs (imports, GX suites, Prefect's temporary server).
+``flows.daily.daily_run``. Each runs the day once to pay one-off costs (imports, GX suites,
+Prefect's temporary server), then ``--repeat`` times more; with more than one, the run of median
+stage time is reported (on a shared machine a single run can be off by half).
 
-After the runs it prints the stage time per stage of each variant's second run as the store
-recorded it (``pipeline_runs``, as ``bench_backfill.py`` does) and their totals. ``--profile``
+After the runs it prints the stage time per stage of the reported run as the store recorded it
+(``pipeline_runs``, as ``bench_backfill.py`` does) and their totals. ``--profile``
 writes a cProfile of the direct variant's second run; ``--out`` writes the figures as JSON;
 ``--previous`` reads such a file (an earlier run, e.g. of the commit before a change, side by
 side on the same machine) and prints each figure's ratio to it.
@@ -102,8 +103,9 @@ def _print_variant(name: str, figures: dict[str, Any], before: dict[str, Any]) -
         f"{name}: wall {figures['wall_s']:.2f} s{_ratio(figures['wall_s'], before.get('wall_s'))} "
         f"(first call {figures['first_call_s']:.2f} s)"
     )
-    print(f"  stage time {figures['stage_total_s']:.2f} s"
-          f"{_ratio(figures['stage_total_s'], before.get('stage_total_s'))}")  # fmt: skip
+    total = figures["stage_total_s"]
+    every = ", ".join(f"{seconds:.2f}" for seconds in figures["stage_totals_s"])
+    print(f"  stage time {total:.2f} s{_ratio(total, before.get('stage_total_s'))}; runs: {every}")
     for stage, seconds in stages.items():
         print(f"    {stage:<20} {seconds:7.3f}{_ratio(seconds, earlier.get(stage))}")
 
@@ -116,6 +118,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     parser.add_argument("--previous", type=Path, default=None, help="figures to compare with")
     parser.add_argument("--no-flow", action="store_true", help="the direct variant only")
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs after the first")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -133,7 +136,7 @@ def main() -> None:
     for db in variants.values():
         _warm(db, args.date, args.races)
     figures: dict[str, Any] = {
-        "command": f"--races {args.races} --date {args.date}",
+        "command": f"--races {args.races} --date {args.date} --repeat {args.repeat}",
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
         f"python {platform.python_version()}",
     }
@@ -141,18 +144,23 @@ def main() -> None:
         run = run_direct if name == "direct" else run_flow
         first = run(db, args.date, args.races)
         profiler = cProfile.Profile() if args.profile and name == "direct" else None
+        runs = []
+        for _ in range(max(args.repeat, 1)):
+            if profiler:
+                profiler.enable()
+            wall = run(db, args.date, args.races)
+            if profiler:
+                profiler.disable()
+            stages = _stage_seconds(db, args.date)
+            total = round(sum(stages.values()), 3)
+            runs.append({"wall_s": round(wall, 3), "stage_total_s": total, "stages_s": stages})
         if profiler:
-            profiler.enable()
-        second = run(db, args.date, args.races)
-        if profiler:
-            profiler.disable()
             profiler.dump_stats(args.profile)
-        stages = _stage_seconds(db, args.date)
+        median = sorted(runs, key=lambda one: one["stage_total_s"])[(len(runs) - 1) // 2]
         figures[name] = {
             "first_call_s": round(first, 3),
-            "wall_s": round(second, 3),
-            "stage_total_s": round(sum(stages.values()), 3),
-            "stages_s": stages,
+            **median,
+            "stage_totals_s": [one["stage_total_s"] for one in runs],
         }
     figures["load"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
 
