@@ -228,6 +228,24 @@ def test_data_docs_show_every_suite_of_a_validation(tmp_path: Path) -> None:
     assert "races_card" in index.read_text(encoding="utf-8")
 
 
+def test_gx_builds_a_configuration_once_per_validation_and_anew_outside() -> None:
+    """Inside run_suite's validations an expectation's configuration is built once (GX rebuilt
+    it at every read, ~100 reads per expectation); outside, GX is unchanged: every read builds
+    a fresh one (Data Docs copy suites from them)."""
+    import great_expectations as gx
+
+    from data_checks.gx_runner import _one_validation, gx_context
+
+    gx_context()
+    expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column="race_id")
+    assert expectation.configuration is not expectation.configuration
+    with _one_validation():
+        kept = expectation.configuration
+        assert expectation.configuration is kept
+    assert expectation.configuration is not kept
+    assert expectation.configuration == kept
+
+
 def test_a_later_stage_adds_its_pages_to_the_data_docs_site(tmp_path: Path) -> None:
     """A process keeps one site builder and copies GX's static assets once: the next stage's
     validation pages and suite pages are still rendered, listed, and styled."""
