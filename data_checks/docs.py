@@ -1,16 +1,20 @@
 """Great Expectations Data Docs: every validation's HTML page and an index, under ``var_dir``.
 
 Validation itself runs in an in-memory context (fast, no files); publishing copies the results
-into a file-backed GX project (``var_dir/gx``) and renders only the new pages plus the index
-into ``var_dir/data_docs`` (open ``index.html``). The index lists the latest validations only
-(``limit``): GX loads every listed result to draw it.
+into a file-backed GX project (``var_dir/gx``) and renders only the new pages into
+``var_dir/data_docs``; the entry page (open ``index.html``) is ours (:mod:`data_checks.docs_index`,
+the latest ``limit`` validations). GX's own index is not built: ours replaces it, and GX's
+reloads every listed result to draw it. One site builder serves a process: its page templates
+are compiled once, not at every stage.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -65,6 +69,63 @@ def _docs_context(var_dir: Path, limit: int) -> Any:
     elif sites[SITE_NAME] != wanted:
         context.update_data_docs_site(SITE_NAME, wanted)
     return context
+
+
+@cache
+def _site_builder(var_dir: Path, limit: int) -> Any:
+    """The site's builder, kept for the process: GX makes one per ``build_data_docs`` call,
+    and each compiles the page templates again (most of a stage's Data Docs time)."""
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    config = _site_config(var_dir, limit)
+    del config["class_name"]
+    return SiteBuilder(
+        data_context=_docs_context(var_dir, limit),
+        site_name=SITE_NAME,
+        runtime_environment={"root_directory": str(var_dir)},
+        **config,
+    )
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A section's source store as its builder sees it: listing only the pages asked for.
+
+    GX's section builder lists every stored result (and sorts them) before picking those it
+    was asked to render, a cost that grows with every day validated."""
+
+    store: Any
+    keys: tuple[Any, ...]
+
+    def list_keys(self) -> list[Any]:
+        return list(self.keys)
+
+    def get(self, key: Any) -> Any:
+        return self.store.get(key)
+
+
+def _section_keys(name: str, keys: list[Any]) -> list[Any]:
+    """The keys a site section renders: suite pages, or validation pages."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    kind = ExpectationSuiteIdentifier if name == "expectations" else ValidationResultIdentifier
+    return [key for key in keys if isinstance(key, kind)]
+
+
+def _build_pages(builder: Any, folder: Path, keys: list[Any]) -> None:
+    """Render the pages of ``keys`` (no index: ours replaces GX's); the site's static assets
+    (GX's CSS, fonts, images) are copied only when the site has none yet."""
+    if not (folder / "static").is_dir():
+        builder.target_store.copy_static_assets()
+    for name, section in builder.site_section_builders.items():
+        wanted = _section_keys(name, keys)
+        if wanted:
+            listed = copy.copy(section)  # the builder's own section (and its templates) unchanged
+            listed.source_store = _Listing(section.source_store, tuple(wanted))
+            listed.build(resource_identifiers=wanted)
 
 
 _saved_suites: set[tuple[Path, str, int]] = set()
@@ -122,8 +183,8 @@ def publish(
             suite_key = _save_suite(context, var_dir.resolve(), outcome.gx_suite)
             if suite_key is not None:
                 keys.append(suite_key)
-    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=keys)
     folder = data_docs_dir(var_dir)
+    _build_pages(_site_builder(var_dir.resolve(), limit), folder, keys)
     entries = [
         IndexEntry(
             run_time=run_id.run_time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -67,25 +67,30 @@ def _column_dtype(sql_type: Any) -> str:
     return "string"
 
 
+def _in_dtype(values: pd.Series, dtype: str) -> pd.Series:
+    """``values`` in a table column's dtype (unchanged when already in it)."""
+    if values.dtype == pd.api.types.pandas_dtype(dtype):
+        return values
+    if dtype == "datetime64[ns]":
+        return pd.to_datetime(values).astype("datetime64[ns]")
+    if dtype == "Int64":
+        return pd.to_numeric(values).round().astype("Int64")
+    if dtype == "float64":
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    return values.astype(dtype)
+
+
 def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     """The frame with exactly the table's columns (missing ones as NA) in the table's dtypes."""
-    out = pd.DataFrame(index=frame.index)
-    for column in table.columns:
-        values = (
-            frame[column.name]
-            if column.name in frame.columns
-            else pd.Series(np.nan, index=frame.index)
-        )
-        dtype = _column_dtype(column.type)
-        if dtype == "datetime64[ns]":
-            out[column.name] = pd.to_datetime(values).astype("datetime64[ns]")
-        elif dtype == "Int64":
-            out[column.name] = pd.to_numeric(values).round().astype("Int64")
-        elif dtype == "float64":
-            out[column.name] = pd.to_numeric(values, errors="coerce").astype("float64")
-        else:
-            out[column.name] = values.astype(dtype)
-    return out
+    missing = pd.Series(np.nan, index=frame.index)
+    columns = {
+        column.name: _in_dtype(
+            frame[column.name] if column.name in frame.columns else missing,
+            _column_dtype(column.type),
+        ).array  # one frame built from arrays: inserting column by column cost as much again
+        for column in table.columns
+    }
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def storable(frame: pd.DataFrame, table: Table) -> pd.DataFrame:

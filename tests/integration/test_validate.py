@@ -228,6 +228,41 @@ def test_data_docs_show_every_suite_of_a_validation(tmp_path: Path) -> None:
     assert "races_card" in index.read_text(encoding="utf-8")
 
 
+def test_gx_builds_a_configuration_once_per_validation_and_anew_outside() -> None:
+    """Inside run_suite's validations an expectation's configuration is built once (GX rebuilt
+    it at every read, ~100 reads per expectation); outside, GX is unchanged: every read builds
+    a fresh one (Data Docs copy suites from them)."""
+    import great_expectations as gx
+
+    from data_checks.gx_runner import _one_validation, gx_context
+
+    gx_context()
+    expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column="race_id")
+    assert expectation.configuration is not expectation.configuration
+    with _one_validation():
+        kept = expectation.configuration
+        assert expectation.configuration is kept
+    assert expectation.configuration is not kept
+    assert expectation.configuration == kept
+
+
+def test_a_later_stage_adds_its_pages_to_the_data_docs_site(tmp_path: Path) -> None:
+    """A process keeps one site builder and copies GX's static assets once: the next stage's
+    validation pages and suite pages are still rendered, listed, and styled."""
+    settings = settings_for(tmp_path, data_docs=True)
+    raw = simulated()
+    validate_and_store(settings, card_only(raw), DAY, DAY, "card")
+    validate_and_store(settings, raw, DAY, DAY, "results")
+    site = data_docs_index(settings.var_dir).parent
+    pages = {page.parts[-4] for page in (site / "validations").rglob("*.html")}
+    phases = {"races_card", "runners_card", "odds_card", "races_results", "runners_results"}
+    assert pages == phases
+    assert phases <= {page.stem for page in (site / "expectations").glob("*.html")}
+    assert (site / "static" / "styles").is_dir()
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f"validations/{suite}/" in text for suite in phases)
+
+
 def test_data_docs_work_offline_and_name_the_failing_races(tmp_path: Path) -> None:
     """The index is static (no script, nothing fetched from another host: GX's own index is
     blank offline) and lists a failed validation with its check; the failing suite's page
