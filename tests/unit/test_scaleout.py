@@ -56,15 +56,15 @@ def test_workers_refused_on_sqlite_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_workers_refused_without_a_prefect_server(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    result = runner.invoke(
-        app,
-        ["backfill", "--start", "2025-03-01", "--end", "2025-03-03", "--workers", "2",
-         "--db", postgres_url],
-    )  # fmt: skip
+def test_workers_refused_without_a_prefect_server(postgres_url: str) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):  # whatever earlier tests set
+        result = runner.invoke(
+            app,
+            ["backfill", "--start", "2025-03-01", "--end", "2025-03-03", "--workers", "2",
+             "--db", postgres_url],
+        )  # fmt: skip
     assert result.exit_code == 2
     assert "PREFECT_API_URL" in result.stderr
     assert "Traceback" not in result.stderr
