@@ -177,6 +177,16 @@ def backfill(
             "(default: live.odds_at, morning)",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="run ingest, validation, first 3F, indexes and features chunk-parallel as N "
+            "runs per wave of the backfill-wave deployment (`raceday deploy`, workers started "
+            "with `raceday worker`; PostgreSQL store, PREFECT_API_URL); 0: all here, in order",
+        ),
+    ] = 0,
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
@@ -189,6 +199,8 @@ def backfill(
         def boat() -> dict[str, Any]:
             from flows.backfill import DEFAULT_CHUNK_DAYS
 
+            if workers:
+                raise InputError("--workers scales out NAR backfills only, not --sport boat")
             first, last = parse_date_range(start, end)
             return backfill_boat_days(
                 first, last, source, db, force, debug, chunk_days or DEFAULT_CHUNK_DAYS
@@ -207,6 +219,13 @@ def backfill(
         preflight(settings)
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
+        if workers:
+            from cli.pool import require_running_server
+            from flows.scaleout import refuse_scale_out, require_wave_deployment
+
+            refuse_scale_out(settings)
+            require_running_server()
+            require_wave_deployment()
         from flows.backfill import backfill as backfill_flow
         from tasks.labels import run_tags
 
@@ -236,6 +255,7 @@ def backfill(
                     chunk_days=chunk_days or DEFAULT_CHUNK_DAYS,
                     force=force,
                     odds_at=settings.live.odds_at,
+                    workers=workers,
                 )
             finally:
                 stop.set()

@@ -15,6 +15,10 @@ Resumable and idempotent: a chunk marks its days completed (``backfill_days``) w
 re-run skips chunks whose days are all completed (unless ``force``) and redoes a chunk that was
 interrupted from its start (every write replaces by natural key). Between chunks
 :func:`after_chunk` is called: the place where periodic model retraining plugs in.
+
+With ``workers`` (PostgreSQL), the stages that do not depend on the ledger run first over every
+chunk on the workers of a work pool (:mod:`flows.scaleout`), and each chunk's task runs only
+its ordered part (:func:`flows.chain.ordered_chain`): the same outputs.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from prefect.runtime import flow_run
 
 from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow
-from flows.chain import chunk_chain, prepare_history, train_chain
+from flows.chain import chunk_chain, ordered_chain, prepare_history, train_chain
+from flows.scaleout import refuse_scale_out, run_waves
 from raceday.errors import InputError
 from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
 from raceday.sources.timeline import ODDS_AT, OddsAt
@@ -113,11 +118,13 @@ def warm_up(settings: Settings, start: date) -> None:
 
 @task(name="backfill-chunk", cache_policy=NONE)
 def backfill_chunk(
-    settings: Settings, chunk: Chunk, settled: SettledRuns | None = None
+    settings: Settings, chunk: Chunk, settled: SettledRuns | None = None, waved: bool = False
 ) -> dict[str, int]:
-    """One chunk of days, then its days marked completed (one transaction)."""
+    """One chunk of days, then its days marked completed (one transaction). ``waved``: its
+    waves ran on the work pool (:mod:`flows.scaleout`): only its ordered part is left."""
     started, clock = datetime.now(), time.perf_counter()
-    counts = chunk_chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
+    chain = ordered_chain if waved else chunk_chain
+    counts = chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
     with engine_for(settings).begin() as connection:
         mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
@@ -203,18 +210,28 @@ def backfill(
     chunk_days: int = DEFAULT_CHUNK_DAYS,
     force: bool = False,
     odds_at: OddsAt | None = None,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """Replay ``start``..``end`` through the daily stages, ``chunk_days`` days per task (the
     store is the settings', never a parameter: see ``flows/daily.py``). ``odds_at``: bet on
     the morning odds (the daily run's) or each race's odds ``live.lead_minutes`` before its
-    post time (race-time betting's backtest); default ``settings.live.odds_at``."""
+    post time (race-time betting's backtest); default ``settings.live.odds_at``. ``workers``:
+    run the stages that do not depend on the ledger chunk-parallel as that many runs of the
+    ``backfill-wave`` deployment on its work pool (PostgreSQL only, :mod:`flows.scaleout`);
+    0, the default, runs every chunk here in order."""
     clock = time.perf_counter()
     settings = with_odds_at(without_data_docs(load_settings(races=races, source=source)), odds_at)
     chunks = chunk_grid(start, end, chunk_days)
     todo = pending_chunks(chunks, completed_days(settings, start, end), force)
+    if workers:
+        refuse_scale_out(settings)
     if todo:
         PHASE["now"] = "warm-up"
         prepare_history(AsTasks(settings), settings, todo[0].start)
+    if todo and workers:
+        PHASE["now"] = f"waves on {workers} workers"
+        spans = [(chunk.start, chunk.end) for chunk in todo]
+        run_waves(settings, spans, workers, races, settings.live.odds_at)
     options = io_task_options(settings)
     totals = {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     versions: list[str] = []
@@ -225,7 +242,7 @@ def backfill(
             break
         run_chunks += 1
         PHASE["now"] = f"chunk {run_chunks}/{len(todo)}"
-        counts = backfill_chunk.with_options(**options)(settings, chunk, settled)
+        counts = backfill_chunk.with_options(**options)(settings, chunk, settled, bool(workers))
         for key in totals:
             totals[key] += counts[key]
         PHASE["now"] = f"after chunk {run_chunks}/{len(todo)}"

@@ -17,6 +17,9 @@ a backfill runs the same functions in-process inside one task run per chunk
     night:    validate results → reference times → first 3F → indexes          (settle chain)
               → settle → record → monitor → report                             (record chain)
     chunk:    ingest → validate card → settle chain → features (range) → predict → replay
+    waves:    store (ingest → validate card → validate results) | derive (stored results →
+              reference times → first 3F → indexes) | features (range)    (each chunk-parallel)
+    ordered:  ingest → card → stored features → predict → replay        (a chunk after waves)
     training: load → fit → register                                            (train chain)
 
 Each stage's return feeds the next; what a stage stores, it writes itself, once.
@@ -65,6 +68,7 @@ from tasks.race import (
 )
 from tasks.record import record_day, report_day, settle
 from tasks.replay import replay_days
+from tasks.scaleout import replay_card, settled_counts, stored_features, stored_results
 from tasks.stake import stake
 from tasks.store import history_gap, prepare_store
 from tasks.train import fit_task, load_training_task, register_task
@@ -83,11 +87,18 @@ def settle_chain(
     reference times, first 3F, indexes; returns the valid results. ``screened``: the results'
     validation done before any write (:func:`tasks.validate.screen_day`)."""
     valid = run(validate_and_store, settings, raw, start, end, "results", screened)
-    plan, references = run(reference_times, settings, start, end)
-    view = runner_view(valid.races, valid.runners)
-    estimates = run(first3f, settings, view, end, references, plan)
-    run(indexes, settings, view, end, references, plan, estimates)
+    derive_chain(run, settings, runner_view(valid.races, valid.runners), start, end)
     return valid
+
+
+def derive_chain(
+    run: StageRunner, settings: Settings, view: pd.DataFrame, start: date, end: date
+) -> pd.DataFrame:
+    """What settled runners ``view`` (dated ``start``..``end``) derive: reference times (of the
+    window before ``start``), first 3F, indexes; returns the indexes."""
+    plan, references = run(reference_times, settings, start, end)
+    estimates = run(first3f, settings, view, end, references, plan)
+    return run(indexes, settings, view, end, references, plan, estimates)
 
 
 def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> None:
@@ -259,6 +270,71 @@ def chunk_chain(
     return {
         "races": len(valid.races),
         "runners": len(valid.runners),
+        "predicted": int(predictions["race_id"].nunique()) if len(predictions) else 0,
+        "bets": bets,
+    }
+
+
+# --- a backfill scaled out over a work pool (flows/scaleout.py) --------------------------------
+# The chunk chain cut where it depends on other chunks: each wave runs every chunk in parallel
+# once the wave before has stored every chunk; the ordered pass then runs chunk by chunk.
+
+
+def store_wave(run: StageRunner, settings: Settings, start: date, end: date) -> int:
+    """Wave A: ingest the chunk, validate and store its card and its results (reads nothing
+    stored). Returns the valid races."""
+    raw = run(ingest, settings, start, end)
+    if raw.is_empty:
+        return 0
+    run(validate_and_store, settings, raw, start, end, "card")
+    return len(run(validate_and_store, settings, raw, start, end, "results").races)
+
+
+def derive_wave(run: StageRunner, settings: Settings, start: date, end: date) -> int:
+    """Wave B (every chunk stored): the chunk's derivations from its stored settled runners —
+    reference times of the window before ``start``, first 3F, indexes. Returns the runners."""
+    view = run(stored_results, settings, start, end)
+    if view.empty:  # an empty chunk: nothing to derive (as the chunk chain)
+        return 0
+    return len(derive_chain(run, settings, view, start, end))
+
+
+def features_wave(run: StageRunner, settings: Settings, start: date, end: date) -> int:
+    """Wave C (every chunk's indexes stored): the chunk's point-in-time features (each day
+    reads the runs before it: earlier chunks and the chunk's earlier days). Returns rows."""
+    return len(run(range_features, settings, start, end))
+
+
+WAVES: dict[str, Callable[[StageRunner, Settings, date, date], int]] = {
+    "store": store_wave,
+    "derive": derive_wave,
+    "features": features_wave,
+}  # in this order, each after the one before has run every chunk
+
+
+def ordered_chain(
+    run: StageRunner,
+    settings: Settings,
+    start: date,
+    end: date,
+    days: list[date],
+    settled: SettledRuns | None = None,
+) -> dict[str, int]:
+    """A chunk's ordered part once :data:`WAVES` have stored it: the card again (validated,
+    not stored again), its stored features, predictions with the version promoted before the
+    chunk, then the days staked, settled and recorded in date order. Returns counts, as
+    :func:`chunk_chain`."""
+    raw = run(ingest, settings, start, end)
+    if raw.is_empty:
+        return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
+    card = run(replay_card, settings, raw, start, end)
+    features = run(stored_features, settings, start, end, settled)
+    predictions = run(predict, settings, card, end, features, model_day=start)
+    bets = run(replay_days, settings, predictions, card, days)
+    races, runners = settled_counts(settings, start, end)
+    return {
+        "races": races,
+        "runners": runners,
         "predicted": int(predictions["race_id"].nunique()) if len(predictions) else 0,
         "bets": bets,
     }

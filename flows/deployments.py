@@ -84,6 +84,10 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "Manual: replay past days (parameters start, end), chunked and resumable.",
     ),
     DeploymentSpec(
+        "backfill-wave", "flows/scaleout.py:backfill_wave", None,
+        "Manual (started by `raceday backfill --workers N`): one wave of a backfill's chunks.",
+    ),
+    DeploymentSpec(
         "backup", "flows/backup.py:backup", "0 4 * * *",
         "Daily: back up the store and keep the newest backup.keep copies.",
     ),

@@ -60,6 +60,9 @@ def settled_runners(
     final = results.assign(snapshot_at="final", popularity=pd.NA)
     odds = betting_odds(read_odds(connection, start, end), final)
     card = results[["race_id", "umaban", "finish_pos"]].merge(dates, on="race_id")
+    # in key order: the fit depends on the rows' order, which the store's physical order (how
+    # the rows were written: chunk by chunk or by several workers at once) must not decide
+    card = card.sort_values(["race_id", "umaban"], kind="mergesort", ignore_index=True)
     return runners_with_features(card, odds, features)
 
 

@@ -57,10 +57,17 @@ def _store_valid(
     )
     if phase != "card":
         return valid
+    card = with_betting_odds(raw, valid)
+    write_odds(connection, card.odds, card.runners)
+    return card
+
+
+def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:
+    """The validated card with the odds bets are placed on: each race's snapshot published by
+    its deadline, else the final odds of ``raw`` (replays)."""
     final = decode_runners(raw.nvd_se)
-    odds = betting_odds(valid.odds, final[final["race_id"].isin(valid.races["race_id"])])
-    write_odds(connection, odds, valid.runners)
-    return ValidatedDay(valid.races, valid.runners, odds, valid.quarantine, valid.outcomes)
+    odds = betting_odds(card.odds, final[final["race_id"].isin(card.races["race_id"])])
+    return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes)
 
 
 def validate_phase(raw: RawDay, phase: Phase, timing: CardTiming) -> ValidatedDay:

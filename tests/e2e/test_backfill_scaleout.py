@@ -1,0 +1,254 @@
+"""A backfill scaled out over a work pool gives the same outputs as one worker and as the
+default in-process backfill (issue 17, "Scale-out on an existing engine"), against a real
+`prefect server start` and `raceday worker` processes, each run on its own PostgreSQL database:
+
+- ``raceday backfill`` without ``--workers`` (every chunk in order, in the command's process);
+- ``--workers 2`` with two workers (``--limit 1`` each: a wave's two runs go one per worker);
+- ``--workers 1`` with one worker.
+
+Every output table is compared exactly (:func:`tests.store_support.data_checksums`: the records
+of attempts and measured times left out, see there), except the pickled models, compared by
+what they compute: ``first3f_models.ml_model`` (the first-3F ML layer) and
+``model_versions.artifact`` (the win model) are left out, the first 3F, indexes, predictions
+and bets they produce are compared, and ``model_versions`` is compared column by column
+without its pickle and its times (``created_at``, ``promoted_at``). A pickle's bytes depend on
+the process, not only on the model: in a process that unpickled a stored first-3F model
+before, the same fitted layer (equal trees) pickles to other bytes — a worker reads the version
+a chunk reuses before it fits the next, a one-process backfill resumed after a stop would too.
+The scenario trains versions between
+chunks (one is promoted), so predictions come from a model, not only the market. A wave run
+that fails fails the backfill in one line with no day completed. Slow (a server, four
+backfills, four workers): ~5-8 minutes on 2 cores; PostgreSQL required in CI
+(``RACEDAY_TEST_REQUIRE_POSTGRES=1``), skipped elsewhere without it. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.prefect_server_support import running_prefect_server
+from tests.store_support import RECORD_TABLES, TIMING_COLUMNS, data_checksums
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+REPO = Path(__file__).resolve().parents[2]
+HANG_S = 1500  # a hang limit for one command on a loaded machine, not a timing
+# A short backfill that trains: 42 warm-up days, then 4 chunks of 3 days of 20 races, a version
+# trained after every chunk on 14 + 7 + 7 days.
+SETTINGS = {
+    "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
+    "RACEDAY_HISTORY__WARMUP_DAYS": "42",
+    "RACEDAY_TRAIN__TRAIN_DAYS": "14",
+    "RACEDAY_TRAIN__BLEND_DAYS": "7",
+    "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
+    "RACEDAY_TRAIN__MIN_RACES": "40",
+    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "3",
+    "RACEDAY_TRAIN__MAX_ITER": "20",
+    "RACEDAY_VALIDATION__DATA_DOCS": "false",
+}
+IGNORED_COLUMNS = {**TIMING_COLUMNS, "first3f_models": ["created_at", "ml_model"]}
+BACKFILL = ["backfill", "--start", "2025-03-01", "--end", "2025-03-12", "--chunk-days", "3"]
+BACKFILL += ["--races", "20", "--json"]
+
+
+@contextmanager
+def database(admin_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database on the server of ``admin_url``, dropped afterwards."""
+    name = f"raceday_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from raceday.store.engine import make_engine
+
+        make_engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def command_env(server: str, work: Path, db_url: str) -> dict[str, str]:
+    """An operator's shell: the server, the store, the scenario's settings."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("RACEDAY_")}
+    env.update(
+        SETTINGS,
+        PREFECT_API_URL=f"{server}/api",
+        PREFECT_HOME=str(work / "prefect-client"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_WORKER_QUERY_SECONDS="2",  # workers take a wave's runs soon after they start
+        RACEDAY_VAR_DIR=str(work / "var"),
+        RACEDAY_DB_URL=db_url,
+        PYTHONPATH=str(REPO),
+    )
+    return env
+
+
+def raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=HANG_S,
+    )  # fmt: skip
+
+
+def stop_groups(started: list[subprocess.Popen[Any]]) -> None:
+    """SIGTERM to each process group, then SIGKILL to what is left of it (`prefect worker
+    start`, the child of `raceday worker`, may outlive its parent's SIGTERM)."""
+    for process in started:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        with suppress(ProcessLookupError):  # unless the whole group is gone
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def workers(env: dict[str, str], count: int, logs: Path) -> Iterator[None]:
+    """``count`` `raceday worker --limit 1` processes, stopped with their process groups."""
+    started = []
+    for number in range(count):
+        log = (logs / f"worker-{number}.log").open("w")
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "cli", "worker", "--limit", "1"],
+                env=env,
+                cwd=logs,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    try:
+        yield
+    finally:
+        stop_groups(started)
+
+
+def model_versions(db_url: str) -> list[tuple[Any, ...]]:
+    """The versions trained: their windows, metrics and promotion (not the pickle)."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT name, trained_until, meta, library, eval_log_loss, promoted "
+                    "FROM model_versions ORDER BY name"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def outputs(db_url: str) -> dict[str, Any]:
+    """Every output table's checksum and the trained versions."""
+    sums: dict[str, Any] = data_checksums(
+        db_url, exclude=RECORD_TABLES | {"model_versions"}, ignore_columns=IGNORED_COLUMNS
+    )
+    sums["model_versions"] = model_versions(db_url)
+    return sums
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_prefect_server(tmp_path_factory.mktemp("scaleout-server")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def work(server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The commands' var/ and Prefect client home; the deployments deployed once."""
+    work = tmp_path_factory.mktemp("scaleout")
+    done = raceday(command_env(server, work, "sqlite://"), "deploy")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return work
+
+
+@pytest.fixture(scope="module")
+def runs(
+    postgres_server: str, server: str, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The same backfill three ways, each on its own database: its outputs and --json."""
+    found: dict[str, Any] = {}
+    with database(postgres_server) as db:
+        done = raceday(command_env(server, work, db), *BACKFILL)
+        assert done.returncode == 0, done.stderr[-3000:]
+        found["sequential"] = (outputs(db), done.stdout)
+    for name, count in (("two workers", 2), ("one worker", 1)):
+        with database(postgres_server) as db:
+            env = command_env(server, work, db)
+            logs = tmp_path_factory.mktemp(name.replace(" ", "-"))
+            with workers(env, count, logs):
+                done = raceday(env, *BACKFILL, "--workers", str(count))
+            assert done.returncode == 0, done.stderr[-3000:]
+            found[name] = (outputs(db), done.stdout)
+    return found
+
+
+def test_two_workers_give_the_outputs_of_one_worker_and_of_the_default(
+    runs: dict[str, Any],
+) -> None:
+    sequential, _ = runs["sequential"]
+    assert sequential["bets"].split(":")[0] != "0", "the scenario places bets"
+    assert any(version[5] for version in sequential["model_versions"]), "a version is promoted"
+    for name in ("two workers", "one worker"):
+        measured, _ = runs[name]
+        differing = sorted(table for table in sequential if measured[table] != sequential[table])
+        assert not differing, f"{name}: {differing} differ from the in-process backfill"
+
+
+def test_the_summary_counts_the_same(runs: dict[str, Any]) -> None:
+    import json
+
+    def counts(stdout: str) -> dict[str, Any]:
+        summary = json.loads(stdout.strip().splitlines()[-1])
+        return {key: summary[key] for key in ("days", "chunks_run", "races", "runners", "bets")}
+
+    expected = counts(runs["sequential"][1])
+    assert expected["chunks_run"] == 4
+    assert counts(runs["two workers"][1]) == expected
+    assert counts(runs["one worker"][1]) == expected
+
+
+def test_a_failed_wave_fails_the_backfill_in_one_line_with_no_day_completed(
+    postgres_server: str, server: str, work: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The worker's store does not exist: its wave runs fail; the command says so in one line
+    (exit 5) and marks no day completed."""
+    with database(postgres_server) as db:
+        env = command_env(server, work, db)
+        missing = make_url(db).set(database="raceday_no_such_database")
+        worker_env = {**env, "RACEDAY_DB_URL": missing.render_as_string(hide_password=False)}
+        with workers(worker_env, 1, tmp_path_factory.mktemp("failing-worker")):
+            done = raceday(env, *BACKFILL, "--workers", "2")
+        assert done.returncode == 5, done.stderr[-3000:]
+        assert "error: backfill wave store: 2 of 2 runs did not complete" in done.stderr
+        assert "Traceback" not in done.stderr
+        engine = create_engine(db)
+        try:
+            with engine.connect() as connection:
+                completed = connection.execute(text("SELECT count(*) FROM backfill_days"))
+                assert completed.scalar_one() == 0
+        finally:
+            engine.dispose()
