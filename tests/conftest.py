@@ -21,8 +21,14 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="raceday-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# The tests' own switches stay (read after this: test_browser.py's at its import).
+_TEST_SWITCHES = {
+    "RACEDAY_TEST_REQUIRE_POSTGRES",
+    "RACEDAY_TEST_PG_URL",
+    "RACEDAY_TEST_REQUIRE_BROWSER",
+}
 for _name in [name for name in os.environ if name.startswith("RACEDAY_")]:
-    if _name not in {"RACEDAY_TEST_REQUIRE_POSTGRES", "RACEDAY_TEST_PG_URL"}:
+    if _name not in _TEST_SWITCHES:
         del os.environ[_name]
 # Great Expectations' Data Docs (HTML pages rendered after every check, 1-4 s a call) are
 # tested on their own (tests/integration/test_validate.py turns them on); rendered after every
