@@ -27,7 +27,7 @@ def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with urllib.request.urlopen(request, timeout=STARTUP_S) as response:
         return json.load(response)
 
 
