@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -58,9 +59,15 @@ def stop_after_stage(stage: str, day: date) -> None:
     )
 
 
-def _child(environment: dict[str, str], run: Callable[..., None], args: tuple[Any, ...]) -> None:
-    """The child's body: the parent's environment as it is now (the fork server keeps the one
-    it started with; settings are read from it), then ``run(*args)``."""
+def _child(
+    environment: dict[str, str], log: str, run: Callable[..., None], args: tuple[Any, ...]
+) -> None:
+    """The child's body: its output into ``log`` (the fork server's own output is whatever
+    test's it started in), the parent's environment as it is now (the fork server keeps the
+    one it started with; settings are read from it), then ``run(*args)``."""
+    with open(log, "ab", buffering=0) as output:
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
     os.environ.clear()
     os.environ.update(environment)
     run(*args)
@@ -73,18 +80,20 @@ def kill_once(
     fail if the child ends first (or, a hang, after :data:`HANG_LIMIT_S`). ``run`` (a
     module-level function, passed by name) stops itself where it is to be killed
     (:func:`stop_after`), so that a slow parent never finds it further on."""
-    child = _CHILDREN.Process(target=_child, args=(dict(os.environ), run, args))
-    child.start()
-    deadline = time.monotonic() + HANG_LIMIT_S
-    try:
-        while not reached():
-            if not child.is_alive() or time.monotonic() > deadline:
-                pytest.fail(f"the run ended before {what} (exit {child.exitcode})")
-            time.sleep(0.05)
-    finally:
-        if child.exitcode is None:  # not ended: its pid is still the child's
-            child.kill()
-        child.join()
+    with tempfile.NamedTemporaryFile(prefix="kill-child-", suffix=".log") as log:
+        child = _CHILDREN.Process(target=_child, args=(dict(os.environ), log.name, run, args))
+        child.start()
+        deadline = time.monotonic() + HANG_LIMIT_S
+        try:
+            while not reached():
+                if not child.is_alive() or time.monotonic() > deadline:
+                    output = Path(log.name).read_text(errors="replace")[-3000:]
+                    pytest.fail(f"the run ended before {what} (exit {child.exitcode}):\n{output}")
+                time.sleep(0.05)
+        finally:
+            if child.exitcode is None:  # not ended: its pid is still the child's
+                child.kill()
+            child.join()
 
 
 def run_reference(
