@@ -160,3 +160,15 @@ def prefect_harness() -> Iterator[None]:
     # a busy machine is no fault: the server may take minutes to answer (as for the commands)
     with prefect_test_harness(server_startup_timeout=600):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Prefect's database migrated once per test run (the xdist workers share it), for the new
+    PREFECT_HOME of a `raceday` command (tests/prefect_server_support.py)."""
+    from tests.prefect_server_support import migrated_prefect_database
+
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent  # the run's own, above each worker's
+    return migrated_prefect_database(run_folder)
