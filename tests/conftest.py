@@ -21,8 +21,14 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="raceday-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# The tests' own switches stay (read after this: test_browser.py's at its import).
+_TEST_SWITCHES = {
+    "RACEDAY_TEST_REQUIRE_POSTGRES",
+    "RACEDAY_TEST_PG_URL",
+    "RACEDAY_TEST_REQUIRE_BROWSER",
+}
 for _name in [name for name in os.environ if name.startswith("RACEDAY_")]:
-    if _name not in {"RACEDAY_TEST_REQUIRE_POSTGRES", "RACEDAY_TEST_PG_URL"}:
+    if _name not in _TEST_SWITCHES:
         del os.environ[_name]
 # Great Expectations' Data Docs (HTML pages rendered after every check, 1-4 s a call) are
 # tested on their own (tests/integration/test_validate.py turns them on); rendered after every
@@ -154,3 +160,15 @@ def prefect_harness() -> Iterator[None]:
     # a busy machine is no fault: the server may take minutes to answer (as for the commands)
     with prefect_test_harness(server_startup_timeout=600):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Prefect's database migrated once per test run (the xdist workers share it), for the new
+    PREFECT_HOME of a `raceday` command (tests/prefect_server_support.py)."""
+    from tests.prefect_server_support import migrated_prefect_database
+
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent  # the run's own, above each worker's
+    return migrated_prefect_database(run_folder)

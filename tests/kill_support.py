@@ -1,12 +1,18 @@
-"""`kill -9` in tests: run Python code in a child process and SIGKILL it at a chosen point."""
+"""`kill -9` in tests: run Python code in a child process and SIGKILL it at a chosen point.
+
+The children are forked from a fork server (``multiprocessing``'s ``forkserver``) that has
+imported the pipeline's modules once: a child starts with Prefect, pandas, scikit-learn and
+Great Expectations already imported (3-4 s of CPU a child when each was a fresh interpreter)
+and is still a process of its own, killed with SIGKILL and never cleaned up after. The fork
+server is a fresh single-threaded interpreter, not the test process (whose threads a fork
+would copy mid-lock)."""
 
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import os
-import signal
-import subprocess
-import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +23,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.store_support import copy_store
+
 HANG_LIMIT_S = 3600.0  # a child that neither stops nor ends: a hang, not a slow machine
+# Imported once by the fork server, so that each child starts with them (what the kill tests'
+# children run: the daily and backfill chains, the race-time day).
+PRELOADED = ["flows.backfill", "flows.chain", "flows.live", "tasks.ingest", "tests.kill_support"]
+_CHILDREN = multiprocessing.get_context("forkserver")
+_CHILDREN.set_forkserver_preload(PRELOADED)
 
 
 def stop_after(module: str, writer: str, matches: Callable[[dict[str, Any]], bool]) -> None:
@@ -37,9 +49,9 @@ def stop_after(module: str, writer: str, matches: Callable[[dict[str, Any]], boo
     setattr(target, writer, write_then_wait)
 
 
-def stop_after_stage(stage: str, day: str) -> None:
-    """In the child: stop once ``stage`` of ``day`` (ISO date) is recorded completed."""
-    done = (stage, date.fromisoformat(day), "completed")
+def stop_after_stage(stage: str, day: date) -> None:
+    """In the child: stop once ``stage`` of ``day`` is recorded completed."""
+    done = (stage, day, "completed")
     stop_after(
         "tasks.common",
         "record_stage_run",
@@ -47,41 +59,60 @@ def stop_after_stage(stage: str, day: str) -> None:
     )
 
 
-def stage_stop_code(stage: str, day: date) -> str:
-    """The child's first line for :func:`stop_after_stage`."""
-    return (
-        f"from tests.kill_support import stop_after_stage; "
-        f"stop_after_stage({stage!r}, {day.isoformat()!r})\n"
-    )
+def _child(
+    environment: dict[str, str], log: str, run: Callable[..., None], args: tuple[Any, ...]
+) -> None:
+    """The child's body: its output into ``log`` (the fork server's own output is whatever
+    test's it started in), the parent's environment as it is now (the fork server keeps the
+    one it started with; settings are read from it), then ``run(*args)``."""
+    with open(log, "ab", buffering=0) as output:
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
+    os.environ.clear()
+    os.environ.update(environment)
+    run(*args)
 
 
-def kill_once(code: str, reached: Callable[[], bool], what: str) -> None:
-    """Run ``code`` in a child Python (the repository on its path) and SIGKILL it as soon as
-    ``reached()`` is true; fail if the child ends first (or, a hang, after
-    :data:`HANG_LIMIT_S`). ``code`` stops itself where it is to be killed (:func:`stop_after`),
-    so that a slow parent never finds it further on."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
-    deadline = time.monotonic() + HANG_LIMIT_S
-    try:
-        while not reached():
-            if child.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the run ended before {what} (exit {child.returncode})")
-            time.sleep(0.05)
-    finally:
-        if child.poll() is None:  # not reaped yet, so the pid is still the child's
-            os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+def kill_once(
+    run: Callable[..., None], args: tuple[Any, ...], reached: Callable[[], bool], what: str
+) -> None:
+    """Run ``run(*args)`` in a child process and SIGKILL it as soon as ``reached()`` is true;
+    fail if the child ends first (or, a hang, after :data:`HANG_LIMIT_S`). ``run`` (a
+    module-level function, passed by name) stops itself where it is to be killed
+    (:func:`stop_after`), so that a slow parent never finds it further on."""
+    with tempfile.NamedTemporaryFile(prefix="kill-child-", suffix=".log") as log:
+        child = _CHILDREN.Process(target=_child, args=(dict(os.environ), log.name, run, args))
+        child.start()
+        deadline = time.monotonic() + HANG_LIMIT_S
+        try:
+            while not reached():
+                if not child.is_alive() or time.monotonic() > deadline:
+                    output = Path(log.name).read_text(errors="replace")[-3000:]
+                    pytest.fail(f"the run ended before {what} (exit {child.exitcode}):\n{output}")
+                time.sleep(0.05)
+        finally:
+            if child.exitcode is None:  # not ended: its pid is still the child's
+                child.kill()
+            child.join()
 
 
 def run_reference(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, races: int, run: Callable[[str], None]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    races: int,
+    warm_up: Callable[[str], None],
+    run: Callable[[str], None],
 ) -> tuple[str, str]:
-    """A short simulated run of ``races`` a day: ``run`` uninterrupted into a reference SQLite
-    store; that store's URL and the URL of a second, empty one for the run to be killed."""
+    """A short simulated run of ``races`` a day: a store warmed up once by ``warm_up`` (the
+    days before the run: history, not what is killed), copied twice; ``run`` uninterrupted on
+    the first copy (the reference). The reference's URL and the URL of the second copy, for
+    the run to be killed."""
     monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
     monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(races))
     monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
-    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    warmed = tmp_path / "warmed.db"
+    warm_up(f"sqlite:///{warmed}")
+    reference = copy_store(warmed, tmp_path / "reference.db")
+    killed = copy_store(warmed, tmp_path / "killed.db")
     run(reference)
-    return reference, f"sqlite:///{tmp_path / 'killed.db'}"
+    return reference, killed

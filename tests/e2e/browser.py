@@ -71,7 +71,7 @@ class Browser:
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
         page = next(target for target in targets if target["type"] == "page")
         self.socket: ClientConnection = connect(
-            page["webSocketDebuggerUrl"], max_size=None, open_timeout=30
+            page["webSocketDebuggerUrl"], max_size=None, open_timeout=HANG_LIMIT_S
         )
         self._next_id = 0
         self.send("Page.enable")
@@ -94,7 +94,7 @@ class Browser:
         message_id = self._next_id
         self.socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
         while True:
-            reply = json.loads(self.socket.recv(timeout=60))
+            reply = json.loads(self.socket.recv(timeout=HANG_LIMIT_S))
             if reply.get("id") == message_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")

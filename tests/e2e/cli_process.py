@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.golden_outputs import command_environment
+from tests.prefect_server_support import seed_prefect_home
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = [sys.executable, "-m", "cli"]
@@ -14,10 +15,16 @@ COMMAND = [sys.executable, "-m", "cli"]
 HANG_LIMIT_S = 1800
 
 
-def cli_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+def cli_environment(
+    tmp_path: Path, prefect_database: Path | None = None, **extra: str
+) -> dict[str, str]:
     """A small simulated world with its own Prefect home (no Prefect server configured: the
-    command starts its temporary one) and var/ under ``tmp_path``."""
+    command starts its temporary one) and var/ under ``tmp_path``; the home holds a copy of
+    ``prefect_database`` when given (the ``prefect_database`` fixture: the temporary server
+    then starts without migrating a new database)."""
     environment = command_environment(tmp_path)
+    if prefect_database is not None:
+        seed_prefect_home(Path(environment["PREFECT_HOME"]), prefect_database)
     environment.update(
         PREFECT_LOGGING_LEVEL="INFO",
         RACEDAY_SIMULATOR__RACES_PER_DAY="20",

@@ -30,9 +30,11 @@ def _a_chunk_stored(url: str) -> bool:
         return bool(connection.execute(text("select count(*) from backfill_days")).scalar())
 
 
-def test_the_first_ctrl_c_stops_at_a_safe_point_and_the_command_resumes(tmp_path: Path) -> None:
+def test_the_first_ctrl_c_stops_at_a_safe_point_and_the_command_resumes(
+    tmp_path: Path, prefect_database: Path
+) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    env = cli_environment(tmp_path, RACEDAY_SIMULATOR__RACES_PER_DAY="6")
+    env = cli_environment(tmp_path, prefect_database, RACEDAY_SIMULATOR__RACES_PER_DAY="6")
     args = [*COMMAND, "backfill", "--start", "2025-03-01", "--end", "2025-03-20",
             "--chunk-days", "2", "--db", url]  # fmt: skip
     process = subprocess.Popen(

@@ -26,6 +26,7 @@ import pytest
 
 from raceday.monitoring.rules import ALERT_FIELDS
 from tests.e2e.browser import HANG_LIMIT_S, Browser, find_chromium, japanese_fonts
+from tests.e2e.cli_process import HANG_LIMIT_S as COMMAND_HANG_LIMIT_S
 from tests.prefect_server_support import api as _api
 from tests.prefect_server_support import running_prefect_server
 from tests.webhook_receiver import WebhookReceiver
@@ -99,7 +100,7 @@ def _client_env(base: str, work: Path, receiver: WebhookReceiver) -> dict[str, s
 def _raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
-        env=env, capture_output=True, text=True, timeout=600, cwd=REPO,
+        env=env, capture_output=True, text=True, timeout=COMMAND_HANG_LIMIT_S, cwd=REPO,
     )  # fmt: skip
 
 

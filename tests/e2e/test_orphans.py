@@ -67,11 +67,14 @@ def _serving_port(pid: int) -> int | None:
         return port if probe.connect_ex(("127.0.0.1", port)) == 0 else None
 
 
-def test_kill_9_of_a_run_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
+def test_kill_9_of_a_run_leaves_no_prefect_server_behind(
+    tmp_path: Path, prefect_database: Path
+) -> None:
     log = (tmp_path / "run.log").open("w")
     run = subprocess.Popen(
         [*COMMAND, "run", "--date", "2026-11-20", "--races", "10"],
-        cwd=ROOT, env=cli_environment(tmp_path), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=cli_environment(tmp_path, prefect_database), stdout=log,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
     before: dict[int, int] = {}
     try:

@@ -61,13 +61,16 @@ def _files_holding(root: Path, secret: bytes) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file() and secret in path.read_bytes()]
 
 
-def test_the_store_password_shows_up_nowhere(secret_store: tuple[str, str], tmp_path: Path) -> None:
+def test_the_store_password_shows_up_nowhere(
+    secret_store: tuple[str, str], tmp_path: Path, prefect_database: Path
+) -> None:
     url, password = secret_store
     masked = url.replace(f":{password}@", ":***@")
     day = today_in_japan().isoformat()  # alerts about older days are stored, not sent
     with WebhookReceiver() as receiver:
         environment = cli_environment(
             tmp_path,
+            prefect_database,
             # every run is "slow": an alert is raised, stored and sent (its text is checked)
             RACEDAY_MONITOR__RUN_BUDGETS_S='{"daily-run": 0.001}',
             RACEDAY_ALERTS__WEBHOOK_URL=receiver.url,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.cli_process import HANG_LIMIT_S
 from tests.prefect_server_support import api, running_prefect_server
 
 pytestmark = [pytest.mark.slow]
@@ -51,7 +52,9 @@ def operator_env(server: str, work: Path) -> dict[str, str]:
 
 
 def run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        command, env=env, cwd=cwd, capture_output=True, text=True, timeout=HANG_LIMIT_S
+    )
 
 
 def raceday(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

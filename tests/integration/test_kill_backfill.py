@@ -1,6 +1,7 @@
 """`kill -9` of a backfill at several points, then a re-run: the store ends identical to an
 uninterrupted backfill's (table checksums). The backfill's chunks run in a child process through
-the same task bodies as the flow (no Prefect server to start per process)."""
+the same task bodies as the flow (no Prefect server to start per process). The warm-up before
+the first chunk is done once and the store copied for the reference and the killed backfill."""
 
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import LOCAL_FLOW
-from tests.kill_support import kill_once, run_reference, stage_stop_code
+from tests.kill_support import kill_once, run_reference, stop_after_stage
 from tests.store_support import data_checksums
 
 START, END, CHUNK_DAYS, RACES = date(2025, 4, 1), date(2025, 4, 4), 2, 6
+
+
+def warm_up_before(db: str) -> None:
+    """The warm-up the backfill would do first on an empty store."""
+    warm_up(load_settings(races=RACES, db_url=db), START)
 
 
 def run_backfill(db: str) -> None:
@@ -48,18 +54,26 @@ def stages_done(db: str) -> set[tuple[str, date]]:
     return {(str(stage), day) for stage, day in rows}
 
 
+def run_backfill_until(db: str, stage: str, day: date) -> None:
+    """The child's body: the backfill, stopped once ``stage`` of ``day`` is recorded completed."""
+    stop_after_stage(stage, day)
+    run_backfill(db)
+
+
 def kill_when(db: str, stage: str, day: date) -> None:
     """Start a backfill in a child process and SIGKILL it once ``stage`` of ``day`` is done."""
-    run = f"from {__name__} import run_backfill; run_backfill({db!r})"
-    code = stage_stop_code(stage, day) + run
-    kill_once(code, lambda: (stage, day) in stages_done(db), f"{stage} of {day}")
+
+    def reached() -> bool:
+        return (stage, day) in stages_done(db)
+
+    kill_once(run_backfill_until, (db, stage, day), reached, f"{stage} of {day}")
 
 
 @pytest.mark.slow
 def test_a_backfill_killed_twice_then_rerun_equals_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reference, killed = run_reference(tmp_path, monkeypatch, RACES, run_backfill)
+    reference, killed = run_reference(tmp_path, monkeypatch, RACES, warm_up_before, run_backfill)
     first, second = chunk_grid(START, END, CHUNK_DAYS)
     kill_when(killed, "first3f", first.end)  # inside the first chunk, mid-way
     # The first chunk done; the second's results settled and its features built, not staked.

@@ -1,7 +1,8 @@
 """`kill -9` of a daily run at several points, then a re-run: the store ends identical to an
 uninterrupted run's (table checksums), and the dead run's lock is taken over. The run goes
 through ``daily_run``'s own chain (``flows/chain.py: daily_chain``) in-process, in a child
-process (no Prefect server to start per process)."""
+process (no Prefect server to start per process). The days before are warmed up once and the
+store copied for the reference and the killed run (history, not what is killed)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from tasks.common import LOCAL_FLOW, day_lock, in_process
 from tasks.ingest import ingest
-from tests.kill_support import kill_once, run_reference, stage_stop_code
+from tests.kill_support import kill_once, run_reference, stop_after_stage
 from tests.store_support import data_checksums
 
 DAY, RACES, FLOW = date(2025, 6, 7), 8, LOCAL_FLOW
+
+
+def warm_up(db: str) -> None:
+    """The warm-up the day's run would do first on an empty store."""
+    prepare_history(in_process, load_settings(races=RACES, db_url=db), DAY)
 
 
 def run_daily(db: str) -> None:
@@ -47,17 +53,22 @@ def stages_done(db: str) -> set[str]:
     return {str(stage) for (stage,) in rows}
 
 
+def run_daily_until(db: str, stage: str) -> None:
+    """The child's body: the day, stopped once ``stage`` of the day is recorded completed."""
+    stop_after_stage(stage, DAY)
+    run_daily(db)
+
+
 def kill_after(db: str, stage: str) -> None:
     """Start the day in a child process and SIGKILL it once ``stage`` of the day is done."""
-    code = stage_stop_code(stage, DAY) + f"from {__name__} import run_daily; run_daily({db!r})"
-    kill_once(code, lambda: stage in stages_done(db), stage)
+    kill_once(run_daily_until, (db, stage), lambda: stage in stages_done(db), stage)
 
 
 @pytest.mark.slow
 def test_a_daily_run_killed_at_three_points_then_rerun_equals_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reference, killed = run_reference(tmp_path, monkeypatch, RACES, run_daily)
+    reference, killed = run_reference(tmp_path, monkeypatch, RACES, warm_up, run_daily)
     for stage in ("predict", "first3f", "settle"):  # the morning half, mid-night, before record
         kill_after(killed, stage)
         assert "record" not in stages_done(killed)

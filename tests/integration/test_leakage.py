@@ -38,6 +38,7 @@ from raceday.store.catalogs.ratings import read_features
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features, range_features
+from tests.store_support import copy_store
 
 pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
 
@@ -82,12 +83,15 @@ def perturb_results(
     return races, runners
 
 
-def settle_history(settings: Settings, races: pd.DataFrame, runners: pd.DataFrame) -> None:
-    """Store and settle START..END a week at a time: references, first 3F, variants, indexes."""
+def settle_history(
+    settings: Settings, races: pd.DataFrame, runners: pd.DataFrame, first: date, last: date
+) -> None:
+    """Store and settle ``first``..``last`` a week at a time: references, first 3F, variants,
+    indexes."""
     upgrade_schema(make_engine(settings.database_url))
-    chunk_start = START
-    while chunk_start <= END:
-        chunk_end = min(chunk_start + timedelta(days=CHUNK_DAYS - 1), END)
+    chunk_start = first
+    while chunk_start <= last:
+        chunk_end = min(chunk_start + timedelta(days=CHUNK_DAYS - 1), last)
         dated = races["race_date"].between(pd.Timestamp(chunk_start), pd.Timestamp(chunk_end))
         chunk_races = races[dated]
         chunk_runners = runners[runners["race_id"].isin(chunk_races["race_id"])]
@@ -143,13 +147,15 @@ def stores(
     decoded: tuple[pd.DataFrame, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Settings, Settings]:
     """Two SQLite stores settled START..END: the results as simulated, and the same with every
-    result from D on scrambled."""
+    result from D on scrambled. The weeks before D (the same results in both) are settled once
+    and the store copied; each store settles D..END from its own results."""
     races, runners = decoded
     folder = tmp_path_factory.mktemp("leakage")
     original = load_settings(db_url=f"sqlite:///{folder / 'original.db'}")
-    perturbed = load_settings(db_url=f"sqlite:///{folder / 'perturbed.db'}")
-    settle_history(original, races, runners)
-    settle_history(perturbed, *perturb_results(races, runners, D))
+    settle_history(original, races, runners, START, D - timedelta(days=1))
+    perturbed = load_settings(db_url=copy_store(folder / "original.db", folder / "perturbed.db"))
+    settle_history(original, races, runners, D, END)
+    settle_history(perturbed, *perturb_results(races, runners, D), D, END)
     return original, perturbed
 
 

@@ -3,12 +3,18 @@
 Every race is decided once, in post-time order, at its post time less the lead, on odds
 published by then; the per-day cap and the drawdown brake hold across the day's races, with
 the races already settled counted; and a day killed in the middle and restarted bets no race
-twice and misses none (the store ends as an uninterrupted run's)."""
+twice and misses none (the store ends as an uninterrupted run's).
+
+The five days before the day are warmed up once (what the day's first stage does on an empty
+store) and each test runs on a copy of that store; the uninterrupted day is run once, checked
+by the first test and the reference of the killed one."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,14 +22,17 @@ from sqlalchemy import select
 
 import tasks.race
 from config import Settings, load_settings
+from flows.chain import prepare_history
 from flows.live import live_day_in_process
 from raceday.racetime import BET, NO_BET
 from raceday.staking.ledger import drawdown_from_peak
 from raceday.store.catalogs.bets import BETS
 from raceday.store.catalogs.decisions import DECISIONS
 from raceday.store.engine import make_engine
-from tests.kill_support import kill_once
+from tasks.common import in_process
+from tests.kill_support import kill_once, stop_after
 from tests.live_support import LONGSHOT_MODEL, longshot_predictions, write_simulated_files
+from tests.store_support import copy_store
 
 pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
 
@@ -38,11 +47,46 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_simulated_files(directory, DAY - timedelta(days=5), DAY, RACES)
 
 
-@pytest.fixture(autouse=True)
-def race_time_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def race_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five days of warm-up, no Data Docs, and the stand-in model that bets longshots."""
     monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "5")
     monkeypatch.setenv("RACEDAY_VALIDATION__DATA_DOCS", "false")
     monkeypatch.setattr(tasks.race, "predictions_or_market", longshot_predictions)
+
+
+@pytest.fixture(autouse=True)
+def race_time_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    race_time(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def warmed(files: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store warmed up with the five days before DAY, built once: tests run on copies."""
+    db = tmp_path_factory.mktemp("warmed") / "warmed.db"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        race_time(monkeypatch)
+        prepare_history(in_process, settings_for(db, files), DAY)
+    return db
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(
+    files: Path, warmed: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    """The day replayed once, uninterrupted, on a copy of the warmed store: its store and
+    summary (read, never written, by the tests that use it)."""
+    db = tmp_path_factory.mktemp("uninterrupted") / "day.db"
+    copy_store(warmed, db)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        race_time(monkeypatch)
+        summary = live_day_in_process(settings_for(db, files), DAY, replay=True)
+    return db, summary
+
+
+def warmed_copy(warmed: Path, db: Path) -> Path:
+    """A copy of the warmed store at ``db``."""
+    copy_store(warmed, db)
+    return db
 
 
 def settings_for(db: Path, files: Path) -> Settings:
@@ -58,10 +102,10 @@ def stored(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_every_race_is_decided_once_in_post_time_order_before_its_close(
-    tmp_path: Path, files: Path
+    uninterrupted: tuple[Path, dict[str, Any]],
 ) -> None:
-    summary = live_day_in_process(settings_for(tmp_path / "a.db", files), DAY, replay=True)
-    decisions, bets = stored(tmp_path / "a.db")
+    db, summary = uninterrupted
+    decisions, bets = stored(db)
 
     assert summary["races"] == RACES and summary["decided"] == RACES
     assert decisions["race_id"].is_unique and len(decisions) == RACES
@@ -80,14 +124,14 @@ def test_every_race_is_decided_once_in_post_time_order_before_its_close(
 
 
 def test_the_day_cap_and_the_drawdown_brake_hold_across_races(
-    tmp_path: Path, files: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, files: Path, warmed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tight day cap and a brake at 0.3 %: the day's stakes stay under the cap, and no race
     decided after the settled races' losses pass the brake gets a stake."""
     monkeypatch.setenv("RACEDAY_KELLY__MAX_DAY_FRACTION", "0.03")
     monkeypatch.setenv("RACEDAY_KELLY__DRAWDOWN_SOFT", "0.0")
     monkeypatch.setenv("RACEDAY_KELLY__DRAWDOWN_BRAKE", "0.003")
-    settings = settings_for(tmp_path / "b.db", files)
+    settings = settings_for(warmed_copy(warmed, tmp_path / "b.db"), files)
     live_day_in_process(settings, DAY, replay=True)
     decisions, bets = stored(tmp_path / "b.db")
 
@@ -109,20 +153,14 @@ def test_the_day_cap_and_the_drawdown_brake_hold_across_races(
 
 
 KILLED_AFTER = RACES // 3  # decisions the killed run has stored
-CHILD = """
-import itertools
-import tasks.race
-from datetime import date
-from config import load_settings
-from flows.live import live_day_in_process
-from tests.live_support import longshot_predictions
-from tests.kill_support import stop_after
-tasks.race.predictions_or_market = longshot_predictions
-decided = itertools.count(1)
-stop_after("tasks.race", "record_decision", lambda row: next(decided) == {killed_after})
-settings = load_settings(db_url={db!r}, source={source!r})
-live_day_in_process(settings, date.fromisoformat({day!r}), replay=True)
-"""
+
+
+def decide_until_killed(db_url: str, source: str, day: date, killed_after: int) -> None:
+    """The child's body: the day replayed, stopped once ``killed_after`` races are decided."""
+    tasks.race.predictions_or_market = longshot_predictions  # the child's own module
+    decided = itertools.count(1)
+    stop_after("tasks.race", "record_decision", lambda _row: next(decided) == killed_after)
+    live_day_in_process(load_settings(db_url=db_url, source=source), day, replay=True)
 
 
 def decided_count(db: Path) -> int:
@@ -134,17 +172,16 @@ def decided_count(db: Path) -> int:
 
 
 def test_a_day_killed_mid_way_and_restarted_bets_no_race_twice_and_misses_none(
-    tmp_path: Path, files: Path
+    tmp_path: Path, files: Path, warmed: Path, uninterrupted: tuple[Path, dict[str, Any]]
 ) -> None:
-    reference_db, killed_db = tmp_path / "reference.db", tmp_path / "killed.db"
-    live_day_in_process(settings_for(reference_db, files), DAY, replay=True)
-    code = CHILD.format(
-        db=f"sqlite:///{killed_db}",
-        source=f"files:{files}",
-        day=DAY.isoformat(),
-        killed_after=KILLED_AFTER,
+    reference_db, _summary = uninterrupted
+    killed_db = warmed_copy(warmed, tmp_path / "killed.db")
+    kill_once(
+        decide_until_killed,
+        (f"sqlite:///{killed_db}", f"files:{files}", DAY, KILLED_AFTER),
+        lambda: decided_count(killed_db) >= KILLED_AFTER,
+        "a third of the races",
     )
-    kill_once(code, lambda: decided_count(killed_db) >= KILLED_AFTER, "a third of the races")
     halfway = decided_count(killed_db)
     assert halfway == KILLED_AFTER and 0 < halfway < RACES
 
@@ -166,7 +203,7 @@ def test_a_day_killed_mid_way_and_restarted_bets_no_race_twice_and_misses_none(
 
 
 def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
-    tmp_path: Path, files: Path
+    tmp_path: Path, files: Path, warmed: Path
 ) -> None:
     from dataclasses import replace as replace_tables
 
@@ -176,7 +213,7 @@ def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
     from raceday.store.catalogs.alerts import ALERTS
     from tasks.common import in_process
 
-    settings = settings_for(tmp_path / "c.db", files)
+    settings = settings_for(warmed_copy(warmed, tmp_path / "c.db"), files)
     day, raw = card_stages(in_process, settings, DAY, by_venue=False)
     first, second = timetable(day.card.races, 5, 2).slots[:2]
 
@@ -209,7 +246,7 @@ def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
 
 
 def test_a_day_begun_late_records_the_closed_races_with_one_alert(
-    tmp_path: Path, files: Path
+    tmp_path: Path, files: Path, warmed: Path
 ) -> None:
     from flows.chain import race_chain, race_day_chain
     from flows.live import card_stages
@@ -217,7 +254,7 @@ def test_a_day_begun_late_records_the_closed_races_with_one_alert(
     from raceday.store.catalogs.alerts import ALERTS
     from tasks.common import in_process
 
-    settings = settings_for(tmp_path / "d.db", files)
+    settings = settings_for(warmed_copy(warmed, tmp_path / "d.db"), files)
     day, raw = card_stages(in_process, settings, DAY, by_venue=False)
     slots = timetable(day.card.races, 5, 2).slots
     clock = ReplayClock(slots[2].close_at)  # the first three races have closed
