@@ -52,7 +52,14 @@ from raceday.store.catalogs.performance import (
 from raceday.store.catalogs.predictions import read_predictions
 from raceday.store.catalogs.quality import read_quarantine
 from raceday.store.catalogs.races import read_races, read_runners, read_win_results
-from tasks.common import engine_for, logger, record_checked, stage, stage_run
+from tasks.common import (
+    engine_for,
+    logger,
+    record_checked,
+    record_checked_days,
+    stage,
+    stage_run,
+)
 from tasks.stake import size_checked_day, size_stakes, write_slip
 
 
@@ -166,12 +173,14 @@ def stake_and_settle_checked_at_once(
     if checked is None:
         return None
     placed = 0
-    by_day = dict(zip([day.day for day in open_days], checked, strict=True))
+    days_checked = [(day.day, frame) for day, frame in zip(open_days, checked, strict=True)]
+    valid = record_checked_days(settings, connection, days_checked, "stake")
+    by_day = dict(zip([day.day for day in open_days], valid, strict=True))
     for day in staked:
         if day.kept is not None:
             bets = day.kept
         else:
-            bets = record_checked(settings, connection, by_day[day.day], "stake", day.day)
+            bets = by_day[day.day]
             write_bets(connection, bets, policy.name, day.day)
         write_slip(settings, bets, day.card, day.day)
         placed += len(bets)
