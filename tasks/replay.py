@@ -63,17 +63,23 @@ from tasks.common import (
 from tasks.stake import size_checked_day, size_stakes, write_slip
 
 
-def day_card(card: ValidatedDay, day: date) -> ValidatedDay:
-    """One day's part of a validated card that spans several days."""
-    races = card.races[pd.to_datetime(card.races["race_date"]).dt.date == day]
-    race_ids = races["race_id"]
-    return ValidatedDay(
-        races,
-        card.runners[card.runners["race_id"].isin(race_ids)],
-        card.odds[card.odds["race_id"].isin(race_ids)],
-        card.quarantine,
-        card.outcomes,
-    )
+def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
+    """Each of ``days``' part of a validated card that spans several days (its races dated
+    once, their runners and odds found by race: not the whole card searched per day)."""
+    race_days = _dates(card.races).to_numpy()
+    day_of_race = dict(zip(card.races["race_id"], race_days, strict=True))
+    runner_days = card.runners["race_id"].map(day_of_race).to_numpy()
+    odds_days = card.odds["race_id"].map(day_of_race).to_numpy()
+    return {
+        day: ValidatedDay(
+            card.races[race_days == day],
+            card.runners[runner_days == day],
+            card.odds[odds_days == day],
+            card.quarantine,
+            card.outcomes,
+        )
+        for day in days
+    }
 
 
 def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:
@@ -133,10 +139,10 @@ def _size_days(
 ) -> tuple[list[_StakedDay], list[pd.DataFrame]]:
     """Each day with races sized in date order, every open day's bets taken as sized (what a
     day whose stake checks all hold keeps), and settled; the days and their settled bets."""
-    prediction_days = _dates(predictions)
+    prediction_days, cards = _dates(predictions), day_cards(card, days)
     pnl, staked, settled_days = ledger.pnl, [], []
     for day in days:
-        todays_card = day_card(card, day)
+        todays_card = cards[day]
         if todays_card.races.empty:
             continue
         sized = size_stakes(settings, policy, predictions[prediction_days == day], todays_card, pnl)
@@ -202,10 +208,10 @@ def stake_and_settle(
     settled bet stored is closed: its bets stay as placed (as the stake stage does). Each
     day's stakes are checked on their own (:func:`tasks.stake.size_checked_day`)."""
     ledger = _Ledger.read(connection, policy, days)
-    prediction_days = _dates(predictions)
+    prediction_days, cards = _dates(predictions), day_cards(card, days)
     pnl, raced, settled_days, placed = ledger.pnl, [], [], 0
     for day in days:
-        todays_card = day_card(card, day)
+        todays_card = cards[day]
         if todays_card.races.empty:
             continue
         raced.append(day)
