@@ -51,7 +51,7 @@ from raceday.store.catalogs.performance import (
 )
 from raceday.store.catalogs.predictions import read_predictions
 from raceday.store.catalogs.quality import read_quarantine
-from raceday.store.catalogs.races import read_races, read_runners, read_win_results
+from raceday.store.catalogs.races import read_races, read_runner_results, read_win_results
 from tasks.common import (
     engine_for,
     logger,
@@ -262,7 +262,7 @@ def record_days(
     first, last = days[0], days[-1]
     bets = read_bets(connection, first, last, policy=policy.name)
     predictions = read_predictions(connection, first, last)
-    runners = read_runners(connection, first, last)
+    runners = read_runner_results(connection, first, last)  # what the record judges with
     races = read_races(connection, first, last)
     quarantine = read_quarantine(connection, first, last)
     pnl = daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last))

@@ -74,6 +74,15 @@ def read_runners(connection: Connection, start: date, end: date) -> pd.DataFrame
     return read_rows(connection, RUNNERS, start=start, end=end)
 
 
+RESULT_COLUMNS = ["race_id", "umaban", "race_date", "finish_pos"]
+
+
+def read_runner_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """The columns of the runners dated ``start``..``end`` that judge a prediction (race,
+    horse number, date, finishing position), as :func:`read_runners` gives them."""
+    return read_rows(connection, RUNNERS, start=start, end=end, only=RESULT_COLUMNS)
+
+
 def read_win_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
     """What settling win bets needs of the runners dated ``start``..``end`` (five columns)."""
     query = select(
