@@ -7,13 +7,14 @@ its whole race with it, since a race is priced and staked as a whole).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from data_checks.gx_runner import Check, SuiteOutcome, run_suite
+from data_checks.gx_runner import FAILURE_COLUMNS, Check, SuiteOutcome, run_suite
 from data_checks.suites import MAX_WIN_ODDS
 from raceday.first3f.layers import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
 from raceday.staking.kelly import UNIT_YEN, StakingPolicy
@@ -257,14 +258,93 @@ def stake_checks(policy: StakingPolicy, bankroll_yen: int) -> list[Check]:
     ]
 
 
-def check_stakes(bets: pd.DataFrame, policy: StakingPolicy, bankroll_yen: int) -> CheckedFrame:
-    """Validate the day's bets against the policy; a race with a rule broken is not staked."""
+def _stake_columns(bets: pd.DataFrame) -> pd.DataFrame:
+    """The bets with what the stake checks test beside their own columns."""
     stakes = bets["stake_yen"].astype("float64")
-    checked = bets.assign(
+    return bets.assign(
         row_id=np.arange(len(bets)),
         stake_units_whole=(stakes % UNIT_YEN == 0).to_numpy(),
         race_total_yen=stakes.groupby(bets["race_id"]).transform("sum"),
         day_total_yen=stakes.groupby(bets["race_date"]).transform("sum"),
     )
+
+
+def check_stakes(bets: pd.DataFrame, policy: StakingPolicy, bankroll_yen: int) -> CheckedFrame:
+    """Validate the day's bets against the policy; a race with a rule broken is not staked."""
+    checked = _stake_columns(bets)
     outcome = run_suite("stakes", checked, stake_checks(policy, bankroll_yen))
     return _split(bets, checked, outcome, "bets")
+
+
+# Each cap as a column of what it leaves: the cap (a fraction of the bankroll of the row's own
+# day) minus what it caps. Check name -> (column, the policy's fraction, the capped column).
+CAP_HEADROOM: Final = {
+    "stake_within_bet_cap": ("bet_cap_headroom_yen", "max_bet_fraction", "stake_yen"),
+    "race_stakes_within_race_cap": ("race_cap_headroom_yen", "max_race_fraction", "race_total_yen"),
+    "day_stakes_within_day_cap": ("day_cap_headroom_yen", "max_day_fraction", "day_total_yen"),
+}
+STAKES_OF_DAYS_SUITE: Final = "stakes_of_days"
+
+
+def _non_negative(column: str) -> Any:
+    import great_expectations.expectations as gxe
+
+    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0)
+
+
+def stakes_of_days_checks(policy: StakingPolicy) -> list[Check]:
+    """:func:`stake_checks` for several days in one run: each cap as a column of headroom left
+    under the row's own day's bankroll (``cap - stake >= 0`` holds exactly when ``stake <= cap``),
+    so one suite serves every bankroll; the other checks are the same."""
+    return [
+        replace(check, build=partial(_non_negative, CAP_HEADROOM[check.name][0]))
+        if check.name in CAP_HEADROOM
+        else check
+        for check in stake_checks(policy, 0)
+    ]
+
+
+def check_stakes_of_days(
+    days: list[tuple[pd.DataFrame, int]], policy: StakingPolicy
+) -> list[CheckedFrame] | None:
+    """Several days' bets (each with the bankroll it was sized on) checked in one suite run.
+
+    When every check holds, each day's :class:`CheckedFrame` as :func:`check_stakes` gives it
+    for a day that passes (nothing quarantined, the outcome counted on the day's rows). When
+    any fails, None: the caller checks the days one by one with :func:`check_stakes`, whose
+    quarantine names the failing rows as it always has.
+    """
+    framed = [_stake_columns(bets) for bets, _bankroll in days]
+    if not framed:
+        return []
+    checked = pd.concat(
+        [
+            frame.assign(
+                **{
+                    column: getattr(policy, fraction) * bankroll - frame[capped].astype("float64")
+                    for column, fraction, capped in CAP_HEADROOM.values()
+                }
+            )
+            for frame, (_bets, bankroll) in zip(framed, days, strict=True)
+        ],
+        ignore_index=True,
+    ).assign(row_id=lambda frame: np.arange(len(frame)))
+    outcome = run_suite(STAKES_OF_DAYS_SUITE, checked, stakes_of_days_checks(policy))
+    if not outcome.success:
+        return None
+    return [
+        _split(bets, frame, _passed("stakes", frame, outcome.expectations), "bets")
+        for (bets, _bankroll), frame in zip(days, framed, strict=True)
+    ]
+
+
+def _passed(suite: str, checked: pd.DataFrame, expectations: int) -> SuiteOutcome:
+    """The outcome :func:`run_suite` gives a frame on which every expectation held."""
+    return SuiteOutcome(
+        suite,
+        len(checked),
+        pd.DataFrame(columns=FAILURE_COLUMNS),
+        expectations,
+        0,
+        row_dates=checked.set_index("row_id")["race_date"],
+    )

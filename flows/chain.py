@@ -49,6 +49,7 @@ from raceday.racetime import (
     timetable,
 )
 from raceday.sources.base import RawDay
+from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.common import StageRunner
 from tasks.derive import first3f, indexes, reference_times
@@ -82,21 +83,29 @@ def settle_chain(
     start: date,
     end: date,
     screened: ValidatedDay | None = None,
+    window: RunnerWindow | None = None,
 ) -> ValidatedDay:
     """The night's derivations over ``start``..``end``: validate and store the results,
     reference times, first 3F, indexes; returns the valid results. ``screened``: the results'
-    validation done before any write (:func:`tasks.validate.screen_day`)."""
+    validation done before any write (:func:`tasks.validate.screen_day`); ``window``: the
+    history window a backfill holds for reference times."""
     valid = run(validate_and_store, settings, raw, start, end, "results", screened)
-    derive_chain(run, settings, runner_view(valid.races, valid.runners), start, end)
+    derive_chain(run, settings, runner_view(valid.races, valid.runners), start, end, window)
     return valid
 
 
 def derive_chain(
-    run: StageRunner, settings: Settings, view: pd.DataFrame, start: date, end: date
+    run: StageRunner,
+    settings: Settings,
+    view: pd.DataFrame,
+    start: date,
+    end: date,
+    window: RunnerWindow | None = None,
 ) -> pd.DataFrame:
     """What settled runners ``view`` (dated ``start``..``end``) derive: reference times (of the
-    window before ``start``), first 3F, indexes; returns the indexes."""
-    plan, references = run(reference_times, settings, start, end)
+    window before ``start``; ``window``: that history as a backfill holds it), first 3F,
+    indexes; returns the indexes."""
+    plan, references = run(reference_times, settings, start, end, window)
     estimates = run(first3f, settings, view, end, references, plan)
     return run(indexes, settings, view, end, references, plan, estimates)
 
@@ -263,7 +272,8 @@ def chunk_chain(
     if raw.is_empty:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(validate_and_store, settings, raw, start, end, "card")
-    valid = settle_chain(run, settings, raw, start, end)
+    window = settled.reference_window if settled is not None else None
+    valid = settle_chain(run, settings, raw, start, end, window=window)
     features = run(range_features, settings, start, end, settled)
     predictions = run(predict, settings, card, end, features, model_day=start)
     bets = run(replay_days, settings, predictions, card, days)

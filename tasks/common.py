@@ -401,3 +401,23 @@ def record_checked(
     if not checked.quarantine.empty:
         logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))
     return checked.valid
+
+
+def record_checked_days(
+    settings: Settings, connection: Connection, checked: list[tuple[date, CheckedFrame]], stage: str
+) -> list[pd.DataFrame]:
+    """:func:`record_checked` for several one-day frames (each day's quarantine replaced as
+    its own, the validation results of all the days written in one go); the rows that may be
+    stored, by day."""
+    run_id = current_run_id()
+    for day, frame in checked:
+        dates = pd.to_datetime(frame.valid["race_date"]).dropna()
+        start = min(dates.min().date(), day) if not dates.empty else day
+        write_quarantine(connection, frame.quarantine, start, day, stage, run_id)
+        publish_docs(settings, (frame.outcome,), stage, start, day)
+        if not frame.quarantine.empty:
+            logger().warning("%s: %s", stage, quarantine_summary(frame.quarantine))
+    rows = [validation_rows([frame.outcome], run_id, day) for day, frame in checked]
+    if rows:
+        write_validation_results(connection, pd.concat(rows, ignore_index=True))
+    return [frame.valid for _day, frame in checked]

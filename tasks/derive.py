@@ -19,7 +19,7 @@ from raceday.store.catalogs.learned_versions import (
     reference_history,
     write_reference_times,
 )
-from raceday.store.catalogs.races import history_bounds
+from raceday.store.catalogs.races import RunnerWindow, history_bounds
 from raceday.store.catalogs.ratings import write_by_runner, write_track_variants
 from raceday.store.learned import first3f_model_for
 from tasks.common import engine_for, logger, record_checked, stage, stage_run
@@ -27,16 +27,21 @@ from tasks.common import engine_for, logger, record_checked, stage, stage_run
 
 @stage("reference-times")
 def reference_times(
-    settings: Settings, start: date, end: date
+    settings: Settings, start: date, end: date, window: RunnerWindow | None = None
 ) -> tuple[ReferencePlan, pd.DataFrame]:
-    """Reference times for races dated ``start``..``end``: learned once per version, reused."""
+    """Reference times for races dated ``start``..``end``: learned once per version, reused.
+    ``window``: the history window a backfill holds (moved, not read again)."""
     with stage_run(settings, "reference_times", end) as record:
         with engine_for(settings).begin() as connection:
             _first, last = history_bounds(connection, before=start)
             plan = reference_plan(start, end, last, settings.history.reference_window_days)
             references = read_reference_times(connection, plan.version)
             if references.empty:
-                history = reference_history(connection, plan.history_start, plan.history_end)
+                history = (
+                    window.between(connection, plan.history_start, plan.history_end)
+                    if window is not None and not plan.bootstrap
+                    else reference_history(connection, plan.history_start, plan.history_end)
+                )
                 references = learn_reference_times(history)
                 plan = replace(plan, window=history)  # the first-3F model learns from it too
                 write_reference_times(

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings
+from data_checks.derived import check_stakes_of_days
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
 from raceday.monitoring.performance import (
@@ -28,7 +29,7 @@ from raceday.monitoring.performance import (
     rolling_performance,
     rolling_window_start,
 )
-from raceday.staking.bets import BET_COLUMNS
+from raceday.staking.bets import BET_COLUMNS, SizedDay
 from raceday.staking.kelly import StakingPolicy
 from raceday.staking.ledger import (
     daily_pnl_from_ledger_days,
@@ -50,26 +51,148 @@ from raceday.store.catalogs.performance import (
 )
 from raceday.store.catalogs.predictions import read_predictions
 from raceday.store.catalogs.quality import read_quarantine
-from raceday.store.catalogs.races import read_races, read_runners, read_win_results
-from tasks.common import engine_for, logger, record_checked, stage, stage_run
-from tasks.stake import size_checked_day, write_slip
+from raceday.store.catalogs.races import read_races, read_runner_results, read_win_results
+from tasks.common import (
+    engine_for,
+    logger,
+    record_checked,
+    record_checked_days,
+    stage,
+    stage_run,
+)
+from tasks.stake import size_checked_day, size_stakes, write_slip
 
 
-def day_card(card: ValidatedDay, day: date) -> ValidatedDay:
-    """One day's part of a validated card that spans several days."""
-    races = card.races[pd.to_datetime(card.races["race_date"]).dt.date == day]
-    race_ids = races["race_id"]
-    return ValidatedDay(
-        races,
-        card.runners[card.runners["race_id"].isin(race_ids)],
-        card.odds[card.odds["race_id"].isin(race_ids)],
-        card.quarantine,
-        card.outcomes,
-    )
+def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
+    """Each of ``days``' part of a validated card that spans several days (its races dated
+    once, their runners and odds found by race: not the whole card searched per day)."""
+    race_days = _dates(card.races).to_numpy()
+    day_of_race = dict(zip(card.races["race_id"], race_days, strict=True))
+    runner_days = card.runners["race_id"].map(day_of_race).to_numpy()
+    odds_days = card.odds["race_id"].map(day_of_race).to_numpy()
+    return {
+        day: ValidatedDay(
+            card.races[race_days == day],
+            card.runners[runner_days == day],
+            card.odds[odds_days == day],
+            card.quarantine,
+            card.outcomes,
+        )
+        for day in days
+    }
 
 
 def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:
     return pd.to_datetime(frame[column]).dt.date
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """What staking and settling a run of days reads from the store, read once."""
+
+    pnl: pd.Series  # the cash flow of every earlier day with bets
+    stored: pd.DataFrame  # the days' bets already stored
+    results: pd.DataFrame
+    set_aside: pd.DataFrame  # races the night's validation set aside: their bets are voided
+
+    @classmethod
+    def read(cls, connection: Connection, policy: StakingPolicy, days: list[date]) -> _Ledger:
+        """The ledger before ``days[0]`` and the days' stored bets, results and quarantine."""
+        return cls(
+            daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=days[0])),
+            read_bets(connection, days[0], days[-1], policy=policy.name),
+            read_win_results(connection, days[0], days[-1]),
+            # as the settle stage: bets on a race the night's validation set aside are voided
+            night_set_aside_reasons(read_quarantine(connection, days[0], days[-1])),
+        )
+
+    def kept_bets(self, day: date) -> pd.DataFrame | None:
+        """The day's bets as placed when it is closed (a settled bet stored), else None."""
+        kept = self.stored[_dates(self.stored) == day]
+        return kept[BET_COLUMNS] if kept["settled"].fillna(False).astype(bool).any() else None
+
+    def settle(self, bets: pd.DataFrame, policy: StakingPolicy) -> pd.DataFrame:
+        """A day's bets settled against the stored results (voided where set aside)."""
+        results = self.results[self.results["race_id"].isin(bets["race_id"])]
+        return void_bets(settle_bets(bets, results, takeout=policy.takeout), self.set_aside).assign(
+            policy=policy.name
+        )
+
+
+@dataclass(frozen=True)
+class _StakedDay:
+    """A day sized on the bankroll its earlier days left (before any check)."""
+
+    day: date
+    card: ValidatedDay
+    sized: SizedDay
+    kept: pd.DataFrame | None  # the day's bets as placed when it is closed
+
+
+def _size_days(
+    settings: Settings,
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    days: list[date],
+    ledger: _Ledger,
+) -> tuple[list[_StakedDay], list[pd.DataFrame]]:
+    """Each day with races sized in date order, every open day's bets taken as sized (what a
+    day whose stake checks all hold keeps), and settled; the days and their settled bets."""
+    prediction_days, cards = _dates(predictions), day_cards(card, days)
+    pnl, staked, settled_days = ledger.pnl, [], []
+    for day in days:
+        todays_card = cards[day]
+        if todays_card.races.empty:
+            continue
+        sized = size_stakes(settings, policy, predictions[prediction_days == day], todays_card, pnl)
+        kept = ledger.kept_bets(day)
+        staked.append(_StakedDay(day, todays_card, sized, kept))
+        bets = kept if kept is not None else sized.bets.reset_index(drop=True)
+        if bets.empty:
+            continue
+        settled = ledger.settle(bets, policy)
+        settled_days.append(settled)
+        pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
+    return staked, settled_days
+
+
+def stake_and_settle_checked_at_once(
+    settings: Settings,
+    connection: Connection,
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    days: list[date],
+) -> tuple[list[date], int] | None:
+    """:func:`stake_and_settle` with the stake checks of every open day in one suite run
+    (:func:`data_checks.derived.check_stakes_of_days`, each day against its own bankroll's
+    caps). When they all hold, each day keeps its bets as sized — what the day-by-day checks
+    keep — and the store is written as they write it; when any fails, nothing is written and
+    None says to stake the days one by one (whose quarantine names the failing rows)."""
+    ledger = _Ledger.read(connection, policy, days)
+    staked, settled_days = _size_days(settings, policy, predictions, card, days, ledger)
+    open_days = [day for day in staked if day.kept is None]
+    checked = check_stakes_of_days(
+        [(day.sized.bets, day.sized.bankroll_yen) for day in open_days], policy
+    )
+    if checked is None:
+        return None
+    placed = 0
+    days_checked = [(day.day, frame) for day, frame in zip(open_days, checked, strict=True)]
+    valid = record_checked_days(settings, connection, days_checked, "stake")
+    by_day = dict(zip([day.day for day in open_days], valid, strict=True))
+    for day in staked:
+        if day.kept is not None:
+            bets = day.kept
+        else:
+            bets = by_day[day.day]
+            write_bets(connection, bets, policy.name, day.day)
+        write_slip(settings, bets, day.card, day.day)
+        placed += len(bets)
+    if settled_days:
+        write_settlement(connection, pd.concat(settled_days, ignore_index=True))
+    return [day.day for day in staked], placed
 
 
 def stake_and_settle(
@@ -82,39 +205,28 @@ def stake_and_settle(
 ) -> tuple[list[date], int]:
     """Stake each day of ``card`` on the bankroll the earlier days left and settle it against
     the stored results; returns the days that had races and the bets they hold. A day with a
-    settled bet stored is closed: its bets stay as placed (as the stake stage does)."""
-    history = ledger_days(connection, policy.name, before=days[0])
-    pnl = daily_pnl_from_ledger_days(history)
-    stored = read_bets(connection, days[0], days[-1], policy=policy.name)
-    stored_days, prediction_days = _dates(stored), _dates(predictions)
-    results = read_win_results(connection, days[0], days[-1])
-    # as the settle stage: bets on a race the night's validation set aside are voided
-    set_aside = night_set_aside_reasons(read_quarantine(connection, days[0], days[-1]))
-    raced, settled_days, placed = [], [], 0
+    settled bet stored is closed: its bets stay as placed (as the stake stage does). Each
+    day's stakes are checked on their own (:func:`tasks.stake.size_checked_day`)."""
+    ledger = _Ledger.read(connection, policy, days)
+    prediction_days, cards = _dates(predictions), day_cards(card, days)
+    pnl, raced, settled_days, placed = ledger.pnl, [], [], 0
     for day in days:
-        todays_card = day_card(card, day)
+        todays_card = cards[day]
         if todays_card.races.empty:
             continue
         raced.append(day)
         _sized, checked = size_checked_day(
             settings, policy, predictions[prediction_days == day], todays_card, pnl
         )
-        kept = stored[stored_days == day]
-        if kept["settled"].fillna(False).astype(bool).any():
-            bets = kept[BET_COLUMNS]
-        else:
+        bets = ledger.kept_bets(day)
+        if bets is None:
             bets = record_checked(settings, connection, checked, "stake", day)
             write_bets(connection, bets, policy.name, day)
         write_slip(settings, bets, todays_card, day)
         placed += len(bets)
         if bets.empty:
             continue
-        settled = void_bets(
-            settle_bets(
-                bets, results[results["race_id"].isin(bets["race_id"])], takeout=policy.takeout
-            ),
-            set_aside,
-        ).assign(policy=policy.name)
+        settled = ledger.settle(bets, policy)
         settled_days.append(settled)
         pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
     if settled_days:
@@ -150,7 +262,7 @@ def record_days(
     first, last = days[0], days[-1]
     bets = read_bets(connection, first, last, policy=policy.name)
     predictions = read_predictions(connection, first, last)
-    runners = read_runners(connection, first, last)
+    runners = read_runner_results(connection, first, last)  # what the record judges with
     races = read_races(connection, first, last)
     quarantine = read_quarantine(connection, first, last)
     pnl = daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last))
@@ -211,7 +323,18 @@ def replay_days(
     clock = time.perf_counter()
     with stage_run(settings, "replay", days[-1]) as record:
         with engine_for(settings).begin() as connection:
-            raced, placed = stake_and_settle(settings, connection, policy, predictions, card, days)
+            # One suite run checks every day's stakes; day by day only when a check fails, or
+            # when Data Docs pages (one per day's validation) are wanted.
+            at_once = (
+                None
+                if settings.validation.data_docs
+                else stake_and_settle_checked_at_once(
+                    settings, connection, policy, predictions, card, days
+                )
+            )
+            raced, placed = at_once or stake_and_settle(
+                settings, connection, policy, predictions, card, days
+            )
             # A replayed day has no run time of its own: its share of the replay's.
             seconds = (time.perf_counter() - clock) / max(len(raced), 1)
             written = record_days(settings, connection, policy, raced, seconds) if raced else 0

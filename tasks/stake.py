@@ -49,9 +49,22 @@ def size_checked_day(
     card: ValidatedDay,
     daily_pnl: pd.Series,
 ) -> tuple[SizedDay, CheckedFrame]:
-    """The day's bets sized on its predictions and bet-time odds (:func:`size_day`), checked
+    """The day's bets sized on its predictions and bet-time odds (:func:`size_stakes`), checked
     against the policy; ``daily_pnl`` is the cash flow of every earlier day with bets."""
-    sized = size_day(
+    sized = size_stakes(settings, policy, predictions, card, daily_pnl)
+    return sized, check_stakes(sized.bets, policy, sized.bankroll_yen)
+
+
+def size_stakes(
+    settings: Settings,
+    policy: StakingPolicy,
+    predictions: pd.DataFrame,
+    card: ValidatedDay,
+    daily_pnl: pd.Series,
+) -> SizedDay:
+    """The day's bets sized on its predictions and bet-time odds (:func:`size_day`), not yet
+    checked; ``daily_pnl`` is the cash flow of every earlier day with bets."""
+    return size_day(
         policy,
         predictions,
         card.odds,
@@ -61,7 +74,6 @@ def size_checked_day(
         stake_scale=settings.rollout.stake_scale,
         decided_at=morning_decision(settings, card_day(card)),
     )
-    return sized, check_stakes(sized.bets, policy, sized.bankroll_yen)
 
 
 def card_day(card: ValidatedDay) -> date:

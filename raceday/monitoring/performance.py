@@ -158,10 +158,17 @@ def races_set_aside(races: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
     return pd.Series(sorted(set(quarantined) - stored), dtype="string", name="race_id")
 
 
-def _in_scope(venues: pd.Series, scope: str) -> pd.Series:
+def _venue_codes(venues: pd.Series) -> np.ndarray:
+    """Venue codes as a plain array (missing: None) for :func:`_in_scope`."""
+    return venues.to_numpy(dtype=object, na_value=None)
+
+
+def _in_scope(codes: np.ndarray, scope: str) -> np.ndarray:
+    """Which of :func:`_venue_codes` a scope covers (a day's venues are tested once per
+    scope: plain arrays, not string Series)."""
     if scope == ALL_SCOPE:
-        return pd.Series(True, index=venues.index)
-    return venues.eq(scope).fillna(False).astype(bool)
+        return np.ones(len(codes), dtype=bool)
+    return np.asarray(codes == scope, dtype=bool)
 
 
 def daily_performance(
@@ -188,17 +195,21 @@ def daily_performance(
     aside_venues = venue_of_race(set_aside)
     quarantine_venues = venue_of_race(quarantine["race_id"].fillna(""))
     venues = sorted(set(offered_venues.dropna()) | set(scores["keibajo_code"].dropna()))
+    score_codes, offered_codes, aside_codes, quarantine_codes = (
+        _venue_codes(frame)
+        for frame in (scores["keibajo_code"], offered_venues, aside_venues, quarantine_venues)
+    )
     rows = []
     for scope in [ALL_SCOPE, *venues]:
-        scope_scores = scores[_in_scope(scores["keibajo_code"], scope)]
-        offered = int(_in_scope(offered_venues, scope).sum())
-        aside = int(_in_scope(aside_venues, scope).sum())
+        scope_scores = scores[_in_scope(score_codes, scope)]
+        offered = int(_in_scope(offered_codes, scope).sum())
+        aside = int(_in_scope(aside_codes, scope).sum())
         rows.append(
             {
                 "scope": scope,
                 **summarise_scores(scope_scores),
                 "runners": int(scope_scores["priced_runners"].sum()),
-                "quarantined": int(_in_scope(quarantine_venues, scope).sum()),
+                "quarantined": int(_in_scope(quarantine_codes, scope).sum()),
                 "races_offered": offered,
                 "races_quarantined": aside,
                 "quarantine_rate": _ratio(aside, offered),

@@ -80,15 +80,16 @@ def _in_dtype(values: pd.Series, dtype: str) -> pd.Series:
     return values.astype(dtype)
 
 
-def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """The frame with exactly the table's columns (missing ones as NA) in the table's dtypes."""
+def conform(frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None) -> pd.DataFrame:
+    """The frame with exactly the table's columns (missing ones as NA) in the table's dtypes;
+    ``only``: those of the table's columns, in the table's order."""
     missing = pd.Series(np.nan, index=frame.index)
     columns = {
         column.name: _in_dtype(
             frame[column.name] if column.name in frame.columns else missing,
             _column_dtype(column.type),
         ).array  # one frame built from arrays: inserting column by column cost as much again
-        for column in table.columns
+        for column in _table_columns(table, only)
     }
     return pd.DataFrame(columns, index=frame.index)
 
@@ -265,26 +266,38 @@ def read_rows(
     end: date | None = None,
     date_column: str = "race_date",
     where: dict[str, Any] | None = None,
+    only: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``table`` (optionally dated ``start``..``end`` inclusive) in pipeline dtypes."""
-    query = select(*_raw_columns(table))
+    """Rows of ``table`` (optionally dated ``start``..``end`` inclusive) in pipeline dtypes;
+    ``only``: those of its columns (as a read of every column gives them)."""
+    query = select(*_raw_columns(table, only))
     if start is not None:
         query = query.where(table.c[date_column] >= start)
     if end is not None:
         query = query.where(table.c[date_column] <= end)
     for name, value in (where or {}).items():
         query = query.where(table.c[name] == value)
-    return conform(fetch_frame(connection, query), table).reset_index(drop=True)
+    return conform(fetch_frame(connection, query), table, only).reset_index(drop=True)
 
 
-def _raw_columns(table: Table) -> list[Any]:
+def _table_columns(table: Table, only: Sequence[str] | None = None) -> list[Column[Any]]:
+    """The table's columns (those named in ``only``), in the table's order."""
+    if only is None:
+        return list(table.columns)
+    unknown = set(only) - set(table.columns.keys())
+    if unknown:
+        raise KeyError(f"{table.name} has no column(s) {sorted(unknown)}")
+    return [column for column in table.columns if column.name in only]
+
+
+def _raw_columns(table: Table, only: Sequence[str] | None = None) -> list[Any]:
     """The table's columns, dates read as the driver returns them (``conform`` parses them
     column-wise: SQLAlchemy's per-value date parsing on SQLite dominated large reads)."""
     return [
         type_coerce(column, String).label(column.name)
         if isinstance(column.type, Date | DateTime)
         else column
-        for column in table.columns
+        for column in _table_columns(table, only)
     ]
 
 

@@ -13,10 +13,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from config import Settings, load_settings
+from data_checks import derived
 from data_checks.validate import ValidatedDay
+from flows.backfill import without_data_docs
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store.catalogs.bets import BETS
+from raceday.store.catalogs.quality import QUARANTINE, VALIDATION
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
 from tasks.record import record_day, settle
@@ -42,8 +45,11 @@ def days() -> Days:
     return decode_days(simulated)
 
 
-def _store(root: Path, name: str, days: Days) -> Settings:
+def _store(root: Path, name: str, days: Days, *, backfill: bool = False) -> Settings:
+    """A store holding ``days``' cards and results; ``backfill``: with a backfill's settings
+    (no Data Docs, so the replay checks every day's stakes in one suite run)."""
     settings = load_settings(db_url=f"sqlite:///{root / name}.db", var_dir=root / name)
+    settings = without_data_docs(settings) if backfill else settings
     upgrade_schema(make_engine(settings.database_url))
     store_days(settings, days)
     return settings
@@ -66,6 +72,21 @@ def _day_by_day(settings: Settings, days: Days, run: list[date]) -> None:
         record_day(settings, day)
 
 
+def stake_records(settings: Settings) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The stake stage's validation results and quarantine, without run ids and times."""
+    with make_engine(settings.database_url).connect() as connection:
+        results = read_rows(connection, VALIDATION)
+        quarantine = read_rows(connection, QUARANTINE)
+    results = results[results["suite"] == "stakes"].drop(columns=["run_id", "validated_at"])
+    quarantine = quarantine[quarantine["stage"] == "stake"].drop(
+        columns=["id", "run_id"], errors="ignore"
+    )
+    return (
+        sorted(map(tuple, results.astype(str).to_numpy().tolist())),
+        sorted(map(tuple, quarantine.astype(str).to_numpy().tolist())),
+    )
+
+
 def _card_of(days: Days, run: list[date]) -> ValidatedDay:
     cards = [days.cards[day] for day in run]
     return ValidatedDay(
@@ -84,7 +105,8 @@ def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -
     after = [day for day in every_day if day >= SPLIT]
     daily = _store(tmp_path, "daily", days)
     _day_by_day(daily, days, before)  # history: an earlier ledger and rolling windows
-    replayed = _copy(tmp_path, "replay", daily)  # the same history, run once
+    # the same history, run once; a backfill's settings (no Data Docs: one stake suite run)
+    replayed = without_data_docs(_copy(tmp_path, "replay", daily))
 
     _day_by_day(daily, days, after)
     card = _card_of(days, after)
@@ -93,6 +115,7 @@ def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -
 
     expected = data_checksums(daily.database_url)
     assert data_checksums(replayed.database_url) == expected
+    assert stake_records(replayed) == stake_records(daily)
     with make_engine(replayed.database_url).connect() as connection:
         bets = read_rows(connection, BETS)
     in_range = bets[bets["race_date"].dt.date >= SPLIT]
@@ -104,3 +127,25 @@ def test_replay_equals_the_daily_stages_day_by_day(days: Days, tmp_path: Path) -
     # Re-running the replay over settled days keeps their bets as placed: nothing changes.
     replay_days(replayed, predictions, card, after)
     assert data_checksums(replayed.database_url) == expected
+
+
+@pytest.mark.slow
+def test_a_stake_check_that_fails_is_quarantined_as_day_by_day(
+    days: Days, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a stake check fails (here the odds ceiling, lowered to 8.0 so that bets break it),
+    the replay falls back to checking day by day: the quarantine and validation results are
+    the daily stages' own, and so are the bets kept and everything recorded after them."""
+    monkeypatch.setattr(derived, "MAX_WIN_ODDS", 8.0)
+    run = sorted(days.cards)[:6]
+    daily = _store(tmp_path, "daily", days)
+    replayed = _store(tmp_path, "replay", days, backfill=True)
+    _day_by_day(daily, days, run)
+    card = _card_of(days, run)
+    predictions = days.predictions[days.predictions["race_id"].isin(card.races["race_id"])]
+    replay_days(replayed, predictions, card, run)
+
+    records = stake_records(replayed)
+    assert records == stake_records(daily)
+    assert any("odds_at_bet_at_most_999_9" in row for row in records[1])  # the check failed
+    assert data_checksums(replayed.database_url) == data_checksums(daily.database_url)

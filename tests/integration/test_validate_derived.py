@@ -8,7 +8,13 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_checks.derived import check_first3f, check_predictions, check_stakes, first3f_bounds
+from data_checks.derived import (
+    check_first3f,
+    check_predictions,
+    check_stakes,
+    check_stakes_of_days,
+    first3f_bounds,
+)
 from raceday.model.win import market_predictions
 from raceday.staking.kelly import StakingPolicy
 
@@ -170,3 +176,30 @@ def test_a_bet_sized_on_odds_above_999_9_takes_its_race_out() -> None:
     checked = check_stakes(frame, StakingPolicy(), 1_000_000)
     assert set(checked.valid["race_id"]) == {"202611204401"}
     assert set(checked.quarantine["check_name"]) == {"odds_at_bet_at_most_999_9"}
+
+
+def test_stakes_of_several_days_are_checked_against_each_days_own_bankroll() -> None:
+    """15,000 yen on a horse is within the 2% cap of 1,000,000 but not of 500,000: checked in
+    one run, two days pass or fail as each does alone, and a passing run gives each day what
+    its own check gives."""
+    policy = StakingPolicy()
+    day_one = bets([15_000, 5_000], "202611204401")
+    day_two = bets([15_000], "202611214401").assign(race_date=DAY + pd.Timedelta(days=1))
+
+    passing = check_stakes_of_days([(day_one, 1_000_000), (day_two, 1_000_000)], policy)
+    failing = check_stakes_of_days([(day_one, 1_000_000), (day_two, 500_000)], policy)
+
+    assert not check_stakes(day_two, policy, 500_000).quarantine.empty
+    assert failing is None
+    assert passing is not None
+    for (day, bankroll), checked in zip(
+        [(day_one, 1_000_000), (day_two, 1_000_000)], passing, strict=True
+    ):
+        alone = check_stakes(day, policy, bankroll)
+        pd.testing.assert_frame_equal(checked.valid, alone.valid)
+        assert checked.quarantine.empty and alone.quarantine.empty
+        assert (checked.outcome.rows_evaluated, checked.outcome.expectations) == (
+            alone.outcome.rows_evaluated,
+            alone.outcome.expectations,
+        )
+        pd.testing.assert_series_equal(checked.outcome.row_dates, alone.outcome.row_dates)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
@@ -73,6 +74,15 @@ def read_runners(connection: Connection, start: date, end: date) -> pd.DataFrame
     return read_rows(connection, RUNNERS, start=start, end=end)
 
 
+RESULT_COLUMNS = ["race_id", "umaban", "race_date", "finish_pos"]
+
+
+def read_runner_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """The columns of the runners dated ``start``..``end`` that judge a prediction (race,
+    horse number, date, finishing position), as :func:`read_runners` gives them."""
+    return read_rows(connection, RUNNERS, start=start, end=end, only=RESULT_COLUMNS)
+
+
 def read_win_results(connection: Connection, start: date, end: date) -> pd.DataFrame:
     """What settling win bets needs of the runners dated ``start``..``end`` (five columns)."""
     query = select(
@@ -97,6 +107,42 @@ def read_win_results(connection: Connection, start: date, end: date) -> pd.DataF
 def read_runner_view(connection: Connection, start: date, end: date) -> pd.DataFrame:
     """Runners dated ``start``..``end`` joined with their race's columns."""
     return runner_view(read_races(connection, start, end), read_runners(connection, start, end))
+
+
+@dataclass
+class RunnerWindow:
+    """The runner view rows of a window of days that moves forward, for a process that learns
+    from such a window again and again (a backfill: each chunk's reference times and first-3F
+    model learn from the days before the chunk). Moving it reads only the days it did not hold,
+    in the order a read of the whole window returns them (by date, then as stored); so, like
+    ``SettledRuns``, it is valid only while no day it holds is rewritten — one backfill run,
+    which writes each chunk's days before the window reaches them and never an earlier day."""
+
+    frame: pd.DataFrame | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def between(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
+        """:func:`read_runner_view` of ``start``..``end``: only the days after those held are
+        read (everything when the window moved back). The frame is the one held: not to be
+        changed in place."""
+        moved_back = (
+            self.start is not None
+            and self.end is not None
+            and (start < self.start or end < self.end)
+        )
+        if self.frame is None or self.start is None or self.end is None or moved_back:
+            self.frame = read_runner_view(connection, start, end)
+        else:
+            if end > self.end:
+                new = read_runner_view(connection, max(start, self.end + timedelta(days=1)), end)
+                if not new.empty:
+                    self.frame = pd.concat([self.frame, new], ignore_index=True)
+            if start > self.start:
+                kept = self.frame["race_date"] >= pd.Timestamp(start)
+                self.frame = self.frame[kept.to_numpy()].reset_index(drop=True)
+        self.start, self.end = start, end
+        return self.frame
 
 
 def history_bounds(connection: Connection, before: date) -> tuple[date | None, date | None]:

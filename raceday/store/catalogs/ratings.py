@@ -4,7 +4,7 @@ and the model's features (with the settled runs and people counts they are built
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -31,7 +31,7 @@ from raceday.ratings.features import (
     PEOPLE_ROLES,
     RUN_WITHOUT_FINISH_CODES,
 )
-from raceday.store.catalogs.races import RACES, RUNNER_KEY, RUNNERS
+from raceday.store.catalogs.races import RACES, RUNNER_KEY, RUNNERS, RunnerWindow
 from raceday.store.models import FEATURES_TABLE, First3F, RunnerIndex, TrackVariant, table_of
 from raceday.store.repository import fetch_frame, insert_rows, read_rows, replace_rows
 
@@ -233,6 +233,8 @@ class SettledRuns:
 
     frame: pd.DataFrame | None = None
     through: date | None = None
+    # The runner rows reference times and the first-3F model learn from, held the same way.
+    reference_window: RunnerWindow = field(default_factory=RunnerWindow)
 
     def up_to(self, connection: Connection, end: date) -> pd.DataFrame:
         """Every settled run dated up to ``end`` (reading the days after ``through``)."""
