@@ -136,7 +136,8 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import after_chunk, chunk_grid, warm_up, without_data_docs
+    from flows.backfill import after_chunk, chunk_grid, warm_up
+    from flows.backfill_settings import without_data_docs
     from flows.chain import chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process

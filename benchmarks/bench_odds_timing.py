@@ -81,7 +81,7 @@ def main() -> None:
 
 def _settings(store: Path, races: int, odds_at: str = "morning") -> Any:
     from config import load_settings
-    from flows.backfill import with_odds_at, without_data_docs
+    from flows.backfill_settings import with_odds_at, without_data_docs
 
     settings = without_data_docs(load_settings(races=races, db_url=f"sqlite:///{store}"))
     return with_odds_at(settings, odds_at)

@@ -109,7 +109,7 @@ def workers(count: int, db_url: str, logs: Path) -> Iterator[None]:
 
 def settings_for(db_url: str, races: int) -> Any:
     from config import load_settings
-    from flows.backfill import without_data_docs
+    from flows.backfill_settings import without_data_docs
 
     return without_data_docs(load_settings(races=races, db_url=db_url))
 

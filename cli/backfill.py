@@ -211,7 +211,8 @@ def backfill(
 
     def action() -> dict[str, Any]:
         from cli.shared import preflight
-        from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days, with_odds_at
+        from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
+        from flows.backfill_settings import with_odds_at
 
         first, last = parse_date_range(start, end)
         chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)

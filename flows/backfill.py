@@ -33,13 +33,14 @@ from prefect import task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
-from config import Settings, load_settings, mask_url
+from config import Settings, mask_url
 from flows.alerting import alerting_flow
+from flows.backfill_settings import backfill_settings
 from flows.chain import chunk_chain, ordered_chain, prepare_history, train_chain
 from flows.scaleout import refuse_scale_out, run_waves
 from raceday.errors import InputError
 from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
-from raceday.sources.timeline import ODDS_AT, OddsAt
+from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
@@ -92,23 +93,6 @@ def completed_days(settings: Settings, start: date, end: date) -> set[date]:
         return set()
     with engine.connect() as connection:
         return completed_backfill_days(connection, start, end)
-
-
-def without_data_docs(settings: Settings) -> Settings:
-    """A backfill validates and stores its results and quarantine like a daily run but does not
-    rebuild the Data Docs site (0.5-2 s per validation, most of a small chunk's time)."""
-    validation = settings.validation.model_copy(update={"data_docs": False})
-    return settings.model_copy(update={"validation": validation})
-
-
-def with_odds_at(settings: Settings, odds_at: str | None) -> Settings:
-    """``settings`` whose cards are read at ``odds_at`` (unchanged when None)."""
-    if odds_at is None:
-        return settings
-    if odds_at not in ODDS_AT:
-        raise InputError(f"--odds-at must be one of {', '.join(ODDS_AT)}, not {odds_at!r}")
-    live = settings.live.model_copy(update={"odds_at": odds_at})
-    return settings.model_copy(update={"live": live})
 
 
 def warm_up(settings: Settings, start: date) -> None:
@@ -220,7 +204,7 @@ def backfill(
     ``backfill-wave`` deployment on its work pool (PostgreSQL only, :mod:`flows.scaleout`);
     0, the default, runs every chunk here in order."""
     clock = time.perf_counter()
-    settings = with_odds_at(without_data_docs(load_settings(races=races, source=source)), odds_at)
+    settings = backfill_settings(races, source, odds_at)
     chunks = chunk_grid(start, end, chunk_days)
     todo = pending_chunks(chunks, completed_days(settings, start, end), force)
     if workers:

@@ -33,7 +33,8 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
-from config import Settings, load_settings
+from config import Settings
+from flows.backfill_settings import backfill_settings
 from flows.chain import WAVES
 from raceday.errors import InputError, RacedayError
 from raceday.sources.timeline import OddsAt
@@ -76,14 +77,6 @@ def wave_chunk(settings: Settings, wave: str, start: date, end: date) -> int:
     return count
 
 
-def wave_settings(races: int | None, source: str | None, odds_at: str | None) -> Settings:
-    """The backfill's settings (as :func:`flows.backfill.backfill` loads them), the store from
-    this process's environment."""
-    from flows.backfill import with_odds_at, without_data_docs
-
-    return with_odds_at(without_data_docs(load_settings(races=races, source=source)), odds_at)
-
-
 @flow(name="backfill-wave", flow_run_name=wave_run_name, log_prints=True)
 def backfill_wave(
     wave: str,
@@ -96,7 +89,7 @@ def backfill_wave(
     after another, in this worker's process against the store of its settings."""
     if wave not in WAVES:
         raise InputError(f"wave must be one of {', '.join(WAVES)}, not {wave!r}")
-    settings = wave_settings(races, source, odds_at)
+    settings = backfill_settings(races, source, odds_at)
     return sum(wave_chunk(settings, wave, start, end) for start, end in chunks)
 
 

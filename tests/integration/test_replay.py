@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from config import Settings, load_settings
 from data_checks import derived
 from data_checks.validate import ValidatedDay
-from flows.backfill import without_data_docs
+from flows.backfill_settings import without_data_docs
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store.catalogs.bets import BETS
