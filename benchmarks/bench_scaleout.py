@@ -21,14 +21,12 @@ import argparse
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,68 +41,16 @@ WAVE_TABLES = (
 
 
 @contextmanager
-def database(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"raceday_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from raceday.store.engine import make_engine
-
-        make_engine.cache_clear()
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
-def stop_groups(started: list[subprocess.Popen[Any]]) -> None:
-    """SIGTERM to each process group, then SIGKILL to what is left of it (`prefect worker
-    start`, the child of `raceday worker`, may outlive its parent's SIGTERM)."""
-    for process in started:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in started:
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        with suppress(ProcessLookupError):  # unless the whole group is gone
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@contextmanager
 def workers(count: int, db_url: str, logs: Path) -> Iterator[None]:
-    """``count`` `raceday worker --limit 1` processes on the run's database."""
+    """``count`` `raceday worker --limit 1` processes on the run's database, given
+    ``WORKERS_UP_S`` to come up."""
+    from tests.prefect_server_support import raceday_workers
+
     env = {**os.environ, "RACEDAY_DB_URL": db_url, "PREFECT_WORKER_QUERY_SECONDS": "2"}
     env["PYTHONPATH"] = str(ROOT)
-    started = []
-    for number in range(count):
-        log = (logs / f"worker-{count}-{number}.log").open("w")
-        started.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker", "--limit", "1"],
-                env=env,
-                cwd=logs,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-    try:
+    with raceday_workers(env, count, logs, f"worker-{count}"):
         time.sleep(WORKERS_UP_S)
         yield
-    finally:
-        stop_groups(started)
 
 
 def settings_for(db_url: str, races: int) -> Any:
@@ -133,8 +79,9 @@ def timed_run(
     from flows.chain import WAVES
     from flows.scaleout import run_waves
     from tasks.common import in_process
+    from tests.store_support import fresh_postgres_database
 
-    with database(admin_url) as db_url:
+    with fresh_postgres_database(admin_url, "raceday_bench") as db_url:
         settings = settings_for(db_url, races)
         warm_up(settings, spans[0][0])
         waves: dict[str, float] = {}

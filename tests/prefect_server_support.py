@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +113,40 @@ def seed_prefect_home(home: Path, database: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     copy_store(database, home / "prefect.db")
     return home
+
+
+def stop_process_groups(started: list[subprocess.Popen[Any]]) -> None:
+    """SIGTERM to each process group, then SIGKILL to what is left of it (`prefect worker
+    start`, the child of `raceday worker`, may outlive its parent's SIGTERM)."""
+    for process in started:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        with suppress(ProcessLookupError):  # unless the whole group is gone
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def raceday_workers(
+    env: dict[str, str], count: int, logs: Path, log_name: str = "worker"
+) -> Iterator[None]:
+    """``count`` `raceday worker --limit 1` processes with ``env``, each logging to
+    ``logs/<log_name>-<n>.log``; stopped with their process groups."""
+    started = []
+    for number in range(count):
+        log = (logs / f"{log_name}-{number}.log").open("w")
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "cli", "worker", "--limit", "1"],
+                env=env,
+                cwd=logs,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    try:
+        yield
+    finally:
+        stop_process_groups(started)

@@ -1,10 +1,16 @@
-"""Store helpers shared by tests: content checksums of the data tables, copies of a store."""
+"""Store helpers shared by tests (and benchmarks): content checksums of the data tables, copies
+of a store, fresh PostgreSQL databases."""
 
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from raceday.store.engine import make_engine
 from raceday.store.models import Base
@@ -47,3 +53,34 @@ def copy_store(template: Path, target: Path) -> str:
     with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
         source.backup(copy)
     return f"sqlite:///{target}"
+
+
+def drop_postgres_database(admin: Engine, name: str) -> None:
+    """Drop the database ``name`` (``admin``: an AUTOCOMMIT engine on its server), ending the
+    sessions still open on it first; the cached engines' pools are dropped (nothing closed by
+    hand)."""
+    make_engine.cache_clear()
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str, prefix: str = "raceday_test") -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server of ``admin_url``: its URL (with the
+    admin's credentials); dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        drop_postgres_database(admin, name)
+        admin.dispose()

@@ -25,12 +25,9 @@ backfills, four workers): ~5-8 minutes on 2 cores; PostgreSQL required in CI
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +35,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.prefect_server_support import running_prefect_server
-from tests.store_support import RECORD_TABLES, TIMING_COLUMNS, data_checksums
+from tests.prefect_server_support import raceday_workers, running_prefect_server
+from tests.store_support import (
+    RECORD_TABLES,
+    TIMING_COLUMNS,
+    data_checksums,
+    fresh_postgres_database,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -63,31 +65,6 @@ BACKFILL = ["backfill", "--start", "2025-03-01", "--end", "2025-03-12", "--chunk
 BACKFILL += ["--races", "20", "--json"]
 
 
-@contextmanager
-def database(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database on the server of ``admin_url``, dropped afterwards."""
-    name = f"raceday_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from raceday.store.engine import make_engine
-
-        make_engine.cache_clear()
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 def command_env(server: str, work: Path, db_url: str) -> dict[str, str]:
     """An operator's shell: the server, the store, the scenario's settings."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("RACEDAY_")}
@@ -109,40 +86,6 @@ def raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         [sys.executable, "-m", "cli", *args],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=HANG_S,
     )  # fmt: skip
-
-
-def stop_groups(started: list[subprocess.Popen[Any]]) -> None:
-    """SIGTERM to each process group, then SIGKILL to what is left of it (`prefect worker
-    start`, the child of `raceday worker`, may outlive its parent's SIGTERM)."""
-    for process in started:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in started:
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        with suppress(ProcessLookupError):  # unless the whole group is gone
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@contextmanager
-def workers(env: dict[str, str], count: int, logs: Path) -> Iterator[None]:
-    """``count`` `raceday worker --limit 1` processes, stopped with their process groups."""
-    started = []
-    for number in range(count):
-        log = (logs / f"worker-{number}.log").open("w")
-        started.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker", "--limit", "1"],
-                env=env,
-                cwd=logs,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-    try:
-        yield
-    finally:
-        stop_groups(started)
 
 
 def model_versions(db_url: str) -> list[tuple[Any, ...]]:
@@ -191,15 +134,15 @@ def runs(
 ) -> dict[str, Any]:
     """The same backfill three ways, each on its own database: its outputs and --json."""
     found: dict[str, Any] = {}
-    with database(postgres_server) as db:
+    with fresh_postgres_database(postgres_server) as db:
         done = raceday(command_env(server, work, db), *BACKFILL)
         assert done.returncode == 0, done.stderr[-3000:]
         found["sequential"] = (outputs(db), done.stdout)
     for name, count in (("two workers", 2), ("one worker", 1)):
-        with database(postgres_server) as db:
+        with fresh_postgres_database(postgres_server) as db:
             env = command_env(server, work, db)
             logs = tmp_path_factory.mktemp(name.replace(" ", "-"))
-            with workers(env, count, logs):
+            with raceday_workers(env, count, logs):
                 done = raceday(env, *BACKFILL, "--workers", str(count))
             assert done.returncode == 0, done.stderr[-3000:]
             found[name] = (outputs(db), done.stdout)
@@ -236,11 +179,11 @@ def test_a_failed_wave_fails_the_backfill_in_one_line_with_no_day_completed(
 ) -> None:
     """The worker's store does not exist: its wave runs fail; the command says so in one line
     (exit 5) and marks no day completed."""
-    with database(postgres_server) as db:
+    with fresh_postgres_database(postgres_server) as db:
         env = command_env(server, work, db)
         missing = make_url(db).set(database="raceday_no_such_database")
         worker_env = {**env, "RACEDAY_DB_URL": missing.render_as_string(hide_password=False)}
-        with workers(worker_env, 1, tmp_path_factory.mktemp("failing-worker")):
+        with raceday_workers(worker_env, 1, tmp_path_factory.mktemp("failing-worker")):
             done = raceday(env, *BACKFILL, "--workers", "2")
         assert done.returncode == 5, done.stderr[-3000:]
         assert "error: backfill wave store: 2 of 2 runs did not complete" in done.stderr

@@ -19,6 +19,7 @@ from cli import today_in_japan
 from raceday.store.engine import make_engine
 from raceday.store.models import Base
 from tests.e2e.cli_process import COMMAND, HANG_LIMIT_S, ROOT, cli_environment
+from tests.store_support import drop_postgres_database
 from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -43,16 +44,8 @@ def secret_store(postgres_server: str) -> Iterator[tuple[str, str]]:
     try:
         yield url, password
     finally:
-        make_engine.cache_clear()
+        drop_postgres_database(admin, database)
         with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": database},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
             connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
         admin.dispose()
 
