@@ -376,6 +376,30 @@ def publish_docs(
             )
 
 
+def _first_day(valid: pd.DataFrame, end: date) -> date:
+    """The first day a checked frame's rows cover (``end`` at the latest, or when none)."""
+    dates = pd.to_datetime(valid["race_date"]).dropna()
+    return min(dates.min().date(), end) if not dates.empty else end
+
+
+def _record_quarantine(
+    settings: Settings,
+    connection: Connection,
+    checked: CheckedFrame,
+    stage: str,
+    start: date,
+    end: date,
+    run_id: str,
+    race_ids: Collection[str] | None = None,
+) -> None:
+    """A checked frame's quarantine of ``start``..``end`` replaced (only ``race_ids``' when
+    given), its Data Docs pages, and a warning when rows were set aside."""
+    write_quarantine(connection, checked.quarantine, start, end, stage, run_id, race_ids)
+    publish_docs(settings, (checked.outcome,), stage, start, end)
+    if not checked.quarantine.empty:
+        logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))
+
+
 def record_checked(
     settings: Settings,
     connection: Connection,
@@ -391,15 +415,10 @@ def record_checked(
     transaction, so the quarantine of a stage is replaced together with its rows (only that of
     ``race_ids`` when given: a race decided at race time).
     """
-    if start is None:
-        dates = pd.to_datetime(checked.valid["race_date"]).dropna()
-        start = min(dates.min().date(), end) if not dates.empty else end
     run_id = current_run_id()
-    write_quarantine(connection, checked.quarantine, start, end, stage, run_id, race_ids)
+    start = _first_day(checked.valid, end) if start is None else start
     write_validation_results(connection, validation_rows([checked.outcome], run_id, end))
-    publish_docs(settings, (checked.outcome,), stage, start, end)
-    if not checked.quarantine.empty:
-        logger().warning("%s: %s", stage, quarantine_summary(checked.quarantine))
+    _record_quarantine(settings, connection, checked, stage, start, end, run_id, race_ids)
     return checked.valid
 
 
@@ -411,12 +430,9 @@ def record_checked_days(
     stored, by day."""
     run_id = current_run_id()
     for day, frame in checked:
-        dates = pd.to_datetime(frame.valid["race_date"]).dropna()
-        start = min(dates.min().date(), day) if not dates.empty else day
-        write_quarantine(connection, frame.quarantine, start, day, stage, run_id)
-        publish_docs(settings, (frame.outcome,), stage, start, day)
-        if not frame.quarantine.empty:
-            logger().warning("%s: %s", stage, quarantine_summary(frame.quarantine))
+        _record_quarantine(
+            settings, connection, frame, stage, _first_day(frame.valid, day), day, run_id
+        )
     rows = [validation_rows([frame.outcome], run_id, day) for day, frame in checked]
     if rows:
         write_validation_results(connection, pd.concat(rows, ignore_index=True))
