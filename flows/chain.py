@@ -275,14 +275,26 @@ def chunk_chain(
     window = settled.reference_window if settled is not None else None
     valid = settle_chain(run, settings, raw, start, end, window=window)
     features = run(range_features, settings, start, end, settled)
+    counts = predict_and_replay(run, settings, card, features, start, end, days)
+    return {"races": len(valid.races), "runners": len(valid.runners), **counts}
+
+
+def predict_and_replay(
+    run: StageRunner,
+    settings: Settings,
+    card: ValidatedDay,
+    features: pd.DataFrame,
+    start: date,
+    end: date,
+    days: list[date],
+) -> dict[str, int]:
+    """A chunk's predictions (``start``..``end``) with the version promoted before ``start``
+    and its ``days`` staked, settled and recorded in date order; the races predicted and the
+    bets placed."""
     predictions = run(predict, settings, card, end, features, model_day=start)
     bets = run(replay_days, settings, predictions, card, days)
-    return {
-        "races": len(valid.races),
-        "runners": len(valid.runners),
-        "predicted": int(predictions["race_id"].nunique()) if len(predictions) else 0,
-        "bets": bets,
-    }
+    predicted = int(predictions["race_id"].nunique()) if len(predictions) else 0
+    return {"predicted": predicted, "bets": bets}
 
 
 # --- a backfill scaled out over a work pool (flows/scaleout.py) --------------------------------
@@ -339,15 +351,9 @@ def ordered_chain(
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(replay_card, settings, raw, start, end)
     features = run(stored_features, settings, start, end, settled)
-    predictions = run(predict, settings, card, end, features, model_day=start)
-    bets = run(replay_days, settings, predictions, card, days)
+    counts = predict_and_replay(run, settings, card, features, start, end, days)
     races, runners = settled_counts(settings, start, end)
-    return {
-        "races": races,
-        "runners": runners,
-        "predicted": int(predictions["race_id"].nunique()) if len(predictions) else 0,
-        "bets": bets,
-    }
+    return {"races": races, "runners": runners, **counts}
 
 
 def train_chain(
