@@ -35,7 +35,13 @@ from raceday.model.win import (
 from raceday.pipeline import betting_odds
 from raceday.ratings.features import build_features, feature_set_name
 from raceday.store import registry
-from raceday.store.catalogs.races import read_odds, read_races, read_win_results, settled_race_count
+from raceday.store.catalogs.races import (
+    in_key_order,
+    read_odds,
+    read_races,
+    read_win_results,
+    settled_race_count,
+)
 from raceday.store.catalogs.ratings import SettledRuns, runs_and_cards
 from tasks.common import engine_for, logger, stage, stage_run
 
@@ -62,7 +68,7 @@ def settled_runners(
     card = results[["race_id", "umaban", "finish_pos"]].merge(dates, on="race_id")
     # in key order: the fit depends on the rows' order, which the store's physical order (how
     # the rows were written: chunk by chunk or by several workers at once) must not decide
-    card = card.sort_values(["race_id", "umaban"], kind="mergesort", ignore_index=True)
+    card = in_key_order(card)
     return runners_with_features(card, odds, features)
 
 

@@ -1,5 +1,6 @@
 """A backfill's moving history window (``RunnerWindow``) gives what a read of the whole window
-gives, row for row and in the same order, while it reads only the days it did not hold."""
+gives (``runner_history``: in key order), row for row and in the same order, while it reads
+only the days it did not hold."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from config import load_settings
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store.catalogs import races as races_catalog
-from raceday.store.catalogs.races import RunnerWindow
+from raceday.store.catalogs.races import RunnerWindow, in_key_order
 from raceday.store.engine import make_engine, upgrade_schema
 from tests.staking_support import decode_days, store_days
 
@@ -47,7 +48,8 @@ def test_a_moving_window_equals_a_read_of_the_window(
     with make_engine(settings.database_url).connect() as connection:
         for first, last in moves:
             held = window.between(connection, day(first), day(last))
-            pd.testing.assert_frame_equal(held, read(connection, day(first), day(last)))
+            whole = in_key_order(read(connection, day(first), day(last)))
+            pd.testing.assert_frame_equal(held, whole)
             assert not held.empty
 
     assert reads == [
@@ -57,3 +59,16 @@ def test_a_moving_window_equals_a_read_of_the_window(
         (day(10), day(11)),
         (day(1), day(5)),  # moved back: read whole
     ]
+
+
+def test_new_rows_whose_keys_come_first_are_sorted_in() -> None:
+    """Race ids that do not begin with the date: the window stays in key order, as a read of
+    the whole window gives it."""
+    from raceday.store.catalogs.races import _appended_in_key_order
+
+    held = pd.DataFrame({"race_id": ["b1", "c1"], "umaban": [1, 2], "race_date": [1, 1]})
+    later = pd.DataFrame({"race_id": ["d1"], "umaban": [1], "race_date": [2]})
+    earlier_key = pd.DataFrame({"race_id": ["a1"], "umaban": [3], "race_date": [2]})
+
+    assert list(_appended_in_key_order(held, later)["race_id"]) == ["b1", "c1", "d1"]
+    assert list(_appended_in_key_order(held, earlier_key)["race_id"]) == ["a1", "b1", "c1"]

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
 from raceday.ratings.standards import REFERENCE_COLUMNS
-from raceday.store.catalogs.races import RUNNER_KEY, read_runner_view
+from raceday.store.catalogs.races import runner_history
 from raceday.store.models import First3FModelVersion, ReferenceTime, ReferenceVersion, table_of
 from raceday.store.repository import insert_rows, read_rows
 
@@ -59,10 +59,8 @@ def write_reference_times(
 
 def reference_history(connection: Connection, start: date, end: date) -> pd.DataFrame:
     """What reference times are learned from: runner view rows dated ``start``..``end``, in
-    key order (the first-3F model's fit depends on the rows' order, and a table's physical
-    order depends on how it was written: chunk by chunk, or by workers at once)."""
-    view = read_runner_view(connection, start, end)
-    return view.sort_values(RUNNER_KEY, kind="mergesort", ignore_index=True)
+    key order (:func:`raceday.store.catalogs.races.runner_history`)."""
+    return runner_history(connection, start, end)
 
 
 def read_reference_versions(connection: Connection) -> pd.DataFrame:

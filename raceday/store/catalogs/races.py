@@ -109,21 +109,46 @@ def read_runner_view(connection: Connection, start: date, end: date) -> pd.DataF
     return runner_view(read_races(connection, start, end), read_runners(connection, start, end))
 
 
+def in_key_order(view: pd.DataFrame) -> pd.DataFrame:
+    """Runner rows sorted by their key (stable): an order that does not depend on how the
+    store wrote them (chunk by chunk, or several workers at once) — fits that depend on the
+    rows' order (the first-3F model's, the win model's) read them in it."""
+    return view.sort_values(RUNNER_KEY, kind="mergesort", ignore_index=True)
+
+
+def runner_history(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """:func:`read_runner_view` of ``start``..``end`` in key order (:func:`in_key_order`):
+    what reference times and the first-3F model learn from."""
+    return in_key_order(read_runner_view(connection, start, end))
+
+
+def _appended_in_key_order(held: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``held`` and ``new`` (each in key order) as one frame in key order: appended when every
+    new key follows the held ones (race ids that begin with the date), else sorted again."""
+    joined = pd.concat([held, new], ignore_index=True)
+    if held.empty:
+        return joined
+    last = tuple(held[RUNNER_KEY].iloc[-1])
+    first = tuple(new[RUNNER_KEY].iloc[0])
+    return joined if last < first else in_key_order(joined)
+
+
 @dataclass
 class RunnerWindow:
     """The runner view rows of a window of days that moves forward, for a process that learns
     from such a window again and again (a backfill: each chunk's reference times and first-3F
     model learn from the days before the chunk). Moving it reads only the days it did not hold,
-    in the order a read of the whole window returns them (by date, then as stored); so, like
-    ``SettledRuns``, it is valid only while no day it holds is rewritten — one backfill run,
-    which writes each chunk's days before the window reaches them and never an earlier day."""
+    and holds the rows in key order, as :func:`runner_history` returns the whole window; so,
+    like ``SettledRuns``, it is valid only while no day it holds is rewritten — one backfill
+    run, which writes each chunk's days before the window reaches them and never an earlier
+    day."""
 
     frame: pd.DataFrame | None = None
     start: date | None = None
     end: date | None = None
 
     def between(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
-        """:func:`read_runner_view` of ``start``..``end``: only the days after those held are
+        """:func:`runner_history` of ``start``..``end``: only the days after those held are
         read (everything when the window moved back). The frame is the one held: not to be
         changed in place."""
         moved_back = (
@@ -132,12 +157,12 @@ class RunnerWindow:
             and (start < self.start or end < self.end)
         )
         if self.frame is None or self.start is None or self.end is None or moved_back:
-            self.frame = read_runner_view(connection, start, end)
+            self.frame = runner_history(connection, start, end)
         else:
             if end > self.end:
-                new = read_runner_view(connection, max(start, self.end + timedelta(days=1)), end)
+                new = runner_history(connection, max(start, self.end + timedelta(days=1)), end)
                 if not new.empty:
-                    self.frame = pd.concat([self.frame, new], ignore_index=True)
+                    self.frame = _appended_in_key_order(self.frame, new)
             if start > self.start:
                 kept = self.frame["race_date"] >= pd.Timestamp(start)
                 self.frame = self.frame[kept.to_numpy()].reset_index(drop=True)
