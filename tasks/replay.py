@@ -24,9 +24,8 @@ from data_checks.derived import check_stakes_of_days
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
 from raceday.monitoring.performance import (
-    DayRecord,
-    day_record,
-    rolling_performance,
+    days_record,
+    rolling_performances,
     rolling_window_start,
 )
 from raceday.staking.bets import BET_COLUMNS, SizedDay
@@ -234,22 +233,6 @@ def stake_and_settle(
     return raced, placed
 
 
-@dataclass(frozen=True)
-class _Records:
-    days: list[date]
-    performance: list[pd.DataFrame]
-    scores: list[pd.DataFrame]
-    calibration: list[pd.DataFrame]
-    rolling: list[pd.DataFrame]
-
-    def add(self, day: date, computed: DayRecord, rolling: pd.DataFrame) -> None:
-        self.days.append(day)
-        self.performance.append(computed.performance)
-        self.scores.append(computed.scores)
-        self.calibration.append(computed.calibration.assign(perf_date=pd.Timestamp(day)))
-        self.rolling.append(rolling)
-
-
 def record_days(
     settings: Settings,
     connection: Connection,
@@ -257,57 +240,60 @@ def record_days(
     days: list[date],
     run_seconds: float,
 ) -> int:
-    """The performance record and rolling windows of ``days`` (staked and settled), computed
-    day by day from one read of their stored rows; written in one pass. Returns rows written."""
+    """The performance record and rolling windows of ``days`` (staked and settled, in date
+    order) from one read of their stored rows, computed for all of them in one grouped pass
+    (:func:`raceday.monitoring.performance.days_record`, each day's windows seeing the days
+    before it) and written in one pass. Returns rows written."""
     first, last = days[0], days[-1]
-    bets = read_bets(connection, first, last, policy=policy.name)
-    predictions = read_predictions(connection, first, last)
-    runners = read_runner_results(connection, first, last)  # what the record judges with
-    races = read_races(connection, first, last)
     quarantine = read_quarantine(connection, first, last)
-    pnl = daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last))
+    records = days_record(
+        days,
+        initial_bankroll_yen=settings.bankroll_yen,
+        predictions=read_predictions(connection, first, last),
+        runners=read_runner_results(connection, first, last),  # what the record judges with
+        races=read_races(connection, first, last),
+        bets=read_bets(connection, first, last, policy=policy.name),
+        quarantine=pd.concat(
+            [distinct_quarantine(part) for _, part in quarantine.groupby(_dates(quarantine))]
+            or [quarantine],
+            ignore_index=True,
+        ),
+        daily_pnl=daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last)),
+        run_seconds=run_seconds,
+    )
     before = first - timedelta(days=1)
     start = rolling_window_start(
         first,
         nth_last_race_date(connection, before, 500),
         first_race_score_date(connection),
     )
-    scores = read_race_scores(connection, start, before)
-    daily = read_daily(connection, start, before)
-    dates = {
-        name: _dates(frame)
-        for name, frame in (
-            ("bets", bets), ("predictions", predictions), ("runners", runners),
-            ("races", races), ("quarantine", quarantine),
-        )
-    }  # fmt: skip
-    out = _Records([], [], [], [], [])
-    for day in days:
-        computed = day_record(
-            day,
-            initial_bankroll_yen=settings.bankroll_yen,
-            predictions=predictions[dates["predictions"] == day],
-            runners=runners[dates["runners"] == day],
-            races=races[dates["races"] == day],
-            bets=bets[dates["bets"] == day],
-            quarantine=distinct_quarantine(quarantine[dates["quarantine"] == day]),
-            daily_pnl=pnl[pnl.index <= pd.Timestamp(day)],
-            run_seconds=run_seconds,
-        )
-        scores = pd.concat([scores, as_read_scores(computed.scores)], ignore_index=True)
-        daily = pd.concat([daily, as_read_daily(computed.performance)], ignore_index=True)
-        rolling = rolling_performance(day, scores, daily, computed.curve, computed.bankroll_yen)
-        out.add(day, computed, rolling)
-    if not out.days:
-        return 0
+    performance = pd.concat([record.performance for record in records], ignore_index=True)
+    scores = pd.concat([record.scores for record in records], ignore_index=True)
+    rolling = rolling_performances(
+        days,
+        pd.concat(
+            [read_race_scores(connection, start, before), as_read_scores(scores)], ignore_index=True
+        ),
+        pd.concat(
+            [read_daily(connection, start, before), as_read_daily(performance)], ignore_index=True
+        ),
+        records[-1].curve,
+        [record.bankroll_yen for record in records],
+    )
     written = write_day_records(
         connection,
-        out.days,
-        pd.concat(out.performance, ignore_index=True),
-        pd.concat(out.scores, ignore_index=True),
-        pd.concat(out.calibration, ignore_index=True),
+        days,
+        performance,
+        scores,
+        pd.concat(
+            [
+                record.calibration.assign(perf_date=pd.Timestamp(day))
+                for day, record in zip(days, records, strict=True)
+            ],
+            ignore_index=True,
+        ),
     )
-    return written + write_rolling(connection, pd.concat(out.rolling, ignore_index=True))
+    return written + write_rolling(connection, rolling)
 
 
 @stage("replay")
