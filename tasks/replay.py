@@ -23,6 +23,7 @@ from config import Settings
 from data_checks.derived import check_stakes_of_days
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
+from raceday.day_rows import day_codes, rows_by_day
 from raceday.monitoring.performance import (
     days_record,
     rolling_performances,
@@ -59,7 +60,7 @@ from tasks.common import (
     stage,
     stage_run,
 )
-from tasks.stake import size_checked_day, size_stakes, write_slip
+from tasks.stake import price_candidates, size_checked_day, size_priced, write_slip
 
 
 def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
@@ -138,13 +139,16 @@ def _size_days(
 ) -> tuple[list[_StakedDay], list[pd.DataFrame]]:
     """Each day with races sized in date order, every open day's bets taken as sized (what a
     day whose stake checks all hold keeps), and settled; the days and their settled bets."""
-    prediction_days, cards = _dates(predictions), day_cards(card, days)
+    cards = day_cards(card, days)
+    # What sizing needs before the bankroll counts, for every day at once.
+    kelly = price_candidates(settings, policy, predictions, card)
+    kelly_rows = rows_by_day(day_codes(kelly["race_date"], days), len(days))
     pnl, staked, settled_days = ledger.pnl, [], []
-    for day in days:
+    for number, day in enumerate(days):
         todays_card = cards[day]
         if todays_card.races.empty:
             continue
-        sized = size_stakes(settings, policy, predictions[prediction_days == day], todays_card, pnl)
+        sized = size_priced(settings, policy, kelly.take(kelly_rows[number]), todays_card, pnl)
         kept = ledger.kept_bets(day)
         staked.append(_StakedDay(day, todays_card, sized, kept))
         bets = kept if kept is not None else sized.bets.reset_index(drop=True)

@@ -19,6 +19,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from raceday.day_rows import day_codes, rows_by_day
 from raceday.model.calibration import calibration_counts_by_group, calibration_error
 from raceday.model.metrics import EPSILON
 from raceday.model.win import MARKET_MODEL_VERSION
@@ -459,8 +460,7 @@ def days_record(
     calibration counted once for every day (each race and each day's bins on their own, so
     every figure is the day's own to the last bit); ``quarantine`` is distinct per day,
     ``daily_pnl`` the ledger's cash flow per day up to the last day."""
-    day_index = pd.DatetimeIndex([pd.Timestamp(day) for day in days])
-    prediction_days = _day_codes(predictions, day_index)
+    prediction_days = day_codes(predictions["race_date"], days)
     versions = _day_versions(predictions, prediction_days, len(days))
     # Each day's predictions of its version (a race's runners are only ever its day's).
     chosen = np.asarray(versions, dtype=object)[prediction_days]
@@ -468,15 +468,15 @@ def days_record(
     judged = judged_runners(predictions[kept], runners)
     settled = bets[bets["settled"].fillna(False).astype(bool)]
     scores = _scores_of_judged(judged, settled)
-    score_rows = _rows_by_day(_day_codes(scores, day_index), len(days))
+    score_rows = rows_by_day(day_codes(scores["race_date"], days), len(days))
     calibration = _days_calibration(
         judged,
-        _day_codes(judged, day_index),
+        day_codes(judged["race_date"], days),
         versions,
         np.bincount(prediction_days[kept], minlength=len(days)) > 0,
     )
-    race_rows = _rows_by_day(_day_codes(races, day_index), len(days))
-    quarantine_rows = _rows_by_day(_day_codes(quarantine, day_index), len(days))
+    race_rows = rows_by_day(day_codes(races["race_date"], days), len(days))
+    quarantine_rows = rows_by_day(day_codes(quarantine["race_date"], days), len(days))
     # Cash: every stake placed up to a day is out, every settlement back in.
     curve = bankroll_curve(initial_bankroll_yen, daily_pnl)
     pnl_dates = _datetimes(daily_pnl.index)
@@ -508,19 +508,6 @@ def days_record(
             )
         )
     return records
-
-
-def _day_codes(frame: pd.DataFrame, day_index: pd.DatetimeIndex) -> np.ndarray:
-    """Each row's position in ``day_index`` by its ``race_date`` (-1: none of the days)."""
-    dates = pd.to_datetime(frame["race_date"]).dt.normalize()
-    return np.asarray(day_index.get_indexer(dates), dtype="int64")
-
-
-def _rows_by_day(codes: np.ndarray, days: int) -> list[np.ndarray]:
-    """The positions of each day's rows, in their order."""
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(days + 1))
-    return [order[bounds[number] : bounds[number + 1]] for number in range(days)]
 
 
 def _day_versions(predictions: pd.DataFrame, codes: np.ndarray, days: int) -> list[str]:
