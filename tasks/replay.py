@@ -2,13 +2,16 @@
 
 The daily stages do this a day at a time, each reading and writing the store (stake → settle →
 record: some 25 round trips a day, ≈ 1 s of small-frame overhead). A backfill knows all of a
-chunk's days before it starts, so the replay reads what they need once, runs the daily stages'
-own day-level functions (:func:`tasks.stake.size_day`, :func:`raceday.staking.ledger.settle_bets`,
-:func:`tasks.record.day_record`, :func:`raceday.monitoring.performance.rolling_performance`) in date
-order in memory — each day is staked on the bankroll its earlier days left, and its rolling
-windows see the days before it — and writes the records once. The store ends as the daily
-stages run day by day would leave it (tests/integration/test_replay.py compares the two).
-"""
+chunk's days before it starts, so the replay reads what they need once and runs the daily
+stages' own functions in memory. Only the sizing is day by day, in date order: each day is
+staked on the bankroll its earlier days left (:func:`tasks.stake.size_priced`; the candidates
+and their Kelly fractions, which do not depend on the bankroll, are priced for the chunk at
+once) and settled (:func:`raceday.staking.ledger.settle_bets`). The performance record of every
+day is then computed in one grouped pass (:func:`raceday.monitoring.performance.days_record`,
+:func:`raceday.monitoring.performance.rolling_performances`: each day's figures its own, its
+rolling windows seeing the days before it), and the records are written once. The store ends
+as the daily stages run day by day would leave it (tests/integration/test_replay.py compares
+the two)."""
 
 from __future__ import annotations
 
