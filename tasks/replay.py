@@ -2,13 +2,16 @@
 
 The daily stages do this a day at a time, each reading and writing the store (stake → settle →
 record: some 25 round trips a day, ≈ 1 s of small-frame overhead). A backfill knows all of a
-chunk's days before it starts, so the replay reads what they need once, runs the daily stages'
-own day-level functions (:func:`tasks.stake.size_day`, :func:`raceday.staking.ledger.settle_bets`,
-:func:`tasks.record.day_record`, :func:`raceday.monitoring.performance.rolling_performance`) in date
-order in memory — each day is staked on the bankroll its earlier days left, and its rolling
-windows see the days before it — and writes the records once. The store ends as the daily
-stages run day by day would leave it (tests/integration/test_replay.py compares the two).
-"""
+chunk's days before it starts, so the replay reads what they need once and runs the daily
+stages' own functions in memory. Only the sizing is day by day, in date order: each day is
+staked on the bankroll its earlier days left (:func:`tasks.stake.size_priced`; the candidates
+and their Kelly fractions, which do not depend on the bankroll, are priced for the chunk at
+once) and settled (:func:`raceday.staking.ledger.settle_bets`). The performance record of every
+day is then computed in one grouped pass (:func:`raceday.monitoring.performance.days_record`,
+:func:`raceday.monitoring.performance.rolling_performances`: each day's figures its own, its
+rolling windows seeing the days before it), and the records are written once. The store ends
+as the daily stages run day by day would leave it (tests/integration/test_replay.py compares
+the two)."""
 
 from __future__ import annotations
 
@@ -23,10 +26,10 @@ from config import Settings
 from data_checks.derived import check_stakes_of_days
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
+from raceday.day_rows import day_codes, rows_by_day
 from raceday.monitoring.performance import (
-    DayRecord,
-    day_record,
-    rolling_performance,
+    days_record,
+    rolling_performances,
     rolling_window_start,
 )
 from raceday.staking.bets import BET_COLUMNS, SizedDay
@@ -60,7 +63,7 @@ from tasks.common import (
     stage,
     stage_run,
 )
-from tasks.stake import size_checked_day, size_stakes, write_slip
+from tasks.stake import price_candidates, size_checked_day, size_priced, write_slip
 
 
 def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
@@ -139,13 +142,16 @@ def _size_days(
 ) -> tuple[list[_StakedDay], list[pd.DataFrame]]:
     """Each day with races sized in date order, every open day's bets taken as sized (what a
     day whose stake checks all hold keeps), and settled; the days and their settled bets."""
-    prediction_days, cards = _dates(predictions), day_cards(card, days)
+    cards = day_cards(card, days)
+    # What sizing needs before the bankroll counts, for every day at once.
+    kelly = price_candidates(settings, policy, predictions, card)
+    kelly_rows = rows_by_day(day_codes(kelly["race_date"], days), len(days))
     pnl, staked, settled_days = ledger.pnl, [], []
-    for day in days:
+    for number, day in enumerate(days):
         todays_card = cards[day]
         if todays_card.races.empty:
             continue
-        sized = size_stakes(settings, policy, predictions[prediction_days == day], todays_card, pnl)
+        sized = size_priced(settings, policy, kelly.take(kelly_rows[number]), todays_card, pnl)
         kept = ledger.kept_bets(day)
         staked.append(_StakedDay(day, todays_card, sized, kept))
         bets = kept if kept is not None else sized.bets.reset_index(drop=True)
@@ -234,22 +240,6 @@ def stake_and_settle(
     return raced, placed
 
 
-@dataclass(frozen=True)
-class _Records:
-    days: list[date]
-    performance: list[pd.DataFrame]
-    scores: list[pd.DataFrame]
-    calibration: list[pd.DataFrame]
-    rolling: list[pd.DataFrame]
-
-    def add(self, day: date, computed: DayRecord, rolling: pd.DataFrame) -> None:
-        self.days.append(day)
-        self.performance.append(computed.performance)
-        self.scores.append(computed.scores)
-        self.calibration.append(computed.calibration.assign(perf_date=pd.Timestamp(day)))
-        self.rolling.append(rolling)
-
-
 def record_days(
     settings: Settings,
     connection: Connection,
@@ -257,57 +247,60 @@ def record_days(
     days: list[date],
     run_seconds: float,
 ) -> int:
-    """The performance record and rolling windows of ``days`` (staked and settled), computed
-    day by day from one read of their stored rows; written in one pass. Returns rows written."""
+    """The performance record and rolling windows of ``days`` (staked and settled, in date
+    order) from one read of their stored rows, computed for all of them in one grouped pass
+    (:func:`raceday.monitoring.performance.days_record`, each day's windows seeing the days
+    before it) and written in one pass. Returns rows written."""
     first, last = days[0], days[-1]
-    bets = read_bets(connection, first, last, policy=policy.name)
-    predictions = read_predictions(connection, first, last)
-    runners = read_runner_results(connection, first, last)  # what the record judges with
-    races = read_races(connection, first, last)
     quarantine = read_quarantine(connection, first, last)
-    pnl = daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last))
+    records = days_record(
+        days,
+        initial_bankroll_yen=settings.bankroll_yen,
+        predictions=read_predictions(connection, first, last),
+        runners=read_runner_results(connection, first, last),  # what the record judges with
+        races=read_races(connection, first, last),
+        bets=read_bets(connection, first, last, policy=policy.name),
+        quarantine=pd.concat(
+            [distinct_quarantine(part) for _, part in quarantine.groupby(_dates(quarantine))]
+            or [quarantine],
+            ignore_index=True,
+        ),
+        daily_pnl=daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last)),
+        run_seconds=run_seconds,
+    )
     before = first - timedelta(days=1)
     start = rolling_window_start(
         first,
         nth_last_race_date(connection, before, 500),
         first_race_score_date(connection),
     )
-    scores = read_race_scores(connection, start, before)
-    daily = read_daily(connection, start, before)
-    dates = {
-        name: _dates(frame)
-        for name, frame in (
-            ("bets", bets), ("predictions", predictions), ("runners", runners),
-            ("races", races), ("quarantine", quarantine),
-        )
-    }  # fmt: skip
-    out = _Records([], [], [], [], [])
-    for day in days:
-        computed = day_record(
-            day,
-            initial_bankroll_yen=settings.bankroll_yen,
-            predictions=predictions[dates["predictions"] == day],
-            runners=runners[dates["runners"] == day],
-            races=races[dates["races"] == day],
-            bets=bets[dates["bets"] == day],
-            quarantine=distinct_quarantine(quarantine[dates["quarantine"] == day]),
-            daily_pnl=pnl[pnl.index <= pd.Timestamp(day)],
-            run_seconds=run_seconds,
-        )
-        scores = pd.concat([scores, as_read_scores(computed.scores)], ignore_index=True)
-        daily = pd.concat([daily, as_read_daily(computed.performance)], ignore_index=True)
-        rolling = rolling_performance(day, scores, daily, computed.curve, computed.bankroll_yen)
-        out.add(day, computed, rolling)
-    if not out.days:
-        return 0
+    performance = pd.concat([record.performance for record in records], ignore_index=True)
+    scores = pd.concat([record.scores for record in records], ignore_index=True)
+    rolling = rolling_performances(
+        days,
+        pd.concat(
+            [read_race_scores(connection, start, before), as_read_scores(scores)], ignore_index=True
+        ),
+        pd.concat(
+            [read_daily(connection, start, before), as_read_daily(performance)], ignore_index=True
+        ),
+        records[-1].curve,
+        [record.bankroll_yen for record in records],
+    )
     written = write_day_records(
         connection,
-        out.days,
-        pd.concat(out.performance, ignore_index=True),
-        pd.concat(out.scores, ignore_index=True),
-        pd.concat(out.calibration, ignore_index=True),
+        days,
+        performance,
+        scores,
+        pd.concat(
+            [
+                record.calibration.assign(perf_date=pd.Timestamp(day))
+                for day, record in zip(days, records, strict=True)
+            ],
+            ignore_index=True,
+        ),
     )
-    return written + write_rolling(connection, pd.concat(out.rolling, ignore_index=True))
+    return written + write_rolling(connection, rolling)
 
 
 @stage("replay")

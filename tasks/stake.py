@@ -17,9 +17,10 @@ from raceday.staking.bets import (
     SizedDay,
     bet_slip,
     single_model_version,
-    size_day,
+    size_on_bankroll,
+    staking_candidates,
 )
-from raceday.staking.kelly import StakingPolicy
+from raceday.staking.kelly import StakingPolicy, kelly_candidates
 from raceday.staking.ledger import daily_pnl_from_ledger_days
 from raceday.staking.pools import race_pools
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
@@ -64,11 +65,31 @@ def size_stakes(
 ) -> SizedDay:
     """The day's bets sized on its predictions and bet-time odds (:func:`size_day`), not yet
     checked; ``daily_pnl`` is the cash flow of every earlier day with bets."""
-    return size_day(
+    return size_priced(
+        settings, policy, price_candidates(settings, policy, predictions, card), card, daily_pnl
+    )
+
+
+def price_candidates(
+    settings: Settings, policy: StakingPolicy, predictions: pd.DataFrame, card: ValidatedDay
+) -> pd.DataFrame:
+    """The card's staking candidates (of one day or several) with their Kelly fractions: what
+    sizing needs before the bankroll counts."""
+    pools = race_pools(card.races, settings.kelly.win_pools())
+    return kelly_candidates(staking_candidates(predictions, card.odds, pools), policy)
+
+
+def size_priced(
+    settings: Settings,
+    policy: StakingPolicy,
+    kelly: pd.DataFrame,
+    card: ValidatedDay,
+    daily_pnl: pd.Series,
+) -> SizedDay:
+    """:func:`size_stakes` of the day's :func:`price_candidates` (``card``: the day's)."""
+    return size_on_bankroll(
         policy,
-        predictions,
-        card.odds,
-        race_pools(card.races, settings.kelly.win_pools()),
+        kelly,
         daily_pnl,
         initial_bankroll_yen=settings.bankroll_yen,
         stake_scale=settings.rollout.stake_scale,

@@ -20,24 +20,47 @@ def calibration_counts(
     p: pd.Series, won: pd.Series, edges: tuple[float, ...] = CALIBRATION_EDGES
 ) -> pd.DataFrame:
     """Per non-empty bin ``[lower, upper)`` (the last one closed): runners, sum of p and wins."""
+    return calibration_counts_by_group(p, won, np.zeros(len(p), dtype="int64"), 1, edges)[0]
+
+
+def calibration_counts_by_group(
+    p: pd.Series,
+    won: pd.Series,
+    group: np.ndarray,
+    groups: int,
+    edges: tuple[float, ...] = CALIBRATION_EDGES,
+) -> list[pd.DataFrame]:
+    """:func:`calibration_counts` of each group ``0 .. groups - 1`` of the runners (``group``:
+    each runner's), counted in one pass: a group's bins add its runners' p in their order."""
     values = p.astype("float64").to_numpy()
     wins = won.astype(bool).to_numpy()
     keep = np.isfinite(values)
-    values, wins = values[keep], wins[keep]
-    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-    runners = np.bincount(index, minlength=len(edges) - 1)
-    p_sum = np.bincount(index, weights=values, minlength=len(edges) - 1)
-    win_count = np.bincount(index, weights=wins.astype("float64"), minlength=len(edges) - 1)
-    frame = pd.DataFrame(
-        {
-            "bin_lower": np.asarray(edges[:-1], dtype="float64"),
-            "bin_upper": np.asarray(edges[1:], dtype="float64"),
-            "runners": runners.astype("int64"),
-            "p_sum": p_sum,
-            "wins": win_count.astype("int64"),
-        }
+    values, wins, group = values[keep], wins[keep], np.asarray(group)[keep]
+    bins = len(edges) - 1
+    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
+    cell = group * bins + index
+    runners = np.bincount(cell, minlength=groups * bins).reshape(groups, bins)
+    p_sum = np.bincount(cell, weights=values, minlength=groups * bins).reshape(groups, bins)
+    win_count = np.bincount(cell, weights=wins.astype("float64"), minlength=groups * bins).reshape(
+        groups, bins
     )
-    return frame[frame["runners"] > 0].reset_index(drop=True)
+    lower = np.asarray(edges[:-1], dtype="float64")
+    upper = np.asarray(edges[1:], dtype="float64")
+    counts = []
+    for number in range(groups):
+        filled = runners[number] > 0
+        counts.append(
+            pd.DataFrame(
+                {
+                    "bin_lower": lower[filled],
+                    "bin_upper": upper[filled],
+                    "runners": runners[number][filled].astype("int64"),
+                    "p_sum": p_sum[number][filled],
+                    "wins": win_count[number][filled].astype("int64"),
+                }
+            )
+        )
+    return counts
 
 
 def calibration_table(counts: pd.DataFrame) -> pd.DataFrame:

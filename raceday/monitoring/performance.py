@@ -12,14 +12,15 @@ finish (scratched late, fell) counts as a miss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from raceday.model.calibration import calibration_counts, calibration_error
+from raceday.day_rows import day_codes, rows_by_day
+from raceday.model.calibration import calibration_counts_by_group, calibration_error
 from raceday.model.metrics import EPSILON
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.staking.ledger import bankroll_curve_yen
@@ -52,7 +53,12 @@ def race_scores(
     predictions: pd.DataFrame, runners: pd.DataFrame, settled_bets: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per predicted race with a result: what every performance figure sums."""
-    judged = judged_runners(predictions, runners)
+    return _scores_of_judged(judged_runners(predictions, runners), settled_bets)
+
+
+def _scores_of_judged(judged: pd.DataFrame, settled_bets: pd.DataFrame) -> pd.DataFrame:
+    """:func:`race_scores` of :func:`judged_runners` (races of any days: each race on its own,
+    in race id order)."""
     if judged.empty:
         return pd.DataFrame(columns=SCORE_COLUMNS)
     by_race = judged.groupby("race_id", sort=True)
@@ -122,32 +128,93 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 or not np.isfinite(denominator) else numerator / denominator
 
 
+def _floats(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _ints(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="int64", na_value=0)  # a missing count adds nothing
+
+
+def _float_sum(values: np.ndarray) -> float:
+    """What ``Series.sum()`` gives for float64 values: missing ones as 0, numpy's (pairwise)
+    sum of the rest in order, so a summary of arrays equals the frame's to the last bit."""
+    return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
+@dataclass(frozen=True)
+class ScoreArrays:
+    """The race-score columns a summary adds up, as plain arrays: a day's scopes and the
+    rolling windows select their races by mask or position, without a frame per selection."""
+
+    winners: np.ndarray
+    log_loss_final: np.ndarray
+    log_loss_market: np.ndarray
+    log_loss_uniform: np.ndarray
+    top_pick_finish: np.ndarray  # NaN: no top pick's finish
+    bets: np.ndarray
+    staked_yen: np.ndarray
+    returned_yen: np.ndarray
+    priced_runners: np.ndarray
+
+    @classmethod
+    def of(cls, scores: pd.DataFrame) -> ScoreArrays:
+        """The arrays of race scores (``SCORE_COLUMNS``)."""
+        return cls(
+            winners=scores["winners"].astype("int64").to_numpy(),
+            log_loss_final=_floats(scores["log_loss_final"]),
+            log_loss_market=_floats(scores["log_loss_market"]),
+            log_loss_uniform=_floats(scores["log_loss_uniform"]),
+            top_pick_finish=_floats(scores["top_pick_finish"].astype("Float64")),
+            bets=_ints(scores["bets"]),
+            staked_yen=_ints(scores["staked_yen"]),
+            returned_yen=_ints(scores["returned_yen"]),
+            priced_runners=_ints(scores["priced_runners"]),
+        )
+
+    def rows(self, selected: np.ndarray) -> ScoreArrays:
+        """The races ``selected`` (a boolean mask or positions, in their order)."""
+        return ScoreArrays(
+            **{field.name: getattr(self, field.name)[selected] for field in fields(self)}
+        )
+
+    def summary(self) -> dict[str, float | int | None]:
+        """:func:`summarise_scores` of these races."""
+        scored = self.winners > 0
+        scored_races = int(scored.sum())
+        winners = float(self.winners[scored].sum())
+        ll_final = _float_sum(self.log_loss_final[scored])
+        ll_market = _float_sum(self.log_loss_market[scored])
+        ll_uniform = _float_sum(self.log_loss_uniform[scored])
+        finish = self.top_pick_finish[scored]
+        staked = int(self.staked_yen.sum())
+        returned = int(self.returned_yen.sum())
+        roi = _ratio(returned, staked)
+        return {
+            "races": len(self.winners),
+            "scored_races": scored_races,
+            "bets": int(self.bets.sum()),
+            "staked_yen": staked,
+            "returned_yen": returned,
+            "roi": None if roi is None else roi - 1,
+            "hit_rate": _share(finish == 1, scored_races),
+            "top3_rate": _share(finish <= 3, scored_races),
+            "log_loss": _ratio(ll_final, winners),
+            "market_log_loss": _ratio(ll_market, winners),
+            "uniform_log_loss": _ratio(ll_uniform, winners),
+            "pseudo_r2": None if not ll_uniform else 1 - ll_final / ll_uniform,
+            "market_pseudo_r2": None if not ll_uniform else 1 - ll_market / ll_uniform,
+        }
+
+
+def _share(hits: np.ndarray, count: int) -> float | None:
+    """The share of ``count`` races that ``hits`` holds (None without races)."""
+    return float(np.count_nonzero(hits)) / count if count else None
+
+
 def summarise_scores(scores: pd.DataFrame) -> dict[str, float | int | None]:
     """Races, bets, turnover, return, ROI, hit/top-3 rate, log losses and pseudo-R² of a set."""
-    scored = scores[scores["winners"].astype("int64") > 0]
-    winners = float(scored["winners"].sum())
-    ll_final = float(scored["log_loss_final"].sum())
-    ll_market = float(scored["log_loss_market"].sum())
-    ll_uniform = float(scored["log_loss_uniform"].sum())
-    finish = scored["top_pick_finish"].astype("Float64")
-    staked = int(scores["staked_yen"].sum())
-    returned = int(scores["returned_yen"].sum())
-    roi = _ratio(returned, staked)
-    return {
-        "races": len(scores),
-        "scored_races": len(scored),
-        "bets": int(scores["bets"].sum()),
-        "staked_yen": staked,
-        "returned_yen": returned,
-        "roi": None if roi is None else roi - 1,
-        "hit_rate": float(finish.eq(1).fillna(False).mean()) if len(scored) else None,
-        "top3_rate": float(finish.le(3).fillna(False).mean()) if len(scored) else None,
-        "log_loss": _ratio(ll_final, winners),
-        "market_log_loss": _ratio(ll_market, winners),
-        "uniform_log_loss": _ratio(ll_uniform, winners),
-        "pseudo_r2": None if not ll_uniform else 1 - ll_final / ll_uniform,
-        "market_pseudo_r2": None if not ll_uniform else 1 - ll_market / ll_uniform,
-    }
+    return ScoreArrays.of(scores).summary()
 
 
 def races_set_aside(races: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
@@ -199,16 +266,17 @@ def daily_performance(
         _venue_codes(frame)
         for frame in (scores["keibajo_code"], offered_venues, aside_venues, quarantine_venues)
     )
+    score_arrays = ScoreArrays.of(scores)
     rows = []
     for scope in [ALL_SCOPE, *venues]:
-        scope_scores = scores[_in_scope(score_codes, scope)]
+        scope_scores = score_arrays.rows(_in_scope(score_codes, scope))
         offered = int(_in_scope(offered_codes, scope).sum())
         aside = int(_in_scope(aside_codes, scope).sum())
         rows.append(
             {
                 "scope": scope,
-                **summarise_scores(scope_scores),
-                "runners": int(scope_scores["priced_runners"].sum()),
+                **scope_scores.summary(),
+                "runners": int(scope_scores.priced_runners.sum()),
                 "quarantined": int(_in_scope(quarantine_codes, scope).sum()),
                 "races_offered": offered,
                 "races_quarantined": aside,
@@ -240,16 +308,8 @@ def bankroll_curve(initial_yen: int, daily_pnl_yen: pd.Series) -> pd.DataFrame:
     )
 
 
-def window_start(span: str, race_date: date, scores: pd.DataFrame) -> date | None:
-    """First day of a trailing span ending on ``race_date``: ``Nd`` days or ``Nr`` races."""
-    if span.endswith("d"):
-        return race_date - timedelta(days=int(span[:-1]) - 1)
-    count = int(span[:-1])
-    upto = scores[pd.to_datetime(scores["race_date"]) <= pd.Timestamp(race_date)]
-    if upto.empty:
-        return None
-    ordered = upto.sort_values(["race_date", "race_id"])
-    return pd.Timestamp(ordered["race_date"].iloc[max(0, len(ordered) - count)]).date()
+def _datetimes(values: pd.Series | pd.Index) -> np.ndarray:
+    return np.asarray(pd.to_datetime(values), dtype="datetime64[ns]")
 
 
 def rolling_performance(
@@ -266,55 +326,81 @@ def rolling_performance(
     scope-``all`` performance rows up to the day, ``curve`` the bankroll curve by date.
     A race window takes exactly the last N races, ordered by date and race id.
     """
-    end = pd.Timestamp(race_date)
-    score_dates = pd.to_datetime(scores["race_date"])
-    daily_dates = pd.to_datetime(daily["perf_date"])
-    curve_dates = pd.to_datetime(pd.Series(curve.index, index=curve.index))
+    return rolling_performances([race_date], scores, daily, curve, [bankroll_yen], spans)
+
+
+def rolling_performances(
+    days: list[date],
+    scores: pd.DataFrame,
+    daily: pd.DataFrame,
+    curve: pd.DataFrame,
+    bankrolls_yen: list[int],
+    spans: tuple[str, ...] = ROLLING_SPANS,
+) -> pd.DataFrame:
+    """:func:`rolling_performance` of each of ``days`` (with its bankroll): each day's windows
+    see only the rows dated up to it, so ``scores``, ``daily`` and ``curve`` may reach the last
+    day; the columns are turned into arrays once for every day."""
+    score_dates = _datetimes(scores["race_date"])
+    score_arrays = ScoreArrays.of(scores)
+    by_race = scores.reset_index(drop=True).sort_values(["race_date", "race_id"]).index
+    race_order = by_race.to_numpy()
+    ordered_dates = score_dates[race_order]
+    daily_dates = _datetimes(daily["perf_date"])
+    daily_quarantined = daily["races_quarantined"].to_numpy(dtype="float64", na_value=0.0)
+    daily_offered = daily["races_offered"].to_numpy(dtype="float64", na_value=0.0)
+    curve_dates = _datetimes(curve.index)
+    drawdowns = curve["drawdown"].to_numpy(dtype="float64", na_value=np.nan)
     rows = []
-    for span in spans:
-        start = window_start(span, race_date, scores)
-        first = pd.Timestamp(start) if start is not None else end
-        if span.endswith("r"):
-            upto = scores[score_dates <= end].sort_values(["race_date", "race_id"])
-            window_scores = upto.tail(int(span[:-1]))
-        else:
-            window_scores = scores[(score_dates >= first) & (score_dates <= end)]
-        days = daily[(daily_dates >= first) & (daily_dates <= end)]
-        # The drawdown carried into the window counts too: the last day before it, then its days.
-        before = curve[curve_dates < first].tail(1)
-        in_curve = pd.concat([before, curve[(curve_dates >= first) & (curve_dates <= end)]])
-        summary = summarise_scores(window_scores)
-        summary.pop("uniform_log_loss")
-        rows.append(
-            {
-                "perf_date": end,
-                "span": span,
-                "first_date": first if start is not None else pd.NaT,
-                "days": int(days["perf_date"].nunique()),
-                **summary,
-                "quarantine_rate": _ratio(
-                    float(days["races_quarantined"].fillna(0).sum()),
-                    float(days["races_offered"].fillna(0).sum()),
-                ),
-                "max_drawdown": float(in_curve["drawdown"].max()) if not in_curve.empty else 0.0,
-                "bankroll_yen": bankroll_yen,
-            }
-        )
+    for race_date, bankroll_yen in zip(days, bankrolls_yen, strict=True):
+        end = pd.Timestamp(race_date)
+        end64 = end.to_datetime64()
+        up_to = int(np.searchsorted(ordered_dates, end64, side="right"))
+        for span in spans:
+            length = int(span[:-1])
+            if span.endswith("r"):
+                last_races = race_order[max(0, up_to - length) : up_to]
+                start = ordered_dates[max(0, up_to - length)] if up_to else None
+                first = pd.Timestamp(start) if start is not None else end
+                window = score_arrays.rows(last_races)
+            else:
+                first = end - pd.Timedelta(days=length - 1)
+                start = first
+                window = score_arrays.rows(
+                    (score_dates >= first.to_datetime64()) & (score_dates <= end64)
+                )
+            first64 = first.to_datetime64()
+            in_days = (daily_dates >= first64) & (daily_dates <= end64)
+            before = np.flatnonzero(curve_dates < first64)[-1:]
+            in_curve = np.concatenate(
+                [drawdowns[before], drawdowns[(curve_dates >= first64) & (curve_dates <= end64)]]
+            )
+            summary = window.summary()
+            summary.pop("uniform_log_loss")
+            rows.append(
+                {
+                    "perf_date": end,
+                    "span": span,
+                    "first_date": first if start is not None else pd.NaT,
+                    "days": len(np.unique(daily_dates[in_days])),
+                    **summary,
+                    "quarantine_rate": _ratio(
+                        float(daily_quarantined[in_days].sum()),
+                        float(daily_offered[in_days].sum()),
+                    ),
+                    "max_drawdown": _max(in_curve) if in_curve.size else 0.0,
+                    "bankroll_yen": bankroll_yen,
+                }
+            )
     return pd.DataFrame(rows)
 
 
+def _max(values: np.ndarray) -> float:
+    """What ``Series.max()`` gives: the largest value not missing (NaN when all are)."""
+    present = values[~np.isnan(values)]
+    return float(present.max()) if present.size else float("nan")
+
+
 ROLLING_DAYS: Final = 30  # the longest day window; the 500-race window may reach further back
-
-
-def _day_calibration(predictions: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
-    judged = judged_runners(predictions, runners)
-    with_winner = judged[judged.groupby("race_id")["won"].transform("any")]
-    frames = [
-        calibration_counts(with_winner[column], with_winner["won"]).assign(source=source)
-        for column, source in (("p_final", "final"), ("p_market", "market"))
-    ]
-    model = str(predictions["model_version"].iloc[0]) if not predictions.empty else None
-    return pd.concat(frames, ignore_index=True).assign(model_version=model)
 
 
 @dataclass(frozen=True)
@@ -344,29 +430,119 @@ def day_record(
     """Race scores, per-day/venue performance and calibration of one day from its stored
     predictions, runners, races, bets and (distinct) quarantine; ``daily_pnl`` is the ledger's
     cash flow per day up to the day (from ``initial_bankroll_yen``)."""
-    settled_today = bets[bets["settled"].fillna(False).astype(bool)]
-    # Cash: every stake placed up to today is out, every settlement back in.
-    curve = bankroll_curve(initial_bankroll_yen, daily_pnl)
-    bankroll_end = int(initial_bankroll_yen + daily_pnl.sum())
-    drawdown = float(curve["drawdown"].iloc[-1]) if not curve.empty else 0.0
-    # A trained version's predictions over the market's when a day has both.
-    versions = sorted(set(predictions["model_version"]) - {MARKET_MODEL_VERSION})
-    model_version = versions[-1] if versions else MARKET_MODEL_VERSION
-    predictions = predictions[predictions["model_version"] == model_version]
-    scores = race_scores(predictions, runners, settled_today)
-    calibration = _day_calibration(predictions, runners)
-    performance = daily_performance(
-        race_date,
-        scores,
-        races,
-        quarantine,
-        bankroll_yen=bankroll_end,
-        drawdown=drawdown,
-        model_version=model_version,
+    return days_record(
+        [race_date],
+        initial_bankroll_yen=initial_bankroll_yen,
+        predictions=predictions,
+        runners=runners,
+        races=races,
+        bets=bets,
+        quarantine=quarantine,
+        daily_pnl=daily_pnl,
         run_seconds=run_seconds,
-        calibration_error=calibration_error(calibration[calibration["source"] == "final"]),
+    )[0]
+
+
+def days_record(
+    days: list[date],
+    *,
+    initial_bankroll_yen: int,
+    predictions: pd.DataFrame,
+    runners: pd.DataFrame,
+    races: pd.DataFrame,
+    bets: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    daily_pnl: pd.Series,
+    run_seconds: float,
+) -> list[DayRecord]:
+    """:func:`day_record` of each of ``days`` (in date order) from the rows of all of them,
+    each row a day's by its ``race_date``: the runners are judged, the races scored and the
+    calibration counted once for every day (each race and each day's bins on their own, so
+    every figure is the day's own to the last bit); ``quarantine`` is distinct per day,
+    ``daily_pnl`` the ledger's cash flow per day up to the last day."""
+    prediction_days = day_codes(predictions["race_date"], days)
+    versions = _day_versions(predictions, prediction_days, len(days))
+    # Each day's predictions of its version (a race's runners are only ever its day's).
+    chosen = np.asarray(versions, dtype=object)[prediction_days]
+    kept = (prediction_days >= 0) & (predictions["model_version"].to_numpy(dtype=object) == chosen)
+    judged = judged_runners(predictions[kept], runners)
+    settled = bets[bets["settled"].fillna(False).astype(bool)]
+    scores = _scores_of_judged(judged, settled)
+    score_rows = rows_by_day(day_codes(scores["race_date"], days), len(days))
+    calibration = _days_calibration(
+        judged,
+        day_codes(judged["race_date"], days),
+        versions,
+        np.bincount(prediction_days[kept], minlength=len(days)) > 0,
     )
-    return DayRecord(performance, scores, calibration, curve, bankroll_end, model_version)
+    race_rows = rows_by_day(day_codes(races["race_date"], days), len(days))
+    quarantine_rows = rows_by_day(day_codes(quarantine["race_date"], days), len(days))
+    # Cash: every stake placed up to a day is out, every settlement back in.
+    curve = bankroll_curve(initial_bankroll_yen, daily_pnl)
+    pnl_dates = _datetimes(daily_pnl.index)
+    curve_dates = _datetimes(curve.index)
+    records = []
+    for number, race_date in enumerate(days):
+        end = pd.Timestamp(race_date).to_datetime64()
+        day_curve = curve[curve_dates <= end]
+        bankroll_end = int(initial_bankroll_yen + daily_pnl[pnl_dates <= end].sum())
+        drawdown = float(day_curve["drawdown"].iloc[-1]) if not day_curve.empty else 0.0
+        day_scores = scores.take(score_rows[number]).reset_index(drop=True)
+        day_calibration = calibration[number]
+        performance = daily_performance(
+            race_date,
+            day_scores,
+            races.take(race_rows[number]),
+            quarantine.take(quarantine_rows[number]),
+            bankroll_yen=bankroll_end,
+            drawdown=drawdown,
+            model_version=versions[number],
+            run_seconds=run_seconds,
+            calibration_error=calibration_error(
+                day_calibration[day_calibration["source"] == "final"]
+            ),
+        )
+        records.append(
+            DayRecord(
+                performance, day_scores, day_calibration, day_curve, bankroll_end, versions[number]
+            )
+        )
+    return records
+
+
+def _day_versions(predictions: pd.DataFrame, codes: np.ndarray, days: int) -> list[str]:
+    """The version each day is judged by: a trained version's over the market's when a day
+    has both (the latest name of them)."""
+    pairs = pd.DataFrame({"day": codes, "version": predictions["model_version"].to_numpy()})
+    by_day: dict[int, set[str]] = {}
+    for day, version in pairs.drop_duplicates().itertuples(index=False):
+        by_day.setdefault(int(day), set()).add(version)
+    chosen = []
+    for number in range(days):
+        trained = sorted(by_day.get(number, set()) - {MARKET_MODEL_VERSION})
+        chosen.append(trained[-1] if trained else MARKET_MODEL_VERSION)
+    return chosen
+
+
+def _days_calibration(
+    judged: pd.DataFrame, codes: np.ndarray, versions: list[str], predicted: np.ndarray
+) -> list[pd.DataFrame]:
+    """Each day's calibration counts of its final and market probabilities (races with a
+    winner; ``codes``: each judged runner's day), with the version judged (None for a day
+    without predictions of it: ``predicted`` says which have)."""
+    with_winner = judged.groupby("race_id")["won"].transform("any").to_numpy(dtype=bool)
+    judged, codes = judged[with_winner], codes[with_winner]
+    final, market = (
+        calibration_counts_by_group(judged[column], judged["won"], codes, len(versions))
+        for column in ("p_final", "p_market")
+    )
+    return [
+        pd.concat(
+            [final[number].assign(source="final"), market[number].assign(source="market")],
+            ignore_index=True,
+        ).assign(model_version=version if predicted[number] else None)
+        for number, version in enumerate(versions)
+    ]
 
 
 def rolling_window_start(

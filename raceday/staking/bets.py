@@ -16,7 +16,14 @@ import pandas as pd
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
 from raceday.sources.timeline import stamp_moments
-from raceday.staking.kelly import UNIT_YEN, StakingPolicy, odds_after_stake, size_stakes
+from raceday.staking.kelly import (
+    UNIT_YEN,
+    StakingPolicy,
+    kelly_candidates,
+    odds_after_stake,
+    size_stakes,
+    stakes_on_bankroll,
+)
 from raceday.staking.ledger import drawdown_from_peak
 
 SNAPSHOT_ODDS: Final = "snapshot"
@@ -78,12 +85,19 @@ def day_bets(
     sized = size_stakes(
         candidates, bankroll_yen, policy, stake_scale=stake_scale, drawdown=drawdown
     )
+    return _bet_rows(sized, bankroll_yen, recorded_policy or policy, decided_at)
+
+
+def _bet_rows(
+    sized: pd.DataFrame, bankroll_yen: int, policy: StakingPolicy, decided_at: datetime | None
+) -> pd.DataFrame:
+    """The ledger's bet rows (``BET_COLUMNS``) of sized stakes; ``policy``: the one recorded."""
     return (
         sized.rename(columns={"odds": "odds_at_bet"})
         .assign(
             bankroll_at_bet_yen=int(bankroll_yen),
             expected_win_pool_yen=sized["win_pool_yen"].round().astype("Int64"),
-            policy_params=(recorded_policy or policy).to_json(),
+            policy_params=policy.to_json(),
             odds_at=pd.to_datetime(sized["odds_at"]).astype("datetime64[ns]"),
             decided_at=pd.Series(
                 pd.Timestamp(decided_at) if decided_at else pd.NaT, index=sized.index
@@ -159,18 +173,33 @@ def size_day(
     """The day's bets from its predictions, bet-time odds and expected win pools; the bankroll
     and the drawdown brake come from ``daily_pnl``, the cash flow of every earlier day with bets
     (:func:`raceday.staking.ledger.daily_pnl_from_ledger_days`)."""
-    bankroll = int(initial_bankroll_yen + daily_pnl.sum())
-    drawdown = drawdown_from_peak(initial_bankroll_yen, daily_pnl)
-    candidates = staking_candidates(predictions, odds, pools)
-    bets = day_bets(
-        candidates,
-        bankroll,
+    return size_on_bankroll(
         policy,
+        kelly_candidates(staking_candidates(predictions, odds, pools), policy),
+        daily_pnl,
+        initial_bankroll_yen=initial_bankroll_yen,
         stake_scale=stake_scale,
-        drawdown=drawdown,
         decided_at=decided_at,
     )
-    return SizedDay(bets, len(candidates), bankroll, drawdown)
+
+
+def size_on_bankroll(
+    policy: StakingPolicy,
+    kelly: pd.DataFrame,
+    daily_pnl: pd.Series,
+    *,
+    initial_bankroll_yen: int,
+    stake_scale: float,
+    decided_at: datetime | None = None,
+) -> SizedDay:
+    """:func:`size_day` of the day's :func:`raceday.staking.kelly.kelly_candidates` (which do
+    not depend on the bankroll: a run of days prices them once, then sizes day by day)."""
+    bankroll = int(initial_bankroll_yen + daily_pnl.sum())
+    drawdown = drawdown_from_peak(initial_bankroll_yen, daily_pnl)
+    if "odds_at" not in kelly.columns:
+        kelly = kelly.assign(odds_at=pd.NaT)
+    sized = stakes_on_bankroll(kelly, bankroll, policy, stake_scale=stake_scale, drawdown=drawdown)
+    return SizedDay(_bet_rows(sized, bankroll, policy, decided_at), len(kelly), bankroll, drawdown)
 
 
 @dataclass(frozen=True)

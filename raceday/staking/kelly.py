@@ -186,11 +186,36 @@ def size_stakes(
     ``stake_yen`` (whole 100-yen units, rounded down) and ``odds_after_bet`` (estimated odds
     once the stake is in the pool).
     """
+    return stakes_on_bankroll(
+        kelly_candidates(candidates, policy),
+        bankroll_yen,
+        policy,
+        stake_scale=stake_scale,
+        drawdown=drawdown,
+    )
+
+
+def kelly_candidates(candidates: pd.DataFrame, policy: StakingPolicy) -> pd.DataFrame:
+    """The candidates (of any number of days: each race on its own) with their ``edge`` and
+    full-Kelly ``kelly_fraction``: what :func:`size_stakes` sizes before the bankroll counts."""
     frame = candidates.reset_index(drop=True).copy()
     frame["edge"] = frame["p_final"].astype("float64") * frame["odds"].astype("float64")
     frame["kelly_fraction"] = kelly_fractions(
         frame["race_id"], frame["p_final"], frame["odds"], policy.min_edge
     )
+    return frame
+
+
+def stakes_on_bankroll(
+    kelly: pd.DataFrame,
+    bankroll_yen: int,
+    policy: StakingPolicy,
+    *,
+    stake_scale: float = 1.0,
+    drawdown: float = 0.0,
+) -> pd.DataFrame:
+    """:func:`size_stakes` of one day's :func:`kelly_candidates`: the bankroll's part."""
+    frame = kelly.reset_index(drop=True).copy()
     scale = policy.fraction * stake_scale * drawdown_scale(drawdown, policy)
     if scale <= 0 or bankroll_yen <= 0:
         return frame.assign(stake_yen=0, odds_after_bet=np.nan).iloc[0:0]

@@ -76,15 +76,19 @@ def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20
         results["race_id"], won_in_race, results["win_odds"], takeout
     )
     race_has_run = finish.notna().groupby(pd.factorize(results["race_id"])[0]).transform("any")
-    results = results.assign(won=won_in_race, per_unit_yen=per_unit, race_run=race_has_run)
+    # A marker of the runner's row found (merge's indicator=True costs more than the merge).
+    results = results.assign(
+        won=won_in_race, per_unit_yen=per_unit, race_run=race_has_run, _found=True
+    )
     merged = bets.drop(columns=[c for c in SETTLEMENT_COLUMNS if c in bets]).merge(
-        results, on=["race_id", "umaban"], how="left", indicator=True
+        results, on=["race_id", "umaban"], how="left"
     )
     refunded = merged["abnormal_code"].isin(REFUNDED_ABNORMAL_CODES)
     won = merged["won"].astype("boolean").fillna(False).astype(bool)
     unknown_payout = won & merged["per_unit_yen"].isna()
     race_run = merged["race_run"].astype("boolean").fillna(False).astype(bool)
-    settled = (race_run & merged["_merge"].eq("both") & ~unknown_payout).astype(bool)
+    found = merged["_found"].astype("boolean").fillna(False).astype(bool)
+    settled = (race_run & found & ~unknown_payout).astype(bool)
     units = (merged["stake_yen"].astype("int64") // UNIT_YEN).astype("int64")
     payout = (units * merged["per_unit_yen"].fillna(0).astype("int64")).where(won, 0)
     refund = merged["stake_yen"].astype("int64").where(refunded, 0)
@@ -95,7 +99,7 @@ def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20
         (payout + refund - merged["stake_yen"].astype("int64")).astype("Int64").where(settled)
     )
     merged["settled"] = settled
-    extra = ["finish_pos", "abnormal_code", "win_odds", "won", "per_unit_yen", "race_run", "_merge"]
+    extra = ["finish_pos", "abnormal_code", "win_odds", "won", "per_unit_yen", "race_run", "_found"]
     return merged.drop(columns=extra)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,11 @@ from raceday.monitoring.performance import (
     ALL_SCOPE,
     bankroll_curve,
     daily_performance,
+    day_record,
+    days_record,
     race_scores,
     rolling_performance,
+    rolling_performances,
     summarise_scores,
 )
 
@@ -221,3 +224,111 @@ def test_rolling_max_drawdown_includes_the_drawdown_carried_into_the_window() ->
         DAY, scores, daily_rows(scores), bankroll_curve(1_000_000, pnl), 700_000
     ).set_index("span")
     assert rolling.loc["7d", "max_drawdown"] == pytest.approx(0.3)
+
+
+def several_days() -> dict[str, pd.DataFrame]:
+    """Three days' stored rows: a day predicted by the market and a trained version (judged by
+    the trained one), a race without a winner, settled bets, a set-aside race, and a day
+    whose races were not predicted."""
+    days = [DAY + timedelta(days=offset) for offset in range(3)]
+    first_predictions, first_runners = make_day(days[0], {"44": 5, "45": 3}, p_shift=0.04, seed=1)
+    trained, second_runners = make_day(days[1], {"44": 6}, p_shift=0.06, seed=2)
+    market = trained.assign(model_version="market-v1", p_final=trained["p_market"])
+    no_winner = race_id(days[1], "44", 2)
+    second_runners.loc[second_runners["race_id"] == no_winner, "finish_pos"] = pd.NA
+    _, third_runners = make_day(days[2], {"45": 2}, seed=3)
+    predictions = pd.concat([first_predictions, market, trained], ignore_index=True)
+    runners = pd.concat([first_runners, second_runners, third_runners], ignore_index=True)
+    races = pd.DataFrame({"race_id": runners["race_id"].unique()})
+    races["race_date"] = pd.to_datetime(races["race_id"].str.slice(0, 8))
+    bets = pd.DataFrame(
+        {
+            "race_id": [
+                race_id(days[0], "44", 1),
+                race_id(days[0], "45", 2),
+                race_id(days[1], "44", 3),
+            ],
+            "umaban": [1, 2, 3],
+            "race_date": [pd.Timestamp(days[0])] * 2 + [pd.Timestamp(days[1])],
+            "stake_yen": [1000, 500, 700],
+            "payout_yen": [3500, 0, 0],
+            "refund_yen": [0, 0, 0],
+            "settled": [True, True, False],
+        }
+    )
+    quarantine = pd.DataFrame(
+        {
+            "race_id": [race_id(days[0], "45", 9), race_id(days[1], "44", 1)],
+            "race_date": [pd.Timestamp(days[0]), pd.Timestamp(days[1])],
+            "table_name": ["races", "runners"],
+        }
+    )
+    pnl = pd.Series([2000, -700], index=pd.to_datetime(days[:2]))
+    return {
+        "predictions": predictions, "runners": runners, "races": races, "bets": bets,
+        "quarantine": quarantine, "daily_pnl": pnl,
+    }  # fmt: skip
+
+
+def test_the_record_of_several_days_is_each_days_own() -> None:
+    """Days recorded together get exactly (to the last bit) the record each gets alone."""
+    rows = several_days()
+    days = [DAY + timedelta(days=offset) for offset in range(3)]
+    together = days_record(days, initial_bankroll_yen=1_000_000, run_seconds=1.5, **rows)
+    for day, record in zip(days, together, strict=True):
+        stamp = pd.Timestamp(day)
+        alone = day_record(
+            day,
+            initial_bankroll_yen=1_000_000,
+            run_seconds=1.5,
+            **{
+                name: frame[frame["race_date"] == stamp]
+                for name, frame in rows.items()
+                if name not in ("runners", "daily_pnl")
+            },
+            runners=rows["runners"],
+            daily_pnl=rows["daily_pnl"][rows["daily_pnl"].index <= stamp],
+        )
+        for part in ("performance", "scores", "calibration", "curve"):
+            pd.testing.assert_frame_equal(
+                getattr(record, part).reset_index(drop=True),
+                getattr(alone, part).reset_index(drop=True),
+                check_exact=True,
+                check_dtype=False,
+            )
+        assert (record.bankroll_yen, record.model_version) == (
+            alone.bankroll_yen,
+            alone.model_version,
+        )
+    assert together[1].model_version == "m" and together[2].scores.empty
+    assert together[2].bankroll_yen == 1_001_300
+
+
+def test_rolling_windows_of_several_days_are_each_days_own() -> None:
+    """Each day's windows, computed for several days at once from rows reaching the last day,
+    are exactly those computed from its own rows up to it."""
+    frames = []
+    for offset in range(12):
+        day = date.fromordinal(DAY.toordinal() - offset)
+        predictions, runners = make_day(day, {"44": 60}, p_shift=0.03, seed=offset)
+        frames.append(race_scores(predictions, runners, NO_BETS))
+    scores = pd.concat(frames, ignore_index=True)
+    daily = daily_rows(scores)
+    pnl = pd.Series(
+        [-50_000, 20_000, -90_000], index=pd.to_datetime(["2026-11-12", "2026-11-15", "2026-11-18"])
+    )
+    curve = bankroll_curve(1_000_000, pnl)
+    days = [date.fromordinal(DAY.toordinal() - offset) for offset in (4, 2, 0)]
+    together = rolling_performances(days, scores, daily, curve, [1, 2, 3])
+    for number, day in enumerate(days):
+        end = pd.Timestamp(day)
+        alone = rolling_performance(
+            day,
+            scores[pd.to_datetime(scores["race_date"]) <= end],
+            daily[daily["perf_date"] <= end],
+            curve[curve.index <= end],
+            number + 1,
+        )
+        pd.testing.assert_frame_equal(
+            together[together["perf_date"] == end].reset_index(drop=True), alone, check_exact=True
+        )
