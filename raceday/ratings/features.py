@@ -14,7 +14,7 @@ Missing history is explicit: counts are 0 and ``no_history`` is true; a statisti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
@@ -431,3 +431,52 @@ def build_features(
         else:
             out[name] = pd.to_numeric(values).astype("float64")
     return out.sort_index().reset_index(drop=True)
+
+
+@dataclass
+class BuiltFeatures:
+    """The features a process has built, kept by day for the last ``keep_days`` days, for a
+    process that builds days in date order against one growing history (a backfill: each
+    chunk's cards, then each training's window). A day's features come from runs strictly
+    before it, so once every card of the day is built they are what any later build of that
+    day gives, bit for bit: a training reuses the chunks' instead of building them again.
+    Valid while no day of the history is rewritten (one backfill run, as ``SettledRuns``)."""
+
+    keep_days: int = 0  # 0: nothing kept, every build is a build
+    people_window_days: int = PEOPLE_WINDOW_DAYS
+    frame: pd.DataFrame | None = None
+    days: set[pd.Timestamp] = field(default_factory=set)
+
+    def remember(self, features: pd.DataFrame, people_window_days: int) -> None:
+        """Keep ``features`` (:func:`build_features` of every card of their days); the days
+        older than ``keep_days`` before the newest are dropped."""
+        if self.keep_days == 0 or features.empty:
+            return
+        if people_window_days != self.people_window_days:
+            self.frame, self.days = None, set()
+            self.people_window_days = people_window_days
+        kept = features if self.frame is None else pd.concat([self.frame, features])
+        newest = kept["race_date"].max()
+        recent = kept["race_date"] > newest - pd.Timedelta(days=self.keep_days)
+        self.frame = kept[recent].reset_index(drop=True)
+        self.days = set(self.frame["race_date"].unique())
+
+    def build(
+        self, history: pd.DataFrame, cards: pd.DataFrame, people_window_days: int
+    ) -> pd.DataFrame:
+        """:func:`build_features` of ``cards``, in no particular order: the days built before
+        (with the same people window) are taken as built, the others built and kept."""
+        day = pd.to_datetime(cards["race_date"]).astype("datetime64[ns]")
+        built_before = day.isin(self.days) & (people_window_days == self.people_window_days)
+        if self.frame is None or not built_before.any():
+            features = build_features(history, cards, people_window_days)
+            self.remember(features, people_window_days)
+            return features
+        known = self.frame[self.frame["race_date"].isin(day[built_before].unique())]
+        if len(known) != int(built_before.sum()):  # not every card of those days: build all
+            return build_features(history, cards, people_window_days)
+        if built_before.all():
+            return known.reset_index(drop=True)
+        new = build_features(history, cards[~built_before], people_window_days)
+        self.remember(new, people_window_days)
+        return pd.concat([known, new], ignore_index=True)

@@ -17,6 +17,7 @@ from raceday.ratings.features import (
     FEATURE_SET_VERSION,
     HISTORY_COLUMNS,
     KEY_COLUMNS,
+    BuiltFeatures,
     build_features,
     class_rank,
     feature_set_name,
@@ -215,6 +216,27 @@ def test_range_build_equals_day_by_day() -> None:
     )
     assert_frame_equal(ranged, daily)
     assert one(ranged[ranged["race_date"] == days[2]], "N")["n_past_runs"] == 2
+
+
+def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
+    """A training's build over days a chunk built takes the chunk's rows and builds the others:
+    the same rows as one build; days beyond ``keep_days`` and another people window are not
+    taken."""
+    past = history([run(horse, 30 - k, speed_index=70.0 + k) for k, horse in enumerate("HGHKG")])
+    days = [D + pd.Timedelta(days=offset) for offset in (0, 7, 14)]
+    every = cards([card(horse, day) for day in days for horse in "HGN"])
+    one_build = build_features(past, every)
+    built = BuiltFeatures(keep_days=10)
+    built.remember(build_features(past, every[every["race_date"] >= days[1]]), 180)
+    assert sorted(built.days) == days[1:]
+    taken = built.build(past, every, 180)
+    key = ["race_id", "umaban"]
+    assert_frame_equal(
+        taken.sort_values(key, ignore_index=True), one_build.sort_values(key, ignore_index=True)
+    )
+    assert sorted(built.days) == days[1:], "day 0 is more than 10 days before the newest"
+    assert built.build(past, every, 90).equals(build_features(past, every, 90))
+    assert built.people_window_days == 90 and sorted(built.days) == days[1:]
 
 
 def test_class_rank_and_feature_set_names() -> None:
