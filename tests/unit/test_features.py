@@ -22,6 +22,8 @@ from raceday.ratings.features import (
     class_rank,
     feature_set_name,
     going_group,
+    past_runs,
+    run_statistics,
 )
 
 D = pd.Timestamp("2026-06-01")
@@ -216,6 +218,21 @@ def test_range_build_equals_day_by_day() -> None:
     )
     assert_frame_equal(ranged, daily)
     assert one(ranged[ranged["race_date"] == days[2]], "N")["n_past_runs"] == 2
+
+
+def test_statistics_of_the_joinable_runs_equal_those_of_every_run() -> None:
+    """Statistics computed only for the runs a card from ``since`` on can be joined with (the
+    newest before, every later one) are those rows of the statistics of every run, exactly;
+    two horses with 7 and 2 runs, one of them twice on a day."""
+    rows = [run("H", 100 - 10 * i, speed_index=60.0 + 0.1 * i, finish_pos=1 + i % 5,
+                keibajo_code="44" if i % 2 else "45") for i in range(7)]  # fmt: skip
+    rows += [run("G", 55, speed_index=81.3), run("G", 55, race_id="G-55b", speed_index=77.7)]
+    runs = past_runs(history(rows))
+    since = D - pd.Timedelta(days=50)
+    every, joinable = run_statistics(runs), run_statistics(runs, since)
+    # G's second run of its day; H's runs 60 (the newest before since), 50 and 40 days before D
+    assert joinable.index.tolist() == [1, 6, 7, 8]
+    assert_frame_equal(joinable, every.loc[joinable.index], check_exact=True)
 
 
 def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
