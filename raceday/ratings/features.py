@@ -478,22 +478,23 @@ class BuiltFeatures:
 
     keep_days: int = 0  # 0: nothing kept, every build is a build
     people_window_days: int = PEOPLE_WINDOW_DAYS
-    frame: pd.DataFrame | None = None
-    days: set[pd.Timestamp] = field(default_factory=set)
+    frames: list[pd.DataFrame] = field(default_factory=list)  # as built (a chunk's, ...)
+    days: set[pd.Timestamp] = field(default_factory=set)  # the days kept
 
     def remember(self, features: pd.DataFrame, people_window_days: int) -> None:
         """Keep ``features`` (:func:`build_features` of every card of their days); the days
-        older than ``keep_days`` before the newest are dropped."""
+        ``keep_days`` or more before the newest are dropped (a build's frame once all its
+        days are: no copy of what is kept)."""
         if self.keep_days == 0 or features.empty:
             return
         if people_window_days != self.people_window_days:
-            self.frame, self.days = None, set()
+            self.frames, self.days = [], set()
             self.people_window_days = people_window_days
-        kept = features if self.frame is None else pd.concat([self.frame, features])
-        newest = kept["race_date"].max()
-        recent = kept["race_date"] > newest - pd.Timedelta(days=self.keep_days)
-        self.frame = kept[recent].reset_index(drop=True)
-        self.days = set(self.frame["race_date"].unique())
+        self.frames.append(features)
+        self.days |= set(features["race_date"].unique())
+        cutoff = max(self.days) - pd.Timedelta(days=self.keep_days)
+        self.frames = [frame for frame in self.frames if frame["race_date"].max() > cutoff]
+        self.days = {day for day in self.days if day > cutoff}
 
     def build(
         self, history: pd.DataFrame, cards: pd.DataFrame, people_window_days: int
@@ -502,15 +503,18 @@ class BuiltFeatures:
         (with the same people window) are taken as built, the others built and kept."""
         day = pd.to_datetime(cards["race_date"]).astype("datetime64[ns]")
         built_before = day.isin(self.days) & (people_window_days == self.people_window_days)
-        if self.frame is None or not built_before.any():
+        if not built_before.any():
             features = build_features(history, cards, people_window_days)
             self.remember(features, people_window_days)
             return features
-        known = self.frame[self.frame["race_date"].isin(day[built_before].unique())]
+        wanted = day[built_before].unique()
+        known = pd.concat(
+            [frame[frame["race_date"].isin(wanted)] for frame in self.frames], ignore_index=True
+        )
         if len(known) != int(built_before.sum()):  # not every card of those days: build all
             return build_features(history, cards, people_window_days)
         if built_before.all():
-            return known.reset_index(drop=True)
+            return known
         new = build_features(history, cards[~built_before], people_window_days)
         self.remember(new, people_window_days)
         return pd.concat([known, new], ignore_index=True)
