@@ -151,11 +151,15 @@ def known_code_or_nan(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
     return values.where(values != UNKNOWN_CODE)
 
 
-def past_runs(history: pd.DataFrame) -> pd.DataFrame:
-    """History rows that are runs (a position, or a start without one), in horse-date order."""
+def past_runs(history: pd.DataFrame, before: pd.Timestamp | None = None) -> pd.DataFrame:
+    """History rows that are runs (a position, or a start without one), in horse-date order;
+    only those dated before ``before`` when given."""
     finished = history["finish_pos"].notna()
     ran_unplaced = pd.to_numeric(history["abnormal_code"]).isin(RUN_WITHOUT_FINISH_CODES)
-    runs = history.loc[finished | ran_unplaced, HISTORY_COLUMNS].copy()
+    is_run = finished | ran_unplaced
+    if before is not None:
+        is_run &= pd.to_datetime(history["race_date"]) < before
+    runs = history.loc[is_run, HISTORY_COLUMNS].copy()
     runs["race_date"] = pd.to_datetime(runs["race_date"]).astype("datetime64[ns]")
     runs["horse_id"] = runs["horse_id"].astype("string").fillna("")
     runs["keibajo_code"] = runs["keibajo_code"].astype("string")
@@ -399,7 +403,9 @@ def build_features(
     result columns it has are never read.
     """
     targets = _cards(cards)
-    runs = past_runs(history)
+    # no run on or after the last card's day can reach a card (a training's window built
+    # before its chunks' days reads no later run)
+    runs = past_runs(history, targets["race_date"].max() if len(targets) else None)
     first_day = targets["race_date"].min() if len(targets) else None
     if people is not None:
         daily = people
