@@ -65,7 +65,8 @@ def settled_runners(
         else settled_runs.built.build(history, cards, window)  # the chunks' as they built them
     )
     races = read_races(connection, start, end)
-    settled = set(races.loc[races["has_results"].fillna(False).astype(bool), "race_id"])
+    # a Series, not a set: isin of a set of strings is a Python loop over the arrow strings
+    settled = races.loc[races["has_results"].fillna(False).astype(bool), "race_id"]
     results = read_win_results(connection, start, end)
     results = results[results["race_id"].isin(settled)]
     dates = races[["race_id", "race_date"]]
