@@ -148,7 +148,7 @@ def _warm_and_direct(
     print(f"warm-up {time.perf_counter() - clock:.1f} s", flush=True)
     totals = {"races": 0, "runners": 0, "bets": 0}
     chunks = chunk_grid(start, end, chunk_days)
-    settled = SettledRuns()
+    settled = SettledRuns.for_training(settings.train.window_days())
     for number, chunk in enumerate(chunks, 1):
         clock = time.perf_counter()
         counts = chunk_chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)

@@ -360,6 +360,10 @@ class TrainSettings(BaseModel):
         " oversubscribing hurts; 2 on a machine the backfill has to itself)",
     )
 
+    def window_days(self) -> int:
+        """Days a training's split covers, ending on its day (train, blend, evaluate)."""
+        return self.train_days + self.blend_days + self.evaluate_days
+
     def scorer_options(self) -> ScorerOptions:
         """The scorer's options."""
         from raceday.model.win import ScorerOptions

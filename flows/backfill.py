@@ -219,7 +219,9 @@ def backfill(
     options = io_task_options(settings)
     totals = {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     versions: list[str] = []
-    settled = SettledRuns()  # read once, extended chunk by chunk (features and training)
+    # read once, extended chunk by chunk (features and training; the chunks' features kept
+    # for the trainings' windows)
+    settled = SettledRuns.for_training(settings.train.window_days())
     run_chunks = 0
     for chunk in todo:
         if STOP_AT_SAFE_POINT.is_set():  # asked to stop (Ctrl-C): between chunks, all stored

@@ -58,6 +58,8 @@ def range_features(
             history, cards = runs_and_cards(connection, start, end, settled)
             features = build_features(history, cards, window)
             write_features(connection, features, feature_set, start, end)
+        if settled is not None:
+            settled.built.remember(features, window)
         record.rows_in, record.rows_out = len(history), len(features)
         record.message = f"{feature_set} {start}..{end}"
     logger().info("features %s %s..%s: %d runners", feature_set, start, end, len(features))

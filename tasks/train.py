@@ -55,11 +55,18 @@ def settled_runners(
 ) -> pd.DataFrame:
     """Every priced runner of the settled races dated ``start``..``end`` with its result,
     bet-time market probability and point-in-time features (one as-of pass over the store;
-    the settled runs from ``settled_runs`` when given)."""
+    the settled runs, and the features already built from them, from ``settled_runs`` when
+    given)."""
     history, cards = runs_and_cards(connection, start, end, settled_runs)
-    features = build_features(history, cards, settings.features.people_window_days)
+    window = settings.features.people_window_days
+    features = (
+        build_features(history, cards, window)
+        if settled_runs is None
+        else settled_runs.built.build(history, cards, window)  # the chunks' as they built them
+    )
     races = read_races(connection, start, end)
-    settled = set(races.loc[races["has_results"].fillna(False).astype(bool), "race_id"])
+    # a Series, not a set: isin of a set of strings is a Python loop over the arrow strings
+    settled = races.loc[races["has_results"].fillna(False).astype(bool), "race_id"]
     results = read_win_results(connection, start, end)
     results = results[results["race_id"].isin(settled)]
     dates = races[["race_id", "race_date"]]

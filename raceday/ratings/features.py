@@ -14,7 +14,7 @@ Missing history is explicit: counts are 0 and ``no_history`` is true; a statisti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
@@ -151,11 +151,15 @@ def known_code_or_nan(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
     return values.where(values != UNKNOWN_CODE)
 
 
-def past_runs(history: pd.DataFrame) -> pd.DataFrame:
-    """History rows that are runs (a position, or a start without one), in horse-date order."""
+def past_runs(history: pd.DataFrame, before: pd.Timestamp | None = None) -> pd.DataFrame:
+    """History rows that are runs (a position, or a start without one), in horse-date order;
+    only those dated before ``before`` when given."""
     finished = history["finish_pos"].notna()
     ran_unplaced = pd.to_numeric(history["abnormal_code"]).isin(RUN_WITHOUT_FINISH_CODES)
-    runs = history.loc[finished | ran_unplaced, HISTORY_COLUMNS].copy()
+    is_run = finished | ran_unplaced
+    if before is not None:
+        is_run &= pd.to_datetime(history["race_date"]) < before
+    runs = history.loc[is_run, HISTORY_COLUMNS].copy()
     runs["race_date"] = pd.to_datetime(runs["race_date"]).astype("datetime64[ns]")
     runs["horse_id"] = runs["horse_id"].astype("string").fillna("")
     runs["keibajo_code"] = runs["keibajo_code"].astype("string")
@@ -170,13 +174,14 @@ def _ratio(position: pd.Series, field_size: pd.Series) -> pd.Series:
     return ((position.astype("float64") - 1) / (field - 1)).where(field > 1)
 
 
-def _lags(values: pd.Series, position_in_horse: np.ndarray) -> np.ndarray:
-    """(runs, LAST_K) matrix: column j is the value j runs back (j = 0 the run itself)."""
+def _lags(values: pd.Series, position_in_horse: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(rows, LAST_K) matrix: column j is the value j runs back (j = 0 the run itself) of each
+    of ``rows`` (positions in ``values``, which holds every run of their horses in order)."""
     array = values.astype("float64").to_numpy()
-    out = np.full((array.size, LAST_K), np.nan)
-    for lag in range(min(LAST_K, array.size)):
-        out[lag:, lag] = array[: array.size - lag]
-        out[position_in_horse < lag, lag] = np.nan  # the row ``lag`` back is another horse's
+    out = np.full((rows.size, LAST_K), np.nan)
+    for lag in range(LAST_K):
+        same_horse = position_in_horse[rows] >= lag  # else the row ``lag`` back is another's
+        out[same_horse, lag] = array[rows[same_horse] - lag]
     return out
 
 
@@ -191,32 +196,49 @@ def _best_of(lags: np.ndarray) -> np.ndarray:
     return np.asarray(np.fmax.reduce(lags, axis=1), dtype=np.float64)
 
 
-def run_statistics(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: the horse's statistics over that run and every earlier one (as-of rows)."""
+def joinable_rows(
+    runs: pd.DataFrame, by: list[str], since: pd.Timestamp | None = None
+) -> np.ndarray:
+    """Positions of the ``runs`` rows an as-of join of cards dated ``since`` or later can pick:
+    every row from ``since`` on and, per ``by`` group, the last one before (every row when
+    ``since`` is None). The rows of a group are in date order (:func:`past_runs`)."""
+    if since is None:
+        return np.arange(len(runs))
+    before = (runs["race_date"] < since).to_numpy()
+    superseded = np.zeros(len(runs), dtype=bool)
+    superseded[before] = runs.loc[before, by].duplicated(keep="last").to_numpy()
+    return np.flatnonzero(~superseded)
+
+
+def run_statistics(runs: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per run: the horse's statistics over that run and every earlier one (as-of rows); only
+    of the runs a card dated ``since`` or later can be joined with, when given."""
     horse = runs["horse_id"]
     position = runs.groupby(horse, sort=False).cumcount().to_numpy()
-    stats = pd.DataFrame({"horse_id": horse, "race_date": runs["race_date"]})
+    rows = joinable_rows(runs, ["horse_id"], since)
+    chosen = runs.iloc[rows]
+    stats = pd.DataFrame({"horse_id": chosen["horse_id"], "race_date": chosen["race_date"]})
     for family in INDEX_FAMILIES:
-        lags = _lags(runs[f"{family}_index"], position)
+        lags = _lags(runs[f"{family}_index"], position, rows)
         stats[f"{family}_last1"] = lags[:, 0]
         stats[f"{family}_mean3"] = _mean_of(lags, 3)
         stats[f"{family}_mean5"] = _mean_of(lags, LAST_K)
         stats[f"{family}_best5"] = _best_of(lags)
         stats[f"{family}_n5"] = np.sum(~np.isnan(lags), axis=1)
     finish = runs["finish_pos"].astype("float64")
-    position_lags = _lags(finish, position)
+    position_lags = _lags(finish, position, rows)
     stats["finish_pos_last1"] = position_lags[:, 0]
     stats["finish_pos_mean5"] = _mean_of(position_lags, LAST_K)
     stats["finish_ratio_mean5"] = _mean_of(
-        _lags(_ratio(finish, runs["field_size"]), position), LAST_K
+        _lags(_ratio(finish, runs["field_size"]), position, rows), LAST_K
     )
-    margin_lags = _lags(runs["time_behind_s"], position)
+    margin_lags = _lags(runs["time_behind_s"], position, rows)
     stats["margin_last1_s"] = margin_lags[:, 0]
     stats["margin_mean5_s"] = _mean_of(margin_lags, LAST_K)
     corners = runs[["corner_1", "corner_2", "corner_3", "corner_4"]].astype("float64")
     first_corner = corners.bfill(axis=1).iloc[:, 0]
     stats["early_pos_ratio_mean5"] = _mean_of(
-        _lags(_ratio(first_corner, runs["field_size"]), position), LAST_K
+        _lags(_ratio(first_corner, runs["field_size"]), position, rows), LAST_K
     )
     grouped = pd.DataFrame(
         {
@@ -227,22 +249,25 @@ def run_statistics(runs: pd.DataFrame) -> pd.DataFrame:
             "speed_n": runs["speed_index"].notna().astype("int64"),
         }
     ).groupby(horse.to_numpy(), sort=False)
-    cumulative = grouped.cumsum()
+    cumulative = grouped.cumsum().iloc[rows]
     stats["n_past_runs"] = cumulative["runs"].to_numpy()
     stats["win_rate_career"] = (cumulative["wins"] / cumulative["runs"]).to_numpy()
     stats["top3_rate_career"] = (cumulative["top3"] / cumulative["runs"]).to_numpy()
     stats["speed_career_mean"] = (
         cumulative["speed_sum"] / cumulative["speed_n"].where(cumulative["speed_n"] > 0)
     ).to_numpy()
-    stats["last_distance_m"] = runs["distance_m"].astype("float64").to_numpy()
-    stats["last_class_rank"] = class_rank(runs["class_code"]).to_numpy()
-    stats["last_weight_kg"] = runs["weight_carried_kg"].astype("float64").to_numpy()
-    stats["last_race_date"] = runs["race_date"].to_numpy()
+    stats["last_distance_m"] = chosen["distance_m"].astype("float64").to_numpy()
+    stats["last_class_rank"] = class_rank(chosen["class_code"]).to_numpy()
+    stats["last_weight_kg"] = chosen["weight_carried_kg"].astype("float64").to_numpy()
+    stats["last_race_date"] = chosen["race_date"].to_numpy()
     return stats
 
 
-def _group_speed_statistics(runs: pd.DataFrame, key: str, values: pd.Series) -> pd.DataFrame:
-    """Per run: the horse's run count and mean speed so far within ``key`` (venue, going)."""
+def _group_speed_statistics(
+    runs: pd.DataFrame, key: str, values: pd.Series, since: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Per run: the horse's run count and mean speed so far within ``key`` (venue, going);
+    only of the runs a card dated ``since`` or later can be joined with, when given."""
     frame = pd.DataFrame(
         {
             "horse_id": runs["horse_id"],
@@ -254,7 +279,9 @@ def _group_speed_statistics(runs: pd.DataFrame, key: str, values: pd.Series) -> 
         }
     )
     cumulative = frame.groupby(["horse_id", key], sort=False)[["runs", "speed_sum", "speed_n"]]
-    totals = cumulative.cumsum()
+    rows = joinable_rows(frame, ["horse_id", key], since)
+    totals = cumulative.cumsum().iloc[rows]
+    frame = frame.iloc[rows]
     return pd.DataFrame(
         {
             "horse_id": frame["horse_id"],
@@ -376,20 +403,33 @@ def build_features(
     result columns it has are never read.
     """
     targets = _cards(cards)
-    runs = past_runs(history)
-    daily = people_daily_counts(runs) if people is None else people
+    # no run on or after the last card's day can reach a card (a training's window built
+    # before its chunks' days reads no later run)
+    runs = past_runs(history, targets["race_date"].max() if len(targets) else None)
+    first_day = targets["race_date"].min() if len(targets) else None
+    if people is not None:
+        daily = people
+    elif first_day is None:
+        daily = people_daily_counts(runs)
+    else:  # only the window before the first card counts (a count of days [D - window, D))
+        window_start = first_day - pd.Timedelta(days=people_window_days)
+        daily = people_daily_counts(runs[runs["race_date"] >= window_start])
     # A horse's statistics depend on its own runs only: skip horses not on the cards.
     on_cards = pd.Index(targets["horse_id"].unique()).get_indexer(runs["horse_id"]) >= 0
     own = runs[on_cards].reset_index(drop=True)  # (Series.isin on arrow strings is slow)
-    horse = _as_of(targets, run_statistics(own), ["horse_id"])
+    # Statistics only of the runs a card can be joined with: the newest before the first card
+    # and every later one, per horse (per horse and venue, per horse and going).
+    horse = _as_of(targets, run_statistics(own, first_day), ["horse_id"])
     venue = _as_of(
-        targets, _group_speed_statistics(own, "keibajo_code", own["keibajo_code"]),
+        targets,
+        _group_speed_statistics(own, "keibajo_code", own["keibajo_code"], first_day),
         ["horse_id", "keibajo_code"],
-    )  # fmt: skip
+    )
     going = _as_of(
-        targets, _group_speed_statistics(own, "going_group", going_group(own["going_code"])),
+        targets,
+        _group_speed_statistics(own, "going_group", going_group(own["going_code"]), first_day),
         ["horse_id", "going_group"],
-    )  # fmt: skip
+    )
     n_runs = horse["n_past_runs"].fillna(0).astype("int64")
     rank = class_rank(targets["class_code"])
     entries = targets["entries"].astype("float64").fillna(targets["field_size"].astype("float64"))
@@ -431,3 +471,56 @@ def build_features(
         else:
             out[name] = pd.to_numeric(values).astype("float64")
     return out.sort_index().reset_index(drop=True)
+
+
+@dataclass
+class BuiltFeatures:
+    """The features a process has built, kept by day for the last ``keep_days`` days, for a
+    process that builds days in date order against one growing history (a backfill: each
+    chunk's cards, then each training's window). A day's features come from runs strictly
+    before it, so once every card of the day is built they are what any later build of that
+    day gives, bit for bit: a training reuses the chunks' instead of building them again.
+    Valid while no day of the history is rewritten (one backfill run, as ``SettledRuns``)."""
+
+    keep_days: int = 0  # 0: nothing kept, every build is a build
+    people_window_days: int = PEOPLE_WINDOW_DAYS
+    frames: list[pd.DataFrame] = field(default_factory=list)  # as built (a chunk's, ...)
+    days: set[pd.Timestamp] = field(default_factory=set)  # the days kept
+
+    def remember(self, features: pd.DataFrame, people_window_days: int) -> None:
+        """Keep ``features`` (:func:`build_features` of every card of their days); the days
+        ``keep_days`` or more before the newest are dropped (a build's frame once all its
+        days are: no copy of what is kept)."""
+        if self.keep_days == 0 or features.empty:
+            return
+        if people_window_days != self.people_window_days:
+            self.frames, self.days = [], set()
+            self.people_window_days = people_window_days
+        self.frames.append(features)
+        self.days |= set(features["race_date"].unique())
+        cutoff = max(self.days) - pd.Timedelta(days=self.keep_days)
+        self.frames = [frame for frame in self.frames if frame["race_date"].max() > cutoff]
+        self.days = {day for day in self.days if day > cutoff}
+
+    def build(
+        self, history: pd.DataFrame, cards: pd.DataFrame, people_window_days: int
+    ) -> pd.DataFrame:
+        """:func:`build_features` of ``cards``, in no particular order: the days built before
+        (with the same people window) are taken as built, the others built and kept."""
+        day = pd.to_datetime(cards["race_date"]).astype("datetime64[ns]")
+        built_before = day.isin(self.days) & (people_window_days == self.people_window_days)
+        if not built_before.any():
+            features = build_features(history, cards, people_window_days)
+            self.remember(features, people_window_days)
+            return features
+        wanted = day[built_before].unique()
+        known = pd.concat(
+            [frame[frame["race_date"].isin(wanted)] for frame in self.frames], ignore_index=True
+        )
+        if len(known) != int(built_before.sum()):  # not every card of those days: build all
+            return build_features(history, cards, people_window_days)
+        if built_before.all():
+            return known
+        new = build_features(history, cards[~built_before], people_window_days)
+        self.remember(new, people_window_days)
+        return pd.concat([known, new], ignore_index=True)

@@ -4,6 +4,9 @@
   margins, final odds, the race's sectional times) and re-settled: D's features, and the
   predictions of a model trained on features before D, do not change by a single bit;
 - the range build of a simulated month equals the day-by-day morning builds;
+- a backfill's training set, whose features come from those its chunks built and kept
+  (``SettledRuns.for_training``), equals the one built from the store, and before D it is the
+  same in both stores;
 - the real predict stage on D uses the registry's version trained before D (never a later
   promoted one) and predicts D identically from both stores.
 Both run on SQLite (minutes of settling per store); the feature store IO is tested on both
@@ -34,10 +37,11 @@ from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.races import read_races, read_runners, write_races_and_runners
-from raceday.store.catalogs.ratings import read_features
+from raceday.store.catalogs.ratings import SettledRuns, read_features
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features, range_features
+from tasks.train import settled_runners
 from tests.store_support import copy_store
 
 pytestmark = pytest.mark.slow  # minutes: scheduled first (tests/conftest.py)
@@ -203,6 +207,48 @@ def test_range_build_equals_the_daily_builds_for_a_month(
     with make_engine(settings.database_url).connect() as connection:
         stored = read_features(connection, first, END)
     assert len(stored) == len(ranged), "the daily runs replaced the range's rows, not added"
+
+
+def training_set_from_chunks(settings: Settings, start: date, end: date) -> pd.DataFrame:
+    """The runners ``start``..``end`` as a backfill's training takes them: every week from
+    START + 7 to END built as a chunk (features kept), then the training set read."""
+    settled = SettledRuns.for_training((END - START).days)
+    chunk_start = START + timedelta(days=7)
+    while chunk_start <= END:
+        chunk_end = min(chunk_start + timedelta(days=CHUNK_DAYS - 1), END)
+        range_features(settings, chunk_start, chunk_end, settled)
+        chunk_start = chunk_end + timedelta(days=1)
+    assert len(settled.built.days) == (END - START).days + 1 - 7
+    with make_engine(settings.database_url).connect() as connection:
+        return settled_runners(connection, settings, start, end, settled)
+
+
+def test_training_sets_from_the_chunks_features_equal_the_stores(
+    stores: tuple[Settings, Settings],
+) -> None:
+    """A training set whose features the chunks built (and kept) equals the one built from
+    the store bit for bit, days built before the first chunk included; up to D - 1 it is the
+    same in both stores, though the chunks kept features of days after D too."""
+    original, perturbed = stores
+    start = START + timedelta(days=3)  # before the first chunk: built by the training
+    kept = training_set_from_chunks(original, start, END)
+    with make_engine(original.database_url).connect() as connection:
+        built = settled_runners(connection, original, start, END)
+    assert len(kept) == len(built) > 1000
+    key = ["race_id", "umaban"]
+    assert_frame_equal(
+        kept.sort_values(key, ignore_index=True),
+        built.sort_values(key, ignore_index=True),
+        check_exact=True,
+    )
+    before = {
+        name: training_set_from_chunks(settings, start, D - timedelta(days=1)).sort_values(
+            key, ignore_index=True
+        )
+        for name, settings in (("a", original), ("b", perturbed))
+    }
+    assert len(before["a"]) > 1000
+    assert_frame_equal(before["a"], before["b"], check_exact=True)
 
 
 def test_predict_stage_uses_only_a_model_trained_before_the_day(

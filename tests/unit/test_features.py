@@ -17,10 +17,13 @@ from raceday.ratings.features import (
     FEATURE_SET_VERSION,
     HISTORY_COLUMNS,
     KEY_COLUMNS,
+    BuiltFeatures,
     build_features,
     class_rank,
     feature_set_name,
     going_group,
+    past_runs,
+    run_statistics,
 )
 
 D = pd.Timestamp("2026-06-01")
@@ -215,6 +218,42 @@ def test_range_build_equals_day_by_day() -> None:
     )
     assert_frame_equal(ranged, daily)
     assert one(ranged[ranged["race_date"] == days[2]], "N")["n_past_runs"] == 2
+
+
+def test_statistics_of_the_joinable_runs_equal_those_of_every_run() -> None:
+    """Statistics computed only for the runs a card from ``since`` on can be joined with (the
+    newest before, every later one) are those rows of the statistics of every run, exactly;
+    two horses with 7 and 2 runs, one of them twice on a day."""
+    rows = [run("H", 100 - 10 * i, speed_index=60.0 + 0.1 * i, finish_pos=1 + i % 5,
+                keibajo_code="44" if i % 2 else "45") for i in range(7)]  # fmt: skip
+    rows += [run("G", 55, speed_index=81.3), run("G", 55, race_id="G-55b", speed_index=77.7)]
+    runs = past_runs(history(rows))
+    since = D - pd.Timedelta(days=50)
+    every, joinable = run_statistics(runs), run_statistics(runs, since)
+    # G's second run of its day; H's runs 60 (the newest before since), 50 and 40 days before D
+    assert joinable.index.tolist() == [1, 6, 7, 8]
+    assert_frame_equal(joinable, every.loc[joinable.index], check_exact=True)
+
+
+def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
+    """A training's build over days a chunk built takes the chunk's rows and builds the others:
+    the same rows as one build; days beyond ``keep_days`` and another people window are not
+    taken."""
+    past = history([run(horse, 30 - k, speed_index=70.0 + k) for k, horse in enumerate("HGHKG")])
+    days = [D + pd.Timedelta(days=offset) for offset in (0, 7, 14)]
+    every = cards([card(horse, day) for day in days for horse in "HGN"])
+    one_build = build_features(past, every)
+    built = BuiltFeatures(keep_days=10)
+    built.remember(build_features(past, every[every["race_date"] >= days[1]]), 180)
+    assert sorted(built.days) == days[1:]
+    taken = built.build(past, every, 180)
+    key = ["race_id", "umaban"]
+    assert_frame_equal(
+        taken.sort_values(key, ignore_index=True), one_build.sort_values(key, ignore_index=True)
+    )
+    assert sorted(built.days) == days[1:], "day 0 is more than 10 days before the newest"
+    assert built.build(past, every, 90).equals(build_features(past, every, 90))
+    assert built.people_window_days == 90 and sorted(built.days) == days[1:]
 
 
 def test_class_rank_and_feature_set_names() -> None:

@@ -30,6 +30,7 @@ from raceday.ratings.features import (
     HISTORY_COLUMNS,
     PEOPLE_ROLES,
     RUN_WITHOUT_FINISH_CODES,
+    BuiltFeatures,
 )
 from raceday.store.catalogs.races import RACES, RUNNER_KEY, RUNNERS, RunnerWindow
 from raceday.store.models import FEATURES_TABLE, First3F, RunnerIndex, TrackVariant, table_of
@@ -235,6 +236,15 @@ class SettledRuns:
     through: date | None = None
     # The runner rows reference times and the first-3F model learn from, held the same way.
     reference_window: RunnerWindow = field(default_factory=RunnerWindow)
+    # The features built from these runs (each chunk's): a training takes its window's from
+    # here. Nothing is kept unless the holder says how many days (``for_training``).
+    built: BuiltFeatures = field(default_factory=BuiltFeatures)
+
+    @classmethod
+    def for_training(cls, window_days: int) -> SettledRuns:
+        """Settled runs that keep the features built for the last ``window_days`` days (a
+        backfill that trains on windows of that many days)."""
+        return cls(built=BuiltFeatures(keep_days=window_days))
 
     def up_to(self, connection: Connection, end: date) -> pd.DataFrame:
         """Every settled run dated up to ``end`` (reading the days after ``through``)."""
