@@ -25,6 +25,7 @@ from data_checks.frames import (
     race_check_frame,
     race_overround,
     runner_check_frame,
+    text_isin,
 )
 from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
 from data_checks.suites import odds_checks, race_checks, runner_checks
@@ -185,7 +186,7 @@ def betting_snapshot(snapshot: pd.DataFrame, final_se: pd.DataFrame | None) -> p
     raw_se = final_se.reset_index(drop=True)
     final = decode_runners(raw_se)
     raw_odds = raw_se["tansho_odds"].astype("string").str.strip()
-    fallback = ~final["race_id"].isin(set(snapshot["race_id"])) & final["win_odds"].notna()
+    fallback = ~text_isin(final["race_id"], snapshot["race_id"]) & final["win_odds"].notna()
     replay = final.loc[fallback, ["race_id", "umaban", "win_odds", "popularity"]].assign(
         snapshot_at=FINAL_ODDS_SNAPSHOT,
         odds_raw=raw_odds[fallback],
@@ -216,7 +217,7 @@ def _odds_frame(odds: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
 def _kept(frame: pd.DataFrame, failures: pd.DataFrame, race_ids: pd.Series) -> np.ndarray:
     """Rows that failed nothing and whose race is kept."""
     passed = ~frame["row_id"].isin(set(failures["row_id"]))
-    mask: np.ndarray = (passed & frame["race_id"].isin(race_ids)).to_numpy(dtype=bool)
+    mask: np.ndarray = (passed & text_isin(frame["race_id"], race_ids)).to_numpy(dtype=bool)
     return mask
 
 

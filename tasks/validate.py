@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from config import Settings
 from config.reference import circuits
+from data_checks.frames import text_isin
 from data_checks.records import quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
@@ -66,7 +67,7 @@ def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:
     """The validated card with the odds bets are placed on: each race's snapshot published by
     its deadline, else the final odds of ``raw`` (replays)."""
     final = decode_runners(raw.nvd_se)
-    odds = betting_odds(card.odds, final[final["race_id"].isin(card.races["race_id"])])
+    odds = betting_odds(card.odds, final[text_isin(final["race_id"], card.races["race_id"])])
     return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes)
 
 
