@@ -25,16 +25,11 @@ from data_checks.frames import (
     race_check_frame,
     race_overround,
     runner_check_frame,
+    text_isin,
 )
 from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
 from data_checks.suites import odds_checks, race_checks, runner_checks
-from raceday.codec import (
-    decode_odds_snapshot,
-    decode_races,
-    decode_runners,
-    digits_are_malformed,
-    entries_or_fallback,
-)
+from raceday.codec import decode_odds_snapshot, digits_are_malformed, entries_or_fallback
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
@@ -175,17 +170,17 @@ ODDS_COLUMNS = ["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]
 ODDS_WIDTH = 4  # tansho_odds: 4 digits of tenths
 
 
-def betting_snapshot(snapshot: pd.DataFrame, final_se: pd.DataFrame | None) -> pd.DataFrame:
+def betting_snapshot(snapshot: pd.DataFrame, results: RawDay | None) -> pd.DataFrame:
     """The odds stakes are sized on: each race's snapshot, else (a replay) its final odds from
-    ``nvd_se``, marked ``snapshot_at == "final"``; ``odds_raw`` / ``odds_malformed`` keep the
-    final odds field as written (a 5-digit ``99999`` decodes, but is no field)."""
+    the ``nvd_se`` of ``results``, marked ``snapshot_at == "final"``; ``odds_raw`` /
+    ``odds_malformed`` keep the final odds field as written (a 5-digit ``99999`` decodes, but
+    is no field)."""
     checked = snapshot[ODDS_COLUMNS].assign(odds_raw=pd.NA, odds_malformed=False)
-    if final_se is None or final_se.empty:
+    if results is None or results.nvd_se.empty:
         return checked.astype({"odds_raw": "string"})
-    raw_se = final_se.reset_index(drop=True)
-    final = decode_runners(raw_se)
-    raw_odds = raw_se["tansho_odds"].astype("string").str.strip()
-    fallback = ~final["race_id"].isin(set(snapshot["race_id"])) & final["win_odds"].notna()
+    final = results.runners
+    raw_odds = results.nvd_se["tansho_odds"].reset_index(drop=True).astype("string").str.strip()
+    fallback = ~text_isin(final["race_id"], snapshot["race_id"]) & final["win_odds"].notna()
     replay = final.loc[fallback, ["race_id", "umaban", "win_odds", "popularity"]].assign(
         snapshot_at=FINAL_ODDS_SNAPSHOT,
         odds_raw=raw_odds[fallback],
@@ -216,7 +211,7 @@ def _odds_frame(odds: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
 def _kept(frame: pd.DataFrame, failures: pd.DataFrame, race_ids: pd.Series) -> np.ndarray:
     """Rows that failed nothing and whose race is kept."""
     passed = ~frame["row_id"].isin(set(failures["row_id"]))
-    mask: np.ndarray = (passed & frame["race_id"].isin(race_ids)).to_numpy(dtype=bool)
+    mask: np.ndarray = (passed & text_isin(frame["race_id"], race_ids)).to_numpy(dtype=bool)
     return mask
 
 
@@ -246,22 +241,23 @@ def validate_day(
     phase: Phase,
     venue_codes: Collection[str],
     as_of: date | None = None,
-    final_se: pd.DataFrame | None = None,
+    results: RawDay | None = None,
 ) -> ValidatedDay:
     """Validate one or more days of raw tables; invalid rows and races go to quarantine.
 
     ``as_of`` (today, in Japan) makes results dated after it fail (results of a day not yet
     run), and cards dated more than a week after it.
-    ``final_se`` (the card phase of a source with results, e.g. a replay) is ``nvd_se`` with its
+    ``results`` (the card phase of a source with results, e.g. a replay) is the day with its
     final odds: races without a snapshot are sized on them, so they are checked like one.
     """
     require_columns(raw)
     raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
-    races, runners = decode_races(raw_ra), decode_runners(raw_se)
-    races["entries"] = entries_or_fallback(races, runners)  # toroku_tosu absent or blank
+    runners = raw.runners  # decoded once per RawDay: shared, so derived from, never changed
+    entries = entries_or_fallback(raw.races, runners)  # toroku_tosu absent or blank
+    races = raw.races.assign(entries=entries)
     _warn_about_new_venues(races, venue_codes)
     snapshot = _decoded_snapshot(raw, phase)
-    bet_odds = betting_snapshot(snapshot, final_se if phase == "card" else None)
+    bet_odds = betting_snapshot(snapshot, results if phase == "card" else None)
     dated = as_of is not None
 
     race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)

@@ -22,6 +22,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from raceday.schema import RACE_KEY_COLUMNS
 from raceday.sport import CIRCUITS, Circuit, decode_classes
@@ -40,6 +42,42 @@ def _stripped(raw: pd.Series) -> pd.Series:
     return raw.astype("string").str.strip()
 
 
+_INT64_DIGITS: Final = 18  # every number of at most 18 digits fits in int64
+
+
+def _ascii_arrow(text: pd.Series) -> pa.ChunkedArray | None:
+    """``text`` (pandas text) as Arrow text when every value is ASCII, where Arrow's digit and
+    trim kernels answer what pandas' regular expressions do; else (or when empty) None."""
+    arrow = pa.chunked_array([pa.array(text.array, type=pa.large_string())])
+    if len(arrow) == 0 or pc.any(pc.invert(pc.string_is_ascii(arrow))).as_py():
+        return None
+    return arrow
+
+
+def digit_numbers(text: pd.Series) -> pd.Series:
+    """Text that is all digits as numbers, anything else <NA>: exactly what pandas gives
+    (:func:`_digit_numbers_by_pandas`), its dtype included. Arrow parses it in one pass when the
+    text is ASCII and every number has at most 18 digits (pandas parses text one value at a
+    time); other text goes the pandas way."""
+    arrow = _ascii_arrow(text)
+    if arrow is None:
+        return _digit_numbers_by_pandas(text)
+    digits = pc.if_else(pc.ascii_is_decimal(arrow), arrow, None)  # what \d+ matches in ASCII
+    longest = pc.max(pc.binary_length(digits)).as_py()
+    if longest is None:  # nothing parsed: pandas gives Float64
+        return pd.Series(pd.NA, index=text.index, dtype="Float64", name=text.name)
+    if longest > _INT64_DIGITS:
+        return _digit_numbers_by_pandas(text)
+    numbers = pc.cast(digits, pa.int64())
+    values = pc.fill_null(numbers, 0).to_numpy()
+    missing = pc.is_null(numbers).to_numpy()
+    return pd.Series(pd.arrays.IntegerArray(values, missing), index=text.index, name=text.name)
+
+
+def _digit_numbers_by_pandas(text: pd.Series) -> pd.Series:
+    return pd.to_numeric(text.where(text.str.fullmatch(r"\d+")), errors="coerce")
+
+
 def _all_zero_or_blank(text: pd.Series) -> pd.Series:
     return (text.fillna("").str.strip("0 ") == "").astype(bool)
 
@@ -56,9 +94,9 @@ def decode_soha_time(raw: pd.Series) -> pd.Series:
     text = _stripped(raw)
     valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool) & ~_all_zero_or_blank(text)
     digits = text.where(valid)
-    minutes = pd.to_numeric(digits.str[0], errors="coerce")
-    seconds = pd.to_numeric(digits.str[1:3], errors="coerce")
-    tenths = pd.to_numeric(digits.str[3], errors="coerce")
+    minutes = digit_numbers(digits.str[0])
+    seconds = digit_numbers(digits.str[1:3])
+    tenths = digit_numbers(digits.str[3])
     return (60 * minutes + seconds + tenths / 10).astype("float64").rename(raw.name)
 
 
@@ -76,15 +114,22 @@ def encode_soha_time(seconds: pd.Series) -> pd.Series:
 
 
 def digits_are_malformed(raw: pd.Series, width: int) -> pd.Series:
-    """True where a numeric field is present but not ``width`` digits (text, signs, decimals)."""
+    """True where a numeric field is present but not ``width`` digits (text, signs, decimals):
+    not 1 to ``width`` digits, nor zeros or blank. ASCII text is judged by Arrow in one pass."""
     text = _stripped(raw)
-    valid = text.str.fullmatch(rf"\d{{1,{width}}}").fillna(False).astype(bool)
-    return ~valid & ~_all_zero_or_blank(text)
+    arrow = _ascii_arrow(text)
+    if arrow is None:
+        valid = text.str.fullmatch(rf"\d{{1,{width}}}").fillna(False).astype(bool)
+        return ~valid & ~_all_zero_or_blank(text)
+    digits = pc.and_(pc.ascii_is_decimal(arrow), pc.less_equal(pc.binary_length(arrow), width))
+    blank = pc.equal(pc.utf8_trim(pc.fill_null(arrow, ""), "0 "), "")  # _all_zero_or_blank
+    malformed = pc.and_not(pc.invert(pc.fill_null(digits, False)), blank)
+    return pd.Series(malformed.to_numpy(), index=text.index, name=text.name)
 
 
 def decode_tenths(raw: pd.Series) -> pd.Series:
     """Tenths to units: ``387`` -> 38.7 (3F times, odds, weight carried); zeros/blank -> NaN."""
-    numbers = pd.to_numeric(_stripped(raw).where(lambda t: t.str.fullmatch(r"\d+")), "coerce")
+    numbers = digit_numbers(_stripped(raw))
     return (numbers.where(numbers > 0) / 10).astype("float64").rename(raw.name)
 
 
@@ -100,14 +145,13 @@ def encode_tenths(values: pd.Series, width: int) -> pd.Series:
 
 def decode_count(raw: pd.Series) -> pd.Series:
     """Positions, ranks and codes where ``00`` means none: ``05`` -> 5, ``00`` -> <NA>."""
-    numbers = pd.to_numeric(_stripped(raw).where(lambda t: t.str.fullmatch(r"\d+")), "coerce")
+    numbers = digit_numbers(_stripped(raw))
     return numbers.where(numbers > 0).astype("Int64").rename(raw.name)
 
 
 def decode_code(raw: pd.Series) -> pd.Series:
     """Numeric codes where ``0`` is a real value (``ijo_kubun_code``); blank -> <NA>."""
-    numbers = pd.to_numeric(_stripped(raw).where(lambda t: t.str.fullmatch(r"\d+")), "coerce")
-    return numbers.astype("Int64").rename(raw.name)
+    return digit_numbers(_stripped(raw)).astype("Int64").rename(raw.name)
 
 
 def encode_count(values: pd.Series, width: int) -> pd.Series:
@@ -121,15 +165,13 @@ def decode_time_behind(raw: pd.Series) -> pd.Series:
     text = _stripped(raw)
     valid = text.str.fullmatch(r"[+\- ]?\d{3}").fillna(False).astype(bool)
     sign = np.where(text.str.startswith("-").fillna(False).astype(bool), -1.0, 1.0)
-    magnitude = pd.to_numeric(text.where(valid).str[-3:], errors="coerce") / 10
+    magnitude = digit_numbers(text.where(valid).str[-3:]) / 10
     return (magnitude * sign).astype("float64").rename(raw.name)
 
 
 def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
     """``zogen_fugo`` (+/-/space) and ``zogen_sa`` (3 digits) to a signed change in kg."""
-    magnitude = pd.to_numeric(
-        _stripped(amount).where(lambda t: t.str.fullmatch(r"\d{1,3}")), errors="coerce"
-    )
+    magnitude = digit_numbers(_stripped(amount).where(lambda t: t.str.fullmatch(r"\d{1,3}")))
     factor = np.where(_stripped(sign).fillna("").eq("-"), -1, 1)
     return (magnitude * factor).astype("Int64")
 

@@ -14,10 +14,10 @@ from sqlalchemy import Connection
 
 from config import Settings
 from config.reference import circuits
+from data_checks.frames import text_isin
 from data_checks.records import quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
-from raceday.codec import decode_runners
 from raceday.errors import NothingValid
 from raceday.pipeline import betting_odds, today_in_japan
 from raceday.sources.base import RawDay, card_only
@@ -65,8 +65,8 @@ def _store_valid(
 def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:
     """The validated card with the odds bets are placed on: each race's snapshot published by
     its deadline, else the final odds of ``raw`` (replays)."""
-    final = decode_runners(raw.nvd_se)
-    odds = betting_odds(card.odds, final[final["race_id"].isin(card.races["race_id"])])
+    final = raw.runners
+    odds = betting_odds(card.odds, final[text_isin(final["race_id"], card.races["race_id"])])
     return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes)
 
 
@@ -78,7 +78,7 @@ def validate_phase(raw: RawDay, phase: Phase, timing: CardTiming) -> ValidatedDa
         phase=phase,
         venue_codes=venue_codes_for(circuits()),
         as_of=today_in_japan(),
-        final_se=raw.nvd_se if phase == "card" else None,
+        results=raw if phase == "card" else None,
     )
 
 

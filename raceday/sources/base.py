@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from typing import Final, Protocol
 
 import pandas as pd
 
+from raceday.codec import decode_races, decode_runners
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 
 # Raw result fields, blanked in the race card a morning run sees (PC-KEIBA zero-fills them).
@@ -42,6 +44,9 @@ class RawDay:
 
     ``rejected`` lists parts of the input that could not be read (e.g. one venue's corrupt
     file) while the rest could: the day goes on without them and they are quarantined.
+    The tables are decoded once, when first asked (:attr:`races`, :attr:`runners`): every
+    stage handed the same day (a backfill chunk's card and results checks) shares the decode.
+    Nobody changes a RawDay's frames in place (a changed day is a new RawDay: ``replace``).
     """
 
     nvd_ra: pd.DataFrame
@@ -53,6 +58,18 @@ class RawDay:
     def is_empty(self) -> bool:
         """True when the source had no races."""
         return self.nvd_ra.empty and self.nvd_se.empty
+
+    @cached_property
+    def races(self) -> pd.DataFrame:
+        """``nvd_ra`` decoded (:func:`raceday.codec.decode_races`), row ``i`` from its ``i``-th
+        row (a fresh index); shared: derive from it, never change it."""
+        return decode_races(self.nvd_ra.reset_index(drop=True))
+
+    @cached_property
+    def runners(self) -> pd.DataFrame:
+        """``nvd_se`` decoded (:func:`raceday.codec.decode_runners`), row ``i`` from its ``i``-th
+        row (a fresh index); shared: derive from it, never change it."""
+        return decode_runners(self.nvd_se.reset_index(drop=True))
 
 
 def with_optional_columns(frame: pd.DataFrame, optional: Collection[str]) -> pd.DataFrame:

@@ -396,3 +396,29 @@ def test_a_failing_page_names_only_the_failing_races_and_keeps_the_detail(tmp_pa
     shown = page.read_text(encoding="utf-8")
     assert "202611204402" in shown and "202611204404" in shown
     assert "202611204401" not in shown
+
+
+def test_a_chunks_card_and_results_decode_its_runners_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backfill chunk's card check (with its replay odds and bet-time odds) and results check
+    decode nvd_se twice: the card's view of it, and the rows as they are, shared by the rest."""
+    import raceday.sources.base as base
+    from raceday.sources.timeline import CardTiming
+    from tasks.validate import validate_phase, with_betting_odds
+
+    decoded: list[pd.DataFrame] = []
+
+    def counted(nvd_se: pd.DataFrame) -> pd.DataFrame:
+        decoded.append(nvd_se)
+        return decode_runners(nvd_se)
+
+    monkeypatch.setattr(base, "decode_runners", counted)
+    raw = replace(simulated())  # a fresh day: nothing decoded yet
+    card = with_betting_odds(raw, validate_phase(raw, "card", CardTiming()))
+    results = validate_phase(raw, "results", CardTiming())
+    assert len(decoded) == 2
+    assert (decoded[0]["kakutei_chakujun"] == "00").all()  # the card view: results blanked
+    assert decoded[1]["kakutei_chakujun"].ne("00").any()
+    assert card.runners["finish_pos"].isna().all()
+    assert results.runners["finish_pos"].notna().any()

@@ -175,3 +175,54 @@ def test_entries_fall_back_to_starters_or_the_highest_horse_number() -> None:
     )
     expected = pd.Series(pd.array([14, 12, 9, None], dtype="Int64"), name="entries")
     pd.testing.assert_series_equal(codec.entries_or_fallback(races, runners), expected)
+
+
+_FIELD_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789", max_size=22),  # up to beyond int64 and uint64
+    st.text(alphabet=" 0123456789-+.e\n１２٣aＡ", max_size=6),  # signs, blanks, other digits
+    st.text(max_size=4),
+)
+
+
+def _assert_digit_numbers_as_pandas(values: list[str | None]) -> None:
+    text = pd.Series(values, dtype="string", index=np.arange(len(values)) * 3, name="field")
+    expected = pd.to_numeric(text.where(text.str.fullmatch(r"\d+")), errors="coerce")
+    pd.testing.assert_series_equal(codec.digit_numbers(text), expected)
+
+
+@given(st.lists(_FIELD_TEXT, max_size=12))
+def test_digit_numbers_are_what_pandas_parses(values: list[str | None]) -> None:
+    """Arrow's parse of digit fields is pandas' to the value and the dtype, whatever the text."""
+    _assert_digit_numbers_as_pandas(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [None, None],
+        ["", "ab", "-1"],  # nothing parsed: pandas gives Float64
+        ["0005", None, "00", "12 "],
+        ["9223372036854775807", "1"],  # the largest int64
+        ["9223372036854775808", "1"],  # beyond it: UInt64
+        ["18446744073709551616"],  # beyond uint64: Float64
+        ["000000000000000000000000042"],
+        ["１２", "12"],  # full-width digits are no number
+        ["٣", None],
+    ],
+)
+def test_digit_numbers_at_the_edges(values: list[str | None]) -> None:
+    """Where pandas changes dtype (nothing parsed, beyond int64) or refuses other digits."""
+    _assert_digit_numbers_as_pandas(values)
+
+
+@given(st.lists(_FIELD_TEXT, max_size=12), st.integers(min_value=1, max_value=4))
+def test_malformed_digits_are_what_the_pattern_says(values: list[str | None], width: int) -> None:
+    """A field is malformed when it is neither 1 to ``width`` digits nor zeros or blank, as the
+    regular expression says it, whatever the text."""
+    raw = pd.Series(values, dtype="string", name="field")
+    text = raw.str.strip()
+    valid = text.str.fullmatch(rf"\d{{1,{width}}}").fillna(False).astype(bool)
+    blank = (text.fillna("").str.strip("0 ") == "").astype(bool)
+    pd.testing.assert_series_equal(codec.digits_are_malformed(raw, width), ~valid & ~blank)
