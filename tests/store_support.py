@@ -72,13 +72,18 @@ def drop_postgres_database(admin: Engine, name: str) -> None:
 
 
 @contextmanager
-def fresh_postgres_database(admin_url: str, prefix: str = "raceday_test") -> Iterator[str]:
-    """A fresh, empty database on the PostgreSQL server of ``admin_url``: its URL (with the
-    admin's credentials); dropped afterwards."""
+def fresh_postgres_database(
+    admin_url: str, prefix: str = "raceday_test", template: str | None = None
+) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of ``admin_url``: its URL (with the admin's
+    credentials); dropped afterwards. Empty, or a copy of the database of the URL ``template``
+    (``CREATE DATABASE … TEMPLATE``, a file copy: a store built once — a warm-up — and copied
+    for each run that starts from it; nothing may be connected to the template meanwhile)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    copied = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
