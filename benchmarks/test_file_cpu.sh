@@ -32,6 +32,7 @@ for file in "$@"; do
   cpu=$(awk '{printf "%.1f", $1 / 1e9}' "$group/cpuacct.usage")
   wall=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}')
   echo "$file: $(tail -1 "$log") | wall $wall s | cpu $cpu s | load $load_before -> $(cut -d' ' -f1 /proc/loadavg) | exit $status"
+  [ "$status" = 0 ] || tail -n 80 "$log" | sed 's/^/  | /'  # why it failed, not only that it did
   rmdir "$group" 2>/dev/null || echo "  processes left in $group" >&2
   rm -rf "$home" "$log"
 done

@@ -4,13 +4,15 @@ of a store, fresh PostgreSQL databases."""
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from raceday.store.engine import make_engine
 from raceday.store.models import Base
@@ -26,6 +28,8 @@ RECORD_TABLES = {
     "run_locks",
     "backfill_days",
 }
+OBJECT_IN_USE = "55006"  # PostgreSQL's SQLSTATE for "database is being accessed by other users"
+HANG_LIMIT_S = 600  # how long a copy may wait for the sessions on its template to end: a hang
 # Measured, not derived: how long the day's stages took, when a version was learned.
 TIMING_COLUMNS = {
     "performance": ["run_seconds"],
@@ -61,24 +65,56 @@ def drop_postgres_database(admin: Engine, name: str) -> None:
     hand)."""
     make_engine.cache_clear()
     with admin.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
+        end_sessions_on(connection, name)
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
+def end_sessions_on(connection: Connection, name: str) -> None:
+    """Ask every other session on the database ``name`` to end (it ends a moment later)."""
+    connection.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = :name AND pid <> pg_backend_pid()"
+        ),
+        {"name": name},
+    )
+
+
+def copy_postgres_database(admin: Engine, template: str, name: str) -> None:
+    """Create the database ``name`` as a copy of ``template`` (``admin``: an AUTOCOMMIT engine
+    on their server). PostgreSQL copies only a database nobody is on, and a session that ended
+    (the process that built the template exited) or an autovacuum worker may still be on it for
+    a moment, longer on a loaded machine: they are asked to end and the copy is tried again,
+    for as long as a hang limit allows (not a speed limit)."""
+    deadline = time.monotonic() + HANG_LIMIT_S
+    while True:
+        with admin.connect() as connection:
+            end_sessions_on(connection, template)
+            try:
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                return
+            except OperationalError as error:
+                in_use = getattr(error.orig, "sqlstate", None) == OBJECT_IN_USE
+                if not in_use or time.monotonic() > deadline:
+                    raise
+        time.sleep(0.5)
+
+
 @contextmanager
-def fresh_postgres_database(admin_url: str, prefix: str = "raceday_test") -> Iterator[str]:
-    """A fresh, empty database on the PostgreSQL server of ``admin_url``: its URL (with the
-    admin's credentials); dropped afterwards."""
+def fresh_postgres_database(
+    admin_url: str, prefix: str = "raceday_test", template: str | None = None
+) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of ``admin_url``: its URL (with the admin's
+    credentials); dropped afterwards. Empty, or a copy of the database of the URL ``template``
+    (``CREATE DATABASE … TEMPLATE``, a file copy: a store built once — a warm-up — and copied
+    for each run that starts from it; nothing may be connected to the template meanwhile)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    if template is None:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    else:
+        copy_postgres_database(admin, str(make_url(template).database), name)
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:

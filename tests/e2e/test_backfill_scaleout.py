@@ -1,6 +1,8 @@
 """A backfill scaled out over a work pool gives the same outputs as one worker and as the
 default in-process backfill (issue 17, "Scale-out on an existing engine"), against a real
-`prefect server start` and `raceday worker` processes, each run on its own PostgreSQL database:
+`prefect server start` and `raceday worker` processes, each run on its own PostgreSQL database
+(a copy of one database warmed up once with the backfill's history: the warm-up is the same for
+every run and not what is compared, so it is built once, not four times):
 
 - ``raceday backfill`` without ``--workers`` (every chunk in order, in the command's process);
 - ``--workers 2`` with two workers (``--limit 1`` each: a wave's two runs go one per worker);
@@ -18,7 +20,7 @@ a chunk reuses before it fits the next, a one-process backfill resumed after a s
 The scenario trains versions between
 chunks (one is promoted), so predictions come from a model, not only the market. A wave run
 that fails fails the backfill in one line with no day completed. Slow (a server, four
-backfills, four workers): ~5-8 minutes on 2 cores; PostgreSQL required in CI
+backfills, four workers): ~3-5 minutes on 2 cores; PostgreSQL required in CI
 (``RACEDAY_TEST_REQUIRE_POSTGRES=1``), skipped elsewhere without it. No timing is asserted.
 """
 
@@ -61,8 +63,16 @@ SETTINGS = {
     "RACEDAY_VALIDATION__DATA_DOCS": "false",
 }
 IGNORED_COLUMNS = {**TIMING_COLUMNS, "first3f_models": ["created_at", "ml_model"]}
-BACKFILL = ["backfill", "--start", "2025-03-01", "--end", "2025-03-12", "--chunk-days", "3"]
-BACKFILL += ["--races", "20", "--json"]
+START, RACES = "2025-03-01", "20"
+BACKFILL = ["backfill", "--start", START, "--end", "2025-03-12", "--chunk-days", "3"]
+BACKFILL += ["--races", RACES, "--json"]
+# The backfill's own warm-up, as its command runs it (flows.backfill: prepare_history with the
+# backfill's settings), done once into a template database that every backfill starts from.
+WARM_UP = (
+    "from datetime import date; from flows.backfill import warm_up; "
+    "from flows.backfill_settings import backfill_settings; "
+    f"warm_up(backfill_settings({RACES}, None, None), date.fromisoformat('{START}'))"
+)
 
 
 def command_env(server: str, work: Path, db_url: str) -> dict[str, str]:
@@ -129,17 +139,37 @@ def work(server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def warmed(postgres_server: str, server: str, work: Path) -> Iterator[str]:
+    """A database holding the warm-up before ``START`` (the backfills' history), built once:
+    each backfill starts on a copy of it (its own warm-up finds the history there and is
+    skipped), so the four backfills differ only in how their chunks run."""
+    with fresh_postgres_database(postgres_server, "raceday_warmed") as db:
+        env = command_env(server, work, db)
+        done = subprocess.run(
+            [sys.executable, "-c", WARM_UP],
+            env=env, cwd=REPO, capture_output=True, text=True, timeout=HANG_S,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        yield db
+
+
+@pytest.fixture(scope="module")
 def runs(
-    postgres_server: str, server: str, work: Path, tmp_path_factory: pytest.TempPathFactory
+    postgres_server: str,
+    server: str,
+    work: Path,
+    warmed: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    """The same backfill three ways, each on its own database: its outputs and --json."""
+    """The same backfill three ways, each on its own copy of the warmed store: its outputs and
+    --json."""
     found: dict[str, Any] = {}
-    with fresh_postgres_database(postgres_server) as db:
+    with fresh_postgres_database(postgres_server, template=warmed) as db:
         done = raceday(command_env(server, work, db), *BACKFILL)
         assert done.returncode == 0, done.stderr[-3000:]
         found["sequential"] = (outputs(db), done.stdout)
     for name, count in (("two workers", 2), ("one worker", 1)):
-        with fresh_postgres_database(postgres_server) as db:
+        with fresh_postgres_database(postgres_server, template=warmed) as db:
             env = command_env(server, work, db)
             logs = tmp_path_factory.mktemp(name.replace(" ", "-"))
             with raceday_workers(env, count, logs):
@@ -175,11 +205,15 @@ def test_the_summary_counts_the_same(runs: dict[str, Any]) -> None:
 
 
 def test_a_failed_wave_fails_the_backfill_in_one_line_with_no_day_completed(
-    postgres_server: str, server: str, work: Path, tmp_path_factory: pytest.TempPathFactory
+    postgres_server: str,
+    server: str,
+    work: Path,
+    warmed: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """The worker's store does not exist: its wave runs fail; the command says so in one line
     (exit 5) and marks no day completed."""
-    with fresh_postgres_database(postgres_server) as db:
+    with fresh_postgres_database(postgres_server, template=warmed) as db:
         env = command_env(server, work, db)
         missing = make_url(db).set(database="raceday_no_such_database")
         worker_env = {**env, "RACEDAY_DB_URL": missing.render_as_string(hide_password=False)}
