@@ -61,12 +61,13 @@ def copy_store(template: Path, target: Path) -> str:
 
 def drop_postgres_database(admin: Engine, name: str) -> None:
     """Drop the database ``name`` (``admin``: an AUTOCOMMIT engine on its server), ending the
-    sessions still open on it first; the cached engines' pools are dropped (nothing closed by
-    hand)."""
+    sessions still open on it (``WITH (FORCE)``: PostgreSQL would otherwise wait only 5 s for
+    a session that lingers on a loaded machine, then refuse); the cached engines' pools are
+    dropped (nothing closed by hand)."""
     make_engine.cache_clear()
     with admin.connect() as connection:
         end_sessions_on(connection, name)
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def end_sessions_on(connection: Connection, name: str) -> None:
