@@ -22,7 +22,6 @@ from sqlalchemy import Connection
 from config import Settings
 from data_checks.derived import check_predictions, check_stakes
 from data_checks.validate import ValidatedDay
-from raceday.codec import decode_runners
 from raceday.errors import InputError
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, WinModel, predictions_or_market
@@ -342,7 +341,7 @@ def settle_races(
     with stage_run(settings, "settle-races", race_date) as record:
         if raw is None:
             raw = configured_source(settings).read_days(race_date, race_date)
-        results = decode_runners(raw.nvd_se)
+        results = raw.runners  # decoded once per day, however many races it settles
         results = results[results["race_id"].isin(race_ids)]
         with engine_for(settings).begin() as connection:
             bets = read_bets(connection, race_date, race_date, policy=policy.name)
