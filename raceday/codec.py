@@ -45,10 +45,21 @@ def _stripped(raw: pd.Series) -> pd.Series:
 _INT64_DIGITS: Final = 18  # every number of at most 18 digits fits in int64
 
 
+def as_chunked_text(text: pd.Series) -> pa.ChunkedArray:
+    """``text`` (pandas text) as one Arrow chunked array of ``large_string``, without copying
+    Arrow-backed text. A column concatenated from several frames (a chunk's days) is Arrow
+    chunks that ``pa.array`` hands back as they are; wrapping those in a new chunked array
+    would read them value by value (≈ 1.5 µs a value: most of a chunk's decoding)."""
+    converted = pa.array(text.array, type=pa.large_string())
+    if isinstance(converted, pa.ChunkedArray):
+        return converted
+    return pa.chunked_array([converted])
+
+
 def _ascii_arrow(text: pd.Series) -> pa.ChunkedArray | None:
     """``text`` (pandas text) as Arrow text when every value is ASCII, where Arrow's digit and
     trim kernels answer what pandas' regular expressions do; else (or when empty) None."""
-    arrow = pa.chunked_array([pa.array(text.array, type=pa.large_string())])
+    arrow = as_chunked_text(text)
     if len(arrow) == 0 or pc.any(pc.invert(pc.string_is_ascii(arrow))).as_py():
         return None
     return arrow

@@ -185,10 +185,48 @@ _FIELD_TEXT = st.one_of(
 )
 
 
-def _assert_digit_numbers_as_pandas(values: list[str | None]) -> None:
-    text = pd.Series(values, dtype="string", index=np.arange(len(values)) * 3, name="field")
+def _concatenated(parts: list[list[str | None]]) -> pd.Series:
+    """Text concatenated from several frames' columns (a chunk's days): several Arrow chunks."""
+    frames = [pd.Series(part, dtype="string", name="field") for part in parts]
+    text = pd.concat(frames, ignore_index=True) if frames else pd.Series([], dtype="string")
+    return text.rename("field")
+
+
+def _assert_digit_numbers_as_pandas(values: list[str | None] | pd.Series) -> None:
+    text = pd.Series(values, dtype="string", name="field")
+    text.index = np.arange(len(text)) * 3
     expected = pd.to_numeric(text.where(text.str.fullmatch(r"\d+")), errors="coerce")
     pd.testing.assert_series_equal(codec.digit_numbers(text), expected)
+
+
+_FIELD_PARTS = st.lists(st.lists(_FIELD_TEXT, max_size=6), max_size=4)
+
+
+@given(_FIELD_PARTS)
+def test_digit_numbers_of_concatenated_text_are_what_pandas_parses(
+    parts: list[list[str | None]],
+) -> None:
+    """Text in several Arrow chunks (frames concatenated) parses as pandas parses it."""
+    _assert_digit_numbers_as_pandas(_concatenated(parts))
+
+
+@given(_FIELD_PARTS, st.integers(min_value=1, max_value=4))
+def test_malformed_digits_of_concatenated_text(parts: list[list[str | None]], width: int) -> None:
+    """Malformed fields are found in text of several Arrow chunks as in one."""
+    raw = _concatenated(parts)
+    whole = pd.Series(raw.tolist(), dtype="string", name="field")
+    pd.testing.assert_series_equal(
+        codec.digits_are_malformed(raw, width), codec.digits_are_malformed(whole, width)
+    )
+
+
+def test_concatenated_text_is_taken_as_its_arrow_chunks() -> None:
+    """A column of several Arrow chunks is taken as those chunks (no value-by-value copy)."""
+    text = _concatenated([["01", "2"], [None], ["x", " 3"]])
+    chunked = codec.as_chunked_text(text)
+    assert chunked.num_chunks == 3
+    assert chunked.to_pylist() == ["01", "2", None, "x", " 3"]
+    assert codec.as_chunked_text(pd.Series(["a", None], dtype="string")).to_pylist() == ["a", None]
 
 
 @given(st.lists(_FIELD_TEXT, max_size=12))
