@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data_checks.gx_runner import FAILURE_COLUMNS, Check, SuiteOutcome, run_suite
+from data_checks.holds import all_hold
 from data_checks.suites import MAX_WIN_ODDS
 from raceday.first3f.layers import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
 from raceday.staking.kelly import UNIT_YEN, StakingPolicy
@@ -130,8 +131,20 @@ def first3f_checks() -> list[Check]:
     ]
 
 
-def check_first3f(estimates: pd.DataFrame) -> CheckedFrame:
-    """Validate first-3F estimates; estimates that break their method's bounds are set aside."""
+def suite_outcome(
+    suite_name: str, checked: pd.DataFrame, checks: list[Check], gx_result: bool = True
+) -> SuiteOutcome:
+    """:func:`run_suite`'s outcome; without ``gx_result`` (no Data Docs page wanted) a frame on
+    which every check certainly holds (:func:`data_checks.holds.all_hold`) is passed without
+    running GX: the same counts, failures (none) and row dates, only no GX objects."""
+    if not gx_result and all_hold(checked, checks):
+        return _passed(suite_name, checked, len(checks))
+    return run_suite(suite_name, checked, checks)
+
+
+def check_first3f(estimates: pd.DataFrame, gx_result: bool = True) -> CheckedFrame:
+    """Validate first-3F estimates; estimates that break their method's bounds are set aside.
+    ``gx_result``: whether the outcome must carry GX's result (for Data Docs)."""
     method = estimates["method"].astype("string")
     lower, upper = first3f_bounds(method, estimates["first_segment_m"])
     value = estimates["first3f_s"].astype("float64")
@@ -141,7 +154,7 @@ def check_first3f(estimates: pd.DataFrame) -> CheckedFrame:
         value_matches_method=method.isin(NO_VALUE_METHODS).to_numpy() == value.isna().to_numpy(),
         outside_bounds_s=outside.where(value.notna() & lower.notna()),
     )
-    outcome = run_suite("first3f", checked, first3f_checks())
+    outcome = suite_outcome("first3f", checked, first3f_checks(), gx_result)
     return _split(estimates, checked, outcome, "first3f")
 
 
@@ -191,13 +204,14 @@ def prediction_checks() -> list[Check]:
     ]
 
 
-def check_predictions(predictions: pd.DataFrame) -> CheckedFrame:
-    """Validate predictions; a race whose probabilities break a rule is not predicted."""
+def check_predictions(predictions: pd.DataFrame, gx_result: bool = True) -> CheckedFrame:
+    """Validate predictions; a race whose probabilities break a rule is not predicted.
+    ``gx_result``: whether the outcome must carry GX's result (for Data Docs)."""
     sums = predictions.groupby(["model_version", "race_id"])["p_final"].transform("sum")
     checked = predictions.assign(
         row_id=np.arange(len(predictions)), race_sum_error=(sums - 1.0).abs()
     )
-    outcome = run_suite("predictions", checked, prediction_checks())
+    outcome = suite_outcome("predictions", checked, prediction_checks(), gx_result)
     return _split(predictions, checked, outcome, "predictions")
 
 
@@ -329,7 +343,8 @@ def check_stakes_of_days(
         ],
         ignore_index=True,
     ).assign(row_id=lambda frame: np.arange(len(frame)))
-    outcome = run_suite(STAKES_OF_DAYS_SUITE, checked, stakes_of_days_checks(policy))
+    # No Data Docs page is made of it (a failure is checked again day by day).
+    outcome = suite_outcome(STAKES_OF_DAYS_SUITE, checked, stakes_of_days_checks(policy), False)
     if not outcome.success:
         return None
     return [
@@ -340,11 +355,12 @@ def check_stakes_of_days(
 
 def _passed(suite: str, checked: pd.DataFrame, expectations: int) -> SuiteOutcome:
     """The outcome :func:`run_suite` gives a frame on which every expectation held."""
+    row_dates = checked.set_index("row_id")["race_date"] if "race_date" in checked.columns else None
     return SuiteOutcome(
         suite,
         len(checked),
         pd.DataFrame(columns=FAILURE_COLUMNS),
         expectations,
         0,
-        row_dates=checked.set_index("row_id")["race_date"],
+        row_dates=row_dates,
     )

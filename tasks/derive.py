@@ -85,7 +85,7 @@ def first3f(
             estimates = estimate_first3f(runners, references, model).assign(
                 reference_version=plan.version, model_version=model.version
             )
-            checked = check_first3f(estimates)
+            checked = check_first3f(estimates, gx_result=settings.validation.data_docs)
             estimates = record_checked(settings, connection, checked, "first3f", end)
             write_by_runner(connection, "first3f", estimates)
         record.rows_in, record.rows_out = len(runners), len(estimates)

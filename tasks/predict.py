@@ -43,7 +43,7 @@ def predict(
             predictions, fallback = predictions_or_market(model, why, runners, card.odds, features)
             if fallback is not None:
                 logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, fallback)
-            checked = check_predictions(predictions)
+            checked = check_predictions(predictions, gx_result=settings.validation.data_docs)
             predictions = record_checked(settings, connection, checked, "predict", race_date)
             write_predictions(connection, predictions)
         record.rows_in, record.rows_out = len(runners), len(predictions)
