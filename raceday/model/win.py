@@ -231,10 +231,9 @@ class WinModel:
     feature_set: str = FEATURE_SET_VERSION
 
     def scores(self, runners: pd.DataFrame, threads: int = 1) -> np.ndarray:
-        """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads)."""
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=threads):
+        """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads: each
+        runner is scored on one, so the scores are the same on any number)."""
+        with openmp_threads(threads):
             return np.asarray(self.scorer.decision_function(self.inputs.frame(runners)), float)
 
     def to_bytes(self) -> bytes:
@@ -260,6 +259,16 @@ class _ArtifactUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         return super().find_class(MOVED_MODULES.get(module, module), name)
+
+
+def openmp_threads(threads: int) -> Any:
+    """A context in which this thread's OpenMP regions (the booster's fit and scoring) run on
+    ``threads`` threads. OpenMP's limit is the calling thread's own, and only it is set (not
+    BLAS's, which is the process's): a fit on a thread of its own (a backfill's training) leaves
+    the other threads' work as it is."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="openmp")
 
 
 def scorer_pipeline(inputs: ModelInputs, options: ScorerOptions) -> Any:
@@ -320,16 +329,18 @@ def labelled_runners(runners: pd.DataFrame, split: TimeSplit) -> pd.DataFrame:
 
 
 def fit_win_model(
-    runners: pd.DataFrame, split: TimeSplit, version: str, options: ScorerOptions = ScorerOptions()
+    runners: pd.DataFrame,
+    split: TimeSplit,
+    version: str,
+    options: ScorerOptions = ScorerOptions(),
+    score_threads: int = 1,
 ) -> FitResult:
     """Train the scorer on ``split``'s train window, the softmax scale and blend on its blend
-    window; predict its eval window.
+    window; predict its eval window (scored on ``score_threads``: the same scores on any number).
 
     ``runners``: priced runners (:func:`priced_runners`) with ``finish_pos`` and the feature
     columns. Raises NotEnoughData when a window has fewer than ``MIN_RATED_WINNERS`` rated winners.
     """
-    from threadpoolctl import threadpool_limits
-
     # In a fixed order: the booster bins a sample of rows, so the order the store returned them
     # in (SQLite and PostgreSQL differ) would otherwise change the model.
     ordered = runners.sort_values(["race_date", "race_id", "umaban"], kind="stable")
@@ -345,14 +356,14 @@ def fit_win_model(
     train = frame[frame["part"] == "train"]
     inputs = ModelInputs().with_values_in(train)
     scorer = scorer_pipeline(inputs, options)
-    with threadpool_limits(limits=options.threads):
+    with openmp_threads(options.threads):
         scorer.fit(inputs.frame(train), train["won"].astype(int).to_numpy())
     model = WinModel(version, scorer, 1.0, BlendParameters(0.0, 1.0, 0), inputs)
 
     blend_rows = frame[frame["part"] == "blend"].reset_index(drop=True)
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
-    blend_scores = model.scores(blend_rows, options.threads)
+    blend_scores = model.scores(blend_rows, score_threads)
     try:
         model.kappa = fit_temperature(blend_scores, groups, winners)
         p_model = softmax(model.kappa * blend_scores, groups)
@@ -363,7 +374,7 @@ def fit_win_model(
     except ValueError as error:  # e.g. every race a dead heat: nothing to fit the blend on
         raise NotEnoughData(f"the blend window cannot be fitted: {error}") from None
     held_out = frame[frame["part"] == "eval"].reset_index(drop=True)
-    predicted = model_predictions(model, held_out, options.threads) if not held_out.empty else None
+    predicted = model_predictions(model, held_out, score_threads) if not held_out.empty else None
     if predicted is not None:
         held_out = held_out.assign(
             p_model=predicted["p_model"].to_numpy(), p_final=predicted["p_final"].to_numpy()
@@ -408,13 +419,18 @@ def runners_with_features(
 
 
 def predict_card(
-    model: WinModel, card: pd.DataFrame, odds: pd.DataFrame, features: pd.DataFrame
+    model: WinModel,
+    card: pd.DataFrame,
+    odds: pd.DataFrame,
+    features: pd.DataFrame,
+    threads: int = 1,
 ) -> pd.DataFrame:
-    """The model's predictions (:data:`PREDICTION_COLUMNS`) for the card's priced runners."""
+    """The model's predictions (:data:`PREDICTION_COLUMNS`) for the card's priced runners
+    (scored on ``threads``)."""
     runners = runners_with_features(card, odds, features)
     if runners.empty:
         return pd.DataFrame(columns=PREDICTION_COLUMNS)
-    return model_predictions(model, runners)[PREDICTION_COLUMNS]
+    return model_predictions(model, runners, threads)[PREDICTION_COLUMNS]
 
 
 def predictions_or_market(
@@ -423,14 +439,15 @@ def predictions_or_market(
     runners: pd.DataFrame,
     odds: pd.DataFrame,
     features: pd.DataFrame | None,
+    threads: int = 1,
 ) -> tuple[pd.DataFrame, str | None]:
-    """The model's predictions of the runners, or the market's (``market-v1``) when there is no
-    model (``why`` says why) or no features; returns the predictions and the reason for the
-    market's, None when the model predicted."""
+    """The model's predictions of the runners (scored on ``threads``), or the market's
+    (``market-v1``) when there is no model (``why`` says why) or no features; returns the
+    predictions and the reason for the market's, None when the model predicted."""
     if model is None:
         return market_predictions(runners, odds), why
     if features is None:
         return market_predictions(runners, odds), "no features for the day"
     return predict_card(
-        model, runners, odds, features if features is not None else pd.DataFrame()
+        model, runners, odds, features if features is not None else pd.DataFrame(), threads
     ), None
