@@ -36,7 +36,7 @@ MARKET_MODEL_VERSION: Final = "market-v1"
 PREDICTION_COLUMNS: Final = [
     "model_version", "race_id", "umaban", "race_date", "p_market", "p_model", "p_final",
 ]  # fmt: skip
-SCORE_BLOCK_ROWS: Final = 1024  # rows scored through every tree at once (WinModel.scores)
+SCORE_BLOCK_ROWS: Final = 1024  # rows a thread scores through every tree at once (WinModel.scores)
 MIN_RATED_WINNERS: Final = 50  # below this a scorer learns noise and the blend cannot be fitted
 
 # Ability features compared with the rest of the field: a win is relative to the other runners.
@@ -233,15 +233,15 @@ class WinModel:
         """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads: each
         runner is scored on one, so the scores are the same on any number).
 
-        The runners go through the trees :data:`SCORE_BLOCK_ROWS` at a time: a block's inputs
-        stay in the processor's cache across the hundreds of trees (all the rows at once are
-        read again from memory for every tree); each row's score is the same sum, in the same
-        order, whatever the block."""
+        The runners go through the trees :data:`SCORE_BLOCK_ROWS` a thread at a time: a block's
+        inputs stay in the processor's cache across the hundreds of trees (all the rows at once
+        are read again from memory for every tree); each row's score is the same sum, in the
+        same order, whatever the block."""
         *transforms, booster = (step for _, step in self.scorer.steps)
         inputs = self.inputs.frame(runners)
         for transform in transforms:
             inputs = transform.transform(inputs)
-        size = SCORE_BLOCK_ROWS
+        size = SCORE_BLOCK_ROWS * threads
         starts = range(0, max(len(inputs), 1), size)  # no rows: the booster says so, as before
         with openmp_threads(threads):
             scored = [booster.decision_function(inputs[at : at + size]) for at in starts]

@@ -25,6 +25,7 @@ from raceday.model.condlogit import (
 from raceday.model.evaluate import evaluate_predictions
 from raceday.model.win import (
     PREDICTION_COLUMNS,
+    SCORE_BLOCK_ROWS,
     NotEnoughData,
     ScorerOptions,
     WinModel,
@@ -188,15 +189,19 @@ def test_the_fit_does_not_depend_on_the_order_the_store_returns_rows_in() -> Non
     assert np.array_equal(one.held_out["p_final"], other.held_out["p_final"])
 
 
-def test_scores_are_the_same_on_one_thread_or_two() -> None:
-    """Each runner is scored on one OpenMP thread: two give the same bits (the predict stage and
-    a training's windows score on ``train.score_threads``; the fit itself stays on one)."""
+def test_scores_are_the_same_by_blocks_and_on_one_thread_or_two() -> None:
+    """Each runner is scored on its own, through the trees in order: by blocks of rows or all at
+    once, on one OpenMP thread or two, the same bits (``train.score_threads``; the fit itself
+    stays on one)."""
     start = date(2026, 1, 1)
     runners = synthetic_runners(3000, 7, start)
     split = time_split(start + timedelta(days=299), 150, 75, 75)
     one = fit_win_model(runners, split, "gbm-x", FAST)
     two = fit_win_model(runners, split, "gbm-x", FAST, score_threads=2)
-    assert np.array_equal(one.model.scores(runners, 1), one.model.scores(runners, 2))
+    whole = one.model.scorer.decision_function(one.model.inputs.frame(runners))  # one block
+    assert len(runners) > 2 * SCORE_BLOCK_ROWS
+    assert np.array_equal(one.model.scores(runners, 1), whole)
+    assert np.array_equal(one.model.scores(runners, 2), whole)
     assert one.model.kappa == two.model.kappa and one.model.blend == two.model.blend
     assert np.array_equal(one.held_out["p_final"], two.held_out["p_final"])
 
