@@ -27,6 +27,7 @@ import platform
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,7 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import after_chunk, chunk_grid, warm_up
+    from flows.backfill import Chunk, chunk_grid, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
     from flows.chain import chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
@@ -146,22 +147,21 @@ def _warm_and_direct(
     clock = time.perf_counter()
     warm_up(settings, start)
     print(f"warm-up {time.perf_counter() - clock:.1f} s", flush=True)
-    totals = {"races": 0, "runners": 0, "bets": 0}
     chunks = chunk_grid(start, end, chunk_days)
     settled = SettledRuns.for_training(settings.train.window_days())
-    for number, chunk in enumerate(chunks, 1):
+
+    def run_chunk(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
         clock = time.perf_counter()
-        counts = chunk_chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
-        print(f"chunk {number}/{len(chunks)} {chunk.start}..{chunk.end}: "
-              f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip
-        for key in totals:
-            totals[key] += counts[key]
-        clock = time.perf_counter()
-        trained = after_chunk(settings, chunk.end, settled)
-        if trained is not None:
-            print(f"  trained {trained['version']} ({trained['reason']}): "
-                  f"{time.perf_counter() - clock:.1f} s", flush=True)  # fmt: skip
-    return totals
+        counts = chunk_chain(
+            in_process, settings, chunk.start, chunk.end, chunk.days, settled, model_ready
+        )
+        print(f"chunk {chunk.start}..{chunk.end}: {time.perf_counter() - clock:.1f} s "
+              "(the training before it included)", flush=True)  # fmt: skip
+        return counts
+
+    done = run_chunks(settings, chunks, settled, run_chunk)  # trainings as the flow overlaps them
+    print(f"trained {', '.join(done.versions) or 'nothing'}", flush=True)
+    return {key: done.totals[key] for key in ("races", "runners", "bets")}
 
 
 if __name__ == "__main__":

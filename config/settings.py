@@ -356,8 +356,16 @@ class TrainSettings(BaseModel):
     threads: int = Field(
         1,
         ge=1,
-        description="OpenMP threads for the fit and the scoring of its windows (1: 2 shared cores,"
-        " oversubscribing hurts; 2 on a machine the backfill has to itself)",
+        description="OpenMP threads for the fit (1: 2 shared cores, oversubscribing hurts; 2 on a"
+        " machine the backfill has to itself; a fit's sums depend on the number: another model)",
+    )
+    score_threads: int = Field(
+        1,
+        ge=1,
+        description="OpenMP threads for scoring runners (a training's blend and held-out windows,"
+        " the incumbent's comparison, the predict stage): each runner is scored on one thread, so"
+        " the scores are the same on any number; 2 pays only on cores nothing else wants (a"
+        " parallel region per tree: a thread descheduled by other work makes the other wait)",
     )
 
     def window_days(self) -> int:

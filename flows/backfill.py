@@ -13,8 +13,10 @@ every day of the chunk only uses what was known before that day (with chunks, up
 
 Resumable and idempotent: a chunk marks its days completed (``backfill_days``) when it ends; a
 re-run skips chunks whose days are all completed (unless ``force``) and redoes a chunk that was
-interrupted from its start (every write replaces by natural key). Between chunks
-:func:`after_chunk` is called: the place where periodic model retraining plugs in.
+interrupted from its start (every write replaces by natural key). After each chunk
+:func:`start_training` is called: the place where periodic model retraining plugs in; the fit
+overlaps the next chunk's stages up to its predictions, which wait for the version
+(:class:`Training`).
 
 With ``workers`` (PostgreSQL), the stages that do not depend on the ledger run first over every
 chunk on the workers of a work pool (:mod:`flows.scaleout`), and each chunk's task runs only
@@ -23,12 +25,17 @@ its ordered part (:func:`flows.chain.ordered_chain`): the same outputs.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import pandas as pd
 from prefect import task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
@@ -36,18 +43,20 @@ from prefect.runtime import flow_run
 from config import Settings, mask_url
 from flows.alerting import alerting_flow
 from flows.backfill_settings import backfill_settings
-from flows.chain import chunk_chain, ordered_chain, prepare_history, train_chain
+from flows.chain import chunk_chain, no_wait, ordered_chain, prepare_history, register_chain
 from flows.scaleout import refuse_scale_out, run_waves
 from raceday.errors import InputError
+from raceday.model.win import TimeSplit
 from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
 from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
 from tasks.publish import publish_backfill_summary
-from tasks.train import retrain_due
+from tasks.train import fit_task, load_training_task, retrain_due
 
 DEFAULT_CHUNK_DAYS = 28
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -102,13 +111,18 @@ def warm_up(settings: Settings, start: date) -> None:
 
 @task(name="backfill-chunk", cache_policy=NONE)
 def backfill_chunk(
-    settings: Settings, chunk: Chunk, settled: SettledRuns | None = None, waved: bool = False
+    settings: Settings,
+    chunk: Chunk,
+    settled: SettledRuns | None = None,
+    waved: bool = False,
+    model_ready: Callable[[], object] = no_wait,
 ) -> dict[str, int]:
     """One chunk of days, then its days marked completed (one transaction). ``waved``: its
-    waves ran on the work pool (:mod:`flows.scaleout`): only its ordered part is left."""
+    waves ran on the work pool (:mod:`flows.scaleout`): only its ordered part is left;
+    ``model_ready``: waits for the training under way before the chunk predicts."""
     started, clock = datetime.now(), time.perf_counter()
     chain = ordered_chain if waved else chunk_chain
-    counts = chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled)
+    counts = chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled, model_ready)
     with engine_for(settings).begin() as connection:
         mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
@@ -124,10 +138,69 @@ def backfill_chunk(
     return counts
 
 
-def after_chunk(
+def in_background(body: Callable[[], R], name: str) -> Future[R]:
+    """``body()`` on a thread of its own, in a copy of this context (its stage records and logs
+    are this run's); the future of its outcome. A daemon thread: an interrupted backfill does
+    not wait for it."""
+    future: Future[R] = Future()
+    context = contextvars.copy_context()
+
+    def work() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(context.run(body))
+        except BaseException as error:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(error)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return future
+
+
+class Training:
+    """The training of the version of ``until`` (the chunk's last day), its set loaded: the fit
+    runs on a thread of its own (:func:`in_background`; the booster spends it in compiled code,
+    without the GIL) while the next chunk runs its stages that need no model, and
+    :meth:`finish`, called before that chunk predicts (its ``model_ready``) or after the last
+    chunk, waits for it and registers the version. The set is loaded before the next chunk
+    writes anything and the version is registered before it predicts: the same version, point
+    in time, as training between the chunks."""
+
+    def __init__(self, settings: Settings, until: date, split: TimeSplit, runners: pd.DataFrame):
+        self.settings, self.until, self.split = settings, until, split
+        self.fitting = in_background(
+            lambda: in_process(fit_task, settings, split, runners, until), f"fit-{until}"
+        )
+        self.finished: Future[dict[str, Any] | None] | None = None
+
+    def finish(self) -> dict[str, Any] | None:
+        """Wait for the fit and register the version (once: later calls return the same, or
+        raise the same); None when there was not enough data to fit on (a warning)."""
+        if self.finished is None:
+            self.finished = Future()
+            try:
+                self.finished.set_result(self._register())
+            except BaseException as error:  # noqa: BLE001 - raised again below, and on each call
+                self.finished.set_exception(error)
+        return self.finished.result()
+
+    def _register(self) -> dict[str, Any] | None:
+        try:
+            fitted, evaluation = self.fitting.result()
+            summary = register_chain(
+                in_process, self.settings, self.until, self.split, fitted, evaluation
+            )
+        except InputError as short:  # e.g. too few rated winners: the backfill goes on without it
+            logger().warning("no version trained after %s: %s", self.until, short)
+            return None
+        logger().info("trained %s: %s", summary["version"], summary["reason"])
+        return summary
+
+
+def start_training(
     settings: Settings, last_day: date, settled: SettledRuns | None = None
-) -> dict[str, Any] | None:
-    """After each chunk: train (and maybe promote) the version of ``last_day`` when due.
+) -> Training | None:
+    """After each chunk: when due, load the training set of the version of ``last_day`` and
+    start its fit (:class:`Training`); None when no training is due or the set is too small.
 
     The version learns from days up to ``last_day`` only; the next chunk predicts with the
     version promoted before its first day, so this stays point in time.
@@ -135,12 +208,71 @@ def after_chunk(
     if not retrain_due(settings, last_day):
         return None
     try:
-        summary = train_chain(in_process, settings, last_day, settled)
+        split, runners = in_process(load_training_task, settings, last_day, settled)
     except InputError as short:  # e.g. too few rated winners: the backfill goes on without it
         logger().warning("no version trained after %s: %s", last_day, short)
         return None
-    logger().info("trained %s: %s", summary["version"], summary["reason"])
-    return summary
+    return Training(settings, last_day, split, runners)
+
+
+def after_chunk(
+    settings: Settings, last_day: date, settled: SettledRuns | None = None
+) -> dict[str, Any] | None:
+    """After a chunk, in turn (no overlap with the next chunk): train (and maybe promote) the
+    version of ``last_day`` when due (:func:`start_training`); its summary."""
+    training = start_training(settings, last_day, settled)
+    return training.finish() if training is not None else None
+
+
+ChunkRunner = Callable[[Chunk, Callable[[], object]], dict[str, int]]
+
+
+@dataclass
+class ChunksRun:
+    """What :func:`run_chunks` did: counts summed over the chunks run, versions trained."""
+
+    totals: dict[str, int] = field(
+        default_factory=lambda: {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
+    )
+    versions: list[str] = field(default_factory=list)
+    chunks_run: int = 0
+
+    def trained(self, training: Training | None) -> None:
+        """Wait for ``training`` (if any) to be registered and note its version."""
+        summary = training.finish() if training is not None else None
+        if summary is not None:
+            promoted = "promoted" if summary["promoted"] else "kept"
+            self.versions.append(f"{summary['version']} ({promoted})")
+
+
+def run_chunks(
+    settings: Settings, todo: list[Chunk], settled: SettledRuns | None, run_chunk: ChunkRunner
+) -> ChunksRun:
+    """``todo`` in order by ``run_chunk(chunk, model_ready)``, each followed by its training
+    when due (:func:`start_training`), overlapped with the next chunk up to its predictions
+    (``model_ready``); stops between chunks when asked (:data:`STOP_AT_SAFE_POINT`), the
+    training under way finished first."""
+    done = ChunksRun()
+    training: Training | None = None
+    try:
+        for chunk in todo:
+            if STOP_AT_SAFE_POINT.is_set():  # asked to stop (Ctrl-C): between chunks, all stored
+                break
+            done.chunks_run += 1
+            PHASE["now"] = f"chunk {done.chunks_run}/{len(todo)}"
+            counts = run_chunk(chunk, training.finish if training is not None else no_wait)
+            for key in done.totals:
+                done.totals[key] += counts[key]
+            done.trained(training)  # registered before the chunk predicted (or now: no races)
+            PHASE["now"] = f"after chunk {done.chunks_run}/{len(todo)}"
+            training = start_training(settings, chunk.end, settled)
+    except Exception:
+        if training is not None:  # the chunk failed: the version is registered all the same,
+            with suppress(Exception):  # as when it was trained before the chunk began
+                training.finish()
+        raise
+    done.trained(training)
+    return done
 
 
 @dataclass(frozen=True)
@@ -217,32 +349,22 @@ def backfill(
         spans = [(chunk.start, chunk.end) for chunk in todo]
         run_waves(settings, spans, workers, races, settings.live.odds_at)
     options = io_task_options(settings)
-    totals = {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
-    versions: list[str] = []
     # read once, extended chunk by chunk (features and training; the chunks' features kept
     # for the trainings' windows)
     settled = SettledRuns.for_training(settings.train.window_days())
-    run_chunks = 0
-    for chunk in todo:
-        if STOP_AT_SAFE_POINT.is_set():  # asked to stop (Ctrl-C): between chunks, all stored
-            break
-        run_chunks += 1
-        PHASE["now"] = f"chunk {run_chunks}/{len(todo)}"
-        counts = backfill_chunk.with_options(**options)(settings, chunk, settled, bool(workers))
-        for key in totals:
-            totals[key] += counts[key]
-        PHASE["now"] = f"after chunk {run_chunks}/{len(todo)}"
-        trained = after_chunk(settings, chunk.end, settled)
-        if trained is not None:
-            versions.append(
-                f"{trained['version']} ({'promoted' if trained['promoted'] else 'kept'})"
-            )
+
+    def run_chunk(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
+        chunk_task = backfill_chunk.with_options(**options)
+        return chunk_task(settings, chunk, settled, bool(workers), model_ready)
+
+    done = run_chunks(settings, todo, settled, run_chunk)
+    totals = done.totals
     summary = BackfillSummary(
         start=start.isoformat(),
         end=end.isoformat(),
         days=(end - start).days + 1,
         chunks=len(chunks),
-        chunks_run=run_chunks,
+        chunks_run=done.chunks_run,
         chunks_skipped=len(chunks) - len(todo),
         seconds=round(time.perf_counter() - clock, 1),
         races=totals["races"],
@@ -250,15 +372,15 @@ def backfill(
         bets=totals["bets"],
         races_predicted=totals["predicted"],
         days_skipped=sum(len(chunk.days) for chunk in chunks) - sum(len(c.days) for c in todo),
-        stopped=run_chunks < len(todo),
+        stopped=done.chunks_run < len(todo),
         database=mask_url(settings.database_url),
-        trained=tuple(versions),
+        trained=tuple(done.versions),
         odds_at=settings.live.odds_at,
     )
     warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
     status = run_status((), warnings)
     if summary.stopped:
-        warnings.append(stopped_warning(run_chunks, len(todo)))
+        warnings.append(stopped_warning(done.chunks_run, len(todo)))
         status = STOPPED
     result = asdict(replace(summary, status=status, warnings=tuple(warnings)))
     publish_backfill_summary(result)

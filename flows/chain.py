@@ -21,6 +21,8 @@ a backfill runs the same functions in-process inside one task run per chunk
               reference times → first 3F → indexes) | features (range)    (each chunk-parallel)
     ordered:  ingest → card → stored features → predict → replay        (a chunk after waves)
     training: load → fit → register                                            (train chain)
+              (a backfill fits on a thread of its own while the next chunk runs up to its
+              predictions, which wait for the version: ``model_ready``, flows/backfill.py)
 
 Each stage's return feeds the next; what a stage stores, it writes itself, once.
 """
@@ -38,6 +40,7 @@ import pandas as pd
 from config import Settings
 from data_checks.validate import ValidatedDay
 from raceday.model.registry import training_summary
+from raceday.model.win import FitResult, TimeSplit
 from raceday.pipeline import DaySummary, runner_view
 from raceday.racetime import (
     MISSED_CLOSE,
@@ -254,6 +257,10 @@ def daily_chain(
     return record_chain(run, settings, race_date)
 
 
+def no_wait() -> None:
+    """A chunk whose model is ready when it starts (no training under way)."""
+
+
 def chunk_chain(
     run: StageRunner,
     settings: Settings,
@@ -261,13 +268,16 @@ def chunk_chain(
     end: date,
     days: list[date],
     settled: SettledRuns | None = None,
+    model_ready: Callable[[], object] = no_wait,
 ) -> dict[str, int]:
     """A backfill's chunk of days ``start``..``end``: the results are settled first, so each
     day's features see every run before it (the chunk's earlier days included) — what a daily
     run of the day would see; the predictions use the version promoted before the chunk and
     the card's bet-time odds; then the days are staked, settled and recorded in date order in
     one pass (:func:`tasks.replay.replay_days`). ``settled``: the settled runs the backfill
-    holds (extended with the chunk's, not re-read). Returns counts."""
+    holds (extended with the chunk's, not re-read); ``model_ready``: called before the
+    predictions, returns once the version trained before ``start`` is registered (a training
+    running meanwhile). Returns counts."""
     raw = run(ingest, settings, start, end)
     if raw.is_empty:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
@@ -275,6 +285,7 @@ def chunk_chain(
     window = settled.reference_window if settled is not None else None
     valid = settle_chain(run, settings, raw, start, end, window=window)
     features = run(range_features, settings, start, end, settled)
+    model_ready()
     counts = predict_and_replay(run, settings, card, features, start, end, days)
     return {"races": len(valid.races), "runners": len(valid.runners), **counts}
 
@@ -341,16 +352,18 @@ def ordered_chain(
     end: date,
     days: list[date],
     settled: SettledRuns | None = None,
+    model_ready: Callable[[], object] = no_wait,
 ) -> dict[str, int]:
     """A chunk's ordered part once :data:`WAVES` have stored it: the card again (validated,
     not stored again), its stored features, predictions with the version promoted before the
-    chunk, then the days staked, settled and recorded in date order. Returns counts, as
-    :func:`chunk_chain`."""
+    chunk (``model_ready`` as in :func:`chunk_chain`), then the days staked, settled and
+    recorded in date order. Returns counts, as :func:`chunk_chain`."""
     raw = run(ingest, settings, start, end)
     if raw.is_empty:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(replay_card, settings, raw, start, end)
     features = run(stored_features, settings, start, end, settled)
+    model_ready()
     counts = predict_and_replay(run, settings, card, features, start, end, days)
     races, runners = settled_counts(settings, start, end)
     return {"races": races, "runners": runners, **counts}
@@ -363,5 +376,18 @@ def train_chain(
     runs it holds. Returns what ``raceday train --json`` prints."""
     split, runners = run(load_training_task, settings, until, settled)
     fitted, evaluation = run(fit_task, settings, split, runners, until)
+    return register_chain(run, settings, until, split, fitted, evaluation)
+
+
+def register_chain(
+    run: StageRunner,
+    settings: Settings,
+    until: date,
+    split: TimeSplit,
+    fitted: FitResult,
+    evaluation: dict[str, Any],
+) -> dict[str, Any]:
+    """The training's last stage: register (and maybe promote) the fitted version of
+    ``until``; returns the training's summary (:func:`train_chain`)."""
     registered = run(register_task, settings, until, split, fitted, evaluation)
     return training_summary(until, split, fitted, evaluation, registered)

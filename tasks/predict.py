@@ -40,7 +40,9 @@ def predict(
         record.about_races(runners)
         with engine_for(settings).begin() as connection:
             model, why = registry.model_for_day(connection, model_day or race_date)
-            predictions, fallback = predictions_or_market(model, why, runners, card.odds, features)
+            predictions, fallback = predictions_or_market(
+                model, why, runners, card.odds, features, settings.train.score_threads
+            )
             if fallback is not None:
                 logger().warning("predicting with %s: %s", MARKET_MODEL_VERSION, fallback)
             checked = check_predictions(predictions, gx_result=settings.validation.data_docs)

@@ -110,7 +110,11 @@ def fit_and_evaluate(
     """Fit the two stages and evaluate the held-out window."""
     try:
         fitted = fit_win_model(
-            runners, split, registry.version_name(until), settings.train.scorer_options()
+            runners,
+            split,
+            registry.version_name(until),
+            settings.train.scorer_options(),
+            settings.train.score_threads,
         )
     except NotEnoughData as error:
         raise InputError(str(error)) from None
@@ -168,7 +172,7 @@ def register_version(
         if incumbent is not None:
             try:
                 head_to_head = _incumbent_log_loss(
-                    connection, incumbent, fitted.held_out, settings.train.threads
+                    connection, incumbent, fitted.held_out, settings.train.score_threads
                 )
             except ValueError as error:  # stored by another scikit-learn: cannot be scored
                 logger().warning("incumbent %s not comparable: %s", incumbent, error)

@@ -36,6 +36,7 @@ MARKET_MODEL_VERSION: Final = "market-v1"
 PREDICTION_COLUMNS: Final = [
     "model_version", "race_id", "umaban", "race_date", "p_market", "p_model", "p_final",
 ]  # fmt: skip
+SCORE_BLOCK_ROWS: Final = 1024  # rows a thread scores through every tree at once (WinModel.scores)
 MIN_RATED_WINNERS: Final = 50  # below this a scorer learns noise and the blend cannot be fitted
 
 # Ability features compared with the rest of the field: a win is relative to the other runners.
@@ -122,11 +123,9 @@ class ModelInputs:
         have one (NaN when it has none): computed over the rows given, i.e. the priced field.
         """
         numeric = runners[list(self.features)].astype("float64")
-        by_race = runners["race_id"].to_numpy()
-        relative = {
-            f"{name}_vs_field": numeric[name] - numeric[name].groupby(by_race).transform("mean")
-            for name in self.field_relative
-        }
+        field = list(self.field_relative)  # the races grouped once for every column
+        means = numeric[field].groupby(runners["race_id"].to_numpy()).transform("mean")
+        relative = {f"{name}_vs_field": numeric[name] - means[name] for name in field}
         out = pd.concat([numeric, pd.DataFrame(relative, index=runners.index)], axis=1)
         for name in self.categorical:
             out[name] = runners[name].astype("string").fillna("").astype(str)
@@ -231,11 +230,22 @@ class WinModel:
     feature_set: str = FEATURE_SET_VERSION
 
     def scores(self, runners: pd.DataFrame, threads: int = 1) -> np.ndarray:
-        """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads)."""
-        from threadpoolctl import threadpool_limits
+        """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads: each
+        runner is scored on one, so the scores are the same on any number).
 
-        with threadpool_limits(limits=threads):
-            return np.asarray(self.scorer.decision_function(self.inputs.frame(runners)), float)
+        The runners go through the trees :data:`SCORE_BLOCK_ROWS` a thread at a time: a block's
+        inputs stay in the processor's cache across the hundreds of trees (all the rows at once
+        are read again from memory for every tree); each row's score is the same sum, in the
+        same order, whatever the block."""
+        *transforms, booster = (step for _, step in self.scorer.steps)
+        inputs = self.inputs.frame(runners)
+        for transform in transforms:
+            inputs = transform.transform(inputs)
+        size = SCORE_BLOCK_ROWS * threads
+        starts = range(0, max(len(inputs), 1), size)  # no rows: the booster says so, as before
+        with openmp_threads(threads):
+            scored = [booster.decision_function(inputs[at : at + size]) for at in starts]
+        return np.asarray(np.concatenate(scored), float)
 
     def to_bytes(self) -> bytes:
         """The artifact stored in the registry."""
@@ -260,6 +270,16 @@ class _ArtifactUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         return super().find_class(MOVED_MODULES.get(module, module), name)
+
+
+def openmp_threads(threads: int) -> Any:
+    """A context in which this thread's OpenMP regions (the booster's fit and scoring) run on
+    ``threads`` threads. OpenMP's limit is the calling thread's own, and only it is set (not
+    BLAS's, which is the process's): a fit on a thread of its own (a backfill's training) leaves
+    the other threads' work as it is."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="openmp")
 
 
 def scorer_pipeline(inputs: ModelInputs, options: ScorerOptions) -> Any:
@@ -320,16 +340,18 @@ def labelled_runners(runners: pd.DataFrame, split: TimeSplit) -> pd.DataFrame:
 
 
 def fit_win_model(
-    runners: pd.DataFrame, split: TimeSplit, version: str, options: ScorerOptions = ScorerOptions()
+    runners: pd.DataFrame,
+    split: TimeSplit,
+    version: str,
+    options: ScorerOptions = ScorerOptions(),
+    score_threads: int = 1,
 ) -> FitResult:
     """Train the scorer on ``split``'s train window, the softmax scale and blend on its blend
-    window; predict its eval window.
+    window; predict its eval window (scored on ``score_threads``: the same scores on any number).
 
     ``runners``: priced runners (:func:`priced_runners`) with ``finish_pos`` and the feature
     columns. Raises NotEnoughData when a window has fewer than ``MIN_RATED_WINNERS`` rated winners.
     """
-    from threadpoolctl import threadpool_limits
-
     # In a fixed order: the booster bins a sample of rows, so the order the store returned them
     # in (SQLite and PostgreSQL differ) would otherwise change the model.
     ordered = runners.sort_values(["race_date", "race_id", "umaban"], kind="stable")
@@ -345,14 +367,14 @@ def fit_win_model(
     train = frame[frame["part"] == "train"]
     inputs = ModelInputs().with_values_in(train)
     scorer = scorer_pipeline(inputs, options)
-    with threadpool_limits(limits=options.threads):
+    with openmp_threads(options.threads):
         scorer.fit(inputs.frame(train), train["won"].astype(int).to_numpy())
     model = WinModel(version, scorer, 1.0, BlendParameters(0.0, 1.0, 0), inputs)
 
     blend_rows = frame[frame["part"] == "blend"].reset_index(drop=True)
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
-    blend_scores = model.scores(blend_rows, options.threads)
+    blend_scores = model.scores(blend_rows, score_threads)
     try:
         model.kappa = fit_temperature(blend_scores, groups, winners)
         p_model = softmax(model.kappa * blend_scores, groups)
@@ -363,7 +385,7 @@ def fit_win_model(
     except ValueError as error:  # e.g. every race a dead heat: nothing to fit the blend on
         raise NotEnoughData(f"the blend window cannot be fitted: {error}") from None
     held_out = frame[frame["part"] == "eval"].reset_index(drop=True)
-    predicted = model_predictions(model, held_out, options.threads) if not held_out.empty else None
+    predicted = model_predictions(model, held_out, score_threads) if not held_out.empty else None
     if predicted is not None:
         held_out = held_out.assign(
             p_model=predicted["p_model"].to_numpy(), p_final=predicted["p_final"].to_numpy()
@@ -408,13 +430,18 @@ def runners_with_features(
 
 
 def predict_card(
-    model: WinModel, card: pd.DataFrame, odds: pd.DataFrame, features: pd.DataFrame
+    model: WinModel,
+    card: pd.DataFrame,
+    odds: pd.DataFrame,
+    features: pd.DataFrame,
+    threads: int = 1,
 ) -> pd.DataFrame:
-    """The model's predictions (:data:`PREDICTION_COLUMNS`) for the card's priced runners."""
+    """The model's predictions (:data:`PREDICTION_COLUMNS`) for the card's priced runners
+    (scored on ``threads``)."""
     runners = runners_with_features(card, odds, features)
     if runners.empty:
         return pd.DataFrame(columns=PREDICTION_COLUMNS)
-    return model_predictions(model, runners)[PREDICTION_COLUMNS]
+    return model_predictions(model, runners, threads)[PREDICTION_COLUMNS]
 
 
 def predictions_or_market(
@@ -423,14 +450,15 @@ def predictions_or_market(
     runners: pd.DataFrame,
     odds: pd.DataFrame,
     features: pd.DataFrame | None,
+    threads: int = 1,
 ) -> tuple[pd.DataFrame, str | None]:
-    """The model's predictions of the runners, or the market's (``market-v1``) when there is no
-    model (``why`` says why) or no features; returns the predictions and the reason for the
-    market's, None when the model predicted."""
+    """The model's predictions of the runners (scored on ``threads``), or the market's
+    (``market-v1``) when there is no model (``why`` says why) or no features; returns the
+    predictions and the reason for the market's, None when the model predicted."""
     if model is None:
         return market_predictions(runners, odds), why
     if features is None:
         return market_predictions(runners, odds), "no features for the day"
     return predict_card(
-        model, runners, odds, features if features is not None else pd.DataFrame()
+        model, runners, odds, features if features is not None else pd.DataFrame(), threads
     ), None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import delete
 
 from config import use_store
-from flows.backfill import backfill, chunk_grid
+from flows.backfill import Chunk, backfill, chunk_grid
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.ratings.standards import reference_version
 from raceday.store import registry
@@ -20,7 +22,8 @@ from raceday.store.catalogs.runs import BACKFILL_DAYS
 from raceday.store.engine import make_engine
 from raceday.store.registry import version_name
 from raceday.store.repository import read_rows
-from tests.store_support import data_checksums
+from tests.golden_outputs import table_checksums
+from tests.store_support import copy_store, data_checksums
 
 START, END = date(2025, 3, 1), date(2025, 3, 4)
 CHUNK_DAYS = 2
@@ -93,18 +96,18 @@ def test_asked_to_stop_it_stops_after_the_chunk_and_the_same_command_resumes(
     the rest and says how many days it skipped; predicted and stored races are counted apart."""
     import flows.backfill as module
 
-    finish_chunk = module.after_chunk
+    finish_chunk = module.start_training
 
     def stop_after_the_first_chunk(*args: object, **kwargs: object) -> object:
         module.STOP_AT_SAFE_POINT.set()  # as the command's SIGINT handler does
         return finish_chunk(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(module, "after_chunk", stop_after_the_first_chunk)
+    monkeypatch.setattr(module, "start_training", stop_after_the_first_chunk)
     try:
         stopped = _run(sqlite_url)
     finally:
         module.STOP_AT_SAFE_POINT.clear()
-    monkeypatch.setattr(module, "after_chunk", finish_chunk)
+    monkeypatch.setattr(module, "start_training", finish_chunk)
     assert (stopped["status"], stopped["stopped"], stopped["chunks_run"]) == ("stopped", True, 1)
     assert "run the same command again to resume" in " ".join(stopped["warnings"])  # type: ignore[arg-type]
     assert stopped["races"] == RACES * CHUNK_DAYS == stopped["races_predicted"]
@@ -157,6 +160,60 @@ def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url:
     for version, rows in predictions.groupby("model_version"):
         if version != MARKET_MODEL_VERSION:
             assert trained_until[version] < rows["race_date"].dt.date.min()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("small_training")
+def test_a_fit_overlapped_with_the_next_chunk_trains_and_stores_what_training_in_turn_does(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The backfill fits on a thread of its own while the next chunk runs up to its predictions
+    (``run_chunks``): the same versions with the same metrics and promotions, and the same
+    predictions, bets and every other table, as training between the chunks (``after_chunk``);
+    the last chunk's training (no next chunk) is finished too."""
+    from config import load_settings
+    from flows.backfill import after_chunk, run_chunks, warm_up
+    from flows.backfill_settings import without_data_docs
+    from flows.chain import chunk_chain
+    from raceday.store.catalogs.ratings import SettledRuns
+    from tasks.common import in_process
+
+    warm_up(without_data_docs(load_settings(races=20, db_url=sqlite_url)), START)
+    chunks = chunk_grid(START, END, CHUNK_DAYS)
+    trained, metrics, tables = {}, {}, {}
+    for way in ("in turn", "overlapped"):
+        url = copy_store(Path(sqlite_url.removeprefix("sqlite:///")), tmp_path / f"{way}.db")
+        settings = without_data_docs(load_settings(races=20, db_url=url))
+        settled = SettledRuns.for_training(settings.train.window_days())
+
+        def chunk_run(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
+            days = (chunk.start, chunk.end, chunk.days)
+            return chunk_chain(in_process, settings, *days, settled, model_ready)  # noqa: B023
+
+        if way == "in turn":
+            versions = []
+            for chunk in chunks:
+                chunk_run(chunk, lambda: None)
+                summary = after_chunk(settings, chunk.end, settled)
+                versions.append(summary["version"] if summary else None)
+        else:
+            done = run_chunks(settings, chunks, settled, chunk_run)
+            versions = [name.split(" ")[0] for name in done.versions]
+        trained[way] = versions
+        with make_engine(url).connect() as connection:
+            metas = {name: registry.model_meta(connection, name) or {} for name in versions}
+            metrics[way] = {
+                name: [meta.get(key) for key in ("metrics", "params", "promotion")]
+                for name, meta in metas.items()
+            }
+        tables[way] = {
+            name: table["sha256"]
+            for name, table in table_checksums(url).items()
+            if table["kind"] == "output"
+        }
+    assert trained["overlapped"] == trained["in turn"] == [version_name(c.end) for c in chunks]
+    assert metrics["overlapped"] == metrics["in turn"]  # to the last bit: not rounded
+    assert tables["overlapped"] == tables["in turn"]
 
 
 @pytest.mark.usefixtures("prefect_harness", "small_history")

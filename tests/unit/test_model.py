@@ -4,6 +4,7 @@ time-ordered splits, the scorer on a planted signal, and the evaluation's figure
 from __future__ import annotations
 
 import pickle
+import threading
 from datetime import date, timedelta
 
 import numpy as np
@@ -24,12 +25,14 @@ from raceday.model.condlogit import (
 from raceday.model.evaluate import evaluate_predictions
 from raceday.model.win import (
     PREDICTION_COLUMNS,
+    SCORE_BLOCK_ROWS,
     NotEnoughData,
     ScorerOptions,
     WinModel,
     fit_win_model,
     implied_probabilities,
     model_predictions,
+    openmp_threads,
     time_split,
 )
 from raceday.ratings.features import FEATURE_COLUMNS
@@ -184,6 +187,62 @@ def test_the_fit_does_not_depend_on_the_order_the_store_returns_rows_in() -> Non
     one, other = (fit_win_model(frame, split, "gbm-x", options) for frame in (runners, shuffled))
     assert one.model.kappa == other.model.kappa
     assert np.array_equal(one.held_out["p_final"], other.held_out["p_final"])
+
+
+def test_scores_are_the_same_by_blocks_and_on_one_thread_or_two() -> None:
+    """Each runner is scored on its own, through the trees in order: by blocks of rows or all at
+    once, on one OpenMP thread or two, the same bits (``train.score_threads``; the fit itself
+    stays on one)."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(3000, 7, start)
+    split = time_split(start + timedelta(days=299), 150, 75, 75)
+    one = fit_win_model(runners, split, "gbm-x", FAST)
+    two = fit_win_model(runners, split, "gbm-x", FAST, score_threads=2)
+    whole = one.model.scorer.decision_function(one.model.inputs.frame(runners))  # one block
+    assert len(runners) > 2 * SCORE_BLOCK_ROWS
+    assert np.array_equal(one.model.scores(runners, 1), whole)
+    assert np.array_equal(one.model.scores(runners, 2), whole)
+    assert one.model.kappa == two.model.kappa and one.model.blend == two.model.blend
+    assert np.array_equal(one.held_out["p_final"], two.held_out["p_final"])
+
+
+def test_a_fit_on_a_thread_of_its_own_is_the_same_and_leaves_the_others_limits() -> None:
+    """A backfill fits on a thread of its own while the next chunk runs (flows/backfill.py,
+    ``Training``): the same model as here, and its thread limit is its own — the OpenMP and BLAS
+    limits the other threads see do not change while it holds it."""
+    from threadpoolctl import threadpool_info
+
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(3000, 7, start)
+    split = time_split(start + timedelta(days=299), 150, 75, 75)
+    here = fit_win_model(runners, split, "gbm-x", FAST)
+    there: dict[str, object] = {}
+    thread = threading.Thread(
+        target=lambda: there.update(fit=fit_win_model(runners, split, "gbm-x", FAST))
+    )
+    thread.start()
+    thread.join()
+    fitted = there["fit"]
+    assert isinstance(fitted, type(here))
+    assert fitted.model.kappa == here.model.kappa and fitted.model.blend == here.model.blend
+    assert np.array_equal(fitted.held_out["p_final"], here.held_out["p_final"])
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_one_thread() -> None:
+        with openmp_threads(1):
+            holding.set()
+            release.wait(30)
+
+    before = [info["num_threads"] for info in threadpool_info()]
+    holder = threading.Thread(target=hold_one_thread)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        assert [info["num_threads"] for info in threadpool_info()] == before
+    finally:
+        release.set()
+        holder.join()
 
 
 def test_too_few_winners_is_a_clear_error() -> None:
