@@ -221,7 +221,9 @@ def backfill(
     versions: list[str] = []
     # read once, extended chunk by chunk (features and training; the chunks' features kept
     # for the trainings' windows)
-    settled = SettledRuns.for_training(settings.train.window_days())
+    settled = SettledRuns.for_training(
+        settings.train.window_days(), settings.features.backfill_held_days
+    )
     run_chunks = 0
     for chunk in todo:
         if STOP_AT_SAFE_POINT.is_set():  # asked to stop (Ctrl-C): between chunks, all stored
