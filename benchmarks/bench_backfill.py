@@ -10,8 +10,10 @@ in-process, without Prefect (``flows.chain.chunk_chain``), which is what ``--pro
 (cProfile) needs; without it the ``backfill`` flow runs, as the command does. ``--db`` takes a
 PostgreSQL URL of an empty database.
 
-After the run it prints the wall clock, the peak RSS, and the stage time per stage as recorded
-in the store (``pipeline_runs``: every chunk's and training's stages summed). ``--out`` writes
+After the run it prints the wall clock, the peak RSS, the RSS trace (the highest resident set
+sampled each second during each phase of the run: the warm-up, each chunk, each chunk's
+training; Linux ``/proc/self/status``), and the stage time per stage as recorded in the store
+(``pipeline_runs``: every chunk's and training's stages summed). ``--out`` writes
 these figures as JSON; ``--previous`` reads such a file (an earlier run, e.g. of the commit
 before a change, back to back on the same machine) and prints each figure's ratio to it.
 Not a test: figures go to docs/PERFORMANCE.md and docs/OPERATIONS.md with the machine.
@@ -26,6 +28,7 @@ import os
 import platform
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -63,6 +66,8 @@ def main() -> None:
         f"chunks of {chunk_days} days, store {store}, {'direct' if args.direct else 'flow'}",
         flush=True,
     )
+    trace = RssTrace()
+    trace.start()
     clock = time.perf_counter()
     if args.direct or args.profile:
         profiler = cProfile.Profile() if args.profile else None
@@ -80,6 +85,7 @@ def main() -> None:
         with use_store(db_url):
             result = backfill(start=start, end=end, races=args.races, chunk_days=chunk_days)
     seconds = time.perf_counter() - clock
+    trace.stop()
     print(result)
     figures = {
         "command": f"--days {args.days} --races {args.races} --chunk-days {chunk_days}"
@@ -89,6 +95,7 @@ def main() -> None:
         "load": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "total_s": round(seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rss_by_phase_mb": trace.peak_by_phase(),
         "stages_s": _stage_seconds(db_url),
         "result": {key: value for key, value in result.items() if isinstance(value, int)},
     }
@@ -96,6 +103,41 @@ def main() -> None:
     _print_figures(figures, previous)
     if args.out:
         args.out.write_text(json.dumps(figures, indent=1))
+
+
+def _resident_mb() -> float:
+    """This process's resident set now (MB; 0 where /proc is not there)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0.0
+    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+    return int(kilobytes) / 1024
+
+
+class RssTrace(threading.Thread):
+    """Samples the resident set each ``every`` seconds and keeps the highest of each phase of
+    the backfill (``flows.backfill.PHASE``: the warm-up, chunk k/n, after chunk k/n)."""
+
+    def __init__(self, every: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.every = every
+        self.peaks: dict[str, float] = {}
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        from flows.backfill import PHASE
+
+        while not self._done.wait(self.every):
+            phase, resident = PHASE["now"], _resident_mb()
+            self.peaks[phase] = max(self.peaks.get(phase, 0.0), resident)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def peak_by_phase(self) -> dict[str, int]:
+        return {phase: round(peak) for phase, peak in self.peaks.items()}
 
 
 def _stage_seconds(db_url: str) -> dict[str, float]:
@@ -126,6 +168,9 @@ def _print_figures(figures: dict[str, Any], previous: dict[str, Any] | None) -> 
         f"load now {figures['load'][1]}; peak RSS {figures['peak_rss_mb']} MB"
         f"{_ratio(figures['peak_rss_mb'], before.get('peak_rss_mb'))}"
     )
+    print("highest RSS by phase (MB): " + ", ".join(
+        f"{phase} {peak}" for phase, peak in figures.get("rss_by_phase_mb", {}).items()
+    ))  # fmt: skip
     print("stage time recorded in pipeline_runs (s):")
     earlier = before.get("stages_s", {})
     for stage, stage_seconds in figures["stages_s"].items():
@@ -137,7 +182,7 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import Chunk, chunk_grid, run_chunks, warm_up
+    from flows.backfill import PHASE, Chunk, chunk_grid, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
     from flows.chain import chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
@@ -145,10 +190,13 @@ def _warm_and_direct(
 
     settings = without_data_docs(load_settings(races=races, db_url=db_url))
     clock = time.perf_counter()
+    PHASE["now"] = "warm-up"
     warm_up(settings, start)
     print(f"warm-up {time.perf_counter() - clock:.1f} s", flush=True)
     chunks = chunk_grid(start, end, chunk_days)
-    settled = SettledRuns.for_training(settings.train.window_days())
+    settled = SettledRuns.for_training(
+        settings.train.window_days(), settings.features.backfill_held_days
+    )
 
     def run_chunk(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
         clock = time.perf_counter()

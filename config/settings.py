@@ -315,6 +315,15 @@ class FeatureSettings(BaseModel):
         le=730,
         description="trailing days of jockey / trainer win rates: recent form, 100+ rides",
     )
+    backfill_held_days: int = Field(
+        270,
+        ge=1,
+        description="a backfill holds in memory the runs of the horses that ran within this many"
+        " days (whole careers; the others' are read back from the store when they run again):"
+        " its memory stops growing with the years; below the people window each chunk, below"
+        " the trainings' window (train + blend + evaluate days) each training, reads its"
+        " window from the store",
+    )
 
 
 class TrainSettings(BaseModel):

@@ -351,7 +351,9 @@ def backfill(
     options = io_task_options(settings)
     # read once, extended chunk by chunk (features and training; the chunks' features kept
     # for the trainings' windows)
-    settled = SettledRuns.for_training(settings.train.window_days())
+    settled = SettledRuns.for_training(
+        settings.train.window_days(), settings.features.backfill_held_days
+    )
 
     def run_chunk(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
         chunk_task = backfill_chunk.with_options(**options)

@@ -55,12 +55,22 @@ def range_features(
     feature_set = feature_set_name(window)
     with stage_run(settings, "features_range", end) as record:
         with engine_for(settings).begin() as connection:
-            history, cards = runs_and_cards(connection, start, end, settled)
+            history, cards = runs_and_cards(connection, start, end, settled, window)
             features = build_features(history, cards, window)
             write_features(connection, features, feature_set, start, end)
         if settled is not None:
             settled.built.remember(features, window)
-        record.rows_in, record.rows_out = len(history), len(features)
+        # the settled runs up to ``end`` (what the features could read), however many are held
+        record.rows_in = len(history) if settled is None else settled.runs_through
+        record.rows_out = len(features)
         record.message = f"{feature_set} {start}..{end}"
     logger().info("features %s %s..%s: %d runners", feature_set, start, end, len(features))
+    if settled is not None:
+        logger().info(
+            "settled runs: %d held of %d; %d horses evicted, %d read back so far",
+            sum(len(block) for block in settled.blocks),
+            settled.runs_through,
+            len(settled.evicted),
+            settled.read_back,
+        )
     return features

@@ -61,7 +61,7 @@ def stored_features(
         with engine_for(settings).connect() as connection:
             features = read_features(connection, start, end, feature_set)
             if settled is not None:
-                settled.up_to(connection, end)
+                settled.extend(connection, end)
         record.rows_out = len(features)
         record.message = f"{feature_set} {start}..{end}"
     logger().info("features %s %s..%s: %d runners stored", feature_set, start, end, len(features))

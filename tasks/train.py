@@ -42,7 +42,7 @@ from raceday.store.catalogs.races import (
     read_win_results,
     settled_race_count,
 )
-from raceday.store.catalogs.ratings import SettledRuns, runs_and_cards
+from raceday.store.catalogs.ratings import SettledRuns, read_runs_and_cards
 from tasks.common import engine_for, logger, stage, stage_run
 
 
@@ -57,13 +57,17 @@ def settled_runners(
     bet-time market probability and point-in-time features (one as-of pass over the store;
     the settled runs, and the features already built from them, from ``settled_runs`` when
     given)."""
-    history, cards = runs_and_cards(connection, start, end, settled_runs)
     window = settings.features.people_window_days
-    features = (
-        build_features(history, cards, window)
-        if settled_runs is None
-        else settled_runs.built.build(history, cards, window)  # the chunks' as they built them
-    )
+    if settled_runs is None:
+        history, cards = read_runs_and_cards(connection, start, end)
+        features = build_features(history, cards, window)
+    else:  # the chunks' features as they built them; the history only of the days not built
+
+        def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
+            return settled_runs.history_for(connection, unbuilt, window)
+
+        cards = settled_runs.cards(connection, start, end)
+        features = settled_runs.built.build(history_for, cards, window)
     races = read_races(connection, start, end)
     # a Series, not a set: isin of a set of strings is a Python loop over the arrow strings
     settled = races.loc[races["has_results"].fillna(False).astype(bool), "race_id"]

@@ -14,6 +14,7 @@ Missing history is explicit: counts are 0 and ``no_history`` is true; a statisti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -503,14 +504,19 @@ class BuiltFeatures:
         self.days = {day for day in self.days if day > cutoff}
 
     def build(
-        self, history: pd.DataFrame, cards: pd.DataFrame, people_window_days: int
+        self,
+        history_for: Callable[[pd.DataFrame], pd.DataFrame],
+        cards: pd.DataFrame,
+        people_window_days: int,
     ) -> pd.DataFrame:
         """:func:`build_features` of ``cards``, in no particular order: the days built before
-        (with the same people window) are taken as built, the others built and kept."""
+        (with the same people window) are taken as built, the others built and kept.
+        ``history_for(cards)``: the history build_features of those cards needs (asked only
+        for what is built)."""
         day = pd.to_datetime(cards["race_date"]).astype("datetime64[ns]")
         built_before = day.isin(self.days) & (people_window_days == self.people_window_days)
         if not built_before.any():
-            features = build_features(history, cards, people_window_days)
+            features = build_features(history_for(cards), cards, people_window_days)
             self.remember(features, people_window_days)
             return features
         wanted = day[built_before].unique()
@@ -518,9 +524,10 @@ class BuiltFeatures:
             [frame[frame["race_date"].isin(wanted)] for frame in self.frames], ignore_index=True
         )
         if len(known) != int(built_before.sum()):  # not every card of those days: build all
-            return build_features(history, cards, people_window_days)
+            return build_features(history_for(cards), cards, people_window_days)
         if built_before.all():
             return known
-        new = build_features(history, cards[~built_before], people_window_days)
+        rest = cards[~built_before]
+        new = build_features(history_for(rest), rest, people_window_days)
         self.remember(new, people_window_days)
         return pd.concat([known, new], ignore_index=True)

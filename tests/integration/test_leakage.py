@@ -209,10 +209,13 @@ def test_range_build_equals_the_daily_builds_for_a_month(
     assert len(stored) == len(ranged), "the daily runs replaced the range's rows, not added"
 
 
-def training_set_from_chunks(settings: Settings, start: date, end: date) -> pd.DataFrame:
+def training_set_from_chunks(
+    settings: Settings, start: date, end: date, held_days: int | None = None
+) -> pd.DataFrame:
     """The runners ``start``..``end`` as a backfill's training takes them: every week from
-    START + 7 to END built as a chunk (features kept), then the training set read."""
-    settled = SettledRuns.for_training((END - START).days)
+    START + 7 to END built as a chunk (features kept; the horses gone ``held_days`` evicted),
+    then the training set read."""
+    settled = SettledRuns.for_training((END - START).days, held_days)
     chunk_start = START + timedelta(days=7)
     while chunk_start <= END:
         chunk_end = min(chunk_start + timedelta(days=CHUNK_DAYS - 1), END)
@@ -238,6 +241,12 @@ def test_training_sets_from_the_chunks_features_equal_the_stores(
     key = ["race_id", "umaban"]
     assert_frame_equal(
         kept.sort_values(key, ignore_index=True),
+        built.sort_values(key, ignore_index=True),
+        check_exact=True,
+    )
+    bounded = training_set_from_chunks(original, start, END, held_days=7)  # evicts, reads back
+    assert_frame_equal(
+        bounded.sort_values(key, ignore_index=True),
         built.sort_values(key, ignore_index=True),
         check_exact=True,
     )

@@ -246,13 +246,20 @@ def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
     built = BuiltFeatures(keep_days=10)
     built.remember(build_features(past, every[every["race_date"] >= days[1]]), 180)
     assert sorted(built.days) == days[1:]
-    taken = built.build(past, every, 180)
+    asked: list[int] = []
+
+    def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
+        asked.append(len(unbuilt))
+        return past
+
+    taken = built.build(history_for, every, 180)
+    assert asked == [3], "the history is asked for the cards not built only (day 0's three)"
     key = ["race_id", "umaban"]
     assert_frame_equal(
         taken.sort_values(key, ignore_index=True), one_build.sort_values(key, ignore_index=True)
     )
     assert sorted(built.days) == days[1:], "day 0 is more than 10 days before the newest"
-    assert built.build(past, every, 90).equals(build_features(past, every, 90))
+    assert built.build(lambda _: past, every, 90).equals(build_features(past, every, 90))
     assert built.people_window_days == 90 and sorted(built.days) == days[1:]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean,
@@ -29,6 +30,7 @@ from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
     PEOPLE_ROLES,
+    PEOPLE_WINDOW_DAYS,
     RUN_WITHOUT_FINISH_CODES,
     BuiltFeatures,
 )
@@ -179,15 +181,9 @@ def read_runs_and_cards(
     if history is None:
         history = read_settled_runs(connection, end)
     in_range = history["race_date"].between(pd.Timestamp(start), pd.Timestamp(end))
-    unsettled = _frame(
-        connection,
-        _runs_query().where(
-            RACES.c.has_results.is_(False),
-            RUNNERS.c.race_date >= start,
-            RUNNERS.c.race_date <= end,
-        ),
+    cards = pd.concat(
+        [history[in_range], _unsettled_runs(connection, start, end)], ignore_index=True
     )
-    cards = pd.concat([history[in_range], unsettled], ignore_index=True)
     return history, cards
 
 
@@ -224,16 +220,41 @@ def read_features(
     return read_rows(connection, FEATURES_TABLE, start=start, end=end, where=where)
 
 
+def _horse_keys(runs: pd.DataFrame) -> pd.Series:
+    """The horse of each run as :func:`raceday.ratings.features.past_runs` groups them (no id:
+    ``""``, one group)."""
+    return runs["horse_id"].astype("string").fillna("")
+
+
+def _of_horses(runs: pd.DataFrame, horse_ids: pd.Index) -> np.ndarray:
+    """Which ``runs`` are of ``horse_ids`` (an index lookup: ``isin`` on arrow strings is slow)."""
+    return np.asarray(horse_ids.get_indexer(_horse_keys(runs)) >= 0)
+
+
 @dataclass
 class SettledRuns:
     """The settled runs (with their indexes) read so far, for a process that settles days in
-    date order and reads the history after each step (a backfill: every chunk's features and
-    every training). Each read fetches only the days settled since the last one, so it is valid
+    date order and builds features after each step (a backfill: every chunk's features and
+    every training). Each step reads only the days settled since the last one, so it is valid
     only while no day it holds is rewritten — one backfill run, which writes each chunk's days
-    before it reads them and never an earlier day."""
+    before it reads them and never an earlier day.
 
-    frame: pd.DataFrame | None = None
+    Memory is bounded by ``held_days``: before each read, a horse without a run in the
+    ``held_days`` days before the first day read is evicted (its id remembered, its runs
+    dropped), so what is held is every run of those days and the whole careers of the horses
+    that ran in them (a chunk's features need no read beyond them while ``held_days`` is at
+    least the people window). A horse is held whole or not
+    at all: an evicted horse that runs again, or is on a card, has its runs read back from the
+    store, so :meth:`history_for` gives build_features exactly what the whole history gives
+    (a request reaching before the held days reads its window from the store)."""
+
+    held_days: int | None = None  # None: nothing is ever evicted
+    blocks: list[pd.DataFrame] = field(default_factory=list)  # as read, in order, evictions out
     through: date | None = None
+    held_from: date | None = None  # every settled run dated on or after it is held (None: all)
+    evicted: set[str] = field(default_factory=set)  # horses whose runs are all in the store only
+    runs_through: int = 0  # settled runs dated up to ``through``, held or not
+    read_back: int = 0  # horses whose runs were read back (on a card, or running again)
     # The runner rows reference times and the first-3F model learn from, held the same way.
     reference_window: RunnerWindow = field(default_factory=RunnerWindow)
     # The features built from these runs (each chunk's): a training takes its window's from
@@ -241,28 +262,125 @@ class SettledRuns:
     built: BuiltFeatures = field(default_factory=BuiltFeatures)
 
     @classmethod
-    def for_training(cls, window_days: int) -> SettledRuns:
+    def for_training(cls, window_days: int, held_days: int | None = None) -> SettledRuns:
         """Settled runs that keep the features built for the last ``window_days`` days (a
-        backfill that trains on windows of that many days)."""
-        return cls(built=BuiltFeatures(keep_days=window_days))
+        backfill that trains on windows of that many days) and hold the horses that ran in
+        the last ``held_days`` days."""
+        return cls(held_days=held_days, built=BuiltFeatures(keep_days=window_days))
 
-    def up_to(self, connection: Connection, end: date) -> pd.DataFrame:
-        """Every settled run dated up to ``end`` (reading the days after ``through``)."""
-        if self.frame is None or self.through is None or end > self.through:
-            new = read_settled_runs(connection, end, after=self.through)
-            self.frame = new if self.frame is None else pd.concat([self.frame, new])
-            self.frame = self.frame.reset_index(drop=True)
-            self.through = end
-        if end == self.through:
-            return self.frame
-        return self.frame[self.frame["race_date"] <= pd.Timestamp(end)].reset_index(drop=True)
+    def extend(self, connection: Connection, end: date) -> None:
+        """Evict the horses gone ``held_days`` before the first new day, then read the runs
+        settled after ``through`` up to ``end`` (an evicted horse among them held again, with
+        its runs read back)."""
+        if self.through is not None and end <= self.through:
+            return
+        if self.through is not None and self.held_days is not None:
+            self._evict(self.through + timedelta(days=1 - self.held_days))
+        new = read_settled_runs(connection, end, after=self.through)
+        returning = self._evicted_among(new)
+        if len(returning) and self.through is not None:
+            earlier = self.through + timedelta(days=1)
+            self.blocks.append(read_feature_history(connection, earlier, returning))
+            self.evicted -= set(returning)
+            self.read_back += len(returning)
+        self.blocks.append(new)
+        self.through, self.runs_through = end, self.runs_through + len(new)
+
+    def _evicted_among(self, runs: pd.DataFrame) -> pd.Index:
+        if not self.evicted:
+            return pd.Index([], dtype="string")
+        horses = pd.Index(_horse_keys(runs).unique())
+        return horses[pd.Index(sorted(self.evicted)).get_indexer(horses) >= 0]
+
+    def _evict(self, held_from: date) -> None:
+        """Drop the horses whose last run is before ``held_from``."""
+        dates = pd.concat(
+            [pd.DataFrame({"horse": _horse_keys(b), "day": b["race_date"]}) for b in self.blocks]
+        )
+        last_run = dates.groupby("horse", sort=False)["day"].max()
+        gone = last_run.index[(last_run < pd.Timestamp(held_from)) & (last_run.index != "")]
+        if len(gone):
+            kept = [block[~_of_horses(block, pd.Index(gone))] for block in self.blocks]
+            self.blocks = [block.reset_index(drop=True) for block in kept if len(block)]
+            self.evicted |= set(gone)
+        self.held_from = held_from
+
+    def cards(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
+        """Every stored runner dated ``start``..``end`` (:func:`read_runs_and_cards`'s cards:
+        the settled in the order read, then the others)."""
+        self.extend(connection, end)
+        if self.held_from is not None and start < self.held_from:
+            settled = read_settled_runs(connection, end, after=start - timedelta(days=1))
+        else:
+            between = [
+                block[block["race_date"].between(pd.Timestamp(start), pd.Timestamp(end))]
+                for block in self.blocks
+            ]
+            settled = pd.concat(between, ignore_index=True) if between else _empty_runs(connection)
+        return pd.concat([settled, _unsettled_runs(connection, start, end)], ignore_index=True)
+
+    def history_for(
+        self, connection: Connection, cards: pd.DataFrame, people_window_days: int
+    ) -> pd.DataFrame:
+        """The settled runs :func:`~raceday.ratings.features.build_features` of ``cards`` reads:
+        every earlier run of the cards' horses and every run of the people window before the
+        first card's day (not the whole history: the same features)."""
+        if cards.empty:
+            return _empty_runs(connection)
+        days = pd.to_datetime(cards["race_date"])
+        first_day, last_day = days.min().date(), days.max().date()
+        self.extend(connection, last_day - timedelta(days=1))
+        window_from = first_day - timedelta(days=people_window_days)
+        horses = pd.Index(_horse_keys(cards).unique())
+        if self.held_from is not None and window_from < self.held_from:
+            # before the held days: the window and the horses' earlier runs from the store
+            window = read_settled_runs(
+                connection, last_day - timedelta(days=1), after=window_from - timedelta(days=1)
+            )
+            earlier = read_feature_history(connection, window_from, horses)
+            return pd.concat([window, earlier], ignore_index=True)
+        since, before = pd.Timestamp(window_from), pd.Timestamp(last_day)
+        wanted = [
+            block[
+                ((block["race_date"] >= since) | _of_horses(block, horses))
+                & (block["race_date"] < before)
+            ]
+            for block in self.blocks
+        ]
+        returning = self._evicted_among(cards)
+        if len(returning):  # runs only the store holds (all before ``held_from``)
+            wanted.append(read_feature_history(connection, last_day, returning))
+            self.read_back += len(returning)
+        return pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
+
+
+def _empty_runs(connection: Connection) -> pd.DataFrame:
+    return _frame(connection, _runs_query().where(false()))
+
+
+def _unsettled_runs(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Stored runners of the races without results dated ``start``..``end``."""
+    return _frame(
+        connection,
+        _runs_query().where(
+            RACES.c.has_results.is_(False),
+            RUNNERS.c.race_date >= start,
+            RUNNERS.c.race_date <= end,
+        ),
+    )
 
 
 def runs_and_cards(
-    connection: Connection, start: date, end: date, settled: SettledRuns | None = None
+    connection: Connection,
+    start: date,
+    end: date,
+    settled: SettledRuns | None = None,
+    people_window_days: int = PEOPLE_WINDOW_DAYS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The settled runs up to ``end`` and the stored runners ``start``..``end``
-    (:func:`read_runs_and_cards`), the runs from ``settled``
-    when given."""
-    history = settled.up_to(connection, end) if settled is not None else None
-    return read_runs_and_cards(connection, start, end, history)
+    """The settled runs the features of the stored runners ``start``..``end`` need, and those
+    runners (:func:`read_runs_and_cards`); from ``settled`` when given (only the runs the
+    cards' features read: :meth:`SettledRuns.history_for`)."""
+    if settled is None:
+        return read_runs_and_cards(connection, start, end)
+    cards = settled.cards(connection, start, end)
+    return settled.history_for(connection, cards, people_window_days), cards

@@ -1,0 +1,144 @@
+"""A backfill's bounded settled runs (``SettledRuns`` with ``held_days``: horses gone that long
+evicted, read back from the store when they run again or are on a card) give build_features
+exactly what the whole history gives: the same features, bit for bit, and the same cards in
+the same order, while holding fewer runs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from raceday.ratings.features import build_features
+from raceday.store.catalogs.races import write_races_and_runners
+from raceday.store.catalogs.ratings import SettledRuns, read_runs_and_cards, write_by_runner
+from raceday.store.engine import make_engine, upgrade_schema
+
+FIRST_DAY = date(2026, 1, 1)
+DAYS = 90
+PEOPLE_WINDOW = 10
+HELD_DAYS = 12
+# a horse that runs on the first days only, then after a layoff far longer than HELD_DAYS
+COMEBACK = "COMEBACK"
+COMEBACK_DAYS = (0, 3, 6, 70)
+RETIRED = "RETIRED"  # runs on days 1 and 5, then only on the card without results
+UNSETTLED_DAY = 81  # a card without results: its horses' features read, no run added
+
+
+@pytest.fixture
+def engine(store_url: str) -> Engine:
+    engine = make_engine(store_url)
+    upgrade_schema(engine)
+    return engine
+
+
+def day(offset: int) -> date:
+    return FIRST_DAY + timedelta(days=offset)
+
+
+def simulated_days(seed: int = 7) -> list[tuple[int, list[str]]]:
+    """(day, horses) of one race a day: a pool of 30 horses with careers of 10-60 days, the
+    comeback horse, the retired horse and a blank horse id."""
+    rng = np.random.default_rng(seed)
+    debut = rng.integers(0, DAYS - 20, 30)
+    career = rng.integers(10, 60, 30)
+    races = []
+    for offset in range(DAYS):
+        active = [f"H{k:02d}" for k in range(30) if debut[k] <= offset < debut[k] + career[k]]
+        field = list(rng.choice(active, size=min(len(active), 5), replace=False)) if active else []
+        if offset in COMEBACK_DAYS:
+            field.append(COMEBACK)
+        if offset % 17 == 0:
+            field.append("")  # a blank horse id: one group, never evicted
+        if offset in (1, 5, UNSETTLED_DAY):
+            field.append(RETIRED)  # long gone by then: read back for the card
+        if field:
+            races.append((offset, field))
+    return races
+
+
+def store(engine: Engine, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed + 1)
+    for offset, field in simulated_days(seed):
+        race_id = f"{day(offset):%Y%m%d}4401"
+        race = pd.DataFrame(
+            [{"race_id": race_id, "race_date": pd.Timestamp(day(offset)), "keibajo_code": "44",
+              "race_bango": 1, "distance_m": 1200, "field_size": len(field),
+              "entries": len(field), "class_code": "C3", "going_code": int(rng.integers(1, 5)),
+              "track_code": "24"}]
+        ).astype({"class_code": "string"})  # fmt: skip
+        order = rng.permutation(len(field)) + 1
+        runners = pd.DataFrame(
+            [{"race_id": race_id, "umaban": umaban, "race_date": pd.Timestamp(day(offset)),
+              "keibajo_code": "44", "horse_id": horse,
+              "jockey_id": f"J{rng.integers(0, 4)}", "trainer_id": f"T{rng.integers(0, 3)}",
+              "weight_carried_kg": 55.0, "finish_pos": int(order[umaban - 1]),
+              "finish_time_s": 74.0 + order[umaban - 1], "abnormal_code": 0}
+             for umaban, horse in enumerate(field, 1)]
+        )  # fmt: skip
+        indexes = pd.DataFrame(
+            {"race_id": race_id, "umaban": np.arange(1, len(field) + 1),
+             "race_date": pd.Timestamp(day(offset)),
+             "speed_index": rng.normal(50.0, 13.7, len(field))}  # sums that round
+        )  # fmt: skip
+        with engine.begin() as connection:
+            write_races_and_runners(
+                connection, race, runners, has_results=offset != UNSETTLED_DAY, source="test"
+            )
+            write_by_runner(connection, "indexes", indexes)
+
+
+def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> None:
+    """Chunk after chunk, then trainings over windows reaching before the held days: the same
+    cards (in order, for chunks) and the same features as from the whole history; horses are
+    evicted and read back (the comeback horse after 64 days away, a retired horse on a card
+    without results); the runs held stay below the runs settled."""
+    store(engine)
+    settled = SettledRuns(held_days=HELD_DAYS)
+    with engine.connect() as connection:
+        for first in range(20, DAYS, 10):
+            start, end = day(first), day(min(first + 9, DAYS - 1))
+            cards = settled.cards(connection, start, end)
+            history = settled.history_for(connection, cards, PEOPLE_WINDOW)
+            whole, whole_cards = read_runs_and_cards(connection, start, end)
+            pd.testing.assert_frame_equal(cards, whole_cards, check_exact=True)
+            pd.testing.assert_frame_equal(
+                build_features(history, cards, PEOPLE_WINDOW),
+                build_features(whole, whole_cards, PEOPLE_WINDOW),
+                check_exact=True,
+            )
+            held = sum(len(block) for block in settled.blocks)
+            assert held <= settled.runs_through == len(whole)
+            if first <= COMEBACK_DAYS[-1] <= first + 9:  # back after 64 days: held again
+                assert COMEBACK not in settled.evicted
+            elif first == COMEBACK_DAYS[-1] - 10:
+                assert COMEBACK in settled.evicted
+        assert RETIRED in settled.evicted  # on a card without results: read back, not held
+        assert settled.read_back >= 2 and held < 0.75 * settled.runs_through
+        for first, last in [(40, 89), (80, 89), (25, 60)]:  # a training's window
+            start, end = day(first), day(last)
+            cards = settled.cards(connection, start, end)
+            history = settled.history_for(connection, cards, PEOPLE_WINDOW)
+            whole, whole_cards = read_runs_and_cards(connection, start, end)
+            key = ["race_id", "umaban"]
+            pd.testing.assert_frame_equal(
+                build_features(history, cards, PEOPLE_WINDOW).sort_values(key, ignore_index=True),
+                build_features(whole, whole_cards, PEOPLE_WINDOW).sort_values(
+                    key, ignore_index=True
+                ),
+                check_exact=True,
+            )
+
+
+def test_without_held_days_nothing_is_evicted(engine: Engine) -> None:
+    """The default holds every run: nothing evicted, nothing read back."""
+    store(engine)
+    settled = SettledRuns()
+    with engine.connect() as connection:
+        for first in range(20, DAYS, 30):
+            settled.cards(connection, day(first), day(first + 29))
+    assert not settled.evicted and settled.read_back == 0
+    assert sum(len(block) for block in settled.blocks) == settled.runs_through
