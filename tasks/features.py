@@ -66,11 +66,5 @@ def range_features(
         record.message = f"{feature_set} {start}..{end}"
     logger().info("features %s %s..%s: %d runners", feature_set, start, end, len(features))
     if settled is not None:
-        logger().info(
-            "settled runs: %d held of %d; %d horses evicted, %d read back so far",
-            sum(len(block) for block in settled.blocks),
-            settled.runs_through,
-            len(settled.evicted),
-            settled.read_back,
-        )
+        logger().info("settled runs: %s", settled.holding())
     return features

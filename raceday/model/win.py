@@ -459,6 +459,4 @@ def predictions_or_market(
         return market_predictions(runners, odds), why
     if features is None:
         return market_predictions(runners, odds), "no features for the day"
-    return predict_card(
-        model, runners, odds, features if features is not None else pd.DataFrame(), threads
-    ), None
+    return predict_card(model, runners, odds, features, threads), None

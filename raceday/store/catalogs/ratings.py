@@ -286,6 +286,14 @@ class SettledRuns:
         self.blocks.append(new)
         self.through, self.runs_through = end, self.runs_through + len(new)
 
+    def holding(self) -> str:
+        """What is held, for the log: runs held of those settled, horses evicted, read back."""
+        held = sum(len(block) for block in self.blocks)
+        return (
+            f"{held} held of {self.runs_through}; {len(self.evicted)} horses evicted, "
+            f"{self.read_back} read back so far"
+        )
+
     def _evicted_among(self, runs: pd.DataFrame) -> pd.Index:
         if not self.evicted:
             return pd.Index([], dtype="string")
