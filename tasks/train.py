@@ -62,12 +62,7 @@ def settled_runners(
         history, cards = read_runs_and_cards(connection, start, end)
         features = build_features(history, cards, window)
     else:  # the chunks' features as they built them; the history only of the days not built
-
-        def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
-            return settled_runs.history_for(connection, unbuilt, window)
-
-        cards = settled_runs.cards(connection, start, end)
-        features = settled_runs.built.build(history_for, cards, window)
+        features = settled_runs.features(connection, start, end, window)
     races = read_races(connection, start, end)
     # a Series, not a set: isin of a set of strings is a Python loop over the arrow strings
     settled = races.loc[races["has_results"].fillna(False).astype(bool), "race_id"]

@@ -30,7 +30,6 @@ from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
     PEOPLE_ROLES,
-    PEOPLE_WINDOW_DAYS,
     RUN_WITHOUT_FINISH_CODES,
     BuiltFeatures,
 )
@@ -361,6 +360,20 @@ class SettledRuns:
             self.read_back += len(returning)
         return pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
 
+    def features(
+        self, connection: Connection, start: date, end: date, people_window_days: int
+    ) -> pd.DataFrame:
+        """:func:`~raceday.ratings.features.build_features` of every stored runner dated
+        ``start``..``end`` (:meth:`cards`), in no particular order: the days built before are
+        taken as built (a training's window, built chunk by chunk), the others built from
+        their history (:meth:`history_for`) and kept."""
+
+        def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
+            return self.history_for(connection, unbuilt, people_window_days)
+
+        cards = self.cards(connection, start, end)
+        return self.built.build(history_for, cards, people_window_days)
+
 
 def _empty_runs(connection: Connection) -> pd.DataFrame:
     return _frame(connection, _runs_query().where(false()))
@@ -376,19 +389,3 @@ def _unsettled_runs(connection: Connection, start: date, end: date) -> pd.DataFr
             RUNNERS.c.race_date <= end,
         ),
     )
-
-
-def runs_and_cards(
-    connection: Connection,
-    start: date,
-    end: date,
-    settled: SettledRuns | None = None,
-    people_window_days: int = PEOPLE_WINDOW_DAYS,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The settled runs the features of the stored runners ``start``..``end`` need, and those
-    runners (:func:`read_runs_and_cards`); from ``settled`` when given (only the runs the
-    cards' features read: :meth:`SettledRuns.history_for`)."""
-    if settled is None:
-        return read_runs_and_cards(connection, start, end)
-    cards = settled.cards(connection, start, end)
-    return settled.history_for(connection, cards, people_window_days), cards
