@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from raceday.arrow_text import text_isin
 from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
@@ -226,8 +227,8 @@ def _horse_keys(runs: pd.DataFrame) -> pd.Series:
 
 
 def _of_horses(runs: pd.DataFrame, horse_ids: pd.Index) -> np.ndarray:
-    """Which ``runs`` are of ``horse_ids`` (an index lookup: ``isin`` on arrow strings is slow)."""
-    return np.asarray(horse_ids.get_indexer(_horse_keys(runs)) >= 0)
+    """Which ``runs`` are of ``horse_ids``."""
+    return text_isin(_horse_keys(runs), horse_ids).to_numpy()
 
 
 @dataclass
@@ -296,8 +297,9 @@ class SettledRuns:
     def _evicted_among(self, runs: pd.DataFrame) -> pd.Index:
         if not self.evicted:
             return pd.Index([], dtype="string")
-        horses = pd.Index(_horse_keys(runs).unique())
-        return horses[pd.Index(sorted(self.evicted)).get_indexer(horses) >= 0]
+        horses = pd.Series(_horse_keys(runs).unique())
+        evicted = pd.Index(list(self.evicted), dtype="string")
+        return pd.Index(horses[text_isin(horses, evicted)])
 
     def _evict(self, held_from: date) -> None:
         """Drop the horses whose last run is before ``held_from``."""
