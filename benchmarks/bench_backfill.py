@@ -1,7 +1,14 @@
 """Times a backfill of simulated days on a fresh store (the empty store's 60-day warm-up included).
 
     .venv/bin/python benchmarks/bench_backfill.py [--days 365] [--races 200] [--chunk-days K]
-        [--db URL] [--direct] [--profile out.prof] [--out run.json] [--previous run.json]
+        [--start YYYY-MM-DD] [--db URL] [--direct] [--profile out.prof] [--out run.json]
+        [--previous run.json]
+
+The days run from ``--start`` (default: ``--days`` days before today in Japan, so the last is
+yesterday) and may not end after today: a backfill replays days that have run, and a later
+day's card (more than 2 days ahead: ``card_not_too_far_ahead``) or results fail validation.
+Give ``--start`` to compare runs made on different days (the simulated days follow their
+dates; the figures measured before 2026-12-04 ran from ``--start 2025-01-01``).
 
 Without ``--chunk-days`` the chunks are the command's default (``raceday backfill``'s), and so
 is everything else: retraining cadence, the fit's threads (``RACEDAY_*`` settings of the
@@ -41,7 +48,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--races", type=int, default=200)
     parser.add_argument("--chunk-days", type=int, default=None, help="default: the command's")
-    parser.add_argument("--start", default="2025-01-01")
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help="first day (default: --days days before today in Japan: the last is yesterday)",
+    )
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
     parser.add_argument("--direct", action="store_true", help="no Prefect: stage functions only")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile output (direct)")
@@ -50,19 +62,26 @@ def main() -> None:
     args = parser.parse_args()
 
     from flows.backfill import DEFAULT_CHUNK_DAYS
+    from raceday.pipeline import today_in_japan
 
+    today = today_in_japan()
+    start: date = args.start or today - timedelta(days=args.days)
+    end = start + timedelta(days=args.days - 1)
+    if end > today:
+        parser.error(
+            f"--start {start} with --days {args.days} ends {end}, after today in Japan ({today}):"
+            " a backfill replays days that have run (give an earlier --start or fewer --days)"
+        )
     chunk_days = args.chunk_days or DEFAULT_CHUNK_DAYS
     work = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
     os.environ.setdefault("RACEDAY_VAR_DIR", str(work))
     os.environ["RACEDAY_SIMULATOR__RACES_PER_DAY"] = str(args.races)
     db_url = args.db or f"sqlite:///{work / 'raceday.db'}"
-    start = date.fromisoformat(args.start)
-    end = start + timedelta(days=args.days - 1)
     machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     store = db_url.split(":")[0]
     load_before = os.getloadavg()[0]
     print(
-        f"{machine}, load {load_before:.1f}; {args.days} days x {args.races} races, "
+        f"{machine}, load {load_before:.1f}; {args.days} days from {start} x {args.races} races, "
         f"chunks of {chunk_days} days, store {store}, {'direct' if args.direct else 'flow'}",
         flush=True,
     )
@@ -88,8 +107,8 @@ def main() -> None:
     trace.stop()
     print(result)
     figures = {
-        "command": f"--days {args.days} --races {args.races} --chunk-days {chunk_days}"
-        + (" --direct" if args.direct else ""),
+        "command": f"--days {args.days} --start {start} --races {args.races} "
+        f"--chunk-days {chunk_days}" + (" --direct" if args.direct else ""),
         "store": store,
         "machine": machine,
         "load": [round(load_before, 1), round(os.getloadavg()[0], 1)],

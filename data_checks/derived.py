@@ -61,8 +61,10 @@ def first3f_bounds(method: pd.Series, segment_m: pd.Series) -> tuple[pd.Series, 
 
     ``baseline``/``base`` up to 1200 m time the first (distance - 600) m; ``ratio`` is half a
     finish time; the >= 1201 m rules are clipped to 30-45 s. At 600 m a ``base`` value may be
-    either a 1200 m first segment or a clipped long-race base: the looser bound applies.
+    either a 1200 m first segment or a clipped long-race base: the looser bound applies. A
+    missing method is an unknown one.
     """
+    method = method.astype("string").fillna("")
     segment = segment_m.astype("float64")
     segment_lo = segment * SEGMENT_PACE_S_PER_KM[0] / 1000
     segment_hi = segment * SEGMENT_PACE_S_PER_KM[1] / 1000
@@ -145,11 +147,14 @@ def suite_outcome(
 def check_first3f(estimates: pd.DataFrame, gx_result: bool = True) -> CheckedFrame:
     """Validate first-3F estimates; estimates that break their method's bounds are set aside.
     ``gx_result``: whether the outcome must carry GX's result (for Data Docs)."""
-    method = estimates["method"].astype("string")
+    # a missing method is an unknown one (GX leaves missing values untested: first3f_method_known
+    # would pass it, and the store has no row without a method)
+    method = estimates["method"].astype("string").fillna("")
     lower, upper = first3f_bounds(method, estimates["first_segment_m"])
     value = estimates["first3f_s"].astype("float64")
     outside = np.fmax(np.fmax(lower - value, value - upper), 0.0)
     checked = estimates.assign(
+        method=method,
         row_id=np.arange(len(estimates)),
         value_matches_method=method.isin(NO_VALUE_METHODS).to_numpy() == value.isna().to_numpy(),
         outside_bounds_s=outside.where(value.notna() & lower.notna()),

@@ -13,10 +13,9 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import String, Table
 
+from raceday.arrow_text import text_isin
 from raceday.codec import digits_are_malformed
 from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED, RACE_KEY_COLUMNS
 from raceday.store.catalogs.races import RACES, RUNNERS
@@ -45,21 +44,6 @@ NOT_STARTERS: Final = (1, 2, 3)
 LEADER_PACE_MIN_S_PER_KM: Final = 50.0
 LEADER_PACE_MAX_S_PER_KM: Final = (72.0, 5.0)
 FIRST_600M_KM: Final = 0.6
-
-
-def text_isin(column: pd.Series, values: pd.Series | pd.Index) -> pd.Series:
-    """``column.isin(values)``, the same answer; for two Arrow text columns in one Arrow pass
-    over the distinct values (pandas makes a Python scalar of every value, repeats included)."""
-    if not (_arrow_text(column) and _arrow_text(values)):
-        return column.isin(values)
-    distinct = pc.unique(pa.array(values.array))
-    found = pc.is_in(pa.array(column.array), value_set=distinct)  # NA finds NA, as pandas
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=column.index, name=column.name)
-
-
-def _arrow_text(values: pd.Series | pd.Index) -> bool:
-    dtype = values.dtype
-    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
 def names_where(masks: dict[str, pd.Series], index: pd.Index) -> pd.Series:

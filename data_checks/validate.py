@@ -25,10 +25,10 @@ from data_checks.frames import (
     race_check_frame,
     race_overround,
     runner_check_frame,
-    text_isin,
 )
 from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
 from data_checks.suites import odds_checks, race_checks, runner_checks
+from raceday.arrow_text import text_isin
 from raceday.codec import decode_odds_snapshot, digits_are_malformed, entries_or_fallback
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT

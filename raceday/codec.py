@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from raceday.arrow_text import as_chunked_text
 from raceday.schema import RACE_KEY_COLUMNS
 from raceday.sport import CIRCUITS, Circuit, decode_classes
 
@@ -43,17 +44,6 @@ def _stripped(raw: pd.Series) -> pd.Series:
 
 
 _INT64_DIGITS: Final = 18  # every number of at most 18 digits fits in int64
-
-
-def as_chunked_text(text: pd.Series) -> pa.ChunkedArray:
-    """``text`` (pandas text) as one Arrow chunked array of ``large_string``, without copying
-    Arrow-backed text. A column concatenated from several frames (a chunk's days) is Arrow
-    chunks that ``pa.array`` hands back as they are; wrapping those in a new chunked array
-    would read them value by value (≈ 1.5 µs a value: most of a chunk's decoding)."""
-    converted = pa.array(text.array, type=pa.large_string())
-    if isinstance(converted, pa.ChunkedArray):
-        return converted
-    return pa.chunked_array([converted])
 
 
 def _ascii_arrow(text: pd.Series) -> pa.ChunkedArray | None:

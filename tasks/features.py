@@ -14,7 +14,7 @@ from raceday.store.catalogs.ratings import (
     SettledRuns,
     read_feature_history,
     read_people_window,
-    runs_and_cards,
+    read_runs_and_cards,
     write_features,
 )
 from tasks.common import engine_for, logger, stage, stage_run
@@ -55,13 +55,15 @@ def range_features(
     feature_set = feature_set_name(window)
     with stage_run(settings, "features_range", end) as record:
         with engine_for(settings).begin() as connection:
-            history, cards = runs_and_cards(connection, start, end, settled, window)
-            features = build_features(history, cards, window)
+            if settled is None:
+                history, cards = read_runs_and_cards(connection, start, end)
+                features = build_features(history, cards, window)
+                record.rows_in = len(history)
+            else:  # from the runs held, and kept for the trainings
+                features = settled.features(connection, start, end, window)
+                # the settled runs up to ``end`` (what they could read), however many are held
+                record.rows_in = settled.runs_through
             write_features(connection, features, feature_set, start, end)
-        if settled is not None:
-            settled.built.remember(features, window)
-        # the settled runs up to ``end`` (what the features could read), however many are held
-        record.rows_in = len(history) if settled is None else settled.runs_through
         record.rows_out = len(features)
         record.message = f"{feature_set} {start}..{end}"
     logger().info("features %s %s..%s: %d runners", feature_set, start, end, len(features))

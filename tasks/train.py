@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings
+from raceday.arrow_text import text_isin
 from raceday.errors import InputError
 from raceday.model.evaluate import evaluate_predictions
 from raceday.model.metrics import winner_log_loss
@@ -62,17 +63,11 @@ def settled_runners(
         history, cards = read_runs_and_cards(connection, start, end)
         features = build_features(history, cards, window)
     else:  # the chunks' features as they built them; the history only of the days not built
-
-        def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
-            return settled_runs.history_for(connection, unbuilt, window)
-
-        cards = settled_runs.cards(connection, start, end)
-        features = settled_runs.built.build(history_for, cards, window)
+        features = settled_runs.features(connection, start, end, window)
     races = read_races(connection, start, end)
-    # a Series, not a set: isin of a set of strings is a Python loop over the arrow strings
     settled = races.loc[races["has_results"].fillna(False).astype(bool), "race_id"]
     results = read_win_results(connection, start, end)
-    results = results[results["race_id"].isin(settled)]
+    results = results[text_isin(results["race_id"], settled)]
     dates = races[["race_id", "race_date"]]
     final = results.assign(snapshot_at="final", popularity=pd.NA)
     odds = betting_odds(read_odds(connection, start, end), final)

@@ -14,10 +14,10 @@ from sqlalchemy import Connection
 
 from config import Settings
 from config.reference import circuits
-from data_checks.frames import text_isin
 from data_checks.records import quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
+from raceday.arrow_text import text_isin
 from raceday.errors import NothingValid
 from raceday.pipeline import betting_odds, today_in_japan
 from raceday.sources.base import RawDay, card_only

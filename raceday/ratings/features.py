@@ -21,6 +21,7 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
+from raceday.arrow_text import text_isin
 from raceday.codec import GOING_CODES, SEX_CODES, UNKNOWN_CODE, known_or_unknown
 from raceday.sport import class_ranks
 
@@ -416,8 +417,8 @@ def build_features(
         window_start = first_day - pd.Timedelta(days=people_window_days)
         daily = people_daily_counts(runs[runs["race_date"] >= window_start])
     # A horse's statistics depend on its own runs only: skip horses not on the cards.
-    on_cards = pd.Index(targets["horse_id"].unique()).get_indexer(runs["horse_id"]) >= 0
-    own = runs[on_cards].reset_index(drop=True)  # (Series.isin on arrow strings is slow)
+    on_cards = text_isin(runs["horse_id"], targets["horse_id"]).to_numpy()
+    own = runs[on_cards].reset_index(drop=True)
     # Statistics only of the runs a card can be joined with: the newest before the first card
     # and every later one, per horse (per horse and venue, per horse and going).
     horse = _as_of(targets, run_statistics(own, first_day), ["horse_id"])

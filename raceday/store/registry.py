@@ -15,6 +15,7 @@ version's on the same races.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from dataclasses import dataclass
@@ -250,8 +251,12 @@ def boat_model_for_day(connection: Connection, race_date: date) -> tuple[BoatMod
         return None, f"boat version {version} cannot be loaded ({error})"
 
 
+@functools.cache
 def code_version() -> str:
-    """``git describe`` of the checkout when there is one, else the package version."""
+    """``git describe`` of the checkout when there is one, else the package version; asked once
+    per process: the code a process runs is what it imported, and an edit of the checkout
+    while it runs (``-dirty`` from then on) does not change it, so every version one run
+    trains records the same."""
     try:
         described = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--tags"],

@@ -3,6 +3,7 @@ and a day only ever gets a version trained strictly before it."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date, timedelta
 
 import pandas as pd
@@ -85,3 +86,23 @@ def test_registry_round_trip_and_point_in_time_versions(
     again = model_predictions(loaded, held_out)
     original = model_predictions(model, held_out)
     pd.testing.assert_series_equal(again["p_final"], original["p_final"])
+
+
+def test_the_code_version_is_the_first_described_in_a_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An edit of the checkout while a process runs (``git describe --dirty`` changes) does not
+    change the code version its later versions record: the code it runs is what it loaded."""
+    described = iter(["v1-3-gabc1234", "v1-3-gabc1234-dirty"])
+
+    def describe(*_args: object, **_kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess([], 0, stdout=next(described) + "\n")
+
+    registry.code_version.cache_clear()
+    monkeypatch.setattr(registry.subprocess, "run", describe)
+    try:
+        first = registry.code_version()
+        assert first.endswith("(v1-3-gabc1234)")
+        assert registry.code_version() == first
+    finally:
+        registry.code_version.cache_clear()

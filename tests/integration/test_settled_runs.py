@@ -133,6 +133,37 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
             )
 
 
+def test_the_features_of_a_range_are_those_of_the_whole_history(engine: Engine) -> None:
+    """``SettledRuns.features``: chunk after chunk (built and kept), then a training's window of
+    kept days and one reaching before them (those days built, the kept ones taken): the
+    features of the whole history, the days kept as the window says."""
+    store(engine)
+    settled = SettledRuns.for_training(window_days=40, held_days=HELD_DAYS)
+    key = ["race_id", "umaban"]
+
+    def in_key_order(features: pd.DataFrame) -> pd.DataFrame:
+        return features.sort_values(key, ignore_index=True)
+
+    with engine.connect() as connection:
+
+        def whole_history_features(start: date, end: date) -> pd.DataFrame:
+            whole, cards = read_runs_and_cards(connection, start, end)
+            return in_key_order(build_features(whole, cards, PEOPLE_WINDOW))
+
+        for first in range(20, DAYS, 10):
+            start, end = day(first), day(min(first + 9, DAYS - 1))
+            features = settled.features(connection, start, end, PEOPLE_WINDOW)
+            expected = whole_history_features(start, end)
+            pd.testing.assert_frame_equal(in_key_order(features), expected, check_exact=True)
+        kept = sorted(settled.built.days)
+        assert kept[0] == pd.Timestamp(day(50)) and kept[-1] == pd.Timestamp(day(DAYS - 1))
+        for first, last in [(55, 89), (35, 70)]:
+            start, end = day(first), day(last)
+            features = settled.features(connection, start, end, PEOPLE_WINDOW)
+            expected = whole_history_features(start, end)
+            pd.testing.assert_frame_equal(in_key_order(features), expected, check_exact=True)
+
+
 def test_without_held_days_nothing_is_evicted(engine: Engine) -> None:
     """The default holds every run: nothing evicted, nothing read back."""
     store(engine)

@@ -44,6 +44,26 @@ def test_first3f_bounds_follow_each_method() -> None:
     assert np.isnan(lower.iloc[4]) and np.isnan(upper.iloc[4])
 
 
+def test_a_missing_method_has_no_bounds() -> None:
+    """An NA method is an unknown one (no value allowed), not a crash of the stage."""
+    method = pd.Series(["baseline", None, "unknown"], dtype="string")
+    lower, upper = first3f_bounds(method, pd.Series([400, 400, 400]))
+    assert lower.round(6).tolist()[0] == 20.0 and upper.round(6).tolist()[0] == 36.0
+    assert lower.iloc[1:].isna().all() and upper.iloc[1:].isna().all()
+
+
+def test_an_estimate_without_a_method_is_set_aside_as_unknown() -> None:
+    """A missing method (which GX leaves untested) is quarantined as an unknown method, with
+    or without a value, and the other estimates are kept."""
+    frame = estimates([("adjusted", 36.4, 600), ("adjusted", 36.0, 600), ("adjusted", np.nan, 600)])
+    frame["method"] = pd.array(["adjusted", None, None], dtype="string")
+    for gx_result in (True, False):
+        checked = check_first3f(frame, gx_result=gx_result)
+        assert checked.valid["umaban"].tolist() == [1]
+        assert set(checked.quarantine["umaban"]) == {2, 3}
+        assert "first3f_method_known" in set(checked.quarantine["check_name"])
+
+
 def test_estimates_outside_their_bounds_are_set_aside() -> None:
     """A 600 m 'adjusted' value of 29 s and an 'unavailable' row with a value are quarantined."""
     frame = estimates(

@@ -220,15 +220,6 @@ def test_malformed_digits_of_concatenated_text(parts: list[list[str | None]], wi
     )
 
 
-def test_concatenated_text_is_taken_as_its_arrow_chunks() -> None:
-    """A column of several Arrow chunks is taken as those chunks (no value-by-value copy)."""
-    text = _concatenated([["01", "2"], [None], ["x", " 3"]])
-    chunked = codec.as_chunked_text(text)
-    assert chunked.num_chunks == 3
-    assert chunked.to_pylist() == ["01", "2", None, "x", " 3"]
-    assert codec.as_chunked_text(pd.Series(["a", None], dtype="string")).to_pylist() == ["a", None]
-
-
 @given(st.lists(_FIELD_TEXT, max_size=12))
 def test_digit_numbers_are_what_pandas_parses(values: list[str | None]) -> None:
     """Arrow's parse of digit fields is pandas' to the value and the dtype, whatever the text."""

@@ -26,11 +26,11 @@ from sqlalchemy import (
     select,
 )
 
+from raceday.arrow_text import text_isin
 from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
     PEOPLE_ROLES,
-    PEOPLE_WINDOW_DAYS,
     RUN_WITHOUT_FINISH_CODES,
     BuiltFeatures,
 )
@@ -227,8 +227,8 @@ def _horse_keys(runs: pd.DataFrame) -> pd.Series:
 
 
 def _of_horses(runs: pd.DataFrame, horse_ids: pd.Index) -> np.ndarray:
-    """Which ``runs`` are of ``horse_ids`` (an index lookup: ``isin`` on arrow strings is slow)."""
-    return np.asarray(horse_ids.get_indexer(_horse_keys(runs)) >= 0)
+    """Which ``runs`` are of ``horse_ids``."""
+    return text_isin(_horse_keys(runs), horse_ids).to_numpy()
 
 
 @dataclass
@@ -297,8 +297,9 @@ class SettledRuns:
     def _evicted_among(self, runs: pd.DataFrame) -> pd.Index:
         if not self.evicted:
             return pd.Index([], dtype="string")
-        horses = pd.Index(_horse_keys(runs).unique())
-        return horses[pd.Index(sorted(self.evicted)).get_indexer(horses) >= 0]
+        horses = pd.Series(_horse_keys(runs).unique())
+        evicted = pd.Index(list(self.evicted), dtype="string")
+        return pd.Index(horses[text_isin(horses, evicted)])
 
     def _evict(self, held_from: date) -> None:
         """Drop the horses whose last run is before ``held_from``."""
@@ -361,6 +362,20 @@ class SettledRuns:
             self.read_back += len(returning)
         return pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
 
+    def features(
+        self, connection: Connection, start: date, end: date, people_window_days: int
+    ) -> pd.DataFrame:
+        """:func:`~raceday.ratings.features.build_features` of every stored runner dated
+        ``start``..``end`` (:meth:`cards`), in no particular order: the days built before are
+        taken as built (a training's window, built chunk by chunk), the others built from
+        their history (:meth:`history_for`) and kept."""
+
+        def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
+            return self.history_for(connection, unbuilt, people_window_days)
+
+        cards = self.cards(connection, start, end)
+        return self.built.build(history_for, cards, people_window_days)
+
 
 def _empty_runs(connection: Connection) -> pd.DataFrame:
     return _frame(connection, _runs_query().where(false()))
@@ -376,19 +391,3 @@ def _unsettled_runs(connection: Connection, start: date, end: date) -> pd.DataFr
             RUNNERS.c.race_date <= end,
         ),
     )
-
-
-def runs_and_cards(
-    connection: Connection,
-    start: date,
-    end: date,
-    settled: SettledRuns | None = None,
-    people_window_days: int = PEOPLE_WINDOW_DAYS,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The settled runs the features of the stored runners ``start``..``end`` need, and those
-    runners (:func:`read_runs_and_cards`); from ``settled`` when given (only the runs the
-    cards' features read: :meth:`SettledRuns.history_for`)."""
-    if settled is None:
-        return read_runs_and_cards(connection, start, end)
-    cards = settled.cards(connection, start, end)
-    return settled.history_for(connection, cards, people_window_days), cards
