@@ -62,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from flows.backfill import DEFAULT_CHUNK_DAYS
-    from raceday.pipeline import today_in_japan
+    from raceday.japan_time import today_in_japan
 
     today = today_in_japan()
     start: date = args.start or today - timedelta(days=args.days)

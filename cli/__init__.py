@@ -17,7 +17,7 @@ from cli import pool as pool_commands  # noqa: F401
 from cli import report as _report  # noqa: F401
 from cli import staking as staking_commands  # noqa: F401
 from cli.shared import app, guard, settings_from
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 
 __all__ = ["app", "guard", "main", "settings_from", "today_in_japan"]
 

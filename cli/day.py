@@ -37,7 +37,7 @@ from cli.shared import (
 )
 from config import mask_url
 from raceday.errors import InputError
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

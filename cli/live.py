@@ -20,7 +20,7 @@ from cli.shared import (
 )
 from config import use_store
 from raceday.errors import InputError
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 
 
 def _print_live(summary: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from cli.shared import (
 )
 from config import Settings
 from raceday.errors import InputError, SourceUnavailable
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 from raceday.run_status import outcome
 
 alerts_app = typer.Typer(help="Alert destinations: test them, install the Prefect automations.")

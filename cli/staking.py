@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -21,6 +20,9 @@ from cli.shared import (
 )
 from config import Settings
 from raceday.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where frames are read: `raceday --help` needs none
+    import pandas as pd
 
 POLICIES = ("policy", "flat", "favourite", "oracle")
 FIGURES = (
@@ -62,6 +64,8 @@ def _simulated_truth(settings: Settings, runners: pd.DataFrame, days: list[date]
 
 
 def _truth_from_file(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.is_file():
         raise InputError(f"truth file {path} does not exist")
     truth = pd.read_csv(path, dtype={"race_id": "string"})
@@ -81,6 +85,8 @@ def evaluate(
     flat_stake: int | None = None,
 ) -> dict[str, Any]:
     """The policy's figures over ``start``..``end`` with flat, favourite (and oracle) baselines."""
+    import pandas as pd
+
     from raceday.staking.bets import staking_candidates
     from raceday.staking.evaluate import (
         favourite_sizer,

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
 from raceday.sport import CIRCUITS, Circuit, Venue, circuit_named, venue_codes, with_venues
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
@@ -28,6 +31,8 @@ class RolloutStage:
 def load_venues() -> pd.DataFrame:
     """Known venues: keibajo_code (2 digits), name_ja, name_en, region, circuit (its
     :mod:`raceday.sport` name: nar / jra)."""
+    import pandas as pd  # here: the settings (and so every command's start) need no pandas
+
     return pd.read_csv(REFERENCE_DIR / "venues.csv", dtype={"keibajo_code": "string"})
 
 

@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 from prefect import Flow, flow
 from prefect.runtime import flow_run
 
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 from tasks.alerts import alert_on_flow_failure
 
 Params = ParamSpec("Params")

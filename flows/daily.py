@@ -31,8 +31,9 @@ import pandas as pd
 from config import Settings, load_settings
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
+from raceday.japan_time import today_in_japan
 from raceday.monitoring.performance import races_set_aside
-from raceday.pipeline import DaySummary, today_in_japan
+from raceday.pipeline import DaySummary
 from raceday.run_status import no_races_warning, outcome, quarantine_warning
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import void_summary

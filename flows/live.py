@@ -28,7 +28,7 @@ from config import Settings, load_settings
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import card_chain, prepare_history, race_chain, race_day_chain
 from raceday.errors import InputError
-from raceday.pipeline import JAPAN_TIME, today_in_japan
+from raceday.japan_time import JAPAN_TIME, today_in_japan
 from raceday.racetime import (
     BET,
     Clock,

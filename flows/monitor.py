@@ -13,7 +13,7 @@ from typing import Any
 
 from config import load_settings
 from flows.alerting import alerting_flow, day_run_name
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 from raceday.run_status import outcome
 from tasks.common import AsTasks
 from tasks.monitor import monitor_day, unmonitorable

@@ -10,7 +10,7 @@ from typing import Any
 from config import Settings, load_settings
 from flows.alerting import alerting_flow, training_run_name
 from flows.chain import train_chain
-from raceday.pipeline import today_in_japan
+from raceday.japan_time import today_in_japan
 from tasks.boat_train import (
     boat_training_summary,
     fit_boat_training,

@@ -16,8 +16,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Literal
 
-from sqlalchemy import exc as sa_exc
-
 FailureKind = Literal["input", "unavailable", "defect"]
 
 DEFECT_EXIT_CODE = 5
@@ -126,6 +124,8 @@ def _orchestrator_unavailable(error: BaseException) -> bool:
 
 def failure_kind(error: BaseException) -> FailureKind:
     """Which of the three kinds ``error`` is (see the module docstring)."""
+    from sqlalchemy import exc as sa_exc  # here: the CLI's start needs errors, not SQLAlchemy
+
     if isinstance(error, StageDefect):
         return "defect"
     if isinstance(error, SourceUnavailable | StoreUnavailable):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-
-JAPAN_TIME = timezone(timedelta(hours=9))  # Asia/Tokyo: no daylight saving
 
 FINAL_ODDS_SNAPSHOT = "final"  # snapshot_at of odds taken from final results (replays)
 
@@ -95,9 +93,3 @@ class DaySummary:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         return asdict(self)
-
-
-def today_in_japan() -> date:
-    """Today's date in Asia/Tokyo, where the races run: results dated later cannot exist yet,
-    and a scheduled run without a date runs today's."""
-    return datetime.now(JAPAN_TIME).date()

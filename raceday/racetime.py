@@ -14,7 +14,7 @@ from typing import Final, Protocol
 
 import pandas as pd
 
-from raceday.pipeline import JAPAN_TIME
+from raceday.japan_time import JAPAN_TIME
 from raceday.sources.timeline import post_moments
 
 BET: Final = "bet"

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where classes are decoded: the settings load this module
+    import pandas as pd
 
 # Upper-case, NFKC-normalised condition names -> this circuit's class codes, <NA> where none.
-ClassDecoder = Callable[[pd.Series], pd.Series]
+ClassDecoder: TypeAlias = "Callable[[pd.Series], pd.Series]"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ JRA_CLASS_PATTERNS: Final = (
 
 def _jra_classes(names: pd.Series) -> pd.Series:
     """JRA's classes by :data:`JRA_CLASS_PATTERNS` (``３歳未勝利`` -> ``MDN``)."""
+    import pandas as pd
+
     found = pd.Series(pd.NA, index=names.index, dtype="string")
     for code, pattern in JRA_CLASS_PATTERNS:
         found = found.mask(found.isna() & names.str.contains(pattern).to_numpy(), code)
@@ -157,6 +160,8 @@ def class_ranks(circuits: Sequence[Circuit] = CIRCUITS) -> dict[str, int]:
 def decode_classes(names: pd.Series, circuits: Sequence[Circuit] = CIRCUITS) -> pd.Series:
     """Upper-case, NFKC-normalised condition names -> class codes of the first circuit that
     claims each name (in ``circuits`` order), <NA> where none does."""
+    import pandas as pd
+
     found = pd.Series(pd.NA, index=names.index, dtype="string")
     for circuit in circuits:
         found = found.fillna(circuit.decode_classes(names))

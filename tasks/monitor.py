@@ -9,8 +9,8 @@ import pandas as pd
 
 from config import Settings
 from raceday.errors import InputError
+from raceday.japan_time import today_in_japan
 from raceday.monitoring.rules import Alert, calendar_expectation, evaluate, nothing_to_monitor
-from raceday.pipeline import today_in_japan
 from raceday.store.catalogs.monitoring import load_monitor_inputs
 from raceday.store.catalogs.races import history_bounds
 from tasks.alerts import raise_alerts

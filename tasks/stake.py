@@ -11,7 +11,7 @@ from config import Settings
 from config.reference import venue_names
 from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
-from raceday.pipeline import JAPAN_TIME
+from raceday.japan_time import JAPAN_TIME
 from raceday.staking.bets import (
     BET_COLUMNS,
     SizedDay,

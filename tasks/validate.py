@@ -19,7 +19,8 @@ from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
 from raceday.arrow_text import text_isin
 from raceday.errors import NothingValid
-from raceday.pipeline import betting_odds, today_in_japan
+from raceday.japan_time import today_in_japan
+from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only
 from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results

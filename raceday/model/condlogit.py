@@ -22,7 +22,6 @@ from typing import Final
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.optimize import minimize, minimize_scalar
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -97,6 +96,8 @@ def fit_conditional_logit(
     The likelihood is concave in ``b``: L-BFGS with the analytic gradient finds the optimum.
     Only races with exactly one winner are used.
     """
+    from scipy.optimize import minimize  # only when fitting: SciPy is ~0.4 s of a process's start
+
     design = np.asarray(design, dtype=np.float64).reshape(len(won), -1)
     keep = races_with_one_winner(groups, won)
     if not keep.any():
@@ -120,6 +121,8 @@ def fit_temperature(score: FloatArray, groups: RaceGroups, won: BoolArray) -> fl
     keep = races_with_one_winner(groups, won)
     if not keep.any():
         raise ValueError("no race with a single winner to fit the temperature on")
+    from scipy.optimize import minimize_scalar  # only when fitting (as fit_conditional_logit)
+
     kept_groups, kept_score, kept_won = groups.subset(keep), score[keep], won[keep]
 
     def loss(kappa: float) -> float:

@@ -37,7 +37,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.prefect_server_support import raceday_workers, running_prefect_server
+from tests.prefect_server_support import (
+    raceday_workers,
+    running_prefect_server,
+    seed_prefect_home,
+)
 from tests.store_support import (
     RECORD_TABLES,
     TIMING_COLUMNS,
@@ -49,8 +53,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 REPO = Path(__file__).resolve().parents[2]
 HANG_S = 1500  # a hang limit for one command on a loaded machine, not a timing
-# A short backfill that trains: 42 warm-up days, then 4 chunks of 3 days of 20 races, a version
-# trained after every chunk on 14 + 7 + 7 days.
+# A short backfill that trains: 42 warm-up days, then 4 chunks of 3 days of 20 races; a version
+# (trained on 14 + 7 + 7 days) after the first chunk, kept (the market is better), and one six
+# days later, after the third, promoted: the last chunk bets on its predictions. (Every three
+# days trained two more versions that nothing used: after the second chunk, kept, and after the
+# last, predicting nothing.)
 SETTINGS = {
     "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
     "RACEDAY_HISTORY__WARMUP_DAYS": "42",
@@ -58,7 +65,7 @@ SETTINGS = {
     "RACEDAY_TRAIN__BLEND_DAYS": "7",
     "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
     "RACEDAY_TRAIN__MIN_RACES": "40",
-    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "3",
+    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "6",
     "RACEDAY_TRAIN__MAX_ITER": "20",
     "RACEDAY_VALIDATION__DATA_DOCS": "false",
 }
@@ -124,8 +131,9 @@ def outputs(db_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_prefect_server(tmp_path_factory.mktemp("scaleout-server")) as base:
+def server(tmp_path_factory: pytest.TempPathFactory, prefect_database: Path) -> Iterator[str]:
+    home = seed_prefect_home(tmp_path_factory.mktemp("scaleout-server"), prefect_database)
+    with running_prefect_server(home) as base:
         yield base
 
 
