@@ -13,7 +13,8 @@ of attempts and measured times left out, see there), except the pickled models, 
 what they compute: ``first3f_models.ml_model`` (the first-3F ML layer) and
 ``model_versions.artifact`` (the win model) are left out, the first 3F, indexes, predictions
 and bets they produce are compared, and ``model_versions`` is compared column by column
-without its pickle and its times (``created_at``, ``promoted_at``). A pickle's bytes depend on
+without its pickle, its times (``created_at``, ``promoted_at``) and the checkout's name in its
+meta (``code_version``, as :mod:`tests.golden_outputs` leaves it out). A pickle's bytes depend on
 the process, not only on the model: in a process that unpickled a stored first-3F model
 before, the same fitted layer (equal trees) pickles to other bytes — a worker reads the version
 a chunk reuses before it fits the next, a one-process backfill resumed after a stop would too.
@@ -26,6 +27,7 @@ backfills, four workers): ~3-5 minutes on 2 cores; PostgreSQL required in CI
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +39,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.golden_outputs import VOLATILE_JSON_KEYS
 from tests.prefect_server_support import (
     raceday_workers,
     running_prefect_server,
@@ -105,8 +108,17 @@ def raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )  # fmt: skip
 
 
+def without_code_version(meta: Any) -> Any:
+    """A version's meta without the checkout that trained it (``git describe --dirty``): the
+    compared backfills are processes of their own, and an edit of the checkout between them
+    would differ there and nowhere else."""
+    found = json.loads(meta) if isinstance(meta, str) else meta
+    return {key: value for key, value in found.items() if key not in VOLATILE_JSON_KEYS}
+
+
 def model_versions(db_url: str) -> list[tuple[Any, ...]]:
-    """The versions trained: their windows, metrics and promotion (not the pickle)."""
+    """The versions trained: their windows, metrics and promotion (not the pickle, not the
+    checkout's name)."""
     engine = create_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -118,7 +130,7 @@ def model_versions(db_url: str) -> list[tuple[Any, ...]]:
             ).all()
     finally:
         engine.dispose()
-    return [tuple(row) for row in rows]
+    return [(name, until, without_code_version(meta), *rest) for name, until, meta, *rest in rows]
 
 
 def outputs(db_url: str) -> dict[str, Any]:
