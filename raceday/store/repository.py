@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -67,52 +68,95 @@ def _column_dtype(sql_type: Any) -> str:
     return "string"
 
 
+@cache
+def _pandas_dtype(dtype: str) -> Any:
+    """The pandas dtype named ``dtype`` (parsed once: every column of every write asks)."""
+    return pd.api.types.pandas_dtype(dtype)
+
+
 def _in_dtype(values: pd.Series, dtype: str) -> pd.Series:
-    """``values`` in a table column's dtype (unchanged when already in it)."""
-    if values.dtype == pd.api.types.pandas_dtype(dtype):
+    """``values`` in a table column's dtype (unchanged when already in it). NumPy datetimes and
+    integers are cast straight to it: ``to_datetime`` and ``to_numeric(...).round()`` give them
+    back as they are, at several times the cost of the cast on the small frames of most writes."""
+    if values.dtype == _pandas_dtype(dtype):
         return values
+    numpy_kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else None
     if dtype == "datetime64[ns]":
+        if numpy_kind == "M":
+            return values.astype("datetime64[ns]")
         return pd.to_datetime(values).astype("datetime64[ns]")
     if dtype == "Int64":
+        if numpy_kind in ("i", "u"):
+            return values.astype("Int64")
         return pd.to_numeric(values).round().astype("Int64")
     if dtype == "float64":
         return pd.to_numeric(values, errors="coerce").astype("float64")
     return values.astype(dtype)
 
 
-def conform(frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None) -> pd.DataFrame:
-    """The frame with exactly the table's columns (missing ones as NA) in the table's dtypes;
-    ``only``: those of the table's columns, in the table's order."""
+def _conformed_columns(
+    frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None
+) -> dict[str, pd.Series]:
+    """The table's columns (``only`` those) of ``frame`` in the table's dtypes, missing ones NA."""
     missing = pd.Series(np.nan, index=frame.index)
-    columns = {
+    return {
         column.name: _in_dtype(
             frame[column.name] if column.name in frame.columns else missing,
             _column_dtype(column.type),
-        ).array  # one frame built from arrays: inserting column by column cost as much again
+        )
         for column in _table_columns(table, only)
     }
-    return pd.DataFrame(columns, index=frame.index)
 
 
-def storable(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """:func:`conform`, and text without NUL bytes: PostgreSQL text columns cannot hold them
-    (one in a horse's name would refuse the whole day's write); SQLite gets the same values."""
-    conformed = conform(frame, table)
-    for column in table.columns:
-        if _column_dtype(column.type) == "string":
-            text = conformed[column.name]
-            if text.str.contains(_NUL, regex=False).any():
-                conformed[column.name] = text.str.replace(_NUL, "", regex=False)
-    return conformed
+def conform(frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None) -> pd.DataFrame:
+    """The frame with exactly the table's columns (missing ones as NA) in the table's dtypes;
+    ``only``: those of the table's columns, in the table's order."""
+    columns = _conformed_columns(frame, table, only)
+    # one frame built from arrays: inserting column by column cost as much again
+    return pd.DataFrame({name: values.array for name, values in columns.items()}, index=frame.index)
+
+
+def _storable_columns(
+    frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None
+) -> dict[str, pd.Series]:
+    """:func:`_conformed_columns`, and text without NUL bytes: PostgreSQL text columns cannot
+    hold them (one in a horse's name would refuse the whole day's write); SQLite gets the same
+    values. The write paths take the columns as they are, never a frame built of them."""
+    columns = _conformed_columns(frame, table, only)
+    for column in _table_columns(table, only):
+        text = columns[column.name]
+        if _column_dtype(column.type) == "string" and _holds_nul(text):
+            columns[column.name] = text.str.replace(_NUL, "", regex=False)
+    return columns
+
+
+def _holds_nul(text: pd.Series) -> bool:
+    """Whether a ``string`` column holds a NUL byte anywhere. Asked of Arrow's own
+    ``match_substring``: pandas' ``.str.contains(...).any()`` cost ten times as much for the
+    few rows of most writes (a stage run, a race's bets), once per text column per write."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.any(pc.match_substring(pa.array(text.array), _NUL)).as_py()
+    return bool(found)
 
 
 def _stored_columns(frame: pd.DataFrame, table: Table) -> Iterator[tuple[Column[Any], pd.Series]]:
     """Each column the store is given a value for, with ``frame``'s conformed values of it."""
-    conformed = storable(frame, table)
+    conformed = _storable_columns(frame, table)
     for column in table.columns:
         if column.autoincrement is True and column.name not in frame.columns:
             continue  # the database assigns it
         yield column, conformed[column.name]
+
+
+def _plain_values(series: pd.Series) -> list[Any]:
+    """A column's values as a list of plain Python values, None for each missing one.
+
+    ``to_numpy(dtype=object, na_value=None)`` gives the values that ``astype(object)`` gives
+    with every missing one as None, in one step (``.where(series.notna(), None)`` built two
+    more Series per column per write: most of a small write's cost)."""
+    return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _python_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
@@ -123,7 +167,7 @@ def _python_columns(frame: pd.DataFrame, table: Table) -> dict[str, list[Any]]:
             series = series.dt.date
         elif isinstance(column.type, DateTime):
             series = pd.Series(series.dt.to_pydatetime(), index=series.index, dtype=object)
-        columns[column.name] = series.astype(object).where(series.notna(), None).tolist()
+        columns[column.name] = _plain_values(series)
     return columns
 
 
@@ -277,7 +321,7 @@ def _sqlite_columns(
     if only is None:
         stored = list(_stored_columns(frame, table))
     else:
-        conformed = storable(frame[list(only)], table)
+        conformed = _storable_columns(frame, table, only)
         stored = [(table.c[name], conformed[name]) for name in only]
     for column, series in stored:
         if isinstance(column.type, DateTime):
@@ -286,7 +330,7 @@ def _sqlite_columns(
             series = series.dt.strftime(_SQLITE_DATE)
         elif isinstance(column.type, Boolean):
             series = series.astype("Int64")
-        columns[column.name] = series.astype(object).where(series.notna(), None).tolist()
+        columns[column.name] = _plain_values(series)
     return columns
 
 
