@@ -30,6 +30,13 @@ def is_arrow_text(text: pd.Series | pd.Index) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
+def text_contains(text: pd.Series, part: str) -> bool:
+    """Whether any value of ``text`` (pandas text) holds ``part``: pandas'
+    ``text.str.contains(part, regex=False).any()``, by Arrow's ``match_substring`` (a tenth of
+    its cost on the few rows of a small write, asked of every text column the store writes)."""
+    return bool(pc.any(pc.match_substring(as_chunked_text(text), part)).as_py())
+
+
 def text_isin(text: pd.Series, values: pd.Series | pd.Index) -> pd.Series:
     """``text.isin(values)``, the same answer (a missing value found where ``values`` has
     one). When both are Arrow text, in one Arrow pass over the distinct values: pandas makes

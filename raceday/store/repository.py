@@ -34,6 +34,8 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from raceday.arrow_text import text_contains
+
 _KEY_CHUNK = 500  # keys per DELETE ... IN (...): below every backend's parameter limit
 _NUL = "\x00"
 ERROR_LINE_CHARS = 300  # what a refused write may say: the driver's first line, never the rows
@@ -125,20 +127,9 @@ def _storable_columns(
     columns = _conformed_columns(frame, table, only)
     for column in _table_columns(table, only):
         text = columns[column.name]
-        if _column_dtype(column.type) == "string" and _holds_nul(text):
+        if _column_dtype(column.type) == "string" and text_contains(text, _NUL):
             columns[column.name] = text.str.replace(_NUL, "", regex=False)
     return columns
-
-
-def _holds_nul(text: pd.Series) -> bool:
-    """Whether a ``string`` column holds a NUL byte anywhere. Asked of Arrow's own
-    ``match_substring``: pandas' ``.str.contains(...).any()`` cost ten times as much for the
-    few rows of most writes (a stage run, a race's bets), once per text column per write."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    found = pc.any(pc.match_substring(pa.array(text.array), _NUL)).as_py()
-    return bool(found)
 
 
 def _stored_columns(frame: pd.DataFrame, table: Table) -> Iterator[tuple[Column[Any], pd.Series]]:

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raceday.arrow_text import as_chunked_text, is_arrow_text, text_isin
+from raceday.arrow_text import as_chunked_text, is_arrow_text, text_contains, text_isin
 
 # Few distinct values (so that values repeat), missing and blank among them, full-width and
 # Japanese text, and any short text now and then.
@@ -60,3 +60,10 @@ def test_text_isin_answers_for_a_value_missing_from_the_set() -> None:
     assert text_isin(text, twice).tolist() == [True, False, False]
     assert text_isin(text, pd.Index([None, ""], dtype="str")).tolist() == [False, True, True]
     assert text_isin(text, pd.Series([], dtype="string")).tolist() == [False, False, False]
+
+
+@given(texts(), st.sampled_from(["\x00", "馬", " ", "01", "a"]))
+def test_text_contains_is_pandas_contains(text: pd.Series, part: str) -> None:
+    """Whether a part is held anywhere is pandas' answer (missing values hold nothing)."""
+    expected = bool(text.astype("string").str.contains(part, regex=False).any())
+    assert text_contains(text, part) is expected
