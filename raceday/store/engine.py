@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,11 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from raceday.errors import InputError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+# Alembic runs a migration through one module-level context (``alembic.context``), shared by the
+# whole process: two threads upgrading at once (two runs of a day in one process) clobber each
+# other's context (KeyError 'config' / 'script'). One upgrade at a time per process.
+_ALEMBIC_CONTEXT = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -78,7 +84,7 @@ def upgrade_schema(engine: Engine) -> None:
     check_connection(engine)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with _ALEMBIC_CONTEXT, engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

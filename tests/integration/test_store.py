@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pandas as pd
@@ -59,6 +60,29 @@ def test_migrations_create_every_model_table_and_repeat_safely(engine) -> None: 
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_upgrades_from_threads_at_once_all_succeed(engine) -> None:  # type: ignore[no-untyped-def]
+    """Two runs of a day in one process upgrade at once (their run lock lives in the store):
+    Alembic's context is one per process, and unguarded, one thread's upgrade lost its context
+    to the other's (KeyError 'config' / 'script') in nearly every round."""
+    failures: list[BaseException] = []
+
+    def upgrade(start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            upgrade_schema(engine)
+        except Exception as error:  # noqa: BLE001 - every failure is asserted on below
+            failures.append(error)
+
+    for _ in range(5):
+        start = threading.Barrier(2)
+        threads = [threading.Thread(target=upgrade, args=(start,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
 
 
 def test_rewriting_a_day_never_duplicates(engine) -> None:  # type: ignore[no-untyped-def]
