@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from data_checks.derived import suite_outcome
 from data_checks.frames import (
     odds_above_a_less_popular,
     overlong_fields,
@@ -26,7 +27,7 @@ from data_checks.frames import (
     race_overround,
     runner_check_frame,
 )
-from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome, run_suite
+from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome
 from data_checks.suites import odds_checks, race_checks, runner_checks
 from raceday.arrow_text import text_isin
 from raceday.codec import decode_odds_snapshot, digits_are_malformed, entries_or_fallback
@@ -242,6 +243,7 @@ def validate_day(
     venue_codes: Collection[str],
     as_of: date | None = None,
     results: RawDay | None = None,
+    gx_result: bool = True,
 ) -> ValidatedDay:
     """Validate one or more days of raw tables; invalid rows and races go to quarantine.
 
@@ -249,6 +251,9 @@ def validate_day(
     run), and cards dated more than a week after it.
     ``results`` (the card phase of a source with results, e.g. a replay) is the day with its
     final odds: races without a snapshot are sized on them, so they are checked like one.
+    Without ``gx_result`` (no Data Docs page wanted: a backfill) a suite whose every check
+    certainly holds is passed by pandas alone (:func:`data_checks.derived.suite_outcome`): the
+    same outcome, only without GX's objects; anything else runs GX as before.
     """
     require_columns(raw)
     raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
@@ -263,12 +268,13 @@ def validate_day(
     race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)
     runner_frame = runner_check_frame(runners, raw_se, races, snapshot)
     odds_frame = _odds_frame(bet_odds, runners)
-    outcomes = [
-        run_suite(f"races_{phase}", race_frame, race_checks(venue_codes, phase, dated=dated)),
-        run_suite(f"runners_{phase}", runner_frame, runner_checks(phase)),
+    suites = [
+        (f"races_{phase}", race_frame, race_checks(venue_codes, phase, dated=dated)),
+        (f"runners_{phase}", runner_frame, runner_checks(phase)),
     ]
     if phase == "card":
-        outcomes.append(run_suite("odds_card", odds_frame, odds_checks()))
+        suites.append(("odds_card", odds_frame, odds_checks()))
+    outcomes = [suite_outcome(*suite, gx_result=gx_result) for suite in suites]
     refuse_on_input_scope(tuple(outcomes))
     race_failures, runner_failures = outcomes[0].failures, outcomes[1].failures
     odds_failures = outcomes[2].failures if phase == "card" else _no_failures()

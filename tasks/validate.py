@@ -71,15 +71,27 @@ def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:
     return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes)
 
 
-def validate_phase(raw: RawDay, phase: Phase, timing: CardTiming) -> ValidatedDay:
+def validate_phase(
+    raw: RawDay, phase: Phase, timing: CardTiming, gx_result: bool = True
+) -> ValidatedDay:
     """Validate a card (the view of ``raw`` at its decision moments: result fields blanked, only
-    the odds published by then, :func:`card_view`) or results; nothing is written."""
+    the odds published by then, :func:`card_view`) or results; nothing is written.
+    ``gx_result``: whether the outcomes must carry GX's results (Data Docs pages are wanted);
+    without, clean suites are passed by pandas alone (``data_checks.validate.validate_day``)."""
     return validate_day(
         card_view(raw, timing) if phase == "card" else raw,
         phase=phase,
         venue_codes=venue_codes_for(circuits()),
         as_of=today_in_japan(),
         results=raw if phase == "card" else None,
+        gx_result=gx_result,
+    )
+
+
+def _validated(settings: Settings, raw: RawDay, phase: Phase) -> ValidatedDay:
+    """:func:`validate_phase` as the settings want it: GX's results only for Data Docs."""
+    return validate_phase(
+        raw, phase, settings.live.card_timing(), gx_result=settings.validation.data_docs
     )
 
 
@@ -120,11 +132,7 @@ def validate_and_store(
     """
     stage = f"validate_{phase}"
     with stage_run(settings, stage, end) as record:
-        valid = (
-            screened
-            if screened is not None
-            else validate_phase(raw, phase, settings.live.card_timing())
-        )
+        valid = screened if screened is not None else _validated(settings, raw, phase)
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = _nothing_valid(raw, valid)
         with engine_for(settings).begin() as connection:
@@ -158,7 +166,7 @@ def screen_day(
     """
     with stage_run(settings, "screen", end) as record:
         validated: dict[Phase, ValidatedDay] = {
-            phase: validate_phase(raw, phase, settings.live.card_timing()) for phase in phases
+            phase: _validated(settings, raw, phase) for phase in phases
         }
         refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid)]
         record.rows_in = len(raw.nvd_se)

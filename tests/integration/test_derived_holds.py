@@ -216,7 +216,7 @@ def test_unknown_expectation_kinds_are_not_vouched_for() -> None:
     import great_expectations.expectations as gxe
 
     check = Check(
-        "unique", lambda: gxe.ExpectColumnValuesToBeUnique(column="race_id"), "test", "row"
+        "increasing", lambda: gxe.ExpectColumnValuesToBeIncreasing(column="umaban"), "test", "row"
     )
     assert not all_hold(clean_predictions(), [check])
 

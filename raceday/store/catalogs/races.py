@@ -9,9 +9,10 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
+from raceday.arrow_text import text_isin
 from raceday.pipeline import runner_view
 from raceday.store.models import OddsSnapshot, Race, Runner, table_of
-from raceday.store.repository import delete_in, fetch_frame, read_rows, replace_rows
+from raceday.store.repository import delete_in, fetch_frame, insert_rows, read_rows, replace_rows
 
 RACES = table_of(Race)
 RUNNERS = table_of(Runner)
@@ -42,15 +43,27 @@ def write_races_and_runners(
     has_results: bool,
     source: str,
 ) -> int:
-    """Store decoded races and runners; a card never overwrites a race already settled."""
+    """Store decoded races and runners; a card never overwrites a race already settled.
+
+    A race's runner set is replaced whole: a runner gone from the source leaves with it. Runners
+    of the races written are inserted without a delete of their own keys (deleted with their
+    races just before: a search per runner that finds nothing); any other runner replaces the
+    row of its key as before."""
     if not has_results:
         settled = races_with_results(connection, races["race_id"])
         races = races[~races["race_id"].isin(settled)]
         runners = runners[~runners["race_id"].isin(settled)]
     replace_rows(connection, RACES, races.assign(has_results=has_results, source=source), RACE_KEY)
-    # A race's runner set is replaced whole: a runner gone from the source leaves with it.
     delete_in(connection, RUNNERS, "race_id", races["race_id"].tolist())
+    if _all_of_races(runners, races):
+        return insert_rows(connection, RUNNERS, runners)
     return replace_rows(connection, RUNNERS, runners, RUNNER_KEY)
+
+
+def _all_of_races(runners: pd.DataFrame, races: pd.DataFrame) -> bool:
+    """Whether every runner names one of ``races`` (so its key left with its race)."""
+    race_ids = runners["race_id"]
+    return bool(race_ids.notna().all() and text_isin(race_ids, races["race_id"]).all())
 
 
 def write_odds(connection: Connection, odds: pd.DataFrame, runners: pd.DataFrame) -> int:
