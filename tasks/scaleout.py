@@ -21,7 +21,7 @@ from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RACES, RUNNERS, read_races, read_runners
 from raceday.store.catalogs.ratings import SettledRuns, read_features
 from tasks.common import engine_for, logger, stage, stage_run
-from tasks.validate import validate_phase, with_betting_odds
+from tasks.validate import validated_phase, with_betting_odds
 
 
 @stage("stored-results")
@@ -43,7 +43,7 @@ def replay_card(settings: Settings, raw: RawDay, start: date, end: date) -> Vali
     """The chunk's card validated again as its wave stored it, with its bet-time odds: the
     card the ordered pass predicts and stakes (nothing written; the wave wrote it)."""
     with stage_run(settings, "validate_card", end) as record:
-        card = with_betting_odds(raw, validate_phase(raw, "card", settings.live.card_timing()))
+        card = with_betting_odds(raw, validated_phase(settings, raw, "card"))
         record.rows_in, record.rows_out = len(raw.nvd_se), len(card.runners)
         record.message = f"{start}..{end} (stored by its wave)"
     return card

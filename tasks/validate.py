@@ -88,7 +88,7 @@ def validate_phase(
     )
 
 
-def _validated(settings: Settings, raw: RawDay, phase: Phase) -> ValidatedDay:
+def validated_phase(settings: Settings, raw: RawDay, phase: Phase) -> ValidatedDay:
     """:func:`validate_phase` as the settings want it: GX's results only for Data Docs."""
     return validate_phase(
         raw, phase, settings.live.card_timing(), gx_result=settings.validation.data_docs
@@ -132,7 +132,7 @@ def validate_and_store(
     """
     stage = f"validate_{phase}"
     with stage_run(settings, stage, end) as record:
-        valid = screened if screened is not None else _validated(settings, raw, phase)
+        valid = screened if screened is not None else validated_phase(settings, raw, phase)
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = _nothing_valid(raw, valid)
         with engine_for(settings).begin() as connection:
@@ -166,7 +166,7 @@ def screen_day(
     """
     with stage_run(settings, "screen", end) as record:
         validated: dict[Phase, ValidatedDay] = {
-            phase: _validated(settings, raw, phase) for phase in phases
+            phase: validated_phase(settings, raw, phase) for phase in phases
         }
         refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid)]
         record.rows_in = len(raw.nvd_se)
