@@ -36,10 +36,12 @@ from raceday.simulate.text import (
     encode_float_tenths,
     encode_int,
     encode_soha,
+    format_distinct,
     fullwidth,
-    join_groups,
     join_rows,
+    pack_groups,
     pad,
+    text_array,
 )
 
 # The truth table: per runner, what no source can observe. First 3F / first segment / last 3F
@@ -77,14 +79,14 @@ def encode_day(
 ) -> DayTables:
     """The day's tables from its card and result (post times and race names drawn from ``rng``)."""
     circuit = circuit_of(config)
-    post_times = _post_times(card, rng, circuit)
+    post_minutes = _post_minutes(card, rng, circuit)
     names = _race_names(card, rng, circuit)
     keys = _race_keys(config, day, card)
-    ra = _ra_columns(day, card, result, keys, post_times, names, circuit)
+    ra = _ra_columns(day, card, result, keys, _hhmm(post_minutes), names, circuit)
     return DayTables(
         ra=_text_frame(ra, NVD_RA_COLUMNS),
         se=_text_frame(_se_columns(config, day, card, result, keys), NVD_SE_COLUMNS),
-        o1=_text_frame(_o1_columns(config, day, card, result, keys, post_times), NVD_O1_COLUMNS),
+        o1=_text_frame(_o1_columns(config, day, card, result, keys, post_minutes), NVD_O1_COLUMNS),
         truth=_truth_frame(_truth_columns(config, day, card, result, keys)),
     )
 
@@ -111,8 +113,9 @@ def _race_keys(config: SimulatorConfig, day: date, card: Card) -> dict[str, Text
     return keys
 
 
-def _post_times(card: Card, rng: np.random.Generator, circuit: Circuit) -> TextArray:
-    """HHMM post times: day venues from 10:30-11:15, night venues ending at 20:50."""
+def _post_minutes(card: Card, rng: np.random.Generator, circuit: Circuit) -> IntArray:
+    """Post times (minutes after midnight): day venues from 10:30-11:15, night venues ending at
+    20:50."""
     first_offset = rng.integers(0, 4, circuit.n_venues) * 15
     minutes = np.zeros(card.race_venue.size, np.int64)
     for v in np.unique(card.race_venue).tolist():
@@ -125,9 +128,12 @@ def _post_times(card: Card, rng: np.random.Generator, circuit: Circuit) -> TextA
             first = 10 * 60 + 30 + int(first_offset[v])
             interval = min(30, 5 * ((17 * 60 + 30 - first) // steps // 5))
         minutes[rows] = first + interval * (card.race_bango[rows] - 1)
-    hours, mins = np.divmod(minutes, 60)
-    return np.array([f"{a:02d}{b:02d}" for a, b in zip(hours.tolist(), mins.tolist(), strict=True)],
-                    dtype=object)  # fmt: skip
+    return minutes
+
+
+def _hhmm(minutes: IntArray) -> TextArray:
+    """``hhmm`` of ``minutes`` after midnight."""
+    return format_distinct(minutes, lambda minute: "{:02d}{:02d}".format(*divmod(minute, 60)))
 
 
 def _race_names(card: Card, rng: np.random.Generator, circuit: Circuit) -> dict[str, TextArray]:
@@ -418,7 +424,7 @@ def _o1_columns(
     card: Card,
     result: Result,
     keys: dict[str, TextArray],
-    post_times: TextArray,
+    post: IntArray,
 ) -> dict[str, Column]:
     """The odds timeline, per race in time order: the morning snapshot (09:00), a snapshot
     ``config.snapshot_minutes`` before the post time each (data_kubun 1, 中間) and the final odds
@@ -430,7 +436,6 @@ def _o1_columns(
         (market.win_odds, market.final_popularity),
     ]
     packed = np.stack([_packed_odds(card, odds, rank) for odds, rank in snapshots])
-    post = np.array([int(t[:2]) * 60 + int(t[2:]) for t in post_times.tolist()], np.int64)
     stamps = np.stack(
         [np.full(post.size, f"{day:%m%d}0900", dtype=object)]
         + [_stamp(day, post - minutes) for minutes in config.snapshot_minutes]
@@ -458,25 +463,16 @@ def _o1_columns(
 
 
 def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray:
-    """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string)."""
-    slots = (
-        encode_int(card.umaban, 2).astype(str)
-        + encode_float_tenths(odds, 4).astype(str)
-        + encode_int(popularity, 2).astype(str)
-    )
-    return np.array(
-        [text.ljust(28 * 8) for text in join_groups(slots.astype(object), card.starts)],
-        dtype=object,
-    )
+    """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string): each
+    runner's 8 characters (umaban, odds, popularity), the race's runners in order, blank to 28
+    runners."""
+    slots = encode_int(card.umaban, 2) + encode_float_tenths(odds, 4) + encode_int(popularity, 2)
+    return pack_groups(slots, card.starts, width=8, n_slots=28)
 
 
 def _stamp(day: date, minutes: IntArray) -> TextArray:
     """``MMDDhhmm`` of ``day`` at ``minutes`` after midnight."""
-    hours, mins = np.divmod(minutes, 60)
-    return np.array(
-        [f"{day:%m%d}{h:02d}{m:02d}" for h, m in zip(hours.tolist(), mins.tolist(), strict=True)],
-        dtype=object,
-    )
+    return f"{day:%m%d}" + _hhmm(minutes)
 
 
 def _truth_columns(
@@ -520,20 +516,22 @@ def wakuban(umaban: IntArray, entries: IntArray) -> IntArray:
 def _text_frame(data: dict[str, Column], columns: tuple[str, ...]) -> pd.DataFrame:
     """A frame of ``string`` columns; a single value fills its column."""
     n_rows = next((len(v) for v in data.values() if not isinstance(v, str)), 0)
-    built = {}
-    for column in columns:
-        value = data.get(column, _EMPTY_TEXT)
-        if isinstance(value, str):
-            built[column] = pd.array([value], dtype="string").repeat(n_rows)
-        else:
-            built[column] = pd.array(value, dtype="string")
-    return pd.DataFrame(built)
+    built = {column: text_array(data.get(column, _EMPTY_TEXT), n_rows) for column in columns}
+    return pd.DataFrame(built, copy=False)  # new Arrow arrays, immutable: nothing to copy
 
 
 def _truth_frame(data: dict[str, NDArray[np.generic]]) -> pd.DataFrame:
     if not data:
         return pd.DataFrame({c: pd.Series(dtype=_TRUTH_DTYPES[c]) for c in TRUTH_COLUMNS})
-    return pd.DataFrame({c: data[c] for c in TRUTH_COLUMNS}).astype(_TRUTH_DTYPES)
+    return pd.DataFrame({c: _truth_column(data[c], _TRUTH_DTYPES[c]) for c in TRUTH_COLUMNS})
+
+
+def _truth_column(values: NDArray[np.generic], dtype: str) -> Column | NDArray[np.generic]:
+    """``values`` as ``dtype`` (text straight to Arrow: the frame's ``astype`` goes value by
+    value)."""
+    if dtype == "string":
+        return text_array(values.astype(object), values.size)
+    return np.asarray(values, dtype=dtype)
 
 
 _TRUTH_DTYPES: Final[dict[str, str]] = {

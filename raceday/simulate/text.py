@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from raceday.codec import encode_count, encode_soha_time, encode_tenths
-from raceday.simulate.arrays import FloatArray, IntArray, TextArray
+from raceday.simulate.arrays import Column, FloatArray, IntArray, TextArray
 
 FULL_SPACE: Final = "\u3000"
 
@@ -58,8 +60,10 @@ def encode_int(values: NDArray[np.integer], width: int) -> TextArray:
     """codec.encode_count for integer arrays."""
     whole = np.asarray(values, dtype=np.int64)
     table = _count_table(width)
-    if whole.size and (whole.min() < 0 or whole.max() >= table.size):
+    if whole.size and whole.min() < 0:
         return encode_count(pd.Series(whole, dtype="int64"), width).to_numpy(dtype=object)
+    if whole.size and whole.max() >= table.size:  # f"{v:0{width}d}" of v >= 0, in one pass
+        return np.strings.zfill(whole.astype(np.str_), width).astype(object)
     return table[whole]
 
 
@@ -93,3 +97,56 @@ def join_rows(values: IntArray, width: int) -> TextArray:
     """Each row's integers as zero-padded fields, concatenated."""
     digits = np.char.zfill(values.astype(str), width)
     return np.array(["".join(row) for row in digits.tolist()], dtype=object)
+
+
+def text_array(values: Column, n_rows: int) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(values, dtype="string")`` (a single value repeated ``n_rows`` times), built
+    as Arrow ``large_string`` directly: pandas checks and converts value by value first."""
+    if pd.StringDtype().storage != "pyarrow":  # pandas' own choice of storage decides
+        if isinstance(values, str):
+            return pd.array([values], dtype="string").repeat(n_rows)
+        return pd.array(values, dtype="string")
+    if isinstance(values, str):
+        encoded = values.encode("utf-8")
+        offsets = np.arange(n_rows + 1, dtype=np.int64) * len(encoded)
+        text = pa.LargeStringArray.from_buffers(
+            n_rows, pa.py_buffer(offsets), pa.py_buffer(encoded * n_rows)
+        )
+    else:
+        text = pa.array(values, type=pa.large_string())
+    return pd.arrays.ArrowStringArray(pa.chunked_array([text]))
+
+
+def format_distinct(values: IntArray, text_of: Callable[[int], str]) -> TextArray:
+    """``text_of`` of every value, called once per distinct value."""
+    distinct, where = np.unique(values, return_inverse=True)
+    return np.array([text_of(value) for value in distinct.tolist()], dtype=object)[where]
+
+
+def pack_groups(slots: TextArray, starts: IntArray, width: int, n_slots: int) -> TextArray:
+    """Each group's ``slots`` concatenated and blank-filled to ``n_slots`` slots of ``width``
+    characters: ``"".join(group).ljust(n_slots * width)`` for every group, built as one byte
+    matrix when every slot is ``width`` ASCII characters and no group has more than
+    ``n_slots``."""
+    n_groups, n_values = starts.size, slots.size
+    group = np.repeat(np.arange(n_groups), np.diff(np.append(starts, n_values)))
+    position = np.arange(n_values) - starts[group]
+    fixed = _ascii_of_width(slots, width)
+    if fixed is None or (n_values and position.max() >= n_slots):
+        return np.array([text.ljust(n_slots * width) for text in join_groups(slots, starts)],
+                        dtype=object)  # fmt: skip
+    packed = np.full((n_groups, n_slots), b" " * width, dtype=f"S{width}")
+    packed[group, position] = fixed
+    return packed.view(f"S{n_slots * width}").ravel().astype(f"U{n_slots * width}").astype(object)
+
+
+def _ascii_of_width(values: TextArray, width: int) -> NDArray[np.bytes_] | None:
+    """``values`` as ``width``-byte strings, or None unless each is ``width`` ASCII
+    characters."""
+    try:
+        fixed = values.astype(f"S{width + 1}")  # one byte more: a longer value shows
+    except UnicodeEncodeError:
+        return None
+    if fixed.size and not (np.strings.str_len(fixed) == width).all():
+        return None
+    return fixed.astype(f"S{width}")

@@ -1,0 +1,61 @@
+"""The simulator's fixed-width text builders give the text of the plain Python (and pandas,
+and codec) spellings they replace, value for value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from raceday.codec import encode_count
+from raceday.simulate.text import encode_int, format_distinct, pack_groups, text_array
+
+TEXT = st.text(alphabet=st.sampled_from("09 AZ-+\u3000ａ０竜\u00e9"), max_size=6)
+
+
+@given(st.lists(TEXT, max_size=30))
+def test_text_array_is_pandas_string_array(values: list[str]) -> None:
+    """An array of text is ``pd.array(values, dtype="string")``: same dtype, same values."""
+    built = text_array(np.array(values, dtype=object), len(values))
+    expected = pd.array(np.array(values, dtype=object), dtype="string")
+    assert built.dtype == expected.dtype
+    pd.testing.assert_extension_array_equal(built, expected)
+
+
+@given(TEXT, st.integers(0, 40))
+def test_one_value_fills_its_column(value: str, n_rows: int) -> None:
+    """A single value repeated is ``pd.array([value], dtype="string").repeat(n_rows)``."""
+    built = text_array(value, n_rows)
+    expected = pd.array([value], dtype="string").repeat(n_rows)
+    pd.testing.assert_extension_array_equal(built, expected)
+
+
+@given(st.lists(st.integers(0, 10**12), max_size=30), st.integers(1, 8))
+def test_encode_int_is_the_codecs_encode_count(values: list[int], width: int) -> None:
+    """Large values (past the lookup table) are zero-padded as the codec pads them."""
+    whole = np.array(values, dtype=np.int64)
+    expected = encode_count(pd.Series(whole, dtype="int64"), width).to_numpy(dtype=object)
+    assert encode_int(whole, width).tolist() == expected.tolist()
+
+
+@given(st.lists(st.integers(-100, 3000), max_size=30))
+def test_format_distinct_formats_every_value(values: list[int]) -> None:
+    """Formatting once per distinct value gives each value its own text, in order."""
+    minutes = np.array(values, dtype=np.int64)
+    text = format_distinct(minutes, lambda m: "{:02d}{:02d}".format(*divmod(m, 60)))
+    assert text.tolist() == [f"{m // 60:02d}{m % 60:02d}" for m in values]
+
+
+@given(st.lists(st.lists(TEXT, min_size=1, max_size=6), max_size=8), st.integers(1, 5))
+def test_pack_groups_joins_and_fills_each_group(groups: list[list[str]], n_slots: int) -> None:
+    """Each group joined and blank-filled to ``n_slots`` slots of 3, whatever the values (the
+    byte matrix for ASCII slots of the width, the join otherwise, groups longer than
+    ``n_slots`` included)."""
+    for values in (groups, [[value.ljust(3)[:3] for value in group] for group in groups]):
+        flat = np.array([value for group in values for value in group], dtype=object)
+        starts = np.cumsum([0] + [len(group) for group in values[:-1]]).astype(np.int64)
+        if not values:
+            starts = np.zeros(0, np.int64)
+        packed = pack_groups(flat, starts, width=3, n_slots=n_slots)
+        assert packed.tolist() == ["".join(group).ljust(3 * n_slots) for group in values]
