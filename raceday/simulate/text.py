@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 from typing import Final
 
@@ -90,7 +91,9 @@ def encode_soha(values: FloatArray) -> TextArray:
 
 def join_groups(values: TextArray, starts: IntArray, separator: str = "") -> list[str]:
     """Concatenate consecutive runs of ``values`` (groups begin at ``starts``)."""
-    return [separator.join(part) for part in np.split(values, starts[1:])]
+    listed = values.tolist()  # slices of one list: np.split makes an array of every group
+    edges = [0, *starts[1:].tolist(), len(listed)]
+    return [separator.join(listed[a:b]) for a, b in itertools.pairwise(edges)]
 
 
 def join_rows(values: IntArray, width: int) -> TextArray:
