@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from raceday.codec import encode_count, encode_soha_time, encode_tenths
-from raceday.simulate.arrays import Column, FloatArray, IntArray, TextArray
+from raceday.simulate.arrays import AsciiArray, Column, FloatArray, IntArray, TextArray
 
 FULL_SPACE: Final = "\u3000"
 
@@ -89,6 +89,48 @@ def encode_soha(values: FloatArray) -> TextArray:
     return _soha_table()[index]
 
 
+# The same text as bytes, for columns written as they are: a frame takes fixed-width bytes
+# whole (text_array), where it converts an array of text value by value.
+@functools.lru_cache(maxsize=16)
+def _ascii_count_table(width: int) -> AsciiArray:
+    return _count_table(width).astype(np.bytes_)
+
+
+@functools.lru_cache(maxsize=8)
+def _ascii_tenths_table(width: int) -> AsciiArray:
+    return _tenths_table(width).astype(np.bytes_)
+
+
+@functools.lru_cache(maxsize=1)
+def _ascii_soha_table() -> AsciiArray:
+    return _soha_table().astype(np.bytes_)
+
+
+def ascii_int(values: NDArray[np.integer], width: int) -> AsciiArray:
+    """:func:`encode_int` as ASCII bytes."""
+    whole = np.asarray(values, dtype=np.int64)
+    table = _ascii_count_table(width)
+    if whole.size and (whole.min() < 0 or whole.max() >= table.size):
+        return encode_int(whole, width).astype(np.bytes_)
+    return table[whole]
+
+
+def ascii_tenths(values: FloatArray, width: int) -> AsciiArray:
+    """:func:`encode_float_tenths` as ASCII bytes."""
+    index = _tenths_index(values)
+    if index.size and (index.min() < 0 or index.max() >= 10**width):
+        return encode_float_tenths(values, width).astype(np.bytes_)
+    return _ascii_tenths_table(width)[index]
+
+
+def ascii_soha(values: FloatArray) -> AsciiArray:
+    """:func:`encode_soha` as ASCII bytes."""
+    index = _tenths_index(values)
+    if index.size and (index.min() < 0 or index.max() >= 6000):
+        return encode_soha(values).astype(np.bytes_)
+    return _ascii_soha_table()[index]
+
+
 def join_groups(values: TextArray, starts: IntArray, separator: str = "") -> list[str]:
     """Concatenate consecutive runs of ``values`` (groups begin at ``starts``)."""
     listed = values.tolist()  # slices of one list: np.split makes an array of every group
@@ -108,16 +150,29 @@ def text_array(values: Column, n_rows: int) -> pd.api.extensions.ExtensionArray:
     if pd.StringDtype().storage != "pyarrow":  # pandas' own choice of storage decides
         if isinstance(values, str):
             return pd.array([values], dtype="string").repeat(n_rows)
-        return pd.array(values, dtype="string")
+        return pd.array(values.astype(np.str_) if values.dtype.kind == "S" else values, "string")
     if isinstance(values, str):
         encoded = values.encode("utf-8")
         offsets = np.arange(n_rows + 1, dtype=np.int64) * len(encoded)
         text = pa.LargeStringArray.from_buffers(
             n_rows, pa.py_buffer(offsets), pa.py_buffer(encoded * n_rows)
         )
+    elif values.dtype.kind == "S":
+        text = _ascii_text(cast(AsciiArray, values))
     else:
         text = pa.array(values, type=pa.large_string())
     return pd.arrays.ArrowStringArray(pa.chunked_array([text]))
+
+
+def _ascii_text(values: AsciiArray) -> pa.LargeStringArray:
+    """ASCII bytes as Arrow text: the array's own bytes when every value fills its width."""
+    width = values.dtype.itemsize
+    if values.size and not (np.strings.str_len(values) == width).all():
+        return pa.array(values.astype(np.str_), type=pa.large_string())
+    offsets = np.arange(values.size + 1, dtype=np.int64) * width
+    return pa.LargeStringArray.from_buffers(
+        values.size, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(values).tobytes())
+    )
 
 
 def format_distinct(values: IntArray, text_of: Callable[[int], str]) -> TextArray:

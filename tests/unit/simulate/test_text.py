@@ -9,7 +9,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from raceday.codec import encode_count
-from raceday.simulate.text import encode_int, format_distinct, pack_groups, text_array
+from raceday.simulate.text import (
+    ascii_int,
+    ascii_soha,
+    ascii_tenths,
+    encode_float_tenths,
+    encode_int,
+    encode_soha,
+    format_distinct,
+    pack_groups,
+    text_array,
+)
 
 TEXT = st.text(alphabet=st.sampled_from("09 AZ-+\u3000ａ０竜\u00e9"), max_size=6)
 
@@ -59,3 +69,35 @@ def test_pack_groups_joins_and_fills_each_group(groups: list[list[str]], n_slots
             starts = np.zeros(0, np.int64)
         packed = pack_groups(flat, starts, width=3, n_slots=n_slots)
         assert packed.tolist() == ["".join(group).ljust(3 * n_slots) for group in values]
+
+
+@given(st.lists(st.integers(0, 10**9), max_size=30), st.integers(1, 8))
+def test_ascii_int_is_encode_int_as_bytes(values: list[int], width: int) -> None:
+    """The bytes variant spells each value as :func:`encode_int` does, and a frame column of
+    it is the column of that text."""
+    whole = np.array(values, dtype=np.int64)
+    text = encode_int(whole, width)
+    assert [value.decode("ascii") for value in ascii_int(whole, width).tolist()] == text.tolist()
+    pd.testing.assert_extension_array_equal(
+        text_array(ascii_int(whole, width), whole.size), text_array(text, whole.size)
+    )
+
+
+@given(st.lists(st.one_of(st.floats(0, 599.9), st.just(float("nan"))), max_size=30))
+def test_ascii_tenths_and_soha_are_their_text_as_bytes(values: list[float]) -> None:
+    """Tenths and race times as bytes: the text of :func:`encode_float_tenths` and
+    :func:`encode_soha` (NaN included)."""
+    seconds = np.array(values, dtype=np.float64)
+    for as_bytes, as_text in (
+        (ascii_tenths(seconds, 4), encode_float_tenths(seconds, 4)),
+        (ascii_soha(seconds), encode_soha(seconds)),
+    ):
+        assert [value.decode("ascii") for value in as_bytes.tolist()] == as_text.tolist()
+
+
+def test_bytes_of_uneven_widths_make_the_same_column() -> None:
+    """Bytes that do not all fill their width (no fixed layout to take whole) still give
+    each value's text."""
+    uneven = np.array([b"7", b"123", b""], dtype="S3")
+    expected = pd.array(["7", "123", ""], dtype="string")
+    pd.testing.assert_extension_array_equal(text_array(uneven, 3), expected)
