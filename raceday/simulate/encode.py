@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,15 @@ from numpy.typing import NDArray
 
 from raceday.codec import race_key_parts
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.simulate.arrays import Column, FloatArray, IntArray, TextArray, group_count, group_min
+from raceday.simulate.arrays import (
+    AsciiArray,
+    Column,
+    FloatArray,
+    IntArray,
+    TextArray,
+    group_count,
+    group_min,
+)
 from raceday.simulate.calendar import PERIOD, fortnight, fortnight_calendar
 from raceday.simulate.card import Card
 from raceday.simulate.circuits import (
@@ -32,6 +40,7 @@ from raceday.simulate.population import population_of, staff_of
 from raceday.simulate.race import LAP_SLOTS, Result
 from raceday.simulate.text import (
     FULL_SPACE,
+    as_ascii,
     ascii_int,
     ascii_soha,
     ascii_tenths,
@@ -339,8 +348,8 @@ def _se_columns(
     jockey_name = staff.jockey_name[result.jockey]
     aiteuma_blank = "0" * 10 + FULL_SPACE * 18
 
-    def per_race(values: TextArray) -> TextArray:
-        return values[race]
+    def per_race(values: TextArray) -> TextArray | AsciiArray:
+        return as_ascii(values)[race]
 
     return {
         "record_id": "SE",
@@ -354,7 +363,7 @@ def _se_columns(
         "race_bango": per_race(keys["race_bango"]),
         "wakuban": ascii_int(wakuban(card.umaban, card.race_entries[race]), 1),
         "umaban": ascii_int(card.umaban, 2),
-        "ketto_toroku_bango": horses.number[h].astype(str).astype(object),
+        "ketto_toroku_bango": horses.number[h].astype(np.bytes_),
         "bamei": horse_names(config.seed, horses.number[h]),
         "umakigo_code": "00",
         "seibetsu_code": ascii_int(result.sex, 1),
@@ -367,7 +376,7 @@ def _se_columns(
             if circuit.name == "jra"
             else "3"
         ),
-        "chokyoshi_code": staff.trainer_code[horses.trainer[h]],
+        "chokyoshi_code": as_ascii(staff.trainer_code)[horses.trainer[h]],
         "chokyoshimei_ryakusho": staff.trainer_name[horses.trainer[h]],
         "banushi_code": ascii_int(horses.owner[h], 6),
         "banushimei": owner_names,
@@ -377,7 +386,7 @@ def _se_columns(
         "futan_juryo_henkomae": "000",
         "blinker_shiyo_kubun": "0",
         "yobi_2": " ",
-        "kishu_code": staff.jockey_code[result.jockey],
+        "kishu_code": as_ascii(staff.jockey_code)[result.jockey],
         "kishu_code_henkomae": "00000",
         "kishumei_ryakusho": jockey_name,
         "kishumei_ryakusho_henkomae": FULL_SPACE * 4,
@@ -446,19 +455,21 @@ def _o1_columns(
     kinds = np.array(["1"] * (len(snapshots) - 1) + ["4"], dtype=object)[:, None]
     n_snapshots, n_races = packed.shape
 
-    def per_row(values: TextArray) -> TextArray:  # race by race, each in time order
-        return np.broadcast_to(values, (n_snapshots, n_races)).T.reshape(-1)
+    def per_row(values: TextArray | AsciiArray) -> TextArray | AsciiArray:
+        """Race by race, each in time order."""
+        rows = np.broadcast_to(values, (n_snapshots, n_races)).T.reshape(-1)
+        return cast("TextArray | AsciiArray", rows)
 
     on_sale = group_count(~result.cancelled, card.starts)
     return {
         "record_id": "O1",
         "data_kubun": per_row(kinds),
         "data_sakusei_nengappi": f"{day:%Y%m%d}",
-        **{k: per_row(keys[k]) for k in ("kaisai_nen", "kaisai_tsukihi", "keibajo_code",
+        **{k: per_row(as_ascii(keys[k])) for k in ("kaisai_nen", "kaisai_tsukihi", "keibajo_code",
                                          "kaisai_kai", "kaisai_nichime", "race_bango")},
         "happyo_tsukihi_jifun": per_row(stamps),
-        "toroku_tosu": per_row(encode_int(card.race_entries, 2)),
-        "shusso_tosu": per_row(encode_int(on_sale, 2)),
+        "toroku_tosu": per_row(ascii_int(card.race_entries, 2)),
+        "shusso_tosu": per_row(ascii_int(on_sale, 2)),
         "hatsubai_flag_tansho": "7",
         "odds_tansho": per_row(packed),
     }  # fmt: skip

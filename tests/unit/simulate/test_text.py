@@ -10,14 +10,17 @@ from hypothesis import strategies as st
 
 from raceday.codec import encode_count
 from raceday.simulate.text import (
+    as_ascii,
     ascii_int,
     ascii_soha,
     ascii_tenths,
+    clip_text,
     encode_float_tenths,
     encode_int,
     encode_soha,
     format_distinct,
     pack_groups,
+    pad,
     text_array,
 )
 
@@ -101,3 +104,21 @@ def test_bytes_of_uneven_widths_make_the_same_column() -> None:
     uneven = np.array([b"7", b"123", b""], dtype="S3")
     expected = pd.array(["7", "123", ""], dtype="string")
     pd.testing.assert_extension_array_equal(text_array(uneven, 3), expected)
+
+
+@given(st.lists(st.one_of(TEXT, st.just("ab\x00")), max_size=20))
+def test_as_ascii_keeps_every_value(values: list[str]) -> None:
+    """Text as ASCII bytes (or as it was, when some value is not ASCII or ends in a NUL) makes
+    the same frame column."""
+    text = np.array(values, dtype=object)
+    pd.testing.assert_extension_array_equal(
+        text_array(as_ascii(text), text.size), pd.array(text, dtype="string")
+    )
+
+
+@given(st.lists(TEXT, max_size=20), st.integers(0, 8))
+def test_pad_and_clip_are_str_ljust_and_slice(values: list[str], width: int) -> None:
+    """Padding and clipping: each value's ``ljust`` (with a full-width blank) and ``[:width]``."""
+    text = np.array(values, dtype=object)
+    assert pad(text, width, "\u3000").tolist() == [v.ljust(width, "\u3000") for v in values]
+    assert clip_text(text, width).tolist() == [v[:width] for v in values]
