@@ -45,13 +45,13 @@ from raceday.simulate.text import (
     ascii_soha,
     ascii_tenths,
     clip_text,
-    encode_float_tenths,
     encode_int,
     format_distinct,
     fullwidth,
     join_rows,
     pack_groups,
     pad,
+    stack_text,
     text_array,
 )
 
@@ -446,7 +446,7 @@ def _o1_columns(
         *zip(market.timeline_odds, market.timeline_popularity, strict=True),
         (market.win_odds, market.final_popularity),
     ]
-    packed = np.stack([_packed_odds(card, odds, rank) for odds, rank in snapshots])
+    packed = stack_text([_packed_odds(card, odds, rank) for odds, rank in snapshots])
     stamps = np.stack(
         [np.full(post.size, f"{day:%m%d}0900", dtype=object)]
         + [_stamp(day, post - minutes) for minutes in config.snapshot_minutes]
@@ -475,11 +475,11 @@ def _o1_columns(
     }  # fmt: skip
 
 
-def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray:
+def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray | AsciiArray:
     """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string): each
     runner's 8 characters (umaban, odds, popularity), the race's runners in order, blank to 28
     runners."""
-    slots = encode_int(card.umaban, 2) + encode_float_tenths(odds, 4) + encode_int(popularity, 2)
+    slots = ascii_int(card.umaban, 2) + ascii_tenths(odds, 4) + ascii_int(popularity, 2)
     return pack_groups(slots, card.starts, width=8, n_slots=28)
 
 

@@ -197,24 +197,26 @@ def format_distinct(values: IntArray, text_of: Callable[[int], str]) -> TextArra
     return np.array([text_of(value) for value in distinct.tolist()], dtype=object)[where]
 
 
-def pack_groups(slots: TextArray, starts: IntArray, width: int, n_slots: int) -> TextArray:
+def pack_groups(
+    slots: TextArray | AsciiArray, starts: IntArray, width: int, n_slots: int
+) -> TextArray | AsciiArray:
     """Each group's ``slots`` concatenated and blank-filled to ``n_slots`` slots of ``width``
-    characters: ``"".join(group).ljust(n_slots * width)`` for every group, built as one byte
-    matrix when every slot is ``width`` ASCII characters and no group has more than
-    ``n_slots``."""
+    characters: ``"".join(group).ljust(n_slots * width)`` for every group. As ASCII bytes,
+    from one byte matrix, when every slot is ``width`` ASCII characters and no group has
+    more than ``n_slots``; as text otherwise."""
     n_groups, n_values = starts.size, slots.size
     group = np.repeat(np.arange(n_groups), np.diff(np.append(starts, n_values)))
     position = np.arange(n_values) - starts[group]
     fixed = _ascii_of_width(slots, width)
     if fixed is None or (n_values and position.max() >= n_slots):
-        return np.array([text.ljust(n_slots * width) for text in join_groups(slots, starts)],
-                        dtype=object)  # fmt: skip
+        joined = join_groups(as_text(slots), starts)
+        return np.array([text.ljust(n_slots * width) for text in joined], dtype=object)
     packed = np.full((n_groups, n_slots), b" " * width, dtype=f"S{width}")
     packed[group, position] = fixed
-    return packed.view(f"S{n_slots * width}").ravel().astype(f"U{n_slots * width}").astype(object)
+    return packed.view(f"S{n_slots * width}").ravel()
 
 
-def _ascii_of_width(values: TextArray, width: int) -> NDArray[np.bytes_] | None:
+def _ascii_of_width(values: TextArray | AsciiArray, width: int) -> AsciiArray | None:
     """``values`` as ``width``-byte strings, or None unless each is ``width`` ASCII
     characters."""
     try:
@@ -224,3 +226,17 @@ def _ascii_of_width(values: TextArray, width: int) -> NDArray[np.bytes_] | None:
     if fixed.size and not (np.strings.str_len(fixed) == width).all():
         return None
     return fixed.astype(f"S{width}")
+
+
+def as_text(values: TextArray | AsciiArray) -> TextArray:
+    """ASCII bytes (or text) as text."""
+    if values.dtype.kind == "S":
+        return cast(TextArray, values.astype(np.str_).astype(object))
+    return cast(TextArray, values)
+
+
+def stack_text(rows: list[TextArray | AsciiArray]) -> TextArray | AsciiArray:
+    """``np.stack(rows)``: as bytes if every row is bytes, else as text."""
+    if all(row.dtype.kind == "S" for row in rows):
+        return cast(AsciiArray, np.stack(rows))
+    return cast(TextArray, np.stack([as_text(row) for row in rows]))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from raceday.codec import encode_count
 from raceday.simulate.text import (
     as_ascii,
+    as_text,
     ascii_int,
     ascii_soha,
     ascii_tenths,
@@ -21,6 +22,7 @@ from raceday.simulate.text import (
     format_distinct,
     pack_groups,
     pad,
+    stack_text,
     text_array,
 )
 
@@ -70,8 +72,9 @@ def test_pack_groups_joins_and_fills_each_group(groups: list[list[str]], n_slots
         starts = np.cumsum([0] + [len(group) for group in values[:-1]]).astype(np.int64)
         if not values:
             starts = np.zeros(0, np.int64)
-        packed = pack_groups(flat, starts, width=3, n_slots=n_slots)
-        assert packed.tolist() == ["".join(group).ljust(3 * n_slots) for group in values]
+        for slots in (flat, as_ascii(flat)):
+            packed = as_text(pack_groups(slots, starts, width=3, n_slots=n_slots))
+            assert packed.tolist() == ["".join(group).ljust(3 * n_slots) for group in values]
 
 
 @given(st.lists(st.integers(0, 10**9), max_size=30), st.integers(1, 8))
@@ -91,11 +94,11 @@ def test_ascii_tenths_and_soha_are_their_text_as_bytes(values: list[float]) -> N
     """Tenths and race times as bytes: the text of :func:`encode_float_tenths` and
     :func:`encode_soha` (NaN included)."""
     seconds = np.array(values, dtype=np.float64)
-    for as_bytes, as_text in (
+    for as_bytes, spelled in (
         (ascii_tenths(seconds, 4), encode_float_tenths(seconds, 4)),
         (ascii_soha(seconds), encode_soha(seconds)),
     ):
-        assert [value.decode("ascii") for value in as_bytes.tolist()] == as_text.tolist()
+        assert [value.decode("ascii") for value in as_bytes.tolist()] == spelled.tolist()
 
 
 def test_bytes_of_uneven_widths_make_the_same_column() -> None:
@@ -122,3 +125,13 @@ def test_pad_and_clip_are_str_ljust_and_slice(values: list[str], width: int) -> 
     text = np.array(values, dtype=object)
     assert pad(text, width, "\u3000").tolist() == [v.ljust(width, "\u3000") for v in values]
     assert clip_text(text, width).tolist() == [v[:width] for v in values]
+
+
+def test_stacked_rows_are_bytes_only_when_all_are() -> None:
+    """Rows of bytes stack as bytes; with a row of text among them, as text."""
+    as_bytes = np.array([b"ab", b"cd"])
+    as_str = np.array(["ef", "ｇ"], dtype=object)
+    assert stack_text([as_bytes, as_bytes]).dtype.kind == "S"
+    mixed = stack_text([as_bytes, as_str])
+    assert mixed.dtype == object
+    assert mixed.tolist() == [["ab", "cd"], ["ef", "ｇ"]]
