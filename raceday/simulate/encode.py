@@ -320,10 +320,9 @@ def _se_columns(
     second[race[result.finish_pos == 2]] = tenths[result.finish_pos == 2]
     margin = np.where(second[race] >= 0, second[race] - winner_tenths, 0)
     behind = np.minimum(np.where(result.finish_pos == 1, margin, tenths - winner_tenths), 999)
-    sign = np.where(result.finish_pos == 1, "-", "+")
-    time_sa = np.where(result.finished, sign + encode_int(behind, 3).astype(str), "0000").astype(
-        object
-    )
+    sign = np.where(result.finish_pos == 1, b"-", b"+")
+    shown = np.where(result.finished, behind, 0)  # the others' time_sa is 0000
+    time_sa = np.where(result.finished, np.strings.add(sign, ascii_int(shown, 3)), b"0000")
     rng_missing = np.random.default_rng([config.seed, day.toordinal(), 53])
     missing_last3f = rng_missing.random(n) < config.missing_last3f_rate
     missing_weight = rng_missing.random(n) < config.missing_body_weight_rate
@@ -331,13 +330,11 @@ def _se_columns(
     change = result.body_weight_change
     known_change = np.isfinite(change) & ~missing_weight
     zogen_fugo = np.where(
-        known_change, np.where(change > 0, "+", np.where(change < 0, "-", " ")), " "
-    ).astype(object)
+        known_change, np.where(change > 0, b"+", np.where(change < 0, b"-", b" ")), b" "
+    )
     zogen_sa = np.where(
-        known_change,
-        encode_int(np.abs(np.nan_to_num(change)).astype(np.int64), 3).astype(str),
-        "   ",
-    ).astype(object)
+        known_change, ascii_int(np.abs(np.nan_to_num(change)).astype(np.int64), 3), b"   "
+    )
     prize = _race_prize(card, circuit)[race]
     place_share = np.concatenate([[0.0], PLACE_PRIZE_SHARE, np.zeros(13)])  # up to 18 places
     earned = np.rint(prize * place_share[result.finish_pos]).astype(np.int64)
@@ -392,9 +389,7 @@ def _se_columns(
         "kishumei_ryakusho_henkomae": FULL_SPACE * 4,
         "kishu_minarai_code": ascii_int(staff.jockey_apprentice[result.jockey], 1),
         "kishu_minarai_code_henkomae": "0",
-        "bataiju": np.where(missing_weight, "000", encode_int(result.body_weight, 3)).astype(
-            object
-        ),
+        "bataiju": np.where(missing_weight, b"000", ascii_int(result.body_weight, 3)),
         "zogen_fugo": zogen_fugo,
         "zogen_sa": zogen_sa,
         "ijo_kubun_code": ascii_int(ijo, 1),

@@ -112,9 +112,18 @@ def ascii_int(values: NDArray[np.integer], width: int) -> AsciiArray:
     """:func:`encode_int` as ASCII bytes."""
     whole = np.asarray(values, dtype=np.int64)
     table = _ascii_count_table(width)
-    if whole.size and (whole.min() < 0 or whole.max() >= table.size):
-        return encode_int(whole, width).astype(np.bytes_)
-    return table[whole]
+    if not whole.size or (whole.min() >= 0 and whole.max() < table.size):
+        return table[whole]
+    if whole.min() >= 0 and width <= 18 and whole.max() < 10**width:
+        return _digits(whole, width)
+    return encode_int(whole, width).astype(np.bytes_)
+
+
+def _digits(whole: IntArray, width: int) -> AsciiArray:
+    """Non-negative integers below ``10**width`` as ``width`` ASCII digits each."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    digits = (whole[:, None] // powers[None, :]) % 10 + ord("0")
+    return digits.astype(np.uint8).view(f"S{width}").reshape(-1)
 
 
 def ascii_tenths(values: FloatArray, width: int) -> AsciiArray:

@@ -77,7 +77,7 @@ def test_pack_groups_joins_and_fills_each_group(groups: list[list[str]], n_slots
             assert packed.tolist() == ["".join(group).ljust(3 * n_slots) for group in values]
 
 
-@given(st.lists(st.integers(0, 10**9), max_size=30), st.integers(1, 8))
+@given(st.lists(st.integers(-50, 10**9), max_size=30), st.integers(1, 8))
 def test_ascii_int_is_encode_int_as_bytes(values: list[int], width: int) -> None:
     """The bytes variant spells each value as :func:`encode_int` does, and a frame column of
     it is the column of that text."""
