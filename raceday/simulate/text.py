@@ -163,8 +163,13 @@ def join_groups(values: TextArray, starts: IntArray, separator: str = "") -> lis
     return [separator.join(listed[a:b]) for a, b in itertools.pairwise(edges)]
 
 
-def join_rows(values: IntArray, width: int) -> TextArray:
-    """Each row's integers as zero-padded fields, concatenated."""
+def join_rows(values: IntArray, width: int) -> TextArray | AsciiArray:
+    """Each row's integers as zero-padded fields, concatenated (as ASCII bytes when every
+    value is non-negative and fits ``width`` digits)."""
+    n_rows, n_fields = values.shape
+    if values.size and values.min() >= 0 and width <= 18 and values.max() < 10**width:
+        fields = _digits(values.reshape(-1).astype(np.int64), width)
+        return fields.view(f"S{width * n_fields}").reshape(n_rows)
     digits = np.char.zfill(values.astype(str), width)
     return np.array(["".join(row) for row in digits.tolist()], dtype=object)
 

@@ -20,6 +20,7 @@ from raceday.simulate.text import (
     encode_int,
     encode_soha,
     format_distinct,
+    join_rows,
     pack_groups,
     pad,
     stack_text,
@@ -135,3 +136,14 @@ def test_stacked_rows_are_bytes_only_when_all_are() -> None:
     mixed = stack_text([as_bytes, as_str])
     assert mixed.dtype == object
     assert mixed.tolist() == [["ab", "cd"], ["ef", "ｇ"]]
+
+
+@given(
+    st.lists(st.lists(st.integers(-5, 20_000), min_size=3, max_size=3), min_size=1, max_size=10),
+    st.integers(1, 5),
+)
+def test_join_rows_zero_pads_and_joins_each_row(rows: list[list[int]], width: int) -> None:
+    """A row's fields zero-padded to ``width`` (wider values whole) and joined."""
+    values = np.array(rows, dtype=np.int64).reshape(len(rows), 3)
+    expected = ["".join(str(v).zfill(width) for v in row) for row in rows]
+    assert as_text(join_rows(values, width)).tolist() == expected
