@@ -534,7 +534,9 @@ def _truth_frame(data: dict[str, NDArray[np.generic]]) -> pd.DataFrame:
     return pd.DataFrame({c: _truth_column(data[c], _TRUTH_DTYPES[c]) for c in TRUTH_COLUMNS})
 
 
-def _truth_column(values: NDArray[np.generic], dtype: str) -> Column | NDArray[np.generic]:
+def _truth_column(
+    values: NDArray[np.generic], dtype: str
+) -> pd.api.extensions.ExtensionArray | NDArray[np.generic]:
     """``values`` as ``dtype`` (text straight to Arrow: the frame's ``astype`` goes value by
     value)."""
     if dtype == "string":

@@ -1,4 +1,9 @@
-"""Fixed-width PC-KEIBA text for whole arrays: padding, joining, and the codec's encoders."""
+"""Fixed-width PC-KEIBA text for whole arrays: padding, joining, the codec's encoders, and the
+frames' Arrow text columns.
+
+A column is text (an array of ``str``), or ASCII bytes of one width (``ascii_*``, ``as_ascii``,
+``pack_groups``, ``join_rows``), which :func:`text_array` turns into Arrow text without a Python
+object a value; either way the frame holds the same ``string`` column."""
 
 from __future__ import annotations
 
