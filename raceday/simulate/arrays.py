@@ -9,7 +9,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 TextArray = NDArray[np.object_]
-Column = TextArray | str  # a column of text, or one value for every row
+AsciiArray = NDArray[np.bytes_]  # fixed-width ASCII text, one value a row
+Column = TextArray | AsciiArray | str  # a column of text, or one value for every row
 
 
 def rank_within(group: IntArray, key: FloatArray) -> IntArray:

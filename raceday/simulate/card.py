@@ -48,8 +48,9 @@ def _due_horses(config: SimulatorConfig, horses: Horses, ordinal: int) -> IntArr
     calendar = fortnight_calendar(config)
     racing = calendar.racing[:, fortnight(config, ordinal)[1]][horses.venue]
     active = (horses.debut_ordinal <= ordinal) & (ordinal <= horses.retire_ordinal)
-    number = race_day_number(config, ordinal)[horses.venue]
-    return np.flatnonzero(racing & active & ((number - horses.phase) % horses.cycle == 0))
+    candidates = np.flatnonzero(racing & active)  # the cycle's modulo for these only
+    number = race_day_number(config, ordinal)[horses.venue[candidates]]
+    return candidates[(number - horses.phase[candidates]) % horses.cycle[candidates] == 0]
 
 
 def _field_sizes(

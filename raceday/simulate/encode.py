@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,15 @@ from numpy.typing import NDArray
 
 from raceday.codec import race_key_parts
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
-from raceday.simulate.arrays import Column, FloatArray, IntArray, TextArray, group_count, group_min
+from raceday.simulate.arrays import (
+    AsciiArray,
+    Column,
+    FloatArray,
+    IntArray,
+    TextArray,
+    group_count,
+    group_min,
+)
 from raceday.simulate.calendar import PERIOD, fortnight, fortnight_calendar
 from raceday.simulate.card import Card
 from raceday.simulate.circuits import (
@@ -32,14 +40,19 @@ from raceday.simulate.population import population_of, staff_of
 from raceday.simulate.race import LAP_SLOTS, Result
 from raceday.simulate.text import (
     FULL_SPACE,
+    as_ascii,
+    ascii_int,
+    ascii_soha,
+    ascii_tenths,
     clip_text,
-    encode_float_tenths,
     encode_int,
-    encode_soha,
+    format_distinct,
     fullwidth,
-    join_groups,
     join_rows,
+    pack_groups,
     pad,
+    stack_text,
+    text_array,
 )
 
 # The truth table: per runner, what no source can observe. First 3F / first segment / last 3F
@@ -77,14 +90,14 @@ def encode_day(
 ) -> DayTables:
     """The day's tables from its card and result (post times and race names drawn from ``rng``)."""
     circuit = circuit_of(config)
-    post_times = _post_times(card, rng, circuit)
+    post_minutes = _post_minutes(card, rng, circuit)
     names = _race_names(card, rng, circuit)
     keys = _race_keys(config, day, card)
-    ra = _ra_columns(day, card, result, keys, post_times, names, circuit)
+    ra = _ra_columns(day, card, result, keys, _hhmm(post_minutes), names, circuit)
     return DayTables(
         ra=_text_frame(ra, NVD_RA_COLUMNS),
         se=_text_frame(_se_columns(config, day, card, result, keys), NVD_SE_COLUMNS),
-        o1=_text_frame(_o1_columns(config, day, card, result, keys, post_times), NVD_O1_COLUMNS),
+        o1=_text_frame(_o1_columns(config, day, card, result, keys, post_minutes), NVD_O1_COLUMNS),
         truth=_truth_frame(_truth_columns(config, day, card, result, keys)),
     )
 
@@ -111,8 +124,9 @@ def _race_keys(config: SimulatorConfig, day: date, card: Card) -> dict[str, Text
     return keys
 
 
-def _post_times(card: Card, rng: np.random.Generator, circuit: Circuit) -> TextArray:
-    """HHMM post times: day venues from 10:30-11:15, night venues ending at 20:50."""
+def _post_minutes(card: Card, rng: np.random.Generator, circuit: Circuit) -> IntArray:
+    """Post times (minutes after midnight): day venues from 10:30-11:15, night venues ending at
+    20:50."""
     first_offset = rng.integers(0, 4, circuit.n_venues) * 15
     minutes = np.zeros(card.race_venue.size, np.int64)
     for v in np.unique(card.race_venue).tolist():
@@ -125,9 +139,12 @@ def _post_times(card: Card, rng: np.random.Generator, circuit: Circuit) -> TextA
             first = 10 * 60 + 30 + int(first_offset[v])
             interval = min(30, 5 * ((17 * 60 + 30 - first) // steps // 5))
         minutes[rows] = first + interval * (card.race_bango[rows] - 1)
-    hours, mins = np.divmod(minutes, 60)
-    return np.array([f"{a:02d}{b:02d}" for a, b in zip(hours.tolist(), mins.tolist(), strict=True)],
-                    dtype=object)  # fmt: skip
+    return minutes
+
+
+def _hhmm(minutes: IntArray) -> TextArray:
+    """``hhmm`` of ``minutes`` after midnight."""
+    return format_distinct(minutes, lambda minute: "{:02d}{:02d}".format(*divmod(minute, 60)))
 
 
 def _race_names(card: Card, rng: np.random.Generator, circuit: Circuit) -> dict[str, TextArray]:
@@ -257,7 +274,7 @@ def _ra_columns(
             np.array(JRA_CONDITION_CODE, dtype=object)[card.race_class] if jra else "000"
         ),
         "kyoso_joken_meisho": names["condition"],
-        "kyori": encode_int(distance, 4),
+        "kyori": ascii_int(distance, 4),
         "kyori_henkomae": "0000",
         "track_code": tracks.track_code[card.race_track_row],
         "track_code_henkomae": "00",
@@ -269,17 +286,17 @@ def _ra_columns(
         "fukashokin_henkomae": "0" * 40,
         "hasso_jikoku": post_times,
         "hasso_jikoku_henkomae": "0000",
-        "toroku_tosu": encode_int(card.race_entries, 2),
-        "shusso_tosu": encode_int(starters, 2),
-        "nyusen_tosu": encode_int(finishers, 2),
-        "tenko_code": encode_int(result.weather, 1),
-        "babajotai_code_shiba": encode_int(np.where(turf, going, 0), 1),
-        "babajotai_code_dirt": encode_int(np.where(turf, 0, going), 1),
+        "toroku_tosu": ascii_int(card.race_entries, 2),
+        "shusso_tosu": ascii_int(starters, 2),
+        "nyusen_tosu": ascii_int(finishers, 2),
+        "tenko_code": ascii_int(result.weather, 1),
+        "babajotai_code_shiba": ascii_int(np.where(turf, going, 0), 1),
+        "babajotai_code_dirt": ascii_int(np.where(turf, 0, going), 1),
         "lap_time": join_rows(laps, 3),
         "shogai_mile_time": "0000",
-        "zenhan_3f": encode_float_tenths(result.leader_first3f, 3),
-        "zenhan_4f": encode_float_tenths(result.leader_first4f, 3),
-        "kohan_3f": encode_float_tenths(last3f_race, 3),
+        "zenhan_3f": ascii_tenths(result.leader_first3f, 3),
+        "zenhan_4f": ascii_tenths(result.leader_first4f, 3),
+        "kohan_3f": ascii_tenths(last3f_race, 3),
         "kohan_4f": "000",
         "corner_tsuka_juni_1": corner_text[0],
         "corner_tsuka_juni_2": corner_text[1],
@@ -303,10 +320,9 @@ def _se_columns(
     second[race[result.finish_pos == 2]] = tenths[result.finish_pos == 2]
     margin = np.where(second[race] >= 0, second[race] - winner_tenths, 0)
     behind = np.minimum(np.where(result.finish_pos == 1, margin, tenths - winner_tenths), 999)
-    sign = np.where(result.finish_pos == 1, "-", "+")
-    time_sa = np.where(result.finished, sign + encode_int(behind, 3).astype(str), "0000").astype(
-        object
-    )
+    sign = np.where(result.finish_pos == 1, b"-", b"+")
+    shown = np.where(result.finished, behind, 0)  # the others' time_sa is 0000
+    time_sa = np.where(result.finished, np.strings.add(sign, ascii_int(shown, 3)), b"0000")
     rng_missing = np.random.default_rng([config.seed, day.toordinal(), 53])
     missing_last3f = rng_missing.random(n) < config.missing_last3f_rate
     missing_weight = rng_missing.random(n) < config.missing_body_weight_rate
@@ -314,13 +330,11 @@ def _se_columns(
     change = result.body_weight_change
     known_change = np.isfinite(change) & ~missing_weight
     zogen_fugo = np.where(
-        known_change, np.where(change > 0, "+", np.where(change < 0, "-", " ")), " "
-    ).astype(object)
+        known_change, np.where(change > 0, b"+", np.where(change < 0, b"-", b" ")), b" "
+    )
     zogen_sa = np.where(
-        known_change,
-        encode_int(np.abs(np.nan_to_num(change)).astype(np.int64), 3).astype(str),
-        "   ",
-    ).astype(object)
+        known_change, ascii_int(np.abs(np.nan_to_num(change)).astype(np.int64), 3), b"   "
+    )
     prize = _race_prize(card, circuit)[race]
     place_share = np.concatenate([[0.0], PLACE_PRIZE_SHARE, np.zeros(13)])  # up to 18 places
     earned = np.rint(prize * place_share[result.finish_pos]).astype(np.int64)
@@ -331,8 +345,8 @@ def _se_columns(
     jockey_name = staff.jockey_name[result.jockey]
     aiteuma_blank = "0" * 10 + FULL_SPACE * 18
 
-    def per_race(values: TextArray) -> TextArray:
-        return values[race]
+    def per_race(values: TextArray) -> TextArray | AsciiArray:
+        return as_ascii(values)[race]
 
     return {
         "record_id": "SE",
@@ -344,60 +358,58 @@ def _se_columns(
         "kaisai_kai": per_race(keys["kaisai_kai"]),
         "kaisai_nichime": per_race(keys["kaisai_nichime"]),
         "race_bango": per_race(keys["race_bango"]),
-        "wakuban": encode_int(wakuban(card.umaban, card.race_entries[race]), 1),
-        "umaban": encode_int(card.umaban, 2),
-        "ketto_toroku_bango": horses.number[h].astype(str).astype(object),
+        "wakuban": ascii_int(wakuban(card.umaban, card.race_entries[race]), 1),
+        "umaban": ascii_int(card.umaban, 2),
+        "ketto_toroku_bango": horses.number[h].astype(np.bytes_),
         "bamei": horse_names(config.seed, horses.number[h]),
         "umakigo_code": "00",
-        "seibetsu_code": encode_int(result.sex, 1),
+        "seibetsu_code": ascii_int(result.sex, 1),
         "hinshu_code": "1",
-        "moshoku_code": encode_int(horses.coat[h], 2),
-        "barei": encode_int(result.age, 2),
+        "moshoku_code": ascii_int(horses.coat[h], 2),
+        "barei": ascii_int(result.age, 2),
         # JRA: 1 美浦 (eastern venues' trainers), 2 栗東; NAR's code is 3.
         "tozai_shozoku_code": (
             np.where(card.race_venue[race] < 6, "1", "2").astype(object)
             if circuit.name == "jra"
             else "3"
         ),
-        "chokyoshi_code": staff.trainer_code[horses.trainer[h]],
+        "chokyoshi_code": as_ascii(staff.trainer_code)[horses.trainer[h]],
         "chokyoshimei_ryakusho": staff.trainer_name[horses.trainer[h]],
-        "banushi_code": encode_int(horses.owner[h], 6),
+        "banushi_code": ascii_int(horses.owner[h], 6),
         "banushimei": owner_names,
         "fukushoku_hyoji": FULL_SPACE * 30,
         "yobi_1": " " * 60,
-        "futan_juryo": encode_float_tenths(result.weight_carried, 3),
+        "futan_juryo": ascii_tenths(result.weight_carried, 3),
         "futan_juryo_henkomae": "000",
         "blinker_shiyo_kubun": "0",
         "yobi_2": " ",
-        "kishu_code": staff.jockey_code[result.jockey],
+        "kishu_code": as_ascii(staff.jockey_code)[result.jockey],
         "kishu_code_henkomae": "00000",
         "kishumei_ryakusho": jockey_name,
         "kishumei_ryakusho_henkomae": FULL_SPACE * 4,
-        "kishu_minarai_code": encode_int(staff.jockey_apprentice[result.jockey], 1),
+        "kishu_minarai_code": ascii_int(staff.jockey_apprentice[result.jockey], 1),
         "kishu_minarai_code_henkomae": "0",
-        "bataiju": np.where(missing_weight, "000", encode_int(result.body_weight, 3)).astype(
-            object
-        ),
+        "bataiju": np.where(missing_weight, b"000", ascii_int(result.body_weight, 3)),
         "zogen_fugo": zogen_fugo,
         "zogen_sa": zogen_sa,
-        "ijo_kubun_code": encode_int(ijo, 1),
-        "nyusen_juni": encode_int(result.finish_pos, 2),
-        "kakutei_chakujun": encode_int(result.finish_pos, 2),
+        "ijo_kubun_code": ascii_int(ijo, 1),
+        "nyusen_juni": ascii_int(result.finish_pos, 2),
+        "kakutei_chakujun": ascii_int(result.finish_pos, 2),
         "dochaku_kubun": "0",
         "dochaku_tosu": "0",
-        "soha_time": encode_soha(result.finish_time),
+        "soha_time": ascii_soha(result.finish_time),
         "chakusa_code_1": "   ",
         "chakusa_code_2": "   ",
         "chakusa_code_3": "   ",
-        **{f"corner_{c + 1}": encode_int(result.corners[:, c], 2) for c in range(4)},
-        "tansho_odds": encode_float_tenths(result.odds.win_odds, 4),
-        "tansho_ninkijun": encode_int(result.odds.popularity, 2),
-        "kakutoku_honshokin": encode_int(earned, 8),
+        **{f"corner_{c + 1}": ascii_int(result.corners[:, c], 2) for c in range(4)},
+        "tansho_odds": ascii_tenths(result.odds.win_odds, 4),
+        "tansho_ninkijun": ascii_int(result.odds.popularity, 2),
+        "kakutoku_honshokin": ascii_int(earned, 8),
         "kakutoku_fukashokin": "00000000",
         "yobi_3": "   ",
         "yobi_4": "   ",
         "kohan_4f": "000",
-        "kohan_3f": encode_float_tenths(last3f, 3),
+        "kohan_3f": ascii_tenths(last3f, 3),
         "aiteuma_joho_1": aiteuma_blank,
         "aiteuma_joho_2": aiteuma_blank,
         "aiteuma_joho_3": aiteuma_blank,
@@ -418,7 +430,7 @@ def _o1_columns(
     card: Card,
     result: Result,
     keys: dict[str, TextArray],
-    post_times: TextArray,
+    post: IntArray,
 ) -> dict[str, Column]:
     """The odds timeline, per race in time order: the morning snapshot (09:00), a snapshot
     ``config.snapshot_minutes`` before the post time each (data_kubun 1, 中間) and the final odds
@@ -429,8 +441,7 @@ def _o1_columns(
         *zip(market.timeline_odds, market.timeline_popularity, strict=True),
         (market.win_odds, market.final_popularity),
     ]
-    packed = np.stack([_packed_odds(card, odds, rank) for odds, rank in snapshots])
-    post = np.array([int(t[:2]) * 60 + int(t[2:]) for t in post_times.tolist()], np.int64)
+    packed = stack_text([_packed_odds(card, odds, rank) for odds, rank in snapshots])
     stamps = np.stack(
         [np.full(post.size, f"{day:%m%d}0900", dtype=object)]
         + [_stamp(day, post - minutes) for minutes in config.snapshot_minutes]
@@ -439,44 +450,37 @@ def _o1_columns(
     kinds = np.array(["1"] * (len(snapshots) - 1) + ["4"], dtype=object)[:, None]
     n_snapshots, n_races = packed.shape
 
-    def per_row(values: TextArray) -> TextArray:  # race by race, each in time order
-        return np.broadcast_to(values, (n_snapshots, n_races)).T.reshape(-1)
+    def per_row(values: TextArray | AsciiArray) -> TextArray | AsciiArray:
+        """Race by race, each in time order."""
+        rows = np.broadcast_to(values, (n_snapshots, n_races)).T.reshape(-1)
+        return cast("TextArray | AsciiArray", rows)
 
     on_sale = group_count(~result.cancelled, card.starts)
     return {
         "record_id": "O1",
         "data_kubun": per_row(kinds),
         "data_sakusei_nengappi": f"{day:%Y%m%d}",
-        **{k: per_row(keys[k]) for k in ("kaisai_nen", "kaisai_tsukihi", "keibajo_code",
+        **{k: per_row(as_ascii(keys[k])) for k in ("kaisai_nen", "kaisai_tsukihi", "keibajo_code",
                                          "kaisai_kai", "kaisai_nichime", "race_bango")},
         "happyo_tsukihi_jifun": per_row(stamps),
-        "toroku_tosu": per_row(encode_int(card.race_entries, 2)),
-        "shusso_tosu": per_row(encode_int(on_sale, 2)),
+        "toroku_tosu": per_row(ascii_int(card.race_entries, 2)),
+        "shusso_tosu": per_row(ascii_int(on_sale, 2)),
         "hatsubai_flag_tansho": "7",
         "odds_tansho": per_row(packed),
     }  # fmt: skip
 
 
-def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray:
-    """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string)."""
-    slots = (
-        encode_int(card.umaban, 2).astype(str)
-        + encode_float_tenths(odds, 4).astype(str)
-        + encode_int(popularity, 2).astype(str)
-    )
-    return np.array(
-        [text.ljust(28 * 8) for text in join_groups(slots.astype(object), card.starts)],
-        dtype=object,
-    )
+def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray | AsciiArray:
+    """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string): each
+    runner's 8 characters (umaban, odds, popularity), the race's runners in order, blank to 28
+    runners."""
+    slots = ascii_int(card.umaban, 2) + ascii_tenths(odds, 4) + ascii_int(popularity, 2)
+    return pack_groups(slots, card.starts, width=8, n_slots=28)
 
 
 def _stamp(day: date, minutes: IntArray) -> TextArray:
     """``MMDDhhmm`` of ``day`` at ``minutes`` after midnight."""
-    hours, mins = np.divmod(minutes, 60)
-    return np.array(
-        [f"{day:%m%d}{h:02d}{m:02d}" for h, m in zip(hours.tolist(), mins.tolist(), strict=True)],
-        dtype=object,
-    )
+    return f"{day:%m%d}" + _hhmm(minutes)
 
 
 def _truth_columns(
@@ -520,20 +524,24 @@ def wakuban(umaban: IntArray, entries: IntArray) -> IntArray:
 def _text_frame(data: dict[str, Column], columns: tuple[str, ...]) -> pd.DataFrame:
     """A frame of ``string`` columns; a single value fills its column."""
     n_rows = next((len(v) for v in data.values() if not isinstance(v, str)), 0)
-    built = {}
-    for column in columns:
-        value = data.get(column, _EMPTY_TEXT)
-        if isinstance(value, str):
-            built[column] = pd.array([value], dtype="string").repeat(n_rows)
-        else:
-            built[column] = pd.array(value, dtype="string")
-    return pd.DataFrame(built)
+    built = {column: text_array(data.get(column, _EMPTY_TEXT), n_rows) for column in columns}
+    return pd.DataFrame(built, copy=False)  # new Arrow arrays, immutable: nothing to copy
 
 
 def _truth_frame(data: dict[str, NDArray[np.generic]]) -> pd.DataFrame:
     if not data:
         return pd.DataFrame({c: pd.Series(dtype=_TRUTH_DTYPES[c]) for c in TRUTH_COLUMNS})
-    return pd.DataFrame({c: data[c] for c in TRUTH_COLUMNS}).astype(_TRUTH_DTYPES)
+    return pd.DataFrame({c: _truth_column(data[c], _TRUTH_DTYPES[c]) for c in TRUTH_COLUMNS})
+
+
+def _truth_column(
+    values: NDArray[np.generic], dtype: str
+) -> pd.api.extensions.ExtensionArray | NDArray[np.generic]:
+    """``values`` as ``dtype`` (text straight to Arrow: the frame's ``astype`` goes value by
+    value)."""
+    if dtype == "string":
+        return text_array(values.astype(object), values.size)
+    return np.asarray(values, dtype=dtype)
 
 
 _TRUTH_DTYPES: Final[dict[str, str]] = {

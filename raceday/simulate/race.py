@@ -96,12 +96,13 @@ class Result:
 def _interp_rows(knot_x: FloatArray, knot_t: FloatArray, query: FloatArray) -> FloatArray:
     """Piecewise-linear t(x) per row: knots (rows, K), queries (rows, J) -> (rows, J)."""
     k = knot_x.shape[1]
-    segment = (knot_x[:, None, :] <= query[:, :, None]).sum(axis=2) - 1
-    segment = np.clip(segment, 0, k - 2)
-    x0 = np.take_along_axis(knot_x, segment, axis=1)
-    x1 = np.take_along_axis(knot_x, segment + 1, axis=1)
-    t0 = np.take_along_axis(knot_t, segment, axis=1)
-    t1 = np.take_along_axis(knot_t, segment + 1, axis=1)
+    passed = np.zeros(query.shape, np.int64)  # knots at or before each query, knot by knot
+    for knot in range(k):
+        passed += knot_x[:, knot, None] <= query
+    segment = np.clip(passed - 1, 0, k - 2)
+    rows = np.arange(knot_x.shape[0])[:, None]
+    x0, x1 = knot_x[rows, segment], knot_x[rows, segment + 1]
+    t0, t1 = knot_t[rows, segment], knot_t[rows, segment + 1]
     width = x1 - x0
     fraction = np.where(width > 0, (query - x0) / np.where(width > 0, width, 1.0), 0.0)
     return t0 + np.clip(fraction, 0.0, 1.0) * (t1 - t0)
