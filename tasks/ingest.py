@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import anyio.to_thread
@@ -86,9 +86,11 @@ def ingest(settings: Settings, start: date, end: date) -> RawDay:
 
 
 @task(name="venues", cache_policy=NONE, task_run_name="venues")
-def list_venues(source: RaceSource, start: date, end: date) -> list[str]:
-    """The venues with rows dated ``start``..``end`` (the day's lanes)."""
-    return source.venues(start, end)
+async def list_venues(source: RaceSource, start: date, end: date) -> list[str]:
+    """The venues with rows dated ``start``..``end`` (the day's lanes). Async as the lanes
+    are (:func:`ingest_venue`), so its timeout is real: the listing runs in a worker thread."""
+    listing = partial(source.venues, start, end)
+    return await anyio.to_thread.run_sync(listing, abandon_on_cancel=True)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,34 @@ async def read_lanes(
         return list(await asyncio.gather(*reads))
 
 
+@dataclass(frozen=True)
+class DayLanes:
+    """The day's lanes (a venue each; ``None``: one read of every venue) and their final
+    states, in the same order."""
+
+    venues: list[str | None]
+    states: list[State[LaneRead]]
+
+
+async def read_day_by_venue(
+    settings: Settings, source: RaceSource, start: date, end: date
+) -> DayLanes:
+    """The venues listed (the ``venues`` task run, retried, its timeout real as the lanes'),
+    then a lane each (:func:`read_lanes`), in one event loop sharing one Prefect client."""
+    options = io_task_options(settings)
+    names, romanised = venue_names(), venue_romanised_names()
+    async with AsyncClientContext.get_or_create():
+        venues = await list_venues.with_options(**options)(source, start, end)
+        # no venue has rows: one read of the whole range says so (and what it set aside)
+        lanes: list[str | None] = [*venues] or [None]
+        lane = ingest_venue.with_options(**options)
+        named = [
+            (lane.with_options(task_run_name=lane_task_run_name(venue, romanised, names)), venue)
+            for venue in lanes
+        ]
+        return DayLanes(lanes, await read_lanes(named, source, start, end))
+
+
 def lane_outcome(settings: Settings, venue: str, state: State[LaneRead]) -> LaneOutcome:
     """A lane's rows, or the error it still failed with after its retries."""
     if state.is_completed():
@@ -149,28 +179,17 @@ def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
     """The day read venue by venue (call it from a flow): one retried task run per venue, all
     started together (:func:`read_lanes`); a venue still failing is a rejected input, alerted;
     every venue failing fails the stage with the first venue's error."""
-    options = io_task_options(settings)
-    names, romanised = venue_names(), venue_romanised_names()
+    names = venue_names()
     with stage_run(settings, "ingest", end) as record:
         source = configured_source(settings)
         try:
-            venues = list_venues.with_options(**options)(source, start, end)
-        except Exception as error:
+            day = cast(DayLanes, run_coro_as_sync(read_day_by_venue(settings, source, start, end)))
+        except Exception as error:  # the venues could not be listed (the lanes do not raise)
             record.attempts = attempts_until_failed(settings, error)
             raise
-        # no venue has rows: one read of the whole range says so (and what it set aside)
-        lanes: list[str | None] = [*venues] or [None]
-        lane = ingest_venue.with_options(**options)
-        named = [
-            (lane.with_options(task_run_name=lane_task_run_name(venue, romanised, names)), venue)
-            for venue in lanes
-        ]
-        states: list[State[LaneRead]] = (
-            run_coro_as_sync(read_lanes(named, source, start, end)) or []
-        )
         outcomes = [
             lane_outcome(settings, venue or "", state)
-            for venue, state in zip(lanes, states, strict=True)
+            for venue, state in zip(day.venues, day.states, strict=True)
         ]
         record.attempts = most_attempts(outcomes)
         record.message = lanes_summary(outcomes, names)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from raceday.errors import InputError, StoreUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -76,14 +79,48 @@ def check_connection(engine: Engine) -> None:
         ) from error
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the store's schema to the latest Alembic revision (safe to repeat)."""
-    from alembic import command
+def _alembic_config() -> Config:
     from alembic.config import Config
 
-    check_connection(engine)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@cache
+def script_heads() -> frozenset[str]:
+    """The head revisions of the migration scripts, read once per process (a deployment that
+    brings new migrations brings new code, and restarts its processes)."""
+    from alembic.script import ScriptDirectory
+
+    with _ALEMBIC_CONTEXT:  # loading the scripts runs them as modules: one thread at a time
+        return frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions the store says it is at (``alembic_version``; none for a new store)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return frozenset()
+        rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(str(version) for (version,) in rows)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the store is at the scripts' heads: an upgrade would do nothing (read
+    without running Alembic's migration context, a few milliseconds)."""
+    return stored_revisions(engine) == script_heads()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the store's schema to the latest Alembic revision (safe to repeat; a store already
+    at head is only read, not migrated: every run of a day asks)."""
+    from alembic import command
+
+    check_connection(engine)
+    if schema_is_current(engine):
+        return
+    config = _alembic_config()
     with _ALEMBIC_CONTEXT, engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, inspect, select
 
 from raceday.store.catalogs.races import RACES, RUNNERS, write_races_and_runners
 from raceday.store.catalogs.runs import RUNS, record_stage_run
-from raceday.store.engine import make_engine, upgrade_schema
+from raceday.store.engine import (
+    make_engine,
+    schema_is_current,
+    script_heads,
+    stored_revisions,
+    upgrade_schema,
+)
 from raceday.store.models import Base
 from raceday.store.repository import StoreWriteError, insert_rows, read_rows, table_checksums
 
@@ -62,26 +69,60 @@ def test_migrations_create_every_model_table_and_repeat_safely(engine) -> None: 
     assert "alembic_version" in tables
 
 
-def test_upgrades_from_threads_at_once_all_succeed(engine) -> None:  # type: ignore[no-untyped-def]
-    """Two runs of a day in one process upgrade at once (their run lock lives in the store):
-    Alembic's context is one per process, and unguarded, one thread's upgrade lost its context
-    to the other's (KeyError 'config' / 'script') in nearly every round."""
+def test_a_store_at_head_is_only_read_and_one_behind_is_upgraded(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every run of a day asks for an upgrade: a store at the scripts' head is only read
+    (Alembic's upgrade does not run); a store a revision behind is brought to head."""
+    from alembic import command
+    from alembic.config import Config
+
+    upgrades: list[str] = []
+    original = command.upgrade
+    monkeypatch.setattr(
+        command,
+        "upgrade",
+        lambda config, revision: upgrades.append(revision) or original(config, revision),
+    )
+    assert schema_is_current(engine) and stored_revisions(engine) == script_heads()
+    upgrade_schema(engine)
+    assert upgrades == []
+    config = Config("alembic.ini")
+    config.cmd_opts = None
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    assert not schema_is_current(engine)
+    upgrade_schema(engine)
+    assert upgrades == ["head"] and schema_is_current(engine)
+
+
+def test_a_new_store_has_no_revision(sqlite_url: str) -> None:
+    """A store never migrated is at no revision, so not current (the upgrade creates it)."""
+    engine = make_engine(sqlite_url)
+    assert stored_revisions(engine) == frozenset() and not schema_is_current(engine)
+
+
+def test_upgrades_from_threads_at_once_all_succeed(tmp_path: Path) -> None:
+    """Two runs of a day in one process upgrade a new store at once (their run lock lives in
+    the store): Alembic's context is one per process, and unguarded, one thread's upgrade lost
+    its context to the other's (KeyError 'config' / 'script') in nearly every round."""
     failures: list[BaseException] = []
 
-    def upgrade(start: threading.Barrier) -> None:
+    def upgrade(engine: Engine, start: threading.Barrier) -> None:
         start.wait()
         try:
             upgrade_schema(engine)
         except Exception as error:  # noqa: BLE001 - every failure is asserted on below
             failures.append(error)
 
-    for _ in range(5):
+    for round_ in range(5):  # a new store each round: a store at head is not migrated again
+        engine = make_engine(f"sqlite:///{tmp_path / f'store-{round_}.db'}")
         start = threading.Barrier(2)
-        threads = [threading.Thread(target=upgrade, args=(start,)) for _ in range(2)]
+        threads = [threading.Thread(target=upgrade, args=(engine, start)) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        assert schema_is_current(engine)
     assert failures == []
 
 
