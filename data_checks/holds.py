@@ -32,12 +32,28 @@ def _plain(expectation: Any) -> bool:
     return all(getattr(expectation, name, None) == value for name, value in _PLAIN_OPTIONS.items())
 
 
+def _column(frame: pd.DataFrame, column: Any) -> pd.Series | None:
+    """The tested column, when the expectation names one the frame has."""
+    if not isinstance(column, str) or column not in frame.columns:
+        return None
+    return frame[column]
+
+
+def _present_plain(values: pd.Series) -> pd.Series | None:
+    """The present values, or None when they are mixed Python objects (GX's comparison of
+    them is not ours to guess)."""
+    present = values[values.notna()]
+    if present.dtype == object and not all(isinstance(value, str) for value in present):
+        return None
+    return present
+
+
 def _numeric(frame: pd.DataFrame, column: Any) -> pd.Series | None:
     """The column when it is numeric or boolean in a numpy dtype, or integer or float in a
     pandas nullable one (``Int64``, ``Float64``): what is compared exactly."""
-    if not isinstance(column, str) or column not in frame.columns:
+    values = _column(frame, column)
+    if values is None:
         return None
-    values = frame[column]
     if not isinstance(values.dtype, np.dtype):
         nullable = isinstance(values.dtype, pd.Int64Dtype | pd.Float64Dtype)
         return values if nullable else None
@@ -78,25 +94,20 @@ def _between_holds(frame: pd.DataFrame, expectation: Any) -> bool:
 
 
 def _in_set_holds(frame: pd.DataFrame, expectation: Any) -> bool:
-    column, value_set = expectation.column, expectation.value_set
-    if not isinstance(column, str) or column not in frame.columns:
+    values, value_set = _column(frame, expectation.column), expectation.value_set
+    if values is None or not isinstance(value_set, list | tuple | set):
         return False
-    if not isinstance(value_set, list | tuple | set):
+    present = _present_plain(values)
+    if present is None:
         return False
-    values = frame[column]
-    present = values[values.notna()]
-    if present.dtype == object and not all(isinstance(value, str) for value in present):
-        return False  # mixed objects: GX's comparison of them is not ours to guess
     if any(isinstance(value, float) and np.isnan(value) for value in value_set):
         return False
     return bool(present.isin(list(value_set)).all())
 
 
 def _not_null_holds(frame: pd.DataFrame, expectation: Any) -> bool:
-    column = expectation.column
-    if not isinstance(column, str) or column not in frame.columns:
-        return False
-    return bool(frame[column].notna().all())
+    values = _column(frame, expectation.column)
+    return values is not None and bool(values.notna().all())
 
 
 def _compound_unique_holds(frame: pd.DataFrame, expectation: Any) -> bool:
@@ -111,22 +122,16 @@ def _compound_unique_holds(frame: pd.DataFrame, expectation: Any) -> bool:
 
 def _unique_holds(frame: pd.DataFrame, expectation: Any) -> bool:
     """GX: no present value repeated (``~column.duplicated(keep=False)`` on present values)."""
-    column = expectation.column
-    if not isinstance(column, str) or column not in frame.columns:
-        return False
-    values = frame[column]
-    present = values[values.notna()]
-    if present.dtype == object and not all(isinstance(value, str) for value in present):
-        return False  # mixed objects: GX's comparison of them is not ours to guess
-    return not bool(present.duplicated(keep=False).any())
+    values = _column(frame, expectation.column)
+    present = None if values is None else _present_plain(values)
+    return present is not None and not bool(present.duplicated(keep=False).any())
 
 
 def _regex_holds(frame: pd.DataFrame, expectation: Any) -> bool:
     """GX: every present value matches (``column.astype(str).str.contains(regex)``)."""
-    column, regex = expectation.column, expectation.regex
-    if not isinstance(column, str) or column not in frame.columns or not isinstance(regex, str):
+    values, regex = _column(frame, expectation.column), expectation.regex
+    if values is None or not isinstance(regex, str):
         return False
-    values = frame[column]
     present = values[values.notna()]
     try:
         return bool(present.astype(str).str.contains(regex).all())
