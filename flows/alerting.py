@@ -1,4 +1,5 @@
-"""The decorator of the pipeline's flows: a failed run alerts, a run is named after what it runs."""
+"""The decorator of the pipeline's flows: a failed run alerts, a run is named after what it runs,
+and a run ends when its body does (:mod:`flows.heartbeats`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import ParamSpec, TypeVar
 from prefect import Flow, flow
 from prefect.runtime import flow_run
 
+from flows.heartbeats import end_runs_when_their_body_does
 from raceday.japan_time import today_in_japan
 from tasks.alerts import alert_on_flow_failure
 
@@ -19,7 +21,9 @@ Returned = TypeVar("Returned")
 def alerting_flow(
     name: str, run_name: Callable[[], str]
 ) -> Callable[[Callable[Params, Returned]], Flow[Params, Returned]]:
-    """A Prefect flow named ``name`` whose runs are named by ``run_name`` and alert on failure."""
+    """A Prefect flow named ``name`` whose runs are named by ``run_name``, alert on failure and
+    end when their body does (:func:`flows.heartbeats.end_runs_when_their_body_does`)."""
+    end_runs_when_their_body_does()
     return flow(
         name=name, flow_run_name=run_name, log_prints=False, on_failure=[alert_on_flow_failure]
     )
