@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,7 @@ def _warm_and_direct(
     from config import load_settings
     from flows.backfill import PHASE, Chunk, chunk_grid, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
-    from flows.chain import chunk_chain
+    from flows.chain import PreparedChunk, chunk_chain, prepare_chunk
     from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process
 
@@ -217,16 +218,22 @@ def _warm_and_direct(
         settings.train.window_days(), settings.features.backfill_held_days
     )
 
-    def run_chunk(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
+    def run_chunk(
+        chunk: Chunk, model_ready: Callable[[], object], prepared: Future[PreparedChunk] | None
+    ) -> dict[str, int]:
         clock = time.perf_counter()
-        counts = chunk_chain(
-            in_process, settings, chunk.start, chunk.end, chunk.days, settled, model_ready
-        )
+        days = (chunk.start, chunk.end, chunk.days)
+        counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared)
         print(f"chunk {chunk.start}..{chunk.end}: {time.perf_counter() - clock:.1f} s "
-              "(the training before it included)", flush=True)  # fmt: skip
+              "(the training before it and the next chunk prepared beside it included)",
+              flush=True)  # fmt: skip
         return counts
 
-    done = run_chunks(settings, chunks, settled, run_chunk)  # trainings as the flow overlaps them
+    def prepare(chunk: Chunk) -> PreparedChunk:
+        return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)
+
+    # trainings overlapped, and the chunks prepared ahead, as the flow does
+    done = run_chunks(settings, chunks, settled, run_chunk, prepare)
     print(f"trained {', '.join(done.versions) or 'nothing'}", flush=True)
     return {key: done.totals[key] for key in ("races", "runners", "bets")}
 

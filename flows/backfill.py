@@ -43,7 +43,15 @@ from prefect.runtime import flow_run
 from config import Settings, mask_url
 from flows.alerting import alerting_flow
 from flows.backfill_settings import backfill_settings
-from flows.chain import chunk_chain, no_wait, ordered_chain, prepare_history, register_chain
+from flows.chain import (
+    PreparedChunk,
+    chunk_chain,
+    no_wait,
+    ordered_chain,
+    prepare_chunk,
+    prepare_history,
+    register_chain,
+)
 from flows.scaleout import refuse_scale_out, run_waves
 from raceday.errors import InputError
 from raceday.model.win import TimeSplit
@@ -116,13 +124,18 @@ def backfill_chunk(
     settled: SettledRuns | None = None,
     waved: bool = False,
     model_ready: Callable[[], object] = no_wait,
+    prepared: Future[PreparedChunk] | None = None,
 ) -> dict[str, int]:
     """One chunk of days, then its days marked completed (one transaction). ``waved``: its
     waves ran on the work pool (:mod:`flows.scaleout`): only its ordered part is left;
-    ``model_ready``: waits for the training under way before the chunk predicts."""
+    ``model_ready``: waits for the training under way before the chunk predicts (and may
+    prepare the next chunk meanwhile); ``prepared``: this chunk prepared ahead, beside a fit."""
     started, clock = datetime.now(), time.perf_counter()
-    chain = ordered_chain if waved else chunk_chain
-    counts = chain(in_process, settings, chunk.start, chunk.end, chunk.days, settled, model_ready)
+    days = (chunk.start, chunk.end, chunk.days)
+    if waved:
+        counts = ordered_chain(in_process, settings, *days, settled, model_ready)
+    else:
+        counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared)
     with engine_for(settings).begin() as connection:
         mark_backfill_days(
             connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
@@ -224,7 +237,27 @@ def after_chunk(
     return training.finish() if training is not None else None
 
 
-ChunkRunner = Callable[[Chunk, Callable[[], object]], dict[str, int]]
+ChunkRunner = Callable[[Chunk, Callable[[], object], Future[PreparedChunk] | None], dict[str, int]]
+ChunkPreparer = Callable[[Chunk], PreparedChunk]
+
+
+def prepared_ahead(prepare: ChunkPreparer, chunk: Chunk) -> Future[PreparedChunk]:
+    """``prepare(chunk)`` run now, its outcome kept for the chunk's own run: a failure is raised
+    there, by the chunk it belongs to, not by the chunk that ran it ahead."""
+    outcome: Future[PreparedChunk] = Future()
+    try:
+        outcome.set_result(prepare(chunk))
+    except Exception as error:  # noqa: BLE001 - raised again by the chunk's own run
+        outcome.set_exception(error)
+    return outcome
+
+
+def may_prepare_ahead(settings: Settings, training: Training, chunk: Chunk) -> bool:
+    """Whether the chunk after ``chunk`` may be prepared while ``training`` fits: no training
+    can be due after ``chunk`` (its version, of ``training.until``, is younger than the
+    retraining interval there), so the next training's set is loaded, as always, before any
+    later chunk is prepared."""
+    return (chunk.end - training.until).days < settings.train.backfill_retrain_days
 
 
 @dataclass
@@ -246,21 +279,35 @@ class ChunksRun:
 
 
 def run_chunks(
-    settings: Settings, todo: list[Chunk], settled: SettledRuns | None, run_chunk: ChunkRunner
+    settings: Settings,
+    todo: list[Chunk],
+    settled: SettledRuns | None,
+    run_chunk: ChunkRunner,
+    prepare: ChunkPreparer | None = None,
 ) -> ChunksRun:
-    """``todo`` in order by ``run_chunk(chunk, model_ready)``, each followed by its training
-    when due (:func:`start_training`), overlapped with the next chunk up to its predictions
-    (``model_ready``); stops between chunks when asked (:data:`STOP_AT_SAFE_POINT`), the
-    training under way finished first."""
+    """``todo`` in order by ``run_chunk(chunk, model_ready, prepared)``, each followed by its
+    training when due (:func:`start_training`), overlapped with the next chunk up to its
+    predictions (``model_ready``); with ``prepare`` (a chunk's stages that need no model), the
+    chunk after that one is prepared too while the fit runs (:func:`may_prepare_ahead`) and
+    handed to its run as ``prepared``. Stops between chunks when asked
+    (:data:`STOP_AT_SAFE_POINT`), the training under way finished first; a chunk prepared
+    ahead and not run is run again by the next backfill (its days are not completed)."""
     done = ChunksRun()
     training: Training | None = None
+    ahead: dict[date, Future[PreparedChunk]] = {}
     try:
-        for chunk in todo:
+        for index, chunk in enumerate(todo):
             if STOP_AT_SAFE_POINT.is_set():  # asked to stop (Ctrl-C): between chunks, all stored
                 break
             done.chunks_run += 1
             PHASE["now"] = f"chunk {done.chunks_run}/{len(todo)}"
-            counts = run_chunk(chunk, training.finish if training is not None else no_wait)
+            following = todo[index + 1] if index + 1 < len(todo) else None
+            model_ready: Callable[[], object] = no_wait
+            if training is not None:
+                model_ready = training.finish
+                if following and prepare and may_prepare_ahead(settings, training, chunk):
+                    model_ready = preparing_ahead(training, prepare, following, ahead)
+            counts = run_chunk(chunk, model_ready, ahead.pop(chunk.start, None))
             for key in done.totals:
                 done.totals[key] += counts[key]
             done.trained(training)  # registered before the chunk predicted (or now: no races)
@@ -273,6 +320,26 @@ def run_chunks(
         raise
     done.trained(training)
     return done
+
+
+def preparing_ahead(
+    training: Training,
+    prepare: ChunkPreparer,
+    following: Chunk,
+    ahead: dict[date, Future[PreparedChunk]],
+) -> Callable[[], object]:
+    """A chunk's ``model_ready`` that prepares ``following`` (into ``ahead``) before it waits
+    for ``training``: the fit, on its own thread, and the preparation share the two cores."""
+
+    def ready() -> object:
+        if following.start not in ahead and not STOP_AT_SAFE_POINT.is_set():
+            phase = PHASE["now"]
+            PHASE["now"] = f"{phase}, the next prepared ahead"
+            ahead[following.start] = prepared_ahead(prepare, following)
+            PHASE["now"] = phase
+        return training.finish()
+
+    return ready
 
 
 @dataclass(frozen=True)
@@ -355,11 +422,17 @@ def backfill(
         settings.train.window_days(), settings.features.backfill_held_days
     )
 
-    def run_chunk(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
+    def run_chunk(
+        chunk: Chunk, model_ready: Callable[[], object], prepared: Future[PreparedChunk] | None
+    ) -> dict[str, int]:
         chunk_task = backfill_chunk.with_options(**options)
-        return chunk_task(settings, chunk, settled, bool(workers), model_ready)
+        return chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
 
-    done = run_chunks(settings, todo, settled, run_chunk)
+    def prepare(chunk: Chunk) -> PreparedChunk:
+        return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)
+
+    # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
+    done = run_chunks(settings, todo, settled, run_chunk, None if workers else prepare)
     totals = done.totals
     summary = BackfillSummary(
         start=start.isoformat(),

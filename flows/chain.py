@@ -16,13 +16,15 @@ a backfill runs the same functions in-process inside one task run per chunk
               for its moment, race chain; then settle the rest as results come out
     night:    validate results → reference times → first 3F → indexes          (settle chain)
               → settle → record → monitor → report                             (record chain)
-    chunk:    ingest → validate card → settle chain → features (range) → predict → replay
+    chunk:    ingest → validate card → settle chain → features (range)  (prepare, no model)
+              → predict → replay
     waves:    store (ingest → validate card → validate results) | derive (stored results →
               reference times → first 3F → indexes) | features (range)    (each chunk-parallel)
     ordered:  ingest → card → stored features → predict → replay        (a chunk after waves)
     training: load → fit → register                                            (train chain)
               (a backfill fits on a thread of its own while the next chunk runs up to its
-              predictions, which wait for the version: ``model_ready``, flows/backfill.py)
+              predictions, which wait for the version: ``model_ready``, flows/backfill.py;
+              meanwhile the chunk after it is prepared too, ahead)
 
 Each stage's return feeds the next; what a stage stores, it writes itself, once.
 """
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -261,6 +264,39 @@ def no_wait() -> None:
     """A chunk whose model is ready when it starts (no training under way)."""
 
 
+@dataclass(frozen=True)
+class PreparedChunk:
+    """A chunk's stages that need no model, run (:func:`prepare_chunk`): its stored card, its
+    settled races and runners counted, its features; ``card`` None when it had no races."""
+
+    card: ValidatedDay | None
+    features: pd.DataFrame
+    races: int = 0
+    runners: int = 0
+
+
+def prepare_chunk(
+    run: StageRunner,
+    settings: Settings,
+    start: date,
+    end: date,
+    settled: SettledRuns | None = None,
+) -> PreparedChunk:
+    """A backfill's chunk ``start``..``end`` up to its predictions: ingested, its card validated
+    and stored, the results settled first (:func:`settle_chain`), so each day's features see
+    every run before it (the chunk's earlier days included) — what a daily run of the day would
+    see; ``settled``: the settled runs the backfill holds (extended with the chunk's, not
+    re-read). Needs no model: a backfill runs it beside a training's fit."""
+    raw = run(ingest, settings, start, end)
+    if raw.is_empty:
+        return PreparedChunk(card=None, features=pd.DataFrame())
+    card = run(validate_and_store, settings, raw, start, end, "card")
+    window = settled.reference_window if settled is not None else None
+    valid = settle_chain(run, settings, raw, start, end, window=window)
+    features = run(range_features, settings, start, end, settled)
+    return PreparedChunk(card, features, len(valid.races), len(valid.runners))
+
+
 def chunk_chain(
     run: StageRunner,
     settings: Settings,
@@ -269,25 +305,24 @@ def chunk_chain(
     days: list[date],
     settled: SettledRuns | None = None,
     model_ready: Callable[[], object] = no_wait,
+    prepared: Future[PreparedChunk] | None = None,
 ) -> dict[str, int]:
-    """A backfill's chunk of days ``start``..``end``: the results are settled first, so each
-    day's features see every run before it (the chunk's earlier days included) — what a daily
-    run of the day would see; the predictions use the version promoted before the chunk and
-    the card's bet-time odds; then the days are staked, settled and recorded in date order in
-    one pass (:func:`tasks.replay.replay_days`). ``settled``: the settled runs the backfill
-    holds (extended with the chunk's, not re-read); ``model_ready``: called before the
-    predictions, returns once the version trained before ``start`` is registered (a training
-    running meanwhile). Returns counts."""
-    raw = run(ingest, settings, start, end)
-    if raw.is_empty:
+    """A backfill's chunk of days ``start``..``end``: :func:`prepare_chunk` (or its outcome,
+    ``prepared``, when the backfill ran it ahead, beside a fit), then predictions with the
+    version promoted before the chunk and the card's bet-time odds, and the days staked,
+    settled and recorded in date order in one pass (:func:`tasks.replay.replay_days`).
+    ``model_ready``: called before the predictions, returns once the version trained before
+    ``start`` is registered (a training running meanwhile). Returns counts."""
+    chunk = (
+        prepared.result()
+        if prepared is not None
+        else prepare_chunk(run, settings, start, end, settled)
+    )
+    if chunk.card is None:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
-    card = run(validate_and_store, settings, raw, start, end, "card")
-    window = settled.reference_window if settled is not None else None
-    valid = settle_chain(run, settings, raw, start, end, window=window)
-    features = run(range_features, settings, start, end, settled)
     model_ready()
-    counts = predict_and_replay(run, settings, card, features, start, end, days)
-    return {"races": len(valid.races), "runners": len(valid.runners), **counts}
+    counts = predict_and_replay(run, settings, chunk.card, chunk.features, start, end, days)
+    return {"races": chunk.races, "runners": chunk.runners, **counts}
 
 
 def predict_and_replay(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy import delete
 
 from config import use_store
 from flows.backfill import Chunk, backfill, chunk_grid
+from raceday.errors import InputError
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.ratings.standards import reference_version
 from raceday.store import registry
@@ -164,31 +167,44 @@ def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("small_training")
-def test_a_fit_overlapped_with_the_next_chunk_trains_and_stores_what_training_in_turn_does(
-    sqlite_url: str, tmp_path: Path
+def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_in_turn_does(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The backfill fits on a thread of its own while the next chunk runs up to its predictions
-    (``run_chunks``): the same versions with the same metrics and promotions, and the same
-    predictions, bets and every other table, as training between the chunks (``after_chunk``);
-    the last chunk's training (no next chunk) is finished too."""
+    and the chunk after it is prepared ahead (``run_chunks``): the same versions with the same
+    metrics and promotions, and the same predictions, bets and every other table, as training
+    between the chunks (``after_chunk``); the last chunk's training (no next chunk) is finished
+    too. Three chunks of two days, a version every three days: trained after the first chunk
+    (the second runs beside its fit and the third is prepared meanwhile) and after the last."""
     from config import load_settings
     from flows.backfill import after_chunk, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
-    from flows.chain import chunk_chain
+    from flows.chain import PreparedChunk, chunk_chain, prepare_chunk
     from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process
 
+    monkeypatch.setenv("RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS", "3")
+    end = date(2025, 3, 6)
     warm_up(without_data_docs(load_settings(races=20, db_url=sqlite_url)), START)
-    chunks = chunk_grid(START, END, CHUNK_DAYS)
-    trained, metrics, tables = {}, {}, {}
+    chunks = chunk_grid(START, end, CHUNK_DAYS)
+    trained, metrics, tables, ahead = {}, {}, {}, {}
     for way in ("in turn", "overlapped"):
         url = copy_store(Path(sqlite_url.removeprefix("sqlite:///")), tmp_path / f"{way}.db")
         settings = without_data_docs(load_settings(races=20, db_url=url))
         settled = SettledRuns.for_training(settings.train.window_days())
+        ahead[way] = []
 
-        def chunk_run(chunk: Chunk, model_ready: Callable[[], object]) -> dict[str, int]:
+        def chunk_run(
+            chunk: Chunk,
+            model_ready: Callable[[], object],
+            prepared: Future[PreparedChunk] | None = None,
+        ) -> dict[str, int]:
+            ahead[way].append(prepared is not None)  # noqa: B023
             days = (chunk.start, chunk.end, chunk.days)
-            return chunk_chain(in_process, settings, *days, settled, model_ready)  # noqa: B023
+            return chunk_chain(in_process, settings, *days, settled, model_ready, prepared)  # noqa: B023
+
+        def prepare(chunk: Chunk) -> PreparedChunk:
+            return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)  # noqa: B023
 
         if way == "in turn":
             versions = []
@@ -196,8 +212,9 @@ def test_a_fit_overlapped_with_the_next_chunk_trains_and_stores_what_training_in
                 chunk_run(chunk, lambda: None)
                 summary = after_chunk(settings, chunk.end, settled)
                 versions.append(summary["version"] if summary else None)
+            versions = [version for version in versions if version is not None]
         else:
-            done = run_chunks(settings, chunks, settled, chunk_run)
+            done = run_chunks(settings, chunks, settled, chunk_run, prepare)
             versions = [name.split(" ")[0] for name in done.versions]
         trained[way] = versions
         with make_engine(url).connect() as connection:
@@ -211,9 +228,24 @@ def test_a_fit_overlapped_with_the_next_chunk_trains_and_stores_what_training_in
             for name, table in table_checksums(url).items()
             if table["kind"] == "output"
         }
-    assert trained["overlapped"] == trained["in turn"] == [version_name(c.end) for c in chunks]
+    assert ahead == {"in turn": [False, False, False], "overlapped": [False, False, True]}
+    expected = [version_name(chunks[0].end), version_name(chunks[-1].end)]
+    assert trained["overlapped"] == trained["in turn"] == expected
     assert metrics["overlapped"] == metrics["in turn"]  # to the last bit: not rounded
     assert tables["overlapped"] == tables["in turn"]
+
+
+def test_a_chunk_prepared_ahead_that_failed_fails_its_own_run_not_the_one_before() -> None:
+    """What went wrong preparing a chunk ahead is raised by that chunk's run (the chunk that
+    ran it ahead completes)."""
+    from flows.backfill import prepared_ahead
+
+    def refused(chunk: Chunk) -> Any:
+        raise InputError(f"{chunk.start}: refused")
+
+    outcome = prepared_ahead(refused, chunk_grid(START, END, CHUNK_DAYS)[1])
+    with pytest.raises(InputError, match="2025-03-03: refused"):
+        outcome.result()
 
 
 @pytest.mark.usefixtures("prefect_harness", "small_history")
