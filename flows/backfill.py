@@ -252,12 +252,23 @@ def prepared_ahead(prepare: ChunkPreparer, chunk: Chunk) -> Future[PreparedChunk
     return outcome
 
 
-def may_prepare_ahead(settings: Settings, training: Training, chunk: Chunk) -> bool:
-    """Whether the chunk after ``chunk`` may be prepared while ``training`` fits: no training
-    can be due after ``chunk`` (its version, of ``training.until``, is younger than the
-    retraining interval there), so the next training's set is loaded, as always, before any
-    later chunk is prepared."""
-    return (chunk.end - training.until).days < settings.train.backfill_retrain_days
+def preparable_ahead(
+    settings: Settings, training: Training, running: Chunk, later: list[Chunk]
+) -> list[Chunk]:
+    """Which of the ``later`` chunks (in order) may be prepared while ``running`` waits for
+    ``training``'s fit: those before which no training can be due (the version of
+    ``training.until`` is younger than the retraining interval at the end of the chunk before
+    each), so every training's set is loaded, as always, before any chunk after its last day
+    is prepared."""
+    every = settings.train.backfill_retrain_days
+    allowed: list[Chunk] = []
+    end_before = running.end
+    for chunk in later:
+        if (end_before - training.until).days >= every:
+            break
+        allowed.append(chunk)
+        end_before = chunk.end
+    return allowed
 
 
 @dataclass
@@ -288,10 +299,11 @@ def run_chunks(
     """``todo`` in order by ``run_chunk(chunk, model_ready, prepared)``, each followed by its
     training when due (:func:`start_training`), overlapped with the next chunk up to its
     predictions (``model_ready``); with ``prepare`` (a chunk's stages that need no model), the
-    chunk after that one is prepared too while the fit runs (:func:`may_prepare_ahead`) and
-    handed to its run as ``prepared``. Stops between chunks when asked
-    (:data:`STOP_AT_SAFE_POINT`), the training under way finished first; a chunk prepared
-    ahead and not run is run again by the next backfill (its days are not completed)."""
+    chunks after that one are prepared too while the fit runs (:func:`preparable_ahead`,
+    :func:`preparing_ahead`) and handed to their runs as ``prepared``. Stops between chunks
+    when asked (:data:`STOP_AT_SAFE_POINT`), the training under way finished first; a chunk
+    prepared ahead and not run is run again by the next backfill (its days are not
+    completed)."""
     done = ChunksRun()
     training: Training | None = None
     ahead: dict[date, Future[PreparedChunk]] = {}
@@ -301,11 +313,11 @@ def run_chunks(
                 break
             done.chunks_run += 1
             PHASE["now"] = f"chunk {done.chunks_run}/{len(todo)}"
-            following = todo[index + 1] if index + 1 < len(todo) else None
             model_ready: Callable[[], object] = no_wait
             if training is not None:
+                following = preparable_ahead(settings, training, chunk, todo[index + 1 :])
                 model_ready = training.finish
-                if following and prepare and may_prepare_ahead(settings, training, chunk):
+                if prepare is not None and following:
                     model_ready = preparing_ahead(training, prepare, following, ahead)
             counts = run_chunk(chunk, model_ready, ahead.pop(chunk.start, None))
             for key in done.totals:
@@ -325,18 +337,24 @@ def run_chunks(
 def preparing_ahead(
     training: Training,
     prepare: ChunkPreparer,
-    following: Chunk,
+    following: list[Chunk],
     ahead: dict[date, Future[PreparedChunk]],
 ) -> Callable[[], object]:
-    """A chunk's ``model_ready`` that prepares ``following`` (into ``ahead``) before it waits
-    for ``training``: the fit, on its own thread, and the preparation share the two cores."""
+    """A chunk's ``model_ready`` that prepares the ``following`` chunks (into ``ahead``) before
+    it waits for ``training``: the first always, the others while the fit is still running (on
+    its own thread: the fit and the preparations share the two cores); none after one that
+    failed, or once the backfill is asked to stop."""
 
     def ready() -> object:
-        if following.start not in ahead and not STOP_AT_SAFE_POINT.is_set():
-            phase = PHASE["now"]
-            PHASE["now"] = f"{phase}, the next prepared ahead"
-            ahead[following.start] = prepared_ahead(prepare, following)
-            PHASE["now"] = phase
+        phase = PHASE["now"]
+        for count, chunk in enumerate(following):
+            if (count and training.fitting.done()) or STOP_AT_SAFE_POINT.is_set():
+                break
+            PHASE["now"] = f"{phase}, {count + 1} prepared ahead"
+            ahead[chunk.start] = prepared_ahead(prepare, chunk)
+            if ahead[chunk.start].exception() is not None:
+                break
+        PHASE["now"] = phase
         return training.finish()
 
     return ready

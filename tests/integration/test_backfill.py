@@ -175,7 +175,8 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
     metrics and promotions, and the same predictions, bets and every other table, as training
     between the chunks (``after_chunk``); the last chunk's training (no next chunk) is finished
     too. Three chunks of two days, a version every three days: trained after the first chunk
-    (the second runs beside its fit and the third is prepared meanwhile) and after the last."""
+    (the second runs beside its fit and the third, the first chunk after it, is always
+    prepared meanwhile) and after the last."""
     from config import load_settings
     from flows.backfill import after_chunk, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
@@ -233,6 +234,25 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
     assert trained["overlapped"] == trained["in turn"] == expected
     assert metrics["overlapped"] == metrics["in turn"]  # to the last bit: not rounded
     assert tables["overlapped"] == tables["in turn"]
+
+
+def test_the_chunks_prepared_ahead_end_where_a_training_may_be_due() -> None:
+    """A year's default grid (28-day chunks, a version every 91 days): the chunk running beside
+    the fit of the version of its previous chunk's end may have the next three prepared ahead,
+    not a fourth (a training may be due after the third: 112 days after the version)."""
+    from types import SimpleNamespace
+
+    from config import load_settings
+    from flows.backfill import preparable_ahead
+
+    settings = load_settings()
+    assert settings.train.backfill_retrain_days == 91
+    chunks = chunk_grid(date(2025, 1, 1), date(2025, 12, 31), 28)
+    training: Any = SimpleNamespace(until=chunks[1].end)  # trained after the second chunk
+    assert preparable_ahead(settings, training, chunks[2], chunks[3:]) == chunks[3:6]
+    assert preparable_ahead(settings, training, chunks[4], chunks[5:]) == chunks[5:6]
+    assert preparable_ahead(settings, training, chunks[5], chunks[6:]) == []
+    assert preparable_ahead(settings, training, chunks[2], []) == []
 
 
 def test_a_chunk_prepared_ahead_that_failed_fails_its_own_run_not_the_one_before() -> None:
