@@ -242,8 +242,9 @@ ChunkPreparer = Callable[[Chunk], PreparedChunk]
 
 
 def prepared_ahead(prepare: ChunkPreparer, chunk: Chunk) -> Future[PreparedChunk]:
-    """``prepare(chunk)`` run now, its outcome kept for the chunk's own run: a failure is raised
-    there, by the chunk it belongs to, not by the chunk that ran it ahead."""
+    """``prepare(chunk)`` run now, its outcome kept for the chunk's own run: after a failure
+    that run prepares the chunk again itself (:func:`flows.chain.chunk_chain`), so the error is
+    that chunk's, with its task's retries, not the chunk's that ran it ahead."""
     outcome: Future[PreparedChunk] = Future()
     try:
         outcome.set_result(prepare(chunk))
@@ -350,8 +351,9 @@ def preparing_ahead(
         for count, chunk in enumerate(following):
             if (count and training.fitting.done()) or STOP_AT_SAFE_POINT.is_set():
                 break
-            PHASE["now"] = f"{phase}, {count + 1} prepared ahead"
-            ahead[chunk.start] = prepared_ahead(prepare, chunk)
+            if chunk.start not in ahead:  # (a retried run of the chunk: prepared already)
+                PHASE["now"] = f"{phase}, {count + 1} prepared ahead"
+                ahead[chunk.start] = prepared_ahead(prepare, chunk)
             if ahead[chunk.start].exception() is not None:
                 break
         PHASE["now"] = phase

@@ -57,7 +57,7 @@ from raceday.racetime import (
 from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
-from tasks.common import StageRunner
+from tasks.common import StageRunner, logger
 from tasks.derive import first3f, indexes, reference_times
 from tasks.features import day_features, range_features
 from tasks.ingest import ingest
@@ -308,16 +308,18 @@ def chunk_chain(
     prepared: Future[PreparedChunk] | None = None,
 ) -> dict[str, int]:
     """A backfill's chunk of days ``start``..``end``: :func:`prepare_chunk` (or its outcome,
-    ``prepared``, when the backfill ran it ahead, beside a fit), then predictions with the
+    ``prepared``, when the backfill ran it ahead, beside a fit; prepared again here if that
+    failed), then predictions with the
     version promoted before the chunk and the card's bet-time odds, and the days staked,
     settled and recorded in date order in one pass (:func:`tasks.replay.replay_days`).
     ``model_ready``: called before the predictions, returns once the version trained before
     ``start`` is registered (a training running meanwhile). Returns counts."""
-    chunk = (
-        prepared.result()
-        if prepared is not None
-        else prepare_chunk(run, settings, start, end, settled)
-    )
+    if prepared is not None and prepared.exception() is None:
+        chunk = prepared.result()
+    else:  # not prepared ahead, or that failed: prepared here, in the chunk's own run (retried
+        if prepared is not None:  # as its stages are, and the error is the chunk's own)
+            logger().info("%s..%s prepared again: ahead, %s", start, end, prepared.exception())
+        chunk = prepare_chunk(run, settings, start, end, settled)
     if chunk.card is None:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     model_ready()

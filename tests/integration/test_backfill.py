@@ -14,7 +14,6 @@ from sqlalchemy import delete
 
 from config import use_store
 from flows.backfill import Chunk, backfill, chunk_grid
-from raceday.errors import InputError
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.ratings.standards import reference_version
 from raceday.store import registry
@@ -253,19 +252,6 @@ def test_the_chunks_prepared_ahead_end_where_a_training_may_be_due() -> None:
     assert preparable_ahead(settings, training, chunks[4], chunks[5:]) == chunks[5:6]
     assert preparable_ahead(settings, training, chunks[5], chunks[6:]) == []
     assert preparable_ahead(settings, training, chunks[2], []) == []
-
-
-def test_a_chunk_prepared_ahead_that_failed_fails_its_own_run_not_the_one_before() -> None:
-    """What went wrong preparing a chunk ahead is raised by that chunk's run (the chunk that
-    ran it ahead completes)."""
-    from flows.backfill import prepared_ahead
-
-    def refused(chunk: Chunk) -> Any:
-        raise InputError(f"{chunk.start}: refused")
-
-    outcome = prepared_ahead(refused, chunk_grid(START, END, CHUNK_DAYS)[1])
-    with pytest.raises(InputError, match="2025-03-03: refused"):
-        outcome.result()
 
 
 @pytest.mark.usefixtures("prefect_harness", "small_history")

@@ -1,0 +1,144 @@
+"""The chunks a backfill prepares ahead while a training fits (flows/backfill.py:run_chunks): which,
+in what order, what a failure does, and how a chunk's run uses what was prepared for it
+(flows/chain.py:chunk_chain). The stages are stand-ins; the outputs are checked end to end in
+tests/integration/test_backfill.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import flows.backfill
+from config import load_settings
+from flows.backfill import Chunk, chunk_grid, prepared_ahead, run_chunks
+from flows.chain import PreparedChunk, chunk_chain
+from raceday.errors import InputError
+
+NOTHING = PreparedChunk(card=None, features=pd.DataFrame())
+
+
+class FakeTraining:
+    """A training under way: its fit never ends by itself, so every chunk allowed is prepared."""
+
+    def __init__(self, until: date) -> None:
+        self.until = until
+        self.fitting: Future[None] = Future()
+        self.finished = 0
+
+    def finish(self) -> None:
+        self.finished += 1
+
+
+def run_with_training_after_the_first_chunk(
+    monkeypatch: pytest.MonkeyPatch, prepare: Callable[[Chunk], PreparedChunk]
+) -> tuple[list[Chunk], list[tuple[date, str]]]:
+    """Six 28-day chunks, a version due after the first only; each chunk's run records whether
+    it was handed what was prepared for it."""
+    chunks = chunk_grid(date(2025, 1, 1), date(2025, 6, 17), 28)
+    trainings = {chunks[0].end: FakeTraining(chunks[0].end)}
+
+    def start_training(_settings: Any, last_day: date, _settled: Any) -> FakeTraining | None:
+        return trainings.get(last_day)
+
+    monkeypatch.setattr(flows.backfill, "start_training", start_training)
+    runs: list[tuple[date, str]] = []
+
+    def run_chunk(
+        chunk: Chunk, model_ready: Callable[[], object], prepared: Future[PreparedChunk] | None
+    ) -> dict[str, int]:
+        model_ready()
+        model_ready()  # as a retried run of the chunk would
+        if prepared is None:
+            runs.append((chunk.start, "not prepared ahead"))
+        else:
+            runs.append((chunk.start, "failed" if prepared.exception() else "prepared ahead"))
+        return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
+
+    run_chunks(load_settings(), chunks, None, run_chunk, prepare)
+    return chunks, runs
+
+
+def test_the_chunks_after_the_one_beside_the_fit_are_prepared_ahead_until_a_training_may_be_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prepared: list[date] = []
+
+    def prepare(chunk: Chunk) -> PreparedChunk:
+        prepared.append(chunk.start)
+        return NOTHING
+
+    chunks, runs = run_with_training_after_the_first_chunk(monkeypatch, prepare)
+    # beside the fit of the version of chunk 1's end, chunk 2 runs and prepares 3, 4 and 5 (a
+    # version every 91 days: none can be due after chunk 4, 84 days on; after chunk 5, 112
+    # days on, one may be); each once, though chunk 2's run asked twice
+    assert prepared == [chunk.start for chunk in chunks[2:5]]
+    assert [how for _, how in runs] == ["not prepared ahead"] * 2 + ["prepared ahead"] * 3 + [
+        "not prepared ahead"
+    ]
+
+
+def test_a_chunk_that_failed_ahead_stops_the_preparing_and_is_handed_its_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prepared: list[date] = []
+
+    def prepare(chunk: Chunk) -> PreparedChunk:
+        prepared.append(chunk.start)
+        if len(prepared) == 2:
+            raise InputError(f"{chunk.start}: refused")
+        return NOTHING
+
+    chunks, runs = run_with_training_after_the_first_chunk(monkeypatch, prepare)
+    assert prepared == [chunks[2].start, chunks[3].start]  # none after the failure
+    assert [how for _, how in runs] == [
+        "not prepared ahead",
+        "not prepared ahead",
+        "prepared ahead",
+        "failed",  # its own run prepares it again (chunk_chain)
+        "not prepared ahead",
+        "not prepared ahead",
+    ]
+
+
+def test_a_failure_ahead_is_kept_for_the_chunks_own_run() -> None:
+    def refused(chunk: Chunk) -> PreparedChunk:
+        raise InputError(f"{chunk.start}: refused")
+
+    outcome = prepared_ahead(refused, chunk_grid(date(2025, 3, 1), date(2025, 3, 4), 2)[1])
+    with pytest.raises(InputError, match="2025-03-03: refused"):
+        outcome.result()
+
+
+def stages_run() -> tuple[list[str], Callable[..., Any]]:
+    """A stage runner that records the stages it runs; ingest finds no races."""
+    names: list[str] = []
+
+    def run(stage: Any, *_args: Any, **_kwargs: Any) -> Any:
+        names.append(getattr(stage, "__name__", str(stage)))
+        return SimpleNamespace(is_empty=True)
+
+    return names, run
+
+
+def test_a_chunks_run_takes_what_was_prepared_for_it_or_prepares_it_again_after_a_failure() -> None:
+    settings = load_settings()
+    day = date(2025, 3, 1)
+    days = (day, day + timedelta(days=1), [day, day + timedelta(days=1)])
+
+    done: Future[PreparedChunk] = Future()
+    done.set_result(NOTHING)
+    names, run = stages_run()
+    assert chunk_chain(run, settings, *days, None, lambda: None, done)["races"] == 0
+    assert names == []  # nothing run again
+
+    failed: Future[PreparedChunk] = Future()
+    failed.set_exception(InputError("refused ahead"))
+    names, run = stages_run()
+    assert chunk_chain(run, settings, *days, None, lambda: None, failed)["races"] == 0
+    assert names == ["ingest"]  # prepared here, in the chunk's own run
