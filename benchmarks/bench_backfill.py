@@ -202,9 +202,9 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import PHASE, Chunk, chunk_grid, run_chunks, warm_up
+    from flows.backfill import PHASE, Chunk, chunk_grid, chunk_preparer, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
-    from flows.chain import PreparedChunk, chunk_chain, prepare_chunk
+    from flows.chain import PreparedChunk, chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process
 
@@ -229,11 +229,8 @@ def _warm_and_direct(
               flush=True)  # fmt: skip
         return counts
 
-    def prepare(chunk: Chunk) -> PreparedChunk:
-        return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)
-
     # trainings overlapped, and the chunks prepared ahead, as the flow does
-    done = run_chunks(settings, chunks, settled, run_chunk, prepare)
+    done = run_chunks(settings, chunks, settled, run_chunk, chunk_preparer(settings, settled))
     print(f"trained {', '.join(done.versions) or 'nothing'}", flush=True)
     return {key: done.totals[key] for key in ("races", "runners", "bets")}
 

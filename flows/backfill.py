@@ -241,6 +241,16 @@ ChunkRunner = Callable[[Chunk, Callable[[], object], Future[PreparedChunk] | Non
 ChunkPreparer = Callable[[Chunk], PreparedChunk]
 
 
+def chunk_preparer(settings: Settings, settled: SettledRuns | None) -> ChunkPreparer:
+    """How a backfill's chunk is prepared in-process (:func:`flows.chain.prepare_chunk`) with
+    the settled runs it holds: what :func:`run_chunks` runs ahead."""
+
+    def prepare(chunk: Chunk) -> PreparedChunk:
+        return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)
+
+    return prepare
+
+
 def prepared_ahead(prepare: ChunkPreparer, chunk: Chunk) -> Future[PreparedChunk]:
     """``prepare(chunk)`` run now, its outcome kept for the chunk's own run: after a failure
     that run prepares the chunk again itself (:func:`flows.chain.chunk_chain`), so the error is
@@ -448,11 +458,9 @@ def backfill(
         chunk_task = backfill_chunk.with_options(**options)
         return chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
 
-    def prepare(chunk: Chunk) -> PreparedChunk:
-        return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)
-
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
-    done = run_chunks(settings, todo, settled, run_chunk, None if workers else prepare)
+    prepare = None if workers else chunk_preparer(settings, settled)
+    done = run_chunks(settings, todo, settled, run_chunk, prepare)
     totals = done.totals
     summary = BackfillSummary(
         start=start.isoformat(),

@@ -24,7 +24,7 @@ a backfill runs the same functions in-process inside one task run per chunk
     training: load → fit → register                                            (train chain)
               (a backfill fits on a thread of its own while the next chunk runs up to its
               predictions, which wait for the version: ``model_ready``, flows/backfill.py;
-              meanwhile the chunk after it is prepared too, ahead)
+              meanwhile the chunks after it are prepared, ahead)
 
 Each stage's return feeds the next; what a stage stores, it writes itself, once.
 """
@@ -309,9 +309,9 @@ def chunk_chain(
 ) -> dict[str, int]:
     """A backfill's chunk of days ``start``..``end``: :func:`prepare_chunk` (or its outcome,
     ``prepared``, when the backfill ran it ahead, beside a fit; prepared again here if that
-    failed), then predictions with the
-    version promoted before the chunk and the card's bet-time odds, and the days staked,
-    settled and recorded in date order in one pass (:func:`tasks.replay.replay_days`).
+    failed), then predictions with the version promoted before the chunk and the card's
+    bet-time odds, and the days staked, settled and recorded in date order in one pass
+    (:func:`tasks.replay.replay_days`).
     ``model_ready``: called before the predictions, returns once the version trained before
     ``start`` is registered (a training running meanwhile). Returns counts."""
     if prepared is not None and prepared.exception() is None:

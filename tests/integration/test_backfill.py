@@ -177,9 +177,9 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
     (the second runs beside its fit and the third, the first chunk after it, is always
     prepared meanwhile) and after the last."""
     from config import load_settings
-    from flows.backfill import after_chunk, run_chunks, warm_up
+    from flows.backfill import after_chunk, chunk_preparer, run_chunks, warm_up
     from flows.backfill_settings import without_data_docs
-    from flows.chain import PreparedChunk, chunk_chain, prepare_chunk
+    from flows.chain import PreparedChunk, chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process
 
@@ -203,9 +203,6 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
             days = (chunk.start, chunk.end, chunk.days)
             return chunk_chain(in_process, settings, *days, settled, model_ready, prepared)  # noqa: B023
 
-        def prepare(chunk: Chunk) -> PreparedChunk:
-            return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)  # noqa: B023
-
         if way == "in turn":
             versions = []
             for chunk in chunks:
@@ -214,6 +211,7 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
                 versions.append(summary["version"] if summary else None)
             versions = [version for version in versions if version is not None]
         else:
+            prepare = chunk_preparer(settings, settled)
             done = run_chunks(settings, chunks, settled, chunk_run, prepare)
             versions = [name.split(" ")[0] for name in done.versions]
         trained[way] = versions
