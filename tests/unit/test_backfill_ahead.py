@@ -63,15 +63,26 @@ def run_with_training_after_the_first_chunk(
     return chunks, runs
 
 
-def test_the_chunks_after_the_one_beside_the_fit_are_prepared_ahead_until_a_training_may_be_due(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def recording_preparer(
+    refused: int | None = None,
+) -> tuple[list[date], Callable[[Chunk], PreparedChunk]]:
+    """A stand-in ``prepare`` that records the chunks it is asked for (their first days) and
+    refuses the ``refused``-th (counting from 1), when given."""
     prepared: list[date] = []
 
     def prepare(chunk: Chunk) -> PreparedChunk:
         prepared.append(chunk.start)
+        if len(prepared) == refused:
+            raise InputError(f"{chunk.start}: refused")
         return NOTHING
 
+    return prepared, prepare
+
+
+def test_the_chunks_after_the_one_beside_the_fit_are_prepared_ahead_until_a_training_may_be_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prepared, prepare = recording_preparer()
     chunks, runs = run_with_training_after_the_first_chunk(monkeypatch, prepare)
     # beside the fit of the version of chunk 1's end, chunk 2 runs and prepares 3, 4 and 5 (a
     # version every 91 days: none can be due after chunk 4, 84 days on; after chunk 5, 112
@@ -85,14 +96,7 @@ def test_the_chunks_after_the_one_beside_the_fit_are_prepared_ahead_until_a_trai
 def test_a_chunk_that_failed_ahead_stops_the_preparing_and_is_handed_its_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    prepared: list[date] = []
-
-    def prepare(chunk: Chunk) -> PreparedChunk:
-        prepared.append(chunk.start)
-        if len(prepared) == 2:
-            raise InputError(f"{chunk.start}: refused")
-        return NOTHING
-
+    prepared, prepare = recording_preparer(refused=2)
     chunks, runs = run_with_training_after_the_first_chunk(monkeypatch, prepare)
     assert prepared == [chunks[2].start, chunks[3].start]  # none after the failure
     assert [how for _, how in runs] == [
