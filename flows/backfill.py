@@ -25,7 +25,6 @@ its ordered part (:func:`flows.chain.ordered_chain`): the same outputs.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 from prefect import task
@@ -59,12 +58,19 @@ from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
 from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
-from tasks.common import AsTasks, current_run_id, engine_for, in_process, io_task_options, logger
+from tasks.common import (
+    AsTasks,
+    current_run_id,
+    engine_for,
+    in_background,
+    in_process,
+    io_task_options,
+    logger,
+)
 from tasks.publish import publish_backfill_summary
 from tasks.train import fit_task, load_training_task, retrain_due
 
 DEFAULT_CHUNK_DAYS = 28
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -149,24 +155,6 @@ def backfill_chunk(
         time.perf_counter() - clock,
     )
     return counts
-
-
-def in_background(body: Callable[[], R], name: str) -> Future[R]:
-    """``body()`` on a thread of its own, in a copy of this context (its stage records and logs
-    are this run's); the future of its outcome. A daemon thread: an interrupted backfill does
-    not wait for it."""
-    future: Future[R] = Future()
-    context = contextvars.copy_context()
-
-    def work() -> None:
-        future.set_running_or_notify_cancel()
-        try:
-            future.set_result(context.run(body))
-        except BaseException as error:  # noqa: BLE001 - handed to whoever waits for it
-            future.set_exception(error)
-
-    threading.Thread(target=work, name=name, daemon=True).start()
-    return future
 
 
 class Training:

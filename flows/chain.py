@@ -58,7 +58,7 @@ from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.common import StageRunner, logger
-from tasks.derive import first3f, indexes, reference_times
+from tasks.derive import LearnedWindow, first3f, indexes, learn_beside, reference_times
 from tasks.features import day_features, range_features
 from tasks.ingest import ingest
 from tasks.monitor import monitor_day
@@ -90,13 +90,16 @@ def settle_chain(
     end: date,
     screened: ValidatedDay | None = None,
     window: RunnerWindow | None = None,
+    learned: Future[LearnedWindow] | None = None,
 ) -> ValidatedDay:
     """The night's derivations over ``start``..``end``: validate and store the results,
     reference times, first 3F, indexes; returns the valid results. ``screened``: the results'
     validation done before any write (:func:`tasks.validate.screen_day`); ``window``: the
-    history window a backfill holds for reference times."""
+    history window a backfill holds for reference times; ``learned``: its reference times and
+    first-3F model learned beside the stages before (:func:`tasks.derive.learn_beside`)."""
     valid = run(validate_and_store, settings, raw, start, end, "results", screened)
-    derive_chain(run, settings, runner_view(valid.races, valid.runners), start, end, window)
+    view = runner_view(valid.races, valid.runners)
+    derive_chain(run, settings, view, start, end, window, learned)
     return valid
 
 
@@ -107,11 +110,12 @@ def derive_chain(
     start: date,
     end: date,
     window: RunnerWindow | None = None,
+    learned: Future[LearnedWindow] | None = None,
 ) -> pd.DataFrame:
     """What settled runners ``view`` (dated ``start``..``end``) derive: reference times (of the
-    window before ``start``; ``window``: that history as a backfill holds it), first 3F,
-    indexes; returns the indexes."""
-    plan, references = run(reference_times, settings, start, end, window)
+    window before ``start``; ``window``: that history as a backfill holds it; ``learned``: as
+    learned from it beside the stages before), first 3F, indexes; returns the indexes."""
+    plan, references = run(reference_times, settings, start, end, window, learned)
     estimates = run(first3f, settings, view, end, references, plan)
     return run(indexes, settings, view, end, references, plan, estimates)
 
@@ -290,9 +294,11 @@ def prepare_chunk(
     raw = run(ingest, settings, start, end)
     if raw.is_empty:
         return PreparedChunk(card=None, features=pd.DataFrame())
-    card = run(validate_and_store, settings, raw, start, end, "card")
     window = settled.reference_window if settled is not None else None
-    valid = settle_chain(run, settings, raw, start, end, window=window)
+    # the window's reference times and first-3F model, learned while the chunk is validated
+    learned = learn_beside(settings, start, end, window) if window is not None else None
+    card = run(validate_and_store, settings, raw, start, end, "card")
+    valid = settle_chain(run, settings, raw, start, end, window=window, learned=learned)
     features = run(range_features, settings, start, end, settled)
     return PreparedChunk(card, features, len(valid.races), len(valid.runners))
 

@@ -45,6 +45,9 @@ class ReferencePlan:
     # The window's runner rows when the reference-times stage read them to learn a new version:
     # the first-3F model of the same window learns from them without reading them again.
     window: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    # The first-3F model of the same window when it was fitted beside other stages (a
+    # backfill's chunk: ``tasks.derive.learn_beside``): the first-3F stage stores it, unfitted.
+    first3f_model: Any = field(default=None, compare=False, repr=False)
 
 
 def reference_plan(

@@ -9,12 +9,15 @@ of a flow (a day's run). ``flows/chain.py`` writes the order once and runs it ei
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -110,6 +113,25 @@ class AsTasks:
     def __call__(self, stage: Stage[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         runnable = stage.task.with_options(**self.options) if stage.io else stage.task
         return runnable(*args, **kwargs)
+
+
+def in_background(body: Callable[[], R], name: str) -> Future[R]:
+    """``body()`` on a thread of its own, in a copy of this context (its stage records and logs
+    are this run's); the future of its outcome. A daemon thread: an interrupted backfill does
+    not wait for it (a training's fit, a chunk's learned window: :mod:`flows.backfill`,
+    :func:`tasks.derive.learn_beside`)."""
+    future: Future[R] = Future()
+    context = contextvars.copy_context()
+
+    def work() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(context.run(body))
+        except BaseException as error:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(error)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return future
 
 
 def engine_for(settings: Settings) -> Engine:

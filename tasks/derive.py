@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.derived import check_first3f
-from raceday.first3f.layers import estimate_first3f
-from raceday.first3f.model import FitOptions
+from raceday.first3f.layers import First3FModel, estimate_first3f
+from raceday.first3f.model import FitOptions, first3f_model_version, fit_first3f_model
 from raceday.pipeline import ReferencePlan, reference_plan
 from raceday.ratings.indexes import compute_indexes, track_variants
 from raceday.ratings.standards import learn_reference_times
 from raceday.store.catalogs.learned_versions import (
+    read_first3f_model,
     read_reference_times,
     reference_history,
     write_reference_times,
@@ -22,28 +26,76 @@ from raceday.store.catalogs.learned_versions import (
 from raceday.store.catalogs.races import RunnerWindow, history_bounds
 from raceday.store.catalogs.ratings import write_by_runner, write_track_variants
 from raceday.store.learned import first3f_model_for
-from tasks.common import engine_for, logger, record_checked, stage, stage_run
+from tasks.common import engine_for, in_background, logger, record_checked, stage, stage_run
+
+
+@dataclass(frozen=True)
+class LearnedWindow:
+    """What a window of history teaches a chunk, learned off its stage (:func:`learn_beside`):
+    the plan (with the window's runner rows), its reference times and its first-3F model."""
+
+    plan: ReferencePlan
+    references: pd.DataFrame
+    model: First3FModel
+
+
+def learn_beside(
+    settings: Settings, start: date, end: date, window: RunnerWindow
+) -> Future[LearnedWindow] | None:
+    """The reference times and the first-3F model that races dated ``start``..``end`` will
+    need, learned on a thread of their own from the history window before ``start`` (held by
+    a backfill: ``window``, moved here), so that the chunk's ingest and validation run beside
+    them (the booster's fit runs in compiled code, without the GIL). They depend only on days
+    before ``start``, all stored: the same versions as :func:`reference_times` and
+    :func:`first3f` learn in turn, which take them from the future (and store them).
+
+    None when there is nothing to learn: the versions are stored already (a chunk run again),
+    or the store has no history before ``start`` (the warm-up learns from the chunk itself)."""
+    with engine_for(settings).begin() as connection:
+        _first, last = history_bounds(connection, before=start)
+        plan = reference_plan(start, end, last, settings.history.reference_window_days)
+        model_version = first3f_model_version(plan.history_end)
+        if (
+            plan.bootstrap
+            or not read_reference_times(connection, plan.version).empty
+            or read_first3f_model(connection, model_version) is not None
+        ):
+            return None
+        history = window.between(connection, plan.history_start, plan.history_end)
+    options = FitOptions(**settings.first3f.model_dump())
+
+    def learn() -> LearnedWindow:
+        clock = time.perf_counter()
+        references = learn_reference_times(history)
+        model = fit_first3f_model(history, references, model_version, options)
+        logger().info(
+            "%s and %s learned beside the chunk's validation in %.1f s",
+            plan.version, model_version, time.perf_counter() - clock,
+        )  # fmt: skip
+        return LearnedWindow(replace(plan, window=history), references, model)
+
+    return in_background(learn, f"learn-{plan.version}")
 
 
 @stage("reference-times")
 def reference_times(
-    settings: Settings, start: date, end: date, window: RunnerWindow | None = None
+    settings: Settings,
+    start: date,
+    end: date,
+    window: RunnerWindow | None = None,
+    learned: Future[LearnedWindow] | None = None,
 ) -> tuple[ReferencePlan, pd.DataFrame]:
     """Reference times for races dated ``start``..``end``: learned once per version, reused.
-    ``window``: the history window a backfill holds (moved, not read again)."""
+    ``window``: the history window a backfill holds (moved, not read again); ``learned``: the
+    version learned beside the chunk's earlier stages (:func:`learn_beside`), waited for."""
     with stage_run(settings, "reference_times", end) as record:
         with engine_for(settings).begin() as connection:
             _first, last = history_bounds(connection, before=start)
             plan = reference_plan(start, end, last, settings.history.reference_window_days)
             references = read_reference_times(connection, plan.version)
             if references.empty:
-                history = (
-                    window.between(connection, plan.history_start, plan.history_end)
-                    if window is not None and not plan.bootstrap
-                    else reference_history(connection, plan.history_start, plan.history_end)
-                )
-                references = learn_reference_times(history)
-                plan = replace(plan, window=history)  # the first-3F model learns from it too
+                plan, references = _learned(connection, plan, window, learned)
+                history = plan.window if plan.window is not None else pd.DataFrame()
                 write_reference_times(
                     connection,
                     plan.version,
@@ -56,6 +108,27 @@ def reference_times(
         record.message = plan.version + (" (bootstrap)" if plan.bootstrap else "")
     logger().info("reference times %s: %d cells", plan.version, len(references))
     return plan, references
+
+
+def _learned(
+    connection: Connection,
+    plan: ReferencePlan,
+    window: RunnerWindow | None,
+    learned: Future[LearnedWindow] | None,
+) -> tuple[ReferencePlan, pd.DataFrame]:
+    """The reference times of ``plan``'s version, not stored yet: as learned beside the chunk
+    (``learned``, when it learned this version), else learned now from the window (``window``
+    held by a backfill, else read). The plan returned holds the window's rows (the first-3F
+    model learns from them too) and, when it was fitted beside, the first-3F model."""
+    ahead = learned.result() if learned is not None else None
+    if ahead is not None and ahead.plan == plan:
+        return replace(plan, window=ahead.plan.window, first3f_model=ahead.model), ahead.references
+    history = (
+        window.between(connection, plan.history_start, plan.history_end)
+        if window is not None and not plan.bootstrap
+        else reference_history(connection, plan.history_start, plan.history_end)
+    )
+    return replace(plan, window=history), learn_reference_times(history)
 
 
 @stage("first3f")
@@ -81,6 +154,7 @@ def first3f(
                 plan.history_end,
                 FitOptions(**settings.first3f.model_dump()),
                 history=plan.window,
+                fitted=plan.first3f_model,
             )
             estimates = estimate_first3f(runners, references, model).assign(
                 reference_version=plan.version, model_version=model.version

@@ -53,9 +53,12 @@ def first3f_model_for(
     history_end: date,
     options: FitOptions,
     history: pd.DataFrame | None = None,
+    fitted: First3FModel | None = None,
 ) -> First3FModel:
     """The stored first-3F model learned up to ``history_end``; fitted and stored when missing
-    (from ``history``, the window's runner rows, when the caller holds them; else read).
+    (from ``history``, the window's runner rows, when the caller holds them; else read), or
+    ``fitted`` stored, when the caller fitted that version already from the same window and
+    ``references`` (beside other stages: :func:`tasks.derive.learn_beside`).
 
     A stored model whose ML layer was pickled by another scikit-learn version is refitted.
     """
@@ -64,14 +67,18 @@ def first3f_model_for(
     model = model_from_record(stored) if stored is not None else None
     if model is not None:
         return model
-    if history is None:
-        history = reference_history(connection, history_start, history_end)
-    model = fit_first3f_model(history, references, version, options)
+    if fitted is not None and fitted.version == version:
+        model = fitted
+        logger.info("first-3F model %s fitted beside the chunk's validation", version)
+    else:
+        if history is None:
+            history = reference_history(connection, history_start, history_end)
+        model = fit_first3f_model(history, references, version, options)
+        logger.info("fitted first-3F model %s on %d runners", version, len(history))
     write_first3f_model(
         connection,
         model_to_record(model, reference_version(history_end), history_start, history_end),
     )
-    logger.info("fitted first-3F model %s on %d runners", version, len(history))
     return model
 
 

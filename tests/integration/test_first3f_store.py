@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from config import load_settings
 from raceday.codec import decode_races, decode_runners
-from raceday.first3f.model import FitOptions
+from raceday.first3f.model import FitOptions, model_to_record
 from raceday.ratings.standards import learn_reference_times
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
@@ -23,7 +23,7 @@ from raceday.store.catalogs.learned_versions import (
     read_reference_versions,
     reference_history,
 )
-from raceday.store.catalogs.races import read_runner_view, write_races_and_runners
+from raceday.store.catalogs.races import RunnerWindow, read_runner_view, write_races_and_runners
 from raceday.store.catalogs.ratings import FIRST3F
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
@@ -145,3 +145,42 @@ def test_the_reference_window_is_read_once_for_both_learned_versions(
     with engine.connect() as connection:
         stored = learned.model_from_record(learned.read_first3f_model(connection, "f3f-20260614"))
     assert stored is not None and stored.details == alone.details and stored.pace == alone.pace
+
+
+def test_versions_learned_beside_the_chunk_are_stored_as_the_stages_learn_them(
+    engine: Engine, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill's chunk learns its window's reference times and first-3F model on a thread
+    (``learn_beside``) while it is validated; the two stages then store them without learning
+    or fitting again: the same reference cells and the same stored model row (parameters and
+    pickled ML layer) as the stages learn in turn. Once stored, nothing is learned beside."""
+    from tasks import derive
+
+    settings = load_settings(db_url=store_url)
+    options = FitOptions(**settings.first3f.model_dump())
+    with engine.connect() as connection:
+        view = read_runner_view(connection, DAY, DAY)
+        in_turn = reference_history(connection, FIRST, LAST)
+    in_turn_references = learn_reference_times(in_turn)
+    in_turn_model = learned.fit_first3f_model(in_turn, in_turn_references, "f3f-20260614", options)
+    window = RunnerWindow()
+    learning = derive.learn_beside(settings, DAY, DAY, window)
+    assert learning is not None and window.end == LAST
+
+    def never(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("learned beside: not learned again by the stages")
+
+    learning.result()  # learned: the stages must take it as it is
+    monkeypatch.setattr(derive, "learn_reference_times", never)
+    monkeypatch.setattr(learned, "fit_first3f_model", never)
+    plan, references = derive.reference_times(settings, DAY, DAY, window, learning)
+    derive.first3f(settings, view, DAY, references, plan)
+    pd.testing.assert_frame_equal(references, in_turn_references)
+    with engine.connect() as connection:
+        stored = read_reference_times(connection, "ref-20260614")
+        row = learned.read_first3f_model(connection, "f3f-20260614")
+    assert len(stored) == len(in_turn_references)
+    expected = model_to_record(in_turn_model, "ref-20260614", FIRST, LAST)
+    assert row is not None
+    assert (row["params"], row["ml_model"]) == (expected["params"], expected["ml_model"])
+    assert derive.learn_beside(settings, DAY, DAY, window) is None
