@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from raceday.arrow_text import text_isin
+
 FINAL_ODDS_SNAPSHOT = "final"  # snapshot_at of odds taken from final results (replays)
 
 
@@ -18,8 +20,8 @@ def betting_odds(snapshot: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
     ``snapshot_at == "final"``: backtests on final odds are optimistic.
     """
     columns = ["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]
-    with_snapshot = set(snapshot["race_id"])
-    fallback = final[~final["race_id"].isin(with_snapshot) & final["win_odds"].notna()]
+    with_snapshot = text_isin(final["race_id"], snapshot["race_id"])
+    fallback = final[~with_snapshot & final["win_odds"].notna()]
     fallback = fallback.assign(snapshot_at=FINAL_ODDS_SNAPSHOT)[columns]
     odds = pd.concat([snapshot[columns], fallback], ignore_index=True)
     return odds[odds["win_odds"] >= 1.0].reset_index(drop=True)

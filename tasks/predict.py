@@ -14,6 +14,7 @@ import pandas as pd
 from config import Settings
 from data_checks.derived import check_predictions
 from data_checks.validate import ValidatedDay
+from raceday.arrow_text import text_isin
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, predictions_or_market
 from raceday.store import registry
@@ -36,7 +37,7 @@ def predict(
     """
     with stage_run(settings, "predict", race_date) as record:
         selected = select_races(card.races, settings.races_per_day)
-        runners = card.runners[card.runners["race_id"].isin(selected["race_id"])]
+        runners = card.runners[text_isin(card.runners["race_id"], selected["race_id"])]
         record.about_races(runners)
         with engine_for(settings).begin() as connection:
             model, why = registry.model_for_day(connection, model_day or race_date)

@@ -26,6 +26,7 @@ from config import Settings
 from data_checks.derived import check_stakes_of_days
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
+from raceday.arrow_text import text_isin
 from raceday.day_rows import day_codes, rows_by_day
 from raceday.monitoring.performance import (
     days_record,
@@ -116,7 +117,7 @@ class _Ledger:
 
     def settle(self, bets: pd.DataFrame, policy: StakingPolicy) -> pd.DataFrame:
         """A day's bets settled against the stored results (voided where set aside)."""
-        results = self.results[self.results["race_id"].isin(bets["race_id"])]
+        results = self.results[text_isin(self.results["race_id"], bets["race_id"])]
         return void_bets(settle_bets(bets, results, takeout=policy.takeout), self.set_aside).assign(
             policy=policy.name
         )

@@ -9,13 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from raceday.arrow_text import text_isin
+
 EPSILON = 1e-12
 
 
 def _with_winner(frame: pd.DataFrame) -> pd.DataFrame:
     won = frame["finish_pos"].astype("Float64").eq(1).fillna(False).astype(bool)
-    races_with_winner = frame.loc[won, "race_id"].unique()
-    return frame[frame["race_id"].isin(races_with_winner)].assign(won=won)
+    return frame[text_isin(frame["race_id"], frame.loc[won, "race_id"])].assign(won=won)
 
 
 def winner_log_loss(frame: pd.DataFrame, probability_column: str) -> float:
