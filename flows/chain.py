@@ -16,7 +16,8 @@ a backfill runs the same functions in-process inside one task run per chunk
               for its moment, race chain; then settle the rest as results come out
     night:    validate results → reference times → first 3F → indexes          (settle chain)
               → settle → record → monitor → report                             (record chain)
-    chunk:    ingest → validate card → settle chain → features (range)  (prepare, no model)
+    chunk:    ingest → screen (card and results) → settle chain → store card   (prepare,
+              → features (range)                                           no model)
               → predict → replay
     waves:    store (ingest → validate card → validate results) | derive (stored results →
               reference times → first 3F → indexes) | features (range)    (each chunk-parallel)
@@ -286,19 +287,26 @@ def prepare_chunk(
     end: date,
     settled: SettledRuns | None = None,
 ) -> PreparedChunk:
-    """A backfill's chunk ``start``..``end`` up to its predictions: ingested, its card validated
-    and stored, the results settled first (:func:`settle_chain`), so each day's features see
-    every run before it (the chunk's earlier days included) — what a daily run of the day would
-    see; ``settled``: the settled runs the backfill holds (extended with the chunk's, not
-    re-read). Needs no model: a backfill runs it beside a training's fit."""
+    """A backfill's chunk ``start``..``end`` up to its predictions: ingested, its card and
+    results validated before anything is stored (the chunk's decision: a refused chunk stores
+    nothing but its quarantine), the results settled (:func:`settle_chain`), then the card
+    stored, so each day's features see every run before it (the chunk's earlier days
+    included) — what a daily run of the day would see; ``settled``: the settled runs the
+    backfill holds (extended with the chunk's, not re-read). Needs no model: a backfill runs it
+    beside a training's fit."""
     raw = run(ingest, settings, start, end)
     if raw.is_empty:
         return PreparedChunk(card=None, features=pd.DataFrame())
     window = settled.reference_window if settled is not None else None
     # the window's reference times and first-3F model, learned while the chunk is validated
     learned = learn_beside(settings, start, end, window) if window is not None else None
-    card = run(validate_and_store, settings, raw, start, end, "card")
-    valid = settle_chain(run, settings, raw, start, end, window=window, learned=learned)
+    screened = run(screen_day, settings, raw, start, end, ("card", "results"))
+    valid = settle_chain(
+        run, settings, raw, start, end, screened["results"], window=window, learned=learned
+    )
+    # after the results: the card stores only its races left unsettled (and every race's
+    # bet-time odds); a settled race's runners are written once, not as a card first
+    card = run(validate_and_store, settings, raw, start, end, "card", screened["card"])
     features = run(range_features, settings, start, end, settled)
     return PreparedChunk(card, features, len(valid.races), len(valid.runners))
 
