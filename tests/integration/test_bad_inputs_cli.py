@@ -146,3 +146,32 @@ def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -
     assert "soha_time_decodes" in stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
     assert data_checksums(store_url) == before
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_a_backfill_chunk_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
+    """A backfill's chunk is screened like a day: its card valid, its results not (every
+    finish time with 62 seconds), `raceday backfill` exits non-zero in one line and stores no
+    race, runner, odds or derived row of the chunk — its card is not stored before its results
+    are refused (SQLite and PostgreSQL)."""
+    from prefect.logging.configuration import setup_logging
+
+    previous = tmp_path / "previous"
+    write_tables(simulated(PREVIOUS_DAY), previous)
+    assert run_day(previous, str(PREVIOUS_DAY), store_url)[0] == 0
+    before = data_checksums(store_url)
+
+    broken = tmp_path / "broken"
+    raw = simulated(DAY)
+    write_tables(replace(raw, nvd_se=raw.nvd_se.assign(soha_time="1623")), broken)
+    setup_logging(incremental=False)  # as in run_day: Prefect's log lines off the stderr
+    result = runner.invoke(
+        app,
+        ["backfill", "--start", str(DAY), "--end", str(DAY), "--source", f"files:{broken}",
+         "--db", store_url, "--json"],
+    )  # fmt: skip
+    assert result.exit_code != 0, result.stdout
+    assert data_checksums(store_url) == before
+    assert "nothing valid left for 2026-11-20 (results)" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
