@@ -53,6 +53,7 @@ from flows.chain import (
 )
 from flows.scaleout import refuse_scale_out, run_waves
 from raceday.errors import InputError
+from raceday.memory import map_large_blocks
 from raceday.model.win import TimeSplit
 from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
 from raceday.sources.timeline import OddsAt
@@ -303,6 +304,7 @@ def run_chunks(
     when asked (:data:`STOP_AT_SAFE_POINT`), the training under way finished first; a chunk
     prepared ahead and not run is run again by the next backfill (its days are not
     completed)."""
+    map_large_blocks()  # what each chunk frees leaves the process (raceday.memory)
     done = ChunksRun()
     training: Training | None = None
     ahead: dict[date, Future[PreparedChunk]] = {}
