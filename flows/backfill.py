@@ -2,9 +2,10 @@
 
 Each chunk (``chunk_days`` consecutive days on a grid that starts at ``start``) is one task that
 reads the chunk from the source once and runs the same stage functions as the daily flow over
-the whole chunk — validate the cards, validate the results, reference times, first 3F, indexes,
-point-in-time features, predictions — then stakes, settles and records each day in date order
-in one pass, so a day's bankroll is the one its earlier days left.
+the whole chunk — screen the cards and results (nothing stored before both are validated),
+store the results, reference times, first 3F, indexes, store the cards, point-in-time
+features, predictions — then stakes, settles and records each day in date order in one pass,
+so a day's bankroll is the one its earlier days left.
 
 Point in time: features are as-of each runner's day (runs strictly before it); reference times
 and the first-3F model are learned from the window that ends the day before the chunk starts, so

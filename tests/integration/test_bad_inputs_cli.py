@@ -8,6 +8,7 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -31,8 +32,9 @@ def no_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
 
 
-def run_day(directory: Path, day: str, db: str) -> tuple[int, str, str]:
-    """`raceday run --json` on a files directory, its stderr as a process of its own has it.
+def run_day(directory: Path, day: str, db: str, command: str = "run") -> tuple[int, str, str]:
+    """`raceday run --json` on a files directory (or ``command="backfill"`` of that one day),
+    its stderr as a process of its own has it.
 
     Prefect binds its console log handler to the stderr of the first run in a process; under
     CliRunner that stream is closed afterwards, so later runs would print logging errors.
@@ -42,8 +44,9 @@ def run_day(directory: Path, day: str, db: str) -> tuple[int, str, str]:
     from prefect.logging.configuration import setup_logging
 
     setup_logging(incremental=False)
+    days = ["--date", day] if command == "run" else ["--start", day, "--end", day]
     result = runner.invoke(
-        app, ["run", "--date", day, "--source", f"files:{directory}", "--db", db, "--json"]
+        app, [command, *days, "--source", f"files:{directory}", "--db", db, "--json"]
     )
     return result.exit_code, result.stdout, result.stderr
 
@@ -126,20 +129,26 @@ def test_refused_and_empty_days_leave_the_store_as_it_was(tmp_path: Path) -> Non
     assert data_checksums(db) == before
 
 
-@pytest.mark.slow
-@pytest.mark.usefixtures("prefect_harness", "no_warmup")
-def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
-    """A day whose card is valid but whose results are not (every finish time with 62 seconds)
-    exits 4 in one line from `raceday run` before any race, prediction or bet is stored: every
-    data table's checksum is what the earlier good day left (SQLite and PostgreSQL)."""
+def a_good_day_then_broken_results(tmp_path: Path, store_url: str) -> tuple[Any, Path]:
+    """The good previous day run into the store (its checksums returned), and the files of
+    the next day whose card is valid but whose results are not (every finish time with 62
+    seconds)."""
     previous = tmp_path / "previous"
     write_tables(simulated(PREVIOUS_DAY), previous)
     assert run_day(previous, str(PREVIOUS_DAY), store_url)[0] == 0
-    before = data_checksums(store_url)
-
     broken = tmp_path / "broken"
     raw = simulated(DAY)
     write_tables(replace(raw, nvd_se=raw.nvd_se.assign(soha_time="1623")), broken)
+    return data_checksums(store_url), broken
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
+    """A day whose card is valid but whose results are not exits 4 in one line from `raceday
+    run` before any race, prediction or bet is stored: every data table's checksum is what
+    the earlier good day left (SQLite and PostgreSQL)."""
+    before, broken = a_good_day_then_broken_results(tmp_path, store_url)
     code, stdout, stderr = run_day(broken, str(DAY), store_url)
     assert code == 4, stderr
     assert "nothing valid left for 2026-11-20 (results)" in stderr
@@ -151,27 +160,12 @@ def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "no_warmup")
 def test_a_backfill_chunk_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
-    """A backfill's chunk is screened like a day: its card valid, its results not (every
-    finish time with 62 seconds), `raceday backfill` exits non-zero in one line and stores no
-    race, runner, odds or derived row of the chunk — its card is not stored before its results
-    are refused (SQLite and PostgreSQL)."""
-    from prefect.logging.configuration import setup_logging
-
-    previous = tmp_path / "previous"
-    write_tables(simulated(PREVIOUS_DAY), previous)
-    assert run_day(previous, str(PREVIOUS_DAY), store_url)[0] == 0
-    before = data_checksums(store_url)
-
-    broken = tmp_path / "broken"
-    raw = simulated(DAY)
-    write_tables(replace(raw, nvd_se=raw.nvd_se.assign(soha_time="1623")), broken)
-    setup_logging(incremental=False)  # as in run_day: Prefect's log lines off the stderr
-    result = runner.invoke(
-        app,
-        ["backfill", "--start", str(DAY), "--end", str(DAY), "--source", f"files:{broken}",
-         "--db", store_url, "--json"],
-    )  # fmt: skip
-    assert result.exit_code != 0, result.stdout
+    """A backfill's chunk is decided like a day: its card valid, its results not, `raceday
+    backfill` exits 4 in one line and stores no race, runner, odds or derived row of the
+    chunk — its card is not stored before its results are refused (SQLite and PostgreSQL)."""
+    before, broken = a_good_day_then_broken_results(tmp_path, store_url)
+    code, stdout, stderr = run_day(broken, str(DAY), store_url, command="backfill")
+    assert code == 4, stderr
     assert data_checksums(store_url) == before
-    assert "nothing valid left for 2026-11-20 (results)" in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+    assert "nothing valid left for 2026-11-20 (results)" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
