@@ -52,8 +52,7 @@ def learn_beside(
     None when there is nothing to learn: the versions are stored already (a chunk run again),
     or the store has no history before ``start`` (the warm-up learns from the chunk itself)."""
     with engine_for(settings).begin() as connection:
-        _first, last = history_bounds(connection, before=start)
-        plan = reference_plan(start, end, last, settings.history.reference_window_days)
+        plan = _plan(connection, settings, start, end)
         model_version = first3f_model_version(plan.history_end)
         if (
             plan.bootstrap
@@ -90,8 +89,7 @@ def reference_times(
     version learned beside the chunk's earlier stages (:func:`learn_beside`), waited for."""
     with stage_run(settings, "reference_times", end) as record:
         with engine_for(settings).begin() as connection:
-            _first, last = history_bounds(connection, before=start)
-            plan = reference_plan(start, end, last, settings.history.reference_window_days)
+            plan = _plan(connection, settings, start, end)
             references = read_reference_times(connection, plan.version)
             if references.empty:
                 plan, references = _learned(connection, plan, window, learned)
@@ -108,6 +106,13 @@ def reference_times(
         record.message = plan.version + (" (bootstrap)" if plan.bootstrap else "")
     logger().info("reference times %s: %d cells", plan.version, len(references))
     return plan, references
+
+
+def _plan(connection: Connection, settings: Settings, start: date, end: date) -> ReferencePlan:
+    """Which window races dated ``start``..``end`` learn from (the stored history before
+    ``start``): one answer for :func:`learn_beside` and :func:`reference_times`."""
+    _first, last = history_bounds(connection, before=start)
+    return reference_plan(start, end, last, settings.history.reference_window_days)
 
 
 def _learned(
