@@ -8,6 +8,7 @@ from datetime import date
 from functools import cached_property
 from typing import Final, Protocol
 
+import numpy as np
 import pandas as pd
 
 from raceday.codec import decode_races, decode_runners
@@ -180,9 +181,19 @@ def rows_of_venues(raw: RawDay, venues: Collection[str] | None) -> RawDay:
     def kept(frame: pd.DataFrame) -> pd.DataFrame:
         if "keibajo_code" not in frame.columns:
             return frame.iloc[:0]
-        return frame[venue_codes(frame).isin(wanted).to_numpy()].reset_index(drop=True)
+        return rows_at(frame, np.flatnonzero(venue_codes(frame).isin(wanted).to_numpy()))
 
     return replace(raw, nvd_ra=kept(raw.nvd_ra), nvd_se=kept(raw.nvd_se), nvd_o1=kept(raw.nvd_o1))
+
+
+def rows_at(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The rows of ``frame`` at ``positions`` (ascending), indexed from 0. Rows that follow
+    one another (a venue's rows of a day, as a source returns them) are sliced, which copies
+    nothing: a take copies every column, and the lanes of a day's read took every column of
+    every table once per venue (most of the flow's ingest)."""
+    if len(positions) and positions[-1] - positions[0] + 1 == len(positions):
+        return frame.iloc[positions[0] : positions[-1] + 1].reset_index(drop=True)
+    return frame.take(positions).reset_index(drop=True)
 
 
 def venue_location(code: str, name: str | None) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import raceday.sources.simulator as simulator
 from raceday.errors import InputError, SourceUnavailable
@@ -19,6 +21,7 @@ from raceday.sources.base import (
     RejectedInput,
     join_lanes,
     rows_of_venues,
+    venue_codes,
     venue_location,
     venues_down,
     venues_in,
@@ -177,3 +180,24 @@ def test_files_venue_reads_use_the_snapshot_the_venues_were_listed_from(tmp_path
     rest = join_lanes([source.read_days(DAY, DAY, [venue]) for venue in venues[1:]])
     assert_same_rows(join_lanes([first, rest]), before)
     assert len(FilesSource(tmp_path).read_days(DAY, DAY).nvd_ra) == 1  # a new run sees the change
+
+
+@given(
+    codes=st.lists(st.sampled_from(["44", "45", " 45", "", None, "99"]), max_size=30),
+    venues=st.lists(st.sampled_from(["44", "45", "", "99", "30"]), min_size=1, max_size=3),
+)
+def test_a_lanes_rows_are_the_rows_of_its_venues_in_order_whether_they_follow_each_other_or_not(
+    codes: list[str | None], venues: list[str]
+) -> None:
+    """A venue's rows are sliced when they follow one another, taken when not (rows_at): the
+    same rows, in the same order, indexed from 0, as a mask of the table gives."""
+    frame = pd.DataFrame(
+        {"keibajo_code": pd.array(codes, dtype="string"), "row": list(range(len(codes)))},
+        index=pd.RangeIndex(100, 100 + len(codes)),  # not from 0: the lane's is
+    )
+    raw = RawDay(nvd_ra=frame, nvd_se=frame.iloc[::-1], nvd_o1=frame.iloc[:0])
+    lane = rows_of_venues(raw, venues)
+    for table in TABLES:
+        whole = getattr(raw, table)
+        expected = whole[venue_codes(whole).isin(set(venues)).to_numpy()].reset_index(drop=True)
+        pd.testing.assert_frame_equal(getattr(lane, table), expected, obj=table)
