@@ -308,6 +308,7 @@ def run_chunks(
     map_large_blocks()  # what each chunk frees leaves the process (raceday.memory)
     done = ChunksRun()
     training: Training | None = None
+    started: list[Training | None] = []  # the training started once the chunk was prepared
     ahead: dict[date, Future[PreparedChunk]] = {}
     try:
         for index, chunk in enumerate(todo):
@@ -321,19 +322,46 @@ def run_chunks(
                 model_ready = training.finish
                 if prepare is not None and following:
                     model_ready = preparing_ahead(training, prepare, following, ahead)
-            counts = run_chunk(chunk, model_ready, ahead.pop(chunk.start, None))
+            started = []
+            ready = training_once_prepared(settings, chunk, settled, model_ready, started)
+            counts = run_chunk(chunk, ready, ahead.pop(chunk.start, None))
             for key in done.totals:
                 done.totals[key] += counts[key]
             done.trained(training)  # registered before the chunk predicted (or now: no races)
             PHASE["now"] = f"after chunk {done.chunks_run}/{len(todo)}"
-            training = start_training(settings, chunk.end, settled)
+            # started beside the chunk's predictions, or now (a chunk without races)
+            training = started[0] if started else start_training(settings, chunk.end, settled)
     except Exception:
-        if training is not None:  # the chunk failed: the version is registered all the same,
-            with suppress(Exception):  # as when it was trained before the chunk began
-                training.finish()
+        for under_way in (training, *started):  # the chunk failed: the versions are
+            if under_way is not None:  # registered all the same, as when trained in turn
+                with suppress(Exception):
+                    under_way.finish()
         raise
     done.trained(training)
     return done
+
+
+def training_once_prepared(
+    settings: Settings,
+    chunk: Chunk,
+    settled: SettledRuns | None,
+    model_ready: Callable[[], object],
+    started: list[Training | None],
+) -> Callable[[], object]:
+    """A chunk's ``model_ready`` that, once ``model_ready`` has returned (the version before
+    the chunk registered), starts the training of the version of the chunk's last day when
+    due (:func:`start_training`, into ``started``): the chunk is prepared — its results,
+    derivations and features, all a training reads, are stored and held — so the fit runs
+    while the chunk predicts, stakes, settles and records its days (which no training reads)
+    instead of after them. Once, however often a retried run of the chunk asks."""
+
+    def ready() -> object:
+        version = model_ready()
+        if not started:
+            started.append(start_training(settings, chunk.end, settled))
+        return version
+
+    return ready
 
 
 def preparing_ahead(

@@ -109,6 +109,40 @@ def test_a_chunk_that_failed_ahead_stops_the_preparing_and_is_handed_its_failure
     ]
 
 
+def test_a_chunks_training_starts_once_the_chunk_is_prepared_before_it_predicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The training of the version of a chunk's last day starts when the chunk asks whether its
+    model is ready (prepared: everything a training reads is stored), so its fit runs beside
+    the chunk's predictions and ledger pass; once, though a retried run asks again. A chunk
+    without races never asks: its training starts after its run, as before."""
+    chunks = chunk_grid(date(2025, 1, 1), date(2025, 3, 25), 28)  # three chunks
+    events: list[tuple[str, date]] = []
+
+    def start_training(_settings: Any, last_day: date, _settled: Any) -> None:
+        events.append(("training of", last_day))
+
+    monkeypatch.setattr(flows.backfill, "start_training", start_training)
+
+    def run_chunk(
+        chunk: Chunk, model_ready: Callable[[], object], _prepared: Any
+    ) -> dict[str, int]:
+        if chunk is not chunks[1]:  # the second has no races: its model is never asked for
+            model_ready()
+            model_ready()  # as a retried run of the chunk would
+            events.append(("predicts", chunk.start))
+        return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
+
+    run_chunks(load_settings(), chunks, None, run_chunk)
+    assert events == [
+        ("training of", chunks[0].end),
+        ("predicts", chunks[0].start),
+        ("training of", chunks[1].end),  # after the run of the chunk without races
+        ("training of", chunks[2].end),
+        ("predicts", chunks[2].start),
+    ]
+
+
 def test_a_failure_ahead_is_kept_for_the_chunks_own_run() -> None:
     def refused(chunk: Chunk) -> PreparedChunk:
         raise InputError(f"{chunk.start}: refused")
