@@ -14,10 +14,11 @@ every day of the chunk only uses what was known before that day (with chunks, up
 
 Resumable and idempotent: a chunk marks its days completed (``backfill_days``) when it ends; a
 re-run skips chunks whose days are all completed (unless ``force``) and redoes a chunk that was
-interrupted from its start (every write replaces by natural key). After each chunk
-:func:`start_training` is called: the place where periodic model retraining plugs in; the fit
-overlaps the next chunk's stages up to its predictions, which wait for the version
-(:class:`Training`).
+interrupted from its start (every write replaces by natural key). Once each chunk is prepared
+(before its predictions; after its run for a chunk without races) :func:`start_training` is
+called: the place where periodic model retraining plugs in; the fit overlaps the chunk's
+predictions and ledger pass and the next chunk's stages up to its predictions, which wait for
+the version (:class:`Training`).
 
 With ``workers`` (PostgreSQL), the stages that do not depend on the ledger run first over every
 chunk on the workers of a work pool (:mod:`flows.scaleout`), and each chunk's task runs only
@@ -202,8 +203,9 @@ class Training:
 def start_training(
     settings: Settings, last_day: date, settled: SettledRuns | None = None
 ) -> Training | None:
-    """After each chunk: when due, load the training set of the version of ``last_day`` and
-    start its fit (:class:`Training`); None when no training is due or the set is too small.
+    """Once a chunk is prepared (:func:`training_once_prepared`), or after it: when due, load
+    the training set of the version of ``last_day`` and start its fit (:class:`Training`);
+    None when no training is due or the set is too small.
 
     The version learns from days up to ``last_day`` only; the next chunk predicts with the
     version promoted before its first day, so this stays point in time.
