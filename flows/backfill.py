@@ -163,7 +163,9 @@ def backfill_chunk(
 class Training:
     """The training of the version of ``until`` (the chunk's last day), its set loaded: the fit
     runs on a thread of its own (:func:`in_background`; the booster spends it in compiled code,
-    without the GIL) while the next chunk runs its stages that need no model, and
+    without the GIL) while its chunk predicts and replays its days (the set is loaded once the
+    chunk is prepared: :func:`training_once_prepared`) and the next chunk runs its stages that
+    need no model, and
     :meth:`finish`, called before that chunk predicts (its ``model_ready``) or after the last
     chunk, waits for it and registers the version. The set is loaded before the next chunk
     writes anything and the version is registered before it predicts: the same version, point
