@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, Table, Text
+from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from raceday.store.models import RACE_ID, Base, table_of
@@ -129,6 +129,7 @@ class BoatBet(Base):
     (bankroll) apart from the horses'. Natural key: (policy, race_id, boat)."""
 
     __tablename__ = "boat_bets"
+    __table_args__ = (Index("ix_boat_bets_policy_race_date", "policy", "race_date"),)
 
     policy: Mapped[str] = mapped_column(String(24), primary_key=True)
     race_id: Mapped[str] = mapped_column(RACE_ID, primary_key=True)

@@ -216,6 +216,8 @@ FEATURES_TABLE = Table(
     Column("keibajo_code", String(2)),
     Column("horse_id", String(10)),
     *(Column(spec.name, _FEATURE_SQL_TYPES[spec.dtype]) for spec in FEATURES),
+    # a feature set's days (a chunk's rewrite, a race's read) found by date (2500)
+    Index("ix_features_feature_set_race_date", "feature_set", "race_date"),
 )
 
 
@@ -259,6 +261,8 @@ class Bet(Base):
     """A paper win bet and its settlement. Natural key: (policy, race_id, umaban)."""
 
     __tablename__ = "bets"
+    # a policy's days (a day's bets, the ledger before a day) found by date (2500)
+    __table_args__ = (Index("ix_bets_policy_race_date", "policy", "race_date"),)
 
     policy: Mapped[str] = mapped_column(String(24), primary_key=True)
     race_id: Mapped[str] = mapped_column(RACE_ID, primary_key=True)
@@ -297,6 +301,7 @@ class RaceDecision(Base):
     by its deadline), ``not_offered`` (outside the rollout stage's races)."""
 
     __tablename__ = "race_decisions"
+    __table_args__ = (Index("ix_race_decisions_policy_race_date", "policy", "race_date"),)
 
     policy: Mapped[str] = mapped_column(String(24), primary_key=True)
     race_id: Mapped[str] = mapped_column(RACE_ID, primary_key=True)
