@@ -222,10 +222,14 @@ def decode_going(track_code: pd.Series, turf: pd.Series, dirt: pd.Series) -> pd.
 
 def known_or_unknown(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
     """Codes of the ``known`` set as they are, anything else (NA, out of the set) UNKNOWN_CODE."""
-    numbers = pd.to_numeric(code, errors="coerce").astype("Float64")
-    inside = numbers.isin(known).fillna(False).to_numpy(dtype=bool)
-    values = np.where(inside, numbers.fillna(UNKNOWN_CODE).to_numpy(dtype="float64"), UNKNOWN_CODE)
-    return pd.Series(values.astype("int64"), index=code.index, name=code.name)
+    numbers = pd.to_numeric(code, errors="coerce")
+    values = np.asarray(numbers.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
+    inside = np.zeros(len(values), dtype=bool)
+    for known_code in known:  # a handful of codes: a comparison each, no hash of every value
+        inside |= values == known_code
+    return pd.Series(
+        np.where(inside, values, UNKNOWN_CODE).astype("int64"), index=code.index, name=code.name
+    )
 
 
 def race_ids(frame: pd.DataFrame) -> pd.Series:

@@ -139,10 +139,20 @@ def class_rank(class_code: pd.Series) -> pd.Series:
     return pd.Series(ranks[codes], index=class_code.index, name="class_rank")
 
 
+GOING_GROUPS: Final = ("dry", "wet", "unknown")  # :func:`going_group_codes` indexes these
+
+
+def going_group_codes(going_code: pd.Series) -> np.ndarray:
+    """The going group of each code as its position in :data:`GOING_GROUPS` (0 ``dry``,
+    1 ``wet``, 2 ``unknown``): what the statistics group and join by (a group-by of text
+    hashes every value again; of these small integers it does not)."""
+    code = known_or_unknown(going_code, GOING_CODES).to_numpy()
+    return np.where(code == UNKNOWN_CODE, 2, np.where(code == DRY_GOING, 0, 1)).astype(np.int8)
+
+
 def going_group(going_code: pd.Series) -> pd.Series:
     """``dry`` (良), ``wet`` (稍重, 重, 不良) or ``unknown`` (not recorded, NA, another code)."""
-    code = known_or_unknown(going_code, GOING_CODES).to_numpy()
-    group = np.where(code == UNKNOWN_CODE, "unknown", np.where(code == DRY_GOING, "dry", "wet"))
+    group = np.asarray(GOING_GROUPS, dtype=object)[going_group_codes(going_code)]
     return pd.Series(group, index=going_code.index, dtype="string")
 
 
@@ -218,7 +228,8 @@ def run_statistics(runs: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.
     horse = runs["horse_id"]
     position = runs.groupby(horse, sort=False).cumcount().to_numpy()
     rows = joinable_rows(runs, ["horse_id"], since)
-    chosen = runs.iloc[rows]
+    last_run = ["horse_id", "race_date", "distance_m", "class_code", "weight_carried_kg"]
+    chosen = runs[last_run].iloc[rows]  # only what is read of them: not every column taken
     stats = pd.DataFrame({"horse_id": chosen["horse_id"], "race_date": chosen["race_date"]})
     for family in INDEX_FAMILIES:
         lags = _lags(runs[f"{family}_index"], position, rows)
@@ -354,6 +365,15 @@ def trailing_counts(
     return (before_day - before_window).astype("int64")
 
 
+def horse_codes(run_horses: pd.Series, card_horses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's horse and each card's horse as an integer, the same for the same id (a
+    card's horse without a run: -1, no run's code). Grouping and as-of joining by these gives
+    the groups and joins the ids give; Arrow text is hashed again by every group-by."""
+    codes, horses = pd.factorize(run_horses, use_na_sentinel=False)
+    on_cards = pd.Index(horses).get_indexer(card_horses)
+    return codes.astype(np.int64), on_cards.astype(np.int64)
+
+
 def _cards(cards: pd.DataFrame) -> pd.DataFrame:
     """Only the card columns (results on the target rows can never leak), sorted by date."""
     frame = cards[CARD_COLUMNS].copy()
@@ -362,7 +382,7 @@ def _cards(cards: pd.DataFrame) -> pd.DataFrame:
     frame["race_date"] = pd.to_datetime(frame["race_date"]).astype("datetime64[ns]")
     frame["horse_id"] = frame["horse_id"].astype("string").fillna("")
     frame["keibajo_code"] = frame["keibajo_code"].astype("string")
-    frame["going_group"] = going_group(frame["going_code"])
+    frame["going_group"] = going_group_codes(frame["going_code"])
     return frame.reset_index(drop=True).sort_values("race_date", kind="mergesort")
 
 
@@ -419,17 +439,21 @@ def build_features(
     # A horse's statistics depend on its own runs only: skip horses not on the cards.
     on_cards = text_isin(runs["horse_id"], targets["horse_id"]).to_numpy()
     own = runs[on_cards].reset_index(drop=True)
+    # The statistics group and join by horse codes, not by the ids' text (the same groups).
+    own["horse_id"], card_horses = horse_codes(own["horse_id"], targets["horse_id"])
+    joins = targets[["race_date", "keibajo_code", "going_group"]].assign(horse_id=card_horses)
     # Statistics only of the runs a card can be joined with: the newest before the first card
     # and every later one, per horse (per horse and venue, per horse and going).
-    horse = _as_of(targets, run_statistics(own, first_day), ["horse_id"])
+    horse = _as_of(joins, run_statistics(own, first_day), ["horse_id"])
     venue = _as_of(
-        targets,
+        joins,
         _group_speed_statistics(own, "keibajo_code", own["keibajo_code"], first_day),
         ["horse_id", "keibajo_code"],
     )
+    going_groups = pd.Series(going_group_codes(own["going_code"]), index=own.index)
     going = _as_of(
-        targets,
-        _group_speed_statistics(own, "going_group", going_group(own["going_code"]), first_day),
+        joins,
+        _group_speed_statistics(own, "going_group", going_groups, first_day),
         ["horse_id", "going_group"],
     )
     n_runs = horse["n_past_runs"].fillna(0).astype("int64")

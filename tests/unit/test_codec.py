@@ -130,6 +130,37 @@ def test_known_or_unknown() -> None:
     assert codec.known_or_unknown(codes, codec.GOING_CODES).tolist() == [1, 0, 0, 0, 4]
 
 
+def _known_or_unknown_by_pandas(code: pd.Series, known: tuple[int, ...]) -> list[int]:
+    """The masked-array formulation known_or_unknown had before its comparisons (the oracle)."""
+    numbers = pd.to_numeric(code, errors="coerce").astype("Float64")
+    inside = numbers.isin(known).fillna(False).to_numpy(dtype=bool)
+    values = np.where(inside, numbers.fillna(0).to_numpy(dtype="float64"), 0)
+    return [int(value) for value in values]
+
+
+CODE_VALUES = st.one_of(
+    st.none(),
+    st.integers(-3, 12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", " ", "1", "01", "4.0", "x", "９", "1e3"]),
+)
+
+
+@given(values=st.lists(CODE_VALUES, max_size=30), as_text=st.booleans())
+def test_known_or_unknown_is_the_masked_formulation_for_any_column(
+    values: list[object], as_text: bool
+) -> None:
+    """Numbers, text, blanks, NA, infinities and fractions: the same codes as the masked
+    formulation (known codes as they are, anything else unknown)."""
+    column = (
+        pd.Series([None if value is None else str(value) for value in values], dtype="string")
+        if as_text
+        else pd.Series([v for v in values if not isinstance(v, str)], dtype="object")
+    )
+    expected = _known_or_unknown_by_pandas(column, codec.GOING_CODES)
+    assert codec.known_or_unknown(column, codec.GOING_CODES).tolist() == expected
+
+
 def test_race_id_and_date() -> None:
     """race_id = kaisai_nen + kaisai_tsukihi + keibajo_code + race_bango; 0231 is no date."""
     frame = pd.DataFrame(

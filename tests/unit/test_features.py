@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from raceday.ratings.features import (
@@ -22,6 +24,7 @@ from raceday.ratings.features import (
     class_rank,
     feature_set_name,
     going_group,
+    horse_codes,
     past_runs,
     run_statistics,
 )
@@ -283,3 +286,24 @@ def test_going_group_of_unknown_codes_is_unknown() -> None:
     boolean context (a Hong Kong export crashed here), never "wet"."""
     codes = pd.Series([1, 2, 4, pd.NA, 0, 7], dtype="Int64")
     assert going_group(codes).tolist() == ["dry", "wet", "wet", "unknown", "unknown", "unknown"]
+
+
+HORSE_IDS = st.lists(
+    st.sampled_from(["", "2019100001", "2019100002", "ＡＢ", " 7", "x"]), max_size=25
+)
+
+
+@given(runs=HORSE_IDS, cards=HORSE_IDS, arrow=st.booleans())
+def test_horse_codes_are_one_per_id_and_minus_one_for_a_card_horse_without_runs(
+    runs: list[str], cards: list[str], arrow: bool
+) -> None:
+    """Grouping and joining by the codes is grouping and joining by the ids (blank included)."""
+    dtype = "string" if arrow else "object"
+    run_codes, card_codes = horse_codes(pd.Series(runs, dtype=dtype), pd.Series(cards, dtype=dtype))
+    assert len(run_codes) == len(runs) and len(card_codes) == len(cards)
+    for i, a in enumerate(runs):
+        for j, b in enumerate(runs):
+            assert (run_codes[i] == run_codes[j]) == (a == b)
+    for card, code in zip(cards, card_codes, strict=True):
+        matches = {int(run_codes[i]) for i, horse in enumerate(runs) if horse == card}
+        assert ({int(code)} if code != -1 else set()) == matches
