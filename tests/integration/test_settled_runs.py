@@ -112,6 +112,12 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
             )
             held = sum(len(block) for block in settled.blocks)
             assert held <= settled.runs_through == len(whole)
+            # the horses' last runs, kept as blocks come, are those of the runs held
+            runs_held = pd.concat(settled.blocks)
+            last_held = runs_held.groupby(runs_held["horse_id"].fillna(""))["race_date"].max()
+            pd.testing.assert_series_equal(
+                settled.last_runs.sort_index(), last_held.sort_index(), check_names=False
+            )
             if first <= COMEBACK_DAYS[-1] <= first + 9:  # back after 64 days: held again
                 assert COMEBACK not in settled.evicted
             elif first == COMEBACK_DAYS[-1] - 10:

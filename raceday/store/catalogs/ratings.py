@@ -255,6 +255,9 @@ class SettledRuns:
     evicted: set[str] = field(default_factory=set)  # horses whose runs are all in the store only
     runs_through: int = 0  # settled runs dated up to ``through``, held or not
     read_back: int = 0  # horses whose runs were read back (on a card, or running again)
+    # The day of each held horse's last held run, kept as blocks come (an eviction then reads
+    # the horses, not every held run).
+    last_runs: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[ns]"))
     # The runner rows reference times and the first-3F model learn from, held the same way.
     reference_window: RunnerWindow = field(default_factory=RunnerWindow)
     # The features built from these runs (each chunk's): a training takes its window's from
@@ -280,10 +283,10 @@ class SettledRuns:
         returning = self._evicted_among(new)
         if len(returning) and self.through is not None:
             earlier = self.through + timedelta(days=1)
-            self.blocks.append(read_feature_history(connection, earlier, returning))
+            self._hold(read_feature_history(connection, earlier, returning))
             self.evicted -= set(returning)
             self.read_back += len(returning)
-        self.blocks.append(new)
+        self._hold(new)
         self.through, self.runs_through = end, self.runs_through + len(new)
 
     def holding(self) -> str:
@@ -301,16 +304,26 @@ class SettledRuns:
         evicted = pd.Index(list(self.evicted), dtype="string")
         return pd.Index(horses[text_isin(horses, evicted)])
 
+    def _hold(self, block: pd.DataFrame) -> None:
+        """Hold ``block`` and count its runs' days in the horses' last runs."""
+        self.blocks.append(block)
+        days = pd.to_datetime(block["race_date"]).astype("datetime64[ns]")
+        last = days.groupby(_horse_keys(block), sort=False).max()
+        both = pd.concat([self.last_runs, last]) if len(self.last_runs) else last
+        self.last_runs = both.groupby(level=0, sort=False).max()
+
     def _evict(self, held_from: date) -> None:
-        """Drop the horses whose last run is before ``held_from``."""
-        dates = pd.concat(
-            [pd.DataFrame({"horse": _horse_keys(b), "day": b["race_date"]}) for b in self.blocks]
-        )
-        last_run = dates.groupby("horse", sort=False)["day"].max()
-        gone = last_run.index[(last_run < pd.Timestamp(held_from)) & (last_run.index != "")]
+        """Drop the horses whose last run is before ``held_from`` (a block without one of
+        them is kept as it is, not copied)."""
+        last = self.last_runs
+        gone = pd.Index(last.index[(last < pd.Timestamp(held_from)) & (last.index != "")])
         if len(gone):
-            kept = [block[~_of_horses(block, pd.Index(gone))] for block in self.blocks]
-            self.blocks = [block.reset_index(drop=True) for block in kept if len(block)]
+            kept = []
+            for block in self.blocks:
+                of_gone = _of_horses(block, gone)
+                kept.append(block[~of_gone].reset_index(drop=True) if of_gone.any() else block)
+            self.blocks = [block for block in kept if len(block)]
+            self.last_runs = last[~_of_horses(pd.DataFrame({"horse_id": last.index}), gone)]
             self.evicted |= set(gone)
         self.held_from = held_from
 
