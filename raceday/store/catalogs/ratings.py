@@ -307,8 +307,7 @@ class SettledRuns:
     def _hold(self, block: pd.DataFrame) -> None:
         """Hold ``block`` and count its runs' days in the horses' last runs."""
         self.blocks.append(block)
-        days = pd.to_datetime(block["race_date"]).astype("datetime64[ns]")
-        last = days.groupby(_horse_keys(block), sort=False).max()
+        last = block["race_date"].groupby(_horse_keys(block), sort=False).max()
         both = pd.concat([self.last_runs, last]) if len(self.last_runs) else last
         self.last_runs = both.groupby(level=0, sort=False).max()
 
@@ -323,7 +322,7 @@ class SettledRuns:
                 of_gone = _of_horses(block, gone)
                 kept.append(block[~of_gone].reset_index(drop=True) if of_gone.any() else block)
             self.blocks = [block for block in kept if len(block)]
-            self.last_runs = last[~_of_horses(pd.DataFrame({"horse_id": last.index}), gone)]
+            self.last_runs = last.drop(gone)
             self.evicted |= set(gone)
         self.held_from = held_from
 
