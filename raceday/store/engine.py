@@ -24,11 +24,21 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _ALEMBIC_CONTEXT = threading.Lock()
 
 
+# SQLite's page cache per connection, in KiB (SQLite's default is 2,000 KiB). A store of years
+# has B-tree indexes of hundreds of MB (runners by horse, by date): with 2 MB of cache each
+# insert of a chunk's runners re-reads the index pages it touched a moment before. At 64 MiB a
+# chunk's races and runners write on a five-year store (4.7 GB) 1.05 -> 0.70 s; 16 MiB does not
+# help (benchmarks/bench_long_store.py, docs/PERFORMANCE.md). Pages are taken as they are read:
+# a small store's connections stay small.
+SQLITE_CACHE_KIB = 65_536
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB, not pages
     cursor.close()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, inspect, select
 from raceday.store.catalogs.races import RACES, RUNNERS, write_races_and_runners
 from raceday.store.catalogs.runs import RUNS, record_stage_run
 from raceday.store.engine import (
+    SQLITE_CACHE_KIB,
     make_engine,
     schema_is_current,
     script_heads,
@@ -99,6 +100,18 @@ def test_a_new_store_has_no_revision(sqlite_url: str) -> None:
     """A store never migrated is at no revision, so not current (the upgrade creates it)."""
     engine = make_engine(sqlite_url)
     assert stored_revisions(engine) == frozenset() and not schema_is_current(engine)
+
+
+def test_a_sqlite_store_connection_keeps_a_page_cache_for_a_store_of_years(
+    sqlite_url: str,
+) -> None:
+    # SQLite's default of 2 MB re-reads a years-long store's index pages on every chunk's insert
+    engine = make_engine(sqlite_url)
+    with engine.connect() as connection:
+        cache_kib = -connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+    assert cache_kib == SQLITE_CACHE_KIB >= 64 * 1024
+    assert journal == "wal"
 
 
 def test_upgrades_from_threads_at_once_all_succeed(tmp_path: Path) -> None:
