@@ -163,12 +163,17 @@ def known_code_or_nan(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
     return values.where(values != UNKNOWN_CODE)
 
 
+def run_rows(history: pd.DataFrame) -> pd.Series:
+    """Which history rows are runs (a position, or a start without one): what every statistic
+    and the people's counts count."""
+    finished = history["finish_pos"].notna()
+    return finished | pd.to_numeric(history["abnormal_code"]).isin(RUN_WITHOUT_FINISH_CODES)
+
+
 def past_runs(history: pd.DataFrame, before: pd.Timestamp | None = None) -> pd.DataFrame:
     """History rows that are runs (a position, or a start without one), in horse-date order;
     only those dated before ``before`` when given."""
-    finished = history["finish_pos"].notna()
-    ran_unplaced = pd.to_numeric(history["abnormal_code"]).isin(RUN_WITHOUT_FINISH_CODES)
-    is_run = finished | ran_unplaced
+    is_run = run_rows(history)
     if before is not None:
         is_run &= pd.to_datetime(history["race_date"]) < before
     runs = history.loc[is_run, HISTORY_COLUMNS].copy()
@@ -499,6 +504,13 @@ def build_features(
     return out.sort_index().reset_index(drop=True)
 
 
+# What :func:`build_features` of some cards reads: the history (every earlier run of the cards'
+# horses, and every run of the people window unless the counts come with it) and the jockeys'
+# and trainers' daily runs and wins over the window (:func:`people_daily_counts`; None: counted
+# from the history).
+CardHistory = tuple[pd.DataFrame, pd.DataFrame | None]
+
+
 @dataclass
 class BuiltFeatures:
     """The features a process has built, kept by day for the last ``keep_days`` days, for a
@@ -530,18 +542,23 @@ class BuiltFeatures:
 
     def build(
         self,
-        history_for: Callable[[pd.DataFrame], pd.DataFrame],
+        history_for: Callable[[pd.DataFrame], CardHistory],
         cards: pd.DataFrame,
         people_window_days: int,
     ) -> pd.DataFrame:
         """:func:`build_features` of ``cards``, in no particular order: the days built before
         (with the same people window) are taken as built, the others built and kept.
         ``history_for(cards)``: the history build_features of those cards needs (asked only
-        for what is built)."""
+        for what is built), and the people's daily counts when the holder keeps them."""
+
+        def build(some: pd.DataFrame) -> pd.DataFrame:
+            history, people = history_for(some)
+            return build_features(history, some, people_window_days, people)
+
         day = pd.to_datetime(cards["race_date"]).astype("datetime64[ns]")
         built_before = day.isin(self.days) & (people_window_days == self.people_window_days)
         if not built_before.any():
-            features = build_features(history_for(cards), cards, people_window_days)
+            features = build(cards)
             self.remember(features, people_window_days)
             return features
         wanted = day[built_before].unique()
@@ -549,10 +566,10 @@ class BuiltFeatures:
             [frame[frame["race_date"].isin(wanted)] for frame in self.frames], ignore_index=True
         )
         if len(known) != int(built_before.sum()):  # not every card of those days: build all
-            return build_features(history_for(cards), cards, people_window_days)
+            return build(cards)
         if built_before.all():
             return known
         rest = cards[~built_before]
-        new = build_features(history_for(rest), rest, people_window_days)
+        new = build(rest)
         self.remember(new, people_window_days)
         return pd.concat([known, new], ignore_index=True)

@@ -102,14 +102,20 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
         for first in range(20, DAYS, 10):
             start, end = day(first), day(min(first + 9, DAYS - 1))
             cards = settled.cards(connection, start, end)
-            history = settled.history_for(connection, cards, PEOPLE_WINDOW)
+            history, people = settled.history_for(connection, cards, PEOPLE_WINDOW)
             whole, whole_cards = read_runs_and_cards(connection, start, end)
             pd.testing.assert_frame_equal(cards, whole_cards, check_exact=True)
             pd.testing.assert_frame_equal(
-                build_features(history, cards, PEOPLE_WINDOW),
+                build_features(history, cards, PEOPLE_WINDOW, people),
                 build_features(whole, whole_cards, PEOPLE_WINDOW),
                 check_exact=True,
             )
+            # the cards' horses' runs only: the people window comes as the counts kept by day
+            assert people is not None
+            assert set(history["horse_id"].fillna("")) <= set(cards["horse_id"].fillna(""))
+            if settled.held_from is not None:  # the counts of evicted days are dropped
+                since = pd.Timestamp(settled.held_from)
+                assert all((days["race_date"] >= since).any() for days in settled.people)
             held = sum(len(block) for block in settled.blocks)
             assert held <= settled.runs_through == len(whole)
             # the horses' last runs, kept as blocks come, are those of the runs held
@@ -127,11 +133,13 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
         for first, last in [(40, 89), (80, 89), (25, 60)]:  # a training's window
             start, end = day(first), day(last)
             cards = settled.cards(connection, start, end)
-            history = settled.history_for(connection, cards, PEOPLE_WINDOW)
+            history, people = settled.history_for(connection, cards, PEOPLE_WINDOW)
             whole, whole_cards = read_runs_and_cards(connection, start, end)
             key = ["race_id", "umaban"]
             pd.testing.assert_frame_equal(
-                build_features(history, cards, PEOPLE_WINDOW).sort_values(key, ignore_index=True),
+                build_features(history, cards, PEOPLE_WINDOW, people).sort_values(
+                    key, ignore_index=True
+                ),
                 build_features(whole, whole_cards, PEOPLE_WINDOW).sort_values(
                     key, ignore_index=True
                 ),

@@ -20,6 +20,7 @@ from raceday.ratings.features import (
     HISTORY_COLUMNS,
     KEY_COLUMNS,
     BuiltFeatures,
+    CardHistory,
     build_features,
     class_rank,
     feature_set_name,
@@ -251,9 +252,9 @@ def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
     assert sorted(built.days) == days[1:]
     asked: list[int] = []
 
-    def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
+    def history_for(unbuilt: pd.DataFrame) -> CardHistory:
         asked.append(len(unbuilt))
-        return past
+        return past, None
 
     taken = built.build(history_for, every, 180)
     assert asked == [3], "the history is asked for the cards not built only (day 0's three)"
@@ -262,7 +263,7 @@ def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
         taken.sort_values(key, ignore_index=True), one_build.sort_values(key, ignore_index=True)
     )
     assert sorted(built.days) == days[1:], "day 0 is more than 10 days before the newest"
-    assert built.build(lambda _: past, every, 90).equals(build_features(past, every, 90))
+    assert built.build(lambda _: (past, None), every, 90).equals(build_features(past, every, 90))
     assert built.people_window_days == 90 and sorted(built.days) == days[1:]
 
 

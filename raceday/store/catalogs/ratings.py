@@ -33,6 +33,9 @@ from raceday.ratings.features import (
     PEOPLE_ROLES,
     RUN_WITHOUT_FINISH_CODES,
     BuiltFeatures,
+    CardHistory,
+    people_daily_counts,
+    run_rows,
 )
 from raceday.store.catalogs.races import RACES, RUNNER_KEY, RUNNERS, RunnerWindow
 from raceday.store.models import FEATURES_TABLE, First3F, RunnerIndex, TrackVariant, table_of
@@ -246,7 +249,11 @@ class SettledRuns:
     least the people window). A horse is held whole or not
     at all: an evicted horse that runs again, or is on a card, has its runs read back from the
     store, so :meth:`history_for` gives build_features exactly what the whole history gives
-    (a request reaching before the held days reads its window from the store)."""
+    (a request reaching before the held days reads its window from the store).
+
+    The jockeys' and trainers' daily runs and wins are counted once, as each day's runs are
+    read (``people``), so a chunk's features read the cards' horses' runs only, not every run
+    of the people window again."""
 
     held_days: int | None = None  # None: nothing is ever evicted
     blocks: list[pd.DataFrame] = field(default_factory=list)  # as read, in order, evictions out
@@ -258,6 +265,9 @@ class SettledRuns:
     # The day of each held horse's last held run, kept as blocks come (an eviction then reads
     # the horses, not every held run).
     last_runs: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[ns]"))
+    # The people's daily counts (:func:`people_daily_counts`) of each block of days read, from
+    # ``held_from`` on (the held days): every run counted, evicted horses' included.
+    people: list[pd.DataFrame] = field(default_factory=list)
     # The runner rows reference times and the first-3F model learn from, held the same way.
     reference_window: RunnerWindow = field(default_factory=RunnerWindow)
     # The features built from these runs (each chunk's): a training takes its window's from
@@ -287,6 +297,7 @@ class SettledRuns:
             self.evicted -= set(returning)
             self.read_back += len(returning)
         self._hold(new)
+        self.people.append(people_daily_counts(new[run_rows(new)]))
         self.through, self.runs_through = end, self.runs_through + len(new)
 
     def holding(self) -> str:
@@ -325,6 +336,8 @@ class SettledRuns:
             self.last_runs = last.drop(gone)
             self.evicted |= set(gone)
         self.held_from = held_from
+        since = pd.Timestamp(held_from)
+        self.people = [days for days in self.people if (days["race_date"] >= since).any()]
 
     def cards(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
         """Every stored runner dated ``start``..``end`` (:func:`read_runs_and_cards`'s cards:
@@ -342,12 +355,14 @@ class SettledRuns:
 
     def history_for(
         self, connection: Connection, cards: pd.DataFrame, people_window_days: int
-    ) -> pd.DataFrame:
-        """The settled runs :func:`~raceday.ratings.features.build_features` of ``cards`` reads:
-        every earlier run of the cards' horses and every run of the people window before the
-        first card's day (not the whole history: the same features)."""
+    ) -> CardHistory:
+        """What :func:`~raceday.ratings.features.build_features` of ``cards`` reads (not the
+        whole history: the same features): every earlier run of the cards' horses, and the
+        people's daily counts of the window before the first card's day as counted when its
+        days were read — or, for a window reaching before the held days, every run of the
+        window from the store (the counts None: counted from them)."""
         if cards.empty:
-            return _empty_runs(connection)
+            return _empty_runs(connection), None
         days = pd.to_datetime(cards["race_date"])
         first_day, last_day = days.min().date(), days.max().date()
         self.extend(connection, last_day - timedelta(days=1))
@@ -359,20 +374,38 @@ class SettledRuns:
                 connection, last_day - timedelta(days=1), after=window_from - timedelta(days=1)
             )
             earlier = read_feature_history(connection, window_from, horses)
-            return pd.concat([window, earlier], ignore_index=True)
+            return pd.concat([window, earlier], ignore_index=True), None
         since, before = pd.Timestamp(window_from), pd.Timestamp(last_day)
         wanted = [
-            block[
-                ((block["race_date"] >= since) | _of_horses(block, horses))
-                & (block["race_date"] < before)
-            ]
+            block[_of_horses(block, horses) & (block["race_date"] < before)]
             for block in self.blocks
         ]
         returning = self._evicted_among(cards)
         if len(returning):  # runs only the store holds (all before ``held_from``)
             wanted.append(read_feature_history(connection, last_day, returning))
             self.read_back += len(returning)
-        return pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
+        history = pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
+        return history, self._people_between(since, before)
+
+    def _people_between(self, since: pd.Timestamp, before: pd.Timestamp) -> pd.DataFrame:
+        """The people's daily counts dated ``since`` up to ``before`` (the same rows as
+        counted from the runs of those days at once, in another order)."""
+        days = [
+            counts[(counts["race_date"] >= since) & (counts["race_date"] < before)]
+            for counts in self.people
+        ]
+        if not days:  # no day of the window read (a store with a gap): nobody rode in it
+            nobody = {role: pd.Series(dtype="string") for role in PEOPLE_ROLES}
+            return people_daily_counts(
+                pd.DataFrame(
+                    {
+                        **nobody,
+                        "race_date": pd.Series(dtype="datetime64[ns]"),
+                        "finish_pos": pd.Series(dtype="float64"),
+                    }
+                )
+            )
+        return pd.concat(days, ignore_index=True)
 
     def features(
         self, connection: Connection, start: date, end: date, people_window_days: int
