@@ -115,7 +115,8 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
             assert set(history["horse_id"].fillna("")) <= set(cards["horse_id"].fillna(""))
             if settled.held_from is not None:  # the counts of evicted days are dropped
                 since = pd.Timestamp(settled.held_from)
-                assert all((days["race_date"] >= since).any() for days in settled.people)
+                assert all((days["race_date"] >= since).all() for days in settled.people)
+                assert all(len(days) for days in settled.people)
             held = sum(len(block) for block in settled.blocks)
             assert held <= settled.runs_through == len(whole)
             # the horses' last runs, kept as blocks come, are those of the runs held

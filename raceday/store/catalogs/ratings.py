@@ -336,8 +336,7 @@ class SettledRuns:
             self.last_runs = last.drop(gone)
             self.evicted |= set(gone)
         self.held_from = held_from
-        since = pd.Timestamp(held_from)
-        self.people = [days for days in self.people if (days["race_date"] >= since).any()]
+        self.people = _counts_since(self.people, pd.Timestamp(held_from))
 
     def cards(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
         """Every stored runner dated ``start``..``end`` (:func:`read_runs_and_cards`'s cards:
@@ -420,6 +419,20 @@ class SettledRuns:
 
         cards = self.cards(connection, start, end)
         return self.built.build(history_for, cards, people_window_days)
+
+
+def _counts_since(people: list[pd.DataFrame], since: pd.Timestamp) -> list[pd.DataFrame]:
+    """The people's daily counts dated ``since`` or later: a block wholly since is kept as it
+    is, one reaching before it (the first read: every day of the store up to the first chunk)
+    cut, one wholly before dropped."""
+    kept = []
+    for counts in people:
+        days = counts["race_date"]
+        if len(counts) and days.min() >= since:
+            kept.append(counts)
+        elif (recent := days >= since).any():
+            kept.append(counts[recent].reset_index(drop=True))
+    return kept
 
 
 def _empty_runs(connection: Connection) -> pd.DataFrame:
