@@ -36,22 +36,19 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, select
 
 
 def _engine(url: str, cache_kib: int | None) -> Engine:
-    """An engine with the store's pragmas, and SQLite's page cache of ``cache_kib`` (None: the
-    store's own engine)."""
-    from raceday.store.engine import make_engine
+    """The store's engine, or (``cache_kib``) one with the store's pragmas but SQLite's page
+    cache of ``cache_kib`` KiB: the two differ in the cache only."""
+    from raceday.store.engine import _sqlite_pragmas, make_engine
 
     if cache_kib is None or not url.startswith("sqlite"):
         return make_engine(url)
     engine = create_engine(url)
 
-    def pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
-        cursor.close()
+    def other_cache(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA cache_size=-{cache_kib}")
 
-    event.listen(engine, "connect", pragmas)
+    event.listen(engine, "connect", _sqlite_pragmas)  # as the store's, then the cache replaced
+    event.listen(engine, "connect", other_cache)
     return engine
 
 
@@ -106,16 +103,12 @@ def feature_history(connection: Connection, start: date, end: date) -> tuple[Any
     ``start`` and every earlier run of the cards' horses), as a backfill reads it from the
     store for days before its held runs."""
     from raceday.ratings.features import PEOPLE_WINDOW_DAYS
-    from raceday.store.catalogs.ratings import read_feature_history, read_settled_runs
+    from raceday.store.catalogs.ratings import read_settled_runs, read_window_and_careers
 
     cards = read_settled_runs(connection, end, after=start - timedelta(days=1))
     window_from = start - timedelta(days=PEOPLE_WINDOW_DAYS)
-    window = read_settled_runs(
-        connection, end - timedelta(days=1), after=window_from - timedelta(days=1)
-    )
-    horses = cards["horse_id"].dropna().astype(str)
-    earlier = read_feature_history(connection, before=window_from, horse_ids=horses)
-    return cards, pd.concat([window, earlier], ignore_index=True)
+    horses = cards["horse_id"].astype("string").fillna("").unique()
+    return cards, read_window_and_careers(connection, horses, window_from, end)
 
 
 def held_history(history: Any, cards: Any, start: date) -> tuple[Any, Any]:

@@ -174,6 +174,19 @@ def read_settled_runs(connection: Connection, end: date, after: date | None = No
     return _frame(connection, _runs_query().where(settled))
 
 
+def read_window_and_careers(
+    connection: Connection, horse_ids: Iterable[str], window_from: date, last_day: date
+) -> pd.DataFrame:
+    """Every settled run dated ``window_from`` up to (not on) ``last_day`` and every earlier
+    run of ``horse_ids``: what build_features of those horses' cards dated up to ``last_day``
+    reads, the people counted from the window's runs."""
+    window = read_settled_runs(
+        connection, last_day - timedelta(days=1), after=window_from - timedelta(days=1)
+    )
+    earlier = read_feature_history(connection, window_from, horse_ids)
+    return pd.concat([window, earlier], ignore_index=True)
+
+
 def read_runs_and_cards(
     connection: Connection, start: date, end: date, history: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -369,11 +382,7 @@ class SettledRuns:
         horses = pd.Index(_horse_keys(cards).unique())
         if self.held_from is not None and window_from < self.held_from:
             # before the held days: the window and the horses' earlier runs from the store
-            window = read_settled_runs(
-                connection, last_day - timedelta(days=1), after=window_from - timedelta(days=1)
-            )
-            earlier = read_feature_history(connection, window_from, horses)
-            return pd.concat([window, earlier], ignore_index=True), None
+            return read_window_and_careers(connection, horses, window_from, last_day), None
         since, before = pd.Timestamp(window_from), pd.Timestamp(last_day)
         wanted = [
             block[_of_horses(block, horses) & (block["race_date"] < before)]
