@@ -114,6 +114,23 @@ def postgres_server() -> Iterator[str]:
     yield PG_ADMIN_URL
 
 
+@pytest.fixture(scope="session")
+def prefect_server_postgres() -> str | None:
+    """Where the tests' `prefect server start` keeps its database: the PostgreSQL server's admin
+    URL when one is reachable (a failure when required), else None (Prefect's SQLite file).
+    Unlike ``postgres_server`` it never skips: the tests that start a Prefect server run
+    without PostgreSQL too (tests/prefect_server_support.py)."""
+    problem = _postgres_available()
+    if problem is None:
+        return PG_ADMIN_URL
+    if REQUIRE_POSTGRES:
+        pytest.fail(
+            f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}"
+            " (required: RACEDAY_TEST_REQUIRE_POSTGRES=1)"
+        )
+    return None
+
+
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""

@@ -1,7 +1,10 @@
 """A real `prefect server start` for the tests that need one (the browser checks, the work-pool
-path): on a free 127.0.0.1 port, with its own PREFECT_HOME, stopped with its process group; and
-Prefect's database migrated once per test run, copied into the new PREFECT_HOME of a `raceday`
-command so that its temporary server does not migrate a new database again."""
+path): on a free 127.0.0.1 port, with its own PREFECT_HOME, stopped with its process group, its
+database on PostgreSQL where the tests have one (as OPERATIONS recommends for a server: on its
+own SQLite file the server's event services, writing at once, were refused the lock under load
+and dropped or doubled an automation's action); and Prefect's database migrated once per test
+run, copied into the new PREFECT_HOME of a `raceday` command so that its temporary server does
+not migrate a new database again."""
 
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 from cli.prefect_server import free_port
-from tests.store_support import copy_store
+from tests.store_support import copy_store, fresh_postgres_database
 
 STARTUP_S = 600.0  # a hang limit: a loaded 2-core machine takes longer, never fails sooner
 
@@ -37,18 +42,46 @@ def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
 
 
 @contextmanager
-def running_prefect_server(home: Path) -> Iterator[str]:
-    """`prefect server start` with ``home`` as its PREFECT_HOME; its base URL while inside."""
+def running_prefect_server(home: Path, postgres_admin_url: str | None) -> Iterator[str]:
+    """`prefect server start` with ``home`` as its PREFECT_HOME; its base URL while inside. Its
+    database: a new one on the PostgreSQL server of ``postgres_admin_url`` (migrated as the
+    server starts, dropped after it stops), or without one the SQLite file in ``home``."""
+    with (
+        _server_database(postgres_admin_url) as database_url,
+        _prefect_server(home, database_url) as base,
+    ):
+        yield base
+
+
+@contextmanager
+def _server_database(postgres_admin_url: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL database's URL for Prefect (its asyncpg driver), or None."""
+    if postgres_admin_url is None:
+        yield None
+        return
+    with fresh_postgres_database(postgres_admin_url, "raceday_prefect_server") as url:
+        yield (
+            make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+        )
+
+
+@contextmanager
+def _prefect_server(home: Path, database_url: str | None) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_API_URL": f"{base}/api",  # the UI's browser code calls this
-        "PREFECT_UI_URL": base,  # links in notifications
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PREFECT_API_", "PREFECT_SERVER_DATABASE_"))
     }
-    env.pop("PREFECT_API_URL", None)
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_UI_API_URL=f"{base}/api",  # the UI's browser code calls this
+        PREFECT_UI_URL=base,  # links in notifications
+    )
+    if database_url is not None:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     log_path = home / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(

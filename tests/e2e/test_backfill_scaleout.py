@@ -43,7 +43,6 @@ from tests.golden_outputs import VOLATILE_JSON_KEYS
 from tests.prefect_server_support import (
     raceday_workers,
     running_prefect_server,
-    seed_prefect_home,
 )
 from tests.store_support import (
     RECORD_TABLES,
@@ -143,9 +142,9 @@ def outputs(db_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, prefect_database: Path) -> Iterator[str]:
-    home = seed_prefect_home(tmp_path_factory.mktemp("scaleout-server"), prefect_database)
-    with running_prefect_server(home) as base:
+def server(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("scaleout-server")
+    with running_prefect_server(home, postgres_server) as base:
         yield base
 
 

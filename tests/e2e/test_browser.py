@@ -60,9 +60,12 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def prefect_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def prefect_server(
+    chromium: str, tmp_path_factory: pytest.TempPathFactory, prefect_server_postgres: str | None
+) -> Iterator[str]:
     """`prefect server start` on a free 127.0.0.1 port (its own PREFECT_HOME); its base URL."""
-    with running_prefect_server(tmp_path_factory.mktemp("prefect-server")) as base:
+    home = tmp_path_factory.mktemp("prefect-server")
+    with running_prefect_server(home, prefect_server_postgres) as base:
         yield base
 
 

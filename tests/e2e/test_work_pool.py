@@ -26,8 +26,11 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_prefect_server(tmp_path_factory.mktemp("pool-server")) as base:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, prefect_server_postgres: str | None
+) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("pool-server")
+    with running_prefect_server(home, prefect_server_postgres) as base:
         yield base
 
 
