@@ -92,9 +92,10 @@ def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:
 
 @dataclass(frozen=True)
 class _Ledger:
-    """What staking and settling a run of days reads from the store, read once."""
+    """What staking, settling and recording a run of days reads from the store, read once."""
 
-    pnl: pd.Series  # the cash flow of every earlier day with bets
+    first_day: date  # the run's first day
+    pnl: pd.Series  # the cash flow of every day with bets before ``first_day``
     stored: pd.DataFrame  # the days' bets already stored
     results: pd.DataFrame
     set_aside: pd.DataFrame  # races the night's validation set aside: their bets are voided
@@ -103,12 +104,20 @@ class _Ledger:
     def read(cls, connection: Connection, policy: StakingPolicy, days: list[date]) -> _Ledger:
         """The ledger before ``days[0]`` and the days' stored bets, results and quarantine."""
         return cls(
+            days[0],
             daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=days[0])),
             read_bets(connection, days[0], days[-1], policy=policy.name),
             read_win_results(connection, days[0], days[-1]),
             # as the settle stage: bets on a race the night's validation set aside are voided
             night_set_aside_reasons(read_quarantine(connection, days[0], days[-1])),
         )
+
+    def pnl_through(self, connection: Connection, policy: StakingPolicy, end: date) -> pd.Series:
+        """The cash flow of every day up to ``end``: the earlier days' as read, the run's days'
+        as stored since (what ``ledger_days(end=end)`` sums, without summing the years of
+        earlier days a second time)."""
+        written = ledger_days(connection, policy.name, since=self.first_day, end=end)
+        return pd.concat([self.pnl, daily_pnl_from_ledger_days(written)])
 
     def kept_bets(self, day: date) -> pd.DataFrame | None:
         """The day's bets as placed when it is closed (a settled bet stored), else None."""
@@ -171,13 +180,13 @@ def stake_and_settle_checked_at_once(
     predictions: pd.DataFrame,
     card: ValidatedDay,
     days: list[date],
+    ledger: _Ledger,
 ) -> tuple[list[date], int] | None:
     """:func:`stake_and_settle` with the stake checks of every open day in one suite run
     (:func:`data_checks.derived.check_stakes_of_days`, each day against its own bankroll's
     caps). When they all hold, each day keeps its bets as sized — what the day-by-day checks
     keep — and the store is written as they write it; when any fails, nothing is written and
     None says to stake the days one by one (whose quarantine names the failing rows)."""
-    ledger = _Ledger.read(connection, policy, days)
     staked, settled_days = _size_days(settings, policy, predictions, card, days, ledger)
     open_days = [day for day in staked if day.kept is None]
     checked = check_stakes_of_days(
@@ -209,12 +218,12 @@ def stake_and_settle(
     predictions: pd.DataFrame,
     card: ValidatedDay,
     days: list[date],
+    ledger: _Ledger,
 ) -> tuple[list[date], int]:
     """Stake each day of ``card`` on the bankroll the earlier days left and settle it against
     the stored results; returns the days that had races and the bets they hold. A day with a
     settled bet stored is closed: its bets stay as placed (as the stake stage does). Each
     day's stakes are checked on their own (:func:`tasks.stake.size_checked_day`)."""
-    ledger = _Ledger.read(connection, policy, days)
     prediction_days, cards = _dates(predictions), day_cards(card, days)
     pnl, raced, settled_days, placed = ledger.pnl, [], [], 0
     for day in days:
@@ -247,11 +256,13 @@ def record_days(
     policy: StakingPolicy,
     days: list[date],
     run_seconds: float,
+    ledger: _Ledger,
 ) -> int:
     """The performance record and rolling windows of ``days`` (staked and settled, in date
     order) from one read of their stored rows, computed for all of them in one grouped pass
     (:func:`raceday.monitoring.performance.days_record`, each day's windows seeing the days
-    before it) and written in one pass. Returns rows written."""
+    before it) and written in one pass; the bankroll from ``ledger``'s earlier days and the
+    days' stored bets. Returns rows written."""
     first, last = days[0], days[-1]
     quarantine = read_quarantine(connection, first, last)
     records = days_record(
@@ -266,7 +277,7 @@ def record_days(
             or [quarantine],
             ignore_index=True,
         ),
-        daily_pnl=daily_pnl_from_ledger_days(ledger_days(connection, policy.name, end=last)),
+        daily_pnl=ledger.pnl_through(connection, policy, last),
         run_seconds=run_seconds,
     )
     before = first - timedelta(days=1)
@@ -317,21 +328,24 @@ def replay_days(
     clock = time.perf_counter()
     with stage_run(settings, "replay", days[-1]) as record:
         with engine_for(settings).begin() as connection:
+            ledger = _Ledger.read(connection, policy, days)
             # One suite run checks every day's stakes; day by day only when a check fails, or
             # when Data Docs pages (one per day's validation) are wanted.
             at_once = (
                 None
                 if settings.validation.data_docs
                 else stake_and_settle_checked_at_once(
-                    settings, connection, policy, predictions, card, days
+                    settings, connection, policy, predictions, card, days, ledger
                 )
-            )
+            )  # writes nothing when a check fails: the ledger read holds for the day by day
             raced, placed = at_once or stake_and_settle(
-                settings, connection, policy, predictions, card, days
+                settings, connection, policy, predictions, card, days, ledger
             )
             # A replayed day has no run time of its own: its share of the replay's.
             seconds = (time.perf_counter() - clock) / max(len(raced), 1)
-            written = record_days(settings, connection, policy, raced, seconds) if raced else 0
+            written = (
+                record_days(settings, connection, policy, raced, seconds, ledger) if raced else 0
+            )
         record.rows_in, record.rows_out = len(predictions), written
         record.message = f"{len(raced)} days, {placed} bets"
     logger().info("replayed %d days: %d bets", len(raced), placed)

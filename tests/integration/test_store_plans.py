@@ -54,6 +54,7 @@ CALLS: dict[str, Callable[[Connection], object]] = {
     "bets of days": lambda c: bets.read_bets(c, DAY, LATER, policy="kelly"),
     "ledger before a day": lambda c: bets.ledger_days(c, "kelly", before=DAY),
     "ledger up to a day": lambda c: bets.ledger_days(c, "kelly", end=LATER),
+    "ledger of a run's days": lambda c: bets.ledger_days(c, "kelly", since=DAY, end=LATER),
     "a day's decided races": lambda c: decisions.decided_races(c, "kelly", DAY),
     "a day's decisions": lambda c: decisions.read_decisions(c, DAY, "kelly"),
     "a boat day's bets": lambda c: boat.read_bets(c, DAY, "kelly"),

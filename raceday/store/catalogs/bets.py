@@ -50,11 +50,17 @@ def write_settlement(connection: Connection, settled: pd.DataFrame) -> int:
 
 
 def ledger_days(
-    connection: Connection, policy: str, *, before: date | None = None, end: date | None = None
+    connection: Connection,
+    policy: str,
+    *,
+    before: date | None = None,
+    end: date | None = None,
+    since: date | None = None,
 ) -> pd.DataFrame:
     """The ledger summed per race date (one row a day, not a row a bet): what the bankroll and
-    its drawdown derive from. Dated before ``before`` and/or up to ``end`` inclusive."""
-    return ledger_days_of(BETS, connection, policy, before=before, end=end)
+    its drawdown derive from. Dated before ``before`` and/or up to ``end`` inclusive, from
+    ``since`` on (inclusive)."""
+    return ledger_days_of(BETS, connection, policy, before=before, end=end, since=since)
 
 
 def ledger_days_of(
@@ -64,6 +70,7 @@ def ledger_days_of(
     *,
     before: date | None = None,
     end: date | None = None,
+    since: date | None = None,
 ) -> pd.DataFrame:
     """:func:`ledger_days` of a bets table with the same columns (a sport's own ledger)."""
     query = (
@@ -83,6 +90,8 @@ def ledger_days_of(
         query = query.where(bets.c.race_date < before)
     if end is not None:
         query = query.where(bets.c.race_date <= end)
+    if since is not None:
+        query = query.where(bets.c.race_date >= since)
     frame = pd.DataFrame(connection.execute(query).all(), columns=LEDGER_DAY_COLUMNS)
     frame["race_date"] = pd.to_datetime(frame["race_date"])
     return frame.astype({name: "int64" for name in LEDGER_DAY_COLUMNS[1:]})
