@@ -103,32 +103,37 @@ def _postgres_available() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """The admin URL of a reachable PostgreSQL server, or a skip (a failure when required)."""
+def postgres_problem() -> str | None:
+    """Why PostgreSQL is not reachable (None: it is), asked once per session; a failure when
+    it is required and not reachable."""
     problem = _postgres_available()
-    if problem is not None:
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message + " (required: RACEDAY_TEST_REQUIRE_POSTGRES=1)")
-        pytest.skip(message + " (set RACEDAY_TEST_REQUIRE_POSTGRES=1 to make this a failure)")
+    if problem is not None and REQUIRE_POSTGRES:
+        pytest.fail(_unreachable(problem) + " (required: RACEDAY_TEST_REQUIRE_POSTGRES=1)")
+    return problem
+
+
+def _unreachable(problem: str) -> str:
+    return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_problem: str | None) -> Iterator[str]:
+    """The admin URL of a reachable PostgreSQL server, or a skip (a failure when required)."""
+    if postgres_problem is not None:
+        pytest.skip(
+            _unreachable(postgres_problem)
+            + " (set RACEDAY_TEST_REQUIRE_POSTGRES=1 to make this a failure)"
+        )
     yield PG_ADMIN_URL
 
 
 @pytest.fixture(scope="session")
-def prefect_server_postgres() -> str | None:
+def prefect_server_postgres(postgres_problem: str | None) -> str | None:
     """Where the tests' `prefect server start` keeps its database: the PostgreSQL server's admin
     URL when one is reachable (a failure when required), else None (Prefect's SQLite file).
     Unlike ``postgres_server`` it never skips: the tests that start a Prefect server run
     without PostgreSQL too (tests/prefect_server_support.py)."""
-    problem = _postgres_available()
-    if problem is None:
-        return PG_ADMIN_URL
-    if REQUIRE_POSTGRES:
-        pytest.fail(
-            f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}"
-            " (required: RACEDAY_TEST_REQUIRE_POSTGRES=1)"
-        )
-    return None
+    return PG_ADMIN_URL if postgres_problem is None else None
 
 
 @pytest.fixture

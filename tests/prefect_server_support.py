@@ -65,15 +65,21 @@ def _server_database(postgres_admin_url: str | None) -> Iterator[str | None]:
         )
 
 
-@contextmanager
-def _prefect_server(home: Path, database_url: str | None) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
+def _server_environment() -> dict[str, str]:
+    """This process's environment without a Prefect API to call or a server database to use:
+    what a server of the tests' own starts from."""
+    return {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("PREFECT_API_", "PREFECT_SERVER_DATABASE_"))
     }
+
+
+@contextmanager
+def _prefect_server(home: Path, database_url: str | None) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _server_environment()
     env.update(
         PREFECT_HOME=str(home),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
@@ -125,11 +131,7 @@ def migrated_prefect_database(folder: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not database.exists():
             home = Path(tempfile.mkdtemp(prefix="prefect-home-", dir=folder))
-            env = {
-                name: value
-                for name, value in os.environ.items()
-                if not name.startswith(("PREFECT_API_", "PREFECT_SERVER_DATABASE_"))
-            }
+            env = _server_environment()
             env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
             subprocess.run(
                 [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
