@@ -45,6 +45,12 @@ HISTORY_COLUMNS: Final = [
     "finish_pos", "time_behind_s", "corner_1", "corner_2", "corner_3", "corner_4",
     "speed_index", "ten_index", "agari_index", "composite_index",
 ]  # fmt: skip
+# What a horse's statistics read of its runs (run_statistics, _group_speed_statistics), and
+# race_id, the order's last key: not the people, whose counts come from every runner's runs.
+STATISTICS_COLUMNS: Final = [
+    name for name in HISTORY_COLUMNS
+    if name not in ("umaban", "jockey_id", "trainer_id", "abnormal_code")
+]  # fmt: skip
 CARD_COLUMNS: Final = [
     "race_id", "umaban", "race_date", "horse_id", "keibajo_code", "distance_m", "class_code",
     "going_code", "field_size", "entries", "wakuban", "jockey_id", "trainer_id",
@@ -170,13 +176,40 @@ def run_rows(history: pd.DataFrame) -> pd.Series:
     return finished | pd.to_numeric(history["abnormal_code"]).isin(RUN_WITHOUT_FINISH_CODES)
 
 
-def past_runs(history: pd.DataFrame, before: pd.Timestamp | None = None) -> pd.DataFrame:
-    """History rows that are runs (a position, or a start without one), in horse-date order;
-    only those dated before ``before`` when given."""
-    is_run = run_rows(history)
+def run_rows_between(
+    history: pd.DataFrame, since: pd.Timestamp | None = None, before: pd.Timestamp | None = None
+) -> np.ndarray:
+    """Which ``history`` rows are runs (:func:`run_rows`) dated ``since`` or later and before
+    ``before`` (either bound only when given), as a boolean array."""
+    chosen = np.array(run_rows(history), dtype=bool)  # a copy of its own: changed below
+    if since is None and before is None:
+        return chosen
+    dates = pd.to_datetime(history["race_date"])
+    if since is not None:
+        chosen &= (dates >= since).to_numpy()
     if before is not None:
-        is_run &= pd.to_datetime(history["race_date"]) < before
-    runs = history.loc[is_run, HISTORY_COLUMNS].copy()
+        chosen &= (dates < before).to_numpy()
+    return chosen
+
+
+def past_runs(
+    history: pd.DataFrame,
+    before: pd.Timestamp | None = None,
+    horses: pd.Series | None = None,
+    columns: list[str] = HISTORY_COLUMNS,
+) -> pd.DataFrame:
+    """History rows that are runs (a position, or a start without one), in horse-date order,
+    with ``columns`` (race_id, race_date, horse_id and keibajo_code among them); only those
+    dated before ``before``, and only those of ``horses`` (horse ids, blank for a missing one),
+    when given. The rows and columns are chosen before they are ordered: only what is read is
+    reordered (a history holds the people window's runners too; the people's ids are not read
+    by a horse's statistics)."""
+    chosen = run_rows_between(history, before=before)
+    if horses is not None:
+        positions = np.flatnonzero(chosen)
+        ids = history["horse_id"].iloc[positions].astype("string").fillna("")
+        chosen[positions[~text_isin(ids, horses).to_numpy()]] = False
+    runs = history.loc[chosen, columns].copy()
     runs["race_date"] = pd.to_datetime(runs["race_date"]).astype("datetime64[ns]")
     runs["horse_id"] = runs["horse_id"].astype("string").fillna("")
     runs["keibajo_code"] = runs["keibajo_code"].astype("string")
@@ -432,18 +465,17 @@ def build_features(
     targets = _cards(cards)
     # no run on or after the last card's day can reach a card (a training's window built
     # before its chunks' days reads no later run)
-    runs = past_runs(history, targets["race_date"].max() if len(targets) else None)
+    last_day = targets["race_date"].max() if len(targets) else None
     first_day = targets["race_date"].min() if len(targets) else None
     if people is not None:
         daily = people
-    elif first_day is None:
-        daily = people_daily_counts(runs)
     else:  # only the window before the first card counts (a count of days [D - window, D))
-        window_start = first_day - pd.Timedelta(days=people_window_days)
-        daily = people_daily_counts(runs[runs["race_date"] >= window_start])
-    # A horse's statistics depend on its own runs only: skip horses not on the cards.
-    on_cards = text_isin(runs["horse_id"], targets["horse_id"]).to_numpy()
-    own = runs[on_cards].reset_index(drop=True)
+        window_start = None
+        if first_day is not None:
+            window_start = first_day - pd.Timedelta(days=people_window_days)
+        daily = people_daily_counts(history[run_rows_between(history, window_start, last_day)])
+    # A horse's statistics depend on its own runs only: only the cards' horses' runs are read.
+    own = past_runs(history, last_day, targets["horse_id"], STATISTICS_COLUMNS)
     # The statistics group and join by horse codes, not by the ids' text (the same groups).
     own["horse_id"], card_horses = horse_codes(own["horse_id"], targets["horse_id"])
     joins = targets[["race_date", "keibajo_code", "going_group"]].assign(horse_id=card_horses)
