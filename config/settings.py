@@ -362,6 +362,19 @@ class TrainSettings(BaseModel):
         200, ge=1, description="runners per leaf: winners are 1 in 10, so leaves need many rows"
     )
     l2_regularization: float = Field(1.0, ge=0)
+    stop_after: int = Field(
+        10,
+        ge=0,
+        description="stop adding trees once the scorer's loss on the blend window has not improved"
+        " for this many (0: always max_iter): a short or noisy training window stops before it"
+        " learns its noise (docs/MODEL.md)",
+    )
+    venue_encoding: Literal["categorical", "one-hot"] = Field(
+        "categorical",
+        description="the venue as one categorical column the trees split by sets of venues, or"
+        " a 0/1 column per venue (one-hot: more columns, slower fits, the same quality on the"
+        " simulator); a venue the training never saw counts as missing either way",
+    )
     threads: int = Field(
         1,
         ge=1,
@@ -392,6 +405,8 @@ class TrainSettings(BaseModel):
             min_samples_leaf=self.min_samples_leaf,
             l2_regularization=self.l2_regularization,
             threads=self.threads,
+            venue_encoding=self.venue_encoding,
+            stop_after=self.stop_after,
         )
 
 

@@ -68,6 +68,7 @@ def version_meta(
         },
         "params": {
             "scorer": asdict(scorer),
+            "trees": model.trees,
             "kappa": model.kappa,
             "alpha": model.blend.alpha,
             "beta": model.blend.beta,

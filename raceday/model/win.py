@@ -205,9 +205,21 @@ def time_split(until: date, train_days: int, blend_days: int, eval_days: int) ->
 # --- the model --------------------------------------------------------------------------------
 
 
+# How the scorer reads the venue: "one-hot" a 0/1 column per venue of the training window (every
+# one a histogram per tree node); "categorical" one column of venue codes that the trees split
+# into sets of venues (the booster's native categorical splits: a venue the window never saw is
+# read as missing, as a blank one is).
+VenueEncoding = Literal["one-hot", "categorical"]
+MAX_VENUE_CATEGORIES: Final = 250  # the booster bins a categorical column into at most 255 values
+
+
 @dataclass(frozen=True)
 class ScorerOptions:
-    """Gradient-boosting settings of the fundamental scorer."""
+    """Gradient-boosting settings of the fundamental scorer.
+
+    ``stop_after`` > 0 stops adding trees once the scorer's loss on the blend window (the days
+    after its training window, before the held-out ones) has not improved for that many
+    iterations; 0 fits all ``max_iter``."""
 
     max_iter: int = 300
     learning_rate: float = 0.05
@@ -216,6 +228,8 @@ class ScorerOptions:
     l2_regularization: float = 1.0
     threads: int = 1
     random_state: int = 0
+    venue_encoding: VenueEncoding = "categorical"
+    stop_after: int = 10
 
 
 @dataclass
@@ -228,6 +242,11 @@ class WinModel:
     blend: BlendParameters
     inputs: ModelInputs = field(default_factory=ModelInputs)
     feature_set: str = FEATURE_SET_VERSION
+
+    @property
+    def trees(self) -> int:
+        """The trees the scorer fitted (fewer than its ``max_iter`` when it stopped early)."""
+        return int(self.scorer.steps[-1][1].n_iter_)
 
     def scores(self, runners: pd.DataFrame, threads: int = 1) -> np.ndarray:
         """The scorer's log-odds of winning for each runner (on ``threads`` OpenMP threads: each
@@ -282,33 +301,73 @@ def openmp_threads(threads: int) -> Any:
     return threadpool_limits(limits=threads, user_api="openmp")
 
 
+def _venue_encoder(encoding: VenueEncoding) -> Any:
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    if encoding == "one-hot":
+        return OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    return OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        max_categories=MAX_VENUE_CATEGORIES,
+    )
+
+
 def scorer_pipeline(inputs: ModelInputs, options: ScorerOptions) -> Any:
-    """ColumnTransformer (numeric as is, venue one-hot) + HistGradientBoostingClassifier."""
+    """ColumnTransformer (numeric as is, the venue as ``options.venue_encoding`` says) +
+    HistGradientBoostingClassifier."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder
 
     columns = ColumnTransformer(
         [
             ("numeric", "passthrough", inputs.numeric),
-            (
-                "venue",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                list(inputs.categorical),
-            ),
+            ("venue", _venue_encoder(options.venue_encoding), list(inputs.categorical)),
         ]
     )
+    categorical = None
+    if options.venue_encoding == "categorical" and inputs.categorical:
+        first = len(inputs.numeric)  # the venue columns come after the numeric ones
+        categorical = list(range(first, first + len(inputs.categorical)))
     booster = HistGradientBoostingClassifier(
         max_iter=options.max_iter,
         learning_rate=options.learning_rate,
         max_leaf_nodes=options.max_leaf_nodes,
         min_samples_leaf=options.min_samples_leaf,
         l2_regularization=options.l2_regularization,
-        early_stopping=False,  # its validation split would be random, not by date
+        categorical_features=categorical,
+        # never a random validation split (it would not be by date): early stopping, when
+        # asked for, is judged on the blend window (fit_scorer)
+        early_stopping=options.stop_after > 0,
+        n_iter_no_change=options.stop_after or 10,
+        validation_fraction=None,
+        scoring="loss",
         random_state=options.random_state,
     )
     return Pipeline([("columns", columns), ("booster", booster)])
+
+
+def fit_scorer(
+    scorer: Any,
+    inputs: pd.DataFrame,
+    won: np.ndarray,
+    stop_on: tuple[pd.DataFrame, np.ndarray] | None = None,
+) -> None:
+    """Fit ``scorer`` (:func:`scorer_pipeline`) on ``inputs`` and ``won``; with ``stop_on``
+    (the blend window's inputs and winners) its booster stops early on their loss."""
+    *transforms, booster = (step for _, step in scorer.steps)
+    train = inputs
+    for transform in transforms:
+        train = transform.fit_transform(train)
+    if stop_on is None:
+        booster.fit(train, won)
+        return
+    check, check_won = stop_on
+    for transform in transforms:
+        check = transform.transform(check)
+    booster.fit(train, won, X_val=check, y_val=check_won)
 
 
 @dataclass(frozen=True)
@@ -365,13 +424,16 @@ def fit_win_model(
                 f"past run; at least {MIN_RATED_WINNERS} are needed: store more history"
             )
     train = frame[frame["part"] == "train"]
+    blend_rows = frame[frame["part"] == "blend"].reset_index(drop=True)
     inputs = ModelInputs().with_values_in(train)
     scorer = scorer_pipeline(inputs, options)
+    stop_on = None
+    if options.stop_after > 0:
+        stop_on = (inputs.frame(blend_rows), blend_rows["won"].astype(int).to_numpy())
     with openmp_threads(options.threads):
-        scorer.fit(inputs.frame(train), train["won"].astype(int).to_numpy())
+        fit_scorer(scorer, inputs.frame(train), train["won"].astype(int).to_numpy(), stop_on)
     model = WinModel(version, scorer, 1.0, BlendParameters(0.0, 1.0, 0), inputs)
 
-    blend_rows = frame[frame["part"] == "blend"].reset_index(drop=True)
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
     blend_scores = model.scores(blend_rows, score_threads)

@@ -28,6 +28,7 @@ from raceday.model.win import (
     SCORE_BLOCK_ROWS,
     NotEnoughData,
     ScorerOptions,
+    VenueEncoding,
     WinModel,
     fit_win_model,
     implied_probabilities,
@@ -204,6 +205,57 @@ def test_scores_are_the_same_by_blocks_and_on_one_thread_or_two() -> None:
     assert np.array_equal(one.model.scores(runners, 2), whole)
     assert one.model.kappa == two.model.kappa and one.model.blend == two.model.blend
     assert np.array_equal(one.held_out["p_final"], two.held_out["p_final"])
+
+
+@pytest.mark.parametrize("encoding", ["categorical", "one-hot"])
+def test_a_venue_never_trained_on_is_scored_as_a_blank_one(encoding: VenueEncoding) -> None:
+    """``venue_encoding="categorical"`` (the default): the venue is one column the trees split
+    by sets of venues, ``"one-hot"`` a column per venue. Either way a venue the training window
+    never saw (a new track, a code of another circuit) is scored as a blank one is (missing; no
+    venue column set): the same scores for both, finite, summing to 1."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(3000, 7, start)
+    split = time_split(start + timedelta(days=299), 150, 75, 75)
+    options = ScorerOptions(max_iter=60, min_samples_leaf=50, venue_encoding=encoding)
+    fitted = fit_win_model(runners, split, "gbm-x", options)
+    booster = fitted.model.scorer.steps[-1][1]
+    venue_columns = booster.n_features_in_ - len(fitted.model.inputs.numeric)
+    assert venue_columns == (1 if encoding == "categorical" else 2)  # two venues trained on
+    assert (booster.is_categorical_ is not None) == (encoding == "categorical")
+    later = runners[runners["race_date"] >= pd.Timestamp(split.eval_start)].reset_index(drop=True)
+    unseen, blank = later.assign(keibajo_code="99"), later.assign(keibajo_code=pd.NA)
+    assert np.array_equal(fitted.model.scores(unseen), fitted.model.scores(blank))
+    predicted = model_predictions(fitted.model, unseen)
+    assert np.isfinite(predicted["p_final"]).all()
+    assert np.allclose(predicted.groupby("race_id")["p_final"].sum(), 1.0)
+
+
+def test_early_stopping_is_judged_on_the_blend_window_only() -> None:
+    """``stop_after``: the scorer stops adding trees once its loss on the blend window has not
+    improved for that many; the held-out window never decides it (its rows changed, the same
+    trees), and the same runners give the same model."""
+    start = date(2026, 1, 1)
+    runners = synthetic_runners(3000, 7, start)
+    split = time_split(start + timedelta(days=299), 150, 75, 75)
+    options = ScorerOptions(max_iter=400, learning_rate=0.5, min_samples_leaf=50, stop_after=5)
+    fitted = fit_win_model(runners, split, "gbm-x", options)
+    trees = fitted.model.scorer.steps[-1][1].n_iter_
+    assert trees < options.max_iter
+    held_out = runners["race_date"] >= pd.Timestamp(split.eval_start)
+    changed = runners.copy()
+    changed.loc[held_out, "speed_mean3"] = -changed.loc[held_out, "speed_mean3"]
+    again = fit_win_model(changed, split, "gbm-x", options)
+    assert again.model.scorer.steps[-1][1].n_iter_ == trees
+    assert again.model.kappa == fitted.model.kappa and again.model.blend == fitted.model.blend
+    same = fit_win_model(runners, split, "gbm-x", options)
+    assert np.array_equal(same.held_out["p_final"], fitted.held_out["p_final"])
+    blend_changed = runners.copy()
+    in_blend = (runners["race_date"] >= pd.Timestamp(split.blend_start)) & ~held_out
+    blend_changed.loc[in_blend, "speed_mean3"] = 0.0  # the blend window no longer agrees
+    assert (
+        fit_win_model(blend_changed, split, "gbm-x", options).model.scorer.steps[-1][1].n_iter_
+        != trees
+    )
 
 
 def test_a_fit_on_a_thread_of_its_own_is_the_same_and_leaves_the_others_limits() -> None:
