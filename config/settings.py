@@ -369,11 +369,11 @@ class TrainSettings(BaseModel):
         " for this many (0: always max_iter): a short or noisy training window stops before it"
         " learns its noise (docs/MODEL.md)",
     )
-    venue_encoding: Literal["categorical", "one-hot"] = Field(
-        "categorical",
-        description="the venue as one categorical column the trees split by sets of venues, or"
-        " a 0/1 column per venue (one-hot: more columns, slower fits, the same quality on the"
-        " simulator); a venue the training never saw counts as missing either way",
+    venue_encoding: Literal["one-hot", "categorical"] = Field(
+        "one-hot",
+        description="the venue as a 0/1 column per venue, or as one categorical column the trees"
+        " split by sets of venues (categorical: fits 0.81-0.94x, held-out delta R2 about 0.0001"
+        " lower on the simulator); a venue the training never saw counts as missing either way",
     )
     threads: int = Field(
         1,

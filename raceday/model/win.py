@@ -228,7 +228,7 @@ class ScorerOptions:
     l2_regularization: float = 1.0
     threads: int = 1
     random_state: int = 0
-    venue_encoding: VenueEncoding = "categorical"
+    venue_encoding: VenueEncoding = "one-hot"
     stop_after: int = 10
 
 

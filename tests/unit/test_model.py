@@ -209,8 +209,8 @@ def test_scores_are_the_same_by_blocks_and_on_one_thread_or_two() -> None:
 
 @pytest.mark.parametrize("encoding", ["categorical", "one-hot"])
 def test_a_venue_never_trained_on_is_scored_as_a_blank_one(encoding: VenueEncoding) -> None:
-    """``venue_encoding="categorical"`` (the default): the venue is one column the trees split
-    by sets of venues, ``"one-hot"`` a column per venue. Either way a venue the training window
+    """``venue_encoding="one-hot"`` (the default): a column per venue; ``"categorical"``: one
+    column the trees split by sets of venues. Either way a venue the training window
     never saw (a new track, a code of another circuit) is scored as a blank one is (missing; no
     venue column set): the same scores for both, finite, summing to 1."""
     start = date(2026, 1, 1)
