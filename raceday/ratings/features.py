@@ -213,9 +213,32 @@ def past_runs(
     runs["race_date"] = pd.to_datetime(runs["race_date"]).astype("datetime64[ns]")
     runs["horse_id"] = runs["horse_id"].astype("string").fillna("")
     runs["keibajo_code"] = runs["keibajo_code"].astype("string")
-    return runs.sort_values(["horse_id", "race_date", "race_id"], kind="mergesort").reset_index(
-        drop=True
-    )
+    runs = runs.reset_index(drop=True)
+    return runs.take(horse_date_order(runs)).reset_index(drop=True)
+
+
+RUN_ORDER: Final = ["horse_id", "race_date", "race_id"]
+
+
+def horse_date_order(runs: pd.DataFrame) -> np.ndarray:
+    """Positions of ``runs`` (a default index) in :data:`RUN_ORDER`, ties in their order: what
+    a stable sort by the three columns gives, found on integers — the horse ids numbered in
+    their sorted order and the dates — with the race ids' text read only when a horse has two
+    runs on one day (or a date is missing). Sorting a million careers by text keys costs ≈ 1 s."""
+    horse = pd.factorize(runs["horse_id"], sort=True)[0]
+    dates = runs["race_date"]
+    if dates.isna().any():
+        return _text_order(runs)
+    day = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = np.lexsort((day, horse))  # stable, the last key first
+    horse, day = horse[order], day[order]
+    if ((horse[1:] == horse[:-1]) & (day[1:] == day[:-1])).any():
+        return _text_order(runs)
+    return order
+
+
+def _text_order(runs: pd.DataFrame) -> np.ndarray:
+    return np.asarray(runs.sort_values(RUN_ORDER, kind="mergesort").index, dtype=np.int64)
 
 
 def _ratio(position: pd.Series, field_size: pd.Series) -> pd.Series:

@@ -19,6 +19,7 @@ from raceday.ratings.features import (
     FEATURE_SET_VERSION,
     HISTORY_COLUMNS,
     KEY_COLUMNS,
+    RUN_ORDER,
     BuiltFeatures,
     CardHistory,
     build_features,
@@ -26,6 +27,7 @@ from raceday.ratings.features import (
     feature_set_name,
     going_group,
     horse_codes,
+    horse_date_order,
     past_runs,
     run_statistics,
 )
@@ -308,3 +310,35 @@ def test_horse_codes_are_one_per_id_and_minus_one_for_a_card_horse_without_runs(
     for card, code in zip(cards, card_codes, strict=True):
         matches = {int(run_codes[i]) for i, horse in enumerate(runs) if horse == card}
         assert ({int(code)} if code != -1 else set()) == matches
+
+
+RUN_KEYS = st.lists(
+    st.tuples(
+        st.sampled_from(["", "2019100001", "2019100002", "2020105555", "馬1", "馬10", "Ａ", "z"]),
+        st.one_of(st.none(), st.integers(0, 5)),
+        st.sampled_from(["R1", "R2", "Ｒ3", ""]),
+    ),
+    max_size=40,
+)
+
+
+@given(keys=RUN_KEYS, arrow=st.booleans())
+def test_runs_are_ordered_as_a_stable_sort_by_horse_date_and_race(
+    keys: list[tuple[str, int | None, str]], arrow: bool
+) -> None:
+    """The integer order of :func:`horse_date_order` is a stable sort by (horse id, date, race
+    id) text: blank and non-ASCII ids, a horse twice on a day, a missing date, ties kept in
+    their order."""
+    text = "string[pyarrow]" if arrow else "string[python]"
+    runs = pd.DataFrame(
+        {
+            "horse_id": pd.Series([horse for horse, _, _ in keys], dtype=text),
+            "race_date": pd.Series(
+                [D - pd.Timedelta(days=day) if day is not None else pd.NaT for _, day, _ in keys],
+                dtype="datetime64[ns]",
+            ),
+            "race_id": pd.Series([race for _, _, race in keys], dtype=text),
+        }
+    )
+    expected = runs.sort_values(RUN_ORDER, kind="mergesort").index.to_numpy()
+    assert horse_date_order(runs).tolist() == expected.tolist()
