@@ -239,23 +239,20 @@ def test_early_stopping_is_judged_on_the_blend_window_only() -> None:
     split = time_split(start + timedelta(days=299), 150, 75, 75)
     options = ScorerOptions(max_iter=400, learning_rate=0.5, min_samples_leaf=50, stop_after=5)
     fitted = fit_win_model(runners, split, "gbm-x", options)
-    trees = fitted.model.scorer.steps[-1][1].n_iter_
+    trees = fitted.model.trees
     assert trees < options.max_iter
     held_out = runners["race_date"] >= pd.Timestamp(split.eval_start)
     changed = runners.copy()
     changed.loc[held_out, "speed_mean3"] = -changed.loc[held_out, "speed_mean3"]
     again = fit_win_model(changed, split, "gbm-x", options)
-    assert again.model.scorer.steps[-1][1].n_iter_ == trees
+    assert again.model.trees == trees
     assert again.model.kappa == fitted.model.kappa and again.model.blend == fitted.model.blend
     same = fit_win_model(runners, split, "gbm-x", options)
     assert np.array_equal(same.held_out["p_final"], fitted.held_out["p_final"])
     blend_changed = runners.copy()
     in_blend = (runners["race_date"] >= pd.Timestamp(split.blend_start)) & ~held_out
     blend_changed.loc[in_blend, "speed_mean3"] = 0.0  # the blend window no longer agrees
-    assert (
-        fit_win_model(blend_changed, split, "gbm-x", options).model.scorer.steps[-1][1].n_iter_
-        != trees
-    )
+    assert fit_win_model(blend_changed, split, "gbm-x", options).model.trees != trees
 
 
 def test_a_fit_on_a_thread_of_its_own_is_the_same_and_leaves_the_others_limits() -> None:
