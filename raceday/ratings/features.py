@@ -51,6 +51,11 @@ STATISTICS_COLUMNS: Final = [
     name for name in HISTORY_COLUMNS
     if name not in ("umaban", "jockey_id", "trainer_id", "abnormal_code")
 ]  # fmt: skip
+# A horse's speed indexes are summed as integers of millionths of a point (a mean moves by at
+# most 5e-7): integer sums are exact in any order, so the sums of runs no longer held
+# (:class:`FoldedRuns`) continue bit for bit where pandas' compensated float sums would not.
+SPEED_SUM_UNITS: Final = 1_000_000
+SPEED_SUM_LIMIT: Final = 1e6  # points: a value beyond (a broken index) is summed as the limit
 CARD_COLUMNS: Final = [
     "race_id", "umaban", "race_date", "horse_id", "keibajo_code", "distance_m", "class_code",
     "going_code", "field_size", "entries", "wakuban", "jockey_id", "trainer_id",
@@ -241,6 +246,22 @@ def _text_order(runs: pd.DataFrame) -> np.ndarray:
     return np.asarray(runs.sort_values(RUN_ORDER, kind="mergesort").index, dtype=np.int64)
 
 
+def speed_units(speed: pd.Series) -> np.ndarray:
+    """Each speed index as an integer of :data:`SPEED_SUM_UNITS` (missing: 0; beyond
+    ±:data:`SPEED_SUM_LIMIT` points, the limit: a million runs cannot overflow the sum)."""
+    values = pd.to_numeric(speed).astype("float64").to_numpy()
+    clipped = np.clip(np.nan_to_num(values, nan=0.0), -SPEED_SUM_LIMIT, SPEED_SUM_LIMIT)
+    return np.rint(clipped * SPEED_SUM_UNITS).astype(np.int64)
+
+
+def speed_mean(speed_sum: pd.Series | np.ndarray, speed_n: pd.Series | np.ndarray) -> np.ndarray:
+    """The mean speed of sums in :data:`SPEED_SUM_UNITS` over ``speed_n`` runs (NaN for none)."""
+    total = np.asarray(speed_sum, dtype=np.float64)
+    count = np.asarray(speed_n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / (count * SPEED_SUM_UNITS), np.nan)
+
+
 def _ratio(position: pd.Series, field_size: pd.Series) -> pd.Series:
     """(position - 1) / (field - 1): 0 in front, 1 last; NaN for fields of one."""
     field = field_size.astype("float64")
@@ -283,9 +304,33 @@ def joinable_rows(
     return np.flatnonzero(~superseded)
 
 
-def run_statistics(runs: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.DataFrame:
+SUM_COLUMNS: Final = ["runs", "wins", "top3", "speed_sum", "speed_n"]
+GROUP_SUM_COLUMNS: Final = ["runs", "speed_sum", "speed_n"]
+
+
+def run_sums(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each run's part of a horse's sums (:data:`SUM_COLUMNS`, integers): one run, a win, a
+    top-3 finish, its speed index in :data:`SPEED_SUM_UNITS` and whether it has one."""
+    finish = runs["finish_pos"].astype("float64")
+    return pd.DataFrame(
+        {
+            "runs": np.ones(len(runs), dtype=np.int64),
+            "wins": (finish == 1).astype("int64").to_numpy(),
+            "top3": (finish <= 3).astype("int64").to_numpy(),
+            "speed_sum": speed_units(runs["speed_index"]),
+            "speed_n": runs["speed_index"].notna().astype("int64").to_numpy(),
+        },
+        index=runs.index,
+    )
+
+
+def run_statistics(
+    runs: pd.DataFrame, since: pd.Timestamp | None = None, folded: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per run: the horse's statistics over that run and every earlier one (as-of rows); only
-    of the runs a card dated ``since`` or later can be joined with, when given."""
+    of the runs a card dated ``since`` or later can be joined with, when given. ``folded``:
+    the sums (:data:`SUM_COLUMNS`) of each horse's runs before those in ``runs``, by
+    ``horse_id`` (:class:`FoldedRuns`' ``horse``), added to its cumulative sums."""
     horse = runs["horse_id"]
     position = runs.groupby(horse, sort=False).cumcount().to_numpy()
     rows = joinable_rows(runs, ["horse_id"], since)
@@ -314,22 +359,16 @@ def run_statistics(runs: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.
     stats["early_pos_ratio_mean5"] = _mean_of(
         _lags(_ratio(first_corner, runs["field_size"]), position, rows), LAST_K
     )
-    grouped = pd.DataFrame(
-        {
-            "runs": 1,
-            "wins": (finish == 1).astype("int64"),
-            "top3": (finish <= 3).astype("int64"),
-            "speed_sum": runs["speed_index"].astype("float64").fillna(0.0),
-            "speed_n": runs["speed_index"].notna().astype("int64"),
-        }
-    ).groupby(horse.to_numpy(), sort=False)
-    cumulative = grouped.cumsum().iloc[rows]
-    stats["n_past_runs"] = cumulative["runs"].to_numpy()
-    stats["win_rate_career"] = (cumulative["wins"] / cumulative["runs"]).to_numpy()
-    stats["top3_rate_career"] = (cumulative["top3"] / cumulative["runs"]).to_numpy()
-    stats["speed_career_mean"] = (
-        cumulative["speed_sum"] / cumulative["speed_n"].where(cumulative["speed_n"] > 0)
-    ).to_numpy()
+    cumulative = run_sums(runs).groupby(horse.to_numpy(), sort=False).cumsum().iloc[rows]
+    sums = cumulative.to_numpy(dtype=np.int64)
+    if folded is not None and len(folded):
+        earlier = folded.set_index("horse_id")[SUM_COLUMNS].reindex(chosen["horse_id"])
+        sums = sums + earlier.fillna(0).to_numpy(dtype=np.int64)
+    total = dict(zip(SUM_COLUMNS, sums.T, strict=True))
+    stats["n_past_runs"] = total["runs"]
+    stats["win_rate_career"] = total["wins"] / total["runs"]
+    stats["top3_rate_career"] = total["top3"] / total["runs"]
+    stats["speed_career_mean"] = speed_mean(total["speed_sum"], total["speed_n"])
     stats["last_distance_m"] = chosen["distance_m"].astype("float64").to_numpy()
     stats["last_class_rank"] = class_rank(chosen["class_code"]).to_numpy()
     stats["last_weight_kg"] = chosen["weight_carried_kg"].astype("float64").to_numpy()
@@ -338,21 +377,30 @@ def run_statistics(runs: pd.DataFrame, since: pd.Timestamp | None = None) -> pd.
 
 
 def _group_speed_statistics(
-    runs: pd.DataFrame, key: str, values: pd.Series, since: pd.Timestamp | None = None
+    runs: pd.DataFrame,
+    key: str,
+    values: pd.Series,
+    since: pd.Timestamp | None = None,
+    folded: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per run: the horse's run count and mean speed so far within ``key`` (venue, going);
-    only of the runs a card dated ``since`` or later can be joined with, when given."""
+    only of the runs a card dated ``since`` or later can be joined with, when given.
+    ``folded``: the sums of each horse's runs before those in ``runs`` within ``key``
+    (``horse_id``, ``key``, the last one's ``race_date``, :data:`GROUP_SUM_COLUMNS`), the
+    first row of their group: a group of folded runs only is joined as its sums."""
+    sums = run_sums(runs)
     frame = pd.DataFrame(
         {
             "horse_id": runs["horse_id"],
             key: values,
             "race_date": runs["race_date"],
-            "runs": 1,
-            "speed_sum": runs["speed_index"].astype("float64").fillna(0.0),
-            "speed_n": runs["speed_index"].notna().astype("int64"),
+            **{name: sums[name] for name in GROUP_SUM_COLUMNS},
         }
     )
-    cumulative = frame.groupby(["horse_id", key], sort=False)[["runs", "speed_sum", "speed_n"]]
+    if folded is not None and len(folded):
+        earlier = folded[["horse_id", key, "race_date", *GROUP_SUM_COLUMNS]]
+        frame = pd.concat([earlier.astype(frame.dtypes.to_dict()), frame], ignore_index=True)
+    cumulative = frame.groupby(["horse_id", key], sort=False)[GROUP_SUM_COLUMNS]
     rows = joinable_rows(frame, ["horse_id", key], since)
     totals = cumulative.cumsum().iloc[rows]
     frame = frame.iloc[rows]
@@ -362,8 +410,7 @@ def _group_speed_statistics(
             key: frame[key],
             "race_date": frame["race_date"],
             f"n_runs_{key}": totals["runs"],
-            f"speed_mean_{key}": totals["speed_sum"]
-            / totals["speed_n"].where(totals["speed_n"] > 0),
+            f"speed_mean_{key}": speed_mean(totals["speed_sum"], totals["speed_n"]),
         }
     )
 
@@ -426,13 +473,104 @@ def trailing_counts(
     return (before_day - before_window).astype("int64")
 
 
-def horse_codes(run_horses: pd.Series, card_horses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each run's horse and each card's horse as an integer, the same for the same id (a
-    card's horse without a run: -1, no run's code). Grouping and as-of joining by these gives
-    the groups and joins the ids give; Arrow text is hashed again by every group-by."""
+def horse_codes(run_horses: pd.Series, *others: pd.Series) -> tuple[np.ndarray, ...]:
+    """Each run's horse, and each horse of ``others`` (a card's, a folded sum's), as an
+    integer, the same for the same id (a horse without a run: -1, no run's code). Grouping and
+    as-of joining by these gives the groups and joins the ids give; Arrow text is hashed again
+    by every group-by."""
     codes, horses = pd.factorize(run_horses, use_na_sentinel=False)
-    on_cards = pd.Index(horses).get_indexer(card_horses)
-    return codes.astype(np.int64), on_cards.astype(np.int64)
+    index = pd.Index(horses)
+    coded = (index.get_indexer(other).astype(np.int64) for other in others)
+    return (codes.astype(np.int64), *coded)
+
+
+def _summed(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """``columns`` summed, and the last ``race_date`` (when ``frame`` has it), per ``keys``."""
+    how: dict[str, str] = dict.fromkeys(columns, "sum")
+    if "race_date" in frame:
+        how["race_date"] = "max"
+    return frame.groupby(keys, sort=False, dropna=False).agg(how).reset_index()
+
+
+@dataclass(frozen=True)
+class FoldedRuns:
+    """Sums of runs that are no longer held, per horse: a backfill's held careers
+    (``SettledRuns``) keep each horse's last :data:`LAST_K` runs before the held days and fold
+    the earlier ones into these, so the careers a chunk's features read stop growing with the
+    years. What :func:`build_features` needs of the folded runs (every other statistic reads
+    the last :data:`LAST_K` runs): the horse's sums (:data:`SUM_COLUMNS`), and per venue and
+    per going group (:func:`going_group_codes`) the sums (:data:`GROUP_SUM_COLUMNS`) and the
+    last one's day. Keyed by horse id (blank for a missing one, as :func:`past_runs` groups).
+    The sums are integers: folding in any order gives what summing every run gives."""
+
+    horse: pd.DataFrame  # horse_id, SUM_COLUMNS
+    venue: pd.DataFrame  # horse_id, keibajo_code, race_date, GROUP_SUM_COLUMNS
+    going: pd.DataFrame  # horse_id, going_group, race_date, GROUP_SUM_COLUMNS
+
+    @classmethod
+    def of_runs(cls, runs: pd.DataFrame) -> FoldedRuns:
+        """The sums of ``runs`` (run rows with :data:`STATISTICS_COLUMNS`)."""
+        frame = run_sums(runs).assign(
+            horse_id=runs["horse_id"].astype("string").fillna("").to_numpy(),
+            keibajo_code=runs["keibajo_code"].astype("string").to_numpy(),
+            going_group=going_group_codes(runs["going_code"]),
+            race_date=pd.to_datetime(runs["race_date"]).astype("datetime64[ns]").to_numpy(),
+        )
+        return cls(
+            horse=_summed(frame.drop(columns="race_date"), ["horse_id"], SUM_COLUMNS),
+            venue=_summed(frame, ["horse_id", "keibajo_code"], GROUP_SUM_COLUMNS),
+            going=_summed(frame, ["horse_id", "going_group"], GROUP_SUM_COLUMNS),
+        )
+
+    @classmethod
+    def none(cls) -> FoldedRuns:
+        """No run folded."""
+        columns = {name: pd.Series(dtype="float64") for name in STATISTICS_COLUMNS}
+        columns["horse_id"] = pd.Series(dtype="string")
+        columns["keibajo_code"] = pd.Series(dtype="string")
+        columns["race_date"] = pd.Series(dtype="datetime64[ns]")
+        return cls.of_runs(pd.DataFrame(columns))
+
+    def __len__(self) -> int:
+        """The horses with folded runs."""
+        return len(self.horse)
+
+    def plus(self, runs: pd.DataFrame) -> FoldedRuns:
+        """These sums and those of ``runs`` (run rows with :data:`STATISTICS_COLUMNS`)."""
+        more = FoldedRuns.of_runs(runs)
+        if not len(self):
+            return more
+
+        def both(mine: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+            columns = SUM_COLUMNS if keys == ["horse_id"] else GROUP_SUM_COLUMNS
+            return _summed(pd.concat([mine, theirs], ignore_index=True), keys, columns)
+
+        return FoldedRuns(
+            horse=both(self.horse, more.horse, ["horse_id"]),
+            venue=both(self.venue, more.venue, ["horse_id", "keibajo_code"]),
+            going=both(self.going, more.going, ["horse_id", "going_group"]),
+        )
+
+    def of_horses(self, horses: pd.Index, keep: bool = True) -> FoldedRuns:
+        """The sums of ``horses`` only (``keep``), or of every other horse."""
+
+        def chosen(frame: pd.DataFrame) -> pd.DataFrame:
+            among = text_isin(frame["horse_id"], horses).to_numpy()
+            return frame[among if keep else ~among].reset_index(drop=True)
+
+        return FoldedRuns(chosen(self.horse), chosen(self.venue), chosen(self.going))
+
+    def coded(self, run_horses: pd.Series) -> FoldedRuns:
+        """The same sums keyed by the runs' horse codes (:func:`horse_codes` of
+        ``run_horses``), those of a horse without a run left out."""
+
+        horses = pd.Index(pd.factorize(run_horses, use_na_sentinel=False)[1])  # as horse_codes
+
+        def recoded(frame: pd.DataFrame) -> pd.DataFrame:
+            codes = horses.get_indexer(frame["horse_id"]).astype(np.int64)
+            return frame.assign(horse_id=codes)[codes >= 0].reset_index(drop=True)
+
+        return FoldedRuns(recoded(self.horse), recoded(self.venue), recoded(self.going))
 
 
 def _cards(cards: pd.DataFrame) -> pd.DataFrame:
@@ -475,6 +613,7 @@ def build_features(
     cards: pd.DataFrame,
     people_window_days: int = PEOPLE_WINDOW_DAYS,
     people: pd.DataFrame | None = None,
+    folded: FoldedRuns | None = None,
 ) -> pd.DataFrame:
     """Features of every card row from runs strictly before its day (keys + FEATURE_COLUMNS).
 
@@ -482,7 +621,10 @@ def build_features(
     card's day are ignored for it) and must hold every earlier run of the card's horses.
     ``people`` holds the jockeys' and trainers' daily runs and wins
     (:func:`people_daily_counts`; by default counted from ``history``, which must then hold
-    every run of the window before each card's day). ``cards`` holds :data:`CARD_COLUMNS`; any
+    every run of the window before each card's day). ``folded``: the sums of runs of the
+    cards' horses that ``history`` no longer holds (:class:`FoldedRuns`), each before every
+    run of its horse that it holds and before the first card's day, with at least the
+    :data:`LAST_K` runs before that day held. ``cards`` holds :data:`CARD_COLUMNS`; any
     result columns it has are never read.
     """
     targets = _cards(cards)
@@ -500,22 +642,33 @@ def build_features(
     # A horse's statistics depend on its own runs only: only the cards' horses' runs are read.
     own = past_runs(history, last_day, targets["horse_id"], STATISTICS_COLUMNS)
     # The statistics group and join by horse codes, not by the ids' text (the same groups).
+    earlier = folded.coded(own["horse_id"]) if folded is not None and len(folded) else None
     own["horse_id"], card_horses = horse_codes(own["horse_id"], targets["horse_id"])
     joins = targets[["race_date", "keibajo_code", "going_group"]].assign(horse_id=card_horses)
     # Statistics only of the runs a card can be joined with: the newest before the first card
     # and every later one, per horse (per horse and venue, per horse and going).
-    horse = _as_of(joins, run_statistics(own, first_day), ["horse_id"])
+    horse = _as_of(
+        joins,
+        run_statistics(own, first_day, earlier.horse if earlier is not None else None),
+        ["horse_id"],
+    )
     venue = _as_of(
         joins,
-        _group_speed_statistics(own, "keibajo_code", own["keibajo_code"], first_day),
+        _group_speed_statistics(
+            own, "keibajo_code", own["keibajo_code"], first_day,
+            earlier.venue if earlier is not None else None,
+        ),
         ["horse_id", "keibajo_code"],
-    )
+    )  # fmt: skip
     going_groups = pd.Series(going_group_codes(own["going_code"]), index=own.index)
     going = _as_of(
         joins,
-        _group_speed_statistics(own, "going_group", going_groups, first_day),
+        _group_speed_statistics(
+            own, "going_group", going_groups, first_day,
+            earlier.going if earlier is not None else None,
+        ),
         ["horse_id", "going_group"],
-    )
+    )  # fmt: skip
     n_runs = horse["n_past_runs"].fillna(0).astype("int64")
     rank = class_rank(targets["class_code"])
     entries = targets["entries"].astype("float64").fillna(targets["field_size"].astype("float64"))
@@ -562,8 +715,9 @@ def build_features(
 # What :func:`build_features` of some cards reads: the history (every earlier run of the cards'
 # horses, and every run of the people window unless the counts come with it) and the jockeys'
 # and trainers' daily runs and wins over the window (:func:`people_daily_counts`; None: counted
-# from the history).
-CardHistory = tuple[pd.DataFrame, pd.DataFrame | None]
+# from the history), and the sums of the horses' runs the history no longer holds
+# (:class:`FoldedRuns`; None: it holds every run).
+CardHistory = tuple[pd.DataFrame, pd.DataFrame | None, FoldedRuns | None]
 
 
 @dataclass
@@ -604,11 +758,12 @@ class BuiltFeatures:
         """:func:`build_features` of ``cards``, in no particular order: the days built before
         (with the same people window) are taken as built, the others built and kept.
         ``history_for(cards)``: the history build_features of those cards needs (asked only
-        for what is built), and the people's daily counts when the holder keeps them."""
+        for what is built), with the people's daily counts and the folded sums when the holder
+        keeps them."""
 
         def build(some: pd.DataFrame) -> pd.DataFrame:
-            history, people = history_for(some)
-            return build_features(history, some, people_window_days, people)
+            history, people, folded = history_for(some)
+            return build_features(history, some, people_window_days, people, folded)
 
         day = pd.to_datetime(cards["race_date"]).astype("datetime64[ns]")
         built_before = day.isin(self.days) & (people_window_days == self.people_window_days)

@@ -102,11 +102,11 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
         for first in range(20, DAYS, 10):
             start, end = day(first), day(min(first + 9, DAYS - 1))
             cards = settled.cards(connection, start, end)
-            history, people = settled.history_for(connection, cards, PEOPLE_WINDOW)
+            history, people, folded = settled.history_for(connection, cards, PEOPLE_WINDOW)
             whole, whole_cards = read_runs_and_cards(connection, start, end)
             pd.testing.assert_frame_equal(cards, whole_cards, check_exact=True)
             pd.testing.assert_frame_equal(
-                build_features(history, cards, PEOPLE_WINDOW, people),
+                build_features(history, cards, PEOPLE_WINDOW, people, folded),
                 build_features(whole, whole_cards, PEOPLE_WINDOW),
                 check_exact=True,
             )
@@ -134,11 +134,11 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
         for first, last in [(40, 89), (80, 89), (25, 60)]:  # a training's window
             start, end = day(first), day(last)
             cards = settled.cards(connection, start, end)
-            history, people = settled.history_for(connection, cards, PEOPLE_WINDOW)
+            history, people, folded = settled.history_for(connection, cards, PEOPLE_WINDOW)
             whole, whole_cards = read_runs_and_cards(connection, start, end)
             key = ["race_id", "umaban"]
             pd.testing.assert_frame_equal(
-                build_features(history, cards, PEOPLE_WINDOW, people).sort_values(
+                build_features(history, cards, PEOPLE_WINDOW, people, folded).sort_values(
                     key, ignore_index=True
                 ),
                 build_features(whole, whole_cards, PEOPLE_WINDOW).sort_values(

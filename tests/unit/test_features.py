@@ -22,6 +22,7 @@ from raceday.ratings.features import (
     RUN_ORDER,
     BuiltFeatures,
     CardHistory,
+    FoldedRuns,
     build_features,
     class_rank,
     feature_set_name,
@@ -29,6 +30,8 @@ from raceday.ratings.features import (
     horse_codes,
     horse_date_order,
     past_runs,
+    people_daily_counts,
+    run_rows,
     run_statistics,
 )
 
@@ -256,7 +259,7 @@ def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
 
     def history_for(unbuilt: pd.DataFrame) -> CardHistory:
         asked.append(len(unbuilt))
-        return past, None
+        return past, None, None
 
     taken = built.build(history_for, every, 180)
     assert asked == [3], "the history is asked for the cards not built only (day 0's three)"
@@ -265,7 +268,8 @@ def test_built_features_are_taken_as_built_and_the_rest_built() -> None:
         taken.sort_values(key, ignore_index=True), one_build.sort_values(key, ignore_index=True)
     )
     assert sorted(built.days) == days[1:], "day 0 is more than 10 days before the newest"
-    assert built.build(lambda _: (past, None), every, 90).equals(build_features(past, every, 90))
+    rebuilt = built.build(lambda _: (past, None, None), every, 90)
+    assert rebuilt.equals(build_features(past, every, 90))
     assert built.people_window_days == 90 and sorted(built.days) == days[1:]
 
 
@@ -342,3 +346,55 @@ def test_runs_are_ordered_as_a_stable_sort_by_horse_date_and_race(
     )
     expected = runs.sort_values(RUN_ORDER, kind="mergesort").index.to_numpy()
     assert horse_date_order(runs).tolist() == expected.tolist()
+
+
+CAREERS = st.lists(
+    st.tuples(
+        st.sampled_from(["", "2019100001", "2019100002", "馬1"]),  # the horse (blank: no id)
+        st.integers(1, 120),  # days before D
+        st.sampled_from(["44", "45", "30"]),  # the venue
+        st.sampled_from([1, 2, 3, 4, 0, 9]),  # the going, unknown codes too
+        st.one_of(st.none(), st.floats(-50.0, 150.0)),  # the speed index (none: missing)
+        st.one_of(st.none(), st.integers(1, 12)),  # the position (none: stopped, code 4)
+    ),
+    max_size=60,
+)
+
+
+@given(careers=CAREERS, fold_days=st.integers(0, 60), split=st.integers(0, 60))
+def test_runs_folded_into_sums_give_the_features_of_the_whole_career(
+    careers: list[tuple[str, int, str, int, float | None, int | None]],
+    fold_days: int,
+    split: int,
+) -> None:
+    """Each horse's runs more than ``fold_days`` before D but its last five there, given as
+    :class:`FoldedRuns` sums (folded in two parts, in any order) instead of as runs: the
+    same features, bit for bit, for cards on D and after (every statistic of the last five
+    runs, the career, venue and going sums; a venue or going met only in folded runs)."""
+    rows = [
+        run(horse, days, race_id=f"{horse}-{days}-{number}", keibajo_code=venue,
+            going_code=going, speed_index=np.nan if speed is None else speed,
+            finish_pos=pd.NA if position is None else position,
+            abnormal_code=0 if position is not None else 4)
+        for number, (horse, days, venue, going, speed, position) in enumerate(careers)
+    ]  # fmt: skip
+    whole = history(rows)
+    horses = ["", "2019100001", "2019100002", "馬1", "NEW"]
+    on_cards = cards(
+        [card(horse, D + pd.Timedelta(days=later), keibajo_code=venue, going_code=going)
+         for horse in horses
+         for later, venue, going in [(0, "44", 1), (3, "30", 3), (9, "45", 0)]]
+    )  # fmt: skip
+    ordered = past_runs(whole, None, None, HISTORY_COLUMNS)  # the runs in horse-date order
+    before = ordered["race_date"] < D - pd.Timedelta(days=fold_days)
+    from_end = before[::-1].groupby(ordered["horse_id"][::-1]).cumsum()[::-1]
+    folding = (before & (from_end > 5)).to_numpy()
+    folded_runs = ordered[folding].sample(frac=1.0, random_state=split)
+    part = min(split, len(folded_runs))
+    folded = FoldedRuns.of_runs(folded_runs.iloc[:part]).plus(folded_runs.iloc[part:])
+    people = people_daily_counts(whole[run_rows(whole)])
+    assert_frame_equal(
+        build_features(ordered[~folding], on_cards, 180, people, folded),
+        build_features(whole, on_cards, 180, people),
+        check_exact=True,
+    )

@@ -374,7 +374,7 @@ class SettledRuns:
         days were read — or, for a window reaching before the held days, every run of the
         window from the store (the counts None: counted from them)."""
         if cards.empty:
-            return _empty_runs(connection), None
+            return _empty_runs(connection), None, None
         days = pd.to_datetime(cards["race_date"])
         first_day, last_day = days.min().date(), days.max().date()
         self.extend(connection, last_day - timedelta(days=1))
@@ -382,7 +382,7 @@ class SettledRuns:
         horses = pd.Index(_horse_keys(cards).unique())
         if self.held_from is not None and window_from < self.held_from:
             # before the held days: the window and the horses' earlier runs from the store
-            return read_window_and_careers(connection, horses, window_from, last_day), None
+            return read_window_and_careers(connection, horses, window_from, last_day), None, None
         since, before = pd.Timestamp(window_from), pd.Timestamp(last_day)
         wanted = [
             block[_of_horses(block, horses) & (block["race_date"] < before)]
@@ -393,7 +393,7 @@ class SettledRuns:
             wanted.append(read_feature_history(connection, last_day, returning))
             self.read_back += len(returning)
         history = pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
-        return history, self._people_between(since, before)
+        return history, self._people_between(since, before), None
 
     def _people_between(self, since: pd.Timestamp, before: pd.Timestamp) -> pd.DataFrame:
         """The people's daily counts dated ``since`` up to ``before`` (the same rows as
@@ -423,7 +423,7 @@ class SettledRuns:
         taken as built (a training's window, built chunk by chunk), the others built from
         their history (:meth:`history_for`) and kept."""
 
-        def history_for(unbuilt: pd.DataFrame) -> pd.DataFrame:
+        def history_for(unbuilt: pd.DataFrame) -> CardHistory:
             return self.history_for(connection, unbuilt, people_window_days)
 
         cards = self.cards(connection, start, end)
