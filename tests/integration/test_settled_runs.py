@@ -95,7 +95,8 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
     """Chunk after chunk, then trainings over windows reaching before the held days: the same
     cards (in order, for chunks) and the same features as from the whole history; horses are
     evicted and read back (the comeback horse after 64 days away, a retired horse on a card
-    without results); the runs held stay below the runs settled."""
+    without results), long careers folded into sums; the runs held stay below the runs
+    settled."""
     store(engine)
     settled = SettledRuns(held_days=HELD_DAYS)
     with engine.connect() as connection:
@@ -131,6 +132,8 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
                 assert COMEBACK in settled.evicted
         assert RETIRED in settled.evicted  # on a card without results: read back, not held
         assert settled.read_back >= 2 and held < 0.75 * settled.runs_through
+        # the careers' runs before the held days but the last five are held as sums only
+        assert settled.folded_runs > 0 and len(settled.folded) > 0
         for first, last in [(40, 89), (80, 89), (25, 60)]:  # a training's window
             start, end = day(first), day(last)
             cards = settled.cards(connection, start, end)

@@ -30,12 +30,17 @@ from raceday.arrow_text import text_isin
 from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
+    LAST_K,
     PEOPLE_ROLES,
     RUN_WITHOUT_FINISH_CODES,
+    STATISTICS_COLUMNS,
     BuiltFeatures,
     CardHistory,
+    FoldedRuns,
+    horse_date_order,
     people_daily_counts,
     run_rows,
+    run_rows_between,
 )
 from raceday.store.catalogs.races import RACES, RUNNER_KEY, RUNNERS, RunnerWindow
 from raceday.store.models import FEATURES_TABLE, First3F, RunnerIndex, TrackVariant, table_of
@@ -257,9 +262,12 @@ class SettledRuns:
 
     Memory is bounded by ``held_days``: before each read, a horse without a run in the
     ``held_days`` days before the first day read is evicted (its id remembered, its runs
-    dropped), so what is held is every run of those days and the whole careers of the horses
-    that ran in them (a chunk's features need no read beyond them while ``held_days`` is at
-    least the people window). A horse is held whole or not
+    dropped), so what is held is every run of those days and the careers of the horses that
+    ran in them (a chunk's features need no read beyond them while ``held_days`` is at least
+    the people window). Of a career, the runs before the held days but the last
+    :data:`~raceday.ratings.features.LAST_K` are folded into sums (``folded``:
+    :class:`~raceday.ratings.features.FoldedRuns`, all build_features needs of them), so the
+    careers held stop growing with the years. A horse is held whole or not
     at all: an evicted horse that runs again, or is on a card, has its runs read back from the
     store, so :meth:`history_for` gives build_features exactly what the whole history gives
     (a request reaching before the held days reads its window from the store).
@@ -281,6 +289,9 @@ class SettledRuns:
     # The people's daily counts (:func:`people_daily_counts`) of each block of days read, from
     # ``held_from`` on (the held days): every run counted, evicted horses' included.
     people: list[pd.DataFrame] = field(default_factory=list)
+    # The sums of each held horse's runs folded out of the blocks (:meth:`_fold_before`).
+    folded: FoldedRuns = field(default_factory=FoldedRuns.none)
+    folded_runs: int = 0  # runs folded so far (of horses held or evicted since)
     # The runner rows reference times and the first-3F model learn from, held the same way.
     reference_window: RunnerWindow = field(default_factory=RunnerWindow)
     # The features built from these runs (each chunk's): a training takes its window's from
@@ -317,8 +328,8 @@ class SettledRuns:
         """What is held, for the log: runs held of those settled, horses evicted, read back."""
         held = sum(len(block) for block in self.blocks)
         return (
-            f"{held} held of {self.runs_through}; {len(self.evicted)} horses evicted, "
-            f"{self.read_back} read back so far"
+            f"{held} held of {self.runs_through} ({self.folded_runs} folded into sums); "
+            f"{len(self.evicted)} horses evicted, {self.read_back} read back so far"
         )
 
     def _evicted_among(self, runs: pd.DataFrame) -> pd.Index:
@@ -348,8 +359,60 @@ class SettledRuns:
             self.blocks = [block for block in kept if len(block)]
             self.last_runs = last.drop(gone)
             self.evicted |= set(gone)
+            if len(self.folded):
+                self.folded = self.folded.of_horses(gone, keep=False)
         self.held_from = held_from
         self.people = _counts_since(self.people, pd.Timestamp(held_from))
+        self._fold_before(pd.Timestamp(held_from))
+
+    def _fold_before(self, cutoff: pd.Timestamp) -> None:
+        """Fold each horse's runs dated before ``cutoff`` but its last ``LAST_K`` into
+        ``folded`` and drop them from the blocks: no read of the blocks reaches before the
+        held days (cards and people windows before them are read from the store), and
+        build_features needs no more of a run before the first card's day than its sums and
+        the last ``LAST_K`` runs (rows without a run stay: they are few)."""
+        before = []  # (block, positions of its runs before the cutoff)
+        for number, block in enumerate(self.blocks):
+            if len(block) and block["race_date"].min() < cutoff:
+                positions = np.flatnonzero(run_rows_between(block, before=cutoff))
+                if positions.size:
+                    before.append((number, positions))
+        if not before:
+            return
+        keys = pd.concat(
+            [self.blocks[number][["horse_id", "race_date", "race_id"]].iloc[positions]
+             for number, positions in before],
+            ignore_index=True,
+        )  # fmt: skip
+        where = np.concatenate(
+            [np.column_stack([np.full(positions.size, number), positions])
+             for number, positions in before]
+        )  # fmt: skip
+        keys["horse_id"] = _horse_keys(keys)
+        keys["race_date"] = pd.to_datetime(keys["race_date"]).astype("datetime64[ns]")
+        runs = keys["horse_id"].value_counts(sort=False)
+        many = runs.index[runs.to_numpy() > LAST_K]
+        if not len(many):
+            return
+        of_many = np.flatnonzero(text_isin(keys["horse_id"], pd.Index(many)).to_numpy())
+        ordered = of_many[horse_date_order(keys.iloc[of_many].reset_index(drop=True))]
+        horse = keys["horse_id"].to_numpy()[ordered]
+        last_of_horse = np.append(horse[1:] != horse[:-1], True)
+        from_end = _rows_to_group_end(last_of_horse)
+        folding = where[ordered[from_end >= LAST_K]]
+        folded_rows = pd.concat(
+            [self.blocks[number][STATISTICS_COLUMNS].iloc[folding[folding[:, 0] == number, 1]]
+             for number in np.unique(folding[:, 0])],
+            ignore_index=True,
+        )  # fmt: skip
+        self.folded = self.folded.plus(folded_rows)
+        self.folded_runs += len(folded_rows)
+        for number in np.unique(folding[:, 0]):
+            block = self.blocks[number]
+            keep = np.ones(len(block), dtype=bool)
+            keep[folding[folding[:, 0] == number, 1]] = False
+            self.blocks[number] = block[keep].reset_index(drop=True)
+        self.blocks = [block for block in self.blocks if len(block)]
 
     def cards(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
         """Every stored runner dated ``start``..``end`` (:func:`read_runs_and_cards`'s cards:
@@ -371,8 +434,9 @@ class SettledRuns:
         """What :func:`~raceday.ratings.features.build_features` of ``cards`` reads (not the
         whole history: the same features): every earlier run of the cards' horses, and the
         people's daily counts of the window before the first card's day as counted when its
-        days were read — or, for a window reaching before the held days, every run of the
-        window from the store (the counts None: counted from them)."""
+        days were read, and the sums of the horses' runs folded out of the held careers — or,
+        for a window reaching before the held days, every run of the window and every earlier
+        run of the horses from the store (the counts and sums None: counted from them)."""
         if cards.empty:
             return _empty_runs(connection), None, None
         days = pd.to_datetime(cards["race_date"])
@@ -393,7 +457,8 @@ class SettledRuns:
             wanted.append(read_feature_history(connection, last_day, returning))
             self.read_back += len(returning)
         history = pd.concat(wanted, ignore_index=True) if wanted else _empty_runs(connection)
-        return history, self._people_between(since, before), None
+        folded = self.folded.of_horses(horses) if len(self.folded) else None
+        return history, self._people_between(since, before), folded
 
     def _people_between(self, since: pd.Timestamp, before: pd.Timestamp) -> pd.DataFrame:
         """The people's daily counts dated ``since`` up to ``before`` (the same rows as
@@ -428,6 +493,14 @@ class SettledRuns:
 
         cards = self.cards(connection, start, end)
         return self.built.build(history_for, cards, people_window_days)
+
+
+def _rows_to_group_end(last_of_group: np.ndarray) -> np.ndarray:
+    """For rows in groups of consecutive rows (``last_of_group``: a group's last row), how
+    many rows of its group follow each (0 for the last)."""
+    ends = np.flatnonzero(last_of_group)
+    group_end = ends[np.searchsorted(ends, np.arange(last_of_group.size))]
+    return group_end - np.arange(last_of_group.size)
 
 
 def _counts_since(people: list[pd.DataFrame], since: pd.Timestamp) -> list[pd.DataFrame]:
