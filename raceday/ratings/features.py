@@ -208,18 +208,27 @@ def past_runs(
     dated before ``before``, and only those of ``horses`` (horse ids, blank for a missing one),
     when given. The rows and columns are chosen before they are ordered: only what is read is
     reordered (a history holds the people window's runners too; the people's ids are not read
-    by a horse's statistics)."""
-    chosen = run_rows_between(history, before=before)
+    by a horse's statistics), and taken once, in order (the order found on their keys)."""
+    positions = np.flatnonzero(run_rows_between(history, before=before))
+    ids = history["horse_id"].iloc[positions].astype("string").fillna("")
     if horses is not None:
-        positions = np.flatnonzero(chosen)
-        ids = history["horse_id"].iloc[positions].astype("string").fillna("")
-        chosen[positions[~text_isin(ids, horses).to_numpy()]] = False
-    runs = history.loc[chosen, columns].copy()
-    runs["race_date"] = pd.to_datetime(runs["race_date"]).astype("datetime64[ns]")
-    runs["horse_id"] = runs["horse_id"].astype("string").fillna("")
+        of_horses = text_isin(ids, horses).to_numpy()
+        positions, ids = positions[of_horses], ids[of_horses]
+    keys = pd.DataFrame(
+        {
+            "horse_id": ids.to_numpy(),
+            "race_date": pd.to_datetime(history["race_date"].iloc[positions])
+            .astype("datetime64[ns]")
+            .to_numpy(),
+            "race_id": history["race_id"].iloc[positions].to_numpy(),
+        }
+    ).astype({"horse_id": ids.dtype, "race_id": history["race_id"].dtype})
+    order = horse_date_order(keys)
+    runs = history[columns].take(positions[order]).reset_index(drop=True)
+    runs["race_date"] = keys["race_date"].to_numpy()[order]
+    runs["horse_id"] = keys["horse_id"].take(order).reset_index(drop=True)
     runs["keibajo_code"] = runs["keibajo_code"].astype("string")
-    runs = runs.reset_index(drop=True)
-    return runs.take(horse_date_order(runs)).reset_index(drop=True)
+    return runs
 
 
 RUN_ORDER: Final = ["horse_id", "race_date", "race_id"]
