@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -70,15 +71,24 @@ from tasks.stake import price_candidates, size_checked_day, size_priced, write_s
 def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
     """Each of ``days``' part of a validated card that spans several days (its races dated
     once, their runners and odds found by race: not the whole card searched per day)."""
-    race_days = _dates(card.races).to_numpy()
-    day_of_race = dict(zip(card.races["race_id"], race_days, strict=True))
-    runner_days = card.runners["race_id"].map(day_of_race).to_numpy()
-    odds_days = card.odds["race_id"].map(day_of_race).to_numpy()
+    race_days = pd.to_datetime(card.races["race_date"]).to_numpy("datetime64[D]")
+    last = ~card.races["race_id"].duplicated(keep="last").to_numpy()  # a race id's last date
+    races = pd.Index(card.races["race_id"][last])
+
+    def days_of(race_ids: pd.Series) -> np.ndarray:
+        """The day of each row's race (none for a race not on the card)."""
+        at = races.get_indexer(race_ids)
+        found = at >= 0
+        dated = np.full(len(at), np.datetime64("NaT", "D"))
+        dated[found] = race_days[last][at[found]]
+        return dated
+
+    runner_days, odds_days = days_of(card.runners["race_id"]), days_of(card.odds["race_id"])
     return {
         day: ValidatedDay(
-            card.races[race_days == day],
-            card.runners[runner_days == day],
-            card.odds[odds_days == day],
+            card.races[race_days == np.datetime64(day, "D")],
+            card.runners[runner_days == np.datetime64(day, "D")],
+            card.odds[odds_days == np.datetime64(day, "D")],
             card.quarantine,
             card.outcomes,
         )
