@@ -319,8 +319,9 @@ class FeatureSettings(BaseModel):
         270,
         ge=1,
         description="a backfill holds in memory the runs of the horses that ran within this many"
-        " days (whole careers; the others' are read back from the store when they run again):"
-        " its memory stops growing with the years; below the people window each chunk, below"
+        " days (their careers, the runs before these days but the last five as sums; the"
+        " others' are read back from the store when they run again): its memory and its"
+        " features' work stop growing with the years; below the people window each chunk, below"
         " the trainings' window (train + blend + evaluate days) each training, reads its"
         " window from the store",
     )
