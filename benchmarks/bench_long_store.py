@@ -131,13 +131,8 @@ def folded_history(own: Any, start: date, held_days: int) -> tuple[Any, Any]:
     """What a backfill's held runs give instead since they fold careers (``SettledRuns``):
     each horse's runs before the held days (``held_days`` before ``start``) but its last
     five as sums (``FoldedRuns``), the rest as runs."""
-    from raceday.ratings.features import (
-        HISTORY_COLUMNS,
-        LAST_K,
-        STATISTICS_COLUMNS,
-        FoldedRuns,
-        past_runs,
-    )
+    from raceday.ratings.career_sums import FoldedRuns
+    from raceday.ratings.features import HISTORY_COLUMNS, LAST_K, STATISTICS_COLUMNS, past_runs
 
     ordered = past_runs(own, None, None, HISTORY_COLUMNS)
     before = ordered["race_date"] < pd.Timestamp(start - timedelta(days=held_days))

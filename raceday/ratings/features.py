@@ -23,6 +23,15 @@ import pandas as pd
 
 from raceday.arrow_text import text_isin
 from raceday.codec import GOING_CODES, SEX_CODES, UNKNOWN_CODE, known_or_unknown
+from raceday.ratings.career_sums import (
+    GOING_GROUPS,
+    GROUP_SUM_COLUMNS,
+    SUM_COLUMNS,
+    FoldedRuns,
+    going_group_codes,
+    run_sums,
+    speed_mean,
+)
 from raceday.sport import class_ranks
 
 FEATURE_SET_VERSION: Final = "pp-v1"
@@ -34,7 +43,6 @@ RUN_WITHOUT_FINISH_CODES: Final = (4, 5)  # 競走中止, 失格: they ran, with
 # Each circuit's class ladder on one "lower is better" scale (raceday.sport; a horse rarely
 # changes circuit, and the model knows the venue, so two ladders are never compared in a venue).
 CLASS_RANKS: Final = class_ranks()
-DRY_GOING: Final = 1  # 良; 稍重 / 重 / 不良 are "wet"
 PEOPLE_ROLES: Final = ("jockey_id", "trainer_id")
 PEOPLE_COUNT_COLUMNS: Final = ["role", "person_id", "race_date", "runs", "wins"]
 
@@ -51,11 +59,6 @@ STATISTICS_COLUMNS: Final = [
     name for name in HISTORY_COLUMNS
     if name not in ("umaban", "jockey_id", "trainer_id", "abnormal_code")
 ]  # fmt: skip
-# A horse's speed indexes are summed as integers of millionths of a point (a mean moves by at
-# most 5e-7): integer sums are exact in any order, so the sums of runs no longer held
-# (:class:`FoldedRuns`) continue bit for bit where pandas' compensated float sums would not.
-SPEED_SUM_UNITS: Final = 1_000_000
-SPEED_SUM_LIMIT: Final = 1e6  # points: a value beyond (a broken index) is summed as the limit
 CARD_COLUMNS: Final = [
     "race_id", "umaban", "race_date", "horse_id", "keibajo_code", "distance_m", "class_code",
     "going_code", "field_size", "entries", "wakuban", "jockey_id", "trainer_id",
@@ -148,17 +151,6 @@ def class_rank(class_code: pd.Series) -> pd.Series:
     text = pd.Series(classes, dtype="string")
     ranks = np.append(text.map(CLASS_RANKS).to_numpy(dtype="float64", na_value=np.nan), np.nan)
     return pd.Series(ranks[codes], index=class_code.index, name="class_rank")
-
-
-GOING_GROUPS: Final = ("dry", "wet", "unknown")  # :func:`going_group_codes` indexes these
-
-
-def going_group_codes(going_code: pd.Series) -> np.ndarray:
-    """The going group of each code as its position in :data:`GOING_GROUPS` (0 ``dry``,
-    1 ``wet``, 2 ``unknown``): what the statistics group and join by (a group-by of text
-    hashes every value again; of these small integers it does not)."""
-    code = known_or_unknown(going_code, GOING_CODES).to_numpy()
-    return np.where(code == UNKNOWN_CODE, 2, np.where(code == DRY_GOING, 0, 1)).astype(np.int8)
 
 
 def going_group(going_code: pd.Series) -> pd.Series:
@@ -255,22 +247,6 @@ def _text_order(runs: pd.DataFrame) -> np.ndarray:
     return np.asarray(runs.sort_values(RUN_ORDER, kind="mergesort").index, dtype=np.int64)
 
 
-def speed_units(speed: pd.Series) -> np.ndarray:
-    """Each speed index as an integer of :data:`SPEED_SUM_UNITS` (missing: 0; beyond
-    ±:data:`SPEED_SUM_LIMIT` points, the limit: a million runs cannot overflow the sum)."""
-    values = pd.to_numeric(speed).astype("float64").to_numpy()
-    clipped = np.clip(np.nan_to_num(values, nan=0.0), -SPEED_SUM_LIMIT, SPEED_SUM_LIMIT)
-    return np.rint(clipped * SPEED_SUM_UNITS).astype(np.int64)
-
-
-def speed_mean(speed_sum: pd.Series | np.ndarray, speed_n: pd.Series | np.ndarray) -> np.ndarray:
-    """The mean speed of sums in :data:`SPEED_SUM_UNITS` over ``speed_n`` runs (NaN for none)."""
-    total = np.asarray(speed_sum, dtype=np.float64)
-    count = np.asarray(speed_n, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / (count * SPEED_SUM_UNITS), np.nan)
-
-
 def _ratio(position: pd.Series, field_size: pd.Series) -> pd.Series:
     """(position - 1) / (field - 1): 0 in front, 1 last; NaN for fields of one."""
     field = field_size.astype("float64")
@@ -311,26 +287,6 @@ def joinable_rows(
     superseded = np.zeros(len(runs), dtype=bool)
     superseded[before] = runs.loc[before, by].duplicated(keep="last").to_numpy()
     return np.flatnonzero(~superseded)
-
-
-SUM_COLUMNS: Final = ["runs", "wins", "top3", "speed_sum", "speed_n"]
-GROUP_SUM_COLUMNS: Final = ["runs", "speed_sum", "speed_n"]
-
-
-def run_sums(runs: pd.DataFrame) -> pd.DataFrame:
-    """Each run's part of a horse's sums (:data:`SUM_COLUMNS`, integers): one run, a win, a
-    top-3 finish, its speed index in :data:`SPEED_SUM_UNITS` and whether it has one."""
-    finish = runs["finish_pos"].astype("float64")
-    return pd.DataFrame(
-        {
-            "runs": np.ones(len(runs), dtype=np.int64),
-            "wins": (finish == 1).astype("int64").to_numpy(),
-            "top3": (finish <= 3).astype("int64").to_numpy(),
-            "speed_sum": speed_units(runs["speed_index"]),
-            "speed_n": runs["speed_index"].notna().astype("int64").to_numpy(),
-        },
-        index=runs.index,
-    )
 
 
 def run_statistics(
@@ -491,95 +447,6 @@ def horse_codes(run_horses: pd.Series, *others: pd.Series) -> tuple[np.ndarray, 
     index = pd.Index(horses)
     coded = (index.get_indexer(other).astype(np.int64) for other in others)
     return (codes.astype(np.int64), *coded)
-
-
-def _summed(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
-    """``columns`` summed, and the last ``race_date`` (when ``frame`` has it), per ``keys``."""
-    how: dict[str, str] = dict.fromkeys(columns, "sum")
-    if "race_date" in frame:
-        how["race_date"] = "max"
-    return frame.groupby(keys, sort=False, dropna=False).agg(how).reset_index()
-
-
-@dataclass(frozen=True)
-class FoldedRuns:
-    """Sums of runs that are no longer held, per horse: a backfill's held careers
-    (``SettledRuns``) keep each horse's last :data:`LAST_K` runs before the held days and fold
-    the earlier ones into these, so the careers a chunk's features read stop growing with the
-    years. What :func:`build_features` needs of the folded runs (every other statistic reads
-    the last :data:`LAST_K` runs): the horse's sums (:data:`SUM_COLUMNS`), and per venue and
-    per going group (:func:`going_group_codes`) the sums (:data:`GROUP_SUM_COLUMNS`) and the
-    last one's day. Keyed by horse id (blank for a missing one, as :func:`past_runs` groups).
-    The sums are integers: folding in any order gives what summing every run gives."""
-
-    horse: pd.DataFrame  # horse_id, SUM_COLUMNS
-    venue: pd.DataFrame  # horse_id, keibajo_code, race_date, GROUP_SUM_COLUMNS
-    going: pd.DataFrame  # horse_id, going_group, race_date, GROUP_SUM_COLUMNS
-
-    @classmethod
-    def of_runs(cls, runs: pd.DataFrame) -> FoldedRuns:
-        """The sums of ``runs`` (run rows with :data:`STATISTICS_COLUMNS`)."""
-        frame = run_sums(runs).assign(
-            horse_id=runs["horse_id"].astype("string").fillna("").to_numpy(),
-            keibajo_code=runs["keibajo_code"].astype("string").to_numpy(),
-            going_group=going_group_codes(runs["going_code"]),
-            race_date=pd.to_datetime(runs["race_date"]).astype("datetime64[ns]").to_numpy(),
-        )
-        return cls(
-            horse=_summed(frame.drop(columns="race_date"), ["horse_id"], SUM_COLUMNS),
-            venue=_summed(frame, ["horse_id", "keibajo_code"], GROUP_SUM_COLUMNS),
-            going=_summed(frame, ["horse_id", "going_group"], GROUP_SUM_COLUMNS),
-        )
-
-    @classmethod
-    def none(cls) -> FoldedRuns:
-        """No run folded."""
-        columns = {name: pd.Series(dtype="float64") for name in STATISTICS_COLUMNS}
-        columns["horse_id"] = pd.Series(dtype="string")
-        columns["keibajo_code"] = pd.Series(dtype="string")
-        columns["race_date"] = pd.Series(dtype="datetime64[ns]")
-        return cls.of_runs(pd.DataFrame(columns))
-
-    def __len__(self) -> int:
-        """The horses with folded runs."""
-        return len(self.horse)
-
-    def plus(self, runs: pd.DataFrame) -> FoldedRuns:
-        """These sums and those of ``runs`` (run rows with :data:`STATISTICS_COLUMNS`)."""
-        more = FoldedRuns.of_runs(runs)
-        if not len(self):
-            return more
-
-        def both(mine: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-            columns = SUM_COLUMNS if keys == ["horse_id"] else GROUP_SUM_COLUMNS
-            return _summed(pd.concat([mine, theirs], ignore_index=True), keys, columns)
-
-        return FoldedRuns(
-            horse=both(self.horse, more.horse, ["horse_id"]),
-            venue=both(self.venue, more.venue, ["horse_id", "keibajo_code"]),
-            going=both(self.going, more.going, ["horse_id", "going_group"]),
-        )
-
-    def of_horses(self, horses: pd.Index, keep: bool = True) -> FoldedRuns:
-        """The sums of ``horses`` only (``keep``), or of every other horse."""
-
-        def chosen(frame: pd.DataFrame) -> pd.DataFrame:
-            among = text_isin(frame["horse_id"], horses).to_numpy()
-            return frame[among if keep else ~among].reset_index(drop=True)
-
-        return FoldedRuns(chosen(self.horse), chosen(self.venue), chosen(self.going))
-
-    def coded(self, run_horses: pd.Series) -> FoldedRuns:
-        """The same sums keyed by the runs' horse codes (:func:`horse_codes` of
-        ``run_horses``), those of a horse without a run left out."""
-
-        horses = pd.Index(pd.factorize(run_horses, use_na_sentinel=False)[1])  # as horse_codes
-
-        def recoded(frame: pd.DataFrame) -> pd.DataFrame:
-            codes = horses.get_indexer(frame["horse_id"]).astype(np.int64)
-            return frame.assign(horse_id=codes)[codes >= 0].reset_index(drop=True)
-
-        return FoldedRuns(recoded(self.horse), recoded(self.venue), recoded(self.going))
 
 
 def _cards(cards: pd.DataFrame) -> pd.DataFrame:

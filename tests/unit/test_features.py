@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
+from raceday.ratings.career_sums import FoldedRuns
 from raceday.ratings.features import (
     CARD_COLUMNS,
     FEATURE_COLUMNS,
@@ -22,7 +23,6 @@ from raceday.ratings.features import (
     RUN_ORDER,
     BuiltFeatures,
     CardHistory,
-    FoldedRuns,
     build_features,
     class_rank,
     feature_set_name,

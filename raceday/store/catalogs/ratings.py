@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 from raceday.arrow_text import text_isin
+from raceday.ratings.career_sums import FoldedRuns
 from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
@@ -36,7 +37,6 @@ from raceday.ratings.features import (
     STATISTICS_COLUMNS,
     BuiltFeatures,
     CardHistory,
-    FoldedRuns,
     horse_date_order,
     people_daily_counts,
     run_rows,
