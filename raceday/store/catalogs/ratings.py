@@ -266,7 +266,7 @@ class SettledRuns:
     ran in them (a chunk's features need no read beyond them while ``held_days`` is at least
     the people window). Of a career, the runs before the held days but the last
     :data:`~raceday.ratings.features.LAST_K` are folded into sums (``folded``:
-    :class:`~raceday.ratings.features.FoldedRuns`, all build_features needs of them), so the
+    :class:`~raceday.ratings.career_sums.FoldedRuns`, all build_features needs of them), so the
     careers held stop growing with the years. A horse is held whole or not
     at all: an evicted horse that runs again, or is on a card, has its runs read back from the
     store, so :meth:`history_for` gives build_features exactly what the whole history gives
