@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 
@@ -131,13 +132,13 @@ def folded_history(own: Any, start: date, held_days: int) -> tuple[Any, Any]:
     """What a backfill's held runs give instead since they fold careers (``SettledRuns``):
     each horse's runs before the held days (``held_days`` before ``start``) but its last
     five as sums (``FoldedRuns``), the rest as runs."""
-    from raceday.ratings.career_sums import FoldedRuns
+    from raceday.ratings.career_sums import FoldedRuns, folded_rows
     from raceday.ratings.features import HISTORY_COLUMNS, LAST_K, STATISTICS_COLUMNS, past_runs
 
     ordered = past_runs(own, None, None, HISTORY_COLUMNS)
-    before = ordered["race_date"] < pd.Timestamp(start - timedelta(days=held_days))
-    from_end = before[::-1].groupby(ordered["horse_id"][::-1]).cumsum()[::-1]
-    folding = (before & (from_end > LAST_K)).to_numpy()
+    before = np.flatnonzero(ordered["race_date"] < pd.Timestamp(start - timedelta(days=held_days)))
+    folding = np.zeros(len(ordered), dtype=bool)
+    folding[before[folded_rows(ordered["horse_id"].to_numpy()[before], LAST_K)]] = True
     return ordered[~folding], FoldedRuns.of_runs(ordered.loc[folding, STATISTICS_COLUMNS])
 
 

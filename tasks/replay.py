@@ -73,27 +73,28 @@ def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
     once, their runners and odds found by race: not the whole card searched per day)."""
     race_days = pd.to_datetime(card.races["race_date"]).to_numpy("datetime64[D]")
     last = ~card.races["race_id"].duplicated(keep="last").to_numpy()  # a race id's last date
-    races = pd.Index(card.races["race_id"][last])
+    races, day_of_race = pd.Index(card.races["race_id"][last]), race_days[last]
 
     def days_of(race_ids: pd.Series) -> np.ndarray:
         """The day of each row's race (none for a race not on the card)."""
         at = races.get_indexer(race_ids)
         found = at >= 0
         dated = np.full(len(at), np.datetime64("NaT", "D"))
-        dated[found] = race_days[last][at[found]]
+        dated[found] = day_of_race[at[found]]
         return dated
 
     runner_days, odds_days = days_of(card.runners["race_id"]), days_of(card.odds["race_id"])
-    return {
-        day: ValidatedDay(
-            card.races[race_days == np.datetime64(day, "D")],
-            card.runners[runner_days == np.datetime64(day, "D")],
-            card.odds[odds_days == np.datetime64(day, "D")],
+    parts: dict[date, ValidatedDay] = {}
+    for day in days:
+        on = np.datetime64(day, "D")
+        parts[day] = ValidatedDay(
+            card.races[race_days == on],
+            card.runners[runner_days == on],
+            card.odds[odds_days == on],
             card.quarantine,
             card.outcomes,
         )
-        for day in days
-    }
+    return parts
 
 
 def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:

@@ -153,14 +153,24 @@ class FoldedRuns:
 
         return FoldedRuns(chosen(self.horse), chosen(self.venue), chosen(self.going))
 
-    def coded(self, run_horses: pd.Series) -> FoldedRuns:
-        """The same sums keyed by the runs' horse codes (``features.horse_codes`` of
-        ``run_horses``), those of a horse without a run left out."""
+    def keyed_by(self, horse: np.ndarray, venue: np.ndarray, going: np.ndarray) -> FoldedRuns:
+        """The same sums keyed by integer horse codes (``features.horse_codes``: of the rows
+        of ``self.horse``, ``self.venue`` and ``self.going``), a horse without one (-1) left
+        out."""
 
-        horses = pd.Index(pd.factorize(run_horses, use_na_sentinel=False)[1])  # as horse_codes
-
-        def recoded(frame: pd.DataFrame) -> pd.DataFrame:
-            codes = horses.get_indexer(frame["horse_id"]).astype(np.int64)
+        def recoded(frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
             return frame.assign(horse_id=codes)[codes >= 0].reset_index(drop=True)
 
-        return FoldedRuns(recoded(self.horse), recoded(self.venue), recoded(self.going))
+        return FoldedRuns(
+            recoded(self.horse, horse), recoded(self.venue, venue), recoded(self.going, going)
+        )
+
+
+def folded_rows(horses_in_order: np.ndarray, kept: int) -> np.ndarray:
+    """Which of a horse's runs before a day fold into its sums: of runs in horse-date order
+    (``horses_in_order``: the horse of each, a horse's runs together), every one with at
+    least ``kept`` runs of its horse after it — all but each horse's last ``kept``."""
+    last_of_horse = np.append(horses_in_order[1:] != horses_in_order[:-1], True)
+    ends = np.flatnonzero(last_of_horse)
+    rows = np.arange(horses_in_order.size)
+    return ends[np.searchsorted(ends, rows)] - rows >= kept

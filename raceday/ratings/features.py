@@ -518,8 +518,14 @@ def build_features(
     # A horse's statistics depend on its own runs only: only the cards' horses' runs are read.
     own = past_runs(history, last_day, targets["horse_id"], STATISTICS_COLUMNS)
     # The statistics group and join by horse codes, not by the ids' text (the same groups).
-    earlier = folded.coded(own["horse_id"]) if folded is not None and len(folded) else None
-    own["horse_id"], card_horses = horse_codes(own["horse_id"], targets["horse_id"])
+    # (the folded sums' horses coded with them: one numbering of the ids)
+    folded_sums = (
+        [] if folded is None or not len(folded) else [folded.horse, folded.venue, folded.going]
+    )
+    own["horse_id"], card_horses, *sum_horses = horse_codes(
+        own["horse_id"], targets["horse_id"], *(frame["horse_id"] for frame in folded_sums)
+    )
+    earlier = folded.keyed_by(*sum_horses) if folded is not None and folded_sums else None
     joins = targets[["race_date", "keibajo_code", "going_group"]].assign(horse_id=card_horses)
     # Statistics only of the runs a card can be joined with: the newest before the first card
     # and every later one, per horse (per horse and venue, per horse and going).

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from raceday.arrow_text import text_isin
-from raceday.ratings.career_sums import FoldedRuns
+from raceday.ratings.career_sums import FoldedRuns, folded_rows
 from raceday.ratings.features import (
     CARD_COLUMNS,
     HISTORY_COLUMNS,
@@ -396,23 +396,18 @@ class SettledRuns:
             return
         of_many = np.flatnonzero(text_isin(keys["horse_id"], pd.Index(many)).to_numpy())
         ordered = of_many[horse_date_order(keys.iloc[of_many].reset_index(drop=True))]
-        horse = keys["horse_id"].to_numpy()[ordered]
-        last_of_horse = np.append(horse[1:] != horse[:-1], True)
-        from_end = _rows_to_group_end(last_of_horse)
-        folding = where[ordered[from_end >= LAST_K]]
-        folded_rows = pd.concat(
-            [self.blocks[number][STATISTICS_COLUMNS].iloc[folding[folding[:, 0] == number, 1]]
-             for number in np.unique(folding[:, 0])],
-            ignore_index=True,
-        )  # fmt: skip
-        self.folded = self.folded.plus(folded_rows)
-        self.folded_runs += len(folded_rows)
+        folding = where[ordered[folded_rows(keys["horse_id"].to_numpy()[ordered], LAST_K)]]
+        folded = []
         for number in np.unique(folding[:, 0]):
-            block = self.blocks[number]
+            block, positions = self.blocks[number], folding[folding[:, 0] == number, 1]
+            folded.append(block[STATISTICS_COLUMNS].iloc[positions])
             keep = np.ones(len(block), dtype=bool)
-            keep[folding[folding[:, 0] == number, 1]] = False
+            keep[positions] = False
             self.blocks[number] = block[keep].reset_index(drop=True)
         self.blocks = [block for block in self.blocks if len(block)]
+        folded_runs = pd.concat(folded, ignore_index=True)
+        self.folded = self.folded.plus(folded_runs)
+        self.folded_runs += len(folded_runs)
 
     def cards(self, connection: Connection, start: date, end: date) -> pd.DataFrame:
         """Every stored runner dated ``start``..``end`` (:func:`read_runs_and_cards`'s cards:
@@ -493,14 +488,6 @@ class SettledRuns:
 
         cards = self.cards(connection, start, end)
         return self.built.build(history_for, cards, people_window_days)
-
-
-def _rows_to_group_end(last_of_group: np.ndarray) -> np.ndarray:
-    """For rows in groups of consecutive rows (``last_of_group``: a group's last row), how
-    many rows of its group follow each (0 for the last)."""
-    ends = np.flatnonzero(last_of_group)
-    group_end = ends[np.searchsorted(ends, np.arange(last_of_group.size))]
-    return group_end - np.arange(last_of_group.size)
 
 
 def _counts_since(people: list[pd.DataFrame], since: pd.Timestamp) -> list[pd.DataFrame]:
