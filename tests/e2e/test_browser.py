@@ -219,30 +219,63 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     assert installed.returncode == 0, installed.stderr[-3000:]
     assert "raceday: crashed flow run alert" in installed.stdout
     posts_before = len(receiver.posts)
+    runs_before = {run["id"] for run in _api(prefect_server, "/flow_runs/filter", {})}
     crash_date = day.race_date + timedelta(days=1)
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "run", "--date", crash_date.isoformat()],
         env=day.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + HANG_LIMIT_S
-    running: list[dict[str, Any]] = []
-    while not running and time.monotonic() < deadline and process.poll() is None:
-        running = _api(
-            prefect_server, "/flow_runs/filter",
-            {"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}},
-        )  # fmt: skip
-        time.sleep(0.5)
-    assert running, "the run never reached Running"
+    crash_run = _new_running_flow_run(prefect_server, runs_before, process)
+    assert crash_run is not None, "the run never reached Running"
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=HANG_LIMIT_S)
+    crashed = _api(prefect_server, f"/flow_runs/{crash_run['id']}")
+    assert crashed["state_type"] == "CRASHED", _alert_diagnosis(prefect_server, crashed)
 
     deadline = time.monotonic() + HANG_LIMIT_S
     while len(receiver.posts) == posts_before and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(3)  # a second notification would arrive within this
     new = receiver.posts[posts_before:]
-    assert len(new) == 1, new
+    assert len(new) == 1, (new, _alert_diagnosis(prefect_server, crashed))
     assert new[0]["rule"] == "flow_run_crashed" and new[0]["severity"] == "critical"
     assert new[0]["date"] == crash_date.isoformat()
     assert tuple(new[0]) == ALERT_FIELDS  # the one payload of every alert
     assert "crashed" in new[0]["message"] and "/runs/flow-run/" in new[0]["url"]
+
+
+def _new_running_flow_run(
+    base: str, runs_before: set[str], process: subprocess.Popen[str]
+) -> dict[str, Any] | None:
+    """The flow run of ``process`` once it is Running (a run not in ``runs_before``), or None
+    when the process ended first or the hang limit passed."""
+    deadline = time.monotonic() + HANG_LIMIT_S
+    while time.monotonic() < deadline and process.poll() is None:
+        running = _api(
+            base, "/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}}
+        )
+        new = [run for run in running if run["id"] not in runs_before]
+        if new:
+            return dict(new[0])
+        time.sleep(0.5)
+    return None
+
+
+def _alert_diagnosis(base: str, flow_run: dict[str, Any]) -> str:
+    """What the server knows of a killed run and of the automations: the run's state and the
+    events of it and of the automations, for a failure message that says where the alert
+    stopped."""
+    events = _api(
+        base, "/events/filter",
+        {"filter": {"any_resource": {"id_prefix": ["prefect.flow-run.", "prefect.automation."]}},
+         "limit": 50},
+    )  # fmt: skip
+    seen = [
+        f"{event['occurred']} {event['event']} {event['resource'].get('prefect.resource.id')}"
+        for event in events.get("events", [])
+    ]
+    state = flow_run.get("state") or {}
+    return (
+        f"flow run {flow_run['id']} {flow_run['state_type']}: {state.get('message')!r}; "
+        f"events: {seen}"
+    )
