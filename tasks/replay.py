@@ -6,8 +6,9 @@ chunk's days before it starts, so the replay reads what they need once and runs 
 stages' own functions in memory. Only the sizing is day by day, in date order: each day is
 staked on the bankroll its earlier days left (:func:`tasks.stake.size_priced`; the candidates
 and their Kelly fractions, which do not depend on the bankroll, are priced for the chunk at
-once) and settled (:func:`raceday.staking.ledger.settle_bets`). The performance record of every
-day is then computed in one grouped pass (:func:`raceday.monitoring.performance.days_record`,
+once) and settled (:func:`raceday.staking.ledger.settle_on_results`, the chunk's results
+worked out once). The performance record of every day is then computed in one grouped pass
+(:func:`raceday.monitoring.performance.days_record`,
 :func:`raceday.monitoring.performance.rolling_performances`: each day's figures its own, its
 rolling windows seeing the days before it), and the records are written once. The store ends
 as the daily stages run day by day would leave it (tests/integration/test_replay.py compares
@@ -16,7 +17,7 @@ the two)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -27,7 +28,6 @@ from config import Settings
 from data_checks.derived import check_stakes_of_days
 from data_checks.records import distinct_quarantine
 from data_checks.validate import ValidatedDay
-from raceday.arrow_text import text_isin
 from raceday.day_rows import day_codes, rows_by_day
 from raceday.monitoring.performance import (
     days_record,
@@ -40,7 +40,8 @@ from raceday.staking.ledger import (
     daily_pnl_from_ledger_days,
     daily_pnl_yen,
     night_set_aside_reasons,
-    settle_bets,
+    settle_on_results,
+    settlement_results,
     void_bets,
 )
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets, write_settlement
@@ -108,8 +109,15 @@ class _Ledger:
     first_day: date  # the run's first day
     pnl: pd.Series  # the cash flow of every day with bets before ``first_day``
     stored: pd.DataFrame  # the days' bets already stored
-    results: pd.DataFrame
+    results: pd.DataFrame  # the days' results, worked out for settling once (all days' bets)
     set_aside: pd.DataFrame  # races the night's validation set aside: their bets are voided
+    race_of_result: np.ndarray = field(init=False)  # each result's race, coded
+    races: pd.Index = field(init=False)  # the coded races' ids
+
+    def __post_init__(self) -> None:
+        codes, races = pd.factorize(self.results["race_id"])
+        object.__setattr__(self, "race_of_result", codes)
+        object.__setattr__(self, "races", pd.Index(races))
 
     @classmethod
     def read(cls, connection: Connection, policy: StakingPolicy, days: list[date]) -> _Ledger:
@@ -118,7 +126,7 @@ class _Ledger:
             days[0],
             daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=days[0])),
             read_bets(connection, days[0], days[-1], policy=policy.name),
-            read_win_results(connection, days[0], days[-1]),
+            settlement_results(read_win_results(connection, days[0], days[-1]), policy.takeout),
             # as the settle stage: bets on a race the night's validation set aside are voided
             night_set_aside_reasons(read_quarantine(connection, days[0], days[-1])),
         )
@@ -136,9 +144,11 @@ class _Ledger:
         return kept[BET_COLUMNS] if kept["settled"].fillna(False).astype(bool).any() else None
 
     def settle(self, bets: pd.DataFrame, policy: StakingPolicy) -> pd.DataFrame:
-        """A day's bets settled against the stored results (voided where set aside)."""
-        results = self.results[text_isin(self.results["race_id"], bets["race_id"])]
-        return void_bets(settle_bets(bets, results, takeout=policy.takeout), self.set_aside).assign(
+        """A day's bets settled against the stored results (voided where set aside); the
+        results of the bets' races only are searched."""
+        races = self.races.get_indexer(bets["race_id"].unique())
+        results = self.results[np.isin(self.race_of_result, races[races >= 0])]
+        return void_bets(settle_on_results(bets, results), self.set_aside).assign(
             policy=policy.name
         )
 

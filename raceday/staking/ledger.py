@@ -67,6 +67,14 @@ def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20
     A bet is settled when its race has results and its runner's row is there (a winner without
     final odds stays unsettled: its payout is unknown). Unsettled bets keep NA payouts.
     """
+    return settle_on_results(bets, settlement_results(runners, takeout))
+
+
+def settlement_results(runners: pd.DataFrame, takeout: float = 0.20) -> pd.DataFrame:
+    """What settling needs of each runner's result, worked out once for any bets on them: the
+    result columns with ``won``, ``per_unit_yen`` (dead heats split within the race) and
+    ``race_run`` (the race has a finisher). Every runner of a race must be among ``runners``
+    (the payouts and the race's state are the race's)."""
     results = runners[["race_id", "umaban", "finish_pos", "abnormal_code", "win_odds"]]
     finish = results["finish_pos"].astype("Float64")
     won_in_race = finish.eq(1).fillna(False).astype(bool) & ~results["abnormal_code"].isin(
@@ -77,9 +85,13 @@ def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20
     )
     race_has_run = finish.notna().groupby(pd.factorize(results["race_id"])[0]).transform("any")
     # A marker of the runner's row found (merge's indicator=True costs more than the merge).
-    results = results.assign(
+    return results.assign(
         won=won_in_race, per_unit_yen=per_unit, race_run=race_has_run, _found=True
     )
+
+
+def settle_on_results(bets: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`settle_bets` on results already worked out (:func:`settlement_results`)."""
     merged = bets.drop(columns=[c for c in SETTLEMENT_COLUMNS if c in bets]).merge(
         results, on=["race_id", "umaban"], how="left"
     )
