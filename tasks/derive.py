@@ -44,10 +44,12 @@ def learn_beside(
 ) -> Future[LearnedWindow] | None:
     """The reference times and the first-3F model that races dated ``start``..``end`` will
     need, learned on a thread of their own from the history window before ``start`` (held by
-    a backfill: ``window``, moved here), so that the chunk's ingest and validation run beside
-    them (the booster's fit runs in compiled code, without the GIL). They depend only on days
-    before ``start``, all stored: the same versions as :func:`reference_times` and
-    :func:`first3f` learn in turn, which take them from the future (and store them).
+    a backfill: ``window``, moved there, and read there on a connection of its own: the days
+    it adds are stored, the chunk's stages write only later days), so that the chunk's ingest
+    and validation run beside them (the booster's fit runs in compiled code, without the GIL;
+    the read shares it). The window is the thread's until the future is done. They depend
+    only on days before ``start``, all stored: the same versions as :func:`reference_times`
+    and :func:`first3f` learn in turn, which take them from the future (and store them).
 
     None when there is nothing to learn: the versions are stored already (a chunk run again),
     or the store has no history before ``start`` (the warm-up learns from the chunk itself)."""
@@ -60,11 +62,12 @@ def learn_beside(
             or read_first3f_model(connection, model_version) is not None
         ):
             return None
-        history = window.between(connection, plan.history_start, plan.history_end)
     options = FitOptions(**settings.first3f.model_dump())
 
     def learn() -> LearnedWindow:
         clock = time.perf_counter()
+        with engine_for(settings).connect() as connection:
+            history = window.between(connection, plan.history_start, plan.history_end)
         references = learn_reference_times(history)
         model = fit_first3f_model(history, references, model_version, options)
         logger().info(
