@@ -66,7 +66,13 @@ from tasks.common import (
     stage,
     stage_run,
 )
-from tasks.stake import price_candidates, size_checked_day, size_priced, write_slip
+from tasks.stake import (
+    price_candidates,
+    size_checked_day,
+    size_priced,
+    write_slip,
+    write_slips,
+)
 
 
 def day_cards(card: ValidatedDay, days: list[date]) -> dict[date, ValidatedDay]:
@@ -219,14 +225,16 @@ def stake_and_settle_checked_at_once(
     days_checked = [(day.day, frame) for day, frame in zip(open_days, checked, strict=True)]
     valid = record_checked_days(settings, connection, days_checked, "stake")
     by_day = dict(zip([day.day for day in open_days], valid, strict=True))
+    slips = []
     for day in staked:
         if day.kept is not None:
             bets = day.kept
         else:
             bets = by_day[day.day]
             write_bets(connection, bets, policy.name, day.day)
-        write_slip(settings, bets, day.card, day.day)
+        slips.append((day.day, bets, day.card))
         placed += len(bets)
+    write_slips(settings, slips)
     if settled_days:
         write_settlement(connection, pd.concat(settled_days, ignore_index=True))
     return [day.day for day in staked], placed

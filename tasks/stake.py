@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
@@ -165,8 +166,44 @@ def stake(
 def write_slip(settings: Settings, bets: pd.DataFrame, card: ValidatedDay, race_date: date) -> None:
     """The bet slip as CSV and, inside a flow run, as a table artifact."""
     slip = bet_slip(bets, card.races, card.runners, venue_names(), settings.kelly.takeout)
+    _write_slip_csv(settings, slip, race_date)
+    _publish_slip(slip, bets, race_date)
+
+
+def write_slips(settings: Settings, days: list[tuple[date, pd.DataFrame, ValidatedDay]]) -> None:
+    """The bet slips of several days (a replay's: each day's bets and its card), made in one
+    pass, each day's bets matched against its own card, and written day by day as
+    :func:`write_slip` writes each (the same files and artifacts)."""
+    numbered = list(enumerate(days))
+
+    def by_day(part: Callable[[pd.DataFrame, ValidatedDay], pd.DataFrame]) -> pd.DataFrame:
+        frames = [part(bets, card).assign(_day=n) for n, (_, bets, card) in numbered]
+        return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
+
+    if not days:
+        return
+    slips = bet_slip(
+        by_day(lambda bets, _card: bets),
+        by_day(lambda _bets, card: card.races),
+        by_day(lambda _bets, card: card.runners),
+        venue_names(),
+        settings.kelly.takeout,
+        keys=("_day",),
+    )
+    day_of_slip = slips.pop("_day").to_numpy()
+    for n, (race_date, bets, _card) in numbered:
+        slip = slips[day_of_slip == n].reset_index(drop=True)
+        _write_slip_csv(settings, slip, race_date)
+        _publish_slip(slip, bets, race_date)
+
+
+def _write_slip_csv(settings: Settings, slip: pd.DataFrame, race_date: date) -> None:
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     slip.to_csv(settings.reports_dir / f"bet-slip-{race_date:%Y-%m-%d}.csv", index=False)
+
+
+def _publish_slip(slip: pd.DataFrame, bets: pd.DataFrame, race_date: date) -> None:
+    """The day's slip as a table artifact, inside a flow run that publishes a day's."""
     if publishes_day_artifacts():
         final = int((bets["odds_source"] == "final").sum()) if not bets.empty else 0
         note = f"; {final} sized on FINAL odds (optimistic)" if final else ""

@@ -113,16 +113,18 @@ def bet_slip(
     runners: pd.DataFrame,
     venue_names: dict[str, str],
     takeout: float,
+    keys: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """What a person would act on: venue, race, post time, horse, stake, odds used, edge.
 
     ``odds_after_bet`` estimates the odds once the stake is in the pool (from the expected pool):
-    the price actually obtained is lower than the one the bet was sized on.
+    the price actually obtained is lower than the one the bet was sized on. ``keys``: columns
+    of all three frames that the bets are matched on besides the race (and kept in the slip):
+    several days' slips made at once, each day's bets against its own card.
     """
-    slip = bets.merge(races[["race_id", "keibajo_code", "race_bango", "post_time"]], on="race_id")
-    slip = slip.merge(
-        runners[["race_id", "umaban", "horse_name"]], on=["race_id", "umaban"], how="left"
-    )
+    race_key, runner_key = ["race_id", *keys], ["race_id", "umaban", *keys]
+    slip = bets.merge(races[[*race_key, "keibajo_code", "race_bango", "post_time"]], on=race_key)
+    slip = slip.merge(runners[[*runner_key, "horse_name"]], on=runner_key, how="left")
     after = odds_after_stake(
         slip["odds_at_bet"], slip["expected_win_pool_yen"], slip["stake_yen"], takeout
     )
@@ -142,6 +144,7 @@ def bet_slip(
                 "edge": slip["edge"].astype("float64").round(3),
                 "model_version": slip["model_version"],
                 "race_id": slip["race_id"],
+                **{key: slip[key] for key in keys},
             }
         )
         .sort_values(["post_time", "venue", "race", "umaban"])
