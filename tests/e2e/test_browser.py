@@ -60,12 +60,17 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
+def prefect_server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's PREFECT_HOME (its ``server.log`` too)."""
+    return tmp_path_factory.mktemp("prefect-server")
+
+
+@pytest.fixture(scope="module")
 def prefect_server(
-    chromium: str, tmp_path_factory: pytest.TempPathFactory, prefect_server_postgres: str | None
+    chromium: str, prefect_server_home: Path, prefect_server_postgres: str | None
 ) -> Iterator[str]:
     """`prefect server start` on a free 127.0.0.1 port (its own PREFECT_HOME); its base URL."""
-    home = tmp_path_factory.mktemp("prefect-server")
-    with running_prefect_server(home, prefect_server_postgres) as base:
+    with running_prefect_server(prefect_server_home, prefect_server_postgres) as base:
         yield base
 
 
@@ -211,7 +216,7 @@ def test_the_html_report_renders_every_figure_and_its_japanese_text(
 
 
 def test_a_killed_run_alerts_through_the_prefect_automation(
-    prefect_server: str, day: Day, receiver: WebhookReceiver
+    prefect_server: str, prefect_server_home: Path, day: Day, receiver: WebhookReceiver
 ) -> None:
     """With deploy/automations.yaml installed, a run killed by SIGTERM (no hook can run: it is
     Crashed, not Failed) posts exactly one alert to the webhook from the Prefect server."""
@@ -230,14 +235,15 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=HANG_LIMIT_S)
     crashed = _api(prefect_server, f"/flow_runs/{crash_run['id']}")
-    assert crashed["state_type"] == "CRASHED", _alert_diagnosis(prefect_server, crashed)
+    server_log = prefect_server_home / "server.log"
+    assert crashed["state_type"] == "CRASHED", _alert_diagnosis(prefect_server, crashed, server_log)
 
     deadline = time.monotonic() + HANG_LIMIT_S
     while len(receiver.posts) == posts_before and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(3)  # a second notification would arrive within this
     new = receiver.posts[posts_before:]
-    assert len(new) == 1, (new, _alert_diagnosis(prefect_server, crashed))
+    assert len(new) == 1, (new, _alert_diagnosis(prefect_server, crashed, server_log))
     assert new[0]["rule"] == "flow_run_crashed" and new[0]["severity"] == "critical"
     assert new[0]["date"] == crash_date.isoformat()
     assert tuple(new[0]) == ALERT_FIELDS  # the one payload of every alert
@@ -261,10 +267,10 @@ def _new_running_flow_run(
     return None
 
 
-def _alert_diagnosis(base: str, flow_run: dict[str, Any]) -> str:
-    """What the server knows of a killed run and of the automations: the run's state and the
-    events of it and of the automations, for a failure message that says where the alert
-    stopped."""
+def _alert_diagnosis(base: str, flow_run: dict[str, Any], server_log: Path) -> str:
+    """What the server knows of a killed run and of the automations: the run's state, the
+    events of it and of the automations, and the end of the server's log, for a failure
+    message that says where the alert stopped."""
     events = _api(
         base, "/events/filter",
         {"filter": {"any_resource": {"id_prefix": ["prefect.flow-run.", "prefect.automation."]}},
@@ -275,7 +281,8 @@ def _alert_diagnosis(base: str, flow_run: dict[str, Any]) -> str:
         for event in events.get("events", [])
     ]
     state = flow_run.get("state") or {}
+    log = server_log.read_text(errors="replace")[-3000:] if server_log.exists() else "(no log)"
     return (
         f"flow run {flow_run['id']} {flow_run['state_type']}: {state.get('message')!r}; "
-        f"events: {seen}"
+        f"events: {seen}; the server's log ends: {log}"
     )
