@@ -17,8 +17,9 @@ the two)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -117,13 +118,12 @@ class _Ledger:
     stored: pd.DataFrame  # the days' bets already stored
     results: pd.DataFrame  # the days' results, worked out for settling once (all days' bets)
     set_aside: pd.DataFrame  # races the night's validation set aside: their bets are voided
-    race_of_result: np.ndarray = field(init=False)  # each result's race, coded
-    races: pd.Index = field(init=False)  # the coded races' ids
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _results_by_race(self) -> tuple[np.ndarray, pd.Index]:
+        """Each result's race as a code, and the races' ids by code."""
         codes, races = pd.factorize(self.results["race_id"])
-        object.__setattr__(self, "race_of_result", codes)
-        object.__setattr__(self, "races", pd.Index(races))
+        return codes, pd.Index(races)
 
     @classmethod
     def read(cls, connection: Connection, policy: StakingPolicy, days: list[date]) -> _Ledger:
@@ -152,8 +152,9 @@ class _Ledger:
     def settle(self, bets: pd.DataFrame, policy: StakingPolicy) -> pd.DataFrame:
         """A day's bets settled against the stored results (voided where set aside); the
         results of the bets' races only are searched."""
-        races = self.races.get_indexer(bets["race_id"].unique())
-        results = self.results[np.isin(self.race_of_result, races[races >= 0])]
+        race_of_result, races = self._results_by_race
+        wanted = races.get_indexer(bets["race_id"].unique())
+        results = self.results[np.isin(race_of_result, wanted[wanted >= 0])]
         return void_bets(settle_on_results(bets, results), self.set_aside).assign(
             policy=policy.name
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
@@ -174,27 +173,29 @@ def write_slips(settings: Settings, days: list[tuple[date, pd.DataFrame, Validat
     """The bet slips of several days (a replay's: each day's bets and its card), made in one
     pass, each day's bets matched against its own card, and written day by day as
     :func:`write_slip` writes each (the same files and artifacts)."""
-    numbered = list(enumerate(days))
-
-    def by_day(part: Callable[[pd.DataFrame, ValidatedDay], pd.DataFrame]) -> pd.DataFrame:
-        frames = [part(bets, card).assign(_day=n) for n, (_, bets, card) in numbered]
-        return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
-
     if not days:
         return
+    dates, bets, cards = zip(*days, strict=True)
     slips = bet_slip(
-        by_day(lambda bets, _card: bets),
-        by_day(lambda _bets, card: card.races),
-        by_day(lambda _bets, card: card.runners),
+        _numbered_by_day(list(bets)),
+        _numbered_by_day([card.races for card in cards]),
+        _numbered_by_day([card.runners for card in cards]),
         venue_names(),
         settings.kelly.takeout,
         keys=("_day",),
     )
     day_of_slip = slips.pop("_day").to_numpy()
-    for n, (race_date, bets, _card) in numbered:
-        slip = slips[day_of_slip == n].reset_index(drop=True)
+    for number, (race_date, day_bets) in enumerate(zip(dates, bets, strict=True)):
+        slip = slips[day_of_slip == number].reset_index(drop=True)
         _write_slip_csv(settings, slip, race_date)
-        _publish_slip(slip, bets, race_date)
+        _publish_slip(slip, day_bets, race_date)
+
+
+def _numbered_by_day(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Each day's frame with its day's number (``_day``), as one frame (the empty ones left
+    out unless all are)."""
+    numbered = [frame.assign(_day=number) for number, frame in enumerate(frames)]
+    return pd.concat([frame for frame in numbered if len(frame)] or numbered[:1], ignore_index=True)
 
 
 def _write_slip_csv(settings: Settings, slip: pd.DataFrame, race_date: date) -> None:
