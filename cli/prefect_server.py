@@ -27,7 +27,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
-from typing import Any
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
 
 from raceday.errors import RacedayError
 
@@ -69,9 +71,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_uvicorn(port: int) -> subprocess.Popen[bytes]:
-    """Prefect's own temporary-server command (UI off), guarded by the parent-death signal."""
+def _server_command(port: int) -> list[str]:
+    """Prefect's own temporary-server command (UI off) on ``port`` of 127.0.0.1."""
     import prefect
+
+    return [
+        sys.executable, "-m", "uvicorn",
+        "--app-dir", str(prefect.__module_path__.parent),
+        "--factory", "prefect.server.api.server:create_app",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "error", "--lifespan", "on",
+    ]  # fmt: skip
+
+
+def _start_uvicorn(port: int, output: IO[bytes]) -> subprocess.Popen[bytes]:
+    """The temporary server, guarded by the parent-death signal, its output (stdout and
+    stderr) written to ``output``: what the server logs is not the command's output (a
+    request cut short when the server stops prints a traceback there, more so on a busy
+    machine), and is kept for when it does not start."""
     from prefect.settings import get_current_settings
 
     environment = {
@@ -81,15 +98,19 @@ def _start_uvicorn(port: int) -> subprocess.Popen[bytes]:
         "PREFECT__SERVER_FINAL": "1",
         **get_current_settings().to_environment_variables(exclude_unset=True),
     }
-    command = [
-        sys.executable, "-m", "uvicorn",
-        "--app-dir", str(prefect.__module_path__.parent),
-        "--factory", "prefect.server.api.server:create_app",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "error", "--lifespan", "on",
-    ]  # fmt: skip
     # preexec_fn and threads: the child only calls prctl and getppid (resolved beforehand).
-    return subprocess.Popen(command, env=environment, preexec_fn=_die_with_parent_hook())
+    return subprocess.Popen(
+        _server_command(port), env=environment, stdout=output, stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent_hook(),
+    )  # fmt: skip
+
+
+def server_log_path() -> Path:
+    """Where the temporary servers of the commands write their output: PREFECT_HOME's
+    ``temporary-server.log`` (appended to, a line with the time and port before each start)."""
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value()) / "temporary-server.log"
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -112,7 +133,10 @@ def _wait_healthy(server: subprocess.Popen[bytes], port: int, timeout_s: float) 
             if code == ADDRESS_IN_USE:
                 return False
             if code is not None:
-                raise PrefectServerError(f"the temporary Prefect server exited with code {code}")
+                raise PrefectServerError(
+                    f"the temporary Prefect server exited with code {code} "
+                    f"(its output: {server_log_path()})"
+                )
             try:
                 if client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
                     return True
@@ -142,18 +166,24 @@ def prefect_api() -> Iterator[str | None]:
     # Prefect's default (20 s) is too short for a first start (it migrates a new database) on a
     # busy machine: wait at least MIN_STARTUP_S.
     timeout_s = max(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()), MIN_STARTUP_S)
-    for _attempt in range(5):
-        port = free_port()
-        server = _start_uvicorn(port)
-        try:
-            started = _wait_healthy(server, port, timeout_s)
-        except BaseException:
-            _stop(server)
-            raise
-        if started:
-            break
-    else:
-        raise PrefectServerError("no free port for the temporary Prefect server")
+    log = server_log_path()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:
+        for _attempt in range(5):
+            port = free_port()
+            started_at = datetime.now().isoformat(timespec="seconds")
+            output.write(f"--- {started_at} port {port}\n".encode())
+            output.flush()
+            server = _start_uvicorn(port, output)
+            try:
+                started = _wait_healthy(server, port, timeout_s)
+            except BaseException:
+                _stop(server)
+                raise
+            if started:
+                break
+        else:
+            raise PrefectServerError("no free port for the temporary Prefect server")
     api_url = f"http://127.0.0.1:{port}/api"
     updates: dict[Any, Any] = {PREFECT_API_URL: api_url}
     try:

@@ -1,0 +1,41 @@
+"""The temporary Prefect server's output (stdout and stderr) goes to a log in the Prefect home,
+not to the command's terminal; a server that does not start is one line naming that log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import cli.prefect_server as prefect_server
+from cli.prefect_server import PrefectServerError, prefect_api, server_log_path
+
+FAILING_SERVER = (
+    "import sys; print('server says hello'); "
+    "sys.stderr.write('Traceback (most recent call last):\\n  boom\\n'); sys.exit(1)"
+)
+
+
+def test_a_server_that_fails_writes_its_traceback_to_the_log_not_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    monkeypatch.setattr(
+        prefect_server, "_server_command", lambda port: [sys.executable, "-c", FAILING_SERVER]
+    )
+    home = tmp_path / "prefect-home"
+    with temporary_settings(updates={PREFECT_HOME: str(home), PREFECT_API_URL: None}):
+        log = server_log_path()
+        with pytest.raises(PrefectServerError) as refused, prefect_api():
+            pytest.fail("the server did not start: nothing runs")
+    assert log == home / "temporary-server.log"
+    assert str(log) in str(refused.value)
+    assert "exited with code 1" in str(refused.value)
+    shown = capfd.readouterr()
+    assert "Traceback" not in shown.out + shown.err
+    assert "server says hello" not in shown.out + shown.err
+    written = log.read_text()
+    assert written.startswith("--- ") and " port " in written.splitlines()[0]
+    assert "server says hello" in written and "Traceback (most recent call last)" in written
