@@ -36,6 +36,7 @@ from raceday.errors import RacedayError
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 ADDRESS_IN_USE = 3  # uvicorn's exit code when its port is taken: try another port
 MIN_STARTUP_S = 120.0
+SERVER_LOG_NAME = "temporary-server.log"  # in PREFECT_HOME: the temporary servers' output
 
 
 class PrefectServerError(RacedayError):
@@ -110,7 +111,7 @@ def server_log_path() -> Path:
     ``temporary-server.log`` (appended to, a line with the time and port before each start)."""
     from prefect.settings import PREFECT_HOME
 
-    return Path(PREFECT_HOME.value()) / "temporary-server.log"
+    return Path(PREFECT_HOME.value()) / SERVER_LOG_NAME
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -122,8 +123,9 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-def _wait_healthy(server: subprocess.Popen[bytes], port: int, timeout_s: float) -> bool:
-    """True once the server answers /api/health; False when its port was taken."""
+def _wait_healthy(server: subprocess.Popen[bytes], port: int, timeout_s: float, log: Path) -> bool:
+    """True once the server answers /api/health; False when its port was taken. A server that
+    exits or does not answer is one error naming ``log``, where its output went."""
     import httpx
 
     deadline = time.monotonic() + timeout_s
@@ -134,8 +136,7 @@ def _wait_healthy(server: subprocess.Popen[bytes], port: int, timeout_s: float) 
                 return False
             if code is not None:
                 raise PrefectServerError(
-                    f"the temporary Prefect server exited with code {code} "
-                    f"(its output: {server_log_path()})"
+                    f"the temporary Prefect server exited with code {code} (its output: {log})"
                 )
             try:
                 if client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
@@ -144,9 +145,9 @@ def _wait_healthy(server: subprocess.Popen[bytes], port: int, timeout_s: float) 
                 pass
             time.sleep(0.1)
     raise PrefectServerError(
-        f"the temporary Prefect server did not answer within {timeout_s:.0f} s: raise "
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start `prefect server start` "
-        "and set PREFECT_API_URL"
+        f"the temporary Prefect server did not answer within {timeout_s:.0f} s (its output: "
+        f"{log}): raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start `prefect "
+        "server start` and set PREFECT_API_URL"
     )
 
 
@@ -176,7 +177,7 @@ def prefect_api() -> Iterator[str | None]:
             output.flush()
             server = _start_uvicorn(port, output)
             try:
-                started = _wait_healthy(server, port, timeout_s)
+                started = _wait_healthy(server, port, timeout_s, log)
             except BaseException:
                 _stop(server)
                 raise

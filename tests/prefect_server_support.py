@@ -88,7 +88,7 @@ def _prefect_server(home: Path, database_url: str | None) -> Iterator[str]:
     )
     if database_url is not None:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
-    log_path = home / "server.log"
+    log_path = server_log(home)
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
@@ -106,6 +106,17 @@ def _prefect_server(home: Path, database_url: str | None) -> Iterator[str]:
                 os.killpg(server.pid, signal.SIGKILL)
 
 
+def server_log(home: Path) -> Path:
+    """Where :func:`running_prefect_server` with PREFECT_HOME ``home`` writes the server's
+    output."""
+    return home / "server.log"
+
+
+def server_log_tail(log: Path, chars: int = 3000) -> str:
+    """The last ``chars`` of a server's log (for a failure message), or a note that it has none."""
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
+
+
 def _wait_for_health(base: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + STARTUP_S
     while True:
@@ -115,7 +126,7 @@ def _wait_for_health(base: str, server: subprocess.Popen[bytes], log_path: Path)
         except OSError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"prefect server did not start: {log_path.read_text()[-3000:]}")
+            raise RuntimeError(f"prefect server did not start: {server_log_tail(log_path)}")
         time.sleep(1)
 
 

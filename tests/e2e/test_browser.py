@@ -28,7 +28,7 @@ from raceday.monitoring.rules import ALERT_FIELDS
 from tests.e2e.browser import HANG_LIMIT_S, Browser, find_chromium, japanese_fonts
 from tests.e2e.cli_process import HANG_LIMIT_S as COMMAND_HANG_LIMIT_S
 from tests.prefect_server_support import api as _api
-from tests.prefect_server_support import running_prefect_server
+from tests.prefect_server_support import running_prefect_server, server_log, server_log_tail
 from tests.webhook_receiver import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def prefect_server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The server's PREFECT_HOME (its ``server.log`` too)."""
+    """The server's PREFECT_HOME (its log too: :func:`server_log`)."""
     return tmp_path_factory.mktemp("prefect-server")
 
 
@@ -235,15 +235,15 @@ def test_a_killed_run_alerts_through_the_prefect_automation(
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=HANG_LIMIT_S)
     crashed = _api(prefect_server, f"/flow_runs/{crash_run['id']}")
-    server_log = prefect_server_home / "server.log"
-    assert crashed["state_type"] == "CRASHED", _alert_diagnosis(prefect_server, crashed, server_log)
+    log = server_log(prefect_server_home)
+    assert crashed["state_type"] == "CRASHED", _alert_diagnosis(prefect_server, crashed, log)
 
     deadline = time.monotonic() + HANG_LIMIT_S
     while len(receiver.posts) == posts_before and time.monotonic() < deadline:
         time.sleep(1)
     time.sleep(3)  # a second notification would arrive within this
     new = receiver.posts[posts_before:]
-    assert len(new) == 1, (new, _alert_diagnosis(prefect_server, crashed, server_log))
+    assert len(new) == 1, (new, _alert_diagnosis(prefect_server, crashed, log))
     assert new[0]["rule"] == "flow_run_crashed" and new[0]["severity"] == "critical"
     assert new[0]["date"] == crash_date.isoformat()
     assert tuple(new[0]) == ALERT_FIELDS  # the one payload of every alert
@@ -267,7 +267,7 @@ def _new_running_flow_run(
     return None
 
 
-def _alert_diagnosis(base: str, flow_run: dict[str, Any], server_log: Path) -> str:
+def _alert_diagnosis(base: str, flow_run: dict[str, Any], log: Path) -> str:
     """What the server knows of a killed run and of the automations: the run's state, the
     events of it and of the automations, and the end of the server's log, for a failure
     message that says where the alert stopped."""
@@ -281,8 +281,7 @@ def _alert_diagnosis(base: str, flow_run: dict[str, Any], server_log: Path) -> s
         for event in events.get("events", [])
     ]
     state = flow_run.get("state") or {}
-    log = server_log.read_text(errors="replace")[-3000:] if server_log.exists() else "(no log)"
     return (
         f"flow run {flow_run['id']} {flow_run['state_type']}: {state.get('message')!r}; "
-        f"events: {seen}; the server's log ends: {log}"
+        f"events: {seen}; the server's log ends: {server_log_tail(log)}"
     )

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from cli.prefect_server import SERVER_LOG_NAME
 from raceday.errors import StageDefect
 from tests.e2e.cli_process import HANG_LIMIT_S
 
@@ -92,7 +93,7 @@ def test_a_run_on_prefects_temporary_server_prints_no_traceback(tmp_path: Path) 
     assert "completed" in done.stdout
     # the temporary server's own output went to its log in the Prefect home, not the terminal
     # (a request cut short as it stops printed a pool-reset traceback on a busy machine)
-    server_log = (tmp_path / "prefect" / "temporary-server.log").read_text()
+    server_log = (tmp_path / "prefect" / SERVER_LOG_NAME).read_text()
     assert server_log.startswith("--- ") and " port " in server_log.splitlines()[0]
 
 
