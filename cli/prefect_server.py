@@ -37,6 +37,10 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 ADDRESS_IN_USE = 3  # uvicorn's exit code when its port is taken: try another port
 MIN_STARTUP_S = 120.0
 SERVER_LOG_NAME = "temporary-server.log"  # in PREFECT_HOME: the temporary servers' output
+# Over this size the log is moved to ``temporary-server.log.1`` (the one before it dropped) and
+# a new one begun: a machine running commands without a server for months keeps at most about
+# twice this. A start is a line; a server's traceback a few KB.
+SERVER_LOG_MAX_BYTES = 1 << 20
 
 
 class PrefectServerError(RacedayError):
@@ -108,10 +112,19 @@ def _start_uvicorn(port: int, output: IO[bytes]) -> subprocess.Popen[bytes]:
 
 def server_log_path() -> Path:
     """Where the temporary servers of the commands write their output: PREFECT_HOME's
-    ``temporary-server.log`` (appended to, a line with the time and port before each start)."""
+    ``temporary-server.log`` (appended to, a line with the time and port before each start;
+    moved to ``temporary-server.log.1`` once over :data:`SERVER_LOG_MAX_BYTES`)."""
     from prefect.settings import PREFECT_HOME
 
     return Path(PREFECT_HOME.value()) / SERVER_LOG_NAME
+
+
+def rotate_if_large(log: Path, max_bytes: int) -> None:
+    """Move ``log`` to ``<log>.1`` (replacing it) when it holds more than ``max_bytes``. Two
+    commands rotating at once lose at most the older ``.1``: its content is old output."""
+    with suppress(FileNotFoundError):  # no log yet, or another command moved it just now
+        if log.stat().st_size > max_bytes:
+            log.replace(log.with_name(f"{log.name}.1"))
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -169,6 +182,7 @@ def prefect_api() -> Iterator[str | None]:
     timeout_s = max(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()), MIN_STARTUP_S)
     log = server_log_path()
     log.parent.mkdir(parents=True, exist_ok=True)
+    rotate_if_large(log, SERVER_LOG_MAX_BYTES)
     with log.open("ab") as output:
         for _attempt in range(5):
             port = free_port()
