@@ -40,17 +40,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, select
 def _engine(url: str, cache_kib: int | None) -> Engine:
     """The store's engine, or (``cache_kib``) one with the store's pragmas but SQLite's page
     cache of ``cache_kib`` KiB: the two differ in the cache only."""
-    from raceday.store.engine import _sqlite_pragmas, make_engine
+    from raceday.store.engine import make_engine, sqlite_pragmas
 
     if cache_kib is None or not url.startswith("sqlite"):
         return make_engine(url)
     engine = create_engine(url)
-
-    def other_cache(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"PRAGMA cache_size=-{cache_kib}")
-
-    event.listen(engine, "connect", _sqlite_pragmas)  # as the store's, then the cache replaced
-    event.listen(engine, "connect", other_cache)
+    event.listen(engine, "connect", sqlite_pragmas(cache_kib))
     return engine
 
 

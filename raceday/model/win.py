@@ -30,6 +30,7 @@ from raceday.model.condlogit import (
     fit_temperature,
     softmax,
 )
+from raceday.model.encoding import VenueEncoding
 from raceday.ratings.features import FEATURE_COLUMNS, FEATURE_SET_VERSION
 
 MARKET_MODEL_VERSION: Final = "market-v1"
@@ -205,11 +206,6 @@ def time_split(until: date, train_days: int, blend_days: int, eval_days: int) ->
 # --- the model --------------------------------------------------------------------------------
 
 
-# How the scorer reads the venue: "one-hot" a 0/1 column per venue of the training window (every
-# one a histogram per tree node); "categorical" one column of venue codes that the trees split
-# into sets of venues (the booster's native categorical splits: a venue the window never saw is
-# read as missing, as a blank one is).
-VenueEncoding = Literal["one-hot", "categorical"]
 MAX_VENUE_CATEGORIES: Final = 250  # the booster bins a categorical column into at most 255 values
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,13 +34,19 @@ _ALEMBIC_CONTEXT = threading.Lock()
 SQLITE_CACHE_KIB = 65_536
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB, not pages
-    cursor.close()
+def sqlite_pragmas(cache_kib: int = SQLITE_CACHE_KIB) -> Callable[[Any, Any], None]:
+    """The store's SQLite settings for each new connection (a ``connect`` event listener): WAL,
+    a 30-s busy wait and a page cache of ``cache_kib`` KiB (benchmarks try other caches)."""
+
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA cache_size=-{cache_kib}")  # negative: KiB, not pages
+        cursor.close()
+
+    return set_pragmas
 
 
 def _make_store_folder(folder: Path) -> None:
@@ -73,7 +80,7 @@ def make_engine(url: str) -> Engine:
     except (SQLAlchemyError, ImportError) as error:
         raise StoreUnavailable(f"cannot open the store {parsed!r}: {error}") from error
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas())
     return engine
 
 

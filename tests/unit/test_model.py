@@ -22,13 +22,13 @@ from raceday.model.condlogit import (
     log_softmax,
     softmax,
 )
+from raceday.model.encoding import VenueEncoding
 from raceday.model.evaluate import evaluate_predictions
 from raceday.model.win import (
     PREDICTION_COLUMNS,
     SCORE_BLOCK_ROWS,
     NotEnoughData,
     ScorerOptions,
-    VenueEncoding,
     WinModel,
     fit_win_model,
     implied_probabilities,
