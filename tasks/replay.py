@@ -113,6 +113,7 @@ def _dates(frame: pd.DataFrame, column: str = "race_date") -> pd.Series:
 class _Ledger:
     """What staking, settling and recording a run of days reads from the store, read once."""
 
+    policy: str  # the staking policy's name: whose bets and ledger these are
     first_day: date  # the run's first day
     pnl: pd.Series  # the cash flow of every day with bets before ``first_day``
     stored: pd.DataFrame  # the days' bets already stored
@@ -129,6 +130,7 @@ class _Ledger:
     def read(cls, connection: Connection, policy: StakingPolicy, days: list[date]) -> _Ledger:
         """The ledger before ``days[0]`` and the days' stored bets, results and quarantine."""
         return cls(
+            policy.name,
             days[0],
             daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=days[0])),
             read_bets(connection, days[0], days[-1], policy=policy.name),
@@ -137,11 +139,11 @@ class _Ledger:
             night_set_aside_reasons(read_quarantine(connection, days[0], days[-1])),
         )
 
-    def pnl_through(self, connection: Connection, policy: StakingPolicy, end: date) -> pd.Series:
+    def pnl_through(self, connection: Connection, end: date) -> pd.Series:
         """The cash flow of every day up to ``end``: the earlier days' as read, the run's days'
         as stored since (what ``ledger_days(end=end)`` sums, without summing the years of
         earlier days a second time)."""
-        written = ledger_days(connection, policy.name, since=self.first_day, end=end)
+        written = ledger_days(connection, self.policy, since=self.first_day, end=end)
         return pd.concat([self.pnl, daily_pnl_from_ledger_days(written)])
 
     def kept_bets(self, day: date) -> pd.DataFrame | None:
@@ -149,14 +151,14 @@ class _Ledger:
         kept = self.stored[_dates(self.stored) == day]
         return kept[BET_COLUMNS] if kept["settled"].fillna(False).astype(bool).any() else None
 
-    def settle(self, bets: pd.DataFrame, policy: StakingPolicy) -> pd.DataFrame:
+    def settle(self, bets: pd.DataFrame) -> pd.DataFrame:
         """A day's bets settled against the stored results (voided where set aside); the
         results of the bets' races only are searched."""
         race_of_result, races = self._results_by_race
         wanted = races.get_indexer(bets["race_id"].unique())
         results = self.results[np.isin(race_of_result, wanted[wanted >= 0])]
         return void_bets(settle_on_results(bets, results), self.set_aside).assign(
-            policy=policy.name
+            policy=self.policy
         )
 
 
@@ -195,7 +197,7 @@ def _size_days(
         bets = kept if kept is not None else sized.bets.reset_index(drop=True)
         if bets.empty:
             continue
-        settled = ledger.settle(bets, policy)
+        settled = ledger.settle(bets)
         settled_days.append(settled)
         pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
     return staked, settled_days
@@ -272,7 +274,7 @@ def stake_and_settle(
         placed += len(bets)
         if bets.empty:
             continue
-        settled = ledger.settle(bets, policy)
+        settled = ledger.settle(bets)
         settled_days.append(settled)
         pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
     if settled_days:
@@ -307,7 +309,7 @@ def record_days(
             or [quarantine],
             ignore_index=True,
         ),
-        daily_pnl=ledger.pnl_through(connection, policy, last),
+        daily_pnl=ledger.pnl_through(connection, last),
         run_seconds=run_seconds,
     )
     before = first - timedelta(days=1)
