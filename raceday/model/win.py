@@ -252,10 +252,19 @@ class WinModel:
         inputs stay in the processor's cache across the hundreds of trees (all the rows at once
         are read again from memory for every tree); each row's score is the same sum, in the
         same order, whatever the block."""
-        *transforms, booster = (step for _, step in self.scorer.steps)
+        return self.scores_of_columns(self.columns(runners), threads)
+
+    def columns(self, runners: pd.DataFrame) -> Any:
+        """The runners' inputs as the booster reads them (the fitted column transforms)."""
+        *transforms, _booster = (step for _, step in self.scorer.steps)
         inputs = self.inputs.frame(runners)
         for transform in transforms:
             inputs = transform.transform(inputs)
+        return inputs
+
+    def scores_of_columns(self, inputs: Any, threads: int = 1) -> np.ndarray:
+        """:meth:`scores` of inputs already through :meth:`columns`."""
+        booster = self.scorer.steps[-1][1]
         size = SCORE_BLOCK_ROWS * threads
         starts = range(0, max(len(inputs), 1), size)  # no rows: the booster says so, as before
         with openmp_threads(threads):
@@ -350,20 +359,23 @@ def fit_scorer(
     inputs: pd.DataFrame,
     won: np.ndarray,
     stop_on: tuple[pd.DataFrame, np.ndarray] | None = None,
-) -> None:
+) -> Any:
     """Fit ``scorer`` (:func:`scorer_pipeline`) on ``inputs`` and ``won``; with ``stop_on``
-    (the blend window's inputs and winners) its booster stops early on their loss."""
+    (the blend window's inputs and winners) its booster stops early on their loss. Returns
+    ``stop_on``'s inputs through the fitted column transforms (None without it): what
+    :meth:`WinModel.columns` gives for them, not built twice."""
     *transforms, booster = (step for _, step in scorer.steps)
     train = inputs
     for transform in transforms:
         train = transform.fit_transform(train)
     if stop_on is None:
         booster.fit(train, won)
-        return
+        return None
     check, check_won = stop_on
     for transform in transforms:
         check = transform.transform(check)
     booster.fit(train, won, X_val=check, y_val=check_won)
+    return check
 
 
 @dataclass(frozen=True)
@@ -427,12 +439,15 @@ def fit_win_model(
     if options.stop_after > 0:
         stop_on = (inputs.frame(blend_rows), blend_rows["won"].astype(int).to_numpy())
     with openmp_threads(options.threads):
-        fit_scorer(scorer, inputs.frame(train), train["won"].astype(int).to_numpy(), stop_on)
+        stop_columns = fit_scorer(
+            scorer, inputs.frame(train), train["won"].astype(int).to_numpy(), stop_on
+        )
     model = WinModel(version, scorer, 1.0, BlendParameters(0.0, 1.0, 0), inputs)
 
     groups = RaceGroups.of(blend_rows["race_id"])
     winners = blend_rows["won"].to_numpy()
-    blend_scores = model.scores(blend_rows, score_threads)
+    blend_columns = model.columns(blend_rows) if stop_columns is None else stop_columns
+    blend_scores = model.scores_of_columns(blend_columns, score_threads)
     try:
         model.kappa = fit_temperature(blend_scores, groups, winners)
         p_model = softmax(model.kappa * blend_scores, groups)

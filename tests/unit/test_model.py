@@ -27,13 +27,16 @@ from raceday.model.evaluate import evaluate_predictions
 from raceday.model.win import (
     PREDICTION_COLUMNS,
     SCORE_BLOCK_ROWS,
+    ModelInputs,
     NotEnoughData,
     ScorerOptions,
     WinModel,
+    fit_scorer,
     fit_win_model,
     implied_probabilities,
     model_predictions,
     openmp_threads,
+    scorer_pipeline,
     time_split,
 )
 from raceday.ratings.features import FEATURE_COLUMNS
@@ -253,6 +256,27 @@ def test_early_stopping_is_judged_on_the_blend_window_only() -> None:
     in_blend = (runners["race_date"] >= pd.Timestamp(split.blend_start)) & ~held_out
     blend_changed.loc[in_blend, "speed_mean3"] = 0.0  # the blend window no longer agrees
     assert fit_win_model(blend_changed, split, "gbm-x", options).model.trees != trees
+
+
+@pytest.mark.parametrize("encoding", ["one-hot", "categorical"])
+def test_the_stop_windows_columns_from_the_fit_are_those_the_model_builds(
+    encoding: VenueEncoding,
+) -> None:
+    """With early stopping the fit hands back the blend window's columns it judged the trees
+    on; the blend is fitted on their scores, so they must be what the fitted model builds for
+    those runners (the scores are not built twice)."""
+    runners = synthetic_runners(60, 3, date(2026, 1, 1))
+    runners["won"] = (runners["finish_pos"] == 1).astype(int)
+    train, check = runners.iloc[:400], runners.iloc[400:]
+    inputs = ModelInputs().with_values_in(train)
+    options = ScorerOptions(max_iter=20, min_samples_leaf=20, stop_after=3, venue_encoding=encoding)
+    scorer = scorer_pipeline(inputs, options)
+    stop_on = (inputs.frame(check), check["won"].to_numpy())
+    columns = fit_scorer(scorer, inputs.frame(train), train["won"].to_numpy(), stop_on)
+    model = WinModel("gbm-x", scorer, 1.0, BlendParameters(0.0, 1.0, 0), inputs)
+    assert np.array_equal(columns, model.columns(check), equal_nan=True)
+    assert np.array_equal(model.scores_of_columns(columns), model.scores(check))
+    assert fit_scorer(scorer_pipeline(inputs, options), inputs.frame(train), train["won"]) is None
 
 
 def test_a_fit_on_a_thread_of_its_own_is_the_same_and_leaves_the_others_limits() -> None:
