@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import String, Table
 
 from raceday.arrow_text import text_isin
-from raceday.codec import digits_are_malformed
+from raceday.codec import digits_are_malformed, soha_time_text
 from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED, RACE_KEY_COLUMNS
 from raceday.store.catalogs.races import RACES, RUNNERS
 
@@ -193,7 +193,7 @@ def runner_check_frame(
     frame["missing_fields"] = missing_fields(raw_se, NVD_SE_REQUIRED)
     frame["unparsable_fields"] = unparsable_fields(raw_se, RUNNER_DIGIT_FIELDS)
     frame["overlong_fields"] = overlong_fields(runners, RUNNERS)
-    frame["soha_time_raw"] = raw_se["soha_time"].astype("string").str.strip().fillna("")
+    frame["soha_time_raw"] = soha_time_text(raw_se["soha_time"]).fillna("")
 
     entries = frame["race_id"].map(first_copy["entries"].fillna(first_copy["field_size"]))
     frame["entries"] = pd.to_numeric(entries, errors="coerce").astype("Float64")

@@ -16,7 +16,8 @@ from raceday import codec
 from raceday.codec import UNKNOWN_CODE
 from raceday.sport import Circuit, distance_bounds, other_sport_venues, venue_codes
 
-SOHA_TIME_PATTERN: Final = r"^(?:\d[0-5]\d\d)?$"  # MSSs; blank = not recorded
+# MSSs as codec.soha_time_text gives it (zero-filled to four); blank = not recorded
+SOHA_TIME_PATTERN: Final = r"^(?:[0-9][0-5][0-9][0-9])?$"
 # Finish times: 50-90 s per 1000 m brackets every real NAR pace (winners run 56-75 s/km; the
 # slowest finishers of a heavy track stay under 85).
 PACE_S_PER_KM: Final = (50.0, 90.0)

@@ -29,7 +29,8 @@ from raceday.arrow_text import as_chunked_text
 from raceday.schema import RACE_KEY_COLUMNS
 from raceday.sport import CIRCUITS, Circuit, decode_classes
 
-_SOHA_PATTERN = r"\d[0-5]\d\d"  # M SS s: the seconds part must be < 60
+_SOHA_PATTERN = r"[0-9][0-5][0-9][0-9]"  # M SS s: the seconds part must be < 60
+FULL_WIDTH_DIGITS: Final = str.maketrans("０１２３４５６７８９", "0123456789")
 UNKNOWN_CODE: Final = 0  # going / weather / sex not recorded (JV-Data 0 = 未設定)
 UNKNOWN_TRACK: Final = "00"
 UNKNOWN_CLASS: Final = "unknown"
@@ -76,23 +77,43 @@ def digit_numbers(text: pd.Series) -> pd.Series:
 
 
 def _digit_numbers_by_pandas(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(text.where(text.str.fullmatch(r"\d+")), errors="coerce")
+    ascii_text = _ascii_digits(text)
+    return pd.to_numeric(ascii_text.where(ascii_text.str.fullmatch(r"[0-9]+")), errors="coerce")
+
+
+def _ascii_digits(text: pd.Series) -> pd.Series:
+    """``text`` with full-width digits (``１２００``, typed with a Japanese input method) as the
+    ASCII digits they stand for; other digits (``٣``) stay what they are: no number. What
+    decodes as a number is what the ``*_is_malformed`` checks judge one."""
+    return text.str.translate(FULL_WIDTH_DIGITS)
 
 
 def _all_zero_or_blank(text: pd.Series) -> pd.Series:
     return (text.fillna("").str.strip("0 ") == "").astype(bool)
 
 
+def soha_time_text(raw: pd.Series) -> pd.Series:
+    """``soha_time`` as ``MSSs`` text: stripped, zero-filled to four characters. A spreadsheet
+    or a pandas round trip drops the leading zero of a time under a minute (``0592`` -> ``592``),
+    as it does of every zero-padded field; three digits can only mean that (or the total tenths
+    of a time under a minute, the same value), so they read as the time they were."""
+    text = _stripped(raw)
+    if _ascii_arrow(text) is None:
+        text = _ascii_digits(text)
+    return text.str.zfill(4)
+
+
 def soha_time_is_malformed(raw: pd.Series) -> pd.Series:
     """True where a ``soha_time`` is present but not a valid ``MSSs`` value (e.g. seconds >= 60)."""
-    text = _stripped(raw)
+    text = soha_time_text(raw)
     valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool)
     return ~valid & ~_all_zero_or_blank(text)
 
 
 def decode_soha_time(raw: pd.Series) -> pd.Series:
-    """``MSSs`` finish time to seconds: ``1123`` -> 72.3; ``0000``, blanks or malformed -> NaN."""
-    text = _stripped(raw)
+    """``MSSs`` finish time to seconds: ``1123`` -> 72.3, ``592`` -> 59.2 (:func:`soha_time_text`);
+    ``0000``, blanks or malformed -> NaN."""
+    text = soha_time_text(raw)
     valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool) & ~_all_zero_or_blank(text)
     digits = text.where(valid)
     minutes = digit_numbers(digits.str[0])
@@ -120,7 +141,8 @@ def digits_are_malformed(raw: pd.Series, width: int) -> pd.Series:
     text = _stripped(raw)
     arrow = _ascii_arrow(text)
     if arrow is None:
-        valid = text.str.fullmatch(rf"\d{{1,{width}}}").fillna(False).astype(bool)
+        text = _ascii_digits(text)
+        valid = text.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
         return ~valid & ~_all_zero_or_blank(text)
     digits = pc.and_(pc.ascii_is_decimal(arrow), pc.less_equal(pc.binary_length(arrow), width))
     blank = pc.equal(pc.utf8_trim(pc.fill_null(arrow, ""), "0 "), "")  # _all_zero_or_blank
@@ -303,6 +325,15 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
+def zero_filled(text: pd.Series, width: int) -> pd.Series:
+    """``text`` with each value of digits only zero-filled to ``width``: a code as PC-KEIBA
+    writes it (jockey ``01126``) after a spreadsheet or a pandas round trip dropped its
+    leading zeros (``1126``), so that the same jockey is one id whichever file he came from.
+    Other values (letters, blanks) stay as they are."""
+    digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
+    return text.where(~digits, text.str.zfill(width))
+
+
 def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
     grade = _text(nvd_ra, "grade_code")
@@ -324,7 +355,7 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
             "weather_code": decode_category(_text(nvd_ra, "tenko_code"), WEATHER_CODES),
             "entries": decode_count(_text(nvd_ra, "toroku_tosu")),
             "field_size": decode_count(nvd_ra["shusso_tosu"]),
-            "post_time": _text(nvd_ra, "hasso_jikoku"),
+            "post_time": zero_filled(_text(nvd_ra, "hasso_jikoku"), 4),
             "leader_first3f_s": decode_tenths(_text(nvd_ra, "zenhan_3f")),
             "race_last3f_s": decode_tenths(_text(nvd_ra, "kohan_3f")),
         },
@@ -358,12 +389,12 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "race_date": race_dates(nvd_se),
             "keibajo_code": _text(nvd_se, "keibajo_code").str.zfill(2),
             "wakuban": decode_count(_text(nvd_se, "wakuban")),
-            "horse_id": _text(nvd_se, "ketto_toroku_bango"),
+            "horse_id": zero_filled(_text(nvd_se, "ketto_toroku_bango"), 10),
             "horse_name": _text(nvd_se, "bamei"),
             "sex_code": decode_category(_text(nvd_se, "seibetsu_code"), SEX_CODES),
             "age": decode_count(_text(nvd_se, "barei")),
-            "jockey_id": _text(nvd_se, "kishu_code"),
-            "trainer_id": _text(nvd_se, "chokyoshi_code"),
+            "jockey_id": zero_filled(_text(nvd_se, "kishu_code"), 5),
+            "trainer_id": zero_filled(_text(nvd_se, "chokyoshi_code"), 5),
             "weight_carried_kg": decode_tenths(_text(nvd_se, "futan_juryo")),
             "body_weight_kg": body_weight,
             "body_weight_diff_kg": decode_body_weight_change(

@@ -265,6 +265,44 @@ def _header_only_odds(base: Base, out: Path) -> Expected:
     return _kept(base)
 
 
+def _without_leading_zeros(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a spreadsheet or a pandas round trip writes it: every column of digits only
+    loses its leading zeros (``0592`` -> ``592``, ``01`` -> ``1``, ``0000`` -> ``0``)."""
+    columns = {}
+    for name, column in frame.items():
+        text = column.astype("string")
+        if text.str.fullmatch(r"[0-9]+").fillna(False).all():
+            text = text.str.lstrip("0").replace("", "0")
+        columns[name] = text
+    return pd.DataFrame(columns, index=frame.index)
+
+
+@case("spreadsheet_zeros", "nvd_ra and nvd_se re-saved by a spreadsheet: leading zeros dropped")
+def _spreadsheet_zeros(base: Base, out: Path) -> Expected:
+    times = base.raw.nvd_se["soha_time"].astype("string")
+    assert times.str.startswith("0").sum() > times.eq("0000").sum(), "no time under a minute"
+    ra, se = _without_leading_zeros(base.raw.nvd_ra), _without_leading_zeros(base.raw.nvd_se)
+    _write(replace(base.raw, nvd_ra=ra, nvd_se=se), out)
+    return _kept(base)
+
+
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@case("full_width_digits", "distances, times and weights typed in full-width digits (１２００)")
+def _full_width_digits(base: Base, out: Path) -> Expected:
+    ra, se = base.raw.nvd_ra.copy(), base.raw.nvd_se.copy()
+    ra.loc[ra.index[:4], "kyori"] = (
+        ra.loc[ra.index[:4], "kyori"].astype(str).str.translate(_FULL_WIDTH)
+    )
+    for column in ("soha_time", "futan_juryo", "bataiju"):
+        se.loc[se.index[:30], column] = (
+            se.loc[se.index[:30], column].astype(str).str.translate(_FULL_WIDTH)
+        )
+    _write(replace(base.raw, nvd_ra=ra, nvd_se=se), out)
+    return _kept(base)
+
+
 # --- refused with one line -----------------------------------------------------------------
 
 

@@ -22,10 +22,31 @@ def test_soha_time_is_minutes_seconds_tenths() -> None:
 
 
 def test_soha_time_missing_and_malformed_are_nan_and_told_apart() -> None:
-    """0000 and blanks are missing; seconds >= 60 and text are malformed."""
-    raw = s("0000", "", None, "1960", "12a4", "123")
+    """0000 and blanks are missing; seconds >= 60, text and more than four digits are
+    malformed."""
+    raw = s("0000", "", None, "1960", "12a4", "11234", "720")
     assert codec.decode_soha_time(raw).isna().all()
-    assert codec.soha_time_is_malformed(raw).tolist() == [False, False, False, True, True, True]
+    malformed = [False, False, False, True, True, True, True]
+    assert codec.soha_time_is_malformed(raw).tolist() == malformed
+
+
+def test_a_soha_time_that_lost_its_leading_zero_is_the_time_it_was() -> None:
+    """A spreadsheet or pandas drops the leading zero of a time under a minute (0592 -> 592):
+    three digits read as the four did; full-width digits as the digits they stand for."""
+    decoded = codec.decode_soha_time(s("592", "0592", "０５９２", "５９２", " 98"))
+    assert decoded.tolist() == pytest.approx([59.2, 59.2, 59.2, 59.2, 9.8])
+    assert not codec.soha_time_is_malformed(s("592", "５９２", "98")).any()
+
+
+@given(st.lists(st.integers(min_value=1, max_value=5999), min_size=1, max_size=50))
+def test_soha_time_without_its_leading_zeros_decodes_the_same(tenths: list[int]) -> None:
+    """What a spreadsheet makes of an MSSs field (its leading zeros dropped) decodes to the
+    time the field held."""
+    encoded = codec.encode_soha_time(pd.Series(np.array(tenths) / 10))
+    stripped = encoded.str.lstrip("0")
+    decoded, original = codec.decode_soha_time(stripped), codec.decode_soha_time(encoded)
+    assert np.allclose(decoded.to_numpy(), original.to_numpy())
+    assert not codec.soha_time_is_malformed(stripped).any()
 
 
 @given(st.lists(st.integers(min_value=1, max_value=5999), min_size=1, max_size=50))
@@ -226,7 +247,8 @@ def _concatenated(parts: list[list[str | None]]) -> pd.Series:
 def _assert_digit_numbers_as_pandas(values: list[str | None] | pd.Series) -> None:
     text = pd.Series(values, dtype="string", name="field")
     text.index = np.arange(len(text)) * 3
-    expected = pd.to_numeric(text.where(text.str.fullmatch(r"\d+")), errors="coerce")
+    ascii_text = text.str.translate(codec.FULL_WIDTH_DIGITS)
+    expected = pd.to_numeric(ascii_text.where(ascii_text.str.fullmatch(r"[0-9]+")), errors="coerce")
     pd.testing.assert_series_equal(codec.digit_numbers(text), expected)
 
 
@@ -268,8 +290,8 @@ def test_digit_numbers_are_what_pandas_parses(values: list[str | None]) -> None:
         ["9223372036854775808", "1"],  # beyond it: UInt64
         ["18446744073709551616"],  # beyond uint64: Float64
         ["000000000000000000000000042"],
-        ["１２", "12"],  # full-width digits are no number
-        ["٣", None],
+        ["１２", "12"],  # full-width digits are the digits they stand for
+        ["٣", None],  # other digits are no number
     ],
 )
 def test_digit_numbers_at_the_edges(values: list[str | None]) -> None:
@@ -279,10 +301,44 @@ def test_digit_numbers_at_the_edges(values: list[str | None]) -> None:
 
 @given(st.lists(_FIELD_TEXT, max_size=12), st.integers(min_value=1, max_value=4))
 def test_malformed_digits_are_what_the_pattern_says(values: list[str | None], width: int) -> None:
-    """A field is malformed when it is neither 1 to ``width`` digits nor zeros or blank, as the
-    regular expression says it, whatever the text."""
+    """A field is malformed when it is neither 1 to ``width`` digits (ASCII or full-width: what
+    :func:`codec.digit_numbers` parses) nor zeros or blank, as the regular expression says it,
+    whatever the text."""
     raw = pd.Series(values, dtype="string", name="field")
-    text = raw.str.strip()
-    valid = text.str.fullmatch(rf"\d{{1,{width}}}").fillna(False).astype(bool)
+    text = raw.str.strip().str.translate(codec.FULL_WIDTH_DIGITS)
+    valid = text.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
     blank = (text.fillna("").str.strip("0 ") == "").astype(bool)
     pd.testing.assert_series_equal(codec.digits_are_malformed(raw, width), ~valid & ~blank)
+
+
+def test_codes_that_lost_their_leading_zeros_are_the_codes_they_were() -> None:
+    """A jockey written 1126 by a spreadsheet is the jockey PC-KEIBA writes 01126; a code of
+    letters (Hong Kong's) or a blank stays as it is."""
+    codes = s("1126", "01126", "PZ", "", None, "123456")
+    assert codec.zero_filled(codes, 5).tolist() == ["01126", "01126", "PZ", "", pd.NA, "123456"]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=99_999), min_size=1, max_size=30))
+def test_a_table_without_its_leading_zeros_decodes_as_the_table(numbers: list[int]) -> None:
+    """Every zero-padded field of nvd_ra and nvd_se with its leading zeros dropped (what a
+    spreadsheet or a pandas round trip writes) decodes to the same races and runners."""
+    n = len(numbers)
+    padded = [f"{number:05d}" for number in numbers]
+    se = pd.DataFrame(
+        {
+            "kaisai_nen": ["2026"] * n,
+            "kaisai_tsukihi": ["0105"] * n,
+            "keibajo_code": ["05"] * n,
+            "kaisai_kai": ["01"] * n,
+            "kaisai_nichime": ["01"] * n,
+            "race_bango": ["01"] * n,
+            "umaban": [f"{i % 18 + 1:02d}" for i in range(n)],
+            "ketto_toroku_bango": [f"00{p[:3]}{p}" for p in padded],
+            "kishu_code": padded,
+            "chokyoshi_code": padded[::-1],
+            "soha_time": [f"0{number % 600:03d}" for number in numbers],
+            "kakutei_chakujun": [f"{i % 18 + 1:02d}" for i in range(n)],
+        }
+    )
+    stripped = se.apply(lambda column: column.str.lstrip("0").replace("", "0"))
+    pd.testing.assert_frame_equal(codec.decode_runners(stripped), codec.decode_runners(se))
