@@ -184,11 +184,15 @@ def encode_count(values: pd.Series, width: int) -> pd.Series:
 
 
 def decode_time_behind(raw: pd.Series) -> pd.Series:
-    """``time_sa`` (sign + three digits of tenths) to seconds behind the winner; blank -> NaN."""
+    """``time_sa`` (sign + three digits of tenths) to seconds behind the winner; blank -> NaN.
+    Re-saved by a spreadsheet or pandas (``+028`` -> ``28``, ``-018`` -> ``-18``), the sign
+    and the leading zeros may be gone: the digits left read as they did, but zeros without a
+    sign are missing (``0000``, no margin recorded, and ``+000`` both become ``0``)."""
     text = _stripped(raw)
-    valid = text.str.fullmatch(r"[+\- ]?\d{3}").fillna(False).astype(bool)
+    valid = text.str.fullmatch(r"[+\- ]?[0-9]{1,3}").fillna(False).astype(bool)
+    valid &= ~text.str.fullmatch(r"0+").fillna(False).astype(bool)
     sign = np.where(text.str.startswith("-").fillna(False).astype(bool), -1.0, 1.0)
-    magnitude = digit_numbers(text.where(valid).str[-3:]) / 10
+    magnitude = digit_numbers(text.where(valid).str.lstrip("+- ")) / 10
     return (magnitude * sign).astype("float64").rename(raw.name)
 
 

@@ -266,13 +266,13 @@ def _header_only_odds(base: Base, out: Path) -> Expected:
 
 
 def _without_leading_zeros(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` as a spreadsheet or a pandas round trip writes it: every column of digits only
-    loses its leading zeros (``0592`` -> ``592``, ``01`` -> ``1``, ``0000`` -> ``0``)."""
+    """``frame`` as a spreadsheet or a pandas round trip writes it: every column of whole
+    numbers is written as numbers (``0592`` -> ``592``, ``+028`` -> ``28``, ``0000`` -> ``0``)."""
     columns = {}
     for name, column in frame.items():
         text = column.astype("string")
-        if text.str.fullmatch(r"[0-9]+").fillna(False).all():
-            text = text.str.lstrip("0").replace("", "0")
+        if text.str.fullmatch(r"[+-]?[0-9]+").fillna(False).all():
+            text = text.map(lambda value: str(int(value))).astype("string")
         columns[name] = text
     return pd.DataFrame(columns, index=frame.index)
 
@@ -284,6 +284,16 @@ def _spreadsheet_zeros(base: Base, out: Path) -> Expected:
     ra, se = _without_leading_zeros(base.raw.nvd_ra), _without_leading_zeros(base.raw.nvd_se)
     _write(replace(base.raw, nvd_ra=ra, nvd_se=se), out)
     return _kept(base)
+
+
+def assert_runners_as_written(resaved: pd.DataFrame, written: pd.DataFrame) -> None:
+    """Decoded runners of a table re-saved by a spreadsheet are those of the table as written,
+    but a margin of zero (``+000``), which such a tool writes as it writes no margin (``0000``):
+    ``0``, read as missing."""
+    zero_margin = written["time_behind_s"].eq(0).fillna(False).astype(bool)
+    assert resaved.loc[zero_margin, "time_behind_s"].isna().all()
+    margins = resaved["time_behind_s"].mask(zero_margin, written["time_behind_s"])
+    pd.testing.assert_frame_equal(resaved.assign(time_behind_s=margins), written)
 
 
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -15,7 +15,7 @@ import pytest
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
-from raceday.codec import race_ids
+from raceday.codec import decode_races, decode_runners, race_ids
 from raceday.errors import RacedayError
 from raceday.sources.base import RawDay
 from raceday.sources.files import FilesSource
@@ -32,6 +32,7 @@ from tests.data.make_bad_inputs import (
     Case,
     Key,
     PhaseOutcome,
+    assert_runners_as_written,
     make_corpus,
     simulated,
 )
@@ -190,3 +191,18 @@ def test_the_corpus_covers_the_issue() -> None:
     """At least 30 cases, refusals and quarantines both represented."""
     assert len(CASES) >= 30
     assert {"shift_jis", "utf8_bom", "duplicated_day_10x", "venue_part_corrupt"} <= set(CASES)
+
+
+@pytest.mark.parametrize("name", ["spreadsheet_zeros", "full_width_digits", "shift_jis"])
+def test_a_day_written_another_way_decodes_as_the_day(name: str, corpus: dict[str, Case]) -> None:
+    """A day re-saved by a spreadsheet (leading zeros and signs dropped), typed with full-width
+    digits or written in CP932 decodes to the races and runners of the day as written (a margin
+    of zero aside: a spreadsheet writes it as it writes none)."""
+    day = FilesSource(corpus["clean"].directory).read_days(DAY, DAY)
+    other = FilesSource(corpus[name].directory).read_days(DAY, DAY)
+    pd.testing.assert_frame_equal(decode_races(other.nvd_ra), decode_races(day.nvd_ra))
+    runners, written = decode_runners(other.nvd_se), decode_runners(day.nvd_se)
+    if name == "spreadsheet_zeros":
+        assert_runners_as_written(runners, written)
+    else:
+        pd.testing.assert_frame_equal(runners, written)

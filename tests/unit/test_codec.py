@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from raceday import codec
+from tests.data.make_bad_inputs import assert_runners_as_written
 
 
 def s(*values: object) -> pd.Series:
@@ -92,6 +93,10 @@ def test_abnormal_code_zero_is_a_value() -> None:
 def test_time_behind_and_body_weight_change() -> None:
     """time_sa is signed tenths; zogen_fugo/zogen_sa is a signed change in kg."""
     assert codec.decode_time_behind(s("+005", "-003", " 012")).tolist() == [0.5, -0.3, 1.2]
+    # re-saved by a spreadsheet: +028 -> 28, -018 -> -18; 0000 (none) and +000 -> 0: missing
+    decoded = codec.decode_time_behind(s("28", "-18", "0", "0000", "+000"))
+    assert decoded.tolist()[:2] == [2.8, -1.8]
+    assert decoded.isna().tolist() == [False, False, True, True, False]
     change = codec.decode_body_weight_change(s("+", "-", " "), s("004", "010", "000"))
     assert change.tolist() == [4, -10, 0]
 
@@ -338,7 +343,12 @@ def test_a_table_without_its_leading_zeros_decodes_as_the_table(numbers: list[in
             "chokyoshi_code": padded[::-1],
             "soha_time": [f"0{number % 600:03d}" for number in numbers],
             "kakutei_chakujun": [f"{i % 18 + 1:02d}" for i in range(n)],
+            "time_sa": [
+                f"{'-' if number % 7 == 0 else '+'}{number % 1000:03d}" for number in numbers
+            ],
         }
     )
-    stripped = se.apply(lambda column: column.str.lstrip("0").replace("", "0"))
-    pd.testing.assert_frame_equal(codec.decode_runners(stripped), codec.decode_runners(se))
+    # what pandas writes of a column it read as integers (a spreadsheet alike): 0592 -> 592,
+    # +028 -> 28, -018 -> -18, 0000 -> 0
+    stripped = se.apply(lambda column: column.map(lambda value: str(int(value))))
+    assert_runners_as_written(codec.decode_runners(stripped), codec.decode_runners(se))
