@@ -102,6 +102,9 @@ _BOM: Final = b"\xef\xbb\xbf"
 # control characters other than tab / line ends mean the bytes are not CP932 text after all.
 _NOT_CP932_TEXT: Final = re.compile("[\uf8f0-\uf8f3\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_IN_ERROR: Final = re.compile(r"\bline (\d+)")
+# A whole number as pandas writes a float column (``12.0``: a column with one blank cell is read
+# as floats), or as it was (``12``).
+_WHOLE_NUMBER: Final = r"[+-]?[0-9]+(?:\.0*)?"
 
 FileState = tuple[int, int, int] | None  # size, mtime in ns, inode; None when it is gone
 Part = tuple[Path, str]  # a directory of tables and the prefix of its circuit (nvd / jvd)
@@ -336,10 +339,12 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
     known = [column for column in TABLES[table] if column in columns]
     frames: list[pd.DataFrame] = []
     short_records = nul_rows = lines_before = records_before = 0
+    decimal_points = False
     try:
         for block in _record_blocks(path, encoding):
             clean, nul_count = _remove_nul_text(block)
             nul_rows += nul_count
+            decimal_points = decimal_points or "." in clean
             frame, widths = _parse_block(header, clean, lines_before)
             lines_before += clean.count("\n")
             frame.columns = [str(column).strip() for column in frame.columns]
@@ -365,7 +370,29 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
         logger.warning("%s: removed NUL bytes from %d row(s)", path, nul_rows)
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype="string") for column in known})
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return _floats_as_whole_numbers(frame, path) if decimal_points else frame
+
+
+def _floats_as_whole_numbers(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with each column pandas wrote as floats (every value a whole number, ``12.0``,
+    or blank: one blank cell makes pandas read a column of digits as floats) read as the whole
+    numbers it held (``12``), as the Parquet path reads numbers; their lost zero padding is the
+    decoder's (``raceday.codec``). A column with any other value is left to validation."""
+    whole = {}
+    for column in frame.columns:
+        text = frame[column].astype("string").str.strip()
+        if not text.str.contains(".", regex=False).fillna(False).any():
+            continue
+        numbers = text.str.fullmatch(_WHOLE_NUMBER).fillna(False) | text.fillna("").eq("")
+        if numbers.all():
+            whole[column] = text.str.replace(r"\.0*$", "", regex=True)
+    if not whole:
+        return frame
+    logger.warning(
+        "%s: %s written as floats (12.0), read as whole numbers", path, ", ".join(sorted(whole))
+    )
+    return frame.assign(**whole)
 
 
 def _remove_nul_text(text: str) -> tuple[str, int]:

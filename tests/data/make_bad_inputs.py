@@ -296,6 +296,28 @@ def assert_runners_as_written(resaved: pd.DataFrame, written: pd.DataFrame) -> N
     pd.testing.assert_frame_equal(resaved.assign(time_behind_s=margins), written)
 
 
+def _as_floats(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` as pandas writes a column of digits it read as floats (one
+    blank cell is enough): ``0592`` -> ``592.0``, blank -> blank."""
+    floats = {
+        column: pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        for column in columns
+    }
+    return frame.assign(**floats)
+
+
+@case("pandas_floats", "nvd_ra and nvd_se re-saved by pandas with digit columns as floats (12.0)")
+def _pandas_floats(base: Base, out: Path) -> Expected:
+    ra = _as_floats(base.raw.nvd_ra, ["kyori", "shusso_tosu", "toroku_tosu", "race_bango"])
+    se = _as_floats(
+        base.raw.nvd_se,
+        ["umaban", "kakutei_chakujun", "corner_1", "corner_2", "corner_3", "corner_4",
+         "bataiju", "zogen_sa", "soha_time", "futan_juryo", "tansho_odds", "kohan_3f"],
+    )  # fmt: skip
+    _write(replace(base.raw, nvd_ra=ra, nvd_se=se), out)
+    return _kept(base)
+
+
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 

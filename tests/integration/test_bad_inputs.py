@@ -193,11 +193,13 @@ def test_the_corpus_covers_the_issue() -> None:
     assert {"shift_jis", "utf8_bom", "duplicated_day_10x", "venue_part_corrupt"} <= set(CASES)
 
 
-@pytest.mark.parametrize("name", ["spreadsheet_zeros", "full_width_digits", "shift_jis"])
+@pytest.mark.parametrize(
+    "name", ["spreadsheet_zeros", "pandas_floats", "full_width_digits", "shift_jis"]
+)
 def test_a_day_written_another_way_decodes_as_the_day(name: str, corpus: dict[str, Case]) -> None:
-    """A day re-saved by a spreadsheet (leading zeros and signs dropped), typed with full-width
-    digits or written in CP932 decodes to the races and runners of the day as written (a margin
-    of zero aside: a spreadsheet writes it as it writes none)."""
+    """A day re-saved by a spreadsheet (leading zeros and signs dropped) or by pandas (digits as
+    floats), typed with full-width digits or written in CP932 decodes to the races and runners
+    of the day as written (a margin of zero aside: a spreadsheet writes it as it writes none)."""
     day = FilesSource(corpus["clean"].directory).read_days(DAY, DAY)
     other = FilesSource(corpus[name].directory).read_days(DAY, DAY)
     pd.testing.assert_frame_equal(decode_races(other.nvd_ra), decode_races(day.nvd_ra))

@@ -335,3 +335,25 @@ def test_every_snapshot_of_the_odds_timeline_is_read(tmp_path: Path) -> None:
     assert raw.nvd_o1["happyo_tsukihi_jifun"].nunique() > raw.nvd_ra.shape[0]
     write_tables(raw, tmp_path)
     assert_same_tables(read(tmp_path), raw)
+
+
+def test_columns_pandas_wrote_as_floats_read_as_whole_numbers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A column of whole numbers written as floats (``5.0``, blanks kept) reads as the numbers;
+    a column with any other value (``1.5``, a name with a dot) is left as written."""
+    raw = day()
+    se = raw.nvd_se
+    se["umaban"] = pd.to_numeric(se["umaban"]).astype("float64")  # 1.0, 2.0, ...
+    se["corner_1"] = "3.0"
+    se.loc[se.index[0], "corner_1"] = ""
+    se.loc[se.index[1], "kohan_3f"] = "38.5"
+    se["kishumei_ryakusho"] = "J.Moreira"
+    write_tables(replace(raw, nvd_se=se), tmp_path)
+    with caplog.at_level(logging.WARNING):
+        read_back = files.read_table_file(tmp_path / "nvd_se.csv", "se")
+    assert read_back["umaban"].tolist() == [str(int(u)) for u in se["umaban"]]
+    assert read_back["corner_1"].tolist() == ["", *["3"] * (len(se) - 1)]
+    assert read_back.loc[1, "kohan_3f"] == "38.5"
+    assert (read_back["kishumei_ryakusho"] == "J.Moreira").all()
+    assert "corner_1, umaban written as floats (12.0), read as whole numbers" in caplog.text
