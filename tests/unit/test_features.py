@@ -131,6 +131,26 @@ def test_no_history_is_explicit() -> None:
         assert np.isnan(row[name]), name
 
 
+def test_a_blank_horse_id_is_an_unknown_horse_not_one_horse() -> None:
+    """Runners without a horse id (an export that lacks them) are each a horse without a
+    history, as a first-time starter, never the career of every other runner without one;
+    a horse with an id keeps its own."""
+    past = history([run("", 30, speed_index=90.0), run("", 20, finish_pos=1), run("H", 10)])
+    built = build_features(past, cards([card(""), card("H", race_id="card-H")]))
+    blank, debut = (
+        built[built["horse_id"] == ""].iloc[0],
+        one(build_features(past, cards([card("NEW")])), "NEW"),
+    )
+    assert blank["no_history"] and blank["n_past_runs"] == 0
+    columns = [c for c in FEATURE_COLUMNS if c not in {"no_history"}]
+    assert_frame_equal(
+        blank[columns].to_frame().T.reset_index(drop=True),
+        debut[columns].to_frame().T.reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert one(built, "H")["n_past_runs"] == 1
+
+
 def test_runs_on_or_after_the_day_are_never_seen() -> None:
     """The horse's own run on D and a later one exist in history: neither is used."""
     past = history(
