@@ -186,7 +186,7 @@ def course_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
         {
             "race_id": card["race_id"].astype("string"),
             "boat": _lane_numbers(card),
-            "race_date": pd.to_datetime(card["race_date"], errors="coerce"),
+            "race_date": pd.to_datetime(card["race_date"], errors="coerce", format="ISO8601"),
             "racer_id": card["racer_id"].astype("string"),
             "expected_course": expected,
             "inner_take_rate": taking["inner_take_rate"],

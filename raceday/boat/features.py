@@ -35,7 +35,7 @@ HISTORY_COLUMNS: Final = ("race_id", "race_date", "venue_code", "racer_id", "boa
 
 
 def _race_day(frame: pd.DataFrame) -> pd.Series:
-    day = pd.to_datetime(frame["race_date"], errors="coerce").dt.normalize()
+    day = pd.to_datetime(frame["race_date"], errors="coerce", format="ISO8601").dt.normalize()
     return day.astype("datetime64[ns]")  # one resolution both sides of an as-of merge
 
 
