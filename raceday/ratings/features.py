@@ -516,7 +516,8 @@ def build_features(
             window_start = first_day - pd.Timedelta(days=people_window_days)
         daily = people_daily_counts(history[run_rows_between(history, window_start, last_day)])
     # A horse's statistics depend on its own runs only: only the cards' horses' runs are read.
-    # A blank id is an unknown horse, not one horse (as the people's): no runs, no statistics.
+    # A blank id is an unknown horse, not one horse (as the people's): no runs are read for it,
+    # so it is coded as a horse without runs (-1) and joins no statistics.
     known = targets["horse_id"].str.strip() != ""
     own = past_runs(history, last_day, targets.loc[known, "horse_id"], STATISTICS_COLUMNS)
     # The statistics group and join by horse codes, not by the ids' text (the same groups).
@@ -525,9 +526,7 @@ def build_features(
         [] if folded is None or not len(folded) else [folded.horse, folded.venue, folded.going]
     )
     own["horse_id"], card_horses, *sum_horses = horse_codes(
-        own["horse_id"],
-        targets["horse_id"].where(known),
-        *(frame["horse_id"] for frame in folded_sums),
+        own["horse_id"], targets["horse_id"], *(frame["horse_id"] for frame in folded_sums)
     )
     earlier = folded.keyed_by(*sum_horses) if folded is not None and folded_sums else None
     joins = targets[["race_date", "keibajo_code", "going_group"]].assign(horse_id=card_horses)
