@@ -1,7 +1,9 @@
 """The files source: a directory holding ``nvd_ra`` / ``nvd_se`` (and optionally ``nvd_o1``)
 of NAR, or ``jvd_ra`` / ``jvd_se`` (``jvd_o1``) of JRA, as CSV (header of PC-KEIBA column names,
 raw text values) or Parquet files. Both circuits share the layout and read into the same RawDay;
-one directory holds one circuit (``nvd_*`` next to ``jvd_*`` is refused).
+one directory holds one circuit (``nvd_*`` next to ``jvd_*`` is refused). File and column names
+are read in any case (``NVD_RA.CSV`` with a header ``KAISAI_NEN,...``, as Windows tools and some
+databases write them).
 
 CSV text is UTF-8 (with or without a byte-order mark) or CP932 (Shift-JIS, as Japanese Windows
 tools write it), detected per file and logged; CRLF line ends work. The header is checked first
@@ -43,7 +45,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -127,9 +129,35 @@ def _checked_link(path: Path) -> None:
         raise InputError(f"{path}: cannot be read: {error.strerror or error}") from None
 
 
-def _table_path(directory: Path, prefix: str, table: str) -> Path | None:
-    found = [directory / f"{prefix}_{table}{suffix}" for suffix in SUFFIXES]
-    found = [path for path in found if _present(path)]
+TABLE_FILE_NAMES: Final = frozenset(
+    f"{prefix}_{table}{suffix}"
+    for prefix in CIRCUIT_PREFIXES
+    for table in TABLES
+    for suffix in SUFFIXES
+)
+
+
+def table_files(folder: Path) -> dict[str, Path]:
+    """The table files in ``folder`` by their names in lower case (``NVD_RA.CSV``, as a Windows
+    tool may name it, is ``nvd_ra.csv``); InputError when two names differ only by case."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        raise InputError(f"{folder}: cannot be read: {error.strerror or error}") from None
+    found: dict[str, Path] = {}
+    for entry in entries:
+        name = entry.name.lower()
+        if name in TABLE_FILE_NAMES and _present(entry):
+            if name in found:
+                raise InputError(
+                    f"{folder} holds both {found[name].name} and {entry.name}: keep one"
+                )
+            found[name] = entry
+    return found
+
+
+def _table_path(files: dict[str, Path], directory: Path, prefix: str, table: str) -> Path | None:
+    found = [files[name] for suffix in SUFFIXES if (name := f"{prefix}_{table}{suffix}") in files]
     if len(found) > 1:
         raise InputError(f"{directory} holds both {found[0].name} and {found[1].name}: keep one")
     if not found:
@@ -140,13 +168,7 @@ def _table_path(directory: Path, prefix: str, table: str) -> Path | None:
 
 def circuit_prefix(folder: Path) -> str | None:
     """``nvd`` or ``jvd`` for a folder holding that circuit's tables, None when it holds none."""
-    held = {
-        prefix
-        for prefix in CIRCUIT_PREFIXES
-        for table in TABLES
-        for suffix in SUFFIXES
-        if _present(folder / f"{prefix}_{table}{suffix}")
-    }
+    held = {name.partition("_")[0] for name in table_files(folder)}
     if len(held) > 1:
         both = " and ".join(f"{p}_* ({CIRCUIT_PREFIXES[p]})" for p in CIRCUIT_PREFIXES if p in held)
         raise InputError(f"{folder} holds both {both} tables: keep one circuit per directory")
@@ -234,6 +256,23 @@ def _header_line(path: Path, head: bytes, size: int) -> str:
     raise InputError(f"{path}: its first line is not text")  # pragma: no cover - decoded above
 
 
+def column_name(name: object) -> str:
+    """A header's column name as the tables name it: without the spaces around it, in lower
+    case (a tool that writes ``KAISAI_NEN``, as SQL Server or Access export, means the same)."""
+    return str(name).strip().lower()
+
+
+def column_names(names: Iterable[object]) -> list[str]:
+    """The header's names as the tables name them, a name met again (``umaban`` after
+    ``UMABAN``) marked as pandas marks a repeated one (``umaban.1``): the first is read."""
+    found: list[str] = []
+    for name in names:
+        plain = column_name(name)
+        repeats = sum(earlier.partition(".")[0] == plain for earlier in found)
+        found.append(f"{plain}.{repeats}" if repeats else plain)
+    return found
+
+
 def _checked_header(path: Path, header: str, table: str) -> list[str]:
     """The header's column names; InputError when it is not a PC-KEIBA header of ``table``."""
     if "," not in header:
@@ -243,7 +282,7 @@ def _checked_header(path: Path, header: str, table: str) -> list[str]:
                     f"{path}: not comma-separated (its header is split by {name}); "
                     "write it as CSV with commas"
                 )
-    columns = [name.strip() for name in next(csv.reader([header]), [])]
+    columns = [column_name(name) for name in next(csv.reader([header]), [])]
     if not set(columns) & set(TABLES[table]):
         raise InputError(
             f"{path}: its first line is not a PC-KEIBA header (no column name of {path.stem})"
@@ -347,7 +386,7 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
             decimal_points = decimal_points or "." in clean
             frame, widths = _parse_block(header, clean, lines_before)
             lines_before += clean.count("\n")
-            frame.columns = [str(column).strip() for column in frame.columns]
+            frame.columns = column_names(frame.columns)
             if len(widths) == len(frame):
                 # A short record (a truncated last line) has its absent fields missing, not blank.
                 short = np.flatnonzero(widths < frame.shape[1])
@@ -421,7 +460,8 @@ def _as_text(values: pd.Series, width: int | None) -> pd.Series:
 def _parquet_frame(path: Path, table: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: is empty")
-    names = {str(name).strip(): str(name) for name in pq.read_schema(path).names}
+    written = pq.read_schema(path).names
+    names = dict(zip(column_names(written), written, strict=True))
     _require_columns(path, names, table)  # from the footer, before any row is read
     known = [column for column in TABLES[table] if column in names]
     frame = pd.read_parquet(path, columns=[names[column] for column in known])
@@ -440,7 +480,7 @@ def read_table_file(path: Path, table: str) -> pd.DataFrame:
     """One table file (``ra``, ``se`` or ``o1``) as raw text columns, unknown columns dropped and
     absent optional columns blank; InputError when unreadable or a required column is missing."""
     try:
-        if path.suffix == ".parquet":
+        if path.suffix.lower() == ".parquet":
             frame = _parquet_frame(path, table)
         else:
             frame = _csv_frame(path, table)
@@ -480,8 +520,9 @@ def read_part(part: Path, prefix: str = "nvd") -> dict[str, pd.DataFrame]:
     """Every table of one part directory (keyed ``ra`` / ``se`` / ``o1``); InputError when a
     table cannot be used at all."""
     tables: dict[str, pd.DataFrame] = {}
+    files = table_files(part)
     for table, known in TABLES.items():
-        path = _table_path(part, prefix, table)
+        path = _table_path(files, part, prefix, table)
         if path is None:
             if table in REQUIRED_TABLES:
                 raise InputError(f"{part} has no {prefix}_{table}.csv or {prefix}_{table}.parquet")
@@ -504,12 +545,7 @@ class Snapshot:
 
 
 def _is_table_name(name: str) -> bool:
-    return any(
-        name == f"{prefix}_{table}{suffix}"
-        for prefix in CIRCUIT_PREFIXES
-        for table in TABLES
-        for suffix in SUFFIXES
-    )
+    return name.lower() in TABLE_FILE_NAMES
 
 
 def _is_symlink_loop(path: Path) -> bool:
@@ -562,13 +598,16 @@ class FilesSource:
         return parts
 
     def _states(self, parts: list[Part]) -> dict[Path, FileState]:
-        paths = [
-            folder / f"{prefix}_{table}{suffix}"
-            for folder, prefix in parts
-            for table in TABLES
-            for suffix in SUFFIXES
-        ]
-        return {path: _file_state(path) for path in paths}
+        """Each part's table files by their names in lower case (absent ones too: a file that
+        appears is a change)."""
+        states: dict[Path, FileState] = {}
+        for folder, prefix in parts:
+            files = table_files(folder)
+            for table in TABLES:
+                for suffix in SUFFIXES:
+                    name = f"{prefix}_{table}{suffix}"
+                    states[folder / name] = _file_state(files.get(name, folder / name))
+        return states
 
     def _read(self, parts: list[Part], states: dict[Path, FileState]) -> Snapshot:
         if len(parts) == 1:

@@ -357,3 +357,24 @@ def test_columns_pandas_wrote_as_floats_read_as_whole_numbers(
     assert read_back.loc[1, "kohan_3f"] == "38.5"
     assert (read_back["kishumei_ryakusho"] == "J.Moreira").all()
     assert "corner_1, umaban written as floats (12.0), read as whole numbers" in caplog.text
+
+
+def test_file_and_column_names_in_upper_case_read_as_the_tables(tmp_path: Path) -> None:
+    """``NVD_RA.CSV`` with ``KAISAI_NEN,...`` (and a Parquet file of such names) read as the
+    tables in lower case; a column named twice in two cases is read from its first."""
+    raw = day()
+    write_tables(raw, tmp_path / "plain")
+    shouting = tmp_path / "shouting"
+    shouting.mkdir()
+    write_csv(raw.nvd_ra.rename(columns=str.upper), shouting / "NVD_RA.CSV")
+    se = raw.nvd_se.rename(columns=str.upper).assign(umaban="99")  # a second, later umaban
+    write_csv(se, shouting / "Nvd_Se.csv")
+    raw.nvd_o1.rename(columns=str.upper).to_parquet(shouting / "NVD_O1.Parquet", index=False)
+    assert_same_tables(read(shouting), read(tmp_path / "plain"))
+
+
+def test_two_files_of_one_table_in_two_cases_are_refused(tmp_path: Path) -> None:
+    write_tables(day(), tmp_path)
+    (tmp_path / "NVD_SE.CSV").write_bytes((tmp_path / "nvd_se.csv").read_bytes())
+    with pytest.raises(InputError, match=r"holds both NVD_SE\.CSV and nvd_se\.csv: keep one"):
+        read(tmp_path)
