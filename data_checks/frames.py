@@ -16,7 +16,13 @@ import pandas as pd
 from sqlalchemy import String, Table
 
 from raceday.arrow_text import text_isin
-from raceday.codec import digits_are_malformed, soha_time_text
+from raceday.codec import (
+    CANCELLED_RACE_RECORD,
+    WITHDRAWN_RECORD,
+    digits_are_malformed,
+    record_kind,
+    soha_time_text,
+)
 from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED, RACE_KEY_COLUMNS
 from raceday.store.catalogs.races import RACES, RUNNERS
 
@@ -102,6 +108,15 @@ def repeated_rows(raw: pd.DataFrame, key: Sequence[str]) -> pd.Series:
     return pd.Series(repeated, index=raw.index)
 
 
+def with_record_kinds(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``race_cancelled`` and ``record_withdrawn``: whether each raw record's
+    データ区分 says its race was cancelled (9) or the record was withdrawn (0)."""
+    kind = record_kind(raw).to_numpy()
+    return frame.assign(
+        race_cancelled=kind == CANCELLED_RACE_RECORD, record_withdrawn=kind == WITHDRAWN_RECORD
+    )
+
+
 def leader_first3f_upper_s(distance_m: pd.Series) -> pd.Series:
     """The slowest plausible leader's first 3F for the distance (see the module's constants)."""
     start, per_km = LEADER_PACE_MAX_S_PER_KM
@@ -148,6 +163,7 @@ def race_check_frame(
     frame["missing_fields"] = missing_fields(raw_ra, NVD_RA_REQUIRED)
     frame["unparsable_fields"] = unparsable_fields(raw_ra, RACE_DIGIT_FIELDS)
     frame["overlong_fields"] = overlong_fields(races, RACES)
+    frame = with_record_kinds(frame, raw_ra)
     distinct_runners = runners.drop_duplicates(["race_id", "umaban"])
     counts = distinct_runners.groupby("race_id").size()
     starters = (
@@ -193,6 +209,7 @@ def runner_check_frame(
     frame["missing_fields"] = missing_fields(raw_se, NVD_SE_REQUIRED)
     frame["unparsable_fields"] = unparsable_fields(raw_se, RUNNER_DIGIT_FIELDS)
     frame["overlong_fields"] = overlong_fields(runners, RUNNERS)
+    frame = with_record_kinds(frame, raw_se)
     frame["soha_time_raw"] = soha_time_text(raw_se["soha_time"]).fillna("")
 
     entries = frame["race_id"].map(first_copy["entries"].fillna(first_copy["field_size"]))

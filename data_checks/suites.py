@@ -180,6 +180,19 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToBeInSet(column="weather_code", value_set=WEATHER_CODES),
             "weather features",
         ),
+        # データ区分 9: the race was cancelled (weather, an accident): it is not run, so it is not
+        # priced or bet, and a bet placed before the cancellation is refunded at night.
+        Check(
+            "race_not_cancelled",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_cancelled", value_set=[False]),
+            "no bet on a race that is not run",
+        ),
+        # データ区分 0: the provider withdrew the record (sent by mistake): it is not the race.
+        Check(
+            "record_not_withdrawn",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="record_withdrawn", value_set=[False]),
+            "only records the provider stands by",
+        ),
         # A race with no runner rows cannot be predicted or settled.
         Check(
             "race_has_runners",
@@ -288,6 +301,19 @@ def runner_checks(phase: str) -> list[Check]:
             lambda: gxe.ExpectColumnValuesToBeInSet(column="repeated_row", value_set=[False]),
             "one row per runner after a re-import",
             scope="row",
+        ),
+        # データ区分 9: the runner's race was cancelled (its race row says so too, as a rule).
+        Check(
+            "race_not_cancelled",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_cancelled", value_set=[False]),
+            "no bet on a race that is not run",
+        ),
+        # データ区分 0: the provider withdrew the record (sent by mistake): the runner is
+        # not in the race as the provider has it, so the race is set aside with it.
+        Check(
+            "record_not_withdrawn",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="record_withdrawn", value_set=[False]),
+            "only records the provider stands by",
         ),
         # A runner whose race is not in the race table cannot be priced or stored.
         Check(

@@ -38,6 +38,12 @@ NO_GRADE: Final = ""
 GOING_CODES: Final = (1, 2, 3, 4)  # 良, 稍重, 重, 不良
 WEATHER_CODES: Final = (1, 2, 3, 4, 5, 6)  # 晴, 曇, 雨, 小雨, 雪, 小雪
 SEX_CODES: Final = (1, 2, 3)  # 牡, 牝, セ
+# データ区分 (``data_kubun``) of a race or runner record that is not a race as run or carded:
+# 9 レース中止 (the race was cancelled: it is not run, its bets are refunded) and 0 該当レコード削除
+# (the provider withdrew the record, sent by mistake). The other values (1-7 the card's and the
+# results' stages, A, B) are the race.
+CANCELLED_RACE_RECORD: Final = "9"
+WITHDRAWN_RECORD: Final = "0"
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -327,6 +333,11 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column in frame.columns:
         return _stripped(frame[column])
     return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def record_kind(raw: pd.DataFrame) -> pd.Series:
+    """Each record's データ区分 as written (``""`` where the table has none or it is blank)."""
+    return _text(raw, "data_kubun").fillna("")
 
 
 def zero_filled(text: pd.Series, width: int) -> pd.Series:

@@ -658,6 +658,27 @@ def _all_scratched(base: Base, out: Path) -> Expected:
     return _set_aside(base, race_id, race_failure(race_id), "race_has_starters", both_phases=True)
 
 
+@case(
+    "cancelled_and_withdrawn",
+    "a race cancelled (data_kubun 9 on its rows) and a runner's record withdrawn (data_kubun 0)",
+)
+def _cancelled_and_withdrawn(base: Base, out: Path) -> Expected:
+    ra, se = base.raw.nvd_ra.copy(), base.raw.nvd_se.copy()
+    cancelled, withdrawn = base.race(0, 6), base.race(1, 6)
+    _set(ra, _rows_of(ra, cancelled), "data_kubun", "9")
+    _set(se, _rows_of(se, cancelled), "data_kubun", "9")
+    row = base.runner_index(withdrawn)
+    _set(se, row, "data_kubun", "0")
+    _write(replace(base.raw, nvd_ra=ra, nvd_se=se), out)
+    keys = race_failure(cancelled) | _runner_keys(base.raw, cancelled)
+    outcome = PhaseOutcome(
+        frozenset({cancelled, withdrawn}),
+        keys | runner_failure(withdrawn, base.umaban(row)),
+        frozenset({"race_not_cancelled", "record_not_withdrawn"}),
+    )
+    return Expected(all_races=frozenset(base.race_ids), **both(outcome))
+
+
 @case("race_without_runners", "a race row whose runners are missing")
 def _race_without_runners(base: Base, out: Path) -> Expected:
     race_id = base.race(1, 5)

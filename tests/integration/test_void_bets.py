@@ -76,3 +76,46 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
 def _bets(url: str) -> pd.DataFrame:
     with make_engine(url).connect() as connection:
         return read_bets(connection, DAY, DAY)
+
+
+def test_a_race_cancelled_is_not_bet_and_bets_placed_before_are_refunded(
+    store_url: str, tmp_path: Path
+) -> None:
+    """データ区分 9 (レース中止): a race cancelled before its card is decided gets no bet; one
+    cancelled after the bets were placed (its night rows say 9, no result) has them voided
+    with the stake refunded and `race_not_cancelled` as the reason."""
+    simulated = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12))
+    raw = simulated.raw
+    settings = load_settings(
+        db_url=store_url, var_dir=tmp_path / "var", validation={"data_docs": False}
+    )
+    upgrade_schema(make_engine(store_url))
+    card = validate_and_store(settings, raw, DAY, DAY, "card")
+    bets = stake(
+        settings, noisy_truth_predictions(card.runners, card.odds, simulated.truth), card, DAY
+    )
+    after_bets, before_card = str(bets["race_id"].iloc[0]), str(bets["race_id"].iloc[-1])
+    assert after_bets != before_card
+
+    def cancelled(race_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        ra, se = raw.nvd_ra.copy(), raw.nvd_se.copy()
+        ra.loc[race_ids(ra) == race_id, "data_kubun"] = "9"
+        rows = race_ids(se) == race_id
+        se.loc[rows, "data_kubun"] = "9"
+        se.loc[rows, ["kakutei_chakujun", "nyusen_juni", "soha_time"]] = ["00", "00", "0000"]
+        return ra, se
+
+    ra, se = cancelled(before_card)
+    early = validate_and_store(settings, replace(raw, nvd_ra=ra, nvd_se=se), DAY, DAY, "card")
+    assert before_card not in set(early.races["race_id"])
+    assert "race_not_cancelled" in set(early.quarantine["check_name"])
+
+    ra, se = cancelled(after_bets)
+    night = validate_and_store(settings, replace(raw, nvd_ra=ra, nvd_se=se), DAY, DAY, "results")
+    assert after_bets not in set(night.races["race_id"])
+    settle(settings, DAY)
+    stored = _bets(store_url)
+    void = stored[stored["race_id"] == after_bets]
+    assert not void.empty and (void["refund_yen"] == void["stake_yen"]).all()
+    assert (void["pnl_yen"] == 0).all()
+    assert void["void_reason"].str.contains("race_not_cancelled").all()
