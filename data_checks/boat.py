@@ -29,8 +29,11 @@ PERCENT: Final = (0.0, 100.0)
 START_TIMING_S: Final = (-1.0, 1.0)
 # 展示タイム: the 150 m exhibition lap, 6.4-7.2 s in practice; 6.0-7.8 brackets every venue.
 EXHIBITION_S: Final = (6.0, 7.8)
-# 1800 m (three laps): 1.45-2.05 (105-125 s); 95-150 s leaves room for rough water.
+# 1800 m (three laps): 1.45-2.05 (105-125 s); 95-150 s leaves room for rough water. A race
+# shortened to two laps (周回短縮, 1200 m in its header) is judged at its pace: the time as if over
+# 1800 m.
 RACE_TIME_S: Final = (95.0, 150.0)
+FULL_RACE_M: Final = 1800
 MAX_WIN_ODDS: Final = 9999.9  # the official display's ceiling
 PAYOUT_KINDS: Final = ("paid", "special", "void")
 
@@ -165,7 +168,7 @@ def result_checks() -> list[Check]:
         Check(
             "race_time_plausible",
             lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="race_time_s", min_value=RACE_TIME_S[0], max_value=RACE_TIME_S[1]
+                column="race_time_at_1800m_s", min_value=RACE_TIME_S[0], max_value=RACE_TIME_S[1]
             ),
             "a shifted result line read as a time",
         ),
@@ -332,16 +335,32 @@ def start_timing_consistent(finish_code: pd.Series, start_timing_s: pd.Series) -
     return pd.Series(ok, index=finish_code.index)
 
 
-def check_results(results: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
-    """Each boat's result; a race with a broken result is left out (its bets refunded)."""
+def race_time_at_1800m(results: pd.DataFrame, distance_m: pd.Series) -> pd.Series:
+    """Each boat's race time as if over 1800 m, by its race's distance (``distance_m``, by race
+    id; a race without one is taken as 1800 m); not a number: missing (``fields_parse``)."""
+    time_s = pd.to_numeric(results["race_time_s"], errors="coerce").astype("float64")
+    metres = pd.to_numeric(results["race_id"].map(distance_m), errors="coerce").astype("float64")
+    scale = FULL_RACE_M / metres.where(metres > 0, float(FULL_RACE_M)).fillna(FULL_RACE_M)
+    return (time_s * scale.to_numpy()).astype("Float64")
+
+
+def check_results(
+    results: pd.DataFrame, race_date: pd.Timestamp, distance_m: pd.Series | None = None
+) -> CheckedFrame:
+    """Each boat's result; a race with a broken result is left out (its bets refunded).
+    ``distance_m`` (by race id): the K races' distances, for the race time's bounds."""
+    distances = distance_m if distance_m is not None else pd.Series(dtype="Int64")
     with_flags = results.assign(
-        st_consistent=start_timing_consistent(results["finish_code"], results["start_timing_s"])
+        st_consistent=start_timing_consistent(results["finish_code"], results["start_timing_s"]),
+        race_time_at_1800m_s=race_time_at_1800m(results, distances),
     )
     checked = _checked(
         "boat_results", with_flags, result_checks(), race_date, numbers=RESULT_NUMBERS
     )
     return CheckedFrame(
-        checked.valid.drop(columns=["st_consistent"]), checked.quarantine, checked.outcome
+        checked.valid.drop(columns=["st_consistent", "race_time_at_1800m_s"]),
+        checked.quarantine,
+        checked.outcome,
     )
 
 
@@ -438,7 +457,10 @@ def validate_results(
     races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp
 ) -> ValidResults:
     """The results and payouts validated; a race with a broken line is set aside whole."""
-    checked_results = check_results(results, race_date)
+    distances = None
+    if "distance_m" in races:
+        distances = races.drop_duplicates("race_id").set_index("race_id")["distance_m"]
+    checked_results = check_results(results, race_date, distances)
     checked_payouts = check_payouts(payouts, race_date)
     set_aside = _races_of(checked_results.quarantine) | _races_of(checked_payouts.quarantine)
     keep_results = ~checked_results.valid["race_id"].astype(str).isin(set_aside)

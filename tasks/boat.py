@@ -90,27 +90,61 @@ def _record_checks(
 
 
 def _day_frames(days: list[BoatDay]) -> dict[str, pd.DataFrame]:
-    """The days' frames, one concatenation each (entries dated by their race id)."""
+    """The days' frames, one concatenation each (entries dated by their race id). Results of a
+    race the program lacks (a venue missing from the B file) are set aside as unreadable, with
+    the reason: nothing could be settled or learned against them."""
 
     def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True)
 
+    def of_program(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["race_id"].isin(programmed)].reset_index(drop=True)
+
+    races = joined([day.program.races for day in days])
+    programmed = set(races["race_id"].dropna())
     entries = joined([day.program.entries for day in days])
-    results = joined([day.results.results for day in days])
+    results = of_program(joined([day.results.results for day in days]))
+    result_races = joined([day.results.races for day in days])
     return {
-        "races": joined([day.program.races for day in days]),
+        "races": races,
         "entries": entries.assign(race_date=_id_dates(entries)),
         "odds": joined([day.odds for day in days]),
-        "result_races": joined([day.results.races for day in days]),
+        "result_races": of_program(result_races),
         "results": results.assign(race_date=_id_dates(results)),
-        "payouts": joined([day.results.payouts for day in days]),
+        "payouts": of_program(joined([day.results.payouts for day in days])),
         "program_rejected": joined(
             [rejected_lines(day.program.rejected, "boat_program", day.race_date) for day in days]
         ),
         "results_rejected": joined(
-            [rejected_lines(day.results.rejected, "boat_results", day.race_date) for day in days]
+            [
+                *(
+                    rejected_lines(day.results.rejected, "boat_results", day.race_date)
+                    for day in days
+                ),
+                _results_without_program(result_races, programmed),
+            ]
         ),
     }
+
+
+def _results_without_program(result_races: pd.DataFrame, programmed: set[str]) -> pd.DataFrame:
+    """Quarantine rows for the K races that ran but are not in the program, each dated and
+    named by its race id (a cancelled race beyond the program's, named by ``NR以降 中止``, is
+    no race: nothing to say)."""
+    orphans = result_races[
+        ~result_races["race_id"].isin(programmed) & result_races["status"].ne("cancelled")
+    ].reset_index(drop=True)
+    race_ids = orphans["race_id"].astype("string")
+    rejected = pd.DataFrame(
+        {
+            "line_number": pd.Series(pd.NA, index=orphans.index, dtype="Int64"),
+            "line": race_ids,
+            "reason": "results of a race that is not in the program (B file)",
+        }
+    )
+    rows = rejected_lines(rejected, "boat_results", date(2000, 1, 1))
+    detail = "race " + race_ids + ": its results are in the K file, the race is not in the B file"
+    return rows.assign(race_date=_id_dates(orphans), race_id=race_ids, detail=detail)
 
 
 def _id_dates(frame: pd.DataFrame) -> pd.Series:

@@ -56,9 +56,18 @@ MARKER: Final = re.compile(r"^(\d{2})([BK])(BGN|END)$")
 B_RACE_HEADER: Final = re.compile(
     r"^\s*(\d{1,2})R\s+(.*?)\s*H(\d{3,4})m\s+電話投票締切予定\s*(\d{1,2}):(\d{2})"
 )
-K_RACE_HEADER: Final = re.compile(
-    r"^\s*(\d{1,2})R\s+(.*?)\s*H(\d{3,4})m\s+(\S+)\s+風\s+(\S+)\s+(\d+)m\s+波\s+(\d+)cm"
+# A K race header: the race number, name and distance start a race; the conditions after them
+# (weather, wind, waves) are read when they are there (a blank wind direction, a header that
+# says レース中止 instead): an unreadable tail must not hand the race's lines to the race before.
+K_RACE_HEADER: Final = re.compile(r"^\s*(\d{1,2})R\s+(.*?)\s*H(\d{3,4})m(?:\s+(.*?))?\s*$")
+K_CONDITIONS: Final = re.compile(
+    r"^(?P<weather>[^\s風波\d]\S*)?\s*(?:風\s*(?:(?P<wind>[^\s\d]\S*)\s+)?(?P<speed>\d+)m)?"
+    r"\s*(?:波\s*(?P<wave>\d+)cm)?$"
 )
+# "＊＊＊　９Ｒ以降　中止　＊＊＊": the venue's races from the 9th on were cancelled.
+CANCELLED_FROM: Final = re.compile(r"(\d{1,2})R以降")
+LAST_RACE: Final = 12  # a venue's day holds at most twelve races
+FIRST_YEAR, LAST_YEAR = 1990, 2200  # a header year outside them is a corrupt line
 B_DATE: Final = re.compile(r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日")
 K_DATE: Final = re.compile(r"(\d{4})/\s*(\d{1,2})/\s*(\d{1,2})")
 MEETING_DAY: Final = re.compile(r"第\s*(\d{1,2})\s*日")
@@ -102,6 +111,11 @@ class _Reader:
 
     def add(self, frame: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(frame, []).append(row)
+
+    def drop_race(self, race_id: str) -> None:
+        """Forget every row of ``race_id`` read so far (a race cut off by the file's end)."""
+        for name, rows in self.rows.items():
+            self.rows[name] = [row for row in rows if row.get("race_id") != race_id]
 
     def reject(self, line_number: int, line: str, reason: str) -> None:
         self.rejected.append({"line_number": line_number, "line": line, "reason": reason})
@@ -152,6 +166,7 @@ class _Block:
     venue_code: str
     start_line: int
     race_date: date | None
+    file_date: date | None = None  # the day the file's name gives: a header must agree
     meeting_day: int | None = None
     race: dict[str, Any] | None = None
     section: str = ""  # "", "racers", "payouts"
@@ -161,7 +176,8 @@ class _Block:
 def _venue_lines(
     text: str, kind: str, reader: _Reader
 ) -> Iterator[tuple[int, str, _Block | None, str]]:
-    """Each line with its number and the venue block it is in; ``event`` says BGN/END/line."""
+    """Each line with its number and the venue block it is in; ``event`` says BGN, END, line,
+    or CUT: the block ended without its END marker (the next block began, or the file ended)."""
     block: _Block | None = None
     skipping: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -172,7 +188,7 @@ def _venue_lines(
                 if block is not None:
                     reason = f"venue block {block.venue_code} not closed before the next"
                     reader.reject(block.start_line, f"{block.venue_code}{kind}BGN", reason)
-                    yield number, line, block, "END"
+                    yield number, line, block, "CUT"
                 block, skipping = None, None
                 if code not in VENUE_CODES:
                     reader.reject(number, line, f"unknown venue code {code} (01-24)")
@@ -197,7 +213,7 @@ def _venue_lines(
     if block is not None:
         reason = f"venue block {block.venue_code} not closed: truncated file?"
         reader.reject(block.start_line, f"{block.venue_code}{kind}BGN", reason)
-        yield 0, "", block, "END"
+        yield 0, "", block, "CUT"
 
 
 def _int(text: str, name: str) -> int:
@@ -282,13 +298,24 @@ def _read_blocks(
     for number, line, block, event in _venue_lines(text, kind, reader):
         if block is None or event != "line":
             if block is not None and event == "BGN":
-                block.race_date = race_date
+                block.race_date = block.file_date = race_date
+            if block is not None and event == "CUT" and block.race is not None:
+                _set_aside_cut_race(block, reader)
             continue
         try:
             read_line(number, line, block, reader)
         except Rejected as reason:
             reader.reject(number, line, str(reason))
     return reader
+
+
+def _set_aside_cut_race(block: _Block, reader: _Reader) -> None:
+    """The last race of a block that ended without its END marker may be cut short (a payout
+    of ``8420`` cut to ``84``): its rows are dropped, with the reason."""
+    assert block.race is not None
+    reader.drop_race(block.race["race_id"])
+    reason = f"race {block.race['race_number']} set aside: its venue block was cut off after it"
+    reader.reject(0, str(block.race["race_id"]), reason)
 
 
 def parse_b_text(text: str, race_date: date | None = None) -> ProgramDay:
@@ -320,6 +347,7 @@ def _read_b_line(number: int, line: str, block: _Block, reader: _Reader) -> None
         block.section = ""
         return
     if "電話投票締切予定" in plain:
+        block.race = None  # its boats must not join the race before
         raise Rejected("race header that cannot be read")
     if block.race is None:
         _read_venue_header(plain, block, B_DATE)
@@ -339,12 +367,26 @@ def _read_b_line(number: int, line: str, block: _Block, reader: _Reader) -> None
 
 
 def _read_venue_header(plain: str, block: _Block, date_pattern: re.Pattern[str]) -> None:
+    """The venue's day and meeting day from a header line. A day other than the file's
+    (``K260603.TXT`` holding 2026/6/2) would store its races under another day: the block's
+    races are then set aside, as they are when the line holds no day at all."""
     found = date_pattern.search(plain)
     if found is not None:
         try:
-            block.race_date = date(int(found[1]), int(found[2]), int(found[3]))
+            day_read = date(int(found[1]), int(found[2]), int(found[3]))
         except ValueError:
+            block.race_date = None
             raise Rejected(f"date {found[0]!r} is not a day") from None
+        if block.file_date is not None and day_read != block.file_date:
+            block.race_date = None
+            raise Rejected(
+                f"venue {block.venue_code} dated {day_read}, not the file's day "
+                f"{block.file_date}: its races are set aside"
+            )
+        if not FIRST_YEAR <= day_read.year <= LAST_YEAR:
+            block.race_date = None
+            raise Rejected(f"date {found[0]!r} is not a day of racing")
+        block.race_date = day_read
         day = MEETING_DAY.search(plain)
         block.meeting_day = int(day[1]) if day else block.meeting_day
 
@@ -426,7 +468,7 @@ def _read_k_line(number: int, line: str, block: _Block, reader: _Reader) -> None
     elif plain.startswith("---") and block.section == "header":
         block.section = "racers"
     elif "中止" in plain:
-        block.race["status"] = "cancelled"
+        _read_cancellation(plain, block, reader)
     elif not plain.strip():
         block.section = "" if block.section == "racers" else block.section
     elif _payout_label(line) is not None or (block.section == "payouts" and _continues(line)):
@@ -440,19 +482,57 @@ def _read_k_line(number: int, line: str, block: _Block, reader: _Reader) -> None
 
 
 def _start_k_race(header: re.Match[str], block: _Block, reader: _Reader) -> None:
+    block.race, block.section, block.last_bet = None, "", None  # nothing more joins the last race
     if block.race_date is None:
         raise Rejected(f"no date known for venue {block.venue_code}")
     race_number = _int(header[1], "race number")
-    block.race = {
+    tail = (header[4] or "").strip()
+    cancelled = "中止" in tail
+    conditions = None if cancelled else K_CONDITIONS.match(tail)
+    if conditions is None and not cancelled and tail:
+        conditions = K_CONDITIONS.match("")  # unreadable conditions: the race, without them
+    block.race = _k_race(block, race_number, header[2].strip(), int(header[3]), conditions)
+    block.race["status"] = "cancelled" if cancelled else "run"
+    reader.add("races", block.race)  # the same dict: kimarite and status land later
+
+
+def _k_race(
+    block: _Block, race_number: int, name: str, distance_m: int | None,
+    conditions: re.Match[str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    assert block.race_date is not None
+    found = conditions.groupdict() if conditions is not None else {}
+
+    def number(key: str) -> int | None:
+        return int(found[key]) if found.get(key) else None
+
+    return {
         "race_id": race_id(block.race_date, block.venue_code, race_number),
         "race_date": pd.Timestamp(block.race_date), "venue_code": block.venue_code,
-        "race_number": race_number, "race_name": header[2].strip(),
-        "distance_m": int(header[3]), "weather": header[4], "wind_direction": header[5],
-        "wind_speed_m": int(header[6]), "wave_cm": int(header[7]), "kimarite": None,
-        "status": "run", "boats": set(),
+        "race_number": race_number, "race_name": name, "distance_m": distance_m,
+        "weather": found.get("weather"), "wind_direction": found.get("wind"),
+        "wind_speed_m": number("speed"), "wave_cm": number("wave"), "kimarite": None,
+        "status": "run", "boats": set(), "bets": set(),
     }  # fmt: skip
-    reader.add("races", block.race)  # the same dict: kimarite and status land later
-    block.section = ""
+
+
+def _read_cancellation(plain: str, block: _Block, reader: _Reader) -> None:
+    """A line saying 中止: the race just begun (no boat or payout read yet) was cancelled;
+    ``NR以降 中止`` cancels the venue's races from the Nth on (rows of their own, with no
+    result); anywhere else it cannot say which race it means."""
+    assert block.race is not None
+    later = CANCELLED_FROM.search(plain)
+    if later is not None:
+        first = _int(later[1], "race number")
+        if first <= block.race["race_number"]:
+            raise Rejected(f"races from {first} cancelled, after race {block.race['race_number']}")
+        for number in range(first, LAST_RACE + 1):
+            reader.add("races", {**_k_race(block, number, "", None, None), "status": "cancelled"})
+        block.race, block.section, block.last_bet = None, "", None
+        return
+    if block.race["boats"] or block.race["bets"]:
+        raise Rejected(f"a cancellation after race {block.race['race_number']}'s results")
+    block.race["status"] = "cancelled"
 
 
 def _payout_label(line: str) -> str | None:
@@ -469,9 +549,14 @@ def _continues(line: str) -> bool:
 
 def _read_payout_line(line: str, block: _Block, reader: _Reader) -> None:
     assert block.race is not None
-    label = _payout_label(line) or block.last_bet
+    named = _payout_label(line)
+    label = named or block.last_bet
     if label is None:
         raise Rejected("payout line without a bet type")
+    if named is not None:
+        if named in block.race["bets"]:
+            raise Rejected(f"{named} listed twice for race {block.race['race_number']}")
+        block.race["bets"].add(named)
     block.section, block.last_bet = "payouts", label
     data = layout.encoded(line)
     spans = [(layout.PAYOUT_COMBINATION, layout.PAYOUT_YEN)]

@@ -27,6 +27,7 @@ from raceday.boat.files import (
     read_result_file,
 )
 from raceday.errors import InputError
+from raceday.japan_time import JAPAN_TIME
 
 FILES_PREFIX: Final = "files:"
 ODDS_FILE: Final = "boat_odds.csv"
@@ -100,6 +101,17 @@ def empty_results() -> ResultDay:
     )
 
 
+def japan_times(text: pd.Series) -> pd.Series:
+    """ISO 8601 times as naive Japan time: one with an offset (``+09:00``, ``Z``) converted to
+    Japan's clock, one without read as Japan's; one that does not parse is missing."""
+    text = text.astype("string").str.strip()
+    offset = text.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True).fillna(False)
+    local = pd.to_datetime(text.where(~offset), errors="coerce", format="ISO8601")
+    aware = pd.to_datetime(text.where(offset), errors="coerce", format="ISO8601", utc=True)
+    converted = aware.dt.tz_convert(JAPAN_TIME).dt.tz_localize(None)
+    return local.astype("datetime64[ns]").where(~offset, converted.astype("datetime64[ns]"))
+
+
 def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
     """The odds snapshots of races on ``days`` (race ids begin with the day); none without the
     file. A value that does not parse becomes missing (validation sets its race's odds aside)."""
@@ -124,9 +136,7 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
                 "race_id": raw["race_id"].str.strip().astype("string"),
                 "boat": pd.to_numeric(raw["boat"], errors="coerce").astype("Float64").round(),
                 "snapshot": raw["snapshot"].str.strip().astype("string"),
-                "published_at": pd.to_datetime(
-                    raw["published_at"], errors="coerce", format="ISO8601"
-                ),
+                "published_at": japan_times(raw["published_at"]),
                 "win_odds": pd.to_numeric(raw["win_odds"], errors="coerce").astype("Float64"),
             }
         )

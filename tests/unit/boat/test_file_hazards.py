@@ -1,0 +1,134 @@
+"""What real day files hold that once put a line in the wrong race or the wrong day: a race
+header the strict pattern could not read, 中止 notices, a file's text dated another day, a
+file cut in a payout, a year out of range, odds stamped with an offset, a shortened race."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from data_checks.boat import validate_results
+from raceday.boat.files import parse_b_text, parse_k_text
+from raceday.boat.source import read_odds_file
+from tests.unit.boat.excerpts import PROGRAM, RESULTS
+
+DAY = date(2026, 4, 1)
+R1, R2, R3 = "202604010501", "202604010502", "202604010503"
+
+
+def _lines_until(marker: str) -> list[str]:
+    lines = RESULTS.splitlines()
+    return lines[: next(i for i, line in enumerate(lines) if marker in line)]
+
+
+def _races(text: str, day: date | None = DAY) -> pd.DataFrame:
+    return parse_k_text(text, day).races.set_index("race_id")
+
+
+def test_a_header_without_its_wind_direction_still_starts_its_race() -> None:
+    """A blank wind direction (or conditions that cannot be read at all) starts the race
+    without them: its boats and payouts are its own, not the race's before."""
+    for header, speed in [
+        ("   2R       予選　　　　          H1800m  曇り  風  　　　 1m  波　  1cm", 1),
+        ("   2R       予選　　　　          H1800m  ?? ??", None),
+    ]:
+        text = RESULTS.replace(
+            "   2R       予選　　　　          H1800m  曇り  風  北　　 1m  波　  1cm", header
+        )
+        day = parse_k_text(text, DAY)
+        race = day.races.set_index("race_id").loc[R2]
+        assert pd.isna(race["wind_direction"]) and race["status"] == "run"
+        assert race["wind_speed_m"] == speed if speed else pd.isna(race["wind_speed_m"])
+        assert (day.results["race_id"] == R2).sum() == 6
+        wins = day.payouts[day.payouts["bet_type"] == "win"]
+        assert wins.groupby("race_id").size().to_dict() == {R1: 1, R2: 2, R3: 1}
+
+
+def test_a_bet_type_listed_twice_in_a_race_is_set_aside() -> None:
+    text = RESULTS.replace(
+        "        複勝     1          130  2          180",
+        "        単勝     4          999\r\n        複勝     1          130  2          180",
+    )
+    day = parse_k_text(text, DAY)
+    assert day.rejected["reason"].str.contains("listed twice for race 1").any()
+    assert day.payouts[(day.payouts["race_id"] == R1) & (day.payouts["bet_type"] == "win")][
+        "payout_yen"
+    ].tolist() == [230]
+
+
+def test_cancellations_mark_only_the_races_they_name() -> None:
+    """レース中止 on a header cancels that race; ``NR以降 中止`` after a race's payouts cancels
+    the venue's later races; a 中止 line after a race's results is set aside, the race kept."""
+    on_header = RESULTS.replace(
+        "   2R       予選　　　　          H1800m  曇り  風  北　　 1m  波　  1cm",
+        "   2R       予選　　　　          H1800m  レース中止",
+    )
+    races = _races(on_header)
+    assert races.loc[R1, "status"] == "run"
+    assert races.loc[R2, "status"] == "cancelled"
+
+    before_3r = _lines_until("   3R ")
+    later = "\r\n".join([*before_3r, "     ＊＊＊　３Ｒ以降　中止　＊＊＊", "05KEND", "FINALK"])
+    day = parse_k_text(later, DAY)
+    status = day.races.set_index("race_id")["status"]
+    assert status[[R1, R2]].tolist() == ["run", "run"]
+    assert status[[f"2026040105{n:02d}" for n in range(3, 13)]].eq("cancelled").all()
+    assert (day.payouts["race_id"] == R2).sum() > 0
+
+    stray = "\r\n".join([*before_3r, "     ＊＊＊　中止　＊＊＊", "05KEND", "FINALK"])
+    day = parse_k_text(stray, DAY)
+    assert day.races.set_index("race_id").loc[R2, "status"] == "run"
+    assert day.rejected["reason"].str.contains("cancellation after race 2").any()
+
+
+def test_a_text_dated_another_day_than_its_file_is_set_aside() -> None:
+    """K260402.TXT holding 2026/4/1: storing it would overwrite the 1st, so its races are set
+    aside with the reason (B and K)."""
+    other = date(2026, 4, 2)
+    for day in (parse_k_text(RESULTS, other), parse_b_text(PROGRAM, other)):
+        assert day.races.empty
+        assert day.rejected["reason"].str.contains("not the file's day 2026-04-02").any()
+
+
+def test_a_year_out_of_range_is_set_aside_not_raised() -> None:
+    program = parse_b_text(PROGRAM.replace("２０２６年", "５０２６年"))
+    assert program.races.empty and program.rejected["reason"].str.contains("racing").any()
+    results = parse_k_text(RESULTS.replace("2026/ 4/ 1", "5026/ 4/ 1"))
+    assert results.races.empty and not results.rejected.empty
+
+
+def test_a_file_cut_inside_a_payout_sets_its_last_race_aside() -> None:
+    """The file ends in 2R's win line (``310`` cut to ``3``), without its END marker: 2R is set
+    aside, 1R read whole."""
+    cut = "\r\n".join(_lines_until("                 2          290"))
+    cut = cut[: cut.rindex("310") + 1]
+    day = parse_k_text(cut, DAY)
+    assert set(day.races["race_id"]) == {R1}
+    assert set(day.payouts["race_id"]) == {R1} and set(day.results["race_id"]) == {R1}
+    assert day.rejected["reason"].str.contains("race 2 set aside").any()
+
+
+def test_odds_stamped_with_an_offset_read_as_japan_time(tmp_path: Path) -> None:
+    (tmp_path / "boat_odds.csv").write_text(
+        "race_id,boat,snapshot,published_at,win_odds\n"
+        f"{R1},1,a,2026-04-01T10:00:00+09:00,2.5\n"
+        f"{R1},2,a,2026-04-01T01:00:00Z,3.5\n"
+        f"{R1},3,a,2026-04-01T10:00:00,4.5\n"
+    )
+    odds = read_odds_file(tmp_path, [DAY])
+    assert odds["published_at"].tolist() == [datetime(2026, 4, 1, 10)] * 3
+
+
+def test_a_shortened_race_is_judged_at_its_pace() -> None:
+    """Two laps (1200 m) in 73-77 s is a race time; over 1800 m it would be a shifted line."""
+    results = parse_k_text(RESULTS, DAY)
+    race = results.results[results.results["race_id"] == R1].copy()
+    race["race_time_s"] = race["race_time_s"] * 2 / 3
+    races = results.races[results.races["race_id"] == R1]
+    payouts = results.payouts[results.payouts["race_id"] == R1]
+    shortened = validate_results(races.assign(distance_m=1200), race, payouts, pd.Timestamp(DAY))
+    assert not shortened.set_aside
+    full = validate_results(races, race, payouts, pd.Timestamp(DAY))
+    assert full.set_aside == frozenset({R1})
