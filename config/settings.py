@@ -532,7 +532,7 @@ class Settings(BaseSettings):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)
 
-    @field_validator("pckeiba_url")
+    @field_validator("pckeiba_url", "db_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
         from sqlalchemy.engine import make_url
@@ -541,11 +541,16 @@ class Settings(BaseSettings):
         if value is None:
             return value
         try:
-            make_url(value)
+            url = make_url(value)
         except ArgumentError:  # never echoed: a database URL may hold a password
             raise ValueError(
                 "not a database URL (expected postgresql+psycopg://user@host/pckeiba)"
             ) from None
+        if "@" in (url.host or ""):  # a password's own @: the driver would print the rest
+            raise ValueError(
+                "the database URL holds an @ after its user and password: write an @ inside "
+                "the password as %40"
+            )
         return value
 
     @field_validator("source")

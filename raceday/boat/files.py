@@ -521,17 +521,21 @@ def _read_cancellation(plain: str, block: _Block, reader: _Reader) -> None:
     ``NR以降 中止`` cancels the venue's races from the Nth on (rows of their own, with no
     result); anywhere else it cannot say which race it means."""
     assert block.race is not None
+    current = block.race["race_number"]
+    begun = bool(block.race["boats"] or block.race["bets"])  # a boat or payout of it read
     later = CANCELLED_FROM.search(plain)
     if later is not None:
         first = _int(later[1], "race number")
-        if first <= block.race["race_number"]:
-            raise Rejected(f"races from {first} cancelled, after race {block.race['race_number']}")
-        for number in range(first, LAST_RACE + 1):
+        if first < current or (first == current and begun):
+            raise Rejected(f"races from {first} cancelled, after race {current}'s results")
+        if first == current:
+            block.race["status"] = "cancelled"
+        for number in range(max(first, current + 1), LAST_RACE + 1):
             reader.add("races", {**_k_race(block, number, "", None, None), "status": "cancelled"})
         block.race, block.section, block.last_bet = None, "", None
         return
-    if block.race["boats"] or block.race["bets"]:
-        raise Rejected(f"a cancellation after race {block.race['race_number']}'s results")
+    if begun:
+        raise Rejected(f"a cancellation after race {current}'s results")
     block.race["status"] = "cancelled"
 
 

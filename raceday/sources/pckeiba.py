@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
 import pandas as pd
 from sqlalchemy import Connection, bindparam, create_engine, inspect, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, ProgrammingError, SQLAlchemyError
 
 from raceday.errors import InputError, SourceUnavailable
 from raceday.schema import (
@@ -42,8 +42,19 @@ from raceday.sport import CIRCUITS
 
 logger = logging.getLogger(__name__)
 
-_DATE_FILTER = "(kaisai_nen || kaisai_tsukihi) BETWEEN :lo AND :hi"
-_VENUE_FILTER = "keibajo_code IN :venues"
+# A row's day as YYYYMMDD text, whatever the key columns' types or padding (text as PC-KEIBA
+# writes it, a trailing space, integers that lost their zeros: 603 is 0603): a raw
+# concatenation missed the range's last day ('20250603 ') or read another month ('2025603').
+_DAY_KEY: Final = {
+    "postgresql": (
+        "(trim(CAST(kaisai_nen AS TEXT)) || lpad(trim(CAST(kaisai_tsukihi AS TEXT)), 4, '0'))"
+    ),
+    "sqlite": (
+        "(trim(CAST(kaisai_nen AS TEXT)) || "
+        "substr('0000' || trim(CAST(kaisai_tsukihi AS TEXT)), -4, 4))"
+    ),
+}
+_VENUE_FILTER = "trim(CAST(keibajo_code AS TEXT)) IN :venues"
 # suffix -> (known columns, required, optional)
 _TABLES: Final = {
     "ra": (NVD_RA_COLUMNS, NVD_RA_REQUIRED, NVD_RA_OPTIONAL),
@@ -58,9 +69,35 @@ def _date_params(start: date, end: date) -> dict[str, Any]:
     return {"lo": f"{start:%Y%m%d}", "hi": f"{end:%Y%m%d}"}
 
 
+def _date_filter(connection: Connection) -> str:
+    """Rows dated ``:lo``..``:hi`` (YYYYMMDD), in the database's own SQL."""
+    key = _DAY_KEY.get(connection.dialect.name, _DAY_KEY["postgresql"])
+    return f"{key} BETWEEN :lo AND :hi"
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", error) or error).strip().splitlines()[0]
+
+
 def _unreachable(error: SQLAlchemyError) -> SourceUnavailable:
-    reason = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
-    return SourceUnavailable(f"PC-KEIBA database unreachable: {reason}")
+    return SourceUnavailable(f"PC-KEIBA database unreachable: {_reason(error)}")
+
+
+def _unreadable(error: SQLAlchemyError) -> InputError:
+    """A query the database refused (a table of other types than PC-KEIBA's, say): bad input,
+    said in one line, not a database that is down (retrying it cannot help)."""
+    return InputError(
+        f"PC-KEIBA database: its tables cannot be read as PC-KEIBA's: {_reason(error)}"
+    )
+
+
+def _relations(connection: Connection) -> set[str]:
+    """The tables and views a query can read (a user may expose PC-KEIBA's tables as views)."""
+    inspector = inspect(connection)
+    names = set(inspector.get_table_names()) | set(inspector.get_view_names())
+    with suppress(NotImplementedError):  # the dialect has none (SQLite)
+        names |= set(inspector.get_materialized_view_names())
+    return names
 
 
 @dataclass
@@ -94,25 +131,32 @@ class PcKeibaSource:
             engine = create_engine(self.url, pool_pre_ping=True)
             try:
                 with engine.connect() as connection:
-                    yield connection
+                    try:
+                        yield connection
+                    except (ProgrammingError, DataError) as error:
+                        raise _unreadable(error) from error
             finally:
                 engine.dispose()
         except SQLAlchemyError as error:
             raise _unreachable(error) from error
 
     def venues(self, start: date, end: date) -> list[str]:
-        """The keibajo codes with rows dated ``start``..``end`` in any of the tables read."""
+        """The keibajo codes with rows dated ``start``..``end`` in any of the tables read (each
+        table's required columns checked first)."""
         with self._connection() as connection:
-            available = set(inspect(connection).get_table_names())
+            available = _relations(connection)
             selects = []
             for prefix in self.prefixes:
                 if f"{prefix}_ra" not in available:
                     raise SourceUnavailable(f"PC-KEIBA database has no table {prefix}_ra")
-                selects += [
-                    f"SELECT DISTINCT keibajo_code FROM {prefix}_{suffix} WHERE {_DATE_FILTER}"
-                    for suffix in _TABLES
-                    if f"{prefix}_{suffix}" in available
-                ]
+                for suffix in _TABLES:
+                    table = f"{prefix}_{suffix}"
+                    if table in available:
+                        self._selected_columns(connection, table, suffix)
+                        selects.append(
+                            "SELECT DISTINCT trim(CAST(keibajo_code AS TEXT)) AS code "
+                            f"FROM {table} WHERE {_date_filter(connection)}"
+                        )
             query = text(" UNION ".join(selects))
             codes = connection.execute(query, _date_params(start, end)).scalars()
             return sorted({str(code) for code in codes if code is not None})
@@ -141,11 +185,19 @@ class PcKeibaSource:
         self, connection: Connection, table: str, suffix: str, where: str, params: dict[str, Any]
     ) -> pd.DataFrame:
         known, _required, optional = _TABLES[suffix]
-        selected = ", ".join(self._selected_columns(connection, table, suffix))
+        # Every value as text, as PC-KEIBA stores it: a column of another type (an integer
+        # column with a NULL came back as the float 1600.0) reads as its digits; a NULL is a
+        # blank field (a loader's empty string), not a record cut short.
+        selected = ", ".join(
+            f"CAST({column} AS TEXT) AS {column}"
+            for column in self._selected_columns(connection, table, suffix)
+        )
         query = text(f"SELECT {selected} FROM {table} WHERE {where}")
         if "venues" in params:
             query = query.bindparams(bindparam("venues", expanding=True))
-        frame = pd.read_sql_query(query, connection, params=params).astype("string")
+        result = connection.execute(query, params)  # not pandas: it hides the database's error
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype="string")
+        frame = frame.fillna("")
         frame = with_optional_columns(frame, optional)
         return frame[[column for column in known if column in frame.columns]]
 
@@ -153,13 +205,13 @@ class PcKeibaSource:
         """Rows dated ``start``..``end`` of the race, runner and odds tables of every circuit
         read (of ``venues`` only, if given)."""
         params = _date_params(start, end)
-        where = _DATE_FILTER
-        if venues is not None:
-            params["venues"] = sorted(venues)
-            where = f"{_DATE_FILTER} AND {_VENUE_FILTER}"
         frames: dict[str, list[pd.DataFrame]] = {suffix: [] for suffix in _TABLES}
         with self._connection() as connection:
-            available = set(inspect(connection).get_table_names())
+            where = _date_filter(connection)
+            if venues is not None:
+                params["venues"] = sorted(venues)
+                where = f"{where} AND {_VENUE_FILTER}"
+            available = _relations(connection)
             for prefix in self.prefixes:
                 for suffix in _TABLES:
                     table = f"{prefix}_{suffix}"

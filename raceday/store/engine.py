@@ -73,6 +73,11 @@ def make_engine(url: str) -> Engine:
         raise StoreUnavailable(
             f"not a database URL: {shown[:80]!r} (expected dialect+driver://user@host/database)"
         ) from error
+    if "@" in (parsed.host or ""):  # a password's own @: the driver would print the rest
+        raise StoreUnavailable(
+            "the database URL holds an @ after its user and password: write an @ inside the "
+            "password as %40"
+        )
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         _make_store_folder(Path(parsed.database).parent)
     try:

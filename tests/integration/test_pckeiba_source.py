@@ -13,6 +13,7 @@ from sqlalchemy import Text, create_engine
 
 from config import load_settings, use_store
 from flows.daily import daily_run
+from raceday.codec import decode_races, decode_runners
 from raceday.errors import InputError
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
@@ -183,3 +184,64 @@ def test_pckeiba_refuses_a_table_lacking_a_required_column(postgres_url: str) ->
     with pytest.raises(InputError) as error:
         PcKeibaSource(postgres_url).read_days(DAY, DAY)
     assert str(error.value) == ("PC-KEIBA table nvd_se lacks required column(s): umaban, soha_time")
+
+
+@pytest.mark.postgres
+def test_tables_loaded_by_another_tool_read_as_pc_keibas(postgres_url: str) -> None:
+    """The same day loaded as a user's own tool may load it: the date's columns as integers
+    (``0603`` is 603) or with a trailing space, a weight column of integers with a NULL, the
+    distance as numeric, blanks as NULL, the tables behind views: every race and runner
+    decodes as from PC-KEIBA's text tables (before: no race read, or every race set aside)."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=8)).raw
+    load_tables(postgres_url, raw, "nvd")
+    expected = PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        for statement in (
+            "ALTER TABLE nvd_ra ALTER COLUMN kaisai_tsukihi TYPE integer "
+            "USING kaisai_tsukihi::integer",
+            "ALTER TABLE nvd_ra ALTER COLUMN kyori TYPE numeric USING kyori::numeric",
+            "UPDATE nvd_se SET kaisai_tsukihi = kaisai_tsukihi || ' '",
+            "UPDATE nvd_se SET bataiju = NULL WHERE umaban = '01'",
+            "ALTER TABLE nvd_se ALTER COLUMN bataiju TYPE integer USING bataiju::integer",
+            "UPDATE nvd_se SET zogen_fugo = NULL WHERE zogen_fugo = ' '",
+            "ALTER TABLE nvd_o1 RENAME TO odds_as_loaded",
+            "CREATE VIEW nvd_o1 AS SELECT * FROM odds_as_loaded",
+        ):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    source = PcKeibaSource(postgres_url)
+    assert source.venues(DAY, DAY) == venues_in(raw)
+    assert source.venues(DAY + timedelta(days=1), DAY + timedelta(days=1)) == []
+    read = source.read_days(DAY, DAY)
+
+    def decoded(day: RawDay) -> tuple[pd.DataFrame, pd.DataFrame]:
+        races, runners = decode_races(day.nvd_ra), decode_runners(day.nvd_se)
+        return sorted_rows(races), runners.sort_values(["race_id", "umaban"], ignore_index=True)
+
+    (races, runners), (expected_races, expected_runners) = decoded(read), decoded(expected)
+    pd.testing.assert_frame_equal(races, expected_races)
+    weighed = (expected_runners["umaban"] != 1).to_numpy()
+    pd.testing.assert_frame_equal(runners[weighed], expected_runners[weighed])
+    assert runners.loc[~weighed, "body_weight_kg"].isna().all()
+    assert (read.nvd_se["zogen_fugo"].isin(["", "+", "-"])).all()
+    assert len(read.nvd_o1) == len(expected.nvd_o1)
+
+
+@pytest.mark.postgres
+def test_a_table_the_database_cannot_read_is_bad_input_not_an_outage(postgres_url: str) -> None:
+    """A query the database refuses (here a view whose rows fail: division by zero) is one
+    line of bad input (not retried), not 'unreachable'."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=4)).raw
+    load_tables(postgres_url, raw, "nvd")
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE nvd_se RENAME TO runners_as_loaded")
+        connection.exec_driver_sql("ALTER TABLE runners_as_loaded RENAME yobi_1 TO yobi_raw")
+        connection.exec_driver_sql(
+            "CREATE VIEW nvd_se AS SELECT *, (1 / (length(umaban) - 2))::text AS yobi_1 "
+            "FROM runners_as_loaded"
+        )
+    engine.dispose()
+    with pytest.raises(InputError, match="cannot be read as PC-KEIBA's: division by zero"):
+        PcKeibaSource(postgres_url).read_days(DAY, DAY)

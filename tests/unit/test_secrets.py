@@ -156,3 +156,21 @@ def test_a_url_that_cannot_be_parsed_is_refused_without_its_password() -> None:
     with pytest.raises(StoreUnavailable, match="not a database URL") as refused:
         make_engine("postgresql+psycopg//raceday:s3cret-pw@db.example/raceday")
     assert "s3cret-pw" not in str(refused.value)
+
+
+def test_a_password_holding_an_unescaped_at_sign_is_refused_without_its_parts() -> None:
+    """``user:pw@Leak@host``: the URL parses with ``Leak@host`` as the host, so the driver's
+    'cannot resolve host' message printed part of the password. The store's and PC-KEIBA's
+    URLs are refused first, saying how to write it, without echoing any of it."""
+    from raceday.errors import RacedayError, StoreUnavailable
+    from raceday.store.engine import make_engine
+
+    url = "postgresql+psycopg://raceday:pw@Leak@db.example/raceday"
+    with pytest.raises(StoreUnavailable, match="%40") as refused:
+        make_engine(url)
+    assert "Leak" not in str(refused.value) and "pw" not in str(refused.value)
+    for setting in ("pckeiba_url", "db_url"):
+        with pytest.raises(RacedayError, match="%40") as invalid:
+            load_settings(**{setting: url})
+        assert "Leak" not in str(invalid.value)
+    assert load_settings(pckeiba_url=url.replace("pw@Leak", "pw%40Leak")).pckeiba_url

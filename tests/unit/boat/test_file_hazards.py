@@ -77,6 +77,12 @@ def test_cancellations_mark_only_the_races_they_name() -> None:
     assert status[[f"2026040105{n:02d}" for n in range(3, 13)]].eq("cancelled").all()
     assert (day.payouts["race_id"] == R2).sum() > 0
 
+    header_3r = next(line for line in RESULTS.splitlines() if line.startswith("   3R "))
+    from_this = [*before_3r, header_3r, "     ＊＊＊　３Ｒ以降　中止　＊＊＊", "05KEND", "FINALK"]
+    status = parse_k_text("\r\n".join(from_this), DAY).races.set_index("race_id")["status"]
+    assert status[R2] == "run"
+    assert status[[f"2026040105{n:02d}" for n in range(3, 13)]].eq("cancelled").all()
+
     stray = "\r\n".join([*before_3r, "     ＊＊＊　中止　＊＊＊", "05KEND", "FINALK"])
     day = parse_k_text(stray, DAY)
     assert day.races.set_index("race_id").loc[R2, "status"] == "run"
