@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +29,12 @@ from data_checks.frames import (
     runner_check_frame,
 )
 from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome
-from data_checks.suites import odds_checks, race_checks, runner_checks
+from data_checks.suites import (
+    odds_checks,
+    race_checks,
+    runner_checks,
+    venue_in_scope_pattern,
+)
 from raceday.arrow_text import text_isin
 from raceday.codec import decode_odds_snapshot, digits_are_malformed, entries_or_fallback
 from raceday.errors import InputError
@@ -227,7 +233,8 @@ def _decoded_snapshot(raw: RawDay, phase: Phase) -> pd.DataFrame:
 def _warn_about_new_venues(races: pd.DataFrame, venue_codes: Collection[str]) -> None:
     """Venues outside NAR and JRA are kept (learned like any new venue): say so once a read."""
     codes = races["keibajo_code"].dropna().astype(str)
-    new = sorted(set(codes) - set(venue_codes))
+    in_scope = re.compile(venue_in_scope_pattern(venue_codes))  # others: venue_in_scope
+    new = sorted(code for code in set(codes) - set(venue_codes) if in_scope.fullmatch(code))
     if new:
         logger.warning(
             "venue code(s) %s are neither NAR nor JRA: kept as venues of their own (standards, "

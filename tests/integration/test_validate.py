@@ -422,3 +422,20 @@ def test_a_chunks_card_and_results_decode_its_runners_once(
     assert decoded[1]["kakutei_chakujun"].ne("00").any()
     assert card.runners["finish_pos"].isna().all()
     assert results.runners["finish_pos"].notna().any()
+
+
+def test_the_new_venue_warning_names_only_the_venues_kept(caplog: pytest.LogCaptureFixture) -> None:
+    """Codes 99 (kept, learned as a venue of its own), 83 (ban-ei) and A1 (no venue code):
+    the warning that new venues are kept names 99 alone; the others are set aside."""
+    import logging
+
+    raw = simulated()
+    ra, se, o1 = raw.nvd_ra.copy(), raw.nvd_se.copy(), raw.nvd_o1.copy()
+    for race_id, code in zip(race_ids(ra).iloc[:3], ("99", "83", "A1"), strict=True):
+        for frame in (ra, se, o1):
+            frame.loc[race_ids(frame) == race_id, "keibajo_code"] = code
+    with caplog.at_level(logging.WARNING, logger="data_checks.validate"):
+        day = validate(RawDay(ra, se, o1))
+    said = [r.getMessage() for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("venue code(s) 99 are neither")
+    assert set(day.races["keibajo_code"]) & {"99", "83", "A1"} == {"99"}
