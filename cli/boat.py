@@ -22,7 +22,8 @@ def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> 
     from raceday.store.engine import check_connection, make_engine
 
     settings = settings_from(source=source, db_url=db)
-    require_program(boat_directory(settings.source), day)  # bad input: one line, before Prefect
+    # bad input: one line, before Prefect
+    require_program(boat_directory(settings.source), day, with_races=True)
     check_connection(make_engine(settings.database_url))
     from raceday.store.catalogs.runs import BOAT_LOCK
     from tasks.common import refuse_locked_day

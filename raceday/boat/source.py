@@ -74,11 +74,17 @@ def _day_file(directory: Path, kind: str, day: date) -> Path | None:
     return None
 
 
-def require_program(directory: Path, day: date) -> Path:
-    """The day's program file; InputError when the directory has none."""
+def require_program(directory: Path, day: date, *, with_races: bool = False) -> Path:
+    """The day's program file; InputError when the directory has none, or (``with_races``: the
+    day a command runs) when it holds no race and no line to set aside (an empty file, or its
+    markers only: a download that failed, not a day without racing)."""
     path = _day_file(directory, "B", day)
     if path is None:
         raise InputError(f"{directory}: no program file B{day:%y%m%d}.TXT for {day}")
+    if with_races:
+        program = read_program_file(path)
+        if program.races.empty and program.rejected.empty:
+            raise InputError(f"{path}: holds no race (an empty or cut download?)")
     return path
 
 

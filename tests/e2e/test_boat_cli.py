@@ -103,9 +103,15 @@ def _check_course_and_exotics(sqlite_url: str, predictions: pd.DataFrame) -> Non
 
 
 def test_bad_boat_input_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
-    """No directory, the wrong source, a day without its program: exit 2, one line."""
+    """No directory, the wrong source, a day without its program, a program file that holds
+    no race (empty, or its markers only): exit 2, one line."""
+    stamp = DAY.replace("-", "")[2:]
+    for name, content in (("empty", b""), ("markers", b"STARTB\r\nFINALB\r\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"B{stamp}.TXT").write_bytes(content)
     for source, day in ((f"files:{tmp_path / 'missing'}", DAY), ("sim", DAY),
-                        (f"files:{tmp_path}", DAY)):  # fmt: skip
+                        (f"files:{tmp_path}", DAY), (f"files:{tmp_path / 'empty'}", DAY),
+                        (f"files:{tmp_path / 'markers'}", DAY)):  # fmt: skip
         code, _stdout, stderr = invoke("run", "--sport", "boat", "--date", day,
                                        "--source", source, "--db", sqlite_url)  # fmt: skip
         assert code == 2, stderr
