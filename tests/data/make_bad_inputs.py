@@ -833,6 +833,36 @@ def _umaban(base: Base, out: Path) -> Expected:
     return Expected(all_races=frozenset(base.race_ids), card=card, results=results)
 
 
+@case("runner_key_broken", "a runner's race number blank: its horse priced, not on the card")
+def _runner_key_broken(base: Base, out: Path) -> Expected:
+    se = base.raw.nvd_se.copy()
+    race_id = base.race(1, 9)
+    runners = decode_runners(se)
+    of_race = runners[(runners["race_id"] == race_id) & runners["finish_pos"].notna()]
+    index = int(of_race["win_odds"].idxmax())  # the longest shot: the market barely notices
+    umaban = base.umaban(index)
+    _set(se, index, "race_bango", "  ")
+    _write(replace(base.raw, nvd_se=se), out)
+    lost = race_id[:-2] + "00"  # the runner's key, without its race number
+    # In the morning the race keeps 11 of its 12 horses while the snapshot prices the 12th:
+    # set aside (the field's probabilities would be normalised over the wrong horses). The
+    # runner row, and its final odds under the broken key, go as rows of no race.
+    card = PhaseOutcome(
+        frozenset({race_id}),
+        frozenset({("races", race_id, None), ("runners", lost, umaban), ("odds", lost, umaban),
+                   ("odds", race_id, umaban)}),
+        frozenset({"runner_has_race", "snapshot_runner_known", "overround_plausible"}),
+    )  # fmt: skip
+    results = PhaseOutcome(
+        frozenset({race_id}),
+        frozenset({("races", race_id, None), ("runners", lost, umaban)}),
+        frozenset(
+            {"runner_has_race", "field_size_not_above_unscratched", "finish_positions_in_order"}
+        ),
+    )
+    return Expected(all_races=frozenset(base.race_ids), card=card, results=results)
+
+
 @case("overlong_fields", "a 20-digit horse number and a venue code holding a name")
 def _overlong(base: Base, out: Path) -> Expected:
     se = base.raw.nvd_se.copy()
