@@ -532,7 +532,7 @@ class Settings(BaseSettings):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)
 
-    @field_validator("pckeiba_url", "db_url")
+    @field_validator("pckeiba_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
         from sqlalchemy.engine import make_url

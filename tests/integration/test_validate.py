@@ -347,10 +347,11 @@ def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A user's own export may hold an overseas venue: its races are kept (learned as a venue of
-    its own) with a warning naming it; ban-ei (83) is another sport and set aside."""
+    its own) with a warning naming it; ban-ei (83) is another sport and A1 no venue code: set
+    aside, and not named as kept."""
     raw = simulated()
     venues = sorted(raw.nvd_ra["keibajo_code"].unique())
-    renamed = {venues[0]: "99", venues[1]: "83"}
+    renamed = {venues[0]: "99", venues[1]: "83", venues[2]: "A1"}
     recoded = RawDay(
         nvd_ra=raw.nvd_ra.assign(keibajo_code=raw.nvd_ra["keibajo_code"].replace(renamed)),
         nvd_se=raw.nvd_se.assign(keibajo_code=raw.nvd_se["keibajo_code"].replace(renamed)),
@@ -359,11 +360,12 @@ def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
     with caplog.at_level("WARNING"):
         valid = validate(recoded)
     kept = set(valid.races["keibajo_code"])
-    assert "99" in kept and "83" not in kept
+    assert "99" in kept and "83" not in kept and "A1" not in kept
     assert (recoded.nvd_ra["keibajo_code"] == "99").sum() == (
         valid.races["keibajo_code"] == "99"
     ).sum()
-    assert any("83, 99" in record.getMessage() for record in caplog.records)
+    said = [r.getMessage() for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("venue code(s) 99 are neither")
 
 
 def test_a_failing_page_names_only_the_failing_races_and_keeps_the_detail(tmp_path: Path) -> None:
@@ -422,20 +424,3 @@ def test_a_chunks_card_and_results_decode_its_runners_once(
     assert decoded[1]["kakutei_chakujun"].ne("00").any()
     assert card.runners["finish_pos"].isna().all()
     assert results.runners["finish_pos"].notna().any()
-
-
-def test_the_new_venue_warning_names_only_the_venues_kept(caplog: pytest.LogCaptureFixture) -> None:
-    """Codes 99 (kept, learned as a venue of its own), 83 (ban-ei) and A1 (no venue code):
-    the warning that new venues are kept names 99 alone; the others are set aside."""
-    import logging
-
-    raw = simulated()
-    ra, se, o1 = raw.nvd_ra.copy(), raw.nvd_se.copy(), raw.nvd_o1.copy()
-    for race_id, code in zip(race_ids(ra).iloc[:3], ("99", "83", "A1"), strict=True):
-        for frame in (ra, se, o1):
-            frame.loc[race_ids(frame) == race_id, "keibajo_code"] = code
-    with caplog.at_level(logging.WARNING, logger="data_checks.validate"):
-        day = validate(RawDay(ra, se, o1))
-    said = [r.getMessage() for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith("venue code(s) 99 are neither")
-    assert set(day.races["keibajo_code"]) & {"99", "83", "A1"} == {"99"}
