@@ -535,6 +535,12 @@ def odds_checks() -> list[Check]:
             lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
             "one transaction per stage: a value too long for its column fails the whole write",
         ),
+        # One price per horse: a snapshot naming a horse twice (a slot misread) says nothing.
+        Check(
+            "snapshot_horse_priced_once",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="umaban_repeated", value_set=[False]),
+            "stakes sized on one price per horse",
+        ),
         # A snapshot prices a horse the race card lacks: the card and the market disagree on
         # who runs (a runner row lost to a broken key, or a corrupt snapshot row), so the
         # field's probabilities would be normalised over the wrong horses: the race is set aside.

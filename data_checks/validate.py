@@ -22,6 +22,7 @@ import pandas as pd
 
 from data_checks.derived import suite_outcome
 from data_checks.frames import (
+    SCRATCHED,
     odds_above_a_less_popular,
     overlong_fields,
     race_check_frame,
@@ -212,7 +213,22 @@ def _odds_frame(odds: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
         overlong_fields=overlong_fields(odds, ODDS),
         odds_above_a_less_popular=odds_above_a_less_popular(odds).to_numpy(),
         race_overround=race_overround(odds).to_numpy(),
+        umaban_repeated=odds.duplicated(["race_id", "umaban"], keep=False).to_numpy(),
     )
+
+
+def race_odds_failures(odds: pd.DataFrame, runners: pd.DataFrame) -> list[str]:
+    """The checks one race's snapshot fails at race time: the card's odds suite (as the
+    morning's validation runs it on every snapshot) and every runner still in the race priced
+    (``runner_has_snapshot_odds``); ``[]`` when it may be bet on. ``odds``: the snapshot
+    decoded (:func:`raceday.sources.timeline.race_odds_at`); ``runners``: the race's card."""
+    frame = _odds_frame(betting_snapshot(odds, None), runners)
+    outcome = suite_outcome("odds_race_time", frame, odds_checks(), gx_result=False)
+    failed = set(outcome.failed_checks)
+    unscratched = runners.loc[runners["abnormal_code"].ne(SCRATCHED), "umaban"].dropna()
+    if not set(unscratched) <= set(odds["umaban"].dropna()):
+        failed.add("runner_has_snapshot_odds")
+    return sorted(failed)
 
 
 def _kept(frame: pd.DataFrame, failures: pd.DataFrame, race_ids: pd.Series) -> np.ndarray:

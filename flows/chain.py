@@ -42,13 +42,14 @@ from typing import Any
 import pandas as pd
 
 from config import Settings
-from data_checks.validate import ValidatedDay
+from data_checks.validate import ValidatedDay, race_odds_failures
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.pipeline import DaySummary, runner_view
 from raceday.racetime import (
     MISSED_CLOSE,
     NO_ODDS,
+    ODDS_SET_ASIDE,
     Clock,
     RaceSlot,
     pending,
@@ -67,6 +68,7 @@ from tasks.predict import predict
 from tasks.race import (
     RaceCard,
     decide_race,
+    race_runners,
     races_decided,
     races_with_open_bets,
     read_race_odds,
@@ -187,6 +189,10 @@ def race_chain(
             reason = f"its odds came at {clock.now():%H:%M:%S}, after its close"
             return run(skip_race, settings, slot, MISSED_CLOSE, clock.now(), reason)
         if not odds.empty:
+            failed = race_odds_failures(odds, race_runners(day, slot.race_id))
+            if failed:  # what the morning's validation would set aside is not bet at race time
+                reason = f"its odds snapshot fails {', '.join(failed)}"
+                return run(skip_race, settings, slot, ODDS_SET_ASIDE, clock.now(), reason)
             return run(decide_race, settings, slot, day, odds, clock.now(), started)
         retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)
         if retry_at >= slot.close_at:

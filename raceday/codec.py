@@ -431,8 +431,32 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+_HALF_YEAR = pd.Timedelta(days=183)
+
+
+def _stamp(year: pd.Series, mmddhhmm: pd.Series) -> pd.Series:
+    text = year.astype("string") + mmddhhmm.astype("string").str.strip().str.zfill(8)
+    return pd.to_datetime(text, format="%Y%m%d%H%M", errors="coerce")
+
+
+def stamp_moments(stamp: pd.Series, race_day: pd.Series) -> pd.Series:
+    """MMDDhhmm stamps of races on ``race_day`` as moments; NaT when a stamp cannot be read
+    (``final`` included: the final odds of a replay have no publication time).
+
+    The stamp has no year: it is the race's year, or the year before for a snapshot stamped more
+    than half a year after its race (a January race's odds published in December)."""
+    day = pd.to_datetime(race_day, errors="coerce")
+    text = stamp.astype("string")
+    same_year = _stamp(day.dt.year.astype("Int64"), text)
+    earlier = _stamp((day.dt.year - 1).astype("Int64"), text)
+    moment = same_year.where(~(same_year - day > _HALF_YEAR), earlier)
+    return moment.astype("datetime64[ns]")
+
+
 def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
-    """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot."""
+    """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot: the latest
+    by when it was published (:func:`stamp_moments`: a January 1st race's 12/31 snapshot is
+    the earliest, not the last by its text), an unreadable stamp before any readable one."""
     if nvd_o1.empty:
         return pd.DataFrame(
             {
@@ -447,7 +471,9 @@ def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
         {"race_id": race_ids(nvd_o1), "snapshot_at": _text(nvd_o1, "happyo_tsukihi_jifun")},
         index=nvd_o1.index,
     )
-    latest = header.sort_values("snapshot_at").groupby("race_id").tail(1)
+    moments = stamp_moments(header["snapshot_at"], race_dates(nvd_o1))
+    order = header.assign(moment=moments).sort_values("moment", kind="stable", na_position="first")
+    latest = order.groupby("race_id").tail(1).drop(columns="moment")
     slots = decode_odds_string(nvd_o1.loc[latest.index, "odds_tansho"])
     merged = slots.merge(latest, left_on="source_index", right_index=True)
     return merged[["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]].reset_index(

@@ -21,6 +21,7 @@ BET: Final = "bet"
 NO_BET: Final = "no_bet"
 MISSED_CLOSE: Final = "missed_close"
 NO_ODDS: Final = "no_odds"
+ODDS_SET_ASIDE: Final = "odds_set_aside"  # its snapshot fails the odds checks: not bet
 NOT_OFFERED: Final = "not_offered"
 
 

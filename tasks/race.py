@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from config import Settings
 from data_checks.derived import check_predictions, check_stakes
 from data_checks.validate import ValidatedDay
+from raceday.codec import stamp_moments
 from raceday.errors import InputError
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, WinModel, predictions_or_market
@@ -36,7 +37,7 @@ from raceday.racetime import (
     race_day_status,
 )
 from raceday.sources.base import RawDay
-from raceday.sources.timeline import race_odds_at, stamp_moments
+from raceday.sources.timeline import race_odds_at
 from raceday.staking.bets import BET_COLUMNS, DayLimits, day_limits, size_race
 from raceday.staking.ledger import cash_flows_yen, daily_pnl_from_ledger_days, settle_bets
 from raceday.staking.pools import race_pools
@@ -119,8 +120,12 @@ def _model_for_day(
 
 def _race_card(day: RaceCard, race_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     races = day.card.races[day.card.races["race_id"] == race_id]
-    runners = day.card.runners[day.card.runners["race_id"] == race_id]
-    return races, runners
+    return races, race_runners(day, race_id)
+
+
+def race_runners(day: RaceCard, race_id: str) -> pd.DataFrame:
+    """The race's runners on the day's card."""
+    return day.card.runners[day.card.runners["race_id"] == race_id]
 
 
 def _decision_row(
@@ -258,7 +263,8 @@ def odds_published(odds: pd.DataFrame, slot: RaceSlot) -> pd.Timestamp | None:
 def skip_race(
     settings: Settings, slot: RaceSlot, outcome: str, decided_at: datetime, reason: str
 ) -> dict[str, Any]:
-    """Record a race left out at race time (``missed_close``, ``no_odds``) and alert at once;
+    """Record a race left out at race time (``missed_close``, ``no_odds``, ``odds_set_aside``)
+    and alert at once;
     a race decided before is left as it was."""
     policy = settings.kelly.policy()
     with stage_run(settings, "skip-race", slot.race_date) as record:

@@ -17,10 +17,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from raceday.codec import decode_odds_snapshot, race_dates, race_ids
+from raceday.codec import (
+    WITHDRAWN_RECORD,
+    decode_odds_snapshot,
+    race_dates,
+    race_ids,
+    record_kind,
+    stamp_moments,
+)
 from raceday.sources.base import RawDay
-
-_HALF_YEAR = pd.Timedelta(days=183)
 
 OddsAt = Literal["morning", "lead"]
 ODDS_AT: Final[tuple[OddsAt, ...]] = ("morning", "lead")
@@ -35,25 +40,6 @@ class CardTiming:
     odds_at: OddsAt = "morning"
     morning_at: time = time(9, 0)
     lead_minutes: int = 5
-
-
-def _stamp(year: pd.Series, mmddhhmm: pd.Series) -> pd.Series:
-    text = year.astype("string") + mmddhhmm.astype("string").str.strip().str.zfill(8)
-    return pd.to_datetime(text, format="%Y%m%d%H%M", errors="coerce")
-
-
-def stamp_moments(stamp: pd.Series, race_day: pd.Series) -> pd.Series:
-    """MMDDhhmm stamps of races on ``race_day`` as moments; NaT when a stamp cannot be read
-    (``final`` included: the final odds of a replay have no publication time).
-
-    The stamp has no year: it is the race's year, or the year before for a snapshot stamped more
-    than half a year after its race (a January race's odds published in December)."""
-    day = pd.to_datetime(race_day, errors="coerce")
-    text = stamp.astype("string")
-    same_year = _stamp(day.dt.year.astype("Int64"), text)
-    earlier = _stamp((day.dt.year - 1).astype("Int64"), text)
-    moment = same_year.where(~(same_year - day > _HALF_YEAR), earlier)
-    return moment.astype("datetime64[ns]")
 
 
 def published_at(nvd_o1: pd.DataFrame) -> pd.Series:
@@ -117,11 +103,18 @@ def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
     return replace(raw, nvd_o1=odds[_published_by(odds, deadline)].reset_index(drop=True))
 
 
+# データ区分 of a snapshot no decision may see: the provider withdrew it (0), or it is the
+# close's (3 最終, 4 確定, 5 確定(月曜): published when sales end, whatever its stamp says when
+# a post time moved) or a cancelled race's (9).
+_UNSEEN_KINDS: Final = (WITHDRAWN_RECORD, "3", "4", "5", "9")
+
+
 def _published_by(nvd_o1: pd.DataFrame, deadline: pd.Series) -> npt.NDArray[np.bool_]:
     """Which snapshots were published at or before their row's ``deadline``; one whose stamp
-    or deadline cannot be read never was."""
+    or deadline cannot be read never was, nor one of the kinds no decision sees."""
     published = published_at(nvd_o1)
-    return (published.notna() & deadline.notna() & (published <= deadline)).to_numpy(bool)
+    seen = ~record_kind(nvd_o1).isin(_UNSEEN_KINDS)
+    return (published.notna() & deadline.notna() & (published <= deadline) & seen).to_numpy(bool)
 
 
 def at_time(text: str) -> time:

@@ -13,9 +13,9 @@ from typing import Final
 
 import pandas as pd
 
+from raceday.codec import stamp_moments
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
-from raceday.sources.timeline import stamp_moments
 from raceday.staking.kelly import (
     UNIT_YEN,
     StakingPolicy,

@@ -10,10 +10,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday.codec import encode_odds_string
+from raceday.codec import encode_odds_string, stamp_moments
 from raceday.racetime import ReplayClock, pending, results_due, timetable
 from raceday.sources.base import RawDay, empty_raw_day
-from raceday.sources.timeline import odds_known_by, published_at, race_odds_at, stamp_moments
+from raceday.sources.timeline import odds_known_by, published_at, race_odds_at
 from raceday.staking.bets import day_limits, size_race
 from raceday.staking.kelly import StakingPolicy
 
@@ -188,3 +188,54 @@ def test_the_race_card_schedules_each_race_at_its_moment_once() -> None:
     assert requests[0]["scheduled_time"] == datetime(2026, 12, 3, 1, 25, tzinfo=UTC)  # 10:25 JST
     assert requests[1]["parameters"] == {"race_id": slots[1].race_id, "race_date": "2026-12-03"}
     assert requests[1]["idempotency_key"] == f"{RACE_DEPLOYMENT}|{slots[1].race_id}"
+
+
+def test_the_latest_snapshot_is_the_latest_published_across_new_year() -> None:
+    """A January 1st race's odds: the 12/31 day-before snapshot is the earliest, though its
+    stamp sorts last as text; the morning's 09:00 snapshot is the latest."""
+    new_year = date(2027, 1, 1)
+    nvd_o1 = o1_rows(new_year, ["0900"], odds=[3.0])
+    day_before = o1_rows(new_year, ["1700"], odds=[8.0]).assign(happyo_tsukihi_jifun="12311700")
+    both = pd.concat([day_before, nvd_o1], ignore_index=True)
+    at = race_odds_at(both, "202701014407", datetime(2027, 1, 1, 11, 0))
+    assert at["win_odds"].iloc[0] == 3.0 and set(at["snapshot_at"]) == {"01010900"}
+
+
+def test_snapshots_of_the_close_withdrawn_or_of_a_cancelled_race_are_never_seen() -> None:
+    """データ区分 3/4/5 (the close's odds, stamped at a post time that later moved), 0 (withdrawn)
+    and 9 (cancelled) are not what a decision sees; 1 (intermediate) and 2 are."""
+    race_id, moment = "202612034407", datetime(2026, 12, 3, 14, 40)
+    for kind, seen in [("1", True), ("2", True), ("3", False), ("4", False), ("5", False),
+                       ("0", False), ("9", False)]:  # fmt: skip
+        nvd_o1 = o1_rows(DAY, ["1430"], odds=[3.0]).assign(data_kubun=kind)
+        assert race_odds_at(nvd_o1, race_id, moment).empty is not seen, kind
+
+
+def test_a_race_time_snapshot_is_checked_as_the_mornings_are() -> None:
+    """The card's odds checks on one race's snapshot at race time: a horse priced twice (a slot
+    misread), a horse of the card unpriced, a favourite at 999.0: each named; a sound one
+    passes."""
+    from data_checks.validate import race_odds_failures
+
+    runners = pd.DataFrame(
+        {"race_id": "202612034407", "umaban": pd.array([1, 2, 3], dtype="Int64"),
+         "race_date": pd.Timestamp(DAY), "abnormal_code": pd.array([0, 0, 1], dtype="Int64")}
+    )  # fmt: skip
+
+    def snapshot(umaban: list[int], odds: list[float], popularity: list[int]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"race_id": "202612034407", "umaban": pd.array(umaban, dtype="Int64"),
+             "snapshot_at": "12031430", "win_odds": odds,
+             "popularity": pd.array(popularity, dtype="Int64")}
+        )  # fmt: skip
+
+    assert race_odds_failures(snapshot([1, 2], [1.6, 2.6], [1, 2]), runners) == []
+    assert "snapshot_horse_priced_once" in race_odds_failures(
+        snapshot([1, 2, 2], [1.6, 2.6, 2.6], [1, 2, 2]), runners
+    )
+    assert race_odds_failures(snapshot([1], [1.2], [1]), runners) == [
+        "overround_plausible", "runner_has_snapshot_odds"
+    ]  # fmt: skip
+    assert "odds_follow_popularity" in race_odds_failures(
+        snapshot([1, 2], [999.0, 2.6], [1, 2]), runners
+    )
