@@ -115,11 +115,21 @@ class AsTasks:
         return runnable(*args, **kwargs)
 
 
+def _import_shared_libraries() -> None:
+    """Import, on this thread, what a background body (a fit) and this thread's stages both
+    import on first use: scikit-learn's models, and narwhals under them (Great Expectations,
+    imported later here, finds it imported). Two threads importing one package's modules for
+    the first time can deadlock on Python's import locks (``_DeadlockError`` on
+    ``narwhals.stable.v2``, seen once in a backfill). A no-op once imported."""
+    import sklearn.ensemble  # noqa: F401
+
+
 def in_background(body: Callable[[], R], name: str) -> Future[R]:
     """``body()`` on a thread of its own, in a copy of this context (its stage records and logs
     are this run's); the future of its outcome. A daemon thread: an interrupted backfill does
     not wait for it (a training's fit, a chunk's learned window: :mod:`flows.backfill`,
     :func:`tasks.derive.learn_beside`)."""
+    _import_shared_libraries()
     future: Future[R] = Future()
     context = contextvars.copy_context()
 
