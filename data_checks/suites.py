@@ -65,6 +65,27 @@ def venue_in_scope_pattern(known: Collection[str]) -> str:
     return rf"^(?:{listed}|(?!(?:{banned})$)[0-9]{{2}})$"
 
 
+def record_kind_checks() -> list[Check]:
+    """A race's or runner's データ区分 (``data_checks.frames.with_record_kinds``): 9, the race
+    was cancelled (weather, an accident): it is not run, so it is not priced or bet, and a bet
+    placed before the cancellation is refunded at night; 0, the provider withdrew the record
+    (sent by mistake): it is not the race as the provider has it."""
+    import great_expectations.expectations as gxe
+
+    return [
+        Check(
+            "race_not_cancelled",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_cancelled", value_set=[False]),
+            "no bet on a race that is not run",
+        ),
+        Check(
+            "record_not_withdrawn",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="record_withdrawn", value_set=[False]),
+            "only records the provider stands by",
+        ),
+    ]
+
+
 def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False) -> list[Check]:
     """The race table (nvd_ra as ingested); ``dated`` (today is known) adds the upper date
     bound: results not after today, cards not more than a week ahead."""
@@ -180,19 +201,7 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToBeInSet(column="weather_code", value_set=WEATHER_CODES),
             "weather features",
         ),
-        # データ区分 9: the race was cancelled (weather, an accident): it is not run, so it is not
-        # priced or bet, and a bet placed before the cancellation is refunded at night.
-        Check(
-            "race_not_cancelled",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_cancelled", value_set=[False]),
-            "no bet on a race that is not run",
-        ),
-        # データ区分 0: the provider withdrew the record (sent by mistake): it is not the race.
-        Check(
-            "record_not_withdrawn",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="record_withdrawn", value_set=[False]),
-            "only records the provider stands by",
-        ),
+        *record_kind_checks(),
         # A race with no runner rows cannot be predicted or settled.
         Check(
             "race_has_runners",
@@ -302,19 +311,7 @@ def runner_checks(phase: str) -> list[Check]:
             "one row per runner after a re-import",
             scope="row",
         ),
-        # データ区分 9: the runner's race was cancelled (its race row says so too, as a rule).
-        Check(
-            "race_not_cancelled",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="race_cancelled", value_set=[False]),
-            "no bet on a race that is not run",
-        ),
-        # データ区分 0: the provider withdrew the record (sent by mistake): the runner is
-        # not in the race as the provider has it, so the race is set aside with it.
-        Check(
-            "record_not_withdrawn",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="record_withdrawn", value_set=[False]),
-            "only records the provider stands by",
-        ),
+        *record_kind_checks(),  # a runner's record: its race set aside with it
         # A runner whose race is not in the race table cannot be priced or stored.
         Check(
             "runner_has_race",

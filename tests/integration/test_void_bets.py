@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from config import load_settings
+from config import Settings, load_settings
 from flows.daily import day_outcome
 from raceday.codec import race_ids
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
+from raceday.sources.base import RawDay
 from raceday.store.catalogs.bets import read_bets
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.record import settle
@@ -29,15 +30,7 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
     field) are settled as void: stake refunded, 0 P&L, the reason stored; the other races'
     bets settle normally, nothing stays open, and the run reports completed-with-warnings.
     Valid results later settle the voided bets for real (SQLite and PostgreSQL)."""
-    simulated = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12))
-    raw = simulated.raw
-    settings = load_settings(
-        db_url=store_url, var_dir=tmp_path / "var", validation={"data_docs": False}
-    )
-    upgrade_schema(make_engine(store_url))
-    card = validate_and_store(settings, raw, DAY, DAY, "card")
-    predictions = noisy_truth_predictions(card.runners, card.odds, simulated.truth)
-    bets = stake(settings, predictions, card, DAY)
+    raw, settings, bets = _a_day_bet(store_url, tmp_path)
     assert bets["race_id"].nunique() >= 2
     broken_race = str(bets["race_id"].iloc[0])
 
@@ -73,6 +66,19 @@ def test_bets_on_a_race_set_aside_at_night_are_voided(store_url: str, tmp_path: 
     assert day_outcome(raw, counts, again, alerts=[])["status"] == "completed"
 
 
+def _a_day_bet(store_url: str, tmp_path: Path) -> tuple[RawDay, Settings, pd.DataFrame]:
+    """A simulated day of 12 races carded and staked in the morning (noisy-truth predictions):
+    its tables, the settings and the bets."""
+    simulated = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12))
+    settings = load_settings(
+        db_url=store_url, var_dir=tmp_path / "var", validation={"data_docs": False}
+    )
+    upgrade_schema(make_engine(store_url))
+    card = validate_and_store(settings, simulated.raw, DAY, DAY, "card")
+    predictions = noisy_truth_predictions(card.runners, card.odds, simulated.truth)
+    return simulated.raw, settings, stake(settings, predictions, card, DAY)
+
+
 def _bets(url: str) -> pd.DataFrame:
     with make_engine(url).connect() as connection:
         return read_bets(connection, DAY, DAY)
@@ -84,16 +90,7 @@ def test_a_race_cancelled_is_not_bet_and_bets_placed_before_are_refunded(
     """データ区分 9 (レース中止): a race cancelled before its card is decided gets no bet; one
     cancelled after the bets were placed (its night rows say 9, no result) has them voided
     with the stake refunded and `race_not_cancelled` as the reason."""
-    simulated = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12))
-    raw = simulated.raw
-    settings = load_settings(
-        db_url=store_url, var_dir=tmp_path / "var", validation={"data_docs": False}
-    )
-    upgrade_schema(make_engine(store_url))
-    card = validate_and_store(settings, raw, DAY, DAY, "card")
-    bets = stake(
-        settings, noisy_truth_predictions(card.runners, card.odds, simulated.truth), card, DAY
-    )
+    raw, settings, bets = _a_day_bet(store_url, tmp_path)
     after_bets, before_card = str(bets["race_id"].iloc[0]), str(bets["race_id"].iloc[-1])
     assert after_bets != before_card
 
