@@ -62,7 +62,7 @@ B_RACE_HEADER: Final = re.compile(
 K_RACE_HEADER: Final = re.compile(r"^\s*(\d{1,2})R\s+(.*?)\s*H(\d{3,4})m(?:\s+(.*?))?\s*$")
 K_CONDITIONS: Final = re.compile(
     r"^(?P<weather>[^\s風波\d]\S*)?\s*(?:風\s*(?:(?P<wind>[^\s\d]\S*)\s+)?(?P<speed>\d+)m)?"
-    r"\s*(?:波\s*(?P<wave>\d+)cm)?$"
+    r"\s*(?:波\s*(?P<wave>\d+)cm)?(?:\s+.*)?$"  # text after the waves: as the old pattern
 )
 # "＊＊＊　９Ｒ以降　中止　＊＊＊": the venue's races from the 9th on were cancelled.
 CANCELLED_FROM: Final = re.compile(r"(\d{1,2})R以降")
