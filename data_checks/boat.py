@@ -340,19 +340,18 @@ def race_time_at_1800m(results: pd.DataFrame, distance_m: pd.Series) -> pd.Serie
     id; a race without one is taken as 1800 m); not a number: missing (``fields_parse``)."""
     time_s = pd.to_numeric(results["race_time_s"], errors="coerce").astype("float64")
     metres = pd.to_numeric(results["race_id"].map(distance_m), errors="coerce").astype("float64")
-    scale = FULL_RACE_M / metres.where(metres > 0, float(FULL_RACE_M)).fillna(FULL_RACE_M)
+    scale = FULL_RACE_M / metres.where(metres > 0, float(FULL_RACE_M))  # NaN > 0 is False
     return (time_s * scale.to_numpy()).astype("Float64")
 
 
 def check_results(
-    results: pd.DataFrame, race_date: pd.Timestamp, distance_m: pd.Series | None = None
+    results: pd.DataFrame, race_date: pd.Timestamp, distance_m: pd.Series
 ) -> CheckedFrame:
     """Each boat's result; a race with a broken result is left out (its bets refunded).
     ``distance_m`` (by race id): the K races' distances, for the race time's bounds."""
-    distances = distance_m if distance_m is not None else pd.Series(dtype="Int64")
     with_flags = results.assign(
         st_consistent=start_timing_consistent(results["finish_code"], results["start_timing_s"]),
-        race_time_at_1800m_s=race_time_at_1800m(results, distances),
+        race_time_at_1800m_s=race_time_at_1800m(results, distance_m),
     )
     checked = _checked(
         "boat_results", with_flags, result_checks(), race_date, numbers=RESULT_NUMBERS
@@ -457,9 +456,11 @@ def validate_results(
     races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp
 ) -> ValidResults:
     """The results and payouts validated; a race with a broken line is set aside whole."""
-    distances = None
-    if "distance_m" in races:
-        distances = races.drop_duplicates("race_id").set_index("race_id")["distance_m"]
+    distances = (
+        races.drop_duplicates("race_id").set_index("race_id")["distance_m"]
+        if "distance_m" in races
+        else pd.Series(dtype="Int64")  # a frame of races without distances: each 1800 m
+    )
     checked_results = check_results(results, race_date, distances)
     checked_payouts = check_payouts(payouts, race_date)
     set_aside = _races_of(checked_results.quarantine) | _races_of(checked_payouts.quarantine)

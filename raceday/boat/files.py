@@ -172,6 +172,11 @@ class _Block:
     section: str = ""  # "", "racers", "payouts"
     last_bet: str | None = None
 
+    def end_race(self) -> None:
+        """No line joins the race read so far any more (the next header began, or its venue's
+        later races were cancelled)."""
+        self.race, self.section, self.last_bet = None, "", None
+
 
 def _venue_lines(
     text: str, kind: str, reader: _Reader
@@ -371,24 +376,23 @@ def _read_venue_header(plain: str, block: _Block, date_pattern: re.Pattern[str])
     (``K260603.TXT`` holding 2026/6/2) would store its races under another day: the block's
     races are then set aside, as they are when the line holds no day at all."""
     found = date_pattern.search(plain)
-    if found is not None:
-        try:
-            day_read = date(int(found[1]), int(found[2]), int(found[3]))
-        except ValueError:
-            block.race_date = None
-            raise Rejected(f"date {found[0]!r} is not a day") from None
-        if block.file_date is not None and day_read != block.file_date:
-            block.race_date = None
-            raise Rejected(
-                f"venue {block.venue_code} dated {day_read}, not the file's day "
-                f"{block.file_date}: its races are set aside"
-            )
-        if not FIRST_YEAR <= day_read.year <= LAST_YEAR:
-            block.race_date = None
-            raise Rejected(f"date {found[0]!r} is not a day of racing")
-        block.race_date = day_read
-        day = MEETING_DAY.search(plain)
-        block.meeting_day = int(day[1]) if day else block.meeting_day
+    if found is None:
+        return
+    block.race_date = None  # until the line's day is known to be the block's
+    try:
+        day_read = date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        raise Rejected(f"date {found[0]!r} is not a day") from None
+    if block.file_date is not None and day_read != block.file_date:
+        raise Rejected(
+            f"venue {block.venue_code} dated {day_read}, not the file's day "
+            f"{block.file_date}: its races are set aside"
+        )
+    if not FIRST_YEAR <= day_read.year <= LAST_YEAR:
+        raise Rejected(f"date {found[0]!r} is not a day of racing")
+    block.race_date = day_read
+    day = MEETING_DAY.search(plain)
+    block.meeting_day = int(day[1]) if day else block.meeting_day
 
 
 def parse_k_tail(tail: str) -> dict[str, float | int | None]:
@@ -482,23 +486,22 @@ def _read_k_line(number: int, line: str, block: _Block, reader: _Reader) -> None
 
 
 def _start_k_race(header: re.Match[str], block: _Block, reader: _Reader) -> None:
-    block.race, block.section, block.last_bet = None, "", None  # nothing more joins the last race
+    block.end_race()
     if block.race_date is None:
         raise Rejected(f"no date known for venue {block.venue_code}")
     race_number = _int(header[1], "race number")
     tail = (header[4] or "").strip()
     cancelled = "中止" in tail
+    # conditions that cannot be read (None): the race, without them
     conditions = None if cancelled else K_CONDITIONS.match(tail)
-    if conditions is None and not cancelled and tail:
-        conditions = K_CONDITIONS.match("")  # unreadable conditions: the race, without them
-    block.race = _k_race(block, race_number, header[2].strip(), int(header[3]), conditions)
-    block.race["status"] = "cancelled" if cancelled else "run"
+    status = "cancelled" if cancelled else "run"
+    block.race = _k_race(block, race_number, header[2].strip(), int(header[3]), conditions, status)
     reader.add("races", block.race)  # the same dict: kimarite and status land later
 
 
 def _k_race(
     block: _Block, race_number: int, name: str, distance_m: int | None,
-    conditions: re.Match[str] | None,
+    conditions: re.Match[str] | None, status: str,
 ) -> dict[str, Any]:  # fmt: skip
     assert block.race_date is not None
     found = conditions.groupdict() if conditions is not None else {}
@@ -512,7 +515,7 @@ def _k_race(
         "race_number": race_number, "race_name": name, "distance_m": distance_m,
         "weather": found.get("weather"), "wind_direction": found.get("wind"),
         "wind_speed_m": number("speed"), "wave_cm": number("wave"), "kimarite": None,
-        "status": "run", "boats": set(), "bets": set(),
+        "status": status, "boats": set(), "bets": set(),
     }  # fmt: skip
 
 
@@ -531,8 +534,8 @@ def _read_cancellation(plain: str, block: _Block, reader: _Reader) -> None:
         if first == current:
             block.race["status"] = "cancelled"
         for number in range(max(first, current + 1), LAST_RACE + 1):
-            reader.add("races", {**_k_race(block, number, "", None, None), "status": "cancelled"})
-        block.race, block.section, block.last_bet = None, "", None
+            reader.add("races", _k_race(block, number, "", None, None, "cancelled"))
+        block.end_race()
         return
     if begun:
         raise Rejected(f"a cancellation after race {current}'s results")
