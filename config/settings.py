@@ -538,6 +538,8 @@ class Settings(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
+        from raceday.store.engine import UNESCAPED_AT, holds_unescaped_at
+
         if value is None:
             return value
         try:
@@ -546,11 +548,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "not a database URL (expected postgresql+psycopg://user@host/pckeiba)"
             ) from None
-        if "@" in (url.host or ""):  # a password's own @: the driver would print the rest
-            raise ValueError(
-                "the database URL holds an @ after its user and password: write an @ inside "
-                "the password as %40"
-            )
+        if holds_unescaped_at(url):
+            raise ValueError(UNESCAPED_AT)
         return value
 
     @field_validator("source")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from raceday.errors import InputError, StoreUnavailable
@@ -62,6 +62,18 @@ def _make_store_folder(folder: Path) -> None:
     folder.mkdir(exist_ok=True)
 
 
+UNESCAPED_AT = (
+    "the database URL holds an @ after its user and password: write an @ inside the password as %40"
+)
+
+
+def holds_unescaped_at(url: URL) -> bool:
+    """``user:p@ss@host``: the password's own ``@`` makes the rest of it part of the host, and
+    the driver's "cannot resolve host" message would print it. Refused before connecting, by
+    the store and by the PC-KEIBA source's URL setting (:data:`UNESCAPED_AT`)."""
+    return "@" in (url.host or "")
+
+
 @cache
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder created (one level) and WAL mode."""
@@ -73,11 +85,8 @@ def make_engine(url: str) -> Engine:
         raise StoreUnavailable(
             f"not a database URL: {shown[:80]!r} (expected dialect+driver://user@host/database)"
         ) from error
-    if "@" in (parsed.host or ""):  # a password's own @: the driver would print the rest
-        raise StoreUnavailable(
-            "the database URL holds an @ after its user and password: write an @ inside the "
-            "password as %40"
-        )
+    if holds_unescaped_at(parsed):
+        raise StoreUnavailable(UNESCAPED_AT)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         _make_store_folder(Path(parsed.database).parent)
     try:
