@@ -12,6 +12,7 @@ from config.reference import venue_names
 from data_checks.derived import CheckedFrame, check_stakes
 from data_checks.validate import ValidatedDay
 from raceday.japan_time import JAPAN_TIME
+from raceday.sources.timeline import decision_moments
 from raceday.staking.bets import (
     BET_COLUMNS,
     SizedDay,
@@ -93,8 +94,18 @@ def size_priced(
         daily_pnl,
         initial_bankroll_yen=settings.bankroll_yen,
         stake_scale=settings.rollout.stake_scale,
-        decided_at=morning_decision(settings, card_day(card)),
+        decided_at=ticket_moments(settings, card),
     )
+
+
+def ticket_moments(settings: Settings, card: ValidatedDay) -> datetime | pd.Series:
+    """When the day's tickets are emitted (each bet's ``decided_at``): now for today's run; for
+    a past day's replay each race's decision moment under ``live.odds_at``, whose odds it bets
+    on — the morning moment, or its post time less the lead (a race-time backtest)."""
+    day = card_day(card)
+    if settings.live.odds_at == "morning" or day >= datetime.now(JAPAN_TIME).date():
+        return morning_decision(settings, day)
+    return decision_moments(card.races, settings.live.card_timing())
 
 
 def card_day(card: ValidatedDay) -> date:

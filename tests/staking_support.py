@@ -26,6 +26,7 @@ from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from raceday.store.engine import make_engine
 
 NOISY_ORACLE_VERSION = "noisy-oracle-test"
+MORNING = CardTiming()  # the daily run's odds
 
 
 def noisy_truth_predictions(
@@ -81,12 +82,13 @@ class Days:
     predictions: pd.DataFrame
 
 
-def decode_days(simulated: SimulatedDays) -> Days:
+def decode_days(simulated: SimulatedDays, timing: CardTiming = MORNING) -> Days:
+    """The simulated days decoded, each card with the odds its decisions see under ``timing``."""
     raw = simulated.raw
     card = card_only(raw)
     card_races, card_runners = decode_races(card.nvd_ra), decode_runners(card.nvd_se)
     runners = decode_runners(raw.nvd_se)
-    odds = betting_odds(decode_odds_snapshot(card_odds(card, CardTiming()).nvd_o1), runners)
+    odds = betting_odds(decode_odds_snapshot(card_odds(card, timing).nvd_o1), runners)
     predictions = noisy_truth_predictions(card_runners, odds, simulated.truth)
     empty = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     cards = {}

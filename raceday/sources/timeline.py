@@ -61,20 +61,21 @@ def post_moments(races: pd.DataFrame) -> pd.Series:
     return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="post_at")
 
 
-def morning_deadlines(nvd_ra: pd.DataFrame, at: time) -> pd.Series:
-    """Every race's decision moment in the daily run: its day at ``at``, by ``race_id``."""
-    offset = pd.Timedelta(hours=at.hour, minutes=at.minute)
-    moment = race_dates(nvd_ra) + offset
-    return pd.Series(moment.to_numpy(), index=race_ids(nvd_ra).to_numpy(), name="deadline")
+def decision_moments(races: pd.DataFrame, timing: CardTiming) -> pd.Series:
+    """When each race of a card (``race_id``, ``race_date``, ``post_time`` HHMM) is decided under
+    ``timing``, by ``race_id``: its day at ``morning_at``, or at ``lead`` its post time less
+    ``lead_minutes`` (NaT where the post time cannot be read, :func:`post_moments`)."""
+    if timing.odds_at == "lead":
+        return (post_moments(races) - pd.Timedelta(minutes=timing.lead_minutes)).rename("deadline")
+    offset = pd.Timedelta(hours=timing.morning_at.hour, minutes=timing.morning_at.minute)
+    moment = pd.to_datetime(races["race_date"]) + offset
+    return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="deadline")
 
 
 def card_deadlines(nvd_ra: pd.DataFrame, timing: CardTiming) -> pd.Series:
-    """Every race's decision moment under ``timing``, by ``race_id``; NaT for a race whose day
-    (or, at ``lead``, post time) cannot be read: it sees no snapshot."""
-    if timing.odds_at == "lead":
-        lead = pd.Timedelta(minutes=timing.lead_minutes)
-        return (post_moments(_post_times(nvd_ra)) - lead).rename("deadline")
-    return morning_deadlines(nvd_ra, timing.morning_at)
+    """Every race's decision moment under ``timing`` (:func:`decision_moments`), by ``race_id``;
+    NaT for a race whose day (or, at ``lead``, post time) cannot be read: it sees no snapshot."""
+    return decision_moments(_post_times(nvd_ra), timing)
 
 
 def _post_times(nvd_ra: pd.DataFrame) -> pd.DataFrame:

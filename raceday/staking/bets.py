@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeAlias
 
 import pandas as pd
 
@@ -32,6 +32,8 @@ BET_COLUMNS: Final = [
     "edge", "kelly_fraction", "stake_yen", "bankroll_at_bet_yen", "expected_win_pool_yen",
     "policy_params", "odds_at", "decided_at",
 ]  # fmt: skip
+# When tickets were emitted: one moment for all, or a moment per race (a series by race_id).
+Decided: TypeAlias = datetime | pd.Series | None
 
 
 def single_model_version(predictions: pd.DataFrame) -> str | None:
@@ -89,7 +91,7 @@ def day_bets(
 
 
 def _bet_rows(
-    sized: pd.DataFrame, bankroll_yen: int, policy: StakingPolicy, decided_at: datetime | None
+    sized: pd.DataFrame, bankroll_yen: int, policy: StakingPolicy, decided_at: Decided
 ) -> pd.DataFrame:
     """The ledger's bet rows (``BET_COLUMNS``) of sized stakes; ``policy``: the one recorded."""
     return (
@@ -99,12 +101,20 @@ def _bet_rows(
             expected_win_pool_yen=sized["win_pool_yen"].round().astype("Int64"),
             policy_params=policy.to_json(),
             odds_at=pd.to_datetime(sized["odds_at"]).astype("datetime64[ns]"),
-            decided_at=pd.Series(
-                pd.Timestamp(decided_at) if decided_at else pd.NaT, index=sized.index
-            ).astype("datetime64[ns]"),
+            decided_at=_decision_moments(sized, decided_at),
         )[BET_COLUMNS]
         .reset_index(drop=True)
     )
+
+
+def _decision_moments(sized: pd.DataFrame, decided_at: Decided) -> pd.Series:
+    """Each sized stake's decision moment: ``decided_at`` for all, or by its race (a series
+    by ``race_id``); NaT when unknown."""
+    if isinstance(decided_at, pd.Series):
+        moment = sized["race_id"].map(decided_at[~decided_at.index.duplicated()])
+    else:
+        moment = pd.Series(pd.Timestamp(decided_at) if decided_at else pd.NaT, index=sized.index)
+    return pd.to_datetime(moment).astype("datetime64[ns]")
 
 
 def bet_slip(
@@ -171,7 +181,7 @@ def size_day(
     *,
     initial_bankroll_yen: int,
     stake_scale: float,
-    decided_at: datetime | None = None,
+    decided_at: Decided = None,
 ) -> SizedDay:
     """The day's bets from its predictions, bet-time odds and expected win pools; the bankroll
     and the drawdown brake come from ``daily_pnl``, the cash flow of every earlier day with bets
@@ -193,7 +203,7 @@ def size_on_bankroll(
     *,
     initial_bankroll_yen: int,
     stake_scale: float,
-    decided_at: datetime | None = None,
+    decided_at: Decided = None,
 ) -> SizedDay:
     """:func:`size_day` of the day's :func:`raceday.staking.kelly.kelly_candidates` (which do
     not depend on the bankroll: a run of days prices them once, then sizes day by day)."""

@@ -239,3 +239,35 @@ def test_a_race_time_snapshot_is_checked_as_the_mornings_are() -> None:
     assert "odds_follow_popularity" in race_odds_failures(
         snapshot([1, 2], [999.0, 2.6], [1, 2]), runners
     )
+
+
+def test_a_race_time_backtest_records_each_ticket_at_its_races_decision() -> None:
+    """A past day staked on each race's odds 5 minutes before its post (``backfill --odds-at
+    lead``) records each bet decided then, never before the odds it was sized on; on the
+    morning's odds, at the morning moment."""
+    from config import load_settings
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
+    from raceday.sources.timeline import post_moments
+    from tasks.stake import size_stakes
+    from tests.staking_support import decode_days
+
+    simulated = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=12))
+    no_earlier_days = pd.Series(dtype="float64")
+    for odds_at in ("morning", "lead"):
+        settings = load_settings()
+        settings = settings.model_copy(
+            update={"live": settings.live.model_copy(update={"odds_at": odds_at})}
+        )
+        days = decode_days(simulated, settings.live.card_timing())
+        card = days.cards[DAY]
+        bets = size_stakes(
+            settings, settings.kelly.policy(), days.predictions, card, no_earlier_days
+        ).bets
+        assert len(bets) > 0 and (bets["odds_source"] == "snapshot").all()
+        assert (bets["odds_at"] <= bets["decided_at"]).all()
+        if odds_at == "lead":
+            post = bets["race_id"].map(post_moments(card.races))
+            assert (bets["decided_at"] == post - timedelta(minutes=5)).all()
+        else:
+            assert (bets["decided_at"] == pd.Timestamp(f"{DAY} 09:00")).all()
