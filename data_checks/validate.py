@@ -42,6 +42,7 @@ from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
 from raceday.sources.base import RawDay, RejectedInput
+from raceday.sources.timeline import timed_races
 from raceday.store.catalogs.races import ODDS
 
 Phase = Literal["card", "results"]
@@ -179,7 +180,8 @@ ODDS_WIDTH = 4  # tansho_odds: 4 digits of tenths
 
 
 def betting_snapshot(snapshot: pd.DataFrame, results: RawDay | None) -> pd.DataFrame:
-    """The odds stakes are sized on: each race's snapshot, else (a replay) its final odds from
+    """The odds stakes are sized on: each race's snapshot, else (a replay of a race the source
+    has no timed snapshot of, :func:`raceday.sources.timeline.timed_races`) its final odds from
     the ``nvd_se`` of ``results``, marked ``snapshot_at == "final"``; ``odds_raw`` /
     ``odds_malformed`` keep the final odds field as written (a 5-digit ``99999`` decodes, but
     is no field)."""
@@ -188,7 +190,10 @@ def betting_snapshot(snapshot: pd.DataFrame, results: RawDay | None) -> pd.DataF
         return checked.astype({"odds_raw": "string"})
     final = results.runners
     raw_odds = results.nvd_se["tansho_odds"].reset_index(drop=True).astype("string").str.strip()
-    fallback = ~text_isin(final["race_id"], snapshot["race_id"]) & final["win_odds"].notna()
+    priced = text_isin(final["race_id"], snapshot["race_id"]) | text_isin(
+        final["race_id"], timed_races(results.nvd_o1)
+    )
+    fallback = ~priced & final["win_odds"].notna()
     replay = final.loc[fallback, ["race_id", "umaban", "win_odds", "popularity"]].assign(
         snapshot_at=FINAL_ODDS_SNAPSHOT,
         odds_raw=raw_odds[fallback],

@@ -22,7 +22,7 @@ from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only
-from raceday.sources.timeline import CardTiming, card_odds
+from raceday.sources.timeline import CardTiming, card_odds, timed_races
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import write_odds, write_races_and_runners
 from tasks.common import (
@@ -60,14 +60,27 @@ def _store_valid(
         return valid
     card = with_betting_odds(raw, valid)
     write_odds(connection, card.odds, card.runners)
+    unpriced = card.races.loc[~text_isin(card.races["race_id"], card.odds["race_id"]), "race_id"]
+    if len(unpriced):
+        logger().warning(
+            "%d race(s) without odds published by their deadline so far (e.g. %s): "
+            "this card bets none of them",
+            len(unpriced),
+            unpriced.iloc[0],
+        )
     return card
 
 
 def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:
     """The validated card with the odds bets are placed on: each race's snapshot published by
-    its deadline, else the final odds of ``raw`` (replays)."""
+    its deadline, else, for a race the source has no timed snapshot of at all (a replay of
+    history from final odds only), its final odds in ``raw``. A race whose snapshots were all
+    published after its deadline had no odds then: it gets none, as at that moment."""
     final = raw.runners
-    odds = betting_odds(card.odds, final[text_isin(final["race_id"], card.races["race_id"])])
+    untimed = text_isin(final["race_id"], card.races["race_id"]) & ~text_isin(
+        final["race_id"], timed_races(raw.nvd_o1)
+    )
+    odds = betting_odds(card.odds, final[untimed])
     return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes)
 
 

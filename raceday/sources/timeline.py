@@ -118,6 +118,16 @@ def _published_by(nvd_o1: pd.DataFrame, deadline: pd.Series) -> npt.NDArray[np.b
     return (published.notna() & deadline.notna() & (published <= deadline) & seen).to_numpy(bool)
 
 
+def timed_races(nvd_o1: pd.DataFrame) -> pd.Series:
+    """The races of ``nvd_o1`` with a snapshot some decision may see (a readable stamp, not of
+    the kinds no decision sees): a source that prices them before their close. Such a race
+    without a snapshot by its deadline had no odds at that moment."""
+    if nvd_o1.empty:
+        return pd.Series([], dtype="string", name="race_id")
+    seen = published_at(nvd_o1).notna() & ~record_kind(nvd_o1).isin(_UNSEEN_KINDS)
+    return race_ids(nvd_o1)[seen.to_numpy(bool)].drop_duplicates().rename("race_id")
+
+
 def at_time(text: str) -> time:
     """``"09:00"`` as a time."""
     hours, minutes = text.split(":")

@@ -424,3 +424,25 @@ def test_a_chunks_card_and_results_decode_its_runners_once(
     assert decoded[1]["kakutei_chakujun"].ne("00").any()
     assert card.runners["finish_pos"].isna().all()
     assert results.runners["finish_pos"].notna().any()
+
+
+def test_a_race_priced_only_after_its_deadline_is_not_sized_on_its_final_odds() -> None:
+    """At 09:00 a race whose source prices it only later had no odds: no bet-time odds, as the
+    daily run would have seen; a race the source never prices before its close (history from
+    final results only) is sized on its final odds, marked ``final``."""
+    from raceday.pipeline import FINAL_ODDS_SNAPSHOT
+    from raceday.sources.timeline import CardTiming, published_at
+    from tasks.validate import validate_phase, with_betting_odds
+
+    raw = simulated()
+    late, unpriced, *_ = race_ids(raw.nvd_ra).drop_duplicates()
+    odds_race = race_ids(raw.nvd_o1)
+    early = published_at(raw.nvd_o1).dt.hour < 10
+    kept = ~((odds_race == late) & early) & (odds_race != unpriced)
+    assert ((odds_race == late) & ~early).any()  # the race is priced after 09:00
+    raw = replace(raw, nvd_o1=raw.nvd_o1[kept.to_numpy(bool)].reset_index(drop=True))
+    card = with_betting_odds(raw, validate_phase(raw, "card", CardTiming()))
+    by_race = {race: set(stamps) for race, stamps in card.odds.groupby("race_id")["snapshot_at"]}
+    assert late in set(card.races["race_id"]) and late not in by_race
+    assert by_race[unpriced] == {FINAL_ODDS_SNAPSHOT}
+    assert all(FINAL_ODDS_SNAPSHOT not in by_race[race] for race in by_race.keys() - {unpriced})
