@@ -75,6 +75,18 @@ def _date_filter(connection: Connection) -> str:
     return f"{key} BETWEEN :lo AND :hi"
 
 
+def day_index_statements(prefixes: Collection[str] = ("nvd", "jvd")) -> list[str]:
+    """The expression indexes (PostgreSQL) that let a day's read use an index instead of
+    scanning every row of a PC-KEIBA table: statements for the user to run on their database
+    (docs/OPERATIONS.md); raceday never changes a source."""
+    return [
+        f"CREATE INDEX IF NOT EXISTS {prefix}_{suffix}_raceday_day "
+        f"ON {prefix}_{suffix} ({_DAY_KEY['postgresql']})"
+        for prefix in prefixes
+        for suffix in _TABLES
+    ]
+
+
 def _reason(error: SQLAlchemyError) -> str:
     return str(getattr(error, "orig", error) or error).strip().splitlines()[0]
 

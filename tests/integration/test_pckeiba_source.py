@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import Text, create_engine
+from sqlalchemy import Engine, Text, create_engine, event
 
 from config import load_settings, use_store
 from flows.daily import daily_run
@@ -20,7 +21,7 @@ from raceday.simulate.days import simulate_days
 from raceday.sources.base import RaceSource, RawDay, join_lanes, rows_of_venues, venues_in
 from raceday.sources.factory import open_source
 from raceday.sources.files import write_tables
-from raceday.sources.pckeiba import PcKeibaSource
+from raceday.sources.pckeiba import PcKeibaSource, day_index_statements
 from tests.store_support import TIMING_COLUMNS, data_checksums
 
 DAY = date(2025, 6, 3)
@@ -245,3 +246,39 @@ def test_a_table_the_database_cannot_read_is_bad_input_not_an_outage(postgres_ur
     engine.dispose()
     with pytest.raises(InputError, match="cannot be read as PC-KEIBA's: division by zero"):
         PcKeibaSource(postgres_url).read_days(DAY, DAY)
+
+
+@pytest.mark.postgres
+def test_a_days_reads_use_the_documented_day_indexes(postgres_url: str) -> None:
+    """With the expression indexes docs/OPERATIONS.md gives (:func:`day_index_statements`),
+    every query a day's read sends (its venues, its tables, a venue's tables) can use an index:
+    PostgreSQL, told not to scan a table, plans no sequential scan for any of them."""
+    load_pckeiba_tables(postgres_url, DAY, races=12)
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        for statement in day_index_statements(["nvd"]):
+            connection.exec_driver_sql(statement)
+    sent: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        _connection, _cursor, statement, parameters, *_rest = args
+        if "kaisai_tsukihi" in statement:  # a day's query, not the inspector's
+            sent.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        source = PcKeibaSource(postgres_url)
+        venues = source.venues(DAY, DAY)
+        source.read_days(DAY, DAY)
+        source.read_days(DAY, DAY, venues[:1])
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    assert len(sent) == 7  # the venues, then three tables twice
+    documented = (Path(__file__).parents[2] / "docs" / "OPERATIONS.md").read_text("utf-8")
+    assert all(f"{statement};" in documented for statement in day_index_statements())
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in sent:
+            plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+            assert not any("Seq Scan" in line for line in plan), "\n".join(plan)
+    engine.dispose()
