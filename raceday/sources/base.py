@@ -9,9 +9,10 @@ from functools import cached_property
 from typing import Final, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from raceday.codec import decode_races, decode_runners
+from raceday.codec import decode_races, decode_runners, race_ids
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 
 # Raw result fields, blanked in the race card a morning run sees (PC-KEIBA zero-fills them).
@@ -109,6 +110,55 @@ def empty_raw_day() -> RawDay:
         nvd_ra=pd.DataFrame(columns=list(NVD_RA_COLUMNS), dtype="string"),
         nvd_se=pd.DataFrame(columns=list(NVD_SE_COLUMNS), dtype="string"),
         nvd_o1=pd.DataFrame(columns=list(NVD_O1_COLUMNS), dtype="string"),
+    )
+
+
+# A record's version among the records of one key (データ区分): the card's (1 出走馬名表, 2 出馬表)
+# before the results' (3-6 速報, 7 成績); a cancellation (9) or a withdrawal (0) is the last word.
+# Another kind (A, B) ranks below them all.
+_VERSION_RANKS: Final = {**{str(kind): kind for kind in range(1, 8)}, "9": 8, "0": 8}
+
+
+def superseded_rows(frame: pd.DataFrame, key: pd.Series) -> npt.NDArray[np.bool_]:
+    """Rows a later version of the same record supersedes: among rows sharing ``key`` (a race's
+    id; a runner's id and horse number), those not of the key's latest version — by
+    ``data_sakusei_nengappi`` (the day the provider made it), then by データ区分 (above). A
+    store that PC-KEIBA fills keeps the latest version only (it upserts); a dump of every
+    record received holds each (the card Friday, the results Monday). Rows of one version are
+    left as they are: copies and clashes are validation's to judge."""
+    shares = key.duplicated(keep=False).to_numpy(dtype=bool)
+    superseded = np.zeros(len(frame), dtype=bool)
+    if not shares.any() or "data_kubun" not in frame.columns:
+        return superseded
+    rows = frame[shares]
+    made = rows.get("data_sakusei_nengappi", pd.Series("", index=rows.index))
+    made = made.astype("string").str.strip()
+    made = made.where(made.str.fullmatch(r"\d{8}").fillna(False), "00000000")
+    rank = rows["data_kubun"].astype("string").str.strip().map(_VERSION_RANKS).fillna(0)
+    version = made + rank.astype("int64").astype("string")
+    latest = version.groupby(key[shares].to_numpy()).transform("max")
+    superseded[shares] = (version < latest).to_numpy(dtype=bool)
+    return superseded
+
+
+def latest_versions(raw: RawDay) -> RawDay:
+    """``raw`` with only the latest version of each race and runner record
+    (:func:`superseded_rows`); the odds snapshots are a timeline and are all kept."""
+    races = race_ids(raw.nvd_ra) if not raw.nvd_ra.empty else pd.Series(dtype="string")
+    runners = (
+        race_ids(raw.nvd_se)
+        + ":"
+        + raw.nvd_se["umaban"].astype("string").str.strip().str.lstrip("0")
+        if not raw.nvd_se.empty
+        else pd.Series(dtype="string")
+    )
+    old_ra, old_se = superseded_rows(raw.nvd_ra, races), superseded_rows(raw.nvd_se, runners)
+    if not old_ra.any() and not old_se.any():
+        return raw
+    return replace(
+        raw,
+        nvd_ra=raw.nvd_ra[~old_ra].reset_index(drop=True),
+        nvd_se=raw.nvd_se[~old_se].reset_index(drop=True),
     )
 
 

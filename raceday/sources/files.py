@@ -70,6 +70,7 @@ from raceday.schema import (
 from raceday.sources.base import (
     RawDay,
     RejectedInput,
+    latest_versions,
     remove_nul,
     rows_of_venues,
     venues_in,
@@ -672,10 +673,11 @@ class FilesSource:
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
         """Rows dated ``start``..``end`` of every table (plus rows whose date does not exist);
         with ``venues``, those venues' rows only, from the snapshot the venues were listed from
-        (so a day's venue reads never mix two versions of the input)."""
+        (so a day's venue reads never mix two versions of the input); of each race and runner
+        record, its latest version only (:func:`raceday.sources.base.latest_versions`)."""
         pinned = self._snapshot if venues is not None else None
         snapshot = pinned if pinned is not None else self.snapshot()
-        return rows_of_venues(self._rows_dated(start, end, snapshot), venues)
+        return latest_versions(rows_of_venues(self._rows_dated(start, end, snapshot), venues))
 
 
 def write_tables(

@@ -37,7 +37,7 @@ from raceday.schema import (
     NVD_SE_OPTIONAL,
     NVD_SE_REQUIRED,
 )
-from raceday.sources.base import RawDay, with_optional_columns
+from raceday.sources.base import RawDay, latest_versions, with_optional_columns
 from raceday.sport import CIRCUITS
 
 logger = logging.getLogger(__name__)
@@ -240,4 +240,7 @@ class PcKeibaSource:
                 return pd.DataFrame(columns=list(_TABLES[suffix][0]), dtype="string")
             return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
-        return RawDay(nvd_ra=joined("ra"), nvd_se=joined("se"), nvd_o1=joined("o1"))
+        # A database another tool filled may hold each version of a record (PC-KEIBA upserts).
+        return latest_versions(
+            RawDay(nvd_ra=joined("ra"), nvd_se=joined("se"), nvd_o1=joined("o1"))
+        )
