@@ -44,7 +44,8 @@ def win_payout_per_unit_yen(
 
     With k winners, winner i pays ``R + d_i (1 - R * sum_w 1/d_w) / k`` per yen (R = 1 -
     takeout), which is ``d_i`` when k = 1: the law's ``(W + D/P) * R`` written with final odds.
-    Rounded down to 10 yen per ticket, at least 100 yen (元返し).
+    Rounded down to 10 yen per ticket, at least 100 yen (元返し). When a winner has no final
+    odds, no winner of its race has a payout (a dead heat's split needs every winner's odds).
     """
     odds = final_odds.astype("float64")
     winning = won.astype(bool)
@@ -52,13 +53,14 @@ def win_payout_per_unit_yen(
     inverse = (1.0 / odds).where(winning, 0.0)
     by_race = pd.factorize(race_id)[0]
     winners = winning.astype("int64").groupby(by_race).transform("sum")
+    unpriced_winner = (winning & odds.isna()).groupby(by_race).transform("any")
     inverse_sum = inverse.groupby(by_race).transform("sum")
     dead_heat = keep + odds * (1.0 - keep * inverse_sum) / winners.where(winners > 0)
     steps = np.floor(dead_heat.to_numpy() * UNIT_YEN / _PAYOUT_STEP_YEN + 1e-6)
     split = pd.Series(np.maximum(steps * _PAYOUT_STEP_YEN, UNIT_YEN), index=odds.index)
     single = payout_per_unit_yen(odds).astype("float64")
     per_unit = single.where(winners == 1, split)
-    return per_unit.where(winning & odds.notna()).astype("Int64")
+    return per_unit.where(winning & odds.notna() & ~unpriced_winner).astype("Int64")
 
 
 def settle_bets(bets: pd.DataFrame, runners: pd.DataFrame, takeout: float = 0.20) -> pd.DataFrame:

@@ -49,6 +49,17 @@ def test_dead_heat_splits_the_losing_money_between_the_winners() -> None:
     assert settled["pnl_yen"].tolist() == [90, 480, -100]
 
 
+def test_a_dead_heat_with_a_winner_without_odds_pays_no_winner_yet() -> None:
+    """The split needs every winner's odds: with one unknown, neither winner's payout is known
+    (the bet on the priced one stays open, not paid as if it had won alone)."""
+    field = runners([1, 1, 3], [0, 0, 0], [np.nan, 8.0, 4.0])
+    won = field["finish_pos"].eq(1).fillna(False)
+    assert win_payout_per_unit_yen(field["race_id"], won, field["win_odds"], 0.20).isna().all()
+    settled = settle_bets(bets([2, 3], [300, 100]), field)
+    assert settled["settled"].tolist() == [False, True]  # the loser's outcome is known
+    assert pd.isna(settled["payout_yen"].iloc[0])
+
+
 def test_a_single_winner_pays_its_odds_and_never_less_than_the_stake() -> None:
     """Odds 1.0 (元返し) pay 100 yen per ticket; 12.7 pays 1,270."""
     field = runners([2, 1], [0, 0], [1.0, 12.7])
