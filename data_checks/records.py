@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from data_checks.gx_runner import SuiteOutcome
+from data_checks.suites import RETRACTING_CHECKS
 
 VALIDATION_COLUMNS = [
     "race_date", "suite", "run_id", "success", "rows_evaluated", "rows_failed", "expectations",
@@ -86,3 +87,9 @@ def quarantine_summary(quarantine: pd.DataFrame, limit: int = 4) -> str:
     inputs = int((quarantine["table_name"] == "input").sum())
     parts = f"{inputs} input part(s) unreadable; " if inputs else ""
     return f"{parts}{races} races set aside, {len(quarantine)} rows quarantined ({shown}{more})"
+
+
+def retracted_races(quarantine: pd.DataFrame) -> list[str]:
+    """The races the provider says were cancelled or withdrew (``RETRACTING_CHECKS``)."""
+    said = quarantine["check_name"].isin(RETRACTING_CHECKS) & quarantine["race_id"].notna()
+    return sorted(set(quarantine.loc[said, "race_id"].astype(str)))

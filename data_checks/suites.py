@@ -65,6 +65,11 @@ def venue_in_scope_pattern(known: Collection[str]) -> str:
     return rf"^(?:{listed}|(?!(?:{banned})$)[0-9]{{2}})$"
 
 
+# The checks whose failure is the provider's word, not a fault of the input: the race was
+# cancelled, or its record withdrawn. Results stored for such a race are taken back.
+RETRACTING_CHECKS: Final = ("race_not_cancelled", "record_not_withdrawn")
+
+
 def record_kind_checks() -> list[Check]:
     """A race's or runner's データ区分 (``data_checks.frames.with_record_kinds``): 9, the race
     was cancelled (weather, an accident): it is not run, so it is not priced or bet, and a bet
@@ -74,12 +79,12 @@ def record_kind_checks() -> list[Check]:
 
     return [
         Check(
-            "race_not_cancelled",
+            RETRACTING_CHECKS[0],
             lambda: gxe.ExpectColumnValuesToBeInSet(column="race_cancelled", value_set=[False]),
             "no bet on a race that is not run",
         ),
         Check(
-            "record_not_withdrawn",
+            RETRACTING_CHECKS[1],
             lambda: gxe.ExpectColumnValuesToBeInSet(column="record_withdrawn", value_set=[False]),
             "only records the provider stands by",
         ),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings
 from config.reference import circuits
-from data_checks.records import quarantine_summary, validation_rows
+from data_checks.records import quarantine_summary, retracted_races, validation_rows
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
 from raceday.arrow_text import text_isin
@@ -24,7 +25,7 @@ from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only
 from raceday.sources.timeline import CardTiming, card_odds, timed_races
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
-from raceday.store.catalogs.races import write_odds, write_races_and_runners
+from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
 from tasks.common import (
     current_run_id,
     engine_for,
@@ -118,6 +119,18 @@ def _nothing_valid(raw: RawDay, valid: ValidatedDay) -> bool:
     return valid.races.empty and not raw.is_empty
 
 
+def _withdraw_retracted(connection: Connection, quarantine: pd.DataFrame) -> None:
+    """Results stored earlier for a race the provider now says was cancelled or withdrew are
+    taken back (a re-run after settlement): its bets then settle as voided, its history goes."""
+    withdrawn = withdraw_results(connection, retracted_races(quarantine))
+    if withdrawn:
+        logger().warning(
+            "results of %d race(s) taken back: the provider now says they were cancelled or "
+            "withdrew them",
+            withdrawn,
+        )
+
+
 def _write_records(
     connection: Connection, valid: ValidatedDay, start: date, end: date, phase: Phase
 ) -> None:
@@ -151,6 +164,8 @@ def validate_and_store(
         with engine_for(settings).begin() as connection:
             if not nothing_valid:
                 valid = _store_valid(connection, settings, raw, valid, phase)
+            if phase == "results":
+                _withdraw_retracted(connection, valid.quarantine)
             _write_records(connection, valid, start, end, phase)
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)

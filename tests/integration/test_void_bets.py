@@ -15,6 +15,7 @@ from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay
 from raceday.store.catalogs.bets import read_bets
+from raceday.store.catalogs.races import read_races, read_runners
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.record import settle
 from tasks.stake import stake
@@ -94,20 +95,12 @@ def test_a_race_cancelled_is_not_bet_and_bets_placed_before_are_refunded(
     after_bets, before_card = str(bets["race_id"].iloc[0]), str(bets["race_id"].iloc[-1])
     assert after_bets != before_card
 
-    def cancelled(race_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        ra, se = raw.nvd_ra.copy(), raw.nvd_se.copy()
-        ra.loc[race_ids(ra) == race_id, "data_kubun"] = "9"
-        rows = race_ids(se) == race_id
-        se.loc[rows, "data_kubun"] = "9"
-        se.loc[rows, ["kakutei_chakujun", "nyusen_juni", "soha_time"]] = ["00", "00", "0000"]
-        return ra, se
-
-    ra, se = cancelled(before_card)
+    ra, se = _cancelled(raw, before_card)
     early = validate_and_store(settings, replace(raw, nvd_ra=ra, nvd_se=se), DAY, DAY, "card")
     assert before_card not in set(early.races["race_id"])
     assert "race_not_cancelled" in set(early.quarantine["check_name"])
 
-    ra, se = cancelled(after_bets)
+    ra, se = _cancelled(raw, after_bets)
     night = validate_and_store(settings, replace(raw, nvd_ra=ra, nvd_se=se), DAY, DAY, "results")
     assert after_bets not in set(night.races["race_id"])
     settle(settings, DAY)
@@ -116,3 +109,53 @@ def test_a_race_cancelled_is_not_bet_and_bets_placed_before_are_refunded(
     assert not void.empty and (void["refund_yen"] == void["stake_yen"]).all()
     assert (void["pnl_yen"] == 0).all()
     assert void["void_reason"].str.contains("race_not_cancelled").all()
+
+
+def _cancelled(raw: RawDay, race_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``raw``'s race and runner tables with ``race_id`` cancelled (データ区分 9, no result)."""
+    ra, se = raw.nvd_ra.copy(), raw.nvd_se.copy()
+    ra.loc[race_ids(ra) == race_id, "data_kubun"] = "9"
+    rows = race_ids(se) == race_id
+    se.loc[rows, "data_kubun"] = "9"
+    se.loc[rows, ["kakutei_chakujun", "nyusen_juni", "soha_time"]] = ["00", "00", "0000"]
+    return ra, se
+
+
+def test_a_cancellation_after_settlement_takes_the_results_back_a_broken_rerun_does_not(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A day settled from valid results, then run again: a re-run whose results of a race are
+    broken (a 5-digit final odds field) keeps the stored results and the bets as settled (bad
+    input loses nothing); a re-run saying the race was cancelled (データ区分 9) takes its stored
+    results back and voids its bets, as a first run on those results would."""
+    raw, settings, bets = _a_day_bet(store_url, tmp_path)
+    validate_and_store(settings, raw, DAY, DAY, "results")
+    settle(settings, DAY)
+    money = ["race_id", "umaban", "payout_yen", "refund_yen", "pnl_yen", "settled"]
+    paid = _bets(store_url)[money]
+    assert paid["settled"].all() and paid["pnl_yen"].ne(0).any()
+    race = str(bets["race_id"].iloc[0])
+
+    se = raw.nvd_se.copy()
+    finisher = se.index[(race_ids(se) == race) & (se["kakutei_chakujun"] == "01")][0]
+    se.loc[finisher, "tansho_odds"] = "99999"
+    validate_and_store(settings, replace(raw, nvd_se=se), DAY, DAY, "results")
+    settle(settings, DAY)
+    pd.testing.assert_frame_equal(_bets(store_url)[money], paid)
+
+    ra, se = _cancelled(raw, race)
+    validate_and_store(settings, replace(raw, nvd_ra=ra, nvd_se=se), DAY, DAY, "results")
+    settle(settings, DAY)
+    stored = _bets(store_url)
+    void = stored[stored["race_id"] == race]
+    assert (void["refund_yen"] == void["stake_yen"]).all() and (void["pnl_yen"] == 0).all()
+    assert void["void_reason"].str.contains("race_not_cancelled").all()
+    others = stored[stored["race_id"] != race].reset_index(drop=True)
+    expected = paid[paid["race_id"] != race].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others[money], expected)
+    with make_engine(store_url).connect() as connection:
+        races = read_races(connection, DAY, DAY).set_index("race_id")
+        runners = read_runners(connection, DAY, DAY)
+    assert not races.loc[race, "has_results"] and races["has_results"].sum() == len(races) - 1
+    taken_back = runners[runners["race_id"] == race]
+    assert taken_back[["finish_pos", "finish_time_s", "win_odds"]].isna().all().all()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, case, func, select, update
 
 from raceday.arrow_text import text_isin
 from raceday.pipeline import runner_view
@@ -58,6 +58,38 @@ def write_races_and_runners(
     if _all_of_races(runners, races):
         return insert_rows(connection, RUNNERS, runners)
     return replace_rows(connection, RUNNERS, runners, RUNNER_KEY)
+
+
+# What a race's results add to its card (the rest of a runner is known in the morning).
+_RACE_RESULT_COLUMNS = ("leader_first3f_s", "race_last3f_s")
+_RUNNER_RESULT_COLUMNS = (
+    "finish_pos", "finish_time_s", "last3f_s", "corner_1", "corner_2", "corner_3", "corner_4",
+    "win_odds", "popularity", "time_behind_s",
+)  # fmt: skip
+_SCRATCHED = 1  # 出走取消: known on the card
+
+
+def withdraw_results(connection: Connection, race_ids: Iterable[str]) -> int:
+    """The stored results of ``race_ids`` taken back (the provider now says the race was
+    cancelled or withdrew its record): each race is left as its card — no finishing order,
+    times, corners or final odds, only a scratch kept — so nothing settles or learns from it.
+    Returns how many races had results."""
+    ids = list(dict.fromkeys(race_ids))
+    withdrawn = races_with_results(connection, ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        connection.execute(
+            update(RACES)
+            .where(RACES.c.race_id.in_(chunk))
+            .values(has_results=False, **dict.fromkeys(_RACE_RESULT_COLUMNS))
+        )
+        abnormal = case((RUNNERS.c.abnormal_code == _SCRATCHED, _SCRATCHED), else_=0)
+        connection.execute(
+            update(RUNNERS)
+            .where(RUNNERS.c.race_id.in_(chunk))
+            .values(abnormal_code=abnormal, **dict.fromkeys(_RUNNER_RESULT_COLUMNS))
+        )
+    return len(withdrawn)
 
 
 def _all_of_races(runners: pd.DataFrame, races: pd.DataFrame) -> bool:
