@@ -36,7 +36,7 @@ from raceday.monitoring.performance import races_set_aside
 from raceday.pipeline import DaySummary
 from raceday.run_status import no_races_warning, outcome, quarantine_warning
 from raceday.sources.base import RawDay, venues_down
-from raceday.staking.ledger import void_summary
+from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, day_lock
 from tasks.ingest import ingest_by_venue
@@ -74,7 +74,8 @@ def day_outcome(
     alerts: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
-    its warnings: venues left out, no races, races quarantined, bets voided at night."""
+    its warnings: venues left out, no races, races quarantined, bets voided at night, bets
+    still open."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
@@ -86,6 +87,11 @@ def day_outcome(
         warnings.append(
             f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "
             "races set aside at night"
+        )
+    if still_open := open_bet_count(settled):
+        warnings.append(
+            f"{still_open} bets open: their races have no result stored yet (results not "
+            "published, or a winner without final odds); they settle when it arrives"
         )
     return {"venues_down": down, **voided, **outcome(alerts, warnings)}
 

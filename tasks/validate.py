@@ -22,7 +22,7 @@ from raceday.arrow_text import text_isin
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
-from raceday.sources.base import RawDay, card_only
+from raceday.sources.base import RawDay, card_only, published_results, results_pending
 from raceday.sources.timeline import CardTiming, card_odds, timed_races
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
@@ -89,11 +89,12 @@ def validate_phase(
     raw: RawDay, phase: Phase, timing: CardTiming, gx_result: bool = True
 ) -> ValidatedDay:
     """Validate a card (the view of ``raw`` at its decision moments: result fields blanked, only
-    the odds published by then, :func:`card_view`) or results; nothing is written.
+    the odds published by then, :func:`card_view`) or results (of the races whose results are
+    published: :func:`raceday.sources.base.published_results`); nothing is written.
     ``gx_result``: whether the outcomes must carry GX's results (Data Docs pages are wanted);
     without, clean suites are passed by pandas alone (``data_checks.validate.validate_day``)."""
     return validate_day(
-        card_view(raw, timing) if phase == "card" else raw,
+        card_view(raw, timing) if phase == "card" else published_results(raw),
         phase=phase,
         venue_codes=venue_codes_for(circuits()),
         as_of=today_in_japan(),
@@ -115,8 +116,21 @@ def card_view(raw: RawDay, timing: CardTiming) -> RawDay:
     return card_only(card_odds(raw, timing))
 
 
-def _nothing_valid(raw: RawDay, valid: ValidatedDay) -> bool:
-    return valid.races.empty and not raw.is_empty
+def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:
+    """Whether a phase left nothing valid of an input that had something to judge (a night
+    whose every race still awaits its results has nothing to judge yet)."""
+    judged = published_results(raw) if phase == "results" else raw
+    return valid.races.empty and not judged.is_empty
+
+
+def _warn_pending(raw: RawDay) -> None:
+    pending = results_pending(raw)
+    if len(pending):
+        logger().warning(
+            "results of %d race(s) not published yet (e.g. %s): not judged, their bets stay open",
+            len(pending),
+            pending.iloc[0],
+        )
 
 
 def _withdraw_retracted(connection: Connection, quarantine: pd.DataFrame) -> None:
@@ -160,12 +174,13 @@ def validate_and_store(
     with stage_run(settings, stage, end) as record:
         valid = screened if screened is not None else validated_phase(settings, raw, phase)
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
-        nothing_valid = _nothing_valid(raw, valid)
+        nothing_valid = _nothing_valid(raw, valid, phase)
         with engine_for(settings).begin() as connection:
             if not nothing_valid:
                 valid = _store_valid(connection, settings, raw, valid, phase)
             if phase == "results":
                 _withdraw_retracted(connection, valid.quarantine)
+                _warn_pending(raw)
             _write_records(connection, valid, start, end, phase)
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)
@@ -196,7 +211,7 @@ def screen_day(
         validated: dict[Phase, ValidatedDay] = {
             phase: validated_phase(settings, raw, phase) for phase in phases
         }
-        refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid)]
+        refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid, phase)]
         record.rows_in = len(raw.nvd_se)
         record.rows_out = min((len(valid.runners) for valid in validated.values()), default=0)
         if refused:

@@ -12,7 +12,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from raceday.codec import decode_races, decode_runners, race_ids
+from raceday.codec import (
+    CANCELLED_RACE_RECORD,
+    WITHDRAWN_RECORD,
+    decode_races,
+    decode_runners,
+    race_ids,
+    record_kind,
+)
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 
 # Raw result fields, blanked in the race card a morning run sees (PC-KEIBA zero-fills them).
@@ -179,6 +186,49 @@ def card_only(raw: RawDay) -> RawDay:
         if column in nvd_ra.columns:
             nvd_ra[column] = blank
     return replace(raw, nvd_ra=nvd_ra, nvd_se=nvd_se)
+
+
+def results_pending(raw: RawDay) -> pd.Series:
+    """The races of ``raw`` whose results are not published yet: runners as on the card (no
+    finishing position or time, no abnormal code but a scratch known on the card), at least
+    one of them not scratched, and no record saying the race was cancelled or withdrawn. Such
+    a race has no result to judge or to settle on: its bets stay open until the results arrive
+    (a venue's results a day late, a night run too early)."""
+    runners = raw.runners
+    if runners.empty:
+        return pd.Series([], dtype="string", name="race_id")
+    unrun = (
+        runners["finish_pos"].isna()
+        & runners["finish_time_s"].isna()
+        & runners["abnormal_code"].isin([0, int(SCRATCHED_BEFORE_BETTING)])
+    )
+    runner_race = runners["race_id"].astype("string").to_numpy()
+    all_unrun = unrun.groupby(runner_race).all()
+    some_starter = (
+        runners["abnormal_code"].ne(int(SCRATCHED_BEFORE_BETTING)).groupby(runner_race).any()
+    )
+    pending = all_unrun & some_starter
+    # A cancellation (9) or a withdrawal (0) is the provider's word on the race: judged.
+    final_word = [CANCELLED_RACE_RECORD, WITHDRAWN_RECORD]
+    said = set(race_ids(raw.nvd_ra)[record_kind(raw.nvd_ra).isin(final_word).to_numpy(bool)])
+    said |= set(race_ids(raw.nvd_se)[record_kind(raw.nvd_se).isin(final_word).to_numpy(bool)])
+    pending &= ~pending.index.isin(list(said))
+    return pd.Series(pending.index[pending.to_numpy(bool)], dtype="string", name="race_id")
+
+
+def published_results(raw: RawDay) -> RawDay:
+    """``raw`` without the races whose results are not published yet (:func:`results_pending`):
+    what a night's validation judges."""
+    pending = results_pending(raw)
+    if pending.empty:
+        return raw
+    ra_kept = ~race_ids(raw.nvd_ra).isin(pending).to_numpy(bool)
+    se_kept = ~race_ids(raw.nvd_se).isin(pending).to_numpy(bool)
+    return replace(
+        raw,
+        nvd_ra=raw.nvd_ra[ra_kept].reset_index(drop=True),
+        nvd_se=raw.nvd_se[se_kept].reset_index(drop=True),
+    )
 
 
 class RaceSource(Protocol):

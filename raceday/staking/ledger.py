@@ -158,6 +158,13 @@ def void_summary(settled: pd.DataFrame | None) -> dict[str, int]:
     return {"voided_bets": len(voided), "voided_races": int(voided["race_id"].nunique())}
 
 
+def open_bet_count(settled: pd.DataFrame | None) -> int:
+    """How many of a settlement's bets are still open (no result stored for their race yet)."""
+    if settled is None or settled.empty:
+        return 0
+    return int((~settled["settled"].fillna(False).astype(bool)).sum())
+
+
 def cash_flows_yen(bets: pd.DataFrame) -> pd.Series:
     """Each bet's effect on the bankroll: payout + refund - stake (an unsettled bet: -stake)."""
     return (

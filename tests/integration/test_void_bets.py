@@ -13,7 +13,7 @@ from flows.daily import day_outcome
 from raceday.codec import race_ids
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.sources.base import RawDay
+from raceday.sources.base import RawDay, card_only
 from raceday.store.catalogs.bets import read_bets
 from raceday.store.catalogs.races import read_races, read_runners
 from raceday.store.engine import make_engine, upgrade_schema
@@ -159,3 +159,34 @@ def test_a_cancellation_after_settlement_takes_the_results_back_a_broken_rerun_d
     assert not races.loc[race, "has_results"] and races["has_results"].sum() == len(races) - 1
     taken_back = runners[runners["race_id"] == race]
     assert taken_back[["finish_pos", "finish_time_s", "win_odds"]].isna().all().all()
+
+
+def test_a_race_whose_results_are_not_published_yet_keeps_its_bets_open(
+    store_url: str, tmp_path: Path
+) -> None:
+    """At night one race is still as its card (its venue's results late): it is not judged (no
+    quarantine row), its bets stay open with their stakes spent, the run says so, and they
+    settle when the results arrive. Before, the race was set aside as broken and its bets
+    refunded while their stakes were still riding."""
+    raw, settings, bets = _a_day_bet(store_url, tmp_path)
+    late = str(bets["race_id"].iloc[0])
+    card = card_only(raw)
+    se = raw.nvd_se.copy()
+    rows = (race_ids(se) == late).to_numpy()
+    se.loc[rows] = card.nvd_se.loc[rows]
+    night = validate_and_store(settings, replace(raw, nvd_se=se), DAY, DAY, "results")
+    assert late not in set(night.races["race_id"])
+    assert late not in set(night.quarantine["race_id"].dropna())
+    settled = settle(settings, DAY)
+    stored = _bets(store_url)
+    still = stored[stored["race_id"] == late]
+    assert not still.empty and not still["settled"].any() and still["void_reason"].isna().all()
+    assert stored[stored["race_id"] != late]["settled"].all()
+    counts = {"races_offered": 12, "races_quarantined": 0, "quarantined": 0}
+    outcome = day_outcome(raw, counts, settled, alerts=[])
+    assert outcome["status"] == "completed-with-warnings"
+    assert any(f"{len(still)} bets open" in warning for warning in outcome["warnings"])
+
+    validate_and_store(settings, raw, DAY, DAY, "results")
+    settle(settings, DAY)
+    assert _bets(store_url)["settled"].all()
