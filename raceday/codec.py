@@ -349,6 +349,14 @@ def zero_filled(text: pd.Series, width: int) -> pd.Series:
     return text.where(~digits, text.str.zfill(width))
 
 
+def member_id(text: pd.Series, width: int) -> pd.Series:
+    """A horse's, jockey's or trainer's id (:func:`zero_filled`); all zeros, PC-KEIBA's "none"
+    (a foreign-trained or unregistered horse), is no id (blank): an unknown member, not one
+    member shared by everyone who lacks an id."""
+    filled = zero_filled(text, width)
+    return filled.mask(filled.str.fullmatch(r"0+").fillna(False).astype(bool), "")
+
+
 def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
     grade = _text(nvd_ra, "grade_code")
@@ -404,12 +412,12 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "race_date": race_dates(nvd_se),
             "keibajo_code": _text(nvd_se, "keibajo_code").str.zfill(2),
             "wakuban": decode_count(_text(nvd_se, "wakuban")),
-            "horse_id": zero_filled(_text(nvd_se, "ketto_toroku_bango"), 10),
+            "horse_id": member_id(_text(nvd_se, "ketto_toroku_bango"), 10),
             "horse_name": _text(nvd_se, "bamei"),
             "sex_code": decode_category(_text(nvd_se, "seibetsu_code"), SEX_CODES),
             "age": decode_count(_text(nvd_se, "barei")),
-            "jockey_id": zero_filled(_text(nvd_se, "kishu_code"), 5),
-            "trainer_id": zero_filled(_text(nvd_se, "chokyoshi_code"), 5),
+            "jockey_id": member_id(_text(nvd_se, "kishu_code"), 5),
+            "trainer_id": member_id(_text(nvd_se, "chokyoshi_code"), 5),
             "weight_carried_kg": decode_tenths(_text(nvd_se, "futan_juryo")),
             "body_weight_kg": body_weight,
             "body_weight_diff_kg": decode_body_weight_change(

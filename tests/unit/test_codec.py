@@ -352,3 +352,27 @@ def test_a_table_without_its_leading_zeros_decodes_as_the_table(numbers: list[in
     # +028 -> 28, -018 -> -18, 0000 -> 0
     stripped = se.apply(lambda column: column.map(lambda value: str(int(value))))
     assert_runners_as_written(codec.decode_runners(stripped), codec.decode_runners(se))
+
+
+def test_an_all_zero_member_id_is_no_id_not_one_member() -> None:
+    """PC-KEIBA writes a foreign-trained or unregistered horse's id as zeros: decoded blank (an
+    unknown horse, as a blank id, never one horse with every such horse's runs); the same for
+    a jockey's or trainer's; an id that lost its leading zeros is still zero-filled."""
+    runners = codec.decode_runners(
+        pd.DataFrame(
+            {
+                "kaisai_nen": "2026",
+                "kaisai_tsukihi": "1102",
+                "keibajo_code": "05",
+                "race_bango": "01",
+                "umaban": ["01", "02", "03"],
+                "ketto_toroku_bango": ["0000000000", "0", "2023101861"],
+                "kishu_code": ["00000", "1126", ""],
+                "chokyoshi_code": ["00000", "01012", "0"],
+            },
+            dtype="string",
+        )
+    )
+    assert runners["horse_id"].tolist() == ["", "", "2023101861"]
+    assert runners["jockey_id"].tolist() == ["", "01126", ""]
+    assert runners["trainer_id"].tolist() == ["", "01012", ""]
