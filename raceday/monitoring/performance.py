@@ -217,12 +217,24 @@ def summarise_scores(scores: pd.DataFrame) -> dict[str, float | int | None]:
     return ScoreArrays.of(scores).summary()
 
 
+# A quarantine row of the races table sets its race aside, but for a copy of a race's row (the
+# copy is set aside, the race kept).
+_RACE_KEPT_CHECKS: Final = ("row_not_repeated",)
+
+
 def races_set_aside(races: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
-    """Race ids validation set aside: quarantined and not stored (a race that lost one runner
-    row but still runs is not set aside)."""
-    quarantined = quarantine["race_id"].dropna().astype("string").unique()
-    stored = set(races["race_id"].astype("string"))
-    return pd.Series(sorted(set(quarantined) - stored), dtype="string", name="race_id")
+    """Race ids validation set aside, in the morning or at night: those with a quarantine row of
+    the races table (their own failure, or their runners' or odds': ``race_has_invalid_runner``),
+    and any other quarantined and not stored. A race that lost one runner row but still runs is
+    not set aside; a race whose card was stored in the morning and whose results were set aside
+    at night is."""
+    table = quarantine.get("table_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
+    check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
+    on_races = table.eq("races").fillna(False) & ~check.isin(_RACE_KEPT_CHECKS)
+    judged = set(quarantine.loc[on_races, "race_id"].dropna().astype(str))
+    quarantined = set(quarantine["race_id"].dropna().astype(str))
+    stored = set(races["race_id"].astype(str))
+    return pd.Series(sorted(judged | (quarantined - stored)), dtype="string", name="race_id")
 
 
 def _venue_codes(venues: pd.Series) -> np.ndarray:
@@ -256,8 +268,9 @@ def daily_performance(
     rows; bankroll, drawdown, run time and calibration error are whole-day figures.
     """
     set_aside = races_set_aside(races, quarantine)
+    not_stored = set_aside[~set_aside.isin(set(races["race_id"].astype(str)))]
     offered_venues = pd.concat(
-        [venue_of_race(races["race_id"]), venue_of_race(set_aside)], ignore_index=True
+        [venue_of_race(races["race_id"]), venue_of_race(not_stored)], ignore_index=True
     )
     aside_venues = venue_of_race(set_aside)
     quarantine_venues = venue_of_race(quarantine["race_id"].fillna(""))

@@ -18,6 +18,7 @@ from raceday.monitoring.performance import (
     day_record,
     days_record,
     race_scores,
+    races_set_aside,
     rolling_performance,
     rolling_performances,
     summarise_scores,
@@ -332,3 +333,30 @@ def test_rolling_windows_of_several_days_are_each_days_own() -> None:
         pd.testing.assert_frame_equal(
             together[together["perf_date"] == end].reset_index(drop=True), alone, check_exact=True
         )
+
+
+def test_a_race_carded_in_the_morning_and_set_aside_at_night_counts_as_set_aside() -> None:
+    """The night sets aside a race whose card was stored in the morning: it counts in the
+    day's races set aside (and its quarantine-rate alert), once among the races offered; a
+    copy of a race's row (the copy set aside, the race kept) does not."""
+    predictions, runners = make_day(DAY, {"44": 3})
+    no_bets = pd.DataFrame(columns=["race_id", "umaban", "stake_yen", "payout_yen", "refund_yen"])
+    scores = race_scores(predictions, runners, no_bets)
+    races = pd.DataFrame({"race_id": scores["race_id"]})
+    night, copied = race_id(DAY, "44", 1), race_id(DAY, "44", 2)
+    quarantine = pd.DataFrame(
+        {
+            "race_id": [night, night, copied],
+            "table_name": ["races", "runners", "races"],
+            "check_name": ["race_has_invalid_runner", "non_finisher_flagged", "row_not_repeated"],
+        }
+    )
+    assert races_set_aside(races, quarantine).tolist() == [night]
+    day = (
+        daily_performance(
+            DAY, scores, races, quarantine, bankroll_yen=1_000_000, drawdown=0.0, model_version="m"
+        )
+        .set_index("scope")
+        .loc[ALL_SCOPE]
+    )
+    assert day["races_offered"] == 3 and day["races_quarantined"] == 1
