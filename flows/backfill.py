@@ -294,12 +294,27 @@ class ChunksRun:
             self.versions.append(f"{summary['version']} ({promoted})")
 
 
+def owed_training(
+    settings: Settings, start: date, todo: list[Chunk], settled: SettledRuns | None
+) -> Training | None:
+    """A resumed backfill's training owed by the last chunk an earlier run completed: when due
+    after it (:func:`start_training`), the version of its last day. A run killed after marking
+    a chunk done and before registering the version trained on it (the fit runs beside the
+    next chunk) would otherwise lose that version for good, and every later chunk would be
+    predicted by other versions than an uninterrupted backfill's. None when nothing before the
+    first chunk to run was completed, or nothing is owed (the version is stored)."""
+    if not todo or todo[0].start <= start:
+        return None
+    return start_training(settings, todo[0].start - timedelta(days=1), settled)
+
+
 def run_chunks(
     settings: Settings,
     todo: list[Chunk],
     settled: SettledRuns | None,
     run_chunk: ChunkRunner,
     prepare: ChunkPreparer | None = None,
+    owed: Training | None = None,
 ) -> ChunksRun:
     """``todo`` in order by ``run_chunk(chunk, model_ready, prepared)``, each followed by its
     training when due (:func:`start_training`), overlapped with the next chunk up to its
@@ -308,10 +323,11 @@ def run_chunks(
     :func:`preparing_ahead`) and handed to their runs as ``prepared``. Stops between chunks
     when asked (:data:`STOP_AT_SAFE_POINT`), the training under way finished first; a chunk
     prepared ahead and not run is run again by the next backfill (its days are not
-    completed)."""
+    completed). ``owed``: a training under way before the first chunk (:func:`owed_training`),
+    finished before that chunk predicts."""
     map_large_blocks()  # what each chunk frees leaves the process (raceday.memory)
     done = ChunksRun()
-    training: Training | None = None
+    training: Training | None = owed
     started: list[Training | None] = []  # the training started once the chunk was prepared
     ahead: dict[date, Future[PreparedChunk]] = {}
     try:
@@ -483,7 +499,8 @@ def backfill(
 
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
     prepare = None if workers else chunk_preparer(settings, settled)
-    done = run_chunks(settings, todo, settled, run_chunk, prepare)
+    owed = owed_training(settings, start, todo, settled)
+    done = run_chunks(settings, todo, settled, run_chunk, prepare, owed)
     totals = done.totals
     summary = BackfillSummary(
         start=start.isoformat(),

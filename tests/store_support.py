@@ -3,12 +3,14 @@ of a store, fresh PostgreSQL databases."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -17,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from raceday.store.engine import make_engine
 from raceday.store.models import Base
 from raceday.store.repository import table_checksums
+from tests.golden_outputs import VOLATILE_JSON_KEYS
 
 # Records of attempts (how often a stage ran, what was quarantined when, the alert a failed run
 # raised, who held a day's lock, which run completed a backfill day): not the data itself.
@@ -121,3 +124,42 @@ def fresh_postgres_database(
     finally:
         drop_postgres_database(admin, name)
         admin.dispose()
+
+
+# What two runs of the same backfill are compared on (tests/e2e/test_backfill_scaleout.py has
+# why): every output table but the pickled models, compared by what they compute.
+IGNORED_COLUMNS = {**TIMING_COLUMNS, "first3f_models": ["created_at", "ml_model"]}
+
+
+def without_code_version(meta: Any) -> Any:
+    """A version's meta without the checkout that trained it (``git describe --dirty``): the
+    compared backfills are processes of their own, and an edit of the checkout between them
+    would differ there and nowhere else."""
+    found = json.loads(meta) if isinstance(meta, str) else meta
+    return {key: value for key, value in found.items() if key not in VOLATILE_JSON_KEYS}
+
+
+def model_versions(db_url: str) -> list[tuple[Any, ...]]:
+    """The versions trained: their windows, metrics and promotion (not the pickle, not the
+    checkout's name)."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT name, trained_until, meta, library, eval_log_loss, promoted "
+                    "FROM model_versions ORDER BY name"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [(name, until, without_code_version(meta), *rest) for name, until, meta, *rest in rows]
+
+
+def outputs(db_url: str) -> dict[str, Any]:
+    """Every output table's checksum and the trained versions."""
+    sums: dict[str, Any] = data_checksums(
+        db_url, exclude=RECORD_TABLES | {"model_versions"}, ignore_columns=IGNORED_COLUMNS
+    )
+    sums["model_versions"] = model_versions(db_url)
+    return sums

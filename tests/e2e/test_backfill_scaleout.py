@@ -39,17 +39,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.golden_outputs import VOLATILE_JSON_KEYS
 from tests.prefect_server_support import (
     raceday_workers,
     running_prefect_server,
 )
-from tests.store_support import (
-    RECORD_TABLES,
-    TIMING_COLUMNS,
-    data_checksums,
-    fresh_postgres_database,
-)
+from tests.store_support import fresh_postgres_database, outputs
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -71,7 +65,6 @@ SETTINGS = {
     "RACEDAY_TRAIN__MAX_ITER": "20",
     "RACEDAY_VALIDATION__DATA_DOCS": "false",
 }
-IGNORED_COLUMNS = {**TIMING_COLUMNS, "first3f_models": ["created_at", "ml_model"]}
 START, RACES = "2025-03-01", "20"
 BACKFILL = ["backfill", "--start", START, "--end", "2025-03-12", "--chunk-days", "3"]
 BACKFILL += ["--races", RACES, "--json"]
@@ -105,40 +98,6 @@ def raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         [sys.executable, "-m", "cli", *args],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=HANG_S,
     )  # fmt: skip
-
-
-def without_code_version(meta: Any) -> Any:
-    """A version's meta without the checkout that trained it (``git describe --dirty``): the
-    compared backfills are processes of their own, and an edit of the checkout between them
-    would differ there and nowhere else."""
-    found = json.loads(meta) if isinstance(meta, str) else meta
-    return {key: value for key, value in found.items() if key not in VOLATILE_JSON_KEYS}
-
-
-def model_versions(db_url: str) -> list[tuple[Any, ...]]:
-    """The versions trained: their windows, metrics and promotion (not the pickle, not the
-    checkout's name)."""
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT name, trained_until, meta, library, eval_log_loss, promoted "
-                    "FROM model_versions ORDER BY name"
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    return [(name, until, without_code_version(meta), *rest) for name, until, meta, *rest in rows]
-
-
-def outputs(db_url: str) -> dict[str, Any]:
-    """Every output table's checksum and the trained versions."""
-    sums: dict[str, Any] = data_checksums(
-        db_url, exclude=RECORD_TABLES | {"model_versions"}, ignore_columns=IGNORED_COLUMNS
-    )
-    sums["model_versions"] = model_versions(db_url)
-    return sums
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +170,6 @@ def test_two_workers_give_the_outputs_of_one_worker_and_of_the_default(
 
 
 def test_the_summary_counts_the_same(runs: dict[str, Any]) -> None:
-    import json
 
     def counts(stdout: str) -> dict[str, Any]:
         summary = json.loads(stdout.strip().splitlines()[-1])

@@ -1,0 +1,65 @@
+"""A backfill resumed after a run that was killed between completing a chunk and registering
+the version trained on it (the fit runs beside the next chunk) trains that version again and
+ends as an uninterrupted backfill: the same versions, the same outputs (table checksums)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config import use_store
+from flows.backfill import backfill, warm_up
+from flows.backfill_settings import backfill_settings
+from raceday.store.engine import make_engine
+from tests.store_support import copy_store, outputs
+
+START, END, CHUNK_DAYS, RACES = date(2025, 3, 1), date(2025, 3, 12), 3, 20
+# A short backfill that trains (tests/e2e/test_backfill_scaleout.py's scenario): a version
+# after the first chunk (kept) and one six days later (promoted).
+SETTINGS = {
+    "RACEDAY_SIMULATOR__RACES_PER_DAY": str(RACES),
+    "RACEDAY_HISTORY__WARMUP_DAYS": "42",
+    "RACEDAY_TRAIN__TRAIN_DAYS": "14",
+    "RACEDAY_TRAIN__BLEND_DAYS": "7",
+    "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
+    "RACEDAY_TRAIN__MIN_RACES": "40",
+    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "6",
+    "RACEDAY_TRAIN__MAX_ITER": "20",
+    "RACEDAY_VALIDATION__DATA_DOCS": "false",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_backfill_that_lost_a_chunks_version_trains_it_again_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    template = tmp_path / "warm.db"
+    with use_store(f"sqlite:///{template}"):
+        warm_up(backfill_settings(RACES, None, None), START)
+    uninterrupted = copy_store(template, tmp_path / "uninterrupted.db")
+    killed = copy_store(template, tmp_path / "killed.db")
+
+    with use_store(uninterrupted):
+        whole = backfill(start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS)
+    first_version = f"gbm-{START + timedelta(days=CHUNK_DAYS - 1):%Y%m%d}"
+    assert whole["trained"][0] == f"{first_version} (kept)"
+
+    # The state a kill leaves: the first chunk's days completed, its version not registered.
+    with use_store(killed):
+        backfill(start=START, end=START + timedelta(days=CHUNK_DAYS - 1), races=RACES)
+    with make_engine(killed).begin() as connection:
+        lost = connection.execute(
+            text("DELETE FROM model_versions WHERE name = :name"), {"name": first_version}
+        )
+        assert lost.rowcount == 1
+    with use_store(killed):
+        resumed = backfill(start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS)
+    assert resumed["chunks_skipped"] == 1
+    assert resumed["trained"] == whole["trained"]
+    assert outputs(killed) == outputs(uninterrupted)
