@@ -80,7 +80,7 @@ from tasks.record import record_day, report_day, settle
 from tasks.replay import replay_days
 from tasks.scaleout import replay_card, settled_counts, stored_features, stored_results
 from tasks.stake import stake
-from tasks.store import history_gap, prepare_store
+from tasks.store import history_gap, prepare_store, warm_up_done
 from tasks.train import fit_task, load_training_task, register_task
 from tasks.validate import screen_day, validate_and_store
 
@@ -130,6 +130,7 @@ def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> No
     if gap is not None:
         start, end = gap
         settle_chain(run, settings, run(ingest, settings, start, end), start, end)
+        run(warm_up_done, settings, end)
 
 
 @dataclass(frozen=True)

@@ -63,3 +63,33 @@ def test_a_backfill_that_lost_a_chunks_version_trains_it_again_on_resume(
     assert resumed["chunks_skipped"] == 1
     assert resumed["trained"] == whole["trained"]
     assert outputs(killed) == outputs(uninterrupted)
+
+
+def test_a_warm_up_cut_short_after_storing_its_results_is_done_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm-up killed after its results were stored and before they were derived (reference
+    times, first 3F, indexes) is done again by the next run, which ends as a warm-up never
+    cut short; before, the stored results read as a finished history and the days were never
+    derived: every feature built on them was blank."""
+    import flows.chain as chain
+
+    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", "8")
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "12")
+    whole, cut = f"sqlite:///{tmp_path / 'whole.db'}", f"sqlite:///{tmp_path / 'cut.db'}"
+    with use_store(whole):
+        warm_up(backfill_settings(8, None, None), START)
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt  # the run dies between storing the results and deriving them
+
+    with use_store(cut):
+        with monkeypatch.context() as patched:
+            patched.setattr(chain, "derive_chain", killed)
+            with pytest.raises(KeyboardInterrupt):
+                warm_up(backfill_settings(8, None, None), START)
+        warm_up(backfill_settings(8, None, None), START)
+    derived = {"reference_times", "first3f", "indexes", "track_variants", "races", "runners"}
+    every, again = outputs(whole), outputs(cut)
+    assert all(not every[table].startswith("0:") for table in derived)  # rows "count:hash"
+    assert {table: again[table] for table in derived} == {table: every[table] for table in derived}

@@ -37,6 +37,22 @@ def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
     insert_rows(connection, RUNS, pd.DataFrame([{**run, "attempts": (previous or 0) + made}]))
 
 
+WARM_UP_STAGE = "warm-up"  # a store's warm-up: started when decided, completed when derived
+WARM_UP_STARTED = "started"
+
+
+def warm_up_cut_short(connection: Connection) -> date | None:
+    """The last day of the latest warm-up that was started and never completed (a run killed
+    after storing its results, before deriving them), else None."""
+    latest = connection.execute(
+        select(RUNS.c.status, RUNS.c.race_date)
+        .where(RUNS.c.stage == WARM_UP_STAGE)
+        .order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc())
+        .limit(1)
+    ).first()
+    return _as_date(latest.race_date) if latest and latest.status == WARM_UP_STARTED else None
+
+
 def read_runs(connection: Connection, race_date: date) -> pd.DataFrame:
     """The stage runs of a day (``pipeline_runs`` rows)."""
     return read_rows(connection, RUNS, start=race_date, end=race_date)
