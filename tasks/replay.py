@@ -16,7 +16,6 @@ the two)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -287,7 +286,7 @@ def record_days(
     connection: Connection,
     policy: StakingPolicy,
     days: list[date],
-    run_seconds: float,
+    run_seconds: float | None,
     ledger: _Ledger,
 ) -> int:
     """The performance record and rolling windows of ``days`` (staked and settled, in date
@@ -357,7 +356,6 @@ def replay_days(
     """Stake, settle and record ``days`` (settled, predicted, in date order) in one
     transaction; returns the bets placed."""
     policy = settings.kelly.policy()
-    clock = time.perf_counter()
     with stage_run(settings, "replay", days[-1]) as record:
         with engine_for(settings).begin() as connection:
             ledger = _Ledger.read(connection, policy, days)
@@ -373,11 +371,9 @@ def replay_days(
             raced, placed = at_once or stake_and_settle(
                 settings, connection, policy, predictions, card, days, ledger
             )
-            # A replayed day has no run time of its own: its share of the replay's.
-            seconds = (time.perf_counter() - clock) / max(len(raced), 1)
-            written = (
-                record_days(settings, connection, policy, raced, seconds, ledger) if raced else 0
-            )
+            # A replayed day has no run time of its own (its share of the replay's, a twentieth
+            # of a daily run's, made the first daily run after a backfill a run_seconds anomaly)
+            written = record_days(settings, connection, policy, raced, None, ledger) if raced else 0
         record.rows_in, record.rows_out = len(predictions), written
         record.message = f"{len(raced)} days, {placed} bets"
     logger().info("replayed %d days: %d bets", len(raced), placed)

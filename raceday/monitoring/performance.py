@@ -466,7 +466,7 @@ def days_record(
     bets: pd.DataFrame,
     quarantine: pd.DataFrame,
     daily_pnl: pd.Series,
-    run_seconds: float,
+    run_seconds: float | None,
 ) -> list[DayRecord]:
     """:func:`day_record` of each of ``days`` (in date order) from the rows of all of them,
     each row a day's by its ``race_date``: the runners are judged, the races scored and the

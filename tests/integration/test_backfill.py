@@ -64,6 +64,9 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
         )
     assert predictions["race_id"].nunique() == RACES * DAYS
     assert set(performance["perf_date"].dt.date) == set(chunk_grid(START, END, DAYS)[0].days)
+    # A replayed day has no run time of its own: none stored, so the first daily run after a
+    # backfill is not judged against a twentieth of a daily run's time (a run_seconds anomaly).
+    assert performance["run_seconds"].isna().all()
     # Every chunk's first-3F layers were learned from the days before the chunk, never its own.
     for chunk in chunk_grid(START, END, CHUNK_DAYS):
         in_chunk = first3f[first3f["race_date"].dt.date.between(chunk.start, chunk.end)]
