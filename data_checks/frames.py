@@ -12,6 +12,7 @@ from datetime import date
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import String, Table
 
@@ -106,6 +107,17 @@ def repeated_rows(raw: pd.DataFrame, key: Sequence[str]) -> pd.Series:
     if shares_key.any():
         repeated[shares_key] = raw[shares_key].duplicated(keep="first").to_numpy(dtype=bool)
     return pd.Series(repeated, index=raw.index)
+
+
+def horse_repeated_in_race(runners: pd.DataFrame, copies: pd.Series) -> npt.NDArray[np.bool_]:
+    """True for each runner whose horse (a known id: a blank one is nobody) has another row in
+    its race that is not an exact copy (``copies``, set aside on their own)."""
+    known = (runners["horse_id"].astype("string").str.strip().fillna("") != "").to_numpy(bool)
+    rows = known & ~copies.to_numpy(bool)
+    keys = runners.loc[rows, ["race_id", "horse_id"]]
+    repeated = np.zeros(len(runners), dtype=bool)
+    repeated[rows] = keys.duplicated(keep=False).to_numpy(bool)
+    return repeated
 
 
 def with_record_kinds(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
@@ -205,6 +217,7 @@ def runner_check_frame(
     frame["repeated_row"] = repeated
     frame["race_id_if_first_copy"] = frame["race_id"].where(~repeated)
     frame["umaban_if_first_copy"] = frame["umaban"].where(~repeated)
+    frame["horse_repeated_in_race"] = horse_repeated_in_race(frame, repeated)
     frame["race_known"] = text_isin(frame["race_id"], first_copy.index)
     frame["missing_fields"] = missing_fields(raw_se, NVD_SE_REQUIRED)
     frame["unparsable_fields"] = unparsable_fields(raw_se, RUNNER_DIGIT_FIELDS)

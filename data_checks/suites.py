@@ -363,6 +363,15 @@ def runner_checks(phase: str) -> list[Check]:
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="horse_id"),
             "past-performance features",
         ),
+        # One horse cannot run twice in a race: two rows with its id are a corrupt record (a key
+        # shifted onto another runner), and the race's field would be wrong.
+        Check(
+            "horse_once_in_race",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="horse_repeated_in_race", value_set=[False]
+            ),
+            "one runner per horse: its history and its odds",
+        ),
         # A horse number above the number of entries means the row belongs to another race.
         Check(
             "umaban_within_entries",

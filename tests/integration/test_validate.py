@@ -446,3 +446,23 @@ def test_a_race_priced_only_after_its_deadline_is_not_sized_on_its_final_odds() 
     assert late in set(card.races["race_id"]) and late not in by_race
     assert by_race[unpriced] == {FINAL_ODDS_SNAPSHOT}
     assert all(FINAL_ODDS_SNAPSHOT not in by_race[race] for race in by_race.keys() - {unpriced})
+
+
+def test_a_horse_twice_in_one_race_sets_the_race_aside() -> None:
+    """Two runners of a race with one horse id (a key shifted onto another runner) set the race
+    aside (``horse_once_in_race``); the same horse in two races, blank ids and an exact copy
+    of a row (``row_not_repeated``) do not trigger it."""
+    raw = simulated()
+    se = raw.nvd_se.copy()
+    races = race_ids(se)
+    twice, other = races.iloc[0], races[races != races.iloc[0]].iloc[0]
+    first, second = se.index[races == twice][:2]
+    se.loc[second, "ketto_toroku_bango"] = se.loc[first, "ketto_toroku_bango"]
+    blanks = se.index[races == other][:2]
+    se.loc[blanks, "ketto_toroku_bango"] = ""
+    valid = validate_day(
+        replace(raw, nvd_se=se), phase="results", venue_codes=venue_codes_for(circuits())
+    )
+    assert twice not in set(valid.races["race_id"]) and other in set(valid.races["race_id"])
+    failed = valid.quarantine[valid.quarantine["check_name"] == "horse_once_in_race"]
+    assert set(failed["race_id"]) == {twice} and len(failed) == 2
