@@ -86,7 +86,7 @@ def day_outcome(
     if voided["voided_bets"]:
         warnings.append(
             f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "
-            "races set aside at night"
+            "races set aside at night or void (nobody finished)"
         )
     if still_open := open_bet_count(settled):
         warnings.append(

@@ -28,6 +28,9 @@ SETTLEMENT_COLUMNS: Final = (
 )  # fmt: skip
 VOID_REASON_WIDTH: Final = 200  # bets.void_reason
 SET_ASIDE_AT_NIGHT: Final = "race set aside at night"
+# 競走不成立: every runner of the race has an abnormal code and none finished (all pulled up,
+# excluded or disqualified): the race is void and every ticket on it is paid back.
+NO_FINISHER: Final = "race void: no horse finished (競走不成立)"
 _PAYOUT_STEP_YEN: Final = 10  # payouts per 100-yen ticket are rounded down to 10 yen
 
 
@@ -85,10 +88,16 @@ def settlement_results(runners: pd.DataFrame, takeout: float = 0.20) -> pd.DataF
     per_unit = win_payout_per_unit_yen(
         results["race_id"], won_in_race, results["win_odds"], takeout
     )
-    race_has_run = finish.notna().groupby(pd.factorize(results["race_id"])[0]).transform("any")
+    by_race = pd.factorize(results["race_id"])[0]
+    race_has_run = finish.notna().groupby(by_race).transform("any")
+    flagged = results["abnormal_code"].fillna(0).ne(0).groupby(by_race).transform("all")
     # A marker of the runner's row found (merge's indicator=True costs more than the merge).
     return results.assign(
-        won=won_in_race, per_unit_yen=per_unit, race_run=race_has_run, _found=True
+        won=won_in_race,
+        per_unit_yen=per_unit,
+        race_run=race_has_run,
+        race_void=flagged & ~race_has_run,
+        _found=True,
     )
 
 
@@ -101,11 +110,12 @@ def settle_on_results(bets: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame
     won = merged["won"].astype("boolean").fillna(False).astype(bool)
     unknown_payout = won & merged["per_unit_yen"].isna()
     race_run = merged["race_run"].astype("boolean").fillna(False).astype(bool)
+    race_void = merged["race_void"].astype("boolean").fillna(False).astype(bool)
     found = merged["_found"].astype("boolean").fillna(False).astype(bool)
-    settled = (race_run & found & ~unknown_payout).astype(bool)
+    settled = ((race_run | race_void) & found & ~unknown_payout).astype(bool)
     units = (merged["stake_yen"].astype("int64") // UNIT_YEN).astype("int64")
     payout = (units * merged["per_unit_yen"].fillna(0).astype("int64")).where(won, 0)
-    refund = merged["stake_yen"].astype("int64").where(refunded, 0)
+    refund = merged["stake_yen"].astype("int64").where(refunded | race_void, 0)
     merged["final_odds"] = merged["win_odds"].astype("float64")
     merged["payout_yen"] = payout.astype("Int64").where(settled)
     merged["refund_yen"] = refund.astype("Int64").where(settled)
@@ -113,7 +123,13 @@ def settle_on_results(bets: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame
         (payout + refund - merged["stake_yen"].astype("int64")).astype("Int64").where(settled)
     )
     merged["settled"] = settled
-    extra = ["finish_pos", "abnormal_code", "win_odds", "won", "per_unit_yen", "race_run", "_found"]
+    merged["void_reason"] = pd.Series(NO_FINISHER, index=merged.index, dtype="string").where(
+        race_void & found
+    )
+    extra = [
+        "finish_pos", "abnormal_code", "win_odds", "won", "per_unit_yen", "race_run", "race_void",
+        "_found",
+    ]  # fmt: skip
     return merged.drop(columns=extra)
 
 
@@ -141,7 +157,10 @@ def void_bets(settled: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     reason = settled["race_id"].map(reasons)
     void = (~settled["settled"].fillna(False).astype(bool) & reason.notna()).to_numpy(dtype=bool)
     stake = settled["stake_yen"].astype("int64")
-    out = settled.assign(void_reason=reason.where(void).astype("string"))
+    settled_void = settled.get("void_reason", pd.Series(pd.NA, index=settled.index))
+    out = settled.assign(
+        void_reason=reason.where(void).astype("string").fillna(settled_void.astype("string"))
+    )
     out["payout_yen"] = out["payout_yen"].astype("Int64").mask(void, 0)
     out["refund_yen"] = out["refund_yen"].astype("Int64").mask(void, stake.astype("Int64"))
     out["pnl_yen"] = out["pnl_yen"].astype("Int64").mask(void, 0)

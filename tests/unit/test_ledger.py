@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from raceday.staking.ledger import (
+    NO_FINISHER,
     bankroll_yen,
     daily_pnl_yen,
     ledger_statement,
@@ -58,6 +59,24 @@ def test_a_dead_heat_with_a_winner_without_odds_pays_no_winner_yet() -> None:
     settled = settle_bets(bets([2, 3], [300, 100]), field)
     assert settled["settled"].tolist() == [False, True]  # the loser's outcome is known
     assert pd.isna(settled["payout_yen"].iloc[0])
+
+
+def test_a_race_nobody_finished_is_void_and_its_bets_refunded() -> None:
+    """競走不成立: every runner pulled up, excluded or disqualified, none finished: each bet is
+    settled with its stake back and the reason; a race whose results are not in (every runner
+    as on the card) stays open."""
+    void = runners([None, None, None], [4, 4, 5], [np.nan, np.nan, np.nan], race="v")
+    unrun = runners([None, None], [0, 1], [np.nan, np.nan], race="u")
+    bets_on = pd.concat([bets([1, 3], [300, 200], race="v"), bets([1], [100], race="u")])
+    settled = settle_bets(bets_on.reset_index(drop=True), pd.concat([void, unrun]))
+    assert settled["settled"].tolist() == [True, True, False]
+    assert settled["refund_yen"].tolist()[:2] == [300, 200]
+    assert settled["pnl_yen"].tolist()[:2] == [0, 0] and settled["payout_yen"].tolist()[:2] == [
+        0,
+        0,
+    ]
+    assert settled["void_reason"].tolist()[:2] == [NO_FINISHER, NO_FINISHER]
+    assert pd.isna(settled["void_reason"].iloc[2])
 
 
 def test_a_single_winner_pays_its_odds_and_never_less_than_the_stake() -> None:
