@@ -218,19 +218,21 @@ def summarise_scores(scores: pd.DataFrame) -> dict[str, float | int | None]:
 
 
 # A quarantine row of the races table sets its race aside, but for a copy of a race's row (the
-# copy is set aside, the race kept).
+# copy is set aside, the race kept); so does one of the predictions (a race whose probabilities
+# break a rule is not predicted, so not bet).
 _RACE_KEPT_CHECKS: Final = ("row_not_repeated",)
+_SETTING_ASIDE_TABLES: Final = ("races", "predictions")
 
 
 def races_set_aside(races: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
     """Race ids validation set aside, in the morning or at night: those with a quarantine row of
-    the races table (their own failure, or their runners' or odds': ``race_has_invalid_runner``),
-    and any other quarantined and not stored. A race that lost one runner row but still runs is
-    not set aside; a race whose card was stored in the morning and whose results were set aside
-    at night is."""
+    the races table (their own failure, or their runners' or odds': ``race_has_invalid_runner``)
+    or of the predictions, and any other quarantined and not stored. A race that lost one
+    runner row but still runs is not set aside; a race whose card was stored in the morning and
+    whose results were set aside at night is."""
     table = quarantine.get("table_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
-    on_races = table.eq("races").fillna(False) & ~check.isin(_RACE_KEPT_CHECKS)
+    on_races = table.isin(_SETTING_ASIDE_TABLES) & ~check.isin(_RACE_KEPT_CHECKS)
     judged = set(quarantine.loc[on_races, "race_id"].dropna().astype(str))
     quarantined = set(quarantine["race_id"].dropna().astype(str))
     stored = set(races["race_id"].astype(str))

@@ -337,21 +337,25 @@ def test_rolling_windows_of_several_days_are_each_days_own() -> None:
 
 def test_a_race_carded_in_the_morning_and_set_aside_at_night_counts_as_set_aside() -> None:
     """The night sets aside a race whose card was stored in the morning: it counts in the
-    day's races set aside (and its quarantine-rate alert), once among the races offered; a
-    copy of a race's row (the copy set aside, the race kept) does not."""
+    day's races set aside (and its quarantine-rate alert), once among the races offered, as a
+    race whose predictions broke a rule does; a copy of a race's row (the copy set aside, the
+    race kept) does not."""
     predictions, runners = make_day(DAY, {"44": 3})
     no_bets = pd.DataFrame(columns=["race_id", "umaban", "stake_yen", "payout_yen", "refund_yen"])
     scores = race_scores(predictions, runners, no_bets)
     races = pd.DataFrame({"race_id": scores["race_id"]})
-    night, copied = race_id(DAY, "44", 1), race_id(DAY, "44", 2)
+    night, copied, unpredicted = (race_id(DAY, "44", number) for number in (1, 2, 3))
     quarantine = pd.DataFrame(
         {
-            "race_id": [night, night, copied],
-            "table_name": ["races", "runners", "races"],
-            "check_name": ["race_has_invalid_runner", "non_finisher_flagged", "row_not_repeated"],
+            "race_id": [night, night, copied, unpredicted],
+            "table_name": ["races", "runners", "races", "predictions"],
+            "check_name": [
+                "race_has_invalid_runner", "non_finisher_flagged", "row_not_repeated",
+                "p_final_sums_to_one",
+            ],
         }
-    )
-    assert races_set_aside(races, quarantine).tolist() == [night]
+    )  # fmt: skip
+    assert races_set_aside(races, quarantine).tolist() == sorted([night, unpredicted])
     day = (
         daily_performance(
             DAY, scores, races, quarantine, bankroll_yen=1_000_000, drawdown=0.0, model_version="m"
@@ -359,4 +363,4 @@ def test_a_race_carded_in_the_morning_and_set_aside_at_night_counts_as_set_aside
         .set_index("scope")
         .loc[ALL_SCOPE]
     )
-    assert day["races_offered"] == 3 and day["races_quarantined"] == 1
+    assert day["races_offered"] == 3 and day["races_quarantined"] == 2
