@@ -163,3 +163,21 @@ def outputs(db_url: str) -> dict[str, Any]:
     )
     sums["model_versions"] = model_versions(db_url)
     return sums
+
+
+# A short backfill that trains: 42 warm-up days, then 4 chunks of 3 days of 20 races; a version
+# (trained on 14 + 7 + 7 days) after the first chunk, kept (the market is better), and one six
+# days later, after the third, promoted: the last chunk bets on its predictions. (Every three
+# days trained two more versions that nothing used: after the second chunk, kept, and after the
+# last, predicting nothing.)
+TRAINING_BACKFILL = {
+    "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
+    "RACEDAY_HISTORY__WARMUP_DAYS": "42",
+    "RACEDAY_TRAIN__TRAIN_DAYS": "14",
+    "RACEDAY_TRAIN__BLEND_DAYS": "7",
+    "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
+    "RACEDAY_TRAIN__MIN_RACES": "40",
+    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "6",
+    "RACEDAY_TRAIN__MAX_ITER": "20",
+    "RACEDAY_VALIDATION__DATA_DOCS": "false",
+}

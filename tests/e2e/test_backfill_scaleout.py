@@ -43,28 +43,13 @@ from tests.prefect_server_support import (
     raceday_workers,
     running_prefect_server,
 )
-from tests.store_support import fresh_postgres_database, outputs
+from tests.store_support import TRAINING_BACKFILL, fresh_postgres_database, outputs
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 REPO = Path(__file__).resolve().parents[2]
 HANG_S = 1500  # a hang limit for one command on a loaded machine, not a timing
-# A short backfill that trains: 42 warm-up days, then 4 chunks of 3 days of 20 races; a version
-# (trained on 14 + 7 + 7 days) after the first chunk, kept (the market is better), and one six
-# days later, after the third, promoted: the last chunk bets on its predictions. (Every three
-# days trained two more versions that nothing used: after the second chunk, kept, and after the
-# last, predicting nothing.)
-SETTINGS = {
-    "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
-    "RACEDAY_HISTORY__WARMUP_DAYS": "42",
-    "RACEDAY_TRAIN__TRAIN_DAYS": "14",
-    "RACEDAY_TRAIN__BLEND_DAYS": "7",
-    "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
-    "RACEDAY_TRAIN__MIN_RACES": "40",
-    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "6",
-    "RACEDAY_TRAIN__MAX_ITER": "20",
-    "RACEDAY_VALIDATION__DATA_DOCS": "false",
-}
+SETTINGS = TRAINING_BACKFILL
 START, RACES = "2025-03-01", "20"
 BACKFILL = ["backfill", "--start", START, "--end", "2025-03-12", "--chunk-days", "3"]
 BACKFILL += ["--races", RACES, "--json"]

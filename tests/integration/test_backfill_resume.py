@@ -14,22 +14,11 @@ from config import use_store
 from flows.backfill import backfill, warm_up
 from flows.backfill_settings import backfill_settings
 from raceday.store.engine import make_engine
-from tests.store_support import copy_store, outputs
+from tests.store_support import TRAINING_BACKFILL, copy_store, outputs
 
+# The scale-out test's backfill (tests.store_support.TRAINING_BACKFILL): a version after the
+# first chunk (kept) and one six days later (promoted).
 START, END, CHUNK_DAYS, RACES = date(2025, 3, 1), date(2025, 3, 12), 3, 20
-# A short backfill that trains (tests/e2e/test_backfill_scaleout.py's scenario): a version
-# after the first chunk (kept) and one six days later (promoted).
-SETTINGS = {
-    "RACEDAY_SIMULATOR__RACES_PER_DAY": str(RACES),
-    "RACEDAY_HISTORY__WARMUP_DAYS": "42",
-    "RACEDAY_TRAIN__TRAIN_DAYS": "14",
-    "RACEDAY_TRAIN__BLEND_DAYS": "7",
-    "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
-    "RACEDAY_TRAIN__MIN_RACES": "40",
-    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "6",
-    "RACEDAY_TRAIN__MAX_ITER": "20",
-    "RACEDAY_VALIDATION__DATA_DOCS": "false",
-}
 
 
 @pytest.mark.slow
@@ -37,7 +26,7 @@ SETTINGS = {
 def test_a_backfill_that_lost_a_chunks_version_trains_it_again_on_resume(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in SETTINGS.items():
+    for name, value in TRAINING_BACKFILL.items():
         monkeypatch.setenv(name, value)
     template = tmp_path / "warm.db"
     with use_store(f"sqlite:///{template}"):
