@@ -28,14 +28,15 @@ from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED, RACE_KEY_COLUMNS
 from raceday.store.catalogs.races import RACES, RUNNERS
 
 # Raw numeric fields and their widths: text there ("1O5", "12.5", "-38") is a corrupt record.
+# Category codes (weather, going, sex) are not among them: a code outside the set, letters
+# included (an overseas export's going "GF", sex "G"), decodes to unknown and the race is kept.
 RACE_DIGIT_FIELDS: Final = {
     "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "kyori": 4,
-    "toroku_tosu": 2, "shusso_tosu": 2, "tenko_code": 1, "babajotai_code_dirt": 1,
-    "hasso_jikoku": 4, "zenhan_3f": 3, "kohan_3f": 3,
+    "toroku_tosu": 2, "shusso_tosu": 2, "hasso_jikoku": 4, "zenhan_3f": 3, "kohan_3f": 3,
 }  # fmt: skip
 RUNNER_DIGIT_FIELDS: Final = {
     "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "wakuban": 1,
-    "umaban": 2, "seibetsu_code": 1, "barei": 2, "futan_juryo": 3, "bataiju": 3, "zogen_sa": 3,
+    "umaban": 2, "barei": 2, "futan_juryo": 3, "bataiju": 3, "zogen_sa": 3,
     "ijo_kubun_code": 1, "kakutei_chakujun": 2, "corner_1": 2, "corner_2": 2, "corner_3": 2,
     "corner_4": 2, "tansho_odds": 4, "tansho_ninkijun": 2, "kohan_3f": 3,
 }  # fmt: skip

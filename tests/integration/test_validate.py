@@ -466,3 +466,19 @@ def test_a_horse_twice_in_one_race_sets_the_race_aside() -> None:
     assert twice not in set(valid.races["race_id"]) and other in set(valid.races["race_id"])
     failed = valid.quarantine[valid.quarantine["check_name"] == "horse_once_in_race"]
     assert set(failed["race_id"]) == {twice} and len(failed) == 2
+
+
+def test_letter_codes_for_weather_going_and_sex_are_unknown_not_a_corrupt_record() -> None:
+    """An overseas export's codes (weather "F", going "WS" or "GF", sex "G"): each decodes to
+    unknown (0) and the race is kept, as a digit outside the set is; only a numeric field
+    holding text is a corrupt record."""
+    raw = simulated()
+    ra, se = raw.nvd_ra.copy(), raw.nvd_se.copy()
+    ra["tenko_code"], ra["babajotai_code_dirt"], ra["babajotai_code_shiba"] = "F", "WS", "GF"
+    se["seibetsu_code"] = "G"
+    valid = validate_day(
+        replace(raw, nvd_ra=ra, nvd_se=se), phase="results", venue_codes=venue_codes_for(circuits())
+    )
+    assert len(valid.races) == len(raw.races) and valid.quarantine.empty
+    assert (valid.races["weather_code"] == 0).all() and (valid.races["going_code"] == 0).all()
+    assert (valid.runners["sex_code"] == 0).all()
