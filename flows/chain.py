@@ -43,6 +43,7 @@ import pandas as pd
 
 from config import Settings
 from data_checks.validate import ValidatedDay, race_odds_failures
+from raceday.errors import NothingValid
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.pipeline import DaySummary, runner_view
@@ -129,7 +130,10 @@ def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> No
     gap = run(history_gap, settings, race_date)
     if gap is not None:
         start, end = gap
-        settle_chain(run, settings, run(ingest, settings, start, end), start, end)
+        try:
+            settle_chain(run, settings, run(ingest, settings, start, end), start, end)
+        except NothingValid as nothing:  # say it was the history, not the day asked for
+            raise NothingValid(f"warm-up history before {race_date}: {nothing}") from nothing
         run(warm_up_done, settings, end)
 
 
