@@ -57,8 +57,15 @@ from flows.scaleout import refuse_scale_out, run_waves
 from raceday.errors import InputError
 from raceday.memory import map_large_blocks
 from raceday.model.win import TimeSplit
-from raceday.run_status import COMPLETED, STOPPED, no_races_warning, run_status
+from raceday.run_status import (
+    COMPLETED,
+    STOPPED,
+    no_races_warning,
+    quarantine_warning,
+    run_status,
+)
 from raceday.sources.timeline import OddsAt
+from raceday.store.catalogs.performance import races_set_aside_between
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import (
@@ -521,6 +528,8 @@ def backfill(
         odds_at=settings.live.odds_at,
     )
     warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
+    with engine_for(settings).connect() as connection:
+        warnings += quarantine_warning(*races_set_aside_between(connection, start, end), 0)
     status = run_status((), warnings)
     if summary.stopped:
         warnings.append(stopped_warning(done.chunks_run, len(todo)))

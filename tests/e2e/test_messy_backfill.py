@@ -3,6 +3,7 @@ must finish (bad races quarantined, the rest stored) instead of crashing on firs
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ FIRST, LAST = "2026-10-05", "2026-10-14"  # ten days: two without racing, 盛岡
 def test_backfill_over_messy_files_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`raceday simulate --profile messy` then `raceday backfill --source files:DIR` exits 0."""
+    """`raceday simulate --profile messy` then `raceday backfill --source files:DIR` exits 0,
+    saying how many races validation set aside."""
     use_quick_retries(monkeypatch, races_per_day=60)
     files = tmp_path / "messy"
     simulated = runner.invoke(
@@ -35,3 +37,7 @@ def test_backfill_over_messy_files_finishes(
          "--db", f"sqlite:///{tmp_path / 'store.db'}", "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    # The races it set aside are said, as a daily run says them (before: "warnings": []).
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "completed-with-warnings"
+    assert any("races quarantined (set aside" in line for line in summary["warnings"])

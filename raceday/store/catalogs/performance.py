@@ -112,6 +112,22 @@ def read_daily(connection: Connection, start: date | None, end: date) -> pd.Data
     return frame.sort_values("perf_date").reset_index(drop=True)
 
 
+def races_set_aside_between(connection: Connection, start: date, end: date) -> tuple[int, int]:
+    """The races validation set aside over ``start``..``end`` and the races offered, as the
+    days' records count them (scope ``all``)."""
+    aside, offered = connection.execute(
+        select(
+            func.coalesce(func.sum(PERFORMANCE.c.races_quarantined), 0),
+            func.coalesce(func.sum(PERFORMANCE.c.races_offered), 0),
+        ).where(
+            PERFORMANCE.c.scope == ALL_SCOPE,
+            PERFORMANCE.c.perf_date >= start,
+            PERFORMANCE.c.perf_date <= end,
+        )
+    ).one()
+    return int(aside), int(offered)
+
+
 def read_day_performance(connection: Connection, race_date: date) -> pd.DataFrame:
     """Every performance row of one day (scope all first, then venues)."""
     frame = read_rows(
