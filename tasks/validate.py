@@ -117,10 +117,12 @@ def card_view(raw: RawDay, timing: CardTiming) -> RawDay:
 
 
 def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:
-    """Whether a phase left nothing valid of an input that had something to judge (a night
-    whose every race still awaits its results has nothing to judge yet)."""
-    judged = published_results(raw) if phase == "results" else raw
-    return valid.races.empty and not judged.is_empty
+    """Whether a phase left nothing valid of an input that had something to judge. A night
+    with races still awaiting their results is not refused for those it judged and set aside
+    (two broken races must not stop ten whose results are still to come)."""
+    if phase == "results" and not results_pending(raw).empty:
+        return False
+    return valid.races.empty and not raw.is_empty
 
 
 def _warn_pending(raw: RawDay) -> None:

@@ -188,12 +188,16 @@ def card_only(raw: RawDay) -> RawDay:
     return replace(raw, nvd_ra=nvd_ra, nvd_se=nvd_se)
 
 
+CARD_RECORDS: Final = ("1", "2")  # データ区分 of a race's card (出走馬名表, 出馬表)
+
+
 def results_pending(raw: RawDay) -> pd.Series:
     """The races of ``raw`` whose results are not published yet: runners as on the card (no
-    finishing position or time, no abnormal code but a scratch known on the card), at least
-    one of them not scratched, and no record saying the race was cancelled or withdrawn. Such
-    a race has no result to judge or to settle on: its bets stay open until the results arrive
-    (a venue's results a day late, a night run too early)."""
+    finishing position or time, no abnormal code but a scratch known on the card) and at least
+    one of them not scratched, or a card's record (データ区分 1, 2) that nobody finished; and no
+    record saying the race was cancelled or withdrawn. Such a race has no result to judge or to
+    settle on: its bets stay open until the results arrive (a venue's results a day late, a
+    night run too early)."""
     runners = raw.runners
     if runners.empty:
         return pd.Series([], dtype="string", name="race_id")
@@ -207,7 +211,15 @@ def results_pending(raw: RawDay) -> pd.Series:
     some_starter = (
         runners["abnormal_code"].ne(int(SCRATCHED_BEFORE_BETTING)).groupby(runner_race).any()
     )
-    pending = all_unrun & some_starter
+    # A card's record (データ区分 1 出走馬名表, 2 出馬表) with nobody finished: a card, whatever
+    # codes it already carries (a horse excluded at the gate before its results are sent).
+    nobody_finished = (
+        (runners["finish_pos"].isna() & runners["finish_time_s"].isna()).groupby(runner_race).all()
+    )
+    carded = set(race_ids(raw.nvd_ra)[record_kind(raw.nvd_ra).isin(CARD_RECORDS).to_numpy(bool)])
+    pending = (all_unrun & some_starter) | (
+        nobody_finished & nobody_finished.index.isin(list(carded))
+    )
     # A cancellation (9) or a withdrawal (0) is the provider's word on the race: judged.
     final_word = [CANCELLED_RACE_RECORD, WITHDRAWN_RECORD]
     said = set(race_ids(raw.nvd_ra)[record_kind(raw.nvd_ra).isin(final_word).to_numpy(bool)])

@@ -190,3 +190,27 @@ def test_a_race_whose_results_are_not_published_yet_keeps_its_bets_open(
     validate_and_store(settings, raw, DAY, DAY, "results")
     settle(settings, DAY)
     assert _bets(store_url)["settled"].all()
+
+
+def test_a_night_of_cards_with_two_broken_races_keeps_the_others_open(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A night whose input is still the card (データ区分 2) for every race, one of them with a
+    horse already marked excluded (発走除外, code 2), and two races whose results are broken:
+    the cards are not judged (their bets stay open), the broken races are set aside, and the
+    night is not refused as a whole for them."""
+    raw, settings, bets = _a_day_bet(store_url, tmp_path)
+    card = card_only(raw)
+    ra = raw.nvd_ra.assign(data_kubun="2")
+    se = card.nvd_se.assign(data_kubun="2")
+    races = race_ids(se)
+    excluded = str(bets["race_id"].iloc[0])
+    se.loc[se.index[races == excluded][0], "ijo_kubun_code"] = "2"
+    broken = [race for race in race_ids(ra).unique() if race not in set(bets["race_id"])][:2]
+    for race in broken:  # results whose final odds are five digits
+        rows = (races == race).to_numpy()
+        se.loc[rows] = raw.nvd_se.loc[rows].assign(tansho_odds="99999", data_kubun="7")
+    night = validate_and_store(settings, replace(raw, nvd_ra=ra, nvd_se=se), DAY, DAY, "results")
+    assert night.races.empty and set(night.quarantine["race_id"].dropna()) == set(broken)
+    settle(settings, DAY)
+    assert not _bets(store_url)["settled"].any()  # every bet open, none voided
