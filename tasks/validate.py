@@ -22,7 +22,7 @@ from raceday.arrow_text import text_isin
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
-from raceday.sources.base import RawDay, card_only, published_results, results_pending
+from raceday.sources.base import RawDay, card_only, published_results
 from raceday.sources.timeline import CardTiming, card_odds, timed_races
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
@@ -120,13 +120,13 @@ def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:
     """Whether a phase left nothing valid of an input that had something to judge. A night
     with races still awaiting their results is not refused for those it judged and set aside
     (two broken races must not stop ten whose results are still to come)."""
-    if phase == "results" and not results_pending(raw).empty:
+    if phase == "results" and not raw.pending_results.empty:
         return False
     return valid.races.empty and not raw.is_empty
 
 
 def _warn_pending(raw: RawDay) -> None:
-    pending = results_pending(raw)
+    pending = raw.pending_results
     if len(pending):
         logger().warning(
             "results of %d race(s) not published yet (e.g. %s): not judged, their bets stay open",

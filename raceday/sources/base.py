@@ -75,6 +75,12 @@ class RawDay:
         return decode_races(self.nvd_ra.reset_index(drop=True))
 
     @cached_property
+    def pending_results(self) -> pd.Series:
+        """The races whose results are not published yet (:func:`results_pending`), worked out
+        once: the night's validation, its refusal and its warning all ask."""
+        return results_pending(self)
+
+    @cached_property
     def runners(self) -> pd.DataFrame:
         """``nvd_se`` decoded (:func:`raceday.codec.decode_runners`), row ``i`` from its ``i``-th
         row (a fresh index); shared: derive from it, never change it."""
@@ -201,11 +207,8 @@ def results_pending(raw: RawDay) -> pd.Series:
     runners = raw.runners
     if runners.empty:
         return pd.Series([], dtype="string", name="race_id")
-    unrun = (
-        runners["finish_pos"].isna()
-        & runners["finish_time_s"].isna()
-        & runners["abnormal_code"].isin([0, int(SCRATCHED_BEFORE_BETTING)])
-    )
+    unfinished = runners["finish_pos"].isna() & runners["finish_time_s"].isna()
+    unrun = unfinished & runners["abnormal_code"].isin([0, int(SCRATCHED_BEFORE_BETTING)])
     runner_race = runners["race_id"].astype("string").to_numpy()
     all_unrun = unrun.groupby(runner_race).all()
     some_starter = (
@@ -213,29 +216,29 @@ def results_pending(raw: RawDay) -> pd.Series:
     )
     # A card's record (データ区分 1 出走馬名表, 2 出馬表) with nobody finished: a card, whatever
     # codes it already carries (a horse excluded at the gate before its results are sent).
-    nobody_finished = (
-        (runners["finish_pos"].isna() & runners["finish_time_s"].isna()).groupby(runner_race).all()
-    )
-    carded = set(race_ids(raw.nvd_ra)[record_kind(raw.nvd_ra).isin(CARD_RECORDS).to_numpy(bool)])
-    pending = (all_unrun & some_starter) | (
-        nobody_finished & nobody_finished.index.isin(list(carded))
-    )
+    nobody_finished = unfinished.groupby(runner_race).all()
+    race_kind, runner_kind = record_kind(raw.nvd_ra).to_numpy(), record_kind(raw.nvd_se).to_numpy()
+    race_of_record = raw.races["race_id"].to_numpy()
+    carded = race_of_record[np.isin(race_kind, CARD_RECORDS)]
+    pending = (all_unrun & some_starter) | (nobody_finished & nobody_finished.index.isin(carded))
     # A cancellation (9) or a withdrawal (0) is the provider's word on the race: judged.
     final_word = [CANCELLED_RACE_RECORD, WITHDRAWN_RECORD]
-    said = set(race_ids(raw.nvd_ra)[record_kind(raw.nvd_ra).isin(final_word).to_numpy(bool)])
-    said |= set(race_ids(raw.nvd_se)[record_kind(raw.nvd_se).isin(final_word).to_numpy(bool)])
-    pending &= ~pending.index.isin(list(said))
+    said = [
+        *race_of_record[np.isin(race_kind, final_word)],
+        *runner_race[np.isin(runner_kind, final_word)],
+    ]
+    pending &= ~pending.index.isin(said)
     return pd.Series(pending.index[pending.to_numpy(bool)], dtype="string", name="race_id")
 
 
 def published_results(raw: RawDay) -> RawDay:
     """``raw`` without the races whose results are not published yet (:func:`results_pending`):
     what a night's validation judges."""
-    pending = results_pending(raw)
+    pending = raw.pending_results
     if pending.empty:
         return raw
-    ra_kept = ~race_ids(raw.nvd_ra).isin(pending).to_numpy(bool)
-    se_kept = ~race_ids(raw.nvd_se).isin(pending).to_numpy(bool)
+    ra_kept = ~raw.races["race_id"].isin(pending).to_numpy(bool)
+    se_kept = ~raw.runners["race_id"].isin(pending).to_numpy(bool)
     return replace(
         raw,
         nvd_ra=raw.nvd_ra[ra_kept].reset_index(drop=True),
