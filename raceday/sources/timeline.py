@@ -110,21 +110,26 @@ def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
 _UNSEEN_KINDS: Final = (WITHDRAWN_RECORD, "3", "4", "5", "9")
 
 
+def _seen_at(nvd_o1: pd.DataFrame) -> pd.Series:
+    """When a decision may see each snapshot: its publication (:func:`published_at`); NaT for
+    an unreadable stamp or one of the kinds no decision sees."""
+    return published_at(nvd_o1).where(~record_kind(nvd_o1).isin(_UNSEEN_KINDS))
+
+
 def _published_by(nvd_o1: pd.DataFrame, deadline: pd.Series) -> npt.NDArray[np.bool_]:
     """Which snapshots were published at or before their row's ``deadline``; one whose stamp
     or deadline cannot be read never was, nor one of the kinds no decision sees."""
-    published = published_at(nvd_o1)
-    seen = ~record_kind(nvd_o1).isin(_UNSEEN_KINDS)
-    return (published.notna() & deadline.notna() & (published <= deadline) & seen).to_numpy(bool)
+    seen_at = _seen_at(nvd_o1)
+    return (seen_at.notna() & deadline.notna() & (seen_at <= deadline)).to_numpy(bool)
 
 
 def timed_races(nvd_o1: pd.DataFrame) -> pd.Series:
-    """The races of ``nvd_o1`` with a snapshot some decision may see (a readable stamp, not of
-    the kinds no decision sees): a source that prices them before their close. Such a race
-    without a snapshot by its deadline had no odds at that moment."""
+    """The races of ``nvd_o1`` with a snapshot some decision may see (:func:`_seen_at`): a
+    source that prices them before their close. Such a race without a snapshot by its deadline
+    had no odds at that moment."""
     if nvd_o1.empty:
         return pd.Series([], dtype="string", name="race_id")
-    seen = published_at(nvd_o1).notna() & ~record_kind(nvd_o1).isin(_UNSEEN_KINDS)
+    seen = _seen_at(nvd_o1).notna()
     return race_ids(nvd_o1)[seen.to_numpy(bool)].drop_duplicates().rename("race_id")
 
 
