@@ -286,7 +286,6 @@ def record_days(
     connection: Connection,
     policy: StakingPolicy,
     days: list[date],
-    run_seconds: float | None,
     ledger: _Ledger,
 ) -> int:
     """The performance record and rolling windows of ``days`` (staked and settled, in date
@@ -309,7 +308,9 @@ def record_days(
             ignore_index=True,
         ),
         daily_pnl=ledger.pnl_through(connection, last),
-        run_seconds=run_seconds,
+        # A replayed day has no run time of its own (its share of the replay's, a twentieth of
+        # a daily run's, made the first daily run after a backfill a run_seconds anomaly).
+        run_seconds=None,
     )
     before = first - timedelta(days=1)
     start = rolling_window_start(
@@ -371,9 +372,7 @@ def replay_days(
             raced, placed = at_once or stake_and_settle(
                 settings, connection, policy, predictions, card, days, ledger
             )
-            # A replayed day has no run time of its own (its share of the replay's, a twentieth
-            # of a daily run's, made the first daily run after a backfill a run_seconds anomaly)
-            written = record_days(settings, connection, policy, raced, None, ledger) if raced else 0
+            written = record_days(settings, connection, policy, raced, ledger) if raced else 0
         record.rows_in, record.rows_out = len(predictions), written
         record.message = f"{len(raced)} days, {placed} bets"
     logger().info("replayed %d days: %d bets", len(raced), placed)
