@@ -31,6 +31,7 @@ from raceday.pipeline import DaySummary
 from raceday.staking.ledger import (
     daily_pnl_from_ledger_days,
     night_set_aside_reasons,
+    open_bet_count,
     settle_bets,
     void_bets,
 )
@@ -79,9 +80,8 @@ def settle(settings: Settings, race_date: date) -> pd.DataFrame:
             )
             write_settlement(connection, settled)
         voided = settled[settled["void_reason"].notna()] if not settled.empty else settled
-        record.rows_in = len(bets)
-        record.rows_out = int(settled["settled"].sum()) if not settled.empty else 0
-        open_bets = record.rows_in - record.rows_out
+        open_bets = open_bet_count(settled)
+        record.rows_in, record.rows_out = len(bets), len(settled) - open_bets
         notes = [f"{open_bets} bets still open"] if open_bets else []
         if not voided.empty:
             notes.append(f"{len(voided)} bets voided on {voided['race_id'].nunique()} races")
