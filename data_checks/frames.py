@@ -19,6 +19,7 @@ from sqlalchemy import String, Table
 from raceday.arrow_text import text_isin
 from raceday.codec import (
     CANCELLED_RACE_RECORD,
+    SCRATCHED,
     WITHDRAWN_RECORD,
     digits_are_malformed,
     record_kind,
@@ -42,7 +43,6 @@ RUNNER_DIGIT_FIELDS: Final = {
 }  # fmt: skip
 RUNNER_KEY_COLUMNS: Final = (*RACE_KEY_COLUMNS, "umaban")
 CORNERS: Final = ["corner_1", "corner_2", "corner_3", "corner_4"]
-SCRATCHED: Final = 1  # 出走取消: never starts, no odds
 # 出走取消, 発走除外, 競走除外 did not start; whether a source counts 除外 horses in shusso_tosu
 # varies, so the field size is only bounded: at least the certain starters, at most the unscratched.
 NOT_STARTERS: Final = (1, 2, 3)

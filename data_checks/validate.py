@@ -22,7 +22,6 @@ import pandas as pd
 
 from data_checks.derived import suite_outcome
 from data_checks.frames import (
-    SCRATCHED,
     odds_above_a_less_popular,
     overlong_fields,
     race_check_frame,
@@ -37,7 +36,12 @@ from data_checks.suites import (
     venue_in_scope_pattern,
 )
 from raceday.arrow_text import text_isin
-from raceday.codec import decode_odds_snapshot, digits_are_malformed, entries_or_fallback
+from raceday.codec import (
+    SCRATCHED,
+    decode_odds_snapshot,
+    digits_are_malformed,
+    entries_or_fallback,
+)
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED

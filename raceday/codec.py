@@ -38,6 +38,7 @@ NO_GRADE: Final = ""
 GOING_CODES: Final = (1, 2, 3, 4)  # 良, 稍重, 重, 不良
 WEATHER_CODES: Final = (1, 2, 3, 4, 5, 6)  # 晴, 曇, 雨, 小雨, 雪, 小雪
 SEX_CODES: Final = (1, 2, 3)  # 牡, 牝, セ
+SCRATCHED: Final = 1  # 異常区分 出走取消: withdrawn before the card, never starts, no odds
 # データ区分 (``data_kubun``) of a race or runner record that is not a race as run or carded:
 # 9 レース中止 (the race was cancelled: it is not run, its bets are refunded) and 0 該当レコード削除
 # (the provider withdrew the record, sent by mistake). The other values (1-7 the card's and the

@@ -14,6 +14,7 @@ import pandas as pd
 
 from raceday.codec import (
     CANCELLED_RACE_RECORD,
+    SCRATCHED,
     WITHDRAWN_RECORD,
     decode_races,
     decode_runners,
@@ -31,7 +32,7 @@ _SE_RESULT_FIELDS = {
     "kakutoku_fukashokin": "00000000", "kohan_4f": "000", "kohan_3f": "000", "time_sa": "0000",
     "aiteuma_joho_1": "", "aiteuma_joho_2": "", "aiteuma_joho_3": "", "kyakushitsu_hantei": "",
 }  # fmt: skip
-SCRATCHED_BEFORE_BETTING = "1"  # 出走取消: announced before the card is published
+SCRATCHED_BEFORE_BETTING = str(SCRATCHED)  # 出走取消: announced before the card is published
 _RA_RESULT_FIELDS = {
     "nyusen_tosu": "00", "lap_time": "0" * 75, "zenhan_3f": "000", "zenhan_4f": "000",
     "kohan_3f": "000", "kohan_4f": "000", "corner_tsuka_juni_1": "", "corner_tsuka_juni_2": "",
@@ -208,12 +209,10 @@ def results_pending(raw: RawDay) -> pd.Series:
     if runners.empty:
         return pd.Series([], dtype="string", name="race_id")
     unfinished = runners["finish_pos"].isna() & runners["finish_time_s"].isna()
-    unrun = unfinished & runners["abnormal_code"].isin([0, int(SCRATCHED_BEFORE_BETTING)])
+    unrun = unfinished & runners["abnormal_code"].isin([0, SCRATCHED])
     runner_race = runners["race_id"].astype("string").to_numpy()
     all_unrun = unrun.groupby(runner_race).all()
-    some_starter = (
-        runners["abnormal_code"].ne(int(SCRATCHED_BEFORE_BETTING)).groupby(runner_race).any()
-    )
+    some_starter = runners["abnormal_code"].ne(SCRATCHED).groupby(runner_race).any()
     # A card's record (データ区分 1 出走馬名表, 2 出馬表) with nobody finished: a card, whatever
     # codes it already carries (a horse excluded at the gate before its results are sent).
     nobody_finished = unfinished.groupby(runner_race).all()

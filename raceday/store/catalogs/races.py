@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select, update
 
 from raceday.arrow_text import text_isin
+from raceday.codec import SCRATCHED
 from raceday.pipeline import runner_view
 from raceday.store.models import OddsSnapshot, Race, Runner, table_of
 from raceday.store.repository import delete_in, fetch_frame, insert_rows, read_rows, replace_rows
@@ -66,7 +67,6 @@ _RUNNER_RESULT_COLUMNS = (
     "finish_pos", "finish_time_s", "last3f_s", "corner_1", "corner_2", "corner_3", "corner_4",
     "win_odds", "popularity", "time_behind_s",
 )  # fmt: skip
-_SCRATCHED = 1  # 出走取消: known on the card
 
 
 def withdraw_results(connection: Connection, race_ids: Iterable[str]) -> int:
@@ -83,7 +83,7 @@ def withdraw_results(connection: Connection, race_ids: Iterable[str]) -> int:
             .where(RACES.c.race_id.in_(chunk))
             .values(has_results=False, **dict.fromkeys(_RACE_RESULT_COLUMNS))
         )
-        abnormal = case((RUNNERS.c.abnormal_code == _SCRATCHED, _SCRATCHED), else_=0)
+        abnormal = case((RUNNERS.c.abnormal_code == SCRATCHED, SCRATCHED), else_=0)
         connection.execute(
             update(RUNNERS)
             .where(RUNNERS.c.race_id.in_(chunk))
