@@ -265,19 +265,7 @@ def stage_run(settings: Settings, stage: str, race_date: date) -> Iterator[Stage
             raise
         raise failure from error
     finally:
-        row = {
-            "flow_name": current_flow_name(),
-            "stage": stage,
-            "race_date": race_date,
-            "run_id": current_run_id(),
-            "status": status,
-            "rows_in": record.rows_in,
-            "rows_out": record.rows_out,
-            "started_at": started,
-            "duration_s": time.perf_counter() - clock,
-            "message": record.message,
-            "attempts": record.attempts,
-        }
+        row = stage_run_row(stage, race_date, status, started, time.perf_counter() - clock, record)
         try:
             with engine_for(settings).begin() as connection:
                 record_stage_run(connection, row)
@@ -285,6 +273,32 @@ def stage_run(settings: Settings, stage: str, race_date: date) -> Iterator[Stage
             if status == "completed":
                 raise
             logging.getLogger(__name__).exception("could not record the failed stage %s", stage)
+
+
+def stage_run_row(
+    stage: str,
+    race_date: date,
+    status: str,
+    started: datetime,
+    duration_s: float = 0.0,
+    record: StageRecord | None = None,
+) -> dict[str, object]:
+    """A ``pipeline_runs`` row of this run (:func:`raceday.store.catalogs.runs.record_stage_run`);
+    ``record``: what the stage reported (none: counts of 0)."""
+    record = record if record is not None else StageRecord()
+    return {
+        "flow_name": current_flow_name(),
+        "stage": stage,
+        "race_date": race_date,
+        "run_id": current_run_id(),
+        "status": status,
+        "rows_in": record.rows_in,
+        "rows_out": record.rows_out,
+        "started_at": started,
+        "duration_s": duration_s,
+        "message": record.message,
+        "attempts": record.attempts,
+    }
 
 
 def _holder() -> str:

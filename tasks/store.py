@@ -13,7 +13,7 @@ from raceday.store.catalogs.runs import (
     warm_up_cut_short,
 )
 from raceday.store.engine import upgrade_schema
-from tasks.common import current_flow_name, current_run_id, engine_for, logger, stage
+from tasks.common import engine_for, logger, stage, stage_run_row
 
 
 @stage("prepare-store")
@@ -37,7 +37,9 @@ def history_gap(settings: Settings, race_date: date) -> tuple[date, date] | None
         cut_short = warm_up_cut_short(connection)
         if last is not None and cut_short is None:
             return None
-        record_stage_run(connection, _warm_up_row(end, WARM_UP_STARTED, started=datetime.now()))
+        record_stage_run(
+            connection, stage_run_row(WARM_UP_STAGE, end, WARM_UP_STARTED, datetime.now())
+        )
     if cut_short is not None:
         logger().warning(
             "the warm-up up to %s was cut short (stored, never derived): warming up again with "
@@ -56,20 +58,4 @@ def history_gap(settings: Settings, race_date: date) -> tuple[date, date] | None
 def warm_up_done(settings: Settings, end: date) -> None:
     """The warm-up up to ``end`` stored and derived: recorded completed."""
     with engine_for(settings).begin() as connection:
-        record_stage_run(connection, _warm_up_row(end, "completed", started=datetime.now()))
-
-
-def _warm_up_row(end: date, status: str, started: datetime) -> dict[str, object]:
-    return {
-        "flow_name": current_flow_name(),
-        "stage": WARM_UP_STAGE,
-        "race_date": end,
-        "run_id": current_run_id(),
-        "status": status,
-        "rows_in": 0,
-        "rows_out": 0,
-        "started_at": started,
-        "duration_s": 0.0,
-        "message": None,
-        "attempts": 1,
-    }
+        record_stage_run(connection, stage_run_row(WARM_UP_STAGE, end, "completed", datetime.now()))
