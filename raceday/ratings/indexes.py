@@ -5,10 +5,10 @@ Everything is on one points scale: 10 points per second per 1000 m, 80 at the pa
 
 - **track variant** ``v`` (s per 1000 m, + = slow day) per race day x venue x surface: each
   race's deviation is the median over its top-3 finishers of ``(time - class standard) * 1000 /
-  distance`` (the class standard is the venue x distance x class ``total`` reference); the day's
-  variant is a trimmed mean of its races' deviations (the most extreme race on each side is
-  dropped from 5 races up), so one freak race barely moves it; nothing else about the day is
-  used, so it only exists once the day's results are in.
+  distance`` (the class standard is the venue x surface x distance x class ``total`` reference);
+  the day's variant is a trimmed mean of its races' deviations (the most extreme race on each
+  side is dropped from 5 races up), so one freak race barely moves it; nothing else about the
+  day is used, so it only exists once the day's results are in.
 - **speed** = ``(par_total - time) * 10 * 1000 / distance + 10 * v + weight_points + 80`` with
   ``weight_points = (weight_carried - 55) * 0.002 * par pace (s/km) * 10`` (Nishida's 2 points
   per kg on his 10-points-per-1%-of-time scale: 0.2% of the time per kg).
@@ -21,7 +21,8 @@ Everything is on one points scale: 10 points per second per 1000 m, 80 at the pa
 - **composite** = ``0.6 * speed + 0.2 * ten + 0.2 * agari`` (weights renormalised over the
   components a run has; NaN without any).
 Pars are class-neutral (:func:`raceday.ratings.standards.class_neutral_pars`), so classes, distances
-and days are on one scale within a venue.
+and days are on one scale within a venue and surface; every reference is per surface (turf, dirt,
+jump), so a turf run is scored against turf times.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import pandas as pd
 
 from raceday.codec import surface_of as surface_of  # the variant is kept per surface
 from raceday.first3f.layers import LAST_SEGMENT_M
-from raceday.ratings.reference_times import lookup_reference, lookup_references
+from raceday.ratings.reference_times import lookup_reference, lookup_references, runner_surface
 from raceday.ratings.standards import NO_TEN_METHODS, PAR_KIND
 
 logger = logging.getLogger(__name__)
@@ -175,13 +176,18 @@ def compute_indexes(
     par_total = pars[PAR_KIND["total"]]
     no_par = par_total.isna() & frame["finish_time_s"].notna()
     if no_par.any():
-        cells = frame.loc[no_par, ["keibajo_code", "distance_m"]].drop_duplicates()
+        cells = (
+            frame.assign(surface=runner_surface(frame))
+            .loc[no_par, ["keibajo_code", "surface", "distance_m"]]
+            .drop_duplicates()
+        )
         logger.warning(
-            "no index for %d runs: no par for %d venue x distance cell(s) in the history yet "
-            "(e.g. %s %s m)",
+            "no index for %d runs: no par for %d venue x surface x distance cell(s) in the "
+            "history yet (e.g. %s %s %s m)",
             int(no_par.sum()),
             len(cells),
             cells.iloc[0]["keibajo_code"],
+            cells.iloc[0]["surface"],
             cells.iloc[0]["distance_m"],
         )
     speed = (

@@ -1,23 +1,28 @@
 """Reference (standard and base) times learned from history, never typed into code.
 
-For each venue x distance x class cell, the median over the top-3 finishers of each race (the
-usual basis of Japanese speed figures), shrunk toward the venue x distance median when the cell
-is thin. Rows with ``class_code == ""`` are the venue x distance cells themselves.
+For each venue x surface x distance x class cell, the median over the top-3 finishers of each
+race (the usual basis of Japanese speed figures), shrunk toward the venue x surface x distance
+median when the cell is thin. Rows with ``class_code == ""`` are the venue x surface x distance
+cells themselves. The surface (``turf``, ``dirt``, ``jump``, ``other``: the track code read by
+:func:`raceday.ratings.reference_times.runner_surface`) is in every cell: JRA runs turf and dirt
+at one venue and distance in different times, and a jump race must not move a flat par.
 
 Kinds:
 - ``total``: finish time; ``last3f``: last 600 m; ``first_segment``: finish - last 3F (the
   time to the start of the last 600 m);
 - ``leader_first3f``: the race leader's measured first 600 m (``nvd_ra.zenhan_3f``), one per race.
 
-Class-neutral pars (``par_total``, ``par_last3f``, ``par_ten``; venue x distance cells only):
-the class cells above are what a class is expected to run (the track variant compares a day with
-them); an index must instead compare classes on one scale. A par is the time a top-3 finisher of
-the venue's typical class runs at that distance, from a two-way fit of pace (s per 1000 m) =
-distance effect + class effect per venue (median polish), so a venue x distance cell that only
-hosts high classes does not get a fast par. ``par_ten`` is the par of the top-3 finishers'
-first-3F estimates (seed 003's layers and the leader's share, no fitted layer) over the segment
-they measure: up to 1200 m that is ``T_total - T_last`` itself, above it each runner's first
-600 m, so the ten index means the same on both sides of 1200 m.
+Class-neutral pars (``par_total``, ``par_last3f``, ``par_ten``; venue x surface x distance cells
+only): the class cells above are what a class is expected to run (the track variant compares a
+day with them); an index must instead compare classes on one scale. A par is the time a top-3
+finisher of the venue's typical class on that surface runs at that distance, from a two-way fit
+of pace (s per 1000 m) = distance effect + class effect per venue x surface (median polish), so a
+cell that only hosts high classes does not get a fast par. The class effect is per surface too:
+a class's field is not equally strong on turf and dirt (and jump classes are a ladder of their
+own). ``par_ten`` is the par of the top-3 finishers' first-3F estimates (seed 003's layers and the
+leader's share, no fitted layer) over the segment they measure: up to 1200 m that is
+``T_total - T_last`` itself, above it each runner's first 600 m, so the ten index means the same
+on both sides of 1200 m.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ import numpy as np
 import pandas as pd
 
 from raceday.first3f.layers import LAST_SEGMENT_M, SHORT_RACE_MAX_M, estimate_first3f
-from raceday.ratings.reference_times import ALL_CLASSES, CELL
+from raceday.ratings.reference_times import ALL_CLASSES, CELL, runner_surface
 
 REFERENCE_COLUMNS: Final = [
-    "kind", "keibajo_code", "distance_m", "class_code", "value_s", "n_samples",
+    "kind", "keibajo_code", "surface", "distance_m", "class_code", "value_s", "n_samples",
 ]  # fmt: skip
+REFERENCE_KEY: Final = ["kind", *CELL, "class_code"]
 SHRINK_SAMPLES: Final = 30  # a class cell with 30 samples is weighted equally with its parent
 PAR_KIND: Final = {"total": "par_total", "last3f": "par_last3f", "ten": "par_ten"}
 # First-3F methods that are fixed fractions of the finish time, or no time at all: they say
@@ -51,6 +57,7 @@ def _samples(history: pd.DataFrame) -> pd.DataFrame:
     """One row per (kind, cell, sample) from top-3 finishers and race leaders."""
     history = history.reset_index(drop=True)
     classes = history["class_code"].astype("string").fillna(ALL_CLASSES)
+    surfaces = runner_surface(history)
     top3 = history[(history["finish_pos"] <= 3) & history["finish_time_s"].notna()]
     top3_classes = classes.loc[top3.index]
     frames = []
@@ -64,6 +71,7 @@ def _samples(history: pd.DataFrame) -> pd.DataFrame:
                 {
                     "kind": kind,
                     "keibajo_code": top3["keibajo_code"],
+                    "surface": surfaces.loc[top3.index],
                     "distance_m": top3["distance_m"],
                     "class_code": top3_classes,
                     "value_s": values,
@@ -76,6 +84,7 @@ def _samples(history: pd.DataFrame) -> pd.DataFrame:
             {
                 "kind": "leader_first3f",
                 "keibajo_code": leaders["keibajo_code"],
+                "surface": surfaces.loc[leaders.index],
                 "distance_m": leaders["distance_m"],
                 "class_code": classes.loc[leaders.index],
                 "value_s": leaders["leader_first3f_s"],
@@ -115,6 +124,7 @@ def ten_samples(history: pd.DataFrame, references: pd.DataFrame) -> pd.DataFrame
         {
             "kind": "ten",
             "keibajo_code": history.loc[top3, "keibajo_code"],
+            "surface": runner_surface(history).loc[top3],
             "distance_m": history.loc[top3, "distance_m"],
             "class_code": history.loc[top3, "class_code"].astype("string").fillna(ALL_CLASSES),
             "value_s": estimates.loc[top3, "first3f_s"].to_numpy(),
@@ -123,11 +133,13 @@ def ten_samples(history: pd.DataFrame, references: pd.DataFrame) -> pd.DataFrame
 
 
 def class_neutral_pars(samples: pd.DataFrame, shrink_samples: int = SHRINK_SAMPLES) -> pd.DataFrame:
-    """``par_*`` rows per venue x distance: pace = distance effect + class effect, class-free.
+    """``par_*`` rows per venue x surface x distance: pace = distance effect + class effect,
+    class-free.
 
-    Median polish on pace (s per 1000 m): alternately the median residual per venue x distance
-    and per venue x class; class effects are shrunk by n / (n + 30) like class cells, then
-    centred on the venue's median sample so the par is that of the venue's typical class.
+    Median polish on pace (s per 1000 m): alternately the median residual per venue x surface x
+    distance and per venue x surface x class; class effects are shrunk by n / (n + 30) like class
+    cells, then centred on the venue x surface's median sample so the par is that of the typical
+    class of the venue's races on that surface.
     """
     frame = samples[samples["kind"].isin(PAR_KIND)].reset_index(drop=True)
     if frame.empty:
@@ -135,7 +147,7 @@ def class_neutral_pars(samples: pd.DataFrame, shrink_samples: int = SHRINK_SAMPL
     segment = segment_length_m(frame["kind"], frame["distance_m"])
     pace = (frame["value_s"] * 1000 / segment).to_numpy()
     cell_keys = ["kind", *CELL]
-    class_keys = ["kind", "keibajo_code", "class_code"]
+    class_keys = ["kind", "keibajo_code", "surface", "class_code"]
     # The groups, numbered once (NaN where a key is missing: such rows join no group, as
     # before): every round regroups the same rows.
     cells = frame.groupby(cell_keys, observed=True).ngroup().to_numpy()
@@ -149,7 +161,7 @@ def class_neutral_pars(samples: pd.DataFrame, shrink_samples: int = SHRINK_SAMPL
         class_effect = grouped.transform("median").to_numpy() * n / (n + shrink_samples)
     venue_centre = (
         pd.Series(class_effect)
-        .groupby([frame["kind"], frame["keibajo_code"]], observed=True)
+        .groupby([frame["kind"], frame["keibajo_code"], frame["surface"]], observed=True)
         .transform("median")
         .to_numpy()
     )
@@ -164,6 +176,7 @@ def class_neutral_pars(samples: pd.DataFrame, shrink_samples: int = SHRINK_SAMPL
         {
             "kind": pars["kind"].map(PAR_KIND),
             "keibajo_code": pars["keibajo_code"],
+            "surface": pars["surface"],
             "distance_m": pars["distance_m"],
             "class_code": ALL_CLASSES,
             "value_s": pars["median"] * par_segment / 1000,
@@ -173,10 +186,12 @@ def class_neutral_pars(samples: pd.DataFrame, shrink_samples: int = SHRINK_SAMPL
 
 
 def learn_reference_times(history: pd.DataFrame) -> pd.DataFrame:
-    """Reference times per kind x venue x distance (x class) from runner rows with race columns.
+    """Reference times per kind x venue x surface x distance (x class) from runner rows with
+    race columns.
 
     ``history`` needs race_id, keibajo_code, distance_m, class_code, finish_pos, finish_time_s,
-    last3f_s and leader_first3f_s.
+    last3f_s and leader_first3f_s, and track_code for the surface (without it every cell is
+    surface ``other``: :func:`raceday.ratings.reference_times.runner_surface`).
     """
     samples = _samples(history)
     if samples.empty:
@@ -202,4 +217,4 @@ def learn_reference_times(history: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([measured, pars], ignore_index=True)
     out["distance_m"] = out["distance_m"].astype("int64")
     out["n_samples"] = out["n_samples"].astype("int64")
-    return out[REFERENCE_COLUMNS].sort_values(REFERENCE_COLUMNS[:4]).reset_index(drop=True)
+    return out[REFERENCE_COLUMNS].sort_values(REFERENCE_KEY).reset_index(drop=True)

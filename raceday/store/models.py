@@ -112,13 +112,17 @@ class OddsSnapshot(Base):
 
 
 class ReferenceTime(Base):
-    """Learned base/standard times per venue x distance (x class; '' = all classes)."""
+    """Learned base/standard times per venue x surface x distance (x class; '' = all classes).
+
+    ``surface`` is turf / dirt / jump / other; '' = every surface, the rows of versions learned
+    before surfaces had cells of their own (a lookup falls back to them)."""
 
     __tablename__ = "reference_times"
 
     version: Mapped[str] = mapped_column(String(24), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     keibajo_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    surface: Mapped[str] = mapped_column(String(8), primary_key=True, server_default="")
     distance_m: Mapped[int] = mapped_column(Integer, primary_key=True)
     class_code: Mapped[str] = mapped_column(String(8), primary_key=True)
     value_s: Mapped[float] = mapped_column(Float)

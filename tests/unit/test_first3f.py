@@ -21,13 +21,17 @@ from raceday.first3f.layers import (
     first_segment_m,
     seed_adjusted,
 )
-from raceday.ratings.reference_times import ALL_CLASSES
+from raceday.ratings.reference_times import ALL_CLASSES, ALL_SURFACES
 from raceday.ratings.standards import REFERENCE_COLUMNS
 
 
 def references(rows: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:
+    """Reference rows (kind, venue, distance, class, seconds) for every surface."""
     return pd.DataFrame(
-        [(kind, venue, distance, cls, value, 50) for kind, venue, distance, cls, value in rows],
+        [
+            (kind, venue, ALL_SURFACES, distance, cls, value, 50)
+            for kind, venue, distance, cls, value in rows
+        ],
         columns=REFERENCE_COLUMNS,
     )
 

@@ -30,21 +30,23 @@ DAY = pd.Timestamp("2026-11-20")
 
 
 def samples(cells: list[tuple[int, str, float, int]]) -> pd.DataFrame:
-    """``total`` samples at venue 44: (distance, class, pace s/km, count)."""
+    """``total`` samples at venue 44 on dirt: (distance, class, pace s/km, count)."""
     rows = [
-        ("total", "44", distance, cls, pace * distance / 1000)
+        ("total", "44", "dirt", distance, cls, pace * distance / 1000)
         for distance, cls, pace, count in cells
         for _ in range(count)
     ]
     return pd.DataFrame(
-        rows, columns=["kind", "keibajo_code", "distance_m", "class_code", "value_s"]
+        rows, columns=["kind", "keibajo_code", "surface", "distance_m", "class_code", "value_s"]
     )
 
 
-def references(rows: list[tuple[str, int, str, float]], venue: str = "44") -> pd.DataFrame:
-    """Reference rows (kind, distance, class, seconds) at one venue."""
+def references(
+    rows: list[tuple[str, int, str, float]], venue: str = "44", surface: str = "dirt"
+) -> pd.DataFrame:
+    """Reference rows (kind, distance, class, seconds) at one venue, on one surface."""
     return pd.DataFrame(
-        [(kind, venue, distance, cls, value, 100) for kind, distance, cls, value in rows],
+        [(kind, venue, surface, distance, cls, value, 100) for kind, distance, cls, value in rows],
         columns=REFERENCE_COLUMNS,
     )
 
@@ -187,7 +189,7 @@ def test_a_run_without_a_par_gets_no_index_and_a_warning(caplog: pytest.LogCaptu
     out = compute_indexes(one_runner(keibajo_code="05", distance_m=2400), first3f_of(36.0),
                           PARS_1200, variant_of(0.5).iloc[0:0])  # fmt: skip
     assert out[["speed_index", "ten_index", "agari_index", "composite_index"]].isna().all(None)
-    assert "no index for 1 runs: no par for 1 venue x distance cell(s)" in caplog.text
+    assert "no index for 1 runs: no par for 1 venue x surface x distance cell(s)" in caplog.text
 
 
 def test_without_a_variant_the_index_uses_zero_and_says_so() -> None:
