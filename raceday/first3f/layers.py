@@ -387,7 +387,7 @@ def estimate_first3f(
     if unavailable:
         logger.warning(
             "first 3F unavailable for %d of %d runners (no finish time and no reference cell for "
-            "their venue x distance: history too thin)",
+            "their venue x surface x distance: history too thin)",
             unavailable,
             len(runners),
         )
