@@ -99,8 +99,10 @@ def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
     odds = raw.nvd_o1
     if odds.empty:
         return raw
-    unique = deadlines[~deadlines.index.duplicated()]
-    deadline = pd.to_datetime(race_ids(odds).map(unique), errors="coerce")
+    unique = pd.to_datetime(deadlines[~deadlines.index.duplicated()], errors="coerce")
+    # reindex, not map: with no deadline at all (odds of races not on the card) map gives
+    # floats, which no longer read as moments
+    deadline = pd.Series(unique.reindex(race_ids(odds).to_numpy()).to_numpy(), index=odds.index)
     return replace(raw, nvd_o1=odds[_published_by(odds, deadline)].reset_index(drop=True))
 
 

@@ -67,6 +67,14 @@ def test_a_race_without_a_readable_post_time_sees_no_snapshot_at_lead() -> None:
         assert card_odds(raw, CardTiming("lead")).nvd_o1.empty
 
 
+def test_odds_of_a_day_without_its_races_are_never_seen() -> None:
+    """A day whose odds were read but not its races (nvd_ra empty, nvd_o1 not): no race has a
+    deadline, so no snapshot is seen, and nothing fails."""
+    raw = _raw(_ra("1420").iloc[0:0], _o1(["01150900", "01151410"]))
+    for timing in (CardTiming("morning"), CardTiming("lead")):
+        assert card_odds(raw, timing).nvd_o1.empty
+
+
 def test_deadlines_are_by_race_id() -> None:
     deadlines = card_deadlines(_ra("1420"), CardTiming("morning", time(8, 30)))
     assert deadlines.to_dict() == {"202601154401": pd.Timestamp("2026-01-15 08:30")}
@@ -95,7 +103,9 @@ def timelines(draw: st.DrawFn) -> tuple[RawDay, pd.Series]:
         for _ in range(draw(st.integers(0, 8)))
     ]  # fmt: skip
     o1 = pd.DataFrame(rows).reindex(columns=list(NVD_O1_COLUMNS)).astype("string")
-    ra = pd.DataFrame(races).assign(hasso_jikoku=draw(TEXT)).astype("string")
+    # the card may lack some of the odds' races, or all of them (a day's nvd_ra not read yet)
+    on_card = races[: draw(st.integers(0, n_races))]
+    ra = pd.DataFrame(on_card, columns=list(RACE)).assign(hasso_jikoku=draw(TEXT)).astype("string")
     deadline_at = draw(
         st.one_of(
             st.none(), st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)).map(pd.Timestamp)
@@ -114,7 +124,7 @@ def test_odds_known_by_never_crashes_nor_shows_a_later_snapshot(
     raw, deadlines = case
     known = odds_known_by(raw, deadlines).nvd_o1
     published = published_at(known)
-    limit = race_ids(known).map(deadlines[~deadlines.index.duplicated()])
+    limit = deadlines[~deadlines.index.duplicated()].reindex(race_ids(known).to_numpy())
     assert published.notna().all() and (published.to_numpy() <= limit.to_numpy()).all()
     assert len(known) <= len(raw.nvd_o1)
 
@@ -125,5 +135,6 @@ def test_card_odds_never_crashes_on_garbage(case: tuple[RawDay, pd.Series], odds
     raw, _ = case
     timing = CardTiming("lead" if odds_at == "lead" else "morning", time(9, 0), 5)
     known = card_odds(raw, timing).nvd_o1
-    deadline = race_ids(known).map(card_deadlines(raw.nvd_ra, timing).groupby(level=0).first())
+    deadlines = card_deadlines(raw.nvd_ra, timing).groupby(level=0).first()
+    deadline = deadlines.reindex(race_ids(known).to_numpy())
     assert (published_at(known).to_numpy() <= deadline.to_numpy()).all()
