@@ -538,7 +538,7 @@ class Settings(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
-        from raceday.store.engine import UNESCAPED_AT, holds_unescaped_at
+        from raceday.store.engine import UNESCAPED_AT, holds_unescaped_at, with_installed_driver
 
         if value is None:
             return value
@@ -550,6 +550,11 @@ class Settings(BaseSettings):
             ) from None
         if holds_unescaped_at(url):
             raise ValueError(UNESCAPED_AT)
+        if with_installed_driver(url).get_backend_name() != "postgresql":
+            raise ValueError(
+                f"PC-KEIBA's database is PostgreSQL, not {url.drivername}: "
+                "expected postgresql+psycopg://user@host/pckeiba"
+            )
         return value
 
     @field_validator("source")

@@ -106,17 +106,18 @@ def copy_postgres_database(admin: Engine, template: str, name: str) -> None:
 
 @contextmanager
 def fresh_postgres_database(
-    admin_url: str, prefix: str = "raceday_test", template: str | None = None
+    admin_url: str, prefix: str = "raceday_test", template: str | None = None, options: str = ""
 ) -> Iterator[str]:
     """A fresh database on the PostgreSQL server of ``admin_url``: its URL (with the admin's
-    credentials); dropped afterwards. Empty, or a copy of the database of the URL ``template``
-    (``CREATE DATABASE … TEMPLATE``, a file copy: a store built once — a warm-up — and copied
-    for each run that starts from it; nothing may be connected to the template meanwhile)."""
+    credentials); dropped afterwards. Empty (created with ``options``, e.g. an encoding), or a
+    copy of the database of the URL ``template`` (``CREATE DATABASE … TEMPLATE``, a file copy:
+    a store built once — a warm-up — and copied for each run that starts from it; nothing may
+    be connected to the template meanwhile)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     if template is None:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}" {options}'))
     else:
         copy_postgres_database(admin, str(make_url(template).database), name)
     try:

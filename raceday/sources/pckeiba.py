@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import pandas as pd
 from sqlalchemy import Connection, bindparam, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, ProgrammingError, SQLAlchemyError
 
 from raceday.errors import InputError, SourceUnavailable
@@ -39,6 +40,7 @@ from raceday.schema import (
 )
 from raceday.sources.base import RawDay, latest_versions, with_optional_columns
 from raceday.sport import CIRCUITS
+from raceday.store.engine import connect_args, with_installed_driver
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +105,36 @@ def _unreadable(error: SQLAlchemyError) -> InputError:
     )
 
 
+def _not_utf8(error: UnicodeDecodeError) -> InputError:
+    """Text that is not UTF-8 (a ``SQL_ASCII`` database that a Windows tool filled with
+    Shift-JIS, say): bad input, with the setting that reads it."""
+    return InputError(
+        f"PC-KEIBA database: its text is not UTF-8 ({error.reason}): name its encoding in "
+        "RACEDAY_PCKEIBA_URL, e.g. ?client_encoding=SJIS"
+    )
+
+
 def _relations(connection: Connection) -> set[str]:
-    """The tables and views a query can read (a user may expose PC-KEIBA's tables as views)."""
+    """The tables and views a query can read (a user may expose PC-KEIBA's tables as views, or
+    as foreign tables of another server's PC-KEIBA database: postgres_fdw)."""
     inspector = inspect(connection)
     names = set(inspector.get_table_names()) | set(inspector.get_view_names())
     with suppress(NotImplementedError):  # the dialect has none (SQLite)
         names |= set(inspector.get_materialized_view_names())
+    foreign_tables = getattr(inspector, "get_foreign_table_names", None)  # PostgreSQL's alone
+    if foreign_tables is not None:
+        names |= set(foreign_tables())
     return names
+
+
+def _no_table(table: str) -> InputError:
+    """A table the database does not show this user: bad input (retrying cannot help), with
+    where to look."""
+    return InputError(
+        f"PC-KEIBA database has no table {table} that this user can see: check the database "
+        "in RACEDAY_PCKEIBA_URL, the schema (search_path) and the user's USAGE and SELECT "
+        "rights, and RACEDAY_PCKEIBA__CIRCUITS (nar reads nvd_*, jra jvd_*)"
+    )
 
 
 @dataclass
@@ -138,15 +163,18 @@ class PcKeibaSource:
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
         """A connection of its own (venues read at once each use one); SourceUnavailable when
-        the database cannot be used."""
+        the database cannot be used, InputError when what it holds cannot be read."""
         try:
-            engine = create_engine(self.url, pool_pre_ping=True)
+            url = with_installed_driver(make_url(self.url))
+            engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args(url))
             try:
                 with engine.connect() as connection:
                     try:
                         yield connection
                     except (ProgrammingError, DataError) as error:
                         raise _unreadable(error) from error
+                    except UnicodeDecodeError as error:
+                        raise _not_utf8(error) from error
             finally:
                 engine.dispose()
         except SQLAlchemyError as error:
@@ -160,7 +188,7 @@ class PcKeibaSource:
             selects = []
             for prefix in self.prefixes:
                 if f"{prefix}_ra" not in available:
-                    raise SourceUnavailable(f"PC-KEIBA database has no table {prefix}_ra")
+                    raise _no_table(f"{prefix}_ra")
                 for suffix in _TABLES:
                     table = f"{prefix}_{suffix}"
                     if table in available:
@@ -232,7 +260,7 @@ class PcKeibaSource:
                             self._read_table(connection, table, suffix, where, params)
                         )
                     elif suffix != "o1":
-                        raise SourceUnavailable(f"PC-KEIBA database has no table {table}")
+                        raise _no_table(table)
 
         def joined(suffix: str) -> pd.DataFrame:
             parts = frames[suffix]

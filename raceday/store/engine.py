@@ -74,6 +74,25 @@ def holds_unescaped_at(url: URL) -> bool:
     return "@" in (url.host or "")
 
 
+def with_installed_driver(url: URL) -> URL:
+    """``url`` read with the PostgreSQL driver raceday installs (psycopg 3) whatever driver it
+    names: ``postgresql://`` and ``postgresql+psycopg2://`` (psycopg2, most tools' URLs),
+    ``postgres://`` (libpq's), ``postgresql+asyncpg://`` (Prefect's database URL) all mean the
+    same database. Other backends are left as they are."""
+    if url.drivername.split("+")[0] in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def connect_args(url: URL) -> dict[str, str]:
+    """PostgreSQL's text read as UTF-8 unless the URL sets ``client_encoding``: a database
+    created ``SQL_ASCII`` (no encoding of its own) otherwise sends its text as bytes, which
+    SQLAlchemy cannot read (``cannot use a string pattern on a bytes-like object``)."""
+    if url.get_backend_name() == "postgresql" and "client_encoding" not in url.query:
+        return {"client_encoding": "utf8"}
+    return {}
+
+
 @cache
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder created (one level) and WAL mode."""
@@ -87,10 +106,11 @@ def make_engine(url: str) -> Engine:
         ) from error
     if holds_unescaped_at(parsed):
         raise StoreUnavailable(UNESCAPED_AT)
+    parsed = with_installed_driver(parsed)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         _make_store_folder(Path(parsed.database).parent)
     try:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args(parsed))
     except (SQLAlchemyError, ImportError) as error:
         raise StoreUnavailable(f"cannot open the store {parsed!r}: {error}") from error
     if engine.dialect.name == "sqlite":

@@ -11,18 +11,19 @@ from typing import Any
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, Text, create_engine, event
+from sqlalchemy.engine import make_url
 
 from config import load_settings, use_store
 from flows.daily import daily_run
 from raceday.codec import decode_races, decode_runners
-from raceday.errors import InputError
+from raceday.errors import InputError, RacedayError
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RaceSource, RawDay, join_lanes, rows_of_venues, venues_in
 from raceday.sources.factory import open_source
 from raceday.sources.files import write_tables
 from raceday.sources.pckeiba import PcKeibaSource, day_index_statements
-from tests.store_support import TIMING_COLUMNS, data_checksums
+from tests.store_support import TIMING_COLUMNS, data_checksums, fresh_postgres_database
 
 DAY = date(2025, 6, 3)
 # Where each row came from is the one thing that differs (races.source: pckeiba vs files:...).
@@ -282,3 +283,78 @@ def test_a_days_reads_use_the_documented_day_indexes(postgres_url: str) -> None:
             plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
             assert not any("Seq Scan" in line for line in plan), "\n".join(plan)
     engine.dispose()
+
+
+def as_driver(url: str, drivername: str) -> str:
+    return make_url(url).set(drivername=drivername).render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres
+def test_a_sql_ascii_database_under_any_postgresql_driver_name_reads_as_the_day(
+    postgres_server: str, postgres_url: str
+) -> None:
+    """A PC-KEIBA database created ``SQL_ASCII`` (before: ``TypeError`` from SQLAlchemy, exit 5
+    "defect"), named with another tool's driver: ``postgresql://`` and ``+psycopg2`` (before:
+    "No module named 'psycopg2'", a defect), ``postgres://`` and ``+asyncpg`` (before: retried
+    as unreachable, exit 3). Each reads the day as the UTF-8 database under psycopg does."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=4)).raw
+    load_tables(postgres_url, raw, "nvd")
+    expected = PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    options = "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+    with fresh_postgres_database(postgres_server, "raceday_ascii", options=options) as ascii_url:
+        load_tables(f"{ascii_url}?client_encoding=utf8", raw, "nvd")  # SQLAlchemy's own needs it
+        for driver in ("postgresql+psycopg", "postgresql", "postgresql+psycopg2", "postgres",
+                       "postgresql+asyncpg"):  # fmt: skip
+            read = PcKeibaSource(as_driver(ascii_url, driver)).read_days(DAY, DAY)
+            for name in ("nvd_ra", "nvd_se", "nvd_o1"):
+                pd.testing.assert_frame_equal(getattr(read, name), getattr(expected, name))
+
+
+def test_a_pc_keiba_url_of_another_database_kind_is_refused_in_one_line() -> None:
+    """PC-KEIBA keeps PostgreSQL: a MySQL URL was a "defect" (no module pymysql), exit 5."""
+    with pytest.raises(RacedayError, match="PC-KEIBA's database is PostgreSQL, not mysql"):
+        load_settings(pckeiba_url="mysql+pymysql://keiba@db.example/pckeiba")
+    assert load_settings(pckeiba_url="postgresql://keiba@db.example/pckeiba").pckeiba_url
+
+
+@pytest.mark.postgres
+def test_a_table_this_user_cannot_see_is_bad_input_saying_where_to_look(
+    postgres_url: str,
+) -> None:
+    """A table missing, or in a schema off the search_path (here: jvd_ra of a NAR-only
+    database), is one line of bad input naming what to check, not an outage retried for a
+    minute then exit 3."""
+    load_tables(postgres_url, simulate_days(DAY, DAY, SimulatorConfig(races_per_day=2)).raw, "nvd")
+    with pytest.raises(InputError, match=r"no table jvd_ra that this user can see.*search_path"):
+        PcKeibaSource(postgres_url, circuits=("nar", "jra")).read_days(DAY, DAY)
+    with pytest.raises(InputError, match="no table jvd_ra"):
+        PcKeibaSource(postgres_url, circuits=("jra",)).venues(DAY, DAY)
+
+
+@pytest.mark.postgres
+def test_pc_keibas_tables_as_foreign_tables_read_as_the_day(
+    postgres_server: str, postgres_url: str
+) -> None:
+    """PC-KEIBA's tables reached through postgres_fdw (another server's database imported as
+    foreign tables) read as the tables themselves (before: "has no table nvd_ra", exit 3)."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=4)).raw
+    load_tables(postgres_url, raw, "nvd")
+    expected = PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    remote = make_url(postgres_url)
+    with fresh_postgres_database(postgres_server, "raceday_fdw") as local_url:
+        engine = create_engine(local_url)
+        with engine.begin() as connection:
+            for statement in (
+                "CREATE EXTENSION postgres_fdw",
+                "CREATE SERVER pckeiba FOREIGN DATA WRAPPER postgres_fdw OPTIONS "
+                f"(host '{remote.host}', port '{remote.port or 5432}', dbname '{remote.database}')",
+                "CREATE USER MAPPING FOR CURRENT_USER SERVER pckeiba "
+                f"OPTIONS (user '{remote.username}')",
+                "IMPORT FOREIGN SCHEMA public LIMIT TO (nvd_ra, nvd_se, nvd_o1) "
+                "FROM SERVER pckeiba INTO public",
+            ):
+                connection.exec_driver_sql(statement)
+        engine.dispose()
+        read = PcKeibaSource(local_url).read_days(DAY, DAY)
+    for name in ("nvd_ra", "nvd_se", "nvd_o1"):
+        pd.testing.assert_frame_equal(getattr(read, name), getattr(expected, name))
