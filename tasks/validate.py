@@ -26,6 +26,7 @@ from raceday.sources.base import RawDay, card_only, published_results
 from raceday.sources.timeline import CardTiming, card_odds, timed_races
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
+from raceday.store.learned import LearnedFrom
 from tasks.common import (
     current_run_id,
     engine_for,
@@ -147,6 +148,20 @@ def _withdraw_retracted(connection: Connection, quarantine: pd.DataFrame) -> Non
         )
 
 
+def _forget_stale_versions(
+    connection: Connection, learned_from: LearnedFrom | None, start: date, end: date
+) -> None:
+    forgotten = learned_from.forget_if_changed(connection) if learned_from is not None else []
+    if forgotten:
+        logger().warning(
+            "the history of %s changed: %d version(s) learned from it are learned again when "
+            "next needed (%s); later days already run keep their indexes until run again",
+            period_label(start, end),
+            len(forgotten),
+            ", ".join(forgotten[:6]) + (", …" if len(forgotten) > 6 else ""),
+        )
+
+
 def _write_records(
     connection: Connection, valid: ValidatedDay, start: date, end: date, phase: Phase
 ) -> None:
@@ -178,11 +193,14 @@ def validate_and_store(
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = _nothing_valid(raw, valid, phase)
         with engine_for(settings).begin() as connection:
+            results = phase == "results"
+            learned_from = LearnedFrom.before(connection, start, end) if results else None
             if not nothing_valid:
                 valid = _store_valid(connection, settings, raw, valid, phase)
             if phase == "results":
                 _withdraw_retracted(connection, valid.quarantine)
                 _warn_pending(raw)
+            _forget_stale_versions(connection, learned_from, start, end)
             _write_records(connection, valid, start, end, phase)
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)

@@ -24,8 +24,11 @@ from raceday.first3f.model import (
 )
 from raceday.ratings.standards import learn_reference_times, reference_version
 from raceday.store.catalogs.learned_versions import (
+    forget_versions,
+    history_fingerprint,
     read_first3f_model,
     reference_history,
+    versions_learned_from,
     write_first3f_model,
     write_reference_times,
 )
@@ -103,3 +106,33 @@ def refresh_learned(
         reference_cells=len(references),
         model=model,
     )
+
+
+@dataclass(frozen=True)
+class LearnedFrom:
+    """The versions learned from days a run is about to rewrite, with a digest of what they
+    learned from (:func:`before`). A run that changes those days (a venue read again after an
+    outage, results that were still to come, results taken back) leaves them stale: they are
+    forgotten (:meth:`forget_if_changed`) and learned again when a stage next needs them. Days
+    run forward have none (a version learns only from days before its races): then nothing
+    is read."""
+
+    start: date
+    end: date
+    versions: list[str]
+    fingerprint: str | None
+
+    @classmethod
+    def before(cls, connection: Connection, start: date, end: date) -> LearnedFrom:
+        versions = versions_learned_from(connection, start, end)
+        fingerprint = history_fingerprint(connection, start, end) if versions else None
+        return cls(start, end, versions, fingerprint)
+
+    def forget_if_changed(self, connection: Connection) -> list[str]:
+        """The versions forgotten: all of them when the days changed since :meth:`before`."""
+        if not self.versions:
+            return []
+        if history_fingerprint(connection, self.start, self.end) == self.fingerprint:
+            return []
+        forget_versions(connection, self.versions)
+        return self.versions

@@ -3,11 +3,12 @@ first-3F models (``f3f-…``), each with the history it was learned from."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Table, delete, insert, select
 
 from raceday.ratings.standards import REFERENCE_COLUMNS
 from raceday.store.catalogs.races import runner_history
@@ -90,3 +91,34 @@ def read_first3f_model_summaries(connection: Connection) -> pd.DataFrame:
     columns = [column for column in FIRST3F_MODELS.c if column.name != "ml_model"]
     result = connection.execute(select(*columns).order_by(FIRST3F_MODELS.c.version))
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+# --- versions learned from a period -----------------------------------------------------------
+
+
+def versions_learned_from(connection: Connection, start: date, end: date) -> list[str]:
+    """The reference-time and first-3F versions whose history holds a day of ``start``..``end``
+    (none while days are run forward: a version learns only from days before its races)."""
+    names: set[str] = set()
+    for table in (REFERENCE_VERSIONS, FIRST3F_MODELS):
+        query = select(table.c.version).where(
+            table.c.history_start <= end, table.c.history_end >= start
+        )
+        names |= set(connection.execute(query).scalars())
+    return sorted(names)
+
+
+def forget_versions(connection: Connection, versions: list[str]) -> None:
+    """Delete ``versions`` (reference times and first-3F models): the stage that next needs one
+    learns it again from the history as stored now."""
+    tables: tuple[Table, ...] = (REFERENCE_TIMES, REFERENCE_VERSIONS, FIRST3F_MODELS)
+    for table in tables:
+        connection.execute(delete(table).where(table.c.version.in_(versions)))
+
+
+def history_fingerprint(connection: Connection, start: date, end: date) -> str:
+    """A digest of what a version learns from ``start``..``end`` (:func:`runner_history`): it
+    changes when a run stores other races, runners or results for those days."""
+    view = runner_history(connection, start, end)
+    hashed = pd.util.hash_pandas_object(view, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + ",".join(view.columns).encode()).hexdigest()
