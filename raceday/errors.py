@@ -93,7 +93,11 @@ def describe_defect(error: BaseException, stage: str | None, race_id: str | None
 
 # Messages of SQLite's OperationalError that another attempt can outlive (a writer holding the
 # file, a disk or mount that is back); the others ("no such table", "syntax error") are defects.
-_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "disk is full")
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "disk is full", "readonly")
+# A store that answers but cannot serve: a damaged SQLite file, a PostgreSQL role without the
+# rights it needs. The operator's to mend (a backup restored, a GRANT), not our code's: said as
+# the store being unavailable, not as a defect to report.
+_STORE_FAULTS = ("malformed", "not a database", "permission denied", "insufficientprivilege")
 
 
 def _dbapi_unavailable(error: BaseException) -> bool:
@@ -107,6 +111,13 @@ def _dbapi_unavailable(error: BaseException) -> bool:
         cls.__name__ == "OperationalError" and cls.__module__.split(".")[0].startswith("psycopg")
         for cls in type(error).__mro__
     )
+
+
+def _store_fault(error: BaseException) -> bool:
+    """A database error that says the store itself cannot serve (:data:`_STORE_FAULTS`)."""
+    orig = getattr(error, "orig", None)
+    said = f"{type(orig).__name__} {orig}".lower()
+    return any(part in said for part in _STORE_FAULTS)
 
 
 def _orchestrator_unavailable(error: BaseException) -> bool:
@@ -140,7 +151,7 @@ def failure_kind(error: BaseException) -> FailureKind:
         if isinstance(error, sa_exc.OperationalError):
             orig = error.orig
             return "unavailable" if orig is None or _dbapi_unavailable(orig) else "defect"
-        return "defect"
+        return "unavailable" if _store_fault(error) else "defect"
     if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # pool exhausted
         return "unavailable"
     if _dbapi_unavailable(error) or _orchestrator_unavailable(error):

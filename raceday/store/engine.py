@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -163,16 +163,57 @@ def schema_is_current(engine: Engine) -> bool:
     return stored_revisions(engine) == script_heads()
 
 
+# The key of the PostgreSQL advisory lock a migration holds (any constant of raceday's own).
+MIGRATION_LOCK_KEY = 0x7261_6365  # "race"
+
+
+def _migration_lock(connection: Connection) -> None:
+    """Make the migration on ``connection`` one transaction that no other process migrates
+    beside. SQLite: pysqlite opens no transaction before DDL (each ``CREATE INDEX`` or batch
+    step committed on its own: a migration killed or failing half-way left its first steps at
+    the old revision, and every later run failed on "already exists"); ``BEGIN IMMEDIATE``
+    opens one and takes the write lock, so a second process waits, then finds the store
+    migrated. PostgreSQL's DDL is transactional already: an advisory lock for the transaction
+    makes the second wait likewise (two first runs created the same tables at once)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+def refuse_unknown_revisions(engine: Engine) -> None:
+    """A store at a revision the scripts do not know (migrated by a newer raceday) is refused
+    in one line before anything is written: Alembic's "Can't locate revision" was a defect."""
+    from alembic.script import ScriptDirectory
+
+    stored = stored_revisions(engine)
+    if not stored:
+        return
+    with _ALEMBIC_CONTEXT:
+        scripts = ScriptDirectory.from_config(_alembic_config())
+        known = {script.revision for script in scripts.walk_revisions()}
+    unknown = sorted(stored - known)
+    if unknown:  # bad input: no retry makes this raceday know a newer revision
+        raise InputError(
+            f"the store is at schema revision {', '.join(unknown)}, which this raceday does not "
+            f"know (its latest: {', '.join(sorted(script_heads()))}): a newer raceday migrated "
+            "it; run that version, or restore a backup made by this one"
+        )
+
+
 def upgrade_schema(engine: Engine) -> None:
     """Bring the store's schema to the latest Alembic revision (safe to repeat; a store already
-    at head is only read, not migrated: every run of a day asks)."""
+    at head is only read, not migrated: every run of a day asks). All of it or nothing, one
+    process at a time (:func:`_migration_lock`)."""
     from alembic import command
 
     check_connection(engine)
     if schema_is_current(engine):
         return
+    refuse_unknown_revisions(engine)
     config = _alembic_config()
     with _ALEMBIC_CONTEXT, engine.begin() as connection:
+        _migration_lock(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -13,7 +13,7 @@ import pytest
 import typer
 from prefect.states import Failed
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from cli import guard
 from raceday.errors import (
@@ -113,6 +113,47 @@ def test_sqlite_database_is_locked_is_unavailable(tmp_path: Path) -> None:
 )
 def test_anything_else_is_a_defect(error: Exception) -> None:
     assert failure_kind(error) == "defect"
+
+
+class FakeInsufficientPrivilege(Exception):
+    """Stands for ``psycopg.errors.InsufficientPrivilege`` without a server."""
+
+
+FakeInsufficientPrivilege.__name__ = "InsufficientPrivilege"
+
+
+def damaged_sqlite_error(tmp_path: Path) -> DatabaseError:
+    """A real "file is not a database": the store's file overwritten with garbage."""
+    path = tmp_path / "damaged.db"
+    path.write_bytes(b"not a store " * 1000)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT * FROM sqlite_master"))
+    except DatabaseError as error:
+        return error
+    finally:
+        engine.dispose()
+    raise AssertionError("the damaged file was read")
+
+
+def test_a_store_that_answers_but_cannot_serve_is_unavailable_not_a_defect(
+    tmp_path: Path,
+) -> None:
+    """A damaged SQLite file, a read-only one, a PostgreSQL role without rights: the operator's
+    to mend, said in one line as the store being unavailable (each was "defect … please
+    report", exit 5, in the store probe)."""
+    for error in (
+        damaged_sqlite_error(tmp_path),
+        DatabaseError("SELECT", {}, sqlite3.DatabaseError("database disk image is malformed")),
+        OperationalError(
+            "INSERT", {}, sqlite3.OperationalError("attempt to write a readonly database")
+        ),
+        ProgrammingError(
+            "INSERT", {}, FakeInsufficientPrivilege("permission denied for table bets")
+        ),
+    ):
+        assert failure_kind(error) == "unavailable", error
 
 
 def test_a_missing_table_is_a_defect_not_an_outage() -> None:

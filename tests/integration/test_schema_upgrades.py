@@ -1,0 +1,65 @@
+"""A schema upgrade is all or nothing and refuses a store it does not know: a migration that
+fails half-way leaves the store at its old revision with none of its steps (on SQLite each step
+used to commit on its own, and every later run failed on "already exists"), and a store
+migrated by a newer raceday is refused in one line before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from raceday.errors import InputError
+from raceday.store.engine import (
+    MIGRATIONS_DIR,
+    make_engine,
+    schema_is_current,
+    stored_revisions,
+    upgrade_schema,
+)
+
+BEFORE = "2400"  # the revision before 2500, which adds four indexes one after another
+FIRST_INDEX = ("features", "ix_features_feature_set_race_date")
+CLASH = "CREATE INDEX ix_boat_bets_policy_race_date ON boat_bets (race_date)"  # 2500's last
+
+
+def migrate_to(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def index_names(engine: Engine, table: str) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
+
+
+def test_a_migration_failing_half_way_leaves_nothing_of_itself(store_url: str) -> None:
+    engine = make_engine(store_url)
+    migrate_to(engine, BEFORE)
+    with engine.begin() as connection:
+        connection.execute(text(CLASH))
+    with pytest.raises(DBAPIError, match="ix_boat_bets_policy_race_date"):
+        upgrade_schema(engine)
+    assert stored_revisions(engine) == {BEFORE}
+    table, first = FIRST_INDEX
+    assert first not in index_names(engine, table)  # before, on SQLite: committed on its own
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_boat_bets_policy_race_date"))
+    upgrade_schema(engine)  # the cause removed: the upgrade goes through
+    assert schema_is_current(engine) and first in index_names(engine, table)
+
+
+def test_a_store_of_a_newer_raceday_is_refused_before_anything_is_written(
+    store_url: str,
+) -> None:
+    engine = make_engine(store_url)
+    migrate_to(engine, BEFORE)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999abc'"))
+    with pytest.raises(InputError, match="revision 9999abc, which this raceday does not know"):
+        upgrade_schema(engine)
+    assert stored_revisions(engine) == {"9999abc"}
