@@ -345,9 +345,18 @@ def zero_filled(text: pd.Series, width: int) -> pd.Series:
     """``text`` with each value of digits only zero-filled to ``width``: a code as PC-KEIBA
     writes it (jockey ``01126``) after a spreadsheet or a pandas round trip dropped its
     leading zeros (``1126``), so that the same jockey is one id whichever file he came from.
-    Other values (letters, blanks) stay as they are."""
+    Other values (letters, blanks) stay as they are; full-width digits (``０１１２６``, typed
+    with a Japanese input method) are the ASCII digits they stand for."""
+    if _ascii_arrow(text) is None:
+        text = _ascii_digits(text)
     digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
     return text.where(~digits, text.str.zfill(width))
+
+
+def post_time_text(nvd_ra: pd.DataFrame) -> pd.Series:
+    """``hasso_jikoku`` as HHMM text (:func:`zero_filled`: ``930`` and ``１５３０`` are 0930 and
+    1530): what the stored card says and what race-time decisions are timed by."""
+    return zero_filled(_text(nvd_ra, "hasso_jikoku"), 4)
 
 
 def member_id(text: pd.Series, width: int) -> pd.Series:
@@ -379,7 +388,7 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
             "weather_code": decode_category(_text(nvd_ra, "tenko_code"), WEATHER_CODES),
             "entries": decode_count(_text(nvd_ra, "toroku_tosu")),
             "field_size": decode_count(nvd_ra["shusso_tosu"]),
-            "post_time": zero_filled(_text(nvd_ra, "hasso_jikoku"), 4),
+            "post_time": post_time_text(nvd_ra),
             "leader_first3f_s": decode_tenths(_text(nvd_ra, "zenhan_3f")),
             "race_last3f_s": decode_tenths(_text(nvd_ra, "kohan_3f")),
         },
@@ -477,7 +486,10 @@ def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
             }
         )
     header = pd.DataFrame(
-        {"race_id": race_ids(nvd_o1), "snapshot_at": _text(nvd_o1, "happyo_tsukihi_jifun")},
+        {
+            "race_id": race_ids(nvd_o1),
+            "snapshot_at": zero_filled(_text(nvd_o1, "happyo_tsukihi_jifun"), 8),  # MMDDhhmm
+        },
         index=nvd_o1.index,
     )
     moments = stamp_moments(header["snapshot_at"], race_dates(nvd_o1))

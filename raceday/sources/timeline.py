@@ -20,6 +20,7 @@ import pandas as pd
 from raceday.codec import (
     WITHDRAWN_RECORD,
     decode_odds_snapshot,
+    post_time_text,
     race_dates,
     race_ids,
     record_kind,
@@ -79,10 +80,14 @@ def card_deadlines(nvd_ra: pd.DataFrame, timing: CardTiming) -> pd.Series:
 
 
 def _post_times(nvd_ra: pd.DataFrame) -> pd.DataFrame:
-    """``race_id``, ``race_date`` and ``post_time`` (``hasso_jikoku``, blank when absent)."""
-    post = nvd_ra["hasso_jikoku"] if "hasso_jikoku" in nvd_ra.columns else pd.NA
+    """``race_id``, ``race_date`` and ``post_time`` (``hasso_jikoku`` as the card stores it,
+    :func:`raceday.codec.post_time_text`; blank when absent)."""
     return pd.DataFrame(
-        {"race_id": race_ids(nvd_ra), "race_date": race_dates(nvd_ra), "post_time": post},
+        {
+            "race_id": race_ids(nvd_ra),
+            "race_date": race_dates(nvd_ra),
+            "post_time": post_time_text(nvd_ra),
+        },
         index=nvd_ra.index,
     )
 

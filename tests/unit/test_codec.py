@@ -376,3 +376,55 @@ def test_an_all_zero_member_id_is_no_id_not_one_member() -> None:
     assert runners["horse_id"].tolist() == ["", "", "2023101861"]
     assert runners["jockey_id"].tolist() == ["", "01126", ""]
     assert runners["trainer_id"].tolist() == ["", "01012", ""]
+
+
+def test_full_width_post_times_and_ids_read_as_their_ascii_digits() -> None:
+    """A post time or an id typed with a Japanese input method (``１５３０``, ``０１１２６``)
+    is the time or the id its ASCII digits are (before, stored as written: a post time no
+    race-time decision could read, a jockey who was two jockeys), and a dropped leading zero
+    comes back (``930``)."""
+    key = {"kaisai_nen": "2026", "kaisai_tsukihi": "1102", "keibajo_code": "05"}
+    races = codec.decode_races(
+        pd.DataFrame(
+            {
+                **key,
+                "race_bango": ["01", "02", "03"],
+                "shusso_tosu": "12",
+                "kyori": "1400",
+                "hasso_jikoku": ["１５３０", "930", "    "],
+            },
+            dtype="string",
+        )
+    )
+    assert races["post_time"].tolist() == ["1530", "0930", ""]
+    runners = codec.decode_runners(
+        pd.DataFrame(
+            {
+                **key,
+                "race_bango": "01",
+                "umaban": ["01", "02"],
+                "kishu_code": ["０１１２６", "01126"],
+            },
+            dtype="string",
+        )
+    )
+    assert runners["jockey_id"].tolist() == ["01126", "01126"]
+
+
+def test_an_odds_stamp_that_lost_its_leading_zero_is_stored_whole() -> None:
+    """``6030900`` (an integer column's June stamp) is stored as PC-KEIBA writes it."""
+    snapshot = codec.decode_odds_snapshot(
+        pd.DataFrame(
+            {
+                "kaisai_nen": "2026",
+                "kaisai_tsukihi": "0603",
+                "keibajo_code": "44",
+                "race_bango": "01",
+                "happyo_tsukihi_jifun": "6030900",
+                "odds_tansho": "01002001",
+            },
+            index=[0],
+            dtype="string",
+        )
+    )
+    assert snapshot["snapshot_at"].tolist() == ["06030900"]

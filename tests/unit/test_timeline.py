@@ -59,6 +59,13 @@ def test_lead_keeps_the_snapshots_published_by_post_less_lead() -> None:
     assert known.nvd_o1["happyo_tsukihi_jifun"].tolist() == ["01150900", "01151410", "01151415"]
 
 
+def test_a_full_width_post_time_times_its_race_decision() -> None:
+    """``１４２０`` is 14:20: the decision at 14:15 (before: no deadline, no snapshot seen)."""
+    raw = _raw(_ra("１４２０"), _o1(["01150900", "01151415", "01151418"]))
+    known = card_odds(raw, CardTiming("lead", time(9, 0), 5))
+    assert known.nvd_o1["happyo_tsukihi_jifun"].tolist() == ["01150900", "01151415"]
+
+
 def test_a_race_without_a_readable_post_time_sees_no_snapshot_at_lead() -> None:
     """A blank or impossible post time gives no deadline: nothing is seen (final odds later)."""
     for post in ("    ", "2570", ""):
