@@ -72,10 +72,12 @@ def day_outcome(
     counts: Mapping[str, int],
     settled: pd.DataFrame | None,
     alerts: Sequence[Mapping[str, Any]],
+    *,
+    night: bool = True,
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, no races, races quarantined, bets voided at night, bets
-    still open."""
+    still open, and (``night``: a run that reads results) results not published yet."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
@@ -93,14 +95,23 @@ def day_outcome(
             f"{still_open} bets open: their races have no result stored yet (results not "
             "published, or a winner without final odds); they settle when it arrives"
         )
+    if night and (pending := len(raw.pending_results)):
+        warnings.append(
+            f"results of {pending} race(s) not published yet: not judged, settled or learned "
+            "from; run the day again when they are"
+        )
     return {"venues_down": down, **voided, **outcome(alerts, warnings)}
 
 
 def _outcome(
-    this: DayRun, counts: Mapping[str, int], settled: pd.DataFrame | None = None
+    this: DayRun,
+    counts: Mapping[str, int],
+    settled: pd.DataFrame | None = None,
+    *,
+    night: bool = True,
 ) -> dict[str, Any]:
     alerts = alerts_raised_since(this.settings, this.day, this.started)
-    return day_outcome(this.raw, counts, settled, alerts)
+    return day_outcome(this.raw, counts, settled, alerts, night=night)
 
 
 def _counts(summary: DaySummary) -> dict[str, int]:
@@ -126,7 +137,7 @@ def predict_day(
             "races_quarantined": aside,
             "quarantined": len(card.quarantine),
         }
-        return {"date": this.day.isoformat(), **counts, **_outcome(this, counts)}
+        return {"date": this.day.isoformat(), **counts, **_outcome(this, counts, night=False)}
 
 
 @alerting_flow("settle-day", day_run_name)

@@ -186,6 +186,8 @@ def test_a_race_whose_results_are_not_published_yet_keeps_its_bets_open(
     outcome = day_outcome(raw, counts, settled, alerts=[])
     assert outcome["status"] == "completed-with-warnings"
     assert any(f"{len(still)} bets open" in warning for warning in outcome["warnings"])
+    late_night = day_outcome(replace(raw, nvd_se=se), counts, settled, alerts=[])
+    assert any("results of 1 race(s) not published yet" in w for w in late_night["warnings"])
 
     validate_and_store(settings, raw, DAY, DAY, "results")
     settle(settings, DAY)
@@ -214,3 +216,18 @@ def test_a_night_of_cards_with_two_broken_races_keeps_the_others_open(
     assert night.races.empty and set(night.quarantine["race_id"].dropna()) == set(broken)
     settle(settings, DAY)
     assert not _bets(store_url)["settled"].any()  # every bet open, none voided
+
+
+def test_a_night_whose_results_are_all_still_to_come_says_so() -> None:
+    """A night run too early (every race still as on the card) with no bets: before, plain
+    "completed" with no word that nothing was settled or learned; the morning run, which reads
+    no results, says nothing of them."""
+    raw = card_only(simulate_days(DAY, DAY, SimulatorConfig(races_per_day=6)).raw)
+    counts = {"races_offered": 6, "races_quarantined": 0, "quarantined": 0}
+    night = day_outcome(raw, counts, None, alerts=[])
+    assert night["status"] == "completed-with-warnings"
+    assert night["warnings"] == [
+        "results of 6 race(s) not published yet: not judged, settled or learned from; "
+        "run the day again when they are"
+    ]
+    assert day_outcome(raw, counts, None, alerts=[], night=False)["status"] == "completed"
