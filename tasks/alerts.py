@@ -25,7 +25,7 @@ import pandas as pd
 
 from config import Settings, load_settings, mask_credentials
 from config.settings import AlertSettings
-from raceday.errors import describe_failure
+from raceday.errors import RunLocked, describe_failure
 from raceday.monitoring.rules import Alert, Decision, plan_notifications, stored_alert_payload
 from raceday.store.catalogs.alerts import (
     alerts_seen_since,
@@ -343,14 +343,25 @@ def failure_reason(state: Any) -> str:
     return describe_failure(error) if error is not None else str(state.message or state.name)
 
 
+def is_refusal(error: BaseException | None) -> bool:
+    """True when a run ended because another run holds its day (:class:`RunLocked`): it did
+    nothing, so nothing failed; the run holding the day goes on and reports for itself."""
+    return isinstance(error, RunLocked)
+
+
 def alert_on_flow_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """``on_failure`` hook: alert at once, without needing a Prefect server; the alert says the
-    kind of failure (a defect names its stage and, where known, its race).
+    kind of failure (a defect names its stage and, where known, its race). A run refused
+    because another holds its day (:func:`is_refusal`) is logged in one line, not alerted: its
+    alert would page for nothing and count as a critical alert of the run holding the day.
 
     A process that is killed cannot run this hook: the Prefect automation in
     ``deploy/automations.yaml`` covers crashes.
     """
     try:
+        if is_refusal(refused := failure_of(state)):
+            LOG.warning("%s refused, not failed: %s", flow_run.name, refused)
+            return
         from prefect.utilities.urls import url_for
 
         parameters = dict(flow_run.parameters or {})

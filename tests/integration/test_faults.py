@@ -8,7 +8,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -134,10 +135,44 @@ def test_two_runs_of_the_same_day_at_once_give_one_run_and_one_refusal(
     refused = [o for o in outcomes if isinstance(o, RunLocked)]
     assert len(completed) == 1 and len(refused) == 1, outcomes
     assert "already being run" in str(refused[0])
+    # the refusal raised no alert, so the run holding the day counts none of it (it was exit 6)
+    assert completed[0]["status"] == "completed" and completed[0]["alerts"] == [], completed[0]
     once = data_checksums(sqlite_url)
     with use_store(sqlite_url):
         assert daily_run(race_date=DAY)["status"] == "completed"  # lock released
     assert data_checksums(sqlite_url) == once
+
+
+@pytest.mark.usefixtures("sqlite_schema")
+@pytest.mark.parametrize(
+    ("error", "alerts_seen"),
+    [
+        (RunLocked("2025-07-01 is already being run by daily-run h pid 1: nothing done"), []),
+        (SourceUnavailable("source down"), ["flow_failed"]),
+    ],
+)
+def test_a_run_refused_its_day_alerts_nothing_that_the_holder_would_count_a_failure_still_does(
+    sqlite_url: str, error: Exception, alerts_seen: list[str]
+) -> None:
+    """The refused run's failure hook stores no alert, so the run holding the day (which counts
+    the day's alerts raised since it began) does not end ``completed-with-alerts``; a run that
+    really failed alerts as before."""
+    from uuid import uuid4
+
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.states import Failed
+
+    from config import load_settings
+    from tasks.alerts import alert_on_flow_failure, alerts_raised_since
+
+    holder_started = datetime.now() - timedelta(seconds=1)
+    refused_run = FlowRun(
+        flow_id=uuid4(), name=f"daily-run-{DAY}", parameters={"race_date": DAY.isoformat()}
+    )
+    with use_store(sqlite_url):
+        alert_on_flow_failure(SimpleNamespace(name="daily-run"), refused_run, Failed(data=error))
+    seen = alerts_raised_since(load_settings(db_url=sqlite_url), DAY, holder_started)
+    assert [alert["rule"] for alert in seen] == alerts_seen
 
 
 def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url: str) -> None:
