@@ -91,14 +91,17 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="replace the store without asking")] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Replace the store's contents with a backup."""
+    """Replace the store's contents with a backup (refused, exit 7, while a run holds a day of
+    the store)."""
 
     def action() -> str:
         from raceday.store.backup import restore_store
+        from tasks.common import refuse_restoring_under_a_run
 
         settings = settings_from(db_url=db)
         if not backup_file.is_file():
             raise InputError(f"no backup file {backup_file}")
+        refuse_restoring_under_a_run(settings)  # before asking: --yes does not override a run
         shown = mask_url(settings.database_url)
         if not yes and not typer.confirm(f"replace the store at {shown}?"):
             raise InputError("not restored")

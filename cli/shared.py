@@ -85,7 +85,7 @@ def _one_line(line: str, code: int) -> typer.Exit:
 
 def guard(debug: bool, action: Callable[[], T]) -> T:
     """Run ``action``; a failure becomes one line and the exit code of its kind
-    (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 6 day locked), an
+    (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 7 day locked), an
     unavailable source or store 3, a defect in our code 5. ``--debug`` shows the traceback."""
     apply_prefect_defaults()
     try:

@@ -56,8 +56,9 @@ class NothingValid(RacedayError):
 
 
 class RunLocked(RacedayError):
-    """Another run of the same day holds the day's run lock: this run did nothing (exit 7;
-    6 is a run that completed with critical alerts, :mod:`raceday.run_status`)."""
+    """Another run holds the day's run lock: this run (or a restore of the store) did nothing
+    (exit 7; 6 is a run that completed with critical alerts, :mod:`raceday.run_status`). A
+    refusal, not a failure: the flows' failure hook does not alert it."""
 
     exit_code = 7
 

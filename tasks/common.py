@@ -45,6 +45,7 @@ from raceday.store.catalogs.runs import (
     day_lock_holder,
     lock_day,
     record_stage_run,
+    run_locks_held,
     unlock_day,
 )
 from raceday.store.engine import make_engine, upgrade_schema
@@ -329,13 +330,14 @@ def _lock_label(race_date: date, sport: str) -> str:
     return f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
 
 
+def _lock_owner(found: dict[str, Any] | None) -> str:
+    if found is None:
+        return "another run"
+    return f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
+
+
 def _locked(day: str, found: dict[str, Any] | None) -> RunLocked:
-    who = (
-        f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
-        if found
-        else "another run"
-    )
-    return RunLocked(f"{day} is already being run by {who}: nothing done")
+    return RunLocked(f"{day} is already being run by {_lock_owner(found)}: nothing done")
 
 
 def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
@@ -354,6 +356,30 @@ def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LO
             return
     if found is not None and not _is_stale(settings, found):
         raise _locked(_lock_label(race_date, sport), found)
+
+
+def refuse_restoring_under_a_run(settings: Settings) -> None:
+    """Before a restore replaces the store: :class:`RunLocked` naming the day and the run when a
+    live run holds a day's lock on it (the same liveness as :func:`day_lock`'s; a killed run's
+    lock does not hold it). A restore under a writing run left that run's later stages' rows
+    without the races they belong to. Nothing is written."""
+    from sqlalchemy import inspect
+
+    engine = engine_for(settings)
+    if not inspect(engine).has_table("run_locks"):
+        return
+    with engine.connect() as connection:
+        try:
+            held = run_locks_held(connection)
+        except SQLAlchemyError:  # older than the lock's sport column: no current run locked it
+            return
+    live = [found for found in held if not _is_stale(settings, found)]
+    if live:
+        day = _lock_label(live[0]["race_date"], str(live[0]["sport"]))
+        raise RunLocked(
+            f"{day} is being run by {_lock_owner(live[0])} on this store: nothing restored "
+            "(restore when the run has ended)"
+        )
 
 
 @contextmanager

@@ -96,6 +96,20 @@ def day_lock_holder(
     return {"run_id": found[0], "holder": found[1], "since": found[2]}
 
 
+def run_locks_held(connection: Connection) -> list[dict[str, Any]]:
+    """Every run lock in the store (day, sport, run id, holder, since), oldest first."""
+    rows = connection.execute(
+        select(
+            RUN_LOCKS.c.race_date,
+            RUN_LOCKS.c.sport,
+            RUN_LOCKS.c.run_id,
+            RUN_LOCKS.c.holder,
+            RUN_LOCKS.c.since,
+        ).order_by(RUN_LOCKS.c.since, RUN_LOCKS.c.race_date)
+    ).all()
+    return [dict(row._mapping) for row in rows]
+
+
 def unlock_day(
     connection: Connection, race_date: date, run_id: str | None = None, sport: str = HORSE_LOCK
 ) -> None:
