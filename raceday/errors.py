@@ -1,7 +1,8 @@
 """What can go wrong, in three kinds that are handled differently (:func:`failure_kind`):
 
 - ``input``: bad input a user can fix (:class:`InputError`, :class:`NothingValid`,
-  :class:`RunLocked`): one clear line, never retried (the next attempt reads the same input);
+  :class:`RunLocked`, :class:`BackupUnusable`): one clear line, never retried (the next attempt
+  reads the same input);
 - ``unavailable``: a source or the store cannot be reached (:class:`SourceUnavailable`,
   :class:`StoreUnavailable`, and the operating system's, network's and databases' operational
   errors: refused connections, timeouts, SQLite's "database is locked"; the Prefect API not
@@ -53,6 +54,15 @@ class NothingValid(RacedayError):
     """Validation left nothing usable for the day."""
 
     exit_code = 4
+
+
+class BackupUnusable(RacedayError):
+    """A backup just written failed its check (SQLite's ``quick_check`` on the copy, a dump
+    ``pg_restore`` cannot list): most likely the store itself is damaged. Not a defect in our
+    code, and not retried (another copy of a damaged store is as damaged); its own exit code
+    (8) so that a nightly backup's failure says what to look at."""
+
+    exit_code = 8
 
 
 class RunLocked(RacedayError):

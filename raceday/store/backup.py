@@ -4,6 +4,11 @@ A backup is one file in the backup folder named ``raceday-YYYYMMDDTHHMMSS-ffffff
 (UTC), so the newest sort last. ``to_prune`` picks all but the newest ``keep``; ``restore_store``
 writes a backup back over the store (its schema and rows are replaced).
 
+A backup is written to a ``.partial`` file, checked (SQLite: ``PRAGMA quick_check`` on the copy;
+PostgreSQL: ``pg_restore --list`` reads the dump) and only then renamed: a file named as a
+backup is complete and readable, so retention never counts a damaged copy among the ones it
+keeps. A failed backup, whatever failed, removes its partial file (and SQLite's journal).
+
 A PostgreSQL password never goes on ``pg_dump``'s or ``pg_restore``'s command line (which every
 local user can read in ``ps``): the URL they get has none, and names a password file
 (libpq's ``passfile`` parameter; readable by this user only, deleted afterwards) instead.
@@ -12,20 +17,28 @@ local user can read in ``ps``): the URL they get has none, and names a password 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 
-from raceday.errors import InputError, StoreUnavailable
+from raceday.errors import BackupUnusable, InputError, RacedayError, StoreUnavailable
+from raceday.store.engine import make_engine
+from raceday.store.models import Base
 
 PREFIX = "raceday-"
 SUFFIXES = {"sqlite": ".db", "postgresql": ".dump"}
+# What SQLite may leave beside a file it wrote (the copy's connection journals in DELETE mode)
+SIDECARS = ("-journal", "-wal", "-shm")
+# A table's entry in ``pg_restore --list``: ``215; 1259 16390 TABLE public races postgres``
+_LISTED_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ", re.MULTILINE)
 
 
 def backend(url: str) -> str:
@@ -99,38 +112,112 @@ def _sqlite_copy(source_path: Path, target_path: Path) -> None:
         source.close()
 
 
-def _run(command: list[str], what: str) -> None:
+def _sqlite_problem(path: Path) -> str | None:
+    """What ``PRAGMA quick_check`` finds wrong with the SQLite file at ``path`` (None: "ok").
+    The backup API copies pages as they are, a damaged one too, so the copy shows the store's
+    damage. Opened immutable: nothing else writes a copy, and no journal is left beside it."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)) as copy:
+            found = [str(row[0]) for row in copy.execute("PRAGMA quick_check")]
+    except sqlite3.OperationalError:
+        raise  # locked, unable to open, disk I/O: not the file's content
+    except sqlite3.DatabaseError as error:  # "database disk image is malformed", "not a database"
+        return str(error)
+    return None if found == ["ok"] else "; ".join(found[:3])
+
+
+def _run(command: list[str], what: str, failure: type[RacedayError] = StoreUnavailable) -> str:
+    """Run a PostgreSQL client tool; its standard output. A non-zero exit raises ``failure``
+    with the tool's last line of standard error."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     except FileNotFoundError as error:
         raise StoreUnavailable(f"{command[0]} is not installed: needed to {what}") from error
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise StoreUnavailable(f"{command[0]} failed to {what}: {reason}")
+        raise failure(f"{command[0]} failed to {what}: {reason}")
+    return done.stdout
 
 
-def backup_store(url: str, target: Path) -> Path:
-    """A consistent copy of the store at ``target`` while it may be in use."""
+def _dump_tables(dump: Path, failure: type[RacedayError]) -> frozenset[str]:
+    """The names of the tables a ``pg_dump --format=custom`` file holds (read from its table of
+    contents, not its data: cheap); ``failure`` when ``pg_restore`` cannot read it."""
+    listing = _run(["pg_restore", "--list", str(dump)], f"read {dump.name}", failure)
+    return frozenset(name for _schema, name in _LISTED_TABLE.findall(listing))
+
+
+def _write_checked_copy(url: str, partial: Path) -> None:
+    """The store copied to ``partial`` and checked; :class:`BackupUnusable` when the copy
+    fails its check."""
     parsed = make_url(url)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
     if backend(url) == "sqlite":
         source_path = _sqlite_path(parsed)
         if not source_path.exists():
             raise InputError(f"no store at {source_path} to back up")
-        _sqlite_copy(source_path, partial)
-    else:
-        with _libpq_url(parsed) as libpq_url:
-            _run(
-                ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}", libpq_url],
-                "back up the store",
+        try:
+            _sqlite_copy(source_path, partial)
+        except sqlite3.OperationalError:
+            raise  # disk full, locked: the store or the folder is unavailable, retried
+        except sqlite3.DatabaseError as error:  # the store's own file cannot be read as one
+            raise BackupUnusable(f"the store {source_path} cannot be copied: {error}") from error
+        problem = _sqlite_problem(partial)
+        if problem is not None:
+            raise BackupUnusable(
+                f"the copy of {source_path} fails PRAGMA quick_check ({problem}): the store is "
+                "damaged; no backup kept, none pruned"
             )
-    partial.replace(target)  # a backup file is complete or absent
+        return
+    with _libpq_url(parsed) as libpq_url:
+        _run(
+            ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}", libpq_url],
+            "back up the store",
+        )
+    _dump_tables(partial, BackupUnusable)
+
+
+def _remove_partial(partial: Path) -> None:
+    """Delete a failed backup's partial file and what SQLite left beside it."""
+    for path in (partial, *(partial.with_name(partial.name + end) for end in SIDECARS)):
+        path.unlink(missing_ok=True)
+
+
+def backup_store(url: str, target: Path) -> Path:
+    """A consistent, checked copy of the store at ``target`` while it may be in use; nothing
+    at ``target`` or beside it when the copy or its check fails."""
+    backend(url)  # refused before any file is made
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        _write_checked_copy(url, partial)
+        partial.replace(target)  # a backup file is complete, checked, or absent
+    except BaseException:  # an interrupt too: each failed nightly backup would leave one
+        _remove_partial(partial)
+        raise
     return target
 
 
+def _drop_tables_the_dump_lacks(url: str, dumped: frozenset[str]) -> list[str]:
+    """Drop the store's own tables (raceday's and ``alembic_version``) that a restored dump does
+    not hold, in one transaction; their names. ``pg_restore --clean`` drops only what the dump
+    holds: a dump of an older revision restored over a newer store left the newer revision's
+    tables beside an older ``alembic_version``, and the next upgrade failed on them. Other
+    tables of the database are not ours and stay."""
+    ours = {*Base.metadata.tables, "alembic_version"}
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            extra = sorted((set(inspect(connection).get_table_names()) & ours) - dumped)
+            quote = connection.dialect.identifier_preparer.quote
+            for name in extra:
+                connection.exec_driver_sql(f"DROP TABLE {quote(name)}")
+    finally:
+        engine.dispose()
+    return extra
+
+
 def restore_store(url: str, backup: Path) -> None:
-    """Replace the store's contents with ``backup`` (taken from the same kind of store)."""
+    """Replace the store's contents with ``backup`` (taken from the same kind of store): the
+    store is left as the backup was, its schema revision and tables included."""
     if not backup.is_file():
         raise InputError(f"no backup file {backup}")
     parsed = make_url(url)
@@ -141,6 +228,7 @@ def restore_store(url: str, backup: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         _sqlite_copy(backup, target)
         return
+    dumped = _dump_tables(backup, InputError)
     with _libpq_url(parsed) as libpq_url:
         _run(
             [
@@ -154,3 +242,6 @@ def restore_store(url: str, backup: Path) -> None:
             ],
             "restore the store",
         )
+    # after the restore, not before: a restore that fails leaves the store as it was (one
+    # transaction), with these tables too; a failure here is mended by restoring again
+    _drop_tables_the_dump_lacks(url, dumped)

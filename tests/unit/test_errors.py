@@ -17,6 +17,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from cli import guard
 from raceday.errors import (
+    BackupUnusable,
     InputError,
     NothingValid,
     RunLocked,
@@ -233,6 +234,7 @@ def test_the_retry_condition_retries_a_locked_sqlite_store(tmp_path: Path) -> No
             "defect: ValueError: bad [value] — please report; --debug for the traceback",
         ),
         (RunLocked("2026-11-20 is already being run"), 7, "error: 2026-11-20 is already being"),
+        (BackupUnusable("the copy fails PRAGMA quick_check"), 8, "error: the copy fails PRAGMA"),
     ],
 )
 def test_the_cli_ends_each_kind_with_its_exit_code_and_one_line(

@@ -121,11 +121,17 @@ def test_pg_dump_and_pg_restore_get_no_password_on_their_command_line(
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(backup.subprocess, "run", _fake_run(calls))
+    monkeypatch.setattr(backup, "_drop_tables_the_dump_lacks", lambda url, dumped: [])
     dump = backup.backup_store(PG_URL, tmp_path / "raceday-20260101T000000-000000.dump")
     backup.restore_store(PG_URL, dump)
 
-    assert [call["argv"][0] for call in calls] == ["pg_dump", "pg_restore"]
-    for call in calls:
+    # each dump's table of contents is read too (``pg_restore --list FILE``: no server, no URL)
+    connecting = [call for call in calls if "--list" not in call["argv"]]
+    assert [call["argv"][0] for call in connecting] == ["pg_dump", "pg_restore"]
+    assert [call["argv"][:2] for call in calls if call not in connecting] == [
+        ["pg_restore", "--list"]
+    ] * 2
+    for call in connecting:
         argv = " ".join(call["argv"])
         assert PASSWORD not in argv and "p%40ss" not in argv and "w0rd" not in argv
         assert "postgresql://raceday@db.example:5432/raceday?" in argv  # user, host, db kept
