@@ -6,13 +6,13 @@ from __future__ import annotations
 import pickle
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 import typer
 from prefect.states import Failed
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from cli import guard
@@ -30,6 +30,20 @@ from raceday.errors import (
 )
 from tasks.common import retry_if_unavailable
 
+E = TypeVar("E", bound=Exception)
+
+
+def refused(engine: Engine, statement: str, kind: type[E]) -> E:
+    """The ``kind`` of error that running ``statement`` on ``engine`` raises (then disposed)."""
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    except kind as error:
+        return error
+    finally:
+        engine.dispose()
+    raise AssertionError(f"{statement!r} was not refused")
+
 
 def locked_sqlite_error(tmp_path: Path) -> OperationalError:
     """A real "database is locked": another connection holds the file's write lock."""
@@ -37,16 +51,11 @@ def locked_sqlite_error(tmp_path: Path) -> OperationalError:
     holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
     holder.execute("CREATE TABLE t (x INTEGER)")
     holder.execute("BEGIN EXCLUSIVE")
-    engine = create_engine(url, connect_args={"timeout": 0})
     try:
-        with engine.begin() as connection:
-            connection.execute(text("INSERT INTO t VALUES (1)"))
-    except OperationalError as error:
-        return error
+        engine = create_engine(url, connect_args={"timeout": 0})
+        return refused(engine, "INSERT INTO t VALUES (1)", OperationalError)
     finally:
         holder.close()
-        engine.dispose()
-    raise AssertionError("the write was not refused")
 
 
 def missing_table_error() -> OperationalError:
@@ -127,15 +136,7 @@ def damaged_sqlite_error(tmp_path: Path) -> DatabaseError:
     """A real "file is not a database": the store's file overwritten with garbage."""
     path = tmp_path / "damaged.db"
     path.write_bytes(b"not a store " * 1000)
-    engine = create_engine(f"sqlite:///{path}")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT * FROM sqlite_master"))
-    except DatabaseError as error:
-        return error
-    finally:
-        engine.dispose()
-    raise AssertionError("the damaged file was read")
+    return refused(create_engine(f"sqlite:///{path}"), "SELECT * FROM sqlite_master", DatabaseError)
 
 
 def test_a_store_that_answers_but_cannot_serve_is_unavailable_not_a_defect(
