@@ -153,9 +153,17 @@ def print_outcome(summary: dict[str, Any]) -> None:
 
 
 def ready_engine(settings: Settings) -> Engine:
-    """The engine of a reachable store that has a schema; InputError on an empty store."""
-    from raceday.store.engine import check_connection, has_schema, make_engine
+    """The engine of a reachable store that has a schema; InputError on an empty store, and on
+    a SQLite file that does not exist (SQLite would create it: a mistyped ``--db`` of a command
+    that only reads left an empty file behind)."""
+    from raceday.store.engine import check_connection, has_schema, make_engine, sqlite_file
 
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} is empty: there is no such file "
+            "(nothing created; check --db / RACEDAY_DB_URL, or run `raceday run`)"
+        )
     engine = make_engine(settings.database_url)
     check_connection(engine)
     if not has_schema(engine):

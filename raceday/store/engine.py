@@ -74,6 +74,18 @@ def holds_unescaped_at(url: URL) -> bool:
     return "@" in (url.host or "")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store's URL (None for another backend, an in-memory store or a URL
+    that does not parse: :func:`make_engine` says why)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
 def with_installed_driver(url: URL) -> URL:
     """``url`` read with the PostgreSQL driver raceday installs (psycopg 3) whatever driver it
     names: ``postgresql://`` and ``postgresql+psycopg2://`` (psycopg2, most tools' URLs),

@@ -52,3 +52,15 @@ def test_an_empty_store_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = runner.invoke(app, ["monitor", "--date", "2026-11-20", "--db", url])
     assert result.exit_code == 2 and "is empty" in result.stderr
+
+
+def test_a_command_that_reads_creates_no_store_at_a_mistyped_path(tmp_path: Path) -> None:
+    """``export`` on a SQLite path that does not exist says so and leaves no file there (before:
+    exit 2, and an empty database file created at the mistyped path)."""
+    path = tmp_path / "raceday-typo.db"
+    result = runner.invoke(
+        app, ["export", "bets", "--start", "2026-11-20", "--end", "2026-11-20", "--db",
+              f"sqlite:///{path}"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "there is no such file" in result.stderr
+    assert not path.exists()
