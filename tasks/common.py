@@ -340,22 +340,37 @@ def _locked(day: str, found: dict[str, Any] | None) -> RunLocked:
     return RunLocked(f"{day} is already being run by {_lock_owner(found)}: nothing done")
 
 
-def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
-    """Before Prefect starts (a command's preflight): :class:`RunLocked` when another live run
-    holds the day's lock, so the refusal is one line; a stale lock is left for
-    :func:`day_lock` to take over. Nothing is written."""
+def _live_locks(
+    settings: Settings, read: Callable[[Connection], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The run locks ``read`` finds in the store that live runs hold (a stale one is left for
+    :func:`day_lock` to take over); none in a store without the lock table, or older than the
+    lock's sport column (:func:`day_lock` migrates it: no current run locked it). Nothing is
+    written."""
     from sqlalchemy import inspect
 
     engine = engine_for(settings)
     if not inspect(engine).has_table("run_locks"):
-        return
+        return []
     with engine.connect() as connection:
         try:
-            found = day_lock_holder(connection, race_date, sport)
-        except SQLAlchemyError:  # a store older than the lock's sport column: day_lock migrates
-            return
-    if found is not None and not _is_stale(settings, found):
-        raise _locked(_lock_label(race_date, sport), found)
+            found = read(connection)
+        except SQLAlchemyError:
+            return []
+    return [lock for lock in found if not _is_stale(settings, lock)]
+
+
+def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
+    """Before Prefect starts (a command's preflight): :class:`RunLocked` when another live run
+    holds the day's lock, so the refusal is one line (:func:`_live_locks`)."""
+
+    def day_locks(connection: Connection) -> list[dict[str, Any]]:
+        found = day_lock_holder(connection, race_date, sport)
+        return [found] if found is not None else []
+
+    live = _live_locks(settings, day_locks)
+    if live:
+        raise _locked(_lock_label(race_date, sport), live[0])
 
 
 def refuse_restoring_under_a_run(settings: Settings) -> None:
@@ -363,17 +378,7 @@ def refuse_restoring_under_a_run(settings: Settings) -> None:
     live run holds a day's lock on it (the same liveness as :func:`day_lock`'s; a killed run's
     lock does not hold it). A restore under a writing run left that run's later stages' rows
     without the races they belong to. Nothing is written."""
-    from sqlalchemy import inspect
-
-    engine = engine_for(settings)
-    if not inspect(engine).has_table("run_locks"):
-        return
-    with engine.connect() as connection:
-        try:
-            held = run_locks_held(connection)
-        except SQLAlchemyError:  # older than the lock's sport column: no current run locked it
-            return
-    live = [found for found in held if not _is_stale(settings, found)]
+    live = _live_locks(settings, run_locks_held)
     if live:
         day = _lock_label(live[0]["race_date"], str(live[0]["sport"]))
         raise RunLocked(

@@ -148,15 +148,13 @@ def _withdraw_retracted(connection: Connection, quarantine: pd.DataFrame) -> Non
         )
 
 
-def _forget_stale_versions(
-    connection: Connection, learned_from: LearnedFrom | None, start: date, end: date
-) -> None:
-    forgotten = learned_from.forget_if_changed(connection) if learned_from is not None else []
+def _forget_stale_versions(connection: Connection, learned_from: LearnedFrom) -> None:
+    forgotten = learned_from.forget_if_changed(connection)
     if forgotten:
         logger().warning(
             "the history of %s changed: %d version(s) learned from it are learned again when "
             "next needed (%s); later days already run keep their indexes until run again",
-            period_label(start, end),
+            period_label(learned_from.start, learned_from.end),
             len(forgotten),
             ", ".join(forgotten[:6]) + (", …" if len(forgotten) > 6 else ""),
         )
@@ -193,14 +191,16 @@ def validate_and_store(
         record.rows_in, record.rows_out = len(raw.nvd_se), len(valid.runners)
         nothing_valid = _nothing_valid(raw, valid, phase)
         with engine_for(settings).begin() as connection:
-            results = phase == "results"
-            learned_from = LearnedFrom.before(connection, start, end) if results else None
+            # the results phase: what was learned from these days, read before they are rewritten
+            learned_from = (
+                LearnedFrom.before(connection, start, end) if phase == "results" else None
+            )
             if not nothing_valid:
                 valid = _store_valid(connection, settings, raw, valid, phase)
-            if phase == "results":
+            if learned_from is not None:
                 _withdraw_retracted(connection, valid.quarantine)
                 _warn_pending(raw)
-            _forget_stale_versions(connection, learned_from, start, end)
+                _forget_stale_versions(connection, learned_from)
             _write_records(connection, valid, start, end, phase)
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)

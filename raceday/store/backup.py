@@ -30,7 +30,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 
 from raceday.errors import BackupUnusable, InputError, RacedayError, StoreUnavailable
-from raceday.store.engine import make_engine
+from raceday.store.engine import make_engine, sqlite_path
 from raceday.store.models import Base
 
 PREFIX = "raceday-"
@@ -71,9 +71,10 @@ def to_prune(backups: list[Path], keep: int) -> list[Path]:
 
 
 def _sqlite_path(url: URL) -> Path:
-    if url.database in (None, "", ":memory:"):
+    path = sqlite_path(url)
+    if path is None:
         raise InputError(f"cannot back up an in-memory SQLite store: {url!r}")
-    return Path(str(url.database))
+    return path
 
 
 def _passfile_line(password: str) -> str:

@@ -74,16 +74,20 @@ def holds_unescaped_at(url: URL) -> bool:
     return "@" in (url.host or "")
 
 
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for another backend or an in-memory store."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(url.database))
+
+
 def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite store's URL (None for another backend, an in-memory store or a URL
-    that does not parse: :func:`make_engine` says why)."""
+    """The file of a SQLite store's URL (:func:`sqlite_path`; None too for a URL that does not
+    parse: :func:`make_engine` says why)."""
     try:
-        parsed = make_url(url)
+        return sqlite_path(make_url(url))
     except ArgumentError:
         return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database))
 
 
 def with_installed_driver(url: URL) -> URL:
@@ -119,8 +123,8 @@ def make_engine(url: str) -> Engine:
     if holds_unescaped_at(parsed):
         raise StoreUnavailable(UNESCAPED_AT)
     parsed = with_installed_driver(parsed)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        _make_store_folder(Path(parsed.database).parent)
+    if (path := sqlite_path(parsed)) is not None:
+        _make_store_folder(path.parent)
     try:
         engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args(parsed))
     except (SQLAlchemyError, ImportError) as error:
@@ -151,13 +155,20 @@ def _alembic_config() -> Config:
 
 
 @cache
-def script_heads() -> frozenset[str]:
-    """The head revisions of the migration scripts, read once per process (a deployment that
-    brings new migrations brings new code, and restarts its processes)."""
+def _script_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """The migration scripts' head revisions and all their revisions, read once per process (a
+    deployment that brings new migrations brings new code, and restarts its processes)."""
     from alembic.script import ScriptDirectory
 
     with _ALEMBIC_CONTEXT:  # loading the scripts runs them as modules: one thread at a time
-        return frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
+        scripts = ScriptDirectory.from_config(_alembic_config())
+        known = frozenset(script.revision for script in scripts.walk_revisions())
+        return frozenset(scripts.get_heads()), known
+
+
+def script_heads() -> frozenset[str]:
+    """The head revisions of the migration scripts (:func:`_script_revisions`)."""
+    return _script_revisions()[0]
 
 
 def stored_revisions(engine: Engine) -> frozenset[str]:
@@ -193,18 +204,11 @@ def _migration_lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
-def refuse_unknown_revisions(engine: Engine) -> None:
-    """A store at a revision the scripts do not know (migrated by a newer raceday) is refused
-    in one line before anything is written: Alembic's "Can't locate revision" was a defect."""
-    from alembic.script import ScriptDirectory
-
-    stored = stored_revisions(engine)
-    if not stored:
-        return
-    with _ALEMBIC_CONTEXT:
-        scripts = ScriptDirectory.from_config(_alembic_config())
-        known = {script.revision for script in scripts.walk_revisions()}
-    unknown = sorted(stored - known)
+def refuse_unknown_revisions(stored: frozenset[str]) -> None:
+    """A store at a revision (``stored``: :func:`stored_revisions`) the scripts do not know
+    (migrated by a newer raceday) is refused in one line before anything is written:
+    Alembic's "Can't locate revision" was a defect."""
+    unknown = sorted(stored - _script_revisions()[1])
     if unknown:  # bad input: no retry makes this raceday know a newer revision
         raise InputError(
             f"the store is at schema revision {', '.join(unknown)}, which this raceday does not "
@@ -220,9 +224,10 @@ def upgrade_schema(engine: Engine) -> None:
     from alembic import command
 
     check_connection(engine)
-    if schema_is_current(engine):
+    stored = stored_revisions(engine)
+    if stored == script_heads():  # :func:`schema_is_current`, the revisions read once
         return
-    refuse_unknown_revisions(engine)
+    refuse_unknown_revisions(stored)
     config = _alembic_config()
     with _ALEMBIC_CONTEXT, engine.begin() as connection:
         _migration_lock(connection)
