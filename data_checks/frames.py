@@ -19,11 +19,13 @@ from sqlalchemy import String, Table
 from raceday.arrow_text import text_isin
 from raceday.codec import (
     CANCELLED_RACE_RECORD,
+    RACE_ID_PATTERN,
     SCRATCHED,
     WITHDRAWN_RECORD,
     digits_are_malformed,
     record_kind,
     soha_time_text,
+    venue_code_is_malformed,
 )
 from raceday.schema import NVD_RA_REQUIRED, NVD_SE_REQUIRED, RACE_KEY_COLUMNS
 from raceday.store.catalogs.races import RACES, RUNNERS
@@ -31,6 +33,8 @@ from raceday.store.catalogs.races import RACES, RUNNERS
 # Raw numeric fields and their widths: text there ("1O5", "12.5", "-38") is a corrupt record.
 # Category codes (weather, going, sex) are not among them: a code outside the set, letters
 # included (an overseas export's going "GF", sex "G"), decodes to unknown and the race is kept.
+# The venue code is two digits or, for a race abroad, JV-Data's letter code (``G0``, Hong Kong):
+# judged as such (:func:`raceday.codec.venue_code_is_malformed`), not as digits.
 RACE_DIGIT_FIELDS: Final = {
     "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "kyori": 4,
     "toroku_tosu": 2, "shusso_tosu": 2, "hasso_jikoku": 4, "zenhan_3f": 3, "kohan_3f": 3,
@@ -42,6 +46,7 @@ RUNNER_DIGIT_FIELDS: Final = {
     "corner_4": 2, "tansho_odds": 4, "tansho_ninkijun": 2, "kohan_3f": 3,
 }  # fmt: skip
 RUNNER_KEY_COLUMNS: Final = (*RACE_KEY_COLUMNS, "umaban")
+VENUE_CODE: Final = RACE_KEY_COLUMNS[2]  # keibajo_code
 CORNERS: Final = ["corner_1", "corner_2", "corner_3", "corner_4"]
 # 出走取消, 発走除外, 競走除外 did not start; whether a source counts 除外 horses in shusso_tosu
 # varies, so the field size is only bounded: at least the certain starters, at most the unscratched.
@@ -77,9 +82,14 @@ def missing_fields(raw: pd.DataFrame, required: tuple[str, ...]) -> pd.Series:
 
 
 def unparsable_fields(raw: pd.DataFrame, widths: dict[str, int]) -> pd.Series:
-    """Numeric raw fields that hold something other than their digits."""
+    """Numeric raw fields that hold something other than their digits (the venue code: other
+    than a venue code)."""
     masks = {
-        column: digits_are_malformed(raw[column], width)
+        column: (
+            venue_code_is_malformed(raw[column])
+            if column == VENUE_CODE
+            else digits_are_malformed(raw[column], width)
+        )
         for column, width in widths.items()
         if column in raw.columns
     }
@@ -170,7 +180,7 @@ def race_check_frame(
     frame["repeated_row"] = repeated
     frame["race_id_if_first_copy"] = frame["race_id"].where(~repeated)
     frame["race_key_valid"] = (
-        frame["race_id"].str.fullmatch(r"\d{12}").fillna(False).astype(bool)
+        frame["race_id"].str.fullmatch(RACE_ID_PATTERN).fillna(False).astype(bool)
         & frame["race_bango"].notna()
     )
     frame["missing_fields"] = missing_fields(raw_ra, NVD_RA_REQUIRED)

@@ -13,7 +13,7 @@ from typing import Final
 from data_checks.frames import FIRST_600M_KM, LEADER_PACE_MIN_S_PER_KM
 from data_checks.gx_runner import Check
 from raceday import codec
-from raceday.codec import UNKNOWN_CODE
+from raceday.codec import UNKNOWN_CODE, VENUE_CODE_PATTERN
 from raceday.sport import Circuit, distance_bounds, other_sport_venues, venue_codes
 
 # MSSs as codec.soha_time_text gives it (zero-filled to four); blank = not recorded
@@ -58,11 +58,11 @@ DISTANCE_M: Final = distance_bounds()
 
 def venue_in_scope_pattern(known: Collection[str]) -> str:
     """A regex the in-scope venue codes match: the ``known`` ones (every circuit's) and any other
-    two digits but another sport's (a key field is digits: ``fields_parse`` sets anything else
-    aside)."""
+    venue code but another sport's: two digits, or a race abroad (``G0``,
+    :data:`raceday.codec.VENUE_CODE_PATTERN`; ``fields_parse`` sets anything else aside)."""
     listed = "|".join(sorted(known))
     banned = "|".join(sorted(OTHER_SPORT_VENUE_CODES))
-    return rf"^(?:{listed}|(?!(?:{banned})$)[0-9]{{2}})$"
+    return rf"^(?:{listed}|(?!(?:{banned})$)(?:{VENUE_CODE_PATTERN}))$"
 
 
 # The checks whose failure is the provider's word, not a fault of the input: the race was

@@ -15,8 +15,9 @@ condition name that names no class of a known circuit (:mod:`raceday.sport`), ``
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Final
 
@@ -266,11 +267,70 @@ def known_or_unknown(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
 
 
 def race_ids(frame: pd.DataFrame) -> pd.Series:
-    """12-digit race id = kaisai_nen + kaisai_tsukihi + keibajo_code + race_bango."""
-    parts = [_stripped(frame[column]) for column in RACE_KEY_COLUMNS]
-    widths = (4, 4, 2, 2)
-    padded = [part.str.zfill(width) for part, width in zip(parts, widths, strict=True)]
-    return (padded[0] + padded[1] + padded[2] + padded[3]).rename("race_id")
+    """12-character race id = kaisai_nen + kaisai_tsukihi + keibajo_code + race_bango: digits,
+    but for the venue of a race abroad (``20251214G008``, :data:`VENUE_CODE_PATTERN`)."""
+    year, month_day, _, number = (_stripped(frame[column]) for column in RACE_KEY_COLUMNS)
+    venue = venue_code_text(frame[RACE_KEY_COLUMNS[2]])
+    return (year.str.zfill(4) + month_day.str.zfill(4) + venue + number.str.zfill(2)).rename(
+        "race_id"
+    )
+
+
+# JV-Data's venue codes (code table 2001): two digits at home (JRA 01-10, NAR 30-65), and for a
+# race abroad a letter and a digit naming its country (G0 Hong Kong, A6 Great Britain, C7 the
+# UAE), as PC-KEIBA stores a Japanese horse's overseas runs.
+VENUE_CODE_PATTERN: Final = "[0-9]{2}|[A-Z][0-9]"
+RACE_ID_PATTERN: Final = f"[0-9]{{8}}(?:{VENUE_CODE_PATTERN})[0-9]{{2}}"
+_LETTER_VENUE_BASE: Final = 100  # letter codes' numbers start above every two-digit code's
+
+
+def venue_code_text(raw: pd.Series) -> pd.Series:
+    """``keibajo_code`` as stored: stripped, full-width digits as ASCII, letters upper-case,
+    digits zero-filled to two (``1`` -> ``01``, ``g0`` -> ``G0``; :func:`zero_filled`)."""
+    return _by_distinct(
+        raw.astype("string"), lambda codes: zero_filled(codes.str.strip().str.upper(), 2)
+    )
+
+
+def _by_distinct(text: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``transform`` applied to the distinct values of ``text`` (a code column: a few dozen
+    values over millions of rows) and taken back to every row (missing stays missing)."""
+    codes, distinct = pd.factorize(text)
+    done = transform(pd.Series(distinct, dtype="string")).array
+    return pd.Series(done.take(codes, allow_fill=True), index=text.index, name=text.name)
+
+
+def venue_code_is_malformed(raw: pd.Series) -> pd.Series:
+    """True where a venue code is present but not one (:data:`VENUE_CODE_PATTERN` once read by
+    :func:`venue_code_text`): ``4A``, ``123``, ``*``; blank or zeros are missing, not malformed."""
+    text = venue_code_text(raw)
+
+    def malformed(values: pd.Series) -> pd.Series:
+        valid = values.str.fullmatch(VENUE_CODE_PATTERN).fillna(False).astype(bool)
+        return (~valid & ~_all_zero_or_blank(values)).astype("boolean")
+
+    return _by_distinct(text, malformed).fillna(False).astype(bool)
+
+
+def venue_numbers(codes: pd.Series) -> pd.Series:
+    """Venue codes as numbers for a model that reads a category as a number (a tree's
+    categorical feature): two digits as their value (``44`` -> 44.0), a letter code as 100 + its
+    base-36 value (``G0`` -> 676.0; never a two-digit code's), anything else NaN."""
+
+    def numbers(values: pd.Series) -> pd.Series:
+        return pd.Series(
+            [_venue_number(value) for value in values.fillna("")], index=values.index
+        ).astype("Float64")
+
+    return _by_distinct(venue_code_text(codes), numbers).astype("float64")
+
+
+def _venue_number(code: str) -> float:
+    if re.fullmatch("[0-9]{2}", code):
+        return float(code)
+    if re.fullmatch(VENUE_CODE_PATTERN, code):
+        return float(_LETTER_VENUE_BASE + int(code, 36))
+    return float("nan")
 
 
 def race_dates(frame: pd.DataFrame) -> pd.Series:
@@ -375,7 +435,7 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
         {
             "race_id": race_ids(nvd_ra),
             "race_date": race_dates(nvd_ra),
-            "keibajo_code": _text(nvd_ra, "keibajo_code").str.zfill(2),
+            "keibajo_code": venue_code_text(nvd_ra["keibajo_code"]),
             "race_bango": decode_count(nvd_ra["race_bango"]),
             "race_name": _text(nvd_ra, "kyosomei_hondai"),
             "class_code": normalise_class(_text(nvd_ra, "kyoso_joken_meisho")),
@@ -420,7 +480,7 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "race_id": race_ids(nvd_se),
             "umaban": decode_count(nvd_se["umaban"]),
             "race_date": race_dates(nvd_se),
-            "keibajo_code": _text(nvd_se, "keibajo_code").str.zfill(2),
+            "keibajo_code": venue_code_text(nvd_se["keibajo_code"]),
             "wakuban": decode_count(_text(nvd_se, "wakuban")),
             "horse_id": member_id(_text(nvd_se, "ketto_toroku_bango"), 10),
             "horse_name": _text(nvd_se, "bamei"),

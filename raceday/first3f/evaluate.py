@@ -33,6 +33,7 @@ from raceday.first3f.layers import (
     known_going,
     race_front_segment,
     relative_position,
+    venue_feature,
 )
 from raceday.first3f.model import (
     FitOptions,
@@ -167,7 +168,7 @@ def _truth_features(frame: pd.DataFrame, leader_values: pd.Series) -> pd.DataFra
     field_size = pd.to_numeric(frame["field_size"]).astype("float64")
     columns: dict[str, pd.Series] = {
         "distance_m": pd.to_numeric(frame["distance_m"]).astype("float64"),
-        "venue": pd.to_numeric(frame["keibajo_code"], errors="coerce").astype("float64"),
+        "venue": venue_feature(frame),
         "class_rank": class_rank(frame["class_code"]),
         "finish_time_s": pd.to_numeric(frame["finish_time_s"]).astype("float64"),
         "last3f_s": pd.to_numeric(frame["last3f_s"]).astype("float64"),
@@ -219,7 +220,7 @@ def _long_features(frame: pd.DataFrame, refs: pd.DataFrame) -> pd.DataFrame:
     total = pd.to_numeric(frame["finish_time_s"]).astype("float64")
     columns: dict[str, pd.Series] = {
         "distance_m": pd.to_numeric(frame["distance_m"]).astype("float64"),
-        "venue": pd.to_numeric(frame["keibajo_code"], errors="coerce").astype("float64"),
+        "venue": venue_feature(frame),
         "class_rank": class_rank(frame["class_code"]),
         "finish_time_s": total,
         "last3f_s": pd.to_numeric(frame["last3f_s"]).astype("float64"),

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from pandas.api.types import is_numeric_dtype
 from threadpoolctl import threadpool_limits
 
-from raceday.codec import GOING_CODES
+from raceday.codec import GOING_CODES, venue_numbers
 from raceday.ratings.reference_times import lookup_references
 from raceday.sport import class_ranks
 
@@ -143,6 +143,14 @@ def _array(runners: pd.DataFrame, column: str) -> FloatArray:
 def _float(runners: pd.DataFrame, column: str) -> pd.Series:
     """A column as float64 (NaN for missing), or all NaN when the frame lacks it."""
     return pd.Series(_array(runners, column), index=runners.index)
+
+
+def venue_feature(runners: pd.DataFrame) -> pd.Series:
+    """The venue as the ML layers' categorical feature: its code as a number
+    (:func:`raceday.codec.venue_numbers`: ``44`` -> 44, ``G0`` -> 676), NaN when unknown."""
+    if "keibajo_code" not in runners.columns:
+        return pd.Series(np.nan, index=runners.index, dtype="float64")
+    return venue_numbers(runners["keibajo_code"])
 
 
 def _relative(position: FloatArray, field_size: FloatArray) -> FloatArray:
@@ -249,7 +257,7 @@ def short_ml_features(runners: pd.DataFrame, references: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(
         {
             "distance_m": _float(runners, "distance_m"),
-            "venue": _float(runners, "keibajo_code"),
+            "venue": venue_feature(runners),
             "class_rank": class_rank(runners["class_code"]),
             "finish_time_s": total,
             "field_size": field_size,

@@ -346,26 +346,36 @@ def test_a_race_dated_before_1990_is_set_aside_in_both_phases() -> None:
 def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A user's own export may hold an overseas venue: its races are kept (learned as a venue of
-    its own) with a warning naming it; ban-ei (83) is another sport and A1 no venue code: set
-    aside, and not named as kept."""
+    """A user's own export may hold an overseas venue: a two-digit code of neither circuit, or
+    JV-Data's letter code of a race abroad (G0 Hong Kong, written g0 by a tool that lower-cases
+    it): its races are kept (learned as a venue of its own) with a warning naming it; ban-ei
+    (83) is another sport, and 4A no venue code: set aside, and not named as kept."""
     raw = simulated()
     venues = sorted(raw.nvd_ra["keibajo_code"].unique())
-    renamed = {venues[0]: "99", venues[1]: "83", venues[2]: "A1"}
+    renamed = {venues[0]: "99", venues[1]: "83", venues[2]: "4A"}
+
+    def recode(table: pd.DataFrame) -> pd.DataFrame:  # the first venue's odd races abroad
+        odd = table["race_bango"].astype(int) % 2 == 1
+        abroad = (table["keibajo_code"] == venues[0]) & odd
+        return table.assign(keibajo_code=table["keibajo_code"].replace(renamed).mask(abroad, "g0"))
+
     recoded = RawDay(
-        nvd_ra=raw.nvd_ra.assign(keibajo_code=raw.nvd_ra["keibajo_code"].replace(renamed)),
-        nvd_se=raw.nvd_se.assign(keibajo_code=raw.nvd_se["keibajo_code"].replace(renamed)),
-        nvd_o1=raw.nvd_o1.assign(keibajo_code=raw.nvd_o1["keibajo_code"].replace(renamed)),
+        nvd_ra=recode(raw.nvd_ra), nvd_se=recode(raw.nvd_se), nvd_o1=recode(raw.nvd_o1)
     )
     with caplog.at_level("WARNING"):
         valid = validate(recoded)
     kept = set(valid.races["keibajo_code"])
-    assert "99" in kept and "83" not in kept and "A1" not in kept
-    assert (recoded.nvd_ra["keibajo_code"] == "99").sum() == (
-        valid.races["keibajo_code"] == "99"
-    ).sum()
+    assert {"99", "G0"} <= kept and not kept & {"83", "4A", "g0"}
+    for written, stored in (("99", "99"), ("g0", "G0")):
+        races = valid.races[valid.races["keibajo_code"] == stored]
+        assert len(races) == (recoded.nvd_ra["keibajo_code"] == written).sum()
+        assert races["race_id"].str.slice(8, 10).eq(stored).all()
+        assert (
+            valid.runners["race_id"].isin(races["race_id"]).sum()
+            == (recoded.nvd_se["keibajo_code"] == written).sum()
+        )
     said = [r.getMessage() for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith("venue code(s) 99 are neither")
+    assert len(said) == 1 and said[0].startswith("venue code(s) 99, G0 are neither")
 
 
 def test_a_failing_page_names_only_the_failing_races_and_keeps_the_detail(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ from raceday.staking.pools import race_pools
 
 NAR_VENUES = ("44", "30", "35")
 JRA_VENUES = ("05", "09")
-UNKNOWN_VENUES = ("99",)  # decoding keeps it; validation quarantines it, the stages must not crash
+UNKNOWN_VENUES = ("99", "G0")  # neither circuit's, G0 a race abroad (Hong Kong): kept as venues
 TRACKS = ("24", "23", "11", "17", "53", UNKNOWN_TRACK)
 CLASSES: tuple[str | None, ...] = ("C3", "A1", "B2", "MDN", "OP", "1W", UNKNOWN_CLASS, None)
 DISTANCES = (800, 1000, 1200, 1400, 1600, 2000, 2400)
