@@ -218,13 +218,21 @@ def _drop_tables_the_dump_lacks(url: str, dumped: frozenset[str]) -> list[str]:
 
 def restore_store(url: str, backup: Path) -> None:
     """Replace the store's contents with ``backup`` (taken from the same kind of store): the
-    store is left as the backup was, its schema revision and tables included."""
+    store is left as the backup was, its schema revision and tables included. A backup that
+    fails its check (the one a backup passed when written) is refused before the store is
+    touched."""
     if not backup.is_file():
         raise InputError(f"no backup file {backup}")
     parsed = make_url(url)
     if backup.suffix != SUFFIXES[backend(url)]:
         raise InputError(f"{backup.name} is not a backup of a {backend(url)} store")
     if backend(url) == "sqlite":
+        problem = _sqlite_problem(backup)  # as a dump is read before it is restored
+        if problem is not None:
+            raise InputError(
+                f"{backup.name} fails PRAGMA quick_check ({problem}): not a usable backup; "
+                "the store is unchanged"
+            )
         target = _sqlite_path(parsed)
         target.parent.mkdir(parents=True, exist_ok=True)
         _sqlite_copy(backup, target)

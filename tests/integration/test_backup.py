@@ -184,6 +184,25 @@ def test_a_damaged_sqlite_store_fails_its_backup_and_the_good_backups_stay(
             assert copy.execute("PRAGMA quick_check").fetchall() == [("ok",)]
 
 
+def test_a_damaged_sqlite_backup_is_refused_and_the_store_is_unchanged(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A backup damaged since it was written (a failing disk, a bad copy) or a file that is not
+    a database: the restore refuses it in one line (bad input) and leaves the store as it was;
+    it used to copy the damage over the store."""
+    _stored_day(sqlite_url)
+    backup = backup_store(sqlite_url, tmp_path / "raceday-20250101T000000-000000.db")
+    before = data_checksums(sqlite_url)
+    _damage(backup)
+    not_a_database = tmp_path / "raceday-20250102T000000-000000.db"
+    not_a_database.write_bytes(b"SQLite format 2\x00" + bytes(8192))
+
+    for given in (backup, not_a_database):
+        with pytest.raises(InputError, match=r"quick_check .*the store is unchanged"):
+            restore_store(sqlite_url, given)
+        assert data_checksums(sqlite_url) == before
+
+
 def test_a_sqlite_backup_that_fails_leaves_no_partial_file(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
