@@ -131,6 +131,18 @@ def _store_fault(error: BaseException) -> bool:
     return any(part in said for part in _STORE_FAULTS)
 
 
+def is_store_fault(error: BaseException) -> bool:
+    """A store that answers but cannot serve (a damaged SQLite file, a role without rights):
+    unavailable to the user, but no outage another attempt outlives — the operator mends it."""
+    from sqlalchemy import exc as sa_exc
+
+    return (
+        isinstance(error, sa_exc.DBAPIError)
+        and not isinstance(error, sa_exc.OperationalError)
+        and _store_fault(error)
+    )
+
+
 def _orchestrator_unavailable(error: BaseException) -> bool:
     """The Prefect API could not be reached: its HTTP client's transport errors (httpx, named
     here rather than imported) or the temporary server not starting in time."""

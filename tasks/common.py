@@ -38,7 +38,7 @@ from data_checks.derived import CheckedFrame
 from data_checks.docs import publish_quietly
 from data_checks.gx_runner import SuiteOutcome
 from data_checks.records import quarantine_summary, validation_rows
-from raceday.errors import RunLocked, as_stage_failure, failure_kind
+from raceday.errors import RunLocked, as_stage_failure, failure_kind, is_store_fault
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.runs import (
     HORSE_LOCK,
@@ -184,8 +184,9 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
 
 def is_retryable(error: BaseException) -> bool:
     """Only a source or store that is unavailable is retried: bad input is as bad on the next
-    attempt, and a defect in our code fails the same way again (:func:`failure_kind`)."""
-    return failure_kind(error) == "unavailable"
+    attempt, and a defect in our code fails the same way again (:func:`failure_kind`); nor is a
+    store that answers but cannot serve (:func:`is_store_fault`: damaged, rights missing)."""
+    return failure_kind(error) == "unavailable" and not is_store_fault(error)
 
 
 def retry_if_unavailable(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:

@@ -212,6 +212,20 @@ def test_the_retry_condition_retries_a_locked_sqlite_store(tmp_path: Path) -> No
     assert retry_if_unavailable(None, None, state) is True  # type: ignore[arg-type]
 
 
+def test_a_store_that_cannot_serve_is_not_retried(tmp_path: Path) -> None:
+    """A damaged SQLite file or a PostgreSQL role without rights fails every attempt the same
+    way: one line at once (unavailable, exit 3), not a minute of retries first."""
+    for error in (
+        damaged_sqlite_error(tmp_path),
+        DatabaseError("SELECT", {}, sqlite3.DatabaseError("database disk image is malformed")),
+        ProgrammingError(
+            "INSERT", {}, FakeInsufficientPrivilege("permission denied for table bets")
+        ),
+    ):
+        assert failure_kind(error) == "unavailable", error
+        assert retry_if_unavailable(None, None, failed_with(error)) is False  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("error", "code", "line"),
     [
