@@ -285,10 +285,11 @@ _LETTER_VENUE_BASE: Final = 100  # letter codes' numbers start above every two-d
 
 
 def venue_code_text(raw: pd.Series) -> pd.Series:
-    """``keibajo_code`` as stored: stripped, full-width digits as ASCII, letters upper-case,
-    digits zero-filled to two (``1`` -> ``01``, ``g0`` -> ``G0``; :func:`zero_filled`)."""
+    """``keibajo_code`` as stored: stripped, full-width characters as ASCII (``Ｇ０``),
+    letters upper-case, digits zero-filled to two (``1`` -> ``01``, ``g0`` -> ``G0``)."""
     return _by_distinct(
-        raw.astype("string"), lambda codes: zero_filled(codes.str.strip().str.upper(), 2)
+        raw.astype("string"),
+        lambda codes: zero_filled(codes.str.normalize("NFKC").str.strip().str.upper(), 2),
     )
 
 

@@ -428,3 +428,20 @@ def test_an_odds_stamp_that_lost_its_leading_zero_is_stored_whole() -> None:
         )
     )
     assert snapshot["snapshot_at"].tolist() == ["06030900"]
+
+
+def test_venue_codes_read_as_stored_judged_and_numbered() -> None:
+    """Two digits, or JV-Data's letter and digit of a race abroad, however a tool wrote them
+    (lower case, full width, one digit, padded); anything else is malformed but blank or zeros
+    (missing); as numbers for a tree, letter codes never meet a two-digit code's value."""
+    written = pd.Series(
+        ["44", " 1", "g0", "Ｇ０", "４４", "A6", "", "00", None, "4A", "123", "*", "GB"],
+        dtype="string",
+    )
+    assert codec.venue_code_text(written).tolist() == [
+        "44", "01", "G0", "G0", "44", "A6", "", "00", pd.NA, "4A", "123", "*", "GB",
+    ]  # fmt: skip
+    assert codec.venue_code_is_malformed(written).tolist() == [False] * 9 + [True] * 4
+    numbers = codec.venue_numbers(written)
+    assert numbers.iloc[:6].tolist() == [44.0, 1.0, 676.0, 676.0, 44.0, 100.0 + int("A6", 36)]
+    assert numbers.iloc[6:].isna().tolist() == [True, False, True, True, True, True, True]
