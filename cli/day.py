@@ -239,6 +239,8 @@ def write_to_stdout(write: Callable[[TextIO], object]) -> None:
         raise typer.Exit(0) from None
 
 
+DAY_FORMAT = "%Y-%m-%d"  # an exported date column (race_date)
+MOMENT_FORMAT = "%Y-%m-%d %H:%M:%S"  # an exported moment (decided_at, odds_at: Japan time)
 EXPORT_HELP = (
     "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine; with "
     "--sport boat: races, entries, results, payouts, odds, predictions, bets, performance"
@@ -260,6 +262,8 @@ def export(
     """Export a table's rows for a date range as CSV (``--sport boat``: the boat tables)."""
 
     def action() -> None:
+        from sqlalchemy import DateTime
+
         from raceday.store.boat_models import BOAT_TABLES_BY_EXPORT_NAME
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
@@ -279,9 +283,10 @@ def export(
             frame.insert(
                 int(frame.columns.get_loc("odds_at_bet")) + 1, "odds", frame["odds_at_bet"]
             )
-        for column in frame.columns:
+        for column in frame.columns:  # a day as its date, a moment (decided_at) to the second
             if str(frame[column].dtype).startswith("datetime64"):
-                frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+                moment = column in sql_table.c and isinstance(sql_table.c[column].type, DateTime)
+                frame[column] = frame[column].dt.strftime(MOMENT_FORMAT if moment else DAY_FORMAT)
         if out_file is None:
             write_to_stdout(lambda stream: frame.to_csv(stream, index=False))
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shlex
 import subprocess
 from datetime import date
@@ -40,3 +42,26 @@ def test_export_into_a_pipe_closed_early_ends_quietly(sqlite_url: str, tmp_path:
     assert piped.stdout == whole.read_text().splitlines(keepends=True)[0]
     assert piped.stderr == ""
     assert piped.returncode == 0  # pipefail: this is the exit code of `raceday export`
+
+
+def test_an_exported_moment_keeps_its_time_and_a_day_is_a_date(sqlite_url: str) -> None:
+    """A DateTime column (``validated_at`` here; a bet's ``decided_at`` and ``odds_at``) is
+    exported to the second, a Date column (``race_date``) as the day: a night race's decision
+    time used to be cut to its date."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    upgrade_schema(make_engine(sqlite_url))
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=6)).raw
+    settings = load_settings(db_url=sqlite_url, validation={"data_docs": False})
+    validate_and_store(settings, raw, DAY, DAY, "results")
+    with make_engine(sqlite_url).connect() as connection:
+        stored = connection.exec_driver_sql("SELECT validated_at FROM validation_results").scalar()
+    exported = CliRunner().invoke(
+        app, ["export", "validation", "--start", str(DAY), "--end", str(DAY), "--db", sqlite_url]
+    )
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert rows and {row["race_date"] for row in rows} == {str(DAY)}
+    assert rows[0]["validated_at"] == str(stored)[:19]  # "2026-12-06 11:40:12", no fraction
