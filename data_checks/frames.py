@@ -196,6 +196,7 @@ def race_check_frame(
     )
     runner_count = frame["race_id"].map(counts).fillna(0).astype("int64")
     frame["runner_count"] = runner_count
+    frame["listed_runners"] = runner_count.astype("Int64").where(runner_count > 0)
     frame["starters"] = (
         frame["race_id"].map(starters).fillna(0).astype("Int64").where(runner_count > 0)
     )

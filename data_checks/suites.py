@@ -37,6 +37,10 @@ MAX_WIN_ODDS: Final = 999.9
 # dated more than a week after today (Japan) cannot exist yet.
 FIRST_RACE_YEAR: Final = 1990
 CARD_DAYS_AHEAD: Final = 7
+# Weight carried (斤量, kg): JRA and NAR flat and jump races carry about 48-66 kg (apprentice
+# allowances below, the Grand Jump's 63 above); 40-70 leaves room, and outside it is another unit
+# (an overseas export's pounds, 113-135, read as tenths of a kg: 11.3-13.5) or a shifted field.
+WEIGHT_CARRIED_KG: Final = (40.0, 70.0)
 # Σ 1/odds of a race's field: 1/(1 - takeout) = 1.25-1.33 for a 20-25% takeout, plus rounding
 # down to tenths (real NAR: 1.27 on average, NAR_REFERENCE.md). Only a favourite held at the
 # 1.0 minimum payout (元返し) lowers it, never below 1.0; 1.5 leaves room for rounding.
@@ -241,6 +245,22 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             shows=("distance_m",),
         ),
     ]
+    if phase == "card":
+        # A card lists every runner of the field, scratched ones too: fewer rows than its field
+        # size (a JRA-VAN database's race abroad holds only the Japanese horses) would price and
+        # stake part of a race, each share of the market and each probability over that part.
+        checks.append(
+            Check(
+                "card_lists_the_field",
+                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="listed_runners",
+                    column_B="field_size",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "market shares and probabilities over the whole field",
+            )
+        )
     if phase == "results":
         # The field size counts the runners that started: no fewer than the certain starters...
         checks.append(
@@ -388,6 +408,17 @@ def runner_checks(phase: str) -> list[Check]:
             "win_odds_at_least_1",
             lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", min_value=1.0),
             "market probabilities and stakes",
+        ),
+        # Weight carried (斤量) in kg (:data:`WEIGHT_CARRIED_KG`): another unit or a shifted
+        # field would be every weight feature of the horse's race.
+        Check(
+            "weight_carried_plausible",
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="weight_carried_kg",
+                min_value=WEIGHT_CARRIED_KG[0],
+                max_value=WEIGHT_CARRIED_KG[1],
+            ),
+            "weight-carried features",
         ),
         # A corner position beyond the starters is a shifted or corrupted field (00 = none).
         Check(

@@ -83,6 +83,41 @@ def test_orphan_runners_and_empty_races_are_quarantined() -> None:
     assert valid.quarantine["check_name"].eq("runner_has_race").sum() == of_second.sum()
 
 
+def test_a_card_listing_part_of_its_field_is_set_aside_and_a_scratch_is_not() -> None:
+    """A card with fewer runner rows than its field size (a JRA-VAN race abroad: only the
+    Japanese horses of a 15-runner field) is set aside before it is priced or staked; a card
+    whose scratched horse keeps its row is whole. Before, the part was predicted and staked in
+    the morning and only set aside at night."""
+    raw = card_only(simulated())
+    ids = race_ids(raw.nvd_se)
+    partial, scratched, *_ = race_ids(raw.nvd_ra).drop_duplicates()
+    listed = raw.nvd_se[ids == partial]
+    se = raw.nvd_se.drop(index=listed.index[3:])  # three rows of the field left
+    se.loc[se.index[race_ids(se) == scratched][0], "ijo_kubun_code"] = "1"  # 出走取消
+    valid = validate(replace(raw, nvd_se=se), "card")
+    failed = valid.quarantine[valid.quarantine["check_name"] == "card_lists_the_field"]
+    assert set(failed["race_id"]) == {partial}
+    assert partial not in set(valid.races["race_id"])
+    assert scratched in set(valid.races["race_id"])
+    assert len(valid.races) == raw.nvd_ra["race_bango"].size - 1
+
+
+def test_a_weight_carried_in_another_unit_sets_its_race_aside() -> None:
+    """Weights carried written in pounds (an overseas export's 125 lb, read as 12.5 kg) set
+    their race aside, named; a blank weight is missing, not implausible. Before, 11.3-13.5 kg
+    were stored beside JRA's 51-57 kg and read as features."""
+    raw = simulated()
+    ids = race_ids(raw.nvd_se)
+    in_pounds, blank, *_ = race_ids(raw.nvd_ra).drop_duplicates()
+    se = raw.nvd_se.copy()
+    se.loc[ids == in_pounds, "futan_juryo"] = "125"
+    se.loc[se.index[ids == blank][0], "futan_juryo"] = "000"
+    valid = validate(replace(raw, nvd_se=se))
+    failed = valid.quarantine[valid.quarantine["check_name"] == "weight_carried_plausible"]
+    assert set(failed["race_id"]) == {in_pounds}
+    assert blank in set(valid.races["race_id"]) and in_pounds not in set(valid.races["race_id"])
+
+
 def test_a_table_without_required_columns_is_refused() -> None:
     """Missing columns refuse the whole input with one clear message."""
     raw = simulated()
