@@ -60,6 +60,7 @@ from raceday.racetime import (
 from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
+from tasks.alerts import alert_history_unusable
 from tasks.common import StageRunner, logger
 from tasks.derive import LearnedWindow, first3f, indexes, learn_beside, reference_times
 from tasks.features import day_features, range_features
@@ -125,15 +126,18 @@ def derive_chain(
 
 
 def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> None:
-    """Upgrade the schema; warm an empty store up with the days before ``race_date``."""
+    """Upgrade the schema; warm an empty store up with the days before ``race_date``. A
+    warm-up whose days leave nothing valid is not the day's fault: the day runs without that
+    history, as on an empty store, and a warning alert says so (:func:`alert_history_unusable`);
+    it used to refuse a valid day (exit 4)."""
     run(prepare_store, settings)
     gap = run(history_gap, settings, race_date)
     if gap is not None:
         start, end = gap
         try:
             settle_chain(run, settings, run(ingest, settings, start, end), start, end)
-        except NothingValid as nothing:  # say it was the history, not the day asked for
-            raise NothingValid(f"warm-up history before {race_date}: {nothing}") from nothing
+        except NothingValid as nothing:
+            alert_history_unusable(settings, race_date, str(nothing))
         run(warm_up_done, settings, end)
 
 

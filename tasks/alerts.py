@@ -34,7 +34,7 @@ from raceday.store.catalogs.alerts import (
     latest_alerts,
     update_alert,
 )
-from tasks.common import engine_for
+from tasks.common import current_flow_name, engine_for, logger
 
 LOG = logging.getLogger(__name__)
 JAPAN = ZoneInfo("Asia/Tokyo")
@@ -323,6 +323,28 @@ def venue_down_alert(flow_name: str, race_date: date, location: str, reason: str
         key=f"{day}|{location}",
         recurring=True,
     )
+
+
+def history_unusable_alert(flow_name: str, race_date: date, reason: str) -> Alert:
+    """The alert for a warm-up whose history left nothing valid: the day ran without it."""
+    day = race_date.isoformat()
+    return Alert(
+        rule="history_unusable",
+        severity="warning",
+        message=f"{flow_name} for {day}: the warm-up history before it left nothing valid, so "
+        f"the day ran without history, as on an empty store (no standards, first-3F model or "
+        f"features learned from it; fix the history and run again to use it): {reason}",
+        race_date=race_date,
+        scope=flow_name,
+        key=day,
+    )
+
+
+def alert_history_unusable(settings: Settings, race_date: date, reason: str) -> None:
+    """Warn in the run's log and raise :func:`history_unusable_alert`."""
+    alert = history_unusable_alert(current_flow_name(), race_date, reason)
+    logger().warning("%s", alert.message)
+    raise_alerts(settings, [alert], now=datetime.now(), quiet_before=None)
 
 
 def failure_of(state: Any) -> BaseException | None:

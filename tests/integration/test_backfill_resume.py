@@ -82,21 +82,3 @@ def test_a_warm_up_cut_short_after_storing_its_results_is_done_again(
     every, again = outputs(whole), outputs(cut)
     assert all(not every[table].startswith("0:") for table in derived)  # rows "count:hash"
     assert {table: again[table] for table in derived} == {table: every[table] for table in derived}
-
-
-def test_a_warm_up_with_nothing_valid_says_it_was_the_history(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An empty store's warm-up whose days leave nothing valid fails in one line that names
-    the history before the day asked for, not only the warm-up's dates (the day itself was
-    never read)."""
-    import flows.chain as chain
-    from raceday.errors import NothingValid
-
-    def nothing_valid(*_args: object, **_kwargs: object) -> None:
-        raise NothingValid("nothing valid left for 2025-01-18..2025-02-28: 840 races set aside")
-
-    monkeypatch.setattr(chain, "settle_chain", nothing_valid)
-    with use_store(f"sqlite:///{tmp_path / 'empty.db'}"), pytest.raises(NothingValid) as refused:
-        warm_up(backfill_settings(8, None, None), START)
-    assert str(refused.value).startswith(f"warm-up history before {START}: nothing valid left")

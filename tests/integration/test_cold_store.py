@@ -5,17 +5,26 @@ before them as history accumulates."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from config import load_settings
-from flows.chain import settle_chain
+from flows.chain import prepare_history, settle_chain
+from raceday.codec import race_dates
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.ratings.standards import reference_version
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
+from raceday.sources.files import write_tables
+from raceday.store.catalogs.alerts import read_alerts
 from raceday.store.catalogs.bets import BETS
 from raceday.store.catalogs.performance import PERFORMANCE
+from raceday.store.catalogs.races import RACES as RACES_TABLE
 from raceday.store.catalogs.ratings import FIRST3F, INDEXES
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
@@ -82,3 +91,30 @@ def test_three_days_on_an_empty_store_without_warm_up(
     assert (features_seen[0]["jockey_rides_window"] == 0).all()
     assert (features_seen[0]["n_past_runs"] == 0).all()
     assert (features_seen[2]["jockey_rides_window"] > 0).any()
+
+
+def test_a_history_with_nothing_valid_is_skipped_and_the_valid_day_runs(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm-up whose days are all set aside (every race of the history at a distance no
+    circuit runs) does not refuse the valid day after it: the day runs as on an empty store and
+    a warning alert names the history. It used to end exit 4 with nothing of the day stored
+    (the HK probe: a history of 12-character horse ids before a valid day)."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "3")
+    day = DAYS[-1]
+    raw = simulate_days(day - timedelta(days=3), day, SimulatorConfig(races_per_day=RACES)).raw
+    ra = raw.nvd_ra.copy()
+    ra.loc[(race_dates(ra) < pd.Timestamp(day)).to_numpy(), "kyori"] = "9999"
+    write_tables(replace(raw, nvd_ra=ra), tmp_path / "files", "csv")
+    settings = load_settings(races=RACES, source=f"files:{tmp_path / 'files'}", db_url=sqlite_url)
+
+    prepare_history(in_process, settings, day)
+    card = validate_and_store(settings, ingest(settings, day, day), day, day, "card")
+
+    assert len(card.races) == RACES and card.quarantine.empty
+    with make_engine(sqlite_url).connect() as connection:
+        alerts = read_alerts(connection, day, day)
+        stored = read_rows(connection, RACES_TABLE, start=day - timedelta(days=3), end=day)
+    assert list(alerts["rule"]) == ["history_unusable"] and alerts["severity"][0] == "warning"
+    assert "nothing valid left" in alerts["message"][0]
+    assert set(stored["race_date"].dt.date) == {day}  # nothing of the history
