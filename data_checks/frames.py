@@ -162,8 +162,11 @@ def finish_order(races: pd.DataFrame, runners: pd.DataFrame) -> tuple[pd.Series,
         .groupby(finishers["race_id"])
         .agg(lambda values: ",".join(sorted(values, key=int)))
     )
-    in_order = ~races["race_id"].map(broken).fillna(False).astype(bool)
-    return in_order, races["race_id"].map(recorded).astype("string")
+    # by membership, not ``map(broken).fillna(False)``: with no race of the table among the
+    # runners' (every runner's race unknown) that map is all-null Arrow, which no fill accepts
+    in_order = ~text_isin(races["race_id"], broken_races).astype(bool)
+    positions = races["race_id"].map(recorded) if len(recorded) else pd.NA
+    return in_order, pd.Series(positions, index=races.index, dtype="string")
 
 
 def race_check_frame(

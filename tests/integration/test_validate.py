@@ -22,6 +22,7 @@ from raceday.errors import InputError, NothingValid
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay, card_only
+from raceday.sources.files import FilesSource, write_tables
 from raceday.store.catalogs.quality import VALIDATION, read_quarantine
 from raceday.store.catalogs.races import read_races
 from raceday.store.engine import make_engine, upgrade_schema
@@ -116,6 +117,23 @@ def test_a_weight_carried_in_another_unit_sets_its_race_aside() -> None:
     failed = valid.quarantine[valid.quarantine["check_name"] == "weight_carried_plausible"]
     assert set(failed["race_id"]) == {in_pounds}
     assert blank in set(valid.races["race_id"]) and in_pounds not in set(valid.races["race_id"])
+
+
+def test_runners_of_no_listed_race_read_from_files_are_set_aside_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """Every runner of the day keyed to a race the race table lacks (a column shifted into
+    race_bango), read from files as a user's export is: each runner and each race without
+    runners is set aside, results phase too. It was "defect in stage screen: ArrowInvalid"
+    (exit 5): the finishing-order check filled an all-null Arrow column (the fuzz probe)."""
+    raw = simulated()
+    write_tables(replace(raw, nvd_se=raw.nvd_se.assign(race_bango="99")), tmp_path, "csv")
+    read = FilesSource(tmp_path).read_days(DAY, DAY)
+    for phase, view in (("card", card_only(read)), ("results", read)):
+        valid = validate(view, phase)
+        assert valid.races.empty and valid.runners.empty
+        failed = set(valid.quarantine["check_name"])
+        assert {"race_has_runners", "runner_has_race"} <= failed, phase
 
 
 def test_a_table_without_required_columns_is_refused() -> None:
