@@ -112,6 +112,10 @@ class _Reader:
     def add(self, frame: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(frame, []).append(row)
 
+    def has_race(self, race_id: str) -> bool:
+        """Whether a race with this id was read already (its header came before)."""
+        return any(row["race_id"] == race_id for row in self.rows.get("races", []))
+
     def drop_race(self, race_id: str) -> None:
         """Forget every row of ``race_id`` read so far (a race cut off by the file's end)."""
         for name, rows in self.rows.items():
@@ -340,6 +344,7 @@ def _read_b_line(number: int, line: str, block: _Block, reader: _Reader) -> None
         if block.race_date is None:
             raise Rejected(f"no date known for venue {block.venue_code}")
         race_number = _int(header[1], "race number")
+        _not_read_before(race_id(block.race_date, block.venue_code, race_number), block, reader)
         block.race = {
             "race_id": race_id(block.race_date, block.venue_code, race_number),
             "race_date": pd.Timestamp(block.race_date), "venue_code": block.venue_code,
@@ -369,6 +374,17 @@ def _read_b_line(number: int, line: str, block: _Block, reader: _Reader) -> None
             raise Rejected(f"boat {entry['boat']} listed twice")
         block.race["boats"].add(entry["boat"])
         reader.add("entries", {"race_id": block.race["race_id"], **entry})
+
+
+def _not_read_before(race_key: str, block: _Block, reader: _Reader) -> None:
+    """A race header seen a second time is rejected (its race would be stored twice: the store
+    refused the day's whole write). Right after itself (a line repeated) the race read goes on;
+    later (a venue's races written twice) the lines after it join no race: the first copy
+    stands."""
+    if reader.has_race(race_key):
+        if block.race is None or block.race["race_id"] != race_key:
+            block.end_race()
+        raise Rejected(f"race {race_key[-2:]} listed twice: this copy is not read")
 
 
 def _read_venue_header(plain: str, block: _Block, date_pattern: re.Pattern[str]) -> None:
@@ -486,6 +502,9 @@ def _read_k_line(number: int, line: str, block: _Block, reader: _Reader) -> None
 
 
 def _start_k_race(header: re.Match[str], block: _Block, reader: _Reader) -> None:
+    if block.race_date is not None:
+        number = _int(header[1], "race number")
+        _not_read_before(race_id(block.race_date, block.venue_code, number), block, reader)
     block.end_race()
     if block.race_date is None:
         raise Rejected(f"no date known for venue {block.venue_code}")

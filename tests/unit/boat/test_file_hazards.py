@@ -138,3 +138,28 @@ def test_a_shortened_race_is_judged_at_its_pace() -> None:
     assert not shortened.set_aside
     full = validate_results(races, race, payouts, pd.Timestamp(DAY))
     assert full.set_aside == frozenset({R1})
+
+
+def test_a_race_header_written_twice_keeps_the_first_copy() -> None:
+    """A race's header line repeated (B or K): the race was read twice and the store refused
+    the day's whole write (exit 5, the fuzz probe). The copy is rejected with its reason; right
+    after itself the race's lines still join it, and a copy of the race after another race
+    (the K text's race 1 again after race 2) is not read: the first copy stands."""
+    b_header = "　１Ｒ  予選　　　　          Ｈ１８００ｍ  電話投票締切予定１０：３０"
+    k_header = "   1R       予選　　　　          H1800m  晴　  風  北西　 2m  波　  2cm"
+    once_b, once_k = parse_b_text(PROGRAM, DAY), parse_k_text(RESULTS, DAY)
+    for text, header in ((PROGRAM, b_header), (RESULTS, k_header)):
+        assert text.count(header) == 1
+    twice_b = parse_b_text(PROGRAM.replace(b_header, f"{b_header}\r\n{b_header}"), DAY)
+    twice_k = parse_k_text(RESULTS.replace(k_header, f"{k_header}\r\n{k_header}"), DAY)
+    for once, twice in ((once_b, twice_b), (once_k, twice_k)):
+        assert twice.races["race_id"].is_unique
+        assert twice.races["race_id"].tolist() == once.races["race_id"].tolist()
+        said = twice.rejected["reason"].str.contains("race 01 listed twice")
+        assert said.sum() == 1
+    pd.testing.assert_frame_equal(twice_b.entries, once_b.entries)
+    pd.testing.assert_frame_equal(twice_k.results, once_k.results)
+    r3_header = "   3R       一般　　　　          H1800m  雨　  風  南　　 6m  波　  8cm"
+    later = parse_k_text(RESULTS.replace(r3_header, f"{k_header}\r\n{r3_header}"), DAY)
+    assert later.races["race_id"].is_unique
+    pd.testing.assert_frame_equal(later.results, once_k.results)
