@@ -24,6 +24,7 @@ from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
 from raceday.sources.base import RawDay, card_only, published_results
 from raceday.sources.timeline import CardTiming, card_odds, timed_races
+from raceday.store.catalogs.decisions import races_decided_between
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
 from raceday.store.learned import LearnedFrom
@@ -61,7 +62,7 @@ def _store_valid(
     if phase != "card":
         return valid
     card = with_betting_odds(raw, valid)
-    write_odds(connection, card.odds, card.runners)
+    write_odds(connection, _odds_not_decided_on(connection, card), card.runners)
     unpriced = card.races.loc[~text_isin(card.races["race_id"], card.odds["race_id"]), "race_id"]
     if len(unpriced):
         logger().warning(
@@ -71,6 +72,19 @@ def _store_valid(
             unpriced.iloc[0],
         )
     return card
+
+
+def _odds_not_decided_on(connection: Connection, card: ValidatedDay) -> pd.DataFrame:
+    """The card's odds but those of races already decided at race time: a race's stored odds
+    are then the snapshot its decision read (``live`` writes it), and a card stored again (a
+    re-run of ``live``, a ``run`` of the same day) must not put the morning's back."""
+    if card.races.empty:
+        return card.odds
+    dates = card.races["race_date"]
+    decided = races_decided_between(connection, dates.min().date(), dates.max().date())
+    if not decided:
+        return card.odds
+    return card.odds[~card.odds["race_id"].astype("string").isin(decided).to_numpy(bool)]
 
 
 def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:

@@ -23,6 +23,13 @@ def decided_races(connection: Connection, policy: str, race_date: date) -> set[s
     return set(connection.execute(query).scalars())
 
 
+def races_decided_between(connection: Connection, start: date, end: date) -> set[str]:
+    """The races of ``start``..``end`` decided at race time under any policy: the odds stored
+    for them are the ones their decision read."""
+    query = select(DECISIONS.c.race_id).where(DECISIONS.c.race_date.between(start, end))
+    return set(connection.execute(query).scalars())
+
+
 def record_decision(connection: Connection, decision: dict[str, Any]) -> None:
     """Record a race as decided. The primary key (policy, race_id) is the arbiter: a second
     decision of the same race raises ``IntegrityError`` and its transaction (with its bets)
