@@ -7,6 +7,7 @@ Each is a small body (catalog reads → domain → checks → catalog writes) re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from raceday.boat.model import model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
 from raceday.boat.source import BoatDay, program_days, read_boat_days
 from raceday.boat.stake import boat_policy, size_boat_day
+from raceday.run_status import outcome, quarantine_warning
 from raceday.sources.timeline import at_time
 from raceday.staking.bets import BET_COLUMNS
 from raceday.staking.ledger import bankroll_yen, daily_pnl_from_ledger_days
@@ -394,11 +396,10 @@ def boat_record(
             catalog.write_performance(connection, pd.DataFrame([row]))
         record.rows_out = 1
     open_bets = int((~settled["settled"].astype(bool)).sum()) if len(settled) else 0
-    status = "completed" if open_bets == 0 else "completed-with-warnings"
     return {
         "date": race_date.isoformat(),
         "sport": "boat",
-        "status": status,
+        **boat_day_outcome(row, open_bets),
         **{
             key: (value.isoformat() if isinstance(value, date) else value)
             for key, value in row.items()
@@ -409,6 +410,21 @@ def boat_record(
         "outcomes": settled["outcome"].value_counts().to_dict() if len(settled) else {},
         "database": mask_url(settings.database_url),
     }
+
+
+def boat_day_outcome(row: Mapping[str, Any], open_bets: int) -> dict[str, Any]:
+    """The boat day's ``status`` and ``warnings`` as a horse day's (:mod:`raceday.run_status`):
+    races left out or rows quarantined by validation, bets still open. A day that set races
+    aside said ``completed`` before."""
+    races_left_out, quarantined = int(row["races_left_out"]), int(row["quarantined"])
+    offered = int(row["races"]) + races_left_out
+    warnings = quarantine_warning(races_left_out, offered, quarantined)
+    if open_bets:
+        warnings.append(
+            f"{open_bets} bets open: their races have no result stored yet; they settle when "
+            "it arrives"
+        )
+    return outcome([], warnings)
 
 
 def _left_out(card: ValidCard) -> int:
