@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -86,7 +87,8 @@ def _one_line(line: str, code: int) -> typer.Exit:
 def guard(debug: bool, action: Callable[[], T]) -> T:
     """Run ``action``; a failure becomes one line and the exit code of its kind
     (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 7 day locked), an
-    unavailable source or store 3, a defect in our code 5. ``--debug`` shows the traceback."""
+    unavailable source or store 3, a defect in our code 5. ``--debug`` prints the traceback
+    first, then the same line and exit code (scripts that branch on the code behave alike)."""
     apply_prefect_defaults()
     try:
         return action()
@@ -95,9 +97,9 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - each kind ends as one line and its exit code
         if debug:
-            raise
+            traceback.print_exception(error, file=sys.stderr)
         if isinstance(error, RacedayError):
             raise _one_line(f"error: {error}", error.exit_code) from None
         if failure_kind(error) == "unavailable":

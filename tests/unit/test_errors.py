@@ -266,12 +266,25 @@ def test_the_cli_ends_each_kind_with_its_exit_code_and_one_line(
     assert len(printed.err.strip().splitlines()) == 1 and printed.err.startswith(line)
 
 
-def test_debug_lets_the_traceback_through() -> None:
-    def action() -> None:
+def test_debug_prints_the_traceback_and_keeps_the_exit_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--debug`` shows the traceback, then the same line and exit code as without it (it
+    used to let the exception out: every failure exited 1, the fuzz probe)."""
+
+    def defect() -> None:
         raise StageDefect("first3f", KeyError("time_sa"))
 
-    with pytest.raises(StageDefect):
-        guard(True, action)
+    def nothing() -> None:
+        raise NothingValid("nothing valid for 2026-11-20")
+
+    for action, code in ((defect, 5), (nothing, 4)):
+        with pytest.raises(typer.Exit) as ended:
+            guard(True, action)
+        assert ended.value.exit_code == code
+        said = capsys.readouterr().err
+        assert said.startswith("Traceback (most recent call last)")
+        assert said.rstrip().splitlines()[-1].startswith(("defect in stage first3f", "error:"))
 
 
 def test_a_setting_that_cannot_be_parsed_is_bad_input_not_a_defect(
