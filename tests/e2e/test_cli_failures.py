@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from cli import app
 from cli.prefect_server import SERVER_LOG_NAME
-from raceday.errors import StageDefect
 from tests.e2e.cli_process import HANG_LIMIT_S
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,8 +52,10 @@ def test_a_defect_in_a_stage_ends_in_one_line_naming_the_stage_and_exit_5(
     assert len(lines) == 1, result.stderr
 
     debug = CliRunner().invoke(app, ["run", "--date", DAY, "--db", sqlite_url, "--debug"])
-    assert isinstance(debug.exception, StageDefect)  # --debug lets the traceback through
-    assert isinstance(debug.exception.__cause__, KeyError)
+    assert debug.exit_code == 5  # --debug: the traceback, then the same line and exit code
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "KeyError: 'time_sa'" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1] == lines[-1]
 
 
 def user_environment(tmp_path: Path) -> dict[str, str]:
