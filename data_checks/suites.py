@@ -60,6 +60,25 @@ OTHER_SPORT_VENUE_CODES: Final = other_sport_venues()
 DISTANCE_M: Final = distance_bounds()
 
 
+def at_least(
+    name: str, larger: str, smaller: str, protects: str, *, shows: tuple[str, ...] = ()
+) -> Check:
+    """The check that ``larger >= smaller`` on each row where both are known."""
+    import great_expectations.expectations as gxe
+
+    return Check(
+        name,
+        lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=larger,
+            column_B=smaller,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        protects,
+        shows=shows,
+    )
+
+
 def venue_in_scope_pattern(known: Collection[str]) -> str:
     """A regex the in-scope venue codes match: the ``known`` ones (every circuit's) and any other
     venue code but another sport's: two digits, or a race abroad (``G0``,
@@ -233,14 +252,10 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             "the first-3F leader anchor (a 4F or seconds-for-tenths mix-up)",
             shows=("distance_m",),
         ),
-        Check(
+        at_least(
             "leader_first3f_not_too_slow",
-            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="leader_first3f_upper_s",
-                column_B="leader_first3f_s",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
+            "leader_first3f_upper_s",
+            "leader_first3f_s",
             "the first-3F leader anchor (a 4F or seconds-for-tenths mix-up)",
             shows=("distance_m",),
         ),
@@ -250,41 +265,29 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
         # size (a JRA-VAN database's race abroad holds only the Japanese horses) would price and
         # stake part of a race, each share of the market and each probability over that part.
         checks.append(
-            Check(
+            at_least(
                 "card_lists_the_field",
-                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="listed_runners",
-                    column_B="field_size",
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                ),
+                "listed_runners",
+                "field_size",
                 "market shares and probabilities over the whole field",
             )
         )
     if phase == "results":
         # The field size counts the runners that started: no fewer than the certain starters...
         checks.append(
-            Check(
+            at_least(
                 "field_size_not_below_starters",
-                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="field_size",
-                    column_B="starters",
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                ),
+                "field_size",
+                "starters",
                 "per-race normalisation and corner/finish position bounds",
             )
         )
         # ...and no more than the runners not scratched (all scratched: the race was not run).
         checks.append(
-            Check(
+            at_least(
                 "field_size_not_above_unscratched",
-                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="unscratched",
-                    column_B="field_size",
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                ),
+                "unscratched",
+                "field_size",
                 "per-race normalisation and corner/finish position bounds",
             )
         )
@@ -393,16 +396,7 @@ def runner_checks(phase: str) -> list[Check]:
             "one runner per horse: its history and its odds",
         ),
         # A horse number above the number of entries means the row belongs to another race.
-        Check(
-            "umaban_within_entries",
-            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="entries",
-                column_B="umaban",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
-            "bets placed on horses that exist",
-        ),
+        at_least("umaban_within_entries", "entries", "umaban", "bets placed on horses that exist"),
         # Odds below 1.0 do not exist in a pari-mutuel pool (minimum payout 100 yen per 100).
         Check(
             "win_odds_at_least_1",
@@ -421,14 +415,10 @@ def runner_checks(phase: str) -> list[Check]:
             "weight-carried features",
         ),
         # A corner position beyond the starters is a shifted or corrupted field (00 = none).
-        Check(
+        at_least(
             "corner_within_field",
-            lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="field_size",
-                column_B="corner_max",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
+            "field_size",
+            "corner_max",
             "the pace/corner layer of the first-3F estimate",
             shows=("corner_1", "corner_2", "corner_3", "corner_4"),
         ),
@@ -516,15 +506,8 @@ def runner_checks(phase: str) -> list[Check]:
                 shows=("win_odds", "popularity"),
             ),
             # Positions beyond the starters are corrupt.
-            Check(
-                "finish_pos_within_field",
-                lambda: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="field_size",
-                    column_B="finish_pos",
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                ),
-                "settlement of win bets",
+            at_least(
+                "finish_pos_within_field", "field_size", "finish_pos", "settlement of win bets"
             ),
         ]
     return checks
