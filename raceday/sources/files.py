@@ -53,6 +53,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from raceday.errors import InputError, SourceUnavailable
@@ -461,10 +462,14 @@ def _as_text(values: pd.Series, width: int | None) -> pd.Series:
 def _parquet_frame(path: Path, table: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: is empty")
-    written = pq.read_schema(path).names
-    names = dict(zip(column_names(written), written, strict=True))
+    schema = pq.read_schema(path)
+    names = dict(zip(column_names(schema.names), schema.names, strict=True))
     _require_columns(path, names, table)  # from the footer, before any row is read
     known = [column for column in TABLES[table] if column in names]
+    for column in known:  # a list or a struct per cell is no PC-KEIBA field
+        kind = schema.field(names[column]).type
+        if pa.types.is_nested(kind):
+            raise InputError(f"{path}: column {names[column]} holds {kind} values, not text")
     frame = pd.read_parquet(path, columns=[names[column] for column in known])
     frame.columns = known
     text = pd.DataFrame(
@@ -487,7 +492,12 @@ def read_table_file(path: Path, table: str) -> pd.DataFrame:
             frame = _csv_frame(path, table)
     except OSError as error:
         raise InputError(f"{path}: cannot be read: {error.strerror or error}") from error
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        ValueError,
+        pa.ArrowException,
+    ) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"{path}: cannot be read: {reason}") from error
     frame = with_optional_columns(frame, OPTIONAL_COLUMNS[table])

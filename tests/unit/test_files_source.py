@@ -328,6 +328,27 @@ def test_garbage_named_parquet_is_refused_in_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(error.value)
 
 
+def test_a_parquet_column_of_lists_or_records_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A column written as lists (pandas writes a column of Python lists as list<string>) or as
+    records is no PC-KEIBA field: one line naming it. It ended exit 5 (pyarrow's
+    ArrowNotImplementedError casting it to text; the fuzz probe)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    write_tables(day(), tmp_path, "parquet")
+    path = tmp_path / "nvd_se.parquet"
+    written = pq.read_table(path)
+    for column, values in (
+        ("soha_time", lambda rows: pa.array([[value] for value in rows])),
+        ("bamei", lambda rows: pa.array([{"name": value} for value in rows])),
+    ):
+        at = written.schema.get_field_index(column)
+        changed = written.set_column(at, column, values(written.column(column).to_pylist()))
+        pq.write_table(changed, path)
+        with pytest.raises(InputError, match=rf"nvd_se\.parquet: column {column} holds "):
+            read(tmp_path)
+
+
 def test_every_snapshot_of_the_odds_timeline_is_read(tmp_path: Path) -> None:
     """The files source returns all of a race's nvd_o1 rows (09:00, before the close, final):
     which of them a decision may see is the card's business (raceday.sources.timeline)."""
