@@ -384,6 +384,12 @@ def _not_read_before(race_key: str, block: _Block, reader: _Reader) -> None:
     if reader.has_race(race_key):
         if block.race is None or block.race["race_id"] != race_key:
             block.end_race()
+        cancelled = any(
+            row["race_id"] == race_key and row.get("status") == "cancelled"
+            for row in reader.rows.get("races", [])
+        )
+        if cancelled:  # by an earlier "NR以降 中止" line: the race is no second copy
+            raise Rejected(f"race {race_key[-2:]} cancelled by a 中止 line before it: not read")
         raise Rejected(f"race {race_key[-2:]} listed twice: this copy is not read")
 
 
@@ -492,13 +498,24 @@ def _read_k_line(number: int, line: str, block: _Block, reader: _Reader) -> None
     elif not plain.strip():
         block.section = "" if block.section == "racers" else block.section
     elif _payout_label(line) is not None or (block.section == "payouts" and _continues(line)):
+        _not_cancelled(block)
         _read_payout_line(line, block, reader)
     elif block.section == "racers":
+        _not_cancelled(block)
         result = parse_k_racer_line(line)
         if result["boat"] in block.race["boats"]:
             raise Rejected(f"boat {result['boat']} listed twice")
         block.race["boats"].add(result["boat"])
         reader.add("results", {"race_id": block.race["race_id"], **result})
+
+
+def _not_cancelled(block: _Block) -> None:
+    """A result or payout line of a race its header or a 中止 line cancelled contradicts it: the
+    line is rejected (seen, counted as quarantined) and the race stays cancelled, its bets
+    refunded. Before, both were stored and the bets refunded without a word."""
+    assert block.race is not None
+    if block.race["status"] == "cancelled":
+        raise Rejected(f"race {block.race['race_number']} is cancelled (中止) yet lists a result")
 
 
 def _start_k_race(header: re.Match[str], block: _Block, reader: _Reader) -> None:

@@ -68,10 +68,23 @@ def test_cancellations_mark_only_the_races_they_name() -> None:
     races = _races(on_header)
     assert races.loc[R1, "status"] == "run"
     assert races.loc[R2, "status"] == "cancelled"
+    # its results and payouts contradict the 中止: rejected, seen, not stored beside it (they
+    # were stored, and its bets refunded without a word: the second fuzz probe)
+    cancelled = parse_k_text(on_header, DAY)
+    assert not (cancelled.results["race_id"] == R2).any()
+    assert not (cancelled.payouts["race_id"] == R2).any()
+    assert cancelled.rejected["reason"].str.contains("race 2 is cancelled").sum() >= 6
 
     before_3r = _lines_until("   3R ")
     later = "\r\n".join([*before_3r, "     ＊＊＊　３Ｒ以降　中止　＊＊＊", "05KEND", "FINALK"])
     day = parse_k_text(later, DAY)
+    header_3r_after = parse_k_text(
+        later.replace(
+            "05KEND", next(x for x in RESULTS.splitlines() if x.startswith("   3R ")) + "\r\n05KEND"
+        ),
+        DAY,
+    )
+    assert header_3r_after.rejected["reason"].str.contains("race 03 cancelled by a 中止 line").any()
     status = day.races.set_index("race_id")["status"]
     assert status[[R1, R2]].tolist() == ["run", "run"]
     assert status[[f"2026040105{n:02d}" for n in range(3, 13)]].eq("cancelled").all()
