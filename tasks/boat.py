@@ -34,6 +34,7 @@ from raceday.boat.model import model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
 from raceday.boat.source import BoatDay, program_days, read_boat_days
 from raceday.boat.stake import boat_policy, size_boat_day
+from raceday.errors import NothingValid
 from raceday.run_status import outcome, quarantine_warning
 from raceday.sources.timeline import at_time
 from raceday.staking.bets import BET_COLUMNS
@@ -235,7 +236,21 @@ def boat_card(settings: Settings, day: BoatDay) -> ValidCard:
         publish_docs(settings, tuple(c.outcome for c in card.checked), "boat-card",
                      day.race_date, day.race_date)  # fmt: skip
         record.rows_in, record.rows_out = len(frames["entries"]), len(card.entries)
+    _refuse_an_empty_card(frames, card, day.race_date)
     return card
+
+
+def _refuse_an_empty_card(frames: dict[str, pd.DataFrame], card: ValidCard, day: date) -> None:
+    """A program that had races or lines to judge and left none valid (every line rejected: a
+    B file holding another day's program; every race left out) ends the day as nothing valid
+    (exit 4; its quarantine is recorded), as a horse day's card does; it completed with 0 races."""
+    rejected, offered = frames["program_rejected"], len(frames["races"])
+    if card.races.empty and (offered or len(rejected)):
+        first = f" (first: {rejected['check_name'].iloc[0]})" if len(rejected) else ""
+        raise NothingValid(
+            f"nothing valid left for {day}: {offered} race(s) read, none valid; "
+            f"{len(rejected)} program line(s) rejected{first}"
+        )
 
 
 @stage("boat-course")

@@ -169,6 +169,37 @@ def test_a_broken_day_quarantines_and_never_crashes(
     assert orphans == 12  # the removed venue's races, each set aside with the reason
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_program_of_another_day_is_nothing_valid_and_stores_no_race(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    """The day's B file holding another day's program (a download saved under the wrong name):
+    every line rejected, so nothing valid (exit 4, one line) and no race of the day stored. It
+    completed with 0 races (the second fuzz probe)."""
+    import shutil
+
+    from sqlalchemy import create_engine, text
+
+    wrong = tmp_path / "wrong"
+    shutil.copytree(boat_files, wrong)
+    stamp = DAY.replace("-", "")[2:]
+    other = sorted(path for path in wrong.glob("B*.TXT") if path.name != f"B{stamp}.TXT")[0]
+    shutil.copy(other, wrong / f"B{stamp}.TXT")
+    code, _stdout, stderr = invoke("run", "--sport", "boat", "--date", DAY, "--source",
+                                   f"files:{wrong}", "--db", sqlite_url)  # fmt: skip
+    assert code == 4, stderr
+    assert "Traceback" not in stderr  # in-process, the run's log lines come before its end
+    assert stderr.strip().splitlines()[-1].startswith("error: nothing valid left for 2026-")
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT count(*) FROM boat_races WHERE race_id LIKE :day"),
+            {"day": DAY.replace("-", "") + "%"},
+        ).scalar_one()
+    engine.dispose()
+    assert stored == 0
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_boat_backfill_runs_each_day_once(boat_files: Path, sqlite_url: str) -> None:
