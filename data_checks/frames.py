@@ -131,6 +131,22 @@ def horse_repeated_in_race(runners: pd.DataFrame, copies: pd.Series) -> npt.NDAr
     return repeated
 
 
+def horse_in_another_race_that_day(
+    runners: pd.DataFrame, copies: pd.Series
+) -> npt.NDArray[np.bool_]:
+    """True for each runner whose horse (a known id) also runs in another race of the same day:
+    a horse runs once a day, so one of the two races is a copy under another key (another
+    venue code or race number) or a key shifted onto another race. Exact copies of a row are
+    set aside on their own."""
+    known = (runners["horse_id"].astype("string").str.strip().fillna("") != "").to_numpy(bool)
+    rows = known & ~copies.to_numpy(bool)
+    keys = runners.loc[rows, ["race_date", "horse_id", "race_id"]]
+    races = keys.groupby(["race_date", "horse_id"], dropna=False)["race_id"].transform("nunique")
+    elsewhere = np.zeros(len(runners), dtype=bool)
+    elsewhere[rows] = (races > 1).to_numpy(bool)
+    return elsewhere
+
+
 def with_record_kinds(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``race_cancelled`` and ``record_withdrawn``: whether each raw record's
     データ区分 says its race was cancelled (9) or the record was withdrawn (0)."""
@@ -233,6 +249,7 @@ def runner_check_frame(
     frame["race_id_if_first_copy"] = frame["race_id"].where(~repeated)
     frame["umaban_if_first_copy"] = frame["umaban"].where(~repeated)
     frame["horse_repeated_in_race"] = horse_repeated_in_race(frame, repeated)
+    frame["horse_in_another_race"] = horse_in_another_race_that_day(frame, repeated)
     frame["race_known"] = text_isin(frame["race_id"], first_copy.index)
     frame["missing_fields"] = missing_fields(raw_se, NVD_SE_REQUIRED)
     frame["unparsable_fields"] = unparsable_fields(raw_se, RUNNER_DIGIT_FIELDS)

@@ -395,6 +395,16 @@ def runner_checks(phase: str) -> list[Check]:
             ),
             "one runner per horse: its history and its odds",
         ),
+        # A horse runs in one race a day: the same horse in two races of the day is a race
+        # copied under another venue code or race number (or a shifted key); both are set aside,
+        # as two different copies of one race are (which is the real one cannot be known).
+        Check(
+            "horse_once_a_day",
+            lambda: gxe.ExpectColumnValuesToBeInSet(
+                column="horse_in_another_race", value_set=[False]
+            ),
+            "one runner per horse a day: its history, its form and the day's field",
+        ),
         # A horse number above the number of entries means the row belongs to another race.
         at_least("umaban_within_entries", "entries", "umaban", "bets placed on horses that exist"),
         # Odds below 1.0 do not exist in a pari-mutuel pool (minimum payout 100 yen per 100).

@@ -136,6 +136,30 @@ def test_runners_of_no_listed_race_read_from_files_are_set_aside_not_a_crash(
         assert {"race_has_runners", "runner_has_race"} <= failed, phase
 
 
+def test_a_race_copied_under_another_venue_sets_both_copies_aside() -> None:
+    """One race's rows copied under another venue code (a duplicated race: its horses run twice
+    that day) set both races aside, the others kept; a horse without an id is nobody's twin.
+    Both copies were stored, predicted and scored (the second fuzz probe)."""
+    raw = simulated()
+    ids_ra, ids_se = race_ids(raw.nvd_ra), race_ids(raw.nvd_se)
+    original = ids_ra.iloc[0]
+    copy_ra = raw.nvd_ra[ids_ra == original].assign(keibajo_code="99")
+    copy_se = raw.nvd_se[ids_se == original].assign(keibajo_code="99")
+    se = raw.nvd_se.copy()
+    other = ids_ra.iloc[1]
+    se.loc[ids_se == other, "ketto_toroku_bango"] = "0000000000"  # unknown horses: no twins
+    copied = replace(
+        raw,
+        nvd_ra=pd.concat([raw.nvd_ra, copy_ra], ignore_index=True),
+        nvd_se=pd.concat([se, copy_se], ignore_index=True),
+    )
+    valid = validate(copied)
+    failed = valid.quarantine[valid.quarantine["check_name"] == "horse_once_a_day"]
+    twin = original[:8] + "99" + original[10:]
+    assert set(failed["race_id"]) == {original, twin}
+    assert len(valid.races) == len(raw.nvd_ra) - 1 and other in set(valid.races["race_id"])
+
+
 def test_a_table_without_required_columns_is_refused() -> None:
     """Missing columns refuse the whole input with one clear message."""
     raw = simulated()
