@@ -414,7 +414,7 @@ def boat_record(
     return {
         "date": race_date.isoformat(),
         "sport": "boat",
-        **boat_day_outcome(row, open_bets),
+        **boat_day_outcome(row, open_bets, offered=len(card.races) + _left_out(card)),
         **{
             key: (value.isoformat() if isinstance(value, date) else value)
             for key, value in row.items()
@@ -427,12 +427,11 @@ def boat_record(
     }
 
 
-def boat_day_outcome(row: Mapping[str, Any], open_bets: int) -> dict[str, Any]:
+def boat_day_outcome(row: Mapping[str, Any], open_bets: int, *, offered: int) -> dict[str, Any]:
     """The boat day's ``status`` and ``warnings`` as a horse day's (:mod:`raceday.run_status`):
-    races left out or rows quarantined by validation, bets still open. A day that set races
-    aside said ``completed`` before."""
+    races left out or rows quarantined by validation (of the ``offered`` program races), bets
+    still open. A day that set races aside said ``completed`` before."""
     races_left_out, quarantined = int(row["races_left_out"]), int(row["quarantined"])
-    offered = int(row["races"]) + races_left_out
     warnings = quarantine_warning(races_left_out, offered, quarantined)
     if open_bets:
         warnings.append(
