@@ -279,6 +279,8 @@ def export(
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
             frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)
+        key = [column.name for column in sql_table.primary_key.columns]  # one order on every store
+        frame = frame.sort_values(key, ignore_index=True, kind="stable") if key else frame
         if table == "bets":  # `odds`: the odds each stake was sized on (= odds_at_bet)
             frame.insert(
                 int(frame.columns.get_loc("odds_at_bet")) + 1, "odds", frame["odds_at_bet"]

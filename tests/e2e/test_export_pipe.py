@@ -65,3 +65,5 @@ def test_an_exported_moment_keeps_its_time_and_a_day_is_a_date(sqlite_url: str) 
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert rows and {row["race_date"] for row in rows} == {str(DAY)}
     assert rows[0]["validated_at"] == str(stored)[:19]  # "2026-12-06 11:40:12", no fraction
+    keys = [(row["race_date"], row["suite"]) for row in rows]
+    assert keys == sorted(keys)  # by the table's key: one order on SQLite and PostgreSQL
