@@ -53,8 +53,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
+from pyarrow import ArrowException
 
 from raceday.errors import InputError, SourceUnavailable
 from raceday.schema import (
@@ -77,6 +77,7 @@ from raceday.sources.base import (
     venues_in,
     with_optional_columns,
 )
+from raceday.sources.parquet_text import as_pc_keiba_text, nested_column
 from raceday.sport import CIRCUITS
 
 logger = logging.getLogger(__name__)
@@ -447,18 +448,6 @@ def _remove_nul_text(text: str) -> tuple[str, int]:
 # --- Parquet -------------------------------------------------------------------------------------
 
 
-def _as_text(values: pd.Series, width: int | None) -> pd.Series:
-    """A Parquet column as PC-KEIBA text: numbers without ``.0``, NaN missing, inf kept as text."""
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-        return values.astype("string")
-    numbers = values.astype("float64")
-    integral = np.isfinite(numbers) & (numbers == np.round(numbers))
-    whole = numbers.where(integral).astype("Int64").astype("string")
-    if width is not None:
-        whole = whole.str.zfill(width)
-    return whole.where(integral, values.astype("string"))
-
-
 def _parquet_frame(path: Path, table: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: is empty")
@@ -466,14 +455,12 @@ def _parquet_frame(path: Path, table: str) -> pd.DataFrame:
     names = dict(zip(column_names(schema.names), schema.names, strict=True))
     _require_columns(path, names, table)  # from the footer, before any row is read
     known = [column for column in TABLES[table] if column in names]
-    for column in known:  # a list or a struct per cell is no PC-KEIBA field
-        kind = schema.field(names[column]).type
-        if pa.types.is_nested(kind):
-            raise InputError(f"{path}: column {names[column]} holds {kind} values, not text")
+    if (nested := nested_column(schema, [names[column] for column in known])) is not None:
+        raise InputError(f"{path}: column {nested[0]} holds {nested[1]} values, not text")
     frame = pd.read_parquet(path, columns=[names[column] for column in known])
     frame.columns = known
     text = pd.DataFrame(
-        {column: _as_text(frame[column], _FIXED_WIDTHS.get(column)) for column in known},
+        {column: as_pc_keiba_text(frame[column], _FIXED_WIDTHS.get(column)) for column in known},
         index=frame.index,
     )
     text, nul_rows = remove_nul(text)
@@ -492,12 +479,7 @@ def read_table_file(path: Path, table: str) -> pd.DataFrame:
             frame = _csv_frame(path, table)
     except OSError as error:
         raise InputError(f"{path}: cannot be read: {error.strerror or error}") from error
-    except (
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-        ValueError,
-        pa.ArrowException,
-    ) as error:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, ArrowException) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"{path}: cannot be read: {reason}") from error
     frame = with_optional_columns(frame, OPTIONAL_COLUMNS[table])
