@@ -47,6 +47,7 @@ from tasks.ingest import ingest, ingest_by_venue
 from tasks.race import (
     RaceCard,
     races_decided,
+    races_not_bet,
     races_with_open_bets,
     settle_races,
     stored_race_card,
@@ -149,11 +150,7 @@ def day_summary(
     for decision in decisions:
         what = str(decision.get("outcome"))
         outcomes[what] = outcomes.get(what, 0) + 1
-    skipped = [
-        f"{d['race_id']} {d['outcome']}"
-        for d in decisions
-        if d.get("outcome") in {"missed_close", "no_odds"}
-    ]
+    skipped = races_not_bet(settings, race_date)  # the day's, a restarted day's earlier runs too
     warnings = [f"{len(skipped)} races not bet: {', '.join(skipped[:10])}"] if skipped else []
     if table.untimed:
         warnings.append(f"{len(table.untimed)} races without a readable post time: not bet")

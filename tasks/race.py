@@ -412,6 +412,15 @@ def races_with_open_bets(settings: Settings, race_date: date) -> set[str]:
     return set(open_bets["race_id"].astype(str))
 
 
+def races_not_bet(settings: Settings, race_date: date) -> list[str]:
+    """The day's races recorded as not bet at race time (the close missed, no odds), by race:
+    ``"<race id> <outcome>"``, whichever run of the day decided them."""
+    with engine_for(settings).connect() as connection:
+        decisions = read_decisions(connection, race_date, settings.kelly.policy().name)
+    skipped = decisions[decisions["outcome"].isin([MISSED_CLOSE, NO_ODDS])].sort_values("race_id")
+    return [str(said) for said in skipped["race_id"] + " " + skipped["outcome"]]
+
+
 def races_decided(settings: Settings, race_date: date) -> set[str]:
     """The day's races decided so far (a restarted day goes on from there)."""
     with engine_for(settings).connect() as connection:

@@ -208,7 +208,7 @@ def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
     from dataclasses import replace as replace_tables
 
     from flows.chain import race_chain
-    from flows.live import card_stages
+    from flows.live import card_stages, day_summary
     from raceday.racetime import MISSED_CLOSE, NO_ODDS, ReplayClock, timetable
     from raceday.store.catalogs.alerts import ALERTS
     from tasks.common import in_process
@@ -243,6 +243,12 @@ def test_a_race_past_its_close_or_without_odds_is_not_bet_and_alerts(
     assert {"missed_close", "odds_missing"} <= rules
     again = race_chain(in_process, settings, first, day, ReplayClock(first.decide_at), raw)
     assert again["outcome"] == "already_decided"  # decided once, even when now in time
+    # a re-run that decides nothing new still says which races of the day were not bet (it
+    # said nothing and "completed": its summary counted only its own decisions)
+    rerun = day_summary(settings, DAY, day, [again], True, datetime.now())
+    not_bet = sorted(f"{r['race_id']} {r['outcome']}" for r in (missed, unpriced, late_odds))
+    assert rerun["warnings"][0] == f"3 races not bet: {', '.join(not_bet)}"
+    assert rerun["status"] == "completed-with-warnings"
 
 
 def test_a_day_begun_late_records_the_closed_races_with_one_alert(
