@@ -256,7 +256,13 @@ def _store(
     )
     with engine_for(settings).begin() as connection:
         for decision, delivery in outcomes:
-            if decision.action == "repeat" and decision.row_id is not None:
+            # a retry that found no destination sent nothing: a repeat of what is stored (its
+            # first message kept, counted), not a new notification (every later race of a day
+            # without odds overwrote the first one's message)
+            unsent = (
+                decision.action == "retry" and delivery is not None and delivery.status == "none"
+            )
+            if (decision.action == "repeat" or unsent) and decision.row_id is not None:
                 bump_repeat(connection, decision.row_id, now)
             elif decision.action == "retry" and decision.row_id is not None and delivery:
                 update_alert(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -83,6 +84,29 @@ def test_apprise_urls_deliver_through_apprise(receiver: WebhookReceiver) -> None
 def test_no_destination_means_stored_but_not_sent() -> None:
     """Without a destination the delivery is 'none' (the alert is still stored by its caller)."""
     assert deliver(quarantine_alert(), load_settings().alerts).status == "none"
+
+
+def test_without_a_destination_a_condition_seen_again_is_counted_not_rewritten(
+    store_url: str,
+) -> None:
+    """No destination: the first occurrence's message stays and the later ones are counted as
+    repeats. Each was a "retry" to nobody that overwrote the message (a race-time
+    ``odds_missing`` named the day's last race, not its first: the soak probe)."""
+    upgrade_schema(make_engine(store_url))
+    settings = load_settings(db_url=store_url)
+    assert not settings.alerts.webhook_url and not settings.alerts.apprise_urls
+    now = datetime(2026, 11, 20, 22, 0)
+    for minutes in (0, 5, 10):
+        first = quarantine_alert()
+        seen = replace(first, message=f"{first.message} (+{minutes} min)")
+        raise_alerts(settings, [seen], now=now + timedelta(minutes=minutes), quiet_before=None)
+    with make_engine(store_url).connect() as connection:
+        stored = read_alerts(connection, DAY, DAY)
+    assert len(stored) == 1
+    row = stored.iloc[0]
+    assert (row["delivery"], row["repeats"]) == ("none", 2)
+    assert row["message"].endswith("(+0 min)")
+    assert row["last_seen_at"] == now + timedelta(minutes=10)
 
 
 def store_settings(store_url: str, webhook: str, **alerts: object) -> Settings:
