@@ -287,10 +287,11 @@ _LETTER_VENUE_BASE: Final = 100  # letter codes' numbers start above every two-d
 def venue_code_text(raw: pd.Series) -> pd.Series:
     """``keibajo_code`` as stored: stripped, full-width characters as ASCII (``Ｇ０``),
     letters upper-case, digits zero-filled to two (``1`` -> ``01``, ``g0`` -> ``G0``)."""
-    return _by_distinct(
-        raw.astype("string"),
-        lambda codes: zero_filled(codes.str.normalize("NFKC").str.strip().str.upper(), 2),
-    )
+    return _by_distinct(raw.astype("string"), _as_venue_code)
+
+
+def _as_venue_code(codes: pd.Series) -> pd.Series:
+    return zero_filled(codes.str.normalize("NFKC").str.strip().str.upper(), 2)
 
 
 def _by_distinct(text: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -304,13 +305,13 @@ def _by_distinct(text: pd.Series, transform: Callable[[pd.Series], pd.Series]) -
 def venue_code_is_malformed(raw: pd.Series) -> pd.Series:
     """True where a venue code is present but not one (:data:`VENUE_CODE_PATTERN` once read by
     :func:`venue_code_text`): ``4A``, ``123``, ``*``; blank or zeros are missing, not malformed."""
-    text = venue_code_text(raw)
 
-    def malformed(values: pd.Series) -> pd.Series:
+    def malformed(written: pd.Series) -> pd.Series:
+        values = _as_venue_code(written)
         valid = values.str.fullmatch(VENUE_CODE_PATTERN).fillna(False).astype(bool)
         return (~valid & ~_all_zero_or_blank(values)).astype("boolean")
 
-    return _by_distinct(text, malformed).fillna(False).astype(bool)
+    return _by_distinct(raw.astype("string"), malformed).fillna(False).astype(bool)
 
 
 def venue_numbers(codes: pd.Series) -> pd.Series:
@@ -318,12 +319,13 @@ def venue_numbers(codes: pd.Series) -> pd.Series:
     categorical feature): two digits as their value (``44`` -> 44.0), a letter code as 100 + its
     base-36 value (``G0`` -> 676.0; never a two-digit code's), anything else NaN."""
 
-    def numbers(values: pd.Series) -> pd.Series:
-        return pd.Series(
-            [_venue_number(value) for value in values.fillna("")], index=values.index
-        ).astype("Float64")
+    def numbers(written: pd.Series) -> pd.Series:
+        values = _as_venue_code(written).fillna("")
+        return pd.Series([_venue_number(value) for value in values], index=values.index).astype(
+            "Float64"
+        )
 
-    return _by_distinct(venue_code_text(codes), numbers).astype("float64")
+    return _by_distinct(codes.astype("string"), numbers).astype("float64")
 
 
 def _venue_number(code: str) -> float:
