@@ -120,11 +120,18 @@ def repeated_rows(raw: pd.DataFrame, key: Sequence[str]) -> pd.Series:
     return pd.Series(repeated, index=raw.index)
 
 
+def _known_horse_rows(runners: pd.DataFrame, copies: pd.Series) -> npt.NDArray[np.bool_]:
+    """The runners whose horse is known (a blank id is nobody) and that are not an exact copy
+    of an earlier row (``copies``, set aside on their own)."""
+    known = (runners["horse_id"].astype("string").str.strip().fillna("") != "").to_numpy(bool)
+    rows: npt.NDArray[np.bool_] = known & ~copies.to_numpy(bool)
+    return rows
+
+
 def horse_repeated_in_race(runners: pd.DataFrame, copies: pd.Series) -> npt.NDArray[np.bool_]:
     """True for each runner whose horse (a known id: a blank one is nobody) has another row in
     its race that is not an exact copy (``copies``, set aside on their own)."""
-    known = (runners["horse_id"].astype("string").str.strip().fillna("") != "").to_numpy(bool)
-    rows = known & ~copies.to_numpy(bool)
+    rows = _known_horse_rows(runners, copies)
     keys = runners.loc[rows, ["race_id", "horse_id"]]
     repeated = np.zeros(len(runners), dtype=bool)
     repeated[rows] = keys.duplicated(keep=False).to_numpy(bool)
@@ -138,8 +145,7 @@ def horse_in_another_race_that_day(
     a horse runs once a day, so one of the two races is a copy under another key (another
     venue code or race number) or a key shifted onto another race. Exact copies of a row are
     set aside on their own."""
-    known = (runners["horse_id"].astype("string").str.strip().fillna("") != "").to_numpy(bool)
-    rows = known & ~copies.to_numpy(bool)
+    rows = _known_horse_rows(runners, copies)
     keys = runners.loc[rows, ["race_date", "horse_id", "race_id"]]
     races = keys.groupby(["race_date", "horse_id"], dropna=False)["race_id"].transform("nunique")
     elsewhere = np.zeros(len(runners), dtype=bool)
