@@ -112,9 +112,9 @@ class _Reader:
     def add(self, frame: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(frame, []).append(row)
 
-    def has_race(self, race_id: str) -> bool:
-        """Whether a race with this id was read already (its header came before)."""
-        return any(row["race_id"] == race_id for row in self.rows.get("races", []))
+    def race_read(self, race_id: str) -> dict[str, Any] | None:
+        """The race row of this id read already (its header came before), or None."""
+        return next((row for row in self.rows.get("races", []) if row["race_id"] == race_id), None)
 
     def drop_race(self, race_id: str) -> None:
         """Forget every row of ``race_id`` read so far (a race cut off by the file's end)."""
@@ -381,16 +381,14 @@ def _not_read_before(race_key: str, block: _Block, reader: _Reader) -> None:
     refused the day's whole write). Right after itself (a line repeated) the race read goes on;
     later (a venue's races written twice) the lines after it join no race: the first copy
     stands."""
-    if reader.has_race(race_key):
-        if block.race is None or block.race["race_id"] != race_key:
-            block.end_race()
-        cancelled = any(
-            row["race_id"] == race_key and row.get("status") == "cancelled"
-            for row in reader.rows.get("races", [])
-        )
-        if cancelled:  # by an earlier "NR以降 中止" line: the race is no second copy
-            raise Rejected(f"race {race_key[-2:]} cancelled by a 中止 line before it: not read")
-        raise Rejected(f"race {race_key[-2:]} listed twice: this copy is not read")
+    first = reader.race_read(race_key)
+    if first is None:
+        return
+    if block.race is None or block.race["race_id"] != race_key:
+        block.end_race()
+    if first.get("status") == "cancelled":  # by an earlier "NR以降 中止": no second copy
+        raise Rejected(f"race {race_key[-2:]} cancelled by a 中止 line before it: not read")
+    raise Rejected(f"race {race_key[-2:]} listed twice: this copy is not read")
 
 
 def _read_venue_header(plain: str, block: _Block, date_pattern: re.Pattern[str]) -> None:
