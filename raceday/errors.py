@@ -174,7 +174,7 @@ def failure_kind(error: BaseException) -> FailureKind:
         if isinstance(error, sa_exc.OperationalError):
             orig = error.orig
             return "unavailable" if orig is None or _dbapi_unavailable(orig) else "defect"
-        return "unavailable" if _store_fault(error) else "defect"
+        return "unavailable" if is_store_fault(error) else "defect"
     if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # pool exhausted
         return "unavailable"
     if _dbapi_unavailable(error) or _orchestrator_unavailable(error):
