@@ -176,12 +176,20 @@ class MonitorSettings(BaseModel):
         description="alert when rolling log loss is worse than the market's by more than this "
         "(nats per race; ~3 standard errors over 500 races)",
     )
-    hit_rate_floor: float = Field(
-        0.30,
+    hit_rate_floor: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="alert below this rolling top-pick hit rate; favourites win 37-58% of NAR "
-        "races by venue, so the operating plan's 0.90 would fire every day",
+        description="a fixed floor for the rolling top-pick hit rate; unset: hit_rate_z standard "
+        "deviations below the rate the top picks' own probabilities expect (favourites win "
+        "37-58% of NAR races by venue and about 31% at JRA: no fixed floor fits both, and "
+        "the operating plan's 0.90 would fire every day)",
+    )
+    hit_rate_z: float = Field(
+        3.0,
+        gt=0,
+        description="how many binomial standard deviations below its expectation the rolling "
+        "top-pick hit rate may fall before hit_rate_floor fires (~1 false alarm in 700 days)",
     )
     drawdown_warning: float = Field(
         0.20, gt=0, le=1, description="warn at this drawdown; the Kelly brake is the critical one"

@@ -151,6 +151,7 @@ class ScoreArrays:
     log_loss_final: np.ndarray
     log_loss_market: np.ndarray
     log_loss_uniform: np.ndarray
+    top_pick_p: np.ndarray  # NaN: no top pick
     top_pick_finish: np.ndarray  # NaN: no top pick's finish
     bets: np.ndarray
     staked_yen: np.ndarray
@@ -165,6 +166,7 @@ class ScoreArrays:
             log_loss_final=_floats(scores["log_loss_final"]),
             log_loss_market=_floats(scores["log_loss_market"]),
             log_loss_uniform=_floats(scores["log_loss_uniform"]),
+            top_pick_p=_floats(scores["top_pick_p"].astype("Float64")),
             top_pick_finish=_floats(scores["top_pick_finish"].astype("Float64")),
             bets=_ints(scores["bets"]),
             staked_yen=_ints(scores["staked_yen"]),
@@ -198,6 +200,7 @@ class ScoreArrays:
             "returned_yen": returned,
             "roi": None if roi is None else roi - 1,
             "hit_rate": _share(finish == 1, scored_races),
+            "expected_hit_rate": _ratio(_float_sum(self.top_pick_p[scored]), scored_races),
             "top3_rate": _share(finish <= 3, scored_races),
             "log_loss": _ratio(ll_final, winners),
             "market_log_loss": _ratio(ll_market, winners),
@@ -213,7 +216,8 @@ def _share(hits: np.ndarray, count: int) -> float | None:
 
 
 def summarise_scores(scores: pd.DataFrame) -> dict[str, float | int | None]:
-    """Races, bets, turnover, return, ROI, hit/top-3 rate, log losses and pseudo-R² of a set."""
+    """Races, bets, turnover, return, ROI, hit/top-3 rate, the hit rate the top picks' own
+    probabilities expect, log losses and pseudo-R² of a set."""
     return ScoreArrays.of(scores).summary()
 
 

@@ -144,8 +144,9 @@ def calibration_svg(final: pd.DataFrame, market: pd.DataFrame, label: str) -> st
         return _to_svg(figure, "calibration")
 
 
-def rolling_svg(history: pd.DataFrame, span: str, margin: float, floor: float) -> str:
-    """The rolling rules' metrics by day with their thresholds: log-loss gap and hit rate."""
+def rolling_svg(history: pd.DataFrame, span: str, margin: float, floors: pd.Series) -> str:
+    """The rolling rules' metrics by day with their thresholds: log-loss gap and hit rate
+    (``floors``: each row's hit-rate floor, by ``history``'s index; NaN where none)."""
     with _svg_style("rolling"):
         figure = _figure(7.5, 3.6, left=0.1, bottom=0.1)
         gap_axes, hit_axes = figure.subplots(2, 1, sharex=True)
@@ -163,7 +164,8 @@ def rolling_svg(history: pd.DataFrame, span: str, margin: float, floor: float) -
             gap_axes.legend(loc="upper left", frameon=False, fontsize=8)
             hit = rows["hit_rate"].astype("float64")
             hit_axes.plot(dates, hit, color=COLOURS["ours"], lw=1.4, marker=".", label="hit rate")
-            hit_axes.axhline(floor, color=COLOURS["limit"], lw=1, ls="--", label="alert below")
+            floor = floors.reindex(rows.index).astype("float64")
+            hit_axes.plot(dates, floor, color=COLOURS["limit"], lw=1, ls="--", label="alert below")
             hit_axes.set_ylim(0, max(0.7, float(hit.max()) + 0.05))
             hit_axes.set_ylabel("top-pick hit rate")
             hit_axes.legend(loc="lower left", frameon=False, fontsize=8)

@@ -16,7 +16,7 @@ from typing import Final
 import pandas as pd
 
 from raceday.monitoring.performance import ALL_SCOPE
-from raceday.monitoring.rules import Thresholds
+from raceday.monitoring.rules import Thresholds, hit_rate_limit
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.store.catalogs.monitoring import ReportDay
 
@@ -166,8 +166,14 @@ def _limit_and_verdict(
         return f"≤ {limits.log_loss_margin}", within
     if metric == "top-pick hit rate":
         hit = _value(judged, "hit_rate")
-        verdict = None if hit is None else hit >= limits.hit_rate_floor
-        return f"≥ {limits.hit_rate_floor:.0%}", verdict
+        expected = _value(judged, "expected_hit_rate")
+        floor = hit_rate_limit(expected, _value(judged, "scored_races") or 0, limits)
+        if floor is None:
+            return NA, None
+        verdict = None if hit is None else hit >= floor
+        if limits.hit_rate_floor is None and expected is not None:
+            return f"≥ {floor:.1%} (expected {expected:.1%})", verdict
+        return f"≥ {floor:.0%}", verdict
     if metric == "max drawdown":
         return f"warn {limits.drawdown_warning:.0%}, brake {limits.drawdown_brake:.0%}", None
     if metric == "races set aside":

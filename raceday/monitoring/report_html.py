@@ -21,6 +21,7 @@ from raceday.monitoring.report import (
     top_runners_view,
     venue_table,
 )
+from raceday.monitoring.rules import hit_rate_limits
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 
 _CSS = """
@@ -184,7 +185,7 @@ def render_html(inputs: ReportInputs) -> str:
                 inputs.rolling_history,
                 limits.rolling_span,
                 limits.log_loss_margin,
-                limits.hit_rate_floor,
+                hit_rate_limits(inputs.rolling_history, limits),
             ),
             f"Judged over the last {limits.rolling_span}: alerts fire when the gap is above "
             f"the dashed line or the hit rate below it (with at least {limits.min_scored_races} "

@@ -353,6 +353,8 @@ class Performance(Base):
     market_pseudo_r2: Mapped[float | None] = mapped_column(Float)
     calibration_error: Mapped[float | None] = mapped_column(Float)
     run_seconds: Mapped[float | None] = mapped_column(Float)
+    # Added by revision 2700: the hit rate the top picks' own probabilities expect (their mean).
+    expected_hit_rate: Mapped[float | None] = mapped_column(Float)
 
 
 class RaceScore(Base):
@@ -404,6 +406,7 @@ class RollingPerformance(Base):
     quarantine_rate: Mapped[float | None] = mapped_column(Float)
     max_drawdown: Mapped[float | None] = mapped_column(Float)
     bankroll_yen: Mapped[int | None] = mapped_column(Integer)
+    expected_hit_rate: Mapped[float | None] = mapped_column(Float)  # revision 2700
 
 
 class CalibrationBin(Base):

@@ -84,12 +84,30 @@ def test_log_loss_worse_than_the_market_beyond_the_margin_alerts() -> None:
     assert evaluate(inputs(rolling=rolling(log_loss=1.70, scored_races=150)), LIMITS) == []
 
 
-def test_hit_rate_below_the_floor_alerts_and_the_plans_090_would_always_fire() -> None:
-    """The default floor fits what favourites do; the operating plan's 0.90 fires on a good day."""
-    assert rules_of(evaluate(inputs(rolling=rolling(hit_rate=0.25)), LIMITS)) == ["hit_rate_floor"]
-    assert evaluate(inputs(rolling=rolling(hit_rate=0.42)), LIMITS) == []
+def test_hit_rate_is_judged_against_what_the_top_picks_expect() -> None:
+    """JRA-like: the picks expect 31 % and hit 29 % over 500 races, within chance (the fixed
+    30 % floor fired on 40 of 171 JRA days); NAR-like: they expect 45 % and hit 36 %, four
+    standard deviations below: the predictions or the data are broken."""
+    assert evaluate(inputs(rolling=rolling(hit_rate=0.29, expected_hit_rate=0.31)), LIMITS) == []
+    alerts = evaluate(inputs(rolling=rolling(hit_rate=0.36, expected_hit_rate=0.45)), LIMITS)
+    assert rules_of(alerts) == ["hit_rate_floor"]
+    assert alerts[0].threshold == pytest.approx(0.45 - 3 * math.sqrt(0.45 * 0.55 / 500))
+    assert "45.0% its picks' own probabilities expect" in alerts[0].message
+    assert evaluate(inputs(rolling=rolling(hit_rate=0.40, expected_hit_rate=0.45)), LIMITS) == []
+    # a row recorded before its expectation was (revision 2700): nothing to judge it against
+    assert evaluate(inputs(rolling=rolling(hit_rate=0.10)), LIMITS) == []
+
+
+def test_a_configured_floor_is_fixed_and_the_plans_090_would_always_fire() -> None:
+    """``hit_rate_floor`` set: the floor is that figure whatever the picks expect."""
+    fixed = replace(LIMITS, hit_rate_floor=0.30)
+    assert rules_of(evaluate(inputs(rolling=rolling(hit_rate=0.25)), fixed)) == ["hit_rate_floor"]
+    calm = rolling(hit_rate=0.29, expected_hit_rate=0.31)
+    assert rules_of(evaluate(inputs(rolling=calm), fixed)) == ["hit_rate_floor"]
+    assert evaluate(inputs(rolling=rolling(hit_rate=0.42)), fixed) == []
     plan = replace(LIMITS, hit_rate_floor=0.90)
-    assert rules_of(evaluate(inputs(rolling=rolling(hit_rate=0.45)), plan)) == ["hit_rate_floor"]
+    good_day = rolling(hit_rate=0.45, expected_hit_rate=0.45)
+    assert rules_of(evaluate(inputs(rolling=good_day), plan)) == ["hit_rate_floor"]
 
 
 def test_drawdown_warns_then_is_critical_at_the_staking_brake() -> None:

@@ -97,6 +97,18 @@ def test_dead_heat_counts_each_winner_and_a_void_race_is_not_scored() -> None:
     )
 
 
+def test_the_expected_hit_rate_is_the_top_picks_mean_probability_over_scored_races() -> None:
+    """What the top picks' own probabilities expect: their mean over the races with a winner
+    (the hit rate's races); a void race adds neither to it nor to the hit rate."""
+    predictions, runners = make_day(DAY, {"44": 4, "45": 3}, p_shift=0.05)
+    void = race_id(DAY, "45", 2)
+    runners.loc[runners["race_id"] == void, "finish_pos"] = pd.NA
+    summary = summarise_scores(race_scores(predictions, runners, NO_BETS))
+    top_p = predictions.groupby("race_id")["p_final"].max().drop(void)
+    assert summary["scored_races"] == 6
+    assert summary["expected_hit_rate"] == pytest.approx(top_p.mean())
+
+
 def test_a_top_pick_that_did_not_finish_is_a_miss() -> None:
     """The most probable runner scratched late (no finish position) counts as not winning."""
     predictions, runners = make_day(DAY, {"44": 1})

@@ -159,11 +159,16 @@ def test_rolling_status_judges_the_monitored_span(tmp_path: Path) -> None:
                 "log_loss": 1.62,
                 "market_log_loss": 1.56,
                 "hit_rate": 0.41,
+                "expected_hit_rate": 0.44,
             }
         ]
     )
-    status = rolling_status(rolling, Thresholds()).set_index("metric")["status"]
+    table = rolling_status(rolling, Thresholds()).set_index("metric")
+    status = table["status"]
     assert status["log loss − market"] == "ALERT" and status["top-pick hit rate"] == "ok"
+    assert table.loc["top-pick hit rate", "limit"] == "≥ 37.3% (expected 44.0%)"
+    missed = rolling_status(rolling.assign(hit_rate=0.35), Thresholds()).set_index("metric")
+    assert missed.loc["top-pick hit rate", "status"] == "ALERT"
     few = rolling_status(rolling.assign(scored_races=50), Thresholds()).set_index("metric")
     assert few.loc["log loss − market", "status"].startswith("too few races")
 
