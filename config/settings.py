@@ -236,7 +236,8 @@ class MonitorSettings(BaseModel):
     racing_calendar: Path | None = Field(
         None,
         description="CSV of scheduled race days (race_date[, keibajo_code]); unset: every day "
-        "is a race day (NAR races nearly every day of the year)",
+        "is a race day (NAR races nearly every day of the year) but a weekday the store's last "
+        "eight weeks raced on fewer than half of (a JRA store's weekdays)",
     )
 
 

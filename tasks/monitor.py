@@ -6,13 +6,21 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from config import Settings
 from raceday.errors import InputError
 from raceday.japan_time import today_in_japan
-from raceday.monitoring.rules import Alert, calendar_expectation, evaluate, nothing_to_monitor
+from raceday.monitoring.rules import (
+    USUAL_DAY_WEEKS,
+    Alert,
+    calendar_expectation,
+    evaluate,
+    nothing_to_monitor,
+    usually_a_race_day,
+)
 from raceday.store.catalogs.monitoring import load_monitor_inputs
-from raceday.store.catalogs.races import history_bounds
+from raceday.store.catalogs.races import history_bounds, race_days
 from tasks.alerts import raise_alerts
 from tasks.common import engine_for, logger, stage, stage_run
 
@@ -39,15 +47,24 @@ def unmonitorable(settings: Settings, race_date: date) -> str | None:
     return nothing_to_monitor(race_date, first)
 
 
+def _usually_a_race_day(connection: Connection, race_date: date) -> bool:
+    """:func:`usually_a_race_day` of the day, from the stored history before it."""
+    first, _last = history_bounds(connection, race_date)
+    looked_back = race_date - timedelta(weeks=USUAL_DAY_WEEKS)
+    raced = race_days(connection, looked_back, race_date - timedelta(days=1))
+    return usually_a_race_day(race_date, raced, first)
+
+
 @stage("monitor")
 def monitor_day(settings: Settings, race_date: date) -> list[Alert]:
     """Evaluate every monitor rule for the day; deliver and store the alerts (de-duplicated)."""
     limits = settings.monitor_thresholds()
-    expected, venues = calendar_expectation(
-        read_racing_calendar(settings.monitor.racing_calendar), race_date
-    )
+    calendar = read_racing_calendar(settings.monitor.racing_calendar)
+    expected, venues = calendar_expectation(calendar, race_date)
     with stage_run(settings, "monitor", race_date) as record:
         with engine_for(settings).connect() as connection:
+            if calendar is None:
+                expected = _usually_a_race_day(connection, race_date)
             inputs = load_monitor_inputs(
                 connection, race_date, limits, racing_expected=expected, expected_venues=venues
             )

@@ -9,7 +9,7 @@ day (stored, never sent). The reasons for every default are in docs/MONITORING.m
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal
@@ -218,7 +218,8 @@ def calendar_expectation(
     """Whether the calendar has racing on the day, and which venues it lists (empty: any).
 
     ``calendar`` has ``race_date`` and optionally ``keibajo_code``; without a calendar every
-    day is a race day (NAR races on nearly every day of the year).
+    day is a race day here (NAR races on nearly every day of the year), and the monitor asks
+    the store's history (:func:`usually_a_race_day`).
     """
     if calendar is None:
         return True, frozenset()
@@ -230,6 +231,30 @@ def calendar_expectation(
         return True, frozenset()
     codes = on_day["keibajo_code"].dropna().astype(str).str.strip().str.zfill(2)
     return True, frozenset(code for code in codes if code and code != "00")
+
+
+USUAL_DAY_WEEKS: Final = 8  # same weekdays looked back on without a calendar
+USUAL_DAY_MIN_KNOWN: Final = 4  # of them inside the stored history, or every day is a race day
+
+
+def usually_a_race_day(
+    race_date: date, raced_days: Collection[date], first_stored_day: date | None
+) -> bool:
+    """Without a racing calendar: whether the store's history makes ``race_date`` a race day.
+
+    Not one only when at least ``USUAL_DAY_MIN_KNOWN`` of the last ``USUAL_DAY_WEEKS`` same
+    weekdays are inside the stored history (on or after ``first_stored_day``) and fewer than
+    half of those had races (``raced_days``): a JRA store races on weekends, so its Tuesdays
+    are not race days, while NAR's venues race on nearly every day and stay expected. A
+    short history expects racing, as before."""
+    if first_stored_day is None:
+        return True
+    same_weekdays = [race_date - timedelta(weeks=week) for week in range(1, USUAL_DAY_WEEKS + 1)]
+    known = [day for day in same_weekdays if day >= first_stored_day]
+    if len(known) < USUAL_DAY_MIN_KNOWN:
+        return True
+    raced = sum(day in raced_days for day in known)
+    return 2 * raced >= len(known)
 
 
 def _recurring_warning(

@@ -18,6 +18,7 @@ from raceday.monitoring.rules import (
     evaluate,
     plan_notifications,
     robust_z,
+    usually_a_race_day,
 )
 
 DAY = date(2026, 11, 20)
@@ -148,6 +149,26 @@ def test_calendar_file_decides_which_days_and_venues_race() -> None:
     assert calendar_expectation(calendar, DAY) == (True, frozenset({"44", "05"}))
     assert calendar_expectation(calendar, DAY + timedelta(days=1)) == (False, frozenset())
     assert calendar_expectation(None, DAY) == (True, frozenset())
+
+
+def test_without_a_calendar_the_stored_weekdays_say_which_days_race() -> None:
+    """A weekday the last eight weeks raced on fewer than half of is no race day (JRA's
+    Tuesdays); one raced on half or more is (NAR's every day, JRA's Saturdays); fewer than four
+    of them inside the stored history expects racing, as every day did before."""
+    tuesday, first = date(2026, 11, 17), date(2026, 9, 1)
+    weekends = {
+        first + timedelta(days=n) for n in range(100) if (first + timedelta(days=n)).weekday() >= 5
+    }
+    assert not usually_a_race_day(tuesday, weekends, first)
+    assert usually_a_race_day(date(2026, 11, 21), weekends, first)  # a Saturday
+    every_day = {first + timedelta(days=n) for n in range(100)}
+    assert usually_a_race_day(tuesday, every_day, first)
+    half = {tuesday - timedelta(weeks=week) for week in (1, 3, 5, 7)}
+    assert usually_a_race_day(tuesday, half, first)
+    assert not usually_a_race_day(tuesday, set(list(half)[:3]), first)
+    assert usually_a_race_day(tuesday, set(), tuesday - timedelta(weeks=3))  # three known
+    assert not usually_a_race_day(tuesday, set(), tuesday - timedelta(weeks=4))
+    assert usually_a_race_day(tuesday, set(), None)  # an empty store
 
 
 def test_a_run_over_its_budget_alerts() -> None:

@@ -224,6 +224,16 @@ def history_bounds(connection: Connection, before: date) -> tuple[date | None, d
     return first, last
 
 
+def race_days(connection: Connection, start: date, end: date) -> set[date]:
+    """The dates ``start``..``end`` with stored races."""
+    query = (
+        select(RACES.c.race_date)
+        .where(and_(RACES.c.race_date >= start, RACES.c.race_date <= end))
+        .distinct()
+    )
+    return {pd.Timestamp(day).date() for (day,) in connection.execute(query).all()}
+
+
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
     """Settled races stored dated ``start``..``end``."""
     query = select(func.count()).where(
