@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -20,8 +21,11 @@ from raceday.codec import (
     decode_runners,
     race_ids,
     record_kind,
+    venue_code_text,
 )
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 # Raw result fields, blanked in the race card a morning run sees (PC-KEIBA zero-fills them).
 _SE_RESULT_FIELDS = {
@@ -265,6 +269,37 @@ class RaceSource(Protocol):
         ...
 
 
+class OtherSportsLeftOut:
+    """A source without another sport's races: ban-ei (sleds over 200 m, venue 83) shares NAR's
+    tables but is no racing this pipeline prices, so its rows are left out as they are read —
+    not set aside, which counted each ban-ei day's 11-12 races as quarantined and tripped the
+    ``quarantine_rate`` alert on about 150 NAR days a year; a ban-ei-only day is a day without
+    races. Every source is read through it (:func:`raceday.sources.factory.open_source`)."""
+
+    def __init__(self, source: RaceSource, other_sports: Collection[str]) -> None:
+        self.source = source
+        self.name = source.name
+        self.other_sports = frozenset(other_sports)
+
+    def venues(self, start: date, end: date) -> list[str]:
+        """The inner source's venues but another sport's (no lane is read for them)."""
+        codes = self.source.venues(start, end)
+        other = venue_code_text(pd.Series(codes, dtype="string")).isin(self.other_sports)
+        return [code for code, left_out in zip(codes, other, strict=True) if not left_out]
+
+    def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
+        """The inner source's rows without another sport's (:func:`without_venues`)."""
+        raw = self.source.read_days(start, end, venues)
+        kept = without_venues(raw, self.other_sports)
+        if kept is not raw:
+            logger.info(
+                "%d race row(s) of venue(s) %s left out: another sport (ban-ei), not priced",
+                len(raw.nvd_ra) - len(kept.nvd_ra),
+                ", ".join(sorted(self.other_sports)),
+            )
+        return kept
+
+
 # --- venue lanes --------------------------------------------------------------------------------
 
 VENUE_LOCATION_PREFIX: Final = "venue "
@@ -298,6 +333,24 @@ def rows_of_venues(raw: RawDay, venues: Collection[str] | None) -> RawDay:
         return rows_at(frame, np.flatnonzero(venue_codes(frame).isin(wanted).to_numpy()))
 
     return replace(raw, nvd_ra=kept(raw.nvd_ra), nvd_se=kept(raw.nvd_se), nvd_o1=kept(raw.nvd_o1))
+
+
+def without_venues(raw: RawDay, venues: Collection[str]) -> RawDay:
+    """``raw`` without the rows of ``venues`` (codes as :func:`raceday.codec.venue_code_text`
+    reads them: ``８３`` is ``83``) in every table; ``raw`` itself when it holds none."""
+    unwanted = set(venues)
+    dropped = {
+        table: venue_code_text(frame["keibajo_code"]).isin(unwanted).to_numpy(dtype=bool)
+        for table in _TABLES
+        if "keibajo_code" in (frame := getattr(raw, table)).columns
+    }
+    if not any(rows.any() for rows in dropped.values()):
+        return raw
+    kept = {
+        table: rows_at(getattr(raw, table), np.flatnonzero(~rows))
+        for table, rows in dropped.items()
+    }
+    return replace(raw, **kept)
 
 
 def rows_at(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from raceday.errors import InputError
 from raceday.simulate.config import SimulatorConfig
-from raceday.sources.base import RaceSource
+from raceday.sources.base import OtherSportsLeftOut, RaceSource
 from raceday.sources.files import FilesSource
 from raceday.sources.pckeiba import PcKeibaSource
 from raceday.sources.simulator import SimulatorSource
+from raceday.sport import other_sport_venues
 
 
 def open_source(
@@ -20,7 +21,19 @@ def open_source(
     pckeiba_url: str | None = None,
     pckeiba_circuits: Sequence[str] = ("nar",),
 ) -> RaceSource:
-    """The source named by ``spec`` (``pckeiba_circuits``: which circuits PC-KEIBA reads)."""
+    """The source named by ``spec`` (``pckeiba_circuits``: which circuits PC-KEIBA reads),
+    read without another sport's races (:class:`OtherSportsLeftOut`: ban-ei)."""
+    return OtherSportsLeftOut(
+        _source(spec, simulator, pckeiba_url, pckeiba_circuits), other_sport_venues()
+    )
+
+
+def _source(
+    spec: str,
+    simulator: SimulatorConfig,
+    pckeiba_url: str | None,
+    pckeiba_circuits: Sequence[str],
+) -> RaceSource:
     if spec == "sim":
         return SimulatorSource(simulator)
     if spec.startswith("files:"):
