@@ -368,6 +368,12 @@ def _raw_columns(table: Table, only: Sequence[str] | None = None) -> list[Any]:
     ]
 
 
+def dates_between(connection: Connection, column: Column[Any], start: date, end: date) -> set[date]:
+    """The distinct dates of ``column`` from ``start`` to ``end`` inclusive."""
+    query = select(column).where(and_(column >= start, column <= end)).distinct()
+    return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+
+
 def fetch_frame(connection: Connection, query: Any) -> pd.DataFrame:
     """A query's rows as a frame, fetched from the driver's cursor in one go."""
     result = connection.execute(query)

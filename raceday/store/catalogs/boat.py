@@ -25,7 +25,7 @@ from raceday.store.boat_models import (
 )
 from raceday.store.catalogs.bets import ledger_days_of
 from raceday.store.models import table_of
-from raceday.store.repository import insert_rows, read_rows, replace_rows
+from raceday.store.repository import dates_between, insert_rows, read_rows, replace_rows
 
 RACES = table_of(BoatRace)
 ENTRIES = table_of(BoatEntry)
@@ -88,12 +88,7 @@ def write_results(
 
 def days_with_results(connection: Connection, start: date, end: date) -> set[date]:
     """The days ``start``..``end`` whose results are stored."""
-    query = (
-        select(RESULTS.c.race_date)
-        .where(and_(RESULTS.c.race_date >= start, RESULTS.c.race_date <= end))
-        .distinct()
-    )
-    return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+    return dates_between(connection, RESULTS.c.race_date, start, end)
 
 
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
@@ -159,10 +154,7 @@ def ledger_days(connection: Connection, policy: str, *, before: date) -> pd.Data
 
 def days_recorded(connection: Connection, start: date, end: date) -> set[date]:
     """The days ``start``..``end`` with a performance row (a resumed backfill skips them)."""
-    query = select(PERFORMANCE.c.perf_date).where(
-        and_(PERFORMANCE.c.perf_date >= start, PERFORMANCE.c.perf_date <= end)
-    )
-    return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+    return dates_between(connection, PERFORMANCE.c.perf_date, start, end)
 
 
 def write_performance(connection: Connection, record: pd.DataFrame) -> int:

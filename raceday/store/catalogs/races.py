@@ -13,7 +13,14 @@ from raceday.arrow_text import text_isin
 from raceday.codec import SCRATCHED
 from raceday.pipeline import runner_view
 from raceday.store.models import OddsSnapshot, Race, Runner, table_of
-from raceday.store.repository import delete_in, fetch_frame, insert_rows, read_rows, replace_rows
+from raceday.store.repository import (
+    dates_between,
+    delete_in,
+    fetch_frame,
+    insert_rows,
+    read_rows,
+    replace_rows,
+)
 
 RACES = table_of(Race)
 RUNNERS = table_of(Runner)
@@ -226,12 +233,7 @@ def history_bounds(connection: Connection, before: date) -> tuple[date | None, d
 
 def race_days(connection: Connection, start: date, end: date) -> set[date]:
     """The dates ``start``..``end`` with stored races."""
-    query = (
-        select(RACES.c.race_date)
-        .where(and_(RACES.c.race_date >= start, RACES.c.race_date <= end))
-        .distinct()
-    )
-    return {pd.Timestamp(day).date() for (day,) in connection.execute(query).all()}
+    return dates_between(connection, RACES.c.race_date, start, end)
 
 
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
