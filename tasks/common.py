@@ -20,8 +20,9 @@ from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 import pandas as pd
@@ -303,12 +304,32 @@ def stage_run_row(
     }
 
 
+# A process started within this of the lock's moment may be its holder (the clocks round).
+PID_CLOCK_SLACK = timedelta(seconds=2)
+
+
 def _holder() -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
-def _holder_is_dead(holder: str) -> bool:
-    """True when the holder ran on this machine and its process is gone (``kill -9``)."""
+def process_started_at(pid: int) -> datetime | None:
+    """When process ``pid`` started, in local time (Linux's ``/proc``), or None where that is
+    unknown (no such process, another system)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        boot = next(
+            line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime (after comm)
+        return datetime.fromtimestamp(int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def holder_is_dead(holder: str, since: datetime | None) -> bool:
+    """True when the holder ran on this machine and its process is gone (``kill -9``), or its
+    pid now belongs to a process started after the lock was taken (the machine rebooted, or
+    the pid came round again: such a lock held the day for the whole stale limit)."""
     host, _, pid = holder.rpartition(" pid ")
     if host.split(" ", 1)[-1] != socket.gethostname() or not pid.isdigit():
         return False
@@ -317,14 +338,16 @@ def _holder_is_dead(holder: str) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False
-    return False
+        pass
+    started = process_started_at(int(pid))
+    return since is not None and started is not None and started > since + PID_CLOCK_SLACK
 
 
 def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
     since = found["since"]
     age = (datetime.now() - since).total_seconds() if since is not None else float("inf")
-    return _holder_is_dead(str(found["holder"] or "")) or age > settings.retry.lock_stale_after_s
+    dead = holder_is_dead(str(found["holder"] or ""), since)
+    return dead or age > settings.retry.lock_stale_after_s
 
 
 def _lock_label(race_date: date, sport: str) -> str:

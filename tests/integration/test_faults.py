@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from config import use_store
 from flows.daily import daily_run
@@ -202,3 +202,32 @@ def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url:
             pass
     with make_engine(sqlite_url).connect() as connection:
         assert day_lock_holder(connection, DAY) is None
+
+
+def test_a_lock_whose_pid_now_belongs_to_a_later_process_is_taken_over(sqlite_url: str) -> None:
+    """After a reboot (or the pids coming round) the dead holder's pid may be another live
+    process: one started after the lock was taken is not its holder, so the lock is stale. A
+    lock taken after its holder started holds."""
+    import os
+    import socket
+
+    from config import load_settings
+    from raceday.store.catalogs.runs import RUN_LOCKS
+    from tasks.common import day_lock, process_started_at
+
+    settings = load_settings(db_url=sqlite_url)
+    upgrade_schema(make_engine(sqlite_url))
+    started = process_started_at(os.getpid())
+    assert started is not None and started <= datetime.now()
+    holder = f"daily-run {socket.gethostname()} pid {os.getpid()}"  # alive: this process
+    with make_engine(sqlite_url).begin() as connection:
+        lock_day(connection, DAY, holder, "before-the-reboot")
+    with pytest.raises(RunLocked, match="already being run"), day_lock(settings, DAY):
+        pass  # taken after this process started: its holder may be alive
+    with make_engine(sqlite_url).begin() as connection:
+        taken = started - timedelta(hours=1)  # before this process existed
+        connection.execute(update(RUN_LOCKS).values(since=taken))
+    with day_lock(settings, DAY):
+        with make_engine(sqlite_url).connect() as connection:
+            found = day_lock_holder(connection, DAY)
+        assert found is not None and found["run_id"] != "before-the-reboot"
