@@ -51,6 +51,7 @@ class Circuit:
     distance_m: tuple[int, int]  # shortest and longest race it runs, metres
     other_sport_venues: frozenset[str] = frozenset()  # codes of its tables that are not racing
     venues: tuple[Venue, ...] = ()  # attached from reference data (:func:`with_venues`)
+    name_ja: str = ""  # 地方競馬, 中央競馬: the report's heading
 
     @property
     def venue_codes(self) -> frozenset[str]:
@@ -95,6 +96,7 @@ NAR: Final = Circuit(
     class_ladder=tuple(f"{grade}{tier}" for grade in "ABC" for tier in range(1, 5)),
     distance_m=(800, 3000),  # flat races only
     other_sport_venues=frozenset({"83"}),  # 帯広: ban-ei, sleds over 200 m
+    name_ja="地方競馬",
 )
 JRA: Final = Circuit(
     name="jra",
@@ -103,6 +105,7 @@ JRA: Final = Circuit(
     decode_classes=_jra_classes,
     class_ladder=("OP", "3W", "2W", "1W", "MDN", "NEW"),
     distance_m=(1000, 4250),  # flat 1000-3600 m; jump races up to 4250 m (Nakayama Grand Jump)
+    name_ja="中央競馬",
 )
 # Every circuit the pipeline knows, in order of precedence (a condition name both could claim
 # decodes as the first's class).
@@ -129,6 +132,21 @@ def circuit_of_prefix(prefix: str, circuits: Sequence[Circuit] = CIRCUITS) -> Ci
 def circuit_of_venue(code: str, circuits: Sequence[Circuit]) -> Circuit | None:
     """The circuit racing at keibajo ``code`` (circuits with their venues), None if none does."""
     return next((circuit for circuit in circuits if code in circuit.venue_codes), None)
+
+
+def racing_label(codes: Iterable[str], circuits: Sequence[Circuit]) -> str:
+    """What racing ``codes`` (a day's venues) are, for a heading: ``NAR 地方競馬``, ``JRA
+    中央競馬``, both joined, and ``other venues`` for codes no circuit races at (a venue
+    abroad, one closed since); ``no races`` without any."""
+    found = [circuit_of_venue(code, circuits) for code in set(codes)]
+    labels = [
+        f"{circuit.label} {circuit.name_ja}".strip()
+        for circuit in circuits
+        if any(owner is circuit for owner in found)
+    ]
+    if any(owner is None for owner in found):
+        labels.append("other venues")
+    return " + ".join(labels) or "no races"
 
 
 def with_venues(circuit: Circuit, venues: Iterable[Venue]) -> Circuit:

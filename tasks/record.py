@@ -11,7 +11,7 @@ import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from config import Settings, mask_url
-from config.reference import venue_names
+from config.reference import circuits, venue_names
 from data_checks.docs import data_docs_index
 from data_checks.records import distinct_quarantine
 from raceday.monitoring.performance import (
@@ -191,6 +191,7 @@ def build_report(settings: Settings, race_date: date) -> tuple[Path, Path, Repor
         venue_names=venue_names(),
         initial_bankroll_yen=settings.bankroll_yen,
         data_docs=data_docs_index(settings.var_dir),
+        circuits=circuits(),
     )
     html_path, markdown_path = write_report_files(inputs, settings.reports_dir)
     return html_path, markdown_path, inputs

@@ -7,7 +7,7 @@ settle run writes and the one ``raceday report --date D`` writes later are the s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ import pandas as pd
 from raceday.monitoring.performance import ALL_SCOPE
 from raceday.monitoring.rules import Thresholds, hit_rate_limit
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
+from raceday.sport import Circuit, racing_label
 from raceday.store.catalogs.monitoring import ReportDay
 
 NA: Final = "–"
@@ -48,6 +49,7 @@ class ReportInputs:
     odds_source: str = "snapshot"
     top_runners: pd.DataFrame = field(default_factory=pd.DataFrame)  # see top_runners_by_composite
     generated_at: datetime = field(default_factory=datetime.now)
+    racing: str = ""  # what the day's venues race (``sport.racing_label``): the heading
 
 
 # --- pure tables -----------------------------------------------------------------------------
@@ -455,6 +457,7 @@ def report_inputs(
     venue_names: dict[str, str],
     initial_bankroll_yen: int,
     data_docs: Path,
+    circuits: Sequence[Circuit] = (),
 ) -> ReportInputs:
     """What the daily report shows: the day as stored (:func:`read_report_day`), shaped by the
     report's tables."""
@@ -481,4 +484,5 @@ def report_inputs(
         data_docs_exists=data_docs.is_file(),
         odds_source=FINAL_ODDS_SNAPSHOT if final_only else "snapshot",
         top_runners=top_runners_by_composite(day.indexes, day.runners, day.races),
+        racing=racing_label(day.races["keibajo_code"].dropna().astype(str), circuits),
     )

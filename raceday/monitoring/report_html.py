@@ -160,8 +160,8 @@ def render_html(inputs: ReportInputs) -> str:
     )
     sections = [
         f"<h1>raceday daily report — {day}</h1>",
-        f'<p class="meta">generated {inputs.generated_at:%Y-%m-%d %H:%M:%S} · NAR 地方競馬 · '
-        f"paper ledger</p>",
+        f'<p class="meta">generated {inputs.generated_at:%Y-%m-%d %H:%M:%S} · '
+        f"{html.escape(inputs.racing or 'horse racing')} · paper ledger</p>",
         final_odds_note,
         "<h2>Summary</h2>",
         f'<table class="summary">{summary}</table>',

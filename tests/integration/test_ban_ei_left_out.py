@@ -50,6 +50,7 @@ class Stored:
     tables: dict[str, pd.DataFrame]
     day: pd.Series  # the day's performance row, scope all
     alerts: list[str]
+    heading: str  # the report's line under its title
 
 
 def run_day(db_url: str, files: Path) -> Stored:
@@ -64,7 +65,10 @@ def run_day(db_url: str, files: Path) -> Stored:
         }
         performance = read_rows(connection, PERFORMANCE)
         alerts = read_rows(connection, ALERTS)
-    return Stored(tables, performance[performance["scope"] == "all"].iloc[0], list(alerts["rule"]))
+    page = (settings.reports_dir / f"raceday-{DAY}.html").read_text(encoding="utf-8")
+    heading = next(line for line in page.splitlines() if 'class="meta"' in line)
+    day = performance[performance["scope"] == "all"].iloc[0]
+    return Stored(tables, day, list(alerts["rule"]), heading)
 
 
 def test_ban_ei_races_are_left_out_not_set_aside(
@@ -88,3 +92,4 @@ def test_ban_ei_races_are_left_out_not_set_aside(
         pd.testing.assert_frame_equal(*read, obj=table)
     assert mixed.day["races_offered"] == RACES_PER_DAY and mixed.day["quarantine_rate"] == 0
     assert "quarantine_rate" not in mixed.alerts
+    assert "· NAR 地方競馬 · " in mixed.heading  # no "other venues": ban-ei was never read

@@ -112,6 +112,12 @@ def report_inputs(tmp_path: Path, **changes: object) -> ReportInputs:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def test_the_heading_names_the_days_racing(tmp_path: Path) -> None:
+    """What the day's venues race, as the report was given it: a JRA day reads as JRA's."""
+    page = render_html(report_inputs(tmp_path, racing="JRA 中央競馬"))
+    assert "· JRA 中央競馬 · paper ledger" in page and "地方競馬" not in page
+
+
 def test_the_html_report_embeds_every_figure_as_inline_svg(tmp_path: Path) -> None:
     """Four figures, each an inline <svg> with text kept as text; nothing fetched from outside."""
     page = render_html(report_inputs(tmp_path))

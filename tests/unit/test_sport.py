@@ -24,6 +24,7 @@ from raceday.sport import (
     circuit_of_venue,
     class_ranks,
     distance_bounds,
+    racing_label,
 )
 
 REPO: Final = Path(__file__).resolve().parents[2]
@@ -108,6 +109,18 @@ def circuit_mentions(source: str) -> list[str]:
     texts = [node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)]
     found.extend(text for text in texts if isinstance(text, str) and text.startswith(prefixes))
     return found
+
+
+def test_a_days_venues_say_which_racing_it_is() -> None:
+    """The report's heading: a JRA day is not called NAR's; a venue no circuit races at (a
+    race abroad) is named as such; both circuits in one store are both named."""
+    known = circuits()
+    assert racing_label(["44", "45"], known) == "NAR 地方競馬"
+    assert racing_label(["05", "06"], known) == "JRA 中央競馬"
+    assert racing_label(["05", "44", "44"], known) == "NAR 地方競馬 + JRA 中央競馬"
+    assert racing_label(["G0"], known) == "other venues"
+    assert racing_label(["05", "G0"], known) == "JRA 中央競馬 + other venues"
+    assert racing_label([], known) == "no races"
 
 
 def test_the_check_finds_a_circuit_named() -> None:
