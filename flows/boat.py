@@ -2,7 +2,8 @@
 
     warm-up:  prepare store → boat history (earlier days of the source the store lacks)
     day:      ingest → card (validate, store) → course → predict → exotics → stake
-              → results (validate, store) → settle → record                (boat day chain)
+              → results (validate, store) → settle → record → monitor → report
+                                                                           (boat day chain)
     backfill: the day chain for each day of the source in a range, in date order (days
               already recorded skipped unless forced); before each chunk of days, the boat
               version of the day before it trained when due                (boat-backfill)
@@ -46,6 +47,7 @@ from tasks.boat import (
 )
 from tasks.boat_train import retrain_due
 from tasks.common import AsTasks, StageRunner, day_lock, engine_for
+from tasks.monitor import boat_monitor_day
 from tasks.store import prepare_store
 
 
@@ -53,8 +55,8 @@ def boat_day_chain(
     run: StageRunner, settings: Settings, directory: Path, race_date: date
 ) -> dict[str, Any]:
     """The boat day: history made ready, the morning (card → course → predict → exotics →
-    stake), the night (results → settle), the record and the report; returns the day's
-    summary."""
+    stake), the night (results → settle), the record, the monitor rules and the report;
+    returns the day's summary."""
     run(prepare_store, settings)
     run(boat_history, settings, directory, race_date)
     day = run(boat_ingest, settings, directory, race_date)
@@ -66,6 +68,7 @@ def boat_day_chain(
     night = run(boat_results, settings, day)
     settled = run(boat_settle, settings, night, race_date)
     summary = run(boat_record, settings, card, predictions, night, settled, race_date)
+    summary = run(boat_monitor_day, settings, summary, race_date)
     return run(boat_report, settings, summary, predictions, settled, race_date)
 
 

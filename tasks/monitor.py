@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection
 
 from config import Settings
+from raceday.boat.monitoring import BOAT_SCOPE, as_boat_alert, boat_monitor_inputs
 from raceday.errors import InputError
 from raceday.japan_time import today_in_japan
 from raceday.monitoring.rules import (
@@ -19,8 +21,11 @@ from raceday.monitoring.rules import (
     nothing_to_monitor,
     usually_a_race_day,
 )
+from raceday.run_status import outcome
+from raceday.store.catalogs import boat as boat_catalog
 from raceday.store.catalogs.monitoring import load_monitor_inputs
 from raceday.store.catalogs.races import history_bounds, race_days
+from raceday.store.catalogs.runs import read_runs
 from tasks.alerts import raise_alerts
 from tasks.common import engine_for, logger, stage, stage_run
 
@@ -69,14 +74,54 @@ def monitor_day(settings: Settings, race_date: date) -> list[Alert]:
                 connection, race_date, limits, racing_expected=expected, expected_venues=venues
             )
         alerts = evaluate(inputs, limits)
-        quiet_before = today_in_japan() - timedelta(days=settings.alerts.quiet_after_days)
-        outcomes = raise_alerts(settings, alerts, now=datetime.now(), quiet_before=quiet_before)
         record.rows_out = len(alerts)
-        actions = [decision.action for decision, _delivery in outcomes]
-        record.message = (
-            f"{len(alerts)} alert(s): {actions.count('send') + actions.count('retry')} sent, "
-            f"{actions.count('repeat')} repeats, {actions.count('quiet')} quiet"
+        record.message = _raised(settings, alerts)
+    return alerts
+
+
+# Boat days recorded before the day that the rolling window and the anomaly rule may read:
+# 500 races are 4 days of the whole country's program, a few weeks of a venue's.
+BOAT_HISTORY_DAYS = 120
+
+
+@stage("boat-monitor")
+def boat_monitor_day(
+    settings: Settings, summary: dict[str, Any], race_date: date
+) -> dict[str, Any]:
+    """The monitor rules on a recorded boat day (:mod:`raceday.boat.monitoring`), raised as a
+    horse day's are (delivered, stored, de-duplicated) with the scope ``boat`` and their message
+    saying so; the day's summary with its alerts and the status they make."""
+    limits = settings.monitor_thresholds()
+    with stage_run(settings, "boat-monitor", race_date) as record:
+        with engine_for(settings).connect() as connection:
+            start = race_date - timedelta(days=BOAT_HISTORY_DAYS)
+            performance = boat_catalog.read_performance(connection, start, race_date)
+            runs = read_runs(connection, race_date)
+        inputs = boat_monitor_inputs(
+            race_date,
+            performance,
+            span=limits.rolling_span,
+            initial_bankroll_yen=settings.bankroll_yen,
+            runs=runs[runs["flow_name"].astype(str).str.startswith("boat")],
+            races_by_venue={BOAT_SCOPE: int(summary.get("races", 0))},
+            racing_expected=True,
         )
+        alerts = [as_boat_alert(alert) for alert in evaluate(inputs, limits)]
+        record.rows_out = len(alerts)
+        record.message = _raised(settings, alerts)
+    payloads = [alert.payload() for alert in alerts]
+    return {**summary, **outcome(payloads, summary.get("warnings", []))}
+
+
+def _raised(settings: Settings, alerts: list[Alert]) -> str:
+    """Deliver and store ``alerts`` (de-duplicated; a past day's stay quiet), log each; the
+    stage's line: how many were sent, repeated, kept quiet."""
+    quiet_before = today_in_japan() - timedelta(days=settings.alerts.quiet_after_days)
+    outcomes = raise_alerts(settings, alerts, now=datetime.now(), quiet_before=quiet_before)
+    actions = [decision.action for decision, _delivery in outcomes]
     for alert in alerts:
         logger().warning("alert %s (%s): %s", alert.rule, alert.severity, alert.message)
-    return alerts
+    return (
+        f"{len(alerts)} alert(s): {actions.count('send') + actions.count('retry')} sent, "
+        f"{actions.count('repeat')} repeats, {actions.count('quiet')} quiet"
+    )

@@ -158,6 +158,12 @@ def test_a_broken_day_quarantines_and_never_crashes(
     summary = json.loads(stdout)
     assert summary["races"] == 23 and summary["races_left_out"] >= 1
     assert summary["quarantined"] >= 2 + 12 and summary["open_bets"] == 0
+    # the monitor rules judge boat days too: a fifth of the program left out is an alert
+    assert summary["status"] == "completed-with-warnings"
+    assert [(alert["rule"], alert["scope"]) for alert in summary["alerts"]] == [
+        ("quarantine_rate", "boat")
+    ]
+    assert summary["alerts"][0]["message"].startswith("boat racing: ")
     from sqlalchemy import create_engine, text
 
     engine = create_engine(sqlite_url)

@@ -162,6 +162,12 @@ def write_performance(connection: Connection, record: pd.DataFrame) -> int:
     return replace_rows(connection, PERFORMANCE, record, ["perf_date"])
 
 
+def read_performance(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """The recorded boat days ``start``..``end`` (``boat_performance``), in date order."""
+    rows = read_rows(connection, PERFORMANCE, start=start, end=end, date_column="perf_date")
+    return rows.sort_values("perf_date", ignore_index=True)
+
+
 def write_course(connection: Connection, course: pd.DataFrame, day: date) -> int:
     """Replace the day's start-and-course rows."""
     connection.execute(delete(COURSE).where(COURSE.c.race_date == day))
