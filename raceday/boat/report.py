@@ -84,6 +84,33 @@ def exotics_table(exotics: pd.DataFrame, top: int = TOP_EXOTICS) -> pd.DataFrame
     return kept.sort_values(["race_id", "bet_type", "rank"])[columns].reset_index(drop=True)
 
 
+def alerts_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """The day's alerts (rule, severity, message), then its warnings (severity ``note``)."""
+    rows = [
+        {
+            "rule": alert.get("rule"),
+            "severity": alert.get("severity"),
+            "message": alert.get("message"),
+        }
+        for alert in summary.get("alerts", [])
+    ] + [
+        {"rule": "", "severity": "note", "message": warning}
+        for warning in summary.get("warnings", [])
+    ]
+    return pd.DataFrame(rows, columns=["rule", "severity", "message"])
+
+
+def _sections(
+    summary: dict[str, Any], venues: pd.DataFrame, bets: pd.DataFrame, exotics: pd.DataFrame
+) -> list[tuple[str, pd.DataFrame]]:
+    return [
+        ("Alerts and warnings", alerts_table(summary)),
+        ("By venue", venues),
+        ("Bets", bets),
+        ("Exacta and trifecta", exotics),
+    ]
+
+
 def report_markdown(
     day: date, summary: dict[str, Any], venues: pd.DataFrame, bets: pd.DataFrame,
     exotics: pd.DataFrame,
@@ -92,7 +119,7 @@ def report_markdown(
     lines = [f"# raceday boat {day.isoformat()} — {summary.get('status', '?')}", ""]
     lines += ["| figure | value |", "|---|---|"]
     lines += [f"| {label} | {_shown(summary.get(key))} |" for key, label in SUMMARY_ROWS]
-    for title, frame in (("By venue", venues), ("Bets", bets), ("Exacta and trifecta", exotics)):
+    for title, frame in _sections(summary, venues, bets, exotics):
         lines += ["", f"## {title}", ""]
         lines += [_markdown_table(frame)] if len(frame) else ["(none)"]
     return "\n".join(lines) + "\n"
@@ -119,7 +146,7 @@ def report_html(
     )
     sections = "".join(
         f"<h2>{escape(name)}</h2>" + (_html_table(frame) if len(frame) else "<p>(none)</p>")
-        for name, frame in (("By venue", venues), ("Bets", bets), ("Exacta and trifecta", exotics))
+        for name, frame in _sections(summary, venues, bets, exotics)
     )
     return (
         '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'

@@ -80,3 +80,17 @@ def test_an_empty_day_renders() -> None:
     frames = (venue_table(empty, no_bets), bet_table(no_bets), exotics_table(pd.DataFrame()))
     assert "(none)" in report_markdown(DAY, {}, *frames)
     assert "(none)" in report_html(DAY, {}, *frames)
+
+
+def test_the_days_alerts_and_warnings_are_in_the_report() -> None:
+    alert = {"rule": "quarantine_rate", "severity": "warning", "message": "boat racing: 25.0%"}
+    summary = {"status": "completed-with-warnings", "alerts": [alert], "warnings": ["3 of 12"]}
+    no_bets = pd.DataFrame(columns=list(_settled().columns))
+    frames = (
+        venue_table(_predictions(), no_bets),
+        bet_table(no_bets),
+        exotics_table(pd.DataFrame()),
+    )
+    for text in (report_markdown(DAY, summary, *frames), report_html(DAY, summary, *frames)):
+        assert "Alerts and warnings" in text and "quarantine_rate" in text
+        assert "boat racing: 25.0%" in text and "3 of 12" in text
