@@ -38,6 +38,7 @@ from raceday.ratings.features import build_features, feature_set_name
 from raceday.store import registry
 from raceday.store.catalogs.races import (
     in_key_order,
+    race_sources,
     read_odds,
     read_races,
     read_win_results,
@@ -232,11 +233,19 @@ def register_task(
 
 
 def simulator_truth(
-    settings: Settings, runners: pd.DataFrame, start: date, end: date, races_per_day: int | None
+    settings: Settings,
+    runners: pd.DataFrame,
+    start: date,
+    end: date,
+    races_per_day: int | None,
+    stored_from: set[str],
 ) -> pd.Series | None:
     """The simulator's true win probabilities of ``runners`` (renormalised over them per race);
-    None unless the source is the simulator and its races are the stored ones."""
-    if settings.source != "sim":
+    None unless every race of the period was stored from the simulator (``stored_from``: the
+    races' sources) and its races are the stored ones. The settings' source does not say: a
+    store filled from files is evaluated with the default source, and its race ids (date,
+    venue, number) are the simulator's too."""
+    if stored_from != {"sim"}:
         return None
     from raceday.model.evaluate import truth_probabilities
     from raceday.simulate.config import SimulatorConfig
@@ -283,13 +292,14 @@ def evaluate_model(
         except ValueError as error:
             raise InputError(str(error)) from None
         runners = settled_runners(connection, settings, start, end)
+        stored_from = race_sources(connection, start, end)
     if runners.empty or not runners["finish_pos"].astype("Float64").eq(1).any():
         raise InputError(f"no settled races stored in {start}..{end}")
     predicted = model_predictions(model, runners)
     frame = runners.assign(
         p_model=predicted["p_model"].to_numpy(), p_final=predicted["p_final"].to_numpy()
     )
-    truth = simulator_truth(settings, frame, start, end, races_per_day)
+    truth = simulator_truth(settings, frame, start, end, races_per_day, stored_from)
     if truth is not None:
         frame = frame.assign(p_truth=truth)
     fitted_until = date.fromisoformat(str(meta["split"]["blend_end"]))
@@ -299,7 +309,7 @@ def evaluate_model(
         "trained_until": str(meta["trained_until"]),
         "fitted_until": fitted_until.isoformat(),
         "out_of_sample": fitted_until < start,
-        "source": settings.source,
+        "source": ", ".join(sorted(stored_from)),  # as the races were stored, not the settings'
         **evaluate_predictions(frame),
     }
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from cli import app
@@ -16,7 +17,7 @@ from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.timeline import CardTiming, card_odds
 from raceday.store.catalogs.predictions import read_predictions
-from raceday.store.catalogs.races import write_odds, write_races_and_runners
+from raceday.store.catalogs.races import RACES, write_odds, write_races_and_runners
 from raceday.store.engine import make_engine, upgrade_schema
 
 START, UNTIL = date(2026, 1, 1), date(2026, 3, 31)  # 90 days
@@ -88,6 +89,20 @@ def test_train_eval_and_a_day_predicted_by_the_promoted_version(sqlite_url: str)
     assert len(result["by_venue"]) >= 2
     assert sum(v["races"] for v in result["by_venue"].values()) == result["races"]
     assert sum(row["runners"] for row in result["calibration"]) == result["runners"]
+    # a store filled from files has the simulator's race ids but not its races: no truth
+    with make_engine(sqlite_url).begin() as connection:
+        connection.execute(update(RACES).values(source="files:…/nar"))
+    code, stdout, stderr = invoke(
+        "eval", "model", "--start", split["eval_start"], "--end", UNTIL.isoformat(),
+        "--version", trained["version"], "--db", sqlite_url, "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    from_files = json.loads(stdout)
+    assert from_files.get("truth") is None and "simulated truth" not in stderr
+    assert (result["source"], from_files["source"]) == ("sim", "files:…/nar")
+    assert from_files["blend"]["log_loss"] == pytest.approx(result["blend"]["log_loss"])
+    with make_engine(sqlite_url).begin() as connection:
+        connection.execute(update(RACES).values(source="sim"))
 
     code, stdout, stderr = invoke("models", "list", "--db", sqlite_url, "--json")
     assert code == 0, stderr

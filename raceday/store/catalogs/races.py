@@ -236,6 +236,16 @@ def race_days(connection: Connection, start: date, end: date) -> set[date]:
     return dates_between(connection, RACES.c.race_date, start, end)
 
 
+def race_sources(connection: Connection, start: date, end: date) -> set[str]:
+    """The sources the races dated ``start``..``end`` were stored from (``sim``, ``files:…``)."""
+    query = (
+        select(RACES.c.source)
+        .where(and_(RACES.c.race_date >= start, RACES.c.race_date <= end))
+        .distinct()
+    )
+    return {str(source) for (source,) in connection.execute(query).all()}
+
+
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
     """Settled races stored dated ``start``..``end``."""
     query = select(func.count()).where(
