@@ -528,8 +528,12 @@ def backfill(
         odds_at=settings.live.odds_at,
     )
     warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
-    with engine_for(settings).connect() as connection:
-        warnings += quarantine_warning(*races_set_aside_between(connection, start, end), 0)
+    with engine_for(settings).connect() as connection:  # of the chunks this run ran, as its counts
+        counts = [
+            races_set_aside_between(connection, chunk.start, chunk.end)
+            for chunk in todo[: done.chunks_run]
+        ]
+    warnings += quarantine_warning(sum(a for a, _ in counts), sum(o for _, o in counts), 0)
     status = run_status((), warnings)
     if summary.stopped:
         warnings.append(stopped_warning(done.chunks_run, len(todo)))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, update
 
 from config import use_store
 from flows.backfill import Chunk, backfill, chunk_grid
@@ -19,6 +19,7 @@ from raceday.ratings.standards import reference_version
 from raceday.store import registry
 from raceday.store.catalogs.performance import PERFORMANCE
 from raceday.store.catalogs.predictions import PREDICTIONS
+from raceday.store.catalogs.quality import QUARANTINE
 from raceday.store.catalogs.ratings import FIRST3F
 from raceday.store.catalogs.runs import BACKFILL_DAYS
 from raceday.store.engine import make_engine
@@ -89,6 +90,23 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     forced = _run(sqlite_url, force=True)
     assert forced["chunks_run"] == 2
     assert data_checksums(sqlite_url) == once
+
+    # A resumed run's summary counts what it ran: races the first chunk set aside are not its.
+    with make_engine(sqlite_url).begin() as connection:
+        connection.execute(
+            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 4))
+        )
+        connection.execute(  # a race of the first chunk set aside by an earlier run
+            insert(QUARANTINE).values(
+                race_date=START, stage="validate", table_name="races", race_id="202503014401",
+                check_name="distance_in_range", detail="", run_id="earlier",
+            )
+        )  # fmt: skip
+        first_day = PERFORMANCE.c.perf_date == START  # and recorded so
+        connection.execute(update(PERFORMANCE).where(first_day).values(races_quarantined=1))
+    resumed = _run(sqlite_url)
+    assert resumed["chunks_run"] == 1
+    assert (resumed["status"], resumed["warnings"]) == ("completed", ())
 
 
 @pytest.mark.slow

@@ -15,12 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from raceday.sources.base import RawDay
 from raceday.sources.files import write_tables
 from raceday.store.catalogs.races import RUNNERS
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
-from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, make_corpus, simulated
+from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, RACES_PER_DAY, make_corpus, simulated
 from tests.store_support import data_checksums
 
 runner = CliRunner()
@@ -169,3 +170,34 @@ def test_a_backfill_chunk_refused_at_night_stores_nothing(tmp_path: Path, store_
     assert data_checksums(store_url) == before
     assert "nothing valid left for 2026-11-20 (results)" in stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr + stdout
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_a_backfill_says_so_when_one_day_of_its_chunk_had_nothing_valid(tmp_path: Path) -> None:
+    """Every race of one day set aside in a chunk whose other day is valid: the chunk runs, and
+    the summary counts that day's races among those quarantined (it records no performance row
+    of its own, and the count read the rows of the days recorded: "completed", no warning)."""
+    good, bad = simulated(PREVIOUS_DAY), simulated(DAY)
+    broken = replace(bad, nvd_ra=bad.nvd_ra.assign(kyori="abc"))
+    files = tmp_path / "files"
+    write_tables(
+        RawDay(
+            *(
+                pd.concat([getattr(good, table), getattr(broken, table)], ignore_index=True)
+                for table in ("nvd_ra", "nvd_se", "nvd_o1")
+            )
+        ),
+        files,
+    )
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    result = runner.invoke(
+        app, ["backfill", "--start", str(PREVIOUS_DAY), "--end", str(DAY), "--source",
+              f"files:{files}", "--db", db, "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["races"] == RACES_PER_DAY
+    assert summary["status"] == "completed-with-warnings"
+    expected = f"{RACES_PER_DAY} of {2 * RACES_PER_DAY} races quarantined"
+    assert any(warning.startswith(expected) for warning in summary["warnings"]), summary

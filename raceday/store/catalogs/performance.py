@@ -12,7 +12,14 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 
-from raceday.monitoring.performance import ALL_SCOPE, ROLLING_SPANS, SCORE_COLUMNS
+from raceday.monitoring.performance import (
+    ALL_SCOPE,
+    ROLLING_SPANS,
+    SCORE_COLUMNS,
+    races_set_aside,
+)
+from raceday.store.catalogs.quality import QUARANTINE
+from raceday.store.catalogs.races import RACES
 from raceday.store.models import (
     CalibrationBin,
     Performance,
@@ -113,19 +120,16 @@ def read_daily(connection: Connection, start: date | None, end: date) -> pd.Data
 
 
 def races_set_aside_between(connection: Connection, start: date, end: date) -> tuple[int, int]:
-    """The races validation set aside over ``start``..``end`` and the races offered, as the
-    days' records count them (scope ``all``)."""
-    aside, offered = connection.execute(
-        select(
-            func.coalesce(func.sum(PERFORMANCE.c.races_quarantined), 0),
-            func.coalesce(func.sum(PERFORMANCE.c.races_offered), 0),
-        ).where(
-            PERFORMANCE.c.scope == ALL_SCOPE,
-            PERFORMANCE.c.perf_date >= start,
-            PERFORMANCE.c.perf_date <= end,
-        )
-    ).one()
-    return int(aside), int(offered)
+    """The races validation set aside over ``start``..``end`` and the races offered (stored,
+    or set aside and not stored), as a day's record counts them
+    (:func:`raceday.monitoring.performance.races_set_aside`), from the races and quarantine
+    stored: a day whose every race was set aside, which records no performance row, counts too
+    (a backfill's summary missed such a day whole)."""
+    races = read_rows(connection, RACES, start=start, end=end, only=["race_id"])
+    quarantine = read_rows(connection, QUARANTINE, start=start, end=end)
+    aside = races_set_aside(races, quarantine)
+    stored = set(races["race_id"].astype(str))
+    return len(aside), len(stored) + int((~aside.isin(stored)).sum())
 
 
 def read_day_performance(connection: Connection, race_date: date) -> pd.DataFrame:
