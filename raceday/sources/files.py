@@ -40,7 +40,6 @@ from __future__ import annotations
 import codecs
 import csv
 import errno
-import io
 import logging
 import os
 import re
@@ -77,6 +76,7 @@ from raceday.sources.base import (
     venues_in,
     with_optional_columns,
 )
+from raceday.sources.csv_records import blank_beyond, last_record_end, parse_block
 from raceday.sources.parquet_text import as_pc_keiba_text, nested_column
 from raceday.sport import CIRCUITS
 
@@ -106,7 +106,6 @@ _BOM: Final = b"\xef\xbb\xbf"
 # CP932 decodes almost any byte: its private-use mappings of single bytes (0xa0, 0xfd-0xff) and
 # control characters other than tab / line ends mean the bytes are not CP932 text after all.
 _NOT_CP932_TEXT: Final = re.compile("[\uf8f0-\uf8f3\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_IN_ERROR: Final = re.compile(r"\bline (\d+)")
 # A whole number as pandas writes a float column (``12.0``: a column with one blank cell is read
 # as floats), or as it was (``12``).
 _WHOLE_NUMBER: Final = r"[+-]?[0-9]+(?:\.0*)?"
@@ -300,29 +299,6 @@ def _require_columns(path: Path, columns: Collection[str], table: str) -> None:
         raise InputError(f"{path}: lacks required column(s): {', '.join(missing)}")
 
 
-def _fields_per_record(text: str) -> np.ndarray:
-    """How many fields each data record holds (pandas pads short records with '' silently)."""
-    if '"' in text:  # quoted fields may hold commas or newlines: let the csv module count
-        counts = [len(record) for record in csv.reader(io.StringIO(text)) if record]
-        return np.asarray(counts[1:], dtype=np.int64)
-    lines = pd.Series(text.split("\n"), dtype="string").str.rstrip("\r")
-    lines = lines[lines != ""]
-    return (lines.str.count(",") + 1).to_numpy(dtype=np.int64)[1:]
-
-
-def _last_record_end(text: str) -> int:
-    """Index of the last newline that ends a record (outside quotes); -1 when none does."""
-    cut = text.rfind("\n")
-    if '"' not in text or cut < 0:
-        return cut
-    odd = text.count('"', 0, cut) % 2
-    while cut >= 0 and odd:  # inside a quoted field: step back line by line
-        previous = text.rfind("\n", 0, cut)
-        odd ^= text.count('"', previous + 1, cut) % 2
-        cut = previous
-    return cut
-
-
 def _record_blocks(path: Path, encoding: str) -> Iterator[str]:
     """The file's text after its header line, in blocks of whole records of ~BLOCK_CHARS."""
     carry = ""
@@ -343,7 +319,7 @@ def _record_blocks(path: Path, encoding: str) -> Iterator[str]:
                 if text:
                     yield text
                 return
-            cut = _last_record_end(text)
+            cut = last_record_end(text)
             carry = text[cut + 1 :]
             if len(carry) > MAX_RECORD_CHARS:
                 raise InputError(
@@ -352,20 +328,6 @@ def _record_blocks(path: Path, encoding: str) -> Iterator[str]:
                 )
             if cut >= 0:
                 yield text[: cut + 1]
-
-
-def _parse_block(header: str, block: str, lines_before: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """One block of records as text columns, and how many fields each record held."""
-    text = header + "\n" + block
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as error:
-        # pandas counts lines from the block's header: say where they are in the file.
-        message = _LINE_IN_ERROR.sub(
-            lambda found: f"line {int(found.group(1)) + lines_before}", str(error)
-        )
-        raise pd.errors.ParserError(message) from error
-    return frame, _fields_per_record(text)
 
 
 def _csv_frame(path: Path, table: str) -> pd.DataFrame:
@@ -387,7 +349,13 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
             clean, nul_count = _remove_nul_text(block)
             nul_rows += nul_count
             decimal_points = decimal_points or "." in clean
-            frame, widths = _parse_block(header, clean, lines_before)
+            frame, widths = parse_block(header, clean, lines_before)
+            longer = np.flatnonzero(widths > frame.shape[1])
+            if len(longer) and not blank_beyond(header + "\n" + clean, frame.shape[1]):
+                raise InputError(
+                    f"{path}: records hold more fields than its header names (first: record "
+                    f"{records_before + int(longer[0]) + 1}): values past its last column"
+                )
             lines_before += clean.count("\n")
             frame.columns = column_names(frame.columns)
             if len(widths) == len(frame):

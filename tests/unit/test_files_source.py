@@ -276,6 +276,35 @@ def test_a_file_read_in_small_blocks_equals_the_file_read_whole(
     assert len(in_blocks.nvd_se) == len(se)
 
 
+def with_a_trailing_field(frame: pd.DataFrame, path: Path, value: str = "") -> None:
+    """``frame`` as CSV whose every data line (not the header) ends with one field more."""
+    header, *lines = frame.to_csv(index=False).splitlines()
+    path.write_text("\n".join([header, *(f"{line},{value}" for line in lines)]) + "\n")
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "a quoted field"])
+def test_data_lines_ending_with_a_delimiter_read_as_without_it(
+    tmp_path: Path, quoted: bool
+) -> None:
+    """Some tools end each data line with a delimiter the header lacks: pandas took the first
+    field for the row's label and shifted every column (odds read as nothing, the day priced on
+    final odds without a word). Read from the first field, the blank one past the header's
+    dropped, every table equals the plain file's; a field past the header holding a value is
+    refused in one line."""
+    raw = day()
+    if quoted:
+        raw.nvd_se.loc[0, "bamei"] = "Comma, Horse"
+    write_tables(raw, tmp_path / "plain")
+    ended = tmp_path / "ended"
+    ended.mkdir()
+    for table in ("nvd_ra", "nvd_se", "nvd_o1"):
+        with_a_trailing_field(getattr(raw, table), ended / f"{table}.csv")
+    assert_same_tables(read(ended), read(tmp_path / "plain"))
+    with_a_trailing_field(raw.nvd_o1, ended / "nvd_o1.csv", value="7")
+    with pytest.raises(InputError, match=r"nvd_o1.csv: records hold more fields than its header"):
+        read(ended)
+
+
 def test_a_parse_error_names_its_line_in_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
