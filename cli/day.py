@@ -270,12 +270,13 @@ def export(
 
         boat = known_sport(sport) == "boat"
         tables = BOAT_TABLES_BY_EXPORT_NAME if boat else TABLES_BY_EXPORT_NAME
-        if table not in tables:
+        stored_names = {found.name: found for found in tables.values()}  # rolling_performance
+        sql_table = tables.get(table, stored_names.get(table))
+        if sql_table is None:
             kind = "boat table" if boat else "table"
             raise InputError(f"unknown {kind} {table!r}: one of {', '.join(tables)}")
         first, last = parse_date_range(start, end)
         _settings, engine = open_store(db)
-        sql_table = tables[table]
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
             frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)

@@ -84,6 +84,10 @@ def test_run_a_day_twice_is_idempotent(sqlite_url: str) -> None:
     first3f = export("first3f", sqlite_url)
     assert {"race_id", "umaban", "first3f_s", "method"} <= set(first3f)
     assert first3f["method"].notna().all()
+    # a table by the name the store and the docs give it, as by its export name
+    by_stored_name = export("rolling_performance", sqlite_url)
+    pd.testing.assert_frame_equal(by_stored_name, export("rolling", sqlite_url))
+    assert {"span", "hit_rate", "expected_hit_rate"} <= set(by_stored_name)
 
     counts = row_counts(sqlite_url)
     code, stdout, stderr = invoke(
