@@ -38,8 +38,9 @@ from raceday.run_status import no_races_warning, outcome, quarantine_warning
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, day_lock
+from tasks.common import AsTasks, day_lock, engine_for
 from tasks.ingest import ingest_by_venue
+from tasks.monitor import racing_expected
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,16 @@ def day_outcome(
     alerts: Sequence[Mapping[str, Any]],
     *,
     night: bool = True,
+    race_day: bool = True,
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
-    its warnings: venues left out, no races, races quarantined, bets voided at night, bets
-    still open, and (``night``: a run that reads results) results not published yet."""
+    its warnings: venues left out, no races (on a ``race_day``: a JRA store's weekday is none),
+    races quarantined, bets voided at night, bets still open, and (``night``: a run that
+    reads results) results not published yet."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
-    warnings += no_races_warning(counts["races_offered"])
+    warnings += no_races_warning(counts["races_offered"]) if race_day else []
     warnings += quarantine_warning(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
     )
@@ -111,7 +114,11 @@ def _outcome(
     night: bool = True,
 ) -> dict[str, Any]:
     alerts = alerts_raised_since(this.settings, this.day, this.started)
-    return day_outcome(this.raw, counts, settled, alerts, night=night)
+    race_day = True
+    if not counts["races_offered"]:  # a day without races: was it one to race on?
+        with engine_for(this.settings).connect() as connection:
+            race_day = racing_expected(this.settings, connection, this.day).expected
+    return day_outcome(this.raw, counts, settled, alerts, night=night, race_day=race_day)
 
 
 def _counts(summary: DaySummary) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from raceday.monitoring.rules import (
     calendar_expectation,
     evaluate,
     nothing_to_monitor,
-    usually_a_race_day,
+    race_day_by_history,
 )
 from raceday.run_status import outcome
 from raceday.store.catalogs import boat as boat_catalog
@@ -52,26 +53,43 @@ def unmonitorable(settings: Settings, race_date: date) -> str | None:
     return nothing_to_monitor(race_date, first)
 
 
-def _usually_a_race_day(connection: Connection, race_date: date) -> bool:
-    """:func:`usually_a_race_day` of the day, from the stored history before it."""
+@dataclass(frozen=True)
+class RacingExpected:
+    """Whether the day has racing, the venues listed for it (empty: any), and why, in words."""
+
+    expected: bool
+    venues: frozenset[str]
+    because: str
+
+
+def racing_expected(settings: Settings, connection: Connection, race_date: date) -> RacingExpected:
+    """The racing calendar's word on the day when one is set, else the store's history before
+    the day (:func:`raceday.monitoring.rules.race_day_by_history`)."""
+    calendar = read_racing_calendar(settings.monitor.racing_calendar)
+    if calendar is not None:
+        expected, venues = calendar_expectation(calendar, race_date)
+        return RacingExpected(expected, venues, "the racing calendar lists it")
     first, _last = history_bounds(connection, race_date)
     looked_back = race_date - timedelta(weeks=USUAL_DAY_WEEKS)
     raced = race_days(connection, looked_back, race_date - timedelta(days=1))
-    return usually_a_race_day(race_date, raced, first)
+    expected, because = race_day_by_history(race_date, raced, first)
+    return RacingExpected(expected, frozenset(), because)
 
 
 @stage("monitor")
 def monitor_day(settings: Settings, race_date: date) -> list[Alert]:
     """Evaluate every monitor rule for the day; deliver and store the alerts (de-duplicated)."""
     limits = settings.monitor_thresholds()
-    calendar = read_racing_calendar(settings.monitor.racing_calendar)
-    expected, venues = calendar_expectation(calendar, race_date)
     with stage_run(settings, "monitor", race_date) as record:
         with engine_for(settings).connect() as connection:
-            if calendar is None:
-                expected = _usually_a_race_day(connection, race_date)
+            racing = racing_expected(settings, connection, race_date)
             inputs = load_monitor_inputs(
-                connection, race_date, limits, racing_expected=expected, expected_venues=venues
+                connection,
+                race_date,
+                limits,
+                racing_expected=racing.expected,
+                expected_venues=racing.venues,
+                racing_expected_because=racing.because,
             )
         alerts = evaluate(inputs, limits)
         record.rows_out = len(alerts)

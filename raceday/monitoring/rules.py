@@ -176,6 +176,7 @@ class MonitorInputs:
     expected_venues: frozenset[str] = frozenset()  # venues the calendar lists (empty: any)
     model_version: str | None = None
     model_in_service_since: date | None = None
+    racing_expected_because: str = "the racing calendar lists it"
 
 
 def _today_row(inputs: MonitorInputs) -> pd.Series | None:
@@ -219,7 +220,7 @@ def calendar_expectation(
 
     ``calendar`` has ``race_date`` and optionally ``keibajo_code``; without a calendar every
     day is a race day here (NAR races on nearly every day of the year), and the monitor asks
-    the store's history (:func:`usually_a_race_day`).
+    the store's history (:func:`race_day_by_history`).
     """
     if calendar is None:
         return True, frozenset()
@@ -234,27 +235,33 @@ def calendar_expectation(
 
 
 USUAL_DAY_WEEKS: Final = 8  # same weekdays looked back on without a calendar
-USUAL_DAY_MIN_KNOWN: Final = 4  # of them inside the stored history, or every day is a race day
+USUAL_DAY_MIN_KNOWN: Final = 4  # of them inside the stored history to judge by their share
+SHORT_HISTORY_MIN_KNOWN: Final = 2  # fewer known: a weekday never raced on is still no race day
 
 
-def usually_a_race_day(
+def race_day_by_history(
     race_date: date, raced_days: Collection[date], first_stored_day: date | None
-) -> bool:
-    """Without a racing calendar: whether the store's history makes ``race_date`` a race day.
+) -> tuple[bool, str]:
+    """Without a racing calendar: whether the store's history makes ``race_date`` a race day,
+    and why, in words for the ``no_races`` alert.
 
-    Not one only when at least ``USUAL_DAY_MIN_KNOWN`` of the last ``USUAL_DAY_WEEKS`` same
-    weekdays are inside the stored history (on or after ``first_stored_day``) and fewer than
-    half of those had races (``raced_days``): a JRA store races on weekends, so its Tuesdays
-    are not race days, while NAR's venues race on nearly every day and stay expected. A
-    short history expects racing, as before."""
+    Judged on the last ``USUAL_DAY_WEEKS`` same weekdays inside the stored history (on or
+    after ``first_stored_day``): with at least ``USUAL_DAY_MIN_KNOWN`` of them, a race day when
+    half or more had races (a JRA store's Saturdays, NAR's every day), else not (its Tuesdays).
+    A shorter history: not a race day when at least ``SHORT_HISTORY_MIN_KNOWN`` of them are
+    known and none had races (a new JRA store's weekdays), else one, as every day was before."""
+    weekday = f"{race_date:%A}s"
     if first_stored_day is None:
-        return True
+        return True, "the store holds no race day yet"
     same_weekdays = [race_date - timedelta(weeks=week) for week in range(1, USUAL_DAY_WEEKS + 1)]
     known = [day for day in same_weekdays if day >= first_stored_day]
-    if len(known) < USUAL_DAY_MIN_KNOWN:
-        return True
     raced = sum(day in raced_days for day in known)
-    return 2 * raced >= len(known)
+    share = f"{raced} of the last {len(known)} {weekday} had races"
+    if len(known) >= USUAL_DAY_MIN_KNOWN:
+        return 2 * raced >= len(known), share
+    if len(known) >= SHORT_HISTORY_MIN_KNOWN and raced == 0:
+        return False, share
+    return True, f"{share}: too few to tell, so every day is a race day"
 
 
 def _recurring_warning(
@@ -331,8 +338,8 @@ def hit_rate_floor(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     because = (
         ""
         if limits.hit_rate_floor is not None
-        else f" ({limits.hit_rate_z:g} standard deviations below the {expected:.1%} its picks' "
-        "own probabilities expect)"
+        else f" ({limits.hit_rate_z:g} σ below the {expected:.1%} its picks' own "
+        "probabilities expect)"
     )
     message = (
         f"top-pick hit rate over the last {limits.rolling_span} ({int(scored)} races) is "
@@ -407,8 +414,9 @@ def no_races(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
             Alert(
                 rule="no_races",
                 severity="critical",
-                message=f"no races ingested for {day}, a scheduled race day: the source is "
-                "empty or the day's runs did not happen",
+                message=f"no races ingested for {day}, a race day ("
+                f"{inputs.racing_expected_because}): the source is empty or the day's runs did "
+                "not happen",
                 race_date=inputs.race_date,
                 value=0.0,
                 key=day,
@@ -487,14 +495,32 @@ def robust_z(trailing: pd.Series, value: float) -> float:
     return (value - median) / scale
 
 
+def _raced(daily: pd.DataFrame) -> pd.Series:
+    """Which performance rows are of days that offered races (a dark day's run records one with
+    none: a JRA store's weekdays, run by a daily schedule)."""
+    offered = daily.get("races_offered", daily.get("races"))
+    if offered is None:
+        return pd.Series(True, index=daily.index)
+    return pd.to_numeric(offered, errors="coerce").fillna(0) > 0
+
+
+# How far back the monitor reads days for the anomaly rule's window of race days: a store that
+# races two days a week needs 14 weeks for 28 of them.
+ANOMALY_LOOKBACK_FACTOR: Final = 4
+
+
 def anomalies(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
-    """Daily metrics far from their trailing window (robust z-score beyond the limit)."""
+    """A race day's metrics far from those of the ``anomaly_window_days`` race days before it
+    (robust z-score beyond the limit). Days without races are neither judged nor judged
+    against: on a store that races on weekends, the weekdays' zeros made every race day an
+    "unusual" 24 races (a zero median and spread: z = inf), and a missing race day is
+    ``no_races``' to tell."""
     today = _today_row(inputs)
-    if today is None:
+    if today is None or not _raced(inputs.daily.loc[[today.name]]).iloc[0]:
         return []
     dates = pd.to_datetime(inputs.daily["perf_date"])
-    start = pd.Timestamp(inputs.race_date - timedelta(days=limits.anomaly_window_days))
-    trailing = inputs.daily[(dates >= start) & (dates < pd.Timestamp(inputs.race_date))]
+    earlier = (dates < pd.Timestamp(inputs.race_date)) & _raced(inputs.daily)
+    trailing = inputs.daily[earlier].sort_values("perf_date").tail(limits.anomaly_window_days)
     if len(trailing) < limits.anomaly_min_days:
         return []
     alerts = []
@@ -513,8 +539,8 @@ def anomalies(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
                 rule="anomaly",
                 severity="warning",
                 message=f"{metric} = {value:.4g} on {inputs.race_date} is unusual: the last "
-                f"{len(history)} days' median is {float(history.median()):.4g} "
-                f"(robust z {z:+.1f}, limit ±{limits.anomaly_z})",
+                f"{len(history)} race days' median is {float(history.median()):.4g} "
+                f"(robust z {z:+.2f}, limit ±{limits.anomaly_z:g})",
                 race_date=inputs.race_date,
                 scope=metric,
                 value=value,

@@ -47,3 +47,4 @@ def test_an_empty_weekday_of_a_weekend_store_is_no_race_day(store_url: str) -> N
     saturday = TUESDAY + timedelta(days=4)
     alerts = monitor_day(settings, saturday)
     assert [(alert.rule, alert.severity) for alert in alerts] == [("no_races", "critical")]
+    assert "a race day (8 of the last 8 Saturdays had races)" in alerts[0].message

@@ -17,8 +17,8 @@ from raceday.monitoring.rules import (
     calendar_expectation,
     evaluate,
     plan_notifications,
+    race_day_by_history,
     robust_z,
-    usually_a_race_day,
 )
 
 DAY = date(2026, 11, 20)
@@ -93,7 +93,7 @@ def test_hit_rate_is_judged_against_what_the_top_picks_expect() -> None:
     alerts = evaluate(inputs(rolling=rolling(hit_rate=0.36, expected_hit_rate=0.45)), LIMITS)
     assert rules_of(alerts) == ["hit_rate_floor"]
     assert alerts[0].threshold == pytest.approx(0.45 - 3 * math.sqrt(0.45 * 0.55 / 500))
-    assert "45.0% its picks' own probabilities expect" in alerts[0].message
+    assert "3 σ below the 45.0% its picks' own probabilities expect" in alerts[0].message
     assert evaluate(inputs(rolling=rolling(hit_rate=0.40, expected_hit_rate=0.45)), LIMITS) == []
     # a row recorded before its expectation was (revision 2700): nothing to judge it against
     assert evaluate(inputs(rolling=rolling(hit_rate=0.10)), LIMITS) == []
@@ -151,23 +151,35 @@ def test_calendar_file_decides_which_days_and_venues_race() -> None:
     assert calendar_expectation(None, DAY) == (True, frozenset())
 
 
+def usually_a_race_day(day: date, raced: set[date], first: date | None) -> bool:
+    return race_day_by_history(day, raced, first)[0]
+
+
 def test_without_a_calendar_the_stored_weekdays_say_which_days_race() -> None:
     """A weekday the last eight weeks raced on fewer than half of is no race day (JRA's
-    Tuesdays); one raced on half or more is (NAR's every day, JRA's Saturdays); fewer than four
-    of them inside the stored history expects racing, as every day did before."""
+    Tuesdays); one raced on half or more is (NAR's every day, JRA's Saturdays). With fewer than
+    four of them inside the stored history, two or more never raced on are no race day (a new
+    JRA store's weekdays), anything else is, as every day was before."""
     tuesday, first = date(2026, 11, 17), date(2026, 9, 1)
     weekends = {
         first + timedelta(days=n) for n in range(100) if (first + timedelta(days=n)).weekday() >= 5
     }
-    assert not usually_a_race_day(tuesday, weekends, first)
+    assert race_day_by_history(tuesday, weekends, first) == (
+        False,
+        "0 of the last 8 Tuesdays had races",
+    )
     assert usually_a_race_day(date(2026, 11, 21), weekends, first)  # a Saturday
     every_day = {first + timedelta(days=n) for n in range(100)}
     assert usually_a_race_day(tuesday, every_day, first)
     half = {tuesday - timedelta(weeks=week) for week in (1, 3, 5, 7)}
     assert usually_a_race_day(tuesday, half, first)
     assert not usually_a_race_day(tuesday, set(list(half)[:3]), first)
-    assert usually_a_race_day(tuesday, set(), tuesday - timedelta(weeks=3))  # three known
-    assert not usually_a_race_day(tuesday, set(), tuesday - timedelta(weeks=4))
+    assert not usually_a_race_day(tuesday, set(), tuesday - timedelta(weeks=2))  # two known
+    one_known = race_day_by_history(tuesday, set(), tuesday - timedelta(weeks=1))
+    assert one_known == (True, "0 of the last 1 Tuesdays had races: too few to tell, so every "
+                         "day is a race day")  # fmt: skip
+    raced_once = {tuesday - timedelta(weeks=2)}
+    assert usually_a_race_day(tuesday, raced_once, tuesday - timedelta(weeks=3))
     assert usually_a_race_day(tuesday, set(), None)  # an empty store
 
 
@@ -205,6 +217,27 @@ def test_an_odd_day_is_an_anomaly_and_a_usual_one_is_not() -> None:
     odd = evaluate(inputs(daily=daily(market_log_loss=2.4, races=150)), LIMITS)
     assert sorted(a.scope for a in odd if a.rule == "anomaly") == ["market_log_loss", "races"]
     assert evaluate(inputs(daily=daily(market_log_loss=1.58)), LIMITS) == []
+
+
+def test_days_without_races_are_neither_judged_nor_judged_against() -> None:
+    """A store racing on weekends, run every day (the operators' probe): five dark days a week
+    recorded with no race. A race day is judged against the race days before it (before, the
+    zeros made every race day +inf unusual, and a 28-day window held 8 race days); a dark day
+    is not judged at all."""
+    saturday = DAY + timedelta(days=(5 - DAY.weekday()) % 7)
+    weeks = daily(days=16 * 7)
+    weeks["perf_date"] = weeks["perf_date"] + pd.Timedelta(saturday - DAY)
+    dark = weeks["perf_date"].dt.weekday < 5
+    weeks.loc[dark, ["races", "races_offered", "races_quarantined"]] = 0
+    race_day = replace(inputs(daily=weeks), race_date=saturday)
+    assert evaluate(race_day, LIMITS) == []  # 200 races, as every race day before
+    fewer = weeks.copy()
+    fewer.loc[fewer.index[-1], "races"] = 150
+    odd = evaluate(replace(race_day, daily=fewer), LIMITS)
+    assert [(a.rule, a.scope) for a in odd] == [("anomaly", "races")]
+    assert "the last 28 race days' median is 200" in odd[0].message
+    weekday = replace(race_day, race_date=saturday - timedelta(days=1))
+    assert [a.rule for a in evaluate(weekday, LIMITS) if a.rule == "anomaly"] == []
 
 
 def test_no_anomaly_verdict_on_too_little_history() -> None:

@@ -137,3 +137,18 @@ def test_a_backfill_stopped_on_request_exits_as_an_interrupted_command() -> None
     from raceday.run_status import STOPPED
 
     assert exit_code(STOPPED) == 130
+
+
+def test_a_day_without_races_warns_only_when_it_was_one_to_race_on() -> None:
+    """A JRA store's Tuesday run by a daily schedule has no races and is no race day (the
+    monitor's judgement): ``completed``, not five warnings a week; a race day without races
+    still warns."""
+    from flows.daily import day_outcome
+    from raceday.sources.base import empty_raw_day
+
+    counts = {"races_offered": 0, "races_quarantined": 0, "quarantined": 0}
+    dark = day_outcome(empty_raw_day(), counts, None, [], race_day=False)
+    assert (dark["status"], dark["warnings"]) == ("completed", [])
+    empty = day_outcome(empty_raw_day(), counts, None, [])
+    assert empty["status"] == "completed-with-warnings"
+    assert empty["warnings"] == ["no races for the day: nothing was predicted or settled"]

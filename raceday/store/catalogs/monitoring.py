@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection
 
-from raceday.monitoring.rules import MonitorInputs, Thresholds
+from raceday.monitoring.rules import ANOMALY_LOOKBACK_FACTOR, MonitorInputs, Thresholds
 from raceday.store.catalogs.alerts import read_alerts
 from raceday.store.catalogs.bets import read_bets
 from raceday.store.catalogs.performance import (
@@ -36,11 +36,11 @@ def load_monitor_inputs(
     *,
     racing_expected: bool,
     expected_venues: frozenset[str] = frozenset(),
+    racing_expected_because: str = "the racing calendar lists it",
 ) -> MonitorInputs:
     """The day's performance, rolling windows, runs and races, and the model in service."""
-    daily = read_daily(
-        connection, race_date - timedelta(days=limits.anomaly_window_days + 1), race_date
-    )
+    lookback = limits.anomaly_window_days * ANOMALY_LOOKBACK_FACTOR + 1
+    daily = read_daily(connection, race_date - timedelta(days=lookback), race_date)
     today = daily[pd.to_datetime(daily["perf_date"]) == pd.Timestamp(race_date)]
     version = (
         str(today["model_version"].iloc[0])
@@ -54,6 +54,7 @@ def load_monitor_inputs(
         runs=read_runs(connection, race_date),
         races_by_venue=races_by_venue(connection, race_date),
         racing_expected=racing_expected,
+        racing_expected_because=racing_expected_because,
         expected_venues=expected_venues,
         model_version=version,
         model_in_service_since=model_in_service_since(connection, version) if version else None,
