@@ -204,10 +204,20 @@ def decode_time_behind(raw: pd.Series) -> pd.Series:
     return (magnitude * sign).astype("float64").rename(raw.name)
 
 
+# The minus signs a sign field is found written with: ASCII, full-width (－, read as ASCII once
+# normalised), the minus sign, hyphens and dashes a spreadsheet or an IME puts in its place.
+_MINUS_SIGNS: Final = frozenset({"-", "\u2212", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014"})
+
+
 def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
-    """``zogen_fugo`` (+/-/space) and ``zogen_sa`` (3 digits) to a signed change in kg."""
+    """``zogen_fugo`` (+/-/space) and ``zogen_sa`` (3 digits) to a signed change in kg. The sign
+    is read as written in any width (``－`` is a loss, as ``-``; it was read as a gain); a
+    sign that is none (``X``, ``±``) makes the change unknown, not a gain."""
     magnitude = digit_numbers(_stripped(amount).where(lambda t: t.str.fullmatch(r"\d{1,3}")))
-    factor = np.where(_stripped(sign).fillna("").eq("-"), -1, 1)
+    written = _stripped(sign).fillna("").str.normalize("NFKC")
+    minus = written.isin(_MINUS_SIGNS).to_numpy(dtype=bool)
+    known = minus | written.isin({"+", ""}).to_numpy(dtype=bool)
+    factor = pd.Series(np.where(minus, -1, 1), index=sign.index).where(known)
     return (magnitude * factor).astype("Int64")
 
 

@@ -99,6 +99,11 @@ def test_time_behind_and_body_weight_change() -> None:
     assert decoded.isna().tolist() == [False, False, True, True, False]
     change = codec.decode_body_weight_change(s("+", "-", " "), s("004", "010", "000"))
     assert change.tolist() == [4, -10, 0]
+    # the sign in other widths and dashes (－ was read as a gain); a sign that is none: unknown
+    signs = s("－", "−", "–", "＋", "X", "±", None)
+    written = codec.decode_body_weight_change(signs, s(*["006"] * 7))
+    assert written.tolist()[:4] == [-6, -6, -6, 6] and written.isna().tolist()[4:6] == [True, True]
+    assert written.tolist()[6] == 6
 
 
 def test_class_from_condition_name() -> None:
