@@ -93,6 +93,7 @@ SUFFIXES: Final = (".csv", ".parquet")
 READ_ATTEMPTS: Final = 3  # a file still changing after this many reads is refused
 HEAD_BYTES: Final = 64 * 1024  # the header line must end within this
 BLOCK_CHARS: Final = 4 * 1024 * 1024  # CSV text parsed at a time
+_EOF_MARK: Final = "\x1a"  # Ctrl-Z: old DOS and Windows tools end a text file with it
 DETECT_BYTES: Final = 1024 * 1024  # bytes decoded at a time to tell the encoding
 MAX_RECORD_CHARS: Final = 64 * 1024  # a PC-KEIBA record is under 1 KB
 MAX_SHORT_RECORDS: Final = 100  # records with fewer fields than the header (a truncated line: 1)
@@ -342,11 +343,12 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
     logger.info("%s: read as %s", path, _ENCODING_NAMES[encoding])
     known = [column for column in TABLES[table] if column in columns]
     frames: list[pd.DataFrame] = []
-    short_records = nul_rows = lines_before = records_before = 0
+    short_records = nul_rows = lines_before = records_before = empty_records = 0
     decimal_points = False
     try:
         for block in _record_blocks(path, encoding):
             clean, nul_count = _remove_nul_text(block)
+            clean = clean.replace(_EOF_MARK, "")  # DOS's end of file (Ctrl-Z) after the last line
             nul_rows += nul_count
             decimal_points = decimal_points or "." in clean
             frame, widths = parse_block(header, clean, lines_before)
@@ -373,11 +375,16 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
             else:
                 logger.warning("%s: could not count the fields of its records", path)
             records_before += len(frame)
-            frames.append(frame[known])
+            empty = frame.fillna("").eq("").all(axis=1)  # a line of delimiters only: no record
+            empty_records += int(empty.sum())
+            kept = frame.loc[~empty, known].reset_index(drop=True) if empty.any() else frame[known]
+            frames.append(kept)
     except UnicodeDecodeError as error:  # the file changed after its encoding was told
         raise InputError(f"{path}: not {_ENCODING_NAMES[encoding]} text: {error.reason}") from None
     if nul_rows:
         logger.warning("%s: removed NUL bytes from %d row(s)", path, nul_rows)
+    if empty_records:
+        logger.warning("%s: skipped %d line(s) of empty fields only", path, empty_records)
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype="string") for column in known})
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

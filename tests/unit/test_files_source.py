@@ -305,6 +305,27 @@ def test_data_lines_ending_with_a_delimiter_read_as_without_it(
         read(ended)
 
 
+def test_an_end_of_file_mark_and_lines_of_empty_fields_are_no_records(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-Z after the last line (old DOS and Windows tools) and a line of delimiters only
+    were each read as a record and quarantined, so a clean day ended with a warning; they are
+    no records, and the empty lines are said in one line."""
+    raw = day()
+    write_tables(raw, tmp_path / "plain")
+    marked = tmp_path / "marked"
+    write_tables(raw, marked)
+    runners = marked / "nvd_se.csv"
+    header, *lines = runners.read_text().splitlines()
+    empty = "," * (len(header.split(",")) - 1)
+    runners.write_text("\n".join([header, lines[0], empty, *lines[1:], empty]) + "\n\x1a")
+    (marked / "nvd_ra.csv").write_bytes((marked / "nvd_ra.csv").read_bytes() + b"\x1a")
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.files"):
+        assert_same_tables(read(marked), read(tmp_path / "plain"))
+    said = [record.getMessage() for record in caplog.records]
+    assert any("nvd_se.csv: skipped 2 line(s) of empty fields only" in line for line in said)
+
+
 def test_a_parse_error_names_its_line_in_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
