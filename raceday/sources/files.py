@@ -336,6 +336,9 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     if not head.removeprefix(_BOM).strip() and size <= len(head):
+        if table not in REQUIRED_TABLES:  # no odds: as an odds file without one, or none at all
+            logger.warning("%s: is empty: read as no odds", path)
+            return pd.DataFrame({column: pd.Series(dtype="string") for column in TABLES[table]})
         raise InputError(f"{path}: is empty")
     header = _header_line(path, head, size)
     columns = _checked_header(path, header, table)

@@ -259,6 +259,13 @@ def _nul_in_names(base: Base, out: Path) -> Expected:
     return _kept(base)
 
 
+@case("empty_odds_file", "nvd_o1.csv is a file of zero bytes: no odds, as without the file")
+def _empty_odds_file(base: Base, out: Path) -> Expected:
+    _write(base.raw, out)
+    (out / "nvd_o1.csv").write_bytes(b"")
+    return _kept(base)
+
+
 @case("header_only_odds", "nvd_o1 holds a header but no snapshot (bets use final odds)")
 def _header_only_odds(base: Base, out: Path) -> Expected:
     _write(replace(base.raw, nvd_o1=base.raw.nvd_o1.iloc[0:0]), out)
