@@ -18,6 +18,7 @@ import pandas as pd
 from data_checks.derived import CheckedFrame, _split
 from data_checks.gx_runner import Check, run_suite
 from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, VENUE_CODES
+from raceday.boat.finish import payouts_name_the_finish
 
 LANES: Final = (1, 6)
 # 勝率 is points per race (1着 10 … 6着 1, bonus points in graded races): the best racers stay
@@ -207,6 +208,14 @@ def payout_checks() -> list[Check]:
             lambda: gxe.ExpectColumnValuesToBeBetween(column="payout_yen", min_value=10),
             "the yen paid on every winning ticket",
         ),
+        # A win line naming a boat that did not finish first (or an exacta that is not the
+        # first two) contradicts the 着 column: settling from it pays the wrong boat.
+        Check(
+            "payout_names_the_finish",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="names_the_finish", value_set=[True]),
+            "settlement: the boat paid is the boat that won",
+            shows=("bet_type", "combination"),
+        ),
     ]
 
 
@@ -363,9 +372,15 @@ def check_results(
     )
 
 
-def check_payouts(payouts: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
-    """The payout lines; a race with a broken line is left out."""
-    frame = payouts.assign(boat=pd.Series(pd.NA, index=payouts.index, dtype="Int64"))
+def check_payouts(
+    payouts: pd.DataFrame, results: pd.DataFrame, race_date: pd.Timestamp
+) -> CheckedFrame:
+    """The payout lines, each against its race's finishing order (``results``); a race with a
+    broken line is left out."""
+    frame = payouts.assign(
+        boat=pd.Series(pd.NA, index=payouts.index, dtype="Int64"),
+        names_the_finish=payouts_name_the_finish(payouts, results),
+    )
     checked = _checked(
         "boat_payouts",
         frame,
@@ -374,7 +389,8 @@ def check_payouts(payouts: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFram
         ("bet_type", "combination"),
         numbers=("payout_yen", "popularity"),
     )
-    return CheckedFrame(checked.valid.drop(columns=["boat"]), checked.quarantine, checked.outcome)
+    valid = checked.valid.drop(columns=["boat", "names_the_finish"])
+    return CheckedFrame(valid, checked.quarantine, checked.outcome)
 
 
 def check_odds(odds: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
@@ -455,14 +471,15 @@ def validate_card(
 def validate_results(
     races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp
 ) -> ValidResults:
-    """The results and payouts validated; a race with a broken line is set aside whole."""
+    """The results and payouts validated; a race with a broken line, or whose payouts name
+    boats its finishing order does not, is set aside whole."""
     distances = (
         races.drop_duplicates("race_id").set_index("race_id")["distance_m"]
         if "distance_m" in races
         else pd.Series(dtype="Int64")  # a frame of races without distances: each 1800 m
     )
     checked_results = check_results(results, race_date, distances)
-    checked_payouts = check_payouts(payouts, race_date)
+    checked_payouts = check_payouts(payouts, results, race_date)
     set_aside = _races_of(checked_results.quarantine) | _races_of(checked_payouts.quarantine)
     keep_results = ~checked_results.valid["race_id"].astype(str).isin(set_aside)
     keep_payouts = ~checked_payouts.valid["race_id"].astype(str).isin(set_aside)
