@@ -483,6 +483,9 @@ def _read_k_line(number: int, line: str, block: _Block, reader: _Reader) -> None
         _start_k_race(header, block, reader)
         return
     if block.race is None:
+        if "中止" in plain:
+            _read_venue_cancellation(plain, block, reader)
+            return
         _read_venue_header(plain, block, K_DATE)
         return
     if "登番" in plain:
@@ -567,13 +570,37 @@ def _read_cancellation(plain: str, block: _Block, reader: _Reader) -> None:
             raise Rejected(f"races from {first} cancelled, after race {current}'s results")
         if first == current:
             block.race["status"] = "cancelled"
-        for number in range(max(first, current + 1), LAST_RACE + 1):
-            reader.add("races", _k_race(block, number, "", None, None, "cancelled"))
+        _cancel_races_from(max(first, current + 1), block, reader)
         block.end_race()
         return
     if begun:
         raise Rejected(f"a cancellation after race {current}'s results")
     block.race["status"] = "cancelled"
+
+
+def _read_venue_cancellation(plain: str, block: _Block, reader: _Reader) -> None:
+    """A 中止 line outside any race: ``NR以降 中止`` before the venue's first race (``１Ｒ以降``:
+    the day called off) cancels its races from the Nth on, as it does after a race (it was
+    read as a venue header and dropped: the races' bets stayed open). One naming no race, or
+    races already read as run, is set aside."""
+    later = CANCELLED_FROM.search(plain)
+    if later is None or block.race_date is None:
+        raise Rejected("a cancellation (中止) that names no race of a known day")
+    first = _int(later[1], "race number")
+    venue = race_id(block.race_date, block.venue_code, 0)[:-2]
+    run = [row["race_number"] for row in reader.rows.get("races", [])
+           if row["race_id"].startswith(venue) and row["status"] == "run"]  # fmt: skip
+    if any(number >= first for number in run):
+        raise Rejected(f"races from {first} cancelled, after race {max(run)}'s results")
+    _cancel_races_from(first, block, reader)
+
+
+def _cancel_races_from(first: int, block: _Block, reader: _Reader) -> None:
+    """Rows of status ``cancelled`` for the venue's races ``first``..12 not read already."""
+    assert block.race_date is not None
+    for number in range(first, LAST_RACE + 1):
+        if reader.race_read(race_id(block.race_date, block.venue_code, number)) is None:
+            reader.add("races", _k_race(block, number, "", None, None, "cancelled"))
 
 
 def _payout_label(line: str) -> str | None:

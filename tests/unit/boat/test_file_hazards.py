@@ -176,3 +176,26 @@ def test_a_race_header_written_twice_keeps_the_first_copy() -> None:
     later = parse_k_text(RESULTS.replace(r3_header, f"{k_header}\r\n{r3_header}"), DAY)
     assert later.races["race_id"].is_unique
     pd.testing.assert_frame_equal(later.results, once_k.results)
+
+
+def test_a_venue_cancelled_from_race_1_cancels_all_its_races() -> None:
+    """``１Ｒ以降 中止`` before the venue's first race header: its twelve races cancelled (their
+    bets refunded), a race printed after it rejected as cancelled, not read. It was taken for a
+    venue header and dropped: no race cancelled, the bets left open (a fuzz probe)."""
+    lines = _lines_until("   1R ")
+    notice = "     ＊＊＊　１Ｒ以降　中止　＊＊＊"
+    called_off = parse_k_text("\r\n".join([*lines, notice, "05KEND", "FINALK"]), DAY)
+    every_race = [f"2026040105{n:02d}" for n in range(1, 13)]
+    assert called_off.races["race_id"].tolist() == every_race
+    assert called_off.races["status"].eq("cancelled").all() and called_off.rejected.empty
+
+    dated = next(line for line in lines if "2026/ 4/ 1" in line)
+    printed = parse_k_text(RESULTS.replace(dated, f"{dated}\r\n{notice}"), DAY)
+    assert sorted(printed.races["race_id"]) == every_race
+    assert printed.races["status"].eq("cancelled").all()
+    assert printed.results.empty and printed.payouts.empty
+    assert printed.rejected["reason"].str.contains("race 01 cancelled by a 中止 line").any()
+
+    stray = parse_k_text(RESULTS.replace(dated, f"{dated}\r\n ＊＊＊　中止　＊＊＊"), DAY)
+    assert stray.rejected["reason"].str.contains("names no race").any()
+    assert stray.races["status"].eq("run").sum() == 3
