@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from raceday.store.boat_models import BOAT_TABLES
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.models import Base
+from raceday.store.repository import read_rows
 
 
 def test_migration_2200_matches_the_boat_models(store_url: str) -> None:
@@ -96,3 +97,54 @@ def test_course_and_exotics_round_trip_and_rewrite(store_url: str) -> None:
     stored = stored.sort_values(["race_id", "boat"]).reset_index(drop=True)[COURSE_COLUMNS]
     np.testing.assert_allclose(stored["expected_course"], course["expected_course"])
     np.testing.assert_allclose(stored["st_index"], course["st_index"])
+
+
+def test_a_race_stored_again_replaces_its_results_and_payouts_as_a_set(store_url: str) -> None:
+    """A day stored from a wrong K file (race 1's win line on boat 6), then from the right one:
+    race 1's payouts are the right file's alone; stored again as cancelled, it keeps no result
+    and no payout. Payouts were upserted line by line: win 6 and the winner's win line both
+    stayed (read back as a dead heat)."""
+    from datetime import date
+
+    import pandas as pd
+
+    from raceday.boat.simulate.config import BoatSimulatorConfig
+    from raceday.boat.simulate.days import simulate_boat_days
+    from raceday.store.catalogs import boat as catalog
+
+    day = simulate_boat_days(date(2026, 4, 1), date(2026, 4, 1),
+                             BoatSimulatorConfig(seed=1, venues_per_day=1))  # fmt: skip
+
+    def dated(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(race_date=pd.to_datetime(frame["race_id"].str[:8]))
+
+    race = sorted(day.result_races["race_id"])[0]
+    win = (day.payouts["race_id"] == race) & (day.payouts["bet_type"] == "win")
+    winner = day.payouts.loc[win, "combination"].tolist()
+    loser = next(str(boat) for boat in range(1, 7) if str(boat) not in winner)
+    wrong = day.payouts.copy()
+    wrong.loc[win, "combination"] = loser
+    races = day.program_races.assign(venue_code=day.program_races["race_id"].str[8:10])
+    entries = dated(day.entries).assign(venue_code=day.entries["race_id"].str[8:10])
+    engine = make_engine(store_url)
+    upgrade_schema(engine)
+    with engine.begin() as connection:
+        catalog.write_card(connection, races, entries, dated(day.odds))
+        catalog.write_results(connection, day.result_races, dated(day.results), dated(wrong))
+        catalog.write_results(connection, day.result_races, dated(day.results), dated(day.payouts))
+    with engine.connect() as connection:
+        stored = read_rows(connection, BOAT_TABLES["boat_payouts"])
+    stored_win = stored[(stored["race_id"] == race) & (stored["bet_type"] == "win")]
+    assert stored_win["combination"].tolist() == winner
+    assert len(stored) == len(day.payouts)
+
+    cancelled = day.result_races[day.result_races["race_id"] == race].assign(status="cancelled")
+    with engine.begin() as connection:
+        catalog.write_results(connection, cancelled, dated(day.results.iloc[0:0]),
+                              dated(day.payouts.iloc[0:0]))  # fmt: skip
+    with engine.connect() as connection:
+        results = read_rows(connection, BOAT_TABLES["boat_results"])
+        payouts = read_rows(connection, BOAT_TABLES["boat_payouts"])
+    assert not (results["race_id"] == race).any() and not (payouts["race_id"] == race).any()
+    assert results["race_id"].nunique() == 11 and payouts["race_id"].nunique() == 11
+    engine.dispose()

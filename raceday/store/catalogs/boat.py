@@ -1,7 +1,8 @@
 """Catalog of boat racing: every read and write the boat stages make (``boat_*`` tables).
 
-Writes replace by natural key inside the caller's transaction, so re-running a day changes
-nothing; a day's unsettled bets are replaced, settled ones are kept as placed.
+Writes replace by natural key (a race's results and payouts: the race's as a set) inside the
+caller's transaction, so re-running a day changes nothing; a day's unsettled bets are
+replaced, settled ones are kept as placed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from raceday.store.boat_models import (
 )
 from raceday.store.catalogs.bets import ledger_days_of
 from raceday.store.models import table_of
-from raceday.store.repository import dates_between, insert_rows, read_rows, replace_rows
+from raceday.store.repository import (
+    dates_between,
+    delete_in,
+    insert_rows,
+    read_rows,
+    replace_rows,
+)
 
 RACES = table_of(BoatRace)
 ENTRIES = table_of(BoatEntry)
@@ -66,7 +73,9 @@ def write_results(
     connection: Connection, races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame
 ) -> int:
     """Store the results: each race's status and conditions (onto its program row), each
-    boat's result and the payout lines (combination '' for 特払い and 不成立)."""
+    boat's result and the payout lines (combination '' for 特払い and 不成立). A race's
+    results and payouts replace its stored ones as a set: a win line of boat 6 read from a
+    wrong file, then boat 2's from the right one, must not both stay (a dead heat to settle)."""
     ids = races["race_id"].astype(str).tolist()
     days = pd.to_datetime(races["race_date"]).dropna()
     if days.empty:
@@ -78,12 +87,13 @@ def write_results(
         races[["race_id", *RESULT_RACE_COLUMNS]].astype({"race_id": "string"}), on="race_id"
     )
     written = replace_rows(connection, RACES, updated, ["race_id"])
-    written += replace_rows(connection, RESULTS, results, BOAT_KEY)
+    of_races = [*ids, *results["race_id"].astype(str), *payouts["race_id"].astype(str)]
+    delete_in(connection, RESULTS, "race_id", of_races)
+    delete_in(connection, PAYOUTS, "race_id", of_races)
+    written += insert_rows(connection, RESULTS, results)
     lines = payouts.assign(combination=payouts["combination"].astype("string").fillna(""))
     lines = lines.drop_duplicates(["race_id", "bet_type", "combination"])
-    return written + replace_rows(
-        connection, PAYOUTS, lines, ["race_id", "bet_type", "combination"]
-    )
+    return written + insert_rows(connection, PAYOUTS, lines)
 
 
 def days_with_results(connection: Connection, start: date, end: date) -> set[date]:
