@@ -18,12 +18,12 @@ SUMMARY_KEYS = (
 
 def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> dict[str, Any]:
     """Check the source and the store before Prefect starts, then run the boat day's flow."""
-    from raceday.boat.source import boat_directory, require_program
+    from raceday.boat.source import boat_directory, check_day_files
     from raceday.store.engine import check_connection, make_engine
 
     settings = settings_from(source=source, db_url=db)
     # bad input: one line, before Prefect
-    require_program(boat_directory(settings.source), day, with_races=True)
+    check_day_files(boat_directory(settings.source), day)
     check_connection(make_engine(settings.database_url))
     from raceday.store.catalogs.runs import BOAT_LOCK
     from tasks.common import refuse_locked_day

@@ -20,7 +20,7 @@ import pandas as pd
 
 from raceday.boat import layout
 from raceday.boat.codes import BET_TYPES, CLASSES, FINISH_CODES, KIMARITE, VENUE_CODES
-from raceday.errors import InputError
+from raceday.boat.day_text import day_file_text
 
 REJECTED_COLUMNS: Final = ("line_number", "line", "reason")
 B_RACE_COLUMNS: Final = {
@@ -661,38 +661,11 @@ def races_without_results(program: pd.DataFrame, results: pd.DataFrame) -> pd.Da
     return program[~program["race_id"].isin(results["race_id"])].reset_index(drop=True)
 
 
-def decode_day_file(data: bytes) -> str:
-    """A day file's bytes as text: CP932; a byte it cannot decode becomes U+FFFD, never an error."""
-    return data.decode(layout.ENCODING, errors="replace")
-
-
-def read_day_bytes(path: Path) -> bytes:
-    """The bytes of a ``.TXT`` day file, or of the one ``.TXT`` inside an ``.lzh`` archive."""
-    try:
-        if path.suffix.lower() != ".lzh":
-            return path.read_bytes()
-        import lhafile  # LZH archives, as the official downloads come
-
-        archive = lhafile.Lhafile(str(path))
-        names = [info.filename for info in archive.infolist()]
-        texts = [name for name in names if name.lower().endswith(".txt")] or names
-        if not texts:
-            raise InputError(f"{path}: the archive holds no file")
-        data: bytes = archive.read(texts[0])
-        return data
-    except InputError:
-        raise
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except Exception as error:  # noqa: BLE001  # lhafile raises bare and varied errors
-        raise InputError(f"{path}: not a readable LZH archive ({error})") from None
-
-
 def read_program_file(path: Path) -> ProgramDay:
     """Read a B file (``Byymmdd.TXT`` or ``.lzh``); the name gives the date the text lacks."""
-    return parse_b_text(decode_day_file(read_day_bytes(path)), date_from_file_name(path.name))
+    return parse_b_text(day_file_text(path), date_from_file_name(path.name))
 
 
 def read_result_file(path: Path) -> ResultDay:
     """Read a K file (``Kyymmdd.TXT`` or ``.lzh``); the name gives the date the text lacks."""
-    return parse_k_text(decode_day_file(read_day_bytes(path)), date_from_file_name(path.name))
+    return parse_k_text(day_file_text(path), date_from_file_name(path.name))

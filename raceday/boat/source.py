@@ -2,8 +2,9 @@
 ``Kyymmdd.TXT``, or their ``.lzh``) and ``boat_odds.csv``, as ``raceday simulate --sport boat``
 writes them and as the official downloads are kept. ``--source files:DIR``.
 
-Pure reads: a missing program is bad input (one line); a missing result file or odds file is a
-day without results or without odds (the day still runs: bets stay open, the lane prior prices).
+Pure reads: a missing program is bad input (one line), as is a day file that is not CP932
+text or holds nothing (``raceday.boat.day_text``); a missing result file or odds file is a day
+without results or without odds (the day still runs: bets stay open, the lane prior prices).
 """
 
 from __future__ import annotations
@@ -88,6 +89,25 @@ def require_program(directory: Path, day: date, *, with_races: bool = False) -> 
     return path
 
 
+def read_results(path: Path) -> ResultDay:
+    """The K file read; InputError when it holds no race and no line to set aside (0 bytes, or
+    its markers only): a failed download, refused as an empty program is. Results not
+    published yet are a K file not there, not an empty one."""
+    results = read_result_file(path)
+    if results.races.empty and results.rejected.empty:
+        raise InputError(f"{path}: holds no race result (an empty or cut download?)")
+    return results
+
+
+def check_day_files(directory: Path, day: date) -> None:
+    """The day's files as a command checks them before it runs (bad input: one line): the
+    program there and holding races, and both it and the results, when there, CP932 text."""
+    require_program(directory, day, with_races=True)
+    result_path = _day_file(directory, "K", day)
+    if result_path is not None:
+        read_results(result_path)
+
+
 def program_days(directory: Path) -> list[date]:
     """The days a program file is there for, in order."""
     days = {date_from_file_name(path.name) for path in directory.iterdir()}
@@ -158,7 +178,7 @@ def read_boat_days(directory: Path, days: list[date]) -> list[BoatDay]:
     for day in days:
         program_path = require_program(directory, day)
         result_path = _day_file(directory, "K", day)
-        results = read_result_file(result_path) if result_path else empty_results()
+        results = read_results(result_path) if result_path else empty_results()
         day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
         read.append(BoatDay(day, read_program_file(program_path), results, day_odds))
     return read

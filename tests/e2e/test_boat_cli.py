@@ -120,6 +120,37 @@ def test_bad_boat_input_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
     assert code == 2 and "--sport" in stderr
 
 
+def test_a_day_file_not_in_cp932_is_one_line(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    """The day's K file saved as UTF-8, or empty; its B file as UTF-8 with a byte-order mark,
+    or gzip-compressed: exit 2, one line naming the file and saying why, before Prefect. They
+    ran: the K files completed with no result and no warning, the B files ended "nothing
+    valid" (exit 4) or "holds no race"."""
+    import gzip
+    import shutil
+
+    stamp = DAY.replace("-", "")[2:]
+    program, results = f"B{stamp}.TXT", f"K{stamp}.TXT"
+    text = {name: (boat_files / name).read_bytes().decode("cp932") for name in (program, results)}
+    for case, name, content, says in (
+        ("k-utf8", results, text[results].encode("utf-8"), "is UTF-8 text, not CP932"),
+        ("k-empty", results, b"", "holds no race result"),
+        ("b-bom", program, text[program].encode("utf-8-sig"), "with a byte-order mark"),
+        ("b-gzip", program, gzip.compress(text[program].encode("cp932")), "gzip-compressed"),
+    ):
+        directory = tmp_path / case
+        directory.mkdir()
+        for copied in (program, results, "boat_odds.csv"):
+            shutil.copy(boat_files / copied, directory / copied)
+        (directory / name).write_bytes(content)
+        code, _stdout, stderr = invoke("run", "--sport", "boat", "--date", DAY, "--source",
+                                       f"files:{directory}", "--db", sqlite_url)  # fmt: skip
+        assert code == 2, (case, stderr)
+        assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, case
+        assert name in stderr and says in stderr, (case, stderr)
+
+
 def _corrupt(path: Path, pattern: str, replacement: str) -> None:
     """Rewrite the first line matching ``pattern`` (CP932 text, CRLF)."""
     import re

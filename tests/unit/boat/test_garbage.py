@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raceday.boat.files import decode_day_file, parse_b_text, parse_k_text
+from raceday.boat.day_text import decode_day_file
+from raceday.boat.files import parse_b_text, parse_k_text
 from tests.unit.boat.excerpts import PROGRAM, RESULTS
 
 LINES = st.lists(
