@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -72,12 +73,15 @@ def test_train_eval_and_a_day_predicted_by_the_promoted_version(sqlite_url: str)
     assert held["races"] > 600 and {"market", "model", "blend"} <= set(held)
     assert 0.0 < held["market"]["pseudo_r2"] < 0.5
 
-    code, stdout, stderr = invoke(
-        "eval", "model", "--start", split["eval_start"], "--end", UNTIL.isoformat(),
-        "--version", trained["version"], "--db", sqlite_url, "--json",
-    )  # fmt: skip
-    assert code == 0, stderr
-    result = json.loads(stdout)
+    def evaluated() -> tuple[dict[str, Any], str]:
+        code, stdout, stderr = invoke(
+            "eval", "model", "--start", split["eval_start"], "--end", UNTIL.isoformat(),
+            "--version", trained["version"], "--db", sqlite_url, "--json",
+        )  # fmt: skip
+        assert code == 0, stderr
+        return json.loads(stdout), stderr
+
+    result, _said = evaluated()
     assert result["out_of_sample"] is True
     assert result["races"] == held["races"]
     assert result["blend"]["log_loss"] == pytest.approx(held["blend"]["log_loss"])
@@ -92,13 +96,8 @@ def test_train_eval_and_a_day_predicted_by_the_promoted_version(sqlite_url: str)
     # a store filled from files has the simulator's race ids but not its races: no truth
     with make_engine(sqlite_url).begin() as connection:
         connection.execute(update(RACES).values(source="files:…/nar"))
-    code, stdout, stderr = invoke(
-        "eval", "model", "--start", split["eval_start"], "--end", UNTIL.isoformat(),
-        "--version", trained["version"], "--db", sqlite_url, "--json",
-    )  # fmt: skip
-    assert code == 0, stderr
-    from_files = json.loads(stdout)
-    assert from_files.get("truth") is None and "simulated truth" not in stderr
+    from_files, said = evaluated()
+    assert from_files.get("truth") is None and "simulated truth" not in said
     assert (result["source"], from_files["source"]) == ("sim", "files:…/nar")
     assert from_files["blend"]["log_loss"] == pytest.approx(result["blend"]["log_loss"])
     with make_engine(sqlite_url).begin() as connection:
