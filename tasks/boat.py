@@ -32,7 +32,7 @@ from raceday.boat.exotics import day_exotics
 from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
 from raceday.boat.model import model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
-from raceday.boat.source import BoatDay, program_days, read_boat_days
+from raceday.boat.source import BoatDay, program_days, read_boat_days, readable_days
 from raceday.boat.stake import boat_policy, size_boat_day
 from raceday.errors import NothingValid
 from raceday.run_status import outcome, quarantine_warning
@@ -182,8 +182,15 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
         with engine_for(settings).connect() as connection:
             have = catalog.days_with_results(connection, start, race_date - timedelta(days=1))
         wanted = [d for d in program_days(directory) if start <= d < race_date and d not in have]
+        days, refused = readable_days(directory, wanted)
+        if refused:
+            logger().warning(
+                "boat history: %d day(s) left out, their files refused (first: %s)",
+                len(refused), refused[0],
+            )  # fmt: skip
+        wanted = [day.race_date for day in days]
         if wanted:
-            frames = _day_frames(read_boat_days(directory, wanted))
+            frames = _day_frames(days)
             first = pd.Timestamp(wanted[0])
             card = validate_card(frames["races"], frames["entries"], frames["odds"], first)
             night = validate_results(
@@ -199,7 +206,9 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
                     wanted[0], wanted[-1], unreadable,
                 )  # fmt: skip
             record.rows_out = len(card.entries)
-            record.message = f"{len(wanted)} days, {quarantined} rows set aside"
+            record.message = (
+                f"{len(wanted)} days, {quarantined} rows set aside, {len(refused)} days refused"
+            )
     return len(wanted)
 
 

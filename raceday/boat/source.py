@@ -184,6 +184,26 @@ def read_boat_days(directory: Path, days: list[date]) -> list[BoatDay]:
     return read
 
 
+def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], list[str]]:
+    """The given days read from ``directory``, but those whose files are refused (one line
+    each, in date order): an earlier day's corrupt download must not refuse the days after
+    it, whose warm-up reads it."""
+    odds = read_odds_file(directory, days)
+    read, refused = [], []
+    for day in days:
+        try:
+            program_path = require_program(directory, day)
+            result_path = _day_file(directory, "K", day)
+            results = read_results(result_path) if result_path else empty_results()
+            program = read_program_file(program_path)
+        except InputError as error:
+            refused.append(str(error))
+            continue
+        day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
+        read.append(BoatDay(day, program, results, day_odds))
+    return read, refused
+
+
 def decision_moment(race_date: date, at: time) -> datetime:
     """The day's decision moment (Japan time, naive): the morning odds time on the race day."""
     return datetime.combine(race_date, at)

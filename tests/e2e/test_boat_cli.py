@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,29 @@ def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_an_earlier_days_refused_file_leaves_that_day_out_of_the_warm_up(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    """An earlier day's K file cut to nothing: the day's warm-up leaves that day out and runs
+    (it refused every later day, whose warm-up reads it: exit 2 until the file was removed)."""
+    import shutil
+
+    folder = tmp_path / "files"
+    shutil.copytree(boat_files, folder)
+    (folder / "K260405.TXT").write_bytes(b"")
+    code, stdout, stderr = invoke("run", "--sport", "boat", "--date", DAY, "--source",
+                                  f"files:{folder}", "--db", sqlite_url, "--json")  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads(stdout)["races"] == 36
+    from raceday.store.catalogs.boat import days_with_results
+    from raceday.store.engine import make_engine
+
+    with make_engine(sqlite_url).connect() as connection:
+        warmed = days_with_results(connection, date(2026, 4, 1), date(2026, 4, 11))
+    assert date(2026, 4, 5) not in warmed and len(warmed) == 10
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_boat_day_end_to_end_and_again(boat_files: Path, sqlite_url: str) -> None:
     """Exit 0; six probabilities per race (five where a boat was withdrawn before the odds)
