@@ -29,6 +29,7 @@ from raceday.boat.files import (
 )
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME
+from raceday.sources.files import column_names
 
 FILES_PREFIX: Final = "files:"
 ODDS_FILE: Final = "boat_odds.csv"
@@ -151,9 +152,12 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
         raise InputError(f"{path}: not a readable odds file ({error})") from None
     except pd.errors.EmptyDataError:
         return empty
+    raw.columns = column_names(raw.columns)  # in any case, spaces around: as the horses' files
     missing = [name for name in ODDS_COLUMNS if name not in raw.columns]
     if missing:
-        raise InputError(f"{path}: missing columns {', '.join(missing)}")
+        separated = ";" in raw.columns[0] or "\t" in raw.columns[0]
+        why = ": not comma-separated" if len(raw.columns) == 1 and separated else ""
+        raise InputError(f"{path}: missing columns {', '.join(missing)}{why}")
     prefixes = {f"{day:%Y%m%d}" for day in days}
     raw = raw[raw["race_id"].str.strip().str[:8].isin(prefixes)]
     return (

@@ -8,10 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from data_checks.boat import validate_results
 from raceday.boat.files import parse_b_text, parse_k_text
 from raceday.boat.source import read_odds_file
+from raceday.errors import InputError
 from tests.unit.boat.excerpts import PROGRAM, RESULTS
 
 DAY = date(2026, 4, 1)
@@ -138,6 +140,21 @@ def test_odds_stamped_with_an_offset_read_as_japan_time(tmp_path: Path) -> None:
     )
     odds = read_odds_file(tmp_path, [DAY])
     assert odds["published_at"].tolist() == [datetime(2026, 4, 1, 10)] * 3
+
+
+def test_an_odds_header_in_capitals_reads_as_the_horses_files_do(tmp_path: Path) -> None:
+    """``RACE_ID``, `` Boat`` …: names in any case, spaces around (a tool that writes capitals),
+    as the horses' files are read; a file of semicolons is said to be one."""
+    (tmp_path / "boat_odds.csv").write_text(
+        f"RACE_ID, Boat ,SNAPSHOT,Published_At,WIN_ODDS\n{R1},1,a,2026-04-01T10:00:00,2.5\n"
+    )
+    odds = read_odds_file(tmp_path, [DAY])
+    assert odds["win_odds"].tolist() == [2.5] and odds["boat"].tolist() == [1]
+    (tmp_path / "boat_odds.csv").write_text(
+        f"race_id;boat;snapshot;published_at;win_odds\n{R1};1;a;2026-04-01T10:00:00;2.5\n"
+    )
+    with pytest.raises(InputError, match=r"missing columns .*: not comma-separated"):
+        read_odds_file(tmp_path, [DAY])
 
 
 def test_a_shortened_race_is_judged_at_its_pace() -> None:
