@@ -176,21 +176,17 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
 
 
 def read_boat_days(directory: Path, days: list[date]) -> list[BoatDay]:
-    """The given days read from ``directory`` (the odds file read once for all of them)."""
-    odds = read_odds_file(directory, days)
-    read = []
-    for day in days:
-        program_path = require_program(directory, day)
-        result_path = _day_file(directory, "K", day)
-        results = read_results(result_path) if result_path else empty_results()
-        day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
-        read.append(BoatDay(day, read_program_file(program_path), results, day_odds))
+    """The given days read from ``directory`` (the odds file read once for all of them); the
+    first day whose files are refused refuses them all."""
+    read, refused = readable_days(directory, days)
+    if refused:
+        raise refused[0]
     return read
 
 
-def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], list[str]]:
-    """The given days read from ``directory``, but those whose files are refused (one line
-    each, in date order): an earlier day's corrupt download must not refuse the days after
+def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], list[InputError]]:
+    """The given days read from ``directory``, but those whose files are refused (each with its
+    refusal, in date order): an earlier day's corrupt download must not refuse the days after
     it, whose warm-up reads it."""
     odds = read_odds_file(directory, days)
     read, refused = [], []
@@ -201,7 +197,7 @@ def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], lis
             results = read_results(result_path) if result_path else empty_results()
             program = read_program_file(program_path)
         except InputError as error:
-            refused.append(str(error))
+            refused.append(error)
             continue
         day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
         read.append(BoatDay(day, program, results, day_odds))
