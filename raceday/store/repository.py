@@ -368,10 +368,19 @@ def _raw_columns(table: Table, only: Sequence[str] | None = None) -> list[Any]:
     ]
 
 
+def distinct_between(
+    connection: Connection, column: Column[Any], dated_by: Column[Any], start: date, end: date
+) -> set[Any]:
+    """The distinct values of ``column`` on the rows ``dated_by`` ``start`` to ``end``
+    inclusive."""
+    query = select(column).where(and_(dated_by >= start, dated_by <= end)).distinct()
+    return {value for (value,) in connection.execute(query).all()}
+
+
 def dates_between(connection: Connection, column: Column[Any], start: date, end: date) -> set[date]:
     """The distinct dates of ``column`` from ``start`` to ``end`` inclusive."""
-    query = select(column).where(and_(column >= start, column <= end)).distinct()
-    return {pd.Timestamp(value).date() for (value,) in connection.execute(query).all()}
+    dates = distinct_between(connection, column, column, start, end)
+    return {pd.Timestamp(value).date() for value in dates}
 
 
 def fetch_frame(connection: Connection, query: Any) -> pd.DataFrame:

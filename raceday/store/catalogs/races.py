@@ -16,6 +16,7 @@ from raceday.store.models import OddsSnapshot, Race, Runner, table_of
 from raceday.store.repository import (
     dates_between,
     delete_in,
+    distinct_between,
     fetch_frame,
     insert_rows,
     read_rows,
@@ -238,12 +239,8 @@ def race_days(connection: Connection, start: date, end: date) -> set[date]:
 
 def race_sources(connection: Connection, start: date, end: date) -> set[str]:
     """The sources the races dated ``start``..``end`` were stored from (``sim``, ``files:…``)."""
-    query = (
-        select(RACES.c.source)
-        .where(and_(RACES.c.race_date >= start, RACES.c.race_date <= end))
-        .distinct()
-    )
-    return {str(source) for (source,) in connection.execute(query).all()}
+    sources = distinct_between(connection, RACES.c.source, RACES.c.race_date, start, end)
+    return {str(source) for source in sources}
 
 
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
