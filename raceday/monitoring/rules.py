@@ -516,10 +516,11 @@ def anomalies(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     "unusual" 24 races (a zero median and spread: z = inf), and a missing race day is
     ``no_races``' to tell."""
     today = _today_row(inputs)
-    if today is None or not _raced(inputs.daily.loc[[today.name]]).iloc[0]:
+    raced = _raced(inputs.daily)
+    if today is None or not raced.loc[today.name]:
         return []
     dates = pd.to_datetime(inputs.daily["perf_date"])
-    earlier = (dates < pd.Timestamp(inputs.race_date)) & _raced(inputs.daily)
+    earlier = (dates < pd.Timestamp(inputs.race_date)) & raced
     trailing = inputs.daily[earlier].sort_values("perf_date").tail(limits.anomaly_window_days)
     if len(trailing) < limits.anomaly_min_days:
         return []
