@@ -382,23 +382,35 @@ def drawdown_alerts(race_date: date, current: float | None, limits: Thresholds) 
 
 
 def quarantine_rate(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
-    """The share of the day's races set aside by validation above the limit."""
+    """The share of the day's races set aside by validation above the limit: a warning, and
+    critical when every race offered was set aside (across validation's phases: nothing was
+    priced, though the run completed), keyed apart so that a re-run that escalates pages."""
     row = _today_row(inputs)
     rate = _number(row, "quarantine_rate")
     if rate is None or rate <= limits.quarantine_rate_limit:
         return []
-    aside, offered = _number(row, "races_quarantined"), _number(row, "races_offered")
+    aside, offered = (
+        int(_number(row, "races_quarantined") or 0),
+        int(_number(row, "races_offered") or 0),
+    )
+    day = inputs.race_date.isoformat()
+    every = offered > 0 and aside >= offered
+    message = (
+        f"every race offered ({offered}) was set aside by validation: nothing was predicted or "
+        "bet; check the feed and the Data Docs"
+        if every
+        else f"{rate:.1%} of the day's races were set aside by validation ({aside} of {offered}; "
+        f"limit {limits.quarantine_rate_limit:.0%}): check the feed and the Data Docs"
+    )
     return [
         Alert(
             rule="quarantine_rate",
-            severity="warning",
-            message=f"{rate:.1%} of the day's races were set aside by validation "
-            f"({int(aside or 0)} of {int(offered or 0)}; limit "
-            f"{limits.quarantine_rate_limit:.0%}): check the feed and the Data Docs",
+            severity="critical" if every else "warning",
+            message=message,
             race_date=inputs.race_date,
             value=rate,
             threshold=limits.quarantine_rate_limit,
-            key=inputs.race_date.isoformat(),
+            key=f"{day}|every race" if every else day,
         )
     ]
 

@@ -132,6 +132,24 @@ def test_quarantine_rate_above_the_limit_alerts_once_per_day() -> None:
     assert "24 of 200" in alerts[0].message
 
 
+def test_every_race_set_aside_is_critical() -> None:
+    """A day whose every offered race was set aside (across validation's phases: the card, the
+    results, the predictions) priced nothing: critical, so the run exits 6, not 0. One race
+    priced stays a warning."""
+    limits = replace(LIMITS, anomaly_metrics=())
+    every = evaluate(
+        inputs(daily=daily(quarantine_rate=1.0, races_offered=36, races_quarantined=36)), limits
+    )
+    assert [(a.rule, a.severity) for a in every] == [("quarantine_rate", "critical")]
+    assert "every race offered (36) was set aside" in every[0].message
+    one_priced = evaluate(
+        inputs(daily=daily(quarantine_rate=35 / 36, races_offered=36, races_quarantined=35)),
+        limits,
+    )
+    assert [(a.rule, a.severity) for a in one_priced] == [("quarantine_rate", "warning")]
+    assert every[0].fingerprint != one_priced[0].fingerprint, "a re-run that escalates pages"
+
+
 def test_no_races_on_a_scheduled_day_is_critical_and_a_missing_venue_warns() -> None:
     """An empty day the calendar schedules alerts; a day without racing does not."""
     empty = evaluate(inputs(races_by_venue={}), LIMITS)
