@@ -70,12 +70,14 @@ from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import (
     AsTasks,
+    HeldDays,
     current_run_id,
     engine_for,
     in_background,
     in_process,
     io_task_options,
     logger,
+    period_label,
 )
 from tasks.publish import publish_backfill_summary
 from tasks.train import fit_task, load_training_task, retrain_due
@@ -242,11 +244,16 @@ ChunkRunner = Callable[[Chunk, Callable[[], object], Future[PreparedChunk] | Non
 ChunkPreparer = Callable[[Chunk], PreparedChunk]
 
 
-def chunk_preparer(settings: Settings, settled: SettledRuns | None) -> ChunkPreparer:
+def chunk_preparer(
+    settings: Settings, settled: SettledRuns | None, held: HeldDays | None = None
+) -> ChunkPreparer:
     """How a backfill's chunk is prepared in-process (:func:`flows.chain.prepare_chunk`) with
-    the settled runs it holds: what :func:`run_chunks` runs ahead."""
+    the settled runs it holds, its days' run locks taken first when ``held`` (the flow's):
+    what :func:`run_chunks` runs ahead."""
 
     def prepare(chunk: Chunk) -> PreparedChunk:
+        if held is not None:
+            held.hold(chunk.days, stopped_before(chunk))
         return prepare_chunk(in_process, settings, chunk.start, chunk.end, settled)
 
     return prepare
@@ -454,10 +461,58 @@ def stopped_warning(run_chunks: int, todo: int) -> str:
     )
 
 
+def stopped_before(chunk: Chunk) -> str:
+    """What a backfill refused ``chunk`` (a live run holds one of its days) leaves."""
+    return (
+        f"the backfill stopped before {period_label(chunk.start, chunk.end)}, nothing of it "
+        "written (the chunks before it are stored: run the same command again to resume once "
+        "that run has ended)"
+    )
+
+
 def backfill_run_name() -> str:
     """``backfill-2025-01-01..2025-12-31``: the run named after its range."""
     parameters = flow_run.get_parameters()
     return f"backfill-{parameters.get('start')}..{parameters.get('end')}"
+
+
+def run_held_chunks(
+    settings: Settings,
+    start: date,
+    todo: list[Chunk],
+    workers: int,
+    races: int | None,
+    held: HeldDays,
+) -> ChunksRun:
+    """The backfill after its warm-up: with ``workers``, the waves over every chunk on the work
+    pool, then each chunk (:func:`run_chunks`), each holding its days' run locks (``held``)
+    from before its first write until it is stored (with ``workers``: all of them before the
+    waves)."""
+    if todo and workers:
+        held.hold([day for chunk in todo for day in chunk.days], stopped_before(todo[0]))
+        PHASE["now"] = f"waves on {workers} workers"
+        spans = [(chunk.start, chunk.end) for chunk in todo]
+        run_waves(settings, spans, workers, races, settings.live.odds_at)
+    options = io_task_options(settings)
+    # read once, extended chunk by chunk (features and training; the chunks' features kept
+    # for the trainings' windows)
+    settled = SettledRuns.for_training(
+        settings.train.window_days(), settings.features.backfill_held_days
+    )
+
+    def run_chunk(
+        chunk: Chunk, model_ready: Callable[[], object], prepared: Future[PreparedChunk] | None
+    ) -> dict[str, int]:
+        held.hold(chunk.days, stopped_before(chunk))
+        chunk_task = backfill_chunk.with_options(**options)
+        counts = chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
+        held.release(chunk.days)  # stored and marked completed
+        return counts
+
+    # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
+    prepare = None if workers else chunk_preparer(settings, settled, held)
+    owed = owed_training(settings, start, todo, settled)
+    return run_chunks(settings, todo, settled, run_chunk, prepare, owed)
 
 
 @alerting_flow("backfill", backfill_run_name)
@@ -477,7 +532,10 @@ def backfill(
     post time (race-time betting's backtest); default ``settings.live.odds_at``. ``workers``:
     run the stages that do not depend on the ledger chunk-parallel as that many runs of the
     ``backfill-wave`` deployment on its work pool (PostgreSQL only, :mod:`flows.scaleout`);
-    0, the default, runs every chunk here in order."""
+    0, the default, runs every chunk here in order. A chunk's days are held (their run locks,
+    :class:`tasks.common.HeldDays`) from before anything of them is written until the chunk is
+    stored: a daily run of one of them is refused meanwhile, and a day a live run holds stops
+    the backfill there, as Ctrl-C would (the same command resumes)."""
     clock = time.perf_counter()
     settings = backfill_settings(races, source, odds_at)
     chunks = chunk_grid(start, end, chunk_days)
@@ -487,27 +545,11 @@ def backfill(
     if todo:
         PHASE["now"] = "warm-up"
         prepare_history(AsTasks(settings), settings, todo[0].start)
-    if todo and workers:
-        PHASE["now"] = f"waves on {workers} workers"
-        spans = [(chunk.start, chunk.end) for chunk in todo]
-        run_waves(settings, spans, workers, races, settings.live.odds_at)
-    options = io_task_options(settings)
-    # read once, extended chunk by chunk (features and training; the chunks' features kept
-    # for the trainings' windows)
-    settled = SettledRuns.for_training(
-        settings.train.window_days(), settings.features.backfill_held_days
-    )
-
-    def run_chunk(
-        chunk: Chunk, model_ready: Callable[[], object], prepared: Future[PreparedChunk] | None
-    ) -> dict[str, int]:
-        chunk_task = backfill_chunk.with_options(**options)
-        return chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
-
-    # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
-    prepare = None if workers else chunk_preparer(settings, settled)
-    owed = owed_training(settings, start, todo, settled)
-    done = run_chunks(settings, todo, settled, run_chunk, prepare, owed)
+    held = HeldDays(settings)
+    try:
+        done = run_held_chunks(settings, start, todo, workers, races, held)
+    finally:
+        held.close()
     totals = done.totals
     summary = BackfillSummary(
         start=start.isoformat(),

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,10 +44,11 @@ from raceday.store.catalogs.quality import write_quarantine, write_validation_re
 from raceday.store.catalogs.runs import (
     HORSE_LOCK,
     day_lock_holder,
-    lock_day,
+    day_lock_holders,
+    lock_days,
     record_stage_run,
     run_locks_held,
-    unlock_day,
+    unlock_days,
 )
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.labels import publishes_artifacts
@@ -360,8 +361,8 @@ def _lock_owner(found: dict[str, Any] | None) -> str:
     return f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
 
 
-def _locked(day: str, found: dict[str, Any] | None) -> RunLocked:
-    return RunLocked(f"{day} is already being run by {_lock_owner(found)}: nothing done")
+def _locked(day: str, found: dict[str, Any] | None, outcome: str = "nothing done") -> RunLocked:
+    return RunLocked(f"{day} is already being run by {_lock_owner(found)}: {outcome}")
 
 
 def _live_locks(
@@ -411,36 +412,108 @@ def refuse_restoring_under_a_run(settings: Settings) -> None:
         )
 
 
+@dataclass(frozen=True)
+class LockTaker:
+    """Who takes run locks: this run's id and its holder line (``<flow> <host> pid <pid>``),
+    read once (outside a flow each read of the run id is a new one)."""
+
+    run_id: str
+    holder: str
+
+    @classmethod
+    def of_this_run(cls) -> LockTaker:
+        return cls(current_run_id(), f"{current_flow_name()} {_holder()}")
+
+
+@dataclass(frozen=True)
+class LockRefused:
+    """The first of the wanted days a live run holds, and its lock (None: let go meanwhile)."""
+
+    day: date
+    found: dict[str, Any] | None
+
+
+def _take_locks(
+    settings: Settings, days: Sequence[date], sport: str, taker: LockTaker
+) -> LockRefused | None:
+    """Take the run locks of ``days`` of ``sport`` for ``taker`` in one transaction: None when
+    taken; when a live run holds one of them, that day and its lock, and none is taken. Locks
+    left by killed runs are taken over (:func:`_is_stale`: dead process on this machine, or
+    older than the stale limit)."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine = engine_for(settings)
+    live: list[dict[str, Any]] = []
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as connection:
+                lock_days(connection, days, taker.holder, taker.run_id, sport)
+            return None
+        except IntegrityError:
+            with engine.begin() as connection:
+                found = day_lock_holders(connection, days, sport)
+                live = [lock for lock in found if not _is_stale(settings, lock)]
+                if live or attempt == 2:
+                    break
+                for stale in found:
+                    logger().warning("taking over the stale run lock of %s", stale["holder"])
+                    unlock_days(connection, [stale["race_date"]], stale["run_id"], sport)
+    return LockRefused(live[0]["race_date"], live[0]) if live else LockRefused(days[0], None)
+
+
+def _release_locks(settings: Settings, days: Sequence[date], sport: str, taker: LockTaker) -> None:
+    with engine_for(settings).begin() as connection:
+        unlock_days(connection, days, taker.run_id, sport)
+
+
 @contextmanager
 def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> Iterator[None]:
     """Run the body holding the day's run lock of ``sport`` in the store (a horse day and a
     boat day of one date hold their own); another run of the same day at the same time fails
     at once with :class:`RunLocked` and changes nothing. A lock left by a killed run is taken
     over (dead process on this machine, or older than the stale limit)."""
-    from sqlalchemy.exc import IntegrityError
-
-    engine = engine_for(settings)
-    upgrade_schema(engine)  # a no-op when current; the lock's key may be newer than the store
-    run_id, holder = current_run_id(), f"{current_flow_name()} {_holder()}"
-    day = _lock_label(race_date, sport)
-    for attempt in (1, 2):
-        try:
-            with engine.begin() as connection:
-                lock_day(connection, race_date, holder, run_id, sport)
-            break
-        except IntegrityError:
-            with engine.begin() as connection:
-                found = day_lock_holder(connection, race_date, sport)
-                if found is not None and attempt == 1 and _is_stale(settings, found):
-                    logger().warning("taking over the stale run lock of %s", found["holder"])
-                    unlock_day(connection, race_date, found["run_id"], sport)
-                    continue
-            raise _locked(day, found) from None
+    upgrade_schema(engine_for(settings))  # a no-op when current; the lock's key may be newer
+    taker = LockTaker.of_this_run()
+    refused = _take_locks(settings, [race_date], sport, taker)
+    if refused is not None:
+        raise _locked(_lock_label(race_date, sport), refused.found)
     try:
         yield
     finally:
-        with engine.begin() as connection:
-            unlock_day(connection, race_date, run_id, sport)
+        _release_locks(settings, [race_date], sport, taker)
+
+
+class HeldDays:
+    """The days whose run locks a run that writes many days (a backfill) holds, taken a chunk
+    at a time (one transaction a chunk) and let go once the chunk is stored; :meth:`close`
+    lets go of the rest. A day a live run holds refuses the chunk (:class:`RunLocked`)."""
+
+    def __init__(self, settings: Settings, sport: str = HORSE_LOCK) -> None:
+        self.settings, self.sport, self.taker = settings, sport, LockTaker.of_this_run()
+        self.days: set[date] = set()
+        self._guard = threading.Lock()  # a chunk prepared ahead takes its days from a task
+
+    def hold(self, days: Sequence[date], outcome: str) -> None:
+        """Hold ``days`` (those not held already); :class:`RunLocked` ending with ``outcome``
+        (what the refusal leaves) when a live run holds one of them."""
+        with self._guard:
+            wanted = [day for day in days if day not in self.days]
+            refused = _take_locks(self.settings, wanted, self.sport, self.taker) if wanted else None
+            if refused is not None:
+                raise _locked(_lock_label(refused.day, self.sport), refused.found, outcome)
+            self.days.update(wanted)
+
+    def release(self, days: Sequence[date]) -> None:
+        """Let go of ``days``' locks (those held)."""
+        with self._guard:
+            held = [day for day in days if day in self.days]
+            if held:
+                _release_locks(self.settings, held, self.sport, self.taker)
+                self.days.difference_update(held)
+
+    def close(self) -> None:
+        """Let go of every lock still held."""
+        self.release(sorted(self.days))
 
 
 # --- what the stages that check their outputs share ------------------------------------------

@@ -3,6 +3,7 @@ backfill has completed (``pipeline_runs``, ``run_locks``, ``backfill_days``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -72,13 +73,24 @@ def flow_stage_seconds(connection: Connection, flow_name: str, race_date: date) 
 def lock_day(
     connection: Connection, race_date: date, holder: str, run_id: str, sport: str = HORSE_LOCK
 ) -> None:
-    """Take the day's run lock of ``sport``. The primary key of ``run_locks`` (date, sport) is
-    the arbiter: of two runs inserting at once exactly one succeeds, the other gets an
-    ``IntegrityError`` (its own transaction must be the only thing it rolls back)."""
+    """Take the day's run lock of ``sport`` (:func:`lock_days` of one day)."""
+    lock_days(connection, [race_date], holder, run_id, sport)
+
+
+def lock_days(
+    connection: Connection, days: Sequence[date], holder: str, run_id: str, sport: str = HORSE_LOCK
+) -> None:
+    """Take the run locks of ``days`` of ``sport`` in one statement. The primary key of
+    ``run_locks`` (date, sport) is the arbiter: of two runs inserting a day at once exactly one
+    succeeds, the other gets an ``IntegrityError`` and takes none of its days (its own
+    transaction must be the only thing it rolls back)."""
+    since = datetime.now()
     connection.execute(
-        insert(RUN_LOCKS).values(
-            race_date=race_date, sport=sport, holder=holder, run_id=run_id, since=datetime.now()
-        )
+        insert(RUN_LOCKS),
+        [
+            {"race_date": day, "sport": sport, "holder": holder, "run_id": run_id, "since": since}
+            for day in days
+        ],
     )
 
 
@@ -86,14 +98,20 @@ def day_lock_holder(
     connection: Connection, race_date: date, sport: str = HORSE_LOCK
 ) -> dict[str, Any] | None:
     """Who holds the day's run lock of ``sport`` (run id, holder, since), or None."""
-    found = connection.execute(
-        select(RUN_LOCKS.c.run_id, RUN_LOCKS.c.holder, RUN_LOCKS.c.since).where(
-            RUN_LOCKS.c.race_date == race_date, RUN_LOCKS.c.sport == sport
-        )
-    ).first()
-    if found is None:
-        return None
-    return {"run_id": found[0], "holder": found[1], "since": found[2]}
+    found = day_lock_holders(connection, [race_date], sport)
+    return {key: found[0][key] for key in ("run_id", "holder", "since")} if found else None
+
+
+def day_lock_holders(
+    connection: Connection, days: Sequence[date], sport: str = HORSE_LOCK
+) -> list[dict[str, Any]]:
+    """The run locks of ``sport`` held on any of ``days`` (day, run id, holder, since), by day."""
+    rows = connection.execute(
+        select(RUN_LOCKS.c.race_date, RUN_LOCKS.c.run_id, RUN_LOCKS.c.holder, RUN_LOCKS.c.since)
+        .where(RUN_LOCKS.c.race_date.in_(list(days)), RUN_LOCKS.c.sport == sport)
+        .order_by(RUN_LOCKS.c.race_date)
+    ).all()
+    return [{**row._mapping, "race_date": _as_date(row.race_date)} for row in rows]
 
 
 def run_locks_held(connection: Connection) -> list[dict[str, Any]]:
@@ -114,7 +132,14 @@ def unlock_day(
     connection: Connection, race_date: date, run_id: str | None = None, sport: str = HORSE_LOCK
 ) -> None:
     """Release the day's run lock of ``sport`` (only ``run_id``'s when given)."""
-    condition = and_(RUN_LOCKS.c.race_date == race_date, RUN_LOCKS.c.sport == sport)
+    unlock_days(connection, [race_date], run_id, sport)
+
+
+def unlock_days(
+    connection: Connection, days: Sequence[date], run_id: str | None = None, sport: str = HORSE_LOCK
+) -> None:
+    """Release the run locks of ``days`` of ``sport`` (only ``run_id``'s when given)."""
+    condition = and_(RUN_LOCKS.c.race_date.in_(list(days)), RUN_LOCKS.c.sport == sport)
     if run_id is not None:
         condition = and_(condition, RUN_LOCKS.c.run_id == run_id)
     connection.execute(delete(RUN_LOCKS).where(condition))

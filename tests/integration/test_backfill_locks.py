@@ -1,0 +1,169 @@
+"""A backfill holds the run locks of the days it writes, a chunk at a time: a daily run of a
+day the backfill is writing is refused in one line (exit 7) naming the backfill, a backfill
+that meets a day a live run holds stops there in one line with nothing of that chunk written
+(the same command resumes), and the locks a killed backfill left are taken over."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+import flows.backfill
+from cli import app
+from config import load_settings, use_store
+from flows.backfill import backfill, chunk_grid
+from raceday.errors import RunLocked
+from raceday.store.catalogs.races import RACES as RACES_TABLE
+from raceday.store.catalogs.runs import (
+    RUN_LOCKS,
+    completed_backfill_days,
+    day_lock_holder,
+    lock_day,
+    run_locks_held,
+    unlock_day,
+)
+from raceday.store.engine import make_engine, upgrade_schema
+from tasks.common import HeldDays
+
+START, END = date(2025, 3, 1), date(2025, 3, 4)
+CHUNK_DAYS = 2
+RACES = 6
+FIRST, SECOND = chunk_grid(START, END, CHUNK_DAYS)
+
+
+@pytest.fixture
+def small_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short warm-up and small simulated days keep the runs to seconds."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "7")
+    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
+
+
+def _backfill(db: str) -> dict[str, Any]:
+    with use_store(db):
+        result: dict[str, Any] = backfill(start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS)
+    return result
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (as a ``kill -9``'d run's)."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(ended.stdout.strip())
+
+
+def _stored_race_days(db: str) -> set[date]:
+    with make_engine(db).connect() as connection:
+        found = connection.execute(select(RACES_TABLE.c.race_date).distinct()).scalars()
+        return {value if isinstance(value, date) else value.date() for value in found}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "small_history")
+def test_a_daily_run_of_a_day_the_backfill_is_writing_is_refused_in_one_line_naming_it(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a chunk runs, ``raceday run --date`` of one of its days exits 7 in one line naming
+    the backfill (its days were written by both at once before); a day of a chunk not started
+    is not held, and once the backfill ends it holds nothing."""
+    original = flows.backfill.chunk_chain
+    refusals: list[tuple[int, str]] = []
+    holders: list[dict[str, Any] | None] = []
+
+    def chunk_chain_observed(*args: Any, **kwargs: Any) -> dict[str, int]:
+        if args[2] == FIRST.start:  # inside the first chunk, before it writes
+            ran = CliRunner().invoke(app, ["run", "--date", str(FIRST.end), "--db", sqlite_url])
+            refusals.append((ran.exit_code, ran.stderr))
+            with make_engine(sqlite_url).connect() as connection:
+                holders.append(day_lock_holder(connection, SECOND.start))
+        counts: dict[str, int] = original(*args, **kwargs)
+        return counts
+
+    monkeypatch.setattr(flows.backfill, "chunk_chain", chunk_chain_observed)
+    monkeypatch.setattr("flows.daily.daily_run", _must_not_run)  # a day run would fail (exit 5)
+    summary = _backfill(sqlite_url)
+    ((code, stderr),) = refusals
+    assert code == 7, stderr
+    (line,) = stderr.strip().splitlines()
+    assert f"{FIRST.end} is already being run by backfill " in line, line
+    assert "nothing done" in line
+    assert holders == [None]  # the next chunk's days are not held before it starts
+    assert summary["chunks_run"] == 2 and summary["status"] == "completed"
+    with make_engine(sqlite_url).connect() as connection:
+        assert run_locks_held(connection) == []
+
+
+def _must_not_run(**_parameters: Any) -> dict[str, Any]:
+    raise AssertionError("a daily run of a day the backfill holds was started")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "small_history")
+def test_a_backfill_meeting_a_day_a_live_run_holds_stops_there_and_the_same_command_resumes(
+    sqlite_url: str,
+) -> None:
+    """A live daily run (this process) holds the second chunk's last day: the backfill stores
+    the first chunk, then stops in one line (exit 7) naming the day and the run, with nothing
+    of the second chunk written; once that run has ended, the same backfill runs the rest."""
+    upgrade_schema(make_engine(sqlite_url))
+    holder = f"daily-run {socket.gethostname()} pid {os.getpid()}"
+    with make_engine(sqlite_url).begin() as connection:
+        lock_day(connection, SECOND.end, holder, "daily-run-1")
+    with pytest.raises(RunLocked) as refused:
+        _backfill(sqlite_url)
+    (line,) = str(refused.value).splitlines()
+    assert f"{SECOND.end} is already being run by {holder} (run daily-run-1" in line, line
+    assert f"the backfill stopped before {SECOND.start}..{SECOND.end}" in line
+    assert refused.value.exit_code == 7
+    with make_engine(sqlite_url).connect() as connection:
+        assert completed_backfill_days(connection, START, END) == set(FIRST.days)
+        locks = run_locks_held(connection)
+    assert [(lock["race_date"], lock["run_id"]) for lock in locks] == [(SECOND.end, "daily-run-1")]
+    assert _stored_race_days(sqlite_url).isdisjoint(SECOND.days)
+
+    with make_engine(sqlite_url).begin() as connection:
+        unlock_day(connection, SECOND.end, "daily-run-1")
+    resumed = _backfill(sqlite_url)
+    assert (resumed["chunks_run"], resumed["chunks_skipped"]) == (1, 1)
+    assert set(SECOND.days) <= _stored_race_days(sqlite_url)
+
+
+def test_a_chunk_is_held_whole_or_not_at_all_and_a_killed_backfills_locks_are_taken_over(
+    store_url: str,
+) -> None:
+    """The locks a ``kill -9``'d backfill left (its process gone) do not hold its days; a day a
+    live run holds refuses the whole chunk (none of its days taken); a held chunk is let go."""
+    settings = load_settings(db_url=store_url)
+    upgrade_schema(make_engine(store_url))
+    host = socket.gethostname()
+    killed = f"backfill {host} pid {_dead_pid()}"
+    live = f"daily-run {host} pid {os.getpid()}"
+    with make_engine(store_url).begin() as connection:
+        for day in FIRST.days:
+            lock_day(connection, day, killed, "killed-backfill")
+        lock_day(connection, SECOND.end, live, "daily-run-1")
+    held = HeldDays(settings)
+    held.hold(FIRST.days, "not refused")
+    with make_engine(store_url).connect() as connection:
+        taken = [day_lock_holder(connection, day) for day in FIRST.days]
+    assert all(lock is not None and lock["run_id"] == held.taker.run_id for lock in taken)
+
+    with pytest.raises(RunLocked, match=f"{SECOND.end} is already being run by daily-run"):
+        held.hold(SECOND.days, "refused")
+    with make_engine(store_url).connect() as connection:
+        assert day_lock_holder(connection, SECOND.start) is None  # all or nothing
+    held.close()
+    with make_engine(store_url).connect() as connection:
+        left = connection.execute(select(RUN_LOCKS.c.run_id)).scalars().all()
+    assert left == ["daily-run-1"]
