@@ -61,7 +61,7 @@ from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
-from tasks.common import StageRunner, logger
+from tasks.common import StageRunner, logger, warm_up_lock
 from tasks.derive import LearnedWindow, first3f, indexes, learn_beside, reference_times
 from tasks.features import day_features, range_features
 from tasks.ingest import ingest
@@ -129,16 +129,19 @@ def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> No
     """Upgrade the schema; warm an empty store up with the days before ``race_date``. A
     warm-up whose days leave nothing valid is not the day's fault: the day runs without that
     history, as on an empty store, and a warning alert says so (:func:`alert_history_unusable`);
-    it used to refuse a valid day (exit 4)."""
+    it used to refuse a valid day (exit 4). The decision and the warm-up hold the store's
+    warm-up lock (:func:`tasks.common.warm_up_lock`): a run that finds another warming the
+    store up waits for it, then finds the history there."""
     run(prepare_store, settings)
-    gap = run(history_gap, settings, race_date)
-    if gap is not None:
-        start, end = gap
-        try:
-            settle_chain(run, settings, run(ingest, settings, start, end), start, end)
-        except NothingValid as nothing:
-            alert_history_unusable(settings, race_date, str(nothing))
-        run(warm_up_done, settings, end)
+    with warm_up_lock(settings):  # one warm-up of the store at a time: the others wait
+        gap = run(history_gap, settings, race_date)
+        if gap is not None:
+            start, end = gap
+            try:
+                settle_chain(run, settings, run(ingest, settings, start, end), start, end)
+            except NothingValid as nothing:
+                alert_history_unusable(settings, race_date, str(nothing))
+            run(warm_up_done, settings, end)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ from raceday.errors import RunLocked, as_stage_failure, failure_kind, is_store_f
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.runs import (
     HORSE_LOCK,
+    WARM_UP_LOCK,
+    WARM_UP_LOCK_DAY,
     day_lock_holder,
     day_lock_holders,
     lock_days,
@@ -352,6 +354,8 @@ def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
 
 
 def _lock_label(race_date: date, sport: str) -> str:
+    if sport == WARM_UP_LOCK:
+        return "the store's warm-up"
     return f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
 
 
@@ -514,6 +518,35 @@ class HeldDays:
     def close(self) -> None:
         """Let go of every lock still held."""
         self.release(sorted(self.days))
+
+
+# Between two asks for the warm-up lock while a live run holds it: a warm-up takes seconds to
+# minutes, and asking is one small query.
+WARM_UP_LOCK_POLL_S = 1.0
+
+
+def wait_before_asking_again() -> None:
+    """The pause between two asks for a lock a live run holds."""
+    time.sleep(WARM_UP_LOCK_POLL_S)
+
+
+@contextmanager
+def warm_up_lock(settings: Settings) -> Iterator[None]:
+    """Run the body holding the store's warm-up lock (one ``run_locks`` row for the whole
+    store, :data:`WARM_UP_LOCK`): two runs warming up one empty store at once (the first runs
+    of consecutive days: overlapping histories) wrote the same races at once and one failed
+    on their primary key. The second waits while the holder is live (the day locks' liveness:
+    a killed run's lock is taken over), then finds the history stored."""
+    taker, waiting = LockTaker.of_this_run(), False
+    while (refused := _take_locks(settings, [WARM_UP_LOCK_DAY], WARM_UP_LOCK, taker)) is not None:
+        if not waiting:
+            logger().info("waiting for the store's warm-up by %s", _lock_owner(refused.found))
+            waiting = True
+        wait_before_asking_again()
+    try:
+        yield
+    finally:
+        _release_locks(settings, [WARM_UP_LOCK_DAY], WARM_UP_LOCK, taker)
 
 
 # --- what the stages that check their outputs share ------------------------------------------

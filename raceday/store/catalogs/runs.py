@@ -18,6 +18,10 @@ RUN_LOCKS = table_of(RunLock)
 BACKFILL_DAYS = table_of(BackfillDay)
 HORSE_LOCK = "horse"  # the lock of a horse day (NAR and JRA share the horse tables)
 BOAT_LOCK = "boat"  # the lock of a boat day
+# The store's one warm-up lock (the history before a first day is no day's own): a run_locks
+# row of its own sport, on a day no race has.
+WARM_UP_LOCK = "warm-up"
+WARM_UP_LOCK_DAY = date.min
 
 
 # --- stage runs -------------------------------------------------------------------------------
