@@ -26,7 +26,7 @@ def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> 
     check_day_files(boat_directory(settings.source), day)
     check_connection(make_engine(settings.database_url))
     from raceday.store.catalogs.runs import BOAT_LOCK
-    from tasks.common import refuse_locked_day
+    from tasks.locks import refuse_locked_day
 
     refuse_locked_day(settings, day, BOAT_LOCK)  # a day being run: one line, before Prefect
     from flows.boat import boat_day_run

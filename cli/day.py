@@ -117,7 +117,7 @@ def run(
         day = parse_date(race_date) if race_date else today_in_japan()
         settings = settings_from(races=races, source=source, db_url=db)
         preflight(settings)
-        from tasks.common import refuse_locked_day
+        from tasks.locks import refuse_locked_day
 
         refuse_locked_day(settings, day)  # a day being run: one line, before Prefect
         from flows.daily import daily_run

@@ -96,7 +96,7 @@ def restore(
 
     def action() -> str:
         from raceday.store.backup import restore_store
-        from tasks.common import refuse_restoring_under_a_run
+        from tasks.locks import refuse_restoring_under_a_run
 
         settings = settings_from(db_url=db)
         if not backup_file.is_file():

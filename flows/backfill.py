@@ -70,7 +70,6 @@ from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
 from tasks.common import (
     AsTasks,
-    HeldDays,
     current_run_id,
     engine_for,
     in_background,
@@ -79,6 +78,7 @@ from tasks.common import (
     logger,
     period_label,
 )
+from tasks.locks import HeldDays
 from tasks.publish import publish_backfill_summary
 from tasks.train import fit_task, load_training_task, retrain_due
 
@@ -533,7 +533,7 @@ def backfill(
     run the stages that do not depend on the ledger chunk-parallel as that many runs of the
     ``backfill-wave`` deployment on its work pool (PostgreSQL only, :mod:`flows.scaleout`);
     0, the default, runs every chunk here in order. A chunk's days are held (their run locks,
-    :class:`tasks.common.HeldDays`) from before anything of them is written until the chunk is
+    :class:`tasks.locks.HeldDays`) from before anything of them is written until the chunk is
     stored: a daily run of one of them is refused meanwhile, and a day a live run holds stops
     the backfill there, as Ctrl-C would (the same command resumes)."""
     clock = time.perf_counter()

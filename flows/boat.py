@@ -46,7 +46,8 @@ from tasks.boat import (
     boat_stake,
 )
 from tasks.boat_train import retrain_due
-from tasks.common import AsTasks, StageRunner, day_lock, engine_for
+from tasks.common import AsTasks, StageRunner, engine_for
+from tasks.locks import day_lock
 from tasks.monitor import boat_monitor_day
 from tasks.store import prepare_store
 

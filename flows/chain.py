@@ -61,10 +61,11 @@ from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
-from tasks.common import StageRunner, logger, warm_up_lock
+from tasks.common import StageRunner, logger
 from tasks.derive import LearnedWindow, first3f, indexes, learn_beside, reference_times
 from tasks.features import day_features, range_features
 from tasks.ingest import ingest
+from tasks.locks import warm_up_lock
 from tasks.monitor import monitor_day
 from tasks.predict import predict
 from tasks.race import (
@@ -130,7 +131,7 @@ def prepare_history(run: StageRunner, settings: Settings, race_date: date) -> No
     warm-up whose days leave nothing valid is not the day's fault: the day runs without that
     history, as on an empty store, and a warning alert says so (:func:`alert_history_unusable`);
     it used to refuse a valid day (exit 4). The decision and the warm-up hold the store's
-    warm-up lock (:func:`tasks.common.warm_up_lock`): a run that finds another warming the
+    warm-up lock (:func:`tasks.locks.warm_up_lock`): a run that finds another warming the
     store up waits for it, then finds the history there."""
     run(prepare_store, settings)
     with warm_up_lock(settings):  # one warm-up of the store at a time: the others wait

@@ -38,8 +38,9 @@ from raceday.run_status import no_races_warning, outcome, quarantine_warning
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, day_lock, engine_for
+from tasks.common import AsTasks, engine_for
 from tasks.ingest import ingest_by_venue
+from tasks.locks import day_lock
 from tasks.monitor import racing_expected
 
 

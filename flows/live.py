@@ -42,8 +42,9 @@ from raceday.racetime import (
 from raceday.run_status import outcome
 from raceday.sources.base import RawDay
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, StageRunner, day_lock, in_process
+from tasks.common import AsTasks, StageRunner, in_process
 from tasks.ingest import ingest, ingest_by_venue
+from tasks.locks import day_lock
 from tasks.race import (
     RaceCard,
     races_decided,

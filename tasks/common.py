@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 import pandas as pd
@@ -32,27 +29,16 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings
 from data_checks.derived import CheckedFrame
 from data_checks.docs import publish_quietly
 from data_checks.gx_runner import SuiteOutcome
 from data_checks.records import quarantine_summary, validation_rows
-from raceday.errors import RunLocked, as_stage_failure, failure_kind, is_store_fault
+from raceday.errors import as_stage_failure, failure_kind, is_store_fault
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
-from raceday.store.catalogs.runs import (
-    HORSE_LOCK,
-    WARM_UP_LOCK,
-    WARM_UP_LOCK_DAY,
-    day_lock_holder,
-    day_lock_holders,
-    lock_days,
-    record_stage_run,
-    run_locks_held,
-    unlock_days,
-)
-from raceday.store.engine import make_engine, upgrade_schema
+from raceday.store.catalogs.runs import record_stage_run
+from raceday.store.engine import make_engine
 from tasks.labels import publishes_artifacts
 
 P = ParamSpec("P")
@@ -305,248 +291,6 @@ def stage_run_row(
         "message": record.message,
         "attempts": record.attempts,
     }
-
-
-# A process started within this of the lock's moment may be its holder (the clocks round).
-PID_CLOCK_SLACK = timedelta(seconds=2)
-
-
-def _holder() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()}"
-
-
-def process_started_at(pid: int) -> datetime | None:
-    """When process ``pid`` started, in local time (Linux's ``/proc``), or None where that is
-    unknown (no such process, another system)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        boot = next(
-            line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
-        )
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime (after comm)
-        return datetime.fromtimestamp(int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def holder_is_dead(holder: str, since: datetime | None) -> bool:
-    """True when the holder ran on this machine and its process is gone (``kill -9``), or its
-    pid now belongs to a process started after the lock was taken (the machine rebooted, or
-    the pid came round again: such a lock held the day for the whole stale limit)."""
-    host, _, pid = holder.rpartition(" pid ")
-    if host.split(" ", 1)[-1] != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass
-    started = process_started_at(int(pid))
-    return since is not None and started is not None and started > since + PID_CLOCK_SLACK
-
-
-def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
-    since = found["since"]
-    age = (datetime.now() - since).total_seconds() if since is not None else float("inf")
-    dead = holder_is_dead(str(found["holder"] or ""), since)
-    return dead or age > settings.retry.lock_stale_after_s
-
-
-def _lock_label(race_date: date, sport: str) -> str:
-    if sport == WARM_UP_LOCK:
-        return "the store's warm-up"
-    return f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
-
-
-def _lock_owner(found: dict[str, Any] | None) -> str:
-    if found is None:
-        return "another run"
-    return f"{found['holder']} (run {found['run_id']}, since {found['since']:%H:%M:%S})"
-
-
-def _locked(day: str, found: dict[str, Any] | None, outcome: str = "nothing done") -> RunLocked:
-    return RunLocked(f"{day} is already being run by {_lock_owner(found)}: {outcome}")
-
-
-def _live_locks(
-    settings: Settings, read: Callable[[Connection], list[dict[str, Any]]]
-) -> list[dict[str, Any]]:
-    """The run locks ``read`` finds in the store that live runs hold (a stale one is left for
-    :func:`day_lock` to take over); none in a store without the lock table, or older than the
-    lock's sport column (:func:`day_lock` migrates it: no current run locked it). Nothing is
-    written."""
-    from sqlalchemy import inspect
-
-    engine = engine_for(settings)
-    if not inspect(engine).has_table("run_locks"):
-        return []
-    with engine.connect() as connection:
-        try:
-            found = read(connection)
-        except SQLAlchemyError:
-            return []
-    return [lock for lock in found if not _is_stale(settings, lock)]
-
-
-def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
-    """Before Prefect starts (a command's preflight): :class:`RunLocked` when another live run
-    holds the day's lock, so the refusal is one line (:func:`_live_locks`)."""
-
-    def day_locks(connection: Connection) -> list[dict[str, Any]]:
-        found = day_lock_holder(connection, race_date, sport)
-        return [found] if found is not None else []
-
-    live = _live_locks(settings, day_locks)
-    if live:
-        raise _locked(_lock_label(race_date, sport), live[0])
-
-
-def refuse_restoring_under_a_run(settings: Settings) -> None:
-    """Before a restore replaces the store: :class:`RunLocked` naming the day and the run when a
-    live run holds a day's lock on it (the same liveness as :func:`day_lock`'s; a killed run's
-    lock does not hold it). A restore under a writing run left that run's later stages' rows
-    without the races they belong to. Nothing is written."""
-    live = _live_locks(settings, run_locks_held)
-    if live:
-        day = _lock_label(live[0]["race_date"], str(live[0]["sport"]))
-        raise RunLocked(
-            f"{day} is being run by {_lock_owner(live[0])} on this store: nothing restored "
-            "(restore when the run has ended)"
-        )
-
-
-@dataclass(frozen=True)
-class LockTaker:
-    """Who takes run locks: this run's id and its holder line (``<flow> <host> pid <pid>``),
-    read once (outside a flow each read of the run id is a new one)."""
-
-    run_id: str
-    holder: str
-
-    @classmethod
-    def of_this_run(cls) -> LockTaker:
-        return cls(current_run_id(), f"{current_flow_name()} {_holder()}")
-
-
-@dataclass(frozen=True)
-class LockRefused:
-    """The first of the wanted days a live run holds, and its lock (None: let go meanwhile)."""
-
-    day: date
-    found: dict[str, Any] | None
-
-
-def _take_locks(
-    settings: Settings, days: Sequence[date], sport: str, taker: LockTaker
-) -> LockRefused | None:
-    """Take the run locks of ``days`` of ``sport`` for ``taker`` in one transaction: None when
-    taken; when a live run holds one of them, that day and its lock, and none is taken. Locks
-    left by killed runs are taken over (:func:`_is_stale`: dead process on this machine, or
-    older than the stale limit)."""
-    from sqlalchemy.exc import IntegrityError
-
-    engine = engine_for(settings)
-    live: list[dict[str, Any]] = []
-    for attempt in (1, 2):
-        try:
-            with engine.begin() as connection:
-                lock_days(connection, days, taker.holder, taker.run_id, sport)
-            return None
-        except IntegrityError:
-            with engine.begin() as connection:
-                found = day_lock_holders(connection, days, sport)
-                live = [lock for lock in found if not _is_stale(settings, lock)]
-                if live or attempt == 2:
-                    break
-                for stale in found:
-                    logger().warning("taking over the stale run lock of %s", stale["holder"])
-                    unlock_days(connection, [stale["race_date"]], stale["run_id"], sport)
-    return LockRefused(live[0]["race_date"], live[0]) if live else LockRefused(days[0], None)
-
-
-def _release_locks(settings: Settings, days: Sequence[date], sport: str, taker: LockTaker) -> None:
-    with engine_for(settings).begin() as connection:
-        unlock_days(connection, days, taker.run_id, sport)
-
-
-@contextmanager
-def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> Iterator[None]:
-    """Run the body holding the day's run lock of ``sport`` in the store (a horse day and a
-    boat day of one date hold their own); another run of the same day at the same time fails
-    at once with :class:`RunLocked` and changes nothing. A lock left by a killed run is taken
-    over (dead process on this machine, or older than the stale limit)."""
-    upgrade_schema(engine_for(settings))  # a no-op when current; the lock's key may be newer
-    taker = LockTaker.of_this_run()
-    refused = _take_locks(settings, [race_date], sport, taker)
-    if refused is not None:
-        raise _locked(_lock_label(race_date, sport), refused.found)
-    try:
-        yield
-    finally:
-        _release_locks(settings, [race_date], sport, taker)
-
-
-class HeldDays:
-    """The days whose run locks a run that writes many days (a backfill) holds, taken a chunk
-    at a time (one transaction a chunk) and let go once the chunk is stored; :meth:`close`
-    lets go of the rest. A day a live run holds refuses the chunk (:class:`RunLocked`)."""
-
-    def __init__(self, settings: Settings, sport: str = HORSE_LOCK) -> None:
-        self.settings, self.sport, self.taker = settings, sport, LockTaker.of_this_run()
-        self.days: set[date] = set()
-        self._guard = threading.Lock()  # a chunk prepared ahead takes its days from a task
-
-    def hold(self, days: Sequence[date], outcome: str) -> None:
-        """Hold ``days`` (those not held already); :class:`RunLocked` ending with ``outcome``
-        (what the refusal leaves) when a live run holds one of them."""
-        with self._guard:
-            wanted = [day for day in days if day not in self.days]
-            refused = _take_locks(self.settings, wanted, self.sport, self.taker) if wanted else None
-            if refused is not None:
-                raise _locked(_lock_label(refused.day, self.sport), refused.found, outcome)
-            self.days.update(wanted)
-
-    def release(self, days: Sequence[date]) -> None:
-        """Let go of ``days``' locks (those held)."""
-        with self._guard:
-            held = [day for day in days if day in self.days]
-            if held:
-                _release_locks(self.settings, held, self.sport, self.taker)
-                self.days.difference_update(held)
-
-    def close(self) -> None:
-        """Let go of every lock still held."""
-        self.release(sorted(self.days))
-
-
-# Between two asks for the warm-up lock while a live run holds it: a warm-up takes seconds to
-# minutes, and asking is one small query.
-WARM_UP_LOCK_POLL_S = 1.0
-
-
-def wait_before_asking_again() -> None:
-    """The pause between two asks for a lock a live run holds."""
-    time.sleep(WARM_UP_LOCK_POLL_S)
-
-
-@contextmanager
-def warm_up_lock(settings: Settings) -> Iterator[None]:
-    """Run the body holding the store's warm-up lock (one ``run_locks`` row for the whole
-    store, :data:`WARM_UP_LOCK`): two runs warming up one empty store at once (the first runs
-    of consecutive days: overlapping histories) wrote the same races at once and one failed
-    on their primary key. The second waits while the holder is live (the day locks' liveness:
-    a killed run's lock is taken over), then finds the history stored."""
-    taker, waiting = LockTaker.of_this_run(), False
-    while (refused := _take_locks(settings, [WARM_UP_LOCK_DAY], WARM_UP_LOCK, taker)) is not None:
-        if not waiting:
-            logger().info("waiting for the store's warm-up by %s", _lock_owner(refused.found))
-            waiting = True
-        wait_before_asking_again()
-    try:
-        yield
-    finally:
-        _release_locks(settings, [WARM_UP_LOCK_DAY], WARM_UP_LOCK, taker)
 
 
 # --- what the stages that check their outputs share ------------------------------------------

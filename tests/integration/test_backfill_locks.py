@@ -31,7 +31,7 @@ from raceday.store.catalogs.runs import (
     unlock_day,
 )
 from raceday.store.engine import make_engine, upgrade_schema
-from tasks.common import HeldDays
+from tasks.locks import HeldDays
 
 START, END = date(2025, 3, 1), date(2025, 3, 4)
 CHUNK_DAYS = 2

@@ -180,7 +180,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url:
     import socket
 
     from config import load_settings
-    from tasks.common import day_lock
+    from tasks.locks import day_lock
 
     settings = load_settings(db_url=sqlite_url)
     upgrade_schema(make_engine(sqlite_url))
@@ -213,7 +213,7 @@ def test_a_lock_whose_pid_now_belongs_to_a_later_process_is_taken_over(sqlite_ur
 
     from config import load_settings
     from raceday.store.catalogs.runs import RUN_LOCKS
-    from tasks.common import day_lock, process_started_at
+    from tasks.locks import day_lock, process_started_at
 
     settings = load_settings(db_url=sqlite_url)
     upgrade_schema(make_engine(sqlite_url))

@@ -16,8 +16,9 @@ from config import load_settings
 from flows.chain import daily_chain, prepare_history
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
-from tasks.common import LOCAL_FLOW, day_lock, in_process
+from tasks.common import LOCAL_FLOW, in_process
 from tasks.ingest import ingest
+from tasks.locks import day_lock
 from tests.kill_support import kill_once, run_reference, stop_after_stage
 from tests.store_support import data_checksums
 

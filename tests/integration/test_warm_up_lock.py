@@ -1,7 +1,7 @@
 """The first runs of consecutive days on an empty PostgreSQL store, started at once, each warm
 the store up with the days before its own: the histories overlap, and the two warm-ups wrote the
 same races at once (one failed on ``pk_races``, a defect: exit 5). The store's warm-up lock
-(:func:`tasks.common.warm_up_lock`) makes the second wait for the first, then find the history
+(:func:`tasks.locks.warm_up_lock`) makes the second wait for the first, then find the history
 there: both complete and the store is the first warm-up's."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import flows.chain
-import tasks.common
+import tasks.locks
 from config import load_settings
 from flows.chain import prepare_history
 from tasks.common import in_process
@@ -62,9 +62,7 @@ def test_two_first_runs_of_consecutive_days_at_once_warm_the_store_up_once(
 
     monkeypatch.setattr(flows.chain, "history_gap", history_gap_in_step)
     # (absent before the warm-up lock existed: set all the same, never called there)
-    monkeypatch.setattr(
-        tasks.common, "wait_before_asking_again", waiting_for_the_first, raising=False
-    )
+    monkeypatch.setattr(tasks.locks, "wait_before_asking_again", waiting_for_the_first)
     failures: dict[date, BaseException] = {}
 
     def first_run_of(race_date: date, done: threading.Event | None = None) -> None:
