@@ -140,11 +140,21 @@ def stop_at_safe_point_on_ctrl_c() -> Iterator[None]:
         STOP_AT_SAFE_POINT.clear()
 
 
+def say_refused(summary: dict[str, Any]) -> None:
+    """Each day the backfill refused for its input, in one line on standard error (its daily
+    run's line, prefixed by its date), with ``--json`` too."""
+    from raceday.run_status import refusal_line
+
+    for refused in summary.get("days_refused") or ():
+        err.print(refusal_line(refused), soft_wrap=True, highlight=False, markup=False)
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     table = Table(title=f"backfill {summary['start']}..{summary['end']}", show_header=False)
     for key in ("days", "days_skipped", "chunks", "chunks_run", "chunks_skipped", "races",
                 "races_predicted", "runners", "bets"):  # fmt: skip
         table.add_row(key, f"{summary.get(key, 0):,}")
+    table.add_row("days_refused", f"{len(summary.get('days_refused') or ()):,}")
     table.add_row("odds at", str(summary.get("odds_at", "morning")))
     table.add_row("seconds", f"{summary['seconds']:.1f}")
     out.print(table)
@@ -261,6 +271,7 @@ def backfill(
             finally:
                 stop.set()
                 watcher.join()
+        say_refused(result)
         return result
 
     answer(debug, as_json, action, _print_summary)

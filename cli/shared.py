@@ -33,7 +33,7 @@ from raceday.errors import (
     failure_kind,
     first_line,
 )
-from raceday.run_status import exit_code
+from raceday.run_status import result_exit_code
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -122,14 +122,14 @@ def answer(
     show: Callable[[dict[str, Any]], None],
 ) -> None:
     """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``;
-    exit with the code of the result's ``status`` (:func:`raceday.run_status.exit_code`: 6 for
+    exit with the code of the result (:func:`raceday.run_status.result_exit_code`: 6 for
     ``completed-with-alerts``)."""
     result = guard(debug, action)
     if as_json:
         emit_json(result)
     else:
         show(result)
-    code = exit_code(str(result.get("status", "")))
+    code = result_exit_code(result)
     if code:
         raise typer.Exit(code)
 

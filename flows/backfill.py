@@ -59,9 +59,12 @@ from raceday.memory import map_large_blocks
 from raceday.model.win import TimeSplit
 from raceday.run_status import (
     COMPLETED,
+    COMPLETED_WITH_REFUSALS,
     STOPPED,
+    DayRefusal,
     no_races_warning,
     quarantine_warning,
+    refused_warning,
     run_status,
 )
 from raceday.sources.timeline import OddsAt
@@ -83,6 +86,7 @@ from tasks.publish import publish_backfill_summary
 from tasks.train import fit_task, load_training_task, retrain_due
 
 DEFAULT_CHUNK_DAYS = 28
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,27 @@ def chunk_grid(start: date, end: date, chunk_days: int) -> list[Chunk]:
 
 
 def pending_chunks(chunks: list[Chunk], completed: set[date], force: bool) -> list[Chunk]:
-    """Chunks with a day not completed yet (every chunk when forced)."""
+    """What is left to run of ``chunks`` (every chunk when forced): of each chunk, its runs of
+    consecutive days not completed yet — a chunk interrupted whole, or the days a backfill
+    refused for their input, which run by themselves once mended; days done are not run
+    again."""
     if force:
         return list(chunks)
-    return [chunk for chunk in chunks if not set(chunk.days) <= completed]
+    pending: list[Chunk] = []
+    for chunk in chunks:
+        for day in chunk.days:
+            if day in completed:
+                continue
+            if pending and pending[-1].start >= chunk.start and pending[-1].end == day - ONE_DAY:
+                pending[-1] = Chunk(pending[-1].start, day)
+            else:
+                pending.append(Chunk(day, day))
+    return pending
+
+
+def chunks_done(chunks: list[Chunk], completed: set[date], force: bool) -> int:
+    """How many of ``chunks`` have every day completed (none when forced)."""
+    return 0 if force else sum(set(chunk.days) <= completed for chunk in chunks)
 
 
 def completed_days(settings: Settings, start: date, end: date) -> set[date]:
@@ -135,6 +156,14 @@ def warm_up(settings: Settings, start: date) -> None:
     prepare_history(in_process, settings, start)
 
 
+@dataclass(frozen=True)
+class ChunkDone:
+    """What a chunk's run did: its counts, and its days refused for their input."""
+
+    counts: dict[str, int]
+    refused: tuple[DayRefusal, ...] = ()
+
+
 @task(name="backfill-chunk", cache_policy=NONE)
 def backfill_chunk(
     settings: Settings,
@@ -143,21 +172,24 @@ def backfill_chunk(
     waved: bool = False,
     model_ready: Callable[[], object] = no_wait,
     prepared: Future[PreparedChunk] | None = None,
-) -> dict[str, int]:
-    """One chunk of days, then its days marked completed (one transaction). ``waved``: its
-    waves ran on the work pool (:mod:`flows.scaleout`): only its ordered part is left;
-    ``model_ready``: waits for the training under way before the chunk predicts (and may
-    prepare the next chunk meanwhile); ``prepared``: this chunk prepared ahead, beside a fit."""
+) -> ChunkDone:
+    """One chunk of days, then its days marked completed (one transaction), but those refused
+    for their input (a later run runs them). ``waved``: its waves ran on the work pool
+    (:mod:`flows.scaleout`): only its ordered part is left; ``model_ready``: waits for the
+    training under way before the chunk predicts (and may prepare the next chunk meanwhile);
+    ``prepared``: this chunk prepared ahead, beside a fit."""
     started, clock = datetime.now(), time.perf_counter()
     days = (chunk.start, chunk.end, chunk.days)
+    refused: list[DayRefusal] = []
     if waved:
         counts = ordered_chain(in_process, settings, *days, settled, model_ready)
     else:
-        counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared)
+        counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared, refused)
+    for refusal in refused:
+        logger().warning("%s: refused, the other days go on", refusal.line)
+    done = [day for day in chunk.days if day not in {refusal.day for refusal in refused}]
     with engine_for(settings).begin() as connection:
-        mark_backfill_days(
-            connection, chunk.days, current_run_id(), started, time.perf_counter() - clock
-        )
+        mark_backfill_days(connection, done, current_run_id(), started, time.perf_counter() - clock)
     logger().info(
         "backfill %s..%s: %d races, %d bets in %.1f s",
         chunk.start,
@@ -166,7 +198,7 @@ def backfill_chunk(
         counts["bets"],
         time.perf_counter() - clock,
     )
-    return counts
+    return ChunkDone(counts, tuple(refused))
 
 
 class Training:
@@ -447,6 +479,7 @@ class BackfillSummary:
     trained: tuple[str, ...] = ()
     odds_at: str = "morning"
     warnings: tuple[str, ...] = ()
+    days_refused: tuple[dict[str, Any], ...] = ()
 
 
 STOP_AT_SAFE_POINT = threading.Event()  # set by the command's first Ctrl-C: stop between chunks
@@ -483,11 +516,12 @@ def run_held_chunks(
     workers: int,
     races: int | None,
     held: HeldDays,
+    refused: list[DayRefusal],
 ) -> ChunksRun:
     """The backfill after its warm-up: with ``workers``, the waves over every chunk on the work
     pool, then each chunk (:func:`run_chunks`), each holding its days' run locks (``held``)
     from before its first write until it is stored (with ``workers``: all of them before the
-    waves)."""
+    waves); the days it refuses for their input added to ``refused``."""
     if todo and workers:
         held.hold([day for chunk in todo for day in chunk.days], stopped_before(todo[0]))
         PHASE["now"] = f"waves on {workers} workers"
@@ -505,9 +539,10 @@ def run_held_chunks(
     ) -> dict[str, int]:
         held.hold(chunk.days, stopped_before(chunk))
         chunk_task = backfill_chunk.with_options(**options)
-        counts = chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
-        held.release(chunk.days)  # stored and marked completed
-        return counts
+        done = chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
+        held.release(chunk.days)  # stored and marked completed (a refused day: nothing stored)
+        refused.extend(done.refused)
+        return done.counts
 
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
     prepare = None if workers else chunk_preparer(settings, settled, held)
@@ -539,15 +574,17 @@ def backfill(
     clock = time.perf_counter()
     settings = backfill_settings(races, source, odds_at)
     chunks = chunk_grid(start, end, chunk_days)
-    todo = pending_chunks(chunks, completed_days(settings, start, end), force)
+    completed = completed_days(settings, start, end)
+    todo = pending_chunks(chunks, completed, force)
     if workers:
         refuse_scale_out(settings)
     if todo:
         PHASE["now"] = "warm-up"
         prepare_history(AsTasks(settings), settings, todo[0].start)
     held = HeldDays(settings)
+    refused: list[DayRefusal] = []
     try:
-        done = run_held_chunks(settings, start, todo, workers, races, held)
+        done = run_held_chunks(settings, start, todo, workers, races, held, refused)
     finally:
         held.close()
     totals = done.totals
@@ -557,7 +594,7 @@ def backfill(
         days=(end - start).days + 1,
         chunks=len(chunks),
         chunks_run=done.chunks_run,
-        chunks_skipped=len(chunks) - len(todo),
+        chunks_skipped=chunks_done(chunks, completed, force),
         seconds=round(time.perf_counter() - clock, 1),
         races=totals["races"],
         runners=totals["runners"],
@@ -568,6 +605,7 @@ def backfill(
         database=mask_url(settings.database_url),
         trained=tuple(done.versions),
         odds_at=settings.live.odds_at,
+        days_refused=tuple(refusal.as_summary() for refusal in refused),
     )
     warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
     with engine_for(settings).connect() as connection:  # of the chunks this run ran, as its counts
@@ -576,7 +614,8 @@ def backfill(
             for chunk in todo[: done.chunks_run]
         ]
     warnings += quarantine_warning(sum(a for a, _ in counts), sum(o for _, o in counts), 0)
-    status = run_status((), warnings)
+    warnings += refused_warning(refused)
+    status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)
     if summary.stopped:
         warnings.append(stopped_warning(done.chunks_run, len(todo)))
         status = STOPPED

@@ -43,7 +43,7 @@ import pandas as pd
 
 from config import Settings
 from data_checks.validate import ValidatedDay, race_odds_failures
-from raceday.errors import NothingValid
+from raceday.errors import NothingValid, RacedayError, failure_kind
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.pipeline import DaySummary, runner_view
@@ -57,7 +57,8 @@ from raceday.racetime import (
     results_due,
     timetable,
 )
-from raceday.sources.base import RawDay
+from raceday.run_status import DayRefusal
+from raceday.sources.base import RawDay, join_lanes
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
@@ -85,7 +86,7 @@ from tasks.scaleout import replay_card, settled_counts, stored_features, stored_
 from tasks.stake import stake
 from tasks.store import history_gap, prepare_store, warm_up_done
 from tasks.train import fit_task, load_training_task, register_task
-from tasks.validate import screen_day, validate_and_store
+from tasks.validate import record_refused, screen_day, screen_days, validate_and_store
 
 
 def settle_chain(
@@ -291,12 +292,39 @@ def no_wait() -> None:
 @dataclass(frozen=True)
 class PreparedChunk:
     """A chunk's stages that need no model, run (:func:`prepare_chunk`): its stored card, its
-    settled races and runners counted, its features; ``card`` None when it had no races."""
+    settled races and runners counted, its features; ``card`` None when it had no races (or
+    every day was refused); ``refused``: its days refused for their input, nothing of them
+    stored but what their daily run would (:mod:`raceday.run_status`, ``DayRefusal``)."""
 
     card: ValidatedDay | None
     features: pd.DataFrame
     races: int = 0
     runners: int = 0
+    refused: tuple[DayRefusal, ...] = ()
+
+
+def read_chunk(
+    run: StageRunner, settings: Settings, start: date, end: date
+) -> tuple[RawDay, tuple[DayRefusal, ...]]:
+    """The chunk ``start``..``end`` from the source; when the source refuses it as bad input,
+    day by day: the days it reads go on, the others are refused with the line their daily run
+    would end with. An unavailable source or a defect fails the chunk as before."""
+    try:
+        return run(ingest, settings, start, end), ()
+    except RacedayError as error:
+        if failure_kind(error) != "input":
+            raise
+        logger().warning("%s..%s refused (%s): read day by day", start, end, error)
+    read: list[RawDay] = []
+    refused: list[DayRefusal] = []
+    for day in (start + timedelta(days=n) for n in range((end - start).days + 1)):
+        try:
+            read.append(run(ingest, settings, day, day))
+        except RacedayError as error:
+            if failure_kind(error) != "input":
+                raise
+            refused.append(DayRefusal(day, str(error), error.exit_code))
+    return join_lanes(read), tuple(refused)
 
 
 def prepare_chunk(
@@ -306,28 +334,39 @@ def prepare_chunk(
     end: date,
     settled: SettledRuns | None = None,
 ) -> PreparedChunk:
-    """A backfill's chunk ``start``..``end`` up to its predictions: ingested, its card and
-    results validated before anything is stored (the chunk's decision: a refused chunk stores
-    nothing but its quarantine), the results settled (:func:`settle_chain`), then the card
-    stored, so each day's features see every run before it (the chunk's earlier days
-    included) — what a daily run of the day would see; ``settled``: the settled runs the
-    backfill holds (extended with the chunk's, not re-read). Needs no model: a backfill runs it
-    beside a training's fit."""
-    raw = run(ingest, settings, start, end)
+    """A backfill's chunk ``start``..``end`` up to its predictions: ingested (:func:`read_chunk`),
+    its card and results validated before anything is stored, each day decided on its own as
+    its daily run would decide it (:func:`tasks.validate.screen_days`: a refused day stores
+    nothing but its quarantine, the other days go on), the results settled
+    (:func:`settle_chain`), then the card stored, so each day's features see every run before it
+    (the chunk's earlier days included) — what a daily run of the day would see; ``settled``:
+    the settled runs the backfill holds (extended with the chunk's, not re-read). Needs no
+    model: a backfill runs it beside a training's fit."""
+    raw, unread = read_chunk(run, settings, start, end)
     if raw.is_empty:
-        return PreparedChunk(card=None, features=pd.DataFrame())
+        return PreparedChunk(card=None, features=pd.DataFrame(), refused=unread)
     window = settled.reference_window if settled is not None else None
     # the window's reference times and first-3F model, learned while the chunk is validated
     learned = learn_beside(settings, start, end, window) if window is not None else None
-    screened = run(screen_day, settings, raw, start, end, ("card", "results"))
+    screened = run(screen_days, settings, raw, start, end, ("card", "results"))
+    refused = tuple(sorted([*unread, *(day.refusal for day in screened.refused)], key=_day_of))
+    if not screened.validated:  # every day with races refused
+        record_refused(settings, screened.refused)
+        return PreparedChunk(card=None, features=pd.DataFrame(), refused=refused)
+    raw, validated = screened.raw, screened.validated
     valid = settle_chain(
-        run, settings, raw, start, end, screened["results"], window=window, learned=learned
+        run, settings, raw, start, end, validated["results"], window=window, learned=learned
     )
     # after the results: the card stores only its races left unsettled (and every race's
     # bet-time odds); a settled race's runners are written once, not as a card first
-    card = run(validate_and_store, settings, raw, start, end, "card", screened["card"])
+    card = run(validate_and_store, settings, raw, start, end, "card", validated["card"])
+    record_refused(settings, screened.refused)
     features = run(range_features, settings, start, end, settled)
-    return PreparedChunk(card, features, len(valid.races), len(valid.runners))
+    return PreparedChunk(card, features, len(valid.races), len(valid.runners), refused)
+
+
+def _day_of(refusal: DayRefusal) -> date:
+    return refusal.day
 
 
 def chunk_chain(
@@ -339,6 +378,7 @@ def chunk_chain(
     settled: SettledRuns | None = None,
     model_ready: Callable[[], object] = no_wait,
     prepared: Future[PreparedChunk] | None = None,
+    refused: list[DayRefusal] | None = None,
 ) -> dict[str, int]:
     """A backfill's chunk of days ``start``..``end``: :func:`prepare_chunk` (or its outcome,
     ``prepared``, when the backfill ran it ahead, beside a fit; prepared again here if that
@@ -346,17 +386,22 @@ def chunk_chain(
     bet-time odds, and the days staked, settled and recorded in date order in one pass
     (:func:`tasks.replay.replay_days`).
     ``model_ready``: called before the predictions, returns once the version trained before
-    ``start`` is registered (a training running meanwhile). Returns counts."""
+    ``start`` is registered (a training running meanwhile); ``refused``: receives the days the
+    chunk refused for their input (not replayed). Returns counts."""
     if prepared is not None and prepared.exception() is None:
         chunk = prepared.result()
     else:  # not prepared ahead, or that failed: prepared here, in the chunk's own run (retried
         if prepared is not None:  # as its stages are, and the error is the chunk's own)
             logger().info("%s..%s prepared again: ahead, %s", start, end, prepared.exception())
         chunk = prepare_chunk(run, settings, start, end, settled)
+    if refused is not None:
+        refused.extend(chunk.refused)
     if chunk.card is None:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     model_ready()
-    counts = predict_and_replay(run, settings, chunk.card, chunk.features, start, end, days)
+    refused_days = {refusal.day for refusal in chunk.refused}
+    kept = [day for day in days if day not in refused_days]
+    counts = predict_and_replay(run, settings, chunk.card, chunk.features, start, end, kept)
     return {"races": chunk.races, "runners": chunk.runners, **counts}
 
 

@@ -5,7 +5,9 @@
   races left out, races quarantined, a day without races, bets voided), listed (exit 0); its
   alerts of severity warning or info are listed too, without changing the status;
 - ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6);
-- ``stopped``: a backfill stopped at a safe point when asked (Ctrl-C), resumable (exit 130).
+- ``stopped``: a backfill stopped at a safe point when asked (Ctrl-C), resumable (exit 130);
+- ``completed-with-refusals``: a backfill ran every day it could, and refused some for their
+  input (:class:`DayRefusal`): the first refusal's exit code (2 unreadable, 4 nothing valid).
 
 A run that fails ends with its failure's exit code instead (:mod:`raceday.errors`).
 """
@@ -13,12 +15,15 @@ A run that fails ends with its failure's exit code instead (:mod:`raceday.errors
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 COMPLETED: Final = "completed"
 COMPLETED_WITH_WARNINGS: Final = "completed-with-warnings"
 COMPLETED_WITH_ALERTS: Final = "completed-with-alerts"
 STOPPED: Final = "stopped"  # a backfill stopped at a safe point on request (Ctrl-C): resumable
+COMPLETED_WITH_REFUSALS: Final = "completed-with-refusals"  # a backfill with days refused
 ALERTS_EXIT_CODE: Final = 6
 STOPPED_EXIT_CODE: Final = 130  # as an interrupted command
 EXIT_CODES: Final = {
@@ -48,6 +53,53 @@ def exit_code(status: str) -> int:
     """The exit code of a run that ended with ``status`` (0 for a status it does not know:
     a run that reports anything at all did complete)."""
     return EXIT_CODES.get(status, 0)
+
+
+@dataclass(frozen=True)
+class DayRefusal:
+    """A day a backfill refused for its input, as its daily run would have: what that run
+    says (``reason``, its one line without ``error:``) and its exit code."""
+
+    day: date
+    reason: str
+    exit_code: int
+
+    @property
+    def line(self) -> str:
+        """What is said of it: :func:`refusal_line`."""
+        return refusal_line(self.as_summary())
+
+    def as_summary(self) -> dict[str, Any]:
+        """Its entry in a summary's ``days_refused``."""
+        return {"date": self.day.isoformat(), "reason": self.reason, "exit_code": self.exit_code}
+
+
+def refusal_line(refused: Mapping[str, Any]) -> str:
+    """A refused day in one line, a ``days_refused`` entry: its daily run's error line prefixed
+    by its date (``2025-03-03: error: nothing valid left for 2025-03-03 (card): …``)."""
+    return f"{refused['date']}: error: {refused['reason']}"
+
+
+def result_exit_code(result: Mapping[str, Any]) -> int:
+    """The exit code of a run that reported ``result``: its status's (:func:`exit_code`), or,
+    for a backfill that refused days, the first refused day's own code."""
+    status = str(result.get("status", ""))
+    refused = result.get("days_refused") or ()
+    if status == COMPLETED_WITH_REFUSALS and refused:
+        return int(refused[0]["exit_code"])
+    return exit_code(status)
+
+
+def refused_warning(refused: Sequence[DayRefusal]) -> list[str]:
+    """A warning naming the days refused for their input, and how to run them."""
+    if not refused:
+        return []
+    days = ", ".join(str(refusal.day) for refusal in refused[:5])
+    more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+    return [
+        f"{len(refused)} day(s) refused for their input ({days}{more}): nothing of them stored "
+        "but their quarantine, not marked done; mend their input and run the same command again"
+    ]
 
 
 def outcome(alerts: Iterable[Mapping[str, Any]], warnings: Sequence[str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ them with :func:`record_checked`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -22,7 +23,14 @@ from raceday.arrow_text import text_isin
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
-from raceday.sources.base import RawDay, card_only, published_results
+from raceday.run_status import DayRefusal
+from raceday.sources.base import (
+    RawDay,
+    card_only,
+    days_with_races,
+    published_results,
+    rows_of_days,
+)
 from raceday.sources.timeline import CardTiming, card_odds, timed_races
 from raceday.store.catalogs.decisions import races_decided_between
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
@@ -225,6 +233,37 @@ def validate_and_store(
     return valid
 
 
+def _validated(
+    settings: Settings, raw: RawDay, phases: tuple[Phase, ...]
+) -> dict[Phase, ValidatedDay]:
+    return {phase: validated_phase(settings, raw, phase) for phase in phases}
+
+
+def _refused_phases(raw: RawDay, validated: dict[Phase, ValidatedDay]) -> list[Phase]:
+    return [phase for phase, valid in validated.items() if _nothing_valid(raw, valid, phase)]
+
+
+def _refusal(
+    validated: dict[Phase, ValidatedDay], refused: list[Phase], start: date, end: date
+) -> NothingValid:
+    """What a screen refusing ``refused`` says, in one line (the first phase refused)."""
+    phase = refused[0]
+    summary = quarantine_summary(validated[phase].quarantine)
+    return NothingValid(f"nothing valid left for {period_label(start, end)} ({phase}): {summary}")
+
+
+def _write_refused(
+    settings: Settings, validated: dict[Phase, ValidatedDay], start: date, end: date
+) -> None:
+    """A refusal's records: the refused phases' quarantine and validation results (all it
+    stores) and their Data Docs."""
+    with engine_for(settings).begin() as connection:
+        for phase, valid in validated.items():
+            _write_records(connection, valid, start, end, phase)
+    for phase, valid in validated.items():
+        publish_docs(settings, valid.outcomes, f"validate_{phase}", start, end)
+
+
 @stage("screen")
 def screen_day(
     settings: Settings,
@@ -242,21 +281,90 @@ def screen_day(
     stored. Otherwise the validations are returned for :func:`validate_and_store` to store.
     """
     with stage_run(settings, "screen", end) as record:
-        validated: dict[Phase, ValidatedDay] = {
-            phase: validated_phase(settings, raw, phase) for phase in phases
-        }
-        refused = [phase for phase, valid in validated.items() if _nothing_valid(raw, valid, phase)]
+        validated = _validated(settings, raw, phases)
+        refused = _refused_phases(raw, validated)
         record.rows_in = len(raw.nvd_se)
         record.rows_out = min((len(valid.runners) for valid in validated.values()), default=0)
         if refused:
-            with engine_for(settings).begin() as connection:
-                for phase in refused:
-                    _write_records(connection, validated[phase], start, end, phase)
-            for phase in refused:
-                publish_docs(settings, validated[phase].outcomes, f"validate_{phase}", start, end)
-            phase = refused[0]
-            summary = quarantine_summary(validated[phase].quarantine)
-            raise NothingValid(
-                f"nothing valid left for {period_label(start, end)} ({phase}): {summary}"
-            )
+            _write_refused(settings, {phase: validated[phase] for phase in refused}, start, end)
+            raise _refusal(validated, refused, start, end)
     return validated
+
+
+@dataclass(frozen=True)
+class RefusedDay:
+    """A day of a range refused as its daily run would refuse it: the refusal, and the
+    validations of its refused phases (what that run writes of the day: :func:`record_refused`)."""
+
+    refusal: DayRefusal
+    validated: dict[Phase, ValidatedDay]
+
+
+@dataclass(frozen=True)
+class ScreenedDays:
+    """A range screened day by day (:func:`screen_days`): the rows of the days kept and their
+    validations (none when no day is kept), and the days refused."""
+
+    raw: RawDay
+    validated: dict[Phase, ValidatedDay]
+    refused: tuple[RefusedDay, ...]
+
+
+def _days_without_races(raw: RawDay, validated: dict[Phase, ValidatedDay]) -> list[date]:
+    """The days ``raw`` has races of that some phase kept no race of: each is judged alone."""
+    days = days_with_races(raw)
+    kept = [set(pd.to_datetime(valid.races["race_date"]).dt.date) for valid in validated.values()]
+    return [day for day in days if any(day not in phase_days for phase_days in kept)]
+
+
+def _judged_alone(
+    settings: Settings, raw: RawDay, day: date, phases: tuple[Phase, ...]
+) -> RefusedDay | None:
+    """``day``'s rows screened as its daily run screens them: its refusal, or None."""
+    alone = rows_of_days(raw, [day])
+    validated = _validated(settings, alone, phases)
+    refused = _refused_phases(alone, validated)
+    if not refused:
+        return None
+    error = _refusal(validated, refused, day, day)
+    refusal = DayRefusal(day, str(error), error.exit_code)
+    return RefusedDay(refusal, {phase: validated[phase] for phase in refused})
+
+
+@stage("screen")
+def screen_days(
+    settings: Settings,
+    raw: RawDay,
+    start: date,
+    end: date,
+    phases: tuple[Phase, ...],
+) -> ScreenedDays:
+    """:func:`screen_day` over a backfill's range, each day decided on its own as its daily run
+    decides it: a day with nothing valid left in a phase is refused and taken out of the range
+    (nothing of it is stored; its records are written by :func:`record_refused` once the
+    range's own are), and the other days are validated as a range without it. Rows of no day
+    that leave nothing valid refuse the range, as :func:`screen_day` does."""
+    with stage_run(settings, "screen", end) as record:
+        validated = _validated(settings, raw, phases)
+        judged = [
+            _judged_alone(settings, raw, day, phases) for day in _days_without_races(raw, validated)
+        ]
+        refused = tuple(day for day in judged if day is not None)
+        record.rows_in = len(raw.nvd_se)
+        if refused:
+            raw = rows_of_days(raw, [day.refusal.day for day in refused], keep=False)
+            validated = {} if raw.is_empty else _validated(settings, raw, phases)
+            record.message = "refused: " + ", ".join(str(day.refusal.day) for day in refused)
+        still = _refused_phases(raw, validated)
+        if still:
+            _write_refused(settings, {phase: validated[phase] for phase in still}, start, end)
+            raise _refusal(validated, still, start, end)
+        record.rows_out = min((len(valid.runners) for valid in validated.values()), default=0)
+    return ScreenedDays(raw, validated, refused)
+
+
+def record_refused(settings: Settings, refused: tuple[RefusedDay, ...]) -> None:
+    """Each refused day's records, dated that day (after its range's: they replace a range's
+    quarantine, which would otherwise drop the day's)."""
+    for day in refused:
+        _write_refused(settings, day.validated, day.refusal.day, day.refusal.day)

@@ -399,3 +399,30 @@ def venues_down(raw: RawDay) -> list[str]:
         for item in raw.rejected
         if item.location.startswith(VENUE_LOCATION_PREFIX)
     ]
+
+
+def row_days(frame: pd.DataFrame) -> pd.Series:
+    """Each row's race day (``kaisai_nen`` + ``kaisai_tsukihi``) as a date; NaT for a date that
+    does not exist (``0231``), a row of no day."""
+    text = frame["kaisai_nen"].astype("string").str.strip() + frame["kaisai_tsukihi"].astype(
+        "string"
+    ).str.strip().str.zfill(4)
+    return pd.to_datetime(text, format="%Y%m%d", errors="coerce").dt.date
+
+
+def days_with_races(raw: RawDay) -> list[date]:
+    """The days ``raw`` holds races or runners of, in order."""
+    days = pd.concat([row_days(raw.nvd_ra), row_days(raw.nvd_se)]).dropna()
+    return sorted(set(days))
+
+
+def rows_of_days(raw: RawDay, days: Collection[date], *, keep: bool = True) -> RawDay:
+    """The rows of ``raw`` dated one of ``days`` (``keep``), or every other row (not ``keep``:
+    rows of no day included); the parts set aside stay with both."""
+    wanted = set(days)
+
+    def part(frame: pd.DataFrame) -> pd.DataFrame:
+        inside = row_days(frame).isin(wanted).to_numpy(bool)
+        return frame[inside if keep else ~inside].reset_index(drop=True)
+
+    return RawDay(part(raw.nvd_ra), part(raw.nvd_se), part(raw.nvd_o1), raw.rejected)

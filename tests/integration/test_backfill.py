@@ -78,10 +78,11 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     assert (again["chunks_run"], again["chunks_skipped"]) == (0, 2)
     assert data_checksums(sqlite_url) == once
 
-    # As if killed before the second chunk finished: its days are not marked, so only it reruns.
+    # As if killed before the second chunk (3..4) finished: none of its days are marked (one
+    # transaction), so only it reruns.
     with make_engine(sqlite_url).begin() as connection:
         connection.execute(
-            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 4))
+            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 3))
         )
     resumed = _run(sqlite_url)
     assert (resumed["chunks_run"], resumed["chunks_skipped"]) == (1, 1)
@@ -94,7 +95,7 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
     # A resumed run's summary counts what it ran: races the first chunk set aside are not its.
     with make_engine(sqlite_url).begin() as connection:
         connection.execute(
-            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 4))
+            delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 3))
         )
         connection.execute(  # a race of the first chunk set aside by an earlier run
             insert(QUARANTINE).values(

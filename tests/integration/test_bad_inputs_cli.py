@@ -33,7 +33,9 @@ def no_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
 
 
-def run_day(directory: Path, day: str, db: str, command: str = "run") -> tuple[int, str, str]:
+def run_day(
+    directory: Path, day: str, db: str, command: str = "run", start: str | None = None
+) -> tuple[int, str, str]:
     """`raceday run --json` on a files directory (or ``command="backfill"`` of that one day),
     its stderr as a process of its own has it.
 
@@ -45,7 +47,7 @@ def run_day(directory: Path, day: str, db: str, command: str = "run") -> tuple[i
     from prefect.logging.configuration import setup_logging
 
     setup_logging(incremental=False)
-    days = ["--date", day] if command == "run" else ["--start", day, "--end", day]
+    days = ["--date", day] if command == "run" else ["--start", start or day, "--end", day]
     result = runner.invoke(
         app, [command, *days, "--source", f"files:{directory}", "--db", db, "--json"]
     )
@@ -174,10 +176,12 @@ def test_a_backfill_chunk_refused_at_night_stores_nothing(tmp_path: Path, store_
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "no_warmup")
-def test_a_backfill_says_so_when_one_day_of_its_chunk_had_nothing_valid(tmp_path: Path) -> None:
-    """Every race of one day set aside in a chunk whose other day is valid: the chunk runs, and
-    the summary counts that day's races among those quarantined (it records no performance row
-    of its own, and the count read the rows of the days recorded: "completed", no warning)."""
+def test_a_backfill_refuses_the_day_of_its_chunk_with_nothing_valid_and_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Every race of one day set aside in a chunk whose other day is valid: the valid day is
+    stored and completed, the other is refused as its daily run would be — its one line on
+    stderr prefixed by its date, listed in the summary, exit 4 once the rest is done."""
     good, bad = simulated(PREVIOUS_DAY), simulated(DAY)
     broken = replace(bad, nvd_ra=bad.nvd_ra.assign(kyori="abc"))
     files = tmp_path / "files"
@@ -191,13 +195,40 @@ def test_a_backfill_says_so_when_one_day_of_its_chunk_had_nothing_valid(tmp_path
         files,
     )
     db = f"sqlite:///{tmp_path / 'store.db'}"
-    result = runner.invoke(
-        app, ["backfill", "--start", str(PREVIOUS_DAY), "--end", str(DAY), "--source",
-              f"files:{files}", "--db", db, "--json"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    summary = json.loads(result.stdout)
-    assert summary["races"] == RACES_PER_DAY
-    assert summary["status"] == "completed-with-warnings"
-    expected = f"{RACES_PER_DAY} of {2 * RACES_PER_DAY} races quarantined"
-    assert any(warning.startswith(expected) for warning in summary["warnings"]), summary
+    code, stdout, stderr = run_day(files, str(DAY), db, "backfill", start=str(PREVIOUS_DAY))
+    assert code == 4, stderr
+    summary = json.loads(stdout)
+    assert (summary["races"], summary["status"]) == (RACES_PER_DAY, "completed-with-refusals")
+    assert [day["date"] for day in summary["days_refused"]] == [str(DAY)]
+    assert stderr.strip() == f"{DAY}: error: {summary['days_refused'][0]['reason']}"
+    assert stderr.startswith(f"{DAY}: error: nothing valid left for {DAY} (card)")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_a_backfill_of_an_unreadable_file_refuses_each_day_with_exit_2(tmp_path: Path) -> None:
+    """A runners file in EUC-JP (neither UTF-8 nor Shift-JIS) refuses every day it holds: each
+    day said in one line (the daily run's), none stored or marked done, exit 2."""
+    good, bad = simulated(PREVIOUS_DAY), simulated(DAY)
+    files = tmp_path / "files"
+    write_tables(
+        RawDay(
+            *(
+                pd.concat([getattr(good, table), getattr(bad, table)], ignore_index=True)
+                for table in ("nvd_ra", "nvd_se", "nvd_o1")
+            )
+        ),
+        files,
+    )
+    runners = files / "nvd_se.csv"
+    text = runners.read_text(encoding="utf-8")
+    runners.write_bytes(text.replace("\n", ",大井\n", 2).encode("euc_jp"))
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    code, stdout, stderr = run_day(files, str(DAY), db, "backfill", start=str(PREVIOUS_DAY))
+    assert code == 2, stderr
+    summary = json.loads(stdout)
+    assert [day["date"] for day in summary["days_refused"]] == [str(PREVIOUS_DAY), str(DAY)]
+    lines = stderr.strip().splitlines()
+    assert [line.split(": error: ")[0] for line in lines] == [str(PREVIOUS_DAY), str(DAY)]
+    assert all("not UTF-8 or Shift-JIS (CP932) text" in line for line in lines), lines
+    assert summary["races"] == 0

@@ -33,9 +33,22 @@ def test_impossible_ranges_are_input_errors(end: date, chunk_days: int) -> None:
         chunk_grid(START, end, chunk_days)
 
 
-def test_pending_chunks_skip_fully_completed_chunks_and_redo_partial_ones() -> None:
+def test_pending_chunks_skip_completed_days_and_run_the_others_in_runs_of_a_chunk() -> None:
+    """An interrupted chunk has none of its days completed: it runs whole; a chunk with days
+    refused (not completed) runs only those, each run of consecutive days as one chunk."""
     chunks = chunk_grid(START, date(2025, 1, 9), 3)
-    completed = set(chunks[0].days) | {chunks[1].start}  # chunk 2 was interrupted
-    assert pending_chunks(chunks, completed, force=False) == chunks[1:]
+    completed = set(chunks[0].days) | set(chunks[2].days) - {chunks[2].start, chunks[2].end}
+    assert pending_chunks(chunks, completed, force=False) == [
+        chunks[1],
+        Chunk(chunks[2].start, chunks[2].start),
+        Chunk(chunks[2].end, chunks[2].end),
+    ]
+    assert (
+        pending_chunks(chunks, set(chunks[0].days[:2]), False)
+        == [
+            Chunk(chunks[0].end, chunks[0].end),  # not merged with the next chunk's days
+            *chunks[1:],
+        ]
+    )
     assert pending_chunks(chunks, set().union(*map(set, (c.days for c in chunks))), False) == []
     assert pending_chunks(chunks, set(chunks[0].days), force=True) == chunks
