@@ -376,3 +376,42 @@ def test_a_race_carded_in_the_morning_and_set_aside_at_night_counts_as_set_aside
         .loc[ALL_SCOPE]
     )
     assert day["races_offered"] == 3 and day["races_quarantined"] == 2
+
+
+def test_a_race_abroad_listed_without_its_whole_field_is_neither_offered_nor_set_aside() -> None:
+    """A JRA-VAN database's race abroad lists only its Japanese runners: ``card_lists_the_field``
+    sets it aside, as it must (no field to price), but it is what the database always holds,
+    not a fault of the feed. It is neither offered nor set aside, so a big international day's
+    two races abroad do not trip the quarantine rate, and a weekday with only a race abroad is
+    no day whose every race was set aside. A domestic race failing the same check, or a race
+    abroad failing another, counts as before."""
+    predictions, runners = make_day(DAY, {"05": 2, "G0": 1})
+    no_bets = pd.DataFrame(columns=["race_id", "umaban", "stake_yen", "payout_yen", "refund_yen"])
+    scores = race_scores(predictions, runners, no_bets)
+    races = pd.DataFrame({"race_id": scores["race_id"]})
+    partial_abroad, domestic, abroad_other = (
+        race_id(DAY, "A6", 8), race_id(DAY, "05", 3), race_id(DAY, "G0", 2)
+    )  # fmt: skip
+    quarantine = pd.DataFrame(
+        {
+            "race_id": [partial_abroad, domestic, abroad_other],
+            "table_name": ["races", "races", "races"],
+            "check_name": ["card_lists_the_field", "card_lists_the_field", "fields_parse"],
+        }
+    )
+    rows = daily_performance(
+        DAY, scores, races, quarantine, bankroll_yen=1_000_000, drawdown=0.0, model_version="m"
+    ).set_index("scope")
+    day = rows.loc[ALL_SCOPE]
+    assert (day["races_offered"], day["races_quarantined"]) == (5, 2)  # 3 stored, 2 set aside
+    assert "A6" not in rows.index
+    only_abroad = daily_performance(
+        DAY,
+        scores.iloc[0:0],
+        races.iloc[0:0],
+        quarantine.iloc[[0]],
+        bankroll_yen=1_000_000,
+        drawdown=0.0,
+        model_version="m",
+    ).set_index("scope")
+    assert only_abroad.loc[ALL_SCOPE, "races_offered"] == 0
