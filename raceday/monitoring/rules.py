@@ -177,6 +177,9 @@ class MonitorInputs:
     model_version: str | None = None
     model_in_service_since: date | None = None
     racing_expected_because: str = "the racing calendar lists it"
+    # the newest training data of any version of the model's family (promoted or not) before
+    # the day: a training that ran and did not beat the model in service leaves it in place
+    last_trained_until: date | None = None
 
 
 def _today_row(inputs: MonitorInputs) -> pd.Series | None:
@@ -476,19 +479,26 @@ def run_budget(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
 
 
 def model_age(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
-    """The model in service has been in service longer than the maximum age (not retrained)."""
+    """No model has been trained for longer than the maximum age: the model in service has
+    predicted that long, and no version trained since (promoted or not: a training that did not
+    beat it keeps it in place) was trained on data that recent."""
     version, since = inputs.model_version, inputs.model_in_service_since
     if version is None or since is None or version in limits.untrained_models:
         return []
-    age = (inputs.race_date - since).days
+    trained = inputs.last_trained_until
+    freshest = since if trained is None else max(since, trained + timedelta(days=1))
+    age = (inputs.race_date - freshest).days
     if age <= limits.model_max_age_days:
         return []
+    limit = limits.model_max_age_days
     message = (
-        f"model {version} has predicted since {since} ({age} days, limit "
-        f"{limits.model_max_age_days}): the weekly training has not replaced it"
+        f"model {version} has predicted since {since} ({age} days, limit {limit}): the weekly "
+        "training has not replaced it"
+        if trained is None or freshest == since
+        else f"model {version} has predicted since {since}, and no version trained on data after "
+        f"{trained} ({age} days, limit {limit}): the weekly training has not run"
     )
-    limit = float(limits.model_max_age_days)
-    return _recurring_warning(inputs, "model_stale", message, float(age), limit, key=version)
+    return _recurring_warning(inputs, "model_stale", message, float(age), float(limit), key=version)
 
 
 def robust_z(trailing: pd.Series, value: float) -> float:

@@ -220,6 +220,23 @@ def test_a_model_in_service_too_long_is_stale_but_the_market_never_is() -> None:
     assert evaluate(inputs(model_version="win-v3", model_in_service_since=fresh), LIMITS) == []
 
 
+def test_a_model_kept_by_a_training_that_did_not_beat_it_is_not_stale() -> None:
+    """The weekly training ran (its version trained on data up to 3 days ago) but did not beat
+    the model in service, which keeps its place: no alert, though it has predicted for 30 days.
+    Once no version has been trained on data of the last 14 days, it is stale, and the message
+    says the training has not run."""
+    since = DAY - timedelta(days=30)
+    kept = inputs(
+        model_version="win-v3", model_in_service_since=since, last_trained_until=DAY - timedelta(3)
+    )
+    assert evaluate(kept, LIMITS) == []
+    missed = replace(kept, last_trained_until=DAY - timedelta(days=21))
+    stale = evaluate(missed, LIMITS)
+    assert rules_of(stale) == ["model_stale"]
+    assert f"no version trained on data after {DAY - timedelta(days=21)}" in stale[0].message
+    assert stale[0].value == 20.0  # days since the newest training could first have served
+
+
 def test_robust_z_uses_median_and_mad() -> None:
     """z = (x - median) / (1.4826 MAD); a metric that never moved makes any change infinite."""
     history = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0])

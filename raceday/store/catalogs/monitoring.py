@@ -27,6 +27,7 @@ from raceday.store.catalogs.quality import read_quarantine, read_validation_resu
 from raceday.store.catalogs.races import races_by_venue, read_odds, read_races, read_runners
 from raceday.store.catalogs.ratings import read_indexes
 from raceday.store.catalogs.runs import read_runs
+from raceday.store.registry import family_of, latest_trained_until
 
 
 def load_monitor_inputs(
@@ -58,7 +59,19 @@ def load_monitor_inputs(
         expected_venues=expected_venues,
         model_version=version,
         model_in_service_since=model_in_service_since(connection, version) if version else None,
+        last_trained_until=_last_trained_before(connection, version, race_date),
     )
+
+
+def _last_trained_before(
+    connection: Connection, version: str | None, race_date: date
+) -> date | None:
+    """The newest training data of any version of ``version``'s family (promoted or not) a
+    model of ``race_date`` could use (trained strictly before it); None without a family."""
+    family = family_of(version) if version else None
+    if family is None:
+        return None
+    return latest_trained_until(connection, race_date - timedelta(days=1), family)
 
 
 @dataclass(frozen=True)
