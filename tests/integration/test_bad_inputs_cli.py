@@ -182,18 +182,8 @@ def test_a_backfill_refuses_the_day_of_its_chunk_with_nothing_valid_and_goes_on(
     """Every race of one day set aside in a chunk whose other day is valid: the valid day is
     stored and completed, the other is refused as its daily run would be — its one line on
     stderr prefixed by its date, listed in the summary, exit 4 once the rest is done."""
-    good, bad = simulated(PREVIOUS_DAY), simulated(DAY)
-    broken = replace(bad, nvd_ra=bad.nvd_ra.assign(kyori="abc"))
-    files = tmp_path / "files"
-    write_tables(
-        RawDay(
-            *(
-                pd.concat([getattr(good, table), getattr(broken, table)], ignore_index=True)
-                for table in ("nvd_ra", "nvd_se", "nvd_o1")
-            )
-        ),
-        files,
-    )
+    bad = simulated(DAY)
+    files = two_days_of_files(tmp_path, replace(bad, nvd_ra=bad.nvd_ra.assign(kyori="abc")))
     db = f"sqlite:///{tmp_path / 'store.db'}"
     code, stdout, stderr = run_day(files, str(DAY), db, "backfill", start=str(PREVIOUS_DAY))
     assert code == 4, stderr
@@ -209,17 +199,7 @@ def test_a_backfill_refuses_the_day_of_its_chunk_with_nothing_valid_and_goes_on(
 def test_a_backfill_of_an_unreadable_file_refuses_each_day_with_exit_2(tmp_path: Path) -> None:
     """A runners file in EUC-JP (neither UTF-8 nor Shift-JIS) refuses every day it holds: each
     day said in one line (the daily run's), none stored or marked done, exit 2."""
-    good, bad = simulated(PREVIOUS_DAY), simulated(DAY)
-    files = tmp_path / "files"
-    write_tables(
-        RawDay(
-            *(
-                pd.concat([getattr(good, table), getattr(bad, table)], ignore_index=True)
-                for table in ("nvd_ra", "nvd_se", "nvd_o1")
-            )
-        ),
-        files,
-    )
+    files = two_days_of_files(tmp_path, simulated(DAY))
     runners = files / "nvd_se.csv"
     text = runners.read_text(encoding="utf-8")
     runners.write_bytes(text.replace("\n", ",大井\n", 2).encode("euc_jp"))
@@ -232,3 +212,13 @@ def test_a_backfill_of_an_unreadable_file_refuses_each_day_with_exit_2(tmp_path:
     assert [line.split(": error: ")[0] for line in lines] == [str(PREVIOUS_DAY), str(DAY)]
     assert all("not UTF-8 or Shift-JIS (CP932) text" in line for line in lines), lines
     assert summary["races"] == 0
+
+
+def two_days_of_files(tmp_path: Path, day: RawDay) -> Path:
+    """Files holding the simulated PREVIOUS_DAY and ``day`` (DAY's, as given) in one folder."""
+    good = simulated(PREVIOUS_DAY)
+    files = tmp_path / "files"
+    tables = ("nvd_ra", "nvd_se", "nvd_o1")
+    both = (pd.concat([getattr(good, t), getattr(day, t)], ignore_index=True) for t in tables)
+    write_tables(RawDay(*both), files)
+    return files
