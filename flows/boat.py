@@ -5,8 +5,9 @@
               → results (validate, store) → settle → record → monitor → report
                                                                            (boat day chain)
     backfill: the day chain for each day of the source in a range, in date order (days
-              already recorded skipped unless forced); before each chunk of days, the boat
-              version of the day before it trained when due                (boat-backfill)
+              already recorded skipped unless forced); before each chunk of days, its days'
+              boat run locks held and the boat version of the day before it trained when
+              due                                                          (boat-backfill)
 
 The chain is written once here (:func:`boat_day_chain`) and run as task runs of the
 ``boat-day`` flow (:class:`tasks.common.AsTasks`). The store comes from the settings, never a
@@ -25,7 +26,7 @@ from prefect import get_run_logger
 
 from config import Settings, load_settings, mask_url
 from flows.alerting import alerting_flow, day_run_name
-from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid
+from flows.backfill import DEFAULT_CHUNK_DAYS, Chunk, chunk_grid, stopped_before
 from flows.train import boat_train_chain
 from raceday.boat.source import boat_directory, program_days
 from raceday.errors import InputError
@@ -47,7 +48,7 @@ from tasks.boat import (
 )
 from tasks.boat_train import retrain_due
 from tasks.common import AsTasks, StageRunner, engine_for
-from tasks.locks import day_lock
+from tasks.locks import HeldDays, day_lock
 from tasks.monitor import boat_monitor_day
 from tasks.store import prepare_store
 
@@ -128,26 +129,31 @@ def boat_backfill_run(
     """Every day of the source from ``start`` to ``end`` through the boat day chain, in date
     order, ``chunk_days`` at a time with a retraining before each chunk when due; each day
     point in time (a version trained strictly before it, else a model fitted on the days
-    before it)."""
+    before it). Each chunk holds its days' boat run locks from before anything of it is
+    written until its days are stored: a daily run of one of them is refused, and a day a live
+    run holds stops the backfill there (resumable)."""
     settings = load_settings(source=source)
     directory = boat_directory(source)
     started = time.perf_counter()
     days = [day for day in program_days(directory) if start <= day <= end]
-    engine = engine_for(settings)
-    done: set[date] = set()
-    if not force and has_schema(engine):
-        with engine.connect() as connection:
-            done = days_recorded(connection, start, end)
+    done = set() if force else recorded_days(settings, start, end)
     run = AsTasks(settings)
+    run(prepare_store, settings)  # the lock table there before the first chunk's days are held
     summaries: list[dict[str, Any]] = []
     trained: list[str] = []
-    for chunk in chunk_grid(start, end, chunk_days):
-        todo = [day for day in days if chunk.start <= day <= chunk.end and day not in done]
-        if not todo:
-            continue
-        version = retrain_before(run, settings, directory, todo[0])
-        trained += [version] if version else []
-        summaries += [locked_boat_day(run, settings, directory, day) for day in todo]
+    held = HeldDays(settings, sport=BOAT_LOCK)
+    try:
+        for chunk in chunk_grid(start, end, chunk_days):
+            todo = [day for day in days if chunk.start <= day <= chunk.end and day not in done]
+            if not todo:
+                continue
+            held.hold(todo, stopped_before(Chunk(todo[0], todo[-1])))
+            version = retrain_before(run, settings, directory, todo[0])
+            trained += [version] if version else []
+            summaries += [boat_day_chain(run, settings, directory, day) for day in todo]
+            held.release(todo)  # stored and recorded
+    finally:
+        held.close()
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -163,3 +169,13 @@ def boat_backfill_run(
         "seconds": round(time.perf_counter() - started, 1),
         "database": mask_url(settings.database_url),
     }
+
+
+def recorded_days(settings: Settings, start: date, end: date) -> set[date]:
+    """The boat days ``start``..``end`` recorded already (a performance row): a backfill skips
+    them; none in a store without a schema."""
+    engine = engine_for(settings)
+    if not has_schema(engine):
+        return set()
+    with engine.connect() as connection:
+        return days_recorded(connection, start, end)
