@@ -212,9 +212,11 @@ def backfill(
             if workers:
                 raise InputError("--workers scales out NAR backfills only, not --sport boat")
             first, last = parse_date_range(start, end)
-            return backfill_boat_days(
+            result = backfill_boat_days(
                 first, last, source, db, force, debug, chunk_days or DEFAULT_CHUNK_DAYS
             )
+            say_refused(result)
+            return result
 
         answer(debug, as_json, boat, print_boat_backfill)
         return

@@ -128,6 +128,8 @@ def print_boat_backfill(summary: dict[str, Any]) -> None:
                 "returned_yen", "bankroll_yen", "seconds"):  # fmt: skip
         value = summary.get(key)
         table.add_row(key, "–" if value is None else f"{value:,}")
+    table.add_row("days_refused", f"{len(summary.get('days_refused') or ()):,}")
     table.add_row("trained", ", ".join(summary.get("trained", ())) or "–")
     out.print(table)
+    print_outcome(summary)
     out.print(f"database: {summary.get('database')}")

@@ -7,17 +7,19 @@
     backfill: the day chain for each day of the source in a range, in date order (days
               already recorded skipped unless forced); before each chunk of days, its days'
               boat run locks held and the boat version of the day before it trained when
-              due                                                          (boat-backfill)
+              due; a day refused for its input set aside                   (boat-backfill)
 
-The chain is written once here (:func:`boat_day_chain`) and run as task runs of the
-``boat-day`` flow (:class:`tasks.common.AsTasks`). The store comes from the settings, never a
-flow parameter (docs/ARCHITECTURE.md). The day's decision sees only the odds published by the
+The chain is written once here (:func:`boat_day_chain`: the card, where a day is refused,
+then the rest of the day) and run as task runs of the ``boat-day`` flow
+(:class:`tasks.common.AsTasks`). The store comes from the settings, never a flow parameter
+(docs/ARCHITECTURE.md). The day's decision sees only the odds published by the
 morning decision time and a model fitted on earlier days.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,18 @@ from typing import Any
 from prefect import get_run_logger
 
 from config import Settings, load_settings, mask_url
+from data_checks.boat import ValidCard
 from flows.alerting import alerting_flow, day_run_name
 from flows.backfill import DEFAULT_CHUNK_DAYS, Chunk, chunk_grid, stopped_before
 from flows.train import boat_train_chain
-from raceday.boat.source import boat_directory, program_days
-from raceday.errors import InputError
+from raceday.boat.source import BoatDay, boat_directory, check_day_files, program_days
+from raceday.errors import InputError, RacedayError, failure_kind
+from raceday.run_status import (
+    COMPLETED_WITH_REFUSALS,
+    DayRefusal,
+    refused_warning,
+    run_status,
+)
 from raceday.store.catalogs.boat import days_recorded
 from raceday.store.catalogs.runs import BOAT_LOCK
 from raceday.store.engine import has_schema
@@ -47,22 +56,31 @@ from tasks.boat import (
     boat_stake,
 )
 from tasks.boat_train import retrain_due
-from tasks.common import AsTasks, StageRunner, engine_for
+from tasks.common import AsTasks, StageRunner, engine_for, logger
 from tasks.locks import HeldDays, day_lock
 from tasks.monitor import boat_monitor_day
 from tasks.store import prepare_store
 
 
-def boat_day_chain(
+def boat_day_card(
     run: StageRunner, settings: Settings, directory: Path, race_date: date
-) -> dict[str, Any]:
-    """The boat day: history made ready, the morning (card → course → predict → exotics →
-    stake), the night (results → settle), the record, the monitor rules and the report;
-    returns the day's summary."""
+) -> tuple[BoatDay, ValidCard]:
+    """The boat day up to its card: history made ready, the day's files read, its card
+    validated and stored. Where a day is refused for its input (files refused: exit 2; nothing
+    valid: 4), before anything of the day but its quarantine is stored."""
     run(prepare_store, settings)
     run(boat_history, settings, directory, race_date)
     day = run(boat_ingest, settings, directory, race_date)
-    card = run(boat_card, settings, day)
+    return day, run(boat_card, settings, day)
+
+
+def boat_day_from_card(
+    run: StageRunner, settings: Settings, day: BoatDay, card: ValidCard
+) -> dict[str, Any]:
+    """The boat day after its card: the morning (course → predict → exotics → stake), the
+    night (results → settle), the record, the monitor rules and the report; returns the day's
+    summary."""
+    race_date = day.race_date
     course = run(boat_course, settings, card, race_date)
     predictions = run(boat_predict, settings, card, race_date, course)
     run(boat_exotics, settings, predictions, race_date)
@@ -72,6 +90,15 @@ def boat_day_chain(
     summary = run(boat_record, settings, card, predictions, night, settled, race_date)
     summary = run(boat_monitor_day, settings, summary, race_date)
     return run(boat_report, settings, summary, predictions, settled, race_date)
+
+
+def boat_day_chain(
+    run: StageRunner, settings: Settings, directory: Path, race_date: date
+) -> dict[str, Any]:
+    """The boat day: its card (:func:`boat_day_card`), then the rest of the day
+    (:func:`boat_day_from_card`); returns the day's summary."""
+    day, card = boat_day_card(run, settings, directory, race_date)
+    return boat_day_from_card(run, settings, day, card)
 
 
 @alerting_flow("boat-day", day_run_name)
@@ -118,6 +145,75 @@ def retrain_before(
     return f"{summary['version']} ({'promoted' if summary['promoted'] else 'kept'})"
 
 
+def backfill_boat_day(
+    run: StageRunner, settings: Settings, directory: Path, race_date: date
+) -> dict[str, Any] | DayRefusal:
+    """One day of a boat backfill: its summary, or its refusal where its daily run would refuse
+    it for its input (the command's check of its files, then its card): nothing of it stored
+    but its quarantine, not recorded, and the other days go on. An unavailable source or store
+    and a defect fail the backfill as before."""
+    try:
+        check_day_files(directory, race_date)
+        day, card = boat_day_card(run, settings, directory, race_date)
+    except RacedayError as error:
+        if failure_kind(error) != "input":
+            raise
+        return DayRefusal(race_date, str(error), error.exit_code)
+    return boat_day_from_card(run, settings, day, card)
+
+
+@dataclass(frozen=True)
+class BoatDaysRun:
+    """What a boat backfill ran: the summaries of its days run, its days refused for their
+    input and the versions it trained."""
+
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[DayRefusal] = field(default_factory=list)
+    trained: list[str] = field(default_factory=list)
+
+
+def run_boat_chunk(
+    run: StageRunner, settings: Settings, directory: Path, days: list[date], ran: BoatDaysRun
+) -> None:
+    """A chunk's ``days`` (its days not recorded yet) after the retraining due before them,
+    added to ``ran``; each refused day said in the log, and the others go on."""
+    version = retrain_before(run, settings, directory, days[0])
+    ran.trained.extend([version] if version else [])
+    for race_date in days:
+        day = backfill_boat_day(run, settings, directory, race_date)
+        if isinstance(day, DayRefusal):
+            logger().warning("%s: refused, the other days go on", day.line)
+            ran.refused.append(day)
+        else:
+            ran.summaries.append(day)
+
+
+def boat_backfill_summary(
+    start: date, end: date, days: list[date], ran: BoatDaysRun, settings: Settings
+) -> dict[str, Any]:
+    """The boat backfill's summary: its days run, skipped (recorded before) and refused, their
+    totals, the versions trained; status ``completed-with-refusals`` when a day was refused."""
+    summaries = ran.summaries
+    warnings = refused_warning(ran.refused)
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "status": COMPLETED_WITH_REFUSALS if ran.refused else run_status((), warnings),
+        "days": len(days),
+        "days_run": len(summaries),
+        "days_skipped": len(days) - len(summaries) - len(ran.refused),
+        "days_refused": [refusal.as_summary() for refusal in ran.refused],
+        "races": sum(summary["races"] for summary in summaries),
+        "bets": sum(summary["bets"] for summary in summaries),
+        "staked_yen": sum(summary["staked_yen"] for summary in summaries),
+        "returned_yen": sum(summary["returned_yen"] for summary in summaries),
+        "bankroll_yen": summaries[-1]["bankroll_yen"] if summaries else None,
+        "trained": ran.trained,
+        "warnings": warnings,
+        "database": mask_url(settings.database_url),
+    }
+
+
 @alerting_flow("boat-backfill", backfill_run_name)
 def boat_backfill_run(
     start: date,
@@ -130,45 +226,27 @@ def boat_backfill_run(
     order, ``chunk_days`` at a time with a retraining before each chunk when due; each day
     point in time (a version trained strictly before it, else a model fitted on the days
     before it). Each chunk holds its days' boat run locks from before anything of it is
-    written until its days are stored: a daily run of one of them is refused, and a day a live
-    run holds stops the backfill there (resumable)."""
+    written until its days are stored (a day a live run holds stops the backfill there,
+    resumable); a day refused for its input is set aside and the other days go on."""
     settings = load_settings(source=source)
     directory = boat_directory(source)
     started = time.perf_counter()
     days = [day for day in program_days(directory) if start <= day <= end]
     done = set() if force else recorded_days(settings, start, end)
-    run = AsTasks(settings)
+    run, ran = AsTasks(settings), BoatDaysRun()
     run(prepare_store, settings)  # the lock table there before the first chunk's days are held
-    summaries: list[dict[str, Any]] = []
-    trained: list[str] = []
     held = HeldDays(settings, sport=BOAT_LOCK)
     try:
         for chunk in chunk_grid(start, end, chunk_days):
             todo = [day for day in days if chunk.start <= day <= chunk.end and day not in done]
-            if not todo:
-                continue
-            held.hold(todo, stopped_before(Chunk(todo[0], todo[-1])))
-            version = retrain_before(run, settings, directory, todo[0])
-            trained += [version] if version else []
-            summaries += [boat_day_chain(run, settings, directory, day) for day in todo]
-            held.release(todo)  # stored and recorded
+            if todo:
+                held.hold(todo, stopped_before(Chunk(todo[0], todo[-1])))
+                run_boat_chunk(run, settings, directory, todo, ran)
+                held.release(todo)  # stored and recorded (a refused day: nothing stored)
     finally:
         held.close()
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "days": len(days),
-        "days_run": len(summaries),
-        "days_skipped": len(days) - len(summaries),
-        "races": sum(summary["races"] for summary in summaries),
-        "bets": sum(summary["bets"] for summary in summaries),
-        "staked_yen": sum(summary["staked_yen"] for summary in summaries),
-        "returned_yen": sum(summary["returned_yen"] for summary in summaries),
-        "bankroll_yen": summaries[-1]["bankroll_yen"] if summaries else None,
-        "trained": trained,
-        "seconds": round(time.perf_counter() - started, 1),
-        "database": mask_url(settings.database_url),
-    }
+    summary = boat_backfill_summary(start, end, days, ran, settings)
+    return summary | {"seconds": round(time.perf_counter() - started, 1)}
 
 
 def recorded_days(settings: Settings, start: date, end: date) -> set[date]:
