@@ -98,7 +98,8 @@ def refused_warning(refused: Sequence[DayRefusal]) -> list[str]:
     more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
     return [
         f"{len(refused)} day(s) refused for their input ({days}{more}): nothing of them stored "
-        "but their quarantine, not marked done; mend their input and run the same command again"
+        "(but the quarantine of what validation refused), not marked done; mend their input and "
+        "run the same command again"
     ]
 
 
