@@ -20,6 +20,7 @@ from data_checks.records import quarantine_summary, retracted_races, validation_
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
 from raceday.arrow_text import text_isin
+from raceday.codec import decode_races, race_ids
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
@@ -145,7 +146,23 @@ def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:
     (two broken races must not stop ten whose results are still to come)."""
     if phase == "results" and not raw.pending_results.empty:
         return False
-    return valid.races.empty and not raw.is_empty
+    return valid.races.empty and not raw.is_empty and not _only_fields_not_listed_abroad(raw)
+
+
+def _only_fields_not_listed_abroad(raw: RawDay) -> bool:
+    """Whether every race of the input is a race abroad (a letter-coded venue) whose card lists
+    fewer runners than its field: what a JRA-VAN database always holds of a race abroad (its
+    Japanese runners; ``card_lists_the_field`` sets it aside in the morning, its finishing
+    order at night). A day of only those is a day without races, not an input with nothing
+    valid (:func:`raceday.monitoring.performance.fields_not_listed_abroad`: nor counted)."""
+    races = decode_races(raw.nvd_ra).drop_duplicates("race_id").set_index("race_id")
+    listed = race_ids(raw.nvd_se).value_counts()
+    offered = set(races.index.dropna()) | set(listed.index.dropna())
+    field = pd.to_numeric(races["field_size"], errors="coerce")
+    partial = field.gt(listed.reindex(races.index).fillna(0)).fillna(False)
+    abroad = races.index.to_series().astype("string").str.slice(8, 9).str.isalpha().fillna(False)
+    partial_abroad = set(races.index[(partial & abroad).to_numpy(bool)])
+    return bool(offered) and offered <= partial_abroad
 
 
 def _warn_pending(raw: RawDay) -> None:

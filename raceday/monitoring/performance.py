@@ -235,23 +235,24 @@ def races_set_aside(races: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
     or of the predictions, and any other quarantined and not stored. A race that lost one
     runner row but still runs is not set aside; a race whose card was stored in the morning and
     whose results were set aside at night is. A race abroad whose card lists only part of its
-    field is neither (:func:`_fields_not_listed_abroad`)."""
+    field is neither (:func:`fields_not_listed_abroad`)."""
     table = quarantine.get("table_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     on_races = table.isin(_SETTING_ASIDE_TABLES) & ~check.isin(_RACE_KEPT_CHECKS)
     judged = set(quarantine.loc[on_races, "race_id"].dropna().astype(str))
     quarantined = set(quarantine["race_id"].dropna().astype(str))
     stored = set(races["race_id"].astype(str))
-    aside = (judged | (quarantined - stored)) - _fields_not_listed_abroad(quarantine, check)
+    aside = (judged | (quarantined - stored)) - fields_not_listed_abroad(quarantine)
     return pd.Series(sorted(aside), dtype="string", name="race_id")
 
 
-def _fields_not_listed_abroad(quarantine: pd.DataFrame, check: pd.Series) -> set[str]:
+def fields_not_listed_abroad(quarantine: pd.DataFrame) -> set[str]:
     """Races abroad (a letter-coded venue: ``20251005A608``) set aside for listing only part of
     their field (``card_lists_the_field``): a JRA-VAN database's records of a race abroad hold
     only its Japanese runners, always. Never priceable, and no fault of the feed: neither
     offered nor set aside (a big international day's races abroad would trip the quarantine
     rate, a weekday with only a race abroad read as a day whose every race was set aside)."""
+    check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     race_ids = quarantine["race_id"].astype("string")
     abroad = race_ids.str.slice(8, 9).str.isalpha().fillna(False).astype(bool)
     partial = check.eq(_FIELD_NOT_LISTED).fillna(False).astype(bool)

@@ -569,3 +569,29 @@ def test_letter_codes_for_weather_going_and_sex_are_unknown_not_a_corrupt_record
     assert len(valid.races) == len(raw.races) and valid.quarantine.empty
     assert (valid.races["weather_code"] == 0).all() and (valid.races["going_code"] == 0).all()
     assert (valid.runners["sex_code"] == 0).all()
+
+
+def test_a_day_of_only_races_abroad_listing_part_of_their_field_is_not_refused(
+    tmp_path: Path,
+) -> None:
+    """A JRA-VAN database's day whose only race is abroad (the Melbourne Cup's Tuesday: its
+    Japanese runners listed, not its field) is what the database always holds: the race is set
+    aside, and the day is a day without races, not refused as bad input (exit 4, never mended).
+    The same race at home, listing part of its field, still refuses the day."""
+    raw = simulated()
+    first = raw.nvd_ra.index[:1]
+    key = race_ids(raw.nvd_ra).loc[first[0]]
+    ra = raw.nvd_ra.loc[first].assign(shusso_tosu="18", toroku_tosu="18")
+    se = raw.nvd_se[race_ids(raw.nvd_se) == key]
+    se = se[se["kakutei_chakujun"].astype(int) % 3 == 1]  # a few runners, as placed abroad
+    o1 = raw.nvd_o1[race_ids(raw.nvd_o1) == key]
+    at_home = RawDay(ra, se, o1)
+    abroad = RawDay(*(frame.assign(keibajo_code="A6") for frame in (ra, se, o1)))
+    settings = settings_for(tmp_path)
+    valid = validate_and_store(settings, card_only(abroad), DAY, DAY, "card")
+    assert valid.races.empty
+    assert set(valid.quarantine["check_name"]) >= {"card_lists_the_field"}
+    night = validate_and_store(settings, abroad, DAY, DAY, "results")
+    assert night.races.empty and not night.quarantine.empty  # its finishing order: set aside
+    with pytest.raises(NothingValid):
+        validate_and_store(settings, card_only(at_home), DAY, DAY, "card")
