@@ -150,7 +150,8 @@ def say_refused(summary: dict[str, Any]) -> None:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"backfill {summary['start']}..{summary['end']}", show_header=False)
+    title = f"backfill {summary['start']}..{summary['end']} — {summary.get('status', '')}"
+    table = Table(title=title, show_header=False)
     for key in ("days", "days_skipped", "chunks", "chunks_run", "chunks_skipped", "races",
                 "races_predicted", "runners", "bets"):  # fmt: skip
         table.add_row(key, f"{summary.get(key, 0):,}")

@@ -54,7 +54,7 @@ from flows.chain import (
     register_chain,
 )
 from flows.scaleout import refuse_scale_out, run_waves
-from raceday.errors import InputError
+from raceday.errors import InputError, RunLocked
 from raceday.memory import map_large_blocks
 from raceday.model.win import TimeSplit
 from raceday.run_status import (
@@ -70,7 +70,11 @@ from raceday.run_status import (
 from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.performance import races_set_aside_between
 from raceday.store.catalogs.ratings import SettledRuns
-from raceday.store.catalogs.runs import completed_backfill_days, mark_backfill_days
+from raceday.store.catalogs.runs import (
+    completed_backfill_days,
+    mark_backfill_days,
+    unmark_backfill_days,
+)
 from tasks.common import (
     AsTasks,
     current_run_id,
@@ -187,8 +191,10 @@ def backfill_chunk(
         counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared, refused)
     for refusal in refused:
         logger().warning("%s: refused, the other days go on", refusal.line)
-    done = [day for day in chunk.days if day not in {refusal.day for refusal in refused}]
+    refused_days = [refusal.day for refusal in refused]
+    done = [day for day in chunk.days if day not in refused_days]
     with engine_for(settings).begin() as connection:
+        unmark_backfill_days(connection, refused_days)  # done before, refused now (--force)
         mark_backfill_days(connection, done, current_run_id(), started, time.perf_counter() - clock)
     logger().info(
         "backfill %s..%s: %d races, %d bets in %.1f s",
@@ -503,6 +509,15 @@ def stopped_before(chunk: Chunk) -> str:
     )
 
 
+def with_refusals(stopped: RunLocked, refused: list[DayRefusal]) -> RunLocked:
+    """A backfill stopped at a day another run holds, its line naming the days it refused
+    before (else only its summary, which a stop does not print, would)."""
+    if not refused:
+        return stopped
+    days = ", ".join(str(refusal.day) for refusal in refused)
+    return RunLocked(f"{stopped}; before it, day(s) refused for their input: {days}")
+
+
 def backfill_run_name() -> str:
     """``backfill-2025-01-01..2025-12-31``: the run named after its range."""
     parameters = flow_run.get_parameters()
@@ -585,16 +600,21 @@ def backfill(
     refused: list[DayRefusal] = []
     try:
         done = run_held_chunks(settings, start, todo, workers, races, held, refused)
+    except RunLocked as stopped:
+        raise with_refusals(stopped, refused) from None
     finally:
         held.close()
     totals = done.totals
+    skipped = chunks_done(chunks, completed, force)
     summary = BackfillSummary(
         start=start.isoformat(),
         end=end.isoformat(),
         days=(end - start).days + 1,
-        chunks=len(chunks),
+        # the chunks done before and skipped, and those this run planned (a chunk with days
+        # not done runs those days' runs as chunks of their own): chunks_run never exceeds it
+        chunks=skipped + len(todo),
         chunks_run=done.chunks_run,
-        chunks_skipped=chunks_done(chunks, completed, force),
+        chunks_skipped=skipped,
         seconds=round(time.perf_counter() - clock, 1),
         races=totals["races"],
         runners=totals["runners"],

@@ -48,10 +48,15 @@ def with_bad_day(raw: RawDay) -> RawDay:
     return RawDay(raw.nvd_ra, runners, raw.nvd_o1)
 
 
-def _backfill(db: str, files: Path) -> dict[str, object]:
+def _backfill(db: str, files: Path, force: bool = False) -> dict[str, object]:
     with use_store(db):
         result: dict[str, object] = backfill(
-            start=START, end=END, races=RACES, source=f"files:{files}", chunk_days=CHUNK_DAYS
+            start=START,
+            end=END,
+            races=RACES,
+            source=f"files:{files}",
+            chunk_days=CHUNK_DAYS,
+            force=force,
         )
     return result
 
@@ -97,3 +102,8 @@ def test_a_refused_day_is_set_aside_and_the_range_goes_on(tmp_path: Path) -> Non
     assert (mended["days_skipped"], mended["chunks_run"], mended["races"]) == (4, 1, RACES)
     assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days
     assert BAD_DAY in _dates(refused_db, RACES_TABLE.c.race_date)
+
+    write_tables(with_bad_day(raw), files)  # refused again over a range done: --force
+    forced = _backfill(refused_db, files, force=True)
+    assert [day["date"] for day in forced["days_refused"]] == [BAD_DAY.isoformat()]  # type: ignore[attr-defined]
+    assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}

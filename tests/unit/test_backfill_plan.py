@@ -52,3 +52,25 @@ def test_pending_chunks_skip_completed_days_and_run_the_others_in_runs_of_a_chun
     )
     assert pending_chunks(chunks, set().union(*map(set, (c.days for c in chunks))), False) == []
     assert pending_chunks(chunks, set(chunks[0].days), force=True) == chunks
+
+
+def test_a_backfill_stopped_at_a_held_day_names_the_days_it_refused_before() -> None:
+    """A stop at a day another run holds ends the command in one line (exit 7) and prints no
+    summary: that line names the days refused before it, which would else go unsaid."""
+    from datetime import date
+
+    from flows.backfill import with_refusals
+    from raceday.errors import RunLocked
+    from raceday.run_status import DayRefusal
+
+    stopped = RunLocked("2025-01-18 is already being run by daily-run: the backfill stopped")
+    assert with_refusals(stopped, []) is stopped
+    refused = [
+        DayRefusal(date(2025, 1, 12), "nothing valid", 4),
+        DayRefusal(date(2025, 1, 14), "x", 4),
+    ]
+    line = str(with_refusals(stopped, refused))
+    assert line.startswith(str(stopped)) and line.endswith(
+        "refused for their input: 2025-01-12, 2025-01-14"
+    )
+    assert with_refusals(stopped, refused).exit_code == stopped.exit_code

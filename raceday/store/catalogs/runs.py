@@ -164,6 +164,13 @@ def _as_date(value: Any) -> date:
     return value if not isinstance(value, datetime) else value.date()
 
 
+def unmark_backfill_days(connection: Connection, days: list[date]) -> None:
+    """Forget that ``days`` were completed (a day refused for its input on a forced re-run: a
+    later run without ``--force`` must run it again, once mended)."""
+    if days:
+        connection.execute(delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date.in_(days)))
+
+
 def mark_backfill_days(
     connection: Connection, days: list[date], run_id: str, started_at: datetime, seconds: float
 ) -> None:
