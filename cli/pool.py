@@ -123,9 +123,12 @@ def worker(
     debug: DebugOption = False,
 ) -> None:
     """Start a Prefect worker on the `raceday` work pool that runs the flows from this checkout
-    (RACEDAY_HOME), whatever the current directory; RACEDAY_DB_URL names the store."""
+    (RACEDAY_HOME), whatever the current directory; RACEDAY_DB_URL names the store. The
+    command becomes the worker (exec, no process of its own left around it): a SIGTERM or
+    Ctrl-C reaches the worker itself, which stops, rather than a wrapper whose worker would
+    go on taking runs, re-parented, against the store it was started with."""
 
-    def action() -> int:
+    def action() -> None:
         from flows.deployments import WORK_POOL
 
         require_running_server()
@@ -133,8 +136,8 @@ def worker(
         command += ["--run-once"] if run_once else []
         command += ["--limit", str(limit)] if limit else []
         err.print(f"worker on pool {WORK_POOL}, flows from {checkout_env()['RACEDAY_HOME']}")
-        return subprocess.run(command, env=checkout_env(), check=False).returncode
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(command[0], command, checkout_env())
 
-    code = guard(debug, action)
-    if code:
-        raise typer.Exit(code)
+    guard(debug, action)

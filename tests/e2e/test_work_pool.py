@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 SCHEDULER_HANG_S = 600  # the scheduler's first passes (one a minute) on a loaded machine
+WORKER_START_HANG_S = 300  # `raceday worker` becoming the worker (its imports) on a loaded one
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,27 @@ def test_the_servers_scheduler_makes_the_scheduled_runs(
     assert daily <= found, (
         f"no scheduled runs of {sorted(daily - found)} after {SCHEDULER_HANG_S} s"
     )
+
+
+def test_raceday_worker_is_the_worker_a_sigterm_stops(
+    server: str, work: Path, deployed: dict[str, str]
+) -> None:
+    """`raceday worker` becomes the Prefect worker (exec): a SIGTERM to the pid an operator
+    started stops the worker itself. Before, it went to a wrapper, and its `prefect worker`
+    child, re-parented, went on taking runs against the store it was started with."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker"], env=deployed, cwd=work,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + WORKER_START_HANG_S
+        cmdline = Path(f"/proc/{worker.pid}/cmdline")
+        while b"worker\x00start" not in cmdline.read_bytes() and time.monotonic() < deadline:
+            assert worker.poll() is None, "the worker ended by itself"
+            time.sleep(0.5)
+        assert b"worker\x00start" in cmdline.read_bytes(), cmdline.read_bytes()
+        worker.terminate()
+        worker.wait(timeout=HANG_LIMIT_S)
+    finally:
+        worker.kill()
+        worker.wait()
