@@ -151,8 +151,8 @@ def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:
 
 def _only_fields_not_listed_abroad(raw: RawDay) -> bool:
     """Whether every race of the input is a race abroad (a letter-coded venue) whose card lists
-    fewer runners than its field: what a JRA-VAN database always holds of a race abroad (its
-    Japanese runners; ``card_lists_the_field`` sets it aside in the morning, its finishing
+    fewer runners than its field: what a home database always holds of a race abroad (its
+    home runners only; ``card_lists_the_field`` sets it aside in the morning, its finishing
     order at night). A day of only those is a day without races, not an input with nothing
     valid (:func:`raceday.monitoring.performance.fields_not_listed_abroad`: nor counted)."""
     races = decode_races(raw.nvd_ra).drop_duplicates("race_id").set_index("race_id")
