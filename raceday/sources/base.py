@@ -19,6 +19,7 @@ from raceday.codec import (
     WITHDRAWN_RECORD,
     decode_races,
     decode_runners,
+    race_dates,
     race_ids,
     record_kind,
     venue_code_text,
@@ -402,12 +403,9 @@ def venues_down(raw: RawDay) -> list[str]:
 
 
 def row_days(frame: pd.DataFrame) -> pd.Series:
-    """Each row's race day (``kaisai_nen`` + ``kaisai_tsukihi``) as a date; NaT for a date that
+    """Each row's race day as a date (:func:`raceday.codec.race_dates`); NaT for a date that
     does not exist (``0231``), a row of no day."""
-    text = frame["kaisai_nen"].astype("string").str.strip() + frame["kaisai_tsukihi"].astype(
-        "string"
-    ).str.strip().str.zfill(4)
-    return pd.to_datetime(text, format="%Y%m%d", errors="coerce").dt.date
+    return race_dates(frame).dt.date
 
 
 def days_with_races(raw: RawDay) -> list[date]:
