@@ -346,6 +346,13 @@ def _venue_number(code: str) -> float:
     return float("nan")
 
 
+def races_abroad(race_ids: pd.Series) -> pd.Series:
+    """Which race ids are of races abroad: a venue of a letter and a digit (``20251214G008``,
+    :data:`VENUE_CODE_PATTERN`); False for a missing id."""
+    venue_first = race_ids.astype("string").str.slice(8, 9)
+    return venue_first.str.isalpha().fillna(False).astype(bool)
+
+
 def race_dates(frame: pd.DataFrame) -> pd.Series:
     """``kaisai_nen`` + ``kaisai_tsukihi`` to dates; impossible dates (``0231``) -> NaT."""
     text = _stripped(frame["kaisai_nen"]) + _stripped(frame["kaisai_tsukihi"]).str.zfill(4)

@@ -20,7 +20,7 @@ from data_checks.records import quarantine_summary, retracted_races, validation_
 from data_checks.suites import venue_codes_for
 from data_checks.validate import Phase, ValidatedDay, validate_day
 from raceday.arrow_text import text_isin
-from raceday.codec import decode_races, race_ids
+from raceday.codec import decode_races, race_ids, races_abroad
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
 from raceday.pipeline import betting_odds
@@ -160,7 +160,7 @@ def _only_fields_not_listed_abroad(raw: RawDay) -> bool:
     offered = set(races.index.dropna()) | set(listed.index.dropna())
     field = pd.to_numeric(races["field_size"], errors="coerce")
     partial = field.gt(listed.reindex(races.index).fillna(0)).fillna(False)
-    abroad = races.index.to_series().astype("string").str.slice(8, 9).str.isalpha().fillna(False)
+    abroad = races_abroad(races.index.to_series())
     partial_abroad = set(races.index[(partial & abroad).to_numpy(bool)])
     return bool(offered) and offered <= partial_abroad
 

@@ -19,6 +19,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from raceday.codec import races_abroad
 from raceday.day_rows import day_codes, rows_by_day
 from raceday.model.calibration import calibration_counts_by_group, calibration_error
 from raceday.model.metrics import EPSILON
@@ -254,9 +255,8 @@ def fields_not_listed_abroad(quarantine: pd.DataFrame) -> set[str]:
     rate, a weekday with only a race abroad read as a day whose every race was set aside)."""
     check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     race_ids = quarantine["race_id"].astype("string")
-    abroad = race_ids.str.slice(8, 9).str.isalpha().fillna(False).astype(bool)
     partial = check.eq(_FIELD_NOT_LISTED).fillna(False).astype(bool)
-    return set(race_ids[abroad & partial].astype(str))
+    return set(race_ids[races_abroad(race_ids) & partial].astype(str))
 
 
 def _venue_codes(venues: pd.Series) -> np.ndarray:
