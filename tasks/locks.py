@@ -24,7 +24,6 @@ from raceday.store.catalogs.runs import (
     HORSE_LOCK,
     WARM_UP_LOCK,
     WARM_UP_LOCK_DAY,
-    day_lock_holder,
     day_lock_holders,
     lock_days,
     run_locks_held,
@@ -119,11 +118,10 @@ def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LO
     """Before Prefect starts (a command's preflight): :class:`RunLocked` when another live run
     holds the day's lock, so the refusal is one line (:func:`_live_locks`)."""
 
-    def day_locks(connection: Connection) -> list[dict[str, Any]]:
-        found = day_lock_holder(connection, race_date, sport)
-        return [found] if found is not None else []
+    def holders(connection: Connection) -> list[dict[str, Any]]:
+        return day_lock_holders(connection, [race_date], sport)
 
-    live = _live_locks(settings, day_locks)
+    live = _live_locks(settings, holders)
     if live:
         raise _locked(_lock_label(race_date, sport), live[0])
 
