@@ -23,6 +23,7 @@ from raceday.monitoring.rules import (
     race_day_by_history,
 )
 from raceday.run_status import outcome
+from raceday.sport import other_sport_venues
 from raceday.store.catalogs import boat as boat_catalog
 from raceday.store.catalogs.monitoring import load_monitor_inputs
 from raceday.store.catalogs.races import history_bounds, race_days
@@ -67,7 +68,7 @@ def racing_expected(settings: Settings, connection: Connection, race_date: date)
     the day (:func:`raceday.monitoring.rules.race_day_by_history`)."""
     calendar = read_racing_calendar(settings.monitor.racing_calendar)
     if calendar is not None:
-        expected, venues = calendar_expectation(calendar, race_date)
+        expected, venues = calendar_expectation(calendar, race_date, other_sport_venues())
         return RacingExpected(expected, venues, "the racing calendar lists it")
     first, _last = history_bounds(connection, race_date)
     looked_back = race_date - timedelta(weeks=USUAL_DAY_WEEKS)

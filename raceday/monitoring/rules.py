@@ -217,13 +217,18 @@ def nothing_to_monitor(race_date: date, first_race_day: date | None) -> str | No
 
 
 def calendar_expectation(
-    calendar: pd.DataFrame | None, race_date: date
+    calendar: pd.DataFrame | None,
+    race_date: date,
+    other_sports: Collection[str] = frozenset(),
 ) -> tuple[bool, frozenset[str]]:
     """Whether the calendar has racing on the day, and which venues it lists (empty: any).
 
     ``calendar`` has ``race_date`` and optionally ``keibajo_code``; without a calendar every
     day is a race day here (NAR races on nearly every day of the year), and the monitor asks
-    the store's history (:func:`race_day_by_history`).
+    the store's history (:func:`race_day_by_history`). ``other_sports``: venue codes of
+    another sport that a published schedule lists beside the racing but whose races the
+    sources leave out (:func:`raceday.sport.other_sport_venues`): never an expected venue, and
+    a day that lists only them has no racing here.
     """
     if calendar is None:
         return True, frozenset()
@@ -234,7 +239,11 @@ def calendar_expectation(
     if "keibajo_code" not in on_day.columns:
         return True, frozenset()
     codes = on_day["keibajo_code"].dropna().astype(str).str.strip().str.zfill(2)
-    return True, frozenset(code for code in codes if code and code != "00")
+    listed = frozenset(code for code in codes if code and code != "00")
+    racing = listed - frozenset(other_sports)
+    if listed and not racing:
+        return False, frozenset()
+    return True, racing
 
 
 USUAL_DAY_WEEKS: Final = 8  # same weekdays looked back on without a calendar

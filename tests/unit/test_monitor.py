@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -339,3 +340,28 @@ def test_the_webhook_payload_carries_rule_severity_message_and_date() -> None:
     assert payload["rule"] == "drawdown" and payload["severity"] == "critical"
     assert payload["message"] == "deep" and payload["date"] == "2026-11-20"
     assert payload["value"] is None, "non-finite numbers are not valid JSON"
+
+
+def test_a_schedule_s_other_sport_venues_are_neither_expected_nor_a_race_day(
+    tmp_path: Path,
+) -> None:
+    """A published NAR schedule lists 帯広 (83, ban-ei) beside the racing, but the sources
+    leave its races out: it is no venue to miss, and a day that lists only it has no racing
+    (not ``venue_missing`` every ban-ei day, nor ``no_races`` on a ban-ei-only day)."""
+    from sqlalchemy import create_engine
+
+    from config import load_settings
+    from tasks.monitor import racing_expected
+
+    path = tmp_path / "calendar.csv"
+    path.write_text("race_date,keibajo_code\n2026-11-20,44\n2026-11-20,83\n2026-11-21,83\n")
+    settings = load_settings()
+    settings = settings.model_copy(
+        update={"monitor": settings.monitor.model_copy(update={"racing_calendar": path})}
+    )
+    with create_engine("sqlite://").connect() as connection:
+        both = racing_expected(settings, connection, DAY)
+        ban_ei_only = racing_expected(settings, connection, DAY + timedelta(days=1))
+    assert (both.expected, both.venues) == (True, frozenset({"44"}))
+    assert (ban_ei_only.expected, ban_ei_only.venues) == (False, frozenset())
+    assert evaluate(inputs(races_by_venue={}, racing_expected=ban_ei_only.expected), LIMITS) == []
