@@ -204,7 +204,7 @@ def backfill(
     sport: SportOption = "nar",
 ) -> None:
     """Replay past days (point in time, chunked, resumable) through the backfill flow."""
-    if guard(debug, lambda: known_sport(sport)) == "boat":
+    if guard(debug, lambda: known_sport(sport), as_json) == "boat":
         from cli.boat import backfill_boat_days, print_boat_backfill
 
         def boat() -> dict[str, Any]:

@@ -93,7 +93,7 @@ def run(
     ] = False,
 ) -> None:
     """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
-    sport = guard(debug, lambda: known_sport(sport))
+    sport = guard(debug, lambda: known_sport(sport), as_json)
     if demo:
         from cli.demo import run_demo
 

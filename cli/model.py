@@ -95,7 +95,7 @@ def train(
     """Train the win model on stored history up to --until, judge it on the newest days held out,
     register it and promote it if it beats the market and the version in use (docs/MODEL.md;
     --sport boat: the boat model, docs/BOAT.md)."""
-    if guard(debug, lambda: known_sport(sport)) == "boat":
+    if guard(debug, lambda: known_sport(sport), as_json) == "boat":
         answer(debug, as_json, lambda: _train_boat(until, db, as_json, debug), _print_boat_training)
         return
 
@@ -191,7 +191,7 @@ def eval_model(
     pseudo-R², top-1/top-3 of the market, the model and the blend (and, on simulated data, the
     simulator's true probabilities), calibration and every venue."""
 
-    if guard(debug, lambda: known_sport(sport)) == "boat":
+    if guard(debug, lambda: known_sport(sport), as_json) == "boat":
         from cli.boat import evaluate_boat_days, print_boat_evaluation
 
         def boat() -> dict[str, Any]:

@@ -33,7 +33,11 @@ from raceday.errors import (
     failure_kind,
     first_line,
 )
-from raceday.run_status import result_exit_code
+from raceday.run_status import (
+    INTERRUPTED_EXIT_CODE,
+    failure_summary,
+    result_exit_code,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -84,30 +88,42 @@ def _one_line(line: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def guard(debug: bool, action: Callable[[], T]) -> T:
-    """Run ``action``; a failure becomes one line and the exit code of its kind
-    (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 7 day locked), an
+def _failure_line(error: Exception) -> tuple[str, int]:
+    """What a failure says in one line, and its exit code (see :func:`guard`)."""
+    if isinstance(error, RacedayError):
+        return f"error: {error}", error.exit_code
+    if failure_kind(error) == "unavailable":
+        return f"error: source or store unavailable: {first_line(error)}", UNAVAILABLE_EXIT_CODE
+    defect = str(error) if isinstance(error, StageDefect) else describe_defect(error, None)
+    return f"{defect} — please report; --debug for the traceback", DEFECT_EXIT_CODE
+
+
+def guard(debug: bool, action: Callable[[], T], as_json: bool = False) -> T:
+    """Run ``action``; a failure becomes one line on standard error and the exit code of its
+    kind (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 7 day locked), an
     unavailable source or store 3, a defect in our code 5. ``--debug`` prints the traceback
-    first, then the same line and exit code (scripts that branch on the code behave alike)."""
+    first, then the same line and exit code (scripts that branch on the code behave alike).
+    ``as_json`` (``--json``): the failure is also one JSON object on standard output
+    (:func:`raceday.run_status.failure_summary`), so a script reading it gets an answer on
+    every exit."""
     apply_prefect_defaults()
     try:
         return action()
     except KeyboardInterrupt:
         err.print("interrupted")
-        raise typer.Exit(130) from None
+        if as_json:
+            emit_json(failure_summary("interrupted", INTERRUPTED_EXIT_CODE, None))
+        raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
     except typer.Exit:
         raise
     except Exception as error:  # noqa: BLE001 - each kind ends as one line and its exit code
         if debug:
             traceback.print_exception(error, file=sys.stderr)
-        if isinstance(error, RacedayError):
-            raise _one_line(f"error: {error}", error.exit_code) from None
-        if failure_kind(error) == "unavailable":
-            line = f"error: source or store unavailable: {first_line(error)}"
-            raise _one_line(line, UNAVAILABLE_EXIT_CODE) from None
-        defect = str(error) if isinstance(error, StageDefect) else describe_defect(error, None)
-        line = f"{defect} — please report; --debug for the traceback"
-        raise _one_line(line, DEFECT_EXIT_CODE) from None
+        line, code = _failure_line(error)
+        ended = _one_line(line, code)
+        if as_json:
+            emit_json(failure_summary(line, code, failure_kind(error)))
+        raise ended from None
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -123,8 +139,9 @@ def answer(
 ) -> None:
     """Run ``action`` under :func:`guard`; print its result as one JSON object or with ``show``;
     exit with the code of the result (:func:`raceday.run_status.result_exit_code`: 6 for
-    ``completed-with-alerts``)."""
-    result = guard(debug, action)
+    ``completed-with-alerts``). With ``as_json``, a failure is one JSON object too
+    (:func:`guard`)."""
+    result = guard(debug, action, as_json)
     if as_json:
         emit_json(result)
     else:

@@ -9,7 +9,8 @@
 - ``completed-with-refusals``: a backfill ran every day it could, and refused some for their
   input (:class:`DayRefusal`): the first refusal's exit code (2 unreadable, 4 nothing valid).
 
-A run that fails ends with its failure's exit code instead (:mod:`raceday.errors`).
+A run that fails ends with its failure's exit code instead (:mod:`raceday.errors`); with
+``--json`` it says so as ``failed`` (:func:`failure_summary`), or ``interrupted`` (Ctrl-C, 130).
 """
 
 from __future__ import annotations
@@ -24,14 +25,26 @@ COMPLETED_WITH_WARNINGS: Final = "completed-with-warnings"
 COMPLETED_WITH_ALERTS: Final = "completed-with-alerts"
 STOPPED: Final = "stopped"  # a backfill stopped at a safe point on request (Ctrl-C): resumable
 COMPLETED_WITH_REFUSALS: Final = "completed-with-refusals"  # a backfill with days refused
+FAILED: Final = "failed"  # ended by a failure of one of raceday.errors' kinds: its line and code
+INTERRUPTED: Final = "interrupted"  # Ctrl-C outside a backfill's safe points
 ALERTS_EXIT_CODE: Final = 6
-STOPPED_EXIT_CODE: Final = 130  # as an interrupted command
+INTERRUPTED_EXIT_CODE: Final = 130  # as any command Ctrl-C ends
+STOPPED_EXIT_CODE: Final = INTERRUPTED_EXIT_CODE  # as an interrupted command
 EXIT_CODES: Final = {
     COMPLETED: 0,
     COMPLETED_WITH_WARNINGS: 0,
     COMPLETED_WITH_ALERTS: ALERTS_EXIT_CODE,
     STOPPED: STOPPED_EXIT_CODE,
 }
+
+
+def failure_summary(line: str, exit_code: int, kind: str | None) -> dict[str, Any]:
+    """What ``--json`` prints of a command that ended without a summary of its own: ``status``
+    ``failed`` (``interrupted`` without a ``kind``: Ctrl-C), its ``exit_code``, the ``kind`` of
+    failure (:func:`raceday.errors.failure_kind`: ``input``, ``unavailable``, ``defect``) and
+    ``error``, the one line said on standard error."""
+    status = FAILED if kind is not None else INTERRUPTED
+    return {"status": status, "exit_code": exit_code, "kind": kind, "error": line}
 
 
 def critical(alerts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

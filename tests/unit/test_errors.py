@@ -3,6 +3,7 @@ store (retried, exit 3), a defect in our code (not retried, named by stage, exit
 
 from __future__ import annotations
 
+import json
 import pickle
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from cli import guard
+from cli.shared import answer
 from raceday.errors import (
     BackupUnusable,
     InputError,
@@ -299,3 +301,38 @@ def test_a_setting_that_cannot_be_parsed_is_bad_input_not_a_defect(
     assert capsys.readouterr().err.startswith(
         'error: invalid settings: error parsing value for field "retry"'
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "kind"),
+    [
+        (InputError("not a date: 'x'"), 2, "input"),
+        (SourceUnavailable("cannot reach pckeiba"), 3, "unavailable"),
+        (NothingValid("nothing valid left for 2026-11-20 (card): 12 races set aside"), 4, "input"),
+        (StageDefect("first3f", KeyError("time_sa")), 5, "defect"),
+        (RunLocked("2026-11-20 is already being run by daily-run h pid 1"), 7, "input"),
+        (KeyboardInterrupt(), 130, None),
+    ],
+)
+def test_json_ends_every_failure_with_one_json_object_on_stdout(
+    error: BaseException, code: int, kind: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With ``--json`` a failure still prints one JSON object on standard output — its status,
+    exit code, kind and the very line said on standard error (which stays as it is) — so a
+    script reading standard output gets an answer on every exit (it got nothing on 4 and 7)."""
+
+    def action() -> dict[str, Any]:
+        raise error
+
+    with pytest.raises(typer.Exit) as ended:
+        answer(False, True, action, print)
+    assert ended.value.exit_code == code
+    printed = capsys.readouterr()
+    (line,) = printed.err.strip().splitlines()
+    (said,) = printed.out.splitlines()
+    status = "interrupted" if kind is None else "failed"
+    assert json.loads(said) == {"status": status, "exit_code": code, "kind": kind, "error": line}
+
+    with pytest.raises(typer.Exit):  # without --json: the line only, standard output empty
+        answer(False, False, action, print)
+    assert capsys.readouterr().out == ""
