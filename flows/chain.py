@@ -43,7 +43,7 @@ import pandas as pd
 
 from config import Settings
 from data_checks.validate import ValidatedDay, race_odds_failures
-from raceday.errors import NothingValid, RacedayError, failure_kind
+from raceday.errors import InputError, NothingValid, RacedayError, failure_kind
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.pipeline import DaySummary, runner_view
@@ -58,7 +58,7 @@ from raceday.racetime import (
     timetable,
 )
 from raceday.run_status import DayRefusal
-from raceday.sources.base import RawDay, join_lanes
+from raceday.sources.base import RawDay, join_lanes, without_lost_days
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
@@ -308,13 +308,25 @@ def read_chunk(
 ) -> tuple[RawDay, tuple[DayRefusal, ...]]:
     """The chunk ``start``..``end`` from the source; when the source refuses it as bad input,
     day by day: the days it reads go on, the others are refused with the line their daily run
-    would end with. An unavailable source or a defect fails the chunk as before."""
+    would end with, as are the days whose input is only in a part the source set aside
+    (:func:`raceday.sources.base.lost_days`). An unavailable source or a defect fails the chunk
+    as before."""
+    refused: list[DayRefusal] = []
     try:
-        return run(ingest, settings, start, end), ()
+        raw = run(ingest, settings, start, end)
     except RacedayError as error:
         if failure_kind(error) != "input":
             raise
         logger().warning("%s..%s refused (%s): read day by day", start, end, error)
+        raw, refused = _read_day_by_day(run, settings, start, end)
+    raw, lost = without_lost_days(raw, start, end)
+    unread = [DayRefusal(day, line, InputError.exit_code) for day, line in lost.items()]
+    return raw, tuple(sorted([*refused, *unread], key=_day_of))
+
+
+def _read_day_by_day(
+    run: StageRunner, settings: Settings, start: date, end: date
+) -> tuple[RawDay, list[DayRefusal]]:
     read: list[RawDay] = []
     refused: list[DayRefusal] = []
     for day in (start + timedelta(days=n) for n in range((end - start).days + 1)):
@@ -324,7 +336,7 @@ def read_chunk(
             if failure_kind(error) != "input":
                 raise
             refused.append(DayRefusal(day, str(error), error.exit_code))
-    return join_lanes(read), tuple(refused)
+    return join_lanes(read), refused
 
 
 def prepare_chunk(

@@ -40,7 +40,7 @@ from raceday.racetime import (
     timetable,
 )
 from raceday.run_status import outcome
-from raceday.sources.base import RawDay
+from raceday.sources.base import RawDay, refuse_lost_days
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, StageRunner, in_process
 from tasks.ingest import ingest, ingest_by_venue
@@ -91,11 +91,11 @@ def card_stages(
     venue in a flow run), the card validated and stored, its features."""
     with day_lock(settings, race_date):
         prepare_history(run, settings, race_date)
-        raw = (
-            ingest_by_venue(settings, race_date, race_date)
-            if by_venue
-            else run(ingest, settings, race_date, race_date)
-        )
+        if by_venue:
+            raw = ingest_by_venue(settings, race_date, race_date)
+        else:  # as ingest_by_venue: a day whose input could not be read is refused
+            raw = run(ingest, settings, race_date, race_date)
+            refuse_lost_days(raw, race_date, race_date)
         day = card_chain(run, settings, raw, race_date)
     _CARDS[_key(settings, race_date)] = day
     return day, raw

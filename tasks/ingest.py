@@ -29,7 +29,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from config import Settings
 from config.reference import venue_names, venue_romanised_names
 from raceday.simulate.config import SimulatorConfig
-from raceday.sources.base import RaceSource, RawDay, RejectedInput
+from raceday.sources.base import RaceSource, RawDay, RejectedInput, refuse_lost_days
 from raceday.sources.factory import open_source
 from raceday.sources.lanes import (
     LaneOutcome,
@@ -178,7 +178,8 @@ def alert_venues_down(
 def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
     """The day read venue by venue (call it from a flow): one retried task run per venue, all
     started together (:func:`read_lanes`); a venue still failing is a rejected input, alerted;
-    every venue failing fails the stage with the first venue's error."""
+    every venue failing fails the stage with the first venue's error, and so does a day whose
+    input is only in a part the source set aside (``InputError``: no day without races)."""
     names = venue_names()
     with stage_run(settings, "ingest", end) as record:
         source = configured_source(settings)
@@ -195,6 +196,7 @@ def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
         record.message = lanes_summary(outcomes, names)
         raw = join_outcomes(outcomes, names)
         record.rows_out = len(raw.nvd_se)
+        refuse_lost_days(raw, start, end)  # a day whose input could not be read at all
     down = rejected_lanes(outcomes, names)
     if down:
         alert_venues_down(settings, end, down)

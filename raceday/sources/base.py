@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Final, Protocol
 
@@ -24,6 +24,7 @@ from raceday.codec import (
     record_kind,
     venue_code_text,
 )
+from raceday.errors import InputError
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -47,10 +48,17 @@ _RA_RESULT_FIELDS = {
 
 @dataclass(frozen=True)
 class RejectedInput:
-    """A part of the input the source could not read at all (validation quarantines it)."""
+    """A part of the input the source could not read at all (validation quarantines it).
+    ``days``: the days it holds as far as the source can tell (its tables that can be read,
+    its folder's name), None when nothing tells: it may hold any day."""
 
     location: str  # the file or part directory, as the user named it
     reason: str
+    days: frozenset[date] | None = None
+
+    def may_hold(self, start: date, end: date) -> bool:
+        """Whether it may hold a day of ``start``..``end``."""
+        return self.days is None or any(start <= day <= end for day in self.days)
 
 
 @dataclass(frozen=True)
@@ -424,3 +432,44 @@ def rows_of_days(raw: RawDay, days: Collection[date], *, keep: bool = True) -> R
         return frame[inside if keep else ~inside].reset_index(drop=True)
 
     return RawDay(part(raw.nvd_ra), part(raw.nvd_se), part(raw.nvd_o1), raw.rejected)
+
+
+def lost_days(raw: RawDay, start: date, end: date) -> dict[date, str]:
+    """The days of ``start``..``end`` whose input is in a part set aside and of which no row
+    could be read, each with the line its refusal says: a day such a part holds
+    (``RejectedInput.days``), or any day when a part's days are unknown. Such a day is not a
+    day without races: its input could not be read (one folder per day, the day's unreadable)."""
+    read = set(days_with_races(raw))
+    lost: dict[date, str] = {}
+    for part in raw.rejected:
+        if part.days is None:
+            span = (end - start).days + 1
+            held = {start + timedelta(days=n) for n in range(span)}
+            how = f"no row of it can be read and {part.location}, set aside, may hold it"
+        else:
+            held = {day for day in part.days if start <= day <= end}
+            how = f"its input is in {part.location}, set aside"
+        for day in sorted(held - read):
+            lost.setdefault(day, f"{day} cannot be read: {how}: {part.reason}")
+    return dict(sorted(lost.items()))
+
+
+def refuse_lost_days(raw: RawDay, start: date, end: date) -> None:
+    """InputError (a day's run: exit 2) with the first of :func:`lost_days`' lines, if any."""
+    lost = lost_days(raw, start, end)
+    if lost:
+        raise InputError(next(iter(lost.values())))
+
+
+def without_lost_days(raw: RawDay, start: date, end: date) -> tuple[RawDay, dict[date, str]]:
+    """``raw`` without its :func:`lost_days` (a range's: each refused on its own) and without
+    the parts set aside that hold no other day of the range; the lost days' lines."""
+    lost = lost_days(raw, start, end)
+    if not lost:
+        return raw, {}
+    still = tuple(
+        part
+        for part in raw.rejected
+        if part.days is None or any(start <= d <= end and d not in lost for d in part.days)
+    )
+    return replace(rows_of_days(raw, lost, keep=False), rejected=still), lost

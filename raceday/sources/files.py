@@ -19,9 +19,10 @@ The tables may also come in parts: every immediate subdirectory holding table fi
 (e.g. one per venue, as some exporters write them), next to the top-level files if any. Parts are
 told apart by their real path: a symlink back to a part already read (``self -> .``) is skipped
 and logged, as is a subdirectory symlink that loops. A part that cannot be read (corrupt, empty,
-a required column missing) is set aside and reported in ``RawDay.rejected`` while the other parts
-go on; when no part can be read, or the input is a single unreadable part, the input is refused
-with one line.
+a required column missing) is set aside and reported in ``RawDay.rejected`` by the reads of the
+days it holds (:func:`days_held`; by every read when they are unknown) while the other parts go
+on; a day only it holds is refused, not read as a day without races (``base.lost_days``); when no
+part can be read, or the input is a single unreadable part, the input is refused with one line.
 
 Every read takes one consistent snapshot: the size, modification time and inode of every file
 are compared before and after the read; when a writer changes a file during the read, the read
@@ -72,6 +73,7 @@ from raceday.sources.base import (
     RejectedInput,
     latest_versions,
     remove_nul,
+    row_days,
     rows_of_venues,
     venues_in,
     with_optional_columns,
@@ -506,6 +508,31 @@ def read_part(part: Path, prefix: str = "nvd") -> dict[str, pd.DataFrame]:
     return tables
 
 
+_DAY_NAME: Final = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")  # a folder named after its day
+
+
+def days_held(part: Path, prefix: str = "nvd") -> frozenset[date] | None:
+    """The days a part that cannot be read holds, as far as can be told: the dates of its
+    races and runners tables that can be read, else the day its folder is named after
+    (``2025-03-03``, ``20250303``); None when nothing tells."""
+    days: set[date] = set()
+    for table in REQUIRED_TABLES:
+        try:
+            path = _table_path(table_files(part), part, prefix, table)
+            frame = read_table_file(path, table) if path is not None else None
+        except InputError:
+            continue
+        if frame is not None:
+            days.update(row_days(frame).dropna())
+    if days:
+        return frozenset(days)
+    named = _DAY_NAME.fullmatch(part.name)
+    try:
+        return frozenset({date(*map(int, named.groups()))}) if named else None
+    except ValueError:  # 20251399: not a day
+        return None
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The whole input as read at one moment: tables of the readable parts and what was not."""
@@ -590,7 +617,8 @@ class FilesSource:
                 read.append(read_part(folder, prefix))
             except InputError as error:
                 logger.warning("part %s set aside: %s", folder, error)
-                rejected.append(RejectedInput(location=str(folder), reason=str(error)))
+                days = days_held(folder, prefix)
+                rejected.append(RejectedInput(location=str(folder), reason=str(error), days=days))
         if not read:
             raise InputError(
                 f"{self.directory}: none of its {len(parts)} parts can be read; "
@@ -633,7 +661,7 @@ class FilesSource:
             nvd_ra=tables["ra"],
             nvd_se=tables["se"],
             nvd_o1=tables["o1"],
-            rejected=snapshot.rejected,
+            rejected=tuple(part for part in snapshot.rejected if part.may_hold(start, end)),
         )
 
     def venues(self, start: date, end: date) -> list[str]:

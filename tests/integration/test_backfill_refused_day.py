@@ -3,7 +3,9 @@
 A day whose every race validation sets aside is refused as its daily run would refuse it (exit
 4); in a chunk with other days, the day is taken out and the chunk's other days are stored as a
 backfill of the range without that day stores them. The day is not marked done, so the same
-command, once its file is mended, runs that day alone.
+command, once its file is mended, runs that day alone. A day whose folder (one folder per day)
+cannot be read is refused by the chunk's read the same way (exit 2), not read as a day without
+races.
 """
 
 from __future__ import annotations
@@ -15,22 +17,28 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from config import use_store
+from config import load_settings, use_store
 from flows.backfill import backfill
+from flows.chain import read_chunk
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.sources.base import RawDay, rows_of_days
+from raceday.sources.base import RawDay, days_with_races, rows_of_days
 from raceday.sources.files import write_tables
 from raceday.store.catalogs.quality import QUARANTINE
 from raceday.store.catalogs.races import RACES as RACES_TABLE
 from raceday.store.catalogs.runs import BACKFILL_DAYS
-from raceday.store.engine import make_engine
+from raceday.store.engine import make_engine, upgrade_schema
+from tasks.common import in_process
 from tests.store_support import data_checksums
 
 START, END = date(2025, 3, 1), date(2025, 3, 5)
 BAD_DAY = date(2025, 3, 3)  # in the middle of the first chunk (4 days: 1..4, then 5)
 CHUNK_DAYS = 4
 RACES = 4
+
+
+def days_of(start: date, end: date) -> set[date]:
+    return {start + timedelta(days=n) for n in range((end - start).days + 1)}
 
 
 @pytest.fixture
@@ -93,7 +101,7 @@ def test_a_refused_day_is_set_aside_and_the_range_goes_on(tmp_path: Path) -> Non
     assert data_checksums(refused_db) == data_checksums(without_bad_day)
     assert BAD_DAY not in _dates(refused_db, RACES_TABLE.c.race_date)
     assert BAD_DAY in _dates(refused_db, QUARANTINE.c.race_date)  # as its daily run records
-    range_days = {START + timedelta(days=n) for n in range((END - START).days + 1)}
+    range_days = days_of(START, END)
     assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
 
     write_tables(raw, files)  # the day's file mended: the same command runs that day alone
@@ -107,3 +115,30 @@ def test_a_refused_day_is_set_aside_and_the_range_goes_on(tmp_path: Path) -> Non
     forced = _backfill(refused_db, files, force=True)
     assert [day["date"] for day in forced["days_refused"]] == [BAD_DAY.isoformat()]  # type: ignore[attr-defined]
     assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
+
+
+def test_a_chunk_refuses_the_day_whose_folder_cannot_be_read_and_reads_the_others(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """One folder per day, the bad day's runners file in EUC-JP: the chunk's read refuses that
+    day alone as its daily run does (exit 2, its line naming the folder and the file), so the
+    backfill neither stores it as a day without races nor marks it done; the other days are
+    read, without the bad day's folder among their inputs set aside."""
+    raw = simulate_days(START, END, SimulatorConfig(races_per_day=RACES)).raw
+    files = tmp_path / "files"
+    for day in days_of(START, END):
+        write_tables(rows_of_days(raw, [day]), files / f"{day:%Y%m%d}")
+    runners = files / f"{BAD_DAY:%Y%m%d}" / "nvd_se.csv"
+    runners.write_bytes(
+        runners.read_text(encoding="utf-8").replace("\n", ",大井\n", 2).encode("euc_jp")
+    )
+    upgrade_schema(make_engine(sqlite_url))
+    settings = load_settings(source=f"files:{files}", db_url=sqlite_url)
+
+    read, refused = read_chunk(in_process, settings, START, END)
+    [refusal] = refused
+    assert (refusal.day, refusal.exit_code) == (BAD_DAY, 2)
+    assert refusal.reason.startswith(f"{BAD_DAY} cannot be read: its input is in {runners.parent}")
+    assert "nvd_se.csv: not UTF-8 or Shift-JIS (CP932) text" in refusal.reason
+    assert days_with_races(read) == sorted(days_of(START, END) - {BAD_DAY})
+    assert read.rejected == ()

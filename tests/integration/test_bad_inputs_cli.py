@@ -222,3 +222,31 @@ def two_days_of_files(tmp_path: Path, day: RawDay) -> Path:
     both = (pd.concat([getattr(good, t), getattr(day, t)], ignore_index=True) for t in tables)
     write_tables(RawDay(*both), files)
     return files
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "no_warmup")
+def test_a_run_of_a_day_whose_folder_cannot_be_read_is_refused_not_a_day_without_races(
+    tmp_path: Path,
+) -> None:
+    """One folder per day, DAY's runners file in EUC-JP: `raceday run --json` of DAY refuses it
+    in one line naming the folder (exit 2, the same as JSON on stdout) and stores no race of
+    it; it used to run DAY as a day without races and page `no_races` (exit 6)."""
+    files = tmp_path / "files"
+    for day in (PREVIOUS_DAY, DAY):
+        write_tables(simulated(day), files / f"{day:%Y%m%d}")
+    runners = files / f"{DAY:%Y%m%d}" / "nvd_se.csv"
+    text = runners.read_text(encoding="utf-8")
+    runners.write_bytes(text.replace("\n", ",大井\n", 2).encode("euc_jp"))
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    code, stdout, stderr = run_day(files, str(DAY), db)
+    assert code == 2, stderr
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith(f"error: {DAY} cannot be read: its input is in {runners.parent}")
+    assert json.loads(stdout) == {
+        "status": "failed",
+        "exit_code": 2,
+        "kind": "input",
+        "error": line,
+    }
+    assert export("races", db).empty

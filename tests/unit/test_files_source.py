@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +18,14 @@ from raceday.errors import InputError
 from raceday.schema import NVD_RA_OPTIONAL, NVD_SE_OPTIONAL
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.sources.base import RawDay
+from raceday.sources.base import (
+    RawDay,
+    days_with_races,
+    lost_days,
+    refuse_lost_days,
+    rows_of_days,
+    without_lost_days,
+)
 from raceday.sources.files import FilesSource, write_tables
 
 DAY = date(2026, 11, 20)
@@ -486,3 +493,70 @@ def test_a_dump_of_every_record_received_reads_as_the_latest_version_of_each(
     assert sorted(read_back.nvd_se.astype(str).itertuples(index=False)) == sorted(
         expected_se.astype(str).itertuples(index=False)
     )  # the results' rows, the copy of one left for validation's row_not_repeated
+
+
+# --- 10. one folder per day ----------------------------------------------------------------------
+
+DAYS = (DAY - timedelta(days=1), DAY, DAY + timedelta(days=1))
+
+
+def folder_per_day(tmp_path: Path, names: dict[date, str] | None = None) -> Path:
+    """Three simulated days, each in a folder of its own (named ``20261120``, or ``names``)."""
+    raw = simulate_days(DAYS[0], DAYS[-1], SimulatorConfig(races_per_day=4)).raw
+    for one in DAYS:
+        name = (names or {}).get(one, f"{one:%Y%m%d}")
+        write_tables(rows_of_days(raw, [one]), tmp_path / name)
+    return tmp_path
+
+
+def in_euc_jp(path: Path) -> None:
+    """Rewrite a CSV file in EUC-JP (neither UTF-8 nor Shift-JIS: refused)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.replace("\n", ",大井\n", 2).encode("euc_jp"))
+
+
+def test_a_day_whose_folder_cannot_be_read_is_lost_not_a_day_without_races(
+    tmp_path: Path,
+) -> None:
+    """One folder per day, DAY's runners in EUC-JP: its folder is set aside as DAY's input only
+    (its races file tells the day), so reading DAY gives no row and says DAY cannot be read
+    (no day without races), a range loses DAY alone, and the other days read as before."""
+    folder = folder_per_day(tmp_path) / f"{DAY:%Y%m%d}"
+    in_euc_jp(folder / "nvd_se.csv")
+    source = FilesSource(tmp_path)
+
+    day_read = source.read_days(DAY, DAY)
+    assert day_read.is_empty
+    [part] = day_read.rejected
+    assert (part.location, part.days) == (str(folder), frozenset({DAY}))
+    (line,) = lost_days(day_read, DAY, DAY).values()
+    assert line.startswith(f"{DAY} cannot be read: its input is in {folder}, set aside: ")
+    assert "nvd_se.csv: not UTF-8 or Shift-JIS (CP932) text" in line
+    with pytest.raises(InputError, match=f"^{DAY} cannot be read"):
+        refuse_lost_days(day_read, DAY, DAY)
+
+    other = source.read_days(DAYS[0], DAYS[0])
+    assert not other.rejected and days_with_races(other) == [DAYS[0]]
+    kept, lost = without_lost_days(source.read_days(DAYS[0], DAYS[-1]), DAYS[0], DAYS[-1])
+    assert list(lost) == [DAY]
+    assert days_with_races(kept) == [DAYS[0], DAYS[-1]] and not kept.rejected
+
+
+def test_a_folder_of_no_readable_table_is_dated_by_its_name_or_may_hold_any_day(
+    tmp_path: Path,
+) -> None:
+    """Both tables of DAY's folder unreadable: a folder named after its day (2026-11-20) holds
+    that day; one named otherwise may hold any day, so a day without a readable row is lost
+    (not a day without races) while the days with rows go on, the folder set aside with them."""
+    for name in ("2026-11-20", "broken"):
+        directory = folder_per_day(tmp_path / name, {DAY: name})
+        for table in ("nvd_ra.csv", "nvd_se.csv"):
+            in_euc_jp(directory / name / table)
+        source = FilesSource(directory)
+        whole = source.read_days(DAYS[0], DAYS[-1])
+        [part] = whole.rejected
+        assert part.days == (frozenset({DAY}) if name != "broken" else None)
+        assert list(lost_days(whole, DAYS[0], DAYS[-1])) == [DAY]
+        kept, _lost = without_lost_days(whole, DAYS[0], DAYS[-1])
+        assert kept.rejected == (() if name != "broken" else (part,))
+        assert bool(source.read_days(DAYS[0], DAYS[0]).rejected) == (name == "broken")
