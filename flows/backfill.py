@@ -186,7 +186,7 @@ def backfill_chunk(
     days = (chunk.start, chunk.end, chunk.days)
     refused: list[DayRefusal] = []
     if waved:
-        counts = ordered_chain(in_process, settings, *days, settled, model_ready)
+        counts = ordered_chain(in_process, settings, *days, settled, model_ready, refused)
     else:
         counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared, refused)
     for refusal in refused:

@@ -19,9 +19,11 @@ a backfill runs the same functions in-process inside one task run per chunk
     chunk:    ingest → screen (card and results) → settle chain → store card   (prepare,
               → features (range)                                           no model)
               → predict → replay
-    waves:    store (ingest → validate card → validate results) | derive (stored results →
-              reference times → first 3F → indexes) | features (range)    (each chunk-parallel)
-    ordered:  ingest → card → stored features → predict → replay        (a chunk after waves)
+    waves:    store (ingest → screen → store results → store card → refusals recorded) |
+              derive (stored results → reference times → first 3F → indexes) | features
+              (range)                                                     (each chunk-parallel)
+    ordered:  refusals read → ingest → card → stored features → predict → replay
+                                                                        (a chunk after waves)
     training: load → fit → register                                            (train chain)
               (a backfill fits on a thread of its own while the next chunk runs up to its
               predictions, which wait for the version: ``model_ready``, flows/backfill.py;
@@ -58,7 +60,7 @@ from raceday.racetime import (
     timetable,
 )
 from raceday.run_status import DayRefusal
-from raceday.sources.base import RawDay, join_lanes, without_lost_days
+from raceday.sources.base import RawDay, join_lanes, rows_of_days, without_lost_days
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
@@ -82,11 +84,24 @@ from tasks.race import (
 )
 from tasks.record import record_day, report_day, settle
 from tasks.replay import replay_days
-from tasks.scaleout import replay_card, settled_counts, stored_features, stored_results
+from tasks.scaleout import (
+    record_refusals,
+    recorded_refusals,
+    replay_card,
+    settled_counts,
+    stored_features,
+    stored_results,
+)
 from tasks.stake import stake
 from tasks.store import history_gap, prepare_store, warm_up_done
 from tasks.train import fit_task, load_training_task, register_task
-from tasks.validate import record_refused, screen_day, screen_days, validate_and_store
+from tasks.validate import (
+    ScreenedDays,
+    record_refused,
+    screen_day,
+    screen_days,
+    validate_and_store,
+)
 
 
 def settle_chain(
@@ -360,10 +375,8 @@ def prepare_chunk(
     window = settled.reference_window if settled is not None else None
     # the window's reference times and first-3F model, learned while the chunk is validated
     learned = learn_beside(settings, start, end, window) if window is not None else None
-    screened = run(screen_days, settings, raw, start, end, ("card", "results"))
-    refused = tuple(sorted([*unread, *(day.refusal for day in screened.refused)], key=_day_of))
-    if not screened.validated:  # every day with races refused
-        record_refused(settings, screened.refused)
+    screened, refused = screen_chunk(run, settings, raw, start, end, unread)
+    if screened is None:  # every day with races refused
         return PreparedChunk(card=None, features=pd.DataFrame(), refused=refused)
     raw, validated = screened.raw, screened.validated
     valid = settle_chain(
@@ -375,6 +388,26 @@ def prepare_chunk(
     record_refused(settings, screened.refused)
     features = run(range_features, settings, start, end, settled)
     return PreparedChunk(card, features, len(valid.races), len(valid.runners), refused)
+
+
+def screen_chunk(
+    run: StageRunner,
+    settings: Settings,
+    raw: RawDay,
+    start: date,
+    end: date,
+    unread: tuple[DayRefusal, ...],
+) -> tuple[ScreenedDays | None, tuple[DayRefusal, ...]]:
+    """The chunk's days (``raw``, read by :func:`read_chunk`; ``unread``: the days its source
+    refused) decided each as its daily run would (:func:`tasks.validate.screen_days`): the
+    days kept with their validations, None when every day with races is refused (their
+    records written: nothing else is), and every refusal, by day."""
+    screened = run(screen_days, settings, raw, start, end, ("card", "results"))
+    refused = tuple(sorted([*unread, *(day.refusal for day in screened.refused)], key=_day_of))
+    if not screened.validated:
+        record_refused(settings, screened.refused)
+        return None, refused
+    return screened, refused
 
 
 def _day_of(refusal: DayRefusal) -> date:
@@ -441,13 +474,30 @@ def predict_and_replay(
 
 
 def store_wave(run: StageRunner, settings: Settings, start: date, end: date) -> int:
-    """Wave A: ingest the chunk, validate and store its card and its results (reads nothing
-    stored). Returns the valid races."""
-    raw = run(ingest, settings, start, end)
-    if raw.is_empty:
-        return 0
-    run(validate_and_store, settings, raw, start, end, "card")
-    return len(run(validate_and_store, settings, raw, start, end, "results").races)
+    """Wave A: the chunk read and its days decided as :func:`prepare_chunk` does (reads nothing
+    stored): its results and card stored, a day refused for its input storing only what its
+    daily run stores; the refusals recorded for the ordered pass
+    (:func:`tasks.scaleout.record_refusals`). Returns the valid races."""
+    raw, refused = read_chunk(run, settings, start, end)
+    races = 0
+    if not raw.is_empty:
+        screened, refused = screen_chunk(run, settings, raw, start, end, refused)
+        if screened is not None:
+            races = store_screened(run, settings, screened, start, end)
+    record_refusals(settings, start, end, refused)
+    return races
+
+
+def store_screened(
+    run: StageRunner, settings: Settings, screened: ScreenedDays, start: date, end: date
+) -> int:
+    """A chunk's days kept by :func:`screen_chunk` stored, results then card (as
+    :func:`prepare_chunk`), then its refused days' records; the valid races."""
+    raw, validated = screened.raw, screened.validated
+    valid = run(validate_and_store, settings, raw, start, end, "results", validated["results"])
+    run(validate_and_store, settings, raw, start, end, "card", validated["card"])
+    record_refused(settings, screened.refused)
+    return len(valid.races)
 
 
 def derive_wave(run: StageRunner, settings: Settings, start: date, end: date) -> int:
@@ -480,18 +530,27 @@ def ordered_chain(
     days: list[date],
     settled: SettledRuns | None = None,
     model_ready: Callable[[], object] = no_wait,
+    refused: list[DayRefusal] | None = None,
 ) -> dict[str, int]:
     """A chunk's ordered part once :data:`WAVES` have stored it: the card again (validated,
-    not stored again), its stored features, predictions with the version promoted before the
-    chunk (``model_ready`` as in :func:`chunk_chain`), then the days staked, settled and
-    recorded in date order. Returns counts, as :func:`chunk_chain`."""
-    raw = run(ingest, settings, start, end)
+    not stored again) without the days the store wave refused (read back from the store:
+    :func:`tasks.scaleout.recorded_refusals`, into ``refused``), its stored features,
+    predictions with the version promoted before the chunk (``model_ready`` as in
+    :func:`chunk_chain`), then the other days staked, settled and recorded in date order.
+    Returns counts, as :func:`chunk_chain`."""
+    chunk_refused = recorded_refusals(settings, start, end)
+    if refused is not None:
+        refused.extend(chunk_refused)
+    refused_days = {refusal.day for refusal in chunk_refused}
+    raw, _unread = read_chunk(run, settings, start, end)  # (the unread days: refused above)
+    raw = rows_of_days(raw, refused_days, keep=False) if refused_days else raw
     if raw.is_empty:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(replay_card, settings, raw, start, end)
     features = run(stored_features, settings, start, end, settled)
     model_ready()
-    counts = predict_and_replay(run, settings, card, features, start, end, days)
+    kept = [day for day in days if day not in refused_days]
+    counts = predict_and_replay(run, settings, card, features, start, end, kept)
     races, runners = settled_counts(settings, start, end)
     return {"races": races, "runners": runners, **counts}
 

@@ -4,10 +4,13 @@ ledger run chunk-parallel, the ledger pass and training stay ordered in the back
 The chunk chain (:func:`flows.chain.chunk_chain`) cut where a chunk depends on other chunks
 (:data:`flows.chain.WAVES`, in order):
 
-- ``store``: ingest, validate and store the card and the results — reads nothing stored;
+- ``store``: ingest, decide each day as the in-process backfill does (a day refused for its
+  input stores only its records, and its refusal for the ordered pass), store the results and
+  the card — reads nothing stored;
 - ``derive``: reference times and the first-3F model, learned from the stored window that ends
   the day before the chunk (earlier chunks' results: every chunk is stored by now), then the
-  chunk's first 3F and indexes;
+  chunk's first 3F and indexes (the first chunks, when they learn from themselves, derived in
+  the backfill's process first: :func:`derived_here`);
 - ``features``: each runner's point-in-time features from the runs before its day (earlier
   chunks' indexes and the chunk's own earlier days: every chunk is derived by now). Every read
   is bounded by the chunk's last day, so later chunks, stored already, are never seen.
@@ -16,11 +19,12 @@ Each wave is dispatched as ``workers`` runs of the ``backfill-wave`` deployment 
 holds every ``workers``-th chunk from the ``i``-th: a process worker starts a Python process
 per flow run, so few runs), and every run of a wave ends before the next wave starts. Then the
 backfill runs the ordered pass chunk by chunk (:func:`flows.chain.ordered_chain`): predict with
-the version promoted before the chunk, stake, settle and record the days in date order, mark
-them completed, retrain when due. A wave run that fails fails the backfill in one line with no
-day marked completed; the same command resumes (completed days are skipped and every write
-replaces by natural key). The store is each worker's own setting (``RACEDAY_DB_URL``), never a
-parameter: every worker must reach the same PostgreSQL store.
+the version promoted before the chunk, stake, settle and record in date order the days the
+store wave did not refuse, mark them completed, retrain when due. A wave run that fails fails
+the backfill in one line with no day marked completed; the same command resumes (completed
+days are skipped and every write replaces by natural key). The store is each worker's own
+setting (``RACEDAY_DB_URL``), never a parameter: every worker must reach the same PostgreSQL
+store.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from flows.chain import WAVES
 from raceday.errors import InputError, RacedayError
 from raceday.sources.timeline import OddsAt
 from tasks.common import in_process, logger
+from tasks.derive import learns_from_itself
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -166,6 +171,22 @@ def run_wave(
         )
 
 
+def derived_here(settings: Settings, chunks: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The derive wave's first chunks that learn from themselves (no history stored before
+    them, :func:`tasks.derive.learns_from_itself`) derived here, in order; the chunks left for
+    the wave's runs. Such a chunk learns the version of its last day, the one the next chunk
+    learns from the window before it: dispatched, two runs learned it at once (one failed on
+    its key, ``pk_first3f_models``) or the next chunk's first (its window, not the chunk's,
+    stored with it). The chunks left each learn a version of their own (of the day before
+    them), stored by no other."""
+    left = list(chunks)
+    while left and learns_from_itself(settings, *left[0]):
+        start, end = left.pop(0)
+        logger().info("derive %s..%s here: it learns from itself, before the wave", start, end)
+        WAVES["derive"](in_process, settings, start, end)
+    return left
+
+
 def run_waves(
     settings: Settings,
     chunks: list[tuple[date, date]],
@@ -173,12 +194,15 @@ def run_waves(
     races: int | None,
     odds_at: str | None,
 ) -> None:
-    """Every wave over ``chunks``, ``workers`` runs each, one wave after another."""
-    groups = wave_groups(chunks, workers)
+    """Every wave over ``chunks``, ``workers`` runs each, one wave after another (the derive
+    wave's chunks that learn from themselves first, here: :func:`derived_here`)."""
     parameters = {"races": races, "source": settings.source, "odds_at": odds_at}
     for wave in WAVES:
         clock = time.perf_counter()
-        run_wave(wave, groups, parameters)
+        spans = derived_here(settings, chunks) if wave == "derive" else chunks
+        groups = wave_groups(spans, workers) if spans else []
+        if groups:
+            run_wave(wave, groups, parameters)
         logger().info(
             "wave %s: %d chunks in %d runs, %.1f s",
             wave,

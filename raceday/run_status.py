@@ -86,6 +86,12 @@ class DayRefusal:
         """Its entry in a summary's ``days_refused``."""
         return {"date": self.day.isoformat(), "reason": self.reason, "exit_code": self.exit_code}
 
+    @classmethod
+    def from_summary(cls, entry: Mapping[str, Any]) -> DayRefusal:
+        """The refusal of a ``days_refused`` entry (:meth:`as_summary`)."""
+        day = date.fromisoformat(str(entry["date"]))
+        return cls(day, str(entry["reason"]), int(entry["exit_code"]))
+
 
 def refusal_line(refused: Mapping[str, Any]) -> str:
     """A refused day in one line, a ``days_refused`` entry: its daily run's error line prefixed

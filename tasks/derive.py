@@ -111,6 +111,15 @@ def reference_times(
     return plan, references
 
 
+def learns_from_itself(settings: Settings, start: date, end: date) -> bool:
+    """Whether races dated ``start``..``end`` learn their reference times and first-3F model
+    from themselves: no settled history stored before ``start`` (an empty store's first days).
+    Their version is then the one of ``end`` — the version the days after ``end`` learn from
+    the window before them."""
+    with engine_for(settings).connect() as connection:
+        return _plan(connection, settings, start, end).bootstrap
+
+
 def _plan(connection: Connection, settings: Settings, start: date, end: date) -> ReferencePlan:
     """Which window races dated ``start``..``end`` learn from (the stored history before
     ``start``): one answer for :func:`learn_beside` and :func:`reference_times`."""

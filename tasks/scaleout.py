@@ -8,7 +8,9 @@ later chunks were stored still sees only what a sequential chunk would have seen
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import and_, func, select
@@ -17,10 +19,12 @@ from config import Settings
 from data_checks.validate import ValidatedDay
 from raceday.pipeline import runner_view
 from raceday.ratings.features import feature_set_name
+from raceday.run_status import DayRefusal
 from raceday.sources.base import RawDay
 from raceday.store.catalogs.races import RACES, RUNNERS, read_races, read_runners
 from raceday.store.catalogs.ratings import SettledRuns, read_features
-from tasks.common import engine_for, logger, stage, stage_run
+from raceday.store.catalogs.runs import REFUSAL_STAGE, refusal_messages, replace_refusals
+from tasks.common import engine_for, logger, stage, stage_run, stage_run_row
 from tasks.validate import validated_phase, with_betting_odds
 
 
@@ -79,3 +83,28 @@ def settled_counts(settings: Settings, start: date, end: date) -> tuple[int, int
     with engine_for(settings).connect() as connection:
         races, runners = connection.execute(query).one()
     return int(races), int(runners)
+
+
+def record_refusals(
+    settings: Settings, start: date, end: date, refused: Sequence[DayRefusal]
+) -> None:
+    """The days of ``start``..``end`` the store wave refused for their input, for the ordered
+    pass (:func:`recorded_refusals`): a ``pipeline_runs`` row each, its refusal as its summary
+    entry; those recorded before for these days (a day mended since) replaced."""
+    now = datetime.now()
+    rows = [
+        {
+            **stage_run_row(REFUSAL_STAGE, refusal.day, "refused", now),
+            "message": json.dumps(refusal.as_summary(), ensure_ascii=False),
+        }
+        for refusal in refused
+    ]
+    with engine_for(settings).begin() as connection:
+        replace_refusals(connection, start, end, pd.DataFrame(rows))
+
+
+def recorded_refusals(settings: Settings, start: date, end: date) -> tuple[DayRefusal, ...]:
+    """The days of ``start``..``end`` the store wave refused (:func:`record_refusals`), by day."""
+    with engine_for(settings).connect() as connection:
+        messages = refusal_messages(connection, start, end)
+    return tuple(DayRefusal.from_summary(json.loads(message)) for message in messages)

@@ -188,3 +188,30 @@ def mark_backfill_days(
         }
     )
     insert_rows(connection, BACKFILL_DAYS, rows)
+
+
+# A day a backfill's store wave refused for its input (flows/scaleout.py): a ``pipeline_runs``
+# row of its own stage, the day's refusal in ``message``; its ordered pass, in another process,
+# reads it back.
+REFUSAL_STAGE = "refused"
+
+
+def replace_refusals(connection: Connection, start: date, end: date, rows: pd.DataFrame) -> None:
+    """The refusals recorded for days ``start``..``end``: ``rows`` (``pipeline_runs`` rows of
+    :data:`REFUSAL_STAGE`), in place of those an earlier run recorded (a day mended since)."""
+    connection.execute(
+        delete(RUNS).where(
+            RUNS.c.stage == REFUSAL_STAGE, RUNS.c.race_date >= start, RUNS.c.race_date <= end
+        )
+    )
+    insert_rows(connection, RUNS, rows)
+
+
+def refusal_messages(connection: Connection, start: date, end: date) -> list[str]:
+    """The messages of the refusals recorded for days ``start``..``end``, by day."""
+    query = (
+        select(RUNS.c.message)
+        .where(RUNS.c.stage == REFUSAL_STAGE, RUNS.c.race_date >= start, RUNS.c.race_date <= end)
+        .order_by(RUNS.c.race_date)
+    )
+    return [str(message) for message in connection.scalars(query)]
