@@ -294,7 +294,17 @@ class OtherSportsLeftOut:
         """The inner source's venues but another sport's (no lane is read for them)."""
         codes = self.source.venues(start, end)
         other = venue_code_text(pd.Series(codes, dtype="string")).isin(self.other_sports)
-        return [code for code, left_out in zip(codes, other, strict=True) if not left_out]
+        kept = [code for code, left_out in zip(codes, other, strict=True) if not left_out]
+        if codes and not kept:
+            logger.warning(
+                "every venue of %s..%s (%s) is another sport's (%s): its races are left out, "
+                "there is no race to price",
+                start,
+                end,
+                ", ".join(codes),
+                ", ".join(sorted(self.other_sports)),
+            )
+        return kept
 
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
         """The inner source's rows without another sport's (:func:`without_venues`)."""

@@ -3,10 +3,12 @@ no lane lists the venue, no table holds its rows, and a day without any is the s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from raceday.sources.base import OtherSportsLeftOut, RawDay, rows_of_venues, venues_in
 
@@ -51,3 +53,11 @@ def test_ban_ei_rows_are_left_out_of_every_table_and_of_the_lanes() -> None:
 def test_a_day_without_ban_ei_is_read_as_it_is() -> None:
     raw = RawDay(nvd_ra=table(["44"]), nvd_se=table(["44", "44"]), nvd_o1=table(["44"]))
     assert OtherSportsLeftOut(StandIn(raw), {"83"}).read_days(DAY, DAY) is raw
+
+
+def test_a_day_of_only_ban_ei_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    """A ban-ei-only day reads as no race: the log says why, not an empty source."""
+    raw = RawDay(nvd_ra=table(["83"]), nvd_se=table(["83", "83"]), nvd_o1=table(["83"]))
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.base"):
+        assert OtherSportsLeftOut(StandIn(raw), {"83"}).venues(DAY, DAY) == []
+    assert "is another sport's (83): its races are left out" in caplog.text
