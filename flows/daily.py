@@ -29,16 +29,22 @@ from typing import Any
 import pandas as pd
 
 from config import Settings, load_settings
+from config.reference import circuits
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.japan_time import today_in_japan
 from raceday.monitoring.performance import races_set_aside
 from raceday.pipeline import DaySummary
-from raceday.run_status import no_races_warning, outcome, quarantine_warning
+from raceday.run_status import (
+    no_races_warning,
+    outcome,
+    quarantine_warning,
+    unknown_class_warning,
+)
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, engine_for
+from tasks.common import AsTasks, engine_for, logger
 from tasks.ingest import ingest_by_venue
 from tasks.locks import day_lock
 from tasks.monitor import racing_expected
@@ -80,8 +86,9 @@ def day_outcome(
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, no races (on a ``race_day``: a JRA store's weekday is none),
-    races quarantined, bets voided at night, bets still open, and (``night``: a run that
-    reads results) results not published yet."""
+    races quarantined, most of a circuit's races of no known class (logged too), bets voided
+    at night, bets still open, and (``night``: a run that reads results) results not
+    published yet."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
@@ -89,6 +96,10 @@ def day_outcome(
     warnings += quarantine_warning(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
     )
+    classless = unknown_class_warning(raw.races, circuits())
+    for line in classless:
+        logger().warning(line)
+    warnings += classless
     if voided["voided_bets"]:
         warnings.append(
             f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "

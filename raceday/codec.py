@@ -8,7 +8,8 @@ Categorical codes are never NA in the decoded frames: a blank or zero code, or a
 known set (Hong Kong's going), decodes to an explicit "unknown" value that every stage treats as
 a category of its own: :data:`UNKNOWN_CODE` (0, JV-Data's own 未設定) for the integer codes
 (going, weather, sex), :data:`UNKNOWN_TRACK` for the track code, :data:`UNKNOWN_CLASS` for a
-condition name that names no class of a known circuit (:mod:`raceday.sport`), ``""``
+race whose condition name and condition code name no class of a known circuit
+(:mod:`raceday.sport`), ``""``
 (ungraded) for a blank grade. Going is read from the field of the race's surface
 (``babajotai_code_shiba`` on turf, ``babajotai_code_dirt`` on dirt; :func:`surface_of`).
 """
@@ -27,14 +28,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from raceday.arrow_text import as_chunked_text
-from raceday.schema import RACE_KEY_COLUMNS
-from raceday.sport import CIRCUITS, Circuit, decode_classes
+from raceday.schema import CONDITION_CODE_COLUMNS, RACE_KEY_COLUMNS
+from raceday.sport import (
+    CIRCUITS,
+    UNKNOWN_CLASS,
+    Circuit,
+    decode_classes,
+    decode_condition_codes,
+)
 
 _SOHA_PATTERN = r"[0-9][0-5][0-9][0-9]"  # M SS s: the seconds part must be < 60
 FULL_WIDTH_DIGITS: Final = str.maketrans("０１２３４５６７８９", "0123456789")
 UNKNOWN_CODE: Final = 0  # going / weather / sex not recorded (JV-Data 0 = 未設定)
 UNKNOWN_TRACK: Final = "00"
-UNKNOWN_CLASS: Final = "unknown"
 NO_GRADE: Final = ""
 GOING_CODES: Final = (1, 2, 3, 4)  # 良, 稍重, 重, 不良
 WEATHER_CODES: Final = (1, 2, 3, 4, 5, 6)  # 晴, 曇, 雨, 小雨, 雪, 小雪
@@ -221,12 +227,40 @@ def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
     return (magnitude * factor).astype("Int64")
 
 
-def normalise_class(condition_name: pd.Series, circuits: Sequence[Circuit] = CIRCUITS) -> pd.Series:
+def _nfkc(text: pd.Series) -> pd.Series:
+    """``text`` NFKC-normalised (full-width letters and digits as ASCII), blank where missing."""
+    return text.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
+
+
+def condition_code_number(raw: pd.Series) -> pd.Series:
+    """A 競走条件コード as a number (``005``, ``5``, ``００５``, `` 703 `` -> 5, 5, 5, 703);
+    blank or not a number -> <NA>; ``000`` (none) stays 0."""
+    return digit_numbers(_nfkc(raw).str.strip()).astype("Int64").rename(raw.name)
+
+
+def condition_code(nvd_ra: pd.DataFrame) -> pd.Series:
+    """Each race's condition code (:data:`raceday.schema.CONDITION_CODE_COLUMNS`): the youngest
+    age's condition (``kyoso_joken_code``), else the first age's that is set, from the
+    youngest; <NA> where none is (absent, blank or ``000``)."""
+    found = pd.Series(pd.NA, index=nvd_ra.index, dtype="Int64")
+    for column in CONDITION_CODE_COLUMNS:
+        number = condition_code_number(_text(nvd_ra, column))
+        found = found.fillna(number.where(number > 0))
+    return found.rename("condition_code")
+
+
+def normalise_class(
+    condition_name: pd.Series,
+    circuits: Sequence[Circuit] = CIRCUITS,
+    condition_codes: pd.Series | None = None,
+) -> pd.Series:
     """Class from a condition name, as the first of ``circuits`` that names it decodes it
-    (:mod:`raceday.sport`: NAR ``Ｃ３－１`` -> ``C3``, JRA ``３歳未勝利`` -> ``MDN``); a name
-    that names no class -> :data:`UNKNOWN_CLASS`."""
-    text = condition_name.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
-    found = decode_classes(text.str.upper(), circuits)
+    (:mod:`raceday.sport`: NAR ``Ｃ３－１`` -> ``C3``, JRA ``３歳未勝利`` -> ``MDN``); where the
+    name names none (JRA-VAN leaves a JRA race's blank), from the race's condition code
+    (:func:`condition_code`: JRA ``703`` -> ``MDN``); neither -> :data:`UNKNOWN_CLASS`."""
+    found = decode_classes(_nfkc(condition_name).str.upper(), circuits)
+    if condition_codes is not None:
+        found = found.fillna(decode_condition_codes(condition_codes, circuits))
     return found.fillna(UNKNOWN_CLASS).astype("string")
 
 
@@ -458,7 +492,9 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
             "keibajo_code": venue_code_text(nvd_ra["keibajo_code"]),
             "race_bango": decode_count(nvd_ra["race_bango"]),
             "race_name": _text(nvd_ra, "kyosomei_hondai"),
-            "class_code": normalise_class(_text(nvd_ra, "kyoso_joken_meisho")),
+            "class_code": normalise_class(
+                _text(nvd_ra, "kyoso_joken_meisho"), condition_codes=condition_code(nvd_ra)
+            ),
             "grade_code": grade.fillna(NO_GRADE),
             "distance_m": decode_count(nvd_ra["kyori"]),
             "track_code": track.mask(track.fillna("").str.strip("0") == "", UNKNOWN_TRACK),

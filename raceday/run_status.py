@@ -2,7 +2,8 @@
 
 - ``completed``: nothing to say (exit 0);
 - ``completed-with-warnings``: the run went through but left something to look at (a venue's
-  races left out, races quarantined, a day without races, bets voided), listed (exit 0); its
+  races left out, races quarantined, a day without races, bets voided, most of a circuit's races
+  of no class it knows), listed (exit 0); its
   alerts of severity warning or info are listed too, without changing the status;
 - ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6);
 - ``stopped``: a backfill stopped at a safe point when asked (Ctrl-C), resumable (exit 130);
@@ -18,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+from raceday.sport import UNKNOWN_CLASS, Circuit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMPLETED: Final = "completed"
 COMPLETED_WITH_WARNINGS: Final = "completed-with-warnings"
@@ -143,3 +149,23 @@ def quarantine_warning(races_quarantined: int, races_offered: int, rows: int) ->
 def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:
     """A warning when there was nothing to run: ``no races for the day``."""
     return [] if races_offered else [f"no races for {what}: nothing was predicted or settled"]
+
+
+def unknown_class_warning(races: pd.DataFrame, circuits: Sequence[Circuit]) -> list[str]:
+    """A warning per circuit (with its venues) most of whose ``races`` (``keibajo_code``,
+    ``class_code``) are of no known class: its condition names and codes read in a format the
+    decoding does not know (a blank name, no code) degrade reference times, first 3F, pools and
+    features by class for the whole circuit, and must not do so silently."""
+    venue_circuit = {code: circuit.label for circuit in circuits for code in circuit.venue_codes}
+    label = races["keibajo_code"].astype("string").map(venue_circuit)
+    unknown = races["class_code"].astype("string").eq(UNKNOWN_CLASS).fillna(False)
+    counts = unknown.groupby(label).agg(["sum", "size"])
+    return [
+        f"{int(row['sum'])} of {int(row['size'])} {circuit.label} races of no known class "
+        "(neither the condition name kyoso_joken_meisho nor the condition code kyoso_joken_code "
+        "names one): reference times, first 3F, pools and features lose their class; check "
+        "the export's columns"
+        for circuit in circuits
+        if circuit.label in counts.index
+        and 2 * (row := counts.loc[circuit.label])["sum"] > row["size"]
+    ]

@@ -67,10 +67,21 @@ NVD_SE_REQUIRED: Final = (
 )  # fmt: skip
 NVD_O1_REQUIRED: Final = (*RACE_KEY_COLUMNS, "happyo_tsukihi_jifun", "odds_tansho")
 
+# 競走条件コード (JV-Data code table 2007), the youngest age's condition (最若年条件) first, then
+# each age's from the youngest. JRA-VAN leaves a JRA race's condition name blank: its class is
+# here (``raceday.codec.condition_code``); NAR's are 000, its class is in the name.
+CONDITION_CODE_COLUMNS: Final = (
+    "kyoso_joken_code", "kyoso_joken_code_2sai", "kyoso_joken_code_3sai",
+    "kyoso_joken_code_4sai", "kyoso_joken_code_5sai_ijo",
+)  # fmt: skip
+
 # Used by the report (and stored) only, or with a fallback when blank: an export without them is
 # accepted and they read as blank. ``toroku_tosu`` (entries) falls back to the starters and the
-# race's highest horse number (``raceday.codec.entries_or_fallback``).
-NVD_RA_OPTIONAL: Final = ("kyosomei_hondai", "grade_code", "tenko_code", "toroku_tosu")
+# race's highest horse number (``raceday.codec.entries_or_fallback``); the condition codes give
+# the class where the condition name names none (an NAR export need not carry them).
+NVD_RA_OPTIONAL: Final = (
+    "kyosomei_hondai", "grade_code", "tenko_code", "toroku_tosu", *CONDITION_CODE_COLUMNS,
+)  # fmt: skip
 NVD_SE_OPTIONAL: Final = ("bamei",)
 NVD_O1_OPTIONAL: Final = ()
 

@@ -2,7 +2,8 @@
 
 A circuit is one organisation's racing, read through the same PC-KEIBA layout: its table prefix
 (``nvd_*`` for NAR's 地方競馬DATA, ``jvd_*`` for JRA-VAN), its venues (keibajo codes), how its
-condition names decode to class codes and how those classes rank, the distances its races run,
+condition names (and, where its data carries the class there, its condition codes) decode to
+class codes and how those classes rank, the distances its races run,
 and the venue codes that look like its own but are another sport (ban-ei 83). The generic stages
 (validate, predict, stake, settle, record) never name a circuit: they ask the circuits in force.
 
@@ -25,8 +26,13 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 if TYPE_CHECKING:  # pandas is imported where classes are decoded: the settings load this module
     import pandas as pd
 
+UNKNOWN_CLASS: Final = "unknown"  # the class of a race whose name and code name none
+
 # Upper-case, NFKC-normalised condition names -> this circuit's class codes, <NA> where none.
 ClassDecoder: TypeAlias = "Callable[[pd.Series], pd.Series]"
+# Condition codes as numbers (JV-Data code table 2007, ``005`` -> 5; <NA> where blank or not a
+# number) -> this circuit's class codes, <NA> where none.
+ConditionCodeDecoder: TypeAlias = "Callable[[pd.Series], pd.Series]"
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ class Circuit:
     decode_classes: ClassDecoder
     class_ladder: tuple[str, ...]  # its class codes, best first (rank 1 = the first)
     distance_m: tuple[int, int]  # shortest and longest race it runs, metres
+    # Its classes from the condition codes, for a circuit whose data leaves the condition name
+    # blank (None: the class is in the name alone).
+    decode_condition_codes: ConditionCodeDecoder | None = None
     other_sport_venues: frozenset[str] = frozenset()  # codes of its tables that are not racing
     venues: tuple[Venue, ...] = ()  # attached from reference data (:func:`with_venues`)
     name_ja: str = ""  # 地方競馬, 中央競馬: the report's heading
@@ -88,6 +97,32 @@ def _jra_classes(names: pd.Series) -> pd.Series:
     return found
 
 
+# JV-Data code table 2007 (競走条件コード) -> JRA's classes. JRA-VAN leaves a JRA race's
+# condition name blank (it is set for NAR races only): its class is in these codes. 701 新馬;
+# 702 未出走 (never run outside JRA and never won in it: maidens) and 703 未勝利; 999 オープン.
+# 001-100 limit the horses' earnings (収得賞金) in units of 10,000 yen; the modern classes are
+# 005 (500万下, 1勝クラス since 2019), 010 (1000万下, 2勝) and 016 (1600万下, 3勝), and older
+# limits (400万下, 900万下, 1500万下, ...) take the rung of the modern ones they sit under:
+# up to 005 is 1W, 006-010 2W, and any higher limit 3W (a limited race is never open).
+# 000 (未設定) and any other code name no class.
+JRA_CONDITION_CLASSES: Final = {701: "NEW", 702: "MDN", 703: "MDN", 999: "OP"}
+JRA_EARNINGS_LIMIT_CLASSES: Final = ((5, "1W"), (10, "2W"), (100, "3W"))  # (highest limit, class)
+
+
+def _jra_condition_classes(codes: pd.Series) -> pd.Series:
+    """JRA's classes from condition codes (:data:`JRA_CONDITION_CLASSES`, earnings limits by
+    :data:`JRA_EARNINGS_LIMIT_CLASSES`): ``703`` -> ``MDN``, ``5`` -> ``1W``, ``0`` -> <NA>."""
+    import pandas as pd
+
+    found = codes.map(JRA_CONDITION_CLASSES).astype("string")
+    lowest = 1
+    for highest, code in JRA_EARNINGS_LIMIT_CLASSES:
+        in_range = codes.between(lowest, highest).fillna(False).to_numpy(dtype=bool)
+        found = found.mask(found.isna().to_numpy() & in_range, code)
+        lowest = highest + 1
+    return pd.Series(found, index=codes.index, dtype="string")
+
+
 NAR: Final = Circuit(
     name="nar",
     label="NAR",
@@ -104,6 +139,7 @@ JRA: Final = Circuit(
     table_prefix="jvd",
     decode_classes=_jra_classes,
     class_ladder=("OP", "3W", "2W", "1W", "MDN", "NEW"),
+    decode_condition_codes=_jra_condition_classes,
     distance_m=(1000, 4250),  # flat 1000-3600 m; jump races up to 4250 m (Nakayama Grand Jump)
     name_ja="中央競馬",
 )
@@ -183,4 +219,16 @@ def decode_classes(names: pd.Series, circuits: Sequence[Circuit] = CIRCUITS) -> 
     found = pd.Series(pd.NA, index=names.index, dtype="string")
     for circuit in circuits:
         found = found.fillna(circuit.decode_classes(names))
+    return found
+
+
+def decode_condition_codes(codes: pd.Series, circuits: Sequence[Circuit] = CIRCUITS) -> pd.Series:
+    """Condition codes as numbers -> class codes of the first circuit (in ``circuits`` order)
+    whose classes are in them and that claims each code, <NA> where none does."""
+    import pandas as pd
+
+    found = pd.Series(pd.NA, index=codes.index, dtype="string")
+    for circuit in circuits:
+        if circuit.decode_condition_codes is not None:
+            found = found.fillna(circuit.decode_condition_codes(codes))
     return found

@@ -119,6 +119,53 @@ def test_jra_class_names() -> None:
     assert codec.normalise_class(names).tolist() == ["MDN", "NEW", "1W", "2W", "3W", "OP", "OP"]
 
 
+BLANK_NAME = "\u3000" * 30  # a JRA race's kyoso_joken_meisho as JRA-VAN writes it
+
+
+def test_a_blank_condition_name_takes_the_class_of_the_condition_code() -> None:
+    """JRA-VAN leaves a JRA race's condition name blank: its class is its 競走条件コード (code
+    table 2007) in any width or padding; old earnings limits take the rung of the modern class
+    they sit under; 000, blank and codes of no class are unknown, never an error."""
+    codes = {
+        "701": "NEW", "702": "MDN", "703": "MDN", "005": "1W", "010": "2W", "016": "3W",
+        "999": "OP", "004": "1W", "009": "2W", "015": "3W", "100": "3W", "００５": "1W",
+        " 010 ": "2W", "5": "1W", "９９９": "OP", "000": "unknown", "": "unknown",
+        "   ": "unknown", "500": "unknown", "101": "unknown", "7O3": "unknown",
+    }  # fmt: skip
+    raw = pd.DataFrame(
+        {
+            "kaisai_nen": "2026", "kaisai_tsukihi": "0905", "keibajo_code": "05",
+            "race_bango": [f"{n:02d}" for n in range(1, len(codes) + 1)], "kyori": "1600",
+            "shusso_tosu": "16", "kyoso_joken_meisho": BLANK_NAME,
+            "kyoso_joken_code": list(codes),
+        }
+    )  # fmt: skip
+    assert codec.decode_races(raw)["class_code"].tolist() == list(codes.values())
+
+
+def test_the_name_decides_and_the_youngest_set_age_condition_stands_in() -> None:
+    """A name that names a class wins over the code (NAR's, whose codes are 000); without the
+    youngest age's condition (000, blank) the youngest age's condition that is set gives the
+    class; an export without the condition code columns reads its names alone."""
+    raw = pd.DataFrame(
+        {
+            "kaisai_nen": "2026", "kaisai_tsukihi": "0905", "keibajo_code": "05",
+            "race_bango": ["01", "02", "03", "04", "05"], "kyori": "1600", "shusso_tosu": "16",
+            "kyoso_joken_meisho": ["Ｃ３－１", BLANK_NAME, "", " ", "２歳"],
+            "kyoso_joken_code": ["005", "000", " ", "999", "000"],
+            "kyoso_joken_code_2sai": ["000", "701", "000", "000", "000"],
+            "kyoso_joken_code_3sai": ["000", "000", "010", "999", "000"],
+            "kyoso_joken_code_4sai": ["000", "000", "005", "999", "000"],
+        }
+    )  # fmt: skip
+    classes = codec.decode_races(raw)["class_code"].tolist()
+    assert classes == ["C3", "NEW", "2W", "OP", "unknown"]
+    without_codes = raw.drop(columns=[c for c in raw.columns if c.startswith("kyoso_joken_code")])
+    assert codec.decode_races(without_codes)["class_code"].tolist() == [
+        "C3", "unknown", "unknown", "unknown", "unknown"
+    ]  # fmt: skip
+
+
 def test_going_is_read_from_the_races_surface() -> None:
     """Turf (10-22) and jump (51-59) races read babajotai_code_shiba, dirt (23-29) races
     babajotai_code_dirt; a blank field falls back to the other one; neither is 0 (unknown)."""

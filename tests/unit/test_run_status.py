@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from config.reference import circuits
 from raceday.run_status import (
     ALERTS_EXIT_CODE,
     COMPLETED,
@@ -18,6 +20,7 @@ from raceday.run_status import (
     outcome,
     quarantine_warning,
     run_status,
+    unknown_class_warning,
 )
 
 
@@ -152,3 +155,19 @@ def test_a_day_without_races_warns_only_when_it_was_one_to_race_on() -> None:
     empty = day_outcome(empty_raw_day(), counts, None, [])
     assert empty["status"] == "completed-with-warnings"
     assert empty["warnings"] == ["no races for the day: nothing was predicted or settled"]
+
+
+def test_most_of_a_circuits_races_of_no_known_class_is_a_warning() -> None:
+    """More than half of a circuit's races unknown warns, naming the circuit; half or fewer
+    (NAR's 2歳 races, a stray name) does not; the share is counted per circuit, not over the
+    day; venues of no circuit (abroad) count for none."""
+    races = pd.DataFrame(
+        {
+            "keibajo_code": ["05", "05", "44", "44", "44", "44", "44", "A4"],
+            "class_code": ["unknown", "1W", "unknown", "C1", "C2", "C3", "A1", "unknown"],
+        }
+    )
+    assert unknown_class_warning(races, circuits()) == []
+    warned = unknown_class_warning(races.iloc[[0, 2, 3, 7]], circuits())
+    assert len(warned) == 1 and warned[0].startswith("1 of 1 JRA races of no known class")
+    assert unknown_class_warning(races.iloc[:0], circuits()) == []
