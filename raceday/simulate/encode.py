@@ -11,7 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from raceday.codec import race_key_parts
-from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
+from raceday.schema import CONDITION_CODE_COLUMNS, NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS
 from raceday.simulate.arrays import (
     AsciiArray,
     Column,
@@ -148,7 +148,7 @@ def _hhmm(minutes: IntArray) -> TextArray:
 
 
 def _race_names(card: Card, rng: np.random.Generator, circuit: Circuit) -> dict[str, TextArray]:
-    """kyosomei_hondai and the short forms; the class text of kyoso_joken_meisho."""
+    """kyosomei_hondai and the short forms; the class text of kyoso_joken_meisho (NAR)."""
     words = np.array(SPECIAL_WORDS, dtype=object)[
         rng.integers(0, len(SPECIAL_WORDS), card.race_venue.size)
     ]
@@ -171,7 +171,9 @@ def _race_names(card: Card, rng: np.random.Generator, circuit: Circuit) -> dict[
 
 def _jra_race_names(card: Card, words: TextArray) -> dict[str, TextArray]:
     """JRA: open and graded races are ○○ステークス, the card's best other race ○○特別, the
-    rest carry their class (``１勝クラス``, ``未勝利``, ``２歳新馬``)."""
+    rest carry their class (``１勝クラス``, ``未勝利``, ``２歳新馬``). The condition name is
+    blank, as JRA-VAN writes it (set for NAR races only): the class is in the condition codes
+    (:func:`_condition_codes`)."""
     open_class = card.race_class <= 3
     special = card.race_special | open_class
     class_text = np.array(JRA_CLASS_TEXT, dtype=object)[card.race_class]
@@ -179,7 +181,25 @@ def _jra_race_names(card: Card, words: TextArray) -> dict[str, TextArray]:
     plain = np.where(card.race_class == TWO_YEAR_OLD, "２歳" + class_text, class_text)
     name = np.where(special, named, plain).astype(object)
     short = np.where(special, named, "").astype(object)
-    return _name_columns(name, short, class_text)
+    return _name_columns(name, short, np.full(name.size, "", dtype=object))
+
+
+def _condition_codes(card: Card, circuit: Circuit) -> dict[str, Column]:
+    """競走条件コード (JV-Data code table 2007): NAR's are 000 (its class is in the name); a JRA
+    race's is its class's (:data:`JRA_CONDITION_CODE`) for each age it admits (2歳 races the
+    2-year-olds, the others 3歳以上) and as the youngest age's condition."""
+    if circuit.name != "jra":
+        return {column: "000" for column in CONDITION_CODE_COLUMNS}
+    code = np.array(JRA_CONDITION_CODE, dtype=object)[card.race_class]
+    young = card.race_class == TWO_YEAR_OLD
+    older = np.where(young, "000", code).astype(object)
+    return {
+        "kyoso_joken_code_2sai": np.where(young, code, "000").astype(object),
+        "kyoso_joken_code_3sai": older,
+        "kyoso_joken_code_4sai": older,
+        "kyoso_joken_code_5sai_ijo": older,
+        "kyoso_joken_code": code,
+    }
 
 
 def _name_columns(name: TextArray, short: TextArray, condition: TextArray) -> dict[str, TextArray]:
@@ -266,13 +286,7 @@ def _ra_columns(
         "kyoso_shubetsu_code": np.where(card.race_class == TWO_YEAR_OLD, "11", "13").astype(object),
         "kyoso_kigo_code": "000",
         "juryo_shubetsu_code": "3",
-        "kyoso_joken_code_2sai": "000",
-        "kyoso_joken_code_3sai": "000",
-        "kyoso_joken_code_4sai": "000",
-        "kyoso_joken_code_5sai_ijo": "000",
-        "kyoso_joken_code": (
-            np.array(JRA_CONDITION_CODE, dtype=object)[card.race_class] if jra else "000"
-        ),
+        **_condition_codes(card, circuit),
         "kyoso_joken_meisho": names["condition"],
         "kyori": ascii_int(distance, 4),
         "kyori_henkomae": "0000",

@@ -16,7 +16,8 @@ from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days
 
 JRA = SimulatorConfig(circuit="jra", races_per_day=36)
-JRA_CLASSES = {"新馬", "未勝利", "１勝クラス", "２勝クラス", "３勝クラス", "オープン"}
+# JV-Data code table 2007: 新馬, 未勝利, 1勝/2勝/3勝クラス (500万/1000万/1600万下), オープン.
+JRA_CONDITION_CODES = {"701", "703", "005", "010", "016", "999"}
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +42,22 @@ def test_jra_venues_tracks_and_distances(simulated: SimulatedDays, races: pd.Dat
 
 
 def test_jra_classes_grades_and_fields(simulated: SimulatedDays, races: pd.DataFrame) -> None:
-    """JRA class names, G1-G3 grade codes on some open races, fields up to 18."""
+    """JRA classes as JRA-VAN writes them: the condition name blank, the class in the condition
+    codes (the youngest age's, and each age's the race admits); G1-G3 grade codes on some open
+    races; fields up to 18."""
     ra = simulated.raw.nvd_ra
-    classes = ra["kyoso_joken_meisho"].str.rstrip("\u3000")
-    assert set(classes) == JRA_CLASSES
+    assert ra["kyoso_joken_meisho"].str.strip().eq("").all()
+    codes = ra["kyoso_joken_code"]
+    assert set(codes) == JRA_CONDITION_CODES
+    young = ra["kyoso_shubetsu_code"] == "11"
+    assert (ra.loc[young, "kyoso_joken_code_2sai"] == codes[young]).all()
+    assert (ra.loc[young, "kyoso_joken_code_3sai"] == "000").all()
+    for age in ("3sai", "4sai", "5sai_ijo"):
+        assert (ra.loc[~young, f"kyoso_joken_code_{age}"] == codes[~young]).all()
+    assert (ra.loc[~young, "kyoso_joken_code_2sai"] == "000").all()
     assert {"A", "B", "C"} <= set(ra["grade_code"]) <= {"A", "B", "C", " "}
-    assert (classes[ra["grade_code"] != " "] == "オープン").all()
+    assert (codes[ra["grade_code"] != " "] == "999").all()
+    assert set(races["class_code"]) == {"NEW", "MDN", "1W", "2W", "3W", "OP"}
     assert races["field_size"].max() == 18 and 13 <= races["entries"].mean() <= 16
 
 
