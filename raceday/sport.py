@@ -80,10 +80,14 @@ def _nar_classes(names: pd.Series) -> pd.Series:
 
 # JRA condition names -> class codes, in order of precedence: the first that matches wins, so an
 # open or listed race (``OP``, ``(L)``, 重賞) is ``OP`` whatever else its name says. None is a
-# letter A/B/C + digit: those are NAR's.
+# letter A/B/C + digit: those are NAR's. The earnings classes of before 2019 by their limits,
+# today's and the older ones, on the rungs their condition codes take (JRA_CONDITION_CLASSES):
+# 1600万下 and 1500万下 3W, 1000万下 and 900万下 2W, 500万下 and 400万下 1W (``1500万下`` read
+# as ``500万`` was 1W).
 JRA_CLASS_PATTERNS: Final = (
-    ("OP", r"オープン|(?<![A-Z])OP(?![A-Z])|重賞|\((?:L|G[123])\)"), ("3W", r"3勝|1600万"),
-    ("2W", r"2勝|1000万"), ("1W", r"1勝|500万"), ("MDN", r"未勝利|未出走"), ("NEW", r"新馬"),
+    ("OP", r"オープン|(?<![A-Z])OP(?![A-Z])|重賞|\((?:L|G[123])\)"), ("3W", r"3勝|1[56]00万"),
+    ("2W", r"2勝|(?<!\d)(?:1000|900)万"), ("1W", r"1勝|(?<!\d)[45]00万"),
+    ("MDN", r"未勝利|未出走"), ("NEW", r"新馬"),
 )  # fmt: skip
 
 

@@ -117,6 +117,10 @@ def test_jra_class_names() -> None:
     """JRA's condition names (old and new prize classes, graded races) map to its ladder."""
     names = s("３歳未勝利", "２歳新馬", "１勝クラス", "2勝クラス", "1600万下", "天皇賞(G1)", "ＯＰ")
     assert codec.normalise_class(names).tolist() == ["MDN", "NEW", "1W", "2W", "3W", "OP", "OP"]
+    older = s(
+        "１５００万下", "1000万下", "９００万下", "500万下", "４００万下", "3歳以上1500万円以下"
+    )
+    assert codec.normalise_class(older).tolist() == ["3W", "2W", "2W", "1W", "1W", "3W"]
 
 
 BLANK_NAME = "\u3000" * 30  # a JRA race's kyoso_joken_meisho as JRA-VAN writes it
