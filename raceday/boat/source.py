@@ -29,7 +29,7 @@ from raceday.boat.files import (
 )
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME
-from raceday.sources.files import column_names
+from raceday.sources.csv_records import column_names
 
 FILES_PREFIX: Final = "files:"
 ODDS_FILE: Final = "boat_odds.csv"

@@ -12,7 +12,9 @@ required columns is refused before its body is read. The body is then parsed in 
 4 MiB of text, so memory follows the rows kept, not the size of a file's garbage; a "record"
 longer than 64 KiB, or more than 100 records shorter than the header, refuse the file. NUL bytes
 in fields are removed (PostgreSQL text cannot hold them) with a warning naming the file and the
-number of rows. Columns only the report uses (``raceday.schema.NVD_RA_OPTIONAL`` ...) read as
+number of rows; a line repeating the header (exports joined by ``cat``) is no record, skipped
+with a warning naming its lines (:func:`~raceday.sources.csv_records.blank_repeated_headers`).
+Columns only the report uses (``raceday.schema.NVD_RA_OPTIONAL`` ...) read as
 blank when absent.
 
 The tables may also come in parts: every immediate subdirectory holding table files is a part
@@ -45,7 +47,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -78,7 +80,15 @@ from raceday.sources.base import (
     venues_in,
     with_optional_columns,
 )
-from raceday.sources.csv_records import blank_beyond, last_record_end, parse_block
+from raceday.sources.csv_records import (
+    blank_beyond,
+    blank_repeated_headers,
+    column_name,
+    column_names,
+    last_record_end,
+    parse_block,
+    repeated_header_note,
+)
 from raceday.sources.parquet_text import as_pc_keiba_text, nested_column
 from raceday.sport import CIRCUITS
 
@@ -261,23 +271,6 @@ def _header_line(path: Path, head: bytes, size: int) -> str:
     raise InputError(f"{path}: its first line is not text")  # pragma: no cover - decoded above
 
 
-def column_name(name: object) -> str:
-    """A header's column name as the tables name it: without the spaces around it, in lower
-    case (a tool that writes ``KAISAI_NEN``, as SQL Server or Access export, means the same)."""
-    return str(name).strip().lower()
-
-
-def column_names(names: Iterable[object]) -> list[str]:
-    """The header's names as the tables name them, a name met again (``umaban`` after
-    ``UMABAN``) marked as pandas marks a repeated one (``umaban.1``): the first is read."""
-    found: list[str] = []
-    for name in names:
-        plain = column_name(name)
-        repeats = sum(earlier.partition(".")[0] == plain for earlier in found)
-        found.append(f"{plain}.{repeats}" if repeats else plain)
-    return found
-
-
 def _checked_header(path: Path, header: str, table: str) -> list[str]:
     """The header's column names; InputError when it is not a PC-KEIBA header of ``table``."""
     if "," not in header:
@@ -350,12 +343,15 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
     frames: list[pd.DataFrame] = []
     short_records = nul_rows = lines_before = records_before = empty_records = 0
     decimal_points = False
+    header_lines: list[int] = []  # numbers of the lines repeating the header
     try:
         for block in _record_blocks(path, encoding):
             clean, nul_count = _remove_nul_text(block)
             clean = clean.replace(_EOF_MARK, "")  # DOS's end of file (Ctrl-Z) after the last line
             nul_rows += nul_count
             decimal_points = decimal_points or "." in clean
+            clean, repeated = blank_repeated_headers(header, clean)
+            header_lines += [lines_before + index + 2 for index in repeated]  # line 1: header
             frame, widths = parse_block(header, clean, lines_before)
             longer = np.flatnonzero(widths > frame.shape[1])
             if len(longer) and not blank_beyond(header + "\n" + clean, frame.shape[1]):
@@ -390,6 +386,8 @@ def _csv_frame(path: Path, table: str) -> pd.DataFrame:
         logger.warning("%s: removed NUL bytes from %d row(s)", path, nul_rows)
     if empty_records:
         logger.warning("%s: skipped %d line(s) of empty fields only", path, empty_records)
+    if header_lines:
+        logger.warning("%s: %s", path, repeated_header_note(header_lines))
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype="string") for column in known})
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -333,6 +333,44 @@ def test_an_end_of_file_mark_and_lines_of_empty_fields_are_no_records(
     assert any("nvd_se.csv: skipped 2 line(s) of empty fields only" in line for line in said)
 
 
+def test_a_header_repeated_mid_file_is_no_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Monthly exports joined by ``cat`` repeat the header mid-file: it was read as a race
+    (``kaisai_nen`` its id) quarantined on every day, and a runner and a snapshot of no day. A
+    line equal to the header (in any case, spaces around names, quoted, after a byte-order
+    mark, CRLF) is no record: every table reads as the plain file, with one warning per file
+    naming its lines, across the file's blocks too."""
+    raw = day()
+    write_tables(raw, tmp_path / "plain")
+    joined = tmp_path / "joined"
+    write_tables(raw, joined)
+    variants = {
+        "nvd_ra": lambda header: [header],
+        "nvd_se": lambda header: [header, '"' + header.upper().replace(",", '","') + '"\r'],
+        "nvd_o1": lambda header: ["\ufeff" + header.replace(",", " , ")],
+    }
+    for table, repeats in variants.items():
+        path = joined / f"{table}.csv"
+        header, *lines = path.read_text(encoding="utf-8").splitlines()
+        middle = len(lines) // 2
+        path.write_text(
+            "\n".join([header, *lines[:middle], *repeats(header), *lines[middle:]]) + "\n",
+            encoding="utf-8",
+        )
+    plain = read(tmp_path / "plain")
+    monkeypatch.setattr(files, "BLOCK_CHARS", 8000)  # nvd_se's repeats fall in a later block
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.files"):
+        assert_same_tables(read(joined), plain)
+    said = [record.getMessage() for record in caplog.records]
+    ra, se, o1 = (len(getattr(raw, table)) // 2 + 2 for table in variants)
+    assert said == [
+        f"{joined / 'nvd_ra.csv'}: skipped 1 line(s) repeating its header (line {ra})",
+        f"{joined / 'nvd_se.csv'}: skipped 2 line(s) repeating its header (lines {se}, {se + 1})",
+        f"{joined / 'nvd_o1.csv'}: skipped 1 line(s) repeating its header (line {o1})",
+    ]
+
+
 def test_a_parse_error_names_its_line_in_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
