@@ -291,13 +291,14 @@ def record_chain(
 
 def daily_chain(
     run: StageRunner, settings: Settings, raw: RawDay, race_date: date
-) -> tuple[DaySummary, pd.DataFrame]:
+) -> tuple[DaySummary, pd.DataFrame, ValidatedDay]:
     """A whole day in one go: the day's decision before any write (card and results screened:
-    a day refused at night stores no bet), the morning, the night and the record."""
+    a day refused at night stores no bet), the morning, the night and the record. Returns the
+    day's summary, its settled bets and its card (with the odds its bets were sized on)."""
     screened = run(screen_day, settings, raw, race_date, race_date, ("card", "results"))
-    predict_chain(run, settings, raw, race_date, screened["card"])
+    morning = predict_chain(run, settings, raw, race_date, screened["card"])
     settle_chain(run, settings, raw, race_date, race_date, screened["results"])
-    return record_chain(run, settings, race_date)
+    return (*record_chain(run, settings, race_date), morning.card)
 
 
 def no_wait() -> None:

@@ -30,16 +30,18 @@ import pandas as pd
 
 from config import Settings, load_settings
 from config.reference import circuits
+from data_checks.validate import ValidatedDay
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.japan_time import today_in_japan
 from raceday.monitoring.performance import races_set_aside
-from raceday.pipeline import DaySummary
+from raceday.pipeline import DaySummary, races_without_odds
 from raceday.run_status import (
     no_races_warning,
     outcome,
     quarantine_warning,
     unknown_class_warning,
+    unpriced_warning,
 )
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
@@ -83,12 +85,13 @@ def day_outcome(
     *,
     night: bool = True,
     race_day: bool = True,
+    unpriced: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, no races (on a ``race_day``: a JRA store's weekday is none),
-    races quarantined, most of a circuit's races of no known class (logged too), bets voided
-    at night, bets still open, and (``night``: a run that reads results) results not
-    published yet."""
+    races quarantined, races without odds (``unpriced``: their ids), most of a circuit's
+    races of no known class (logged too), bets voided at night, bets still open, and
+    (``night``: a run that reads results) results not published yet."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
@@ -96,6 +99,7 @@ def day_outcome(
     warnings += quarantine_warning(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
     )
+    warnings += unpriced_warning(unpriced)
     classless = unknown_class_warning(raw.races, circuits())
     for line in classless:
         logger().warning(line)
@@ -124,13 +128,17 @@ def _outcome(
     settled: pd.DataFrame | None = None,
     *,
     night: bool = True,
+    card: ValidatedDay | None = None,
 ) -> dict[str, Any]:
     alerts = alerts_raised_since(this.settings, this.day, this.started)
     race_day = True
     if not counts["races_offered"]:  # a day without races: was it one to race on?
         with engine_for(this.settings).connect() as connection:
             race_day = racing_expected(this.settings, connection, this.day).expected
-    return day_outcome(this.raw, counts, settled, alerts, night=night, race_day=race_day)
+    unpriced = races_without_odds(card.races, card.odds) if card is not None else []
+    return day_outcome(
+        this.raw, counts, settled, alerts, night=night, race_day=race_day, unpriced=unpriced
+    )
 
 
 def _counts(summary: DaySummary) -> dict[str, int]:
@@ -156,7 +164,8 @@ def predict_day(
             "races_quarantined": aside,
             "quarantined": len(card.quarantine),
         }
-        return {"date": this.day.isoformat(), **counts, **_outcome(this, counts, night=False)}
+        outcome = _outcome(this, counts, night=False, card=card)
+        return {"date": this.day.isoformat(), **counts, **outcome}
 
 
 @alerting_flow("settle-day", day_run_name)
@@ -180,5 +189,5 @@ def daily_run(
 ) -> dict[str, Any]:
     """A whole race day in one run: predict and stake on the card, then settle and record."""
     with day_run(race_date, races, source) as this:
-        summary, settled = daily_chain(this.run, this.settings, this.raw, this.day)
-        return {**summary.to_dict(), **_outcome(this, _counts(summary), settled)}
+        summary, settled, card = daily_chain(this.run, this.settings, this.raw, this.day)
+        return {**summary.to_dict(), **_outcome(this, _counts(summary), settled, card=card)}

@@ -588,9 +588,11 @@ def stamp_moments(stamp: pd.Series, race_day: pd.Series) -> pd.Series:
 
 
 def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
-    """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot: the latest
-    by when it was published (:func:`stamp_moments`: a January 1st race's 12/31 snapshot is
-    the earliest, not the last by its text), an unreadable stamp before any readable one."""
+    """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot with odds:
+    the latest by when it was published (:func:`stamp_moments`: a January 1st race's 12/31
+    snapshot is the earliest, not the last by its text), an unreadable stamp before any
+    readable one. A snapshot pricing no runner (its odds blank, or ``0000`` all) is not the
+    market: it hid the earlier snapshot, and its race went unpriced without a word."""
     if nvd_o1.empty:
         return pd.DataFrame(
             {
@@ -609,9 +611,11 @@ def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
         index=nvd_o1.index,
     )
     moments = stamp_moments(header["snapshot_at"], race_dates(nvd_o1))
-    order = header.assign(moment=moments).sort_values("moment", kind="stable", na_position="first")
+    slots = decode_odds_string(nvd_o1["odds_tansho"])  # every snapshot's: which ones price
+    priced = header.index.isin(slots["source_index"].unique())
+    order = header[priced].assign(moment=moments[priced])
+    order = order.sort_values("moment", kind="stable", na_position="first")
     latest = order.groupby("race_id").tail(1).drop(columns="moment")
-    slots = decode_odds_string(nvd_o1.loc[latest.index, "odds_tansho"])
     merged = slots.merge(latest, left_on="source_index", right_index=True)
     return merged[["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]].reset_index(
         drop=True

@@ -27,6 +27,12 @@ def betting_odds(snapshot: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
     return odds[odds["win_odds"] >= 1.0].reset_index(drop=True)
 
 
+def races_without_odds(races: pd.DataFrame, odds: pd.DataFrame) -> list[str]:
+    """The ids of the card's ``races`` the bet-time ``odds`` (:func:`betting_odds`) price no
+    runner of: stored, but neither predicted nor bet."""
+    return races.loc[~text_isin(races["race_id"], odds["race_id"]), "race_id"].astype(str).tolist()
+
+
 def runner_view(races: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
     """Runner rows with the race columns every stage needs."""
     race_columns = [

@@ -2,9 +2,9 @@
 
 - ``completed``: nothing to say (exit 0);
 - ``completed-with-warnings``: the run went through but left something to look at (a venue's
-  races left out, races quarantined, a day without races, bets voided, most of a circuit's races
-  of no class it knows), listed (exit 0); its
-  alerts of severity warning or info are listed too, without changing the status;
+  races left out, races quarantined, races without odds, a day without races, bets voided,
+  most of a circuit's races of no class it knows), listed (exit 0); its alerts of severity
+  warning or info are listed too, without changing the status;
 - ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6);
 - ``stopped``: a backfill stopped at a safe point when asked (Ctrl-C), resumable (exit 130);
 - ``completed-with-refusals``: a backfill ran every day it could, and refused some for their
@@ -144,6 +144,20 @@ def quarantine_warning(races_quarantined: int, races_offered: int, rows: int) ->
     if rows:
         return [f"{rows} rows quarantined by validation (no race set aside)"]
     return []
+
+
+def unpriced_warning(race_ids: Sequence[str]) -> list[str]:
+    """A warning naming the card's races without odds by their decision's moment: stored, but
+    neither predicted nor bet (the only trace was a line in the log)."""
+    if not race_ids:
+        return []
+    named = ", ".join(race_ids[:5]) + (
+        f" and {len(race_ids) - 5} more" if len(race_ids) > 5 else ""
+    )
+    return [
+        f"{len(race_ids)} race(s) without odds published by their deadline ({named}): stored, "
+        "not predicted or bet (no snapshot of theirs with odds was published by then)"
+    ]
 
 
 def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:

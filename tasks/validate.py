@@ -23,7 +23,7 @@ from raceday.arrow_text import text_isin
 from raceday.codec import decode_races, race_ids, races_abroad
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
-from raceday.pipeline import betting_odds
+from raceday.pipeline import betting_odds, races_without_odds
 from raceday.run_status import DayRefusal
 from raceday.sources.base import (
     RawDay,
@@ -72,13 +72,12 @@ def _store_valid(
         return valid
     card = with_betting_odds(raw, valid)
     write_odds(connection, _odds_not_decided_on(connection, card), card.runners)
-    unpriced = card.races.loc[~text_isin(card.races["race_id"], card.odds["race_id"]), "race_id"]
-    if len(unpriced):
+    if unpriced := races_without_odds(card.races, card.odds):
         logger().warning(
             "%d race(s) without odds published by their deadline so far (e.g. %s): "
             "this card bets none of them",
             len(unpriced),
-            unpriced.iloc[0],
+            unpriced[0],
         )
     return card
 

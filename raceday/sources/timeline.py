@@ -2,7 +2,7 @@
 
 PC-KEIBA stamps each odds snapshot with ``happyo_tsukihi_jifun`` (MMDDhhmm, Japan time, no
 year). A source returns every snapshot it holds; what a decision may see is the latest snapshot
-published at or before its moment, per race: the daily run decides at the morning time
+with odds published at or before its moment, per race: the daily run decides at the morning time
 (``live.morning_odds_at``), race-time operation a few minutes before each race's close.
 Times are naive ``datetime64`` in Japan time (JST has no daylight saving).
 """
@@ -147,9 +147,9 @@ def at_time(text: str) -> time:
 
 
 def race_odds_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> pd.DataFrame:
-    """One race's odds as known at ``moment``: its latest snapshot published by then, decoded
-    (``race_id, umaban, snapshot_at, win_odds, popularity``), priced runners only; empty when
-    no snapshot was published by then."""
+    """One race's odds as known at ``moment``: its latest snapshot with odds published by then,
+    decoded (:func:`decode_odds_snapshot`, as the card's: ``race_id, umaban, snapshot_at,
+    win_odds, popularity``), priced runners only; empty when none was published by then."""
     rows = nvd_o1[race_ids(nvd_o1).to_numpy() == race_id] if not nvd_o1.empty else nvd_o1
     known = rows[_published_by(rows, pd.Series(pd.Timestamp(moment), index=rows.index))]
     odds = decode_odds_snapshot(known.reset_index(drop=True))

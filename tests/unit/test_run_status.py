@@ -171,3 +171,45 @@ def test_most_of_a_circuits_races_of_no_known_class_is_a_warning() -> None:
     warned = unknown_class_warning(races.iloc[[0, 2, 3, 7]], circuits())
     assert len(warned) == 1 and warned[0].startswith("1 of 1 JRA races of no known class")
     assert unknown_class_warning(races.iloc[:0], circuits()) == []
+
+
+def test_a_card_race_left_without_odds_is_named_in_the_day_summary() -> None:
+    """A race whose snapshots by its deadline price no runner (the datable one blank, the others
+    stamped blank or ``0000``) is stored but neither predicted nor bet: the run said
+    ``completed`` with one line in the log. Its id is in the day's warnings (the card's odds as
+    the validate stage stores them, :func:`tasks.validate.with_betting_odds`)."""
+    from dataclasses import replace
+    from datetime import date
+
+    from data_checks.validate import ValidatedDay
+    from flows.daily import day_outcome
+    from raceday.codec import decode_odds_snapshot, decode_races, decode_runners, race_ids
+    from raceday.pipeline import races_without_odds
+    from raceday.simulate.config import SimulatorConfig
+    from raceday.simulate.days import simulate_days
+    from raceday.sources.timeline import CardTiming, card_odds
+    from tasks.validate import with_betting_odds
+
+    day = date(2026, 11, 20)
+    raw = simulate_days(day, day, SimulatorConfig(races_per_day=3)).raw
+    o1 = raw.nvd_o1.copy()
+    first = race_ids(o1).iloc[0]
+    snapshots = o1.index[(race_ids(o1) == first).to_numpy(bool)]  # 09:00, later ones, close
+    o1.loc[snapshots[0], "odds_tansho"] = " " * len(o1.loc[snapshots[0], "odds_tansho"])
+    o1.loc[snapshots[1], "happyo_tsukihi_jifun"] = ""
+    o1.loc[snapshots[2], "happyo_tsukihi_jifun"] = "0000"
+    raw = replace(raw, nvd_o1=o1)
+    morning = decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
+    decoded = ValidatedDay(
+        decode_races(raw.nvd_ra), decode_runners(raw.nvd_se), morning, pd.DataFrame(), ()
+    )
+    card = with_betting_odds(raw, decoded)
+    unpriced = races_without_odds(card.races, card.odds)
+    assert unpriced == [first] and len(card.races) == 3
+    counts = {"races_offered": 3, "races_quarantined": 0, "quarantined": 0}
+    outcome = day_outcome(raw, counts, None, [], night=False, unpriced=unpriced)
+    assert outcome["status"] == "completed-with-warnings"
+    assert outcome["warnings"] == [
+        f"1 race(s) without odds published by their deadline ({first}): stored, not predicted "
+        "or bet (no snapshot of theirs with odds was published by then)"
+    ]

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday.codec import race_ids
+from raceday.codec import decode_odds_snapshot, race_ids
 from raceday.schema import NVD_O1_COLUMNS
 from raceday.sources.base import RawDay, empty_raw_day
 from raceday.sources.timeline import (
@@ -18,6 +18,7 @@ from raceday.sources.timeline import (
     card_odds,
     odds_known_by,
     published_at,
+    race_odds_at,
 )
 
 RACE = {"kaisai_nen": "2026", "kaisai_tsukihi": "0115", "keibajo_code": "44", "race_bango": "01"}
@@ -57,6 +58,24 @@ def test_lead_keeps_the_snapshots_published_by_post_less_lead() -> None:
     raw = _raw(_ra("1420"), _o1(["01150900", "01151410", "01151415", "01151418", "01151420"]))
     known = card_odds(raw, CardTiming("lead", time(9, 0), 5))
     assert known.nvd_o1["happyo_tsukihi_jifun"].tolist() == ["01150900", "01151410", "01151415"]
+
+
+def test_the_odds_are_the_latest_snapshot_with_odds_by_the_moment() -> None:
+    """A snapshot whose odds are blank (or all ``0000``: nothing on sale) is not the market:
+    as the latest by 09:00 it hid the 08:45 one and the race went unpriced without a word. The
+    card (the morning's snapshots decoded) and race time (:func:`race_odds_at`) read the
+    latest snapshot pricing a runner; snapshots that cannot be dated stay unseen."""
+    o1 = _o1(["01150830", "01150845", "01150850", "01150855", "01151000", "", "0000"])
+    o1["odds_tansho"] = ["01010001", "01003501", " " * 8, "01000001", *["01005001"] * 3]
+    morning = card_odds(_raw(_ra("1420"), o1), CardTiming("morning", time(9, 0), 5)).nvd_o1
+    card = decode_odds_snapshot(morning)
+    assert card[["snapshot_at", "win_odds"]].values.tolist() == [["01150845", 3.5]]
+    race_id = race_ids(o1).iloc[0]
+    at_nine = race_odds_at(o1, race_id, datetime(2026, 1, 15, 9, 0))
+    assert at_nine[["snapshot_at", "win_odds"]].values.tolist() == [["01150845", 3.5]]
+    assert race_odds_at(o1, race_id, datetime(2026, 1, 15, 10, 0))["win_odds"].tolist() == [5.0]
+    undated = o1.iloc[[2, 5, 6]]  # the probe's race: only the blank snapshot can be dated
+    assert race_odds_at(undated, race_id, datetime(2026, 1, 15, 14, 0)).empty
 
 
 def test_a_full_width_post_time_times_its_race_decision() -> None:
