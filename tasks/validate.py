@@ -359,7 +359,10 @@ def screen_days(
     decides it: a day with nothing valid left in a phase is refused and taken out of the range
     (nothing of it is stored; its records are written by :func:`record_refused` once the
     range's own are), and the other days are validated as a range without it. Rows of no day
-    that leave nothing valid refuse the range, as :func:`screen_day` does."""
+    that leave nothing valid refuse the range, as :func:`screen_day` does, but once every day
+    with races is refused: the rows of no day left (an undated row every read of the source
+    returns) are no day's input, and a range that keeps a day quarantines them (a resumed
+    backfill whose days left were all refused failed as a whole, on the stray row's checks)."""
     with stage_run(settings, "screen", end) as record:
         validated = _validated(settings, raw, phases)
         judged = [
@@ -369,7 +372,7 @@ def screen_days(
         record.rows_in = len(raw.nvd_se)
         if refused:
             raw = rows_of_days(raw, [day.refusal.day for day in refused], keep=False)
-            validated = {} if raw.is_empty else _validated(settings, raw, phases)
+            validated = _validated(settings, raw, phases) if days_with_races(raw) else {}
             record.message = "refused: " + ", ".join(str(day.refusal.day) for day in refused)
         still = _refused_phases(raw, validated)
         if still:

@@ -27,7 +27,7 @@ from raceday.store.catalogs.quality import VALIDATION, read_quarantine
 from raceday.store.catalogs.races import read_races
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
-from tasks.validate import source_label, validate_and_store
+from tasks.validate import screen_days, source_label, validate_and_store
 
 DAY = date(2026, 11, 20)
 
@@ -595,3 +595,37 @@ def test_a_day_of_only_races_abroad_listing_part_of_their_field_is_not_refused(
     assert night.races.empty and not night.quarantine.empty  # its finishing order: set aside
     with pytest.raises(NothingValid):
         validate_and_store(settings, card_only(at_home), DAY, DAY, "card")
+
+
+def a_venue_morning(raw: RawDay, races: int = 6) -> RawDay:
+    """The first ``races`` races of ``raw``: enough to tell, cheap to validate."""
+    kept = race_ids(raw.nvd_ra).iloc[:races]
+    return RawDay(
+        *(
+            frame[race_ids(frame).isin(kept).to_numpy(bool)]
+            for frame in (raw.nvd_ra, raw.nvd_se, raw.nvd_o1)
+        )
+    )
+
+
+@pytest.mark.parametrize("undated", ["0231", ""])
+def test_a_range_whose_days_are_all_refused_is_not_refused_for_a_row_of_no_day(
+    tmp_path: Path, undated: str
+) -> None:
+    """A backfill resumed over its refused days only reads them with the rows of no day every
+    read returns (a runner dated 31 February, or undated): each day is refused alone, as its
+    daily run would be, and the stray row is no day's input: the range is not refused for it
+    (the backfill failed as a flow on the stray row's checks, and rewrote the day's
+    quarantine with them). Nothing is written: the chain records each day's refusal."""
+    raw = a_venue_morning(simulated())
+    ra = raw.nvd_ra.assign(kyori="XXXX")  # every race set aside: the day is refused
+    stray = raw.nvd_se.iloc[:1].assign(kaisai_tsukihi=undated)
+    read = replace(raw, nvd_ra=ra, nvd_se=pd.concat([raw.nvd_se, stray], ignore_index=True))
+    settings = settings_for(tmp_path)
+    screened = screen_days(settings, read, DAY, DAY, ("card",))  # (the card refuses it first)
+    assert screened.validated == {}
+    [refused] = screened.refused
+    assert refused.refusal.day == DAY
+    assert refused.refusal.reason.startswith(f"nothing valid left for {DAY} (card): 6 races set")
+    with make_engine(settings.database_url).connect() as connection:
+        assert read_quarantine(connection, DAY, DAY).empty
