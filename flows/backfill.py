@@ -62,13 +62,14 @@ from raceday.run_status import (
     COMPLETED_WITH_REFUSALS,
     STOPPED,
     DayRefusal,
+    cancelled_warning,
     no_races_warning,
     quarantine_warning,
     refused_warning,
     run_status,
 )
 from raceday.sources.timeline import OddsAt
-from raceday.store.catalogs.performance import races_set_aside_between
+from raceday.store.catalogs.performance import races_judged_between
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import (
     completed_backfill_days,
@@ -627,13 +628,16 @@ def backfill(
         odds_at=settings.live.odds_at,
         days_refused=tuple(refusal.as_summary() for refusal in refused),
     )
-    warnings = no_races_warning(summary.races, f"{start}..{end}") if todo else []
+    ran = todo[: done.chunks_run]
     with engine_for(settings).connect() as connection:  # of the chunks this run ran, as its counts
-        counts = [
-            races_set_aside_between(connection, chunk.start, chunk.end)
-            for chunk in todo[: done.chunks_run]
-        ]
-    warnings += quarantine_warning(sum(a for a, _ in counts), sum(o for _, o in counts), 0)
+        judged = [races_judged_between(connection, chunk.start, chunk.end) for chunk in ran]
+    cancelled = sum(chunk.cancelled for chunk in judged)
+    warnings = cancelled_warning(cancelled)
+    if todo and not cancelled:
+        warnings += no_races_warning(summary.races, f"{start}..{end}")
+    warnings += quarantine_warning(
+        sum(chunk.set_aside for chunk in judged), sum(chunk.offered for chunk in judged), 0
+    )
     warnings += refused_warning(refused)
     status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)
     if summary.stopped:

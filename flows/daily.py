@@ -34,9 +34,10 @@ from data_checks.validate import ValidatedDay
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.japan_time import today_in_japan
-from raceday.monitoring.performance import races_set_aside
+from raceday.monitoring.performance import races_cancelled, races_set_aside
 from raceday.pipeline import DaySummary, races_without_odds
 from raceday.run_status import (
+    cancelled_warning,
     no_races_warning,
     outcome,
     quarantine_warning,
@@ -88,14 +89,17 @@ def day_outcome(
     unpriced: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
-    its warnings: venues left out, no races (on a ``race_day``: a JRA store's weekday is none),
-    races quarantined, races without odds (``unpriced``: their ids), most of a circuit's
-    races of no known class (logged too), bets voided at night, bets still open, and
-    (``night``: a run that reads results) results not published yet."""
+    its warnings: venues left out, races cancelled, no races (on a ``race_day``: a JRA store's
+    weekday is none; said as cancelled when they were), races quarantined, races without odds
+    (``unpriced``: their ids), most of a circuit's races of no known class (logged too), bets
+    voided at night, bets still open, and (``night``: a run that reads results) results not
+    published yet."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
-    warnings += no_races_warning(counts["races_offered"]) if race_day else []
+    cancelled = counts.get("races_cancelled", 0)
+    warnings += cancelled_warning(cancelled)
+    warnings += no_races_warning(counts["races_offered"]) if race_day and not cancelled else []
     warnings += quarantine_warning(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
     )
@@ -146,6 +150,7 @@ def _counts(summary: DaySummary) -> dict[str, int]:
         "races_offered": summary.races_offered,
         "races_quarantined": summary.races_quarantined,
         "quarantined": summary.quarantined,
+        "races_cancelled": summary.races_cancelled,
     }
 
 
@@ -163,6 +168,7 @@ def predict_day(
             "races_offered": len(card.races) + aside,
             "races_quarantined": aside,
             "quarantined": len(card.quarantine),
+            "races_cancelled": len(races_cancelled(card.quarantine)),
         }
         outcome = _outcome(this, counts, night=False, card=card)
         return {"date": this.day.isoformat(), **counts, **outcome}

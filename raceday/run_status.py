@@ -160,6 +160,16 @@ def unpriced_warning(race_ids: Sequence[str]) -> list[str]:
     ]
 
 
+def cancelled_warning(races_cancelled: int) -> list[str]:
+    """A warning when the provider cancelled races (データ区分 9): not run, not bet, no fault."""
+    if not races_cancelled:
+        return []
+    return [
+        f"{races_cancelled} races cancelled (data_kubun 9): not run, so not predicted, bet or "
+        "settled (their records kept in the quarantine as the provider's word)"
+    ]
+
+
 def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:
     """A warning when there was nothing to run: ``no races for the day``."""
     return [] if races_offered else [f"no races for {what}: nothing was predicted or settled"]

@@ -17,6 +17,7 @@ from data_checks.records import distinct_quarantine
 from raceday.monitoring.performance import (
     ALL_SCOPE,
     day_record,
+    races_cancelled,
     rolling_performance,
     rolling_window_start,
 )
@@ -177,6 +178,7 @@ def record_day(
         model_version=model_version,
         database=mask_url(settings.database_url),
         races_quarantined=int(overall["races_quarantined"]),
+        races_cancelled=len(races_cancelled(quarantine)),
     )
 
 

@@ -23,6 +23,7 @@ from raceday.arrow_text import text_isin
 from raceday.codec import decode_races, race_ids, races_abroad
 from raceday.errors import NothingValid
 from raceday.japan_time import today_in_japan
+from raceday.monitoring.performance import races_not_run
 from raceday.pipeline import betting_odds, races_without_odds
 from raceday.run_status import DayRefusal
 from raceday.sources.base import (
@@ -145,23 +146,31 @@ def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:
     (two broken races must not stop ten whose results are still to come)."""
     if phase == "results" and not raw.pending_results.empty:
         return False
-    return valid.races.empty and not raw.is_empty and not _only_fields_not_listed_abroad(raw)
+    return valid.races.empty and not raw.is_empty and not _only_races_not_run(raw, valid)
 
 
-def _only_fields_not_listed_abroad(raw: RawDay) -> bool:
-    """Whether every race of the input is a race abroad (a letter-coded venue) whose card lists
-    fewer runners than its field: what a home database always holds of a race abroad (its
-    home runners only; ``card_lists_the_field`` sets it aside in the morning, its finishing
-    order at night). A day of only those is a day without races, not an input with nothing
-    valid (:func:`raceday.monitoring.performance.fields_not_listed_abroad`: nor counted)."""
+def _only_races_not_run(raw: RawDay, valid: ValidatedDay) -> bool:
+    """Whether every race of the input is a race not run (:func:`races_not_run`): cancelled
+    (a typhoon, snow: a meeting is cancelled whole every year, its records say 9), or abroad
+    with only part of its field listed (:func:`_fields_not_listed_abroad`). A day of only
+    those is a day without races that says so, not an input with nothing valid (and they are
+    not counted as offered or set aside)."""
     races = decode_races(raw.nvd_ra).drop_duplicates("race_id").set_index("race_id")
     listed = race_ids(raw.nvd_se).value_counts()
     offered = set(races.index.dropna()) | set(listed.index.dropna())
+    not_run = _fields_not_listed_abroad(races, listed) | races_not_run(valid.quarantine)
+    return bool(offered) and offered <= not_run
+
+
+def _fields_not_listed_abroad(races: pd.DataFrame, listed: pd.Series) -> set[str]:
+    """The races (decoded, by race id) abroad (a letter-coded venue) whose card lists
+    (``listed``: runners by race id) fewer runners than their field: what a home database always
+    holds of a race abroad (its home runners only; ``card_lists_the_field`` sets it aside in the
+    morning, its finishing order at night)."""
     field = pd.to_numeric(races["field_size"], errors="coerce")
     partial = field.gt(listed.reindex(races.index).fillna(0)).fillna(False)
     abroad = races_abroad(races.index.to_series())
-    partial_abroad = set(races.index[(partial & abroad).to_numpy(bool)])
-    return bool(offered) and offered <= partial_abroad
+    return set(races.index[(partial & abroad).to_numpy(bool)])
 
 
 def _warn_pending(raw: RawDay) -> None:

@@ -227,6 +227,7 @@ def summarise_scores(scores: pd.DataFrame) -> dict[str, float | int | None]:
 # break a rule is not predicted, so not bet).
 _RACE_KEPT_CHECKS: Final = ("row_not_repeated",)
 _FIELD_NOT_LISTED: Final = "card_lists_the_field"
+_RACE_CANCELLED: Final = "race_not_cancelled"  # データ区分 9 on a race's or runner's record
 _SETTING_ASIDE_TABLES: Final = ("races", "predictions")
 
 
@@ -235,16 +236,40 @@ def races_set_aside(races: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
     the races table (their own failure, or their runners' or odds': ``race_has_invalid_runner``)
     or of the predictions, and any other quarantined and not stored. A race that lost one
     runner row but still runs is not set aside; a race whose card was stored in the morning and
-    whose results were set aside at night is. A race abroad whose card lists only part of its
-    field is neither (:func:`fields_not_listed_abroad`)."""
+    whose results were set aside at night is. A race not run (:func:`races_not_run`: cancelled,
+    or abroad with only part of its field listed) is neither."""
     table = quarantine.get("table_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
     on_races = table.isin(_SETTING_ASIDE_TABLES) & ~check.isin(_RACE_KEPT_CHECKS)
     judged = set(quarantine.loc[on_races, "race_id"].dropna().astype(str))
     quarantined = set(quarantine["race_id"].dropna().astype(str))
     stored = set(races["race_id"].astype(str))
-    aside = (judged | (quarantined - stored)) - fields_not_listed_abroad(quarantine)
+    aside = (judged | (quarantined - stored)) - races_not_run(quarantine)
     return pd.Series(sorted(aside), dtype="string", name="race_id")
+
+
+def races_not_run(quarantine: pd.DataFrame) -> set[str]:
+    """Races validation set aside for what they are, not for a fault of the feed: cancelled
+    (:func:`races_cancelled`) or abroad with only part of their field listed
+    (:func:`fields_not_listed_abroad`). Neither offered nor set aside: they do not count in the
+    quarantine rate, and a day of only such races is a day without races, not one refused."""
+    return races_cancelled(quarantine) | fields_not_listed_abroad(quarantine)
+
+
+def races_cancelled(quarantine: pd.DataFrame) -> set[str]:
+    """Races the provider says were cancelled (データ区分 9 on a record of theirs: a typhoon,
+    snow, an accident; ``race_not_cancelled``). Real meetings are cancelled whole every year:
+    such a race is not bad data, only not run (its bets refunded)."""
+    check = quarantine.get("check_name", pd.Series(pd.NA, index=quarantine.index, dtype=object))
+    said = check.eq(_RACE_CANCELLED).fillna(False).astype(bool).to_numpy()
+    return set(quarantine.loc[said, "race_id"].dropna().astype(str))
+
+
+def races_cancelled_by_venue(quarantine: pd.DataFrame) -> dict[str, int]:
+    """:func:`races_cancelled` counted per keibajo_code: what the monitor says of a day (or a
+    venue) without races whose races were all cancelled."""
+    venues = venue_of_race(pd.Series(sorted(races_cancelled(quarantine)), dtype="string"))
+    return {str(venue): int(count) for venue, count in venues.value_counts().items()}
 
 
 def fields_not_listed_abroad(quarantine: pd.DataFrame) -> set[str]:

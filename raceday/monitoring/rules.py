@@ -180,6 +180,8 @@ class MonitorInputs:
     # the newest training data of any version of the model's family (promoted or not) before
     # the day: a training that ran and did not beat the model in service leaves it in place
     last_trained_until: date | None = None
+    # races of the day the provider cancelled (データ区分 9) per keibajo_code: not stored
+    races_cancelled_by_venue: dict[str, int] = field(default_factory=dict)
 
 
 def _today_row(inputs: MonitorInputs) -> pd.Series | None:
@@ -428,11 +430,15 @@ def quarantine_rate(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
 
 
 def no_races(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
-    """No races stored on a day the calendar says has racing (or a scheduled venue missing)."""
+    """No races stored on a day the calendar says has racing (or a scheduled venue missing); a
+    day (a venue) whose races were all cancelled is said so (:func:`day_cancelled`), not paged."""
     if not inputs.racing_expected:
         return []
     day = inputs.race_date.isoformat()
     total = sum(inputs.races_by_venue.values())
+    cancelled = sum(inputs.races_cancelled_by_venue.values())
+    if total == 0 and cancelled:
+        return [day_cancelled(inputs, cancelled)]
     if total == 0:
         return [
             Alert(
@@ -446,7 +452,9 @@ def no_races(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
                 key=day,
             )
         ]
-    missing = sorted(inputs.expected_venues - {v for v, n in inputs.races_by_venue.items() if n})
+    # a venue whose races were all cancelled is not missing: its feed said so
+    held = {**inputs.races_cancelled_by_venue, **inputs.races_by_venue}
+    missing = sorted(inputs.expected_venues - {venue for venue, n in held.items() if n})
     return [
         Alert(
             rule="venue_missing",
@@ -459,6 +467,20 @@ def no_races(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
         )
         for venue in missing
     ]
+
+
+def day_cancelled(inputs: MonitorInputs, cancelled: int) -> Alert:
+    """A race day without races because the provider cancelled every one (データ区分 9: a
+    typhoon, snow): said, not paged (the source is not empty, the day is)."""
+    return Alert(
+        rule="day_cancelled",
+        severity="info",
+        message=f"no race run on {inputs.race_date}, a race day: its {cancelled} races were "
+        "cancelled (data_kubun 9); nothing was predicted or bet",
+        race_date=inputs.race_date,
+        value=float(cancelled),
+        key=inputs.race_date.isoformat(),
+    )
 
 
 def run_budget(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:

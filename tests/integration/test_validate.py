@@ -597,6 +597,14 @@ def test_a_day_of_only_races_abroad_listing_part_of_their_field_is_not_refused(
         validate_and_store(settings, card_only(at_home), DAY, DAY, "card")
 
 
+def cancelled(raw: RawDay, races: pd.Series) -> RawDay:
+    """``raw`` with every record of ``races`` (race ids) marked cancelled (データ区分 9)."""
+    ra, se = raw.nvd_ra.copy(), raw.nvd_se.copy()
+    ra.loc[race_ids(ra).isin(races).to_numpy(bool), "data_kubun"] = "9"
+    se.loc[race_ids(se).isin(races).to_numpy(bool), "data_kubun"] = "9"
+    return replace(raw, nvd_ra=ra, nvd_se=se)
+
+
 def a_venue_morning(raw: RawDay, races: int = 6) -> RawDay:
     """The first ``races`` races of ``raw``: enough to tell, cheap to validate."""
     kept = race_ids(raw.nvd_ra).iloc[:races]
@@ -606,6 +614,28 @@ def a_venue_morning(raw: RawDay, races: int = 6) -> RawDay:
             for frame in (raw.nvd_ra, raw.nvd_se, raw.nvd_o1)
         )
     )
+
+
+def test_a_day_whose_every_race_was_cancelled_is_a_day_without_races_not_refused(
+    tmp_path: Path,
+) -> None:
+    """A typhoon or snow cancels a meeting whole every year: every record of the day says 9.
+    That is the provider's true word, nothing to mend: the day stores no race, its records are
+    quarantined as cancelled (``race_not_cancelled``), and it is not refused as bad input (exit
+    4 on every run and backfill, forever). One race that is also broken still refuses it."""
+    raw = a_venue_morning(simulated())
+    every = race_ids(raw.nvd_ra)
+    day_off = cancelled(raw, every)
+    settings = settings_for(tmp_path)
+    for phase, view in (("card", card_only(day_off)), ("results", day_off)):
+        valid = validate_and_store(settings, view, DAY, DAY, phase)  # type: ignore[arg-type]
+        assert valid.races.empty and set(valid.quarantine["race_id"]) == set(every)
+        assert set(valid.quarantine["check_name"]) == {"race_not_cancelled"}
+    run_after_all = cancelled(raw, every.iloc[1:])  # its first race run, but broken
+    broken = run_after_all.nvd_ra.copy()
+    broken.loc[broken.index[0], "kyori"] = "XXXX"
+    with pytest.raises(NothingValid):
+        validate_and_store(settings, replace(run_after_all, nvd_ra=broken), DAY, DAY, "results")
 
 
 @pytest.mark.parametrize("undated", ["0231", ""])

@@ -160,6 +160,22 @@ def test_no_races_on_a_scheduled_day_is_critical_and_a_missing_venue_warns() -> 
     assert [(a.rule, a.scope) for a in missing] == [("venue_missing", "50")]
 
 
+def test_a_race_day_whose_races_were_all_cancelled_is_said_not_paged() -> None:
+    """A day whose every race the provider cancelled (a typhoon: its records say 9) stores no
+    race, but the source is not empty: an info alert says it was cancelled, never the critical
+    ``no_races``; a venue whose races were all cancelled is not ``venue_missing``."""
+    off = inputs(races_by_venue={}, races_cancelled_by_venue={"44": 12, "45": 12})
+    alerts = evaluate(off, LIMITS)
+    assert [(a.rule, a.severity) for a in alerts] == [("day_cancelled", "info")]
+    assert "24 races were cancelled (data_kubun 9)" in alerts[0].message
+    venue_off = inputs(
+        races_by_venue={"44": 100},
+        races_cancelled_by_venue={"45": 12},
+        expected_venues=frozenset({"44", "45", "50"}),
+    )
+    assert [(a.rule, a.scope) for a in evaluate(venue_off, LIMITS)] == [("venue_missing", "50")]
+
+
 def test_calendar_file_decides_which_days_and_venues_race() -> None:
     """Listed days race (at the listed venues); unlisted days do not; no calendar: every day."""
     calendar = pd.DataFrame(

@@ -18,6 +18,7 @@ from raceday.monitoring.performance import (
     day_record,
     days_record,
     race_scores,
+    races_cancelled_by_venue,
     races_set_aside,
     rolling_performance,
     rolling_performances,
@@ -415,3 +416,40 @@ def test_a_race_abroad_listed_without_its_whole_field_is_neither_offered_nor_set
         model_version="m",
     ).set_index("scope")
     assert only_abroad.loc[ALL_SCOPE, "races_offered"] == 0
+
+
+def test_a_cancelled_race_is_neither_offered_nor_set_aside() -> None:
+    """A race the provider cancelled (データ区分 9: ``race_not_cancelled`` on its records) is not
+    bad data: it does not count in the quarantine rate (a typhoon cancelling a venue's races
+    paged a quarantine rate), and a day whose every race was cancelled offered none. A race
+    set aside for a fault of the feed counts as before."""
+    predictions, runners = make_day(DAY, {"44": 2})
+    no_bets = pd.DataFrame(columns=["race_id", "umaban", "stake_yen", "payout_yen", "refund_yen"])
+    scores = race_scores(predictions, runners, no_bets)
+    races = pd.DataFrame({"race_id": scores["race_id"]})
+    off, off_too, broken = race_id(DAY, "45", 1), race_id(DAY, "45", 2), race_id(DAY, "44", 9)
+    quarantine = pd.DataFrame(
+        {
+            "race_id": [off, off, off_too, broken],
+            "table_name": ["races", "runners", "runners", "races"],
+            "check_name": ["race_not_cancelled"] * 3 + ["fields_parse"],
+        }
+    )
+    assert races_set_aside(races, quarantine).tolist() == [broken]
+    assert races_cancelled_by_venue(quarantine) == {"45": 2}
+    day = daily_performance(
+        DAY, scores, races, quarantine, bankroll_yen=1_000_000, drawdown=0.0, model_version="m"
+    ).set_index("scope")
+    assert (day.loc[ALL_SCOPE, "races_offered"], day.loc[ALL_SCOPE, "races_quarantined"]) == (3, 1)
+    assert "45" not in day.index
+    only_cancelled = daily_performance(
+        DAY,
+        scores.iloc[0:0],
+        races.iloc[0:0],
+        quarantine.iloc[:3],
+        bankroll_yen=1_000_000,
+        drawdown=0.0,
+        model_version="m",
+    ).set_index("scope")
+    assert only_cancelled.loc[ALL_SCOPE, "races_offered"] == 0
+    assert pd.isna(only_cancelled.loc[ALL_SCOPE, "quarantine_rate"])

@@ -15,6 +15,7 @@ from raceday.run_status import (
     COMPLETED,
     COMPLETED_WITH_ALERTS,
     COMPLETED_WITH_WARNINGS,
+    cancelled_warning,
     exit_code,
     no_races_warning,
     outcome,
@@ -93,6 +94,11 @@ def test_quarantined_races_are_a_warning_counted_as_the_alert_counts_them(
 def test_a_day_without_races_is_a_warning() -> None:
     assert no_races_warning(0) == ["no races for the day: nothing was predicted or settled"]
     assert no_races_warning(12) == []
+
+
+def test_races_cancelled_are_a_warning_of_their_own() -> None:
+    assert cancelled_warning(0) == []
+    assert cancelled_warning(24)[0].startswith("24 races cancelled (data_kubun 9): not run")
 
 
 def test_the_cli_exits_with_the_code_of_the_status_after_printing_the_summary(
@@ -213,3 +219,14 @@ def test_a_card_race_left_without_odds_is_named_in_the_day_summary() -> None:
         f"1 race(s) without odds published by their deadline ({first}): stored, not predicted "
         "or bet (no snapshot of theirs with odds was published by then)"
     ]
+
+
+def test_a_day_whose_races_were_all_cancelled_says_so_not_no_races() -> None:
+    """A race day whose every race the provider cancelled ends ``completed-with-warnings``
+    (exit 0) saying how many races were cancelled, not "no races for the day"."""
+    from flows.daily import day_outcome
+    from raceday.sources.base import empty_raw_day
+
+    counts = {"races_offered": 0, "races_quarantined": 0, "quarantined": 0, "races_cancelled": 24}
+    off = day_outcome(empty_raw_day(), counts, None, [])
+    assert (off["status"], off["warnings"]) == ("completed-with-warnings", cancelled_warning(24))

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection
 
+from raceday.monitoring.performance import races_cancelled_by_venue
 from raceday.monitoring.rules import ANOMALY_LOOKBACK_FACTOR, MonitorInputs, Thresholds
 from raceday.store.catalogs.alerts import read_alerts
 from raceday.store.catalogs.bets import read_bets
@@ -54,6 +55,9 @@ def load_monitor_inputs(
         rolling=read_rolling(connection, race_date, race_date),
         runs=read_runs(connection, race_date),
         races_by_venue=races_by_venue(connection, race_date),
+        races_cancelled_by_venue=races_cancelled_by_venue(
+            read_quarantine(connection, race_date, race_date)
+        ),
         racing_expected=racing_expected,
         racing_expected_because=racing_expected_because,
         expected_venues=expected_venues,

@@ -7,6 +7,7 @@ re-run replaces a day exactly (a venue or race no longer present leaves with it)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -16,6 +17,7 @@ from raceday.monitoring.performance import (
     ALL_SCOPE,
     ROLLING_SPANS,
     SCORE_COLUMNS,
+    races_cancelled,
     races_set_aside,
 )
 from raceday.store.catalogs.quality import QUARANTINE
@@ -119,17 +121,27 @@ def read_daily(connection: Connection, start: date | None, end: date) -> pd.Data
     return frame.sort_values("perf_date").reset_index(drop=True)
 
 
-def races_set_aside_between(connection: Connection, start: date, end: date) -> tuple[int, int]:
-    """The races validation set aside over ``start``..``end`` and the races offered (stored,
-    or set aside and not stored), as a day's record counts them
-    (:func:`raceday.monitoring.performance.races_set_aside`), from the races and quarantine
-    stored: a day whose every race was set aside, which records no performance row, counts too
-    (a backfill's summary missed such a day whole)."""
+@dataclass(frozen=True)
+class RacesJudged:
+    """What validation made of a range's races (:func:`races_judged_between`)."""
+
+    set_aside: int
+    offered: int
+    cancelled: int
+
+
+def races_judged_between(connection: Connection, start: date, end: date) -> RacesJudged:
+    """The races validation set aside over ``start``..``end``, the races offered (stored, or
+    set aside and not stored) and those the provider cancelled (neither), as a day's record
+    counts them (:func:`raceday.monitoring.performance.races_set_aside`), from the races and
+    quarantine stored: a day whose every race was set aside, which records no performance row,
+    counts too (a backfill's summary missed such a day whole)."""
     races = read_rows(connection, RACES, start=start, end=end, only=["race_id"])
     quarantine = read_rows(connection, QUARANTINE, start=start, end=end)
     aside = races_set_aside(races, quarantine)
     stored = set(races["race_id"].astype(str))
-    return len(aside), len(stored) + int((~aside.isin(stored)).sum())
+    offered = len(stored) + int((~aside.isin(stored)).sum())
+    return RacesJudged(len(aside), offered, len(races_cancelled(quarantine)))
 
 
 def read_day_performance(connection: Connection, race_date: date) -> pd.DataFrame:
