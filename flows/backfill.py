@@ -62,8 +62,8 @@ from raceday.run_status import (
     COMPLETED_WITH_REFUSALS,
     STOPPED,
     DayRefusal,
+    backfill_no_races_warning,
     cancelled_warning,
-    no_races_warning,
     quarantine_warning,
     refused_warning,
     run_status,
@@ -632,9 +632,12 @@ def backfill(
     with engine_for(settings).connect() as connection:  # of the chunks this run ran, as its counts
         judged = [races_judged_between(connection, chunk.start, chunk.end) for chunk in ran]
     cancelled = sum(chunk.cancelled for chunk in judged)
+    days_run = sum(len(chunk.days) for chunk in ran) - len(refused)
     warnings = cancelled_warning(cancelled)
     if todo and not cancelled:
-        warnings += no_races_warning(summary.races, f"{start}..{end}")
+        warnings += backfill_no_races_warning(
+            summary.races, f"{start}..{end}", days_run, summary.days_skipped
+        )
     warnings += quarantine_warning(
         sum(chunk.set_aside for chunk in judged), sum(chunk.offered for chunk in judged), 0
     )

@@ -193,3 +193,21 @@ def unknown_class_warning(races: pd.DataFrame, circuits: Sequence[Circuit]) -> l
         if circuit.label in counts.index
         and 2 * (row := counts.loc[circuit.label])["sum"] > row["size"]
     ]
+
+
+def backfill_no_races_warning(races: int, what: str, days_run: int, days_done: int) -> list[str]:
+    """A warning when a backfill that ran stored no race, saying what was true of ``what``
+    (its range): ``days_run`` days were run (not refused) and had none, ``days_done`` were
+    done before and skipped. A resumed backfill whose days left were all refused ran no day:
+    nothing new to run (it said "no races for" the whole range, days stored and skipped)."""
+    if races:
+        return []
+    done = f"{days_done} day(s) already done, skipped"
+    if not days_run:
+        return [f"nothing new to run for {what}: {done}"] if days_done else []
+    if not days_done:
+        return no_races_warning(races, what)
+    return [
+        f"no races on the {days_run} day(s) run of {what} ({done}): nothing new was predicted "
+        "or settled"
+    ]

@@ -15,6 +15,7 @@ from raceday.run_status import (
     COMPLETED,
     COMPLETED_WITH_ALERTS,
     COMPLETED_WITH_WARNINGS,
+    backfill_no_races_warning,
     cancelled_warning,
     exit_code,
     no_races_warning,
@@ -94,6 +95,23 @@ def test_quarantined_races_are_a_warning_counted_as_the_alert_counts_them(
 def test_a_day_without_races_is_a_warning() -> None:
     assert no_races_warning(0) == ["no races for the day: nothing was predicted or settled"]
     assert no_races_warning(12) == []
+
+
+def test_a_backfill_without_races_says_which_days_it_ran_and_which_were_done() -> None:
+    """A resumed backfill whose days left were all refused ran no day: it says nothing new was
+    run and how many days were done (it said "no races for" the range, its days stored and
+    skipped); days run without races say so, beside the days done."""
+    what = "2026-10-01..2026-10-04"
+    assert backfill_no_races_warning(0, what, 0, 3) == [
+        f"nothing new to run for {what}: 3 day(s) already done, skipped"
+    ]
+    assert backfill_no_races_warning(0, what, 2, 0) == no_races_warning(0, what)
+    assert backfill_no_races_warning(0, what, 1, 3) == [
+        f"no races on the 1 day(s) run of {what} (3 day(s) already done, skipped): nothing new "
+        "was predicted or settled"
+    ]
+    assert backfill_no_races_warning(0, what, 0, 0) == []  # every day refused: said as such
+    assert backfill_no_races_warning(5, what, 1, 3) == []
 
 
 def test_races_cancelled_are_a_warning_of_their_own() -> None:
