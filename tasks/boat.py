@@ -407,7 +407,7 @@ def boat_record(
                 "races": int(predictions["race_id"].nunique()),
                 "boats": len(predictions),
                 "quarantined": quarantined,
-                "races_left_out": len(night.results.set_aside) + _left_out(card),
+                "races_left_out": len(races_left_out(card, night.results)),
                 "bets": len(settled),
                 "staked_yen": int(settled["stake_yen"].sum()),
                 "returned_yen": int(
@@ -423,7 +423,7 @@ def boat_record(
     return {
         "date": race_date.isoformat(),
         "sport": "boat",
-        **boat_day_outcome(row, open_bets, offered=len(card.races) + _left_out(card)),
+        **boat_day_outcome(row, open_bets, offered=len(card.races) + len(_left_out_races(card))),
         **{
             key: (value.isoformat() if isinstance(value, date) else value)
             for key, value in row.items()
@@ -450,11 +450,17 @@ def boat_day_outcome(row: Mapping[str, Any], open_bets: int, *, offered: int) ->
     return outcome([], warnings)
 
 
-def _left_out(card: ValidCard) -> int:
+def races_left_out(card: ValidCard, night: ValidResults) -> frozenset[str]:
+    """The day's races the card left out or the results set aside, each once (a race both
+    broke is one race left out: it was counted twice)."""
+    return night.set_aside | _left_out_races(card)
+
+
+def _left_out_races(card: ValidCard) -> frozenset[str]:
     """Races of the program the card validation left out."""
     quarantine = card.quarantine
     entries = quarantine[quarantine["table_name"] == "boat_entries"]
-    return int(entries["race_id"].nunique())
+    return frozenset(entries["race_id"].dropna().astype(str))
 
 
 BOAT_DAILY_REPORT = "boat-daily-report"  # a stable artifact key: its history is the days'

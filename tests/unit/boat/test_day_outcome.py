@@ -22,3 +22,29 @@ def test_a_boat_day_that_set_races_aside_completes_with_warnings() -> None:
     )
     assert still_open["status"] == "completed-with-warnings"
     assert still_open["warnings"][0].startswith("3 bets open")
+
+
+def test_a_race_the_card_and_the_results_both_set_aside_is_left_out_once() -> None:
+    """Boat 6 of race 1 missing from the program and from the results: one race left out, not
+    two (the summary said "2 of 156 races quarantined")."""
+    from datetime import date
+
+    import pandas as pd
+
+    from data_checks.boat import validate_card, validate_results
+    from raceday.boat.simulate.config import BoatSimulatorConfig
+    from raceday.boat.simulate.days import simulate_boat_days
+    from tasks.boat import races_left_out
+
+    day = simulate_boat_days(date(2026, 4, 1), date(2026, 4, 1),
+                             BoatSimulatorConfig(venues_per_day=1, seed=3))  # fmt: skip
+    first = sorted(day.entries["race_id"].unique())[0]
+
+    def without_boat_6(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~((frame["race_id"] == first) & (frame["boat"] == 6))]
+
+    when = pd.Timestamp("2026-04-01")
+    card = validate_card(day.program_races, without_boat_6(day.entries), day.odds, when)
+    night = validate_results(day.result_races, without_boat_6(day.results), day.payouts, when)
+    assert first in night.set_aside and first not in set(card.races["race_id"])
+    assert races_left_out(card, night) == frozenset({first})
