@@ -2,7 +2,10 @@
 the results, the payouts and the odds timeline, each expectation with what it protects.
 
 A failing row takes its whole race with it (scope ``race``): a race is priced, staked and
-settled as a whole, so a race with one unreadable boat is left out, never half-used. Suites run
+settled as a whole, so a race with one unreadable boat is left out, never half-used. An odds
+snapshot's unreadable or absent value (欠場, blank, 0.0) takes that row only (scope ``row``):
+a boat left without odds is a boat withdrawn from the market, the others of its race are priced
+(``raceday.boat.model.market_probabilities``). Suites run
 on the parsed frames plus derived columns, as the horse suites do (``data_checks.suites``).
 """
 
@@ -16,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from data_checks.derived import CheckedFrame, _split
-from data_checks.gx_runner import Check, run_suite
+from data_checks.gx_runner import Check, Scope, run_suite
 from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, VENUE_CODES
 from raceday.boat.finish import payouts_name_the_finish
 
@@ -225,17 +228,21 @@ def odds_checks() -> list[Check]:
 
     return [
         *_lane_checks("odds", whole_field=False),
+        # One boat's value takes its row only: 欠場 (withdrawn) is shown in place of odds daily,
+        # and taking the race's odds with it left the whole race unpriced and unbet.
         Check(
             "win_odds_in_range",
             lambda: gxe.ExpectColumnValuesToBeBetween(
                 column="win_odds", min_value=1.0, max_value=MAX_WIN_ODDS
             ),
             "the market's probabilities and Kelly's prices",
+            scope="row",
         ),
         Check(
             "win_odds_present",
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="win_odds"),
             "the market's probabilities",
+            scope="row",
         ),
         # Without its publication time a snapshot cannot be placed before or after a decision.
         Check(
@@ -299,23 +306,25 @@ def _prepared(frame: pd.DataFrame, race_date: pd.Timestamp, keyed: tuple[str, ..
     )
 
 
-def _fields_parse_check() -> Check:
+def _fields_parse_check(scope: Scope = "race") -> Check:
     import great_expectations.expectations as gxe
 
     return Check(
         "fields_parse",
         lambda: gxe.ExpectColumnValuesToBeInSet(column="fields_parse", value_set=[True]),
         "decoding: a corrupt number is not a missing one",
+        scope=scope,
     )
 
 
 def _checked(
     suite: str, frame: pd.DataFrame, checks: list[Check], race_date: pd.Timestamp,
     keyed: tuple[str, ...] = ("boat",), numbers: tuple[str, ...] = (),
+    numbers_scope: Scope = "race",
 ) -> CheckedFrame:  # fmt: skip
     parsed, parses = _numbers(frame.reset_index(drop=True), numbers)
     prepared = _prepared(parsed.assign(fields_parse=parses.to_numpy()), race_date, keyed)
-    outcome = run_suite(suite, prepared, [*checks, _fields_parse_check()])
+    outcome = run_suite(suite, prepared, [*checks, _fields_parse_check(numbers_scope)])
     valid = parsed.assign(boat=prepared["umaban"], race_id=prepared["race_id"])
     checked = _split(valid, prepared, outcome, suite)
     return CheckedFrame(checked.valid, checked.quarantine, outcome)
@@ -394,20 +403,23 @@ def check_payouts(
 
 
 def check_odds(odds: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
-    """The odds snapshots; a race with a broken snapshot loses its odds (the lane prior prices
-    it), not its place on the card."""
+    """The odds snapshots; a row whose value is unreadable or absent (欠場) is set aside alone,
+    the race's other rows kept; a race with a broken lane or time loses its odds (the lane prior
+    prices it), never its place on the card."""
     timed = odds.assign(
         published_at=pd.to_datetime(odds["published_at"], errors="coerce", format="ISO8601")
     )
     return _checked(
-        "boat_odds", timed, odds_checks(), race_date, ("boat", "snapshot"), numbers=("win_odds",)
-    )
+        "boat_odds", timed, odds_checks(), race_date, ("boat", "snapshot"),
+        numbers=("win_odds",), numbers_scope="row",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ValidCard:
-    """The program and odds that passed: races with every boat valid, their boats, the odds of
-    races whose odds all passed; the suites' outcomes for the record."""
+    """The program and odds that passed: races with every boat valid, their boats, the odds
+    rows that passed (a row with an unreadable value set aside alone); the suites' outcomes for
+    the record."""
 
     races: pd.DataFrame
     entries: pd.DataFrame
@@ -450,7 +462,7 @@ def validate_card(
     races: pd.DataFrame, entries: pd.DataFrame, odds: pd.DataFrame, race_date: pd.Timestamp
 ) -> ValidCard:
     """The program's boats and the odds timeline validated; a race with a broken boat is left
-    out of the day, a race with a broken snapshot loses its odds."""
+    out of the day, an odds row with an unreadable value is set aside alone."""
     checked_entries = check_entries(entries, race_date)
     checked_odds = check_odds(odds, race_date)
     left_out = _races_of(checked_entries.quarantine) | (

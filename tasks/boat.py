@@ -30,7 +30,7 @@ from raceday.boat.course import course_features
 from raceday.boat.evaluate import log_losses, scored_boats
 from raceday.boat.exotics import day_exotics
 from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
-from raceday.boat.model import model_source, predict_boats
+from raceday.boat.model import MIN_PRICED_BOATS, model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
 from raceday.boat.source import BoatDay, program_days, read_boat_days, readable_days
 from raceday.boat.stake import boat_policy, size_boat_day
@@ -420,10 +420,12 @@ def boat_record(
             catalog.write_performance(connection, pd.DataFrame([row]))
         record.rows_out = 1
     open_bets = int((~settled["settled"].astype(bool)).sum()) if len(settled) else 0
+    unpriced = races_not_priced(predictions, night.results.races)
+    offered = len(card.races) + len(_left_out_races(card))
     return {
         "date": race_date.isoformat(),
         "sport": "boat",
-        **boat_day_outcome(row, open_bets, offered=len(card.races) + len(_left_out_races(card))),
+        **boat_day_outcome(row, open_bets, offered=offered, unpriced=unpriced),
         **{
             key: (value.isoformat() if isinstance(value, date) else value)
             for key, value in row.items()
@@ -431,23 +433,41 @@ def boat_record(
         },
         "model_source": model_source(row["model_version"]),
         "open_bets": open_bets,
+        "races_unpriced": unpriced,
         "outcomes": settled["outcome"].value_counts().to_dict() if len(settled) else {},
         "database": mask_url(settings.database_url),
     }
 
 
-def boat_day_outcome(row: Mapping[str, Any], open_bets: int, *, offered: int) -> dict[str, Any]:
+def boat_day_outcome(
+    row: Mapping[str, Any], open_bets: int, *, offered: int, unpriced: int
+) -> dict[str, Any]:
     """The boat day's ``status`` and ``warnings`` as a horse day's (:mod:`raceday.run_status`):
-    races left out or rows quarantined by validation (of the ``offered`` program races), bets
-    still open. A day that set races aside said ``completed`` before."""
+    races left out or rows quarantined by validation (of the ``offered`` program races), races
+    not bet for missing odds (``unpriced``), bets still open. A day that set races aside said
+    ``completed`` before."""
     races_left_out, quarantined = int(row["races_left_out"]), int(row["quarantined"])
     warnings = quarantine_warning(races_left_out, offered, quarantined)
+    if unpriced:
+        warnings.append(
+            f"{unpriced} races not bet for missing odds: fewer than {MIN_PRICED_BOATS} boats "
+            "with readable odds, or boats that sell missing from the market (see the "
+            "quarantine of boat_odds)"
+        )
     if open_bets:
         warnings.append(
             f"{open_bets} bets open: their races have no result stored yet; they settle when "
             "it arrives"
         )
     return outcome([], warnings)
+
+
+def races_not_priced(predictions: pd.DataFrame, result_races: pd.DataFrame) -> int:
+    """The day's predicted races the market did not price (``p_market`` missing: not bet), but
+    those the K file says were cancelled (no odds are sold for them)."""
+    unpriced = set(predictions.loc[predictions["p_market"].isna(), "race_id"].astype(str))
+    cancelled = result_races.loc[result_races["status"].eq("cancelled"), "race_id"]
+    return len(unpriced - set(cancelled.astype(str)))
 
 
 def races_left_out(card: ValidCard, night: ValidResults) -> frozenset[str]:

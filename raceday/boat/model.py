@@ -34,6 +34,11 @@ from raceday.model.condlogit import (
 MIN_SCORER_RACES: Final = 200  # single-winner races the conditional logit is fitted on, at least
 MIN_BLEND_RACES: Final = 100  # and the blends
 SCORER_SHARE: Final = 2 / 3  # the older share of the history's days the scorer learns from
+# A race the market prices: two boats with odds at least (one boat is no market), whose 1/odds
+# sum to 1 at least (a whole field's sum 1/(1 - takeout) = 1.33; under 1, a boat that sells is
+# missing, not withdrawn). A race it does not price is predicted from the lane prior, not bet.
+MIN_PRICED_BOATS: Final = 2
+MIN_BOOK: Final = 1.0
 FALLBACK_VERSION: Final = "boat-market-prior"
 MODEL_FAMILY: Final = "boat-clogit"  # a version's name: the family and its last day of data
 FRESH_SUFFIX: Final = "-fresh"  # a model fitted the morning of its day, never registered
@@ -99,13 +104,23 @@ def as_fresh(model: BoatModel) -> BoatModel:
 
 
 def market_probabilities(race_id: pd.Series, win_odds: pd.Series) -> pd.Series:
-    """1/odds normalised per race (the takeout removed); NaN in a race where any boat lacks
-    odds (a race priced in part is not priced)."""
-    inverse = 1.0 / pd.to_numeric(win_odds, errors="coerce").astype("float64")
+    """1/odds normalised per race over the boats with odds (the takeout removed; a boat
+    without odds, 欠場, is out of the market: NaN); NaN for the whole race when it is not priced
+    (:func:`race_priced`)."""
+    odds = pd.to_numeric(win_odds, errors="coerce").astype("float64")
+    inverse = 1.0 / odds.where(odds > 0)
     by_race = race_id.astype("string").to_numpy()
-    complete = inverse.notna().groupby(by_race).transform("all")
     total = inverse.groupby(by_race).transform("sum")
-    return (inverse / total).where(complete).astype("float64")
+    priced = race_priced(inverse.notna().groupby(by_race).transform("sum"), total)
+    return (inverse / total).where(priced).astype("float64")
+
+
+def race_priced(boats_with_odds: pd.Series, book: pd.Series) -> pd.Series:
+    """Whether a race's market prices it: at least ``MIN_PRICED_BOATS`` boats with odds whose
+    1/odds sum (the book) reaches ``MIN_BOOK``. A pool pays back less than it takes in, so a
+    book under 1 says boats that sell are missing from it (their odds unreadable, not
+    withdrawn): the others' shares would be overstated."""
+    return (boats_with_odds >= MIN_PRICED_BOATS) & (book >= MIN_BOOK)
 
 
 def design_matrix(features: pd.DataFrame) -> FloatArray:

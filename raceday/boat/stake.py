@@ -34,14 +34,16 @@ def size_boat_day(
     decided_at: datetime | None,
 ) -> SizedDay:
     """The day's win bets on ``predictions`` (``race_id, boat, race_date, model_version,
-    p_final, win_odds, odds_at``: the odds known at the decision) sized by
-    :func:`raceday.staking.bets.size_day`; bets keyed by ``boat``."""
+    p_market, p_final, win_odds, odds_at``: the odds known at the decision) sized by
+    :func:`raceday.staking.bets.size_day`; bets keyed by ``boat``. A race the market does not
+    price (``p_market`` missing: too few boats with odds) is not bet."""
     runners = predictions.rename(columns={"boat": "umaban"})
+    priced = pd.to_numeric(runners["p_market"], errors="coerce").notna()
     odds = pd.DataFrame(
         {
             "race_id": runners["race_id"],
             "umaban": runners["umaban"],
-            "win_odds": runners["win_odds"].astype("float64"),
+            "win_odds": runners["win_odds"].astype("float64").where(priced),
             "snapshot_at": pd.to_datetime(runners["odds_at"]).dt.strftime("%m%d%H%M"),
         }
     ).dropna(subset=["win_odds"])

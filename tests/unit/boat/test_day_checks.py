@@ -174,3 +174,20 @@ def test_garbage_results_payouts_and_odds_never_crash(
                          "stake_yen": [100]})  # fmt: skip
     settled = settle_boat_bets(bets, night.races, night.results, night.payouts, night.set_aside)
     assert len(settled) == 1
+
+
+def test_an_unreadable_odds_value_sets_aside_its_row_not_its_races_odds(day) -> None:  # type: ignore[no-untyped-def]
+    """Boat 6 shown 欠場 in every snapshot, and one row blank, 0.0, '-' or 'nan': those rows
+    are quarantined, every other odds row of their races is kept (the race's whole timeline
+    went, so a race with one withdrawn boat was unpriced and unbet)."""
+    odds = day["odds"].astype({"win_odds": "object"})
+    ids = sorted(odds["race_id"].unique())
+    withdrawn = (odds["race_id"] == ids[0]) & (odds["boat"] == 6)
+    odds.loc[withdrawn, "win_odds"] = "欠場"
+    broken = [odds.index[odds["race_id"] == race][1] for race in ids[1:5]]
+    odds.loc[broken, "win_odds"] = [None, "0.0", "-", "nan"]
+    card = validate_card(day["races"], day["entries"], odds, DAY)
+    assert len(card.odds) == len(odds) - int(withdrawn.sum()) - 4
+    assert set(card.quarantine["race_id"]) == set(ids[:5])
+    kept = card.odds[card.odds["race_id"] == ids[0]]
+    assert set(kept["boat"]) == {1, 2, 3, 4, 5} and len(card.races) == 12

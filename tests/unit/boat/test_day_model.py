@@ -243,3 +243,46 @@ def test_the_decision_sees_the_latest_odds_published_by_its_moment_never_later()
     moments = morning_moments(snapshots["race_id"], MORNING)
     known = odds_known_by(snapshots, moments)
     assert known["snapshot"].tolist() == ["T-60"] and known["win_odds"].tolist() == [2.5]
+
+
+def test_a_boat_without_odds_is_out_of_the_market_and_its_race_is_still_bet() -> None:
+    """Boat 6 withdrawn (no odds): the five others priced over themselves and bettable; a race
+    with one boat priced, or whose priced boats' book is under 1 (a seller missing), is not
+    priced and not bet (it was: a race with any boat lacking odds unpriced, so never bet)."""
+    from raceday.boat.stake import size_boat_day
+    from raceday.staking.kelly import StakingPolicy
+
+    race = pd.Series(["r1"] * 6 + ["r2"] * 2 + ["r3"] * 3)
+    odds = pd.Series([2.0, 4.0, 8.0, 8.0, 16.0, None, 1.5, None, 3.0, 3.0, None])
+    p = market_probabilities(race, odds)
+    book = 1 / 2 + 1 / 4 + 2 / 8 + 1 / 16
+    assert p.iloc[:5].tolist() == pytest.approx([0.5 / book, 0.25 / book, 0.125 / book,
+                                                 0.125 / book, 0.0625 / book])  # fmt: skip
+    assert p.iloc[5:].isna().all()  # boat 6 out; r2 one boat; r3 book 2/3
+    today = card("2026-04-03")
+    published = pd.Timestamp("2026-04-03 08:00")
+    known = pd.DataFrame({"race_id": today["race_id"][:5], "boat": today["boat"][:5],
+                          "win_odds": [2.0, 4.0, 8.0, 8.0, 16.0],
+                          "published_at": published})  # fmt: skip
+    boats = day_boats(today, known, results_history(today.iloc[0:0], _no_results()), MORNING)
+    model = fit_boat_model(boats.iloc[0:0].assign(won=[]), date(2026, 4, 2))
+    predicted = predict_boats(model, boats)
+    assert predicted["p_market"].notna().all() and len(predicted) == 5
+    # the market's own probabilities against longer odds: every boat but the first has an edge
+    generous = predicted.assign(win_odds=predicted["win_odds"] * 1.6)
+
+    def sized(predictions: pd.DataFrame) -> pd.DataFrame:
+        return size_boat_day(StakingPolicy(), predictions, pd.Series(dtype="int64"),
+                             initial_bankroll_yen=1_000_000, stake_scale=1.0,
+                             decided_at=None).bets  # fmt: skip
+
+    assert len(sized(generous)) > 0
+    assert sized(generous.assign(p_market=np.nan)).empty
+
+
+def _no_results() -> pd.DataFrame:
+    return pd.DataFrame({"race_id": pd.Series(dtype="string"), "boat": pd.Series(dtype="Int64"),
+                         "racer_id": pd.Series(dtype="string"), "race_date": pd.Series(
+                             dtype="datetime64[ns]"), "finish_code": pd.Series(dtype="string"),
+                         "position": pd.Series(dtype="Int64"), "start_timing_s": [],
+                         "exhibition_s": [], "course": []})  # fmt: skip

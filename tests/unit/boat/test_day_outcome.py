@@ -7,18 +7,26 @@ from tasks.boat import boat_day_outcome
 
 
 def test_a_boat_day_that_set_races_aside_completes_with_warnings() -> None:
-    clean = boat_day_outcome({"races": 12, "races_left_out": 0, "quarantined": 0}, 0, offered=12)
+    clean = boat_day_outcome(
+        {"races": 12, "races_left_out": 0, "quarantined": 0}, 0, offered=12, unpriced=0
+    )
     assert clean == {"status": "completed", "alerts": [], "warnings": []}
-    aside = boat_day_outcome({"races": 11, "races_left_out": 1, "quarantined": 5}, 0, offered=12)
+    aside = boat_day_outcome(
+        {"races": 11, "races_left_out": 1, "quarantined": 5}, 0, offered=12, unpriced=0
+    )
     assert aside["status"] == "completed-with-warnings"
     assert aside["warnings"][0].startswith("1 of 12 races quarantined")
     # a race set aside at night was predicted: of the program's 12, not 13 (the second probe)
-    night = boat_day_outcome({"races": 12, "races_left_out": 1, "quarantined": 6}, 0, offered=12)
+    night = boat_day_outcome(
+        {"races": 12, "races_left_out": 1, "quarantined": 6}, 0, offered=12, unpriced=0
+    )
     assert night["warnings"][0].startswith("1 of 12 races quarantined")
-    rows = boat_day_outcome({"races": 12, "races_left_out": 0, "quarantined": 1788}, 0, offered=12)
+    rows = boat_day_outcome(
+        {"races": 12, "races_left_out": 0, "quarantined": 1788}, 0, offered=12, unpriced=0
+    )
     assert rows["warnings"] == ["1788 rows quarantined by validation (no race set aside)"]
     still_open = boat_day_outcome(
-        {"races": 12, "races_left_out": 0, "quarantined": 0}, 3, offered=12
+        {"races": 12, "races_left_out": 0, "quarantined": 0}, 3, offered=12, unpriced=0
     )
     assert still_open["status"] == "completed-with-warnings"
     assert still_open["warnings"][0].startswith("3 bets open")
@@ -48,3 +56,22 @@ def test_a_race_the_card_and_the_results_both_set_aside_is_left_out_once() -> No
     night = validate_results(day.result_races, without_boat_6(day.results), day.payouts, when)
     assert first in night.set_aside and first not in set(card.races["race_id"])
     assert races_left_out(card, night) == frozenset({first})
+
+
+def test_races_not_bet_for_missing_odds_are_a_warning_but_cancelled_ones() -> None:
+    """A race the market did not price is not bet and the day says how many; a race the K
+    file cancelled has no odds to sell and is not counted."""
+    import pandas as pd
+
+    from tasks.boat import races_not_priced
+
+    predictions = pd.DataFrame(
+        {"race_id": ["a", "a", "b", "b", "c", "c"], "p_market": [0.6, 0.4, None, None, None, None]}
+    )
+    races = pd.DataFrame({"race_id": ["a", "b", "c"], "status": ["run", "run", "cancelled"]})
+    assert races_not_priced(predictions, races) == 1
+    day = boat_day_outcome(
+        {"races": 3, "races_left_out": 0, "quarantined": 0}, 0, offered=3, unpriced=1
+    )
+    assert day["status"] == "completed-with-warnings"
+    assert day["warnings"][0].startswith("1 races not bet for missing odds")
