@@ -11,8 +11,9 @@ from cli.shared import out, print_outcome, running_flows, settings_from
 
 SUMMARY_KEYS = (
     "races", "boats", "quarantined", "races_left_out", "bets", "staked_yen", "returned_yen",
-    "bankroll_yen", "open_bets", "log_loss", "model_log_loss", "market_log_loss",
-    "prior_log_loss", "uniform_log_loss", "pseudo_r2", "model_version", "model_source",
+    "bankroll_yen", "open_bets", "open_stakes_yen", "races_unpriced", "log_loss",
+    "model_log_loss", "market_log_loss", "prior_log_loss", "uniform_log_loss", "pseudo_r2",
+    "model_version", "model_source",
 )  # fmt: skip
 
 

@@ -98,7 +98,7 @@ def evaluate(
         summarise,
     )
     from raceday.staking.kelly import policy_from_settings
-    from raceday.staking.ledger import daily_pnl_from_ledger_days
+    from raceday.staking.ledger import committed_from_ledger_days, daily_pnl_from_ledger_days
     from raceday.staking.pools import race_pools
     from raceday.store.catalogs.bets import ledger_days, read_bets
     from raceday.store.catalogs.predictions import read_predictions
@@ -114,7 +114,11 @@ def evaluate(
         odds = read_odds(connection, start, end)
         results = read_win_results(connection, start, end)
         runners = read_runners(connection, start, end) if truth_file is None else None
-    bankroll_start = int(settings.bankroll_yen + daily_pnl_from_ledger_days(earlier).sum())
+    bankroll_start = int(  # the cash at the start: the settled bankroll less the open stakes
+        settings.bankroll_yen
+        + daily_pnl_from_ledger_days(earlier).sum()
+        - committed_from_ledger_days(earlier)
+    )
     judged, versions = _predictions_judged(predictions, within, model)
     version = ", ".join(versions) if versions else None
     settled_races = races[races["has_results"].fillna(False).astype(bool)]

@@ -38,7 +38,12 @@ from raceday.errors import NothingValid
 from raceday.run_status import outcome, quarantine_warning
 from raceday.sources.timeline import at_time
 from raceday.staking.bets import BET_COLUMNS
-from raceday.staking.ledger import bankroll_yen, daily_pnl_from_ledger_days
+from raceday.staking.ledger import (
+    committed_from_ledger_days,
+    daily_pnl_from_ledger_days,
+    open_stakes_yen,
+    settled_flows_yen,
+)
 from raceday.store.catalogs import boat as catalog
 from raceday.store.catalogs.quality import (
     read_quarantine,
@@ -332,6 +337,7 @@ def boat_stake(settings: Settings, predictions: pd.DataFrame, race_date: date) -
                 policy,
                 predictions,
                 daily_pnl_from_ledger_days(history),
+                committed_yen=committed_from_ledger_days(history),
                 initial_bankroll_yen=settings.bankroll_yen,
                 stake_scale=settings.rollout.stake_scale,
                 decided_at=morning_decision(settings, race_date),
@@ -397,8 +403,11 @@ def boat_record(
         scores = log_losses(scored_boats(predictions, night.results.results))
         with engine_for(settings).begin() as connection:
             ledger = catalog.ledger_days(connection, policy.name, before=race_date)
+            # The settled bankroll (what the drawdown judges): open stakes are committed, not lost.
             earlier = daily_pnl_from_ledger_days(ledger)
-            bankroll = bankroll_yen(settings.bankroll_yen, settled) + int(earlier.sum())
+            today = int(settled_flows_yen(settled).sum()) if len(settled) else 0
+            bankroll = settings.bankroll_yen + today + int(earlier.sum())
+            committed = open_stakes_yen(settled) + committed_from_ledger_days(ledger)
             stored = read_quarantine(connection, race_date, race_date)
             quarantined = int(stored["stage"].isin(DAY_STAGES).sum())
             versions = sorted(set(predictions["model_version"]))
@@ -433,6 +442,7 @@ def boat_record(
         },
         "model_source": model_source(row["model_version"]),
         "open_bets": open_bets,
+        "open_stakes_yen": committed,
         "races_unpriced": unpriced,
         "outcomes": settled["outcome"].value_counts().to_dict() if len(settled) else {},
         "database": mask_url(settings.database_url),

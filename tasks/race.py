@@ -39,7 +39,12 @@ from raceday.racetime import (
 from raceday.sources.base import RawDay
 from raceday.sources.timeline import race_odds_at
 from raceday.staking.bets import BET_COLUMNS, DayLimits, day_limits, size_race
-from raceday.staking.ledger import cash_flows_yen, daily_pnl_from_ledger_days, settle_bets
+from raceday.staking.ledger import (
+    cash_flows_yen,
+    committed_from_ledger_days,
+    daily_pnl_from_ledger_days,
+    settle_bets,
+)
 from raceday.staking.pools import race_pools
 from raceday.store import registry
 from raceday.store.catalogs.bets import (
@@ -373,11 +378,13 @@ def current_limits(settings: Settings, connection: Connection, race_date: date) 
     races settled so far."""
     policy = settings.kelly.policy()
     today = read_bets(connection, race_date, race_date, policy=policy.name)
+    earlier = ledger_days(connection, policy.name, before=race_date)
     return day_limits(
         settings.bankroll_yen,
-        daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=race_date)),
+        daily_pnl_from_ledger_days(earlier),
         realized_pnl_yen(today),
         int(today["stake_yen"].sum()) if not today.empty else 0,
+        committed_from_ledger_days(earlier),
     )
 
 

@@ -37,10 +37,12 @@ from raceday.monitoring.performance import (
 from raceday.staking.bets import BET_COLUMNS, SizedDay
 from raceday.staking.kelly import StakingPolicy
 from raceday.staking.ledger import (
+    committed_from_ledger_days,
     daily_pnl_from_ledger_days,
-    daily_pnl_yen,
     night_set_aside_reasons,
+    open_stakes_yen,
     settle_on_results,
+    settled_daily_pnl_yen,
     settlement_results,
     void_bets,
 )
@@ -114,7 +116,8 @@ class _Ledger:
 
     policy: str  # the staking policy's name: whose bets and ledger these are
     first_day: date  # the run's first day
-    pnl: pd.Series  # the cash flow of every day with bets before ``first_day``
+    pnl: pd.Series  # the settled P&L of every day with bets before ``first_day``
+    committed_yen: int  # the stakes of their bets still open
     stored: pd.DataFrame  # the days' bets already stored
     results: pd.DataFrame  # the days' results, worked out for settling once (all days' bets)
     set_aside: pd.DataFrame  # races the night's validation set aside: their bets are voided
@@ -128,10 +131,12 @@ class _Ledger:
     @classmethod
     def read(cls, connection: Connection, policy: StakingPolicy, days: list[date]) -> _Ledger:
         """The ledger before ``days[0]`` and the days' stored bets, results and quarantine."""
+        earlier = ledger_days(connection, policy.name, before=days[0])
         return cls(
             policy.name,
             days[0],
-            daily_pnl_from_ledger_days(ledger_days(connection, policy.name, before=days[0])),
+            daily_pnl_from_ledger_days(earlier),
+            committed_from_ledger_days(earlier),
             read_bets(connection, days[0], days[-1], policy=policy.name),
             settlement_results(read_win_results(connection, days[0], days[-1]), policy.takeout),
             # as the settle stage: bets on a race the night's validation set aside are voided
@@ -139,7 +144,7 @@ class _Ledger:
         )
 
     def pnl_through(self, connection: Connection, end: date) -> pd.Series:
-        """The cash flow of every day up to ``end``: the earlier days' as read, the run's days'
+        """The settled P&L of every day up to ``end``: the earlier days' as read, the run's days'
         as stored since (what ``ledger_days(end=end)`` sums, without summing the years of
         earlier days a second time)."""
         written = ledger_days(connection, self.policy, since=self.first_day, end=end)
@@ -185,12 +190,14 @@ def _size_days(
     # What sizing needs before the bankroll counts, for every day at once.
     kelly = price_candidates(settings, policy, predictions, card)
     kelly_rows = rows_by_day(day_codes(kelly["race_date"], days), len(days))
-    pnl, staked, settled_days = ledger.pnl, [], []
+    pnl, committed, staked, settled_days = ledger.pnl, ledger.committed_yen, [], []
     for number, day in enumerate(days):
         todays_card = cards[day]
         if todays_card.races.empty:
             continue
-        sized = size_priced(settings, policy, kelly.take(kelly_rows[number]), todays_card, pnl)
+        sized = size_priced(
+            settings, policy, kelly.take(kelly_rows[number]), todays_card, pnl, committed
+        )
         kept = ledger.kept_bets(day)
         staked.append(_StakedDay(day, todays_card, sized, kept))
         bets = kept if kept is not None else sized.bets.reset_index(drop=True)
@@ -198,7 +205,8 @@ def _size_days(
             continue
         settled = ledger.settle(bets)
         settled_days.append(settled)
-        pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
+        pnl = pd.concat([pnl, settled_daily_pnl_yen(settled)])  # as ledger_days sums the day
+        committed += open_stakes_yen(settled)
     return staked, settled_days
 
 
@@ -256,14 +264,14 @@ def stake_and_settle(
     settled bet stored is closed: its bets stay as placed (as the stake stage does). Each
     day's stakes are checked on their own (:func:`tasks.stake.size_checked_day`)."""
     prediction_days, cards = _dates(predictions), day_cards(card, days)
-    pnl, raced, settled_days, placed = ledger.pnl, [], [], 0
+    pnl, committed, raced, settled_days, placed = ledger.pnl, ledger.committed_yen, [], [], 0
     for day in days:
         todays_card = cards[day]
         if todays_card.races.empty:
             continue
         raced.append(day)
         _sized, checked = size_checked_day(
-            settings, policy, predictions[prediction_days == day], todays_card, pnl
+            settings, policy, predictions[prediction_days == day], todays_card, pnl, committed
         )
         bets = ledger.kept_bets(day)
         if bets is None:
@@ -275,7 +283,8 @@ def stake_and_settle(
             continue
         settled = ledger.settle(bets)
         settled_days.append(settled)
-        pnl = pd.concat([pnl, daily_pnl_yen(settled)])  # as catalogs.bets.ledger_days sums the day
+        pnl = pd.concat([pnl, settled_daily_pnl_yen(settled)])  # as ledger_days sums the day
+        committed += open_stakes_yen(settled)
     if settled_days:
         write_settlement(connection, pd.concat(settled_days, ignore_index=True))
     return raced, placed

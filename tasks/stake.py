@@ -22,7 +22,7 @@ from raceday.staking.bets import (
     staking_candidates,
 )
 from raceday.staking.kelly import StakingPolicy, kelly_candidates
-from raceday.staking.ledger import daily_pnl_from_ledger_days
+from raceday.staking.ledger import committed_from_ledger_days, daily_pnl_from_ledger_days
 from raceday.staking.pools import race_pools
 from raceday.store.catalogs.bets import ledger_days, read_bets, write_bets
 from raceday.store.catalogs.decisions import decided_races
@@ -50,10 +50,12 @@ def size_checked_day(
     predictions: pd.DataFrame,
     card: ValidatedDay,
     daily_pnl: pd.Series,
+    committed_yen: int = 0,
 ) -> tuple[SizedDay, CheckedFrame]:
     """The day's bets sized on its predictions and bet-time odds (:func:`size_stakes`), checked
-    against the policy; ``daily_pnl`` is the cash flow of every earlier day with bets."""
-    sized = size_stakes(settings, policy, predictions, card, daily_pnl)
+    against the policy; ``daily_pnl`` is the settled P&L of every earlier day with bets,
+    ``committed_yen`` the stakes of their bets still open."""
+    sized = size_stakes(settings, policy, predictions, card, daily_pnl, committed_yen)
     return sized, check_stakes(sized.bets, policy, sized.bankroll_yen)
 
 
@@ -63,12 +65,13 @@ def size_stakes(
     predictions: pd.DataFrame,
     card: ValidatedDay,
     daily_pnl: pd.Series,
+    committed_yen: int = 0,
 ) -> SizedDay:
     """The day's bets sized on its predictions and bet-time odds (:func:`size_day`), not yet
-    checked; ``daily_pnl`` is the cash flow of every earlier day with bets."""
-    return size_priced(
-        settings, policy, price_candidates(settings, policy, predictions, card), card, daily_pnl
-    )
+    checked; ``daily_pnl`` is the settled P&L of every earlier day with bets, ``committed_yen``
+    the stakes of their bets still open."""
+    kelly = price_candidates(settings, policy, predictions, card)
+    return size_priced(settings, policy, kelly, card, daily_pnl, committed_yen)
 
 
 def price_candidates(
@@ -86,12 +89,14 @@ def size_priced(
     kelly: pd.DataFrame,
     card: ValidatedDay,
     daily_pnl: pd.Series,
+    committed_yen: int = 0,
 ) -> SizedDay:
     """:func:`size_stakes` of the day's :func:`price_candidates` (``card``: the day's)."""
     return size_on_bankroll(
         policy,
         kelly,
         daily_pnl,
+        committed_yen=committed_yen,
         initial_bankroll_yen=settings.bankroll_yen,
         stake_scale=settings.rollout.stake_scale,
         decided_at=ticket_moments(settings, card),
@@ -134,8 +139,9 @@ def stake(
             history = ledger_days(connection, policy.name, before=race_date)
             stored = read_bets(connection, race_date, race_date, policy=policy.name)
             sized, checked = size_checked_day(
-                settings, policy, predictions, card, daily_pnl_from_ledger_days(history)
-            )
+                settings, policy, predictions, card, daily_pnl_from_ledger_days(history),
+                committed_from_ledger_days(history),
+            )  # fmt: skip
             bankroll, drawdown = sized.bankroll_yen, sized.drawdown
             if stored["settled"].fillna(False).astype(bool).any():
                 bets = stored[BET_COLUMNS]
@@ -154,8 +160,9 @@ def stake(
     if not outstanding.empty:
         days = outstanding["race_date"].dt.date
         log.warning(
-            "%d earlier bets (%s..%s) are not settled: their stakes count as spent until "
-            "settle-day runs for those dates",
+            "%d earlier bets (%s..%s) are not settled: their stakes are out of the cash staked "
+            "on (not losses: the drawdown does not count them) until settle-day runs for those "
+            "dates",
             int(outstanding["open_bets"].sum()),
             days.min(),
             days.max(),

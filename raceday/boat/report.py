@@ -22,8 +22,9 @@ from raceday.boat.files import venue_codes_of
 SUMMARY_ROWS = (
     ("races", "races"), ("boats", "boats"), ("quarantined", "rows quarantined"),
     ("races_left_out", "races left out"), ("bets", "bets"), ("staked_yen", "staked (yen)"),
-    ("returned_yen", "returned (yen)"), ("bankroll_yen", "bankroll (yen)"),
-    ("open_bets", "bets still open"), ("log_loss", "log loss, blend"),
+    ("returned_yen", "returned (yen)"), ("bankroll_yen", "bankroll, settled (yen)"),
+    ("open_bets", "bets still open"), ("open_stakes_yen", "stakes still open (yen)"),
+    ("races_unpriced", "races not bet: missing odds"), ("log_loss", "log loss, blend"),
     ("model_log_loss", "log loss, model"), ("market_log_loss", "log loss, market (09:00)"),
     ("prior_log_loss", "log loss, lane prior"), ("uniform_log_loss", "log loss, uniform 1/6"),
     ("pseudo_r2", "pseudo-R² of the blend"), ("model_version", "model"),

@@ -489,7 +489,7 @@ def day_record(
 ) -> DayRecord:
     """Race scores, per-day/venue performance and calibration of one day from its stored
     predictions, runners, races, bets and (distinct) quarantine; ``daily_pnl`` is the ledger's
-    cash flow per day up to the day (from ``initial_bankroll_yen``)."""
+    settled P&L per day up to the day (from ``initial_bankroll_yen``)."""
     return days_record(
         [race_date],
         initial_bankroll_yen=initial_bankroll_yen,
@@ -519,7 +519,7 @@ def days_record(
     each row a day's by its ``race_date``: the runners are judged, the races scored and the
     calibration counted once for every day (each race and each day's bins on their own, so
     every figure is the day's own to the last bit); ``quarantine`` is distinct per day,
-    ``daily_pnl`` the ledger's cash flow per day up to the last day."""
+    ``daily_pnl`` the ledger's settled P&L per day up to the last day."""
     prediction_days = day_codes(predictions["race_date"], days)
     versions = _day_versions(predictions, prediction_days, len(days))
     # Each day's predictions of its version (a race's runners are only ever its day's).
@@ -537,7 +537,7 @@ def days_record(
     )
     race_rows = rows_by_day(day_codes(races["race_date"], days), len(days))
     quarantine_rows = rows_by_day(day_codes(quarantine["race_date"], days), len(days))
-    # Cash: every stake placed up to a day is out, every settlement back in.
+    # The settled bankroll: an open bet's stake is committed, not lost (no drawdown from it).
     curve = bankroll_curve(initial_bankroll_yen, daily_pnl)
     pnl_dates = _datetimes(daily_pnl.index)
     curve_dates = _datetimes(curve.index)

@@ -179,17 +179,20 @@ def size_day(
     pools: pd.DataFrame,
     daily_pnl: pd.Series,
     *,
+    committed_yen: int,
     initial_bankroll_yen: int,
     stake_scale: float,
     decided_at: Decided = None,
 ) -> SizedDay:
-    """The day's bets from its predictions, bet-time odds and expected win pools; the bankroll
-    and the drawdown brake come from ``daily_pnl``, the cash flow of every earlier day with bets
-    (:func:`raceday.staking.ledger.daily_pnl_from_ledger_days`)."""
+    """The day's bets from its predictions, bet-time odds and expected win pools; the drawdown
+    brake judges ``daily_pnl``, the settled P&L of every earlier day with bets
+    (:func:`raceday.staking.ledger.daily_pnl_from_ledger_days`), the stakes are sized on the
+    cash: that bankroll less ``committed_yen``, the stakes of earlier bets still open."""
     return size_on_bankroll(
         policy,
         kelly_candidates(staking_candidates(predictions, odds, pools), policy),
         daily_pnl,
+        committed_yen=committed_yen,
         initial_bankroll_yen=initial_bankroll_yen,
         stake_scale=stake_scale,
         decided_at=decided_at,
@@ -201,13 +204,14 @@ def size_on_bankroll(
     kelly: pd.DataFrame,
     daily_pnl: pd.Series,
     *,
+    committed_yen: int,
     initial_bankroll_yen: int,
     stake_scale: float,
     decided_at: Decided = None,
 ) -> SizedDay:
     """:func:`size_day` of the day's :func:`raceday.staking.kelly.kelly_candidates` (which do
     not depend on the bankroll: a run of days prices them once, then sizes day by day)."""
-    bankroll = int(initial_bankroll_yen + daily_pnl.sum())
+    bankroll = int(initial_bankroll_yen + daily_pnl.sum()) - int(committed_yen)
     drawdown = drawdown_from_peak(initial_bankroll_yen, daily_pnl)
     if "odds_at" not in kelly.columns:
         kelly = kelly.assign(odds_at=pd.NaT)
@@ -231,11 +235,16 @@ class DayLimits:
 
 
 def day_limits(
-    initial_bankroll_yen: int, daily_pnl: pd.Series, today_pnl_yen: int, staked_today_yen: int
+    initial_bankroll_yen: int,
+    daily_pnl: pd.Series,
+    today_pnl_yen: int,
+    staked_today_yen: int,
+    committed_yen: int = 0,
 ) -> DayLimits:
-    """The limits of a day in progress: ``daily_pnl`` the cash flow of every earlier day,
-    ``today_pnl_yen`` what today's settled bets won or lost so far."""
-    bankroll = int(initial_bankroll_yen + daily_pnl.sum())
+    """The limits of a day in progress: ``daily_pnl`` the settled P&L of every earlier day,
+    ``today_pnl_yen`` what today's settled bets won or lost so far, ``committed_yen`` the
+    stakes of earlier days' bets still open (out of the cash the day is sized on)."""
+    bankroll = int(initial_bankroll_yen + daily_pnl.sum()) - int(committed_yen)
     with_today = pd.concat([daily_pnl, pd.Series([float(today_pnl_yen)])], ignore_index=True)
     drawdown = drawdown_from_peak(initial_bankroll_yen, with_today)
     return DayLimits(bankroll, int(staked_today_yen), drawdown)

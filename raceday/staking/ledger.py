@@ -5,10 +5,13 @@ a multiple of 10 yen, the pari-mutuel's rounding); a dead heat for first splits 
 between the winners (競馬法施行規則 付録第6: ``(W + D/P) * R``), rounded down to 10 yen per
 100-yen ticket, never below 100 yen; a scratched horse (取消, 除外) is refunded.
 
-The bankroll is cash: a stake leaves it when the bet is placed, a payout or refund comes back
+The cash is what a stake leaves when the bet is placed and a payout or refund comes back to
 when the bet is settled. So for any range of days, in integer yen,
-``bankroll_end = bankroll_start + payouts + refunds - stakes``, and a day staked but not yet
-settled counts as money out until it is.
+``cash_end = cash_start + payouts + refunds - stakes``, and a day staked but not yet settled
+counts as money out of the cash until it is: the next day is sized on the cash. The bankroll
+the record keeps and the drawdown (the monitor's rule, the staking brake) judge is the
+**settled** bankroll: initial + the P&L of the settled bets; an open bet's stake is committed,
+not lost. ``cash = settled bankroll - committed`` (the stakes of the open bets).
 """
 
 from __future__ import annotations
@@ -184,6 +187,20 @@ def open_bet_count(settled: pd.DataFrame | None) -> int:
     return int((~settled["settled"].fillna(False).astype(bool)).sum())
 
 
+def settled_flows_yen(bets: pd.DataFrame) -> pd.Series:
+    """Each bet's P&L once settled (payout + refund - stake); 0 while it is open (its stake is
+    committed, not lost)."""
+    return cash_flows_yen(bets).where(bets["settled"].fillna(False).astype(bool), 0)
+
+
+def open_stakes_yen(bets: pd.DataFrame) -> int:
+    """The stakes of the bets still open: committed, out of the cash, not lost."""
+    if bets.empty:
+        return 0
+    open_bets = ~bets["settled"].fillna(False).astype(bool)
+    return int(bets["stake_yen"].astype("int64")[open_bets].sum())
+
+
 def cash_flows_yen(bets: pd.DataFrame) -> pd.Series:
     """Each bet's effect on the bankroll: payout + refund - stake (an unsettled bet: -stake)."""
     return (
@@ -199,6 +216,15 @@ def daily_pnl_yen(bets: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype="int64")
     dates = pd.to_datetime(bets["race_date"]).dt.normalize()
     return cash_flows_yen(bets).groupby(dates.to_numpy()).sum().sort_index().astype("int64")
+
+
+def settled_daily_pnl_yen(bets: pd.DataFrame) -> pd.Series:
+    """P&L of the settled bets per race date, in date order (what
+    :func:`daily_pnl_from_ledger_days` reads from the ledger's sums)."""
+    if bets.empty:
+        return pd.Series(dtype="int64")
+    dates = pd.to_datetime(bets["race_date"]).dt.normalize()
+    return settled_flows_yen(bets).groupby(dates.to_numpy()).sum().sort_index().astype("int64")
 
 
 def bankroll_yen(initial_yen: int, bets: pd.DataFrame) -> int:
@@ -231,11 +257,20 @@ def max_drawdown(initial_yen: int, daily_pnl: pd.Series) -> float:
 
 
 def daily_pnl_from_ledger_days(ledger_days: pd.DataFrame) -> pd.Series:
-    """Cash flow per race date from the ledger's per-day sums (``catalogs.bets.ledger_days``)."""
-    flow = ledger_days["paid_yen"] + ledger_days["refunded_yen"] - ledger_days["staked_yen"]
+    """P&L of the settled bets per race date from the ledger's per-day sums
+    (``catalogs.bets.ledger_days``): the settled bankroll's curve, what the drawdown judges.
+    An open bet's stake is committed (:func:`committed_from_ledger_days`), not a loss: a day
+    whose results are not in yet read as a 23% drawdown and braked the next day's stakes."""
+    settled_stakes = ledger_days["staked_yen"] - ledger_days["open_staked_yen"]
+    flow = ledger_days["paid_yen"] + ledger_days["refunded_yen"] - settled_stakes
     return pd.Series(
         flow.astype("int64").to_numpy(), index=pd.to_datetime(ledger_days["race_date"])
     )
+
+
+def committed_from_ledger_days(ledger_days: pd.DataFrame) -> int:
+    """The stakes of the ledger's open bets: out of the cash, not yet won or lost."""
+    return int(ledger_days["open_staked_yen"].astype("int64").sum())
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,45 @@ def test_void_bets_refund_open_bets_of_set_aside_races_only() -> None:
     assert out["payout_yen"].iloc[0] == 0 and pd.isna(out["payout_yen"].iloc[2])
     assert out["void_reason"].iloc[0] == "race set aside at night: fields_parse"
     assert out["void_reason"].iloc[1:].isna().all()
+
+
+def test_open_stakes_are_committed_not_a_drawdown() -> None:
+    """A day staked whose results are not in (the boat day run before its K file, a horse
+    night run before the results): its stakes are out of the cash the next day is sized on,
+    but no loss: the settled bankroll, which the drawdown rule and the staking brake judge,
+    is where the settled days left it. Before, 234,600 yen staked and open read as a 23.5%
+    drawdown (an alert, and the next day's stakes shrunk by the brake's soft zone)."""
+    from raceday.staking.ledger import daily_pnl_from_ledger_days, drawdown_from_peak
+
+    days = pd.DataFrame(
+        {"race_date": pd.to_datetime(["2026-10-03", "2026-10-04"]), "bets": [3, 258],
+         "open_bets": [0, 258], "staked_yen": [1000, 234_600], "paid_yen": [3000, 0],
+         "refunded_yen": [0, 0], "open_staked_yen": [0, 234_600]}
+    )  # fmt: skip
+    pnl = daily_pnl_from_ledger_days(days)
+    assert pnl.tolist() == [2000, 0]
+    assert drawdown_from_peak(1_000_000, pnl) == 0.0
+    from raceday.staking.bets import size_on_bankroll, staking_candidates
+    from raceday.staking.kelly import StakingPolicy, kelly_candidates
+    from raceday.staking.ledger import (
+        committed_from_ledger_days,
+        open_stakes_yen,
+        settled_daily_pnl_yen,
+    )
+
+    assert committed_from_ledger_days(days) == 234_600
+    runners = pd.DataFrame({"race_id": "r", "umaban": [1, 2], "p_final": [0.6, 0.4],
+                            "win_odds": [2.0, 2.0], "race_date": pd.Timestamp("2026-10-05"),
+                            "model_version": "m"})  # fmt: skip
+    odds = runners[["race_id", "umaban", "win_odds"]].assign(snapshot_at="10050900")
+    pools = pd.DataFrame({"race_id": ["r"], "win_pool_yen": [1e9]})
+    kelly = kelly_candidates(staking_candidates(runners, odds, pools), StakingPolicy())
+    sized = size_on_bankroll(
+        StakingPolicy(), kelly, pnl, committed_yen=234_600,
+        initial_bankroll_yen=1_000_000, stake_scale=1.0,
+    )  # fmt: skip
+    assert len(sized.bets) == 1
+    assert sized.drawdown == 0.0 and sized.bankroll_yen == 1_002_000 - 234_600  # sized on cash
+    book = ledger([("2026-01-01", 1000, 3000, 0, True), ("2026-01-02", 500, None, None, False)])
+    assert settled_daily_pnl_yen(book).tolist() == [2000, 0] and open_stakes_yen(book) == 500
+    assert bankroll_yen(10_000, book) == 10_000 + 2000 - 500  # the cash: settled less committed

@@ -12,7 +12,9 @@ from raceday.store.models import Bet, table_of
 from raceday.store.repository import insert_rows, read_rows, replace_rows
 
 BETS = table_of(Bet)
-LEDGER_DAY_COLUMNS = ["race_date", "bets", "open_bets", "staked_yen", "paid_yen", "refunded_yen"]
+LEDGER_DAY_COLUMNS = [
+    "race_date", "bets", "open_bets", "staked_yen", "paid_yen", "refunded_yen", "open_staked_yen",
+]  # fmt: skip
 
 
 def write_bets(connection: Connection, bets: pd.DataFrame, policy: str, race_date: date) -> int:
@@ -81,6 +83,7 @@ def ledger_days_of(
             func.sum(bets.c.stake_yen),
             func.sum(func.coalesce(bets.c.payout_yen, 0)),
             func.sum(func.coalesce(bets.c.refund_yen, 0)),
+            func.sum(case((bets.c.settled.is_(True), 0), else_=bets.c.stake_yen)),
         )
         .where(bets.c.policy == policy)
         .group_by(bets.c.race_date)

@@ -273,7 +273,7 @@ def test_a_boat_without_odds_is_out_of_the_market_and_its_race_is_still_bet() ->
 
     def sized(predictions: pd.DataFrame) -> pd.DataFrame:
         return size_boat_day(StakingPolicy(), predictions, pd.Series(dtype="int64"),
-                             initial_bankroll_yen=1_000_000, stake_scale=1.0,
+                             committed_yen=0, initial_bankroll_yen=1_000_000, stake_scale=1.0,
                              decided_at=None).bets  # fmt: skip
 
     assert len(sized(generous)) > 0
