@@ -27,7 +27,7 @@ from data_checks.boat import (
 from data_checks.derived import CheckedFrame, check_predictions, check_stakes
 from data_checks.records import validation_rows
 from raceday.boat.course import course_features
-from raceday.boat.evaluate import log_losses, scored_boats
+from raceday.boat.evaluate import day_performance
 from raceday.boat.exotics import day_exotics
 from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
 from raceday.boat.model import MIN_PRICED_BOATS, model_source, predict_boats
@@ -400,32 +400,19 @@ def boat_record(
     stored, and the run's summary returned."""
     policy = settings.kelly.policy()
     with stage_run(settings, "boat-record", race_date) as record:
-        scores = log_losses(scored_boats(predictions, night.results.results))
         with engine_for(settings).begin() as connection:
             ledger = catalog.ledger_days(connection, policy.name, before=race_date)
             # The settled bankroll (what the drawdown judges): open stakes are committed, not lost.
             earlier = daily_pnl_from_ledger_days(ledger)
             today = int(settled_flows_yen(settled).sum()) if len(settled) else 0
-            bankroll = settings.bankroll_yen + today + int(earlier.sum())
             committed = open_stakes_yen(settled) + committed_from_ledger_days(ledger)
             stored = read_quarantine(connection, race_date, race_date)
-            quarantined = int(stored["stage"].isin(DAY_STAGES).sum())
-            versions = sorted(set(predictions["model_version"]))
-            row = {
-                "perf_date": race_date,
-                "races": int(predictions["race_id"].nunique()),
-                "boats": len(predictions),
-                "quarantined": quarantined,
-                "races_left_out": len(races_left_out(card, night.results)),
-                "bets": len(settled),
-                "staked_yen": int(settled["stake_yen"].sum()),
-                "returned_yen": int(
-                    settled["payout_yen"].fillna(0).sum() + settled["refund_yen"].fillna(0).sum()
-                ),
-                "bankroll_yen": bankroll,
-                **scores,
-                "model_version": versions[0] if versions else None,
-            }
+            row = day_performance(
+                race_date, predictions, night.results.results, settled,
+                bankroll_yen=settings.bankroll_yen + today + int(earlier.sum()),
+                quarantined=int(stored["stage"].isin(DAY_STAGES).sum()),
+                races_left_out=len(races_left_out(card, night.results)),
+            )  # fmt: skip
             catalog.write_performance(connection, pd.DataFrame([row]))
         record.rows_out = 1
     open_bets = int((~settled["settled"].astype(bool)).sum()) if len(settled) else 0

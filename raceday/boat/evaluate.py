@@ -4,6 +4,7 @@ the blend, on the same races: races with one winner among the predicted boats.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Final
 
 import numpy as np
@@ -62,3 +63,33 @@ def comparison(scored: pd.DataFrame) -> dict[str, Any]:
         out[f"{name}_log_loss"] = winner_log_loss(common, column)
         out[f"{name}_pseudo_r2"] = pseudo_r2(common, column)
     return out
+
+
+def day_performance(
+    race_date: date,
+    predictions: pd.DataFrame,
+    results: pd.DataFrame,
+    settled: pd.DataFrame,
+    *,
+    bankroll_yen: int,
+    quarantined: int,
+    races_left_out: int,
+) -> dict[str, Any]:
+    """The day's ``boat_performance`` row: races and boats predicted, rows quarantined and races
+    left out by validation, bets, yen staked and returned (payouts and refunds), the bankroll
+    after the day, each probability's winner log loss (:func:`log_losses`), the model version."""
+    versions = sorted(set(predictions["model_version"]))
+    returned = settled["payout_yen"].fillna(0).sum() + settled["refund_yen"].fillna(0).sum()
+    return {
+        "perf_date": race_date,
+        "races": int(predictions["race_id"].nunique()),
+        "boats": len(predictions),
+        "quarantined": quarantined,
+        "races_left_out": races_left_out,
+        "bets": len(settled),
+        "staked_yen": int(settled["stake_yen"].sum()),
+        "returned_yen": int(returned),
+        "bankroll_yen": bankroll_yen,
+        **log_losses(scored_boats(predictions, results)),
+        "model_version": versions[0] if versions else None,
+    }
