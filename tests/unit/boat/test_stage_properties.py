@@ -5,10 +5,10 @@ races priced in part, not at all or only after the decision, racers, venues, mot
 never seen, blank exhibition times and start timings, odd weights, local win rates of 0.00),
 with now and then a line the validation refuses (a class blank or unknown, odds below 1.0, an
 exhibition time out of range, a win line naming a boat that did not win: exactly its race left
-out, unpriced or set aside), run through the daily run's chain in process — validation,
-history, start and course, the model (the fresh fit the history allows, or a small fitted
-scorer with its blends), exotics, stakes, settlement, the day's performance row and the monitor
-rules — over a few days, with the invariants each stage promises.
+out, its odds row or its result set aside), run through the daily run's chain in process —
+validation, history, start and course, the model (the fresh fit the history allows, or a small
+fitted scorer with its blends), exotics, stakes, settlement, the day's performance row and the
+monitor rules — over a few days, with the invariants each stage promises.
 
 The shapes are hypothesis's; the numbers come from a seed it draws (one numpy generator per
 example), so they are plausible and the examples few and small.
@@ -68,8 +68,8 @@ RESULTS = ("run", "run", "run", "void", "special", "no_payout", "header_only", "
            "absent")  # fmt: skip
 ODDS = ("all", "all", "some", "none", "late")
 # A line the validation refuses, and what it costs: the race left out of the day (a boat's
-# line lost), the race's odds (a snapshot out of range), the race's result set aside (a boat's
-# exhibition time out of range, a win line naming a boat that did not win).
+# line lost), that odds row (a snapshot out of range: set aside alone), the race's result set
+# aside (a boat's exhibition time out of range, a win line naming a boat that did not win).
 DEFECTS = ("none",) * 6 + ("entry", "odds", "result", "payout")
 
 
@@ -396,13 +396,27 @@ class Store:
             joined(self.odds, ODDS_COLUMNS),
         )
 
-    def daily_pnl(self) -> pd.Series:
+    def _bets(self) -> pd.DataFrame | None:
         bets = pd.concat(self.bets, ignore_index=True) if self.bets else None
-        if bets is None or bets.empty:
+        return None if bets is None or bets.empty else bets
+
+    def daily_pnl(self) -> pd.Series:
+        """The settled bets' P&L per day (an open bet's stake is committed, not lost)."""
+        bets = self._bets()
+        if bets is None:
             return pd.Series(dtype="int64", index=pd.DatetimeIndex([]))
+        done = bets["settled"].astype(bool)
         flow = (bets["payout_yen"].fillna(0).astype("int64")
                 + bets["refund_yen"].fillna(0).astype("int64") - bets["stake_yen"])  # fmt: skip
+        flow = flow.where(done, 0)
         return flow.groupby(pd.to_datetime(bets["race_date"]).to_numpy()).sum().astype("int64")
+
+    def committed_yen(self) -> int:
+        """The stakes of the bets still open: out of the cash, not yet won or lost."""
+        bets = self._bets()
+        if bets is None:
+            return 0
+        return int(bets.loc[~bets["settled"].astype(bool), "stake_yen"].astype("int64").sum())
 
 
 def _assert_probabilities(predicted: pd.DataFrame, races: pd.DataFrame) -> None:
@@ -432,6 +446,12 @@ def _assert_settled(settled: pd.DataFrame, night: Night, start_yen: int) -> None
     cancelled = set(night.races["race_id"].astype(str)) - run
     decided = (run & win_lines) | cancelled | night.set_aside
     assert not open_races & decided, open_races & decided
+
+
+def _settled_pnl(settled: pd.DataFrame) -> int:
+    """The day's settled bets' P&L: what moves the settled bankroll the drawdown judges."""
+    done = settled[settled["settled"].astype(bool)]
+    return int(done["payout_yen"].sum() + done["refund_yen"].sum() - done["stake_yen"].sum())
 
 
 def _assert_morning_odds(
@@ -523,7 +543,6 @@ def run_boat_days(world: BoatWorld) -> None:
     left_out, unpriced, set_aside = _expected_refusals(world)
     refused = set(card.quarantine["race_id"].dropna())  # nothing but the defects drawn
     assert refused == left_out | unpriced, card.quarantine[["race_id", "check_name"]]
-    assert not unpriced & set(card.odds["race_id"])
     assert night.set_aside == set_aside, night.quarantine[["race_id", "check_name"]]
 
     store = Store([], [], [], [], [])
@@ -558,11 +577,13 @@ def run_boat_days(world: BoatWorld) -> None:
         exotics = day_exotics(predicted)
         assert exotics["probability"].between(0, 1).all()
 
-        earlier = store.daily_pnl()
-        start_yen = config.bankroll_yen + int(earlier.sum())
+        earlier, committed = store.daily_pnl(), store.committed_yen()
+        settled_before = config.bankroll_yen + int(earlier.sum())
+        start_yen = settled_before - committed  # the cash: sized on what is free
         sized = size_boat_day(
-            policy, predicted, earlier, initial_bankroll_yen=config.bankroll_yen,
-            stake_scale=1.0, decided_at=datetime.combine(race_date, MORNING),
+            policy, predicted, earlier, committed_yen=committed,
+            initial_bankroll_yen=config.bankroll_yen, stake_scale=1.0,
+            decided_at=datetime.combine(race_date, MORNING),
         )  # fmt: skip
         assert sized.bankroll_yen == start_yen
         settled = settle_boat_bets(
@@ -574,7 +595,7 @@ def run_boat_days(world: BoatWorld) -> None:
 
         row = day_performance(
             race_date, predicted, today.results, settled,
-            bankroll_yen=bankroll_yen(start_yen, settled), quarantined=0,
+            bankroll_yen=settled_before + _settled_pnl(settled), quarantined=0,
             races_left_out=len(today.set_aside) + len(day.races) - len(races),
         )  # fmt: skip
         store.performance.append(row)
