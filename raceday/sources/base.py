@@ -449,6 +449,8 @@ def lost_days(raw: RawDay, start: date, end: date) -> dict[date, str]:
     could be read, each with the line its refusal says: a day such a part holds
     (``RejectedInput.days``), or any day when a part's days are unknown. Such a day is not a
     day without races: its input could not be read (one folder per day, the day's unreadable)."""
+    if not raw.rejected:
+        return {}
     read = set(days_with_races(raw))
     lost: dict[date, str] = {}
     for part in raw.rejected:

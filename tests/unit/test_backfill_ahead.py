@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import date, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -19,6 +18,7 @@ from config import load_settings
 from flows.backfill import Chunk, chunk_grid, prepared_ahead, run_chunks
 from flows.chain import PreparedChunk, chunk_chain
 from raceday.errors import InputError
+from raceday.sources.base import empty_raw_day
 
 NOTHING = PreparedChunk(card=None, features=pd.DataFrame())
 
@@ -153,12 +153,12 @@ def test_a_failure_ahead_is_kept_for_the_chunks_own_run() -> None:
 
 
 def stages_run() -> tuple[list[str], Callable[..., Any]]:
-    """A stage runner that records the stages it runs; ingest finds no races."""
+    """A stage runner that records the stages it runs; ingest finds no races (an empty day)."""
     names: list[str] = []
 
     def run(stage: Any, *_args: Any, **_kwargs: Any) -> Any:
         names.append(getattr(stage, "__name__", str(stage)))
-        return SimpleNamespace(is_empty=True)
+        return empty_raw_day()
 
     return names, run
 
