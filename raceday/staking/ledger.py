@@ -16,6 +16,7 @@ not lost. ``cash = settled bankroll - committed`` (the stakes of the open bets).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Final
@@ -158,7 +159,7 @@ def void_bets(settled: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     leaving them open would hold their stakes out of the bankroll forever. Settled bets and
     bets of other races are returned unchanged (``void_reason`` empty)."""
     reason = settled["race_id"].map(reasons)
-    void = (~settled["settled"].fillna(False).astype(bool) & reason.notna()).to_numpy(dtype=bool)
+    void = (~_is_settled(settled) & reason.notna()).to_numpy(dtype=bool)
     stake = settled["stake_yen"].astype("int64")
     settled_void = settled.get("void_reason", pd.Series(pd.NA, index=settled.index))
     out = settled.assign(
@@ -168,7 +169,7 @@ def void_bets(settled: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     out["refund_yen"] = out["refund_yen"].astype("Int64").mask(void, stake.astype("Int64"))
     out["pnl_yen"] = out["pnl_yen"].astype("Int64").mask(void, 0)
     out["final_odds"] = out["final_odds"].astype("float64").mask(void, np.nan)
-    out["settled"] = out["settled"].fillna(False).astype(bool) | void
+    out["settled"] = _is_settled(out) | void
     return out
 
 
@@ -184,21 +185,25 @@ def open_bet_count(settled: pd.DataFrame | None) -> int:
     """How many of a settlement's bets are still open (no result stored for their race yet)."""
     if settled is None or settled.empty:
         return 0
-    return int((~settled["settled"].fillna(False).astype(bool)).sum())
+    return int((~_is_settled(settled)).sum())
+
+
+def _is_settled(bets: pd.DataFrame) -> pd.Series:
+    """Whether each bet is settled (a bet not marked either way is open)."""
+    return bets["settled"].fillna(False).astype(bool)
 
 
 def settled_flows_yen(bets: pd.DataFrame) -> pd.Series:
     """Each bet's P&L once settled (payout + refund - stake); 0 while it is open (its stake is
     committed, not lost)."""
-    return cash_flows_yen(bets).where(bets["settled"].fillna(False).astype(bool), 0)
+    return cash_flows_yen(bets).where(_is_settled(bets), 0)
 
 
 def open_stakes_yen(bets: pd.DataFrame) -> int:
     """The stakes of the bets still open: committed, out of the cash, not lost."""
     if bets.empty:
         return 0
-    open_bets = ~bets["settled"].fillna(False).astype(bool)
-    return int(bets["stake_yen"].astype("int64")[open_bets].sum())
+    return int(bets["stake_yen"].astype("int64")[~_is_settled(bets)].sum())
 
 
 def cash_flows_yen(bets: pd.DataFrame) -> pd.Series:
@@ -212,19 +217,21 @@ def cash_flows_yen(bets: pd.DataFrame) -> pd.Series:
 
 def daily_pnl_yen(bets: pd.DataFrame) -> pd.Series:
     """Cash flow per race date, in date order."""
-    if bets.empty:
-        return pd.Series(dtype="int64")
-    dates = pd.to_datetime(bets["race_date"]).dt.normalize()
-    return cash_flows_yen(bets).groupby(dates.to_numpy()).sum().sort_index().astype("int64")
+    return _per_race_date(bets, cash_flows_yen)
 
 
 def settled_daily_pnl_yen(bets: pd.DataFrame) -> pd.Series:
     """P&L of the settled bets per race date, in date order (what
     :func:`daily_pnl_from_ledger_days` reads from the ledger's sums)."""
+    return _per_race_date(bets, settled_flows_yen)
+
+
+def _per_race_date(bets: pd.DataFrame, flows_yen: Callable[[pd.DataFrame], pd.Series]) -> pd.Series:
+    """Each bet's ``flows_yen`` summed per race date, in date order."""
     if bets.empty:
         return pd.Series(dtype="int64")
     dates = pd.to_datetime(bets["race_date"]).dt.normalize()
-    return settled_flows_yen(bets).groupby(dates.to_numpy()).sum().sort_index().astype("int64")
+    return flows_yen(bets).groupby(dates.to_numpy()).sum().sort_index().astype("int64")
 
 
 def bankroll_yen(initial_yen: int, bets: pd.DataFrame) -> int:
@@ -307,7 +314,7 @@ def ledger_statement(
         start=start,
         end=end,
         bets=len(within),
-        unsettled=int((~within["settled"].fillna(False).astype(bool)).sum()),
+        unsettled=int((~_is_settled(within)).sum()),
         bankroll_start_yen=bankroll_start,
         staked_yen=staked,
         paid_yen=paid,
