@@ -56,7 +56,10 @@ def with_bad_day(raw: RawDay) -> RawDay:
     return RawDay(raw.nvd_ra, runners, raw.nvd_o1)
 
 
-def _backfill(db: str, files: Path, force: bool = False) -> dict[str, object]:
+def backfill_files(
+    db: str, files: Path, *, force: bool = False, workers: int = 0
+) -> dict[str, object]:
+    """The scenario's backfill of ``files`` into the store ``db`` (its summary)."""
     with use_store(db):
         result: dict[str, object] = backfill(
             start=START,
@@ -65,11 +68,13 @@ def _backfill(db: str, files: Path, force: bool = False) -> dict[str, object]:
             source=f"files:{files}",
             chunk_days=CHUNK_DAYS,
             force=force,
+            workers=workers,
         )
     return result
 
 
-def _dates(db: str, column: object) -> set[date]:
+def stored_dates(db: str, column: object) -> set[date]:
+    """The days ``column`` holds in the store ``db``."""
     with make_engine(db).connect() as connection:
         return {pd.Timestamp(value).date() for value in connection.scalars(select(column))}
 
@@ -88,33 +93,33 @@ def test_a_refused_day_is_set_aside_and_the_range_goes_on(tmp_path: Path) -> Non
     )
 
     write_tables(rows_of_days(raw, [BAD_DAY], keep=False), files)
-    expected = _backfill(without_bad_day, files)
+    expected = backfill_files(without_bad_day, files)
     assert expected["days_refused"] == ()
 
     write_tables(with_bad_day(raw), files)
-    refused = _backfill(refused_db, files)
+    refused = backfill_files(refused_db, files)
     assert refused["status"] == "completed-with-refusals"
     [day] = refused["days_refused"]  # type: ignore[misc]
     assert (day["date"], day["exit_code"]) == (BAD_DAY.isoformat(), 4)
     assert day["reason"].startswith(f"nothing valid left for {BAD_DAY} (card)")
     assert (refused["races"], refused["chunks_run"]) == (expected["races"], 2)
     assert data_checksums(refused_db) == data_checksums(without_bad_day)
-    assert BAD_DAY not in _dates(refused_db, RACES_TABLE.c.race_date)
-    assert BAD_DAY in _dates(refused_db, QUARANTINE.c.race_date)  # as its daily run records
+    assert BAD_DAY not in stored_dates(refused_db, RACES_TABLE.c.race_date)
+    assert BAD_DAY in stored_dates(refused_db, QUARANTINE.c.race_date)  # as its daily run records
     range_days = days_of(START, END)
-    assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
+    assert stored_dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
 
     write_tables(raw, files)  # the day's file mended: the same command runs that day alone
-    mended = _backfill(refused_db, files)
+    mended = backfill_files(refused_db, files)
     assert (mended["status"], mended["days_refused"]) == ("completed", ())
     assert (mended["days_skipped"], mended["chunks_run"], mended["races"]) == (4, 1, RACES)
-    assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days
-    assert BAD_DAY in _dates(refused_db, RACES_TABLE.c.race_date)
+    assert stored_dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days
+    assert BAD_DAY in stored_dates(refused_db, RACES_TABLE.c.race_date)
 
     write_tables(with_bad_day(raw), files)  # refused again over a range done: --force
-    forced = _backfill(refused_db, files, force=True)
+    forced = backfill_files(refused_db, files, force=True)
     assert [day["date"] for day in forced["days_refused"]] == [BAD_DAY.isoformat()]  # type: ignore[attr-defined]
-    assert _dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
+    assert stored_dates(refused_db, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
 
 
 def test_a_chunk_refuses_the_day_whose_folder_cannot_be_read_and_reads_the_others(

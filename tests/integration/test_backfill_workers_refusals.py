@@ -19,13 +19,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
-from sqlalchemy import select
 
 import flows.scaleout as scaleout
 from config import use_store
-from flows.backfill import backfill
 from flows.backfill_settings import backfill_settings
 from flows.chain import WAVES
 from raceday.run_status import result_exit_code
@@ -35,15 +32,15 @@ from raceday.sources.files import write_tables
 from raceday.store.catalogs.quality import QUARANTINE
 from raceday.store.catalogs.races import RACES as RACES_TABLE
 from raceday.store.catalogs.runs import BACKFILL_DAYS
-from raceday.store.engine import make_engine
 from tasks.common import in_process
 from tasks.store import prepare_store
 from tests.integration.test_backfill_refused_day import (
     BAD_DAY,
-    CHUNK_DAYS,
     END,
     RACES,
     START,
+    backfill_files,
+    stored_dates,
     with_bad_day,
 )
 from tests.store_support import (
@@ -85,24 +82,6 @@ def two_stores(postgres_server: str) -> Iterator[tuple[str, str]]:
         yield first, second
 
 
-def _backfill(db: str, files: Path, workers: int) -> dict[str, Any]:
-    with use_store(db):
-        result: dict[str, Any] = backfill(
-            start=START,
-            end=END,
-            races=RACES,
-            source=f"files:{files}",
-            chunk_days=CHUNK_DAYS,
-            workers=workers,
-        )
-    return result
-
-
-def _dates(db: str, column: Any) -> set[date]:
-    with make_engine(db).connect() as connection:
-        return {pd.Timestamp(value).date() for value in connection.scalars(select(column))}
-
-
 def _tables(db: str) -> dict[str, str]:
     """Every output table's checksum (the records of attempts apart: see
     :func:`_same_decisions`)."""
@@ -126,16 +105,16 @@ def test_a_day_with_nothing_valid_is_refused_with_workers_as_without(
     files = tmp_path / "files"
     write_tables(with_bad_day(raw), files)
 
-    expected = _backfill(in_order, files, workers=0)
-    found = _backfill(scaled_out, files, workers=2)
+    expected = backfill_files(in_order, files, workers=0)
+    found = backfill_files(scaled_out, files, workers=2)
 
     assert expected["status"] == "completed-with-refusals"
     assert _decided(found) == _decided(expected)
     assert _tables(scaled_out) == _tables(in_order)
     range_days = {START + timedelta(days=n) for n in range((END - START).days + 1)}
-    assert _dates(scaled_out, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
-    assert BAD_DAY not in _dates(scaled_out, RACES_TABLE.c.race_date)
-    assert BAD_DAY in _dates(scaled_out, QUARANTINE.c.race_date)  # as its daily run records
+    assert stored_dates(scaled_out, BACKFILL_DAYS.c.race_date) == range_days - {BAD_DAY}
+    assert BAD_DAY not in stored_dates(scaled_out, RACES_TABLE.c.race_date)
+    assert BAD_DAY in stored_dates(scaled_out, QUARANTINE.c.race_date)  # as its daily run records
 
 
 @pytest.mark.slow
@@ -153,13 +132,13 @@ def test_a_file_the_source_cannot_read_refuses_each_day_with_workers_as_without(
     text = runners.read_text(encoding="utf-8")
     runners.write_bytes(text.replace("\n", ",大井\n", 2).encode("euc_jp"))
 
-    expected = _backfill(in_order, files, workers=0)
-    found = _backfill(scaled_out, files, workers=2)
+    expected = backfill_files(in_order, files, workers=0)
+    found = backfill_files(scaled_out, files, workers=2)
 
     assert (expected["status"], result_exit_code(expected)) == ("completed-with-refusals", 2)
     assert len(expected["days_refused"]) == (END - START).days + 1
     assert _decided(found) == _decided(expected)
-    assert _dates(scaled_out, BACKFILL_DAYS.c.race_date) == set()
+    assert stored_dates(scaled_out, BACKFILL_DAYS.c.race_date) == set()
 
 
 def _stored_by_waves(db: str, files: Path, chunks: list[Span], dispatch: bool) -> dict[str, str]:
