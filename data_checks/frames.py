@@ -34,13 +34,14 @@ from raceday.store.catalogs.races import RACES, RUNNERS
 # Category codes (weather, going, sex) are not among them: a code outside the set, letters
 # included (an overseas export's going "GF", sex "G"), decodes to unknown and the race is kept.
 # The venue code is two digits or, for a race abroad, JV-Data's letter code (``G0``, Hong Kong):
-# judged as such (:func:`raceday.codec.venue_code_is_malformed`), not as digits.
+# judged as such (:func:`raceday.codec.venue_code_is_malformed`), not as digits. A gate is one
+# digit in JV-Data (枠番 1-8) and two where a barrier draw is written there (Hong Kong's 1-14).
 RACE_DIGIT_FIELDS: Final = {
     "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "kyori": 4,
     "toroku_tosu": 2, "shusso_tosu": 2, "hasso_jikoku": 4, "zenhan_3f": 3, "kohan_3f": 3,
 }  # fmt: skip
 RUNNER_DIGIT_FIELDS: Final = {
-    "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "wakuban": 1,
+    "kaisai_nen": 4, "kaisai_tsukihi": 4, "keibajo_code": 2, "race_bango": 2, "wakuban": 2,
     "umaban": 2, "barei": 2, "futan_juryo": 3, "bataiju": 3, "zogen_sa": 3,
     "ijo_kubun_code": 1, "kakutei_chakujun": 2, "corner_1": 2, "corner_2": 2, "corner_3": 2,
     "corner_4": 2, "tansho_odds": 4, "tansho_ninkijun": 2, "kohan_3f": 3,

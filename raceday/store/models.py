@@ -39,6 +39,10 @@ class Base(DeclarativeBase):
 
 
 RACE_ID = String(12)
+# A horse's, jockey's or trainer's id as its source writes it: JV-Data's are 10 and 5 digits,
+# other exports' wider (Hong Kong's horse ids ``HK_2019_A123``, jockey codes of letters): 24
+# characters hold them, so such a runner is kept, not set aside by ``fields_fit_the_store`` (2800).
+MEMBER_ID = String(24)
 
 
 class Race(Base):
@@ -76,12 +80,12 @@ class Runner(Base):
     race_date: Mapped[date] = mapped_column(Date, index=True)
     keibajo_code: Mapped[str] = mapped_column(String(2))
     wakuban: Mapped[int | None] = mapped_column(Integer)
-    horse_id: Mapped[str] = mapped_column(String(10), index=True)
+    horse_id: Mapped[str] = mapped_column(MEMBER_ID, index=True)
     horse_name: Mapped[str | None] = mapped_column(String(40))
     sex_code: Mapped[int | None] = mapped_column(Integer)
     age: Mapped[int | None] = mapped_column(Integer)
-    jockey_id: Mapped[str | None] = mapped_column(String(5))
-    trainer_id: Mapped[str | None] = mapped_column(String(5))
+    jockey_id: Mapped[str | None] = mapped_column(MEMBER_ID)
+    trainer_id: Mapped[str | None] = mapped_column(MEMBER_ID)
     weight_carried_kg: Mapped[float | None] = mapped_column(Float)
     body_weight_kg: Mapped[int | None] = mapped_column(Integer)
     body_weight_diff_kg: Mapped[int | None] = mapped_column(Integer)
@@ -218,7 +222,7 @@ FEATURES_TABLE = Table(
     Column("umaban", Integer, primary_key=True),
     Column("race_date", Date, index=True, nullable=False),
     Column("keibajo_code", String(2)),
-    Column("horse_id", String(10)),
+    Column("horse_id", MEMBER_ID),
     *(Column(spec.name, _FEATURE_SQL_TYPES[spec.dtype]) for spec in FEATURES),
     # a feature set's days (a chunk's rewrite, a race's read) found by date (2500)
     Index("ix_features_feature_set_race_date", "feature_set", "race_date"),

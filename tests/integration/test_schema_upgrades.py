@@ -63,3 +63,54 @@ def test_a_store_of_a_newer_raceday_is_refused_before_anything_is_written(
     with pytest.raises(InputError, match="revision 9999abc, which this raceday does not know"):
         upgrade_schema(engine)
     assert stored_revisions(engine) == {"9999abc"}
+
+
+def test_ids_widened_to_24_characters_keep_the_stored_runners(store_url: str) -> None:
+    """2800 widens the member ids (a Hong Kong export's 12-character horse ids): a runner
+    stored before reads as it was, a 24-character id fits after, and autogenerate finds the
+    widened columns as the models declare them."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from raceday.store.models import Base
+
+    engine = make_engine(store_url)
+    migrate_to(engine, "2700")
+    insert = text(
+        "INSERT INTO runners (race_id, umaban, race_date, keibajo_code, horse_id, jockey_id, "
+        "trainer_id, abnormal_code) VALUES (:race, :umaban, '2026-11-20', '44', :horse, "
+        ":jockey, :trainer, 0)"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            insert,
+            {
+                "race": "202611204401",
+                "umaban": 1,
+                "horse": "2019100001",
+                "jockey": "01126",
+                "trainer": "30120",
+            },
+        )
+    upgrade_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert,
+            {
+                "race": "202611204401",
+                "umaban": 2,
+                "horse": "H" * 24,
+                "jockey": "J" * 24,
+                "trainer": "T" * 24,
+            },
+        )
+        stored = connection.execute(
+            text("SELECT umaban, horse_id, jockey_id, trainer_id FROM runners ORDER BY umaban")
+        ).all()
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [tuple(row) for row in stored] == [
+        (1, "2019100001", "01126", "30120"),
+        (2, "H" * 24, "J" * 24, "T" * 24),
+    ]
+    widened = [c for c in diff if any(t in repr(c) for t in ("'runners'", "'features'"))]
+    assert widened == []

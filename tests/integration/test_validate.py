@@ -24,7 +24,7 @@ from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay, card_only
 from raceday.sources.files import FilesSource, write_tables
 from raceday.store.catalogs.quality import VALIDATION, read_quarantine
-from raceday.store.catalogs.races import read_races
+from raceday.store.catalogs.races import RUNNERS, read_races
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.repository import read_rows
 from tasks.validate import screen_days, source_label, validate_and_store
@@ -569,6 +569,33 @@ def test_letter_codes_for_weather_going_and_sex_are_unknown_not_a_corrupt_record
     assert len(valid.races) == len(raw.races) and valid.quarantine.empty
     assert (valid.races["weather_code"] == 0).all() and (valid.races["going_code"] == 0).all()
     assert (valid.runners["sex_code"] == 0).all()
+
+
+def test_ids_and_gates_wider_than_jv_data_are_kept_and_stored(
+    tmp_path: Path, store_url: str
+) -> None:
+    """An export beyond JV-Data's widths (Hong Kong's): horse ids of 12 characters, jockey and
+    trainer codes of letters longer than 5, a barrier draw of 10-14 where the gate is: every
+    race is kept (it was set aside whole by ``fields_fit_the_store`` and ``fields_parse``), and
+    the store holds the ids as written."""
+    raw = simulated()
+    se = raw.nvd_se.copy()
+    se["ketto_toroku_bango"] = "HK" + se["ketto_toroku_bango"]  # 12 characters
+    se["kishu_code"] = "PURTON" + se["kishu_code"].str[-3:]
+    se["chokyoshi_code"] = "FOWNES" + se["chokyoshi_code"].str[-3:]
+    wide = se["umaban"].astype(int) > 9
+    se.loc[wide, "wakuban"] = se.loc[wide, "umaban"].astype(int).astype(str)
+    assert wide.any()
+    valid = validate(replace(raw, nvd_se=se))
+    assert valid.quarantine.empty, valid.quarantine.head()
+    assert len(valid.races) == len(raw.nvd_ra)
+    settings = settings_for(tmp_path, store_url)
+    validate_and_store(settings, replace(raw, nvd_se=se), DAY, DAY, "results")
+    with make_engine(settings.database_url).connect() as connection:
+        stored = read_rows(connection, RUNNERS)
+    assert set(stored["horse_id"]) == set(se["ketto_toroku_bango"])
+    assert stored["jockey_id"].str.len().max() == 9
+    assert stored["wakuban"].max() >= 10
 
 
 def test_a_day_of_only_races_abroad_listing_part_of_their_field_is_not_refused(
