@@ -42,6 +42,7 @@ from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
 from config import Settings, mask_url
+from config.reference import circuits
 from flows.alerting import alerting_flow
 from flows.backfill_settings import backfill_settings
 from flows.chain import (
@@ -67,9 +68,10 @@ from raceday.run_status import (
     quarantine_warning,
     refused_warning,
     run_status,
+    unknown_class_warning,
 )
 from raceday.sources.timeline import OddsAt
-from raceday.store.catalogs.performance import races_judged_between
+from raceday.store.catalogs.performance import RacesJudged, races_judged_between
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import (
     completed_backfill_days,
@@ -83,6 +85,7 @@ from tasks.common import (
     in_background,
     in_process,
     io_task_options,
+    logged,
     logger,
     period_label,
 )
@@ -519,6 +522,16 @@ def with_refusals(stopped: RunLocked, refused: list[DayRefusal]) -> RunLocked:
     return RunLocked(f"{stopped}; before it, day(s) refused for their input: {days}")
 
 
+def classless_warning(judged: list[RacesJudged], what: str) -> list[str]:
+    """The days of ``what`` (the chunks run, ``judged``) most of whose stored races of a
+    circuit are of no known class, one line per circuit (the day's rule held day by day:
+    :func:`raceday.run_status.unknown_class_warning`), logged too."""
+    stored = [chunk.stored for chunk in judged if not chunk.stored.empty]
+    if not stored:
+        return []
+    return logged(unknown_class_warning(pd.concat(stored), circuits(), what))
+
+
 def backfill_run_name() -> str:
     """``backfill-2025-01-01..2025-12-31``: the run named after its range."""
     parameters = flow_run.get_parameters()
@@ -641,6 +654,7 @@ def backfill(
     warnings += quarantine_warning(
         sum(chunk.set_aside for chunk in judged), sum(chunk.offered for chunk in judged), 0
     )
+    warnings += classless_warning(judged, f"{start}..{end}")
     warnings += refused_warning(refused)
     status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)
     if summary.stopped:

@@ -47,7 +47,7 @@ from raceday.run_status import (
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, engine_for, logger
+from tasks.common import AsTasks, engine_for, logged
 from tasks.ingest import ingest_by_venue
 from tasks.locks import day_lock
 from tasks.monitor import racing_expected
@@ -104,10 +104,7 @@ def day_outcome(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
     )
     warnings += unpriced_warning(unpriced)
-    classless = unknown_class_warning(raw.races, circuits())
-    for line in classless:
-        logger().warning(line)
-    warnings += classless
+    warnings += logged(unknown_class_warning(raw.races, circuits()))
     if voided["voided_bets"]:
         warnings.append(
             f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "

@@ -22,9 +22,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 from prefect.runtime import flow_run
 
 from config import Settings, load_settings
+from config.reference import circuits
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import card_chain, prepare_history, race_chain, race_day_chain
 from raceday.errors import InputError
@@ -39,10 +41,10 @@ from raceday.racetime import (
     results_due,
     timetable,
 )
-from raceday.run_status import outcome
+from raceday.run_status import outcome, unknown_class_warning
 from raceday.sources.base import RawDay, refuse_lost_days
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, StageRunner, in_process
+from tasks.common import AsTasks, StageRunner, in_process, logged
 from tasks.ingest import ingest, ingest_by_venue
 from tasks.locks import day_lock
 from tasks.race import (
@@ -152,9 +154,7 @@ def day_summary(
         what = str(decision.get("outcome"))
         outcomes[what] = outcomes.get(what, 0) + 1
     skipped = races_not_bet(settings, race_date)  # the day's, a restarted day's earlier runs too
-    warnings = [f"{len(skipped)} races not bet: {', '.join(skipped[:10])}"] if skipped else []
-    if table.untimed:
-        warnings.append(f"{len(table.untimed)} races without a readable post time: not bet")
+    warnings = live_warnings(skipped, len(table.untimed), day.card.races)
     bets = [d for d in decisions if d.get("outcome") == BET]
     return {
         "date": race_date.isoformat(),
@@ -169,6 +169,16 @@ def day_summary(
         "open_bets_races": len(races_with_open_bets(settings, race_date)),
         **outcome(alerts_raised_since(settings, race_date, started), warnings),
     }
+
+
+def live_warnings(skipped: list[str], untimed: int, card_races: pd.DataFrame) -> list[str]:
+    """What a race-time day warns of: its races not bet (``skipped``: their ids and outcomes),
+    those without a readable post time, and most of a circuit's races of the card of no known
+    class (:func:`raceday.run_status.unknown_class_warning`, as a day's run says it; logged)."""
+    warnings = [f"{len(skipped)} races not bet: {', '.join(skipped[:10])}"] if skipped else []
+    if untimed:
+        warnings.append(f"{untimed} races without a readable post time: not bet")
+    return warnings + logged(unknown_class_warning(card_races, circuits()))
 
 
 def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> dict[str, Any]:

@@ -175,24 +175,45 @@ def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:
     return [] if races_offered else [f"no races for {what}: nothing was predicted or settled"]
 
 
-def unknown_class_warning(races: pd.DataFrame, circuits: Sequence[Circuit]) -> list[str]:
+_CLASSLESS_HARM: Final = (
+    "(neither the condition name kyoso_joken_meisho nor the condition code kyoso_joken_code "
+    "names one): reference times, first 3F, pools and features lose their class; check the "
+    "export's columns"
+)
+
+
+def unknown_class_warning(
+    races: pd.DataFrame, circuits: Sequence[Circuit], what: str | None = None
+) -> list[str]:
     """A warning per circuit (with its venues) most of whose ``races`` (``keibajo_code``,
     ``class_code``) are of no known class: its condition names and codes read in a format the
     decoding does not know (a blank name, no code) degrade reference times, first 3F, pools and
-    features by class for the whole circuit, and must not do so silently."""
+    features by class for the whole circuit, and must not do so silently. ``what``: a range
+    (``2025-01-01..2025-12-31``; ``races`` with their ``race_date``): the same rule held day by
+    day, one line per circuit naming on how many of its days it held."""
     venue_circuit = {code: circuit.label for circuit in circuits for code in circuit.venue_codes}
-    label = races["keibajo_code"].astype("string").map(venue_circuit)
+    label = races["keibajo_code"].astype("string").map(venue_circuit).rename("circuit")
     unknown = races["class_code"].astype("string").eq(UNKNOWN_CLASS).fillna(False)
-    counts = unknown.groupby(label).agg(["sum", "size"])
-    return [
-        f"{int(row['sum'])} of {int(row['size'])} {circuit.label} races of no known class "
-        "(neither the condition name kyoso_joken_meisho nor the condition code kyoso_joken_code "
-        "names one): reference times, first 3F, pools and features lose their class; check "
-        "the export's columns"
-        for circuit in circuits
-        if circuit.label in counts.index
-        and 2 * (row := counts.loc[circuit.label])["sum"] > row["size"]
-    ]
+    keys = [label] if what is None else [races["race_date"].rename("day"), label]
+    counts = unknown.groupby(keys).agg(unknown="sum", races="size")
+    mostly = counts[2 * counts["unknown"] > counts["races"]]
+    held = mostly.groupby(level="circuit").agg(
+        unknown=("unknown", "sum"), races=("races", "sum"), days=("races", "size")
+    )
+    lines = []
+    for circuit in circuits:
+        if circuit.label not in held.index:
+            continue
+        row = held.loc[circuit.label]
+        of = f"{int(row['unknown'])} of {int(row['races'])}"
+        if what is None:
+            lines.append(f"{of} {circuit.label} races of no known class {_CLASSLESS_HARM}")
+        else:
+            lines.append(
+                f"{circuit.label} races mostly of no known class on {int(row['days'])} day(s) "
+                f"of {what} ({of} races on those days; {_CLASSLESS_HARM[1:]}"
+            )
+    return lines
 
 
 def backfill_no_races_warning(races: int, what: str, days_run: int, days_done: int) -> list[str]:

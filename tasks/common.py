@@ -172,6 +172,14 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return logging.getLogger("raceday")
 
 
+def logged(warnings: list[str]) -> list[str]:
+    """``warnings``, each also logged as a warning (the run's log, the Prefect UI): what a
+    summary says that the log must say too."""
+    for line in warnings:
+        logger().warning(line)
+    return warnings
+
+
 def is_retryable(error: BaseException) -> bool:
     """Only a source or store that is unavailable is retried: bad input is as bad on the next
     attempt, and a defect in our code fails the same way again (:func:`failure_kind`); nor is a

@@ -103,3 +103,30 @@ def test_a_day_whose_classes_cannot_be_read_warns_in_its_summary(
     assert [r.getMessage() for r in caplog.records if "no known class" in r.getMessage()] == (
         summary["warnings"]
     )
+
+
+@pytest.mark.usefixtures("sqlite_schema")
+def test_a_backfill_and_a_live_day_whose_classes_cannot_be_read_warn_as_a_day_run_does(
+    sqlite_url: str,
+) -> None:
+    """The same blind JRA day warns in a live run's summary (its card) and in a backfill's,
+    read from the races its chunks stored: one line naming the circuit and how many days of
+    the range it held on (said only by ``raceday run`` before)."""
+    from flows.backfill import classless_warning
+    from flows.live import live_warnings
+    from raceday.store.catalogs.performance import races_judged_between
+
+    blind = replace(_jra_day(), nvd_ra=_jra_day().nvd_ra.drop(columns=CONDITION_CODES))
+    day_line = day_outcome(blind, COUNTS, None, [], night=False)["warnings"]
+    assert live_warnings([], 0, blind.races) == day_line
+
+    assert stored_classes(sqlite_url, blind) == {"unknown": 12}
+    with make_engine(sqlite_url).connect() as connection:
+        judged = races_judged_between(connection, DAY, DAY)
+    what = f"{DAY}..{DAY}"
+    assert classless_warning([judged], what) == [
+        f"JRA races mostly of no known class on 1 day(s) of {what} (12 of 12 races on those "
+        "days; neither the condition name kyoso_joken_meisho nor the condition code "
+        "kyoso_joken_code names one): reference times, first 3F, pools and features lose "
+        "their class; check the export's columns"
+    ]

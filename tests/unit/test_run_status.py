@@ -197,6 +197,31 @@ def test_most_of_a_circuits_races_of_no_known_class_is_a_warning() -> None:
     assert unknown_class_warning(races.iloc[:0], circuits()) == []
 
 
+def test_a_range_says_on_how_many_days_a_circuit_was_mostly_of_no_known_class_in_one_line() -> None:
+    """A backfill's (or any range's) warning is the day's rule applied day by day: one line per
+    circuit naming how many days it held on, not one line per day; a day where half or fewer
+    of a circuit's races are unknown does not count, nor does another circuit's day."""
+    races = pd.DataFrame(
+        {
+            "race_date": pd.to_datetime(
+                ["2025-03-01"] * 2 + ["2025-03-02"] * 3 + ["2025-03-03"] * 2
+            ),
+            "keibajo_code": ["05", "05", "05", "05", "05", "44", "44"],
+            "class_code": ["unknown", "unknown", "unknown", "1W", "2W", "unknown", "C1"],
+        }
+    )
+    what = "2025-03-01..2025-03-03"
+    [line] = unknown_class_warning(races, circuits(), what)
+    assert line.startswith(
+        f"JRA races mostly of no known class on 1 day(s) of {what} (2 of 2 races on those days; "
+    )
+    assert "check the export's columns" in line
+    doubled = races.assign(race_date=races["race_date"] + pd.Timedelta(days=7))
+    [twice] = unknown_class_warning(pd.concat([races, doubled]), circuits(), what)
+    assert twice.startswith(f"JRA races mostly of no known class on 2 day(s) of {what} (4 of 4")
+    assert unknown_class_warning(races.iloc[2:], circuits(), what) == []
+
+
 def test_a_card_race_left_without_odds_is_named_in_the_day_summary() -> None:
     """A race whose snapshots by its deadline price no runner (the datable one blank, the others
     stamped blank or ``0000``) is stored but neither predicted nor bet: the run said

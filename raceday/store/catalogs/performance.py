@@ -7,7 +7,7 @@ re-run replaces a day exactly (a venue or race no longer present leaves with it)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -128,6 +128,7 @@ class RacesJudged:
     set_aside: int
     offered: int
     cancelled: int
+    stored: pd.DataFrame = field(compare=False)  # race_id, race_date, keibajo_code, class_code
 
 
 def races_judged_between(connection: Connection, start: date, end: date) -> RacesJudged:
@@ -135,13 +136,15 @@ def races_judged_between(connection: Connection, start: date, end: date) -> Race
     set aside and not stored) and those the provider cancelled (neither), as a day's record
     counts them (:func:`raceday.monitoring.performance.races_set_aside`), from the races and
     quarantine stored: a day whose every race was set aside, which records no performance row,
-    counts too (a backfill's summary missed such a day whole)."""
-    races = read_rows(connection, RACES, start=start, end=end, only=["race_id"])
+    counts too (a backfill's summary missed such a day whole); and the races stored, with
+    their day, venue and class."""
+    columns = ["race_id", "race_date", "keibajo_code", "class_code"]
+    races = read_rows(connection, RACES, start=start, end=end, only=columns)
     quarantine = read_rows(connection, QUARANTINE, start=start, end=end)
     aside = races_set_aside(races, quarantine)
     stored = set(races["race_id"].astype(str))
     offered = len(stored) + int((~aside.isin(stored)).sum())
-    return RacesJudged(len(aside), offered, len(races_cancelled(quarantine)))
+    return RacesJudged(len(aside), offered, len(races_cancelled(quarantine)), races)
 
 
 def read_day_performance(connection: Connection, race_date: date) -> pd.DataFrame:
