@@ -68,6 +68,9 @@ class ValidatedDay:
     odds: pd.DataFrame
     quarantine: pd.DataFrame
     outcomes: tuple[SuiteOutcome, ...]
+    # a card's races its bet-time odds price no runner of (stored, neither predicted nor bet),
+    # found once with those odds (tasks.validate.with_betting_odds); empty otherwise
+    unpriced: tuple[str, ...] = ()
 
 
 def require_columns(raw: RawDay) -> None:

@@ -46,6 +46,7 @@ from config.reference import circuits
 from flows.alerting import alerting_flow
 from flows.backfill_settings import backfill_settings
 from flows.chain import (
+    ChunkNotes,
     PreparedChunk,
     chunk_chain,
     no_wait,
@@ -69,6 +70,7 @@ from raceday.run_status import (
     refused_warning,
     run_status,
     unknown_class_warning,
+    unpriced_warning,
 )
 from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.performance import RacesJudged, races_judged_between
@@ -166,10 +168,12 @@ def warm_up(settings: Settings, start: date) -> None:
 
 @dataclass(frozen=True)
 class ChunkDone:
-    """What a chunk's run did: its counts, and its days refused for their input."""
+    """What a chunk's run did: its counts, its days refused for their input, and its card's
+    races without odds by their deadline."""
 
     counts: dict[str, int]
     refused: tuple[DayRefusal, ...] = ()
+    unpriced: tuple[str, ...] = ()
 
 
 @task(name="backfill-chunk", cache_policy=NONE)
@@ -188,11 +192,12 @@ def backfill_chunk(
     ``prepared``: this chunk prepared ahead, beside a fit."""
     started, clock = datetime.now(), time.perf_counter()
     days = (chunk.start, chunk.end, chunk.days)
-    refused: list[DayRefusal] = []
+    notes = ChunkNotes()
     if waved:
-        counts = ordered_chain(in_process, settings, *days, settled, model_ready, refused)
+        counts = ordered_chain(in_process, settings, *days, settled, model_ready, notes)
     else:
-        counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared, refused)
+        counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared, notes)
+    refused = notes.refused
     for refusal in refused:
         logger().warning("%s: refused, the other days go on", refusal.line)
     refused_days = [refusal.day for refusal in refused]
@@ -208,7 +213,7 @@ def backfill_chunk(
         counts["bets"],
         time.perf_counter() - clock,
     )
-    return ChunkDone(counts, tuple(refused))
+    return ChunkDone(counts, tuple(refused), tuple(notes.unpriced))
 
 
 class Training:
@@ -545,12 +550,13 @@ def run_held_chunks(
     workers: int,
     races: int | None,
     held: HeldDays,
-    refused: list[DayRefusal],
+    notes: ChunkNotes,
 ) -> ChunksRun:
     """The backfill after its warm-up: with ``workers``, the waves over every chunk on the work
     pool, then each chunk (:func:`run_chunks`), each holding its days' run locks (``held``)
     from before its first write until it is stored (with ``workers``: all of them before the
-    waves); the days it refuses for their input added to ``refused``."""
+    waves); the days it refuses for their input and its card races without odds added to
+    ``notes``."""
     if todo and workers:
         held.hold([day for chunk in todo for day in chunk.days], stopped_before(todo[0]))
         PHASE["now"] = f"waves on {workers} workers"
@@ -570,7 +576,8 @@ def run_held_chunks(
         chunk_task = backfill_chunk.with_options(**options)
         done = chunk_task(settings, chunk, settled, bool(workers), model_ready, prepared)
         held.release(chunk.days)  # stored and marked completed (a refused day: nothing stored)
-        refused.extend(done.refused)
+        notes.refused.extend(done.refused)
+        notes.unpriced.extend(done.unpriced)
         return done.counts
 
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
@@ -611,9 +618,10 @@ def backfill(
         PHASE["now"] = "warm-up"
         prepare_history(AsTasks(settings), settings, todo[0].start)
     held = HeldDays(settings)
-    refused: list[DayRefusal] = []
+    notes = ChunkNotes()
+    refused = notes.refused
     try:
-        done = run_held_chunks(settings, start, todo, workers, races, held, refused)
+        done = run_held_chunks(settings, start, todo, workers, races, held, notes)
     except RunLocked as stopped:
         raise with_refusals(stopped, refused) from None
     finally:
@@ -654,6 +662,7 @@ def backfill(
     warnings += quarantine_warning(
         sum(chunk.set_aside for chunk in judged), sum(chunk.offered for chunk in judged), 0
     )
+    warnings += unpriced_warning(notes.unpriced)
     warnings += classless_warning(judged, f"{start}..{end}")
     warnings += refused_warning(refused)
     status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -305,6 +305,16 @@ def no_wait() -> None:
     """A chunk whose model is ready when it starts (no training under way)."""
 
 
+@dataclass
+class ChunkNotes:
+    """What a backfill's chunk says beyond its counts, for the backfill's summary: its days
+    refused for their input (not replayed), and its card's races left without odds by their
+    deadline (stored, neither predicted nor bet: the card's ``unpriced``)."""
+
+    refused: list[DayRefusal] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class PreparedChunk:
     """A chunk's stages that need no model, run (:func:`prepare_chunk`): its stored card, its
@@ -424,7 +434,7 @@ def chunk_chain(
     settled: SettledRuns | None = None,
     model_ready: Callable[[], object] = no_wait,
     prepared: Future[PreparedChunk] | None = None,
-    refused: list[DayRefusal] | None = None,
+    notes: ChunkNotes | None = None,
 ) -> dict[str, int]:
     """A backfill's chunk of days ``start``..``end``: :func:`prepare_chunk` (or its outcome,
     ``prepared``, when the backfill ran it ahead, beside a fit; prepared again here if that
@@ -432,18 +442,21 @@ def chunk_chain(
     bet-time odds, and the days staked, settled and recorded in date order in one pass
     (:func:`tasks.replay.replay_days`).
     ``model_ready``: called before the predictions, returns once the version trained before
-    ``start`` is registered (a training running meanwhile); ``refused``: receives the days the
-    chunk refused for their input (not replayed). Returns counts."""
+    ``start`` is registered (a training running meanwhile); ``notes``: receives the days the
+    chunk refused for their input (not replayed) and its card's races without odds. Returns
+    counts."""
     if prepared is not None and prepared.exception() is None:
         chunk = prepared.result()
     else:  # not prepared ahead, or that failed: prepared here, in the chunk's own run (retried
         if prepared is not None:  # as its stages are, and the error is the chunk's own)
             logger().info("%s..%s prepared again: ahead, %s", start, end, prepared.exception())
         chunk = prepare_chunk(run, settings, start, end, settled)
-    if refused is not None:
-        refused.extend(chunk.refused)
+    if notes is not None:
+        notes.refused.extend(chunk.refused)
     if chunk.card is None:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
+    if notes is not None:
+        notes.unpriced.extend(chunk.card.unpriced)
     model_ready()
     refused_days = {refusal.day for refusal in chunk.refused}
     kept = [day for day in days if day not in refused_days]
@@ -531,23 +544,26 @@ def ordered_chain(
     days: list[date],
     settled: SettledRuns | None = None,
     model_ready: Callable[[], object] = no_wait,
-    refused: list[DayRefusal] | None = None,
+    notes: ChunkNotes | None = None,
 ) -> dict[str, int]:
     """A chunk's ordered part once :data:`WAVES` have stored it: the card again (validated,
     not stored again) without the days the store wave refused (read back from the store:
-    :func:`tasks.scaleout.recorded_refusals`, into ``refused``), its stored features,
+    :func:`tasks.scaleout.recorded_refusals`, into ``notes`` with the card's races without
+    odds), its stored features,
     predictions with the version promoted before the chunk (``model_ready`` as in
     :func:`chunk_chain`), then the other days staked, settled and recorded in date order.
     Returns counts, as :func:`chunk_chain`."""
     chunk_refused = recorded_refusals(settings, start, end)
-    if refused is not None:
-        refused.extend(chunk_refused)
+    if notes is not None:
+        notes.refused.extend(chunk_refused)
     refused_days = {refusal.day for refusal in chunk_refused}
     raw, _unread = read_chunk(run, settings, start, end)  # (the unread days: refused above)
     raw = rows_of_days(raw, refused_days, keep=False) if refused_days else raw
     if raw.is_empty:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(replay_card, settings, raw, start, end)
+    if notes is not None:
+        notes.unpriced.extend(card.unpriced)
     features = run(stored_features, settings, start, end, settled)
     model_ready()
     kept = [day for day in days if day not in refused_days]

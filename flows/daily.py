@@ -35,7 +35,7 @@ from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.japan_time import today_in_japan
 from raceday.monitoring.performance import races_cancelled, races_set_aside
-from raceday.pipeline import DaySummary, races_without_odds
+from raceday.pipeline import DaySummary
 from raceday.run_status import (
     cancelled_warning,
     no_races_warning,
@@ -136,7 +136,7 @@ def _outcome(
     if not counts["races_offered"]:  # a day without races: was it one to race on?
         with engine_for(this.settings).connect() as connection:
             race_day = racing_expected(this.settings, connection, this.day).expected
-    unpriced = races_without_odds(card.races, card.odds) if card is not None else []
+    unpriced = card.unpriced if card is not None else ()
     return day_outcome(
         this.raw, counts, settled, alerts, night=night, race_day=race_day, unpriced=unpriced
     )

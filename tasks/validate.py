@@ -73,12 +73,12 @@ def _store_valid(
         return valid
     card = with_betting_odds(raw, valid)
     write_odds(connection, _odds_not_decided_on(connection, card), card.runners)
-    if unpriced := races_without_odds(card.races, card.odds):
+    if card.unpriced:
         logger().warning(
             "%d race(s) without odds published by their deadline so far (e.g. %s): "
             "this card bets none of them",
-            len(unpriced),
-            unpriced[0],
+            len(card.unpriced),
+            card.unpriced[0],
         )
     return card
 
@@ -100,13 +100,16 @@ def with_betting_odds(raw: RawDay, card: ValidatedDay) -> ValidatedDay:
     """The validated card with the odds bets are placed on: each race's snapshot published by
     its deadline, else, for a race the source has no timed snapshot of at all (a replay of
     history from final odds only), its final odds in ``raw``. A race whose snapshots were all
-    published after its deadline had no odds then: it gets none, as at that moment."""
+    published after its deadline had no odds then: it gets none, as at that moment. The races
+    left without (:func:`raceday.pipeline.races_without_odds`) are found here, once: the
+    card's ``unpriced``, which its log line and the run's summary read."""
     final = raw.runners
     untimed = text_isin(final["race_id"], card.races["race_id"]) & ~text_isin(
         final["race_id"], timed_races(raw.nvd_o1)
     )
     odds = betting_odds(card.odds, final[untimed])
-    return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes)
+    unpriced = tuple(races_without_odds(card.races, odds))
+    return ValidatedDay(card.races, card.runners, odds, card.quarantine, card.outcomes, unpriced)
 
 
 def validate_phase(

@@ -179,3 +179,27 @@ def test_a_chunks_run_takes_what_was_prepared_for_it_or_prepares_it_again_after_
     names, run = stages_run()
     assert chunk_chain(run, settings, *days, None, lambda: None, failed)["races"] == 0
     assert names == ["ingest"]  # prepared here, in the chunk's own run
+
+
+def test_a_chunk_names_its_card_races_without_odds_for_the_backfill_summary() -> None:
+    """A chunk's card races left without odds by their deadline (stored, not predicted or bet)
+    reach the backfill's summary (:class:`flows.chain.ChunkNotes`), as a day's run names them:
+    a backfill said nothing of them."""
+    from data_checks.validate import ValidatedDay
+    from flows.chain import ChunkNotes
+
+    day = date(2025, 3, 1)
+    races = pd.DataFrame({"race_id": ["202503014401", "202503014402"]})
+    card = ValidatedDay(
+        races, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), (), ("202503014402",)
+    )
+    prepared: Future[PreparedChunk] = Future()
+    prepared.set_result(PreparedChunk(card, pd.DataFrame(), races=2))
+
+    def run(stage: Any, *_args: Any, **_kwargs: Any) -> Any:
+        predicted = getattr(stage, "__name__", "") == "predict"
+        return pd.DataFrame({"race_id": ["202503014401"]}) if predicted else 0
+
+    notes = ChunkNotes()
+    chunk_chain(run, load_settings(), day, day, [day], None, lambda: None, prepared, notes)
+    assert notes.unpriced == ["202503014402"] and notes.refused == []

@@ -255,8 +255,9 @@ def test_a_card_race_left_without_odds_is_named_in_the_day_summary() -> None:
     card = with_betting_odds(raw, decoded)
     unpriced = races_without_odds(card.races, card.odds)
     assert unpriced == [first] and len(card.races) == 3
+    assert card.unpriced == (first,)  # found once, with the odds: the log and summary read it
     counts = {"races_offered": 3, "races_quarantined": 0, "quarantined": 0}
-    outcome = day_outcome(raw, counts, None, [], night=False, unpriced=unpriced)
+    outcome = day_outcome(raw, counts, None, [], night=False, unpriced=card.unpriced)
     assert outcome["status"] == "completed-with-warnings"
     assert outcome["warnings"] == [
         f"1 race(s) without odds published by their deadline ({first}): stored, not predicted "
