@@ -201,13 +201,13 @@ def open_store(db: str | None) -> tuple[Settings, Engine]:
 @contextmanager
 def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> Iterator[None]:
     """Inside: the stages use this store and flows report to the CLI's own Prefect server
-    (Prefect's console tracebacks hidden unless ``--debug``), their runs tagged ``raceday``
-    (the automations follow it, as on the deployments' runs) and ``tags``
+    (Prefect's console tracebacks hidden unless ``--debug``, and the lines the command says
+    itself: :func:`flows.console.prepare_console`), their runs tagged ``raceday`` (the
+    automations follow it, as on the deployments' runs) and ``tags``
     (:func:`tasks.labels.run_tags`)."""
-    if not debug:
-        from flows.console import hide_console_tracebacks
+    from flows.console import prepare_console
 
-        hide_console_tracebacks()
+    prepare_console(debug)
     from prefect import tags as prefect_tags
 
     from cli.prefect_server import prefect_api

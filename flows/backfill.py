@@ -87,6 +87,7 @@ from tasks.common import (
     in_background,
     in_process,
     io_task_options,
+    log_refusals,
     logged,
     logger,
     period_label,
@@ -198,8 +199,7 @@ def backfill_chunk(
     else:
         counts = chunk_chain(in_process, settings, *days, settled, model_ready, prepared, notes)
     refused = notes.refused
-    for refusal in refused:
-        logger().warning("%s: refused, the other days go on", refusal.line)
+    log_refusals(refused)
     refused_days = [refusal.day for refusal in refused]
     done = [day for day in chunk.days if day not in refused_days]
     with engine_for(settings).begin() as connection:

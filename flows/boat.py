@@ -56,7 +56,7 @@ from tasks.boat import (
     boat_stake,
 )
 from tasks.boat_train import retrain_due
-from tasks.common import AsTasks, StageRunner, engine_for, logger
+from tasks.common import AsTasks, StageRunner, engine_for, log_refusals
 from tasks.locks import HeldDays, day_lock
 from tasks.monitor import boat_monitor_day
 from tasks.store import prepare_store
@@ -182,7 +182,7 @@ def run_boat_chunk(
     for race_date in days:
         day = backfill_boat_day(run, settings, directory, race_date)
         if isinstance(day, DayRefusal):
-            logger().warning("%s: refused, the other days go on", day.line)
+            log_refusals([day])
             ran.refused.append(day)
         else:
             ran.summaries.append(day)

@@ -1,6 +1,8 @@
-"""Console presentation of Prefect's logs for the CLI: one line per failure, no tracebacks.
+"""Console presentation of Prefect's logs for the CLI: one line per failure, no tracebacks, and
+no line the command says itself.
 
-Tracebacks still reach the Prefect API (the UI's flow-run logs); only the terminal is spared.
+Tracebacks and every line still reach the Prefect API (the UI's flow-run logs); only the
+terminal is spared.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import logging
 
 from prefect.logging.configuration import setup_logging
+
+from tasks.common import OFF_TERMINAL
 
 
 class _NoTracebacks(logging.Filter):
@@ -22,11 +26,24 @@ class _NoTracebacks(logging.Filter):
         return True
 
 
-def hide_console_tracebacks() -> None:
-    """Configure Prefect's logging now and keep tracebacks off its console handler."""
+class _SaidByTheCommand(logging.Filter):
+    """Drops the records the command says on its terminal itself (:data:`OFF_TERMINAL`: a
+    backfill's refused days, said once beside its summary)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, OFF_TERMINAL, False)
+
+
+def prepare_console(debug: bool) -> None:
+    """Configure Prefect's logging now and keep off its console handler the lines the command
+    says itself and, unless ``debug``, tracebacks."""
     setup_logging()
+    filters: list[type[logging.Filter]] = [_SaidByTheCommand]
+    if not debug:
+        filters.append(_NoTracebacks)
     for handler in logging.getLogger().handlers:
-        if type(handler).__name__ == "PrefectConsoleHandler" and not any(
-            isinstance(existing, _NoTracebacks) for existing in handler.filters
-        ):
-            handler.addFilter(_NoTracebacks())
+        if type(handler).__name__ != "PrefectConsoleHandler":
+            continue
+        for kind in filters:
+            if not any(isinstance(existing, kind) for existing in handler.filters):
+                handler.addFilter(kind())

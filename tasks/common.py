@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ from data_checks.docs import publish_quietly
 from data_checks.gx_runner import SuiteOutcome
 from data_checks.records import quarantine_summary, validation_rows
 from raceday.errors import as_stage_failure, failure_kind, is_store_fault
+from raceday.run_status import DayRefusal
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.runs import record_stage_run
 from raceday.store.engine import make_engine
@@ -170,6 +171,21 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger("raceday")
+
+
+# A log record's attribute (``extra``) marking a line the command says on its terminal itself:
+# the run's log and the Prefect UI keep it, the command's console leaves it out (flows/console.py)
+OFF_TERMINAL = "raceday_off_terminal"
+
+
+def log_refusals(refused: Iterable[DayRefusal]) -> None:
+    """Each day a backfill refused for its input, a warning in the run's log (the Prefect UI);
+    not on the command's terminal, which says each once beside its summary (its line was
+    printed twice: ``cli/backfill.py:say_refused``)."""
+    for refusal in refused:
+        logger().warning(
+            "%s: refused, the other days go on", refusal.line, extra={OFF_TERMINAL: True}
+        )
 
 
 def logged(warnings: list[str]) -> list[str]:

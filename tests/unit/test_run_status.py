@@ -274,3 +274,33 @@ def test_a_day_whose_races_were_all_cancelled_says_so_not_no_races() -> None:
     counts = {"races_offered": 0, "races_quarantined": 0, "quarantined": 0, "races_cancelled": 24}
     off = day_outcome(empty_raw_day(), counts, None, [])
     assert (off["status"], off["warnings"]) == ("completed-with-warnings", cancelled_warning(24))
+
+
+def test_a_refused_days_line_is_logged_for_the_ui_but_said_once_on_the_terminal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A backfill's refused day was said twice on the terminal: its chunk's warning through
+    Prefect's console handler, then the command's own line beside the summary. The warning
+    still reaches the run's log (the Prefect UI: ``caplog`` stands in for its handler); the
+    console the command prints on (``running_flows``) leaves it out, and keeps other lines."""
+    import logging
+    from datetime import date
+
+    from flows.console import prepare_console
+    from raceday.run_status import DayRefusal
+    from tasks.common import log_refusals
+
+    refusal = DayRefusal(date(2025, 3, 3), "nothing valid left for 2025-03-03 (card): …", 4)
+    with caplog.at_level("WARNING"):
+        log_refusals([refusal])
+        logging.getLogger("raceday").warning("another warning")
+    refused, other = caplog.records
+    assert refused.getMessage() == f"{refusal.line}: refused, the other days go on"
+    prepare_console(debug=False)
+    [console] = [
+        handler
+        for handler in logging.getLogger().handlers
+        if type(handler).__name__ == "PrefectConsoleHandler"
+    ]
+    assert not console.filter(refused)
+    assert console.filter(other)
