@@ -34,7 +34,7 @@ from data_checks.validate import ValidatedDay
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.japan_time import today_in_japan
-from raceday.monitoring.performance import races_cancelled, races_set_aside
+from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
 from raceday.pipeline import DaySummary
 from raceday.run_status import (
     cancelled_warning,
@@ -98,10 +98,11 @@ def day_outcome(
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
     cancelled = counts.get("races_cancelled", 0)
-    warnings += cancelled_warning(cancelled)
+    cancelled_rows = counts.get("quarantined_cancelled", 0)  # theirs, not faults
+    warnings += cancelled_warning(cancelled, cancelled_rows)
     warnings += no_races_warning(counts["races_offered"]) if race_day and not cancelled else []
     warnings += quarantine_warning(
-        counts["races_quarantined"], counts["races_offered"], counts["quarantined"]
+        counts["races_quarantined"], counts["races_offered"], counts["quarantined"], cancelled_rows
     )
     warnings += unpriced_warning(unpriced)
     warnings += logged(unknown_class_warning(raw.races, circuits()))
@@ -148,6 +149,7 @@ def _counts(summary: DaySummary) -> dict[str, int]:
         "races_quarantined": summary.races_quarantined,
         "quarantined": summary.quarantined,
         "races_cancelled": summary.races_cancelled,
+        "quarantined_cancelled": summary.quarantined_cancelled,
     }
 
 
@@ -166,6 +168,7 @@ def predict_day(
             "races_quarantined": aside,
             "quarantined": len(card.quarantine),
             "races_cancelled": len(races_cancelled(card.quarantine)),
+            "quarantined_cancelled": records_cancelled(card.quarantine),
         }
         outcome = _outcome(this, counts, night=False, card=card)
         return {"date": this.day.isoformat(), **counts, **outcome}

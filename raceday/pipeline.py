@@ -101,6 +101,7 @@ class DaySummary:
     database: str | None = None
     races_quarantined: int = 0  # of races_offered, set aside by validation
     races_cancelled: int = 0  # said cancelled by the provider (データ区分 9): not offered
+    quarantined_cancelled: int = 0  # of quarantined, the records of the races cancelled
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

@@ -134,15 +134,20 @@ def outcome(alerts: Iterable[Mapping[str, Any]], warnings: Sequence[str]) -> dic
     return {"status": run_status(alerts, warnings), "alerts": alerts, "warnings": list(warnings)}
 
 
-def quarantine_warning(races_quarantined: int, races_offered: int, rows: int) -> list[str]:
-    """A warning when validation set races (or rows) aside: ``4 of 30 races quarantined``."""
+def quarantine_warning(
+    races_quarantined: int, races_offered: int, rows: int, rows_cancelled: int = 0
+) -> list[str]:
+    """A warning when validation set races (or rows) aside: ``4 of 30 races quarantined``.
+    ``rows_cancelled``: of the ``rows``, the records of races the provider cancelled, kept in
+    the quarantine as its word, not faults: not counted here (:func:`cancelled_warning` says
+    them; a day off said "312 rows quarantined by validation" beside its cancelled races)."""
     if races_quarantined:
         return [
             f"{races_quarantined} of {races_offered} races quarantined (set aside by validation: "
             "see the report's quarantine and the Data Docs)"
         ]
-    if rows:
-        return [f"{rows} rows quarantined by validation (no race set aside)"]
+    if faults := rows - rows_cancelled:
+        return [f"{faults} rows quarantined by validation (no race set aside)"]
     return []
 
 
@@ -160,13 +165,15 @@ def unpriced_warning(race_ids: Sequence[str]) -> list[str]:
     ]
 
 
-def cancelled_warning(races_cancelled: int) -> list[str]:
-    """A warning when the provider cancelled races (データ区分 9): not run, not bet, no fault."""
+def cancelled_warning(races_cancelled: int, records: int = 0) -> list[str]:
+    """A warning when the provider cancelled races (データ区分 9): not run, not bet, no fault;
+    ``records``: theirs in the quarantine (not counted by :func:`quarantine_warning`)."""
     if not races_cancelled:
         return []
+    theirs = f"their {records} records" if records else "their records"
     return [
         f"{races_cancelled} races cancelled (data_kubun 9): not run, so not predicted, bet or "
-        "settled (their records kept in the quarantine as the provider's word)"
+        f"settled ({theirs} kept in the quarantine as the provider's word, not faults)"
     ]
 
 

@@ -18,6 +18,7 @@ from raceday.monitoring.performance import (
     ALL_SCOPE,
     day_record,
     races_cancelled,
+    records_cancelled,
     rolling_performance,
     rolling_window_start,
 )
@@ -179,6 +180,7 @@ def record_day(
         database=mask_url(settings.database_url),
         races_quarantined=int(overall["races_quarantined"]),
         races_cancelled=len(races_cancelled(quarantine)),
+        quarantined_cancelled=records_cancelled(quarantine),
     )
 
 

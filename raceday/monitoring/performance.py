@@ -265,6 +265,13 @@ def races_cancelled(quarantine: pd.DataFrame) -> set[str]:
     return set(quarantine.loc[said, "race_id"].dropna().astype(str))
 
 
+def records_cancelled(quarantine: pd.DataFrame) -> int:
+    """How many ``quarantine`` rows are records of races the provider cancelled
+    (:func:`races_cancelled`): its word, not faults of the feed."""
+    cancelled = races_cancelled(quarantine)
+    return int(quarantine["race_id"].astype("string").isin(cancelled).sum()) if cancelled else 0
+
+
 def races_cancelled_by_venue(quarantine: pd.DataFrame) -> dict[str, int]:
     """:func:`races_cancelled` counted per keibajo_code: what the monitor says of a day (or a
     venue) without races whose races were all cancelled."""

@@ -20,6 +20,7 @@ from raceday.monitoring.performance import (
     race_scores,
     races_cancelled_by_venue,
     races_set_aside,
+    records_cancelled,
     rolling_performance,
     rolling_performances,
     summarise_scores,
@@ -437,6 +438,7 @@ def test_a_cancelled_race_is_neither_offered_nor_set_aside() -> None:
     )
     assert races_set_aside(races, quarantine).tolist() == [broken]
     assert races_cancelled_by_venue(quarantine) == {"45": 2}
+    assert records_cancelled(quarantine) == 3  # the provider's records, not faults
     day = daily_performance(
         DAY, scores, races, quarantine, bankroll_yen=1_000_000, drawdown=0.0, model_version="m"
     ).set_index("scope")

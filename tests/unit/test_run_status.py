@@ -81,12 +81,17 @@ def test_the_outcome_lists_the_alerts_and_warnings_it_was_decided_from() -> None
         (0, 30, 0, []),
         (4, 30, 9, ["4 of 30 races quarantined"]),
         (0, 30, 2, ["2 rows quarantined by validation (no race set aside)"]),
+        (0, 30, 14, ["2 rows quarantined by validation (no race set aside)"]),  # 12 cancelled
+        (0, 0, 12, []),  # only the records of races cancelled: said by cancelled_warning
     ],
 )
 def test_quarantined_races_are_a_warning_counted_as_the_alert_counts_them(
     aside: int, offered: int, rows: int, expected: list[str]
 ) -> None:
-    warnings = quarantine_warning(aside, offered, rows)
+    """The rows of races the provider cancelled are quarantined as its word, not as faults:
+    they are not counted among the rows validation quarantined (:func:`cancelled_warning`
+    says them)."""
+    warnings = quarantine_warning(aside, offered, rows, 12 if rows >= 12 else 0)
     assert len(warnings) == len(expected)
     for warning, start in zip(warnings, expected, strict=True):
         assert warning.startswith(start)
@@ -117,6 +122,10 @@ def test_a_backfill_without_races_says_which_days_it_ran_and_which_were_done() -
 def test_races_cancelled_are_a_warning_of_their_own() -> None:
     assert cancelled_warning(0) == []
     assert cancelled_warning(24)[0].startswith("24 races cancelled (data_kubun 9): not run")
+    assert cancelled_warning(24, 312) == [
+        "24 races cancelled (data_kubun 9): not run, so not predicted, bet or settled (their "
+        "312 records kept in the quarantine as the provider's word, not faults)"
+    ]
 
 
 def test_the_cli_exits_with_the_code_of_the_status_after_printing_the_summary(
@@ -271,9 +280,17 @@ def test_a_day_whose_races_were_all_cancelled_says_so_not_no_races() -> None:
     from flows.daily import day_outcome
     from raceday.sources.base import empty_raw_day
 
-    counts = {"races_offered": 0, "races_quarantined": 0, "quarantined": 0, "races_cancelled": 24}
+    counts = {
+        "races_offered": 0,
+        "races_quarantined": 0,
+        "quarantined": 312,
+        "quarantined_cancelled": 312,
+        "races_cancelled": 24,
+    }
     off = day_outcome(empty_raw_day(), counts, None, [])
-    assert (off["status"], off["warnings"]) == ("completed-with-warnings", cancelled_warning(24))
+    # its records are not "312 rows quarantined by validation (no race set aside)" beside it
+    assert off["warnings"] == cancelled_warning(24, 312)
+    assert off["status"] == "completed-with-warnings"
 
 
 def test_a_refused_days_line_is_logged_for_the_ui_but_said_once_on_the_terminal(
