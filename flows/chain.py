@@ -491,14 +491,20 @@ def store_wave(run: StageRunner, settings: Settings, start: date, end: date) -> 
     """Wave A: the chunk read and its days decided as :func:`prepare_chunk` does (reads nothing
     stored): its results and card stored, a day refused for its input storing only what its
     daily run stores; the refusals recorded for the ordered pass
-    (:func:`tasks.scaleout.record_refusals`). Returns the valid races."""
+    (:func:`tasks.scaleout.record_refusals`), a chunk refused as a range too (rows of no day,
+    nothing valid: its records written, its :class:`NothingValid` raised by the ordered pass
+    at that chunk, where the in-process backfill raises it — not a wave run that fails).
+    Returns the valid races."""
     raw, refused = read_chunk(run, settings, start, end)
-    races = 0
+    races, whole = 0, None
     if not raw.is_empty:
-        screened, refused = screen_chunk(run, settings, raw, start, end, refused)
+        try:
+            screened, refused = screen_chunk(run, settings, raw, start, end, refused)
+        except NothingValid as nothing:
+            screened, whole = None, nothing
         if screened is not None:
             races = store_screened(run, settings, screened, start, end)
-    record_refusals(settings, start, end, refused)
+    record_refusals(settings, start, end, refused, whole)
     return races
 
 

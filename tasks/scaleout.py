@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select
 
 from config import Settings
 from data_checks.validate import ValidatedDay
+from raceday.errors import NothingValid
 from raceday.pipeline import runner_view
 from raceday.ratings.features import feature_set_name
 from raceday.run_status import DayRefusal
@@ -86,11 +87,17 @@ def settled_counts(settings: Settings, start: date, end: date) -> tuple[int, int
 
 
 def record_refusals(
-    settings: Settings, start: date, end: date, refused: Sequence[DayRefusal]
+    settings: Settings,
+    start: date,
+    end: date,
+    refused: Sequence[DayRefusal],
+    whole: NothingValid | None = None,
 ) -> None:
     """The days of ``start``..``end`` the store wave refused for their input, for the ordered
     pass (:func:`recorded_refusals`): a ``pipeline_runs`` row each, its refusal as its summary
-    entry; those recorded before for these days (a day mended since) replaced."""
+    entry; ``whole``: the chunk refused as a range (rows of no day and nothing valid left), a
+    row dated ``start`` with its line; those recorded before for these days (a day mended
+    since) replaced."""
     now = datetime.now()
     rows = [
         {
@@ -99,12 +106,27 @@ def record_refusals(
         }
         for refusal in refused
     ]
+    if whole is not None:
+        chunk = {"start": start.isoformat(), "end": end.isoformat(), "reason": str(whole)}
+        rows.append(
+            {
+                **stage_run_row(REFUSAL_STAGE, start, "refused", now),
+                "message": json.dumps(chunk, ensure_ascii=False),
+            }
+        )
     with engine_for(settings).begin() as connection:
         replace_refusals(connection, start, end, pd.DataFrame(rows))
 
 
 def recorded_refusals(settings: Settings, start: date, end: date) -> tuple[DayRefusal, ...]:
-    """The days of ``start``..``end`` the store wave refused (:func:`record_refusals`), by day."""
+    """The days of ``start``..``end`` the store wave refused (:func:`record_refusals`), by day;
+    a chunk it refused as a range raises its :class:`NothingValid` here, in the ordered pass,
+    where the in-process backfill raises it (the same line, exit 4: its wave run failed, and
+    the backfill with it, as a wave that did not complete, exit 5)."""
     with engine_for(settings).connect() as connection:
         messages = refusal_messages(connection, start, end)
-    return tuple(DayRefusal.from_summary(json.loads(message)) for message in messages)
+    entries = [json.loads(message) for message in messages]
+    for entry in entries:
+        if "start" in entry:
+            raise NothingValid(str(entry["reason"]))
+    return tuple(DayRefusal.from_summary(entry) for entry in entries)

@@ -147,3 +147,33 @@ def test_a_chunk_refuses_the_day_whose_folder_cannot_be_read_and_reads_the_other
     assert "nvd_se.csv: not UTF-8 or Shift-JIS (CP932) text" in refusal.reason
     assert days_with_races(read) == sorted(days_of(START, END) - {BAD_DAY})
     assert read.rejected == ()
+
+
+def test_a_chunk_with_nothing_valid_but_rows_of_no_day_ends_alike_with_workers_or_not(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """A chunk whose input is only rows of no day (dated 31 February), nothing valid: the
+    in-process chunk fails in one line with exit 4 (refused as a range). Its store wave, run
+    by a worker, failed as a wave (a run that did not complete: exit 5); now it records the
+    refusal and completes, and the ordered pass, in the backfill's process, ends at that chunk
+    with the same line and exit code, where the in-process backfill ends."""
+    from flows.chain import ordered_chain, prepare_chunk, store_wave
+    from raceday.errors import NothingValid
+
+    raw = simulate_days(START, START, SimulatorConfig(races_per_day=RACES)).raw
+    no_day = RawDay(
+        *(t.assign(kaisai_tsukihi="0231") for t in (raw.nvd_ra, raw.nvd_se, raw.nvd_o1))
+    )
+    files = tmp_path / "files"
+    write_tables(no_day, files)
+    upgrade_schema(make_engine(sqlite_url))
+    settings = load_settings(source=f"files:{files}", db_url=sqlite_url)
+    days = sorted(days_of(START, START + timedelta(days=1)))
+
+    with pytest.raises(NothingValid) as in_order:
+        prepare_chunk(in_process, settings, days[0], days[-1])
+    assert store_wave(in_process, settings, days[0], days[-1]) == 0  # raised: the wave failed
+    with pytest.raises(NothingValid) as ordered:
+        ordered_chain(in_process, settings, days[0], days[-1], days)
+    assert str(ordered.value) == str(in_order.value)
+    assert str(in_order.value).startswith(f"nothing valid left for {days[0]}..{days[-1]}")
