@@ -182,10 +182,12 @@ def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:
     return [] if races_offered else [f"no races for {what}: nothing was predicted or settled"]
 
 
+_CLASSLESS_WHY: Final = (
+    "neither the condition name kyoso_joken_meisho nor the condition code kyoso_joken_code "
+    "names one"
+)
 _CLASSLESS_HARM: Final = (
-    "(neither the condition name kyoso_joken_meisho nor the condition code kyoso_joken_code "
-    "names one): reference times, first 3F, pools and features lose their class; check the "
-    "export's columns"
+    "reference times, first 3F, pools and features lose their class; check the export's columns"
 )
 
 
@@ -214,12 +216,13 @@ def unknown_class_warning(
         row = held.loc[circuit.label]
         of = f"{int(row['unknown'])} of {int(row['races'])}"
         if what is None:
-            lines.append(f"{of} {circuit.label} races of no known class {_CLASSLESS_HARM}")
+            said = f"{of} {circuit.label} races of no known class ({_CLASSLESS_WHY})"
         else:
-            lines.append(
+            said = (
                 f"{circuit.label} races mostly of no known class on {int(row['days'])} day(s) "
-                f"of {what} ({of} races on those days; {_CLASSLESS_HARM[1:]}"
+                f"of {what} ({of} races on those days; {_CLASSLESS_WHY})"
             )
+        lines.append(f"{said}: {_CLASSLESS_HARM}")
     return lines
 
 
