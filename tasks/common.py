@@ -190,9 +190,10 @@ def log_refusals(refused: Iterable[DayRefusal]) -> None:
 
 def logged(warnings: list[str]) -> list[str]:
     """``warnings``, each also logged as a warning (the run's log, the Prefect UI): what a
-    summary says that the log must say too."""
+    summary says that the log must say too; not on the command's terminal, which prints the
+    summary (:data:`OFF_TERMINAL`)."""
     for line in warnings:
-        logger().warning(line)
+        logger().warning(line, extra={OFF_TERMINAL: True})
     return warnings
 
 

@@ -299,25 +299,34 @@ def test_a_refused_days_line_is_logged_for_the_ui_but_said_once_on_the_terminal(
     """A backfill's refused day was said twice on the terminal: its chunk's warning through
     Prefect's console handler, then the command's own line beside the summary. The warning
     still reaches the run's log (the Prefect UI: ``caplog`` stands in for its handler); the
-    console the command prints on (``running_flows``) leaves it out, and keeps other lines."""
+    console the command prints on (``running_flows``) leaves it out, and keeps other lines;
+    so are a summary's warnings that are logged too (``logged``)."""
     import logging
     from datetime import date
 
     from flows.console import prepare_console
     from raceday.run_status import DayRefusal
-    from tasks.common import log_refusals
+    from tasks.common import log_refusals, logged
 
-    refusal = DayRefusal(date(2025, 3, 3), "nothing valid left for 2025-03-03 (card): …", 4)
-    with caplog.at_level("WARNING"):
-        log_refusals([refusal])
-        logging.getLogger("raceday").warning("another warning")
-    refused, other = caplog.records
-    assert refused.getMessage() == f"{refusal.line}: refused, the other days go on"
-    prepare_console(debug=False)
+    prepare_console(debug=False)  # (Prefect's logging set up first: it replaces root handlers)
     [console] = [
         handler
         for handler in logging.getLogger().handlers
         if type(handler).__name__ == "PrefectConsoleHandler"
     ]
+    refusal = DayRefusal(date(2025, 3, 3), "nothing valid left for 2025-03-03 (card): …", 4)
+    logging.getLogger().addHandler(caplog.handler)
+    try:
+        with caplog.at_level("WARNING"):
+            log_refusals([refusal])
+            logging.getLogger("raceday").warning("another warning")
+            assert logged(["12 of 12 JRA races of no known class …"]) == [
+                "12 of 12 JRA races of no known class …"
+            ]
+    finally:
+        logging.getLogger().removeHandler(caplog.handler)
+    refused, other, in_the_summary = caplog.records
+    assert refused.getMessage() == f"{refusal.line}: refused, the other days go on"
     assert not console.filter(refused)
     assert console.filter(other)
+    assert not console.filter(in_the_summary)  # said with the summary the command prints
