@@ -532,11 +532,17 @@ def model_age(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     return _recurring_warning(inputs, "model_stale", message, float(age), float(limit), key=version)
 
 
+# The scale a metric that never moved (MAD 0) is judged on, as a share of its median: races
+# capped at 200 falling to 150 is z = -5; a baseline of zeros has no scale, and no z.
+FLAT_BASELINE_SCALE: Final = 0.05
+
+
 def robust_z(trailing: pd.Series, value: float) -> float:
     """How unusual ``value`` is against ``trailing``: (value - median) / (1.4826 * MAD).
 
-    With a zero MAD (a metric that never moved) any change is infinitely unusual and no change
-    is not unusual at all.
+    A baseline without spread (MAD 0: a metric that never moved) is judged on a scale of
+    ``FLAT_BASELINE_SCALE`` of its median; one of zeros has none and gives no z (NaN): the
+    first days of a first backfill bet nothing, and every staking day after them was +inf.
     """
     history = trailing.astype("float64").dropna().to_numpy()
     if history.size == 0 or not math.isfinite(value):
@@ -544,7 +550,9 @@ def robust_z(trailing: pd.Series, value: float) -> float:
     median = float(np.median(history))
     scale = 1.4826 * float(np.median(np.abs(history - median)))
     if scale == 0:
-        return 0.0 if value == median else math.copysign(math.inf, value - median)
+        scale = FLAT_BASELINE_SCALE * abs(median)
+    if scale == 0:
+        return float("nan")
     return (value - median) / scale
 
 

@@ -255,13 +255,31 @@ def test_a_model_kept_by_a_training_that_did_not_beat_it_is_not_stale() -> None:
 
 
 def test_robust_z_uses_median_and_mad() -> None:
-    """z = (x - median) / (1.4826 MAD); a metric that never moved makes any change infinite."""
+    """z = (x - median) / (1.4826 MAD); a metric that never moved (MAD 0) is judged on a scale
+    of 5% of its median (races capped at 200 falling to 150: z = -5), and a baseline of zeros
+    without spread gives no z at all."""
     history = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0])
     assert robust_z(history, 3.0) == 0.0
     assert robust_z(history, 3.0 + 1.4826) == pytest.approx(1.0)
-    assert robust_z(pd.Series([200.0] * 10), 150.0) == -math.inf
+    assert robust_z(pd.Series([200.0] * 10), 150.0) == pytest.approx(-5.0)
     assert robust_z(pd.Series([200.0] * 10), 200.0) == 0.0
     assert math.isnan(robust_z(pd.Series([], dtype="float64"), 1.0))
+    assert math.isnan(robust_z(pd.Series([0.0] * 10), 71_900.0))
+    assert math.isnan(robust_z(pd.Series([0.0] * 8 + [70_000.0, 72_000.0]), 71_900.0))
+
+
+def test_a_first_backfill_whose_first_days_bet_nothing_raises_no_anomaly() -> None:
+    """The first days of a first backfill bet nothing (no model yet); the days after bet every
+    day. Before, every such day was `staked_yen … median is 0 (robust z +inf)`, and a day with
+    a quarantined row `quarantine_rate … median is 0`: a baseline without spread has no z."""
+    limits = replace(LIMITS, anomaly_metrics=("staked_yen", "quarantine_rate"))
+    days = daily(days=20)
+    days["staked_yen"] = [0.0] * 12 + [70_000.0 + 500 * i for i in range(8)]
+    days["quarantine_rate"] = [0.0] * 19 + [0.02]
+    for last in range(11, 20):
+        window = days.iloc[: last + 1]
+        day = replace(inputs(daily=window), race_date=window["perf_date"].iloc[-1].date())
+        assert [a.message for a in evaluate(day, limits) if a.rule == "anomaly"] == []
 
 
 def test_an_odd_day_is_an_anomaly_and_a_usual_one_is_not() -> None:
