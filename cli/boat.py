@@ -60,7 +60,7 @@ def evaluate_boat_days(first: date, last: date, db: str | None) -> dict[str, Any
     """The stored boat predictions of ``first``..``last`` judged against their results: prior,
     market, model and blend on the same races (``raceday eval model --sport boat``)."""
     from cli.shared import open_store
-    from raceday.boat.evaluate import comparison, scored_boats
+    from raceday.boat.evaluate import comparison, no_race_judged, scored_boats
     from raceday.store.catalogs.boat import read_predictions, read_results
 
     _settings, engine = open_store(db)
@@ -68,12 +68,15 @@ def evaluate_boat_days(first: date, last: date, db: str | None) -> dict[str, Any
         predictions = read_predictions(connection, first, last)
         results = read_results(connection, first, last)
     versions = sorted(set(predictions["model_version"].dropna()))
+    judged = comparison(scored_boats(predictions, results))
+    note = no_race_judged(predictions, judged["races"], first, last)
     return {
         "sport": "boat",
         "period": {"start": first.isoformat(), "end": last.isoformat()},
         "days": int(predictions["race_date"].nunique()),
         "versions": versions,
-        **comparison(scored_boats(predictions, results)),
+        **judged,
+        **({"note": note} if note else {}),
     }
 
 
@@ -89,6 +92,8 @@ def print_boat_evaluation(result: dict[str, Any]) -> None:
         table.add_row(name, _figure(result.get(f"{name}_log_loss")),
                       _figure(result.get(f"{name}_pseudo_r2")))  # fmt: skip
     out.print(table)
+    if result.get("note"):
+        out.print(result["note"], soft_wrap=True)
 
 
 def _figure(value: Any) -> str:

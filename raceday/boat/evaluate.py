@@ -93,3 +93,23 @@ def day_performance(
         **log_losses(scored_boats(predictions, results)),
         "model_version": versions[0] if versions else None,
     }
+
+
+def no_race_judged(predictions: pd.DataFrame, races: int, first: date, last: date) -> str | None:
+    """Why the comparison judged no race of ``first``..``last``, in one line (None when it
+    judged some): no prediction stored, none by a model (the days a backfill ran before any
+    boat version existed are predicted by the market and the lane prior alone), or no result
+    stored for the predicted races."""
+    if races:
+        return None
+    period = f"{first}..{last}"
+    if predictions.empty:
+        return f"no race judged: no boat prediction is stored for {period}"
+    if predictions["p_model"].isna().all():
+        days = int(predictions["race_date"].nunique())
+        return (
+            f"no race judged: no day of {period} was predicted by a trained boat version "
+            f"({days} day{'s' if days != 1 else ''} by the market and the lane prior alone); "
+            "train one with `raceday train --sport boat`"
+        )
+    return f"no race judged: no single-winner result is stored for the races predicted in {period}"
