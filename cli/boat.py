@@ -130,7 +130,7 @@ def backfill_boat_days(
 def print_boat_backfill(summary: dict[str, Any]) -> None:
     """The backfill's summary as a table."""
     table = Table(title=f"boat backfill {summary['start']}..{summary['end']}", show_header=False)
-    for key in ("days", "days_run", "days_skipped", "races", "bets", "staked_yen",
+    for key in ("days", "days_run", "days_reopened", "days_skipped", "races", "bets", "staked_yen",
                 "returned_yen", "bankroll_yen", "seconds"):  # fmt: skip
         value = summary.get(key)
         table.add_row(key, "–" if value is None else f"{value:,}")

@@ -5,9 +5,10 @@
               → results (validate, store) → settle → record → monitor → report
                                                                            (boat day chain)
     backfill: the day chain for each day of the source in a range, in date order (days
-              already recorded skipped unless forced); before each chunk of days, its days'
-              boat run locks held and the boat version of the day before it trained when
-              due; a day refused for its input set aside                   (boat-backfill)
+              done, recorded and settled, skipped unless forced); before each chunk of days,
+              its days' boat run locks held and the boat version of the day before it
+              trained when due; a day refused for its input set aside; what it leaves to do
+              said in its warnings                                          (boat-backfill)
 
 The chain is written once here (:func:`boat_day_chain`: the card, where a day is refused,
 then the rest of the day) and run as task runs of the ``boat-day`` flow
@@ -31,6 +32,13 @@ from data_checks.boat import ValidCard
 from flows.alerting import alerting_flow, day_run_name
 from flows.backfill import DEFAULT_CHUNK_DAYS, Chunk, chunk_grid, stopped_before
 from flows.train import boat_train_chain
+from raceday.boat.resume import (
+    done_days,
+    no_program_warning,
+    open_days_warning,
+    results_file_days,
+    sized_before_warning,
+)
 from raceday.boat.source import BoatDay, boat_directory, check_day_files, program_days
 from raceday.errors import InputError, RacedayError, failure_kind
 from raceday.run_status import (
@@ -39,7 +47,7 @@ from raceday.run_status import (
     refused_warning,
     run_status,
 )
-from raceday.store.catalogs.boat import days_recorded
+from raceday.store.catalogs.boat import days_recorded, open_bets_per_day
 from raceday.store.catalogs.runs import BOAT_LOCK
 from raceday.store.engine import has_schema
 from tasks.boat import (
@@ -188,19 +196,60 @@ def run_boat_chunk(
             ran.summaries.append(day)
 
 
+@dataclass(frozen=True)
+class BoatStoreDays:
+    """The store's boat days as a backfill finds them: recorded (a performance row) and with
+    bets open (results not in), in its range; ``done`` are skipped unless forced."""
+
+    recorded: set[date] = field(default_factory=set)
+    open_bets: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def done(self) -> set[date]:
+        """Recorded and settled (:func:`raceday.boat.resume.done_days`)."""
+        return done_days(self.recorded, self.open_bets)
+
+
+def backfill_warnings(
+    directory: Path, span: Chunk, days: list[date], ran: BoatDaysRun, before: BoatStoreDays,
+    after: BoatStoreDays,
+) -> list[str]:  # fmt: skip
+    """What a boat backfill of ``span`` leaves to do: its refused days, the bets it leaves open,
+    its days with a K file but no B file (not run), and the later days sized before a day it
+    settled after them (:mod:`raceday.boat.resume`); ``after`` holds the store's days from the
+    span's start on, later ones too."""
+    open_bets = {day: n for day, n in after.open_bets.items() if day <= span.end}
+    results_only = {day for day in results_file_days(directory) if span.start <= day <= span.end}
+    run = {date.fromisoformat(summary["date"]) for summary in ran.summaries}
+    staked = {date.fromisoformat(summary["date"]) for summary in ran.summaries if summary["bets"]}
+    return [
+        *refused_warning(ran.refused),
+        *open_days_warning(set(open_bets), sum(open_bets.values())),
+        *no_program_warning(results_only - set(days) - after.recorded),
+        *sized_before_warning(staked - before.done, after.recorded - run),
+    ]
+
+
 def boat_backfill_summary(
-    start: date, end: date, days: list[date], ran: BoatDaysRun, settings: Settings
+    start: date,
+    end: date,
+    days: list[date],
+    ran: BoatDaysRun,
+    settings: Settings,
+    warnings: list[str],
+    reopened: int = 0,
 ) -> dict[str, Any]:
-    """The boat backfill's summary: its days run, skipped (recorded before) and refused, their
-    totals, the versions trained; status ``completed-with-refusals`` when a day was refused."""
+    """The boat backfill's summary: its days run (``days_reopened`` of them recorded before
+    with bets open), skipped (done before) and refused, their totals, the versions trained,
+    its ``warnings``; status ``completed-with-refusals`` when a day was refused."""
     summaries = ran.summaries
-    warnings = refused_warning(ran.refused)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "status": COMPLETED_WITH_REFUSALS if ran.refused else run_status((), warnings),
         "days": len(days),
         "days_run": len(summaries),
+        "days_reopened": reopened,
         "days_skipped": len(days) - len(summaries) - len(ran.refused),
         "days_refused": [refusal.as_summary() for refusal in ran.refused],
         "races": sum(summary["races"] for summary in summaries),
@@ -225,14 +274,17 @@ def boat_backfill_run(
     """Every day of the source from ``start`` to ``end`` through the boat day chain, in date
     order, ``chunk_days`` at a time with a retraining before each chunk when due; each day
     point in time (a version trained strictly before it, else a model fitted on the days
-    before it). Each chunk holds its days' boat run locks from before anything of it is
-    written until its days are stored (a day a live run holds stops the backfill there,
-    resumable); a day refused for its input is set aside and the other days go on."""
+    before it). A day done (recorded and settled) is skipped unless ``force``: a day recorded
+    with bets open (its results not in) runs again. Each chunk holds its days' boat run locks
+    from before anything of it is written until its days are stored (a day a live run holds
+    stops the backfill there, resumable); a day refused for its input is set aside and the
+    other days go on."""
     settings = load_settings(source=source)
     directory = boat_directory(source)
     started = time.perf_counter()
     days = [day for day in program_days(directory) if start <= day <= end]
-    done = set() if force else recorded_days(settings, start, end)
+    before = store_days(settings, start, end)
+    done = set() if force else before.done
     run, ran = AsTasks(settings), BoatDaysRun()
     run(prepare_store, settings)  # the lock table there before the first chunk's days are held
     held = HeldDays(settings, sport=BOAT_LOCK)
@@ -245,15 +297,21 @@ def boat_backfill_run(
                 held.release(todo)  # stored and recorded (a refused day: nothing stored)
     finally:
         held.close()
-    summary = boat_backfill_summary(start, end, days, ran, settings)
+    after = store_days(settings, start, date.max)  # later days too: sized before a day run now
+    warnings = backfill_warnings(directory, Chunk(start, end), days, ran, before, after)
+    run_days = {date.fromisoformat(summary["date"]) for summary in ran.summaries}
+    reopened = len(run_days & set(before.open_bets))
+    summary = boat_backfill_summary(start, end, days, ran, settings, warnings, reopened)
     return summary | {"seconds": round(time.perf_counter() - started, 1)}
 
 
-def recorded_days(settings: Settings, start: date, end: date) -> set[date]:
-    """The boat days ``start``..``end`` recorded already (a performance row): a backfill skips
-    them; none in a store without a schema."""
+def store_days(settings: Settings, start: date, end: date) -> BoatStoreDays:
+    """The boat days ``start``..``end`` recorded already (a performance row) and those with
+    bets open; none in a store without a schema."""
     engine = engine_for(settings)
     if not has_schema(engine):
-        return set()
+        return BoatStoreDays()
     with engine.connect() as connection:
-        return days_recorded(connection, start, end)
+        return BoatStoreDays(
+            days_recorded(connection, start, end), open_bets_per_day(connection, start, end)
+        )

@@ -167,6 +167,17 @@ def days_recorded(connection: Connection, start: date, end: date) -> set[date]:
     return dates_between(connection, PERFORMANCE.c.perf_date, start, end)
 
 
+def open_bets_per_day(connection: Connection, start: date, end: date) -> dict[date, int]:
+    """The bets still open (their race's result not in: no K file, or none readable for it) of
+    each day ``start``..``end`` that has any: such a day is recorded, but not done."""
+    query = (
+        select(BETS.c.race_date, func.count())
+        .where(BETS.c.settled.is_(False), BETS.c.race_date >= start, BETS.c.race_date <= end)
+        .group_by(BETS.c.race_date)
+    )
+    return {pd.Timestamp(day).date(): int(n) for day, n in connection.execute(query)}
+
+
 def write_performance(connection: Connection, record: pd.DataFrame) -> int:
     """Store the day's performance row."""
     return replace_rows(connection, PERFORMANCE, record, ["perf_date"])

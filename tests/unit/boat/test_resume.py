@@ -1,0 +1,39 @@
+"""What a boat backfill says it leaves to do (raceday.boat.resume): a few days named, never
+hundreds; a day recorded with bets open is not done; later days sized before a day settled
+after them are named once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from raceday.boat.resume import (
+    done_days,
+    named_days,
+    no_program_warning,
+    open_days_warning,
+    sized_before_warning,
+)
+
+DAY = date(2026, 4, 1)
+MONTH = [DAY + timedelta(days=n) for n in range(30)]
+
+
+def test_a_recorded_day_with_bets_open_is_not_done() -> None:
+    assert done_days({MONTH[0], MONTH[1]}, {MONTH[1]: 3}) == {MONTH[0]}
+
+
+def test_a_warning_names_five_days_and_counts_the_rest() -> None:
+    assert named_days(reversed(MONTH)) == (
+        "2026-04-01, 2026-04-02, 2026-04-03, 2026-04-04, 2026-04-05 and 25 more"
+    )
+    (line,) = open_days_warning(set(MONTH), 3000)
+    assert line.startswith("3000 bet(s) left open on 30 days (2026-04-01, ") and "25 more" in line
+    assert line.endswith("re-run the same command once their K files are in")
+    assert open_days_warning(set(), 0) == [] and no_program_warning(set()) == []
+
+
+def test_later_days_sized_before_a_day_settled_after_them_are_named() -> None:
+    (line,) = sized_before_warning({MONTH[3]}, {MONTH[0], MONTH[4], MONTH[5]})
+    assert line.startswith("2 later days (2026-04-05, 2026-04-06) were sized before 2026-04-04")
+    assert sized_before_warning({MONTH[5]}, {MONTH[0], MONTH[4]}) == []  # a resume: none later
+    assert sized_before_warning(set(), set(MONTH)) == []
