@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.options import DbOption, DebugOption, JsonOption
+from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sport
 from cli.shared import (
     answer,
     app,
@@ -101,15 +101,20 @@ def monitor(
     db: DbOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
+    sport: SportOption = "nar",
 ) -> None:
     """Evaluate the monitor rules for a day and send the alerts (de-duplicated), no Prefect.
     Exit 6 when an alert is critical; 2 (nothing stored) for a day before the store's first
-    race."""
+    race. --sport boat: the boat rules a boat day runs in its own stage, on the recorded day."""
 
     def action() -> dict[str, Any]:
         day = _day(race_date)
         settings = settings_from(db_url=db)
         _ready_store(settings)
+        if known_sport(sport) == "boat":
+            from tasks.monitor import boat_day_to_monitor, boat_monitor_day
+
+            return boat_monitor_day(settings, boat_day_to_monitor(settings, day), day)
         from tasks.monitor import monitor_day, unmonitorable
 
         reason = unmonitorable(settings, day)

@@ -48,10 +48,30 @@ def read_racing_calendar(path: Path | None) -> pd.DataFrame | None:
 
 def unmonitorable(settings: Settings, race_date: date) -> str | None:
     """Why the day cannot be monitored (no race stored on or before it), or None: a monitor
-    of such a day would only raise a false ``no_races``."""
+    of such a day would only raise a false ``no_races``. Where boat days are recorded by then,
+    it says to monitor them with ``--sport boat``."""
     with engine_for(settings).connect() as connection:
         first, _last = history_bounds(connection, race_date + timedelta(days=1))
-    return nothing_to_monitor(race_date, first)
+        reason = nothing_to_monitor(race_date, first)
+        if reason is None or boat_catalog.first_recorded_day(connection, race_date) is None:
+            return reason
+    return f"{reason}; boat days are recorded: use --sport boat"
+
+
+def boat_day_to_monitor(settings: Settings, race_date: date) -> dict[str, Any]:
+    """What :func:`boat_monitor_day` reads of a boat day beside the store, as the day's own
+    stage passes it its summary: its races recorded (none for a day not recorded after the
+    first: ``no_races`` speaks). InputError, one line, before the first recorded boat day."""
+    with engine_for(settings).connect() as connection:
+        first = boat_catalog.first_recorded_day(connection, race_date)
+        row = boat_catalog.read_performance(connection, race_date, race_date)
+    if first is None:
+        raise InputError(
+            f"nothing to monitor for {race_date}: no boat day is recorded on or before that day "
+            "(run or backfill it first: raceday run --sport boat)"
+        )
+    races = int(row["races"].iloc[0]) if len(row) else 0
+    return {"date": race_date.isoformat(), "sport": "boat", "races": races, "warnings": []}
 
 
 @dataclass(frozen=True)

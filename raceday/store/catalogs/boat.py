@@ -178,6 +178,13 @@ def open_bets_per_day(connection: Connection, start: date, end: date) -> dict[da
     return {pd.Timestamp(day).date(): int(n) for day, n in connection.execute(query)}
 
 
+def first_recorded_day(connection: Connection, until: date) -> date | None:
+    """The first boat day recorded on or before ``until``, or None."""
+    query = select(func.min(PERFORMANCE.c.perf_date)).where(PERFORMANCE.c.perf_date <= until)
+    first = connection.execute(query).scalar()
+    return None if first is None else pd.Timestamp(first).date()
+
+
 def write_performance(connection: Connection, record: pd.DataFrame) -> int:
     """Store the day's performance row."""
     return replace_rows(connection, PERFORMANCE, record, ["perf_date"])
