@@ -19,10 +19,12 @@ from sqlalchemy import String, Table
 from raceday.arrow_text import text_isin
 from raceday.codec import (
     CANCELLED_RACE_RECORD,
+    ODDS_FIELDS,
     RACE_ID_PATTERN,
     SCRATCHED,
     WITHDRAWN_RECORD,
     digits_are_malformed,
+    odds_field_text,
     record_kind,
     soha_time_text,
     venue_code_is_malformed,
@@ -84,12 +86,15 @@ def missing_fields(raw: pd.DataFrame, required: tuple[str, ...]) -> pd.Series:
 
 def unparsable_fields(raw: pd.DataFrame, widths: dict[str, int]) -> pd.Series:
     """Numeric raw fields that hold something other than their digits (the venue code: other
-    than a venue code)."""
+    than a venue code; the odds fields: other than a scratched horse's mark,
+    :func:`raceday.codec.odds_field_text`)."""
     masks = {
         column: (
             venue_code_is_malformed(raw[column])
             if column == VENUE_CODE
-            else digits_are_malformed(raw[column], width)
+            else digits_are_malformed(
+                odds_field_text(raw[column]) if column in ODDS_FIELDS else raw[column], width
+            )
         )
         for column, width in widths.items()
         if column in raw.columns

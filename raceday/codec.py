@@ -52,6 +52,11 @@ SCRATCHED: Final = 1  # 異常区分 出走取消: withdrawn before the card, ne
 # results' stages, A, B) are the race.
 CANCELLED_RACE_RECORD: Final = "9"
 WITHDRAWN_RECORD: Final = "0"
+# The win odds and popularity fields, of nvd_se and of nvd_o1's packed slots: JV-Data writes a
+# scratched horse's as a mark, ``----`` / ``--`` (取消 before sale) or ``****`` / ``**`` (取消
+# after), read as no odds (:func:`odds_field_text`), as ``0000`` is.
+ODDS_FIELDS: Final = ("tansho_odds", "tansho_ninkijun")
+_NO_ODDS_MARKS: Final = r"-+|\*+"
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -100,6 +105,14 @@ def _ascii_digits(text: pd.Series) -> pd.Series:
     ASCII digits they stand for; other digits (``٣``) stay what they are: no number. What
     decodes as a number is what the ``*_is_malformed`` checks judge one."""
     return text.str.translate(FULL_WIDTH_DIGITS)
+
+
+def odds_field_text(raw: pd.Series) -> pd.Series:
+    """A win odds or popularity field (:data:`ODDS_FIELDS`) stripped, a scratched horse's mark
+    (``----``, ``****``, ``--``, ``**``) read as blank: no odds, as ``0000`` is. Other text
+    (``-*``, ``12.5``) stays as written, for the checks to judge."""
+    text = _stripped(raw)
+    return text.mask(text.str.fullmatch(_NO_ODDS_MARKS).fillna(False).astype(bool), "")
 
 
 def _all_zero_or_blank(text: pd.Series) -> pd.Series:
@@ -407,10 +420,11 @@ def decode_odds_string(packed: pd.Series) -> pd.DataFrame:
     """``odds_tansho`` of ``nvd_o1`` (umaban 2 + odds 4 tenths + rank 2, repeated) to long rows.
 
     Returns ``source_index, umaban, win_odds, popularity`` with one row per listed horse; slots
-    whose umaban is ``00`` or whose odds are ``0000`` (scratched, not on sale) are left out.
+    whose umaban is ``00`` or whose odds are ``0000`` or a scratched horse's mark (``----``,
+    ``****``: :func:`odds_field_text`) are left out.
     """
     text = packed.fillna("").astype(str)
-    slots = text.str.findall(r"\d{8}")
+    slots = text.str.findall(r"\d{2}[0-9*\-]{6}")
     long = slots.explode().dropna()
     if long.empty:
         return pd.DataFrame(
@@ -426,8 +440,8 @@ def decode_odds_string(packed: pd.Series) -> pd.DataFrame:
         {
             "source_index": long.index.to_numpy(),
             "umaban": decode_count(slot.str[0:2]).array,
-            "win_odds": decode_tenths(slot.str[2:6]).array,
-            "popularity": decode_count(slot.str[6:8]).array,
+            "win_odds": decode_tenths(odds_field_text(slot.str[2:6])).array,
+            "popularity": decode_count(odds_field_text(slot.str[6:8])).array,
         }
     )
     return out[out["umaban"].notna() & out["win_odds"].notna()].reset_index(drop=True)
@@ -557,8 +571,8 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "corner_2": decode_count(_text(nvd_se, "corner_2")),
             "corner_3": decode_count(_text(nvd_se, "corner_3")),
             "corner_4": decode_count(_text(nvd_se, "corner_4")),
-            "win_odds": decode_tenths(_text(nvd_se, "tansho_odds")),
-            "popularity": decode_count(_text(nvd_se, "tansho_ninkijun")),
+            "win_odds": decode_tenths(odds_field_text(_text(nvd_se, "tansho_odds"))),
+            "popularity": decode_count(odds_field_text(_text(nvd_se, "tansho_ninkijun"))),
             "time_behind_s": decode_time_behind(_text(nvd_se, "time_sa")),
         },
         index=nvd_se.index,

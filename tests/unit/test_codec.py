@@ -501,3 +501,35 @@ def test_venue_codes_read_as_stored_judged_and_numbered() -> None:
     numbers = codec.venue_numbers(written)
     assert numbers.iloc[:6].tolist() == [44.0, 1.0, 676.0, 676.0, 44.0, 100.0 + int("A6", 36)]
     assert numbers.iloc[6:].isna().tolist() == [True, False, True, True, True, True, True]
+
+
+def test_a_scratched_horses_odds_marks_decode_as_no_odds_in_both_tables() -> None:
+    """``----``/``--`` (取消 before sale) and ``****``/``**`` (after) are no odds, as ``0000``:
+    in nvd_se's tansho_odds/tansho_ninkijun and in nvd_o1's packed slots alike."""
+    assert codec.odds_field_text(s(" ---- ", "****", "--", "**", "0216", "-*")).tolist() == [
+        "",
+        "",
+        "",
+        "",
+        "0216",
+        "-*",
+    ]
+    runners = codec.decode_runners(
+        pd.DataFrame(
+            {
+                "kaisai_nen": ["2026"] * 3,
+                "kaisai_tsukihi": ["0711"] * 3,
+                "keibajo_code": ["54"] * 3,
+                "race_bango": ["01"] * 3,
+                "umaban": ["01", "02", "03"],
+                "tansho_odds": ["----", "****", "0216"],
+                "tansho_ninkijun": ["--", "**", "01"],
+            },
+            dtype="string",
+        )
+    )
+    assert runners["win_odds"].isna().tolist() == [True, True, False]
+    assert runners["popularity"].isna().tolist() == [True, True, False]
+    decoded = codec.decode_odds_string(pd.Series(["01------02******03012001"]))
+    assert decoded["umaban"].tolist() == [3]
+    assert decoded["win_odds"].tolist() == [12.0]
