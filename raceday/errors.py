@@ -1,8 +1,9 @@
 """What can go wrong, in three kinds that are handled differently (:func:`failure_kind`):
 
 - ``input``: bad input a user can fix (:class:`InputError`, :class:`NothingValid`,
-  :class:`RunLocked`, :class:`BackupUnusable`): one clear line, never retried (the next attempt
-  reads the same input);
+  :class:`RunLocked`, :class:`BackupUnusable`, a database connection refused for its settings:
+  :func:`refused_for_its_settings`): one clear line, never retried (the next attempt reads the
+  same input);
 - ``unavailable``: a source or the store cannot be reached (:class:`SourceUnavailable`,
   :class:`StoreUnavailable`, and the operating system's, network's and databases' operational
   errors: refused connections, timeouts, SQLite's "database is locked"; the Prefect API not
@@ -14,8 +15,9 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from typing import Literal
+from typing import Final, Literal
 
 FailureKind = Literal["input", "unavailable", "defect"]
 
@@ -124,6 +126,36 @@ def _dbapi_unavailable(error: BaseException) -> bool:
     )
 
 
+# A PostgreSQL server that answered a connection and refused it for its settings: SQLSTATE
+# 3D000 invalid_catalog_name (no such database), 28000 invalid_authorization_specification (no
+# such role, no pg_hba.conf entry, a role that may not log in), 28P01 invalid_password. The
+# same answer on every attempt: a setting to mend, not an outage. libpq gives no SQLSTATE for a
+# refused connection, so its message is read too (the server's English or Japanese lc_messages).
+_REFUSED_SETTINGS_SQLSTATES: Final = frozenset({"3D000", "28000", "28P01"})
+_REFUSED_SETTINGS_MESSAGES: Final = (
+    re.compile(r'database ".*" does not exist'),
+    re.compile(r'role ".*" does not exist'),
+    re.compile(r"authentication failed for user"),  # password, peer, ident
+    re.compile(r"no pg_hba\.conf entry"),
+    re.compile(r'role ".*" is not permitted to log in'),
+    re.compile(r"fe_sendauth: no password supplied"),
+    re.compile(r"データベース.*は存在しません"),
+    re.compile(r"ロール.*は存在しません"),
+    re.compile(r"パスワード認証に失敗しました"),
+)
+
+
+def refused_for_its_settings(error: BaseException) -> bool:
+    """A database connection refused for its settings (a mistyped database name, user or
+    password: :data:`_REFUSED_SETTINGS_SQLSTATES`), not because the server is down or busy."""
+    orig = getattr(error, "orig", None) or error
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _REFUSED_SETTINGS_SQLSTATES:
+        return True
+    said = str(orig)
+    return any(pattern.search(said) for pattern in _REFUSED_SETTINGS_MESSAGES)
+
+
 def _store_fault(error: BaseException) -> bool:
     """A database error that says the store itself cannot serve (:data:`_STORE_FAULTS`)."""
     orig = getattr(error, "orig", None)
@@ -169,6 +201,8 @@ def failure_kind(error: BaseException) -> FailureKind:
     if isinstance(error, OSError):  # refused connections, timeouts (TimeoutError), lost files
         return "unavailable"
     if isinstance(error, sa_exc.DBAPIError):
+        if refused_for_its_settings(error):  # a mistyped database, user or password
+            return "input"
         if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
             return "unavailable"
         if isinstance(error, sa_exc.OperationalError):

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, ProgrammingError, SQLAlchemyError
 
-from raceday.errors import InputError, SourceUnavailable
+from raceday.errors import InputError, SourceUnavailable, refused_for_its_settings
 from raceday.schema import (
     NVD_O1_COLUMNS,
     NVD_O1_OPTIONAL,
@@ -95,6 +95,15 @@ def _reason(error: SQLAlchemyError) -> str:
 
 def _unreachable(error: SQLAlchemyError) -> SourceUnavailable:
     return SourceUnavailable(f"PC-KEIBA database unreachable: {_reason(error)}")
+
+
+def _refused(error: SQLAlchemyError) -> InputError:
+    """A connection refused for its settings (no such database or user, a wrong password):
+    bad input, said at once (retrying cannot help)."""
+    return InputError(
+        f"PC-KEIBA database refused the connection: {_reason(error)}: check the database, "
+        "user and password in RACEDAY_PCKEIBA_URL"
+    )
 
 
 def _unreadable(error: SQLAlchemyError) -> InputError:
@@ -178,6 +187,8 @@ class PcKeibaSource:
             finally:
                 engine.dispose()
         except SQLAlchemyError as error:
+            if refused_for_its_settings(error):
+                raise _refused(error) from error
             raise _unreachable(error) from error
 
     def venues(self, start: date, end: date) -> list[str]:

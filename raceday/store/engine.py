@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from raceday.errors import InputError, StoreUnavailable
+from raceday.errors import InputError, StoreUnavailable, refused_for_its_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -141,6 +141,11 @@ def check_connection(engine: Engine) -> None:
             connection.execute(text("SELECT 1"))
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        if refused_for_its_settings(error):  # a mistyped database, user or password
+            raise InputError(
+                f"the store at {engine.url!r} refused the connection: {reason} (check the "
+                "database, user and password in --db / RACEDAY_DB_URL)"
+            ) from error
         raise StoreUnavailable(
             f"cannot reach the store at {engine.url!r}: {reason} (check --db / RACEDAY_DB_URL)"
         ) from error

@@ -358,3 +358,25 @@ def test_pc_keibas_tables_as_foreign_tables_read_as_the_day(
         read = PcKeibaSource(local_url).read_days(DAY, DAY)
     for name in ("nvd_ra", "nvd_se", "nvd_o1"):
         pd.testing.assert_frame_equal(getattr(read, name), getattr(expected, name))
+
+
+@pytest.mark.postgres
+def test_a_mistyped_database_or_user_is_bad_input_said_at_once(postgres_server: str) -> None:
+    """``database "x" does not exist`` / ``role "x" does not exist`` from the PC-KEIBA URL or the
+    store's ``--db``: a setting to mend, one line, not an outage retried for a minute (exit 3)."""
+    from raceday.errors import failure_kind
+    from raceday.store.engine import check_connection, make_engine
+
+    server = make_url(postgres_server)
+    no_database = server.set(database="probe_pckeiba_no_such_database").render_as_string(False)
+    no_user = server.set(username="probe_pckeiba_no_such_role").render_as_string(False)
+    for url, said in ((no_database, "database"), (no_user, "role")):
+        with pytest.raises(InputError, match=f'{said} "probe_pckeiba_no_such_.*" does not exist'):
+            PcKeibaSource(url).venues(DAY, DAY)
+        with pytest.raises(InputError, match=r"does not exist.*--db") as refused:
+            check_connection(make_engine(url))
+        assert failure_kind(refused.value) == "input"
+    refused_port = server.set(port=1).render_as_string(False)  # nothing listens: an outage
+    with pytest.raises(RacedayError, match="unreachable") as down:
+        PcKeibaSource(refused_port).venues(DAY, DAY)
+    assert failure_kind(down.value) == "unavailable"

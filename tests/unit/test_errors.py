@@ -336,3 +336,22 @@ def test_json_ends_every_failure_with_one_json_object_on_stdout(
     with pytest.raises(typer.Exit):  # without --json: the line only, standard output empty
         answer(False, False, action, print)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        'connection failed: … failed: FATAL:  database "pckeib" does not exist',
+        'connection failed: … failed: FATAL:  role "keibaa" does not exist',
+        'connection failed: … failed: FATAL:  password authentication failed for user "keiba"',
+        'connection failed: … failed: FATAL:  no pg_hba.conf entry for host "10.0.0.2"',
+        "connection failed: … failed: fe_sendauth: no password supplied",
+    ],
+)
+def test_a_connection_refused_for_its_settings_is_bad_input_not_an_outage(said: str) -> None:
+    """A mistyped database, user or password (SQLSTATE 3D000, 28000, 28P01; libpq gives no
+    SQLSTATE for a refused connection, so its message is read): the same answer on every
+    attempt, so not retried as an outage for a minute then exit 3."""
+    error = OperationalError("SELECT 1", {}, FakePsycopgOperationalError(said))
+    assert failure_kind(error) == "input"
+    assert retry_if_unavailable(None, None, failed_with(error)) is False  # type: ignore[arg-type]
