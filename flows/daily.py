@@ -35,9 +35,10 @@ from flows.alerting import alerting_flow, day_run_name
 from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
 from raceday.japan_time import today_in_japan
 from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
-from raceday.pipeline import DaySummary
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT, DaySummary
 from raceday.run_status import (
     cancelled_warning,
+    final_odds_warning,
     no_races_warning,
     outcome,
     quarantine_warning,
@@ -87,11 +88,13 @@ def day_outcome(
     night: bool = True,
     race_day: bool = True,
     unpriced: Sequence[str] = (),
+    odds_source: str | None = None,
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, races cancelled, no races (on a ``race_day``: a JRA store's
     weekday is none; said as cancelled when they were), races quarantined, races without odds
-    (``unpriced``: their ids), most of a circuit's races of no known class (logged too), bets
+    (``unpriced``: their ids), bets sized on final odds (``odds_source`` ``final``: the source
+    held no snapshot), most of a circuit's races of no known class (logged too), bets
     voided at night, bets still open, and (``night``: a run that reads results) results not
     published yet."""
     down = venues_down(raw)
@@ -105,6 +108,7 @@ def day_outcome(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"], cancelled_rows
     )
     warnings += unpriced_warning(unpriced)
+    warnings += final_odds_warning(odds_source == FINAL_ODDS_SNAPSHOT)
     warnings += logged(unknown_class_warning(raw.races, circuits()))
     if voided["voided_bets"]:
         warnings.append(
@@ -131,6 +135,7 @@ def _outcome(
     *,
     night: bool = True,
     card: ValidatedDay | None = None,
+    odds_source: str | None = None,
 ) -> dict[str, Any]:
     alerts = alerts_raised_since(this.settings, this.day, this.started)
     race_day = True
@@ -139,7 +144,14 @@ def _outcome(
             race_day = racing_expected(this.settings, connection, this.day).expected
     unpriced = card.unpriced if card is not None else ()
     return day_outcome(
-        this.raw, counts, settled, alerts, night=night, race_day=race_day, unpriced=unpriced
+        this.raw,
+        counts,
+        settled,
+        alerts,
+        night=night,
+        race_day=race_day,
+        unpriced=unpriced,
+        odds_source=odds_source,
     )
 
 
@@ -184,7 +196,8 @@ def settle_day(
     with day_run(race_date, races, source) as this:
         settle_chain(this.run, this.settings, this.raw, this.day, this.day)
         summary, settled = record_chain(this.run, this.settings, this.day)
-        return {**summary.to_dict(), **_outcome(this, _counts(summary), settled)}
+        outcome = _outcome(this, _counts(summary), settled, odds_source=summary.odds_source)
+        return {**summary.to_dict(), **outcome}
 
 
 @alerting_flow("daily-run", day_run_name)
@@ -196,4 +209,7 @@ def daily_run(
     """A whole race day in one run: predict and stake on the card, then settle and record."""
     with day_run(race_date, races, source) as this:
         summary, settled, card = daily_chain(this.run, this.settings, this.raw, this.day)
-        return {**summary.to_dict(), **_outcome(this, _counts(summary), settled, card=card)}
+        outcome = _outcome(
+            this, _counts(summary), settled, card=card, odds_source=summary.odds_source
+        )
+        return {**summary.to_dict(), **outcome}

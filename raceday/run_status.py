@@ -242,3 +242,17 @@ def backfill_no_races_warning(races: int, what: str, days_run: int, days_done: i
         f"no races on the {days_run} day(s) run of {what} ({done}): nothing new was predicted "
         "or settled"
     ]
+
+
+def final_odds_warning(sized_on_final_odds: bool) -> list[str]:
+    """A warning when the day's bets were sized on the final odds (its ``odds_source`` is
+    ``final``): the source held no odds snapshot for the day, so the market used is one known
+    only after the close — a replay's stand-in, optimistic for a backtest — and the odds table
+    is what to load."""
+    if not sized_on_final_odds:
+        return []
+    return [
+        "the source holds no odds snapshot for the day: bets were sized on the final odds, "
+        "known only after the close (a replay's stand-in, optimistic); load the odds table "
+        "(nvd_o1, jvd_o1 for JRA) for bet-time odds"
+    ]
