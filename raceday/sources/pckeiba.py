@@ -63,6 +63,9 @@ _TABLES: Final = {
     "se": (NVD_SE_COLUMNS, NVD_SE_REQUIRED, NVD_SE_OPTIONAL),
     "o1": (NVD_O1_COLUMNS, NVD_O1_REQUIRED, NVD_O1_OPTIONAL),
 }
+# The tables a day may lack (or this user may not read): the odds snapshots; without them a
+# day is bet on its final odds.
+_OPTIONAL_TABLES: Final = ("o1",)
 # circuit -> PC-KEIBA table prefix (raceday.sport): nar -> nvd, jra -> jvd
 CIRCUIT_PREFIXES: Final = {circuit.name: circuit.table_prefix for circuit in CIRCUITS}
 
@@ -136,6 +139,15 @@ def _relations(connection: Connection) -> set[str]:
     return names
 
 
+def _may_select(connection: Connection, table: str) -> bool:
+    """Whether this user may read ``table`` (PostgreSQL's privileges; other databases have
+    none to ask)."""
+    if connection.dialect.name != "postgresql":
+        return True
+    query = text("SELECT has_table_privilege(:table, 'SELECT')")
+    return bool(connection.execute(query, {"table": table}).scalar())
+
+
 def _no_table(table: str) -> InputError:
     """A table the database does not show this user: bad input (retrying cannot help), with
     where to look."""
@@ -195,7 +207,7 @@ class PcKeibaSource:
         """The keibajo codes with rows dated ``start``..``end`` in any of the tables read (each
         table's required columns checked first)."""
         with self._connection() as connection:
-            available = _relations(connection)
+            available = self._readable(connection)
             selects = []
             for prefix in self.prefixes:
                 if f"{prefix}_ra" not in available:
@@ -211,6 +223,27 @@ class PcKeibaSource:
             query = text(" UNION ".join(selects))
             codes = connection.execute(query, _date_params(start, end)).scalars()
             return sorted({str(code) for code in codes if code is not None})
+
+    def _readable(self, connection: Connection) -> set[str]:
+        """The tables a query can read (:func:`_relations`), less an optional table
+        (:data:`_OPTIONAL_TABLES`: the odds) this user has no SELECT on: read as missing (the
+        day runs on final odds), said once per table; a required table is left in, for its
+        read to be refused."""
+        available = _relations(connection)
+        optional = [f"{prefix}_{suffix}" for prefix in self.prefixes for suffix in _OPTIONAL_TABLES]
+        for table in optional:
+            if table in available and not _may_select(connection, table):
+                available.discard(table)
+                if f"{table} unreadable" not in self._warned:
+                    self._warned.add(f"{table} unreadable")
+                    logger.warning(
+                        "PC-KEIBA table %s cannot be read by this user (no SELECT privilege): "
+                        "read as absent, the day's bets sized on final odds; GRANT SELECT ON "
+                        "%s to read it",
+                        table,
+                        table,
+                    )
+        return available
 
     def _selected_columns(self, connection: Connection, table: str, suffix: str) -> list[str]:
         """The known columns ``table`` has; says once which it lacks, refuses a required one."""
@@ -262,7 +295,7 @@ class PcKeibaSource:
             if venues is not None:
                 params["venues"] = sorted(venues)
                 where = f"{where} AND {_VENUE_FILTER}"
-            available = _relations(connection)
+            available = self._readable(connection)
             for prefix in self.prefixes:
                 for suffix in _TABLES:
                     table = f"{prefix}_{suffix}"
@@ -270,7 +303,7 @@ class PcKeibaSource:
                         frames[suffix].append(
                             self._read_table(connection, table, suffix, where, params)
                         )
-                    elif suffix != "o1":
+                    elif suffix not in _OPTIONAL_TABLES:
                         raise _no_table(table)
 
         def joined(suffix: str) -> pd.DataFrame:

@@ -4,6 +4,9 @@ stores them) ends in the same store as the same day read from files."""
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -380,3 +383,47 @@ def test_a_mistyped_database_or_user_is_bad_input_said_at_once(postgres_server: 
     with pytest.raises(RacedayError, match="unreachable") as down:
         PcKeibaSource(refused_port).venues(DAY, DAY)
     assert failure_kind(down.value) == "unavailable"
+
+
+@contextmanager
+def reader_role(url: str, tables: Sequence[str]) -> Iterator[str]:
+    """``url`` as a login role (probe_pckeiba_reader_*) that may SELECT ``tables`` only; the
+    role dropped afterwards."""
+    role = f"probe_pckeiba_reader_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        for table in tables:
+            connection.exec_driver_sql(f"GRANT SELECT ON {table} TO {role}")
+    try:
+        yield make_url(url).set(username=role).render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_odds_table_the_user_may_not_read_is_read_as_missing_with_a_warning(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No SELECT on the optional nvd_o1: read as a missing odds table (the day runs on final
+    odds), with one WARNING naming it; it refused the whole run ("permission denied for table
+    nvd_o1", exit 2). A required table the user may not read stays refused."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=2)).raw
+    load_tables(postgres_url, raw, "nvd")
+    with reader_role(postgres_url, ["nvd_ra", "nvd_se"]) as url:
+        source = PcKeibaSource(url)
+        with caplog.at_level(logging.WARNING, logger="raceday.sources.pckeiba"):
+            venues = source.venues(DAY, DAY)
+            read = source.read_days(DAY, DAY, venues)
+        assert venues and len(read.nvd_se) == len(raw.nvd_se) and read.nvd_o1.empty
+        said = [record.getMessage() for record in caplog.records]
+        assert said == [
+            "PC-KEIBA table nvd_o1 cannot be read by this user (no SELECT privilege): read "
+            "as absent, the day's bets sized on final odds; GRANT SELECT ON nvd_o1 to read it"
+        ]
+    refused = pytest.raises(InputError, match="permission denied for table nvd_se")
+    with reader_role(postgres_url, ["nvd_ra", "nvd_o1"]) as url, refused:
+        PcKeibaSource(url).read_days(DAY, DAY)
