@@ -41,15 +41,16 @@ from raceday.run_status import (
     final_odds_warning,
     no_races_warning,
     outcome,
+    outside_source_days_warning,
     quarantine_warning,
     unknown_class_warning,
     unpriced_warning,
 )
-from raceday.sources.base import RawDay, venues_down
+from raceday.sources.base import RawDay, source_days_held, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, engine_for, logged
-from tasks.ingest import ingest_by_venue
+from tasks.ingest import configured_source, ingest_by_venue
 from tasks.locks import day_lock
 from tasks.monitor import racing_expected
 
@@ -89,13 +90,15 @@ def day_outcome(
     race_day: bool = True,
     unpriced: Sequence[str] = (),
     odds_source: str | None = None,
+    outside_source: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, races cancelled, no races (on a ``race_day``: a JRA store's
     weekday is none; said as cancelled when they were), races quarantined, races without odds
-    (``unpriced``: their ids), bets sized on final odds (``odds_source`` ``final``: the source
-    held no snapshot), most of a circuit's races of no known class (logged too), bets
-    voided at night, bets still open, and (``night``: a run that reads results) results not
+    (``unpriced``: their ids), a day without races outside the days the source holds
+    (``outside_source``: its warning), bets sized on final odds (``odds_source`` ``final``:
+    the source held no snapshot), most of a circuit's races of no known class (logged too),
+    bets voided at night, bets still open, and (``night``: a run that reads results) results not
     published yet."""
     down = venues_down(raw)
     voided = void_summary(settled)
@@ -103,7 +106,8 @@ def day_outcome(
     cancelled = counts.get("races_cancelled", 0)
     cancelled_rows = counts.get("quarantined_cancelled", 0)  # theirs, not faults
     warnings += cancelled_warning(cancelled, cancelled_rows)
-    warnings += no_races_warning(counts["races_offered"]) if race_day and not cancelled else []
+    if race_day and not cancelled:
+        warnings += no_races_warning(counts["races_offered"]) + list(outside_source)
     warnings += quarantine_warning(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"], cancelled_rows
     )
@@ -138,10 +142,12 @@ def _outcome(
     odds_source: str | None = None,
 ) -> dict[str, Any]:
     alerts = alerts_raised_since(this.settings, this.day, this.started)
-    race_day = True
+    race_day, outside_source = True, []
     if not counts["races_offered"]:  # a day without races: was it one to race on?
         with engine_for(this.settings).connect() as connection:
             race_day = racing_expected(this.settings, connection, this.day).expected
+        held = source_days_held(configured_source(this.settings))  # outside what it holds?
+        outside_source = outside_source_days_warning(this.day, held, this.settings.source)
     unpriced = card.unpriced if card is not None else ()
     return day_outcome(
         this.raw,
@@ -152,6 +158,7 @@ def _outcome(
         race_day=race_day,
         unpriced=unpriced,
         odds_source=odds_source,
+        outside_source=outside_source,
     )
 
 

@@ -256,3 +256,24 @@ def final_odds_warning(sized_on_final_odds: bool) -> list[str]:
         "known only after the close (a replay's stand-in, optimistic); load the odds table "
         "(nvd_o1, jvd_o1 for JRA) for bet-time odds"
     ]
+
+
+def outside_source_days_warning(
+    day: date, held: tuple[date, date] | None, source: str
+) -> list[str]:
+    """A warning when a day without races is outside the days ``source`` holds (``held``: its
+    first and last race day, :func:`raceday.sources.base.source_days_held`): a database not
+    updated, or a date mistyped; where the monitor's ``no_races`` only says the source is
+    empty."""
+    if held is None or held[0] <= day <= held[1]:
+        return []
+    first, last = held
+    where, ask = (
+        ("after the last", "has it been updated?")
+        if day > last
+        else ("before the first", "is it the database meant?")
+    )
+    return [
+        f"{day} is {where} race day the source {source} holds: it holds races "
+        f"{first}..{last}: {ask}"
+    ]

@@ -306,6 +306,10 @@ class OtherSportsLeftOut:
             )
         return kept
 
+    def days_held(self) -> tuple[date, date] | None:
+        """The inner source's first and last race day (:func:`source_days_held`)."""
+        return source_days_held(self.source)
+
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
         """The inner source's rows without another sport's (:func:`without_venues`)."""
         raw = self.source.read_days(start, end, venues)
@@ -317,6 +321,14 @@ class OtherSportsLeftOut:
                 ", ".join(sorted(self.other_sports)),
             )
         return kept
+
+
+def source_days_held(source: RaceSource) -> tuple[date, date] | None:
+    """The first and last race day ``source`` holds, where it can say so cheaply (a PC-KEIBA
+    database: one MIN/MAX query, :meth:`raceday.sources.pckeiba.PcKeibaSource.days_held`);
+    None where it cannot (the simulator, files) or holds no race."""
+    held = getattr(source, "days_held", None)
+    return held() if callable(held) else None
 
 
 # --- venue lanes --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -146,6 +146,14 @@ def _may_select(connection: Connection, table: str) -> bool:
         return True
     query = text("SELECT has_table_privilege(:table, 'SELECT')")
     return bool(connection.execute(query, {"table": table}).scalar())
+
+
+def _held_day(key: object) -> date | None:
+    """A YYYYMMDD day key as its date; None for none or one that is no date (a stray row)."""
+    try:
+        return datetime.strptime(str(key), "%Y%m%d").date() if key is not None else None
+    except ValueError:
+        return None
 
 
 def _no_table(table: str) -> InputError:
@@ -284,6 +292,25 @@ class PcKeibaSource:
         frame = frame.fillna("")
         frame = with_optional_columns(frame, optional)
         return frame[[column for column in known if column in frame.columns]]
+
+    def days_held(self) -> tuple[date, date] | None:
+        """The first and last race day of the race tables read (one MIN/MAX of their day keys,
+        asked when a day has no races: is the day outside what the database holds?); None
+        when they hold no race."""
+        with self._connection() as connection:
+            available = _relations(connection)
+            key = _DAY_KEY.get(connection.dialect.name, _DAY_KEY["postgresql"])
+            selects = [
+                f"SELECT MIN({key}) AS first, MAX({key}) AS last FROM {prefix}_ra"
+                for prefix in self.prefixes
+                if f"{prefix}_ra" in available
+            ]
+            if not selects:
+                return None
+            rows = connection.execute(text(" UNION ALL ".join(selects))).all()
+        days = [_held_day(value) for row in rows for value in row]
+        known = [day for day in days if day is not None]
+        return (min(known), max(known)) if known else None
 
     def read_days(self, start: date, end: date, venues: Collection[str] | None = None) -> RawDay:
         """Rows dated ``start``..``end`` of the race, runner and odds tables of every circuit

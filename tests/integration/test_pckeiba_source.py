@@ -22,7 +22,14 @@ from raceday.codec import decode_races, decode_runners
 from raceday.errors import InputError, RacedayError
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
-from raceday.sources.base import RaceSource, RawDay, join_lanes, rows_of_venues, venues_in
+from raceday.sources.base import (
+    RaceSource,
+    RawDay,
+    join_lanes,
+    rows_of_venues,
+    source_days_held,
+    venues_in,
+)
 from raceday.sources.factory import open_source
 from raceday.sources.files import write_tables
 from raceday.sources.pckeiba import PcKeibaSource, day_index_statements
@@ -427,3 +434,15 @@ def test_an_odds_table_the_user_may_not_read_is_read_as_missing_with_a_warning(
     refused = pytest.raises(InputError, match="permission denied for table nvd_se")
     with reader_role(postgres_url, ["nvd_ra", "nvd_o1"]) as url, refused:
         PcKeibaSource(url).read_days(DAY, DAY)
+
+
+@pytest.mark.postgres
+def test_pckeiba_says_the_first_and_last_race_day_it_holds(postgres_url: str) -> None:
+    """One MIN/MAX of the race tables' day keys (asked only when a day has no races)."""
+    first, last = DAY - timedelta(days=3), DAY
+    raw = simulate_days(first, last, SimulatorConfig(races_per_day=1)).raw
+    load_tables(postgres_url, raw, "nvd")
+    assert PcKeibaSource(postgres_url).days_held() == (first, last)
+    source = open_source("pckeiba", simulator=SimulatorConfig(), pckeiba_url=postgres_url)
+    assert source_days_held(source) == (first, last)
+    assert source_days_held(open_source("sim", simulator=SimulatorConfig())) is None

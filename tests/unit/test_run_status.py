@@ -352,3 +352,22 @@ def test_bets_sized_on_final_odds_are_one_warning_saying_what_to_load() -> None:
     assert day_outcome(raw, counts, None, alerts=[])["status"] == "completed"
     outcome = day_outcome(raw, counts, None, alerts=[], odds_source="final")
     assert outcome["status"] == "completed-with-warnings" and outcome["warnings"] == [line]
+
+
+def test_a_day_outside_the_days_the_source_holds_is_said_with_its_first_and_last() -> None:
+    """A day after the source's last race day (a database not updated) or before its first:
+    said with the days it holds, where the monitor only says "the source is empty"."""
+    from datetime import date
+
+    from raceday.run_status import outside_source_days_warning
+
+    held = (date(2026, 9, 1), date(2026, 11, 30))
+    assert outside_source_days_warning(date(2026, 10, 1), held, "pckeiba") == []
+    assert outside_source_days_warning(date(2026, 12, 5), None, "pckeiba") == []
+    [after] = outside_source_days_warning(date(2026, 12, 5), held, "pckeiba")
+    assert after == (
+        "2026-12-05 is after the last race day the source pckeiba holds: it holds races "
+        "2026-09-01..2026-11-30: has it been updated?"
+    )
+    [before] = outside_source_days_warning(date(2026, 8, 1), held, "pckeiba")
+    assert "before the first race day" in before and "2026-09-01..2026-11-30" in before
