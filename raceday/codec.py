@@ -464,6 +464,17 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
+# C0 control characters and DEL: a byte 0x01, a terminal's ESC, CR/LF inside a name reached
+# the store and the HTML report raw.
+_CONTROL_CHARACTERS: Final = r"[\x00-\x1f\x7f]"
+
+
+def name_text(raw: pd.Series) -> pd.Series:
+    """A name field (a horse's, a race's) as stored: stripped, without control characters
+    (:data:`_CONTROL_CHARACTERS`)."""
+    return _stripped(raw).str.replace(_CONTROL_CHARACTERS, "", regex=True).str.strip()
+
+
 def record_kind(raw: pd.DataFrame) -> pd.Series:
     """Each record's データ区分 as written (``""`` where the table has none or it is blank)."""
     return _text(raw, "data_kubun").fillna("")
@@ -505,7 +516,7 @@ def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
             "race_date": race_dates(nvd_ra),
             "keibajo_code": venue_code_text(nvd_ra["keibajo_code"]),
             "race_bango": decode_count(nvd_ra["race_bango"]),
-            "race_name": _text(nvd_ra, "kyosomei_hondai"),
+            "race_name": name_text(_text(nvd_ra, "kyosomei_hondai")),
             "class_code": normalise_class(
                 _text(nvd_ra, "kyoso_joken_meisho"), condition_codes=condition_code(nvd_ra)
             ),
@@ -553,7 +564,7 @@ def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
             "keibajo_code": venue_code_text(nvd_se["keibajo_code"]),
             "wakuban": decode_count(_text(nvd_se, "wakuban")),
             "horse_id": member_id(_text(nvd_se, "ketto_toroku_bango"), 10),
-            "horse_name": _text(nvd_se, "bamei"),
+            "horse_name": name_text(_text(nvd_se, "bamei")),
             "sex_code": decode_category(_text(nvd_se, "seibetsu_code"), SEX_CODES),
             "age": decode_count(_text(nvd_se, "barei")),
             "jockey_id": member_id(_text(nvd_se, "kishu_code"), 5),

@@ -533,3 +533,29 @@ def test_a_scratched_horses_odds_marks_decode_as_no_odds_in_both_tables() -> Non
     decoded = codec.decode_odds_string(pd.Series(["01------02******03012001"]))
     assert decoded["umaban"].tolist() == [3]
     assert decoded["win_odds"].tolist() == [12.0]
+
+
+def test_control_characters_are_stripped_from_the_names() -> None:
+    """C0 control characters and DEL (0x01, an ESC of a terminal colour, CR/LF, a tab) in a horse's
+    or a race's name reached the store and the HTML report raw: the decoded names have none."""
+    key = {"kaisai_nen": ["2026"], "kaisai_tsukihi": ["0711"], "keibajo_code": ["54"]}
+    runners = codec.decode_runners(
+        pd.DataFrame(
+            {**key, "race_bango": ["01"], "umaban": ["01"], "bamei": ["ホース\x01名\x1b[31m\r\n"]},
+            dtype="string",
+        )
+    )
+    assert runners["horse_name"].tolist() == ["ホース名[31m"]
+    races = codec.decode_races(
+        pd.DataFrame(
+            {
+                **key,
+                "race_bango": ["01"],
+                "kyori": ["1400"],
+                "shusso_tosu": ["10"],
+                "kyosomei_hondai": ["\x7f高知\r\n特別\t賞 "],
+            },
+            dtype="string",
+        )
+    )
+    assert races["race_name"].tolist() == ["高知特別賞"]
