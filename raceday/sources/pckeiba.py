@@ -156,13 +156,26 @@ def _held_day(key: object) -> date | None:
         return None
 
 
-def _no_table(table: str) -> InputError:
+def _other_case(table: str, available: Collection[str]) -> str:
+    """Where ``available`` holds ``table`` in another letter case (``"NVD_RA"``, created quoted:
+    PostgreSQL keeps it apart from ``nvd_ra``), a clause naming it and its rename; else ``""``."""
+    found = sorted(name for name in available if name.lower() == table and name != table)
+    if not found:
+        return ""
+    return (
+        f' (found "{found[0]}", a name of another letter case, created quoted: rename it, '
+        f'ALTER TABLE "{found[0]}" RENAME TO {table})'
+    )
+
+
+def _no_table(table: str, available: Collection[str]) -> InputError:
     """A table the database does not show this user: bad input (retrying cannot help), with
-    where to look."""
+    where to look (a table of the name in another letter case, named)."""
     return InputError(
-        f"PC-KEIBA database has no table {table} that this user can see: check the database "
-        "in RACEDAY_PCKEIBA_URL, the schema (search_path) and the user's USAGE and SELECT "
-        "rights, and RACEDAY_PCKEIBA__CIRCUITS (nar reads nvd_*, jra jvd_*)"
+        f"PC-KEIBA database has no table {table} that this user can see"
+        f"{_other_case(table, available)}: check the database in RACEDAY_PCKEIBA_URL, the "
+        "schema (search_path) and the user's USAGE and SELECT rights, and "
+        "RACEDAY_PCKEIBA__CIRCUITS (nar reads nvd_*, jra jvd_*)"
     )
 
 
@@ -219,7 +232,7 @@ class PcKeibaSource:
             selects = []
             for prefix in self.prefixes:
                 if f"{prefix}_ra" not in available:
-                    raise _no_table(f"{prefix}_ra")
+                    raise _no_table(f"{prefix}_ra", available)
                 for suffix in _TABLES:
                     table = f"{prefix}_{suffix}"
                     if table in available:
@@ -240,18 +253,31 @@ class PcKeibaSource:
         available = _relations(connection)
         optional = [f"{prefix}_{suffix}" for prefix in self.prefixes for suffix in _OPTIONAL_TABLES]
         for table in optional:
+            if table not in available and (other := _other_case(table, available)):
+                self._warn_once(
+                    f"{table} case",
+                    "PC-KEIBA has no table %s%s: read as absent, the day's bets sized on "
+                    "final odds",
+                    table,
+                    other,
+                )
             if table in available and not _may_select(connection, table):
                 available.discard(table)
-                if f"{table} unreadable" not in self._warned:
-                    self._warned.add(f"{table} unreadable")
-                    logger.warning(
-                        "PC-KEIBA table %s cannot be read by this user (no SELECT privilege): "
-                        "read as absent, the day's bets sized on final odds; GRANT SELECT ON "
-                        "%s to read it",
-                        table,
-                        table,
-                    )
+                self._warn_once(
+                    f"{table} unreadable",
+                    "PC-KEIBA table %s cannot be read by this user (no SELECT privilege): "
+                    "read as absent, the day's bets sized on final odds; GRANT SELECT ON "
+                    "%s to read it",
+                    table,
+                    table,
+                )
         return available
+
+    def _warn_once(self, key: str, message: str, *args: object) -> None:
+        """A WARNING said once per source (``key``), not once per read."""
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning(message, *args)
 
     def _selected_columns(self, connection: Connection, table: str, suffix: str) -> list[str]:
         """The known columns ``table`` has; says once which it lacks, refuses a required one."""
@@ -331,7 +357,7 @@ class PcKeibaSource:
                             self._read_table(connection, table, suffix, where, params)
                         )
                     elif suffix not in _OPTIONAL_TABLES:
-                        raise _no_table(table)
+                        raise _no_table(table, available)
 
         def joined(suffix: str) -> pd.DataFrame:
             parts = frames[suffix]

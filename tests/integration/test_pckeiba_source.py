@@ -446,3 +446,32 @@ def test_pckeiba_says_the_first_and_last_race_day_it_holds(postgres_url: str) ->
     source = open_source("pckeiba", simulator=SimulatorConfig(), pckeiba_url=postgres_url)
     assert source_days_held(source) == (first, last)
     assert source_days_held(open_source("sim", simulator=SimulatorConfig())) is None
+
+
+@pytest.mark.postgres
+def test_a_table_of_another_letter_case_is_named_in_the_refusal(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``"NVD_RA"`` created quoted is not ``nvd_ra``: the refusal names the table found and how
+    to rename it, where it only said to check the schema (search_path); the optional odds
+    table of another case is read as absent with a WARNING naming it."""
+    load_tables(postgres_url, simulate_days(DAY, DAY, SimulatorConfig(races_per_day=2)).raw, "nvd")
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql('ALTER TABLE nvd_o1 RENAME TO "NVD_O1"')
+    engine.dispose()
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.pckeiba"):
+        assert PcKeibaSource(postgres_url).read_days(DAY, DAY).nvd_o1.empty
+    assert [record.getMessage() for record in caplog.records] == [
+        'PC-KEIBA has no table nvd_o1 (found "NVD_O1", a name of another letter case, created '
+        'quoted: rename it, ALTER TABLE "NVD_O1" RENAME TO nvd_o1): read as absent, the day\'s '
+        "bets sized on final odds"
+    ]
+    with engine.begin() as connection:
+        connection.exec_driver_sql('ALTER TABLE nvd_ra RENAME TO "NVD_RA"')
+    engine.dispose()
+    found = r'no table nvd_ra .*found "NVD_RA".*ALTER TABLE "NVD_RA" RENAME TO nvd_ra'
+    with pytest.raises(InputError, match=found):
+        PcKeibaSource(postgres_url).venues(DAY, DAY)
+    with pytest.raises(InputError, match=found):
+        PcKeibaSource(postgres_url).read_days(DAY, DAY)
