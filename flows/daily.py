@@ -46,11 +46,11 @@ from raceday.run_status import (
     unknown_class_warning,
     unpriced_warning,
 )
-from raceday.sources.base import RawDay, source_days_held, venues_down
+from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, engine_for, logged
-from tasks.ingest import configured_source, ingest_by_venue
+from tasks.ingest import days_the_source_holds, ingest_by_venue
 from tasks.locks import day_lock
 from tasks.monitor import racing_expected
 
@@ -146,7 +146,7 @@ def _outcome(
     if not counts["races_offered"]:  # a day without races: was it one to race on?
         with engine_for(this.settings).connect() as connection:
             race_day = racing_expected(this.settings, connection, this.day).expected
-        held = source_days_held(configured_source(this.settings))  # outside what it holds?
+        held = days_the_source_holds(this.settings)  # is the day outside what it holds?
         outside_source = outside_source_days_warning(this.day, held, this.settings.source)
     unpriced = card.unpriced if card is not None else ()
     return day_outcome(

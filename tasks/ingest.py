@@ -28,8 +28,15 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from config import Settings
 from config.reference import venue_names, venue_romanised_names
+from raceday.errors import RacedayError
 from raceday.simulate.config import SimulatorConfig
-from raceday.sources.base import RaceSource, RawDay, RejectedInput, refuse_lost_days
+from raceday.sources.base import (
+    RaceSource,
+    RawDay,
+    RejectedInput,
+    refuse_lost_days,
+    source_days_held,
+)
 from raceday.sources.factory import open_source
 from raceday.sources.lanes import (
     LaneOutcome,
@@ -65,6 +72,17 @@ def configured_source(settings: Settings) -> RaceSource:
         pckeiba_url=settings.pckeiba_url,
         pckeiba_circuits=settings.pckeiba.circuits,
     )
+
+
+def days_the_source_holds(settings: Settings) -> tuple[date, date] | None:
+    """The first and last race day the source holds (:func:`source_days_held`), asked of a day
+    without races for the run's warning; a source that cannot answer now (down since the day
+    was read) says nothing: a note is not worth failing the run it ends (logged)."""
+    try:
+        return source_days_held(configured_source(settings))
+    except RacedayError as error:
+        logger().warning("could not ask %s which days it holds: %s", settings.source, error)
+        return None
 
 
 @stage("ingest", io=True)

@@ -475,3 +475,16 @@ def test_a_table_of_another_letter_case_is_named_in_the_refusal(
         PcKeibaSource(postgres_url).venues(DAY, DAY)
     with pytest.raises(InputError, match=found):
         PcKeibaSource(postgres_url).read_days(DAY, DAY)
+
+
+@pytest.mark.postgres
+def test_a_source_down_when_asked_its_days_says_nothing_and_fails_no_run(
+    postgres_server: str,
+) -> None:
+    """The days held are a note of a day without races: a database down since the day was
+    read answers None (logged), not a failure of the run that ends."""
+    from tasks.ingest import days_the_source_holds
+
+    down = make_url(postgres_server).set(port=1).render_as_string(hide_password=False)
+    settings = load_settings(source="pckeiba", pckeiba_url=down)
+    assert days_the_source_holds(settings) is None
