@@ -11,6 +11,7 @@ on the parsed frames plus derived columns, as the horse suites do (``data_checks
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -510,9 +511,18 @@ def validate_results(
     )
 
 
+def visible(text: str) -> str:
+    """``text`` with its control characters shown (``\\x1a``, ``\\x00``): a line of one
+    invisible byte read as an empty detail."""
+    return "".join(
+        f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in text
+    )
+
+
 def rejected_lines(rejected: pd.DataFrame, table_name: str, race_date: date) -> pd.DataFrame:
     """The lines a parser could not read (``raceday.boat.files``: truncated, unknown code, bad
-    number, garbage), as quarantine rows: the reason is the check, the line the detail."""
+    number, garbage), as quarantine rows: the reason is the check, the line (its control
+    characters shown, :func:`visible`) the detail."""
     return pd.DataFrame(
         {
             "race_date": pd.Timestamp(race_date),
@@ -524,7 +534,7 @@ def rejected_lines(rejected: pd.DataFrame, table_name: str, race_date: date) -> 
                 "line "
                 + rejected["line_number"].astype("string")
                 + ": "
-                + rejected["line"].astype("string")
+                + rejected["line"].astype("string").map(visible, na_action="ignore")
             ).str[:2000],
         }
     )

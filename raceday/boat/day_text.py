@@ -22,6 +22,7 @@ COMPRESSED: Final = {  # the leading bytes of what download tools wrap a file in
 UTF8_BOM: Final = b"\xef\xbb\xbf"
 UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 AS_DOWNLOADED: Final = "not CP932 (Shift-JIS) text: use the file as downloaded"
+DOS_END_OF_FILE: Final = b"\x1a"  # what old DOS tools write after a text file's last line
 
 
 def cp932_problem(data: bytes) -> str | None:
@@ -45,8 +46,10 @@ def cp932_problem(data: bytes) -> str | None:
 
 
 def decode_day_file(data: bytes) -> str:
-    """A day file's bytes as text: CP932; a byte it cannot decode becomes U+FFFD, never an error."""
-    return data.decode(layout.ENCODING, errors="replace")
+    """A day file's bytes as text: CP932; a byte it cannot decode becomes U+FFFD, never an error.
+    A trailing DOS end-of-file byte (0x1A) is no line: it is dropped (it was set aside as a
+    garbage line of an invisible character)."""
+    return data.rstrip(DOS_END_OF_FILE).decode(layout.ENCODING, errors="replace")
 
 
 def day_file_text(path: Path) -> str:

@@ -62,3 +62,32 @@ def test_an_empty_k_file_is_refused_and_a_missing_one_is_not(tmp_path: Path) -> 
             check_day_files(tmp_path, day)
     (tmp_path / "K260401.TXT").write_bytes(RESULTS.encode("cp932"))
     assert len(read_results(tmp_path / "K260401.TXT").races) == 4
+
+
+def test_a_trailing_dos_end_of_file_byte_is_ignored(tmp_path: Path) -> None:
+    """A 0x1A (DOS end of file) after the last line, as old tools write it, is no line: it
+    was set aside as garbage outside any venue block (a quarantined row of an invisible
+    character)."""
+    for name, text, read in (("B260401.TXT", PROGRAM, read_program_file),
+                             ("K260401.TXT", RESULTS, read_result_file)):  # fmt: skip
+        path = tmp_path / name
+        path.write_bytes(text.encode("cp932") + b"\x1a")
+        clean = tmp_path / f"clean-{name}"
+        clean.write_bytes(text.encode("cp932"))
+        for mine, theirs in zip(read(path), read(clean), strict=True):
+            pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_a_quarantined_line_shows_its_control_characters() -> None:
+    """The quarantine's detail of a line set aside shows a control character as ``\\x1a``,
+    not as nothing."""
+    from datetime import date
+
+    from data_checks.boat import rejected_lines
+
+    rejected = pd.DataFrame(
+        {"line_number": pd.array([7], dtype="Int64"), "line": ["ab\x1a\x00c\u3000"],
+         "reason": ["outside any venue block"]}
+    )  # fmt: skip
+    detail = rejected_lines(rejected, "boat_results", date(2026, 4, 1))["detail"].iloc[0]
+    assert detail == "line 7: ab\\x1a\\x00c\u3000"
