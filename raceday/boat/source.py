@@ -90,13 +90,26 @@ def require_program(directory: Path, day: date, *, with_races: bool = False) -> 
     return path
 
 
+def readable_result_day(results: ResultDay) -> bool:
+    """Whether a K file's text gave a race result: a boat's result, or a race called off (中止:
+    a day of cancelled races has no result to read)."""
+    return not results.results.empty or results.races["status"].eq("cancelled").any()
+
+
 def read_results(path: Path) -> ResultDay:
-    """The K file read; InputError when it holds no race and no line to set aside (0 bytes, or
-    its markers only): a failed download, refused as an empty program is. Results not
+    """The K file read; InputError when no race result can be read from it: 0 bytes or its
+    markers only (a failed download, refused as an empty program is), or text that is no K
+    file (a saved 404 page, a program under the K name: every line set aside). Results not
     published yet are a K file not there, not an empty one."""
     results = read_result_file(path)
-    if results.races.empty and results.rejected.empty:
-        raise InputError(f"{path}: holds no race result (an empty or cut download?)")
+    if not readable_result_day(results):
+        rejected = results.rejected["reason"]
+        if rejected.empty:
+            raise InputError(f"{path}: holds no race result (an empty or cut download?)")
+        raise InputError(
+            f"{path}: holds no race result it can read ({len(rejected)} line(s) set aside, the "
+            f"first: {rejected.iloc[0]}): not a K file (a saved error page, a program)?"
+        )
     return results
 
 

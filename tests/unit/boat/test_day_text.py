@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from raceday.boat.files import read_program_file, read_result_file
-from raceday.boat.source import check_day_files, read_results
+from raceday.boat.files import parse_k_text, read_program_file, read_result_file
+from raceday.boat.source import check_day_files, read_results, readable_result_day
 from raceday.errors import InputError
 from tests.unit.boat.excerpts import PROGRAM, RESULTS
 
@@ -91,3 +91,32 @@ def test_a_quarantined_line_shows_its_control_characters() -> None:
     )  # fmt: skip
     detail = rejected_lines(rejected, "boat_results", date(2026, 4, 1))["detail"].iloc[0]
     assert detail == "line 7: ab\\x1a\\x00c\u3000"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<!DOCTYPE html>\r\n<html><head><title>404 Not Found</title></head>\r\n"
+        b"<body><h1>Not Found</h1></body></html>\r\n",
+        PROGRAM.encode("cp932"),  # a B file saved under the K name
+    ],
+)
+def test_a_k_file_with_no_readable_race_result_is_refused(tmp_path: Path, content: bytes) -> None:
+    """A saved 404 page, or a program under the K name: no race result can be read from it. It
+    is refused as an empty K file is (one line): before, its lines were quarantined and the day
+    ran with no result, its bets open (completed in a backfill, without a word)."""
+    (tmp_path / "B260401.TXT").write_bytes(PROGRAM.encode("cp932"))
+    (tmp_path / "K260401.TXT").write_bytes(content)
+    with pytest.raises(InputError, match=r"K260401\.TXT: holds no race result") as refused:
+        check_day_files(tmp_path, pd.Timestamp("2026-04-01").date())
+    assert "\n" not in str(refused.value)
+
+
+def test_a_k_file_of_cancelled_races_only_is_read() -> None:
+    """Every race called off (中止) is a day with no result to read, not a broken file."""
+    lines = RESULTS.splitlines()
+    first_race = next(i for i, line in enumerate(lines) if line.startswith("   1R "))
+    called_off = "\r\n".join([*lines[:first_race], "  ＊＊＊　１Ｒ以降　中止　＊＊＊", "05KEND",
+                              "FINALK", ""])  # fmt: skip
+    day = parse_k_text(called_off, pd.Timestamp("2026-04-01").date())
+    assert day.results.empty and readable_result_day(day)
