@@ -10,6 +10,7 @@ is :mod:`raceday.store.registry`; the stages are ``tasks/boat_train.py``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -52,10 +53,25 @@ def boat_split(until: date, train_days: int, evaluate_days: int) -> BoatSplit:
     return BoatSplit(fit_end - timedelta(days=train_days - 1), fit_end, eval_start, until)
 
 
+WINDOW_SETTINGS: Final = {  # the setting of each window's length (config/settings.py: boat)
+    "fit": "RACEDAY_BOAT__TRAIN_DAYS",
+    "eval": "RACEDAY_BOAT__EVALUATE_DAYS",
+}
+NEED_SETTING: Final = "RACEDAY_BOAT__MIN_RACES"
+
+
 def short_window(part: str, start: date, end: date, races: int, needed: int) -> str:
+    """One line: the window short of races, and what mends it. A source of few venues (one
+    venue's 12 races a day hold out 167 races in 14 days) never fills the window with more
+    history or a later --until: the line names the settings that do, and the days that would
+    hold ``needed`` races at the window's rate."""
+    days = (end - start).days + 1
+    rate = f"; about {math.ceil(days * needed / races)} days at this rate" if races else ""
     return (
         f"the boat {part} window {start}..{end} has {races} settled races, {needed} needed: "
-        "store more boat history (raceday backfill --sport boat) or use a later --until"
+        "store more boat history (raceday backfill --sport boat) or use a later --until; with "
+        f"few venues, a longer window or a smaller need: {WINDOW_SETTINGS[part]} (now "
+        f"{days}{rate}) or {NEED_SETTING} (now {needed})"
     )
 
 

@@ -68,6 +68,28 @@ def test_a_short_window_is_one_clear_error() -> None:
         check_windows({"fit": 300, "eval": 12}, split, 300)
 
 
+def test_a_short_window_names_the_settings_a_one_venue_source_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One venue holds 12 races a day: 14 held-out days are 167 settled races, never 300, and
+    neither more history nor a later --until helps. The line names the settings that do (real
+    names: setting them changes the windows and the need) and the days that would do."""
+    from config import load_settings
+
+    split = boat_split(UNTIL, 180, 14)
+    with pytest.raises(InputError) as short:
+        check_windows({"fit": 2100, "eval": 167}, split, 300)
+    said = str(short.value)
+    assert "RACEDAY_BOAT__EVALUATE_DAYS (now 14; about 26 days at this rate)" in said
+    assert "RACEDAY_BOAT__MIN_RACES (now 300)" in said and "\n" not in said
+    with pytest.raises(InputError, match=r"RACEDAY_BOAT__TRAIN_DAYS \(now 180; about 216"):
+        check_windows({"fit": 250, "eval": 300}, split, 300)
+    for name, value in (("TRAIN_DAYS", 200), ("EVALUATE_DAYS", 26), ("MIN_RACES", 150)):
+        monkeypatch.setenv(f"RACEDAY_BOAT__{name}", str(value))
+    boat = load_settings().boat
+    assert (boat.train_days, boat.evaluate_days, boat.min_races) == (200, 26, 150)
+
+
 def test_the_version_never_sees_its_held_out_days(rows: pd.DataFrame) -> None:
     """Named after --until; fitted on the fit window only: scrambling the held-out days'
     outcomes changes nothing in the fitted version, only its judgement."""
