@@ -95,7 +95,10 @@ def boat_day_from_card(
     run(boat_stake, settings, predictions, race_date)
     night = run(boat_results, settings, day)
     settled = run(boat_settle, settings, night, race_date)
-    summary = run(boat_record, settings, card, predictions, night, settled, race_date)
+    summary = run(
+        boat_record, settings, card, predictions, night, settled, race_date,
+        day.missing_odds_file,
+    )  # fmt: skip
     summary = run(boat_monitor_day, settings, summary, race_date)
     return run(boat_report, settings, summary, predictions, settled, race_date)
 

@@ -32,7 +32,13 @@ from raceday.boat.exotics import day_exotics
 from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
 from raceday.boat.model import MIN_PRICED_BOATS, model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
-from raceday.boat.source import BoatDay, program_days, read_boat_days, readable_days
+from raceday.boat.source import (
+    BoatDay,
+    no_odds_file_warning,
+    program_days,
+    read_boat_days,
+    readable_days,
+)
 from raceday.boat.stake import boat_policy, size_boat_day
 from raceday.errors import NothingValid
 from raceday.run_status import outcome, quarantine_warning
@@ -395,9 +401,11 @@ def boat_record(
     night: BoatNight,
     settled: pd.DataFrame,
     race_date: date,
+    missing_odds_file: Path | None = None,
 ) -> dict[str, Any]:
     """The day's performance row (counts, money, log loss of blend / model / market / prior)
-    stored, and the run's summary returned."""
+    stored, and the run's summary returned (``missing_odds_file``: the source's odds file, when
+    it is not there)."""
     policy = settings.kelly.policy()
     with stage_run(settings, "boat-record", race_date) as record:
         with engine_for(settings).begin() as connection:
@@ -421,7 +429,9 @@ def boat_record(
     return {
         "date": race_date.isoformat(),
         "sport": "boat",
-        **boat_day_outcome(row, open_bets, offered=offered, unpriced=unpriced),
+        **boat_day_outcome(
+            row, open_bets, offered=offered, unpriced=unpriced, missing_odds_file=missing_odds_file
+        ),
         **{
             key: (value.isoformat() if isinstance(value, date) else value)
             for key, value in row.items()
@@ -437,15 +447,19 @@ def boat_record(
 
 
 def boat_day_outcome(
-    row: Mapping[str, Any], open_bets: int, *, offered: int, unpriced: int
-) -> dict[str, Any]:
+    row: Mapping[str, Any], open_bets: int, *, offered: int, unpriced: int,
+    missing_odds_file: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The boat day's ``status`` and ``warnings`` as a horse day's (:mod:`raceday.run_status`):
     races left out or rows quarantined by validation (of the ``offered`` program races), races
-    not bet for missing odds (``unpriced``), bets still open. A day that set races aside said
-    ``completed`` before."""
+    not bet for missing odds (``unpriced``; a source without its odds file, ``missing_odds_file``,
+    says that instead: its quarantine has nothing to show), bets still open. A day that set
+    races aside said ``completed`` before."""
     races_left_out, quarantined = int(row["races_left_out"]), int(row["quarantined"])
     warnings = quarantine_warning(races_left_out, offered, quarantined)
-    if unpriced:
+    if missing_odds_file is not None:
+        warnings.append(no_odds_file_warning(missing_odds_file, unpriced))
+    elif unpriced:
         warnings.append(
             f"{unpriced} races not bet for missing odds: fewer than {MIN_PRICED_BOATS} boats "
             "with readable odds, or boats that sell missing from the market (see the "

@@ -33,6 +33,7 @@ from raceday.sources.csv_records import column_names
 
 FILES_PREFIX: Final = "files:"
 ODDS_FILE: Final = "boat_odds.csv"
+ODDS_DOCS: Final = 'docs/BOAT.md, "The odds file"'
 ODDS_COLUMNS: Final = {
     "race_id": "string", "boat": "Int64", "snapshot": "string",
     "published_at": "datetime64[ns]", "win_odds": "Float64",
@@ -48,6 +49,7 @@ class BoatDay:
     program: ProgramDay
     results: ResultDay
     odds: pd.DataFrame
+    missing_odds_file: Path | None = None  # the odds file looked for and not there
 
     @property
     def has_results(self) -> bool:
@@ -188,6 +190,15 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
     )
 
 
+def no_odds_file_warning(path: Path, unpriced: int) -> str:
+    """What a day without ``boat_odds.csv`` says, once: the official files carry no odds."""
+    return (
+        f"{path.parent} holds no {path.name}: the official B/K files carry no odds, and nothing "
+        f"is bet without them ({unpriced} races predicted against the lane prior, not bet); "
+        f"the file holds {', '.join(ODDS_COLUMNS)} per boat and snapshot ({ODDS_DOCS})"
+    )
+
+
 def read_boat_days(directory: Path, days: list[date]) -> list[BoatDay]:
     """The given days read from ``directory`` (the odds file read once for all of them); the
     first day whose files are refused refuses them all."""
@@ -202,6 +213,7 @@ def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], lis
     refusal, in date order): an earlier day's corrupt download must not refuse the days after
     it, whose warm-up reads it."""
     odds = read_odds_file(directory, days)
+    missing_odds_file = None if (directory / ODDS_FILE).is_file() else directory / ODDS_FILE
     read, refused = [], []
     for day in days:
         try:
@@ -213,7 +225,7 @@ def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], lis
             refused.append(error)
             continue
         day_odds = odds[odds["race_id"].str[:8] == f"{day:%Y%m%d}"].reset_index(drop=True)
-        read.append(BoatDay(day, program, results, day_odds))
+        read.append(BoatDay(day, program, results, day_odds, missing_odds_file))
     return read, refused
 
 

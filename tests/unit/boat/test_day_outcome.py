@@ -3,7 +3,12 @@ races out (or quarantined rows) said ``completed`` with no warning (the fuzz pro
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
+from raceday.boat.source import read_boat_days
 from tasks.boat import boat_day_outcome
+from tests.unit.boat.excerpts import PROGRAM
 
 
 def test_a_boat_day_that_set_races_aside_completes_with_warnings() -> None:
@@ -35,8 +40,6 @@ def test_a_boat_day_that_set_races_aside_completes_with_warnings() -> None:
 def test_a_race_the_card_and_the_results_both_set_aside_is_left_out_once() -> None:
     """Boat 6 of race 1 missing from the program and from the results: one race left out, not
     two (the summary said "2 of 156 races quarantined")."""
-    from datetime import date
-
     import pandas as pd
 
     from data_checks.boat import validate_card, validate_results
@@ -75,3 +78,25 @@ def test_races_not_bet_for_missing_odds_are_a_warning_but_cancelled_ones() -> No
     )
     assert day["status"] == "completed-with-warnings"
     assert day["warnings"][0].startswith("1 races not bet for missing odds")
+
+
+def test_a_day_without_the_odds_file_says_so_once(tmp_path: Path) -> None:
+    """The official B/K files carry no odds: a directory without boat_odds.csv left every race
+    unpriced and the warning sent the user to an empty quarantine. The day says, in one
+    warning, that the directory holds no odds file, what it must hold and where that is
+    written; the day still runs (predicted against the lane prior)."""
+    (tmp_path / "B260401.TXT").write_bytes(PROGRAM.encode("cp932"))
+    (day,) = read_boat_days(tmp_path, [date(2026, 4, 1)])
+    assert day.missing_odds_file == tmp_path / "boat_odds.csv" and day.odds.empty
+    said = boat_day_outcome(
+        {"races": 36, "races_left_out": 0, "quarantined": 0}, 0, offered=36, unpriced=36,
+        missing_odds_file=day.missing_odds_file,
+    )  # fmt: skip
+    assert said["status"] == "completed-with-warnings"
+    (warning,) = said["warnings"]
+    assert warning.startswith(f"{tmp_path} holds no boat_odds.csv: the official B/K files")
+    assert "quarantine" not in warning and "docs/BOAT.md" in warning
+    assert "race_id, boat, snapshot, published_at, win_odds" in warning
+    (tmp_path / "boat_odds.csv").write_text("race_id,boat,snapshot,published_at,win_odds\n")
+    (day,) = read_boat_days(tmp_path, [date(2026, 4, 1)])
+    assert day.missing_odds_file is None
