@@ -78,7 +78,7 @@ COURSE: Final = re.compile(r"^[1-6]$")
 START_TIMING: Final = re.compile(r"^([FL])?(\d?\.\d{2})$")
 RACE_TIME: Final = re.compile(r"^(\d{1,2})\.(\d{2})\.(\d)$")
 NORMALISED_BET_LABELS: Final = {unicodedata.normalize("NFKC", k): k for k in BET_TYPES}
-FILE_DATE: Final = re.compile(r"^[BbKk](\d{2})(\d{2})(\d{2})\.(?:TXT|txt|LZH|lzh)$")
+FILE_DATE: Final = re.compile(r"^([BK])(\d{2})(\d{2})(\d{2})\.(?:TXT|LZH)$", re.IGNORECASE)
 
 
 class ProgramDay(NamedTuple):
@@ -152,13 +152,19 @@ def venue_codes_of(race_ids: pd.Series) -> pd.Series:
     return race_ids.astype(str).str[8:10]
 
 
+def day_file_kind(name: str) -> str | None:
+    """``B`` or ``K`` for a day file's name (``b260401.lzh``: ``B``), None for another name."""
+    match = FILE_DATE.match(Path(name).name)
+    return None if match is None else match[1].upper()
+
+
 def date_from_file_name(name: str) -> date | None:
-    """``B260401.TXT`` -> 2026-04-01; None for another name."""
+    """``B260401.TXT`` (any case, ``.TXT`` or ``.LZH``) -> 2026-04-01; None for another name."""
     match = FILE_DATE.match(Path(name).name)
     if match is None:
         return None
     try:
-        return date(2000 + int(match[1]), int(match[2]), int(match[3]))
+        return date(2000 + int(match[2]), int(match[3]), int(match[4]))
     except ValueError:
         return None
 

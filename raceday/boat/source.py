@@ -9,6 +9,7 @@ without results or without odds (the day still runs: bets stay open, the lane pr
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Final
 
 import pandas as pd
 
+from raceday.boat.day_text import DOS_END_OF_FILE, read_day_bytes
 from raceday.boat.files import (
     K_RACE_COLUMNS,
     K_RESULT_COLUMNS,
@@ -24,6 +26,7 @@ from raceday.boat.files import (
     ProgramDay,
     ResultDay,
     date_from_file_name,
+    day_file_kind,
     read_program_file,
     read_result_file,
 )
@@ -69,22 +72,61 @@ def boat_directory(source: str | None) -> Path:
     return directory
 
 
-def _day_file(directory: Path, kind: str, day: date) -> Path | None:
-    for suffix in (".TXT", ".txt", ".lzh", ".LZH"):
-        for letter in (kind.upper(), kind.lower()):
-            path = directory / f"{letter}{day:%y%m%d}{suffix}"
-            if path.is_file():
-                return path
-    return None
+def day_files(directory: Path) -> DayFiles:
+    """Every day file under ``directory``, at any depth (users unpack each archive into a
+    folder of its own, or sort the files by month), by kind (``B``/``K``) and day: names in
+    any case, ``.TXT`` or ``.LZH``. Each day's paths shallowest first, a text before an
+    archive."""
+    found: DayFiles = {}
+    for folder, _folders, names in os.walk(directory):
+        for name in names:
+            kind, day = day_file_kind(name), date_from_file_name(name)
+            if kind is not None and day is not None:
+                found.setdefault((kind, day), []).append(Path(folder) / name)
+
+    def order(path: Path) -> tuple[int, bool, str]:
+        return len(path.relative_to(directory).parts), path.suffix.lower() == ".lzh", str(path)
+
+    return {key: sorted(paths, key=order) for key, paths in found.items()}
 
 
-def require_program(directory: Path, day: date, *, with_races: bool = False) -> Path:
+def one_day_file(paths: list[Path]) -> Path:
+    """The day's file among the copies found of it: identical copies (an archive and the text
+    unpacked from it too) are one file; copies whose text differs are refused in one line
+    naming two of them (which one is the day cannot be known)."""
+    first = paths[0]
+    if len(paths) > 1:
+        text = read_day_bytes(first).rstrip(DOS_END_OF_FILE)
+        for other in paths[1:]:
+            if read_day_bytes(other).rstrip(DOS_END_OF_FILE) != text:
+                raise InputError(
+                    f"{first} and {other}: the same day file found twice and they differ: keep "
+                    "one of them (--source files:DIR reads its subfolders too)"
+                )
+    return first
+
+
+DayFiles = dict[tuple[str, date], list[Path]]  # what :func:`day_files` finds
+
+
+def _day_file(directory: Path, kind: str, day: date, found: DayFiles | None = None) -> Path | None:
+    """The day's ``kind`` file under ``directory`` (``found``: its files, when walked already)."""
+    paths = (day_files(directory) if found is None else found).get((kind, day))
+    return one_day_file(paths) if paths else None
+
+
+def require_program(
+    directory: Path, day: date, *, with_races: bool = False, found: DayFiles | None = None
+) -> Path:
     """The day's program file; InputError when the directory has none, or (``with_races``: the
     day a command runs) when it holds no race and no line to set aside (an empty file, or its
-    markers only: a download that failed, not a day without racing)."""
-    path = _day_file(directory, "B", day)
+    markers only: a download that failed, not a day without racing). ``found``: the
+    directory's day files, when walked already."""
+    path = _day_file(directory, "B", day, found)
     if path is None:
-        raise InputError(f"{directory}: no program file B{day:%y%m%d}.TXT for {day}")
+        raise InputError(
+            f"{directory}: no program file B{day:%y%m%d}.TXT for {day} (nor in its subfolders)"
+        )
     if with_races:
         program = read_program_file(path)
         if program.races.empty and program.rejected.empty:
@@ -118,17 +160,16 @@ def read_results(path: Path) -> ResultDay:
 def check_day_files(directory: Path, day: date) -> None:
     """The day's files as a command checks them before it runs (bad input: one line): the
     program there and holding races, and both it and the results, when there, CP932 text."""
-    require_program(directory, day, with_races=True)
-    result_path = _day_file(directory, "K", day)
+    found = day_files(directory)
+    require_program(directory, day, with_races=True, found=found)
+    result_path = _day_file(directory, "K", day, found)
     if result_path is not None:
         read_results(result_path)
 
 
 def program_days(directory: Path) -> list[date]:
-    """The days a program file is there for, in order."""
-    days = {date_from_file_name(path.name) for path in directory.iterdir()}
-    found = {day for day in days if day is not None and _day_file(directory, "B", day) is not None}
-    return sorted(found)
+    """The days a program file is there for (at any depth under ``directory``), in order."""
+    return sorted(day for kind, day in day_files(directory) if kind == "B")
 
 
 def empty_results() -> ResultDay:
@@ -213,12 +254,13 @@ def readable_days(directory: Path, days: list[date]) -> tuple[list[BoatDay], lis
     refusal, in date order): an earlier day's corrupt download must not refuse the days after
     it, whose warm-up reads it."""
     odds = read_odds_file(directory, days)
+    found = day_files(directory)  # walked once for all the days
     missing_odds_file = None if (directory / ODDS_FILE).is_file() else directory / ODDS_FILE
     read, refused = [], []
     for day in days:
         try:
-            program_path = require_program(directory, day)
-            result_path = _day_file(directory, "K", day)
+            program_path = require_program(directory, day, found=found)
+            result_path = _day_file(directory, "K", day, found)
             results = read_results(result_path) if result_path else empty_results()
             program = read_program_file(program_path)
         except InputError as error:
