@@ -93,7 +93,7 @@ def boat_day_from_card(
     predictions = run(boat_predict, settings, card, race_date, course)
     run(boat_exotics, settings, predictions, race_date)
     run(boat_stake, settings, predictions, race_date)
-    night = run(boat_results, settings, day)
+    night = run(boat_results, settings, day, card)
     settled = run(boat_settle, settings, night, race_date)
     summary = run(
         boat_record, settings, card, predictions, night, settled, race_date,

@@ -145,20 +145,52 @@ def _results_without_program(result_races: pd.DataFrame, programmed: set[str]) -
     """Quarantine rows for the K races that ran but are not in the program, each dated and
     named by its race id (a cancelled race beyond the program's, named by ``NR以降 中止``, is
     no race: nothing to say)."""
-    orphans = result_races[
-        ~result_races["race_id"].isin(programmed) & result_races["status"].ne("cancelled")
-    ].reset_index(drop=True)
+    return _results_not_kept(
+        result_races[~result_races["race_id"].isin(programmed)],
+        "results of a race that is not in the program (B file)",
+        "its results are in the K file, the race is not in the B file",
+    )
+
+
+def _results_not_kept(result_races: pd.DataFrame, reason: str, why: str) -> pd.DataFrame:
+    """A quarantine row (``reason``; detail ``race <id>: <why>``) for each K race that ran of
+    ``result_races``, whose results are not stored."""
+    orphans = result_races[result_races["status"].ne("cancelled")].reset_index(drop=True)
     race_ids = orphans["race_id"].astype("string")
     rejected = pd.DataFrame(
         {
             "line_number": pd.Series(pd.NA, index=orphans.index, dtype="Int64"),
             "line": race_ids,
-            "reason": "results of a race that is not in the program (B file)",
+            "reason": reason,
         }
     )
     rows = rejected_lines(rejected, "boat_results", date(2000, 1, 1))
-    detail = "race " + race_ids + ": its results are in the K file, the race is not in the B file"
+    detail = "race " + race_ids + f": {why}"
     return rows.assign(race_date=_id_dates(orphans), race_id=race_ids, detail=detail)
+
+
+def _results_on_card(frames: dict[str, pd.DataFrame], card: ValidCard) -> dict[str, pd.DataFrame]:
+    """``frames`` with the K results and payouts of the card's races only: a race the card set
+    aside (a boat's line lost, a class blank) stores nothing of its results, each such race
+    run said once in the quarantine (its results were stored with no race to join them)."""
+    on_card = set(card.races["race_id"].astype(str))
+
+    def of_card(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["race_id"].astype(str).isin(on_card)].reset_index(drop=True)
+
+    result_races = frames["result_races"]
+    off_card = result_races[~result_races["race_id"].astype(str).isin(on_card)]
+    said = _results_not_kept(
+        off_card,
+        "results of a race the card set aside (boat-card): not stored",
+        "its results are in the K file, the card set the race aside (see boat-card)",
+    )
+    return frames | {
+        "result_races": of_card(result_races),
+        "results": of_card(frames["results"]),
+        "payouts": of_card(frames["payouts"]),
+        "results_rejected": pd.concat([frames["results_rejected"], said], ignore_index=True),
+    }
 
 
 def _id_dates(frame: pd.DataFrame) -> pd.Series:
@@ -204,6 +236,7 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
             frames = _day_frames(days)
             first = pd.Timestamp(wanted[0])
             card = validate_card(frames["races"], frames["entries"], frames["odds"], first)
+            frames = _results_on_card(frames, card)
             night = validate_results(
                 frames["result_races"], frames["results"], frames["payouts"], first
             )
@@ -360,11 +393,12 @@ def boat_stake(settings: Settings, predictions: pd.DataFrame, race_date: date) -
 
 
 @stage("boat-results")
-def boat_results(settings: Settings, day: BoatDay) -> BoatNight:
-    """Validate and store the day's results and payouts; a race with a broken line is set
-    aside (its bets refunded)."""
+def boat_results(settings: Settings, day: BoatDay, card: ValidCard) -> BoatNight:
+    """Validate and store the day's results and payouts of the races on its ``card`` (a race
+    the card set aside stores none); a race with a broken line is set aside (its bets
+    refunded)."""
     with stage_run(settings, "boat-results", day.race_date) as record:
-        frames = _day_frames([day])
+        frames = _results_on_card(_day_frames([day]), card)
         valid = validate_results(
             frames["result_races"], frames["results"], frames["payouts"],
             pd.Timestamp(day.race_date),

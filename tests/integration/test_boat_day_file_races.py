@@ -1,0 +1,70 @@
+"""What a boat day stores of a race its files break, the day run in process on simulated day
+files (3 venues x 12 races) edited as real files come: a program race short of a boat (set
+aside whole by the card) stores none of its K results; a K file cut inside a race's results
+sets that race aside and says so (it vanished: no result, its bets open, no race left out)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from config import load_settings, use_store
+from flows.boat import boat_day_chain
+from raceday.store.boat_models import BOAT_TABLES
+from raceday.store.catalogs.quality import read_quarantine
+from raceday.store.engine import make_engine
+from raceday.store.repository import read_rows
+from tasks.common import in_process
+from tests.e2e.boat_cli_support import simulated_boat_files
+
+DAY = date(2026, 4, 2)
+ENCODING = "cp932"
+
+
+@pytest.fixture(scope="module")
+def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return simulated_boat_files(tmp_path_factory.mktemp("boat"), "2026-04-01", str(DAY))
+
+
+def _edit(path: Path, edit: Any) -> None:
+    path.write_bytes(edit(path.read_bytes().decode(ENCODING)).encode(ENCODING))
+
+
+def _run_day(folder: Path, db: str) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    with use_store(db):
+        settings = load_settings(source=f"files:{folder}")
+        summary = boat_day_chain(in_process, settings, folder, DAY)
+    with make_engine(db).connect() as connection:
+        tables = {name: read_rows(connection, table) for name, table in BOAT_TABLES.items()}
+        tables["quarantine"] = read_quarantine(connection, DAY, DAY)
+    return summary, tables
+
+
+def _without_boat_6_of_the_first_race(text: str) -> str:
+    lines = text.split("\r\n")
+    first_race = next(i for i, line in enumerate(lines) if "電話投票締切予定" in line)
+    boat_6 = next(i for i in range(first_race, len(lines)) if lines[i].startswith("6 "))
+    return "\r\n".join(lines[:boat_6] + lines[boat_6 + 1 :])
+
+
+@pytest.mark.usefixtures("sqlite_schema")
+def test_results_of_a_race_the_card_set_aside_are_not_stored(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    """The day's and its warm-up's day (read by boat-history) alike."""
+    folder = Path(shutil.copytree(boat_files, tmp_path / "files"))
+    for program in folder.glob("B*.TXT"):
+        _edit(program, _without_boat_6_of_the_first_race)
+    summary, tables = _run_day(folder, sqlite_url)
+    stored_races = set(tables["boat_races"]["race_id"])
+    assert len(stored_races) == 2 * 35 and summary["races_left_out"] == 1
+    for name in ("boat_results", "boat_payouts"):
+        assert set(tables[name]["race_id"]) <= stored_races, name  # no result without its race
+    quarantine = tables["quarantine"]
+    said = quarantine[quarantine["stage"].eq("boat-results")]
+    assert said["check_name"].str.contains("card set aside").sum() == 1
