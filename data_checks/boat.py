@@ -482,10 +482,12 @@ def validate_card(
 
 
 def validate_results(
-    races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp
-) -> ValidResults:
+    races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp,
+    set_aside_before: frozenset[str] = frozenset(),
+) -> ValidResults:  # fmt: skip
     """The results and payouts validated; a race with a broken line, or whose payouts name
-    boats its finishing order does not, is set aside whole."""
+    boats its finishing order does not, is set aside whole, as are ``set_aside_before``: the
+    races the reader set aside (a race whose block the file cut: none of it read)."""
     distances = (
         races.drop_duplicates("race_id").set_index("race_id")["distance_m"]
         if "distance_m" in races
@@ -493,7 +495,11 @@ def validate_results(
     )
     checked_results = check_results(results, race_date, distances)
     checked_payouts = check_payouts(payouts, results, race_date)
-    set_aside = _races_of(checked_results.quarantine) | _races_of(checked_payouts.quarantine)
+    set_aside = (
+        _races_of(checked_results.quarantine)
+        | _races_of(checked_payouts.quarantine)
+        | set(set_aside_before)
+    )
     keep_results = ~checked_results.valid["race_id"].astype(str).isin(set_aside)
     keep_payouts = ~checked_payouts.valid["race_id"].astype(str).isin(set_aside)
     valid = checked_results.valid[keep_results.to_numpy()].reset_index(drop=True)

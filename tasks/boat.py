@@ -29,6 +29,7 @@ from data_checks.records import validation_rows
 from raceday.boat.course import course_features
 from raceday.boat.evaluate import day_performance
 from raceday.boat.exotics import day_exotics
+from raceday.boat.files import cut_races
 from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
 from raceday.boat.model import MIN_PRICED_BOATS, model_source, predict_boats
 from raceday.boat.settle import settle_boat_bets
@@ -138,6 +139,10 @@ def _day_frames(days: list[BoatDay]) -> dict[str, pd.DataFrame]:
                 _results_without_program(result_races, programmed),
             ]
         ),
+        "results_cut": pd.DataFrame(
+            {"race_id": sorted(set().union(*(cut_races(day.results.rejected) for day in days)))},
+            dtype="string",
+        ),
     }
 
 
@@ -190,7 +195,13 @@ def _results_on_card(frames: dict[str, pd.DataFrame], card: ValidCard) -> dict[s
         "results": of_card(frames["results"]),
         "payouts": of_card(frames["payouts"]),
         "results_rejected": pd.concat([frames["results_rejected"], said], ignore_index=True),
+        "results_cut": of_card(frames["results_cut"]),
     }
+
+
+def _cut(frames: dict[str, pd.DataFrame]) -> frozenset[str]:
+    """The card's races whose result block the K file cut (set aside, counted as left out)."""
+    return frozenset(frames["results_cut"]["race_id"].astype(str))
 
 
 def _id_dates(frame: pd.DataFrame) -> pd.Series:
@@ -238,8 +249,9 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
             card = validate_card(frames["races"], frames["entries"], frames["odds"], first)
             frames = _results_on_card(frames, card)
             night = validate_results(
-                frames["result_races"], frames["results"], frames["payouts"], first
-            )
+                frames["result_races"], frames["results"], frames["payouts"], first,
+                _cut(frames),
+            )  # fmt: skip
             with engine_for(settings).begin() as connection:
                 _store_card(connection, card)
                 _store_results(connection, night)
@@ -401,7 +413,7 @@ def boat_results(settings: Settings, day: BoatDay, card: ValidCard) -> BoatNight
         frames = _results_on_card(_day_frames([day]), card)
         valid = validate_results(
             frames["result_races"], frames["results"], frames["payouts"],
-            pd.Timestamp(day.race_date),
+            pd.Timestamp(day.race_date), _cut(frames),
         )  # fmt: skip
         with engine_for(settings).begin() as connection:
             _store_results(connection, valid)

@@ -66,6 +66,7 @@ K_CONDITIONS: Final = re.compile(
 )
 # "＊＊＊　９Ｒ以降　中止　＊＊＊": the venue's races from the 9th on were cancelled.
 CANCELLED_FROM: Final = re.compile(r"(\d{1,2})R以降")
+CUT_RACE: Final = "set aside: its venue block was cut off after it"
 LAST_RACE: Final = 12  # a venue's day holds at most twelve races
 FIRST_YEAR, LAST_YEAR = 1990, 2200  # a header year outside them is a corrupt line
 B_DATE: Final = re.compile(r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日")
@@ -329,8 +330,16 @@ def _set_aside_cut_race(block: _Block, reader: _Reader) -> None:
     of ``8420`` cut to ``84``): its rows are dropped, with the reason."""
     assert block.race is not None
     reader.drop_race(block.race["race_id"])
-    reason = f"race {block.race['race_number']} set aside: its venue block was cut off after it"
+    reason = f"race {block.race['race_number']} {CUT_RACE}"
     reader.reject(0, str(block.race["race_id"]), reason)
+
+
+def cut_races(rejected: pd.DataFrame) -> frozenset[str]:
+    """The races a file's text set aside whole because their block was cut off after them
+    (:func:`_set_aside_cut_race`: the rejected row's line is the race id): races set aside,
+    to be counted as such, not races that vanished."""
+    cut = rejected["reason"].astype("string").str.endswith(CUT_RACE).fillna(False)
+    return frozenset(rejected.loc[cut.to_numpy(dtype=bool), "line"].astype(str))
 
 
 def parse_b_text(text: str, race_date: date | None = None) -> ProgramDay:

@@ -52,6 +52,13 @@ def _without_boat_6_of_the_first_race(text: str) -> str:
     return "\r\n".join(lines[:boat_6] + lines[boat_6 + 1 :])
 
 
+def _cut_in_the_last_race(text: str) -> str:
+    """The file ends inside the last race's third result line (no END marker)."""
+    last_header = text.rindex("12R ")
+    third = text.index("\r\n  03 ", last_header)
+    return text[: third + 20]
+
+
 @pytest.mark.usefixtures("sqlite_schema")
 def test_results_of_a_race_the_card_set_aside_are_not_stored(
     boat_files: Path, tmp_path: Path, sqlite_url: str
@@ -68,3 +75,17 @@ def test_results_of_a_race_the_card_set_aside_are_not_stored(
     quarantine = tables["quarantine"]
     said = quarantine[quarantine["stage"].eq("boat-results")]
     assert said["check_name"].str.contains("card set aside").sum() == 1
+
+
+@pytest.mark.usefixtures("sqlite_schema")
+def test_a_race_cut_in_its_results_is_a_race_set_aside(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    folder = Path(shutil.copytree(boat_files, tmp_path / "files"))
+    _edit(folder / f"K{DAY:%y%m%d}.TXT", _cut_in_the_last_race)
+    summary, tables = _run_day(folder, sqlite_url)
+    assert summary["races_left_out"] == 1
+    assert summary["warnings"][0].startswith("1 of 36 races quarantined"), summary["warnings"]
+    bets = tables["boat_bets"]
+    day_bets = bets[bets["race_date"].astype(str).str.startswith(str(DAY))]
+    assert day_bets["settled"].all(), "no bet of the cut race stays open"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from data_checks.boat import validate_results
-from raceday.boat.files import parse_b_text, parse_k_text
+from raceday.boat.files import cut_races, parse_b_text, parse_k_text
 from raceday.boat.source import read_odds_file
 from raceday.errors import InputError
 from tests.unit.boat.excerpts import PROGRAM, RESULTS
@@ -129,6 +129,9 @@ def test_a_file_cut_inside_a_payout_sets_its_last_race_aside() -> None:
     assert set(day.races["race_id"]) == {R1}
     assert set(day.payouts["race_id"]) == {R1} and set(day.results["race_id"]) == {R1}
     assert day.rejected["reason"].str.contains("race 2 set aside").any()
+    assert (
+        cut_races(day.rejected) == {R2} and cut_races(parse_k_text(RESULTS, DAY).rejected) == set()
+    )
 
 
 def test_odds_stamped_with_an_offset_read_as_japan_time(tmp_path: Path) -> None:
