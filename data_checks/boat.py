@@ -426,6 +426,7 @@ class ValidCard:
     entries: pd.DataFrame
     odds: pd.DataFrame
     checked: tuple[CheckedFrame, ...]
+    set_aside_before: frozenset[str] = frozenset()  # races the reader set aside (a cut block)
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -460,14 +461,19 @@ def _races_of(frame: pd.DataFrame) -> set[str]:
 
 
 def validate_card(
-    races: pd.DataFrame, entries: pd.DataFrame, odds: pd.DataFrame, race_date: pd.Timestamp
-) -> ValidCard:
+    races: pd.DataFrame, entries: pd.DataFrame, odds: pd.DataFrame, race_date: pd.Timestamp,
+    set_aside_before: frozenset[str] = frozenset(),
+) -> ValidCard:  # fmt: skip
     """The program's boats and the odds timeline validated; a race with a broken boat is left
-    out of the day, an odds row with an unreadable value is set aside alone."""
+    out of the day, an odds row with an unreadable value is set aside alone;
+    ``set_aside_before``: the races the reader set aside (a race whose block the file cut),
+    left out as well and said to be."""
     checked_entries = check_entries(entries, race_date)
     checked_odds = check_odds(odds, race_date)
-    left_out = _races_of(checked_entries.quarantine) | (
-        _races_of(races) - _races_of(checked_entries.valid)
+    left_out = (
+        _races_of(checked_entries.quarantine)
+        | (_races_of(races) - _races_of(checked_entries.valid))
+        | set(set_aside_before)
     )
     kept_races = races[~races["race_id"].astype(str).isin(left_out)].reset_index(drop=True)
     kept = _races_of(kept_races)
@@ -478,6 +484,7 @@ def validate_card(
         valid_entries[valid_entries["race_id"].astype(str).isin(kept)].reset_index(drop=True),
         valid_odds[valid_odds["race_id"].astype(str).isin(kept)].reset_index(drop=True),
         (checked_entries, checked_odds),
+        frozenset(set_aside_before),
     )
 
 

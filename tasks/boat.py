@@ -139,6 +139,10 @@ def _day_frames(days: list[BoatDay]) -> dict[str, pd.DataFrame]:
                 _results_without_program(result_races, programmed),
             ]
         ),
+        "program_cut": pd.DataFrame(
+            {"race_id": sorted(set().union(*(cut_races(day.program.rejected) for day in days)))},
+            dtype="string",
+        ),
         "results_cut": pd.DataFrame(
             {"race_id": sorted(set().union(*(cut_races(day.results.rejected) for day in days)))},
             dtype="string",
@@ -199,9 +203,10 @@ def _results_on_card(frames: dict[str, pd.DataFrame], card: ValidCard) -> dict[s
     }
 
 
-def _cut(frames: dict[str, pd.DataFrame]) -> frozenset[str]:
-    """The card's races whose result block the K file cut (set aside, counted as left out)."""
-    return frozenset(frames["results_cut"]["race_id"].astype(str))
+def _cut(frames: dict[str, pd.DataFrame], file: str = "results") -> frozenset[str]:
+    """The races whose block the K file (``results``; the card's races only) or the B file
+    (``program``) cut: set aside, counted as left out."""
+    return frozenset(frames[f"{file}_cut"]["race_id"].astype(str))
 
 
 def _id_dates(frame: pd.DataFrame) -> pd.Series:
@@ -246,7 +251,9 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
         if wanted:
             frames = _day_frames(days)
             first = pd.Timestamp(wanted[0])
-            card = validate_card(frames["races"], frames["entries"], frames["odds"], first)
+            card = validate_card(
+                frames["races"], frames["entries"], frames["odds"], first, _cut(frames, "program")
+            )
             frames = _results_on_card(frames, card)
             night = validate_results(
                 frames["result_races"], frames["results"], frames["payouts"], first,
@@ -284,8 +291,9 @@ def boat_card(settings: Settings, day: BoatDay) -> ValidCard:
     with stage_run(settings, "boat-card", day.race_date) as record:
         frames = _day_frames([day])
         card = validate_card(
-            frames["races"], frames["entries"], frames["odds"], pd.Timestamp(day.race_date)
-        )
+            frames["races"], frames["entries"], frames["odds"], pd.Timestamp(day.race_date),
+            _cut(frames, "program"),
+        )  # fmt: skip
         with engine_for(settings).begin() as connection:
             _store_card(connection, card)
             quarantined = _record_checks(
@@ -534,10 +542,10 @@ def races_left_out(card: ValidCard, night: ValidResults) -> frozenset[str]:
 
 
 def _left_out_races(card: ValidCard) -> frozenset[str]:
-    """Races of the program the card validation left out."""
+    """Races of the program the card validation left out, and those the B file cut."""
     quarantine = card.quarantine
     entries = quarantine[quarantine["table_name"] == "boat_entries"]
-    return frozenset(entries["race_id"].dropna().astype(str))
+    return frozenset(entries["race_id"].dropna().astype(str)) | card.set_aside_before
 
 
 BOAT_DAILY_REPORT = "boat-daily-report"  # a stable artifact key: its history is the days'

@@ -89,3 +89,21 @@ def test_a_race_cut_in_its_results_is_a_race_set_aside(
     bets = tables["boat_bets"]
     day_bets = bets[bets["race_date"].astype(str).str.startswith(str(DAY))]
     assert day_bets["settled"].all(), "no bet of the cut race stays open"
+
+
+@pytest.mark.usefixtures("sqlite_schema")
+def test_a_program_race_cut_in_its_boats_is_a_race_left_out(
+    boat_files: Path, tmp_path: Path, sqlite_url: str
+) -> None:
+    """The B file ends inside its last race's boats: the race is left out of the day and
+    counted as such (it was left out of the program's races and counted nowhere)."""
+    folder = Path(shutil.copytree(boat_files, tmp_path / "files"))
+
+    def cut(text: str) -> str:
+        last_header = text.rindex("電話投票締切予定")
+        return text[: text.index("\r\n3 ", last_header) + 20]
+
+    _edit(folder / f"B{DAY:%y%m%d}.TXT", cut)
+    summary, _tables = _run_day(folder, sqlite_url)
+    assert (summary["races"], summary["races_left_out"]) == (35, 1)
+    assert summary["warnings"][0].startswith("1 of 36 races quarantined"), summary["warnings"]
