@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from raceday.boat.files import date_from_file_name
+from raceday.boat.source import day_files
 
 NAMED_DAYS: Final = 5  # a warning names a few days, never hundreds
 
@@ -48,9 +48,9 @@ def open_days_warning(unsettled: Collection[date], open_bets: int) -> list[str]:
 
 
 def results_file_days(directory: Path) -> set[date]:
-    """The days a results (K) file is there for in ``directory``."""
-    names = (path.name for path in directory.iterdir() if path.name[:1] in ("K", "k"))
-    return {day for day in map(date_from_file_name, names) if day is not None}
+    """The days a results (K) file is there for under ``directory``, in its subfolders too
+    (:func:`raceday.boat.source.day_files`, as the days' programs are found)."""
+    return {day for kind, day in day_files(directory) if kind == "K"}
 
 
 def no_program_warning(days: Collection[date]) -> list[str]:

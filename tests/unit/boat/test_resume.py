@@ -5,12 +5,14 @@ after them are named once."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from raceday.boat.resume import (
     done_days,
     named_days,
     no_program_warning,
     open_days_warning,
+    results_file_days,
     sized_before_warning,
 )
 
@@ -37,3 +39,15 @@ def test_later_days_sized_before_a_day_settled_after_them_are_named() -> None:
     assert line.startswith("2 later days (2026-04-05, 2026-04-06) were sized before 2026-04-04")
     assert sized_before_warning({MONTH[5]}, {MONTH[0], MONTH[4]}) == []  # a resume: none later
     assert sized_before_warning(set(), set(MONTH)) == []
+
+
+def test_the_days_of_results_files_are_found_in_subfolders_as_the_programs_are(
+    tmp_path: Path,
+) -> None:
+    """A K file in a month's folder is a day with results (the programs are found there too):
+    it was looked for in the folder itself only, so a K without its B there went unsaid."""
+    (tmp_path / "2604").mkdir()
+    (tmp_path / "2604" / "K260402.TXT").write_bytes(b"")
+    (tmp_path / "k260401.txt").write_bytes(b"")
+    (tmp_path / "B260401.TXT").write_bytes(b"")
+    assert results_file_days(tmp_path) == {date(2026, 4, 1), date(2026, 4, 2)}
