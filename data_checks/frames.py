@@ -251,8 +251,10 @@ def runner_check_frame(
     raw_se: pd.DataFrame,
     races: pd.DataFrame,
     snapshot_odds: pd.DataFrame,
+    unsold: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Decoded runners plus what their checks need (their race's sizes, order, odds coverage)."""
+    """Decoded runners plus what their checks need (their race's sizes, order, odds coverage:
+    ``snapshot_odds`` priced, ``unsold`` said not sold by the same snapshot)."""
     first_copy = races.drop_duplicates("race_id").set_index("race_id")
     frame = runners.copy()
     frame["row_id"] = np.arange(len(frame))
@@ -289,14 +291,33 @@ def runner_check_frame(
         odds_above_a_less_popular(first_copy_rows).reindex(frame.index, fill_value=False)
     ).astype(bool)
 
-    priced = snapshot_odds[["race_id", "umaban"]].drop_duplicates()
-    has_snapshot = text_isin(frame["race_id"], priced["race_id"])
-    key = pd.MultiIndex.from_frame(frame[["race_id", "umaban"]].astype(object))
-    has_odds = key.isin(pd.MultiIndex.from_frame(priced.astype(object)))
-    frame["missing_snapshot_odds"] = (
-        has_snapshot & ~has_odds & frame["abnormal_code"].ne(SCRATCHED)
-    ).astype(bool)
+    frame["missing_snapshot_odds"] = missing_snapshot_odds(frame, snapshot_odds, unsold)
     return frame
+
+
+def missing_snapshot_odds(
+    runners: pd.DataFrame, priced: pd.DataFrame, unsold: pd.DataFrame | None = None
+) -> pd.Series:
+    """True for a runner whose race's snapshot prices others but not it, though it runs: not
+    scratched on the card (取消), nor said not sold by that snapshot (``unsold``, ``race_id,
+    umaban``: ``0000`` / ``----`` / ``****``, a horse withdrawn since the card). A runner the
+    snapshot leaves out would inflate the others' shares. One rule, morning and race time."""
+    keys = ["race_id", "umaban"]
+    has_snapshot = text_isin(runners["race_id"], priced["race_id"])
+    runner_keys = pd.MultiIndex.from_frame(runners[keys].astype(object))
+
+    def listed(frame: pd.DataFrame | None) -> npt.NDArray[np.bool_]:
+        if frame is None or frame.empty:
+            return np.zeros(len(runners), dtype=bool)
+        found: npt.NDArray[np.bool_] = runner_keys.isin(
+            pd.MultiIndex.from_frame(frame[keys].astype(object))
+        )
+        return found
+
+    withdrawn = runners["abnormal_code"].eq(SCRATCHED).fillna(False).to_numpy(bool) | listed(unsold)
+    return pd.Series(
+        has_snapshot.to_numpy(bool) & ~listed(priced) & ~withdrawn, index=runners.index
+    )
 
 
 def priced_by_rank(odds: pd.DataFrame) -> pd.Series:

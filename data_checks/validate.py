@@ -22,6 +22,7 @@ import pandas as pd
 
 from data_checks.derived import suite_outcome
 from data_checks.frames import (
+    missing_snapshot_odds,
     odds_above_a_less_popular,
     overlong_fields,
     race_check_frame,
@@ -37,10 +38,11 @@ from data_checks.suites import (
 )
 from raceday.arrow_text import text_isin
 from raceday.codec import (
-    SCRATCHED,
-    decode_odds_snapshot,
     digits_are_malformed,
     entries_or_fallback,
+    latest_snapshot_slots,
+    priced_slots,
+    unsold_slots,
 )
 from raceday.errors import InputError
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
@@ -229,16 +231,20 @@ def _odds_frame(odds: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def race_odds_failures(odds: pd.DataFrame, runners: pd.DataFrame) -> list[str]:
+def race_odds_failures(
+    odds: pd.DataFrame, runners: pd.DataFrame, unsold: tuple[int, ...] = ()
+) -> list[str]:
     """The checks one race's snapshot fails at race time: the card's odds suite (as the
     morning's validation runs it on every snapshot) and every runner still in the race priced
-    (``runner_has_snapshot_odds``); ``[]`` when it may be bet on. ``odds``: the snapshot
-    decoded (:func:`raceday.sources.timeline.race_odds_at`); ``runners``: the race's card."""
+    (``runner_has_snapshot_odds``, the morning's rule: a runner the snapshot says is not sold,
+    ``unsold``: horse numbers, is withdrawn, not missing); ``[]`` when it may be bet on.
+    ``odds``: the snapshot's priced runners (:func:`raceday.sources.timeline.race_market_at`);
+    ``runners``: the race's card."""
     frame = _odds_frame(betting_snapshot(odds, None), runners)
     outcome = suite_outcome("odds_race_time", frame, odds_checks(), gx_result=False)
     failed = set(outcome.failed_checks)
-    unscratched = runners.loc[runners["abnormal_code"].ne(SCRATCHED), "umaban"].dropna()
-    if not set(unscratched) <= set(odds["umaban"].dropna()):
+    said_unsold = runners.loc[runners["umaban"].isin(unsold), ["race_id", "umaban"]]
+    if missing_snapshot_odds(runners, odds, said_unsold).any():
         failed.add("runner_has_snapshot_odds")
     return sorted(failed)
 
@@ -250,12 +256,13 @@ def _kept(frame: pd.DataFrame, failures: pd.DataFrame, race_ids: pd.Series) -> n
     return mask
 
 
-def _decoded_snapshot(raw: RawDay, phase: Phase) -> pd.DataFrame:
-    """Each race's latest snapshot of those given: the card's view holds only the snapshots
-    published by its deadlines (``tasks.validate.card_view``); results do not need it (the card
-    stored it)."""
+def _decoded_snapshot(raw: RawDay, phase: Phase) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each race's latest snapshot of those given, and the horses it says are not sold: the
+    card's view holds only the snapshots published by its deadlines
+    (``tasks.validate.card_view``); results do not need it (the card stored it)."""
     odds = raw.nvd_o1.reset_index(drop=True)
-    return decode_odds_snapshot(odds if phase == "card" else odds.iloc[0:0])
+    slots = latest_snapshot_slots(odds if phase == "card" else odds.iloc[0:0])
+    return priced_slots(slots), unsold_slots(slots)
 
 
 def _warn_about_new_venues(races: pd.DataFrame, venue_codes: Collection[str]) -> None:
@@ -296,12 +303,12 @@ def validate_day(
     entries = entries_or_fallback(raw.races, runners)  # toroku_tosu absent or blank
     races = raw.races.assign(entries=entries)
     _warn_about_new_venues(races, venue_codes)
-    snapshot = _decoded_snapshot(raw, phase)
+    snapshot, unsold = _decoded_snapshot(raw, phase)
     bet_odds = betting_snapshot(snapshot, results if phase == "card" else None)
     dated = as_of is not None
 
     race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)
-    runner_frame = runner_check_frame(runners, raw_se, races, snapshot)
+    runner_frame = runner_check_frame(runners, raw_se, races, snapshot, unsold)
     odds_frame = _odds_frame(bet_odds, runners)
     suites = [
         (f"races_{phase}", race_frame, race_checks(venue_codes, phase, dated=dated)),

@@ -213,16 +213,18 @@ def race_chain(
             reason = f"reached at {moment:%H:%M:%S}, after its close at {slot.close_at:%H:%M}"
             return run(skip_race, settings, slot, MISSED_CLOSE, moment, reason)
         started = time.perf_counter()
-        odds = run(read_race_odds, settings, slot, moment, raw)
+        market = run(read_race_odds, settings, slot, moment, raw)
+        odds, unsold = market.priced, market.unsold
         if not odds.empty and slot.missed(clock.now()):  # the read (retried) took too long
             reason = f"its odds came at {clock.now():%H:%M:%S}, after its close"
             return run(skip_race, settings, slot, MISSED_CLOSE, clock.now(), reason)
         if not odds.empty:
-            failed = race_odds_failures(odds, race_runners(day, slot.race_id))
+            runners = race_runners(day, slot.race_id)
+            failed = race_odds_failures(odds, runners, unsold)
             if failed:  # what the morning's validation would set aside is not bet at race time
                 reason = f"its odds snapshot fails {', '.join(failed)}"
                 return run(skip_race, settings, slot, ODDS_SET_ASIDE, clock.now(), reason)
-            return run(decide_race, settings, slot, day, odds, clock.now(), started)
+            return run(decide_race, settings, slot, day, odds, clock.now(), started, unsold)
         retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)
         if retry_at >= slot.close_at:
             reason = f"no odds published by {moment:%H:%M:%S} (close {slot.close_at:%H:%M})"

@@ -416,35 +416,41 @@ def race_key_parts(race_date: date, keibajo_code: str, race_bango: int) -> dict[
     }
 
 
-def decode_odds_string(packed: pd.Series) -> pd.DataFrame:
-    """``odds_tansho`` of ``nvd_o1`` (umaban 2 + odds 4 tenths + rank 2, repeated) to long rows.
+# An odds slot saying a horse is not sold: ``0000`` (PC-KEIBA's none), JV-Data's ``----`` and
+# ``****`` (scratched before, after sales opened): the marks :func:`odds_field_text` reads in
+# nvd_se's own odds fields, here in nvd_o1's fixed-width slots.
+UNSOLD_ODDS: Final = ("0000", "----", "****")
+_ODDS_SLOT: Final = r"\d{2}(?:\d{4}|-{4}|\*{4})(?:\d{2}|-{2}|\*{2}| {2})"
 
-    Returns ``source_index, umaban, win_odds, popularity`` with one row per listed horse; slots
-    whose umaban is ``00`` or whose odds are ``0000`` or a scratched horse's mark (``----``,
-    ``****``: :func:`odds_field_text`) are left out.
-    """
-    text = packed.fillna("").astype(str)
-    slots = text.str.findall(r"\d{2}[0-9*\-]{6}")
-    long = slots.explode().dropna()
-    if long.empty:
-        return pd.DataFrame(
-            {
-                "source_index": pd.Series(dtype="int64"),
-                "umaban": pd.Series(dtype="Int64"),
-                "win_odds": pd.Series(dtype="float64"),
-                "popularity": pd.Series(dtype="Int64"),
-            }
-        )
-    slot = long.astype(str)
-    out = pd.DataFrame(
+
+def odds_slots(packed: pd.Series) -> pd.DataFrame:
+    """``odds_tansho`` of ``nvd_o1`` (umaban 2 + odds 4 tenths + rank 2, repeated) to one row per
+    slot: ``source_index, umaban, win_odds, popularity, unsold`` (its odds say the horse is not
+    sold, :data:`UNSOLD_ODDS`; ``win_odds`` then missing)."""
+    long = packed.fillna("").astype(str).str.findall(_ODDS_SLOT).explode().dropna()
+    slot = long.astype("string")
+    odds_text = slot.str[2:6]
+    numeric = odds_text.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    return pd.DataFrame(
         {
-            "source_index": long.index.to_numpy(),
+            "source_index": long.index.to_numpy(dtype="int64"),
             "umaban": decode_count(slot.str[0:2]).array,
-            "win_odds": decode_tenths(odds_field_text(slot.str[2:6])).array,
-            "popularity": decode_count(odds_field_text(slot.str[6:8])).array,
+            "win_odds": decode_tenths(odds_text.where(numeric, "0000")).astype("float64").array,
+            "popularity": decode_count(slot.str[6:8].where(numeric, "00")).array,
+            "unsold": odds_text.isin(UNSOLD_ODDS).to_numpy(bool),
         }
     )
-    return out[out["umaban"].notna() & out["win_odds"].notna()].reset_index(drop=True)
+
+
+def decode_odds_string(packed: pd.Series) -> pd.DataFrame:
+    """``odds_tansho`` to ``source_index, umaban, win_odds, popularity``, one row per horse
+    priced (:func:`odds_slots`): slots whose umaban is ``00`` or whose horse is not sold
+    (scratched, not on sale) are left out."""
+    slots = odds_slots(packed)
+    priced = (slots["umaban"].notna() & slots["win_odds"].notna()).to_numpy(bool)
+    return slots.loc[priced, ["source_index", "umaban", "win_odds", "popularity"]].reset_index(
+        drop=True
+    )
 
 
 def encode_odds_string(umaban: pd.Series, win_odds: pd.Series, popularity: pd.Series) -> str:
@@ -612,22 +618,44 @@ def stamp_moments(stamp: pd.Series, race_day: pd.Series) -> pd.Series:
     return moment.astype("datetime64[ns]")
 
 
+ODDS_SNAPSHOT_COLUMNS: Final = ["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]
+
+
 def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
     """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot with odds:
     the latest by when it was published (:func:`stamp_moments`: a January 1st race's 12/31
     snapshot is the earliest, not the last by its text), an unreadable stamp before any
     readable one. A snapshot pricing no runner (its odds blank, or ``0000`` all) is not the
     market: it hid the earlier snapshot, and its race went unpriced without a word."""
+    return priced_slots(latest_snapshot_slots(nvd_o1))
+
+
+def unsold_runners(nvd_o1: pd.DataFrame) -> pd.DataFrame:
+    """``race_id, umaban`` of the horses the snapshot :func:`decode_odds_snapshot` reads says
+    are not sold (:data:`UNSOLD_ODDS`): scratched, on the card or since (a late 取消)."""
+    return unsold_slots(latest_snapshot_slots(nvd_o1))
+
+
+def priced_slots(slots: pd.DataFrame) -> pd.DataFrame:
+    """The priced horses of snapshot slots (:func:`latest_snapshot_slots`)."""
+    priced = (slots["umaban"].notna() & slots["win_odds"].notna()).to_numpy(bool)
+    return slots.loc[priced, ODDS_SNAPSHOT_COLUMNS].reset_index(drop=True)
+
+
+def unsold_slots(slots: pd.DataFrame) -> pd.DataFrame:
+    """``race_id, umaban`` of the horses snapshot slots say are not sold."""
+    unsold = (slots["umaban"].notna() & slots["unsold"]).to_numpy(bool)
+    return slots.loc[unsold, ["race_id", "umaban"]].reset_index(drop=True)
+
+
+def latest_snapshot_slots(nvd_o1: pd.DataFrame) -> pd.DataFrame:
+    """Every slot (:func:`odds_slots`) of each race's latest snapshot pricing a runner:
+    :data:`ODDS_SNAPSHOT_COLUMNS` and ``unsold``."""
     if nvd_o1.empty:
-        return pd.DataFrame(
-            {
-                "race_id": pd.Series(dtype="string"),
-                "umaban": pd.Series(dtype="Int64"),
-                "snapshot_at": pd.Series(dtype="string"),
-                "win_odds": pd.Series(dtype="float64"),
-                "popularity": pd.Series(dtype="Int64"),
-            }
-        )
+        empty = odds_slots(pd.Series(dtype="string")).drop(columns="source_index")
+        return empty.assign(
+            race_id=pd.Series(dtype="string"), snapshot_at=pd.Series(dtype="string")
+        )[[*ODDS_SNAPSHOT_COLUMNS, "unsold"]]
     header = pd.DataFrame(
         {
             "race_id": race_ids(nvd_o1),
@@ -636,12 +664,11 @@ def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
         index=nvd_o1.index,
     )
     moments = stamp_moments(header["snapshot_at"], race_dates(nvd_o1))
-    slots = decode_odds_string(nvd_o1["odds_tansho"])  # every snapshot's: which ones price
-    priced = header.index.isin(slots["source_index"].unique())
+    slots = odds_slots(nvd_o1["odds_tansho"])  # every snapshot's: which ones price
+    pricing = (slots["umaban"].notna() & slots["win_odds"].notna()).to_numpy(bool)
+    priced = header.index.isin(slots.loc[pricing, "source_index"].unique())
     order = header[priced].assign(moment=moments[priced])
     order = order.sort_values("moment", kind="stable", na_position="first")
     latest = order.groupby("race_id").tail(1).drop(columns="moment")
     merged = slots.merge(latest, left_on="source_index", right_index=True)
-    return merged[["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]].reset_index(
-        drop=True
-    )
+    return merged[[*ODDS_SNAPSHOT_COLUMNS, "unsold"]].reset_index(drop=True)

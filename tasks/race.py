@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from config import Settings
 from data_checks.derived import check_predictions, check_stakes
 from data_checks.validate import ValidatedDay
-from raceday.codec import stamp_moments
+from raceday.codec import SCRATCHED, stamp_moments
 from raceday.errors import InputError
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, WinModel, predictions_or_market
@@ -37,7 +37,7 @@ from raceday.racetime import (
     race_day_status,
 )
 from raceday.sources.base import RawDay
-from raceday.sources.timeline import race_odds_at
+from raceday.sources.timeline import RaceOdds, race_market_at
 from raceday.staking.bets import BET_COLUMNS, DayLimits, day_limits, size_race
 from raceday.staking.ledger import (
     cash_flows_yen,
@@ -99,14 +99,15 @@ def stored_race_card(settings: Settings, race_date: date) -> RaceCard:
 @stage("race-odds", io=True)
 def read_race_odds(
     settings: Settings, slot: RaceSlot, moment: datetime, raw: RawDay | None = None
-) -> pd.DataFrame:
-    """The race's odds as published by ``moment``; ``raw``: a replayed day's tables (a
-    replay's source does not change), else the race's venue is read from the source now."""
+) -> RaceOdds:
+    """The race's odds as published by ``moment`` (and the horses they say are not sold);
+    ``raw``: a replayed day's tables (a replay's source does not change), else the race's
+    venue is read from the source now."""
     if raw is None:
         raw = configured_source(settings).read_days(
             slot.race_date, slot.race_date, venues=[slot.venue]
         )
-    return race_odds_at(raw.nvd_o1, slot.race_id, moment)
+    return race_market_at(raw.nvd_o1, slot.race_id, moment)
 
 
 _MODELS: dict[tuple[str, date], tuple[WinModel | None, str]] = {}
@@ -131,6 +132,22 @@ def _race_card(day: RaceCard, race_id: str) -> tuple[pd.DataFrame, pd.DataFrame]
 def race_runners(day: RaceCard, race_id: str) -> pd.DataFrame:
     """The race's runners on the day's card."""
     return day.card.runners[day.card.runners["race_id"] == race_id]
+
+
+def scratched_since_card(runners: pd.DataFrame, unsold: tuple[int, ...]) -> list[int]:
+    """The horses of ``runners`` (a race's card) its snapshot says are not sold (``unsold``)
+    though the card has them running: withdrawn since the card (a late 取消), left out of the
+    market and the bets."""
+    running = runners.loc[runners["abnormal_code"].ne(SCRATCHED).fillna(True), "umaban"]
+    return sorted({int(umaban) for umaban in running.dropna()} & set(unsold))
+
+
+def withdrawn_note(withdrawn: list[int]) -> str:
+    """What a decision says of the horses withdrawn at race time; blank when none."""
+    if not withdrawn:
+        return ""
+    numbers = ", ".join(str(umaban) for umaban in withdrawn)
+    return f"; withdrawn at race time (not sold in its snapshot): {numbers}"
 
 
 def _decision_row(
@@ -165,13 +182,20 @@ def decide_race(
     odds: pd.DataFrame,
     decided_at: datetime,
     read_started: float | None = None,
+    unsold: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """Predict and stake one race on ``odds`` (its snapshot at the moment), on what is left of
     the day's limits; its bets and its decision are written together. A race decided before
     (a restarted day) is left as it was. ``read_started``: ``time.perf_counter()`` when its
-    odds were read (the decision's latency is measured from there to the ticket written)."""
+    odds were read (the decision's latency is measured from there to the ticket written).
+    ``unsold``: the horses the snapshot says are not sold; those the card has running are
+    withdrawn at race time (priced by nobody, predicted and bet on by nobody), said in the
+    decision's message and the log."""
     policy = settings.kelly.policy()
     races, runners = _race_card(day, slot.race_id)
+    withdrawn = scratched_since_card(runners, unsold)
+    if withdrawn:
+        logger().warning("%s%s", slot.run_name, withdrawn_note(withdrawn))
     offered = select_races(day.card.races, settings.races_per_day)
     with stage_run(settings, "decide-race", slot.race_date) as record:
         record.race_id = slot.race_id
@@ -228,7 +252,8 @@ def decide_race(
                 model_version=str(versions[0]) if len(versions) else None,
                 latency_s=None if read_started is None else time.perf_counter() - read_started,
                 message=f"drawdown {limits.drawdown:.1%}, "
-                f"{max(limits.remaining_day_yen(policy), 0):.0f} yen left of the day's cap",
+                f"{max(limits.remaining_day_yen(policy), 0):.0f} yen left of the day's cap"
+                + withdrawn_note(withdrawn),
             )
             record_decision(connection, row)
             day_bets = read_bets(connection, slot.race_date, slot.race_date, policy=policy.name)

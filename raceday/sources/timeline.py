@@ -19,12 +19,14 @@ import pandas as pd
 
 from raceday.codec import (
     WITHDRAWN_RECORD,
-    decode_odds_snapshot,
+    latest_snapshot_slots,
     post_time_text,
+    priced_slots,
     race_dates,
     race_ids,
     record_kind,
     stamp_moments,
+    unsold_slots,
 )
 from raceday.sources.base import RawDay
 
@@ -146,12 +148,34 @@ def at_time(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def race_odds_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> pd.DataFrame:
-    """One race's odds as known at ``moment``: its latest snapshot with odds published by then,
-    decoded (:func:`decode_odds_snapshot`, as the card's: ``race_id, umaban, snapshot_at,
-    win_odds, popularity``), priced runners only; empty when none was published by then."""
+@dataclass(frozen=True)
+class RaceOdds:
+    """One race's market at a moment: its latest snapshot pricing a runner, decoded (priced
+    runners only: ``race_id, umaban, snapshot_at, win_odds, popularity``), and the horse
+    numbers that snapshot says are not sold (``0000`` / ``----`` / ``****``: scratched, on the
+    card or since it)."""
+
+    priced: pd.DataFrame
+    unsold: tuple[int, ...] = ()
+
+
+def race_market_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> RaceOdds:
+    """One race's odds as known at ``moment``: its latest snapshot with odds published by then
+    (as the card's, :func:`raceday.codec.decode_odds_snapshot`), its priced runners and those
+    it says are not sold; nothing priced when none was published by then."""
     rows = nvd_o1[race_ids(nvd_o1).to_numpy() == race_id] if not nvd_o1.empty else nvd_o1
     known = rows[_published_by(rows, pd.Series(pd.Timestamp(moment), index=rows.index))]
-    odds = decode_odds_snapshot(known.reset_index(drop=True))
+    slots = latest_snapshot_slots(known.reset_index(drop=True))
+    odds = priced_slots(slots)
     priced = odds["win_odds"].notna() & (odds["win_odds"] >= 1.0)
-    return odds[priced.to_numpy(bool)].reset_index(drop=True)
+    unsold = unsold_slots(slots)["umaban"]
+    return RaceOdds(
+        odds[priced.to_numpy(bool)].reset_index(drop=True),
+        tuple(sorted(int(umaban) for umaban in unsold.unique())),
+    )
+
+
+def race_odds_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> pd.DataFrame:
+    """One race's priced runners as known at ``moment`` (:func:`race_market_at`); empty when
+    no snapshot with odds was published by then."""
+    return race_market_at(nvd_o1, race_id, moment).priced

@@ -617,26 +617,43 @@ def _field_size_zero(base: Base, out: Path) -> Expected:
 
 
 def _set_snapshot_odds(o1: pd.DataFrame, race_id: str, umaban: int, odds: str) -> None:
-    """Rewrite one horse's 8-character slot (umaban, odds, rank) in the race's snapshot."""
+    """Rewrite one horse's 8-character slot (umaban, odds, rank) in the race's snapshot;
+    ``odds`` blank cuts the slot out (the horse absent from the snapshot)."""
     for index in o1.index[_rows_of(o1, race_id)]:
         packed = str(o1.loc[index, "odds_tansho"])
         for start in range(0, len(packed.rstrip()), 8):
             if packed[start : start + 2] == f"{umaban:02d}":
-                packed = packed[: start + 2] + odds + packed[start + 6 :]
+                rest = packed[start + 6 :] if odds else packed[start + 8 :]
+                packed = packed[: start + 2 if odds else start] + odds + rest
+                break
         o1.loc[index, "odds_tansho"] = packed
 
 
-@case("odds_0000", "final odds '0000' for a finisher; a starter's snapshot odds '0000'")
+def _longest_shot(base: Base, race_id: str) -> int:
+    """The horse of the race's morning snapshot at the longest odds: left out, the others'
+    overround stays plausible."""
+    snapshot = decode_odds_snapshot(card_odds(base.raw, CardTiming()).nvd_o1)
+    of_race = snapshot[snapshot["race_id"] == race_id].sort_values("win_odds")
+    return int(of_race["umaban"].iloc[-1])
+
+
+@case(
+    "odds_0000",
+    "final odds '0000' for a finisher; a starter's snapshot odds '0000' (not sold: withdrawn "
+    "since the card, its race kept); a starter absent from another race's snapshot",
+)
 def _odds_missing(base: Base, out: Path) -> Expected:
     se, o1 = base.raw.nvd_se.copy(), base.raw.nvd_o1.copy()
-    final_race, snapshot_race = base.race(2, 4), base.race(2, 5)
-    final, snapshot = base.runner_index(final_race), base.runner_index(snapshot_race)
+    final_race, unsold_race, absent_race = base.race(2, 4), base.race(2, 5), base.race(2, 6)
+    final = base.runner_index(final_race)
     _set(se, final, "tansho_odds", "0000")
-    _set_snapshot_odds(o1, snapshot_race, base.umaban(snapshot), "0000")
+    _set_snapshot_odds(o1, unsold_race, _longest_shot(base, unsold_race), "0000")
+    absent = _longest_shot(base, absent_race)
+    _set_snapshot_odds(o1, absent_race, absent, "")  # the slot cut out
     _write(replace(base.raw, nvd_se=se, nvd_o1=o1), out)
     card = PhaseOutcome(
-        frozenset({snapshot_race}),
-        runner_failure(snapshot_race, base.umaban(snapshot)),
+        frozenset({absent_race}),
+        runner_failure(absent_race, absent),
         frozenset({"runner_has_snapshot_odds"}),
     )
     results = PhaseOutcome(

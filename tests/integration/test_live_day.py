@@ -277,3 +277,67 @@ def test_a_day_begun_late_records_the_closed_races_with_one_alert(
         alerts = connection.execute(select(ALERTS.c.rule, ALERTS.c.message)).all()
     missed_alerts = [message for rule, message in alerts if rule == "missed_close"]
     assert len(missed_alerts) == 1 and "3 races had closed already" in missed_alerts[0]
+
+
+def with_slot_odds(raw: Any, race_id: str, umaban: int, odds: str | None, after: str) -> Any:
+    """``raw`` with one horse's slot of the race's snapshots stamped after ``after`` (MMDDhhmm)
+    rewritten to ``odds`` (``0000``: not sold), or cut out (``None``: absent)."""
+    from dataclasses import replace as replace_tables
+
+    from raceday.codec import race_ids
+
+    o1 = raw.nvd_o1.copy()
+    rows = (race_ids(o1) == race_id) & (o1["happyo_tsukihi_jifun"].astype(str) > after)
+    for index in o1.index[rows.to_numpy(bool)]:
+        packed = str(o1.loc[index, "odds_tansho"])
+        slots = [packed[start : start + 8] for start in range(0, len(packed), 8)]
+        kept = [
+            slot
+            if slot[:2] != f"{umaban:02d}"
+            else (None if odds is None else slot[:2] + odds + "00")
+            for slot in slots
+        ]
+        o1.loc[index, "odds_tansho"] = "".join(slot for slot in kept if slot is not None)
+    return replace_tables(raw, nvd_o1=o1)
+
+
+def test_a_horse_scratched_after_the_card_is_left_out_and_its_race_decided(
+    tmp_path: Path, files: Path, warmed: Path
+) -> None:
+    """A late 取消 (the race's snapshots after the 09:00 card say ``0000`` for one horse): the
+    race is decided without it (it was set aside, ``odds_set_aside``: every race with a late
+    scratch went unbet), the decision says so; a horse simply absent from the snapshot is
+    still the fault it is."""
+    from flows.chain import race_chain
+    from flows.live import card_stages
+    from raceday.racetime import ODDS_SET_ASIDE, ReplayClock, timetable
+    from raceday.sources.timeline import race_odds_at
+    from raceday.store.catalogs.predictions import PREDICTIONS
+
+    db = warmed_copy(warmed, tmp_path / "s.db")
+    settings = settings_for(db, files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    first, second = timetable(day.card.races, 5, 2).slots[:2]
+    morning = f"{DAY:%m%d}0900"
+
+    def longest_shot(slot: Any) -> int:
+        odds = race_odds_at(raw.nvd_o1, slot.race_id, slot.decide_at)
+        return int(odds.sort_values("win_odds")["umaban"].iloc[-1])
+
+    scratched = longest_shot(first)
+    late = with_slot_odds(raw, first.race_id, scratched, "0000", morning)
+    decided = race_chain(in_process, settings, first, day, ReplayClock(first.decide_at), late)
+    assert decided["outcome"] in {BET, NO_BET}, decided["message"]
+    assert f"withdrawn at race time (not sold in its snapshot): {scratched}" in decided["message"]
+    with make_engine(f"sqlite:///{db}").connect() as connection:
+        predicted = connection.execute(
+            select(PREDICTIONS.c.umaban).where(PREDICTIONS.c.race_id == first.race_id)
+        ).scalars()
+        assert scratched not in set(predicted)
+    _decisions, bets = stored(db)
+    assert bets.empty or scratched not in set(bets.loc[bets["race_id"] == first.race_id, "umaban"])
+
+    absent = with_slot_odds(raw, second.race_id, longest_shot(second), None, morning)
+    unpriced = race_chain(in_process, settings, second, day, ReplayClock(second.decide_at), absent)
+    assert unpriced["outcome"] == ODDS_SET_ASIDE
+    assert "runner_has_snapshot_odds" in unpriced["message"]

@@ -271,3 +271,30 @@ def test_a_race_time_backtest_records_each_ticket_at_its_races_decision() -> Non
             assert (bets["decided_at"] == post - timedelta(minutes=5)).all()
         else:
             assert (bets["decided_at"] == pd.Timestamp(f"{DAY} 09:00")).all()
+
+
+def test_a_horse_the_snapshot_says_is_not_sold_is_withdrawn_not_missing() -> None:
+    """A late 取消 shows in the race's latest snapshot as ``0000`` (or JV-Data's ``----`` /
+    ``****``): the horse is withdrawn (the rest of the race checked and priced without it),
+    where a horse simply absent from the snapshot stays a fault (``runner_has_snapshot_odds``:
+    the others' shares would be inflated). The slots after a ``----`` one are read as written."""
+    from data_checks.validate import race_odds_failures
+    from raceday.sources.timeline import race_market_at
+
+    runners = pd.DataFrame(
+        {"race_id": "202612034407", "umaban": pd.array([1, 2, 3, 4], dtype="Int64"),
+         "race_date": pd.Timestamp(DAY), "abnormal_code": pd.array([0, 0, 0, 0], dtype="Int64")}
+    )  # fmt: skip
+    morning = "01001601020026020300510304009904"  # every horse priced at 09:00
+    for unsold in ("00000000", "--------", "****----", "----**"):
+        late = f"0100150102{unsold[:4]}{unsold[4:6] or '00'}0300290204005903"  # re-priced
+        nvd_o1 = o1_rows(DAY, ["0900", "1430"], odds=[3.0, 3.0]).assign(odds_tansho=[morning, late])
+        market = race_market_at(nvd_o1, "202612034407", datetime(2026, 12, 3, 14, 35))
+        assert market.unsold == (2,), unsold
+        assert market.priced["umaban"].tolist() == [1, 3, 4]
+        assert market.priced["win_odds"].tolist() == [1.5, 2.9, 5.9]
+        assert race_odds_failures(market.priced, runners, market.unsold) == []
+    absent = o1_rows(DAY, ["1430"], odds=[3.0]).assign(odds_tansho="010015010300290204005903")
+    market = race_market_at(absent, "202612034407", datetime(2026, 12, 3, 14, 35))
+    assert market.unsold == ()
+    assert race_odds_failures(market.priced, runners, market.unsold) == ["runner_has_snapshot_odds"]
