@@ -12,8 +12,9 @@ a backfill runs the same functions in-process inside one task run per chunk
     race:     odds at the moment (read again until published or closed) → decide race
               (predict, stake on what is left of the day, bets and decision written at once)
               or skip it (missed close, no odds: alerted)                     (race chain)
-    race day: for each race in post-time order: settle the races whose results are out, wait
-              for its moment, race chain; then settle the rest as results come out
+    race day: each race at its moment (one without odds yet read again between the others'
+              until its close): settle the races whose results are out, race chain; then
+              settle the rest as results come out
     night:    validate results → reference times → first 3F → indexes          (settle chain)
               → settle → record → monitor → report                             (record chain)
     chunk:    ingest → screen (card and results) → settle chain → store card   (prepare,
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -53,8 +54,10 @@ from raceday.racetime import (
     MISSED_CLOSE,
     NO_ODDS,
     ODDS_SET_ASIDE,
+    WAITING_FOR_ODDS,
     Clock,
     RaceSlot,
+    next_attempt,
     pending,
     results_due,
     timetable,
@@ -202,34 +205,54 @@ def race_chain(
     day: RaceCard,
     clock: Clock,
     raw: RawDay | None = None,
+    wait_for_odds: bool = True,
 ) -> dict[str, Any]:
     """One race at its moment: its odds as published by now (read again every
     ``live.odds_poll_s`` until they are, while its sales are open), then decided; a race
     reached after its close, or without odds by then, is skipped and alerted. ``raw``: a
-    replayed day's tables. Returns the race's decision."""
+    replayed day's tables. Returns the race's decision; without ``wait_for_odds`` (a day's
+    run, whose other races must not wait for this one's odds), the odds are read once, and a
+    race without them yet returns ``WAITING_FOR_ODDS`` with the moment to read them again
+    (``read_again_at``)."""
     while True:
-        moment = clock.now()
-        if slot.missed(moment):
-            reason = f"reached at {moment:%H:%M:%S}, after its close at {slot.close_at:%H:%M}"
-            return run(skip_race, settings, slot, MISSED_CLOSE, moment, reason)
-        started = time.perf_counter()
-        market = run(read_race_odds, settings, slot, moment, raw)
-        odds, unsold = market.priced, market.unsold
-        if not odds.empty and slot.missed(clock.now()):  # the read (retried) took too long
-            reason = f"its odds came at {clock.now():%H:%M:%S}, after its close"
-            return run(skip_race, settings, slot, MISSED_CLOSE, clock.now(), reason)
-        if not odds.empty:
-            runners = race_runners(day, slot.race_id)
-            failed = race_odds_failures(odds, runners, unsold)
-            if failed:  # what the morning's validation would set aside is not bet at race time
-                reason = f"its odds snapshot fails {', '.join(failed)}"
-                return run(skip_race, settings, slot, ODDS_SET_ASIDE, clock.now(), reason)
-            return run(decide_race, settings, slot, day, odds, clock.now(), started, unsold)
-        retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)
-        if retry_at >= slot.close_at:
-            reason = f"no odds published by {moment:%H:%M:%S} (close {slot.close_at:%H:%M})"
-            return run(skip_race, settings, slot, NO_ODDS, moment, reason)
-        clock.wait_until(retry_at)
+        decision = race_attempt(run, settings, slot, day, clock, raw)
+        if decision["outcome"] != WAITING_FOR_ODDS or not wait_for_odds:
+            return decision
+        clock.wait_until(decision["read_again_at"])
+
+
+def race_attempt(
+    run: StageRunner,
+    settings: Settings,
+    slot: RaceSlot,
+    day: RaceCard,
+    clock: Clock,
+    raw: RawDay | None = None,
+) -> dict[str, Any]:
+    """One reading of a race's odds now (:func:`race_chain`): its decision, or, no odds out
+    yet with sales open at the next reading, ``WAITING_FOR_ODDS`` and ``read_again_at``."""
+    moment = clock.now()
+    if slot.missed(moment):
+        reason = f"reached at {moment:%H:%M:%S}, after its close at {slot.close_at:%H:%M}"
+        return run(skip_race, settings, slot, MISSED_CLOSE, moment, reason)
+    started = time.perf_counter()
+    market = run(read_race_odds, settings, slot, moment, raw)
+    odds, unsold = market.priced, market.unsold
+    if not odds.empty and slot.missed(clock.now()):  # the read (retried) took too long
+        reason = f"its odds came at {clock.now():%H:%M:%S}, after its close"
+        return run(skip_race, settings, slot, MISSED_CLOSE, clock.now(), reason)
+    if not odds.empty:
+        runners = race_runners(day, slot.race_id)
+        failed = race_odds_failures(odds, runners, unsold)
+        if failed:  # what the morning's validation would set aside is not bet at race time
+            reason = f"its odds snapshot fails {', '.join(failed)}"
+            return run(skip_race, settings, slot, ODDS_SET_ASIDE, clock.now(), reason)
+        return run(decide_race, settings, slot, day, odds, clock.now(), started, unsold)
+    retry_at = moment + timedelta(seconds=settings.live.odds_poll_s)
+    if retry_at >= slot.close_at:
+        reason = f"no odds published by {moment:%H:%M:%S} (close {slot.close_at:%H:%M})"
+        return run(skip_race, settings, slot, NO_ODDS, moment, reason)
+    return {"race_id": slot.race_id, "outcome": WAITING_FOR_ODDS, "read_again_at": retry_at}
 
 
 def race_day_chain(
@@ -241,9 +264,12 @@ def race_day_chain(
     race: Callable[[RaceSlot], dict[str, Any]],
     raw: RawDay | None = None,
 ) -> list[dict[str, Any]]:
-    """The day at race time: each race not decided yet, in post-time order, by ``race`` at its
-    moment (a race runner: :func:`race_chain` in-process, or a race flow run); at each moment
-    the races whose results are out are settled first. Races already closed when the run
+    """The day at race time: each race not decided yet by ``race`` at its moment (a race
+    runner: :func:`race_chain` in-process, or a race flow run, reading its odds once); a race
+    whose odds are not out yet is tried again when they are read again (``live.odds_poll_s``
+    later), between the other races' decisions, until its close (then ``no_odds``): no race
+    waits for another's odds (:func:`raceday.racetime.next_attempt`). Before each try the
+    races whose results are out are settled. Races already closed when the run
     begins (a late start) are recorded missed together, with one alert. After the last race,
     its result is waited for until ``live.result_delay_minutes`` after its post time (a real
     day polls every ``live.results_poll_s`` up to an hour more; the night's settle-day settles
@@ -261,10 +287,17 @@ def race_day_chain(
     began = clock.now()
     closed = [slot for slot in todo if slot.missed(began)]
     decisions = run(skip_closed_races, settings, closed, began)
-    for slot in [slot for slot in todo if slot not in closed]:
-        clock.wait_until(slot.decide_at)
+    todo = [slot for slot in todo if slot not in closed]
+    read_again_at: dict[str, datetime] = {}
+    while (attempt := next_attempt(todo, read_again_at)) is not None:
+        slot, moment = attempt
+        clock.wait_until(moment)
         settle_due()
         decision = race(slot)
+        if decision.get("outcome") == WAITING_FOR_ODDS:  # the other races go on meanwhile
+            read_again_at[slot.race_id] = pd.Timestamp(decision["read_again_at"]).to_pydatetime()
+            continue
+        todo.remove(slot)
         decisions.append(decision)
         if isinstance(decision.get("decided_at"), (pd.Timestamp, date)):
             clock.wait_until(pd.Timestamp(decision["decided_at"]).to_pydatetime())

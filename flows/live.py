@@ -120,16 +120,18 @@ def race(
     lead_minutes: int | None = None,
     races: int | None = None,
     source: str | None = None,
+    wait_for_odds: bool = True,
 ) -> dict[str, Any]:
     """One race at its moment (started at its post time less the lead): its odds as published,
     predicted and staked, or skipped and alerted when its close has passed or no odds come.
-    ``replay_at``: the simulated moment of a replayed day."""
+    ``replay_at``: the simulated moment of a replayed day; without ``wait_for_odds`` (a day's
+    run) its odds are read once (:func:`flows.chain.race_chain`)."""
     settings = live_settings(races, source, lead_minutes)
     day = _CARDS.get(_key(settings, race_date)) or stored_race_card(settings, race_date)
     slot = slot_of(day, settings, race_id)
     clock: Clock = WallClock() if replay_at is None else ReplayClock(replay_at)
     raw = None if replay_at is None else _REPLAYS.get(_key(settings, race_date))
-    return race_chain(AsTasks(settings), settings, slot, day, clock, raw)
+    return race_chain(AsTasks(settings), settings, slot, day, clock, raw, wait_for_odds)
 
 
 def day_clock(settings: Settings, race_date: date, replay: bool) -> Clock:
@@ -190,7 +192,7 @@ def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> di
     table_raw = raw if replay else None
 
     def one_race(slot: RaceSlot) -> dict[str, Any]:
-        return race_chain(in_process, settings, slot, day, clock, table_raw)
+        return race_chain(in_process, settings, slot, day, clock, table_raw, wait_for_odds=False)
 
     decisions = race_day_chain(in_process, settings, race_date, day, clock, one_race, table_raw)
     return day_summary(settings, race_date, day, decisions, replay, started)
@@ -222,6 +224,7 @@ def live_day(
             lead_minutes=lead_minutes,
             races=races,
             source=source,
+            wait_for_odds=False,
         )
 
     decisions = race_day_chain(

@@ -8,6 +8,7 @@ and JRA). A race reached after its close is missed, never bet. Times are naive J
 from __future__ import annotations
 
 import time as wall
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final, Protocol
@@ -23,6 +24,8 @@ MISSED_CLOSE: Final = "missed_close"
 NO_ODDS: Final = "no_odds"
 ODDS_SET_ASIDE: Final = "odds_set_aside"  # its snapshot fails the odds checks: not bet
 NOT_OFFERED: Final = "not_offered"
+# not a decision: the race's odds are not out yet and its sales are open; read again later
+WAITING_FOR_ODDS: Final = "waiting_for_odds"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,26 @@ def timetable(races: pd.DataFrame, lead_minutes: int, close_minutes: int) -> Tim
 def pending(slots: tuple[RaceSlot, ...], decided: set[str]) -> list[RaceSlot]:
     """The races not decided yet, in timetable order."""
     return [slot for slot in slots if slot.race_id not in decided]
+
+
+def next_attempt(
+    todo: Sequence[RaceSlot], read_again_at: Mapping[str, datetime]
+) -> tuple[RaceSlot, datetime] | None:
+    """The race to try next and when: a race at its moment (post time less the lead), a race
+    waiting for its odds at the moment they are read again (``read_again_at``, by race id);
+    the earliest first, at the same moment a race's first try before another's reading again,
+    then timetable order (``todo``'s). None when nothing is left."""
+    if not todo:
+        return None
+
+    def when(slot: RaceSlot) -> datetime:
+        return read_again_at.get(slot.race_id, slot.decide_at)
+
+    order = min(
+        range(len(todo)),
+        key=lambda index: (when(todo[index]), todo[index].race_id in read_again_at, index),
+    )
+    return todo[order], when(todo[order])
 
 
 def results_due(

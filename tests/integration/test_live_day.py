@@ -341,3 +341,47 @@ def test_a_horse_scratched_after_the_card_is_left_out_and_its_race_decided(
     unpriced = race_chain(in_process, settings, second, day, ReplayClock(second.decide_at), absent)
     assert unpriced["outcome"] == ODDS_SET_ASIDE
     assert "runner_has_snapshot_odds" in unpriced["message"]
+
+
+def test_a_race_waiting_for_its_odds_holds_up_no_other_race(
+    tmp_path: Path, files: Path, warmed: Path
+) -> None:
+    """R1 without odds and R2–R5 posting 11:15–11:17: each race is decided at its own post −
+    lead, R1 read again between them until its close and then recorded ``no_odds`` (before,
+    R1 was polled to 11:12:40 and the four others were all decided then, two of them 20 s
+    before their close)."""
+    from dataclasses import replace as replace_tables
+
+    from flows.chain import race_chain, race_day_chain
+    from flows.live import card_stages
+    from raceday.codec import race_ids
+    from raceday.racetime import NO_ODDS, RaceSlot, ReplayClock, timetable
+    from tasks.race import RaceCard
+
+    db = warmed_copy(warmed, tmp_path / "w.db")
+    settings = settings_for(db, files)
+    day, raw = card_stages(in_process, settings, DAY, by_venue=False)
+    ids = [slot.race_id for slot in timetable(day.card.races, 5, 2).slots[:5]]
+    posts = dict(zip(ids, ["1115", "1115", "1116", "1116", "1117"], strict=True))
+    races = day.card.races[day.card.races["race_id"].isin(ids)]
+    card = replace_tables(
+        day.card,
+        races=races.assign(post_time=races["race_id"].map(posts)),
+        runners=day.card.runners[day.card.runners["race_id"].isin(ids)],
+    )
+    five = RaceCard(card, day.features)
+    no_odds = replace_tables(raw, nvd_o1=raw.nvd_o1[(race_ids(raw.nvd_o1) != ids[0]).to_numpy()])
+    clock = ReplayClock(settings.live.morning_moment(DAY))
+
+    def one_race(slot: RaceSlot) -> dict[str, Any]:
+        return race_chain(in_process, settings, slot, five, clock, no_odds, wait_for_odds=False)
+
+    decisions = race_day_chain(in_process, settings, DAY, five, clock, one_race, no_odds)
+    by_race = {decision["race_id"]: decision for decision in decisions}
+    assert set(by_race) == set(ids)
+    assert by_race[ids[0]]["outcome"] == NO_ODDS
+    assert by_race[ids[0]]["decided_at"] == pd.Timestamp(f"{DAY} 11:12:40")
+    for race_id in ids[1:]:
+        post = pd.Timestamp(f"{DAY} {posts[race_id][:2]}:{posts[race_id][2:]}")
+        assert by_race[race_id]["outcome"] in {BET, NO_BET}
+        assert by_race[race_id]["decided_at"] == post - LEAD, race_id

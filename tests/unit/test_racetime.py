@@ -298,3 +298,19 @@ def test_a_horse_the_snapshot_says_is_not_sold_is_withdrawn_not_missing() -> Non
     market = race_market_at(absent, "202612034407", datetime(2026, 12, 3, 14, 35))
     assert market.unsold == ()
     assert race_odds_failures(market.priced, runners, market.unsold) == ["runner_has_snapshot_odds"]
+
+
+def test_a_race_read_again_for_its_odds_takes_its_turn_between_the_others() -> None:
+    """The next race to try: each at its own moment, one waiting for its odds at the moment
+    they are read again; at the same moment a first try before a reading again."""
+    from raceday.racetime import next_attempt
+
+    slots = list(timetable(races(["1115", "1115", "1116", "1117"]), 5, 2).slots)
+    first, second, third, fourth = slots
+    assert next_attempt(slots, {}) == (first, first.decide_at)
+    again = {first.race_id: datetime(2026, 12, 3, 11, 10, 20)}
+    assert next_attempt(slots, again) == (second, second.decide_at)
+    assert next_attempt([first, third, fourth], again) == (first, again[first.race_id])
+    tie = {first.race_id: third.decide_at}
+    assert next_attempt([first, third, fourth], tie) == (third, third.decide_at)
+    assert next_attempt([], {}) is None
