@@ -53,14 +53,30 @@ def published_at(nvd_o1: pd.DataFrame) -> pd.Series:
     return moment.rename("published_at")
 
 
+# A night card past midnight: a post time before NIGHT_ENDS whose card's first post from then
+# on is at least NEXT_DAY_GAP later (00:10 on a card racing from 18:00) is the next day's.
+NIGHT_ENDS: Final = pd.Timedelta(hours=6)
+NEXT_DAY_GAP: Final = pd.Timedelta(hours=12)
+
+
 def post_moments(races: pd.DataFrame) -> pd.Series:
     """Each race's post time as a moment (``race_date`` + ``post_time`` HHMM), by ``race_id``;
-    NaT when the post time is blank, zero-filled (``0000``: not announced) or impossible."""
+    NaT when the post time is blank, zero-filled (``0000``: not announced) or impossible. A
+    card (a day at a venue: ``race_id``'s first 10 characters) crossing midnight, as NAR's night
+    racing may, posts its last races the next calendar day: a post time before 06:00 on a card
+    whose first post from 06:00 on is 12 hours or more later is read on the day after its
+    ``race_date`` (before, as 00:10 of the race day: missed at race time)."""
     text = races["post_time"].astype("string").str.strip()
     hhmm = text.where(text.str.fullmatch(r"\d{3,4}").fillna(False) & (text.str.strip("0") != ""))
     hhmm = hhmm.str.zfill(4)
-    day = pd.to_datetime(races["race_date"]).dt.strftime("%Y%m%d").astype("string")
+    race_day = pd.to_datetime(races["race_date"])
+    day = race_day.dt.strftime("%Y%m%d").astype("string")
     moment = pd.to_datetime(day + hhmm, format="%Y%m%d%H%M", errors="coerce")
+    clock = moment - race_day.dt.normalize()
+    card = races["race_id"].astype("string").str.slice(0, 10)
+    daytime_first = clock.where(clock >= NIGHT_ENDS).groupby(card.to_numpy()).transform("min")
+    next_day = (clock < NIGHT_ENDS) & (daytime_first - clock >= NEXT_DAY_GAP)
+    moment = moment + pd.to_timedelta(next_day.astype(int), unit="D")
     return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="post_at")
 
 

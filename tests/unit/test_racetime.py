@@ -314,3 +314,32 @@ def test_a_race_read_again_for_its_odds_takes_its_turn_between_the_others() -> N
     tie = {first.race_id: third.decide_at}
     assert next_attempt([first, third, fourth], tie) == (third, third.decide_at)
     assert next_attempt([], {}) is None
+
+
+def test_a_night_card_past_midnight_posts_its_last_race_the_next_day() -> None:
+    """NAR night racing: a card racing from 18:00 whose last race posts at 00:10 posts it on the
+    next calendar day (it was read as 00:10 of the race day, missed at 09:00); a card racing by
+    day keeps an early time on its day, as does a race alone on its card."""
+    from raceday.sources.timeline import CardTiming, decision_moments, post_moments
+
+    card = pd.DataFrame(
+        {
+            "race_id": ["202612034401", "202612034402", "202612034403", "202612034501",
+                        "202612034502", "202612034601"],
+            "race_date": pd.Timestamp(DAY),
+            "keibajo_code": ["44", "44", "44", "45", "45", "46"],
+            "race_bango": [1, 2, 3, 1, 2, 1],
+            "post_time": ["1800", "2330", "0010", "1030", "0130", "0010"],
+        }
+    )  # fmt: skip
+    posts = post_moments(card)
+    assert posts["202612034403"] == pd.Timestamp("2026-12-04 00:10")
+    assert posts["202612034402"] == pd.Timestamp("2026-12-03 23:30")
+    assert posts["202612034502"] == pd.Timestamp("2026-12-03 01:30")  # 9 h before 10:30
+    assert posts["202612034601"] == pd.Timestamp("2026-12-03 00:10")
+    slots = timetable(card, 5, 2).slots
+    last = slots[-1]
+    assert last.race_id == "202612034403" and last.decide_at == datetime(2026, 12, 4, 0, 5)
+    assert not last.missed(datetime(2026, 12, 3, 9, 0))
+    lead = decision_moments(card, CardTiming(odds_at="lead"))
+    assert lead["202612034403"] == pd.Timestamp("2026-12-04 00:05")
