@@ -17,6 +17,7 @@ from cli.shared import (
     print_outcome,
     running_flows,
     settings_from,
+    terminate_as_interrupt,
 )
 from config import use_store
 from raceday.errors import InputError
@@ -101,4 +102,5 @@ def live(
             )
         return result
 
-    answer(debug, as_json, action, _print_live)
+    with terminate_as_interrupt():
+        answer(debug, as_json, action, _print_live)

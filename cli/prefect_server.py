@@ -8,6 +8,10 @@ for good. So the commands that run flows start that server themselves, the same 
 parent-death signal (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` in the child before it runs
 uvicorn): the kernel kills the server when the CLI ends, however it ends. ``PREFECT_API_URL``
 points at it (``temporary_settings``) for the command's flows, so Prefect starts none of its own.
+The server runs in a session of its own: a terminal's Ctrl-C (sent to the foreground process
+group) reaches the command alone, which stops the server as it ends. In the command's group it
+died with the Ctrl-C, and the command, left without a server, retried its API calls for minutes
+instead of ending (``raceday live`` needed ``kill -9``).
 
 With ``PREFECT_API_URL`` set (production: a long-lived ``prefect server start``) nothing is
 started. Linux sends the signal when the *thread* that started the child ends: enter
@@ -107,6 +111,7 @@ def _start_uvicorn(port: int, output: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         _server_command(port), env=environment, stdout=output, stderr=subprocess.STDOUT,
         preexec_fn=_die_with_parent_hook(),
+        start_new_session=True,  # out of the command's process group: a Ctrl-C is the command's
     )  # fmt: skip
 
 

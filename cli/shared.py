@@ -10,6 +10,7 @@ Orchestration (Prefect) is imported only by the commands that run flows.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -124,6 +125,23 @@ def guard(debug: bool, action: Callable[[], T], as_json: bool = False) -> T:
         if as_json:
             emit_json(failure_summary(line, code, failure_kind(error)))
         raise ended from None
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Inside: SIGTERM (a service manager stopping the command, ``kill``) ends the command as
+    Ctrl-C does: ``interrupted``, exit 130 (:func:`guard`), its locks let go on the way out.
+    Under a flow run Prefect's own SIGTERM handler marks the run crashed first, then calls
+    this one again."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def emit_json(payload: dict[str, Any]) -> None:
