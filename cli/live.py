@@ -20,6 +20,7 @@ from cli.shared import (
     terminate_as_interrupt,
 )
 from config import use_store
+from config.settings import lead_problem
 from raceday.errors import InputError
 from raceday.japan_time import today_in_japan
 
@@ -82,6 +83,10 @@ def live(
                 f"--date {day} is past: every close has passed (add --replay to replay the day)"
             )
         settings = settings_from(races=races, source=source, db_url=db)
+        if lead_minutes is not None and (
+            problem := lead_problem(lead_minutes, settings.live.close_minutes)
+        ):
+            raise InputError(f"--lead-minutes {problem}")
         preflight(settings)
         if direct:
             from flows.live import live_day_in_process, live_settings

@@ -67,3 +67,23 @@ def test_a_past_day_without_replay_is_refused_in_one_line(day_files: Path, tmp_p
     code, _stdout, stderr = live("--source", f"files:{day_files}")
     assert code == 2
     assert "--replay" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("lead", "option"), [("1", True), ("2", True), ("2", False)], ids=["1", "2", "env-2"]
+)
+def test_a_lead_at_or_after_the_sales_close_is_refused_in_one_line(
+    day_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lead: str, option: bool
+) -> None:
+    """Sales close 2 minutes before post (live.close_minutes): a lead of 1 or 2 would miss
+    every race and record the day decided (a re-run with a good lead then bets nothing)."""
+    db = tmp_path / "live.db"
+    given = ["--lead-minutes", lead] if option else []
+    if not option:
+        monkeypatch.setenv("RACEDAY_LIVE__LEAD_MINUTES", lead)
+    code, _stdout, stderr = live(
+        "--replay", "--direct", "--source", f"files:{day_files}", "--db", f"sqlite:///{db}", *given
+    )
+    assert code == 2, stderr
+    assert "sales close" in stderr and "live.close_minutes" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and not db.exists()
