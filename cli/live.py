@@ -20,7 +20,6 @@ from cli.shared import (
     terminate_as_interrupt,
 )
 from config import use_store
-from config.settings import lead_problem
 from raceday.errors import InputError
 from raceday.japan_time import today_in_japan
 
@@ -82,6 +81,8 @@ def live(
             raise InputError(
                 f"--date {day} is past: every close has passed (add --replay to replay the day)"
             )
+        from raceday.racetime import lead_problem
+
         settings = settings_from(races=races, source=source, db_url=db)
         if lead_minutes is not None and (
             problem := lead_problem(lead_minutes, settings.live.close_minutes)
