@@ -49,6 +49,7 @@ from data_checks.validate import ValidatedDay, race_odds_failures
 from raceday.errors import InputError, NothingValid, RacedayError, failure_kind
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
+from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
 from raceday.pipeline import DaySummary, runner_view
 from raceday.racetime import (
     MISSED_CLOSE,
@@ -182,6 +183,21 @@ def card_chain(
     """The card: validate and store it (its morning odds), and its runners' features."""
     card = run(validate_and_store, settings, raw, race_date, race_date, "card", screened)
     return RaceCard(card, run(day_features, settings, card, race_date))
+
+
+def card_counts(card: ValidatedDay) -> dict[str, int]:
+    """What a validated card offered and left out, for a run's summary and its warnings
+    (:func:`raceday.run_status.dropped_races_warning`): its races offered (stored or set aside
+    by validation), set aside, its quarantined rows, and its races the provider cancelled with
+    their records among those rows."""
+    aside = len(races_set_aside(card.races, card.quarantine))
+    return {
+        "races_offered": len(card.races) + aside,
+        "races_quarantined": aside,
+        "quarantined": len(card.quarantine),
+        "races_cancelled": len(races_cancelled(card.quarantine)),
+        "quarantined_cancelled": records_cancelled(card.quarantine),
+    }
 
 
 def predict_chain(

@@ -32,17 +32,21 @@ from config import Settings, load_settings
 from config.reference import circuits
 from data_checks.validate import ValidatedDay
 from flows.alerting import alerting_flow, day_run_name
-from flows.chain import daily_chain, predict_chain, prepare_history, record_chain, settle_chain
+from flows.chain import (
+    card_counts,
+    daily_chain,
+    predict_chain,
+    prepare_history,
+    record_chain,
+    settle_chain,
+)
 from raceday.japan_time import today_in_japan
-from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT, DaySummary
 from raceday.run_status import (
-    cancelled_warning,
+    dropped_races_warning,
     final_odds_warning,
-    no_races_warning,
     outcome,
     outside_source_days_warning,
-    quarantine_warning,
     unknown_class_warning,
     unpriced_warning,
 )
@@ -103,14 +107,7 @@ def day_outcome(
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
-    cancelled = counts.get("races_cancelled", 0)
-    cancelled_rows = counts.get("quarantined_cancelled", 0)  # theirs, not faults
-    warnings += cancelled_warning(cancelled, cancelled_rows)
-    if race_day and not cancelled:
-        warnings += no_races_warning(counts["races_offered"]) + list(outside_source)
-    warnings += quarantine_warning(
-        counts["races_quarantined"], counts["races_offered"], counts["quarantined"], cancelled_rows
-    )
+    warnings += dropped_races_warning(counts, race_day, outside_source)
     warnings += unpriced_warning(unpriced)
     warnings += final_odds_warning(odds_source == FINAL_ODDS_SNAPSHOT)
     warnings += logged(unknown_class_warning(raw.races, circuits()))
@@ -181,14 +178,7 @@ def predict_day(
     """Morning: the race card and odds snapshot → predictions, bets and the bet slip."""
     with day_run(race_date, races, source) as this:
         card = predict_chain(this.run, this.settings, this.raw, this.day).card
-        aside = len(races_set_aside(card.races, card.quarantine))
-        counts = {
-            "races_offered": len(card.races) + aside,
-            "races_quarantined": aside,
-            "quarantined": len(card.quarantine),
-            "races_cancelled": len(races_cancelled(card.quarantine)),
-            "quarantined_cancelled": records_cancelled(card.quarantine),
-        }
+        counts = card_counts(card)
         outcome = _outcome(this, counts, night=False, card=card)
         return {"date": this.day.isoformat(), **counts, **outcome}
 

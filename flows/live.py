@@ -22,13 +22,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pandas as pd
 from prefect.runtime import flow_run
 
 from config import Settings, load_settings
 from config.reference import circuits
+from data_checks.validate import ValidatedDay
 from flows.alerting import alerting_flow, day_run_name
-from flows.chain import card_chain, prepare_history, race_chain, race_day_chain
+from flows.chain import card_chain, card_counts, prepare_history, race_chain, race_day_chain
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME, today_in_japan
 from raceday.racetime import (
@@ -41,7 +41,7 @@ from raceday.racetime import (
     results_due,
     timetable,
 )
-from raceday.run_status import outcome, unknown_class_warning
+from raceday.run_status import dropped_races_warning, outcome, unknown_class_warning
 from raceday.sources.base import RawDay, refuse_lost_days
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, StageRunner, in_process, logged
@@ -156,7 +156,7 @@ def day_summary(
         what = str(decision.get("outcome"))
         outcomes[what] = outcomes.get(what, 0) + 1
     skipped = races_not_bet(settings, race_date)  # the day's, a restarted day's earlier runs too
-    warnings = live_warnings(skipped, len(table.untimed), day.card.races)
+    warnings = live_warnings(skipped, len(table.untimed), day.card)
     bets = [d for d in decisions if d.get("outcome") == BET]
     return {
         "date": race_date.isoformat(),
@@ -173,14 +173,18 @@ def day_summary(
     }
 
 
-def live_warnings(skipped: list[str], untimed: int, card_races: pd.DataFrame) -> list[str]:
-    """What a race-time day warns of: its races not bet (``skipped``: their ids and outcomes),
-    those without a readable post time, and most of a circuit's races of the card of no known
-    class (:func:`raceday.run_status.unknown_class_warning`, as a day's run says it; logged)."""
-    warnings = [f"{len(skipped)} races not bet: {', '.join(skipped[:10])}"] if skipped else []
+def live_warnings(skipped: list[str], untimed: int, card: ValidatedDay) -> list[str]:
+    """What a race-time day warns of, as a day's run says it: the card's races cancelled, none
+    at all, races set aside by validation (a post time it cannot read, a race listed twice:
+    :func:`raceday.run_status.dropped_races_warning`); its races not bet (``skipped``: their
+    ids and outcomes), those without a readable post time, and most of a circuit's races of
+    the card of no known class (:func:`raceday.run_status.unknown_class_warning`; logged)."""
+    warnings = dropped_races_warning(card_counts(card))
+    if skipped:
+        warnings.append(f"{len(skipped)} races not bet: {', '.join(skipped[:10])}")
     if untimed:
         warnings.append(f"{untimed} races without a readable post time: not bet")
-    return warnings + logged(unknown_class_warning(card_races, circuits()))
+    return warnings + logged(unknown_class_warning(card.races, circuits()))
 
 
 def live_day_in_process(settings: Settings, race_date: date, replay: bool) -> dict[str, Any]:

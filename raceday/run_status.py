@@ -177,6 +177,22 @@ def cancelled_warning(races_cancelled: int, records: int = 0) -> list[str]:
     ]
 
 
+def dropped_races_warning(counts: Mapping[str, int], race_day: bool = True) -> list[str]:
+    """What a day's card left out, as every day's run says it: its races the provider cancelled
+    (:func:`cancelled_warning`), no races at all on a ``race_day`` (said as cancelled when they
+    were: :func:`no_races_warning`), its races (or rows) validation set aside
+    (:func:`quarantine_warning`). ``counts``: ``races_offered``, ``races_quarantined``,
+    ``quarantined``, ``races_cancelled`` and ``quarantined_cancelled`` (the card's:
+    :func:`flows.chain.card_counts`)."""
+    cancelled = counts.get("races_cancelled", 0)
+    cancelled_rows = counts.get("quarantined_cancelled", 0)  # theirs, not faults
+    warnings = cancelled_warning(cancelled, cancelled_rows)
+    warnings += no_races_warning(counts["races_offered"]) if race_day and not cancelled else []
+    return warnings + quarantine_warning(
+        counts["races_quarantined"], counts["races_offered"], counts["quarantined"], cancelled_rows
+    )
+
+
 def no_races_warning(races_offered: int, what: str = "the day") -> list[str]:
     """A warning when there was nothing to run: ``no races for the day``."""
     return [] if races_offered else [f"no races for {what}: nothing was predicted or settled"]

@@ -87,3 +87,41 @@ def test_a_lead_at_or_after_the_sales_close_is_refused_in_one_line(
     assert code == 2, stderr
     assert "sales close" in stderr and "live.close_minutes" in stderr
     assert len(stderr.strip().splitlines()) == 1 and not db.exists()
+
+
+def _summary(*args: str) -> dict[str, object]:
+    code, stdout, stderr = live("--replay", "--direct", "--json", *args)
+    assert code == 0, stderr
+    summary: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
+    return summary
+
+
+def test_the_races_a_card_drops_are_warned_of_as_a_day_run_says_them(
+    day_files: Path, tmp_path: Path
+) -> None:
+    """Race 3 cancelled (data_kubun 9), race 4 listed twice: the summary says so (it said
+    nothing: ``completed``), in the words of ``raceday run`` (raceday.run_status)."""
+    card = pd.read_csv(day_files / "nvd_ra.csv", dtype=str, keep_default_na=False)
+    today = card["kaisai_tsukihi"] == DAY.strftime("%m%d")
+    card.loc[today & (card["race_bango"] == "03"), "data_kubun"] = "9"
+    card = pd.concat([card, card[today & (card["race_bango"] == "04")]])
+    card.to_csv(day_files / "nvd_ra.csv", index=False)
+    summary = _summary("--source", f"files:{day_files}", "--db", f"sqlite:///{tmp_path / 'l.db'}")
+    assert summary["status"] == "completed-with-warnings"
+    said = " | ".join(map(str, summary["warnings"]))  # type: ignore[call-overload]
+    assert "1 races cancelled (data_kubun 9)" in said
+    assert "1 rows quarantined by validation" in said
+
+
+def test_a_day_the_source_does_not_have_is_warned_of(day_files: Path, tmp_path: Path) -> None:
+    other_day = (DAY + timedelta(days=1)).isoformat()
+    summary = _summary(
+        "--date",
+        other_day,
+        "--source",
+        f"files:{day_files}",
+        "--db",
+        f"sqlite:///{tmp_path / 'l.db'}",
+    )
+    assert summary["races"] == 0 and summary["status"] == "completed-with-warnings"
+    assert summary["warnings"] == ["no races for the day: nothing was predicted or settled"]
