@@ -269,6 +269,7 @@ class LiveSettings(BaseModel):
     )
     odds_poll_s: float = Field(20.0, gt=0, description="wait between reads of unpublished odds")
     results_poll_s: float = Field(60.0, gt=0, description="wait between reads of results")
+    posts_poll_s: float = Field(120.0, gt=0, description="wait between reads of post times")
 
     @model_validator(mode="after")
     def _lead_before_close(self) -> LiveSettings:

@@ -46,6 +46,7 @@ import pandas as pd
 
 from config import Settings
 from data_checks.validate import ValidatedDay, race_odds_failures
+from flows.posts import PostTimes
 from raceday.errors import InputError, NothingValid, RacedayError, failure_kind
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
@@ -286,7 +287,9 @@ def race_day_chain(
     later), between the other races' decisions, until its close (then ``no_odds``): no race
     waits for another's odds (:func:`raceday.racetime.next_attempt`). Before each try the
     races whose results are out are settled. Races already closed when the run
-    begins (a late start) are recorded missed together, with one alert. After the last race,
+    begins (a late start) are recorded missed together, with one alert. In real time (no
+    ``raw``) the post times are read again while waiting (:class:`flows.posts.PostTimes`): a race
+    whose post moved is tried at its new moment. After the last race,
     its result is waited for until ``live.result_delay_minutes`` after its post time (a real
     day polls every ``live.results_poll_s`` up to an hour more; the night's settle-day settles
     the rest).
@@ -305,7 +308,11 @@ def race_day_chain(
     decisions = run(skip_closed_races, settings, closed, began)
     todo = [slot for slot in todo if slot not in closed]
     read_again_at: dict[str, datetime] = {}
+    posts = PostTimes(run, settings, race_date, clock)
     while (attempt := next_attempt(todo, read_again_at)) is not None:
+        if raw is None:  # real time: the source's post times now, which may have moved
+            todo = posts.wait(todo, read_again_at)
+            attempt = next_attempt(todo, read_again_at) or attempt
         slot, moment = attempt
         clock.wait_until(moment)
         settle_due()

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 from prefect.runtime import flow_run
 
 from config import Settings, load_settings
@@ -39,9 +40,15 @@ from raceday.racetime import (
     WallClock,
     pending,
     results_due,
+    retimed,
     timetable,
 )
-from raceday.run_status import dropped_races_warning, outcome, unknown_class_warning
+from raceday.run_status import (
+    INTERRUPT_RECEIVED,
+    dropped_races_warning,
+    outcome,
+    unknown_class_warning,
+)
 from raceday.sources.base import RawDay, refuse_lost_days
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, StageRunner, in_process, logged
@@ -73,6 +80,15 @@ def live_settings(
         return settings
     live = settings.live.model_copy(update={"lead_minutes": lead_minutes})
     return settings.model_copy(update={"live": live})
+
+
+def stop_if_interrupted() -> None:
+    """Raise the Ctrl-C (or SIGTERM) the command received again, after a race's run: Prefect's
+    flow engine swallows a KeyboardInterrupt that lands after a flow run's state is final (a
+    race run finishing: "BaseException was raised after user code finished executing"), and
+    the day went on deciding its races (:data:`raceday.run_status.INTERRUPT_RECEIVED`)."""
+    if INTERRUPT_RECEIVED.is_set():
+        raise KeyboardInterrupt
 
 
 def race_run_name() -> str:
@@ -121,14 +137,20 @@ def race(
     races: int | None = None,
     source: str | None = None,
     wait_for_odds: bool = True,
+    post_at: datetime | None = None,
 ) -> dict[str, Any]:
     """One race at its moment (started at its post time less the lead): its odds as published,
     predicted and staked, or skipped and alerted when its close has passed or no odds come.
     ``replay_at``: the simulated moment of a replayed day; without ``wait_for_odds`` (a day's
-    run) its odds are read once (:func:`flows.chain.race_chain`)."""
+    run) its odds are read once (:func:`flows.chain.race_chain`); ``post_at``: its post time
+    when the source moved it after the card was read (:class:`flows.posts.PostTimes`)."""
     settings = live_settings(races, source, lead_minutes)
     day = _CARDS.get(_key(settings, race_date)) or stored_race_card(settings, race_date)
     slot = slot_of(day, settings, race_id)
+    if post_at is not None:
+        live = settings.live
+        moved = pd.Series({race_id: post_at})
+        slot = retimed([slot], moved, live.lead_minutes, live.close_minutes)[0]
     clock: Clock = WallClock() if replay_at is None else ReplayClock(replay_at)
     raw = None if replay_at is None else _REPLAYS.get(_key(settings, race_date))
     return race_chain(AsTasks(settings), settings, slot, day, clock, raw, wait_for_odds)
@@ -221,7 +243,7 @@ def live_day(
     clock = day_clock(settings, race_date, replay)
 
     def one_race(slot: RaceSlot) -> dict[str, Any]:
-        return race(
+        decided = race(
             slot.race_id,
             race_date,
             replay_at=clock.now() if replay else None,
@@ -229,7 +251,10 @@ def live_day(
             races=races,
             source=source,
             wait_for_odds=False,
+            post_at=slot.post_at,
         )
+        stop_if_interrupted()
+        return decided
 
     decisions = race_day_chain(
         run, settings, race_date, day, clock, one_race, raw if replay else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time as wall
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Final, Protocol
 
@@ -108,6 +108,21 @@ def lead_problem(lead_minutes: int, close_minutes: int) -> str | None:
 def pending(slots: tuple[RaceSlot, ...], decided: set[str]) -> list[RaceSlot]:
     """The races not decided yet, in timetable order."""
     return [slot for slot in slots if slot.race_id not in decided]
+
+
+def retimed(
+    slots: list[RaceSlot], posts: pd.Series, lead_minutes: int, close_minutes: int
+) -> list[RaceSlot]:
+    """``slots`` at the post times the source gives now (``posts``: moment by ``race_id``; a
+    race it does not time keeps its own), each race's decision moment and close moved with its
+    post (a 発走時刻変更 after the morning card), in timetable order."""
+    lead, close = timedelta(minutes=lead_minutes), timedelta(minutes=close_minutes)
+    moved = []
+    for slot in slots:
+        post = posts.get(slot.race_id)
+        at = slot.post_at if post is None or pd.isna(post) else pd.Timestamp(post).to_pydatetime()
+        moved.append(replace(slot, post_at=at, decide_at=at - lead, close_at=at - close))
+    return sorted(moved, key=lambda slot: (slot.post_at, slot.venue, slot.race_bango))
 
 
 def next_attempt(

@@ -37,7 +37,7 @@ from raceday.racetime import (
     race_day_status,
 )
 from raceday.sources.base import RawDay
-from raceday.sources.timeline import RaceOdds, race_market_at
+from raceday.sources.timeline import RaceOdds, race_market_at, source_post_moments
 from raceday.staking.bets import BET_COLUMNS, DayLimits, day_limits, size_race
 from raceday.staking.ledger import (
     cash_flows_yen,
@@ -108,6 +108,14 @@ def read_race_odds(
             slot.race_date, slot.race_date, venues=[slot.venue]
         )
     return race_market_at(raw.nvd_o1, slot.race_id, moment)
+
+
+@stage("post-times", io=True)
+def read_post_times(settings: Settings, race_date: date) -> pd.Series:
+    """The day's post times as the source gives them now, by ``race_id`` (a post time changed
+    after the morning card moves its race: :func:`raceday.racetime.retimed`)."""
+    raw = configured_source(settings).read_days(race_date, race_date)
+    return source_post_moments(raw.nvd_ra)
 
 
 _MODELS: dict[tuple[str, date], tuple[WinModel | None, str]] = {}

@@ -97,6 +97,13 @@ def card_deadlines(nvd_ra: pd.DataFrame, timing: CardTiming) -> pd.Series:
     return decision_moments(_post_times(nvd_ra), timing)
 
 
+def source_post_moments(nvd_ra: pd.DataFrame) -> pd.Series:
+    """Each race's post time as the source's ``nvd_ra`` gives it now (:func:`post_moments`),
+    by ``race_id``: its last readable record's (a 発走時刻変更 comes as a newer record)."""
+    moments = post_moments(_post_times(nvd_ra)).dropna()
+    return moments[~moments.index.duplicated(keep="last")]
+
+
 def _post_times(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     """``race_id``, ``race_date`` and ``post_time`` (``hasso_jikoku`` as the card stores it,
     :func:`raceday.codec.post_time_text`; blank when absent)."""
