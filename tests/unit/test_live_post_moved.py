@@ -84,3 +84,28 @@ def test_a_race_moved_earlier_past_its_close_reaches_its_runner_closed(
     seen = decided_at(monkeypatch, {1: "0723"}, {1: "0701"})
     moment, close = seen[1]
     assert moment == datetime(2026, 12, 3, 7, 0) and close == datetime(2026, 12, 3, 6, 59)
+
+
+def test_a_source_unavailable_while_waiting_keeps_the_cards_post_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unavailable(*_args: Any) -> pd.Series:
+        raise ConnectionError("source down")
+
+    clock = ReplayClock(datetime(2026, 12, 3, 7, 0))
+    monkeypatch.setattr(flows.chain, "races_decided", lambda *_: set())
+    monkeypatch.setattr(flows.chain, "races_with_open_bets", lambda *_: set())
+
+    def run(stage: Any, *args: Any, **_kwargs: Any) -> Any:
+        if stage.name == "post-times":
+            return unavailable(*args)
+        return [] if stage.name == "skip-closed" else None
+
+    seen: list[datetime] = []
+
+    def race(_slot: RaceSlot) -> dict[str, Any]:
+        seen.append(clock.now())
+        return {}
+
+    race_day_chain(run, load_settings(), DAY, card({1: "0723"}), clock, race)
+    assert seen == [datetime(2026, 12, 3, 7, 18)]
