@@ -4,7 +4,7 @@ moment. On a replay clock, with the source, the store and each race stubbed (no 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -14,7 +14,7 @@ import flows.chain
 from config import load_settings
 from data_checks.validate import ValidatedDay
 from flows.chain import race_day_chain
-from raceday.racetime import RaceSlot, ReplayClock
+from raceday.racetime import WAITING_FOR_ODDS, RaceSlot, ReplayClock
 from tasks.race import RaceCard
 
 DAY = date(2026, 12, 3)
@@ -109,3 +109,28 @@ def test_a_source_unavailable_while_waiting_keeps_the_cards_post_times(
 
     race_day_chain(run, load_settings(), DAY, card({1: "0723"}), clock, race)
     assert seen == [datetime(2026, 12, 3, 7, 18)]
+
+
+def test_a_race_waiting_for_its_odds_does_not_read_the_post_times_at_each_odds_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its odds read again every 20 s until its close: the post times every 120 s only."""
+    monkeypatch.setattr(flows.chain, "races_decided", lambda *_: set())
+    monkeypatch.setattr(flows.chain, "races_with_open_bets", lambda *_: set())
+    clock = ReplayClock(datetime(2026, 12, 3, 7, 17))
+    reads: list[datetime] = []
+
+    def run(stage: Any, *_args: Any, **_kwargs: Any) -> Any:
+        if stage.name == "post-times":
+            reads.append(clock.now())
+            return pd.Series(dtype="datetime64[ns]")
+        return [] if stage.name == "skip-closed" else None
+
+    def race(slot: RaceSlot) -> dict[str, Any]:
+        again = clock.now() + timedelta(seconds=20)
+        if again < slot.close_at:
+            return {"outcome": WAITING_FOR_ODDS, "read_again_at": again}
+        return {"outcome": "no_odds"}
+
+    race_day_chain(run, load_settings(), DAY, card({1: "0723"}), clock, race)
+    assert len(reads) <= 4, reads  # 07:17, 07:18 (its first try), 07:20 (, 07:22): not 9
