@@ -11,13 +11,13 @@ from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sp
 from cli.shared import (
     answer,
     app,
+    interrupts_kept,
     out,
     parse_date,
     preflight,
     print_outcome,
     running_flows,
     settings_from,
-    terminate_as_interrupt,
 )
 from config import use_store
 from raceday.errors import InputError
@@ -95,7 +95,7 @@ def live(
             with use_store(settings.database_url):
                 chosen = live_settings(races, settings.source, lead_minutes)
                 return live_day_in_process(chosen, day, replay)
-        from flows.live import live_day
+        from flows.live import live_day, stop_if_interrupted
         from tasks.labels import run_tags
 
         with running_flows(settings.database_url, debug, run_tags("nar", settings.stage, "cli")):
@@ -106,7 +106,8 @@ def live(
                 races=races,
                 source=settings.source,
             )
+        stop_if_interrupted()  # one Prefect swallowed as the day's run ended
         return result
 
-    with terminate_as_interrupt():
+    with interrupts_kept():
         answer(debug, as_json, action, _print_live)

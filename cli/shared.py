@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from signal import SIGINT, SIGTERM
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -35,6 +36,7 @@ from raceday.errors import (
     first_line,
 )
 from raceday.run_status import (
+    INTERRUPT_RECEIVED,
     INTERRUPTED_EXIT_CODE,
     failure_summary,
     result_exit_code,
@@ -128,20 +130,27 @@ def guard(debug: bool, action: Callable[[], T], as_json: bool = False) -> T:
 
 
 @contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Inside: SIGTERM (a service manager stopping the command, ``kill``) ends the command as
-    Ctrl-C does: ``interrupted``, exit 130 (:func:`guard`), its locks let go on the way out.
-    Under a flow run Prefect's own SIGTERM handler marks the run crashed first, then calls
-    this one again."""
+def interrupts_kept() -> Iterator[None]:
+    """Inside: Ctrl-C and SIGTERM (a service manager stopping the command, ``kill``) end the
+    command as ``interrupted``, exit 130 (:func:`guard`), its locks let go on the way out, and
+    are kept (:data:`raceday.run_status.INTERRUPT_RECEIVED`): Prefect's flow engine swallows a
+    KeyboardInterrupt that lands after a flow run's state is final (a race run finishing), so a
+    day's run raises it again at its next safe point (:func:`flows.live.stop_if_interrupted`).
+    Under a flow run Prefect's own SIGTERM handler marks the run crashed first, then calls this
+    one again."""
 
     def interrupt(_signum: int, _frame: object) -> None:
+        INTERRUPT_RECEIVED.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    INTERRUPT_RECEIVED.clear()
+    previous = {number: signal.signal(number, interrupt) for number in (SIGINT, SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        INTERRUPT_RECEIVED.clear()
 
 
 def emit_json(payload: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ A run that fails ends with its failure's exit code instead (:mod:`raceday.errors
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +37,9 @@ INTERRUPTED: Final = "interrupted"  # Ctrl-C outside a backfill's safe points
 ALERTS_EXIT_CODE: Final = 6
 INTERRUPTED_EXIT_CODE: Final = 130  # as any command Ctrl-C ends
 STOPPED_EXIT_CODE: Final = INTERRUPTED_EXIT_CODE  # as an interrupted command
+# A Ctrl-C or SIGTERM the command received (cli.shared.interrupts_kept sets it): a day's run
+# raises it again at its next safe point, where Prefect's engine had swallowed it.
+INTERRUPT_RECEIVED: Final = threading.Event()
 EXIT_CODES: Final = {
     COMPLETED: 0,
     COMPLETED_WITH_WARNINGS: 0,
