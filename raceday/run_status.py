@@ -181,17 +181,20 @@ def cancelled_warning(races_cancelled: int, records: int = 0) -> list[str]:
     ]
 
 
-def dropped_races_warning(counts: Mapping[str, int], race_day: bool = True) -> list[str]:
+def dropped_races_warning(
+    counts: Mapping[str, int], race_day: bool = True, outside_source: Sequence[str] = ()
+) -> list[str]:
     """What a day's card left out, as every day's run says it: its races the provider cancelled
     (:func:`cancelled_warning`), no races at all on a ``race_day`` (said as cancelled when they
-    were: :func:`no_races_warning`), its races (or rows) validation set aside
-    (:func:`quarantine_warning`). ``counts``: ``races_offered``, ``races_quarantined``,
-    ``quarantined``, ``races_cancelled`` and ``quarantined_cancelled`` (the card's:
-    :func:`flows.chain.card_counts`)."""
+    were: :func:`no_races_warning`, then ``outside_source``: :func:`outside_source_days_warning`),
+    its races (or rows) validation set aside (:func:`quarantine_warning`). ``counts``:
+    ``races_offered``, ``races_quarantined``, ``quarantined``, ``races_cancelled`` and
+    ``quarantined_cancelled`` (the card's: :func:`flows.chain.card_counts`)."""
     cancelled = counts.get("races_cancelled", 0)
     cancelled_rows = counts.get("quarantined_cancelled", 0)  # theirs, not faults
     warnings = cancelled_warning(cancelled, cancelled_rows)
-    warnings += no_races_warning(counts["races_offered"]) if race_day and not cancelled else []
+    if race_day and not cancelled:
+        warnings += no_races_warning(counts["races_offered"]) + list(outside_source)
     return warnings + quarantine_warning(
         counts["races_quarantined"], counts["races_offered"], counts["quarantined"], cancelled_rows
     )
