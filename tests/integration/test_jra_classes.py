@@ -112,13 +112,19 @@ def test_a_backfill_and_a_live_day_whose_classes_cannot_be_read_warn_as_a_day_ru
     """The same blind JRA day warns in a live run's summary (its card) and in a backfill's,
     read from the races its chunks stored: one line naming the circuit and how many days of
     the range it held on (said only by ``raceday run`` before)."""
+    from config.reference import circuits
+    from data_checks.suites import venue_codes_for
+    from data_checks.validate import validate_day
     from flows.backfill import classless_warning
     from flows.live import live_warnings
+    from raceday.sources.base import card_only
     from raceday.store.catalogs.performance import races_judged_between
 
     blind = replace(_jra_day(), nvd_ra=_jra_day().nvd_ra.drop(columns=CONDITION_CODES))
     day_line = day_outcome(blind, COUNTS, None, [], night=False)["warnings"]
-    assert live_warnings([], 0, blind.races) == day_line
+    card = validate_day(card_only(blind), phase="card", venue_codes=venue_codes_for(circuits()))
+    assert card.quarantine.empty and len(card.races) == 12
+    assert live_warnings([], 0, card) == day_line
 
     assert stored_classes(sqlite_url, blind) == {"unknown": 12}
     with make_engine(sqlite_url).connect() as connection:
