@@ -416,17 +416,22 @@ def race_key_parts(race_date: date, keibajo_code: str, race_bango: int) -> dict[
     }
 
 
-# An odds slot saying a horse is not sold: ``0000`` (PC-KEIBA's none), JV-Data's ``----`` and
-# ``****`` (scratched before, after sales opened): the marks :func:`odds_field_text` reads in
-# nvd_se's own odds fields, here in nvd_o1's fixed-width slots.
-UNSOLD_ODDS: Final = ("0000", "----", "****")
+# An nvd_o1 slot: umaban, then odds of 4 digits or a scratched horse's mark (``----``, ``****``),
+# then a rank. Its horse is not sold where the odds are ``0000`` (PC-KEIBA's none) or a mark, as
+# :func:`odds_field_text` reads nvd_se's own odds fields (:func:`unsold_odds`).
 _ODDS_SLOT: Final = r"\d{2}(?:\d{4}|-{4}|\*{4})(?:\d{2}|-{2}|\*{2}| {2})"
+
+
+def unsold_odds(odds_text: pd.Series) -> pd.Series:
+    """True where odds say the horse is not sold: ``0000`` or blank once a scratched horse's
+    mark is read (:func:`odds_field_text`): ``0000``, ``----``, ``****``."""
+    return _all_zero_or_blank(odds_field_text(odds_text))
 
 
 def odds_slots(packed: pd.Series) -> pd.DataFrame:
     """``odds_tansho`` of ``nvd_o1`` (umaban 2 + odds 4 tenths + rank 2, repeated) to one row per
     slot: ``source_index, umaban, win_odds, popularity, unsold`` (its odds say the horse is not
-    sold, :data:`UNSOLD_ODDS`; ``win_odds`` then missing)."""
+    sold, :func:`unsold_odds`; ``win_odds`` then missing)."""
     long = packed.fillna("").astype(str).str.findall(_ODDS_SLOT).explode().dropna()
     slot = long.astype("string")
     odds_text = slot.str[2:6]
@@ -437,7 +442,7 @@ def odds_slots(packed: pd.Series) -> pd.DataFrame:
             "umaban": decode_count(slot.str[0:2]).array,
             "win_odds": decode_tenths(odds_text.where(numeric, "0000")).astype("float64").array,
             "popularity": decode_count(slot.str[6:8].where(numeric, "00")).array,
-            "unsold": odds_text.isin(UNSOLD_ODDS).to_numpy(bool),
+            "unsold": unsold_odds(odds_text).to_numpy(bool),
         }
     )
 
@@ -632,7 +637,7 @@ def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
 
 def unsold_runners(nvd_o1: pd.DataFrame) -> pd.DataFrame:
     """``race_id, umaban`` of the horses the snapshot :func:`decode_odds_snapshot` reads says
-    are not sold (:data:`UNSOLD_ODDS`): scratched, on the card or since (a late 取消)."""
+    are not sold (:func:`unsold_odds`): scratched, on the card or since (a late 取消)."""
     return unsold_slots(latest_snapshot_slots(nvd_o1))
 
 
