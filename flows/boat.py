@@ -182,6 +182,14 @@ class BoatDaysRun:
     refused: list[DayRefusal] = field(default_factory=list)
     trained: list[str] = field(default_factory=list)
 
+    def days_run(self, *, staked: bool = False) -> set[date]:
+        """The days run (``staked``: those of them that placed bets)."""
+        return {
+            date.fromisoformat(summary["date"])
+            for summary in self.summaries
+            if summary["bets"] or not staked
+        }
+
 
 def run_boat_chunk(
     run: StageRunner, settings: Settings, directory: Path, days: list[date], ran: BoatDaysRun
@@ -223,13 +231,13 @@ def backfill_warnings(
     span's start on, later ones too."""
     open_bets = {day: n for day, n in after.open_bets.items() if day <= span.end}
     results_only = {day for day in results_file_days(directory) if span.start <= day <= span.end}
-    run = {date.fromisoformat(summary["date"]) for summary in ran.summaries}
-    staked = {date.fromisoformat(summary["date"]) for summary in ran.summaries if summary["bets"]}
     return [
         *refused_warning(ran.refused),
         *open_days_warning(set(open_bets), sum(open_bets.values())),
         *no_program_warning(results_only - set(days) - after.recorded),
-        *sized_before_warning(staked - before.done, after.recorded - run),
+        *sized_before_warning(
+            ran.days_run(staked=True) - before.done, after.recorded - ran.days_run()
+        ),
     ]
 
 
@@ -302,8 +310,7 @@ def boat_backfill_run(
         held.close()
     after = store_days(settings, start, date.max)  # later days too: sized before a day run now
     warnings = backfill_warnings(directory, Chunk(start, end), days, ran, before, after)
-    run_days = {date.fromisoformat(summary["date"]) for summary in ran.summaries}
-    reopened = len(run_days & set(before.open_bets))
+    reopened = len(ran.days_run() & set(before.open_bets))
     summary = boat_backfill_summary(start, end, days, ran, settings, warnings, reopened)
     return summary | {"seconds": round(time.perf_counter() - started, 1)}
 
