@@ -24,7 +24,7 @@ import httpx
 import pandas as pd
 
 from config import Settings, load_settings, mask_credentials
-from config.settings import AlertSettings
+from config.sections import AlertSettings
 from raceday.errors import RunLocked, describe_failure
 from raceday.monitoring.rules import Alert, Decision, plan_notifications, stored_alert_payload
 from raceday.store.catalogs.alerts import (
