@@ -11,7 +11,6 @@ from cli.options import DbOption, DebugOption, JsonOption, SportOption, known_sp
 from cli.shared import (
     answer,
     app,
-    interrupts_kept,
     out,
     parse_date,
     preflight,
@@ -109,5 +108,4 @@ def live(
         stop_if_interrupted()  # one Prefect swallowed as the day's run ended
         return result
 
-    with interrupts_kept():
-        answer(debug, as_json, action, _print_live)
+    answer(debug, as_json, action, _print_live)  # Ctrl-C and SIGTERM kept (interrupts_kept)

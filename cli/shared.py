@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -102,7 +103,8 @@ def _failure_line(error: Exception) -> tuple[str, int]:
 
 
 def guard(debug: bool, action: Callable[[], T], as_json: bool = False) -> T:
-    """Run ``action``; a failure becomes one line on standard error and the exit code of its
+    """Run ``action``; Ctrl-C or SIGTERM ends it as ``interrupted``, exit 130
+    (:func:`interrupts_kept`); a failure becomes one line on standard error and the exit code of its
     kind (:func:`raceday.errors.failure_kind`): bad input 2 (4 nothing valid, 7 day locked), an
     unavailable source or store 3, a defect in our code 5. ``--debug`` prints the traceback
     first, then the same line and exit code (scripts that branch on the code behave alike).
@@ -111,7 +113,8 @@ def guard(debug: bool, action: Callable[[], T], as_json: bool = False) -> T:
     every exit."""
     apply_prefect_defaults()
     try:
-        return action()
+        with interrupts_kept():
+            return action()
     except KeyboardInterrupt:
         err.print("interrupted")
         if as_json:
@@ -137,7 +140,11 @@ def interrupts_kept() -> Iterator[None]:
     KeyboardInterrupt that lands after a flow run's state is final (a race run finishing), so a
     day's run raises it again at its next safe point (:func:`flows.live.stop_if_interrupted`).
     Under a flow run Prefect's own SIGTERM handler marks the run crashed first, then calls this
-    one again."""
+    one again. Every command under :func:`guard` is inside; outside the main thread (where no
+    signal handler can be set) it changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def interrupt(_signum: int, _frame: object) -> None:
         INTERRUPT_RECEIVED.set()
