@@ -136,6 +136,7 @@ def eval_first3f(
 
 def _read(settings: Any, start: date, end: date, races_per_day: int | None) -> tuple[Any, Any]:
     """Raw tables for ``start..end`` and, from the simulator only, its truth table."""
+    from config.reference import venue_time_zones
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
     from raceday.sources.factory import open_source
@@ -152,6 +153,7 @@ def _read(settings: Any, start: date, end: date, races_per_day: int | None) -> t
         simulator=config,
         pckeiba_url=settings.pckeiba_url,
         pckeiba_circuits=settings.pckeiba.circuits,
+        time_zones=venue_time_zones(),
     )
     return source.read_days(start, end), None
 

@@ -253,6 +253,7 @@ def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> I
 
 def preflight(settings: Settings) -> None:
     """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
+    from config.reference import venue_time_zones
     from raceday.simulate.config import SimulatorConfig
     from raceday.sources.factory import open_source
     from raceday.store.engine import check_connection, make_engine
@@ -262,5 +263,6 @@ def preflight(settings: Settings) -> None:
         simulator=SimulatorConfig(),
         pckeiba_url=settings.pckeiba_url,
         pckeiba_circuits=settings.pckeiba.circuits,
+        time_zones=venue_time_zones(),
     )
     check_connection(make_engine(settings.database_url))

@@ -80,6 +80,17 @@ def known_venue_codes() -> frozenset[str]:
 
 
 @cache
+def venue_time_zones() -> dict[str, str]:
+    """keibajo_code -> IANA time zone of the venues whose exports write their post times and
+    odds stamps on another clock than Japan's (venue_time_zones.csv: ``G0`` Hong Kong); every
+    other venue keeps Japan time."""
+    import csv
+
+    with (REFERENCE_DIR / "venue_time_zones.csv").open(encoding="utf-8", newline="") as table:
+        return {row["keibajo_code"]: row["time_zone"] for row in csv.DictReader(table)}
+
+
+@cache
 def load_rollout_stages() -> dict[str, RolloutStage]:
     """pilot / ramp / full from rollout_stages.yaml."""
     raw = yaml.safe_load((REFERENCE_DIR / "rollout_stages.yaml").read_text(encoding="utf-8"))

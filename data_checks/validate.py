@@ -41,6 +41,7 @@ from raceday.codec import (
     digits_are_malformed,
     entries_or_fallback,
     latest_snapshot_slots,
+    odds_field_text,
     priced_slots,
     unsold_slots,
 )
@@ -192,8 +193,9 @@ def betting_snapshot(snapshot: pd.DataFrame, results: RawDay | None) -> pd.DataF
     """The odds stakes are sized on: each race's snapshot, else (a replay of a race the source
     has no timed snapshot of, :func:`raceday.sources.timeline.timed_races`) its final odds from
     the ``nvd_se`` of ``results``, marked ``snapshot_at == "final"``; ``odds_raw`` /
-    ``odds_malformed`` keep the final odds field as written (a 5-digit ``99999`` decodes, but
-    is no field)."""
+    ``odds_malformed`` keep the final odds field as written and whether it is no field (a
+    5-digit ``99999`` decodes, but is none; a capped ``99+`` is one,
+    :func:`raceday.codec.odds_field_text`)."""
     checked = snapshot[ODDS_COLUMNS].assign(odds_raw=pd.NA, odds_malformed=False)
     if results is None or results.nvd_se.empty:
         return checked.astype({"odds_raw": "string"})
@@ -206,7 +208,7 @@ def betting_snapshot(snapshot: pd.DataFrame, results: RawDay | None) -> pd.DataF
     replay = final.loc[fallback, ["race_id", "umaban", "win_odds", "popularity"]].assign(
         snapshot_at=FINAL_ODDS_SNAPSHOT,
         odds_raw=raw_odds[fallback],
-        odds_malformed=digits_are_malformed(raw_odds[fallback], ODDS_WIDTH),
+        odds_malformed=digits_are_malformed(odds_field_text(raw_odds[fallback]), ODDS_WIDTH),
     )
     frames = [frame for frame in (checked, replay[checked.columns]) if not frame.empty]
     if not frames:

@@ -57,6 +57,9 @@ WITHDRAWN_RECORD: Final = "0"
 # after), read as no odds (:func:`odds_field_text`), as ``0000`` is.
 ODDS_FIELDS: Final = ("tansho_odds", "tansho_ninkijun")
 _NO_ODDS_MARKS: Final = r"-+|\*+"
+# Odds shown capped, a whole number and a plus (Hong Kong's tote writes a long shot ``99+``: at
+# least 99): read as that floor, in the field's tenths (``990``), by :func:`odds_field_text`.
+_CAPPED_ODDS: Final = r"(\d+)\+"
 
 
 def _stripped(raw: pd.Series) -> pd.Series:
@@ -109,10 +112,15 @@ def _ascii_digits(text: pd.Series) -> pd.Series:
 
 def odds_field_text(raw: pd.Series) -> pd.Series:
     """A win odds or popularity field (:data:`ODDS_FIELDS`) stripped, a scratched horse's mark
-    (``----``, ``****``, ``--``, ``**``) read as blank: no odds, as ``0000`` is. Other text
-    (``-*``, ``12.5``) stays as written, for the checks to judge."""
+    (``----``, ``****``, ``--``, ``**``) read as blank: no odds, as ``0000`` is; capped odds
+    (``99+``, :data:`_CAPPED_ODDS`) as their floor in tenths (``990``: 99.0, a lower bound).
+    Other text (``-*``, ``12.5``) stays as written, for the checks to judge."""
     text = _stripped(raw)
-    return text.mask(text.str.fullmatch(_NO_ODDS_MARKS).fillna(False).astype(bool), "")
+    text = text.mask(text.str.fullmatch(_NO_ODDS_MARKS).fillna(False).astype(bool), "")
+    capped = text.str.fullmatch(_CAPPED_ODDS).fillna(False).astype(bool)
+    if not capped.any():
+        return text
+    return text.mask(capped, text.str.slice(stop=-1) + "0")
 
 
 def _all_zero_or_blank(text: pd.Series) -> pd.Series:

@@ -27,7 +27,7 @@ from prefect.runtime import task_run
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from config import Settings
-from config.reference import venue_names, venue_romanised_names
+from config.reference import venue_names, venue_romanised_names, venue_time_zones
 from raceday.errors import RacedayError
 from raceday.simulate.config import SimulatorConfig
 from raceday.sources.base import (
@@ -71,6 +71,7 @@ def configured_source(settings: Settings) -> RaceSource:
         simulator=simulator_config(settings),
         pckeiba_url=settings.pckeiba_url,
         pckeiba_circuits=settings.pckeiba.circuits,
+        time_zones=venue_time_zones(),
     )
 
 

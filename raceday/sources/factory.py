@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from raceday.errors import InputError
@@ -11,6 +11,7 @@ from raceday.sources.base import OtherSportsLeftOut, RaceSource
 from raceday.sources.files import FilesSource
 from raceday.sources.pckeiba import PcKeibaSource
 from raceday.sources.simulator import SimulatorSource
+from raceday.sources.venue_clocks import VenueClocksInJapanTime
 from raceday.sport import other_sport_venues
 
 
@@ -20,12 +21,14 @@ def open_source(
     simulator: SimulatorConfig,
     pckeiba_url: str | None = None,
     pckeiba_circuits: Sequence[str] = ("nar",),
+    time_zones: Mapping[str, str],
 ) -> RaceSource:
     """The source named by ``spec`` (``pckeiba_circuits``: which circuits PC-KEIBA reads),
-    read without another sport's races (:class:`OtherSportsLeftOut`: ban-ei)."""
-    return OtherSportsLeftOut(
-        _source(spec, simulator, pckeiba_url, pckeiba_circuits), other_sport_venues()
-    )
+    read without another sport's races (:class:`OtherSportsLeftOut`: ban-ei), its venues that
+    keep another clock (``time_zones``: keibajo code -> IANA zone,
+    ``config.reference.venue_time_zones``) in Japan time (:class:`VenueClocksInJapanTime`)."""
+    source = _source(spec, simulator, pckeiba_url, pckeiba_circuits)
+    return OtherSportsLeftOut(VenueClocksInJapanTime(source, time_zones), other_sport_venues())
 
 
 def _source(

@@ -153,6 +153,7 @@ def test_pckeiba_reads_the_circuits_it_is_set_to(
             simulator=SimulatorConfig(),
             pckeiba_url=settings.pckeiba_url,
             pckeiba_circuits=settings.pckeiba.circuits,
+            time_zones={},
         )
 
     nar_codes = sorted(set(nar.nvd_ra["keibajo_code"]))
@@ -443,9 +444,11 @@ def test_pckeiba_says_the_first_and_last_race_day_it_holds(postgres_url: str) ->
     raw = simulate_days(first, last, SimulatorConfig(races_per_day=1)).raw
     load_tables(postgres_url, raw, "nvd")
     assert PcKeibaSource(postgres_url).days_held() == (first, last)
-    source = open_source("pckeiba", simulator=SimulatorConfig(), pckeiba_url=postgres_url)
+    source = open_source(
+        "pckeiba", simulator=SimulatorConfig(), pckeiba_url=postgres_url, time_zones={}
+    )
     assert source_days_held(source) == (first, last)
-    assert source_days_held(open_source("sim", simulator=SimulatorConfig())) is None
+    assert source_days_held(open_source("sim", simulator=SimulatorConfig(), time_zones={})) is None
 
 
 @pytest.mark.postgres

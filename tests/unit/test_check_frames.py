@@ -40,3 +40,34 @@ def test_a_scratched_horses_odds_marks_are_no_odds_not_unparsable() -> None:
     )
     found = unparsable_fields(raw, RUNNER_DIGIT_FIELDS).tolist()
     assert found == ["", "", "", "", "tansho_odds", "tansho_odds"]
+
+
+def test_a_long_shots_capped_odds_are_not_unparsable() -> None:
+    """``99+`` (Hong Kong's display of odds of 99 or more) is a price, not a corrupt field: it set
+    7 of a Hong Kong day's 10 races aside (fields_parse, then finisher_has_final_odds)."""
+    from data_checks.frames import RUNNER_DIGIT_FIELDS, unparsable_fields
+
+    raw = pd.DataFrame(
+        {"tansho_odds": ["99+", "0990", "9+"], "tansho_ninkijun": ["14", "13", "12"]}
+    )
+    assert unparsable_fields(raw.astype("string"), RUNNER_DIGIT_FIELDS).tolist() == ["", "", ""]
+
+
+def test_capped_final_odds_a_replay_stakes_on_are_not_malformed() -> None:
+    """A replay without a snapshot sizes on the final odds: a ``99+`` there is 99.0 and a price,
+    not a malformed field (``odds_malformed``), as ``12.5`` still is."""
+    from data_checks.validate import ODDS_COLUMNS, betting_snapshot
+    from raceday.sources.base import RawDay
+
+    key = {"kaisai_nen": "2026", "kaisai_tsukihi": "0902", "keibajo_code": "G0", "race_bango": "01"}
+    nvd_se = pd.DataFrame(
+        [
+            {**key, "umaban": "01", "tansho_odds": "99+", "tansho_ninkijun": "02"},
+            {**key, "umaban": "02", "tansho_odds": "0012", "tansho_ninkijun": "01"},
+        ],
+        dtype="string",
+    )
+    results = RawDay(pd.DataFrame(), nvd_se, pd.DataFrame())
+    odds = betting_snapshot(pd.DataFrame(columns=ODDS_COLUMNS), results)
+    assert odds["win_odds"].tolist() == [99.0, 1.2]
+    assert odds["odds_malformed"].tolist() == [False, False]

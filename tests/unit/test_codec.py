@@ -559,3 +559,29 @@ def test_control_characters_are_stripped_from_the_names() -> None:
         )
     )
     assert races["race_name"].tolist() == ["高知特別賞"]
+
+
+def test_capped_long_shot_odds_read_as_their_floor() -> None:
+    """Hong Kong's tote shows a long shot's odds as ``99+`` (at least 99): read as 99.0, the
+    lower bound, in tenths as the field holds them, not as an unparsable field that set its race
+    aside; a mark and a scratched horse's marks read as before, other text stays as written."""
+    written = s("99+", " 99+ ", "150+", "0216", "----", "+", "9+9", "12.5+")
+    assert codec.odds_field_text(written).tolist() == [
+        "990", "990", "1500", "0216", "", "+", "9+9", "12.5+",
+    ]  # fmt: skip
+    runners = codec.decode_runners(
+        pd.DataFrame(
+            {
+                "kaisai_nen": ["2026"] * 2,
+                "kaisai_tsukihi": ["0902"] * 2,
+                "keibajo_code": ["G0"] * 2,
+                "race_bango": ["01"] * 2,
+                "umaban": ["01", "02"],
+                "tansho_odds": ["99+", "0048"],
+                "tansho_ninkijun": ["14", "01"],
+            },
+            dtype="string",
+        )
+    )
+    assert runners["win_odds"].tolist() == [99.0, 4.8]
+    assert not codec.unsold_odds(s("99+")).any()
