@@ -212,6 +212,11 @@ _CLASSLESS_WHY: Final = (
 _CLASSLESS_HARM: Final = (
     "reference times, first 3F, pools and features lose their class; check the export's columns"
 )
+# Venues of no circuit: no class names are known for them (Hong Kong's Class 1-5, Group, Griffin).
+NO_CIRCUITS_CLASSES: Final = (
+    "no circuit's class names are known there: reference times, first 3F, pools and features "
+    "take no class for them"
+)
 
 
 def unknown_class_warning(
@@ -220,11 +225,17 @@ def unknown_class_warning(
     """A warning per circuit (with its venues) most of whose ``races`` (``keibajo_code``,
     ``class_code``) are of no known class: its condition names and codes read in a format the
     decoding does not know (a blank name, no code) degrade reference times, first 3F, pools and
-    features by class for the whole circuit, and must not do so silently. ``what``: a range
-    (``2025-01-01..2025-12-31``; ``races`` with their ``race_date``): the same rule held day by
-    day, one line per circuit naming on how many of its days it held."""
+    features by class for the whole circuit, and must not do so silently. The venues of no
+    circuit (abroad: a Hong Kong export's ``Class 3``) are judged together as one more, named
+    by their codes. ``what``: a range (``2025-01-01..2025-12-31``; ``races`` with their
+    ``race_date``): the same rule held day by day, one line per circuit naming on how many of
+    its days it held."""
     venue_circuit = {code: circuit.label for circuit in circuits for code in circuit.venue_codes}
-    label = races["keibajo_code"].astype("string").map(venue_circuit).rename("circuit")
+    codes = races["keibajo_code"].astype("string")
+    label = codes.map(venue_circuit).rename("circuit")
+    elsewhere = sorted(set(codes[label.isna()].dropna()))
+    other = f"venue(s) of no circuit ({', '.join(elsewhere)})"
+    label = label.fillna(other)
     unknown = races["class_code"].astype("string").eq(UNKNOWN_CLASS).fillna(False)
     keys = [label] if what is None else [races["race_date"].rename("day"), label]
     counts = unknown.groupby(keys).agg(unknown="sum", races="size")
@@ -232,20 +243,22 @@ def unknown_class_warning(
     held = mostly.groupby(level="circuit").agg(
         unknown=("unknown", "sum"), races=("races", "sum"), days=("races", "size")
     )
+    named = {circuit.label: f"{circuit.label} races" for circuit in circuits}
     lines = []
-    for circuit in circuits:
-        if circuit.label not in held.index:
+    harm = {**dict.fromkeys(named, _CLASSLESS_HARM), other: NO_CIRCUITS_CLASSES}
+    for group, races_of in {**named, other: f"races at {other}"}.items():
+        if group not in held.index:
             continue
-        row = held.loc[circuit.label]
+        row = held.loc[group]
         of = f"{int(row['unknown'])} of {int(row['races'])}"
         if what is None:
-            said = f"{of} {circuit.label} races of no known class ({_CLASSLESS_WHY})"
+            said = f"{of} {races_of} of no known class ({_CLASSLESS_WHY})"
         else:
             said = (
-                f"{circuit.label} races mostly of no known class on {int(row['days'])} day(s) "
+                f"{races_of} mostly of no known class on {int(row['days'])} day(s) "
                 f"of {what} ({of} races on those days; {_CLASSLESS_WHY})"
             )
-        lines.append(f"{said}: {_CLASSLESS_HARM}")
+        lines.append(f"{said}: {harm[group]}")
     return lines
 
 

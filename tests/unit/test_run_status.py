@@ -15,6 +15,7 @@ from raceday.run_status import (
     COMPLETED,
     COMPLETED_WITH_ALERTS,
     COMPLETED_WITH_WARNINGS,
+    NO_CIRCUITS_CLASSES,
     backfill_no_races_warning,
     cancelled_warning,
     exit_code,
@@ -193,17 +194,40 @@ def test_a_day_without_races_warns_only_when_it_was_one_to_race_on() -> None:
 def test_most_of_a_circuits_races_of_no_known_class_is_a_warning() -> None:
     """More than half of a circuit's races unknown warns, naming the circuit; half or fewer
     (NAR's 2歳 races, a stray name) does not; the share is counted per circuit, not over the
-    day; venues of no circuit (abroad) count for none."""
+    day; venues of no circuit (abroad) count for none of the circuits (their own warning:
+    :func:`test_races_at_venues_of_no_circuit_of_no_known_class_are_said_once`)."""
     races = pd.DataFrame(
         {
             "keibajo_code": ["05", "05", "44", "44", "44", "44", "44", "A4"],
             "class_code": ["unknown", "1W", "unknown", "C1", "C2", "C3", "A1", "unknown"],
         }
     )
-    assert unknown_class_warning(races, circuits()) == []
-    warned = unknown_class_warning(races.iloc[[0, 2, 3, 7]], circuits())
+    assert unknown_class_warning(races.iloc[:7], circuits()) == []
+    assert len(unknown_class_warning(races, circuits())) == 1  # A4's own
+    warned = unknown_class_warning(races.iloc[[0, 2, 3, 6]], circuits())
     assert len(warned) == 1 and warned[0].startswith("1 of 1 JRA races of no known class")
     assert unknown_class_warning(races.iloc[:0], circuits()) == []
+
+
+def test_races_at_venues_of_no_circuit_of_no_known_class_are_said_once() -> None:
+    """A Hong Kong export (venue ``G0``, classes ``Class 3``, ``Group 1``, ``Griffin``) is of no
+    circuit: its classes all read unknown, and the summary says so in one line naming its
+    venues, for a day and for a range; before, it said nothing (no circuit, no warning)."""
+    races = pd.DataFrame(
+        {
+            "race_date": pd.to_datetime(["2026-09-02"] * 3 + ["2026-09-06"] * 2),
+            "keibajo_code": ["G0", "G0", "G0", "G0", "44"],
+            "class_code": ["unknown"] * 4 + ["C1"],
+        }
+    )
+    [day] = unknown_class_warning(races.iloc[:3], circuits())
+    assert day.startswith("3 of 3 races at venue(s) of no circuit (G0) of no known class")
+    assert day.endswith(NO_CIRCUITS_CLASSES)
+    [line] = unknown_class_warning(races, circuits(), "2026-09-01..2026-09-30")
+    assert line.startswith(
+        "races at venue(s) of no circuit (G0) mostly of no known class on 2 day(s) of "
+        "2026-09-01..2026-09-30 (4 of 4 races on those days; "
+    )
 
 
 def test_a_range_says_on_how_many_days_a_circuit_was_mostly_of_no_known_class_in_one_line() -> None:
