@@ -175,16 +175,20 @@ def is_store_fault(error: BaseException) -> bool:
     )
 
 
+_API_UNREACHED: Final = "Failed to reach API at "  # Prefect's client, its version check
+
+
 def _orchestrator_unavailable(error: BaseException) -> bool:
     """The Prefect API could not be reached: its HTTP client's transport errors (httpx, named
-    here rather than imported) or the temporary server not starting in time."""
+    here rather than imported), the temporary server not starting in time, or Prefect's own
+    "Failed to reach API at URL" (the server of ``PREFECT_API_URL`` down or not answering)."""
     if any(
         cls.__name__ == "TransportError" and cls.__module__.split(".")[0] == "httpx"
         for cls in type(error).__mro__
     ):
         return True
     return type(error) is RuntimeError and str(error).startswith(
-        "Timed out while attempting to connect to ephemeral Prefect API server"
+        ("Timed out while attempting to connect to ephemeral Prefect API server", _API_UNREACHED)
     )
 
 

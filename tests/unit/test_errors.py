@@ -99,6 +99,9 @@ def test_bad_input_is_input(error: Exception) -> None:
         OperationalError("SELECT 1", {}, FakePsycopgOperationalError("connection refused")),
         httpx.ConnectError("All connection attempts failed"),  # the Prefect API is down
         RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server."),
+        # PREFECT_API_URL's server not answering (down, or starting on a loaded machine): Prefect
+        # wraps the transport error; it was reported as a defect, exit 5, "please report"
+        RuntimeError("Failed to reach API at http://127.0.0.1:4299/api/"),
     ],
 )
 def test_unreachable_sources_and_stores_are_unavailable(error: Exception) -> None:
