@@ -10,7 +10,6 @@ is :mod:`raceday.store.registry`; the stages are ``tasks/boat_train.py``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -23,6 +22,7 @@ from raceday.boat.features import DESIGN_COLUMNS
 from raceday.boat.model import MIN_SCORER_RACES, BoatModel, fit_boat_model, predict_boats
 from raceday.errors import InputError
 from raceday.model.metrics import uniform_log_loss, winner_log_loss
+from raceday.model.registry import window_remedy
 
 BASELINE: Final = "the market (the lane prior where no odds)"
 
@@ -61,17 +61,12 @@ NEED_SETTING: Final = "RACEDAY_BOAT__MIN_RACES"
 
 
 def short_window(part: str, start: date, end: date, races: int, needed: int) -> str:
-    """One line: the window short of races, and what mends it. A source of few venues (one
-    venue's 12 races a day hold out 167 races in 14 days) never fills the window with more
-    history or a later --until: the line names the settings that do, and the days that would
-    hold ``needed`` races at the window's rate."""
-    days = (end - start).days + 1
-    rate = f"; about {math.ceil(days * needed / races)} days at this rate" if races else ""
+    """One line: the boat window short of races, and what mends it (one venue's 12 races a day
+    hold out 167 races in 14 days, never 300: :func:`raceday.model.registry.window_remedy`)."""
     return (
         f"the boat {part} window {start}..{end} has {races} settled races, {needed} needed: "
-        "store more boat history (raceday backfill --sport boat) or use a later --until; with "
-        f"few venues, a longer window or a smaller need: {WINDOW_SETTINGS[part]} (now "
-        f"{days}{rate}) or {NEED_SETTING} (now {needed})"
+        "store more boat history (raceday backfill --sport boat) or use a later --until; "
+        + window_remedy(WINDOW_SETTINGS[part], NEED_SETTING, start, end, races, needed)
     )
 
 

@@ -3,9 +3,10 @@ itself, and what a training reports (the store's side is ``raceday.store.registr
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -35,10 +36,35 @@ def check_windows(runners: pd.DataFrame, split: TimeSplit, min_races: int) -> No
             raise InputError(short_window(part, start, end, races, min_races))
 
 
+WINDOW_SETTINGS: Final = {  # the setting of each window's length (config/sections.py: train)
+    "train": "RACEDAY_TRAIN__TRAIN_DAYS",
+    "blend": "RACEDAY_TRAIN__BLEND_DAYS",
+    "eval": "RACEDAY_TRAIN__EVALUATE_DAYS",
+}
+NEED_SETTING: Final = "RACEDAY_TRAIN__MIN_RACES"
+
+
 def short_window(part: str, start: date, end: date, races: int, needed: int) -> str:
+    """One line: the window short of races, and what mends it (:func:`window_remedy`)."""
     return (
         f"the {part} window {start}..{end} has {races} settled races, {needed} needed: "
-        "store more history (raceday run / backfill) or use a later --until"
+        "store more history (raceday run / backfill) or use a later --until; "
+        + window_remedy(WINDOW_SETTINGS[part], NEED_SETTING, start, end, races, needed)
+    )
+
+
+def window_remedy(
+    window_setting: str, need_setting: str, start: date, end: date, races: int, needed: int
+) -> str:
+    """What fills a window that more history or a later --until never does: a source of few
+    venues or few race days (weekends only: ~430 races in 45 days; one boat venue: 167 in 14)
+    needs a longer window or a smaller need. Names both settings, and the days that would hold
+    ``needed`` races at the window's rate."""
+    days = (end - start).days + 1
+    rate = f"; about {math.ceil(days * needed / races)} days at this rate" if races else ""
+    return (
+        f"with few venues or race days, a longer window or a smaller need: {window_setting} "
+        f"(now {days}{rate}) or {need_setting} (now {needed})"
     )
 
 
