@@ -565,6 +565,11 @@ def _raced(daily: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(offered, errors="coerce").fillna(0) > 0
 
 
+# Metrics whose fall is good news, never an anomaly: fewer rows set aside than usual (at 24 or
+# 36 races a day, a store that sets one aside every day judged a day of none z = -20).
+RISE_ONLY_METRICS: Final = frozenset({"quarantine_rate"})
+
+
 # How far back the monitor reads days for the anomaly rule's window of race days: a store that
 # races two days a week needs 14 weeks for 28 of them.
 ANOMALY_LOOKBACK_FACTOR: Final = 4
@@ -572,10 +577,10 @@ ANOMALY_LOOKBACK_FACTOR: Final = 4
 
 def anomalies(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
     """A race day's metrics far from those of the ``anomaly_window_days`` race days before it
-    (robust z-score beyond the limit). Days without races are neither judged nor judged
-    against: on a store that races on weekends, the weekdays' zeros made every race day an
-    "unusual" 24 races (a zero median and spread: z = inf), and a missing race day is
-    ``no_races``' to tell."""
+    (robust z-score beyond the limit; a fall of :data:`RISE_ONLY_METRICS` is not judged). Days
+    without races are neither judged nor judged against: on a store that races on weekends, the
+    weekdays' zeros made every race day an "unusual" 24 races (a zero median and spread: z =
+    inf), and a missing race day is ``no_races``' to tell."""
     today = _today_row(inputs)
     raced = _raced(inputs.daily)
     if today is None or not raced.loc[today.name]:
@@ -594,7 +599,7 @@ def anomalies(inputs: MonitorInputs, limits: Thresholds) -> list[Alert]:
         if len(history) < limits.anomaly_min_days:
             continue
         z = robust_z(history, value)
-        if not abs(z) > limits.anomaly_z:
+        if not abs(z) > limits.anomaly_z or (metric in RISE_ONLY_METRICS and z < 0):
             continue
         alerts.append(
             Alert(

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from raceday.monitoring.rules import (
     Alert,
@@ -308,6 +310,23 @@ def test_days_without_races_are_neither_judged_nor_judged_against() -> None:
     assert "the last 28 race days' median is 200" in odd[0].message
     weekday = replace(race_day, race_date=saturday - timedelta(days=1))
     assert [a.rule for a in evaluate(weekday, LIMITS) if a.rule == "anomaly"] == []
+
+
+@given(usual=st.integers(1, 4), today=st.integers(0, 3), races=st.sampled_from([24, 36, 200]))
+def test_fewer_races_set_aside_than_usual_is_no_anomaly(usual: int, today: int, races: int) -> None:
+    """A JRA day holds 24 or 36 races: a store that sets one or two aside every day (its
+    quarantine rate steady, MAD 0) judged a day with one fewer "unusual" (``quarantine_rate =
+    0.02778 … robust z -10.00``), a warning of good news. Fewer rows set aside is never an
+    anomaly; more still is."""
+    days = daily(days=20, quarantine_rate=min(today, usual - 1) / races)
+    days["quarantine_rate"] = days["quarantine_rate"].where(
+        days.index == days.index[-1], usual / races
+    )
+    fewer = evaluate(inputs(daily=days), LIMITS)
+    assert [a.scope for a in fewer if a.rule == "anomaly"] == []
+    days.loc[days.index[-1], "quarantine_rate"] = (usual + 1) / races
+    more = evaluate(inputs(daily=days), LIMITS)
+    assert [a.scope for a in more if a.rule == "anomaly"] == ["quarantine_rate"]
 
 
 def test_no_anomaly_verdict_on_too_little_history() -> None:
