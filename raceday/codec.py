@@ -228,7 +228,8 @@ def decode_time_behind(raw: pd.Series) -> pd.Series:
     valid &= ~text.str.fullmatch(r"0+").fillna(False).astype(bool)
     sign = np.where(text.str.startswith("-").fillna(False).astype(bool), -1.0, 1.0)
     magnitude = digit_numbers(text.where(valid).str.lstrip("+- ")) / 10
-    return (magnitude * sign).astype("float64").rename(raw.name)
+    # + 0.0: a level margin (-000) is 0.0, not -0.0, which PostgreSQL keeps and SQLite does not
+    return (magnitude * sign + 0.0).astype("float64").rename(raw.name)
 
 
 # The minus signs a sign field is found written with: ASCII, full-width (－, read as ASCII once

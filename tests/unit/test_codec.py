@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,6 +90,15 @@ def test_positions_00_are_missing() -> None:
 def test_abnormal_code_zero_is_a_value() -> None:
     """ijo_kubun_code 0 means a normal run, not missing."""
     assert codec.decode_code(s("0", "1", "4")).tolist() == [0, 1, 4]
+
+
+def test_a_margin_of_minus_zero_reads_as_zero_in_every_store() -> None:
+    """A winner level with the second on the clock has ``time_sa`` ``-000``: read as -0.0,
+    PostgreSQL stored it so and SQLite as 0.0, and the same backfill's ``raceday export runners``
+    differed between the two stores (``-0.0`` / ``0.0``) on every such winner."""
+    decoded = codec.decode_time_behind(s("-000", "+000", "-00"))
+    assert [math.copysign(1.0, v) for v in decoded] == [1.0, 1.0, 1.0]
+    assert decoded.tolist() == [0.0, 0.0, 0.0]
 
 
 def test_time_behind_and_body_weight_change() -> None:
