@@ -45,11 +45,16 @@ NEED_SETTING: Final = "RACEDAY_TRAIN__MIN_RACES"
 
 
 def short_window(part: str, start: date, end: date, races: int, needed: int) -> str:
-    """One line: the window short of races, and what mends it (:func:`window_remedy`)."""
-    return (
+    """One line: the window short of races, and what mends it (:func:`window_remedy`, where
+    the window holds some: an empty one lies before the history, which only more of it fills)."""
+    line = (
         f"the {part} window {start}..{end} has {races} settled races, {needed} needed: "
-        "store more history (raceday run / backfill) or use a later --until; "
-        + window_remedy(WINDOW_SETTINGS[part], NEED_SETTING, start, end, races, needed)
+        "store more history (raceday run / backfill) or use a later --until"
+    )
+    if not races:
+        return line
+    return f"{line}; " + window_remedy(
+        WINDOW_SETTINGS[part], NEED_SETTING, start, end, races, needed
     )
 
 
