@@ -252,9 +252,12 @@ def runner_check_frame(
     races: pd.DataFrame,
     snapshot_odds: pd.DataFrame,
     unsold: pd.DataFrame | None = None,
+    cancelled_races: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Decoded runners plus what their checks need (their race's sizes, order, odds coverage:
-    ``snapshot_odds`` priced, ``unsold`` said not sold by the same snapshot)."""
+    ``snapshot_odds`` priced, ``unsold`` said not sold by the same snapshot). A runner of a
+    race cancelled (``cancelled_races``, its race's record says 9, or a runner's record of its
+    race does) is no non-finisher: the race was not run (its race is set aside as cancelled)."""
     first_copy = races.drop_duplicates("race_id").set_index("race_id")
     frame = runners.copy()
     frame["row_id"] = np.arange(len(frame))
@@ -285,7 +288,11 @@ def runner_check_frame(
     frame["finisher"] = finished
     frame["finisher_without_time"] = finished & frame["finish_time_s"].isna()
     frame["finisher_without_odds"] = finished & frame["win_odds"].isna()
-    frame["non_finisher_unflagged"] = ~finished & frame["abnormal_code"].eq(0)
+    said_cancelled = frame.loc[frame["race_cancelled"].to_numpy(bool), "race_id"]
+    if cancelled_races is not None:
+        said_cancelled = pd.concat([said_cancelled, cancelled_races.astype("string")])
+    not_run = text_isin(frame["race_id"], said_cancelled.dropna()).to_numpy(bool)
+    frame["non_finisher_unflagged"] = ~finished & frame["abnormal_code"].eq(0) & ~not_run
     first_copy_rows = frame[~repeated.to_numpy(dtype=bool)]
     frame["odds_above_a_less_popular"] = (
         odds_above_a_less_popular(first_copy_rows).reindex(frame.index, fill_value=False)

@@ -310,7 +310,8 @@ def validate_day(
     dated = as_of is not None
 
     race_frame = race_check_frame(races, raw_ra, runners, as_of=as_of if dated else None)
-    runner_frame = runner_check_frame(runners, raw_se, races, snapshot, unsold)
+    cancelled = race_frame.loc[race_frame["race_cancelled"].to_numpy(bool), "race_id"]
+    runner_frame = runner_check_frame(runners, raw_se, races, snapshot, unsold, cancelled)
     odds_frame = _odds_frame(bet_odds, runners)
     suites = [
         (f"races_{phase}", race_frame, race_checks(venue_codes, phase, dated=dated)),

@@ -110,6 +110,24 @@ def with_optional_columns(frame: pd.DataFrame, optional: Collection[str]) -> pd.
     return frame.assign(**blank)
 
 
+# A whole number as a database writes a column of a number type with decimals (numeric(6,2):
+# ``540.00``; a real: ``1400``), its fraction all zeros; the digits kept in group 1.
+_WHOLE_WITH_DECIMALS: Final = r"^\s*([+-]?[0-9]+)\.0*\s*$"
+
+
+def whole_number_text(text: pd.Series) -> pd.Series:
+    """Numbers written with a fraction of zeros (``540.00``, ``1400.0``) as the digits PC-KEIBA
+    writes (``540``, ``1400``); any other text (``540.50``, ``0540``, blank) as it is."""
+    return text.astype("string").str.replace(_WHOLE_WITH_DECIMALS, r"\1", regex=True)
+
+
+def not_whole_number(text: pd.Series) -> pd.Series:
+    """True where ``text`` is neither blank nor a whole number (``540.50``, ``1e+06``)."""
+    stripped = text.astype("string").str.strip().fillna("")
+    whole = stripped.str.fullmatch(r"[+-]?[0-9]*").astype(bool)
+    return ~whole
+
+
 def remove_nul(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """``frame`` without NUL characters in its text (PostgreSQL text cannot hold them), and how
     many rows held one."""

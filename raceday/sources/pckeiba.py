@@ -22,9 +22,10 @@ from datetime import date, datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, create_engine, inspect, text
+from sqlalchemy import Connection, Numeric, bindparam, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.types import TypeEngine
 
 from raceday.errors import InputError, SourceUnavailable, refused_for_its_settings
 from raceday.schema import (
@@ -38,7 +39,13 @@ from raceday.schema import (
     NVD_SE_OPTIONAL,
     NVD_SE_REQUIRED,
 )
-from raceday.sources.base import RawDay, latest_versions, with_optional_columns
+from raceday.sources.base import (
+    RawDay,
+    latest_versions,
+    not_whole_number,
+    whole_number_text,
+    with_optional_columns,
+)
 from raceday.sport import CIRCUITS
 from raceday.store.engine import connect_args, with_installed_driver
 
@@ -279,10 +286,15 @@ class PcKeibaSource:
             self._warned.add(key)
             logger.warning(message, *args)
 
-    def _selected_columns(self, connection: Connection, table: str, suffix: str) -> list[str]:
-        """The known columns ``table`` has; says once which it lacks, refuses a required one."""
+    def _selected_columns(
+        self, connection: Connection, table: str, suffix: str
+    ) -> dict[str, TypeEngine[Any]]:
+        """The known columns ``table`` has, with their types; says once which it lacks, refuses
+        a required one."""
         known, required, _optional = _TABLES[suffix]
-        present = {column["name"] for column in inspect(connection).get_columns(table)}
+        present = {
+            column["name"]: column["type"] for column in inspect(connection).get_columns(table)
+        }
         missing = [column for column in known if column not in present]
         lacking = [column for column in required if column not in present]
         if lacking:
@@ -297,7 +309,33 @@ class PcKeibaSource:
                 len(missing),
                 ", ".join(missing),
             )
-        return [column for column in known if column in present]
+        return {column: present[column] for column in known if column in present}
+
+    def _whole_numbers(
+        self, frame: pd.DataFrame, table: str, types: dict[str, TypeEngine[Any]], dialect: Any
+    ) -> pd.DataFrame:
+        """``frame`` with the text of each column of a number type with decimals (``numeric``,
+        ``real``) as PC-KEIBA writes its value (:func:`whole_number_text`: ``540.00`` is
+        ``540``); a value with a fraction stays as written, said once per column (its column,
+        its type), for validation to set its race aside."""
+        numbers = [column for column, kind in types.items() if isinstance(kind, Numeric)]
+        if not numbers:
+            return frame
+        whole = {column: whole_number_text(frame[column]) for column in numbers}
+        for column, values in whole.items():
+            fractional = values[not_whole_number(values).to_numpy(bool)]
+            if len(fractional):
+                self._warn_once(
+                    f"{table}.{column} fractional",
+                    "PC-KEIBA column %s.%s is %s: %d value(s) not whole (e.g. %s): read as "
+                    "written, for validation to judge (PC-KEIBA writes its numbers as digits)",
+                    table,
+                    column,
+                    types[column].compile(dialect=dialect),
+                    len(fractional),
+                    fractional.iloc[0],
+                )
+        return frame.assign(**whole)
 
     def _read_table(
         self, connection: Connection, table: str, suffix: str, where: str, params: dict[str, Any]
@@ -306,16 +344,14 @@ class PcKeibaSource:
         # Every value as text, as PC-KEIBA stores it: a column of another type (an integer
         # column with a NULL came back as the float 1600.0) reads as its digits; a NULL is a
         # blank field (a loader's empty string), not a record cut short.
-        selected = ", ".join(
-            f"CAST({column} AS TEXT) AS {column}"
-            for column in self._selected_columns(connection, table, suffix)
-        )
+        types = self._selected_columns(connection, table, suffix)
+        selected = ", ".join(f"CAST({column} AS TEXT) AS {column}" for column in types)
         query = text(f"SELECT {selected} FROM {table} WHERE {where}")
         if "venues" in params:
             query = query.bindparams(bindparam("venues", expanding=True))
         result = connection.execute(query, params)  # not pandas: it hides the database's error
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype="string")
-        frame = frame.fillna("")
+        frame = self._whole_numbers(frame.fillna(""), table, types, connection.dialect)
         frame = with_optional_columns(frame, optional)
         return frame[[column for column in known if column in frame.columns]]
 

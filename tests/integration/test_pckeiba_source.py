@@ -242,6 +242,56 @@ def test_tables_loaded_by_another_tool_read_as_pc_keibas(postgres_url: str) -> N
 
 
 @pytest.mark.postgres
+def test_value_columns_of_number_types_read_as_their_digits(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Value columns a loader declared ``numeric(6,2)``, ``real`` or ``integer`` come back as
+    ``540.00``, ``1400`` or ``480``: a whole number written with decimals reads as its digits,
+    and every race and runner decodes as from text tables (before: ``fields_parse`` set every
+    race aside, naming no type). A value with a fraction is read as written (validation sets
+    its race aside) and said in one WARNING naming the column and its type."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=8)).raw
+    load_tables(postgres_url, raw, "nvd")
+    expected = PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        for statement in (
+            "ALTER TABLE nvd_se ALTER COLUMN futan_juryo TYPE numeric(6,2) "
+            "USING futan_juryo::numeric",
+            "ALTER TABLE nvd_ra ALTER COLUMN kyori TYPE numeric(6,2) USING kyori::numeric",
+            "ALTER TABLE nvd_ra ALTER COLUMN shusso_tosu TYPE real USING shusso_tosu::real",
+            "ALTER TABLE nvd_se ALTER COLUMN bataiju TYPE integer USING bataiju::integer",
+            "ALTER TABLE nvd_se ALTER COLUMN tansho_odds TYPE double precision "
+            "USING tansho_odds::double precision",
+        ):
+            connection.exec_driver_sql(statement)
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.pckeiba"):
+        read = PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    assert caplog.records == []
+    pd.testing.assert_frame_equal(
+        sorted_rows(decode_races(read.nvd_ra)), sorted_rows(decode_races(expected.nvd_ra))
+    )
+    pd.testing.assert_frame_equal(
+        sorted_rows(decode_runners(read.nvd_se)), sorted_rows(decode_runners(expected.nvd_se))
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE nvd_se SET futan_juryo = 540.5 WHERE umaban IN ('01', '02')"
+        )
+    engine.dispose()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="raceday.sources.pckeiba"):
+        read = PcKeibaSource(postgres_url).read_days(DAY, DAY)
+    fractional = read.nvd_se["umaban"].isin(["01", "02"]).to_numpy(bool)
+    assert set(read.nvd_se.loc[fractional, "futan_juryo"]) == {"540.50"}
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert warning.startswith(
+        "PC-KEIBA column nvd_se.futan_juryo is NUMERIC(6, 2): "
+        f"{int(fractional.sum())} value(s) not whole (e.g. 540.50)"
+    ), warning
+
+
+@pytest.mark.postgres
 def test_a_table_the_database_cannot_read_is_bad_input_not_an_outage(postgres_url: str) -> None:
     """A query the database refuses (here a view whose rows fail: division by zero) is one
     line of bad input (not retried), not 'unreachable'."""

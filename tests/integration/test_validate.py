@@ -665,6 +665,25 @@ def test_a_day_whose_every_race_was_cancelled_is_a_day_without_races_not_refused
         validate_and_store(settings, replace(run_after_all, nvd_ra=broken), DAY, DAY, "results")
 
 
+def test_a_race_cancelled_in_the_morning_database_is_not_judged_as_results_at_night() -> None:
+    """A race cancelled in a morning database (its race record says 9, データ区分 レース中止;
+    its runners' records still the card's, no result) is read at night as it was: set aside
+    as cancelled (``race_not_cancelled``), once, not with one ``non_finisher_flagged`` row per
+    runner (a runner of a race not run has no finish to flag); other races are judged."""
+    raw = a_venue_morning(simulated())
+    race = race_ids(raw.nvd_ra).iloc[0]
+    ra = raw.nvd_ra.copy()
+    ra.loc[race_ids(ra).eq(race).to_numpy(bool), "data_kubun"] = "9"
+    morning = card_only(raw)
+    se = raw.nvd_se.copy()
+    of_race = race_ids(se).eq(race).to_numpy(bool)
+    se.loc[of_race] = morning.nvd_se.loc[of_race]
+    valid = validate(replace(raw, nvd_ra=ra, nvd_se=se))
+    assert set(valid.quarantine["check_name"]) == {"race_not_cancelled"}
+    assert set(valid.quarantine["race_id"]) == {race}
+    assert len(valid.races) == len(raw.nvd_ra) - 1
+
+
 @pytest.mark.parametrize("undated", ["0231", ""])
 def test_a_range_whose_days_are_all_refused_is_not_refused_for_a_row_of_no_day(
     tmp_path: Path, undated: str
