@@ -38,7 +38,6 @@ from raceday.sport import (
 )
 
 _SOHA_PATTERN = r"[0-9][0-5][0-9][0-9]"  # M SS s: the seconds part must be < 60
-FULL_WIDTH_DIGITS: Final = str.maketrans("０１２３４５６７８９", "0123456789")
 UNKNOWN_CODE: Final = 0  # going / weather / sex not recorded (JV-Data 0 = 未設定)
 UNKNOWN_TRACK: Final = "00"
 NO_GRADE: Final = ""
@@ -104,10 +103,19 @@ def _digit_numbers_by_pandas(text: pd.Series) -> pd.Series:
 
 
 def _ascii_digits(text: pd.Series) -> pd.Series:
-    """``text`` with full-width digits (``１２００``, typed with a Japanese input method) as the
-    ASCII digits they stand for; other digits (``٣``) stay what they are: no number. What
-    decodes as a number is what the ``*_is_malformed`` checks judge one."""
-    return text.str.translate(FULL_WIDTH_DIGITS)
+    """``text`` NFKC-normalised: full-width digits and signs (``１２００``, ``－０１８``, typed
+    with a Japanese input method) as the ASCII they stand for; other digits (``٣``) stay what
+    they are: no number. What decodes as a number is what the ``*_is_malformed`` checks judge
+    one."""
+    return text.str.normalize("NFKC")
+
+
+def numeric_text(raw: pd.Series) -> pd.Series:
+    """A numeric field's text, the one reading of every decoder and check of one: stripped (of
+    an ideographic space too), full-width digits as ASCII (:func:`_ascii_digits`, only where
+    some value is not ASCII)."""
+    text = _stripped(raw)
+    return text if _ascii_arrow(text) is not None else _ascii_digits(text).str.strip()
 
 
 def odds_field_text(raw: pd.Series) -> pd.Series:
@@ -115,7 +123,7 @@ def odds_field_text(raw: pd.Series) -> pd.Series:
     (``----``, ``****``, ``--``, ``**``) read as blank: no odds, as ``0000`` is; capped odds
     (``99+``, :data:`_CAPPED_ODDS`) as their floor in tenths (``990``: 99.0, a lower bound).
     Other text (``-*``, ``12.5``) stays as written, for the checks to judge."""
-    text = _stripped(raw)
+    text = numeric_text(raw)
     text = text.mask(text.str.fullmatch(_NO_ODDS_MARKS).fillna(False).astype(bool), "")
     capped = text.str.fullmatch(_CAPPED_ODDS).fillna(False).astype(bool)
     if not capped.any():
@@ -132,10 +140,7 @@ def soha_time_text(raw: pd.Series) -> pd.Series:
     or a pandas round trip drops the leading zero of a time under a minute (``0592`` -> ``592``),
     as it does of every zero-padded field; three digits can only mean that (or the total tenths
     of a time under a minute, the same value), so they read as the time they were."""
-    text = _stripped(raw)
-    if _ascii_arrow(text) is None:
-        text = _ascii_digits(text)
-    return text.str.zfill(4)
+    return numeric_text(raw).str.zfill(4)
 
 
 def soha_time_is_malformed(raw: pd.Series) -> pd.Series:
@@ -173,10 +178,9 @@ def encode_soha_time(seconds: pd.Series) -> pd.Series:
 def digits_are_malformed(raw: pd.Series, width: int) -> pd.Series:
     """True where a numeric field is present but not ``width`` digits (text, signs, decimals):
     not 1 to ``width`` digits, nor zeros or blank. ASCII text is judged by Arrow in one pass."""
-    text = _stripped(raw)
+    text = numeric_text(raw)
     arrow = _ascii_arrow(text)
     if arrow is None:
-        text = _ascii_digits(text)
         valid = text.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
         return ~valid & ~_all_zero_or_blank(text)
     digits = pc.and_(pc.ascii_is_decimal(arrow), pc.less_equal(pc.binary_length(arrow), width))
@@ -187,7 +191,7 @@ def digits_are_malformed(raw: pd.Series, width: int) -> pd.Series:
 
 def decode_tenths(raw: pd.Series) -> pd.Series:
     """Tenths to units: ``387`` -> 38.7 (3F times, odds, weight carried); zeros/blank -> NaN."""
-    numbers = digit_numbers(_stripped(raw))
+    numbers = digit_numbers(numeric_text(raw))
     return (numbers.where(numbers > 0) / 10).astype("float64").rename(raw.name)
 
 
@@ -203,13 +207,13 @@ def encode_tenths(values: pd.Series, width: int) -> pd.Series:
 
 def decode_count(raw: pd.Series) -> pd.Series:
     """Positions, ranks and codes where ``00`` means none: ``05`` -> 5, ``00`` -> <NA>."""
-    numbers = digit_numbers(_stripped(raw))
+    numbers = digit_numbers(numeric_text(raw))
     return numbers.where(numbers > 0).astype("Int64").rename(raw.name)
 
 
 def decode_code(raw: pd.Series) -> pd.Series:
     """Numeric codes where ``0`` is a real value (``ijo_kubun_code``); blank -> <NA>."""
-    return digit_numbers(_stripped(raw)).astype("Int64").rename(raw.name)
+    return digit_numbers(numeric_text(raw)).astype("Int64").rename(raw.name)
 
 
 def encode_count(values: pd.Series, width: int) -> pd.Series:
@@ -223,7 +227,7 @@ def decode_time_behind(raw: pd.Series) -> pd.Series:
     Re-saved by a spreadsheet or pandas (``+028`` -> ``28``, ``-018`` -> ``-18``), the sign
     and the leading zeros may be gone: the digits left read as they did, but zeros without a
     sign are missing (``0000``, no margin recorded, and ``+000`` both become ``0``)."""
-    text = _stripped(raw)
+    text = numeric_text(raw)
     valid = text.str.fullmatch(r"[+\- ]?[0-9]{1,3}").fillna(False).astype(bool)
     valid &= ~text.str.fullmatch(r"0+").fillna(False).astype(bool)
     sign = np.where(text.str.startswith("-").fillna(False).astype(bool), -1.0, 1.0)
@@ -241,7 +245,7 @@ def decode_body_weight_change(sign: pd.Series, amount: pd.Series) -> pd.Series:
     """``zogen_fugo`` (+/-/space) and ``zogen_sa`` (3 digits) to a signed change in kg. The sign
     is read as written in any width (``－`` is a loss, as ``-``; it was read as a gain); a
     sign that is none (``X``, ``±``) makes the change unknown, not a gain."""
-    magnitude = digit_numbers(_stripped(amount).where(lambda t: t.str.fullmatch(r"\d{1,3}")))
+    magnitude = digit_numbers(numeric_text(amount).where(lambda t: t.str.fullmatch(r"\d{1,3}")))
     written = _stripped(sign).fillna("").str.normalize("NFKC")
     minus = written.isin(_MINUS_SIGNS).to_numpy(dtype=bool)
     known = minus | written.isin({"+", ""}).to_numpy(dtype=bool)
@@ -335,7 +339,7 @@ def known_or_unknown(code: pd.Series, known: tuple[int, ...]) -> pd.Series:
 def race_ids(frame: pd.DataFrame) -> pd.Series:
     """12-character race id = kaisai_nen + kaisai_tsukihi + keibajo_code + race_bango: digits,
     but for the venue of a race abroad (``20251214G008``, :data:`VENUE_CODE_PATTERN`)."""
-    year, month_day, _, number = (_stripped(frame[column]) for column in RACE_KEY_COLUMNS)
+    year, month_day, _, number = (numeric_text(frame[column]) for column in RACE_KEY_COLUMNS)
     venue = venue_code_text(frame[RACE_KEY_COLUMNS[2]])
     return (year.str.zfill(4) + month_day.str.zfill(4) + venue + number.str.zfill(2)).rename(
         "race_id"
@@ -411,7 +415,7 @@ def races_abroad(race_ids: pd.Series) -> pd.Series:
 
 def race_dates(frame: pd.DataFrame) -> pd.Series:
     """``kaisai_nen`` + ``kaisai_tsukihi`` to dates; impossible dates (``0231``) -> NaT."""
-    text = _stripped(frame["kaisai_nen"]) + _stripped(frame["kaisai_tsukihi"]).str.zfill(4)
+    text = numeric_text(frame["kaisai_nen"]) + numeric_text(frame["kaisai_tsukihi"]).str.zfill(4)
     return pd.to_datetime(text, format="%Y%m%d", errors="coerce").dt.normalize().rename("race_date")
 
 
@@ -529,7 +533,7 @@ def member_id(text: pd.Series, width: int) -> pd.Series:
 def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
     grade = _text(nvd_ra, "grade_code")
-    track = _text(nvd_ra, "track_code")
+    track = numeric_text(_text(nvd_ra, "track_code"))
     return pd.DataFrame(
         {
             "race_id": race_ids(nvd_ra),

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+from datetime import date
+from functools import cache
+from typing import Final
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raceday import codec
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
 from tests.data.make_bad_inputs import assert_runners_as_written
 
 
@@ -319,7 +324,7 @@ def _concatenated(parts: list[list[str | None]]) -> pd.Series:
 def _assert_digit_numbers_as_pandas(values: list[str | None] | pd.Series) -> None:
     text = pd.Series(values, dtype="string", name="field")
     text.index = np.arange(len(text)) * 3
-    ascii_text = text.str.translate(codec.FULL_WIDTH_DIGITS)
+    ascii_text = text.str.normalize("NFKC")  # full-width digits as ASCII
     expected = pd.to_numeric(ascii_text.where(ascii_text.str.fullmatch(r"[0-9]+")), errors="coerce")
     pd.testing.assert_series_equal(codec.digit_numbers(text), expected)
 
@@ -377,7 +382,7 @@ def test_malformed_digits_are_what_the_pattern_says(values: list[str | None], wi
     :func:`codec.digit_numbers` parses) nor zeros or blank, as the regular expression says it,
     whatever the text."""
     raw = pd.Series(values, dtype="string", name="field")
-    text = raw.str.strip().str.translate(codec.FULL_WIDTH_DIGITS)
+    text = raw.str.strip().str.normalize("NFKC").str.strip()
     valid = text.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
     blank = (text.fillna("").str.strip("0 ") == "").astype(bool)
     pd.testing.assert_series_equal(codec.digits_are_malformed(raw, width), ~valid & ~blank)
@@ -596,3 +601,69 @@ def test_capped_long_shot_odds_read_as_their_floor() -> None:
     )
     assert runners["win_odds"].tolist() == [99.0, 4.8]
     assert not codec.unsold_odds(s("99+")).any()
+
+
+_FULL_WIDTH: Final = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")
+# How a numeric field is found written by other tools, each the same value as PC-KEIBA's text:
+# typed full-width with a Japanese input method, padded with spaces (a char column; an
+# ideographic space), its leading zeros lost (a numeric column, a spreadsheet).
+_AS_WRITTEN: Final = {
+    "canonical": lambda value: value,
+    "full_width": lambda value: value.translate(_FULL_WIDTH),
+    "padded": lambda value: f" {value}  ",
+    "ideographic_space": lambda value: f"{value}\u3000",
+    "zeros_lost": lambda value: str(int(value)) if value.isdigit() else value,
+}
+# The numeric fields of the race key, values, codes and ids (time_sa's lost zeros: above).
+_NUMERIC_RA: Final = (
+    "kaisai_nen", "kaisai_tsukihi", "keibajo_code", "race_bango", "kyori", "track_code",
+    "toroku_tosu", "shusso_tosu", "hasso_jikoku", "tenko_code", "babajotai_code_dirt",
+    "zenhan_3f", "kohan_3f",
+)  # fmt: skip
+_NUMERIC_SE: Final = (
+    "kaisai_nen", "kaisai_tsukihi", "keibajo_code", "race_bango", "wakuban", "umaban",
+    "ketto_toroku_bango", "seibetsu_code", "barei", "kishu_code", "chokyoshi_code",
+    "futan_juryo", "bataiju", "zogen_sa", "ijo_kubun_code", "kakutei_chakujun", "soha_time",
+    "corner_1", "corner_4", "tansho_odds", "tansho_ninkijun", "kohan_3f", "time_sa",
+)  # fmt: skip
+
+
+@cache
+def _canonical_day() -> tuple[pd.DataFrame, pd.DataFrame]:
+    raw = simulate_days(date(2026, 3, 1), date(2026, 3, 1), SimulatorConfig(races_per_day=2)).raw
+    return raw.nvd_ra.astype("string"), raw.nvd_se.astype("string")
+
+
+def _written(table: pd.DataFrame, ways: dict[str, str]) -> pd.DataFrame:
+    return table.assign(
+        **{
+            column: table[column].map(_AS_WRITTEN[way], na_action="ignore").astype("string")
+            for column, way in ways.items()
+        }
+    )
+
+
+_WAYS = st.sampled_from(sorted(_AS_WRITTEN))
+
+
+@settings(max_examples=30, deadline=None)  # two races decoded twice an example
+@given(
+    st.fixed_dictionaries({column: _WAYS for column in _NUMERIC_RA}),
+    st.fixed_dictionaries(
+        {column: _WAYS.filter(lambda way: way != "zeros_lost") for column in _NUMERIC_SE}
+    ),
+)
+def test_numeric_fields_as_other_tools_write_them_decode_as_pc_keibas_text(
+    ra_ways: dict[str, str], se_ways: dict[str, str]
+) -> None:
+    """Each numeric field of nvd_ra and nvd_se written full-width (``１４００``, the race key
+    too), padded with spaces or without its leading zeros decodes to the frames of PC-KEIBA's
+    text, and no field of it is judged unparsable."""
+    from data_checks.frames import RACE_DIGIT_FIELDS, RUNNER_DIGIT_FIELDS, unparsable_fields
+
+    ra, se = _canonical_day()
+    ra_written, se_written = _written(ra, ra_ways), _written(se, se_ways)
+    pd.testing.assert_frame_equal(codec.decode_races(ra_written), codec.decode_races(ra))
+    pd.testing.assert_frame_equal(codec.decode_runners(se_written), codec.decode_runners(se))
+    assert (unparsable_fields(ra_written, RACE_DIGIT_FIELDS) == "").all()
+    assert (unparsable_fields(se_written, RUNNER_DIGIT_FIELDS) == "").all()
