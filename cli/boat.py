@@ -17,24 +17,31 @@ SUMMARY_KEYS = (
 )  # fmt: skip
 
 
-def run_boat_day(day: date, source: str | None, db: str | None, debug: bool) -> dict[str, Any]:
-    """Check the source and the store before Prefect starts, then run the boat day's flow."""
-    from raceday.boat.source import boat_directory, check_day_files
+def run_boat_day(
+    day: date, source: str | None, db: str | None, debug: bool, settle: bool = False
+) -> dict[str, Any]:
+    """Check the source and the store before Prefect starts, then run the boat day's flow
+    (``settle``: the night only, the bets stored by an earlier run settled as placed)."""
+    from raceday.boat.source import boat_directory, check_day_files, require_results
     from raceday.store.engine import check_connection, make_engine
 
     settings = settings_from(source=source, db_url=db)
     # bad input: one line, before Prefect
-    check_day_files(boat_directory(settings.source), day)
+    directory = boat_directory(settings.source)
+    check_day_files(directory, day)
+    if settle:
+        require_results(directory, day)
     check_connection(make_engine(settings.database_url))
     from raceday.store.catalogs.runs import BOAT_LOCK
     from tasks.locks import refuse_locked_day
 
     refuse_locked_day(settings, day, BOAT_LOCK)  # a day being run: one line, before Prefect
-    from flows.boat import boat_day_run
+    from flows.boat import boat_day_run, boat_settle_day_run
     from tasks.labels import run_tags
 
+    flow = boat_settle_day_run if settle else boat_day_run
     with running_flows(settings.database_url, debug, run_tags("boat", settings.stage, "cli")):
-        result: dict[str, Any] = boat_day_run(race_date=day, source=settings.source)
+        result: dict[str, Any] = flow(race_date=day, source=settings.source)
     return result
 
 

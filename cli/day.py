@@ -91,9 +91,19 @@ def run(
             "first model on short demo windows, then the day (what `make run` runs)",
         ),
     ] = False,
+    settle: Annotated[
+        bool,
+        typer.Option(
+            "--settle",
+            help="--sport boat: settle the day's bets as an earlier run placed them, from its "
+            "K file now in (no new decision)",
+        ),
+    ] = False,
 ) -> None:
     """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
     sport = guard(debug, lambda: known_sport(sport), as_json)
+    if settle and sport != "boat":
+        guard(debug, lambda: _settle_is_for_boats(), as_json)
     if demo:
         from cli.demo import run_demo
 
@@ -108,7 +118,7 @@ def run(
 
         def boat() -> dict[str, Any]:
             day = parse_date(race_date) if race_date else today_in_japan()
-            return run_boat_day(day, source, db, debug)
+            return run_boat_day(day, source, db, debug, settle)
 
         answer(debug, as_json, boat, print_boat_summary)
         return
@@ -129,6 +139,13 @@ def run(
         return result
 
     answer(debug, as_json, action, _print_summary)
+
+
+def _settle_is_for_boats() -> None:
+    raise InputError(
+        "--settle is for --sport boat; a horse day's night runs as the settle deployment "
+        "(flows/daily.py:settle_day)"
+    )
 
 
 JRA_RACES_PER_DAY = 36  # three venues of twelve races: a JRA Saturday or Sunday
@@ -243,7 +260,8 @@ DAY_FORMAT = "%Y-%m-%d"  # an exported date column (race_date)
 MOMENT_FORMAT = "%Y-%m-%d %H:%M:%S"  # an exported moment (decided_at, odds_at: Japan time)
 EXPORT_HELP = (
     "races, runners, odds, first3f, indexes, predictions, bets, performance, quarantine; with "
-    "--sport boat: races, entries, results, payouts, odds, predictions, bets, performance"
+    "--sport boat: races, entries, results, payouts, odds, predictions, bets, performance, "
+    "course, exotics, quarantine"
 )
 
 
@@ -265,6 +283,7 @@ def export(
         from sqlalchemy import DateTime
 
         from raceday.store.boat_models import BOAT_TABLES_BY_EXPORT_NAME
+        from raceday.store.catalogs.quality import quarantine_of_sport
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
 
@@ -280,6 +299,8 @@ def export(
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
             frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)
+        if sql_table.name == "quarantine":  # shared: the rows of the sport asked for
+            frame = quarantine_of_sport(frame, boat=boat)
         key = [column.name for column in sql_table.primary_key.columns]  # one order on every store
         frame = frame.sort_values(key, ignore_index=True, kind="stable") if key else frame
         if table == "bets":  # `odds`: the odds each stake was sized on (= odds_at_bet)

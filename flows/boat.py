@@ -20,11 +20,12 @@ morning decision time and a model fitted on earlier days.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from prefect import get_run_logger
 
 from config import Settings, load_settings, mask_url
@@ -36,10 +37,18 @@ from raceday.boat.resume import (
     done_days,
     no_program_warning,
     open_days_warning,
+    provisional_warning,
+    replayed_warning,
     results_file_days,
     sized_before_warning,
 )
-from raceday.boat.source import BoatDay, boat_directory, check_day_files, program_days
+from raceday.boat.source import (
+    BoatDay,
+    boat_directory,
+    check_day_files,
+    program_days,
+    require_results,
+)
 from raceday.errors import InputError, RacedayError, failure_kind
 from raceday.run_status import (
     COMPLETED_WITH_REFUSALS,
@@ -47,12 +56,17 @@ from raceday.run_status import (
     refused_warning,
     run_status,
 )
-from raceday.store.catalogs.boat import days_recorded, open_bets_per_day
+from raceday.store.catalogs.boat import (
+    days_recorded,
+    open_bets_per_day,
+    provisional_bets_per_day,
+)
 from raceday.store.catalogs.runs import BOAT_LOCK
 from raceday.store.engine import has_schema
 from tasks.boat import (
     boat_card,
     boat_course,
+    boat_decision,
     boat_exotics,
     boat_history,
     boat_ingest,
@@ -82,17 +96,24 @@ def boat_day_card(
     return day, run(boat_card, settings, day)
 
 
-def boat_day_from_card(
-    run: StageRunner, settings: Settings, day: BoatDay, card: ValidCard
-) -> dict[str, Any]:
-    """The boat day after its card: the morning (course → predict → exotics → stake), the
-    night (results → settle), the record, the monitor rules and the report; returns the day's
-    summary."""
-    race_date = day.race_date
+def boat_morning(
+    run: StageRunner, settings: Settings, card: ValidCard, race_date: date
+) -> pd.DataFrame:
+    """The boat day's decision on its card: course → predict → exotics → stake; returns the
+    day's predictions (its bets stored)."""
     course = run(boat_course, settings, card, race_date)
     predictions = run(boat_predict, settings, card, race_date, course)
     run(boat_exotics, settings, predictions, race_date)
     run(boat_stake, settings, predictions, race_date)
+    return predictions
+
+
+def boat_night(
+    run: StageRunner, settings: Settings, day: BoatDay, card: ValidCard, predictions: pd.DataFrame
+) -> dict[str, Any]:
+    """The boat day's night on its card and ``predictions``: results → settle (the stored bets)
+    → record → monitor → report; returns the day's summary."""
+    race_date = day.race_date
     night = run(boat_results, settings, day, card)
     settled = run(boat_settle, settings, night, race_date)
     summary = run(
@@ -101,6 +122,14 @@ def boat_day_from_card(
     )  # fmt: skip
     summary = run(boat_monitor_day, settings, summary, race_date)
     return run(boat_report, settings, summary, predictions, settled, race_date)
+
+
+def boat_day_from_card(
+    run: StageRunner, settings: Settings, day: BoatDay, card: ValidCard
+) -> dict[str, Any]:
+    """The boat day after its card: the morning (:func:`boat_morning`), then the night
+    (:func:`boat_night`); returns the day's summary."""
+    return boat_night(run, settings, day, card, boat_morning(run, settings, card, day.race_date))
 
 
 def boat_day_chain(
@@ -126,6 +155,32 @@ def locked_boat_day(
     its own): a second run of the day at the same time is refused in one line."""
     with day_lock(settings, race_date, BOAT_LOCK):
         return boat_day_chain(run, settings, directory, race_date)
+
+
+def boat_settle_chain(
+    run: StageRunner, settings: Settings, directory: Path, race_date: date
+) -> dict[str, Any]:
+    """The evening of a boat day decided before (the horses' settle-day): its K file read,
+    validated and stored, and the bets stored by the morning's run settled as placed, never
+    decided again; its card read again from the B file (the races the night keeps), its
+    predictions the stored ones. A day without its K file, or with no decision stored, is
+    refused in one line (exit 2) before anything is written."""
+    require_results(directory, race_date)
+    run(prepare_store, settings)
+    day = run(boat_ingest, settings, directory, race_date)
+    predictions = run(boat_decision, settings, race_date)
+    card = run(boat_card, settings, day)
+    decided = replace(day, missing_odds_file=None)  # the odds were the morning's: not read now
+    return boat_night(run, settings, decided, card, predictions) | {"settled_as_placed": True}
+
+
+@alerting_flow("boat-settle-day", day_run_name)
+def boat_settle_day_run(race_date: date, source: str) -> dict[str, Any]:
+    """The night of a boat day decided before: its results, its stored bets settled as placed,
+    its record and report (``raceday run --sport boat --settle``)."""
+    settings = load_settings(source=source)
+    with day_lock(settings, race_date, BOAT_LOCK):
+        return boat_settle_chain(AsTasks(settings), settings, boat_directory(source), race_date)
 
 
 def backfill_run_name() -> str:
@@ -209,31 +264,38 @@ def run_boat_chunk(
 
 @dataclass(frozen=True)
 class BoatStoreDays:
-    """The store's boat days as a backfill finds them: recorded (a performance row) and with
-    bets open (results not in), in its range; ``done`` are skipped unless forced."""
+    """The store's boat days as a backfill finds them: recorded (a performance row), with bets
+    open (results not in) and with bets refunded provisionally (their races set aside at night),
+    in its range; ``done`` are skipped unless forced."""
 
     recorded: set[date] = field(default_factory=set)
     open_bets: dict[date, int] = field(default_factory=dict)
+    provisional: dict[date, int] = field(default_factory=dict)
 
     @property
     def done(self) -> set[date]:
-        """Recorded and settled (:func:`raceday.boat.resume.done_days`)."""
-        return done_days(self.recorded, self.open_bets)
+        """Recorded and settled for good (:func:`raceday.boat.resume.done_days`): no bet open,
+        none refunded provisionally (its race set aside at night: results unreadable)."""
+        return done_days(self.recorded, set(self.open_bets) | set(self.provisional))
 
 
 def backfill_warnings(
     directory: Path, span: Chunk, days: list[date], ran: BoatDaysRun, before: BoatStoreDays,
     after: BoatStoreDays,
 ) -> list[str]:  # fmt: skip
-    """What a boat backfill of ``span`` leaves to do: its refused days, the bets it leaves open,
+    """What a boat backfill of ``span`` did and leaves to do: its refused days, the days with
+    bets open it replayed (not settled as placed), the bets it leaves open,
     its days with a K file but no B file (not run), and the later days sized before a day it
     settled after them (:mod:`raceday.boat.resume`); ``after`` holds the store's days from the
     span's start on, later ones too."""
     open_bets = {day: n for day, n in after.open_bets.items() if day <= span.end}
+    provisional = {day: n for day, n in after.provisional.items() if day <= span.end}
     results_only = {day for day in results_file_days(directory) if span.start <= day <= span.end}
     return [
         *refused_warning(ran.refused),
+        *replayed_warning(ran.days_run() & set(before.open_bets)),
         *open_days_warning(set(open_bets), sum(open_bets.values())),
+        *provisional_warning(provisional),
         *no_program_warning(results_only - set(days) - after.recorded),
         *sized_before_warning(
             ran.days_run(staked=True) - before.done, after.recorded - ran.days_run()
@@ -310,7 +372,7 @@ def boat_backfill_run(
         held.close()
     after = store_days(settings, start, date.max)  # later days too: sized before a day run now
     warnings = backfill_warnings(directory, Chunk(start, end), days, ran, before, after)
-    reopened = len(ran.days_run() & set(before.open_bets))
+    reopened = len(ran.days_run() & (set(before.open_bets) | set(before.provisional)))
     summary = boat_backfill_summary(start, end, days, ran, settings, warnings, reopened)
     return summary | {"seconds": round(time.perf_counter() - started, 1)}
 
@@ -323,5 +385,7 @@ def store_days(settings: Settings, start: date, end: date) -> BoatStoreDays:
         return BoatStoreDays()
     with engine.connect() as connection:
         return BoatStoreDays(
-            days_recorded(connection, start, end), open_bets_per_day(connection, start, end)
+            days_recorded(connection, start, end),
+            open_bets_per_day(connection, start, end),
+            provisional_bets_per_day(connection, start, end),
         )

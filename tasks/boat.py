@@ -32,7 +32,7 @@ from raceday.boat.exotics import day_exotics
 from raceday.boat.files import cut_races
 from raceday.boat.history import HISTORY_DAYS, day_boats, day_card, history_window, results_history
 from raceday.boat.model import MIN_PRICED_BOATS, model_source, predict_boats
-from raceday.boat.settle import settle_boat_bets
+from raceday.boat.settle import SET_ASIDE, settle_boat_bets
 from raceday.boat.source import (
     BoatDay,
     no_odds_file_warning,
@@ -41,7 +41,7 @@ from raceday.boat.source import (
     readable_days,
 )
 from raceday.boat.stake import boat_policy, size_boat_day
-from raceday.errors import NothingValid
+from raceday.errors import InputError, NothingValid
 from raceday.run_status import outcome, quarantine_warning
 from raceday.sources.timeline import at_time
 from raceday.staking.bets import BET_COLUMNS
@@ -412,6 +412,22 @@ def boat_stake(settings: Settings, predictions: pd.DataFrame, race_date: date) -
     return bets
 
 
+@stage("boat-decision")
+def boat_decision(settings: Settings, race_date: date) -> pd.DataFrame:
+    """The day's decision as an earlier run stored it, for a run that only settles the day:
+    its predictions (its bets stay as placed). InputError when none is stored: the day was
+    never decided, so there is nothing placed to settle."""
+    with engine_for(settings).connect() as connection:
+        predictions = catalog.read_predictions(connection, race_date, race_date)
+    if predictions.empty:
+        raise InputError(
+            f"boat day {race_date} was not decided (no predictions stored): nothing placed to "
+            "settle; run the day without --settle"
+        )
+    logger().info("boat day %s: %d predictions as decided", race_date, len(predictions))
+    return predictions
+
+
 @stage("boat-results")
 def boat_results(settings: Settings, day: BoatDay, card: ValidCard) -> BoatNight:
     """Validate and store the day's results and payouts of the races on its ``card`` (a race
@@ -484,7 +500,12 @@ def boat_record(
         "date": race_date.isoformat(),
         "sport": "boat",
         **boat_day_outcome(
-            row, open_bets, offered=offered, unpriced=unpriced, missing_odds_file=missing_odds_file
+            row,
+            open_bets,
+            offered=offered,
+            unpriced=unpriced,
+            missing_odds_file=missing_odds_file,
+            provisional=provisional_refunds(settled),
         ),
         **{
             key: (value.isoformat() if isinstance(value, date) else value)
@@ -502,13 +523,14 @@ def boat_record(
 
 def boat_day_outcome(
     row: Mapping[str, Any], open_bets: int, *, offered: int, unpriced: int,
-    missing_odds_file: Path | None = None,
+    missing_odds_file: Path | None = None, provisional: int = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """The boat day's ``status`` and ``warnings`` as a horse day's (:mod:`raceday.run_status`):
     races left out or rows quarantined by validation (of the ``offered`` program races), races
     not bet for missing odds (``unpriced``; a source without its odds file, ``missing_odds_file``,
-    says that instead: its quarantine has nothing to show), bets still open. A day that set
-    races aside said ``completed`` before."""
+    says that instead: its quarantine has nothing to show), bets still open, bets refunded
+    provisionally (``provisional``: their races set aside at night). A day that set races aside
+    said ``completed`` before."""
     races_left_out, quarantined = int(row["races_left_out"]), int(row["quarantined"])
     warnings = quarantine_warning(races_left_out, offered, quarantined)
     if missing_odds_file is not None:
@@ -524,7 +546,18 @@ def boat_day_outcome(
             f"{open_bets} bets open: their races have no result stored yet; they settle when "
             "it arrives"
         )
+    if provisional:
+        warnings.append(
+            f"{provisional} bets refunded provisionally: their races were set aside at night "
+            "(results unreadable or contradicting themselves); run the day again with "
+            "--settle once a good K file is in to settle them from it"
+        )
     return outcome([], warnings)
+
+
+def provisional_refunds(settled: pd.DataFrame) -> int:
+    """The day's bets refunded provisionally: their races set aside at night (``set aside``)."""
+    return int(settled["outcome"].eq(SET_ASIDE).sum()) if len(settled) else 0
 
 
 def races_not_priced(predictions: pd.DataFrame, result_races: pd.DataFrame) -> int:

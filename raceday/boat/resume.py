@@ -9,7 +9,7 @@ backfill over it (a backfill is a replay: the day re-decided on the data now in 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Final
@@ -44,6 +44,33 @@ def open_days_warning(unsettled: Collection[date], open_bets: int) -> list[str]:
         f"{open_bets} bet(s) left open on {_days(len(unsettled))} ({named_days(unsettled)}): "
         "their results are not in (no K file, or none readable for their races); re-run the "
         "same command once their K files are in"
+    ]
+
+
+def provisional_warning(provisional: Mapping[date, int]) -> list[str]:
+    """A warning naming the days whose bets stand refunded provisionally: their races were set
+    aside at night (results unreadable, or contradicting themselves), so the bets were refunded
+    for now; those days are not done, and a run once good K files are in settles them again."""
+    if not provisional:
+        return []
+    return [
+        f"{sum(provisional.values())} bet(s) refunded provisionally on "
+        f"{_days(len(provisional))} ({named_days(provisional)}): their races were set aside "
+        "(results unreadable or contradicting themselves, see the quarantine); re-run the same "
+        "command once good K files are in"
+    ]
+
+
+def replayed_warning(reopened: Collection[date]) -> list[str]:
+    """A warning naming the days recorded with bets open that the backfill ran again: it
+    replayed them (their open bets decided again on the data now in hand), it did not settle
+    them as placed; the day run's ``--settle`` does that."""
+    if not reopened:
+        return []
+    return [
+        f"{_days(len(reopened))} recorded with bets open replayed ({named_days(reopened)}): "
+        "their open bets decided again on the data now in hand, not settled as placed; to "
+        "settle a day's bets as placed, run it with raceday run --sport boat --settle"
     ]
 
 

@@ -134,6 +134,18 @@ def require_program(
     return path
 
 
+def require_results(directory: Path, day: date) -> Path:
+    """The day's results (K) file, for a run that settles the day (``--settle``); InputError
+    when the directory has none: its results are not in yet, nothing to settle."""
+    path = _day_file(directory, "K", day)
+    if path is None:
+        raise InputError(
+            f"{directory}: no results file K{day:%y%m%d}.TXT for {day} (nor in its "
+            "subfolders): nothing to settle; run again once it is in"
+        )
+    return path
+
+
 def readable_result_day(results: ResultDay) -> bool:
     """Whether a K file's text gave a race result: a boat's result, or a race called off (中止:
     a day of cancelled races has no result to read)."""

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from raceday.store.models import RACE_ID, Base, table_of
+from raceday.store.models import RACE_ID, Base, Quarantine, table_of
 
 
 class BoatRace(Base):
@@ -224,7 +224,8 @@ BOAT_TABLES: dict[str, Table] = {
         BoatPerformance, BoatCourse, BoatExotic,
     )
 }  # fmt: skip
-# ``raceday export TABLE --sport boat``: each boat table by its name without the prefix.
+# ``raceday export TABLE --sport boat``: each boat table by its name without the prefix, and
+# the shared quarantine (its boat stages' rows: ``quality.quarantine_of_sport``).
 BOAT_TABLES_BY_EXPORT_NAME: dict[str, Table] = {
     name.removeprefix("boat_"): table for name, table in BOAT_TABLES.items()
-}
+} | {"quarantine": table_of(Quarantine)}

@@ -73,6 +73,8 @@ def test_a_rerun_runs_again_the_days_left_open_and_the_day_without_its_program(
             START + timedelta(days=offset) for offset in range(5)
         }
     assert again["status"] == "completed-with-warnings", again
+    replayed = next(line for line in again["warnings"] if "replayed" in line)
+    assert f"2 days recorded with bets open replayed ({NO_RESULTS}, {LAST})" in replayed
     sized = next(line for line in again["warnings"] if "sized before" in line)
     assert f"1 later day ({START + timedelta(days=3)})" in sized and str(NO_RESULTS) in sized
 

@@ -8,6 +8,7 @@ replaced, settled ones are kept as placed.
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select
@@ -33,6 +34,10 @@ from raceday.store.repository import (
     read_rows,
     replace_rows,
 )
+
+# A bet refunded because the night's validation set its race aside
+# (raceday.boat.settle.SET_ASIDE): provisional, settled again from a good K file.
+PROVISIONAL_OUTCOME: Final = "set aside"
 
 RACES = table_of(BoatRace)
 ENTRIES = table_of(BoatEntry)
@@ -165,6 +170,22 @@ def ledger_days(connection: Connection, policy: str, *, before: date) -> pd.Data
 def days_recorded(connection: Connection, start: date, end: date) -> set[date]:
     """The days ``start``..``end`` with a performance row (a resumed backfill skips them)."""
     return dates_between(connection, PERFORMANCE.c.perf_date, start, end)
+
+
+def provisional_bets_per_day(connection: Connection, start: date, end: date) -> dict[date, int]:
+    """The bets refunded provisionally (outcome ``set aside``: their race's results could not
+    be read or contradicted themselves) of each day ``start``..``end`` that has any: such a day
+    is settled for the ledger, but not done (a good K file settles it again)."""
+    query = (
+        select(BETS.c.race_date, func.count())
+        .where(
+            BETS.c.outcome == PROVISIONAL_OUTCOME,
+            BETS.c.race_date >= start,
+            BETS.c.race_date <= end,
+        )
+        .group_by(BETS.c.race_date)
+    )
+    return {pd.Timestamp(day).date(): int(n) for day, n in connection.execute(query)}
 
 
 def open_bets_per_day(connection: Connection, start: date, end: date) -> dict[date, int]:

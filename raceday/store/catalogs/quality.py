@@ -47,6 +47,18 @@ def read_quarantine(connection: Connection, start: date, end: date) -> pd.DataFr
     return read_rows(connection, QUARANTINE, start=start, end=end)
 
 
+BOAT_STAGE_PREFIX = "boat-"  # the boat stages' names (boat-card, boat-results, ...)
+
+
+def quarantine_of_sport(quarantine: pd.DataFrame, *, boat: bool) -> pd.DataFrame:
+    """The shared quarantine's rows of one sport: the boat stages' (``boat``; their ``umaban``
+    holding the boat, named so) or the horse stages'."""
+    of_boats = quarantine["stage"].astype("string").str.startswith(BOAT_STAGE_PREFIX)
+    rows = quarantine[of_boats.fillna(False).to_numpy(dtype=bool) == boat]
+    rows = rows.reset_index(drop=True)
+    return rows.rename(columns={"umaban": "boat"}) if boat else rows
+
+
 def write_validation_results(connection: Connection, results: pd.DataFrame) -> int:
     """Store the latest validation outcome per (race_date, suite)."""
     return replace_rows(connection, VALIDATION, results, ["race_date", "suite"])

@@ -35,6 +35,12 @@ def test_a_boat_day_that_set_races_aside_completes_with_warnings() -> None:
     )
     assert still_open["status"] == "completed-with-warnings"
     assert still_open["warnings"][0].startswith("3 bets open")
+    refunded = boat_day_outcome(
+        {"races": 12, "races_left_out": 12, "quarantined": 72}, 0, offered=12, unpriced=0,
+        provisional=5,
+    )  # fmt: skip
+    assert refunded["warnings"][1].startswith("5 bets refunded provisionally")
+    assert "with --settle once a good K file is in" in refunded["warnings"][1]
 
 
 def test_a_race_the_card_and_the_results_both_set_aside_is_left_out_once() -> None:

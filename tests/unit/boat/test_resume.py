@@ -12,6 +12,8 @@ from raceday.boat.resume import (
     named_days,
     no_program_warning,
     open_days_warning,
+    provisional_warning,
+    replayed_warning,
     results_file_days,
     sized_before_warning,
 )
@@ -51,3 +53,17 @@ def test_the_days_of_results_files_are_found_in_subfolders_as_the_programs_are(
     (tmp_path / "k260401.txt").write_bytes(b"")
     (tmp_path / "B260401.TXT").write_bytes(b"")
     assert results_file_days(tmp_path) == {date(2026, 4, 1), date(2026, 4, 2)}
+
+
+def test_the_days_with_bets_open_a_backfill_ran_again_are_said_replayed() -> None:
+    (line,) = replayed_warning({MONTH[6], MONTH[3]})
+    assert line.startswith("2 days recorded with bets open replayed (2026-04-04, 2026-04-07)")
+    assert "not settled as placed" in line and line.endswith("raceday run --sport boat --settle")
+    assert replayed_warning(set()) == []
+
+
+def test_the_days_refunded_provisionally_are_named() -> None:
+    (line,) = provisional_warning({MONTH[4]: 7, MONTH[2]: 5})
+    assert line.startswith("12 bet(s) refunded provisionally on 2 days (2026-04-03, 2026-04-05)")
+    assert line.endswith("re-run the same command once good K files are in")
+    assert provisional_warning({}) == []
