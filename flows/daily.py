@@ -53,7 +53,7 @@ from raceday.run_status import (
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, engine_for, logged
+from tasks.common import AsTasks, engine_for, log_status, logged
 from tasks.ingest import days_the_source_holds, ingest_by_venue
 from tasks.locks import day_lock
 from tasks.monitor import racing_expected
@@ -103,14 +103,15 @@ def day_outcome(
     (``outside_source``: its warning), bets sized on final odds (``odds_source`` ``final``:
     the source held no snapshot), most of a circuit's races of no known class (logged too),
     bets voided at night, bets still open, and (``night``: a run that reads results) results not
-    published yet."""
+    published yet. The warnings and the status are logged too: a deployment's run prints no
+    summary, and its log (the Prefect UI) is where the operator reads them."""
     down = venues_down(raw)
     voided = void_summary(settled)
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
     warnings += dropped_races_warning(counts, race_day, outside_source)
     warnings += unpriced_warning(unpriced)
     warnings += final_odds_warning(odds_source == FINAL_ODDS_SNAPSHOT)
-    warnings += logged(unknown_class_warning(raw.races, circuits()))
+    warnings += unknown_class_warning(raw.races, circuits())
     if voided["voided_bets"]:
         warnings.append(
             f"{voided['voided_bets']} bets voided (refunded) on {voided['voided_races']} "
@@ -126,7 +127,9 @@ def day_outcome(
             f"results of {pending} race(s) not published yet: not judged, settled or learned "
             "from; run the day again when they are"
         )
-    return {"venues_down": down, **voided, **outcome(alerts, warnings)}
+    said = outcome(alerts, logged(warnings))
+    log_status("the day's run", said)
+    return {"venues_down": down, **voided, **said}
 
 
 def _outcome(

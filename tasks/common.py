@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -195,6 +195,21 @@ def logged(warnings: list[str]) -> list[str]:
     for line in warnings:
         logger().warning(line, extra={OFF_TERMINAL: True})
     return warnings
+
+
+def log_status(what: str, said: Mapping[str, Any]) -> None:
+    """A run's status (``said``: :func:`raceday.run_status.outcome`'s entries) as one line of
+    its log (``the day's run: completed-with-warnings (2 warning(s), 0 alert(s))``): a
+    deployment's run prints no summary, so its log (the Prefect UI) must say how it ended; not
+    on the command's terminal, which prints the summary (:data:`OFF_TERMINAL`)."""
+    logger().info(
+        "%s: %s (%d warning(s), %d alert(s))",
+        what,
+        said["status"],
+        len(said["warnings"]),
+        len(said["alerts"]),
+        extra={OFF_TERMINAL: True},
+    )
 
 
 def is_retryable(error: BaseException) -> bool:

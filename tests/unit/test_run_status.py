@@ -298,6 +298,33 @@ def test_a_card_race_left_without_odds_is_named_in_the_day_summary() -> None:
     ]
 
 
+def test_a_days_status_and_warnings_are_in_its_runs_log_not_only_its_return_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A deployment's run (a worker's, ``raceday serve``'s) prints no summary: the Prefect UI
+    showed ``Completed`` and a log without a word of the day's warnings (a day without races,
+    races cancelled, venues down, bets open), which only the command's summary said. Each
+    warning and the status are now in the run's log, kept off the command's terminal, which
+    prints the summary itself."""
+    from flows.daily import day_outcome
+    from raceday.sources.base import empty_raw_day
+    from tasks.common import OFF_TERMINAL
+
+    counts = {"races_offered": 0, "races_quarantined": 0, "quarantined": 0}
+    with caplog.at_level("INFO", logger="raceday"):
+        said = day_outcome(empty_raw_day(), counts, None, [])
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert ("WARNING", said["warnings"][0]) in logged
+    assert ("INFO", "the day's run: completed-with-warnings (1 warning(s), 0 alert(s))") in logged
+    assert all(getattr(r, OFF_TERMINAL, False) for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="raceday"):
+        day_outcome(empty_raw_day(), counts, None, [], race_day=False)
+    assert [r.getMessage() for r in caplog.records] == [
+        "the day's run: completed (0 warning(s), 0 alert(s))"
+    ]
+
+
 def test_a_day_whose_races_were_all_cancelled_says_so_not_no_races() -> None:
     """A race day whose every race the provider cancelled ends ``completed-with-warnings``
     (exit 0) saying how many races were cancelled, not "no races for the day"."""
