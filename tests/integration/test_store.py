@@ -213,6 +213,60 @@ def test_stage_runs_are_upserted_with_attempts(engine) -> None:  # type: ignore[
     assert len(stored) == 1 and stored["attempts"].iloc[0] == 3
 
 
+@pytest.mark.postgres
+def test_two_runs_recording_a_stage_of_one_day_at_once_both_land(postgres_url: str) -> None:
+    """The race runs of a race-time day (``serve --race-time``) record the same stage of the
+    same day (key flow, stage, day): the second, writing while the first's row is not yet
+    committed, waits for it and then counts its attempt; it failed with a duplicate key (the
+    read, delete, insert saw no row), its flow run failed and its race went unbet."""
+    import threading
+    import time
+    from datetime import datetime
+
+    engine = make_engine(postgres_url)
+    upgrade_schema(engine)
+    run = {
+        "flow_name": "race", "stage": "decide", "race_date": DAY, "run_id": "R01",
+        "status": "completed", "rows_in": 0, "rows_out": 5, "started_at": datetime.now(),
+        "duration_s": 0.1, "message": None,
+    }  # fmt: skip
+    failures: list[BaseException] = []
+    pids: list[int] = []
+
+    def second_run() -> None:
+        try:
+            with engine.begin() as connection:
+                pids.append(int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()))
+                record_stage_run(connection, {**run, "run_id": "R02"})
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+
+    with engine.begin() as first:
+        record_stage_run(first, run)
+        thread = threading.Thread(target=second_run)
+        thread.start()
+        deadline = time.monotonic() + 120  # a loaded machine only waits longer
+        waiting = False
+        while not waiting and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            if pids:
+                waiting = bool(
+                    first.exec_driver_sql(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid = %s "
+                        "AND wait_event_type = 'Lock'",
+                        (pids[0],),
+                    ).scalar()
+                )
+        assert waiting or not thread.is_alive(), "the second run never reached its write"
+    thread.join(timeout=120)
+    assert not failures, failures
+    with engine.connect() as connection:
+        stored = read_rows(connection, RUNS)
+    assert len(stored) == 1 and stored["attempts"].iloc[0] == 2
+    assert stored["run_id"].iloc[0] == "R02"
+    engine.dispose()
+
+
 def test_replacing_by_key_deletes_exactly_the_keys_written(engine) -> None:  # type: ignore[no-untyped-def]
     """Keys of every kind (text, integer, date) replace their rows and no other: a second
     write of some keys leaves one row per key, the values of the second write."""

@@ -9,9 +9,11 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from raceday.store.models import BackfillDay, PipelineRun, RunLock, table_of
-from raceday.store.repository import insert_rows, read_rows
+from raceday.store.repository import insert_rows, read_rows, refused_write, to_records
 
 RUNS = table_of(PipelineRun)
 RUN_LOCKS = table_of(RunLock)
@@ -29,17 +31,25 @@ WARM_UP_LOCK_DAY = date.min
 
 def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
     """Upsert the latest run of a stage for a day, counting attempts (``run["attempts"]``: how
-    many this run made, 1 when absent)."""
-    key = and_(
-        RUNS.c.flow_name == run["flow_name"],
-        RUNS.c.stage == run["stage"],
-        RUNS.c.race_date == run["race_date"],
-    )
-    previous = connection.execute(select(RUNS.c.attempts).where(key)).scalar()
-    connection.execute(delete(RUNS).where(key))
+    many this run made, 1 when absent), in one statement: two runs recording the same stage of
+    a day at once (a race-time day's race runs) both land, the second after the first commits,
+    where a read, delete and insert let both insert and the second fail on the key."""
     made = run.get("attempts", 1)
     made = made if isinstance(made, int) else 1
-    insert_rows(connection, RUNS, pd.DataFrame([{**run, "attempts": (previous or 0) + made}]))
+    row = to_records(pd.DataFrame([{**run, "attempts": made}]), RUNS)[0]
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(RUNS).values(row)
+    key = (RUNS.c.flow_name, RUNS.c.stage, RUNS.c.race_date)
+    latest = {name: statement.excluded[name] for name in row if name not in {c.name for c in key}}
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={**latest, "attempts": RUNS.c.attempts + statement.excluded.attempts},
+    )
+    try:
+        connection.execute(statement)
+    except DBAPIError as error:
+        # ``from None``: the chained error's text is the statement with its values.
+        raise refused_write(RUNS, error) from None
 
 
 WARM_UP_STAGE = "warm-up"  # a store's warm-up: started when decided, completed when derived
