@@ -66,6 +66,7 @@ from raceday.run_status import (
     DayRefusal,
     backfill_no_races_warning,
     cancelled_warning,
+    final_odds_races_warning,
     quarantine_warning,
     refused_warning,
     run_status,
@@ -170,11 +171,12 @@ def warm_up(settings: Settings, start: date) -> None:
 @dataclass(frozen=True)
 class ChunkDone:
     """What a chunk's run did: its counts, its days refused for their input, and its card's
-    races without odds by their deadline."""
+    races without odds by their deadline or sized on their final odds."""
 
     counts: dict[str, int]
     refused: tuple[DayRefusal, ...] = ()
     unpriced: tuple[str, ...] = ()
+    final_odds: tuple[str, ...] = ()
 
 
 @task(name="backfill-chunk", cache_policy=NONE)
@@ -213,7 +215,7 @@ def backfill_chunk(
         counts["bets"],
         time.perf_counter() - clock,
     )
-    return ChunkDone(counts, tuple(refused), tuple(notes.unpriced))
+    return ChunkDone(counts, tuple(refused), tuple(notes.unpriced), tuple(notes.final_odds))
 
 
 class Training:
@@ -578,6 +580,7 @@ def run_held_chunks(
         held.release(chunk.days)  # stored and marked completed (a refused day: nothing stored)
         notes.refused.extend(done.refused)
         notes.unpriced.extend(done.unpriced)
+        notes.final_odds.extend(done.final_odds)
         return done.counts
 
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
@@ -663,6 +666,7 @@ def backfill(
         sum(chunk.set_aside for chunk in judged), sum(chunk.offered for chunk in judged), 0
     )
     warnings += unpriced_warning(notes.unpriced)
+    warnings += final_odds_races_warning(notes.final_odds)
     warnings += classless_warning(judged, f"{start}..{end}")
     warnings += refused_warning(refused)
     status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)

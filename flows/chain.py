@@ -51,7 +51,7 @@ from raceday.errors import InputError, NothingValid, RacedayError, failure_kind
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
-from raceday.pipeline import DaySummary, runner_view
+from raceday.pipeline import DaySummary, races_on_final_odds, runner_view
 from raceday.racetime import (
     MISSED_CLOSE,
     NO_ODDS,
@@ -367,10 +367,17 @@ def no_wait() -> None:
 class ChunkNotes:
     """What a backfill's chunk says beyond its counts, for the backfill's summary: its days
     refused for their input (not replayed), and its card's races left without odds by their
-    deadline (stored, neither predicted nor bet: the card's ``unpriced``)."""
+    deadline (stored, neither predicted nor bet: the card's ``unpriced``) or sized on their
+    final odds (``final_odds``: no snapshot of theirs the source could date)."""
 
     refused: list[DayRefusal] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
+    final_odds: list[str] = field(default_factory=list)
+
+    def note_card(self, card: ValidatedDay) -> None:
+        """The card's races without odds and those priced on their final odds."""
+        self.unpriced.extend(card.unpriced)
+        self.final_odds.extend(races_on_final_odds(card.odds))
 
 
 @dataclass(frozen=True)
@@ -514,7 +521,7 @@ def chunk_chain(
     if chunk.card is None:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     if notes is not None:
-        notes.unpriced.extend(chunk.card.unpriced)
+        notes.note_card(chunk.card)
     model_ready()
     refused_days = {refusal.day for refusal in chunk.refused}
     kept = [day for day in days if day not in refused_days]
@@ -627,7 +634,7 @@ def ordered_chain(
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(replay_card, settings, raw, start, end)
     if notes is not None:
-        notes.unpriced.extend(card.unpriced)
+        notes.note_card(card)
     features = run(stored_features, settings, start, end, settled)
     model_ready()
     kept = [day for day in days if day not in refused_days]

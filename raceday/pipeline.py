@@ -27,6 +27,15 @@ def betting_odds(snapshot: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
     return odds[odds["win_odds"] >= 1.0].reset_index(drop=True)
 
 
+def races_on_final_odds(odds: pd.DataFrame) -> list[str]:
+    """The ids of the races whose bet-time ``odds`` (:func:`betting_odds`) are their final odds
+    (``snapshot_at == "final"``): the source held no snapshot of theirs it could date."""
+    if odds.empty:
+        return []
+    final = odds.loc[odds["snapshot_at"].astype("string") == FINAL_ODDS_SNAPSHOT, "race_id"]
+    return final.astype(str).drop_duplicates().tolist()
+
+
 def races_without_odds(races: pd.DataFrame, odds: pd.DataFrame) -> list[str]:
     """The ids of the card's ``races`` the bet-time ``odds`` (:func:`betting_odds`) price no
     runner of: stored, but neither predicted nor bet."""

@@ -294,6 +294,22 @@ def final_odds_warning(sized_on_final_odds: bool) -> list[str]:
     ]
 
 
+def final_odds_races_warning(race_ids: Sequence[str]) -> list[str]:
+    """A backfill's warning naming the races it sized on their final odds
+    (:func:`raceday.pipeline.races_on_final_odds`) and their days, the first few of them: the
+    day's :func:`final_odds_warning`, which a backfill's summary never said."""
+    if not race_ids:
+        return []
+    days = sorted({f"{race_id[:4]}-{race_id[4:6]}-{race_id[6:8]}" for race_id in race_ids})
+    named = ", ".join(days[:5]) + (f" and {len(days) - 5} more" if len(days) > 5 else "")
+    return [
+        f"{len(race_ids)} race(s) on {len(days)} day(s) ({named}) were sized on their final "
+        "odds: the source held no odds snapshot of theirs it could date (no odds table, or "
+        "stamps blank or unreadable), known only after the close (optimistic for a backtest); "
+        "load the odds table (nvd_o1, jvd_o1 for JRA) with its stamps for bet-time odds"
+    ]
+
+
 def outside_source_days_warning(
     day: date, held: tuple[date, date] | None, source: str
 ) -> list[str]:

@@ -203,3 +203,35 @@ def test_a_chunk_names_its_card_races_without_odds_for_the_backfill_summary() ->
     notes = ChunkNotes()
     chunk_chain(run, load_settings(), day, day, [day], None, lambda: None, prepared, notes)
     assert notes.unpriced == ["202503014402"] and notes.refused == []
+
+
+def test_a_chunk_names_its_card_races_sized_on_final_odds_for_the_backfill_summary() -> None:
+    """A chunk's card races priced on their final odds (the source held no snapshot of theirs
+    it could date: no odds table that day, blank or unreadable stamps) reach the backfill's
+    summary, as a day's run warns of them: a backfill sized them on odds known only after the
+    close and said nothing (exit 0, ``completed``)."""
+    from data_checks.validate import ValidatedDay
+    from flows.chain import ChunkNotes
+
+    day = date(2025, 3, 1)
+    races = pd.DataFrame({"race_id": ["202503014401", "202503014402"]})
+    odds = pd.DataFrame(
+        {
+            "race_id": ["202503014401", "202503014401", "202503014402"],
+            "umaban": [1, 2, 1],
+            "snapshot_at": ["final", "final", "03011455"],
+            "win_odds": [2.5, 4.0, 3.1],
+            "popularity": [1, 2, 1],
+        }
+    )
+    card = ValidatedDay(races, pd.DataFrame(), odds, pd.DataFrame(), ())
+    prepared: Future[PreparedChunk] = Future()
+    prepared.set_result(PreparedChunk(card, pd.DataFrame(), races=2))
+
+    def run(stage: Any, *_args: Any, **_kwargs: Any) -> Any:
+        predicted = getattr(stage, "__name__", "") == "predict"
+        return pd.DataFrame({"race_id": ["202503014401"]}) if predicted else 0
+
+    notes = ChunkNotes()
+    chunk_chain(run, load_settings(), day, day, [day], None, lambda: None, prepared, notes)
+    assert notes.final_odds == ["202503014401"] and notes.unpriced == []

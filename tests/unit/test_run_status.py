@@ -422,3 +422,16 @@ def test_a_day_outside_the_days_the_source_holds_is_said_with_its_first_and_last
     )
     [before] = outside_source_days_warning(date(2026, 8, 1), held, "pckeiba")
     assert "before the first race day" in before and "2026-09-01..2026-11-30" in before
+
+
+def test_a_backfill_names_the_races_and_days_it_sized_on_final_odds() -> None:
+    """The races a backfill sized on their final odds are one warning with their count, their
+    days (the first five, then how many more) and the table to load; none, no warning."""
+    from raceday.run_status import final_odds_races_warning, run_status
+
+    assert final_odds_races_warning([]) == []
+    ids = [f"2026100{day}4401" for day in range(1, 8)] + ["202610014402"]
+    [line] = final_odds_races_warning(ids)
+    assert line.startswith("8 race(s) on 7 day(s) (2026-10-01, 2026-10-02, 2026-10-03, ")
+    assert "2026-10-05 and 2 more)" in line and "final odds" in line and "nvd_o1" in line
+    assert run_status((), [line]) == "completed-with-warnings"
