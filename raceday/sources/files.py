@@ -90,6 +90,7 @@ from raceday.sources.csv_records import (
     repeated_header_note,
 )
 from raceday.sources.parquet_text import as_pc_keiba_text, nested_column
+from raceday.sources.timeline import stamp_text
 from raceday.sport import CIRCUITS
 
 logger = logging.getLogger(__name__)
@@ -500,6 +501,8 @@ def read_part(part: Path, prefix: str = "nvd") -> dict[str, pd.DataFrame]:
             tables[table] = pd.DataFrame(columns=list(known), dtype="string")
             continue
         frame = read_table_file(path, table)
+        if "happyo_tsukihi_jifun" in frame.columns:  # a stamp re-saved as a date and time
+            frame["happyo_tsukihi_jifun"] = stamp_text(frame["happyo_tsukihi_jifun"])
         if frame.empty and table in REQUIRED_TABLES:
             raise InputError(f"{path}: has a header but no rows")
         tables[table] = frame

@@ -45,6 +45,22 @@ class CardTiming:
     lead_minutes: int = 5
 
 
+# A stamp written as a date and a time (``2026-12-03 13:40``, ``2026/12/03 13:40:00``,
+# ``2026-12-03T13:40``): an export re-saved by a spreadsheet or a database client.
+_DATED_STAMP: Final = r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d*)?)?"
+
+
+def stamp_text(stamps: pd.Series) -> pd.Series:
+    """``happyo_tsukihi_jifun`` as PC-KEIBA writes it (MMDDhhmm): a stamp written as a date and
+    a time (:data:`_DATED_STAMP`) as its MMDDhhmm (read alike, never as undated: a race whose
+    stamps were all unreadable was sized on its final odds); others as they are."""
+    text = stamps.astype("string")
+    parts = text.str.strip().str.fullmatch(_DATED_STAMP)
+    dated = text.str.strip().str.extract(_DATED_STAMP)
+    mmddhhmm = dated[1].str.zfill(2) + dated[2].str.zfill(2) + dated[3].str.zfill(2) + dated[4]
+    return text.where(~parts.fillna(False).astype(bool), mmddhhmm)
+
+
 def published_at(nvd_o1: pd.DataFrame) -> pd.Series:
     """When each snapshot was published (:func:`stamp_moments`); NaT when unreadable."""
     if nvd_o1.empty or "happyo_tsukihi_jifun" not in nvd_o1.columns:

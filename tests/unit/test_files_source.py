@@ -598,3 +598,19 @@ def test_a_folder_of_no_readable_table_is_dated_by_its_name_or_may_hold_any_day(
         kept, _lost = without_lost_days(whole, DAYS[0], DAYS[-1])
         assert kept.rejected == (() if name != "broken" else (part,))
         assert bool(source.read_days(DAYS[0], DAYS[0]).rejected) == (name == "broken")
+
+
+@pytest.mark.parametrize("layout", ["%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M"])
+def test_odds_stamps_re_saved_as_a_date_and_time_read_as_pc_keiba_writes_them(
+    tmp_path: Path, layout: str
+) -> None:
+    """An odds table whose stamps a spreadsheet or a database client re-saved as a date and a
+    time (``2026-12-03 13:40``) reads as the same timeline: every stamp was unreadable, so each
+    race was sized on its final odds, known only after the close, at lead as in the morning."""
+    raw = day()
+    o1 = raw.nvd_o1.copy()
+    year = o1["kaisai_nen"].astype(str)
+    moments = pd.to_datetime(year + o1["happyo_tsukihi_jifun"].astype(str), format="%Y%m%d%H%M")
+    o1["happyo_tsukihi_jifun"] = moments.dt.strftime(layout)
+    write_tables(replace(raw, nvd_o1=o1), tmp_path)
+    assert_same_tables(read(tmp_path), raw)

@@ -164,3 +164,16 @@ def test_card_odds_never_crashes_on_garbage(case: tuple[RawDay, pd.Series], odds
     deadlines = card_deadlines(raw.nvd_ra, timing).groupby(level=0).first()
     deadline = deadlines.reindex(race_ids(known).to_numpy())
     assert (published_at(known).to_numpy() <= deadline.to_numpy()).all()
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.sampled_from(["%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%m%d%H%M"]),
+)
+def test_a_stamp_written_as_a_date_and_time_is_its_mmddhhmm(moment: datetime, layout: str) -> None:
+    """A snapshot's stamp re-saved as a date and a time reads as the MMDDhhmm PC-KEIBA writes
+    (an MMDDhhmm stamp as it is); what is neither is left for the reader to refuse."""
+    from raceday.sources.timeline import stamp_text
+
+    stamps = pd.Series([moment.strftime(layout), "", "x 12:00"], dtype="string")
+    assert stamp_text(stamps).tolist() == [f"{moment:%m%d%H%M}", "", "x 12:00"]
