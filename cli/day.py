@@ -283,6 +283,7 @@ def export(
         from sqlalchemy import DateTime
 
         from raceday.store.boat_models import BOAT_TABLES_BY_EXPORT_NAME
+        from raceday.store.catalogs.learned_versions import reference_times_learned_between
         from raceday.store.catalogs.quality import quarantine_of_sport
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
@@ -298,7 +299,12 @@ def export(
         _settings, engine = open_store(db)
         date_column = "perf_date" if "perf_date" in sql_table.c else "race_date"
         with engine.connect() as connection:
-            frame = read_rows(connection, sql_table, start=first, end=last, date_column=date_column)
+            if date_column not in sql_table.c:  # reference times: dated by their history
+                frame = reference_times_learned_between(connection, first, last)
+            else:
+                frame = read_rows(
+                    connection, sql_table, start=first, end=last, date_column=date_column
+                )
         if sql_table.name == "quarantine":  # shared: the rows of the sport asked for
             frame = quarantine_of_sport(frame, boat=boat)
         key = [column.name for column in sql_table.primary_key.columns]  # one order on every store

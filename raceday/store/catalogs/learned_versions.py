@@ -69,6 +69,21 @@ def read_reference_versions(connection: Connection) -> pd.DataFrame:
     return read_rows(connection, REFERENCE_VERSIONS).sort_values("version").reset_index(drop=True)
 
 
+def reference_times_learned_between(connection: Connection, start: date, end: date) -> pd.DataFrame:
+    """Every row of the reference-time versions whose history ends ``start``..``end`` (those the
+    days after learned from), with ``history_start`` and ``history_end``: reference times have
+    no day of their own, what dates them is their history."""
+    versions = REFERENCE_VERSIONS.c
+    query = select(versions.version, versions.history_start, versions.history_end).where(
+        versions.history_end >= start, versions.history_end <= end
+    )
+    learned = pd.DataFrame(
+        connection.execute(query).fetchall(), columns=list(query.selected_columns.keys())
+    )
+    times = read_rows(connection, REFERENCE_TIMES)
+    return times.merge(learned, on="version", how="inner")
+
+
 # --- first-3F models --------------------------------------------------------------------------
 
 
