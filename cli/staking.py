@@ -192,6 +192,11 @@ def evaluate(
         )
     elif days:
         notes.append("no oracle: real races have no true probabilities")
+    if not days:
+        notes.append(
+            f"no settled race with predictions in {start}..{end}: nothing was judged (the "
+            "range's days not run, their results not in, or every race set aside)"
+        )
     if report["odds_source"].get("final"):
         notes.append(
             f"{report['odds_source']['final']} races were sized on FINAL odds (no bet-time "
@@ -210,7 +215,8 @@ def evaluate(
 def _print_report(report: dict[str, Any]) -> None:
     present = [name for name in POLICIES if name in report]
     table = Table(
-        title=f"staking {report['start']}..{report['end']} · model {report['model_version']} · "
+        title=f"staking {report['start']}..{report['end']} · model "
+        f"{report['model_version'] or '–'} · "
         f"{report['races']} races",
     )
     table.add_column("figure")
