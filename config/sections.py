@@ -261,6 +261,14 @@ class LiveSettings(BaseModel):
         "latest snapshot published by morning_odds_at (the daily run); lead = each race's "
         "latest by its post time less lead_minutes (race-time betting, backfill --odds-at lead)",
     )
+    stale_odds_minutes: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="at race time (live, backfill --odds-at lead), a race decided on a snapshot "
+        "published longer than this before its decision is warned of (the source held no later "
+        "one); the daily run's morning snapshot is not judged: it is the morning's by design",
+    )
     result_delay_minutes: int = Field(
         10, ge=0, le=240, description="a replayed race's result is published this long after post"
     )

@@ -70,6 +70,7 @@ from raceday.run_status import (
     quarantine_warning,
     refused_warning,
     run_status,
+    stale_odds_warning,
     unknown_class_warning,
     unpriced_warning,
 )
@@ -171,12 +172,13 @@ def warm_up(settings: Settings, start: date) -> None:
 @dataclass(frozen=True)
 class ChunkDone:
     """What a chunk's run did: its counts, its days refused for their input, and its card's
-    races without odds by their deadline or sized on their final odds."""
+    races without odds by their deadline, sized on their final odds or decided on stale odds."""
 
     counts: dict[str, int]
     refused: tuple[DayRefusal, ...] = ()
     unpriced: tuple[str, ...] = ()
     final_odds: tuple[str, ...] = ()
+    stale_odds: tuple[str, ...] = ()
 
 
 @task(name="backfill-chunk", cache_policy=NONE)
@@ -215,7 +217,8 @@ def backfill_chunk(
         counts["bets"],
         time.perf_counter() - clock,
     )
-    return ChunkDone(counts, tuple(refused), tuple(notes.unpriced), tuple(notes.final_odds))
+    said = (tuple(notes.unpriced), tuple(notes.final_odds), tuple(notes.stale_odds))
+    return ChunkDone(counts, tuple(refused), *said)
 
 
 class Training:
@@ -581,6 +584,7 @@ def run_held_chunks(
         notes.refused.extend(done.refused)
         notes.unpriced.extend(done.unpriced)
         notes.final_odds.extend(done.final_odds)
+        notes.stale_odds.extend(done.stale_odds)
         return done.counts
 
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
@@ -667,6 +671,7 @@ def backfill(
     )
     warnings += unpriced_warning(notes.unpriced)
     warnings += final_odds_races_warning(notes.final_odds)
+    warnings += stale_odds_warning(notes.stale_odds, settings.live.stale_odds_minutes)
     warnings += classless_warning(judged, f"{start}..{end}")
     warnings += refused_warning(refused)
     status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)

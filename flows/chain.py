@@ -45,13 +45,20 @@ from typing import Any
 import pandas as pd
 
 from config import Settings
+from config.sections import LiveSettings
 from data_checks.validate import ValidatedDay, race_odds_failures
 from flows.posts import PostTimes
 from raceday.errors import InputError, NothingValid, RacedayError, failure_kind
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
-from raceday.pipeline import DaySummary, races_on_final_odds, runner_view
+from raceday.pipeline import (
+    DaySummary,
+    odds_moments,
+    races_on_final_odds,
+    races_on_stale_odds,
+    runner_view,
+)
 from raceday.racetime import (
     MISSED_CLOSE,
     NO_ODDS,
@@ -66,6 +73,7 @@ from raceday.racetime import (
 )
 from raceday.run_status import DayRefusal
 from raceday.sources.base import RawDay, join_lanes, rows_of_days, without_lost_days
+from raceday.sources.timeline import decision_moments
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
@@ -367,17 +375,25 @@ def no_wait() -> None:
 class ChunkNotes:
     """What a backfill's chunk says beyond its counts, for the backfill's summary: its days
     refused for their input (not replayed), and its card's races left without odds by their
-    deadline (stored, neither predicted nor bet: the card's ``unpriced``) or sized on their
-    final odds (``final_odds``: no snapshot of theirs the source could date)."""
+    deadline (stored, neither predicted nor bet: the card's ``unpriced``), sized on their
+    final odds (``final_odds``: no snapshot of theirs the source could date) or, at race time
+    (``live.odds_at`` ``lead``), decided on a snapshot older than ``live.stale_odds_minutes``
+    (``stale_odds``)."""
 
     refused: list[DayRefusal] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
     final_odds: list[str] = field(default_factory=list)
+    stale_odds: list[str] = field(default_factory=list)
 
-    def note_card(self, card: ValidatedDay) -> None:
-        """The card's races without odds and those priced on their final odds."""
+    def note_card(self, card: ValidatedDay, live: LiveSettings) -> None:
+        """The card's races without odds, those priced on their final odds and (at race time)
+        those decided on stale odds."""
         self.unpriced.extend(card.unpriced)
         self.final_odds.extend(races_on_final_odds(card.odds))
+        if live.odds_at == "lead":
+            decided = decision_moments(card.races, live.card_timing())
+            seen = odds_moments(card.odds, decided)
+            self.stale_odds.extend(races_on_stale_odds(seen, live.stale_odds_minutes))
 
 
 @dataclass(frozen=True)
@@ -521,7 +537,7 @@ def chunk_chain(
     if chunk.card is None:
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     if notes is not None:
-        notes.note_card(chunk.card)
+        notes.note_card(chunk.card, settings.live)
     model_ready()
     refused_days = {refusal.day for refusal in chunk.refused}
     kept = [day for day in days if day not in refused_days]
@@ -634,7 +650,7 @@ def ordered_chain(
         return {"races": 0, "runners": 0, "predicted": 0, "bets": 0}
     card = run(replay_card, settings, raw, start, end)
     if notes is not None:
-        notes.note_card(card)
+        notes.note_card(card, settings.live)
     features = run(stored_features, settings, start, end, settled)
     model_ready()
     kept = [day for day in days if day not in refused_days]

@@ -41,10 +41,10 @@ from flows.chain import (
     settle_chain,
 )
 from raceday.japan_time import today_in_japan
-from raceday.pipeline import FINAL_ODDS_SNAPSHOT, DaySummary
+from raceday.pipeline import DaySummary, races_on_final_odds
 from raceday.run_status import (
     dropped_races_warning,
-    final_odds_warning,
+    final_odds_races_warning,
     outcome,
     outside_source_days_warning,
     unknown_class_warning,
@@ -52,6 +52,7 @@ from raceday.run_status import (
 )
 from raceday.sources.base import RawDay, venues_down
 from raceday.staking.ledger import open_bet_count, void_summary
+from raceday.store.catalogs.races import read_odds
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, engine_for, log_status, logged
 from tasks.ingest import days_the_source_holds, ingest_by_venue
@@ -93,15 +94,16 @@ def day_outcome(
     night: bool = True,
     race_day: bool = True,
     unpriced: Sequence[str] = (),
-    odds_source: str | None = None,
+    final_odds: Sequence[str] = (),
     outside_source: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, races cancelled, no races (on a ``race_day``: a JRA store's
     weekday is none; said as cancelled when they were), races quarantined, races without odds
     (``unpriced``: their ids), a day without races outside the days the source holds
-    (``outside_source``: its warning), bets sized on final odds (``odds_source`` ``final``:
-    the source held no snapshot), most of a circuit's races of no known class (logged too),
+    (``outside_source``: its warning), races sized on their final odds (``final_odds``: their
+    ids, :func:`raceday.pipeline.races_on_final_odds`; the source held no snapshot of theirs),
+    most of a circuit's races of no known class (logged too),
     bets voided at night, bets still open, and (``night``: a run that reads results) results not
     published yet. The warnings and the status are logged too: a deployment's run prints no
     summary, and its log (the Prefect UI) is where the operator reads them."""
@@ -110,7 +112,7 @@ def day_outcome(
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
     warnings += dropped_races_warning(counts, race_day, outside_source)
     warnings += unpriced_warning(unpriced)
-    warnings += final_odds_warning(odds_source == FINAL_ODDS_SNAPSHOT)
+    warnings += final_odds_races_warning(final_odds)
     warnings += unknown_class_warning(raw.races, circuits())
     if voided["voided_bets"]:
         warnings.append(
@@ -139,7 +141,6 @@ def _outcome(
     *,
     night: bool = True,
     card: ValidatedDay | None = None,
-    odds_source: str | None = None,
 ) -> dict[str, Any]:
     alerts = alerts_raised_since(this.settings, this.day, this.started)
     race_day, outside_source = True, []
@@ -149,6 +150,7 @@ def _outcome(
         held = days_the_source_holds(this.settings)  # is the day outside what it holds?
         outside_source = outside_source_days_warning(this.day, held, this.settings.source)
     unpriced = card.unpriced if card is not None else ()
+    final_odds = races_on_final_odds(card.odds if card is not None else stored_odds(this))
     return day_outcome(
         this.raw,
         counts,
@@ -157,9 +159,16 @@ def _outcome(
         night=night,
         race_day=race_day,
         unpriced=unpriced,
-        odds_source=odds_source,
+        final_odds=final_odds,
         outside_source=outside_source,
     )
+
+
+def stored_odds(this: DayRun) -> pd.DataFrame:
+    """The day's bet-time odds as stored by its morning (:func:`raceday.pipeline.betting_odds`):
+    a night's run reads its card no more."""
+    with engine_for(this.settings).connect() as connection:
+        return read_odds(connection, this.day, this.day)
 
 
 def _counts(summary: DaySummary) -> dict[str, int]:
@@ -196,7 +205,7 @@ def settle_day(
     with day_run(race_date, races, source) as this:
         settle_chain(this.run, this.settings, this.raw, this.day, this.day)
         summary, settled = record_chain(this.run, this.settings, this.day)
-        outcome = _outcome(this, _counts(summary), settled, odds_source=summary.odds_source)
+        outcome = _outcome(this, _counts(summary), settled)
         return {**summary.to_dict(), **outcome}
 
 
@@ -209,7 +218,5 @@ def daily_run(
     """A whole race day in one run: predict and stake on the card, then settle and record."""
     with day_run(race_date, races, source) as this:
         summary, settled, card = daily_chain(this.run, this.settings, this.raw, this.day)
-        outcome = _outcome(
-            this, _counts(summary), settled, card=card, odds_source=summary.odds_source
-        )
+        outcome = _outcome(this, _counts(summary), settled, card=card)
         return {**summary.to_dict(), **outcome}

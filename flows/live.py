@@ -47,6 +47,7 @@ from raceday.run_status import (
     INTERRUPT_RECEIVED,
     dropped_races_warning,
     outcome,
+    stale_odds_warning,
     unknown_class_warning,
 )
 from raceday.sources.base import RawDay, refuse_lost_days
@@ -58,6 +59,7 @@ from tasks.race import (
     RaceCard,
     races_decided,
     races_not_bet,
+    races_on_stale_odds_decided,
     races_with_open_bets,
     settle_races,
     stored_race_card,
@@ -171,14 +173,17 @@ def day_summary(
     started: datetime,
 ) -> dict[str, Any]:
     """What ``raceday live`` prints: the day's races, what became of each, and the run's
-    status from its warnings and the alerts raised since it ``started``."""
+    status from its warnings (:func:`live_warnings`, and the day's races decided on stale odds:
+    :func:`raceday.run_status.stale_odds_warning`) and the alerts raised since it ``started``."""
     table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
     outcomes: dict[str, int] = {}
     for decision in decisions:
         what = str(decision.get("outcome"))
         outcomes[what] = outcomes.get(what, 0) + 1
     skipped = races_not_bet(settings, race_date)  # the day's, a restarted day's earlier runs too
+    stale = races_on_stale_odds_decided(settings, race_date)  # the day's, as ``skipped``
     warnings = live_warnings(skipped, len(table.untimed), day.card)
+    warnings += stale_odds_warning(stale, settings.live.stale_odds_minutes)
     bets = [d for d in decisions if d.get("outcome") == BET]
     return {
         "date": race_date.isoformat(),

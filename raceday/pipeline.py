@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from raceday.arrow_text import text_isin
+from raceday.codec import stamp_moments
 
 FINAL_ODDS_SNAPSHOT = "final"  # snapshot_at of odds taken from final results (replays)
 
@@ -34,6 +35,37 @@ def races_on_final_odds(odds: pd.DataFrame) -> list[str]:
         return []
     final = odds.loc[odds["snapshot_at"].astype("string") == FINAL_ODDS_SNAPSHOT, "race_id"]
     return final.astype(str).drop_duplicates().tolist()
+
+
+def odds_moments(odds: pd.DataFrame, deadlines: pd.Series) -> pd.DataFrame:
+    """Per race of the bet-time ``odds`` (:func:`betting_odds`: ``race_id``, ``snapshot_at``
+    MMDDhhmm), ``odds_at`` when its snapshot was published (NaT for its final odds, or a stamp
+    it cannot read) and ``decided_at``, its decision moment (``deadlines``, by ``race_id``:
+    :func:`raceday.sources.timeline.card_deadlines`; NaT when it has none): what
+    :func:`races_on_stale_odds` judges, as ``race_decisions`` rows say it of race time."""
+    first = odds.drop_duplicates("race_id")
+    race_id = first["race_id"].astype("string")
+    race_day = pd.to_datetime(race_id.str.slice(0, 8), format="%Y%m%d", errors="coerce")
+    unique = pd.to_datetime(deadlines[~deadlines.index.duplicated()], errors="coerce")
+    return pd.DataFrame(
+        {
+            "race_id": race_id.to_numpy(),
+            "odds_at": stamp_moments(first["snapshot_at"], race_day).to_numpy(),
+            "decided_at": unique.reindex(race_id.to_numpy()).to_numpy(),
+        }
+    )
+
+
+def races_on_stale_odds(decisions: pd.DataFrame, stale_minutes: int) -> list[str]:
+    """The ids of the races decided (``decided_at``) on a snapshot published (``odds_at``)
+    more than ``stale_minutes`` before: the source had no later one by then (sampled hours
+    apart, or not updated), and the market may have moved since. A race without either moment
+    (final odds, no odds, an unreadable stamp) is not judged here."""
+    if decisions.empty:
+        return []
+    age = pd.to_datetime(decisions["decided_at"]) - pd.to_datetime(decisions["odds_at"])
+    stale = (age > pd.Timedelta(minutes=stale_minutes)).to_numpy(bool)
+    return decisions.loc[stale, "race_id"].astype(str).drop_duplicates().tolist()
 
 
 def races_without_odds(races: pd.DataFrame, odds: pd.DataFrame) -> list[str]:

@@ -2,9 +2,10 @@
 
 - ``completed``: nothing to say (exit 0);
 - ``completed-with-warnings``: the run went through but left something to look at (a venue's
-  races left out, races quarantined, races without odds, a day without races, bets voided,
-  most of a circuit's races of no class it knows), listed (exit 0); its alerts of severity
-  warning or info are listed too, without changing the status;
+  races left out, races quarantined, races without odds, races sized on their final odds or
+  decided on stale odds, a day without races, bets voided, most of a circuit's races of no
+  class it knows), listed (exit 0); its alerts of severity warning or info are listed too,
+  without changing the status;
 - ``completed-with-alerts``: the run raised critical alerts, listed in its summary (exit 6);
 - ``stopped``: a backfill stopped at a safe point when asked (Ctrl-C), resumable (exit 130);
 - ``completed-with-refusals``: a backfill ran every day it could, and refused some for their
@@ -280,33 +281,43 @@ def backfill_no_races_warning(races: int, what: str, days_run: int, days_done: i
     ]
 
 
-def final_odds_warning(sized_on_final_odds: bool) -> list[str]:
-    """A warning when the day's bets were sized on the final odds (its ``odds_source`` is
-    ``final``): the source held no odds snapshot for the day, so the market used is one known
-    only after the close — a replay's stand-in, optimistic for a backtest — and the odds table
-    is what to load."""
-    if not sized_on_final_odds:
-        return []
-    return [
-        "the source holds no odds snapshot for the day: bets were sized on the final odds, "
-        "known only after the close (a replay's stand-in, optimistic); load the odds table "
-        "(nvd_o1, jvd_o1 for JRA) for bet-time odds"
-    ]
+def races_and_days(race_ids: Sequence[str]) -> str:
+    """Races named in a warning: ``3 race(s) (202612034401, …)`` on one day; over several, their
+    days, the first five: ``8 race(s) on 7 day(s) (2026-10-01, … and 2 more)``."""
+    days = sorted({f"{race_id[:4]}-{race_id[4:6]}-{race_id[6:8]}" for race_id in race_ids})
+    named = list(dict.fromkeys(race_ids)) if len(days) == 1 else days
+    listed = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+    on = "" if len(days) == 1 else f" on {len(days)} day(s)"
+    return f"{len(race_ids)} race(s){on} ({listed})"
 
 
 def final_odds_races_warning(race_ids: Sequence[str]) -> list[str]:
-    """A backfill's warning naming the races it sized on their final odds
-    (:func:`raceday.pipeline.races_on_final_odds`) and their days, the first few of them: the
-    day's :func:`final_odds_warning`, which a backfill's summary never said."""
+    """A warning naming the races a run sized on their final odds
+    (:func:`raceday.pipeline.races_on_final_odds`), by :func:`races_and_days`: a day's run
+    (some venue's races without a snapshot are enough, not only a day without any) as a
+    backfill."""
     if not race_ids:
         return []
-    days = sorted({f"{race_id[:4]}-{race_id[4:6]}-{race_id[6:8]}" for race_id in race_ids})
-    named = ", ".join(days[:5]) + (f" and {len(days) - 5} more" if len(days) > 5 else "")
     return [
-        f"{len(race_ids)} race(s) on {len(days)} day(s) ({named}) were sized on their final "
-        "odds: the source held no odds snapshot of theirs it could date (no odds table, or "
-        "stamps blank or unreadable), known only after the close (optimistic for a backtest); "
-        "load the odds table (nvd_o1, jvd_o1 for JRA) with its stamps for bet-time odds"
+        f"{races_and_days(race_ids)} were sized on their final odds: the source held no odds "
+        "snapshot of theirs it could date (no odds table, or stamps blank or unreadable), known "
+        "only after the close (optimistic for a backtest); load the odds table (nvd_o1, jvd_o1 "
+        "for JRA) with its stamps for bet-time odds"
+    ]
+
+
+def stale_odds_warning(race_ids: Sequence[str], stale_minutes: int) -> list[str]:
+    """A warning naming the races decided at race time on a snapshot published more than
+    ``stale_minutes`` before their decision (:func:`raceday.pipeline.races_on_stale_odds`), by
+    :func:`races_and_days`: sized on a market that may have moved since, without a word."""
+    if not race_ids:
+        return []
+    return [
+        f"{races_and_days(race_ids)} were decided on odds published more than {stale_minutes} "
+        "minutes before their decision: the source held no later snapshot by then (sampled "
+        "hours apart, or not updated), and the market may have moved since; check the odds "
+        "table (nvd_o1, jvd_o1 for JRA) is updated through the day (live.stale_odds_minutes "
+        "sets how old is too old)"
     ]
 
 

@@ -27,6 +27,7 @@ from raceday.errors import InputError
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, WinModel, predictions_or_market
 from raceday.monitoring.rules import Alert, drawdown_alerts
+from raceday.pipeline import races_on_stale_odds
 from raceday.racetime import (
     BET,
     MISSED_CLOSE,
@@ -459,6 +460,15 @@ def races_not_bet(settings: Settings, race_date: date) -> list[str]:
         decisions = read_decisions(connection, race_date, settings.kelly.policy().name)
     skipped = decisions[decisions["outcome"].isin([MISSED_CLOSE, NO_ODDS])].sort_values("race_id")
     return [str(said) for said in skipped["race_id"] + " " + skipped["outcome"]]
+
+
+def races_on_stale_odds_decided(settings: Settings, race_date: date) -> list[str]:
+    """The day's races decided at race time on a snapshot published more than
+    ``live.stale_odds_minutes`` before their decision (:func:`raceday.pipeline.races_on_stale_odds`
+    over their ``race_decisions`` rows), whichever run of the day decided them."""
+    with engine_for(settings).connect() as connection:
+        decisions = read_decisions(connection, race_date, settings.kelly.policy().name)
+    return races_on_stale_odds(decisions.sort_values("race_id"), settings.live.stale_odds_minutes)
 
 
 def races_decided(settings: Settings, race_date: date) -> set[str]:

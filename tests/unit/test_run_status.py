@@ -385,23 +385,23 @@ def test_a_refused_days_line_is_logged_for_the_ui_but_said_once_on_the_terminal(
 
 def test_bets_sized_on_final_odds_are_one_warning_saying_what_to_load() -> None:
     """A day whose source holds no odds snapshot (nvd_o1 dropped, empty or unreadable) is bet
-    on the final odds: said once, with the table to load, and the run completes with warnings
-    (it was exit 0 with only ``odds_source final`` in the table)."""
+    on the final odds: said once, naming its races, with the table to load, and the run
+    completes with warnings (it was exit 0 with only ``odds_source final`` in the table)."""
     from datetime import date
 
     from flows.daily import day_outcome
-    from raceday.run_status import final_odds_warning
+    from raceday.run_status import final_odds_races_warning
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
 
-    assert final_odds_warning(False) == []
-    [line] = final_odds_warning(True)
-    assert "no odds snapshot" in line and "final odds" in line and "nvd_o1" in line
+    ids = ["202611204401", "202611204402"]
+    [line] = final_odds_races_warning(ids)
+    assert "final odds" in line and "nvd_o1" in line
     day = date(2026, 11, 20)
     raw = simulate_days(day, day, SimulatorConfig(races_per_day=2)).raw
     counts = {"races_offered": 2, "races_quarantined": 0, "quarantined": 0}
     assert day_outcome(raw, counts, None, alerts=[])["status"] == "completed"
-    outcome = day_outcome(raw, counts, None, alerts=[], odds_source="final")
+    outcome = day_outcome(raw, counts, None, alerts=[], final_odds=ids)
     assert outcome["status"] == "completed-with-warnings" and outcome["warnings"] == [line]
 
 
