@@ -300,9 +300,9 @@ def final_odds_races_warning(race_ids: Sequence[str]) -> list[str]:
         return []
     return [
         f"{races_and_days(race_ids)} were sized on their final odds: the source held no odds "
-        "snapshot of theirs it could date (no odds table, or stamps blank or unreadable), known "
-        "only after the close (optimistic for a backtest); load the odds table (nvd_o1, jvd_o1 "
-        "for JRA) with its stamps for bet-time odds"
+        "snapshot of theirs it could date (no odds table, none of theirs in it, or stamps blank "
+        "or unreadable), known only after the close (optimistic for a backtest); load the odds "
+        "table (nvd_o1, jvd_o1 for JRA) with its stamps for bet-time odds"
     ]
 
 
