@@ -212,6 +212,26 @@ def evaluate(
     return report
 
 
+def market_lines(market: dict[str, Any]) -> list[str]:
+    """The market's log loss on the odds the bets were sized on, said for what they were: at bet
+    time on the races with a bet-time snapshot, on FINAL odds on those sized on them (known only
+    after the close: not the market at bet time); a line for each kind scored, none without."""
+    snapshot, final = market["by_odds"]["snapshot"], market["by_odds"]["final"]
+    lines = []
+    if snapshot["market_log_loss"] is not None:
+        lines.append(
+            f"market log loss at bet time: {snapshot['market_log_loss']:.4f} "
+            f"({snapshot['scored_races']:,} races; odds as stored when the bets were sized)"
+        )
+    if final["market_log_loss"] is not None:
+        lines.append(
+            f"market log loss on FINAL odds: {final['market_log_loss']:.4f} "
+            f"({final['scored_races']:,} races sized on final odds, no bet-time snapshot: "
+            "not the market at bet time)"
+        )
+    return lines
+
+
 def _print_report(report: dict[str, Any]) -> None:
     present = [name for name in POLICIES if name in report]
     table = Table(
@@ -239,12 +259,8 @@ def _print_report(report: dict[str, Any]) -> None:
     out.print(table)
     source = report["policy"]["source"]
     out.print(f"flat stake: {report['flat_stake_yen']:,} yen; policy from the {source}")
-    market = report["market_at_bet_time"]
-    if market["market_log_loss"] is not None:
-        out.print(
-            f"market log loss at bet time: {market['market_log_loss']:.4f} "
-            f"({market['scored_races']:,} races; odds as stored when the bets were sized)"
-        )
+    for line in market_lines(report["market_at_bet_time"]):
+        out.print(line)
     for note in report["notes"]:
         out.print(f"note: {note}")
 

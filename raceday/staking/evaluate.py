@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from raceday.errors import InputError
+from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.staking.kelly import UNIT_YEN, StakingPolicy, kelly_fractions, size_stakes
 from raceday.staking.ledger import bankroll_curve_yen, cash_flows_yen, max_drawdown, settle_bets
 
@@ -191,12 +192,9 @@ def flat_stake_yen(bankroll_yen: int, share: float = 0.01) -> int:
     return max(UNIT_YEN, int(bankroll_yen * share) // UNIT_YEN * UNIT_YEN)
 
 
-def market_log_loss_at_bet_time(odds: pd.DataFrame, results: pd.DataFrame) -> dict[str, Any]:
-    """The market's log loss at bet time: each race's stored bet-time odds as probabilities
-    (1 / odds, normalised over the runners priced), scored on its winners (``finish_pos`` 1;
-    a dead heat scores each winner). Races whose winner was not priced are left out.
-
-    Returns ``market_log_loss`` (mean over winners; None without any) and ``scored_races``."""
+def _market_log_loss(odds: pd.DataFrame, results: pd.DataFrame) -> dict[str, Any]:
+    """``market_log_loss`` (mean over winners of -log of the normalised 1 / odds; None without
+    any) and ``scored_races`` of ``odds`` on ``results``' winners."""
     priced = odds[odds["win_odds"].astype("float64") >= 1.0][["race_id", "umaban", "win_odds"]]
     implied = 1.0 / priced["win_odds"].astype("float64")
     p_market = implied / implied.groupby(priced["race_id"]).transform("sum")
@@ -208,6 +206,30 @@ def market_log_loss_at_bet_time(odds: pd.DataFrame, results: pd.DataFrame) -> di
     return {
         "market_log_loss": round(float(losses.mean()), 6) if losses.size else None,
         "scored_races": int(scored["race_id"].nunique()),
+    }
+
+
+def market_log_loss_at_bet_time(odds: pd.DataFrame, results: pd.DataFrame) -> dict[str, Any]:
+    """The market's log loss on the odds the bets were sized on: each race's stored odds as
+    probabilities (1 / odds, normalised over the runners priced), scored on its winners
+    (``finish_pos`` 1; a dead heat scores each winner). Races whose winner was not priced are
+    left out.
+
+    Returns ``market_log_loss`` and ``scored_races`` over every race, and the same split by what
+    the odds were (``by_odds``): ``snapshot``, the bet-time snapshot, and ``final``, the final
+    odds a race without a snapshot was sized on (``snapshot_at`` "final"; a frame without
+    ``snapshot_at`` is all snapshots) — a figure on final odds is not the market at bet time."""
+    final = (
+        odds["snapshot_at"].astype("string").eq(FINAL_ODDS_SNAPSHOT).fillna(False).to_numpy(bool)
+        if "snapshot_at" in odds
+        else np.zeros(len(odds), dtype=bool)
+    )
+    return {
+        **_market_log_loss(odds, results),
+        "by_odds": {
+            "snapshot": _market_log_loss(odds[~final], results),
+            "final": _market_log_loss(odds[final], results),
+        },
     }
 
 
