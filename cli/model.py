@@ -176,7 +176,11 @@ def eval_model(
     end: Annotated[str, typer.Option("--end", help="last day scored, YYYY-MM-DD")],
     version: Annotated[
         str | None,
-        typer.Option("--version", help="model version (default: the one promoted before --start)"),
+        typer.Option(
+            "--version",
+            help="model version (default: the one in use on --start, or, when none was, the "
+            "first promoted, from its first day)",
+        ),
     ] = None,
     races_per_day: Annotated[
         int | None,
@@ -218,6 +222,8 @@ def _print_model_evaluation(result: dict[str, Any]) -> None:
     print_evaluation(
         result, f"{result['version']} on {period['start']}..{period['end']} ({sample})"
     )
+    if result.get("not_judged"):
+        out.print(f"note: {result['not_judged']}")
 
 
 models_app = typer.Typer(help="The win-model registry.", no_args_is_help=True)

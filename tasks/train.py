@@ -21,6 +21,7 @@ from raceday.model.metrics import winner_log_loss
 from raceday.model.registry import (
     Registered,
     check_windows,
+    covered_range,
     short_window,
     version_meta,
 )
@@ -277,8 +278,15 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Score a registered version on the settled races ``start``..``end`` against the market
     (and the simulator's truth). By default the version a backfill would have used on
-    ``start``: the latest promoted one trained before it."""
+    ``start``: the latest promoted one trained before it; when the first promoted version came
+    later, the days before it are not judged (``not_judged`` says which and why) and the rest
+    are, by that version, from the first day it was in use (:func:`covered_range`)."""
+    requested = {"start": start.isoformat(), "end": end.isoformat()}
+    not_covered = None
     with engine_for(settings).connect() as connection:
+        if version is None:  # each day only by a version in use on it: none before the first
+            covered = covered_range(start, end, registry.first_promoted(connection))
+            start, not_covered = covered.start, covered.not_covered
         name = version or registry.version_for_day(connection, start)
         if name is None:
             raise InputError(
@@ -305,7 +313,9 @@ def evaluate_model(
     fitted_until = date.fromisoformat(str(meta["split"]["blend_end"]))
     return {
         "version": name,
-        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "period": {"start": start.isoformat(), "end": end.isoformat()},  # the days judged
+        "requested": requested,
+        "not_judged": not_covered,
         "trained_until": str(meta["trained_until"]),
         "fitted_until": fitted_until.isoformat(),
         "out_of_sample": fitted_until < start,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import pandas as pd
@@ -133,3 +133,39 @@ def training_summary(
         "reason": registered.reason,
         "incumbent": registered.incumbent,
     }
+
+
+@dataclass(frozen=True)
+class CoveredRange:
+    """The days of a range a model was in use on (``start``..``end``), and the days before them
+    that none was, with why (``not_covered``: None when every day was)."""
+
+    start: date
+    end: date
+    not_covered: str | None = None
+
+
+def covered_range(start: date, end: date, first: tuple[str, date] | None) -> CoveredRange:
+    """The part of ``start``..``end`` a promoted model was in use on, given ``first``, the first
+    promoted version and its last day of training data (a version is in use from the day after
+    it, never on its own training days): the days from the first it covers; one clear error
+    naming it (or saying none is promoted) when it covers none of the range."""
+    if first is None:
+        raise InputError(
+            f"no model promoted before {start}: run `raceday train --until D` with D before it"
+        )
+    version, trained_until = first
+    first_day = trained_until + timedelta(days=1)
+    if first_day <= start:
+        return CoveredRange(start, end)
+    if first_day > end:
+        raise InputError(
+            f"no model promoted before {end}: the first, {version}, is in use from {first_day} "
+            f"(trained until {trained_until}); judge a range ending on or after it"
+        )
+    return CoveredRange(
+        first_day,
+        end,
+        f"{start}..{trained_until} not judged: no model was promoted before {first_day} "
+        f"(the first, {version}, was trained until {trained_until}); judged {first_day}..{end}",
+    )

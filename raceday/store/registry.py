@@ -123,6 +123,19 @@ def version_for_day(connection: Connection, day: date, family: str = HORSE_FAMIL
     return connection.execute(query).scalar_one_or_none()
 
 
+def first_promoted(connection: Connection, family: str = HORSE_FAMILY) -> tuple[str, date] | None:
+    """The promoted version of ``family`` with the earliest training data and its last day
+    (the day before the first it covers); None when none is promoted."""
+    query = (
+        select(MODEL_VERSIONS.c.name, MODEL_VERSIONS.c.trained_until)
+        .where(_in_family(family), MODEL_VERSIONS.c.promoted.is_(True))
+        .order_by(MODEL_VERSIONS.c.trained_until, MODEL_VERSIONS.c.promoted_at)
+        .limit(1)
+    )
+    row = connection.execute(query).one_or_none()
+    return None if row is None else (str(row.name), pd.Timestamp(row.trained_until).date())
+
+
 def promoted_version(connection: Connection, family: str = HORSE_FAMILY) -> str | None:
     """The version of ``family`` today's runs use: the latest promoted one."""
     return version_for_day(connection, date.max, family)
