@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -38,6 +38,9 @@ from cli.shared import (
 from config import mask_url
 from raceday.errors import InputError
 from raceday.japan_time import today_in_japan
+
+if TYPE_CHECKING:  # pandas is imported where a table is exported
+    import pandas as pd
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -275,9 +278,17 @@ def export(
     ] = None,
     db: DbOption = None,
     debug: DebugOption = False,
-    sport: SportOption = "nar",
+    sport: Annotated[
+        str | None,
+        typer.Option(
+            "--sport",
+            help="nar or jra: the rows at that circuit's venues (default: every horse "
+            "circuit's); boat: the boat tables",
+        ),
+    ] = None,
 ) -> None:
-    """Export a table's rows for a date range as CSV (``--sport boat``: the boat tables)."""
+    """Export a table's rows for a date range as CSV (``--sport nar|jra``: the rows at that
+    circuit's venues, by their keibajo code or race id; ``--sport boat``: the boat tables)."""
 
     def action() -> None:
         from sqlalchemy import DateTime
@@ -288,7 +299,7 @@ def export(
         from raceday.store.models import TABLES_BY_EXPORT_NAME
         from raceday.store.repository import read_rows
 
-        boat = known_sport(sport) == "boat"
+        boat = sport is not None and known_sport(sport) == "boat"
         tables = BOAT_TABLES_BY_EXPORT_NAME if boat else TABLES_BY_EXPORT_NAME
         stored_names = {found.name: found for found in tables.values()}  # rolling_performance
         sql_table = tables.get(table, stored_names.get(table))
@@ -307,6 +318,8 @@ def export(
                 )
         if sql_table.name == "quarantine":  # shared: the rows of the sport asked for
             frame = quarantine_of_sport(frame, boat=boat)
+        if sport is not None and not boat:  # NAR and JRA share the tables: the circuit's rows
+            frame = _rows_of_circuit(frame, sport, table)
         key = [column.name for column in sql_table.primary_key.columns]  # one order on every store
         frame = frame.sort_values(key, ignore_index=True, kind="stable") if key else frame
         if table == "bets":  # `odds`: the odds each stake was sized on (= odds_at_bet)
@@ -325,6 +338,26 @@ def export(
             err.print(f"wrote {len(frame)} rows to {out_file}")
 
     guard(debug, action)
+
+
+def _rows_of_circuit(frame: pd.DataFrame, circuit: str, table: str) -> pd.DataFrame:
+    """The rows at ``circuit``'s venues, saying on stderr what is left out beyond the other
+    circuit's rows (rows at no circuit's venue), or that the table's rows have no venue (every
+    circuit's, as without ``--sport``)."""
+    from config.reference import circuit_venue_codes, known_venue_codes
+    from raceday.store.catalogs.races import rows_at_venues
+
+    at = rows_at_venues(frame, circuit_venue_codes(circuit), known_venue_codes())
+    if at is None:
+        err.print(f"{table} rows have no venue: every circuit's rows are exported")
+        return frame
+    rows, elsewhere = at
+    if elsewhere:
+        err.print(
+            f"{elsewhere} {table} rows at no circuit's venue (races abroad, rows without a race) "
+            f"left out: export without --sport for them"
+        )
+    return rows
 
 
 @db_app.command("upgrade")

@@ -406,10 +406,15 @@ def _venue_number(code: str) -> float:
     return float("nan")
 
 
+def race_venues(race_ids: pd.Series) -> pd.Series:
+    """The keibajo_code inside each 12-character race id (YYYY MMDD venue race)."""
+    return race_ids.astype("string").str.slice(8, 10)
+
+
 def races_abroad(race_ids: pd.Series) -> pd.Series:
     """Which race ids are of races abroad: a venue of a letter and a digit (``20251214G008``,
     :data:`VENUE_CODE_PATTERN`); False for a missing id."""
-    venue_first = race_ids.astype("string").str.slice(8, 9)
+    venue_first = race_venues(race_ids).str.slice(0, 1)
     return venue_first.str.isalpha().fillna(False).astype(bool)
 
 

@@ -19,7 +19,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from raceday.codec import races_abroad
+from raceday.codec import race_venues, races_abroad
 from raceday.day_rows import day_codes, rows_by_day
 from raceday.model.calibration import calibration_counts_by_group, calibration_error
 from raceday.model.metrics import EPSILON
@@ -36,18 +36,13 @@ SCORE_COLUMNS: Final = [
 ]  # fmt: skip
 
 
-def venue_of_race(race_id: pd.Series) -> pd.Series:
-    """The keibajo_code inside a 12-digit race id (YYYY MMDD venue race)."""
-    return race_id.astype("string").str.slice(8, 10)
-
-
 def judged_runners(predictions: pd.DataFrame, runners: pd.DataFrame) -> pd.DataFrame:
     """Predictions with each runner's result (``finish_pos``, ``won``) and venue."""
     joined = predictions.merge(
         runners[["race_id", "umaban", "finish_pos"]], on=["race_id", "umaban"], how="inner"
     )
     won = joined["finish_pos"].astype("Float64").eq(1).fillna(False).astype(bool)
-    return joined.assign(won=won, keibajo_code=venue_of_race(joined["race_id"]))
+    return joined.assign(won=won, keibajo_code=race_venues(joined["race_id"]))
 
 
 def race_scores(
@@ -275,7 +270,7 @@ def records_cancelled(quarantine: pd.DataFrame) -> int:
 def races_cancelled_by_venue(quarantine: pd.DataFrame) -> dict[str, int]:
     """:func:`races_cancelled` counted per keibajo_code: what the monitor says of a day (or a
     venue) without races whose races were all cancelled."""
-    venues = venue_of_race(pd.Series(sorted(races_cancelled(quarantine)), dtype="string"))
+    venues = race_venues(pd.Series(sorted(races_cancelled(quarantine)), dtype="string"))
     return {str(venue): int(count) for venue, count in venues.value_counts().items()}
 
 
@@ -324,10 +319,10 @@ def daily_performance(
     set_aside = races_set_aside(races, quarantine)
     not_stored = set_aside[~set_aside.isin(set(races["race_id"].astype(str)))]
     offered_venues = pd.concat(
-        [venue_of_race(races["race_id"]), venue_of_race(not_stored)], ignore_index=True
+        [race_venues(races["race_id"]), race_venues(not_stored)], ignore_index=True
     )
-    aside_venues = venue_of_race(set_aside)
-    quarantine_venues = venue_of_race(quarantine["race_id"].fillna(""))
+    aside_venues = race_venues(set_aside)
+    quarantine_venues = race_venues(quarantine["race_id"].fillna(""))
     venues = sorted(set(offered_venues.dropna()) | set(scores["keibajo_code"].dropna()))
     score_codes, offered_codes, aside_codes, quarantine_codes = (
         _venue_codes(frame)

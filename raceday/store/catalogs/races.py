@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select, update
 
 from raceday.arrow_text import text_isin
-from raceday.codec import SCRATCHED
+from raceday.codec import SCRATCHED, race_venues
 from raceday.pipeline import runner_view
 from raceday.store.models import OddsSnapshot, Race, Runner, table_of
 from raceday.store.repository import (
@@ -255,3 +255,22 @@ def races_by_venue(connection: Connection, race_date: date) -> dict[str, int]:
     """Stored races of a day per keibajo_code."""
     races = read_races(connection, race_date, race_date)
     return {str(k): int(v) for k, v in races.groupby("keibajo_code").size().items()}
+
+
+def rows_at_venues(
+    frame: pd.DataFrame, venues: frozenset[str], known: frozenset[str]
+) -> tuple[pd.DataFrame, int] | None:
+    """The rows of ``frame`` at ``venues`` (one circuit's keibajo codes) and how many of those
+    left out are at none of ``known`` (every circuit's: a race abroad, a row without a race);
+    a row's venue is its ``keibajo_code``, else the one inside its ``race_id``. None for rows
+    without either (performance, alerts, runs, ...): they are of no one venue."""
+    if "keibajo_code" not in frame and "race_id" not in frame:
+        return None
+    at = pd.Series(pd.NA, index=frame.index, dtype="string")
+    if "keibajo_code" in frame:
+        at = frame["keibajo_code"].astype("string")
+    if "race_id" in frame:
+        at = at.fillna(race_venues(frame["race_id"]))
+    kept = at.isin(list(venues)).fillna(False).to_numpy(bool)
+    elsewhere = ~at.isin(list(known)).fillna(False).to_numpy(bool)
+    return frame[kept].reset_index(drop=True), int(elsewhere.sum())
