@@ -66,8 +66,8 @@ from raceday.racetime import (
     WAITING_FOR_ODDS,
     Clock,
     RaceSlot,
+    card_runs,
     next_attempt,
-    pending,
     results_due,
     timetable,
 )
@@ -310,11 +310,10 @@ def race_day_chain(
         open_races = races_with_open_bets(settings, race_date)
         run(settle_races, settings, race_date, sorted(open_races & set(due)), raw)
 
-    todo = pending(table.slots, races_decided(settings, race_date))
     began = clock.now()
-    closed = [slot for slot in todo if slot.missed(began)]
-    decisions = run(skip_closed_races, settings, closed, began)
-    todo = [slot for slot in todo if slot not in closed]
+    plan = card_runs(table.slots, races_decided(settings, race_date), began)
+    decisions = run(skip_closed_races, settings, list(plan.past_close), began)
+    todo = list(plan.to_run)
     read_again_at: dict[str, datetime] = {}
     posts = PostTimes(run, settings, race_date, clock)
     while (attempt := next_attempt(todo, read_again_at)) is not None:

@@ -38,7 +38,7 @@ from raceday.racetime import (
     RaceSlot,
     ReplayClock,
     WallClock,
-    pending,
+    card_runs,
     results_due,
     retimed,
     timetable,
@@ -52,7 +52,7 @@ from raceday.run_status import (
 )
 from raceday.sources.base import RawDay, refuse_lost_days
 from tasks.alerts import alerts_raised_since
-from tasks.common import AsTasks, StageRunner, in_process, logged
+from tasks.common import AsTasks, StageRunner, in_process, logged, logger
 from tasks.ingest import ingest, ingest_by_venue
 from tasks.locks import day_lock
 from tasks.race import (
@@ -62,6 +62,7 @@ from tasks.race import (
     races_on_stale_odds_decided,
     races_with_open_bets,
     settle_races,
+    skip_closed_races,
     stored_race_card,
 )
 
@@ -270,19 +271,34 @@ def live_day(
 @alerting_flow("race-card", day_run_name)
 def race_card(race_date: date | None = None) -> dict[str, Any]:
     """Morning of a race-time day (deployment): the card, then one ``race`` deployment run
-    scheduled per race not decided yet, at its post time less the lead."""
+    scheduled per race not decided yet whose sales are open, at its post time less the lead
+    (at once when that has passed); the races whose close has passed already (a card made
+    late, or run again after racing began) are recorded ``missed_close`` together, with one
+    alert, as ``raceday live`` records them (:func:`raceday.racetime.card_runs`), and no run
+    is started for them. Run again, it schedules nothing twice (idempotency keys) and records
+    no race twice (the races decided are left out)."""
     from prefect.deployments import run_deployment
 
     settings = load_settings()
     race_date = race_date or today_in_japan()
-    day, _raw = card_stages(AsTasks(settings), settings, race_date, by_venue=True)
+    run = AsTasks(settings)
+    day, _raw = card_stages(run, settings, race_date, by_venue=True)
     table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
-    requests = race_run_requests(pending(table.slots, races_decided(settings, race_date)))
+    now = WallClock().now()
+    plan = card_runs(table.slots, races_decided(settings, race_date), now)
+    missed = run(skip_closed_races, settings, list(plan.past_close), now)
+    requests = race_run_requests(list(plan.to_run))
     for request in requests:
         run_deployment(RACE_DEPLOYMENT, timeout=0, as_subflow=False, **request)
+    logger().info(
+        "race runs scheduled for %d races; %d races past their close at %s recorded "
+        "missed_close, no run started",
+        len(requests), len(missed), f"{now:%H:%M:%S}",
+    )  # fmt: skip
     return {
         "date": race_date.isoformat(),
         "scheduled": [request["flow_run_name"] for request in requests],
+        "past_close": len(missed),
         "untimed": list(table.untimed),
     }
 

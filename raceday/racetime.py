@@ -110,6 +110,27 @@ def pending(slots: tuple[RaceSlot, ...], decided: set[str]) -> list[RaceSlot]:
     return [slot for slot in slots if slot.race_id not in decided]
 
 
+@dataclass(frozen=True)
+class CardRuns:
+    """What a race-time card does with its races not decided yet at ``now``: a race run for
+    each whose sales are still open (``to_run``, at its moment, at once if that has passed),
+    and none for those whose close has passed (``past_close``: recorded ``missed_close``; a
+    run started for them could only record that, and a late card of 200 such races started
+    200 processes at once). Both in timetable order."""
+
+    to_run: tuple[RaceSlot, ...]
+    past_close: tuple[RaceSlot, ...]
+
+
+def card_runs(slots: Sequence[RaceSlot], decided: set[str], now: datetime) -> CardRuns:
+    """The card's races not in ``decided``, split at ``now`` by their sales close."""
+    todo = pending(tuple(slots), decided)
+    return CardRuns(
+        to_run=tuple(slot for slot in todo if not slot.missed(now)),
+        past_close=tuple(slot for slot in todo if slot.missed(now)),
+    )
+
+
 def retimed(
     slots: list[RaceSlot], posts: pd.Series, lead_minutes: int, close_minutes: int
 ) -> list[RaceSlot]:
