@@ -92,8 +92,10 @@ def deploy(take_over: TakeOverOption = False, debug: DebugOption = False) -> Non
     pool of the running Prefect server; workers (`raceday worker`) run them."""
 
     def action() -> str:
-        from flows.deployments import WORK_POOL, ensure_work_pool
+        from config import load_settings
+        from flows.deployments import WORK_POOL, cap_runs_at_once, ensure_work_pool
 
+        at_once = load_settings().live.race_runs_at_once
         require_running_server()
         if not take_over:
             refuse_taking_over(to_pool=True)
@@ -106,8 +108,12 @@ def deploy(take_over: TakeOverOption = False, debug: DebugOption = False) -> Non
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
             raise PrefectApiUnavailable(f"prefect deploy failed: {tail[0]}")
+        asyncio.run(cap_runs_at_once(at_once))
         pool = f"work pool {WORK_POOL}" + (" (created)" if created else "")
-        return f"deployed deploy/prefect.yaml into {pool}; start workers with `raceday worker`"
+        return (
+            f"deployed deploy/prefect.yaml into {pool}, at most {at_once} race runs at once "
+            "(live.race_runs_at_once); start workers with `raceday worker`"
+        )
 
     out.print(guard(debug, action))
 

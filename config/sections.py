@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -275,6 +276,13 @@ class LiveSettings(BaseModel):
     odds_poll_s: float = Field(20.0, gt=0, description="wait between reads of unpublished odds")
     results_poll_s: float = Field(60.0, gt=0, description="wait between reads of results")
     posts_poll_s: float = Field(120.0, gt=0, description="wait between reads of post times")
+    race_runs_at_once: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="race runs (the `race` deployment) running at once, across every worker of "
+        "the pool (or `raceday serve`); the others wait for a slot. Applied by `raceday deploy` "
+        "and `raceday serve`; default: the cores of the machine that applies it",
+    )
 
     @model_validator(mode="after")
     def _lead_before_close(self) -> LiveSettings:

@@ -36,6 +36,9 @@ class DeploymentSpec:
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
     mode: str = "both"  # "daily", "race-time" (its schedule active only in that mode) or both
+    # its runs at once capped by ``live.race_runs_at_once`` (a Prefect deployment concurrency
+    # limit; runs past it wait for a slot): a card made late starts many race runs at once
+    capped: bool = False
 
     def active(self, race_time: bool) -> bool:
         """Whether its schedule runs when the day is operated at race time or not."""
@@ -61,6 +64,7 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         "race", "flows/live.py:race", None,
         "Race time: one race on the odds of its moment (scheduled by race-card).",
+        capped=True,
     ),
     DeploymentSpec(
         "settle-races", "flows/live.py:settle_races_flow", "*/10 10-23 * * *",
@@ -104,9 +108,11 @@ def runner_deployments(
     specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS,
     race_time: bool = False,
     tags: list[str] | None = None,
+    runs_at_once: int | None = None,
 ) -> list[Any]:
     """Prefect runner deployments for ``prefect.serve`` (``race_time``: which mode's schedules
-    are active; the other's are served paused; ``tags``: their runs', default ``raceday``)."""
+    are active; the other's are served paused; ``tags``: their runs', default ``raceday``;
+    ``runs_at_once``: the concurrency limit of the capped ones, ``live.race_runs_at_once``)."""
     from prefect.schedules import Cron
 
     return [
@@ -118,6 +124,7 @@ def runner_deployments(
             parameters=spec.parameters or None,
             description=spec.description,
             tags=tags or [PROJECT_TAG],
+            concurrency_limit=runs_at_once if spec.capped else None,
         )
         for spec in specs
     ]
@@ -139,7 +146,8 @@ def serve_deployments(limit: int | None = None, race_time: bool = False) -> None
 
     settings = load_settings()
     tags = run_tags(settings_circuit(settings), settings.stage, "schedule")
-    serve(*runner_deployments(race_time=race_time, tags=tags), limit=limit)
+    at_once = settings.live.race_runs_at_once
+    serve(*runner_deployments(race_time=race_time, tags=tags, runs_at_once=at_once), limit=limit)
 
 
 def settings_circuit(settings: Settings) -> str:
@@ -198,3 +206,20 @@ async def ensure_work_pool(name: str = WORK_POOL) -> bool:
         except ObjectNotFound:
             await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
             return True
+
+
+async def cap_runs_at_once(
+    runs_at_once: int, specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS
+) -> None:
+    """Set the concurrency limit of the capped deployments the server has (``race``) to
+    ``runs_at_once`` (``live.race_runs_at_once``); the yaml's collision strategy stays."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate
+
+    async with get_client() as client:
+        for spec in specs:
+            if spec.capped:
+                name = f"{load_flow(spec).name}/{spec.name}"
+                deployment = await client.read_deployment_by_name(name)
+                update = DeploymentUpdate(concurrency_limit=runs_at_once)
+                await client.update_deployment(deployment.id, update)

@@ -87,7 +87,7 @@ def scheduled_deployments(server: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def deployed(server: str, work: Path) -> dict[str, str]:
-    env = operator_env(server, work)
+    env = {**operator_env(server, work), "RACEDAY_LIVE__RACE_RUNS_AT_ONCE": "3"}
     done = raceday(env, REPO, "db", "upgrade")
     assert done.returncode == 0, done.stderr[-2000:]
     done = raceday(env, REPO, "deploy")
@@ -106,6 +106,11 @@ def test_deploy_puts_every_deployment_in_the_pool_tagged_raceday(
     assert set(names) == {spec.name for spec in DEPLOYMENTS}
     assert all(item["work_pool_name"] == "raceday" for item in found)
     assert all("raceday" in item["tags"] for item in found)
+    # only the race runs are capped, at live.race_runs_at_once; the others wait for a slot
+    limits = {name: item["global_concurrency_limit"] for name, item in names.items()}
+    assert {name for name, limit in limits.items() if limit} == {"race"}
+    assert limits["race"]["limit"] == 3
+    assert names["race"]["concurrency_options"]["collision_strategy"] == "ENQUEUE"
 
 
 def test_raceday_worker_runs_a_deployment_from_another_directory(

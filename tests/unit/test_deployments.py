@@ -143,3 +143,36 @@ def test_every_automation_is_valid_follows_the_project_tag_and_posts_the_payload
                 assert tuple(payload) == ALERT_FIELDS, automation.name
                 rules.append(payload["rule"])
     assert rules == ["flow_run_crashed", "flow_run_late", "work_pool_not_ready"]
+
+
+def test_only_the_race_runs_are_capped_in_the_pool_and_when_served() -> None:
+    """A card made late schedules its races' runs at once: the `race` deployment (and only it:
+    a pool-wide limit would hold races back behind a backfill) has a concurrency limit, runs
+    past it waiting for a slot (ENQUEUE), not cancelled; served, it is live.race_runs_at_once."""
+    from flows.deployments import runner_deployments
+
+    declared = yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))["deployments"]
+    limits = {item["name"]: item.get("concurrency_limit") for item in declared}
+    assert {name for name, limit in limits.items() if limit} == {"race"}
+    assert limits["race"] == {"limit": 2, "collision_strategy": "ENQUEUE"}  # `raceday deploy`
+    # then sets live.race_runs_at_once (tests/e2e/test_work_pool.py)
+    assert {spec.name for spec in DEPLOYMENTS if spec.capped} == {"race"}
+    served = runner_deployments(runs_at_once=3)
+    assert {item.name: item.concurrency_limit for item in served if item.concurrency_limit} == {
+        "race": 3
+    }
+
+
+def test_race_runs_at_once_defaults_to_the_cores_and_refuses_zero(monkeypatch) -> None:
+    import os
+
+    import pytest
+
+    from config import load_settings
+    from raceday.errors import InvalidSettings
+
+    monkeypatch.delenv("RACEDAY_LIVE__RACE_RUNS_AT_ONCE", raising=False)
+    assert load_settings().live.race_runs_at_once == (os.cpu_count() or 1)
+    monkeypatch.setenv("RACEDAY_LIVE__RACE_RUNS_AT_ONCE", "0")
+    with pytest.raises(InvalidSettings, match="race_runs_at_once"):
+        load_settings()
