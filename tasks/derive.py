@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from config import Settings
 from data_checks.derived import check_first3f
-from raceday.first3f.layers import First3FModel, estimate_first3f
+from raceday.first3f.layers import First3FModel, estimate_first3f, unavailable_note
 from raceday.first3f.model import FitOptions, first3f_model_version, fit_first3f_model
 from raceday.pipeline import ReferencePlan, reference_plan
 from raceday.ratings.indexes import compute_indexes, track_variants
@@ -176,6 +176,8 @@ def first3f(
             estimates = estimate_first3f(runners, references, model).assign(
                 reference_version=plan.version, model_version=model.version
             )
+            if (note := unavailable_note(estimates)) is not None:
+                logger().warning("%s, races to %s", note, end)
             checked = check_first3f(estimates, gx_result=settings.validation.data_docs)
             estimates = record_checked(settings, connection, checked, "first3f", end)
             write_by_runner(connection, "first3f", estimates)

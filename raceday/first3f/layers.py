@@ -29,7 +29,6 @@ from history before the day.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -43,8 +42,6 @@ from threadpoolctl import threadpool_limits
 from raceday.codec import GOING_CODES, venue_numbers
 from raceday.ratings.reference_times import lookup_references
 from raceday.sport import class_ranks
-
-logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -371,6 +368,20 @@ def _choose(layers: dict[str, FloatArray], n_rows: int) -> tuple[FloatArray, Int
     return value, chosen
 
 
+def unavailable_note(estimates: pd.DataFrame) -> str | None:
+    """The warning a stage logs for the runners of ``estimates`` (:func:`estimate_first3f`) no
+    layer could serve; None when every runner has a value or never started. Said by the stage
+    whose runners they are, not by the estimator: reference times estimate their whole history
+    window to learn from it, and a day's log then named the window's runners as the day's."""
+    unavailable = int(estimates["method"].eq("unavailable").sum())
+    if not unavailable:
+        return None
+    return (
+        f"first 3F unavailable for {unavailable} of {len(estimates)} runners (no finish time and"
+        " no reference cell for their venue x surface x distance: history too thin)"
+    )
+
+
 def estimate_first3f(
     runners: pd.DataFrame, references: pd.DataFrame, model: First3FModel | None = None
 ) -> pd.DataFrame:
@@ -391,14 +402,6 @@ def estimate_first3f(
     value = np.where(not_started, np.nan, value)
     chosen = np.where(not_started, len(METHOD_PRIORITY) + 1, chosen)
     names = pd.array([*METHOD_PRIORITY, "unavailable", "not_started"], dtype="string")
-    unavailable = int((chosen == len(METHOD_PRIORITY)).sum())
-    if unavailable:
-        logger.warning(
-            "first 3F unavailable for %d of %d runners (no finish time and no reference cell for "
-            "their venue x surface x distance: history too thin)",
-            unavailable,
-            len(runners),
-        )
     return pd.DataFrame(
         {
             "race_id": runners["race_id"],

@@ -20,9 +20,10 @@ from raceday.first3f.layers import (
     first3f_layers,
     first_segment_m,
     seed_adjusted,
+    unavailable_note,
 )
 from raceday.ratings.reference_times import ALL_CLASSES, ALL_SURFACES
-from raceday.ratings.standards import REFERENCE_COLUMNS
+from raceday.ratings.standards import REFERENCE_COLUMNS, learn_reference_times
 
 
 def references(rows: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:
@@ -154,12 +155,39 @@ def test_fallbacks_in_the_seeds_order() -> None:
     assert np.isnan(out["first3f_s"].iloc[2])
 
 
-def test_unavailable_estimates_are_logged(caplog: pytest.LogCaptureFixture) -> None:
-    """A runner no layer can serve (no time, no reference cell) is said in a warning too."""
-    frame = runners([{"distance_m": 1800, "finish_time_s": np.nan}])
+def test_unavailable_estimates_are_said_in_one_line() -> None:
+    """A runner no layer can serve (no time, no reference cell) is counted in the stage's
+    warning (``unavailable_note``); none unavailable, no note."""
+    frame = runners(
+        [
+            {"distance_m": 1800, "finish_time_s": np.nan},
+            {"distance_m": 1800, "finish_time_s": 110.0},
+        ]
+    )
     out = estimate_first3f(frame, references([]))
-    assert out["method"].tolist() == ["unavailable"]
-    assert "first 3F unavailable for 1 of 1 runners" in caplog.text
+    assert out["method"].tolist() == ["unavailable", "distance_ratio"]
+    assert unavailable_note(out) is not None
+    assert "first 3F unavailable for 1 of 2 runners" in str(unavailable_note(out))
+    assert unavailable_note(out.iloc[1:]) is None
+
+
+def test_learning_reference_times_does_not_warn_of_the_windows_runners(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Reference times estimate the window's first 3F to learn from it: a runner of the window
+    no layer serves is no runner of the day, and the day's log must not say it is (a day's run
+    on a short store said 'first 3F unavailable for 52 of 12733 runners': the whole window)."""
+    settled = runners(
+        [{"distance_m": 1200, "finish_time_s": 74.0 + i / 10, "last3f_s": 38.0} for i in range(6)]
+    )
+    unplaced = runners([{"distance_m": 1800, "finish_time_s": np.nan, "keibajo_code": "99"}])
+    history = pd.concat([settled, unplaced], ignore_index=True)
+    history["finish_pos"] = [1, 2, 3, 1, 2, 3, np.nan]
+    history["race_id"] = ["a", "a", "a", "b", "b", "b", "c"]
+    history["leader_first3f_s"] = [35.0] * 6 + [np.nan]
+    with caplog.at_level("WARNING"):
+        learn_reference_times(history)
+    assert "first 3F unavailable" not in caplog.text
 
 
 def test_short_race_without_finish_time_takes_the_first_segment_base() -> None:
