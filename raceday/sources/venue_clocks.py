@@ -11,7 +11,7 @@ reference table (``config/reference/venue_time_zones.csv``), handed in by the ca
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Final
@@ -44,37 +44,45 @@ def _post_moments_on_venue_clock(nvd_ra: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(day + post_time_text(nvd_ra), format="%Y%m%d%H%M", errors="coerce")
 
 
+def _stamp_moments_on_venue_clock(nvd_o1: pd.DataFrame) -> pd.Series:
+    """``happyo_tsukihi_jifun`` (MMDDhhmm) as moments of its race's days, NaT where unreadable."""
+    stamp = zero_filled(nvd_o1["happyo_tsukihi_jifun"].astype("string").str.strip(), 8)
+    return stamp_moments(stamp, race_dates(nvd_o1))
+
+
+def _in_japan_time(
+    table: pd.DataFrame,
+    column: str,
+    moments_on_venue_clock: Callable[[pd.DataFrame], pd.Series],
+    layout: str,
+    time_zones: Mapping[str, str],
+) -> pd.DataFrame:
+    """``table`` with ``column`` (its moments on its venue's clock: ``moments_on_venue_clock``)
+    written in Japan time in ``layout`` for the venues in ``time_zones``; unreadable ones stay
+    as written, and a table without such a venue is returned as it is."""
+    if table.empty or column not in table.columns:
+        return table
+    venue = venue_code_text(table["keibajo_code"])
+    moved = venue.isin(list(time_zones)).to_numpy(bool)
+    if not moved.any():
+        return table
+    japan = in_japan_time(moments_on_venue_clock(table), venue, time_zones)
+    text = japan.dt.strftime(layout).astype("string")
+    rewrite = moved & japan.notna().to_numpy(bool)
+    return table.assign(**{column: table[column].astype("string").mask(rewrite, text)})
+
+
 def races_in_japan_time(nvd_ra: pd.DataFrame, time_zones: Mapping[str, str]) -> pd.DataFrame:
     """``nvd_ra`` with the post times (``hasso_jikoku``) of venues in ``time_zones`` written in
     Japan time (``1915`` in Hong Kong is ``2015``); unreadable ones stay as written."""
-    if nvd_ra.empty or "hasso_jikoku" not in nvd_ra.columns:
-        return nvd_ra
-    venue = venue_code_text(nvd_ra["keibajo_code"])
-    moved = venue.isin(list(time_zones)).to_numpy(bool)
-    if not moved.any():
-        return nvd_ra
-    local = _post_moments_on_venue_clock(nvd_ra)
-    japan = in_japan_time(local, venue, time_zones)
-    text = japan.dt.strftime("%H%M").astype("string")
-    rewrite = moved & japan.notna().to_numpy(bool)
-    return nvd_ra.assign(hasso_jikoku=nvd_ra["hasso_jikoku"].astype("string").mask(rewrite, text))
+    return _in_japan_time(nvd_ra, "hasso_jikoku", _post_moments_on_venue_clock, "%H%M", time_zones)
 
 
 def odds_in_japan_time(nvd_o1: pd.DataFrame, time_zones: Mapping[str, str]) -> pd.DataFrame:
     """``nvd_o1`` with the publication stamps (``happyo_tsukihi_jifun``, MMDDhhmm) of venues in
     ``time_zones`` written in Japan time; unreadable ones stay as written."""
-    if nvd_o1.empty or "happyo_tsukihi_jifun" not in nvd_o1.columns:
-        return nvd_o1
-    venue = venue_code_text(nvd_o1["keibajo_code"])
-    moved = venue.isin(list(time_zones)).to_numpy(bool)
-    if not moved.any():
-        return nvd_o1
-    stamp = zero_filled(nvd_o1["happyo_tsukihi_jifun"].astype("string").str.strip(), 8)
-    japan = in_japan_time(stamp_moments(stamp, race_dates(nvd_o1)), venue, time_zones)
-    text = japan.dt.strftime("%m%d%H%M").astype("string")
-    rewrite = moved & japan.notna().to_numpy(bool)
-    stamps = nvd_o1["happyo_tsukihi_jifun"].astype("string")
-    return nvd_o1.assign(happyo_tsukihi_jifun=stamps.mask(rewrite, text))
+    column, layout = "happyo_tsukihi_jifun", "%m%d%H%M"
+    return _in_japan_time(nvd_o1, column, _stamp_moments_on_venue_clock, layout, time_zones)
 
 
 class VenueClocksInJapanTime:
