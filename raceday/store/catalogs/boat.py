@@ -13,6 +13,7 @@ from typing import Final
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select
 
+from raceday.boat.settle import SET_ASIDE
 from raceday.store.boat_models import (
     BoatBet,
     BoatCourse,
@@ -35,9 +36,9 @@ from raceday.store.repository import (
     replace_rows,
 )
 
-# A bet refunded because the night's validation set its race aside
-# (raceday.boat.settle.SET_ASIDE): provisional, settled again from a good K file.
-PROVISIONAL_OUTCOME: Final = "set aside"
+# A bet refunded because the night's validation set its race aside: provisional, settled again
+# from a good K file (the settlement's own outcome, not a second spelling of it).
+PROVISIONAL_OUTCOME: Final = SET_ASIDE
 
 RACES = table_of(BoatRace)
 ENTRIES = table_of(BoatEntry)
