@@ -40,7 +40,8 @@ def record_stage_run(connection: Connection, run: dict[str, object]) -> None:
     dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = dialect_insert(RUNS).values(row)
     key = (RUNS.c.flow_name, RUNS.c.stage, RUNS.c.race_date)
-    latest = {name: statement.excluded[name] for name in row if name not in {c.name for c in key}}
+    key_names = {column.name for column in key}
+    latest = {name: statement.excluded[name] for name in row if name not in key_names}
     statement = statement.on_conflict_do_update(
         index_elements=list(key),
         set_={**latest, "attempts": RUNS.c.attempts + statement.excluded.attempts},
