@@ -4,28 +4,13 @@ not started: a card made late (or run again after racing began) started a run fo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raceday.racetime import card_runs, timetable
-
-DAY = date(2026, 12, 3)
-
-
-def card(posts: list[str]) -> pd.DataFrame:
-    """A card of races at 大井 and 川崎 posting at ``posts`` (HHMM)."""
-    return pd.DataFrame(
-        {
-            "race_id": [f"20261203{44 + i % 2:02d}{i + 1:02d}" for i in range(len(posts))],
-            "race_date": pd.Timestamp(DAY),
-            "keibajo_code": [f"{44 + i % 2}" for i in range(len(posts))],
-            "race_bango": [i + 1 for i in range(len(posts))],
-            "post_time": posts,
-        }
-    )
+from tests.unit.test_racetime import races as card  # a card of 大井 and 川崎 at HHMM posts
 
 
 def hhmm(slots: tuple[object, ...]) -> list[str]:
