@@ -8,7 +8,8 @@ the alert rules are current during the day. With ``replay`` the day runs on a si
 without waiting (the backtest of this mode); without it, on the wall clock (Japan time).
 
 Served (``raceday serve --race-time``), the same pieces run as deployments: ``race-card`` in the
-morning validates the card and schedules one ``race`` run per race at its moment;
+morning validates the card and schedules one ``race`` run per race at its moment (a run that
+finds its race's post moved later leaves it to a run at the new moment: :func:`moved_run`);
 ``settle-races`` polls the results every ten minutes during race hours. The night's
 ``settle-day`` validates the results and settles the day again, as without race time.
 
@@ -20,20 +21,25 @@ bets no race twice and misses none whose close has not passed.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
+from prefect import State
+from prefect.client.schemas.objects import FlowRun
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
 from config import Settings, load_settings
 from config.reference import circuits
 from data_checks.validate import ValidatedDay
 from flows.alerting import alerting_flow, day_run_name
 from flows.chain import card_chain, card_counts, prepare_history, race_chain, race_day_chain
+from flows.posts import race_at_its_post
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME, today_in_japan
 from raceday.racetime import (
     BET,
+    POST_MOVED,
     Clock,
     RaceSlot,
     ReplayClock,
@@ -141,12 +147,16 @@ def race(
     source: str | None = None,
     wait_for_odds: bool = True,
     post_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[dict[str, Any]]:
     """One race at its moment (started at its post time less the lead): its odds as published,
     predicted and staked, or skipped and alerted when its close has passed or no odds come.
     ``replay_at``: the simulated moment of a replayed day; without ``wait_for_odds`` (a day's
-    run) its odds are read once (:func:`flows.chain.race_chain`); ``post_at``: its post time
-    when the source moved it after the card was read (:class:`flows.posts.PostTimes`)."""
+    run) its odds are read once (:func:`flows.chain.race_chain`); ``post_at``: the post time
+    it was scheduled for (``race-card``), or its post moved after the card was read (a day's
+    run: :class:`flows.posts.PostTimes`). Served (no replay, no day's run around it), it reads
+    the race's post time from the source first: a race moved later, its new moment ahead, is
+    left to a run scheduled then (:func:`moved_run`; this one ends Completed, saying so), any
+    other decided on the close of its post now (:func:`flows.posts.race_at_its_post`)."""
     settings = live_settings(races, source, lead_minutes)
     day = _CARDS.get(_key(settings, race_date)) or stored_race_card(settings, race_date)
     slot = slot_of(day, settings, race_id)
@@ -156,7 +166,38 @@ def race(
         slot = retimed([slot], moved, live.lead_minutes, live.close_minutes)[0]
     clock: Clock = WallClock() if replay_at is None else ReplayClock(replay_at)
     raw = None if replay_at is None else _REPLAYS.get(_key(settings, race_date))
-    return race_chain(AsTasks(settings), settings, slot, day, clock, raw, wait_for_odds)
+    run = AsTasks(settings)
+
+    def decide(now_slot: RaceSlot) -> dict[str, Any]:
+        return race_chain(run, settings, now_slot, day, clock, raw, wait_for_odds)
+
+    if replay_at is not None or not wait_for_odds:  # a replay; a day's run: its loop reads them
+        return decide(slot)
+    return race_at_its_post(run, settings, slot, clock, decide, moved_run)
+
+
+def moved_run(scheduled: RaceSlot, now_slot: RaceSlot) -> State[dict[str, Any]]:
+    """A served race run whose race's post moved with its new moment still ahead: a ``race``
+    run scheduled at that moment (its idempotency key names the new post: once per move, and
+    none twice with a ``race-card`` run again), and this one Completed, saying so. Not a wait
+    within this run: it would hold one of the deployment's slots (``live.race_runs_at_once``)
+    while the races at other venues wait for one, and the UI's upcoming runs show the race at
+    its new moment."""
+    later = schedule_race_run(race_run_requests([now_slot])[0])
+    message = (
+        f"post time moved from {scheduled.post_at:%H:%M} to {now_slot.post_at:%H:%M}: decided "
+        f"at {now_slot.decide_at:%H:%M} by the race run scheduled then ({later.id})"
+    )
+    moment = f"{now_slot.decide_at:%H:%M}"
+    logger().info("%s: left to the race run at %s (%s)", now_slot.run_name, moment, later.id)
+    moved = {
+        "race_id": now_slot.race_id,
+        "outcome": POST_MOVED,
+        "post_at": now_slot.post_at.isoformat(),
+        "decide_at": now_slot.decide_at.isoformat(),
+        "flow_run_id": str(later.id),
+    }
+    return Completed(message=message, data=moved)
 
 
 def day_clock(settings: Settings, race_date: date, replay: bool) -> Clock:
@@ -260,7 +301,7 @@ def live_day(
             post_at=slot.post_at,
         )
         stop_if_interrupted()
-        return decided
+        return cast(dict[str, Any], decided)  # a day's run's race reads no post time: no move
 
     decisions = race_day_chain(
         run, settings, race_date, day, clock, one_race, raw if replay else None
@@ -277,8 +318,6 @@ def race_card(race_date: date | None = None) -> dict[str, Any]:
     alert, as ``raceday live`` records them (:func:`raceday.racetime.card_runs`), and no run
     is started for them. Run again, it schedules nothing twice (idempotency keys) and records
     no race twice (the races decided are left out)."""
-    from prefect.deployments import run_deployment
-
     settings = load_settings()
     race_date = race_date or today_in_japan()
     run = AsTasks(settings)
@@ -289,7 +328,7 @@ def race_card(race_date: date | None = None) -> dict[str, Any]:
     missed = run(skip_closed_races, settings, list(plan.past_close), now)
     requests = race_run_requests(list(plan.to_run))
     for request in requests:
-        run_deployment(RACE_DEPLOYMENT, timeout=0, as_subflow=False, **request)
+        schedule_race_run(request)
     logger().info(
         "race runs scheduled for %d races; %d races past their close at %s recorded "
         "missed_close, no run started",
@@ -305,16 +344,31 @@ def race_card(race_date: date | None = None) -> dict[str, Any]:
 
 def race_run_requests(slots: list[RaceSlot]) -> list[dict[str, Any]]:
     """One ``race`` deployment run per race: at its moment (UTC), named after the race, with
-    an idempotency key so that a second ``race-card`` run schedules nothing twice."""
+    the post time it is for (``post_at``: the run reads the source's again as it starts) and an
+    idempotency key of the race and that post, so that a second ``race-card`` run schedules
+    nothing twice and a race whose post moved is scheduled once at its new moment."""
     return [
         {
-            "parameters": {"race_id": slot.race_id, "race_date": slot.race_date.isoformat()},
+            "parameters": {
+                "race_id": slot.race_id,
+                "race_date": slot.race_date.isoformat(),
+                "post_at": slot.post_at.isoformat(),
+            },
             "scheduled_time": slot.decide_at.replace(tzinfo=JAPAN_TIME).astimezone(UTC),
             "flow_run_name": slot.run_name,
-            "idempotency_key": f"{RACE_DEPLOYMENT}|{slot.race_id}",
+            "idempotency_key": f"{RACE_DEPLOYMENT}|{slot.race_id}|{slot.post_at:%Y-%m-%dT%H:%M}",
         }
         for slot in slots
     ]
+
+
+def schedule_race_run(request: dict[str, Any]) -> FlowRun:
+    """The ``race`` deployment run ``request`` asks for (:func:`race_run_requests`), not waited
+    for; the run already made under its idempotency key when there is one."""
+    from prefect.deployments import run_deployment
+
+    made = run_deployment(RACE_DEPLOYMENT, timeout=0, as_subflow=False, **request)
+    return cast(FlowRun, made)  # called from a sync flow: the run, not a coroutine
 
 
 @alerting_flow("settle-races", day_run_name)

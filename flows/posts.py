@@ -1,21 +1,27 @@
 """Race time's post times read again: a post time changed after the morning card (発走時刻変更)
 moves its race. While a day's run waits for its next try, it reads the day's post times from
 the source every ``live.posts_poll_s`` and at each race's first try, and moves a race whose
-post moved: its decision moment and close with it (:func:`raceday.racetime.retimed`). A replay
-reads none again (its source is the day as it ended: the card has the final post times)."""
+post moved: its decision moment and close with it (:func:`raceday.racetime.retimed`). A served
+``race`` run (``raceday serve --race-time``, no day's loop around it) reads them once as it
+starts (:func:`race_at_its_post`). A replay reads none again (its source is the day as it
+ended: the card has the final post times)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import pandas as pd
 
 from config import Settings
 from raceday.errors import failure_kind
-from raceday.racetime import Clock, RaceSlot, next_attempt, retimed
+from raceday.racetime import Clock, RaceSlot, moved_ahead, next_attempt, retimed
 from tasks.common import StageRunner, logger
 from tasks.race import read_post_times
+
+Decided = TypeVar("Decided")
+Moved = TypeVar("Moved")
 
 
 class PostTimes:
@@ -72,3 +78,22 @@ class PostTimes:
                     f"{slot.decide_at:%H:%M}",
                 )  # fmt: skip
         return moved
+
+
+def race_at_its_post(
+    run: StageRunner,
+    settings: Settings,
+    slot: RaceSlot,
+    clock: Clock,
+    decide: Callable[[RaceSlot], Decided],
+    move: Callable[[RaceSlot, RaceSlot], Moved],
+) -> Decided | Moved:
+    """A served race run as it starts (``slot``: at the post time it was scheduled for): the
+    race's post time read from the source now (:meth:`PostTimes.moved`, each move logged); a
+    race whose post moved with its new moment still ahead is left to ``move`` (a run at that
+    moment: :func:`raceday.racetime.moved_ahead`); any other is decided now by ``decide``, on
+    the close of its post now (moved earlier past its close: recorded ``missed_close``)."""
+    now_slot = PostTimes(run, settings, slot.race_date, clock).moved([slot])[0]
+    if moved_ahead(slot, now_slot, clock.now()):
+        return move(slot, now_slot)
+    return decide(now_slot)

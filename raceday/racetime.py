@@ -26,6 +26,8 @@ ODDS_SET_ASIDE: Final = "odds_set_aside"  # its snapshot fails the odds checks: 
 NOT_OFFERED: Final = "not_offered"
 # not a decision: the race's odds are not out yet and its sales are open; read again later
 WAITING_FOR_ODDS: Final = "waiting_for_odds"
+# not a decision: a served race run whose race's post moved later, left to a run at its moment
+POST_MOVED: Final = "post_moved"
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,14 @@ def retimed(
         at = slot.post_at if post is None or pd.isna(post) else pd.Timestamp(post).to_pydatetime()
         moved.append(replace(slot, post_at=at, decide_at=at - lead, close_at=at - close))
     return sorted(moved, key=lambda slot: (slot.post_at, slot.venue, slot.race_bango))
+
+
+def moved_ahead(scheduled: RaceSlot, now_slot: RaceSlot, now: datetime) -> bool:
+    """Whether a race run started for ``scheduled`` (the post time it was scheduled for) leaves
+    its race to a run at a new moment: the source's post time now (``now_slot``) differs and
+    the new moment (post less the lead) is still ahead of ``now``. Otherwise the race is decided
+    at once, on the close of its post now (missed once that has passed)."""
+    return now_slot.post_at != scheduled.post_at and now_slot.decide_at > now
 
 
 def next_attempt(

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raceday.codec import encode_odds_string, stamp_moments
-from raceday.racetime import ReplayClock, pending, results_due, timetable
+from raceday.racetime import ReplayClock, moved_ahead, pending, results_due, timetable
 from raceday.sources.base import RawDay, empty_raw_day
 from raceday.sources.timeline import odds_known_by, published_at, race_odds_at
 from raceday.staking.bets import day_limits, size_race
@@ -179,15 +179,39 @@ def test_settled_losses_today_brake_the_day() -> None:
     assert open_only.drawdown == 0.0  # open stakes are not losses yet
 
 
-def test_the_race_card_schedules_each_race_at_its_moment_once() -> None:
+def test_the_race_card_schedules_each_race_at_its_moment_once_per_post_time() -> None:
+    """Keyed by the race and its post: a second card schedules nothing twice, a post moved
+    (発走時刻変更) is scheduled once at its new moment; the run is told the post it is for."""
     from flows.live import RACE_DEPLOYMENT, race_run_requests
 
     slots = timetable(races(["1030", "2050"]), 5, 2).slots
     requests = race_run_requests(list(slots))
     assert [r["flow_run_name"] for r in requests] == [s.run_name for s in slots]
     assert requests[0]["scheduled_time"] == datetime(2026, 12, 3, 1, 25, tzinfo=UTC)  # 10:25 JST
-    assert requests[1]["parameters"] == {"race_id": slots[1].race_id, "race_date": "2026-12-03"}
-    assert requests[1]["idempotency_key"] == f"{RACE_DEPLOYMENT}|{slots[1].race_id}"
+    assert requests[1]["parameters"] == {
+        "race_id": slots[1].race_id,
+        "race_date": "2026-12-03",
+        "post_at": "2026-12-03T20:50:00",
+    }
+    assert (
+        requests[1]["idempotency_key"] == f"{RACE_DEPLOYMENT}|{slots[1].race_id}|2026-12-03T20:50"
+    )
+    moved = timetable(races(["1030", "2055"]), 5, 2).slots
+    assert race_run_requests(list(moved))[0] == requests[0]
+    assert race_run_requests(list(moved))[1]["idempotency_key"].endswith("|2026-12-03T20:55")
+
+
+def test_a_served_race_moved_with_its_new_moment_ahead_is_left_to_a_run_then() -> None:
+    """Scheduled for 07:23 (its moment 07:18): moved to 07:29, left to a run at 07:24 until
+    then; decided at once when that moment has passed, when the post did not move (a run
+    started a little early at its own moment), or when it moved earlier past its moment."""
+    (scheduled,) = timetable(races(["0723"]), 5, 2).slots
+    (later,) = timetable(races(["0729"]), 5, 2).slots
+    (earlier,) = timetable(races(["0721"]), 5, 2).slots
+    assert moved_ahead(scheduled, later, datetime(2026, 12, 3, 7, 18))
+    assert not moved_ahead(scheduled, later, datetime(2026, 12, 3, 7, 24))
+    assert not moved_ahead(later, later, datetime(2026, 12, 3, 7, 23, 50))
+    assert not moved_ahead(scheduled, earlier, datetime(2026, 12, 3, 7, 18))
 
 
 def test_the_latest_snapshot_is_the_latest_published_across_new_year() -> None:
