@@ -22,7 +22,8 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection, Table, delete, insert
 
-from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
+from raceday.codec import decode_races, decode_runners
+from raceday.odds_snapshots import decode_odds_snapshot
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store.catalogs.races import ODDS, RACES, RUNNERS

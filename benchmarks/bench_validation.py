@@ -55,9 +55,10 @@ def main() -> None:
     from data_checks.gx_runner import run_suite
     from data_checks.suites import runner_checks
     from data_checks.validate import validate_day
-    from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
+    from raceday.codec import decode_races, decode_runners
     from raceday.first3f.layers import estimate_first3f
     from raceday.model.win import market_predictions
+    from raceday.odds_snapshots import decode_odds_snapshot
     from raceday.pipeline import runner_view
     from raceday.ratings.standards import learn_reference_times
     from raceday.simulate.config import SimulatorConfig

@@ -30,7 +30,7 @@ CHUNK_DAYS = 14
 def build_store(db_url: str, start: date, end: date, races: int) -> None:
     """Simulate ``start..end`` and settle it chunk by chunk into a fresh store."""
     from config import load_settings
-    from raceday import codec
+    from raceday import codec, odds_snapshots
     from raceday.pipeline import runner_view
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
@@ -49,7 +49,7 @@ def build_store(db_url: str, start: date, end: date, races: int) -> None:
         clock = time.perf_counter()
         raw = simulate_days(chunk_start, chunk_end, config).raw
         races_frame, runners = codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se)
-        snapshot = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
+        snapshot = odds_snapshots.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
         snapshot = snapshot[snapshot["win_odds"] >= 1.0]
         with engine.begin() as connection:
             write_races_and_runners(

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from config.reference import load_win_pools
-from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
+from raceday.codec import decode_races, decode_runners
 from raceday.model.win import normalise_per_race
+from raceday.odds_snapshots import decode_odds_snapshot
 from raceday.pipeline import betting_odds
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days

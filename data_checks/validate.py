@@ -40,12 +40,10 @@ from raceday.arrow_text import text_isin
 from raceday.codec import (
     digits_are_malformed,
     entries_or_fallback,
-    latest_snapshot_slots,
     odds_field_text,
-    priced_slots,
-    unsold_slots,
 )
 from raceday.errors import InputError
+from raceday.odds_snapshots import latest_snapshot_slots, priced_slots, unsold_slots
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.schema import NVD_O1_REQUIRED, NVD_RA_REQUIRED, NVD_SE_REQUIRED
 from raceday.sources.base import RawDay, RejectedInput

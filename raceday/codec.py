@@ -131,7 +131,8 @@ def odds_field_text(raw: pd.Series) -> pd.Series:
     return text.mask(capped, text.str.slice(stop=-1) + "0")
 
 
-def _all_zero_or_blank(text: pd.Series) -> pd.Series:
+def zero_or_blank(text: pd.Series) -> pd.Series:
+    """True where a field's text is missing, blank or zeros only: PC-KEIBA's "none"."""
     return (text.fillna("").str.strip("0 ") == "").astype(bool)
 
 
@@ -147,14 +148,14 @@ def soha_time_is_malformed(raw: pd.Series) -> pd.Series:
     """True where a ``soha_time`` is present but not a valid ``MSSs`` value (e.g. seconds >= 60)."""
     text = soha_time_text(raw)
     valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool)
-    return ~valid & ~_all_zero_or_blank(text)
+    return ~valid & ~zero_or_blank(text)
 
 
 def decode_soha_time(raw: pd.Series) -> pd.Series:
     """``MSSs`` finish time to seconds: ``1123`` -> 72.3, ``592`` -> 59.2 (:func:`soha_time_text`);
     ``0000``, blanks or malformed -> NaN."""
     text = soha_time_text(raw)
-    valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool) & ~_all_zero_or_blank(text)
+    valid = text.str.fullmatch(_SOHA_PATTERN).fillna(False).astype(bool) & ~zero_or_blank(text)
     digits = text.where(valid)
     minutes = digit_numbers(digits.str[0])
     seconds = digit_numbers(digits.str[1:3])
@@ -182,9 +183,9 @@ def digits_are_malformed(raw: pd.Series, width: int) -> pd.Series:
     arrow = _ascii_arrow(text)
     if arrow is None:
         valid = text.str.fullmatch(rf"[0-9]{{1,{width}}}").fillna(False).astype(bool)
-        return ~valid & ~_all_zero_or_blank(text)
+        return ~valid & ~zero_or_blank(text)
     digits = pc.and_(pc.ascii_is_decimal(arrow), pc.less_equal(pc.binary_length(arrow), width))
-    blank = pc.equal(pc.utf8_trim(pc.fill_null(arrow, ""), "0 "), "")  # _all_zero_or_blank
+    blank = pc.equal(pc.utf8_trim(pc.fill_null(arrow, ""), "0 "), "")  # zero_or_blank
     malformed = pc.and_not(pc.invert(pc.fill_null(digits, False)), blank)
     return pd.Series(malformed.to_numpy(), index=text.index, name=text.name)
 
@@ -270,7 +271,7 @@ def condition_code(nvd_ra: pd.DataFrame) -> pd.Series:
     youngest; <NA> where none is (absent, blank or ``000``)."""
     found = pd.Series(pd.NA, index=nvd_ra.index, dtype="Int64")
     for column in CONDITION_CODE_COLUMNS:
-        number = condition_code_number(_text(nvd_ra, column))
+        number = condition_code_number(column_text(nvd_ra, column))
         found = found.fillna(number.where(number > 0))
     return found.rename("condition_code")
 
@@ -379,7 +380,7 @@ def venue_code_is_malformed(raw: pd.Series) -> pd.Series:
     def malformed(written: pd.Series) -> pd.Series:
         values = _as_venue_code(written)
         valid = values.str.fullmatch(VENUE_CODE_PATTERN).fillna(False).astype(bool)
-        return (~valid & ~_all_zero_or_blank(values)).astype("boolean")
+        return (~valid & ~zero_or_blank(values)).astype("boolean")
 
     return _by_distinct(raw.astype("string"), malformed).fillna(False).astype(bool)
 
@@ -434,60 +435,11 @@ def race_key_parts(race_date: date, keibajo_code: str, race_bango: int) -> dict[
     }
 
 
-# An nvd_o1 slot: umaban, then odds of 4 digits or a scratched horse's mark (``----``, ``****``),
-# then a rank. Its horse is not sold where the odds are ``0000`` (PC-KEIBA's none) or a mark, as
-# :func:`odds_field_text` reads nvd_se's own odds fields (:func:`unsold_odds`).
-_ODDS_SLOT: Final = r"\d{2}(?:\d{4}|-{4}|\*{4})(?:\d{2}|-{2}|\*{2}| {2})"
-
-
-def unsold_odds(odds_text: pd.Series) -> pd.Series:
-    """True where odds say the horse is not sold: ``0000`` or blank once a scratched horse's
-    mark is read (:func:`odds_field_text`): ``0000``, ``----``, ``****``."""
-    return _all_zero_or_blank(odds_field_text(odds_text))
-
-
-def odds_slots(packed: pd.Series) -> pd.DataFrame:
-    """``odds_tansho`` of ``nvd_o1`` (umaban 2 + odds 4 tenths + rank 2, repeated) to one row per
-    slot: ``source_index, umaban, win_odds, popularity, unsold`` (its odds say the horse is not
-    sold, :func:`unsold_odds`; ``win_odds`` then missing)."""
-    long = packed.fillna("").astype(str).str.findall(_ODDS_SLOT).explode().dropna()
-    slot = long.astype("string")
-    odds_text = slot.str[2:6]
-    numeric = odds_text.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
-    return pd.DataFrame(
-        {
-            "source_index": long.index.to_numpy(dtype="int64"),
-            "umaban": decode_count(slot.str[0:2]).array,
-            "win_odds": decode_tenths(odds_text.where(numeric, "0000")).astype("float64").array,
-            "popularity": decode_count(slot.str[6:8].where(numeric, "00")).array,
-            "unsold": unsold_odds(odds_text).to_numpy(bool),
-        }
-    )
-
-
-def decode_odds_string(packed: pd.Series) -> pd.DataFrame:
-    """``odds_tansho`` to ``source_index, umaban, win_odds, popularity``, one row per horse
-    priced (:func:`odds_slots`): slots whose umaban is ``00`` or whose horse is not sold
-    (scratched, not on sale) are left out."""
-    slots = odds_slots(packed)
-    priced = (slots["umaban"].notna() & slots["win_odds"].notna()).to_numpy(bool)
-    return slots.loc[priced, ["source_index", "umaban", "win_odds", "popularity"]].reset_index(
-        drop=True
-    )
-
-
-def encode_odds_string(umaban: pd.Series, win_odds: pd.Series, popularity: pd.Series) -> str:
-    """One race's runners to a packed ``odds_tansho`` string (inverse of the decoder)."""
-    parts = (
-        encode_count(umaban, 2) + encode_tenths(win_odds, 4) + encode_count(popularity, 2)
-    ).tolist()
-    return "".join(parts)
-
-
 # --- whole tables ------------------------------------------------------------------------------
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+def column_text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A raw column's text, stripped; <NA> throughout where the table has no such column."""
     if column in frame.columns:
         return _stripped(frame[column])
     return pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -506,7 +458,7 @@ def name_text(raw: pd.Series) -> pd.Series:
 
 def record_kind(raw: pd.DataFrame) -> pd.Series:
     """Each record's データ区分 as written (``""`` where the table has none or it is blank)."""
-    return _text(raw, "data_kubun").fillna("")
+    return column_text(raw, "data_kubun").fillna("")
 
 
 def zero_filled(text: pd.Series, width: int) -> pd.Series:
@@ -524,7 +476,7 @@ def zero_filled(text: pd.Series, width: int) -> pd.Series:
 def post_time_text(nvd_ra: pd.DataFrame) -> pd.Series:
     """``hasso_jikoku`` as HHMM text (:func:`zero_filled`: ``930`` and ``１５３０`` are 0930 and
     1530): what the stored card says and what race-time decisions are timed by."""
-    return zero_filled(_text(nvd_ra, "hasso_jikoku"), 4)
+    return zero_filled(column_text(nvd_ra, "hasso_jikoku"), 4)
 
 
 def member_id(text: pd.Series, width: int) -> pd.Series:
@@ -537,30 +489,32 @@ def member_id(text: pd.Series, width: int) -> pd.Series:
 
 def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
     """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
-    grade = _text(nvd_ra, "grade_code")
-    track = numeric_text(_text(nvd_ra, "track_code"))
+    grade = column_text(nvd_ra, "grade_code")
+    track = numeric_text(column_text(nvd_ra, "track_code"))
     return pd.DataFrame(
         {
             "race_id": race_ids(nvd_ra),
             "race_date": race_dates(nvd_ra),
             "keibajo_code": venue_code_text(nvd_ra["keibajo_code"]),
             "race_bango": decode_count(nvd_ra["race_bango"]),
-            "race_name": name_text(_text(nvd_ra, "kyosomei_hondai")),
+            "race_name": name_text(column_text(nvd_ra, "kyosomei_hondai")),
             "class_code": normalise_class(
-                _text(nvd_ra, "kyoso_joken_meisho"), condition_codes=condition_code(nvd_ra)
+                column_text(nvd_ra, "kyoso_joken_meisho"), condition_codes=condition_code(nvd_ra)
             ),
             "grade_code": grade.fillna(NO_GRADE),
             "distance_m": decode_count(nvd_ra["kyori"]),
             "track_code": track.mask(track.fillna("").str.strip("0") == "", UNKNOWN_TRACK),
             "going_code": decode_going(
-                track, _text(nvd_ra, "babajotai_code_shiba"), _text(nvd_ra, "babajotai_code_dirt")
+                track,
+                column_text(nvd_ra, "babajotai_code_shiba"),
+                column_text(nvd_ra, "babajotai_code_dirt"),
             ),
-            "weather_code": decode_category(_text(nvd_ra, "tenko_code"), WEATHER_CODES),
-            "entries": decode_count(_text(nvd_ra, "toroku_tosu")),
+            "weather_code": decode_category(column_text(nvd_ra, "tenko_code"), WEATHER_CODES),
+            "entries": decode_count(column_text(nvd_ra, "toroku_tosu")),
             "field_size": decode_count(nvd_ra["shusso_tosu"]),
             "post_time": post_time_text(nvd_ra),
-            "leader_first3f_s": decode_tenths(_text(nvd_ra, "zenhan_3f")),
-            "race_last3f_s": decode_tenths(_text(nvd_ra, "kohan_3f")),
+            "leader_first3f_s": decode_tenths(column_text(nvd_ra, "zenhan_3f")),
+            "race_last3f_s": decode_tenths(column_text(nvd_ra, "kohan_3f")),
         },
         index=nvd_ra.index,
     )
@@ -584,114 +538,36 @@ def entries_or_fallback(races: pd.DataFrame, runners: pd.DataFrame) -> pd.Series
 
 def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
     """``nvd_se`` rows (raw text) to the runner frame of :data:`raceday.schema.RUNNER_COLUMNS`."""
-    body_weight = decode_count(_text(nvd_se, "bataiju"))
+    body_weight = decode_count(column_text(nvd_se, "bataiju"))
     return pd.DataFrame(
         {
             "race_id": race_ids(nvd_se),
             "umaban": decode_count(nvd_se["umaban"]),
             "race_date": race_dates(nvd_se),
             "keibajo_code": venue_code_text(nvd_se["keibajo_code"]),
-            "wakuban": decode_count(_text(nvd_se, "wakuban")),
-            "horse_id": member_id(_text(nvd_se, "ketto_toroku_bango"), 10),
-            "horse_name": name_text(_text(nvd_se, "bamei")),
-            "sex_code": decode_category(_text(nvd_se, "seibetsu_code"), SEX_CODES),
-            "age": decode_count(_text(nvd_se, "barei")),
-            "jockey_id": member_id(_text(nvd_se, "kishu_code"), 5),
-            "trainer_id": member_id(_text(nvd_se, "chokyoshi_code"), 5),
-            "weight_carried_kg": decode_tenths(_text(nvd_se, "futan_juryo")),
+            "wakuban": decode_count(column_text(nvd_se, "wakuban")),
+            "horse_id": member_id(column_text(nvd_se, "ketto_toroku_bango"), 10),
+            "horse_name": name_text(column_text(nvd_se, "bamei")),
+            "sex_code": decode_category(column_text(nvd_se, "seibetsu_code"), SEX_CODES),
+            "age": decode_count(column_text(nvd_se, "barei")),
+            "jockey_id": member_id(column_text(nvd_se, "kishu_code"), 5),
+            "trainer_id": member_id(column_text(nvd_se, "chokyoshi_code"), 5),
+            "weight_carried_kg": decode_tenths(column_text(nvd_se, "futan_juryo")),
             "body_weight_kg": body_weight,
             "body_weight_diff_kg": decode_body_weight_change(
-                _text(nvd_se, "zogen_fugo"), _text(nvd_se, "zogen_sa")
+                column_text(nvd_se, "zogen_fugo"), column_text(nvd_se, "zogen_sa")
             ).where(body_weight.notna()),
-            "abnormal_code": decode_code(_text(nvd_se, "ijo_kubun_code")).fillna(0),
-            "finish_pos": decode_count(_text(nvd_se, "kakutei_chakujun")),
-            "finish_time_s": decode_soha_time(_text(nvd_se, "soha_time")),
-            "last3f_s": decode_tenths(_text(nvd_se, "kohan_3f")),
-            "corner_1": decode_count(_text(nvd_se, "corner_1")),
-            "corner_2": decode_count(_text(nvd_se, "corner_2")),
-            "corner_3": decode_count(_text(nvd_se, "corner_3")),
-            "corner_4": decode_count(_text(nvd_se, "corner_4")),
-            "win_odds": decode_tenths(odds_field_text(_text(nvd_se, "tansho_odds"))),
-            "popularity": decode_count(odds_field_text(_text(nvd_se, "tansho_ninkijun"))),
-            "time_behind_s": decode_time_behind(_text(nvd_se, "time_sa")),
+            "abnormal_code": decode_code(column_text(nvd_se, "ijo_kubun_code")).fillna(0),
+            "finish_pos": decode_count(column_text(nvd_se, "kakutei_chakujun")),
+            "finish_time_s": decode_soha_time(column_text(nvd_se, "soha_time")),
+            "last3f_s": decode_tenths(column_text(nvd_se, "kohan_3f")),
+            "corner_1": decode_count(column_text(nvd_se, "corner_1")),
+            "corner_2": decode_count(column_text(nvd_se, "corner_2")),
+            "corner_3": decode_count(column_text(nvd_se, "corner_3")),
+            "corner_4": decode_count(column_text(nvd_se, "corner_4")),
+            "win_odds": decode_tenths(odds_field_text(column_text(nvd_se, "tansho_odds"))),
+            "popularity": decode_count(odds_field_text(column_text(nvd_se, "tansho_ninkijun"))),
+            "time_behind_s": decode_time_behind(column_text(nvd_se, "time_sa")),
         },
         index=nvd_se.index,
     )
-
-
-_HALF_YEAR = pd.Timedelta(days=183)
-
-
-def _stamp(year: pd.Series, mmddhhmm: pd.Series) -> pd.Series:
-    text = year.astype("string") + mmddhhmm.astype("string").str.strip().str.zfill(8)
-    return pd.to_datetime(text, format="%Y%m%d%H%M", errors="coerce")
-
-
-def stamp_moments(stamp: pd.Series, race_day: pd.Series) -> pd.Series:
-    """MMDDhhmm stamps of races on ``race_day`` as moments; NaT when a stamp cannot be read
-    (``final`` included: the final odds of a replay have no publication time).
-
-    The stamp has no year: it is the race's year, or the year before for a snapshot stamped more
-    than half a year after its race (a January race's odds published in December)."""
-    day = pd.to_datetime(race_day, errors="coerce")
-    text = stamp.astype("string")
-    same_year = _stamp(day.dt.year.astype("Int64"), text)
-    earlier = _stamp((day.dt.year - 1).astype("Int64"), text)
-    moment = same_year.where(~(same_year - day > _HALF_YEAR), earlier)
-    return moment.astype("datetime64[ns]")
-
-
-ODDS_SNAPSHOT_COLUMNS: Final = ["race_id", "umaban", "snapshot_at", "win_odds", "popularity"]
-
-
-def decode_odds_snapshot(nvd_o1: pd.DataFrame) -> pd.DataFrame:
-    """``nvd_o1`` snapshots to one row per runner from each race's latest snapshot with odds:
-    the latest by when it was published (:func:`stamp_moments`: a January 1st race's 12/31
-    snapshot is the earliest, not the last by its text), an unreadable stamp before any
-    readable one. A snapshot pricing no runner (its odds blank, or ``0000`` all) is not the
-    market: it hid the earlier snapshot, and its race went unpriced without a word."""
-    return priced_slots(latest_snapshot_slots(nvd_o1))
-
-
-def unsold_runners(nvd_o1: pd.DataFrame) -> pd.DataFrame:
-    """``race_id, umaban`` of the horses the snapshot :func:`decode_odds_snapshot` reads says
-    are not sold (:func:`unsold_odds`): scratched, on the card or since (a late 取消)."""
-    return unsold_slots(latest_snapshot_slots(nvd_o1))
-
-
-def priced_slots(slots: pd.DataFrame) -> pd.DataFrame:
-    """The priced horses of snapshot slots (:func:`latest_snapshot_slots`)."""
-    priced = (slots["umaban"].notna() & slots["win_odds"].notna()).to_numpy(bool)
-    return slots.loc[priced, ODDS_SNAPSHOT_COLUMNS].reset_index(drop=True)
-
-
-def unsold_slots(slots: pd.DataFrame) -> pd.DataFrame:
-    """``race_id, umaban`` of the horses snapshot slots say are not sold."""
-    unsold = (slots["umaban"].notna() & slots["unsold"]).to_numpy(bool)
-    return slots.loc[unsold, ["race_id", "umaban"]].reset_index(drop=True)
-
-
-def latest_snapshot_slots(nvd_o1: pd.DataFrame) -> pd.DataFrame:
-    """Every slot (:func:`odds_slots`) of each race's latest snapshot pricing a runner:
-    :data:`ODDS_SNAPSHOT_COLUMNS` and ``unsold``."""
-    if nvd_o1.empty:
-        empty = odds_slots(pd.Series(dtype="string")).drop(columns="source_index")
-        return empty.assign(
-            race_id=pd.Series(dtype="string"), snapshot_at=pd.Series(dtype="string")
-        )[[*ODDS_SNAPSHOT_COLUMNS, "unsold"]]
-    header = pd.DataFrame(
-        {
-            "race_id": race_ids(nvd_o1),
-            "snapshot_at": zero_filled(_text(nvd_o1, "happyo_tsukihi_jifun"), 8),  # MMDDhhmm
-        },
-        index=nvd_o1.index,
-    )
-    moments = stamp_moments(header["snapshot_at"], race_dates(nvd_o1))
-    slots = odds_slots(nvd_o1["odds_tansho"])  # every snapshot's: which ones price
-    pricing = (slots["umaban"].notna() & slots["win_odds"].notna()).to_numpy(bool)
-    priced = header.index.isin(slots.loc[pricing, "source_index"].unique())
-    order = header[priced].assign(moment=moments[priced])
-    order = order.sort_values("moment", kind="stable", na_position="first")
-    latest = order.groupby("race_id").tail(1).drop(columns="moment")
-    merged = slots.merge(latest, left_on="source_index", right_index=True)
-    return merged[[*ODDS_SNAPSHOT_COLUMNS, "unsold"]].reset_index(drop=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from raceday.arrow_text import text_isin
-from raceday.codec import stamp_moments
+from raceday.odds_snapshots import stamp_moments
 
 FINAL_ODDS_SNAPSHOT = "final"  # snapshot_at of odds taken from final results (replays)
 

@@ -22,11 +22,12 @@ from sqlalchemy import Connection
 from config import Settings
 from data_checks.derived import check_predictions, check_stakes
 from data_checks.validate import ValidatedDay
-from raceday.codec import SCRATCHED, stamp_moments
+from raceday.codec import SCRATCHED
 from raceday.errors import InputError
 from raceday.model.rollout import select_races
 from raceday.model.win import MARKET_MODEL_VERSION, WinModel, predictions_or_market
 from raceday.monitoring.rules import Alert, drawdown_alerts
+from raceday.odds_snapshots import stamp_moments
 from raceday.pipeline import races_on_stale_odds
 from raceday.racetime import (
     BET,

@@ -15,8 +15,9 @@ import pandas as pd
 
 from config import Settings
 from data_checks.validate import QUARANTINE_COLUMNS, ValidatedDay
-from raceday.codec import decode_odds_snapshot, decode_races, decode_runners
+from raceday.codec import decode_races, decode_runners
 from raceday.model.win import PREDICTION_COLUMNS, implied_probabilities, normalise_per_race
+from raceday.odds_snapshots import decode_odds_snapshot
 from raceday.pipeline import betting_odds
 from raceday.simulate.days import SimulatedDays
 from raceday.sources.base import card_only

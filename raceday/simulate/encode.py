@@ -485,9 +485,9 @@ def _o1_columns(
 
 
 def _packed_odds(card: Card, odds: FloatArray, popularity: IntArray) -> TextArray | AsciiArray:
-    """One ``odds_tansho`` field per race (the composition of codec.encode_odds_string): each
-    runner's 8 characters (umaban, odds, popularity), the race's runners in order, blank to 28
-    runners."""
+    """One ``odds_tansho`` field per race (the composition of
+    odds_snapshots.encode_odds_string): each runner's 8 characters (umaban, odds, popularity), the
+    race's runners in order, blank to 28 runners."""
     slots = ascii_int(card.umaban, 2) + ascii_tenths(odds, 4) + ascii_int(popularity, 2)
     return pack_groups(slots, card.starts, width=8, n_slots=28)
 

@@ -19,15 +19,12 @@ import pandas as pd
 
 from raceday.codec import (
     WITHDRAWN_RECORD,
-    latest_snapshot_slots,
     post_time_text,
-    priced_slots,
     race_dates,
     race_ids,
     record_kind,
-    stamp_moments,
-    unsold_slots,
 )
+from raceday.odds_snapshots import latest_snapshot_slots, priced_slots, stamp_moments, unsold_slots
 from raceday.sources.base import RawDay
 
 OddsAt = Literal["morning", "lead"]
@@ -200,8 +197,8 @@ class RaceOdds:
 
 def race_market_at(nvd_o1: pd.DataFrame, race_id: str, moment: datetime) -> RaceOdds:
     """One race's odds as known at ``moment``: its latest snapshot with odds published by then
-    (as the card's, :func:`raceday.codec.decode_odds_snapshot`), its priced runners and those
-    it says are not sold; nothing priced when none was published by then."""
+    (as the card's, :func:`raceday.odds_snapshots.decode_odds_snapshot`), its priced runners and
+    those it says are not sold; nothing priced when none was published by then."""
     rows = nvd_o1[race_ids(nvd_o1).to_numpy() == race_id] if not nvd_o1.empty else nvd_o1
     known = rows[_published_by(rows, pd.Series(pd.Timestamp(moment), index=rows.index))]
     slots = latest_snapshot_slots(known.reset_index(drop=True))

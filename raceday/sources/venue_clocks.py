@@ -18,7 +18,8 @@ from typing import Final
 
 import pandas as pd
 
-from raceday.codec import post_time_text, race_dates, stamp_moments, venue_code_text, zero_filled
+from raceday.codec import post_time_text, race_dates, venue_code_text, zero_filled
+from raceday.odds_snapshots import stamp_moments
 from raceday.sources.base import RaceSource, RawDay
 
 JAPAN_ZONE: Final = "Asia/Tokyo"

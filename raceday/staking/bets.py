@@ -13,8 +13,8 @@ from typing import Final, TypeAlias
 
 import pandas as pd
 
-from raceday.codec import stamp_moments
 from raceday.errors import InputError
+from raceday.odds_snapshots import stamp_moments
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT as FINAL_ODDS
 from raceday.staking.kelly import (
     UNIT_YEN,

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from raceday.codec import decode_odds_snapshot, decode_races, decode_runners, race_ids
+from raceday.codec import decode_races, decode_runners, race_ids
+from raceday.odds_snapshots import decode_odds_snapshot
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from cli import app
-from raceday import codec
+from raceday import codec, odds_snapshots
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.timeline import CardTiming, card_odds
@@ -36,7 +36,7 @@ def store_history(db_url: str, end: date = UNTIL) -> None:
     back on positions, margins and people; seconds instead of minutes of settling)."""
     raw = simulate_days(START, end, SimulatorConfig(races_per_day=RACES_PER_DAY)).raw
     races, runners = codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se)
-    snapshot = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
+    snapshot = odds_snapshots.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
     engine = make_engine(db_url)
     upgrade_schema(engine)
     with engine.begin() as connection:

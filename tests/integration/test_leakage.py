@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
-from raceday import codec
+from raceday import codec, odds_snapshots
 from raceday.model.win import normalise_per_race
 from raceday.pipeline import runner_view
 from raceday.ratings.features import FEATURE_COLUMNS
@@ -275,7 +275,7 @@ def test_predict_stage_uses_only_a_model_trained_before_the_day(
 
     before = D - timedelta(days=1)
     raw = simulate_days(D, D, SimulatorConfig(races_per_day=30)).raw
-    morning_odds = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
+    morning_odds = odds_snapshots.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
     # Three weeks of history leave too few horses with a past run to train on before D: the
     # D-1 version is fitted on synthetic runners (it reads the same feature columns).
     split = time_split(before, 20, 20, 20)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday import codec
+from raceday import codec, odds_snapshots
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from tests.data.make_bad_inputs import assert_runners_as_written
@@ -276,11 +276,11 @@ def test_race_id_and_date() -> None:
 
 def test_odds_string_round_trip_skips_scratched() -> None:
     """odds_tansho packs umaban(2) + odds(4 tenths) + rank(2); 0000 odds are not on sale."""
-    packed = codec.encode_odds_string(
+    packed = odds_snapshots.encode_odds_string(
         pd.Series([1, 2, 3]), pd.Series([3.5, np.nan, 12.0]), pd.Series([1, pd.NA, 2])
     )
     assert packed == "010035010200000003012002"
-    decoded = codec.decode_odds_string(pd.Series([packed]))
+    decoded = odds_snapshots.decode_odds_string(pd.Series([packed]))
     assert decoded["umaban"].tolist() == [1, 3]
     assert decoded["win_odds"].tolist() == [3.5, 12.0]
     assert decoded["popularity"].tolist() == [1, 2]
@@ -485,7 +485,7 @@ def test_full_width_post_times_and_ids_read_as_their_ascii_digits() -> None:
 
 def test_an_odds_stamp_that_lost_its_leading_zero_is_stored_whole() -> None:
     """``6030900`` (an integer column's June stamp) is stored as PC-KEIBA writes it."""
-    snapshot = codec.decode_odds_snapshot(
+    snapshot = odds_snapshots.decode_odds_snapshot(
         pd.DataFrame(
             {
                 "kaisai_nen": "2026",
@@ -546,7 +546,7 @@ def test_a_scratched_horses_odds_marks_decode_as_no_odds_in_both_tables() -> Non
     )
     assert runners["win_odds"].isna().tolist() == [True, True, False]
     assert runners["popularity"].isna().tolist() == [True, True, False]
-    decoded = codec.decode_odds_string(pd.Series(["01------02******03012001"]))
+    decoded = odds_snapshots.decode_odds_string(pd.Series(["01------02******03012001"]))
     assert decoded["umaban"].tolist() == [3]
     assert decoded["win_odds"].tolist() == [12.0]
 
@@ -600,7 +600,7 @@ def test_capped_long_shot_odds_read_as_their_floor() -> None:
         )
     )
     assert runners["win_odds"].tolist() == [99.0, 4.8]
-    assert not codec.unsold_odds(s("99+")).any()
+    assert not odds_snapshots.unsold_odds(s("99+")).any()
 
 
 _FULL_WIDTH: Final = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")

@@ -62,7 +62,7 @@ class ZeroPipeline:
 def _store_with_a_model_from(url: str, start: date, end: date, trained_until: date) -> None:
     """Settled simulated days ``start``..``end`` (4 races a day, morning odds) and one promoted
     version, trained until ``trained_until``."""
-    from raceday import codec
+    from raceday import codec, odds_snapshots
     from raceday.model.condlogit import BlendParameters
     from raceday.model.win import WinModel
     from raceday.simulate.config import SimulatorConfig
@@ -74,7 +74,7 @@ def _store_with_a_model_from(url: str, start: date, end: date, trained_until: da
 
     raw = simulate_days(start, end, SimulatorConfig(races_per_day=4)).raw
     races, runners = codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se)
-    snapshot = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
+    snapshot = odds_snapshots.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
     engine = make_engine(url)
     upgrade_schema(engine)
     name = registry.version_name(trained_until)

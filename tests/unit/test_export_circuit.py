@@ -19,7 +19,7 @@ DAY = date(2026, 11, 1)
 
 def _store_of_both_circuits(url: str) -> None:
     """One simulated day of NAR races and one of JRA races, with their morning odds."""
-    from raceday import codec
+    from raceday import codec, odds_snapshots
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days
     from raceday.sources.timeline import CardTiming, card_odds
@@ -31,7 +31,7 @@ def _store_of_both_circuits(url: str) -> None:
     for circuit in ("nar", "jra"):
         raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=3, circuit=circuit)).raw
         races, runners = codec.decode_races(raw.nvd_ra), codec.decode_runners(raw.nvd_se)
-        snapshot = codec.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
+        snapshot = odds_snapshots.decode_odds_snapshot(card_odds(raw, CardTiming()).nvd_o1)
         with engine.begin() as connection:
             write_races_and_runners(connection, races, runners, has_results=True, source="sim")
             write_odds(connection, snapshot[snapshot["win_odds"] >= 1.0], runners)

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday.codec import encode_odds_string, stamp_moments
+from raceday.odds_snapshots import encode_odds_string, stamp_moments
 from raceday.racetime import ReplayClock, moved_ahead, pending, results_due, timetable
 from raceday.sources.base import RawDay, empty_raw_day
 from raceday.sources.timeline import odds_known_by, published_at, race_odds_at

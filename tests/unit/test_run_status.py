@@ -265,7 +265,8 @@ def test_a_card_race_left_without_odds_is_named_in_the_day_summary() -> None:
 
     from data_checks.validate import ValidatedDay
     from flows.daily import day_outcome
-    from raceday.codec import decode_odds_snapshot, decode_races, decode_runners, race_ids
+    from raceday.codec import decode_races, decode_runners, race_ids
+    from raceday.odds_snapshots import decode_odds_snapshot
     from raceday.pipeline import races_without_odds
     from raceday.simulate.config import SimulatorConfig
     from raceday.simulate.days import simulate_days

@@ -9,7 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday.codec import decode_odds_snapshot, race_ids
+from raceday.codec import race_ids
+from raceday.odds_snapshots import decode_odds_snapshot
 from raceday.schema import NVD_O1_COLUMNS
 from raceday.sources.base import RawDay, empty_raw_day
 from raceday.sources.timeline import (

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from raceday import codec
+from raceday import codec, odds_snapshots
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days
 from raceday.simulate.messy import no_odds_day
@@ -59,7 +59,7 @@ def test_every_race_has_its_whole_timeline(simulated: SimulatedDays) -> None:
 def test_the_final_row_is_the_final_odds(simulated: SimulatedDays) -> None:
     """The row stamped at the post time prices every runner on sale as nvd_se's final odds."""
     o1 = simulated.raw.nvd_o1
-    final = codec.decode_odds_snapshot(o1[o1["data_kubun"] == "4"])
+    final = odds_snapshots.decode_odds_snapshot(o1[o1["data_kubun"] == "4"])
     runners = codec.decode_runners(simulated.raw.nvd_se)
     merged = runners.merge(final, on=["race_id", "umaban"], suffixes=("", "_o1"))
     assert len(merged) == runners["win_odds"].notna().sum()
@@ -72,7 +72,9 @@ def test_later_snapshots_are_closer_to_the_final_odds(simulated: SimulatedDays) 
     o1 = simulated.raw.nvd_o1.reset_index(drop=True)
     stamps = o1["happyo_tsukihi_jifun"]
     order = o1.assign(race_id=codec.race_ids(o1)).groupby("race_id").cumcount()
-    snapshots = [codec.decode_odds_snapshot(o1[order == k]) for k in range(SNAPSHOTS_PER_RACE)]
+    snapshots = [
+        odds_snapshots.decode_odds_snapshot(o1[order == k]) for k in range(SNAPSHOTS_PER_RACE)
+    ]
     final = snapshots[-1].set_index(["race_id", "umaban"])["win_odds"]
     gaps = [
         (1 / s.set_index(["race_id", "umaban"])["win_odds"] - 1 / final).abs().mean()

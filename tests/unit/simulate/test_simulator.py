@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raceday import codec
+from raceday import codec, odds_snapshots
 from raceday.schema import NVD_O1_COLUMNS, NVD_RA_COLUMNS, NVD_SE_COLUMNS, RACE_KEY_COLUMNS
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import SimulatedDays, simulate_days
@@ -256,7 +256,7 @@ def test_tables_decode_cleanly(simulated: SimulatedDays, races: pd.DataFrame) ->
     }  # fmt: skip
     assert (races["grade_code"] == codec.NO_GRADE).all()
     assert races["post_time"].between("1030", "2050").all()
-    snapshot = codec.decode_odds_snapshot(card_odds(simulated.raw, CardTiming()).nvd_o1)
+    snapshot = odds_snapshots.decode_odds_snapshot(card_odds(simulated.raw, CardTiming()).nvd_o1)
     assert snapshot["snapshot_at"].str.endswith("0900").all()
     # The morning odds: the same takeout, a noisier view than the final odds.
     morning = snapshot.groupby("race_id")["win_odds"].agg(lambda odds: (1 / odds).sum())
@@ -294,7 +294,7 @@ def test_wakuban_follows_the_japanese_allocation(entries: int) -> None:
 
 
 def test_odds_snapshot_is_the_codec_packing(simulated: SimulatedDays) -> None:
-    """odds_tansho equals codec.encode_odds_string per race (scratched: 0000 odds, 00 rank)."""
+    """odds_tansho equals odds_snapshots.encode_odds_string per race (scratched: 0000, 00 rank)."""
     o1 = simulated.raw.nvd_o1.head(30)
     for _, row in o1.iterrows():
         packed = row["odds_tansho"].rstrip()
@@ -302,7 +302,7 @@ def test_odds_snapshot_is_the_codec_packing(simulated: SimulatedDays) -> None:
         umaban = pd.Series([int(s[:2]) for s in slots])
         odds = pd.Series([int(s[2:6]) / 10 if int(s[2:6]) else np.nan for s in slots])
         rank = pd.Series([int(s[6:]) for s in slots])
-        assert codec.encode_odds_string(umaban, odds, rank) == packed
+        assert odds_snapshots.encode_odds_string(umaban, odds, rank) == packed
         assert umaban.tolist() == list(range(1, int(row["toroku_tosu"]) + 1))
 
 
@@ -310,7 +310,7 @@ def test_scratches_and_non_finishers_are_encoded_as_documented(simulated: Simula
     """取消: no odds anywhere; 除外: odds, no rank; 中止/失格: odds, 00 position, 0000 time."""
     se = simulated.raw.nvd_se
     runners = codec.decode_runners(se)
-    snapshot = codec.decode_odds_snapshot(card_odds(simulated.raw, CardTiming()).nvd_o1)
+    snapshot = odds_snapshots.decode_odds_snapshot(card_odds(simulated.raw, CardTiming()).nvd_o1)
     on_sale = set(zip(snapshot["race_id"], snapshot["umaban"], strict=True))
     cancelled = runners[runners["abnormal_code"] == 1]
     assert len(cancelled) > 0
