@@ -10,7 +10,6 @@ not read are quarantined as ``input`` rows. The rest goes on.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from raceday.codec import (
     digits_are_malformed,
     entries_or_fallback,
     odds_field_text,
+    venue_code_text,
 )
 from raceday.errors import InputError
 from raceday.odds_snapshots import latest_snapshot_slots, priced_slots, unsold_slots
@@ -56,8 +56,6 @@ INVALID_RUNNER_CHECK = "race_has_invalid_runner"
 INPUT_CHECK = "input_readable"
 RACE_ID_WIDTH = 16  # quarantine.race_id
 MAX_UMABAN = 99  # two digits in PC-KEIBA
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -265,17 +263,17 @@ def _decoded_snapshot(raw: RawDay, phase: Phase) -> tuple[pd.DataFrame, pd.DataF
     return priced_slots(slots), unsold_slots(slots)
 
 
-def _warn_about_new_venues(races: pd.DataFrame, venue_codes: Collection[str]) -> None:
-    """Venues outside NAR and JRA are kept (learned like any new venue): say so once a read."""
-    codes = races["keibajo_code"].dropna().astype(str)
+def venues_of_no_circuit(nvd_ra: pd.DataFrame, venue_codes: Collection[str]) -> list[str]:
+    """The venue codes of ``nvd_ra`` (raw; as stored: :func:`venue_code_text`) outside
+    ``venue_codes`` (NAR's and JRA's) that validation keeps, learned like any new venue (Hong
+    Kong's ``G0``); not those it sets aside (another sport's, no venue code: ``venue_in_scope``);
+    none when the table has no venue column (validation refuses it). Said once a read, by the
+    ingest (:mod:`tasks.ingest`), not by each validation of what it read."""
+    if "keibajo_code" not in nvd_ra.columns:
+        return []
+    codes = venue_code_text(nvd_ra["keibajo_code"]).dropna().astype(str)
     in_scope = re.compile(venue_in_scope_pattern(venue_codes))  # others: venue_in_scope
-    new = sorted(code for code in set(codes) - set(venue_codes) if in_scope.fullmatch(code))
-    if new:
-        logger.warning(
-            "venue code(s) %s are neither NAR nor JRA: kept as venues of their own (standards, "
-            "pools and the model learn them from their own history)",
-            ", ".join(new[:20]),
-        )
+    return sorted(code for code in set(codes) - set(venue_codes) if in_scope.fullmatch(code))
 
 
 def validate_day(
@@ -302,7 +300,6 @@ def validate_day(
     runners = raw.runners  # decoded once per RawDay: shared, so derived from, never changed
     entries = entries_or_fallback(raw.races, runners)  # toroku_tosu absent or blank
     races = raw.races.assign(entries=entries)
-    _warn_about_new_venues(races, venue_codes)
     snapshot, unsold = _decoded_snapshot(raw, phase)
     bet_odds = betting_snapshot(snapshot, results if phase == "card" else None)
     dated = as_of is not None

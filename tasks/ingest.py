@@ -27,7 +27,9 @@ from prefect.runtime import task_run
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from config import Settings
-from config.reference import venue_names, venue_romanised_names, venue_time_zones
+from config.reference import circuits, venue_names, venue_romanised_names, venue_time_zones
+from data_checks.suites import venue_codes_for
+from data_checks.validate import venues_of_no_circuit
 from raceday.errors import RacedayError
 from raceday.simulate.config import SimulatorConfig
 from raceday.sources.base import (
@@ -51,6 +53,7 @@ from tasks.common import (
     current_flow_name,
     io_task_options,
     logger,
+    period_label,
     stage,
     stage_run,
 )
@@ -86,6 +89,20 @@ def days_the_source_holds(settings: Settings) -> tuple[date, date] | None:
         return None
 
 
+def say_venues_of_no_circuit(raw: RawDay, start: date, end: date) -> None:
+    """A read holding venues outside NAR and JRA (:func:`venues_of_no_circuit`: kept, learned
+    from their own history) says so once, naming its days: each validation of the read (a
+    run's card and results, a warm-up's results) said it again."""
+    codes = venues_of_no_circuit(raw.nvd_ra, venue_codes_for(circuits()))
+    if codes:
+        logger().warning(
+            "venue code(s) %s in %s are neither NAR nor JRA: kept as venues of their own "
+            "(standards, pools and the model learn them from their own history)",
+            ", ".join(codes[:20]),
+            period_label(start, end),
+        )
+
+
 @stage("ingest", io=True)
 def ingest(settings: Settings, start: date, end: date) -> RawDay:
     """Raw races, runners and odds snapshots dated ``start``..``end`` from the source."""
@@ -93,6 +110,7 @@ def ingest(settings: Settings, start: date, end: date) -> RawDay:
     with stage_run(settings, "ingest", end) as record:
         raw = source.read_days(start, end)
         record.rows_out = len(raw.nvd_se)
+    say_venues_of_no_circuit(raw, start, end)
     logger().info(
         "ingested %d races, %d runners from %s for %s..%s",
         len(raw.nvd_ra),
@@ -219,6 +237,7 @@ def ingest_by_venue(settings: Settings, start: date, end: date) -> RawDay:
     down = rejected_lanes(outcomes, names)
     if down:
         alert_venues_down(settings, end, down)
+    say_venues_of_no_circuit(raw, start, end)
     logger().info(
         "ingested %d races, %d runners from %s for %s..%s in %d venue lane(s), %d down",
         len(raw.nvd_ra),

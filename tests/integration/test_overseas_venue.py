@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from config import load_settings
-from flows.chain import settle_chain
+from flows.chain import daily_chain, prepare_history, settle_chain
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.sources.base import RawDay
@@ -25,7 +25,7 @@ from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
 from tasks.common import in_process
 from tasks.features import day_features
-from tasks.ingest import ingest
+from tasks.ingest import ingest, ingest_by_venue
 from tasks.predict import predict
 from tasks.record import record_day, settle
 from tasks.stake import stake
@@ -121,3 +121,35 @@ def test_a_race_abroad_is_kept_and_learned_like_the_venue_it_was(
         .notna()
         .any()
     )
+
+
+def test_a_run_says_once_per_read_that_a_venue_is_of_no_circuit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``raceday run`` on an empty store (its chain in-process, the day read by venue lanes):
+    the warm-up's read and the day's each say once that G0 is of no circuit, naming their days.
+    Every validation said it (the warm-up's results, the screen's card and results): three
+    times alike in one run."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "1")
+    history, day = DAYS[0], DAYS[1]
+    raw = simulate_days(history, day, SimulatorConfig(races_per_day=8)).raw
+    first = raw.nvd_ra.groupby("kaisai_tsukihi")["keibajo_code"].first()  # each day's
+
+    def abroad(table: pd.DataFrame) -> pd.DataFrame:  # each day's first venue written G0
+        of_first = table["keibajo_code"] == table["kaisai_tsukihi"].map(first)
+        return table.assign(keibajo_code=table["keibajo_code"].mask(of_first, ABROAD))
+
+    write_tables(
+        RawDay(abroad(raw.nvd_ra), abroad(raw.nvd_se), abroad(raw.nvd_o1)), tmp_path, "csv"
+    )
+    settings = load_settings(
+        races=8, source=f"files:{tmp_path}", db_url=f"sqlite:///{tmp_path / 'store.db'}"
+    )
+    with caplog.at_level("WARNING"):
+        prepare_history(in_process, settings, day)
+        daily_chain(in_process, settings, ingest_by_venue(settings, day, day), day)
+    said = [r.getMessage() for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
+    assert [line.split(" are neither")[0] for line in said] == [
+        f"venue code(s) G0 in {history}",
+        f"venue code(s) G0 in {day}",
+    ]

@@ -16,7 +16,7 @@ from data_checks.docs import data_docs_index, publish
 from data_checks.gx_runner import Check, run_suite
 from data_checks.records import distinct_quarantine, quarantine_summary, validation_rows
 from data_checks.suites import venue_codes_for
-from data_checks.validate import refuse_on_input_scope, validate_day
+from data_checks.validate import refuse_on_input_scope, validate_day, venues_of_no_circuit
 from raceday.codec import decode_runners, race_ids
 from raceday.errors import InputError, NothingValid
 from raceday.simulate.config import SimulatorConfig
@@ -425,7 +425,7 @@ def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
 ) -> None:
     """A user's own export may hold an overseas venue: a two-digit code of neither circuit, or
     JV-Data's letter code of a race abroad (G0 Hong Kong, written g0 by a tool that lower-cases
-    it): its races are kept (learned as a venue of its own) with a warning naming it; ban-ei
+    it): its races are kept (learned as a venue of its own) and named as of no circuit; ban-ei
     (83) is another sport, and 4A no venue code: set aside, and not named as kept."""
     raw = simulated()
     venues = sorted(raw.nvd_ra["keibajo_code"].unique())
@@ -451,8 +451,10 @@ def test_a_venue_outside_nar_and_jra_is_kept_and_ban_ei_is_not(
             valid.runners["race_id"].isin(races["race_id"]).sum()
             == (recoded.nvd_se["keibajo_code"] == written).sum()
         )
-    said = [r.getMessage() for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith("venue code(s) 99, G0 are neither")
+    # named once a read, by the ingest (tests/integration/test_overseas_venue.py), not here
+    assert not [r for r in caplog.records if "neither NAR nor JRA" in r.getMessage()]
+    assert venues_of_no_circuit(recoded.nvd_ra, circuit_venue_codes("nar")) == ["99", "G0"]
+    assert venues_of_no_circuit(pd.DataFrame(), circuit_venue_codes("nar")) == []  # no input
 
 
 def test_a_failing_page_names_only_the_failing_races_and_keeps_the_detail(tmp_path: Path) -> None:
