@@ -73,6 +73,7 @@ from raceday.run_status import (
     stale_odds_warning,
     unknown_class_warning,
     unpriced_warning,
+    untimed_warning,
 )
 from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.performance import RacesJudged, races_judged_between
@@ -172,13 +173,15 @@ def warm_up(settings: Settings, start: date) -> None:
 @dataclass(frozen=True)
 class ChunkDone:
     """What a chunk's run did: its counts, its days refused for their input, and its card's
-    races without odds by their deadline, sized on their final odds or decided on stale odds."""
+    races without odds by their deadline, sized on their final odds, decided on stale odds or
+    (at race time) without odds for want of a readable post time."""
 
     counts: dict[str, int]
     refused: tuple[DayRefusal, ...] = ()
     unpriced: tuple[str, ...] = ()
     final_odds: tuple[str, ...] = ()
     stale_odds: tuple[str, ...] = ()
+    untimed: tuple[str, ...] = ()
 
 
 @task(name="backfill-chunk", cache_policy=NONE)
@@ -217,7 +220,12 @@ def backfill_chunk(
         counts["bets"],
         time.perf_counter() - clock,
     )
-    said = (tuple(notes.unpriced), tuple(notes.final_odds), tuple(notes.stale_odds))
+    said = (
+        tuple(notes.unpriced),
+        tuple(notes.final_odds),
+        tuple(notes.stale_odds),
+        tuple(notes.untimed),
+    )
     return ChunkDone(counts, tuple(refused), *said)
 
 
@@ -585,6 +593,7 @@ def run_held_chunks(
         notes.unpriced.extend(done.unpriced)
         notes.final_odds.extend(done.final_odds)
         notes.stale_odds.extend(done.stale_odds)
+        notes.untimed.extend(done.untimed)
         return done.counts
 
     # the waves prepared every chunk already (workers): the ordered part has nothing to prepare
@@ -670,6 +679,7 @@ def backfill(
         sum(chunk.set_aside for chunk in judged), sum(chunk.offered for chunk in judged), 0
     )
     warnings += unpriced_warning(notes.unpriced)
+    warnings += untimed_warning(notes.untimed)
     warnings += final_odds_races_warning(notes.final_odds)
     warnings += stale_odds_warning(notes.stale_odds, settings.live.stale_odds_minutes)
     warnings += classless_warning(judged, f"{start}..{end}")

@@ -49,8 +49,10 @@ from raceday.run_status import (
     outside_source_days_warning,
     unknown_class_warning,
     unpriced_warning,
+    untimed_warning,
 )
 from raceday.sources.base import RawDay, venues_down
+from raceday.sources.timeline import races_without_deadline
 from raceday.staking.ledger import open_bet_count, void_summary
 from raceday.store.catalogs.races import read_odds
 from tasks.alerts import alerts_raised_since
@@ -96,11 +98,13 @@ def day_outcome(
     unpriced: Sequence[str] = (),
     final_odds: Sequence[str] = (),
     outside_source: Sequence[str] = (),
+    untimed: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The run's status (:func:`raceday.run_status.run_status`) from the alerts it raised and
     its warnings: venues left out, races cancelled, no races (on a ``race_day``: a JRA store's
     weekday is none; said as cancelled when they were), races quarantined, races without odds
-    (``unpriced``: their ids), a day without races outside the days the source holds
+    (``unpriced``: their ids; ``untimed``: at race time, those without a readable post time,
+    so without a deadline), a day without races outside the days the source holds
     (``outside_source``: its warning), races sized on their final odds (``final_odds``: their
     ids, :func:`raceday.pipeline.races_on_final_odds`; the source held no snapshot of theirs),
     most of a circuit's races of no known class (logged too),
@@ -112,6 +116,7 @@ def day_outcome(
     warnings = [f"venues down (quarantined, alerted): {', '.join(down)}"] if down else []
     warnings += dropped_races_warning(counts, race_day, outside_source)
     warnings += unpriced_warning(unpriced)
+    warnings += untimed_warning(untimed)
     warnings += final_odds_races_warning(final_odds)
     warnings += unknown_class_warning(raw.races, circuits())
     if voided["voided_bets"]:
@@ -150,6 +155,11 @@ def _outcome(
         held = days_the_source_holds(this.settings)  # is the day outside what it holds?
         outside_source = outside_source_days_warning(this.day, held, this.settings.source)
     unpriced = card.unpriced if card is not None else ()
+    no_deadline = (
+        races_without_deadline(card.races, this.settings.live.card_timing())
+        if card is not None
+        else frozenset()
+    )
     final_odds = races_on_final_odds(card.odds if card is not None else stored_odds(this))
     return day_outcome(
         this.raw,
@@ -158,9 +168,10 @@ def _outcome(
         alerts,
         night=night,
         race_day=race_day,
-        unpriced=unpriced,
+        unpriced=[race for race in unpriced if race not in no_deadline],
         final_odds=final_odds,
         outside_source=outside_source,
+        untimed=[race for race in unpriced if race in no_deadline],
     )
 
 

@@ -156,17 +156,32 @@ def quarantine_warning(
     return []
 
 
+def _first_five(race_ids: Sequence[str]) -> str:
+    return ", ".join(race_ids[:5]) + (f" and {len(race_ids) - 5} more" if len(race_ids) > 5 else "")
+
+
 def unpriced_warning(race_ids: Sequence[str]) -> list[str]:
     """A warning naming the card's races without odds by their decision's moment: stored, but
     neither predicted nor bet (the only trace was a line in the log)."""
     if not race_ids:
         return []
-    named = ", ".join(race_ids[:5]) + (
-        f" and {len(race_ids) - 5} more" if len(race_ids) > 5 else ""
-    )
     return [
-        f"{len(race_ids)} race(s) without odds published by their deadline ({named}): stored, "
-        "not predicted or bet (no snapshot of theirs with odds was published by then)"
+        f"{len(race_ids)} race(s) without odds published by their deadline "
+        f"({_first_five(race_ids)}): stored, not predicted or bet (no snapshot of theirs with "
+        "odds was published by then)"
+    ]
+
+
+def untimed_warning(race_ids: Sequence[str]) -> list[str]:
+    """A warning naming the card's races that had no deadline at race time (``live.odds_at``
+    ``lead``): their post time cannot be read, so they saw no snapshot (``raceday live`` says
+    them in the same words); not races whose odds came too late (:func:`unpriced_warning`)."""
+    if not race_ids:
+        return []
+    return [
+        f"{len(race_ids)} race(s) without a readable post time ({_first_five(race_ids)}): "
+        "stored, not predicted or bet (decided at their post time less live.lead_minutes, "
+        "they had no deadline to read odds by)"
     ]
 
 

@@ -104,6 +104,14 @@ def decision_moments(races: pd.DataFrame, timing: CardTiming) -> pd.Series:
     return pd.Series(moment.to_numpy(), index=races["race_id"].to_numpy(), name="deadline")
 
 
+def races_without_deadline(races: pd.DataFrame, timing: CardTiming) -> frozenset[str]:
+    """The races of a card (``race_id``, ``race_date``, ``post_time``) with no decision moment
+    under ``timing`` (:func:`decision_moments`): at ``lead``, those whose post time cannot be
+    read (blank, ``0000``, ``2430``). They see no snapshot: no deadline missed, none to miss."""
+    moments = decision_moments(races, timing)
+    return frozenset(moments.index[moments.isna().to_numpy(bool)].astype(str))
+
+
 def card_deadlines(nvd_ra: pd.DataFrame, timing: CardTiming) -> pd.Series:
     """Every race's decision moment under ``timing`` (:func:`decision_moments`), by ``race_id``;
     NaT for a race whose day (or, at ``lead``, post time) cannot be read: it sees no snapshot."""

@@ -205,6 +205,42 @@ def test_a_chunk_names_its_card_races_without_odds_for_the_backfill_summary() ->
     assert notes.unpriced == ["202503014402"] and notes.refused == []
 
 
+def test_a_chunk_at_race_time_names_its_races_without_a_readable_post_time_apart() -> None:
+    """At ``lead`` a race is decided at its post time less ``live.lead_minutes``: one whose post
+    time cannot be read (``2430``, written by some exports; ``0000``) has no deadline and sees no
+    snapshot. The backfill's summary counted it among the races 'without odds published by
+    their deadline'; it is named apart, as ``raceday live`` says it: without a readable post
+    time. In the morning every race has its deadline (09:00), so none is."""
+    from data_checks.validate import ValidatedDay
+    from flows.chain import ChunkNotes
+
+    races = pd.DataFrame(
+        {
+            "race_id": ["202503014401", "202503014402", "202503014403"],
+            "race_date": [date(2025, 3, 1)] * 3,
+            "post_time": ["1500", "2430", "0000"],
+        }
+    )
+    unpriced = ("202503014401", "202503014402", "202503014403")
+    no_odds = pd.DataFrame(columns=["race_id", "umaban", "snapshot_at", "win_odds", "popularity"])
+    card = ValidatedDay(races, pd.DataFrame(), no_odds, pd.DataFrame(), (), unpriced)
+    live = load_settings().live
+    lead, morning = ChunkNotes(), ChunkNotes()
+    lead.note_card(card, live.model_copy(update={"odds_at": "lead"}))
+    morning.note_card(card, live.model_copy(update={"odds_at": "morning"}))
+    assert lead.unpriced == ["202503014401"]
+    assert lead.untimed == ["202503014402", "202503014403"]
+    assert morning.unpriced == list(unpriced) and morning.untimed == []
+    from raceday.run_status import untimed_warning
+
+    [line] = untimed_warning(lead.untimed)
+    assert line.startswith(
+        "2 race(s) without a readable post time (202503014402, 202503014403): stored, not "
+        "predicted or bet"
+    )
+    assert "deadline" not in line.split(":")[0]
+
+
 def test_a_chunk_names_its_card_races_sized_on_final_odds_for_the_backfill_summary() -> None:
     """A chunk's card races priced on their final odds (the source held no snapshot of theirs
     it could date: no odds table that day, blank or unreadable stamps) reach the backfill's
