@@ -8,6 +8,7 @@ them with :func:`record_checked`.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,6 +43,7 @@ from raceday.sources.timeline import (
 from raceday.store.catalogs.decisions import races_decided_between
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
+from raceday.store.catalogs.ratings import indexed_days_after
 from raceday.store.learned import LearnedFrom
 from tasks.common import (
     current_run_id,
@@ -212,16 +214,40 @@ def _withdraw_retracted(connection: Connection, quarantine: pd.DataFrame) -> Non
         )
 
 
-def _forget_stale_versions(connection: Connection, learned_from: LearnedFrom) -> None:
+def _forget_stale_versions(
+    connection: Connection, settings: Settings, learned_from: LearnedFrom
+) -> None:
+    """Forget the versions learned from the days being rewritten when they changed; the warning
+    names the later days already run (their indexes stored), which keep what they derived from
+    the old history, and the command that derives them again."""
     forgotten = learned_from.forget_if_changed(connection)
-    if forgotten:
-        logger().warning(
-            "the history of %s changed: %d version(s) learned from it are learned again when "
-            "next needed (%s); later days already run keep their indexes until run again",
-            period_label(learned_from.start, learned_from.end),
-            len(forgotten),
-            ", ".join(forgotten[:6]) + (", …" if len(forgotten) > 6 else ""),
-        )
+    if not forgotten:
+        return
+    later = indexed_days_after(connection, learned_from.end)
+    logger().warning(
+        "the history of %s changed: %d version(s) learned from it are learned again when "
+        "next needed (%s)%s",
+        period_label(learned_from.start, learned_from.end),
+        len(forgotten),
+        ", ".join(forgotten[:6]) + (", …" if len(forgotten) > 6 else ""),
+        "" if later is None else _later_days_note(settings, *later),
+    )
+
+
+def _later_days_note(settings: Settings, first: date, last: date) -> str:
+    """What the days after a changed history that already ran keep, and the command that runs
+    them again (a backfill over them, forced: they may be days a backfill completed)."""
+    command = shlex.join(
+        [
+            "raceday", "backfill", "--start", f"{first}", "--end", f"{last}", "--force",
+            "--source", settings.source,
+        ]
+    )  # fmt: skip
+    return (
+        f"; the later days already run, {period_label(first, last)}, keep what they derived "
+        f"from the old history (first 3F, indexes, features, predictions) until run again: "
+        f"{command}"
+    )
 
 
 def _write_records(
@@ -264,7 +290,7 @@ def validate_and_store(
             if learned_from is not None:
                 _withdraw_retracted(connection, valid.quarantine)
                 _warn_pending(raw)
-                _forget_stale_versions(connection, learned_from)
+                _forget_stale_versions(connection, settings, learned_from)
             _write_records(connection, valid, start, end, phase)
         publish_docs(settings, valid.outcomes, stage, start, end)
         summary = quarantine_summary(valid.quarantine)

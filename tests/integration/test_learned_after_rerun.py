@@ -22,6 +22,7 @@ from raceday.store.catalogs.learned_versions import (
     read_reference_times,
     read_reference_versions,
 )
+from raceday.store.catalogs.ratings import write_by_runner
 from raceday.store.engine import make_engine, upgrade_schema
 from raceday.store.learned import first3f_model_for
 from tasks.derive import reference_times
@@ -90,3 +91,51 @@ def test_versions_learned_from_a_day_run_again_with_more_races_are_learned_again
     learn_for_next_day(whole)
     _, _, versions_after = learned(whole)
     pd.testing.assert_frame_equal(versions_after, versions)
+
+
+def stored_indexes(settings: Settings, *days: date) -> None:
+    """An index row for each of ``days``: days run after DAY (their indexes stored)."""
+    rows = pd.DataFrame(
+        {
+            "race_id": [f"{day:%Y%m%d}4401" for day in days],
+            "umaban": [1] * len(days),
+            "race_date": list(days),
+            "speed_index": [50.0] * len(days),
+        }
+    )
+    with make_engine(settings.database_url).begin() as connection:
+        write_by_runner(connection, "indexes", rows)
+
+
+@pytest.mark.slow
+def test_a_changed_day_names_the_later_days_already_run_and_the_command_to_run_them(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning that a day's history changed said 'later days already run keep their
+    indexes until run again', naming neither the days nor how: it names the later days with
+    stored indexes (first and last) and the backfill that runs them again; of a day no later
+    day ran after, it says nothing of later days."""
+    raw = simulate_days(DAY, DAY, SimulatorConfig(races_per_day=20)).raw
+    partial = rows_of_venues(raw, venues_in(raw)[:1])  # the other venue was down
+
+    def rerun(name: str, *later: date) -> str:
+        """The day stored with one venue, ``later`` days' indexes stored, the day run again
+        with both venues: the warning."""
+        settings = store_with(tmp_path, name, partial)
+        settings = settings.model_copy(update={"source": "files:/data/my exports"})
+        learn_for_next_day(settings)
+        stored_indexes(settings, *later)
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            validate_and_store(settings, raw, DAY, DAY, "results")
+        [line] = [r.getMessage() for r in caplog.records if "changed" in r.getMessage()]
+        return line
+
+    alone = rerun("alone", DAY)  # no later day ran
+    assert alone.startswith("the history of 2026-05-01 changed: ") and "later" not in alone
+    named = rerun("later", DAY, NEXT_DAY, NEXT_DAY + timedelta(days=5))
+    assert "the later days already run, 2026-05-02..2026-05-07, keep what they derived" in named
+    assert named.endswith(
+        ": raceday backfill --start 2026-05-02 --end 2026-05-07 --force "
+        "--source 'files:/data/my exports'"
+    )

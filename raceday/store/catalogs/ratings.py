@@ -64,6 +64,16 @@ def read_indexes(connection: Connection, start: date, end: date) -> pd.DataFrame
     return read_rows(connection, INDEXES, start=start, end=end)
 
 
+def indexed_days_after(connection: Connection, after: date) -> tuple[date, date] | None:
+    """The first and last race dates after ``after`` with stored indexes: the later days
+    already run; None when there is none."""
+    query = select(func.min(INDEXES.c.race_date), func.max(INDEXES.c.race_date)).where(
+        INDEXES.c.race_date > after
+    )
+    first, last = connection.execute(query).one()
+    return None if first is None else (first, last)
+
+
 def write_track_variants(connection: Connection, variants: pd.DataFrame) -> int:
     """Store track variants by (race_date, keibajo_code, surface)."""
     return replace_rows(
