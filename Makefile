@@ -56,10 +56,13 @@ typecheck: install-dev
 ## the suite runs on every core and one more (pytest-xdist: many tests wait on a Prefect server,
 ## a subprocess or PostgreSQL, and the extra worker fills those waits), a test file per worker
 ## so module fixtures are built once, the slow files first (pyproject's addopts);
-## PYTEST_WORKERS=0 runs it in one process
+## PYTEST_WORKERS=0 runs it in one process. The suite writes the project's bytecode (and
+## pytest's rewritten test modules) to __pycache__ (git-ignored) even where the shell sets
+## PYTHONDONTWRITEBYTECODE: without it every worker and every command a test runs compiled them
+## again (collection 13.6 s of CPU a worker, 7.3 s with them written; docs/PERFORMANCE.md)
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 pytest: install-dev
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_daily.py
