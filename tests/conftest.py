@@ -164,6 +164,22 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness: None) -> str:
+    """The API URL of this worker's test-harness server (``prefect_harness``), for the `raceday`
+    processes of the tests that are not about Prefect's temporary server: given as their
+    PREFECT_API_URL, a command starts no temporary server of its own (8-15 s of CPU a command,
+    half of it importing the server as it starts). One server per pytest process (per xdist
+    worker), started once, stopped at the session's end with the harness; it holds every flow
+    run of the worker's tests, one test at a time, so a test reads back only the flow runs it
+    made (by their ids, names or start). The tests that stay on the temporary server say why."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    assert url, "the Prefect test harness set no PREFECT_API_URL"
+    return str(url)
+
+
+@pytest.fixture(scope="session")
 def prefect_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Prefect's database migrated once per test run (the xdist workers share it), for the new
     PREFECT_HOME of a `raceday` command (tests/prefect_server_support.py)."""

@@ -1,7 +1,10 @@
 """Ctrl-C in a backfill, as a user presses it: the first stops after the chunk under way
 (exit 130, saying how to resume; what ran stays stored), and the same command resumes, saying
 what it skips. The signal is sent once the first chunk is stored (its days marked done), with
-nine chunks still to go."""
+nine chunks still to go. The commands report to the worker's long-lived test server
+(``prefect_api_url``): what is tested is the backfill's own Ctrl-C, sent to the command alone,
+not Prefect's temporary server (tests/e2e/test_live_interrupt.py signals a command's temporary
+server with its process group)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from cli.prefect_server import SERVER_LOG_NAME
 from tests.e2e.cli_process import COMMAND, ROOT, cli_environment
 
 pytestmark = [pytest.mark.slow]
@@ -31,10 +35,12 @@ def _a_chunk_stored(url: str) -> bool:
 
 
 def test_the_first_ctrl_c_stops_at_a_safe_point_and_the_command_resumes(
-    tmp_path: Path, prefect_database: Path
+    tmp_path: Path, prefect_api_url: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    env = cli_environment(tmp_path, prefect_database, RACEDAY_SIMULATOR__RACES_PER_DAY="6")
+    env = cli_environment(
+        tmp_path, prefect_api_url=prefect_api_url, RACEDAY_SIMULATOR__RACES_PER_DAY="6"
+    )
     args = [*COMMAND, "backfill", "--start", "2025-03-01", "--end", "2025-03-20",
             "--chunk-days", "2", "--db", url]  # fmt: skip
     process = subprocess.Popen(
@@ -60,3 +66,5 @@ def test_the_first_ctrl_c_stops_at_a_safe_point_and_the_command_resumes(
     summary = json.loads(resumed.stdout)
     assert summary["days_skipped"] >= 2 and summary["status"] == "completed"
     assert summary["chunks_run"] + summary["chunks_skipped"] == summary["chunks"] == 10
+    # both commands reported to the test server: neither started a temporary one
+    assert not (tmp_path / "prefect" / SERVER_LOG_NAME).exists()

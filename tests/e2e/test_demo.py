@@ -1,7 +1,9 @@
 """`raceday run --demo` (what `make run` runs) shows the product on an empty store: the eve
 warms it up, a first model is trained on the demo's short windows, the day is predicted by that
 model when it is promoted; a second run is just the day. Smaller days than `make run`'s 200
-races (60) so the three windows still hold enough races; ~1–2 minutes on 2 cores."""
+races (60) so the three windows still hold enough races; ~1–2 minutes on 2 cores. Its commands
+start Prefect's temporary server, as `make run` does on a machine without PREFECT_API_URL: the
+path tested is that one, so they are not given the tests' long-lived server."""
 
 from __future__ import annotations
 

@@ -36,6 +36,7 @@ def live(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.usefixtures("prefect_harness")  # its flow runs on the worker's test server
 def test_a_replayed_day_runs_each_race_as_its_own_flow_run(day_files: Path, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'live.db'}"
     source = f"files:{day_files}"

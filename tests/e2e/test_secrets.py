@@ -1,6 +1,11 @@
 """Issue 19: a store password given to `raceday run` shows up nowhere — not in what the command
 prints (text or --json), not in logs, reports, alerts, backups' command lines, and not in
-Prefect's database (flow-run parameters), under a real PostgreSQL role with a password."""
+Prefect's database (flow-run parameters), under a real PostgreSQL role with a password.
+
+The commands start Prefect's temporary server (no PREFECT_API_URL, not the tests' long-lived
+server): every file of the Prefect home is read once the server that wrote it has stopped with
+its command, so all it kept is on disk. A running server writes events in batches, and a scan of
+its files could miss what it still holds."""
 
 from __future__ import annotations
 

@@ -13,27 +13,31 @@ from pathlib import Path
 
 import pytest
 
+from cli.prefect_server import SERVER_LOG_NAME
 from tests.golden_outputs import SMALL_MONTH, differences, golden_outputs, raceday_command
-from tests.prefect_server_support import seed_prefect_home
 
 RECORDED = Path(__file__).resolve().parents[1] / "golden" / "outputs.json"
 
 
 @pytest.mark.slow
-def test_a_simulated_month_gives_the_recorded_outputs(
-    tmp_path: Path, prefect_database: Path
-) -> None:
+def test_a_simulated_month_gives_the_recorded_outputs(tmp_path: Path, prefect_api_url: str) -> None:
     """Backfill of 2025-06-01..28 (a version trained and promoted, bets placed and settled),
     then the daily run of 06-29: every table, bet slip and --json figure as recorded. (The
-    commands' Prefect home starts with Prefect's database migrated: not an output.)"""
+    commands report to the worker's long-lived test server, ``prefect_api_url``, rather than
+    each starting Prefect's temporary server: the Prefect server is not an output.)"""
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
     assert recorded["header"]["scenario"] == SMALL_MONTH.describe(), (
         "the scenario changed since the recording: re-record tests/golden/outputs.json"
     )
     assert raceday_command().exists(), f"no raceday command at {raceday_command()}: make install"
 
-    seed_prefect_home(tmp_path / "prefect", prefect_database)  # command_environment's home
-    measured = golden_outputs(f"sqlite:///{tmp_path / 'store.db'}", tmp_path, SMALL_MONTH)
+    measured = golden_outputs(
+        f"sqlite:///{tmp_path / 'store.db'}",
+        tmp_path,
+        SMALL_MONTH,
+        extra_env={"PREFECT_API_URL": prefect_api_url},
+    )
+    assert not (tmp_path / "prefect" / SERVER_LOG_NAME).exists()  # no temporary server started
 
     found = differences(recorded, measured)
     report = [
