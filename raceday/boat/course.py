@@ -125,15 +125,18 @@ def course_prior(history: pd.DataFrame, card: pd.DataFrame, expected: pd.Series)
     """The venue's win share by course on earlier days (shrunk toward the national shares)
     at each boat's expected course, log-linear between courses, normalised per race."""
     won = history.assign(won=_numeric(history, "won"), course=_lane_numbers(history, "course"))
-    log_shares = np.empty((len(card), len(LANE_NUMBERS)))
-    for column, course in enumerate(LANE_NUMBERS):
-        at_course = card.assign(course=pd.array([course] * len(card), dtype="Int64"))
-        totals = earlier_days_totals(won, ["venue_code", "course"], "won", at_course)
-        national = NATIONAL_LANE_WIN_SHARES[course]
-        shrunk = (totals["total"] + national * PRIOR_STRENGTH_RACES) / (
-            totals["n"] + PRIOR_STRENGTH_RACES
-        )
-        log_shares[:, column] = np.log(shrunk.clip(lower=1e-6).to_numpy(dtype="float64"))
+    # Every boat at every course, matched in one pass over the history (course-major rows).
+    courses = np.repeat(np.asarray(LANE_NUMBERS), len(card))
+    boats = card[["race_date", "venue_code"]]
+    at_course = pd.concat([boats] * len(LANE_NUMBERS), ignore_index=True).assign(
+        course=pd.array(courses, dtype="Int64")
+    )
+    totals = earlier_days_totals(won, ["venue_code", "course"], "won", at_course)
+    national = pd.Series(courses).map(NATIONAL_LANE_WIN_SHARES).to_numpy(dtype="float64")
+    shrunk = (totals["total"].to_numpy() + national * PRIOR_STRENGTH_RACES) / (
+        totals["n"].to_numpy() + PRIOR_STRENGTH_RACES
+    )
+    log_shares = np.log(np.clip(shrunk, 1e-6, None)).reshape(len(LANE_NUMBERS), len(card)).T
     at = np.clip(expected.to_numpy(dtype="float64"), 1.0, 6.0) - 1.0
     low = np.floor(at).astype(int)
     high = np.minimum(low + 1, len(LANE_NUMBERS) - 1)

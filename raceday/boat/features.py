@@ -32,6 +32,7 @@ DESIGN_COLUMNS: Final = (
 )  # fmt: skip
 COURSE_FEATURES: Final = ("p_course", "st_index", "exhibition_index")  # from raceday.boat.course
 HISTORY_COLUMNS: Final = ("race_id", "race_date", "venue_code", "racer_id", "boat", "won")
+_NO_DAY: Final = np.iinfo("int64").min  # NaT as whole days
 
 
 def _race_day(frame: pd.DataFrame) -> pd.Series:
@@ -39,36 +40,60 @@ def _race_day(frame: pd.DataFrame) -> pd.Series:
     return day.astype("datetime64[ns]")  # one resolution both sides of an as-of merge
 
 
+def _day_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's race day as whole days since 1970 (NaT: the int64 minimum)."""
+    return _race_day(frame).to_numpy(dtype="datetime64[D]").astype("int64")
+
+
+def _key_codes(history: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One integer per row of ``history`` then of ``rows``, equal where all ``keys`` are equal
+    as text (the two sides matched as strings, whatever their dtypes)."""
+    codes = np.zeros(len(history) + len(rows), dtype="int64")
+    for key in keys:
+        text = pd.concat([history[key], rows[key]], ignore_index=True).astype("string")
+        code, uniques = pd.factorize(text)
+        codes = codes * (len(uniques) + 1) + code
+    return codes
+
+
 def earlier_days_totals(
     history: pd.DataFrame, keys: list[str], value: str, rows: pd.DataFrame
 ) -> pd.DataFrame:
     """For each row of ``rows`` (``keys`` + ``race_date``): the sum and count (``total``, ``n``)
     of ``value`` over the ``history`` rows with the same keys dated strictly before the row's
-    day. One pass: per-day sums, cumulated per key, matched as of the day before."""
+    day. One pass: per-day sums, cumulated per key, each row matched to its key's last day
+    before its own (a binary search on key and day)."""
     out = pd.DataFrame({"total": 0.0, "n": 0.0}, index=rows.index)
-    dated = history.assign(day=_race_day(history), v=pd.to_numeric(history[value], "coerce"))
-    dated = dated[dated["v"].notna() & dated["day"].notna()].dropna(subset=keys)
-    wanted = rows[keys].assign(day=_race_day(rows), _order=np.arange(len(rows)))
-    wanted = wanted.dropna(subset=["day", *keys])
+    v = pd.to_numeric(history[value], "coerce").to_numpy(dtype="float64", na_value=np.nan)
+    dated = history[keys].assign(day=_day_numbers(history), v=v)
+    dated = dated[dated["v"].notna() & (dated["day"] != _NO_DAY)].dropna(subset=keys)
+    wanted = rows[keys].assign(day=_day_numbers(rows), _order=np.arange(len(rows)))
+    wanted = wanted[wanted["day"] != _NO_DAY].dropna(subset=keys)
     if dated.empty or wanted.empty:
         return out
-    for key in keys:  # merge_asof wants one dtype each side
-        dated[key] = dated[key].astype("string")
-        wanted[key] = wanted[key].astype("string")
-    per_day = dated.groupby([*keys, "day"], observed=True)["v"].agg(["sum", "count"])
-    per_day = per_day.reset_index().sort_values([*keys, "day"])
-    cumulated = per_day.groupby(keys, observed=True)[["sum", "count"]].cumsum()
-    # What was known by the end of each day is usable from the next day on.
-    known = per_day[[*keys, "day"]].assign(
-        total=cumulated["sum"], n=cumulated["count"], day=per_day["day"] + pd.Timedelta(days=1)
-    )
-    matched = pd.merge_asof(
-        wanted.sort_values("day"), known.sort_values("day"), on="day", by=keys,
-        direction="backward",
+    codes = _key_codes(dated, wanted, keys)
+    first_day = int(min(dated["day"].min(), wanted["day"].min()))
+    span = int(max(dated["day"].max(), wanted["day"].max())) - first_day + 2
+    per_day = (
+        pd.DataFrame({"key": codes[: len(dated)], "day": dated["day"].to_numpy() - first_day,
+                      "v": dated["v"].to_numpy()})
+        .groupby(["key", "day"], sort=True)["v"].agg(["sum", "count"])
     )  # fmt: skip
-    order = matched["_order"].to_numpy(dtype="int64")
-    out.iloc[order, 0] = matched["total"].fillna(0.0).to_numpy(dtype="float64")
-    out.iloc[order, 1] = matched["n"].fillna(0.0).to_numpy(dtype="float64")
+    cumulated = per_day.groupby(level="key", sort=False).cumsum()
+    key_of = per_day.index.get_level_values("key").to_numpy(dtype="int64")
+    # What was known by the end of each day is usable from the next day on: a row of day d
+    # takes its key's last entry of a day before d.
+    position = key_of * span + per_day.index.get_level_values("day").to_numpy(dtype="int64")
+    want_key = codes[len(dated) :]
+    target = want_key * span + (wanted["day"].to_numpy(dtype="int64") - first_day - 1)
+    found = np.searchsorted(position, target, side="right") - 1
+    hit = found >= 0
+    hit[hit] = key_of[found[hit]] == want_key[hit]
+    order = wanted["_order"].to_numpy(dtype="int64")
+    total = np.where(hit, cumulated["sum"].to_numpy(dtype="float64")[found], 0.0)
+    n = np.where(hit, cumulated["count"].to_numpy(dtype="float64")[found], 0.0)
+    out.iloc[order, 0] = total
+    out.iloc[order, 1] = n
     return out
 
 
