@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from functools import cache, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -100,9 +100,15 @@ class Base:
         of_venue = self.raw.nvd_ra[self.raw.nvd_ra["keibajo_code"] == venues[venue_rank]]
         return race_ids(of_venue).tolist()[nth]
 
+    @cached_property
+    def runners(self) -> pd.DataFrame:
+        """The day's runners decoded (indexed as ``raw.nvd_se``), once for every case: read,
+        never changed."""
+        return decode_runners(self.raw.nvd_se)
+
     def runner_index(self, race_id: str, position: int | None = None) -> int:
         """Row index of a starter of the race: the finisher at ``position``, else the first."""
-        runners = decode_runners(self.raw.nvd_se)
+        runners = self.runners
         of_race = runners[(runners["race_id"] == race_id) & runners["finish_pos"].notna()]
         if position is not None:
             of_race = of_race[of_race["finish_pos"] == position]
@@ -237,7 +243,7 @@ def _optional_absent(base: Base, out: Path) -> Expected:
 
 @case("entries_absent", "no toroku_tosu: races with a scratched high number keep their runners")
 def _entries_absent(base: Base, out: Path) -> Expected:
-    races, runners = decode_races(base.raw.nvd_ra), decode_runners(base.raw.nvd_se)
+    races, runners = decode_races(base.raw.nvd_ra), base.runners
     highest = races["race_id"].map(runners.groupby("race_id")["umaban"].max())
     # Entries fell back to the starters: these races failed umaban_within_entries.
     assert (highest > races["field_size"]).sum() >= 3, "the day needs scratched high numbers"
@@ -575,7 +581,7 @@ def _unflagged(base: Base, out: Path) -> Expected:
 
 @case("last3f_not_below_finish", "a last 3F one second longer than the finish time")
 def _last3f(base: Base, out: Path) -> Expected:
-    runners = decode_runners(base.raw.nvd_se)
+    runners = base.runners
     index = int(runners["finish_time_s"].idxmin())  # the fastest time of the day: a sprint
     race_id = str(runners.loc[index, "race_id"])
     se = base.raw.nvd_se.copy()
@@ -587,7 +593,7 @@ def _last3f(base: Base, out: Path) -> Expected:
 
 @case("times_as_tenths", "one venue's soha_time written as tenths of a second (723 for 1:12.3)")
 def _tenths(base: Base, out: Path) -> Expected:
-    runners = decode_runners(base.raw.nvd_se)
+    runners = base.runners
     venue = sorted(runners["keibajo_code"].unique())[2]
     of_venue = runners["keibajo_code"] == venue
     seconds = runners["finish_time_s"]

@@ -44,15 +44,22 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
     return make_corpus(tmp_path_factory.mktemp("bad_inputs_holds"))
 
 
-def validated(raw: RawDay, phase: Phase) -> ValidatedDay | str:
-    """The phase's validation as the validate stage runs it, or the line of its refusal."""
+def judged(raw: RawDay, phase: Phase) -> RawDay:
+    """What the phase validates as the validate stage hands it over: the card's view of
+    ``raw`` (``tasks.validate.card_view``), or ``raw`` itself for results."""
     from config import load_settings
+
+    return card_view(raw, load_settings().live.card_timing()) if phase == "card" else raw
+
+
+def validated(raw: RawDay, phase: Phase, view: RawDay | None = None) -> ValidatedDay | str:
+    """The phase's validation as the validate stage runs it, or the line of its refusal;
+    ``view``: ``judged(raw, phase)`` when already made (its decoded tables are shared)."""
     from config.reference import circuits
 
-    timing = load_settings().live.card_timing()
     try:
         return validate_day(
-            card_view(raw, timing) if phase == "card" else raw,
+            judged(raw, phase) if view is None else view,
             phase=phase,
             venue_codes=venue_codes_for(circuits()),
             as_of=DAY,
@@ -79,16 +86,19 @@ def assert_same(after: ValidatedDay | str, before: ValidatedDay | str) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_validated_without_gx_as_with_gx(name: str, corpus: dict[str, Case]) -> None:
-    """Each corpus case, card and results: the same rows, quarantine, results and refusals."""
+    """Each corpus case, card and results: the same rows, quarantine, results and refusals.
+    Both runs of a phase validate the same input (one read, one card view): its tables are
+    decoded once (``RawDay``'s decode is shared and never changed), as a backfill shares them."""
     case = corpus[name]
     try:
         raw = FilesSource(case.directory).read_days(case.expected.start, case.expected.end)
     except RacedayError:
         return  # refused by the source: validation never runs
     for phase in ("card", "results"):
+        view = judged(raw, phase)
         with gx_always():
-            before = validated(RawDay(raw.nvd_ra, raw.nvd_se, raw.nvd_o1, raw.rejected), phase)
-        after = validated(RawDay(raw.nvd_ra, raw.nvd_se, raw.nvd_o1, raw.rejected), phase)
+            before = validated(raw, phase, view)
+        after = validated(raw, phase, view)
         assert_same(after, before)
 
 
