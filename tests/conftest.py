@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,13 @@ PG_ADMIN_URL = os.environ.get(
     "RACEDAY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("RACEDAY_TEST_REQUIRE_POSTGRES") == "1"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """This process's Prefect home (made above) goes with it: the xdist controller's and each
+    worker's (every `make test` left four in /tmp). Its servers are stopped by then (their
+    session fixtures); a file a straggler still writes is left to the temporary directory."""
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
