@@ -73,7 +73,7 @@ from raceday.racetime import (
 )
 from raceday.run_status import DayRefusal
 from raceday.sources.base import RawDay, join_lanes, rows_of_days, without_lost_days
-from raceday.sources.timeline import decision_moments, races_without_deadline
+from raceday.sources.timeline import decision_moments, unpriced_by_cause
 from raceday.store.catalogs.races import RunnerWindow
 from raceday.store.catalogs.ratings import SettledRuns
 from tasks.alerts import alert_history_unusable
@@ -388,12 +388,16 @@ class ChunkNotes:
     def note_card(self, card: ValidatedDay, live: LiveSettings) -> None:
         """The card's races without odds, those priced on their final odds and (at race time)
         those decided on stale odds, and those without odds for want of a readable post time
-        (``untimed``: no deadline, :func:`raceday.sources.timeline.races_without_deadline`)."""
+        (``untimed``: no deadline, :func:`raceday.sources.timeline.unpriced_by_cause`)."""
         # in the morning every race of a card has its deadline: its day's morning_odds_at
         lead = live.odds_at == "lead"
-        untimed = races_without_deadline(card.races, live.card_timing()) if lead else frozenset()
-        self.unpriced.extend(race for race in card.unpriced if race not in untimed)
-        self.untimed.extend(race for race in card.unpriced if race in untimed)
+        late, untimed = (
+            unpriced_by_cause(card.unpriced, card.races, live.card_timing())
+            if lead
+            else (list(card.unpriced), [])
+        )
+        self.unpriced.extend(late)
+        self.untimed.extend(untimed)
         self.final_odds.extend(races_on_final_odds(card.odds))
         if lead:
             decided = decision_moments(card.races, live.card_timing())

@@ -52,7 +52,7 @@ from raceday.run_status import (
     untimed_warning,
 )
 from raceday.sources.base import RawDay, venues_down
-from raceday.sources.timeline import races_without_deadline
+from raceday.sources.timeline import unpriced_by_cause
 from raceday.staking.ledger import open_bet_count, void_summary
 from raceday.store.catalogs.races import read_odds
 from tasks.alerts import alerts_raised_since
@@ -154,11 +154,10 @@ def _outcome(
             race_day = racing_expected(this.settings, connection, this.day).expected
         held = days_the_source_holds(this.settings)  # is the day outside what it holds?
         outside_source = outside_source_days_warning(this.day, held, this.settings.source)
-    unpriced = card.unpriced if card is not None else ()
-    no_deadline = (
-        races_without_deadline(card.races, this.settings.live.card_timing())
+    late, untimed = (
+        unpriced_by_cause(card.unpriced, card.races, this.settings.live.card_timing())
         if card is not None
-        else frozenset()
+        else ([], [])
     )
     final_odds = races_on_final_odds(card.odds if card is not None else stored_odds(this))
     return day_outcome(
@@ -168,10 +167,10 @@ def _outcome(
         alerts,
         night=night,
         race_day=race_day,
-        unpriced=[race for race in unpriced if race not in no_deadline],
+        unpriced=late,
         final_odds=final_odds,
         outside_source=outside_source,
-        untimed=[race for race in unpriced if race in no_deadline],
+        untimed=untimed,
     )
 
 

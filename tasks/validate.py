@@ -34,12 +34,7 @@ from raceday.sources.base import (
     published_results,
     rows_of_days,
 )
-from raceday.sources.timeline import (
-    CardTiming,
-    card_odds,
-    races_without_deadline,
-    timed_races,
-)
+from raceday.sources.timeline import CardTiming, card_odds, timed_races, unpriced_by_cause
 from raceday.store.catalogs.decisions import races_decided_between
 from raceday.store.catalogs.quality import write_quarantine, write_validation_results
 from raceday.store.catalogs.races import withdraw_results, write_odds, write_races_and_runners
@@ -80,8 +75,7 @@ def _store_valid(
         return valid
     card = with_betting_odds(raw, valid)
     write_odds(connection, _odds_not_decided_on(connection, card), card.runners)
-    untimed = races_without_deadline(card.races, settings.live.card_timing())
-    late = [race for race in card.unpriced if race not in untimed]
+    late, no_post = unpriced_by_cause(card.unpriced, card.races, settings.live.card_timing())
     if late:
         logger().warning(
             "%d race(s) without odds published by their deadline so far (e.g. %s): "
@@ -89,7 +83,7 @@ def _store_valid(
             len(late),
             late[0],
         )
-    if no_post := [race for race in card.unpriced if race in untimed]:
+    if no_post:
         logger().warning(
             "%d race(s) without a readable post time (e.g. %s): no deadline to read their odds "
             "by (live.odds_at lead); this card bets none of them",

@@ -9,6 +9,7 @@ Times are naive ``datetime64`` in Japan time (JST has no daylight saving).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from typing import Final, Literal
@@ -110,6 +111,19 @@ def races_without_deadline(races: pd.DataFrame, timing: CardTiming) -> frozenset
     read (blank, ``0000``, ``2430``). They see no snapshot: no deadline missed, none to miss."""
     moments = decision_moments(races, timing)
     return frozenset(moments.index[moments.isna().to_numpy(bool)].astype(str))
+
+
+def unpriced_by_cause(
+    unpriced: Sequence[str], races: pd.DataFrame, timing: CardTiming
+) -> tuple[list[str], list[str]]:
+    """A card's races without odds (``unpriced``, in order) split by why: those whose odds were
+    not published by their deadline, then those with no deadline at all
+    (:func:`races_without_deadline`). The card's moments are worked out only when a race is
+    unpriced."""
+    untimed = races_without_deadline(races, timing) if unpriced else frozenset()
+    return [race for race in unpriced if race not in untimed], [
+        race for race in unpriced if race in untimed
+    ]
 
 
 def card_deadlines(nvd_ra: pd.DataFrame, timing: CardTiming) -> pd.Series:
