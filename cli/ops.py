@@ -92,11 +92,11 @@ def restore(
     debug: DebugOption = False,
 ) -> None:
     """Replace the store's contents with a backup (refused, exit 7, while a run holds a day of
-    the store)."""
+    the store or another restore runs; runs starting meanwhile are refused)."""
 
     def action() -> str:
         from raceday.store.backup import restore_store
-        from tasks.locks import refuse_restoring_under_a_run
+        from tasks.locks import refuse_restoring_under_a_run, restore_lock
 
         settings = settings_from(db_url=db)
         if not backup_file.is_file():
@@ -105,7 +105,8 @@ def restore(
         shown = mask_url(settings.database_url)
         if not yes and not typer.confirm(f"replace the store at {shown}?"):
             raise InputError("not restored")
-        restore_store(settings.database_url, backup_file)
+        with restore_lock(settings):  # checked again: a run may have started while we asked
+            restore_store(settings.database_url, backup_file)
         return f"restored {backup_file} into {shown}"
 
     out.print(guard(debug, action))

@@ -1,6 +1,8 @@
 """Run locks in the store: a day's run lock (a daily, live or boat run holds its day), the days a
 backfill holds a chunk at a time, and the store's warm-up lock; a lock left by a killed run is
-taken over (its process is dead on this machine, or the lock is older than the stale limit)."""
+taken over (its process is dead on this machine, or the lock is older than the stale limit).
+Every run lock is taken under the store's restore lock (:mod:`raceday.store.restore_lock`): a
+run is refused while a restore replaces the store, and a restore while a run holds a day."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +32,13 @@ from raceday.store.catalogs.runs import (
     unlock_days,
 )
 from raceday.store.engine import upgrade_schema
+from raceday.store.restore_lock import (
+    UNNAMED_RESTORE,
+    RestoreLockBusy,
+    exclusive_restore_lock,
+    restore_holder,
+    run_lock_transaction,
+)
 from tasks.common import current_flow_name, current_run_id, engine_for, logger
 
 # A process started within this of the lock's moment may be its holder (the clocks round).
@@ -94,6 +103,13 @@ def _locked(day: str, found: dict[str, Any] | None, outcome: str = "nothing done
     return RunLocked(f"{day} is already being run by {_lock_owner(found)}: {outcome}")
 
 
+def _restoring(day: str, restore: str, outcome: str = "nothing done") -> RunLocked:
+    return RunLocked(
+        f"{day} cannot be run: the store is being restored by {restore}: {outcome} "
+        "(run again once the restore has ended)"
+    )
+
+
 def _live_locks(
     settings: Settings, read: Callable[[Connection], list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
@@ -115,8 +131,12 @@ def _live_locks(
 
 
 def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
-    """Before Prefect starts (a command's preflight): :class:`RunLocked` when another live run
-    holds the day's lock, so the refusal is one line (:func:`_live_locks`)."""
+    """Before Prefect starts (a command's preflight): :class:`RunLocked` when a restore is
+    replacing the store or another live run holds the day's lock, so the refusal is one line
+    (:func:`_live_locks`)."""
+    restoring = restore_holder(settings.database_url)
+    if restoring is not None:
+        raise _restoring(_lock_label(race_date, sport), restoring)
 
     def holders(connection: Connection) -> list[dict[str, Any]]:
         return day_lock_holders(connection, [race_date], sport)
@@ -127,17 +147,46 @@ def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LO
 
 
 def refuse_restoring_under_a_run(settings: Settings) -> None:
-    """Before a restore replaces the store: :class:`RunLocked` naming the day and the run when a
-    live run holds a day's lock on it (the same liveness as :func:`day_lock`'s; a killed run's
-    lock does not hold it). A restore under a writing run left that run's later stages' rows
-    without the races they belong to. Nothing is written."""
+    """Before a restore replaces the store (before its prompt): :class:`RunLocked` naming the
+    restore under way, or the day and the run when a live run holds a day's lock on it
+    (:func:`_refuse_restoring_under_live_locks`). Nothing is written; the restore checks again
+    under the restore lock (:func:`restore_lock`)."""
+    restoring = restore_holder(settings.database_url)
+    if restoring is not None:
+        raise _restore_refused(f"another restore ({restoring}) is under way")
+    _refuse_restoring_under_live_locks(settings)
+
+
+def _refuse_restoring_under_live_locks(settings: Settings) -> None:
+    """:class:`RunLocked` naming the day and the run when a live run holds a day's lock on the
+    store (the same liveness as :func:`day_lock`'s; a killed run's lock does not hold it). A
+    restore under a writing run left that run's later stages' rows without their races."""
     live = _live_locks(settings, run_locks_held)
     if live:
         day = _lock_label(live[0]["race_date"], str(live[0]["sport"]))
-        raise RunLocked(
-            f"{day} is being run by {_lock_owner(live[0])} on this store: nothing restored "
-            "(restore when the run has ended)"
-        )
+        raise _restore_refused(f"{day} is being run by {_lock_owner(live[0])}")
+
+
+def _restore_refused(why: str) -> RunLocked:
+    return RunLocked(f"{why} on this store: nothing restored (restore when it has ended)")
+
+
+@contextmanager
+def restore_lock(settings: Settings) -> Iterator[None]:
+    """Run the body (a restore) holding the store's restore lock, taken only when no live run
+    holds a day (checked under the lock: a run taking its day meanwhile is refused, one taken
+    before is seen); let go when the body ends, a failure or an interrupt too. :class:`RunLocked`
+    (nothing restored) when a run holds a day, is taking its lock at this moment, or another
+    restore holds the lock."""
+    holder = f"restore {_holder()} since {datetime.now():%H:%M:%S}"
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive_restore_lock(settings.database_url, holder))
+        except RestoreLockBusy as busy:
+            why = f"another restore ({busy.holder}) is under way" if busy.holder else ""
+            raise _restore_refused(why or "a run is taking its lock at this moment") from None
+        _refuse_restoring_under_live_locks(settings)
+        yield
 
 
 @dataclass(frozen=True)
@@ -155,28 +204,40 @@ class LockTaker:
 
 @dataclass(frozen=True)
 class LockRefused:
-    """The first of the wanted days a live run holds, and its lock (None: let go meanwhile)."""
+    """The first of the wanted days a live run holds, and its lock (None: let go meanwhile);
+    or (``restore``, its holder line) the restore replacing the store."""
 
     day: date
     found: dict[str, Any] | None
+    restore: str | None = None
+
+    def error(self, sport: str, outcome: str = "nothing done") -> RunLocked:
+        """The refusal in one line, ending with ``outcome`` (what it leaves)."""
+        day = _lock_label(self.day, sport)
+        if self.restore is not None:
+            return _restoring(day, self.restore, outcome)
+        return _locked(day, self.found, outcome)
 
 
 def _take_locks(
     settings: Settings, days: Sequence[date], sport: str, taker: LockTaker
 ) -> LockRefused | None:
-    """Take the run locks of ``days`` of ``sport`` for ``taker`` in one transaction: None when
-    taken; when a live run holds one of them, that day and its lock, and none is taken. Locks
-    left by killed runs are taken over (:func:`_is_stale`: dead process on this machine, or
-    older than the stale limit)."""
+    """Take the run locks of ``days`` of ``sport`` for ``taker`` in one transaction, under the
+    store's restore lock: None when taken; when a live run holds one of them, that day and its
+    lock, and none is taken; when a restore is replacing the store, that restore. Locks left by
+    killed runs are taken over (:func:`_is_stale`: dead process on this machine, or older than
+    the stale limit)."""
     from sqlalchemy.exc import IntegrityError
 
     engine = engine_for(settings)
     live: list[dict[str, Any]] = []
     for attempt in (1, 2):
         try:
-            with engine.begin() as connection:
+            with run_lock_transaction(engine) as connection:
                 lock_days(connection, days, taker.holder, taker.run_id, sport)
             return None
+        except RestoreLockBusy as busy:
+            return LockRefused(days[0], None, busy.holder or UNNAMED_RESTORE)
         except IntegrityError:
             with engine.begin() as connection:
                 found = day_lock_holders(connection, days, sport)
@@ -204,7 +265,7 @@ def day_lock(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> It
     taker = LockTaker.of_this_run()
     refused = _take_locks(settings, [race_date], sport, taker)
     if refused is not None:
-        raise _locked(_lock_label(race_date, sport), refused.found)
+        raise refused.error(sport)
     try:
         yield
     finally:
@@ -228,7 +289,7 @@ class HeldDays:
             wanted = [day for day in days if day not in self.days]
             refused = _take_locks(self.settings, wanted, self.sport, self.taker) if wanted else None
             if refused is not None:
-                raise _locked(_lock_label(refused.day, self.sport), refused.found, outcome)
+                raise refused.error(self.sport, outcome)
             self.days.update(wanted)
 
     def release(self, days: Sequence[date]) -> None:
@@ -263,6 +324,8 @@ def warm_up_lock(settings: Settings) -> Iterator[None]:
     a killed run's lock is taken over), then finds the history stored."""
     taker, waiting = LockTaker.of_this_run(), False
     while (refused := _take_locks(settings, [WARM_UP_LOCK_DAY], WARM_UP_LOCK, taker)) is not None:
+        if refused.restore is not None:  # a restore replaces what would be warmed up: no wait
+            raise refused.error(WARM_UP_LOCK)
         if not waiting:
             logger().info("waiting for the store's warm-up by %s", _lock_owner(refused.found))
             waiting = True
