@@ -82,6 +82,9 @@ def _print_backup(result: dict[str, Any]) -> None:
     """Where the backup went, its size, and what the rotation kept and pruned."""
     out.print(f"backup:  {result['backup']} ({result['bytes']:,} bytes)")
     out.print(f"kept {result['kept']}, pruned {len(result['pruned'])}")
+    if result["abandoned_removed"]:
+        count = len(result["abandoned_removed"])
+        out.print(f"removed {count} partial files left by killed backups")
 
 
 @app.command()

@@ -7,7 +7,11 @@ writes a backup back over the store (its schema and rows are replaced).
 A backup is written to a ``.partial`` file, checked (SQLite: ``PRAGMA quick_check`` on the copy;
 PostgreSQL: ``pg_restore --list`` reads the dump) and only then renamed: a file named as a
 backup is complete and readable, so retention never counts a damaged copy among the ones it
-keeps. A failed backup, whatever failed, removes its partial file (and SQLite's journal).
+keeps. A failed backup, whatever failed, removes its partial file (and SQLite's journal). A
+backup killed outright (``kill -9``, a power cut) cannot: the next backup into the folder removes
+what it left (:func:`remove_abandoned_partials`), knowing its writer gone by the folder's backup
+lock (an ``flock`` on ``.raceday-backup.lock``, held shared by every backup while it writes, by
+``pg_dump`` too, and let go by the system when they die).
 
 A PostgreSQL password never goes on ``pg_dump``'s or ``pg_restore``'s command line (which every
 local user can read in ``ps``): the URL they get has none, and names a password file
@@ -16,6 +20,7 @@ local user can read in ``ps``): the URL they get has none, and names a password 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import sqlite3
@@ -31,12 +36,19 @@ from sqlalchemy.engine import URL, make_url
 
 from raceday.errors import BackupUnusable, InputError, RacedayError, StoreUnavailable
 from raceday.store.engine import make_engine, sqlite_path
+from raceday.store.file_lock import flock_waiting, try_flock
 from raceday.store.models import Base
 
 PREFIX = "raceday-"
 SUFFIXES = {"sqlite": ".db", "postgresql": ".dump"}
 # What SQLite may leave beside a file it wrote (the copy's connection journals in DELETE mode)
 SIDECARS = ("-journal", "-wal", "-shm")
+# The file whose ``flock`` backups writing in a folder hold shared (never listed as a backup)
+FOLDER_LOCK = ".raceday-backup.lock"
+# A backup's partial file and what SQLite may leave beside it
+_PARTIAL_NAME = re.compile(
+    rf"{PREFIX}\d{{8}}T\d{{6}}-\d{{6}}(\.db|\.dump)\.partial({'|'.join(SIDECARS)})?"
+)
 # A table's entry in ``pg_restore --list``: ``215; 1259 16390 TABLE public races postgres``
 _LISTED_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ", re.MULTILINE)
 
@@ -63,6 +75,32 @@ def backups_in(folder: Path) -> list[Path]:
         for path in folder.iterdir()
         if path.name.startswith(PREFIX) and path.suffix in SUFFIXES.values()
     )
+
+
+def partials_in(folder: Path) -> list[Path]:
+    """Partial backup files in ``folder`` (and SQLite's sidecars of theirs), by name."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if _PARTIAL_NAME.fullmatch(path.name))
+
+
+def remove_abandoned_partials(folder: Path) -> list[Path]:
+    """Remove the partial files backups killed outright left in ``folder`` (a failed backup
+    removes its own); those removed. Only when no backup is writing there (the folder's backup
+    lock free): a live backup's partial file is never touched, and its folder is cleaned by the
+    next backup after it."""
+    if not folder.is_dir():
+        return []
+    cleaning = try_flock(folder / FOLDER_LOCK, fcntl.LOCK_EX)
+    if cleaning is None:
+        return []
+    try:
+        left = partials_in(folder)
+        for path in left:
+            path.unlink(missing_ok=True)
+        return left
+    finally:
+        os.close(cleaning)
 
 
 def to_prune(backups: list[Path], keep: int) -> list[Path]:
@@ -127,11 +165,18 @@ def _sqlite_problem(path: Path) -> str | None:
     return None if found == ["ok"] else "; ".join(found[:3])
 
 
-def _run(command: list[str], what: str, failure: type[RacedayError] = StoreUnavailable) -> str:
-    """Run a PostgreSQL client tool; its standard output. A non-zero exit raises ``failure``
-    with the tool's last line of standard error."""
+def _run(
+    command: list[str],
+    what: str,
+    failure: type[RacedayError] = StoreUnavailable,
+    pass_fds: tuple[int, ...] = (),
+) -> str:
+    """Run a PostgreSQL client tool (given the open files ``pass_fds``); its standard output. A
+    non-zero exit raises ``failure`` with the tool's last line of standard error."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, pass_fds=pass_fds
+        )
     except FileNotFoundError as error:
         raise StoreUnavailable(f"{command[0]} is not installed: needed to {what}") from error
     if done.returncode != 0:
@@ -147,9 +192,10 @@ def _dump_tables(dump: Path, failure: type[RacedayError]) -> frozenset[str]:
     return frozenset(name for _schema, name in _LISTED_TABLE.findall(listing))
 
 
-def _write_checked_copy(url: str, partial: Path) -> None:
+def _write_checked_copy(url: str, partial: Path, folder_lock: int) -> None:
     """The store copied to ``partial`` and checked; :class:`BackupUnusable` when the copy
-    fails its check."""
+    fails its check. ``pg_dump`` holds the folder's backup lock too (``folder_lock``): killed
+    with us, it may write on."""
     parsed = make_url(url)
     if backend(url) == "sqlite":
         source_path = _sqlite_path(parsed)
@@ -172,6 +218,7 @@ def _write_checked_copy(url: str, partial: Path) -> None:
         _run(
             ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}", libpq_url],
             "back up the store",
+            pass_fds=(folder_lock,),
         )
     _dump_tables(partial, BackupUnusable)
 
@@ -188,12 +235,16 @@ def backup_store(url: str, target: Path) -> Path:
     backend(url)  # refused before any file is made
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
+    # held while the partial file exists: no other backup takes it for a killed one's
+    writing = flock_waiting(target.parent / FOLDER_LOCK, fcntl.LOCK_SH)
     try:
-        _write_checked_copy(url, partial)
+        _write_checked_copy(url, partial, writing)
         partial.replace(target)  # a backup file is complete, checked, or absent
     except BaseException:  # an interrupt too: each failed nightly backup would leave one
         _remove_partial(partial)
         raise
+    finally:
+        os.close(writing)
     return target
 
 

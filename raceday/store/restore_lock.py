@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from raceday.store.engine import make_engine, sqlite_path
+from raceday.store.file_lock import try_flock
 
 # The advisory lock's two keys (PostgreSQL's (int4, int4) form: ``pg_locks`` shows them as its
 # classid and objid): "rd" and "rest" in ASCII, no other lock of ours.
@@ -46,20 +47,6 @@ def restore_lock_file(url: URL) -> Path | None:
     or an in-memory store (nothing a restore can replace)."""
     path = sqlite_path(url)
     return None if path is None else path.with_name(path.name + LOCK_FILE_SUFFIX)
-
-
-def _try_flock(path: Path, mode: int) -> int | None:
-    """``path`` opened (made if absent) and ``flock``-ed with ``mode`` without waiting: its file
-    descriptor (closing it lets go); None, nothing left open, when another open file holds a
-    conflicting lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(descriptor)
-        return None
-    return descriptor
 
 
 def _file_holder(path: Path) -> str:
@@ -104,7 +91,7 @@ def run_lock_transaction(engine: Engine) -> Iterator[Connection]:
                 raise RestoreLockBusy(_advisory_holder(connection) or UNNAMED_RESTORE)
             yield connection  # the transaction's lock goes with its commit or rollback
         return
-    descriptor = _try_flock(lock_file, fcntl.LOCK_SH)
+    descriptor = try_flock(lock_file, fcntl.LOCK_SH)
     if descriptor is None:
         raise RestoreLockBusy(_file_holder(lock_file))
     try:
@@ -122,7 +109,7 @@ def restore_holder(url: str) -> str | None:
     if lock_file is not None:
         if not lock_file.exists():
             return None
-        descriptor = _try_flock(lock_file, fcntl.LOCK_SH)
+        descriptor = try_flock(lock_file, fcntl.LOCK_SH)
         if descriptor is None:
             return _file_holder(lock_file)
         os.close(descriptor)
@@ -139,9 +126,9 @@ def restore_holder(url: str) -> str | None:
 
 @contextmanager
 def _sqlite_restore_lock(lock_file: Path, holder: str) -> Iterator[None]:
-    descriptor = _try_flock(lock_file, fcntl.LOCK_EX)
+    descriptor = try_flock(lock_file, fcntl.LOCK_EX)
     if descriptor is None:
-        shared = _try_flock(lock_file, fcntl.LOCK_SH)
+        shared = try_flock(lock_file, fcntl.LOCK_SH)
         if shared is None:
             raise RestoreLockBusy(_file_holder(lock_file))
         os.close(shared)  # shared was free: runs were taking their locks

@@ -31,7 +31,13 @@ from raceday.errors import BackupUnusable, InputError, StoreUnavailable
 from raceday.simulate.config import SimulatorConfig
 from raceday.simulate.days import simulate_days
 from raceday.store import backup as backup_module
-from raceday.store.backup import backup_name, backup_store, backups_in, restore_store
+from raceday.store.backup import (
+    FOLDER_LOCK,
+    backup_name,
+    backup_store,
+    backups_in,
+    restore_store,
+)
 from raceday.store.catalogs.races import RUNNERS
 from raceday.store.catalogs.runs import day_lock_holder, lock_day
 from raceday.store.engine import MIGRATIONS_DIR, make_engine, stored_revisions, upgrade_schema
@@ -40,6 +46,11 @@ from tasks.validate import validate_and_store
 from tests.store_support import data_checksums
 
 DAY = date(2025, 5, 10)
+
+
+def _left_in(folder: Path) -> list[str]:
+    """The files in a backup folder but its backups' lock (an empty file, kept)."""
+    return sorted(path.name for path in folder.iterdir() if path.name != FOLDER_LOCK)
 
 
 def _stored_day(db: str) -> None:
@@ -178,7 +189,7 @@ def test_a_damaged_sqlite_store_fails_its_backup_and_the_good_backups_stay(
         line = capsys.readouterr().err.strip()
         assert len(line.splitlines()) == 1 and "quick_check" in line
         assert "defect" not in line
-    assert sorted(path.name for path in settings.backups_dir.iterdir()) == good
+    assert _left_in(settings.backups_dir) == good
     for name in good:
         with sqlite3.connect(settings.backups_dir / name) as copy:
             assert copy.execute("PRAGMA quick_check").fetchall() == [("ok",)]
@@ -218,7 +229,7 @@ def test_a_sqlite_backup_that_fails_leaves_no_partial_file(
     folder = tmp_path / "backups"
     with pytest.raises(sqlite3.OperationalError, match="disk is full"):
         backup_store(sqlite_url, folder / backup_name(sqlite_url, datetime.now(UTC)))
-    assert list(folder.iterdir()) == []
+    assert _left_in(folder) == []
 
 
 def test_a_postgres_backup_that_fails_leaves_no_partial_file(
@@ -230,7 +241,7 @@ def test_a_postgres_backup_that_fails_leaves_no_partial_file(
     folder = tmp_path / "backups"
     with pytest.raises(StoreUnavailable, match="pg_dump failed"):
         backup_store(url, folder / backup_name(url, datetime.now(UTC)))
-    assert list(folder.iterdir()) == []
+    assert _left_in(folder) == []
 
 
 def test_a_postgres_dump_that_cannot_be_read_is_not_kept(
@@ -251,7 +262,7 @@ def test_a_postgres_dump_that_cannot_be_read_is_not_kept(
     folder = tmp_path / "backups"
     with pytest.raises(BackupUnusable, match="pg_restore failed"):
         backup_store(postgres_url, folder / backup_name(postgres_url, datetime.now(UTC)))
-    assert list(folder.iterdir()) == []
+    assert _left_in(folder) == []
 
 
 @pytest.mark.slow
