@@ -68,9 +68,10 @@ class BackupUnusable(RacedayError):
 
 
 class RunLocked(RacedayError):
-    """Another run holds the day's run lock: this run (or a restore of the store) did nothing
-    (exit 7; 6 is a run that completed with critical alerts, :mod:`raceday.run_status`). A
-    refusal, not a failure: the flows' failure hook does not alert it."""
+    """Another run holds the day's run lock, or a restore is replacing the store: this run (or
+    a restore of the store) did nothing (exit 7; 6 is a run that completed with critical
+    alerts, :mod:`raceday.run_status`). A refusal, not a failure: the flows' failure hook does
+    not alert it."""
 
     exit_code = 7
 

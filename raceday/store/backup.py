@@ -21,6 +21,7 @@ local user can read in ``ps``): the URL they get has none, and names a password 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import sqlite3
@@ -41,6 +42,7 @@ from raceday.store.models import Base
 
 PREFIX = "raceday-"
 SUFFIXES = {"sqlite": ".db", "postgresql": ".dump"}
+logger = logging.getLogger(__name__)
 # What SQLite may leave beside a file it wrote (the copy's connection journals in DELETE mode)
 SIDECARS = ("-journal", "-wal", "-shm")
 # The file whose ``flock`` backups writing in a folder hold shared (never listed as a backup)
@@ -91,7 +93,11 @@ def remove_abandoned_partials(folder: Path) -> list[Path]:
     next backup after it."""
     if not folder.is_dir():
         return []
-    cleaning = try_flock(folder / FOLDER_LOCK, fcntl.LOCK_EX)
+    try:
+        cleaning = try_flock(folder / FOLDER_LOCK, fcntl.LOCK_EX)
+    except OSError as error:  # a folder that refuses flock (or the lock file): none known gone
+        logger.warning("partial backups in %s left alone: cannot lock it (%s)", folder, error)
+        return []
     if cleaning is None:
         return []
     try:
@@ -192,10 +198,10 @@ def _dump_tables(dump: Path, failure: type[RacedayError]) -> frozenset[str]:
     return frozenset(name for _schema, name in _LISTED_TABLE.findall(listing))
 
 
-def _write_checked_copy(url: str, partial: Path, folder_lock: int) -> None:
+def _write_checked_copy(url: str, partial: Path, folder_lock: tuple[int, ...]) -> None:
     """The store copied to ``partial`` and checked; :class:`BackupUnusable` when the copy
-    fails its check. ``pg_dump`` holds the folder's backup lock too (``folder_lock``): killed
-    with us, it may write on."""
+    fails its check. ``pg_dump`` holds the folder's backup lock too (``folder_lock``, its
+    descriptor): killed with us, it may write on."""
     parsed = make_url(url)
     if backend(url) == "sqlite":
         source_path = _sqlite_path(parsed)
@@ -218,7 +224,7 @@ def _write_checked_copy(url: str, partial: Path, folder_lock: int) -> None:
         _run(
             ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}", libpq_url],
             "back up the store",
-            pass_fds=(folder_lock,),
+            pass_fds=folder_lock,
         )
     _dump_tables(partial, BackupUnusable)
 
@@ -235,17 +241,29 @@ def backup_store(url: str, target: Path) -> Path:
     backend(url)  # refused before any file is made
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    # held while the partial file exists: no other backup takes it for a killed one's
-    writing = flock_waiting(target.parent / FOLDER_LOCK, fcntl.LOCK_SH)
+    writing = _writing_lock(target.parent)  # held while the partial file exists
     try:
-        _write_checked_copy(url, partial, writing)
+        _write_checked_copy(url, partial, () if writing is None else (writing,))
         partial.replace(target)  # a backup file is complete, checked, or absent
     except BaseException:  # an interrupt too: each failed nightly backup would leave one
         _remove_partial(partial)
         raise
     finally:
-        os.close(writing)
+        if writing is not None:
+            os.close(writing)
     return target
+
+
+def _writing_lock(folder: Path) -> int | None:
+    """The folder's backup lock held shared (its descriptor): no other backup takes this one's
+    partial file for a killed backup's. None where the folder refuses it (a filesystem without
+    ``flock``, a read-only folder): the backup goes on as before the lock, and no backup
+    removes leftovers there (:func:`remove_abandoned_partials` cannot lock it either)."""
+    try:
+        return flock_waiting(folder / FOLDER_LOCK, fcntl.LOCK_SH)
+    except OSError as error:
+        logger.warning("backing up into %s without its backup lock: %s", folder, error)
+        return None
 
 
 def _drop_tables_the_dump_lacks(url: str, dumped: frozenset[str]) -> list[str]:

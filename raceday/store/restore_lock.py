@@ -46,7 +46,10 @@ def restore_lock_file(url: URL) -> Path | None:
     """The file beside a SQLite store whose ``flock`` is its restore lock; None for PostgreSQL
     or an in-memory store (nothing a restore can replace)."""
     path = sqlite_path(url)
-    return None if path is None else path.with_name(path.name + LOCK_FILE_SUFFIX)
+    if path is None:
+        return None
+    real = path.resolve()  # one lock file for every spelling of the store's path (a symlink)
+    return real.with_name(real.name + LOCK_FILE_SUFFIX)
 
 
 def _file_holder(path: Path) -> str:

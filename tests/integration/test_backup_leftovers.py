@@ -5,6 +5,7 @@ is never listed, kept, pruned or restored as a backup."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import subprocess
@@ -126,3 +127,23 @@ def test_a_partial_file_is_never_listed_pruned_or_restored(sqlite_url: str, tmp_
     assert to_prune(backups_in(folder), 1) == complete[:1]
     with pytest.raises(InputError, match="is not a backup of a sqlite store"):
         restore_store(sqlite_url, newer)
+
+
+def test_a_folder_that_refuses_locks_is_backed_up_as_before(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backup folder whose filesystem refuses ``flock`` (an old SMB mount) still gets its
+    backup; a partial file there is left alone (whether its writer is gone cannot be known)."""
+    upgrade_schema(make_engine(sqlite_url))
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    partial = folder / "raceday-20250101T000000-000000.db.partial"
+    partial.write_bytes(b"whose?")
+
+    def refused(_descriptor: int, _operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    result = backup_task(_settings(sqlite_url, folder))
+    assert backups_in(folder) == [Path(result["backup"])]
+    assert result["abandoned_removed"] == [] and partial.is_file()
