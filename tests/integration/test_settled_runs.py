@@ -5,17 +5,21 @@ the same order, while holding fewer runs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from raceday.ratings.features import build_features
 from raceday.store.catalogs.races import write_races_and_runners
 from raceday.store.catalogs.ratings import SettledRuns, read_runs_and_cards, write_by_runner
 from raceday.store.engine import make_engine, upgrade_schema
+from tests.store_support import copy_store, fresh_postgres_database
 
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 90
@@ -28,11 +32,41 @@ RETIRED = "RETIRED"  # runs on days 1 and 5, then only on the card without resul
 UNSETTLED_DAY = 81  # a card without results: its horses' features read, no run added
 
 
-@pytest.fixture
-def engine(store_url: str) -> Engine:
-    engine = make_engine(store_url)
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def stored_days(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The simulated days (:func:`store`) stored once per backend for the module, SQLite then
+    PostgreSQL: the URL of a template each test reads a copy of (the tests only read)."""
+    if request.param == "sqlite":
+        yield stored_in(f"sqlite:///{tmp_path_factory.mktemp('settled_runs') / 'days.db'}")
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield stored_in(url)
+
+
+def stored_in(url: str) -> str:
+    """``url``'s store migrated and holding the simulated days; nothing left connected to it
+    (a PostgreSQL template is copied only while nobody is on it)."""
+    engine = make_engine(url)
     upgrade_schema(engine)
-    return engine
+    store(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(stored_days: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A copy of the stored days, this test's own."""
+    if stored_days.startswith("sqlite"):
+        template = Path(make_url(stored_days).database or "")
+        yield make_engine(copy_store(template, tmp_path / "store.db"))
+        return
+    admin = request.getfixturevalue("postgres_server")
+    with fresh_postgres_database(admin, template=stored_days) as url:
+        yield make_engine(url)
 
 
 def day(offset: int) -> date:
@@ -97,7 +131,6 @@ def test_bounded_runs_give_the_features_of_the_whole_history(engine: Engine) -> 
     evicted and read back (the comeback horse after 64 days away, a retired horse on a card
     without results), long careers folded into sums; the runs held stay below the runs
     settled."""
-    store(engine)
     settled = SettledRuns(held_days=HELD_DAYS)
     with engine.connect() as connection:
         for first in range(20, DAYS, 10):
@@ -155,7 +188,6 @@ def test_the_features_of_a_range_are_those_of_the_whole_history(engine: Engine) 
     """``SettledRuns.features``: chunk after chunk (built and kept), then a training's window of
     kept days and one reaching before them (those days built, the kept ones taken): the
     features of the whole history, the days kept as the window says."""
-    store(engine)
     settled = SettledRuns.for_training(window_days=40, held_days=HELD_DAYS)
     key = ["race_id", "umaban"]
 
@@ -184,7 +216,6 @@ def test_the_features_of_a_range_are_those_of_the_whole_history(engine: Engine) 
 
 def test_without_held_days_nothing_is_evicted(engine: Engine) -> None:
     """The default holds every run: nothing evicted, nothing read back."""
-    store(engine)
     settled = SettledRuns()
     with engine.connect() as connection:
         for first in range(20, DAYS, 30):
