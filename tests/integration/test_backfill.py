@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import delete, insert, update
 
 from config import use_store
-from flows.backfill import Chunk, backfill, chunk_grid
+from flows.backfill import Chunk, backfill, chunk_grid, warm_up
+from flows.backfill_settings import backfill_settings
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.ratings.standards import reference_version
 from raceday.store import registry
@@ -34,11 +35,67 @@ RACES = 6
 DAYS = 4
 
 
+# A short warm-up and small simulated days keep the runs to seconds.
+SMALL_HISTORY = {
+    "RACEDAY_HISTORY__WARMUP_DAYS": "7",
+    "RACEDAY_SIMULATOR__RACES_PER_DAY": str(RACES),
+}
+# Six weeks of warm-up and 4-week model windows, so the backfill can train after a chunk.
+SMALL_TRAINING = {
+    "RACEDAY_HISTORY__WARMUP_DAYS": "45",
+    "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
+    "RACEDAY_TRAIN__TRAIN_DAYS": "14",
+    "RACEDAY_TRAIN__BLEND_DAYS": "7",
+    "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
+    "RACEDAY_TRAIN__MIN_RACES": "50",
+    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "2",
+    "RACEDAY_TRAIN__MAX_ITER": "30",
+}
+
+
 @pytest.fixture
 def small_history(monkeypatch: pytest.MonkeyPatch) -> None:
     """A short warm-up and small simulated days keep the runs to seconds."""
-    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "7")
-    monkeypatch.setenv("RACEDAY_SIMULATOR__RACES_PER_DAY", str(RACES))
+    for name, value in SMALL_HISTORY.items():
+        monkeypatch.setenv(name, value)
+
+
+def warmed_up(folder: Path, environment: dict[str, str], races: int) -> Path:
+    """A store warmed up before ``START`` in ``environment`` (in-process, as the backfill's own
+    warm-up of an empty store stores it: tests/integration/test_backfill_resume.py), built once
+    for the tests that start from it (each backfills a copy: :func:`copy_store`)."""
+    template = folder / "warm.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RACEDAY_VAR_DIR", str(folder / "var"))  # before any test's own var/
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        with use_store(f"sqlite:///{template}"):
+            warm_up(backfill_settings(races, None, None), START)
+    return template
+
+
+@pytest.fixture(scope="module")
+def warm_small_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store ``small_history``'s backfills warm up, built once for the module."""
+    return warmed_up(tmp_path_factory.mktemp("small_history"), SMALL_HISTORY, RACES)
+
+
+@pytest.fixture(scope="module")
+def warm_small_training(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store ``small_training``'s backfills warm up, built once for the module."""
+    return warmed_up(tmp_path_factory.mktemp("small_training"), SMALL_TRAINING, 20)
+
+
+@pytest.fixture
+def warm_history_url(warm_small_history: Path, tmp_path: Path) -> str:
+    """A copy of the warmed-up ``small_history`` store: the backfill starts at ``START``."""
+    return copy_store(warm_small_history, tmp_path / "store.db")
+
+
+@pytest.fixture
+def warm_training_url(warm_small_training: Path, tmp_path: Path) -> str:
+    """A copy of the warmed-up ``small_training`` store: the backfill starts at ``START``."""
+    return copy_store(warm_small_training, tmp_path / "store.db")
 
 
 def _run(db: str, force: bool = False) -> dict[str, object]:
@@ -51,13 +108,13 @@ def _run(db: str, force: bool = False) -> dict[str, object]:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "small_history")
-def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> None:
-    first = _run(sqlite_url)
+def test_backfill_is_point_in_time_resumable_and_idempotent(warm_history_url: str) -> None:
+    first = _run(warm_history_url)
     assert (first["chunks"], first["chunks_run"], first["chunks_skipped"]) == (2, 2, 0)
     assert first["races"] == RACES * DAYS
-    once = data_checksums(sqlite_url)
+    once = data_checksums(warm_history_url)
 
-    with make_engine(sqlite_url).connect() as connection:
+    with make_engine(warm_history_url).connect() as connection:
         first3f = read_rows(connection, FIRST3F, start=START, end=END)
         predictions = read_rows(connection, PREDICTIONS, start=START, end=END)
         performance = read_rows(
@@ -74,26 +131,26 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
         expected = reference_version(date.fromordinal(chunk.start.toordinal() - 1))
         assert set(in_chunk["reference_version"]) == {expected}
 
-    again = _run(sqlite_url)
+    again = _run(warm_history_url)
     assert (again["chunks_run"], again["chunks_skipped"]) == (0, 2)
-    assert data_checksums(sqlite_url) == once
+    assert data_checksums(warm_history_url) == once
 
     # As if killed before the second chunk (3..4) finished: none of its days are marked (one
     # transaction), so only it reruns.
-    with make_engine(sqlite_url).begin() as connection:
+    with make_engine(warm_history_url).begin() as connection:
         connection.execute(
             delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 3))
         )
-    resumed = _run(sqlite_url)
+    resumed = _run(warm_history_url)
     assert (resumed["chunks_run"], resumed["chunks_skipped"]) == (1, 1)
-    assert data_checksums(sqlite_url) == once
+    assert data_checksums(warm_history_url) == once
 
-    forced = _run(sqlite_url, force=True)
+    forced = _run(warm_history_url, force=True)
     assert forced["chunks_run"] == 2
-    assert data_checksums(sqlite_url) == once
+    assert data_checksums(warm_history_url) == once
 
     # A resumed run's summary counts what it ran: races the first chunk set aside are not its.
-    with make_engine(sqlite_url).begin() as connection:
+    with make_engine(warm_history_url).begin() as connection:
         connection.execute(
             delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date >= date(2025, 3, 3))
         )
@@ -105,7 +162,7 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
         )  # fmt: skip
         first_day = PERFORMANCE.c.perf_date == START  # and recorded so
         connection.execute(update(PERFORMANCE).where(first_day).values(races_quarantined=1))
-    resumed = _run(sqlite_url)
+    resumed = _run(warm_history_url)
     assert resumed["chunks_run"] == 1
     assert (resumed["status"], resumed["warnings"]) == ("completed", ())
 
@@ -113,7 +170,7 @@ def test_backfill_is_point_in_time_resumable_and_idempotent(sqlite_url: str) -> 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "small_history")
 def test_asked_to_stop_it_stops_after_the_chunk_and_the_same_command_resumes(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    warm_history_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first Ctrl-C (STOP_AT_SAFE_POINT) lets the chunk under way finish and store, then
     stops: status ``stopped`` (exit 130) saying how to resume; the same command then runs only
@@ -128,7 +185,7 @@ def test_asked_to_stop_it_stops_after_the_chunk_and_the_same_command_resumes(
 
     monkeypatch.setattr(module, "start_training", stop_after_the_first_chunk)
     try:
-        stopped = _run(sqlite_url)
+        stopped = _run(warm_history_url)
     finally:
         module.STOP_AT_SAFE_POINT.clear()
     monkeypatch.setattr(module, "start_training", finish_chunk)
@@ -136,7 +193,7 @@ def test_asked_to_stop_it_stops_after_the_chunk_and_the_same_command_resumes(
     assert "run the same command again to resume" in " ".join(stopped["warnings"])  # type: ignore[arg-type]
     assert stopped["races"] == RACES * CHUNK_DAYS == stopped["races_predicted"]
 
-    resumed = _run(sqlite_url)
+    resumed = _run(warm_history_url)
     assert resumed["status"] == "completed" and not resumed["stopped"]
     assert (resumed["chunks_run"], resumed["days_skipped"]) == (1, CHUNK_DAYS)
 
@@ -144,31 +201,24 @@ def test_asked_to_stop_it_stops_after_the_chunk_and_the_same_command_resumes(
 @pytest.fixture
 def small_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Six weeks of warm-up and 4-week model windows, so the backfill can train after a chunk."""
-    for name, value in {
-        "RACEDAY_HISTORY__WARMUP_DAYS": "45",
-        "RACEDAY_SIMULATOR__RACES_PER_DAY": "20",
-        "RACEDAY_TRAIN__TRAIN_DAYS": "14",
-        "RACEDAY_TRAIN__BLEND_DAYS": "7",
-        "RACEDAY_TRAIN__EVALUATE_DAYS": "7",
-        "RACEDAY_TRAIN__MIN_RACES": "50",
-        "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "2",
-        "RACEDAY_TRAIN__MAX_ITER": "30",
-    }.items():
+    for name, value in SMALL_TRAINING.items():
         monkeypatch.setenv(name, value)
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "small_training")
-def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url: str) -> None:
+def test_backfill_retrains_between_chunks_and_predicts_point_in_time(
+    warm_training_url: str,
+) -> None:
     """After each chunk a version of the chunk's last day is trained; every chunk predicts with
     the version promoted before its first day (market-v1 before any), never a later one."""
-    with use_store(sqlite_url):
+    with use_store(warm_training_url):
         summary = backfill(start=START, end=END, races=20, chunk_days=CHUNK_DAYS)
     chunks = chunk_grid(START, END, CHUNK_DAYS)
     assert [name.split(" ")[0] for name in summary["trained"]] == [  # type: ignore[union-attr]
         version_name(chunk.end) for chunk in chunks
     ]
-    with make_engine(sqlite_url).connect() as connection:
+    with make_engine(warm_training_url).connect() as connection:
         versions = registry.list_versions(connection).set_index("name")
         predictions = read_rows(connection, PREDICTIONS, start=START, end=END)
         expected = {
@@ -189,7 +239,7 @@ def test_backfill_retrains_between_chunks_and_predicts_point_in_time(sqlite_url:
 @pytest.mark.slow
 @pytest.mark.usefixtures("small_training")
 def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_in_turn_does(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm_small_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The backfill fits on a thread of its own while the next chunk runs up to its predictions
     and the chunk after it is prepared ahead (``run_chunks``): the same versions with the same
@@ -199,7 +249,7 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
     (the second runs beside its fit and the third, the first chunk after it, is always
     prepared meanwhile) and after the last."""
     from config import load_settings
-    from flows.backfill import after_chunk, chunk_preparer, run_chunks, warm_up
+    from flows.backfill import after_chunk, chunk_preparer, run_chunks
     from flows.backfill_settings import without_data_docs
     from flows.chain import PreparedChunk, chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
@@ -207,11 +257,10 @@ def test_a_fit_overlapped_with_the_next_chunks_trains_and_stores_what_training_i
 
     monkeypatch.setenv("RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS", "3")
     end = date(2025, 3, 6)
-    warm_up(without_data_docs(load_settings(races=20, db_url=sqlite_url)), START)
     chunks = chunk_grid(START, end, CHUNK_DAYS)
     trained, metrics, tables, ahead = {}, {}, {}, {}
     for way in ("in turn", "overlapped"):
-        url = copy_store(Path(sqlite_url.removeprefix("sqlite:///")), tmp_path / f"{way}.db")
+        url = copy_store(warm_small_training, tmp_path / f"{way}.db")
         settings = without_data_docs(load_settings(races=20, db_url=url))
         settled = SettledRuns.for_training(settings.train.window_days())
         ahead[way] = []
@@ -276,7 +325,7 @@ def test_the_chunks_prepared_ahead_end_where_a_training_may_be_due() -> None:
 
 @pytest.mark.usefixtures("prefect_harness", "small_history")
 def test_backfill_bets_on_the_odds_its_timing_allows(
-    sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
+    warm_history_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The same days backfilled at ``morning`` store the 09:00 snapshots; at ``lead`` each race's
     latest snapshot by its post time less live.lead_minutes — never a later one, never final."""
@@ -286,8 +335,9 @@ def test_backfill_bets_on_the_odds_its_timing_allows(
     from raceday.store.catalogs.races import read_odds
 
     stamps = {}
+    # the lead's store empty: warmed up by the backfill itself (the others start warm)
     lead_db = f"sqlite:///{tmp_path_factory.mktemp('lead') / 'lead.db'}"
-    for odds_at, db in (("morning", sqlite_url), ("lead", lead_db)):
+    for odds_at, db in (("morning", warm_history_url), ("lead", lead_db)):
         with use_store(db):
             summary = backfill(start=START, end=START, races=RACES, odds_at=odds_at)
         assert summary["odds_at"] == odds_at
