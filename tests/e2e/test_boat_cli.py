@@ -21,6 +21,13 @@ def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return simulated_boat_files(tmp_path_factory.mktemp("boat"), START, DAY)
 
 
+@pytest.fixture
+def short_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the tests not about the warm-up: a day warms up on its 3 days before, not all 11
+    (each day of it read, validated and stored, and fitted on by the day's model)."""
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "3")
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_earlier_days_refused_file_leaves_that_day_out_of_the_warm_up(
@@ -187,7 +194,7 @@ def _corrupt(path: Path, pattern: str, replacement: str, nth: int = 0) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.usefixtures("prefect_harness", "short_warm_up")
 def test_a_broken_day_quarantines_and_never_crashes(
     boat_files: Path, tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -231,7 +238,7 @@ def test_a_broken_day_quarantines_and_never_crashes(
     assert orphans == 12  # the removed venue's races, each set aside with the reason
 
 
-@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.usefixtures("prefect_harness", "short_warm_up")
 def test_a_program_of_another_day_is_nothing_valid_and_stores_no_race(
     boat_files: Path, tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -263,7 +270,7 @@ def test_a_program_of_another_day_is_nothing_valid_and_stores_no_race(
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.usefixtures("prefect_harness", "short_warm_up")
 def test_a_boat_backfill_runs_each_day_once(boat_files: Path, sqlite_url: str) -> None:
     """Three days in date order, then the same range again: every day skipped."""
     args = ("backfill", "--sport", "boat", "--start", "2026-04-10", "--end", DAY,

@@ -16,10 +16,10 @@ import pytest
 
 from tests.e2e.boat_cli_support import invoke, simulated_boat_files
 
-FIRST, LAST = "2026-03-25", "2026-04-26"
+FIRST, LAST = "2026-04-04", "2026-04-25"
 DAY = date(2026, 4, 25)
-SHORT_WINDOWS = {  # 36 races a day: four held-out days, a version every seven days
-    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "7",
+SHORT_WINDOWS = {  # 36 races a day: four held-out days, a version every four days
+    "RACEDAY_TRAIN__BACKFILL_RETRAIN_DAYS": "4",
     "RACEDAY_BOAT__EVALUATE_DAYS": "4",
     "RACEDAY_BOAT__MIN_RACES": "100",
 }
@@ -27,7 +27,8 @@ SHORT_WINDOWS = {  # 36 races a day: four held-out days, a version every seven d
 
 @pytest.fixture(scope="module")
 def boat_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """33 days of 3 venues x 12 races."""
+    """22 days of 3 venues x 12 races: the 14 days the first version is trained on, the
+    backfill's 7 and the day after it."""
     return simulated_boat_files(tmp_path_factory.mktemp("boat"), FIRST, LAST)
 
 
@@ -54,13 +55,13 @@ def test_backfill_train_and_a_day_on_the_promoted_version(
     from raceday.store.repository import read_rows
 
     source, db = f"files:{boat_files}", sqlite_url
-    backfill = ("backfill", "--sport", "boat", "--start", "2026-04-15", "--end", "2026-04-24",
-                "--chunk-days", "7", "--source", source, "--db", db)  # fmt: skip
+    backfill = ("backfill", "--sport", "boat", "--start", "2026-04-18", "--end", "2026-04-24",
+                "--chunk-days", "4", "--source", source, "--db", db)  # fmt: skip
     summary = as_json(*backfill)
-    assert summary["days_run"] == 10
-    # Trained before each chunk, on the days before it only: 04-15.. and 04-22..
+    assert summary["days_run"] == 7
+    # Trained before each chunk, on the days before it only: 04-18.. and 04-22..
     assert [name.split(" ")[0] for name in summary["trained"]] == [
-        "boat-clogit-20260414", "boat-clogit-20260421",
+        "boat-clogit-20260417", "boat-clogit-20260421",
     ]  # fmt: skip
     assert summary["trained"][0].endswith("(promoted)")  # the first only has to beat the market
     engine = make_engine(db)
@@ -80,7 +81,7 @@ def test_backfill_train_and_a_day_on_the_promoted_version(
     )
     boat_names = [v["name"] for v in as_json("models", "list", "--sport", "boat", "--db", db)
                   ["versions"]]  # fmt: skip
-    assert boat_names == ["boat-clogit-20260424", "boat-clogit-20260421", "boat-clogit-20260414"]
+    assert boat_names == ["boat-clogit-20260424", "boat-clogit-20260421", "boat-clogit-20260417"]
     assert as_json("models", "list", "--db", db)["versions"] == []  # no horse version
 
     day = as_json("run", "--sport", "boat", "--date", DAY.isoformat(), "--source", source,
@@ -96,7 +97,7 @@ def test_backfill_train_and_a_day_on_the_promoted_version(
     for name, frame in stored.items():
         out = tmp_path / f"{name}.csv"
         code, _stdout, stderr = invoke("export", name, "--sport", "boat", "--start",
-                                       "2026-04-15", "--end", DAY.isoformat(), "--out",
+                                       "2026-04-18", "--end", DAY.isoformat(), "--out",
                                        str(out), "--db", db)  # fmt: skip
         assert code == 0, stderr
         with out.open() as handle:
@@ -112,16 +113,18 @@ def test_backfill_train_and_a_day_on_the_promoted_version(
     assert len(stderr.strip().splitlines()) == 1
 
     again = as_json(*backfill)
-    assert again["days_skipped"] == 10 and again["trained"] == []
+    assert again["days_skipped"] == 7 and again["trained"] == []
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_boat_day_run_twice_at_once_is_refused_and_a_horse_day_does_not_block_it(
-    boat_files: Path, sqlite_url: str
+    boat_files: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The day's boat lock held by another run: one line, exit 7, nothing stored. The same
     date's horse lock held: the boat day runs."""
+    # the locks are what is tested: the day warms up on its last week, not all 21 days before
+    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "7")
     from raceday.store.boat_models import BOAT_TABLES
     from raceday.store.catalogs.runs import BOAT_LOCK, day_lock_holder, lock_day, unlock_day
     from raceday.store.engine import make_engine, upgrade_schema
