@@ -4,7 +4,8 @@ database on PostgreSQL where the tests have one (as OPERATIONS recommends for a 
 own SQLite file the server's event services, writing at once, were refused the lock under load
 and dropped or doubled an automation's action); and Prefect's database migrated once per test
 run, copied into the new PREFECT_HOME of a `raceday` command so that its temporary server does
-not migrate a new database again."""
+not migrate a new database again. A test's server can leave out the background services and
+the UI its tests do not rely on (:func:`server_settings`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ from cli.prefect_server import free_port
 from tests.store_support import copy_store, fresh_postgres_database
 
 STARTUP_S = 600.0  # a hang limit: a loaded 2-core machine takes longer, never fails sooner
+# The background services a setting of Prefect 3.8's server turns off
+# (PREFECT_SERVER_SERVICES_<NAME>_ENABLED). A test's server runs those its tests rely on: the
+# others poll the database, and persist or act on every event, for nothing the test checks.
+SERVER_SERVICES = frozenset({
+    "cancellation_cleanup", "cleanup_reconciler", "event_persister", "foreman", "late_runs",
+    "pause_expirations", "repossessor", "scheduler", "task_run_recorder", "triggers",
+})  # fmt: skip
 
 
 def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -42,15 +50,38 @@ def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
 
 
 @contextmanager
-def running_prefect_server(home: Path, postgres_admin_url: str | None) -> Iterator[str]:
+def running_prefect_server(
+    home: Path,
+    postgres_admin_url: str | None,
+    services: Collection[str] = SERVER_SERVICES,
+    ui: bool = True,
+) -> Iterator[str]:
     """`prefect server start` with ``home`` as its PREFECT_HOME; its base URL while inside. Its
     database: a new one on the PostgreSQL server of ``postgres_admin_url`` (migrated as the
-    server starts, dropped after it stops), or without one the SQLite file in ``home``."""
+    server starts, dropped after it stops), or without one the SQLite file in ``home``. It runs
+    the background ``services`` of :data:`SERVER_SERVICES` (all by default), and its UI unless
+    ``ui`` is false."""
+    settings = server_settings(services, ui)
     with (
         _server_database(postgres_admin_url) as database_url,
-        _prefect_server(home, database_url) as base,
+        _prefect_server(home, database_url, settings) as base,
     ):
         yield base
+
+
+def server_settings(services: Collection[str], ui: bool) -> dict[str, str]:
+    """The environment of a server that runs only ``services`` of :data:`SERVER_SERVICES`, and
+    its UI if ``ui``."""
+    unknown = set(services) - SERVER_SERVICES
+    if unknown:
+        raise ValueError(f"not a service of SERVER_SERVICES: {sorted(unknown)}")
+    settings = {
+        f"PREFECT_SERVER_SERVICES_{name.upper()}_ENABLED": "false"
+        for name in sorted(SERVER_SERVICES - set(services))
+    }
+    if not ui:
+        settings["PREFECT_SERVER_UI_ENABLED"] = "false"
+    return settings
 
 
 @contextmanager
@@ -76,11 +107,14 @@ def _server_environment() -> dict[str, str]:
 
 
 @contextmanager
-def _prefect_server(home: Path, database_url: str | None) -> Iterator[str]:
+def _prefect_server(
+    home: Path, database_url: str | None, settings: dict[str, str]
+) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = _server_environment()
     env.update(
+        settings,
         PREFECT_HOME=str(home),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_UI_API_URL=f"{base}/api",  # the UI's browser code calls this

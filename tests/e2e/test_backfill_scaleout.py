@@ -87,8 +87,12 @@ def raceday(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[str]:
+    """The server's API without its background services or UI: the wave runs are made by
+    ``run_deployment``, taken by the workers' polls and followed by the backfill's reads of
+    their states — all API calls; no schedule, automation, event or task-run record is used,
+    and no schedule then makes runs a worker could take."""
     home = tmp_path_factory.mktemp("scaleout-server")
-    with running_prefect_server(home, postgres_server) as base:
+    with running_prefect_server(home, postgres_server, services=(), ui=False) as base:
         yield base
 
 

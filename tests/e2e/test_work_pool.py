@@ -32,8 +32,13 @@ WORKER_START_HANG_S = 300  # `raceday worker` becoming the worker (its imports) 
 def server(
     tmp_path_factory: pytest.TempPathFactory, prefect_server_postgres: str | None
 ) -> Iterator[str]:
+    """The server's API and its scheduler (what the scheduled runs' test checks), without the
+    other background services or the UI: the runs the tests ask for are made, taken and
+    followed by API calls."""
     home = tmp_path_factory.mktemp("pool-server")
-    with running_prefect_server(home, prefect_server_postgres) as base:
+    with running_prefect_server(
+        home, prefect_server_postgres, services={"scheduler"}, ui=False
+    ) as base:
         yield base
 
 
