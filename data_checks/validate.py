@@ -28,7 +28,7 @@ from data_checks.frames import (
     race_overround,
     runner_check_frame,
 )
-from data_checks.gx_runner import FAILURE_COLUMNS, SuiteOutcome
+from data_checks.gx_runner import FAILURE_COLUMNS, Check, SuiteOutcome
 from data_checks.suites import (
     odds_checks,
     race_checks,
@@ -276,25 +276,33 @@ def venues_of_no_circuit(nvd_ra: pd.DataFrame, venue_codes: Collection[str]) -> 
     return sorted(code for code in set(codes) - set(venue_codes) if in_scope.fullmatch(code))
 
 
-def validate_day(
+@dataclass(frozen=True)
+class DayFrames:
+    """What a phase's suites judge: the decoded tables, the frames each suite runs on (with the
+    derived columns its checks read) and what the source could not read. Built once per
+    input by :func:`day_frames`; :func:`judge_day` decides on them and never changes them."""
+
+    phase: Phase
+    races: pd.DataFrame
+    runners: pd.DataFrame
+    bet_odds: pd.DataFrame
+    race_frame: pd.DataFrame
+    runner_frame: pd.DataFrame
+    odds_frame: pd.DataFrame
+    suites: tuple[tuple[str, pd.DataFrame, list[Check]], ...]
+    rejected: tuple[RejectedInput, ...]
+
+
+def day_frames(
     raw: RawDay,
     *,
     phase: Phase,
     venue_codes: Collection[str],
     as_of: date | None = None,
     results: RawDay | None = None,
-    gx_result: bool = True,
-) -> ValidatedDay:
-    """Validate one or more days of raw tables; invalid rows and races go to quarantine.
-
-    ``as_of`` (today, in Japan) makes results dated after it fail (results of a day not yet
-    run), and cards dated more than a week after it.
-    ``results`` (the card phase of a source with results, e.g. a replay) is the day with its
-    final odds: races without a snapshot are sized on them, so they are checked like one.
-    Without ``gx_result`` (no Data Docs page wanted: a backfill) a suite whose every check
-    certainly holds is passed by pandas alone (:func:`data_checks.derived.suite_outcome`): the
-    same outcome, only without GX's objects; anything else runs GX as before.
-    """
+) -> DayFrames:
+    """The frames :func:`validate_day` judges (arguments as there); an input without the
+    columns the pipeline needs is refused here."""
     require_columns(raw)
     raw_ra, raw_se = raw.nvd_ra.reset_index(drop=True), raw.nvd_se.reset_index(drop=True)
     runners = raw.runners  # decoded once per RawDay: shared, so derived from, never changed
@@ -314,10 +322,20 @@ def validate_day(
     ]
     if phase == "card":
         suites.append(("odds_card", odds_frame, odds_checks()))
-    outcomes = [suite_outcome(*suite, gx_result=gx_result) for suite in suites]
+    return DayFrames(
+        phase, races, runners, bet_odds, race_frame, runner_frame, odds_frame, tuple(suites),
+        raw.rejected,
+    )  # fmt: skip
+
+
+def judge_day(frames: DayFrames, *, gx_result: bool = True) -> ValidatedDay:
+    """Run the suites on ``frames`` and split them into what is valid and what is quarantined
+    (``gx_result`` as in :func:`validate_day`)."""
+    outcomes = [suite_outcome(*suite, gx_result=gx_result) for suite in frames.suites]
     refuse_on_input_scope(tuple(outcomes))
+    race_frame, runner_frame, odds_frame = frames.race_frame, frames.runner_frame, frames.odds_frame
     race_failures, runner_failures = outcomes[0].failures, outcomes[1].failures
-    odds_failures = outcomes[2].failures if phase == "card" else _no_failures()
+    odds_failures = outcomes[2].failures if frames.phase == "card" else _no_failures()
 
     # A race is set aside by its own failures, or by a race-scoped failure of its rows elsewhere.
     own = race_failures.loc[race_failures["scope"] != "row", "row_id"]
@@ -333,18 +351,19 @@ def validate_day(
         & race_frame["race_id"].notna()
         & ~race_frame["race_id"].isin(set_aside)
     )
-    valid_races = races[keep_race.to_numpy()].reset_index(drop=True)
+    valid_races = frames.races[keep_race.to_numpy()].reset_index(drop=True)
 
     quarantined = [
-        _rejected_rows(raw.rejected),
+        _rejected_rows(frames.rejected),
         _quarantine_rows(race_frame, race_failures, "races"),
-        _set_aside_by_rows(races, reasons, races_failing),
+        _set_aside_by_rows(frames.races, reasons, races_failing),
         _quarantine_rows(runner_frame, runner_failures, "runners"),
         _quarantine_rows(odds_frame, odds_failures, "odds"),
     ]
     non_empty = [frame for frame in quarantined if not frame.empty]
     quarantine = pd.concat(non_empty, ignore_index=True) if non_empty else _empty_quarantine()
     kept_ids = valid_races["race_id"]
+    runners, bet_odds = frames.runners, frames.bet_odds
     return ValidatedDay(
         races=valid_races,
         runners=runners[_kept(runner_frame, runner_failures, kept_ids)].reset_index(drop=True),
@@ -354,3 +373,26 @@ def validate_day(
         quarantine=storable(quarantine[QUARANTINE_COLUMNS]),
         outcomes=tuple(outcomes),
     )
+
+
+def validate_day(
+    raw: RawDay,
+    *,
+    phase: Phase,
+    venue_codes: Collection[str],
+    as_of: date | None = None,
+    results: RawDay | None = None,
+    gx_result: bool = True,
+) -> ValidatedDay:
+    """Validate one or more days of raw tables; invalid rows and races go to quarantine.
+
+    ``as_of`` (today, in Japan) makes results dated after it fail (results of a day not yet
+    run), and cards dated more than a week after it.
+    ``results`` (the card phase of a source with results, e.g. a replay) is the day with its
+    final odds: races without a snapshot are sized on them, so they are checked like one.
+    Without ``gx_result`` (no Data Docs page wanted: a backfill) a suite whose every check
+    certainly holds is passed by pandas alone (:func:`data_checks.derived.suite_outcome`): the
+    same outcome, only without GX's objects; anything else runs GX as before.
+    """
+    frames = day_frames(raw, phase=phase, venue_codes=venue_codes, as_of=as_of, results=results)
+    return judge_day(frames, gx_result=gx_result)

@@ -18,11 +18,18 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 import data_checks.derived as derived
-from data_checks.gx_runner import Check, run_suite
+from data_checks.gx_runner import Check, SuiteOutcome, run_suite
 from data_checks.holds import all_hold
 from data_checks.records import validation_rows
 from data_checks.suites import SOHA_TIME_PATTERN, venue_codes_for, venue_in_scope_pattern
-from data_checks.validate import Phase, ValidatedDay, validate_day
+from data_checks.validate import (
+    DayFrames,
+    Phase,
+    ValidatedDay,
+    day_frames,
+    judge_day,
+    validate_day,
+)
 from raceday.errors import RacedayError
 from raceday.sources.base import RawDay
 from raceday.sources.files import FilesSource
@@ -39,6 +46,25 @@ def gx_always() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def gx_run_once_per_frame() -> Iterator[None]:
+    """GX's outcome of a suite on a frame, kept for a second judgement of the same frames (the
+    same objects): where the pandas pass defers to GX, the second run would be the first again
+    (``run_suite`` is deterministic); where it decides, GX's outcome is what it is judged on."""
+    kept: dict[tuple[str, int, int], tuple[pd.DataFrame, list[Check], SuiteOutcome]] = {}
+
+    def run_once(suite_name: str, frame: pd.DataFrame, checks: list[Check]) -> SuiteOutcome:
+        key = (suite_name, id(frame), id(checks))
+        run = kept.get(key)
+        if run is None or run[0] is not frame or run[1] is not checks:
+            run = (frame, checks, run_suite(suite_name, frame, checks))  # held: ids stay unique
+            kept[key] = run
+        return run[2]
+
+    with patch.object(derived, "run_suite", run_once):
+        yield
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
     return make_corpus(tmp_path_factory.mktemp("bad_inputs_holds"))
@@ -52,20 +78,44 @@ def judged(raw: RawDay, phase: Phase) -> RawDay:
     return card_view(raw, load_settings().live.card_timing()) if phase == "card" else raw
 
 
-def validated(raw: RawDay, phase: Phase, view: RawDay | None = None) -> ValidatedDay | str:
-    """The phase's validation as the validate stage runs it, or the line of its refusal;
-    ``view``: ``judged(raw, phase)`` when already made (its decoded tables are shared)."""
+def validated(raw: RawDay, phase: Phase) -> ValidatedDay | str:
+    """The phase's validation as the validate stage runs it, or the line of its refusal."""
     from config.reference import circuits
 
     try:
         return validate_day(
-            judged(raw, phase) if view is None else view,
+            judged(raw, phase),
             phase=phase,
             venue_codes=venue_codes_for(circuits()),
             as_of=DAY,
             results=raw if phase == "card" else None,
             gx_result=False,
         )
+    except RacedayError as error:
+        return str(error)
+
+
+def frames_of(raw: RawDay, phase: Phase) -> DayFrames | str:
+    """What the phase's suites judge, built as :func:`validated` builds it (``day_frames``), or
+    the line of its refusal."""
+    from config.reference import circuits
+
+    try:
+        return day_frames(
+            judged(raw, phase),
+            phase=phase,
+            venue_codes=venue_codes_for(circuits()),
+            as_of=DAY,
+            results=raw if phase == "card" else None,
+        )
+    except RacedayError as error:
+        return str(error)
+
+
+def judgement(frames: DayFrames) -> ValidatedDay | str:
+    """``judge_day`` as ``validated`` runs it (``gx_result=False``), or the line of its refusal."""
+    try:
+        return judge_day(frames, gx_result=False)
     except RacedayError as error:
         return str(error)
 
@@ -87,18 +137,23 @@ def assert_same(after: ValidatedDay | str, before: ValidatedDay | str) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_validated_without_gx_as_with_gx(name: str, corpus: dict[str, Case]) -> None:
     """Each corpus case, card and results: the same rows, quarantine, results and refusals.
-    Both runs of a phase validate the same input (one read, one card view): its tables are
-    decoded once (``RawDay``'s decode is shared and never changed), as a backfill shares them."""
+    Both judgements of a phase judge the same frames (``validate_day`` is ``judge_day`` of
+    ``day_frames``: built once, never changed), as GX's run of a suite the pass defers to is
+    the same run in both (:func:`gx_run_once_per_frame`); an input refused before any suite
+    runs (``day_frames``) is refused alike by both."""
     case = corpus[name]
     try:
         raw = FilesSource(case.directory).read_days(case.expected.start, case.expected.end)
     except RacedayError:
         return  # refused by the source: validation never runs
     for phase in ("card", "results"):
-        view = judged(raw, phase)
-        with gx_always():
-            before = validated(raw, phase, view)
-        after = validated(raw, phase, view)
+        frames = frames_of(raw, phase)
+        if isinstance(frames, str):
+            continue  # refused before any suite ran: no judgement to compare
+        with gx_run_once_per_frame():
+            with gx_always():
+                before = judgement(frames)
+            after = judgement(frames)
         assert_same(after, before)
 
 
