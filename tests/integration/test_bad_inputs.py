@@ -7,11 +7,13 @@ stores every other race; in every case the rows stored for the earlier day stay 
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import make_url
 
 from config import Settings, load_settings
 from data_checks.validate import ValidatedDay
@@ -36,7 +38,7 @@ from tests.data.make_bad_inputs import (
     make_corpus,
     simulated,
 )
-from tests.store_support import RECORD_TABLES
+from tests.store_support import RECORD_TABLES, copy_store, fresh_postgres_database
 
 DATA_TABLES = [table for name, table in Base.metadata.tables.items() if name not in RECORD_TABLES]
 EARLIER_TABLES = [RACES, RUNNERS, ODDS]
@@ -57,25 +59,42 @@ def corpus_settings(url: str, source: Path | None = None) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def earlier_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store that already holds the previous day, card and results, as a daily run leaves it."""
-    path = tmp_path_factory.mktemp("earlier") / "store.db"
-    settings = corpus_settings(f"sqlite:///{path}")
-    upgrade_schema(make_engine(settings.database_url))
+@dataclass(frozen=True)
+class EarlierStore:
+    """A store that already holds the previous day, card and results, as a daily run leaves
+    it (its URL), with what a case is checked against: its data tables' checksums and the
+    rows of days before the corpus day. Built and read once; each case runs on a copy."""
+
+    url: str
+    checksums: dict[str, str]
+    rows: dict[str, pd.DataFrame]
+
+
+def store_the_previous_day(url: str) -> EarlierStore:
+    """The previous day validated and stored, card and results, in the empty store ``url``."""
+    settings = corpus_settings(url)
+    upgrade_schema(make_engine(url))
     raw = simulated(PREVIOUS_DAY)
     for phase in ("card", "results"):
         validate_and_store(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase)
-    make_engine(settings.database_url).dispose()  # the last connection folds the WAL in
-    return path
+    earlier = EarlierStore(url, data_checksums(url), earlier_rows(url))
+    # SQLite: the last connection folds the WAL in; PostgreSQL: no session left on a template
+    make_engine(url).dispose()
+    return earlier
 
 
-def copy_store(source: Path, target: Path) -> str:
-    """A copy of a SQLite store (with its WAL files, if any); its URL."""
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{source}{suffix}").exists():
-            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
-    return f"sqlite:///{target}"
+@pytest.fixture(scope="session")
+def earlier_store(tmp_path_factory: pytest.TempPathFactory) -> EarlierStore:
+    """The earlier store on SQLite (copied for each case: SQLite's backup API)."""
+    path = tmp_path_factory.mktemp("earlier") / "store.db"
+    return store_the_previous_day(f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="session")
+def earlier_postgres_store(postgres_server: str) -> Iterator[EarlierStore]:
+    """The earlier store on PostgreSQL (copied for each case: ``CREATE DATABASE … TEMPLATE``)."""
+    with fresh_postgres_database(postgres_server) as url:
+        yield store_the_previous_day(url)
 
 
 def earlier_rows(url: str) -> dict[str, pd.DataFrame]:
@@ -120,11 +139,12 @@ def assert_phase(valid: ValidatedDay, raw: RawDay, case: Case, outcome: PhaseOut
     assert (valid.quarantine["table_name"] == "input").sum() == case.expected.input_rows
 
 
-def run_case(case: Case, url: str) -> None:
-    """Run one case on a store holding the earlier day and check every promise it makes."""
+def run_case(case: Case, url: str, earlier_store: EarlierStore) -> None:
+    """Run one case on ``url``, a copy of ``earlier_store`` (its checksums and earlier rows
+    are the copy's), and check every promise it makes."""
     expected = case.expected
     settings = corpus_settings(url, case.directory)
-    before, earlier = data_checksums(url), earlier_rows(url)
+    before, earlier = earlier_store.checksums, earlier_store.rows
     validated: dict[str, ValidatedDay] = {}
     try:
         raw = FilesSource(case.directory).read_days(expected.start, expected.end)
@@ -158,11 +178,12 @@ def run_case(case: Case, url: str) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_is_quarantined_or_refused(
-    name: str, corpus: dict[str, Case], earlier_store: Path, tmp_path: Path
+    name: str, corpus: dict[str, Case], earlier_store: EarlierStore, tmp_path: Path
 ) -> None:
     """Refused with one line and nothing written, or exactly the bad rows quarantined; the
     earlier day's rows never change (SQLite)."""
-    run_case(corpus[name], copy_store(earlier_store, tmp_path / "store.db"))
+    template = Path(str(make_url(earlier_store.url).database))
+    run_case(corpus[name], copy_store(template, tmp_path / "store.db"), earlier_store)
 
 
 @pytest.mark.postgres
@@ -177,14 +198,13 @@ def test_bad_input_is_quarantined_or_refused(
         "nul_in_names",
     ],
 )
-def test_bad_input_on_postgresql(name: str, corpus: dict[str, Case], postgres_url: str) -> None:
+def test_bad_input_on_postgresql(
+    name: str, corpus: dict[str, Case], postgres_server: str, earlier_postgres_store: EarlierStore
+) -> None:
     """The same promises on PostgreSQL, whose columns hold no more than their width."""
-    settings = corpus_settings(postgres_url)
-    upgrade_schema(make_engine(postgres_url))
-    raw = simulated(PREVIOUS_DAY)
-    for phase in ("card", "results"):
-        validate_and_store(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase)
-    run_case(corpus[name], postgres_url)
+    template = earlier_postgres_store.url
+    with fresh_postgres_database(postgres_server, template=template) as url:
+        run_case(corpus[name], url, earlier_postgres_store)
 
 
 def test_the_corpus_covers_the_issue() -> None:
