@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import make_url
 from typer.testing import CliRunner
 
 from cli import app
@@ -22,7 +23,7 @@ from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine
 from raceday.store.repository import read_rows
 from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, RACES_PER_DAY, make_corpus, simulated
-from tests.store_support import data_checksums
+from tests.store_support import copy_store, data_checksums, fresh_postgres_database
 
 runner = CliRunner()
 
@@ -105,14 +106,14 @@ def test_one_venues_corrupt_file_does_not_stop_the_others(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "no_warmup")
-def test_refused_and_empty_days_leave_the_store_as_it_was(tmp_path: Path) -> None:
+def test_refused_and_empty_days_leave_the_store_as_it_was(
+    tmp_path: Path, good_day_on_sqlite: GoodDayStore
+) -> None:
     """After a good day, a file without soha_time exits 2 and a day with no valid race exits 4,
     each with one line on stderr and every data table's checksum unchanged."""
-    db = f"sqlite:///{tmp_path / 'store.db'}"
-    previous = tmp_path / "previous"
-    write_tables(simulated(PREVIOUS_DAY), previous)
-    assert run_day(previous, str(PREVIOUS_DAY), db)[0] == 0
-    before = data_checksums(db)
+    template = Path(str(make_url(good_day_on_sqlite.url).database))
+    db = copy_store(template, tmp_path / "store.db")
+    before = good_day_on_sqlite.checksums
 
     corpus = make_corpus(tmp_path / "corpus", ["missing_column"])
     code, stdout, stderr = run_day(corpus["missing_column"].directory, str(DAY), db)
@@ -132,27 +133,79 @@ def test_refused_and_empty_days_leave_the_store_as_it_was(tmp_path: Path) -> Non
     assert data_checksums(db) == before
 
 
-def a_good_day_then_broken_results(tmp_path: Path, store_url: str) -> tuple[Any, Path]:
-    """The good previous day run into the store (its checksums returned), and the files of
-    the next day whose card is valid but whose results are not (every finish time with 62
-    seconds)."""
-    previous = tmp_path / "previous"
+@dataclass(frozen=True)
+class GoodDayStore:
+    """A store the good previous day was run into (``raceday run``), and its data tables'
+    checksums then. Run once per backend; each test runs on a copy."""
+
+    url: str
+    checksums: dict[str, str]
+
+
+def run_the_good_previous_day(url: str, folder: Path) -> GoodDayStore:
+    """`raceday run` of the simulated previous day into ``url`` (files and reports in
+    ``folder``), as the tests' own runs are made (``no_warmup``)."""
+    previous = folder / "previous"
     write_tables(simulated(PREVIOUS_DAY), previous)
-    assert run_day(previous, str(PREVIOUS_DAY), store_url)[0] == 0
+    with pytest.MonkeyPatch.context() as settings:
+        settings.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "0")
+        settings.setenv("RACEDAY_VAR_DIR", str(folder / "var"))
+        assert run_day(previous, str(PREVIOUS_DAY), url)[0] == 0
+    good_day = GoodDayStore(url, data_checksums(url))
+    # SQLite: the last connection folds the WAL in; PostgreSQL: no session left on a template
+    make_engine(url).dispose()
+    return good_day
+
+
+@pytest.fixture(scope="session")
+def good_day_on_sqlite(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory
+) -> GoodDayStore:
+    folder = tmp_path_factory.mktemp("good_day")
+    return run_the_good_previous_day(f"sqlite:///{folder / 'store.db'}", folder)
+
+
+@pytest.fixture(scope="session")
+def good_day_on_postgres(
+    prefect_harness: None, postgres_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GoodDayStore]:
+    with fresh_postgres_database(postgres_server) as url:
+        yield run_the_good_previous_day(url, tmp_path_factory.mktemp("good_day_pg"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def after_a_good_day(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GoodDayStore]:
+    """A copy of the store the good previous day was run into (SQLite, then PostgreSQL)."""
+    if request.param == "sqlite":
+        good_day: GoodDayStore = request.getfixturevalue("good_day_on_sqlite")
+        template = Path(str(make_url(good_day.url).database))
+        yield GoodDayStore(copy_store(template, tmp_path / "store.db"), good_day.checksums)
+        return
+    good_day = request.getfixturevalue("good_day_on_postgres")
+    server: str = request.getfixturevalue("postgres_server")
+    with fresh_postgres_database(server, template=good_day.url) as url:
+        yield GoodDayStore(url, good_day.checksums)
+
+
+def broken_results(tmp_path: Path) -> Path:
+    """The files of the next day whose card is valid but whose results are not (every
+    finish time with 62 seconds)."""
     broken = tmp_path / "broken"
     raw = simulated(DAY)
     write_tables(replace(raw, nvd_se=raw.nvd_se.assign(soha_time="1623")), broken)
-    return data_checksums(store_url), broken
+    return broken
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "no_warmup")
-def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
+def test_a_day_refused_at_night_stores_nothing(
+    tmp_path: Path, after_a_good_day: GoodDayStore
+) -> None:
     """A day whose card is valid but whose results are not exits 4 in one line from `raceday
     run` before any race, prediction or bet is stored: every data table's checksum is what
     the earlier good day left (SQLite and PostgreSQL)."""
-    before, broken = a_good_day_then_broken_results(tmp_path, store_url)
-    code, stdout, stderr = run_day(broken, str(DAY), store_url)
+    store_url, before = after_a_good_day.url, after_a_good_day.checksums
+    code, stdout, stderr = run_day(broken_results(tmp_path), str(DAY), store_url)
     assert code == 4, stderr
     assert "nothing valid left for 2026-11-20 (results)" in stderr
     assert "soha_time_decodes" in stderr
@@ -162,12 +215,14 @@ def test_a_day_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness", "no_warmup")
-def test_a_backfill_chunk_refused_at_night_stores_nothing(tmp_path: Path, store_url: str) -> None:
+def test_a_backfill_chunk_refused_at_night_stores_nothing(
+    tmp_path: Path, after_a_good_day: GoodDayStore
+) -> None:
     """A backfill's chunk is decided like a day: its card valid, its results not, `raceday
     backfill` exits 4 in one line and stores no race, runner, odds or derived row of the
     chunk — its card is not stored before its results are refused (SQLite and PostgreSQL)."""
-    before, broken = a_good_day_then_broken_results(tmp_path, store_url)
-    code, stdout, stderr = run_day(broken, str(DAY), store_url, command="backfill")
+    store_url, before = after_a_good_day.url, after_a_good_day.checksums
+    code, stdout, stderr = run_day(broken_results(tmp_path), str(DAY), store_url, "backfill")
     assert code == 4, stderr
     assert data_checksums(store_url) == before
     assert "nothing valid left for 2026-11-20 (results)" in stderr
