@@ -301,7 +301,8 @@ def run_statistics(
     rows = joinable_rows(runs, ["horse_id"], since)
     last_run = ["horse_id", "race_date", "distance_m", "class_code", "weight_carried_kg"]
     chosen = runs[last_run].iloc[rows]  # only what is read of them: not every column taken
-    stats = pd.DataFrame({"horse_id": chosen["horse_id"], "race_date": chosen["race_date"]})
+    # the columns gathered, then one frame: a column set at a time re-builds the column index
+    stats: dict[str, object] = {"horse_id": chosen["horse_id"], "race_date": chosen["race_date"]}
     for family in INDEX_FAMILIES:
         lags = _lags(runs[f"{family}_index"], position, rows)
         stats[f"{family}_last1"] = lags[:, 0]
@@ -338,7 +339,7 @@ def run_statistics(
     stats["last_class_rank"] = class_rank(chosen["class_code"]).to_numpy()
     stats["last_weight_kg"] = chosen["weight_carried_kg"].astype("float64").to_numpy()
     stats["last_race_date"] = chosen["race_date"].to_numpy()
-    return stats
+    return pd.DataFrame(stats, index=chosen.index)
 
 
 def _group_speed_statistics(
@@ -380,20 +381,50 @@ def _group_speed_statistics(
     )
 
 
+def _latest_before(
+    target_keys: list[pd.Series],
+    target_days: pd.Series,
+    table_keys: list[pd.Series],
+    table_days: pd.Series,
+) -> np.ndarray:
+    """The position in the table of the latest row with each target's keys strictly before
+    its day (of rows on one day, the last in table order); -1 where there is none. What
+    ``pd.merge_asof(..., allow_exact_matches=False)`` joins, found by one sort and one binary
+    search on integers: merge_asof's fixed cost is most of a small build (a day's cards)."""
+    if target_days.isna().any() or table_days.isna().any():
+        raise ValueError("an as-of join on a missing race_date")
+    targets = len(target_days)
+    group = np.zeros(targets + len(table_days), dtype=np.int64)
+    for target_key, table_key in zip(target_keys, table_keys, strict=True):
+        both = pd.concat([target_key, table_key], ignore_index=True)
+        codes, uniques = pd.factorize(both, use_na_sentinel=False)  # NA is one key, as merge's
+        group = group * (len(uniques) + 1) + codes.astype(np.int64)
+    days = [days.to_numpy("datetime64[ns]").view(np.int64) for days in (target_days, table_days)]
+    day = np.unique(np.concatenate(days), return_inverse=True)[1].astype(np.int64).ravel()
+    key = group * (int(day.max(initial=0)) + 1) + day  # (keys, day) in lexicographic order
+    table_key = key[targets:]
+    order = np.argsort(table_key, kind="stable")  # a day's rows in table order
+    before = np.searchsorted(table_key[order], key[:targets], side="left") - 1
+    found = before >= 0
+    found[found] = group[targets:][order[before[found]]] == group[:targets][found]
+    picked = np.full(targets, -1, dtype=np.int64)
+    picked[found] = order[before[found]]
+    return picked
+
+
 def _as_of(targets: pd.DataFrame, table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Each target row joined with the latest ``table`` row of its ``by`` keys strictly before
-    its ``race_date`` (targets must be sorted by race_date)."""
-    table = table.sort_values("race_date", kind="mergesort")
-    joined = pd.merge_asof(
-        targets[[*by, "race_date"]],
-        table,
-        on="race_date",
-        by=by,
-        allow_exact_matches=False,
-        direction="backward",
+    its ``race_date`` (:func:`_latest_before`; no row: missing values, as merge_asof's)."""
+    picked = _latest_before(
+        [targets[name] for name in by],
+        targets["race_date"],
+        [table[name] for name in by],
+        table["race_date"],
     )
+    values = table.drop(columns=[*by, "race_date"]).reset_index(drop=True)
+    joined = values.reindex(picked) if len(picked) else values.iloc[:0]
     joined.index = targets.index
-    return joined.drop(columns=[*by, "race_date"])
+    return joined
 
 
 def people_daily_counts(runs: pd.DataFrame) -> pd.DataFrame:
@@ -423,19 +454,25 @@ def trailing_counts(
     daily: pd.DataFrame, person_id: pd.Series, race_date: pd.Series, window_days: int
 ) -> pd.DataFrame:
     """Runs and wins of each (person, day D) over the days [D - window, D) of ``daily``."""
-    daily = daily.sort_values(["person_id", "race_date"], kind="mergesort")
-    cumulative = daily.groupby("person_id", sort=False)[["runs", "wins"]].cumsum()
-    table = pd.DataFrame(
-        {"person_id": daily["person_id"].astype("string"), "race_date": daily["race_date"],
-         "runs": cumulative["runs"], "wins": cumulative["wins"]}
-    )  # fmt: skip
-    query = pd.DataFrame(
-        {"person_id": person_id.astype("string").fillna(""), "race_date": race_date}
-    )
-    before_day = _as_of(query, table, ["person_id"]).fillna(0)
-    window_start = query.assign(race_date=query["race_date"] - pd.Timedelta(days=window_days))
-    before_window = _as_of(window_start, table, ["person_id"]).fillna(0)
-    return (before_day - before_window).astype("int64")
+    people = daily["person_id"].astype("string")
+    days = daily["race_date"]
+    # each daily row's runs and wins summed with every earlier day's of its person
+    person = pd.factorize(people, use_na_sentinel=False)[0]
+    order = np.lexsort((days.to_numpy("datetime64[ns]"), person))
+    runs, wins = (daily[name].to_numpy(np.int64)[order] for name in ("runs", "wins"))
+    running = np.cumsum(np.column_stack([runs, wins]), axis=0)
+    first = np.ones(order.size, dtype=bool)  # the first row of its person
+    first[1:] = person[order][1:] != person[order][:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+    before_start = np.vstack([np.zeros((1, 2), dtype=np.int64), running])[start]
+    cumulative = np.zeros((order.size + 1, 2), dtype=np.int64)  # the last row: no row (-1)
+    cumulative[order] = running - before_start
+    people_asked = [person_id.astype("string").fillna("")]
+    day_before = _latest_before(people_asked, race_date, [people], days)
+    window_start = race_date - pd.Timedelta(days=window_days)
+    window_before = _latest_before(people_asked, window_start, [people], days)
+    trailing = cumulative[day_before] - cumulative[window_before]
+    return pd.DataFrame({"runs": trailing[:, 0], "wins": trailing[:, 1]}, index=person_id.index)
 
 
 def horse_codes(run_horses: pd.Series, *others: pd.Series) -> tuple[np.ndarray, ...]:
@@ -585,15 +622,17 @@ def build_features(
         "n_runs_on_going": going["n_runs_going_group"],
         "speed_vs_career_on_going": going["speed_mean_going_group"] - horse["speed_career_mean"],
     }
-    out = targets[KEY_COLUMNS].copy()
+    typed: dict[str, pd.Series] = {name: targets[name] for name in KEY_COLUMNS}
     for name, spec in FEATURE_DTYPES.items():
         values = columns[name]
         if spec == "int64":
-            out[name] = pd.to_numeric(values).fillna(0).astype("int64")
+            typed[name] = pd.to_numeric(values).fillna(0).astype("int64")
         elif spec == "bool":
-            out[name] = values.astype("bool")
+            typed[name] = values.astype("bool")
         else:
-            out[name] = pd.to_numeric(values).astype("float64")
+            typed[name] = pd.to_numeric(values).astype("float64")
+    # one frame of every column: a column set at a time re-builds the column index each time
+    out = pd.DataFrame(typed, index=targets.index)
     return out.sort_index().reset_index(drop=True)
 
 
