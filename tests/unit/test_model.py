@@ -27,9 +27,11 @@ from raceday.model.evaluate import evaluate_predictions
 from raceday.model.win import (
     PREDICTION_COLUMNS,
     SCORE_BLOCK_ROWS,
+    FitResult,
     ModelInputs,
     NotEnoughData,
     ScorerOptions,
+    TimeSplit,
     WinModel,
     fit_scorer,
     fit_win_model,
@@ -193,19 +195,30 @@ def test_the_fit_does_not_depend_on_the_order_the_store_returns_rows_in() -> Non
     assert np.array_equal(one.held_out["p_final"], other.held_out["p_final"])
 
 
-def test_scores_are_the_same_by_blocks_and_on_one_thread_or_two() -> None:
-    """Each runner is scored on its own, through the trees in order: by blocks of rows or all at
-    once, on one OpenMP thread or two, the same bits (``train.score_threads``; the fit itself
-    stays on one)."""
+@pytest.fixture(scope="module")
+def fast_fit() -> tuple[pd.DataFrame, TimeSplit, FitResult]:
+    """3,000 races fitted with :data:`FAST` once for the module: the tests that compare another
+    fit of the same runners (on two threads, on a thread of its own) with it read it."""
     start = date(2026, 1, 1)
     runners = synthetic_runners(3000, 7, start)
     split = time_split(start + timedelta(days=299), 150, 75, 75)
-    one = fit_win_model(runners, split, "gbm-x", FAST)
+    return runners, split, fit_win_model(runners, split, "gbm-x", FAST)
+
+
+def test_scores_are_the_same_by_blocks_and_on_one_thread_or_two(
+    fast_fit: tuple[pd.DataFrame, TimeSplit, FitResult],
+) -> None:
+    """Each runner is scored on its own, through the trees in order: by blocks of rows or all at
+    once, on one OpenMP thread or two, the same bits (``train.score_threads``; the fit itself
+    stays on one). Scored: five blocks and a part of one (the property is per block, not per
+    size), on one thread and two."""
+    runners, split, one = fast_fit
     two = fit_win_model(runners, split, "gbm-x", FAST, score_threads=2)
-    whole = one.model.scorer.decision_function(one.model.inputs.frame(runners))  # one block
-    assert len(runners) > 2 * SCORE_BLOCK_ROWS
-    assert np.array_equal(one.model.scores(runners, 1), whole)
-    assert np.array_equal(one.model.scores(runners, 2), whole)
+    scored = runners.iloc[: 5 * SCORE_BLOCK_ROWS + 17]
+    whole = one.model.scorer.decision_function(one.model.inputs.frame(scored))  # one block
+    assert len(scored) > 2 * SCORE_BLOCK_ROWS
+    assert np.array_equal(one.model.scores(scored, 1), whole)
+    assert np.array_equal(one.model.scores(scored, 2), whole)
     assert one.model.kappa == two.model.kappa and one.model.blend == two.model.blend
     assert np.array_equal(one.held_out["p_final"], two.held_out["p_final"])
 
@@ -279,16 +292,15 @@ def test_the_stop_windows_columns_from_the_fit_are_those_the_model_builds(
     assert fit_scorer(scorer_pipeline(inputs, options), inputs.frame(train), train["won"]) is None
 
 
-def test_a_fit_on_a_thread_of_its_own_is_the_same_and_leaves_the_others_limits() -> None:
+def test_a_fit_on_a_thread_of_its_own_is_the_same_and_leaves_the_others_limits(
+    fast_fit: tuple[pd.DataFrame, TimeSplit, FitResult],
+) -> None:
     """A backfill fits on a thread of its own while the next chunk runs (flows/backfill.py,
     ``Training``): the same model as here, and its thread limit is its own — the OpenMP and BLAS
     limits the other threads see do not change while it holds it."""
     from threadpoolctl import threadpool_info
 
-    start = date(2026, 1, 1)
-    runners = synthetic_runners(3000, 7, start)
-    split = time_split(start + timedelta(days=299), 150, 75, 75)
-    here = fit_win_model(runners, split, "gbm-x", FAST)
+    runners, split, here = fast_fit
     there: dict[str, object] = {}
     thread = threading.Thread(
         target=lambda: there.update(fit=fit_win_model(runners, split, "gbm-x", FAST))
