@@ -33,6 +33,7 @@ from raceday.ratings.features import (
     people_daily_counts,
     run_rows,
     run_statistics,
+    trailing_counts,
 )
 
 D = pd.Timestamp("2026-06-01")
@@ -313,6 +314,52 @@ def test_going_group_of_unknown_codes_is_unknown() -> None:
     boolean context (a Hong Kong export crashed here), never "wet"."""
     codes = pd.Series([1, 2, 4, pd.NA, 0, 7], dtype="Int64")
     assert going_group(codes).tolist() == ["dry", "wet", "wet", "unknown", "unknown", "unknown"]
+
+
+PERSON_DAYS = st.lists(
+    st.tuples(
+        st.sampled_from(["J1", "J2", "", "ＪＸ", None]),  # the person (None: missing)
+        st.integers(0, 40),  # the day
+        st.integers(0, 3),  # runs that day
+        st.integers(0, 3),  # wins that day
+    ),
+    max_size=30,
+)
+
+
+@given(daily_rows=PERSON_DAYS, asked=PERSON_DAYS, window=st.integers(0, 45))
+def test_trailing_counts_are_the_sums_over_the_window_before_the_day(
+    daily_rows: list[tuple[str | None, int, int, int]],
+    asked: list[tuple[str | None, int, int, int]],
+    window: int,
+) -> None:
+    """Each (person, day D) asked: the runs and wins of that person's daily rows dated in
+    [D - window, D), summed (several rows of one day, an id never seen, a missing id asked as
+    blank, a missing id in the counts matching nothing), in the order asked."""
+    daily = pd.DataFrame(
+        {
+            "role": "jockey_id",
+            "person_id": pd.Series([p for p, _, _, _ in daily_rows], dtype="string"),
+            "race_date": pd.Series([D + pd.Timedelta(days=d) for _, d, _, _ in daily_rows],
+                                   dtype="datetime64[ns]"),
+            "runs": pd.Series([r for _, _, r, _ in daily_rows], dtype="int64"),
+            "wins": pd.Series([w for _, _, _, w in daily_rows], dtype="int64"),
+        }
+    )  # fmt: skip
+    queries = sorted(asked, key=lambda row: row[1])  # by day, as build_features asks
+    person_id = pd.Series([p for p, _, _, _ in queries], dtype="object")
+    race_date = pd.Series([D + pd.Timedelta(days=d) for _, d, _, _ in queries],
+                          dtype="datetime64[ns]")  # fmt: skip
+    counts = trailing_counts(daily, person_id, race_date, window)
+    expected = [
+        [sum(row[k] for row in daily_rows
+             if row[0] is not None and row[0] == (p or "") and d - window <= row[1] < d)
+         for k in (2, 3)]
+        for p, d, _, _ in queries
+    ]  # fmt: skip
+    assert counts.to_numpy().tolist() == expected
+    assert list(counts.columns) == ["runs", "wins"] and len(counts) == len(queries)
+    assert (counts.dtypes == "int64").all()
 
 
 HORSE_IDS = st.lists(
