@@ -23,6 +23,7 @@ import pandas as pd
 
 from raceday.arrow_text import text_isin
 from raceday.codec import GOING_CODES, SEX_CODES, UNKNOWN_CODE, known_or_unknown
+from raceday.ratings.as_of import as_of, key_codes, latest_before, running_sums
 from raceday.ratings.career_sums import (
     GOING_GROUPS,
     GROUP_SUM_COLUMNS,
@@ -366,65 +367,26 @@ def _group_speed_statistics(
     if folded is not None and len(folded):
         earlier = folded[["horse_id", key, "race_date", *GROUP_SUM_COLUMNS]]
         frame = pd.concat([earlier.astype(frame.dtypes.to_dict()), frame], ignore_index=True)
-    cumulative = frame.groupby(["horse_id", key], sort=False)[GROUP_SUM_COLUMNS]
+    group = key_codes([frame["horse_id"], frame[key]])
     rows = joinable_rows(frame, ["horse_id", key], since)
-    totals = cumulative.cumsum().iloc[rows]
+    sums_so_far = np.column_stack([frame[name].to_numpy(np.int64) for name in GROUP_SUM_COLUMNS])
+    totals = running_sums(sums_so_far, group, np.argsort(group, kind="stable"))[rows]
+    runs_so_far: np.ndarray = totals[:, 0]
+    no_key = frame[key].isna().to_numpy()[rows]
+    if no_key.any():  # a run without a venue (going) is in no group: no sums, as group-by's
+        totals = np.where(no_key[:, None], np.nan, totals)
+        runs_so_far = totals[:, 0]
     frame = frame.iloc[rows]
     return pd.DataFrame(
         {
             "horse_id": frame["horse_id"],
             key: frame[key],
             "race_date": frame["race_date"],
-            f"n_runs_{key}": totals["runs"],
-            f"speed_mean_{key}": speed_mean(totals["speed_sum"], totals["speed_n"]),
-        }
+            f"n_runs_{key}": runs_so_far,
+            f"speed_mean_{key}": speed_mean(totals[:, 1], totals[:, 2]),
+        },
+        index=frame.index,
     )
-
-
-def _latest_before(
-    target_keys: list[pd.Series],
-    target_days: pd.Series,
-    table_keys: list[pd.Series],
-    table_days: pd.Series,
-) -> np.ndarray:
-    """The position in the table of the latest row with each target's keys strictly before
-    its day (of rows on one day, the last in table order); -1 where there is none. What
-    ``pd.merge_asof(..., allow_exact_matches=False)`` joins, found by one sort and one binary
-    search on integers: merge_asof's fixed cost is most of a small build (a day's cards)."""
-    if target_days.isna().any() or table_days.isna().any():
-        raise ValueError("an as-of join on a missing race_date")
-    targets = len(target_days)
-    group = np.zeros(targets + len(table_days), dtype=np.int64)
-    for target_key, table_key in zip(target_keys, table_keys, strict=True):
-        both = pd.concat([target_key, table_key], ignore_index=True)
-        codes, uniques = pd.factorize(both, use_na_sentinel=False)  # NA is one key, as merge's
-        group = group * (len(uniques) + 1) + codes.astype(np.int64)
-    days = [days.to_numpy("datetime64[ns]").view(np.int64) for days in (target_days, table_days)]
-    day = np.unique(np.concatenate(days), return_inverse=True)[1].astype(np.int64).ravel()
-    key = group * (int(day.max(initial=0)) + 1) + day  # (keys, day) in lexicographic order
-    table_key = key[targets:]
-    order = np.argsort(table_key, kind="stable")  # a day's rows in table order
-    before = np.searchsorted(table_key[order], key[:targets], side="left") - 1
-    found = before >= 0
-    found[found] = group[targets:][order[before[found]]] == group[:targets][found]
-    picked = np.full(targets, -1, dtype=np.int64)
-    picked[found] = order[before[found]]
-    return picked
-
-
-def _as_of(targets: pd.DataFrame, table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Each target row joined with the latest ``table`` row of its ``by`` keys strictly before
-    its ``race_date`` (:func:`_latest_before`; no row: missing values, as merge_asof's)."""
-    picked = _latest_before(
-        [targets[name] for name in by],
-        targets["race_date"],
-        [table[name] for name in by],
-        table["race_date"],
-    )
-    values = table.drop(columns=[*by, "race_date"]).reset_index(drop=True)
-    joined = values.reindex(picked) if len(picked) else values.iloc[:0]
-    joined.index = targets.index
-    return joined
 
 
 def people_daily_counts(runs: pd.DataFrame) -> pd.DataFrame:
@@ -459,18 +421,14 @@ def trailing_counts(
     # each daily row's runs and wins summed with every earlier day's of its person
     person = pd.factorize(people, use_na_sentinel=False)[0]
     order = np.lexsort((days.to_numpy("datetime64[ns]"), person))
-    runs, wins = (daily[name].to_numpy(np.int64)[order] for name in ("runs", "wins"))
-    running = np.cumsum(np.column_stack([runs, wins]), axis=0)
-    first = np.ones(order.size, dtype=bool)  # the first row of its person
-    first[1:] = person[order][1:] != person[order][:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
-    before_start = np.vstack([np.zeros((1, 2), dtype=np.int64), running])[start]
-    cumulative = np.zeros((order.size + 1, 2), dtype=np.int64)  # the last row: no row (-1)
-    cumulative[order] = running - before_start
+    counts = np.column_stack([daily[name].to_numpy(np.int64) for name in ("runs", "wins")])
+    cumulative = np.vstack(  # the last row: no row (-1)
+        [running_sums(counts, person, order), np.zeros((1, 2), dtype=np.int64)]
+    )
     people_asked = [person_id.astype("string").fillna("")]
-    day_before = _latest_before(people_asked, race_date, [people], days)
+    day_before = latest_before(people_asked, race_date, [people], days)
     window_start = race_date - pd.Timedelta(days=window_days)
-    window_before = _latest_before(people_asked, window_start, [people], days)
+    window_before = latest_before(people_asked, window_start, [people], days)
     trailing = cumulative[day_before] - cumulative[window_before]
     return pd.DataFrame({"runs": trailing[:, 0], "wins": trailing[:, 1]}, index=person_id.index)
 
@@ -569,12 +527,12 @@ def build_features(
     joins = targets[["race_date", "keibajo_code", "going_group"]].assign(horse_id=card_horses)
     # Statistics only of the runs a card can be joined with: the newest before the first card
     # and every later one, per horse (per horse and venue, per horse and going).
-    horse = _as_of(
+    horse = as_of(
         joins,
         run_statistics(own, first_day, earlier.horse if earlier is not None else None),
         ["horse_id"],
     )
-    venue = _as_of(
+    venue = as_of(
         joins,
         _group_speed_statistics(
             own, "keibajo_code", own["keibajo_code"], first_day,
@@ -583,7 +541,7 @@ def build_features(
         ["horse_id", "keibajo_code"],
     )  # fmt: skip
     going_groups = pd.Series(going_group_codes(own["going_code"]), index=own.index)
-    going = _as_of(
+    going = as_of(
         joins,
         _group_speed_statistics(
             own, "going_group", going_groups, first_day,
