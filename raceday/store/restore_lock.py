@@ -16,11 +16,12 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 from raceday.store.engine import make_engine, sqlite_path
 from raceday.store.file_lock import try_flock
@@ -150,16 +151,32 @@ def _sqlite_restore_lock(lock_file: Path, holder: str) -> Iterator[None]:
 def _postgres_restore_lock(url: str, holder: str) -> Iterator[None]:
     engine = make_engine(url)
     connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    locked = False
     try:
         if not _try_advisory(connection, "pg_try_advisory_lock"):
             raise RestoreLockBusy(_advisory_holder(connection))
+        locked = True
         name = text("SELECT set_config('application_name', :name, false)")
         connection.execute(name, {"name": holder[:63]})
         yield  # autocommit: the session holds no table lock meanwhile (pg_restore drops them)
     finally:
+        if locked:
+            _let_go_of_advisory(connection)
         connection.invalidate()  # the session ends, and its lock with it, whatever happened
         connection.close()
         engine.dispose()
+
+
+def _let_go_of_advisory(connection: Connection) -> None:
+    """Let go of the restore's advisory lock now: a session's end lets go of it only once the
+    server has seen the client gone, a moment after the restore returned (a run starting
+    then was refused as if the restore went on). A connection that cannot answer any more
+    (the restore interrupted in a statement) is left to its session's end."""
+    first, second = ADVISORY_KEYS
+    with suppress(DBAPIError):
+        connection.execute(
+            text("SELECT pg_advisory_unlock(:first, :second)"), {"first": first, "second": second}
+        )
 
 
 @contextmanager
