@@ -252,7 +252,8 @@ def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> I
 
 
 def preflight(settings: Settings) -> None:
-    """Fail fast, before Prefect starts, on a bad source or an unreachable store."""
+    """Fail fast, before Prefect starts, on a bad source, an unreachable store, or the simulator
+    on a store of real races."""
     from config.reference import venue_time_zones
     from raceday.simulate.config import SimulatorConfig
     from raceday.sources.factory import open_source
@@ -266,3 +267,6 @@ def preflight(settings: Settings) -> None:
         time_zones=venue_time_zones(),
     )
     check_connection(make_engine(settings.database_url))
+    from tasks.ingest import refuse_simulator_on_a_real_store
+
+    refuse_simulator_on_a_real_store(settings)  # a worker's runs check it in their ingest too

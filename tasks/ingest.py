@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import anyio
 import anyio.to_thread
@@ -25,12 +25,13 @@ from prefect.client.schemas.objects import State
 from prefect.context import AsyncClientContext
 from prefect.runtime import task_run
 from prefect.utilities.asyncutils import run_coro_as_sync
+from sqlalchemy import Connection, inspect, select
 
-from config import Settings
+from config import Settings, mask_url
 from config.reference import circuits, venue_names, venue_romanised_names, venue_time_zones
 from data_checks.suites import venue_codes_for
 from data_checks.validate import venues_of_no_circuit
-from raceday.errors import RacedayError
+from raceday.errors import InputError, RacedayError
 from raceday.simulate.config import SimulatorConfig
 from raceday.sources.base import (
     RaceSource,
@@ -47,10 +48,12 @@ from raceday.sources.lanes import (
     most_attempts,
     rejected_lanes,
 )
+from raceday.store.catalogs.races import RACES
 from tasks.alerts import raise_alerts, venue_down_alert
 from tasks.common import (
     attempts_until_failed,
     current_flow_name,
+    engine_for,
     io_task_options,
     logger,
     period_label,
@@ -67,8 +70,43 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
     )
 
 
+SIMULATOR: Final = "sim"
+
+
+def real_source_in_store(connection: Connection) -> str | None:
+    """The source of a race the store holds that the simulator did not make (as stored on the
+    race: :func:`tasks.validate.source_label`); None when every race is simulated, or none is
+    stored yet."""
+    if not inspect(connection).has_table(RACES.name):
+        return None
+    found = connection.execute(
+        select(RACES.c.source).where(RACES.c.source != SIMULATOR).limit(1)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def refuse_simulator_on_a_real_store(settings: Settings) -> None:
+    """:class:`InputError` when a run would read the simulator into a store of real races: a
+    worker started without ``RACEDAY_SOURCE`` reads the simulator (its default), and its
+    simulated races, odds and bets would be stored, trained on and settled beside the real
+    ones, on the same race ids. One line, nothing read or written."""
+    if settings.source != SIMULATOR:
+        return
+    with engine_for(settings).connect() as connection:
+        real = real_source_in_store(connection)
+    if real is not None:
+        raise InputError(
+            f"the store at {mask_url(settings.database_url)} holds races read from {real}, and "
+            "this run reads the simulator (RACEDAY_SOURCE not set?): nothing read or stored; "
+            "set RACEDAY_SOURCE (or --source) to the store's source, or give the simulator a "
+            "store of its own (--db)"
+        )
+
+
 def configured_source(settings: Settings) -> RaceSource:
-    """The race source named in settings."""
+    """The race source named in settings; the simulator only for a store without real races
+    (:func:`refuse_simulator_on_a_real_store`)."""
+    refuse_simulator_on_a_real_store(settings)
     return open_source(
         settings.source,
         simulator=simulator_config(settings),
