@@ -184,3 +184,25 @@ def test_the_restore_lock_is_let_go_when_the_restore_fails(
     _day_run(settings)
     monkeypatch.undo()
     assert _restore(backup, store_url, "--yes").exit_code == 0
+
+
+def test_a_restore_lets_go_of_its_postgresql_lock_before_its_session_ends(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restore's advisory lock is let go of when the restore ends, not when the server
+    notices its session gone (a moment later, in which a run was refused as if the restore
+    went on): here the session outlives the restore (kept open in the engine's pool) and
+    the lock must be free all the same."""
+    from sqlalchemy import Engine
+
+    from raceday.store.restore_lock import exclusive_restore_lock
+
+    dispose = Engine.dispose
+    monkeypatch.setattr(Connection, "invalidate", lambda self, exception=None: None)
+    monkeypatch.setattr(Engine, "dispose", lambda self, close=True: None)
+    try:
+        with exclusive_restore_lock(postgres_url, "restore under test"):
+            assert restore_holder(postgres_url) == "restore under test"
+        assert restore_holder(postgres_url) is None
+    finally:
+        dispose(make_engine(postgres_url))  # the sessions kept open end: the database can go
