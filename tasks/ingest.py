@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import anyio
 import anyio.to_thread
@@ -25,7 +25,6 @@ from prefect.client.schemas.objects import State
 from prefect.context import AsyncClientContext
 from prefect.runtime import task_run
 from prefect.utilities.asyncutils import run_coro_as_sync
-from sqlalchemy import Connection, inspect, select
 
 from config import Settings, mask_url
 from config.reference import circuits, venue_names, venue_romanised_names, venue_time_zones
@@ -48,7 +47,8 @@ from raceday.sources.lanes import (
     most_attempts,
     rejected_lanes,
 )
-from raceday.store.catalogs.races import RACES
+from raceday.sources.simulator import SimulatorSource
+from raceday.store.catalogs.races import a_source_other_than
 from tasks.alerts import raise_alerts, venue_down_alert
 from tasks.common import (
     attempts_until_failed,
@@ -70,30 +70,15 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
     )
 
 
-SIMULATOR: Final = "sim"
-
-
-def real_source_in_store(connection: Connection) -> str | None:
-    """The source of a race the store holds that the simulator did not make (as stored on the
-    race: :func:`tasks.validate.source_label`); None when every race is simulated, or none is
-    stored yet."""
-    if not inspect(connection).has_table(RACES.name):
-        return None
-    found = connection.execute(
-        select(RACES.c.source).where(RACES.c.source != SIMULATOR).limit(1)
-    ).scalar()
-    return None if found is None else str(found)
-
-
 def refuse_simulator_on_a_real_store(settings: Settings) -> None:
     """:class:`InputError` when a run would read the simulator into a store of real races: a
     worker started without ``RACEDAY_SOURCE`` reads the simulator (its default), and its
     simulated races, odds and bets would be stored, trained on and settled beside the real
     ones, on the same race ids. One line, nothing read or written."""
-    if settings.source != SIMULATOR:
+    if settings.source != SimulatorSource.name:
         return
     with engine_for(settings).connect() as connection:
-        real = real_source_in_store(connection)
+        real = a_source_other_than(connection, SimulatorSource.name)
     if real is not None:
         raise InputError(
             f"the store at {mask_url(settings.database_url)} holds races read from {real}, and "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, select, update
+from sqlalchemy import Connection, and_, case, func, inspect, select, update
 
 from raceday.arrow_text import text_isin
 from raceday.codec import SCRATCHED, race_venues
@@ -241,6 +241,16 @@ def race_sources(connection: Connection, start: date, end: date) -> set[str]:
     """The sources the races dated ``start``..``end`` were stored from (``sim``, ``files:…``)."""
     sources = distinct_between(connection, RACES.c.source, RACES.c.race_date, start, end)
     return {str(source) for source in sources}
+
+
+def a_source_other_than(connection: Connection, source: str) -> str | None:
+    """The source of a stored race not read from ``source`` (as stored on the race); None when
+    every race was, or the store has no races table yet."""
+    if not inspect(connection).has_table(RACES.name):
+        return None
+    query = select(RACES.c.source).where(RACES.c.source != source).limit(1)
+    found = connection.execute(query).scalar()
+    return None if found is None else str(found)
 
 
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
