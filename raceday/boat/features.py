@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from raceday.boat.simulate.config import NATIONAL_COURSE_WIN_SHARES
+from raceday.ratings.as_of import key_codes
 
 LANE_NUMBERS: Final = (1, 2, 3, 4, 5, 6)
 # The official yearly win shares by course (issue 18): where a venue's own history is short,
@@ -48,12 +49,9 @@ def _day_numbers(frame: pd.DataFrame) -> np.ndarray:
 def _key_codes(history: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """One integer per row of ``history`` then of ``rows``, equal where all ``keys`` are equal
     as text (the two sides matched as strings, whatever their dtypes)."""
-    codes = np.zeros(len(history) + len(rows), dtype="int64")
-    for key in keys:
-        text = pd.concat([history[key], rows[key]], ignore_index=True).astype("string")
-        code, uniques = pd.factorize(text)
-        codes = codes * (len(uniques) + 1) + code
-    return codes
+    return key_codes(
+        [pd.concat([history[key], rows[key]], ignore_index=True).astype("string") for key in keys]
+    )
 
 
 def earlier_days_totals(
