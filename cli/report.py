@@ -23,7 +23,7 @@ from cli.shared import (
     ready_engine,
     settings_from,
 )
-from config import Settings
+from config import Settings, mask_url
 from raceday.errors import InputError, SourceUnavailable
 from raceday.japan_time import today_in_japan
 from raceday.run_status import outcome
@@ -68,9 +68,10 @@ def report(
 
         with make_engine(settings.database_url).connect() as connection:
             if read_day_performance(connection, day).empty:
+                store = f" --db {mask_url(db)}" if db else ""
                 raise InputError(
                     f"no performance record for {day}: settle the day first "
-                    f"(raceday run --date {day})"
+                    f"(raceday run --date {day}{store})"
                 )
         html_path, markdown_path, _inputs = build_report(settings, day)
         return {"date": day.isoformat(), "html": str(html_path), "markdown": str(markdown_path)}

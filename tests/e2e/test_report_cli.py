@@ -45,6 +45,7 @@ def test_a_report_for_an_unsettled_day_says_what_to_do(migrated_store: str) -> N
     result = runner.invoke(app, ["report", "--date", "2026-11-20", "--db", migrated_store])
     assert result.exit_code == 2
     assert "settle the day first" in result.stderr
+    assert f"(raceday run --date 2026-11-20 --db {migrated_store})" in result.stderr  # this store
 
 
 def test_an_empty_store_is_refused(tmp_path: Path) -> None:
