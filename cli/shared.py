@@ -267,6 +267,6 @@ def preflight(settings: Settings) -> None:
         time_zones=venue_time_zones(),
     )
     check_connection(make_engine(settings.database_url))
-    from tasks.ingest import refuse_simulator_on_a_real_store
+    from tasks.ingest import refuse_mixing_simulated_and_real_races
 
-    refuse_simulator_on_a_real_store(settings)  # a worker's runs check it in their ingest too
+    refuse_mixing_simulated_and_real_races(settings)  # a worker's runs check it in their ingest too

@@ -48,7 +48,7 @@ from raceday.sources.lanes import (
     rejected_lanes,
 )
 from raceday.sources.simulator import SimulatorSource
-from raceday.store.catalogs.races import a_source_other_than
+from raceday.store.catalogs.races import a_source_other_than, holds_source
 from tasks.alerts import raise_alerts, venue_down_alert
 from tasks.common import (
     attempts_until_failed,
@@ -70,28 +70,38 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
     )
 
 
-def refuse_simulator_on_a_real_store(settings: Settings) -> None:
-    """:class:`InputError` when a run would read the simulator into a store of real races: a
-    worker started without ``RACEDAY_SOURCE`` reads the simulator (its default), and its
-    simulated races, odds and bets would be stored, trained on and settled beside the real
-    ones, on the same race ids. One line, nothing read or written."""
-    if settings.source != SimulatorSource.name:
-        return
+def refuse_mixing_simulated_and_real_races(settings: Settings) -> None:
+    """:class:`InputError` when a run would mix the simulator's races with real ones in one store.
+
+    Either way round: a worker started without ``RACEDAY_SOURCE`` reads the simulator (its
+    default) into a store of real races; a real source pointed at the store the demo filled
+    (``make run``: the default ``var/raceday.db``) reads real days beside simulated ones. The
+    simulator's race ids are the real venues' and numbers, so either would be stored, trained on
+    and settled with the other's history. One line, nothing read or written. A store already
+    holding both (from before this check) is left to the real source."""
+    simulator = SimulatorSource.name
+    store = mask_url(settings.database_url)
     with engine_for(settings).connect() as connection:
-        real = a_source_other_than(connection, SimulatorSource.name)
-    if real is not None:
+        real = a_source_other_than(connection, simulator)
+        only_simulated = real is None and holds_source(connection, simulator)
+    if settings.source == simulator and real is not None:
         raise InputError(
-            f"the store at {mask_url(settings.database_url)} holds races read from {real}, and "
-            "this run reads the simulator (RACEDAY_SOURCE not set?): nothing read or stored; "
-            "set RACEDAY_SOURCE (or --source) to the store's source, or give the simulator a "
-            "store of its own (--db)"
+            f"the store at {store} holds races read from {real}, and this run reads the "
+            "simulator (RACEDAY_SOURCE not set?): nothing read or stored; set RACEDAY_SOURCE "
+            "(or --source) to the store's source, or give the simulator a store of its own (--db)"
+        )
+    if settings.source != simulator and only_simulated:
+        raise InputError(
+            f"the store at {store} holds only simulated races (the demo's?), and this run reads "
+            f"{settings.source}: nothing read or stored; give your races a store of their own "
+            "(--db or RACEDAY_DB_URL), or remove the simulated store first"
         )
 
 
 def configured_source(settings: Settings) -> RaceSource:
-    """The race source named in settings; the simulator only for a store without real races
-    (:func:`refuse_simulator_on_a_real_store`)."""
-    refuse_simulator_on_a_real_store(settings)
+    """The race source named in settings; never the simulator's races and real ones in one store
+    (:func:`refuse_mixing_simulated_and_real_races`)."""
+    refuse_mixing_simulated_and_real_races(settings)
     return open_source(
         settings.source,
         simulator=simulator_config(settings),

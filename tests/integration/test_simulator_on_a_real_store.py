@@ -1,11 +1,13 @@
-"""The simulator never writes into a store of real races: a worker started without
-RACEDAY_SOURCE reads the simulator (the default), and its simulated races, odds and bets would
-be stored, trained on and settled beside the real ones on the same race ids. The command says so
-in one line before Prefect starts; a flow run on a worker fails its ingest the same way;
-nothing is read or stored."""
+"""The simulator's races and real ones never meet in one store: a worker started without
+RACEDAY_SOURCE reads the simulator (the default) into a store of real races, or a real source is
+pointed at the store the demo filled with simulated ones; either way the two would be stored,
+trained on and settled together on the same race ids. The command says so in one line before
+Prefect starts; a flow run on a worker fails its ingest the same way; nothing is read or
+stored."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,13 +23,14 @@ from tests.data.make_bad_inputs import DAY, PREVIOUS_DAY, simulated
 from tests.store_support import data_checksums
 
 
-def stored_day(url: str, source: str) -> None:
-    """The day before ``DAY`` stored (card and results) as read from ``source``."""
+def stored_day(url: str, source: str, day: date = PREVIOUS_DAY) -> None:
+    """``day`` (by default the day before ``DAY``) stored, card and results, as read from
+    ``source``."""
     settings = load_settings(db_url=url, source=source, validation={"data_docs": False})
     upgrade_schema(make_engine(url))
-    raw = simulated(PREVIOUS_DAY)
+    raw = simulated(day)
     for phase in ("card", "results"):
-        validate_and_store(settings, raw, PREVIOUS_DAY, PREVIOUS_DAY, phase)
+        validate_and_store(settings, raw, day, day, phase)
 
 
 @pytest.fixture
@@ -57,11 +60,58 @@ def test_a_run_on_the_simulator_is_refused_in_one_line_and_stores_nothing(
     assert data_checksums(real_store) == before
 
 
-def test_the_stores_own_source_and_a_store_of_simulated_races_are_not_refused(
-    real_store: str, tmp_path: Path
+@pytest.fixture
+def simulated_store(tmp_path: Path) -> str:
+    """A store holding a day of the simulator's (the demo's store)."""
+    url = f"sqlite:///{tmp_path / 'simulated.db'}"
+    stored_day(url, "sim")
+    return url
+
+
+def test_a_real_source_is_refused_on_a_store_of_simulated_races(
+    simulated_store: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InputError) as refused:
+        configured_source(load_settings(db_url=simulated_store, source="pckeiba"))
+    line = str(refused.value)
+    assert "\n" not in line and refused.value.exit_code == 2
+    assert "holds only simulated races" in line and "reads pckeiba" in line and "--db" in line
+
+
+def test_a_run_from_files_on_the_demos_store_is_refused_in_one_line_and_stores_nothing(
+    simulated_store: str, tmp_path: Path
+) -> None:
+    (tmp_path / "export").mkdir()
+    before = data_checksums(simulated_store)
+    result = CliRunner().invoke(
+        app,
+        ["run", "--date", DAY.isoformat(), "--db", simulated_store,
+         "--source", f"files:{tmp_path / 'export'}"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "holds only simulated races" in line and "Traceback" not in result.output
+    assert data_checksums(simulated_store) == before
+
+
+def test_each_store_takes_its_own_source_and_a_new_store_any(
+    real_store: str, simulated_store: str, tmp_path: Path
 ) -> None:
     configured_source(load_settings(db_url=real_store, source=f"files:{tmp_path / 'export'}"))
-    simulated_store = f"sqlite:///{tmp_path / 'simulated.db'}"
-    stored_day(simulated_store, "sim")
+    (tmp_path / "another export").mkdir()
+    another_real_source = f"files:{tmp_path / 'another export'}"
+    configured_source(load_settings(db_url=real_store, source=another_real_source))
     configured_source(load_settings(db_url=simulated_store))
-    configured_source(load_settings(db_url=f"sqlite:///{tmp_path / 'new.db'}"))  # no tables yet
+    new = f"sqlite:///{tmp_path / 'new.db'}"
+    configured_source(load_settings(db_url=new))  # no tables yet
+    configured_source(load_settings(db_url=new, source=another_real_source))
+
+
+def test_a_store_holding_both_already_is_left_to_the_real_source(
+    real_store: str, tmp_path: Path
+) -> None:
+    """A store mixed before the check: the real source goes on, the simulator stays refused."""
+    stored_day(real_store, "sim", PREVIOUS_DAY - timedelta(days=1))
+    configured_source(load_settings(db_url=real_store, source=f"files:{tmp_path / 'export'}"))
+    with pytest.raises(InputError):
+        configured_source(load_settings(db_url=real_store))

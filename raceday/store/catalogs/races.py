@@ -253,6 +253,14 @@ def a_source_other_than(connection: Connection, source: str) -> str | None:
     return None if found is None else str(found)
 
 
+def holds_source(connection: Connection, source: str) -> bool:
+    """Whether a stored race was read from ``source`` (False before the races table exists)."""
+    if not inspect(connection).has_table(RACES.name):
+        return False
+    query = select(RACES.c.source).where(RACES.c.source == source).limit(1)
+    return connection.execute(query).first() is not None
+
+
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
     """Settled races stored dated ``start``..``end``."""
     query = select(func.count()).where(
