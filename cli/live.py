@@ -80,7 +80,7 @@ def live(
             raise InputError(
                 f"--date {day} is past: every close has passed (add --replay to replay the day)"
             )
-        from raceday.racetime import lead_problem
+        from config.sections import lead_problem
 
         settings = settings_from(races=races, source=source, db_url=db)
         if lead_minutes is not None and (

@@ -246,6 +246,19 @@ class SimulatorSettings(BaseModel):
     races_per_day: int = Field(200, ge=1, le=400)
 
 
+def lead_problem(lead_minutes: int, close_minutes: int) -> str | None:
+    """What is wrong with deciding each race ``lead_minutes`` before its post when its sales
+    close ``close_minutes`` before it (``live.close_minutes``): at or after the close every race
+    is missed, none bet, and each recorded decided (a re-run with a good lead bets none). Here,
+    not in :mod:`raceday.racetime` (pandas): reading the settings loads no data library."""
+    if lead_minutes > close_minutes:
+        return None
+    return (
+        f"{lead_minutes} is not before the sales close ({close_minutes} minutes before post, "
+        f"live.close_minutes): every race would be missed; use more than {close_minutes}"
+    )
+
+
 class LiveSettings(BaseModel):
     """Race-time operation (``raceday live``): each race decided minutes before its close."""
 
@@ -286,8 +299,6 @@ class LiveSettings(BaseModel):
 
     @model_validator(mode="after")
     def _lead_before_close(self) -> LiveSettings:
-        from raceday.racetime import lead_problem
-
         if problem := lead_problem(self.lead_minutes, self.close_minutes):
             raise ValueError(f"lead_minutes {problem}")
         return self

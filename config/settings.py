@@ -69,13 +69,13 @@ class Settings(BaseSettings):
     @field_validator("pckeiba_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
+        if value is None:  # unset: nothing to parse, and no SQLAlchemy to load
+            return value
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
         from raceday.store.engine import UNESCAPED_AT, holds_unescaped_at, with_installed_driver
 
-        if value is None:
-            return value
         try:
             url = make_url(value)
         except ArgumentError:  # never echoed: a database URL may hold a password

@@ -95,18 +95,6 @@ def timetable(races: pd.DataFrame, lead_minutes: int, close_minutes: int) -> Tim
     return Timetable(slots, untimed)
 
 
-def lead_problem(lead_minutes: int, close_minutes: int) -> str | None:
-    """What is wrong with deciding each race ``lead_minutes`` before its post when its sales
-    close ``close_minutes`` before it (``live.close_minutes``): at or after the close every race
-    is missed, none bet, and each recorded decided (a re-run with a good lead bets none)."""
-    if lead_minutes > close_minutes:
-        return None
-    return (
-        f"{lead_minutes} is not before the sales close ({close_minutes} minutes before post, "
-        f"live.close_minutes): every race would be missed; use more than {close_minutes}"
-    )
-
-
 def pending(slots: tuple[RaceSlot, ...], decided: set[str]) -> list[RaceSlot]:
     """The races not decided yet, in timetable order."""
     return [slot for slot in slots if slot.race_id not in decided]
