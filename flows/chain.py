@@ -49,6 +49,7 @@ from config.sections import LiveSettings
 from data_checks.validate import ValidatedDay, race_odds_failures
 from flows.posts import PostTimes
 from raceday.errors import InputError, NothingValid, RacedayError, failure_kind
+from raceday.memory import freeze_long_lived
 from raceday.model.registry import training_summary
 from raceday.model.win import FitResult, TimeSplit
 from raceday.monitoring.performance import races_cancelled, races_set_aside, records_cancelled
@@ -360,6 +361,7 @@ def daily_chain(
     """A whole day in one go: the day's decision before any write (card and results screened:
     a day refused at night stores no bet), the morning, the night and the record. Returns the
     day's summary, its settled bets and its card (with the odds its bets were sized on)."""
+    freeze_long_lived()  # once per process: full collections skip what it imported
     screened = run(screen_day, settings, raw, race_date, race_date, ("card", "results"))
     morning = predict_chain(run, settings, raw, race_date, screened["card"])
     settle_chain(run, settings, raw, race_date, race_date, screened["results"])

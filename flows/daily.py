@@ -41,6 +41,7 @@ from flows.chain import (
     settle_chain,
 )
 from raceday.japan_time import today_in_japan
+from raceday.memory import freeze_long_lived
 from raceday.pipeline import DaySummary, races_on_final_odds
 from raceday.run_status import (
     dropped_races_warning,
@@ -78,6 +79,7 @@ def day_run(race_date: date | None, races: int | None, source: str | None) -> It
     """Every day's run begins alike: its settings, its day (today in Japan when scheduled),
     the day's run lock, the store's schema and history made ready, and the day ingested."""
     started = datetime.now()  # the alerts raised from here on are this run's
+    freeze_long_lived()  # the day's full collections skip what the process imported
     settings = load_settings(races=races, source=source)
     race_date = race_date or today_in_japan()
     run = AsTasks(settings)

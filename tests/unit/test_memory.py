@@ -46,3 +46,53 @@ def test_freed_large_blocks_leave_the_process_once_they_are_mapped() -> None:
     held_in_holes = resident_mb_after_holes("default")
     mapped = resident_mb_after_holes("mapped")
     assert held_in_holes - mapped > 100, (held_in_holes, mapped)
+
+
+# A fresh process: the modules a day imports, frozen once; later objects are not.
+FREEZE = """
+import gc
+import flows.daily
+from raceday.memory import freeze_long_lived
+assert gc.get_freeze_count() == 0
+frozen = freeze_long_lived()
+assert frozen == gc.get_freeze_count() > 100_000, frozen
+made_after = [[index] for index in range(10_000)]
+assert freeze_long_lived() == frozen == gc.get_freeze_count()
+assert any(gc.is_tracked(item) for item in made_after[-1:])
+print(frozen)
+"""
+
+
+def test_what_the_process_imported_is_frozen_once() -> None:
+    """The day's modules go to the collector's permanent generation once per process: full
+    collections walk only what is made after (objects made later are not frozen by a second
+    day's call)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.strip()) > 100_000
+
+
+class Stop(Exception):
+    """Raised by a stand-in to end a day right after its first step."""
+
+
+def test_a_days_run_freezes_before_its_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways into a day (a day's flow run, the chain in-process) freeze first."""
+    import flows.chain
+    import flows.daily
+
+    frozen: list[str] = []
+    monkeypatch.setattr(flows.daily, "freeze_long_lived", lambda: frozen.append("flow"))
+    monkeypatch.setattr(flows.chain, "freeze_long_lived", lambda: frozen.append("chain"))
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise Stop
+
+    monkeypatch.setattr(flows.daily, "load_settings", stop)
+    with pytest.raises(Stop), flows.daily.day_run(None, None, None):
+        pass
+    with pytest.raises(Stop):
+        flows.chain.daily_chain(stop, None, None, None)  # type: ignore[arg-type]
+    assert frozen == ["flow", "chain"]
