@@ -37,6 +37,7 @@ from flows.chain import card_chain, card_counts, prepare_history, race_chain, ra
 from flows.posts import race_at_its_post
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME, today_in_japan
+from raceday.memory import freeze_long_lived
 from raceday.racetime import (
     BET,
     POST_MOVED,
@@ -116,6 +117,7 @@ def card_stages(
 ) -> tuple[RaceCard, RawDay]:
     """The day's card under its run lock: the store made ready, the day ingested (venue by
     venue in a flow run), the card validated and stored, its features."""
+    freeze_long_lived()  # the day's full collections skip what the process imported
     with day_lock(settings, race_date):
         prepare_history(run, settings, race_date)
         if by_venue:

@@ -79,20 +79,26 @@ class Stop(Exception):
 
 
 def test_a_days_run_freezes_before_its_stages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both ways into a day (a day's flow run, the chain in-process) freeze first."""
+    """Every way into a day (a day's flow run, the chain in-process, a race-time day's card)
+    freezes first."""
     import flows.chain
     import flows.daily
+    import flows.live
 
     frozen: list[str] = []
     monkeypatch.setattr(flows.daily, "freeze_long_lived", lambda: frozen.append("flow"))
     monkeypatch.setattr(flows.chain, "freeze_long_lived", lambda: frozen.append("chain"))
+    monkeypatch.setattr(flows.live, "freeze_long_lived", lambda: frozen.append("race time"))
 
     def stop(*args: object, **kwargs: object) -> None:
         raise Stop
 
     monkeypatch.setattr(flows.daily, "load_settings", stop)
+    monkeypatch.setattr(flows.live, "day_lock", stop)
     with pytest.raises(Stop), flows.daily.day_run(None, None, None):
         pass
     with pytest.raises(Stop):
         flows.chain.daily_chain(stop, None, None, None)  # type: ignore[arg-type]
-    assert frozen == ["flow", "chain"]
+    with pytest.raises(Stop):
+        flows.live.card_stages(stop, None, None, by_venue=False)  # type: ignore[arg-type]
+    assert frozen == ["flow", "chain", "race time"]
