@@ -233,12 +233,18 @@ def open_store(db: str | None) -> tuple[Settings, Engine]:
 
 
 @contextmanager
-def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> Iterator[None]:
+def running_flows(
+    database_url: str,
+    debug: bool,
+    tags: Sequence[str] = (),
+    meanwhile: Callable[[], object] | None = None,
+) -> Iterator[None]:
     """Inside: the stages use this store and flows report to the CLI's own Prefect server
     (Prefect's console tracebacks hidden unless ``--debug``, and the lines the command says
     itself: :func:`flows.console.prepare_console`), their runs tagged ``raceday`` (the
     automations follow it, as on the deployments' runs) and ``tags``
-    (:func:`tasks.labels.run_tags`)."""
+    (:func:`tasks.labels.run_tags`). ``meanwhile``: work on this store that needs no Prefect,
+    run while the temporary server starts (:func:`cli.prefect_server.prefect_api`)."""
     from flows.console import prepare_console
 
     prepare_console(debug)
@@ -247,7 +253,7 @@ def running_flows(database_url: str, debug: bool, tags: Sequence[str] = ()) -> I
     from cli.prefect_server import prefect_api
     from flows.deployments import PROJECT_TAG
 
-    with use_store(database_url), prefect_api(), prefect_tags(PROJECT_TAG, *tags):
+    with use_store(database_url), prefect_api(meanwhile), prefect_tags(PROJECT_TAG, *tags):
         yield
 
 
