@@ -10,18 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from cli.demo import DEMO_SETTINGS, demo_lines, demo_overrides, eve_history
 from config import load_settings
-from raceday.store.catalogs.learned_versions import read_first3f_model
-from raceday.store.catalogs.races import history_bounds
-from raceday.store.engine import make_engine
-from tasks.common import in_process
-from tasks.store import history_gap
 from tests.e2e.cli_process import COMMAND, ROOT, cli_environment
 
 pytestmark = [pytest.mark.slow]
@@ -38,30 +33,33 @@ def test_a_store_with_a_model_prints_no_demo_lines() -> None:
     assert demo_lines({}) == []
 
 
-def test_the_eve_s_warm_up_runs_before_prefect_and_leaves_the_eve_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_first_run_warms_the_eve_up_in_process_before_prefect_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A first run warms the store up while Prefect's server starts (``eve_history``, run by
-    ``running_flows``): in-process, the days before the eve stored and derived, so the eve's
-    flow finds its history there; its lines say so as its task runs' did. A store with a model
-    has nothing to warm up."""
-    monkeypatch.setenv("RACEDAY_HISTORY__WARMUP_DAYS", "3")
-    settings = load_settings(races=6, db_url=f"sqlite:///{tmp_path / 'demo.db'}")
+    ``running_flows``): the eve's own warm-up (``prepare_history`` for the eve, with the run's
+    settings) in-process — the eve's flow then finds the history there — with its lines on the
+    terminal down to INFO, as its task runs' were. A store with a model has nothing to warm up."""
+    import flows.chain
+    from tasks.common import in_process
+
+    said = logging.getLogger("raceday")
+    calls: list[tuple[object, ...]] = []
+
+    def warm_up(run: object, settings: object, race_date: date) -> None:
+        calls.append((run, settings, race_date, said.getEffectiveLevel()))
+
+    monkeypatch.setattr(flows.chain, "prepare_history", warm_up)
+    level = said.level
+    assert said.getEffectiveLevel() > logging.INFO, "its INFO lines are not shown otherwise"
+    settings = load_settings(races=6)
     eve = date(2026, 6, 9)
     assert eve_history(settings, eve, first_run=False) is None
-    warm_up = eve_history(settings, eve, first_run=True)
-    assert warm_up is not None
-    level = logging.getLogger("raceday").level
-    warm_up()
-    assert logging.getLogger("raceday").level == level
-    assert any("empty history: warming up" in line for line in caplog.messages)
-    with make_engine(settings.database_url).connect() as connection:
-        assert history_bounds(connection, before=eve + timedelta(days=1)) == (
-            eve - timedelta(days=3),
-            eve - timedelta(days=1),
-        )
-        assert read_first3f_model(connection, "f3f-20260608") is not None, "derived"
-    assert in_process(history_gap, settings, eve) is None, "the eve's flow warms nothing up"
+    warm = eve_history(settings, eve, first_run=True)
+    assert warm is not None and calls == [], "run by running_flows, while the server starts"
+    warm()
+    assert calls == [(in_process, settings, eve, logging.INFO)]
+    assert said.level == level, "the logger's level given back"
 
 
 def _demo(env: dict[str, str]) -> dict[str, object]:
