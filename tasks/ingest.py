@@ -80,17 +80,20 @@ def refuse_mixing_simulated_and_real_races(settings: Settings) -> None:
     and settled with the other's history. One line, nothing read or written. A store already
     holding both (from before this check) is left to the real source."""
     simulator = SimulatorSource.name
-    store = mask_url(settings.database_url)
     with engine_for(settings).connect() as connection:
         real = a_source_other_than(connection, simulator)
-        only_simulated = real is None and holds_source(connection, simulator)
+        # a real source: asked only of a store without real races, the simulator's never
+        only_simulated = (
+            settings.source != simulator and real is None and holds_source(connection, simulator)
+        )
+    store = mask_url(settings.database_url)
     if settings.source == simulator and real is not None:
         raise InputError(
             f"the store at {store} holds races read from {real}, and this run reads the "
             "simulator (RACEDAY_SOURCE not set?): nothing read or stored; set RACEDAY_SOURCE "
             "(or --source) to the store's source, or give the simulator a store of its own (--db)"
         )
-    if settings.source != simulator and only_simulated:
+    if only_simulated:
         raise InputError(
             f"the store at {store} holds only simulated races (the demo's?), and this run reads "
             f"{settings.source}: nothing read or stored; give your races a store of their own "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, inspect, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, inspect, select, update
 
 from raceday.arrow_text import text_isin
 from raceday.codec import SCRATCHED, race_venues
@@ -246,19 +246,21 @@ def race_sources(connection: Connection, start: date, end: date) -> set[str]:
 def a_source_other_than(connection: Connection, source: str) -> str | None:
     """The source of a stored race not read from ``source`` (as stored on the race); None when
     every race was, or the store has no races table yet."""
-    if not inspect(connection).has_table(RACES.name):
-        return None
-    query = select(RACES.c.source).where(RACES.c.source != source).limit(1)
-    found = connection.execute(query).scalar()
-    return None if found is None else str(found)
+    return _a_stored_source(connection, RACES.c.source != source)
 
 
 def holds_source(connection: Connection, source: str) -> bool:
     """Whether a stored race was read from ``source`` (False before the races table exists)."""
+    return _a_stored_source(connection, RACES.c.source == source) is not None
+
+
+def _a_stored_source(connection: Connection, where: ColumnElement[bool]) -> str | None:
+    """The source of one stored race matching ``where``; None when none does, or the store has
+    no races table yet."""
     if not inspect(connection).has_table(RACES.name):
-        return False
-    query = select(RACES.c.source).where(RACES.c.source == source).limit(1)
-    return connection.execute(query).first() is not None
+        return None
+    found = connection.execute(select(RACES.c.source).where(where).limit(1)).scalar()
+    return None if found is None else str(found)
 
 
 def settled_race_count(connection: Connection, start: date, end: date) -> int:
