@@ -366,9 +366,11 @@ def db_upgrade(db: DbOption = None, debug: DebugOption = False) -> None:
 
     def action() -> str:
         from raceday.store.engine import make_engine, upgrade_schema
+        from tasks.locks import store_in_use
 
         settings = settings_from(db_url=db)
-        upgrade_schema(make_engine(settings.database_url))
+        with store_in_use(settings, "raceday db upgrade"):
+            upgrade_schema(make_engine(settings.database_url))
         return f"store at {mask_url(settings.database_url)} is at the latest schema"
 
     out.print(guard(debug, action))

@@ -40,6 +40,9 @@ def build(
     def action() -> dict[str, Any]:
         first, last = parse_date_range(start, end)
         settings, _engine = open_store(db)
+        from tasks.locks import refuse_while_restoring
+
+        refuse_while_restoring(settings, "raceday features build")  # one line, before Prefect
         from flows.features import features_range
         from tasks.labels import run_tags
 

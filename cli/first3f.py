@@ -184,7 +184,9 @@ def references_refresh(
         settings, engine = open_store(db)
         window = window_days or settings.history.reference_window_days
         history_start = history_end - timedelta(days=window - 1)
-        with engine.begin() as connection:
+        from tasks.locks import store_in_use
+
+        with store_in_use(settings, "raceday references refresh"), engine.begin() as connection:
             _first, last = history_bounds(connection, before=history_end + timedelta(1))
             if last is None or last < history_start:
                 raise InputError(

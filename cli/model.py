@@ -102,8 +102,10 @@ def train(
     def action() -> dict[str, Any]:
         day = parse_date(until)
         settings, _engine = open_store(db)
+        from tasks.locks import refuse_while_restoring
         from tasks.train import check_history
 
+        refuse_while_restoring(settings, "raceday train")  # one line, before Prefect
         check_history(settings, day)
         from flows.train import train_model
 
@@ -124,7 +126,9 @@ def _train_boat(until: str, db: str | None, as_json: bool, debug: bool) -> dict[
     day = parse_date(until)
     settings, _engine = open_store(db)
     from tasks.boat_train import check_boat_history
+    from tasks.locks import refuse_while_restoring
 
+    refuse_while_restoring(settings, "raceday train --sport boat")  # one line, before Prefect
     check_boat_history(settings, day)
     from flows.train import train_boat_model
 

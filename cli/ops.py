@@ -66,13 +66,16 @@ def serve(
 
 @app.command()
 def backup(db: DbOption = None, as_json: JsonOption = False, debug: DebugOption = False) -> None:
-    """Back up the store now (SQLite backup API / pg_dump) and prune old backups."""
+    """Back up the store now (SQLite backup API / pg_dump) and prune old backups (refused,
+    exit 7, while a restore replaces the store; a restore is refused while it copies)."""
 
     def action() -> dict[str, Any]:
         from tasks.backup import backup_task
+        from tasks.locks import store_in_use
 
         settings = settings_from(db_url=db)
-        result: dict[str, Any] = backup_task(settings)
+        with store_in_use(settings, "raceday backup"):
+            result: dict[str, Any] = backup_task(settings)
         return result
 
     answer(debug, as_json, action, _print_backup)
@@ -95,7 +98,8 @@ def restore(
     debug: DebugOption = False,
 ) -> None:
     """Replace the store's contents with a backup (refused, exit 7, while a run holds a day of
-    the store or another restore runs; runs starting meanwhile are refused)."""
+    the store, a command such as backup, train or monitor uses it, or another restore runs;
+    runs and such commands starting meanwhile are refused)."""
 
     def action() -> str:
         from raceday.store.backup import restore_store

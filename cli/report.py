@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,9 @@ from raceday.errors import InputError, SourceUnavailable
 from raceday.japan_time import today_in_japan
 from raceday.run_status import outcome
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 alerts_app = typer.Typer(help="Alert destinations: test them, install the Prefect automations.")
 app.add_typer(alerts_app, name="alerts")
 
@@ -43,7 +46,7 @@ def _day(race_date: str | None) -> date:
 
 
 def _ready_store(settings: Settings) -> None:
-    """The store must be reachable and migrated (report and monitor only read it)."""
+    """The store must be reachable and migrated (the report only reads it)."""
     from raceday.store.engine import upgrade_schema
 
     upgrade_schema(ready_engine(settings))
@@ -111,20 +114,31 @@ def monitor(
     def action() -> dict[str, Any]:
         day = _day(race_date)
         settings = settings_from(db_url=db)
-        _ready_store(settings)
-        if known_sport(sport) == "boat":
-            from tasks.monitor import boat_day_to_monitor, boat_monitor_day
+        engine = ready_engine(settings)
+        from tasks.locks import store_in_use
 
-            return boat_monitor_day(settings, boat_day_to_monitor(settings, day), day)
-        from tasks.monitor import monitor_day, unmonitorable
-
-        reason = unmonitorable(settings, day)
-        if reason is not None:
-            raise InputError(reason)
-        alerts = [alert.payload() for alert in monitor_day(settings, day)]
-        return {"date": day.isoformat(), **outcome(alerts, [])}
+        with store_in_use(settings, "raceday monitor"):  # no restore meanwhile, nor under one
+            return _monitor(settings, engine, day, sport)
 
     answer(debug, as_json, action, _print_alerts)
+
+
+def _monitor(settings: Settings, engine: Engine, day: date, sport: str) -> dict[str, Any]:
+    """The monitor rules of ``sport`` on ``day`` (the store migrated first), their alerts sent."""
+    from raceday.store.engine import upgrade_schema
+
+    upgrade_schema(engine)
+    if known_sport(sport) == "boat":
+        from tasks.monitor import boat_day_to_monitor, boat_monitor_day
+
+        return boat_monitor_day(settings, boat_day_to_monitor(settings, day), day)
+    from tasks.monitor import monitor_day, unmonitorable
+
+    reason = unmonitorable(settings, day)
+    if reason is not None:
+        raise InputError(reason)
+    alerts = [alert.payload() for alert in monitor_day(settings, day)]
+    return {"date": day.isoformat(), **outcome(alerts, [])}
 
 
 def _print_alerts(result: dict[str, Any]) -> None:

@@ -12,17 +12,19 @@ from config import load_settings, mask_url
 from raceday.ratings.features import feature_set_name
 from tasks.common import AsTasks
 from tasks.features import range_features
+from tasks.locks import store_in_use
 from tasks.store import prepare_store
 
 
 @flow(name="features-range", log_prints=False)
 def features_range(start: date, end: date) -> dict[str, Any]:
     """Build and store the features of every stored runner dated ``start``..``end`` (in the
-    settings' store)."""
+    settings' store, held from restores meanwhile: :func:`tasks.locks.store_in_use`)."""
     settings = load_settings()
     run = AsTasks(settings)
-    run(prepare_store, settings)
-    features: pd.DataFrame = run(range_features, settings, start, end)
+    with store_in_use(settings):
+        run(prepare_store, settings)
+        features: pd.DataFrame = run(range_features, settings, start, end)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),

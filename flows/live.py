@@ -61,7 +61,7 @@ from raceday.sources.base import RawDay, refuse_lost_days
 from tasks.alerts import alerts_raised_since
 from tasks.common import AsTasks, StageRunner, in_process, logged, logger
 from tasks.ingest import ingest, ingest_by_venue
-from tasks.locks import day_lock
+from tasks.locks import day_lock, store_in_use
 from tasks.race import (
     RaceCard,
     races_decided,
@@ -375,13 +375,15 @@ def schedule_race_run(request: dict[str, Any]) -> FlowRun:
 
 @alerting_flow("settle-races", day_run_name)
 def settle_races_flow(race_date: date | None = None) -> dict[str, Any]:
-    """During race hours (deployment): settle the day's races whose results are out."""
+    """During race hours (deployment): settle the day's races whose results are out; the store
+    held from restores meanwhile (no day's run lock: :func:`tasks.locks.store_in_use`)."""
     settings = load_settings()
     race_date = race_date or today_in_japan()
-    day = stored_race_card(settings, race_date)
-    table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
-    now = WallClock().now()
-    due = set(results_due(table.slots, set(), now, settings.live.result_delay_minutes))
-    races = sorted(due & races_with_open_bets(settings, race_date))
-    settled = AsTasks(settings)(settle_races, settings, race_date, races)
+    with store_in_use(settings):
+        day = stored_race_card(settings, race_date)
+        table = timetable(day.card.races, settings.live.lead_minutes, settings.live.close_minutes)
+        now = WallClock().now()
+        due = set(results_due(table.slots, set(), now, settings.live.result_delay_minutes))
+        races = sorted(due & races_with_open_bets(settings, race_date))
+        settled = AsTasks(settings)(settle_races, settings, race_date, races)
     return {"date": race_date.isoformat(), "due": len(races), "settled_races": settled}

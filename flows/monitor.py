@@ -16,6 +16,7 @@ from flows.alerting import alerting_flow, day_run_name
 from raceday.japan_time import today_in_japan
 from raceday.run_status import outcome
 from tasks.common import AsTasks
+from tasks.locks import store_in_use
 from tasks.monitor import monitor_day, unmonitorable
 from tasks.store import prepare_store
 
@@ -23,13 +24,14 @@ from tasks.store import prepare_store
 @alerting_flow("monitor-day", day_run_name)
 def monitor_day_flow(race_date: date | None = None) -> dict[str, Any]:
     """Evaluate every monitor rule for the day (default today, JST) and deliver the alerts
-    (de-duplicated)."""
+    (de-duplicated); the store held from restores meanwhile (:func:`tasks.locks.store_in_use`)."""
     settings = load_settings()
     race_date = race_date or today_in_japan()
     run = AsTasks(settings)
-    run(prepare_store, settings)
-    reason = unmonitorable(settings, race_date)
-    if reason is not None:  # a store that begins later: nothing to say, nothing stored
-        return {"date": race_date.isoformat(), **outcome([], [reason])}
-    alerts = run(monitor_day, settings, race_date)
+    with store_in_use(settings):
+        run(prepare_store, settings)
+        reason = unmonitorable(settings, race_date)
+        if reason is not None:  # a store that begins later: nothing to say, nothing stored
+            return {"date": race_date.isoformat(), **outcome([], [reason])}
+        alerts = run(monitor_day, settings, race_date)
     return {"date": race_date.isoformat(), **outcome([alert.payload() for alert in alerts], [])}

@@ -18,6 +18,7 @@ from tasks.boat_train import (
     register_boat_training,
 )
 from tasks.common import AsTasks, StageRunner
+from tasks.locks import store_in_use
 from tasks.publish import publish_model_card
 from tasks.store import prepare_store
 
@@ -26,12 +27,14 @@ from tasks.store import prepare_store
 def train_model(until: date | None = None) -> dict[str, Any]:
     """Train the version of ``until`` (data up to and including that day; the weekly schedule
     leaves it out: yesterday in Japan, the last settled day) and decide its promotion; returns
-    what ``raceday train --json`` prints. The store is the settings'."""
+    what ``raceday train --json`` prints. The store is the settings', held from restores
+    (:func:`tasks.locks.store_in_use`) while it is read and the version registered."""
     settings = load_settings()
     until = until or today_in_japan() - timedelta(days=1)
     run = AsTasks(settings)
-    run(prepare_store, settings)
-    summary = train_chain(run, settings, until)
+    with store_in_use(settings):
+        run(prepare_store, settings)
+        summary = train_chain(run, settings, until)
     publish_model_card(summary)
     return summary
 
@@ -48,9 +51,11 @@ def boat_train_chain(run: StageRunner, settings: Settings, until: date) -> dict[
 @alerting_flow("train-boat-model", training_run_name)
 def train_boat_model(until: date | None = None) -> dict[str, Any]:
     """Train the boat version of ``until`` (data up to and including that day; default
-    yesterday in Japan) and decide its promotion. The store is the settings'."""
+    yesterday in Japan) and decide its promotion. The store is the settings', held from
+    restores meanwhile (:func:`tasks.locks.store_in_use`)."""
     settings = load_settings()
     until = until or today_in_japan() - timedelta(days=1)
     run = AsTasks(settings)
-    run(prepare_store, settings)
-    return boat_train_chain(run, settings, until)
+    with store_in_use(settings):
+        run(prepare_store, settings)
+        return boat_train_chain(run, settings, until)

@@ -2,7 +2,10 @@
 backfill holds a chunk at a time, and the store's warm-up lock; a lock left by a killed run is
 taken over (its process is dead on this machine, or the lock is older than the stale limit).
 Every run lock is taken under the store's restore lock (:mod:`raceday.store.restore_lock`): a
-run is refused while a restore replaces the store, and a restore while a run holds a day."""
+run is refused while a restore replaces the store, and a restore while a run holds a day. A
+command or flow that reads or writes the store without a run lock (a training, a monitor, a
+backup, the race-time settle) holds the restore lock shared while it uses the store
+(:func:`store_in_use`): it is refused while a restore runs, and a restore while it runs."""
 
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ from raceday.store.restore_lock import (
     exclusive_restore_lock,
     restore_holder,
     run_lock_transaction,
+    shared_restore_lock,
+    store_users,
 )
 from tasks.common import current_flow_name, current_run_id, engine_for, logger
 
@@ -134,9 +139,7 @@ def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LO
     """Before Prefect starts (a command's preflight): :class:`RunLocked` when a restore is
     replacing the store or another live run holds the day's lock, so the refusal is one line
     (:func:`_live_locks`)."""
-    restoring = restore_holder(settings.database_url)
-    if restoring is not None:
-        raise _restoring(_lock_label(race_date, sport), restoring)
+    refuse_while_restoring(settings, _lock_label(race_date, sport))
 
     def holders(connection: Connection) -> list[dict[str, Any]]:
         return day_lock_holders(connection, [race_date], sport)
@@ -146,14 +149,41 @@ def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LO
         raise _locked(_lock_label(race_date, sport), live[0])
 
 
+def refuse_while_restoring(settings: Settings, what: str) -> None:
+    """Before Prefect starts (a command's preflight): :class:`RunLocked` saying ``what`` cannot
+    be run when a restore is replacing the store (one line; nothing held afterwards)."""
+    restoring = restore_holder(settings.database_url)
+    if restoring is not None:
+        raise _restoring(what, restoring)
+
+
+@contextmanager
+def store_in_use(settings: Settings, what: str | None = None) -> Iterator[None]:
+    """Run the body (a command or flow that reads or writes the store without a run lock)
+    holding the store's restore lock shared, named ``what`` (default: the flow's name) and
+    this process: a restore starting meanwhile is refused naming it. :class:`RunLocked`
+    (nothing done) when a restore holds the lock. Let go when the body ends, whatever ends it."""
+    what = what or current_flow_name()
+    holder = f"{what} {_holder()} since {datetime.now():%H:%M:%S}"
+    with ExitStack() as held:
+        try:
+            held.enter_context(shared_restore_lock(settings.database_url, holder))
+        except RestoreLockBusy as busy:
+            raise _restoring(what, busy.holder or UNNAMED_RESTORE) from None
+        yield
+
+
 def refuse_restoring_under_a_run(settings: Settings) -> None:
     """Before a restore replaces the store (before its prompt): :class:`RunLocked` naming the
-    restore under way, or the day and the run when a live run holds a day's lock on it
-    (:func:`_refuse_restoring_under_live_locks`). Nothing is written; the restore checks again
-    under the restore lock (:func:`restore_lock`)."""
+    restore under way, the commands using the store (:func:`store_in_use`), or the day and the
+    run when a live run holds a day's lock on it (:func:`_refuse_restoring_under_live_locks`).
+    Nothing is written; the restore checks again under the restore lock (:func:`restore_lock`)."""
     restoring = restore_holder(settings.database_url)
     if restoring is not None:
         raise _restore_refused(f"another restore ({restoring}) is under way")
+    users = store_users(settings.database_url)
+    if users:
+        raise _restore_refused(_at_work(users))
     _refuse_restoring_under_live_locks(settings)
 
 
@@ -171,20 +201,32 @@ def _restore_refused(why: str) -> RunLocked:
     return RunLocked(f"{why} on this store: nothing restored (restore when it has ended)")
 
 
+def _at_work(users: Sequence[str]) -> str:
+    return f"{', '.join(users)} {'is' if len(users) == 1 else 'are'} at work"
+
+
+def _why_busy(busy: RestoreLockBusy) -> str:
+    """Why the restore lock could not be taken exclusively, as a refusal says it."""
+    if busy.holder:
+        return f"another restore ({busy.holder}) is under way"
+    if busy.users:
+        return _at_work(busy.users)
+    return "a run is taking its lock at this moment"
+
+
 @contextmanager
 def restore_lock(settings: Settings) -> Iterator[None]:
     """Run the body (a restore) holding the store's restore lock, taken only when no live run
     holds a day (checked under the lock: a run taking its day meanwhile is refused, one taken
     before is seen); let go when the body ends, a failure or an interrupt too. :class:`RunLocked`
-    (nothing restored) when a run holds a day, is taking its lock at this moment, or another
-    restore holds the lock."""
+    (nothing restored) when a run holds a day, is taking its lock at this moment, a command
+    uses the store (:func:`store_in_use`, named), or another restore holds the lock."""
     holder = f"restore {_holder()} since {datetime.now():%H:%M:%S}"
     with ExitStack() as held:
         try:
             held.enter_context(exclusive_restore_lock(settings.database_url, holder))
         except RestoreLockBusy as busy:
-            why = f"another restore ({busy.holder}) is under way" if busy.holder else ""
-            raise _restore_refused(why or "a run is taking its lock at this moment") from None
+            raise _restore_refused(_why_busy(busy)) from None
         _refuse_restoring_under_live_locks(settings)
         yield
 

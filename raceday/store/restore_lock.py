@@ -9,17 +9,24 @@ tables are dropped and made again), and the operating system or the server lets 
 its holder dies (``kill -9``): on SQLite an ``flock`` on a file beside the store
 (``<store>.restore-lock``, holding the restore's holder line while it is held); on PostgreSQL an
 advisory lock of the database (the restore's session lock, each run's transaction lock; the
-restore's holder line is its session's ``application_name``)."""
+restore's holder line is its session's ``application_name``).
+
+A command that reads or writes the store without a run lock (a training, a monitor, a backup:
+:func:`shared_restore_lock`) holds the lock shared for as long as it uses the store, and names
+itself where a restore refused meanwhile reads it: on SQLite a file of its own in the folder
+``<store>.restore-lock.users`` (``flock``-ed while it runs, so a killed command's file is seen
+stale and removed), on PostgreSQL its dedicated session's ``application_name``."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -30,17 +37,22 @@ from raceday.store.file_lock import try_flock
 # classid and objid): "rd" and "rest" in ASCII, no other lock of ours.
 ADVISORY_KEYS = (0x7264, 0x72657374)
 LOCK_FILE_SUFFIX = ".restore-lock"
+# The folder beside the lock file naming the commands that hold it shared (one file each).
+USERS_FOLDER_SUFFIX = ".users"
+_NAMING = ".new"  # a user's file being written (renamed once locked and named)
 # Who holds the lock when its holder line cannot be read (written just after it was taken).
 UNNAMED_RESTORE = "raceday restore"
 
 
 class RestoreLockBusy(Exception):
     """The restore lock could not be taken: a restore holds it (``holder``, its holder line), or
-    (``holder`` None, for a restore only) a run is taking its run locks this very moment."""
+    (``holder`` None, for a restore only) commands hold it shared (``users``: their holder
+    lines) or a run is taking its run locks this very moment (``users`` empty)."""
 
-    def __init__(self, holder: str | None) -> None:
-        super().__init__(holder or "runs taking their locks")
+    def __init__(self, holder: str | None, users: tuple[str, ...] = ()) -> None:
+        super().__init__(holder or ", ".join(users) or "runs taking their locks")
         self.holder = holder
+        self.users = users
 
 
 def restore_lock_file(url: URL) -> Path | None:
@@ -60,12 +72,71 @@ def _file_holder(path: Path) -> str:
         return UNNAMED_RESTORE
 
 
-_ADVISORY_HOLDER = text(
-    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND l.classid = :first AND l.objid = :second AND l.objsubid = 2"
-)
+def _users_folder(lock_file: Path) -> Path:
+    return lock_file.with_name(lock_file.name + USERS_FOLDER_SUFFIX)
+
+
+@contextmanager
+def _named_user(lock_file: Path, holder: str) -> Iterator[None]:
+    """A file of the users' folder holding ``holder``, ``flock``-ed for the block: written under
+    another name and renamed once locked, so a file seen unlocked under its name is a killed
+    command's (:func:`_file_users` removes it)."""
+    folder = _users_folder(lock_file)
+    folder.mkdir(exist_ok=True)
+    named = folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    naming = named.with_name(named.name + _NAMING)
+    descriptor = os.open(naming, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # a file of its own: nobody else locks it
+        os.write(descriptor, holder.encode("utf-8"))
+        os.rename(naming, named)
+        try:
+            yield
+        finally:
+            named.unlink(missing_ok=True)
+    finally:
+        naming.unlink(missing_ok=True)  # left only when writing it failed
+        os.close(descriptor)
+
+
+def _file_users(lock_file: Path) -> tuple[str, ...]:
+    """The holder lines of the commands holding a SQLite store's lock shared (their files
+    locked); a killed command's file (unlocked) is removed. Nothing is held afterwards."""
+    folder = _users_folder(lock_file)
+    if not folder.is_dir():
+        return ()
+    users = []
+    for path in sorted(folder.iterdir()):
+        if path.name.endswith(_NAMING):
+            continue
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:  # its command let go meanwhile
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            users.append(os.pread(descriptor, 4096, 0).decode("utf-8", "replace").strip())
+        else:
+            path.unlink(missing_ok=True)  # no one holds it: a killed command's
+        finally:
+            os.close(descriptor)
+    return tuple(user for user in users if user)
+
+
+def _advisory_holders(mode: str) -> TextClause:
+    return text(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        f"WHERE l.locktype = 'advisory' AND l.granted AND l.mode = '{mode}' "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND l.classid = :first AND l.objid = :second AND l.objsubid = 2 "
+        "ORDER BY a.backend_start"
+    )
+
+
+_ADVISORY_HOLDER = _advisory_holders("ExclusiveLock")
+# the sessions holding it shared: the commands (a run's transaction holds it a moment, unnamed)
+_ADVISORY_USERS = _advisory_holders("ShareLock")
 
 
 def _advisory_holder(connection: Connection) -> str | None:
@@ -73,6 +144,14 @@ def _advisory_holder(connection: Connection) -> str | None:
     first, second = ADVISORY_KEYS
     found = connection.execute(_ADVISORY_HOLDER, {"first": first, "second": second}).first()
     return None if found is None else (str(found[0] or "") or UNNAMED_RESTORE)
+
+
+def _advisory_users(connection: Connection) -> tuple[str, ...]:
+    """The holder lines of the commands holding the advisory lock shared (their sessions'
+    ``application_name``; a run taking its locks holds it in a transaction, unnamed)."""
+    first, second = ADVISORY_KEYS
+    found = connection.execute(_ADVISORY_USERS, {"first": first, "second": second}).scalars()
+    return tuple(str(name) for name in found if name)
 
 
 def _try_advisory(connection: Connection, function: str) -> bool:
@@ -135,8 +214,8 @@ def _sqlite_restore_lock(lock_file: Path, holder: str) -> Iterator[None]:
         shared = try_flock(lock_file, fcntl.LOCK_SH)
         if shared is None:
             raise RestoreLockBusy(_file_holder(lock_file))
-        os.close(shared)  # shared was free: runs were taking their locks
-        raise RestoreLockBusy(None)
+        os.close(shared)  # shared was free: commands hold it, or runs were taking their locks
+        raise RestoreLockBusy(None, _file_users(lock_file))
     try:
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, holder.encode("utf-8"), 0)
@@ -154,7 +233,8 @@ def _postgres_restore_lock(url: str, holder: str) -> Iterator[None]:
     locked = False
     try:
         if not _try_advisory(connection, "pg_try_advisory_lock"):
-            raise RestoreLockBusy(_advisory_holder(connection))
+            restoring = _advisory_holder(connection)
+            raise RestoreLockBusy(restoring, () if restoring else _advisory_users(connection))
         locked = True
         name = text("SELECT set_config('application_name', :name, false)")
         connection.execute(name, {"name": holder[:63]})
@@ -167,15 +247,16 @@ def _postgres_restore_lock(url: str, holder: str) -> Iterator[None]:
         engine.dispose()
 
 
-def _let_go_of_advisory(connection: Connection) -> None:
-    """Let go of the restore's advisory lock now: a session's end lets go of it only once the
-    server has seen the client gone, a moment after the restore returned (a run starting
-    then was refused as if the restore went on). A connection that cannot answer any more
-    (the restore interrupted in a statement) is left to its session's end."""
+def _let_go_of_advisory(connection: Connection, function: str = "pg_advisory_unlock") -> None:
+    """Let go of the session's advisory lock now (``function``: ``pg_advisory_unlock``, or its
+    ``_shared`` twin): a session's end lets go of it only once the server has seen the client
+    gone, a moment after the restore returned (a run starting then was refused as if the
+    restore went on). A connection that cannot answer any more (the restore interrupted in a
+    statement) is left to its session's end."""
     first, second = ADVISORY_KEYS
     with suppress(DBAPIError):
         connection.execute(
-            text("SELECT pg_advisory_unlock(:first, :second)"), {"first": first, "second": second}
+            text(f"SELECT {function}(:first, :second)"), {"first": first, "second": second}
         )
 
 
@@ -193,4 +274,74 @@ def exclusive_restore_lock(url: str, holder: str) -> Iterator[None]:
         with _postgres_restore_lock(url, holder):
             yield
     else:
+        yield
+
+
+def store_users(url: str) -> tuple[str, ...]:
+    """The holder lines of the commands holding the restore lock of the store at ``url``
+    shared (:func:`shared_restore_lock`); a look that holds nothing afterwards (a restore's
+    one-line refusal before its prompt)."""
+    parsed = make_url(url)
+    lock_file = restore_lock_file(parsed)
+    if lock_file is not None:
+        return _file_users(lock_file)
+    if parsed.get_backend_name() != "postgresql":
+        return ()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return _advisory_users(connection)
+    finally:
+        engine.dispose()
+
+
+def _hold_shared_flock(held: ExitStack, lock_file: Path, holder: str) -> None:
+    """Hold the SQLite store's lock file shared in ``held``, named ``holder`` in the users'
+    folder. A folder where no file can be made (read-only) holds nothing: a restore cannot take
+    the lock there either; one where only the name cannot be written holds it unnamed."""
+    with suppress(OSError):
+        held.enter_context(_named_user(lock_file, holder))
+    try:
+        descriptor = try_flock(lock_file, fcntl.LOCK_SH)
+    except OSError:
+        return
+    if descriptor is None:
+        raise RestoreLockBusy(_file_holder(lock_file))
+    held.callback(os.close, descriptor)
+
+
+@contextmanager
+def _postgres_shared_lock(url: str, holder: str) -> Iterator[None]:
+    engine = make_engine(url)
+    connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    locked = False
+    try:
+        name = text("SELECT set_config('application_name', :name, false)")
+        connection.execute(name, {"name": holder[:63]})  # named before it holds: never unnamed
+        if not _try_advisory(connection, "pg_try_advisory_lock_shared"):
+            raise RestoreLockBusy(_advisory_holder(connection) or UNNAMED_RESTORE)
+        locked = True
+        yield  # autocommit: the session holds no table lock meanwhile
+    finally:
+        if locked:
+            _let_go_of_advisory(connection, "pg_advisory_unlock_shared")
+        connection.invalidate()  # the session ends, and its lock with it, whatever happened
+        connection.close()
+        engine.dispose()
+
+
+@contextmanager
+def shared_restore_lock(url: str, holder: str) -> Iterator[None]:
+    """Hold the store's restore lock shared for the block (a command that reads or writes the
+    store without a run lock), named ``holder`` for a restore refused meanwhile
+    (:class:`RestoreLockBusy` ``users``); :class:`RestoreLockBusy` naming the restore when one
+    holds it (nothing held). Let go when the block ends, whatever ends it. An in-memory store
+    (nothing a restore can replace) holds nothing."""
+    parsed = make_url(url)
+    lock_file = restore_lock_file(parsed)
+    with ExitStack() as held:
+        if lock_file is not None:
+            _hold_shared_flock(held, lock_file, holder)
+        elif parsed.get_backend_name() == "postgresql":
+            held.enter_context(_postgres_shared_lock(url, holder))
         yield
