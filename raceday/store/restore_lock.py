@@ -295,6 +295,11 @@ def store_users(url: str) -> tuple[str, ...]:
         engine.dispose()
 
 
+def _store_file_exists(url: URL) -> bool:
+    path = sqlite_path(url)
+    return path is not None and path.exists()
+
+
 def _hold_shared_flock(held: ExitStack, lock_file: Path, holder: str) -> None:
     """Hold the SQLite store's lock file shared in ``held``, named ``holder`` in the users'
     folder. A folder where no file can be made (read-only) holds nothing: a restore cannot take
@@ -336,11 +341,12 @@ def shared_restore_lock(url: str, holder: str) -> Iterator[None]:
     store without a run lock), named ``holder`` for a restore refused meanwhile
     (:class:`RestoreLockBusy` ``users``); :class:`RestoreLockBusy` naming the restore when one
     holds it (nothing held). Let go when the block ends, whatever ends it. An in-memory store
-    (nothing a restore can replace) holds nothing."""
+    (nothing a restore can replace) holds nothing, nor does a SQLite file that is not there
+    and no restore is making (no lock file left beside a mistyped ``--db``)."""
     parsed = make_url(url)
     lock_file = restore_lock_file(parsed)
     with ExitStack() as held:
-        if lock_file is not None:
+        if lock_file is not None and (lock_file.exists() or _store_file_exists(parsed)):
             _hold_shared_flock(held, lock_file, holder)
         elif parsed.get_backend_name() == "postgresql":
             held.enter_context(_postgres_shared_lock(url, holder))

@@ -310,3 +310,15 @@ def test_the_memory_store_holds_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     with store_in_use(load_settings(db_url="sqlite://"), "raceday monitor"):
         assert store_users("sqlite://") == ()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_on_a_missing_store_leaves_no_lock_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`raceday backup` of a SQLite file that is not there is refused as before (exit 2) and
+    leaves nothing beside it: no lock file, no users' folder (a mistyped --db)."""
+    monkeypatch.setenv("RACEDAY_BACKUP__FOLDER", str(tmp_path / "backups"))
+    (tmp_path / "store").mkdir()
+    result = _invoke("backup", "--db", f"sqlite:///{tmp_path / 'store' / 'none.db'}")
+    assert result.exit_code == 2, result.stderr
+    assert list((tmp_path / "store").iterdir()) == []
