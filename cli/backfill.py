@@ -224,13 +224,17 @@ def backfill(
 
     def action() -> dict[str, Any]:
         from cli.shared import preflight
-        from flows.backfill import DEFAULT_CHUNK_DAYS, chunk_grid, completed_days
+        from flows.backfill import DEFAULT_CHUNK_DAYS, completed_days
+        from flows.backfill_plan import chunk_grid
         from flows.backfill_settings import with_odds_at
 
         first, last = parse_date_range(start, end)
         chunks = chunk_grid(first, last, chunk_days or DEFAULT_CHUNK_DAYS)
         settings = with_odds_at(settings_from(races=races, source=source, db_url=db), odds_at)
         preflight(settings)
+        from tasks.locks import refuse_running_backfill
+
+        refuse_running_backfill(settings)  # another backfill of the store: one line, before Prefect
         if first > date.today():
             raise InputError(f"--start {first} is in the future: nothing to backfill")
         if workers:

@@ -123,6 +123,10 @@ def backfill_boat_days(
     settings = settings_from(source=source, db_url=db)
     boat_directory(settings.source)
     check_connection(make_engine(settings.database_url))
+    from raceday.store.catalogs.runs import BOAT_LOCK
+    from tasks.locks import refuse_running_backfill
+
+    refuse_running_backfill(settings, BOAT_LOCK)  # another boat backfill: one line, before Prefect
     from flows.boat import boat_backfill_run
     from tasks.labels import run_tags
 

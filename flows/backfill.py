@@ -44,6 +44,7 @@ from prefect.runtime import flow_run
 from config import Settings, mask_url
 from config.reference import circuits
 from flows.alerting import alerting_flow
+from flows.backfill_plan import Chunk, chunk_grid, chunks_done, pending_chunks
 from flows.backfill_settings import backfill_settings
 from flows.chain import (
     ChunkNotes,
@@ -79,6 +80,7 @@ from raceday.sources.timeline import OddsAt
 from raceday.store.catalogs.performance import RacesJudged, races_judged_between
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import (
+    HORSE_LOCK,
     completed_backfill_days,
     mark_backfill_days,
     unmark_backfill_days,
@@ -95,63 +97,11 @@ from tasks.common import (
     logger,
     period_label,
 )
-from tasks.locks import HeldDays
+from tasks.locks import HeldDays, backfill_lock
 from tasks.publish import publish_backfill_summary
 from tasks.train import fit_task, load_training_task, retrain_due
 
 DEFAULT_CHUNK_DAYS = 28
-ONE_DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Consecutive days run by one task."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
-
-
-def chunk_grid(start: date, end: date, chunk_days: int) -> list[Chunk]:
-    """``start``..``end`` cut into chunks of ``chunk_days`` (the last one may be shorter)."""
-    if end < start:
-        raise InputError(f"--end {end} is before --start {start}")
-    if chunk_days < 1:
-        raise InputError(f"--chunk-days must be at least 1, not {chunk_days}")
-    chunks = []
-    first = start
-    while first <= end:
-        last = min(first + timedelta(days=chunk_days - 1), end)
-        chunks.append(Chunk(first, last))
-        first = last + timedelta(days=1)
-    return chunks
-
-
-def pending_chunks(chunks: list[Chunk], completed: set[date], force: bool) -> list[Chunk]:
-    """What is left to run of ``chunks`` (every chunk when forced): of each chunk, its runs of
-    consecutive days not completed yet — a chunk interrupted whole, or the days a backfill
-    refused for their input, which run by themselves once mended; days done are not run
-    again."""
-    if force:
-        return list(chunks)
-    pending: list[Chunk] = []
-    for chunk in chunks:
-        for day in chunk.days:
-            if day in completed:
-                continue
-            if pending and pending[-1].start >= chunk.start and pending[-1].end == day - ONE_DAY:
-                pending[-1] = Chunk(pending[-1].start, day)
-            else:
-                pending.append(Chunk(day, day))
-    return pending
-
-
-def chunks_done(chunks: list[Chunk], completed: set[date], force: bool) -> int:
-    """How many of ``chunks`` have every day completed (none when forced)."""
-    return 0 if force else sum(set(chunk.days) <= completed for chunk in chunks)
 
 
 def completed_days(settings: Settings, start: date, end: date) -> set[date]:
@@ -622,10 +572,26 @@ def backfill(
     0, the default, runs every chunk here in order. A chunk's days are held (their run locks,
     :class:`tasks.locks.HeldDays`) from before anything of them is written until the chunk is
     stored: a daily run of one of them is refused meanwhile, and a day a live run holds stops
-    the backfill there, as Ctrl-C would (the same command resumes)."""
+    the backfill there, as Ctrl-C would (the same command resumes). The backfill holds the
+    store's horse backfill lock for its whole life (:func:`tasks.locks.backfill_lock`): another
+    backfill of the store meanwhile is refused before it reads anything."""
     clock = time.perf_counter()
     settings = backfill_settings(races, source, odds_at)
     chunks = chunk_grid(start, end, chunk_days)
+    with backfill_lock(settings, HORSE_LOCK, f"{start}..{end}"):
+        return backfill_held(settings, chunks, force, workers, races, clock)
+
+
+def backfill_held(
+    settings: Settings,
+    chunks: list[Chunk],
+    force: bool,
+    workers: int,
+    races: int | None,
+    clock: float,
+) -> dict[str, Any]:
+    """The backfill of ``chunks`` (the flow's), its store's backfill lock held; its summary."""
+    start, end = chunks[0].start, chunks[-1].end
     completed = completed_days(settings, start, end)
     todo = pending_chunks(chunks, completed, force)
     if workers:

@@ -31,7 +31,8 @@ from prefect import get_run_logger
 from config import Settings, load_settings, mask_url
 from data_checks.boat import ValidCard
 from flows.alerting import alerting_flow, day_run_name
-from flows.backfill import DEFAULT_CHUNK_DAYS, Chunk, chunk_grid, stopped_before
+from flows.backfill import DEFAULT_CHUNK_DAYS, stopped_before
+from flows.backfill_plan import Chunk, chunk_grid
 from flows.train import boat_train_chain
 from raceday.boat.resume import (
     done_days,
@@ -79,7 +80,7 @@ from tasks.boat import (
 )
 from tasks.boat_train import retrain_due
 from tasks.common import AsTasks, StageRunner, engine_for, log_refusals
-from tasks.locks import HeldDays, day_lock
+from tasks.locks import HeldDays, backfill_lock, day_lock
 from tasks.monitor import boat_monitor_day
 from tasks.store import prepare_store
 
@@ -351,8 +352,19 @@ def boat_backfill_run(
     with bets open (its results not in) runs again. Each chunk holds its days' boat run locks
     from before anything of it is written until its days are stored (a day a live run holds
     stops the backfill there, resumable); a day refused for its input is set aside and the
-    other days go on."""
+    other days go on. The backfill holds the store's boat backfill lock for its whole life
+    (:func:`tasks.locks.backfill_lock`): another boat backfill of the store meanwhile is
+    refused before it reads anything."""
     settings = load_settings(source=source)
+    with backfill_lock(settings, BOAT_LOCK, f"{start}..{end}"):
+        return boat_backfill_held(settings, start, end, source, force, chunk_days)
+
+
+def boat_backfill_held(
+    settings: Settings, start: date, end: date, source: str, force: bool, chunk_days: int
+) -> dict[str, Any]:
+    """The boat backfill of ``start``..``end`` (the flow's), its store's boat backfill lock
+    held; its summary."""
     directory = boat_directory(source)
     started = time.perf_counter()
     days = [day for day in program_days(directory) if start <= day <= end]

@@ -1,11 +1,13 @@
 """Run locks in the store: a day's run lock (a daily, live or boat run holds its day), the days a
-backfill holds a chunk at a time, and the store's warm-up lock; a lock left by a killed run is
-taken over (its process is dead on this machine, or the lock is older than the stale limit).
-Every run lock is taken under the store's restore lock (:mod:`raceday.store.restore_lock`): a
-run is refused while a restore replaces the store, and a restore while a run holds a day. A
-command or flow that reads or writes the store without a run lock (a training, a monitor, a
-backup, the race-time settle) holds the restore lock shared while it uses the store
-(:func:`store_in_use`): it is refused while a restore runs, and a restore while it runs."""
+backfill holds a chunk at a time, a backfill's lock of its sport's backfills on the store (held
+for its whole life, renewed meanwhile: one backfill of a store and sport at a time), and the
+store's warm-up lock; a lock left by a killed run is taken over (its process is dead on this
+machine, or the lock is older than the stale limit). Every run lock is taken under the store's
+restore lock (:mod:`raceday.store.restore_lock`): a run is refused while a restore replaces the
+store, and a restore while a run holds a day or a backfill lives. A command or flow that reads
+or writes the store without a run lock (a training, a monitor, a backup, the race-time settle)
+holds the restore lock shared while it uses the store (:func:`store_in_use`): it is refused
+while a restore runs, and a restore while it runs."""
 
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import Settings
 from raceday.errors import RunLocked
 from raceday.store.catalogs.runs import (
+    BACKFILL_LOCK_DAY,
+    BACKFILL_LOCKS,
     HORSE_LOCK,
     WARM_UP_LOCK,
     WARM_UP_LOCK_DAY,
     day_lock_holders,
     lock_days,
+    renew_lock,
     run_locks_held,
     unlock_days,
 )
@@ -72,8 +77,8 @@ def holder_is_dead(holder: str, since: datetime | None) -> bool:
     """True when the holder ran on this machine and its process is gone (``kill -9``), or its
     pid now belongs to a process started after the lock was taken (the machine rebooted, or
     the pid came round again: such a lock held the day for the whole stale limit)."""
-    host, _, pid = holder.rpartition(" pid ")
-    if host.split(" ", 1)[-1] != socket.gethostname() or not pid.isdigit():
+    host, _, pid = holder.rpartition(" pid ")  # "<what it runs> <host> pid <pid>"
+    if host.rsplit(" ", 1)[-1] != socket.gethostname() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -92,9 +97,14 @@ def _is_stale(settings: Settings, found: dict[str, Any]) -> bool:
     return dead or age > settings.retry.lock_stale_after_s
 
 
+_BACKFILLS_OF = {lock: sport for sport, lock in BACKFILL_LOCKS.items()}
+
+
 def _lock_label(race_date: date, sport: str) -> str:
     if sport == WARM_UP_LOCK:
         return "the store's warm-up"
+    if sport in _BACKFILLS_OF:
+        return f"the store's {_BACKFILLS_OF[sport]} backfill"
     return f"{race_date}" if sport == HORSE_LOCK else f"{sport} day {race_date}"
 
 
@@ -240,8 +250,11 @@ class LockTaker:
     holder: str
 
     @classmethod
-    def of_this_run(cls) -> LockTaker:
-        return cls(current_run_id(), f"{current_flow_name()} {_holder()}")
+    def of_this_run(cls, about: str = "") -> LockTaker:
+        """This run's taker; ``about`` (``of 2025-01-01..2025-03-31``) follows the flow's name
+        in the holder line."""
+        what = f"{current_flow_name()} {about}".rstrip()
+        return cls(current_run_id(), f"{what} {_holder()}")
 
 
 @dataclass(frozen=True)
@@ -376,3 +389,70 @@ def warm_up_lock(settings: Settings) -> Iterator[None]:
         yield
     finally:
         _release_locks(settings, [WARM_UP_LOCK_DAY], WARM_UP_LOCK, taker)
+
+
+# What a backfill refused for another backfill of the store leaves, and what to do.
+ONE_BACKFILL_AT_A_TIME = (
+    "nothing done (one backfill of a store and sport at a time, whatever their ranges: run "
+    "again once it has ended)"
+)
+
+
+def refuse_running_backfill(settings: Settings, sport: str = HORSE_LOCK) -> None:
+    """Before Prefect starts (a backfill command's preflight): :class:`RunLocked` when a restore
+    is replacing the store or another live backfill of ``sport`` holds the store's backfill
+    lock (:func:`backfill_lock`), so the refusal is one line. Nothing is written."""
+    lock = BACKFILL_LOCKS[sport]
+    label = _lock_label(BACKFILL_LOCK_DAY, lock)
+    refuse_while_restoring(settings, label)
+
+    def holders(connection: Connection) -> list[dict[str, Any]]:
+        return day_lock_holders(connection, [BACKFILL_LOCK_DAY], lock)
+
+    live = _live_locks(settings, holders)
+    if live:
+        raise _locked(label, live[0], ONE_BACKFILL_AT_A_TIME)
+
+
+def renewal_interval_s(settings: Settings) -> float:
+    """How often a backfill says its lock is alive: well within the stale limit, so a lock
+    whose holder is alive (on another machine too) is never older than that limit."""
+    return settings.retry.lock_stale_after_s / 4
+
+
+def _keep_renewing(settings: Settings, lock: str, taker: LockTaker, ended: threading.Event) -> None:
+    """Renew ``taker``'s backfill lock every :func:`renewal_interval_s` until ``ended``; a
+    renewal the store refuses (busy, unreachable) is a warning: the next one may land."""
+    while not ended.wait(renewal_interval_s(settings)):
+        try:
+            with engine_for(settings).begin() as connection:
+                renew_lock(connection, BACKFILL_LOCK_DAY, lock, taker.run_id)
+        except SQLAlchemyError as error:
+            logger().warning("could not renew the backfill lock: %s", error)
+
+
+@contextmanager
+def backfill_lock(settings: Settings, sport: str, span: str) -> Iterator[None]:
+    """Run the body (a backfill of ``span``, ``2025-01-01..2025-03-31``, of ``sport``) holding
+    the store's backfill lock of ``sport`` (:data:`BACKFILL_LOCKS`: one ``run_locks`` row for
+    the store) for its whole life, renewed meanwhile (:func:`_keep_renewing`): a second backfill
+    of the store and sport, whatever its range, is refused with :class:`RunLocked` before it
+    reads or writes anything (two interleaved, each computing chunks from a history the other
+    rewrote). The day locks' liveness: a killed backfill's lock is taken over (the same command
+    resumes). Let go when the body ends, whatever ends it (a failure, Ctrl-C, SIGTERM)."""
+    upgrade_schema(engine_for(settings))  # a no-op when current; the lock table may be newer
+    lock, taker = BACKFILL_LOCKS[sport], LockTaker.of_this_run(f"of {span}")
+    refused = _take_locks(settings, [BACKFILL_LOCK_DAY], lock, taker)
+    if refused is not None:  # a restore's line says to run again once it has ended
+        raise refused.error(lock, "nothing done" if refused.restore else ONE_BACKFILL_AT_A_TIME)
+    ended = threading.Event()
+    renewing = threading.Thread(
+        target=_keep_renewing, args=(settings, lock, taker, ended), daemon=True
+    )
+    renewing.start()
+    try:
+        yield
+    finally:
+        ended.set()
+        renewing.join()
+        _release_locks(settings, [BACKFILL_LOCK_DAY], lock, taker)

@@ -1,7 +1,10 @@
 """A backfill holds the run locks of the days it writes, a chunk at a time: a daily run of a
 day the backfill is writing is refused in one line (exit 7) naming the backfill, a backfill
 that meets a day a live run holds stops there in one line with nothing of that chunk written
-(the same command resumes), and the locks a killed backfill left are taken over."""
+(the same command resumes), and the locks a killed backfill left are taken over. And it holds
+the store's backfill lock for its whole life: a second backfill of the store, whatever its
+range, is refused in one line (exit 7) with nothing read or written; a killed backfill's lock
+is taken over; the lock is let go however the backfill ends."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -23,17 +26,23 @@ from flows.backfill import backfill, chunk_grid
 from raceday.errors import RunLocked
 from raceday.store.catalogs.races import RACES as RACES_TABLE
 from raceday.store.catalogs.runs import (
+    BACKFILL_LOCK_DAY,
+    BACKFILL_LOCKS,
+    HORSE_LOCK,
     RUN_LOCKS,
     completed_backfill_days,
     day_lock_holder,
     lock_day,
+    renew_lock,
     run_locks_held,
     unlock_day,
 )
 from raceday.store.engine import make_engine, upgrade_schema
-from tasks.locks import HeldDays
+from tasks.locks import HeldDays, backfill_lock
+from tests.store_support import data_checksums
 
 START, END = date(2025, 3, 1), date(2025, 3, 4)
+OTHER_RANGE = "2025-02-01..2025-02-28"  # another backfill's: not overlapping, refused all the same
 CHUNK_DAYS = 2
 RACES = 6
 FIRST, SECOND = chunk_grid(START, END, CHUNK_DAYS)
@@ -50,6 +59,14 @@ def _backfill(db: str) -> dict[str, Any]:
     with use_store(db):
         result: dict[str, Any] = backfill(start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS)
     return result
+
+
+def _store_state(db: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every table's checksum (records of attempts too) and the run locks held (read apart:
+    a lock of the whole store is on a day pandas cannot hold)."""
+    checksums = data_checksums(db, exclude={"run_locks"}, ignore_columns={})
+    with make_engine(db).connect() as connection:
+        return checksums, run_locks_held(connection)
 
 
 def _dead_pid() -> int:
@@ -167,3 +184,120 @@ def test_a_chunk_is_held_whole_or_not_at_all_and_a_killed_backfills_locks_are_ta
     with make_engine(store_url).connect() as connection:
         left = connection.execute(select(RUN_LOCKS.c.run_id)).scalars().all()
     assert left == ["daily-run-1"]
+
+
+def _hold_backfill_lock(db: str, pid: int, run_id: str = "backfill-1") -> str:
+    """A backfill lock of the store's horse backfills held by process ``pid`` (this one: a live
+    backfill; an ended one: a killed backfill); its holder line."""
+    upgrade_schema(make_engine(db))
+    holder = f"backfill of {OTHER_RANGE} {socket.gethostname()} pid {pid}"
+    with make_engine(db).begin() as connection:
+        lock_day(connection, BACKFILL_LOCK_DAY, holder, run_id, BACKFILL_LOCKS[HORSE_LOCK])
+    return holder
+
+
+@pytest.mark.usefixtures("prefect_harness", "small_history")
+def test_a_backfill_while_another_backfill_of_the_store_lives_is_refused_in_one_line_doing_nothing(
+    sqlite_url: str,
+) -> None:
+    """A live backfill (this process) of another range holds the store's backfill lock: the
+    command exits 7 in one line naming it (holder, range, run) before Prefect starts, and the
+    flow itself (a second command past its preflight at the same moment) refuses in the same
+    line; not a row of the store changes (before, both ran, their chunks interleaved)."""
+    holder = _hold_backfill_lock(sqlite_url, os.getpid())
+    before = _store_state(sqlite_url)
+    command = ["backfill", "--start", str(START), "--end", str(END), "--db", sqlite_url]
+    ran = CliRunner().invoke(app, [*command, "--chunk-days", str(CHUNK_DAYS)])
+    assert ran.exit_code == 7, ran.output
+    (line,) = ran.stderr.strip().splitlines()
+    owner = f"the store's horse backfill is already being run by {holder} (run backfill-1, since "
+    assert line.startswith(f"error: {owner}"), line
+    assert line.endswith("nothing done (one backfill of a store and sport at a time, whatever "
+                         "their ranges: run again once it has ended)"), line  # fmt: skip
+    with pytest.raises(RunLocked) as refused:
+        _backfill(sqlite_url)
+    assert f"error: {refused.value}" == line  # the same lock row: the same line
+    assert _store_state(sqlite_url) == before
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness", "small_history")
+def test_a_killed_backfills_lock_is_taken_over_held_while_the_backfill_runs_and_let_go(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's backfill lock a ``kill -9``'d backfill left (its process gone; its holder
+    line names its range) does not hold the store: the backfill (the same command re-run after
+    the kill) takes it over and runs; it holds the lock, naming its own range and process,
+    while its chunks run, and lets go of it when it ends."""
+    _hold_backfill_lock(sqlite_url, _dead_pid(), "killed-backfill")
+    original = flows.backfill.chunk_chain
+    seen: list[list[dict[str, Any]]] = []
+
+    def chunk_chain_observed(*args: Any, **kwargs: Any) -> dict[str, int]:
+        with make_engine(sqlite_url).connect() as connection:
+            seen.append(run_locks_held(connection))
+        counts: dict[str, int] = original(*args, **kwargs)
+        return counts
+
+    monkeypatch.setattr(flows.backfill, "chunk_chain", chunk_chain_observed)
+    summary = _backfill(sqlite_url)
+    assert summary["chunks_run"] == 2 and summary["status"] == "completed"
+    for locks in seen:
+        (whole,) = [lock for lock in locks if lock["sport"] == BACKFILL_LOCKS[HORSE_LOCK]]
+        mine = f"backfill of {START}..{END} {socket.gethostname()} pid {os.getpid()}"
+        assert whole["holder"] == mine and whole["run_id"] != "killed-backfill", whole
+    assert len(seen) == 2
+    with make_engine(sqlite_url).connect() as connection:
+        assert run_locks_held(connection) == []
+
+
+@pytest.mark.usefixtures("prefect_harness", "small_history")
+def test_a_failed_backfill_lets_go_of_the_stores_backfill_lock(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill whose chunk fails ends holding nothing: the next backfill is not refused."""
+
+    def chunk_chain_failing(*_args: Any, **_kwargs: Any) -> dict[str, int]:
+        raise RuntimeError("a chunk failed")
+
+    monkeypatch.setattr(flows.backfill, "prepare_history", lambda *_args: None)  # no warm-up
+    monkeypatch.setattr(flows.backfill, "chunk_chain", chunk_chain_failing)
+    with pytest.raises(Exception, match="a chunk failed"):
+        _backfill(sqlite_url)
+    with make_engine(sqlite_url).connect() as connection:
+        assert run_locks_held(connection) == []
+
+
+@pytest.mark.parametrize("ending", [KeyboardInterrupt, SystemExit])
+def test_the_stores_backfill_lock_is_let_go_on_an_interrupt(
+    sqlite_url: str, ending: type[BaseException]
+) -> None:
+    """Ctrl-C and SIGTERM (a KeyboardInterrupt: ``cli.shared.interrupts_kept``) and an exit end
+    the backfill holding nothing; while it runs, a second one is refused."""
+    settings = load_settings(db_url=sqlite_url)
+    with pytest.raises(ending), backfill_lock(settings, HORSE_LOCK, f"{START}..{END}"):
+        second = backfill_lock(settings, HORSE_LOCK, OTHER_RANGE)
+        with pytest.raises(RunLocked, match="the store's horse backfill is already being run"):
+            second.__enter__()
+        raise ending
+    with make_engine(sqlite_url).connect() as connection:
+        assert run_locks_held(connection) == []
+
+
+def test_renewing_a_lock_says_its_holder_is_alive_and_leaves_another_runs_alone(
+    sqlite_url: str,
+) -> None:
+    """A long backfill renews its lock (``since`` becomes now), so a live backfill's lock is
+    never older than the stale limit (taken over, on another machine); a lock another run took
+    over meanwhile is not renewed by the old holder."""
+    holder = _hold_backfill_lock(sqlite_url, os.getpid())
+    lock = BACKFILL_LOCKS[HORSE_LOCK]
+    with make_engine(sqlite_url).begin() as connection:
+        connection.execute(RUN_LOCKS.update().values(since=datetime(2000, 1, 1)))
+        renew_lock(connection, BACKFILL_LOCK_DAY, lock, "another-run")
+        assert day_lock_holder(connection, BACKFILL_LOCK_DAY, lock) == {
+            "run_id": "backfill-1", "holder": holder, "since": datetime(2000, 1, 1)
+        }  # fmt: skip
+        renew_lock(connection, BACKFILL_LOCK_DAY, lock, "backfill-1")
+        renewed = day_lock_holder(connection, BACKFILL_LOCK_DAY, lock)
+    assert renewed is not None and renewed["since"] > datetime(2000, 1, 1)

@@ -2,12 +2,16 @@
 horse backfill does (``tasks.locks.HeldDays``): a `raceday run --sport boat` of a day it is
 writing is refused in one line (exit 7) naming it, and a boat backfill that meets a boat day a
 live run holds stops there in one line with nothing of that chunk written (the same command
-resumes)."""
+resumes). It holds the store's boat backfill lock for its whole life, as the horse backfill
+holds the horse one: a second boat backfill is refused in one line (exit 7) doing nothing, a
+killed one's lock is taken over, and the lock is let go however the backfill ends."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from datetime import date
 from typing import Any
 
@@ -24,7 +28,10 @@ from raceday.errors import RunLocked
 from raceday.store.boat_models import BOAT_TABLES
 from raceday.store.catalogs.boat import days_recorded
 from raceday.store.catalogs.runs import (
+    BACKFILL_LOCK_DAY,
+    BACKFILL_LOCKS,
     BOAT_LOCK,
+    HORSE_LOCK,
     day_lock_holder,
     lock_day,
     run_locks_held,
@@ -32,6 +39,7 @@ from raceday.store.catalogs.runs import (
 )
 from raceday.store.engine import make_engine, upgrade_schema
 from tests.e2e.boat_cli_support import simulated_boat_files
+from tests.store_support import data_checksums
 
 START, END = date(2026, 4, 3), date(2026, 4, 6)
 CHUNK_DAYS = 2
@@ -135,3 +143,97 @@ def test_a_boat_backfill_meeting_a_day_a_live_run_holds_stops_there_and_the_same
     resumed = _backfill(boat_source, sqlite_url)
     assert (resumed["days_run"], resumed["days_skipped"]) == (2, 2)
     assert set(SECOND.days) <= _stored_race_days(sqlite_url)
+
+
+def _hold_backfill_lock(db: str, sport: str, pid: int, run_id: str) -> str:
+    """The store's backfill lock of ``sport`` held by process ``pid`` (this one: live; an ended
+    one: a killed backfill); its holder line."""
+    upgrade_schema(make_engine(db))
+    holder = f"{sport}-backfill of 2026-03-01..2026-03-31 {socket.gethostname()} pid {pid}"
+    with make_engine(db).begin() as connection:
+        lock_day(connection, BACKFILL_LOCK_DAY, holder, run_id, BACKFILL_LOCKS[sport])
+    return holder
+
+
+def _store_state(db: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every table's checksum (records of attempts too) and the run locks held (read apart:
+    a lock of the whole store is on a day pandas cannot hold)."""
+    checksums = data_checksums(db, exclude={"run_locks"}, ignore_columns={})
+    with make_engine(db).connect() as connection:
+        return checksums, run_locks_held(connection)
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (as a ``kill -9``'d backfill's)."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(ended.stdout.strip())
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_boat_backfill_while_another_lives_is_refused_in_one_line_doing_nothing(
+    boat_source: str, sqlite_url: str
+) -> None:
+    """A live boat backfill (this process) holds the store's boat backfill lock: `raceday
+    backfill --sport boat` exits 7 in one line naming it before Prefect starts, the flow refuses
+    in the same line, and not a row of the store changes."""
+    holder = _hold_backfill_lock(sqlite_url, BOAT_LOCK, os.getpid(), "boat-backfill-1")
+    before = _store_state(sqlite_url)
+    command = ["backfill", "--sport", "boat", "--start", str(START), "--end", str(END)]
+    ran = CliRunner().invoke(app, [*command, "--source", boat_source, "--db", sqlite_url])
+    assert ran.exit_code == 7, ran.output
+    (line,) = ran.stderr.strip().splitlines()
+    owner = f"the store's boat backfill is already being run by {holder} (run boat-backfill-1"
+    assert line.startswith(f"error: {owner}"), line
+    assert ": nothing done (one backfill of a store and sport at a time" in line, line
+    with pytest.raises(RunLocked) as refused:
+        _backfill(boat_source, sqlite_url)
+    assert f"error: {refused.value}" == line  # the same lock row: the same line
+    assert _store_state(sqlite_url) == before
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_killed_boat_backfills_lock_is_taken_over_and_a_horse_backfill_is_not_in_the_way(
+    boat_source: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed boat backfill's lock (its process gone) is taken over; a live horse backfill of
+    the store does not hold the boat backfill (one backfill per sport); the boat backfill holds
+    its lock while it runs and lets go of it when it ends."""
+    horse = _hold_backfill_lock(sqlite_url, HORSE_LOCK, os.getpid(), "horse-backfill-1")
+    _hold_backfill_lock(sqlite_url, BOAT_LOCK, _dead_pid(), "killed-boat-backfill")
+    original = flows.boat.retrain_before
+    seen: list[list[dict[str, Any]]] = []
+
+    def retrain_before_observed(*args: Any) -> str | None:
+        with make_engine(sqlite_url).connect() as connection:
+            seen.append(run_locks_held(connection))
+        version: str | None = original(*args)
+        return version
+
+    monkeypatch.setattr(flows.boat, "retrain_before", retrain_before_observed)
+    summary = _backfill(boat_source, sqlite_url)
+    assert summary["days_run"] == 4
+    mine = f"boat-backfill of {START}..{END} {socket.gethostname()} pid {os.getpid()}"
+    assert seen and all(
+        [lock["holder"] for lock in locks if lock["sport"] == BACKFILL_LOCKS[BOAT_LOCK]] == [mine]
+        for locks in seen
+    ), seen
+    with make_engine(sqlite_url).connect() as connection:
+        assert [lock["holder"] for lock in run_locks_held(connection)] == [horse]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_failed_boat_backfill_lets_go_of_the_stores_boat_backfill_lock(
+    boat_source: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A boat backfill whose chunk fails ends holding nothing."""
+
+    def chunk_failing(*_args: Any) -> None:
+        raise RuntimeError("a chunk failed")
+
+    monkeypatch.setattr(flows.boat, "run_boat_chunk", chunk_failing)
+    with pytest.raises(Exception, match="a chunk failed"):
+        _backfill(boat_source, sqlite_url)
+    with make_engine(sqlite_url).connect() as connection:
+        assert run_locks_held(connection) == []

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -24,6 +24,11 @@ BOAT_LOCK = "boat"  # the lock of a boat day
 # row of its own sport, on a day no race has.
 WARM_UP_LOCK = "warm-up"
 WARM_UP_LOCK_DAY = date.min
+# A backfill's lock of its sport's backfills on the store, held for the backfill's whole life
+# (one backfill of a store and sport at a time: the chunks of two interleaved): a run_locks row
+# of its own sport (``sport`` is at most 8 characters), on a day no race has.
+BACKFILL_LOCKS = {HORSE_LOCK: "horse-bf", BOAT_LOCK: "boat-bf"}
+BACKFILL_LOCK_DAY = date.min
 
 
 # --- stage runs -------------------------------------------------------------------------------
@@ -127,6 +132,20 @@ def day_lock_holders(
         .order_by(RUN_LOCKS.c.race_date)
     ).all()
     return [{**row._mapping, "race_date": _as_date(row.race_date)} for row in rows]
+
+
+def renew_lock(connection: Connection, race_date: date, sport: str, run_id: str) -> None:
+    """Say that ``run_id``, which holds the run lock of ``race_date`` of ``sport``, is alive:
+    its ``since`` becomes now (a lock taken over meanwhile, another run's, is left alone)."""
+    connection.execute(
+        update(RUN_LOCKS)
+        .where(
+            RUN_LOCKS.c.race_date == race_date,
+            RUN_LOCKS.c.sport == sport,
+            RUN_LOCKS.c.run_id == run_id,
+        )
+        .values(since=datetime.now())
+    )
 
 
 def run_locks_held(connection: Connection) -> list[dict[str, Any]]:
