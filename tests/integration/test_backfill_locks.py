@@ -38,7 +38,7 @@ from raceday.store.catalogs.runs import (
     unlock_day,
 )
 from raceday.store.engine import make_engine, upgrade_schema
-from tasks.locks import HeldDays, backfill_lock
+from tasks.locks import HeldDays, backfill_lock, refuse_restoring_under_a_run
 from tests.store_support import data_checksums
 
 START, END = date(2025, 3, 1), date(2025, 3, 4)
@@ -256,6 +256,7 @@ def test_a_failed_backfill_lets_go_of_the_stores_backfill_lock(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A backfill whose chunk fails ends holding nothing: the next backfill is not refused."""
+    upgrade_schema(make_engine(sqlite_url))  # as a warm-up would (skipped here)
 
     def chunk_chain_failing(*_args: Any, **_kwargs: Any) -> dict[str, int]:
         raise RuntimeError("a chunk failed")
@@ -282,6 +283,21 @@ def test_the_stores_backfill_lock_is_let_go_on_an_interrupt(
         raise ending
     with make_engine(sqlite_url).connect() as connection:
         assert run_locks_held(connection) == []
+
+
+def test_a_restore_is_refused_while_a_backfill_lives(sqlite_url: str) -> None:
+    """Between two chunks a backfill holds no day, but its backfill lock refuses a restore
+    (which would replace the history its next chunk reads) in one line naming it."""
+    settings = load_settings(db_url=sqlite_url)
+    with (
+        backfill_lock(settings, HORSE_LOCK, f"{START}..{END}"),
+        pytest.raises(RunLocked) as refused,
+    ):
+        refuse_restoring_under_a_run(settings)
+    (line,) = str(refused.value).splitlines()
+    assert line.startswith(f"the store's horse backfill is being run by local of {START}..{END} ")
+    assert line.endswith("on this store: nothing restored (restore when it has ended)"), line
+    refuse_restoring_under_a_run(settings)  # let go: a restore may run
 
 
 def test_renewing_a_lock_says_its_holder_is_alive_and_leaves_another_runs_alone(
