@@ -220,7 +220,7 @@ def prefect_api(meanwhile: Callable[[], object] | None = None) -> Iterator[str |
             try:
                 yield api_url
             finally:
-                _drain_prefect_workers()
+                drain_prefect_workers()
     finally:
         _stop(server)
 
@@ -240,9 +240,10 @@ def _as_global_settings() -> Iterator[None]:
         yield
 
 
-def _drain_prefect_workers() -> None:
+def drain_prefect_workers() -> None:
     """Send the logs and events still queued before the server stops (else they are lost with
-    'Error logging to API' at exit), as Prefect's test harness does."""
+    'Error logging to API' at exit), as Prefect's test harness does, and stop the workers: the
+    events worker's websocket closes with it (a flow run after this starts new ones)."""
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 

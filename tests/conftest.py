@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,22 @@ def _console_logs_on_a_live_stream() -> None:
         if type(handler).__name__ == "PrefectConsoleHandler" and getattr(stream, "closed", False):
             handler.stream = sys.stderr  # type: ignore[attr-defined]
             handler.console.file = sys.stderr  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _prefect_workers_stopped_after_the_test() -> Iterator[None]:
+    """A flow run in this process (on the worker's test harness) starts Prefect's events worker,
+    whose websocket to the server stayed open for the rest of the session: its keepalive ping
+    (every 20 s, ``websockets`` draws the ping's payload from the global ``random``) on
+    Prefect's GlobalEventLoopThread changed ``random``'s state under a later property test's
+    draw, and hypothesis took it for the strategy's doing ("Do not use the `random` module
+    inside strategies"; an error since pyproject's filterwarnings). Drained after each test,
+    as Prefect's harness and our temporary server do at their end."""
+    yield
+    if "prefect.events.worker" in sys.modules:  # a test that never imported Prefect started none
+        from cli.prefect_server import drain_prefect_workers
+
+        drain_prefect_workers()
 
 
 @pytest.fixture(autouse=True)
