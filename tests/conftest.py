@@ -83,8 +83,8 @@ def _prefect_workers_stopped_after_the_test() -> Iterator[None]:
     (every 20 s, ``websockets`` draws the ping's payload from the global ``random``) on
     Prefect's GlobalEventLoopThread changed ``random``'s state under a later property test's
     draw, and hypothesis took it for the strategy's doing ("Do not use the `random` module
-    inside strategies"; an error since pyproject's filterwarnings). Drained after each test,
-    as Prefect's harness and our temporary server do at their end."""
+    inside strategies"). Drained after each test, as Prefect's harness and our temporary server
+    do at their end."""
     yield
     if "prefect.events.worker" in sys.modules:  # a test that never imported Prefect started none
         from cli.prefect_server import drain_prefect_workers
