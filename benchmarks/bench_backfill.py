@@ -202,7 +202,8 @@ def _warm_and_direct(
 ) -> dict[str, int]:
     """The empty store's warm-up as the flow does it, then the chunks, all without Prefect."""
     from config import load_settings
-    from flows.backfill import PHASE, Chunk, chunk_grid, chunk_preparer, run_chunks, warm_up
+    from flows.backfill import PHASE, chunk_preparer, run_chunks, warm_up
+    from flows.backfill_plan import Chunk, chunk_grid
     from flows.backfill_settings import without_data_docs
     from flows.chain import PreparedChunk, chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns

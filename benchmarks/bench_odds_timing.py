@@ -95,7 +95,8 @@ def _warm_up(store: Path, races: int, start: date) -> None:
 
 def _backfill(store: Path, races: int, start: date, end: date, chunk_days: int, mode: str) -> None:
     """The backfill flow's chunks and retraining, in-process."""
-    from flows.backfill import after_chunk, chunk_grid
+    from flows.backfill import after_chunk
+    from flows.backfill_plan import chunk_grid
     from flows.chain import chunk_chain
     from raceday.store.catalogs.ratings import SettledRuns
     from tasks.common import in_process

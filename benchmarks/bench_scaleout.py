@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from cli.pool import require_running_server
-    from flows.backfill import chunk_grid
+    from flows.backfill_plan import chunk_grid
 
     require_running_server()
     work = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))

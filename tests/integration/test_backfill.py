@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import delete, insert, update
 
 from config import use_store
-from flows.backfill import Chunk, backfill, chunk_grid, warm_up
+from flows.backfill import backfill, warm_up
+from flows.backfill_plan import Chunk, chunk_grid
 from flows.backfill_settings import backfill_settings
 from raceday.model.win import MARKET_MODEL_VERSION
 from raceday.ratings.standards import reference_version

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 import flows.backfill
 from cli import app
 from config import load_settings, use_store
-from flows.backfill import backfill, chunk_grid
+from flows.backfill import backfill
+from flows.backfill_plan import chunk_grid
 from raceday.errors import RunLocked
 from raceday.store.catalogs.races import RACES as RACES_TABLE
 from raceday.store.catalogs.runs import (

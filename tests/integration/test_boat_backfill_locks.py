@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import flows.boat
 from cli import app
 from config import use_store
-from flows.backfill import chunk_grid
+from flows.backfill_plan import chunk_grid
 from flows.boat import boat_backfill_run
 from raceday.errors import RunLocked
 from raceday.store.boat_models import BOAT_TABLES

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from config import load_settings
-from flows.backfill import backfill_chunk, chunk_grid, completed_days, pending_chunks, warm_up
+from flows.backfill import backfill_chunk, completed_days, warm_up
+from flows.backfill_plan import chunk_grid, pending_chunks
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import RUNS
 from raceday.store.engine import make_engine

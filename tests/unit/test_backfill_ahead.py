@@ -15,7 +15,8 @@ import pytest
 
 import flows.backfill
 from config import load_settings
-from flows.backfill import Chunk, chunk_grid, prepared_ahead, run_chunks
+from flows.backfill import prepared_ahead, run_chunks
+from flows.backfill_plan import Chunk, chunk_grid
 from flows.chain import PreparedChunk, chunk_chain
 from raceday.errors import InputError
 from raceday.sources.base import empty_raw_day

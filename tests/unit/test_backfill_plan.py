@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from flows.backfill import Chunk, chunk_grid, pending_chunks
+from flows.backfill_plan import Chunk, chunk_grid, pending_chunks
 from raceday.errors import InputError
 
 START = date(2025, 1, 1)
