@@ -22,9 +22,10 @@ from __future__ import annotations
 import fcntl
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.engine import URL, make_url
@@ -42,6 +43,7 @@ USERS_FOLDER_SUFFIX = ".users"
 _NAMING = ".new"  # a user's file being written (renamed once locked and named)
 # Who holds the lock when its holder line cannot be read (written just after it was taken).
 UNNAMED_RESTORE = "raceday restore"
+_Answer = TypeVar("_Answer")
 
 
 class RestoreLockBusy(Exception):
@@ -184,6 +186,17 @@ def run_lock_transaction(engine: Engine) -> Iterator[Connection]:
         os.close(descriptor)  # after the commit: a restore taking the lock sees the run's locks
 
 
+def _ask_once(url: str, ask: Callable[[Connection], _Answer]) -> _Answer:
+    """``ask``'s answer on a connection of its own to the PostgreSQL store at ``url``, closed
+    with its engine afterwards (a look that holds nothing)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return ask(connection)
+    finally:
+        engine.dispose()
+
+
 def restore_holder(url: str) -> str | None:
     """The holder line of the restore under way on the store at ``url`` (None: none); a look
     that holds nothing afterwards (a command's one-line refusal before it starts)."""
@@ -199,12 +212,7 @@ def restore_holder(url: str) -> str | None:
         return None
     if parsed.get_backend_name() != "postgresql":
         return None
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return _advisory_holder(connection)
-    finally:
-        engine.dispose()
+    return _ask_once(url, _advisory_holder)
 
 
 @contextmanager
@@ -287,12 +295,7 @@ def store_users(url: str) -> tuple[str, ...]:
         return _file_users(lock_file)
     if parsed.get_backend_name() != "postgresql":
         return ()
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return _advisory_users(connection)
-    finally:
-        engine.dispose()
+    return _ask_once(url, _advisory_users)
 
 
 def _store_file_exists(url: URL) -> bool:
