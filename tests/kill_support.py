@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -116,3 +118,15 @@ def run_reference(
     killed = copy_store(warmed, tmp_path / "killed.db")
     run(reference)
     return reference, killed
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (as a ``kill -9``'d run's): a lock holder on this
+    machine whose process is gone."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(ended.stdout.strip())

@@ -182,3 +182,13 @@ TRAINING_BACKFILL = {
     "RACEDAY_TRAIN__MAX_ITER": "20",
     "RACEDAY_VALIDATION__DATA_DOCS": "false",
 }
+
+
+def checksums_and_run_locks(db: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every table's checksum (records of attempts too) and the run locks held (read apart:
+    a lock of the whole store is on a day pandas cannot hold)."""
+    from raceday.store.catalogs.runs import run_locks_held
+
+    checksums = data_checksums(db, exclude={"run_locks"}, ignore_columns={})
+    with make_engine(db).connect() as connection:
+        return checksums, run_locks_held(connection)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -40,7 +38,8 @@ from raceday.store.catalogs.runs import (
 )
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.locks import HeldDays, backfill_lock, refuse_restoring_under_a_run
-from tests.store_support import data_checksums
+from tests.kill_support import dead_pid
+from tests.store_support import checksums_and_run_locks
 
 START, END = date(2025, 3, 1), date(2025, 3, 4)
 OTHER_RANGE = "2025-02-01..2025-02-28"  # another backfill's: not overlapping, refused all the same
@@ -60,25 +59,6 @@ def _backfill(db: str) -> dict[str, Any]:
     with use_store(db):
         result: dict[str, Any] = backfill(start=START, end=END, races=RACES, chunk_days=CHUNK_DAYS)
     return result
-
-
-def _store_state(db: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Every table's checksum (records of attempts too) and the run locks held (read apart:
-    a lock of the whole store is on a day pandas cannot hold)."""
-    checksums = data_checksums(db, exclude={"run_locks"}, ignore_columns={})
-    with make_engine(db).connect() as connection:
-        return checksums, run_locks_held(connection)
-
-
-def _dead_pid() -> int:
-    """The pid of a process that has ended (as a ``kill -9``'d run's)."""
-    ended = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(ended.stdout.strip())
 
 
 def _stored_race_days(db: str) -> set[date]:
@@ -165,7 +145,7 @@ def test_a_chunk_is_held_whole_or_not_at_all_and_a_killed_backfills_locks_are_ta
     settings = load_settings(db_url=store_url)
     upgrade_schema(make_engine(store_url))
     host = socket.gethostname()
-    killed = f"backfill {host} pid {_dead_pid()}"
+    killed = f"backfill {host} pid {dead_pid()}"
     live = f"daily-run {host} pid {os.getpid()}"
     with make_engine(store_url).begin() as connection:
         for day in FIRST.days:
@@ -206,7 +186,7 @@ def test_a_backfill_while_another_backfill_of_the_store_lives_is_refused_in_one_
     flow itself (a second command past its preflight at the same moment) refuses in the same
     line; not a row of the store changes (before, both ran, their chunks interleaved)."""
     holder = _hold_backfill_lock(sqlite_url, os.getpid())
-    before = _store_state(sqlite_url)
+    before = checksums_and_run_locks(sqlite_url)
     command = ["backfill", "--start", str(START), "--end", str(END), "--db", sqlite_url]
     ran = CliRunner().invoke(app, [*command, "--chunk-days", str(CHUNK_DAYS)])
     assert ran.exit_code == 7, ran.output
@@ -218,7 +198,7 @@ def test_a_backfill_while_another_backfill_of_the_store_lives_is_refused_in_one_
     with pytest.raises(RunLocked) as refused:
         _backfill(sqlite_url)
     assert f"error: {refused.value}" == line  # the same lock row: the same line
-    assert _store_state(sqlite_url) == before
+    assert checksums_and_run_locks(sqlite_url) == before
 
 
 @pytest.mark.slow
@@ -230,7 +210,7 @@ def test_a_killed_backfills_lock_is_taken_over_held_while_the_backfill_runs_and_
     line names its range) does not hold the store: the backfill (the same command re-run after
     the kill) takes it over and runs; it holds the lock, naming its own range and process,
     while its chunks run, and lets go of it when it ends."""
-    _hold_backfill_lock(sqlite_url, _dead_pid(), "killed-backfill")
+    _hold_backfill_lock(sqlite_url, dead_pid(), "killed-backfill")
     original = flows.backfill.chunk_chain
     seen: list[list[dict[str, Any]]] = []
 

@@ -11,7 +11,6 @@ import random
 import socket
 import sqlite3
 import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from raceday.store.catalogs.runs import day_lock_holder, lock_day
 from raceday.store.engine import MIGRATIONS_DIR, make_engine, stored_revisions, upgrade_schema
 from tasks.backup import backup_task
 from tasks.validate import validate_and_store
+from tests.kill_support import dead_pid
 from tests.store_support import data_checksums
 
 DAY = date(2025, 5, 10)
@@ -156,13 +156,7 @@ def test_a_lock_left_by_a_killed_run_does_not_stop_a_restore(
 ) -> None:
     """The liveness the runs use: a dead holder on this machine holds nothing."""
     upgrade_schema(make_engine(sqlite_url))
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    backup = _backup_then_lock(sqlite_url, int(dead.stdout.strip()), tmp_path)
+    backup = _backup_then_lock(sqlite_url, dead_pid(), tmp_path)
     result = CliRunner().invoke(app, ["restore", str(backup), "--db", sqlite_url, "--yes"])
     assert result.exit_code == 0, result.stderr
     with make_engine(sqlite_url).connect() as connection:

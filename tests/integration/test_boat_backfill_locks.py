@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from datetime import date
 from typing import Any
 
@@ -39,7 +37,8 @@ from raceday.store.catalogs.runs import (
 )
 from raceday.store.engine import make_engine, upgrade_schema
 from tests.e2e.boat_cli_support import simulated_boat_files
-from tests.store_support import data_checksums
+from tests.kill_support import dead_pid
+from tests.store_support import checksums_and_run_locks
 
 START, END = date(2026, 4, 3), date(2026, 4, 6)
 CHUNK_DAYS = 2
@@ -155,21 +154,6 @@ def _hold_backfill_lock(db: str, sport: str, pid: int, run_id: str) -> str:
     return holder
 
 
-def _store_state(db: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Every table's checksum (records of attempts too) and the run locks held (read apart:
-    a lock of the whole store is on a day pandas cannot hold)."""
-    checksums = data_checksums(db, exclude={"run_locks"}, ignore_columns={})
-    with make_engine(db).connect() as connection:
-        return checksums, run_locks_held(connection)
-
-
-def _dead_pid() -> int:
-    """The pid of a process that has ended (as a ``kill -9``'d backfill's)."""
-    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
-    return int(ended.stdout.strip())
-
-
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_boat_backfill_while_another_lives_is_refused_in_one_line_doing_nothing(
     boat_source: str, sqlite_url: str
@@ -178,7 +162,7 @@ def test_a_boat_backfill_while_another_lives_is_refused_in_one_line_doing_nothin
     backfill --sport boat` exits 7 in one line naming it before Prefect starts, the flow refuses
     in the same line, and not a row of the store changes."""
     holder = _hold_backfill_lock(sqlite_url, BOAT_LOCK, os.getpid(), "boat-backfill-1")
-    before = _store_state(sqlite_url)
+    before = checksums_and_run_locks(sqlite_url)
     command = ["backfill", "--sport", "boat", "--start", str(START), "--end", str(END)]
     ran = CliRunner().invoke(app, [*command, "--source", boat_source, "--db", sqlite_url])
     assert ran.exit_code == 7, ran.output
@@ -189,7 +173,7 @@ def test_a_boat_backfill_while_another_lives_is_refused_in_one_line_doing_nothin
     with pytest.raises(RunLocked) as refused:
         _backfill(boat_source, sqlite_url)
     assert f"error: {refused.value}" == line  # the same lock row: the same line
-    assert _store_state(sqlite_url) == before
+    assert checksums_and_run_locks(sqlite_url) == before
 
 
 @pytest.mark.slow
@@ -201,7 +185,7 @@ def test_a_killed_boat_backfills_lock_is_taken_over_and_a_horse_backfill_is_not_
     the store does not hold the boat backfill (one backfill per sport); the boat backfill holds
     its lock while it runs and lets go of it when it ends."""
     horse = _hold_backfill_lock(sqlite_url, HORSE_LOCK, os.getpid(), "horse-backfill-1")
-    _hold_backfill_lock(sqlite_url, BOAT_LOCK, _dead_pid(), "killed-boat-backfill")
+    _hold_backfill_lock(sqlite_url, BOAT_LOCK, dead_pid(), "killed-boat-backfill")
     original = flows.boat.retrain_before
     seen: list[list[dict[str, Any]]] = []
 

@@ -4,8 +4,6 @@ run and one clear refusal."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
@@ -23,6 +21,7 @@ from raceday.sources.simulator import SimulatorSource
 from raceday.store.catalogs.alerts import ALERTS
 from raceday.store.catalogs.runs import RUNS, day_lock_holder, lock_day
 from raceday.store.engine import make_engine, upgrade_schema
+from tests.kill_support import dead_pid
 from tests.retry_support import use_quick_retries
 from tests.store_support import data_checksums
 
@@ -185,14 +184,8 @@ def test_a_lock_left_by_a_killed_run_is_taken_over_a_live_one_is_not(sqlite_url:
     settings = load_settings(db_url=sqlite_url)
     upgrade_schema(make_engine(sqlite_url))
     host = socket.gethostname()
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     with make_engine(sqlite_url).begin() as connection:
-        lock_day(connection, DAY, f"daily-run {host} pid {dead.stdout.strip()}", "killed-run")
+        lock_day(connection, DAY, f"daily-run {host} pid {dead_pid()}", "killed-run")
     with day_lock(settings, DAY):
         with make_engine(sqlite_url).connect() as connection:
             holder = day_lock_holder(connection, DAY)
