@@ -145,18 +145,21 @@ def _live_locks(
     return [lock for lock in found if not _is_stale(settings, lock)]
 
 
-def refuse_locked_day(settings: Settings, race_date: date, sport: str = HORSE_LOCK) -> None:
+def refuse_locked_day(
+    settings: Settings, race_date: date, sport: str = HORSE_LOCK, outcome: str = "nothing done"
+) -> None:
     """Before Prefect starts (a command's preflight): :class:`RunLocked` when a restore is
-    replacing the store or another live run holds the day's lock, so the refusal is one line
-    (:func:`_live_locks`)."""
-    refuse_while_restoring(settings, _lock_label(race_date, sport))
+    replacing the store or another live run holds the day's lock of ``sport`` (its line ends
+    with ``outcome``), so the refusal is one line (:func:`_live_locks`)."""
+    label = _lock_label(race_date, sport)
+    refuse_while_restoring(settings, label)
 
     def holders(connection: Connection) -> list[dict[str, Any]]:
         return day_lock_holders(connection, [race_date], sport)
 
     live = _live_locks(settings, holders)
     if live:
-        raise _locked(_lock_label(race_date, sport), live[0])
+        raise _locked(label, live[0], outcome)
 
 
 def refuse_while_restoring(settings: Settings, what: str) -> None:
@@ -402,16 +405,7 @@ def refuse_running_backfill(settings: Settings, sport: str = HORSE_LOCK) -> None
     """Before Prefect starts (a backfill command's preflight): :class:`RunLocked` when a restore
     is replacing the store or another live backfill of ``sport`` holds the store's backfill
     lock (:func:`backfill_lock`), so the refusal is one line. Nothing is written."""
-    lock = BACKFILL_LOCKS[sport]
-    label = _lock_label(BACKFILL_LOCK_DAY, lock)
-    refuse_while_restoring(settings, label)
-
-    def holders(connection: Connection) -> list[dict[str, Any]]:
-        return day_lock_holders(connection, [BACKFILL_LOCK_DAY], lock)
-
-    live = _live_locks(settings, holders)
-    if live:
-        raise _locked(label, live[0], ONE_BACKFILL_AT_A_TIME)
+    refuse_locked_day(settings, BACKFILL_LOCK_DAY, BACKFILL_LOCKS[sport], ONE_BACKFILL_AT_A_TIME)
 
 
 def renewal_interval_s(settings: Settings) -> float:
