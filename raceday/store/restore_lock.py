@@ -110,6 +110,8 @@ def _file_users(lock_file: Path) -> tuple[str, ...]:
     users = []
     for path in sorted(folder.iterdir()):
         if path.name.endswith(_NAMING):
+            if not _process_alive(path.name.split("-", 1)[0]):
+                path.unlink(missing_ok=True)  # a command killed while naming itself
             continue
         try:
             descriptor = os.open(path, os.O_RDONLY)
@@ -124,6 +126,20 @@ def _file_users(lock_file: Path) -> tuple[str, ...]:
         finally:
             os.close(descriptor)
     return tuple(user for user in users if user)
+
+
+def _process_alive(pid: str) -> bool:
+    """Whether the process ``pid`` (a users' file name's first part) runs on this machine; a
+    name that is no pid counts as alive (its file is left alone)."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _advisory_holders(mode: str) -> TextClause:

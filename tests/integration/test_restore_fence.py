@@ -301,6 +301,26 @@ def test_a_killed_commands_name_is_not_read_as_a_user(sqlite_url: str, tmp_path:
     assert list(folder.iterdir()) == []
 
 
+def test_a_command_killed_while_naming_itself_leaves_no_file(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A command killed between creating its file and renaming it (``<pid>-<id>.new``) left
+    it for good: the next look removes it once its process is gone, and leaves a live
+    process's (it is being named at this moment) alone."""
+    from raceday.store.restore_lock import store_users
+    from tests.kill_support import dead_pid
+
+    _store_and_backup(sqlite_url, tmp_path / "backups")
+    folder = Path(f"{tmp_path / 'store.db'}.restore-lock.users")
+    folder.mkdir(exist_ok=True)
+    killed = folder / f"{dead_pid()}-deadbeef.new"
+    naming = folder / f"{os.getpid()}-cafebabe.new"
+    killed.write_text("raceday train killed")
+    naming.write_text("")
+    assert store_users(sqlite_url) == ()
+    assert sorted(folder.iterdir()) == [naming]
+
+
 def test_the_memory_store_holds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An in-memory store (nothing a restore can replace) is used as before: no lock, no file."""
     from raceday.store.restore_lock import store_users
