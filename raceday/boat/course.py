@@ -30,8 +30,9 @@ from raceday.boat.features import (
     LANE_NUMBERS,
     NATIONAL_LANE_WIN_SHARES,
     PRIOR_STRENGTH_RACES,
-    earlier_days_mean,
-    earlier_days_totals,
+    day_numbers,
+    key_codes_of,
+    totals_before_days,
 )
 
 INNER_TAKE_PRIOR_STARTS: Final = 20.0  # a racer's 前付け rate: the field's counts as 20 starts
@@ -74,30 +75,61 @@ def _lane_numbers(frame: pd.DataFrame, column: str = "boat") -> pd.Series:
     return lane.where(lane.isin(LANE_NUMBERS)).astype("Int64")
 
 
-def _field(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(**{FIELD: "all"})
+class _Prepared:
+    """A call's history and card with what every earlier-days aggregate of them needs, computed
+    once: their race days and, per key set, their key codes (:mod:`raceday.boat.features`)."""
+
+    def __init__(self, history: pd.DataFrame, card: pd.DataFrame) -> None:
+        self.history, self.card = history, card
+        self.history_day, self.card_day = day_numbers(history), day_numbers(card)
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def codes(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """``key``'s codes for the history's rows and the card's (-1: missing)."""
+        if key not in self._codes:
+            self._codes[key] = key_codes_of(self.history, self.card, [key])
+        return self._codes[key]
+
+    def totals(self, key: str, value: pd.Series, rows: str = "card") -> pd.DataFrame:
+        """``earlier_days_totals(history, [key], value, rows)`` for ``rows`` the card or the
+        history itself (``FIELD``: one key for every row); ``value`` NaN: a row left out."""
+        history_codes, card_codes = self._field_codes() if key == FIELD else self.codes(key)
+        frame = self.history if rows == "history" else self.card
+        days, codes = (
+            (self.history_day, history_codes) if rows == "history" else (self.card_day, card_codes)
+        )
+        v = value.to_numpy(dtype="float64", na_value=np.nan)
+        total, n = totals_before_days((self.history_day, history_codes), v, (days, codes))
+        return pd.DataFrame({"total": total, "n": n}, index=frame.index)
+
+    def mean(self, key: str, value: pd.Series, rows: str = "card") -> pd.Series:
+        """The mean of ``value`` over earlier days with each row's key (NaN: none)."""
+        totals = self.totals(key, value, rows)
+        return (totals["total"] / totals["n"].where(totals["n"] > 0)).astype("float64")
+
+    def _field_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(len(self.history), dtype="int64"), np.zeros(len(self.card), dtype="int64")
 
 
-def inner_take(history: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
+def inner_take(prepared: _Prepared) -> pd.DataFrame:
     """Per boat: the racer's share of earlier starts from lane 2-6 taken inside the lane
     (``inner_take_rate``, shrunk toward the field's), those starts (``inner_take_starts``) and
     the field's mean courses gained when moving in (``shift``)."""
+    history = prepared.history
     lane, course = _numeric(history, "boat"), _numeric(history, "course")
-    started = history[(lane >= 2) & course.notna()].assign(
-        took_inner=(course < lane).astype("float64"), gained=lane - course
-    )
-    own = earlier_days_totals(started, ["racer_id"], "took_inner", card)
-    field = earlier_days_totals(_field(started), [FIELD], "took_inner", _field(card))
+    started = (lane >= 2) & course.notna()
+    took_inner = (course < lane).astype("float64").where(started)
+    own = prepared.totals("racer_id", took_inner)
+    field = prepared.totals(FIELD, took_inner)
     field_rate = (field["total"] / field["n"].where(field["n"] > 0)).fillna(DEFAULT_INNER_TAKE_RATE)
-    movers = started[started["took_inner"] > 0]
-    shift = earlier_days_mean(_field(movers), [FIELD], "gained", _field(card))
+    shift = prepared.mean(FIELD, (lane - course).where(started & (took_inner > 0)))
     rate = (own["total"] + field_rate * INNER_TAKE_PRIOR_STARTS) / (
         own["n"] + INNER_TAKE_PRIOR_STARTS
     )
     return pd.DataFrame(
         {"inner_take_rate": rate, "inner_take_starts": own["n"],
          "shift": shift.fillna(DEFAULT_SHIFT)},
-        index=card.index,
+        index=prepared.card.index,
     )  # fmt: skip
 
 
@@ -121,20 +153,28 @@ def expected_courses(card: pd.DataFrame, rate: pd.Series, shift: pd.Series) -> p
     return pd.Series(np.clip(expected, 1.0, runners), index=card.index, dtype="float64")
 
 
-def course_prior(history: pd.DataFrame, card: pd.DataFrame, expected: pd.Series) -> pd.Series:
+def course_prior(prepared: _Prepared, expected: pd.Series) -> pd.Series:
     """The venue's win share by course on earlier days (shrunk toward the national shares)
     at each boat's expected course, log-linear between courses, normalised per race."""
-    won = history.assign(won=_numeric(history, "won"), course=_lane_numbers(history, "course"))
+    history, card = prepared.history, prepared.card
+    won = history.assign(course=_lane_numbers(history, "course"))
     # Every boat at every course, matched in one pass over the history (course-major rows).
     courses = np.repeat(np.asarray(LANE_NUMBERS), len(card))
-    boats = card[["race_date", "venue_code"]]
+    boats = card[["venue_code"]]
     at_course = pd.concat([boats] * len(LANE_NUMBERS), ignore_index=True).assign(
         course=pd.array(courses, dtype="Int64")
     )
-    totals = earlier_days_totals(won, ["venue_code", "course"], "won", at_course)
+    history_codes, rows_codes = key_codes_of(won, at_course, ["venue_code", "course"])
+    at_days = np.tile(prepared.card_day, len(LANE_NUMBERS))
+    total, n = totals_before_days(
+        (prepared.history_day, history_codes),
+        won["won"].to_numpy(dtype="float64", na_value=np.nan),
+        (at_days, rows_codes),
+    )
+    totals = {"total": total, "n": n}
     national = pd.Series(courses).map(NATIONAL_LANE_WIN_SHARES).to_numpy(dtype="float64")
-    shrunk = (totals["total"].to_numpy() + national * PRIOR_STRENGTH_RACES) / (
-        totals["n"].to_numpy() + PRIOR_STRENGTH_RACES
+    shrunk = (totals["total"] + national * PRIOR_STRENGTH_RACES) / (
+        totals["n"] + PRIOR_STRENGTH_RACES
     )
     log_shares = np.log(np.clip(shrunk, 1e-6, None)).reshape(len(LANE_NUMBERS), len(card)).T
     at = np.clip(expected.to_numpy(dtype="float64"), 1.0, 6.0) - 1.0
@@ -147,27 +187,25 @@ def course_prior(history: pd.DataFrame, card: pd.DataFrame, expected: pd.Series)
     return (share / share.groupby(_race_key(card)).transform("sum")).astype("float64")
 
 
-def venue_index(
-    history: pd.DataFrame, card: pd.DataFrame, value: str, default: float
-) -> pd.DataFrame:
+def venue_index(prepared: _Prepared, value: str, default: float) -> pd.DataFrame:
     """The racer's ``value`` relative to the venue's standard (``index``, shrunk toward 0),
     the venue's standard at each boat's race plus the index (``expected``) and the starts
     the index rests on (``starts``)."""
-    standard = _venue_standard(history, history, value)
-    residual = _numeric(history, value) - standard
-    own = earlier_days_totals(history.assign(residual=residual), ["racer_id"], "residual", card)
+    values = prepared.history[value]
+    residual = values - _venue_standard(prepared, values, "history")
+    own = prepared.totals("racer_id", residual)
     index = own["total"] / (own["n"] + INDEX_PRIOR_STARTS)
-    expected = _venue_standard(history, card, value).fillna(default) + index
+    expected = _venue_standard(prepared, values, "card").fillna(default) + index
     return pd.DataFrame(
-        {"index": index, "expected": expected, "starts": own["n"]}, index=card.index
+        {"index": index, "expected": expected, "starts": own["n"]}, index=prepared.card.index
     )
 
 
-def _venue_standard(history: pd.DataFrame, rows: pd.DataFrame, value: str) -> pd.Series:
-    """Each row's venue mean of ``value`` on the days before it; the field's where the venue
-    has none (NaN: no earlier day at all)."""
-    venue = earlier_days_mean(history, ["venue_code"], value, rows)
-    field = earlier_days_mean(_field(history), [FIELD], value, _field(rows))
+def _venue_standard(prepared: _Prepared, values: pd.Series, rows: str) -> pd.Series:
+    """Each row's (the history's or the card's) venue mean of ``values`` on the days before it;
+    the field's where the venue has none (NaN: no earlier day at all)."""
+    venue = prepared.mean("venue_code", values, rows)
+    field = prepared.mean(FIELD, values, rows)
     return venue.fillna(field)
 
 
@@ -181,10 +219,11 @@ def course_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
         **{column: history.get(column) for column in ("race_date", "venue_code", "racer_id")},
     )
     labels, card = card.index, card.reset_index(drop=True)
-    taking = inner_take(history, card)
+    prepared = _Prepared(history, card)  # days and key codes once for every aggregate
+    taking = inner_take(prepared)
     expected = expected_courses(card, taking["inner_take_rate"], taking["shift"])
-    start = venue_index(history, card, "start_timing_s", DEFAULT_ST_S)
-    exhibition = venue_index(history, card, "exhibition_s", DEFAULT_EXHIBITION_S)
+    start = venue_index(prepared, "start_timing_s", DEFAULT_ST_S)
+    exhibition = venue_index(prepared, "exhibition_s", DEFAULT_EXHIBITION_S)
     return pd.DataFrame(
         {
             "race_id": card["race_id"].astype("string"),
@@ -194,7 +233,7 @@ def course_features(card: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
             "expected_course": expected,
             "inner_take_rate": taking["inner_take_rate"],
             "inner_take_starts": taking["inner_take_starts"].astype("int64"),
-            "p_course": course_prior(history, card, expected),
+            "p_course": course_prior(prepared, expected),
             "st_index": start["index"],
             "expected_st": start["expected"],
             "st_starts": start["starts"].astype("int64"),

@@ -33,7 +33,7 @@ DESIGN_COLUMNS: Final = (
 )  # fmt: skip
 COURSE_FEATURES: Final = ("p_course", "st_index", "exhibition_index")  # from raceday.boat.course
 HISTORY_COLUMNS: Final = ("race_id", "race_date", "venue_code", "racer_id", "boat", "won")
-_NO_DAY: Final = np.iinfo("int64").min  # NaT as whole days
+NO_DAY: Final = np.iinfo("int64").min  # NaT as whole days
 
 
 def _race_day(frame: pd.DataFrame) -> pd.Series:
@@ -41,8 +41,8 @@ def _race_day(frame: pd.DataFrame) -> pd.Series:
     return day.astype("datetime64[ns]")  # one resolution both sides of an as-of merge
 
 
-def _day_numbers(frame: pd.DataFrame) -> np.ndarray:
-    """Each row's race day as whole days since 1970 (NaT: the int64 minimum)."""
+def day_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's race day as whole days since 1970 (NaT: ``NO_DAY``)."""
     return _race_day(frame).to_numpy(dtype="datetime64[D]").astype("int64")
 
 
@@ -54,27 +54,37 @@ def _key_codes(history: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> np
     )
 
 
-def earlier_days_totals(
-    history: pd.DataFrame, keys: list[str], value: str, rows: pd.DataFrame
-) -> pd.DataFrame:
-    """For each row of ``rows`` (``keys`` + ``race_date``): the sum and count (``total``, ``n``)
-    of ``value`` over the ``history`` rows with the same keys dated strictly before the row's
-    day. One pass: per-day sums, cumulated per key, each row matched to its key's last day
-    before its own (a binary search on key and day)."""
-    out = pd.DataFrame({"total": 0.0, "n": 0.0}, index=rows.index)
-    v = pd.to_numeric(history[value], "coerce").to_numpy(dtype="float64", na_value=np.nan)
-    dated = history[keys].assign(day=_day_numbers(history), v=v)
-    dated = dated[dated["v"].notna() & (dated["day"] != _NO_DAY)].dropna(subset=keys)
-    wanted = rows[keys].assign(day=_day_numbers(rows), _order=np.arange(len(rows)))
-    wanted = wanted[wanted["day"] != _NO_DAY].dropna(subset=keys)
-    if dated.empty or wanted.empty:
-        return out
-    codes = _key_codes(dated, wanted, keys)
-    first_day = int(min(dated["day"].min(), wanted["day"].min()))
-    span = int(max(dated["day"].max(), wanted["day"].max())) - first_day + 2
+def key_codes_of(
+    history: pd.DataFrame, rows: pd.DataFrame, keys: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``keys`` of ``history``'s rows and of ``rows`` as integers, equal where all keys are
+    equal as text; -1 where a key is missing (such a row is left out of the aggregates)."""
+    codes = _key_codes(history, rows, keys)
+    missing = np.concatenate(
+        [history[keys].isna().any(axis=1).to_numpy(), rows[keys].isna().any(axis=1).to_numpy()]
+    )
+    codes = np.where(missing, -1, codes)
+    return codes[: len(history)], codes[len(history) :]
+
+
+def totals_before_days(
+    history: tuple[np.ndarray, np.ndarray], value: np.ndarray, rows: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`earlier_days_totals` on prepared arrays: ``history`` and ``rows`` as (race days
+    from :func:`day_numbers`, key codes from :func:`key_codes_of`), ``value`` per history row
+    (NaN: left out). The sum and count of ``value`` over the history rows of each row's key
+    dated strictly before its day (0, 0: none)."""
+    (history_day, history_key), (rows_day, rows_key) = history, rows
+    total, n = np.zeros(len(rows_day)), np.zeros(len(rows_day))
+    used = ~np.isnan(value) & (history_day != NO_DAY) & (history_key >= 0)
+    wanted = (rows_day != NO_DAY) & (rows_key >= 0)
+    if not used.any() or not wanted.any():
+        return total, n
+    days, keys, want_day = history_day[used], history_key[used], rows_day[wanted]
+    first_day = int(min(days.min(), want_day.min()))
+    span = int(max(days.max(), want_day.max())) - first_day + 2
     per_day = (
-        pd.DataFrame({"key": codes[: len(dated)], "day": dated["day"].to_numpy() - first_day,
-                      "v": dated["v"].to_numpy()})
+        pd.DataFrame({"key": keys, "day": days - first_day, "v": value[used]})
         .groupby(["key", "day"], sort=True)["v"].agg(["sum", "count"])
     )  # fmt: skip
     cumulated = per_day.groupby(level="key", sort=False).cumsum()
@@ -82,17 +92,29 @@ def earlier_days_totals(
     # What was known by the end of each day is usable from the next day on: a row of day d
     # takes its key's last entry of a day before d.
     position = key_of * span + per_day.index.get_level_values("day").to_numpy(dtype="int64")
-    want_key = codes[len(dated) :]
-    target = want_key * span + (wanted["day"].to_numpy(dtype="int64") - first_day - 1)
+    want_key = rows_key[wanted]
+    target = want_key * span + (want_day - first_day - 1)
     found = np.searchsorted(position, target, side="right") - 1
     hit = found >= 0
     hit[hit] = key_of[found[hit]] == want_key[hit]
-    order = wanted["_order"].to_numpy(dtype="int64")
-    total = np.where(hit, cumulated["sum"].to_numpy(dtype="float64")[found], 0.0)
-    n = np.where(hit, cumulated["count"].to_numpy(dtype="float64")[found], 0.0)
-    out.iloc[order, 0] = total
-    out.iloc[order, 1] = n
-    return out
+    total[wanted] = np.where(hit, cumulated["sum"].to_numpy(dtype="float64")[found], 0.0)
+    n[wanted] = np.where(hit, cumulated["count"].to_numpy(dtype="float64")[found], 0.0)
+    return total, n
+
+
+def earlier_days_totals(
+    history: pd.DataFrame, keys: list[str], value: str, rows: pd.DataFrame
+) -> pd.DataFrame:
+    """For each row of ``rows`` (``keys`` + ``race_date``): the sum and count (``total``, ``n``)
+    of ``value`` over the ``history`` rows with the same keys dated strictly before the row's
+    day. One pass: per-day sums, cumulated per key, each row matched to its key's last day
+    before its own (a binary search on key and day)."""
+    v = pd.to_numeric(history[value], "coerce").to_numpy(dtype="float64", na_value=np.nan)
+    history_key, rows_key = key_codes_of(history, rows, keys)
+    total, n = totals_before_days(
+        (day_numbers(history), history_key), v, (day_numbers(rows), rows_key)
+    )
+    return pd.DataFrame({"total": total, "n": n}, index=rows.index)
 
 
 def earlier_days_mean(
