@@ -334,7 +334,7 @@ def boat_course(settings: Settings, card: ValidCard, race_date: date) -> pd.Data
     with stage_run(settings, "boat-course", race_date) as record:
         start = history_window(race_date, HISTORY_DAYS)
         with engine_for(settings).connect() as connection:
-            entries, results, _odds = catalog.read_history(connection, start, race_date)
+            entries, results = catalog.read_results_history(connection, start, race_date)
         boats = day_card(card.entries, card.odds, at)
         course = course_features(boats, results_history(entries, results))
         with engine_for(settings).begin() as connection:

@@ -120,11 +120,21 @@ def read_history(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Entries, results and odds snapshots of the days ``start`` .. the day before ``before``
     (never the day itself: what a decision on ``before`` may learn from)."""
+    entries, results = read_results_history(connection, start, before)
+    end = pd.Timestamp(before) - pd.Timedelta(days=1)
+    odds = read_rows(connection, ODDS, start=start, end=end.date())
+    return entries, results, odds
+
+
+def read_results_history(
+    connection: Connection, start: date, before: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`read_history` without the odds snapshots (the most rows of the three), for what
+    learns from earlier results alone (the start-and-course stage)."""
     end = pd.Timestamp(before) - pd.Timedelta(days=1)
     entries = read_rows(connection, ENTRIES, start=start, end=end.date())
     results = read_rows(connection, RESULTS, start=start, end=end.date())
-    odds = read_rows(connection, ODDS, start=start, end=end.date())
-    return entries, results, odds
+    return entries, results
 
 
 def write_predictions(connection: Connection, predictions: pd.DataFrame, day: date) -> int:
