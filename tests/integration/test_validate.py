@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -321,6 +323,80 @@ def test_gx_builds_a_configuration_once_per_validation_and_anew_outside() -> Non
         assert expectation.configuration is kept
     assert expectation.configuration is not kept
     assert expectation.configuration == kept
+
+
+class _Label(StrEnum):
+    RACE = "race"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"column": "race_id", "value_set": ["a", "b"], "mostly": None, "row_condition": None},
+        {"column": "x", "min_value": 1.5, "max_value": 3, "strict": True, "parse": False},
+        {"column": "x", "min_value": float("nan"), "max_value": None},
+        {"column_list": ("race_id", "umaban"), "ignore_row_if": "all_values_are_missing"},
+        {"column": "x", "result_format": {"result_format": "COMPLETE", "index": ["row_id"]}},
+        {"column": "x", "value_set": {"b", "a"}},
+        {"column": "x", "max_value": np.int64(3)},
+        {"column": "x", "max_value": np.float64(0.1)},
+        {"column": "x", "max_value": date(2026, 11, 20)},
+        {"column": "x", "nested": {1: "one", 2: "two"}},
+        {"column": "x", "nested": {True: "yes"}},
+        {"column": _Label.RACE, "label": _Label.RACE},
+        {"column": "x"},
+        {},
+    ],
+)
+def test_gx_metric_ids_made_the_short_way_are_gx_own(kwargs: dict[str, object]) -> None:
+    """Inside a validation GX's metric ids skip its JSON conversion for plain kwargs; for
+    plain ones and for those it must convert (NaN, sets, numpy scalars, dates, non-str keys,
+    enums, one key) the id is the one GX makes."""
+    from great_expectations.core.id_dict import IDDict
+
+    from data_checks.gx_runner import _one_validation, gx_context
+
+    gx_context()
+    gx_to_id = IDDict.to_id.gx_to_id  # type: ignore[attr-defined]
+    expected = gx_to_id(IDDict(kwargs))
+    with _one_validation():
+        assert IDDict(kwargs).to_id() == expected
+
+
+def test_a_days_gx_metric_ids_are_gx_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every metric id a day's validation (card and results, clean and failing suites) makes
+    the short way is the id GX's own conversion makes of the same kwargs, and most take it."""
+    from great_expectations.core.id_dict import IDDict
+
+    from data_checks.gx_runner import gx_context
+
+    gx_context()
+    fast_to_id = IDDict.to_id
+    gx_to_id = fast_to_id.gx_to_id  # type: ignore[attr-defined]
+    seen: list[tuple[dict[str, object], object, object]] = []  # kwargs, id made, GX's id
+
+    def recording(self: IDDict, id_keys: object = None, id_ignore_keys: object = None) -> object:
+        made = fast_to_id(self, id_keys, id_ignore_keys)
+        if id_keys is None and id_ignore_keys is None:  # GX's: kept apart from its failures
+            seen.append((dict(self), made, gx_to_id(IDDict(self))))
+        return made
+
+    monkeypatch.setattr(IDDict, "to_id", recording)
+    raw = simulated()
+    races = raw.nvd_ra.copy()
+    races.loc[races.index[0], "kyori"] = "5000"  # a failing suite: GX's COMPLETE pass too
+    validate(card_only(raw), phase="card")
+    validated = validate(replace(raw, nvd_ra=races))
+    assert not validated.outcomes[0].success  # races_results
+    assert [kwargs for kwargs, made, gx_id in seen if made != gx_id] == []
+    plain = [kwargs for kwargs, _made, _gx_id in seen if len(kwargs) > 1 and _plain(kwargs)]
+    assert len(plain) > len(seen) / 2
+
+
+def _plain(kwargs: dict[str, object]) -> bool:
+    from data_checks.gx_runner import _plain_json
+
+    return _plain_json(kwargs)
 
 
 def test_a_later_stage_adds_its_pages_to_the_data_docs_site(tmp_path: Path) -> None:
