@@ -2,9 +2,12 @@
 and building the Data Docs pages of a stage.
 
     .venv/bin/python benchmarks/bench_validation.py [--races 200] [--days 100] [--rows 1000000]
+        [--day-only]
 
 Each figure is the median of ``--repeat`` runs after one warm-up run (Great Expectations' first
-use in a process costs its import and context, reported apart). Not a test: figures go to
+use in a process costs its import and context, reported apart), as wall time and as the
+process's CPU time (user + sys: the steadier of the two on a shared machine). ``--day-only``
+stops after a day's two validations (card, results). Not a test: figures go to
 docs/VALIDATION.md with the machine they came from.
 """
 
@@ -23,14 +26,16 @@ from pathlib import Path
 DAY = date(2026, 11, 20)
 
 
-def _median_seconds(action: Callable[[], object], repeat: int) -> float:
+def _median_seconds(action: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``repeat`` runs of ``action`` after a warm-up run."""
     action()  # warm-up: suites registered, caches filled
-    timings = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu_started)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -39,12 +44,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=100, help="days of a backfill chunk")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large frame")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--day-only", action="store_true", help="only a day's card and results validations"
+    )
     args = parser.parse_args()
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     import great_expectations  # noqa: F401 - timed: the lazy import every process pays once
 
-    import_s = time.perf_counter() - started
+    import_s = (time.perf_counter() - started, time.process_time() - cpu_started)
 
     import numpy as np
 
@@ -68,19 +76,25 @@ def main() -> None:
     config = SimulatorConfig(races_per_day=args.races)
     raw = simulate_days(DAY, DAY, config).raw
     venues = circuit_venue_codes("nar")
-    rows: list[tuple[str, float]] = [("import great_expectations (once per process)", import_s)]
+    rows: list[tuple[str, tuple[float, float]]] = [
+        ("import great_expectations (once per process)", import_s)
+    ]
 
     def day(phase: str) -> Callable[[], object]:
         view = card_only(raw) if phase == "card" else raw
         return lambda: validate_day(view, phase=phase, venue_codes=venues)  # type: ignore[arg-type]
 
-    first = time.perf_counter()
+    first, cpu_first = time.perf_counter(), time.process_time()
     day("results")()
-    rows.append(("first validate_day in a process (context, suites)", time.perf_counter() - first))
+    first_s = (time.perf_counter() - first, time.process_time() - cpu_first)
+    rows.append(("first validate_day in a process (context, suites)", first_s))
     for phase in ("card", "results"):
         seconds = _median_seconds(day(phase), args.repeat)
         label = f"validate_day {phase}: {len(raw.nvd_ra)} races, {len(raw.nvd_se)} runners"
         rows.append((label, seconds))
+    if args.day_only:
+        _report(rows)
+        return
 
     chunk = simulate_days(DAY - timedelta(days=args.days - 1), DAY, config).raw
     seconds = _median_seconds(
@@ -119,13 +133,17 @@ def main() -> None:
             lambda: publish(outcomes, Path(folder), "bench", f"run-{next(counter)}"), args.repeat
         )
     rows.append((f"Data Docs for one stage ({len(outcomes)} validation pages + index)", seconds))
+    _report(rows)
 
+
+def _report(rows: list[tuple[str, tuple[float, float]]]) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     width = max(len(label) for label, _seconds in rows)
-    for label, seconds in rows:
-        print(f"{label:<{width}}  {seconds:7.2f} s")
+    print(f"{'':<{width}}     wall      cpu")
+    for label, (wall, cpu) in rows:
+        print(f"{label:<{width}}  {wall:7.2f}  {cpu:7.2f} s")
 
 
 if __name__ == "__main__":
