@@ -293,13 +293,21 @@ def normalise_class(
 
 def surface_of(track_code: pd.Series) -> pd.Series:
     """JV-Data track code to ``turf`` (10-22), ``dirt`` (23-29), ``jump`` (51-59) or ``other``."""
-    code = pd.to_numeric(track_code, errors="coerce").astype("float64")
-    surface = np.select(
-        [code.between(10, 22), code.between(23, 29), code.between(51, 59)],
+    # Each distinct code is read once (a year's runners carry a few dozen): parsing every row's
+    # text and building every row's label took ≈ 1.4 s per call on a year's window.
+    codes, distinct = pd.factorize(track_code)  # a missing code: -1
+    number = pd.to_numeric(pd.Series(distinct), errors="coerce").astype("float64")
+    labels = np.select(
+        [number.between(10, 22), number.between(23, 29), number.between(51, 59)],
         ["turf", "dirt", "jump"],
         default="other",
     )
-    return pd.Series(surface, index=track_code.index, dtype="string")
+    surfaces = pd.array([*labels, "other"], dtype="string")  # the last: a missing code's
+    return pd.Series(
+        surfaces.take(np.where(codes < 0, len(labels), codes)),
+        index=track_code.index,
+        dtype="string",
+    )
 
 
 def _known(raw: pd.Series, known: tuple[int, ...]) -> pd.Series:

@@ -133,6 +133,23 @@ def test_surface_from_track_codes() -> None:
     assert surface_of(codes).tolist() == ["turf", "dirt", "dirt", "jump", "other", "other"]
 
 
+def test_surface_of_reads_each_code_as_its_row_would() -> None:
+    """Codes read once each (repeated, padded, numbers, missing) label every row as that row's
+    code alone does, on the frame's own index, as text."""
+    codes = pd.Series(
+        ["23", " 23", "22.0", "1e1", "", None, "29", "23", "x", "52"] * 3,
+        index=range(100, 130),
+        dtype="string",
+    )
+    alone = [surface_of(codes.iloc[[row]]).iloc[0] for row in range(len(codes))]
+    surfaces = surface_of(codes)
+    assert surfaces.tolist() == alone
+    assert surfaces.index.equals(codes.index)
+    assert surfaces.dtype == "string"
+    numbers = pd.Series([10, 30, None, 59], dtype="Int64")
+    assert surface_of(numbers).tolist() == ["turf", "other", "other", "jump"]
+
+
 PARS_1200 = references(
     [
         ("par_total", 1200, ALL_CLASSES, 74.4),  # 62 s/km
