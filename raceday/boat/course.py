@@ -120,8 +120,7 @@ def inner_take(prepared: _Prepared) -> pd.DataFrame:
     started = (lane >= 2) & course.notna()
     took_inner = (course < lane).astype("float64").where(started)
     own = prepared.totals("racer_id", took_inner)
-    field = prepared.totals(FIELD, took_inner)
-    field_rate = (field["total"] / field["n"].where(field["n"] > 0)).fillna(DEFAULT_INNER_TAKE_RATE)
+    field_rate = prepared.mean(FIELD, took_inner).fillna(DEFAULT_INNER_TAKE_RATE)
     shift = prepared.mean(FIELD, (lane - course).where(started & (took_inner > 0)))
     rate = (own["total"] + field_rate * INNER_TAKE_PRIOR_STARTS) / (
         own["n"] + INNER_TAKE_PRIOR_STARTS

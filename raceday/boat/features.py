@@ -6,7 +6,7 @@ venue's win share by lane (the lane prior) and, from the start-and-course stage
 (``raceday.boat.course``), the racer's start-timing (ST) and exhibition-time indexes and what
 the expected course (進入) adds to the lane prior. A day's own results never reach its
 features: every history aggregate is taken over days strictly before the row's race day
-(:func:`earlier_days_mean`), so the same function builds the training rows of past days and
+(:func:`earlier_days_totals`), so the same function builds the training rows of past days and
 the prediction rows of today.
 """
 
@@ -115,14 +115,6 @@ def earlier_days_totals(
         (day_numbers(history), history_key), v, (day_numbers(rows), rows_key)
     )
     return pd.DataFrame({"total": total, "n": n}, index=rows.index)
-
-
-def earlier_days_mean(
-    history: pd.DataFrame, keys: list[str], value: str, rows: pd.DataFrame
-) -> pd.Series:
-    """For each row, the mean of ``value`` over earlier days with its keys (NaN: none)."""
-    totals = earlier_days_totals(history, keys, value, rows)
-    return (totals["total"] / totals["n"].where(totals["n"] > 0)).astype("float64")
 
 
 def lane_prior(history: pd.DataFrame, card: pd.DataFrame) -> pd.Series:
