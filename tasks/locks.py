@@ -40,6 +40,7 @@ from raceday.store.catalogs.runs import (
     unlock_days,
 )
 from raceday.store.engine import upgrade_schema
+from raceday.store.file_lock import process_ended
 from raceday.store.restore_lock import (
     UNNAMED_RESTORE,
     RestoreLockBusy,
@@ -80,12 +81,8 @@ def holder_is_dead(holder: str, since: datetime | None) -> bool:
     host, _, pid = holder.rpartition(" pid ")  # "<what it runs> <host> pid <pid>"
     if host.rsplit(" ", 1)[-1] != socket.gethostname() or not pid.isdigit():
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+    if process_ended(int(pid)):
         return True
-    except PermissionError:
-        pass
     started = process_started_at(int(pid))
     return since is not None and started is not None and started > since + PID_CLOCK_SLACK
 

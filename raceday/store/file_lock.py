@@ -36,3 +36,15 @@ def flock_waiting(path: Path, mode: int) -> int:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def process_ended(pid: int) -> bool:
+    """True when no process ``pid`` runs on this machine (a lock holder killed, ``kill -9``);
+    a process of another user counts as running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -32,7 +32,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from raceday.store.engine import make_engine, sqlite_path
-from raceday.store.file_lock import try_flock
+from raceday.store.file_lock import process_ended, try_flock
 
 # The advisory lock's two keys (PostgreSQL's (int4, int4) form: ``pg_locks`` shows them as its
 # classid and objid): "rd" and "rest" in ASCII, no other lock of ours.
@@ -110,7 +110,8 @@ def _file_users(lock_file: Path) -> tuple[str, ...]:
     users = []
     for path in sorted(folder.iterdir()):
         if path.name.endswith(_NAMING):
-            if not _process_alive(path.name.split("-", 1)[0]):
+            pid = path.name.split("-", 1)[0]
+            if pid.isdigit() and process_ended(int(pid)):
                 path.unlink(missing_ok=True)  # a command killed while naming itself
             continue
         try:
@@ -126,20 +127,6 @@ def _file_users(lock_file: Path) -> tuple[str, ...]:
         finally:
             os.close(descriptor)
     return tuple(user for user in users if user)
-
-
-def _process_alive(pid: str) -> bool:
-    """Whether the process ``pid`` (a users' file name's first part) runs on this machine; a
-    name that is no pid counts as alive (its file is left alone)."""
-    if not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _advisory_holders(mode: str) -> TextClause:
