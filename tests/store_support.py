@@ -184,6 +184,22 @@ TRAINING_BACKFILL = {
 }
 
 
+def hold_backfill_lock(db: str, sport: str, what: str, pid: int, run_id: str) -> str:
+    """The store's backfill lock of ``sport`` (``HORSE_LOCK``, ``BOAT_LOCK``) held by process
+    ``pid`` on this machine (this one: a live backfill; an ended one: a killed backfill), its
+    holder line ``<what> <host> pid <pid>``, as a backfill writes it; that line."""
+    import socket
+
+    from raceday.store.catalogs.runs import BACKFILL_LOCK_DAY, BACKFILL_LOCKS, lock_day
+    from raceday.store.engine import upgrade_schema
+
+    upgrade_schema(make_engine(db))
+    holder = f"{what} {socket.gethostname()} pid {pid}"
+    with make_engine(db).begin() as connection:
+        lock_day(connection, BACKFILL_LOCK_DAY, holder, run_id, BACKFILL_LOCKS[sport])
+    return holder
+
+
 def checksums_and_run_locks(db: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """Every table's checksum (records of attempts too) and the run locks held (read apart:
     a lock of the whole store is on a day pandas cannot hold)."""

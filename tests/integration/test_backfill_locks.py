@@ -39,7 +39,7 @@ from raceday.store.catalogs.runs import (
 from raceday.store.engine import make_engine, upgrade_schema
 from tasks.locks import HeldDays, backfill_lock, refuse_restoring_under_a_run
 from tests.kill_support import dead_pid
-from tests.store_support import checksums_and_run_locks
+from tests.store_support import checksums_and_run_locks, hold_backfill_lock
 
 START, END = date(2025, 3, 1), date(2025, 3, 4)
 OTHER_RANGE = "2025-02-01..2025-02-28"  # another backfill's: not overlapping, refused all the same
@@ -170,11 +170,7 @@ def test_a_chunk_is_held_whole_or_not_at_all_and_a_killed_backfills_locks_are_ta
 def _hold_backfill_lock(db: str, pid: int, run_id: str = "backfill-1") -> str:
     """A backfill lock of the store's horse backfills held by process ``pid`` (this one: a live
     backfill; an ended one: a killed backfill); its holder line."""
-    upgrade_schema(make_engine(db))
-    holder = f"backfill of {OTHER_RANGE} {socket.gethostname()} pid {pid}"
-    with make_engine(db).begin() as connection:
-        lock_day(connection, BACKFILL_LOCK_DAY, holder, run_id, BACKFILL_LOCKS[HORSE_LOCK])
-    return holder
+    return hold_backfill_lock(db, HORSE_LOCK, f"backfill of {OTHER_RANGE}", pid, run_id)
 
 
 @pytest.mark.usefixtures("prefect_harness", "small_history")

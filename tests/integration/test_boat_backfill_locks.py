@@ -26,7 +26,6 @@ from raceday.errors import RunLocked
 from raceday.store.boat_models import BOAT_TABLES
 from raceday.store.catalogs.boat import days_recorded
 from raceday.store.catalogs.runs import (
-    BACKFILL_LOCK_DAY,
     BACKFILL_LOCKS,
     BOAT_LOCK,
     HORSE_LOCK,
@@ -38,7 +37,7 @@ from raceday.store.catalogs.runs import (
 from raceday.store.engine import make_engine, upgrade_schema
 from tests.e2e.boat_cli_support import simulated_boat_files
 from tests.kill_support import dead_pid
-from tests.store_support import checksums_and_run_locks
+from tests.store_support import checksums_and_run_locks, hold_backfill_lock
 
 START, END = date(2026, 4, 3), date(2026, 4, 6)
 CHUNK_DAYS = 2
@@ -147,11 +146,7 @@ def test_a_boat_backfill_meeting_a_day_a_live_run_holds_stops_there_and_the_same
 def _hold_backfill_lock(db: str, sport: str, pid: int, run_id: str) -> str:
     """The store's backfill lock of ``sport`` held by process ``pid`` (this one: live; an ended
     one: a killed backfill); its holder line."""
-    upgrade_schema(make_engine(db))
-    holder = f"{sport}-backfill of 2026-03-01..2026-03-31 {socket.gethostname()} pid {pid}"
-    with make_engine(db).begin() as connection:
-        lock_day(connection, BACKFILL_LOCK_DAY, holder, run_id, BACKFILL_LOCKS[sport])
-    return holder
+    return hold_backfill_lock(db, sport, f"{sport}-backfill of 2026-03-01..2026-03-31", pid, run_id)
 
 
 @pytest.mark.usefixtures("prefect_harness")
