@@ -40,7 +40,6 @@ read.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import errno
 import logging
@@ -90,6 +89,9 @@ from raceday.sources.csv_records import (
     repeated_header_note,
 )
 from raceday.sources.parquet_text import as_pc_keiba_text, nested_column
+from raceday.sources.text_encoding import BOM as _BOM
+from raceday.sources.text_encoding import NOT_CP932_TEXT as _NOT_CP932_TEXT
+from raceday.sources.text_encoding import detect_encoding
 from raceday.sources.timeline import stamp_text
 from raceday.sport import CIRCUITS
 
@@ -107,7 +109,6 @@ READ_ATTEMPTS: Final = 3  # a file still changing after this many reads is refus
 HEAD_BYTES: Final = 64 * 1024  # the header line must end within this
 BLOCK_CHARS: Final = 4 * 1024 * 1024  # CSV text parsed at a time
 _EOF_MARK: Final = "\x1a"  # Ctrl-Z: old DOS and Windows tools end a text file with it
-DETECT_BYTES: Final = 1024 * 1024  # bytes decoded at a time to tell the encoding
 MAX_RECORD_CHARS: Final = 64 * 1024  # a PC-KEIBA record is under 1 KB
 MAX_SHORT_RECORDS: Final = 100  # records with fewer fields than the header (a truncated line: 1)
 # Zero-padded widths restored when a Parquet writer stored a field as a number (``0476`` -> 476).
@@ -116,10 +117,6 @@ _FIXED_WIDTHS: Final = {
     "soha_time": 4,
 }  # fmt: skip
 _OTHER_DELIMITERS: Final = {"\t": "tabs", ";": "semicolons", "|": "vertical bars"}
-_BOM: Final = b"\xef\xbb\xbf"
-# CP932 decodes almost any byte: its private-use mappings of single bytes (0xa0, 0xfd-0xff) and
-# control characters other than tab / line ends mean the bytes are not CP932 text after all.
-_NOT_CP932_TEXT: Final = re.compile("[\uf8f0-\uf8f3\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A whole number as pandas writes a float column (``12.0``: a column with one blank cell is read
 # as floats), or as it was (``12``).
 _WHOLE_NUMBER: Final = r"[+-]?[0-9]+(?:\.0*)?"
@@ -192,47 +189,6 @@ def circuit_prefix(folder: Path) -> str | None:
 
 
 # --- text: encoding, header, records -----------------------------------------------------------
-
-
-def _undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
-    """(offset, byte) of the first byte that is not ``encoding`` text, None when all of it is.
-
-    Reads the file in bounded blocks through an incremental decoder (memory does not grow with
-    the file); for CP932, the bytes it maps to private use or control characters count as not
-    text (the offset is then the block's).
-    """
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    with path.open("rb") as handle:
-        while True:
-            block = handle.read(DETECT_BYTES)
-            pending = len(decoder.getstate()[0])
-            try:
-                text = decoder.decode(block, final=not block)
-            except UnicodeDecodeError as error:
-                return offset - pending + error.start, error.object[error.start]
-            if encoding == "cp932" and _NOT_CP932_TEXT.search(text):
-                return offset, block[0]
-            if not block:
-                return None
-            offset += len(block)
-
-
-def detect_encoding(path: Path, head: bytes) -> str:
-    """The Python codec of a CSV file's text: ``utf-8-sig``, ``utf-8`` or ``cp932``.
-
-    InputError naming the file and the offset of the first byte that is not UTF-8 when the text
-    is neither UTF-8 nor CP932.
-    """
-    not_utf8 = _undecodable(path, "utf-8")
-    if not_utf8 is None:
-        return "utf-8-sig" if head.startswith(_BOM) else "utf-8"
-    if not head.startswith(_BOM) and _undecodable(path, "cp932") is None:
-        return "cp932"
-    offset, byte = not_utf8
-    raise InputError(
-        f"{path}: not UTF-8 or Shift-JIS (CP932) text (byte 0x{byte:02x} at offset {offset})"
-    )
 
 
 _ENCODING_NAMES: Final = {

@@ -99,6 +99,28 @@ def test_text_neither_utf8_nor_cp932_is_refused_naming_file_and_offset(tmp_path:
     )
 
 
+@pytest.mark.parametrize("stray", [b"\xff", b"\x81\x2c", b"\x07"])
+def test_a_cp932_file_with_one_stray_byte_is_refused_naming_that_byte(
+    tmp_path: Path, stray: bytes
+) -> None:
+    """A Windows (CP932) export with one byte that is no CP932 text far into it: the line names
+    that byte and its offset, not the file's first Japanese character (valid CP932, only not
+    UTF-8), which is where the probe's refusal pointed (`byte 0x83 at offset 1006`)."""
+    raw = day()
+    write_csv(raw.nvd_ra, tmp_path / "nvd_ra.csv", "cp932", "\r\n")
+    path = tmp_path / "nvd_se.csv"
+    write_csv(raw.nvd_se, path, "cp932", "\r\n")
+    data = path.read_bytes()
+    name = raw.nvd_se["bamei"].iloc[-1].encode("cp932")
+    offset = data.rindex(name) + 2  # inside the last horse's name, after its first character
+    path.write_bytes(data[:offset] + stray + data[offset + 2 :])
+    with pytest.raises(InputError) as error:
+        read(tmp_path)
+    assert str(error.value) == (
+        f"{path}: not UTF-8 or Shift-JIS (CP932) text (byte 0x{stray[0]:02x} at offset {offset})"
+    )
+
+
 # --- 2. optional columns -------------------------------------------------------------------------
 
 
