@@ -23,7 +23,8 @@ from tasks.common import engine_for, logger, stage, stage_run
 @stage("features")
 def day_features(settings: Settings, card: ValidatedDay, race_date: date) -> pd.DataFrame:
     """Features of the day's card from stored runs strictly before the day (the card's horses'
-    runs and the people window's daily counts); stored as the model sees them."""
+    runs and the people window's daily counts); stored as the model sees them, replacing those of
+    the card's races only (a race stored before and set aside now keeps its features)."""
     window = settings.features.people_window_days
     feature_set = feature_set_name(window)
     with stage_run(settings, "features", race_date) as record:
@@ -34,7 +35,8 @@ def day_features(settings: Settings, card: ValidatedDay, race_date: date) -> pd.
             )
             people = read_people_window(connection, race_date - timedelta(days=window), race_date)
             features = build_features(history, cards, window, people)
-            write_features(connection, features, feature_set, race_date, race_date)
+            races = card.races["race_id"].astype(str)  # the races it stores: not those set aside
+            write_features(connection, features, feature_set, race_date, race_date, races=races)
         record.rows_in, record.rows_out = len(history), len(features)
         record.message = feature_set
     logger().info(

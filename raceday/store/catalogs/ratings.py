@@ -222,18 +222,29 @@ def read_runs_and_cards(
 
 
 def write_features(
-    connection: Connection, features: pd.DataFrame, feature_set: str, start: date, end: date
+    connection: Connection,
+    features: pd.DataFrame,
+    feature_set: str,
+    start: date,
+    end: date,
+    *,
+    races: Iterable[str] | None = None,
 ) -> int:
-    """Replace the features of ``feature_set`` dated ``start``..``end`` with ``features``."""
-    connection.execute(
-        delete(FEATURES_TABLE).where(
-            and_(
-                FEATURES_TABLE.c.feature_set == feature_set,
-                FEATURES_TABLE.c.race_date >= start,
-                FEATURES_TABLE.c.race_date <= end,
-            )
-        )
+    """Replace the features of ``feature_set`` dated ``start``..``end`` with ``features``; with
+    ``races``, only those races' (a day's card: a stored race it set aside keeps its features,
+    as it keeps its card and predictions)."""
+    dated = and_(
+        FEATURES_TABLE.c.feature_set == feature_set,
+        FEATURES_TABLE.c.race_date >= start,
+        FEATURES_TABLE.c.race_date <= end,
     )
+    if races is None:
+        connection.execute(delete(FEATURES_TABLE).where(dated))
+    else:
+        ids = list(dict.fromkeys(races))
+        for first in range(0, len(ids), 500):
+            of_races = FEATURES_TABLE.c.race_id.in_(ids[first : first + 500])
+            connection.execute(delete(FEATURES_TABLE).where(and_(dated, of_races)))
     rows = features.assign(feature_set=feature_set)
     written = 0
     for first in range(0, len(rows), _FEATURE_WRITE_CHUNK):
