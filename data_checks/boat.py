@@ -21,6 +21,7 @@ import pandas as pd
 
 from data_checks.derived import CheckedFrame, _split
 from data_checks.gx_runner import Check, Scope, run_suite
+from data_checks.suites import CARD_DAYS_AHEAD
 from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, VENUE_CODES
 from raceday.boat.finish import payouts_name_the_finish
 
@@ -307,6 +308,27 @@ def _prepared(frame: pd.DataFrame, race_date: pd.Timestamp, keyed: tuple[str, ..
     )
 
 
+def _dated_checks(as_of: date | None, max_days_ahead: int, name: str) -> list[Check]:
+    """The check that a race is dated at most ``max_days_ahead`` days after ``as_of`` (today in
+    Japan; none without it), on the ``days_after_today`` column :func:`_prepared` adds: results
+    of a day not yet run are a mis-dated file, a program weeks ahead cannot be bet on (the horse
+    suites' ``results_not_in_future`` and ``card_not_too_far_ahead``)."""
+    import great_expectations.expectations as gxe
+
+    if as_of is None:
+        return []
+    return [
+        Check(
+            name,
+            lambda: gxe.ExpectColumnValuesToBeBetween(
+                column="days_after_today", max_value=max_days_ahead
+            ),
+            "point-in-time correctness: no result or stake for a day not yet run",
+            shows=("race_date",),
+        )
+    ]
+
+
 def _fields_parse_check(scope: Scope = "race") -> Check:
     import great_expectations.expectations as gxe
 
@@ -321,24 +343,33 @@ def _fields_parse_check(scope: Scope = "race") -> Check:
 def _checked(
     suite: str, frame: pd.DataFrame, checks: list[Check], race_date: pd.Timestamp,
     keyed: tuple[str, ...] = ("boat",), numbers: tuple[str, ...] = (),
-    numbers_scope: Scope = "race",
+    numbers_scope: Scope = "race", as_of: date | None = None,
 ) -> CheckedFrame:  # fmt: skip
     parsed, parses = _numbers(frame.reset_index(drop=True), numbers)
     prepared = _prepared(parsed.assign(fields_parse=parses.to_numpy()), race_date, keyed)
+    if as_of is not None:
+        days_after = (prepared["race_date"] - pd.Timestamp(as_of)).dt.days
+        prepared = prepared.assign(days_after_today=days_after.astype("Int64"))
     outcome = run_suite(suite, prepared, [*checks, _fields_parse_check(numbers_scope)])
     valid = parsed.assign(boat=prepared["umaban"], race_id=prepared["race_id"])
     checked = _split(valid, prepared, outcome, suite)
     return CheckedFrame(checked.valid, checked.quarantine, outcome)
 
 
-def check_entries(entries: pd.DataFrame, race_date: pd.Timestamp) -> CheckedFrame:
-    """The program's boats; a race with a broken boat is left out."""
+def check_entries(
+    entries: pd.DataFrame, race_date: pd.Timestamp, as_of: date | None = None
+) -> CheckedFrame:
+    """The program's boats; a race with a broken boat (or, with ``as_of``, dated more than
+    ``CARD_DAYS_AHEAD`` days after it) is left out."""
     with_venue = entries.assign(
         venue_code=entries["race_id"].astype("string").str[8:10],
         racer_id=entries["racer_id"].astype("string"),
         racer_class=entries["racer_class"].astype("string"),
     )
-    return _checked("boat_entries", with_venue, entry_checks(), race_date, numbers=ENTRY_NUMBERS)
+    checks = [*entry_checks(), *_dated_checks(as_of, CARD_DAYS_AHEAD, "card_not_too_far_ahead")]
+    return _checked(
+        "boat_entries", with_venue, checks, race_date, numbers=ENTRY_NUMBERS, as_of=as_of
+    )
 
 
 def start_timing_consistent(finish_code: pd.Series, start_timing_s: pd.Series) -> pd.Series:
@@ -364,16 +395,19 @@ def race_time_at_1800m(results: pd.DataFrame, distance_m: pd.Series) -> pd.Serie
 
 
 def check_results(
-    results: pd.DataFrame, race_date: pd.Timestamp, distance_m: pd.Series
-) -> CheckedFrame:
-    """Each boat's result; a race with a broken result is left out (its bets refunded).
-    ``distance_m`` (by race id): the K races' distances, for the race time's bounds."""
+    results: pd.DataFrame, race_date: pd.Timestamp, distance_m: pd.Series,
+    as_of: date | None = None,
+) -> CheckedFrame:  # fmt: skip
+    """Each boat's result; a race with a broken result (or, with ``as_of``, dated after it) is
+    left out (its bets refunded). ``distance_m`` (by race id): the K races' distances, for the
+    race time's bounds."""
     with_flags = results.assign(
         st_consistent=start_timing_consistent(results["finish_code"], results["start_timing_s"]),
         race_time_at_1800m_s=race_time_at_1800m(results, distance_m),
     )
+    checks = [*result_checks(), *_dated_checks(as_of, 0, "results_not_in_future")]
     checked = _checked(
-        "boat_results", with_flags, result_checks(), race_date, numbers=RESULT_NUMBERS
+        "boat_results", with_flags, checks, race_date, numbers=RESULT_NUMBERS, as_of=as_of
     )
     return CheckedFrame(
         checked.valid.drop(columns=["st_consistent", "race_time_at_1800m_s"]),
@@ -462,13 +496,14 @@ def _races_of(frame: pd.DataFrame) -> set[str]:
 
 def validate_card(
     races: pd.DataFrame, entries: pd.DataFrame, odds: pd.DataFrame, race_date: pd.Timestamp,
-    set_aside_before: frozenset[str] = frozenset(),
+    set_aside_before: frozenset[str] = frozenset(), *, as_of: date | None = None,
 ) -> ValidCard:  # fmt: skip
     """The program's boats and the odds timeline validated; a race with a broken boat is left
     out of the day, an odds row with an unreadable value is set aside alone;
     ``set_aside_before``: the races the reader set aside (a race whose block the file cut),
-    left out as well and said to be."""
-    checked_entries = check_entries(entries, race_date)
+    left out as well and said to be; ``as_of`` (today in Japan): a race dated more than
+    ``CARD_DAYS_AHEAD`` days after it is left out."""
+    checked_entries = check_entries(entries, race_date, as_of)
     checked_odds = check_odds(odds, race_date)
     left_out = (
         _races_of(checked_entries.quarantine)
@@ -490,17 +525,18 @@ def validate_card(
 
 def validate_results(
     races: pd.DataFrame, results: pd.DataFrame, payouts: pd.DataFrame, race_date: pd.Timestamp,
-    set_aside_before: frozenset[str] = frozenset(),
+    set_aside_before: frozenset[str] = frozenset(), *, as_of: date | None = None,
 ) -> ValidResults:  # fmt: skip
     """The results and payouts validated; a race with a broken line, or whose payouts name
     boats its finishing order does not, is set aside whole, as are ``set_aside_before``: the
-    races the reader set aside (a race whose block the file cut: none of it read)."""
+    races the reader set aside (a race whose block the file cut: none of it read); ``as_of``
+    (today in Japan): a race dated after it is set aside (results of a day not yet run)."""
     distances = (
         races.drop_duplicates("race_id").set_index("race_id")["distance_m"]
         if "distance_m" in races
         else pd.Series(dtype="Int64")  # a frame of races without distances: each 1800 m
     )
-    checked_results = check_results(results, race_date, distances)
+    checked_results = check_results(results, race_date, distances, as_of)
     checked_payouts = check_payouts(payouts, results, race_date)
     set_aside = (
         _races_of(checked_results.quarantine)

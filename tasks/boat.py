@@ -42,6 +42,7 @@ from raceday.boat.source import (
 )
 from raceday.boat.stake import boat_policy, size_boat_day
 from raceday.errors import InputError, NothingValid
+from raceday.japan_time import today_in_japan
 from raceday.run_status import outcome, quarantine_warning
 from raceday.sources.timeline import at_time
 from raceday.staking.bets import BET_COLUMNS
@@ -251,13 +252,15 @@ def boat_history(settings: Settings, directory: Path, race_date: date) -> int:
         if wanted:
             frames = _day_frames(days)
             first = pd.Timestamp(wanted[0])
+            today = today_in_japan()
             card = validate_card(
-                frames["races"], frames["entries"], frames["odds"], first, _cut(frames, "program")
-            )
+                frames["races"], frames["entries"], frames["odds"], first,
+                _cut(frames, "program"), as_of=today,
+            )  # fmt: skip
             frames = _results_on_card(frames, card)
             night = validate_results(
                 frames["result_races"], frames["results"], frames["payouts"], first,
-                _cut(frames),
+                _cut(frames), as_of=today,
             )  # fmt: skip
             with engine_for(settings).begin() as connection:
                 _store_card(connection, card)
@@ -292,7 +295,7 @@ def boat_card(settings: Settings, day: BoatDay) -> ValidCard:
         frames = _day_frames([day])
         card = validate_card(
             frames["races"], frames["entries"], frames["odds"], pd.Timestamp(day.race_date),
-            _cut(frames, "program"),
+            _cut(frames, "program"), as_of=today_in_japan(),
         )  # fmt: skip
         with engine_for(settings).begin() as connection:
             _store_card(connection, card)
@@ -437,7 +440,7 @@ def boat_results(settings: Settings, day: BoatDay, card: ValidCard) -> BoatNight
         frames = _results_on_card(_day_frames([day]), card)
         valid = validate_results(
             frames["result_races"], frames["results"], frames["payouts"],
-            pd.Timestamp(day.race_date), _cut(frames),
+            pd.Timestamp(day.race_date), _cut(frames), as_of=today_in_japan(),
         )  # fmt: skip
         with engine_for(settings).begin() as connection:
             _store_results(connection, valid)

@@ -191,3 +191,25 @@ def test_an_unreadable_odds_value_sets_aside_its_row_not_its_races_odds(day) -> 
     assert set(card.quarantine["race_id"]) == set(ids[:5])
     kept = card.odds[card.odds["race_id"] == ids[0]]
     assert set(kept["boat"]) == {1, 2, 3, 4, 5} and len(card.races) == 12
+
+
+def test_a_day_dated_ahead_of_today_is_set_aside(day) -> None:  # type: ignore[no-untyped-def]
+    """Results dated after today are a mis-dated file (K311120.TXT for 2031), and a program more
+    than a week ahead cannot be bet on: each race set aside with the check that says so, as the
+    horse suites' ``results_not_in_future`` and ``card_not_too_far_ahead`` do. Before, the
+    hostile probe's B/K files dated 2031 ran as a day: 156 races stored with their results."""
+    checks_of = lambda frame: set(frame["check_name"])  # noqa: E731
+    today = date(2026, 3, 31)  # the simulated day is tomorrow
+    card = validate_card(day["races"], day["entries"], day["odds"], DAY, as_of=today)
+    night = validate_results(day["result_races"], day["results"], day["payouts"], DAY, as_of=today)
+    assert len(card.races) == 12  # a card for tomorrow is fine
+    assert night.results.empty and len(night.set_aside) == 12
+    assert "results_not_in_future" in checks_of(night.quarantine)
+    far = date(2026, 3, 1)  # a month before the day: its program too far ahead
+    card = validate_card(day["races"], day["entries"], day["odds"], DAY, as_of=far)
+    assert card.races.empty and card.entries.empty
+    assert "card_not_too_far_ahead" in checks_of(card.quarantine)
+    on_the_day = validate_results(
+        day["result_races"], day["results"], day["payouts"], DAY, as_of=date(2026, 4, 1)
+    )
+    assert on_the_day.quarantine.empty and not on_the_day.set_aside
