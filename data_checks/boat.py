@@ -123,6 +123,14 @@ def entry_checks() -> list[Check]:
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="racer_id"),
             "the racer's start and exhibition history",
         ),
+        # One racer in two lanes of a race (a line copied over the next): two boats priced on
+        # one racer's rates, and the racer credited with two results of the race.
+        Check(
+            "racer_once_in_race",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="racer_once", value_set=[True]),
+            "the racer's history and the field's probabilities",
+            shows=("racer_id",),
+        ),
         Check(
             "national_win_rate_present",
             lambda: gxe.ExpectColumnValuesToNotBeNull(column="national_win_rate"),
@@ -361,15 +369,25 @@ def check_entries(
 ) -> CheckedFrame:
     """The program's boats; a race with a broken boat (or, with ``as_of``, dated more than
     ``CARD_DAYS_AHEAD`` days after it) is left out."""
+    racer_id = entries["racer_id"].astype("string")
     with_venue = entries.assign(
         venue_code=entries["race_id"].astype("string").str[8:10],
-        racer_id=entries["racer_id"].astype("string"),
+        racer_id=racer_id,
         racer_class=entries["racer_class"].astype("string"),
+        racer_once=racer_once_in_race(entries["race_id"], racer_id),
     )
     checks = [*entry_checks(), *_dated_checks(as_of, CARD_DAYS_AHEAD, "card_not_too_far_ahead")]
     return _checked(
         "boat_entries", with_venue, checks, race_date, numbers=ENTRY_NUMBERS, as_of=as_of
     )
+
+
+def racer_once_in_race(race_id: pd.Series, racer_id: pd.Series) -> pd.Series:
+    """Whether each boat's racer is in no other lane of its race (a missing racer id counts as
+    once: ``racer_id_present`` says it)."""
+    key = pd.DataFrame({"race": race_id.astype("string"), "racer": racer_id.astype("string")})
+    twice = key.duplicated(keep=False) & key["racer"].notna()
+    return ~twice
 
 
 def start_timing_consistent(finish_code: pd.Series, start_timing_s: pd.Series) -> pd.Series:

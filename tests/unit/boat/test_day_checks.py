@@ -213,3 +213,23 @@ def test_a_day_dated_ahead_of_today_is_set_aside(day) -> None:  # type: ignore[n
         day["result_races"], day["results"], day["payouts"], DAY, as_of=date(2026, 4, 1)
     )
     assert on_the_day.quarantine.empty and not on_the_day.set_aside
+
+
+def test_a_racer_listed_in_two_lanes_of_a_race_takes_that_race_out(day) -> None:  # type: ignore[no-untyped-def]
+    """One racer id in two lanes of one race (a line copied over the next) cannot be a field:
+    the race is left out of the day (`racer_once_in_race`), the same racer in two races of the
+    day (as racers race twice a day) is fine. Before, the hostile probe's B file with racer 4557
+    in lanes 1 and 2 ran as a day: both boats priced on one racer's rates, and the racer
+    credited with two results of the race in its history."""
+    entries = day["entries"].copy()
+    ids = sorted(entries["race_id"].unique())
+    copied = entries.index[entries["race_id"] == ids[2]][:2]
+    entries.loc[copied[1], "racer_id"] = entries.loc[copied[0], "racer_id"]  # race 3: twice
+    of_race = {race: entries.index[entries["race_id"] == race] for race in ids[:2]}
+    racers_2 = set(entries.loc[of_race[ids[1]], "racer_id"])
+    also = next(i for i in of_race[ids[0]] if entries.loc[i, "racer_id"] not in racers_2)
+    entries.loc[of_race[ids[1]][0], "racer_id"] = entries.loc[also, "racer_id"]  # races 1, 2
+    card = validate_card(day["races"], entries, day["odds"], DAY)
+    assert set(card.quarantine["race_id"]) == {ids[2]}
+    assert "racer_once_in_race" in set(card.quarantine["check_name"])
+    assert set(card.races["race_id"]) == set(ids) - {ids[2]}
