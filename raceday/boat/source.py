@@ -33,6 +33,7 @@ from raceday.boat.files import (
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME
 from raceday.sources.csv_records import column_names
+from raceday.sources.text_encoding import BOM, detect_encoding
 
 FILES_PREFIX: Final = "files:"
 ODDS_FILE: Final = "boat_odds.csv"
@@ -209,13 +210,17 @@ def japan_times(text: pd.Series) -> pd.Series:
 
 def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
     """The odds snapshots of races on ``days`` (race ids begin with the day); none without the
-    file. A value that does not parse becomes missing (validation sets its race's odds aside)."""
+    file. Its text is UTF-8 or CP932 (told as the horses' files are: a file saved by a Japanese
+    spreadsheet), its fields read after NFKC (full-width digits as ASCII). A value that does
+    not parse becomes missing (validation sets its race's odds aside)."""
     path = directory / ODDS_FILE
     empty = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in ODDS_COLUMNS.items()})
     if not path.is_file():
         return empty
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with path.open("rb") as handle:
+            encoding = detect_encoding(path, handle.read(len(BOM)))
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
         raise InputError(f"{path}: not a readable odds file ({error})") from None
     except pd.errors.EmptyDataError:
@@ -227,7 +232,8 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
         why = ": not comma-separated" if len(raw.columns) == 1 and separated else ""
         raise InputError(f"{path}: missing columns {', '.join(missing)}{why}")
     prefixes = {f"{day:%Y%m%d}" for day in days}
-    raw = raw[raw["race_id"].str.strip().str[:8].isin(prefixes)]
+    raw = raw.assign(race_id=_nfkc(raw["race_id"]))
+    raw = raw[raw["race_id"].str.strip().str[:8].isin(prefixes)].apply(_nfkc)  # ２．５ as 2.5
     return (
         pd.DataFrame(
             {
@@ -241,6 +247,13 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
         .astype(ODDS_COLUMNS)
         .reset_index(drop=True)
     )
+
+
+def _nfkc(text: pd.Series) -> pd.Series:
+    """Text after NFKC (full-width digits, points and spaces as ASCII); ASCII text as it is
+    (one pass to tell, none to change)."""
+    ascii_text = text.str.isascii()
+    return text if ascii_text.all() else text.where(ascii_text, text.str.normalize("NFKC"))
 
 
 def no_odds_file_warning(path: Path, unpriced: int) -> str:

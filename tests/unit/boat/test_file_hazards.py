@@ -160,6 +160,29 @@ def test_an_odds_header_in_capitals_reads_as_the_horses_files_do(tmp_path: Path)
         read_odds_file(tmp_path, [DAY])
 
 
+def test_an_odds_file_saved_by_a_japanese_spreadsheet_reads_as_written(tmp_path: Path) -> None:
+    """A hand-made ``boat_odds.csv`` saved by Excel on a Japanese Windows: CP932 text (snapshot
+    labels in Japanese), CRLF, odds and lanes typed in full-width digits. It reads as the same
+    file in UTF-8 and ASCII digits, as the horses' files do (encoding told per file, NFKC).
+    Before, the CP932 file was refused with Python's codec error and a full-width odds was
+    quarantined as absent (``win_odds_present``: 1,649 rows in the hostile probe); text that is
+    neither encoding is refused naming its first stray byte, as the horses' files are."""
+    plain = (
+        "race_id,boat,snapshot,published_at,win_odds\n"
+        f"{R1},1,朝,2026-04-01T09:00:00,2.5\n"
+        f"{R1},2,朝,2026-04-01T09:00:00,13.5\n"
+    )
+    (tmp_path / "boat_odds.csv").write_text(plain, encoding="utf-8")
+    expected = read_odds_file(tmp_path, [DAY])
+    typed = plain.replace("2.5", "２．５").replace(",2,", ",２,").replace("\n", "\r\n")
+    (tmp_path / "boat_odds.csv").write_bytes(typed.encode("cp932"))
+    pd.testing.assert_frame_equal(read_odds_file(tmp_path, [DAY]), expected)
+    assert expected["win_odds"].tolist() == [2.5, 13.5] and expected["boat"].tolist() == [1, 2]
+    (tmp_path / "boat_odds.csv").write_bytes(plain.encode("utf-16"))
+    with pytest.raises(InputError, match=r"not UTF-8 or Shift-JIS \(CP932\) text \(byte 0xff at"):
+        read_odds_file(tmp_path, [DAY])
+
+
 def test_a_shortened_race_is_judged_at_its_pace() -> None:
     """Two laps (1200 m) in 73-77 s is a race time; over 1800 m it would be a shifted line."""
     results = parse_k_text(RESULTS, DAY)
