@@ -76,7 +76,7 @@ from raceday.run_status import DayRefusal
 from raceday.sources.base import RawDay, join_lanes, rows_of_days, without_lost_days
 from raceday.sources.timeline import decision_moments, unpriced_by_cause
 from raceday.store.catalogs.races import RunnerWindow
-from raceday.store.catalogs.ratings import SettledRuns
+from raceday.store.catalogs.ratings import SettledRuns, written_runs
 from tasks.alerts import alert_history_unusable
 from tasks.common import StageRunner, logger
 from tasks.derive import LearnedWindow, first3f, indexes, learn_beside, reference_times
@@ -127,15 +127,20 @@ def settle_chain(
     screened: ValidatedDay | None = None,
     window: RunnerWindow | None = None,
     learned: Future[LearnedWindow] | None = None,
+    settled: SettledRuns | None = None,
 ) -> ValidatedDay:
     """The night's derivations over ``start``..``end``: validate and store the results,
     reference times, first 3F, indexes; returns the valid results. ``screened``: the results'
     validation done before any write (:func:`tasks.validate.screen_day`); ``window``: the
     history window a backfill holds for reference times; ``learned``: its reference times and
-    first-3F model learned beside the stages before (:func:`tasks.derive.learn_beside`)."""
+    first-3F model learned beside the stages before (:func:`tasks.derive.learn_beside`);
+    ``settled``: the settled runs a backfill holds, handed the runs written (not read back
+    when they are what the store holds: :meth:`SettledRuns.wrote`)."""
     valid = run(validate_and_store, settings, raw, start, end, "results", screened)
     view = runner_view(valid.races, valid.runners)
-    derive_chain(run, settings, view, start, end, window, learned)
+    computed = derive_chain(run, settings, view, start, end, window, learned)
+    if settled is not None:
+        settled.wrote(written_runs(valid.races, valid.runners, computed))
     return valid
 
 
@@ -483,7 +488,7 @@ def prepare_chunk(
         return PreparedChunk(card=None, features=pd.DataFrame(), refused=refused)
     raw, validated = screened.raw, screened.validated
     valid = settle_chain(
-        run, settings, raw, start, end, validated["results"], window=window, learned=learned
+        run, settings, raw, start, end, validated["results"], window, learned, settled
     )
     # after the results: the card stores only its races left unsettled (and every race's
     # bet-time odds); a settled race's runners are written once, not as a card first

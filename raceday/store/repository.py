@@ -118,6 +118,21 @@ def conform(frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None
     return pd.DataFrame({name: values.array for name, values in columns.items()}, index=frame.index)
 
 
+def as_stored(frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None) -> pd.DataFrame:
+    """The values a write of ``frame`` stores in ``table`` (``only``: those of its columns), as
+    a frame: :func:`conform`'s columns, text without NUL bytes (:func:`_storable_columns`),
+    dates without a time of day and moments to the microsecond (what a ``DATE`` and SQLite's
+    ``DATETIME`` text keep). What a read of those rows gives back, for a caller that holds the
+    frame it wrote and would otherwise read it again."""
+    columns = _storable_columns(frame, table, only)
+    for column in _table_columns(table, only):
+        if isinstance(column.type, DateTime):
+            columns[column.name] = columns[column.name].dt.floor("us")
+        elif isinstance(column.type, Date):
+            columns[column.name] = columns[column.name].dt.normalize()
+    return pd.DataFrame({name: values.array for name, values in columns.items()}, index=frame.index)
+
+
 def _storable_columns(
     frame: pd.DataFrame, table: Table, only: Sequence[str] | None = None
 ) -> dict[str, pd.Series]:

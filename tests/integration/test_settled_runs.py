@@ -16,8 +16,17 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from raceday.ratings.features import build_features
-from raceday.store.catalogs.races import write_races_and_runners
-from raceday.store.catalogs.ratings import SettledRuns, read_runs_and_cards, write_by_runner
+from raceday.simulate.config import SimulatorConfig
+from raceday.simulate.days import simulate_days
+from raceday.store.catalogs.races import withdraw_results, write_races_and_runners
+from raceday.store.catalogs.ratings import (
+    SettledRuns,
+    WrittenRuns,
+    read_runs_and_cards,
+    read_settled_runs,
+    write_by_runner,
+    written_runs,
+)
 from raceday.store.engine import make_engine, upgrade_schema
 from tests.store_support import copy_store, fresh_postgres_database
 
@@ -222,3 +231,90 @@ def test_without_held_days_nothing_is_evicted(engine: Engine) -> None:
             settled.cards(connection, day(first), day(first + 29))
     assert not settled.evicted and settled.read_back == 0
     assert sum(len(block) for block in settled.blocks) == settled.runs_through
+
+
+def written_days(engine: Engine, first: int, last: int) -> WrittenRuns:
+    """Simulated days ``first``..``last`` (decoded as a chunk's results are; the runners in
+    reverse, a NUL in a horse's id, a float where an integer goes, a runner of a race not
+    written) written as the
+    results stage and the indexes stage write them (two thirds of the runs with an index row,
+    some of those NaN); :func:`written_runs` of them."""
+    raw = simulate_days(day(first), day(last), SimulatorConfig(races_per_day=24)).raw
+    races, runners = raw.races, raw.runners.iloc[::-1].copy()  # written not in day order
+    runners.loc[3, "horse_id"] = "12\x0034"
+    runners["weight_carried_kg"] = runners["weight_carried_kg"].astype("float64")
+    runners["age"] = runners["age"].astype("float64") + 0.25
+    races = races[races["race_id"] != runners["race_id"].iloc[-1]]  # its runners only
+    rng = np.random.default_rng(3)
+    indexes = runners.loc[rng.random(len(runners)) < 2 / 3, ["race_id", "umaban", "race_date"]]
+    indexes = indexes.assign(speed_index=rng.normal(50.0, 13.7, len(indexes)), ten_index=np.nan)
+    indexes.loc[indexes.index[::7], "speed_index"] = np.nan
+    with engine.begin() as connection:
+        write_races_and_runners(connection, races, runners, has_results=True, source="sim")
+        write_by_runner(connection, "indexes", indexes)
+    return written_runs(races, runners, indexes)
+
+
+def test_the_runs_written_are_those_read_back(engine: Engine) -> None:
+    """``written_runs`` of a chunk's results and indexes is what ``read_settled_runs`` reads of
+    them: the same columns, dtypes, values (as stored: NUL dropped, integers rounded) and, on
+    SQLite, the same order (by day, then as written; another backend's read has no order).
+    ``SettledRuns`` takes them instead of reading them back."""
+    after, end = day(DAYS + 9), day(DAYS + 12)
+    written = written_days(engine, DAYS + 10, DAYS + 12)
+    with engine.connect() as connection:
+        read = read_settled_runs(connection, end, after=after)
+        taken = written.stored_between(connection, after, end)
+    assert taken is not None and len(read) > 500
+    assert read["speed_index"].notna().any() and read["speed_index"].isna().any()
+    if engine.dialect.name != "sqlite":
+        read, taken = (
+            runs.sort_values(["race_id", "umaban"], ignore_index=True) for runs in (read, taken)
+        )
+    pd.testing.assert_frame_equal(taken, read, check_exact=True)
+    # the runs held so far, then the chunk's: taken, not read
+    settled = SettledRuns()
+    with engine.connect() as connection:
+        settled.extend(connection, after)
+        settled.wrote(written)
+        settled.extend(connection, end)
+    assert settled.blocks[-1] is written.runs and settled.written is None
+    assert settled.taken_as_written == 1
+
+
+def test_runs_written_are_read_when_the_store_holds_others(engine: Engine) -> None:
+    """The store holding anything else for the days written — a race settled before and not
+    written again, a race's results taken back, an index row left from an earlier run — or
+    runs written of other days: ``stored_between`` says so (None) and they are read."""
+    after, end = day(DAYS + 9), day(DAYS + 12)
+    written = written_days(engine, DAYS + 10, DAYS + 12)
+    runs = written.runs
+    with engine.connect() as connection:
+        assert written.stored_between(connection, after, end) is not None
+        assert written.stored_between(connection, after, end - timedelta(days=1)) is None
+    without_a_race = written_runs(
+        pd.DataFrame({"race_id": pd.Series([], dtype="string")}), runs.iloc[:0], runs.iloc[:0]
+    )
+    unindexed = runs.loc[written.indexed.__invert__()].iloc[0]
+    with engine.begin() as connection:
+        withdraw_results(connection, [runs["race_id"].iloc[0]])
+        assert written.stored_between(connection, after, end) is None
+        connection.rollback()
+    with engine.begin() as connection:
+        stale = pd.DataFrame(
+            {"race_id": [unindexed["race_id"]], "umaban": [unindexed["umaban"]],
+             "race_date": [unindexed["race_date"]], "speed_index": [1.0]}
+        )  # fmt: skip
+        write_by_runner(connection, "indexes", stale)
+        assert written.stored_between(connection, after, end) is None
+        connection.rollback()
+    with engine.connect() as connection:
+        assert without_a_race.stored_between(connection, after, end) is None
+        settled = SettledRuns()
+        settled.extend(connection, after)
+        settled.wrote(without_a_race)
+        settled.extend(connection, end)
+        pd.testing.assert_frame_equal(
+            settled.blocks[-1], read_settled_runs(connection, end, after=after), check_exact=True
+        )
+        assert settled.taken_as_written == 0

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
     Boolean,
@@ -44,7 +45,13 @@ from raceday.ratings.features import (
 )
 from raceday.store.catalogs.races import RACES, RUNNER_KEY, RUNNERS, RunnerWindow
 from raceday.store.models import FEATURES_TABLE, First3F, RunnerIndex, TrackVariant, table_of
-from raceday.store.repository import fetch_frame, insert_rows, read_rows, replace_rows
+from raceday.store.repository import (
+    as_stored,
+    fetch_frame,
+    insert_rows,
+    read_rows,
+    replace_rows,
+)
 
 FIRST3F = table_of(First3F)
 INDEXES = table_of(RunnerIndex)
@@ -107,7 +114,13 @@ def _runs_query() -> Select[Any]:
 
 
 def _frame(connection: Connection, query: Select[Any]) -> pd.DataFrame:
-    frame = fetch_frame(connection, query)  # driver values: dates as text on SQLite
+    # driver values: dates as text on SQLite
+    return _in_run_dtypes(fetch_frame(connection, query), query)
+
+
+def _in_run_dtypes(frame: pd.DataFrame, query: Select[Any]) -> pd.DataFrame:
+    """``frame`` (the rows of ``query``, as the driver gives them) in the dtypes the runs
+    are held in, column by column in place."""
     for column in query.selected_columns:
         values = frame[column.name]
         if isinstance(column.type, Boolean):
@@ -187,6 +200,79 @@ def read_settled_runs(connection: Connection, end: date, after: date | None = No
     if after is not None:
         settled = and_(settled, RUNNERS.c.race_date > after)
     return _frame(connection, _runs_query().where(settled))
+
+
+@dataclass(frozen=True)
+class WrittenRuns:
+    """The settled runs of results just written (:func:`written_runs`), for a holder of the
+    runs read so far (:class:`SettledRuns`) to take instead of reading them back."""
+
+    runs: pd.DataFrame  # as read_settled_runs reads them (columns, dtypes, values, order)
+    indexed: npt.NDArray[np.bool_]  # which of them have an index row
+    races: frozenset[str]  # the settled races written (with their runs, or without any)
+
+    def stored_between(self, connection: Connection, after: date, end: date) -> pd.DataFrame | None:
+        """What :func:`read_settled_runs` (``end``, ``after``) reads now, when the store holds
+        no other settled run of those days than these: the same settled races (a race's
+        runners are written whole with it, so the same runs, and these were written with
+        their values) and as many of their runs with an index row (these were written with
+        theirs). None when anything else is stored for those days — a race settled before
+        and not written again, a race's results taken back, an index row left from an earlier
+        run — or these runs reach past them: the caller reads them."""
+        days = self.runs["race_date"]
+        if not days.between(pd.Timestamp(after), pd.Timestamp(end), inclusive="right").all():
+            return None
+        dated = and_(RUNNERS.c.race_date > after, RUNNERS.c.race_date <= end)
+        counted = (
+            select(func.count(), func.count(INDEXES.c.race_id))
+            .select_from(RUNNERS)
+            .join(RACES, RACES.c.race_id == RUNNERS.c.race_id)
+            .outerjoin(
+                INDEXES,
+                and_(INDEXES.c.race_id == RUNNERS.c.race_id, INDEXES.c.umaban == RUNNERS.c.umaban),
+            )
+            .where(RACES.c.has_results.is_(True), dated)
+        )
+        runs, indexed = connection.execute(counted).one()
+        if runs != len(self.runs) or indexed != int(self.indexed.sum()):
+            return None
+        settled = select(RACES.c.race_id).where(
+            RACES.c.has_results.is_(True), RACES.c.race_date > after, RACES.c.race_date <= end
+        )
+        if set(connection.execute(settled).scalars()) != self.races:
+            return None
+        return self.runs
+
+
+def written_runs(races: pd.DataFrame, runners: pd.DataFrame, indexes: pd.DataFrame) -> WrittenRuns:
+    """What :func:`read_settled_runs` reads of the settled races ``races`` once they are
+    written with their ``runners`` (the results' write,
+    :func:`~raceday.store.catalogs.races.write_races_and_runners`) and their runs' ``indexes``
+    (:func:`write_by_runner`), built from the frames instead of read back
+    (:meth:`WrittenRuns.stored_between` says when the store holds just those): the same
+    columns, dtypes and values (each frame as its write stores it:
+    :func:`~raceday.store.repository.as_stored`), the runs of a race not among ``races`` left
+    out (the join) and those without an index row with none, in the order SQLite reads them
+    (by the runners' day index: by day, then in the order written)."""
+    query = _runs_query()
+    names = [column.name for column in query.selected_columns]
+    of_race = [name for name in names if name in RACES.c and name not in RUNNERS.c]
+    of_index = [name for name in names if name in INDEXES.c and name not in RUNNERS.c]
+    of_runner = [name for name in names if name not in of_race and name not in of_index]
+    race_rows = as_stored(races.assign(has_results=True), RACES, only=["race_id", *of_race])
+    index_rows = as_stored(indexes, INDEXES, only=[*RUNNER_KEY, *of_index])
+    stored = as_stored(runners, RUNNERS, only=of_runner).reset_index(drop=True)
+    stored = stored[text_isin(stored["race_id"], race_rows["race_id"]).to_numpy()]
+    stored = stored.merge(race_rows, on="race_id", how="left", validate="many_to_one")
+    stored = stored.merge(
+        index_rows.assign(_indexed=True), on=RUNNER_KEY, how="left", validate="one_to_one"
+    )
+    # SQLite reads them by its index of the runners' days: by day, then by rowid (as written)
+    order = np.argsort(stored["race_date"].to_numpy(), kind="stable")
+    stored = stored.iloc[order].reset_index(drop=True)
+    indexed = stored["_indexed"].notna().to_numpy()
+    runs = _in_run_dtypes(stored[names].copy(), query)
+    return WrittenRuns(runs, indexed, frozenset(race_rows["race_id"].dropna().astype(str)))
 
 
 def read_window_and_careers(
@@ -318,6 +404,10 @@ class SettledRuns:
     # The features built from these runs (each chunk's): a training takes its window's from
     # here. Nothing is kept unless the holder says how many days (``for_training``).
     built: BuiltFeatures = field(default_factory=BuiltFeatures)
+    # The runs of the results last written (:meth:`wrote`): the next read of their days takes
+    # them instead, when they are what the store holds (:meth:`WrittenRuns.stored_between`).
+    written: WrittenRuns | None = None
+    taken_as_written: int = 0  # the reads of the days written that took the runs written
 
     @classmethod
     def for_training(cls, window_days: int, held_days: int | None = None) -> SettledRuns:
@@ -334,7 +424,7 @@ class SettledRuns:
             return
         if self.through is not None and self.held_days is not None:
             self._evict(self.through + timedelta(days=1 - self.held_days))
-        new = read_settled_runs(connection, end, after=self.through)
+        new = self._written_or_read(connection, end)
         returning = self._evicted_among(new)
         if len(returning) and self.through is not None:
             earlier = self.through + timedelta(days=1)
@@ -345,12 +435,29 @@ class SettledRuns:
         self.people.append(people_daily_counts(new[run_rows(new)]))
         self.through, self.runs_through = end, self.runs_through + len(new)
 
+    def wrote(self, written: WrittenRuns) -> None:
+        """The settled runs of results just written (:func:`written_runs`), for the next read
+        of their days (:meth:`extend`) to take instead of reading them back."""
+        self.written = written
+
+    def _written_or_read(self, connection: Connection, end: date) -> pd.DataFrame:
+        """The runs settled after ``through`` up to ``end``: those last written when they are
+        what the store holds for those days, else read (:func:`read_settled_runs`)."""
+        written, self.written = self.written, None
+        if written is not None and self.through is not None:
+            runs = written.stored_between(connection, self.through, end)
+            if runs is not None:
+                self.taken_as_written += 1
+                return runs
+        return read_settled_runs(connection, end, after=self.through)
+
     def holding(self) -> str:
         """What is held, for the log: runs held of those settled, horses evicted, read back."""
         held = sum(len(block) for block in self.blocks)
         return (
             f"{held} held of {self.runs_through} ({self.folded_runs} folded into sums); "
-            f"{len(self.evicted)} horses evicted, {self.read_back} read back so far"
+            f"{len(self.evicted)} horses evicted, {self.read_back} read back so far; "
+            f"{self.taken_as_written} chunk(s) of runs taken as written, not read back"
         )
 
     def _evicted_among(self, runs: pd.DataFrame) -> pd.Index:
