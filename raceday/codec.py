@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from typing import Final
 
@@ -495,37 +495,74 @@ def member_id(text: pd.Series, width: int) -> pd.Series:
     return filled.mask(filled.str.fullmatch(r"0+").fillna(False).astype(bool), "")
 
 
-def decode_races(nvd_ra: pd.DataFrame) -> pd.DataFrame:
-    """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`."""
-    grade = column_text(nvd_ra, "grade_code")
-    track = numeric_text(column_text(nvd_ra, "track_code"))
-    return pd.DataFrame(
-        {
-            "race_id": race_ids(nvd_ra),
-            "race_date": race_dates(nvd_ra),
-            "keibajo_code": venue_code_text(nvd_ra["keibajo_code"]),
-            "race_bango": decode_count(nvd_ra["race_bango"]),
-            "race_name": name_text(column_text(nvd_ra, "kyosomei_hondai")),
-            "class_code": normalise_class(
-                column_text(nvd_ra, "kyoso_joken_meisho"), condition_codes=condition_code(nvd_ra)
-            ),
-            "grade_code": grade.fillna(NO_GRADE),
-            "distance_m": decode_count(nvd_ra["kyori"]),
-            "track_code": track.mask(track.fillna("").str.strip("0") == "", UNKNOWN_TRACK),
-            "going_code": decode_going(
-                track,
-                column_text(nvd_ra, "babajotai_code_shiba"),
-                column_text(nvd_ra, "babajotai_code_dirt"),
-            ),
-            "weather_code": decode_category(column_text(nvd_ra, "tenko_code"), WEATHER_CODES),
-            "entries": decode_count(column_text(nvd_ra, "toroku_tosu")),
-            "field_size": decode_count(nvd_ra["shusso_tosu"]),
-            "post_time": post_time_text(nvd_ra),
-            "leader_first3f_s": decode_tenths(column_text(nvd_ra, "zenhan_3f")),
-            "race_last3f_s": decode_tenths(column_text(nvd_ra, "kohan_3f")),
-        },
-        index=nvd_ra.index,
-    )
+# Each decoded column with the raw fields it is decoded from, and how (a column reads only
+# its own fields): a table whose fields changed decodes again only the columns reading them
+# (:func:`columns_reading`; the card's view, :func:`raceday.sources.base.card_only`).
+Decoders = dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series]]]
+
+_RACE_DECODERS: Final[Decoders] = {
+    "race_id": (RACE_KEY_COLUMNS, race_ids),
+    "race_date": (("kaisai_nen", "kaisai_tsukihi"), race_dates),
+    "keibajo_code": (("keibajo_code",), lambda ra: venue_code_text(ra["keibajo_code"])),
+    "race_bango": (("race_bango",), lambda ra: decode_count(ra["race_bango"])),
+    "race_name": (("kyosomei_hondai",), lambda ra: name_text(column_text(ra, "kyosomei_hondai"))),
+    "class_code": (
+        ("kyoso_joken_meisho", *CONDITION_CODE_COLUMNS),
+        lambda ra: normalise_class(
+            column_text(ra, "kyoso_joken_meisho"), condition_codes=condition_code(ra)
+        ),
+    ),
+    "grade_code": (("grade_code",), lambda ra: column_text(ra, "grade_code").fillna(NO_GRADE)),
+    "distance_m": (("kyori",), lambda ra: decode_count(ra["kyori"])),
+    "track_code": (("track_code",), lambda ra: _track_code(_track_digits(ra))),
+    "going_code": (
+        ("track_code", "babajotai_code_shiba", "babajotai_code_dirt"),
+        lambda ra: decode_going(
+            _track_digits(ra),
+            column_text(ra, "babajotai_code_shiba"),
+            column_text(ra, "babajotai_code_dirt"),
+        ),
+    ),
+    "weather_code": (
+        ("tenko_code",),
+        lambda ra: decode_category(column_text(ra, "tenko_code"), WEATHER_CODES),
+    ),
+    "entries": (("toroku_tosu",), lambda ra: decode_count(column_text(ra, "toroku_tosu"))),
+    "field_size": (("shusso_tosu",), lambda ra: decode_count(ra["shusso_tosu"])),
+    "post_time": (("hasso_jikoku",), post_time_text),
+    "leader_first3f_s": (("zenhan_3f",), lambda ra: decode_tenths(column_text(ra, "zenhan_3f"))),
+    "race_last3f_s": (("kohan_3f",), lambda ra: decode_tenths(column_text(ra, "kohan_3f"))),
+}
+
+
+def _track_digits(nvd_ra: pd.DataFrame) -> pd.Series:
+    return numeric_text(column_text(nvd_ra, "track_code"))
+
+
+def _track_code(track: pd.Series) -> pd.Series:
+    return track.mask(track.fillna("").str.strip("0") == "", UNKNOWN_TRACK)
+
+
+def _decoded(
+    table: pd.DataFrame, decoders: Decoders, columns: Collection[str] | None
+) -> pd.DataFrame:
+    names = [name for name in decoders if columns is None or name in columns]
+    return pd.DataFrame({name: decoders[name][1](table) for name in names}, index=table.index)
+
+
+def _reading(decoders: Decoders, fields: Collection[str]) -> list[str]:
+    return [name for name, (read, _) in decoders.items() if not set(read).isdisjoint(fields)]
+
+
+def decode_races(nvd_ra: pd.DataFrame, columns: Collection[str] | None = None) -> pd.DataFrame:
+    """``nvd_ra`` rows (raw text) to the race frame of :data:`raceday.schema.RACE_COLUMNS`;
+    ``columns``: only those of its columns (each decoded from its own fields alone)."""
+    return _decoded(nvd_ra, _RACE_DECODERS, columns)
+
+
+def race_columns_reading(fields: Collection[str]) -> list[str]:
+    """The columns of :func:`decode_races` decoded from any of the ``nvd_ra`` ``fields``."""
+    return _reading(_RACE_DECODERS, fields)
 
 
 def entries_or_fallback(races: pd.DataFrame, runners: pd.DataFrame) -> pd.Series:
@@ -544,38 +581,74 @@ def entries_or_fallback(races: pd.DataFrame, runners: pd.DataFrame) -> pd.Series
     return races["entries"].astype("Int64").fillna(fallback).rename("entries")
 
 
-def decode_runners(nvd_se: pd.DataFrame) -> pd.DataFrame:
-    """``nvd_se`` rows (raw text) to the runner frame of :data:`raceday.schema.RUNNER_COLUMNS`."""
-    body_weight = decode_count(column_text(nvd_se, "bataiju"))
-    return pd.DataFrame(
-        {
-            "race_id": race_ids(nvd_se),
-            "umaban": decode_count(nvd_se["umaban"]),
-            "race_date": race_dates(nvd_se),
-            "keibajo_code": venue_code_text(nvd_se["keibajo_code"]),
-            "wakuban": decode_count(column_text(nvd_se, "wakuban")),
-            "horse_id": member_id(column_text(nvd_se, "ketto_toroku_bango"), 10),
-            "horse_name": name_text(column_text(nvd_se, "bamei")),
-            "sex_code": decode_category(column_text(nvd_se, "seibetsu_code"), SEX_CODES),
-            "age": decode_count(column_text(nvd_se, "barei")),
-            "jockey_id": member_id(column_text(nvd_se, "kishu_code"), 5),
-            "trainer_id": member_id(column_text(nvd_se, "chokyoshi_code"), 5),
-            "weight_carried_kg": decode_tenths(column_text(nvd_se, "futan_juryo")),
-            "body_weight_kg": body_weight,
-            "body_weight_diff_kg": decode_body_weight_change(
-                column_text(nvd_se, "zogen_fugo"), column_text(nvd_se, "zogen_sa")
-            ).where(body_weight.notna()),
-            "abnormal_code": decode_code(column_text(nvd_se, "ijo_kubun_code")).fillna(0),
-            "finish_pos": decode_count(column_text(nvd_se, "kakutei_chakujun")),
-            "finish_time_s": decode_soha_time(column_text(nvd_se, "soha_time")),
-            "last3f_s": decode_tenths(column_text(nvd_se, "kohan_3f")),
-            "corner_1": decode_count(column_text(nvd_se, "corner_1")),
-            "corner_2": decode_count(column_text(nvd_se, "corner_2")),
-            "corner_3": decode_count(column_text(nvd_se, "corner_3")),
-            "corner_4": decode_count(column_text(nvd_se, "corner_4")),
-            "win_odds": decode_tenths(odds_field_text(column_text(nvd_se, "tansho_odds"))),
-            "popularity": decode_count(odds_field_text(column_text(nvd_se, "tansho_ninkijun"))),
-            "time_behind_s": decode_time_behind(column_text(nvd_se, "time_sa")),
-        },
-        index=nvd_se.index,
-    )
+def _body_weight(nvd_se: pd.DataFrame) -> pd.Series:
+    return decode_count(column_text(nvd_se, "bataiju"))
+
+
+def _count(field: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda table: decode_count(column_text(table, field))
+
+
+def _tenths(field: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda table: decode_tenths(column_text(table, field))
+
+
+def _member(field: str, width: int) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda table: member_id(column_text(table, field), width)
+
+
+_RUNNER_DECODERS: Final[Decoders] = {
+    "race_id": (RACE_KEY_COLUMNS, race_ids),
+    "umaban": (("umaban",), lambda se: decode_count(se["umaban"])),
+    "race_date": (("kaisai_nen", "kaisai_tsukihi"), race_dates),
+    "keibajo_code": (("keibajo_code",), lambda se: venue_code_text(se["keibajo_code"])),
+    "wakuban": (("wakuban",), _count("wakuban")),
+    "horse_id": (("ketto_toroku_bango",), _member("ketto_toroku_bango", 10)),
+    "horse_name": (("bamei",), lambda se: name_text(column_text(se, "bamei"))),
+    "sex_code": (
+        ("seibetsu_code",),
+        lambda se: decode_category(column_text(se, "seibetsu_code"), SEX_CODES),
+    ),
+    "age": (("barei",), _count("barei")),
+    "jockey_id": (("kishu_code",), _member("kishu_code", 5)),
+    "trainer_id": (("chokyoshi_code",), _member("chokyoshi_code", 5)),
+    "weight_carried_kg": (("futan_juryo",), _tenths("futan_juryo")),
+    "body_weight_kg": (("bataiju",), _body_weight),
+    "body_weight_diff_kg": (
+        ("zogen_fugo", "zogen_sa", "bataiju"),
+        lambda se: decode_body_weight_change(
+            column_text(se, "zogen_fugo"), column_text(se, "zogen_sa")
+        ).where(_body_weight(se).notna()),
+    ),
+    "abnormal_code": (
+        ("ijo_kubun_code",),
+        lambda se: decode_code(column_text(se, "ijo_kubun_code")).fillna(0),
+    ),
+    "finish_pos": (("kakutei_chakujun",), _count("kakutei_chakujun")),
+    "finish_time_s": (("soha_time",), lambda se: decode_soha_time(column_text(se, "soha_time"))),
+    "last3f_s": (("kohan_3f",), _tenths("kohan_3f")),
+    "corner_1": (("corner_1",), _count("corner_1")),
+    "corner_2": (("corner_2",), _count("corner_2")),
+    "corner_3": (("corner_3",), _count("corner_3")),
+    "corner_4": (("corner_4",), _count("corner_4")),
+    "win_odds": (
+        ("tansho_odds",),
+        lambda se: decode_tenths(odds_field_text(column_text(se, "tansho_odds"))),
+    ),
+    "popularity": (
+        ("tansho_ninkijun",),
+        lambda se: decode_count(odds_field_text(column_text(se, "tansho_ninkijun"))),
+    ),
+    "time_behind_s": (("time_sa",), lambda se: decode_time_behind(column_text(se, "time_sa"))),
+}
+
+
+def decode_runners(nvd_se: pd.DataFrame, columns: Collection[str] | None = None) -> pd.DataFrame:
+    """``nvd_se`` rows (raw text) to the runner frame of :data:`raceday.schema.RUNNER_COLUMNS`;
+    ``columns``: only those of its columns (each decoded from its own fields alone)."""
+    return _decoded(nvd_se, _RUNNER_DECODERS, columns)
+
+
+def runner_columns_reading(fields: Collection[str]) -> list[str]:
+    """The columns of :func:`decode_runners` decoded from any of the ``nvd_se`` ``fields``."""
+    return _reading(_RUNNER_DECODERS, fields)

@@ -149,8 +149,12 @@ def validated_phase(settings: Settings, raw: RawDay, phase: Phase) -> ValidatedD
 
 def card_view(raw: RawDay, timing: CardTiming) -> RawDay:
     """The card as known when it is decided: every card validation goes through here, so no
-    stage sees odds published after its race's deadline (``settings.live.odds_at``)."""
-    return card_only(card_odds(raw, timing))
+    stage sees odds published after its race's deadline (``settings.live.odds_at``). The
+    result fields are blanked first (none of them is read for a deadline: the day, the race
+    and its post time), so the card's decoded tables are ``raw``'s with those fields decoded
+    again (:func:`raceday.sources.base.card_only`), ``raw``'s decode shared with its results'
+    validation, not done twice."""
+    return card_odds(card_only(raw), timing)
 
 
 def _nothing_valid(raw: RawDay, valid: ValidatedDay, phase: Phase) -> bool:

@@ -19,9 +19,11 @@ from raceday.codec import (
     WITHDRAWN_RECORD,
     decode_races,
     decode_runners,
+    race_columns_reading,
     race_dates,
     race_ids,
     record_kind,
+    runner_columns_reading,
     venue_code_text,
 )
 from raceday.errors import InputError
@@ -208,7 +210,9 @@ def latest_versions(raw: RawDay) -> RawDay:
 
 
 def card_only(raw: RawDay) -> RawDay:
-    """The race card as known in the morning: result fields blanked, odds snapshot kept."""
+    """The race card as known in the morning: result fields blanked, odds snapshot kept. Its
+    decoded tables are ``raw``'s (decoded now if they were not: shared) with the columns read
+    from the fields blanked decoded again (:func:`raceday.codec.runner_columns_reading`)."""
     nvd_se = raw.nvd_se.copy()
     for column, blank in _SE_RESULT_FIELDS.items():
         if column in nvd_se.columns:
@@ -223,7 +227,39 @@ def card_only(raw: RawDay) -> RawDay:
     for column, blank in _RA_RESULT_FIELDS.items():
         if column in nvd_ra.columns:
             nvd_ra[column] = blank
-    return replace(raw, nvd_ra=nvd_ra, nvd_se=nvd_se)
+    # decoded as the day's tables, but the columns read from the fields blanked (the decode
+    # of the rest, most of its cost, is the day's: shared, not done again)
+    races_again = decode_races(
+        nvd_ra.reset_index(drop=True), race_columns_reading(_RA_RESULT_FIELDS)
+    )
+    runners_again = decode_runners(
+        nvd_se.reset_index(drop=True),
+        runner_columns_reading([*_SE_RESULT_FIELDS, "ijo_kubun_code"]),
+    )
+    return decoded_as(
+        replace(raw, nvd_ra=nvd_ra, nvd_se=nvd_se),
+        races=raw.races.assign(**dict(races_again.items())),
+        runners=raw.runners.assign(**dict(runners_again.items())),
+    )
+
+
+def decoded_as(day: RawDay, races: pd.DataFrame | None, runners: pd.DataFrame | None) -> RawDay:
+    """``day`` holding ``races`` and ``runners`` as its decoded tables (:attr:`RawDay.races`,
+    :attr:`RawDay.runners`; None: decoded when first asked), for a caller that has them: what
+    decoding ``day``'s own tables would give."""
+    decoded = vars(day)  # where a cached_property keeps its value
+    if races is not None:
+        decoded["races"] = races
+    if runners is not None:
+        decoded["runners"] = runners
+    return day
+
+
+def with_odds(raw: RawDay, nvd_o1: pd.DataFrame) -> RawDay:
+    """``raw`` with ``nvd_o1`` for its odds snapshots, its races and runners as decoded so far
+    (the same tables: not decoded again)."""
+    decoded = vars(raw)
+    return decoded_as(replace(raw, nvd_o1=nvd_o1), decoded.get("races"), decoded.get("runners"))
 
 
 CARD_RECORDS: Final = ("1", "2")  # データ区分 of a race's card (出走馬名表, 出馬表)

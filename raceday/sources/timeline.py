@@ -10,7 +10,7 @@ Times are naive ``datetime64`` in Japan time (JST has no daylight saving).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Final, Literal
 
@@ -26,7 +26,7 @@ from raceday.codec import (
     record_kind,
 )
 from raceday.odds_snapshots import latest_snapshot_slots, priced_slots, stamp_moments, unsold_slots
-from raceday.sources.base import RawDay
+from raceday.sources.base import RawDay, with_odds
 
 OddsAt = Literal["morning", "lead"]
 ODDS_AT: Final[tuple[OddsAt, ...]] = ("morning", "lead")
@@ -168,7 +168,7 @@ def odds_known_by(raw: RawDay, deadlines: pd.Series) -> RawDay:
     # reindex, not map: with no deadline at all (odds of races not on the card) map gives
     # floats, which no longer read as moments
     deadline = pd.Series(unique.reindex(race_ids(odds).to_numpy()).to_numpy(), index=odds.index)
-    return replace(raw, nvd_o1=odds[_published_by(odds, deadline)].reset_index(drop=True))
+    return with_odds(raw, odds[_published_by(odds, deadline)].reset_index(drop=True))
 
 
 # データ区分 of a snapshot no decision may see: the provider withdrew it (0), or it is the

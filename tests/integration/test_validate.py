@@ -569,24 +569,27 @@ def test_a_chunks_card_and_results_decode_its_runners_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A backfill chunk's card check (with its replay odds and bet-time odds) and results check
-    decode nvd_se twice: the card's view of it, and the rows as they are, shared by the rest."""
+    decode nvd_se once, the rows as they are, shared by the rest; the card's view of it decodes
+    again only the columns of the fields it blanks (its results)."""
     import raceday.sources.base as base
     from raceday.sources.timeline import CardTiming
     from tasks.validate import validate_phase, with_betting_odds
 
-    decoded: list[pd.DataFrame] = []
+    decoded: list[tuple[pd.DataFrame, list[str] | None]] = []
 
-    def counted(nvd_se: pd.DataFrame) -> pd.DataFrame:
-        decoded.append(nvd_se)
-        return decode_runners(nvd_se)
+    def counted(nvd_se: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+        decoded.append((nvd_se, columns))
+        return decode_runners(nvd_se) if columns is None else decode_runners(nvd_se, columns)
 
     monkeypatch.setattr(base, "decode_runners", counted)
     raw = replace(simulated())  # a fresh day: nothing decoded yet
     card = with_betting_odds(raw, validate_phase(raw, "card", CardTiming()))
     results = validate_phase(raw, "results", CardTiming())
-    assert len(decoded) == 2
-    assert (decoded[0]["kakutei_chakujun"] == "00").all()  # the card view: results blanked
-    assert decoded[1]["kakutei_chakujun"].ne("00").any()
+    whole = [table for table, columns in decoded if columns is None]
+    assert len(whole) == 1 and whole[0]["kakutei_chakujun"].ne("00").any()  # the rows as they are
+    (blanked, columns), *others = [(table, cols) for table, cols in decoded if cols is not None]
+    assert not others and (blanked["kakutei_chakujun"] == "00").all()  # the card view's
+    assert columns is not None and "finish_pos" in columns and "horse_id" not in columns
     assert card.runners["finish_pos"].isna().all()
     assert results.runners["finish_pos"].notna().any()
 
