@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Final, Protocol
@@ -78,6 +78,11 @@ class RawDay:
     nvd_se: pd.DataFrame
     nvd_o1: pd.DataFrame
     rejected: tuple[RejectedInput, ...] = ()
+    # A day whose tables are another day's but for some fields (:func:`card_only`'s view: the
+    # results blanked) decodes only the columns read from those fields, the others taken from
+    # that day's decode (:class:`DecodedLike`). Never copied by ``replace``: a day of other
+    # tables decodes its own.
+    decoded_like: DecodedLike | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_empty(self) -> bool:
@@ -88,7 +93,12 @@ class RawDay:
     def races(self) -> pd.DataFrame:
         """``nvd_ra`` decoded (:func:`raceday.codec.decode_races`), row ``i`` from its ``i``-th
         row (a fresh index); shared: derive from it, never change it."""
-        return decode_races(self.nvd_ra.reset_index(drop=True))
+        table = self.nvd_ra.reset_index(drop=True)
+        if self.decoded_like is None:
+            return decode_races(table)
+        like = self.decoded_like
+        again = decode_races(table, race_columns_reading(like.ra_fields))
+        return like.day.races.assign(**dict(again.items()))
 
     @cached_property
     def pending_results(self) -> pd.Series:
@@ -100,7 +110,29 @@ class RawDay:
     def runners(self) -> pd.DataFrame:
         """``nvd_se`` decoded (:func:`raceday.codec.decode_runners`), row ``i`` from its ``i``-th
         row (a fresh index); shared: derive from it, never change it."""
-        return decode_runners(self.nvd_se.reset_index(drop=True))
+        table = self.nvd_se.reset_index(drop=True)
+        if self.decoded_like is None:
+            return decode_runners(table)
+        like = self.decoded_like
+        again = decode_runners(table, runner_columns_reading(like.se_fields))
+        return like.day.runners.assign(**dict(again.items()))
+
+
+@dataclass(frozen=True)
+class DecodedLike:
+    """What a day's tables share with ``day``'s: all but the fields ``ra_fields`` of its
+    ``nvd_ra`` and ``se_fields`` of its ``nvd_se``, row for row (:attr:`RawDay.decoded_like`)."""
+
+    day: RawDay
+    ra_fields: frozenset[str]
+    se_fields: frozenset[str]
+
+
+def decoded_like(day: RawDay, like: DecodedLike | None) -> RawDay:
+    """``day`` decoding as ``like`` says (:attr:`RawDay.decoded_like`; its tables are
+    ``like.day``'s but for those fields): for the function that made it so."""
+    object.__setattr__(day, "decoded_like", like)  # a frozen dataclass: set once, when made
+    return day
 
 
 def with_optional_columns(frame: pd.DataFrame, optional: Collection[str]) -> pd.DataFrame:
@@ -211,8 +243,8 @@ def latest_versions(raw: RawDay) -> RawDay:
 
 def card_only(raw: RawDay) -> RawDay:
     """The race card as known in the morning: result fields blanked, odds snapshot kept. Its
-    decoded tables are ``raw``'s (decoded now if they were not: shared) with the columns read
-    from the fields blanked decoded again (:func:`raceday.codec.runner_columns_reading`)."""
+    decoded tables, when asked, are ``raw``'s (shared) with the columns read from the fields
+    blanked decoded again (:class:`DecodedLike`)."""
     nvd_se = raw.nvd_se.copy()
     for column, blank in _SE_RESULT_FIELDS.items():
         if column in nvd_se.columns:
@@ -227,39 +259,22 @@ def card_only(raw: RawDay) -> RawDay:
     for column, blank in _RA_RESULT_FIELDS.items():
         if column in nvd_ra.columns:
             nvd_ra[column] = blank
-    # decoded as the day's tables, but the columns read from the fields blanked (the decode
-    # of the rest, most of its cost, is the day's: shared, not done again)
-    races_again = decode_races(
-        nvd_ra.reset_index(drop=True), race_columns_reading(_RA_RESULT_FIELDS)
+    # decoded as the day's tables (shared), but the columns read from the fields blanked
+    blanked = DecodedLike(
+        raw, frozenset(_RA_RESULT_FIELDS), frozenset([*_SE_RESULT_FIELDS, "ijo_kubun_code"])
     )
-    runners_again = decode_runners(
-        nvd_se.reset_index(drop=True),
-        runner_columns_reading([*_SE_RESULT_FIELDS, "ijo_kubun_code"]),
-    )
-    return decoded_as(
-        replace(raw, nvd_ra=nvd_ra, nvd_se=nvd_se),
-        races=raw.races.assign(**dict(races_again.items())),
-        runners=raw.runners.assign(**dict(runners_again.items())),
-    )
-
-
-def decoded_as(day: RawDay, races: pd.DataFrame | None, runners: pd.DataFrame | None) -> RawDay:
-    """``day`` holding ``races`` and ``runners`` as its decoded tables (:attr:`RawDay.races`,
-    :attr:`RawDay.runners`; None: decoded when first asked), for a caller that has them: what
-    decoding ``day``'s own tables would give."""
-    decoded = vars(day)  # where a cached_property keeps its value
-    if races is not None:
-        decoded["races"] = races
-    if runners is not None:
-        decoded["runners"] = runners
-    return day
+    return decoded_like(replace(raw, nvd_ra=nvd_ra, nvd_se=nvd_se), blanked)
 
 
 def with_odds(raw: RawDay, nvd_o1: pd.DataFrame) -> RawDay:
-    """``raw`` with ``nvd_o1`` for its odds snapshots, its races and runners as decoded so far
-    (the same tables: not decoded again)."""
-    decoded = vars(raw)
-    return decoded_as(replace(raw, nvd_o1=nvd_o1), decoded.get("races"), decoded.get("runners"))
+    """``raw`` with ``nvd_o1`` for its odds snapshots, its races and runners decoded as
+    ``raw``'s (the same tables: what is decoded already is not decoded again)."""
+    day = decoded_like(replace(raw, nvd_o1=nvd_o1), raw.decoded_like)
+    decoded = vars(day)  # where a cached_property keeps its value
+    for table in ("races", "runners"):
+        if table in vars(raw):
+            decoded[table] = vars(raw)[table]
+    return day
 
 
 CARD_RECORDS: Final = ("1", "2")  # データ区分 of a race's card (出走馬名表, 出馬表)

@@ -124,3 +124,19 @@ def test_odds_replaced_keep_the_decoded_tables() -> None:
     fewer = base.with_odds(raw, raw.nvd_o1.iloc[:5])
     assert fewer.runners is runners and len(fewer.nvd_o1) == 5
     pd.testing.assert_frame_equal(fewer.races, replace(raw).races)
+
+
+@pytest.mark.parametrize(("table", "column"), [("nvd_ra", "kyori"), ("nvd_se", "umaban")])
+def test_a_day_without_a_required_column_is_refused_before_any_decode(
+    table: str, column: str
+) -> None:
+    """The card's view decodes nothing until asked, so validation refuses a day whose tables
+    lack a column the pipeline needs with its one line (``require_columns``), as before."""
+    from raceday.errors import InputError
+    from tasks.validate import validate_phase
+
+    raw = odd_day()
+    tables = {"nvd_ra": raw.nvd_ra, "nvd_se": raw.nvd_se, "nvd_o1": raw.nvd_o1}
+    tables[table] = tables[table].drop(columns=[column])
+    with pytest.raises(InputError, match=f"{table} lacks required column"):
+        validate_phase(RawDay(**tables), "card", CardTiming())
