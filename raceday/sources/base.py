@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cached_property
@@ -93,12 +93,9 @@ class RawDay:
     def races(self) -> pd.DataFrame:
         """``nvd_ra`` decoded (:func:`raceday.codec.decode_races`), row ``i`` from its ``i``-th
         row (a fresh index); shared: derive from it, never change it."""
-        table = self.nvd_ra.reset_index(drop=True)
-        if self.decoded_like is None:
-            return decode_races(table)
         like = self.decoded_like
-        again = decode_races(table, race_columns_reading(like.ra_fields))
-        return like.day.races.assign(**dict(again.items()))
+        shared = None if like is None else (like.day.races, race_columns_reading(like.ra_fields))
+        return _decoded_once(self.nvd_ra, decode_races, shared)
 
     @cached_property
     def pending_results(self) -> pd.Series:
@@ -110,12 +107,26 @@ class RawDay:
     def runners(self) -> pd.DataFrame:
         """``nvd_se`` decoded (:func:`raceday.codec.decode_runners`), row ``i`` from its ``i``-th
         row (a fresh index); shared: derive from it, never change it."""
-        table = self.nvd_se.reset_index(drop=True)
-        if self.decoded_like is None:
-            return decode_runners(table)
         like = self.decoded_like
-        again = decode_runners(table, runner_columns_reading(like.se_fields))
-        return like.day.runners.assign(**dict(again.items()))
+        shared = (
+            None if like is None else (like.day.runners, runner_columns_reading(like.se_fields))
+        )
+        return _decoded_once(self.nvd_se, decode_runners, shared)
+
+
+def _decoded_once(
+    table: pd.DataFrame,
+    decode: Callable[[pd.DataFrame, Collection[str] | None], pd.DataFrame],
+    shared: tuple[pd.DataFrame, list[str]] | None,
+) -> pd.DataFrame:
+    """``table`` decoded by ``decode``, row ``i`` from its ``i``-th row; with ``shared`` (the
+    decode of a day whose table differs only in some fields, and the columns read from those),
+    only those columns decoded again, the others taken from the shared decode."""
+    rows = table.reset_index(drop=True)
+    if shared is None:
+        return decode(rows, None)
+    decoded, again = shared
+    return decoded.assign(**dict(decode(rows, again).items()))
 
 
 @dataclass(frozen=True)
