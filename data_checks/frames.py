@@ -297,6 +297,7 @@ def runner_check_frame(
     frame["odds_above_a_less_popular"] = (
         odds_above_a_less_popular(first_copy_rows).reindex(frame.index, fill_value=False)
     ).astype(bool)
+    frame["race_overround"] = race_overround(first_copy_rows).reindex(frame.index)
 
     frame["missing_snapshot_odds"] = missing_snapshot_odds(frame, snapshot_odds, unsold)
     return frame

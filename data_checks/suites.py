@@ -515,6 +515,16 @@ def runner_checks(phase: str) -> list[Check]:
                 "settlement at odds a real pool can show",
                 shows=("win_odds", "popularity"),
             ),
+            # The final pool's Σ 1/odds, as the snapshot's (``overround_plausible``): prices all
+            # 1.0 or written ten times too long would settle bets and price the market absurdly.
+            Check(
+                "final_overround_plausible",
+                lambda: gxe.ExpectColumnValuesToBeBetween(
+                    column="race_overround", min_value=OVERROUND[0], max_value=OVERROUND[1]
+                ),
+                "settlement at odds a real pool can show, the market's log loss",
+                shows=("win_odds", "popularity"),
+            ),
             # Positions beyond the starters are corrupt.
             at_least(
                 "finish_pos_within_field", "field_size", "finish_pos", "settlement of win bets"

@@ -978,10 +978,13 @@ def _favourite_at_cap(base: Base, out: Path) -> Expected:
         frozenset({("odds", race_id, favourite), ("races", race_id, None)}),
         frozenset({"odds_follow_popularity", "overround_plausible"}),
     )
+    # The final pool loses the favourite's share too (Σ 1/odds below 1.0): its row is the final
+    # odds' most popular horse, whose popularity nvd_se gives (not necessarily the snapshot's).
+    final_first = se.index[_rows_of(se, race_id) & (se["tansho_ninkijun"].astype(int) == 1)]
     results = PhaseOutcome(
         frozenset({race_id}),
-        runner_failure(race_id, favourite),
-        frozenset({"final_odds_follow_popularity"}),
+        runner_failure(race_id, favourite) | runner_failure(race_id, base.umaban(final_first[0])),
+        frozenset({"final_odds_follow_popularity", "final_overround_plausible"}),
     )
     return Expected(all_races=frozenset(base.race_ids), card=card, results=results)
 
