@@ -36,6 +36,7 @@ from raceday.errors import (
     failure_kind,
     first_line,
 )
+from raceday.interrupts import outside_imports
 from raceday.run_status import (
     INTERRUPT_RECEIVED,
     INTERRUPTED_EXIT_CODE,
@@ -151,7 +152,8 @@ def interrupts_kept() -> Iterator[None]:
         raise KeyboardInterrupt
 
     INTERRUPT_RECEIVED.clear()
-    previous = {number: signal.signal(number, interrupt) for number in (SIGINT, SIGTERM)}
+    kept = outside_imports(interrupt)  # never raised inside an import (raceday.interrupts)
+    previous = {number: signal.signal(number, kept) for number in (SIGINT, SIGTERM)}
     try:
         yield
     finally:

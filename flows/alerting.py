@@ -11,6 +11,7 @@ from prefect import Flow, flow
 from prefect.runtime import flow_run
 
 from flows.heartbeats import end_runs_when_their_body_does
+from flows.termination import terminations_outside_imports
 from raceday.japan_time import today_in_japan
 from tasks.alerts import alert_on_flow_failure
 
@@ -21,9 +22,11 @@ Returned = TypeVar("Returned")
 def alerting_flow(
     name: str, run_name: Callable[[], str]
 ) -> Callable[[Callable[Params, Returned]], Flow[Params, Returned]]:
-    """A Prefect flow named ``name`` whose runs are named by ``run_name``, alert on failure and
-    end when their body does (:func:`flows.heartbeats.end_runs_when_their_body_does`)."""
+    """A Prefect flow named ``name`` whose runs are named by ``run_name``, alert on failure,
+    end when their body does (:func:`flows.heartbeats.end_runs_when_their_body_does`) and
+    raise a SIGTERM outside imports (:func:`flows.termination.terminations_outside_imports`)."""
     end_runs_when_their_body_does()
+    terminations_outside_imports()
     return flow(
         name=name, flow_run_name=run_name, log_prints=False, on_failure=[alert_on_flow_failure]
     )
