@@ -110,6 +110,13 @@ def _ascii_digits(text: pd.Series) -> pd.Series:
     return text.str.normalize("NFKC")
 
 
+def full_width_as_ascii(text: pd.Series) -> pd.Series:
+    """``text`` with full-width digits, signs, points and spaces as the ASCII they stand for
+    (:func:`_ascii_digits`), normalised only where some value is not ASCII (else ``text``
+    itself: one pass to tell, none to change)."""
+    return text if _ascii_arrow(text) is not None else _ascii_digits(text)
+
+
 def numeric_text(raw: pd.Series) -> pd.Series:
     """A numeric field's text, the one reading of every decoder and check of one: stripped (of
     an ideographic space too), full-width digits as ASCII (:func:`_ascii_digits`, only where
@@ -475,8 +482,7 @@ def zero_filled(text: pd.Series, width: int) -> pd.Series:
     leading zeros (``1126``), so that the same jockey is one id whichever file he came from.
     Other values (letters, blanks) stay as they are; full-width digits (``０１１２６``, typed
     with a Japanese input method) are the ASCII digits they stand for."""
-    if _ascii_arrow(text) is None:
-        text = _ascii_digits(text)
+    text = full_width_as_ascii(text)
     digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
     return text.where(~digits, text.str.zfill(width))
 

@@ -30,6 +30,7 @@ from raceday.boat.files import (
     read_program_file,
     read_result_file,
 )
+from raceday.codec import full_width_as_ascii
 from raceday.errors import InputError
 from raceday.japan_time import JAPAN_TIME
 from raceday.sources.csv_records import column_names
@@ -232,8 +233,9 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
         why = ": not comma-separated" if len(raw.columns) == 1 and separated else ""
         raise InputError(f"{path}: missing columns {', '.join(missing)}{why}")
     prefixes = {f"{day:%Y%m%d}" for day in days}
-    raw = raw.assign(race_id=_nfkc(raw["race_id"]))
-    raw = raw[raw["race_id"].str.strip().str[:8].isin(prefixes)].apply(_nfkc)  # ２．５ as 2.5
+    raw = raw.assign(race_id=full_width_as_ascii(raw["race_id"]))
+    of_days = raw[raw["race_id"].str.strip().str[:8].isin(prefixes)]
+    raw = of_days.apply(full_width_as_ascii)  # ２．５ as 2.5
     return (
         pd.DataFrame(
             {
@@ -247,13 +249,6 @@ def read_odds_file(directory: Path, days: list[date]) -> pd.DataFrame:
         .astype(ODDS_COLUMNS)
         .reset_index(drop=True)
     )
-
-
-def _nfkc(text: pd.Series) -> pd.Series:
-    """Text after NFKC (full-width digits, points and spaces as ASCII); ASCII text as it is
-    (one pass to tell, none to change)."""
-    ascii_text = text.str.isascii()
-    return text if ascii_text.all() else text.where(ascii_text, text.str.normalize("NFKC"))
 
 
 def no_odds_file_warning(path: Path, unpriced: int) -> str:
