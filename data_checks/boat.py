@@ -21,7 +21,7 @@ import pandas as pd
 
 from data_checks.derived import CheckedFrame, _split
 from data_checks.gx_runner import Check, Scope, run_suite
-from data_checks.suites import CARD_DAYS_AHEAD
+from data_checks.suites import CARD_DAYS_AHEAD, between
 from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, VENUE_CODES
 from raceday.boat.finish import payouts_name_the_finish
 
@@ -59,12 +59,12 @@ def _lane_checks(table: str, *, whole_field: bool = True) -> list[Check]:
     return [
         *([six_boats] if whole_field else []),
         # A lane outside 1-6 is a shifted line: its rates belong to nobody.
-        Check(
+        between(
             f"{table}_lane_in_1_6",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="boat", min_value=LANES[0], max_value=LANES[1]
-            ),
+            "boat",
             "the lane prior and the lane-keyed model",
+            low=LANES[0],
+            high=LANES[1],
         ),
         Check(
             f"{table}_lane_present",
@@ -85,12 +85,12 @@ def entry_checks() -> list[Check]:
     import great_expectations.expectations as gxe
 
     def rate(column: str, bounds: tuple[float, float]) -> Check:
-        return Check(
+        return between(
             f"{column}_in_range",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column=column, min_value=bounds[0], max_value=bounds[1]
-            ),
+            column,
             "the model's rate features (a shifted field reads as an absurd rate)",
+            low=bounds[0],
+            high=bounds[1],
         )
 
     return [
@@ -172,25 +172,21 @@ def result_checks() -> list[Check]:
             "the ST index and refunds",
             shows=("finish_code", "start_timing_s"),
         ),
-        Check(
+        between(
             "exhibition_time_plausible",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="exhibition_s", min_value=EXHIBITION_S[0], max_value=EXHIBITION_S[1]
-            ),
+            "exhibition_s",
             "the exhibition index",
+            low=EXHIBITION_S[0],
+            high=EXHIBITION_S[1],
         ),
-        Check(
+        between(
             "race_time_plausible",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="race_time_at_1800m_s", min_value=RACE_TIME_S[0], max_value=RACE_TIME_S[1]
-            ),
+            "race_time_at_1800m_s",
             "a shifted result line read as a time",
+            low=RACE_TIME_S[0],
+            high=RACE_TIME_S[1],
         ),
-        Check(
-            "course_in_1_6",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="course", min_value=1, max_value=6),
-            "the course entered",
-        ),
+        between("course_in_1_6", "course", "the course entered", low=1, high=6),
     ]
 
 
@@ -216,11 +212,7 @@ def payout_checks() -> list[Check]:
         ),
         # A payout is at least the 100-yen ticket back (元返し), 特払い 70 yen; 0 or less is a
         # misread number.
-        Check(
-            "payout_positive",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="payout_yen", min_value=10),
-            "the yen paid on every winning ticket",
-        ),
+        between("payout_positive", "payout_yen", "the yen paid on every winning ticket", low=10),
         # A win line naming a boat that did not finish first (or an exacta that is not the
         # first two) contradicts the 着 column: settling from it pays the wrong boat.
         Check(
@@ -240,12 +232,12 @@ def odds_checks() -> list[Check]:
         *_lane_checks("odds", whole_field=False),
         # One boat's value takes its row only: 欠場 (withdrawn) is shown in place of odds daily,
         # and taking the race's odds with it left the whole race unpriced and unbet.
-        Check(
+        between(
             "win_odds_in_range",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="win_odds", min_value=1.0, max_value=MAX_WIN_ODDS
-            ),
+            "win_odds",
             "the market's probabilities and Kelly's prices",
+            low=1.0,
+            high=MAX_WIN_ODDS,
             scope="row",
         ),
         Check(
@@ -321,17 +313,15 @@ def _dated_checks(as_of: date | None, max_days_ahead: int, name: str) -> list[Ch
     Japan; none without it), on the ``days_after_today`` column :func:`_prepared` adds: results
     of a day not yet run are a mis-dated file, a program weeks ahead cannot be bet on (the horse
     suites' ``results_not_in_future`` and ``card_not_too_far_ahead``)."""
-    import great_expectations.expectations as gxe
 
     if as_of is None:
         return []
     return [
-        Check(
+        between(
             name,
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="days_after_today", max_value=max_days_ahead
-            ),
+            "days_after_today",
             "point-in-time correctness: no result or stake for a day not yet run",
+            high=max_days_ahead,
             shows=("race_date",),
         )
     ]

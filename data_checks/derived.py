@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from data_checks.gx_runner import FAILURE_COLUMNS, Check, SuiteOutcome, run_suite
 from data_checks.holds import all_hold
-from data_checks.suites import MAX_WIN_ODDS
+from data_checks.suites import MAX_WIN_ODDS, between, between_expectation
 from raceday.first3f.layers import CLIP_S, LAST_SEGMENT_M, METHOD_PRIORITY
 from raceday.staking.kelly import UNIT_YEN, StakingPolicy
 
@@ -123,10 +123,11 @@ def first3f_checks() -> list[Check]:
             shows=("method", "first3f_s"),
         ),
         # Within its method's bounds (see first3f_bounds): outside, the rule or its inputs broke.
-        Check(
+        between(
             "first3f_within_method_bounds",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="outside_bounds_s", max_value=0.0),
+            "outside_bounds_s",
             "ten indexes and the pace features built on them",
+            high=0.0,
             scope="row",
             shows=("method", "first3f_s", "first_segment_m"),
         ),
@@ -183,27 +184,28 @@ def prediction_checks() -> list[Check]:
             "Kelly stakes",
         ),
         # Strictly between 0 and 1: 0 or 1 would make Kelly bet nothing or everything.
-        Check(
+        between(
             "p_final_in_open_unit_interval",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="p_final", min_value=0.0, max_value=1.0, strict_min=True, strict_max=True
-            ),
+            "p_final",
             "Kelly stakes and log loss",
+            low=0.0,
+            high=1.0,
+            strict=True,
         ),
-        Check(
+        between(
             "p_market_in_open_unit_interval",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="p_market", min_value=0.0, max_value=1.0, strict_min=True, strict_max=True
-            ),
+            "p_market",
             "the market baseline every model is judged against",
+            low=0.0,
+            high=1.0,
+            strict=True,
         ),
         # Each race's probabilities sum to 1: the runners are its only outcomes.
-        Check(
+        between(
             "p_final_sums_to_1_per_race",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="race_sum_error", max_value=PROBABILITY_SUM_TOLERANCE
-            ),
+            "race_sum_error",
             "Kelly's reserve rate and every probability metric",
+            high=PROBABILITY_SUM_TOLERANCE,
             shows=("race_id",),
         ),
     ]
@@ -229,10 +231,11 @@ def stake_checks(policy: StakingPolicy, bankroll_yen: int) -> list[Check]:
     per_day = policy.max_day_fraction * bankroll_yen
     return [
         # A stake is a whole number of 100-yen tickets and never negative.
-        Check(
+        between(
             "stake_non_negative",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="stake_yen", min_value=0),
+            "stake_yen",
             "the ledger: a negative stake would be money from nowhere",
+            low=0,
         ),
         Check(
             "stake_in_whole_units",
@@ -240,39 +243,38 @@ def stake_checks(policy: StakingPolicy, bankroll_yen: int) -> list[Check]:
             "tickets that can be bought",
         ),
         # The caps of the staking policy (fractions of the bankroll at bet time).
-        Check(
+        between(
             "stake_within_bet_cap",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="stake_yen", max_value=per_bet),
+            "stake_yen",
             f"the per-bet cap ({policy.max_bet_fraction:.0%} of bankroll)",
+            high=per_bet,
         ),
-        Check(
+        between(
             "race_stakes_within_race_cap",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="race_total_yen", max_value=per_race),
+            "race_total_yen",
             f"the per-race cap ({policy.max_race_fraction:.0%} of bankroll)",
+            high=per_race,
         ),
-        Check(
+        between(
             "day_stakes_within_day_cap",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="day_total_yen", max_value=per_day),
+            "day_total_yen",
             f"the per-day cap ({policy.max_day_fraction:.0%} of bankroll)",
+            high=per_day,
         ),
         # A bet is placed only on offered odds with the policy's minimum edge.
-        Check(
-            "odds_at_bet_at_least_1",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="odds_at_bet", min_value=1.0),
-            "stakes sized on real odds",
-        ),
+        between("odds_at_bet_at_least_1", "odds_at_bet", "stakes sized on real odds", low=1.0),
         # The card's odds checks already set such a race aside; this is the last line.
-        Check(
+        between(
             "odds_at_bet_at_most_999_9",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="odds_at_bet", max_value=MAX_WIN_ODDS),
+            "odds_at_bet",
             "stakes sized on odds a real pool shows",
+            high=MAX_WIN_ODDS,
         ),
-        Check(
+        between(
             "edge_at_least_min_edge",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="edge", min_value=policy.min_edge - 1e-12
-            ),
+            "edge",
             f"the minimum edge p * odds >= {policy.min_edge}",
+            low=policy.min_edge - 1e-12,
         ),
     ]
 
@@ -305,18 +307,12 @@ CAP_HEADROOM: Final = {
 STAKES_OF_DAYS_SUITE: Final = "stakes_of_days"
 
 
-def _non_negative(column: str) -> Any:
-    import great_expectations.expectations as gxe
-
-    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0)
-
-
 def stakes_of_days_checks(policy: StakingPolicy) -> list[Check]:
     """:func:`stake_checks` for several days in one run: each cap as a column of headroom left
     under the row's own day's bankroll (``cap - stake >= 0`` holds exactly when ``stake <= cap``),
     so one suite serves every bankroll; the other checks are the same."""
     return [
-        replace(check, build=partial(_non_negative, CAP_HEADROOM[check.name][0]))
+        replace(check, build=partial(between_expectation, CAP_HEADROOM[check.name][0], min_value=0))
         if check.name in CAP_HEADROOM
         else check
         for check in stake_checks(policy, 0)

@@ -8,10 +8,11 @@ values: "when present" rules need nothing more, and "must be present" rules say 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 from data_checks.frames import FIRST_600M_KM, LEADER_PACE_MIN_S_PER_KM
-from data_checks.gx_runner import Check
+from data_checks.gx_runner import Check, Scope
 from raceday import codec
 from raceday.codec import UNKNOWN_CODE, VENUE_CODE_PATTERN
 from raceday.sport import Circuit, distance_bounds, other_sport_venues, venue_codes
@@ -58,6 +59,37 @@ def venue_codes_for(circuits: Sequence[Circuit]) -> frozenset[str]:
 OTHER_SPORT_VENUE_CODES: Final = other_sport_venues()
 # Distances any circuit runs (NAR flat 800-3000 m, JRA up to 4250 m over jumps).
 DISTANCE_M: Final = distance_bounds()
+
+
+def between(
+    name: str,
+    column: str,
+    protects: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    strict: bool = False,
+    scope: Scope = "race",
+    shows: tuple[str, ...] = (),
+) -> Check:
+    """The check that ``low <= column <= high`` (``strict``: ``<`` at both ends) on each row where
+    ``column`` is known; a bound left ``None`` is open."""
+    bounds: dict[str, Any] = {}
+    if low is not None:
+        bounds["min_value"] = low
+    if high is not None:
+        bounds["max_value"] = high
+    if strict:
+        bounds |= {"strict_min": True, "strict_max": True}
+    return Check(name, partial(between_expectation, column, **bounds), protects, scope, shows)
+
+
+def between_expectation(column: str, **bounds: Any) -> Any:
+    """Great Expectations' ``ExpectColumnValuesToBeBetween`` on ``column`` with ``bounds``
+    (``min_value``, ``max_value``, ``strict_min``, ``strict_max``)."""
+    import great_expectations.expectations as gxe
+
+    return gxe.ExpectColumnValuesToBeBetween(column=column, **bounds)
 
 
 def at_least(
@@ -168,12 +200,11 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             shows=("race_id",),
         ),
         # A year before any NAR record we read (1899 from a zeroed or shifted field).
-        Check(
+        between(
             "race_date_not_before_1990",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="race_year", min_value=FIRST_RACE_YEAR
-            ),
+            "race_year",
             "point-in-time ordering and history windows",
+            low=FIRST_RACE_YEAR,
             shows=("race_date",),
         ),
         # A venue code is two digits. Ban-ei (83, sled racing over 200 m) is another
@@ -196,12 +227,12 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
         # Each circuit's distances (raceday.sport): NAR flat races run 800-3000 m, JRA's
         # 1000-3600 m and its jump races up to 4250 m (the Nakayama Grand Jump); anything else
         # is a decoding error or another sport.
-        Check(
+        between(
             "distance_in_range",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="distance_m", min_value=DISTANCE_M[0], max_value=DISTANCE_M[1]
-            ),
+            "distance_m",
             "standard times and first-3F rules keyed by distance",
+            low=DISTANCE_M[0],
+            high=DISTANCE_M[1],
         ),
         # A race without a field size cannot be normalised or checked against its runners.
         Check(
@@ -210,12 +241,12 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             "per-race normalisation of probabilities",
         ),
         # A field of 0 or more than 18 starters cannot be priced.
-        Check(
+        between(
             "field_size_between_1_and_18",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="field_size", min_value=1, max_value=18
-            ),
+            "field_size",
             "per-race normalisation of probabilities",
+            low=1,
+            high=18,
         ),
         # Going 0-4 (unknown/良/稍重/重/不良) after decoding: another value is a decoder bug.
         Check(
@@ -231,25 +262,21 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
         ),
         *record_kind_checks(),
         # A race with no runner rows cannot be predicted or settled.
-        Check(
-            "race_has_runners",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="runner_count", min_value=1),
-            "prediction and settlement of the race",
-        ),
+        between("race_has_runners", "runner_count", "prediction and settlement of the race", low=1),
         # Every runner scratched: nothing to price, every bet refunded.
-        Check(
+        between(
             "race_has_starters",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="starters", min_value=1),
+            "starters",
             "prediction of a race that is run",
+            low=1,
             shows=("field_size",),
         ),
         # The leader's first 600 m (when present): 30 s up to a pace that eases with distance.
-        Check(
+        between(
             "leader_first3f_not_too_fast",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="leader_first3f_s", min_value=LEADER_PACE_MIN_S_PER_KM * FIRST_600M_KM
-            ),
+            "leader_first3f_s",
             "the first-3F leader anchor (a 4F or seconds-for-tenths mix-up)",
+            low=LEADER_PACE_MIN_S_PER_KM * FIRST_600M_KM,
             shows=("distance_m",),
         ),
         at_least(
@@ -305,22 +332,22 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
         # A card weeks ahead (2027 typed for 2026) would be predicted and staked on a day that
         # cannot be settled for weeks.
         checks.append(
-            Check(
+            between(
                 "card_not_too_far_ahead",
-                lambda: gxe.ExpectColumnValuesToBeBetween(
-                    column="days_after_today", max_value=CARD_DAYS_AHEAD
-                ),
+                "days_after_today",
                 "stakes only on cards that can exist",
+                high=CARD_DAYS_AHEAD,
                 shows=("race_date",),
             )
         )
     if phase == "results" and dated:
         # Results of a day that has not happened are a mis-dated record, not a result.
         checks.append(
-            Check(
+            between(
                 "results_not_in_future",
-                lambda: gxe.ExpectColumnValuesToBeBetween(column="days_after_today", max_value=0),
+                "days_after_today",
                 "point-in-time correctness",
+                high=0,
                 shows=("race_date",),
             )
         )
@@ -408,21 +435,15 @@ def runner_checks(phase: str) -> list[Check]:
         # A horse number above the number of entries means the row belongs to another race.
         at_least("umaban_within_entries", "entries", "umaban", "bets placed on horses that exist"),
         # Odds below 1.0 do not exist in a pari-mutuel pool (minimum payout 100 yen per 100).
-        Check(
-            "win_odds_at_least_1",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", min_value=1.0),
-            "market probabilities and stakes",
-        ),
+        between("win_odds_at_least_1", "win_odds", "market probabilities and stakes", low=1.0),
         # Weight carried (斤量) in kg (:data:`WEIGHT_CARRIED_KG`): another unit or a shifted
         # field would be every weight feature of the horse's race.
-        Check(
+        between(
             "weight_carried_plausible",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="weight_carried_kg",
-                min_value=WEIGHT_CARRIED_KG[0],
-                max_value=WEIGHT_CARRIED_KG[1],
-            ),
+            "weight_carried_kg",
             "weight-carried features",
+            low=WEIGHT_CARRIED_KG[0],
+            high=WEIGHT_CARRIED_KG[1],
         ),
         # A corner position beyond the starters is a shifted or corrupted field (00 = none).
         at_least(
@@ -455,21 +476,21 @@ def runner_checks(phase: str) -> list[Check]:
                 "finish times (a common bug divides MSSs by ten)",
             ),
             # 50-90 s per 1000 m brackets every real NAR pace; outside it the time is wrong.
-            Check(
+            between(
                 "finish_time_plausible",
-                lambda: gxe.ExpectColumnValuesToBeBetween(
-                    column="pace_s_per_km", min_value=PACE_S_PER_KM[0], max_value=PACE_S_PER_KM[1]
-                ),
+                "pace_s_per_km",
                 "speed indexes and standard times",
+                low=PACE_S_PER_KM[0],
+                high=PACE_S_PER_KM[1],
                 shows=("finish_time_s", "distance_m"),
             ),
             # A last 3F is a 600 m time: 30-54 s; outside, the field is shifted or mis-scaled.
-            Check(
+            between(
                 "last3f_plausible",
-                lambda: gxe.ExpectColumnValuesToBeBetween(
-                    column="last3f_s", min_value=LAST3F_S[0], max_value=LAST3F_S[1]
-                ),
+                "last3f_s",
                 "agari indexes and the short-race first 3F",
+                low=LAST3F_S[0],
+                high=LAST3F_S[1],
             ),
             # The last 3F is part of the finish time: it must be the smaller.
             Check(
@@ -517,12 +538,12 @@ def runner_checks(phase: str) -> list[Check]:
             ),
             # The final pool's Σ 1/odds, as the snapshot's (``overround_plausible``): prices all
             # 1.0 or written ten times too long would settle bets and price the market absurdly.
-            Check(
+            between(
                 "final_overround_plausible",
-                lambda: gxe.ExpectColumnValuesToBeBetween(
-                    column="race_overround", min_value=OVERROUND[0], max_value=OVERROUND[1]
-                ),
+                "race_overround",
                 "settlement at odds a real pool can show, the market's log loss",
+                low=OVERROUND[0],
+                high=OVERROUND[1],
                 shows=("win_odds", "popularity"),
             ),
             # Positions beyond the starters are corrupt.
@@ -539,11 +560,7 @@ def odds_checks() -> list[Check]:
 
     return [
         # Odds below 1.0 cannot be offered; staking on them would be nonsense.
-        Check(
-            "snapshot_odds_at_least_1",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", min_value=1.0),
-            "stakes sized on bet-time odds",
-        ),
+        between("snapshot_odds_at_least_1", "win_odds", "stakes sized on bet-time odds", low=1.0),
         # More than 4 digits of tenths (99999): no such field; it would decode as 9999.9.
         Check(
             "odds_field_is_4_digits",
@@ -552,10 +569,11 @@ def odds_checks() -> list[Check]:
             shows=("odds_raw",),
         ),
         # 999.9 is the field's ceiling and the pools' display cap: above it is corruption.
-        Check(
+        between(
             "odds_at_most_999_9",
-            lambda: gxe.ExpectColumnValuesToBeBetween(column="win_odds", max_value=MAX_WIN_ODDS),
+            "win_odds",
             "stakes sized on odds a real pool shows",
+            high=MAX_WIN_ODDS,
         ),
         # A more popular horse never pays more than a less popular one (a favourite at 999.9).
         Check(
@@ -567,12 +585,12 @@ def odds_checks() -> list[Check]:
             shows=("popularity",),
         ),
         # Σ 1/odds of a pool with 20-25% takeout: a wrong price moves it out of range.
-        Check(
+        between(
             "overround_plausible",
-            lambda: gxe.ExpectColumnValuesToBeBetween(
-                column="race_overround", min_value=OVERROUND[0], max_value=OVERROUND[1]
-            ),
+            "race_overround",
             "market probabilities normalised over a real pool",
+            low=OVERROUND[0],
+            high=OVERROUND[1],
         ),
         # Text longer than its column (a shifted record): the store would refuse the whole day.
         Check(
