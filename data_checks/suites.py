@@ -146,6 +146,34 @@ def record_kind_checks() -> list[Check]:
     ]
 
 
+def field_checks() -> list[Check]:
+    """The checks of a record's fields as read (``data_checks.frames``), the same on every table:
+    each present, parsed and fitting its column."""
+    import great_expectations.expectations as gxe
+
+    return [
+        # A short (truncated) line or a null leaves fields the pipeline reads undefined.
+        Check(
+            "required_fields_present",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="missing_fields", value_set=[""]),
+            "every decoded field comes from a real value",
+        ),
+        # Text in a numeric field ("1O5", "12.5", "-38") would decode to "missing" and hide
+        # corruption.
+        Check(
+            "fields_parse",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="unparsable_fields", value_set=[""]),
+            "decoding: a corrupt field is not a missing one",
+        ),
+        # Text longer than its column (a shifted record): the store would refuse the whole day.
+        Check(
+            "fields_fit_the_store",
+            lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
+            "one transaction per stage: a value too long for its column fails the whole write",
+        ),
+    ]
+
+
 def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False) -> list[Check]:
     """The race table (nvd_ra as ingested); ``dated`` (today is known) adds the upper date
     bound: results not after today, cards not more than a week ahead."""
@@ -174,24 +202,7 @@ def race_checks(venue_codes: Collection[str], phase: str, *, dated: bool = False
             lambda: gxe.ExpectColumnValuesToBeUnique(column="race_id_if_first_copy"),
             "one row per race; bets keyed by race",
         ),
-        # A short (truncated) line or a null leaves fields the pipeline reads undefined.
-        Check(
-            "required_fields_present",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="missing_fields", value_set=[""]),
-            "every decoded field comes from a real value",
-        ),
-        # Text in a numeric field ("1O5", "12.5") would decode to "missing" and hide corruption.
-        Check(
-            "fields_parse",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="unparsable_fields", value_set=[""]),
-            "decoding: a corrupt field is not a missing one",
-        ),
-        # Text longer than its column (a shifted record): the store would refuse the whole day.
-        Check(
-            "fields_fit_the_store",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
-            "one transaction per stage: a value too long for its column fails the whole write",
-        ),
+        *field_checks(),
         # kaisai_nen/kaisai_tsukihi that do not form a date (e.g. 0231) cannot be placed in time.
         Check(
             "race_date_parses",
@@ -383,24 +394,7 @@ def runner_checks(phase: str) -> list[Check]:
             ),
             "one row per runner; bets keyed by race and horse",
         ),
-        # A short (truncated) line or a null leaves fields the pipeline reads undefined.
-        Check(
-            "required_fields_present",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="missing_fields", value_set=[""]),
-            "every decoded field comes from a real value",
-        ),
-        # Text in a numeric field ("1O5", "12.5", "-38") would decode to "missing".
-        Check(
-            "fields_parse",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="unparsable_fields", value_set=[""]),
-            "decoding: a corrupt field is not a missing one",
-        ),
-        # Text longer than its column (a shifted record): the store would refuse the whole day.
-        Check(
-            "fields_fit_the_store",
-            lambda: gxe.ExpectColumnValuesToBeInSet(column="overlong_fields", value_set=[""]),
-            "one transaction per stage: a value too long for its column fails the whole write",
-        ),
+        *field_checks(),
         # Without a horse number a runner cannot be bet on or joined to its odds.
         Check(
             "umaban_present",
