@@ -22,7 +22,7 @@ import pandas as pd
 from data_checks.derived import CheckedFrame, _split
 from data_checks.gx_runner import Check, Scope, run_suite
 from data_checks.suites import CARD_DAYS_AHEAD, between
-from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, VENUE_CODES
+from raceday.boat.codes import BET_NAMES, CLASSES, FINISH_CODES, RACER_ID_PATTERN, VENUE_CODES
 from raceday.boat.finish import payouts_name_the_finish
 
 LANES: Final = (1, 6)
@@ -115,7 +115,7 @@ def entry_checks() -> list[Check]:
         ),
         Check(
             "racer_id_is_4_digits",
-            lambda: gxe.ExpectColumnValuesToMatchRegex(column="racer_id", regex=r"^\d{4}$"),
+            lambda: gxe.ExpectColumnValuesToMatchRegex(column="racer_id", regex=RACER_ID_PATTERN),
             "the racer's start and exhibition history",
         ),
         Check(

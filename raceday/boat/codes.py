@@ -119,6 +119,7 @@ def finish_position(code: str) -> int | None:
     return int(code) if known is not None and known.finished else None
 
 
+RACER_ID_PATTERN: Final = r"^\d{4}$"  # 登録番号: a racer's registration number
 CLASSES: Final = ("A1", "A2", "B1", "B2")  # best first; reviewed twice a year on the win rate
 
 # Bet types (券種) as the K file labels them, and how many boats a combination names.

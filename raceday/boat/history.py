@@ -9,6 +9,7 @@ from typing import Final
 
 import pandas as pd
 
+from raceday.boat.codes import RACER_ID_PATTERN
 from raceday.boat.course import course_features
 from raceday.boat.features import card_features
 from raceday.boat.model import market_probabilities, priced_boats
@@ -28,7 +29,7 @@ def results_history(entries: pd.DataFrame, results: pd.DataFrame) -> pd.DataFram
         how="left",
         suffixes=("_result", ""),
     )
-    racer = frame["racer_id"].fillna(frame.get("racer_id_result", frame["racer_id"]))
+    racer = raced_by(frame["racer_id"], frame.get("racer_id_result", frame["racer_id"]))
     refunded = boat_refunded(frame["finish_code"])
     won = frame["position"].astype("Float64").eq(1).fillna(False).astype("float64")
     return pd.DataFrame(
@@ -44,6 +45,14 @@ def results_history(entries: pd.DataFrame, results: pd.DataFrame) -> pd.DataFram
             "course": pd.to_numeric(frame["course"], errors="coerce").astype("Int64"),
         }
     )
+
+
+def raced_by(program_racer: pd.Series, result_racer: pd.Series) -> pd.Series:
+    """Who raced each boat: the K file's racer where it reads as a registration number (a 選手変更
+    on the day puts another racer in the boat, and the result is theirs), else the program's."""
+    result_racer = result_racer.astype("string")
+    named = result_racer.str.contains(RACER_ID_PATTERN).fillna(False).astype(bool)
+    return result_racer.where(named, program_racer.astype("string"))
 
 
 def morning_moments(race_id: pd.Series, at: time) -> pd.Series:

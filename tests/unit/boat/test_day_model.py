@@ -71,6 +71,29 @@ def test_a_days_features_use_only_earlier_days() -> None:
     assert (features_on("2026-04-01", history)["st_index"] == 0).all()
 
 
+def test_a_result_is_credited_to_the_racer_the_k_file_names() -> None:
+    """A racer changed on the day (選手変更): the K file names who raced, so that racer's history
+    gets the win, the start and the course; a K line whose racer does not read as a 4-digit
+    registration number (blank, cut) keeps the program's racer."""
+    program = card("2026-04-02", racers=("1001", "1002", "1003", "1004", "1005", "1006"))
+    results = pd.DataFrame(
+        {
+            "race_id": program["race_id"],
+            "boat": program["boat"],
+            "racer_id": pd.array(["4321", "1002", None, "", "12", "1006"], dtype="string"),
+            "race_date": program["race_date"],
+            "finish_code": pd.array(["01", "02", "03", "04", "05", "06"], dtype="string"),
+            "position": pd.array(range(1, 7), dtype="Int64"),
+            "start_timing_s": [0.11, 0.12, 0.13, 0.14, 0.15, 0.16],
+            "exhibition_s": [6.7] * 6,
+            "course": pd.array(range(1, 7), dtype="Int64"),
+        }
+    )
+    history = results_history(program, results)
+    assert history["racer_id"].tolist() == ["4321", "1002", "1003", "1004", "1005", "1006"]
+    assert history.loc[history["racer_id"] == "4321", "won"].tolist() == [1.0]
+
+
 def test_lane_prior_learns_the_venue_and_sums_to_1() -> None:
     """With no history the prior is the national lane shares; a venue whose lane 1 always wins
     moves lane 1 up; every race's prior sums to 1."""
