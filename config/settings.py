@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, get_origin
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.reference import RolloutStage, load_rollout_stages
@@ -150,20 +151,88 @@ def use_store(url: str | None) -> Iterator[None]:
         _store_url_in_force = previous
 
 
+ENV_PREFIX: Final = "RACEDAY_"
+# RACEDAY_ variables that are not settings: the checkout a worker runs its flows from
+# (``cli.pool``), and the test suite's and the benchmarks' own switches.
+NOT_SETTINGS: Final = frozenset({"RACEDAY_HOME"})
+NOT_SETTINGS_PREFIXES: Final = ("RACEDAY_TEST_", "RACEDAY_BENCH_", "RACEDAY_E2E_")
+
+
+def setting_path(name: str) -> list[str] | None:
+    """The settings path a ``RACEDAY_`` variable sets (``RACEDAY_KELLY__FRACTION``: kelly,
+    fraction; any case, as the settings read it), or None where it names no setting: a section
+    or field that does not exist, or a part below a plain value (a mapping's keys excepted)."""
+    parts = name.upper().removeprefix(ENV_PREFIX).lower().split("__")
+    model: type[BaseModel] | None = Settings
+    for part in parts:
+        if model is None:
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        if get_origin(field.annotation) in (dict, Mapping):
+            return parts
+        model = _section(field.annotation)
+    return parts
+
+
+def _section(annotation: object) -> type[BaseModel] | None:
+    """The settings section a field holds (``kelly``: KellySettings), None for a plain value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def setting_variables(model: type[BaseModel] = Settings, prefix: str = ENV_PREFIX) -> list[str]:
+    """Every ``RACEDAY_`` variable that sets a value (a section's fields, not the section)."""
+    names: list[str] = []
+    for field_name, field in model.model_fields.items():
+        name = f"{prefix}{field_name.upper()}"
+        section = _section(field.annotation)
+        if section is not None:
+            names += setting_variables(section, f"{name}__")
+        else:
+            names.append(name)
+    return names
+
+
+def unknown_setting_lines(environment: Mapping[str, str]) -> list[str]:
+    """One line per ``RACEDAY_`` variable of ``environment`` that names no setting (a misspelt
+    ``RACEDAY_KELY__FRACTION`` would leave the stakes at the default fraction without a word),
+    with the setting it most looks like."""
+    lines = []
+    for name in sorted(environment):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS:
+            continue
+        if upper.startswith(NOT_SETTINGS_PREFIXES) or setting_path(name) is not None:
+            continue
+        known = [known.removeprefix(ENV_PREFIX) for known in setting_variables()]
+        near = get_close_matches(upper.removeprefix(ENV_PREFIX), known, n=1, cutoff=0.75)
+        hint = f" (did you mean {ENV_PREFIX}{near[0]}?)" if near else ""
+        lines.append(f"unknown setting {name}: raceday has no such setting{hint}")
+    return lines
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides (``None`` means "not given");
     the store put in force by ``use_store`` comes before the environment's. A setting that is
-    not valid raises :class:`raceday.errors.InvalidSettings` (bad input, one line a mistake),
+    not valid, or a ``RACEDAY_`` variable that names none (:func:`unknown_setting_lines`),
+    raises :class:`raceday.errors.InvalidSettings` (bad input, one line a mistake),
     in a command and in a flow alike."""
     from raceday.errors import InvalidSettings
 
     given = {key: value for key, value in overrides.items() if value is not None}
     if "db_url" not in given and _store_url_in_force is not None:
         given["db_url"] = _store_url_in_force
+    unknown = unknown_setting_lines(os.environ)
     try:
-        return Settings(**given)
+        settings = Settings(**given)
     except ValueError as error:  # pydantic's ValidationError, pydantic-settings' SettingsError
-        raise InvalidSettings("\n".join(settings_error_lines(error))) from error
+        raise InvalidSettings("\n".join([*unknown, *settings_error_lines(error)])) from error
+    if unknown:
+        raise InvalidSettings("\n".join(unknown))
+    return settings
 
 
 def settings_error_lines(error: Exception) -> list[str]:

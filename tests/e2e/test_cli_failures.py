@@ -155,6 +155,21 @@ def test_every_settings_mistake_is_one_plain_line_and_no_secret_is_echoed(
     assert result.stdout == ""
 
 
+def test_a_misspelt_setting_is_refused_before_anything_runs(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RACEDAY_KELY__FRACTION names no setting: left unread, the day would be staked at the
+    default Kelly fraction without a word. Exit 2, one line naming the setting meant, no run."""
+    monkeypatch.setenv("RACEDAY_KELY__FRACTION", "0.1")
+    result = CliRunner().invoke(app, ["run", "--date", DAY, "--db", sqlite_url])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown setting RACEDAY_KELY__FRACTION: raceday has no such setting "
+        "(did you mean RACEDAY_KELLY__FRACTION?)"
+    ]
+    assert result.stdout == ""
+
+
 def test_a_setting_mistake_in_a_flow_is_bad_input_not_a_defect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
