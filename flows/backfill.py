@@ -68,6 +68,7 @@ from raceday.run_status import (
     backfill_no_races_warning,
     cancelled_warning,
     final_odds_races_warning,
+    open_bets_warning,
     quarantine_warning,
     refused_warning,
     run_status,
@@ -77,6 +78,7 @@ from raceday.run_status import (
     untimed_warning,
 )
 from raceday.sources.timeline import OddsAt
+from raceday.store.catalogs.bets import open_bets_per_day
 from raceday.store.catalogs.performance import RacesJudged, races_judged_between
 from raceday.store.catalogs.ratings import SettledRuns
 from raceday.store.catalogs.runs import (
@@ -105,14 +107,18 @@ DEFAULT_CHUNK_DAYS = 28
 
 
 def completed_days(settings: Settings, start: date, end: date) -> set[date]:
-    """Days of ``start``..``end`` completed by earlier backfills (empty for a fresh store)."""
+    """Days of ``start``..``end`` completed by earlier backfills (empty for a fresh store), but
+    a day with bets of the policy still open (a race's results not published when it ran): it
+    runs again, settling them (its placed bets are kept), as a boat backfill's day does."""
     from raceday.store.engine import has_schema
 
     engine = engine_for(settings)
     if not has_schema(engine):
         return set()
     with engine.connect() as connection:
-        return completed_backfill_days(connection, start, end)
+        completed = completed_backfill_days(connection, start, end)
+        still_open = open_bets_per_day(connection, settings.kelly.policy_name, start, end)
+    return completed - set(still_open)
 
 
 def warm_up(settings: Settings, start: date) -> None:
@@ -634,6 +640,7 @@ def backfill_held(
     ran = todo[: done.chunks_run]
     with engine_for(settings).connect() as connection:  # of the chunks this run ran, as its counts
         judged = [races_judged_between(connection, chunk.start, chunk.end) for chunk in ran]
+        still_open = open_bets_per_day(connection, settings.kelly.policy_name, start, end)
     cancelled = sum(chunk.cancelled for chunk in judged)
     days_run = sum(len(chunk.days) for chunk in ran) - len(refused)
     warnings = cancelled_warning(cancelled)
@@ -650,6 +657,7 @@ def backfill_held(
     warnings += stale_odds_warning(notes.stale_odds, settings.live.stale_odds_minutes)
     warnings += classless_warning(judged, f"{start}..{end}")
     warnings += refused_warning(refused)
+    warnings += open_bets_warning(still_open)
     status = COMPLETED_WITH_REFUSALS if refused else run_status((), warnings)
     if summary.stopped:
         warnings.append(stopped_warning(done.chunks_run, len(todo)))

@@ -133,6 +133,22 @@ def refused_warning(refused: Sequence[DayRefusal]) -> list[str]:
     ]
 
 
+def open_bets_warning(open_per_day: Mapping[date, int]) -> list[str]:
+    """A warning naming the days a backfill leaves with bets open (their races' results not
+    stored: not published when the day ran, or a winner without final odds). Such a day is not
+    done: the same command, run once the results are in, runs it again and settles them."""
+    if not open_per_day:
+        return []
+    days = sorted(open_per_day)
+    named = ", ".join(str(day) for day in days[:5])
+    more = f" and {len(days) - 5} more" if len(days) > 5 else ""
+    return [
+        f"{sum(open_per_day.values())} bet(s) left open on {len(days)} day(s) ({named}{more}): "
+        "their races have no result stored yet (not published, or a winner without final odds); "
+        "those days are not done: run the same command again once their results are in"
+    ]
+
+
 def outcome(alerts: Iterable[Mapping[str, Any]], warnings: Sequence[str]) -> dict[str, Any]:
     """The summary's ``status``, ``alerts`` and ``warnings`` entries."""
     alerts = list(alerts)

@@ -82,3 +82,55 @@ def test_a_warm_up_cut_short_after_storing_its_results_is_done_again(
     every, again = outputs(whole), outputs(cut)
     assert all(not every[table].startswith("0:") for table in derived)  # rows "count:hash"
     assert {table: again[table] for table in derived} == {table: every[table] for table in derived}
+
+
+def test_a_day_done_with_bets_still_open_runs_again(store_url: str, tmp_path: Path) -> None:
+    """A backfilled day whose bets are not all settled (a race's results not published when it
+    ran: the day is stored, its bets on that race open) is not done: the same command run once
+    the results are in runs it again (it settles them; its placed bets are kept), as a boat
+    backfill does. Before, it was skipped for good and its stakes stayed out of the cash."""
+    from datetime import datetime
+
+    from config import load_settings
+    from flows.backfill import completed_days
+    from raceday.store.catalogs.bets import BETS
+    from raceday.store.catalogs.runs import mark_backfill_days
+    from raceday.store.engine import upgrade_schema
+
+    settled_day, open_day, other_policy_day = date(2025, 6, 1), date(2025, 6, 2), date(2025, 6, 3)
+    settings = load_settings(db_url=store_url, var_dir=tmp_path / "var")
+    engine = make_engine(store_url)
+    upgrade_schema(engine)
+    bet = {"model_version": "m", "p_final": 0.3, "odds_at_bet": 5.0, "edge": 1.5,
+           "stake_yen": 1000, "policy_params": "{}", "payout_yen": None, "refund_yen": None,
+           "pnl_yen": None}  # fmt: skip
+    with engine.begin() as connection:
+        mark_backfill_days(
+            connection, [settled_day, open_day, other_policy_day], "run", datetime(2025, 6, 4), 1.0
+        )
+        connection.execute(
+            BETS.insert(),
+            [
+                {**bet, "policy": settings.kelly.policy_name, "race_id": "202506014401",
+                 "umaban": 1, "race_date": settled_day, "settled": True, "payout_yen": 0,
+                 "refund_yen": 0, "pnl_yen": -1000},
+                {**bet, "policy": settings.kelly.policy_name, "race_id": "202506024401",
+                 "umaban": 1, "race_date": open_day, "settled": False},
+                {**bet, "policy": "another", "race_id": "202506034401", "umaban": 1,
+                 "race_date": other_policy_day, "settled": False},
+            ],
+        )  # fmt: skip
+    assert completed_days(settings, settled_day, other_policy_day) == {
+        settled_day,
+        other_policy_day,
+    }
+
+
+def test_the_open_bets_warning_names_the_days_not_done() -> None:
+    """The backfill's summary says which days it leaves with bets open and what to do."""
+    from raceday.run_status import open_bets_warning
+
+    assert open_bets_warning({}) == []
+    (line,) = open_bets_warning({date(2025, 6, 2): 2, date(2025, 6, 9): 1})
+    assert line.startswith("3 bet(s) left open on 2 day(s) (2025-06-02, 2025-06-09): ")
+    assert "run the same command again once their results are in" in line

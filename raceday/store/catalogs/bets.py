@@ -65,6 +65,16 @@ def ledger_days(
     return ledger_days_of(BETS, connection, policy, before=before, end=end, since=since)
 
 
+def open_bets_per_day(
+    connection: Connection, policy: str, start: date, end: date
+) -> dict[date, int]:
+    """The bets of ``policy`` not settled yet of each day ``start``..``end`` that has any."""
+    ledger = ledger_days(connection, policy, since=start, end=end)
+    still_open = ledger[ledger["open_bets"] > 0]
+    days, counts = still_open["race_date"].dt.date, still_open["open_bets"].astype(int)
+    return dict(zip(days, counts, strict=True))
+
+
 def ledger_days_of(
     bets: Table,
     connection: Connection,
