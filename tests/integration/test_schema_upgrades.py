@@ -114,3 +114,59 @@ def test_ids_widened_to_24_characters_keep_the_stored_runners(store_url: str) ->
     ]
     widened = [c for c in diff if any(t in repr(c) for t in ("'runners'", "'features'"))]
     assert widened == []
+
+
+PERFORMANCE_ROW = (
+    "INSERT INTO performance (perf_date, scope, races, runners, quarantined, bets, staked_yen, "
+    "returned_yen, bankroll_yen, run_seconds) VALUES (:day, 'all', 24, 240, 0, 0, 0, 0, "
+    "1000000, :seconds)"
+)
+STAGE_ROW = (
+    "INSERT INTO pipeline_runs (flow_name, stage, race_date, run_id, status, rows_in, rows_out, "
+    "started_at, duration_s, attempts) VALUES (:flow, 'record', :day, 'r', 'completed', 0, 0, "
+    ":at, 1.0, 1)"
+)
+BACKFILLED_ROW = (
+    "INSERT INTO backfill_days (race_date, run_id, completed_at, duration_s) "
+    "VALUES (:day, 'b', :at, 1.0)"
+)
+
+
+def test_run_seconds_a_backfill_stored_before_2900_are_emptied(store_url: str) -> None:
+    """A backfill before 2026-12-06 stored each replayed day's share of its replay's time
+    (0.2 s) as the day's ``run_seconds``: after an upgrade every daily run for 28 race days was
+    a run_seconds anomaly against them. 2900 empties them, as a backfill stores them now; a
+    day a daily run recorded after its backfill, and a day no backfill replayed, keep theirs."""
+    engine = make_engine(store_url)
+    migrate_to(engine, "2800")
+    replayed, run_after, run_before, daily_only = (
+        "2026-10-01",
+        "2026-10-02",
+        "2026-10-03",
+        "2026-10-04",
+    )
+    with engine.begin() as connection:
+        for day, seconds in ((replayed, 0.19), (run_after, 31.0), (run_before, 0.19)):
+            connection.execute(text(PERFORMANCE_ROW), {"day": day, "seconds": seconds})
+            connection.execute(text(BACKFILLED_ROW), {"day": day, "at": "2026-11-01 10:00:00"})
+        connection.execute(text(PERFORMANCE_ROW), {"day": daily_only, "seconds": 29.0})
+        for day, at in (
+            (run_after, "2026-11-02 09:00:00"),
+            (run_before, "2026-10-03 09:00:00"),
+            (daily_only, "2026-10-04 09:00:00"),
+        ):
+            connection.execute(text(STAGE_ROW), {"flow": "daily-run", "day": day, "at": at})
+        connection.execute(
+            text(STAGE_ROW), {"flow": "backfill", "day": replayed, "at": "2026-11-01 10:00:00"}
+        )
+    upgrade_schema(engine)
+    with engine.begin() as connection:
+        stored = connection.execute(
+            text("SELECT perf_date, run_seconds FROM performance ORDER BY perf_date")
+        ).all()
+    assert [(str(day)[:10], seconds) for day, seconds in stored] == [
+        (replayed, None),
+        (run_after, 31.0),
+        (run_before, None),
+        (daily_only, 29.0),
+    ]
