@@ -50,6 +50,8 @@ class ReportInputs:
     top_runners: pd.DataFrame = field(default_factory=pd.DataFrame)  # see top_runners_by_composite
     generated_at: datetime = field(default_factory=datetime.now)
     racing: str = ""  # what the day's venues race (``sport.racing_label``): the heading
+    open_bets: int = 0  # the day's bets not settled yet (their races' results not stored)
+    open_staked_yen: int = 0  # what they staked
 
 
 # --- pure tables -----------------------------------------------------------------------------
@@ -118,6 +120,13 @@ def bet_table(
         .sort_values(["venue", "race", "umaban"])[columns]
         .reset_index(drop=True)
     )
+
+
+def open_bets(bets: pd.DataFrame) -> pd.DataFrame:
+    """The bets of ``bets`` (the store's rows) not settled yet."""
+    if bets.empty or "settled" not in bets.columns:
+        return bets.iloc[0:0].assign(stake_yen=pd.Series(dtype="int64"))
+    return bets[~bets["settled"].astype("boolean").fillna(False).astype(bool)]
 
 
 def _value(row: pd.Series | None, column: str) -> float | None:
@@ -212,6 +221,17 @@ def rolling_status(rolling: pd.DataFrame, limits: Thresholds) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _open_bets_note(inputs: ReportInputs) -> str:
+    """The bets left out of the day's figures, which count settled bets only: their races'
+    results not stored yet (they settle when they are)."""
+    if not inputs.open_bets:
+        return ""
+    return (
+        f" settled; {inputs.open_bets} more open ({inputs.open_staked_yen:,} yen staked), not in "
+        "these figures: their races' results are not stored yet"
+    )
+
+
 def summary_figures(inputs: ReportInputs) -> list[tuple[str, str]]:
     """The day's headline figures as (label, value) pairs."""
     day = _overall(inputs.performance)
@@ -228,7 +248,7 @@ def summary_figures(inputs: ReportInputs) -> list[tuple[str, str]]:
             f"({_pct(_value(day, 'quarantine_rate'))}); "
             f"{int(_value(day, 'quarantined') or 0)} rows quarantined",
         ),
-        ("bets", f"{int(_value(day, 'bets') or 0)}"),
+        ("bets", f"{int(_value(day, 'bets') or 0)}{_open_bets_note(inputs)}"),
         ("turnover (staked)", f"{int(staked):,} yen"),
         ("returned", f"{int(returned):,} yen"),
         ("ROI", _signed_pct(_value(day, "roi"))),
@@ -462,6 +482,7 @@ def report_inputs(
     """What the daily report shows: the day as stored (:func:`read_report_day`), shaped by the
     report's tables."""
     odds = day.odds
+    still_open = open_bets(day.bets)
     final_only = not odds.empty and bool((odds["snapshot_at"] == FINAL_ODDS_SNAPSHOT).all())
     return ReportInputs(
         race_date=race_date,
@@ -485,4 +506,6 @@ def report_inputs(
         odds_source=FINAL_ODDS_SNAPSHOT if final_only else "snapshot",
         top_runners=top_runners_by_composite(day.indexes, day.runners, day.races),
         racing=racing_label(day.races["keibajo_code"].dropna().astype(str), circuits),
+        open_bets=len(still_open),
+        open_staked_yen=int(still_open["stake_yen"].sum()),
     )

@@ -20,10 +20,12 @@ from raceday.monitoring.performance import (
 from raceday.monitoring.plots import venues_svg
 from raceday.monitoring.report import (
     ReportInputs,
+    open_bets,
     race_table,
     render_markdown,
     rolling_status,
     run_timings,
+    summary_figures,
 )
 from raceday.monitoring.report_html import render_html, write_report_files
 from raceday.monitoring.rules import Thresholds
@@ -225,3 +227,26 @@ def test_a_day_without_settled_races_still_renders(tmp_path: Path) -> None:
         assert f'data-figure="{name}"' in page
     assert "no rolling history yet" in page and "no settled races yet" in page
     assert date(2026, 11, 20).isoformat() in page
+
+
+def test_bets_still_open_are_named_beside_the_settled_figures(tmp_path: Path) -> None:
+    """The day's figures count settled bets only; bets whose races have no result stored yet
+    are said beside them (the run's summary counts them, the report said nothing of them)."""
+    bets = pd.DataFrame(
+        {
+            "stake_yen": [1000, 2500, 3900, 700],
+            "settled": pd.array([True, False, False, None], dtype="boolean"),
+        }
+    )
+    still_open = open_bets(bets)
+    assert still_open["stake_yen"].tolist() == [2500, 3900, 700]
+    assert open_bets(bets.iloc[0:0]).empty and open_bets(pd.DataFrame()).empty
+    figures = dict(summary_figures(report_inputs(tmp_path, open_bets=3, open_staked_yen=7100)))
+    assert figures["bets"].endswith(
+        " settled; 3 more open (7,100 yen staked), not in these figures: their races' results "
+        "are not stored yet"
+    )
+    assert "open" not in dict(summary_figures(report_inputs(tmp_path)))["bets"]
+    inputs = report_inputs(tmp_path, open_bets=3, open_staked_yen=7100)
+    assert "3 more open (7,100 yen staked)" in render_html(inputs)
+    assert "3 more open (7,100 yen staked)" in render_markdown(inputs)
