@@ -375,7 +375,9 @@ def drawdown_alerts(race_date: date, current: float | None, limits: Thresholds) 
     braked = current >= limits.drawdown_brake
     message = (
         f"drawdown {current:.1%} from the bankroll's peak is beyond the brake "
-        f"{limits.drawdown_brake:.0%}: staking has stopped until the bankroll recovers"
+        f"{limits.drawdown_brake:.0%}: staking has stopped; a ledger without bets cannot "
+        "recover, so it resumes when the brake is raised (RACEDAY_KELLY__DRAWDOWN_BRAKE) or a "
+        "fresh ledger started (RACEDAY_KELLY__POLICY_NAME)"
         if braked
         else f"drawdown {current:.1%} from the bankroll's peak is beyond "
         f"{limits.drawdown_warning:.0%} (the staking brake engages at "

@@ -121,6 +121,9 @@ def test_drawdown_warns_then_is_critical_at_the_staking_brake() -> None:
     braked = evaluate(inputs(daily=daily(drawdown=0.31)), LIMITS)
     assert [(a.rule, a.severity) for a in braked] == [("drawdown", "critical")]
     assert "staking has stopped" in braked[0].message
+    # a paper ledger without bets cannot recover: the alert says what resumes it
+    assert "RACEDAY_KELLY__DRAWDOWN_BRAKE" in braked[0].message
+    assert "RACEDAY_KELLY__POLICY_NAME" in braked[0].message
     assert braked[0].fingerprint != warning[0].fingerprint
 
 
