@@ -365,12 +365,25 @@ def db_upgrade(db: DbOption = None, debug: DebugOption = False) -> None:
     """Create or migrate the store's schema to the latest revision."""
 
     def action() -> str:
-        from raceday.store.engine import make_engine, upgrade_schema
+        from raceday.store.engine import make_engine, stored_revisions, upgrade_schema
         from tasks.locks import store_in_use
 
         settings = settings_from(db_url=db)
+        engine = make_engine(settings.database_url)
         with store_in_use(settings, "raceday db upgrade"):
-            upgrade_schema(make_engine(settings.database_url))
-        return f"store at {mask_url(settings.database_url)} is at the latest schema"
+            before = stored_revisions(engine)
+            upgrade_schema(engine)
+            after = stored_revisions(engine)
+        return upgrade_said(mask_url(settings.database_url), before, after)
 
     out.print(guard(debug, action))
+
+
+def upgrade_said(store: str | None, before: frozenset[str], after: frozenset[str]) -> str:
+    """What ``raceday db upgrade`` did, from the store's revisions before and after it."""
+    at = ", ".join(sorted(after))
+    if not before:
+        return f"store at {store} created at schema {at}"
+    if before == after:
+        return f"store at {store} is at the latest schema ({at})"
+    return f"store at {store} upgraded from schema {', '.join(sorted(before))} to {at}"

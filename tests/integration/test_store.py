@@ -307,3 +307,32 @@ def test_a_key_delete_searches_an_index_or_falls_back_to_in_lists() -> None:
     assert _is_indexed(RUNNERS, ["race_id"]) and _is_indexed(RUNNERS, ["race_date"])
     assert _is_indexed(TRACK_VARIANTS, ["surface", "race_date", "keibajo_code"])
     assert not _is_indexed(RUNNERS, ["umaban"]) and not _is_indexed(RUNNERS, ["jockey_id"])
+
+
+def test_db_upgrade_says_what_it_did(sqlite_url: str) -> None:
+    """Created, upgraded from one revision to another, or already at the latest: the line said
+    "is at the latest schema" after an upgrade from an old release's revision too."""
+    from alembic import command
+    from alembic.config import Config
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    head = ", ".join(sorted(script_heads()))
+
+    def upgrade() -> str:
+        result = CliRunner().invoke(app, ["db", "upgrade", "--db", sqlite_url])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.stdout.split())
+
+    assert upgrade().endswith(f"created at schema {head}")
+    assert upgrade().endswith(f"is at the latest schema ({head})")
+    engine = make_engine(sqlite_url)
+    config = Config("alembic.ini")
+    config.cmd_opts = None
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    (behind,) = stored_revisions(engine)
+    engine.dispose()
+    assert upgrade().endswith(f"upgraded from schema {behind} to {head}")
