@@ -107,18 +107,29 @@ DEFAULT_CHUNK_DAYS = 28
 
 
 def completed_days(settings: Settings, start: date, end: date) -> set[date]:
-    """Days of ``start``..``end`` completed by earlier backfills (empty for a fresh store), but
-    a day with bets of the policy still open (a race's results not published when it ran): it
-    runs again, settling them (its placed bets are kept), as a boat backfill's day does."""
+    """Days of ``start``..``end`` completed by earlier backfills (empty for a fresh store) for
+    every circuit the settings' source holds (a store backfilled from NAR tables runs its days
+    again for a source of JRA's), but a day with bets of the policy still open (a race's results
+    not published when it ran): it runs again, settling them (its placed bets are kept), as a
+    boat backfill's day does."""
     from raceday.store.engine import has_schema
 
     engine = engine_for(settings)
     if not has_schema(engine):
         return set()
+    circuits = circuits_read(settings)
     with engine.connect() as connection:
-        completed = completed_backfill_days(connection, start, end)
+        completed = completed_backfill_days(connection, start, end, circuits)
         still_open = open_bets_per_day(connection, settings.kelly.policy_name, start, end)
     return completed - set(still_open)
+
+
+def circuits_read(settings: Settings) -> frozenset[str]:
+    """The circuits the settings' source holds (:func:`raceday.sources.factory.source_circuits`):
+    what a day the backfill completes is done for."""
+    from raceday.sources.factory import source_circuits
+
+    return source_circuits(settings.source, settings.pckeiba.circuits)
 
 
 def warm_up(settings: Settings, start: date) -> None:
@@ -167,7 +178,14 @@ def backfill_chunk(
     done = [day for day in chunk.days if day not in refused_days]
     with engine_for(settings).begin() as connection:
         unmark_backfill_days(connection, refused_days)  # done before, refused now (--force)
-        mark_backfill_days(connection, done, current_run_id(), started, time.perf_counter() - clock)
+        mark_backfill_days(
+            connection,
+            done,
+            current_run_id(),
+            started,
+            time.perf_counter() - clock,
+            circuits_read(settings),
+        )
     logger().info(
         "backfill %s..%s: %d races, %d bets in %.1f s",
         chunk.start,

@@ -12,7 +12,7 @@ from raceday.sources.files import FilesSource
 from raceday.sources.pckeiba import PcKeibaSource
 from raceday.sources.simulator import SimulatorSource
 from raceday.sources.venue_clocks import VenueClocksInJapanTime
-from raceday.sport import other_sport_venues
+from raceday.sport import circuit_of_prefix, other_sport_venues
 
 
 def open_source(
@@ -49,3 +49,19 @@ def _source(
             raise InputError("source pckeiba needs RACEDAY_PCKEIBA_URL (a PostgreSQL URL)")
         return PcKeibaSource(pckeiba_url, circuits=tuple(pckeiba_circuits))
     raise InputError(f"unknown source {spec!r}: use sim, files:DIR or pckeiba")
+
+
+def source_circuits(
+    spec: str, pckeiba_circuits: Sequence[str] = ("nar",), simulator_circuit: str = "nar"
+) -> frozenset[str]:
+    """The circuits the source named by ``spec`` holds (``nar``, ``jra``), without reading a
+    race: the simulator's, PC-KEIBA's as set, a directory's by its tables' names (each part's:
+    ``nvd_*`` NAR, ``jvd_*`` JRA); none for a directory that is not there (reading it says so)."""
+    if spec == "sim":
+        return frozenset({simulator_circuit})
+    if spec == "pckeiba":
+        return frozenset(pckeiba_circuits)
+    directory = Path(spec.removeprefix("files:")).expanduser()
+    if not spec.startswith("files:") or not directory.is_dir():
+        return frozenset()
+    return frozenset(circuit_of_prefix(prefix).name for _, prefix in FilesSource(directory).parts())

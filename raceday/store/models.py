@@ -535,7 +535,9 @@ class RunLock(Base):
 class BackfillDay(Base):
     """A race day a backfill has completed (a resumed backfill skips it). Natural key: race_date.
 
-    ``duration_s`` is the day's share of its chunk's time."""
+    ``duration_s`` is the day's share of its chunk's time; ``circuits`` the circuits of the
+    sources that completed it (``jra,nar``: a backfill reading another runs it; NULL, a day
+    completed before revision 3000 without a stored race: done for any source)."""
 
     __tablename__ = "backfill_days"
 
@@ -543,6 +545,7 @@ class BackfillDay(Base):
     run_id: Mapped[str] = mapped_column(String(40))
     completed_at: Mapped[datetime] = mapped_column(DateTime)
     duration_s: Mapped[float] = mapped_column(Float)
+    circuits: Mapped[str | None] = mapped_column(String(16))
 
 
 def table_of(model: type[Base]) -> Table:

@@ -146,3 +146,55 @@ def test_the_migration_moves_locks_and_marks_out_of_pipeline_runs_and_back(
          "chunk b": f"chunk {DAY - timedelta(days=1)}..{DAY - timedelta(days=1)}"}
     )  # fmt: skip
     pd.testing.assert_frame_equal(restored, original)
+
+
+def test_a_day_is_done_for_the_circuits_of_the_sources_that_completed_it(engine: Engine) -> None:
+    """A day a NAR source completed is not done for a JRA source (a backfill from JRA's tables
+    over the same days skipped them all and stored no JRA race); once both completed it, it is
+    done for either and both; a mark without circuits (before revision 3000) is done for any."""
+    nar_day, old_day = DAY - timedelta(days=1), DAY - timedelta(days=2)
+    with engine.begin() as connection:
+        mark_backfill_days(connection, [nar_day, DAY], "run-a", STARTED, 2.0, {"nar"})
+        mark_backfill_days(connection, [old_day], "run-0", STARTED, 1.0)
+    span = (DAY - timedelta(days=5), DAY)
+    with engine.connect() as connection:
+        assert completed_backfill_days(connection, *span, {"jra"}) == {old_day}
+        assert completed_backfill_days(connection, *span, {"nar"}) == {old_day, nar_day, DAY}
+        assert completed_backfill_days(connection, *span) == {old_day, nar_day, DAY}
+    with engine.begin() as connection:
+        mark_backfill_days(connection, [DAY], "run-b", STARTED, 1.0, {"jra"})
+    with engine.connect() as connection:
+        assert completed_backfill_days(connection, *span, {"jra"}) == {old_day, DAY}
+        assert completed_backfill_days(connection, *span, {"nar", "jra"}) == {old_day, DAY}
+        marks = read_rows(connection, BACKFILL_DAYS).set_index("run_id")["circuits"]
+    assert marks.to_dict() == {"run-0": None, "run-a": "nar", "run-b": "jra,nar"}
+
+
+def test_the_migration_marks_earlier_days_done_for_the_circuits_stored(store_url: str) -> None:
+    """Revision 3000: a day completed before it is done for the circuits of its stored races
+    (JRA's venues 01-10, NAR's other two-digit venues; a race abroad, G0, is neither); a day
+    without a stored race keeps no circuits (done for any source, as before)."""
+    engine = make_engine(store_url)
+    migrate(engine, "2900")
+    days = {"nar": DAY, "jra": DAY - timedelta(days=1), "both": DAY - timedelta(days=2),
+            "abroad": DAY - timedelta(days=3), "none": DAY - timedelta(days=4)}  # fmt: skip
+    venues = {"nar": ["44"], "jra": ["05"], "both": ["05", "30"], "abroad": ["G0"], "none": []}
+    with engine.begin() as connection:
+        for kind, day in days.items():
+            connection.execute(
+                insert(BACKFILL_DAYS),
+                {"race_date": day, "run_id": kind, "completed_at": STARTED, "duration_s": 1.0},
+            )
+            for number, venue in enumerate(venues[kind], start=1):
+                connection.exec_driver_sql(
+                    "INSERT INTO races (race_id, race_date, keibajo_code, race_bango, distance_m,"
+                    " field_size, has_results, source) VALUES"
+                    f" ('{day:%Y%m%d}{venue}{number:02d}', '{day}', '{venue}', {number}, 1200,"
+                    " 10, TRUE, 'test')"
+                )
+    migrate(engine, "head")
+    with engine.connect() as connection:
+        marks = read_rows(connection, BACKFILL_DAYS).set_index("run_id")["circuits"]
+    assert marks.to_dict() == {
+        "nar": "nar", "jra": "jra", "both": "jra,nar", "abroad": None, "none": None
+    }  # fmt: skip

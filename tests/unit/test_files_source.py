@@ -636,3 +636,23 @@ def test_odds_stamps_re_saved_as_a_date_and_time_read_as_pc_keiba_writes_them(
     o1["happyo_tsukihi_jifun"] = moments.dt.strftime(layout)
     write_tables(replace(raw, nvd_o1=o1), tmp_path)
     assert_same_tables(read(tmp_path), raw)
+
+
+def test_a_sources_circuits_are_read_from_its_settings_and_its_tables_names(
+    tmp_path: Path,
+) -> None:
+    """What a backfill's days are done for (``backfill_days.circuits``): the simulator's NAR,
+    PC-KEIBA's circuits as set, a directory's by its tables (each part's), none where there is
+    no directory (reading it says so)."""
+    from raceday.sources.factory import source_circuits
+
+    nar, jra = tmp_path / "both" / "nar", tmp_path / "both" / "jra"
+    for folder, prefix in ((nar, "nvd"), (jra, "jvd")):
+        folder.mkdir(parents=True)
+        for table in ("ra", "se"):
+            (folder / f"{prefix}_{table}.csv").write_text("x\n", encoding="utf-8")
+    assert source_circuits("sim") == {"nar"}
+    assert source_circuits("pckeiba", ("nar", "jra")) == {"nar", "jra"}
+    assert source_circuits(f"files:{jra}") == {"jra"}
+    assert source_circuits(f"files:{tmp_path / 'both'}") == {"nar", "jra"}
+    assert source_circuits(f"files:{tmp_path / 'missing'}") == frozenset()

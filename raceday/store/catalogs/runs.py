@@ -3,7 +3,7 @@ backfill has completed (``pipeline_runs``, ``run_locks``, ``backfill_days``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -182,12 +182,19 @@ def unlock_days(
 # --- backfill progress ------------------------------------------------------------------------
 
 
-def completed_backfill_days(connection: Connection, start: date, end: date) -> set[date]:
-    """Days ``start``..``end`` a backfill has completed."""
-    query = select(BACKFILL_DAYS.c.race_date).where(
+def completed_backfill_days(
+    connection: Connection, start: date, end: date, circuits: Collection[str] = ()
+) -> set[date]:
+    """Days ``start``..``end`` a backfill has completed for every one of ``circuits`` (none
+    named: for any); a day marked without circuits (before revision 3000) counts for all."""
+    query = select(BACKFILL_DAYS.c.race_date, BACKFILL_DAYS.c.circuits).where(
         BACKFILL_DAYS.c.race_date >= start, BACKFILL_DAYS.c.race_date <= end
     )
-    return {_as_date(value) for (value,) in connection.execute(query).all()}
+    return {
+        _as_date(day)
+        for day, marked in connection.execute(query).all()
+        if marked is None or set(circuits) <= set(marked.split(","))
+    }
 
 
 def _as_date(value: Any) -> date:
@@ -202,12 +209,22 @@ def unmark_backfill_days(connection: Connection, days: list[date]) -> None:
 
 
 def mark_backfill_days(
-    connection: Connection, days: list[date], run_id: str, started_at: datetime, seconds: float
+    connection: Connection,
+    days: list[date],
+    run_id: str,
+    started_at: datetime,
+    seconds: float,
+    circuits: Collection[str] = (),
 ) -> None:
-    """Record ``days`` as completed by a backfill chunk that started at ``started_at`` and took
-    ``seconds`` (replacing earlier marks; each day gets an equal share of the time)."""
+    """Record ``days`` as completed by a backfill chunk that started at ``started_at``, took
+    ``seconds`` (each day an equal share) and read ``circuits``: the earlier marks replaced, the
+    circuits they were done for kept beside these."""
     if not days:
         return
+    earlier = select(BACKFILL_DAYS.c.race_date, BACKFILL_DAYS.c.circuits).where(
+        BACKFILL_DAYS.c.race_date.in_(days)
+    )
+    done_for = {_as_date(day): marked for day, marked in connection.execute(earlier).all()}
     connection.execute(delete(BACKFILL_DAYS).where(BACKFILL_DAYS.c.race_date.in_(days)))
     rows = pd.DataFrame(
         {
@@ -215,9 +232,17 @@ def mark_backfill_days(
             "run_id": run_id,
             "completed_at": started_at + timedelta(seconds=seconds),
             "duration_s": seconds / len(days),
+            "circuits": [_circuits_text(circuits, done_for.get(day)) for day in days],
         }
     )
     insert_rows(connection, BACKFILL_DAYS, rows)
+
+
+def _circuits_text(circuits: Collection[str], earlier: str | None) -> str | None:
+    """``circuits`` and the ones of an ``earlier`` mark, as the column keeps them (sorted,
+    comma-separated; None when neither names one)."""
+    every = {*circuits, *(earlier.split(",") if earlier else ())}
+    return ",".join(sorted(every)) or None
 
 
 # A day a backfill's store wave refused for its input (flows/scaleout.py): a ``pipeline_runs``
