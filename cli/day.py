@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -35,7 +36,7 @@ from cli.shared import (
     running_flows,
     settings_from,
 )
-from config import mask_url
+from config import Settings, mask_url
 from raceday.errors import InputError
 from raceday.japan_time import today_in_japan
 
@@ -98,15 +99,17 @@ def run(
         bool,
         typer.Option(
             "--settle",
-            help="--sport boat: settle the day's bets as an earlier run placed them, from its "
-            "K file now in (no new decision)",
+            help="the night of a day run before: settle its bets as that run placed them, from "
+            "the results now in (no new decision; horses: the settle-day flow; boats: the K "
+            "file)",
         ),
     ] = False,
 ) -> None:
-    """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow."""
+    """Run a whole race day (predict, stake, settle, record) through the daily Prefect flow
+    (``--settle``: the night of a day run before, its bets settled as placed)."""
     sport = guard(debug, lambda: known_sport(sport), as_json)
-    if settle and sport != "boat":
-        guard(debug, lambda: _settle_is_for_boats(), as_json)
+    if settle and demo:
+        guard(debug, lambda: _refuse("--demo runs a whole day: not with --settle"), as_json)
     if demo:
         from cli.demo import run_demo
 
@@ -133,21 +136,38 @@ def run(
         from tasks.locks import refuse_locked_day
 
         refuse_locked_day(settings, day)  # a day being run: one line, before Prefect
-        from flows.daily import daily_run
+        if settle:
+            refuse_undecided_day(settings, day, sport)  # nothing placed: one line, nothing stored
+        from flows.daily import daily_run, settle_day
         from tasks.labels import run_tags
 
+        flow = settle_day if settle else daily_run
         tags = run_tags(sport, settings.stage, "cli")
         with running_flows(settings.database_url, debug, tags):
-            result: dict[str, Any] = daily_run(race_date=day, races=races, source=settings.source)
+            result: dict[str, Any] = flow(race_date=day, races=races, source=settings.source)
         return result
 
     answer(debug, as_json, action, _print_summary)
 
 
-def _settle_is_for_boats() -> None:
+def _refuse(message: str) -> None:
+    raise InputError(message)
+
+
+def refuse_undecided_day(settings: Settings, day: date, sport: str) -> None:
+    """``raceday run --settle`` of a horse day never decided (no prediction of it stored): one
+    line, before Prefect and before anything is stored (a settle run would warm the store up
+    and store the night's results with nothing placed to settle)."""
+    from raceday.store.catalogs.predictions import day_decided
+    from raceday.store.engine import make_engine
+
+    with make_engine(settings.database_url).connect() as connection:
+        if day_decided(connection, day):
+            return
+    circuit = "" if sport == "nar" else f" --sport {sport}"
     raise InputError(
-        "--settle is for --sport boat; a horse day's night runs as the settle deployment "
-        "(flows/daily.py:settle_day)"
+        f"no decision stored for {day}: nothing placed to settle; run the day first "
+        f"(raceday run{circuit} --date {day})"
     )
 
 

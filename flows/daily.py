@@ -213,7 +213,8 @@ def settle_day(
     races: int | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
-    """Night: results → first 3F, indexes, settlement, performance and the daily report."""
+    """Night: results → first 3F, indexes, settlement, performance and the daily report; the
+    bets its morning placed settled as placed (``raceday run --settle``, the settle deployment)."""
     with day_run(race_date, races, source) as this:
         settle_chain(this.run, this.settings, this.raw, this.day, this.day)
         summary, settled = record_chain(this.run, this.settings, this.day)

@@ -86,7 +86,7 @@ def test_a_day_never_decided_or_without_its_results_is_refused(
     assert _bets(sqlite_url).empty
 
 
-def test_the_command_refuses_a_settle_without_results_or_for_horses(
+def test_the_command_refuses_a_settle_without_results_or_of_a_horse_day_never_decided(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     files = simulated_boat_files(tmp_path / "files", "2026-04-02", "2026-04-02")
@@ -96,4 +96,5 @@ def test_the_command_refuses_a_settle_without_results_or_for_horses(
     assert code == 2 and "no results file K260402.TXT for 2026-04-02" in stderr
     assert len(stderr.strip().splitlines()) == 1
     code, _stdout, stderr = invoke("run", "--date", "2026-04-02", "--settle", "--db", sqlite_url)
-    assert code == 2 and "--settle is for --sport boat" in stderr
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
+    assert "no decision stored for 2026-04-02: nothing placed to settle" in stderr

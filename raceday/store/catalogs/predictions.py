@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, inspect, select
 
 from raceday.store.catalogs.races import RUNNER_KEY
 from raceday.store.models import Prediction, table_of
@@ -34,3 +34,12 @@ def model_in_service_since(connection: Connection, model_version: str) -> date |
     )
     found = connection.execute(query).scalar()
     return found if isinstance(found, date) else None
+
+
+def day_decided(connection: Connection, race_date: date) -> bool:
+    """Whether a decision of ``race_date`` is stored: a prediction of that day, of any model
+    version (its morning ran); a store without its schema yet holds none."""
+    if not inspect(connection).has_table(PREDICTIONS.name):
+        return False
+    query = select(PREDICTIONS.c.race_date).where(PREDICTIONS.c.race_date == race_date).limit(1)
+    return connection.execute(query).first() is not None
