@@ -224,7 +224,7 @@ def backfill(
 
     def action() -> dict[str, Any]:
         from cli.shared import preflight
-        from flows.backfill import DEFAULT_CHUNK_DAYS, completed_days
+        from flows.backfill import DEFAULT_CHUNK_DAYS, backfilled_days, completed_days
         from flows.backfill_plan import chunk_grid
         from flows.backfill_settings import with_odds_at
 
@@ -260,7 +260,12 @@ def backfill(
         with running_flows(settings.database_url, debug, tags), stop_at_safe_point_on_ctrl_c():
             watcher = threading.Thread(
                 target=_watch_progress,
-                args=(lambda: len(completed_days(settings, first, last)), total, stop, not as_json),
+                args=(
+                    lambda: len(backfilled_days(settings, first, last)),
+                    total,
+                    stop,
+                    not as_json,
+                ),
                 daemon=True,
             )
             watcher.start()

@@ -37,11 +37,14 @@ if TYPE_CHECKING:  # the monitor's types, imported where they are built (config.
     from raceday.monitoring.rules import Thresholds
 
 
+ENV_PREFIX: Final = "RACEDAY_"
+
+
 class Settings(BaseSettings):
     """Everything configurable about a raceday run."""
 
     model_config = SettingsConfigDict(
-        env_prefix="RACEDAY_", env_nested_delimiter="__", extra="ignore", validate_default=True
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", validate_default=True
     )
 
     var_dir: Path = Path("var")
@@ -151,7 +154,6 @@ def use_store(url: str | None) -> Iterator[None]:
         _store_url_in_force = previous
 
 
-ENV_PREFIX: Final = "RACEDAY_"
 # RACEDAY_ variables that are not settings: the checkout a worker runs its flows from
 # (``cli.pool``), and the test suite's and the benchmarks' own switches.
 NOT_SETTINGS: Final = frozenset({"RACEDAY_HOME"})
@@ -200,15 +202,20 @@ def unknown_setting_lines(environment: Mapping[str, str]) -> list[str]:
     """One line per ``RACEDAY_`` variable of ``environment`` that names no setting (a misspelt
     ``RACEDAY_KELY__FRACTION`` would leave the stakes at the default fraction without a word),
     with the setting it most looks like."""
+    unknown = [
+        name
+        for name in sorted(environment)
+        if name.upper().startswith(ENV_PREFIX)
+        and name.upper() not in NOT_SETTINGS
+        and not name.upper().startswith(NOT_SETTINGS_PREFIXES)
+        and setting_path(name) is None
+    ]
+    known = (
+        [variable.removeprefix(ENV_PREFIX) for variable in setting_variables()] if unknown else []
+    )
     lines = []
-    for name in sorted(environment):
-        upper = name.upper()
-        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS:
-            continue
-        if upper.startswith(NOT_SETTINGS_PREFIXES) or setting_path(name) is not None:
-            continue
-        known = [known.removeprefix(ENV_PREFIX) for known in setting_variables()]
-        near = get_close_matches(upper.removeprefix(ENV_PREFIX), known, n=1, cutoff=0.75)
+    for name in unknown:
+        near = get_close_matches(name.upper().removeprefix(ENV_PREFIX), known, n=1, cutoff=0.75)
         hint = f" (did you mean {ENV_PREFIX}{near[0]}?)" if near else ""
         lines.append(f"unknown setting {name}: raceday has no such setting{hint}")
     return lines

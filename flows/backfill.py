@@ -106,22 +106,29 @@ from tasks.train import fit_task, load_training_task, retrain_due
 DEFAULT_CHUNK_DAYS = 28
 
 
-def completed_days(settings: Settings, start: date, end: date) -> set[date]:
-    """Days of ``start``..``end`` completed by earlier backfills (empty for a fresh store) for
-    every circuit the settings' source holds (a store backfilled from NAR tables runs its days
-    again for a source of JRA's), but a day with bets of the policy still open (a race's results
-    not published when it ran): it runs again, settling them (its placed bets are kept), as a
-    boat backfill's day does."""
+def backfilled_days(settings: Settings, start: date, end: date) -> set[date]:
+    """Days of ``start``..``end`` a backfill has completed (empty for a fresh store) for every
+    circuit the settings' source holds (a store backfilled from NAR tables runs its days again
+    for a source of JRA's): what a running backfill's progress counts."""
     from raceday.store.engine import has_schema
 
     engine = engine_for(settings)
     if not has_schema(engine):
         return set()
-    circuits = circuits_read(settings)
     with engine.connect() as connection:
-        completed = completed_backfill_days(connection, start, end, circuits)
+        return completed_backfill_days(connection, start, end, circuits_read(settings))
+
+
+def completed_days(settings: Settings, start: date, end: date) -> set[date]:
+    """:func:`backfilled_days` a backfill skips: but a day with bets of the policy still open (a
+    race's results not published when it ran), which runs again, settling them (its placed bets
+    are kept), as a boat backfill's day does."""
+    backfilled = backfilled_days(settings, start, end)
+    if not backfilled:
+        return backfilled
+    with engine_for(settings).connect() as connection:
         still_open = open_bets_per_day(connection, settings.kelly.policy_name, start, end)
-    return completed - set(still_open)
+    return backfilled - set(still_open)
 
 
 def circuits_read(settings: Settings) -> frozenset[str]:

@@ -19,6 +19,7 @@ from raceday.monitoring.performance import ALL_SCOPE
 from raceday.monitoring.rules import Thresholds, hit_rate_limit
 from raceday.pipeline import FINAL_ODDS_SNAPSHOT
 from raceday.sport import Circuit, racing_label
+from raceday.staking.ledger import open_bets
 from raceday.store.catalogs.monitoring import ReportDay
 
 NA: Final = "–"
@@ -120,13 +121,6 @@ def bet_table(
         .sort_values(["venue", "race", "umaban"])[columns]
         .reset_index(drop=True)
     )
-
-
-def open_bets(bets: pd.DataFrame) -> pd.DataFrame:
-    """The bets of ``bets`` (the store's rows) not settled yet."""
-    if bets.empty or "settled" not in bets.columns:
-        return bets.iloc[0:0].assign(stake_yen=pd.Series(dtype="int64"))
-    return bets[~bets["settled"].astype("boolean").fillna(False).astype(bool)]
 
 
 def _value(row: pd.Series | None, column: str) -> float | None:

@@ -39,8 +39,7 @@ def _source(
 ) -> RaceSource:
     if spec == "sim":
         return SimulatorSource(simulator)
-    if spec.startswith("files:"):
-        directory = Path(spec.removeprefix("files:")).expanduser()
+    if (directory := files_directory(spec)) is not None:
         if not directory.is_dir():
             raise InputError(f"source directory {directory} does not exist")
         return FilesSource(directory)
@@ -51,17 +50,21 @@ def _source(
     raise InputError(f"unknown source {spec!r}: use sim, files:DIR or pckeiba")
 
 
-def source_circuits(
-    spec: str, pckeiba_circuits: Sequence[str] = ("nar",), simulator_circuit: str = "nar"
-) -> frozenset[str]:
+def files_directory(spec: str) -> Path | None:
+    """The directory a ``files:DIR`` source names (None for another source)."""
+    return Path(spec.removeprefix("files:")).expanduser() if spec.startswith("files:") else None
+
+
+def source_circuits(spec: str, pckeiba_circuits: Sequence[str] = ("nar",)) -> frozenset[str]:
     """The circuits the source named by ``spec`` holds (``nar``, ``jra``), without reading a
-    race: the simulator's, PC-KEIBA's as set, a directory's by its tables' names (each part's:
-    ``nvd_*`` NAR, ``jvd_*`` JRA); none for a directory that is not there (reading it says so)."""
+    race: the simulator's NAR, PC-KEIBA's as set, a directory's by its tables' names (each
+    part's: ``nvd_*`` NAR, ``jvd_*`` JRA); none for a directory that is not there (reading it
+    says so)."""
     if spec == "sim":
-        return frozenset({simulator_circuit})
+        return frozenset({"nar"})
     if spec == "pckeiba":
         return frozenset(pckeiba_circuits)
-    directory = Path(spec.removeprefix("files:")).expanduser()
-    if not spec.startswith("files:") or not directory.is_dir():
+    directory = files_directory(spec)
+    if directory is None or not directory.is_dir():
         return frozenset()
     return frozenset(circuit_of_prefix(prefix).name for _, prefix in FilesSource(directory).parts())

@@ -183,9 +183,12 @@ def void_summary(settled: pd.DataFrame | None) -> dict[str, int]:
 
 def open_bet_count(settled: pd.DataFrame | None) -> int:
     """How many of a settlement's bets are still open (no result stored for their race yet)."""
-    if settled is None or settled.empty:
-        return 0
-    return int((~_is_settled(settled)).sum())
+    return 0 if settled is None else len(open_bets(settled))
+
+
+def open_bets(bets: pd.DataFrame) -> pd.DataFrame:
+    """The bets of ``bets`` still open (no result stored for their race yet)."""
+    return bets if bets.empty else bets[~_is_settled(bets)]
 
 
 def _is_settled(bets: pd.DataFrame) -> pd.Series:
